@@ -1,0 +1,9 @@
+module github.com/convnet-go/convnet
+
+go 1.26
+
+require (
+	golang.org/x/image v0.48.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/term v0.48.0 // indirect
+)

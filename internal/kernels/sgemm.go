@@ -1,0 +1,46 @@
+// Package kernels holds convnet's hot loops behind plain-function seams.
+// Every exported routine has a plain-loop reference twin (suffix Ref)
+// that the tests use as the oracle for the fast paths.
+package kernels
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices:
+// op(A) is m×k (A is m×k with row stride lda, or k×m when transA), op(B)
+// is k×n (B is k×n with row stride ldb, or n×k when transB), C is m×n
+// with row stride ldc. With beta == 0, C is overwritten and its previous
+// contents (even NaN) are ignored, as in BLAS.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemm is the implementation Sgemm dispatches to; the fast engine
+// replaces it at start-up.
+var sgemm = SgemmRef
+
+// SgemmRef is the plain-loop reference of Sgemm, accumulating each dot
+// product in float64.
+func SgemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += float64(av) * float64(bv)
+			}
+			r := alpha * float32(s)
+			if beta != 0 {
+				r += beta * c[i*ldc+j]
+			}
+			c[i*ldc+j] = r
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package nn
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ConvOptions are the attributes of tf.nn.convolution and friends.
+//
+// Strides and Dilations take what tf.nn takes: nil (all 1), one value for
+// every spatial dimension, one value per spatial dimension, or the full
+// rank with 1 at the batch and channel positions. Padding is "SAME",
+// "VALID" (also the zero value "") or "EXPLICIT", in which case
+// ExplicitPaddings gives a (before, after) pair per spatial dimension or
+// per dimension of the full rank (zeros at batch and channels).
+// DataFormat is "" or channels-last ("NWC", "NHWC", "NDHWC"), or
+// channels-first ("NCW", "NCHW", "NCDHW").
+type ConvOptions struct {
+	Strides          []int
+	Padding          string
+	ExplicitPaddings [][2]int
+	Dilations        []int
+	DataFormat       string
+}
+
+// PoolOptions are the attributes of tf.nn.max_pool / avg_pool. KSize and
+// Strides take the same forms as ConvOptions.Strides; Padding is "SAME"
+// or "VALID" (also ""); DataFormat as in ConvOptions.
+type PoolOptions struct {
+	KSize      []int
+	Strides    []int
+	Padding    string
+	DataFormat string
+}
+
+// OutputSize returns the length of one spatial dimension after a window
+// of size k with the given stride and dilation slides over in cells.
+// padding is "SAME" (ceil(in/stride)), "VALID" (ceil((in − (k−1)·d)/s))
+// or a whole number P of zero cells added on each side, giving the
+// lecture's ⌊(W − F + 2P)/S⌋ + 1 with F = (k−1)·d + 1. It fails when the
+// result would be below zero or an argument is out of range.
+func OutputSize(in, k, stride, dilation int, padding string) (int, error) {
+	if in < 0 || k < 1 || stride < 1 || dilation < 1 {
+		return 0, fmt.Errorf("nn: OutputSize needs in ≥ 0, k, stride, dilation ≥ 1; got in=%d k=%d stride=%d dilation=%d", in, k, stride, dilation)
+	}
+	ek := (k-1)*dilation + 1
+	switch strings.ToUpper(padding) {
+	case "SAME":
+		return ceilDiv(in, stride), nil
+	case "VALID", "":
+		if in < ek {
+			return 0, fmt.Errorf("nn: VALID output size is negative: input %d is smaller than the (dilated) window %d", in, ek)
+		}
+		return ceilDiv(in-ek+1, stride), nil
+	}
+	p, err := strconv.Atoi(padding)
+	if err != nil || p < 0 {
+		return 0, fmt.Errorf("nn: padding %q is not SAME, VALID or a whole number of cells", padding)
+	}
+	if in+2*p < ek {
+		return 0, fmt.Errorf("nn: output size is negative: input %d + 2·%d padding is smaller than the window %d", in, p, ek)
+	}
+	return (in-ek+2*p)/stride + 1, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// axis is the geometry of one spatial dimension of a sliding window.
+type axis struct {
+	In, K, Stride, Dilation int
+	PadBefore, PadAfter     int
+	Out                     int
+}
+
+// layout tells where the channels of a rank-r tensor are.
+func channelsLast(rank int, format string) (bool, error) {
+	last := map[int]string{3: "NWC", 4: "NHWC", 5: "NDHWC"}
+	first := map[int]string{3: "NCW", 4: "NCHW", 5: "NCDHW"}
+	switch strings.ToUpper(format) {
+	case "", last[rank]:
+		return true, nil
+	case first[rank]:
+		return false, nil
+	}
+	return false, fmt.Errorf("nn: data format %q does not fit a rank-%d input (want %q or %q)", format, rank, last[rank], first[rank])
+}
+
+// spatialParam expands a tf.nn-style strides/dilations/ksize argument to
+// one value per spatial dimension.
+func spatialParam(name string, v []int, nSpatial int, chLast bool) ([]int, error) {
+	out := make([]int, nSpatial)
+	switch len(v) {
+	case 0:
+		for i := range out {
+			out[i] = 1
+		}
+	case 1:
+		for i := range out {
+			out[i] = v[0]
+		}
+	case nSpatial:
+		copy(out, v)
+	case nSpatial + 2:
+		c := nSpatial + 1
+		sp := 1
+		if !chLast {
+			c, sp = 1, 2
+		}
+		if v[0] != 1 || v[c] != 1 {
+			return nil, fmt.Errorf("nn: %s %v: a %s other than 1 over the batch or channel dimension is not supported", name, v, name)
+		}
+		copy(out, v[sp:sp+nSpatial])
+	default:
+		return nil, fmt.Errorf("nn: %s %v: want 1, %d or %d values", name, v, nSpatial, nSpatial+2)
+	}
+	for _, s := range out {
+		if s < 1 {
+			return nil, fmt.Errorf("nn: %s %v: values must be ≥ 1", name, v)
+		}
+	}
+	return out, nil
+}
+
+// windowAxes computes the per-dimension geometry for a window of sizes k
+// over spatial sizes in, following TF's SAME/VALID/EXPLICIT rules:
+// SAME pads max((out−1)·s + (k−1)·d + 1 − in, 0) cells, half before and
+// the odd cell after.
+func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]int, chLast bool) ([]axis, error) {
+	n := len(in)
+	ax := make([]axis, n)
+	pad := strings.ToUpper(padding)
+	var pairs [][2]int
+	if pad == "EXPLICIT" {
+		switch len(explicit) {
+		case n:
+			pairs = explicit
+		case n + 2:
+			c, sp := n+1, 1
+			if !chLast {
+				c, sp = 1, 2
+			}
+			if explicit[0] != [2]int{} || explicit[c] != [2]int{} {
+				return nil, fmt.Errorf("nn: explicit paddings %v pad the batch or channel dimension", explicit)
+			}
+			pairs = explicit[sp : sp+n]
+		default:
+			return nil, fmt.Errorf("nn: explicit paddings %v: want %d or %d (before, after) pairs", explicit, n, n+2)
+		}
+	} else if len(explicit) != 0 {
+		return nil, fmt.Errorf("nn: explicit paddings %v given with padding %q (want \"EXPLICIT\")", explicit, padding)
+	}
+	for i := range ax {
+		a := axis{In: in[i], K: k[i], Stride: strides[i], Dilation: dilations[i]}
+		ek := (a.K-1)*a.Dilation + 1
+		switch pad {
+		case "SAME":
+			a.Out = ceilDiv(a.In, a.Stride)
+			total := max((a.Out-1)*a.Stride+ek-a.In, 0)
+			a.PadBefore, a.PadAfter = total/2, total-total/2
+		case "VALID", "":
+			if a.In < ek {
+				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the (dilated) window %v in dimension %d", in, k, i)
+			}
+			a.Out = ceilDiv(a.In-ek+1, a.Stride)
+		case "EXPLICIT":
+			a.PadBefore, a.PadAfter = pairs[i][0], pairs[i][1]
+			if a.PadBefore < 0 || a.PadAfter < 0 {
+				return nil, fmt.Errorf("nn: explicit paddings %v: values must be ≥ 0", explicit)
+			}
+			if a.In+a.PadBefore+a.PadAfter < ek {
+				return nil, fmt.Errorf("nn: explicit padding gives a negative output size: padded input %d is smaller than the window %d in dimension %d", a.In+a.PadBefore+a.PadAfter, ek, i)
+			}
+			a.Out = (a.In+a.PadBefore+a.PadAfter-ek)/a.Stride + 1
+		default:
+			return nil, fmt.Errorf("nn: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", padding)
+		}
+		ax[i] = a
+	}
+	return ax, nil
+}
