@@ -179,3 +179,8 @@ func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]i
 	}
 	return ax, nil
 }
+
+// float is the element type of the plain-loop reference implementations:
+// they run in float32 as the oracle of the fast paths and in float64 for
+// the finite-difference gradient checks.
+type float interface{ ~float32 | ~float64 }
