@@ -1,0 +1,274 @@
+// Package autograd is convnet's reverse-mode automatic differentiation:
+// a graph of Vars built by calling ops, differentiated by Gradient.
+//
+// It follows micrograd's design. Each op computes its output value at once
+// (eagerly, with the nn package) and attaches a backward closure that
+// ADDS its contribution into its inputs' gradients, so a Var used twice
+// (fan-out) receives the sum of both paths for free. Gradient sorts the
+// graph topologically from the loss, seeds ∂loss/∂loss = 1 and runs the
+// closures from the loss back to the leaves, the way TensorFlow's
+// GradientTape does. There is no tape object: the graph is the record.
+//
+// Every differentiable nn op has a wrapper here whose backward calls the
+// op's exported gradient op (Conv2DBackpropInput, MaxPoolGrad, ReluGrad,
+// …) and nothing else; only the elementwise helpers (Add, Sub, Mul,
+// Scale, ReduceSum, ReduceMean, Reshape) compute their gradients inline.
+//
+// Errors are sticky: an op whose inputs carry an error, or whose nn call
+// fails, returns a Var carrying the error instead of panicking, and the
+// error surfaces at Gradient (or at Err). A model can therefore be
+// written without an error check per layer.
+//
+// Gradients are computed only along paths that lead to the requested
+// vars: the backward of Conv2D applied to a constant image, for example,
+// skips Conv2DBackpropInput. Gradient stores intermediate gradients on the
+// Vars while it runs and clears them before it returns, so one graph (or
+// two graphs sharing Vars) must not be differentiated concurrently.
+package autograd
+
+import (
+	"errors"
+	"fmt"
+	"unsafe"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Var is a node of the graph: a value, the nodes it was computed from and
+// the closure that sends its gradient back to them. The zero Var is not
+// usable; make leaves with Variable or Constant and inner nodes with ops.
+type Var struct {
+	value   *tensor.Tensor
+	name    string
+	err     error
+	parents []*Var
+	// backward adds the contribution of g = ∂loss/∂this into the grads of
+	// the parents whose needed flag is set. Nil for leaves.
+	backward func(g *tensor.Tensor) error
+
+	// State that lives only during one Gradient call.
+	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
+	gradShared bool           // grad aliases a tensor owned by someone else
+	needed     bool           // some requested var is reachable from here (or this is one)
+}
+
+// Variable returns a trainable leaf named name holding t (not copied: an
+// optimizer updates t in place). A nil t gives a Var carrying an error.
+func Variable(name string, t *tensor.Tensor) *Var {
+	if t == nil {
+		return &Var{name: name, err: fmt.Errorf("autograd: Variable %q: nil tensor", name)}
+	}
+	return &Var{value: t, name: name}
+}
+
+// Constant returns a leaf holding t (not copied), such as an input batch.
+// It differs from a Variable only in having no name; Gradient will
+// still differentiate with respect to it if asked.
+func Constant(t *tensor.Tensor) *Var {
+	if t == nil {
+		return &Var{err: errors.New("autograd: Constant: nil tensor")}
+	}
+	return &Var{value: t}
+}
+
+// Value returns the Var's value, or nil when it carries an error.
+func (v *Var) Value() *tensor.Tensor { return v.value }
+
+// Name returns the name given to Variable, or the op's name ("Conv2D",
+// "Add", …) for an inner node, or "" for a Constant.
+func (v *Var) Name() string { return v.name }
+
+// Err returns the error carried by the Var: the first error met while
+// building it or any of its inputs.
+func (v *Var) Err() error { return v.err }
+
+// Gradient returns ∂loss/∂v for each v in vars, in order. loss must hold
+// exactly one element (any shape, e.g. [] from ReduceMean or [1]). A var
+// the loss does not depend on gets a nil gradient, like TF's None.
+// Returned tensors are fresh: they alias neither values nor each other.
+// It fails when loss carries an error, is not a single element, a var is
+// nil, or a backward op fails.
+func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
+	if loss == nil {
+		return nil, errors.New("autograd: Gradient: nil loss")
+	}
+	if loss.err != nil {
+		return nil, loss.err
+	}
+	if n := loss.value.Len(); n != 1 {
+		return nil, fmt.Errorf("autograd: Gradient: loss must have one element, got shape %v (%d elements)", loss.value.Shape(), n)
+	}
+	for i, v := range vars {
+		if v == nil {
+			return nil, fmt.Errorf("autograd: Gradient: var %d is nil", i)
+		}
+		if v.err != nil {
+			return nil, fmt.Errorf("autograd: Gradient: var %d (%q): %w", i, v.name, v.err)
+		}
+	}
+
+	topo := topoSort(loss)
+	wanted := make(map[*Var]bool, len(vars))
+	for _, v := range vars {
+		wanted[v] = true
+	}
+	defer func() {
+		for _, v := range topo {
+			v.grad, v.gradShared, v.needed = nil, false, false
+		}
+	}()
+	// Parents come before children in topo, so one forward sweep marks
+	// every node from which a wanted var can be reached.
+	for _, v := range topo {
+		v.needed = wanted[v]
+		for _, p := range v.parents {
+			if p.needed {
+				v.needed = true
+				break
+			}
+		}
+	}
+	if !loss.needed {
+		return make([]*tensor.Tensor, len(vars)), nil
+	}
+
+	seed := tensor.Zeros(loss.value.Shape()...)
+	seed.Fill(1)
+	loss.grad = seed
+	for i := len(topo) - 1; i >= 0; i-- {
+		v := topo[i]
+		if v.grad == nil || v.backward == nil || !v.needed {
+			continue
+		}
+		if err := v.backward(v.grad); err != nil {
+			return nil, err
+		}
+	}
+
+	out := make([]*tensor.Tensor, len(vars))
+	for i, v := range vars {
+		if v.grad == nil {
+			continue
+		}
+		g := v.grad
+		if v.gradShared || seen(out[:i], g) {
+			g = g.Clone()
+		}
+		out[i] = g
+	}
+	return out, nil
+}
+
+// seen reports whether g's data is already the data of one of gs (a var
+// listed twice gets two independent tensors).
+func seen(gs []*tensor.Tensor, g *tensor.Tensor) bool {
+	for _, h := range gs {
+		if h != nil && sameData(h, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// topoSort returns the nodes reachable from root, every node after all
+// of its parents. It is iterative so deep graphs cannot exhaust the stack.
+func topoSort(root *Var) []*Var {
+	var order []*Var
+	visited := map[*Var]bool{root: true}
+	type frame struct {
+		v    *Var
+		next int
+	}
+	stack := []frame{{v: root}}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.next < len(f.v.parents) {
+			p := f.v.parents[f.next]
+			f.next++
+			if !visited[p] {
+				visited[p] = true
+				stack = append(stack, frame{v: p})
+			}
+			continue
+		}
+		order = append(order, f.v)
+		stack = stack[:len(stack)-1]
+	}
+	return order
+}
+
+// accumulate adds g into v.grad. When v has no gradient yet it keeps g
+// itself, remembering whether g belongs to someone else (shared): the
+// first later addition then allocates a sum instead of writing into g.
+// Ops pass shared = true for a gradient they forward unchanged (Add,
+// BiasAdd, Reshape views) and false for a tensor they just allocated.
+func accumulate(v *Var, g *tensor.Tensor, shared bool) {
+	if v.grad == nil {
+		v.grad, v.gradShared = g, shared
+		return
+	}
+	dst := v.grad
+	if v.gradShared {
+		dst = tensor.Zeros(v.grad.Shape()...)
+		addTo(dst.Data(), v.grad.Data(), g.Data())
+		v.grad, v.gradShared = dst, false
+		return
+	}
+	addTo(dst.Data(), dst.Data(), g.Data())
+}
+
+// addTo sets dst = a + b elementwise; all three have the same length.
+func addTo(dst, a, b []float32) {
+	b = b[:len(dst)]
+	a = a[:len(dst)]
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+// sameData reports whether a and b share their first element's storage.
+func sameData(a, b *tensor.Tensor) bool {
+	da, db := a.Data(), b.Data()
+	if len(da) == 0 || len(db) == 0 {
+		return false
+	}
+	return unsafe.SliceData(da) == unsafe.SliceData(db)
+}
+
+// fromOp accumulates the result r of a gradient op called with incoming
+// gradient g into v, treating r as shared if the op handed g back.
+func fromOp(v *Var, r, g *tensor.Tensor) {
+	accumulate(v, r, sameData(r, g))
+}
+
+// inputErr returns the first error among the inputs of an op named op,
+// including a nil input.
+func inputErr(op string, in ...*Var) error {
+	for i, v := range in {
+		if v == nil {
+			return fmt.Errorf("autograd: %s: input %d is nil", op, i)
+		}
+		if v.err != nil {
+			return v.err
+		}
+	}
+	return nil
+}
+
+// failed returns a Var carrying err.
+func failed(op string, err error) *Var { return &Var{name: op, err: err} }
+
+// opErr wraps an nn error with the autograd op name.
+func opErr(op string, err error) *Var {
+	return failed(op, fmt.Errorf("autograd: %s: %w", op, err))
+}
+
+// node returns an inner node with value, parents and backward.
+func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error, parents ...*Var) *Var {
+	return &Var{value: value, name: op, parents: parents, backward: backward}
+}
+
+// backErr wraps an error raised by a gradient op.
+func backErr(op string, err error) error {
+	return fmt.Errorf("autograd: %s backward: %w", op, err)
+}

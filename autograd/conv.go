@@ -1,0 +1,136 @@
+package autograd
+
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Shapes (channels-last; channels-first via o.DataFormat): N batch,
+// D/H/W spatial, C input channels, K output channels, M depth multiplier.
+// Every backward here calls nn's gradient ops and nothing else.
+
+type (
+	convForward      func(input, filter *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+	convBackpropIn   func(inputShape []int, filter, grad *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+	convBackpropFilt func(input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+)
+
+// Conv1D is nn.Conv1D on Vars: x [N,W,C], w [KW,C,K] → [N,OW,K].
+// ∂/∂x = nn.Conv1DBackpropInput, ∂/∂w = nn.Conv1DBackpropFilter.
+func Conv1D(x, w *Var, o nn.ConvOptions) *Var {
+	return conv("Conv1D", x, w, o, nn.Conv1D, nn.Conv1DBackpropInput, nn.Conv1DBackpropFilter)
+}
+
+// Conv2D is nn.Conv2D on Vars: x [N,H,W,C], w [KH,KW,C,K] → [N,OH,OW,K].
+// ∂/∂x = nn.Conv2DBackpropInput, ∂/∂w = nn.Conv2DBackpropFilter.
+func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
+	return conv("Conv2D", x, w, o, nn.Conv2D, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
+}
+
+// Conv3D is nn.Conv3D on Vars: x [N,D,H,W,C], w [KD,KH,KW,C,K] →
+// [N,OD,OH,OW,K]. ∂/∂x = nn.Conv3DBackpropInput, ∂/∂w = nn.Conv3DBackpropFilter.
+func Conv3D(x, w *Var, o nn.ConvOptions) *Var {
+	return conv("Conv3D", x, w, o, nn.Conv3D, nn.Conv3DBackpropInput, nn.Conv3DBackpropFilter)
+}
+
+// DepthwiseConv2D is nn.DepthwiseConv2D on Vars: x [N,H,W,C], w
+// [KH,KW,C,M] → [N,OH,OW,C·M] with output channel c·M+m.
+// ∂/∂x = nn.DepthwiseConv2DBackpropInput, ∂/∂w = nn.DepthwiseConv2DBackpropFilter.
+func DepthwiseConv2D(x, w *Var, o nn.ConvOptions) *Var {
+	return conv("DepthwiseConv2D", x, w, o, nn.DepthwiseConv2D, nn.DepthwiseConv2DBackpropInput, nn.DepthwiseConv2DBackpropFilter)
+}
+
+// SeparableConv2D is tf.nn.separable_conv2d on Vars, built from two
+// differentiable ops: DepthwiseConv2D(x, dw, o) followed by a 1x1 Conv2D
+// with pw (stride 1, VALID, o's data format). x [N,H,W,C], dw
+// [KH,KW,C,M], pw [1,1,C·M,K] → [N,OH,OW,K].
+func SeparableConv2D(x, dw, pw *Var, o nn.ConvOptions) *Var {
+	const op = "SeparableConv2D"
+	if err := inputErr(op, x, dw, pw); err != nil {
+		return failed(op, err)
+	}
+	if s := pw.value.Shape(); len(s) != 4 || s[0] != 1 || s[1] != 1 {
+		return failed(op, fmt.Errorf("autograd: %s: pointwise filter must be [1,1,C·M,K], got %v", op, s))
+	}
+	mid := DepthwiseConv2D(x, dw, o)
+	return Conv2D(mid, pw, nn.ConvOptions{Padding: "VALID", DataFormat: o.DataFormat})
+}
+
+// Conv2DTranspose is nn.Conv2DTranspose on Vars (tf.nn.conv2d_transpose):
+// x [N,H,W,inC], w [KH,KW,outC,inC] → outputShape [N,OH,OW,outC].
+// ∂/∂x = nn.Conv2D(g, w, o), ∂/∂w = nn.Conv2DBackpropFilter(g, w's shape, x, o).
+func Conv2DTranspose(x, w *Var, outputShape []int, o nn.ConvOptions) *Var {
+	const op = "Conv2DTranspose"
+	if err := inputErr(op, x, w); err != nil {
+		return failed(op, err)
+	}
+	o = cloneConv(o)
+	y, err := nn.Conv2DTranspose(x.value, w.value, outputShape, o)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if x.needed {
+			dx, err := nn.Conv2D(g, w.value, o)
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(x, dx, g)
+		}
+		if w.needed {
+			dw, err := nn.Conv2DBackpropFilter(g, w.value.Shape(), x.value, o)
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(w, dw, g)
+		}
+		return nil
+	}, x, w)
+}
+
+// conv wraps a convolution with its two gradient ops.
+func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackpropIn, bFilt convBackpropFilt) *Var {
+	if err := inputErr(op, x, w); err != nil {
+		return failed(op, err)
+	}
+	o = cloneConv(o)
+	y, err := fwd(x.value, w.value, o)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if x.needed {
+			dx, err := bIn(x.value.Shape(), w.value, g, o)
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(x, dx, g)
+		}
+		if w.needed {
+			dw, err := bFilt(x.value, w.value.Shape(), g, o)
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(w, dw, g)
+		}
+		return nil
+	}, x, w)
+}
+
+// cloneConv copies o's slices so a caller reusing them cannot change the
+// recorded op before its backward runs.
+func cloneConv(o nn.ConvOptions) nn.ConvOptions {
+	o.Strides = append([]int(nil), o.Strides...)
+	o.Dilations = append([]int(nil), o.Dilations...)
+	o.ExplicitPaddings = append([][2]int(nil), o.ExplicitPaddings...)
+	return o
+}
+
+// clonePool copies o's slices, as cloneConv does.
+func clonePool(o nn.PoolOptions) nn.PoolOptions {
+	o.KSize = append([]int(nil), o.KSize...)
+	o.Strides = append([]int(nil), o.Strides...)
+	return o
+}

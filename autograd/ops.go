@@ -1,0 +1,345 @@
+package autograd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Pooling, dense algebra, activations, losses and dropout on Vars. Each
+// backward calls the nn gradient op named in the doc comment.
+
+// MaxPool is nn.MaxPool on Vars (rank 3, 4 or 5 input).
+// ∂/∂x = nn.MaxPoolGrad(x, g, o).
+func MaxPool(x *Var, o nn.PoolOptions) *Var {
+	const op = "MaxPool"
+	if err := inputErr(op, x); err != nil {
+		return failed(op, err)
+	}
+	o = clonePool(o)
+	y, err := nn.MaxPool(x.value, o)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := nn.MaxPoolGrad(x.value, g, o)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
+
+// AvgPool is nn.AvgPool on Vars (rank 3, 4 or 5 input).
+// ∂/∂x = nn.AvgPoolGrad(x's shape, g, o).
+func AvgPool(x *Var, o nn.PoolOptions) *Var {
+	const op = "AvgPool"
+	if err := inputErr(op, x); err != nil {
+		return failed(op, err)
+	}
+	o = clonePool(o)
+	y, err := nn.AvgPool(x.value, o)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := nn.AvgPoolGrad(x.value.Shape(), g, o)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
+
+// MatMul is nn.MatMul on Vars: op(a)·op(b) for rank-2 a and b, op being
+// the transpose when ta (tb) is set. The gradients are products with g,
+// as in TF's MatMul gradient:
+//
+//	ta tb   ∂/∂a        ∂/∂b
+//	F  F    g·bᵀ        aᵀ·g
+//	F  T    g·b         gᵀ·a
+//	T  F    b·gᵀ        a·g
+//	T  T    bᵀ·gᵀ       gᵀ·aᵀ
+func MatMul(a, b *Var, ta, tb bool) *Var {
+	const op = "MatMul"
+	if err := inputErr(op, a, b); err != nil {
+		return failed(op, err)
+	}
+	y, err := nn.MatMul(a.value, b.value, ta, tb)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		A, B := a.value, b.value
+		if a.needed {
+			var da *tensor.Tensor
+			var err error
+			switch {
+			case !ta && !tb:
+				da, err = nn.MatMul(g, B, false, true)
+			case !ta && tb:
+				da, err = nn.MatMul(g, B, false, false)
+			case ta && !tb:
+				da, err = nn.MatMul(B, g, false, true)
+			default:
+				da, err = nn.MatMul(B, g, true, true)
+			}
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(a, da, g)
+		}
+		if b.needed {
+			var db *tensor.Tensor
+			var err error
+			switch {
+			case !ta && !tb:
+				db, err = nn.MatMul(A, g, true, false)
+			case !ta && tb:
+				db, err = nn.MatMul(g, A, true, false)
+			case ta && !tb:
+				db, err = nn.MatMul(A, g, false, false)
+			default:
+				db, err = nn.MatMul(g, A, true, true)
+			}
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(b, db, g)
+		}
+		return nil
+	}, a, b)
+}
+
+// BiasAdd is nn.BiasAdd on Vars: x [..., C] (or [N,C,...] channels-first)
+// plus bias [C]. ∂/∂x = g, ∂/∂bias = nn.BiasAddGrad(g, dataFormat).
+func BiasAdd(x, bias *Var, dataFormat string) *Var {
+	const op = "BiasAdd"
+	if err := inputErr(op, x, bias); err != nil {
+		return failed(op, err)
+	}
+	y, err := nn.BiasAdd(x.value, bias.value, dataFormat)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if x.needed {
+			accumulate(x, g, true)
+		}
+		if bias.needed {
+			db, err := nn.BiasAddGrad(g, dataFormat)
+			if err != nil {
+				return backErr(op, err)
+			}
+			fromOp(bias, db, g)
+		}
+		return nil
+	}, x, bias)
+}
+
+// Relu is max(x, 0). ∂/∂x = nn.ReluGrad(g, x).
+func Relu(x *Var) *Var {
+	return unaryOfInput("Relu", x, nn.Relu, nn.ReluGrad)
+}
+
+// LeakyRelu is x where x > 0, else alpha·x. ∂/∂x = nn.LeakyReluGrad(g, x, alpha).
+func LeakyRelu(x *Var, alpha float32) *Var {
+	return unaryOfInput("LeakyRelu", x,
+		func(t *tensor.Tensor) *tensor.Tensor { return nn.LeakyRelu(t, alpha) },
+		func(g, t *tensor.Tensor) (*tensor.Tensor, error) { return nn.LeakyReluGrad(g, t, alpha) })
+}
+
+// Sigmoid is 1/(1+exp(−x)). ∂/∂x = nn.SigmoidGrad(y, g).
+func Sigmoid(x *Var) *Var {
+	return unaryOfOutput("Sigmoid", x, func(t *tensor.Tensor) (*tensor.Tensor, error) { return nn.Sigmoid(t), nil }, nn.SigmoidGrad)
+}
+
+// Tanh is tanh(x). ∂/∂x = nn.TanhGrad(y, g).
+func Tanh(x *Var) *Var {
+	return unaryOfOutput("Tanh", x, func(t *tensor.Tensor) (*tensor.Tensor, error) { return nn.Tanh(t), nil }, nn.TanhGrad)
+}
+
+// Softmax is exp(x)/Σexp(x) over the last axis. ∂/∂x = nn.SoftmaxGrad(y, g).
+func Softmax(x *Var) *Var {
+	return unaryOfOutput("Softmax", x, nn.Softmax, nn.SoftmaxGrad)
+}
+
+// LogSoftmax is x − log Σexp(x) over the last axis.
+// ∂/∂x = nn.LogSoftmaxGrad(y, g).
+func LogSoftmax(x *Var) *Var {
+	return unaryOfOutput("LogSoftmax", x, nn.LogSoftmax, nn.LogSoftmaxGrad)
+}
+
+// unaryOfInput wraps an activation whose gradient op reads the input.
+func unaryOfInput(op string, x *Var, fwd func(*tensor.Tensor) *tensor.Tensor, grad func(g, x *tensor.Tensor) (*tensor.Tensor, error)) *Var {
+	if err := inputErr(op, x); err != nil {
+		return failed(op, err)
+	}
+	y := fwd(x.value)
+	if y == nil {
+		return failed(op, fmt.Errorf("autograd: %s: nn returned no value for input of shape %v", op, x.value.Shape()))
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := grad(g, x.value)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
+
+// unaryOfOutput wraps an activation whose gradient op reads the output y.
+func unaryOfOutput(op string, x *Var, fwd func(*tensor.Tensor) (*tensor.Tensor, error), grad func(y, g *tensor.Tensor) (*tensor.Tensor, error)) *Var {
+	if err := inputErr(op, x); err != nil {
+		return failed(op, err)
+	}
+	y, err := fwd(x.value)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := grad(y, g)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
+
+// SoftmaxCrossEntropyWithLogits is the per-example loss
+// −Σ_c labels[n,c]·log softmax(logits)[n,c], shape [N], for labels and
+// logits [N,C] (like tf.nn.softmax_cross_entropy_with_logits; labels
+// get no gradient). ∂/∂logits[n,c] = backprop[n,c]·g[n] with backprop
+// from nn.SoftmaxCrossEntropyWithLogits.
+func SoftmaxCrossEntropyWithLogits(labels *tensor.Tensor, logits *Var) *Var {
+	const op = "SoftmaxCrossEntropyWithLogits"
+	if err := inputErr(op, logits); err != nil {
+		return failed(op, err)
+	}
+	if labels == nil {
+		return failed(op, errors.New("autograd: "+op+": nil labels"))
+	}
+	loss, backprop, err := nn.SoftmaxCrossEntropyWithLogits(labels, logits.value)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return crossEntropyNode(op, loss, backprop, logits)
+}
+
+// SparseSoftmaxCrossEntropyWithLogits is SoftmaxCrossEntropyWithLogits
+// with labels given as class indices, one per row of logits [N,C].
+func SparseSoftmaxCrossEntropyWithLogits(labels []int, logits *Var) *Var {
+	const op = "SparseSoftmaxCrossEntropyWithLogits"
+	if err := inputErr(op, logits); err != nil {
+		return failed(op, err)
+	}
+	loss, backprop, err := nn.SparseSoftmaxCrossEntropyWithLogits(labels, logits.value)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return crossEntropyNode(op, loss, backprop, logits)
+}
+
+// crossEntropyNode records loss [N] whose gradient with respect to
+// logits [N,C] is backprop[n,:]·g[n], as TF's gradient of the raw op is.
+func crossEntropyNode(op string, loss, backprop *tensor.Tensor, logits *Var) *Var {
+	ls := logits.value.Shape()
+	if len(ls) != 2 || !tensor.SameShape(backprop.Shape(), ls) || loss.Len() != ls[0] {
+		return failed(op, fmt.Errorf("autograd: %s: nn returned loss %v and backprop %v for logits %v; want [N] and [N,C]",
+			op, loss.Shape(), backprop.Shape(), ls))
+	}
+	n, c := ls[0], ls[1]
+	return node(op, loss, func(g *tensor.Tensor) error {
+		if !logits.needed {
+			return nil
+		}
+		d := tensor.Zeros(backprop.Shape()...)
+		dd, bd, gd := d.Data(), backprop.Data(), g.Data()
+		for i := 0; i < n; i++ {
+			gi := gd[i]
+			row, brow := dd[i*c:(i+1)*c], bd[i*c:(i+1)*c]
+			for j := range row {
+				row[j] = brow[j] * gi
+			}
+		}
+		accumulate(logits, d, false)
+		return nil
+	}, logits)
+}
+
+// SigmoidCrossEntropyWithLogits is the elementwise logistic loss
+// max(x,0) − x·z + log(1+exp(−|x|)) for logits x and labels z of the same
+// shape (labels get no gradient).
+// ∂/∂logits = nn.SigmoidCrossEntropyWithLogitsGrad(labels, logits, g).
+func SigmoidCrossEntropyWithLogits(labels *tensor.Tensor, logits *Var) *Var {
+	const op = "SigmoidCrossEntropyWithLogits"
+	if err := inputErr(op, logits); err != nil {
+		return failed(op, err)
+	}
+	if labels == nil {
+		return failed(op, errors.New("autograd: "+op+": nil labels"))
+	}
+	y, err := nn.SigmoidCrossEntropyWithLogits(labels, logits.value)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !logits.needed {
+			return nil
+		}
+		dx, err := nn.SigmoidCrossEntropyWithLogitsGrad(labels, logits.value, g)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(logits, dx, g)
+		return nil
+	}, logits)
+}
+
+// Dropout is nn.Dropout on Vars: with training set and rate > 0 it keeps
+// each value with probability 1−rate, scaled by 1/(1−rate), using the
+// given seed; otherwise it is the identity. ∂/∂x = nn.DropoutGrad(g,
+// mask), or g for the identity.
+func Dropout(x *Var, rate float32, seed uint64, training bool) *Var {
+	const op = "Dropout"
+	if err := inputErr(op, x); err != nil {
+		return failed(op, err)
+	}
+	y, mask, err := nn.Dropout(x.value, rate, seed, training)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		if mask == nil {
+			accumulate(x, g, true)
+			return nil
+		}
+		dx, err := nn.DropoutGrad(g, mask)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
