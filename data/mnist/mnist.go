@@ -133,7 +133,7 @@ func (s *Set) Split(nFirst int, seed uint64) (a, b *Set) {
 // s's backing arrays. Use it for quick runs on a fraction of the data.
 func (s *Set) Subset(n int) *Set {
 	n = clamp(n, s.N)
-	return &Set{Images: s.Images[:n*Pixels : n*Pixels], Labels: s.Labels[:n:n], N: n}
+	return &Set{Images: s.Images[: n*Pixels : n*Pixels], Labels: s.Labels[:n:n], N: n}
 }
 
 func (s *Set) gather(idx []int) *Set {
