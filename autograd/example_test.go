@@ -1,0 +1,41 @@
+package autograd_test
+
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Build loss = mean(w·w + 3w) from a variable, then ask for ∂loss/∂w =
+// (2w + 3)/n. The Var is used twice by Mul and once by Scale: the
+// gradients of all three uses are summed.
+func Example() {
+	w := autograd.Variable("w", tensor.Must(tensor.New([]int{2}, []float32{1, -2})))
+	unused := autograd.Variable("unused", tensor.Zeros(1))
+	loss := autograd.ReduceMean(autograd.Add(autograd.Mul(w, w), autograd.Scale(w, 3)))
+	grads, err := autograd.Gradient(loss, w, unused)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("loss:", loss.Value().Data()[0])
+	fmt.Println("dw:", grads[0].Data())
+	fmt.Println("unused:", grads[1])
+	// Output:
+	// loss: 1
+	// dw: [2.5 -0.5]
+	// unused: <nil>
+}
+
+// Errors are sticky: a bad op in the middle of a chain surfaces at
+// Gradient, without an error check per op.
+func Example_stickyError() {
+	a := autograd.Variable("a", tensor.Zeros(3))
+	b := autograd.Variable("b", tensor.Zeros(2))
+	loss := autograd.ReduceSum(autograd.Scale(autograd.Add(a, b), 2))
+	_, err := autograd.Gradient(loss, a, b)
+	fmt.Println(err)
+	// Output:
+	// autograd: Add: shapes [3] and [2] differ (no broadcasting)
+}
