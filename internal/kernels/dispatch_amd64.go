@@ -1,0 +1,48 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+//go:generate go -C _asm run . -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
+
+// avx2Engine runs the 6×16 AVX2+FMA kernel. Blocking for Zen 3: a
+// 256×16 B micro-panel (16 KiB) stays in L1, a 168×256 A block (168 KiB)
+// in the 512 KiB L2, a 256×4096 B block (4 MiB) in L3.
+var avx2Engine = engine{
+	name: "avx2",
+	mr:   6, nr: 16,
+	kc: 256, mc: 168, nc: 4096,
+	kernel: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+		_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
+		sgemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	},
+}
+
+// avx512Engine runs the 14×32 AVX-512F kernel: a 256×32 B micro-panel
+// (32 KiB) in L1, a 14·24×256 A block (336 KiB) in L2.
+var avx512Engine = engine{
+	name: "avx512",
+	mr:   14, nr: 32,
+	kc: 256, mc: 14 * 24, nc: 4096,
+	kernel: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+		_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
+		sgemmKernelAVX512(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	},
+}
+
+// archEngines lists the assembly engines this CPU can run, fastest first.
+// GODEBUG=cpu.avx512f=off or cpu.avx2=off,cpu.fma=off hides them.
+func archEngines() []*engine {
+	var es []*engine
+	if cpu.X86.HasAVX512F {
+		es = append(es, &avx512Engine)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		es = append(es, &avx2Engine)
+	}
+	return es
+}
+
+// archNames lists every assembly engine built into this binary.
+var archNames = []string{"avx512", "avx2"}

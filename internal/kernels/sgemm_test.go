@@ -1,0 +1,385 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// engines under test: every fast implementation, plus the same engines
+// with tiny cache blocks so that small shapes cross every block boundary
+// (several K-panels, MC blocks and NC blocks).
+func testEngines(t *testing.T, name string) []*engine {
+	t.Helper()
+	var e *engine
+	switch name {
+	case "purego":
+		e = &pureGoEngine
+	default:
+		for _, a := range archEngines() {
+			if a.name == name {
+				e = a
+			}
+		}
+	}
+	if e == nil {
+		why := "not built into this binary"
+		if slices.Contains(archNames, name) {
+			why = "not supported by this CPU"
+		}
+		t.Skipf("%s kernel NOT EXECUTED: %s (available: %v)", name, why, Available())
+	}
+	tiny := *e
+	tiny.name += "-tinyblocks"
+	tiny.kc, tiny.mc, tiny.nc = 7, 2*e.mr, 3*e.nr
+	return []*engine{e, &tiny}
+}
+
+// operand is a row-major matrix with a row stride larger than its width;
+// the gap holds NaN so that any read outside the matrix shows up.
+func operand(r *rand.Rand, rows, cols, pad int) ([]float32, int) {
+	ld := cols + pad
+	if rows == 0 {
+		return nil, ld
+	}
+	s := make([]float32, (rows-1)*ld+cols)
+	for i := range s {
+		if i%ld < cols {
+			s[i] = float32(r.Float64()*2 - 1)
+		} else {
+			s[i] = float32(math.NaN())
+		}
+	}
+	return s, ld
+}
+
+type gemmCase struct {
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	pad            int
+}
+
+func (g gemmCase) String() string {
+	t := func(b bool) string {
+		if b {
+			return "T"
+		}
+		return "N"
+	}
+	return fmt.Sprintf("%s%s/m=%d,n=%d,k=%d/alpha=%g,beta=%g/pad=%d", t(g.transA), t(g.transB), g.m, g.n, g.k, g.alpha, g.beta, g.pad)
+}
+
+// check runs fn on the case and compares with SgemmRef. The tolerance is
+// the forward error bound of a float32 dot product of length k
+// ((k+2)·2⁻²³ relative to Σ|alpha·a·b| + |beta·c|); C's stride gap must
+// stay untouched and beta = 0 must ignore NaN in C.
+func (g gemmCase) check(t *testing.T, seed uint64, fn func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	ar, ac := g.m, g.k
+	if g.transA {
+		ar, ac = ac, ar
+	}
+	br, bc := g.k, g.n
+	if g.transB {
+		br, bc = bc, br
+	}
+	a, lda := operand(r, ar, ac, g.pad)
+	b, ldb := operand(r, br, bc, g.pad+1)
+	c0, ldc := operand(r, g.m, g.n, g.pad+2)
+	if g.beta == 0 {
+		for i := range c0 {
+			if i%ldc < g.n && i%3 == 0 {
+				c0[i] = float32(math.NaN())
+			}
+		}
+	}
+	want := slices.Clone(c0)
+	SgemmRef(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
+	got := slices.Clone(c0)
+	fn(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, got, ldc)
+
+	bad := 0
+	for i := 0; i < g.m; i++ {
+		for j := 0; j < ldc && i*ldc+j < len(got); j++ {
+			at := i*ldc + j
+			if j >= g.n {
+				if math.Float32bits(got[at]) != math.Float32bits(c0[at]) {
+					t.Fatalf("C[%d] in the stride gap after row %d changed: %v → %v", at, i, c0[at], got[at])
+				}
+				continue
+			}
+			var mag float64
+			for p := 0; p < g.k; p++ {
+				ai, bi := i*lda+p, p*ldb+j
+				if g.transA {
+					ai = p*lda + i
+				}
+				if g.transB {
+					bi = j*ldb + p
+				}
+				mag += math.Abs(float64(a[ai]) * float64(b[bi]))
+			}
+			mag *= math.Abs(float64(g.alpha))
+			if g.beta != 0 {
+				mag += math.Abs(float64(g.beta) * float64(c0[at]))
+			}
+			tol := float64(g.k+2)*0x1p-23*mag + 1e-30
+			if d := math.Abs(float64(got[at]) - float64(want[at])); !(d <= tol) {
+				if bad++; bad <= 5 {
+					t.Errorf("C[%d,%d] = %v, want %v (|diff| %.3g > tol %.3g)", i, j, got[at], want[at], d, tol)
+				}
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("... %d elements differ in all", bad)
+	}
+}
+
+var oddSizes = []int{1, 2, 3, 5, 7, 13, 17, 31, 33}
+
+// scalars cycles through alpha/beta pairs, including beta = 0 over NaN,
+// beta = −0, alpha = 0 and beta = 1.
+var scalars = [][2]float32{{1, 0}, {0.5, 0.25}, {1, 1}, {-1.5, 0}, {2, float32(math.Copysign(0, -1))}, {0, 2}, {0.75, -1}}
+
+func gemmCases() []gemmCase {
+	var cs []gemmCase
+	i := 0
+	for _, m := range oddSizes {
+		for _, n := range oddSizes {
+			for _, k := range oddSizes {
+				s := scalars[i%len(scalars)]
+				cs = append(cs, gemmCase{transA: i%2 == 1, transB: i/2%2 == 1, m: m, n: n, k: k, alpha: s[0], beta: s[1], pad: i % 3})
+				i++
+			}
+		}
+	}
+	for _, sh := range [][3]int{
+		{64, 65, 127}, {127, 257, 33}, {257, 31, 300}, {65, 64, 513}, {400, 40, 64},
+		{5, 700, 120}, // few rows, many columns: workers split B panels
+		{2, 3, 1000}, {1, 1, 0}, {0, 5, 5}, {3, 0, 4},
+	} {
+		for tr := 0; tr < 4; tr++ {
+			s := scalars[i%len(scalars)]
+			cs = append(cs, gemmCase{transA: tr%2 == 1, transB: tr/2 == 1, m: sh[0], n: sh[1], k: sh[2], alpha: s[0], beta: s[1], pad: 3})
+			i++
+		}
+	}
+	return cs
+}
+
+func TestSgemmImplementations(t *testing.T) {
+	cases := gemmCases()
+	for _, name := range []string{"avx512", "avx2", "purego"} {
+		t.Run("impl="+name, func(t *testing.T) {
+			for _, e := range testEngines(t, name) {
+				t.Run(e.name, func(t *testing.T) {
+					for ci, c := range cases {
+						t.Run(c.String(), func(t *testing.T) { c.check(t, uint64(ci), e.sgemm) })
+					}
+				})
+			}
+		})
+	}
+}
+
+// TestSgemmDispatch: the exported Sgemm goes through the selected engine.
+func TestSgemmDispatch(t *testing.T) {
+	defer restoreImpl(t)()
+	for _, name := range Available() {
+		t.Run("impl="+name, func(t *testing.T) {
+			if err := SetImpl(name); err != nil {
+				t.Fatal(err)
+			}
+			if Impl() != name {
+				t.Fatalf("Impl() = %q after SetImpl(%q)", Impl(), name)
+			}
+			gemmCase{transA: true, m: 70, n: 45, k: 300, alpha: 1.25, beta: 0.5, pad: 2}.check(t, 99, Sgemm)
+		})
+	}
+}
+
+func restoreImpl(t *testing.T) func() {
+	prev := Impl()
+	return func() {
+		if err := SetImpl(prev); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestSgemmRepeatable: same inputs, bit-identical outputs, run after run
+// and whatever GOMAXPROCS (the per-element operation sequence does not
+// depend on the partition).
+func TestSgemmRepeatable(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := rand.New(rand.NewPCG(1, 2))
+	const m, n, k = 301, 203, 600
+	a, _ := operand(r, m, k, 0)
+	b, _ := operand(r, k, n, 0)
+	for _, name := range Available()[:len(Available())-1] { // all but ref
+		t.Run("impl="+name, func(t *testing.T) {
+			var e *engine
+			for _, x := range append(archEngines(), &pureGoEngine) {
+				if x.name == name {
+					e = x
+				}
+			}
+			var first []float32
+			for run, procs := range []int{2, 2, 2, 1, 3} {
+				runtime.GOMAXPROCS(procs)
+				c := make([]float32, m*n)
+				e.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				if first == nil {
+					first = c
+					continue
+				}
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+						t.Fatalf("run %d (GOMAXPROCS=%d): C[%d] = %v, first run gave %v", run, procs, i, c[i], first[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSetImpl(t *testing.T) {
+	defer restoreImpl(t)()
+	for _, tc := range []struct {
+		name    string
+		wantErr string
+	}{
+		{"ref", ""},
+		{"purego", ""},
+		{"sse", `unknown implementation "sse"`},
+		{"", `unknown implementation ""`},
+	} {
+		t.Run("name="+tc.name, func(t *testing.T) {
+			err := SetImpl(tc.name)
+			if tc.wantErr == "" {
+				if err != nil || Impl() != tc.name {
+					t.Fatalf("SetImpl(%q) = %v, Impl() = %q", tc.name, err, Impl())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("SetImpl(%q) = %v, want error containing %q", tc.name, err, tc.wantErr)
+			}
+		})
+	}
+	for _, name := range []string{"avx512", "avx2"} {
+		t.Run("name="+name, func(t *testing.T) {
+			err := SetImpl(name)
+			if slices.Contains(Available(), name) != (err == nil) {
+				t.Fatalf("SetImpl(%q) = %v with Available() = %v", name, err, Available())
+			}
+		})
+	}
+}
+
+func TestChooseImpl(t *testing.T) {
+	best := Available()[0]
+	for _, tc := range []struct {
+		env, want string
+		warn      bool
+	}{
+		{"", best, false},
+		{"ref", "ref", false},
+		{"purego", "purego", false},
+		{"bogus", best, true},
+	} {
+		t.Run("env="+tc.env, func(t *testing.T) {
+			name, warning := chooseImpl(tc.env)
+			if name != tc.want || (warning != "") != tc.warn {
+				t.Fatalf("chooseImpl(%q) = %q, %q; want %q, warning %v", tc.env, name, warning, tc.want, tc.warn)
+			}
+			if tc.warn && !strings.Contains(warning, "CONVNET_KERNELS="+tc.env) {
+				t.Fatalf("warning %q does not quote the setting", warning)
+			}
+		})
+	}
+}
+
+// TestEnvAndGODEBUG re-runs this test binary with CONVNET_KERNELS and
+// GODEBUG settings and checks which implementation the child starts with.
+func TestEnvAndGODEBUG(t *testing.T) {
+	if os.Getenv("KERNELS_TEST_CHILD") == "1" {
+		fmt.Printf("impl=%s\n", Impl())
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns child processes")
+	}
+	best := Available()[0]
+	for _, tc := range []struct {
+		name, env, godebug, want string
+	}{
+		{"default", "", "", best},
+		{"pin-purego", "purego", "", "purego"},
+		{"pin-ref", "ref", "", "ref"},
+		{"pin-unknown", "nope", "", best},
+		{"no-avx2-fma", "", "cpu.avx2=off,cpu.fma=off,cpu.avx512f=off", "purego"},
+		{"pin-avx2-without-it", "avx2", "cpu.avx2=off,cpu.fma=off,cpu.avx512f=off", "purego"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOARCH != "amd64" && tc.godebug != "" {
+				t.Skip("GODEBUG cpu options are amd64 ones")
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^TestEnvAndGODEBUG$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "KERNELS_TEST_CHILD=1", "CONVNET_KERNELS="+tc.env, "GODEBUG="+tc.godebug)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), "impl="+tc.want+"\n") {
+				t.Fatalf("child output %q, want impl=%s", out, tc.want)
+			}
+			if (tc.name == "pin-unknown" || tc.name == "pin-avx2-without-it") && !strings.Contains(string(out), "CONVNET_KERNELS=") {
+				t.Fatalf("child output %q has no warning about CONVNET_KERNELS", out)
+			}
+		})
+	}
+}
+
+func TestSgemmBadArguments(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"short-a", func() {
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		}, "len(a)=3, want at least 4"},
+		{"small-ldc", func() {
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 4), 2, make([]float32, 4), 2, 0, make([]float32, 4), 1)
+		}, "ldc=1 is less than the 2 columns"},
+		{"negative", func() { Sgemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) }, "negative dimension"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer restoreImpl(t)()
+			for _, name := range Available()[:len(Available())-1] {
+				if err := SetImpl(name); err != nil {
+					t.Fatal(err)
+				}
+				func() {
+					defer func() {
+						r := recover()
+						if s, _ := r.(string); !strings.Contains(s, tc.want) {
+							t.Fatalf("impl=%s: panic %v, want one containing %q", name, r, tc.want)
+						}
+					}()
+					tc.call()
+				}()
+			}
+		})
+	}
+}
