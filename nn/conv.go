@@ -1,55 +1,555 @@
 package nn
 
-import (
-	"errors"
+// Convolutions (tf.nn.conv1d, conv2d, conv3d) and their gradient ops.
+//
+// Shape legend: N batch; D, H, W input spatial sizes; C input channels;
+// F output channels (filters); KD, KH, KW window sizes; OD, OH, OW output
+// sizes; P = KD·KH·KW·C the patch length. Conv1D and Conv2D run as Conv3D
+// with size-1 leading spatial dimensions.
+//
+// Forward (cross-correlation, as in TF):
+//
+//	y[n, od, oh, ow, f] = Σ_{kd,kh,kw,c} x[n, od·sd − pd + kd·dd, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw, c] · w[kd, kh, kw, c, f]
+//
+// with out-of-range input cells read as zero; the pads p are TF's
+// SAME/VALID/EXPLICIT pads before each dimension (see windowAxes).
+//
+// Fast path: the patch matrix (kernels.Im2col) of a chunk of output
+// positions, at most patchBytes large, times the filter viewed as [P, F]
+// (kernels.Sgemm). Backprop-input multiplies dy by the filter transposed
+// and scatters the patches back (kernels.Col2im); backprop-filter
+// accumulates patchesᵀ·dy over the chunks. 1x1 stride-1 unpadded
+// convolutions skip im2col: the input already is the patch matrix.
 
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+	"sync"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
 
-var errNotYet = errors.New("nn: not implemented yet")
-
-// Conv1D is tf.nn.conv1d: input [N,W,C] (or [N,C,W] with DataFormat "NCW"),
-// filter [KW,C,K], output [N,OW,K].
+// Conv1D is tf.nn.conv1d: input [N, W, C] (or [N, C, W] with DataFormat
+// "NCW"), filter [KW, C, F], output [N, OW, F] (or [N, F, OW]) with
+//
+//	y[n, ow, f] = Σ_{kw,c} x[n, ow·s − pad + kw·d, c] · w[kw, c, f]
+//
+// and OW = ⌈W/s⌉ under SAME, ⌈(W − (KW−1)·d)/s⌉ under VALID, or
+// (W + before + after − (KW−1)·d − 1)/s + 1 under EXPLICIT.
 func Conv1D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convOp("nn.Conv1D", 1, input, filter, o)
 }
 
-// Conv2D is tf.nn.conv2d: input [N,H,W,C], filter [KH,KW,C,K], output [N,OH,OW,K].
+// Conv2D is tf.nn.conv2d: input [N, H, W, C] (or [N, C, H, W] with
+// DataFormat "NCHW"), filter [KH, KW, C, F], output [N, OH, OW, F] (or
+// [N, F, OH, OW]) with
+//
+//	y[n, oh, ow, f] = Σ_{kh,kw,c} x[n, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw, c] · w[kh, kw, c, f]
+//
+// where padding cells are zero and each output size is ⌈in/s⌉ (SAME),
+// ⌈(in − (k−1)·d)/s⌉ (VALID) or (in + before + after − (k−1)·d − 1)/s + 1
+// (EXPLICIT). Strides above 1 together with dilations above 1 are refused,
+// as TF refuses them.
 func Conv2D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convOp("nn.Conv2D", 2, input, filter, o)
 }
 
-// Conv3D is tf.nn.conv3d: input [N,D,H,W,C], filter [KD,KH,KW,C,K].
+// Conv3D is tf.nn.conv3d: input [N, D, H, W, C] (or [N, C, D, H, W] with
+// DataFormat "NCDHW"), filter [KD, KH, KW, C, F], output
+// [N, OD, OH, OW, F], each output size as in Conv2D.
 func Conv3D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convOp("nn.Conv3D", 3, input, filter, o)
 }
 
-// Conv1DBackpropInput is the gradient of Conv1D with respect to its input.
+// Conv1DBackpropInput is the gradient of Conv1D with respect to its input
+// of shape inputShape ([N, W, C] or [N, C, W]), given the filter
+// [KW, C, F] and the gradient grad of the output (the shape Conv1D
+// gives): dx[n, iw, c] = Σ_{ow,kw,f : ow·s − pad + kw·d = iw} dy[n, ow, f] · w[kw, c, f].
 func Conv1DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convBackpropInputOp("nn.Conv1DBackpropInput", 1, inputShape, filter, grad, o)
 }
 
-// Conv2DBackpropInput is the gradient of Conv2D with respect to its input.
+// Conv2DBackpropInput is tf.raw_ops.Conv2DBackpropInput: the gradient of
+// Conv2D with respect to its input of shape inputShape ([N, H, W, C] or
+// [N, C, H, W]), given the filter [KH, KW, C, F] and the output gradient
+// grad [N, OH, OW, F]. Each output gradient flows back to the input cells
+// its window read: dx[n, ih, iw, c] = Σ dy[n, oh, ow, f] · w[kh, kw, c, f]
+// over ih = oh·sh − ph + kh·dh, iw = ow·sw − pw + kw·dw.
 func Conv2DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convBackpropInputOp("nn.Conv2DBackpropInput", 2, inputShape, filter, grad, o)
 }
 
-// Conv3DBackpropInput is the gradient of Conv3D with respect to its input.
+// Conv3DBackpropInput is the gradient of Conv3D with respect to its input
+// of shape inputShape ([N, D, H, W, C] or [N, C, D, H, W]), given the
+// filter [KD, KH, KW, C, F] and the output gradient grad [N, OD, OH, OW, F].
 func Conv3DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convBackpropInputOp("nn.Conv3DBackpropInput", 3, inputShape, filter, grad, o)
 }
 
-// Conv1DBackpropFilter is the gradient of Conv1D with respect to its filter.
+// Conv1DBackpropFilter is the gradient of Conv1D with respect to its
+// filter of shape filterShape [KW, C, F], given the input [N, W, C] and
+// the output gradient grad [N, OW, F]:
+// dw[kw, c, f] = Σ_{n,ow} x[n, ow·s − pad + kw·d, c] · dy[n, ow, f].
 func Conv1DBackpropFilter(input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convBackpropFilterOp("nn.Conv1DBackpropFilter", 1, input, filterShape, grad, o)
 }
 
-// Conv2DBackpropFilter is the gradient of Conv2D with respect to its filter.
+// Conv2DBackpropFilter is tf.raw_ops.Conv2DBackpropFilter: the gradient of
+// Conv2D with respect to its filter of shape filterShape [KH, KW, C, F],
+// given the input [N, H, W, C] and the output gradient grad [N, OH, OW, F]:
+// dw[kh, kw, c, f] = Σ_{n,oh,ow} x[n, oh·sh − ph + kh·dh, ow·sw − pw + kw·dw, c] · dy[n, oh, ow, f].
 func Conv2DBackpropFilter(input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convBackpropFilterOp("nn.Conv2DBackpropFilter", 2, input, filterShape, grad, o)
 }
 
-// Conv3DBackpropFilter is the gradient of Conv3D with respect to its filter.
+// Conv3DBackpropFilter is the gradient of Conv3D with respect to its
+// filter of shape filterShape [KD, KH, KW, C, F], given the input
+// [N, D, H, W, C] and the output gradient grad [N, OD, OH, OW, F].
 func Conv3DBackpropFilter(input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return nil, errNotYet
+	return convBackpropFilterOp("nn.Conv3DBackpropFilter", 3, input, filterShape, grad, o)
+}
+
+// convSpec is a validated convolution: its geometry as a channels-last
+// 3-D convolution, and the shapes as the caller sees them.
+type convSpec struct {
+	op     string
+	nsp    int // spatial dimensions: 1, 2 or 3
+	chLast bool
+	g      kernels.ConvGeom
+	f      int // filter's last dimension: output channels F, or the multiplier M of a depthwise filter
+	in     []int
+	filter []int
+	out    []int
+}
+
+var layoutNames = [4]string{1: "[N,W,C]", 2: "[N,H,W,C]", 3: "[N,D,H,W,C]"}
+
+// newConvSpec validates a convolution of an input of shape in with a
+// filter of shape filter ([K…, C, F], or [KH, KW, C, M] when depthwise)
+// where TF validates, and returns its geometry.
+func newConvSpec(op string, nsp int, in, filter []int, o ConvOptions, depthwise bool) (*convSpec, error) {
+	rank := nsp + 2
+	if len(in) != rank {
+		return nil, fmt.Errorf("%s: input must have rank %d (%s or channels-first), got shape %v", op, rank, layoutNames[nsp], in)
+	}
+	if len(filter) != rank {
+		want := "[K…, C, F]"
+		if depthwise {
+			want = "[KH, KW, C, M]"
+		}
+		return nil, fmt.Errorf("%s: filter must have rank %d %s, got shape %v", op, rank, want, filter)
+	}
+	for _, d := range in {
+		if d < 0 {
+			return nil, fmt.Errorf("%s: input shape %v has a negative dimension", op, in)
+		}
+	}
+	for i, d := range filter {
+		if d < 0 || (i < nsp && d < 1) {
+			return nil, fmt.Errorf("%s: filter shape %v: window sizes must be ≥ 1 and channels ≥ 0", op, filter)
+		}
+	}
+	chLast, err := channelsLast(rank, o.DataFormat)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	n, c := in[0], in[rank-1]
+	sp := in[1 : 1+nsp]
+	if !chLast {
+		c, sp = in[1], in[2:]
+	}
+	k := filter[:nsp]
+	if filter[nsp] != c {
+		return nil, fmt.Errorf("%s: input %v has %d channels but filter %v expects %d", op, in, c, filter, filter[nsp])
+	}
+	strides, err := spatialParam("strides", o.Strides, nsp, chLast)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	dil, err := spatialParam("dilations", o.Dilations, nsp, chLast)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	if anyAbove1(strides) && anyAbove1(dil) {
+		return nil, fmt.Errorf("%s: strides %v together with dilations %v: strides > 1 are not supported in conjunction with dilations > 1", op, strides, dil)
+	}
+	ax, err := windowAxes(sp, k, strides, dil, o.Padding, o.ExplicitPaddings, chLast)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	s := &convSpec{op: op, nsp: nsp, chLast: chLast, f: filter[nsp+1],
+		in: append([]int(nil), in...), filter: append([]int(nil), filter...)}
+	s.g = kernels.ConvGeom{N: n, C: c,
+		In: [3]int{1, 1, 1}, K: [3]int{1, 1, 1}, Out: [3]int{1, 1, 1},
+		Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 1, 1}}
+	outSp := make([]int, nsp)
+	for i, a := range ax {
+		j := 3 - nsp + i
+		s.g.In[j], s.g.K[j], s.g.Out[j] = a.In, a.K, a.Out
+		s.g.Stride[j], s.g.Dilation[j], s.g.Pad[j] = a.Stride, a.Dilation, a.PadBefore
+		outSp[i] = a.Out
+	}
+	outC := s.f
+	if depthwise {
+		outC = c * s.f
+	}
+	if chLast {
+		s.out = append(append([]int{n}, outSp...), outC)
+	} else {
+		s.out = append([]int{n, outC}, outSp...)
+	}
+	return s, nil
+}
+
+func anyAbove1(v []int) bool {
+	for _, x := range v {
+		if x > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// opError prefixes a geometry helper's error with the op's name.
+func opError(op string, err error) error {
+	return fmt.Errorf("%s: %s", op, strings.TrimPrefix(err.Error(), "nn: "))
+}
+
+// lastLayout returns data of a tensor of shape shape in channels-last
+// order: data itself when it already is, else a transposed scratch copy
+// (release with putScratch; the returned pointer is nil when data is used).
+func (s *convSpec) lastLayout(data []float32, shape []int) ([]float32, *[]float32) {
+	if s.chLast {
+		return data, nil
+	}
+	n, c := shape[0], shape[1]
+	sp := tensor.Size(shape[2:])
+	buf := getScratch(len(data))
+	toChannelsLast(*buf, data, n, c, sp)
+	return *buf, buf
+}
+
+// result runs fill on channels-last storage for a fresh tensor of shape
+// shape, transposing to channels-first when the caller's layout is.
+func (s *convSpec) result(shape []int, fill func(dst []float32)) *tensor.Tensor {
+	t := tensor.Must(tensor.New(shape, nil))
+	if s.chLast {
+		fill(t.Data())
+		return t
+	}
+	buf := getScratch(t.Len())
+	fill(*buf)
+	toChannelsFirst(t.Data(), *buf, shape[0], shape[1], tensor.Size(shape[2:]))
+	putScratch(buf)
+	return t
+}
+
+// toChannelsLast copies src [N, C, S] into dst [N, S, C].
+func toChannelsLast(dst, src []float32, n, c, s int) {
+	for i := 0; i < n; i++ {
+		d, x := dst[i*c*s:(i+1)*c*s], src[i*c*s:(i+1)*c*s]
+		for ch := 0; ch < c; ch++ {
+			row := x[ch*s : (ch+1)*s]
+			for j, v := range row {
+				d[j*c+ch] = v
+			}
+		}
+	}
+}
+
+// toChannelsFirst copies src [N, S, C] into dst [N, C, S].
+func toChannelsFirst(dst, src []float32, n, c, s int) {
+	for i := 0; i < n; i++ {
+		d, x := dst[i*c*s:(i+1)*c*s], src[i*c*s:(i+1)*c*s]
+		for ch := 0; ch < c; ch++ {
+			row := d[ch*s : (ch+1)*s]
+			for j := range row {
+				row[j] = x[j*c+ch]
+			}
+		}
+	}
+}
+
+func checkTensors(op string, names []string, ts ...*tensor.Tensor) error {
+	for i, t := range ts {
+		if t == nil {
+			return fmt.Errorf("%s: %s is nil", op, names[i])
+		}
+	}
+	return nil
+}
+
+// convKernel computes one of the three products of a convolution on
+// channels-last data; f is the filter's last dimension.
+type convKernel func(g *kernels.ConvGeom, f int, a, b, dst []float32)
+
+func convOp(op string, nsp int, input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	return forwardOp(op, nsp, input, filter, o, false, convForward)
+}
+
+func convBackpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	return backpropInputOp(op, nsp, inputShape, filter, grad, o, false, convBackpropInput)
+}
+
+func convBackpropFilterOp(op string, nsp int, input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	return backpropFilterOp(op, nsp, input, filterShape, grad, o, false, convBackpropFilter)
+}
+
+// forwardOp validates a forward convolution and runs fn(g, f, x, w, y).
+func forwardOp(op string, nsp int, input, filter *tensor.Tensor, o ConvOptions, depthwise bool, fn convKernel) (*tensor.Tensor, error) {
+	if err := checkTensors(op, []string{"input", "filter"}, input, filter); err != nil {
+		return nil, err
+	}
+	s, err := newConvSpec(op, nsp, input.Shape(), filter.Shape(), o, depthwise)
+	if err != nil {
+		return nil, err
+	}
+	x, xb := s.lastLayout(input.Data(), s.in)
+	y := s.result(s.out, func(y []float32) { fn(&s.g, s.f, x, filter.Data(), y) })
+	putScratch(xb)
+	return y, nil
+}
+
+// checkGrad checks that grad has the shape the forward op would give.
+func (s *convSpec) checkGrad(grad *tensor.Tensor) error {
+	if !tensor.SameShape(grad.Shape(), s.out) {
+		return fmt.Errorf("%s: grad has shape %v but the forward op on input %v with filter %v gives %v", s.op, grad.Shape(), s.in, s.filter, s.out)
+	}
+	return nil
+}
+
+// backpropInputOp validates an input gradient and runs fn(g, f, w, dy, dx).
+func backpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.Tensor, o ConvOptions, depthwise bool, fn convKernel) (*tensor.Tensor, error) {
+	if err := checkTensors(op, []string{"filter", "grad"}, filter, grad); err != nil {
+		return nil, err
+	}
+	s, err := newConvSpec(op, nsp, inputShape, filter.Shape(), o, depthwise)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkGrad(grad); err != nil {
+		return nil, err
+	}
+	dy, db := s.lastLayout(grad.Data(), s.out)
+	dx := s.result(s.in, func(dx []float32) { fn(&s.g, s.f, filter.Data(), dy, dx) })
+	putScratch(db)
+	return dx, nil
+}
+
+// backpropFilterOp validates a filter gradient and runs fn(g, f, x, dy, dw).
+func backpropFilterOp(op string, nsp int, input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o ConvOptions, depthwise bool, fn convKernel) (*tensor.Tensor, error) {
+	if err := checkTensors(op, []string{"input", "grad"}, input, grad); err != nil {
+		return nil, err
+	}
+	s, err := newConvSpec(op, nsp, input.Shape(), filterShape, o, depthwise)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkGrad(grad); err != nil {
+		return nil, err
+	}
+	x, xb := s.lastLayout(input.Data(), s.in)
+	dy, db := s.lastLayout(grad.Data(), s.out)
+	dw := tensor.Must(tensor.New(s.filter, nil))
+	fn(&s.g, s.f, x, dy, dw.Data())
+	putScratch(xb)
+	putScratch(db)
+	return dw, nil
+}
+
+// Scratch buffers, pooled by power-of-two size class: fresh large
+// allocations cost page faults on every call, so workspaces are reused.
+var scratchPools [48]sync.Pool
+
+func getScratch(n int) *[]float32 {
+	class := bits.Len(uint(max(n, 1) - 1))
+	if p, ok := scratchPools[class].Get().(*[]float32); ok {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n, 1<<class)
+	return &s
+}
+
+func putScratch(p *[]float32) {
+	if p == nil {
+		return
+	}
+	scratchPools[bits.Len(uint(cap(*p)-1))].Put(p)
+}
+
+// patchBytes bounds the patch matrix of one chunk so that it stays in L2
+// (a variable so that tests can force many small chunks).
+var patchBytes = 512 << 10
+
+// maxGroups bounds the partial filter gradients summed in fixed order.
+const maxGroups = 8
+
+// groupBytes bounds the memory of those partial filter gradients.
+const groupBytes = 16 << 20
+
+// convChunks splits the n·imgRows rows of a patch matrix into ranges of
+// at most maxRows rows that either hold whole images (perImage == 0) or
+// split each image into perImage ranges. The split depends only on the
+// geometry, never on the number of workers, so results repeat bit for
+// bit; and no image is touched by two whole-image chunks, so chunks can
+// scatter into the input in parallel.
+func convChunks(n, imgRows, maxRows int) (chunks [][2]int, perImage int) {
+	if imgRows <= maxRows {
+		per := max(1, maxRows/max(imgRows, 1))
+		for i := 0; i < n; i += per {
+			chunks = append(chunks, [2]int{i * imgRows, min(i+per, n) * imgRows})
+		}
+		return chunks, 0
+	}
+	perImage = ceilDiv(imgRows, maxRows)
+	size := ceilDiv(imgRows, perImage)
+	for i := 0; i < n; i++ {
+		for r := 0; r < imgRows; r += size {
+			chunks = append(chunks, [2]int{i*imgRows + r, i*imgRows + min(r+size, imgRows)})
+		}
+	}
+	return chunks, perImage
+}
+
+// pointwise reports a 1x1 window with stride 1 and no padding, where the
+// input [rows, C] is its own patch matrix.
+func pointwise(g *kernels.ConvGeom) bool {
+	return g.K == [3]int{1, 1, 1} && g.Stride == [3]int{1, 1, 1} && g.Pad == [3]int{} && g.Out == g.In
+}
+
+// planChunks returns the chunks of a convolution's rows and the length of
+// the longest one.
+func planChunks(g *kernels.ConvGeom) (chunks [][2]int, perImage, longest int) {
+	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
+	width := g.PatchLen()
+	if pointwise(g) {
+		width = g.C
+	}
+	chunks, perImage = convChunks(g.N, imgRows, max(1, patchBytes/(4*max(width, 1))))
+	for _, c := range chunks {
+		longest = max(longest, c[1]-c[0])
+	}
+	return chunks, perImage, longest
+}
+
+// convForward computes y [N, OD, OH, OW, F] from x [N, D, H, W, C] and
+// w [KD, KH, KW, C, F], all channels-last.
+func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
+	p := g.PatchLen()
+	if g.OutPositions() == 0 || f == 0 {
+		return
+	}
+	if p == 0 {
+		clear(y)
+		return
+	}
+	chunks, _, longest := planChunks(g)
+	if pointwise(g) {
+		parallel.For(len(chunks), 1, func(lo, hi int) {
+			for _, c := range chunks[lo:hi] {
+				kernels.Sgemm(false, false, c[1]-c[0], f, g.C, 1, x[c[0]*g.C:], g.C, w, f, 0, y[c[0]*f:], f)
+			}
+		})
+		return
+	}
+	parallel.For(len(chunks), 1, func(lo, hi int) {
+		buf := getScratch(longest * p)
+		for _, c := range chunks[lo:hi] {
+			kernels.Im2col(g, x, c[0], c[1], *buf)
+			kernels.Sgemm(false, false, c[1]-c[0], f, p, 1, *buf, p, w, f, 0, y[c[0]*f:], f)
+		}
+		putScratch(buf)
+	})
+}
+
+// convBackpropInput computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
+// and dy [N, OD, OH, OW, F]: dpatches = dy · wᵀ, scattered by Col2im.
+func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
+	clear(dx)
+	p := g.PatchLen()
+	if g.OutPositions() == 0 || f == 0 || p == 0 {
+		return
+	}
+	chunks, perImage, longest := planChunks(g)
+	if pointwise(g) {
+		parallel.For(len(chunks), 1, func(lo, hi int) {
+			for _, c := range chunks[lo:hi] {
+				kernels.Sgemm(false, true, c[1]-c[0], g.C, f, 1, dy[c[0]*f:], f, w, f, 0, dx[c[0]*g.C:], g.C)
+			}
+		})
+		return
+	}
+	run := func(cs [][2]int, buf []float32) {
+		for _, c := range cs {
+			kernels.Sgemm(false, true, c[1]-c[0], p, f, 1, dy[c[0]*f:], f, w, f, 0, buf, p)
+			kernels.Col2im(g, buf, c[0], c[1], dx)
+		}
+	}
+	if perImage == 0 {
+		// Chunks hold disjoint sets of whole images.
+		parallel.For(len(chunks), 1, func(lo, hi int) {
+			buf := getScratch(longest * p)
+			run(chunks[lo:hi], *buf)
+			putScratch(buf)
+		})
+		return
+	}
+	// Chunks of one image overlap in the input: one worker per image.
+	parallel.For(g.N, 1, func(lo, hi int) {
+		buf := getScratch(longest * p)
+		run(chunks[lo*perImage:hi*perImage], *buf)
+		putScratch(buf)
+	})
+}
+
+// convBackpropFilter computes dw [KD, KH, KW, C, F] = Σ patchesᵀ · dy from
+// x [N, D, H, W, C] and dy [N, OD, OH, OW, F]. The chunks are summed in a
+// fixed number of groups (independent of the worker count), each into its
+// own buffer, and the groups are added in order.
+func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+	p := g.PatchLen()
+	pf := p * f
+	clear(dw)
+	if g.OutPositions() == 0 || pf == 0 {
+		return
+	}
+	chunks, _, longest := planChunks(g)
+	pw := pointwise(g)
+	groups := max(1, min(len(chunks), maxGroups, groupBytes/(4*pf)))
+	acc := getScratch((groups - 1) * pf)
+	parallel.For(groups, 1, func(lo, hi int) {
+		var buf *[]float32
+		if !pw {
+			buf = getScratch(longest * p)
+		}
+		for grp := lo; grp < hi; grp++ {
+			dst := dw
+			if grp > 0 {
+				dst = (*acc)[(grp-1)*pf : grp*pf]
+			}
+			var beta float32
+			for _, c := range chunks[grp*len(chunks)/groups : (grp+1)*len(chunks)/groups] {
+				m := c[1] - c[0]
+				if pw {
+					kernels.Sgemm(true, false, p, f, m, 1, x[c[0]*p:], p, dy[c[0]*f:], f, beta, dst, f)
+				} else {
+					kernels.Im2col(g, x, c[0], c[1], *buf)
+					kernels.Sgemm(true, false, p, f, m, 1, *buf, p, dy[c[0]*f:], f, beta, dst, f)
+				}
+				beta = 1
+			}
+		}
+		putScratch(buf)
+	})
+	for grp := 1; grp < groups; grp++ {
+		part := (*acc)[(grp-1)*pf : grp*pf]
+		for i, v := range part {
+			dw[i] += v
+		}
+	}
+	putScratch(acc)
 }

@@ -1,0 +1,193 @@
+package kernels
+
+// ConvGeom is the geometry of a convolution over three spatial dimensions
+// (D, H, W; lower-rank convolutions use size-1 leading dimensions) on
+// channels-last data:
+//
+//	input x  [N, In[0], In[1], In[2], C]
+//	output   [N, Out[0], Out[1], Out[2], ·]
+//
+// Output cell o of dimension i reads input cells o·Stride[i] − Pad[i] +
+// k·Dilation[i] for k in [0, K[i]); cells outside [0, In[i]) are zeros.
+//
+// The patch matrix ("im2col") has one row per output position, numbered
+// r = ((n·Out[0] + od)·Out[1] + oh)·Out[2] + ow, and PatchLen() =
+// K[0]·K[1]·K[2]·C columns ordered (kd, kh, kw, c) — the row-major
+// order of a DHWIO filter's leading four dimensions, so that
+// output = patches · filter[P, F] is a plain matrix product.
+type ConvGeom struct {
+	N, C                  int
+	In, K, Out            [3]int
+	Stride, Dilation, Pad [3]int
+}
+
+// PatchLen returns the number of columns of the patch matrix, K[0]·K[1]·K[2]·C.
+func (g *ConvGeom) PatchLen() int { return g.K[0] * g.K[1] * g.K[2] * g.C }
+
+// OutPositions returns the number of rows of the patch matrix, N·Out[0]·Out[1]·Out[2].
+func (g *ConvGeom) OutPositions() int { return g.N * g.Out[0] * g.Out[1] * g.Out[2] }
+
+// decode splits a patch-matrix row into (n, od, oh, ow).
+func (g *ConvGeom) decode(r int) (n, od, oh, ow int) {
+	ow = r % g.Out[2]
+	r /= g.Out[2]
+	oh = r % g.Out[1]
+	r /= g.Out[1]
+	od = r % g.Out[0]
+	n = r / g.Out[0]
+	return
+}
+
+// Im2col writes rows [lo, hi) of the patch matrix of x (see ConvGeom)
+// into cols, which holds (hi−lo)·PatchLen() values, row-major. Padding
+// cells are written as zeros.
+func Im2col(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
+	c := g.C
+	seg := g.K[2] * c // one (kd, kh) slice of a patch row
+	p := g.PatchLen()
+	for r := lo; r < hi; r++ {
+		dst := cols[(r-lo)*p : (r-lo+1)*p]
+		n, od, oh, ow := g.decode(r)
+		iw0 := ow*g.Stride[2] - g.Pad[2]
+		i := 0
+		for kd := 0; kd < g.K[0]; kd++ {
+			id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
+			for kh := 0; kh < g.K[1]; kh++ {
+				ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
+				s := dst[i : i+seg]
+				i += seg
+				if id < 0 || id >= g.In[0] || ih < 0 || ih >= g.In[1] {
+					clear(s)
+					continue
+				}
+				base := ((n*g.In[0]+id)*g.In[1] + ih) * g.In[2]
+				if g.Dilation[2] == 1 {
+					// The window's cells are adjacent: one copy of the in-range run.
+					kLo, kHi := max(0, -iw0), min(g.K[2], g.In[2]-iw0)
+					if kHi <= kLo {
+						clear(s)
+						continue
+					}
+					clear(s[:kLo*c])
+					copy(s[kLo*c:kHi*c], x[(base+iw0+kLo)*c:(base+iw0+kHi)*c])
+					clear(s[kHi*c:])
+					continue
+				}
+				for kw := 0; kw < g.K[2]; kw++ {
+					iw := iw0 + kw*g.Dilation[2]
+					if iw < 0 || iw >= g.In[2] {
+						clear(s[kw*c : (kw+1)*c])
+					} else {
+						copy(s[kw*c:(kw+1)*c], x[(base+iw)*c:(base+iw+1)*c])
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: it adds rows [lo, hi) of a patch
+// matrix cols back into the input-shaped dx, each value onto the input
+// cell it was read from (padding cells are dropped).
+func Col2im(g *ConvGeom, cols []float32, lo, hi int, dx []float32) {
+	c := g.C
+	seg := g.K[2] * c
+	p := g.PatchLen()
+	for r := lo; r < hi; r++ {
+		src := cols[(r-lo)*p : (r-lo+1)*p]
+		n, od, oh, ow := g.decode(r)
+		iw0 := ow*g.Stride[2] - g.Pad[2]
+		i := 0
+		for kd := 0; kd < g.K[0]; kd++ {
+			id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
+			for kh := 0; kh < g.K[1]; kh++ {
+				ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
+				s := src[i : i+seg]
+				i += seg
+				if id < 0 || id >= g.In[0] || ih < 0 || ih >= g.In[1] {
+					continue
+				}
+				base := ((n*g.In[0]+id)*g.In[1] + ih) * g.In[2]
+				if g.Dilation[2] == 1 {
+					kLo, kHi := max(0, -iw0), min(g.K[2], g.In[2]-iw0)
+					if kHi > kLo {
+						addTo(dx[(base+iw0+kLo)*c:(base+iw0+kHi)*c], s[kLo*c:kHi*c])
+					}
+					continue
+				}
+				for kw := 0; kw < g.K[2]; kw++ {
+					iw := iw0 + kw*g.Dilation[2]
+					if iw >= 0 && iw < g.In[2] {
+						addTo(dx[(base+iw)*c:(base+iw+1)*c], s[kw*c:(kw+1)*c])
+					}
+				}
+			}
+		}
+	}
+}
+
+// addTo sets dst[i] += src[i]; len(src) must equal len(dst).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}
+
+// Im2colRef is the plain-loop reference of Im2col: one element at a time,
+// straight from the index formula.
+func Im2colRef(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
+	p := g.PatchLen()
+	for r := lo; r < hi; r++ {
+		n, od, oh, ow := g.decode(r)
+		j := 0
+		for kd := 0; kd < g.K[0]; kd++ {
+			for kh := 0; kh < g.K[1]; kh++ {
+				for kw := 0; kw < g.K[2]; kw++ {
+					for ch := 0; ch < g.C; ch++ {
+						var v float32
+						if at, ok := g.inputIndex(n, od, oh, ow, kd, kh, kw, ch); ok {
+							v = x[at]
+						}
+						cols[(r-lo)*p+j] = v
+						j++
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2imRef is the plain-loop reference of Col2im.
+func Col2imRef(g *ConvGeom, cols []float32, lo, hi int, dx []float32) {
+	p := g.PatchLen()
+	for r := lo; r < hi; r++ {
+		n, od, oh, ow := g.decode(r)
+		j := 0
+		for kd := 0; kd < g.K[0]; kd++ {
+			for kh := 0; kh < g.K[1]; kh++ {
+				for kw := 0; kw < g.K[2]; kw++ {
+					for ch := 0; ch < g.C; ch++ {
+						if at, ok := g.inputIndex(n, od, oh, ow, kd, kh, kw, ch); ok {
+							dx[at] += cols[(r-lo)*p+j]
+						}
+						j++
+					}
+				}
+			}
+		}
+	}
+}
+
+// inputIndex returns the flat index of the input cell that output
+// position (n, od, oh, ow) reads through window cell (kd, kh, kw) in
+// channel ch, and false when that cell is padding.
+func (g *ConvGeom) inputIndex(n, od, oh, ow, kd, kh, kw, ch int) (int, bool) {
+	id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
+	ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
+	iw := ow*g.Stride[2] - g.Pad[2] + kw*g.Dilation[2]
+	if id < 0 || id >= g.In[0] || ih < 0 || ih >= g.In[1] || iw < 0 || iw >= g.In[2] {
+		return 0, false
+	}
+	return (((n*g.In[0]+id)*g.In[1]+ih)*g.In[2]+iw)*g.C + ch, true
+}
