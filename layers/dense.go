@@ -1,0 +1,102 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/initializers"
+)
+
+// DenseConfig holds tf.layers.dense's arguments.
+type DenseConfig struct {
+	// Units is D_out, the number of outputs (required, > 0).
+	Units int
+	// Activation is applied to x·kernel + bias; nil is linear.
+	Activation Activation
+	// KernelInitializer fills the [D_in, D_out] kernel; nil means
+	// initializers.GlorotUniform.
+	KernelInitializer initializers.Initializer
+	// BiasInitializer fills the [D_out] bias; nil means initializers.Zeros.
+	BiasInitializer initializers.Initializer
+	// NoBias drops the bias (Keras use_bias=False).
+	NoBias bool
+	// Seed seeds the initializers (mixed with the variable names).
+	Seed uint64
+}
+
+// Dense is a fully connected layer: y = act(x·kernel + bias) for x
+// [N, D_in], kernel [D_in, D_out], bias [D_out], y [N, D_out]. Flatten
+// higher-rank inputs first.
+type Dense struct {
+	name string
+	cfg  DenseConfig
+	built
+}
+
+// NewDense returns a Dense layer with scope name.
+func NewDense(name string, cfg DenseConfig) *Dense { return &Dense{name: name, cfg: cfg} }
+
+// Name returns the layer's scope.
+func (l *Dense) Name() string { return l.name }
+
+// Config returns the layer's configuration.
+func (l *Dense) Config() DenseConfig { return l.cfg }
+
+// Kernel returns the [D_in, D_out] kernel variable (nil before Build).
+func (l *Dense) Kernel() *autograd.Var { return l.varAt(0) }
+
+// Bias returns the [D_out] bias variable (nil before Build or with NoBias).
+func (l *Dense) Bias() *autograd.Var { return l.varAt(1) }
+
+// OutputShape returns [N, D_out] for an [N, D_in] input.
+func (l *Dense) OutputShape(in []int) ([]int, error) {
+	if l.cfg.Units < 1 {
+		return nil, fmt.Errorf("layers: Dense %s: units must be positive, got %d", l.name, l.cfg.Units)
+	}
+	if len(in) != 2 || in[1] < 1 {
+		return nil, fmt.Errorf("layers: Dense %s: input must be [N, D] with D > 0 (flatten first), got shape %v", l.name, in)
+	}
+	return []int{in[0], l.cfg.Units}, nil
+}
+
+// Build creates dense/kernel [D_in, D_out] and dense/bias [D_out].
+func (l *Dense) Build(in []int) error {
+	if done, err := l.checkRebuild(l.name, in); done {
+		return err
+	}
+	if _, err := l.OutputShape(in); err != nil {
+		l.err = err
+		return err
+	}
+	kinit, binit := l.cfg.KernelInitializer, l.cfg.BiasInitializer
+	if kinit == nil {
+		kinit = initializers.GlorotUniform{}
+	}
+	if binit == nil {
+		binit = initializers.Zeros{}
+	}
+	l.vars = []*autograd.Var{newVariable(l.name, "kernel", []int{in[1], l.cfg.Units}, kinit, l.cfg.Seed)}
+	if !l.cfg.NoBias {
+		l.vars = append(l.vars, newVariable(l.name, "bias", []int{l.cfg.Units}, binit, l.cfg.Seed))
+	}
+	l.inShape = []int{in[1]}
+	return nil
+}
+
+// Call returns act(x·kernel + bias).
+func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
+	if x.Err() != nil {
+		return x
+	}
+	if err := l.Build(shapeOf(x)); err != nil {
+		return Fail(err)
+	}
+	y := autograd.MatMul(x, l.vars[0], false, false)
+	if !l.cfg.NoBias {
+		y = autograd.BiasAdd(y, l.vars[1], "")
+	}
+	return apply(l.cfg.Activation, y)
+}
+
+// Variables returns [kernel, bias] (just [kernel] with NoBias).
+func (l *Dense) Variables() []*autograd.Var { return l.vars }

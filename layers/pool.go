@@ -1,0 +1,132 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/nn"
+)
+
+// PoolConfig holds tf.layers.max_pooling2d / average_pooling2d's
+// arguments.
+type PoolConfig struct {
+	// PoolSize is [PH, PW], or one value for both (required).
+	PoolSize []int
+	// Strides is one value or [SH, SW]; nil means PoolSize (as in Keras).
+	Strides []int
+	// Padding is "SAME" or "VALID"; "" means VALID.
+	Padding string
+}
+
+// pool is the shared part of the two pooling layers.
+type pool struct {
+	name string
+	kind string
+	cfg  PoolConfig
+}
+
+func (p *pool) options(in []int) (nn.PoolOptions, [2]int, [2]int, error) {
+	wrap := func(e error) error { return fmt.Errorf("layers: %s %s: %w", p.kind, p.name, e) }
+	if len(p.cfg.PoolSize) == 0 {
+		return nn.PoolOptions{}, [2]int{}, [2]int{}, wrap(fmt.Errorf("pool size is required"))
+	}
+	k, err := pair("pool size", p.cfg.PoolSize, 1)
+	if err != nil {
+		return nn.PoolOptions{}, k, k, wrap(err)
+	}
+	s := k
+	if p.cfg.Strides != nil {
+		if s, err = pair("strides", p.cfg.Strides, 1); err != nil {
+			return nn.PoolOptions{}, k, s, wrap(err)
+		}
+	}
+	pad, err := padding(p.cfg.Padding)
+	if err != nil {
+		return nn.PoolOptions{}, k, s, wrap(err)
+	}
+	if len(in) != 4 {
+		return nn.PoolOptions{}, k, s, wrap(fmt.Errorf("input must be NHWC (rank 4), got shape %v", in))
+	}
+	return nn.PoolOptions{KSize: k[:], Strides: s[:], Padding: pad}, k, s, nil
+}
+
+func (p *pool) outputShape(in []int) ([]int, error) {
+	o, k, s, err := p.options(in)
+	if err != nil {
+		return nil, err
+	}
+	out := []int{in[0], 0, 0, in[3]}
+	for i := range 2 {
+		if out[1+i], err = nn.OutputSize(in[1+i], k[i], s[i], 1, o.Padding); err != nil {
+			return nil, fmt.Errorf("layers: %s %s on input %v: %w", p.kind, p.name, in, err)
+		}
+	}
+	return out, nil
+}
+
+// MaxPooling2D takes the maximum over each PH×PW window of NHWC input
+// (padded cells are ignored under SAME). Output [N, OH, OW, C] with the
+// sizes of nn.OutputSize. It has no variables.
+type MaxPooling2D struct{ pool }
+
+// NewMaxPooling2D returns a MaxPooling2D layer with scope name.
+func NewMaxPooling2D(name string, cfg PoolConfig) *MaxPooling2D {
+	return &MaxPooling2D{pool{name: name, kind: "MaxPooling2D", cfg: cfg}}
+}
+
+// Name returns the layer's scope.
+func (l *MaxPooling2D) Name() string { return l.name }
+
+// OutputShape returns [N, OH, OW, C].
+func (l *MaxPooling2D) OutputShape(in []int) ([]int, error) { return l.outputShape(in) }
+
+// Build checks the configuration against the input shape.
+func (l *MaxPooling2D) Build(in []int) error { _, err := l.outputShape(in); return err }
+
+// Call returns max_pool(x).
+func (l *MaxPooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
+	if x.Err() != nil {
+		return x
+	}
+	o, _, _, err := l.options(shapeOf(x))
+	if err != nil {
+		return Fail(err)
+	}
+	return autograd.MaxPool(x, o)
+}
+
+// Variables returns nil: pooling has no variables.
+func (l *MaxPooling2D) Variables() []*autograd.Var { return nil }
+
+// AveragePooling2D averages each PH×PW window of NHWC input (under SAME,
+// over the real cells only, as TensorFlow does). It has no variables.
+type AveragePooling2D struct{ pool }
+
+// NewAveragePooling2D returns an AveragePooling2D layer with scope name.
+func NewAveragePooling2D(name string, cfg PoolConfig) *AveragePooling2D {
+	return &AveragePooling2D{pool{name: name, kind: "AveragePooling2D", cfg: cfg}}
+}
+
+// Name returns the layer's scope.
+func (l *AveragePooling2D) Name() string { return l.name }
+
+// OutputShape returns [N, OH, OW, C].
+func (l *AveragePooling2D) OutputShape(in []int) ([]int, error) { return l.outputShape(in) }
+
+// Build checks the configuration against the input shape.
+func (l *AveragePooling2D) Build(in []int) error { _, err := l.outputShape(in); return err }
+
+// Call returns avg_pool(x).
+func (l *AveragePooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
+	if x.Err() != nil {
+		return x
+	}
+	o, _, _, err := l.options(shapeOf(x))
+	if err != nil {
+		return Fail(err)
+	}
+	return autograd.AvgPool(x, o)
+}
+
+// Variables returns nil: pooling has no variables.
+func (l *AveragePooling2D) Variables() []*autograd.Var { return nil }
