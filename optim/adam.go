@@ -70,14 +70,16 @@ func adamCoefficients(c AdamConfig, t int64) adamStep {
 
 // apply updates w, m and v in place from g.
 func (k adamStep) apply(w, g, m, v []float32) {
+	lrT, b1c, b2c, eps := k.lrT, k.oneMinusB1, k.oneMinusB2, k.eps
 	each(len(w), func(lo, hi int) {
 		w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
+		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 		for j := range w {
 			gj := g[j]
-			mj := m[j] + (gj-m[j])*k.oneMinusB1
-			vj := v[j] + (gj*gj-v[j])*k.oneMinusB2
+			mj := m[j] + (gj-m[j])*b1c
+			vj := v[j] + (gj*gj-v[j])*b2c
 			m[j], v[j] = mj, vj
-			w[j] -= mj * k.lrT / (sqrt32(vj) + k.eps)
+			w[j] -= mj * lrT / (sqrt32(vj) + eps)
 		}
 	})
 }

@@ -72,14 +72,19 @@ func (o *Momentum) Step(params []*autograd.Var, grads []*tensor.Tensor) error {
 		w, g, acc := p.Value().Data(), grads[i].Data(), slots[i][0].Data()
 		each(len(w), func(lo, hi int) {
 			w, g, acc := w[lo:hi], g[lo:hi], acc[lo:hi]
+			g, acc = g[:len(w)], acc[:len(w)]
+			if nesterov {
+				for j := range w {
+					a := acc[j]*mu + g[j]
+					acc[j] = a
+					w[j] -= g[j]*lr + a*mu*lr
+				}
+				return
+			}
 			for j := range w {
 				a := acc[j]*mu + g[j]
 				acc[j] = a
-				if nesterov {
-					w[j] -= g[j]*lr + a*mu*lr
-				} else {
-					w[j] -= a * lr
-				}
+				w[j] -= a * lr
 			}
 		})
 	}
