@@ -95,6 +95,9 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 	if loss.err != nil {
 		return nil, loss.err
 	}
+	if loss.value == nil {
+		return nil, errors.New("autograd: Gradient: loss is a zero Var")
+	}
 	if n := loss.value.Len(); n != 1 {
 		return nil, fmt.Errorf("autograd: Gradient: loss must have one element, got shape %v (%d elements)", loss.value.Shape(), n)
 	}
@@ -104,6 +107,9 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		}
 		if v.err != nil {
 			return nil, fmt.Errorf("autograd: Gradient: var %d (%q): %w", i, v.name, v.err)
+		}
+		if v.value == nil {
+			return nil, fmt.Errorf("autograd: Gradient: var %d is a zero Var", i)
 		}
 	}
 
@@ -250,6 +256,9 @@ func inputErr(op string, in ...*Var) error {
 		}
 		if v.err != nil {
 			return v.err
+		}
+		if v.value == nil {
+			return fmt.Errorf("autograd: %s: input %d is a zero Var (make leaves with Variable or Constant)", op, i)
 		}
 	}
 	return nil

@@ -168,6 +168,8 @@ func TestBadInputsAreErrors(t *testing.T) {
 		{"LossNotScalar", func() error { _, err := Gradient(x, x); return err }, "shape [3]"},
 		{"NilLoss", func() error { _, err := Gradient(nil, x); return err }, "nil loss"},
 		{"NilVar", func() error { _, err := Gradient(ReduceSum(x), x, nil); return err }, "var 1 is nil"},
+		{"ZeroVarInput", func() error { return Relu(&Var{}).Err() }, "zero Var"},
+		{"ZeroVarLoss", func() error { _, err := Gradient(&Var{}, x); return err }, "zero Var"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
