@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Times the CS20 lecture's MNIST convnet in PyTorch, for bench/compare.sh.
+
+The model matches convnet's models.Lecture: 28x28x1 -> conv 5x5/32 SAME + ReLU
+-> max pool 2/2 -> conv 5x5/64 SAME + ReLU -> max pool 2/2 -> dense 1024 + ReLU
+-> dropout 0.25 -> dense 10, Adam 1e-3, softmax cross-entropy, batch 128.
+
+It prints one JSON object with the same keys as `convnet bench --json`:
+train_step_ms (median of forward, backward and Adam update on a fixed batch),
+infer_ms and infer_images_per_second at batch 128, latency_ms at batch 1,
+and peak_rss_mib of the whole process.
+"""
+import argparse
+import json
+import resource
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+FWD_FLOP_PER_IMAGE = 2 * (28 * 28 * 32 * 25 + 14 * 14 * 64 * 25 * 32 + 3136 * 1024 + 1024 * 10)
+
+
+class Lecture(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 32, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(32, 64, 5, padding=2)
+        self.fc = torch.nn.Linear(3136, 1024)
+        self.logits = torch.nn.Linear(1024, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = F.relu(self.fc(x.flatten(1)))
+        x = F.dropout(x, 0.25, self.training)
+        return self.logits(x)
+
+
+def median_ms(fn, warmup, runs):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return 1e3 * statistics.median(times)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--runs", type=int, default=30)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+
+    model = Lecture()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(a.batch, 1, 28, 28)
+    y = torch.randint(0, 10, (a.batch,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    model.train()
+    train_ms = median_ms(step, a.warmup, a.runs)
+    model.eval()
+    with torch.no_grad():
+        infer_ms = median_ms(lambda: model(x), a.warmup, a.runs)
+        x1 = x[:1].clone()
+        latency_ms = median_ms(lambda: model(x1), 20, max(200, a.runs))
+    print(json.dumps({
+        "impl": "pytorch " + torch.__version__,
+        "threads": torch.get_num_threads(),
+        "batch": a.batch,
+        "train_step_ms": round(train_ms, 3),
+        "train_images_per_second": round(a.batch / train_ms * 1e3, 1),
+        "train_gflops": round(3 * FWD_FLOP_PER_IMAGE * a.batch / train_ms / 1e6, 1),
+        "infer_ms": round(infer_ms, 3),
+        "infer_images_per_second": round(a.batch / infer_ms * 1e3, 1),
+        "latency_ms": round(latency_ms, 3),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
