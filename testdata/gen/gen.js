@@ -70,7 +70,8 @@ function vals(r, n, scale = 1) {
 // where TF and tfjs could legitimately route the gradient differently).
 function distinctVals(r, n) {
   const pool = [];
-  for (let k = -1000; k <= 1000; k++) if (k !== 0) pool.push(k / 1000);
+  const den = n < 2000 ? 1000 : 10000;
+  for (let k = -den; k <= den; k++) if (k !== 0) pool.push(k / den);
   if (n > pool.length) throw new Error(`distinctVals: ${n} > ${pool.length}`);
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(r() * (pool.length - i));
@@ -322,6 +323,9 @@ function genConv() {
       { padding: 'EXPLICIT', explicit: [[0, 3]], inSp: [5], kSp: [2], s: [1], d: [2] },
       { padding: 'SAME', inSp: [9], kSp: [4], s: [2], d: [1], channelsFirst: true },
       { padding: 'VALID', inSp: [9], kSp: [3], s: [1], d: [2], channelsFirst: true },
+      // Wide channels: vector loops and GEMM panels past their tails.
+      { padding: 'SAME', N: 2, C: 9, K: 17, inSp: [11], kSp: [3], s: [2], d: [1] },
+      { padding: 'VALID', N: 1, C: 16, K: 8, inSp: [10], kSp: [4], s: [1], d: [2] },
     ],
   });
   const sd2 = [
@@ -344,6 +348,13 @@ function genConv() {
       { padding: 'VALID', inSp: [7, 6], kSp: [2, 3], s: [1, 1], d: [2, 2], channelsFirst: true },
       { padding: 'SAME', inSp: [5, 5], kSp: [3, 3], s: [1, 1], d: [2, 1], channelsFirst: true },
       { padding: 'EXPLICIT', explicit: [[1, 0], [2, 1]], inSp: [5, 4], kSp: [2, 2], s: [2, 2], d: [1, 1], channelsFirst: true },
+      // Wide channels, and the lecture's first layer (5x5 SAME, 1 → 32) on a 12x12 crop
+      // and a small second layer (5x5 SAME, 8 → 16).
+      { padding: 'SAME', N: 2, C: 9, K: 17, inSp: [5, 6], kSp: [3, 3], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 1, K: 32, inSp: [12, 12], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 8, K: 16, inSp: [6, 6], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 7, K: 10, inSp: [6, 7], kSp: [3, 3], s: [1, 1], d: [2, 2] },
+      { padding: 'VALID', N: 1, C: 12, K: 9, inSp: [7, 6], kSp: [2, 3], s: [2, 1], d: [1, 1], channelsFirst: true },
     ],
   });
   const sd3 = [
@@ -360,6 +371,7 @@ function genConv() {
       { N: 1, padding: 'EXPLICIT', explicit: [[1, 0], [0, 2], [1, 1]], inSp: [3, 4, 4], kSp: [2, 2, 3], s: [1, 2, 1], d: [1, 1, 1] },
       { N: 1, padding: 'SAME', inSp: [4, 5, 4], kSp: [2, 3, 2], s: [2, 1, 2], d: [1, 1, 1], channelsFirst: true },
       { N: 1, padding: 'VALID', inSp: [5, 4, 5], kSp: [2, 2, 2], s: [1, 1, 1], d: [2, 1, 2], channelsFirst: true },
+      { N: 1, C: 9, K: 12, padding: 'SAME', inSp: [3, 4, 4], kSp: [2, 3, 3], s: [1, 2, 1], d: [1, 1, 1] },
     ],
   });
   out.depthwise = convSpecs('depthwise', 2, {
@@ -375,6 +387,10 @@ function genConv() {
       { padding: 'EXPLICIT', explicit: [[1, 2], [2, 0]], inSp: [4, 5], kSp: [3, 3], s: [2, 1], d: [1, 1], M: 2 },
       { padding: 'SAME', inSp: [6, 5], kSp: [3, 2], s: [2, 2], d: [1, 1], M: 2, channelsFirst: true },
       { padding: 'VALID', inSp: [6, 6], kSp: [2, 2], s: [1, 1], d: [2, 2], M: 3, channelsFirst: true },
+      { padding: 'SAME', N: 1, C: 17, M: 2, inSp: [5, 6], kSp: [3, 3], s: [1, 1], d: [1, 1] },
+      { padding: 'VALID', N: 2, C: 8, M: 1, inSp: [6, 5], kSp: [3, 2], s: [2, 2], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 9, M: 3, inSp: [5, 5], kSp: [3, 3], s: [1, 1], d: [2, 2] },
+      { padding: 'SAME', N: 1, C: 11, M: 2, inSp: [5, 6], kSp: [3, 3], s: [2, 2], d: [1, 1], channelsFirst: true },
     ],
   });
   const files = {};
@@ -406,6 +422,7 @@ function genSeparable() {
     { padding: 'VALID', inSp: [8, 6], C: 2, M: 1, K: 3, kSp: [3, 2], s: [1, 1], d: [2, 1] },
     { padding: 'VALID', inSp: [5, 5], C: 1, M: 3, K: 1, kSp: [1, 1], s: [2, 2], d: [1, 1] },
     { padding: 'SAME', inSp: [6, 5], C: 2, M: 2, K: 2, kSp: [3, 3], s: [2, 1], d: [1, 1], channelsFirst: true },
+    { padding: 'SAME', inSp: [5, 6], C: 8, M: 2, K: 12, kSp: [3, 3], s: [1, 1], d: [1, 1] },
   ];
   return specs.map((spec, i) => {
     spec.N = 1 + (i % 2);
@@ -469,6 +486,8 @@ function genTranspose() {
   // stride: conv2d maps both 7 and 8 to 4 under SAME stride 2.
   cases.push({ padding: 'SAME', s: [2, 2], k: [3, 3], outSp: [7, 8], N: 2, outC: 2, inC: 3 });
   cases.push({ padding: 'SAME', s: [2, 2], k: [5, 5], outSp: [2, 3], N: 1, outC: 2, inC: 2 });
+  cases.push({ padding: 'SAME', s: [2, 2], k: [3, 3], outSp: [7, 6], N: 1, outC: 9, inC: 17 });
+  cases.push({ padding: 'VALID', s: [1, 2], k: [2, 3], outSp: [5, 7], N: 2, outC: 16, inC: 8 });
   return cases.map((cs) => tf.tidy(() => {
     const { padding, s, k, outSp, N, outC, inC } = cs;
     const ax = axes(outSp, k, s, [1, 1], padding);
@@ -584,7 +603,13 @@ function genPool() {
       const chf = { 1: [[8], [3], [2]], 2: [[6, 7], [3, 2], [2, 2]], 3: [[4, 5, 4], [2, 2, 2], [2, 1, 2]] }[n];
       specs.push({ type, n, padding: 'SAME', k: chf[1], s: chf[2], inSp: chf[0], N: 2, C: 2, channelsFirst: true });
       specs.push({ type, n, padding: 'VALID', k: chf[1], s: chf[2], inSp: chf[0], N: 1, C: 3, channelsFirst: true });
+      // Wide channels (vector loops past their tails).
+      const wide = { 1: [[9], [3], [2]], 2: [[5, 6], [3, 3], [2, 2]], 3: [[3, 4, 4], [2, 2, 2], [1, 2, 2]] }[n];
+      specs.push({ type, n, padding: 'SAME', k: wide[1], s: wide[2], inSp: wide[0], N: 1, C: 19 });
+      specs.push({ type, n, padding: 'VALID', k: wide[1], s: wide[2], inSp: wide[0], N: 1, C: 16, channelsFirst: n === 2 });
     }
+    // The lecture's 2x2/2 SAME max pool (and its average twin) on 32 channels.
+    specs.push({ type, n: 2, padding: 'SAME', k: [2, 2], s: [2, 2], inSp: [7, 7], N: 1, C: 32 });
   }
   const cases = [];
   for (const spec of specs) {
@@ -642,9 +667,10 @@ function genPool() {
 function genMatMul() {
   const r = rng(hash('matmul'));
   const cases = [];
-  for (const [M, K, N] of [[1, 1, 1], [2, 3, 4], [5, 7, 3], [4, 16, 6], [3, 1, 5], [1, 9, 1]]) {
+  for (const [M, K, N] of [[1, 1, 1], [2, 3, 4], [5, 7, 3], [4, 16, 6], [3, 1, 5], [1, 9, 1], [17, 33, 9], [37, 29, 41]]) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
+        if (M * K * N > 5000 && ta !== tb) continue; // the big one twice is enough
         cases.push(tf.tidy(() => {
           const aShape = ta ? [K, M] : [M, K], bShape = tb ? [N, K] : [K, N];
           const a = tf.tensor(vals(r, prod(aShape)), aShape), b = tf.tensor(vals(r, prod(bShape)), bShape);
@@ -668,6 +694,7 @@ function genBiasAdd() {
     { shape: [3, 5], format: '' }, { shape: [2, 4, 3], format: 'NHWC' }, { shape: [2, 3, 4, 5], format: 'NHWC' },
     { shape: [2, 3, 4, 5], format: '' }, { shape: [2, 3, 4, 5], format: 'NCHW' }, { shape: [1, 2, 3, 3, 4], format: 'NHWC' },
     { shape: [2, 3, 2, 2, 3], format: 'NCHW' }, { shape: [4, 1], format: 'NCHW' },
+    { shape: [3, 5, 5, 19], format: 'NHWC' }, { shape: [2, 19, 3, 3], format: 'NCHW' },
   ];
   return specs.map(({ shape, format }) => tf.tidy(() => {
     const cAxis = format === 'NCHW' ? 1 : shape.length - 1;
@@ -697,7 +724,7 @@ function genActivations() {
   ];
   const cases = [];
   for (const { op, alpha, f } of ops) {
-    for (const [shape, scale] of [[[7], 1], [[3, 5], 3], [[2, 3, 4], 12]]) {
+    for (const [shape, scale] of [[[7], 1], [[3, 5], 3], [[2, 3, 4], 12], [[67], 6], [[3, 33], 2]]) {
       cases.push(tf.tidy(() => {
         const x = tf.tensor(vals(r, prod(shape), scale), shape);
         const y = f(x);
@@ -717,7 +744,7 @@ function genSoftmax() {
   const cases = [];
   for (const op of ['softmax', 'log_softmax']) {
     const f = op === 'softmax' ? (x) => tf.softmax(x) : (x) => tf.logSoftmax(x);
-    for (const [shape, scale, offset] of [[[1, 1], 1, 0], [[3, 5], 1, 0], [[4, 10], 6, 0], [[2, 3, 4], 2, 0], [[2, 6], 3, 100], [[6], 1, -50]]) {
+    for (const [shape, scale, offset] of [[[1, 1], 1, 0], [[3, 5], 1, 0], [[4, 10], 6, 0], [[2, 3, 4], 2, 0], [[2, 6], 3, 100], [[6], 1, -50], [[3, 37], 4, 0], [[2, 257], 3, 0]]) {
       cases.push(tf.tidy(() => {
         const x = tf.add(tf.tensor(vals(r, prod(shape), scale), shape), offset);
         const y = f(x);
@@ -743,7 +770,7 @@ function oneHot(labels, C) {
 function genLosses() {
   const r = rng(hash('loss'));
   const softmaxXent = [];
-  for (const [N, C, scale, kind] of [[1, 2, 1, 'dist'], [4, 5, 2, 'dist'], [3, 10, 8, 'onehot'], [2, 4, 60, 'onehot'], [5, 3, 1, 'dist']]) {
+  for (const [N, C, scale, kind] of [[1, 2, 1, 'dist'], [4, 5, 2, 'dist'], [3, 10, 8, 'onehot'], [2, 4, 60, 'onehot'], [5, 3, 1, 'dist'], [4, 37, 3, 'dist']]) {
     softmaxXent.push(tf.tidy(() => {
       const logits = tf.tensor(vals(r, N * C, scale), [N, C]);
       let labels;
@@ -768,7 +795,7 @@ function genLosses() {
     }));
   }
   const sparse = [];
-  for (const [N, C, scale] of [[1, 1, 1], [4, 5, 2], [3, 10, 8], [2, 4, 60]]) {
+  for (const [N, C, scale] of [[1, 1, 1], [4, 5, 2], [3, 10, 8], [2, 4, 60], [5, 37, 3]]) {
     sparse.push(tf.tidy(() => {
       const logits = tf.tensor(vals(r, N * C, scale), [N, C]);
       const lab = Array.from({ length: N }, () => Math.floor(r() * C));
@@ -781,7 +808,7 @@ function genLosses() {
     }));
   }
   const sigmoidXent = [];
-  for (const [shape, scale] of [[[5], 1], [[3, 4], 4], [[2, 3, 2], 40]]) {
+  for (const [shape, scale] of [[[5], 1], [[3, 4], 4], [[2, 3, 2], 40], [[3, 23], 3]]) {
     sigmoidXent.push(tf.tidy(() => {
       const logits = tf.tensor(vals(r, prod(shape), scale), shape);
       const labels = tf.tensor(Array.from({ length: prod(shape) }, (_, i) => (i % 3 === 0 ? i % 2 : Math.round(r() * 100) / 100)), shape);
@@ -886,7 +913,7 @@ function genErrors() {
     conv(op, 'zero_ksize', { input_shape: [1, 5, 5, 1], ksize: [0, 2], strides: [1, 1], padding: 'SAME' });
     conv(op, 'zero_stride', { input_shape: [1, 5, 5, 1], ksize: [2, 2], strides: [0, 1], padding: 'SAME' });
     conv(op, 'three_ksize_2d', { input_shape: [1, 5, 5, 1], ksize: [2, 2, 2], strides: [1, 1], padding: 'SAME' });
-    conv(op, 'explicit_padding', { input_shape: [1, 5, 5, 1], ksize: [2, 2], strides: [1, 1], padding: 'FULL' });
+    conv(op, 'unknown_padding', { input_shape: [1, 5, 5, 1], ksize: [2, 2], strides: [1, 1], padding: 'FULL' });
   }
   conv('max_pool_grad', 'grad_shape_mismatch', { input_shape: [1, 6, 6, 1], ksize: [2, 2], strides: [2, 2], padding: 'VALID', grad_shape: [1, 4, 4, 1] });
   conv('avg_pool_grad', 'grad_shape_mismatch', { input_sizes: [1, 6, 6, 1], ksize: [2, 2], strides: [2, 2], padding: 'VALID', grad_shape: [1, 3, 4, 1] });
