@@ -1,0 +1,190 @@
+package train
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/convnet-go/convnet/checkpoint"
+	"github.com/convnet-go/convnet/layers"
+	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Checkpoint metadata keys. Numbers are decimal strings; floats use the
+// shortest representation that reads back to the same float64.
+const (
+	MetaModel      = "model"           // models.ConvNetName
+	MetaStep       = "global_step"     // optimizer updates done
+	MetaEpoch      = "epoch"           // 0-based epoch in progress (= epochs completed when batch is 0)
+	MetaBatch      = "batch"           // batches of that epoch already trained
+	MetaLossSum    = "epoch_loss_sum"  // Σ batch mean loss · batch size over those batches
+	MetaImagesSeen = "epoch_images"    // examples trained in those batches
+	MetaOptimizer  = "optimizer"       // adam, sgd, …
+	MetaLR         = "learning_rate"   // informational
+	MetaBatchSize  = "batch_size"      // must match to resume mid-epoch exactly
+	MetaSeed       = "seed"            // weights, shuffles and dropout
+	MetaDropout    = "dropout_rate"    // informational
+	MetaInit       = "init"            // informational
+	MetaTrainSize  = "train_examples"  // must match for the same batch order
+	MetaStepsEpoch = "steps_per_epoch" // 0 = full epochs
+)
+
+// openCheckpoints restores the latest checkpoint when resuming, and
+// refuses to start from scratch over existing checkpoints.
+func (t *trainer) openCheckpoints() error {
+	dir := t.cfg.CheckpointDir
+	if dir == "" {
+		if t.cfg.Resume {
+			return configErrorf("resume needs a checkpoint directory")
+		}
+		return nil
+	}
+	latest, err := checkpoint.Latest(dir)
+	switch {
+	case err != nil && !isNotExist(err):
+		return configErrorf("reading checkpoint directory %s: %v", dir, err)
+	case err != nil:
+		if t.cfg.Resume {
+			fmt.Fprintf(t.cfg.Out, "no checkpoint in %s yet; starting from scratch\n", dir)
+		}
+		return nil
+	case !t.cfg.Resume:
+		return configErrorf("%s already holds checkpoints (latest %s): pass --resume to continue that run, or choose another log or checkpoint directory", dir, latest)
+	}
+	return t.restore(latest)
+}
+
+// restore loads the checkpoint at path into the model, the optimizer and
+// the loop position.
+func (t *trainer) restore(path string) error {
+	tensors, meta, err := checkpoint.Load(path)
+	if err != nil {
+		return fmt.Errorf("train: restoring %s: %w", path, err)
+	}
+	if err := restoreWeights(t.model, tensors, meta, path); err != nil {
+		return err
+	}
+	if got := meta[MetaOptimizer]; got != t.cfg.Optimizer {
+		return configErrorf("checkpoint %s was written with optimizer %q, this run uses %q", path, got, t.cfg.Optimizer)
+	}
+	var ints [5]int64
+	for i, k := range []string{MetaStep, MetaEpoch, MetaBatch, MetaImagesSeen, MetaTrainSize} {
+		if ints[i], err = strconv.ParseInt(meta[k], 10, 64); err != nil {
+			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not an integer", path, k, meta[k])
+		}
+	}
+	lossSum, err := strconv.ParseFloat(meta[MetaLossSum], 64)
+	if err != nil {
+		return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not a number", path, MetaLossSum, meta[MetaLossSum])
+	}
+	slots := map[string]*tensor.Tensor{}
+	weights := t.model.Weights()
+	for name, v := range tensors {
+		if _, ok := weights[name]; !ok {
+			slots[name] = v
+		}
+	}
+	if err := t.opt.SetSlots(slots); err != nil {
+		return configErrorf("checkpoint %s: optimizer state does not fit: %v", path, err)
+	}
+	t.opt.SetIterations(ints[0])
+	t.step, t.epoch, t.batch, t.imagesSeen = ints[0], int(ints[1]), int(ints[2]), int(ints[3])
+	t.lossSum = lossSum
+	t.lastCkpt = path
+
+	// Settings that change the data order or masks make the resumed run
+	// differ from an uninterrupted one; say so, but allow it.
+	want := t.meta()
+	var diffs []string
+	for _, k := range []string{MetaBatchSize, MetaSeed, MetaTrainSize, MetaStepsEpoch, MetaLR, MetaDropout} {
+		if meta[k] != want[k] {
+			diffs = append(diffs, fmt.Sprintf("%s %s → %s", k, meta[k], want[k]))
+		}
+	}
+	if len(diffs) > 0 {
+		sort.Strings(diffs)
+		fmt.Fprintf(t.cfg.Out, "note: resuming with changed settings (%s)\n", strings.Join(diffs, ", "))
+	}
+	return nil
+}
+
+// restoreWeights checks that a checkpoint belongs to the model and copies
+// its weights in; a mismatch names each tensor with both shapes.
+func restoreWeights(m *layers.Sequential, tensors map[string]*tensor.Tensor, meta map[string]string, path string) error {
+	if got := meta[MetaModel]; got != "" && got != models.ConvNetName {
+		return configErrorf("checkpoint %s holds model %q, not %q", path, got, models.ConvNetName)
+	}
+	if err := m.SetWeights(tensors); err != nil {
+		return configErrorf("checkpoint %s does not fit the model: %v", path, err)
+	}
+	return nil
+}
+
+// meta returns the checkpoint metadata of the current position.
+func (t *trainer) meta() map[string]string {
+	c := t.cfg
+	i := func(v int64) string { return strconv.FormatInt(v, 10) }
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return map[string]string{
+		MetaModel:      models.ConvNetName,
+		MetaStep:       i(t.step),
+		MetaEpoch:      i(int64(t.epoch)),
+		MetaBatch:      i(int64(t.batch)),
+		MetaLossSum:    f(t.lossSum),
+		MetaImagesSeen: i(int64(t.imagesSeen)),
+		MetaOptimizer:  c.Optimizer,
+		MetaLR:         f(c.LR),
+		MetaBatchSize:  i(int64(c.BatchSize)),
+		MetaSeed:       strconv.FormatUint(c.Seed, 10),
+		MetaDropout:    f(float64(c.DropoutRate)),
+		MetaInit:       c.Init,
+		MetaTrainSize:  i(int64(t.data.Train.N)),
+		MetaStepsEpoch: i(int64(c.StepsPerEpoch)),
+	}
+}
+
+// save writes a checkpoint of the current state (no-op without a
+// checkpoint directory).
+func (t *trainer) save() error {
+	if t.cfg.CheckpointDir == "" {
+		return nil
+	}
+	tensors := t.model.Weights()
+	for name, v := range t.opt.Slots() {
+		if _, clash := tensors[name]; clash {
+			return fmt.Errorf("train: optimizer slot %q has the name of a weight", name)
+		}
+		tensors[name] = v
+	}
+	path, err := checkpoint.Save(t.cfg.CheckpointDir, t.step, tensors, t.meta(), t.cfg.Keep)
+	if err != nil {
+		return fmt.Errorf("train: saving checkpoint: %w", err)
+	}
+	t.lastCkpt = path
+	return nil
+}
+
+// LoadModel rebuilds the ConvNet stored in a checkpoint. path is a
+// checkpoint file or a directory, whose latest checkpoint is used. It
+// returns the model (dropout off unless a Context says training), the
+// checkpoint's path and its metadata.
+func LoadModel(path string) (*layers.Sequential, string, map[string]string, error) {
+	file, err := resolveCheckpoint(path)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	tensors, meta, err := checkpoint.Load(file)
+	if err != nil {
+		return nil, file, nil, err
+	}
+	m, err := models.NewConvNet(models.ConvNetConfig{})
+	if err != nil {
+		return nil, file, nil, err
+	}
+	if err := restoreWeights(m, tensors, meta, file); err != nil {
+		return nil, file, meta, err
+	}
+	return m, file, meta, nil
+}

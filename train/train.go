@@ -1,0 +1,549 @@
+// Package train is the training loop of the lecture's MNIST ConvNet:
+// epochs of shuffled mini-batches, evaluation after each epoch,
+// metrics.jsonl, TensorBoard summaries, checkpoints and exact resume.
+//
+// A run is deterministic at a fixed GOMAXPROCS: the initial weights come
+// from Config.Seed, the epoch's example order from (Config.Seed, epoch),
+// and each dropout mask from (Config.Seed, global step). A checkpoint
+// stores the weights, the optimizer slots and iteration count, the global
+// step and the position in the epoch's batch order, so training N epochs
+// in one go or in several resumed pieces gives bit-identical weights.
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/layers"
+	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/optim"
+	"github.com/convnet-go/convnet/summary"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Defaults of the lecture's training setup.
+const (
+	DefaultBatchSize     = 128
+	DefaultLR            = 0.001
+	DefaultOptimizer     = "adam"
+	DefaultLogEvery      = 20
+	DefaultEvalBatchSize = 1000
+	DefaultKeep          = 5
+)
+
+// Config describes a training run. Zero values of the optional fields
+// take the defaults above.
+type Config struct {
+	// Epochs is the total number of epochs the run should reach; a
+	// resumed run continues from its checkpoint up to Epochs.
+	Epochs int
+	// BatchSize is the mini-batch size (default 128).
+	BatchSize int
+	// LR is the learning rate (default 0.001).
+	LR float64
+	// Optimizer is adam (default), sgd, momentum, rmsprop or adamw.
+	Optimizer string
+	// Init is models.InitGlorot (also "") or models.InitLecture.
+	Init string
+	// DropoutRate is the fc dropout rate while training (the lecture's
+	// 0.25 is models.LectureDropout; 0 disables dropout).
+	DropoutRate float32
+	// Seed seeds the initial weights, the shuffles and dropout.
+	Seed uint64
+
+	// LogDir receives metrics.jsonl and the TensorBoard runs train/ and
+	// eval/; "" writes none of them.
+	LogDir string
+	// CheckpointDir receives a checkpoint after every epoch (and on
+	// interruption); "" disables checkpoints.
+	CheckpointDir string
+	// Keep is how many checkpoints to retain (default 5).
+	Keep int
+	// Resume restores the latest checkpoint of CheckpointDir first. When
+	// Resume is false, CheckpointDir must not hold checkpoints yet.
+	Resume bool
+
+	// StepsPerEpoch caps the batches of each epoch (0: all of them), for
+	// short runs and tests.
+	StepsPerEpoch int
+	// LogEvery prints the loss every this many steps (default 20).
+	LogEvery int
+	// EvalBatchSize is the batch size of evaluation (default 1000).
+	EvalBatchSize int
+
+	// Out receives progress and per-epoch lines (nil: discarded).
+	Out io.Writer
+	// Progress draws a progress bar with carriage returns (for a
+	// terminal) instead of printing plain lines only.
+	Progress bool
+
+	// afterStep, when set (by tests), runs after every optimizer step.
+	afterStep func(step int64)
+}
+
+// Data is the run's data: training examples, the validation split and
+// the test set.
+type Data struct {
+	Train, Validation, Test *mnist.Set
+}
+
+// EpochMetrics is one line of metrics.jsonl.
+type EpochMetrics struct {
+	Epoch           int     `json:"epoch"`             // 1-based
+	Step            int64   `json:"step"`              // global step after the epoch
+	TrainLoss       float64 `json:"train_loss"`        // mean training loss over the epoch's examples
+	ValAccuracy     float64 `json:"val_accuracy"`      // on Data.Validation, dropout off
+	TestAccuracy    float64 `json:"test_accuracy"`     // on Data.Test, dropout off
+	EpochSeconds    float64 `json:"epoch_seconds"`     // training time of the epoch (this process only)
+	ImagesPerSecond float64 `json:"images_per_second"` // training images / EpochSeconds
+	EvalSeconds     float64 `json:"eval_seconds"`      // time spent evaluating validation + test
+}
+
+// Result is what Run returns.
+type Result struct {
+	// Epochs holds the metrics of the epochs trained by this call.
+	Epochs []EpochMetrics
+	// Step is the global step reached.
+	Step int64
+	// Checkpoint is the path of the last checkpoint written or restored.
+	Checkpoint string
+	// Model is the trained model.
+	Model *layers.Sequential
+}
+
+// ErrInterrupted is returned (wrapped) when the context is cancelled: the
+// run stopped between two steps after saving a checkpoint.
+var ErrInterrupted = errors.New("training interrupted")
+
+// ConfigError reports a configuration that cannot run: bad values, an
+// unwritable log directory, a checkpoint directory in the way, or a
+// checkpoint that does not fit the model.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{Err: fmt.Errorf(format, args...)}
+}
+
+// DivergedError reports a NaN or infinite loss. The step's update was not
+// applied and no checkpoint was written after it.
+type DivergedError struct {
+	Step       int64   // global step whose loss was not finite
+	Epoch      int     // 1-based
+	Batch      int     // 1-based batch within the epoch
+	Loss       float64 // the NaN or ±Inf value
+	Checkpoint string  // the last good checkpoint, "" if none
+}
+
+func (e *DivergedError) Error() string {
+	last := "no checkpoint was written before it"
+	if e.Checkpoint != "" {
+		last = "the last good checkpoint is " + e.Checkpoint
+	}
+	return fmt.Sprintf("loss is %v at step %d (epoch %d, batch %d); stopped without saving; %s",
+		e.Loss, e.Step, e.Epoch, e.Batch, last)
+}
+
+// withDefaults fills the zero fields and validates the rest.
+func (c Config) withDefaults() (Config, error) {
+	if c.BatchSize == 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.LR == 0 {
+		c.LR = DefaultLR
+	}
+	if c.Optimizer == "" {
+		c.Optimizer = DefaultOptimizer
+	}
+	if c.Init == "" {
+		c.Init = models.InitGlorot
+	}
+	if c.Keep == 0 {
+		c.Keep = DefaultKeep
+	}
+	if c.LogEvery == 0 {
+		c.LogEvery = DefaultLogEvery
+	}
+	if c.EvalBatchSize == 0 {
+		c.EvalBatchSize = DefaultEvalBatchSize
+	}
+	if c.Out == nil {
+		c.Out = io.Discard
+	}
+	switch {
+	case c.Epochs < 1:
+		return c, configErrorf("epochs must be at least 1, got %d", c.Epochs)
+	case c.BatchSize < 1:
+		return c, configErrorf("batch size must be at least 1, got %d", c.BatchSize)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return c, configErrorf("learning rate must be a positive number, got %v", c.LR)
+	case !(c.DropoutRate >= 0 && c.DropoutRate < 1):
+		return c, configErrorf("dropout rate must be in [0, 1), got %v", c.DropoutRate)
+	case c.Keep < 1:
+		return c, configErrorf("keep must be at least 1, got %d", c.Keep)
+	case c.StepsPerEpoch < 0 || c.LogEvery < 0 || c.EvalBatchSize < 0:
+		return c, configErrorf("steps per epoch, log interval and eval batch size must not be negative, got %d, %d, %d",
+			c.StepsPerEpoch, c.LogEvery, c.EvalBatchSize)
+	}
+	if c.Init != models.InitGlorot && c.Init != models.InitLecture {
+		return c, configErrorf("init must be %q or %q, got %q", models.InitGlorot, models.InitLecture, c.Init)
+	}
+	if _, err := NewOptimizer(c.Optimizer, c.LR); err != nil {
+		return c, &ConfigError{Err: err}
+	}
+	return c, nil
+}
+
+// Optimizers lists the names NewOptimizer accepts.
+var Optimizers = []string{"adam", "sgd", "momentum", "rmsprop", "adamw"}
+
+// NewOptimizer returns the optimizer called name with learning rate lr and
+// TF1's defaults for everything else (momentum 0.9 for "momentum").
+func NewOptimizer(name string, lr float64) (optim.Optimizer, error) {
+	switch name {
+	case "adam":
+		return optim.NewAdam(optim.AdamConfig{LR: lr}), nil
+	case "sgd":
+		return optim.NewSGD(lr), nil
+	case "momentum":
+		return optim.NewMomentum(lr, 0.9, false), nil
+	case "rmsprop":
+		return optim.NewRMSProp(optim.RMSPropConfig{LR: lr}), nil
+	case "adamw":
+		return optim.NewAdamW(optim.AdamWConfig{LR: lr}), nil
+	}
+	return nil, fmt.Errorf("unknown optimizer %q, want one of %s", name, strings.Join(Optimizers, ", "))
+}
+
+// trainer is the state of one Run.
+type trainer struct {
+	cfg   Config
+	data  Data
+	model *layers.Sequential
+	vars  []*autograd.Var
+	opt   optim.Optimizer
+
+	step       int64   // optimizer updates done
+	epoch      int     // 0-based epoch in progress
+	batch      int     // batches of that epoch done
+	lossSum    float64 // Σ batch mean loss · batch size over this epoch
+	imagesSeen int     // examples trained this epoch
+	lastCkpt   string
+
+	trainW, evalW *summary.Writer
+	metrics       *os.File
+	progress      *progress
+}
+
+// Run trains the lecture's ConvNet on data as cfg says and returns the
+// metrics of each epoch. It stops between two steps when ctx is cancelled,
+// saving a checkpoint first, and returns an error wrapping ErrInterrupted.
+// A non-finite loss stops the run with a *DivergedError; bad settings give
+// a *ConfigError.
+func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if data.Train == nil || data.Train.N == 0 {
+		return nil, configErrorf("no training examples")
+	}
+	model, err := models.NewConvNet(models.ConvNetConfig{Init: cfg.Init, DropoutRate: cfg.DropoutRate, Seed: cfg.Seed})
+	if err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	opt, _ := NewOptimizer(cfg.Optimizer, cfg.LR)
+	t := &trainer{cfg: cfg, data: data, model: model, vars: model.Variables(), opt: opt}
+	defer t.close()
+
+	if err := t.openCheckpoints(); err != nil {
+		return nil, err
+	}
+	if err := t.openLogs(); err != nil {
+		return nil, err
+	}
+	t.progress = newProgress(cfg.Out, cfg.Progress)
+	t.describe()
+
+	res := &Result{Model: model}
+	for t.epoch < cfg.Epochs {
+		m, err := t.runEpoch(ctx)
+		if err != nil {
+			res.Step, res.Checkpoint = t.step, t.lastCkpt
+			return res, err
+		}
+		res.Epochs = append(res.Epochs, m)
+		if ctx.Err() != nil && t.epoch < cfg.Epochs {
+			res.Step, res.Checkpoint = t.step, t.lastCkpt
+			return res, fmt.Errorf("%w after epoch %d; resume from %s", ErrInterrupted, t.epoch, t.lastCkpt)
+		}
+	}
+	res.Step, res.Checkpoint = t.step, t.lastCkpt
+	return res, nil
+}
+
+// describe prints the run's setup.
+func (t *trainer) describe() {
+	c := t.cfg
+	n := func(s *mnist.Set) int {
+		if s == nil {
+			return 0
+		}
+		return s.N
+	}
+	steps := (t.data.Train.N + c.BatchSize - 1) / c.BatchSize
+	if c.StepsPerEpoch > 0 && c.StepsPerEpoch < steps {
+		steps = c.StepsPerEpoch
+	}
+	fmt.Fprintf(c.Out, "training %s: %d train / %d validation / %d test images, batch %d, %d steps per epoch, %s lr %g, init %s, dropout %g, seed %d\n",
+		models.ConvNetName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, c.Init, c.DropoutRate, c.Seed)
+	if t.step > 0 {
+		fmt.Fprintf(c.Out, "resumed from %s at step %d (epoch %d, batch %d)\n", t.lastCkpt, t.step, t.epoch+1, t.batch)
+	}
+}
+
+// runEpoch trains the rest of epoch t.epoch, evaluates, logs and saves.
+func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
+	c := t.cfg
+	shuffleSeed := layers.DeriveSeed(c.Seed, "shuffle")
+	b := mnist.NewBatches(t.data.Train, c.BatchSize, shuffleSeed, t.epoch, true)
+	defer b.Close()
+	if err := b.Err(); err != nil {
+		return EpochMetrics{}, err
+	}
+	steps := b.Len()
+	if c.StepsPerEpoch > 0 && c.StepsPerEpoch < steps {
+		steps = c.StepsPerEpoch
+	}
+	if t.batch > 0 {
+		b.Skip(t.batch)
+	}
+	start := time.Now()
+	images0, batch0 := t.imagesSeen, t.batch
+	for t.batch < steps {
+		if ctx.Err() != nil {
+			if err := t.save(); err != nil {
+				return EpochMetrics{}, fmt.Errorf("%w, but saving the checkpoint failed: %v", ErrInterrupted, err)
+			}
+			t.progress.clear()
+			return EpochMetrics{}, fmt.Errorf("%w at step %d (epoch %d, batch %d of %d); resume from %s",
+				ErrInterrupted, t.step, t.epoch+1, t.batch, steps, t.lastCkpt)
+		}
+		x, labels, ok := b.Next()
+		if !ok {
+			if err := b.Err(); err != nil {
+				return EpochMetrics{}, err
+			}
+			return EpochMetrics{}, fmt.Errorf("train: epoch %d ended after %d of %d batches", t.epoch+1, t.batch, steps)
+		}
+		loss, correct, err := t.trainStep(x, labels)
+		if err != nil {
+			t.progress.clear()
+			return EpochMetrics{}, err
+		}
+		t.batch++
+		t.lossSum += loss * float64(len(labels))
+		t.imagesSeen += len(labels)
+		if c.LogEvery > 0 && t.step%int64(c.LogEvery) == 0 {
+			t.progress.line(fmt.Sprintf("step %d  epoch %d  loss %.4f", t.step, t.epoch+1, loss))
+			if t.trainW != nil {
+				if err := t.trainW.Scalar("loss", t.step, loss); err != nil {
+					return EpochMetrics{}, err
+				}
+				if err := t.trainW.Scalar("accuracy", t.step, float64(correct)/float64(len(labels))); err != nil {
+					return EpochMetrics{}, err
+				}
+			}
+		}
+		elapsed := time.Since(start)
+		eta := elapsed / time.Duration(t.batch-batch0) * time.Duration(steps-t.batch)
+		t.progress.bar(t.epoch+1, c.Epochs, t.batch, steps, loss, float64(t.imagesSeen-images0)/elapsed.Seconds(), eta)
+		if c.afterStep != nil {
+			c.afterStep(t.step)
+		}
+	}
+	trainSeconds := time.Since(start).Seconds()
+	t.progress.clear()
+
+	m := EpochMetrics{Epoch: t.epoch + 1, Step: t.step, EpochSeconds: trainSeconds}
+	if t.imagesSeen > 0 {
+		m.TrainLoss = t.lossSum / float64(t.imagesSeen)
+	}
+	if trainSeconds > 0 {
+		m.ImagesPerSecond = float64(t.imagesSeen-images0) / trainSeconds
+	}
+	evalStart := time.Now()
+	var val, test Evaluation
+	var err error
+	if t.data.Validation != nil && t.data.Validation.N > 0 {
+		if val, err = Evaluate(t.model, t.data.Validation, c.EvalBatchSize); err != nil {
+			return m, err
+		}
+	}
+	if t.data.Test != nil && t.data.Test.N > 0 {
+		if test, err = Evaluate(t.model, t.data.Test, c.EvalBatchSize); err != nil {
+			return m, err
+		}
+	}
+	m.ValAccuracy, m.TestAccuracy = val.Accuracy, test.Accuracy
+	m.EvalSeconds = time.Since(evalStart).Seconds()
+
+	t.epoch++
+	t.batch, t.lossSum, t.imagesSeen = 0, 0, 0
+	if err := t.save(); err != nil {
+		return m, err
+	}
+	if err := t.logEpoch(m, val, test); err != nil {
+		return m, err
+	}
+	saved := ""
+	if t.lastCkpt != "" {
+		saved = "  saved " + t.lastCkpt
+	}
+	fmt.Fprintf(c.Out, "epoch %d/%d  step %d  loss %.4f  val %.4f  test %.4f  %.1f s  %.0f images/s%s\n",
+		m.Epoch, c.Epochs, m.Step, m.TrainLoss, m.ValAccuracy, m.TestAccuracy, m.EpochSeconds, m.ImagesPerSecond, saved)
+	return m, nil
+}
+
+// trainStep runs forward, backward and the optimizer on one batch and
+// returns the batch's mean loss and the number of correct predictions.
+func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error) {
+	logits := t.model.Call(autograd.Constant(x), layers.Context{Training: true, Step: t.step})
+	loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
+	if err := loss.Err(); err != nil {
+		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
+	}
+	l := float64(loss.Value().Data()[0])
+	if !finite(l) {
+		return l, 0, &DivergedError{Step: t.step + 1, Epoch: t.epoch + 1, Batch: t.batch + 1, Loss: l, Checkpoint: t.lastCkpt}
+	}
+	grads, err := autograd.Gradient(loss, t.vars...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
+	}
+	if err := t.opt.Step(t.vars, grads); err != nil {
+		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
+	}
+	t.step++
+	return l, countCorrect(logits.Value(), labels), nil
+}
+
+// openLogs creates the log directory, metrics.jsonl and the summary
+// writers.
+func (t *trainer) openLogs() error {
+	dir := t.cfg.LogDir
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return configErrorf("cannot create log directory: %v", err)
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if t.step > 0 {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), flags, 0o644)
+	if err != nil {
+		return configErrorf("cannot write to log directory %s: %v", dir, err)
+	}
+	t.metrics = f
+	if t.trainW, err = summary.NewWriter(filepath.Join(dir, "train")); err != nil {
+		return configErrorf("cannot write TensorBoard summaries: %v", err)
+	}
+	if t.evalW, err = summary.NewWriter(filepath.Join(dir, "eval")); err != nil {
+		return configErrorf("cannot write TensorBoard summaries: %v", err)
+	}
+	return nil
+}
+
+// logEpoch appends the epoch's metrics and writes its summaries.
+func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
+	if t.metrics == nil {
+		return nil
+	}
+	line, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if _, err := t.metrics.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("train: writing metrics: %w", err)
+	}
+	w, e := t.trainW, t.evalW
+	errs := []error{
+		w.Scalar("epoch_loss", t.step, m.TrainLoss),
+		w.Scalar("images_per_second", t.step, m.ImagesPerSecond),
+	}
+	if t.data.Test != nil && t.data.Test.N > 0 {
+		errs = append(errs, e.Scalar("accuracy", t.step, test.Accuracy), e.Scalar("loss", t.step, test.Loss))
+	}
+	if t.data.Validation != nil && t.data.Validation.N > 0 {
+		errs = append(errs, e.Scalar("validation_accuracy", t.step, val.Accuracy), e.Scalar("validation_loss", t.step, val.Loss))
+	}
+	for _, v := range t.vars {
+		errs = append(errs, w.Histogram(v.Name(), t.step, v.Value().Data()))
+	}
+	if conv1, ok := t.model.Layer("conv1").(*layers.Conv2D); ok {
+		img, err := KernelGrid(conv1.Kernel().Value())
+		errs = append(errs, err)
+		if err == nil {
+			errs = append(errs, w.Image("conv1/kernels", t.step, img))
+		}
+	}
+	errs = append(errs, w.Flush(), e.Flush())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("train: writing summaries: %w", err)
+	}
+	return nil
+}
+
+func (t *trainer) close() {
+	if t.trainW != nil {
+		t.trainW.Close()
+	}
+	if t.evalW != nil {
+		t.evalW.Close()
+	}
+	if t.metrics != nil {
+		t.metrics.Close()
+	}
+}
+
+// countCorrect counts the rows of logits [N, C] whose argmax is the label.
+func countCorrect(logits *tensor.Tensor, labels []int) int {
+	c := logits.Dim(1)
+	d := logits.Data()
+	n := 0
+	for i, y := range labels {
+		if argmax(d[i*c:(i+1)*c]) == y {
+			n++
+		}
+	}
+	return n
+}
+
+// argmax returns the index of the largest value (the first on ties).
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// isNotExist reports whether err means "no checkpoint".
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
