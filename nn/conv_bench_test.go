@@ -1,0 +1,109 @@
+package nn
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// convBenchCases are the lecture model's two convolutions at batch 128
+// and a depthwise 3x3 over the first one's output.
+var convBenchCases = []struct {
+	name       string
+	in, filter []int
+}{
+	{"conv1_28x28x1_5x5x32", []int{128, 28, 28, 1}, []int{5, 5, 1, 32}},
+	{"conv2_14x14x32_5x5x64", []int{128, 14, 14, 32}, []int{5, 5, 32, 64}},
+}
+
+// convFlops is 2·N·OH·OW·KH·KW·C·F for a SAME stride-1 convolution.
+func convFlops(in, filter []int) float64 {
+	return 2 * float64(in[0]*in[1]*in[2]) * float64(tensor.Size(filter))
+}
+
+// BenchmarkConv2D measures the lecture's convolutions forward and both
+// backprops (SAME, stride 1), reporting GFLOP/s. /impl=ref runs the
+// float32 plain-loop reference on the same shapes.
+func BenchmarkConv2D(b *testing.B) {
+	o := ConvOptions{Padding: "SAME"}
+	for _, bc := range convBenchCases {
+		x, w := cvRand(1, bc.in...), cvRand(2, bc.filter...)
+		outShape := []int{bc.in[0], bc.in[1], bc.in[2], bc.filter[3]}
+		dy := cvRand(3, outShape...)
+		flops := convFlops(bc.in, bc.filter)
+		ops := []struct {
+			name string
+			run  func() error
+		}{
+			{"forward", func() error { _, err := Conv2D(x, w, o); return err }},
+			{"backprop_input", func() error { _, err := Conv2DBackpropInput(bc.in, w, dy, o); return err }},
+			{"backprop_filter", func() error { _, err := Conv2DBackpropFilter(x, bc.filter, dy, o); return err }},
+		}
+		for _, op := range ops {
+			b.Run(fmt.Sprintf("%s/%s", bc.name, op.name), func(b *testing.B) {
+				for b.Loop() {
+					if err := op.run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+		b.Run(bc.name+"/forward/impl=ref", func(b *testing.B) {
+			s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			y := make([]float32, tensor.Size(s.out))
+			for b.Loop() {
+				convRef(&s.g, s.f, x.Data(), w.Data(), y)
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkDepthwiseConv2D measures a 3x3 depthwise convolution with
+// multiplier 1 over [128, 28, 28, 32], forward and both backprops.
+func BenchmarkDepthwiseConv2D(b *testing.B) {
+	in, filter := []int{128, 28, 28, 32}, []int{3, 3, 32, 1}
+	o := ConvOptions{Padding: "SAME"}
+	x, w, dy := cvRand(1, in...), cvRand(2, filter...), cvRand(3, in...)
+	flops := convFlops(in, []int{3, 3, 1, 1}) * 32
+	for _, op := range []struct {
+		name string
+		run  func() error
+	}{
+		{"forward", func() error { _, err := DepthwiseConv2D(x, w, o); return err }},
+		{"backprop_input", func() error { _, err := DepthwiseConv2DBackpropInput(in, w, dy, o); return err }},
+		{"backprop_filter", func() error { _, err := DepthwiseConv2DBackpropFilter(x, filter, dy, o); return err }},
+	} {
+		b.Run(op.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := op.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkIm2col measures the patch copy alone for the lecture's conv2
+// (one chunk of the size the forward pass uses).
+func BenchmarkIm2col(b *testing.B) {
+	s, err := newConvSpec("bench", 2, []int{128, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME"}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := cvRand(1, s.in...)
+	chunks, _, longest := planChunks(&s.g)
+	buf := make([]float32, longest*s.g.PatchLen())
+	c := chunks[len(chunks)/2]
+	for b.Loop() {
+		kernels.Im2col(&s.g, x.Data(), c[0], c[1], buf)
+	}
+	b.ReportMetric(float64(4*(c[1]-c[0])*s.g.PatchLen())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+}
