@@ -57,7 +57,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	var pixels [][]float32
 	var results []prediction
 	for _, name := range fs.Args() {
-		img, err := decodeImage(name)
+		img, err := readDigitImage(name)
 		if err != nil {
 			return badInput(err)
 		}
@@ -95,8 +95,8 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// decodeImage reads a PNG, JPEG or GIF file.
-func decodeImage(name string) (image.Image, error) {
+// readDigitImage reads a PNG, JPEG or GIF file.
+func readDigitImage(name string) (image.Image, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
