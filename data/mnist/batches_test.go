@@ -184,7 +184,7 @@ func idsOf(data []float32, n int) []int {
 // both on Close mid-epoch and at the end of an epoch.
 func TestBatchesNoGoroutineLeak(t *testing.T) {
 	s := testSet(40)
-	base := runtime.NumGoroutine()
+	base := settledGoroutines()
 	var open []*Batches
 	for range 20 {
 		b := NewBatches(s, 3, 1, 0, true)
@@ -202,13 +202,25 @@ func TestBatchesNoGoroutineLeak(t *testing.T) {
 			}
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > base {
+	if n := settledGoroutines(); n > base {
 		t.Errorf("%d goroutines left running, want %d", n, base)
 	}
+}
+
+// settledGoroutines waits (up to 5 s) for goroutines that are already
+// ending, such as producers of earlier tests' closed iterators, and
+// returns the count once it has stayed put for 50 ms.
+func settledGoroutines() int {
+	n, stable := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(5 * time.Second); stable < 5 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			stable++
+		} else {
+			n, stable = m, 0
+		}
+	}
+	return n
 }
 
 func TestBatchesErrors(t *testing.T) {
