@@ -347,7 +347,9 @@ func ReadKernel(r io.Reader) (Kernel, error) {
 }
 
 // LoadKernel reads a kernel file in ParseKernel's syntax. The kernel is
-// named after the file, without directory and extension.
+// named after the file, without directory and extension, with characters
+// other than letters, digits, "-", "_" and "." replaced by "_" so the name
+// can be part of a file name.
 func LoadKernel(path string) (Kernel, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -360,7 +362,58 @@ func LoadKernel(path string) (Kernel, error) {
 	}
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if base != "" && base != "." {
-		k.Name = base
+		k.Name = strings.Map(func(r rune) rune {
+			if r < 0x80 && (r == '-' || r == '_' || r == '.' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+				return r
+			}
+			return '_'
+		}, base)
 	}
 	return k, nil
+}
+
+// Resolve turns kernel specifications, as a user types them, into kernels
+// with distinct names (a repeated name gets "_2", "_3", … appended). Each
+// spec is one of:
+//
+//   - a comma-separated list of Builtin names: "blur,sharpen,box:5";
+//   - a kernel in ParseKernel's syntax, recognised by a ";" or a leading
+//     digit, sign or point: "0,-1,0;-1,5,-1;0,-1,0", "1,-2,1";
+//   - "@FILE": a kernel file for LoadKernel.
+func Resolve(specs ...string) ([]Kernel, error) {
+	var ks []Kernel
+	for _, s := range specs {
+		t := strings.TrimSpace(s)
+		switch {
+		case strings.HasPrefix(t, "@"):
+			k, err := LoadKernel(t[1:])
+			if err != nil {
+				return nil, err
+			}
+			ks = append(ks, k)
+		case strings.ContainsAny(t, ";\n") || t != "" && strings.ContainsRune("0123456789+-.", rune(t[0])):
+			k, err := ParseKernel(t)
+			if err != nil {
+				return nil, err
+			}
+			ks = append(ks, k)
+		default:
+			for _, n := range strings.Split(t, ",") {
+				k, err := Builtin(n)
+				if err != nil {
+					return nil, err
+				}
+				ks = append(ks, k)
+			}
+		}
+	}
+	seen := map[string]int{}
+	for i := range ks {
+		n := ks[i].Name
+		seen[n]++
+		if c := seen[n]; c > 1 {
+			ks[i].Name = fmt.Sprintf("%s_%d", n, c)
+		}
+	}
+	return ks, nil
 }

@@ -223,3 +223,40 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestResolve(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "my ridge.k")
+	os.WriteFile(p, []byte("1 -2 1"), 0o644)
+	for _, tc := range []struct {
+		name  string
+		specs []string
+		names []string
+		sizes [][2]int
+	}{
+		{"names", []string{"blur,sharpen", "box:5"}, []string{"blur", "sharpen", "box5"}, [][2]int{{3, 3}, {3, 3}, {5, 5}}},
+		{"custom", []string{"0,-1,0;-1,5,-1;0,-1,0", "1,-2,1", "-1", ".5;.5"}, []string{"custom", "custom_2", "custom_3", "custom_4"}, [][2]int{{3, 3}, {1, 3}, {1, 1}, {2, 1}}},
+		{"file", []string{"@" + p, "edge"}, []string{"my_ridge", "edge"}, [][2]int{{1, 3}, {3, 3}}},
+		{"repeats", []string{"blur", "blur,BLUR"}, []string{"blur", "blur_2", "blur_3"}, [][2]int{{3, 3}, {3, 3}, {3, 3}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ks, err := Resolve(tc.specs...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ks) != len(tc.names) {
+				t.Fatalf("Resolve(%q) gave %d kernels; want %d", tc.specs, len(ks), len(tc.names))
+			}
+			for i, k := range ks {
+				if k.Name != tc.names[i] || k.Size != tc.sizes[i] {
+					t.Errorf("kernel %d = %q %v; want %q %v", i, k.Name, k.Size, tc.names[i], tc.sizes[i])
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"blur,nope", "1,2;3", "@" + filepath.Join(dir, "none"), "blur,,edge"} {
+		if _, err := Resolve(bad); err == nil {
+			t.Errorf("Resolve(%q) succeeded", bad)
+		}
+	}
+}

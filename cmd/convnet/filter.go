@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	// Image formats convnet filter reads.
+	_ "image/gif"
+	_ "image/jpeg"
+
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+
+	"github.com/convnet-go/convnet/imagefilter"
+)
+
+func init() {
+	register(command{
+		name:    "filter",
+		summary: "convolve images with blur, sharpen, edge, sobel, … kernels",
+		run:     runFilter,
+	})
+}
+
+// filterKernelSpecs collects the --kernel flags (see imagefilter.Resolve).
+type filterKernelSpecs []string
+
+func (k *filterKernelSpecs) String() string     { return strings.Join(*k, " ") }
+func (k *filterKernelSpecs) Set(v string) error { *k = append(*k, v); return nil }
+
+const filterUsageText = `usage: convnet filter [flags] IMAGE…
+
+Convolves each image (PNG, JPEG, GIF, BMP, TIFF, WebP) with each kernel and
+writes DIR/<base>_<kernel>.png for every kernel and DIR/<base>_grid.png, the
+original and all results side by side. The default kernels are the
+lecture's five: blur, sharpen, edge, top_sobel, emboss.
+
+--kernel takes built-in names separated by commas, a kernel of any size
+written row by row ("0,-1,0;-1,5,-1;0,-1,0"), or @FILE holding one in the
+same syntax; repeat it to add more. Built-in kernels (box:N and
+gaussian:N:SIGMA take sizes):
+  %s
+
+flags:
+`
+
+func runFilter(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("filter", stderr)
+	var specs filterKernelSpecs
+	fs.Var(&specs, "kernel", "kernels: `NAMES`, a matrix \"a,b;c,d\" or @FILE (repeatable; default the lecture's five)")
+	gray := fs.Bool("gray", false, "convert to gray (tf.image.rgb_to_grayscale) and convolve one channel")
+	mix := fs.Bool("mix-channels", false, "the lecture's [KH,KW,3,3] RGB filter, which sums the colour channels")
+	abs := fs.Bool("abs", false, "show |value|, so negative responses (sobel, edge) are bright too")
+	stride := fs.Int("stride", 1, "step of the window in both directions")
+	padding := fs.String("padding", "SAME", "SAME (output ⌈H/S⌉) or VALID (⌈(H−K+1)/S⌉)")
+	maxPixels := fs.Int64("max-pixels", 100_000_000, "refuse images whose header claims more pixels than this")
+	gridTile := fs.Int("grid-tile", 512, "longest side of each image in the grid, in pixels (0: full size)")
+	outDir := fs.String("o", ".", "output `DIR`")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), filterUsageText, strings.Join(imagefilter.Names(), ", "))
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageErrorf("no images given; usage: convnet filter [flags] IMAGE…")
+	}
+	if *stride < 1 {
+		return usageErrorf("--stride %d: want 1 or more", *stride)
+	}
+	if p := strings.ToUpper(*padding); p != "SAME" && p != "VALID" {
+		return usageErrorf("--padding %q: want SAME or VALID", *padding)
+	}
+	if *maxPixels < 1 {
+		return usageErrorf("--max-pixels %d: want 1 or more", *maxPixels)
+	}
+	if *gray && *mix {
+		return usageErrorf("--gray and --mix-channels exclude each other: gray mode has one channel to mix")
+	}
+	if len(specs) == 0 {
+		specs = imagefilter.Lecture()
+	}
+	kernels, err := imagefilter.Resolve(specs...)
+	if err != nil {
+		return badInput(err)
+	}
+	opts := imagefilter.Options{Gray: *gray, MixChannels: *mix, Abs: *abs, Stride: *stride, Padding: *padding}
+
+	// Check every input's header before writing anything.
+	bases := map[string]string{}
+	for _, path := range fs.Args() {
+		if err := filterCheckImage(path, *maxPixels); err != nil {
+			return badInput(err)
+		}
+		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		if prev, ok := bases[base]; ok {
+			return badInput(fmt.Errorf("%s and %s would both write %s_*.png", prev, path, base))
+		}
+		bases[base] = path
+	}
+	created, err := filterCheckOutDir(*outDir)
+	if err != nil {
+		return badInput(err)
+	}
+
+	out := &filterOutputs{dir: *outDir, created: created}
+	defer out.discard()
+	for _, path := range fs.Args() {
+		img, err := filterDecodeImage(path)
+		if err != nil {
+			return badInput(err)
+		}
+		ks := kernels
+		if *gray {
+			// The grid shows the gray image the kernels saw.
+			id, _ := imagefilter.Builtin("identity")
+			ks = append([]imagefilter.Kernel{id}, kernels...)
+		}
+		results, err := imagefilter.ApplyAll(img, ks, opts)
+		if err != nil {
+			return badInput(fmt.Errorf("%s: %w", path, err))
+		}
+		if *gray {
+			img, results = results[0], results[1:]
+		}
+		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		thumbs := make([]image.Image, len(results))
+		labels := make([]string, len(results))
+		for i, r := range results {
+			if err := out.write(base+"_"+kernels[i].Name+".png", r); err != nil {
+				return err
+			}
+			thumbs[i] = imagefilter.Fit(r, *gridTile)
+			labels[i] = kernels[i].Name
+		}
+		grid := imagefilter.Grid(imagefilter.Fit(img, *gridTile), thumbs, labels)
+		if err := out.write(base+"_grid.png", grid); err != nil {
+			return err
+		}
+	}
+	if err := out.commit(); err != nil {
+		return err
+	}
+	for _, f := range out.done {
+		fmt.Fprintf(stdout, "wrote %s (%dx%d)\n", f.final, f.size.X, f.size.Y)
+	}
+	return nil
+}
+
+// filterCheckImage reads only path's header: it must be a known image format
+// with at most maxPixels pixels.
+func filterCheckImage(path string, maxPixels int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory, not an image", path)
+	}
+	if st.Size() == 0 {
+		return fmt.Errorf("%s is empty, not an image", path)
+	}
+	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
+	if errors.Is(err, image.ErrFormat) {
+		return fmt.Errorf("%s is not an image convnet can read (PNG, JPEG, GIF, BMP, TIFF or WebP)", path)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: reading the image header: %v", path, err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return fmt.Errorf("%s: %s image of %dx%d has no pixels", path, format, cfg.Width, cfg.Height)
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > maxPixels {
+		return fmt.Errorf("%s: %s header claims %dx%d = %d pixels, more than --max-pixels %d", path, format, cfg.Width, cfg.Height, n, maxPixels)
+	}
+	return nil
+}
+
+// filterDecodeImage decodes path (its header already checked).
+func filterDecodeImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, format, err := image.Decode(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("%s: decoding %s: %v", path, format, err)
+	}
+	return img, nil
+}
+
+// filterCheckOutDir creates dir if needed (reporting whether it did) and makes
+// sure a file can be created in it.
+func filterCheckOutDir(dir string) (created bool, err error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		created = true
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return false, fmt.Errorf("output directory: %v", err)
+	}
+	f, err := os.CreateTemp(dir, ".convnet-filter-probe-*")
+	if err != nil {
+		if created {
+			os.Remove(dir)
+		}
+		return false, fmt.Errorf("output directory %s is not writable: %v", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return created, os.Remove(name)
+}
+
+// filterOutputs writes PNGs to temporary files in dir and renames them into
+// place only when the whole run has succeeded (commit); discard removes
+// whatever this run wrote otherwise.
+type filterOutputs struct {
+	dir     string
+	created bool            // dir did not exist before this run
+	temp    []filterOutFile // written, not yet renamed
+	done    []filterOutFile // renamed into place
+	ok      bool            // commit succeeded
+}
+
+type filterOutFile struct {
+	tmp, final string
+	size       image.Point
+}
+
+func (o *filterOutputs) write(name string, img image.Image) error {
+	f, err := os.CreateTemp(o.dir, "."+name+".tmp-*")
+	if err != nil {
+		return err
+	}
+	o.temp = append(o.temp, filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), size: img.Bounds().Size()})
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %v", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %v", name, err)
+	}
+	return nil
+}
+
+// commit renames every temporary file to its final name.
+func (o *filterOutputs) commit() error {
+	for len(o.temp) > 0 {
+		f := o.temp[0]
+		if err := os.Rename(f.tmp, f.final); err != nil {
+			return err
+		}
+		o.temp = o.temp[1:]
+		o.done = append(o.done, f)
+	}
+	o.ok = true
+	return nil
+}
+
+// discard undoes a run that did not commit: it removes the temporary
+// files, the files a failed commit already renamed, and the output
+// directory if this run created it (and it is empty).
+func (o *filterOutputs) discard() {
+	if o.ok {
+		return
+	}
+	for _, f := range o.temp {
+		os.Remove(f.tmp)
+	}
+	for _, f := range o.done {
+		os.Remove(f.final)
+	}
+	if o.created {
+		os.Remove(o.dir)
+	}
+}
