@@ -267,7 +267,8 @@ function geomName(kind, spec) {
   const j = (v) => v.join('x');
   let s = `${kind}/${spec.padding}`;
   if (spec.explicit) s += `_${spec.explicit.map((p) => p.join('-')).join('_')}`;
-  s += `/in${j([spec.N, ...spec.inSp, spec.C])}/k${j(spec.kSp)}`;
+  const inShape = spec.channelsFirst ? [spec.N, spec.C, ...spec.inSp] : [spec.N, ...spec.inSp, spec.C];
+  s += `/in${j(inShape)}/k${j(spec.kSp)}`;
   if (spec.M) s += `m${spec.M}`;
   if (spec.K) s += `o${spec.K}`;
   s += `/s${j(spec.s)}/d${j(spec.d)}`;
@@ -645,7 +646,7 @@ function genPool() {
       }
       const j = (v) => v.join('x');
       const c = {
-        name: `${type}pool${n}d/${padding}/in${j(xShape)}/k${j(k)}/s${j(s)}${spec.channelsFirst ? '/chfirst' : ''}`,
+        name: `${type}pool${n}d/${padding}/in${j(spec.channelsFirst ? [N, C, ...inSp] : xShape)}/k${j(k)}/s${j(s)}${spec.channelsFirst ? '/chfirst' : ''}`,
         ksize: k, strides: s, padding,
       };
       let [tx, ty, tg, tgx] = [x, y, g, gx];
