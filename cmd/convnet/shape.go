@@ -1,0 +1,199 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/convnet-go/convnet/nn"
+)
+
+func init() {
+	register(command{
+		name:    "shape",
+		summary: "print a model's layer-by-layer output shapes",
+		run:     runShape,
+	})
+}
+
+const shapeUsage = `usage: convnet shape [flags]
+
+Without flags, prints the lecture's MNIST convnet layer by layer: each
+layer's output shape, the (W − F + 2P)/S + 1 rule that gives it, and its
+parameter count. With any flag, prints one conv layer instead.
+
+flags:
+`
+
+func runShape(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("shape", stderr)
+	input := fs.String("input", "28x28x1", "input `HxWxC`")
+	kernel := fs.String("kernel", "5", "window `K` or KHxKW")
+	stride := fs.String("stride", "1", "stride `S` or SHxSW")
+	padding := fs.String("padding", "SAME", "SAME, VALID or a number P of zero cells on each side")
+	filters := fs.Int("filters", 32, "output channels")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), shapeUsage)
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected arguments %q; convnet shape takes only flags", fs.Args())
+	}
+	if fs.NFlag() == 0 {
+		return printLectureModel(stdout)
+	}
+	in, err := parseDims(*input, 3, "--input", "HxWxC")
+	if err != nil {
+		return err
+	}
+	k, err := parseDims(*kernel, 2, "--kernel", "K or KHxKW")
+	if err != nil {
+		return err
+	}
+	s, err := parseDims(*stride, 2, "--stride", "S or SHxSW")
+	if err != nil {
+		return err
+	}
+	if *filters < 1 {
+		return usageErrorf("--filters %d: want 1 or more", *filters)
+	}
+	pad := strings.ToUpper(*padding)
+	var rules [2]rule
+	for i := range rules {
+		if rules[i], err = sizeRule(in[i], k[i], s[i], pad); err != nil {
+			return badInput(err)
+		}
+	}
+	fmt.Fprintf(stdout, "conv %dx%d, %d filters, stride %dx%d, padding %s, over %dx%dx%d\n", k[0], k[1], *filters, s[0], s[1], pad, in[0], in[1], in[2])
+	fmt.Fprintf(stdout, "  height: %s\n", rules[0])
+	fmt.Fprintf(stdout, "  width:  %s\n", rules[1])
+	w := k[0] * k[1] * in[2] * *filters
+	fmt.Fprintf(stdout, "output %dx%dx%d\n", rules[0].out, rules[1].out, *filters)
+	fmt.Fprintf(stdout, "parameters %d·%d·%d·%d weights + %d biases = %d\n", k[0], k[1], in[2], *filters, *filters, w+*filters)
+	return nil
+}
+
+// parseDims reads "28x28x1"-style sizes: n values, or one value for all
+// when n is 2 (a square window or an equal stride).
+func parseDims(s string, n int, flagName, form string) ([]int, error) {
+	parts := strings.Split(strings.ToLower(s), "x")
+	if len(parts) == 1 && n == 2 {
+		parts = []string{parts[0], parts[0]}
+	}
+	if len(parts) != n {
+		return nil, usageErrorf("%s %q: want %s", flagName, s, form)
+	}
+	v := make([]int, n)
+	for i, p := range parts {
+		x, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || x < 1 {
+			return nil, usageErrorf("%s %q: want %s with whole numbers ≥ 1", flagName, s, form)
+		}
+		v[i] = x
+	}
+	return v, nil
+}
+
+// rule is one spatial dimension worked through (W − F + Pb + Pa)/S + 1.
+type rule struct {
+	in, k, s, pb, pa, out int
+	padding               string
+}
+
+// sizeRule gives the output size from nn.OutputSize and the padding that
+// produces it: TF's SAME split (the odd cell after), none for VALID, P on
+// both sides for a number.
+func sizeRule(in, k, s int, padding string) (rule, error) {
+	out, err := nn.OutputSize(in, k, s, 1, padding)
+	if err != nil {
+		return rule{}, err
+	}
+	r := rule{in: in, k: k, s: s, out: out, padding: padding}
+	switch padding {
+	case "SAME":
+		total := max((out-1)*s+k-in, 0)
+		r.pb, r.pa = total/2, total-total/2
+	case "VALID":
+	default:
+		p, _ := strconv.Atoi(padding) // nn.OutputSize accepted it
+		r.pb, r.pa = p, p
+	}
+	return r, nil
+}
+
+func (r rule) String() string {
+	var p string
+	if r.pb == r.pa {
+		p = fmt.Sprintf("2·%d", r.pb)
+	} else {
+		p = fmt.Sprintf("%d + %d", r.pb, r.pa)
+	}
+	s := fmt.Sprintf("(%d − %d + %s)/%d + 1 = %d", r.in, r.k, p, r.s, r.out)
+	if r.padding == "SAME" {
+		s += fmt.Sprintf("   (SAME: ⌈%d/%d⌉, padding %d before, %d after)", r.in, r.s, r.pb, r.pa)
+	}
+	return s
+}
+
+// printLectureModel prints the layer table of the lecture's convnet:
+// 28x28x1 → conv 5x5/32 SAME → maxpool 2/2 → conv 5x5/64 SAME → maxpool
+// 2/2 → flatten → fc 1024 → dropout → fc 10.
+func printLectureModel(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "The lecture's MNIST convnet; spatial sizes by (W − F + 2P)/S + 1:")
+	fmt.Fprintln(w)
+	fmt.Fprintln(tw, "layer\top\toutput\tsize rule\tparameters")
+	h, wd, c := 28, 28, 1
+	total := 0
+	fmt.Fprintf(tw, "input\t\t%dx%dx%d\t\t0\n", h, wd, c)
+	for _, l := range []struct {
+		name, op      string
+		k, s, filters int // filters 0: pooling
+		padding       string
+	}{
+		{"conv1", "conv 5x5/32 SAME", 5, 1, 32, "SAME"},
+		{"pool1", "maxpool 2x2/2 VALID", 2, 2, 0, "VALID"},
+		{"conv2", "conv 5x5/64 SAME", 5, 1, 64, "SAME"},
+		{"pool2", "maxpool 2x2/2 VALID", 2, 2, 0, "VALID"},
+	} {
+		r, err := sizeRule(h, l.k, l.s, l.padding)
+		if err != nil {
+			return err
+		}
+		params := 0
+		if l.filters > 0 {
+			params = l.k*l.k*c*l.filters + l.filters
+			c = l.filters
+		}
+		h, wd = r.out, r.out // square input and window
+		total += params
+		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t(%d − %d + 2·%d)/%d + 1 = %d\t%d\n", l.name, l.op, h, wd, c, r.in, r.k, r.pb, r.s, r.out, params)
+	}
+	flat := h * wd * c
+	fmt.Fprintf(tw, "flatten\treshape\t%d\t%d·%d·%d = %d\t0\n", flat, h, wd, c, flat)
+	prev := flat
+	for _, l := range []struct {
+		name, op string
+		units    int
+	}{
+		{"fc", "dense 1024 + ReLU", 1024},
+		{"dropout", "dropout keep 0.75", 0},
+		{"logits", "dense 10", 10},
+	} {
+		if l.units == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t\t0\n", l.name, l.op, prev)
+			continue
+		}
+		params := prev*l.units + l.units
+		total += params
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d·%d + %d\t%d\n", l.name, l.op, l.units, prev, l.units, l.units, params)
+		prev = l.units
+	}
+	fmt.Fprintf(tw, "total\t\t\t\t%d\n", total)
+	return tw.Flush()
+}
