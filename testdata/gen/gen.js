@@ -24,10 +24,14 @@
 //     zero-inserted (dilated) filter at dilation 1, and the filter gradient
 //     is read off at the taps.
 //
-// Every SAME/EXPLICIT forward and gradient is computed twice, natively and
-// as "pad the input with TF's (before, after) split, then VALID with the
-// dilated filter", and the script stops if the two disagree; this is the
-// numerical check that tfjs splits SAME padding like TF (odd cell after).
+// The goldens of the convolutions and pools are computed as "pad the input
+// with TF's (before, after) split, then VALID" (zero pads for convolutions,
+// −∞ for max pools, a real-cell count for average pools; the zero-inserted
+// filter for dilations). Wherever tfjs can compute a case natively (SAME or
+// VALID, and for gradients dilation 1) it is computed that way too, and the
+// script stops if the two disagree beyond float32 rounding: this is the
+// numerical check that tfjs splits SAME padding like TF (odd cell after)
+// and places dilated taps like TF. EXPLICIT cases exist only in padded form.
 'use strict';
 
 const fs = require('fs');
@@ -279,7 +283,7 @@ function geomName(kind, spec) {
 // convSpecs enumerates geometries: every padding × (stride, dilation) pair
 // × kernel, cycling through input sizes, batch and channel counts; VALID
 // cases whose window does not fit are skipped (they are error cases).
-function convSpecs(kind, n, { strideDil, kernels, inputs, extra }) {
+function convSpecs(kind, { strideDil, kernels, inputs, extra }) {
   const specs = [];
   let i = 0;
   for (const padding of ['SAME', 'VALID']) {
@@ -312,7 +316,7 @@ const stats = { negative3D: 0, avgSameFixed: 0, cases: {} };
 function genConv() {
   const out = {};
   const sd1 = [[[1], [1]], [[2], [1]], [[3], [1]], [[1], [2]], [[1], [3]]];
-  out.conv1d = convSpecs('conv1d', 1, {
+  out.conv1d = convSpecs('conv1d', {
     strideDil: sd1,
     kernels: [[1], [2], [3], [4], [5]],
     inputs: [[7], [8], [9], [6], [10]],
@@ -333,7 +337,7 @@ function genConv() {
     [[1, 1], [1, 1]], [[2, 2], [1, 1]], [[3, 3], [1, 1]], [[2, 3], [1, 1]], [[3, 1], [1, 1]],
     [[1, 1], [2, 2]], [[1, 1], [3, 3]], [[1, 1], [2, 3]], [[1, 1], [1, 2]],
   ];
-  out.conv2d = convSpecs('conv2d', 2, {
+  out.conv2d = convSpecs('conv2d', {
     strideDil: sd2,
     kernels: [[1, 1], [2, 2], [3, 3], [2, 3], [4, 5]],
     inputs: [[7, 6], [5, 8], [6, 6], [8, 7], [4, 9]],
@@ -364,7 +368,7 @@ function genConv() {
     [[1, 1, 1], [1, 1, 1]], [[2, 2, 2], [1, 1, 1]], [[3, 1, 2], [1, 1, 1]], [[1, 3, 3], [1, 1, 1]],
     [[1, 1, 1], [2, 2, 2]], [[1, 1, 1], [1, 2, 3]],
   ];
-  out.conv3d = convSpecs('conv3d', 3, {
+  out.conv3d = convSpecs('conv3d', {
     strideDil: sd3,
     kernels: [[1, 1, 1], [2, 2, 2], [3, 3, 3], [2, 3, 1]],
     inputs: [[4, 5, 4], [5, 4, 6], [4, 4, 5], [6, 5, 4]],
@@ -377,7 +381,7 @@ function genConv() {
       { N: 1, C: 9, K: 12, padding: 'SAME', inSp: [3, 4, 4], kSp: [2, 3, 3], s: [1, 2, 1], d: [1, 1, 1] },
     ],
   });
-  out.depthwise = convSpecs('depthwise', 2, {
+  out.depthwise = convSpecs('depthwise', {
     strideDil: [
       [[1, 1], [1, 1]], [[2, 2], [1, 1]], [[3, 2], [1, 1]], [[1, 3], [1, 1]],
       [[1, 1], [2, 2]], [[1, 1], [3, 1]],
