@@ -1,11 +1,58 @@
 package nn
 
-import "github.com/convnet-go/convnet/tensor"
+import (
+	"fmt"
 
-// Dropout zeroes values with probability rate and scales the rest.
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Dropout is tf.nn.dropout with an explicit seed: in training it keeps
+// each value of x with probability 1−rate and scales it by 1/(1−rate),
+// so the expected value is unchanged, and zeroes the rest. It returns y
+// (x's shape) and mask (x's shape) with mask[i] = 0 or 1/(1−rate) and
+// y = x·mask. Value i is kept when the i-th draw u of a PCG generator
+// seeded with seed (tensor.NewRand) satisfies u ≥ rate, u uniform in
+// [0, 1), so the same seed gives the same mask. When !training or
+// rate == 0 it is the identity: y is a copy of x and mask is nil.
+// rate must be in [0, 1).
 func Dropout(x *tensor.Tensor, rate float32, seed uint64, training bool) (y, mask *tensor.Tensor, err error) {
-	return nil, nil, errTODO
+	if x == nil {
+		return nil, nil, fmt.Errorf("nn: Dropout: x is nil")
+	}
+	if !(rate >= 0 && rate < 1) {
+		return nil, nil, fmt.Errorf("nn: Dropout: rate %v is outside [0, 1)", rate)
+	}
+	if !training || rate == 0 {
+		return x.Clone(), nil, nil
+	}
+	mask = tensor.Zeros(x.Shape()...)
+	y = tensor.Zeros(x.Shape()...)
+	scale := 1 / (1 - rate)
+	r := tensor.NewRand(seed)
+	md, yd := mask.Data(), y.Data()
+	for i, v := range x.Data() {
+		if r.Float32() >= rate {
+			md[i] = scale
+			yd[i] = v * scale
+		}
+	}
+	return y, mask, nil
 }
 
-// DropoutGrad returns grad·mask.
-func DropoutGrad(grad, mask *tensor.Tensor) (*tensor.Tensor, error) { return nil, errTODO }
+// DropoutGrad returns the gradient of Dropout with respect to x given
+// grad, the gradient with respect to y, and the mask Dropout returned:
+// grad·mask elementwise. A nil mask (Dropout was the identity) returns
+// a copy of grad.
+func DropoutGrad(grad, mask *tensor.Tensor) (*tensor.Tensor, error) {
+	if grad == nil {
+		return nil, fmt.Errorf("nn: DropoutGrad: grad is nil")
+	}
+	if mask == nil {
+		return grad.Clone(), nil
+	}
+	return opsBinary("DropoutGrad", "grad", grad, "mask", mask, func(dst, g, m []float32) {
+		for i, v := range g[:len(dst)] {
+			dst[i] = v * m[i]
+		}
+	})
+}

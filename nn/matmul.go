@@ -1,8 +1,42 @@
 package nn
 
-import "github.com/convnet-go/convnet/tensor"
+import (
+	"fmt"
 
-// MatMul returns op(a)·op(b) for rank-2 tensors.
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// MatMul returns op(a)·op(b) for rank-2 tensors, like tf.linalg.matmul:
+// op(a) is a, or aᵀ when transposeA, and must be [M, K]; op(b) is b, or bᵀ
+// when transposeB, and must be [K, N]; the result is [M, N] with
+// y[i, j] = Σ_k op(a)[i, k]·op(b)[k, j]. It runs on kernels.Sgemm.
+//
+// Its gradients are MatMuls too: for y = a·b, da = MatMul(g, b, false,
+// true) and db = MatMul(a, g, true, false).
 func MatMul(a, b *tensor.Tensor, transposeA, transposeB bool) (*tensor.Tensor, error) {
-	return nil, errTODO
+	if a == nil || b == nil {
+		return nil, fmt.Errorf("nn: MatMul: a or b is nil")
+	}
+	if a.Rank() != 2 || b.Rank() != 2 {
+		return nil, fmt.Errorf("nn: MatMul wants rank-2 a and b, got shapes %v and %v", a.Shape(), b.Shape())
+	}
+	m, k := a.Dim(0), a.Dim(1)
+	if transposeA {
+		m, k = k, m
+	}
+	kb, n := b.Dim(0), b.Dim(1)
+	if transposeB {
+		kb, n = n, kb
+	}
+	if k != kb {
+		return nil, fmt.Errorf("nn: MatMul: inner dimensions differ: op(a) is [%d %d] (a %v, transposeA %v) but op(b) is [%d %d] (b %v, transposeB %v)",
+			m, k, a.Shape(), transposeA, kb, n, b.Shape(), transposeB)
+	}
+	y := tensor.Zeros(m, n)
+	if m == 0 || n == 0 || k == 0 {
+		return y, nil
+	}
+	kernels.Sgemm(transposeA, transposeB, m, n, k, 1, a.Data(), a.Dim(1), b.Data(), b.Dim(1), 0, y.Data(), n)
+	return y, nil
 }

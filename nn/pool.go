@@ -1,25 +1,423 @@
 package nn
 
-import (
-	"errors"
+// Pooling: MaxPool, AvgPool and their gradients for rank 3, 4 and 5 inputs.
+//
+// Shape legend (channels-last): N batch, D/H/W input spatial sizes (the
+// missing ones of a rank-3 or rank-4 input are 1), C channels, OD/OH/OW
+// output sizes, K the window, S the strides, P the cells padded before.
+// A channels-first input (NCW, NCHW, NCDHW) is the same computation over
+// N·C images of one channel, which is how the kernels below see it.
+//
+// Window of output o along one axis: start = o·S − P, real cells
+// [max(start, 0), min(start+K, In)). Under SAME every window holds at
+// least one real cell, because P < K and (Out−1)·S < In.
 
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
 
-var errTODO = errors.New("nn: not implemented yet")
-
-// MaxPool returns the maximum over each window (tf.nn.max_pool).
-func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) { return nil, errTODO }
-
-// AvgPool returns the mean over each window (tf.nn.avg_pool).
-func AvgPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) { return nil, errTODO }
-
-// MaxPoolGrad is the gradient of MaxPool with respect to its input.
-func MaxPoolGrad(input, grad *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
-	return nil, errTODO
+// poolGeom is the validated geometry of one pooling call.
+type poolGeom struct {
+	outShape []int
+	chLast   bool
+	batch    int // N of the tensor
+	chans    int // C of the tensor
+	// Kernel view: n images of c interleaved channels (channels-first:
+	// n = N·C, c = 1).
+	n, c int
+	// Per spatial axis, in D, H, W order; absent axes have size 1.
+	in, k, s, pad, out [3]int
 }
 
-// AvgPoolGrad is the gradient of AvgPool with respect to its input.
+// poolSetup validates a pooling call on an input of the given shape.
+func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
+	r := len(shape)
+	if r < 3 || r > 5 {
+		return nil, fmt.Errorf("nn: %s wants a rank-3, 4 or 5 input (NWC, NHWC or NDHWC), got shape %v", op, shape)
+	}
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("nn: %s: negative dimension in input shape %v", op, shape)
+		}
+	}
+	chLast, err := channelsLast(r, o.DataFormat)
+	if err != nil {
+		return nil, poolErr(op, err)
+	}
+	pad := strings.ToUpper(o.Padding)
+	if pad != "SAME" && pad != "VALID" && pad != "" {
+		return nil, fmt.Errorf("nn: %s: padding %q: want \"SAME\" or \"VALID\"", op, o.Padding)
+	}
+	nsp := r - 2
+	k, err := spatialParam("ksize", o.KSize, nsp, chLast)
+	if err != nil {
+		return nil, poolErr(op, err)
+	}
+	s, err := spatialParam("strides", o.Strides, nsp, chLast)
+	if err != nil {
+		return nil, poolErr(op, err)
+	}
+	first := 1
+	if !chLast {
+		first = 2
+	}
+	sp := shape[first : first+nsp]
+	ones := []int{1, 1, 1}[:nsp]
+	ax, err := windowAxes(sp, k, s, ones, pad, nil, chLast)
+	if err != nil {
+		return nil, poolErr(op, err)
+	}
+	g := &poolGeom{chLast: chLast, batch: shape[0]}
+	g.outShape = append([]int(nil), shape...)
+	if chLast {
+		g.chans = shape[r-1]
+		g.n, g.c = g.batch, g.chans
+	} else {
+		g.chans = shape[1]
+		g.n, g.c = g.batch*g.chans, 1
+	}
+	for i := 0; i < 3; i++ {
+		g.in[i], g.k[i], g.s[i], g.out[i] = 1, 1, 1, 1
+	}
+	for i, a := range ax {
+		j := 3 - nsp + i
+		g.in[j], g.k[j], g.s[j], g.pad[j], g.out[j] = a.In, a.K, a.Stride, a.PadBefore, a.Out
+		g.outShape[first+i] = a.Out
+	}
+	return g, nil
+}
+
+func poolErr(op string, err error) error {
+	return fmt.Errorf("nn: %s: %s", op, strings.TrimPrefix(err.Error(), "nn: "))
+}
+
+// window returns the real cells [lo, hi) of output o along axis i.
+func (g *poolGeom) window(i, o int) (lo, hi int) {
+	start := o*g.s[i] - g.pad[i]
+	return max(start, 0), min(start+g.k[i], g.in[i])
+}
+
+// inLen and outLen are the element counts of one image in the kernel view.
+func (g *poolGeom) inLen() int  { return g.in[0] * g.in[1] * g.in[2] * g.c }
+func (g *poolGeom) outLen() int { return g.out[0] * g.out[1] * g.out[2] * g.c }
+
+// rowsMinPer is the number of output rows (n, od, oh) worth a goroutine.
+func (g *poolGeom) rowsMinPer() int {
+	work := g.out[2] * g.c * g.k[0] * g.k[1] * g.k[2]
+	return max(1, 1<<14/max(work, 1))
+}
+
+func poolInput(op string, input *tensor.Tensor) error {
+	if input == nil {
+		return fmt.Errorf("nn: %s: input tensor is nil", op)
+	}
+	return nil
+}
+
+// MaxPool returns the maximum of each window, like tf.nn.max_pool.
+//
+// input is [N, W, C], [N, H, W, C] or [N, D, H, W, C] (or channels-first
+// with o.DataFormat "NCW", "NCHW", "NCDHW"); the output has the same
+// layout with each spatial size replaced by OutputSize(in, k, s, 1,
+// o.Padding). y[n, o…, c] = max over the window's real cells of
+// x[n, o·S − P + i…, c]: under SAME the padded cells never win, so a
+// window of negative values gives a negative result. o.KSize and
+// o.Strides take 1, one-per-spatial-dimension or full-rank values (1 over
+// batch and channels); nil means 1. VALID with a window larger than the
+// input is an error, as in TF; under SAME it is not.
+func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
+	if err := poolInput("MaxPool", input); err != nil {
+		return nil, err
+	}
+	g, err := poolSetup("MaxPool", input.Shape(), o)
+	if err != nil {
+		return nil, err
+	}
+	y := tensor.Zeros(g.outShape...)
+	maxPoolFast(g, input.Data(), y.Data())
+	return y, nil
+}
+
+// AvgPool returns the mean of each window, like tf.nn.avg_pool.
+//
+// Shapes and options are those of MaxPool. y[n, o…, c] = (Σ x over the
+// window's real cells) / (number of real cells): under SAME the padded
+// cells count neither in the sum nor in the divisor, so a corner window
+// of a 2x2 pool may average fewer than 4 values.
+func AvgPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
+	if err := poolInput("AvgPool", input); err != nil {
+		return nil, err
+	}
+	g, err := poolSetup("AvgPool", input.Shape(), o)
+	if err != nil {
+		return nil, err
+	}
+	y := tensor.Zeros(g.outShape...)
+	avgPoolFast(g, input.Data(), y.Data())
+	return y, nil
+}
+
+// MaxPoolGrad returns the gradient of MaxPool(input, o) with respect to
+// input, given grad, the gradient with respect to its output (shape of
+// MaxPool's output). Each grad value goes to the input cell that was the
+// maximum of its window, recomputed from input; on ties the first
+// maximum in window scan order (row-major over D, H, W) wins, as TF's
+// CPU kernel for 1-D and 2-D pooling does. Overlapping windows add up.
+// The result has input's shape.
+//
+// For rank-5 inputs TF's CPU MaxPool3DGrad instead sends the gradient to
+// every cell within 1e-5 of the maximum; this implementation keeps the
+// first-maximum rule there too, which is the gradient of MaxPool.
+func MaxPoolGrad(input, grad *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
+	if err := poolInput("MaxPoolGrad", input); err != nil {
+		return nil, err
+	}
+	g, err := poolSetup("MaxPoolGrad", input.Shape(), o)
+	if err != nil {
+		return nil, err
+	}
+	if err := poolGradShape("MaxPoolGrad", g, grad); err != nil {
+		return nil, err
+	}
+	dx := tensor.Zeros(input.Shape()...)
+	maxPoolGradFast(g, input.Data(), grad.Data(), dx.Data())
+	return dx, nil
+}
+
+// AvgPoolGrad returns the gradient of AvgPool with respect to an input of
+// shape inputShape, given grad, the gradient with respect to AvgPool's
+// output. Each grad value is spread evenly over its window's real cells:
+// dx[cell] += grad[o] / (number of real cells in window o), which under
+// SAME is the count without padding (TF's semantics; TensorFlow.js
+// divides by the full window instead).
 func AvgPoolGrad(inputShape []int, grad *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
-	return nil, errTODO
+	g, err := poolSetup("AvgPoolGrad", inputShape, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := poolGradShape("AvgPoolGrad", g, grad); err != nil {
+		return nil, err
+	}
+	dx, err := tensor.New(inputShape, nil)
+	if err != nil {
+		return nil, poolErr("AvgPoolGrad", err)
+	}
+	avgPoolGradFast(g, grad.Data(), dx.Data())
+	return dx, nil
+}
+
+func poolGradShape(op string, g *poolGeom, grad *tensor.Tensor) error {
+	if grad == nil {
+		return fmt.Errorf("nn: %s: grad tensor is nil", op)
+	}
+	if !tensor.SameShape(grad.Shape(), g.outShape) {
+		return fmt.Errorf("nn: %s: grad has shape %v, want the pooled output's shape %v", op, grad.Shape(), g.outShape)
+	}
+	return nil
+}
+
+// maxPoolFast computes y = MaxPool(x) in the kernel view, vectorised
+// along the contiguous channels and split across output rows (n, od, oh).
+func maxPoolFast(g *poolGeom, x, y []float32) {
+	C, H, W := g.c, g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	inLen := g.inLen()
+	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
+			d0, d1 := g.window(0, od)
+			h0, h1 := g.window(1, oh)
+			xi := x[n*inLen : (n+1)*inLen]
+			yr := y[r*OW*C : (r+1)*OW*C]
+			for ow := 0; ow < OW; ow++ {
+				w0, w1 := g.window(2, ow)
+				dst := yr[ow*C : ow*C+C]
+				first := true
+				for d := d0; d < d1; d++ {
+					for h := h0; h < h1; h++ {
+						row := (d*H + h) * W
+						for w := w0; w < w1; w++ {
+							src := xi[(row+w)*C : (row+w)*C+C]
+							if first {
+								copy(dst, src)
+								first = false
+								continue
+							}
+							maxRow(dst, src)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// avgPoolFast computes y = AvgPool(x) in the kernel view: window sums in
+// scan order, divided by the real-cell count.
+func avgPoolFast(g *poolGeom, x, y []float32) {
+	C, H, W := g.c, g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	inLen := g.inLen()
+	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
+			d0, d1 := g.window(0, od)
+			h0, h1 := g.window(1, oh)
+			xi := x[n*inLen : (n+1)*inLen]
+			yr := y[r*OW*C : (r+1)*OW*C]
+			for ow := 0; ow < OW; ow++ {
+				w0, w1 := g.window(2, ow)
+				dst := yr[ow*C : ow*C+C]
+				for d := d0; d < d1; d++ {
+					for h := h0; h < h1; h++ {
+						row := (d*H + h) * W
+						for w := w0; w < w1; w++ {
+							addRow(dst, xi[(row+w)*C:(row+w)*C+C])
+						}
+					}
+				}
+				cnt := float32((d1 - d0) * (h1 - h0) * (w1 - w0))
+				for c := range dst {
+					dst[c] /= cnt
+				}
+			}
+		}
+	})
+}
+
+// maxPoolGradFast scatters grad into dx (zeroed, x's shape) at each
+// window's first maximum. Split across images, since overlapping windows
+// of one image write the same cells.
+func maxPoolGradFast(g *poolGeom, x, grad, dx []float32) {
+	C, H, W := g.c, g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	inLen, outLen := g.inLen(), g.outLen()
+	minPer := max(1, 1<<14/max(outLen*g.k[0]*g.k[1]*g.k[2], 1))
+	parallel.For(g.n, minPer, func(lo, hi int) {
+		best := make([]float32, C)
+		arg := make([]int, C)
+		for n := lo; n < hi; n++ {
+			xi := x[n*inLen : (n+1)*inLen]
+			dxi := dx[n*inLen : (n+1)*inLen]
+			gi := grad[n*outLen : (n+1)*outLen]
+			for od := 0; od < OD; od++ {
+				d0, d1 := g.window(0, od)
+				for oh := 0; oh < OH; oh++ {
+					h0, h1 := g.window(1, oh)
+					for ow := 0; ow < OW; ow++ {
+						w0, w1 := g.window(2, ow)
+						first := true
+						for d := d0; d < d1; d++ {
+							for h := h0; h < h1; h++ {
+								row := (d*H + h) * W
+								for w := w0; w < w1; w++ {
+									off := (row + w) * C
+									src := xi[off : off+C]
+									if first {
+										copy(best, src)
+										for c := range arg {
+											arg[c] = off
+										}
+										first = false
+										continue
+									}
+									argmaxRow(best, arg, src, off)
+								}
+							}
+						}
+						o := ((od*OH+oh)*OW + ow) * C
+						gr := gi[o : o+C]
+						for c, a := range arg {
+							dxi[a+c] += gr[c]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// avgPoolGradFast spreads grad over each window's real cells into dx
+// (zeroed, the input's shape): dx += grad·(1/count), windows in output
+// order, split across images.
+func avgPoolGradFast(g *poolGeom, grad, dx []float32) {
+	C, H, W := g.c, g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	inLen, outLen := g.inLen(), g.outLen()
+	minPer := max(1, 1<<14/max(outLen*g.k[0]*g.k[1]*g.k[2], 1))
+	parallel.For(g.n, minPer, func(lo, hi int) {
+		gs := make([]float32, C)
+		for n := lo; n < hi; n++ {
+			dxi := dx[n*inLen : (n+1)*inLen]
+			gi := grad[n*outLen : (n+1)*outLen]
+			for od := 0; od < OD; od++ {
+				d0, d1 := g.window(0, od)
+				for oh := 0; oh < OH; oh++ {
+					h0, h1 := g.window(1, oh)
+					for ow := 0; ow < OW; ow++ {
+						w0, w1 := g.window(2, ow)
+						scale := 1 / float32((d1-d0)*(h1-h0)*(w1-w0))
+						o := ((od*OH+oh)*OW + ow) * C
+						for c, gv := range gi[o : o+C] {
+							gs[c] = gv * scale
+						}
+						for d := d0; d < d1; d++ {
+							for h := h0; h < h1; h++ {
+								row := (d*H + h) * W
+								for w := w0; w < w1; w++ {
+									addRow(dxi[(row+w)*C:(row+w)*C+C], gs)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// maxRow sets dst = max(dst, src) elementwise, keeping dst unless src is
+// strictly greater. The select runs on the bit patterns so that it
+// compiles to a conditional move instead of a branch that random data
+// would mispredict half the time.
+func maxRow(dst, src []float32) {
+	src = src[:len(dst)]
+	for c, d := range dst {
+		v := src[c]
+		var m uint32 // all ones when v wins
+		if v > d {
+			m = ^uint32(0)
+		}
+		dst[c] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(d)&^m)
+	}
+}
+
+// addRow adds src to dst elementwise.
+func addRow(dst, src []float32) {
+	src = src[:len(dst)]
+	for c := range dst {
+		dst[c] += src[c]
+	}
+}
+
+// argmaxRow folds the row src at offset off into the running maxima best
+// and their offsets arg: only a strictly greater value moves arg, so the
+// first maximum of a tie stays. Branch-free like maxRow.
+func argmaxRow(best []float32, arg []int, src []float32, off int) {
+	src, arg = src[:len(best)], arg[:len(best)]
+	for c, v := range src {
+		b := best[c]
+		var m uint32 // all ones when v wins
+		if v > b {
+			m = ^uint32(0)
+		}
+		am := int(int32(m))
+		arg[c] = off&am | arg[c]&^am
+		best[c] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(b)&^m)
+	}
 }
