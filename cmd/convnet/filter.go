@@ -247,6 +247,10 @@ func (o *filterOutputs) write(name string, img image.Image) error {
 		return err
 	}
 	o.temp = append(o.temp, filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), size: img.Bounds().Size()})
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		f.Close()
+		return err
+	}
 	if err := png.Encode(f, img); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %v", name, err)
