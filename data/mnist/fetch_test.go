@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,16 +141,94 @@ func TestCopyVerified(t *testing.T) {
 
 	dst := filepath.Join(dir, "out", "dst")
 	os.Mkdir(filepath.Dir(dst), 0o755)
-	if err := copyVerified(src, dst, bad); err == nil || !strings.Contains(err.Error(), "sha256 "+good+", want "+bad) {
+	copyFile := func(want string) error {
+		f, err := os.Open(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		return copyVerified(f, src, dst, want)
+	}
+	if err := copyFile(bad); err == nil || !strings.Contains(err.Error(), "sha256 "+good+", want "+bad) {
 		t.Fatalf("copy with wrong digest: err %v", err)
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(dst)); len(entries) != 0 {
 		t.Fatalf("failed copy left %v behind", entries)
 	}
-	if err := copyVerified(src, dst, good); err != nil {
+	if err := copyFile(good); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, content) {
 		t.Errorf("copied %q, want %q", got, content)
 	}
+}
+
+// TestEnsureMirror serves synthetic files from a local HTTP server and
+// checks the mirror fallback: used only when the module fetch fails and
+// the variable is set, digests enforced, errors combined.
+func TestEnsureMirror(t *testing.T) {
+	fl := validFiles(3, 2)
+	served := map[string][]byte{}
+	oldSums := sha256Sums
+	sha256Sums = map[string]string{}
+	t.Cleanup(func() { sha256Sums = oldSums })
+	for name, raw := range fl {
+		gz := gzipBytes(t, raw)
+		served["/mnist/"+name+".gz"] = gz
+		sum := sha256.Sum256(gz)
+		sha256Sums[name+".gz"] = hex.EncodeToString(sum[:])
+	}
+	var requests int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		b, ok := served[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	withFindGo(t, func() (string, error) { return "", errors.New("no go command") })
+
+	t.Run("unset", func(t *testing.T) {
+		t.Setenv(MirrorEnv, "")
+		if err := Ensure(t.TempDir(), nil); err == nil || requests != 0 {
+			t.Fatalf("Ensure = %v after %d requests; want an error and no request", err, requests)
+		}
+	})
+	t.Run("fetches", func(t *testing.T) {
+		t.Setenv(MirrorEnv, srv.URL+"/mnist/")
+		dir := t.TempDir()
+		if err := Ensure(dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		train, test, err := Load(dir)
+		if err != nil || train.N != 3 || test.N != 2 {
+			t.Fatalf("Load after mirror fetch: %v", err)
+		}
+	})
+	t.Run("digest mismatch", func(t *testing.T) {
+		t.Setenv(MirrorEnv, srv.URL+"/mnist")
+		sha256Sums[TestLabelsFile+".gz"] = strings.Repeat("0", 64)
+		defer func() {
+			sum := sha256.Sum256(served["/mnist/"+TestLabelsFile+".gz"])
+			sha256Sums[TestLabelsFile+".gz"] = hex.EncodeToString(sum[:])
+		}()
+		dir := t.TempDir()
+		err := Ensure(dir, nil)
+		if err == nil || !strings.Contains(err.Error(), "no go command; mirror:") || !strings.Contains(err.Error(), "want 0000") {
+			t.Fatalf("Ensure error = %v, want both failures and the digest", err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, TestLabelsFile+".gz")); err == nil {
+			t.Error("file with the wrong digest was kept")
+		}
+	})
+	t.Run("not found", func(t *testing.T) {
+		t.Setenv(MirrorEnv, srv.URL+"/elsewhere/")
+		err := Ensure(t.TempDir(), nil)
+		if err == nil || !strings.Contains(err.Error(), "404") || !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("Ensure error = %v, want a 404 wrapping fs.ErrNotExist", err)
+		}
+	})
 }
