@@ -37,7 +37,15 @@ type engine struct {
 	mr, nr     int // register tile
 	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
 	kernel     microKernel
+	// direct, if set, is kernel for an A read in place (MR rows at stride
+	// lda) instead of packed; used for non-transposed A when op(B) has at
+	// most directMaxPanels NR-column panels, where packing A would cost
+	// more than the few passes over it save.
+	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 }
+
+// directMaxPanels: see engine.direct.
+var directMaxPanels = 8
 
 // serialFlops is the m·n·k below which Sgemm stays on the caller's
 // goroutine: spawning workers costs a few microseconds.
@@ -71,6 +79,7 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 	defer putBuf(bp)
 
 	mTiles := ceilDiv(m, mr)
+	direct := e.direct != nil && !transA && ceilDiv(min(n, e.nc), nr) <= directMaxPanels
 	for jc := 0; jc < n; jc += e.nc {
 		nc := min(e.nc, n-jc)
 		nPanels := ceilDiv(nc, nr)
@@ -81,16 +90,14 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 				betaK = 1
 			}
 			forRange(nPanels, func(lo, hi int) {
-				for q := lo; q < hi; q++ {
-					packB(transB, b, ldb, pc, kc, jc+q*nr, min(nr, nc-q*nr), nr, bp[q*nr*kc:(q+1)*nr*kc])
-				}
+				packB(transB, b, ldb, pc, kc, jc, nc, lo, hi, nr, bp)
 			})
 			if mTiles >= workers || nPanels < workers {
 				// Each worker owns a range of MR-row tiles of C and packs its own A.
 				forRange(mTiles, func(lo, hi int) {
 					ap := getBuf(e.mc * kc)
 					defer putBuf(ap)
-					e.rows(transA, lo*mr, min(hi*mr, m), pc, kc, jc, nc, 0, nPanels, alpha, a, lda, bp, betaK, c, ldc, ap)
+					e.rows(transA, direct, lo*mr, min(hi*mr, m), pc, kc, jc, nc, 0, nPanels, alpha, a, lda, bp, betaK, c, ldc, ap)
 				})
 			} else {
 				// Few rows, many columns: each worker owns a range of B panels
@@ -98,7 +105,7 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 				forRange(nPanels, func(lo, hi int) {
 					ap := getBuf(e.mc * kc)
 					defer putBuf(ap)
-					e.rows(transA, 0, m, pc, kc, jc, nc, lo, hi, alpha, a, lda, bp, betaK, c, ldc, ap)
+					e.rows(transA, direct, 0, m, pc, kc, jc, nc, lo, hi, alpha, a, lda, bp, betaK, c, ldc, ap)
 				})
 			}
 		}
@@ -107,8 +114,10 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 
 // rows computes C[r0:r1, jc+q0·NR : jc+min(q1·NR, nc)] for one K-panel,
 // packing A in blocks of about MC rows (r1−r0 split into equal blocks so
-// that no small trailing block reloads all of Bp for a few rows).
-func (e *engine) rows(transA bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha float32, a []float32, lda int, bp []float32, beta float32, c []float32, ldc int, ap []float32) {
+// that no small trailing block reloads all of Bp for a few rows). With
+// direct, full MR-row tiles of a non-transposed A are read in place by
+// the engine's direct kernel and only a partial last tile is packed.
+func (e *engine) rows(transA, direct bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha float32, a []float32, lda int, bp []float32, beta float32, c []float32, ldc int, ap []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
 	step := roundUp(ceilDiv(r1-r0, blocks), mr)
@@ -116,8 +125,14 @@ func (e *engine) rows(transA bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha flo
 	for ic := r0; ic < r1; ic += step {
 		mc := min(step, r1-ic)
 		tiles := ceilDiv(mc, mr)
-		for t := 0; t < tiles; t++ {
-			packA(transA, a, lda, ic+t*mr, min(mr, mc-t*mr), pc, kc, mr, ap[t*mr*kc:(t+1)*mr*kc])
+		if transA {
+			packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
+		} else {
+			for t := 0; t < tiles; t++ {
+				if rows := min(mr, mc-t*mr); !direct || rows < mr {
+					packA(a, lda, ic+t*mr, rows, pc, kc, mr, ap[t*mr*kc:(t+1)*mr*kc])
+				}
+			}
 		}
 		for q := q0; q < q1; q++ {
 			j := jc + q*nr
@@ -126,15 +141,22 @@ func (e *engine) rows(transA bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha flo
 			for t := 0; t < tiles; t++ {
 				i := ic + t*mr
 				mrCur := min(mr, mc-t*mr)
-				at := ap[t*mr*kc : (t+1)*mr*kc]
+				// kern runs the tile into dst (C itself or the scratch tile).
+				kern := func(dst []float32, ld int, alpha, beta float32) {
+					if direct && mrCur == mr {
+						e.direct(kc, a[i*lda+pc:], lda, bq, dst, ld, alpha, beta)
+					} else {
+						e.kernel(kc, ap[t*mr*kc:(t+1)*mr*kc], bq, dst, ld, alpha, beta)
+					}
+				}
 				if mrCur == mr && nrCur == nr {
-					e.kernel(kc, at, bq, c[i*ldc+j:], ldc, alpha, beta)
+					kern(c[i*ldc+j:], ldc, alpha, beta)
 					continue
 				}
 				if tile == nil {
 					tile = make([]float32, mr*nr)
 				}
-				e.kernel(kc, at, bq, tile, nr, 1, 0)
+				kern(tile, nr, 1, 0)
 				for ii := 0; ii < mrCur; ii++ {
 					crow := c[(i+ii)*ldc+j : (i+ii)*ldc+j+nrCur]
 					trow := tile[ii*nr : ii*nr+nrCur]
@@ -153,19 +175,15 @@ func (e *engine) rows(transA bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha flo
 	}
 }
 
-// packA packs rows [i0, i0+rows) of op(A), columns [pc, pc+kc), into an
-// MR-row micro-panel dst (len mr·kc): dst[p·mr+i] = op(A)[i0+i, pc+p];
-// rows ≥ rows are zero.
-func packA(transA bool, a []float32, lda, i0, rows, pc, kc, mr int, dst []float32) {
+// packA packs rows [i0, i0+rows) of a non-transposed A, columns
+// [pc, pc+kc), into an MR-row micro-panel dst (len mr·kc):
+// dst[p·mr+i] = A[i0+i, pc+p]; rows ≥ rows are zero.
+func packA(a []float32, lda, i0, rows, pc, kc, mr int, dst []float32) {
 	if rows < mr {
 		clear(dst)
 	}
-	if transA {
-		// A is k×m: row pc+p holds op(A)[:, pc+p]; copy MR contiguous values.
-		for p := 0; p < kc; p++ {
-			src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+rows]
-			copy(dst[p*mr:p*mr+rows], src)
-		}
+	if rows == 6 && mr == 6 {
+		packA6(a[i0*lda+pc:], lda, kc, dst)
 		return
 	}
 	for i := 0; i < rows; i++ {
@@ -177,26 +195,117 @@ func packA(transA bool, a []float32, lda, i0, rows, pc, kc, mr int, dst []float3
 	}
 }
 
-// packB packs columns [j0, j0+cols) of op(B), rows [pc, pc+kc), into an
-// NR-column micro-panel dst (len nr·kc): dst[p·nr+j] = op(B)[pc+p, j0+j];
-// columns ≥ cols are zero.
-func packB(transB bool, b []float32, ldb, pc, kc, j0, cols, nr int, dst []float32) {
-	if cols < nr {
-		clear(dst)
+// packATBlock packs rows [ic, ic+mc) of op(A) = Aᵀ (A is k×m, stride
+// lda), columns [pc, pc+kc), into consecutive MR-row micro-panels of
+// dst: panel t holds dst[t·mr·kc + p·mr + i] = A[pc+p, ic+t·mr+i]. It
+// walks A row by row (one contiguous read of mc values per p, one page).
+func packATBlock(a []float32, lda, ic, mc, pc, kc, mr int, dst []float32) {
+	full := mc / mr
+	if rest := mc - full*mr; rest > 0 {
+		clear(dst[full*mr*kc : (full+1)*mr*kc])
 	}
-	if !transB {
-		for p := 0; p < kc; p++ {
-			src := b[(pc+p)*ldb+j0 : (pc+p)*ldb+j0+cols]
-			copy(dst[p*nr:p*nr+cols], src)
+	for p := 0; p < kc; p++ {
+		row := a[(pc+p)*lda+ic : (pc+p)*lda+ic+mc]
+		switch mr {
+		case 6:
+			for t := 0; t < full; t++ {
+				*(*[6]float32)(dst[t*6*kc+p*6:]) = [6]float32(row[t*6 : t*6+6])
+			}
+		case 4:
+			for t := 0; t < full; t++ {
+				*(*[4]float32)(dst[t*4*kc+p*4:]) = [4]float32(row[t*4 : t*4+4])
+			}
+		default:
+			for t := 0; t < full; t++ {
+				copy(dst[t*mr*kc+p*mr:t*mr*kc+p*mr+mr], row[t*mr:t*mr+mr])
+			}
+		}
+		if rest := mc - full*mr; rest > 0 {
+			copy(dst[full*mr*kc+p*mr:full*mr*kc+p*mr+rest], row[full*mr:])
+		}
+	}
+}
+
+// packA6 interleaves six rows of A (stride lda) into dst[p·6+i], reading
+// all six rows in one pass so that stores are contiguous.
+func packA6(a []float32, lda, kc int, dst []float32) {
+	r0 := a[0*lda : 0*lda+kc]
+	r1 := a[1*lda : 1*lda+kc]
+	r2 := a[2*lda : 2*lda+kc]
+	r3 := a[3*lda : 3*lda+kc]
+	r4 := a[4*lda : 4*lda+kc]
+	r5 := a[5*lda : 5*lda+kc]
+	dst = dst[:6*kc]
+	for p := range r0 {
+		d := dst[6*p : 6*p+6 : 6*p+6]
+		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packB packs the NR-column micro-panels q ∈ [q0, q1) of op(B), rows
+// [pc, pc+kc), columns from jc (nc of them in this block), into bp:
+// panel q holds bp[q·nr·kc + p·nr + j] = op(B)[pc+p, jc+q·nr+j];
+// columns ≥ nc are zero. A non-transposed B is walked row by row (one
+// contiguous read per p), a transposed one panel by panel.
+func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []float32) {
+	full := min(q1, nc/nr) // panels with nr real columns
+	if full < q1 {
+		clear(bp[full*nr*kc : q1*nr*kc])
+	}
+	if transB {
+		for q := q0; q < q1; q++ {
+			j0, cols := jc+q*nr, min(nr, nc-q*nr)
+			dst := bp[q*nr*kc : (q+1)*nr*kc]
+			if cols == 16 && nr == 16 {
+				packBT16(b[j0*ldb+pc:], ldb, kc, dst)
+				continue
+			}
+			for j := 0; j < cols; j++ {
+				src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
+				d := dst[j:]
+				for p, v := range src {
+					d[p*nr] = v
+				}
+			}
 		}
 		return
 	}
-	// B is n×k: row j0+j holds op(B)[:, j0+j].
-	for j := 0; j < cols; j++ {
-		src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kc]
-		d := dst[j:]
-		for p, v := range src {
-			d[p*nr] = v
+	for p := 0; p < kc; p++ {
+		row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
+		switch nr {
+		case 16:
+			for q := q0; q < full; q++ {
+				*(*[16]float32)(bp[q*16*kc+p*16:]) = [16]float32(row[q*16 : q*16+16])
+			}
+		case 32:
+			for q := q0; q < full; q++ {
+				*(*[32]float32)(bp[q*32*kc+p*32:]) = [32]float32(row[q*32 : q*32+32])
+			}
+		default:
+			for q := q0; q < full; q++ {
+				copy(bp[q*nr*kc+p*nr:q*nr*kc+p*nr+nr], row[q*nr:q*nr+nr])
+			}
+		}
+		if full < q1 {
+			// The last panel of the block is partial.
+			q := full
+			copy(bp[q*nr*kc+p*nr:q*nr*kc+p*nr+nr], row[q*nr:])
+		}
+	}
+}
+
+// packBT16 packs 16 rows of a transposed B (stride ldb) into
+// dst[p·16+j], reading four rows per pass so that each store fills a
+// quarter of a 64-byte panel row.
+func packBT16(b []float32, ldb, kc int, dst []float32) {
+	dst = dst[:16*kc]
+	for j := 0; j < 16; j += 4 {
+		r0 := b[(j+0)*ldb : (j+0)*ldb+kc]
+		r1 := b[(j+1)*ldb : (j+1)*ldb+kc]
+		r2 := b[(j+2)*ldb : (j+2)*ldb+kc]
+		r3 := b[(j+3)*ldb : (j+3)*ldb+kc]
+		for p := range r0 {
+			*(*[4]float32)(dst[16*p+j:]) = [4]float32{r0[p], r1[p], r2[p], r3[p]}
 		}
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"testing"
 )
 
-// engines under test: every fast implementation, plus the same engines
-// with tiny cache blocks so that small shapes cross every block boundary
-// (several K-panels, MC blocks and NC blocks).
+// testEngines returns the engine called name, plus the same engine with
+// tiny cache blocks so that small shapes cross every block boundary
+// (several K-panels, MC blocks and NC blocks), or skips the test.
 func testEngines(t *testing.T, name string) []*engine {
 	t.Helper()
 	var e *engine
@@ -38,7 +38,18 @@ func testEngines(t *testing.T, name string) []*engine {
 	tiny := *e
 	tiny.name += "-tinyblocks"
 	tiny.kc, tiny.mc, tiny.nc = 7, 2*e.mr, 3*e.nr
-	return []*engine{e, &tiny}
+	es := []*engine{e, &tiny}
+	if e.direct != nil {
+		// The same engines with A always packed (the direct kernel serves
+		// non-transposed A with narrow B in the two above).
+		for _, x := range es[:2] {
+			packed := *x
+			packed.name += "-packedA"
+			packed.direct = nil
+			es = append(es, &packed)
+		}
+	}
+	return es
 }
 
 // operand is a row-major matrix with a row stride larger than its width;

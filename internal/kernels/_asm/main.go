@@ -22,7 +22,10 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-const signature = "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
+const (
+	signature       = "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
+	signatureDirect = "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)"
+)
 
 func main() {
 	ConstraintExpr("!purego")
@@ -46,23 +49,34 @@ type vecKernel struct {
 	fma func(aRow Mem, bv, acc reg.VecVirtual, bcast reg.VecVirtual)
 	// bcastReg reports whether fma needs a broadcast scratch register.
 	bcastReg bool
+	// directA: A is read in place (mr = 6 rows at stride lda) instead of
+	// from a packed micro-panel.
+	directA bool
 }
 
 // avx2Kernel: 6×16 tile, 12 YMM accumulators, B row in 2 YMM, A element
 // broadcast into a scratch YMM (15 of 16 registers).
 func avx2Kernel() {
-	gen(vecKernel{
-		name:  "sgemmKernelAVX2",
-		doc:   "sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators).",
-		mr:    6,
-		nv:    2,
-		lanes: 8,
-		vec:   YMM,
-		fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
-			VFMADD231PS(bv, bc, acc)
-		},
-		bcastReg: true,
-	})
+	for _, direct := range []bool{false, true} {
+		name, doc := "sgemmKernelAVX2", "sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators)."
+		if direct {
+			name = "sgemmKernelAVX2DirectA"
+			doc = "sgemmKernelAVX2DirectA is sgemmKernelAVX2 reading six rows of an unpacked A at stride lda."
+		}
+		gen(vecKernel{
+			name:    name,
+			doc:     doc,
+			directA: direct,
+			mr:      6,
+			nv:      2,
+			lanes:   8,
+			vec:     YMM,
+			fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
+				VFMADD231PS(bv, bc, acc)
+			},
+			bcastReg: true,
+		})
+	}
 }
 
 // avx512Kernel: 14×32 tile, 28 ZMM accumulators, B row in 2 ZMM, A element
@@ -82,13 +96,66 @@ func avx512Kernel() {
 }
 
 func gen(kn vecKernel) {
-	TEXT(kn.name, NOSPLIT, signature)
+	sig := signature
+	if kn.directA {
+		sig = signatureDirect
+	}
+	TEXT(kn.name, NOSPLIT, sig)
 	Doc(kn.doc)
 	nr := kn.nv * kn.lanes
 
 	k := Load(Param("k"), GP64())
-	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
+
+	// aMem(i, u) addresses A element (row i, step u of the unrolled loop);
+	// advance(u) moves the A pointers on by u steps of p.
+	var aMem func(i, u int) Mem
+	var advance func(u int)
+	if kn.directA {
+		// Rows of A at stride lda: rows 0–2 from a0, rows 3–5 from a0+3·lda,
+		// using index scales 1 and 2 of the stride register.
+		a0 := Load(Param("a"), GP64())
+		lda := Load(Param("lda"), GP64())
+		SHLQ(Imm(2), lda)
+		a1 := GP64()
+		LEAQ(Mem{Base: a0, Index: lda, Scale: 2}, a1)
+		ADDQ(lda, a1)
+		aMem = func(i, u int) Mem {
+			base := a0
+			if i >= 3 {
+				base, i = a1, i-3
+			}
+			m := Mem{Base: base, Disp: 4 * u}
+			if i > 0 {
+				m.Index, m.Scale = lda, uint8(i)
+			}
+			return m
+		}
+		advance = func(u int) {
+			ADDQ(U32(4*u), a0)
+			ADDQ(U32(4*u), a1)
+		}
+	} else {
+		a := Load(Param("a"), GP64())
+		aMem = func(i, u int) Mem { return Mem{Base: a, Disp: 4 * (u*kn.mr + i)} }
+		advance = func(u int) { ADDQ(U32(4*u*kn.mr), a) }
+	}
+
+	Comment("Prefetch the C tile: it is read and written after the loop.")
+	{
+		c := Load(Param("c"), GP64())
+		ldc := Load(Param("ldc"), GP64())
+		SHLQ(Imm(2), ldc)
+		for i := 0; i < kn.mr; i++ {
+			for off := 0; off < 4*nr; off += 64 {
+				PREFETCHT0(Mem{Base: c, Disp: off})
+			}
+			PREFETCHT0(Mem{Base: c, Disp: 4*nr - 4})
+			if i+1 < kn.mr {
+				ADDQ(ldc, c)
+			}
+		}
+	}
 
 	acc := make([][]reg.VecVirtual, kn.mr)
 	for i := range acc {
@@ -108,13 +175,13 @@ func gen(kn vecKernel) {
 		bv[j] = kn.vec()
 	}
 
-	// One step of p at byte offsets (aOff, bOff) from the panel pointers.
-	step := func(aOff, bOff int) {
+	// One step of p: step u of the unrolled loop.
+	step := func(u int) {
 		for j := range bv {
-			VMOVUPS(Mem{Base: b, Disp: bOff + 4*kn.lanes*j}, bv[j])
+			VMOVUPS(Mem{Base: b, Disp: 4 * (u*nr + kn.lanes*j)}, bv[j])
 		}
 		for i := 0; i < kn.mr; i++ {
-			aRow := Mem{Base: a, Disp: aOff + 4*i}
+			aRow := aMem(i, u)
 			var bc reg.VecVirtual
 			if kn.bcastReg {
 				bc = kn.vec()
@@ -127,26 +194,24 @@ func gen(kn vecKernel) {
 	}
 
 	const unroll = 4
-	aStep, bStep := 4*kn.mr, 4*nr
-
 	Comment(fmt.Sprintf("Main loop: %d steps of p per iteration.", unroll))
 	Label("loop4")
 	CMPQ(k, Imm(unroll))
 	JL(LabelRef("tail"))
 	for u := 0; u < unroll; u++ {
-		step(u*aStep, u*bStep)
+		step(u)
 	}
-	ADDQ(U32(unroll*aStep), a)
-	ADDQ(U32(unroll*bStep), b)
+	advance(unroll)
+	ADDQ(U32(4*unroll*nr), b)
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef("loop4"))
 
 	Label("tail")
 	TESTQ(k, k)
 	JZ(LabelRef("store"))
-	step(0, 0)
-	ADDQ(U32(aStep), a)
-	ADDQ(U32(bStep), b)
+	step(0)
+	advance(1)
+	ADDQ(U32(4*nr), b)
 	DECQ(k)
 	JMP(LabelRef("tail"))
 
