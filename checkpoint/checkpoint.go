@@ -209,6 +209,9 @@ func writeAtomic(dir, name string, write func(io.Writer) error) (err error) {
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %v", filepath.Join(dir, name), err)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		return fmt.Errorf("checkpoint: %v", err)
+	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("checkpoint: %v", err)
 	}

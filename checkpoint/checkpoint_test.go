@@ -272,6 +272,13 @@ func TestSaveKeepsLastN(t *testing.T) {
 			if string(idx) != c.index {
 				t.Errorf("index\n%s\nwant\n%s", idx, c.index)
 			}
+			for _, f := range c.files {
+				if st, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Error(err)
+				} else if st.Mode().Perm() != 0o644 {
+					t.Errorf("%s mode %v, want 0644", f, st.Mode())
+				}
+			}
 			latest, err := Latest(dir)
 			if err != nil {
 				t.Fatal(err)

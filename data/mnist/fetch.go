@@ -200,6 +200,10 @@ func copyVerified(in io.Reader, src, dst, wantHex string) error {
 		tmp.Close()
 		return fmt.Errorf("%s: sha256 %s, want %s", src, got, wantHex)
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err

@@ -161,6 +161,11 @@ func TestCopyVerified(t *testing.T) {
 	if got, _ := os.ReadFile(dst); !bytes.Equal(got, content) {
 		t.Errorf("copied %q, want %q", got, content)
 	}
+	if st, err := os.Stat(dst); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm() != 0o644 {
+		t.Errorf("copied file mode %v, want 0644", st.Mode())
+	}
 }
 
 // TestEnsureMirror serves synthetic files from a local HTTP server and
