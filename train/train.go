@@ -413,8 +413,15 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	if t.lastCkpt != "" {
 		saved = "  saved " + t.lastCkpt
 	}
-	fmt.Fprintf(c.Out, "epoch %d/%d  step %d  loss %.4f  val %.4f  test %.4f  %.1f s  %.0f images/s%s\n",
-		m.Epoch, c.Epochs, m.Step, m.TrainLoss, m.ValAccuracy, m.TestAccuracy, m.EpochSeconds, m.ImagesPerSecond, saved)
+	acc := ""
+	if val.N > 0 {
+		acc += fmt.Sprintf("  val %.4f", m.ValAccuracy)
+	}
+	if test.N > 0 {
+		acc += fmt.Sprintf("  test %.4f", m.TestAccuracy)
+	}
+	fmt.Fprintf(c.Out, "epoch %d/%d  step %d  loss %.4f%s  %.1f s  %.0f images/s%s\n",
+		m.Epoch, c.Epochs, m.Step, m.TrainLoss, acc, m.EpochSeconds, m.ImagesPerSecond, saved)
 	return m, nil
 }
 
