@@ -16,10 +16,13 @@ package nn
 //
 // Fast path: the patch matrix (kernels.Im2col) of a chunk of output
 // positions, at most patchBytes large, times the filter viewed as [P, F]
-// (kernels.Sgemm). Backprop-input multiplies dy by the filter transposed
-// and scatters the patches back (kernels.Col2im); backprop-filter
-// accumulates patchesᵀ·dy over the chunks. 1x1 stride-1 unpadded
-// convolutions skip im2col: the input already is the patch matrix.
+// (kernels.Sgemm). Backprop-input is, at stride 1, the forward
+// convolution of dy with the flipped filter; at larger strides it
+// multiplies dy by the filter transposed and scatters the patches back
+// (kernels.Col2im). Backprop-filter accumulates patchesᵀ·dy over the
+// chunks. 1x1 stride-1 unpadded convolutions skip im2col: the input
+// already is the patch matrix. The plain-loop references are in
+// conv_ref.go.
 
 import (
 	"fmt"
@@ -385,18 +388,24 @@ func putScratch(p *[]float32) {
 // (a variable so that tests can force many small chunks).
 var patchBytes = 512 << 10
 
-// maxGroups bounds the partial filter gradients summed in fixed order.
+// maxGroups bounds the partial sums a filter gradient is split into
+// (depthwise); the split is fixed, independent of the worker count.
 const maxGroups = 8
 
-// groupBytes bounds the memory of those partial filter gradients.
-const groupBytes = 16 << 20
+// flipMinChannels is the fewest input channels for which backprop-input
+// runs as a forward convolution: its GEMM has C columns, and narrower
+// products run faster as dy·wᵀ followed by Col2im.
+var flipMinChannels = 16
+
+// minIm2colRows is the fewest patch rows worth a goroutine of their own.
+const minIm2colRows = 32
 
 // convChunks splits the n·imgRows rows of a patch matrix into ranges of
 // at most maxRows rows that either hold whole images (perImage == 0) or
 // split each image into perImage ranges. The split depends only on the
 // geometry, never on the number of workers, so results repeat bit for
-// bit; and no image is touched by two whole-image chunks, so chunks can
-// scatter into the input in parallel.
+// bit; and whole-image chunks can scatter into the input one image per
+// worker.
 func convChunks(n, imgRows, maxRows int) (chunks [][2]int, perImage int) {
 	if imgRows <= maxRows {
 		per := max(1, maxRows/max(imgRows, 1))
@@ -421,135 +430,144 @@ func pointwise(g *kernels.ConvGeom) bool {
 	return g.K == [3]int{1, 1, 1} && g.Stride == [3]int{1, 1, 1} && g.Pad == [3]int{} && g.Out == g.In
 }
 
-// planChunks returns the chunks of a convolution's rows and the length of
-// the longest one.
+// planChunks returns the chunks of a convolution's patch matrix and the
+// length of the longest one.
 func planChunks(g *kernels.ConvGeom) (chunks [][2]int, perImage, longest int) {
 	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
-	width := g.PatchLen()
-	if pointwise(g) {
-		width = g.C
-	}
-	chunks, perImage = convChunks(g.N, imgRows, max(1, patchBytes/(4*max(width, 1))))
+	chunks, perImage = convChunks(g.N, imgRows, max(1, patchBytes/(4*max(g.PatchLen(), 1))))
 	for _, c := range chunks {
 		longest = max(longest, c[1]-c[0])
 	}
 	return chunks, perImage, longest
 }
 
-// convForward computes y [N, OD, OH, OW, F] from x [N, D, H, W, C] and
-// w [KD, KH, KW, C, F], all channels-last.
-func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
+// im2col fills buf with patch rows [lo, hi), the rows split across the
+// workers (each row is written by one of them).
+func im2col(g *kernels.ConvGeom, x []float32, lo, hi int, buf []float32) {
 	p := g.PatchLen()
-	if g.OutPositions() == 0 || f == 0 {
+	parallel.For(hi-lo, minIm2colRows, func(a, b int) {
+		kernels.Im2col(g, x, lo+a, lo+b, buf[a*p:])
+	})
+}
+
+// The GEMMs below run one after another: kernels.Sgemm spreads each one
+// over the workers itself (and gives every element the same operations
+// whatever the split), so running chunks concurrently as well would only
+// make them fight over the caches.
+
+// convForward computes y [N, OD, OH, OW, F] from x [N, D, H, W, C] and
+// w [KD, KH, KW, C, F], all channels-last: y[rows, F] = patches[rows, P] · w[P, F],
+// chunk by chunk.
+func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
+	p, rows := g.PatchLen(), g.OutPositions()
+	if rows == 0 || f == 0 {
 		return
 	}
 	if p == 0 {
 		clear(y)
 		return
 	}
-	chunks, _, longest := planChunks(g)
 	if pointwise(g) {
-		parallel.For(len(chunks), 1, func(lo, hi int) {
-			for _, c := range chunks[lo:hi] {
-				kernels.Sgemm(false, false, c[1]-c[0], f, g.C, 1, x[c[0]*g.C:], g.C, w, f, 0, y[c[0]*f:], f)
-			}
-		})
+		kernels.Sgemm(false, false, rows, f, p, 1, x, p, w, f, 0, y, f)
 		return
 	}
-	parallel.For(len(chunks), 1, func(lo, hi int) {
-		buf := getScratch(longest * p)
-		for _, c := range chunks[lo:hi] {
-			kernels.Im2col(g, x, c[0], c[1], *buf)
-			kernels.Sgemm(false, false, c[1]-c[0], f, p, 1, *buf, p, w, f, 0, y[c[0]*f:], f)
-		}
-		putScratch(buf)
-	})
+	chunks, _, longest := planChunks(g)
+	buf := getScratch(longest * p)
+	for _, c := range chunks {
+		im2col(g, x, c[0], c[1], *buf)
+		kernels.Sgemm(false, false, c[1]-c[0], f, p, 1, *buf, p, w, f, 0, y[c[0]*f:], f)
+	}
+	putScratch(buf)
 }
 
 // convBackpropInput computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
-// and dy [N, OD, OH, OW, F]: dpatches = dy · wᵀ, scattered by Col2im.
+// and dy [N, OD, OH, OW, F].
+//
+// With stride 1 it is itself a convolution: with k' = K−1−k the input
+// cell i = o − pad + k·d reads o = i − pad' + k'·d, pad' = (K−1)·d − pad,
+// so dx = conv(dy, w') with w'[k', f, c] = w[K−1−k', c, f], which runs on
+// the forward path. Otherwise dpatches = dy · wᵀ is scattered back with
+// Col2im.
 func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
-	clear(dx)
-	p := g.PatchLen()
-	if g.OutPositions() == 0 || f == 0 || p == 0 {
+	p, rows := g.PatchLen(), g.OutPositions()
+	if rows == 0 || f == 0 || p == 0 {
+		clear(dx)
 		return
 	}
-	chunks, perImage, longest := planChunks(g)
+	c := g.C
 	if pointwise(g) {
-		parallel.For(len(chunks), 1, func(lo, hi int) {
-			for _, c := range chunks[lo:hi] {
-				kernels.Sgemm(false, true, c[1]-c[0], g.C, f, 1, dy[c[0]*f:], f, w, f, 0, dx[c[0]*g.C:], g.C)
-			}
-		})
+		kernels.Sgemm(false, true, rows, c, f, 1, dy, f, w, f, 0, dx, c)
 		return
 	}
-	run := func(cs [][2]int, buf []float32) {
-		for _, c := range cs {
-			kernels.Sgemm(false, true, c[1]-c[0], p, f, 1, dy[c[0]*f:], f, w, f, 0, buf, p)
-			kernels.Col2im(g, buf, c[0], c[1], dx)
+	taps := g.K[0] * g.K[1] * g.K[2]
+	if g.Stride == [3]int{1, 1, 1} && c >= flipMinChannels {
+		flipped := getScratch(len(w))
+		wf := *flipped
+		for k := 0; k < taps; k++ {
+			src, dst := w[k*c*f:(k+1)*c*f], wf[(taps-1-k)*f*c:(taps-k)*f*c]
+			for ch := 0; ch < c; ch++ {
+				for j := 0; j < f; j++ {
+					dst[j*c+ch] = src[ch*f+j]
+				}
+			}
+		}
+		back := kernels.ConvGeom{N: g.N, C: f, In: g.Out, K: g.K, Out: g.In,
+			Stride: g.Stride, Dilation: g.Dilation}
+		for i := range back.Pad {
+			back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
+		}
+		convForward(&back, c, dy, wf, dx)
+		putScratch(flipped)
+		return
+	}
+	clear(dx)
+	// wt [F, P] = wᵀ, so that the GEMM reads it row by row.
+	wtb := getScratch(len(w))
+	wt := *wtb
+	for i := 0; i < p; i++ {
+		for j := 0; j < f; j++ {
+			wt[j*p+i] = w[i*f+j]
 		}
 	}
-	if perImage == 0 {
-		// Chunks hold disjoint sets of whole images.
-		parallel.For(len(chunks), 1, func(lo, hi int) {
-			buf := getScratch(longest * p)
-			run(chunks[lo:hi], *buf)
-			putScratch(buf)
+	chunks, perImage, longest := planChunks(g)
+	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
+	buf := getScratch(longest * p)
+	for _, ch := range chunks {
+		m := ch[1] - ch[0]
+		kernels.Sgemm(false, false, m, p, f, 1, dy[ch[0]*f:], f, wt, p, 0, *buf, p)
+		if perImage > 0 {
+			kernels.Col2im(g, *buf, ch[0], ch[1], dx)
+			continue
+		}
+		// A chunk of whole images: the images scatter into disjoint parts of dx.
+		parallel.For(m/imgRows, 1, func(lo, hi int) {
+			kernels.Col2im(g, (*buf)[lo*imgRows*p:], ch[0]+lo*imgRows, ch[0]+hi*imgRows, dx)
 		})
-		return
 	}
-	// Chunks of one image overlap in the input: one worker per image.
-	parallel.For(g.N, 1, func(lo, hi int) {
-		buf := getScratch(longest * p)
-		run(chunks[lo*perImage:hi*perImage], *buf)
-		putScratch(buf)
-	})
+	putScratch(buf)
+	putScratch(wtb)
 }
 
-// convBackpropFilter computes dw [KD, KH, KW, C, F] = Σ patchesᵀ · dy from
-// x [N, D, H, W, C] and dy [N, OD, OH, OW, F]. The chunks are summed in a
-// fixed number of groups (independent of the worker count), each into its
-// own buffer, and the groups are added in order.
+// convBackpropFilter computes dw [KD, KH, KW, C, F] = Σ_chunks patchesᵀ · dy
+// from x [N, D, H, W, C] and dy [N, OD, OH, OW, F], accumulating in dw in
+// chunk order.
 func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
-	p := g.PatchLen()
-	pf := p * f
-	clear(dw)
-	if g.OutPositions() == 0 || pf == 0 {
+	p, rows := g.PatchLen(), g.OutPositions()
+	if rows == 0 || p*f == 0 {
+		clear(dw)
+		return
+	}
+	if pointwise(g) {
+		kernels.Sgemm(true, false, p, f, rows, 1, x, p, dy, f, 0, dw, f)
 		return
 	}
 	chunks, _, longest := planChunks(g)
-	pw := pointwise(g)
-	groups := max(1, min(len(chunks), maxGroups, groupBytes/(4*pf)))
-	acc := getScratch((groups - 1) * pf)
-	parallel.For(groups, 1, func(lo, hi int) {
-		var buf *[]float32
-		if !pw {
-			buf = getScratch(longest * p)
-		}
-		for grp := lo; grp < hi; grp++ {
-			dst := dw
-			if grp > 0 {
-				dst = (*acc)[(grp-1)*pf : grp*pf]
-			}
-			var beta float32
-			for _, c := range chunks[grp*len(chunks)/groups : (grp+1)*len(chunks)/groups] {
-				m := c[1] - c[0]
-				if pw {
-					kernels.Sgemm(true, false, p, f, m, 1, x[c[0]*p:], p, dy[c[0]*f:], f, beta, dst, f)
-				} else {
-					kernels.Im2col(g, x, c[0], c[1], *buf)
-					kernels.Sgemm(true, false, p, f, m, 1, *buf, p, dy[c[0]*f:], f, beta, dst, f)
-				}
-				beta = 1
-			}
-		}
-		putScratch(buf)
-	})
-	for grp := 1; grp < groups; grp++ {
-		part := (*acc)[(grp-1)*pf : grp*pf]
-		for i, v := range part {
-			dw[i] += v
-		}
+	buf := getScratch(longest * p)
+	var beta float32
+	for _, c := range chunks {
+		im2col(g, x, c[0], c[1], *buf)
+		kernels.Sgemm(true, false, p, f, c[1]-c[0], 1, *buf, p, dy[c[0]*f:], f, beta, dw, f)
+		beta = 1
 	}
-	putScratch(acc)
+	putScratch(buf)
 }

@@ -25,7 +25,8 @@ func convFlops(in, filter []int) float64 {
 
 // BenchmarkConv2D measures the lecture's convolutions forward and both
 // backprops (SAME, stride 1), reporting GFLOP/s. /impl=ref runs the
-// float32 plain-loop reference on the same shapes.
+// float32 plain-loop reference on the same shapes (slow: select the fast
+// ones with -bench 'Conv2D/conv2/forward/impl=fast').
 func BenchmarkConv2D(b *testing.B) {
 	o := ConvOptions{Padding: "SAME"}
 	for _, bc := range convBenchCases {
@@ -42,7 +43,7 @@ func BenchmarkConv2D(b *testing.B) {
 			{"backprop_filter", func() error { _, err := Conv2DBackpropFilter(x, bc.filter, dy, o); return err }},
 		}
 		for _, op := range ops {
-			b.Run(fmt.Sprintf("%s/%s", bc.name, op.name), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%s/impl=fast", bc.name, op.name), func(b *testing.B) {
 				for b.Loop() {
 					if err := op.run(); err != nil {
 						b.Fatal(err)

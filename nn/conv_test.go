@@ -273,6 +273,7 @@ var convGeomCases = []convGeomCase{
 	{name: "2d dilation 2", nsp: 2, in: []int{1, 7, 6, 2}, filter: []int{3, 2, 2, 1}, o: ConvOptions{Padding: "SAME", Dilations: []int{2, 2}}, seed: 7},
 	{name: "2d dilation unequal valid", nsp: 2, in: []int{1, 7, 8, 1}, filter: []int{2, 3, 1, 2}, o: ConvOptions{Padding: "VALID", Dilations: []int{3, 2}}, seed: 8},
 	{name: "2d explicit", nsp: 2, in: []int{1, 4, 5, 2}, filter: []int{3, 2, 2, 2}, o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{2, 0}, {1, 3}}}, seed: 9, channel: true},
+	{name: "2d explicit pad beyond window", nsp: 2, in: []int{1, 3, 4, 2}, filter: []int{2, 2, 2, 3}, o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{3, 1}, {0, 4}}}, seed: 18},
 	{name: "2d kernel larger than input", nsp: 2, in: []int{1, 2, 3, 1}, filter: []int{5, 4, 1, 2}, o: ConvOptions{Padding: "SAME"}, seed: 10},
 	{name: "2d 1x1 pointwise", nsp: 2, in: []int{3, 3, 5, 4}, filter: []int{1, 1, 4, 3}, o: ConvOptions{}, seed: 11, channel: true},
 	{name: "2d 1x1 stride 2", nsp: 2, in: []int{1, 5, 5, 3}, filter: []int{1, 1, 3, 2}, o: ConvOptions{Strides: []int{2}}, seed: 12},
@@ -330,18 +331,19 @@ func TestConvGradcheck(t *testing.T) {
 }
 
 // TestConvMatchesReference compares the exported (fast) ops with the
-// float32 references, with the default chunking and with chunks of a few
-// rows (so that images are split across chunks and filter gradients are
-// summed over several groups).
+// float32 references: with the default chunking and stride-1 input
+// gradients always computed as flipped-filter convolutions, and with
+// chunks of a few rows (images split across chunks) and input gradients
+// always scattered by Col2im.
 func TestConvMatchesReference(t *testing.T) {
-	defer func(v int) { patchBytes = v }(patchBytes)
-	for _, chunk := range []string{"default chunks", "tiny chunks"} {
+	defer func(v, w int) { patchBytes, flipMinChannels = v, w }(patchBytes, flipMinChannels)
+	for _, mode := range []string{"default chunks, flip", "tiny chunks, col2im"} {
 		for _, tc := range convGeomCases {
-			t.Run(chunk+"/"+tc.name, func(t *testing.T) {
+			t.Run(mode+"/"+tc.name, func(t *testing.T) {
 				s := tc.geom(t)
-				patchBytes = 512 << 10
-				if chunk == "tiny chunks" {
-					patchBytes = 4 * 3 * s.g.PatchLen()
+				patchBytes, flipMinChannels = 512<<10, 0
+				if mode == "tiny chunks, col2im" {
+					patchBytes, flipMinChannels = 4*3*s.g.PatchLen(), math.MaxInt
 				}
 				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
 				dy := cvRand(tc.seed+200, s.out...)
