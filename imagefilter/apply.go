@@ -34,19 +34,20 @@ type Options struct {
 	Padding string
 }
 
-// geometry is the output size of one kernel over one image and where the
-// window's anchor pixel (its centre, rounded up-left for even sizes) of
-// output (0, 0) lies in the input.
+// geometry is the output size of a KH×KW window over an H×W image and
+// TF's padding for it.
 type geometry struct {
-	outH, outW       int
-	stride           int
-	offY, offX       int // input row/column under the anchor of output (0, 0)
-	padding          string
 	inH, inW, kh, kw int
+	stride           int
+	padding          string // "SAME" or "VALID"
+	outH, outW       int
+	padTop, padLeft  int // zero rows/columns before the image
+	padBottom        int // and after it
+	padRight         int
 }
 
 // plan checks k and o against an h×w image and works out the output size
-// with nn.OutputSize.
+// with nn.OutputSize and TF's padding split (the odd cell after).
 func plan(h, w int, k Kernel, o Options) (geometry, error) {
 	if err := k.Validate(); err != nil {
 		return geometry{}, err
@@ -73,12 +74,24 @@ func plan(h, w int, k Kernel, o Options) (geometry, error) {
 	if g.outW, err = nn.OutputSize(w, g.kw, g.stride, 1, g.padding); err != nil {
 		return geometry{}, fmt.Errorf("imagefilter: kernel %q (%dx%d) over a %dx%d image: %w", k.Name, g.kh, g.kw, w, h, err)
 	}
-	g.offY, g.offX = (g.kh-1)/2, (g.kw-1)/2
 	if g.padding == "SAME" {
-		g.offY -= max((g.outH-1)*g.stride+g.kh-h, 0) / 2
-		g.offX -= max((g.outW-1)*g.stride+g.kw-w, 0) / 2
+		ph := max((g.outH-1)*g.stride+g.kh-h, 0)
+		pw := max((g.outW-1)*g.stride+g.kw-w, 0)
+		g.padTop, g.padBottom = ph/2, ph-ph/2
+		g.padLeft, g.padRight = pw/2, pw-pw/2
 	}
 	return g, nil
+}
+
+// anchorRow returns the input row under the anchor of output row i: the
+// window's centre, rounded up for even sizes.
+func (g geometry) anchorRow(i int) int {
+	return min(max(i*g.stride-g.padTop+(g.kh-1)/2, 0), g.inH-1)
+}
+
+// anchorCol is anchorRow for columns.
+func (g geometry) anchorCol(j int) int {
+	return min(max(j*g.stride-g.padLeft+(g.kw-1)/2, 0), g.inW-1)
 }
 
 // Apply convolves img with k as o says and returns an *image.Gray (Gray)
@@ -93,8 +106,12 @@ func Apply(img image.Image, k Kernel, o Options) (image.Image, error) {
 	return out[0], nil
 }
 
-// ApplyAll is Apply for several kernels: the image is converted to a
-// tensor once and each kernel costs one nn op and one conversion back.
+// ApplyAll is Apply for several kernels, returning the results in order.
+// The image is converted to a tensor once, and kernels of the same size
+// share each nn call as extra output channels (depthwise channel
+// multiplier M, or M·C conv filters), run over bands of output rows so
+// that the float results never take more than a few megabytes; each band
+// is written straight into the 8-bit results.
 func ApplyAll(img image.Image, ks []Kernel, o Options) ([]image.Image, error) {
 	b := img.Bounds()
 	if b.Empty() {
@@ -110,56 +127,118 @@ func ApplyAll(img image.Image, ks []Kernel, o Options) ([]image.Image, error) {
 	}
 	src := fromImage(img, o.Gray)
 	out := make([]image.Image, len(ks))
-	for i, k := range ks {
-		y, err := filterTensor(src.x, k, o, geo[i])
+	done := make([]bool, len(ks))
+	for i := range ks {
+		if done[i] {
+			continue
+		}
+		var group []int // kernels of ks[i]'s size, in order
+		for j := i; j < len(ks); j++ {
+			if !done[j] && ks[j].Size == ks[i].Size {
+				group = append(group, j)
+				done[j] = true
+			}
+		}
+		gk := make([]Kernel, len(group))
+		for n, j := range group {
+			gk[n] = ks[j]
+		}
+		imgs := newResults(len(group), src.x.Dim(-1), geo[i])
+		err := convolve(src.x, gk, o, geo[i], func(r0 int, y []float32) {
+			writeRows(imgs, r0, y, src.alpha, geo[i], o.Abs, o.MixChannels && !o.Gray)
+		})
 		if err != nil {
 			return nil, err
 		}
-		out[i] = toImage(y, src.alpha, geo[i], o.Abs)
+		for n, j := range group {
+			out[j] = imgs[n]
+		}
 	}
 	return out, nil
 }
 
-// filterTensor runs k over x [1,H,W,C] (C = 1 or 3) with one nn op and
-// returns [1,OH,OW,C].
-func filterTensor(x *tensor.Tensor, k Kernel, o Options, g geometry) (*tensor.Tensor, error) {
-	kh, kw := k.Size[0], k.Size[1]
-	c := x.Dim(-1)
-	co := nn.ConvOptions{Strides: []int{g.stride}, Padding: g.padding}
-	var y *tensor.Tensor
-	var err error
+// bandValues is the number of float32 outputs convolve asks nn for at a
+// time (4 MiB).
+var bandValues = 1 << 20
+
+// convolve runs the M kernels ks, all of g's size, over x [1,H,W,C]
+// (C = 1 or 3) band by band. For output rows [r0, r0+n) it slices the
+// input rows those windows read (a view, no copy), pads them explicitly
+// with TF's SAME padding where the band touches the image border, runs one
+// nn op and calls emit(r0, y) with y the band's [n, OW, C·M] values.
+// Channel layout of y, for kernel m and colour c:
+//
+//	gray  m          nn.Conv2D, filter [KH,KW,1,M]
+//	rgb   c·M + m    nn.DepthwiseConv2D, filter [KH,KW,3,M]
+//	mix   m·3 + c    nn.Conv2D, filter [KH,KW,3,3M] = k_ij at every (c_in, c_out)
+func convolve(x *tensor.Tensor, ks []Kernel, o Options, g geometry, emit func(r0 int, y []float32)) error {
+	c, m := x.Dim(-1), len(ks)
+	var f *tensor.Tensor
 	switch {
 	case c == 1:
-		f := tensor.Must(tensor.New([]int{kh, kw, 1, 1}, append([]float32(nil), k.Values...)))
-		y, err = nn.Conv2D(x, f, co)
+		f = tensor.Zeros(g.kh, g.kw, 1, m)
+		for n, k := range ks {
+			for t, v := range k.Values {
+				f.Data()[t*m+n] = v
+			}
+		}
 	case o.MixChannels:
-		// The lecture's kernels.py: a[i, j, :, :] = k_ij over a [KH,KW,3,3] array.
-		f := tensor.Zeros(kh, kw, c, c)
-		fd := f.Data()
-		for i, v := range k.Values {
-			for j := 0; j < c*c; j++ {
-				fd[i*c*c+j] = v
+		// The lecture's kernels.py: a[i, j, :, :] = k_ij over [KH,KW,3,3].
+		f = tensor.Zeros(g.kh, g.kw, c, c*m)
+		for n, k := range ks {
+			for t, v := range k.Values {
+				for ci := 0; ci < c; ci++ {
+					for co := 0; co < c; co++ {
+						f.Data()[(t*c+ci)*c*m+n*c+co] = v
+					}
+				}
 			}
 		}
-		y, err = nn.Conv2D(x, f, co)
 	default:
-		// Depthwise filter [KH,KW,C,1]: the same kernel for every channel.
-		f := tensor.Zeros(kh, kw, c, 1)
-		fd := f.Data()
-		for i, v := range k.Values {
-			for j := 0; j < c; j++ {
-				fd[i*c+j] = v
+		// The same kernel for every channel.
+		f = tensor.Zeros(g.kh, g.kw, c, m)
+		for n, k := range ks {
+			for t, v := range k.Values {
+				for ci := 0; ci < c; ci++ {
+					f.Data()[(t*c+ci)*m+n] = v
+				}
 			}
 		}
-		y, err = nn.DepthwiseConv2D(x, f, co)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("imagefilter: kernel %q: %w", k.Name, err)
+	rowsPer := max(1, bandValues/(g.outW*c*m))
+	xd := x.Data()
+	rowLen := g.inW * c
+	for r0 := 0; r0 < g.outH; r0 += rowsPer {
+		r1 := min(g.outH, r0+rowsPer)
+		// Input rows [in0, in1) feed output rows [r0, r1); those outside
+		// the image are zero padding.
+		in0 := r0*g.stride - g.padTop
+		in1 := (r1-1)*g.stride - g.padTop + g.kh
+		a, b := max(in0, 0), min(in1, g.inH)
+		band, err := tensor.New([]int{1, b - a, g.inW, c}, xd[a*rowLen:b*rowLen])
+		if err != nil {
+			return fmt.Errorf("imagefilter: band of rows %d to %d: %w", a, b, err)
+		}
+		co := nn.ConvOptions{
+			Strides:          []int{g.stride},
+			Padding:          "EXPLICIT",
+			ExplicitPaddings: [][2]int{{a - in0, in1 - b}, {g.padLeft, g.padRight}},
+		}
+		var y *tensor.Tensor
+		if c == 1 || o.MixChannels {
+			y, err = nn.Conv2D(band, f, co)
+		} else {
+			y, err = nn.DepthwiseConv2D(band, f, co)
+		}
+		if err != nil {
+			return fmt.Errorf("imagefilter: kernel %q: %w", ks[0].Name, err)
+		}
+		if want := []int{1, r1 - r0, g.outW, c * m}; !tensor.SameShape(y.Shape(), want) {
+			return fmt.Errorf("imagefilter: kernel %q: nn returned shape %v; want %v", ks[0].Name, y.Shape(), want)
+		}
+		emit(r0, y.Data())
 	}
-	if want := []int{1, g.outH, g.outW, c}; !tensor.SameShape(y.Shape(), want) {
-		return nil, fmt.Errorf("imagefilter: kernel %q: nn returned shape %v; want %v", k.Name, y.Shape(), want)
-	}
-	return y, nil
+	return nil
 }
 
 // source is an image as a tensor [1,H,W,C] with values in [0, 1] and its
@@ -330,45 +409,67 @@ func quantize(v float32, abs bool) uint8 {
 	return uint8(v * 255.5)
 }
 
-// toImage converts y [1,OH,OW,C] to an *image.Gray (C = 1) or an
-// *image.NRGBA (C = 3) with alpha sampled at each window's anchor pixel.
-func toImage(y *tensor.Tensor, alpha []uint8, g geometry, abs bool) image.Image {
-	d := y.Data()
-	oh, ow := g.outH, g.outW
-	if y.Dim(-1) == 1 {
-		out := image.NewGray(image.Rect(0, 0, ow, oh))
-		parallel.For(oh, 16, func(lo, hi int) {
-			for r := lo; r < hi; r++ {
-				row := out.Pix[r*out.Stride : r*out.Stride+ow]
-				src := d[r*ow : (r+1)*ow]
-				for i, v := range src {
-					row[i] = quantize(v, abs)
-				}
-			}
-		})
-		return out
+// newResults allocates the n output images of one kernel group: *image.Gray
+// for one channel, *image.NRGBA for three.
+func newResults(n, c int, g geometry) []image.Image {
+	out := make([]image.Image, n)
+	r := image.Rect(0, 0, g.outW, g.outH)
+	for i := range out {
+		if c == 1 {
+			out[i] = image.NewGray(r)
+		} else {
+			out[i] = image.NewNRGBA(r)
+		}
 	}
-	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
-	parallel.For(oh, 16, func(lo, hi int) {
+	return out
+}
+
+// writeRows quantizes a band y [n, OW, C·M] (convolve's layout) starting
+// at output row r0 into the M images, taking alpha from the source at each
+// window's anchor.
+func writeRows(imgs []image.Image, r0 int, y []float32, alpha []uint8, g geometry, abs, mixed bool) {
+	m, ow := len(imgs), g.outW
+	c := 3
+	if _, ok := imgs[0].(*image.Gray); ok {
+		c = 1
+	}
+	// Stride between the kernel's channels in y, and between kernels.
+	chStep, kStep := m, 1
+	if mixed {
+		chStep, kStep = 1, 3
+	}
+	nrows := len(y) / (ow * c * m)
+	parallel.For(nrows, 4, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			row := out.Pix[r*out.Stride : r*out.Stride+4*ow]
-			src := d[3*r*ow : 3*(r+1)*ow]
+			yr := y[r*ow*c*m:][:ow*c*m]
 			var arow []uint8
 			if alpha != nil {
-				iy := min(max(g.offY+r*g.stride, 0), g.inH-1)
-				arow = alpha[iy*g.inW : (iy+1)*g.inW]
+				iy := g.anchorRow(r0 + r)
+				arow = alpha[iy*g.inW:][:g.inW]
 			}
-			for i := 0; i < ow; i++ {
-				p := row[4*i : 4*i+4 : 4*i+4]
-				p[0] = quantize(src[3*i], abs)
-				p[1] = quantize(src[3*i+1], abs)
-				p[2] = quantize(src[3*i+2], abs)
-				p[3] = 0xff
-				if arow != nil {
-					p[3] = arow[min(max(g.offX+i*g.stride, 0), g.inW-1)]
+			for n, img := range imgs {
+				switch out := img.(type) {
+				case *image.Gray:
+					row := out.Pix[(r0+r)*out.Stride:][:ow]
+					for j := range row {
+						row[j] = quantize(yr[j*m+n], abs)
+					}
+				case *image.NRGBA:
+					row := out.Pix[(r0+r)*out.Stride:][:4*ow]
+					off := n * kStep
+					for j := 0; j < ow; j++ {
+						p := row[4*j : 4*j+4 : 4*j+4]
+						px := yr[3*m*j+off:]
+						p[0] = quantize(px[0], abs)
+						p[1] = quantize(px[chStep], abs)
+						p[2] = quantize(px[2*chStep], abs)
+						p[3] = 0xff
+						if arow != nil {
+							p[3] = arow[g.anchorCol(j)]
+						}
+					}
 				}
 			}
 		}
 	})
-	return out
 }

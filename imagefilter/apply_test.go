@@ -73,6 +73,22 @@ func kernelByName(t *testing.T, name string) Kernel {
 	return k
 }
 
+// filterTensor runs one kernel through convolve and gathers the bands
+// into the raw output [1,OH,OW,C].
+func filterTensor(x *tensor.Tensor, k Kernel, o Options, g geometry) (*tensor.Tensor, error) {
+	c := x.Dim(-1)
+	y := tensor.Zeros(1, g.outH, g.outW, c)
+	rows := 0
+	err := convolve(x, []Kernel{k}, o, g, func(r0 int, band []float32) {
+		copy(y.Data()[r0*g.outW*c:], band)
+		rows += len(band) / (g.outW * c)
+	})
+	if err == nil && rows != g.outH {
+		err = fmt.Errorf("bands covered %d rows of %d", rows, g.outH)
+	}
+	return y, err
+}
+
 // close32 reports |a − b| ≤ atol + rtol·|b|.
 func close32(a, b float32, atol, rtol float64) bool {
 	return math.Abs(float64(a)-float64(b)) <= atol+rtol*math.Abs(float64(b))
@@ -94,8 +110,19 @@ func TestGrayscaleAgainstTFJS(t *testing.T) {
 // TestKernelsAgainstTFJS runs every built-in kernel (and custom odd, even
 // and non-square ones) in the three modes, with strides 1–3 and both
 // paddings, and compares the float32 result with TensorFlow.js, then the
-// 8-bit image Apply returns with the golden values quantized.
+// 8-bit image Apply returns with the golden values quantized, with the
+// default bands, one output row per band, and bands of a few rows.
 func TestKernelsAgainstTFJS(t *testing.T) {
+	for _, band := range []int{bandValues, 1, 40} {
+		t.Run(fmt.Sprintf("band%d", band), func(t *testing.T) {
+			defer func(v int) { bandValues = v }(bandValues)
+			bandValues = band
+			kernelsAgainstTFJS(t)
+		})
+	}
+}
+
+func kernelsAgainstTFJS(t *testing.T) {
 	g := loadGolden(t)
 	img := g.image()
 	rgb, gray := fromImage(img, false), fromImage(img, true)
@@ -278,6 +305,14 @@ func TestIdentityRoundTrip(t *testing.T) {
 
 // TestAlphaKept: RGB mode keeps the source alpha at each window's anchor.
 func TestAlphaKept(t *testing.T) {
+	for _, band := range []int{bandValues, 1} {
+		defer func(v int) { bandValues = v }(bandValues)
+		bandValues = band
+		alphaKept(t)
+	}
+}
+
+func alphaKept(t *testing.T) {
 	m := image.NewNRGBA(image.Rect(10, 20, 15, 25)) // bounds not at the origin
 	for y := 0; y < 5; y++ {
 		for x := 0; x < 5; x++ {
@@ -417,4 +452,58 @@ func TestQuantize(t *testing.T) {
 			t.Errorf("quantize(%v, %v) = %d; want %d", tc.v, tc.abs, got, tc.want)
 		}
 	}
+}
+
+// TestApplyAllGroups: kernels of one size share nn calls; the results
+// match Apply kernel by kernel, in order, in every mode, with and without
+// bands and with sizes mixed.
+func TestApplyAllGroups(t *testing.T) {
+	g := loadGolden(t)
+	img := g.image()
+	ks, err := Resolve("blur,box:5,sharpen,top_sobel", "1,2;3,-4", "edge,gaussian")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []Options{{}, {Gray: true}, {MixChannels: true, Abs: true}, {Stride: 2, Padding: "VALID"}} {
+		for _, band := range []int{bandValues, 7} {
+			t.Run(fmt.Sprintf("%+v/band%d", o, band), func(t *testing.T) {
+				defer func(v int) { bandValues = v }(bandValues)
+				bandValues = band
+				all, err := ApplyAll(img, ks, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, k := range ks {
+					one, err := Apply(img, k, o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !sameImage(all[i], one) {
+						t.Errorf("ApplyAll result %d (%s) differs from Apply", i, k.Name)
+					}
+				}
+			})
+		}
+	}
+}
+
+// sameImage reports whether a and b have the same type, bounds and pixels
+// (within one step, for a different summation order in a grouped call).
+func sameImage(a, b image.Image) bool {
+	if fmt.Sprintf("%T", a) != fmt.Sprintf("%T", b) || a.Bounds() != b.Bounds() {
+		return false
+	}
+	var pa, pb []uint8
+	switch a := a.(type) {
+	case *image.Gray:
+		pa, pb = a.Pix, b.(*image.Gray).Pix
+	case *image.NRGBA:
+		pa, pb = a.Pix, b.(*image.NRGBA).Pix
+	}
+	for i := range pa {
+		if d := int(pa[i]) - int(pb[i]); d < -1 || d > 1 {
+			return false
+		}
+	}
+	return true
 }

@@ -2,8 +2,20 @@ package imagefilter
 
 import (
 	"image"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the user + system CPU time this process has used: on a
+// shared machine it tells the work done apart from the waiting.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // photo12MP is a 4000x3000 opaque NRGBA image with varied content.
 func photo12MP() *image.NRGBA {
@@ -22,8 +34,9 @@ func photo12MP() *image.NRGBA {
 }
 
 // BenchmarkApply12MP runs the lecture's five kernels over a 12-megapixel
-// RGB image per iteration: one conversion in, five DepthwiseConv2D calls,
-// five conversions out.
+// RGB image per iteration: one conversion in, the five kernels as one
+// DepthwiseConv2D per band of rows, five conversions out. Besides the wall time it reports the CPU seconds
+// used per iteration (all cores), which a busy machine does not inflate.
 func BenchmarkApply12MP(b *testing.B) {
 	img := photo12MP()
 	var ks []Kernel
@@ -37,12 +50,13 @@ func BenchmarkApply12MP(b *testing.B) {
 	}{{"rgb", Options{}}, {"gray", Options{Gray: true}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if _, err := ApplyAll(img, ks, bc.o); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/5kernels")
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }
