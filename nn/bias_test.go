@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -88,4 +89,20 @@ func TestBiasAddGradcheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BiasAddGrad sums over a fixed split of the rows: the result is the same
+// bit for bit whatever the number of threads.
+func TestBiasAddGradDeterministic(t *testing.T) {
+	g := tensor.Must(tensor.New([]int{64, 40, 33}, opsRandom(64*40*33, 4)))
+	want, err := BiasAddGrad(g, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	got, err := BiasAddGrad(g, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsClose(t, "one thread", got.Data(), want.Data(), 0)
 }

@@ -162,6 +162,17 @@ var poolCases = []struct {
 	{[]int{2, 3, 3, 5, 4}, PoolOptions{KSize: []int{2, 3, 2}, Strides: []int{2, 1, 2}, Padding: "SAME", DataFormat: "NCDHW"}},
 }
 
+// poolParallelCases are large enough for the kernels to split the work
+// across goroutines (checked against the reference, not by gradcheck).
+var poolParallelCases = []struct {
+	shape []int
+	o     PoolOptions
+}{
+	{[]int{8, 16, 16, 16}, PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"}},
+	{[]int{5, 17, 19, 9}, PoolOptions{KSize: []int{3}, Strides: []int{1}, Padding: "SAME"}},
+	{[]int{4, 9, 23, 29}, PoolOptions{KSize: []int{3, 2}, Strides: []int{2, 1}, Padding: "VALID", DataFormat: "NCHW"}},
+}
+
 func poolCaseName(shape []int, o PoolOptions) string {
 	f := o.DataFormat
 	if f == "" {
@@ -172,7 +183,7 @@ func poolCaseName(shape []int, o PoolOptions) string {
 
 // The fast float32 kernels against the plain-loop references.
 func TestPoolFastMatchesReference(t *testing.T) {
-	for i, tc := range poolCases {
+	for i, tc := range append(poolCases[:len(poolCases):len(poolCases)], poolParallelCases...) {
 		t.Run(poolCaseName(tc.shape, tc.o), func(t *testing.T) {
 			x := tensor.Must(tensor.New(tc.shape, opsRandom(tensor.Size(tc.shape), uint64(i))))
 			g, err := poolSetup("test", tc.shape, tc.o)
