@@ -84,7 +84,7 @@ func plan(h, w int, k Kernel, o Options) (geometry, error) {
 }
 
 // anchorRow returns the input row under the anchor of output row i: the
-// window's centre, rounded up for even sizes.
+// window's centre, the upper of the two middle rows for an even size.
 func (g geometry) anchorRow(i int) int {
 	return min(max(i*g.stride-g.padTop+(g.kh-1)/2, 0), g.inH-1)
 }
@@ -96,7 +96,8 @@ func (g geometry) anchorCol(j int) int {
 
 // Apply convolves img with k as o says and returns an *image.Gray (Gray)
 // or an *image.NRGBA whose alpha is the source alpha at each window's
-// anchor pixel. The result is OH×OW with OH = nn.OutputSize(H, KH, S, 1,
+// anchor pixel (its centre; the upper-left of the two middle cells for an
+// even size), so SAME with stride 1 keeps the alpha as it was. The result is OH×OW with OH = nn.OutputSize(H, KH, S, 1,
 // padding) and OW likewise; its bounds start at (0, 0).
 func Apply(img image.Image, k Kernel, o Options) (image.Image, error) {
 	out, err := ApplyAll(img, []Kernel{k}, o)

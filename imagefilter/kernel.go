@@ -1,24 +1,3 @@
-// Package imagefilter applies convolution kernels to images with the nn
-// package's TensorFlow-semantics ops: the first half of the CS20 lecture
-// "Convolutions in TensorFlow", where a hand-chosen kernel (blur, sharpen,
-// edge, sobel, emboss) is slid over a photo without any training.
-//
-// An image becomes a float32 NHWC tensor once (8-bit samples v map to
-// v·(1/255), like tf.image.convert_image_dtype), each kernel is applied by
-// one nn call, and the result is converted back with values clamped to
-// [0, 1]:
-//
-//   - RGB mode (the default) filters each colour channel on its own with
-//     nn.DepthwiseConv2D, filter [KH,KW,3,1]; the alpha channel is kept.
-//   - Gray mode converts to luma with tf.image.rgb_to_grayscale's weights
-//     0.2989·R + 0.5870·G + 0.1140·B and runs nn.Conv2D, filter [KH,KW,1,1].
-//   - MixChannels reproduces the lecture's RGB filters of shape [3,3,3,3],
-//     which put the kernel value at every (input, output) channel pair, so
-//     each output channel is the kernel applied to R+G+B: nn.Conv2D with
-//     filter [KH,KW,3,3].
-//
-// The package does not resample, rotate or colour-manage images, and it
-// does not convolve by itself: every sum of products is computed by nn.
 package imagefilter
 
 import (
