@@ -41,44 +41,103 @@ func (g *ConvGeom) decode(r int) (n, od, oh, ow int) {
 // Im2col writes rows [lo, hi) of the patch matrix of x (see ConvGeom)
 // into cols, which holds (hi−lo)·PatchLen() values, row-major. Padding
 // cells are written as zeros.
+//
+// It works one output line (n, od, oh) at a time, so the input row of each
+// (kd, kh) is found once for all the line's positions.
 func Im2col(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
-	c := g.C
-	seg := g.K[2] * c // one (kd, kh) slice of a patch row
+	c, kw := g.C, g.K[2]
+	seg := kw * c // one (kd, kh) slice of a patch row
 	p := g.PatchLen()
-	for r := lo; r < hi; r++ {
-		dst := cols[(r-lo)*p : (r-lo+1)*p]
-		n, od, oh, ow := g.decode(r)
-		iw0 := ow*g.Stride[2] - g.Pad[2]
-		i := 0
+	sw, pw, dw, inW := g.Stride[2], g.Pad[2], g.Dilation[2], g.In[2]
+	for r := lo; r < hi; {
+		n, od, oh, ow0 := g.decode(r)
+		ow1 := min(g.Out[2], ow0+hi-r)
+		line := cols[(r-lo)*p : (r-lo+ow1-ow0)*p]
+		off := 0
 		for kd := 0; kd < g.K[0]; kd++ {
 			id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
 			for kh := 0; kh < g.K[1]; kh++ {
 				ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
-				s := dst[i : i+seg]
-				i += seg
 				if id < 0 || id >= g.In[0] || ih < 0 || ih >= g.In[1] {
-					clear(s)
+					for j := 0; j < ow1-ow0; j++ {
+						zero(line[j*p+off : j*p+off+seg])
+					}
+					off += seg
 					continue
 				}
-				base := ((n*g.In[0]+id)*g.In[1] + ih) * g.In[2]
-				if g.Dilation[2] == 1 {
-					// The window's cells are adjacent: one copy of the in-range run.
-					kLo, kHi := max(0, -iw0), min(g.K[2], g.In[2]-iw0)
-					if kHi <= kLo {
-						clear(s)
+				base := ((n*g.In[0]+id)*g.In[1] + ih) * inW * c
+				row := x[base : base+inW*c]
+				if seg < shortRun {
+					im2colColumns(line, row, p, off, ow1-ow0, ow0*sw-pw, sw, dw, kw, c)
+					off += seg
+					continue
+				}
+				for ow := ow0; ow < ow1; ow++ {
+					s := line[(ow-ow0)*p+off : (ow-ow0)*p+off+seg]
+					iw0 := ow*sw - pw
+					if dw == 1 {
+						// The window's cells are adjacent: one copy of the in-range run.
+						kLo, kHi := max(0, -iw0), min(kw, inW-iw0)
+						if kHi <= kLo {
+							zero(s)
+							continue
+						}
+						zero(s[:kLo*c])
+						move(s[kLo*c:kHi*c], row[(iw0+kLo)*c:(iw0+kHi)*c])
+						zero(s[kHi*c:])
 						continue
 					}
-					clear(s[:kLo*c])
-					copy(s[kLo*c:kHi*c], x[(base+iw0+kLo)*c:(base+iw0+kHi)*c])
-					clear(s[kHi*c:])
+					for k := 0; k < kw; k++ {
+						iw := iw0 + k*dw
+						if iw < 0 || iw >= inW {
+							zero(s[k*c : (k+1)*c])
+						} else {
+							move(s[k*c:(k+1)*c], row[iw*c:(iw+1)*c])
+						}
+					}
+				}
+				off += seg
+			}
+		}
+		r += ow1 - ow0
+	}
+}
+
+// Col2im is the adjoint of Im2col: it adds rows [lo, hi) of a patch
+// matrix cols back into the input-shaped dx, each value onto the input
+// cell it was read from (padding cells are dropped), row by row in order.
+func Col2im(g *ConvGeom, cols []float32, lo, hi int, dx []float32) {
+	c, kw := g.C, g.K[2]
+	seg := kw * c
+	p := g.PatchLen()
+	sw, pw, dw, inW := g.Stride[2], g.Pad[2], g.Dilation[2], g.In[2]
+	for r := lo; r < hi; r++ {
+		src := cols[(r-lo)*p : (r-lo+1)*p]
+		n, od, oh, ow := g.decode(r)
+		iw0 := ow*sw - pw
+		off := 0
+		for kd := 0; kd < g.K[0]; kd++ {
+			id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
+			for kh := 0; kh < g.K[1]; kh++ {
+				ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
+				s := src[off : off+seg]
+				off += seg
+				if id < 0 || id >= g.In[0] || ih < 0 || ih >= g.In[1] {
 					continue
 				}
-				for kw := 0; kw < g.K[2]; kw++ {
-					iw := iw0 + kw*g.Dilation[2]
-					if iw < 0 || iw >= g.In[2] {
-						clear(s[kw*c : (kw+1)*c])
-					} else {
-						copy(s[kw*c:(kw+1)*c], x[(base+iw)*c:(base+iw+1)*c])
+				base := ((n*g.In[0]+id)*g.In[1] + ih) * inW * c
+				row := dx[base : base+inW*c]
+				if dw == 1 {
+					kLo, kHi := max(0, -iw0), min(kw, inW-iw0)
+					if kHi > kLo {
+						addTo(row[(iw0+kLo)*c:(iw0+kHi)*c], s[kLo*c:kHi*c])
+					}
+					continue
+				}
+				for k := 0; k < kw; k++ {
+					iw := iw0 + k*dw
+					if iw >= 0 && iw < inW {
+						addTo(row[iw*c:(iw+1)*c], s[k*c:(k+1)*c])
 					}
 				}
 			}
@@ -86,43 +145,68 @@ func Im2col(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
 	}
 }
 
-// Col2im is the adjoint of Im2col: it adds rows [lo, hi) of a patch
-// matrix cols back into the input-shaped dx, each value onto the input
-// cell it was read from (padding cells are dropped).
-func Col2im(g *ConvGeom, cols []float32, lo, hi int, dx []float32) {
-	c := g.C
-	seg := g.K[2] * c
-	p := g.PatchLen()
-	for r := lo; r < hi; r++ {
-		src := cols[(r-lo)*p : (r-lo+1)*p]
-		n, od, oh, ow := g.decode(r)
-		iw0 := ow*g.Stride[2] - g.Pad[2]
-		i := 0
-		for kd := 0; kd < g.K[0]; kd++ {
-			id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
-			for kh := 0; kh < g.K[1]; kh++ {
-				ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
-				s := src[i : i+seg]
-				i += seg
-				if id < 0 || id >= g.In[0] || ih < 0 || ih >= g.In[1] {
-					continue
-				}
-				base := ((n*g.In[0]+id)*g.In[1] + ih) * g.In[2]
-				if g.Dilation[2] == 1 {
-					kLo, kHi := max(0, -iw0), min(g.K[2], g.In[2]-iw0)
-					if kHi > kLo {
-						addTo(dx[(base+iw0+kLo)*c:(base+iw0+kHi)*c], s[kLo*c:kHi*c])
-					}
-					continue
-				}
-				for kw := 0; kw < g.K[2]; kw++ {
-					iw := iw0 + kw*g.Dilation[2]
-					if iw >= 0 && iw < g.In[2] {
-						addTo(dx[(base+iw)*c:(base+iw+1)*c], s[kw*c:(kw+1)*c])
-					}
-				}
+// im2colColumns fills the columns off … off+kw·c−1 of nOw patch rows
+// (row stride p) from one input row, when those are too few values per
+// patch row to copy as a run: column (k, ch) of patch row j reads
+// row[(iw0 + j·sw + k·dw)·c + ch], or 0 outside the row.
+func im2colColumns(line, row []float32, p, off, nOw, iw0, sw, dw, kw, c int) {
+	inW := len(row) / c
+	for k := 0; k < kw; k++ {
+		// Tap k is inside the row for 0 ≤ iw0 + j·sw + k·dw < inW.
+		t := -(iw0 + k*dw)
+		jLo := min(max(-floorDiv(-t, sw), 0), nOw)
+		jHi := min(max(floorDiv(inW-1+t, sw)+1, jLo), nOw)
+		for ch := 0; ch < c; ch++ {
+			col := off + k*c + ch
+			for j := 0; j < jLo; j++ {
+				line[j*p+col] = 0
+			}
+			src := (iw0+jLo*sw+k*dw)*c + ch
+			for j := jLo; j < jHi; j++ {
+				line[j*p+col] = row[src]
+				src += sw * c
+			}
+			for j := jHi; j < nOw; j++ {
+				line[j*p+col] = 0
 			}
 		}
+	}
+}
+
+// floorDiv is ⌊a/b⌋ for b > 0.
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// shortRun is the length below which a plain loop beats a call to
+// memmove or memclr, and below which Im2col fills a (kd, kh) slice of KW·C
+// values column by column (a variable so that tests can force either way).
+var shortRun = 16
+
+// move copies src into dst (equal lengths).
+func move(dst, src []float32) {
+	if len(dst) >= shortRun {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
+	}
+}
+
+// zero sets s to zeros.
+func zero(s []float32) {
+	if len(s) >= shortRun {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = 0
 	}
 }
 

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -19,6 +20,8 @@ var im2colCases = []struct {
 	{"2d dilation 2", ConvGeom{N: 2, C: 5, In: [3]int{1, 6, 5}, K: [3]int{1, 3, 2}, Out: [3]int{1, 6, 5}, Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 2, 2}, Pad: [3]int{0, 2, 1}}},
 	{"window wider than input", ConvGeom{N: 1, C: 2, In: [3]int{1, 2, 3}, K: [3]int{1, 5, 7}, Out: [3]int{1, 2, 3}, Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 2, 3}}},
 	{"explicit large pad", ConvGeom{N: 1, C: 1, In: [3]int{1, 3, 3}, K: [3]int{1, 2, 2}, Out: [3]int{1, 6, 6}, Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 3, 3}}},
+	{"wide runs", ConvGeom{N: 2, C: 8, In: [3]int{1, 5, 6}, K: [3]int{1, 3, 3}, Out: [3]int{1, 5, 6}, Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 1, 1}}},
+	{"wide runs stride 2 dilation", ConvGeom{N: 1, C: 9, In: [3]int{1, 7, 7}, K: [3]int{1, 2, 3}, Out: [3]int{1, 4, 3}, Stride: [3]int{1, 2, 2}, Dilation: [3]int{1, 2, 3}, Pad: [3]int{0, 1, 2}}},
 	{"3d", ConvGeom{N: 2, C: 3, In: [3]int{3, 4, 5}, K: [3]int{2, 3, 3}, Out: [3]int{2, 2, 3}, Stride: [3]int{2, 2, 2}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 1, 1}}},
 }
 
@@ -32,25 +35,29 @@ func randSlice(r *rand.Rand, n int) []float32 {
 
 func TestIm2colMatchesRef(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	defer func(v int) { shortRun = v }(shortRun)
 	for _, tc := range im2colCases {
-		t.Run(tc.name, func(t *testing.T) {
-			g := tc.g
-			x := randSlice(r, g.N*g.In[0]*g.In[1]*g.In[2]*g.C)
-			rows, p := g.OutPositions(), g.PatchLen()
-			// Whole matrix, and an interior range that crosses images.
-			for _, rg := range [][2]int{{0, rows}, {rows / 3, rows - 1}} {
-				lo, hi := rg[0], rg[1]
-				got := randSlice(r, (hi-lo)*p) // garbage to be overwritten
-				want := make([]float32, (hi-lo)*p)
-				Im2col(&g, x, lo, hi, got)
-				Im2colRef(&g, x, lo, hi, want)
-				for i := range want {
-					if got[i] != want[i] {
-						t.Fatalf("rows [%d,%d): element %d = %v, want %v", lo, hi, i, got[i], want[i])
+		for _, run := range []int{0, 1 << 20} {
+			shortRun = run
+			t.Run(fmt.Sprintf("%s/shortRun=%d", tc.name, run), func(t *testing.T) {
+				g := tc.g
+				x := randSlice(r, g.N*g.In[0]*g.In[1]*g.In[2]*g.C)
+				rows, p := g.OutPositions(), g.PatchLen()
+				// Whole matrix, and an interior range that crosses images.
+				for _, rg := range [][2]int{{0, rows}, {rows / 3, rows - 1}} {
+					lo, hi := rg[0], rg[1]
+					got := randSlice(r, (hi-lo)*p) // garbage to be overwritten
+					want := make([]float32, (hi-lo)*p)
+					Im2col(&g, x, lo, hi, got)
+					Im2colRef(&g, x, lo, hi, want)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("rows [%d,%d): element %d = %v, want %v", lo, hi, i, got[i], want[i])
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
