@@ -156,7 +156,16 @@ func opsRowsGrad(op string, y, grad *tensor.Tensor, k func(dst, y, g []float32, 
 	return dx, nil
 }
 
+// The float32 instances of the Relu kernels select with bit masks
+// instead of branches: half the activations of a layer are negative in no
+// predictable order, and a mispredicted branch per element costs more
+// than the rest of the loop.
+
 func reluKernel[T float](dst, x []T) {
+	if d, ok := any(dst).([]float32); ok {
+		reluF32(d, any(x).([]float32))
+		return
+	}
 	for i, v := range x[:len(dst)] {
 		if v < 0 {
 			v = 0
@@ -165,7 +174,22 @@ func reluKernel[T float](dst, x []T) {
 	}
 }
 
+func reluF32(dst, x []float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		m := ^uint32(0) // zero when v < 0, so that NaN passes through
+		if v < 0 {
+			m = 0
+		}
+		dst[i] = math.Float32frombits(math.Float32bits(v) & m)
+	}
+}
+
 func reluGradKernel[T float](dst, g, x []T) {
+	if d, ok := any(dst).([]float32); ok {
+		reluGradF32(d, any(g).([]float32), any(x).([]float32))
+		return
+	}
 	x, g = x[:len(dst)], g[:len(dst)]
 	for i, v := range x {
 		if v > 0 {
@@ -176,23 +200,60 @@ func reluGradKernel[T float](dst, g, x []T) {
 	}
 }
 
-func leakyReluKernel[T float](dst, x []T, alpha T) {
-	for i, v := range x[:len(dst)] {
-		if !(v > 0) {
-			v *= alpha
+func reluGradF32(dst, g, x []float32) {
+	x, g = x[:len(dst)], g[:len(dst)]
+	for i, v := range x {
+		var m uint32
+		if v > 0 {
+			m = ^uint32(0)
 		}
-		dst[i] = v
+		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
+	}
+}
+
+// The LeakyRelu kernels multiply by a factor s that is 1 where x > 0 and
+// alpha elsewhere; in float32 s is picked by a bit mask, without a branch.
+
+func leakyReluKernel[T float](dst, x []T, alpha T) {
+	if d, ok := any(dst).([]float32); ok {
+		x32 := any(x).([]float32)
+		leakyScaleF32(d, x32, x32, float32(alpha))
+		return
+	}
+	for i, v := range x[:len(dst)] {
+		s := alpha
+		if v > 0 {
+			s = 1
+		}
+		dst[i] = v * s
 	}
 }
 
 func leakyReluGradKernel[T float](dst, g, x []T, alpha T) {
+	if d, ok := any(dst).([]float32); ok {
+		leakyScaleF32(d, any(g).([]float32), any(x).([]float32), float32(alpha))
+		return
+	}
 	x, g = x[:len(dst)], g[:len(dst)]
 	for i, v := range x {
+		s := alpha
 		if v > 0 {
-			dst[i] = g[i]
-		} else {
-			dst[i] = alpha * g[i]
+			s = 1
 		}
+		dst[i] = g[i] * s
+	}
+}
+
+// leakyScaleF32 sets dst = v·(x > 0 ? 1 : alpha).
+func leakyScaleF32(dst, v, x []float32, alpha float32) {
+	v, x = v[:len(dst)], x[:len(dst)]
+	one, a := math.Float32bits(1), math.Float32bits(alpha)
+	for i, xv := range x {
+		var m uint32
+		if xv > 0 {
+			m = ^uint32(0)
+		}
+		dst[i] = v[i] * math.Float32frombits(one&m|a&^m)
 	}
 }
 

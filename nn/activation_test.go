@@ -176,3 +176,24 @@ func TestActivationGradcheck(t *testing.T) {
 		})
 	}
 }
+
+// Relu and its gradient on the lecture's first conv output, [128, 28, 28, 32].
+func BenchmarkReluLecture(b *testing.B) {
+	shape := []int{128, 28, 28, 32}
+	x := tensor.Must(tensor.New(shape, opsRandom(tensor.Size(shape), 1)))
+	g := tensor.Must(tensor.New(shape, opsRandom(tensor.Size(shape), 2)))
+	b.Run("Relu", func(b *testing.B) {
+		b.SetBytes(int64(8 * x.Len()))
+		for b.Loop() {
+			Relu(x)
+		}
+	})
+	b.Run("ReluGrad", func(b *testing.B) {
+		b.SetBytes(int64(12 * x.Len()))
+		for b.Loop() {
+			if _, err := ReluGrad(g, x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
