@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
@@ -16,6 +17,17 @@ var convBenchCases = []struct {
 }{
 	{"conv1_28x28x1_5x5x32", []int{128, 28, 28, 1}, []int{5, 5, 1, 32}},
 	{"conv2_14x14x32_5x5x64", []int{128, 14, 14, 32}, []int{5, 5, 32, 64}},
+}
+
+// reportConvFlops reports GFLOP/s of wall time and GFLOP/cpu-s of the
+// process's CPU time since cpu0 (over all workers; on a shared machine
+// the first mostly reflects the load, the second mostly the code).
+func reportConvFlops(b *testing.B, flopsPerOp float64, cpu0 time.Duration) {
+	total := flopsPerOp * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu := convCPUTime() - cpu0; cpu0 > 0 && cpu > 0 {
+		b.ReportMetric(total/cpu.Seconds()/1e9, "GFLOP/cpu-s")
+	}
 }
 
 // convFlops is 2·N·OH·OW·KH·KW·C·F for a SAME stride-1 convolution.
@@ -44,12 +56,13 @@ func BenchmarkConv2D(b *testing.B) {
 		}
 		for _, op := range ops {
 			b.Run(fmt.Sprintf("%s/%s/impl=fast", bc.name, op.name), func(b *testing.B) {
+				cpu0 := convCPUTime()
 				for b.Loop() {
 					if err := op.run(); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				reportConvFlops(b, flops, cpu0)
 			})
 		}
 		b.Run(bc.name+"/forward/impl=ref", func(b *testing.B) {
@@ -58,10 +71,11 @@ func BenchmarkConv2D(b *testing.B) {
 				b.Fatal(err)
 			}
 			y := make([]float32, tensor.Size(s.out))
+			cpu0 := convCPUTime()
 			for b.Loop() {
 				convRef(&s.g, s.f, x.Data(), w.Data(), y)
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportConvFlops(b, flops, cpu0)
 		})
 	}
 }
@@ -82,12 +96,13 @@ func BenchmarkDepthwiseConv2D(b *testing.B) {
 		{"backprop_filter", func() error { _, err := DepthwiseConv2DBackpropFilter(x, filter, dy, o); return err }},
 	} {
 		b.Run(op.name, func(b *testing.B) {
+			cpu0 := convCPUTime()
 			for b.Loop() {
 				if err := op.run(); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			reportConvFlops(b, flops, cpu0)
 		})
 	}
 }
