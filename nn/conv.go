@@ -128,7 +128,10 @@ type convSpec struct {
 	out    []int
 }
 
-var layoutNames = [4]string{1: "[N,W,C]", 2: "[N,H,W,C]", 3: "[N,D,H,W,C]"}
+var (
+	layoutNames = [4]string{1: "[N,W,C]", 2: "[N,H,W,C]", 3: "[N,D,H,W,C]"}
+	filterNames = [4]string{1: "[KW, C, F]", 2: "[KH, KW, C, F]", 3: "[KD, KH, KW, C, F]"}
+)
 
 // newConvSpec validates a convolution of an input of shape in with a
 // filter of shape filter ([K…, C, F], or [KH, KW, C, M] when depthwise)
@@ -139,7 +142,7 @@ func newConvSpec(op string, nsp int, in, filter []int, o ConvOptions, depthwise 
 		return nil, fmt.Errorf("%s: input must have rank %d (%s or channels-first), got shape %v", op, rank, layoutNames[nsp], in)
 	}
 	if len(filter) != rank {
-		want := "[K…, C, F]"
+		want := filterNames[nsp]
 		if depthwise {
 			want = "[KH, KW, C, M]"
 		}

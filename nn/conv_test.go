@@ -500,7 +500,7 @@ func TestConvErrors(t *testing.T) {
 		want []string
 	}{
 		{"input rank", func() error { _, err := Conv2D(tensor.Zeros(5, 5, 3), w, ConvOptions{}); return err }, []string{"rank 4", "[5 5 3]"}},
-		{"filter rank", func() error { _, err := Conv2D(x, tensor.Zeros(3, 3, 3), ConvOptions{}); return err }, []string{"filter", "[3 3 3]"}},
+		{"filter rank", func() error { _, err := Conv2D(x, tensor.Zeros(3, 3, 3), ConvOptions{}); return err }, []string{"[KH, KW, C, F]", "[3 3 3]"}},
 		{"channels", func() error { _, err := Conv2D(x, tensor.Zeros(3, 3, 2, 4), ConvOptions{}); return err }, []string{"3 channels", "[3 3 2 4]"}},
 		{"conv1d rank", func() error { _, err := Conv1D(x, w, ConvOptions{}); return err }, []string{"rank 3", "[1 5 5 3]"}},
 		{"conv3d rank", func() error { _, err := Conv3D(x, w, ConvOptions{}); return err }, []string{"rank 5"}},
