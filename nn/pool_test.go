@@ -379,3 +379,33 @@ func BenchmarkMaxPoolLecture(b *testing.B) {
 		}
 	})
 }
+
+// Empty batches, channels or (under SAME) spatial sizes give empty outputs.
+func TestPoolEmpty(t *testing.T) {
+	for _, tc := range []struct {
+		shape, want []int
+		o           PoolOptions
+	}{
+		{[]int{0, 4, 4, 3}, []int{0, 2, 2, 3}, PoolOptions{KSize: []int{2}, Strides: []int{2}}},
+		{[]int{2, 4, 4, 0}, []int{2, 2, 2, 0}, PoolOptions{KSize: []int{2}, Strides: []int{2}}},
+		{[]int{2, 0, 5, 3}, []int{2, 0, 3, 3}, PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"}},
+		{[]int{1, 3, 0, 4}, []int{1, 3, 0, 2}, PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME", DataFormat: "NCHW"}},
+	} {
+		t.Run(fmt.Sprint(tc.shape), func(t *testing.T) {
+			x := tensor.Zeros(tc.shape...)
+			for name, op := range map[string]func(*tensor.Tensor, PoolOptions) (*tensor.Tensor, error){"MaxPool": MaxPool, "AvgPool": AvgPool} {
+				y, err := op(x, tc.o)
+				if err != nil || !tensor.SameShape(y.Shape(), tc.want) {
+					t.Fatalf("%s: %v, %v; want shape %v", name, y, err, tc.want)
+				}
+			}
+			g := tensor.Zeros(tc.want...)
+			if dx, err := MaxPoolGrad(x, g, tc.o); err != nil || !tensor.SameShape(dx.Shape(), tc.shape) {
+				t.Fatalf("MaxPoolGrad: %v, %v", dx, err)
+			}
+			if dx, err := AvgPoolGrad(tc.shape, g, tc.o); err != nil || !tensor.SameShape(dx.Shape(), tc.shape) {
+				t.Fatalf("AvgPoolGrad: %v, %v", dx, err)
+			}
+		})
+	}
+}
