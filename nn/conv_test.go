@@ -341,7 +341,7 @@ func TestConvMatchesReference(t *testing.T) {
 		for _, tc := range convGeomCases {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
 				s := tc.geom(t)
-				patchBytes, flipMinChannels = 512<<10, 0
+				patchBytes, flipMinChannels = 2<<20, 0
 				if mode == "tiny chunks, col2im" {
 					patchBytes, flipMinChannels = 4*3*s.g.PatchLen(), math.MaxInt
 				}
