@@ -112,7 +112,9 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 		return badInput(err)
 	}
 
-	out := &filterOutputs{dir: *outDir, created: created}
+	// BestSpeed: on a 4000x3000 JPEG it cut this command's CPU time from
+	// 26.6 to 14.4 s (PNG encoding dominated) for files 3% larger.
+	out := &filterOutputs{dir: *outDir, created: created, enc: png.Encoder{CompressionLevel: png.BestSpeed}}
 	defer out.discard()
 	for _, path := range fs.Args() {
 		img, err := filterDecodeImage(path)
@@ -234,6 +236,7 @@ type filterOutputs struct {
 	temp    []filterOutFile // written, not yet renamed
 	done    []filterOutFile // renamed into place
 	ok      bool            // commit succeeded
+	enc     png.Encoder
 }
 
 type filterOutFile struct {
@@ -251,7 +254,7 @@ func (o *filterOutputs) write(name string, img image.Image) error {
 		f.Close()
 		return err
 	}
-	if err := png.Encode(f, img); err != nil {
+	if err := o.enc.Encode(f, img); err != nil {
 		f.Close()
 		return fmt.Errorf("writing %s: %v", name, err)
 	}
