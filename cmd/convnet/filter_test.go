@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 
 	"github.com/convnet-go/convnet/imagefilter"
 )
@@ -57,6 +58,8 @@ func writeImage(t *testing.T, dir, name string, img image.Image) string {
 		err = gif.Encode(&buf, img, nil)
 	case ".bmp":
 		err = bmp.Encode(&buf, img)
+	case ".tiff":
+		err = tiff.Encode(&buf, img, nil)
 	default:
 		t.Fatalf("no encoder for %s", name)
 	}
@@ -163,6 +166,7 @@ func TestFilterOptionsAndFormats(t *testing.T) {
 		{"jpeg", "f.jpg", []string{"--kernel", "gaussian:3:0.7"}, []string{"f_gaussian3_s0.7.png"}, image.Pt(41, 29), false},
 		{"gif", "g.gif", []string{"--kernel", "box:2"}, []string{"g_box2.png"}, image.Pt(41, 29), false},
 		{"bmp", "h.bmp", []string{"--kernel", "identity"}, []string{"h_identity.png"}, image.Pt(41, 29), false},
+		{"tiff", "i.tiff", []string{"--kernel", "right_sobel"}, []string{"i_right_sobel.png"}, image.Pt(41, 29), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
