@@ -264,6 +264,17 @@ func inputErr(op string, in ...*Var) error {
 	return nil
 }
 
+// Failed returns a Var that carries err, for code that reports an error
+// through a forward pass instead of returning it (a layer whose
+// configuration does not fit its input, say). Every op that takes it
+// returns it again, and Gradient returns err.
+func Failed(err error) *Var {
+	if err == nil {
+		err = fmt.Errorf("autograd: Failed called with a nil error")
+	}
+	return &Var{name: "Failed", err: err}
+}
+
 // failed returns a Var carrying err.
 func failed(op string, err error) *Var { return &Var{name: op, err: err} }
 

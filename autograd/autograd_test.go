@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -247,4 +248,16 @@ func TestDeepChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	approxEqual(t, "dx", g[0], []float64{depth + 1}, 0)
+}
+
+func TestFailedCarriesItsError(t *testing.T) {
+	want := errors.New("layer conv9: 3 input channels, kernel built for 1")
+	x := Variable("x", tensor.Ones(2))
+	y := ReduceSum(Mul(Failed(want), x))
+	if !errors.Is(y.Err(), want) {
+		t.Fatalf("Err() = %v, want %v", y.Err(), want)
+	}
+	if _, err := Gradient(y, x); !errors.Is(err, want) {
+		t.Fatalf("Gradient error = %v, want %v", err, want)
+	}
 }
