@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -398,16 +399,18 @@ func allOpaque(a []uint8) bool {
 // then ⌊v·255.5⌋ like tf.image.convert_image_dtype(…, tf.uint8,
 // saturate=True). NaN maps to 0.
 func quantize(v float32, abs bool) uint8 {
-	if abs && v < 0 {
-		v = -v
+	if abs {
+		v = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 	}
-	if !(v > 0) {
-		return 0
+	if v > 1 {
+		v = 1
 	}
-	if v >= 1 {
-		return 0xff
+	// NaN and negative values give i ≤ 0 (a NaN converts to MinInt32 on
+	// amd64 and to 0 on arm64).
+	if i := int32(v * 255.5); i > 0 {
+		return uint8(i)
 	}
-	return uint8(v * 255.5)
+	return 0
 }
 
 // newResults allocates the n output images of one kernel group: *image.Gray
@@ -457,16 +460,18 @@ func writeRows(imgs []image.Image, r0 int, y []float32, alpha []uint8, g geometr
 					}
 				case *image.NRGBA:
 					row := out.Pix[(r0+r)*out.Stride:][:4*ow]
-					off := n * kStep
+					px := yr[n*kStep:]
+					c1, c2 := chStep, 2*chStep
 					for j := 0; j < ow; j++ {
-						p := row[4*j : 4*j+4 : 4*j+4]
-						px := yr[3*m*j+off:]
-						p[0] = quantize(px[0], abs)
-						p[1] = quantize(px[chStep], abs)
-						p[2] = quantize(px[2*chStep], abs)
-						p[3] = 0xff
-						if arow != nil {
-							p[3] = arow[g.anchorCol(j)]
+						k := 3 * m * j
+						row[4*j] = quantize(px[k], abs)
+						row[4*j+1] = quantize(px[k+c1], abs)
+						row[4*j+2] = quantize(px[k+c2], abs)
+						row[4*j+3] = 0xff
+					}
+					if arow != nil {
+						for j := 0; j < ow; j++ {
+							row[4*j+3] = arow[g.anchorCol(j)]
 						}
 					}
 				}
