@@ -507,3 +507,77 @@ func sameImage(a, b image.Image) bool {
 	}
 	return true
 }
+
+// refFilter is a plain-loop oracle for RGB mode: TF's SAME/VALID geometry,
+// float64 sums, the same quantization.
+func refFilter(m *image.NRGBA, k Kernel, stride int, padding string) *image.NRGBA {
+	h, w := m.Bounds().Dy(), m.Bounds().Dx()
+	kh, kw := k.Size[0], k.Size[1]
+	var oh, ow, pt, pl int
+	if padding == "VALID" {
+		oh, ow = (h-kh)/stride+1, (w-kw)/stride+1
+	} else {
+		oh, ow = (h+stride-1)/stride, (w+stride-1)/stride
+		pt = max((oh-1)*stride+kh-h, 0) / 2
+		pl = max((ow-1)*stride+kw-w, 0) / 2
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
+	for oy := 0; oy < oh; oy++ {
+		for ox := 0; ox < ow; ox++ {
+			var sum [3]float64
+			for i := 0; i < kh; i++ {
+				for j := 0; j < kw; j++ {
+					y, x := oy*stride-pt+i, ox*stride-pl+j
+					if y < 0 || y >= h || x < 0 || x >= w {
+						continue
+					}
+					c := m.NRGBAAt(x, y)
+					wt := float64(k.Values[i*kw+j])
+					sum[0] += wt * float64(c.R) / 255
+					sum[1] += wt * float64(c.G) / 255
+					sum[2] += wt * float64(c.B) / 255
+				}
+			}
+			ay := min(max(oy*stride-pt+(kh-1)/2, 0), h-1)
+			ax := min(max(ox*stride-pl+(kw-1)/2, 0), w-1)
+			q := func(v float64) uint8 { return uint8(math.Floor(math.Min(math.Max(v, 0), 1) * 255.5)) }
+			out.SetNRGBA(ox, oy, color.NRGBA{q(sum[0]), q(sum[1]), q(sum[2]), m.NRGBAAt(ax, ay).A})
+		}
+	}
+	return out
+}
+
+// TestLargeImage covers images big enough for the parallel conversions
+// and many bands, against the plain-loop oracle, with translucent pixels.
+func TestLargeImage(t *testing.T) {
+	m := image.NewNRGBA(image.Rect(0, 0, 203, 141))
+	for y := 0; y < 141; y++ {
+		for x := 0; x < 203; x++ {
+			m.SetNRGBA(x, y, color.NRGBA{uint8(x * y), uint8(3*x + y), uint8(x ^ y), uint8(255 - (x*7+y*13)%128)})
+		}
+	}
+	ks, err := Resolve("emboss,sharpen", "1,2;3,-4", "gaussian:4:0.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, band := range []int{bandValues, 5000} {
+		for _, geo := range []struct {
+			stride  int
+			padding string
+		}{{1, "SAME"}, {3, "SAME"}, {2, "VALID"}} {
+			t.Run(fmt.Sprintf("band%d/s%d_%s", band, geo.stride, geo.padding), func(t *testing.T) {
+				defer func(v int) { bandValues = v }(bandValues)
+				bandValues = band
+				outs, err := ApplyAll(m, ks, Options{Stride: geo.stride, Padding: geo.padding})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, k := range ks {
+					if !sameImage(outs[i], refFilter(m, k, geo.stride, geo.padding)) {
+						t.Errorf("%s differs from the plain-loop oracle", k.Name)
+					}
+				}
+			})
+		}
+	}
+}
