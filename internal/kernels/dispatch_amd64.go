@@ -21,6 +21,10 @@ var avx2Engine = engine{
 		_, _, _ = a[5*lda+k-1], b[16*k-1], c[5*ldc+15]
 		sgemmKernelAVX2DirectA(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
 	},
+	directT: func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
+		_, _, _ = a[(k-1)*lda+5], b[16*k-1], c[5*ldc+15]
+		sgemmKernelAVX2DirectAT(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
+	},
 }
 
 // avx512Engine runs the 14×32 AVX-512F kernel: a 256×32 B micro-panel

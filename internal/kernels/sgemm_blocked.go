@@ -18,7 +18,9 @@ import (
 //
 // beta' is the caller's beta on the first K-panel and 1 afterwards, so
 // every element of C sees the same sequence of operations whatever the
-// partition across workers: results repeat bit for bit.
+// partition across workers: results repeat bit for bit. Workers split C
+// into row (or column) ranges of whole tiles and each runs the whole nest
+// on its range with private buffers (one fork and join per call).
 //
 // Packed layouts: an A micro-panel holds MR rows, stored p-major
 // (Ap[p·MR+i] = op(A)[ic+ir+i, pc+p]); a B micro-panel holds NR columns,
@@ -42,10 +44,18 @@ type engine struct {
 	// most directMaxPanels NR-column panels, where packing A would cost
 	// more than the few passes over it save.
 	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+	// directT, if set, is the same for a transposed A read in place (the
+	// tile's MR values of step p at a[p·lda:], contiguous).
+	directT func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
 }
 
 // directMaxPanels: see engine.direct.
 var directMaxPanels = 8
+
+// directMaxK: a non-transposed A read in place is not blocked along K up
+// to this length, so that each tile's rows are read as whole contiguous
+// rows (conv patches: K = kernel area × channels).
+var directMaxK = 1024
 
 // serialFlops is the m·n·k below which Sgemm stays on the caller's
 // goroutine: spawning workers costs a few microseconds.
@@ -60,54 +70,53 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	workers := parallel.Workers()
-	if m*n*k < serialFlops {
-		workers = 1
-	}
-	forRange := func(count int, fn func(lo, hi int)) {
-		if workers == 1 {
-			fn(0, count)
-			return
-		}
-		parallel.For(count, 1, fn)
-	}
-
 	mr, nr := e.mr, e.nr
-	ncMax := min(e.nc, roundUp(n, nr))
-	kcMax := min(e.kc, k)
-	bp := getBuf(kcMax * ncMax)
-	defer putBuf(bp)
+	mTiles, nPanels := ceilDiv(m, mr), ceilDiv(n, nr)
+	narrow := ceilDiv(min(n, e.nc), nr) <= directMaxPanels
+	direct := narrow && (transA && e.directT != nil || !transA && e.direct != nil)
+	run := func(r0, r1, c0, c1 int) {
+		e.block(transA, transB, direct, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	}
+	switch workers := parallel.Workers(); {
+	case workers == 1 || m*n*k < serialFlops:
+		run(0, m, 0, n)
+	case (n <= m && mTiles >= workers) || nPanels < workers:
+		// Split the rows: each worker packs its own A rows and all of B
+		// (B is the smaller operand to pack twice).
+		parallel.For(mTiles, 1, func(lo, hi int) { run(lo*mr, min(hi*mr, m), 0, n) })
+	default:
+		// Split the columns: each worker packs its own B panels and all of A.
+		parallel.For(nPanels, 1, func(lo, hi int) { run(0, m, lo*nr, min(hi*nr, n)) })
+	}
+}
 
-	mTiles := ceilDiv(m, mr)
-	direct := e.direct != nil && !transA && ceilDiv(min(n, e.nc), nr) <= directMaxPanels
-	for jc := 0; jc < n; jc += e.nc {
-		nc := min(e.nc, n-jc)
+// block runs the loop nest for C[r0:r1, c0:c1] (r0 a multiple of MR, c0
+// of NR, so tiles line up with those of any other partition) with its
+// own packing buffers: workers share nothing and never wait on each
+// other until Sgemm returns.
+func (e *engine) block(transA, transB, direct bool, r0, r1, c0, c1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nr := e.nr
+	// K-panels of equal length (k = 800 → 4×200, not 3×256 + 32: a short
+	// last panel pays a full pass over C for little work).
+	kcStep := ceilDiv(k, ceilDiv(k, e.kc))
+	if direct && !transA && k <= directMaxK {
+		kcStep = k
+	}
+	bp := getBuf(kcStep * min(e.nc, roundUp(c1-c0, nr)))
+	ap := getBuf(kcStep * e.mc)
+	defer putBuf(bp)
+	defer putBuf(ap)
+	for jc := c0; jc < c1; jc += e.nc {
+		nc := min(e.nc, c1-jc)
 		nPanels := ceilDiv(nc, nr)
-		for pc := 0; pc < k; pc += e.kc {
-			kc := min(e.kc, k-pc)
+		for pc := 0; pc < k; pc += kcStep {
+			kc := min(kcStep, k-pc)
 			betaK := beta
 			if pc > 0 {
 				betaK = 1
 			}
-			forRange(nPanels, func(lo, hi int) {
-				packB(transB, b, ldb, pc, kc, jc, nc, lo, hi, nr, bp)
-			})
-			if mTiles >= workers || nPanels < workers {
-				// Each worker owns a range of MR-row tiles of C and packs its own A.
-				forRange(mTiles, func(lo, hi int) {
-					ap := getBuf(e.mc * kc)
-					defer putBuf(ap)
-					e.rows(transA, direct, lo*mr, min(hi*mr, m), pc, kc, jc, nc, 0, nPanels, alpha, a, lda, bp, betaK, c, ldc, ap)
-				})
-			} else {
-				// Few rows, many columns: each worker owns a range of B panels
-				// and packs all of A's rows itself.
-				forRange(nPanels, func(lo, hi int) {
-					ap := getBuf(e.mc * kc)
-					defer putBuf(ap)
-					e.rows(transA, direct, 0, m, pc, kc, jc, nc, lo, hi, alpha, a, lda, bp, betaK, c, ldc, ap)
-				})
-			}
+			packB(transB, b, ldb, pc, kc, jc, nc, 0, nPanels, nr, bp)
+			e.rows(transA, direct, r0, r1, pc, kc, jc, nc, 0, nPanels, alpha, a, lda, bp, betaK, c, ldc, ap)
 		}
 	}
 }
@@ -115,8 +124,8 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 // rows computes C[r0:r1, jc+q0·NR : jc+min(q1·NR, nc)] for one K-panel,
 // packing A in blocks of about MC rows (r1−r0 split into equal blocks so
 // that no small trailing block reloads all of Bp for a few rows). With
-// direct, full MR-row tiles of a non-transposed A are read in place by
-// the engine's direct kernel and only a partial last tile is packed.
+// direct, full MR-row tiles of A are read in place by the engine's
+// direct (or directT) kernel and only a partial last tile is packed.
 func (e *engine) rows(transA, direct bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha float32, a []float32, lda int, bp []float32, beta float32, c []float32, ldc int, ap []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
@@ -126,7 +135,11 @@ func (e *engine) rows(transA, direct bool, r0, r1, pc, kc, jc, nc, q0, q1 int, a
 		mc := min(step, r1-ic)
 		tiles := ceilDiv(mc, mr)
 		if transA {
-			packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
+			if full := mc / mr * mr; direct && full < mc {
+				packATBlock(a, lda, ic+full, mc-full, pc, kc, mr, ap[full*kc:])
+			} else if !direct {
+				packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
+			}
 		} else {
 			for t := 0; t < tiles; t++ {
 				if rows := min(mr, mc-t*mr); !direct || rows < mr {
@@ -143,9 +156,12 @@ func (e *engine) rows(transA, direct bool, r0, r1, pc, kc, jc, nc, q0, q1 int, a
 				mrCur := min(mr, mc-t*mr)
 				// kern runs the tile into dst (C itself or the scratch tile).
 				kern := func(dst []float32, ld int, alpha, beta float32) {
-					if direct && mrCur == mr {
+					switch {
+					case direct && mrCur == mr && transA:
+						e.directT(kc, a[pc*lda+i:], lda, bq, dst, ld, alpha, beta)
+					case direct && mrCur == mr:
 						e.direct(kc, a[i*lda+pc:], lda, bq, dst, ld, alpha, beta)
-					} else {
+					default:
 						e.kernel(kc, ap[t*mr*kc:(t+1)*mr*kc], bq, dst, ld, alpha, beta)
 					}
 				}

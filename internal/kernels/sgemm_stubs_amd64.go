@@ -10,5 +10,8 @@ func sgemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha f
 // sgemmKernelAVX2DirectA is sgemmKernelAVX2 reading six rows of an unpacked A at stride lda.
 func sgemmKernelAVX2DirectA(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmKernelAVX2DirectAT is sgemmKernelAVX2 reading an unpacked transposed A: six contiguous values per step, steps at stride lda.
+func sgemmKernelAVX2DirectAT(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+
 // sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).
 func sgemmKernelAVX512(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)

@@ -39,13 +39,13 @@ func testEngines(t *testing.T, name string) []*engine {
 	tiny.name += "-tinyblocks"
 	tiny.kc, tiny.mc, tiny.nc = 7, 2*e.mr, 3*e.nr
 	es := []*engine{e, &tiny}
-	if e.direct != nil {
+	if e.direct != nil || e.directT != nil {
 		// The same engines with A always packed (the direct kernel serves
 		// non-transposed A with narrow B in the two above).
 		for _, x := range es[:2] {
 			packed := *x
 			packed.name += "-packedA"
-			packed.direct = nil
+			packed.direct, packed.directT = nil, nil
 			es = append(es, &packed)
 		}
 	}

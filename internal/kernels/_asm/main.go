@@ -52,25 +52,33 @@ type vecKernel struct {
 	// directA: A is read in place (mr = 6 rows at stride lda) instead of
 	// from a packed micro-panel.
 	directA bool
+	// directAT: op(A) = Aᵀ read in place (the tile's MR values of step p
+	// are contiguous, steps at stride lda).
+	directAT bool
 }
 
 // avx2Kernel: 6×16 tile, 12 YMM accumulators, B row in 2 YMM, A element
 // broadcast into a scratch YMM (15 of 16 registers).
 func avx2Kernel() {
-	for _, direct := range []bool{false, true} {
+	for variant := range 3 {
 		name, doc := "sgemmKernelAVX2", "sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators)."
-		if direct {
+		switch variant {
+		case 1:
 			name = "sgemmKernelAVX2DirectA"
 			doc = "sgemmKernelAVX2DirectA is sgemmKernelAVX2 reading six rows of an unpacked A at stride lda."
+		case 2:
+			name = "sgemmKernelAVX2DirectAT"
+			doc = "sgemmKernelAVX2DirectAT is sgemmKernelAVX2 reading an unpacked transposed A: six contiguous values per step, steps at stride lda."
 		}
 		gen(vecKernel{
-			name:    name,
-			doc:     doc,
-			directA: direct,
-			mr:      6,
-			nv:      2,
-			lanes:   8,
-			vec:     YMM,
+			name:     name,
+			doc:      doc,
+			directA:  variant == 1,
+			directAT: variant == 2,
+			mr:       6,
+			nv:       2,
+			lanes:    8,
+			vec:      YMM,
 			fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
 				VFMADD231PS(bv, bc, acc)
 			},
@@ -97,7 +105,7 @@ func avx512Kernel() {
 
 func gen(kn vecKernel) {
 	sig := signature
-	if kn.directA {
+	if kn.directA || kn.directAT {
 		sig = signatureDirect
 	}
 	TEXT(kn.name, NOSPLIT, sig)
@@ -111,7 +119,40 @@ func gen(kn vecKernel) {
 	// advance(u) moves the A pointers on by u steps of p.
 	var aMem func(i, u int) Mem
 	var advance func(u int)
-	if kn.directA {
+	if kn.directAT {
+		// op(A) = Aᵀ with A read in place: step p of the tile is the MR
+		// contiguous values at a + p·lda; steps 0–2 from a0 (index scales
+		// 0, 1, 2 of the stride), step 3 from a3 = a0 + 3·lda.
+		a0 := Load(Param("a"), GP64())
+		lda := Load(Param("lda"), GP64())
+		SHLQ(Imm(2), lda)
+		a3 := GP64()
+		LEAQ(Mem{Base: a0, Index: lda, Scale: 2}, a3)
+		ADDQ(lda, a3)
+		lda4 := GP64()
+		MOVQ(lda, lda4)
+		SHLQ(Imm(2), lda4)
+		aMem = func(i, u int) Mem {
+			switch u {
+			case 0:
+				return Mem{Base: a0, Disp: 4 * i}
+			case 3:
+				return Mem{Base: a3, Disp: 4 * i}
+			}
+			return Mem{Base: a0, Index: lda, Scale: uint8(u), Disp: 4 * i}
+		}
+		advance = func(u int) {
+			if u == 4 {
+				ADDQ(lda4, a0)
+				ADDQ(lda4, a3)
+				return
+			}
+			for ; u > 0; u-- {
+				ADDQ(lda, a0)
+				ADDQ(lda, a3)
+			}
+		}
+	} else if kn.directA {
 		// Rows of A at stride lda: rows 0–2 from a0, rows 3–5 from a0+3·lda,
 		// using index scales 1 and 2 of the stride register.
 		a0 := Load(Param("a"), GP64())
