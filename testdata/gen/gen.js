@@ -331,6 +331,11 @@ function genConv() {
       // Wide channels: vector loops and GEMM panels past their tails.
       { padding: 'SAME', N: 2, C: 9, K: 17, inSp: [11], kSp: [3], s: [2], d: [1] },
       { padding: 'VALID', N: 1, C: 16, K: 8, inSp: [10], kSp: [4], s: [1], d: [2] },
+      // Stride 1 with ≥ 16 input channels (backprop-input can run as a
+      // flipped-filter forward conv), and explicit pads wider than the window.
+      { padding: 'SAME', N: 1, C: 17, K: 2, inSp: [7], kSp: [4], s: [1], d: [2] },
+      { padding: 'EXPLICIT', explicit: [[4, 1]], N: 1, C: 16, K: 3, inSp: [6], kSp: [2], s: [1], d: [1] },
+      { padding: 'EXPLICIT', explicit: [[1, 5]], N: 2, C: 2, K: 2, inSp: [4], kSp: [3], s: [1], d: [1] },
     ],
   });
   const sd2 = [
@@ -360,6 +365,13 @@ function genConv() {
       { padding: 'SAME', N: 1, C: 8, K: 16, inSp: [6, 6], kSp: [5, 5], s: [1, 1], d: [1, 1] },
       { padding: 'SAME', N: 1, C: 7, K: 10, inSp: [6, 7], kSp: [3, 3], s: [1, 1], d: [2, 2] },
       { padding: 'VALID', N: 1, C: 12, K: 9, inSp: [7, 6], kSp: [2, 3], s: [2, 1], d: [1, 1], channelsFirst: true },
+      // Stride 1 with ≥ 16 input channels, and explicit pads wider than the window.
+      { padding: 'SAME', N: 1, C: 16, K: 3, inSp: [5, 6], kSp: [3, 2], s: [1, 1], d: [1, 1] },
+      { padding: 'VALID', N: 2, C: 16, K: 4, inSp: [6, 5], kSp: [2, 3], s: [1, 1], d: [2, 1] },
+      { padding: 'EXPLICIT', explicit: [[3, 0], [0, 4]], N: 1, C: 16, K: 2, inSp: [4, 4], kSp: [2, 2], s: [1, 1], d: [1, 1] },
+      { padding: 'EXPLICIT', explicit: [[3, 0], [0, 4]], N: 2, C: 2, K: 2, inSp: [4, 4], kSp: [2, 2], s: [1, 1], d: [1, 1] },
+      { padding: 'EXPLICIT', explicit: [[0, 2], [5, 1]], N: 1, C: 3, K: 2, inSp: [5, 3], kSp: [2, 3], s: [2, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 20, K: 3, inSp: [4, 5], kSp: [4, 4], s: [1, 1], d: [1, 1], channelsFirst: true },
       // Large enough (6.9e5 flops) for the GEMM to run in parallel.
       { padding: 'SAME', N: 2, C: 8, K: 24, inSp: [10, 10], kSp: [3, 3], s: [1, 1], d: [1, 1] },
     ],
@@ -379,6 +391,8 @@ function genConv() {
       { N: 1, padding: 'SAME', inSp: [4, 5, 4], kSp: [2, 3, 2], s: [2, 1, 2], d: [1, 1, 1], channelsFirst: true },
       { N: 1, padding: 'VALID', inSp: [5, 4, 5], kSp: [2, 2, 2], s: [1, 1, 1], d: [2, 1, 2], channelsFirst: true },
       { N: 1, C: 9, K: 12, padding: 'SAME', inSp: [3, 4, 4], kSp: [2, 3, 3], s: [1, 2, 1], d: [1, 1, 1] },
+      { N: 1, C: 16, K: 2, padding: 'SAME', inSp: [3, 3, 4], kSp: [2, 2, 3], s: [1, 1, 1], d: [1, 1, 1] },
+      { N: 1, C: 16, K: 2, padding: 'EXPLICIT', explicit: [[2, 0], [0, 0], [3, 1]], inSp: [3, 3, 3], kSp: [1, 2, 2], s: [1, 1, 1], d: [1, 1, 1] },
     ],
   });
   out.depthwise = convSpecs('depthwise', {
