@@ -405,3 +405,50 @@ func TestSgemmBadArguments(t *testing.T) {
 		})
 	}
 }
+
+// goKernel is a plain-loop microKernel for any mr×nr tile: it lets the
+// packing and blocking of tile shapes whose assembly cannot run on this
+// CPU (the AVX-512 engine's 14×32) be tested here.
+func goKernel(mr, nr int) microKernel {
+	return func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+		for i := 0; i < mr; i++ {
+			for j := 0; j < nr; j++ {
+				var s float32
+				for p := 0; p < k; p++ {
+					s += a[p*mr+i] * b[p*nr+j]
+				}
+				if beta == 0 {
+					c[i*ldc+j] = alpha * s
+				} else {
+					c[i*ldc+j] = alpha*s + beta*c[i*ldc+j]
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmDriverTiles runs the blocked driver with plain-loop kernels on
+// the tile shapes and blocks of every engine, including avx512 (14×32,
+// KC 256, MC 336), whose kernel itself needs an AVX-512 CPU.
+func TestSgemmDriverTiles(t *testing.T) {
+	cases := gemmCases()
+	for _, sh := range []struct {
+		name               string
+		mr, nr, kc, mc, nc int
+	}{
+		{"avx512-blocks", 14, 32, 256, 14 * 24, 4096},
+		{"avx512-tinyblocks", 14, 32, 9, 28, 64},
+		{"avx2-blocks", 6, 16, 256, 168, 4096},
+		{"odd-3x5", 3, 5, 11, 9, 20},
+	} {
+		e := &engine{name: sh.name, mr: sh.mr, nr: sh.nr, kc: sh.kc, mc: sh.mc, nc: sh.nc, kernel: goKernel(sh.mr, sh.nr)}
+		t.Run(sh.name, func(t *testing.T) {
+			for ci, c := range cases {
+				if c.m*c.n*c.k > 1<<21 {
+					continue // plain-loop kernel: keep the test fast
+				}
+				t.Run(c.String(), func(t *testing.T) { c.check(t, uint64(ci), e.sgemm) })
+			}
+		})
+	}
+}
