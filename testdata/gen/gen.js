@@ -412,6 +412,8 @@ function genConv() {
       { padding: 'VALID', N: 2, C: 8, M: 1, inSp: [6, 5], kSp: [3, 2], s: [2, 2], d: [1, 1] },
       { padding: 'SAME', N: 1, C: 9, M: 3, inSp: [5, 5], kSp: [3, 3], s: [1, 1], d: [2, 2] },
       { padding: 'SAME', N: 1, C: 11, M: 2, inSp: [5, 6], kSp: [3, 3], s: [2, 2], d: [1, 1], channelsFirst: true },
+      { padding: 'SAME', N: 2, C: 17, M: 1, inSp: [5, 5], kSp: [3, 3], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 16, M: 1, inSp: [6, 5], kSp: [2, 3], s: [1, 1], d: [2, 1] },
     ],
   });
   const files = {};
