@@ -6,25 +6,42 @@ import "golang.org/x/sys/cpu"
 
 //go:generate go -C _asm run . -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
 
-// avx2Engine runs the 6×16 AVX2+FMA kernel. Blocking for Zen 3: a
+// avx2Engine runs the 6×16 AVX2+FMA kernels. Blocking for Zen 3: a
 // 256×16 B micro-panel (16 KiB) stays in L1, a 168×256 A block (168 KiB)
 // in the 512 KiB L2, a 256×4096 B block (4 MiB) in L3.
 var avx2Engine = engine{
 	name: "avx2",
 	mr:   6, nr: 16,
 	kc: 256, mc: 168, nc: 4096,
-	kernel: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[6*k-1], b[16*k-1], c[5*ldc+15]
-		sgemmKernelAVX2(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+	kernels: [3][2]microKernel{
+		aPacked: {avx2Kernel(aPacked, bPacked, sgemmKernelAVX2), avx2Kernel(aPacked, bRows, sgemmKernelAVX2DirectB)},
+		aRows:   {avx2Kernel(aRows, bPacked, sgemmKernelAVX2DirectA), avx2Kernel(aRows, bRows, sgemmKernelAVX2DirectADirectB)},
+		aCols:   {avx2Kernel(aCols, bPacked, sgemmKernelAVX2DirectAT), avx2Kernel(aCols, bRows, sgemmKernelAVX2DirectATDirectB)},
 	},
-	direct: func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[5*lda+k-1], b[16*k-1], c[5*ldc+15]
-		sgemmKernelAVX2DirectA(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
-	},
-	directT: func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[(k-1)*lda+5], b[16*k-1], c[5*ldc+15]
-		sgemmKernelAVX2DirectAT(k, &a[0], lda, &b[0], &c[0], ldc, alpha, beta)
-	},
+}
+
+type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// avx2Kernel wraps an AVX2 kernel with the bounds checks its A and B
+// modes need (the assembly itself checks nothing).
+func avx2Kernel(am, bm int, f asmKernel) microKernel {
+	return func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+		switch am {
+		case aPacked:
+			_ = a[6*k-1]
+		case aRows:
+			_ = a[5*lda+k-1]
+		case aCols:
+			_ = a[(k-1)*lda+5]
+		}
+		if bm == bPacked {
+			_ = b[16*k-1]
+		} else {
+			_ = b[(k-1)*ldb+15]
+		}
+		_ = c[5*ldc+15]
+		f(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+	}
 }
 
 // avx512Engine runs the 14×32 AVX-512F kernel: a 256×32 B micro-panel
@@ -33,10 +50,10 @@ var avx512Engine = engine{
 	name: "avx512",
 	mr:   14, nr: 32,
 	kc: 256, mc: 14 * 24, nc: 4096,
-	kernel: func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	kernels: [3][2]microKernel{aPacked: {func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 		_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
-		sgemmKernelAVX512(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
-	},
+		sgemmKernelAVX512(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+	}}},
 }
 
 // archEngines lists the assembly engines this CPU can run, fastest first.

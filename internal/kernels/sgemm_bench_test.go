@@ -99,7 +99,7 @@ func BenchmarkSgemmKernel(b *testing.B) {
 			}
 			cpu0 := cpuTime()
 			for b.Loop() {
-				e.kernel(k, a, bp, c, e.nr, 1, 1)
+				e.kernels[aPacked][bPacked](k, a, e.mr, bp, e.nr, c, e.nr, 1, 1)
 			}
 			reportFlops(b, 2*float64(e.mr*e.nr*k), cpuTime()-cpu0)
 		})

@@ -29,28 +29,39 @@ import (
 // dropped.
 
 // microKernel computes one MR×NR tile over a K-panel of length k:
-// c[i·ldc+j] = alpha·Σ_p a[p·MR+i]·b[p·NR+j] + beta·c[i·ldc+j], with
-// beta == 0 meaning c is written without being read.
-type microKernel func(k int, a, b, c []float32, ldc int, alpha, beta float32)
+//
+//	c[i·ldc+j] = alpha·Σ_p A(i,p)·B(p,j) + beta·c[i·ldc+j]
+//
+// (beta == 0: c is written without being read), where by the kernel's
+// slot in engine.kernels A(i,p) is a[p·MR+i] (packed), a[i·lda+p] (rows
+// in place) or a[p·lda+i] (transposed, in place), and B(p,j) is
+// b[p·NR+j] (packed) or b[p·ldb+j] (in place).
+type microKernel func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32)
 
-// engine is one Sgemm implementation: a micro-kernel and its blocking.
+// How a micro-kernel reads A and B (indices of engine.kernels).
+const (
+	aPacked = iota // packed MR-row micro-panel
+	aRows          // non-transposed A in place: MR rows at stride lda
+	aCols          // transposed A in place: MR contiguous values per step
+	bPacked = 0    // packed NR-column micro-panel
+	bRows   = 1    // non-transposed B in place: NR contiguous values per step
+)
+
+// engine is one Sgemm implementation: micro-kernels and their blocking.
 type engine struct {
 	name       string
 	mr, nr     int // register tile
 	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
-	kernel     microKernel
-	// direct, if set, is kernel for an A read in place (MR rows at stride
-	// lda) instead of packed; used for non-transposed A when op(B) has at
-	// most directMaxPanels NR-column panels, where packing A would cost
-	// more than the few passes over it save.
-	direct func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
-	// directT, if set, is the same for a transposed A read in place (the
-	// tile's MR values of step p at a[p·lda:], contiguous).
-	directT func(k int, a []float32, lda int, b, c []float32, ldc int, alpha, beta float32)
+	// kernels[aMode][bMode]; [aPacked][bPacked] is required, the others
+	// are optional and used when packing costs more than it saves.
+	kernels [3][2]microKernel
 }
 
-// directMaxPanels: see engine.direct.
-var directMaxPanels = 8
+// Reading an operand in place instead of packing it pays when it is
+// used by few tiles: A when op(B) has at most directMaxPanels NR-column
+// panels (conv forward and filter gradient: N = output channels), B when
+// op(A) has at most directMaxTiles MR-row tiles.
+var directMaxPanels, directMaxTiles = 8, 8
 
 // directMaxK: a non-transposed A read in place is not blocked along K up
 // to this length, so that each tile's rows are read as whole contiguous
@@ -72,10 +83,24 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 	}
 	mr, nr := e.mr, e.nr
 	mTiles, nPanels := ceilDiv(m, mr), ceilDiv(n, nr)
-	narrow := ceilDiv(min(n, e.nc), nr) <= directMaxPanels
-	direct := narrow && (transA && e.directT != nil || !transA && e.direct != nil)
+	am, bm := aPacked, bPacked
+	if ceilDiv(min(n, e.nc), nr) <= directMaxPanels {
+		am = aRows
+		if transA {
+			am = aCols
+		}
+	}
+	if !transB && mTiles <= directMaxTiles {
+		bm = bRows
+	}
+	if e.kernels[am][bm] == nil {
+		bm = bPacked
+	}
+	if e.kernels[am][bm] == nil {
+		am = aPacked
+	}
 	run := func(r0, r1, c0, c1 int) {
-		e.block(transA, transB, direct, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		e.block(transA, transB, am, bm, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 	switch workers := parallel.Workers(); {
 	case workers == 1 || m*n*k < serialFlops:
@@ -94,12 +119,12 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 // of NR, so tiles line up with those of any other partition) with its
 // own packing buffers: workers share nothing and never wait on each
 // other until Sgemm returns.
-func (e *engine) block(transA, transB, direct bool, r0, r1, c0, c1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (e *engine) block(transA, transB bool, am, bm, r0, r1, c0, c1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nr := e.nr
 	// K-panels of equal length (k = 800 → 4×200, not 3×256 + 32: a short
 	// last panel pays a full pass over C for little work).
 	kcStep := ceilDiv(k, ceilDiv(k, e.kc))
-	if direct && !transA && k <= directMaxK {
+	if am == aRows && k <= directMaxK {
 		kcStep = k
 	}
 	bp := getBuf(kcStep * min(e.nc, roundUp(c1-c0, nr)))
@@ -115,18 +140,21 @@ func (e *engine) block(transA, transB, direct bool, r0, r1, c0, c1, k int, alpha
 			if pc > 0 {
 				betaK = 1
 			}
-			packB(transB, b, ldb, pc, kc, jc, nc, 0, nPanels, nr, bp)
-			e.rows(transA, direct, r0, r1, pc, kc, jc, nc, 0, nPanels, alpha, a, lda, bp, betaK, c, ldc, ap)
+			if bm == bPacked {
+				packB(transB, b, ldb, pc, kc, jc, nc, 0, nPanels, nr, bp)
+			} else if full := nc / nr; full < nPanels {
+				packB(transB, b, ldb, pc, kc, jc, nc, full, nPanels, nr, bp)
+			}
+			e.rows(transA, am, bm, r0, r1, pc, kc, jc, nc, alpha, a, lda, b, ldb, bp, betaK, c, ldc, ap)
 		}
 	}
 }
 
-// rows computes C[r0:r1, jc+q0·NR : jc+min(q1·NR, nc)] for one K-panel,
-// packing A in blocks of about MC rows (r1−r0 split into equal blocks so
-// that no small trailing block reloads all of Bp for a few rows). With
-// direct, full MR-row tiles of A are read in place by the engine's
-// direct (or directT) kernel and only a partial last tile is packed.
-func (e *engine) rows(transA, direct bool, r0, r1, pc, kc, jc, nc, q0, q1 int, alpha float32, a []float32, lda int, bp []float32, beta float32, c []float32, ldc int, ap []float32) {
+// rows computes C[r0:r1, jc:jc+nc] for one K-panel, packing A in blocks
+// of about MC rows (r1−r0 split into equal blocks so that no small
+// trailing block reloads all of Bp for a few rows). Operands read in
+// place (am ≠ aPacked, bm ≠ bPacked) are packed only for partial tiles.
+func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
 	step := roundUp(ceilDiv(r1-r0, blocks), mr)
@@ -134,45 +162,47 @@ func (e *engine) rows(transA, direct bool, r0, r1, pc, kc, jc, nc, q0, q1 int, a
 	for ic := r0; ic < r1; ic += step {
 		mc := min(step, r1-ic)
 		tiles := ceilDiv(mc, mr)
-		if transA {
-			if full := mc / mr * mr; direct && full < mc {
-				packATBlock(a, lda, ic+full, mc-full, pc, kc, mr, ap[full*kc:])
-			} else if !direct {
-				packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
-			}
-		} else {
+		full := mc / mr * mr // rows in full tiles
+		switch {
+		case transA && am == aPacked:
+			packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
+		case transA && full < mc:
+			packATBlock(a, lda, ic+full, mc-full, pc, kc, mr, ap[full*kc:])
+		case !transA:
 			for t := 0; t < tiles; t++ {
-				if rows := min(mr, mc-t*mr); !direct || rows < mr {
+				if rows := min(mr, mc-t*mr); am == aPacked || rows < mr {
 					packA(a, lda, ic+t*mr, rows, pc, kc, mr, ap[t*mr*kc:(t+1)*mr*kc])
 				}
 			}
 		}
-		for q := q0; q < q1; q++ {
+		for q := 0; q < ceilDiv(nc, nr); q++ {
 			j := jc + q*nr
 			nrCur := min(nr, jc+nc-j)
-			bq := bp[q*nr*kc : (q+1)*nr*kc]
+			bMode, bSrc, bLd := bPacked, bp[q*nr*kc:(q+1)*nr*kc], nr
+			if bm == bRows && nrCur == nr {
+				bMode, bSrc, bLd = bRows, b[pc*ldb+j:], ldb
+			}
 			for t := 0; t < tiles; t++ {
 				i := ic + t*mr
 				mrCur := min(mr, mc-t*mr)
-				// kern runs the tile into dst (C itself or the scratch tile).
-				kern := func(dst []float32, ld int, alpha, beta float32) {
-					switch {
-					case direct && mrCur == mr && transA:
-						e.directT(kc, a[pc*lda+i:], lda, bq, dst, ld, alpha, beta)
-					case direct && mrCur == mr:
-						e.direct(kc, a[i*lda+pc:], lda, bq, dst, ld, alpha, beta)
-					default:
-						e.kernel(kc, ap[t*mr*kc:(t+1)*mr*kc], bq, dst, ld, alpha, beta)
+				aMode, aSrc, aLd := aPacked, ap[t*mr*kc:(t+1)*mr*kc], mr
+				if mrCur == mr {
+					switch am {
+					case aRows:
+						aMode, aSrc, aLd = aRows, a[i*lda+pc:], lda
+					case aCols:
+						aMode, aSrc, aLd = aCols, a[pc*lda+i:], lda
 					}
 				}
+				kern := e.kernels[aMode][bMode]
 				if mrCur == mr && nrCur == nr {
-					kern(c[i*ldc+j:], ldc, alpha, beta)
+					kern(kc, aSrc, aLd, bSrc, bLd, c[i*ldc+j:], ldc, alpha, beta)
 					continue
 				}
 				if tile == nil {
 					tile = make([]float32, mr*nr)
 				}
-				kern(tile, nr, 1, 0)
+				kern(kc, aSrc, aLd, bSrc, bLd, tile, nr, 1, 0)
 				for ii := 0; ii < mrCur; ii++ {
 					crow := c[(i+ii)*ldc+j : (i+ii)*ldc+j+nrCur]
 					trow := tile[ii*nr : ii*nr+nrCur]
@@ -237,7 +267,10 @@ func packATBlock(a []float32, lda, ic, mc, pc, kc, mr int, dst []float32) {
 			}
 		}
 		if rest := mc - full*mr; rest > 0 {
-			copy(dst[full*mr*kc+p*mr:full*mr*kc+p*mr+rest], row[full*mr:])
+			d := dst[full*mr*kc+p*mr : full*mr*kc+p*mr+rest]
+			for i, v := range row[full*mr:] {
+				d[i] = v
+			}
 		}
 	}
 }

@@ -9,11 +9,11 @@ var pureGoEngine = engine{
 	name: "purego",
 	mr:   4, nr: 4,
 	kc: 256, mc: 128, nc: 4096,
-	kernel: kernelGo4x4,
+	kernels: [3][2]microKernel{aPacked: {bPacked: kernelGo4x4}},
 }
 
 // kernelGo4x4 is the microKernel contract for a 4×4 tile.
-func kernelGo4x4(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+func kernelGo4x4(k int, a []float32, _ int, b []float32, _ int, c []float32, ldc int, alpha, beta float32) {
 	a = a[:4*k]
 	b = b[:4*k]
 	var c00, c01, c02, c03 float32

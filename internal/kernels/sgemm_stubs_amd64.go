@@ -5,13 +5,22 @@
 package kernels
 
 // sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators).
-func sgemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+func sgemmKernelAVX2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX2DirectA is sgemmKernelAVX2 reading six rows of an unpacked A at stride lda.
-func sgemmKernelAVX2DirectA(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+// sgemmKernelAVX2DirectB is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators). B is read in place: sixteen contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX2DirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX2DirectAT is sgemmKernelAVX2 reading an unpacked transposed A: six contiguous values per step, steps at stride lda.
-func sgemmKernelAVX2DirectAT(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
+// sgemmKernelAVX2DirectA is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators). Six rows of A are read in place at stride lda.
+func sgemmKernelAVX2DirectA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX2DirectADirectB is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators). Six rows of A are read in place at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX2DirectADirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX2DirectAT is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators). A is transposed and read in place: six contiguous values per step, steps at stride lda.
+func sgemmKernelAVX2DirectAT(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX2DirectATDirectB is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators). A is transposed and read in place: six contiguous values per step, steps at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX2DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
 // sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).
-func sgemmKernelAVX512(k int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32)
+func sgemmKernelAVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)

@@ -39,13 +39,19 @@ func testEngines(t *testing.T, name string) []*engine {
 	tiny.name += "-tinyblocks"
 	tiny.kc, tiny.mc, tiny.nc = 7, 2*e.mr, 3*e.nr
 	es := []*engine{e, &tiny}
-	if e.direct != nil || e.directT != nil {
-		// The same engines with A always packed (the direct kernel serves
-		// non-transposed A with narrow B in the two above).
+	inPlace := false
+	for am, row := range e.kernels {
+		for bm, k := range row {
+			inPlace = inPlace || (k != nil && (am != aPacked || bm != bPacked))
+		}
+	}
+	if inPlace {
+		// The same engines with both operands always packed (the in-place
+		// kernels serve narrow shapes in the two above).
 		for _, x := range es[:2] {
 			packed := *x
-			packed.name += "-packedA"
-			packed.direct, packed.directT = nil, nil
+			packed.name += "-packed"
+			packed.kernels = [3][2]microKernel{aPacked: {bPacked: x.kernels[aPacked][bPacked]}}
 			es = append(es, &packed)
 		}
 	}
@@ -175,7 +181,8 @@ func gemmCases() []gemmCase {
 	}
 	for _, sh := range [][3]int{
 		{64, 65, 127}, {127, 257, 33}, {257, 31, 300}, {65, 64, 513}, {400, 40, 64},
-		{5, 700, 120}, // few rows, many columns: workers split B panels
+		{5, 700, 120},                // few rows, many columns: workers split B panels
+		{33, 300, 70}, {48, 129, 20}, // B in place with A packed (n > 8 panels)
 		{2, 3, 1000}, {1, 1, 0}, {0, 5, 5}, {3, 0, 4},
 	} {
 		for tr := 0; tr < 4; tr++ {
@@ -410,7 +417,7 @@ func TestSgemmBadArguments(t *testing.T) {
 // packing and blocking of tile shapes whose assembly cannot run on this
 // CPU (the AVX-512 engine's 14×32) be tested here.
 func goKernel(mr, nr int) microKernel {
-	return func(k int, a, b, c []float32, ldc int, alpha, beta float32) {
+	return func(k int, a []float32, _ int, b []float32, _ int, c []float32, ldc int, alpha, beta float32) {
 		for i := 0; i < mr; i++ {
 			for j := 0; j < nr; j++ {
 				var s float32
@@ -441,7 +448,8 @@ func TestSgemmDriverTiles(t *testing.T) {
 		{"avx2-blocks", 6, 16, 256, 168, 4096},
 		{"odd-3x5", 3, 5, 11, 9, 20},
 	} {
-		e := &engine{name: sh.name, mr: sh.mr, nr: sh.nr, kc: sh.kc, mc: sh.mc, nc: sh.nc, kernel: goKernel(sh.mr, sh.nr)}
+		e := &engine{name: sh.name, mr: sh.mr, nr: sh.nr, kc: sh.kc, mc: sh.mc, nc: sh.nc}
+		e.kernels[aPacked][bPacked] = goKernel(sh.mr, sh.nr)
 		t.Run(sh.name, func(t *testing.T) {
 			for ci, c := range cases {
 				if c.m*c.n*c.k > 1<<21 {

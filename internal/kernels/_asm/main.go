@@ -22,10 +22,9 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-const (
-	signature       = "func(k int, a, b, c *float32, ldc int, alpha, beta float32)"
-	signatureDirect = "func(k int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)"
-)
+// signature is shared by every kernel; lda and ldb are element strides,
+// read only by the variants that use A or B in place.
+const signature = "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
 
 func main() {
 	ConstraintExpr("!purego")
@@ -55,35 +54,44 @@ type vecKernel struct {
 	// directAT: op(A) = Aᵀ read in place (the tile's MR values of step p
 	// are contiguous, steps at stride lda).
 	directAT bool
+	// directB: B read in place (row p of the tile's NR columns at
+	// b + p·ldb, contiguous) instead of from a packed micro-panel.
+	directB bool
 }
 
 // avx2Kernel: 6×16 tile, 12 YMM accumulators, B row in 2 YMM, A element
 // broadcast into a scratch YMM (15 of 16 registers).
 func avx2Kernel() {
-	for variant := range 3 {
-		name, doc := "sgemmKernelAVX2", "sgemmKernelAVX2 is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators)."
-		switch variant {
-		case 1:
-			name = "sgemmKernelAVX2DirectA"
-			doc = "sgemmKernelAVX2DirectA is sgemmKernelAVX2 reading six rows of an unpacked A at stride lda."
-		case 2:
-			name = "sgemmKernelAVX2DirectAT"
-			doc = "sgemmKernelAVX2DirectAT is sgemmKernelAVX2 reading an unpacked transposed A: six contiguous values per step, steps at stride lda."
+	// Variants by how A and B are read: packed micro-panels, or in place.
+	aModes := []struct{ suffix, doc string }{
+		{"", ""},
+		{"DirectA", " Six rows of A are read in place at stride lda."},
+		{"DirectAT", " A is transposed and read in place: six contiguous values per step, steps at stride lda."},
+	}
+	for am, a := range aModes {
+		for _, directB := range []bool{false, true} {
+			name := "sgemmKernelAVX2" + a.suffix
+			doc := a.doc
+			if directB {
+				name += "DirectB"
+				doc += " B is read in place: sixteen contiguous values per step, steps at stride ldb."
+			}
+			gen(vecKernel{
+				name:     name,
+				doc:      name + " is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators)." + doc,
+				directA:  am == 1,
+				directAT: am == 2,
+				directB:  directB,
+				mr:       6,
+				nv:       2,
+				lanes:    8,
+				vec:      YMM,
+				fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
+					VFMADD231PS(bv, bc, acc)
+				},
+				bcastReg: true,
+			})
 		}
-		gen(vecKernel{
-			name:     name,
-			doc:      doc,
-			directA:  variant == 1,
-			directAT: variant == 2,
-			mr:       6,
-			nv:       2,
-			lanes:    8,
-			vec:      YMM,
-			fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
-				VFMADD231PS(bv, bc, acc)
-			},
-			bcastReg: true,
-		})
 	}
 }
 
@@ -104,16 +112,53 @@ func avx512Kernel() {
 }
 
 func gen(kn vecKernel) {
-	sig := signature
-	if kn.directA || kn.directAT {
-		sig = signatureDirect
-	}
-	TEXT(kn.name, NOSPLIT, sig)
+	TEXT(kn.name, NOSPLIT, signature)
 	Doc(kn.doc)
 	nr := kn.nv * kn.lanes
 
 	k := Load(Param("k"), GP64())
-	b := Load(Param("b"), GP64())
+
+	// bMem(u, j) addresses vector j of B's row for step u of the unrolled
+	// loop; advanceB(u) moves B on by u steps.
+	var bMem func(u, j int) Mem
+	var advanceB func(u int)
+	if kn.directB {
+		// B read in place: row p at b + p·ldb; steps 0–2 from b0 (index
+		// scales 0, 1, 2 of the stride), step 3 from b3 = b0 + 3·ldb.
+		b0 := Load(Param("b"), GP64())
+		ldb := Load(Param("ldb"), GP64())
+		SHLQ(Imm(2), ldb)
+		b3 := GP64()
+		LEAQ(Mem{Base: b0, Index: ldb, Scale: 2}, b3)
+		ADDQ(ldb, b3)
+		ldb4 := GP64()
+		MOVQ(ldb, ldb4)
+		SHLQ(Imm(2), ldb4)
+		bMem = func(u, j int) Mem {
+			switch u {
+			case 0:
+				return Mem{Base: b0, Disp: 4 * kn.lanes * j}
+			case 3:
+				return Mem{Base: b3, Disp: 4 * kn.lanes * j}
+			}
+			return Mem{Base: b0, Index: ldb, Scale: uint8(u), Disp: 4 * kn.lanes * j}
+		}
+		advanceB = func(u int) {
+			if u == 4 {
+				ADDQ(ldb4, b0)
+				ADDQ(ldb4, b3)
+				return
+			}
+			for ; u > 0; u-- {
+				ADDQ(ldb, b0)
+				ADDQ(ldb, b3)
+			}
+		}
+	} else {
+		b := Load(Param("b"), GP64())
+		bMem = func(u, j int) Mem { return Mem{Base: b, Disp: 4 * (u*nr + kn.lanes*j)} }
+		advanceB = func(u int) { ADDQ(U32(4*u*nr), b) }
+	}
 
 	// aMem(i, u) addresses A element (row i, step u of the unrolled loop);
 	// advance(u) moves the A pointers on by u steps of p.
@@ -219,7 +264,7 @@ func gen(kn vecKernel) {
 	// One step of p: step u of the unrolled loop.
 	step := func(u int) {
 		for j := range bv {
-			VMOVUPS(Mem{Base: b, Disp: 4 * (u*nr + kn.lanes*j)}, bv[j])
+			VMOVUPS(bMem(u, j), bv[j])
 		}
 		for i := 0; i < kn.mr; i++ {
 			aRow := aMem(i, u)
@@ -243,7 +288,7 @@ func gen(kn vecKernel) {
 		step(u)
 	}
 	advance(unroll)
-	ADDQ(U32(4*unroll*nr), b)
+	advanceB(unroll)
 	SUBQ(Imm(unroll), k)
 	JMP(LabelRef("loop4"))
 
@@ -252,7 +297,7 @@ func gen(kn vecKernel) {
 	JZ(LabelRef("store"))
 	step(0)
 	advance(1)
-	ADDQ(U32(4*nr), b)
+	advanceB(1)
 	DECQ(k)
 	JMP(LabelRef("tail"))
 
