@@ -181,7 +181,7 @@ func gemmCases() []gemmCase {
 	}
 	for _, sh := range [][3]int{
 		{64, 65, 127}, {127, 257, 33}, {257, 31, 300}, {65, 64, 513}, {400, 40, 64},
-		{5, 700, 120},                // few rows, many columns: workers split B panels
+		{5, 700, 400},                // few rows, many columns: workers split B panels
 		{33, 300, 70}, {48, 129, 20}, // B in place with A packed (n > 8 panels)
 		{2, 3, 1000}, {1, 1, 0}, {0, 5, 5}, {3, 0, 4},
 	} {
