@@ -149,7 +149,7 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return x
 	}
 	if err := l.Build(shapeOf(x)); err != nil {
-		return Fail(err)
+		return autograd.Failed(err)
 	}
 	_, s, d, pad, _ := l.geometry(shapeOf(x))
 	y := autograd.Conv2D(x, l.vars[0], nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]})

@@ -89,7 +89,7 @@ func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return x
 	}
 	if err := l.Build(shapeOf(x)); err != nil {
-		return Fail(err)
+		return autograd.Failed(err)
 	}
 	y := autograd.MatMul(x, l.vars[0], false, false)
 	if !l.cfg.NoBias {

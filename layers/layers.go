@@ -61,12 +61,6 @@ type Layer interface {
 // as autograd.Relu. A nil Activation is the identity.
 type Activation func(*autograd.Var) *autograd.Var
 
-// Fail returns a Var carrying err, for code that reports an error through
-// the forward pass. autograd has no exported constructor for an error Var,
-// so the error is carried as the name of a Variable without a value; its
-// message then reads "autograd: Variable \"<err>\": nil tensor".
-func Fail(err error) *autograd.Var { return autograd.Variable(err.Error(), nil) }
-
 // built holds the common build state of a layer with variables.
 type built struct {
 	inShape []int // channel/feature dims the layer was built for (batch excluded)

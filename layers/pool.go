@@ -90,7 +90,7 @@ func (l *MaxPooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	}
 	o, _, _, err := l.options(shapeOf(x))
 	if err != nil {
-		return Fail(err)
+		return autograd.Failed(err)
 	}
 	return autograd.MaxPool(x, o)
 }
@@ -123,7 +123,7 @@ func (l *AveragePooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	}
 	o, _, _, err := l.options(shapeOf(x))
 	if err != nil {
-		return Fail(err)
+		return autograd.Failed(err)
 	}
 	return autograd.AvgPool(x, o)
 }

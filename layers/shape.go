@@ -38,7 +38,7 @@ func (l *Flatten) Call(x *autograd.Var, _ Context) *autograd.Var {
 	}
 	out, err := l.OutputShape(shapeOf(x))
 	if err != nil {
-		return Fail(err)
+		return autograd.Failed(err)
 	}
 	return autograd.Reshape(x, out...)
 }
@@ -94,7 +94,7 @@ func (l *Dropout) Call(x *autograd.Var, ctx Context) *autograd.Var {
 		return x
 	}
 	if err := l.check(); err != nil {
-		return Fail(err)
+		return autograd.Failed(err)
 	}
 	if !ctx.Training || l.rate == 0 {
 		return x
