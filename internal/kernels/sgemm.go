@@ -7,13 +7,23 @@ package kernels
 // op(A) is m×k (A is m×k with row stride lda, or k×m when transA), op(B)
 // is k×n (B is k×n with row stride ldb, or n×k when transB), C is m×n
 // with row stride ldc. With beta == 0, C is overwritten and its previous
-// contents (even NaN) are ignored, as in BLAS.
+// contents (even NaN) are ignored, as in BLAS; with alpha == 0 or k == 0
+// the fast implementations do not read A and B (C = beta·C).
+//
+// Sgemm runs the implementation reported by Impl (AVX-512 or AVX2
+// assembly, pure Go, or SgemmRef; see SetImpl and CONVNET_KERNELS), in
+// parallel over GOMAXPROCS for large products; the fast implementations
+// give bit-identical results for the same inputs whatever GOMAXPROCS is.
+// Results of different implementations agree to float32 rounding. The
+// fast implementations panic with a description on a negative dimension,
+// a stride smaller than its row, or a slice too short for the dimensions
+// and strides (a caller bug; the assembly must not run past a slice).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// sgemm is the implementation Sgemm dispatches to; the fast engine
-// replaces it at start-up.
+// sgemm is the implementation Sgemm dispatches to, chosen at start-up
+// and by SetImpl (dispatch.go).
 var sgemm = SgemmRef
 
 // SgemmRef is the plain-loop reference of Sgemm, accumulating each dot
