@@ -176,6 +176,12 @@ func TestFiniteDifferences(t *testing.T) {
 		{"MaxPool/3D", func(in []*Var) *Var {
 			return MaxPool(in[0], nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "VALID"})
 		}, []*tensor.Tensor{distinct(4, 1, 4, 4, 2, 2)}},
+		{"MaxPoolWithArgmax/2D-SAME", func(in []*Var) *Var {
+			return MaxPoolWithArgmax(in[0], nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"})
+		}, []*tensor.Tensor{distinct(1, 2, 5, 5, 3)}},
+		{"MaxPoolWithArgmax/2D-VALID-overlap-NCHW", func(in []*Var) *Var {
+			return MaxPoolWithArgmax(in[0], nn.PoolOptions{KSize: []int{3}, Strides: []int{1}, Padding: "VALID", DataFormat: "NCHW"})
+		}, []*tensor.Tensor{distinct(2, 2, 2, 4, 5)}},
 		{"AvgPool/2D-SAME", func(in []*Var) *Var {
 			return AvgPool(in[0], nn.PoolOptions{KSize: []int{3}, Strides: []int{2}, Padding: "SAME"})
 		}, []*tensor.Tensor{uniform(1, 2, 5, 4, 3)}},

@@ -83,14 +83,20 @@ func (l *MaxPooling2D) OutputShape(in []int) ([]int, error) { return l.outputSha
 // Build checks the configuration against the input shape.
 func (l *MaxPooling2D) Build(in []int) error { _, err := l.outputShape(in); return err }
 
-// Call returns max_pool(x).
-func (l *MaxPooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
+// Call returns max_pool(x). While training it records the argmax
+// (autograd.MaxPoolWithArgmax) so that the backward pass does not scan x
+// again; otherwise it skips that bookkeeping (autograd.MaxPool). Both
+// give the same value and gradient.
+func (l *MaxPooling2D) Call(x *autograd.Var, ctx Context) *autograd.Var {
 	if x.Err() != nil {
 		return x
 	}
 	o, _, _, err := l.options(shapeOf(x))
 	if err != nil {
 		return autograd.Failed(err)
+	}
+	if ctx.Training {
+		return autograd.MaxPoolWithArgmax(x, o)
 	}
 	return autograd.MaxPool(x, o)
 }

@@ -1,0 +1,163 @@
+package nn
+
+// MaxPoolWithArgmax and MaxPoolGradWithArgmax: max pooling that records
+// where each maximum came from, so that the gradient is a scatter instead
+// of a second scan of the input (tf.nn.max_pool_with_argmax and
+// tf.raw_ops.MaxPoolGradWithArgmax).
+//
+// Shape legend as in pool.go. argmax[o] is the flat offset, in input's
+// own data, of the first maximum (scan order over D, H, W) of output
+// element o's window: for NHWC input ((n·H + h)·W + w)·C + c, TF's index
+// with include_batch_in_index=True.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/convnet-go/convnet/internal/parallel"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// MaxPoolWithArgmax returns MaxPool(input, o) and, for every output
+// element, the flat offset into input.Data() of the cell its value came
+// from: the first maximum of the window in scan order, the cell to which
+// MaxPoolGrad sends the gradient. Inputs and options are those of
+// MaxPool (rank 3, 4 or 5, either layout). It fails on inputs of more
+// than 2³¹−1 elements, whose offsets do not fit an int32.
+func MaxPoolWithArgmax(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, []int32, error) {
+	const op = "MaxPoolWithArgmax"
+	if err := poolInput(op, input); err != nil {
+		return nil, nil, err
+	}
+	g, err := poolSetup(op, input.Shape(), o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if input.Len() > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("nn: %s: input of shape %v has %d elements; offsets must fit an int32 (at most %d)", op, input.Shape(), input.Len(), math.MaxInt32)
+	}
+	y := tensor.Zeros(g.outShape...)
+	arg := make([]int32, y.Len())
+	maxPoolArgmaxFast(g, input.Data(), y.Data(), arg)
+	return y, arg, nil
+}
+
+// MaxPoolGradWithArgmax returns the gradient of MaxPoolWithArgmax with
+// respect to an input of shape inputShape: dx[argmax[o]] += grad[o] for
+// every output element o, in output order (overlapping windows add up).
+// It equals MaxPoolGrad(input, grad, o) for the argmax that
+// MaxPoolWithArgmax(input, o) returned. grad and argmax have the pooled
+// output's element count and the same batch size N as inputShape; every
+// argmax of batch entry n must lie in entry n of the input, as the
+// forward op's offsets do.
+func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32) (*tensor.Tensor, error) {
+	const op = "MaxPoolGradWithArgmax"
+	if grad == nil {
+		return nil, fmt.Errorf("nn: %s: grad tensor is nil", op)
+	}
+	if len(inputShape) < 3 || len(inputShape) > 5 {
+		return nil, fmt.Errorf("nn: %s wants a rank-3, 4 or 5 input shape, got %v", op, inputShape)
+	}
+	if grad.Rank() != len(inputShape) || grad.Dim(0) != inputShape[0] {
+		return nil, fmt.Errorf("nn: %s: grad has shape %v, want rank %d and batch %d like input shape %v", op, grad.Shape(), len(inputShape), inputShape[0], inputShape)
+	}
+	if len(argmax) != grad.Len() {
+		return nil, fmt.Errorf("nn: %s: argmax has %d offsets, want one per grad element (%d)", op, len(argmax), grad.Len())
+	}
+	dx, err := tensor.New(inputShape, nil)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %s: %w", op, err)
+	}
+	n := inputShape[0]
+	if n == 0 || dx.Len() == 0 {
+		return dx, nil
+	}
+	inLen, outLen := dx.Len()/n, grad.Len()/n
+	dd, gd := dx.Data(), grad.Data()
+	bad := make([]int, n) // per batch entry: 1 + the first bad output element, or 0
+	parallel.For(n, max(1, 1<<15/max(outLen, 1)), func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			base := b * inLen
+			dxi := dd[base : base+inLen]
+			gi := gd[b*outLen : (b+1)*outLen]
+			ai := argmax[b*outLen : (b+1)*outLen]
+			for i, a := range ai {
+				k := int(a) - base
+				if uint(k) >= uint(len(dxi)) {
+					bad[b] = b*outLen + i + 1
+					break
+				}
+				dxi[k] += gi[i]
+			}
+		}
+	})
+	for _, e := range bad {
+		if e != 0 {
+			i := e - 1
+			b := i / outLen
+			return nil, fmt.Errorf("nn: %s: argmax[%d] = %d lies outside batch entry %d of input shape %v (offsets [%d, %d))", op, i, argmax[i], b, inputShape, b*inLen, (b+1)*inLen)
+		}
+	}
+	return dx, nil
+}
+
+// maxPoolArgmaxFast computes y = MaxPool(x) and the flat offsets of the
+// maxima in the kernel view, split across output rows (n, od, oh) like
+// maxPoolFast, with the same comparisons (a later cell wins only when
+// strictly greater).
+func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
+	C, H, W := g.c, g.in[1], g.in[2]
+	OD, OH, OW := g.out[0], g.out[1], g.out[2]
+	inLen := g.inLen()
+	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
+			d0, d1 := g.window(0, od)
+			h0, h1 := g.window(1, oh)
+			xi := x[n*inLen : (n+1)*inLen]
+			yr := y[r*OW*C : (r+1)*OW*C]
+			ar := arg[r*OW*C : (r+1)*OW*C]
+			for ow := 0; ow < OW; ow++ {
+				w0, w1 := g.window(2, ow)
+				dst, da := yr[ow*C:ow*C+C], ar[ow*C:ow*C+C]
+				first := true
+				for d := d0; d < d1; d++ {
+					for h := h0; h < h1; h++ {
+						row := (d*H + h) * W
+						for w := w0; w < w1; w++ {
+							off := (row + w) * C
+							src := xi[off : off+C]
+							abs := int32(n*inLen + off)
+							if first {
+								copy(dst, src)
+								for c := range da {
+									da[c] = abs + int32(c)
+								}
+								first = false
+								continue
+							}
+							argmaxRow32(dst, da, src, abs)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// argmaxRow32 folds the row src, whose first element sits at offset off,
+// into the running maxima best and their offsets arg (arg[c] = off + c
+// when src[c] is strictly greater). Branch-free like maxRow.
+func argmaxRow32(best []float32, arg []int32, src []float32, off int32) {
+	src, arg = src[:len(best)], arg[:len(best)]
+	for c, v := range src {
+		b := best[c]
+		var m uint32 // all ones when v wins
+		if v > b {
+			m = ^uint32(0)
+		}
+		am := int32(m)
+		arg[c] = (off+int32(c))&am | arg[c]&^am
+		best[c] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(b)&^m)
+	}
+}
