@@ -140,7 +140,7 @@ func TestStickyErrors(t *testing.T) {
 	}
 	// Every op downstream carries the same error instead of panicking.
 	chain := []*Var{
-		Mul(bad, x), Relu(bad), Conv2D(bad, x, nn.ConvOptions{}), MaxPool(bad, nn.PoolOptions{}), MaxPoolWithArgmax(bad, nn.PoolOptions{}),
+		Mul(bad, x), Relu(bad), Conv2D(bad, x, nn.ConvOptions{}), MaxPool(bad, nn.PoolOptions{}), MaxPoolWithArgmax(bad, nn.PoolOptions{}), BiasAddRelu(bad, x, ""),
 		MatMul(x, bad, false, false), SoftmaxCrossEntropyWithLogits(vec(1), bad), Dropout(bad, 0.5, 1, true),
 		SeparableConv2D(x, bad, y, nn.ConvOptions{}), Conv2DTranspose(bad, x, []int{1}, nn.ConvOptions{}),
 		ReduceMean(Reshape(bad, -1)),

@@ -50,6 +50,16 @@ func awayFromZero(seed uint64, shape ...int) *tensor.Tensor {
 	return t
 }
 
+// smallBias returns [c] values 0.01, 0.02, …: added to awayFromZero
+// values they keep every sum at least 0.1 from the ReLU kink.
+func smallBias(c int) *tensor.Tensor {
+	t := tensor.Zeros(c)
+	for i := range t.Data() {
+		t.Data()[i] = 0.01 * float32(i+1)
+	}
+	return t
+}
+
 // distinct returns a shuffled ladder of values 0.1 apart, so no max-pool
 // window holds two values closer than 0.1 > 2ε: no ties, and no
 // perturbation can change a window's argmax.
@@ -176,6 +186,12 @@ func TestFiniteDifferences(t *testing.T) {
 		{"MaxPool/3D", func(in []*Var) *Var {
 			return MaxPool(in[0], nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "VALID"})
 		}, []*tensor.Tensor{distinct(4, 1, 4, 4, 2, 2)}},
+		{"BiasAddRelu/NHWC", func(in []*Var) *Var {
+			return BiasAddRelu(in[0], in[1], "")
+		}, []*tensor.Tensor{awayFromZero(1, 2, 3, 2, 4), smallBias(4)}},
+		{"BiasAddRelu/NCHW", func(in []*Var) *Var {
+			return BiasAddRelu(in[0], in[1], "NCHW")
+		}, []*tensor.Tensor{awayFromZero(3, 2, 3, 2, 4), smallBias(3)}},
 		{"MaxPoolWithArgmax/2D-SAME", func(in []*Var) *Var {
 			return MaxPoolWithArgmax(in[0], nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"})
 		}, []*tensor.Tensor{distinct(1, 2, 5, 5, 3)}},

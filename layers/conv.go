@@ -153,10 +153,10 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	}
 	_, s, d, pad, _ := l.geometry(shapeOf(x))
 	y := autograd.Conv2D(x, l.vars[0], nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]})
-	if !l.cfg.NoBias {
-		y = autograd.BiasAdd(y, l.vars[1], "")
+	if l.cfg.NoBias {
+		return apply(l.cfg.Activation, y)
 	}
-	return apply(l.cfg.Activation, y)
+	return biasThen(l.cfg.Activation, y, l.vars[1])
 }
 
 // Variables returns [kernel, bias] (just [kernel] with NoBias).

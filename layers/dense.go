@@ -92,10 +92,10 @@ func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return autograd.Failed(err)
 	}
 	y := autograd.MatMul(x, l.vars[0], false, false)
-	if !l.cfg.NoBias {
-		y = autograd.BiasAdd(y, l.vars[1], "")
+	if l.cfg.NoBias {
+		return apply(l.cfg.Activation, y)
 	}
-	return apply(l.cfg.Activation, y)
+	return biasThen(l.cfg.Activation, y, l.vars[1])
 }
 
 // Variables returns [kernel, bias] (just [kernel] with NoBias).

@@ -23,6 +23,7 @@ package layers
 import (
 	"fmt"
 	"hash/fnv"
+	"reflect"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/initializers"
@@ -151,6 +152,19 @@ func shapeOf(x *autograd.Var) []int {
 	}
 	return x.Value().Shape()
 }
+
+// biasThen returns act(BiasAdd(y, bias)), as one autograd.BiasAddRelu
+// node when act is autograd.Relu (same value and gradients, fewer passes
+// over memory).
+func biasThen(act Activation, y, bias *autograd.Var) *autograd.Var {
+	if act != nil && reflect.ValueOf(act).Pointer() == reluPC {
+		return autograd.BiasAddRelu(y, bias, "")
+	}
+	return apply(act, autograd.BiasAdd(y, bias, ""))
+}
+
+// reluPC identifies autograd.Relu among Activation values.
+var reluPC = reflect.ValueOf(autograd.Relu).Pointer()
 
 // apply applies act when it is non-nil.
 func apply(act Activation, x *autograd.Var) *autograd.Var {

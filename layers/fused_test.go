@@ -1,0 +1,54 @@
+package layers
+
+import (
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// A network whose ReLUs the layers fuse with the bias (autograd.Relu
+// given directly) and the same network with the ReLU hidden in a closure
+// (not fused) give the same bits: outputs and every gradient, training
+// (argmax pooling) and not.
+func TestFusedPathsMatchUnfused(t *testing.T) {
+	hidden := func(v *autograd.Var) *autograd.Var { return autograd.Relu(v) }
+	build := func(act Activation) *Sequential {
+		return NewSequential(
+			NewConv2D("c1", Conv2DConfig{Filters: 5, KernelSize: []int{3}, Padding: "SAME", Activation: act, Seed: 3}),
+			NewMaxPooling2D("p1", PoolConfig{PoolSize: []int{2}, Padding: "SAME"}),
+			NewFlatten("f"),
+			NewDense("d1", DenseConfig{Units: 7, Activation: act, Seed: 3}),
+			NewDense("d2", DenseConfig{Units: 3, Seed: 3}),
+		)
+	}
+	x := tensor.Zeros(4, 7, 9, 2)
+	x.RandUniform(tensor.NewRand(5), -1, 1)
+	for _, training := range []bool{false, true} {
+		var outs [2][]float32
+		var grads [2][]*tensor.Tensor
+		for i, act := range []Activation{autograd.Relu, hidden} {
+			m := build(act)
+			y := m.Call(autograd.Constant(x), Context{Training: training})
+			loss := autograd.ReduceSum(autograd.Mul(y, y))
+			g, err := autograd.Gradient(loss, m.Variables()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs[i], grads[i] = y.Value().Data(), g
+		}
+		same := func(what string, a, b []float32) {
+			t.Helper()
+			for j := range a {
+				if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
+					t.Fatalf("training %v: %s[%d]: fused %v, unfused %v", training, what, j, a[j], b[j])
+				}
+			}
+		}
+		same("output", outs[0], outs[1])
+		for k := range grads[0] {
+			same("gradient", grads[0][k].Data(), grads[1][k].Data())
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package nn
+
+// BiasAddRelu and its gradient: relu(value + bias) in one pass over the
+// data, and both gradients from one pass over grad (the pair that follows
+// every conv and dense layer with a ReLU). Shapes and layouts as in
+// bias.go: value [outer, C, inner], bias [C].
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/convnet-go/convnet/internal/parallel"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// BiasAddRelu returns Relu(BiasAdd(value, bias, dataFormat)), computed in
+// one pass: y = max(value + bias[c], 0), a NaN staying NaN. Arguments and
+// errors are those of BiasAdd; the result has value's shape and the same
+// bits as the two ops in turn.
+func BiasAddRelu(value, bias *tensor.Tensor, dataFormat string) (*tensor.Tensor, error) {
+	if value == nil || bias == nil {
+		return nil, fmt.Errorf("nn: BiasAddRelu: value or bias is nil")
+	}
+	outer, c, inner, err := biasLayout("BiasAddRelu", value.Shape(), dataFormat)
+	if err != nil {
+		return nil, err
+	}
+	if bias.Rank() != 1 || bias.Dim(0) != c {
+		return nil, fmt.Errorf("nn: BiasAddRelu: bias has shape %v, want [%d] for value of shape %v and data format %q", bias.Shape(), c, value.Shape(), dataFormat)
+	}
+	y := tensor.Zeros(value.Shape()...)
+	yd, xd, b := y.Data(), value.Data(), bias.Data()
+	per := c * inner
+	if per == 0 {
+		return y, nil
+	}
+	parallel.For(outer, max(1, elemMinPer/per), func(lo, hi int) {
+		biasReluKernel(yd[lo*per:hi*per], xd[lo*per:hi*per], b[:c], inner)
+	})
+	return y, nil
+}
+
+// BiasAddReluGrad returns the gradients of y = BiasAddRelu(value, bias,
+// dataFormat) given y and grad = ∂L/∂y (same shape): dvalue = grad where
+// y > 0, else 0 (ReluGrad, since y > 0 exactly where value + bias > 0),
+// and dbias [C] = Σ dvalue over every dimension but the channels, summed
+// as BiasAddGrad sums (float64 over a fixed split of the rows), so both
+// results have the bits of ReluGrad followed by BiasAddGrad.
+func BiasAddReluGrad(grad, y *tensor.Tensor, dataFormat string) (dvalue, dbias *tensor.Tensor, err error) {
+	const op = "BiasAddReluGrad"
+	if err := opsSameShape(op, "grad", grad, "y", y); err != nil {
+		return nil, nil, err
+	}
+	outer, c, inner, err := biasLayout(op, grad.Shape(), dataFormat)
+	if err != nil {
+		return nil, nil, err
+	}
+	dvalue = tensor.Zeros(grad.Shape()...)
+	dbias = tensor.Zeros(c)
+	biasReluGradKernel(dvalue.Data(), dbias.Data(), grad.Data(), y.Data(), outer, c, inner)
+	return dvalue, dbias, nil
+}
+
+// biasReluKernel sets dst = max(x + b[ch], 0) over whole [C, inner]
+// blocks of x, branch-free like reluF32.
+func biasReluKernel(dst, x, b []float32, inner int) {
+	c := len(b)
+	per := c * inner
+	for o := 0; o+per <= len(x); o += per {
+		if inner == 1 {
+			xr, yr := x[o:o+c], dst[o:o+c]
+			for ch, v := range xr {
+				v += b[ch]
+				m := ^uint32(0)
+				if v < 0 {
+					m = 0
+				}
+				yr[ch] = math.Float32frombits(math.Float32bits(v) & m)
+			}
+			continue
+		}
+		for ch, bv := range b {
+			s := o + ch*inner
+			reluBiasRow(dst[s:s+inner], x[s:s+inner], bv)
+		}
+	}
+}
+
+func reluBiasRow(dst, x []float32, bv float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		v += bv
+		m := ^uint32(0)
+		if v < 0 {
+			m = 0
+		}
+		dst[i] = math.Float32frombits(math.Float32bits(v) & m)
+	}
+}
+
+// biasReluGradKernel writes dx = g masked by y > 0 and db[c] = Σ dx over
+// [outer, ·, inner], with biasAddGradKernel's chunks and float64 partial
+// sums, so that db has the same bits.
+func biasReluGradKernel(dx, db, g, y []float32, outer, c, inner int) {
+	chunks := min(biasGradChunks, outer)
+	if chunks == 0 || c == 0 {
+		return
+	}
+	partial := make([]float64, chunks*c)
+	minPer := 1
+	if outer*c*inner < elemMinPer {
+		minPer = chunks
+	}
+	per := c * inner
+	parallel.For(chunks, minPer, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			acc := partial[k*c : (k+1)*c]
+			for o := k * outer / chunks; o < (k+1)*outer/chunks; o++ {
+				base := o * per
+				if inner == 1 {
+					dr, gr, yr := dx[base:base+c], g[base:base+c], y[base:base+c]
+					for ch := range dr {
+						var m uint32
+						if yr[ch] > 0 {
+							m = ^uint32(0)
+						}
+						v := math.Float32frombits(math.Float32bits(gr[ch]) & m)
+						dr[ch] = v
+						acc[ch] += float64(v)
+					}
+					continue
+				}
+				for ch := range acc {
+					s := base + ch*inner
+					dr := dx[s : s+inner]
+					reluGradF32(dr, g[s:s+inner], y[s:s+inner])
+					sum := 0.0
+					for _, v := range dr {
+						sum += float64(v)
+					}
+					acc[ch] += sum
+				}
+			}
+		}
+	})
+	for ch := range db[:c] {
+		var s float64
+		for k := 0; k < chunks; k++ {
+			s += partial[k*c+ch]
+		}
+		db[ch] = float32(s)
+	}
+}
