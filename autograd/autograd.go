@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -162,7 +163,35 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		}
 		out[i] = g
 	}
+	recycleGrads(topo, out)
 	return out, nil
+}
+
+// recycleGrads hands the intermediate gradients of topo back to nn
+// (nn.Recycle) for the storage of later results: nobody outside Gradient
+// can reach them. Storage shared with a returned gradient or with any
+// value of the graph is kept, so no tensor a caller holds is ever
+// overwritten.
+func recycleGrads(topo []*Var, out []*tensor.Tensor) {
+	keep := make(map[*float32]bool, len(topo)+len(out))
+	mark := func(t *tensor.Tensor) {
+		if t != nil && len(t.Data()) > 0 {
+			keep[unsafe.SliceData(t.Data())] = true
+		}
+	}
+	for _, g := range out {
+		mark(g)
+	}
+	for _, v := range topo {
+		mark(v.value)
+	}
+	var spare []*tensor.Tensor
+	for _, v := range topo {
+		if g := v.grad; g != nil && len(g.Data()) > 0 && !keep[unsafe.SliceData(g.Data())] {
+			spare = append(spare, g)
+		}
+	}
+	nn.Recycle(spare...)
 }
 
 // seen reports whether g's data is already the data of one of gs (a var

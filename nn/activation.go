@@ -21,7 +21,7 @@ const elemMinPer = 1 << 15
 // opsUnary returns a new tensor of x's shape filled by k(dst, src) over
 // contiguous chunks.
 func opsUnary(x *tensor.Tensor, k func(dst, src []float32)) *tensor.Tensor {
-	y := tensor.Zeros(x.Shape()...)
+	y := newResult(x.Shape()...)
 	yd, xd := y.Data(), x.Data()
 	parallel.For(len(xd), elemMinPer, func(lo, hi int) { k(yd[lo:hi], xd[lo:hi]) })
 	return y
@@ -33,7 +33,7 @@ func opsBinary(op, aName string, a *tensor.Tensor, bName string, b *tensor.Tenso
 	if err := opsSameShape(op, aName, a, bName, b); err != nil {
 		return nil, err
 	}
-	y := tensor.Zeros(a.Shape()...)
+	y := newResult(a.Shape()...)
 	yd, ad, bd := y.Data(), a.Data(), b.Data()
 	parallel.For(len(ad), elemMinPer, func(lo, hi int) { k(yd[lo:hi], ad[lo:hi], bd[lo:hi]) })
 	return y, nil

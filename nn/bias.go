@@ -54,7 +54,7 @@ func BiasAdd(value, bias *tensor.Tensor, dataFormat string) (*tensor.Tensor, err
 	if bias.Rank() != 1 || bias.Dim(0) != c {
 		return nil, fmt.Errorf("nn: BiasAdd: bias has shape %v, want [%d] for value of shape %v and data format %q", bias.Shape(), c, value.Shape(), dataFormat)
 	}
-	y := tensor.Zeros(value.Shape()...)
+	y := newResult(value.Shape()...)
 	yd, xd, b := y.Data(), value.Data(), bias.Data()
 	per := c * inner
 	if per == 0 {

@@ -28,7 +28,7 @@ func BiasAddRelu(value, bias *tensor.Tensor, dataFormat string) (*tensor.Tensor,
 	if bias.Rank() != 1 || bias.Dim(0) != c {
 		return nil, fmt.Errorf("nn: BiasAddRelu: bias has shape %v, want [%d] for value of shape %v and data format %q", bias.Shape(), c, value.Shape(), dataFormat)
 	}
-	y := tensor.Zeros(value.Shape()...)
+	y := newResult(value.Shape()...)
 	yd, xd, b := y.Data(), value.Data(), bias.Data()
 	per := c * inner
 	if per == 0 {
@@ -55,7 +55,7 @@ func BiasAddReluGrad(grad, y *tensor.Tensor, dataFormat string) (dvalue, dbias *
 	if err != nil {
 		return nil, nil, err
 	}
-	dvalue = tensor.Zeros(grad.Shape()...)
+	dvalue = newResult(grad.Shape()...)
 	dbias = tensor.Zeros(c)
 	biasReluGradKernel(dvalue.Data(), dbias.Data(), grad.Data(), y.Data(), outer, c, inner)
 	return dvalue, dbias, nil

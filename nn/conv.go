@@ -241,7 +241,7 @@ func (s *convSpec) lastLayout(data []float32, shape []int) ([]float32, *[]float3
 // result runs fill on channels-last storage for a fresh tensor of shape
 // shape, transposing to channels-first when the caller's layout is.
 func (s *convSpec) result(shape []int, fill func(dst []float32)) *tensor.Tensor {
-	t := tensor.Must(tensor.New(shape, nil))
+	t := newResult(shape...) // every kernel writes all of its output
 	if s.chLast {
 		fill(t.Data())
 		return t
@@ -359,7 +359,7 @@ func backpropFilterOp(op string, nsp int, input *tensor.Tensor, filterShape []in
 	}
 	x, xb := s.lastLayout(input.Data(), s.in)
 	dy, db := s.lastLayout(grad.Data(), s.out)
-	dw := tensor.Must(tensor.New(s.filter, nil))
+	dw := newResult(s.filter...) // every kernel writes all of dw
 	fn(&s.g, s.f, x, dy, dw.Data())
 	putScratch(xb)
 	putScratch(db)

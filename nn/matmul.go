@@ -33,10 +33,10 @@ func MatMul(a, b *tensor.Tensor, transposeA, transposeB bool) (*tensor.Tensor, e
 		return nil, fmt.Errorf("nn: MatMul: inner dimensions differ: op(a) is [%d %d] (a %v, transposeA %v) but op(b) is [%d %d] (b %v, transposeB %v)",
 			m, k, a.Shape(), transposeA, kb, n, b.Shape(), transposeB)
 	}
-	y := tensor.Zeros(m, n)
 	if m == 0 || n == 0 || k == 0 {
-		return y, nil
+		return tensor.Zeros(m, n), nil
 	}
+	y := newResult(m, n) // Sgemm with beta 0 overwrites it
 	kernels.Sgemm(transposeA, transposeB, m, n, k, 1, a.Data(), a.Dim(1), b.Data(), b.Dim(1), 0, y.Data(), n)
 	return y, nil
 }

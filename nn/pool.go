@@ -138,7 +138,7 @@ func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tensor.Zeros(g.outShape...)
+	y := newResult(g.outShape...) // every window has a real cell
 	maxPoolFast(g, input.Data(), y.Data())
 	return y, nil
 }
@@ -184,7 +184,7 @@ func MaxPoolGrad(input, grad *tensor.Tensor, o PoolOptions) (*tensor.Tensor, err
 	if err := poolGradShape("MaxPoolGrad", g, grad); err != nil {
 		return nil, err
 	}
-	dx := tensor.Zeros(input.Shape()...)
+	dx := newZeroResult(input.Shape()...)
 	maxPoolGradFast(g, input.Data(), grad.Data(), dx.Data())
 	return dx, nil
 }

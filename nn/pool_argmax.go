@@ -36,7 +36,7 @@ func MaxPoolWithArgmax(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, []i
 	if input.Len() > math.MaxInt32 {
 		return nil, nil, fmt.Errorf("nn: %s: input of shape %v has %d elements; offsets must fit an int32 (at most %d)", op, input.Shape(), input.Len(), math.MaxInt32)
 	}
-	y := tensor.Zeros(g.outShape...)
+	y := newResult(g.outShape...) // every window has a real cell
 	arg := make([]int32, y.Len())
 	maxPoolArgmaxFast(g, input.Data(), y.Data(), arg)
 	return y, arg, nil
@@ -64,10 +64,12 @@ func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32
 	if len(argmax) != grad.Len() {
 		return nil, fmt.Errorf("nn: %s: argmax has %d offsets, want one per grad element (%d)", op, len(argmax), grad.Len())
 	}
-	dx, err := tensor.New(inputShape, nil)
-	if err != nil {
-		return nil, fmt.Errorf("nn: %s: %w", op, err)
+	for _, d := range inputShape {
+		if d < 0 {
+			return nil, fmt.Errorf("nn: %s: negative dimension in input shape %v", op, inputShape)
+		}
 	}
+	dx := newZeroResult(inputShape...)
 	n := inputShape[0]
 	if n == 0 || dx.Len() == 0 {
 		return dx, nil

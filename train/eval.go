@@ -60,6 +60,7 @@ func Evaluate(m *layers.Sequential, s *mnist.Set, batchSize int) (Evaluation, er
 			}
 		}
 		ev.N += len(labels)
+		autograd.Release(loss) // the next batch reuses its memory
 	}
 	if err := b.Err(); err != nil {
 		return ev, err

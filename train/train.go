@@ -27,6 +27,7 @@ import (
 	"github.com/convnet-go/convnet/data/mnist"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/summary"
 	"github.com/convnet-go/convnet/tensor"
@@ -445,7 +446,12 @@ func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error
 		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
 	}
 	t.step++
-	return l, countCorrect(logits.Value(), labels), nil
+	correct := countCorrect(logits.Value(), labels)
+	// The step's activations and gradients become the next step's
+	// storage: nothing here is read again.
+	autograd.Release(loss)
+	nn.Recycle(grads...)
+	return l, correct, nil
 }
 
 // openLogs creates the log directory, metrics.jsonl and the summary
