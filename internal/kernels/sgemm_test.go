@@ -306,6 +306,12 @@ func TestSetImpl(t *testing.T) {
 
 func TestChooseImpl(t *testing.T) {
 	best := Available()[0]
+	// Other tests restore the implementation they change, so Impl() is
+	// still the one chosen at start-up.
+	t.Logf("start-up implementation %q, available %v", Impl(), Available())
+	if os.Getenv(envKernels) == "" && Impl() != best {
+		t.Fatalf("started with %q, want the fastest available %q", Impl(), best)
+	}
 	for _, tc := range []struct {
 		env, want string
 		warn      bool
