@@ -59,6 +59,10 @@ func TestGoldenBiasAdd(t *testing.T) {
 		Output     *goldTensor `json:"output"`
 		OutGrad    *goldTensor `json:"out_grad"`
 		GradBias   *goldTensor `json:"grad_bias"`
+		// relu(value + bias) and its gradients, for the fused op.
+		ReluOutput    *goldTensor `json:"relu_output"`
+		ReluGradValue *goldTensor `json:"relu_grad_value"`
+		ReluGradBias  *goldTensor `json:"relu_grad_bias"`
 	}
 	for _, c := range loadGolden[goldBias](t, "bias_add.json") {
 		t.Run(c.Name, func(t *testing.T) {
@@ -67,6 +71,17 @@ func TestGoldenBiasAdd(t *testing.T) {
 			expectClose(t, "forward", y, err, c.Output)
 			gb, err := call(t, "grad bias", func() (*tensor.Tensor, error) { return BiasAddGrad(g, c.DataFormat) })
 			expectClose(t, "grad bias", gb, err, c.GradBias)
+
+			yr, err := call(t, "fused relu forward", func() (*tensor.Tensor, error) { return BiasAddRelu(v, b, c.DataFormat) })
+			expectClose(t, "fused relu forward", yr, err, c.ReluOutput)
+			var dbias *tensor.Tensor
+			dvalue, err := call(t, "fused relu grad", func() (*tensor.Tensor, error) {
+				dv, db, err := BiasAddReluGrad(g, c.ReluOutput.tensor(t), c.DataFormat)
+				dbias = db
+				return dv, err
+			})
+			expectClose(t, "fused relu grad value", dvalue, err, c.ReluGradValue)
+			expectClose(t, "fused relu grad bias", dbias, err, c.ReluGradBias)
 		})
 	}
 }

@@ -28,8 +28,9 @@ func (c *goldPool) options(i int) PoolOptions {
 	}
 }
 
-// TestGoldenMaxPool covers 1-D, 2-D and 3-D max pooling. The inputs have
-// distinct values, so the gradient's routing to the maximum is unambiguous.
+// TestGoldenMaxPool covers 1-D, 2-D and 3-D max pooling, and the argmax
+// variants against the same values. The inputs have distinct values, so
+// the gradient's routing to the maximum is unambiguous.
 func TestGoldenMaxPool(t *testing.T) {
 	for i, c := range loadGolden[goldPool](t, "max_pool.json") {
 		t.Run(c.Name, func(t *testing.T) {
@@ -39,6 +40,18 @@ func TestGoldenMaxPool(t *testing.T) {
 			expectClose(t, "forward", y, err, c.Output)
 			gx, err := call(t, "grad", func() (*tensor.Tensor, error) { return MaxPoolGrad(x, g, o) })
 			expectClose(t, "grad", gx, err, c.GradInput)
+
+			var argmax []int32
+			ya, err := call(t, "with argmax", func() (*tensor.Tensor, error) {
+				y, am, err := MaxPoolWithArgmax(x, o)
+				argmax = am
+				return y, err
+			})
+			expectClose(t, "with argmax", ya, err, c.Output)
+			if err == nil {
+				ga, err := call(t, "grad with argmax", func() (*tensor.Tensor, error) { return MaxPoolGradWithArgmax(c.Input.Shape, g, argmax) })
+				expectClose(t, "grad with argmax", ga, err, c.GradInput)
+			}
 		})
 	}
 }

@@ -731,9 +731,13 @@ function genBiasAdd() {
     const y = tf.add(x, b.reshape(bShape));
     const g = tf.tensor(vals(r, prod(shape)), shape);
     const [gx, gb] = tf.grads((p, q) => tf.sum(tf.mul(tf.add(p, q.reshape(bShape)), g)))([x, b]);
+    // The fused bias_add + relu, and its gradients.
+    const fused = (p, q) => tf.relu(tf.add(p, q.reshape(bShape)));
+    const [rgx, rgb] = tf.grads((p, q) => tf.sum(tf.mul(fused(p, q), g)))([x, b]);
     return {
       name: `bias_add/${shape.join('x')}/${format || 'default'}`, data_format: format,
       value: enc(x), bias: enc(b), output: enc(y), out_grad: enc(g), grad_value: enc(gx), grad_bias: enc(gb),
+      relu_output: enc(fused(x, b)), relu_grad_value: enc(rgx), relu_grad_bias: enc(rgb),
     };
   }));
 }
@@ -1092,7 +1096,7 @@ async function main() {
   writeGolden('max_pool.json', 'max_pool', 'inputs have distinct values (no ties); 1-D pools as 2-D with H=1', pool.max);
   writeGolden('avg_pool.json', 'avg_pool', 'grad_input is TF\'s AvgPoolGrad (divide by the real-cell count), computed from the forward on basis vectors, not tfjs\' gradient', pool.avg);
   writeGolden('matmul.json', 'matmul', '', genMatMul());
-  writeGolden('bias_add.json', 'bias_add', 'computed as value + bias broadcast over the channel axis (last, or 1 for NCHW)', genBiasAdd());
+  writeGolden('bias_add.json', 'bias_add', 'computed as value + bias broadcast over the channel axis (last, or 1 for NCHW); relu_* fields are relu(value + bias) and its gradients', genBiasAdd());
   writeGolden('activation.json', 'relu, leaky_relu, sigmoid, tanh', '', genActivations());
   writeGolden('softmax.json', 'softmax, log_softmax', 'over the last axis', genSoftmax());
   const losses = genLosses();
