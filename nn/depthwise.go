@@ -47,6 +47,10 @@ func DepthwiseConv2DBackpropFilter(input *tensor.Tensor, filterShape []int, grad
 	return backpropFilterOp("nn.DepthwiseConv2DBackpropFilter", 2, input, filterShape, grad, o, true, depthwiseBackpropFilter)
 }
 
+// depthwisePerPixel turns the row path (depthwise_rows.go) off, for
+// tests of the per-pixel loop below.
+var depthwisePerPixel = false
+
 // depthwiseForward computes y [N, OH, OW, C·M] from x [N, H, W, C] and
 // w [KH, KW, C, M]; the geometry's depth dimension has size 1. Output rows
 // are independent, so the row split does not change any result.
@@ -55,6 +59,10 @@ func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	cm := c * m
 	if g.OutPositions() == 0 || cm == 0 {
+		return
+	}
+	if depthwiseRowsApply(g) && !depthwisePerPixel {
+		depthwiseForwardRows(g, m, x, w, y)
 		return
 	}
 	parallel.For(g.N*oh, 1, func(lo, hi int) {

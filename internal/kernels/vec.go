@@ -1,0 +1,85 @@
+package kernels
+
+import "fmt"
+
+// SumProducts sets out[i] = Σ_t a[aOff[t]+i]·b[bOff[t]+i] for every
+// i < len(out), summing the terms t in order from zero: a dot product per
+// output element over "taps", each tap a pair of offsets into a and b.
+// It is the inner loop of depthwise convolution, where out is a run of
+// output pixels, a the input rows and b the filter taps expanded to the
+// run's length.
+//
+// On amd64 CPUs with AVX2 and FMA (unless built with the purego tag) it
+// runs an assembly loop that keeps 32 outputs in registers across the
+// taps and fuses each multiply-add (one rounding instead of two);
+// elsewhere, and for the last len(out) mod 8 outputs, plain Go
+// (SumProductsRef's loop, per element). The two agree to float32
+// rounding. It panics, describing the problem, when aOff and bOff differ
+// in length or an offset would read outside a or b.
+func SumProducts(out, a, b []float32, aOff, bOff []int) {
+	n := len(out)
+	if len(aOff) != len(bOff) {
+		panic(fmt.Sprintf("kernels: SumProducts: %d offsets into a but %d into b", len(aOff), len(bOff)))
+	}
+	if n == 0 {
+		return
+	}
+	for t, o := range aOff {
+		if o < 0 || o > len(a)-n {
+			panic(fmt.Sprintf("kernels: SumProducts: tap %d reads a[%d:%d], len(a) = %d", t, o, o+n, len(a)))
+		}
+		if p := bOff[t]; p < 0 || p > len(b)-n {
+			panic(fmt.Sprintf("kernels: SumProducts: tap %d reads b[%d:%d], len(b) = %d", t, p, p+n, len(b)))
+		}
+	}
+	done := 0
+	if vecFMA && len(aOff) > 0 && n >= 8 {
+		done = n &^ 7
+		sumProductsAVX2(&out[0], done, &a[0], &b[0], &aOff[0], &bOff[0], len(aOff))
+	}
+	sumProductsGo(out, a, b, aOff, bOff, done)
+}
+
+// SumProductsRef is the plain-loop reference of SumProducts: each output
+// accumulated in float64 over the taps.
+func SumProductsRef(out, a, b []float32, aOff, bOff []int) {
+	for i := range out {
+		var s float64
+		for t, o := range aOff {
+			s += float64(a[o+i]) * float64(b[bOff[t]+i])
+		}
+		out[i] = float32(s)
+	}
+}
+
+// sumProductsGo computes outputs from index lo on in float32, eight at a
+// time kept in locals across the taps.
+func sumProductsGo(out, a, b []float32, aOff, bOff []int, lo int) {
+	n := len(out)
+	i := lo
+	for ; i+8 <= n; i += 8 {
+		var s0, s1, s2, s3, s4, s5, s6, s7 float32
+		for t, o := range aOff {
+			as := a[o+i : o+i+8 : o+i+8]
+			p := bOff[t] + i
+			bs := b[p : p+8 : p+8]
+			s0 += as[0] * bs[0]
+			s1 += as[1] * bs[1]
+			s2 += as[2] * bs[2]
+			s3 += as[3] * bs[3]
+			s4 += as[4] * bs[4]
+			s5 += as[5] * bs[5]
+			s6 += as[6] * bs[6]
+			s7 += as[7] * bs[7]
+		}
+		o := out[i : i+8 : i+8]
+		o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = s0, s1, s2, s3, s4, s5, s6, s7
+	}
+	for ; i < n; i++ {
+		var s float32
+		for t, o := range aOff {
+			s += a[o+i] * b[bOff[t]+i]
+		}
+		out[i] = s
+	}
+}

@@ -1,0 +1,10 @@
+//go:build purego || !amd64
+
+package kernels
+
+// vecFMA is false: no assembly in this build.
+var vecFMA = false
+
+func sumProductsAVX2(out *float32, n int, a, b *float32, aOff, bOff *int, taps int) {
+	panic("kernels: sumProductsAVX2 called without assembly")
+}

@@ -1,0 +1,109 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// vecPaths runs f with the assembly loops on (when this CPU and build
+// have them) and off.
+func vecPaths(t *testing.T, f func(t *testing.T)) {
+	saved := vecFMA
+	defer func() { vecFMA = saved }()
+	paths := []bool{false}
+	if saved {
+		paths = append(paths, true)
+	}
+	for _, on := range paths {
+		vecFMA = on
+		t.Run(fmt.Sprintf("fma=%v", on), f)
+	}
+}
+
+func vecRand(r interface{ Float32() float32 }, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 2*r.Float32() - 1
+	}
+	return v
+}
+
+func TestSumProductsMatchesReference(t *testing.T) {
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 257} {
+			for _, taps := range []int{0, 1, 3, 9, 25} {
+				t.Run(fmt.Sprintf("n=%d/taps=%d", n, taps), func(t *testing.T) {
+					r := tensor.NewRand(uint64(n*100 + taps))
+					a, b := vecRand(r, 3*n+50), vecRand(r, 2*n+30)
+					aOff, bOff := make([]int, taps), make([]int, taps)
+					for i := range aOff {
+						aOff[i] = r.IntN(len(a) - n + 1)
+						bOff[i] = r.IntN(len(b) - n + 1)
+					}
+					got, want := make([]float32, n), make([]float32, n)
+					for i := range got {
+						got[i] = float32(math.NaN()) // must be overwritten
+					}
+					SumProducts(got, a, b, aOff, bOff)
+					SumProductsRef(want, a, b, aOff, bOff)
+					for i := range want {
+						if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*float64(taps+1)) {
+							t.Fatalf("out[%d] = %v, want %v", i, got[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	})
+}
+
+func TestSumProductsPanicsOutOfRange(t *testing.T) {
+	a, b, out := make([]float32, 20), make([]float32, 20), make([]float32, 8)
+	for _, tc := range []struct {
+		name       string
+		aOff, bOff []int
+		want       string
+	}{
+		{"lengths", []int{0}, nil, "1 offsets into a but 0 into b"},
+		{"a end", []int{13}, []int{0}, "tap 0 reads a[13:21]"},
+		{"a negative", []int{0, -1}, []int{0, 0}, "tap 1 reads a[-1:7]"},
+		{"b end", []int{0}, []int{19}, "tap 0 reads b[19:27]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, tc.want) {
+					t.Fatalf("panic %v, want one containing %q", r, tc.want)
+				}
+			}()
+			SumProducts(out, a, b, tc.aOff, tc.bOff)
+		})
+	}
+}
+
+func BenchmarkSumProducts(b *testing.B) {
+	const n, taps = 960, 9
+	r := tensor.NewRand(1)
+	a, w := vecRand(r, 3*(n+64)), vecRand(r, taps*n)
+	aOff, bOff := make([]int, taps), make([]int, taps)
+	for i := range aOff {
+		aOff[i], bOff[i] = (i/3)*(n+64)+(i%3)*15, i*n
+	}
+	out := make([]float32, n)
+	for _, impl := range []string{"fast", "ref"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			for b.Loop() {
+				if impl == "ref" {
+					SumProductsRef(out, a, w, aOff, bOff)
+				} else {
+					SumProducts(out, a, w, aOff, bOff)
+				}
+			}
+			b.ReportMetric(2*n*taps*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
