@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -68,19 +69,12 @@ func adamCoefficients(c AdamConfig, t int64) adamStep {
 	return adamStep{lrT: float32(lrT), oneMinusB1: float32(1 - c.Beta1), oneMinusB2: float32(1 - c.Beta2), eps: float32(c.Epsilon)}
 }
 
-// apply updates w, m and v in place from g.
+// apply updates w, m and v in place from g with kernels.AdamUpdate (the
+// formulas above, vectorised, each operation rounded to float32 in
+// order), split across the workers.
 func (k adamStep) apply(w, g, m, v []float32) {
-	lrT, b1c, b2c, eps := k.lrT, k.oneMinusB1, k.oneMinusB2, k.eps
 	each(len(w), func(lo, hi int) {
-		w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
-		g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-		for j := range w {
-			gj := g[j]
-			mj := m[j] + (gj-m[j])*b1c
-			vj := v[j] + (gj*gj-v[j])*b2c
-			m[j], v[j] = mj, vj
-			w[j] -= mj * lrT / (sqrt32(vj) + eps)
-		}
+		kernels.AdamUpdate(w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], k.lrT, k.oneMinusB1, k.oneMinusB2, k.eps)
 	})
 }
 

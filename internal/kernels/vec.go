@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // SumProducts sets out[i] = Σ_t a[aOff[t]+i]·b[bOff[t]+i] for every
 // i < len(out), summing the terms t in order from zero: a dot product per
@@ -81,5 +84,40 @@ func sumProductsGo(out, a, b []float32, aOff, bOff []int, lo int) {
 			s += a[o+i] * b[bOff[t]+i]
 		}
 		out[i] = s
+	}
+}
+
+// AdamUpdate applies one step of TF1's Adam to w, with its moment
+// estimates m and v, from the gradient g (all of one length), in place:
+//
+//	m = m + (g − m)·b1c          b1c = 1 − β1
+//	v = v + (g² − v)·b2c         b2c = 1 − β2
+//	w = w − (m·lrT)/(√v + eps)   lrT = lr·√(1 − β2^t)/(1 − β1^t)
+//
+// each operation rounded to float32 in that order, so the AVX2 loop
+// (eight elements at a time, no fused multiply-add) and the Go loop give
+// the same bits. It panics when the lengths differ.
+func AdamUpdate(w, g, m, v []float32, lrT, b1c, b2c, eps float32) {
+	n := len(w)
+	if len(g) != n || len(m) != n || len(v) != n {
+		panic(fmt.Sprintf("kernels: AdamUpdate: lengths w %d, g %d, m %d, v %d differ", n, len(g), len(m), len(v)))
+	}
+	done := 0
+	if vecFMA && n >= 8 {
+		done = n &^ 7
+		k := [4]float32{lrT, b1c, b2c, eps}
+		adamAVX2(&w[0], &g[0], &m[0], &v[0], done, &k)
+	}
+	adamGo(w[done:], g[done:], m[done:], v[done:], lrT, b1c, b2c, eps)
+}
+
+func adamGo(w, g, m, v []float32, lrT, b1c, b2c, eps float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for j := range w {
+		gj := g[j]
+		mj := m[j] + (gj-m[j])*b1c
+		vj := v[j] + (gj*gj-v[j])*b2c
+		m[j], v[j] = mj, vj
+		w[j] -= mj * lrT / (float32(math.Sqrt(float64(vj))) + eps)
 	}
 }

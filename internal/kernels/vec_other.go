@@ -8,3 +8,7 @@ var vecFMA = false
 func sumProductsAVX2(out *float32, n int, a, b *float32, aOff, bOff *int, taps int) {
 	panic("kernels: sumProductsAVX2 called without assembly")
 }
+
+func adamAVX2(w, grad, m, v *float32, n int, k *[4]float32) {
+	panic("kernels: adamAVX2 called without assembly")
+}

@@ -107,3 +107,36 @@ func BenchmarkSumProducts(b *testing.B) {
 		})
 	}
 }
+
+// AdamUpdate gives the bits of the plain Go loop on both paths, for odd
+// lengths and for zero, tiny and large values.
+func TestAdamUpdateMatchesGo(t *testing.T) {
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 63, 1000} {
+			t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+				r := tensor.NewRand(uint64(n))
+				w, g, m, v := vecRand(r, n), vecRand(r, n), vecRand(r, n), vecRand(r, n)
+				for i := range v {
+					v[i] *= v[i] // second moments are not negative
+				}
+				if n > 3 {
+					g[0], m[1], v[2], g[3] = 0, 0, 0, 1e30
+				}
+				w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+				AdamUpdate(w, g, m, v, 1e-3, 0.1, 0.001, 1e-8)
+				adamGo(w2, g, m2, v2, 1e-3, 0.1, 0.001, 1e-8)
+				for i := range w {
+					if math.Float32bits(w[i]) != math.Float32bits(w2[i]) || math.Float32bits(m[i]) != math.Float32bits(m2[i]) || math.Float32bits(v[i]) != math.Float32bits(v2[i]) {
+						t.Fatalf("element %d: w, m, v = %v, %v, %v; Go loop %v, %v, %v", i, w[i], m[i], v[i], w2[i], m2[i], v2[i])
+					}
+				}
+			})
+		}
+	})
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("lengths that differ: no panic")
+		}
+	}()
+	AdamUpdate(make([]float32, 3), make([]float32, 2), make([]float32, 3), make([]float32, 3), 1, 1, 1, 1)
+}
