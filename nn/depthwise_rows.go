@@ -142,14 +142,5 @@ func expandRow(e, xr []float32, c, m, pad int) {
 		copy(e[s0*c:s1*c], xr[(s0-pad)*c:])
 		return
 	}
-	for s := s0; s < s1; s++ {
-		src := xr[(s-pad)*c : (s-pad+1)*c]
-		dst := e[s*cm : (s+1)*cm]
-		for ch, v := range src {
-			d := dst[ch*m : (ch+1)*m]
-			for k := range d {
-				d[k] = v
-			}
-		}
-	}
+	kernels.Repeat(e[s0*cm:s1*cm], xr[(s0-pad)*c:(s1-pad)*c], c, m)
 }

@@ -121,3 +121,47 @@ func adamGo(w, g, m, v []float32, lrT, b1c, b2c, eps float32) {
 		w[j] -= mj * lrT / (float32(math.Sqrt(float64(vj))) + eps)
 	}
 }
+
+// Repeat writes each of the c-value pixels of src m times per value into
+// dst: dst[s·c·m + ch·m + k] = src[s·c + ch] for every pixel s < len(src)/c,
+// channel ch < c and k < m. len(dst) must be len(src)·m. It builds the
+// expanded rows of a depthwise convolution with multiplier m. On amd64
+// CPUs with AVX2 and c ≤ 8, c·m ≤ 16 it writes a pixel with two
+// permutes; elsewhere it is a plain loop.
+func Repeat(dst, src []float32, c, m int) {
+	if c <= 0 || m <= 0 || len(src)%c != 0 || len(dst) != len(src)*m {
+		panic(fmt.Sprintf("kernels: Repeat: %d values of %d channels repeated %d times do not fill %d", len(src), c, m, len(dst)))
+	}
+	cm := c * m
+	pix := len(src) / c
+	done := 0
+	if vecFMA && c <= 8 && cm <= 16 && m > 1 {
+		if fit := repeatAsmPixels(len(src), len(dst), c, cm); fit > 0 {
+			var idx [16]int32
+			for q := range idx {
+				idx[q] = int32(min(q, cm-1) / m)
+			}
+			repeatAVX2(&dst[0], &src[0], fit, c, cm, &idx)
+			done = fit
+		}
+	}
+	for s := done; s < pix; s++ {
+		d := dst[s*cm : (s+1)*cm]
+		for ch, v := range src[s*c : (s+1)*c] {
+			e := d[ch*m : (ch+1)*m]
+			for k := range e {
+				e[k] = v
+			}
+		}
+	}
+}
+
+// repeatAsmPixels is how many leading pixels Repeat's assembly loop may
+// write: it reads 8 values at pixel s's source (s·c) and writes 16 at
+// its destination (s·cm), both inside the slices.
+func repeatAsmPixels(nSrc, nDst, c, cm int) int {
+	if nSrc < 8 || nDst < 16 {
+		return 0
+	}
+	return min((nSrc-8)/c+1, (nDst-16)/cm+1)
+}

@@ -19,3 +19,10 @@ func sumProductsAVX2(out *float32, n int, a, b *float32, aOff, bOff *int, taps i
 //
 //go:noescape
 func adamAVX2(w, grad, m, v *float32, n int, k *[4]float32)
+
+// repeatAVX2 runs Repeat's loop over the first n pixels; the caller
+// makes sure 8 values can be read at the last pixel's source and 16
+// written at its destination. idx[q] is the source channel of output q.
+//
+//go:noescape
+func repeatAVX2(dst, src *float32, n, c, cm int, idx *[16]int32)

@@ -123,3 +123,37 @@ adamloop:
 adamdone:
 	VZEROUPPER
 	RET
+
+// func repeatAVX2(dst, src *float32, n, c, cm int, idx *[16]int32)
+//
+// For each of n pixels: load 8 source values, permute them into the
+// pixel's 16 (cm used) output values, store 16; the next pixel's stores
+// overwrite the excess.
+TEXT ·repeatAVX2(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), DI
+	MOVQ    src+8(FP), SI
+	MOVQ    n+16(FP), CX
+	MOVQ    c+24(FP), R8
+	MOVQ    cm+32(FP), R9
+	MOVQ    idx+40(FP), AX
+	VMOVDQU (AX), Y8
+	VMOVDQU 32(AX), Y9
+	SHLQ    $2, R8 // bytes per source pixel
+	SHLQ    $2, R9 // bytes per output pixel
+	TESTQ   CX, CX
+	JLE     repdone
+
+reploop:
+	VMOVUPS (SI), Y0
+	VPERMPS Y0, Y8, Y1
+	VPERMPS Y0, Y9, Y2
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    R9, DI
+	DECQ    CX
+	JNZ     reploop
+
+repdone:
+	VZEROUPPER
+	RET

@@ -12,3 +12,7 @@ func sumProductsAVX2(out *float32, n int, a, b *float32, aOff, bOff *int, taps i
 func adamAVX2(w, grad, m, v *float32, n int, k *[4]float32) {
 	panic("kernels: adamAVX2 called without assembly")
 }
+
+func repeatAVX2(dst, src *float32, n, c, cm int, idx *[16]int32) {
+	panic("kernels: repeatAVX2 called without assembly")
+}

@@ -140,3 +140,52 @@ func TestAdamUpdateMatchesGo(t *testing.T) {
 	}()
 	AdamUpdate(make([]float32, 3), make([]float32, 2), make([]float32, 3), make([]float32, 3), 1, 1, 1, 1)
 }
+
+func TestRepeatMatchesLoop(t *testing.T) {
+	vecPaths(t, func(t *testing.T) {
+		for _, c := range []int{1, 2, 3, 4, 8, 9} {
+			for _, m := range []int{1, 2, 3, 5, 16} {
+				for _, pix := range []int{0, 1, 2, 5, 37} {
+					t.Run(fmt.Sprintf("c=%d/m=%d/pixels=%d", c, m, pix), func(t *testing.T) {
+						src := vecRand(tensor.NewRand(uint64(c*m+pix)), pix*c)
+						dst := make([]float32, len(src)*m)
+						for i := range dst {
+							dst[i] = float32(math.NaN())
+						}
+						Repeat(dst, src, c, m)
+						for s := 0; s < pix; s++ {
+							for ch := 0; ch < c; ch++ {
+								for k := 0; k < m; k++ {
+									if got, want := dst[(s*c+ch)*m+k], src[s*c+ch]; got != want {
+										t.Fatalf("pixel %d channel %d copy %d = %v, want %v", s, ch, k, got, want)
+									}
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	})
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("wrong destination length: no panic")
+		}
+	}()
+	Repeat(make([]float32, 5), make([]float32, 3), 3, 2)
+}
+
+// The assembly part of Repeat never reads or writes past the slices.
+func TestRepeatAsmPixelsStaysInside(t *testing.T) {
+	for c := 1; c <= 8; c++ {
+		for m := 2; c*m <= 16; m++ {
+			for pix := 0; pix < 40; pix++ {
+				nSrc, nDst := pix*c, pix*c*m
+				n := repeatAsmPixels(nSrc, nDst, c, c*m)
+				if n < 0 || n > pix || (n > 0 && ((n-1)*c+8 > nSrc || (n-1)*c*m+16 > nDst)) {
+					t.Fatalf("c=%d m=%d pixels=%d: %d pixels by assembly overrun", c, m, pix, n)
+				}
+			}
+		}
+	}
+}
