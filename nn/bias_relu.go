@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -66,19 +67,11 @@ func BiasAddReluGrad(grad, y *tensor.Tensor, dataFormat string) (dvalue, dbias *
 func biasReluKernel(dst, x, b []float32, inner int) {
 	c := len(b)
 	per := c * inner
+	if inner == 1 {
+		kernels.BiasRelu(dst, x, b) // AVX2 when c is a multiple of 8
+		return
+	}
 	for o := 0; o+per <= len(x); o += per {
-		if inner == 1 {
-			xr, yr := x[o:o+c], dst[o:o+c]
-			for ch, v := range xr {
-				v += b[ch]
-				m := ^uint32(0)
-				if v < 0 {
-					m = 0
-				}
-				yr[ch] = math.Float32frombits(math.Float32bits(v) & m)
-			}
-			continue
-		}
 		for ch, bv := range b {
 			s := o + ch*inner
 			reluBiasRow(dst[s:s+inner], x[s:s+inner], bv)
@@ -115,21 +108,13 @@ func biasReluGradKernel(dx, db, g, y []float32, outer, c, inner int) {
 	parallel.For(chunks, minPer, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			acc := partial[k*c : (k+1)*c]
+			if inner == 1 {
+				lo, hi := k*outer/chunks*c, (k+1)*outer/chunks*c
+				kernels.ReluGradSum(dx[lo:hi], g[lo:hi], y[lo:hi], acc)
+				continue
+			}
 			for o := k * outer / chunks; o < (k+1)*outer/chunks; o++ {
 				base := o * per
-				if inner == 1 {
-					dr, gr, yr := dx[base:base+c], g[base:base+c], y[base:base+c]
-					for ch := range dr {
-						var m uint32
-						if yr[ch] > 0 {
-							m = ^uint32(0)
-						}
-						v := math.Float32frombits(math.Float32bits(gr[ch]) & m)
-						dr[ch] = v
-						acc[ch] += float64(v)
-					}
-					continue
-				}
 				for ch := range acc {
 					s := base + ch*inner
 					dr := dx[s : s+inner]

@@ -165,3 +165,64 @@ func repeatAsmPixels(nSrc, nDst, c, cm int) int {
 	}
 	return min((nSrc-8)/c+1, (nDst-16)/cm+1)
 }
+
+// BiasRelu sets dst[r·c + j] = max(x[r·c + j] + b[j], 0) for the rows r
+// of x (c = len(b) values each; len(x) a multiple of c, len(dst) =
+// len(x)), with ReLU's NaN and zero rules: a NaN stays NaN and −0 stays
+// −0, as in nn.Relu's branch-free loop, whose bits it gives on both paths
+// (AVX2 when c is a multiple of 8, else plain Go).
+func BiasRelu(dst, x, b []float32) {
+	c := len(b)
+	if c == 0 || len(x)%c != 0 || len(dst) != len(x) {
+		panic(fmt.Sprintf("kernels: BiasRelu: %d values, %d outputs, bias of %d", len(x), len(dst), c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		biasReluAVX2(&dst[0], &x[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, yr := x[o:o+c], dst[o:o+c]
+		for j, v := range xr {
+			v += b[j]
+			m := ^uint32(0)
+			if v < 0 {
+				m = 0
+			}
+			yr[j] = math.Float32frombits(math.Float32bits(v) & m)
+		}
+	}
+}
+
+// ReluGradSum sets dx = g where y > 0, else 0 (for rows of c = len(acc)
+// values), and adds each row's dx to acc in float64, row after row: the
+// gradient of a bias followed by a ReLU, y = relu(x + b), with acc
+// collecting ∂/∂b. The AVX2 path (c a multiple of 8) adds in the same
+// order as the Go loop, so both give the same bits.
+func ReluGradSum(dx, g, y []float32, acc []float64) {
+	c := len(acc)
+	if c == 0 || len(g)%c != 0 || len(dx) != len(g) || len(y) != len(g) {
+		panic(fmt.Sprintf("kernels: ReluGradSum: %d gradients, %d outputs, %d values, %d sums", len(g), len(dx), len(y), c))
+	}
+	if len(g) == 0 {
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		reluGradSumAVX2(&dx[0], &g[0], &y[0], &acc[0], len(g)/c, c)
+		return
+	}
+	for o := 0; o < len(g); o += c {
+		dr, gr, yr := dx[o:o+c], g[o:o+c], y[o:o+c]
+		for j := range dr {
+			var m uint32
+			if yr[j] > 0 {
+				m = ^uint32(0)
+			}
+			v := math.Float32frombits(math.Float32bits(gr[j]) & m)
+			dr[j] = v
+			acc[j] += float64(v)
+		}
+	}
+}

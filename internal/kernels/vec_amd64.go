@@ -26,3 +26,14 @@ func adamAVX2(w, grad, m, v *float32, n int, k *[4]float32)
 //
 //go:noescape
 func repeatAVX2(dst, src *float32, n, c, cm int, idx *[16]int32)
+
+// biasReluAVX2 runs BiasRelu over rows of c values, c a multiple of 8.
+//
+//go:noescape
+func biasReluAVX2(dst, x, b *float32, rows, c int)
+
+// reluGradSumAVX2 runs ReluGradSum over rows of c values, c a multiple
+// of 8.
+//
+//go:noescape
+func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int)

@@ -157,3 +157,72 @@ reploop:
 repdone:
 	VZEROUPPER
 	RET
+
+// func biasReluAVX2(dst, x, b *float32, rows, c int)
+//
+// dst = max(0, x + b) eight at a time. VMAXPS returns its second source
+// operand (here x + b) when either is NaN or both are zeros, so NaN and
+// −0 pass through as in the Go loop.
+TEXT ·biasReluAVX2(SB), NOSPLIT, $0-40
+	MOVQ   dst+0(FP), DI
+	MOVQ   x+8(FP), SI
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), CX
+	MOVQ   c+32(FP), R8
+	VXORPS Y15, Y15, Y15
+
+brrow:
+	XORQ BX, BX
+
+brcol:
+	VMOVUPS (SI)(BX*4), Y0
+	VADDPS  (DX)(BX*4), Y0, Y0
+	VMAXPS  Y0, Y15, Y0        // Intel order: vmaxps y0, y15(zero), y0(x+b)
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    $8, BX
+	CMPQ    BX, R8
+	JLT     brcol
+	LEAQ    (SI)(R8*4), SI
+	LEAQ    (DI)(R8*4), DI
+	DECQ    CX
+	JNZ     brrow
+	VZEROUPPER
+	RET
+
+// func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int)
+//
+// dx = grad & (y > 0), and acc[j] += float64(dx[j]) row after row.
+TEXT ·reluGradSumAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dx+0(FP), DI
+	MOVQ   grad+8(FP), SI
+	MOVQ   y+16(FP), DX
+	MOVQ   acc+24(FP), R9
+	MOVQ   rows+32(FP), CX
+	MOVQ   c+40(FP), R8
+	VXORPS Y15, Y15, Y15
+
+rgrow:
+	XORQ BX, BX
+
+rgcol:
+	VMOVUPS      (DX)(BX*4), Y0
+	VCMPPS       $0x1e, Y15, Y0, Y1 // y > 0 (ordered: NaN gives false)
+	VANDPS       (SI)(BX*4), Y1, Y1
+	VMOVUPS      Y1, (DI)(BX*4)
+	VCVTPS2PD    X1, Y2
+	VEXTRACTF128 $1, Y1, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       (R9)(BX*8), Y2, Y2
+	VADDPD       32(R9)(BX*8), Y3, Y3
+	VMOVUPD      Y2, (R9)(BX*8)
+	VMOVUPD      Y3, 32(R9)(BX*8)
+	ADDQ         $8, BX
+	CMPQ         BX, R8
+	JLT          rgcol
+	LEAQ         (SI)(R8*4), SI
+	LEAQ         (DI)(R8*4), DI
+	LEAQ         (DX)(R8*4), DX
+	DECQ         CX
+	JNZ          rgrow
+	VZEROUPPER
+	RET

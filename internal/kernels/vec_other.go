@@ -16,3 +16,11 @@ func adamAVX2(w, grad, m, v *float32, n int, k *[4]float32) {
 func repeatAVX2(dst, src *float32, n, c, cm int, idx *[16]int32) {
 	panic("kernels: repeatAVX2 called without assembly")
 }
+
+func biasReluAVX2(dst, x, b *float32, rows, c int) {
+	panic("kernels: biasReluAVX2 called without assembly")
+}
+
+func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int) {
+	panic("kernels: reluGradSumAVX2 called without assembly")
+}

@@ -189,3 +189,73 @@ func TestRepeatAsmPixelsStaysInside(t *testing.T) {
 		}
 	}
 }
+
+// BiasRelu and ReluGradSum give the same bits on both paths, with NaN,
+// ±0 and exact cancellations among the inputs.
+func TestBiasReluAndGradSumPaths(t *testing.T) {
+	type result struct {
+		x, b, g, y, dx []float32
+		acc            []float64
+	}
+	run := func(c, rows int) result {
+		r := tensor.NewRand(uint64(c*1000 + rows))
+		x, b, g := vecRand(r, rows*c), vecRand(r, c), vecRand(r, rows*c)
+		if rows*c > 4 {
+			x[0] = float32(math.NaN())
+			x[1] = -b[1%c]
+			x[2] = float32(math.Copysign(0, -1)) - b[2%c]
+			g[3] = float32(math.NaN())
+		}
+		res := result{x: x, b: b, g: g, y: make([]float32, len(x)), dx: make([]float32, len(x)), acc: make([]float64, c)}
+		BiasRelu(res.y, x, b)
+		res.acc[0] = 0.5
+		ReluGradSum(res.dx, g, res.y, res.acc)
+		return res
+	}
+	for _, c := range []int{1, 3, 8, 32, 40} {
+		for _, rows := range []int{0, 1, 5} {
+			t.Run(fmt.Sprintf("c=%d/rows=%d", c, rows), func(t *testing.T) {
+				var got [2]result
+				saved := vecFMA
+				for i, on := range []bool{false, saved} {
+					vecFMA = on
+					got[i] = run(c, rows)
+				}
+				vecFMA = saved
+				same32 := func(what string, a, b []float32) {
+					for i := range a {
+						if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+							t.Fatalf("%s[%d]: Go %v, fast %v", what, i, a[i], b[i])
+						}
+					}
+				}
+				same32("BiasRelu", got[0].y, got[1].y)
+				same32("ReluGradSum dx", got[0].dx, got[1].dx)
+				for j := range got[0].acc {
+					if math.Float64bits(got[0].acc[j]) != math.Float64bits(got[1].acc[j]) {
+						t.Fatalf("acc[%d]: Go %v, fast %v", j, got[0].acc[j], got[1].acc[j])
+					}
+				}
+				// Against the definition.
+				res := got[1]
+				for i, v := range res.y {
+					pre := res.x[i] + res.b[i%c]
+					want := max(pre, 0)
+					if pre != pre || pre == 0 {
+						want = pre // NaN and ±0 pass through
+					}
+					if math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("y[%d] = %v, want %v", i, v, want)
+					}
+					wantDx := float32(0)
+					if v > 0 {
+						wantDx = res.g[i]
+					}
+					if math.Float32bits(res.dx[i]) != math.Float32bits(wantDx) {
+						t.Fatalf("dx[%d] = %v, want %v", i, res.dx[i], wantDx)
+					}
+				}
+			})
+		}
+	}
+}
