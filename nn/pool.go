@@ -17,6 +17,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -222,12 +223,14 @@ func poolGradShape(op string, g *poolGeom, grad *tensor.Tensor) error {
 }
 
 // maxPoolFast computes y = MaxPool(x) in the kernel view, vectorised
-// along the contiguous channels and split across output rows (n, od, oh).
+// along the contiguous channels (kernels.MaxWindow: a later cell wins
+// only when strictly greater) and split across output rows (n, od, oh).
 func maxPoolFast(g *poolGeom, x, y []float32) {
 	C, H, W := g.c, g.in[1], g.in[2]
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
 	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
+		offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
 		for r := lo; r < hi; r++ {
 			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
 			d0, d1 := g.window(0, od)
@@ -236,22 +239,16 @@ func maxPoolFast(g *poolGeom, x, y []float32) {
 			yr := y[r*OW*C : (r+1)*OW*C]
 			for ow := 0; ow < OW; ow++ {
 				w0, w1 := g.window(2, ow)
-				dst := yr[ow*C : ow*C+C]
-				first := true
+				offs = offs[:0]
 				for d := d0; d < d1; d++ {
 					for h := h0; h < h1; h++ {
 						row := (d*H + h) * W
 						for w := w0; w < w1; w++ {
-							src := xi[(row+w)*C : (row+w)*C+C]
-							if first {
-								copy(dst, src)
-								first = false
-								continue
-							}
-							maxRow(dst, src)
+							offs = append(offs, (row+w)*C)
 						}
 					}
 				}
+				kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
 			}
 		}
 	})
@@ -379,22 +376,6 @@ func avgPoolGradFast(g *poolGeom, grad, dx []float32) {
 			}
 		}
 	})
-}
-
-// maxRow sets dst = max(dst, src) elementwise, keeping dst unless src is
-// strictly greater. The select runs on the bit patterns so that it
-// compiles to a conditional move instead of a branch that random data
-// would mispredict half the time.
-func maxRow(dst, src []float32) {
-	src = src[:len(dst)]
-	for c, d := range dst {
-		v := src[c]
-		var m uint32 // all ones when v wins
-		if v > d {
-			m = ^uint32(0)
-		}
-		dst[c] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(d)&^m)
-	}
 }
 
 // addRow adds src to dst elementwise.

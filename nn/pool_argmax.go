@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -106,12 +107,13 @@ func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32
 // maxPoolArgmaxFast computes y = MaxPool(x) and the flat offsets of the
 // maxima in the kernel view, split across output rows (n, od, oh) like
 // maxPoolFast, with the same comparisons (a later cell wins only when
-// strictly greater).
+// strictly greater): kernels.ArgmaxWindow over each window's cells.
 func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
 	C, H, W := g.c, g.in[1], g.in[2]
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
 	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
+		offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
 		for r := lo; r < hi; r++ {
 			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
 			d0, d1 := g.window(0, od)
@@ -121,45 +123,17 @@ func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
 			ar := arg[r*OW*C : (r+1)*OW*C]
 			for ow := 0; ow < OW; ow++ {
 				w0, w1 := g.window(2, ow)
-				dst, da := yr[ow*C:ow*C+C], ar[ow*C:ow*C+C]
-				first := true
+				offs = offs[:0]
 				for d := d0; d < d1; d++ {
 					for h := h0; h < h1; h++ {
 						row := (d*H + h) * W
 						for w := w0; w < w1; w++ {
-							off := (row + w) * C
-							src := xi[off : off+C]
-							abs := int32(n*inLen + off)
-							if first {
-								copy(dst, src)
-								for c := range da {
-									da[c] = abs + int32(c)
-								}
-								first = false
-								continue
-							}
-							argmaxRow32(dst, da, src, abs)
+							offs = append(offs, (row+w)*C)
 						}
 					}
 				}
+				kernels.ArgmaxWindow(yr[ow*C:ow*C+C], ar[ow*C:ow*C+C], xi, offs, int32(n*inLen))
 			}
 		}
 	})
-}
-
-// argmaxRow32 folds the row src, whose first element sits at offset off,
-// into the running maxima best and their offsets arg (arg[c] = off + c
-// when src[c] is strictly greater). Branch-free like maxRow.
-func argmaxRow32(best []float32, arg []int32, src []float32, off int32) {
-	src, arg = src[:len(best)], arg[:len(best)]
-	for c, v := range src {
-		b := best[c]
-		var m uint32 // all ones when v wins
-		if v > b {
-			m = ^uint32(0)
-		}
-		am := int32(m)
-		arg[c] = (off+int32(c))&am | arg[c]&^am
-		best[c] = math.Float32frombits(math.Float32bits(v)&m | math.Float32bits(b)&^m)
-	}
 }

@@ -226,3 +226,74 @@ func ReluGradSum(dx, g, y []float32, acc []float64) {
 		}
 	}
 }
+
+// ArgmaxWindow finds, for each of the c = len(dst) channels, the maximum
+// over the window cells whose values start at x[offs[k]] (c contiguous
+// values per cell, cells in scan order): dst[j] = the maximum and
+// arg[j] = base + offs[k] + j for the first cell k holding it. A later
+// cell wins only when strictly greater, so ties and NaNs keep the
+// earlier cell, as nn.MaxPoolGrad decides. len(offs) must be at least 1.
+// AVX2 eight channels at a time when c is a multiple of 8; plain Go
+// otherwise; both give the same results.
+func ArgmaxWindow(dst []float32, arg []int32, x []float32, offs []int, base int32) {
+	c := len(dst)
+	if len(arg) != c || len(offs) == 0 {
+		panic(fmt.Sprintf("kernels: ArgmaxWindow: %d maxima, %d offsets out, %d cells", c, len(arg), len(offs)))
+	}
+	for k, o := range offs {
+		if o < 0 || o > len(x)-c {
+			panic(fmt.Sprintf("kernels: ArgmaxWindow: cell %d reads x[%d:%d], len(x) = %d", k, o, o+c, len(x)))
+		}
+	}
+	if c == 0 {
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		argmaxWindowAVX2(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base)
+		return
+	}
+	o := offs[0]
+	copy(dst, x[o:o+c])
+	for j := range arg {
+		arg[j] = base + int32(o+j)
+	}
+	for _, o := range offs[1:] {
+		src := x[o : o+c]
+		for j, v := range src {
+			if v > dst[j] {
+				dst[j] = v
+				arg[j] = base + int32(o+j)
+			}
+		}
+	}
+}
+
+// MaxWindow is ArgmaxWindow without the indices: dst[j] = the maximum
+// of x[offs[k]+j] over the cells k, a later cell replacing the current
+// value only when strictly greater (so a NaN in the first cell stays).
+func MaxWindow(dst, x []float32, offs []int) {
+	c := len(dst)
+	if len(offs) == 0 {
+		panic("kernels: MaxWindow: no cells")
+	}
+	for k, o := range offs {
+		if o < 0 || o > len(x)-c {
+			panic(fmt.Sprintf("kernels: MaxWindow: cell %d reads x[%d:%d], len(x) = %d", k, o, o+c, len(x)))
+		}
+	}
+	if c == 0 {
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		maxWindowAVX2(&dst[0], &x[0], &offs[0], len(offs), c)
+		return
+	}
+	copy(dst, x[offs[0]:offs[0]+c])
+	for _, o := range offs[1:] {
+		for j, v := range x[o : o+c] {
+			if v > dst[j] {
+				dst[j] = v
+			}
+		}
+	}
+}

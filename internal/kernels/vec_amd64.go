@@ -37,3 +37,13 @@ func biasReluAVX2(dst, x, b *float32, rows, c int)
 //
 //go:noescape
 func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int)
+
+// argmaxWindowAVX2 runs ArgmaxWindow for c a multiple of 8, cells ≥ 1.
+//
+//go:noescape
+func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)
+
+// maxWindowAVX2 runs MaxWindow for c a multiple of 8, cells ≥ 1.
+//
+//go:noescape
+func maxWindowAVX2(dst, x *float32, offs *int, cells, c int)

@@ -226,3 +226,100 @@ rgcol:
 	JNZ          rgrow
 	VZEROUPPER
 	RET
+
+DATA iota8<>+0(SB)/4, $0
+DATA iota8<>+4(SB)/4, $1
+DATA iota8<>+8(SB)/4, $2
+DATA iota8<>+12(SB)/4, $3
+DATA iota8<>+16(SB)/4, $4
+DATA iota8<>+20(SB)/4, $5
+DATA iota8<>+24(SB)/4, $6
+DATA iota8<>+28(SB)/4, $7
+GLOBL iota8<>(SB), RODATA|NOPTR, $32
+
+// func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)
+//
+// Eight channels at a time: best and its index from the first cell, then
+// for each later cell blend in the values that are strictly greater
+// (VCMPPS GT_OQ: false for NaN) and their indices base + offs[k] + j + lane.
+TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-52
+	MOVQ    dst+0(FP), DI
+	MOVQ    arg+8(FP), R10
+	MOVQ    x+16(FP), SI
+	MOVQ    offs+24(FP), R8
+	MOVQ    cells+32(FP), CX
+	MOVQ    c+40(FP), R9
+	MOVLQSX base+48(FP), R11
+	VMOVDQU iota8<>(SB), Y15
+	XORQ    BX, BX               // channel j
+
+amcol:
+	MOVQ         (R8), AX         // offs[0]
+	ADDQ         BX, AX
+	VMOVUPS      (SI)(AX*4), Y0   // best
+	LEAQ         (AX)(R11*1), R12
+	VMOVQ        R12, X1
+	VPBROADCASTD X1, Y1
+	VPADDD       Y15, Y1, Y1      // arg
+	MOVQ         $1, DX
+
+amcell:
+	CMPQ         DX, CX
+	JGE          amstore
+	MOVQ         (R8)(DX*8), AX
+	ADDQ         BX, AX
+	VMOVUPS      (SI)(AX*4), Y2
+	VCMPPS       $0x1e, Y0, Y2, Y3 // v > best
+	VBLENDVPS    Y3, Y2, Y0, Y0
+	LEAQ         (AX)(R11*1), R12
+	VMOVQ        R12, X4
+	VPBROADCASTD X4, Y4
+	VPADDD       Y15, Y4, Y4
+	VBLENDVPS    Y3, Y4, Y1, Y1
+	INCQ         DX
+	JMP          amcell
+
+amstore:
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVDQU Y1, (R10)(BX*4)
+	ADDQ    $8, BX
+	CMPQ    BX, R9
+	JLT     amcol
+	VZEROUPPER
+	RET
+
+// func maxWindowAVX2(dst, x *float32, offs *int, cells, c int)
+//
+// VMAXPS with the new cell's values as the first source returns them
+// only when strictly greater, the running maximum otherwise (also on NaN).
+TEXT ·maxWindowAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ offs+16(FP), R8
+	MOVQ cells+24(FP), CX
+	MOVQ c+32(FP), R9
+	XORQ BX, BX
+
+mwcol:
+	MOVQ    (R8), AX
+	ADDQ    BX, AX
+	VMOVUPS (SI)(AX*4), Y0
+	MOVQ    $1, DX
+
+mwcell:
+	CMPQ    DX, CX
+	JGE     mwstore
+	MOVQ    (R8)(DX*8), AX
+	ADDQ    BX, AX
+	VMOVUPS (SI)(AX*4), Y2
+	VMAXPS  Y0, Y2, Y0     // Intel order: vmaxps y0, y2(new), y0(running)
+	INCQ    DX
+	JMP     mwcell
+
+mwstore:
+	VMOVUPS Y0, (DI)(BX*4)
+	ADDQ    $8, BX
+	CMPQ    BX, R9
+	JLT     mwcol
+	VZEROUPPER
+	RET

@@ -24,3 +24,11 @@ func biasReluAVX2(dst, x, b *float32, rows, c int) {
 func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int) {
 	panic("kernels: reluGradSumAVX2 called without assembly")
 }
+
+func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32) {
+	panic("kernels: argmaxWindowAVX2 called without assembly")
+}
+
+func maxWindowAVX2(dst, x *float32, offs *int, cells, c int) {
+	panic("kernels: maxWindowAVX2 called without assembly")
+}

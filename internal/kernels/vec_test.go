@@ -259,3 +259,52 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestArgmaxAndMaxWindowPaths(t *testing.T) {
+	for _, c := range []int{1, 3, 8, 24} {
+		for _, cells := range []int{1, 2, 4, 9} {
+			t.Run(fmt.Sprintf("c=%d/cells=%d", c, cells), func(t *testing.T) {
+				r := tensor.NewRand(uint64(c*10 + cells))
+				x := vecRand(r, 20*c)
+				for i := range x {
+					x[i] = float32(math.Round(float64(x[i]))) // many ties
+				}
+				x[5] = float32(math.NaN())
+				offs := make([]int, cells)
+				for k := range offs {
+					offs[k] = r.IntN(19) * c
+				}
+				var dst [2][]float32
+				var arg [2][]int32
+				saved := vecFMA
+				var maxOnly [2][]float32
+				for i, on := range []bool{false, saved} {
+					vecFMA = on
+					dst[i], arg[i] = make([]float32, c), make([]int32, c)
+					ArgmaxWindow(dst[i], arg[i], x, offs, 1000)
+					maxOnly[i] = make([]float32, c)
+					MaxWindow(maxOnly[i], x, offs)
+				}
+				vecFMA = saved
+				for j := 0; j < c; j++ {
+					// The definition: the first cell whose value no later
+					// cell strictly exceeds.
+					best, at := x[offs[0]+j], offs[0]+j
+					for _, o := range offs[1:] {
+						if x[o+j] > best {
+							best, at = x[o+j], o+j
+						}
+					}
+					for i := range dst {
+						if math.Float32bits(maxOnly[i][j]) != math.Float32bits(best) {
+							t.Fatalf("MaxWindow path %d channel %d: %v, want %v", i, j, maxOnly[i][j], best)
+						}
+						if math.Float32bits(dst[i][j]) != math.Float32bits(best) || arg[i][j] != int32(1000+at) {
+							t.Fatalf("path %d channel %d: %v at %d, want %v at %d", i, j, dst[i][j], arg[i][j], best, 1000+at)
+						}
+					}
+				}
+			})
+		}
+	}
+}
