@@ -70,9 +70,10 @@ func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32
 			return nil, fmt.Errorf("nn: %s: negative dimension in input shape %v", op, inputShape)
 		}
 	}
-	dx := newZeroResult(inputShape...)
+	dx := newResult(inputShape...) // zeroed below, image by image
 	n := inputShape[0]
 	if n == 0 || dx.Len() == 0 {
+		clear(dx.Data())
 		return dx, nil
 	}
 	inLen, outLen := dx.Len()/n, grad.Len()/n
@@ -82,6 +83,7 @@ func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32
 		for b := lo; b < hi; b++ {
 			base := b * inLen
 			dxi := dd[base : base+inLen]
+			clear(dxi)
 			gi := gd[b*outLen : (b+1)*outLen]
 			ai := argmax[b*outLen : (b+1)*outLen]
 			for i, a := range ai {
