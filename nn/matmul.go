@@ -4,8 +4,13 @@ import (
 	"fmt"
 
 	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
+
+// gemvMinPer is the number of multiply-adds worth a goroutine in a
+// one-row MatMul.
+const gemvMinPer = 1 << 16
 
 // MatMul returns op(a)·op(b) for rank-2 tensors, like tf.linalg.matmul:
 // op(a) is a, or aᵀ when transposeA, and must be [M, K]; op(b) is b, or bᵀ
@@ -37,6 +42,17 @@ func MatMul(a, b *tensor.Tensor, transposeA, transposeB bool) (*tensor.Tensor, e
 		return tensor.Zeros(m, n), nil
 	}
 	y := newResult(m, n) // Sgemm with beta 0 overwrites it
+	if m == 1 && !transposeB {
+		// One row (a is [1,K] or [K,1], K contiguous values either way):
+		// a matrix-vector product that streams b once, its columns split
+		// across the workers.
+		yd, ad, bd := y.Data(), a.Data(), b.Data()
+		const cols = 64
+		parallel.For(ceilDiv(n, cols), max(1, gemvMinPer/(k*cols)), func(lo, hi int) {
+			kernels.Gemv(yd[lo*cols:min(hi*cols, n)], ad, bd[lo*cols:], k, n)
+		})
+		return y, nil
+	}
 	kernels.Sgemm(transposeA, transposeB, m, n, k, 1, a.Data(), a.Dim(1), b.Data(), b.Dim(1), 0, y.Data(), n)
 	return y, nil
 }

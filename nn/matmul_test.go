@@ -49,7 +49,9 @@ func opsMatMulNaive[T float](a, b []T, m, n, k int) []T {
 }
 
 func TestMatMulTransposes(t *testing.T) {
-	for _, d := range [][3]int{{1, 1, 1}, {5, 7, 3}, {13, 1, 11}, {2, 17, 1}, {0, 3, 2}, {3, 2, 0}} {
+	// One-row products (m = 1) take the matrix-vector path: wide enough
+	// for several 64-column blocks, a tail and a split across workers.
+	for _, d := range [][3]int{{1, 1, 1}, {5, 7, 3}, {13, 1, 11}, {2, 17, 1}, {0, 3, 2}, {3, 2, 0}, {1, 200, 300}, {1, 1030, 70}, {1, 9, 0}} {
 		m, n, k := d[0], d[1], d[2]
 		a := opsRandom(m*k, uint64(m*100+k))
 		b := opsRandom(k*n, uint64(n*100+k))

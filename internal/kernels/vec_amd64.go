@@ -47,3 +47,8 @@ func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c 
 //
 //go:noescape
 func maxWindowAVX2(dst, x *float32, offs *int, cells, c int)
+
+// gemvAVX2 runs Gemv for the first n columns, n a multiple of 8, k ≥ 1.
+//
+//go:noescape
+func gemvAVX2(y, x, w *float32, k, n, ldw int)

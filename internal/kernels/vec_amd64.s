@@ -323,3 +323,84 @@ mwstore:
 	JLT     mwcol
 	VZEROUPPER
 	RET
+
+// func gemvAVX2(y, x, w *float32, k, n, ldw int)
+//
+// 64 columns (eight YMM accumulators) at a time: for each p, broadcast
+// x[p] and fuse it with row p's 64 values; then 8 columns at a time.
+// Registers: DI y, SI x, DX w, CX k, R8 n, R9 ldw in bytes, BX column,
+// R10 row pointer, R11 p.
+TEXT ·gemvAVX2(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ k+24(FP), CX
+	MOVQ n+32(FP), R8
+	MOVQ ldw+40(FP), R9
+	SHLQ $2, R9
+	XORQ BX, BX
+
+gv64:
+	LEAQ   64(BX), R12
+	CMPQ   R12, R8
+	JGT    gv8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ   (DX)(BX*4), R10
+	XORQ   R11, R11
+
+gv64row:
+	VBROADCASTSS (SI)(R11*4), Y15
+	VFMADD231PS  (R10), Y15, Y0
+	VFMADD231PS  32(R10), Y15, Y1
+	VFMADD231PS  64(R10), Y15, Y2
+	VFMADD231PS  96(R10), Y15, Y3
+	VFMADD231PS  128(R10), Y15, Y4
+	VFMADD231PS  160(R10), Y15, Y5
+	VFMADD231PS  192(R10), Y15, Y6
+	VFMADD231PS  224(R10), Y15, Y7
+	ADDQ         R9, R10
+	INCQ         R11
+	CMPQ         R11, CX
+	JLT          gv64row
+
+	VMOVUPS Y0, (DI)(BX*4)
+	VMOVUPS Y1, 32(DI)(BX*4)
+	VMOVUPS Y2, 64(DI)(BX*4)
+	VMOVUPS Y3, 96(DI)(BX*4)
+	VMOVUPS Y4, 128(DI)(BX*4)
+	VMOVUPS Y5, 160(DI)(BX*4)
+	VMOVUPS Y6, 192(DI)(BX*4)
+	VMOVUPS Y7, 224(DI)(BX*4)
+	MOVQ    R12, BX
+	JMP     gv64
+
+gv8:
+	LEAQ   8(BX), R12
+	CMPQ   R12, R8
+	JGT    gvdone
+	VXORPS Y0, Y0, Y0
+	LEAQ   (DX)(BX*4), R10
+	XORQ   R11, R11
+
+gv8row:
+	VBROADCASTSS (SI)(R11*4), Y15
+	VFMADD231PS  (R10), Y15, Y0
+	ADDQ         R9, R10
+	INCQ         R11
+	CMPQ         R11, CX
+	JLT          gv8row
+
+	VMOVUPS Y0, (DI)(BX*4)
+	MOVQ    R12, BX
+	JMP     gv8
+
+gvdone:
+	VZEROUPPER
+	RET

@@ -32,3 +32,7 @@ func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c 
 func maxWindowAVX2(dst, x *float32, offs *int, cells, c int) {
 	panic("kernels: maxWindowAVX2 called without assembly")
 }
+
+func gemvAVX2(y, x, w *float32, k, n, ldw int) {
+	panic("kernels: gemvAVX2 called without assembly")
+}

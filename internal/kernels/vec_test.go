@@ -308,3 +308,37 @@ func TestArgmaxAndMaxWindowPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestGemvMatchesReference(t *testing.T) {
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 130, 1024} {
+			for _, k := range []int{0, 1, 3, 100} {
+				t.Run(fmt.Sprintf("n=%d/k=%d", n, k), func(t *testing.T) {
+					r := tensor.NewRand(uint64(n*1000 + k))
+					ldw := n + 3
+					x, w := vecRand(r, k), vecRand(r, k*ldw)
+					y := make([]float32, n)
+					for i := range y {
+						y[i] = float32(math.NaN())
+					}
+					Gemv(y, x, w, k, ldw)
+					for j := range y {
+						var s float64
+						for p := 0; p < k; p++ {
+							s += float64(x[p]) * float64(w[p*ldw+j])
+						}
+						if d := math.Abs(float64(y[j]) - s); !(d <= 1e-5*float64(k+1)) {
+							t.Fatalf("y[%d] = %v, want %v", j, y[j], s)
+						}
+					}
+				})
+			}
+		}
+	})
+	defer func() {
+		if r := recover(); r == nil {
+			t.Error("short w: no panic")
+		}
+	}()
+	Gemv(make([]float32, 8), make([]float32, 2), make([]float32, 15), 2, 8)
+}
