@@ -116,6 +116,10 @@ func depthwiseBackpropInput(g *kernels.ConvGeom, m int, w, dy, dx []float32) {
 		clear(dx)
 		return
 	}
+	if m == 1 && g.Stride == [3]int{1, 1, 1} && !depthwisePerPixel {
+		depthwiseBackpropInputFlipped(g, w, dy, dx)
+		return
+	}
 	sh, sw := g.Stride[1], g.Stride[2]
 	parallel.For(g.N*h, 1, func(lo, hi int) {
 		taps := make([]dwTap, 0, g.K[1]*g.K[2])
@@ -169,6 +173,10 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	cm := c * m
 	size := g.K[1] * g.K[2] * cm
+	if depthwiseRowsApply(g) && !depthwisePerPixel {
+		depthwiseBackpropFilterRows(g, m, x, dy, dw)
+		return
+	}
 	clear(dw)
 	rows := g.N * oh
 	if rows == 0 || ow == 0 || size == 0 {

@@ -33,11 +33,10 @@ func depthwiseRowsApply(g *kernels.ConvGeom) bool {
 
 // depthwiseForwardRows computes depthwiseForward's y from x and w.
 func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
-	h, wd, c := g.In[1], g.In[2], g.C
 	oh, ow := g.Out[1], g.Out[2]
 	kh, kw := g.K[1], g.K[2]
-	dh, dw := g.Dilation[1], g.Dilation[2]
-	cm := c * m
+	dw := g.Dilation[2]
+	cm := g.C * m
 	if cm == 0 {
 		return
 	}
@@ -52,49 +51,14 @@ func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
 			copy(dst[p*cm:(p+1)*cm], w[t*cm:(t+1)*cm])
 		}
 	}
-	span := ow + (kw-1)*dw // pixels of an expanded row
-	rowLen := span * cm
 	parallel.For(g.N*oh, 1, func(lo, hi int) {
-		// kh cached expanded rows, then one row of zeros (rows outside
-		// the image), in one buffer that SumProducts reads by offset.
-		bufp := getScratch((kh + 1) * rowLen)
-		buf := *bufp
-		clear(buf[kh*rowLen:])
-		cached := make([]int, kh) // n·H + ih of each cache slot; −1 empty
-		for i := range cached {
-			cached[i] = -1
-		}
-		rowOf := make([]int, kh) // buffer offset of the row read by each kh
+		rc := newRowCache(g, m)
 		aOff, bOff := make([]int, taps), make([]int, taps)
 		for t := range bOff {
 			bOff[t] = t * run * cm
 		}
 		for r := lo; r < hi; r++ {
-			n, i := r/oh, r%oh
-			for a := 0; a < kh; a++ {
-				ih := i*g.Stride[1] - g.Pad[1] + a*dh
-				rowOf[a] = -1
-				if ih < 0 || ih >= h {
-					rowOf[a] = kh * rowLen
-					continue
-				}
-				key := n*h + ih
-				for s, k := range cached {
-					if k == key {
-						rowOf[a] = s * rowLen
-					}
-				}
-			}
-			for a := 0; a < kh; a++ {
-				if rowOf[a] >= 0 {
-					continue
-				}
-				ih := i*g.Stride[1] - g.Pad[1] + a*dh
-				s := freeSlot(cached, rowOf, rowLen)
-				cached[s] = n*h + ih
-				rowOf[a] = s * rowLen
-				expandRow(buf[s*rowLen:(s+1)*rowLen], x[(n*h+ih)*wd*c:(n*h+ih+1)*wd*c], c, m, g.Pad[2])
-			}
+			rowOf := rc.rows(x, r)
 			yr := y[r*ow*cm : (r+1)*ow*cm]
 			for j0 := 0; j0 < ow; j0 += run {
 				nb := min(run, ow-j0)
@@ -103,12 +67,75 @@ func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
 						aOff[a*kw+b] = rowOf[a] + (j0+b*dw)*cm
 					}
 				}
-				kernels.SumProducts(yr[j0*cm:(j0+nb)*cm], buf, wexp, aOff, bOff)
+				kernels.SumProducts(yr[j0*cm:(j0+nb)*cm], rc.buf, wexp, aOff, bOff)
 			}
 		}
-		putScratch(bufp)
+		rc.release()
 	})
 	putScratch(wexpBuf)
+}
+
+// rowCache holds one worker's expanded input rows: KH slots and a row of
+// zeros (rows outside the image) in one buffer, which SumProducts and
+// MulAdd read by offset.
+type rowCache struct {
+	g      *kernels.ConvGeom
+	m      int
+	rowLen int // OW + (KW−1)·DW pixels of C·M values
+	bufp   *[]float32
+	buf    []float32
+	cached []int // n·H + ih held by each slot; −1 empty
+	rowOf  []int // buffer offset of the row each kh reads, for the current output row
+}
+
+func newRowCache(g *kernels.ConvGeom, m int) *rowCache {
+	kh := g.K[1]
+	rc := &rowCache{g: g, m: m, rowLen: (g.Out[2] + (g.K[2]-1)*g.Dilation[2]) * g.C * m,
+		cached: make([]int, kh), rowOf: make([]int, kh)}
+	rc.bufp = getScratch((kh + 1) * rc.rowLen)
+	rc.buf = *rc.bufp
+	clear(rc.buf[kh*rc.rowLen:])
+	for i := range rc.cached {
+		rc.cached[i] = -1
+	}
+	return rc
+}
+
+func (rc *rowCache) release() { putScratch(rc.bufp) }
+
+// rows returns, for output row r (n, oh), the buffer offset of the
+// expanded input row each window row kh reads, expanding rows of x that
+// are not cached yet.
+func (rc *rowCache) rows(x []float32, r int) []int {
+	g := rc.g
+	h, wd, c := g.In[1], g.In[2], g.C
+	kh, oh := g.K[1], g.Out[1]
+	n, i := r/oh, r%oh
+	rowOf := rc.rowOf
+	for a := 0; a < kh; a++ {
+		ih := i*g.Stride[1] - g.Pad[1] + a*g.Dilation[1]
+		rowOf[a] = -1
+		if ih < 0 || ih >= h {
+			rowOf[a] = kh * rc.rowLen
+			continue
+		}
+		for s, k := range rc.cached {
+			if k == n*h+ih {
+				rowOf[a] = s * rc.rowLen
+			}
+		}
+	}
+	for a := 0; a < kh; a++ {
+		if rowOf[a] >= 0 {
+			continue
+		}
+		ih := i*g.Stride[1] - g.Pad[1] + a*g.Dilation[1]
+		s := freeSlot(rc.cached, rowOf, rc.rowLen)
+		rc.cached[s] = n*h + ih
+		rowOf[a] = s * rc.rowLen
+		expandRow(rc.buf[s*rc.rowLen:(s+1)*rc.rowLen], x[(n*h+ih)*wd*c:(n*h+ih+1)*wd*c], c, rc.m, g.Pad[2])
+	}
+	return rowOf
 }
 
 // freeSlot returns a cache slot that no row of the current output row
@@ -143,4 +170,88 @@ func expandRow(e, xr []float32, c, m, pad int) {
 		return
 	}
 	kernels.Repeat(e[s0*cm:s1*cm], xr[(s0-pad)*c:(s1-pad)*c], c, m)
+}
+
+// depthwiseBackpropInputFlipped computes the input gradient of a
+// stride-1 depthwise convolution with multiplier 1 as the forward
+// convolution of dy with the spatially flipped filter, on the row path:
+// input cell i is read by output o = i + pad − k·d, i.e. o = i − pad' +
+// k'·d with k' = K−1−k and pad' = (K−1)·d − pad (as convBackpropInput
+// does for dense convolutions).
+func depthwiseBackpropInputFlipped(g *kernels.ConvGeom, w, dy, dx []float32) {
+	c := g.C
+	taps := g.K[1] * g.K[2]
+	flipped := getScratch(len(w))
+	wf := *flipped
+	for k := 0; k < taps; k++ {
+		copy(wf[(taps-1-k)*c:(taps-k)*c], w[k*c:(k+1)*c])
+	}
+	back := kernels.ConvGeom{N: g.N, C: c, In: g.Out, K: g.K, Out: g.In,
+		Stride: g.Stride, Dilation: g.Dilation}
+	for i := range back.Pad {
+		back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
+	}
+	depthwiseForwardRows(&back, 1, dy, wf, dx)
+	putScratch(flipped)
+}
+
+// depthwiseBackpropFilterRows computes the filter gradient on the row
+// path (stride 1 along W): dw[t, q] = Σ_{rows, j} E_kh[j + kw·DW, q]·dy[row, j, q]
+// for tap t = (kh, kw), q = c·M + m. Each tap's products are accumulated
+// elementwise over runs of output pixels (kernels.MulAdd) and folded to
+// C·M sums per group of rows; the groups are a fixed split of the rows
+// (maxGroups, as in depthwiseBackpropFilter), added in order, so results
+// do not depend on the worker count.
+func depthwiseBackpropFilterRows(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
+	oh, ow := g.Out[1], g.Out[2]
+	kh, kw := g.K[1], g.K[2]
+	ddw := g.Dilation[2]
+	cm := g.C * m
+	taps := kh * kw
+	size := taps * cm
+	clear(dw)
+	rows := g.N * oh
+	if rows == 0 || ow == 0 || size == 0 {
+		return
+	}
+	run := min(rowRun, ow)
+	groups := min(rows, maxGroups)
+	partp := getScratch(groups * size)
+	part := *partp
+	parallel.For(groups, 1, func(lo, hi int) {
+		rc := newRowCache(g, m)
+		accp := getScratch(taps * run * cm)
+		acc := *accp
+		for grp := lo; grp < hi; grp++ {
+			clear(acc)
+			for r := grp * rows / groups; r < (grp+1)*rows/groups; r++ {
+				rowOf := rc.rows(x, r)
+				dyr := dy[r*ow*cm : (r+1)*ow*cm]
+				for j0 := 0; j0 < ow; j0 += run {
+					nb := min(run, ow-j0)
+					for a := 0; a < kh; a++ {
+						for b := 0; b < kw; b++ {
+							t := a*kw + b
+							kernels.MulAdd(acc[t*run*cm:t*run*cm+nb*cm], rc.buf[rowOf[a]+(j0+b*ddw)*cm:], dyr[j0*cm:])
+						}
+					}
+				}
+			}
+			dst := part[grp*size : (grp+1)*size]
+			clear(dst)
+			for t := 0; t < taps; t++ {
+				d := dst[t*cm : (t+1)*cm]
+				for p := 0; p < run; p++ {
+					addRow(d, acc[(t*run+p)*cm:(t*run+p+1)*cm])
+				}
+			}
+		}
+		putScratch(accp)
+		rc.release()
+	})
+	copy(dw, part[:size])
+	for grp := 1; grp < groups; grp++ {
+		addRow(dw, part[grp*size:(grp+1)*size])
+	}
+	putScratch(partp)
 }

@@ -22,6 +22,9 @@ var depthwiseRowsCases = []convGeomCase{
 	{name: "one column", in: []int{2, 5, 1, 3}, filter: []int{3, 3, 3, 2}, o: ConvOptions{Padding: "SAME"}, seed: 48},
 }
 
+// The forward pass, the filter gradient and (through the flipped filter,
+// for M = 1 and stride 1) the input gradient run on the row path; perPixel forces the loops
+// of depthwise.go for comparison.
 func TestDepthwiseRowsMatchReference(t *testing.T) {
 	for _, tc := range append(depthwiseRowsCases, depthwiseCases...) {
 		tc.nsp = 2
@@ -30,6 +33,11 @@ func TestDepthwiseRowsMatchReference(t *testing.T) {
 			x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
 			want := make([]float32, tensor.Size(s.out))
 			depthwiseRef(&s.g, s.f, x.Data(), w.Data(), want)
+			dy := cvRand(tc.seed+200, s.out...)
+			wantDx := make([]float32, x.Len())
+			depthwiseBackpropInputRef(&s.g, s.f, w.Data(), dy.Data(), wantDx)
+			wantDw := make([]float32, w.Len())
+			depthwiseBackpropFilterRef(&s.g, s.f, x.Data(), dy.Data(), wantDw)
 			for _, perPixel := range []bool{false, true} {
 				t.Run(fmt.Sprintf("perPixel=%v", perPixel), func(t *testing.T) {
 					defer func(v bool) { depthwisePerPixel = v }(depthwisePerPixel)
@@ -39,6 +47,16 @@ func TestDepthwiseRowsMatchReference(t *testing.T) {
 						t.Fatal(err)
 					}
 					cvClose(t, "forward", y.Data(), want, 1e-5)
+					dx, err := DepthwiseConv2DBackpropInput(tc.in, w, dy, tc.o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cvClose(t, "backprop input", dx.Data(), wantDx, 1e-5)
+					dw, err := DepthwiseConv2DBackpropFilter(x, tc.filter, dy, tc.o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					cvClose(t, "backprop filter", dw.Data(), wantDw, 1e-4)
 				})
 			}
 		})

@@ -331,3 +331,22 @@ func Gemv(y, x, w []float32, k, ldw int) {
 		y[j] = s
 	}
 }
+
+// MulAdd sets acc[i] += a[i]·b[i] for i < len(acc) (a and b at least as
+// long). AVX2+FMA eight at a time where available (one rounding per
+// element instead of two); the rest, and other CPUs, in Go.
+func MulAdd(acc, a, b []float32) {
+	n := len(acc)
+	if len(a) < n || len(b) < n {
+		panic(fmt.Sprintf("kernels: MulAdd: %d sums but %d and %d factors", n, len(a), len(b)))
+	}
+	done := 0
+	if vecFMA && n >= 8 {
+		done = n &^ 7
+		mulAddAVX2(&acc[0], &a[0], &b[0], done)
+	}
+	a, b = a[:n], b[:n]
+	for i := done; i < n; i++ {
+		acc[i] += a[i] * b[i]
+	}
+}

@@ -52,3 +52,8 @@ func maxWindowAVX2(dst, x *float32, offs *int, cells, c int)
 //
 //go:noescape
 func gemvAVX2(y, x, w *float32, k, n, ldw int)
+
+// mulAddAVX2 runs MulAdd over the first n elements, n a multiple of 8.
+//
+//go:noescape
+func mulAddAVX2(acc, a, b *float32, n int)

@@ -404,3 +404,49 @@ gv8row:
 gvdone:
 	VZEROUPPER
 	RET
+
+// func mulAddAVX2(acc, a, b *float32, n int)
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	XORQ BX, BX
+
+ma32:
+	LEAQ        32(BX), R8
+	CMPQ        R8, CX
+	JGT         ma8
+	VMOVUPS     (SI)(BX*4), Y0
+	VMOVUPS     32(SI)(BX*4), Y1
+	VMOVUPS     64(SI)(BX*4), Y2
+	VMOVUPS     96(SI)(BX*4), Y3
+	VMOVUPS     (DI)(BX*4), Y4
+	VMOVUPS     32(DI)(BX*4), Y5
+	VMOVUPS     64(DI)(BX*4), Y6
+	VMOVUPS     96(DI)(BX*4), Y7
+	VFMADD231PS (DX)(BX*4), Y0, Y4
+	VFMADD231PS 32(DX)(BX*4), Y1, Y5
+	VFMADD231PS 64(DX)(BX*4), Y2, Y6
+	VFMADD231PS 96(DX)(BX*4), Y3, Y7
+	VMOVUPS     Y4, (DI)(BX*4)
+	VMOVUPS     Y5, 32(DI)(BX*4)
+	VMOVUPS     Y6, 64(DI)(BX*4)
+	VMOVUPS     Y7, 96(DI)(BX*4)
+	MOVQ        R8, BX
+	JMP         ma32
+
+ma8:
+	LEAQ        8(BX), R8
+	CMPQ        R8, CX
+	JGT         madone
+	VMOVUPS     (SI)(BX*4), Y0
+	VMOVUPS     (DI)(BX*4), Y4
+	VFMADD231PS (DX)(BX*4), Y0, Y4
+	VMOVUPS     Y4, (DI)(BX*4)
+	MOVQ        R8, BX
+	JMP         ma8
+
+madone:
+	VZEROUPPER
+	RET

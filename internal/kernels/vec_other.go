@@ -36,3 +36,7 @@ func maxWindowAVX2(dst, x *float32, offs *int, cells, c int) {
 func gemvAVX2(y, x, w *float32, k, n, ldw int) {
 	panic("kernels: gemvAVX2 called without assembly")
 }
+
+func mulAddAVX2(acc, a, b *float32, n int) {
+	panic("kernels: mulAddAVX2 called without assembly")
+}

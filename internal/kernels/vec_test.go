@@ -342,3 +342,24 @@ func TestGemvMatchesReference(t *testing.T) {
 	}()
 	Gemv(make([]float32, 8), make([]float32, 2), make([]float32, 15), 2, 8)
 }
+
+func TestMulAdd(t *testing.T) {
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 100} {
+			t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+				r := tensor.NewRand(uint64(n))
+				acc, a, b := vecRand(r, n), vecRand(r, n+2), vecRand(r, n+1)
+				want := make([]float64, n)
+				for i := range want {
+					want[i] = float64(acc[i]) + float64(a[i])*float64(b[i])
+				}
+				MulAdd(acc, a, b)
+				for i := range acc {
+					if d := math.Abs(float64(acc[i]) - want[i]); d > 1e-6 {
+						t.Fatalf("acc[%d] = %v, want %v", i, acc[i], want[i])
+					}
+				}
+			})
+		}
+	})
+}
