@@ -20,7 +20,9 @@ var errReleased = errors.New("autograd: the value of this Var was released (auto
 // Leaves (Variable, Constant) keep their values, and so does any inner
 // value that shares storage with a leaf (a Reshape of a Variable, say).
 // The caller must be done with every tensor it obtained from the inner
-// nodes' Value, since their memory will be overwritten by later ops.
+// nodes' Value, since their memory will be overwritten by later ops, and
+// with every other graph that shares inner nodes with this one (features
+// feeding two losses, say): those nodes are released too.
 // Training loops call Release after reading the step's loss and outputs,
 // so that the next step's activations reuse this step's memory instead
 // of fresh pages.
