@@ -39,3 +39,27 @@ func Example_stickyError() {
 	// Output:
 	// autograd: Add: shapes [3] and [2] differ (no broadcasting)
 }
+
+// A training step reads what it needs from the graph, then releases it:
+// the next step's activations reuse its memory, and the released Vars
+// refuse further use instead of exposing recycled data.
+func ExampleRelease() {
+	w := autograd.Variable("w", tensor.Must(tensor.New([]int{2}, []float32{1, -2})))
+	for step := 0; step < 2; step++ {
+		y := autograd.Relu(autograd.Scale(w, 2))
+		loss := autograd.ReduceSum(y)
+		grads, err := autograd.Gradient(loss, w)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("step", step, "loss", loss.Value().Data()[0], "dw", grads[0].Data())
+		autograd.Release(loss)
+		fmt.Println("y after Release:", y.Value(), y.Err() != nil)
+	}
+	// Output:
+	// step 0 loss 2 dw [2 0]
+	// y after Release: <nil> true
+	// step 1 loss 2 dw [2 0]
+	// y after Release: <nil> true
+}
