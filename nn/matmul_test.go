@@ -51,7 +51,9 @@ func opsMatMulNaive[T float](a, b []T, m, n, k int) []T {
 func TestMatMulTransposes(t *testing.T) {
 	// One-row products (m = 1) take the matrix-vector path: wide enough
 	// for several 64-column blocks, a tail and a split across workers.
-	for _, d := range [][3]int{{1, 1, 1}, {5, 7, 3}, {13, 1, 11}, {2, 17, 1}, {0, 3, 2}, {3, 2, 0}, {1, 200, 300}, {1, 1030, 70}, {1, 9, 0}} {
+	// With transposeB, a short a and a tall b (n ≥ 8m, k ≥ 4m) are
+	// multiplied the other way round and transposed back.
+	for _, d := range [][3]int{{1, 1, 1}, {5, 7, 3}, {13, 1, 11}, {2, 17, 1}, {0, 3, 2}, {3, 2, 0}, {1, 200, 300}, {1, 1030, 70}, {1, 9, 0}, {5, 70, 33}, {16, 1100, 70}, {40, 1000, 3}} {
 		m, n, k := d[0], d[1], d[2]
 		a := opsRandom(m*k, uint64(m*100+k))
 		b := opsRandom(k*n, uint64(n*100+k))
@@ -137,6 +139,30 @@ func TestMatMulErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.quote) {
 				t.Errorf("error %v, want one quoting %q", err, tc.quote)
 			}
+		})
+	}
+}
+
+// The swapped evaluation of a·bᵀ agrees with the direct one to float32
+// rounding on shapes that take it, including ones with partial 32×32
+// transpose blocks and splits across workers.
+func TestMatMulSwapMatchesDirect(t *testing.T) {
+	for _, d := range [][3]int{{1, 8, 5}, {7, 64, 29}, {33, 300, 140}, {128, 3136, 512}} {
+		m, n, k := d[0], d[1], d[2]
+		t.Run(fmt.Sprintf("m%d_n%d_k%d", m, n, k), func(t *testing.T) {
+			a := opsT([]int{m, k}, opsRandom(m*k, 1)...)
+			b := opsT([]int{n, k}, opsRandom(n*k, 2)...)
+			defer func(v bool) { matmulSwap = v }(matmulSwap)
+			var ys [2][]float32
+			for i, sw := range []bool{false, true} {
+				matmulSwap = sw
+				y, err := MatMul(a, b, false, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ys[i] = y.Data()
+			}
+			opsClose(t, "swapped", ys[1], ys[0], 1e-5)
 		})
 	}
 }
