@@ -22,6 +22,7 @@ import (
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -90,7 +91,14 @@ func Run(c Config) (Result, error) {
 		if err != nil {
 			return err
 		}
-		return opt.Step(vars, grads)
+		if err := opt.Step(vars, grads); err != nil {
+			return err
+		}
+		// As the training loop does: this step's activations and
+		// gradients become the next step's storage.
+		autograd.Release(loss)
+		nn.Recycle(grads...)
+		return nil
 	}
 	infer := func(in *tensor.Tensor) func() error {
 		return func() error { return m.Call(autograd.Constant(in), layers.Context{}).Err() }
