@@ -4,7 +4,7 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go -C _asm run . -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
+//go:generate go -C _asm run . -set sgemm -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
 
 // avx2Engine runs the 6×16 AVX2+FMA kernels. Blocking for Zen 3: a
 // 256×16 B micro-panel (16 KiB) stays in L1, a 168×256 A block (168 KiB)

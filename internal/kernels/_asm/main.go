@@ -1,7 +1,12 @@
-// Command _asm generates the sgemm micro-kernels of package kernels as Go
-// assembly with avo. Run it through `go generate` in internal/kernels:
+// Command _asm generates the assembly of package kernels with avo, one
+// file set per run (-set). Run it through `go generate` in
+// internal/kernels:
 //
-//	go run . -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
+//	go run . -set sgemm -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
+//	go run . -set vec -out ../vec_amd64.s -stubs ../vec_stubs_amd64.go -pkg kernels
+//
+// -set vec: the AVX2 loops behind the vec*.go routines (vec.go here).
+// -set sgemm: the sgemm micro-kernels.
 //
 // Each kernel computes one MR×NR tile of C over one packed K-panel:
 //
@@ -15,7 +20,9 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"log"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -26,11 +33,21 @@ import (
 // read only by the variants that use A or B in place.
 const signature = "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
 
+var set = flag.String("set", "sgemm", "which routines to generate: sgemm or vec")
+
 func main() {
+	flag.Parse() // avo's own flags (-out, -stubs, -pkg) are registered on the same set
 	ConstraintExpr("!purego")
 
-	avx2Kernel()
-	avx512Kernel()
+	switch *set {
+	case "sgemm":
+		avx2Kernel()
+		avx512Kernel()
+	case "vec":
+		vecRoutines()
+	default:
+		log.Fatalf("-set %q: want sgemm or vec", *set)
+	}
 
 	Generate()
 }
