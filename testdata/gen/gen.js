@@ -690,7 +690,7 @@ function genPool() {
 function genMatMul() {
   const r = rng(hash('matmul'));
   const cases = [];
-  for (const [M, K, N] of [[1, 1, 1], [2, 3, 4], [5, 7, 3], [4, 16, 6], [3, 1, 5], [1, 9, 1], [17, 33, 9], [1, 37, 45], [37, 29, 41], [72, 40, 56]]) {
+  for (const [M, K, N] of [[1, 1, 1], [2, 3, 4], [5, 7, 3], [4, 16, 6], [3, 1, 5], [1, 9, 1], [17, 33, 9], [1, 37, 45], [3, 24, 40], [37, 29, 41], [72, 40, 56]]) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
         // Thin the big ones: [37,29,41] with equal transposes, and
