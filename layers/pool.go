@@ -64,6 +64,9 @@ func (p *pool) outputShape(in []int) ([]int, error) {
 	return out, nil
 }
 
+// Config returns the layer's configuration.
+func (p *pool) Config() PoolConfig { return p.cfg }
+
 // MaxPooling2D takes the maximum over each PH×PW window of NHWC input
 // (padded cells are ignored under SAME). Output [N, OH, OW, C] with the
 // sizes of nn.OutputSize. It has no variables.

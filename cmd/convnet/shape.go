@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/convnet-go/convnet/layers"
+	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/nn"
 )
 
@@ -140,60 +142,95 @@ func (r rule) String() string {
 	return s
 }
 
-// printLectureModel prints the layer table of the lecture's convnet:
-// 28x28x1 → conv 5x5/32 SAME → maxpool 2/2 → conv 5x5/64 SAME → maxpool
-// 2/2 → flatten → fc 1024 → dropout → fc 10.
+// printLectureModel prints the layer table of models.NewConvNet, the
+// lecture's convnet, walking its layers so the table is the model's own.
 func printLectureModel(w io.Writer) error {
+	m, err := models.NewConvNet(models.ConvNetConfig{DropoutRate: models.LectureDropout})
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "The lecture's MNIST convnet; spatial sizes by (W − F + 2P)/S + 1:")
 	fmt.Fprintln(w)
 	fmt.Fprintln(tw, "layer\top\toutput\tsize rule\tparameters")
-	h, wd, c := 28, 28, 1
+	shape := []int{1, models.ImageSize, models.ImageSize, 1}
+	fmt.Fprintf(tw, "input\t\t%s\t\t0\n", dims(shape))
 	total := 0
-	fmt.Fprintf(tw, "input\t\t%dx%dx%d\t\t0\n", h, wd, c)
-	for _, l := range []struct {
-		name, op      string
-		k, s, filters int // filters 0: pooling
-		padding       string
-	}{
-		{"conv1", "conv 5x5/32 SAME", 5, 1, 32, "SAME"},
-		{"pool1", "maxpool 2x2/2 VALID", 2, 2, 0, "VALID"},
-		{"conv2", "conv 5x5/64 SAME", 5, 1, 64, "SAME"},
-		{"pool2", "maxpool 2x2/2 VALID", 2, 2, 0, "VALID"},
-	} {
-		r, err := sizeRule(h, l.k, l.s, l.padding)
+	for _, l := range m.Layers() {
+		out, err := l.OutputShape(shape)
 		if err != nil {
 			return err
 		}
 		params := 0
-		if l.filters > 0 {
-			params = l.k*l.k*c*l.filters + l.filters
-			c = l.filters
+		for _, v := range l.Variables() {
+			params += v.Value().Len()
 		}
-		h, wd = r.out, r.out // square input and window
 		total += params
-		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d\t(%d − %d + 2·%d)/%d + 1 = %d\t%d\n", l.name, l.op, h, wd, c, r.in, r.k, r.pb, r.s, r.out, params)
-	}
-	flat := h * wd * c
-	fmt.Fprintf(tw, "flatten\treshape\t%d\t%d·%d·%d = %d\t0\n", flat, h, wd, c, flat)
-	prev := flat
-	for _, l := range []struct {
-		name, op string
-		units    int
-	}{
-		{"fc", "dense 1024 + ReLU", 1024},
-		{"dropout", "dropout keep 0.75", 0},
-		{"logits", "dense 10", 10},
-	} {
-		if l.units == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t\t0\n", l.name, l.op, prev)
-			continue
+		var op, how string
+		switch l := l.(type) {
+		case *layers.Conv2D:
+			c := l.Config()
+			op = fmt.Sprintf("conv %dx%d/%d %s", c.KernelSize[0], c.KernelSize[len(c.KernelSize)-1], c.Filters, c.Padding)
+			how, err = windowRule(shape[1], c.KernelSize[0], first(c.Strides, 1), c.Padding)
+		case *layers.MaxPooling2D:
+			c := l.Config()
+			op = fmt.Sprintf("maxpool %dx%d/%d %s", c.PoolSize[0], c.PoolSize[len(c.PoolSize)-1], first(c.Strides, c.PoolSize[0]), c.Padding)
+			how, err = windowRule(shape[1], c.PoolSize[0], first(c.Strides, c.PoolSize[0]), c.Padding)
+		case *layers.Flatten:
+			op, how = "reshape", fmt.Sprintf("%s = %d", strings.Join(strings.Split(dims(shape), "x"), "·"), out[1])
+		case *layers.Dense:
+			op = fmt.Sprintf("dense %d", l.Config().Units)
+			if l.Config().Activation != nil {
+				op += " + ReLU"
+			}
+			how = fmt.Sprintf("%d·%d + %d", shape[1], out[1], out[1])
+		case *layers.Dropout:
+			op = fmt.Sprintf("dropout rate %g", l.Rate())
+		default:
+			op = fmt.Sprintf("%T", l)
 		}
-		params := prev*l.units + l.units
-		total += params
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d·%d + %d\t%d\n", l.name, l.op, l.units, prev, l.units, l.units, params)
-		prev = l.units
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Name(), op, dims(out), how, params)
+		shape = out
 	}
 	fmt.Fprintf(tw, "total\t\t\t\t%d\n", total)
 	return tw.Flush()
+}
+
+// windowRule works one square spatial dimension through sizeRule.
+func windowRule(in, k, s int, padding string) (string, error) {
+	if padding == "" {
+		padding = "VALID"
+	}
+	r, err := sizeRule(in, k, s, padding)
+	if err != nil {
+		return "", err
+	}
+	p := fmt.Sprintf("2·%d", r.pb)
+	if r.pb != r.pa {
+		p = fmt.Sprintf("%d + %d", r.pb, r.pa)
+	}
+	return fmt.Sprintf("(%d − %d + %s)/%d + 1 = %d", r.in, r.k, p, r.s, r.out), nil
+}
+
+// dims formats a shape without its batch dimension as HxWxC.
+func dims(shape []int) string {
+	parts := make([]string, 0, len(shape))
+	for _, d := range shape[1:] {
+		parts = append(parts, strconv.Itoa(d))
+	}
+	if len(shape) == 1 {
+		return strconv.Itoa(shape[0])
+	}
+	return strings.Join(parts, "x")
+}
+
+// first returns v[0], or def when v is empty.
+func first(v []int, def int) int {
+	if len(v) == 0 {
+		return def
+	}
+	return v[0]
 }
