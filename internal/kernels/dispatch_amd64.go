@@ -12,7 +12,7 @@ import "golang.org/x/sys/cpu"
 var avx2Engine = engine{
 	name: "avx2",
 	mr:   6, nr: 16,
-	kc: 256, mc: 168, nc: 4096,
+	kc: 256, mc: 168, nc: 4096, kChunk: 2048,
 	kernels: [3][2]microKernel{
 		aPacked: {avx2Kernel(aPacked, bPacked, sgemmKernelAVX2), avx2Kernel(aPacked, bRows, sgemmKernelAVX2DirectB)},
 		aRows:   {avx2Kernel(aRows, bPacked, sgemmKernelAVX2DirectA), avx2Kernel(aRows, bRows, sgemmKernelAVX2DirectADirectB)},
@@ -49,7 +49,7 @@ func avx2Kernel(am, bm int, f asmKernel) microKernel {
 var avx512Engine = engine{
 	name: "avx512",
 	mr:   14, nr: 32,
-	kc: 256, mc: 14 * 24, nc: 4096,
+	kc: 256, mc: 14 * 24, nc: 4096, kChunk: 2048,
 	kernels: [3][2]microKernel{aPacked: {func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 		_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
 		sgemmKernelAVX512(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)

@@ -18,14 +18,15 @@ var benchShapes = []struct {
 	{name: "64", m: 64, n: 64, k: 64, refToo: true},
 	{name: "256", m: 256, n: 256, k: 256, refToo: true},
 	{name: "1024", m: 1024, n: 1024, k: 1024},
-	{name: "conv1", m: 128 * 28 * 28, n: 32, k: 5 * 5 * 1},                   // forward
-	{name: "conv1-dW", transA: true, m: 5 * 5 * 1, n: 32, k: 128 * 28 * 28},  // patchesᵀ·dY
-	{name: "conv2", m: 128 * 14 * 14, n: 64, k: 5 * 5 * 32},                  // forward
-	{name: "conv2-dW", transA: true, m: 5 * 5 * 32, n: 64, k: 128 * 14 * 14}, // patchesᵀ·dY
-	{name: "conv2-dX", transB: true, m: 128 * 14 * 14, n: 5 * 5 * 32, k: 64}, // dY·filterᵀ
-	{name: "fc", m: 128, n: 1024, k: 3136},                                   // x·W
-	{name: "fc-dX", transB: true, m: 128, n: 3136, k: 1024},                  // dY·Wᵀ
-	{name: "fc-dW", transA: true, m: 3136, n: 1024, k: 128},                  // xᵀ·dY
+	{name: "conv1", m: 128 * 28 * 28, n: 32, k: 5 * 5 * 1},                       // forward
+	{name: "conv1-dW", transA: true, m: 5 * 5 * 1, n: 32, k: 128 * 28 * 28},      // patchesᵀ·dY
+	{name: "conv1-dW-chunk", transA: true, m: 5 * 5 * 1, n: 32, k: 26 * 28 * 28}, // one im2col chunk of it
+	{name: "conv2", m: 128 * 14 * 14, n: 64, k: 5 * 5 * 32},                      // forward
+	{name: "conv2-dW", transA: true, m: 5 * 5 * 32, n: 64, k: 128 * 14 * 14},     // patchesᵀ·dY
+	{name: "conv2-dX", transB: true, m: 128 * 14 * 14, n: 5 * 5 * 32, k: 64},     // dY·filterᵀ
+	{name: "fc", m: 128, n: 1024, k: 3136},                                       // x·W
+	{name: "fc-dX", transB: true, m: 128, n: 3136, k: 1024},                      // dY·Wᵀ
+	{name: "fc-dW", transA: true, m: 3136, n: 1024, k: 128},                      // xᵀ·dY
 }
 
 // BenchmarkSgemm reports GFLOP/s (2·m·n·k per call) for every available

@@ -52,6 +52,9 @@ type engine struct {
 	name       string
 	mr, nr     int // register tile
 	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
+	// kChunk is the length of the K-chunks of a product with a small C
+	// and a long K (see sgemmKSplit); 0 turns the split off.
+	kChunk int
 	// kernels[aMode][bMode]; [aPacked][bPacked] is required, the others
 	// are optional and used when packing costs more than it saves.
 	kernels [3][2]microKernel
@@ -67,6 +70,13 @@ var directMaxPanels, directMaxTiles = 8, 8
 // to this length, so that each tile's rows are read as whole contiguous
 // rows (conv patches: K = kernel area × channels).
 var directMaxK = 1024
+
+// kSplitMaxC is the largest m·n for which a long K (at least two
+// chunks of engine.kChunk) is split into chunks (sgemmKSplit): the
+// filter gradient of a first conv layer (25×32 over K = batch·pixels)
+// has too few tiles of C to keep two workers busy or to reuse its
+// operands, and the partial sums cost m·n per chunk.
+const kSplitMaxC = 64 * 64
 
 // serialFlops is the m·n·k below which Sgemm stays on the caller's
 // goroutine: waking a second worker costs about as much as a 64³
@@ -100,6 +110,10 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 	if e.kernels[am][bm] == nil {
 		am = aPacked
 	}
+	if e.kChunk > 0 && m*n <= kSplitMaxC && k >= 2*e.kChunk {
+		e.sgemmKSplit(transA, transB, am, bm, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	run := func(r0, r1, c0, c1 int) {
 		e.block(transA, transB, am, bm, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
@@ -113,6 +127,60 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 	default:
 		// Split the columns: each worker packs its own B panels and all of A.
 		parallel.For(nPanels, 1, func(lo, hi int) { run(0, m, lo*nr, min(hi*nr, n)) })
+	}
+}
+
+// sgemmKSplit computes C = alpha·op(A)·op(B) + beta·C by cutting K into
+// chunks of equal length (about e.kChunk; the cut depends only on k):
+// chunk h's product P_h = op(A)[:, K_h]·op(B)[K_h, :] goes to a private
+// m×n buffer, the workers taking fixed ranges of chunks, and then
+//
+//	C[i,j] = alpha·((((P_0 + P_1) + P_2) + …) + P_last)[i,j] + beta·C[i,j]
+//
+// summed in float32 in chunk order. The order does not depend on
+// GOMAXPROCS, so results repeat bit for bit.
+func (e *engine) sgemmKSplit(transA, transB bool, am, bm, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	chunks := ceilDiv(k, e.kChunk)
+	step := ceilDiv(k, chunks)
+	chunks = ceilDiv(k, step)
+	mn := m * n
+	part := getBuf(chunks * mn)
+	defer putBuf(part)
+	parallel.For(chunks, 1, func(lo, hi int) {
+		for h := lo; h < hi; h++ {
+			p0 := h * step
+			// op(A)'s columns and op(B)'s rows from p0.
+			var as, bs []float32
+			if transA {
+				as = a[p0*lda:]
+			} else {
+				as = a[p0:]
+			}
+			if transB {
+				bs = b[p0:]
+			} else {
+				bs = b[p0*ldb:]
+			}
+			e.block(transA, transB, am, bm, 0, m, 0, n, min(step, k-p0), 1, as, lda, bs, ldb, 0, part[h*mn:(h+1)*mn], n)
+		}
+	})
+	sum := part[:mn]
+	for h := 1; h < chunks; h++ {
+		for i, v := range part[h*mn : (h+1)*mn] {
+			sum[i] += v
+		}
+	}
+	for i := 0; i < m; i++ {
+		crow, srow := c[i*ldc:i*ldc+n], sum[i*n:i*n+n]
+		if beta == 0 {
+			for j, v := range srow {
+				crow[j] = alpha * v
+			}
+			continue
+		}
+		for j, v := range srow {
+			crow[j] = alpha*v + beta*crow[j]
+		}
 	}
 }
 
@@ -166,10 +234,15 @@ func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha flo
 		mc := min(step, r1-ic)
 		tiles := ceilDiv(mc, mr)
 		full := mc / mr * mr // rows in full tiles
+		// A partial tile of a transposed A read in place takes MR values
+		// per step where fewer are in the tile: the extra rows read the
+		// next values of A's row (dropped with the scratch tile's extra
+		// rows), as long as the slice goes on that far.
+		restInPlace := am == aCols && full < mc && (pc+kc-1)*lda+ic+full+mr <= len(a)
 		switch {
 		case transA && am == aPacked:
 			packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
-		case transA && full < mc:
+		case transA && full < mc && !restInPlace:
 			packATBlock(a, lda, ic+full, mc-full, pc, kc, mr, ap[full*kc:])
 		case !transA:
 			for t := 0; t < tiles; t++ {
@@ -189,7 +262,7 @@ func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha flo
 				i := ic + t*mr
 				mrCur := min(mr, mc-t*mr)
 				aMode, aSrc, aLd := aPacked, ap[t*mr*kc:(t+1)*mr*kc], mr
-				if mrCur == mr {
+				if mrCur == mr || restInPlace {
 					switch am {
 					case aRows:
 						aMode, aSrc, aLd = aRows, a[i*lda+pc:], lda

@@ -8,7 +8,7 @@ package kernels
 var pureGoEngine = engine{
 	name: "purego",
 	mr:   4, nr: 4,
-	kc: 256, mc: 128, nc: 4096,
+	kc: 256, mc: 128, nc: 4096, kChunk: 2048,
 	kernels: [3][2]microKernel{aPacked: {bPacked: kernelGo4x4}},
 }
 

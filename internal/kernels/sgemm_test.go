@@ -37,7 +37,7 @@ func testEngines(t *testing.T, name string) []*engine {
 	}
 	tiny := *e
 	tiny.name += "-tinyblocks"
-	tiny.kc, tiny.mc, tiny.nc = 7, 2*e.mr, 3*e.nr
+	tiny.kc, tiny.mc, tiny.nc, tiny.kChunk = 7, 2*e.mr, 3*e.nr, 50
 	es := []*engine{e, &tiny}
 	inPlace := false
 	for am, row := range e.kernels {
@@ -184,6 +184,7 @@ func gemmCases() []gemmCase {
 		{5, 700, 400},                // few rows, many columns: workers split B panels
 		{33, 300, 70}, {48, 129, 20}, // B in place with A packed (n > 8 panels)
 		{2, 3, 1000}, {1, 1, 0}, {0, 5, 5}, {3, 0, 4},
+		{25, 32, 4100}, {7, 17, 6000}, // K split into chunks (small C, long K)
 	} {
 		for tr := 0; tr < 4; tr++ {
 			s := scalars[i%len(scalars)]
@@ -240,33 +241,49 @@ func restoreImpl(t *testing.T) func() {
 func TestSgemmRepeatable(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	r := rand.New(rand.NewPCG(1, 2))
-	const m, n, k = 301, 203, 600
-	a, _ := operand(r, m, k, 0)
-	b, _ := operand(r, k, n, 0)
-	for _, name := range Available()[:len(Available())-1] { // all but ref
-		t.Run("impl="+name, func(t *testing.T) {
-			var e *engine
-			for _, x := range append(archEngines(), &pureGoEngine) {
-				if x.name == name {
-					e = x
-				}
-			}
-			var first []float32
-			for run, procs := range []int{2, 2, 2, 1, 3} {
-				runtime.GOMAXPROCS(procs)
-				c := make([]float32, m*n)
-				e.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-				if first == nil {
-					first = c
-					continue
-				}
-				for i := range c {
-					if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
-						t.Fatalf("run %d (GOMAXPROCS=%d): C[%d] = %v, first run gave %v", run, procs, i, c[i], first[i])
+	for _, sh := range []struct {
+		name    string
+		transA  bool
+		m, n, k int
+	}{
+		{"blocked", false, 301, 203, 600},
+		{"k-split", true, 25, 32, 9000}, // Aᵀ·B, K in chunks summed in a fixed order
+	} {
+		m, n, k := sh.m, sh.n, sh.k
+		lda := k
+		if sh.transA {
+			lda = m
+		}
+		a := make([]float32, m*k)
+		for i := range a {
+			a[i] = float32(r.Float64()*2 - 1)
+		}
+		b, _ := operand(r, k, n, 0)
+		for _, name := range Available()[:len(Available())-1] { // all but ref
+			t.Run(sh.name+"/impl="+name, func(t *testing.T) {
+				var e *engine
+				for _, x := range append(archEngines(), &pureGoEngine) {
+					if x.name == name {
+						e = x
 					}
 				}
-			}
-		})
+				var first []float32
+				for run, procs := range []int{2, 2, 2, 1, 3} {
+					runtime.GOMAXPROCS(procs)
+					c := make([]float32, m*n)
+					e.sgemm(sh.transA, false, m, n, k, 1, a, lda, b, n, 0, c, n)
+					if first == nil {
+						first = c
+						continue
+					}
+					for i := range c {
+						if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+							t.Fatalf("run %d (GOMAXPROCS=%d): C[%d] = %v, first run gave %v", run, procs, i, c[i], first[i])
+						}
+					}
+				}
+			})
+		}
 	}
 }
 
