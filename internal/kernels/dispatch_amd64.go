@@ -56,6 +56,18 @@ var avx512Engine = engine{
 	}}},
 }
 
+// packRows16 runs packB16AVX (the AVX2 engine is the only one with
+// 16-column panels, so AVX is there) in calls of 64 rows: it packs
+// dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j] for p < kc, q <
+// panels, j < 16, and reports true.
+func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
+	_, _ = dst[(panels-1)*stride+16*kc-1], src[(kc-1)*ldb+16*panels-1]
+	for p := 0; p < kc; p += 64 {
+		packB16AVX(&dst[16*p], &src[p*ldb], min(64, kc-p), ldb, panels, stride)
+	}
+	return true
+}
+
 // archEngines lists the assembly engines this CPU can run, fastest first.
 // GODEBUG=cpu.avx512f=off or cpu.avx2=off,cpu.fma=off hides them.
 func archEngines() []*engine {

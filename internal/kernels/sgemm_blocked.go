@@ -392,7 +392,18 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 		}
 		return
 	}
-	for p := 0; p < kc; p++ {
+	p0 := 0
+	if nr == 16 && full > q0 && packRows16(bp[q0*16*kc:], b[pc*ldb+jc+q0*16:], kc, ldb, full-q0, 16*kc) {
+		if full == q1 {
+			return
+		}
+		p0 = kc // the full panels are done; the partial one below
+		for p := 0; p < kc; p++ {
+			q, row := full, b[(pc+p)*ldb+jc:(pc+p)*ldb+jc+nc]
+			copy(bp[q*nr*kc+p*nr:q*nr*kc+p*nr+nr], row[q*nr:])
+		}
+	}
+	for p := p0; p < kc; p++ {
 		row := b[(pc+p)*ldb+jc : (pc+p)*ldb+jc+nc]
 		switch nr {
 		case 16:

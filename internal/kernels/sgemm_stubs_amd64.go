@@ -24,3 +24,9 @@ func sgemmKernelAVX2DirectATDirectB(k int, a *float32, lda int, b *float32, ldb 
 
 // sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).
 func sgemmKernelAVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// packB16AVX packs kc rows of panels 16-column B micro-panels:
+// dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.
+//
+//go:noescape
+func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride int)

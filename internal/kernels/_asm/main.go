@@ -43,6 +43,7 @@ func main() {
 	case "sgemm":
 		avx2Kernel()
 		avx512Kernel()
+		packB16()
 	case "vec":
 		vecRoutines()
 	default:
@@ -359,6 +360,47 @@ func gen(kn vecKernel) {
 			ADDQ(ldc, c)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// packB16 copies rows of a non-transposed B into 16-column micro-panels
+// (AVX, two 32-byte moves per panel row): for p < kc and q < panels,
+//
+//	dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]   (j < 16)
+//
+// walking src row by row so that its reads are contiguous.
+func packB16() {
+	TEXT("packB16AVX", NOSPLIT, "func(dst, src *float32, kc, ldb, panels, stride int)")
+	Pragma("noescape")
+	Doc("packB16AVX packs kc rows of panels 16-column B micro-panels:",
+		"dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.")
+	dst := Load(Param("dst"), GP64())
+	src := Load(Param("src"), GP64())
+	kc := Load(Param("kc"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	stride := Load(Param("stride"), GP64())
+	SHLQ(Imm(2), ldb)
+	SHLQ(Imm(2), stride)
+	q, d, sp := GP64(), GP64(), GP64()
+	lo, hi := YMM(), YMM()
+	Label("row")
+	Load(Param("panels"), q)
+	MOVQ(dst, d)
+	MOVQ(src, sp)
+	Label("panel")
+	VMOVUPS(Mem{Base: sp}, lo)
+	VMOVUPS(Mem{Base: sp, Disp: 32}, hi)
+	VMOVUPS(lo, Mem{Base: d})
+	VMOVUPS(hi, Mem{Base: d, Disp: 32})
+	ADDQ(Imm(64), sp)
+	ADDQ(stride, d)
+	DECQ(q)
+	JNZ(LabelRef("panel"))
+	ADDQ(ldb, src)
+	ADDQ(Imm(64), dst)
+	DECQ(kc)
+	JNZ(LabelRef("row"))
 	VZEROUPPER()
 	RET()
 }
