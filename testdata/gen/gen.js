@@ -372,6 +372,8 @@ function genConv() {
       { padding: 'EXPLICIT', explicit: [[3, 0], [0, 4]], N: 2, C: 2, K: 2, inSp: [4, 4], kSp: [2, 2], s: [1, 1], d: [1, 1] },
       { padding: 'EXPLICIT', explicit: [[0, 2], [5, 1]], N: 1, C: 3, K: 2, inSp: [5, 3], kSp: [2, 3], s: [2, 1], d: [1, 1] },
       { padding: 'SAME', N: 1, C: 20, K: 3, inSp: [4, 5], kSp: [4, 4], s: [1, 1], d: [1, 1], channelsFirst: true },
+      // A filter gradient summed over 4608 positions (a GEMM with a long K).
+      { padding: 'SAME', N: 1, C: 1, K: 1, inSp: [64, 72], kSp: [5, 5], s: [1, 1], d: [1, 1] },
       // Large enough (6.9e5 flops) for the GEMM to run in parallel.
       { padding: 'SAME', N: 2, C: 8, K: 24, inSp: [10, 10], kSp: [3, 3], s: [1, 1], d: [1, 1] },
     ],
