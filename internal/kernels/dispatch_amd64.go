@@ -68,6 +68,14 @@ func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
 	return true
 }
 
+// packColsT16 runs packBT16AVX: dst[p·16 + j] = src[j·ldb + p] for
+// p < 8·blocks, j < 16, and reports true.
+func packColsT16(dst, src []float32, blocks, ldb int) bool {
+	_, _ = dst[128*blocks-1], src[15*ldb+8*blocks-1]
+	packBT16AVX(&dst[0], &src[0], blocks, ldb)
+	return true
+}
+
 // archEngines lists the assembly engines this CPU can run, fastest first.
 // GODEBUG=cpu.avx512f=off or cpu.avx2=off,cpu.fma=off hides them.
 func archEngines() []*engine {

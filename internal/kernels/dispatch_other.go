@@ -5,6 +5,9 @@ package kernels
 // packRows16: no assembly in this build; packB copies in Go.
 func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool { return false }
 
+// packColsT16: no assembly in this build; packBT16 copies in Go.
+func packColsT16(dst, src []float32, blocks, ldb int) bool { return false }
+
 // archEngines: no assembly engines in this build.
 func archEngines() []*engine { return nil }
 

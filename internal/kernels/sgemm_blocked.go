@@ -432,12 +432,16 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 // quarter of a 64-byte panel row.
 func packBT16(b []float32, ldb, kc int, dst []float32) {
 	dst = dst[:16*kc]
+	p0 := 0
+	if kc >= 8 && packColsT16(dst, b, kc/8, ldb) {
+		p0 = kc &^ 7 // steps in whole 8×8 blocks are done
+	}
 	for j := 0; j < 16; j += 4 {
 		r0 := b[(j+0)*ldb : (j+0)*ldb+kc]
 		r1 := b[(j+1)*ldb : (j+1)*ldb+kc]
 		r2 := b[(j+2)*ldb : (j+2)*ldb+kc]
 		r3 := b[(j+3)*ldb : (j+3)*ldb+kc]
-		for p := range r0 {
+		for p := p0; p < kc; p++ {
 			*(*[4]float32)(dst[16*p+j:]) = [4]float32{r0[p], r1[p], r2[p], r3[p]}
 		}
 	}

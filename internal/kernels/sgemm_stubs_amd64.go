@@ -30,3 +30,9 @@ func sgemmKernelAVX512(k int, a *float32, lda int, b *float32, ldb int, c *float
 //
 //go:noescape
 func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride int)
+
+// packBT16AVX packs dst[p·16 + j] = src[j·ldb + p] for p < 8·blocks,
+// j < 16 (blocks ≥ 1): 8×8 blocks transposed in registers.
+//
+//go:noescape
+func packBT16AVX(dst *float32, src *float32, blocks int, ldb int)
