@@ -4,9 +4,10 @@
 #
 #   bench/compare.sh [--runs N]
 #
-# PyTorch runs twice: as the machine has it, and tuned (OpenBLAS told to use
-# its SkylakeX kernels and glibc malloc kept from returning memory, for its
-# command only); the ratios are against the faster of the two.
+# PyTorch runs twice: as the machine has it, and tuned for its command only
+# (OpenBLAS told to use the widest kernels this CPU runs — SkylakeX with
+# AVX-512, else Zen or Haswell — and glibc malloc kept from returning
+# memory to the system); the ratios are against the better of the two.
 # Needs Debian's python3-torch and libopenblas0-pthread (installed with
 # apt-get when missing) and runs /usr/bin/python3 with 2 threads.
 set -euo pipefail
@@ -28,13 +29,17 @@ export PATH="/usr/local/go/bin:$PATH"
 go build -o /tmp/convnet-bench ./cmd/convnet
 ours=$(/tmp/convnet-bench bench --json --runs "$runs")
 torch_default=$(OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
-torch_tuned=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=SkylakeX \
+if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX
+elif grep -qw avx2 /proc/cpuinfo && grep -q AuthenticAMD /proc/cpuinfo; then coretype=Zen
+else coretype=Haswell; fi
+torch_tuned=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$coretype \
   GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
   OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
 
-/usr/bin/python3 - "$ours" "$torch_default" "$torch_tuned" <<'PY'
+/usr/bin/python3 - "$ours" "$torch_default" "$torch_tuned" "$coretype" <<'PY'
 import json, sys
-ours, dflt, tuned = (json.loads(a) for a in sys.argv[1:])
+ours, dflt, tuned = (json.loads(a) for a in sys.argv[1:4])
+print(f"PyTorch tuned: OPENBLAS_CORETYPE={sys.argv[4]} and glibc malloc tunables")
 print(f"convnet ({ours['impl']}, {ours['threads']} threads) vs {dflt['impl']} ({dflt['threads']} threads), batch {ours['batch']}, medians")
 rows = [("train step ms", "train_step_ms", False), ("inference images/s", "infer_images_per_second", True),
         ("batch-1 latency ms", "latency_ms", False), ("peak RSS MiB", "peak_rss_mib", False)]
