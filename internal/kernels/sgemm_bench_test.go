@@ -24,6 +24,7 @@ var benchShapes = []struct {
 	{name: "conv2", m: 128 * 14 * 14, n: 64, k: 5 * 5 * 32},                      // forward
 	{name: "conv2-dW", transA: true, m: 5 * 5 * 32, n: 64, k: 128 * 14 * 14},     // patchesᵀ·dY
 	{name: "conv2-dX", transB: true, m: 128 * 14 * 14, n: 5 * 5 * 32, k: 64},     // dY·filterᵀ
+	{name: "conv2-dX-flip", m: 128 * 14 * 14, n: 32, k: 5 * 5 * 64},              // dY patches · flipped filter (stride-1 input gradient)
 	{name: "fc", m: 128, n: 1024, k: 3136},                                       // x·W
 	{name: "fc-dX", transB: true, m: 128, n: 3136, k: 1024},                      // dY·Wᵀ
 	{name: "fc-dW", transA: true, m: 3136, n: 1024, k: 128},                      // xᵀ·dY
