@@ -13,7 +13,9 @@ package kernels
 // Sgemm runs the implementation reported by Impl (AVX-512 or AVX2
 // assembly, pure Go, or SgemmRef; see SetImpl and CONVNET_KERNELS), in
 // parallel over GOMAXPROCS for large products; the fast implementations
-// give bit-identical results for the same inputs whatever GOMAXPROCS is.
+// give bit-identical results for the same inputs whatever GOMAXPROCS is
+// (a small C with a long K, m·n ≤ 64² and k ≥ 4096, is summed over
+// K-chunks whose bounds depend only on k, in chunk order).
 // Results of different implementations agree to float32 rounding. The
 // fast implementations panic with a description on a negative dimension,
 // a stride smaller than its row, or a slice too short for the dimensions

@@ -18,7 +18,9 @@ import (
 //
 // beta' is the caller's beta on the first K-panel and 1 afterwards, so
 // every element of C sees the same sequence of operations whatever the
-// partition across workers: results repeat bit for bit. Workers split C
+// partition across workers: results repeat bit for bit. (A small C with
+// a long K takes another route, sgemmKSplit: fixed K-chunks summed in
+// order.) Workers split C
 // into row (or column) ranges of whole tiles and each runs the whole nest
 // on its range with private buffers (one fork and join per call).
 //
