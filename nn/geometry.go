@@ -160,7 +160,7 @@ func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]i
 			a.PadBefore, a.PadAfter = total/2, total-total/2
 		case "VALID", "":
 			if a.In < ek {
-				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the (dilated) window %v in dimension %d", in, k, i)
+				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the window %v (dilations %v: %d cells) in dimension %d", in, k, dilations, ek, i)
 			}
 			a.Out = ceilDiv(a.In-ek+1, a.Stride)
 		case "EXPLICIT":

@@ -1,6 +1,9 @@
 package nn
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The lecture's size examples and TF's SAME/VALID rule.
 func TestOutputSize(t *testing.T) {
@@ -78,5 +81,13 @@ func TestSpatialParamForms(t *testing.T) {
 		if tc.ok && (got[0] != tc.want[0] || got[1] != tc.want[1]) {
 			t.Errorf("spatialParam(%v) = %v, want %v", tc.v, got, tc.want)
 		}
+	}
+}
+
+func TestValidErrorQuotesDilatedWindow(t *testing.T) {
+	// 6 cells cannot hold a 3-tap window at dilation 3, which spans 7.
+	_, err := windowAxes([]int{6, 6}, []int{3, 3}, []int{1, 1}, []int{3, 3}, "VALID", nil, true)
+	if err == nil || !strings.Contains(err.Error(), "7 cells") {
+		t.Fatalf("err = %v, want it to name the 7-cell dilated window", err)
 	}
 }
