@@ -70,13 +70,13 @@ func SetImpl(name string) error {
 	}
 	switch name {
 	case "ref":
-		sgemm = SgemmRef
+		sgemm, sgemmSerial = SgemmRef, SgemmRef
 	case "purego":
-		sgemm = pureGoEngine.sgemm
+		sgemm, sgemmSerial = pureGoEngine.sgemm, pureGoEngine.sgemmSerial
 	default:
 		for _, e := range archEngines() {
 			if e.name == name {
-				sgemm = e.sgemm
+				sgemm, sgemmSerial = e.sgemm, e.sgemmSerial
 			}
 		}
 	}

@@ -24,6 +24,16 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// SgemmSerial is Sgemm on the caller's goroutine only, with the same
+// results: for callers that already split their work across the workers
+// (conv chunks, one per worker, each in that worker's cache).
+func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerial is the implementation SgemmSerial dispatches to.
+var sgemmSerial = SgemmRef
+
 // sgemm is the implementation Sgemm dispatches to, chosen at start-up
 // and by SetImpl (dispatch.go).
 var sgemm = SgemmRef

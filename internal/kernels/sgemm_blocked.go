@@ -88,6 +88,17 @@ const kSplitMaxC = 64 * 64
 const serialFlops = 1 << 20
 
 func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	e.gemm(parallel.Workers(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerial is sgemm on the caller's goroutine only.
+func (e *engine) sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	e.gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemm is sgemm over at most workers goroutines (C's tiles, and so its
+// values, do not depend on the split).
+func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkSgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -115,13 +126,13 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 		am = aPacked
 	}
 	if e.kChunk > 0 && m*n <= kSplitMaxC && k >= 2*e.kChunk {
-		e.sgemmKSplit(transA, transB, am, bm, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		e.sgemmKSplit(workers, transA, transB, am, bm, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	run := func(r0, r1, c0, c1 int) {
 		e.block(transA, transB, am, bm, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
-	switch workers := parallel.Workers(); {
+	switch {
 	case workers == 1 || m*n*k < serialFlops:
 		run(0, m, 0, n)
 	case (n <= m && mTiles >= workers) || nPanels < workers:
@@ -143,14 +154,14 @@ func (e *engine) sgemm(transA, transB bool, m, n, k int, alpha float32, a []floa
 //
 // summed in float32 in chunk order. The order does not depend on
 // GOMAXPROCS, so results repeat bit for bit.
-func (e *engine) sgemmKSplit(transA, transB bool, am, bm, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (e *engine) sgemmKSplit(workers int, transA, transB bool, am, bm, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	chunks := ceilDiv(k, e.kChunk)
 	step := ceilDiv(k, chunks)
 	chunks = ceilDiv(k, step)
 	mn := m * n
 	part := getBuf(chunks * mn)
 	defer putBuf(part)
-	parallel.For(chunks, 1, func(lo, hi int) {
+	chunk := func(lo, hi int) {
 		for h := lo; h < hi; h++ {
 			p0 := h * step
 			// op(A)'s columns and op(B)'s rows from p0.
@@ -167,7 +178,12 @@ func (e *engine) sgemmKSplit(transA, transB bool, am, bm, m, n, k int, alpha flo
 			}
 			e.block(transA, transB, am, bm, 0, m, 0, n, min(step, k-p0), 1, as, lda, bs, ldb, 0, part[h*mn:(h+1)*mn], n)
 		}
-	})
+	}
+	if workers > 1 {
+		parallel.For(chunks, 1, chunk)
+	} else {
+		chunk(0, chunks)
+	}
 	sum := part[:mn]
 	for h := 1; h < chunks; h++ {
 		for i, v := range part[h*mn : (h+1)*mn] {

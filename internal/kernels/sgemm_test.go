@@ -203,6 +203,7 @@ func TestSgemmImplementations(t *testing.T) {
 				t.Run(e.name, func(t *testing.T) {
 					for ci, c := range cases {
 						t.Run(c.String(), func(t *testing.T) { c.check(t, uint64(ci), e.sgemm) })
+						t.Run(c.String()+"/serial", func(t *testing.T) { c.check(t, uint64(ci), e.sgemmSerial) })
 					}
 				})
 			}
@@ -222,6 +223,7 @@ func TestSgemmDispatch(t *testing.T) {
 				t.Fatalf("Impl() = %q after SetImpl(%q)", Impl(), name)
 			}
 			gemmCase{transA: true, m: 70, n: 45, k: 300, alpha: 1.25, beta: 0.5, pad: 2}.check(t, 99, Sgemm)
+			gemmCase{transA: true, m: 70, n: 45, k: 300, alpha: 1.25, beta: 0.5, pad: 2}.check(t, 99, SgemmSerial)
 		})
 	}
 }
@@ -274,6 +276,14 @@ func TestSgemmRepeatable(t *testing.T) {
 					e.sgemm(sh.transA, false, m, n, k, 1, a, lda, b, n, 0, c, n)
 					if first == nil {
 						first = c
+						// The serial entry gives the same bits.
+						cs := make([]float32, m*n)
+						e.sgemmSerial(sh.transA, false, m, n, k, 1, a, lda, b, n, 0, cs, n)
+						for i := range cs {
+							if math.Float32bits(cs[i]) != math.Float32bits(c[i]) {
+								t.Fatalf("sgemmSerial: C[%d] = %v, sgemm gave %v", i, cs[i], c[i])
+							}
+						}
 						continue
 					}
 					for i := range c {
