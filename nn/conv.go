@@ -605,12 +605,41 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		return
 	}
 	chunks, _, longest := planChunks(g)
-	buf := getScratch(longest * p)
-	var beta float32
-	for _, c := range chunks {
-		im2col(g, x, c[0], c[1], *buf)
-		kernels.Sgemm(true, false, p, f, c[1]-c[0], 1, *buf, p, dy[c[0]*f:], f, beta, dw, f)
-		beta = 1
+	groups := min(len(chunks), maxGroups)
+	if groups < 2*parallel.Workers() {
+		buf := getScratch(longest * p)
+		var beta float32
+		for _, c := range chunks {
+			im2col(g, x, c[0], c[1], *buf)
+			kernels.Sgemm(true, false, p, f, c[1]-c[0], 1, *buf, p, dy[c[0]*f:], f, beta, dw, f)
+			beta = 1
+		}
+		putScratch(buf)
+		return
 	}
-	putScratch(buf)
+	// Fixed groups of chunks (independent of the workers), each summed by
+	// one worker into its own partial dw (Im2col and a serial GEMM, no
+	// barrier per chunk), then the partials added in group order.
+	pf := p * f
+	parts := getScratch(groups * pf)
+	parallel.For(groups, 1, func(lo, hi int) {
+		buf := getScratch(longest * p)
+		for gi := lo; gi < hi; gi++ {
+			part := (*parts)[gi*pf : (gi+1)*pf]
+			var beta float32
+			for _, c := range chunks[gi*len(chunks)/groups : (gi+1)*len(chunks)/groups] {
+				kernels.Im2col(g, x, c[0], c[1], *buf)
+				kernels.SgemmSerial(true, false, p, f, c[1]-c[0], 1, *buf, p, dy[c[0]*f:], f, beta, part, f)
+				beta = 1
+			}
+		}
+		putScratch(buf)
+	})
+	copy(dw, (*parts)[:pf])
+	for gi := 1; gi < groups; gi++ {
+		for i, v := range (*parts)[gi*pf : (gi+1)*pf] {
+			dw[i] += v
+		}
+	}
+	putScratch(parts)
 }
