@@ -101,7 +101,12 @@ func Run(c Config) (Result, error) {
 		return nil
 	}
 	infer := func(in *tensor.Tensor) func() error {
-		return func() error { return m.Call(autograd.Constant(in), layers.Context{}).Err() }
+		return func() error {
+			out := m.Call(autograd.Constant(in), layers.Context{})
+			err := out.Err()
+			autograd.Release(out) // as evaluation does
+			return err
+		}
 	}
 	res := Result{Impl: kernels.Impl(), Threads: runtime.GOMAXPROCS(0), Batch: c.Batch}
 	if res.TrainStepMS, err = medianMS(trainStep, c.Warmup, c.Runs); err != nil {
