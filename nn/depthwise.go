@@ -66,13 +66,13 @@ func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
 		return
 	}
 	parallel.For(g.N*oh, 1, func(lo, hi int) {
-		taps := make([]dwTap, 0, g.K[1]*g.K[2])
+		aOff, bOff := make([]int, 0, g.K[1]*g.K[2]), make([]int, 0, g.K[1]*g.K[2])
 		for r := lo; r < hi; r++ {
 			n, i := r/oh, r%oh
 			row := y[r*ow*cm : (r+1)*ow*cm]
 			for j := 0; j < ow; j++ {
 				// The window cells of output (i, j) that read real input cells.
-				taps = taps[:0]
+				aOff, bOff = aOff[:0], bOff[:0]
 				for kh := 0; kh < g.K[1]; kh++ {
 					ih := i*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
 					if ih < 0 || ih >= h {
@@ -81,18 +81,19 @@ func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
 					for kw := 0; kw < g.K[2]; kw++ {
 						iw := j*g.Stride[2] - g.Pad[2] + kw*g.Dilation[2]
 						if iw >= 0 && iw < wd {
-							taps = append(taps, dwTap{((n*h+ih)*wd + iw) * c, (kh*g.K[2] + kw) * cm})
+							aOff, bOff = append(aOff, ((n*h+ih)*wd+iw)*c), append(bOff, (kh*g.K[2]+kw)*cm)
 						}
 					}
 				}
 				acc := row[j*cm : (j+1)*cm]
 				if m == 1 {
-					dotTaps(acc, x, w, taps)
+					kernels.SumProducts(acc, x, w, aOff, bOff)
 					continue
 				}
 				clear(acc)
-				for _, t := range taps {
-					xs, ws := x[t.a:t.a+c], w[t.b:t.b+cm]
+				for k, ta := range aOff {
+					tb := bOff[k]
+					xs, ws := x[ta:ta+c], w[tb:tb+cm]
 					for ch, xv := range xs {
 						a, wm := acc[ch*m:(ch+1)*m], ws[ch*m:(ch+1)*m]
 						for k := range a {
@@ -122,13 +123,13 @@ func depthwiseBackpropInput(g *kernels.ConvGeom, m int, w, dy, dx []float32) {
 	}
 	sh, sw := g.Stride[1], g.Stride[2]
 	parallel.For(g.N*h, 1, func(lo, hi int) {
-		taps := make([]dwTap, 0, g.K[1]*g.K[2])
+		aOff, bOff := make([]int, 0, g.K[1]*g.K[2]), make([]int, 0, g.K[1]*g.K[2])
 		for r := lo; r < hi; r++ {
 			n, ih := r/h, r%h
 			row := dx[r*wd*c : (r+1)*wd*c]
 			for iw := 0; iw < wd; iw++ {
 				// The (output cell, window cell) pairs that read input (ih, iw).
-				taps = taps[:0]
+				aOff, bOff = aOff[:0], bOff[:0]
 				for kh := 0; kh < g.K[1]; kh++ {
 					t := ih + g.Pad[1] - kh*g.Dilation[1]
 					if t < 0 || t%sh != 0 || t/sh >= oh {
@@ -138,18 +139,19 @@ func depthwiseBackpropInput(g *kernels.ConvGeom, m int, w, dy, dx []float32) {
 					for kw := 0; kw < g.K[2]; kw++ {
 						u := iw + g.Pad[2] - kw*g.Dilation[2]
 						if u >= 0 && u%sw == 0 && u/sw < ow {
-							taps = append(taps, dwTap{((n*oh+i)*ow + u/sw) * cm, (kh*g.K[2] + kw) * cm})
+							aOff, bOff = append(aOff, ((n*oh+i)*ow+u/sw)*cm), append(bOff, (kh*g.K[2]+kw)*cm)
 						}
 					}
 				}
 				acc := row[iw*c : (iw+1)*c]
 				if m == 1 {
-					dotTaps(acc, dy, w, taps)
+					kernels.SumProducts(acc, dy, w, aOff, bOff)
 					continue
 				}
 				clear(acc)
-				for _, t := range taps {
-					ds, ws := dy[t.a:t.a+cm], w[t.b:t.b+cm]
+				for k, ta := range aOff {
+					tb := bOff[k]
+					ds, ws := dy[ta:ta+cm], w[tb:tb+cm]
 					for ch := range acc {
 						var s float32
 						dm, wm := ds[ch*m:(ch+1)*m], ws[ch*m:(ch+1)*m]
@@ -186,7 +188,7 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 	acc := getScratch((groups - 1) * size)
 	clear(*acc)
 	parallel.For(groups, 1, func(lo, hi int) {
-		taps := make([]dwTap, 0, g.K[1]*g.K[2])
+		aOff, bOff := make([]int, 0, g.K[1]*g.K[2]), make([]int, 0, g.K[1]*g.K[2])
 		for grp := lo; grp < hi; grp++ {
 			dst := dw
 			if grp > 0 {
@@ -195,7 +197,7 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 			for r := grp * rows / groups; r < (grp+1)*rows/groups; r++ {
 				n, i := r/oh, r%oh
 				for j := 0; j < ow; j++ {
-					taps = taps[:0]
+					aOff, bOff = aOff[:0], bOff[:0]
 					for kh := 0; kh < g.K[1]; kh++ {
 						ih := i*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
 						if ih < 0 || ih >= h {
@@ -204,15 +206,16 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 						for kw := 0; kw < g.K[2]; kw++ {
 							iw := j*g.Stride[2] - g.Pad[2] + kw*g.Dilation[2]
 							if iw >= 0 && iw < wd {
-								taps = append(taps, dwTap{((n*h+ih)*wd + iw) * c, (kh*g.K[2] + kw) * cm})
+								aOff, bOff = append(aOff, ((n*h+ih)*wd+iw)*c), append(bOff, (kh*g.K[2]+kw)*cm)
 							}
 						}
 					}
 					ds := dy[(r*ow+j)*cm : (r*ow+j+1)*cm]
-					for _, t := range taps {
-						xs, dk := x[t.a:t.a+c], dst[t.b:t.b+cm]
+					for k, ta := range aOff {
+						tb := bOff[k]
+						xs, dk := x[ta:ta+c], dst[tb:tb+cm]
 						if m == 1 {
-							mulAdd(dk, xs, ds)
+							kernels.MulAdd(dk, xs, ds)
 							continue
 						}
 						for ch, xv := range xs {
@@ -233,63 +236,4 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 		}
 	}
 	putScratch(acc)
-}
-
-// dwTap is one window cell that lands inside the input: the offsets of
-// its C·M (or C) values in the two operands.
-type dwTap struct{ a, b int }
-
-// dotTaps sets out[c] = Σ_taps a[t.a + c]·b[t.b + c] for c < len(out),
-// summing the taps in order. Eight channels at a time are kept in
-// registers across the taps, so each output is stored once.
-func dotTaps(out, a, b []float32, taps []dwTap) {
-	c := len(out)
-	c0 := 0
-	for ; c0+8 <= c; c0 += 8 {
-		var s0, s1, s2, s3, s4, s5, s6, s7 float32
-		for _, t := range taps {
-			as := a[t.a+c0 : t.a+c0+8 : t.a+c0+8]
-			bs := b[t.b+c0 : t.b+c0+8 : t.b+c0+8]
-			s0 += as[0] * bs[0]
-			s1 += as[1] * bs[1]
-			s2 += as[2] * bs[2]
-			s3 += as[3] * bs[3]
-			s4 += as[4] * bs[4]
-			s5 += as[5] * bs[5]
-			s6 += as[6] * bs[6]
-			s7 += as[7] * bs[7]
-		}
-		o := out[c0 : c0+8 : c0+8]
-		o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = s0, s1, s2, s3, s4, s5, s6, s7
-	}
-	for ; c0 < c; c0++ {
-		var s float32
-		for _, t := range taps {
-			s += a[t.a+c0] * b[t.b+c0]
-		}
-		out[c0] = s
-	}
-}
-
-// mulAdd sets dst[i] += a[i]·b[i].
-func mulAdd(dst, a, b []float32) {
-	n := len(dst)
-	a, b = a[:n], b[:n]
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		d := dst[i : i+8 : i+8]
-		x := a[i : i+8 : i+8]
-		y := b[i : i+8 : i+8]
-		d[0] += x[0] * y[0]
-		d[1] += x[1] * y[1]
-		d[2] += x[2] * y[2]
-		d[3] += x[3] * y[3]
-		d[4] += x[4] * y[4]
-		d[5] += x[5] * y[5]
-		d[6] += x[6] * y[6]
-		d[7] += x[7] * y[7]
-	}
-	for ; i < n; i++ {
-		dst[i] += a[i] * b[i]
-	}
 }
