@@ -44,24 +44,32 @@ func biasLayout(op string, shape []int, dataFormat string) (outer, c, inner int,
 // rank-specific "NWC", "NDHWC"), dimension 1 for "NCHW" or "NC..." (and
 // "NCW", "NCDHW"). bias is [C]. The result has value's shape.
 func BiasAdd(value, bias *tensor.Tensor, dataFormat string) (*tensor.Tensor, error) {
+	return biasApply("BiasAdd", value, bias, dataFormat, func(dst, x, b []float32, inner int) {
+		biasAddKernel(dst, x, b, len(b), inner)
+	})
+}
+
+// biasApply validates BiasAdd's arguments for op and runs kernel over
+// whole [C, inner] blocks of value in parallel, writing a new result.
+func biasApply(op string, value, bias *tensor.Tensor, dataFormat string, kernel func(dst, x, b []float32, inner int)) (*tensor.Tensor, error) {
 	if value == nil || bias == nil {
-		return nil, fmt.Errorf("nn: BiasAdd: value or bias is nil")
+		return nil, fmt.Errorf("nn: %s: value or bias is nil", op)
 	}
-	outer, c, inner, err := biasLayout("BiasAdd", value.Shape(), dataFormat)
+	outer, c, inner, err := biasLayout(op, value.Shape(), dataFormat)
 	if err != nil {
 		return nil, err
 	}
 	if bias.Rank() != 1 || bias.Dim(0) != c {
-		return nil, fmt.Errorf("nn: BiasAdd: bias has shape %v, want [%d] for value of shape %v and data format %q", bias.Shape(), c, value.Shape(), dataFormat)
+		return nil, fmt.Errorf("nn: %s: bias has shape %v, want [%d] for value of shape %v and data format %q", op, bias.Shape(), c, value.Shape(), dataFormat)
 	}
 	y := newResult(value.Shape()...)
-	yd, xd, b := y.Data(), value.Data(), bias.Data()
+	yd, xd, b := y.Data(), value.Data(), bias.Data()[:c]
 	per := c * inner
 	if per == 0 {
 		return y, nil
 	}
 	parallel.For(outer, max(1, elemMinPer/per), func(lo, hi int) {
-		biasAddKernel(yd[lo*per:hi*per], xd[lo*per:hi*per], b, c, inner)
+		kernel(yd[lo*per:hi*per], xd[lo*per:hi*per], b, inner)
 	})
 	return y, nil
 }

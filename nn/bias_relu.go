@@ -6,7 +6,6 @@ package nn
 // bias.go: value [outer, C, inner], bias [C].
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -19,26 +18,7 @@ import (
 // errors are those of BiasAdd; the result has value's shape and the same
 // bits as the two ops in turn.
 func BiasAddRelu(value, bias *tensor.Tensor, dataFormat string) (*tensor.Tensor, error) {
-	if value == nil || bias == nil {
-		return nil, fmt.Errorf("nn: BiasAddRelu: value or bias is nil")
-	}
-	outer, c, inner, err := biasLayout("BiasAddRelu", value.Shape(), dataFormat)
-	if err != nil {
-		return nil, err
-	}
-	if bias.Rank() != 1 || bias.Dim(0) != c {
-		return nil, fmt.Errorf("nn: BiasAddRelu: bias has shape %v, want [%d] for value of shape %v and data format %q", bias.Shape(), c, value.Shape(), dataFormat)
-	}
-	y := newResult(value.Shape()...)
-	yd, xd, b := y.Data(), value.Data(), bias.Data()
-	per := c * inner
-	if per == 0 {
-		return y, nil
-	}
-	parallel.For(outer, max(1, elemMinPer/per), func(lo, hi int) {
-		biasReluKernel(yd[lo*per:hi*per], xd[lo*per:hi*per], b[:c], inner)
-	})
-	return y, nil
+	return biasApply("BiasAddRelu", value, bias, dataFormat, biasReluKernel)
 }
 
 // BiasAddReluGrad returns the gradients of y = BiasAddRelu(value, bias,
