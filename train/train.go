@@ -132,7 +132,10 @@ var ErrInterrupted = errors.New("training interrupted")
 // checkpoint that does not fit the model.
 type ConfigError struct{ Err error }
 
+// Error returns the underlying message.
 func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 func configErrorf(format string, args ...any) error {
@@ -149,6 +152,8 @@ type DivergedError struct {
 	Checkpoint string  // the last good checkpoint, "" if none
 }
 
+// Error says at which step the loss stopped being finite and which
+// checkpoint is the last good one.
 func (e *DivergedError) Error() string {
 	last := "no checkpoint was written before it"
 	if e.Checkpoint != "" {
