@@ -500,13 +500,15 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int)
 		putScratch(buf)
 		return
 	}
-	// Sgemm and SgemmSerial give the same values, so y does not depend
-	// on the worker count.
+	// The filter is packed once and shared by every chunk. SgemmPackedB
+	// gives the values of Sgemm, so y does not depend on the worker count.
+	pw := kernels.PackB(false, p, f, w, f)
+	defer pw.Release()
 	parallel.For(len(chunks), 1, func(lo, hi int) {
 		buf := getScratch(longest * p)
 		for _, c := range chunks[lo:hi] {
 			kernels.Im2col(g, x, c[0], c[1], *buf)
-			kernels.SgemmSerial(false, false, c[1]-c[0], f, p, 1, *buf, p, w, f, 0, y[c[0]*f:], f)
+			kernels.SgemmPackedB(c[1]-c[0], 1, *buf, p, pw, 0, y[c[0]*f:], f)
 		}
 		putScratch(buf)
 	})

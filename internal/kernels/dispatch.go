@@ -71,12 +71,15 @@ func SetImpl(name string) error {
 	switch name {
 	case "ref":
 		sgemm, sgemmSerial = SgemmRef, SgemmRef
+		curEngine = nil
 	case "purego":
 		sgemm, sgemmSerial = pureGoEngine.sgemm, pureGoEngine.sgemmSerial
+		curEngine = &pureGoEngine
 	default:
 		for _, e := range archEngines() {
 			if e.name == name {
 				sgemm, sgemmSerial = e.sgemm, e.sgemmSerial
+				curEngine = e
 			}
 		}
 	}

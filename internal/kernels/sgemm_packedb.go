@@ -1,0 +1,129 @@
+package kernels
+
+import "fmt"
+
+// PackedB is a k×n matrix op(B) packed once into the micro-panels of the
+// current Sgemm implementation, for many products C = A·op(B) with the
+// same B and different A (the forward convolution multiplies every chunk
+// of patches by the same filter). Make one with PackB and use it with
+// SgemmPackedB; it is read-only once built, so goroutines may share it.
+type PackedB struct {
+	transB bool
+	k, n   int
+	b      []float32 // the operand as given (ref, and products that take another route)
+	ldb    int
+	e      *engine // nil: SgemmRef
+	am     int     // how the kernels read A (aRows or aPacked)
+	kcStep int
+	// bp holds the panels of every (jc, pc) block in the layout block
+	// packs them: block (jc, pc) starts at bp[jc·k + nPanels·nr·pc],
+	// nPanels = ⌈min(nc, n−jc)/nr⌉, panel q of it at q·nr·kc.
+	bp       []float32
+	released bool
+}
+
+// PackB packs op(B) (B is k×n with row stride ldb, or n×k when transB)
+// for SgemmPackedB with the Sgemm implementation in use now (SetImpl
+// must not change it while the result is in use). B itself must stay
+// unchanged too. Call Release when done to recycle the buffer.
+func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	return curEngine.packB(transB, k, n, b, ldb)
+}
+
+// SgemmPackedB computes C = alpha·A·op(B) + beta·C on the caller's
+// goroutine, with A m×k (row stride lda, not transposed), op(B) k×n from
+// pb and C m×n (row stride ldc). It gives the same results as
+// SgemmSerial(false, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// up to the choice of micro-kernel for B (packed or read in place, the
+// same operations), and repeats bit for bit.
+func SgemmPackedB(m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	pb.e.gemmPackedB(m, alpha, a, lda, pb, beta, c, ldc)
+}
+
+// Release returns pb's buffer for reuse; pb must not be used afterwards.
+func (pb *PackedB) Release() {
+	if pb.bp != nil {
+		putBuf(pb.bp)
+		pb.bp = nil
+	}
+	pb.released = true
+}
+
+// curEngine is the engine behind Sgemm (nil for "ref"), set by SetImpl.
+var curEngine *engine
+
+func (e *engine) packB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+	checkSgemm(false, transB, 0, n, k, nil, max(k, 1), b, ldb, nil, max(n, 1))
+	pb := &PackedB{transB: transB, k: k, n: n, b: b, ldb: ldb, e: e}
+	if e == nil || k == 0 || n == 0 {
+		return pb
+	}
+	nr := e.nr
+	// The choice of gemm for a non-transposed A (it does not depend on m
+	// once B is packed).
+	pb.am = aPacked
+	if ceilDiv(min(n, e.nc), nr) <= directMaxPanels && e.kernels[aRows][bPacked] != nil {
+		pb.am = aRows
+	}
+	pb.kcStep = ceilDiv(k, ceilDiv(k, e.kc))
+	if pb.am == aRows && k <= directMaxK {
+		pb.kcStep = k
+	}
+	pb.bp = getBuf(k * roundUp(n, nr))
+	for jc := 0; jc < n; jc += e.nc {
+		nc := min(e.nc, n-jc)
+		nPanels := ceilDiv(nc, nr)
+		for pc := 0; pc < k; pc += pb.kcStep {
+			kc := min(pb.kcStep, k-pc)
+			packB(transB, b, ldb, pc, kc, jc, nc, 0, nPanels, nr, pb.bp[jc*k+nPanels*nr*pc:])
+		}
+	}
+	return pb
+}
+
+func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	k, n := pb.k, pb.n
+	if pb.released {
+		panic("kernels.SgemmPackedB: PackedB used after Release")
+	}
+	if e == nil {
+		SgemmRef(false, pb.transB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		return
+	}
+	checkSgemm(false, pb.transB, m, n, k, a, lda, pb.b, pb.ldb, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 || (e.kChunk > 0 && m*n <= kSplitMaxC && k >= 2*e.kChunk) {
+		// Nothing to multiply, or the K-split route (which packs its own
+		// K-chunks).
+		e.gemm(1, false, pb.transB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		return
+	}
+	e.blockPre(pb, m, alpha, a, lda, beta, c, ldc)
+}
+
+// blockPre is block over all of C with B taken from pb.
+func (e *engine) blockPre(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
+	nr, k, n := e.nr, pb.k, pb.n
+	if len(pb.bp) < k*roundUp(n, nr) {
+		panic(fmt.Sprintf("kernels.SgemmPackedB: packed B holds %d values, want %d", len(pb.bp), k*roundUp(n, nr)))
+	}
+	ap := getBuf(pb.kcStep * e.mc)
+	tile := getBuf(e.mr * nr)
+	defer putBuf(ap)
+	defer putBuf(tile)
+	for jc := 0; jc < n; jc += e.nc {
+		nc := min(e.nc, n-jc)
+		nPanels := ceilDiv(nc, nr)
+		for pc := 0; pc < k; pc += pb.kcStep {
+			kc := min(pb.kcStep, k-pc)
+			betaK := beta
+			if pc > 0 {
+				betaK = 1
+			}
+			bp := pb.bp[jc*k+nPanels*nr*pc : jc*k+nPanels*nr*(pc+kc)]
+			e.rows(false, pb.am, bPacked, 0, m, pc, kc, jc, nc, alpha, a, lda, nil, 0, bp, betaK, c, ldc, ap, tile)
+		}
+	}
+}
