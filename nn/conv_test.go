@@ -336,14 +336,17 @@ func TestConvGradcheck(t *testing.T) {
 // chunks of a few rows (images split across chunks) and input gradients
 // always scattered by Col2im.
 func TestConvMatchesReference(t *testing.T) {
-	defer func(v, w, u int) { patchBytes, flipMinChannels, workerPatchBytes = v, w, u }(patchBytes, flipMinChannels, workerPatchBytes)
+	defer func(v, w, u, f int) {
+		patchBytes, flipMinChannels, workerPatchBytes, filterPatchBytes = v, w, u, f
+	}(patchBytes, flipMinChannels, workerPatchBytes, filterPatchBytes)
 	for _, mode := range []string{"default chunks, flip", "tiny chunks, col2im"} {
 		for _, tc := range convGeomCases {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
 				s := tc.geom(t)
-				patchBytes, flipMinChannels, workerPatchBytes = 2<<20, 0, 256<<10
+				patchBytes, flipMinChannels, workerPatchBytes, filterPatchBytes = 2<<20, 0, 256<<10, 1<<20
 				if mode == "tiny chunks, col2im" {
 					patchBytes, flipMinChannels, workerPatchBytes = 4*3*s.g.PatchLen(), math.MaxInt, 4*3*s.g.PatchLen()
+					filterPatchBytes = patchBytes
 				}
 				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
 				dy := cvRand(tc.seed+200, s.out...)
@@ -450,7 +453,7 @@ func TestConvChannelsFirst(t *testing.T) {
 // worker count twice: the results must be bit for bit the same, since the
 // chunks and the order of the partial sums do not depend on the workers.
 func TestConvDeterministic(t *testing.T) {
-	defer func(v, u int) { patchBytes, workerPatchBytes = v, u }(patchBytes, workerPatchBytes)
+	defer func(v, u, f int) { patchBytes, workerPatchBytes, filterPatchBytes = v, u, f }(patchBytes, workerPatchBytes, filterPatchBytes)
 	x, w := cvRand(1, 3, 9, 8, 4), cvRand(2, 3, 3, 4, 5)
 	o := ConvOptions{Padding: "SAME"}
 	dy := cvRand(3, 3, 9, 8, 5)
@@ -458,7 +461,7 @@ func TestConvDeterministic(t *testing.T) {
 	ddy := cvRand(6, 3, 9, 8, 8)
 	run := func() [][]float32 {
 		patchBytes = 4 * 7 * 3 * 3 * 4 // 7 rows a chunk: images split, 8 groups
-		workerPatchBytes = patchBytes
+		workerPatchBytes, filterPatchBytes = patchBytes, patchBytes
 		var outs [][]float32
 		for _, op := range []func() (*tensor.Tensor, error){
 			func() (*tensor.Tensor, error) { return Conv2D(x, w, o) },
