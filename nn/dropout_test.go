@@ -108,3 +108,27 @@ func TestDropoutErrors(t *testing.T) {
 		t.Errorf("DropoutGrad of mismatched shapes: %v", err)
 	}
 }
+
+// TestDropoutDraws holds Dropout to its documented draws: value i is kept
+// when the i-th tensor.NewRand(seed).Float32() is at least rate.
+func TestDropoutDraws(t *testing.T) {
+	x := tensor.Must(tensor.New([]int{7, 301}, opsRandom(7*301, 3)))
+	for _, tc := range []struct {
+		name string
+		rate float32
+		seed uint64
+	}{{"rate 0.25 seed 1", 0.25, 1}, {"rate 0.6 seed 99", 0.6, 99}, {"rate 0.01 seed 0", 0.01, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, mask, err := Dropout(x, tc.rate, tc.seed, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := tensor.NewRand(tc.seed)
+			for i, m := range mask.Data() {
+				if kept := r.Float32() >= tc.rate; kept != (m != 0) {
+					t.Fatalf("value %d: mask %v, but draw says kept=%v", i, m, kept)
+				}
+			}
+		})
+	}
+}
