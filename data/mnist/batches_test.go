@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,13 +111,13 @@ func TestBatchesOrderIsSeeded(t *testing.T) {
 		defer b.Close()
 		return flatten(epochIDs(t, b, 8))
 	}
-	if !equalInts(order(1, 3), order(1, 3)) {
+	if !slices.Equal(order(1, 3), order(1, 3)) {
 		t.Error("same (seed, epoch) gave different orders")
 	}
-	if equalInts(order(1, 3), order(1, 4)) {
+	if slices.Equal(order(1, 3), order(1, 4)) {
 		t.Error("epochs 3 and 4 gave the same order")
 	}
-	if equalInts(order(1, 3), order(2, 3)) {
+	if slices.Equal(order(1, 3), order(2, 3)) {
 		t.Error("seeds 1 and 2 gave the same order")
 	}
 }
@@ -152,7 +153,7 @@ func TestBatchesResume(t *testing.T) {
 		}
 		rest = append(rest, idsOf(img.Data(), img.Dim(0)))
 	}
-	if !equalInts(flatten(rest), flatten(want[pos:])) {
+	if !slices.Equal(flatten(rest), flatten(want[pos:])) {
 		t.Errorf("resumed epoch %v, want %v", rest, want[pos:])
 	}
 
@@ -160,7 +161,7 @@ func TestBatchesResume(t *testing.T) {
 	late.Next()
 	late.Skip(2)
 	img, _, _ := late.Next()
-	if got := idsOf(img.Data(), img.Dim(0)); !equalInts(got, want[3]) {
+	if got := idsOf(img.Data(), img.Dim(0)); !slices.Equal(got, want[3]) {
 		t.Errorf("after Next, Skip(2), Next: %v, want batch 3 %v", got, want[3])
 	}
 	late.Skip(100)

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -258,11 +259,11 @@ func TestSplit(t *testing.T) {
 		}
 	}
 	a2, _ := s.Split(70, 42)
-	if !equalInts(ids(a), ids(a2)) {
+	if !slices.Equal(ids(a), ids(a2)) {
 		t.Error("same seed gave different splits")
 	}
 	a3, _ := s.Split(70, 43)
-	if equalInts(ids(a), ids(a3)) {
+	if slices.Equal(ids(a), ids(a3)) {
 		t.Error("seeds 42 and 43 gave the same split")
 	}
 	if x, y := s.Split(-5, 1); x.N != 0 || y.N != 100 {
@@ -286,16 +287,4 @@ func TestSubset(t *testing.T) {
 			}
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
