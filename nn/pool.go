@@ -104,6 +104,21 @@ func (g *poolGeom) window(i, o int) (lo, hi int) {
 }
 
 // inLen and outLen are the element counts of one image in the kernel view.
+// windowOffsets appends to offs the offsets, within one image, of the
+// C-channel cells of the window [d0,d1)×[h0,h1)×[w0,w1), in scan order.
+func (g *poolGeom) windowOffsets(offs []int, d0, d1, h0, h1, w0, w1 int) []int {
+	C, H, W := g.c, g.in[1], g.in[2]
+	for d := d0; d < d1; d++ {
+		for h := h0; h < h1; h++ {
+			row := (d*H + h) * W
+			for w := w0; w < w1; w++ {
+				offs = append(offs, (row+w)*C)
+			}
+		}
+	}
+	return offs
+}
+
 func (g *poolGeom) inLen() int  { return g.in[0] * g.in[1] * g.in[2] * g.c }
 func (g *poolGeom) outLen() int { return g.out[0] * g.out[1] * g.out[2] * g.c }
 
@@ -226,7 +241,7 @@ func poolGradShape(op string, g *poolGeom, grad *tensor.Tensor) error {
 // along the contiguous channels (kernels.MaxWindow: a later cell wins
 // only when strictly greater) and split across output rows (n, od, oh).
 func maxPoolFast(g *poolGeom, x, y []float32) {
-	C, H, W := g.c, g.in[1], g.in[2]
+	C := g.c
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
 	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
@@ -239,15 +254,7 @@ func maxPoolFast(g *poolGeom, x, y []float32) {
 			yr := y[r*OW*C : (r+1)*OW*C]
 			for ow := 0; ow < OW; ow++ {
 				w0, w1 := g.window(2, ow)
-				offs = offs[:0]
-				for d := d0; d < d1; d++ {
-					for h := h0; h < h1; h++ {
-						row := (d*H + h) * W
-						for w := w0; w < w1; w++ {
-							offs = append(offs, (row+w)*C)
-						}
-					}
-				}
+				offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
 				kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
 			}
 		}

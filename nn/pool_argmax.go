@@ -111,7 +111,7 @@ func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32
 // maxPoolFast, with the same comparisons (a later cell wins only when
 // strictly greater): kernels.ArgmaxWindow over each window's cells.
 func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
-	C, H, W := g.c, g.in[1], g.in[2]
+	C := g.c
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
 	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
@@ -125,15 +125,7 @@ func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
 			ar := arg[r*OW*C : (r+1)*OW*C]
 			for ow := 0; ow < OW; ow++ {
 				w0, w1 := g.window(2, ow)
-				offs = offs[:0]
-				for d := d0; d < d1; d++ {
-					for h := h0; h < h1; h++ {
-						row := (d*H + h) * W
-						for w := w0; w < w1; w++ {
-							offs = append(offs, (row+w)*C)
-						}
-					}
-				}
+				offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
 				kernels.ArgmaxWindow(yr[ow*C:ow*C+C], ar[ow*C:ow*C+C], xi, offs, int32(n*inLen))
 			}
 		}
