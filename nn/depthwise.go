@@ -55,7 +55,7 @@ var depthwisePerPixel = false
 // w [KH, KW, C, M]; the geometry's depth dimension has size 1. Output rows
 // are independent, so the row split does not change any result.
 func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
-	h, wd, c := g.In[1], g.In[2], g.C
+	c := g.C
 	oh, ow := g.Out[1], g.Out[2]
 	cm := c * m
 	if g.OutPositions() == 0 || cm == 0 {
@@ -72,19 +72,7 @@ func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
 			row := y[r*ow*cm : (r+1)*ow*cm]
 			for j := 0; j < ow; j++ {
 				// The window cells of output (i, j) that read real input cells.
-				aOff, bOff = aOff[:0], bOff[:0]
-				for kh := 0; kh < g.K[1]; kh++ {
-					ih := i*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
-					if ih < 0 || ih >= h {
-						continue
-					}
-					for kw := 0; kw < g.K[2]; kw++ {
-						iw := j*g.Stride[2] - g.Pad[2] + kw*g.Dilation[2]
-						if iw >= 0 && iw < wd {
-							aOff, bOff = append(aOff, ((n*h+ih)*wd+iw)*c), append(bOff, (kh*g.K[2]+kw)*cm)
-						}
-					}
-				}
+				aOff, bOff = inputTaps(g, n, i, j, cm, aOff[:0], bOff[:0])
 				acc := row[j*cm : (j+1)*cm]
 				if m == 1 {
 					kernels.SumProducts(acc, x, w, aOff, bOff)
@@ -171,7 +159,7 @@ func depthwiseBackpropInput(g *kernels.ConvGeom, m int, w, dy, dx []float32) {
 // groups (independent of the worker count), each into its own buffer,
 // and the groups are added in order.
 func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
-	h, wd, c := g.In[1], g.In[2], g.C
+	c := g.C
 	oh, ow := g.Out[1], g.Out[2]
 	cm := c * m
 	size := g.K[1] * g.K[2] * cm
@@ -197,19 +185,7 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 			for r := grp * rows / groups; r < (grp+1)*rows/groups; r++ {
 				n, i := r/oh, r%oh
 				for j := 0; j < ow; j++ {
-					aOff, bOff = aOff[:0], bOff[:0]
-					for kh := 0; kh < g.K[1]; kh++ {
-						ih := i*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
-						if ih < 0 || ih >= h {
-							continue
-						}
-						for kw := 0; kw < g.K[2]; kw++ {
-							iw := j*g.Stride[2] - g.Pad[2] + kw*g.Dilation[2]
-							if iw >= 0 && iw < wd {
-								aOff, bOff = append(aOff, ((n*h+ih)*wd+iw)*c), append(bOff, (kh*g.K[2]+kw)*cm)
-							}
-						}
-					}
+					aOff, bOff = inputTaps(g, n, i, j, cm, aOff[:0], bOff[:0])
 					ds := dy[(r*ow+j)*cm : (r*ow+j+1)*cm]
 					for k, ta := range aOff {
 						tb := bOff[k]
@@ -236,4 +212,25 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 		}
 	}
 	putScratch(acc)
+}
+
+// inputTaps appends, for output (n, i, j) of a depthwise conv with
+// geometry g, the window cells that read real (unpadded) input: the
+// offset of each cell's C input values in x to aOff and of its C·M
+// (= cm) filter values in w to bOff, in scan order.
+func inputTaps(g *kernels.ConvGeom, n, i, j, cm int, aOff, bOff []int) ([]int, []int) {
+	h, wd, c := g.In[1], g.In[2], g.C
+	for kh := 0; kh < g.K[1]; kh++ {
+		ih := i*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
+		if ih < 0 || ih >= h {
+			continue
+		}
+		for kw := 0; kw < g.K[2]; kw++ {
+			iw := j*g.Stride[2] - g.Pad[2] + kw*g.Dilation[2]
+			if iw >= 0 && iw < wd {
+				aOff, bOff = append(aOff, ((n*h+ih)*wd+iw)*c), append(bOff, (kh*g.K[2]+kw)*cm)
+			}
+		}
+	}
+	return aOff, bOff
 }
