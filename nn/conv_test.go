@@ -303,30 +303,40 @@ func TestConvGradcheck(t *testing.T) {
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.geom(t)
-			x := cvF64(cvRand(tc.seed, tc.in...).Data())
-			w := cvF64(cvRand(tc.seed+100, tc.filter...).Data())
-			ny := tensor.Size(s.out)
-			wy, f := gradcheck.Project(ny, tc.seed, func(x []float64) []float64 {
-				y := make([]float64, ny)
-				convRef(&s.g, s.f, x, w, y)
-				return y
-			})
-			dx := make([]float64, len(x))
-			convBackpropInputRef(&s.g, s.f, w, wy, dx)
-			if err := gradcheck.Check(f, x, dx, gradcheck.Options{}); err != nil {
-				t.Errorf("backprop input: %v", err)
-			}
-			wy, f = gradcheck.Project(ny, tc.seed+1, func(w []float64) []float64 {
-				y := make([]float64, ny)
-				convRef(&s.g, s.f, x, w, y)
-				return y
-			})
-			dw := make([]float64, len(w))
-			convBackpropFilterRef(&s.g, s.f, x, wy, dw)
-			if err := gradcheck.Check(f, w, dw, gradcheck.Options{}); err != nil {
-				t.Errorf("backprop filter: %v", err)
-			}
+			checkBackprops(t, tc, tensor.Size(s.out),
+				func(x, w, y []float64) { convRef(&s.g, s.f, x, w, y) },
+				func(w, dy, dx []float64) { convBackpropInputRef(&s.g, s.f, w, dy, dx) },
+				func(x, dy, dw []float64) { convBackpropFilterRef(&s.g, s.f, x, dy, dw) })
 		})
+	}
+}
+
+// checkBackprops checks, in float64 with central differences, that
+// bIn and bFilt are the gradients of fwd (y = fwd(x, w), ny values) with
+// respect to the input and the filter of case tc.
+func checkBackprops(t *testing.T, tc convGeomCase, ny int, fwd, bIn, bFilt func(a, b, out []float64)) {
+	t.Helper()
+	x := cvF64(cvRand(tc.seed, tc.in...).Data())
+	w := cvF64(cvRand(tc.seed+100, tc.filter...).Data())
+	wy, f := gradcheck.Project(ny, tc.seed, func(x []float64) []float64 {
+		y := make([]float64, ny)
+		fwd(x, w, y)
+		return y
+	})
+	dx := make([]float64, len(x))
+	bIn(w, wy, dx)
+	if err := gradcheck.Check(f, x, dx, gradcheck.Options{}); err != nil {
+		t.Errorf("backprop input: %v", err)
+	}
+	wy, f = gradcheck.Project(ny, tc.seed+1, func(w []float64) []float64 {
+		y := make([]float64, ny)
+		fwd(x, w, y)
+		return y
+	})
+	dw := make([]float64, len(w))
+	bFilt(x, wy, dw)
+	if err := gradcheck.Check(f, w, dw, gradcheck.Options{}); err != nil {
+		t.Errorf("backprop filter: %v", err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/convnet-go/convnet/gradcheck"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -98,29 +97,10 @@ func TestDepthwiseGradcheck(t *testing.T) {
 		}
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.depthwiseGeom(t)
-			x := cvF64(cvRand(tc.seed, tc.in...).Data())
-			w := cvF64(cvRand(tc.seed+100, tc.filter...).Data())
-			ny := tensor.Size(s.out)
-			wy, f := gradcheck.Project(ny, tc.seed, func(x []float64) []float64 {
-				y := make([]float64, ny)
-				depthwiseRef(&s.g, s.f, x, w, y)
-				return y
-			})
-			dx := make([]float64, len(x))
-			depthwiseBackpropInputRef(&s.g, s.f, w, wy, dx)
-			if err := gradcheck.Check(f, x, dx, gradcheck.Options{}); err != nil {
-				t.Errorf("backprop input: %v", err)
-			}
-			wy, f = gradcheck.Project(ny, tc.seed+1, func(w []float64) []float64 {
-				y := make([]float64, ny)
-				depthwiseRef(&s.g, s.f, x, w, y)
-				return y
-			})
-			dw := make([]float64, len(w))
-			depthwiseBackpropFilterRef(&s.g, s.f, x, wy, dw)
-			if err := gradcheck.Check(f, w, dw, gradcheck.Options{}); err != nil {
-				t.Errorf("backprop filter: %v", err)
-			}
+			checkBackprops(t, tc, tensor.Size(s.out),
+				func(x, w, y []float64) { depthwiseRef(&s.g, s.f, x, w, y) },
+				func(w, dy, dx []float64) { depthwiseBackpropInputRef(&s.g, s.f, w, dy, dx) },
+				func(x, dy, dw []float64) { depthwiseBackpropFilterRef(&s.g, s.f, x, dy, dw) })
 		})
 	}
 }
