@@ -499,6 +499,10 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int)
 		kernels.Sgemm(false, false, rows, f, p, 1, x, p, w, f, 0, y, f)
 		return
 	}
+	if useWinograd(g, f) {
+		winogradConv(g, f, x, w, y)
+		return
+	}
 	chunks, _, longest := planChunksOf(g, bytes)
 	if len(chunks) < 2*parallel.Workers() {
 		// Too few chunks to share out (a single image): split each one.

@@ -441,3 +441,774 @@ ma8:
 madone:
 	VZEROUPPER
 	RET
+
+DATA winoConsts<>+0(SB)/4, $(2.0)
+DATA winoConsts<>+4(SB)/4, $(4.0)
+DATA winoConsts<>+8(SB)/4, $(5.0)
+GLOBL winoConsts<>(SB), RODATA|NOPTR, $12
+
+// func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoInputAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         dstStride+8(FP), CX
+	MOVQ         src+16(FP), DX
+	MOVQ         rowStride+24(FP), BX
+	MOVQ         colStride+32(FP), SI
+	MOVQ         n8+40(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	VBROADCASTSS winoConsts<>+4(SB), Y0
+	VBROADCASTSS winoConsts<>+8(SB), Y1
+	VBROADCASTSS winoConsts<>+0(SB), Y2
+
+wiloop:
+	MOVQ         DX, R8
+	LEAQ         (R8)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(BX*1), Y4
+	VMOVUPS      (R8)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	MOVQ         AX, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         SI, R8
+	LEAQ         (R8)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(BX*1), Y4
+	VMOVUPS      (R8)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	MOVQ         AX, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	ADDQ         SI, R8
+	LEAQ         (R8)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(BX*1), Y4
+	VMOVUPS      (R8)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	MOVQ         AX, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	ADDQ         SI, R8
+	LEAQ         (R8)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(BX*1), Y4
+	VMOVUPS      (R8)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	MOVQ         AX, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y9, (R10)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)
+	ADDQ         SI, R8
+	LEAQ         (R8)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(BX*1), Y4
+	VMOVUPS      (R8)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	MOVQ         AX, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y9, (R10)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*1)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*1)
+	ADDQ         SI, R8
+	LEAQ         (R8)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(BX*1), Y4
+	VMOVUPS      (R8)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	MOVQ         AX, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y9, (R10)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R9)(CX*4), R9
+	LEAQ         (R9)(CX*2), R9
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      Y3, (R10)(CX*2)
+	MOVQ         AX, R9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(CX*1), Y7
+	VMOVUPS      (R10)(CX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(CX*1), Y7
+	VMOVUPS      (R10)(CX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(CX*1), Y7
+	VMOVUPS      (R10)(CX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(CX*1), Y7
+	VMOVUPS      (R10)(CX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(CX*1), Y7
+	VMOVUPS      (R10)(CX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*2)
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R10
+	ADDQ         CX, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(CX*1), Y7
+	VMOVUPS      (R10)(CX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R9)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)(CX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R10)(CX*2)
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, AX
+	DECQ         DI
+	JNZ          wiloop
+	VZEROUPPER
+	RET
+
+// func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputAVX2(SB), NOSPLIT, $384-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         rowStride+8(FP), CX
+	MOVQ         colStride+16(FP), DX
+	MOVQ         src+24(FP), BX
+	MOVQ         srcStride+32(FP), SI
+	MOVQ         n8+40(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, DX
+	SHLQ         $0x02, SI
+	VBROADCASTSS winoConsts<>+0(SB), Y0
+
+woloop:
+	MOVQ         BX, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	VMOVUPS      (R8)(SI*2), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(SI*1), Y5
+	VMOVUPS      (R9)(SI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (SP)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 32(SP)
+	LEAQ         (R9)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	VMOVUPS      (R8)(SI*2), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(SI*1), Y5
+	VMOVUPS      (R9)(SI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, 64(SP)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 96(SP)
+	LEAQ         (R9)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	VMOVUPS      (R8)(SI*2), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(SI*1), Y5
+	VMOVUPS      (R9)(SI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, 128(SP)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 160(SP)
+	LEAQ         (R9)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	VMOVUPS      (R8)(SI*2), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(SI*1), Y5
+	VMOVUPS      (R9)(SI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, 192(SP)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 224(SP)
+	LEAQ         (R9)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	VMOVUPS      (R8)(SI*2), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(SI*1), Y5
+	VMOVUPS      (R9)(SI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, 256(SP)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 288(SP)
+	LEAQ         (R9)(SI*2), R8
+	ADDQ         SI, R8
+	LEAQ         (R8)(SI*2), R9
+	ADDQ         SI, R9
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	VMOVUPS      (R8)(SI*2), Y3
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(SI*1), Y5
+	VMOVUPS      (R9)(SI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, 320(SP)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, 352(SP)
+	VMOVUPS      (SP), Y1
+	VMOVUPS      64(SP), Y2
+	VMOVUPS      128(SP), Y3
+	VMOVUPS      192(SP), Y4
+	VMOVUPS      256(SP), Y5
+	VMOVUPS      320(SP), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (AX)(CX*1)
+	VMOVUPS      32(SP), Y1
+	VMOVUPS      96(SP), Y2
+	VMOVUPS      160(SP), Y3
+	VMOVUPS      224(SP), Y4
+	VMOVUPS      288(SP), Y5
+	VMOVUPS      352(SP), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (AX)(DX*1)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	MOVQ         AX, R8
+	ADDQ         CX, R8
+	VMOVUPS      Y1, (R8)(DX*1)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	DECQ         DI
+	JNZ          woloop
+	VZEROUPPER
+	RET

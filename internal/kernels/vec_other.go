@@ -40,3 +40,11 @@ func gemvAVX2(y, x, w *float32, k, n, ldw int) {
 func mulAddAVX2(acc, a, b *float32, n int) {
 	panic("kernels: mulAddAVX2 called without assembly")
 }
+
+func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
+	panic("kernels: winoInputAVX2 called without assembly")
+}
+
+func winoOutputAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int) {
+	panic("kernels: winoOutputAVX2 called without assembly")
+}

@@ -53,3 +53,13 @@ func gemvAVX2(y *float32, x *float32, w *float32, k int, n int, ldw int)
 //
 //go:noescape
 func mulAddAVX2(acc *float32, a *float32, b *float32, n int)
+
+// winoInputAVX2 transforms one 6×6 input tile of 8·n8 channels (n8 ≥ 1).
+//
+//go:noescape
+func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+
+// winoOutputAVX2 transforms one tile of 6×6 products of 8·n8 channels to its 2×2 outputs (n8 ≥ 1).
+//
+//go:noescape
+func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)

@@ -25,6 +25,7 @@ func vecRoutines() {
 	maxWindow()
 	gemv()
 	mulAdd()
+	winograd()
 }
 
 // vecFunc starts a function with a doc comment and //go:noescape (every

@@ -1,0 +1,281 @@
+package main
+
+// The tile transforms of the Winograd convolution F(2×2, 5×5) (see
+// package kernels' winograd.go for the algorithm and the matrices). Each
+// routine works on eight channels at a time: one YMM register holds the
+// same tile cell of eight consecutive channels, which are contiguous in
+// the channels-last layouts the callers use.
+//
+// The code is unrolled from the constant matrices below: a coefficient of
+// ±1 becomes an add or a subtract, any other one a (negated) fused
+// multiply-add with the coefficient's magnitude broadcast once into a
+// register.
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// winoBT is Bᵀ, the input transform (6×6); winoAT is Aᵀ, the output
+// transform (2×6). They must equal kernels.winoBT and kernels.winoAT
+// (the package's tests check the generated code against them).
+var (
+	winoBT = [][]int{
+		{4, 0, -5, 0, 1, 0},
+		{0, 4, 4, -1, -1, 0},
+		{0, -4, 4, 1, -1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	}
+	winoAT = [][]int{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 1},
+	}
+)
+
+func winograd() {
+	consts := GLOBL("winoConsts", RODATA|NOPTR)
+	// The magnitudes the matrices use besides 1, one float32 each.
+	mags := []int{2, 4, 5}
+	for i, m := range mags {
+		DATA(4*i, F32(float32(m)))
+	}
+	winoInput(consts, mags)
+	winoOutput(consts, mags)
+}
+
+// constRegs broadcasts the magnitudes the matrix rows use (other than 1)
+// into registers.
+func constRegs(rows [][]int, consts Mem, mags []int) map[int]reg.VecVirtual {
+	regs := map[int]reg.VecVirtual{}
+	for _, row := range rows {
+		for _, c := range row {
+			m := max(c, -c)
+			if m <= 1 || regs[m] != nil {
+				continue
+			}
+			idx := -1
+			for i, v := range mags {
+				if v == m {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				panic(fmt.Sprintf("winograd: coefficient %d has no constant", c))
+			}
+			r := YMM()
+			VBROADCASTSS(consts.Offset(4*idx), r)
+			regs[m] = r
+		}
+	}
+	return regs
+}
+
+// lincomb sets out = Σ_j row[j]·in[j].
+func lincomb(out reg.VecVirtual, row []int, in []reg.VecVirtual, k map[int]reg.VecVirtual) {
+	// Start from a term with coefficient 1 if there is one, else from
+	// one with a positive coefficient.
+	first := -1
+	for j, c := range row {
+		if c == 1 {
+			first = j
+			break
+		}
+	}
+	if first < 0 {
+		for j, c := range row {
+			if c > 1 {
+				first = j
+				break
+			}
+		}
+	}
+	if first < 0 {
+		panic("winograd: a row without a positive coefficient")
+	}
+	if row[first] == 1 {
+		VMOVAPS(in[first], out)
+	} else {
+		VMULPS(k[row[first]], in[first], out)
+	}
+	for j, c := range row {
+		switch {
+		case j == first || c == 0:
+		case c == 1:
+			VADDPS(in[j], out, out)
+		case c == -1:
+			VSUBPS(in[j], out, out)
+		case c > 0:
+			VFMADD231PS(k[c], in[j], out)
+		default:
+			VFNMADD231PS(k[-c], in[j], out)
+		}
+	}
+}
+
+// rows6 returns the addresses of six rows at stride s (bytes, in a
+// register) from base b: rows 0–2 from b, rows 3–5 from b3 = b + 3·s.
+func rows6(b, b3, s reg.Register) [6]Mem {
+	return [6]Mem{
+		{Base: b}, {Base: b, Index: s, Scale: 1}, {Base: b, Index: s, Scale: 2},
+		{Base: b3}, {Base: b3, Index: s, Scale: 1}, {Base: b3, Index: s, Scale: 2},
+	}
+}
+
+// winoInput: v[ξ=6i+j] = (Bᵀ·d·B)[i][j] for a 6×6 tile d, eight channels
+// at a time: cell (i, j) of channel group g at src + i·rowStride +
+// j·colStride + 8g, result ξ at dst + ξ·dstStride + 8g (strides in
+// float32 elements).
+func winoInput(consts Mem, mags []int) {
+	vecFunc("winoInputAVX2", "func(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int)",
+		"winoInputAVX2 transforms one 6×6 input tile of 8·n8 channels (n8 ≥ 1).")
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("colStride"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	SHLQ(Imm(2), ds)
+	SHLQ(Imm(2), rs)
+	SHLQ(Imm(2), cs)
+	k := constRegs(winoBT, consts, mags)
+	p, p3, d, d3 := GP64(), GP64(), GP64(), GP64()
+
+	Label("wiloop")
+	// Columns: t[·][j] = Bᵀ·d[·][j], written to dst in place of the
+	// result (t[i][j] where v[i][j] goes), so no stack is needed.
+	MOVQ(src, p)
+	for j := 0; j < 6; j++ {
+		LEAQ(Mem{Base: p, Index: rs, Scale: 2}, p3)
+		ADDQ(rs, p3)
+		in := ymms(6)
+		for i, m := range rows6(p, p3, rs) {
+			VMOVUPS(m, in[i])
+		}
+		MOVQ(dst, d)
+		for i := 0; i < 6; i++ {
+			t := YMM()
+			lincomb(t, winoBT[i], in, k)
+			// t[i][j] at ξ = 6i+j: d is dst + 6i·stride here.
+			VMOVUPS(t, cell(d, d3, ds, j))
+			if i < 5 {
+				LEAQ(Mem{Base: d, Index: ds, Scale: 4}, d)
+				LEAQ(Mem{Base: d, Index: ds, Scale: 2}, d)
+			}
+		}
+		if j < 5 {
+			ADDQ(cs, p)
+		}
+	}
+	// Rows: v[i][·] = t[i][·]·B, read from and written over dst's row i.
+	MOVQ(dst, d)
+	for i := 0; i < 6; i++ {
+		LEAQ(Mem{Base: d, Index: ds, Scale: 2}, d3)
+		ADDQ(ds, d3)
+		cells := rows6(d, d3, ds)
+		in := ymms(6)
+		for j := range in {
+			VMOVUPS(cells[j], in[j])
+		}
+		for j := 0; j < 6; j++ {
+			v := YMM()
+			lincomb(v, winoBT[j], in, k)
+			VMOVUPS(v, cells[j])
+		}
+		if i < 5 {
+			// d moves on by six rows of the output: d3 + 3·stride.
+			LEAQ(Mem{Base: d3, Index: ds, Scale: 2}, d)
+			ADDQ(ds, d)
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	DECQ(n8)
+	JNZ(LabelRef("wiloop"))
+	VZEROUPPER()
+	RET()
+}
+
+// cell addresses cell j (0–5) of a row of six at stride s from b, with
+// b3 as scratch for cells 3–5.
+func cell(b, b3, s reg.Register, j int) Mem {
+	if j >= 3 {
+		LEAQ(Mem{Base: b, Index: s, Scale: 2}, b3)
+		ADDQ(s, b3)
+	}
+	return rows6(b, b3, s)[j]
+}
+
+// winoOutput: y = Aᵀ·m·A (2×2) for the 6×6 products m, eight channels at
+// a time: m[ξ=6i+j] of channel group g at src + ξ·srcStride + 8g, y[a][b]
+// at dst + a·rowStride + b·colStride + 8g (strides in float32 elements).
+func winoOutput(consts Mem, mags []int) {
+	vecFunc("winoOutputAVX2", "func(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int)",
+		"winoOutputAVX2 transforms one tile of 6×6 products of 8·n8 channels to its 2×2 outputs (n8 ≥ 1).")
+	scratch := AllocLocal(12 * 32)
+	dst := Load(Param("dst"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("colStride"), GP64())
+	src := Load(Param("src"), GP64())
+	ss := Load(Param("srcStride"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	SHLQ(Imm(2), rs)
+	SHLQ(Imm(2), cs)
+	SHLQ(Imm(2), ss)
+	k := constRegs(winoAT, consts, mags)
+	p, p3 := GP64(), GP64()
+
+	Label("woloop")
+	// Rows: s[i][·] = m[i][·]·A, into the scratch (2 per row).
+	MOVQ(src, p)
+	for i := 0; i < 6; i++ {
+		LEAQ(Mem{Base: p, Index: ss, Scale: 2}, p3)
+		ADDQ(ss, p3)
+		in := ymms(6)
+		for j, m := range rows6(p, p3, ss) {
+			VMOVUPS(m, in[j])
+		}
+		for b := 0; b < 2; b++ {
+			s := YMM()
+			lincomb(s, winoAT[b], in, k)
+			VMOVUPS(s, scratch.Offset(32*(2*i+b)))
+		}
+		if i < 5 {
+			LEAQ(Mem{Base: p3, Index: ss, Scale: 2}, p)
+			ADDQ(ss, p)
+		}
+	}
+	// Columns: y[·][b] = Aᵀ·s[·][b].
+	for b := 0; b < 2; b++ {
+		in := ymms(6)
+		for i := range in {
+			VMOVUPS(scratch.Offset(32*(2*i+b)), in[i])
+		}
+		for a := 0; a < 2; a++ {
+			y := YMM()
+			lincomb(y, winoAT[a], in, k)
+			addr := Mem{Base: dst}
+			switch {
+			case a == 1 && b == 1:
+				MOVQ(dst, p)
+				ADDQ(rs, p)
+				addr = Mem{Base: p, Index: cs, Scale: 1}
+			case a == 1:
+				addr = Mem{Base: dst, Index: rs, Scale: 1}
+			case b == 1:
+				addr = Mem{Base: dst, Index: cs, Scale: 1}
+			}
+			VMOVUPS(y, addr)
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	DECQ(n8)
+	JNZ(LabelRef("woloop"))
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,128 @@
+package nn
+
+import (
+	"os"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/parallel"
+)
+
+// A stride-1 5×5 convolution with enough channels runs as Winograd's
+// F(2×2, 5×5) (kernels.WinogradInput and friends): the output is cut into
+// 2×2 blocks ("tiles"), each tile's 6×6 input window is transformed, and
+// 36 matrix products, one per cell ξ of the transformed tile, take the
+// place of the 25 taps of the direct product:
+//
+//	M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
+//
+// That is 36 multiply-adds per tile and channel pair instead of 100. The
+// results differ from the direct sum by rounding only (the transforms add
+// a few units in the last place); the environment variable
+// CONVNET_WINOGRAD=off turns the path off, as does the "ref" Sgemm.
+//
+// Tiles are numbered across the batch (image, tile row, tile column) and
+// cut into fixed blocks of winoBlock; each worker transforms, multiplies
+// and writes back whole blocks on its own, so the values do not depend on
+// the number of workers.
+
+// winogradOn enables the Winograd path (CONVNET_WINOGRAD=off disables it).
+var winogradOn = os.Getenv("CONVNET_WINOGRAD") != "off"
+
+// winoMinChannels is the fewest input and output channels for which the
+// transforms pay for themselves.
+var winoMinChannels = 8
+
+// winoBlock is the number of tiles transformed and multiplied together:
+// their transformed inputs (36·C per tile) and products (36·F) should
+// stay in L2. A variable so that tests can force partial blocks.
+var winoBlock = 48
+
+// winoSkew pads the stride between the cells of V and M by one cache
+// line: the transforms touch all 36 cells of a tile at once, and at a
+// stride of a multiple of 4 KiB (48 tiles of 64 channels) they would all
+// fall in one L1 set.
+const winoSkew = 16
+
+// useWinograd reports whether the convolution g with f output channels
+// takes the Winograd path.
+func useWinograd(g *kernels.ConvGeom, f int) bool {
+	return winogradOn && kernels.Impl() != "ref" &&
+		g.K == [3]int{1, kernels.WinoK, kernels.WinoK} &&
+		g.Stride == [3]int{1, 1, 1} && g.Dilation[1] == 1 && g.Dilation[2] == 1 && g.Pad[0] == 0 &&
+		g.C >= winoMinChannels && f >= winoMinChannels && g.OutPositions() > 0
+}
+
+// winogradConv computes y [N, D, OH, OW, F] = conv(x [N, D, H, W, C],
+// w [1, 5, 5, C, F]) (stride 1, the padding of g) as F(2×2, 5×5).
+func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
+	const cells, tile, out = kernels.WinoCells, kernels.WinoTile, kernels.WinoOut
+	c := g.C
+	h, wd, oh, ow := g.In[1], g.In[2], g.Out[1], g.Out[2]
+	th, tw := ceilDiv(oh, out), ceilDiv(ow, out)
+	perImage := th * tw
+	tiles := g.N * g.In[0] * perImage
+
+	ub := getScratch(cells * c * f)
+	kernels.WinogradFilter(*ub, w, c, f)
+	var packed [cells]*kernels.PackedB
+	for xi := range packed {
+		packed[xi] = kernels.PackB(false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
+	}
+
+	blocks := ceilDiv(tiles, winoBlock)
+	parallel.For(blocks, 1, func(lo, hi int) {
+		vb, mb := getScratch(cells*(winoBlock*c+winoSkew)), getScratch(cells*(winoBlock*f+winoSkew))
+		edge, edgeOut := getScratch(tile*tile*c), getScratch(out*out*f)
+		v, m := *vb, *mb
+		for b := lo; b < hi; b++ {
+			t0 := b * winoBlock
+			nt := min(winoBlock, tiles-t0)
+			vs, ms := nt*c+winoSkew, nt*f+winoSkew // cell strides of V and M
+			for t := 0; t < nt; t++ {
+				img, ty, tx := (t0+t)/perImage, (t0+t)%perImage/tw, (t0+t)%tw
+				ih, iw := out*ty-g.Pad[1], out*tx-g.Pad[2]
+				if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
+					kernels.WinogradInput(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
+					continue
+				}
+				// A tile over the padding: gather it with zeros.
+				e := *edge
+				clear(e)
+				for i := max(0, -ih); i < tile && ih+i < h; i++ {
+					j0, j1 := max(0, -iw), min(tile, wd-iw)
+					if j0 < j1 {
+						copy(e[(i*tile+j0)*c:(i*tile+j1)*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
+					}
+				}
+				kernels.WinogradInput(v[t*c:], vs, e, tile*c, c, c)
+			}
+			for xi := 0; xi < cells; xi++ {
+				kernels.SgemmPackedB(nt, 1, v[xi*vs:], c, packed[xi], 0, m[xi*ms:], f)
+			}
+			for t := 0; t < nt; t++ {
+				img, ty, tx := (t0+t)/perImage, (t0+t)%perImage/tw, (t0+t)%tw
+				oy, ox := out*ty, out*tx
+				if oy+out <= oh && ox+out <= ow {
+					kernels.WinogradOutput(y[((img*oh+oy)*ow+ox)*f:], ow*f, f, m[t*f:], ms, f)
+					continue
+				}
+				// A tile over the bottom or right edge: keep its valid outputs.
+				e := *edgeOut
+				kernels.WinogradOutput(e, out*f, f, m[t*f:], ms, f)
+				for a := 0; a < out && oy+a < oh; a++ {
+					for bb := 0; bb < out && ox+bb < ow; bb++ {
+						copy(y[((img*oh+oy+a)*ow+ox+bb)*f:][:f], e[(a*out+bb)*f:])
+					}
+				}
+			}
+		}
+		putScratch(vb)
+		putScratch(mb)
+		putScratch(edge)
+		putScratch(edgeOut)
+	})
+	for _, p := range packed {
+		p.Release()
+	}
+	putScratch(ub)
+}

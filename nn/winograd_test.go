@@ -1,0 +1,118 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// winoCases are 5×5 stride-1 convolutions that take the Winograd path:
+// odd and tiny images (partial tiles on the bottom and right edges, tiles
+// wholly in the padding), SAME, VALID and uneven explicit padding,
+// channel counts off the 8-wide loops, and a 3-D filter of depth 1.
+var winoCases = []convGeomCase{
+	{name: "lecture conv2", nsp: 2, in: []int{2, 14, 14, 32}, filter: []int{5, 5, 32, 64}, o: ConvOptions{Padding: "SAME"}, seed: 1},
+	{name: "odd same", nsp: 2, in: []int{3, 13, 11, 8}, filter: []int{5, 5, 8, 16}, o: ConvOptions{Padding: "SAME"}, seed: 2},
+	{name: "valid", nsp: 2, in: []int{2, 9, 12, 16}, filter: []int{5, 5, 16, 8}, o: ConvOptions{Padding: "VALID"}, seed: 3},
+	{name: "tiny", nsp: 2, in: []int{2, 1, 2, 8}, filter: []int{5, 5, 8, 8}, o: ConvOptions{Padding: "SAME"}, seed: 4},
+	{name: "odd channels", nsp: 2, in: []int{1, 7, 6, 13}, filter: []int{5, 5, 13, 11}, o: ConvOptions{Padding: "SAME"}, seed: 5},
+	{name: "explicit", nsp: 2, in: []int{2, 6, 7, 9}, filter: []int{5, 5, 9, 12},
+		o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 3}, {0, 2}}}, seed: 6},
+	{name: "3d depth 1", nsp: 3, in: []int{2, 3, 8, 5, 8}, filter: []int{1, 5, 5, 8, 8}, o: ConvOptions{Padding: "SAME"}, seed: 7},
+}
+
+// winoClose compares got with the float64 reference want, allowing the
+// rounding of float32 sums of terms of total magnitude mag (the
+// transforms' rounding is a few times the direct sum's).
+func winoClose(t *testing.T, what string, got []float32, want, mag []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - want[i]); d > 1e-5*mag[i]+1e-6 || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%s[%d] = %g, reference %g (|terms| %g)", what, i, got[i], want[i], mag[i])
+		}
+	}
+}
+
+func abs64(v []float64) []float64 {
+	a := make([]float64, len(v))
+	for i, x := range v {
+		a[i] = math.Abs(x)
+	}
+	return a
+}
+
+// TestWinogradMatchesReference runs forward and input-gradient
+// convolutions through the Winograd path (in whole blocks and in blocks
+// of 5 tiles, so blocks straddle images) and compares them with the
+// float64 reference.
+func TestWinogradMatchesReference(t *testing.T) {
+	if !winogradOn || kernels.Impl() == "ref" {
+		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
+	}
+	saved := winoBlock
+	defer func() { winoBlock = saved }()
+	for _, block := range []int{saved, 5} {
+		winoBlock = block
+		for _, tc := range winoCases {
+			t.Run(fmt.Sprintf("%s/block=%d", tc.name, block), func(t *testing.T) {
+				s := tc.geom(t)
+				if !useWinograd(&s.g, s.f) {
+					t.Fatalf("geometry %+v does not take the Winograd path", s.g)
+				}
+				x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
+				x64, w64 := cvF64(x), cvF64(w)
+				ny := tensor.Size(s.out)
+				want, mag := make([]float64, ny), make([]float64, ny)
+				convRef(&s.g, s.f, x64, w64, want)
+				convRef(&s.g, s.f, abs64(x64), abs64(w64), mag)
+				y := make([]float32, ny)
+				convForward(&s.g, s.f, x, w, y)
+				winoClose(t, "forward", y, want, mag)
+
+				// The input gradient runs as a convolution of dy with the
+				// flipped filter: Winograd too.
+				dy := cvRand(tc.seed+200, s.out...).Data()
+				dy64 := cvF64(dy)
+				wantDx, magDx := make([]float64, len(x)), make([]float64, len(x))
+				convBackpropInputRef(&s.g, s.f, w64, dy64, wantDx)
+				convBackpropInputRef(&s.g, s.f, abs64(w64), abs64(dy64), magDx)
+				dx := make([]float32, len(x))
+				convBackpropInput(&s.g, s.f, w, dy, dx)
+				winoClose(t, "input gradient", dx, wantDx, magDx)
+			})
+		}
+	}
+}
+
+// TestWinogradOnlyWhereItApplies checks the path's conditions.
+func TestWinogradOnlyWhereItApplies(t *testing.T) {
+	if !winogradOn || kernels.Impl() == "ref" {
+		t.Skip("Winograd path off")
+	}
+	for _, tc := range []struct {
+		in, filter []int
+		o          ConvOptions
+		want       bool
+	}{
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME"}, true},
+		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, false},   // one input channel
+		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 3×3
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Strides: []int{2}}, false},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Dilations: []int{2}}, false},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 4}, ConvOptions{Padding: "SAME"}, false}, // 4 output channels
+	} {
+		s, err := newConvSpec("test", 2, tc.in, tc.filter, tc.o, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := useWinograd(&s.g, s.f); got != tc.want {
+			t.Errorf("%v * %v %+v: Winograd %v, want %v", tc.in, tc.filter, tc.o, got, tc.want)
+		}
+	}
+}
