@@ -1212,3 +1212,170 @@ woloop:
 	JNZ          woloop
 	VZEROUPPER
 	RET
+
+// func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputGradAVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         dstStride+8(FP), CX
+	MOVQ         src+16(FP), DX
+	MOVQ         rowStride+24(FP), BX
+	MOVQ         colStride+32(FP), SI
+	MOVQ         n8+40(FP), DI
+	SHLQ         $0x02, CX
+	SHLQ         $0x02, BX
+	SHLQ         $0x02, SI
+	VBROADCASTSS winoConsts<>+0(SB), Y0
+
+wgloop:
+	MOVQ         DX, R8
+	VMOVUPS      (R8), Y1
+	VMOVUPS      (R8)(SI*1), Y2
+	ADDQ         BX, R8
+	VMOVUPS      (R8), Y3
+	VMOVUPS      (R8)(SI*1), Y4
+	MOVQ         AX, R8
+	VMOVAPS      Y1, Y5
+	VMOVAPS      Y2, Y6
+	LEAQ         (R8)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y5, Y7
+	VMOVUPS      Y7, (R8)
+	VMOVAPS      Y5, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*1)
+	VMOVAPS      Y5, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*2)
+	VMOVAPS      Y5, Y7
+	VFMADD231PS  Y0, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y5, Y5
+	VFNMADD231PS Y0, Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*1)
+	VMOVAPS      Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*2)
+	LEAQ         (R9)(CX*2), R8
+	ADDQ         CX, R8
+	VMOVAPS      Y1, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVAPS      Y2, Y6
+	VADDPS       Y4, Y6, Y6
+	LEAQ         (R8)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y5, Y7
+	VMOVUPS      Y7, (R8)
+	VMOVAPS      Y5, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*1)
+	VMOVAPS      Y5, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*2)
+	VMOVAPS      Y5, Y7
+	VFMADD231PS  Y0, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y5, Y5
+	VFNMADD231PS Y0, Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*1)
+	VMOVAPS      Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*2)
+	LEAQ         (R9)(CX*2), R8
+	ADDQ         CX, R8
+	VMOVAPS      Y1, Y5
+	VSUBPS       Y3, Y5, Y5
+	VMOVAPS      Y2, Y6
+	VSUBPS       Y4, Y6, Y6
+	LEAQ         (R8)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y5, Y7
+	VMOVUPS      Y7, (R8)
+	VMOVAPS      Y5, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*1)
+	VMOVAPS      Y5, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*2)
+	VMOVAPS      Y5, Y7
+	VFMADD231PS  Y0, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y5, Y5
+	VFNMADD231PS Y0, Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*1)
+	VMOVAPS      Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*2)
+	LEAQ         (R9)(CX*2), R8
+	ADDQ         CX, R8
+	VMOVAPS      Y1, Y5
+	VFMADD231PS  Y0, Y3, Y5
+	VMOVAPS      Y2, Y6
+	VFMADD231PS  Y0, Y4, Y6
+	LEAQ         (R8)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y5, Y7
+	VMOVUPS      Y7, (R8)
+	VMOVAPS      Y5, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*1)
+	VMOVAPS      Y5, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R8)(CX*2)
+	VMOVAPS      Y5, Y7
+	VFMADD231PS  Y0, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y5, Y5
+	VFNMADD231PS Y0, Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*1)
+	VMOVAPS      Y6, Y5
+	VMOVUPS      Y5, (R9)(CX*2)
+	LEAQ         (R9)(CX*2), R8
+	ADDQ         CX, R8
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y3, Y1
+	VMOVAPS      Y2, Y2
+	VFNMADD231PS Y0, Y4, Y2
+	LEAQ         (R8)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y1, Y5
+	VMOVUPS      Y5, (R8)
+	VMOVAPS      Y1, Y5
+	VADDPS       Y2, Y5, Y5
+	VMOVUPS      Y5, (R8)(CX*1)
+	VMOVAPS      Y1, Y5
+	VSUBPS       Y2, Y5, Y5
+	VMOVUPS      Y5, (R8)(CX*2)
+	VMOVAPS      Y1, Y5
+	VFMADD231PS  Y0, Y2, Y5
+	VMOVUPS      Y5, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(CX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(CX*2)
+	LEAQ         (R9)(CX*2), R8
+	ADDQ         CX, R8
+	VMOVAPS      Y3, Y1
+	VMOVAPS      Y4, Y2
+	LEAQ         (R8)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R8)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R8)(CX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R8)(CX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(CX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(CX*2)
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, AX
+	DECQ         DI
+	JNZ          wgloop
+	VZEROUPPER
+	RET

@@ -48,3 +48,7 @@ func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride, colStri
 func winoOutputAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int) {
 	panic("kernels: winoOutputAVX2 called without assembly")
 }
+
+func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
+	panic("kernels: winoOutputGradAVX2 called without assembly")
+}

@@ -63,3 +63,8 @@ func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, col
 //
 //go:noescape
 func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels to its 6×6 cells (n8 ≥ 1).
+//
+//go:noescape
+func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)

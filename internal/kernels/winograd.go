@@ -19,6 +19,19 @@ import "fmt"
 // the inverse scales. Coefficients up to 5 keep the float32 error of the
 // transforms within a few units in the last place of the direct sum.
 
+// The filter gradient is the adjoint of the same algorithm. Y is linear
+// in g, so for an output-gradient block dy the gradient of the filter is
+//
+//	dg = Gᵀ·[(A·dy·Aᵀ) ⊙ (Bᵀ·d·B)]·G
+//
+// (the forward's transforms transposed: Aᵀ becomes A, G becomes Gᵀ).
+// Summed over the tiles, the elementwise products again become 36
+// products, one per cell: Ŵ_ξ[c, f] = Σ_tiles V_ξ[tile, c] · Dŷ_ξ[tile, f]
+// with Dŷ = A·dy·Aᵀ (WinogradOutputGrad), and dg = Gᵀ·Ŵ·G per channel pair
+// (WinogradFilterGrad). With G's scales 1/s_i (s = 4, 6, 6, 24, 24, 1)
+// pulled out, this is the F(5×5, 2×2) algorithm: Gᵀ = A₅ᵀ·diag(1/s), with
+// A₅ᵀ the 5×6 Vandermonde-like matrix of the points 0, 1, −1, 2, −2, ∞.
+
 // WinoTile and WinoOut are the input tile and output block sizes, WinoK
 // the filter size.
 const (
@@ -170,4 +183,60 @@ func WinogradOutput(dst []float32, rowStride, colStride int, src []float32, srcS
 			}
 		}
 	}
+}
+
+// WinogradOutputGrad transforms one 2×2 block of an output gradient of c
+// channels, the adjoint of WinogradOutput: dy[a][b] is src[a·rowStride +
+// b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is written to
+// dst[ξ·dstStride:][:c] for ξ = 6i+j.
+func WinogradOutputGrad(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
+	if c <= 0 {
+		return
+	}
+	if rowStride < 0 || colStride < 0 || dstStride < c || rowStride+colStride+c > len(src) || (WinoCells-1)*dstStride+c > len(dst) {
+		panic(fmt.Sprintf("kernels: WinogradOutputGrad: %d channels at strides %d, %d in %d values, out at stride %d in %d",
+			c, rowStride, colStride, len(src), dstStride, len(dst)))
+	}
+	n8 := 0
+	if vecFMA {
+		n8 = c / 8
+	}
+	if n8 > 0 {
+		winoOutputGradAVX2(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
+	}
+	for ch := 8 * n8; ch < c; ch++ {
+		var dy [WinoOut][WinoOut]float32
+		for a := range dy {
+			for b := range dy[a] {
+				dy[a][b] = src[a*rowStride+b*colStride+ch]
+			}
+		}
+		// t = A·dy (6×2), then Dŷ = t·Aᵀ; A[i][a] = winoAT[a][i].
+		var t [WinoTile][WinoOut]float32
+		for i := range t {
+			for b := range t[i] {
+				t[i][b] = winoAT[0][i]*dy[0][b] + winoAT[1][i]*dy[1][b]
+			}
+		}
+		for i := range t {
+			for j := 0; j < WinoTile; j++ {
+				dst[(i*WinoTile+j)*dstStride+ch] = t[i][0]*winoAT[0][j] + t[i][1]*winoAT[1][j]
+			}
+		}
+	}
+}
+
+// WinogradFilterGrad sets dw [5, 5, C, F] to the filter gradient Gᵀ·Ŵ·G
+// of the summed products ŵ [36, C, F] (Ŵ_ξ at ŵ[ξ·C·F:]), the adjoint of
+// WinogradFilter: dw = (G⊗G)ᵀ·ŵ, one small product.
+func WinogradFilterGrad(dw, what []float32, c, f int) {
+	cf := c * f
+	if len(dw) != WinoK*WinoK*cf || len(what) != WinoCells*cf {
+		panic(fmt.Sprintf("kernels: WinogradFilterGrad: gradient of %d values, products of %d, want %d and %d for %d×%d channels",
+			len(dw), len(what), WinoK*WinoK*cf, WinoCells*cf, c, f))
+	}
+	if cf == 0 {
+		return
+	}
+	Sgemm(true, false, WinoK*WinoK, cf, WinoCells, 1, winoGG, WinoK*WinoK, what, cf, 0, dw, cf)
 }

@@ -46,6 +46,7 @@ func winograd() {
 	}
 	winoInput(consts, mags)
 	winoOutput(consts, mags)
+	winoOutputGrad(consts, mags)
 }
 
 // constRegs broadcasts the magnitudes the matrix rows use (other than 1)
@@ -276,6 +277,68 @@ func winoOutput(consts Mem, mags []int) {
 	ADDQ(Imm(32), dst)
 	DECQ(n8)
 	JNZ(LabelRef("woloop"))
+	VZEROUPPER()
+	RET()
+}
+
+// winoOutputGrad: m = A·dy·Aᵀ (6×6) for a 2×2 block dy of an output
+// gradient, the adjoint of winoOutput, eight channels at a time: dy[a][b]
+// of channel group g at src + a·rowStride + b·colStride + 8g, m[ξ=6i+j]
+// at dst + ξ·dstStride + 8g (strides in float32 elements). A is winoAT
+// transposed, so row i of A is column i of winoAT.
+func winoOutputGrad(consts Mem, mags []int) {
+	vecFunc("winoOutputGradAVX2", "func(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int)",
+		"winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels to its 6×6 cells (n8 ≥ 1).")
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("colStride"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	SHLQ(Imm(2), ds)
+	SHLQ(Imm(2), rs)
+	SHLQ(Imm(2), cs)
+	a := make([][]int, 6)
+	for i := range a {
+		a[i] = []int{winoAT[0][i], winoAT[1][i]}
+	}
+	k := constRegs(a, consts, mags)
+	p, d, d3 := GP64(), GP64(), GP64()
+
+	Label("wgloop")
+	// y[a][b]: the four cells of the block.
+	y := ymms(4)
+	MOVQ(src, p)
+	VMOVUPS(Mem{Base: p}, y[0])
+	VMOVUPS(Mem{Base: p, Index: cs, Scale: 1}, y[1])
+	ADDQ(rs, p)
+	VMOVUPS(Mem{Base: p}, y[2])
+	VMOVUPS(Mem{Base: p, Index: cs, Scale: 1}, y[3])
+	// Row i of the result from t[i][·] = A[i]·dy (two cells): m[i][j] =
+	// t[i][·]·A[j], with d at dst + 6i·stride.
+	MOVQ(dst, d)
+	for i := 0; i < 6; i++ {
+		t := ymms(2)
+		for b := range t {
+			lincomb(t[b], a[i], []reg.VecVirtual{y[b], y[2+b]}, k)
+		}
+		LEAQ(Mem{Base: d, Index: ds, Scale: 2}, d3)
+		ADDQ(ds, d3)
+		for j, c := range rows6(d, d3, ds) {
+			m := YMM()
+			lincomb(m, a[j], t, k)
+			VMOVUPS(m, c)
+		}
+		if i < 5 {
+			// d moves on by six cells: d3 + 3·stride.
+			LEAQ(Mem{Base: d3, Index: ds, Scale: 2}, d)
+			ADDQ(ds, d)
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	DECQ(n8)
+	JNZ(LabelRef("wgloop"))
 	VZEROUPPER()
 	RET()
 }
