@@ -18,6 +18,7 @@ cp -R internal/kernels/_asm "$tmp/kernels/_asm"
 runs=(
   "sgemm sgemm_amd64.s sgemm_stubs_amd64.go"
   "vec vec_amd64.s vec_stubs_amd64.go"
+  "conv conv_amd64.s conv_stubs_amd64.go"
 )
 
 status=0

@@ -503,6 +503,10 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int)
 		winogradConv(g, f, x, w, y)
 		return
 	}
+	if useConvC1(g, f) {
+		convC1Forward(g, f, x, w, y)
+		return
+	}
 	chunks, _, longest := planChunksOf(g, bytes)
 	if len(chunks) < 2*parallel.Workers() {
 		// Too few chunks to share out (a single image): split each one.
@@ -626,6 +630,10 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 	}
 	if pointwise(g) {
 		kernels.Sgemm(true, false, p, f, rows, 1, x, p, dy, f, 0, dw, f)
+		return
+	}
+	if useConvC1(g, f) {
+		convC1Filter(g, f, x, dy, dw)
 		return
 	}
 	chunks, _, longest := planChunksOf(g, filterPatchBytes)

@@ -1,0 +1,11 @@
+//go:build purego || !amd64
+
+package kernels
+
+func convC1AVX2(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps, rows, cols int) {
+	panic("kernels: convC1AVX2 called without assembly")
+}
+
+func convC1GradAVX2(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps, rows, cols int) {
+	panic("kernels: convC1GradAVX2 called without assembly")
+}

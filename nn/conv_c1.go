@@ -1,0 +1,115 @@
+package nn
+
+import (
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/parallel"
+)
+
+// A stride-1 convolution of a single input channel (a grayscale image's
+// first layer) runs directly instead of through im2col and the GEMM: its
+// patch rows hold only the window's taps (25 for 5×5), too short a K for
+// the GEMM, so kernels.ConvC1 broadcasts each input value against 32
+// output channels at once. Each image is first copied into a zero-padded
+// buffer, so that every tap reads in bounds.
+
+// useConvC1 reports whether convolution g with f output channels runs
+// directly.
+func useConvC1(g *kernels.ConvGeom, f int) bool {
+	return kernels.Impl() != "ref" && g.C == 1 && f%32 == 0 && g.K[0] == 1 && g.Pad[0] == 0 &&
+		g.Stride == [3]int{1, 1, 1} && g.OutPositions() > 0
+}
+
+// c1Plan is the padded layout of one image (depth slice) of a useConvC1
+// convolution.
+type c1Plan struct {
+	rows, cols int   // padded image
+	offs       []int // tap offsets in the padded image, scan order
+	images     int   // N·D
+}
+
+func newC1Plan(g *kernels.ConvGeom) c1Plan {
+	p := c1Plan{
+		rows:   g.Out[1] + (g.K[1]-1)*g.Dilation[1],
+		cols:   g.Out[2] + (g.K[2]-1)*g.Dilation[2],
+		images: g.N * g.In[0],
+	}
+	for kh := 0; kh < g.K[1]; kh++ {
+		for kw := 0; kw < g.K[2]; kw++ {
+			p.offs = append(p.offs, kh*g.Dilation[1]*p.cols+kw*g.Dilation[2])
+		}
+	}
+	return p
+}
+
+// pad copies image img of x into buf (rows×cols, zeros around it).
+func (p c1Plan) pad(g *kernels.ConvGeom, x []float32, img int, buf []float32) {
+	clear(buf)
+	h, w := g.In[1], g.In[2]
+	src := x[img*h*w : (img+1)*h*w]
+	for r := 0; r < p.rows; r++ {
+		ih := r - g.Pad[1]
+		if ih < 0 || ih >= h {
+			continue
+		}
+		c0, c1 := max(0, g.Pad[2]), min(p.cols, w+g.Pad[2])
+		if c0 < c1 {
+			copy(buf[r*p.cols+c0:r*p.cols+c1], src[ih*w+c0-g.Pad[2]:])
+		}
+	}
+}
+
+// convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
+// w [1, KH, KW, 1, F], one image per worker at a time.
+func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32) {
+	p := newC1Plan(g)
+	oh, ow := g.Out[1], g.Out[2]
+	parallel.For(p.images, 1, func(lo, hi int) {
+		buf := getScratch(p.rows * p.cols)
+		for img := lo; img < hi; img++ {
+			p.pad(g, x, img, *buf)
+			out := y[img*oh*ow*f : (img+1)*oh*ow*f]
+			for j := 0; j < f; j += 32 {
+				kernels.ConvC1(out[j:], f, *buf, p.cols, w[j:], f, p.offs, oh, ow)
+			}
+		}
+		putScratch(buf)
+	})
+}
+
+// convC1Filter computes dw [1, KH, KW, 1, F] from x and dy: fixed groups
+// of images (independent of the workers) each summed into a partial
+// gradient by one worker, the partials then added in group order, so
+// the result repeats bit for bit.
+func convC1Filter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+	p := newC1Plan(g)
+	oh, ow := g.Out[1], g.Out[2]
+	taps := len(p.offs)
+	groups := min(p.images, maxGroups)
+	size := taps * f
+	parts := getScratch(groups * size)
+	clear(*parts)
+	parallel.For(groups, 1, func(lo, hi int) {
+		buf := getScratch(p.rows * p.cols)
+		for gi := lo; gi < hi; gi++ {
+			part := (*parts)[gi*size : (gi+1)*size]
+			for img := gi * p.images / groups; img < (gi+1)*p.images/groups; img++ {
+				p.pad(g, x, img, *buf)
+				grad := dy[img*oh*ow*f : (img+1)*oh*ow*f]
+				for t := 0; t < taps; t += 3 {
+					offs := p.offs[t:min(t+3, taps)]
+					for j := 0; j < f; j += 32 {
+						kernels.ConvC1Grad(part[t*f+j:], f, *buf, p.cols, grad[j:], f, offs, oh, ow)
+					}
+				}
+			}
+		}
+		putScratch(buf)
+	})
+	copy(dw, (*parts)[:size])
+	for gi := 1; gi < groups; gi++ {
+		for i, v := range (*parts)[gi*size : (gi+1)*size] {
+			dw[i] += v
+		}
+	}
+	putScratch(parts)
+}
