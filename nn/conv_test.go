@@ -469,6 +469,9 @@ func TestConvDeterministic(t *testing.T) {
 	dy := cvRand(3, 3, 9, 8, 5)
 	dw0 := cvRand(4, 3, 3, 4, 2) // depthwise [KH, KW, C, M]
 	ddy := cvRand(6, 3, 9, 8, 8)
+	// The direct single-channel path and the Winograd path (5×5, 8 channels).
+	x1, w1, dy1 := cvRand(7, 11, 9, 8, 1), cvRand(8, 5, 5, 1, 32), cvRand(9, 11, 9, 8, 32)
+	x5, w5, dy5 := cvRand(10, 5, 9, 8, 8), cvRand(11, 5, 5, 8, 8), cvRand(12, 5, 9, 8, 8)
 	run := func() [][]float32 {
 		patchBytes = 4 * 7 * 3 * 3 * 4 // 7 rows a chunk: images split, 8 groups
 		workerPatchBytes, filterPatchBytes = patchBytes, patchBytes
@@ -480,6 +483,11 @@ func TestConvDeterministic(t *testing.T) {
 			func() (*tensor.Tensor, error) { return DepthwiseConv2D(x, dw0, o) },
 			func() (*tensor.Tensor, error) { return DepthwiseConv2DBackpropInput(x.Shape(), dw0, ddy, o) },
 			func() (*tensor.Tensor, error) { return DepthwiseConv2DBackpropFilter(x, dw0.Shape(), ddy, o) },
+			func() (*tensor.Tensor, error) { return Conv2D(x1, w1, o) },
+			func() (*tensor.Tensor, error) { return Conv2DBackpropFilter(x1, w1.Shape(), dy1, o) },
+			func() (*tensor.Tensor, error) { return Conv2D(x5, w5, o) },
+			func() (*tensor.Tensor, error) { return Conv2DBackpropInput(x5.Shape(), w5, dy5, o) },
+			func() (*tensor.Tensor, error) { return Conv2DBackpropFilter(x5, w5.Shape(), dy5, o) },
 		} {
 			r, err := op()
 			if err != nil {
