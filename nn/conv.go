@@ -632,6 +632,10 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		kernels.Sgemm(true, false, p, f, rows, 1, x, p, dy, f, 0, dw, f)
 		return
 	}
+	if useWinograd(g, f) {
+		winogradFilterGrad(g, f, x, dy, dw)
+		return
+	}
 	if useConvC1(g, f) {
 		convC1Filter(g, f, x, dy, dw)
 		return

@@ -57,10 +57,9 @@ func useWinograd(g *kernels.ConvGeom, f int) bool {
 func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
 	const cells, tile, out = kernels.WinoCells, kernels.WinoTile, kernels.WinoOut
 	c := g.C
-	h, wd, oh, ow := g.In[1], g.In[2], g.Out[1], g.Out[2]
-	th, tw := ceilDiv(oh, out), ceilDiv(ow, out)
-	perImage := th * tw
-	tiles := g.N * g.In[0] * perImage
+	oh, ow := g.Out[1], g.Out[2]
+	tl := newWinoTiles(g)
+	tiles := tl.n
 
 	ub := getScratch(cells * c * f)
 	kernels.WinogradFilter(*ub, w, c, f)
@@ -78,30 +77,12 @@ func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
 			t0 := b * winoBlock
 			nt := min(winoBlock, tiles-t0)
 			vs, ms := nt*c+winoSkew, nt*f+winoSkew // cell strides of V and M
-			for t := 0; t < nt; t++ {
-				img, ty, tx := (t0+t)/perImage, (t0+t)%perImage/tw, (t0+t)%tw
-				ih, iw := out*ty-g.Pad[1], out*tx-g.Pad[2]
-				if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
-					kernels.WinogradInput(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
-					continue
-				}
-				// A tile over the padding: gather it with zeros.
-				e := *edge
-				clear(e)
-				for i := max(0, -ih); i < tile && ih+i < h; i++ {
-					j0, j1 := max(0, -iw), min(tile, wd-iw)
-					if j0 < j1 {
-						copy(e[(i*tile+j0)*c:(i*tile+j1)*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
-					}
-				}
-				kernels.WinogradInput(v[t*c:], vs, e, tile*c, c, c)
-			}
+			tl.inputs(x, t0, nt, v, vs, *edge)
 			for xi := 0; xi < cells; xi++ {
 				kernels.SgemmPackedB(nt, 1, v[xi*vs:], c, packed[xi], 0, m[xi*ms:], f)
 			}
 			for t := 0; t < nt; t++ {
-				img, ty, tx := (t0+t)/perImage, (t0+t)%perImage/tw, (t0+t)%tw
-				oy, ox := out*ty, out*tx
+				img, oy, ox := tl.at(t0 + t)
 				if oy+out <= oh && ox+out <= ow {
 					kernels.WinogradOutput(y[((img*oh+oy)*ow+ox)*f:], ow*f, f, m[t*f:], ms, f)
 					continue
@@ -125,4 +106,51 @@ func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
 		p.Release()
 	}
 	putScratch(ub)
+}
+
+// winoTiles numbers the 2×2 output blocks ("tiles") of a Winograd
+// convolution across the batch: image slice by image slice (the batch
+// and, for a 3-D convolution with a filter of depth 1, the depth), then
+// block row and block column.
+type winoTiles struct {
+	g               *kernels.ConvGeom
+	tw, perImage, n int
+}
+
+func newWinoTiles(g *kernels.ConvGeom) winoTiles {
+	th, tw := ceilDiv(g.Out[1], kernels.WinoOut), ceilDiv(g.Out[2], kernels.WinoOut)
+	return winoTiles{g: g, tw: tw, perImage: th * tw, n: g.N * g.In[0] * th * tw}
+}
+
+// at returns tile t's image slice and the first output row and column
+// of its block.
+func (tl winoTiles) at(t int) (img, oy, ox int) {
+	return t / tl.perImage, kernels.WinoOut * (t % tl.perImage / tl.tw), kernels.WinoOut * (t % tl.tw)
+}
+
+// inputs transforms the 6×6 input windows of tiles t0 … t0+nt−1 of x
+// [slices, H, W, C]: tile t0+t's cell ξ goes to v[ξ·vs + t·C:][:C].
+// Windows over the padding are gathered with zeros into edge (36·C
+// floats).
+func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []float32) {
+	const tile = kernels.WinoTile
+	g := tl.g
+	c, h, wd := g.C, g.In[1], g.In[2]
+	for t := 0; t < nt; t++ {
+		img, oy, ox := tl.at(t0 + t)
+		ih, iw := oy-g.Pad[1], ox-g.Pad[2]
+		if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
+			kernels.WinogradInput(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
+			continue
+		}
+		// A tile over the padding: gather it with zeros.
+		clear(edge)
+		for i := max(0, -ih); i < tile && ih+i < h; i++ {
+			j0, j1 := max(0, -iw), min(tile, wd-iw)
+			if j0 < j1 {
+				copy(edge[(i*tile+j0)*c:(i*tile+j1)*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
+			}
+		}
+		kernels.WinogradInput(v[t*c:], vs, edge, tile*c, c, c)
+	}
 }

@@ -1,0 +1,96 @@
+package nn
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"testing"
+
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestWinogradFilterGradMatchesReference runs filter gradients through
+// the Winograd path (in whole blocks and in blocks of 5 tiles, so blocks
+// straddle images and the groups hold several blocks) and compares them
+// with the float64 reference.
+func TestWinogradFilterGradMatchesReference(t *testing.T) {
+	if !winogradOn || kernels.Impl() == "ref" {
+		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
+	}
+	saved := winoGradBlock
+	defer func() { winoGradBlock = saved }()
+	for _, block := range []int{saved, 5} {
+		winoGradBlock = block
+		for _, tc := range winoCases {
+			t.Run(fmt.Sprintf("%s/block=%d", tc.name, block), func(t *testing.T) {
+				s := tc.geom(t)
+				if !useWinograd(&s.g, s.f) {
+					t.Fatalf("geometry %+v does not take the Winograd path", s.g)
+				}
+				x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()
+				x64, dy64 := cvF64(x), cvF64(dy)
+				want, mag := make([]float64, tensor.Size(s.filter)), make([]float64, tensor.Size(s.filter))
+				convBackpropFilterRef(&s.g, s.f, x64, dy64, want)
+				convBackpropFilterRef(&s.g, s.f, abs64(x64), abs64(dy64), mag)
+				dw := make([]float32, len(want))
+				for i := range dw {
+					dw[i] = float32(i) // overwritten, not accumulated into
+				}
+				convBackpropFilter(&s.g, s.f, x, dy, dw)
+				winoClose(t, "filter gradient", dw, want, filterGradMag(mag, s.g.C*s.f))
+			})
+		}
+	}
+}
+
+// filterGradMag widens the |terms| magnitudes mag [taps, C·F] of a filter
+// gradient for winoClose. Each transformed cell mixes the whole 6×6
+// window of a tile, so the transforms' rounding is relative to the terms
+// of all 25 taps of a channel pair, not to those of one tap: a tap that
+// reads only padding has no terms but picks up rounding from the others
+// (seen: up to 4e-7 of the 25 taps' total, 1.3e-5 of one tap's terms).
+// Adding a tenth of the total lets winoClose allow 1e-6 of it; a wrong
+// coefficient is off by a whole tap's terms, about 4% of it.
+func filterGradMag(mag []float64, cf int) []float64 {
+	taps := len(mag) / cf
+	out := slices.Clone(mag)
+	for i := 0; i < cf; i++ {
+		var total float64
+		for k := 0; k < taps; k++ {
+			total += mag[k*cf+i]
+		}
+		for k := 0; k < taps; k++ {
+			out[k*cf+i] += total / 10
+		}
+	}
+	return out
+}
+
+// TestWinogradFilterGradRepeatsAcrossWorkers checks that dw is the same
+// bit for bit at GOMAXPROCS 1 and 2 (fixed groups of blocks, summed in
+// order), with blocks small enough for all maxGroups groups.
+func TestWinogradFilterGradRepeatsAcrossWorkers(t *testing.T) {
+	if !winogradOn || kernels.Impl() == "ref" {
+		t.Skip("Winograd path off")
+	}
+	saved := winoGradBlock
+	defer func() { winoGradBlock = saved }()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	tc := winoCases[0]
+	s := tc.geom(t)
+	x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()
+	n := tensor.Size(s.filter)
+	for _, block := range []int{saved, 5} {
+		winoGradBlock = block
+		var got [2][]float32
+		for i, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			got[i] = make([]float32, n)
+			convBackpropFilter(&s.g, s.f, x, dy, got[i])
+		}
+		if !slices.Equal(got[0], got[1]) {
+			t.Errorf("block=%d: dw differs between GOMAXPROCS 1 and 2", block)
+		}
+	}
+}
