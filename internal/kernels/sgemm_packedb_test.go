@@ -30,6 +30,12 @@ func TestSgemmPackedB(t *testing.T) {
 		c.transA = false
 		cases = append(cases, c)
 	}
+	// Whole tiles of every engine's MR×NR (4×4, 6×16, 14×32) over one
+	// K-panel: the wholeTiles route, with and without beta.
+	cases = append(cases,
+		gemmCase{m: 84, n: 64, k: 32, alpha: 1, pad: 3},
+		gemmCase{m: 168, n: 96, k: 45, alpha: 0.5, beta: 1.5, pad: 1},
+		gemmCase{transB: true, m: 84, n: 32, k: 19, alpha: 1, pad: 2})
 	for _, name := range []string{"avx512", "avx2", "purego"} {
 		t.Run("impl="+name, func(t *testing.T) {
 			for _, e := range testEngines(t, name) {
