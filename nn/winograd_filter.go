@@ -11,11 +11,13 @@ import (
 // by the transpose of the output transform (Dŷ = A·dy·Aᵀ,
 // kernels.WinogradOutputGrad), the gradient summed over the tiles is
 //
-//	Ŵ_ξ[C, F] = Σ_tiles V_ξ[tile, C]ᵀ · Dŷ_ξ[tile, F]
+//	Ŵ_ξᵀ[F, C] = Σ_tiles Dŷ_ξ[tile, F]ᵀ · V_ξ[tile, C]
 //
-// 36 products with the tiles as their long inner dimension, and then
-// dw = Gᵀ·Ŵ·G per channel pair (kernels.WinogradFilterGrad). That is 36
-// multiply-adds per tile and channel pair instead of 100.
+// 36 products with the tiles as their long inner dimension (as F×C: the
+// Sgemm's 6-row tiles cover 64 output channels with less waste than 32
+// input channels), and then dw = Gᵀ·Ŵ·G per channel pair
+// (kernels.WinogradFilterGrad). That is 36 multiply-adds per tile and
+// channel pair instead of 100.
 //
 // The tiles are cut into fixed blocks of winoGradBlock (the blocks'
 // products run with K = the block's tiles), the blocks into at most
@@ -24,13 +26,17 @@ import (
 // of workers.
 
 // winoGradBlock is the number of tiles transformed and multiplied
-// together in the filter gradient. Longer blocks make longer products;
-// V and Dŷ of a block take 36·(C+F) floats per tile (96 KiB per 256
-// tiles of conv2's 32 + 64 channels … ×36 / 256). Measured on the
-// lecture's conv2 (ms at 2 threads): see winograd_filter_test.go's
-// benchmark notes in the commit log. A variable so that tests can force
+// together in the filter gradient: the K of the blocks' 36 products.
+// Long products multiply faster, though V and Dŷ of a block (36·(C+F)
+// floats per tile, 2.6 MiB at 196 tiles of conv2's 32 + 64 channels)
+// outgrow L2. Measured on the lecture's conv2 (fastest of six runs in
+// each of three sessions on a busy machine, ms at 2 threads): 32 tiles
+// 19.1; 49 16.3; 98 12.9, 14.1, 15.1; 196 13.3, 14.4, 13.3; 256 13.8,
+// 14.8; 392 16.5. Blocks of 32–49 tiles would keep V and Dŷ in L2 but
+// multiply too slowly. 196 tiles are four of conv2's 7×7-tile images,
+// and its 6272 tiles make 32 blocks, four per group. A variable so that tests can force
 // partial blocks.
-var winoGradBlock = 256
+var winoGradBlock = 196
 
 // winogradFilterGrad computes dw [1, 5, 5, C, F] from x [N, D, H, W, C]
 // and dy [N, D, OH, OW, F] (stride 1, the padding of g) as F(5×5, 2×2).
@@ -58,7 +64,7 @@ func winogradFilterGrad(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 				tl.inputs(x, t0, nt, v, vs, *edge)
 				tl.outputGrads(dy, f, t0, nt, d, ds, *edgeDy)
 				for xi := 0; xi < cells; xi++ {
-					kernels.SgemmSerial(true, false, c, f, nt, 1, v[xi*vs:], c, d[xi*ds:], f, beta, part[xi*cf:], f)
+					kernels.SgemmSerial(true, false, f, c, nt, 1, d[xi*ds:], f, v[xi*vs:], c, beta, part[xi*cf:], c)
 				}
 				beta = 1
 			}
@@ -78,7 +84,20 @@ func winogradFilterGrad(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 			}
 		}
 	})
-	kernels.WinogradFilterGrad(dw, sum, c, f)
+	// The products are Ŵ_ξᵀ [F, C], and so dw comes out as [25, F, C]:
+	// transposed tap by tap.
+	dwtb := getScratch(len(dw))
+	dwt := *dwtb
+	kernels.WinogradFilterGrad(dwt, sum, f, c)
+	for k := 0; k < kernels.WinoK*kernels.WinoK; k++ {
+		src, dst := dwt[k*cf:(k+1)*cf], dw[k*cf:(k+1)*cf]
+		for j := 0; j < f; j++ {
+			for ch, w := range src[j*c : (j+1)*c] {
+				dst[ch*f+j] = w
+			}
+		}
+	}
+	putScratch(dwtb)
 	putScratch(partb)
 }
 
