@@ -29,6 +29,48 @@ func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 	return conv("Conv2D", x, w, o, nn.Conv2D, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
 }
 
+// Conv2DBiasRelu is nn.Conv2DBiasRelu on Vars: relu(Conv2D(x, w) + bias),
+// bias [K], in one op. Its gradient is that of the three ops in turn:
+// nn.BiasAddReluGrad gives ∂/∂bias and the gradient of the convolution's
+// output, which then gives ∂/∂x and ∂/∂w as Conv2D's do.
+func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
+	const op = "Conv2DBiasRelu"
+	if err := inputErr(op, x, w, bias); err != nil {
+		return failed(op, err)
+	}
+	o = cloneConv(o)
+	y, err := nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		dpre, db, err := nn.BiasAddReluGrad(g, y, o.DataFormat)
+		if err != nil {
+			return backErr(op, err)
+		}
+		if bias.needed {
+			accumulate(bias, db, false)
+		}
+		if x.needed {
+			dx, err := nn.Conv2DBackpropInput(x.value.Shape(), w.value, dpre, o)
+			if err != nil {
+				return backErr(op, err)
+			}
+			accumulate(x, dx, false)
+		}
+		if w.needed {
+			dw, err := nn.Conv2DBackpropFilter(x.value, w.value.Shape(), dpre, o)
+			if err != nil {
+				return backErr(op, err)
+			}
+			accumulate(w, dw, false)
+		}
+		// dpre is this op's own: nothing else holds it.
+		nn.Recycle(dpre)
+		return nil
+	}, x, w, bias)
+}
+
 // Conv3D is nn.Conv3D on Vars: x [N,D,H,W,C], w [KD,KH,KW,C,K] →
 // [N,OD,OH,OW,K]. ∂/∂x = nn.Conv3DBackpropInput, ∂/∂w = nn.Conv3DBackpropFilter.
 func Conv3D(x, w *Var, o nn.ConvOptions) *Var {

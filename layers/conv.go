@@ -152,7 +152,12 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return autograd.Failed(err)
 	}
 	_, s, d, pad, _ := l.geometry(shapeOf(x))
-	y := autograd.Conv2D(x, l.vars[0], nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]})
+	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
+	if !l.cfg.NoBias && isRelu(l.cfg.Activation) {
+		// The bias and the ReLU ride on the convolution's output pass.
+		return autograd.Conv2DBiasRelu(x, l.vars[0], l.vars[1], o)
+	}
+	y := autograd.Conv2D(x, l.vars[0], o)
 	if l.cfg.NoBias {
 		return apply(l.cfg.Activation, y)
 	}

@@ -157,7 +157,7 @@ func shapeOf(x *autograd.Var) []int {
 // node when act is autograd.Relu (same value and gradients, fewer passes
 // over memory).
 func biasThen(act Activation, y, bias *autograd.Var) *autograd.Var {
-	if act != nil && reflect.ValueOf(act).Pointer() == reluPC {
+	if isRelu(act) {
 		return autograd.BiasAddRelu(y, bias, "")
 	}
 	return apply(act, autograd.BiasAdd(y, bias, ""))
@@ -165,6 +165,12 @@ func biasThen(act Activation, y, bias *autograd.Var) *autograd.Var {
 
 // reluPC identifies autograd.Relu among Activation values.
 var reluPC = reflect.ValueOf(autograd.Relu).Pointer()
+
+// isRelu reports whether act is autograd.Relu, for which the layers run
+// fused ops.
+func isRelu(act Activation) bool {
+	return act != nil && reflect.ValueOf(act).Pointer() == reluPC
+}
 
 // apply applies act when it is non-nil.
 func apply(act Activation, x *autograd.Var) *autograd.Var {

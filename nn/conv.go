@@ -482,29 +482,45 @@ func im2col(g *kernels.ConvGeom, x []float32, lo, hi int, buf []float32) {
 // w [KD, KH, KW, C, F], all channels-last: y[rows, F] = patches[rows, P] · w[P, F],
 // chunk by chunk.
 func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
-	convForwardChunks(g, f, x, w, y, workerPatchBytes)
+	convForwardChunks(g, f, x, w, y, workerPatchBytes, nil)
 }
 
-// convForwardChunks is convForward with patch chunks of at most bytes.
-func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int) {
+// epilogue is what a forward convolution applies to its outputs as it
+// writes them: nothing (nil), or max(y + bias, 0) for a bias of F
+// values (Conv2DBiasRelu). Applied to each part of y as soon as it is
+// final, while it is still in cache, instead of in a pass of its own.
+type epilogue []float32
+
+// apply runs the epilogue in place on whole pixels y (F values each).
+func (ep epilogue) apply(y []float32) {
+	if ep != nil {
+		kernels.BiasRelu(y, y, ep)
+	}
+}
+
+// convForwardChunks is convForward with patch chunks of at most bytes,
+// followed by ep.
+func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int, ep epilogue) {
 	p, rows := g.PatchLen(), g.OutPositions()
 	if rows == 0 || f == 0 {
 		return
 	}
 	if p == 0 {
 		clear(y)
+		ep.apply(y)
 		return
 	}
 	if pointwise(g) {
 		kernels.Sgemm(false, false, rows, f, p, 1, x, p, w, f, 0, y, f)
+		ep.apply(y)
 		return
 	}
 	if useWinograd(g, f) {
-		winogradConv(g, f, x, w, y)
+		winogradConv(g, f, x, w, y, ep)
 		return
 	}
 	if useConvC1(g, f) {
-		convC1Forward(g, f, x, w, y)
+		convC1Forward(g, f, x, w, y, ep)
 		return
 	}
 	chunks, _, longest := planChunksOf(g, bytes)
@@ -514,6 +530,7 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int)
 		for _, c := range chunks {
 			im2col(g, x, c[0], c[1], *buf)
 			kernels.Sgemm(false, false, c[1]-c[0], f, p, 1, *buf, p, w, f, 0, y[c[0]*f:], f)
+			ep.apply(y[c[0]*f : c[1]*f])
 		}
 		putScratch(buf)
 		return
@@ -527,6 +544,7 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int)
 		for _, c := range chunks[lo:hi] {
 			kernels.Im2col(g, x, c[0], c[1], *buf)
 			kernels.SgemmPackedB(c[1]-c[0], 1, *buf, p, pw, 0, y[c[0]*f:], f)
+			ep.apply(y[c[0]*f : c[1]*f])
 		}
 		putScratch(buf)
 	})
@@ -587,7 +605,7 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 		for i := range back.Pad {
 			back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
 		}
-		convForwardChunks(&back, c, dy, wf, dx, inputGradChunkScale*workerPatchBytes)
+		convForwardChunks(&back, c, dy, wf, dx, inputGradChunkScale*workerPatchBytes, nil)
 		putScratch(flipped)
 		return
 	}

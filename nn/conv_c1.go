@@ -59,8 +59,9 @@ func (p c1Plan) pad(g *kernels.ConvGeom, x []float32, img int, buf []float32) {
 }
 
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
-// w [1, KH, KW, 1, F], one image per worker at a time.
-func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32) {
+// w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
+// the image's outputs (still in L2).
+func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	p := newC1Plan(g)
 	oh, ow := g.Out[1], g.Out[2]
 	parallel.For(p.images, 1, func(lo, hi int) {
@@ -71,6 +72,7 @@ func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32) {
 			for j := 0; j < f; j += 32 {
 				kernels.ConvC1(out[j:], f, *buf, p.cols, w[j:], f, p.offs, oh, ow)
 			}
+			ep.apply(out)
 		}
 		putScratch(buf)
 	})

@@ -53,8 +53,9 @@ func useWinograd(g *kernels.ConvGeom, f int) bool {
 }
 
 // winogradConv computes y [N, D, OH, OW, F] = conv(x [N, D, H, W, C],
-// w [1, 5, 5, C, F]) (stride 1, the padding of g) as F(2×2, 5×5).
-func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
+// w [1, 5, 5, C, F]) (stride 1, the padding of g) as F(2×2, 5×5), then
+// ep on each tile's outputs while they are in L1.
+func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	const cells, tile, out = kernels.WinoCells, kernels.WinoTile, kernels.WinoOut
 	c := g.C
 	oh, ow := g.Out[1], g.Out[2]
@@ -84,7 +85,10 @@ func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
 			for t := 0; t < nt; t++ {
 				img, oy, ox := tl.at(t0 + t)
 				if oy+out <= oh && ox+out <= ow {
-					kernels.WinogradOutput(y[((img*oh+oy)*ow+ox)*f:], ow*f, f, m[t*f:], ms, f)
+					at := ((img*oh+oy)*ow + ox) * f
+					kernels.WinogradOutput(y[at:], ow*f, f, m[t*f:], ms, f)
+					ep.apply(y[at : at+out*f])
+					ep.apply(y[at+ow*f : at+ow*f+out*f])
 					continue
 				}
 				// A tile over the bottom or right edge: keep its valid outputs.
@@ -92,7 +96,9 @@ func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32) {
 				kernels.WinogradOutput(e, out*f, f, m[t*f:], ms, f)
 				for a := 0; a < out && oy+a < oh; a++ {
 					for bb := 0; bb < out && ox+bb < ow; bb++ {
-						copy(y[((img*oh+oy+a)*ow+ox+bb)*f:][:f], e[(a*out+bb)*f:])
+						at := ((img*oh+oy+a)*ow + ox + bb) * f
+						copy(y[at:at+f], e[(a*out+bb)*f:])
+						ep.apply(y[at : at+f])
 					}
 				}
 			}

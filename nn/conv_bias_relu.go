@@ -1,0 +1,33 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Conv2DBiasRelu returns Relu(BiasAdd(Conv2D(input, filter, o), bias)),
+// what tf.layers.conv2d with activation=tf.nn.relu computes, with the
+// bias and the ReLU applied as the convolution writes each part of its
+// output (still in cache) rather than in passes of their own. The result
+// has the bits of the three ops run in turn. bias has shape [F], F the
+// filter's last dimension; the data format is o.DataFormat's.
+func Conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	const op = "Conv2DBiasRelu"
+	if err := checkTensors(op, []string{"input", "filter", "bias"}, input, filter, bias); err != nil {
+		return nil, err
+	}
+	s, err := newConvSpec(op, 2, input.Shape(), filter.Shape(), o, false)
+	if err != nil {
+		return nil, err
+	}
+	if b := bias.Shape(); len(b) != 1 || b[0] != s.f {
+		return nil, fmt.Errorf("%s: bias must have shape [%d] (the filter's output channels), got %v", op, s.f, b)
+	}
+	x, xb := s.lastLayout(input.Data(), s.in)
+	y := s.result(s.out, func(y []float32) {
+		convForwardChunks(&s.g, s.f, x, filter.Data(), y, workerPatchBytes, bias.Data())
+	})
+	putScratch(xb)
+	return y, nil
+}

@@ -1,0 +1,99 @@
+package nn
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestConv2DBiasReluMatchesUnfused: the fused op gives the bits of
+// Conv2D followed by BiasAddRelu on every forward path: the direct
+// single-channel one, Winograd, im2col in shared and per-worker chunks,
+// 1×1, and a channels-first layout.
+func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
+	defer func(v int) { workerPatchBytes = v }(workerPatchBytes)
+	cases := []struct {
+		name       string
+		in, filter []int
+		o          ConvOptions
+		chunkBytes int
+	}{
+		{"single channel", []int{3, 9, 8, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, 0},
+		{"winograd", []int{2, 7, 9, 8}, []int{5, 5, 8, 16}, ConvOptions{Padding: "SAME"}, 0},
+		{"im2col per worker", []int{5, 6, 7, 3}, []int{3, 3, 3, 5}, ConvOptions{Padding: "VALID", Strides: []int{1, 2}}, 4 * 9 * 3 * 7},
+		{"im2col one image", []int{1, 6, 7, 3}, []int{3, 3, 3, 5}, ConvOptions{Padding: "SAME"}, 0},
+		{"no input channels", []int{2, 3, 3, 0}, []int{3, 3, 0, 6}, ConvOptions{Padding: "SAME"}, 0},
+		{"1x1", []int{2, 4, 5, 6}, []int{1, 1, 6, 7}, ConvOptions{}, 0},
+		{"channels first", []int{2, 8, 6, 7}, []int{5, 5, 8, 8}, ConvOptions{Padding: "SAME", DataFormat: "NCHW"}, 0},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			workerPatchBytes = 256 << 10
+			if tc.chunkBytes > 0 {
+				workerPatchBytes = tc.chunkBytes
+			}
+			x, w := cvRand(uint64(10*i+1), tc.in...), cvRand(uint64(10*i+2), tc.filter...)
+			b := cvRand(uint64(10*i+3), tc.filter[3])
+			conv, err := Conv2D(x, w, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			format := "NHWC"
+			if tc.o.DataFormat != "" {
+				format = tc.o.DataFormat
+			}
+			want, err := BiasAddRelu(conv, b, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Conv2DBiasRelu(x, w, b, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tensor.SameShape(got.Shape(), want.Shape()) {
+				t.Fatalf("shape %v, want %v", got.Shape(), want.Shape())
+			}
+			zeros := 0
+			for j, v := range got.Data() {
+				if math.Float32bits(v) != math.Float32bits(want.Data()[j]) {
+					t.Fatalf("y[%d] = %v, Conv2D then BiasAddRelu gave %v", j, v, want.Data()[j])
+				}
+				if v == 0 {
+					zeros++
+				}
+			}
+			if zeros == 0 || zeros == got.Len() {
+				t.Fatalf("%d of %d outputs are zero: the ReLU was not exercised", zeros, got.Len())
+			}
+		})
+	}
+}
+
+func TestConv2DBiasReluErrors(t *testing.T) {
+	x, w := tensor.Zeros(1, 5, 5, 3), tensor.Zeros(3, 3, 3, 4)
+	for _, tc := range []struct {
+		name string
+		bias *tensor.Tensor
+		want []string
+	}{
+		{"nil bias", nil, []string{"bias is nil"}},
+		{"wrong length", tensor.Zeros(3), []string{"[4]", "[3]"}},
+		{"rank 2", tensor.Zeros(1, 4), []string{"[4]", "[1 4]"}},
+	} {
+		_, err := Conv2DBiasRelu(x, w, tc.bias, ConvOptions{Padding: "SAME"})
+		if err == nil {
+			t.Errorf("%s: no error", tc.name)
+			continue
+		}
+		for _, s := range tc.want {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, err, s)
+			}
+		}
+	}
+	if _, err := Conv2DBiasRelu(tensor.Zeros(1, 5, 5, 2), w, tensor.Zeros(4), ConvOptions{}); err == nil || !strings.Contains(err.Error(), "channels") {
+		t.Errorf("channel mismatch: %v", err)
+	}
+}
