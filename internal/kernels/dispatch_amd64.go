@@ -56,11 +56,15 @@ var avx512Engine = engine{
 	}}},
 }
 
-// packRows16 runs packB16AVX (the AVX2 engine is the only one with
-// 16-column panels, so AVX is there) in calls of 64 rows: it packs
+// packRows16 runs packB16AVX in calls of 64 rows: it packs
 // dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j] for p < kc, q <
-// panels, j < 16, and reports true.
+// panels, j < 16, and reports true; false (nothing done) on a CPU
+// without AVX (the AVX2 engine is the only one with 16-column panels,
+// but the tests run its blocking with plain-loop kernels anywhere).
 func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
+	if !cpu.X86.HasAVX {
+		return false
+	}
 	_, _ = dst[(panels-1)*stride+16*kc-1], src[(kc-1)*ldb+16*panels-1]
 	for p := 0; p < kc; p += 64 {
 		packB16AVX(&dst[16*p], &src[p*ldb], min(64, kc-p), ldb, panels, stride)
@@ -69,8 +73,12 @@ func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
 }
 
 // packColsT16 runs packBT16AVX: dst[p·16 + j] = src[j·ldb + p] for
-// p < 8·blocks, j < 16, and reports true.
+// p < 8·blocks, j < 16, and reports true (false without AVX, as
+// packRows16).
 func packColsT16(dst, src []float32, blocks, ldb int) bool {
+	if !cpu.X86.HasAVX {
+		return false
+	}
 	_, _ = dst[128*blocks-1], src[15*ldb+8*blocks-1]
 	packBT16AVX(&dst[0], &src[0], blocks, ldb)
 	return true
