@@ -516,7 +516,7 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int,
 		return
 	}
 	if useWinograd(g, f) {
-		winogradConv(g, f, x, w, y, ep)
+		winogradConv(winoScheme(g), g, f, x, w, y, ep)
 		return
 	}
 	if useConvC1(g, f) {

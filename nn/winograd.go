@@ -32,10 +32,13 @@ var winogradOn = os.Getenv("CONVNET_WINOGRAD") != "off"
 // transforms pay for themselves.
 var winoMinChannels = 8
 
-// winoBlock is the number of tiles transformed and multiplied together:
-// their transformed inputs (36·C per tile) and products (36·F) should
-// stay in L2. A variable so that tests can force partial blocks.
-var winoBlock = 48
+// winoBlock is the number of F(2×2, 5×5) tiles transformed and
+// multiplied together (F(4×4, 5×5) blocks hold as many products: 36/64 as
+// many tiles). Measured on the lecture's conv2 forward and input
+// gradient (GFLOP per CPU-second, F(4×4), three runs): blocks of 18
+// tiles 125–151, 24 tiles 123–140, 36 tiles 134–148, 54 tiles 137–155.
+// A variable so that tests can force partial blocks.
+var winoBlock = 96
 
 // winoSkew pads the stride between the cells of V and M by one cache
 // line: the transforms touch all 36 cells of a tile at once, and at a
@@ -52,31 +55,54 @@ func useWinograd(g *kernels.ConvGeom, f int) bool {
 		g.C >= winoMinChannels && f >= winoMinChannels && g.OutPositions() > 0
 }
 
+// winoOnly, when set (by tests), is the scheme every Winograd
+// convolution uses.
+var winoOnly *kernels.WinoScheme
+
+// winoScheme picks the algorithm for g: F(4×4, 5×5) or F(2×2, 5×5),
+// whichever makes fewer products (tiles × cells; F(4×4) wastes more of
+// its tiles on small or odd outputs). The lecture's 14×14 output takes
+// 16 tiles of 64 cells against 49 of 36.
+func winoScheme(g *kernels.ConvGeom) *kernels.WinoScheme {
+	if winoOnly != nil {
+		return winoOnly
+	}
+	work := func(s *kernels.WinoScheme) int {
+		return ceilDiv(g.Out[1], s.Out) * ceilDiv(g.Out[2], s.Out) * s.Cells()
+	}
+	if work(kernels.Wino4) < work(kernels.Wino2) {
+		return kernels.Wino4
+	}
+	return kernels.Wino2
+}
+
 // winogradConv computes y [N, D, OH, OW, F] = conv(x [N, D, H, W, C],
-// w [1, 5, 5, C, F]) (stride 1, the padding of g) as F(2×2, 5×5), then
-// ep on each tile's outputs while they are in L1.
-func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
-	const cells, tile, out = kernels.WinoCells, kernels.WinoTile, kernels.WinoOut
+// w [1, 5, 5, C, F]) (stride 1, the padding of g) with Winograd scheme s,
+// then ep on each tile's outputs while they are in L1.
+func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+	cells, out := s.Cells(), s.Out
 	c := g.C
 	oh, ow := g.Out[1], g.Out[2]
-	tl := newWinoTiles(g)
+	tl := newWinoTiles(s, g)
 	tiles := tl.n
 
 	ub := getScratch(cells * c * f)
-	kernels.WinogradFilter(*ub, w, c, f)
-	var packed [cells]*kernels.PackedB
+	s.Filter(*ub, w, c, f)
+	packed := make([]*kernels.PackedB, cells)
 	for xi := range packed {
 		packed[xi] = kernels.PackB(false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
 	}
 
-	blocks := ceilDiv(tiles, winoBlock)
+	// Blocks hold about the same number of products whatever the scheme.
+	block := max(6, winoBlock*kernels.WinoCells/cells/6*6)
+	blocks := ceilDiv(tiles, block)
 	parallel.For(blocks, 1, func(lo, hi int) {
-		vb, mb := getScratch(cells*(winoBlock*c+winoSkew)), getScratch(cells*(winoBlock*f+winoSkew))
-		edge, edgeOut := getScratch(tile*tile*c), getScratch(out*out*f)
+		vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
+		edge, edgeOut := getScratch(s.Tile*s.Tile*c), getScratch(out*out*f)
 		v, m := *vb, *mb
 		for b := lo; b < hi; b++ {
-			t0 := b * winoBlock
-			nt := min(winoBlock, tiles-t0)
+			t0 := b * block
+			nt := min(block, tiles-t0)
 			vs, ms := nt*c+winoSkew, nt*f+winoSkew // cell strides of V and M
 			tl.inputs(x, t0, nt, v, vs, *edge)
 			for xi := 0; xi < cells; xi++ {
@@ -86,14 +112,15 @@ func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 				img, oy, ox := tl.at(t0 + t)
 				if oy+out <= oh && ox+out <= ow {
 					at := ((img*oh+oy)*ow + ox) * f
-					kernels.WinogradOutput(y[at:], ow*f, f, m[t*f:], ms, f)
-					ep.apply(y[at : at+out*f])
-					ep.apply(y[at+ow*f : at+ow*f+out*f])
+					s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
+					for a := 0; a < out; a++ {
+						ep.apply(y[at+a*ow*f : at+a*ow*f+out*f])
+					}
 					continue
 				}
 				// A tile over the bottom or right edge: keep its valid outputs.
 				e := *edgeOut
-				kernels.WinogradOutput(e, out*f, f, m[t*f:], ms, f)
+				s.Output(e, out*f, f, m[t*f:], ms, f)
 				for a := 0; a < out && oy+a < oh; a++ {
 					for bb := 0; bb < out && ox+bb < ow; bb++ {
 						at := ((img*oh+oy+a)*ow + ox + bb) * f
@@ -119,19 +146,20 @@ func winogradConv(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 // and, for a 3-D convolution with a filter of depth 1, the depth), then
 // block row and block column.
 type winoTiles struct {
+	s               *kernels.WinoScheme
 	g               *kernels.ConvGeom
 	tw, perImage, n int
 }
 
-func newWinoTiles(g *kernels.ConvGeom) winoTiles {
-	th, tw := ceilDiv(g.Out[1], kernels.WinoOut), ceilDiv(g.Out[2], kernels.WinoOut)
-	return winoTiles{g: g, tw: tw, perImage: th * tw, n: g.N * g.In[0] * th * tw}
+func newWinoTiles(s *kernels.WinoScheme, g *kernels.ConvGeom) winoTiles {
+	th, tw := ceilDiv(g.Out[1], s.Out), ceilDiv(g.Out[2], s.Out)
+	return winoTiles{s: s, g: g, tw: tw, perImage: th * tw, n: g.N * g.In[0] * th * tw}
 }
 
 // at returns tile t's image slice and the first output row and column
 // of its block.
 func (tl winoTiles) at(t int) (img, oy, ox int) {
-	return t / tl.perImage, kernels.WinoOut * (t % tl.perImage / tl.tw), kernels.WinoOut * (t % tl.tw)
+	return t / tl.perImage, tl.s.Out * (t % tl.perImage / tl.tw), tl.s.Out * (t % tl.tw)
 }
 
 // inputs transforms the 6×6 input windows of tiles t0 … t0+nt−1 of x
@@ -139,14 +167,14 @@ func (tl winoTiles) at(t int) (img, oy, ox int) {
 // Windows over the padding are gathered with zeros into edge (36·C
 // floats).
 func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []float32) {
-	const tile = kernels.WinoTile
+	tile := tl.s.Tile
 	g := tl.g
 	c, h, wd := g.C, g.In[1], g.In[2]
 	for t := 0; t < nt; t++ {
 		img, oy, ox := tl.at(t0 + t)
 		ih, iw := oy-g.Pad[1], ox-g.Pad[2]
 		if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
-			kernels.WinogradInput(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
+			tl.s.Input(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
 			continue
 		}
 		// A tile over the padding: gather it with zeros.
@@ -157,6 +185,6 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []
 				copy(edge[(i*tile+j0)*c:(i*tile+j1)*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
 			}
 		}
-		kernels.WinogradInput(v[t*c:], vs, edge, tile*c, c, c)
+		tl.s.Input(v[t*c:], vs, edge, tile*c, c, c)
 	}
 }

@@ -44,7 +44,7 @@ func winogradFilterGrad(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 	const cells = kernels.WinoCells
 	c := g.C
 	cf := c * f
-	tl := newWinoTiles(g)
+	tl := newWinoTiles(kernels.Wino2, g)
 	nb := winoGradBlock
 	blocks := ceilDiv(tl.n, nb)
 	groups := min(blocks, maxGroups)

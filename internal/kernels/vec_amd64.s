@@ -1379,3 +1379,1715 @@ wgloop:
 	JNZ          wgloop
 	VZEROUPPER
 	RET
+
+DATA wino8Consts<>+0(SB)/4, $(4.0)
+DATA wino8Consts<>+4(SB)/4, $(4.0)
+DATA wino8Consts<>+8(SB)/4, $(4.0)
+DATA wino8Consts<>+12(SB)/4, $(4.0)
+DATA wino8Consts<>+16(SB)/4, $(4.0)
+DATA wino8Consts<>+20(SB)/4, $(4.0)
+DATA wino8Consts<>+24(SB)/4, $(4.0)
+DATA wino8Consts<>+28(SB)/4, $(4.0)
+DATA wino8Consts<>+32(SB)/4, $(21.0)
+DATA wino8Consts<>+36(SB)/4, $(21.0)
+DATA wino8Consts<>+40(SB)/4, $(21.0)
+DATA wino8Consts<>+44(SB)/4, $(21.0)
+DATA wino8Consts<>+48(SB)/4, $(21.0)
+DATA wino8Consts<>+52(SB)/4, $(21.0)
+DATA wino8Consts<>+56(SB)/4, $(21.0)
+DATA wino8Consts<>+60(SB)/4, $(21.0)
+DATA wino8Consts<>+64(SB)/4, $(17.0)
+DATA wino8Consts<>+68(SB)/4, $(17.0)
+DATA wino8Consts<>+72(SB)/4, $(17.0)
+DATA wino8Consts<>+76(SB)/4, $(17.0)
+DATA wino8Consts<>+80(SB)/4, $(17.0)
+DATA wino8Consts<>+84(SB)/4, $(17.0)
+DATA wino8Consts<>+88(SB)/4, $(17.0)
+DATA wino8Consts<>+92(SB)/4, $(17.0)
+DATA wino8Consts<>+96(SB)/4, $(2.0)
+DATA wino8Consts<>+100(SB)/4, $(2.0)
+DATA wino8Consts<>+104(SB)/4, $(2.0)
+DATA wino8Consts<>+108(SB)/4, $(2.0)
+DATA wino8Consts<>+112(SB)/4, $(2.0)
+DATA wino8Consts<>+116(SB)/4, $(2.0)
+DATA wino8Consts<>+120(SB)/4, $(2.0)
+DATA wino8Consts<>+124(SB)/4, $(2.0)
+DATA wino8Consts<>+128(SB)/4, $(10.0)
+DATA wino8Consts<>+132(SB)/4, $(10.0)
+DATA wino8Consts<>+136(SB)/4, $(10.0)
+DATA wino8Consts<>+140(SB)/4, $(10.0)
+DATA wino8Consts<>+144(SB)/4, $(10.0)
+DATA wino8Consts<>+148(SB)/4, $(10.0)
+DATA wino8Consts<>+152(SB)/4, $(10.0)
+DATA wino8Consts<>+156(SB)/4, $(10.0)
+DATA wino8Consts<>+160(SB)/4, $(5.0)
+DATA wino8Consts<>+164(SB)/4, $(5.0)
+DATA wino8Consts<>+168(SB)/4, $(5.0)
+DATA wino8Consts<>+172(SB)/4, $(5.0)
+DATA wino8Consts<>+176(SB)/4, $(5.0)
+DATA wino8Consts<>+180(SB)/4, $(5.0)
+DATA wino8Consts<>+184(SB)/4, $(5.0)
+DATA wino8Consts<>+188(SB)/4, $(5.0)
+DATA wino8Consts<>+192(SB)/4, $(8.0)
+DATA wino8Consts<>+196(SB)/4, $(8.0)
+DATA wino8Consts<>+200(SB)/4, $(8.0)
+DATA wino8Consts<>+204(SB)/4, $(8.0)
+DATA wino8Consts<>+208(SB)/4, $(8.0)
+DATA wino8Consts<>+212(SB)/4, $(8.0)
+DATA wino8Consts<>+216(SB)/4, $(8.0)
+DATA wino8Consts<>+220(SB)/4, $(8.0)
+GLOBL wino8Consts<>(SB), RODATA|NOPTR, $224
+
+// func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoInput8AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ rowStride+24(FP), BX
+	MOVQ colStride+32(FP), SI
+	MOVQ n8+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	LEAQ (CX)(CX*1), R8
+	SHLQ $0x02, R8
+
+wi8loop:
+	MOVQ         DX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R12)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(BX*1), Y4
+	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(BX*1), Y7
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(CX*1), Y4
+	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(CX*1), Y7
+	VMULPS       wino8Consts<>+0(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMULPS       wino8Consts<>+64(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMULPS       wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y2, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y2, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y2, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VSUBPS       Y5, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMULPS       wino8Consts<>+32(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, AX
+	DECQ         DI
+	JNZ          wi8loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ rowStride+8(FP), CX
+	MOVQ colStride+16(FP), DX
+	MOVQ src+24(FP), BX
+	MOVQ srcStride+32(FP), SI
+	MOVQ n8+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, DX
+	SHLQ $0x02, SI
+	LEAQ (SI)(SI*1), R8
+	SHLQ $0x02, R8
+
+wo8loop:
+	MOVQ         BX, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(SI*2), R10
+	ADDQ         SI, R10
+	LEAQ         (R10)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(SI*1), Y4
+	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(SI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         BX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         SI, R9
+	ADDQ         DX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         SI, R9
+	ADDQ         DX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         SI, R9
+	ADDQ         DX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
+	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(CX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
+	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	ADDQ         $0x20, BX
+	ADDQ         $0x20, AX
+	DECQ         DI
+	JNZ          wo8loop
+	VZEROUPPER
+	RET

@@ -52,3 +52,11 @@ func winoOutputAVX2(dst *float32, rowStride, colStride int, src *float32, srcStr
 func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
 	panic("kernels: winoOutputGradAVX2 called without assembly")
 }
+
+func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
+	panic("kernels: winoInput8AVX2 called without assembly")
+}
+
+func winoOutput8AVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int) {
+	panic("kernels: winoOutput8AVX2 called without assembly")
+}

@@ -68,3 +68,13 @@ func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, sr
 //
 //go:noescape
 func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+
+// winoInput8AVX2 transforms one 8×8 input tile of 8·n8 channels (n8 ≥ 1).
+//
+//go:noescape
+func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+
+// winoOutput8AVX2 transforms one tile of 8×8 products of 8·n8 channels to its 4×4 outputs, overwriting part of src (n8 ≥ 1).
+//
+//go:noescape
+func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)

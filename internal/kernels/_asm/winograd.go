@@ -47,6 +47,203 @@ func winograd() {
 	winoInput(consts, mags)
 	winoOutput(consts, mags)
 	winoOutputGrad(consts, mags)
+
+	// F(4×4, 5×5): its magnitudes as 32-byte vectors, read by the
+	// multiply-adds from memory (eight inputs and the result leave too
+	// few registers to hold seven constants).
+	vecs := GLOBL("wino8Consts", RODATA|NOPTR)
+	k := map[int]Mem{}
+	for _, rows := range [][][]int{wino8BT, wino8AT} {
+		for _, row := range rows {
+			for _, c := range row {
+				if m := max(c, -c); m > 1 && k[m].Base == nil {
+					off := 32 * len(k)
+					for l := 0; l < 8; l++ {
+						DATA(off+4*l, F32(float32(m)))
+					}
+					k[m] = vecs.Offset(off)
+				}
+			}
+		}
+	}
+	winoInput8(k)
+	winoOutput8(k)
+}
+
+// wino8BT (Bᵀ, 8×8) and wino8AT (Aᵀ, 4×8) are the transforms of F(4×4,
+// 5×5); they must equal kernels.wino8BT and kernels.wino8AT.
+var (
+	wino8BT = [][]int{
+		{4, 0, -21, 0, 21, 0, -4, 0},
+		{0, -4, -4, 17, 17, -4, -4, 0},
+		{0, 4, -4, -17, 17, 4, -4, 0},
+		{0, 2, 1, -10, -5, 8, 4, 0},
+		{0, -2, 1, 10, -5, -8, 4, 0},
+		{0, 4, 8, -5, -10, 1, 2, 0},
+		{0, -4, 8, 5, -10, -1, 2, 0},
+		{0, -4, 0, 21, 0, -21, 0, 4},
+	}
+	wino8AT = [][]int{
+		{1, 1, 1, 1, 1, 8, 8, 0},
+		{0, 1, -1, 2, -2, 4, -4, 0},
+		{0, 1, 1, 4, 4, 2, 2, 0},
+		{0, 1, -1, 8, -8, 1, -1, 1},
+	}
+)
+
+// cellsAt returns the addresses of n cells at stride s (bytes, in a
+// register) from base b: cells 3q … 3q+2 from b + 3q·s (computed into
+// fresh registers).
+func cellsAt(b, s reg.Register, n int) []Mem {
+	var cells []Mem
+	base := b
+	for j := 0; j < n; j++ {
+		if j%3 == 0 && j > 0 {
+			next := GP64()
+			LEAQ(Mem{Base: base, Index: s, Scale: 2}, next)
+			ADDQ(s, next)
+			base = next
+		}
+		if j%3 == 0 {
+			cells = append(cells, Mem{Base: base})
+		} else {
+			cells = append(cells, Mem{Base: base, Index: s, Scale: uint8(j % 3)})
+		}
+	}
+	return cells
+}
+
+// winoInput8: v[ξ=8i+j] = (Bᵀ·d·B)[i][j] for an 8×8 tile d, as winoInput
+// (same arguments and layouts), the column pass written to dst and read
+// back by the row pass.
+func winoInput8(k map[int]Mem) {
+	vecFunc("winoInput8AVX2", "func(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int)",
+		"winoInput8AVX2 transforms one 8×8 input tile of 8·n8 channels (n8 ≥ 1).")
+	const n = 8
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("colStride"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	SHLQ(Imm(2), ds)
+	SHLQ(Imm(2), rs)
+	SHLQ(Imm(2), cs)
+	ds8 := GP64() // one row of the result: n cells
+	LEAQ(Mem{Base: ds, Index: ds, Scale: 1}, ds8)
+	SHLQ(Imm(2), ds8)
+	p, d := GP64(), GP64()
+
+	Label("wi8loop")
+	// Columns: t[·][j] = Bᵀ·d[·][j], to cells 8i+j of dst.
+	MOVQ(src, p)
+	MOVQ(dst, d)
+	for j := 0; j < n; j++ {
+		in := ymms(n)
+		for i, m := range cellsAt(p, rs, n) {
+			VMOVUPS(m, in[i])
+		}
+		outs := cellsAt(d, ds8, n)
+		for i := 0; i < n; i++ {
+			t := YMM()
+			lincomb(t, wino8BT[i], in, k)
+			VMOVUPS(t, outs[i])
+		}
+		if j < n-1 {
+			ADDQ(cs, p)
+			ADDQ(ds, d)
+		}
+	}
+	// Rows: v[i][·] = t[i][·]·B, over dst's row i.
+	MOVQ(dst, d)
+	for i := 0; i < n; i++ {
+		cells := cellsAt(d, ds, n)
+		in := ymms(n)
+		for j := range in {
+			VMOVUPS(cells[j], in[j])
+		}
+		for j := 0; j < n; j++ {
+			v := YMM()
+			lincomb(v, wino8BT[j], in, k)
+			VMOVUPS(v, cells[j])
+		}
+		if i < n-1 {
+			ADDQ(ds8, d)
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	DECQ(n8)
+	JNZ(LabelRef("wi8loop"))
+	VZEROUPPER()
+	RET()
+}
+
+// winoOutput8: y = Aᵀ·m·A (4×4) for the 8×8 products m, as winoOutput
+// (same arguments and layouts). The row pass writes its results over the
+// first four cells of each row of src, which the column pass reads: src
+// is left changed.
+func winoOutput8(k map[int]Mem) {
+	vecFunc("winoOutput8AVX2", "func(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int)",
+		"winoOutput8AVX2 transforms one tile of 8×8 products of 8·n8 channels to its 4×4 outputs, overwriting part of src (n8 ≥ 1).")
+	const n, m = 8, 4
+	dst := Load(Param("dst"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("colStride"), GP64())
+	src := Load(Param("src"), GP64())
+	ss := Load(Param("srcStride"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	SHLQ(Imm(2), rs)
+	SHLQ(Imm(2), cs)
+	SHLQ(Imm(2), ss)
+	ss8 := GP64()
+	LEAQ(Mem{Base: ss, Index: ss, Scale: 1}, ss8)
+	SHLQ(Imm(2), ss8)
+	p, y := GP64(), GP64()
+
+	Label("wo8loop")
+	// Rows: s[i][b] = m[i][·]·A[·][b], over cells 8i+b (b < 4).
+	MOVQ(src, p)
+	for i := 0; i < n; i++ {
+		cells := cellsAt(p, ss, n)
+		in := ymms(n)
+		for j := range in {
+			VMOVUPS(cells[j], in[j])
+		}
+		for b := 0; b < m; b++ {
+			s := YMM()
+			lincomb(s, wino8AT[b], in, k)
+			VMOVUPS(s, cells[b])
+		}
+		if i < n-1 {
+			ADDQ(ss8, p)
+		}
+	}
+	// Columns: y[a][b] = Aᵀ[a]·s[·][b].
+	MOVQ(src, p)
+	MOVQ(dst, y)
+	for b := 0; b < m; b++ {
+		in := ymms(n)
+		for i, c := range cellsAt(p, ss8, n) {
+			VMOVUPS(c, in[i])
+		}
+		outs := cellsAt(y, rs, m)
+		for a := 0; a < m; a++ {
+			v := YMM()
+			lincomb(v, wino8AT[a], in, k)
+			VMOVUPS(v, outs[a])
+		}
+		if b < m-1 {
+			ADDQ(ss, p)
+			ADDQ(cs, y)
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	DECQ(n8)
+	JNZ(LabelRef("wo8loop"))
+	VZEROUPPER()
+	RET()
 }
 
 // constRegs broadcasts the magnitudes the matrix rows use (other than 1)
@@ -77,7 +274,7 @@ func constRegs(rows [][]int, consts Mem, mags []int) map[int]reg.VecVirtual {
 }
 
 // lincomb sets out = Σ_j row[j]·in[j].
-func lincomb(out reg.VecVirtual, row []int, in []reg.VecVirtual, k map[int]reg.VecVirtual) {
+func lincomb[K Op](out reg.VecVirtual, row []int, in []reg.VecVirtual, k map[int]K) {
 	// Start from a term with coefficient 1 if there is one, else from
 	// one with a positive coefficient.
 	first := -1
