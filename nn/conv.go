@@ -651,7 +651,7 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		return
 	}
 	if useWinograd(g, f) {
-		winogradFilterGrad(g, f, x, dy, dw)
+		winogradFilterGrad(winoScheme(g), g, f, x, dy, dw)
 		return
 	}
 	if useConvC1(g, f) {

@@ -6,7 +6,9 @@ import (
 )
 
 // The filter gradient of a convolution on the Winograd path is the
-// adjoint algorithm, F(5×5, 2×2): with the input windows transformed as
+// adjoint algorithm, F(5×5, 2×2) (or F(5×5, 4×4) when the forward pass
+// runs F(4×4, 5×5), with 8×8 cells and 4×4 blocks of dy; the
+// description below is for the former): with the input windows transformed as
 // in the forward pass (V = Bᵀ·d·B) and each 2×2 block of dy transformed
 // by the transpose of the output transform (Dŷ = A·dy·Aᵀ,
 // kernels.WinogradOutputGrad), the gradient summed over the tiles is
@@ -25,8 +27,10 @@ import (
 // the groups' Ŵ added in group order: dw does not depend on the number
 // of workers.
 
-// winoGradBlock is the number of tiles transformed and multiplied
-// together in the filter gradient: the K of the blocks' 36 products.
+// winoGradBlock is the number of F(2×2, 5×5) tiles transformed and
+// multiplied together in the filter gradient: the K of the blocks' 36
+// products (F(4×4, 5×5) blocks hold 36/64 as many tiles, so the same
+// number of products).
 // Long products multiply faster, though V and Dŷ of a block (36·(C+F)
 // floats per tile, 2.6 MiB at 196 tiles of conv2's 32 + 64 channels)
 // outgrow L2. Measured on the lecture's conv2 (fastest of six runs in
@@ -34,25 +38,27 @@ import (
 // 19.1; 49 16.3; 98 12.9, 14.1, 15.1; 196 13.3, 14.4, 13.3; 256 13.8,
 // 14.8; 392 16.5. Blocks of 32–49 tiles would keep V and Dŷ in L2 but
 // multiply too slowly. 196 tiles are four of conv2's 7×7-tile images,
-// and its 6272 tiles make 32 blocks, four per group. A variable so that tests can force
-// partial blocks.
+// and its 6272 tiles make 32 blocks, four per group. A variable so that
+// tests can force partial blocks.
 var winoGradBlock = 196
 
 // winogradFilterGrad computes dw [1, 5, 5, C, F] from x [N, D, H, W, C]
-// and dy [N, D, OH, OW, F] (stride 1, the padding of g) as F(5×5, 2×2).
-func winogradFilterGrad(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
-	const cells = kernels.WinoCells
+// and dy [N, D, OH, OW, F] (stride 1, the padding of g) as the adjoint of
+// scheme s: F(5×5, 2×2) for F(2×2, 5×5), F(5×5, 4×4) for F(4×4, 5×5).
+func winogradFilterGrad(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+	cells := s.Cells()
 	c := g.C
 	cf := c * f
-	tl := newWinoTiles(kernels.Wino2, g)
-	nb := winoGradBlock
+	tl := newWinoTiles(s, g)
+	// Blocks hold about the same number of products whatever the scheme.
+	nb := max(1, winoGradBlock*kernels.WinoCells/cells)
 	blocks := ceilDiv(tl.n, nb)
 	groups := min(blocks, maxGroups)
 	partb := getScratch(groups * cells * cf)
 	parts := *partb
 	parallel.For(groups, 1, func(lo, hi int) {
 		vb, db := getScratch(cells*(nb*c+winoSkew)), getScratch(cells*(nb*f+winoSkew))
-		edge, edgeDy := getScratch(kernels.WinoTile*kernels.WinoTile*c), getScratch(kernels.WinoOut*kernels.WinoOut*f)
+		edge, edgeDy := getScratch(s.Tile*s.Tile*c), getScratch(s.Out*s.Out*f)
 		v, d := *vb, *db
 		for gi := lo; gi < hi; gi++ {
 			part := parts[gi*cells*cf : (gi+1)*cells*cf]
@@ -88,7 +94,7 @@ func winogradFilterGrad(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 	// transposed tap by tap.
 	dwtb := getScratch(len(dw))
 	dwt := *dwtb
-	kernels.WinogradFilterGrad(dwt, sum, f, c)
+	s.FilterGrad(dwt, sum, f, c)
 	for k := 0; k < kernels.WinoK*kernels.WinoK; k++ {
 		src, dst := dwt[k*cf:(k+1)*cf], dw[k*cf:(k+1)*cf]
 		for j := 0; j < f; j++ {
@@ -101,17 +107,17 @@ func winogradFilterGrad(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 	putScratch(partb)
 }
 
-// outputGrads transforms the 2×2 blocks of dy [slices, OH, OW, F] of
+// outputGrads transforms the output blocks of dy [slices, OH, OW, F] of
 // tiles t0 … t0+nt−1: tile t0+t's cell ξ goes to d[ξ·ds + t·F:][:F].
-// Blocks over the bottom or right edge (odd output sizes) are padded
-// with zeros in edge (4·F floats).
+// Blocks over the bottom or right edge are padded with zeros in edge
+// (Out²·F floats).
 func (tl winoTiles) outputGrads(dy []float32, f, t0, nt int, d []float32, ds int, edge []float32) {
-	const out = kernels.WinoOut
+	out := tl.s.Out
 	oh, ow := tl.g.Out[1], tl.g.Out[2]
 	for t := 0; t < nt; t++ {
 		img, oy, ox := tl.at(t0 + t)
 		if oy+out <= oh && ox+out <= ow {
-			kernels.WinogradOutputGrad(d[t*f:], ds, dy[((img*oh+oy)*ow+ox)*f:], ow*f, f, f)
+			tl.s.OutputGrad(d[t*f:], ds, dy[((img*oh+oy)*ow+ox)*f:], ow*f, f, f)
 			continue
 		}
 		clear(edge)
@@ -120,6 +126,6 @@ func (tl winoTiles) outputGrads(dy []float32, f, t0, nt int, d []float32, ds int
 				copy(edge[(a*out+b)*f:(a*out+b+1)*f], dy[((img*oh+oy+a)*ow+ox+b)*f:])
 			}
 		}
-		kernels.WinogradOutputGrad(d[t*f:], ds, edge, out*f, f, f)
+		tl.s.OutputGrad(d[t*f:], ds, edge, out*f, f, f)
 	}
 }

@@ -3091,3 +3091,554 @@ wo8loop:
 	JNZ          wo8loop
 	VZEROUPPER
 	RET
+
+// func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputGrad8AVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ rowStride+24(FP), BX
+	MOVQ colStride+32(FP), SI
+	MOVQ n8+40(FP), DI
+	SHLQ $0x02, CX
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	LEAQ (CX)(CX*1), R8
+	SHLQ $0x02, R8
+
+wg8loop:
+	MOVQ         DX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)(R8*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)(R8*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)(R8*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R11)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R12)(R8*1)
+	ADDQ         SI, R9
+	ADDQ         CX, R10
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(BX*1), Y1
+	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(R8*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(R8*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(CX*2), R9
+	ADDQ         CX, R9
+	LEAQ         (R9)(CX*2), R11
+	ADDQ         CX, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(CX*1), Y1
+	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y4
+	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
+	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(CX*1)
+	VMOVAPS      Y3, Y4
+	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
+	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(CX*2)
+	VMULPS       wino8Consts<>+192(SB), Y0, Y0
+	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
+	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(CX*1)
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, AX
+	DECQ         DI
+	JNZ          wg8loop
+	VZEROUPPER
+	RET

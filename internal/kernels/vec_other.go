@@ -60,3 +60,7 @@ func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride, colStr
 func winoOutput8AVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int) {
 	panic("kernels: winoOutput8AVX2 called without assembly")
 }
+
+func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
+	panic("kernels: winoOutputGrad8AVX2 called without assembly")
+}

@@ -78,3 +78,8 @@ func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, co
 //
 //go:noescape
 func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels to its 8×8 cells (n8 ≥ 1).
+//
+//go:noescape
+func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)

@@ -25,6 +25,10 @@ type WinoScheme struct {
 	// Output transforms one tile of products to its Out×Out outputs; it
 	// may overwrite src.
 	Output func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int)
+	// OutputGrad and FilterGrad are the adjoints of Output and Filter,
+	// for the filter gradient (see WinogradOutputGrad).
+	OutputGrad func(dst []float32, dstStride int, src []float32, rowStride, colStride, c int)
+	FilterGrad func(dw, what []float32, c, f int)
 }
 
 // Cells is the number of products, Tile².
@@ -33,9 +37,11 @@ func (s *WinoScheme) Cells() int { return s.Tile * s.Tile }
 // Wino2 is F(2×2, 5×5), Wino4 F(4×4, 5×5).
 var (
 	Wino2 = &WinoScheme{Name: "F(2x2,5x5)", Tile: WinoTile, Out: WinoOut,
-		Filter: WinogradFilter, Input: WinogradInput, Output: WinogradOutput}
+		Filter: WinogradFilter, Input: WinogradInput, Output: WinogradOutput,
+		OutputGrad: WinogradOutputGrad, FilterGrad: WinogradFilterGrad}
 	Wino4 = &WinoScheme{Name: "F(4x4,5x5)", Tile: 8, Out: 4,
-		Filter: winograd4Filter, Input: winograd4Input, Output: winograd4Output}
+		Filter: winograd4Filter, Input: winograd4Input, Output: winograd4Output,
+		OutputGrad: winograd4OutputGrad, FilterGrad: winograd4FilterGrad}
 )
 
 // wino8BT (Bᵀ) and wino8AT (Aᵀ) must match the generator's copies in
@@ -178,6 +184,59 @@ func winograd4Output(dst []float32, rowStride, colStride int, src []float32, src
 					v += wino8AT[a][i] * s[i][b]
 				}
 				dst[a*rowStride+b*colStride+ch] = v
+			}
+		}
+	}
+}
+
+func winograd4FilterGrad(dw, what []float32, c, f int) {
+	const cells = 64
+	cf := c * f
+	if len(dw) != WinoK*WinoK*cf || len(what) != cells*cf {
+		panic(fmt.Sprintf("kernels: Wino4.FilterGrad: gradient of %d values, products of %d, want %d and %d for %d×%d channels",
+			len(dw), len(what), WinoK*WinoK*cf, cells*cf, c, f))
+	}
+	if cf == 0 {
+		return
+	}
+	Sgemm(true, false, WinoK*WinoK, cf, cells, 1, wino8GG, WinoK*WinoK, what, cf, 0, dw, cf)
+}
+
+func winograd4OutputGrad(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
+	const n, m = 8, 4
+	if c <= 0 {
+		return
+	}
+	if rowStride < 0 || colStride < 0 || dstStride < c || (m-1)*(rowStride+colStride)+c > len(src) || (n*n-1)*dstStride+c > len(dst) {
+		panic(fmt.Sprintf("kernels: Wino4.OutputGrad: %d channels at strides %d, %d in %d values, out at stride %d in %d",
+			c, rowStride, colStride, len(src), dstStride, len(dst)))
+	}
+	n8 := 0
+	if vecFMA {
+		n8 = c / 8
+		if n8 > 0 {
+			winoOutputGrad8AVX2(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
+		}
+	}
+	for ch := 8 * n8; ch < c; ch++ {
+		// t = A·dy (8×4), then Dŷ = t·Aᵀ; A[i][a] = wino8AT[a][i].
+		var t [n][m]float32
+		for i := range t {
+			for b := range t[i] {
+				var v float32
+				for a := 0; a < m; a++ {
+					v += wino8AT[a][i] * src[a*rowStride+b*colStride+ch]
+				}
+				t[i][b] = v
+			}
+		}
+		for i := range t {
+			for j := 0; j < n; j++ {
+				var v float32
+				for b := 0; b < m; b++ {
+					v += t[i][b] * wino8AT[b][j]
+				}
+				dst[(i*n+j)*dstStride+ch] = v
 			}
 		}
 	}

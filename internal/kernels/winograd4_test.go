@@ -106,6 +106,9 @@ func TestWino4PanicsOutOfRange(t *testing.T) {
 		"output src": func() { Wino4.Output(make([]float32, 16*8), 32, 8, make([]float32, 63*8), 8, 8) },
 		"output dst": func() { Wino4.Output(make([]float32, 15*8), 32, 8, make([]float32, 64*8), 8, 8) },
 		"filter":     func() { Wino4.Filter(make([]float32, 63*4), make([]float32, 25*4), 2, 2) },
+		"grad src":   func() { Wino4.OutputGrad(make([]float32, 64*8), 8, make([]float32, 15*8), 32, 8, 8) },
+		"grad dst":   func() { Wino4.OutputGrad(make([]float32, 63*8), 8, make([]float32, 16*8), 32, 8, 8) },
+		"filtergrad": func() { Wino4.FilterGrad(make([]float32, 25*4), make([]float32, 63*4), 2, 2) },
 	} {
 		func() {
 			defer func() {
@@ -115,5 +118,72 @@ func TestWino4PanicsOutOfRange(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestWinoSchemesFilterGradMatchesDirect checks each scheme's adjoint
+// transforms: Σ over tiles of V⊙Dŷ, through FilterGrad, is the direct
+// filter gradient Σ_tiles Σ_{a,b} d[a+kh][b+kw]·dy[a][b], on both paths.
+// The tolerance counts a fifth of the largest magnitude, as a tile mixes
+// all its inputs.
+func TestWinoSchemesFilterGradMatchesDirect(t *testing.T) {
+	const tiles = 3
+	for _, s := range []*WinoScheme{Wino2, Wino4} {
+		t.Run(s.Name, func(t *testing.T) {
+			vecPaths(t, func(t *testing.T) {
+				r := rand.New(rand.NewPCG(17, uint64(s.Tile)))
+				for _, cf := range [][2]int{{1, 1}, {3, 13}, {8, 8}, {24, 32}, {32, 64}} {
+					c, f := cf[0], cf[1]
+					t.Run(fmt.Sprintf("c=%d,f=%d", c, f), func(t *testing.T) {
+						n, m, cells := s.Tile, s.Out, s.Cells()
+						colStride, dyCol := c+2, f+1
+						rowStride, dyRow := (n+3)*colStride, (m+1)*dyCol
+						vs, ds := c+3, f+5
+						what := make([]float32, cells*c*f)
+						v, dyh := make([]float32, (cells-1)*vs+c), make([]float32, (cells-1)*ds+f)
+						d, dy := make([][]float32, tiles), make([][]float32, tiles)
+						for tl := range d {
+							d[tl], dy[tl] = vecRand(r, n*rowStride), vecRand(r, m*dyRow)
+							s.Input(v, vs, d[tl], rowStride, colStride, c)
+							s.OutputGrad(dyh, ds, dy[tl], dyRow, dyCol, f)
+							for xi := 0; xi < cells; xi++ {
+								for ch := 0; ch < c; ch++ {
+									for o := 0; o < f; o++ {
+										what[(xi*c+ch)*f+o] += v[xi*vs+ch] * dyh[xi*ds+o]
+									}
+								}
+							}
+						}
+						dw := make([]float32, 25*c*f)
+						s.FilterGrad(dw, what, c, f)
+						want, mag := make([]float64, len(dw)), make([]float64, len(dw))
+						top := 0.0
+						for k := 0; k < 25; k++ {
+							kh, kw := k/5, k%5
+							for ch := 0; ch < c; ch++ {
+								for o := 0; o < f; o++ {
+									i := (k*c+ch)*f + o
+									for tl := range d {
+										for a := 0; a < m; a++ {
+											for b := 0; b < m; b++ {
+												p := float64(d[tl][(a+kh)*rowStride+(b+kw)*colStride+ch]) * float64(dy[tl][a*dyRow+b*dyCol+o])
+												want[i] += p
+												mag[i] += math.Abs(p)
+											}
+										}
+									}
+									top = max(top, mag[i])
+								}
+							}
+						}
+						for i, got := range dw {
+							if diff := math.Abs(float64(got) - want[i]); diff > 1e-5*(mag[i]+top/5) || math.IsNaN(float64(got)) {
+								t.Fatalf("dw[%d] = %g, direct sum %g (|terms| %g, largest %g)", i, got, want[i], mag[i], top)
+							}
+						}
+					})
+				}
+			})
+		})
 	}
 }

@@ -68,6 +68,7 @@ func winograd() {
 	}
 	winoInput8(k)
 	winoOutput8(k)
+	winoOutputGrad8(k)
 }
 
 // wino8BT (Bᵀ, 8×8) and wino8AT (Aᵀ, 4×8) are the transforms of F(4×4,
@@ -536,6 +537,78 @@ func winoOutputGrad(consts Mem, mags []int) {
 	ADDQ(Imm(32), dst)
 	DECQ(n8)
 	JNZ(LabelRef("wgloop"))
+	VZEROUPPER()
+	RET()
+}
+
+// winoOutputGrad8: m = A·dy·Aᵀ (8×8) for a 4×4 block dy of an output
+// gradient, the adjoint of winoOutput8, as winoOutputGrad (same arguments
+// and layouts). Columns first: t[·][b] = A·dy[·][b] to cells 8i+b (b <
+// 4), then each row i from those four cells to all eight.
+func winoOutputGrad8(k map[int]Mem) {
+	vecFunc("winoOutputGrad8AVX2", "func(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int)",
+		"winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels to its 8×8 cells (n8 ≥ 1).")
+	const n, m = 8, 4
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	rs := Load(Param("rowStride"), GP64())
+	cs := Load(Param("colStride"), GP64())
+	n8 := Load(Param("n8"), GP64())
+	SHLQ(Imm(2), ds)
+	SHLQ(Imm(2), rs)
+	SHLQ(Imm(2), cs)
+	ds8 := GP64()
+	LEAQ(Mem{Base: ds, Index: ds, Scale: 1}, ds8)
+	SHLQ(Imm(2), ds8)
+	// Row i of A is column i of Aᵀ.
+	a := make([][]int, n)
+	for i := range a {
+		for r := 0; r < m; r++ {
+			a[i] = append(a[i], wino8AT[r][i])
+		}
+	}
+	p, d := GP64(), GP64()
+
+	Label("wg8loop")
+	MOVQ(src, p)
+	MOVQ(dst, d)
+	for b := 0; b < m; b++ {
+		in := ymms(m)
+		for r, c := range cellsAt(p, rs, m) {
+			VMOVUPS(c, in[r])
+		}
+		outs := cellsAt(d, ds8, n)
+		for i := 0; i < n; i++ {
+			t := YMM()
+			lincomb(t, a[i], in, k)
+			VMOVUPS(t, outs[i])
+		}
+		if b < m-1 {
+			ADDQ(cs, p)
+			ADDQ(ds, d)
+		}
+	}
+	MOVQ(dst, d)
+	for i := 0; i < n; i++ {
+		cells := cellsAt(d, ds, n)
+		in := ymms(m)
+		for b := range in {
+			VMOVUPS(cells[b], in[b])
+		}
+		for j := 0; j < n; j++ {
+			v := YMM()
+			lincomb(v, a[j], in, k)
+			VMOVUPS(v, cells[j])
+		}
+		if i < n-1 {
+			ADDQ(ds8, d)
+		}
+	}
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	DECQ(n8)
+	JNZ(LabelRef("wg8loop"))
 	VZEROUPPER()
 	RET()
 }
