@@ -2,7 +2,13 @@
 # Times the lecture's MNIST convnet in convnet and in PyTorch, one after the
 # other in this one invocation, and prints each figure and their ratio.
 #
-#   bench/compare.sh [--runs N]
+#   bench/compare.sh [--runs N] [--rounds R]
+#
+# Each round runs convnet, then PyTorch as the machine has it, then PyTorch
+# tuned, each timing N repetitions and reporting medians; the table gives
+# the median of each figure over the R rounds (default 3), and a line per
+# round shows its own ratios. Alternating rounds keep a slow spell of this
+# shared machine from landing on one side only.
 #
 # PyTorch runs twice: as the machine has it, and tuned for its command only
 # (OpenBLAS told to use the widest kernels this CPU runs — SkylakeX with
@@ -13,10 +19,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20
+rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
-    *) echo "compare.sh: unknown argument $1 (want --runs N)" >&2; exit 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    *) echo "compare.sh: unknown argument $1 (want --runs N or --rounds R)" >&2; exit 2 ;;
+  esac
+done
+for v in "$runs" "$rounds"; do
+  case "$v" in
+    ''|*[!0-9]*|0) echo "compare.sh: --runs and --rounds take a positive integer, got '$v'" >&2; exit 2 ;;
   esac
 done
 
@@ -27,26 +40,40 @@ fi
 
 export PATH="/usr/local/go/bin:$PATH"
 go build -o /tmp/convnet-bench ./cmd/convnet
-ours=$(/tmp/convnet-bench bench --json --runs "$runs")
-torch_default=$(OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX
 elif grep -qw avx2 /proc/cpuinfo && grep -q AuthenticAMD /proc/cpuinfo; then coretype=Zen
 else coretype=Haswell; fi
-torch_tuned=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$coretype \
-  GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
-  OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
+results=()
+for ((r = 1; r <= rounds; r++)); do
+  ours=$(/tmp/convnet-bench bench --json --runs "$runs")
+  torch_default=$(OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
+  torch_tuned=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$coretype \
+    GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
+    OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
+  results+=("$ours" "$torch_default" "$torch_tuned")
+done
 
-/usr/bin/python3 - "$ours" "$torch_default" "$torch_tuned" "$coretype" <<'PY'
-import json, sys
-ours, dflt, tuned = (json.loads(a) for a in sys.argv[1:4])
-print(f"PyTorch tuned: OPENBLAS_CORETYPE={sys.argv[4]} and glibc malloc tunables")
-print(f"convnet ({ours['impl']}, {ours['threads']} threads) vs {dflt['impl']} ({dflt['threads']} threads), batch {ours['batch']}, medians")
+/usr/bin/python3 - "$coretype" "${results[@]}" <<'PY'
+import json, statistics, sys
+coretype, raw = sys.argv[1], [json.loads(a) for a in sys.argv[2:]]
+rounds = [raw[i:i + 3] for i in range(0, len(raw), 3)]
 rows = [("train step ms", "train_step_ms", False), ("inference images/s", "infer_images_per_second", True),
         ("batch-1 latency ms", "latency_ms", False), ("peak RSS MiB", "peak_rss_mib", False)]
+
+def ratio(ours, dflt, tuned, key, higher):
+    best = max(dflt[key], tuned[key]) if higher else min(dflt[key], tuned[key])
+    return ours[key] / best if best else float('nan')
+
+keys = [key for _, key, _ in rows]
+ours, dflt, tuned = ({k: statistics.median(r[j][k] for r in rounds) for k in keys} for j in range(3))
+first = rounds[0]
+print(f"PyTorch tuned: OPENBLAS_CORETYPE={coretype} and glibc malloc tunables")
+for i, (o, d, t) in enumerate(rounds, 1):
+    print(f"round {i}: " + ", ".join(f"{label.split()[0]} {ratio(o, d, t, key, hi):.2f}x" for label, key, hi in rows))
+print(f"convnet ({first[0]['impl']}, {first[0]['threads']} threads) vs {first[1]['impl']} ({first[1]['threads']} threads), "
+      f"batch {first[0]['batch']}, medians over {len(rounds)} round(s)")
 print(f"{'':22s}{'convnet':>12s}{'torch':>12s}{'torch tuned':>13s}{'ratio':>9s}")
 for label, key, higher in rows:
-    best = max(dflt[key], tuned[key]) if higher else min(dflt[key], tuned[key])
-    ratio = ours[key] / best if best else float('nan')
-    print(f"{label:22s}{ours[key]:12.2f}{dflt[key]:12.2f}{tuned[key]:13.2f}{ratio:8.2f}x")
+    print(f"{label:22s}{ours[key]:12.2f}{dflt[key]:12.2f}{tuned[key]:13.2f}{ratio(ours, dflt, tuned, key, higher):8.2f}x")
 print("ratio = convnet / the better PyTorch figure (below 1 is better for ms and MiB, above 1 for images/s)")
 PY
