@@ -442,2466 +442,2394 @@ madone:
 	VZEROUPPER
 	RET
 
-DATA winoConsts<>+0(SB)/4, $(2.0)
+DATA winoConsts<>+0(SB)/4, $(4.0)
 DATA winoConsts<>+4(SB)/4, $(4.0)
-DATA winoConsts<>+8(SB)/4, $(5.0)
-GLOBL winoConsts<>(SB), RODATA|NOPTR, $12
+DATA winoConsts<>+8(SB)/4, $(4.0)
+DATA winoConsts<>+12(SB)/4, $(4.0)
+DATA winoConsts<>+16(SB)/4, $(4.0)
+DATA winoConsts<>+20(SB)/4, $(4.0)
+DATA winoConsts<>+24(SB)/4, $(4.0)
+DATA winoConsts<>+28(SB)/4, $(4.0)
+DATA winoConsts<>+32(SB)/4, $(5.0)
+DATA winoConsts<>+36(SB)/4, $(5.0)
+DATA winoConsts<>+40(SB)/4, $(5.0)
+DATA winoConsts<>+44(SB)/4, $(5.0)
+DATA winoConsts<>+48(SB)/4, $(5.0)
+DATA winoConsts<>+52(SB)/4, $(5.0)
+DATA winoConsts<>+56(SB)/4, $(5.0)
+DATA winoConsts<>+60(SB)/4, $(5.0)
+DATA winoConsts<>+64(SB)/4, $(2.0)
+DATA winoConsts<>+68(SB)/4, $(2.0)
+DATA winoConsts<>+72(SB)/4, $(2.0)
+DATA winoConsts<>+76(SB)/4, $(2.0)
+DATA winoConsts<>+80(SB)/4, $(2.0)
+DATA winoConsts<>+84(SB)/4, $(2.0)
+DATA winoConsts<>+88(SB)/4, $(2.0)
+DATA winoConsts<>+92(SB)/4, $(2.0)
+DATA winoConsts<>+96(SB)/4, $(21.0)
+DATA winoConsts<>+100(SB)/4, $(21.0)
+DATA winoConsts<>+104(SB)/4, $(21.0)
+DATA winoConsts<>+108(SB)/4, $(21.0)
+DATA winoConsts<>+112(SB)/4, $(21.0)
+DATA winoConsts<>+116(SB)/4, $(21.0)
+DATA winoConsts<>+120(SB)/4, $(21.0)
+DATA winoConsts<>+124(SB)/4, $(21.0)
+DATA winoConsts<>+128(SB)/4, $(17.0)
+DATA winoConsts<>+132(SB)/4, $(17.0)
+DATA winoConsts<>+136(SB)/4, $(17.0)
+DATA winoConsts<>+140(SB)/4, $(17.0)
+DATA winoConsts<>+144(SB)/4, $(17.0)
+DATA winoConsts<>+148(SB)/4, $(17.0)
+DATA winoConsts<>+152(SB)/4, $(17.0)
+DATA winoConsts<>+156(SB)/4, $(17.0)
+DATA winoConsts<>+160(SB)/4, $(10.0)
+DATA winoConsts<>+164(SB)/4, $(10.0)
+DATA winoConsts<>+168(SB)/4, $(10.0)
+DATA winoConsts<>+172(SB)/4, $(10.0)
+DATA winoConsts<>+176(SB)/4, $(10.0)
+DATA winoConsts<>+180(SB)/4, $(10.0)
+DATA winoConsts<>+184(SB)/4, $(10.0)
+DATA winoConsts<>+188(SB)/4, $(10.0)
+DATA winoConsts<>+192(SB)/4, $(8.0)
+DATA winoConsts<>+196(SB)/4, $(8.0)
+DATA winoConsts<>+200(SB)/4, $(8.0)
+DATA winoConsts<>+204(SB)/4, $(8.0)
+DATA winoConsts<>+208(SB)/4, $(8.0)
+DATA winoConsts<>+212(SB)/4, $(8.0)
+DATA winoConsts<>+216(SB)/4, $(8.0)
+DATA winoConsts<>+220(SB)/4, $(8.0)
+GLOBL winoConsts<>(SB), RODATA|NOPTR, $224
 
 // func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoInputAVX2(SB), NOSPLIT, $0-48
-	MOVQ         dst+0(FP), AX
-	MOVQ         dstStride+8(FP), CX
-	MOVQ         src+16(FP), DX
-	MOVQ         rowStride+24(FP), BX
-	MOVQ         colStride+32(FP), SI
-	MOVQ         n8+40(FP), DI
-	SHLQ         $0x02, CX
-	SHLQ         $0x02, BX
-	SHLQ         $0x02, SI
-	VBROADCASTSS winoConsts<>+4(SB), Y0
-	VBROADCASTSS winoConsts<>+8(SB), Y1
-	VBROADCASTSS winoConsts<>+0(SB), Y2
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+16(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   dstStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   rowStride+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   colStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, BX, R8
 
-wiloop:
-	MOVQ         DX, R8
-	LEAQ         (R8)(BX*2), R9
+winoInputAVX2loop:
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(R8*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(R8*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(BX*1), Y4
-	VMOVUPS      (R8)(BX*2), Y5
-	VMOVUPS      (R9), Y6
-	VMOVUPS      (R9)(BX*1), Y7
-	VMOVUPS      (R9)(BX*2), Y8
-	MOVQ         AX, R9
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R9)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R9)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R9)
-	ADDQ         SI, R8
-	LEAQ         (R8)(BX*2), R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(BX*1), Y4
-	VMOVUPS      (R8)(BX*2), Y5
-	VMOVUPS      (R9), Y6
-	VMOVUPS      (R9)(BX*1), Y7
-	VMOVUPS      (R9)(BX*2), Y8
-	MOVQ         AX, R9
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	ADDQ         SI, R8
-	LEAQ         (R8)(BX*2), R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(BX*1), Y4
-	VMOVUPS      (R8)(BX*2), Y5
-	VMOVUPS      (R9), Y6
-	VMOVUPS      (R9)(BX*1), Y7
-	VMOVUPS      (R9)(BX*2), Y8
-	MOVQ         AX, R9
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	ADDQ         SI, R8
-	LEAQ         (R8)(BX*2), R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(BX*1), Y4
-	VMOVUPS      (R8)(BX*2), Y5
-	VMOVUPS      (R9), Y6
-	VMOVUPS      (R9)(BX*1), Y7
-	VMOVUPS      (R9)(BX*2), Y8
-	MOVQ         AX, R9
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y9, (R10)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)
-	ADDQ         SI, R8
-	LEAQ         (R8)(BX*2), R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(BX*1), Y4
-	VMOVUPS      (R8)(BX*2), Y5
-	VMOVUPS      (R9), Y6
-	VMOVUPS      (R9)(BX*1), Y7
-	VMOVUPS      (R9)(BX*2), Y8
-	MOVQ         AX, R9
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y9, (R10)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*1)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*1)
-	ADDQ         SI, R8
-	LEAQ         (R8)(BX*2), R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(BX*1), Y4
-	VMOVUPS      (R8)(BX*2), Y5
-	VMOVUPS      (R9), Y6
-	VMOVUPS      (R9)(BX*1), Y7
-	VMOVUPS      (R9)(BX*2), Y8
-	MOVQ         AX, R9
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y9, (R10)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R9)(CX*4), R9
-	LEAQ         (R9)(CX*2), R9
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      Y3, (R10)(CX*2)
-	MOVQ         AX, R9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
-	VMOVUPS      (R10), Y6
-	VMOVUPS      (R10)(CX*1), Y7
-	VMOVUPS      (R10)(CX*2), Y8
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*1)
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
-	VMOVUPS      (R10), Y6
-	VMOVUPS      (R10)(CX*1), Y7
-	VMOVUPS      (R10)(CX*2), Y8
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*1)
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
-	VMOVUPS      (R10), Y6
-	VMOVUPS      (R10)(CX*1), Y7
-	VMOVUPS      (R10)(CX*2), Y8
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*1)
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
-	VMOVUPS      (R10), Y6
-	VMOVUPS      (R10)(CX*1), Y7
-	VMOVUPS      (R10)(CX*2), Y8
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*1)
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
-	VMOVUPS      (R10), Y6
-	VMOVUPS      (R10)(CX*1), Y7
-	VMOVUPS      (R10)(CX*2), Y8
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*1)
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*2)
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R10
-	ADDQ         CX, R10
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
-	VMOVUPS      (R10), Y6
-	VMOVUPS      (R10)(CX*1), Y7
-	VMOVUPS      (R10)(CX*2), Y8
-	VMOVAPS      Y7, Y9
-	VFMADD231PS  Y0, Y3, Y9
-	VFNMADD231PS Y1, Y5, Y9
-	VMOVUPS      Y9, (R9)
-	VMULPS       Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y6, Y3, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*1)
-	VMOVAPS      Y6, Y3
-	VFNMADD231PS Y0, Y4, Y3
-	VFMADD231PS  Y0, Y5, Y3
-	VSUBPS       Y7, Y3, Y3
-	VMOVUPS      Y3, (R9)(CX*2)
-	VMOVAPS      Y7, Y3
-	VFNMADD231PS Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFMADD231PS  Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)
-	VMOVAPS      Y7, Y3
-	VFMADD231PS  Y2, Y4, Y3
-	VSUBPS       Y5, Y3, Y3
-	VFNMADD231PS Y2, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*1)
-	VMOVAPS      Y8, Y3
-	VFMADD231PS  Y0, Y4, Y3
-	VFNMADD231PS Y1, Y6, Y3
-	VMOVUPS      Y3, (R10)(CX*2)
-	ADDQ         $0x20, DX
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
+	VMOVAPS      Y4, Y6
+	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
+	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
+	VMOVUPS      Y6, (R10)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VSUBPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
-	DECQ         DI
-	JNZ          wiloop
+	DECQ         DX
+	JNZ          winoInputAVX2loop
 	VZEROUPPER
 	RET
 
 // func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
-TEXT ·winoOutputAVX2(SB), NOSPLIT, $384-48
-	MOVQ         dst+0(FP), AX
-	MOVQ         rowStride+8(FP), CX
-	MOVQ         colStride+16(FP), DX
-	MOVQ         src+24(FP), BX
-	MOVQ         srcStride+32(FP), SI
-	MOVQ         n8+40(FP), DI
-	SHLQ         $0x02, CX
-	SHLQ         $0x02, DX
-	SHLQ         $0x02, SI
-	VBROADCASTSS winoConsts<>+0(SB), Y0
+TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
 
-woloop:
-	MOVQ         BX, R8
-	LEAQ         (R8)(SI*2), R9
-	ADDQ         SI, R9
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	VMOVUPS      (R8)(SI*2), Y3
-	VMOVUPS      (R9), Y4
-	VMOVUPS      (R9)(SI*1), Y5
-	VMOVUPS      (R9)(SI*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, (SP)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, 32(SP)
-	LEAQ         (R9)(SI*2), R8
-	ADDQ         SI, R8
-	LEAQ         (R8)(SI*2), R9
-	ADDQ         SI, R9
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	VMOVUPS      (R8)(SI*2), Y3
-	VMOVUPS      (R9), Y4
-	VMOVUPS      (R9)(SI*1), Y5
-	VMOVUPS      (R9)(SI*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, 64(SP)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, 96(SP)
-	LEAQ         (R9)(SI*2), R8
-	ADDQ         SI, R8
-	LEAQ         (R8)(SI*2), R9
-	ADDQ         SI, R9
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	VMOVUPS      (R8)(SI*2), Y3
-	VMOVUPS      (R9), Y4
-	VMOVUPS      (R9)(SI*1), Y5
-	VMOVUPS      (R9)(SI*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, 128(SP)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, 160(SP)
-	LEAQ         (R9)(SI*2), R8
-	ADDQ         SI, R8
-	LEAQ         (R8)(SI*2), R9
-	ADDQ         SI, R9
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	VMOVUPS      (R8)(SI*2), Y3
-	VMOVUPS      (R9), Y4
-	VMOVUPS      (R9)(SI*1), Y5
-	VMOVUPS      (R9)(SI*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, 192(SP)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, 224(SP)
-	LEAQ         (R9)(SI*2), R8
-	ADDQ         SI, R8
-	LEAQ         (R8)(SI*2), R9
-	ADDQ         SI, R9
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	VMOVUPS      (R8)(SI*2), Y3
-	VMOVUPS      (R9), Y4
-	VMOVUPS      (R9)(SI*1), Y5
-	VMOVUPS      (R9)(SI*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, 256(SP)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, 288(SP)
-	LEAQ         (R9)(SI*2), R8
-	ADDQ         SI, R8
-	LEAQ         (R8)(SI*2), R9
-	ADDQ         SI, R9
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	VMOVUPS      (R8)(SI*2), Y3
-	VMOVUPS      (R9), Y4
-	VMOVUPS      (R9)(SI*1), Y5
-	VMOVUPS      (R9)(SI*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, 320(SP)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, 352(SP)
-	VMOVUPS      (SP), Y1
-	VMOVUPS      64(SP), Y2
-	VMOVUPS      128(SP), Y3
-	VMOVUPS      192(SP), Y4
-	VMOVUPS      256(SP), Y5
-	VMOVUPS      320(SP), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, (AX)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VMOVUPS      Y1, (AX)(CX*1)
-	VMOVUPS      32(SP), Y1
-	VMOVUPS      96(SP), Y2
-	VMOVUPS      160(SP), Y3
-	VMOVUPS      224(SP), Y4
-	VMOVUPS      288(SP), Y5
-	VMOVUPS      352(SP), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VMOVUPS      Y1, (AX)(DX*1)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  Y0, Y4, Y1
-	VFNMADD231PS Y0, Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	MOVQ         AX, R8
-	ADDQ         CX, R8
-	VMOVUPS      Y1, (R8)(DX*1)
-	ADDQ         $0x20, BX
+winoOutputAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
-	DECQ         DI
-	JNZ          woloop
+	DECQ         DX
+	JNZ          winoOutputAVX2loop
 	VZEROUPPER
 	RET
 
 // func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGradAVX2(SB), NOSPLIT, $0-48
-	MOVQ         dst+0(FP), AX
-	MOVQ         dstStride+8(FP), CX
-	MOVQ         src+16(FP), DX
-	MOVQ         rowStride+24(FP), BX
-	MOVQ         colStride+32(FP), SI
-	MOVQ         n8+40(FP), DI
-	SHLQ         $0x02, CX
-	SHLQ         $0x02, BX
-	SHLQ         $0x02, SI
-	VBROADCASTSS winoConsts<>+0(SB), Y0
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+16(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   dstStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   rowStride+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   colStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, BX, R8
 
-wgloop:
-	MOVQ         DX, R8
-	VMOVUPS      (R8), Y1
-	VMOVUPS      (R8)(SI*1), Y2
-	ADDQ         BX, R8
-	VMOVUPS      (R8), Y3
-	VMOVUPS      (R8)(SI*1), Y4
-	MOVQ         AX, R8
-	VMOVAPS      Y1, Y5
-	VMOVAPS      Y2, Y6
-	LEAQ         (R8)(CX*2), R9
-	ADDQ         CX, R9
-	VMOVAPS      Y5, Y7
-	VMOVUPS      Y7, (R8)
-	VMOVAPS      Y5, Y7
-	VADDPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*1)
-	VMOVAPS      Y5, Y7
-	VSUBPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*2)
-	VMOVAPS      Y5, Y7
-	VFMADD231PS  Y0, Y6, Y7
-	VMOVUPS      Y7, (R9)
-	VMOVAPS      Y5, Y5
-	VFNMADD231PS Y0, Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*1)
-	VMOVAPS      Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*2)
-	LEAQ         (R9)(CX*2), R8
-	ADDQ         CX, R8
-	VMOVAPS      Y1, Y5
-	VADDPS       Y3, Y5, Y5
-	VMOVAPS      Y2, Y6
-	VADDPS       Y4, Y6, Y6
-	LEAQ         (R8)(CX*2), R9
-	ADDQ         CX, R9
-	VMOVAPS      Y5, Y7
-	VMOVUPS      Y7, (R8)
-	VMOVAPS      Y5, Y7
-	VADDPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*1)
-	VMOVAPS      Y5, Y7
-	VSUBPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*2)
-	VMOVAPS      Y5, Y7
-	VFMADD231PS  Y0, Y6, Y7
-	VMOVUPS      Y7, (R9)
-	VMOVAPS      Y5, Y5
-	VFNMADD231PS Y0, Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*1)
-	VMOVAPS      Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*2)
-	LEAQ         (R9)(CX*2), R8
-	ADDQ         CX, R8
-	VMOVAPS      Y1, Y5
-	VSUBPS       Y3, Y5, Y5
-	VMOVAPS      Y2, Y6
-	VSUBPS       Y4, Y6, Y6
-	LEAQ         (R8)(CX*2), R9
-	ADDQ         CX, R9
-	VMOVAPS      Y5, Y7
-	VMOVUPS      Y7, (R8)
-	VMOVAPS      Y5, Y7
-	VADDPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*1)
-	VMOVAPS      Y5, Y7
-	VSUBPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*2)
-	VMOVAPS      Y5, Y7
-	VFMADD231PS  Y0, Y6, Y7
-	VMOVUPS      Y7, (R9)
-	VMOVAPS      Y5, Y5
-	VFNMADD231PS Y0, Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*1)
-	VMOVAPS      Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*2)
-	LEAQ         (R9)(CX*2), R8
-	ADDQ         CX, R8
-	VMOVAPS      Y1, Y5
-	VFMADD231PS  Y0, Y3, Y5
-	VMOVAPS      Y2, Y6
-	VFMADD231PS  Y0, Y4, Y6
-	LEAQ         (R8)(CX*2), R9
-	ADDQ         CX, R9
-	VMOVAPS      Y5, Y7
-	VMOVUPS      Y7, (R8)
-	VMOVAPS      Y5, Y7
-	VADDPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*1)
-	VMOVAPS      Y5, Y7
-	VSUBPS       Y6, Y7, Y7
-	VMOVUPS      Y7, (R8)(CX*2)
-	VMOVAPS      Y5, Y7
-	VFMADD231PS  Y0, Y6, Y7
-	VMOVUPS      Y7, (R9)
-	VMOVAPS      Y5, Y5
-	VFNMADD231PS Y0, Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*1)
-	VMOVAPS      Y6, Y5
-	VMOVUPS      Y5, (R9)(CX*2)
-	LEAQ         (R9)(CX*2), R8
-	ADDQ         CX, R8
-	VMOVAPS      Y1, Y1
-	VFNMADD231PS Y0, Y3, Y1
-	VMOVAPS      Y2, Y2
-	VFNMADD231PS Y0, Y4, Y2
-	LEAQ         (R8)(CX*2), R9
-	ADDQ         CX, R9
-	VMOVAPS      Y1, Y5
-	VMOVUPS      Y5, (R8)
-	VMOVAPS      Y1, Y5
-	VADDPS       Y2, Y5, Y5
-	VMOVUPS      Y5, (R8)(CX*1)
-	VMOVAPS      Y1, Y5
-	VSUBPS       Y2, Y5, Y5
-	VMOVUPS      Y5, (R8)(CX*2)
-	VMOVAPS      Y1, Y5
-	VFMADD231PS  Y0, Y2, Y5
-	VMOVUPS      Y5, (R9)
-	VMOVAPS      Y1, Y1
-	VFNMADD231PS Y0, Y2, Y1
-	VMOVUPS      Y1, (R9)(CX*1)
-	VMOVAPS      Y2, Y1
-	VMOVUPS      Y1, (R9)(CX*2)
-	LEAQ         (R9)(CX*2), R8
-	ADDQ         CX, R8
-	VMOVAPS      Y3, Y1
-	VMOVAPS      Y4, Y2
-	LEAQ         (R8)(CX*2), R9
-	ADDQ         CX, R9
-	VMOVAPS      Y1, Y3
-	VMOVUPS      Y3, (R8)
-	VMOVAPS      Y1, Y3
-	VADDPS       Y2, Y3, Y3
-	VMOVUPS      Y3, (R8)(CX*1)
-	VMOVAPS      Y1, Y3
-	VSUBPS       Y2, Y3, Y3
-	VMOVUPS      Y3, (R8)(CX*2)
-	VMOVAPS      Y1, Y3
-	VFMADD231PS  Y0, Y2, Y3
-	VMOVUPS      Y3, (R9)
-	VMOVAPS      Y1, Y1
-	VFNMADD231PS Y0, Y2, Y1
-	VMOVUPS      Y1, (R9)(CX*1)
-	VMOVAPS      Y2, Y1
-	VMOVUPS      Y1, (R9)(CX*2)
-	ADDQ         $0x20, DX
+winoOutputGradAVX2loop:
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(R8*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(R8*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R11)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(R8*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(R8*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(R8*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVAPS      Y0, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y0, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y0, Y2
+	VSUBPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y0, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
+	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y1, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
-	DECQ         DI
-	JNZ          wgloop
+	DECQ         DX
+	JNZ          winoOutputGradAVX2loop
 	VZEROUPPER
 	RET
-
-DATA wino8Consts<>+0(SB)/4, $(4.0)
-DATA wino8Consts<>+4(SB)/4, $(4.0)
-DATA wino8Consts<>+8(SB)/4, $(4.0)
-DATA wino8Consts<>+12(SB)/4, $(4.0)
-DATA wino8Consts<>+16(SB)/4, $(4.0)
-DATA wino8Consts<>+20(SB)/4, $(4.0)
-DATA wino8Consts<>+24(SB)/4, $(4.0)
-DATA wino8Consts<>+28(SB)/4, $(4.0)
-DATA wino8Consts<>+32(SB)/4, $(21.0)
-DATA wino8Consts<>+36(SB)/4, $(21.0)
-DATA wino8Consts<>+40(SB)/4, $(21.0)
-DATA wino8Consts<>+44(SB)/4, $(21.0)
-DATA wino8Consts<>+48(SB)/4, $(21.0)
-DATA wino8Consts<>+52(SB)/4, $(21.0)
-DATA wino8Consts<>+56(SB)/4, $(21.0)
-DATA wino8Consts<>+60(SB)/4, $(21.0)
-DATA wino8Consts<>+64(SB)/4, $(17.0)
-DATA wino8Consts<>+68(SB)/4, $(17.0)
-DATA wino8Consts<>+72(SB)/4, $(17.0)
-DATA wino8Consts<>+76(SB)/4, $(17.0)
-DATA wino8Consts<>+80(SB)/4, $(17.0)
-DATA wino8Consts<>+84(SB)/4, $(17.0)
-DATA wino8Consts<>+88(SB)/4, $(17.0)
-DATA wino8Consts<>+92(SB)/4, $(17.0)
-DATA wino8Consts<>+96(SB)/4, $(2.0)
-DATA wino8Consts<>+100(SB)/4, $(2.0)
-DATA wino8Consts<>+104(SB)/4, $(2.0)
-DATA wino8Consts<>+108(SB)/4, $(2.0)
-DATA wino8Consts<>+112(SB)/4, $(2.0)
-DATA wino8Consts<>+116(SB)/4, $(2.0)
-DATA wino8Consts<>+120(SB)/4, $(2.0)
-DATA wino8Consts<>+124(SB)/4, $(2.0)
-DATA wino8Consts<>+128(SB)/4, $(10.0)
-DATA wino8Consts<>+132(SB)/4, $(10.0)
-DATA wino8Consts<>+136(SB)/4, $(10.0)
-DATA wino8Consts<>+140(SB)/4, $(10.0)
-DATA wino8Consts<>+144(SB)/4, $(10.0)
-DATA wino8Consts<>+148(SB)/4, $(10.0)
-DATA wino8Consts<>+152(SB)/4, $(10.0)
-DATA wino8Consts<>+156(SB)/4, $(10.0)
-DATA wino8Consts<>+160(SB)/4, $(5.0)
-DATA wino8Consts<>+164(SB)/4, $(5.0)
-DATA wino8Consts<>+168(SB)/4, $(5.0)
-DATA wino8Consts<>+172(SB)/4, $(5.0)
-DATA wino8Consts<>+176(SB)/4, $(5.0)
-DATA wino8Consts<>+180(SB)/4, $(5.0)
-DATA wino8Consts<>+184(SB)/4, $(5.0)
-DATA wino8Consts<>+188(SB)/4, $(5.0)
-DATA wino8Consts<>+192(SB)/4, $(8.0)
-DATA wino8Consts<>+196(SB)/4, $(8.0)
-DATA wino8Consts<>+200(SB)/4, $(8.0)
-DATA wino8Consts<>+204(SB)/4, $(8.0)
-DATA wino8Consts<>+208(SB)/4, $(8.0)
-DATA wino8Consts<>+212(SB)/4, $(8.0)
-DATA wino8Consts<>+216(SB)/4, $(8.0)
-DATA wino8Consts<>+220(SB)/4, $(8.0)
-GLOBL wino8Consts<>(SB), RODATA|NOPTR, $224
 
 // func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoInput8AVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ dstStride+8(FP), CX
-	MOVQ src+16(FP), DX
-	MOVQ rowStride+24(FP), BX
-	MOVQ colStride+32(FP), SI
-	MOVQ n8+40(FP), DI
-	SHLQ $0x02, CX
-	SHLQ $0x02, BX
-	SHLQ $0x02, SI
-	LEAQ (CX)(CX*1), R8
-	SHLQ $0x02, R8
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+16(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   dstStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   rowStride+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   colStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, BX, R8
 
-wi8loop:
-	MOVQ         DX, R9
+winoInput8AVX2loop:
+	MOVQ         CX, R9
 	MOVQ         AX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R12)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
-	LEAQ         (R11)(BX*2), R12
-	ADDQ         BX, R12
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(BX*1), Y4
-	VMOVUPS      (R11)(BX*2), Y5
+	VMOVUPS      (R11)(SI*1), Y4
+	VMOVUPS      (R11)(SI*2), Y5
 	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(BX*1), Y7
+	VMOVUPS      (R12)(SI*1), Y7
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)(R8*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)(R8*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	MOVQ         AX, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(CX*1), Y4
-	VMOVUPS      (R9)(CX*2), Y5
+	VMOVUPS      (R9)(BX*1), Y4
+	VMOVUPS      (R9)(BX*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(CX*1), Y7
-	VMULPS       wino8Consts<>+0(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+32(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
+	VMOVUPS      (R11)(BX*1), Y7
+	VMULPS       winoConsts<>+0(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
-	VMULPS       wino8Consts<>+64(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
-	VMULPS       wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+64(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+64(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VMULPS       winoConsts<>+128(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y2, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y2, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+128(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y4, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
 	VMOVAPS      Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y2, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+160(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+128(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
 	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
 	VMOVUPS      Y0, (R11)
-	VMULPS       wino8Consts<>+32(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFNMADD231PS wino8Consts<>+32(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
-	ADDQ         $0x20, DX
+	VMULPS       winoConsts<>+96(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VMOVUPS      Y0, (R11)(BX*1)
+	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
-	DECQ         DI
-	JNZ          wi8loop
+	DECQ         DX
+	JNZ          winoInput8AVX2loop
 	VZEROUPPER
 	RET
 
 // func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8AVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ rowStride+8(FP), CX
-	MOVQ colStride+16(FP), DX
-	MOVQ src+24(FP), BX
-	MOVQ srcStride+32(FP), SI
-	MOVQ n8+40(FP), DI
-	SHLQ $0x02, CX
-	SHLQ $0x02, DX
-	SHLQ $0x02, SI
-	LEAQ (SI)(SI*1), R8
-	SHLQ $0x02, R8
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
 
-wo8loop:
-	MOVQ         BX, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+winoOutput8AVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
 	ADDQ         R8, R9
-	LEAQ         (R9)(SI*2), R10
-	ADDQ         SI, R10
-	LEAQ         (R10)(SI*2), R11
-	ADDQ         SI, R11
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
 	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(SI*1), Y4
-	VMOVUPS      (R10)(SI*2), Y5
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
 	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(DI*1), Y7
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R9)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(SI*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R10)
-	MOVQ         BX, R9
+	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
@@ -2915,40 +2843,40 @@ wo8loop:
 	VMOVUPS      (R11)(R8*2), Y5
 	VMOVUPS      (R12), Y6
 	VMOVUPS      (R12)(R8*1), Y7
-	LEAQ         (R10)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R11)
-	ADDQ         SI, R9
-	ADDQ         DX, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
@@ -2961,40 +2889,40 @@ wo8loop:
 	VMOVUPS      (R11)(R8*2), Y5
 	VMOVUPS      (R12), Y6
 	VMOVUPS      (R12)(R8*1), Y7
-	LEAQ         (R10)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R11)
-	ADDQ         SI, R9
-	ADDQ         DX, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
@@ -3007,40 +2935,40 @@ wo8loop:
 	VMOVUPS      (R11)(R8*2), Y5
 	VMOVUPS      (R12), Y6
 	VMOVUPS      (R12)(R8*1), Y7
-	LEAQ         (R10)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R11)
-	ADDQ         SI, R9
-	ADDQ         DX, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
@@ -3053,68 +2981,67 @@ wo8loop:
 	VMOVUPS      (R11)(R8*2), Y5
 	VMOVUPS      (R12), Y6
 	VMOVUPS      (R12)(R8*1), Y7
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
 	VMOVAPS      Y0, Y0
 	VADDPS       Y1, Y0, Y0
 	VADDPS       Y2, Y0, Y0
 	VADDPS       Y3, Y0, Y0
 	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
 	VMOVUPS      Y0, (R10)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+96(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y5, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*1)
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
 	VMOVAPS      Y1, Y0
 	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y3, Y0
-	VFMADD231PS  wino8Consts<>+0(SB), Y4, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y5, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(CX*2)
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
 	VMOVAPS      Y1, Y0
 	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y0
-	VFNMADD231PS wino8Consts<>+192(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
 	VADDPS       Y5, Y0, Y0
 	VSUBPS       Y6, Y0, Y0
 	VADDPS       Y7, Y0, Y0
 	VMOVUPS      Y0, (R9)
-	ADDQ         $0x20, BX
+	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
-	DECQ         DI
-	JNZ          wo8loop
+	DECQ         DX
+	JNZ          winoOutput8AVX2loop
 	VZEROUPPER
 	RET
 
 // func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGrad8AVX2(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), AX
-	MOVQ dstStride+8(FP), CX
-	MOVQ src+16(FP), DX
-	MOVQ rowStride+24(FP), BX
-	MOVQ colStride+32(FP), SI
-	MOVQ n8+40(FP), DI
-	SHLQ $0x02, CX
-	SHLQ $0x02, BX
-	SHLQ $0x02, SI
-	LEAQ (CX)(CX*1), R8
-	SHLQ $0x02, R8
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+16(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   dstStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   rowStride+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   colStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, BX, R8
 
-wg8loop:
-	MOVQ         DX, R9
+winoOutputGrad8AVX2loop:
+	MOVQ         CX, R9
 	MOVQ         AX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
@@ -3133,34 +3060,34 @@ wg8loop:
 	VSUBPS       Y3, Y4, Y4
 	VMOVUPS      Y4, (R10)(R8*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R11)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R11)(R8*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
 	VMOVUPS      Y4, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R12)
 	VMOVAPS      Y3, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
@@ -3179,34 +3106,34 @@ wg8loop:
 	VSUBPS       Y3, Y4, Y4
 	VMOVUPS      Y4, (R10)(R8*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R11)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R11)(R8*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
 	VMOVUPS      Y4, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R12)
 	VMOVAPS      Y3, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
@@ -3225,34 +3152,34 @@ wg8loop:
 	VSUBPS       Y3, Y4, Y4
 	VMOVUPS      Y4, (R10)(R8*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R11)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R11)(R8*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
 	VMOVUPS      Y4, (R11)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R12)
 	VMOVAPS      Y3, Y0
 	VMOVUPS      Y0, (R12)(R8*1)
-	ADDQ         SI, R9
-	ADDQ         CX, R10
-	LEAQ         (R9)(BX*2), R11
-	ADDQ         BX, R11
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
 	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(BX*1), Y1
-	VMOVUPS      (R9)(BX*2), Y2
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
 	VMOVUPS      (R11), Y3
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
@@ -3271,35 +3198,35 @@ wg8loop:
 	VSUBPS       Y3, Y4, Y4
 	VMOVUPS      Y4, (R10)(R8*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)(R8*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
 	VMOVUPS      Y4, (R9)(R8*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
 	VMOVUPS      Y0, (R11)(R8*1)
 	MOVQ         AX, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3307,42 +3234,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3350,42 +3277,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3393,42 +3320,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3436,42 +3363,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3479,42 +3406,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3522,42 +3449,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3565,42 +3492,42 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
+	VMOVUPS      Y0, (R11)(BX*1)
 	ADDQ         R8, R10
-	LEAQ         (R10)(CX*2), R9
-	ADDQ         CX, R9
-	LEAQ         (R9)(CX*2), R11
-	ADDQ         CX, R11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
 	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(CX*1), Y1
-	VMOVUPS      (R10)(CX*2), Y2
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
 	VMOVUPS      (R9), Y3
 	VMOVAPS      Y0, Y4
 	VMOVUPS      Y4, (R10)
@@ -3608,37 +3535,37 @@ wg8loop:
 	VADDPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*1)
+	VMOVUPS      Y4, (R10)(BX*1)
 	VMOVAPS      Y0, Y4
 	VSUBPS       Y1, Y4, Y4
 	VADDPS       Y2, Y4, Y4
 	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(CX*2)
+	VMOVUPS      Y4, (R10)(BX*2)
 	VMOVAPS      Y0, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y3, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
 	VMOVUPS      Y4, (R9)
 	VMOVAPS      Y0, Y4
-	VFNMADD231PS wino8Consts<>+96(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y2, Y4
-	VFNMADD231PS wino8Consts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(CX*1)
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)(BX*1)
 	VMOVAPS      Y3, Y4
-	VFMADD231PS  wino8Consts<>+192(SB), Y0, Y4
-	VFMADD231PS  wino8Consts<>+0(SB), Y1, Y4
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(CX*2)
-	VMULPS       wino8Consts<>+192(SB), Y0, Y0
-	VFNMADD231PS wino8Consts<>+0(SB), Y1, Y0
-	VFMADD231PS  wino8Consts<>+96(SB), Y2, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
+	VMOVUPS      Y4, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y0, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
 	VSUBPS       Y3, Y0, Y0
 	VMOVUPS      Y0, (R11)
 	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(CX*1)
-	ADDQ         $0x20, DX
+	VMOVUPS      Y0, (R11)(BX*1)
+	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
-	DECQ         DI
-	JNZ          wg8loop
+	DECQ         DX
+	JNZ          winoOutputGrad8AVX2loop
 	VZEROUPPER
 	RET

@@ -59,7 +59,7 @@ func mulAddAVX2(acc *float32, a *float32, b *float32, n int)
 //go:noescape
 func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 
-// winoOutputAVX2 transforms one tile of 6×6 products of 8·n8 channels to its 2×2 outputs (n8 ≥ 1).
+// winoOutputAVX2 transforms one tile of 6×6 products of 8·n8 channels to its 2×2 outputs, overwriting part of src (n8 ≥ 1).
 //
 //go:noescape
 func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)

@@ -32,157 +32,129 @@ import "fmt"
 // pulled out, this is the F(5×5, 2×2) algorithm: Gᵀ = A₅ᵀ·diag(1/s), with
 // A₅ᵀ the 5×6 Vandermonde-like matrix of the points 0, 1, −1, 2, −2, ∞.
 
-// WinoTile and WinoOut are the input tile and output block sizes, WinoK
-// the filter size.
+// F(4×4, 5×5) is the same construction with the points 0, ±1, ±2, ±1/2
+// and ∞: 8×8 input tiles, 4×4 output blocks, 64 products. Per output pixel
+// that is 64/16 = 4 multiply-adds per channel pair instead of F(2×2,
+// 5×5)'s 9 (and the direct 25), at the cost of larger coefficients (up to
+// 21 in Bᵀ, whose rows and Aᵀ's columns are scaled to integers): in
+// float32 the error stays near 1e-6 of the sum of the terms' magnitudes,
+// about 1.5 times F(2×2, 5×5)'s.
+
+// WinoTile and WinoOut are the input tile and output block sizes of
+// F(2×2, 5×5), WinoK the filter size.
 const (
 	WinoTile = 6
 	WinoOut  = 2
 	WinoK    = 5
-	// WinoCells is the number of tile cells ξ (independent products).
+	// WinoCells is the number of tile cells ξ (independent products) of
+	// F(2×2, 5×5).
 	WinoCells = WinoTile * WinoTile
 )
 
-// winoBT (Bᵀ) and winoAT (Aᵀ) must match the generator's copies in
-// _asm/winograd.go, which unroll them into the assembly.
+// WinoScheme is one Winograd algorithm F(m×m, 5×5) for stride-1 5×5
+// convolutions: Tile = m+4 is the input tile's side, Out = m the output
+// block's; its transforms work as WinogradFilter, WinogradInput,
+// WinogradOutput, WinogradOutputGrad and WinogradFilterGrad do for
+// F(2×2, 5×5), with Tile² cells.
+type WinoScheme struct {
+	Name      string
+	Tile, Out int
+	// Filter sets u [Tile², C, F] from w [5, 5, C, F].
+	Filter func(u, w []float32, c, f int)
+	// Input transforms one Tile×Tile input tile of c channels.
+	Input func(dst []float32, dstStride int, src []float32, rowStride, colStride, c int)
+	// Output transforms one tile of products to its Out×Out outputs; it
+	// may overwrite src.
+	Output func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int)
+	// OutputGrad and FilterGrad are the adjoints of Output and Filter.
+	OutputGrad func(dst []float32, dstStride int, src []float32, rowStride, colStride, c int)
+	FilterGrad func(dw, what []float32, c, f int)
+}
+
+// Cells is the number of products, Tile².
+func (s *WinoScheme) Cells() int { return s.Tile * s.Tile }
+
+// Wino2 is F(2×2, 5×5), Wino4 F(4×4, 5×5).
 var (
-	winoBT = [WinoTile][WinoTile]float32{
-		{4, 0, -5, 0, 1, 0},
-		{0, 4, 4, -1, -1, 0},
-		{0, -4, 4, 1, -1, 0},
-		{0, -2, -1, 2, 1, 0},
-		{0, 2, -1, -2, 1, 0},
-		{0, 4, 0, -5, 0, 1},
+	Wino2 = wino2.scheme("F(2x2,5x5)")
+	Wino4 = wino4.scheme("F(4x4,5x5)")
+)
+
+// The transform matrices. Bᵀ and Aᵀ must match the generator's copies in
+// _asm/winograd.go, which unrolls them into the assembly (the tests check
+// both paths against the direct sum).
+var (
+	wino2 = &winoAlg{
+		bt: [][]float32{
+			{4, 0, -5, 0, 1, 0},
+			{0, 4, 4, -1, -1, 0},
+			{0, -4, 4, 1, -1, 0},
+			{0, -2, -1, 2, 1, 0},
+			{0, 2, -1, -2, 1, 0},
+			{0, 4, 0, -5, 0, 1},
+		},
+		at: [][]float32{
+			{1, 1, 1, 1, 1, 0},
+			{0, 1, -1, 2, -2, 1},
+		},
+		gg: kron([][]float64{
+			{1.0 / 4, 0, 0, 0, 0},
+			{1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6},
+			{1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
+			{1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
+			{1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
+			{0, 0, 0, 0, 1},
+		}),
+		input: winoInputAVX2, output: winoOutputAVX2, outputGrad: winoOutputGradAVX2,
 	}
-	winoAT = [WinoOut][WinoTile]float32{
-		{1, 1, 1, 1, 1, 0},
-		{0, 1, -1, 2, -2, 1},
+	wino4 = &winoAlg{
+		bt: [][]float32{
+			{4, 0, -21, 0, 21, 0, -4, 0},
+			{0, -4, -4, 17, 17, -4, -4, 0},
+			{0, 4, -4, -17, 17, 4, -4, 0},
+			{0, 2, 1, -10, -5, 8, 4, 0},
+			{0, -2, 1, 10, -5, -8, 4, 0},
+			{0, 4, 8, -5, -10, 1, 2, 0},
+			{0, -4, 8, 5, -10, -1, 2, 0},
+			{0, -4, 0, 21, 0, -21, 0, 4},
+		},
+		at: [][]float32{
+			{1, 1, 1, 1, 1, 8, 8, 0},
+			{0, 1, -1, 2, -2, 4, -4, 0},
+			{0, 1, 1, 4, 4, 2, 2, 0},
+			{0, 1, -1, 8, -8, 1, -1, 1},
+		},
+		gg: kron([][]float64{
+			{1.0 / 4, 0, 0, 0, 0},
+			{1.0 / 18, 1.0 / 18, 1.0 / 18, 1.0 / 18, 1.0 / 18},
+			{1.0 / 18, -1.0 / 18, 1.0 / 18, -1.0 / 18, 1.0 / 18},
+			{1.0 / 360, 1.0 / 180, 1.0 / 90, 1.0 / 45, 2.0 / 45},
+			{1.0 / 360, -1.0 / 180, 1.0 / 90, -1.0 / 45, 2.0 / 45},
+			{2.0 / 45, 1.0 / 45, 1.0 / 90, 1.0 / 180, 1.0 / 360},
+			{2.0 / 45, -1.0 / 45, 1.0 / 90, -1.0 / 180, 1.0 / 360},
+			{0, 0, 0, 0, 1.0 / 4},
+		}),
+		input: winoInput8AVX2, output: winoOutput8AVX2, outputGrad: winoOutputGrad8AVX2,
 	}
-	// winoG is G (6×5), exact fractions.
-	winoG = [WinoTile][WinoK]float64{
-		{1.0 / 4, 0, 0, 0, 0},
-		{1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6},
-		{1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6},
-		{1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 3, 2.0 / 3},
-		{1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
-		{0, 0, 0, 0, 1},
-	}
-	// winoGG is G⊗G (36×25): U_ξ = Σ_t winoGG[ξ][t]·g[t], ξ = 6i+j, t = 5kh+kw.
-	winoGG = func() []float32 {
-		gg := make([]float32, WinoCells*WinoK*WinoK)
-		for i := 0; i < WinoTile; i++ {
-			for j := 0; j < WinoTile; j++ {
-				for kh := 0; kh < WinoK; kh++ {
-					for kw := 0; kw < WinoK; kw++ {
-						gg[(i*WinoTile+j)*WinoK*WinoK+kh*WinoK+kw] = float32(winoG[i][kh] * winoG[j][kw])
-					}
-				}
-			}
-		}
-		return gg
-	}()
 )
 
 // WinogradFilter sets u [36, C, F] to the transformed filters U_ξ = G·g·Gᵀ
 // of w [5, 5, C, F] (a channels-last 2-D filter), one C×F matrix per tile
 // cell ξ: the right-hand operands of the 36 products.
-func WinogradFilter(u, w []float32, c, f int) {
-	cf := c * f
-	if len(w) != WinoK*WinoK*cf || len(u) != WinoCells*cf {
-		panic(fmt.Sprintf("kernels: WinogradFilter: filter of %d values, transform of %d, want %d and %d for %d×%d channels",
-			len(w), len(u), WinoK*WinoK*cf, WinoCells*cf, c, f))
-	}
-	if cf == 0 {
-		return
-	}
-	Sgemm(false, false, WinoCells, cf, WinoK*WinoK, 1, winoGG, WinoK*WinoK, w, cf, 0, u, cf)
-}
+func WinogradFilter(u, w []float32, c, f int) { wino2.filter(u, w, c, f) }
 
 // WinogradInput transforms one 6×6 input tile of c channels: cell (i, j)
 // of the tile is src[i·rowStride + j·colStride:][:c], and V_ξ = (Bᵀ·d·B)[i][j]
 // is written to dst[ξ·dstStride:][:c] for ξ = 6i+j.
 func WinogradInput(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
-	if c <= 0 {
-		return
-	}
-	last := 5*rowStride + 5*colStride + c
-	if rowStride < 0 || colStride < 0 || dstStride < c || last > len(src) || (WinoCells-1)*dstStride+c > len(dst) {
-		panic(fmt.Sprintf("kernels: WinogradInput: %d channels at strides %d, %d in %d values, out at stride %d in %d",
-			c, rowStride, colStride, len(src), dstStride, len(dst)))
-	}
-	n8 := 0
-	if vecFMA {
-		n8 = c / 8
-	}
-	if n8 > 0 {
-		winoInputAVX2(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
-	}
-	for ch := 8 * n8; ch < c; ch++ {
-		var d, t [WinoTile][WinoTile]float32
-		for i := range d {
-			for j := range d[i] {
-				d[i][j] = src[i*rowStride+j*colStride+ch]
-			}
-		}
-		for i := range t {
-			for j := range t[i] {
-				var s float32
-				for r := range d {
-					s += winoBT[i][r] * d[r][j]
-				}
-				t[i][j] = s
-			}
-		}
-		for i := range t {
-			for j := range t[i] {
-				var s float32
-				for r := range t[i] {
-					s += t[i][r] * winoBT[j][r]
-				}
-				dst[(i*WinoTile+j)*dstStride+ch] = s
-			}
-		}
-	}
+	wino2.input8(dst, dstStride, src, rowStride, colStride, c)
 }
 
 // WinogradOutput transforms one tile of products of c channels, M_ξ at
 // src[ξ·srcStride:][:c], to its 2×2 outputs Y = Aᵀ·M·A: Y[a][b] is
-// written to dst[a·rowStride + b·colStride:][:c].
+// written to dst[a·rowStride + b·colStride:][:c]. src may be overwritten.
 func WinogradOutput(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
-	if c <= 0 {
-		return
-	}
-	if rowStride < 0 || colStride < 0 || srcStride < c || (WinoCells-1)*srcStride+c > len(src) || rowStride+colStride+c > len(dst) {
-		panic(fmt.Sprintf("kernels: WinogradOutput: %d channels at stride %d in %d values, out at strides %d, %d in %d",
-			c, srcStride, len(src), rowStride, colStride, len(dst)))
-	}
-	n8 := 0
-	if vecFMA {
-		n8 = c / 8
-	}
-	if n8 > 0 {
-		winoOutputAVX2(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
-	}
-	for ch := 8 * n8; ch < c; ch++ {
-		var s [WinoTile][WinoOut]float32
-		for i := range s {
-			for b := range s[i] {
-				var v float32
-				for j := 0; j < WinoTile; j++ {
-					v += src[(i*WinoTile+j)*srcStride+ch] * winoAT[b][j]
-				}
-				s[i][b] = v
-			}
-		}
-		for a := 0; a < WinoOut; a++ {
-			for b := 0; b < WinoOut; b++ {
-				var v float32
-				for i := range s {
-					v += winoAT[a][i] * s[i][b]
-				}
-				dst[a*rowStride+b*colStride+ch] = v
-			}
-		}
-	}
+	wino2.output8(dst, rowStride, colStride, src, srcStride, c)
 }
 
 // WinogradOutputGrad transforms one 2×2 block of an output gradient of c
@@ -190,53 +162,197 @@ func WinogradOutput(dst []float32, rowStride, colStride int, src []float32, srcS
 // b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is written to
 // dst[ξ·dstStride:][:c] for ξ = 6i+j.
 func WinogradOutputGrad(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
-	if c <= 0 {
-		return
-	}
-	if rowStride < 0 || colStride < 0 || dstStride < c || rowStride+colStride+c > len(src) || (WinoCells-1)*dstStride+c > len(dst) {
-		panic(fmt.Sprintf("kernels: WinogradOutputGrad: %d channels at strides %d, %d in %d values, out at stride %d in %d",
-			c, rowStride, colStride, len(src), dstStride, len(dst)))
-	}
-	n8 := 0
-	if vecFMA {
-		n8 = c / 8
-	}
-	if n8 > 0 {
-		winoOutputGradAVX2(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
-	}
-	for ch := 8 * n8; ch < c; ch++ {
-		var dy [WinoOut][WinoOut]float32
-		for a := range dy {
-			for b := range dy[a] {
-				dy[a][b] = src[a*rowStride+b*colStride+ch]
-			}
-		}
-		// t = A·dy (6×2), then Dŷ = t·Aᵀ; A[i][a] = winoAT[a][i].
-		var t [WinoTile][WinoOut]float32
-		for i := range t {
-			for b := range t[i] {
-				t[i][b] = winoAT[0][i]*dy[0][b] + winoAT[1][i]*dy[1][b]
-			}
-		}
-		for i := range t {
-			for j := 0; j < WinoTile; j++ {
-				dst[(i*WinoTile+j)*dstStride+ch] = t[i][0]*winoAT[0][j] + t[i][1]*winoAT[1][j]
-			}
-		}
-	}
+	wino2.outputGrad8(dst, dstStride, src, rowStride, colStride, c)
 }
 
 // WinogradFilterGrad sets dw [5, 5, C, F] to the filter gradient Gᵀ·Ŵ·G
 // of the summed products ŵ [36, C, F] (Ŵ_ξ at ŵ[ξ·C·F:]), the adjoint of
 // WinogradFilter: dw = (G⊗G)ᵀ·ŵ, one small product.
-func WinogradFilterGrad(dw, what []float32, c, f int) {
-	cf := c * f
-	if len(dw) != WinoK*WinoK*cf || len(what) != WinoCells*cf {
-		panic(fmt.Sprintf("kernels: WinogradFilterGrad: gradient of %d values, products of %d, want %d and %d for %d×%d channels",
-			len(dw), len(what), WinoK*WinoK*cf, WinoCells*cf, c, f))
+func WinogradFilterGrad(dw, what []float32, c, f int) { wino2.filterGrad(dw, what, c, f) }
+
+// winoAlg is one F(m×m, 5×5): Bᵀ (n×n, n = m+4), Aᵀ (m×n), G⊗G (n²×25,
+// row ξ = n·i+j, column t = 5·kh+kw) and the AVX2 routines that unroll
+// Bᵀ and Aᵀ over 8 channels at a time (same arguments as the methods,
+// n8 groups of channels).
+type winoAlg struct {
+	bt, at            [][]float32
+	gg                []float32
+	input, outputGrad func(dst *float32, dstStride int, src *float32, rowStride, colStride, n8 int)
+	output            func(dst *float32, rowStride, colStride int, src *float32, srcStride, n8 int)
+}
+
+func (w *winoAlg) scheme(name string) *WinoScheme {
+	return &WinoScheme{Name: name, Tile: len(w.bt), Out: len(w.at),
+		Filter: w.filter, Input: w.input8, Output: w.output8, OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
+}
+
+// kron returns G⊗G in float32 (n²×25 for the n×5 matrix g).
+func kron(g [][]float64) []float32 {
+	n := len(g)
+	gg := make([]float32, n*n*WinoK*WinoK)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			for kh := 0; kh < WinoK; kh++ {
+				for kw := 0; kw < WinoK; kw++ {
+					gg[(i*n+j)*WinoK*WinoK+kh*WinoK+kw] = float32(g[i][kh] * g[j][kw])
+				}
+			}
+		}
 	}
-	if cf == 0 {
+	return gg
+}
+
+// filter sets u [n², C, F] = (G⊗G)·w [25, C, F].
+func (w *winoAlg) filter(u, wt []float32, c, f int) {
+	cells, cf := len(w.bt)*len(w.bt), c*f
+	if len(wt) != WinoK*WinoK*cf || len(u) != cells*cf {
+		panic(fmt.Sprintf("kernels: Winograd filter transform: filter of %d values, transform of %d, want %d and %d for %d×%d channels",
+			len(wt), len(u), WinoK*WinoK*cf, cells*cf, c, f))
+	}
+	if cf > 0 {
+		Sgemm(false, false, cells, cf, WinoK*WinoK, 1, w.gg, WinoK*WinoK, wt, cf, 0, u, cf)
+	}
+}
+
+// filterGrad sets dw [25, C, F] = (G⊗G)ᵀ·what [n², C, F].
+func (w *winoAlg) filterGrad(dw, what []float32, c, f int) {
+	cells, cf := len(w.bt)*len(w.bt), c*f
+	if len(dw) != WinoK*WinoK*cf || len(what) != cells*cf {
+		panic(fmt.Sprintf("kernels: Winograd filter gradient: gradient of %d values, products of %d, want %d and %d for %d×%d channels",
+			len(dw), len(what), WinoK*WinoK*cf, cells*cf, c, f))
+	}
+	if cf > 0 {
+		Sgemm(true, false, WinoK*WinoK, cf, cells, 1, w.gg, WinoK*WinoK, what, cf, 0, dw, cf)
+	}
+}
+
+// groups8 is the number of whole groups of 8 of c channels that the
+// AVX2 routines take (none without them); the Go loops do the rest.
+func groups8(c int) int {
+	if !vecFMA {
+		return 0
+	}
+	return c / 8
+}
+
+// input8 is WinogradInput for n×n tiles: V_ξ = (Bᵀ·d·B)[i][j], ξ = n·i+j.
+func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
+	n := len(w.bt)
+	if c <= 0 {
 		return
 	}
-	Sgemm(true, false, WinoK*WinoK, cf, WinoCells, 1, winoGG, WinoK*WinoK, what, cf, 0, dw, cf)
+	if rowStride < 0 || colStride < 0 || dstStride < c || (n-1)*(rowStride+colStride)+c > len(src) || (n*n-1)*dstStride+c > len(dst) {
+		panic(fmt.Sprintf("kernels: Winograd input transform (%d×%d): %d channels at strides %d, %d in %d values, out at stride %d in %d",
+			n, n, c, rowStride, colStride, len(src), dstStride, len(dst)))
+	}
+	n8 := groups8(c)
+	if n8 > 0 {
+		w.input(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
+	}
+	var d, t [8][8]float32
+	for ch := 8 * n8; ch < c; ch++ {
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				d[i][j] = src[i*rowStride+j*colStride+ch]
+			}
+		}
+		w.sandwich(&t, w.bt, &d, w.bt, n, n, n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				dst[(i*n+j)*dstStride+ch] = t[i][j]
+			}
+		}
+	}
+}
+
+// output8 is WinogradOutput for n×n tiles and m×m blocks: Y = Aᵀ·M·A.
+func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	m, n := len(w.at), len(w.bt)
+	if c <= 0 {
+		return
+	}
+	if rowStride < 0 || colStride < 0 || srcStride < c || (n*n-1)*srcStride+c > len(src) || (m-1)*(rowStride+colStride)+c > len(dst) {
+		panic(fmt.Sprintf("kernels: Winograd output transform (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
+			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+	}
+	n8 := groups8(c)
+	if n8 > 0 {
+		w.output(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
+	}
+	var p, y [8][8]float32
+	for ch := 8 * n8; ch < c; ch++ {
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				p[i][j] = src[(i*n+j)*srcStride+ch]
+			}
+		}
+		w.sandwich(&y, w.at, &p, w.at, m, n, m)
+		for a := 0; a < m; a++ {
+			for b := 0; b < m; b++ {
+				dst[a*rowStride+b*colStride+ch] = y[a][b]
+			}
+		}
+	}
+}
+
+// outputGrad8 is WinogradOutputGrad for m×m blocks and n×n cells:
+// Dŷ = A·dy·Aᵀ.
+func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
+	m, n := len(w.at), len(w.bt)
+	if c <= 0 {
+		return
+	}
+	if rowStride < 0 || colStride < 0 || dstStride < c || (m-1)*(rowStride+colStride)+c > len(src) || (n*n-1)*dstStride+c > len(dst) {
+		panic(fmt.Sprintf("kernels: Winograd output-gradient transform (%d×%d): %d channels at strides %d, %d in %d values, out at stride %d in %d",
+			m, m, c, rowStride, colStride, len(src), dstStride, len(dst)))
+	}
+	a := make([][]float32, n) // A = Aᵀ transposed
+	for i := range a {
+		a[i] = make([]float32, m)
+		for r := range a[i] {
+			a[i][r] = w.at[r][i]
+		}
+	}
+	n8 := groups8(c)
+	if n8 > 0 {
+		w.outputGrad(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
+	}
+	var dy, t [8][8]float32
+	for ch := 8 * n8; ch < c; ch++ {
+		for r := 0; r < m; r++ {
+			for b := 0; b < m; b++ {
+				dy[r][b] = src[r*rowStride+b*colStride+ch]
+			}
+		}
+		w.sandwich(&t, a, &dy, a, n, m, n)
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				dst[(i*n+j)*dstStride+ch] = t[i][j]
+			}
+		}
+	}
+}
+
+// sandwich sets out (rows×cols) = l·x·rᵀ for x (k×k), l (rows×k) and r
+// (cols×k), in float32, the left product first.
+func (w *winoAlg) sandwich(out *[8][8]float32, l [][]float32, x *[8][8]float32, r [][]float32, rows, k, cols int) {
+	var t [8][8]float32
+	for i := 0; i < rows; i++ {
+		for j := 0; j < k; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += l[i][p] * x[p][j]
+			}
+			t[i][j] = s
+		}
+	}
+	for i := 0; i < rows; i++ {
+		for j := 0; j < cols; j++ {
+			var s float32
+			for p := 0; p < k; p++ {
+				s += t[i][p] * r[j][p]
+			}
+			out[i][j] = s
+		}
+	}
 }

@@ -113,8 +113,8 @@ func TestWinogradFilterGradMatchesDirect(t *testing.T) {
 					d[tl], dy[tl] = vecRand(r, 6*rowStride), vecRand(r, 2*dyRow)
 					WinogradInput(v, vs, d[tl], rowStride, colStride, c)
 					WinogradOutputGrad(dyh, ds, dy[tl], dyRow, dyCol, f)
-					av := absTransform(d[tl], rowStride, colStride, c, 6, func(i, p int) float32 { return winoBT[i][p] })
-					ad := absTransform(dy[tl], dyRow, dyCol, f, 2, func(i, a int) float32 { return winoAT[a][i] })
+					av := absTransform(d[tl], rowStride, colStride, c, 6, func(i, p int) float32 { return wino2.bt[i][p] })
+					ad := absTransform(dy[tl], dyRow, dyCol, f, 2, func(i, a int) float32 { return wino2.at[a][i] })
 					for xi := 0; xi < WinoCells; xi++ {
 						for ch := 0; ch < c; ch++ {
 							for o := 0; o < f; o++ {
@@ -139,7 +139,7 @@ func TestWinogradFilterGradMatchesDirect(t *testing.T) {
 								}
 							}
 							for xi := 0; xi < WinoCells; xi++ {
-								mag += math.Abs(float64(winoGG[xi*WinoK*WinoK+k])) * bound[(xi*c+ch)*f+o]
+								mag += math.Abs(float64(wino2.gg[xi*WinoK*WinoK+k])) * bound[(xi*c+ch)*f+o]
 							}
 							got := dw[(k*c+ch)*f+o]
 							if diff := math.Abs(float64(got) - want); diff > 1e-6*mag || math.IsNaN(float64(got)) {
@@ -194,7 +194,7 @@ func TestWinogradTransformsAsmMatchGo(t *testing.T) {
 		for path, on := range []bool{false, true} {
 			vecFMA = on
 			WinogradInput(v[path], c, d, rowStride, colStride, c)
-			WinogradOutput(y[path], 2*c, c, d, c, c)
+			WinogradOutput(y[path], 2*c, c, append([]float32(nil), d...), c, c) // overwrites its source
 			WinogradOutputGrad(dyh[path], c, d, rowStride, colStride, c)
 		}
 		vecFMA = true
