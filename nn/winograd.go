@@ -8,17 +8,19 @@ import (
 )
 
 // A stride-1 5×5 convolution with enough channels runs as Winograd's
-// F(2×2, 5×5) (kernels.WinogradInput and friends): the output is cut into
-// 2×2 blocks ("tiles"), each tile's 6×6 input window is transformed, and
-// 36 matrix products, one per cell ξ of the transformed tile, take the
-// place of the 25 taps of the direct product:
+// F(m×m, 5×5) (kernels.WinoScheme: m = 4, or 2 where that makes fewer
+// products): the output is cut into m×m blocks ("tiles"), each tile's
+// (m+4)×(m+4) input window is transformed, and one matrix product per
+// cell ξ of the transformed tile takes the place of the 25 taps of the
+// direct product:
 //
 //	M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
 //
-// That is 36 multiply-adds per tile and channel pair instead of 100. The
-// results differ from the direct sum by rounding only (the transforms add
-// a few units in the last place); the environment variable
-// CONVNET_WINOGRAD=off turns the path off, as does the "ref" Sgemm.
+// That is 64 multiply-adds per 4×4 tile and channel pair (36 per 2×2
+// tile) instead of 400 (100). The results differ from the direct sum by
+// rounding only (about 1e-6 of the terms' magnitudes); the environment
+// variable CONVNET_WINOGRAD=off turns the path off, as does the "ref"
+// Sgemm.
 //
 // Tiles are numbered across the batch (image, tile row, tile column) and
 // cut into fixed blocks of winoBlock; each worker transforms, multiplies
