@@ -131,6 +131,42 @@ var (
 	}
 )
 
+// pass emits one pass of a separable transform over lines lines: each
+// line loads len(mat[0]) cells at stride inStride from in and stores
+// Σ_c mat[r][c]·cell[c] for each row r of mat at stride outStride from
+// out; in and out then move on by inStep and outStep. With out the same
+// register as in (a pass in place), each line's cells are all loaded
+// before any is stored, and the register moves on once.
+func pass(lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep reg.Register, k map[int]Mem) {
+	for l := 0; l < lines; l++ {
+		cells := ymms(len(mat[0]))
+		inPlace := out == in && outStride == inStride
+		count := len(cells)
+		if inPlace {
+			count = max(count, len(mat)) // the stores' addresses too
+		}
+		ins := cellsAt(in, inStride, count)
+		for c := range cells {
+			VMOVUPS(ins[c], cells[c])
+		}
+		outs := ins
+		if !inPlace {
+			outs = cellsAt(out, outStride, len(mat))
+		}
+		for r := range mat {
+			v := YMM()
+			lincomb(v, mat[r], cells, k)
+			VMOVUPS(v, outs[r])
+		}
+		if l < lines-1 {
+			ADDQ(inStep, in)
+			if out != in {
+				ADDQ(outStep, out)
+			}
+		}
+	}
+}
+
 // winoArgs loads the arguments dst, src and n8 and the strides named,
 // turned from float32 elements into bytes.
 func winoArgs(strides ...string) (dst, src, n8 reg.Register, st []reg.Register) {
@@ -194,42 +230,13 @@ func winoInput(name string, bt [][]int, k map[int]Mem) {
 	p, d := GP64(), GP64()
 
 	Label(name + "loop")
-	// Columns: t[·][j] = Bᵀ·d[·][j], to cells 8i+j of dst.
+	// Columns: t[·][j] = Bᵀ·d[·][j], to cells n·i+j of dst; then rows:
+	// v[i][·] = t[i][·]·B, over dst's row i.
 	MOVQ(src, p)
 	MOVQ(dst, d)
-	for j := 0; j < n; j++ {
-		in := ymms(n)
-		for i, m := range cellsAt(p, rs, n) {
-			VMOVUPS(m, in[i])
-		}
-		outs := cellsAt(d, dsRow, n)
-		for i := 0; i < n; i++ {
-			t := YMM()
-			lincomb(t, bt[i], in, k)
-			VMOVUPS(t, outs[i])
-		}
-		if j < n-1 {
-			ADDQ(cs, p)
-			ADDQ(ds, d)
-		}
-	}
-	// Rows: v[i][·] = t[i][·]·B, over dst's row i.
+	pass(n, bt, p, rs, cs, d, dsRow, ds, k)
 	MOVQ(dst, d)
-	for i := 0; i < n; i++ {
-		cells := cellsAt(d, ds, n)
-		in := ymms(n)
-		for j := range in {
-			VMOVUPS(cells[j], in[j])
-		}
-		for j := 0; j < n; j++ {
-			v := YMM()
-			lincomb(v, bt[j], in, k)
-			VMOVUPS(v, cells[j])
-		}
-		if i < n-1 {
-			ADDQ(dsRow, d)
-		}
-	}
+	pass(n, bt, d, ds, dsRow, d, ds, dsRow, k)
 	nextGroup(name+"loop", dst, src, n8)
 }
 
@@ -249,42 +256,13 @@ func winoOutput(name string, at [][]int, k map[int]Mem) {
 	p, y := GP64(), GP64()
 
 	Label(name + "loop")
-	// Rows: s[i][b] = m[i][·]·A[·][b], over cells 8i+b (b < 4).
+	// Rows: s[i][b] = m[i][·]·A[·][b], over cells n·i+b (b < m); then
+	// columns: y[a][b] = Aᵀ[a]·s[·][b].
 	MOVQ(src, p)
-	for i := 0; i < n; i++ {
-		cells := cellsAt(p, ss, n)
-		in := ymms(n)
-		for j := range in {
-			VMOVUPS(cells[j], in[j])
-		}
-		for b := 0; b < m; b++ {
-			s := YMM()
-			lincomb(s, at[b], in, k)
-			VMOVUPS(s, cells[b])
-		}
-		if i < n-1 {
-			ADDQ(ssRow, p)
-		}
-	}
-	// Columns: y[a][b] = Aᵀ[a]·s[·][b].
+	pass(n, at, p, ss, ssRow, p, ss, ssRow, k)
 	MOVQ(src, p)
 	MOVQ(dst, y)
-	for b := 0; b < m; b++ {
-		in := ymms(n)
-		for i, c := range cellsAt(p, ssRow, n) {
-			VMOVUPS(c, in[i])
-		}
-		outs := cellsAt(y, rs, m)
-		for a := 0; a < m; a++ {
-			v := YMM()
-			lincomb(v, at[a], in, k)
-			VMOVUPS(v, outs[a])
-		}
-		if b < m-1 {
-			ADDQ(ss, p)
-			ADDQ(cs, y)
-		}
-	}
+	pass(m, at, p, ssRow, ss, y, rs, cs, k)
 	nextGroup(name+"loop", dst, src, n8)
 }
 
@@ -313,37 +291,8 @@ func winoOutputGrad(name string, at [][]int, k map[int]Mem) {
 	Label(name + "loop")
 	MOVQ(src, p)
 	MOVQ(dst, d)
-	for b := 0; b < m; b++ {
-		in := ymms(m)
-		for r, c := range cellsAt(p, rs, m) {
-			VMOVUPS(c, in[r])
-		}
-		outs := cellsAt(d, dsRow, n)
-		for i := 0; i < n; i++ {
-			t := YMM()
-			lincomb(t, a[i], in, k)
-			VMOVUPS(t, outs[i])
-		}
-		if b < m-1 {
-			ADDQ(cs, p)
-			ADDQ(ds, d)
-		}
-	}
+	pass(m, a, p, rs, cs, d, dsRow, ds, k)
 	MOVQ(dst, d)
-	for i := 0; i < n; i++ {
-		cells := cellsAt(d, ds, n)
-		in := ymms(m)
-		for b := range in {
-			VMOVUPS(cells[b], in[b])
-		}
-		for j := 0; j < n; j++ {
-			v := YMM()
-			lincomb(v, a[j], in, k)
-			VMOVUPS(v, cells[j])
-		}
-		if i < n-1 {
-			ADDQ(dsRow, d)
-		}
-	}
+	pass(n, a, d, ds, dsRow, d, ds, dsRow, k)
 	nextGroup(name+"loop", dst, src, n8)
 }
