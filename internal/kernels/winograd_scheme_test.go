@@ -16,7 +16,7 @@ func TestWinoSchemesMatchDirect(t *testing.T) {
 		t.Run(s.Name, func(t *testing.T) {
 			vecPaths(t, func(t *testing.T) {
 				r := rand.New(rand.NewPCG(5, uint64(s.Tile)))
-				for _, cf := range [][2]int{{1, 1}, {8, 8}, {3, 16}, {13, 9}, {32, 64}, {64, 32}} {
+				for _, cf := range [][2]int{{1, 1}, {8, 8}, {3, 16}, {13, 9}, {32, 64}, {64, 32}, {24, 17}} {
 					c, f := cf[0], cf[1]
 					t.Run(fmt.Sprintf("c=%d,f=%d", c, f), func(t *testing.T) {
 						n, m, cells := s.Tile, s.Out, s.Cells()
