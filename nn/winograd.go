@@ -90,9 +90,12 @@ func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []f
 
 	ub := getScratch(cells * c * f)
 	s.Filter(*ub, w, c, f)
+	// The cells' packed filters share one buffer.
+	plen := kernels.PackedBLen(c, f)
+	pbuf := getScratch(max(1, cells*plen))
 	packed := make([]*kernels.PackedB, cells)
 	for xi := range packed {
-		packed[xi] = kernels.PackB(false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
+		packed[xi] = kernels.PackBInto((*pbuf)[xi*plen:], false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
 	}
 
 	// Blocks hold about the same number of products whatever the scheme.
@@ -140,6 +143,7 @@ func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []f
 	for _, p := range packed {
 		p.Release()
 	}
+	putScratch(pbuf)
 	putScratch(ub)
 }
 

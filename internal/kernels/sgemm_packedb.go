@@ -19,6 +19,7 @@ type PackedB struct {
 	// packs them: block (jc, pc) starts at bp[jc·k + nPanels·nr·pc],
 	// nPanels = ⌈min(nc, n−jc)/nr⌉, panel q of it at q·nr·kc.
 	bp       []float32
+	borrowed bool // bp is the caller's (PackBInto), not the free list's
 	released bool
 }
 
@@ -27,7 +28,29 @@ type PackedB struct {
 // must not change it while the result is in use). B itself must stay
 // unchanged too. Call Release when done to recycle the buffer.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
-	return curEngine.packB(transB, k, n, b, ldb)
+	return curEngine.packB(transB, k, n, b, ldb, nil)
+}
+
+// PackedBLen is the number of floats the panels of a k×n op(B) take
+// with the Sgemm implementation in use now (0 for "ref", which does not
+// pack).
+func PackedBLen(k, n int) int {
+	if curEngine == nil || k <= 0 || n <= 0 {
+		return 0
+	}
+	return k * roundUp(n, curEngine.nr)
+}
+
+// PackBInto is PackB with the panels written to buf (at least
+// PackedBLen(k, n) floats), which stays the caller's: Release does not
+// recycle it. Many small operands packed at once (the 36 or 64 filter
+// matrices of a Winograd convolution) then share one buffer instead of
+// each taking one from the free list.
+func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if need := PackedBLen(k, n); len(buf) < need {
+		panic(fmt.Sprintf("kernels.PackBInto: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
+	}
+	return curEngine.packB(transB, k, n, b, ldb, buf)
 }
 
 // SgemmPackedB computes C = alpha·A·op(B) + beta·C on the caller's
@@ -42,17 +65,19 @@ func SgemmPackedB(m int, alpha float32, a []float32, lda int, pb *PackedB, beta 
 
 // Release returns pb's buffer for reuse; pb must not be used afterwards.
 func (pb *PackedB) Release() {
-	if pb.bp != nil {
+	if pb.bp != nil && !pb.borrowed {
 		putBuf(pb.bp)
-		pb.bp = nil
 	}
+	pb.bp = nil
 	pb.released = true
 }
 
 // curEngine is the engine behind Sgemm (nil for "ref"), set by SetImpl.
 var curEngine *engine
 
-func (e *engine) packB(transB bool, k, n int, b []float32, ldb int) *PackedB {
+// packB packs op(B) into buf, or into a buffer from the free list when
+// buf is nil.
+func (e *engine) packB(transB bool, k, n int, b []float32, ldb int, buf []float32) *PackedB {
 	checkSgemm(false, transB, 0, n, k, nil, max(k, 1), b, ldb, nil, max(n, 1))
 	pb := &PackedB{transB: transB, k: k, n: n, b: b, ldb: ldb, e: e}
 	if e == nil || k == 0 || n == 0 {
@@ -69,7 +94,11 @@ func (e *engine) packB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	if pb.am == aRows && k <= directMaxK {
 		pb.kcStep = k
 	}
-	pb.bp = getBuf(k * roundUp(n, nr))
+	if buf != nil {
+		pb.bp, pb.borrowed = buf[:k*roundUp(n, nr)], true
+	} else {
+		pb.bp = getBuf(k * roundUp(n, nr))
+	}
 	for jc := 0; jc < n; jc += e.nc {
 		nc := min(e.nc, n-jc)
 		nPanels := ceilDiv(nc, nr)

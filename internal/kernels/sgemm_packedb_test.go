@@ -40,7 +40,7 @@ func TestSgemmPackedB(t *testing.T) {
 		t.Run("impl="+name, func(t *testing.T) {
 			for _, e := range testEngines(t, name) {
 				t.Run(e.name, func(t *testing.T) {
-					fn := packedBVia(t, e.packB, e.gemmPackedB)
+					fn := packedBVia(t, func(tb bool, k, n int, b []float32, ldb int) *PackedB { return e.packB(tb, k, n, b, ldb, nil) }, e.gemmPackedB)
 					for ci, c := range cases {
 						t.Run(c.String(), func(t *testing.T) {
 							c.check(t, uint64(ci), fn)
@@ -66,7 +66,7 @@ func samePackedB(t *testing.T, e *engine, g gemmCase, seed uint64) {
 	c0, ldc := operand(r, g.m, g.n, g.pad+2)
 	want, got := slices.Clone(c0), slices.Clone(c0)
 	e.sgemmSerial(false, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
-	pb := e.packB(g.transB, g.k, g.n, b, ldb)
+	pb := e.packB(g.transB, g.k, g.n, b, ldb, nil)
 	e.gemmPackedB(g.m, g.alpha, a, lda, pb, g.beta, got, ldc)
 	pb.Release()
 	for i := range got {
@@ -92,6 +92,52 @@ func TestSgemmPackedBDispatch(t *testing.T) {
 				{m: 5, n: 7, k: 5000, alpha: 1, beta: 1, pad: 1}, // K-split route
 			} {
 				t.Run(c.String(), func(t *testing.T) { c.check(t, 5, fn) })
+			}
+		})
+	}
+}
+
+// TestPackBInto: panels packed into the caller's buffer multiply to the
+// same bits as PackB's, and Release leaves that buffer out of the free
+// list.
+func TestPackBInto(t *testing.T) {
+	defer restoreImpl(t)()
+	for _, name := range Available() {
+		t.Run("impl="+name, func(t *testing.T) {
+			if err := SetImpl(name); err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(4, 4))
+			const m, k, n = 30, 37, 40
+			a, lda := operand(r, m, k, 1)
+			b, ldb := operand(r, k, n, 2)
+			buf := make([]float32, PackedBLen(k, n)+5)
+			want, got := make([]float32, m*n), make([]float32, m*n)
+			pb := PackB(false, k, n, b, ldb)
+			SgemmPackedB(m, 1, a, lda, pb, 0, want, n)
+			pb.Release()
+			pi := PackBInto(buf, false, k, n, b, ldb)
+			SgemmPackedB(m, 1, a, lda, pi, 0, got, n)
+			pi.Release()
+			if !slices.Equal(got, want) {
+				t.Fatal("PackBInto's product differs from PackB's")
+			}
+			bufs.Lock()
+			for _, f := range bufs.free {
+				if len(buf) > 0 && cap(f) > 0 && &f[:1][0] == &buf[0] {
+					t.Error("Release put the caller's buffer on the free list")
+				}
+			}
+			bufs.Unlock()
+			if need := PackedBLen(k, n); need > 0 {
+				func() {
+					defer func() {
+						if recover() == nil {
+							t.Error("PackBInto with a short buffer did not panic")
+						}
+					}()
+					PackBInto(buf[:need-1], false, k, n, b, ldb)
+				}()
 			}
 		})
 	}

@@ -306,16 +306,19 @@ func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowSt
 		panic(fmt.Sprintf("kernels: Winograd output-gradient transform (%d×%d): %d channels at strides %d, %d in %d values, out at stride %d in %d",
 			m, m, c, rowStride, colStride, len(src), dstStride, len(dst)))
 	}
+	n8 := groups8(c)
+	if n8 > 0 {
+		w.outputGrad(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
+	}
+	if 8*n8 == c {
+		return
+	}
 	a := make([][]float32, n) // A = Aᵀ transposed
 	for i := range a {
 		a[i] = make([]float32, m)
 		for r := range a[i] {
 			a[i][r] = w.at[r][i]
 		}
-	}
-	n8 := groups8(c)
-	if n8 > 0 {
-		w.outputGrad(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
 	}
 	var dy, t [8][8]float32
 	for ch := 8 * n8; ch < c; ch++ {
