@@ -363,6 +363,17 @@ function genConv() {
       { padding: 'SAME', N: 2, C: 9, K: 17, inSp: [5, 6], kSp: [3, 3], s: [1, 1], d: [1, 1] },
       { padding: 'SAME', N: 1, C: 1, K: 32, inSp: [12, 12], kSp: [5, 5], s: [1, 1], d: [1, 1] },
       { padding: 'SAME', N: 1, C: 8, K: 16, inSp: [6, 6], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      // The Winograd paths (5x5 stride 1, ≥ 8 channels): F(4x4, 5x5) on the
+      // lecture's 14x14 and on sizes that leave partial tiles, F(2x2, 5x5) on
+      // an image too small for 8x8 tiles, channels-first; and the direct
+      // single-channel path with 64 filters, VALID and dilated.
+      { padding: 'SAME', N: 1, C: 16, K: 16, inSp: [14, 14], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 2, C: 8, K: 8, inSp: [9, 11], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      { padding: 'VALID', N: 1, C: 9, K: 8, inSp: [13, 10], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 2, C: 8, K: 8, inSp: [1, 2], kSp: [5, 5], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 8, K: 8, inSp: [7, 6], kSp: [5, 5], s: [1, 1], d: [1, 1], channelsFirst: true },
+      { padding: 'VALID', N: 2, C: 1, K: 64, inSp: [9, 8], kSp: [3, 4], s: [1, 1], d: [1, 1] },
+      { padding: 'SAME', N: 1, C: 1, K: 32, inSp: [8, 8], kSp: [3, 3], s: [1, 1], d: [2, 2] },
       { padding: 'SAME', N: 1, C: 7, K: 10, inSp: [6, 7], kSp: [3, 3], s: [1, 1], d: [2, 2] },
       { padding: 'VALID', N: 1, C: 12, K: 9, inSp: [7, 6], kSp: [2, 3], s: [2, 1], d: [1, 1], channelsFirst: true },
       // Stride 1 with ≥ 16 input channels, and explicit pads wider than the window.
