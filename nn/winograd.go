@@ -38,14 +38,16 @@ var winoMinChannels = 8
 // multiplied together (F(4×4, 5×5) blocks hold as many products: 36/64 as
 // many tiles). Measured on the lecture's conv2 forward and input
 // gradient (GFLOP per CPU-second, F(4×4), three runs): blocks of 18
-// tiles 125–151, 24 tiles 123–140, 36 tiles 134–148, 54 tiles 137–155.
-// A variable so that tests can force partial blocks.
+// tiles 125–151, 24 tiles 123–140, 36 tiles 134–148, 54 tiles 137–155
+// (winoBlock 32 to 96); F(2×2) blocks of 24 to 72 tiles measured alike.
+// Blocks are whole multiples of 6 tiles (the micro-kernel's rows). A
+// variable so that tests can force partial blocks.
 var winoBlock = 96
 
 // winoSkew pads the stride between the cells of V and M by one cache
-// line: the transforms touch all 36 cells of a tile at once, and at a
-// stride of a multiple of 4 KiB (48 tiles of 64 channels) they would all
-// fall in one L1 set.
+// line: the transforms touch all 36 or 64 cells of a tile at once, and at
+// a stride of a multiple of 4 KiB (48 tiles of 64 channels) they would
+// all fall in one L1 set.
 const winoSkew = 16
 
 // useWinograd reports whether the convolution g with f output channels
