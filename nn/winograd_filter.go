@@ -11,14 +11,14 @@ import (
 // description below is for the former): with the input windows transformed as
 // in the forward pass (V = Bᵀ·d·B) and each 2×2 block of dy transformed
 // by the transpose of the output transform (Dŷ = A·dy·Aᵀ,
-// kernels.WinogradOutputGrad), the gradient summed over the tiles is
+// kernels.WinoScheme.OutputGrad), the gradient summed over the tiles is
 //
 //	Ŵ_ξᵀ[F, C] = Σ_tiles Dŷ_ξ[tile, F]ᵀ · V_ξ[tile, C]
 //
 // 36 products with the tiles as their long inner dimension (as F×C: the
 // Sgemm's 6-row tiles cover 64 output channels with less waste than 32
 // input channels), and then dw = Gᵀ·Ŵ·G per channel pair
-// (kernels.WinogradFilterGrad). That is 36 multiply-adds per tile and
+// (kernels.WinoScheme.FilterGrad). That is 36 multiply-adds per tile and
 // channel pair instead of 100.
 //
 // The tiles are cut into fixed blocks of winoGradBlock (the blocks'

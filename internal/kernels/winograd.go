@@ -27,8 +27,8 @@ import "fmt"
 // (the forward's transforms transposed: Aᵀ becomes A, G becomes Gᵀ).
 // Summed over the tiles, the elementwise products again become 36
 // products, one per cell: Ŵ_ξ[c, f] = Σ_tiles V_ξ[tile, c] · Dŷ_ξ[tile, f]
-// with Dŷ = A·dy·Aᵀ (WinogradOutputGrad), and dg = Gᵀ·Ŵ·G per channel pair
-// (WinogradFilterGrad). With G's scales 1/s_i (s = 4, 6, 6, 24, 24, 1)
+// with Dŷ = A·dy·Aᵀ (WinoScheme.OutputGrad), and dg = Gᵀ·Ŵ·G per channel
+// pair (WinoScheme.FilterGrad). With G's scales 1/s_i (s = 4, 6, 6, 24, 24, 1)
 // pulled out, this is the F(5×5, 2×2) algorithm: Gᵀ = A₅ᵀ·diag(1/s), with
 // A₅ᵀ the 5×6 Vandermonde-like matrix of the points 0, 1, −1, 2, −2, ∞.
 
@@ -53,21 +53,28 @@ const (
 
 // WinoScheme is one Winograd algorithm F(m×m, 5×5) for stride-1 5×5
 // convolutions: Tile = m+4 is the input tile's side, Out = m the output
-// block's; its transforms work as WinogradFilter, WinogradInput,
-// WinogradOutput, WinogradOutputGrad and WinogradFilterGrad do for
-// F(2×2, 5×5), with Tile² cells.
+// block's, and its transforms have Tile² cells ξ = Tile·i+j.
 type WinoScheme struct {
 	Name      string
 	Tile, Out int
-	// Filter sets u [Tile², C, F] from w [5, 5, C, F].
+	// Filter sets u [Tile², C, F] to the transformed filters U_ξ = G·g·Gᵀ
+	// of w [5, 5, C, F] (channels-last), one C×F matrix per cell: the
+	// right-hand operands of the products.
 	Filter func(u, w []float32, c, f int)
-	// Input transforms one Tile×Tile input tile of c channels.
+	// Input transforms one input tile of c channels: cell (i, j) of the
+	// tile is src[i·rowStride + j·colStride:][:c], and V_ξ = (Bᵀ·d·B)[i][j]
+	// is written to dst[ξ·dstStride:][:c].
 	Input func(dst []float32, dstStride int, src []float32, rowStride, colStride, c int)
-	// Output transforms one tile of products to its Out×Out outputs; it
-	// may overwrite src.
+	// Output transforms one tile of products, M_ξ at src[ξ·srcStride:][:c],
+	// to its Out×Out outputs Y = Aᵀ·M·A: Y[a][b] is written to
+	// dst[a·rowStride + b·colStride:][:c]. src may be overwritten.
 	Output func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int)
-	// OutputGrad and FilterGrad are the adjoints of Output and Filter.
+	// OutputGrad is the adjoint of Output, for the filter gradient: dy[a][b]
+	// is src[a·rowStride + b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is
+	// written to dst[ξ·dstStride:][:c].
 	OutputGrad func(dst []float32, dstStride int, src []float32, rowStride, colStride, c int)
+	// FilterGrad, the adjoint of Filter, sets dw [5, 5, C, F] = (G⊗G)ᵀ·ŵ
+	// for the summed products ŵ [Tile², C, F].
 	FilterGrad func(dw, what []float32, c, f int)
 }
 
@@ -138,50 +145,25 @@ var (
 	}
 )
 
-// WinogradFilter sets u [36, C, F] to the transformed filters U_ξ = G·g·Gᵀ
-// of w [5, 5, C, F] (a channels-last 2-D filter), one C×F matrix per tile
-// cell ξ: the right-hand operands of the 36 products.
-func WinogradFilter(u, w []float32, c, f int) { wino2.filter(u, w, c, f) }
-
-// WinogradInput transforms one 6×6 input tile of c channels: cell (i, j)
-// of the tile is src[i·rowStride + j·colStride:][:c], and V_ξ = (Bᵀ·d·B)[i][j]
-// is written to dst[ξ·dstStride:][:c] for ξ = 6i+j.
-func WinogradInput(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
-	wino2.input8(dst, dstStride, src, rowStride, colStride, c)
-}
-
-// WinogradOutput transforms one tile of products of c channels, M_ξ at
-// src[ξ·srcStride:][:c], to its 2×2 outputs Y = Aᵀ·M·A: Y[a][b] is
-// written to dst[a·rowStride + b·colStride:][:c]. src may be overwritten.
-func WinogradOutput(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
-	wino2.output8(dst, rowStride, colStride, src, srcStride, c)
-}
-
-// WinogradOutputGrad transforms one 2×2 block of an output gradient of c
-// channels, the adjoint of WinogradOutput: dy[a][b] is src[a·rowStride +
-// b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is written to
-// dst[ξ·dstStride:][:c] for ξ = 6i+j.
-func WinogradOutputGrad(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
-	wino2.outputGrad8(dst, dstStride, src, rowStride, colStride, c)
-}
-
-// WinogradFilterGrad sets dw [5, 5, C, F] to the filter gradient Gᵀ·Ŵ·G
-// of the summed products ŵ [36, C, F] (Ŵ_ξ at ŵ[ξ·C·F:]), the adjoint of
-// WinogradFilter: dw = (G⊗G)ᵀ·ŵ, one small product.
-func WinogradFilterGrad(dw, what []float32, c, f int) { wino2.filterGrad(dw, what, c, f) }
-
 // winoAlg is one F(m×m, 5×5): Bᵀ (n×n, n = m+4), Aᵀ (m×n), G⊗G (n²×25,
 // row ξ = n·i+j, column t = 5·kh+kw) and the AVX2 routines that unroll
 // Bᵀ and Aᵀ over 8 channels at a time (same arguments as the methods,
 // n8 groups of channels).
 type winoAlg struct {
 	bt, at            [][]float32
+	a                 [][]float32 // A = Aᵀ transposed, set by scheme
 	gg                []float32
 	input, outputGrad func(dst *float32, dstStride int, src *float32, rowStride, colStride, n8 int)
 	output            func(dst *float32, rowStride, colStride int, src *float32, srcStride, n8 int)
 }
 
 func (w *winoAlg) scheme(name string) *WinoScheme {
+	w.a = make([][]float32, len(w.bt))
+	for i := range w.a {
+		for r := range w.at {
+			w.a[i] = append(w.a[i], w.at[r][i])
+		}
+	}
 	return &WinoScheme{Name: name, Tile: len(w.bt), Out: len(w.at),
 		Filter: w.filter, Input: w.input8, Output: w.output8, OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
 }
@@ -235,7 +217,7 @@ func groups8(c int) int {
 	return c / 8
 }
 
-// input8 is WinogradInput for n×n tiles: V_ξ = (Bᵀ·d·B)[i][j], ξ = n·i+j.
+// input8 is WinoScheme.Input for n×n tiles: V_ξ = (Bᵀ·d·B)[i][j], ξ = n·i+j.
 func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
 	n := len(w.bt)
 	if c <= 0 {
@@ -256,7 +238,7 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 				d[i][j] = src[i*rowStride+j*colStride+ch]
 			}
 		}
-		w.sandwich(&t, w.bt, &d, w.bt, n, n, n)
+		sandwich(&t, w.bt, &d, w.bt, n, n, n)
 		for i := 0; i < n; i++ {
 			for j := 0; j < n; j++ {
 				dst[(i*n+j)*dstStride+ch] = t[i][j]
@@ -265,7 +247,7 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 	}
 }
 
-// output8 is WinogradOutput for n×n tiles and m×m blocks: Y = Aᵀ·M·A.
+// output8 is WinoScheme.Output for n×n tiles and m×m blocks: Y = Aᵀ·M·A.
 func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
 	m, n := len(w.at), len(w.bt)
 	if c <= 0 {
@@ -286,7 +268,7 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 				p[i][j] = src[(i*n+j)*srcStride+ch]
 			}
 		}
-		w.sandwich(&y, w.at, &p, w.at, m, n, m)
+		sandwich(&y, w.at, &p, w.at, m, n, m)
 		for a := 0; a < m; a++ {
 			for b := 0; b < m; b++ {
 				dst[a*rowStride+b*colStride+ch] = y[a][b]
@@ -295,7 +277,7 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 	}
 }
 
-// outputGrad8 is WinogradOutputGrad for m×m blocks and n×n cells:
+// outputGrad8 is WinoScheme.OutputGrad for m×m blocks and n×n cells:
 // Dŷ = A·dy·Aᵀ.
 func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
 	m, n := len(w.at), len(w.bt)
@@ -310,16 +292,6 @@ func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowSt
 	if n8 > 0 {
 		w.outputGrad(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
 	}
-	if 8*n8 == c {
-		return
-	}
-	a := make([][]float32, n) // A = Aᵀ transposed
-	for i := range a {
-		a[i] = make([]float32, m)
-		for r := range a[i] {
-			a[i][r] = w.at[r][i]
-		}
-	}
 	var dy, t [8][8]float32
 	for ch := 8 * n8; ch < c; ch++ {
 		for r := 0; r < m; r++ {
@@ -327,7 +299,7 @@ func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowSt
 				dy[r][b] = src[r*rowStride+b*colStride+ch]
 			}
 		}
-		w.sandwich(&t, a, &dy, a, n, m, n)
+		sandwich(&t, w.a, &dy, w.a, n, m, n)
 		for i := 0; i < n; i++ {
 			for j := 0; j < n; j++ {
 				dst[(i*n+j)*dstStride+ch] = t[i][j]
@@ -338,7 +310,7 @@ func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowSt
 
 // sandwich sets out (rows×cols) = l·x·rᵀ for x (k×k), l (rows×k) and r
 // (cols×k), in float32, the left product first.
-func (w *winoAlg) sandwich(out *[8][8]float32, l [][]float32, x *[8][8]float32, r [][]float32, rows, k, cols int) {
+func sandwich(out *[8][8]float32, l [][]float32, x *[8][8]float32, r [][]float32, rows, k, cols int) {
 	var t [8][8]float32
 	for i := 0; i < rows; i++ {
 		for j := 0; j < k; j++ {

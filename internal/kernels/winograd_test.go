@@ -37,8 +37,8 @@ func TestWinogradFilterGradMatchesDirect(t *testing.T) {
 				v, dyh := make([]float32, (WinoCells-1)*vs+c), make([]float32, (WinoCells-1)*ds+f)
 				for tl := range d {
 					d[tl], dy[tl] = vecRand(r, 6*rowStride), vecRand(r, 2*dyRow)
-					WinogradInput(v, vs, d[tl], rowStride, colStride, c)
-					WinogradOutputGrad(dyh, ds, dy[tl], dyRow, dyCol, f)
+					Wino2.Input(v, vs, d[tl], rowStride, colStride, c)
+					Wino2.OutputGrad(dyh, ds, dy[tl], dyRow, dyCol, f)
 					av := absTransform(d[tl], rowStride, colStride, c, 6, func(i, p int) float32 { return wino2.bt[i][p] })
 					ad := absTransform(dy[tl], dyRow, dyCol, f, 2, func(i, a int) float32 { return wino2.at[a][i] })
 					for xi := 0; xi < WinoCells; xi++ {
@@ -51,7 +51,7 @@ func TestWinogradFilterGradMatchesDirect(t *testing.T) {
 					}
 				}
 				dw := make([]float32, WinoK*WinoK*c*f)
-				WinogradFilterGrad(dw, what, c, f)
+				Wino2.FilterGrad(dw, what, c, f)
 				for k := 0; k < WinoK*WinoK; k++ {
 					kh, kw := k/WinoK, k%WinoK
 					for ch := 0; ch < c; ch++ {
@@ -119,9 +119,9 @@ func TestWinogradTransformsAsmMatchGo(t *testing.T) {
 		dyh := [2][]float32{make([]float32, WinoCells*c), make([]float32, WinoCells*c)}
 		for path, on := range []bool{false, true} {
 			vecFMA = on
-			WinogradInput(v[path], c, d, rowStride, colStride, c)
-			WinogradOutput(y[path], 2*c, c, append([]float32(nil), d...), c, c) // overwrites its source
-			WinogradOutputGrad(dyh[path], c, d, rowStride, colStride, c)
+			Wino2.Input(v[path], c, d, rowStride, colStride, c)
+			Wino2.Output(y[path], 2*c, c, append([]float32(nil), d...), c, c) // overwrites its source
+			Wino2.OutputGrad(dyh[path], c, d, rowStride, colStride, c)
 		}
 		vecFMA = true
 		for what, pair := range map[string][2][]float32{"input": {v[0], v[1]}, "output": {y[0], y[1]}, "output grad": {dyh[0], dyh[1]}} {
@@ -136,15 +136,15 @@ func TestWinogradTransformsAsmMatchGo(t *testing.T) {
 
 func TestWinogradPanicsOutOfRange(t *testing.T) {
 	for name, f := range map[string]func(){
-		"input src":   func() { WinogradInput(make([]float32, 36*8), 8, make([]float32, 35*8), 6*8, 8, 8) },
-		"input dst":   func() { WinogradInput(make([]float32, 35*8), 8, make([]float32, 36*8), 6*8, 8, 8) },
-		"output src":  func() { WinogradOutput(make([]float32, 4*8), 16, 8, make([]float32, 35*8), 8, 8) },
-		"output dst":  func() { WinogradOutput(make([]float32, 3*8), 16, 8, make([]float32, 36*8), 8, 8) },
-		"filter":      func() { WinogradFilter(make([]float32, 36*4), make([]float32, 24*4), 2, 2) },
-		"grad src":    func() { WinogradOutputGrad(make([]float32, 36*8), 8, make([]float32, 3*8), 16, 8, 8) },
-		"grad dst":    func() { WinogradOutputGrad(make([]float32, 35*8), 8, make([]float32, 4*8), 16, 8, 8) },
-		"grad stride": func() { WinogradOutputGrad(make([]float32, 36*8), 7, make([]float32, 4*8), 16, 8, 8) },
-		"filter grad": func() { WinogradFilterGrad(make([]float32, 25*4), make([]float32, 35*4), 2, 2) },
+		"input src":   func() { Wino2.Input(make([]float32, 36*8), 8, make([]float32, 35*8), 6*8, 8, 8) },
+		"input dst":   func() { Wino2.Input(make([]float32, 35*8), 8, make([]float32, 36*8), 6*8, 8, 8) },
+		"output src":  func() { Wino2.Output(make([]float32, 4*8), 16, 8, make([]float32, 35*8), 8, 8) },
+		"output dst":  func() { Wino2.Output(make([]float32, 3*8), 16, 8, make([]float32, 36*8), 8, 8) },
+		"filter":      func() { Wino2.Filter(make([]float32, 36*4), make([]float32, 24*4), 2, 2) },
+		"grad src":    func() { Wino2.OutputGrad(make([]float32, 36*8), 8, make([]float32, 3*8), 16, 8, 8) },
+		"grad dst":    func() { Wino2.OutputGrad(make([]float32, 35*8), 8, make([]float32, 4*8), 16, 8, 8) },
+		"grad stride": func() { Wino2.OutputGrad(make([]float32, 36*8), 7, make([]float32, 4*8), 16, 8, 8) },
+		"filter grad": func() { Wino2.FilterGrad(make([]float32, 25*4), make([]float32, 35*4), 2, 2) },
 	} {
 		func() {
 			defer func() {
