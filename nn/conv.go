@@ -689,11 +689,23 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		}
 		putScratch(buf)
 	})
-	copy(dw, (*parts)[:pf])
-	for gi := 1; gi < groups; gi++ {
-		for i, v := range (*parts)[gi*pf : (gi+1)*pf] {
-			dw[i] += v
-		}
-	}
+	sumGroups(dw, *parts, groups)
 	putScratch(parts)
+}
+
+// sumGroups sets dst[i] = parts[0][i] + parts[1][i] + … in group order,
+// parts holding groups partial sums of len(dst) values one after the
+// other (dst may be the first of them). The elements are split across the
+// workers, each summed in the same order whatever the split, so the
+// result repeats bit for bit.
+func sumGroups(dst, parts []float32, groups int) {
+	n := len(dst)
+	parallel.For(n, 1<<12, func(lo, hi int) {
+		copy(dst[lo:hi], parts[lo:hi])
+		for gi := 1; gi < groups; gi++ {
+			for i, v := range parts[gi*n+lo : gi*n+hi] {
+				dst[lo+i] += v
+			}
+		}
+	})
 }

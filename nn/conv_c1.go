@@ -107,11 +107,6 @@ func convC1Filter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		}
 		putScratch(buf)
 	})
-	copy(dw, (*parts)[:size])
-	for gi := 1; gi < groups; gi++ {
-		for i, v := range (*parts)[gi*size : (gi+1)*size] {
-			dw[i] += v
-		}
-	}
+	sumGroups(dw, *parts, groups)
 	putScratch(parts)
 }

@@ -80,16 +80,9 @@ func winogradFilterGrad(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, dy
 		putScratch(edge)
 		putScratch(edgeDy)
 	})
-	// Add the groups' Ŵ into the first, element by element in group
-	// order (the elements split across the workers).
+	// Add the groups' Ŵ into the first, in group order.
 	sum := parts[:cells*cf]
-	parallel.For(len(sum), 1<<12, func(lo, hi int) {
-		for gi := 1; gi < groups; gi++ {
-			for i, v := range parts[gi*cells*cf+lo : gi*cells*cf+hi] {
-				sum[lo+i] += v
-			}
-		}
-	})
+	sumGroups(sum, parts, groups)
 	// The products are Ŵ_ξᵀ [F, C], and so dw comes out as [25, F, C]:
 	// transposed tap by tap.
 	dwtb := getScratch(len(dw))
