@@ -42,7 +42,9 @@ func TestMoreActivationsByHand(t *testing.T) {
 		{"Relu6Grad (none at 0 and 6)", func() (*tensor.Tensor, error) { return Relu6Grad(g, opsT([]int{6}, -1, 0, 3, 6, 5.9, 7)) }, []float32{0, 0, 1, 0, 1, 0}},
 		{"EluGrad", func() (*tensor.Tensor, error) { return EluGrad(g, Elu(x)) }, []float32{e(math.Exp(-3)), e(math.Exp(-1)), 1, 1, 1, 1}},
 		{"SeluGrad", func() (*tensor.Tensor, error) { return SeluGrad(g, Selu(x)) }, []float32{e(s * a * math.Exp(-3)), e(s * a * math.Exp(-1)), e(s), e(s), e(s), e(s)}},
-		{"HardSigmoidGrad (bounds pass)", func() (*tensor.Tensor, error) { return HardSigmoidGrad(tensor.Full(1, 4), opsT([]int{4}, -3, -2.5, 2.5, 3)) }, []float32{0, 0.2, 0.2, 0}},
+		{"HardSigmoidGrad (bounds pass)", func() (*tensor.Tensor, error) {
+			return HardSigmoidGrad(tensor.Full(1, 4), opsT([]int{4}, -3, -2.5, 2.5, 3))
+		}, []float32{0, 0.2, 0.2, 0}},
 		{"SoftsignGrad", func() (*tensor.Tensor, error) { return SoftsignGrad(g, x) }, []float32{1.0 / 16, 0.25, 1, 0.25, e(1 / 12.25), 1.0 / 64}},
 		{"SoftplusGrad", func() (*tensor.Tensor, error) { return SoftplusGrad(opsT([]int{1}, 1), opsT([]int{1}, 0)) }, []float32{0.5}},
 		{"SwishGrad at 0", func() (*tensor.Tensor, error) { return SwishGrad(opsT([]int{1}, 1), opsT([]int{1}, 0)) }, []float32{0.5}},
