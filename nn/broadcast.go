@@ -29,6 +29,16 @@ import (
 // the longer shape's leading dims are kept. It fails when two aligned dims
 // differ and neither is 1, quoting both shapes.
 func BroadcastShape(a, b []int) ([]int, error) {
+	out, err := broadcastShape(a, b)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	return out, nil
+}
+
+// broadcastShape is BroadcastShape with errors that callers prefix with
+// their op's name.
+func broadcastShape(a, b []int) ([]int, error) {
 	r := max(len(a), len(b))
 	out := make([]int, r)
 	for i := 1; i <= r; i++ {
@@ -40,7 +50,7 @@ func BroadcastShape(a, b []int) ([]int, error) {
 			db = b[len(b)-i]
 		}
 		if da < 0 || db < 0 {
-			return nil, fmt.Errorf("nn: broadcast: negative dimension in shapes %v and %v", a, b)
+			return nil, fmt.Errorf("negative dimension in shapes %v and %v", a, b)
 		}
 		switch {
 		case da == db, db == 1:
@@ -48,7 +58,7 @@ func BroadcastShape(a, b []int) ([]int, error) {
 		case da == 1:
 			out[r-i] = db
 		default:
-			return nil, fmt.Errorf("nn: shapes %v and %v do not broadcast: dim %d from the end is %d and %d (want equal, or one of them 1)", a, b, i, da, db)
+			return nil, fmt.Errorf("shapes %v and %v do not broadcast: dim %d from the end is %d and %d (want equal, or one of them 1)", a, b, i, da, db)
 		}
 	}
 	return out, nil
@@ -259,7 +269,7 @@ func gradShapes(op string, grad, a, b *tensor.Tensor) error {
 	if grad == nil || a == nil || b == nil {
 		return fmt.Errorf("nn: %s: nil tensor", op)
 	}
-	out, err := BroadcastShape(a.Shape(), b.Shape())
+	out, err := broadcastShape(a.Shape(), b.Shape())
 	if err != nil {
 		return fmt.Errorf("nn: %s: %w", op, err)
 	}
@@ -317,7 +327,7 @@ func binary(k binKind, a, b *tensor.Tensor) (*tensor.Tensor, error) {
 	if a == nil || b == nil {
 		return nil, fmt.Errorf("nn: %s: nil tensor", binNames[k])
 	}
-	out, err := BroadcastShape(a.Shape(), b.Shape())
+	out, err := broadcastShape(a.Shape(), b.Shape())
 	if err != nil {
 		return nil, fmt.Errorf("nn: %s: %w", binNames[k], err)
 	}
