@@ -158,12 +158,20 @@ func reduceGrad(op string, grad *tensor.Tensor, xShape, axes []int, keepDims boo
 	return y, nil
 }
 
-// checkShape rejects negative dims.
+// maxElems is the most elements a shape may hold (tensor.New's limit).
+const maxElems = math.MaxInt32 * 64
+
+// checkShape rejects a shape from outside (a target shape, a padded
+// shape) with a negative dim or more than maxElems elements, so that no
+// size computation overflows.
 func checkShape(op string, s []int) (int, error) {
 	n := 1
 	for _, d := range s {
 		if d < 0 {
 			return 0, fmt.Errorf("nn: %s: negative dimension in shape %v", op, s)
+		}
+		if d != 0 && n > maxElems/d {
+			return 0, fmt.Errorf("nn: %s: shape %v holds more than %d elements", op, s, maxElems)
 		}
 		n *= d
 	}

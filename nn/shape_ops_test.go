@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -256,4 +257,29 @@ func TestShapeOpsGradsFD(t *testing.T) {
 			return Split(gc, []int{3, 5}, 1)
 		})
 	})
+}
+
+// TestShapeOpsRejectHugeParams: parameters from an untrusted file must
+// give errors, not overflows, panics or giant allocations.
+func TestShapeOpsRejectHugeParams(t *testing.T) {
+	x := tensor.Zeros(2, 3)
+	const big = math.MaxInt
+	for _, tc := range []struct {
+		name, want string
+		err        error
+	}{
+		{"Slice begin", "want 0 ≤ begin", errOf(Slice(x, []int{big, 0}, []int{1, 1}))},
+		{"Slice size", "want 0 ≤ begin", errOf(Slice(x, []int{1, 0}, []int{big, 1}))},
+		{"SliceGrad", "does not fit", errOf(SliceGrad(tensor.Zeros(1, 1), []int{2, 3}, []int{big, 0}))},
+		{"SliceGrad huge shape", "does not fit", errOf(SliceGrad(tensor.Zeros(1, 1), []int{big, big}, []int{0, 0}))},
+		{"Split", "bad size", errOf2(Split(x, []int{big, big, 4}, 1))},
+		{"Pad", "paddings", errOf(Pad(x, [][2]int{{big, 0}, {0, 0}}, "CONSTANT", 0))},
+		{"Pad total", "more than", errOf(Pad(x, [][2]int{{1 << 30, 0}, {1 << 30, 0}}, "CONSTANT", 0))},
+		{"BroadcastTo", "more than", errOf(BroadcastTo(x, []int{1 << 40, 1 << 40, 3}))},
+		{"ReduceSumGrad", "more than", errOf(ReduceSumGrad(tensor.Zeros(), []int{1 << 40, 1 << 40}, nil, false))},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one containing %q", tc.name, tc.err, tc.want)
+		}
+	}
 }
