@@ -245,7 +245,7 @@ function genShape() {
   }
   for (const [shape, sizes, axis] of [[[2, 5], [2, 3], 1], [[6, 2], [1, -1, 2], 0], [[2, 3, 4], [1, 1, 2], -1], [[3, 4, 2], [0, 4], 1]]) {
     cases.push(makeCase(r, `split ${JSON.stringify(shape)} sizes ${JSON.stringify(sizes)} axis ${axis}`, 'split', [rand(r, shape)],
-      { sizes, axis }, (x) => tf.split(x, sizes, axis)));
+      { sizes, axis }, (x) => tf.split(x, sizes.slice(), axis))); // tf.split fills in a -1 in place
   }
   for (const [shape, begin, size] of [[[5], [1], [3]], [[4, 5], [1, 2], [2, -1]], [[2, 3, 4], [0, 1, 1], [-1, 2, 2]],
     [[3, 4, 5, 2], [1, 0, 2, 1], [2, 4, -1, 1]]]) {
