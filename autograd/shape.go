@@ -66,6 +66,30 @@ func reduceAxes(op string, x *Var, fwd func(*tensor.Tensor) (*tensor.Tensor, err
 	}, x)
 }
 
+// BroadcastTo is nn.BroadcastTo: x repeated to shape (tf.broadcast_to,
+// ONNX Expand). ∂/∂x = nn.SumToShape(g, x's shape).
+func BroadcastTo(x *Var, shape ...int) *Var {
+	const op = "BroadcastTo"
+	if err := inputErr(op, x); err != nil {
+		return failed(op, err)
+	}
+	y, err := nn.BroadcastTo(x.value, append([]int{}, shape...))
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := nn.SumToShape(g, x.value.Shape())
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
+
 // Transpose is nn.Transpose: result dim i is x's dim perm[i]; no perm
 // reverses the dims. ∂/∂x = nn.Transpose(g, nn.InvertPermutation(perm)).
 func Transpose(x *Var, perm ...int) *Var {

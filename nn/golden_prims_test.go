@@ -37,6 +37,7 @@ type primParams struct {
 	Paddings [][2]int `json:"paddings"`
 	Mode     string   `json:"mode"`
 	Value    float32  `json:"value"`
+	Shape    []int    `json:"shape"`
 }
 
 // runPrim computes a case's outputs and the gradients of its inputs with
@@ -115,6 +116,12 @@ func runPrim(c goldPrim, in, g []*tensor.Tensor) (outs, grads []*tensor.Tensor, 
 			return nil, nil, err
 		}
 		grads, err = one(bwd(y, g[0], p.Axis))
+		return []*tensor.Tensor{y}, grads, err
+	case "broadcast_to":
+		if y, err = BroadcastTo(in[0], p.Shape); err != nil {
+			return nil, nil, err
+		}
+		grads, err = one(SumToShape(g[0], in[0].Shape()))
 		return []*tensor.Tensor{y}, grads, err
 	case "transpose":
 		if y, err = Transpose(in[0], p.Perm); err != nil {
@@ -226,7 +233,7 @@ var primOps = map[string][]string{
 	"ops_binary.json":     {"add", "sub", "mul", "div", "maximum", "minimum"},
 	"ops_unary.json":      {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "square", "pow"},
 	"ops_reduce.json":     {"sum", "mean", "max"},
-	"ops_shape.json":      {"transpose", "concat", "split", "slice", "pad"},
+	"ops_shape.json":      {"broadcast_to", "transpose", "concat", "split", "slice", "pad"},
 	"ops_activation.json": {"relu6", "elu", "selu", "hard_sigmoid", "softplus", "softsign", "swish", "gelu", "gelu_tanh", "softmax", "log_softmax"},
 }
 

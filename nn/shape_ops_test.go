@@ -213,6 +213,8 @@ func TestShapeOpsGradsFD(t *testing.T) {
 		fwd  func(*tensor.Tensor) (*tensor.Tensor, error)
 		back func(w *tensor.Tensor) (*tensor.Tensor, error)
 	}{
+		{"BroadcastTo", func(x *tensor.Tensor) (*tensor.Tensor, error) { return BroadcastTo(x, []int{3, 2, 3, 4}) },
+			func(w *tensor.Tensor) (*tensor.Tensor, error) { return SumToShape(w, x.Shape()) }},
 		{"Transpose", func(x *tensor.Tensor) (*tensor.Tensor, error) { return Transpose(x, perm) },
 			func(w *tensor.Tensor) (*tensor.Tensor, error) { return Transpose(w, inv) }},
 		{"Slice", func(x *tensor.Tensor) (*tensor.Tensor, error) { return Slice(x, []int{1, 0, 1}, []int{1, -1, 2}) },
