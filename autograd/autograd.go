@@ -83,6 +83,11 @@ func (v *Var) Name() string { return v.name }
 // building it or any of its inputs.
 func (v *Var) Err() error { return v.err }
 
+// Inputs returns the Vars v was computed from, in the op's argument order
+// (Conv2D: x, w; BiasAdd: x, bias), as a new slice; nil for a leaf
+// (Variable, Constant), a Var carrying an error, or a released inner node.
+func (v *Var) Inputs() []*Var { return append([]*Var(nil), v.parents...) }
+
 // Gradient returns ∂loss/∂v for each v in vars, in order. loss must hold
 // exactly one element (any shape, e.g. [] from ReduceMean or [1]). A var
 // the loss does not depend on gets a nil gradient, like TF's None.

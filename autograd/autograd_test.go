@@ -261,3 +261,46 @@ func TestFailedCarriesItsError(t *testing.T) {
 		t.Fatalf("Gradient error = %v, want %v", err, want)
 	}
 }
+
+// TestInputs checks that Inputs lists an op's arguments in order, that
+// leaves have none, and that the returned slice is the caller's own.
+func TestInputs(t *testing.T) {
+	x := Constant(tensor.Must(tensor.New([]int{1, 2}, []float32{1, -2})))
+	b := Variable("b", vec(3, 4))
+	y := Relu(BiasAdd(x, b, ""))
+	if err := y.Err(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		v    *Var
+		want []*Var
+	}{
+		{"constant", x, nil},
+		{"variable", b, nil},
+		{"relu", y, []*Var{y.Inputs()[0]}},
+		{"bias add", y.Inputs()[0], []*Var{x, b}},
+		{"failed", Failed(errors.New("boom")), nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.v.Inputs()
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d inputs, want %d", len(got), len(tc.want))
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Errorf("input %d is %q, want %q", i, got[i].Name(), tc.want[i].Name())
+				}
+			}
+		})
+	}
+	if op := y.Inputs()[0].Name(); op != "BiasAdd" {
+		t.Errorf("relu's input is %q, want BiasAdd", op)
+	}
+	in := y.Inputs()
+	in[0] = nil
+	if y.Inputs()[0] == nil {
+		t.Error("changing the returned slice changed the graph")
+	}
+}
