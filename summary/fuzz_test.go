@@ -2,6 +2,7 @@ package summary
 
 import (
 	"testing"
+	"time"
 )
 
 // FuzzDecode feeds arbitrary bytes to the record splitter and the event
@@ -50,6 +51,34 @@ func FuzzDecode(f *testing.F) {
 					DecodeHParams(v.Metadata.Content) // must not panic
 				}
 			}
+		}
+	})
+}
+
+// FuzzDecodeHParams feeds arbitrary bytes to the hparams plugin decoder:
+// it must return an error or a record, never panic.
+func FuzzDecodeHParams(f *testing.F) {
+	dir := f.TempDir()
+	w, err := NewWriter(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	hs := []HParam{{"lr", 0.001}, {"optimizer", "adam"}, {"augment", true}}
+	w.HParamsExperiment(hs, []HParamMetric{{Group: "eval", Tag: "accuracy"}}, time.Unix(1, 0))
+	w.HParamsSessionStart(hs, time.Unix(1, 0))
+	w.HParamsSessionEnd(StatusFailure, time.Unix(2, 0))
+	w.Close()
+	events, err := ReadFile(w.Path())
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range events[1:] {
+		f.Add(e.Values[0].Metadata.Content)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		d, err := DecodeHParams(in)
+		if err == nil && d.Kind == "" && len(d.HParams) > 0 {
+			t.Fatalf("hparams without a record kind: %+v", d)
 		}
 	})
 }
