@@ -11,8 +11,9 @@
 //
 // Every differentiable nn op has a wrapper here whose backward calls the
 // op's exported gradient op (Conv2DBackpropInput, MaxPoolGrad, ReluGrad,
-// …) and nothing else; only the elementwise helpers (Add, Sub, Mul,
-// Scale, ReduceSum, ReduceMean, Reshape) compute their gradients inline.
+// …) and nothing else; only Scale, ReduceSum, ReduceMean and Reshape
+// compute their gradients inline. Custom adds an op whose value and
+// gradients the caller computes.
 //
 // Errors are sticky: an op whose inputs carry an error, or whose nn call
 // fails, returns a Var carrying the error instead of panicking, and the
@@ -82,11 +83,6 @@ func (v *Var) Name() string { return v.name }
 // Err returns the error carried by the Var: the first error met while
 // building it or any of its inputs.
 func (v *Var) Err() error { return v.err }
-
-// Inputs returns the Vars v was computed from, in the op's argument order
-// (Conv2D: x, w; BiasAdd: x, bias), as a new slice; nil for a leaf
-// (Variable, Constant), a Var carrying an error, or a released inner node.
-func (v *Var) Inputs() []*Var { return append([]*Var(nil), v.parents...) }
 
 // Gradient returns ∂loss/∂v for each v in vars, in order. loss must hold
 // exactly one element (any shape, e.g. [] from ReduceMean or [1]). A var
