@@ -28,10 +28,12 @@ const traceBatch = 2
 //	predict/Softmax → predict/ArgMax → predict/Equal → predict/Cast → predict/accuracy
 //	optimizer/gradients, optimizer/<Name>/update_<var>/Apply<Name>, optimizer/<Name>
 //
-// The graph is traced: the layers run one by one, as in a training step,
-// on a constant batch of two zero examples, and every Var a layer's Call creates becomes nodes
-// under the layer's Name(). Fused ops are written as the ops they fuse
-// (Conv2DBiasRelu as Conv2D, BiasAdd, Relu). Every node carries its dtype
+// The graph is traced: the layers run one by one (in inference mode, so
+// no layer state changes) on a constant batch of two zero examples, and
+// every Var a layer's Call creates becomes nodes under the layer's
+// Name(); a Dropout layer with a rate above 0 is drawn as tf.nn.dropout's
+// nodes. Fused ops are written as the ops they fuse (Conv2DBiasRelu as
+// Conv2D, BiasAdd, Relu). Every node carries its dtype
 // attr ("T" or "dtype") and "_output_shapes"; convolutions and pools also
 // carry strides, padding, ksize and data_format from their layer.
 // optimizer is one of Optimizers, or "" for the model and loss only. An
@@ -53,8 +55,16 @@ func ModelGraph(m *layers.Sequential, exampleShape []int, optimizer string) (*su
 	labels := b.add("data/labels", "Placeholder", nil, attrs{"dtype": dtype(summary.DTInt64), "shape": shapeAttr([]int64{-1}), "_output_shapes": shapesAttr([]int64{-1})})
 
 	for _, l := range m.Layers() {
-		// Training, so that dropout is in the graph as it is in the step.
-		y := l.Call(x, layers.Context{Training: true})
+		// The layers run in inference mode, so that tracing changes no
+		// state a layer keeps for training; dropout, the identity there,
+		// is drawn as the training step runs it.
+		if d, ok := l.(*layers.Dropout); ok {
+			if d.Rate() > 0 {
+				b.of[x] = b.dropout(d.Name()+"/", b.of[x], b.shape(x))
+			}
+			continue
+		}
+		y := l.Call(x, layers.Context{})
 		if err := y.Err(); err != nil {
 			return nil, fmt.Errorf("train: ModelGraph: layer %s: %w", l.Name(), err)
 		}

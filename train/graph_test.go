@@ -178,7 +178,7 @@ func TestModelGraphAnyModel(t *testing.T) {
 	avg := layers.NewAveragePooling2D("avg", layers.PoolConfig{PoolSize: []int{2}, Padding: "SAME"})
 	conv := layers.NewConv2D("c", layers.Conv2DConfig{Filters: 3, KernelSize: []int{3}, Strides: []int{2}, Activation: autograd.Tanh})
 	dense := layers.NewDense("out", layers.DenseConfig{Units: 4, Activation: autograd.Sigmoid})
-	m := layers.NewSequential(conv, avg, layers.NewFlatten("flat"), dense)
+	m := layers.NewSequential(conv, avg, layers.NewFlatten("flat"), layers.NewDropout("off", 0, 1), dense)
 	tests := []struct {
 		opt   string
 		nodes []string // nodes that must exist, with their op
@@ -200,6 +200,12 @@ func TestModelGraphAnyModel(t *testing.T) {
 				have[n.Name+" "+n.Op] = true
 				if n.Name == "c/Conv2D" && (n.Attr["strides"].String() != "[1,2,2,1]" || n.Attr["_output_shapes"].String() != "[-1,4,4,3]") {
 					t.Errorf("c/Conv2D attrs %v", n.Attr)
+				}
+				if strings.HasPrefix(n.Name, "off/") {
+					t.Errorf("dropout with rate 0 drew node %s", n.Name)
+				}
+				if n.Name == "out/MatMul" && n.Inputs[0] != "flat/Reshape" {
+					t.Errorf("out/MatMul reads %v, want flat/Reshape first", n.Inputs)
 				}
 				if tc.opt == "" && strings.HasPrefix(n.Name, "optimizer") {
 					t.Errorf("node %s without an optimizer", n.Name)
