@@ -246,13 +246,27 @@ func checkPNG(img *Image) error {
 }
 
 // SaveLastImages writes the last image of every image tag of files into
-// dir as <run>_<tag>.png ("/" and "." in run and tag become "_"), each
+// dir as <run>_<tag>.png ("/" and "." in run and tag become "_"), and the
+// last graph of each run as <run>_graph.png drawn by GraphImage, each
 // through a temporary file and a rename, and returns the paths written.
 func SaveLastImages(files []RunFile, dir string) ([]string, error) {
 	last := map[string]*Image{}
 	var names []string
 	for _, f := range files {
 		for _, e := range f.Events {
+			if e.Graph != nil {
+				gi := GraphImage(e.Graph)
+				var b bytes.Buffer
+				if err := png.Encode(&b, gi); err != nil {
+					return nil, fmt.Errorf("summary: %v", err)
+				}
+				name := strings.TrimPrefix(strings.NewReplacer("/", "_", ".", "_").Replace(f.Run+"_graph"), "__") + ".png"
+				if _, ok := last[name]; !ok {
+					names = append(names, name)
+				}
+				r := gi.Bounds()
+				last[name] = &Image{Width: int32(r.Dx()), Height: int32(r.Dy()), Colorspace: 4, Encoded: b.Bytes()}
+			}
 			for _, v := range e.Values {
 				if v.Kind != KindImage || v.Image == nil {
 					continue

@@ -2,7 +2,10 @@ package summary
 
 import (
 	"bytes"
+	"fmt"
 	"image"
+	"image/color"
+	_ "image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,12 +66,19 @@ func TestReadRunAndReport(t *testing.T) {
 		}
 	}
 	paths, err := SaveLastImages(files, filepath.Join(t.TempDir(), "png"))
-	if err != nil || len(paths) != 1 || filepath.Base(paths[0]) != "train_pic.png" {
+	if err != nil || len(paths) != 2 || filepath.Base(paths[0]) != "train_pic.png" || filepath.Base(paths[1]) != "train_graph.png" {
 		t.Fatalf("saved %v, %v", paths, err)
 	}
-	b, err := os.ReadFile(paths[0])
-	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
-		t.Errorf("saved image: %v %q", err, b[:min(8, len(b))])
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, err := image.DecodeConfig(f)
+		f.Close()
+		if err != nil || c.Width == 0 {
+			t.Errorf("%s: %v %+v", p, err, c)
+		}
 	}
 }
 
@@ -129,5 +139,64 @@ func TestReadRunErrors(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestGraphImageLayout draws a three-scope graph with one edge that skips
+// a scope and checks the layout's sizes and colours.
+func TestGraphImageLayout(t *testing.T) {
+	shape := map[string]AttrValue{"_output_shapes": {Kind: AttrShapes, Shapes: [][]int64{{-1, 3}}}}
+	g := &GraphDef{Nodes: []NodeDef{
+		{Name: "a/x", Op: "Placeholder", Attr: shape},
+		{Name: "b/w", Op: "VariableV2"},
+		{Name: "b/MatMul", Op: "MatMul", Inputs: []string{"a/x", "b/w"}, Attr: shape},
+		{Name: "c/Add", Op: "AddV2", Inputs: []string{"b/MatMul", "a/x:0"}, Attr: shape},
+		{Name: "c/step", Op: "NoOp", Inputs: []string{"^a/x"}},
+	}}
+	img := GraphImage(g)
+	// Three boxes, two gaps; one long edge (a → c) takes one lane.
+	if b := img.Bounds(); b.Dx() != 2*gMargin+gBoxW+2*gLane || b.Dy() != 2*gMargin+3*gBoxH+2*gGap {
+		t.Fatalf("size %v", b)
+	}
+	top := func(i int) int { return gMargin + i*(gBoxH+gGap) }
+	edge := color.RGBA{R: 120, G: 120, B: 120, A: 255}
+	tests := []struct {
+		name string
+		x, y int
+		want color.RGBA
+	}{
+		{"box b fill", gMargin + gBoxW - 3, top(1) + gBoxH - 3, color.RGBA{R: 255, G: 236, B: 179, A: 255}},
+		{"box c border", gMargin, top(2) + 5, color.RGBA{R: 90, G: 90, B: 90, A: 255}},
+		{"a → b arrow", gMargin + gBoxW/2, top(0) + gBoxH + 2, edge},
+		{"b → c arrow", gMargin + gBoxW/2, top(1) + gBoxH + 2, edge},
+		{"a → c lane", gMargin + gBoxW + gLane, top(1) + gBoxH/2, edge},
+		{"no second lane", gMargin + gBoxW + 2*gLane - 1, top(1) + gBoxH/2, color.RGBA{R: 255, G: 255, B: 255, A: 255}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := img.RGBAAt(tc.x, tc.y); got != tc.want {
+				t.Errorf("pixel (%d, %d) is %v, want %v", tc.x, tc.y, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGraphImageBounded draws a forged graph of 10,000 scopes, each read
+// by the last: the picture keeps to its bounds.
+func TestGraphImageBounded(t *testing.T) {
+	g := &GraphDef{}
+	var all []string
+	for i := range 10000 {
+		name := fmt.Sprintf("scope%d/n", i)
+		g.Nodes = append(g.Nodes, NodeDef{Name: name, Op: "Relu"})
+		all = append(all, name)
+	}
+	g.Nodes = append(g.Nodes, NodeDef{Name: "last/sink", Op: "AddN", Inputs: all})
+	b := GraphImage(g).Bounds()
+	if b.Dx() > 2*gMargin+gBoxW+(gMaxLanes+1)*gLane || b.Dy() > 2*gMargin+gMaxScopes*(gBoxH+gGap) {
+		t.Errorf("picture of a huge graph is %v", b)
+	}
+	if b := GraphImage(&GraphDef{}).Bounds(); b.Dx() == 0 || b.Dy() == 0 {
+		t.Errorf("empty graph gives %v", b)
 	}
 }

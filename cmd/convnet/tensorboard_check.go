@@ -17,7 +17,7 @@ func runTensorBoardCheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: convnet tensorboard-check [flags] RUN\n\nReads every event file under the log directory RUN (CRC-checked) and prints its\ntags, steps, image sizes, hparams and graph nodes.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	images := fs.String("save-images", "", "also write the last image of every image tag as a PNG into `DIR`")
+	images := fs.String("save-images", "", "also write the last image of every image tag, and a drawing of each run's graph, as PNGs into `DIR`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func TestTensorBoardCheck(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	for _, name := range []string{"eval_confusion_matrix.png", "eval_feature_maps_conv1.png", "train_conv1_kernels.png"} {
+	for _, name := range []string{"eval_confusion_matrix.png", "eval_feature_maps_conv1.png", "train_conv1_kernels.png", "train_graph.png"} {
 		if _, err := os.Stat(filepath.Join(pngs, name)); err != nil {
 			t.Errorf("--save-images: %v", err)
 		}
