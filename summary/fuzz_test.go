@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"io"
 	"testing"
 	"time"
 )
@@ -46,9 +47,12 @@ func FuzzDecode(f *testing.F) {
 				e.Graph != nil && len(e.Graph.Nodes) != len(again.Graph.Nodes) {
 				t.Fatalf("re-encoding changed %+v into %+v", e, again)
 			}
-			for _, v := range e.Values {
-				if v.Metadata != nil && v.Metadata.PluginName == PluginHParams {
-					DecodeHParams(v.Metadata.Content) // must not panic
+			// What tensorboard-check does with a decoded event must not
+			// panic either, and the graph's picture stays bounded.
+			Report(io.Discard, []RunFile{{Path: "fuzz", Run: ".", Events: []Event{e}}})
+			if e.Graph != nil {
+				if b := GraphImage(e.Graph).Bounds(); b.Dx() > 814 || b.Dy() > 4222 {
+					t.Fatalf("graph picture of %d nodes is %v", len(e.Graph.Nodes), b)
 				}
 			}
 		}
