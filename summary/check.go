@@ -162,7 +162,7 @@ func Report(w io.Writer, files []RunFile) error {
 			case s.kind == "image":
 				fmt.Fprintf(w, "  %d×%d PNG, colorspace %d, %d bytes", s.image.Width, s.image.Height, s.image.Colorspace, len(s.image.Encoded))
 			case s.plugin == PluginText:
-				fmt.Fprintf(w, "  %d lines of text", strings.Count(s.text, "\n")+1)
+				fmt.Fprintf(w, "  %d lines of text", strings.Count(strings.TrimRight(s.text, "\n"), "\n")+1)
 			case s.hparams != nil:
 				fmt.Fprintf(w, "  %s", describeHParams(s.hparams))
 			}
