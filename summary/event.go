@@ -18,10 +18,12 @@ const (
 
 	summaryValue = 1 // repeated Summary.Value
 
-	valueTag    = 1 // string
-	valueSimple = 2 // float
-	valueImage  = 4 // Summary.Image
-	valueHisto  = 5 // HistogramProto
+	valueTag      = 1 // string
+	valueSimple   = 2 // float
+	valueImage    = 4 // Summary.Image
+	valueHisto    = 5 // HistogramProto
+	valueTensor   = 8 // TensorProto
+	valueMetadata = 9 // SummaryMetadata
 
 	imageHeight     = 1 // int32
 	imageWidth      = 2 // int32
@@ -46,15 +48,18 @@ const (
 	KindScalar                // Value.Simple
 	KindHistogram             // Value.Histo
 	KindImage                 // Value.Image
+	KindTensor                // Value.Tensor, read by the plugin named in Value.Metadata
 )
 
 // Event is a decoded TensorBoard event. The first event of a file carries
-// only FileVersion ("brain.Event:2"); the others carry summary Values.
+// only FileVersion ("brain.Event:2"); the others carry summary Values or
+// a Graph.
 type Event struct {
 	WallTime    float64 // seconds since the Unix epoch
 	Step        int64
 	FileVersion string
 	Values      []Value
+	Graph       *GraphDef // Event.graph_def
 }
 
 // Value is one tagged summary value.
@@ -64,6 +69,10 @@ type Value struct {
 	Simple float32    // KindScalar
 	Histo  *Histogram // KindHistogram
 	Image  *Image     // KindImage
+	Tensor *Tensor    // KindTensor
+	// Metadata names the plugin that reads the value (text, hparams);
+	// nil for scalars, histograms and images.
+	Metadata *Metadata
 }
 
 // Image is a Summary.Image: the encoded (here PNG) bytes and their size.
@@ -84,6 +93,10 @@ func marshalEvent(e *Event) []byte {
 	if e.FileVersion != "" {
 		b = protowire.AppendTag(b, eventFileVersion, protowire.BytesType)
 		b = protowire.AppendString(b, e.FileVersion)
+	}
+	if e.Graph != nil {
+		b = protowire.AppendTag(b, eventGraphDef, protowire.BytesType)
+		b = protowire.AppendBytes(b, marshalGraphDef(e.Graph))
 	}
 	if len(e.Values) > 0 {
 		var s []byte
@@ -128,6 +141,13 @@ func marshalValue(v *Value) []byte {
 		m = appendPacked(m, histoBucket, h.Bucket)
 		b = protowire.AppendTag(b, valueHisto, protowire.BytesType)
 		b = protowire.AppendBytes(b, m)
+	case KindTensor:
+		b = protowire.AppendTag(b, valueTensor, protowire.BytesType)
+		b = protowire.AppendBytes(b, marshalTensor(v.Tensor))
+	}
+	if v.Metadata != nil {
+		b = protowire.AppendTag(b, valueMetadata, protowire.BytesType)
+		b = protowire.AppendBytes(b, marshalMetadata(v.Metadata))
 	}
 	return b
 }
@@ -200,6 +220,14 @@ func unmarshalEvent(b []byte) (Event, error) {
 			}
 			s, _ := protowire.ConsumeBytes(val)
 			e.FileVersion = string(s)
+		case eventGraphDef:
+			m, err := bytesField(num, typ, val)
+			if err != nil {
+				return err
+			}
+			if e.Graph, err = unmarshalGraphDef(m); err != nil {
+				return fmt.Errorf("graph_def: %v", err)
+			}
 		case eventSummary:
 			if err := wantType(num, typ, protowire.BytesType); err != nil {
 				return err
@@ -262,6 +290,26 @@ func unmarshalValue(b []byte) (Value, error) {
 				return fmt.Errorf("histo: %v", err)
 			}
 			v.Kind, v.Histo = KindHistogram, h
+		case valueTensor:
+			m, err := bytesField(num, typ, val)
+			if err != nil {
+				return err
+			}
+			tp, err := unmarshalTensor(m)
+			if err != nil {
+				return fmt.Errorf("tensor: %v", err)
+			}
+			v.Kind, v.Tensor = KindTensor, tp
+		case valueMetadata:
+			m, err := bytesField(num, typ, val)
+			if err != nil {
+				return err
+			}
+			md, err := unmarshalMetadata(m)
+			if err != nil {
+				return fmt.Errorf("metadata: %v", err)
+			}
+			v.Metadata = md
 		}
 		return nil
 	})

@@ -9,8 +9,11 @@
 // their own directories (e.g. logs/train and logs/eval) so their curves
 // are separate runs.
 //
-// The package does not write graphs, audio, tensor summaries or plugin
-// metadata, and it does not rotate files.
+// It also writes a model's GraphDef (the Graphs tab), text (the Text
+// tab) and the hparams plugin's records (the HParams tab), each checked
+// against TensorFlow's and TensorBoard's proto definitions in the tests.
+// It does not write audio or other plugins' data, and it does not
+// rotate files.
 package summary
 
 import (

@@ -23,6 +23,8 @@ type Evaluation struct {
 	Loss     float64 // mean softmax cross-entropy
 	// Confusion[label][predicted] counts examples.
 	Confusion [models.Classes][models.Classes]int
+	// Mistakes are the first MaxMistakes misclassified examples, in set order.
+	Mistakes []Mistake
 }
 
 // Evaluate runs m over s in batches of batchSize (in order, dropout off)
@@ -57,6 +59,8 @@ func Evaluate(m *layers.Sequential, s *mnist.Set, batchSize int) (Evaluation, er
 			}
 			if p == y {
 				ev.Correct++
+			} else if len(ev.Mistakes) < MaxMistakes {
+				ev.Mistakes = append(ev.Mistakes, Mistake{Index: ev.N + i, Label: y, Predicted: p})
 			}
 		}
 		ev.N += len(labels)

@@ -250,6 +250,7 @@ type trainer struct {
 	lastCkpt   string
 
 	trainW, evalW *summary.Writer
+	tb            *tensorBoard // graph, hparams and pictures (tensorboard.go)
 	metrics       *os.File
 	progress      *progress
 }
@@ -298,7 +299,7 @@ func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
 		}
 	}
 	res.Step, res.Checkpoint = t.step, t.lastCkpt
-	return res, nil
+	return res, t.tb.finish()
 }
 
 // describe prints the run's setup.
@@ -484,6 +485,9 @@ func (t *trainer) openLogs() error {
 	if t.evalW, err = summary.NewWriter(filepath.Join(dir, "eval")); err != nil {
 		return configErrorf("cannot write TensorBoard summaries: %v", err)
 	}
+	if err := t.openTensorBoard(); err != nil {
+		return configErrorf("cannot write TensorBoard summaries: %v", err)
+	}
 	return nil
 }
 
@@ -520,7 +524,7 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 			errs = append(errs, w.Image("conv1/kernels", t.step, img))
 		}
 	}
-	errs = append(errs, w.Flush(), e.Flush())
+	errs = append(errs, t.writePictures(test), w.Flush(), e.Flush())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("train: writing summaries: %w", err)
 	}
@@ -528,6 +532,7 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 }
 
 func (t *trainer) close() {
+	t.tb.close()
 	if t.trainW != nil {
 		t.trainW.Close()
 	}
