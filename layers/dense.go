@@ -18,6 +18,8 @@ type DenseConfig struct {
 	KernelInitializer initializers.Initializer
 	// BiasInitializer fills the [D_out] bias; nil means initializers.Zeros.
 	BiasInitializer initializers.Initializer
+	// KernelRegularizer and BiasRegularizer add penalties to Losses.
+	KernelRegularizer, BiasRegularizer Regularizer
 	// NoBias drops the bias (Keras use_bias=False).
 	NoBias bool
 	// Seed seeds the initializers (mixed with the variable names).
@@ -96,6 +98,11 @@ func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return apply(l.cfg.Activation, y)
 	}
 	return biasThen(l.cfg.Activation, y, l.vars[1])
+}
+
+// Losses returns the kernel's and bias's regularization penalties.
+func (l *Dense) Losses() []*autograd.Var {
+	return regularize(l.vars, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
 }
 
 // Variables returns [kernel, bias] (just [kernel] with NoBias).

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -216,6 +217,72 @@ func TestBatchNormErrors(t *testing.T) {
 			err := tc.run()
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+type bnGoldPass struct {
+	Y             *goldTensor `json:"y"`
+	BatchMean     *goldTensor `json:"batch_mean"`
+	BatchVariance *goldTensor `json:"batch_variance"`
+	GradX         *goldTensor `json:"grad_x"`
+	GradScale     *goldTensor `json:"grad_scale"`
+	GradOffset    *goldTensor `json:"grad_offset"`
+}
+
+type bnGoldCase struct {
+	Epsilon   float32     `json:"epsilon"`
+	X         *goldTensor `json:"x"`
+	Mean      *goldTensor `json:"mean"`
+	Variance  *goldTensor `json:"variance"`
+	Scale     *goldTensor `json:"scale"`
+	Offset    *goldTensor `json:"offset"`
+	OutGrad   *goldTensor `json:"out_grad"`
+	Inference bnGoldPass  `json:"inference"`
+	Training  bnGoldPass  `json:"training"`
+}
+
+// TestBatchNormGolden: both forms against tf.batchNorm (TF.js 4.22), the
+// training form with tf.moments' statistics; written by
+// testdata/gen/layers.js.
+func TestBatchNormGolden(t *testing.T) {
+	for i, c := range loadGolden[bnGoldCase](t, "batchnorm.json") {
+		t.Run(fmt.Sprint(c.X.Shape), func(t *testing.T) {
+			x, g, scale := c.X.tensor(t), c.OutGrad.tensor(t), c.Scale.tensor(t)
+			mean, variance, offset := c.Mean.tensor(t), c.Variance.tensor(t), c.Offset.tensor(t)
+			y, err := BatchNormalization(x, mean, variance, offset, scale, c.Epsilon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dx, ds, do, err := BatchNormalizationGrad(g, x, mean, variance, scale, c.Epsilon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yt, bm, bv, err := FusedBatchNorm(x, scale, offset, c.Epsilon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dxt, dst, dot, err := FusedBatchNormGrad(g, x, scale, bm, bv, c.Epsilon)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cmp := range []struct {
+				name string
+				got  *tensor.Tensor
+				want *goldTensor
+			}{
+				{"inference y", y, c.Inference.Y}, {"inference dx", dx, c.Inference.GradX},
+				{"inference dscale", ds, c.Inference.GradScale}, {"inference doffset", do, c.Inference.GradOffset},
+				{"training y", yt, c.Training.Y}, {"batch mean", bm, c.Training.BatchMean},
+				{"batch variance", bv, c.Training.BatchVariance}, {"training dx", dxt, c.Training.GradX},
+				{"training dscale", dst, c.Training.GradScale}, {"training doffset", dot, c.Training.GradOffset},
+			} {
+				want := cmp.want.tensor(t)
+				if !tensor.SameShape(cmp.got.Shape(), want.Shape()) {
+					t.Fatalf("case %d %s: shape %v, want %v", i, cmp.name, cmp.got.Shape(), want.Shape())
+				}
+				opsClose(t, cmp.name, cmp.got.Data(), want.Data(), goldenAtol)
 			}
 		})
 	}
