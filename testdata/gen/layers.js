@@ -205,24 +205,28 @@ function genLayers() {
 // ---------------------------------------------------------------- models
 
 // Each builder returns {inputs, outputs, layers} of a functional model.
+// resnet mirrors models.NewResNet (same layer names) with Stages [4, 6]
+// and one block per stage: the second block downsamples and projects its
+// skip connection.
 function resnet() {
   const x = tf.input({ shape: [6, 6, 3], name: 'image' });
-  const L = {
-    stem: tf.layers.conv2d({ name: 'stem', filters: 4, kernelSize: 3, padding: 'same', useBias: false }),
-    stem_bn: tf.layers.batchNormalization({ name: 'stem_bn' }),
-    conv1: tf.layers.conv2d({ name: 'conv1', filters: 4, kernelSize: 3, padding: 'same', useBias: false }),
-    bn1: tf.layers.batchNormalization({ name: 'bn1' }),
-    conv2: tf.layers.conv2d({ name: 'conv2', filters: 4, kernelSize: 3, padding: 'same', useBias: false }),
-    bn2: tf.layers.batchNormalization({ name: 'bn2' }),
-    dense: tf.layers.dense({ name: 'logits', units: 3 }),
-  };
-  const h = tf.layers.reLU({ name: 'stem_relu' }).apply(L.stem_bn.apply(L.stem.apply(x)));
-  let y = tf.layers.reLU({ name: 'relu1' }).apply(L.bn1.apply(L.conv1.apply(h)));
-  y = L.bn2.apply(L.conv2.apply(y));
-  y = tf.layers.add({ name: 'skip' }).apply([y, h]);
-  y = tf.layers.reLU({ name: 'relu2' }).apply(y);
-  y = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(y);
-  return { inputs: [x], outputs: [L.dense.apply(y)], inShapes: [[4, 6, 6, 3]] };
+  const conv = (name, filters, k, strides) => tf.layers.conv2d({ name, filters, kernelSize: k, strides, padding: 'same', useBias: false });
+  const bn = (name) => tf.layers.batchNormalization({ name });
+  const relu = (name) => tf.layers.reLU({ name });
+  let h = relu('stem_relu').apply(bn('stem_bn').apply(conv('stem', 4, 3, 1).apply(x)));
+  let width = 4;
+  [4, 6].forEach((filters, s) => {
+    const p = `s${s + 1}b1_`;
+    const stride = s > 0 ? 2 : 1;
+    let y = relu(p + 'relu1').apply(bn(p + 'bn1').apply(conv(p + 'conv1', filters, 3, stride).apply(h)));
+    y = bn(p + 'bn2').apply(conv(p + 'conv2', filters, 3, 1).apply(y));
+    let skip = h;
+    if (stride !== 1 || filters !== width) skip = bn(p + 'proj_bn').apply(conv(p + 'proj', filters, 1, stride).apply(h));
+    h = relu(p + 'relu2').apply(tf.layers.add({ name: p + 'add' }).apply([y, skip]));
+    width = filters;
+  });
+  const y = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(h);
+  return { inputs: [x], outputs: [tf.layers.dense({ name: 'logits', units: 3 }).apply(y)], inShapes: [[4, 6, 6, 3]] };
 }
 
 function separable() {
