@@ -123,16 +123,22 @@ func TestFunctionalErrors(t *testing.T) {
 		want    string
 	}{
 		{"disconnected input", func() []*Node { return []*Node{x} },
-			func() []*Node { return []*Node{ApplyN(NewAdd("add"), Apply(dense("d1"), x), Apply(dense("d2"), other))} },
+			func() []*Node {
+				return []*Node{ApplyN(NewAdd("add"), Apply(dense("d1"), x), Apply(dense("d2"), other))}
+			},
 			"needs input other"},
 		{"two layers one name", func() []*Node { return []*Node{x} },
 			func() []*Node { return []*Node{Apply(dense("d"), Apply(dense("d"), x))} },
 			`two different layers are named "d"`},
 		{"bad layer names itself", func() []*Node { return []*Node{x} },
-			func() []*Node { return []*Node{Apply(NewConv2D("conv", ConvConfig{Filters: 1, KernelSize: []int{3}}), x)} },
+			func() []*Node {
+				return []*Node{Apply(NewConv2D("conv", ConvConfig{Filters: 1, KernelSize: []int{3}}), x)}
+			},
 			"Conv2D conv"},
 		{"merge shapes", func() []*Node { return []*Node{x} },
-			func() []*Node { return []*Node{ApplyN(NewAdd("add"), x, Apply(NewDense("d3", DenseConfig{Units: 3}), x))} },
+			func() []*Node {
+				return []*Node{ApplyN(NewAdd("add"), x, Apply(NewDense("d3", DenseConfig{Units: 3}), x))}
+			},
 			"add: input 1 has shape [1 3]"},
 		{"subtract arity", func() []*Node { return []*Node{x} },
 			func() []*Node { return []*Node{ApplyN(NewSubtract("sub"), x, x, x)} },
