@@ -11,8 +11,9 @@
 //
 // Every differentiable nn op has a wrapper here whose backward calls the
 // op's exported gradient op (Conv2DBackpropInput, MaxPoolGrad, ReluGrad,
-// …) and nothing else; only the elementwise helpers (Add, Sub, Mul,
-// Scale, ReduceSum, ReduceMean, Reshape) compute their gradients inline.
+// …) and nothing else; only Scale, ReduceSum, ReduceMean and Reshape
+// compute their gradients inline. Custom adds an op whose value and
+// gradients the caller computes.
 //
 // Errors are sticky: an op whose inputs carry an error, or whose nn call
 // fails, returns a Var carrying the error instead of panicking, and the

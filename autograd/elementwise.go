@@ -1,66 +1,91 @@
 package autograd
 
 import (
-	"fmt"
-
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// The elementwise helpers compute their gradients inline: they have no
-// nn counterpart. Shapes must match exactly (no broadcasting).
+// Broadcasting binary ops. Shapes: a and b broadcast as in TF and NumPy
+// (aligned from the right; a dim of 1 or a missing dim repeats), the
+// result has nn.BroadcastShape(a, b). Each backward is the nn gradient op
+// (nn.AddGrad, nn.MulGrad, …), which sums the gradient back over the
+// broadcast dims (nn.SumToShape). Scale, ReduceSum, ReduceMean and
+// Reshape compute their gradients inline: they have no nn counterpart.
 
-// Add returns a + b; a and b have the same shape.
-// ∂/∂a = g, ∂/∂b = g.
+// Add returns a + b with broadcasting. ∂/∂a = g, ∂/∂b = g, each summed
+// to its input's shape (nn.AddGrad).
 func Add(a, b *Var) *Var {
-	const op = "Add"
-	y, err := binary(op, a, b, opAdd)
-	if err != nil {
-		return failed(op, err)
-	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if a.needed {
-			accumulate(a, g, true)
-		}
-		if b.needed {
-			accumulate(b, g, true)
-		}
-		return nil
-	}, a, b)
+	return binaryNode("Add", a, b, nn.Add, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		return nn.AddGrad(g, a.value.Shape(), b.value.Shape())
+	})
 }
 
-// Sub returns a − b; a and b have the same shape.
-// ∂/∂a = g, ∂/∂b = −g.
+// Sub returns a − b with broadcasting. ∂/∂a = g, ∂/∂b = −g, each summed
+// to its input's shape (nn.SubGrad).
 func Sub(a, b *Var) *Var {
-	const op = "Sub"
-	y, err := binary(op, a, b, opSub)
-	if err != nil {
-		return failed(op, err)
-	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if a.needed {
-			accumulate(a, g, true)
-		}
-		if b.needed {
-			accumulate(b, scaled(g, -1), false)
-		}
-		return nil
-	}, a, b)
+	return binaryNode("Sub", a, b, nn.Sub, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		return nn.SubGrad(g, a.value.Shape(), b.value.Shape())
+	})
 }
 
-// Mul returns the elementwise product a ⊙ b; a and b have the same shape.
-// ∂/∂a = g ⊙ b, ∂/∂b = g ⊙ a.
+// Mul returns the elementwise product a·b with broadcasting.
+// ∂/∂a = g·b, ∂/∂b = g·a, each summed to its input's shape (nn.MulGrad).
 func Mul(a, b *Var) *Var {
-	const op = "Mul"
-	y, err := binary(op, a, b, opMul)
-	if err != nil {
+	return binaryNode("Mul", a, b, nn.Mul, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		return nn.MulGrad(g, a.value, b.value)
+	})
+}
+
+// Div returns a / b with broadcasting. ∂/∂a = g/b, ∂/∂b = −g·a/b², each
+// summed to its input's shape (nn.DivGrad).
+func Div(a, b *Var) *Var {
+	return binaryNode("Div", a, b, nn.Div, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		return nn.DivGrad(g, a.value, b.value)
+	})
+}
+
+// Maximum returns max(a, b) elementwise with broadcasting. The gradient
+// goes to a where a ≥ b and to b where a < b: a tie sends it to a, the
+// first input, as in TF and TF.js 4.22 (nn.MaximumGrad).
+func Maximum(a, b *Var) *Var {
+	return binaryNode("Maximum", a, b, nn.Maximum, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		return nn.MaximumGrad(g, a.value, b.value)
+	})
+}
+
+// Minimum returns min(a, b) elementwise with broadcasting. The gradient
+// goes to a where a ≤ b and to b where a > b; ties go to a
+// (nn.MinimumGrad).
+func Minimum(a, b *Var) *Var {
+	return binaryNode("Minimum", a, b, nn.Minimum, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		return nn.MinimumGrad(g, a.value, b.value)
+	})
+}
+
+// binaryNode runs fwd on a and b and attaches a backward that adds the
+// two gradients grads returns into whichever inputs need them. A
+// gradient that is g itself (no reduction needed) is passed on shared.
+func binaryNode(op string, a, b *Var, fwd func(a, b *tensor.Tensor) (*tensor.Tensor, error), grads func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error)) *Var {
+	if err := inputErr(op, a, b); err != nil {
 		return failed(op, err)
 	}
+	y, err := fwd(a.value, b.value)
+	if err != nil {
+		return opErr(op, err)
+	}
 	return node(op, y, func(g *tensor.Tensor) error {
+		if !a.needed && !b.needed {
+			return nil
+		}
+		da, db, err := grads(g)
+		if err != nil {
+			return backErr(op, err)
+		}
 		if a.needed {
-			accumulate(a, product(g, b.value), false)
+			fromOp(a, da, g)
 		}
 		if b.needed {
-			accumulate(b, product(g, a.value), false)
+			fromOp(b, db, g)
 		}
 		return nil
 	}, a, b)
@@ -141,39 +166,6 @@ func Reshape(x *Var, shape ...int) *Var {
 	}, x)
 }
 
-const (
-	opAdd = iota
-	opSub
-	opMul
-)
-
-// binary applies the elementwise operation kind (opAdd, opSub, opMul) to
-// two same-shaped inputs. One loop per kind keeps each loop vectorisable.
-func binary(op string, a, b *Var, kind int) (*tensor.Tensor, error) {
-	if err := inputErr(op, a, b); err != nil {
-		return nil, err
-	}
-	if !tensor.SameShape(a.value.Shape(), b.value.Shape()) {
-		return nil, fmt.Errorf("autograd: %s: shapes %v and %v differ (no broadcasting)", op, a.value.Shape(), b.value.Shape())
-	}
-	y := tensor.Zeros(a.value.Shape()...)
-	yd, ad, bd := y.Data(), a.value.Data(), b.value.Data()
-	ad, bd = ad[:len(yd)], bd[:len(yd)]
-	switch kind {
-	case opAdd:
-		addTo(yd, ad, bd)
-	case opSub:
-		for i := range yd {
-			yd[i] = ad[i] - bd[i]
-		}
-	case opMul:
-		for i := range yd {
-			yd[i] = ad[i] * bd[i]
-		}
-	}
-	return y, nil
-}
-
 // scaled returns c·t as a new tensor.
 func scaled(t *tensor.Tensor, c float32) *tensor.Tensor {
 	y := tensor.Zeros(t.Shape()...)
@@ -181,17 +173,6 @@ func scaled(t *tensor.Tensor, c float32) *tensor.Tensor {
 	td = td[:len(yd)]
 	for i := range yd {
 		yd[i] = c * td[i]
-	}
-	return y
-}
-
-// product returns a ⊙ b as a new tensor (same lengths).
-func product(a, b *tensor.Tensor) *tensor.Tensor {
-	y := tensor.Zeros(a.Shape()...)
-	yd, ad, bd := y.Data(), a.Data(), b.Data()
-	ad, bd = ad[:len(yd)], bd[:len(yd)]
-	for i := range yd {
-		yd[i] = ad[i] * bd[i]
 	}
 	return y
 }

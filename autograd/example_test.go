@@ -37,7 +37,7 @@ func Example_stickyError() {
 	_, err := autograd.Gradient(loss, a, b)
 	fmt.Println(err)
 	// Output:
-	// autograd: Add: shapes [3] and [2] differ (no broadcasting)
+	// autograd: Add: nn: Add: shapes [3] and [2] do not broadcast: dim 1 from the end is 3 and 2 (want equal, or one of them 1)
 }
 
 // A training step reads what it needs from the graph, then releases it:
@@ -62,4 +62,52 @@ func ExampleRelease() {
 	// y after Release: <nil> true
 	// step 1 loss 2 dw [2 0]
 	// y after Release: <nil> true
+}
+
+// A custom op: y = x³ computed by the caller, with a backward that
+// returns ∂loss/∂x = 3x²·g. Gradient adds it into x's gradient like any
+// built-in op's, here beside a second path through Add.
+func ExampleCustom() {
+	x := autograd.Variable("x", tensor.Must(tensor.New([]int{3}, []float32{1, -2, 0.5})))
+	xv := x.Value()
+	y := tensor.Zeros(3)
+	for i, v := range xv.Data() {
+		y.Data()[i] = v * v * v
+	}
+	cube := autograd.Custom("Cube", y, []*autograd.Var{x}, func(g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		dx := tensor.Zeros(3)
+		for i, v := range xv.Data() {
+			dx.Data()[i] = 3 * v * v * g.Data()[i]
+		}
+		return []*tensor.Tensor{dx}, nil
+	})
+	loss := autograd.ReduceSum(autograd.Add(cube, x)) // Σ x³ + x
+	grads, err := autograd.Gradient(loss, x)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("value:", cube.Value().Data(), "inputs:", len(cube.Inputs()), cube.Name())
+	fmt.Println("dx:", grads[0].Data()) // 3x² + 1
+	// Output:
+	// value: [1 -8 0.125] inputs: 1 Cube
+	// dx: [4 13 1.75]
+}
+
+// Broadcasting: a per-channel scale [C] times an [N, C] batch; the
+// scale's gradient is summed over the batch.
+func ExampleMul_broadcast() {
+	x := autograd.Constant(tensor.Must(tensor.New([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})))
+	s := autograd.Variable("scale", tensor.Must(tensor.New([]int{3}, []float32{1, 10, 100})))
+	y := autograd.Mul(x, s)
+	grads, err := autograd.Gradient(autograd.ReduceSum(y), s)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(y.Value().Shape(), y.Value().Data())
+	fmt.Println("dscale:", grads[0].Data())
+	// Output:
+	// [2 3] [1 20 300 4 50 600]
+	// dscale: [5 7 9]
 }
