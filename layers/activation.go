@@ -11,19 +11,38 @@ import (
 
 // activations maps Keras's activation names to functions on Vars.
 var activations = map[string]Activation{
-	"linear":  nil,
-	"relu":    autograd.Relu,
-	"sigmoid": autograd.Sigmoid,
-	"tanh":    autograd.Tanh,
-	"softmax": autograd.Softmax,
+	"linear":       nil,
+	"relu":         autograd.Relu,
+	"relu6":        autograd.Relu6,
+	"elu":          autograd.Elu,
+	"selu":         autograd.Selu,
+	"gelu":         func(x *autograd.Var) *autograd.Var { return autograd.Gelu(x, false) },
+	"gelu_new":     func(x *autograd.Var) *autograd.Var { return autograd.Gelu(x, true) },
+	"mish":         func(x *autograd.Var) *autograd.Var { return autograd.Mul(x, autograd.Tanh(autograd.Softplus(x))) },
+	"sigmoid":      autograd.Sigmoid,
+	"hard_sigmoid": autograd.HardSigmoid,
+	"tanh":         autograd.Tanh,
+	"softmax":      autograd.Softmax,
+	"softplus":     autograd.Softplus,
+	"softsign":     autograd.Softsign,
+	"swish":        autograd.Swish,
+	"silu":         autograd.Swish,
+	"exponential":  autograd.Exp,
 }
 
-// ActivationByName returns Keras's activation of that name ("relu",
-// "sigmoid", "tanh", "softmax" over the last axis, "linear" or "" for
-// the identity, which is a nil Activation).
+// ActivationByName returns Keras's activation of that name: "relu",
+// "relu6", "elu", "selu", "gelu" (the exact erf form, Keras's default),
+// "gelu_new" (the tanh approximation), "mish" (x·tanh(softplus(x))),
+// "sigmoid", "hard_sigmoid", "tanh", "softmax" (over the last axis),
+// "softplus", "softsign", "swish" (also "silu"), "exponential", and
+// "linear" or "" for the identity, which is a nil Activation. TF.js's
+// camel-case "hardSigmoid" is accepted too.
 func ActivationByName(name string) (Activation, error) {
 	if name == "" {
 		return nil, nil
+	}
+	if name == "hardSigmoid" {
+		name = "hard_sigmoid"
 	}
 	a, ok := activations[name]
 	if !ok {

@@ -140,6 +140,12 @@ func TestFunctionalErrors(t *testing.T) {
 				return []*Node{ApplyN(NewAdd("add"), x, Apply(NewDense("d3", DenseConfig{Units: 3}), x))}
 			},
 			"add: input 1 has shape [1 3]"},
+		{"concatenate shapes", func() []*Node { return []*Node{x} },
+			func() []*Node { return []*Node{ApplyN(NewConcatenate("cat", 1), Input("y", 2, 3), Input("z", 3, 4))} },
+			"only axis 1 may differ"},
+		{"concatenate batch axis", func() []*Node { return []*Node{x} },
+			func() []*Node { return []*Node{ApplyN(NewConcatenate("cat", 0), x, x)} },
+			"batch axis 0 is not allowed"},
 		{"subtract arity", func() []*Node { return []*Node{x} },
 			func() []*Node { return []*Node{ApplyN(NewSubtract("sub"), x, x, x)} },
 			"exactly 2 inputs"},
@@ -200,6 +206,9 @@ func TestNewLayerErrors(t *testing.T) {
 		{"activation name", NewActivation("a", "swishy"), []int{1, 3}, `unknown activation "swishy"`},
 		{"reshape size", NewReshape("r", 4, 2), []int{1, 3, 3}, "cannot reshape"},
 		{"reshape two -1", NewReshape("r", -1, -1), []int{1, 4}, "at most one −1"},
+		{"zero padding arity", NewZeroPadding2D("z", 1, 2, 3), []int{1, 2, 2, 1}, "1, 2 or 4 values"},
+		{"upsampling interpolation", NewUpSampling2D("u", nil, "cubic"), []int{1, 2, 2, 1}, `"cubic"`},
+		{"upsampling size", NewUpSampling2D("u", []int{0}, ""), []int{1, 2, 2, 1}, "size must be"},
 		{"spatial dropout rate", NewSpatialDropout2D("s", 1, 0), []int{1, 2, 2, 1}, "rate must be in [0, 1)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -275,5 +284,39 @@ func TestRegularizers(t *testing.T) {
 	}
 	if _, err := RegularizerByName("l3"); err == nil {
 		t.Error("unknown regularizer accepted")
+	}
+}
+
+// TestUpSamplingAdjoint: both resizes are linear, y = A·x, so the
+// gradient of Σ y·g must satisfy ⟨A·x, g⟩ = ⟨x, ∂/∂x⟩ for any x and g
+// (the bilinear golden has no gradient: see testdata/gen/layers.js).
+func TestUpSamplingAdjoint(t *testing.T) {
+	for _, interp := range []string{"nearest", "bilinear"} {
+		t.Run(interp, func(t *testing.T) {
+			l := NewUpSampling2D("up", []int{3, 2}, interp)
+			x := tensor.Zeros(2, 3, 4, 2)
+			x.RandUniform(tensor.NewRand(1), -1, 1)
+			xv := autograd.Variable("x", x)
+			y := l.Call(xv, Context{})
+			if y.Err() != nil {
+				t.Fatal(y.Err())
+			}
+			g := tensor.Zeros(y.Value().Shape()...)
+			g.RandUniform(tensor.NewRand(2), -1, 1)
+			grads, err := autograd.Gradient(autograd.ReduceSum(autograd.Mul(y, autograd.Constant(g))), xv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lhs, rhs float64
+			for i, v := range y.Value().Data() {
+				lhs += float64(v) * float64(g.Data()[i])
+			}
+			for i, v := range x.Data() {
+				rhs += float64(v) * float64(grads[0].Data()[i])
+			}
+			if d := lhs - rhs; d > 1e-4 || d < -1e-4 {
+				t.Errorf("⟨Ax, g⟩ = %v but ⟨x, Aᵀg⟩ = %v", lhs, rhs)
+			}
+		})
 	}
 }

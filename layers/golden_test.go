@@ -255,6 +255,26 @@ func layerFromGold(t *testing.T, class string, c map[string]any) any {
 		return NewMultiply("l")
 	case "average":
 		return NewAverage("l")
+	case "subtract":
+		return NewSubtract("l")
+	case "maximum":
+		return NewMaximum("l")
+	case "concatenate":
+		axis := -1
+		if _, ok := c["axis"]; ok {
+			axis = cfgInt(c, "axis")
+		}
+		return NewConcatenate("l", axis)
+	case "zeroPadding2d":
+		var p []int
+		for _, pair := range c["padding"].([]any) {
+			for _, v := range pair.([]any) {
+				p = append(p, int(v.(float64)))
+			}
+		}
+		return NewZeroPadding2D("l", p...)
+	case "upSampling2d":
+		return NewUpSampling2D("l", cfgInts(c, "size"), cfgString(c, "interpolation"))
 	}
 	t.Fatalf("no Go layer for tfjs class %q", class)
 	return nil

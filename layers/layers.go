@@ -1,6 +1,12 @@
-// Package layers provides tf.layers / Keras style layers on top of
-// autograd: Conv2D, MaxPooling2D, AveragePooling2D, Dense, Dropout,
-// Flatten and Sequential.
+// Package layers provides Keras style layers on top of autograd, with
+// Keras's names, arguments, defaults and weight names: Conv1D, Conv2D,
+// Conv3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, max and
+// average pooling in 1–3 dimensions, global pooling, BatchNormalization,
+// Dense, Dropout, SpatialDropout2D, Flatten, Reshape, ZeroPadding2D,
+// UpSampling2D, Activation, ReLU, LeakyReLU and the merges (Add,
+// Subtract, Multiply, Average, Maximum, Concatenate). Models are a
+// Sequential (itself a Layer) or a functional Model (Input, Apply,
+// ApplyN, NewModel); a custom layer embeds Base.
 //
 // Shape legend: N batch, H height, W width, C input channels, K filters
 // (output channels), D features. Images are NHWC, conv kernels HWIO

@@ -104,3 +104,77 @@ func NewAverage(name string) *Average {
 		return autograd.Scale(fold(xs, autograd.Add), 1/float32(len(xs)))
 	}}}
 }
+
+// Maximum is Keras's Maximum: y = max(x₀, x₁, …) elementwise (a tie sends
+// the gradient to the earlier input, as TF does).
+type Maximum struct{ merge }
+
+// NewMaximum returns a Maximum layer with scope name.
+func NewMaximum(name string) *Maximum {
+	return &Maximum{merge{name: name, kind: "Maximum", op: func(xs []*autograd.Var) *autograd.Var { return fold(xs, autograd.Maximum) }}}
+}
+
+// Concatenate is Keras's Concatenate: the inputs joined along Axis (−1,
+// the channels, by default; the batch axis 0 is not allowed). All other
+// dimensions must agree.
+type Concatenate struct {
+	name string
+	axis int
+}
+
+// NewConcatenate returns a Concatenate layer joining along axis (counted
+// with the batch axis; negative counts from the end, Keras's default is
+// −1).
+func NewConcatenate(name string, axis int) *Concatenate { return &Concatenate{name: name, axis: axis} }
+
+// Name returns the layer's scope.
+func (l *Concatenate) Name() string { return l.name }
+
+// OutputShapeN returns the inputs' common shape with the axis dimension
+// summed.
+func (l *Concatenate) OutputShapeN(in [][]int) ([]int, error) {
+	if len(in) < 2 {
+		return nil, fmt.Errorf("layers: Concatenate %s: needs at least 2 inputs, got %d", l.name, len(in))
+	}
+	r := len(in[0])
+	a := l.axis
+	if a < 0 {
+		a += r
+	}
+	if a < 1 || a >= r {
+		return nil, fmt.Errorf("layers: Concatenate %s: axis %d is out of range for inputs of rank %d (the batch axis 0 is not allowed)", l.name, l.axis, r)
+	}
+	out := append([]int(nil), in[0]...)
+	for i, s := range in[1:] {
+		ok := len(s) == r
+		for d := 0; ok && d < r; d++ {
+			ok = d == a || s[d] == in[0][d]
+		}
+		if !ok {
+			return nil, fmt.Errorf("layers: Concatenate %s: input %d has shape %v, input 0 has %v (only axis %d may differ)", l.name, i+1, s, in[0], a)
+		}
+		out[a] += s[a]
+	}
+	return out, nil
+}
+
+// CallN concatenates xs.
+func (l *Concatenate) CallN(xs []*autograd.Var, _ Context) *autograd.Var {
+	shapes := make([][]int, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			return autograd.Failed(fmt.Errorf("layers: Concatenate %s: input %d is nil", l.name, i))
+		}
+		if x.Err() != nil {
+			return x
+		}
+		shapes[i] = shapeOf(x)
+	}
+	if _, err := l.OutputShapeN(shapes); err != nil {
+		return autograd.Failed(err)
+	}
+	return autograd.Concat(l.axis, xs...)
+}
+
+// Variables returns nil.
+func (l *Concatenate) Variables() []*autograd.Var { return nil }

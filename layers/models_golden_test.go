@@ -19,6 +19,17 @@ type goldModelCase struct {
 
 // goldModels builds the Go twin of each generator model.
 var goldModels = map[string]func() (*Model, error){
+	"separable": func() (*Model, error) {
+		in := Input("image", 6, 5, 3)
+		a := Apply(NewSeparableConv2D("sep", ConvConfig{Filters: 4, KernelSize: []int{3}, DepthMultiplier: 2, Padding: "SAME", Activation: autograd.Relu}), in)
+		b := Apply(NewDepthwiseConv2D("dw", ConvConfig{KernelSize: []int{3}, Padding: "SAME"}), in)
+		x := ApplyN(NewConcatenate("cat", -1), a, b)
+		x = Apply(NewConv2D("mix", ConvConfig{Filters: 3, KernelSize: []int{1}}), x)
+		x = Apply(NewMaxPooling2D("pool", PoolConfig{PoolSize: []int{2}}), x)
+		x = Apply(NewFlatten("flat"), x)
+		out := Apply(NewDense("logits", DenseConfig{Units: 2}), x)
+		return NewModel("separable", []*Node{in}, []*Node{out})
+	},
 	"transpose": func() (*Model, error) {
 		in := Input("image", 5, 5, 2)
 		x := Apply(NewConv2D("dil", ConvConfig{Filters: 3, KernelSize: []int{3}, DilationRate: []int{2}, Padding: "SAME", Activation: autograd.Relu}), in)

@@ -165,10 +165,42 @@ function layerSpecs() {
   add('reLU', 'reLU', {}, [[2, 3, 4]]);
   add('leakyReLU default alpha', 'leakyReLU', {}, [[2, 3, 4]]);
   add('leakyReLU alpha 0.1', 'leakyReLU', { alpha: 0.1 }, [[2, 3, 4]]);
+  for (const a of ['relu6', 'elu', 'selu', 'gelu', 'gelu_new', 'hardSigmoid', 'softplus', 'softsign', 'swish', 'mish']) {
+    add(`activation ${a}`, 'activation', { activation: a }, [[2, 9]], { scale: 3 });
+  }
   add('add', 'add', {}, [[2, 3, 2], [2, 3, 2], [2, 3, 2]]);
+  // tfjs has no Subtract layer: the golden is tf.sub.
+  add('subtract', 'subtract', {}, [[2, 3, 2], [2, 3, 2]], { fn: (xs) => tf.sub(xs[0], xs[1]) });
+  add('maximum', 'maximum', {}, [[2, 3, 2], [2, 3, 2], [2, 3, 2]]);
+  add('concatenate channels', 'concatenate', {}, [[2, 3, 2, 2], [2, 3, 2, 1], [2, 3, 2, 3]]);
+  add('concatenate axis 1', 'concatenate', { axis: 1 }, [[2, 1, 3], [2, 2, 3]]);
+  add('zeroPadding2d', 'zeroPadding2d', { padding: [[1, 2], [0, 3]] }, [[2, 2, 3, 2]]);
+  // tfjs's ResizeNearestNeighbor gradient is wrong for the second example
+  // of a batch (it repeats the first example's sums), so the golden is
+  // the same resize written as a broadcast product, whose forward must
+  // equal tfjs's layer (checked) and whose gradient is the block sum.
+  add('upSampling2d nearest', 'upSampling2d', { size: [2, 3] }, [[2, 2, 3, 2]], {
+    fn: (xs) => {
+      const [n, h, w, c] = xs[0].shape;
+      return tf.mul(tf.reshape(xs[0], [n, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 3, 1])).reshape([n, 2 * h, 3 * w, c]);
+    },
+    sameAsLayer: true,
+  });
+  // Keras resizes with half-pixel centres; tfjs's layer does not, so the
+  // golden is tf.image.resizeBilinear with halfPixelCenters = true
+  // (forward only: tfjs's ResizeBilinear gradient fails on this
+  // non-square case with a wrongly shaped result).
+  add('upSampling2d bilinear (Keras)', 'upSampling2d', { size: [2, 3], interpolation: 'bilinear' }, [[2, 3, 2, 2]],
+    { fn: (xs) => tf.image.resizeBilinear(xs[0], [6, 6], false, true), noGrad: true });
   add('multiply', 'multiply', {}, [[2, 3, 2], [2, 3, 2]]);
   add('average', 'average', {}, [[2, 3, 2], [2, 3, 2], [2, 3, 2]]);
   return s;
+}
+
+// fnLayer stands in for a layer tfjs lacks (or computes differently from
+// Keras): a weightless function with the parts of the Layer API used here.
+function fnLayer(fn) {
+  return { name: 'l', weights: [], trainableWeights: [], setWeights() {}, apply: (x) => fn(Array.isArray(x) ? x : [x]) };
 }
 
 function genLayers() {
@@ -177,14 +209,18 @@ function genLayers() {
   for (const spec of layerSpecs()) {
     const r = rand(seed++);
     const config = JSON.parse(JSON.stringify(spec.config)); // tfjs may edit its argument
-    const layer = tf.layers[spec.cls]({ ...spec.config, name: 'l' });
-    const xs = spec.shapes.map((sh) => tf.tensor(spec.distinct ? distinct(r, prod(sh)) : uniform(r, prod(sh)), sh));
+    const layer = spec.fn ? fnLayer(spec.fn) : tf.layers[spec.cls]({ ...spec.config, name: 'l' });
+    const xs = spec.shapes.map((sh) => tf.tensor(spec.distinct ? distinct(r, prod(sh)) : uniform(r, prod(sh), -(spec.scale || 1), spec.scale || 1), sh));
     const y0 = layer.apply(xs.length === 1 ? xs[0] : xs);
     setWeights([layer], r);
     const c = { name: spec.name, class: spec.cls, config, inputs: xs.map(enc), weights: weightList([layer]) };
     const call = (ins, kw) => layer.apply(ins.length === 1 ? ins[0] : ins, kw);
     const y = call(xs, { training: false });
     c.output = enc(y);
+    if (spec.sameAsLayer) {
+      const want = tf.layers[spec.cls]({ ...spec.config }).apply(xs[0]);
+      if (tf.max(tf.abs(tf.sub(want, y))).dataSync()[0] !== 0) throw new Error(`${spec.name}: the stand-in differs from tf.layers.${spec.cls}`);
+    }
     const g = tf.tensor(uniform(r, prod(y0.shape)), y0.shape);
     c.out_grad = enc(g);
     if (!spec.noGrad) Object.assign(c, gradsOf((v) => call(v, { training: false }), xs, [layer], [g]));
