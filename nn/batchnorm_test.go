@@ -287,3 +287,36 @@ func TestBatchNormGolden(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkFusedBatchNorm times the training forward and backward of a
+// [32, 28, 28, 32] batch: the fast ops (impl=fast) against the float64
+// plain-loop reference (impl=ref). Bytes are the float32 tensors read and
+// written (x, y, g, dx: 4 per element, plus the statistics passes).
+func BenchmarkFusedBatchNorm(b *testing.B) {
+	shape := []int{32, 28, 28, 32}
+	c := shape[3]
+	rows := tensor.Size(shape) / c
+	x, g, scale, offset := bnInputs(rows, c, 1)
+	xt, gt := opsT(shape, to32(x)...), opsT(shape, to32(g)...)
+	st, ot := opsT([]int{c}, to32(scale)...), opsT([]int{c}, to32(offset)...)
+	b.Run("impl=fast", func(b *testing.B) {
+		b.SetBytes(int64(4 * 4 * len(x)))
+		for b.Loop() {
+			y, mean, variance, err := FusedBatchNorm(xt, st, ot, 1e-3)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dx, _, _, err := FusedBatchNormGrad(gt, xt, st, mean, variance, 1e-3)
+			if err != nil {
+				b.Fatal(err)
+			}
+			Recycle(y, dx)
+		}
+	})
+	b.Run("impl=ref", func(b *testing.B) {
+		b.SetBytes(int64(4 * 4 * len(x)))
+		for b.Loop() {
+			batchNormRef(x, g, scale, offset, rows, c, 1e-3)
+		}
+	})
+}
