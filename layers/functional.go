@@ -53,6 +53,9 @@ func Apply(l Layer, x *Node) *Node {
 	if err := nodeErr(x); err != nil {
 		return &Node{err: err}
 	}
+	if l == nil {
+		return &Node{err: fmt.Errorf("layers: Apply: nil layer on %s", x.name)}
+	}
 	in := append([]int{1}, x.shape...)
 	out, err := l.OutputShape(in)
 	if err == nil {
@@ -67,6 +70,9 @@ func Apply(l Layer, x *Node) *Node {
 // ApplyN calls a layer of several inputs (Add, Concatenate, …) on xs
 // symbolically.
 func ApplyN(l MultiLayer, xs ...*Node) *Node {
+	if l == nil {
+		return &Node{err: errors.New("layers: ApplyN: nil layer")}
+	}
 	shapes := make([][]int, len(xs))
 	for i, x := range xs {
 		if err := nodeErr(x); err != nil {
