@@ -168,10 +168,34 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 		byName[n.name] = n.layer
 		m.layers = append(m.layers, n.layer)
 	}
+	m.sortLayers()
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
 	}
 	return m, nil
+}
+
+// sortLayers puts the layers in Keras's order (Functional's
+// layers_by_depth): by depth, the longest path from a layer's output to
+// a model output, deepest (nearest the inputs) first, ties in the order
+// the graph walk first met them. Weights come in that order too.
+func (m *Model) sortLayers() {
+	depth := map[*Node]int{}
+	// m.order has every node after its inputs: walking it backwards
+	// visits consumers before producers.
+	for i := len(m.order) - 1; i >= 0; i-- {
+		n := m.order[i]
+		for _, p := range n.inputs {
+			depth[p] = max(depth[p], depth[n]+1)
+		}
+	}
+	layerDepth := map[any]int{}
+	for _, n := range m.order {
+		if n.layer != nil {
+			layerDepth[n.layer] = max(layerDepth[n.layer], depth[n])
+		}
+	}
+	sort.SliceStable(m.layers, func(i, j int) bool { return layerDepth[m.layers[i]] > layerDepth[m.layers[j]] })
 }
 
 // uniqueWeights fails when two weights share a name.
@@ -189,7 +213,8 @@ func uniqueWeights(ws []*autograd.Var) error {
 // Name returns the model's name.
 func (m *Model) Name() string { return m.name }
 
-// Layers returns the model's distinct layers in the order of first use.
+// Layers returns the model's distinct layers in Keras's order (by depth
+// from the outputs, deepest first; see sortLayers).
 // Each is a Layer or a MultiLayer.
 func (m *Model) Layers() []any { return m.layers }
 
@@ -292,8 +317,8 @@ func (m *Model) Build(in []int) error {
 	return nil
 }
 
-// Variables returns the trainable weights, layer by layer in the order
-// of first use.
+// Variables returns the trainable weights, layer by layer in Keras's
+// order (Layers).
 func (m *Model) Variables() []*autograd.Var { return variablesOf(m.layers) }
 
 // NonTrainable returns the non-trainable weights (moving statistics),

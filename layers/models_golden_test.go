@@ -54,7 +54,12 @@ func TestModelsMatchTFJS(t *testing.T) {
 				t.Fatal(err)
 			}
 			layerOf := func(v *autograd.Var) string { return v.Name()[:len(v.Name())-len(scopeless(v.Name()))-1] }
-			setGoldWeights(t, m.AllWeights(), c.Weights, layerOf)
+			setGoldWeights(t, m.AllWeights(), c.Weights, layerOf) // fails unless the counts agree
+			for i, v := range m.AllWeights() {
+				if want := c.Weights[i].Layer + "/" + c.Weights[i].Name; v.Name() != want {
+					t.Errorf("weight %d is %s, TF.js's model.weights has %s", i, v.Name(), want)
+				}
+			}
 			y := m.Call(autograd.Constant(c.Inputs[0].tensor(t)), Context{})
 			if y.Err() != nil {
 				t.Fatal(y.Err())

@@ -104,8 +104,15 @@ func newGoldResNet(t *testing.T, g resnetGold) *layers.Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The golden lists TF.js's model.weights: the same names in the same
+	// (Keras) order.
 	if len(m.AllWeights()) != len(g.Weights) {
 		t.Fatalf("model has %d weights, the golden %d", len(m.AllWeights()), len(g.Weights))
+	}
+	for i, v := range m.AllWeights() {
+		if want := g.Weights[i].Layer + "/" + g.Weights[i].Name; v.Name() != want {
+			t.Errorf("weight %d is %s, TF.js has %s there", i, v.Name(), want)
+		}
 	}
 	if err := m.SetWeights(weightsByName(g.Weights)); err != nil {
 		t.Fatal(err)
