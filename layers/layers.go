@@ -38,7 +38,9 @@ import (
 
 // Context is what a forward pass needs besides its input.
 type Context struct {
-	// Training turns dropout on.
+	// Training is Keras's training flag: it turns dropout on and makes
+	// batch normalization use (and fold into its moving statistics) the
+	// batch's own mean and variance.
 	Training bool
 	// Step is the global training step; Dropout derives its mask seed
 	// from it.
