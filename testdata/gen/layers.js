@@ -156,6 +156,7 @@ function layerSpecs() {
   add('batchNormalization', 'batchNormalization', {}, [[4, 3, 2, 3]], { training: true });
   add('batchNormalization momentum 0.5 epsilon 0.01', 'batchNormalization', { momentum: 0.5, epsilon: 0.01 }, [[6, 4]], { training: true });
   add('dense', 'dense', { units: 4, activation: 'sigmoid' }, [[3, 5]]);
+  add('dense rank 4', 'dense', { units: 3, activation: 'relu' }, [[2, 3, 2, 4]]);
   add('flatten', 'flatten', {}, [[2, 3, 2, 2]]);
   add('reshape', 'reshape', { targetShape: [3, -1] }, [[2, 3, 2, 2]]);
   add('activation relu', 'activation', { activation: 'relu' }, [[2, 7]]);
