@@ -63,6 +63,7 @@ func TestFiniteDifferencesMore(t *testing.T) {
 		{"ReduceSumAxes", one(func(x *Var) *Var { return ReduceSumAxes(x, []int{0, -1}, false) }), []*tensor.Tensor{uniform(1, 2, 3, 4)}},
 		{"ReduceMeanAxes keep", one(func(x *Var) *Var { return ReduceMeanAxes(x, []int{1}, true) }), []*tensor.Tensor{uniform(1, 2, 3, 4)}},
 		{"ReduceMaxAxes", one(func(x *Var) *Var { return ReduceMaxAxes(x, []int{2}, false) }), []*tensor.Tensor{distinct(1, 2, 3, 4)}},
+		{"BroadcastTo", one(func(x *Var) *Var { return BroadcastTo(x, 2, 3, 4) }), []*tensor.Tensor{uniform(1, 3, 1)}},
 		{"Transpose", one(func(x *Var) *Var { return Transpose(x, 1, 2, 0) }), []*tensor.Tensor{uniform(1, 2, 3, 4)}},
 		{"Transpose reversed", one(func(x *Var) *Var { return Transpose(x) }), []*tensor.Tensor{uniform(1, 2, 3, 4)}},
 		{"Concat", func(in []*Var) *Var { return Concat(-1, in[0], in[1], in[0]) }, []*tensor.Tensor{uniform(1, 2, 3), uniform(2, 2, 1)}},

@@ -258,7 +258,7 @@ func softmaxAxis(op string, x *tensor.Tensor, axis int, logForm bool) (*tensor.T
 	}
 	y := newResult(x.Shape()...)
 	xd, yd := x.Data(), y.Data()
-	if l == 0 {
+	if len(xd) == 0 {
 		return y, nil
 	}
 	// Each outer block is an [l, inner] matrix reduced down its columns,

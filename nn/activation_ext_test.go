@@ -149,3 +149,26 @@ func TestSoftmaxAxisMatchesLastAxis(t *testing.T) {
 		t.Error("SoftmaxAxisGrad with mismatched shapes: no error")
 	}
 }
+
+// TestSoftmaxAxisByHand: columns (0, ln 3) and (0, 0) of a [2, 2] tensor
+// softmax to (1/4, 3/4) and (1/2, 1/2) over axis 0.
+func TestSoftmaxAxisByHand(t *testing.T) {
+	x := opsT([]int{2, 2, 1}, 0, 0, float32(math.Log(3)), 0)
+	y, err := SoftmaxAxis(x, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsClose(t, "SoftmaxAxis 0", y.Data(), []float32{0.25, 0.5, 0.75, 0.5}, 1e-7)
+	ly, err := LogSoftmaxAxis(x, -3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := func(v float64) float32 { return float32(math.Log(v)) }
+	opsClose(t, "LogSoftmaxAxis -3", ly.Data(), []float32{l(0.25), l(0.5), l(0.75), l(0.5)}, 1e-7)
+	// With grad 1 on the first row only: dx = y·(g − Σ g·y) per column.
+	dx, err := SoftmaxAxisGrad(y, opsT([]int{2, 2, 1}, 1, 1, 0, 0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsClose(t, "SoftmaxAxisGrad", dx.Data(), []float32{0.25 * 0.75, 0.25, -0.75 * 0.25, -0.25}, 1e-7)
+}

@@ -286,7 +286,10 @@ func BroadcastTo(x *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
 	if x == nil {
 		return nil, fmt.Errorf("nn: BroadcastTo: nil tensor")
 	}
-	out, err := BroadcastShape(x.Shape(), shape)
+	if _, err := checkShape("BroadcastTo", shape); err != nil {
+		return nil, err
+	}
+	out, err := broadcastShape(x.Shape(), shape)
 	if err != nil || !tensor.SameShape(out, shape) {
 		return nil, fmt.Errorf("nn: BroadcastTo: cannot broadcast shape %v to %v", x.Shape(), shape)
 	}

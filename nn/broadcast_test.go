@@ -229,3 +229,17 @@ func TestBinaryGradShapeErrors(t *testing.T) {
 		t.Errorf("BroadcastTo: err = %v", err)
 	}
 }
+
+func TestBroadcastToByHand(t *testing.T) {
+	x := opsT([]int{2, 1}, 1, 2)
+	y, err := BroadcastTo(x, []int{2, 2, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsClose(t, "BroadcastTo", y.Data(), []float32{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2}, 0)
+	back, err := SumToShape(y, x.Shape())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsClose(t, "SumToShape back", back.Data(), []float32{6, 12}, 0)
+}

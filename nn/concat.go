@@ -94,8 +94,8 @@ func Split(x *tensor.Tensor, sizes []int, axis int) ([]*tensor.Tensor, error) {
 		switch {
 		case n == -1 && infer < 0:
 			infer = i
-		case n < 0:
-			return nil, fmt.Errorf("nn: Split: bad size %d in %v (want ≥ 0, or one −1)", n, sizes)
+		case n < 0 || n > s[a]:
+			return nil, fmt.Errorf("nn: Split: bad size %d in %v for dim %d of shape %v (want 0 ≤ size ≤ %d, or one −1)", n, sizes, axis, s, s[a])
 		default:
 			sum += n
 		}
@@ -136,7 +136,7 @@ func Slice(x *tensor.Tensor, begin, size []int) (*tensor.Tensor, error) {
 		if n == -1 {
 			n = d - begin[i]
 		}
-		if begin[i] < 0 || n < 0 || begin[i]+n > d {
+		if begin[i] < 0 || begin[i] > d || n < 0 || n > d-begin[i] {
 			return nil, fmt.Errorf("nn: Slice: begin %v size %v leave shape %v at dim %d (want 0 ≤ begin ≤ begin+size ≤ %d)", begin, size, s, i, d)
 		}
 		out[i] = n
@@ -155,7 +155,11 @@ func SliceGrad(grad *tensor.Tensor, xShape, begin []int) (*tensor.Tensor, error)
 	g := grad.Shape()
 	ok := len(begin) == len(xShape) && len(g) == len(xShape)
 	for i := 0; ok && i < len(g); i++ {
-		ok = begin[i] >= 0 && begin[i]+g[i] <= xShape[i]
+		ok = begin[i] >= 0 && begin[i] <= xShape[i] && g[i] <= xShape[i]-begin[i]
+	}
+	if ok {
+		_, err := checkShape("SliceGrad", xShape)
+		ok = err == nil
 	}
 	if !ok {
 		return nil, fmt.Errorf("nn: SliceGrad: grad of shape %v does not fit shape %v at %v", g, xShape, begin)

@@ -37,6 +37,7 @@ type primParams struct {
 	Paddings [][2]int `json:"paddings"`
 	Mode     string   `json:"mode"`
 	Value    float32  `json:"value"`
+	Shape    []int    `json:"shape"`
 }
 
 // runPrim computes a case's outputs and the gradients of its inputs with
@@ -115,6 +116,12 @@ func runPrim(c goldPrim, in, g []*tensor.Tensor) (outs, grads []*tensor.Tensor, 
 			return nil, nil, err
 		}
 		grads, err = one(bwd(y, g[0], p.Axis))
+		return []*tensor.Tensor{y}, grads, err
+	case "broadcast_to":
+		if y, err = BroadcastTo(in[0], p.Shape); err != nil {
+			return nil, nil, err
+		}
+		grads, err = one(SumToShape(g[0], in[0].Shape()))
 		return []*tensor.Tensor{y}, grads, err
 	case "transpose":
 		if y, err = Transpose(in[0], p.Perm); err != nil {
@@ -205,6 +212,11 @@ func TestGoldenPrims(t *testing.T) {
 					}
 				})
 			}
+			for _, op := range primOps[file] {
+				if !ops[op] {
+					t.Errorf("%s has no %s case (regenerated with fewer cases?)", file, op)
+				}
+			}
 			var b strings.Builder
 			all := 0.0
 			for _, op := range sortedKeys(ops) {
@@ -214,6 +226,58 @@ func TestGoldenPrims(t *testing.T) {
 			t.Logf("max |got − want| (forward/grad):%s; file max %.2g", b.String(), all)
 		})
 	}
+}
+
+// primOps lists the ops each golden file must cover.
+var primOps = map[string][]string{
+	"ops_binary.json":     {"add", "sub", "mul", "div", "maximum", "minimum"},
+	"ops_unary.json":      {"neg", "abs", "exp", "log", "sqrt", "rsqrt", "square", "pow"},
+	"ops_reduce.json":     {"sum", "mean", "max"},
+	"ops_shape.json":      {"broadcast_to", "transpose", "concat", "split", "slice", "pad"},
+	"ops_activation.json": {"relu6", "elu", "selu", "hard_sigmoid", "softplus", "softsign", "swish", "gelu", "gelu_tanh", "softmax", "log_softmax"},
+}
+
+// TestGoldenPrimsCoverage guards the cases the golden files must keep:
+// broadcasting with missing and size-1 dims and scalars on either side,
+// ties, reductions over all/no/negative axes with and without keepDims,
+// every pad mode, softmax off the last axis.
+func TestGoldenPrimsCoverage(t *testing.T) {
+	has := func(file string, what string, pred func(c goldPrim) bool) {
+		for _, c := range loadGolden[goldPrim](t, file) {
+			if pred(c) {
+				return
+			}
+		}
+		t.Errorf("%s has no case with %s", file, what)
+	}
+	rank := func(c goldPrim, i int) int { return len(c.Inputs[i].Shape) }
+	has("ops_binary.json", "a scalar first", func(c goldPrim) bool { return rank(c, 0) == 0 })
+	has("ops_binary.json", "a scalar second", func(c goldPrim) bool { return rank(c, 1) == 0 })
+	has("ops_binary.json", "missing leading dims", func(c goldPrim) bool { return rank(c, 0) > rank(c, 1) && rank(c, 1) > 0 })
+	has("ops_binary.json", "size-1 dims in both inputs", func(c goldPrim) bool {
+		one := func(s []int) bool {
+			for _, d := range s {
+				if d == 1 {
+					return true
+				}
+			}
+			return false
+		}
+		return one(c.Inputs[0].Shape) && one(c.Inputs[1].Shape)
+	})
+	has("ops_binary.json", "a maximum tie", func(c goldPrim) bool { return strings.Contains(c.Name, "ties") })
+	has("ops_reduce.json", "all axes (null)", func(c goldPrim) bool { return c.Params.Axes == nil })
+	has("ops_reduce.json", "no axes ([])", func(c goldPrim) bool { return c.Params.Axes != nil && len(c.Params.Axes) == 0 })
+	has("ops_reduce.json", "a negative axis", func(c goldPrim) bool { return len(c.Params.Axes) > 0 && c.Params.Axes[0] < 0 })
+	has("ops_reduce.json", "keepDims", func(c goldPrim) bool { return c.Params.KeepDims })
+	for _, mode := range []string{"CONSTANT", "REFLECT", "SYMMETRIC"} {
+		has("ops_shape.json", "pad "+mode, func(c goldPrim) bool { return c.Op == "pad" && c.Params.Mode == mode })
+	}
+	has("ops_shape.json", "a split with −1", func(c goldPrim) bool { return c.Op == "split" && strings.Contains(fmt.Sprint(c.Params.Sizes), "-1") })
+	has("ops_shape.json", "a slice with size −1", func(c goldPrim) bool { return c.Op == "slice" && strings.Contains(fmt.Sprint(c.Params.Size), "-1") })
+	has("ops_activation.json", "softmax off the last axis", func(c goldPrim) bool {
+		return c.Op == "softmax" && c.Params.Axis != -1 && c.Params.Axis != len(c.Inputs[0].Shape)-1
+	})
 }
 
 // maxDiff is the largest |got − want| (0 on a shape mismatch, which

@@ -73,10 +73,16 @@ func padMaps(op string, s []int, paddings [][2]int, mode string) ([][]int, []int
 		if m == "REFLECT" {
 			limit = d - 1
 		}
-		if b < 0 || a < 0 || m != "CONSTANT" && (b > limit || a > limit) {
+		if b < 0 || a < 0 || b > maxElems || a > maxElems || m != "CONSTANT" && (b > limit || a > limit) {
 			return nil, nil, fmt.Errorf("nn: %s: paddings %v for dim %d of shape %v (want ≥ 0, and ≤ %d for %s)", op, paddings[i], i, s, limit, m)
 		}
 		out[i] = b + d + a
+	}
+	if _, err := checkShape(op, out); err != nil {
+		return nil, nil, err
+	}
+	for i, d := range s {
+		b := paddings[i][0]
 		mp := make([]int, out[i])
 		for o := range mp {
 			j := o - b

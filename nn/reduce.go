@@ -12,8 +12,9 @@ package nn
 // both reduced or both kept, the common cases are plain loops: everything
 // reduced (one sum), [kept, reduced] (a sum per contiguous row), and
 // [reduced, kept] (rows added into a vector, the per-channel sum of an
-// NHWC tensor). Other patterns use reduceRef, the per-element reference
-// the fast paths are tested against.
+// NHWC tensor, over a fixed partition of the rows). Other patterns are
+// read in runs along the last dim. reduceRef is the per-element reference
+// all of these are tested against.
 
 import (
 	"fmt"
@@ -158,12 +159,20 @@ func reduceGrad(op string, grad *tensor.Tensor, xShape, axes []int, keepDims boo
 	return y, nil
 }
 
-// checkShape rejects negative dims.
+// maxElems is the most elements a shape may hold (tensor.New's limit).
+const maxElems = math.MaxInt32 * 64
+
+// checkShape rejects a shape from outside (a target shape, a padded
+// shape) with a negative dim or more than maxElems elements, so that no
+// size computation overflows.
 func checkShape(op string, s []int) (int, error) {
 	n := 1
 	for _, d := range s {
 		if d < 0 {
 			return 0, fmt.Errorf("nn: %s: negative dimension in shape %v", op, s)
+		}
+		if d != 0 && n > maxElems/d {
+			return 0, fmt.Errorf("nn: %s: shape %v holds more than %d elements", op, s, maxElems)
 		}
 		n *= d
 	}
@@ -266,8 +275,8 @@ func reduceInto(dst, x []float32, s []int, red []bool, k redKind) {
 			return
 		}
 		reduceRef(dst, x, s, red, k) // empty input: identities
-	case len(dims) == 1: // everything reduced
-		dst[0] = reduceRow(x, k)
+	case len(dims) == 1: // everything reduced: a column of length 1
+		reduceAll(dst, x, k)
 	case len(dims) == 2 && !flags[0]: // [kept, reduced]
 		l := dims[1]
 		parallel.For(dims[0], max(1, elemMinPer/l), func(lo, hi int) {
@@ -276,20 +285,151 @@ func reduceInto(dst, x []float32, s []int, red []bool, k redKind) {
 			}
 		})
 	case len(dims) == 2: // [reduced, kept]
-		rows, c := dims[0], dims[1]
-		parallel.For(c, max(1, elemMinPer/rows), func(lo, hi int) { reduceCols(dst[lo:hi], x, rows, c, lo, k) })
+		reduceCols(dst, x, dims[0], dims[1], k)
 	default:
-		reduceRef(dst, x, s, red, k)
+		reduceRuns(dst, x, dims, flags, k)
+	}
+}
+
+// reduceCols reduces the rows × c row-major matrix x down its rows into
+// dst (c values). The rows are cut into a fixed partition, one range per
+// worker, each reduced into a float64 partial in row order; the partials
+// are then combined in range order, so the result repeats bit for bit at
+// a given GOMAXPROCS.
+func reduceCols(dst, x []float32, rows, c int, k redKind) {
+	parts := min(parallel.Workers(), max(1, rows*c/elemMinPer), rows)
+	partial := make([][]float64, parts)
+	parallel.For(parts, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			partial[p] = reduceColsRange(x, p*rows/parts, (p+1)*rows/parts, c, k)
+		}
+	})
+	acc := partial[0]
+	for _, q := range partial[1:] {
+		q = q[:len(acc)]
+		for j, v := range q {
+			if k == redMax {
+				if v > acc[j] || v != v {
+					acc[j] = v
+				}
+			} else {
+				acc[j] += v
+			}
+		}
+	}
+	for j, v := range acc {
+		dst[j] = float32(v)
+	}
+}
+
+// reduceColsRange reduces rows r0 … r1−1 of x (row length c) into a
+// float64 vector of length c.
+func reduceColsRange(x []float32, r0, r1, c int, k redKind) []float64 {
+	acc := make([]float64, c)
+	if k == redMax {
+		for j := range acc {
+			acc[j] = math.Inf(-1)
+		}
+		for r := r0; r < r1; r++ {
+			row := x[r*c : (r+1)*c]
+			a := acc[:len(row)]
+			for j, v := range row {
+				if f := float64(v); f > a[j] || v != v {
+					a[j] = f
+				}
+			}
+		}
+		return acc
+	}
+	for r := r0; r < r1; r++ {
+		row := x[r*c : (r+1)*c]
+		a := acc[:len(row)]
+		for j, v := range row {
+			a[j] += float64(v)
+		}
+	}
+	return acc
+}
+
+// reduceRuns is the general reduction over merged dims (no size-1 dims,
+// reduced and kept alternating): x is read in runs along the last dim,
+// each run reduced into one result element (last dim reduced) or added
+// into a run of the result (last dim kept), the result offset following
+// an odometer over the other dims.
+func reduceRuns(dst, x []float32, dims []int, flags []bool, k redKind) {
+	acc := make([]float64, len(dst))
+	if k == redMax {
+		for i := range acc {
+			acc[i] = math.Inf(-1)
+		}
+	}
+	ost := make([]int, len(dims)) // result strides, 0 along reduced dims
+	n := 1
+	for i := len(dims) - 1; i >= 0; i-- {
+		if !flags[i] {
+			ost[i] = n
+			n *= dims[i]
+		}
+	}
+	last := len(dims) - 1
+	l, outer := dims[last], dims[:last]
+	idx := make([]int, len(outer))
+	o := 0
+	for r := 0; r*l < len(x); r++ {
+		run := x[r*l : (r+1)*l]
+		switch {
+		case flags[last] && k == redMax:
+			m := acc[o]
+			for _, v := range run {
+				if f := float64(v); f > m || v != v {
+					m = f
+				}
+			}
+			acc[o] = m
+		case flags[last]:
+			s := acc[o]
+			for _, v := range run {
+				s += float64(v)
+			}
+			acc[o] = s
+		case k == redMax:
+			a := acc[o : o+len(run)]
+			for j, v := range run {
+				if f := float64(v); f > a[j] || v != v {
+					a[j] = f
+				}
+			}
+		default:
+			a := acc[o : o+len(run)]
+			for j, v := range run {
+				a[j] += float64(v)
+			}
+		}
+		for d := len(outer) - 1; d >= 0; d-- {
+			idx[d]++
+			o += ost[d]
+			if idx[d] < outer[d] {
+				break
+			}
+			o -= idx[d] * ost[d]
+			idx[d] = 0
+		}
+	}
+	for i, v := range acc {
+		dst[i] = float32(v)
 	}
 }
 
 // reduceRow reduces one contiguous row.
-func reduceRow(x []float32, k redKind) float32 {
+func reduceRow(x []float32, k redKind) float32 { return float32(reduceRow64(x, k)) }
+
+// reduceRow64 reduces one contiguous row in float64.
+func reduceRow64(x []float32, k redKind) float64 {
 	if k == redMax {
-		m := float32(math.Inf(-1))
+		m := math.Inf(-1)
 		for _, v := range x {
-			if v > m || v != v {
-				m = v
+			if f := float64(v); f > m || v != v {
+				m = f
 			}
 		}
 		return m
@@ -298,37 +438,28 @@ func reduceRow(x []float32, k redKind) float32 {
 	for _, v := range x {
 		s += float64(v)
 	}
-	return float32(s)
+	return s
 }
 
-// reduceCols reduces columns c0 … c0+len(dst)−1 of the row-major matrix x
-// (rows × c) down its rows.
-func reduceCols(dst, x []float32, rows, c, c0 int, k redKind) {
-	n := len(dst)
-	if k == redMax {
-		for j := range dst {
-			dst[j] = float32(math.Inf(-1))
+// reduceAll reduces all of x into dst[0]: a fixed partition of x, one
+// range per worker, reduced in float64 and combined in range order.
+func reduceAll(dst, x []float32, k redKind) {
+	parts := min(parallel.Workers(), max(1, len(x)/elemMinPer))
+	partial := make([]float64, parts)
+	parallel.For(parts, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			partial[p] = reduceRow64(x[p*len(x)/parts:(p+1)*len(x)/parts], k)
 		}
-		for r := 0; r < rows; r++ {
-			row := x[r*c+c0 : r*c+c0+n]
-			for j, v := range row {
-				if v > dst[j] || v != v {
-					dst[j] = v
-				}
-			}
-		}
-		return
-	}
-	acc := make([]float64, n)
-	for r := 0; r < rows; r++ {
-		row := x[r*c+c0 : r*c+c0+n]
-		for j, v := range row {
-			acc[j] += float64(v)
+	})
+	acc := partial[0]
+	for _, v := range partial[1:] {
+		if k != redMax {
+			acc += v
+		} else if v > acc || v != v {
+			acc = v
 		}
 	}
-	for j, v := range acc {
-		dst[j] = float32(v)
-	}
+	dst[0] = float32(acc)
 }
 
 // reduceRef is the reference reduction: every element of x is added (or

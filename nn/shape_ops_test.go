@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -212,6 +213,8 @@ func TestShapeOpsGradsFD(t *testing.T) {
 		fwd  func(*tensor.Tensor) (*tensor.Tensor, error)
 		back func(w *tensor.Tensor) (*tensor.Tensor, error)
 	}{
+		{"BroadcastTo", func(x *tensor.Tensor) (*tensor.Tensor, error) { return BroadcastTo(x, []int{3, 2, 3, 4}) },
+			func(w *tensor.Tensor) (*tensor.Tensor, error) { return SumToShape(w, x.Shape()) }},
 		{"Transpose", func(x *tensor.Tensor) (*tensor.Tensor, error) { return Transpose(x, perm) },
 			func(w *tensor.Tensor) (*tensor.Tensor, error) { return Transpose(w, inv) }},
 		{"Slice", func(x *tensor.Tensor) (*tensor.Tensor, error) { return Slice(x, []int{1, 0, 1}, []int{1, -1, 2}) },
@@ -256,4 +259,29 @@ func TestShapeOpsGradsFD(t *testing.T) {
 			return Split(gc, []int{3, 5}, 1)
 		})
 	})
+}
+
+// TestShapeOpsRejectHugeParams: parameters from an untrusted file must
+// give errors, not overflows, panics or giant allocations.
+func TestShapeOpsRejectHugeParams(t *testing.T) {
+	x := tensor.Zeros(2, 3)
+	const big = math.MaxInt
+	for _, tc := range []struct {
+		name, want string
+		err        error
+	}{
+		{"Slice begin", "want 0 ≤ begin", errOf(Slice(x, []int{big, 0}, []int{1, 1}))},
+		{"Slice size", "want 0 ≤ begin", errOf(Slice(x, []int{1, 0}, []int{big, 1}))},
+		{"SliceGrad", "does not fit", errOf(SliceGrad(tensor.Zeros(1, 1), []int{2, 3}, []int{big, 0}))},
+		{"SliceGrad huge shape", "does not fit", errOf(SliceGrad(tensor.Zeros(1, 1), []int{big, big}, []int{0, 0}))},
+		{"Split", "bad size", errOf2(Split(x, []int{big, big, 4}, 1))},
+		{"Pad", "paddings", errOf(Pad(x, [][2]int{{big, 0}, {0, 0}}, "CONSTANT", 0))},
+		{"Pad total", "more than", errOf(Pad(x, [][2]int{{1 << 30, 0}, {1 << 30, 0}}, "CONSTANT", 0))},
+		{"BroadcastTo", "more than", errOf(BroadcastTo(x, []int{1 << 40, 1 << 40, 3}))},
+		{"ReduceSumGrad", "more than", errOf(ReduceSumGrad(tensor.Zeros(), []int{1 << 40, 1 << 40}, nil, false))},
+	} {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want one containing %q", tc.name, tc.err, tc.want)
+		}
+	}
 }

@@ -238,6 +238,10 @@ function genShape() {
     cases.push(makeCase(r, `transpose ${JSON.stringify(shape)} perm ${JSON.stringify(perm)}`, 'transpose', [rand(r, shape)],
       { perm }, (x) => tf.transpose(x, perm === null ? undefined : perm)));
   }
+  for (const [shape, to] of [[[3], [2, 3]], [[2, 1], [2, 4]], [[1, 3, 1], [2, 3, 4]], [[], [2, 2]], [[4, 1, 2], [3, 4, 5, 2]]]) {
+    cases.push(makeCase(r, `broadcast_to ${JSON.stringify(shape)} to ${JSON.stringify(to)}`, 'broadcast_to', [rand(r, shape)],
+      { shape: to }, (x) => tf.broadcastTo(x, to)));
+  }
   for (const [shapes, axis] of [[[[2, 3], [2, 2]], 1], [[[2, 3], [1, 3], [3, 3]], 0], [[[2, 1, 4], [2, 3, 4]], -2],
     [[[2, 3, 1], [2, 3, 2], [2, 3, 5]], -1], [[[4], [2]], 0]]) {
     const xs = shapes.map((s) => rand(r, s));
@@ -245,7 +249,7 @@ function genShape() {
   }
   for (const [shape, sizes, axis] of [[[2, 5], [2, 3], 1], [[6, 2], [1, -1, 2], 0], [[2, 3, 4], [1, 1, 2], -1], [[3, 4, 2], [0, 4], 1]]) {
     cases.push(makeCase(r, `split ${JSON.stringify(shape)} sizes ${JSON.stringify(sizes)} axis ${axis}`, 'split', [rand(r, shape)],
-      { sizes, axis }, (x) => tf.split(x, sizes, axis)));
+      { sizes, axis }, (x) => tf.split(x, sizes.slice(), axis))); // tf.split fills in a -1 in place
   }
   for (const [shape, begin, size] of [[[5], [1], [3]], [[4, 5], [1, 2], [2, -1]], [[2, 3, 4], [0, 1, 1], [-1, 2, 2]],
     [[3, 4, 5, 2], [1, 0, 2, 1], [2, 4, -1, 1]]]) {
@@ -333,7 +337,7 @@ async function main() {
   write('ops_binary.json', 'add, sub, mul, div, maximum, minimum', 'NumPy broadcasting; maximum/minimum take inputs broadcast by adding zeros (tfjs 4.22 does not reduce their gradients over broadcast dims); ties send the gradient to the first input (TF and tfjs)', genBinary());
   write('ops_unary.json', 'neg, abs, exp, log, sqrt, rsqrt, square, pow', 'pow: params.p is a scalar exponent; inputs avoid 0 (abs, pow)', genUnary());
   write('ops_reduce.json', 'sum, mean, max over axes', 'params.axes null = all axes, [] = none; max inputs are distinct (no ties)', genReduce());
-  write('ops_shape.json', 'transpose, concat, split, slice, pad', 'transpose perm null = reversed; mirror pads (REFLECT, SYMMETRIC) from slice/reverse/concat, checked against tf.mirrorPad forward, because tfjs 4.22\'s mirrorPad gradient drops the mirrored cells', genShape());
+  write('ops_shape.json', 'broadcast_to, transpose, concat, split, slice, pad', 'transpose perm null = reversed; mirror pads (REFLECT, SYMMETRIC) from slice/reverse/concat, checked against tf.mirrorPad forward, because tfjs 4.22\'s mirrorPad gradient drops the mirrored cells', genShape());
   write('ops_activation.json', 'relu6, elu, selu, hard_sigmoid, softplus, softsign, swish, gelu, gelu_tanh, softmax, log_softmax', 'hard_sigmoid = clip(0.2x+0.5, 0, 1) as tfjs-layers; softsign, swish, gelu as tfjs-layers compose them; softmax over params.axis via transpose (tfjs supports only the last axis); inputs avoid kinks', genActivation());
   console.log(JSON.stringify({ cases: stats, agreement_checks: agreeChecks }, null, 1));
 }

@@ -1,0 +1,83 @@
+package nn
+
+import (
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Benchmarks of the broadcasting, reduction and transpose walks against
+// their per-element references (impl=ref), on an activation-sized NHWC
+// tensor [8, 28, 28, 64]. GB/s counts the bytes read and written once.
+
+func benchImpls(b *testing.B, bytes int, fast, ref func()) {
+	for _, impl := range []struct {
+		name string
+		f    func()
+	}{{"fast", fast}, {"ref", ref}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			b.SetBytes(int64(bytes))
+			for b.Loop() {
+				impl.f()
+			}
+		})
+	}
+}
+
+func BenchmarkBinary(b *testing.B) {
+	x := randT(1, -1, 1, 8, 28, 28, 64)
+	for _, c := range []struct {
+		name  string
+		other *tensor.Tensor
+	}{
+		{"same", randT(2, -1, 1, 8, 28, 28, 64)},
+		{"channel", randT(3, -1, 1, 64)},
+		{"scalar", randT(4, -1, 1)},
+		{"general", randT(5, -1, 1, 8, 1, 28, 1)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			dst := make([]float32, x.Len())
+			benchImpls(b, 4*(2*x.Len()+c.other.Len()),
+				func() { runBinary(binMul, dst, x.Shape(), x.Data(), x.Shape(), c.other.Data(), c.other.Shape()) },
+				func() { binaryRef(binMul, dst, x.Shape(), x.Data(), x.Shape(), c.other.Data(), c.other.Shape()) })
+		})
+	}
+}
+
+func BenchmarkReduce(b *testing.B) {
+	x := randT(1, -1, 1, 8, 28, 28, 64)
+	for _, c := range []struct {
+		name string
+		red  []bool
+	}{
+		{"rows", []bool{false, false, false, true}},
+		{"channels", []bool{true, true, true, false}},
+		{"all", []bool{true, true, true, true}},
+		{"general", []bool{true, false, true, false}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			dst := make([]float32, tensor.Size(keptShape(x.Shape(), c.red)))
+			benchImpls(b, 4*x.Len(),
+				func() { reduceInto(dst, x.Data(), x.Shape(), c.red, redSum) },
+				func() { reduceRef(dst, x.Data(), x.Shape(), c.red, redSum) })
+		})
+	}
+}
+
+func BenchmarkTranspose(b *testing.B) {
+	x := randT(1, -1, 1, 8, 28, 28, 64)
+	for _, c := range []struct {
+		name string
+		perm []int
+	}{
+		{"NHWC-NCHW", []int{0, 3, 1, 2}},
+		{"swap-HW", []int{0, 2, 1, 3}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			dst := make([]float32, x.Len())
+			benchImpls(b, 8*x.Len(),
+				func() { transposeInto(dst, x.Data(), x.Shape(), c.perm) },
+				func() { transposeRef(dst, x.Data(), x.Shape(), c.perm) })
+		})
+	}
+}
