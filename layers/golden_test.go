@@ -236,7 +236,9 @@ func layerFromGold(t *testing.T, class string, c map[string]any) any {
 	case "globalMaxPooling2d":
 		return NewGlobalMaxPooling2D("l")
 	case "batchNormalization":
-		return NewBatchNormalization("l", BatchNormConfig{Momentum: cfgFloat(c, "momentum", 0), Epsilon: cfgFloat(c, "epsilon", 0)})
+		off := func(key string) bool { b, ok := c[key].(bool); return ok && !b }
+		return NewBatchNormalization("l", BatchNormConfig{Momentum: cfgFloat(c, "momentum", 0), Epsilon: cfgFloat(c, "epsilon", 0),
+			NoCenter: off("center"), NoScale: off("scale")})
 	case "dense":
 		return NewDense("l", DenseConfig{Units: cfgInt(c, "units"), Activation: act, NoBias: noBias})
 	case "flatten":

@@ -155,6 +155,9 @@ function layerSpecs() {
   add('globalMaxPooling2d', 'globalMaxPooling2d', {}, [[2, 3, 4, 5]], { distinct: true });
   add('batchNormalization', 'batchNormalization', {}, [[4, 3, 2, 3]], { training: true });
   add('batchNormalization momentum 0.5 epsilon 0.01', 'batchNormalization', { momentum: 0.5, epsilon: 0.01 }, [[6, 4]], { training: true });
+  // Without scale and offset tfjs's training path fails (it reads gamma
+  // unconditionally) and so does its batchNorm gradient: forward only.
+  add('batchNormalization no center no scale', 'batchNormalization', { center: false, scale: false }, [[3, 4, 2]], { noGrad: true });
   add('dense', 'dense', { units: 4, activation: 'sigmoid' }, [[3, 5]]);
   add('dense rank 4', 'dense', { units: 3, activation: 'relu' }, [[2, 3, 2, 4]]);
   add('flatten', 'flatten', {}, [[2, 3, 2, 2]]);
