@@ -8,32 +8,9 @@ import (
 	"github.com/convnet-go/convnet/nn"
 )
 
-// Conv2DConfig holds tf.layers.conv2d's arguments. The zero value of each
-// optional field is Keras's default.
-type Conv2DConfig struct {
-	// Filters is K, the number of output channels (required, > 0).
-	Filters int
-	// KernelSize is [KH, KW], or one value for both (required).
-	KernelSize []int
-	// Strides is one value or [SH, SW]; nil means 1.
-	Strides []int
-	// Padding is "SAME" or "VALID"; "" means VALID.
-	Padding string
-	// DilationRate is one value or [DH, DW]; nil means 1. Strides and
-	// dilations above 1 cannot be combined (as in TensorFlow).
-	DilationRate []int
-	// Activation is applied to conv + bias; nil is linear.
-	Activation Activation
-	// KernelInitializer fills the [KH, KW, C, K] kernel; nil means
-	// initializers.GlorotUniform.
-	KernelInitializer initializers.Initializer
-	// BiasInitializer fills the [K] bias; nil means initializers.Zeros.
-	BiasInitializer initializers.Initializer
-	// NoBias drops the bias (Keras use_bias=False).
-	NoBias bool
-	// Seed seeds the initializers (mixed with the variable names).
-	Seed uint64
-}
+// Conv2DConfig holds tf.layers.conv2d's arguments: it is ConvConfig,
+// whose zero value of each optional field is Keras's default.
+type Conv2DConfig = ConvConfig
 
 // Conv2D is a 2-D convolution layer:
 //
@@ -162,6 +139,11 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return apply(l.cfg.Activation, y)
 	}
 	return biasThen(l.cfg.Activation, y, l.vars[1])
+}
+
+// Losses returns the kernel's and bias's regularization penalties.
+func (l *Conv2D) Losses() []*autograd.Var {
+	return regularize(l.vars, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
 }
 
 // Variables returns [kernel, bias] (just [kernel] with NoBias).

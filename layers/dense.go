@@ -18,6 +18,8 @@ type DenseConfig struct {
 	KernelInitializer initializers.Initializer
 	// BiasInitializer fills the [D_out] bias; nil means initializers.Zeros.
 	BiasInitializer initializers.Initializer
+	// KernelRegularizer and BiasRegularizer add penalties to Losses.
+	KernelRegularizer, BiasRegularizer Regularizer
 	// NoBias drops the bias (Keras use_bias=False).
 	NoBias bool
 	// Seed seeds the initializers (mixed with the variable names).
@@ -25,8 +27,9 @@ type DenseConfig struct {
 }
 
 // Dense is a fully connected layer: y = act(x·kernel + bias) for x
-// [N, D_in], kernel [D_in, D_out], bias [D_out], y [N, D_out]. Flatten
-// higher-rank inputs first.
+// [N, D_in], kernel [D_in, D_out], bias [D_out], y [N, D_out]. As in
+// Keras, a higher-rank x [N, …, D_in] is transformed along its last axis
+// into [N, …, D_out] (the same kernel at every position).
 type Dense struct {
 	name string
 	cfg  DenseConfig
@@ -48,15 +51,17 @@ func (l *Dense) Kernel() *autograd.Var { return l.varAt(0) }
 // Bias returns the [D_out] bias variable (nil before Build or with NoBias).
 func (l *Dense) Bias() *autograd.Var { return l.varAt(1) }
 
-// OutputShape returns [N, D_out] for an [N, D_in] input.
+// OutputShape returns [N, …, D_out] for an [N, …, D_in] input.
 func (l *Dense) OutputShape(in []int) ([]int, error) {
 	if l.cfg.Units < 1 {
 		return nil, fmt.Errorf("layers: Dense %s: units must be positive, got %d", l.name, l.cfg.Units)
 	}
-	if len(in) != 2 || in[1] < 1 {
-		return nil, fmt.Errorf("layers: Dense %s: input must be [N, D] with D > 0 (flatten first), got shape %v", l.name, in)
+	if len(in) < 2 || in[len(in)-1] < 1 {
+		return nil, fmt.Errorf("layers: Dense %s: input must be [N, …, D] with D > 0, got shape %v", l.name, in)
 	}
-	return []int{in[0], l.cfg.Units}, nil
+	out := append([]int(nil), in...)
+	out[len(out)-1] = l.cfg.Units
+	return out, nil
 }
 
 // Build creates dense/kernel [D_in, D_out] and dense/bias [D_out].
@@ -75,11 +80,12 @@ func (l *Dense) Build(in []int) error {
 	if binit == nil {
 		binit = initializers.Zeros{}
 	}
-	l.vars = []*autograd.Var{newVariable(l.name, "kernel", []int{in[1], l.cfg.Units}, kinit, l.cfg.Seed)}
+	d := in[len(in)-1]
+	l.vars = []*autograd.Var{newVariable(l.name, "kernel", []int{d, l.cfg.Units}, kinit, l.cfg.Seed)}
 	if !l.cfg.NoBias {
 		l.vars = append(l.vars, newVariable(l.name, "bias", []int{l.cfg.Units}, binit, l.cfg.Seed))
 	}
-	l.inShape = []int{in[1]}
+	l.inShape = append([]int(nil), in[1:]...)
 	return nil
 }
 
@@ -91,11 +97,28 @@ func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
 	if err := l.Build(shapeOf(x)); err != nil {
 		return autograd.Failed(err)
 	}
-	y := autograd.MatMul(x, l.vars[0], false, false)
-	if l.cfg.NoBias {
-		return apply(l.cfg.Activation, y)
+	in := shapeOf(x)
+	rows := x
+	if len(in) > 2 {
+		// [N, …, D_in] as [N·…, D_in] rows, reshaped back at the end.
+		rows = autograd.Reshape(x, -1, in[len(in)-1])
 	}
-	return biasThen(l.cfg.Activation, y, l.vars[1])
+	y := autograd.MatMul(rows, l.vars[0], false, false)
+	if l.cfg.NoBias {
+		y = apply(l.cfg.Activation, y)
+	} else {
+		y = biasThen(l.cfg.Activation, y, l.vars[1])
+	}
+	if len(in) > 2 {
+		out, _ := l.OutputShape(in)
+		y = autograd.Reshape(y, out...)
+	}
+	return y
+}
+
+// Losses returns the kernel's and bias's regularization penalties.
+func (l *Dense) Losses() []*autograd.Var {
+	return regularize(l.vars, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
 }
 
 // Variables returns [kernel, bias] (just [kernel] with NoBias).

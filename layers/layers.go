@@ -1,6 +1,12 @@
-// Package layers provides tf.layers / Keras style layers on top of
-// autograd: Conv2D, MaxPooling2D, AveragePooling2D, Dense, Dropout,
-// Flatten and Sequential.
+// Package layers provides Keras style layers on top of autograd, with
+// Keras's names, arguments, defaults and weight names: Conv1D, Conv2D,
+// Conv3D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D, max and
+// average pooling in 1–3 dimensions, global pooling, BatchNormalization,
+// Dense, Dropout, SpatialDropout2D, Flatten, Reshape, ZeroPadding2D,
+// UpSampling2D, Activation, ReLU, LeakyReLU and the merges (Add,
+// Subtract, Multiply, Average, Maximum, Concatenate). Models are a
+// Sequential (itself a Layer) or a functional Model (Input, Apply,
+// ApplyN, NewModel); a custom layer embeds Base.
 //
 // Shape legend: N batch, H height, W width, C input channels, K filters
 // (output channels), D features. Images are NHWC, conv kernels HWIO
@@ -32,7 +38,9 @@ import (
 
 // Context is what a forward pass needs besides its input.
 type Context struct {
-	// Training turns dropout on.
+	// Training is Keras's training flag: it turns dropout on and makes
+	// batch normalization use (and fold into its moving statistics) the
+	// batch's own mean and variance.
 	Training bool
 	// Step is the global training step; Dropout derives its mask seed
 	// from it.
@@ -147,10 +155,10 @@ func padding(p string) (string, error) {
 
 // shapeOf returns x's shape, or nil when x carries an error.
 func shapeOf(x *autograd.Var) []int {
-	if x == nil || x.Err() != nil || x.Value() == nil {
+	if x == nil || x.Err() != nil {
 		return nil
 	}
-	return x.Value().Shape()
+	return x.Shape()
 }
 
 // biasThen returns act(BiasAdd(y, bias)), as one autograd.BiasAddRelu

@@ -83,7 +83,7 @@ func TestBadConfigAndShapes(t *testing.T) {
 		{"bad padding", NewConv2D("c", Conv2DConfig{Filters: 1, KernelSize: []int{3}, Padding: "FULL"}), []int{1, 5, 5, 1}, "FULL"},
 		{"conv rank", NewConv2D("c", Conv2DConfig{Filters: 1, KernelSize: []int{3}}), []int{5, 5, 1}, "got shape [5 5 1]"},
 		{"conv too small", NewConv2D("c", Conv2DConfig{Filters: 1, KernelSize: []int{7}}), []int{1, 5, 5, 1}, "negative"},
-		{"dense rank", NewDense("fc", DenseConfig{Units: 3}), []int{2, 4, 4}, "flatten first"},
+		{"dense rank", NewDense("fc", DenseConfig{Units: 3}), []int{2}, "input must be [N, …, D]"},
 		{"dense units", NewDense("fc", DenseConfig{}), []int{2, 4}, "units must be positive"},
 		{"pool size", NewMaxPooling2D("p", PoolConfig{}), []int{1, 4, 4, 1}, "pool size is required"},
 		{"avg pool rank", NewAveragePooling2D("p", PoolConfig{PoolSize: []int{2}}), []int{4, 4}, "rank 4"},

@@ -23,20 +23,29 @@ type pool struct {
 	name string
 	kind string
 	cfg  PoolConfig
+	rank int // spatial dimensions: 1, 2 (also 0) or 3
 }
 
-func (p *pool) options(in []int) (nn.PoolOptions, [2]int, [2]int, error) {
-	wrap := func(e error) error { return fmt.Errorf("layers: %s %s: %w", p.kind, p.name, e) }
-	if len(p.cfg.PoolSize) == 0 {
-		return nn.PoolOptions{}, [2]int{}, [2]int{}, wrap(fmt.Errorf("pool size is required"))
+func (p *pool) spatial() int {
+	if p.rank == 0 {
+		return 2
 	}
-	k, err := pair("pool size", p.cfg.PoolSize, 1)
+	return p.rank
+}
+
+func (p *pool) options(in []int) (nn.PoolOptions, []int, []int, error) {
+	wrap := func(e error) error { return fmt.Errorf("layers: %s %s: %w", p.kind, p.name, e) }
+	n := p.spatial()
+	if len(p.cfg.PoolSize) == 0 {
+		return nn.PoolOptions{}, nil, nil, wrap(fmt.Errorf("pool size is required"))
+	}
+	k, err := tuple("pool size", p.cfg.PoolSize, n, 1)
 	if err != nil {
 		return nn.PoolOptions{}, k, k, wrap(err)
 	}
 	s := k
 	if p.cfg.Strides != nil {
-		if s, err = pair("strides", p.cfg.Strides, 1); err != nil {
+		if s, err = tuple("strides", p.cfg.Strides, n, 1); err != nil {
 			return nn.PoolOptions{}, k, s, wrap(err)
 		}
 	}
@@ -44,10 +53,10 @@ func (p *pool) options(in []int) (nn.PoolOptions, [2]int, [2]int, error) {
 	if err != nil {
 		return nn.PoolOptions{}, k, s, wrap(err)
 	}
-	if len(in) != 4 {
-		return nn.PoolOptions{}, k, s, wrap(fmt.Errorf("input must be NHWC (rank 4), got shape %v", in))
+	if len(in) != n+2 {
+		return nn.PoolOptions{}, k, s, wrap(fmt.Errorf("input must be %s (rank %d), got shape %v", []string{"", "NWC", "NHWC", "NDHWC"}[n], n+2, in))
 	}
-	return nn.PoolOptions{KSize: k[:], Strides: s[:], Padding: pad}, k, s, nil
+	return nn.PoolOptions{KSize: k, Strides: s, Padding: pad}, k, s, nil
 }
 
 func (p *pool) outputShape(in []int) ([]int, error) {
@@ -55,8 +64,9 @@ func (p *pool) outputShape(in []int) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []int{in[0], 0, 0, in[3]}
-	for i := range 2 {
+	n := p.spatial()
+	out := append([]int(nil), in...)
+	for i := range n {
 		if out[1+i], err = nn.OutputSize(in[1+i], k[i], s[i], 1, o.Padding); err != nil {
 			return nil, fmt.Errorf("layers: %s %s on input %v: %w", p.kind, p.name, in, err)
 		}
@@ -77,15 +87,6 @@ func NewMaxPooling2D(name string, cfg PoolConfig) *MaxPooling2D {
 	return &MaxPooling2D{pool{name: name, kind: "MaxPooling2D", cfg: cfg}}
 }
 
-// Name returns the layer's scope.
-func (l *MaxPooling2D) Name() string { return l.name }
-
-// OutputShape returns [N, OH, OW, C].
-func (l *MaxPooling2D) OutputShape(in []int) ([]int, error) { return l.outputShape(in) }
-
-// Build checks the configuration against the input shape.
-func (l *MaxPooling2D) Build(in []int) error { _, err := l.outputShape(in); return err }
-
 // Call returns max_pool(x). While training it records the argmax
 // (autograd.MaxPoolWithArgmax) so that the backward pass does not scan x
 // again; otherwise it skips that bookkeeping (autograd.MaxPool). Both
@@ -104,9 +105,6 @@ func (l *MaxPooling2D) Call(x *autograd.Var, ctx Context) *autograd.Var {
 	return autograd.MaxPool(x, o)
 }
 
-// Variables returns nil: pooling has no variables.
-func (l *MaxPooling2D) Variables() []*autograd.Var { return nil }
-
 // AveragePooling2D averages each PH×PW window of NHWC input (under SAME,
 // over the real cells only, as TensorFlow does). It has no variables.
 type AveragePooling2D struct{ pool }
@@ -115,15 +113,6 @@ type AveragePooling2D struct{ pool }
 func NewAveragePooling2D(name string, cfg PoolConfig) *AveragePooling2D {
 	return &AveragePooling2D{pool{name: name, kind: "AveragePooling2D", cfg: cfg}}
 }
-
-// Name returns the layer's scope.
-func (l *AveragePooling2D) Name() string { return l.name }
-
-// OutputShape returns [N, OH, OW, C].
-func (l *AveragePooling2D) OutputShape(in []int) ([]int, error) { return l.outputShape(in) }
-
-// Build checks the configuration against the input shape.
-func (l *AveragePooling2D) Build(in []int) error { _, err := l.outputShape(in); return err }
 
 // Call returns avg_pool(x).
 func (l *AveragePooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
@@ -136,6 +125,3 @@ func (l *AveragePooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	}
 	return autograd.AvgPool(x, o)
 }
-
-// Variables returns nil: pooling has no variables.
-func (l *AveragePooling2D) Variables() []*autograd.Var { return nil }

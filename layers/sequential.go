@@ -2,8 +2,6 @@ package layers
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/tensor"
@@ -11,14 +9,28 @@ import (
 
 // Sequential applies its layers one after another, like
 // tf.keras.Sequential.
+// A Sequential is itself a Layer, so Sequentials nest (inside each other
+// or inside a functional Model); the variables keep their layers' names.
 type Sequential struct {
+	name   string
 	layers []Layer
 }
 
-// NewSequential returns a model applying layers in order.
+// NewSequential returns a model named "sequential" applying layers in
+// order.
 func NewSequential(layers ...Layer) *Sequential {
-	return &Sequential{layers: append([]Layer(nil), layers...)}
+	return &Sequential{name: "sequential", layers: append([]Layer(nil), layers...)}
 }
+
+// NewSequentialNamed returns a Sequential with the given name.
+func NewSequentialNamed(name string, layers ...Layer) *Sequential {
+	m := NewSequential(layers...)
+	m.name = name
+	return m
+}
+
+// Name returns the model's name.
+func (m *Sequential) Name() string { return m.name }
 
 // Layers returns the model's layers in order.
 func (m *Sequential) Layers() []Layer { return m.layers }
@@ -79,12 +91,8 @@ func (m *Sequential) Build(inputShape []int) error {
 			return err
 		}
 	}
-	seen := map[string]bool{}
-	for _, v := range m.Variables() {
-		if seen[v.Name()] {
-			return fmt.Errorf("layers: two variables are named %q; give the layers distinct names", v.Name())
-		}
-		seen[v.Name()] = true
+	if err := uniqueWeights(m.AllWeights()); err != nil {
+		return fmt.Errorf("layers: %w", err)
 	}
 	return nil
 }
@@ -92,55 +100,44 @@ func (m *Sequential) Build(inputShape []int) error {
 // Call applies the layers in order to x. Errors travel in the result.
 func (m *Sequential) Call(x *autograd.Var, ctx Context) *autograd.Var {
 	for _, l := range m.layers {
-		x = l.Call(x, ctx)
+		x = callLayer(l, x, ctx)
 	}
 	return x
 }
 
 // Variables returns the trainable variables of all layers in layer order
 // (each layer's kernel before its bias).
-func (m *Sequential) Variables() []*autograd.Var {
-	var vs []*autograd.Var
-	for _, l := range m.layers {
-		vs = append(vs, l.Variables()...)
+func (m *Sequential) Variables() []*autograd.Var { return variablesOf(m.any()) }
+
+// NonTrainable returns the non-trainable weights (batch norm's moving
+// statistics) of all layers in layer order.
+func (m *Sequential) NonTrainable() []*autograd.Var { return nonTrainableOf(m.any()) }
+
+// AllWeights returns every weight in Keras's model.weights order: layer
+// by layer, each layer's trainable weights then its non-trainable ones.
+func (m *Sequential) AllWeights() []*autograd.Var { return allWeightsOf(m.any()) }
+
+// Losses returns the regularization penalties of every layer.
+func (m *Sequential) Losses() []*autograd.Var { return lossesOf(m.any()) }
+
+func (m *Sequential) any() []any {
+	out := make([]any, len(m.layers))
+	for i, l := range m.layers {
+		out[i] = l
 	}
-	return vs
+	return out
 }
 
-// Weights returns the variables' current values by name. The tensors are
-// the live values, not copies.
-func (m *Sequential) Weights() map[string]*tensor.Tensor {
-	w := map[string]*tensor.Tensor{}
-	for _, v := range m.Variables() {
-		w[v.Name()] = v.Value()
-	}
-	return w
-}
+// Weights returns every weight's current value by name, trainable and
+// non-trainable (so a checkpoint of it holds the moving statistics too).
+// The tensors are the live values, not copies.
+func (m *Sequential) Weights() map[string]*tensor.Tensor { return weightMap(m.AllWeights()) }
 
-// SetWeights copies values into the model's variables by name. Every
-// variable must be present with its exact shape; extra entries are
-// ignored (a checkpoint also holds optimizer slots). On error nothing is
-// changed and the message names each offending tensor with both shapes.
+// SetWeights copies values into the model's weights (trainable and not)
+// by name. Every weight must be present with its exact shape; extra
+// entries are ignored (a checkpoint also holds optimizer slots). On error
+// nothing is changed and the message names each offending tensor with
+// both shapes.
 func (m *Sequential) SetWeights(values map[string]*tensor.Tensor) error {
-	var problems []string
-	for _, v := range m.Variables() {
-		t, ok := values[v.Name()]
-		switch {
-		case !ok:
-			problems = append(problems, fmt.Sprintf("%s is missing (model expects shape %v)", v.Name(), v.Value().Shape()))
-		case !tensor.SameShape(t.Shape(), v.Value().Shape()):
-			problems = append(problems, fmt.Sprintf("%s has shape %v, the model expects %v", v.Name(), t.Shape(), v.Value().Shape()))
-		}
-	}
-	if len(m.Variables()) == 0 {
-		problems = append(problems, "the model has no variables: build it first")
-	}
-	if len(problems) > 0 {
-		sort.Strings(problems)
-		return fmt.Errorf("layers: weights do not fit the model: %s", strings.Join(problems, "; "))
-	}
-	for _, v := range m.Variables() {
-		copy(v.Value().Data(), values[v.Name()].Data())
-	}
-	return nil
+	return setWeights(m.AllWeights(), values)
 }

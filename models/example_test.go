@@ -26,3 +26,25 @@ func ExampleNewConvNet() {
 	// dropout [128 1024]
 	// logits [128 10]
 }
+
+func ExampleNewResNet() {
+	m, err := models.NewResNet(models.ResNetConfig{InputShape: []int{32, 32, 3}, Classes: 10, Stages: []int{16, 32}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := m.OutputShape([]int{8, 32, 32, 3})
+	fmt.Println("logits", out)
+	fmt.Println(len(m.Variables()), "trainable weights,", len(m.NonTrainable()), "moving statistics")
+	for _, v := range m.AllWeights()[:5] {
+		fmt.Println(v.Name(), v.Value().Shape())
+	}
+	// Output:
+	// logits [8 10]
+	// 20 trainable weights, 12 moving statistics
+	// stem/kernel [3 3 3 16]
+	// stem_bn/gamma [16]
+	// stem_bn/beta [16]
+	// stem_bn/moving_mean [16]
+	// stem_bn/moving_variance [16]
+}

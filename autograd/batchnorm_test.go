@@ -1,0 +1,37 @@
+package autograd
+
+import (
+	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestBatchNormFD differentiates both batch-norm wrappers through the
+// graph (with and without γ and β) against central differences.
+func TestBatchNormFD(t *testing.T) {
+	x := uniform(1, 2, 3, 2, 3)
+	scale, offset := awayFromZero(2, 3), uniform(3, 3)
+	mean, variance := uniform(4, 3), tensor.Full(0.7, 3)
+	for _, tc := range []struct {
+		name   string
+		build  func(in []*Var) *Var
+		inputs []*tensor.Tensor
+	}{
+		{"fused", func(in []*Var) *Var { y, _, _ := FusedBatchNorm(in[0], in[1], in[2], 1e-3); return y }, []*tensor.Tensor{x, scale, offset}},
+		{"fused without γ, β", func(in []*Var) *Var { y, _, _ := FusedBatchNorm(in[0], nil, nil, 1e-3); return y }, []*tensor.Tensor{x}},
+		{"inference", func(in []*Var) *Var { return BatchNormalization(in[0], mean, variance, in[2], in[1], 1e-3) }, []*tensor.Tensor{x, scale, offset}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { fdCheck(t, tc.build, tc.inputs...) })
+	}
+}
+
+func TestBatchNormStatistics(t *testing.T) {
+	x := Constant(tensor.Must(tensor.New([]int{2, 2}, []float32{1, 10, 3, 30})))
+	_, mean, variance := FusedBatchNorm(x, nil, nil, 0)
+	if m, v := mean.Data(), variance.Data(); m[0] != 2 || m[1] != 20 || v[0] != 1 || v[1] != 100 {
+		t.Errorf("mean %v variance %v, want [2 20] and the biased [1 100]", m, v)
+	}
+	if y, _, _ := FusedBatchNorm(x, Constant(tensor.Ones(3)), nil, 0); y.Err() == nil {
+		t.Error("a [3] scale for 2 channels gave no error")
+	}
+}

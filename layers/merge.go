@@ -1,0 +1,180 @@
+package layers
+
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// The merge layers: Keras's Add, Subtract, Multiply, Average, Maximum
+// and Concatenate. They take two or more inputs (Subtract exactly two)
+// and are applied in a Model with ApplyN. Except for Concatenate every
+// input must have the same shape, which is the output's.
+
+// merge is the shared part of the merge layers.
+type merge struct {
+	name string
+	kind string
+	// op folds the inputs into one Var.
+	op func(xs []*autograd.Var) *autograd.Var
+	// count is the exact number of inputs (0: two or more).
+	count int
+}
+
+// Name returns the layer's scope.
+func (m *merge) Name() string { return m.name }
+
+// OutputShapeN returns the common shape of the inputs.
+func (m *merge) OutputShapeN(in [][]int) ([]int, error) {
+	if m.count > 0 && len(in) != m.count {
+		return nil, fmt.Errorf("layers: %s %s: needs exactly %d inputs, got %d", m.kind, m.name, m.count, len(in))
+	}
+	if len(in) < 2 {
+		return nil, fmt.Errorf("layers: %s %s: needs at least 2 inputs, got %d", m.kind, m.name, len(in))
+	}
+	for i, s := range in[1:] {
+		if !tensor.SameShape(s, in[0]) {
+			return nil, fmt.Errorf("layers: %s %s: input %d has shape %v, input 0 has %v (they must match)", m.kind, m.name, i+1, s, in[0])
+		}
+	}
+	return append([]int(nil), in[0]...), nil
+}
+
+// CallN merges xs.
+func (m *merge) CallN(xs []*autograd.Var, _ Context) *autograd.Var {
+	shapes := make([][]int, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			return autograd.Failed(fmt.Errorf("layers: %s %s: input %d is nil", m.kind, m.name, i))
+		}
+		if x.Err() != nil {
+			return x
+		}
+		shapes[i] = shapeOf(x)
+	}
+	if _, err := m.OutputShapeN(shapes); err != nil {
+		return autograd.Failed(err)
+	}
+	return m.op(xs)
+}
+
+// Variables returns nil: merge layers have no variables.
+func (m *merge) Variables() []*autograd.Var { return nil }
+
+// fold combines xs left to right with f.
+func fold(xs []*autograd.Var, f func(a, b *autograd.Var) *autograd.Var) *autograd.Var {
+	y := xs[0]
+	for _, x := range xs[1:] {
+		y = f(y, x)
+	}
+	return y
+}
+
+// Add is Keras's Add: y = x₀ + x₁ + … elementwise.
+type Add struct{ merge }
+
+// NewAdd returns an Add layer with scope name.
+func NewAdd(name string) *Add {
+	return &Add{merge{name: name, kind: "Add", op: func(xs []*autograd.Var) *autograd.Var { return fold(xs, autograd.Add) }}}
+}
+
+// Subtract is Keras's Subtract: y = x₀ − x₁ (exactly two inputs).
+type Subtract struct{ merge }
+
+// NewSubtract returns a Subtract layer with scope name.
+func NewSubtract(name string) *Subtract {
+	return &Subtract{merge{name: name, kind: "Subtract", count: 2, op: func(xs []*autograd.Var) *autograd.Var { return autograd.Sub(xs[0], xs[1]) }}}
+}
+
+// Multiply is Keras's Multiply: y = x₀ ⊙ x₁ ⊙ … elementwise.
+type Multiply struct{ merge }
+
+// NewMultiply returns a Multiply layer with scope name.
+func NewMultiply(name string) *Multiply {
+	return &Multiply{merge{name: name, kind: "Multiply", op: func(xs []*autograd.Var) *autograd.Var { return fold(xs, autograd.Mul) }}}
+}
+
+// Average is Keras's Average: y = (x₀ + … + x_{n−1})/n elementwise.
+type Average struct{ merge }
+
+// NewAverage returns an Average layer with scope name.
+func NewAverage(name string) *Average {
+	return &Average{merge{name: name, kind: "Average", op: func(xs []*autograd.Var) *autograd.Var {
+		return autograd.Scale(fold(xs, autograd.Add), 1/float32(len(xs)))
+	}}}
+}
+
+// Maximum is Keras's Maximum: y = max(x₀, x₁, …) elementwise (a tie sends
+// the gradient to the earlier input, as TF does).
+type Maximum struct{ merge }
+
+// NewMaximum returns a Maximum layer with scope name.
+func NewMaximum(name string) *Maximum {
+	return &Maximum{merge{name: name, kind: "Maximum", op: func(xs []*autograd.Var) *autograd.Var { return fold(xs, autograd.Maximum) }}}
+}
+
+// Concatenate is Keras's Concatenate: the inputs joined along Axis (−1,
+// the channels, by default; the batch axis 0 is not allowed). All other
+// dimensions must agree.
+type Concatenate struct {
+	name string
+	axis int
+}
+
+// NewConcatenate returns a Concatenate layer joining along axis (counted
+// with the batch axis; negative counts from the end, Keras's default is
+// −1).
+func NewConcatenate(name string, axis int) *Concatenate { return &Concatenate{name: name, axis: axis} }
+
+// Name returns the layer's scope.
+func (l *Concatenate) Name() string { return l.name }
+
+// OutputShapeN returns the inputs' common shape with the axis dimension
+// summed.
+func (l *Concatenate) OutputShapeN(in [][]int) ([]int, error) {
+	if len(in) < 2 {
+		return nil, fmt.Errorf("layers: Concatenate %s: needs at least 2 inputs, got %d", l.name, len(in))
+	}
+	r := len(in[0])
+	a := l.axis
+	if a < 0 {
+		a += r
+	}
+	if a < 1 || a >= r {
+		return nil, fmt.Errorf("layers: Concatenate %s: axis %d is out of range for inputs of rank %d (the batch axis 0 is not allowed)", l.name, l.axis, r)
+	}
+	out := append([]int(nil), in[0]...)
+	for i, s := range in[1:] {
+		ok := len(s) == r
+		for d := 0; ok && d < r; d++ {
+			ok = d == a || s[d] == in[0][d]
+		}
+		if !ok {
+			return nil, fmt.Errorf("layers: Concatenate %s: input %d has shape %v, input 0 has %v (only axis %d may differ)", l.name, i+1, s, in[0], a)
+		}
+		out[a] += s[a]
+	}
+	return out, nil
+}
+
+// CallN concatenates xs.
+func (l *Concatenate) CallN(xs []*autograd.Var, _ Context) *autograd.Var {
+	shapes := make([][]int, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			return autograd.Failed(fmt.Errorf("layers: Concatenate %s: input %d is nil", l.name, i))
+		}
+		if x.Err() != nil {
+			return x
+		}
+		shapes[i] = shapeOf(x)
+	}
+	if _, err := l.OutputShapeN(shapes); err != nil {
+		return autograd.Failed(err)
+	}
+	return autograd.Concat(l.axis, xs...)
+}
+
+// Variables returns nil.
+func (l *Concatenate) Variables() []*autograd.Var { return nil }

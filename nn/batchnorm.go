@@ -1,0 +1,374 @@
+package nn
+
+// Batch normalization over the last axis, forward and backward side by
+// side. Shape legend: x is [N, …, C] (channels last) viewed as [M, C]
+// with M = N·… the rows (every position of every example); mean,
+// variance, scale (γ), offset (β) are [C]; r[c] = 1/√(variance[c] + ε).
+//
+// Inference (tf.nn.batch_normalization with given statistics):
+//
+//	y[m, c] = (x[m, c] − mean[c])·r[c]·γ[c] + β[c]
+//	dx[m, c] = g[m, c]·γ[c]·r[c]
+//	dγ[c] = Σ_m g[m, c]·(x[m, c] − mean[c])·r[c]      dβ[c] = Σ_m g[m, c]
+//
+// Training (tf.compat.v1.nn.fused_batch_norm with is_training, the batch's
+// own statistics, variance biased: divided by M, not M − 1):
+//
+//	μ[c] = Σ_m x[m, c]/M      σ²[c] = Σ_m (x[m, c] − μ[c])²/M
+//	x̂[m, c] = (x[m, c] − μ[c])·r[c]      y[m, c] = x̂[m, c]·γ[c] + β[c]
+//	dβ[c] = Σ_m g      dγ[c] = Σ_m g·x̂
+//	dx[m, c] = γ[c]·r[c]/M · (M·g[m, c] − dβ[c] − x̂[m, c]·dγ[c])
+//
+// (the derivation: μ and σ² depend on every row, which adds the two mean
+// terms to the inference gradient). The fast kernels make one pass over
+// x for each statistic and one for the output; their sums run in float64
+// over a fixed split of the rows (bnChunks blocks, in parallel, added in
+// order), so results do not depend on the number of threads. Each inner
+// loop runs along the channels with per-channel coefficients, so it
+// vectorises. batchNormRef is the plain-loop reference the tests hold
+// them to.
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/convnet-go/convnet/internal/parallel"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// bnChunks is the fixed number of row blocks whose partial sums the
+// batch-norm reductions add in order.
+const bnChunks = 16
+
+// bnCheck validates x (rank ≥ 1, channels last) and the [C] vectors named
+// in vecs (nil entries are skipped by the caller's choice: all are
+// required here). It returns M and C.
+func bnCheck(op string, x *tensor.Tensor, vecs map[string]*tensor.Tensor) (rows, c int, err error) {
+	if x == nil {
+		return 0, 0, fmt.Errorf("nn: %s: x is nil", op)
+	}
+	if x.Rank() < 1 {
+		return 0, 0, fmt.Errorf("nn: %s: x must have rank ≥ 1 with channels last, got shape %v", op, x.Shape())
+	}
+	c = x.Dim(x.Rank() - 1)
+	if c > 0 {
+		rows = x.Len() / c
+	}
+	for _, name := range []string{"grad", "mean", "variance", "offset", "scale"} {
+		v, ok := vecs[name]
+		if !ok {
+			continue
+		}
+		if v == nil {
+			return 0, 0, fmt.Errorf("nn: %s: %s is nil", op, name)
+		}
+		if name == "grad" {
+			if !tensor.SameShape(v.Shape(), x.Shape()) {
+				return 0, 0, fmt.Errorf("nn: %s: grad has shape %v, want x's shape %v", op, v.Shape(), x.Shape())
+			}
+			continue
+		}
+		if v.Rank() != 1 || v.Dim(0) != c {
+			return 0, 0, fmt.Errorf("nn: %s: %s has shape %v, want [%d] (the last dimension of x %v)", op, name, v.Shape(), c, x.Shape())
+		}
+	}
+	return rows, c, nil
+}
+
+// BatchNormalization is tf.nn.batch_normalization with channels last and
+// [C] statistics: y = (x − mean)·γ/√(variance + ε) + β, broadcast along
+// the last axis of x [N, …, C]. Keras's BatchNormalization layer uses it
+// at inference with its moving statistics. The result has x's shape.
+func BatchNormalization(x, mean, variance, offset, scale *tensor.Tensor, epsilon float32) (*tensor.Tensor, error) {
+	const op = "BatchNormalization"
+	_, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"mean": mean, "variance": variance, "offset": offset, "scale": scale})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return nil, err
+	}
+	a, b := bnAffine(mean.Data(), variance.Data(), offset.Data(), scale.Data(), epsilon)
+	y := newResult(x.Shape()...)
+	bnApply(y.Data(), x.Data(), a, b, c)
+	return y, nil
+}
+
+// BatchNormalizationGrad returns the gradients of BatchNormalization
+// with respect to x, scale and offset, the statistics held fixed:
+// dx = g·γ·r, dγ[c] = Σ g·(x − mean)·r, dβ[c] = Σ g, r = 1/√(variance + ε).
+func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
+	const op = "BatchNormalizationGrad"
+	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "mean": mean, "variance": variance, "scale": scale})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return nil, nil, nil, err
+	}
+	r := rsqrtEps(variance.Data(), epsilon)
+	sums := bnGradSums(grad.Data(), x.Data(), mean.Data(), rows, c)
+	dscale, doffset = tensor.Zeros(c), tensor.Zeros(c)
+	a := make([]float32, c)
+	zero := make([]float32, c)
+	for ch := range c {
+		doffset.Data()[ch] = float32(sums[ch])
+		dscale.Data()[ch] = float32(sums[c+ch] * r[ch])
+		a[ch] = float32(float64(scale.Data()[ch]) * r[ch])
+	}
+	dx = newResult(x.Shape()...)
+	bnApply(dx.Data(), grad.Data(), a, zero, c)
+	return dx, dscale, doffset, nil
+}
+
+// FusedBatchNorm is the training form of batch normalization
+// (tf.compat.v1.nn.fused_batch_norm, is_training=True, channels last): it
+// normalises x [N, …, C] with the batch's own per-channel mean and biased
+// variance and returns y = (x − μ)·γ/√(σ² + ε) + β together with μ and σ²
+// ([C] each), which the Keras layer folds into its moving statistics.
+func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
+	const op = "FusedBatchNorm"
+	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return nil, nil, nil, err
+	}
+	if rows == 0 {
+		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
+	}
+	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
+	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon))
+	return y, mean, variance, nil
+}
+
+// FusedBatchNormGrad returns the gradients of FusedBatchNorm with respect
+// to x, scale and offset, given the incoming gradient, the forward input
+// and the batch statistics FusedBatchNorm returned:
+//
+//	dβ = Σ g      dγ = Σ g·x̂      dx = γ·r/M · (M·g − dβ − x̂·dγ)
+//
+// with x̂ = (x − μ)·r, r = 1/√(σ² + ε), sums over the M rows. One pass
+// gathers both sums, one more writes dx.
+func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
+	const op = "FusedBatchNormGrad"
+	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return nil, nil, nil, err
+	}
+	if rows == 0 {
+		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
+	}
+	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
+	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
+	return dx, dscale, doffset, nil
+}
+
+// checkEpsilon rejects a negative or non-finite ε (TF requires ε ≥ 0;
+// Keras's default is 1e-3).
+func checkEpsilon(op string, eps float32) error {
+	if !(eps >= 0) || math.IsInf(float64(eps), 0) {
+		return fmt.Errorf("nn: %s: epsilon must be a finite value ≥ 0, got %v", op, eps)
+	}
+	return nil
+}
+
+// rsqrtEps returns 1/√(v + ε) per channel in float64.
+func rsqrtEps(v []float32, eps float32) []float64 {
+	r := make([]float64, len(v))
+	for i, x := range v {
+		r[i] = 1 / math.Sqrt(float64(x)+float64(eps))
+	}
+	return r
+}
+
+// bnAffine folds float32 statistics into y = x·a + b.
+func bnAffine(mean, variance, offset, scale []float32, eps float32) (a, b []float32) {
+	mu, vr := make([]float64, len(mean)), make([]float64, len(mean))
+	for i := range mean {
+		mu[i], vr[i] = float64(mean[i]), float64(variance[i])
+	}
+	return bnAffine64(mu, vr, offset, scale, eps)
+}
+
+// bnTrainForward is FusedBatchNorm's kernel for x [rows, c]: it writes
+// the batch mean and biased variance into mean and variance and the
+// normalised output into y. Generic so that the tests can check it in
+// float64 with finite differences.
+func bnTrainForward[T float](y, mean, variance, x, scale, offset []T, rows, c int, eps float64) {
+	mu, vr := bnMoments(x, rows, c)
+	a, b := make([]T, c), make([]T, c)
+	for ch := range c {
+		mean[ch], variance[ch] = T(mu[ch]), T(vr[ch])
+		aa := float64(scale[ch]) / math.Sqrt(vr[ch]+eps)
+		a[ch], b[ch] = T(aa), T(float64(offset[ch])-mu[ch]*aa)
+	}
+	bnApply(y, x, a, b, c)
+}
+
+// bnTrainBackward is FusedBatchNormGrad's kernel: one pass gathers Σg and
+// Σg·(x − μ), then dx = k·g + a·x + b per channel with k = γr,
+// a = −γr³·Σg·(x − μ)/M and b = −k·dβ/M − a·μ (the formula of
+// FusedBatchNormGrad with x̂ expanded).
+func bnTrainBackward[T float](dx, dscale, doffset, g, x, scale, mean, variance []T, rows, c int, eps float64) {
+	sums := bnGradSums(g, x, mean, rows, c)
+	k, a, b := make([]T, c), make([]T, c), make([]T, c)
+	m := float64(rows)
+	for ch := range c {
+		r := 1 / math.Sqrt(float64(variance[ch])+eps)
+		db, dgc := sums[ch], sums[c+ch]
+		doffset[ch], dscale[ch] = T(db), T(dgc*r)
+		kk := float64(scale[ch]) * r
+		aa := -kk * r * r * dgc / m
+		k[ch], a[ch], b[ch] = T(kk), T(aa), T(-kk*db/m-aa*float64(mean[ch]))
+	}
+	bnGradApply(dx, g, x, k, a, b, c)
+}
+
+// bnAffine64 returns a = γ/√(σ² + ε) and b = β − μ·a per channel.
+func bnAffine64(mu, vr []float64, offset, scale []float32, eps float32) (a, b []float32) {
+	a, b = make([]float32, len(mu)), make([]float32, len(mu))
+	for i := range mu {
+		aa := float64(scale[i]) / math.Sqrt(vr[i]+float64(eps))
+		a[i] = float32(aa)
+		b[i] = float32(float64(offset[i]) - mu[i]*aa)
+	}
+	return a, b
+}
+
+// bnRows runs fn over a fixed split of rows into bnChunks blocks (in
+// parallel when there is enough work); block k gets acc, its own
+// w·c-long slice of partial sums. It returns the blocks' sums added in
+// block order.
+func bnRows(rows, c, w int, fn func(lo, hi int, acc []float64)) []float64 {
+	chunks := min(bnChunks, rows)
+	partial := make([]float64, chunks*w*c)
+	minPer := chunks
+	if rows*c >= elemMinPer {
+		minPer = 1
+	}
+	parallel.For(chunks, minPer, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			fn(k*rows/chunks, (k+1)*rows/chunks, partial[k*w*c:(k+1)*w*c])
+		}
+	})
+	out := make([]float64, w*c)
+	for k := range chunks {
+		for i, v := range partial[k*w*c : (k+1)*w*c] {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+// bnMoments returns the per-channel mean and biased variance of x [rows,
+// c], the variance from a second pass over x − μ (no cancellation).
+func bnMoments[T float](x []T, rows, c int) (mu, vr []float64) {
+	mu = bnRows(rows, c, 1, func(lo, hi int, acc []float64) {
+		for m := lo; m < hi; m++ {
+			for ch, v := range x[m*c : (m+1)*c] {
+				acc[ch] += float64(v)
+			}
+		}
+	})
+	for ch := range mu {
+		mu[ch] /= float64(rows)
+	}
+	vr = bnRows(rows, c, 1, func(lo, hi int, acc []float64) {
+		for m := lo; m < hi; m++ {
+			for ch, v := range x[m*c : (m+1)*c] {
+				d := float64(v) - mu[ch]
+				acc[ch] += d * d
+			}
+		}
+	})
+	for ch := range vr {
+		vr[ch] /= float64(rows)
+	}
+	return mu, vr
+}
+
+// bnGradSums returns [Σ g | Σ g·(x − mean)] per channel (2·c values) in
+// one pass over g and x.
+func bnGradSums[T float](g, x []T, mean []T, rows, c int) []float64 {
+	return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		sg, sgx := acc[:c], acc[c:2*c]
+		for m := lo; m < hi; m++ {
+			gr, xr := g[m*c:(m+1)*c], x[m*c:(m+1)*c]
+			for ch, gv := range gr {
+				sg[ch] += float64(gv)
+				sgx[ch] += float64(gv) * (float64(xr[ch]) - float64(mean[ch]))
+			}
+		}
+	})
+}
+
+// bnApply writes y = x·a + b per channel for x [rows, c].
+func bnApply[T float](y, x, a, b []T, c int) {
+	if c == 0 {
+		return
+	}
+	rows := len(x) / c
+	parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
+		for m := lo; m < hi; m++ {
+			xr, yr := x[m*c:(m+1)*c], y[m*c:(m+1)*c]
+			for ch, v := range xr {
+				yr[ch] = v*a[ch] + b[ch]
+			}
+		}
+	})
+}
+
+// bnGradApply writes dx = k·g + a·x + b per channel.
+func bnGradApply[T float](dx, g, x, k, a, b []T, c int) {
+	if c == 0 {
+		return
+	}
+	rows := len(x) / c
+	parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
+		for m := lo; m < hi; m++ {
+			gr, xr, dr := g[m*c:(m+1)*c], x[m*c:(m+1)*c], dx[m*c:(m+1)*c]
+			for ch, gv := range gr {
+				dr[ch] = k[ch]*gv + a[ch]*xr[ch] + b[ch]
+			}
+		}
+	})
+}
+
+// batchNormRef is the plain-loop reference of the training forward and
+// backward in float64, written straight from the formulas at the top of
+// this file: it returns y, μ, σ², dx, dγ, dβ for x and g [rows, c].
+func batchNormRef(x, g, scale, offset []float64, rows, c int, eps float64) (y, mu, vr, dx, dscale, doffset []float64) {
+	mu, vr = make([]float64, c), make([]float64, c)
+	for ch := range c {
+		for m := range rows {
+			mu[ch] += x[m*c+ch]
+		}
+		mu[ch] /= float64(rows)
+		for m := range rows {
+			d := x[m*c+ch] - mu[ch]
+			vr[ch] += d * d
+		}
+		vr[ch] /= float64(rows)
+	}
+	y, dx = make([]float64, len(x)), make([]float64, len(x))
+	dscale, doffset = make([]float64, c), make([]float64, c)
+	for ch := range c {
+		r := 1 / math.Sqrt(vr[ch]+eps)
+		for m := range rows {
+			xh := (x[m*c+ch] - mu[ch]) * r
+			y[m*c+ch] = xh*scale[ch] + offset[ch]
+			doffset[ch] += g[m*c+ch]
+			dscale[ch] += g[m*c+ch] * xh
+		}
+		for m := range rows {
+			xh := (x[m*c+ch] - mu[ch]) * r
+			dx[m*c+ch] = scale[ch] * r / float64(rows) * (float64(rows)*g[m*c+ch] - doffset[ch] - xh*dscale[ch])
+		}
+	}
+	return y, mu, vr, dx, dscale, doffset
+}
