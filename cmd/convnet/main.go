@@ -7,6 +7,7 @@
 //	convnet filter    convolve images with blur, sharpen, edge, sobel, … kernels
 //	convnet shape     print a model's layer-by-layer output shapes
 //	convnet bench     time the lecture model's training step and inference
+//	convnet serve     serve a checkpoint over HTTP (Open Inference Protocol) with a web page
 //
 // Run "convnet help COMMAND" for a command's flags.
 package main
