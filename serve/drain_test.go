@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"io"
@@ -83,3 +84,5 @@ func TestDrain(t *testing.T) {
 		t.Errorf("submit after Serve returned: %v; want errClosed", err)
 	}
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,64 @@
+package serve
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"net/http/httptest"
+	"testing"
+)
+
+// inferBody returns a batch-1 infer request for the lecture model with
+// seeded pseudo-random pixels.
+func inferBody(b testing.TB) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	px := make([]float32, 28*28)
+	for i := range px {
+		px[i] = r.Float32()
+	}
+	body, err := json.Marshal(InferRequest{Inputs: []InferInput{{Name: "input", Shape: []int64{1, 28, 28, 1}, Datatype: FP32, Data: mustJSON(b, px)}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkDecodeInfer measures parsing and checking one batch-1 request
+// of 784 values.
+func BenchmarkDecodeInfer(b *testing.B) {
+	s, err := New(lectureModel(b), Options{Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	body := inferBody(b)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, _, _, _, err := s.decodeInfer(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInferParallel runs batch-1 infer requests through the handler
+// (no network) from GOMAXPROCS·8 goroutines, so the batcher fills batches.
+func BenchmarkInferParallel(b *testing.B) {
+	s, err := New(lectureModel(b), Options{Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	body := inferBody(b)
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/v2/models/convnet/infer", bytesReader(body))
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
