@@ -22,20 +22,23 @@ func inferBody(b testing.TB) []byte {
 	return body
 }
 
-// BenchmarkDecodeInfer measures parsing and checking one batch-1 request
-// of 784 values.
-func BenchmarkDecodeInfer(b *testing.B) {
-	s, err := New(lectureModel(b), Options{Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+// BenchmarkReadInferRequest measures parsing one batch-1 request of 784
+// values: impl=fast is readInferRequest, impl=ref the encoding/json
+// reference.
+func BenchmarkReadInferRequest(b *testing.B) {
 	body := inferBody(b)
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, _, _, _, err := s.decodeInfer(body); err != nil {
-			b.Fatal(err)
-		}
+	for _, impl := range []struct {
+		name string
+		read func([]byte) (InferRequest, error)
+	}{{"ref", refReadInferRequest}, {"fast", readInferRequest}} {
+		b.Run("impl="+impl.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if req, err := impl.read(body); err != nil || len(req.Inputs[0].values) != 784 {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

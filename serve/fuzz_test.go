@@ -4,7 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"image"
+	"math"
+	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -82,4 +87,88 @@ func FuzzMetrics(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzReadInferRequest checks readInferRequest against the reference
+// (encoding/json, then parseFP32): both accept or both refuse a body, and
+// when both accept they read the same request and the same numbers, bit
+// for bit.
+func FuzzReadInferRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"a","inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}],"outputs":[{"name":"y","parameters":{"a":[1,{}]}}]}`,
+		`{"inputs":[{"name":"x","shape":[2,2],"datatype":"FP32","data":[[1.5,-2e-3],[0.1234567,3.4028235e38]]}]}`,
+		`{"INPUTS":[{"Name":"x\u0041","shape":null,"data":[1,"a",null,{}]}],"inputs":[],"parameters":null}`,
+		`{"inputs":[{"data":[1e39,-0,0.00000000001,123456789,-1.0000001]}]}`,
+		`{"inputs":[{"data":[NaN]}]}`, `{"inputs":[{"data":[-Infinity]}]}`, `{"inputs":[{"data":5}]}`,
+		`{"inputs":[{"name":"\xff\x80"}]}`, `{"id":"\ud800"}`, `{"inputs":[null]}`, `null`, `{} x`, `[`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, err := readInferRequest(body)
+		want, refErr := refReadInferRequest(body)
+		if (err == nil) != (refErr == nil) {
+			// encoding/json turns a null element into a zero struct where
+			// the fast reader wants an object; both then refuse the request.
+			if err != nil && refErr == nil && strings.Contains(err.Error(), "want an object") {
+				return
+			}
+			t.Fatalf("%q: readInferRequest error %v, reference error %v", body, err, refErr)
+		}
+		if err != nil {
+			return
+		}
+		if got.ID != want.ID || len(got.Inputs) != len(want.Inputs) || len(got.Outputs) != len(want.Outputs) {
+			t.Fatalf("%q: read %+v, reference %+v", body, got, want)
+		}
+		for i := range got.Outputs {
+			if got.Outputs[i].Name != want.Outputs[i].Name {
+				t.Fatalf("%q: output %d %q, reference %q", body, i, got.Outputs[i].Name, want.Outputs[i].Name)
+			}
+		}
+		for i, g := range got.Inputs {
+			w := want.Inputs[i]
+			if g.Name != w.Name || g.Datatype != w.Datatype || !slices.Equal(g.Shape, w.Shape) || (g.Data == nil) != (w.Data == nil) {
+				t.Fatalf("%q: input %d %+v, reference %+v", body, i, g, w)
+			}
+			if (g.dataErr == "") != (w.dataErr == "") {
+				t.Fatalf("%q: input %d data error %q, reference %q", body, i, g.dataErr, w.dataErr)
+			}
+			if g.dataErr != "" {
+				continue
+			}
+			if len(g.values) != len(w.values) {
+				t.Fatalf("%q: %d values, reference %d", body, len(g.values), len(w.values))
+			}
+			for j := range g.values {
+				if math.Float32bits(g.values[j]) != math.Float32bits(w.values[j]) {
+					t.Fatalf("%q: value %d is %v, reference %v", body, j, g.values[j], w.values[j])
+				}
+			}
+		}
+	})
+}
+
+// TestParseFloat32 compares the fast path with strconv on numbers of
+// every length around its limits, bit for bit.
+func TestParseFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 200_000 {
+		var s string
+		switch r.IntN(4) {
+		case 0:
+			s = strconv.FormatFloat(float64(r.Float32()), 'f', r.IntN(12), 32)
+		case 1:
+			s = strconv.FormatFloat(float64(r.Float32()), 'g', -1, 32)
+		case 2:
+			s = strconv.FormatFloat(r.Float64()*1e7, 'f', r.IntN(4), 64)
+		default:
+			s = "-" + strconv.FormatUint(r.Uint64N(100_000_000), 10)
+		}
+		want, err := strconv.ParseFloat(s, 32)
+		got, ok := parseFloat32([]byte(s))
+		if ok != (err == nil) || math.Float32bits(got) != math.Float32bits(float32(want)) {
+			t.Fatalf("parseFloat32(%q) = %v, %v; strconv %v, %v", s, got, ok, float32(want), err)
+		}
+	}
 }

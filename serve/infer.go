@@ -32,6 +32,9 @@ type InferInput struct {
 	Shape    []int64         `json:"shape"`
 	Datatype string          `json:"datatype"`
 	Data     json.RawMessage `json:"data"`
+
+	values  []float32 // Data's numbers, as readInferRequest parsed them
+	dataErr string    // why Data is not an array of finite FP32 numbers
 }
 
 // InferResponse is the protocol's inference response.
@@ -67,11 +70,9 @@ func readBody(r *http.Request) ([]byte, error) {
 // batch size n and one slice of values per model input (in the model's
 // order), and the indices of the outputs to return.
 func (s *Server) decodeInfer(body []byte) (req InferRequest, n int, in [][]float32, outs []int, err error) {
-	if err := json.Unmarshal(body, &req); err != nil {
-		if hint := nonFiniteHint(body, err); hint != "" {
-			return req, 0, nil, nil, errorf(http.StatusBadRequest, "%s", hint)
-		}
-		return req, 0, nil, nil, errorf(http.StatusBadRequest, "malformed JSON in the infer request: %v", err)
+	req, err = readInferRequest(body)
+	if err != nil {
+		return req, 0, nil, nil, errorf(http.StatusBadRequest, "infer request: %v", err)
 	}
 	specs := s.model.Inputs()
 	if len(req.Inputs) != len(specs) {
@@ -108,10 +109,13 @@ func (s *Server) decodeInfer(body []byte) (req InferRequest, n int, in [][]float
 			return req, 0, nil, nil, errorf(http.StatusBadRequest, "input %q has batch %d, more than the server's maximum batch %d; split the request", x.Name, n, s.opt.MaxBatch)
 		}
 		want := n * sp.elems()
-		vals, err := parseFP32(x.Data, make([]float32, 0, want))
-		if err != nil {
-			return req, 0, nil, nil, errorf(http.StatusBadRequest, "input %q data %v", x.Name, err)
+		if x.Data == nil {
+			x.dataErr = "is missing; want an array of numbers"
 		}
+		if x.dataErr != "" {
+			return req, 0, nil, nil, errorf(http.StatusBadRequest, "input %q data %s", x.Name, x.dataErr)
+		}
+		vals := x.values
 		if len(vals) != want {
 			return req, 0, nil, nil, errorf(http.StatusBadRequest, "input %q has %d data values; shape %v needs %d", x.Name, len(vals), x.Shape, want)
 		}

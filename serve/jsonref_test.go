@@ -7,7 +7,7 @@ import (
 	"strconv"
 )
 
-// parseFP32 reads a tensor's "data" member: a JSON array of numbers,
+// parseFP32 (the reference for readInferRequest's data) reads a tensor's "data" member: a JSON array of numbers,
 // flat or nested in row-major order (the Open Inference Protocol allows
 // both), into dst, which it returns with the values appended. raw must be
 // valid JSON (encoding/json has checked it). Strings, booleans, nulls and
@@ -73,4 +73,29 @@ func nonFiniteHint(body []byte, err error) string {
 		}
 	}
 	return ""
+}
+
+// refReadInferRequest is the reference readInferRequest is tested
+// against: encoding/json for the structure, then parseFP32 for each
+// input's data.
+func refReadInferRequest(body []byte) (InferRequest, error) {
+	var req InferRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		if hint := nonFiniteHint(body, err); hint != "" {
+			return req, errors.New(hint)
+		}
+		return req, err
+	}
+	for i := range req.Inputs {
+		x := &req.Inputs[i]
+		if x.Data == nil {
+			continue
+		}
+		vals, err := parseFP32(x.Data, nil)
+		x.values = vals
+		if err != nil {
+			x.dataErr = err.Error()
+		}
+	}
+	return req, nil
 }
