@@ -2,8 +2,10 @@ package serve
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 )
 
@@ -43,25 +45,34 @@ func BenchmarkReadInferRequest(b *testing.B) {
 }
 
 // BenchmarkInferParallel runs batch-1 infer requests through the handler
-// (no network) from GOMAXPROCS·8 goroutines, so the batcher fills batches.
+// (no network) from 32 goroutines, as bench/loadtest's clients, with one
+// or two batch workers, and reports the mean batch the model saw.
 func BenchmarkInferParallel(b *testing.B) {
-	s, err := New(lectureModel(b), Options{Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	body := inferBody(b)
-	b.SetParallelism(8)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := httptest.NewRequest("POST", "/v2/models/convnet/infer", bytesReader(body))
-			rec := httptest.NewRecorder()
-			s.ServeHTTP(rec, req)
-			if rec.Code != 200 {
-				b.Errorf("status %d: %s", rec.Code, rec.Body)
-				return
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			s, err := New(lectureModel(b), Options{Logger: quietLogger(), Workers: workers})
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-	})
+			defer s.Close()
+			b.SetParallelism(32 / runtime.GOMAXPROCS(0))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest("POST", "/v2/models/convnet/infer", bytesReader(body))
+					rec := httptest.NewRecorder()
+					s.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Errorf("status %d: %s", rec.Code, rec.Body)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			s.metrics.mu.Lock()
+			b.ReportMetric(float64(s.metrics.examples)/float64(max(s.metrics.batches, 1)), "examples/batch")
+			s.metrics.mu.Unlock()
+		})
+	}
 }

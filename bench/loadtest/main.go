@@ -9,7 +9,9 @@
 // --warmup unmeasured ones). Every input is a 28×28×1 image of seeded
 // pseudo-random values in [0, 1). With --pid it reads VmRSS from
 // /proc/PID/status before the run and after every tenth of it, so a leak
-// shows as a rising series.
+// shows as a rising series, and the server's CPU time over the measured
+// requests from /proc/PID/stat: on a machine shared with other work the
+// CPU per request says more than the requests per second.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -60,6 +63,34 @@ func rss(pid int) (int, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS in /proc status")
+}
+
+// cpuTime returns the user+system CPU time of process pid from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields resume after ")".
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unexpected /proc stat format")
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// selfCPU returns this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // body returns an infer request for one seeded pseudo-random image.
@@ -100,6 +131,7 @@ func run(url, model string, clients, requests, warmup, pid int) error {
 		rssSeries = append(rssSeries, kb)
 	}
 	var measuredStart time.Time
+	var serverCPU0, selfCPU0 time.Duration
 	var startOnce sync.Once
 	progress := make(chan int64, 16)
 	var wg sync.WaitGroup
@@ -111,7 +143,12 @@ func run(url, model string, clients, requests, warmup, pid int) error {
 					return
 				}
 				if i == int64(warmup) {
-					startOnce.Do(func() { measuredStart = time.Now() })
+					startOnce.Do(func() {
+						measuredStart, selfCPU0 = time.Now(), selfCPU()
+						if pid > 0 {
+							serverCPU0, _ = cpuTime(pid)
+						}
+					})
 				}
 				t0 := time.Now()
 				err := infer(client, endpoint, bodies[(int(i)+c)%len(bodies)])
@@ -139,6 +176,15 @@ func run(url, model string, clients, requests, warmup, pid int) error {
 		}
 	}
 	elapsed := time.Since(measuredStart)
+	clientCPU := selfCPU() - selfCPU0
+	var serverCPU time.Duration
+	if pid > 0 {
+		t, err := cpuTime(pid)
+		if err != nil {
+			return err
+		}
+		serverCPU = t - serverCPU0
+	}
 
 	slices.Sort(latencies)
 	pct := func(p float64) time.Duration { return latencies[min(int(p*float64(len(latencies))), len(latencies)-1)] }
@@ -159,6 +205,8 @@ func run(url, model string, clients, requests, warmup, pid int) error {
 		for _, kb := range rssSeries {
 			parts = append(parts, fmt.Sprintf("%.1f", float64(kb)/1024))
 		}
+		fmt.Printf("server CPU %.1f s (%.3f ms per request, %.2f cores busy); load generator CPU %.1f s\n",
+			serverCPU.Seconds(), ms(serverCPU)/float64(requests), serverCPU.Seconds()/elapsed.Seconds(), clientCPU.Seconds())
 		fmt.Printf("server RSS MiB (start, then every %d requests): %s\n", max(requests/10, 1), strings.Join(parts, " "))
 	}
 	return nil
