@@ -66,7 +66,6 @@ func checkpointDir(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("MNIST is needed to train the model the page shows: %v", err)
 	}
-	data.Validation = nil
 	run := filepath.Join(t.TempDir(), "run")
 	cfg := train.Config{Epochs: 2, BatchSize: 32, StepsPerEpoch: 150, DropoutRate: models.LectureDropout, Seed: 1,
 		LogDir: run, CheckpointDir: filepath.Join(run, "checkpoints")}

@@ -86,3 +86,38 @@ func TestDrain(t *testing.T) {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// TestReadTimeout checks that a client that sends its headers and then
+// stalls in the body is cut off after ReadTimeout.
+func TestReadTimeout(t *testing.T) {
+	s, err := New(&sumModel{}, Options{Name: "sum", Logger: quietLogger(), ReadTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-served
+	}()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	io.WriteString(conn, "POST /v2/models/sum/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"inputs\":")
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, _ := io.ReadAll(conn) // returns when the server closes the connection
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("connection still open after %v", d)
+	}
+	if len(resp) > 0 && !strings.Contains(string(resp), " 400 ") {
+		t.Errorf("stalled body answered %q; want a 400 or a closed connection", resp)
+	}
+}
