@@ -56,7 +56,9 @@ type Options struct {
 	// MaxDelay is how long a batch waits for more requests after its
 	// first (default 1 ms; a negative value means no wait).
 	MaxDelay time.Duration
-	// Workers is the number of batches run at once (default 2).
+	// Workers is the number of batches run at once (default 1: on two
+	// cores one batch at a time, each using every core, made fuller
+	// batches and took less CPU per request than two; see README).
 	Workers int
 	// MaxQueue is the number of requests that may wait for a batch
 	// (default 1024); more get 503.
@@ -98,7 +100,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Platform = "convnet"
 	}
 	set(&o.MaxBatch, 32)
-	set(&o.Workers, 2)
+	set(&o.Workers, 1)
 	set(&o.MaxQueue, 1024)
 	set(&o.MaxImageWork, 2*o.Workers)
 	if o.MaxDelay == 0 {

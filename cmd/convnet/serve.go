@@ -36,7 +36,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "convnet", "model `NAME` in the URLs")
 	maxBatch := fs.Int("max-batch", 32, "most examples per model call (dynamic batching)")
 	maxDelay := fs.Duration("max-delay", time.Millisecond, "longest wait for a batch to fill")
-	workers := fs.Int("workers", 2, "batches run at once")
+	workers := fs.Int("workers", 1, "batches run at once (each uses every core)")
 	maxQueue := fs.Int("max-queue", 1024, "requests that may wait for a batch (503 beyond)")
 	maxBody := fs.Int64("max-body", 8<<20, "largest request body in bytes (413 beyond)")
 	maxPixels := fs.Int64("max-pixels", 16_000_000, "refuse uploaded images whose header claims more pixels")
