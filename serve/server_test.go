@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -524,5 +525,34 @@ func TestOptionsErrors(t *testing.T) {
 				t.Errorf("error %v; want one naming %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBatchedEqualsSingle checks that the lecture model's answer for an
+// example does not depend (beyond rounding) on the batch the dynamic
+// batcher put it in: rows of a batch of 5 against 5 batches of 1.
+func TestBatchedEqualsSingle(t *testing.T) {
+	m := lectureModel(t)
+	const n, px = 5, 28 * 28
+	x := make([]float32, n*px)
+	for i := range x {
+		x[i] = float32((i*7919)%256) / 255
+	}
+	batch, err := m.Predict(n, [][]float32{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		one, err := m.Predict(1, [][]float32{x[i*px : (i+1)*px]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for o := range one {
+			for j, v := range one[o] {
+				if d := math.Abs(float64(v - batch[o][i*10+j])); d > 1e-5*max(1, math.Abs(float64(v))) {
+					t.Errorf("output %d, example %d, class %d: batch of 1 %v, batch of %d %v", o, i, j, v, n, batch[o][i*10+j])
+				}
+			}
+		}
 	}
 }
