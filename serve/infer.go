@@ -169,6 +169,13 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkModel(r); err != nil {
 		return err
 	}
+	// Bound the requests being read and parsed as the queue bounds those
+	// parsed, so that memory stays bounded however many clients connect.
+	defer s.inferring.Add(-1)
+	if limit := int64(s.opt.MaxQueue + s.opt.Workers*s.opt.MaxBatch); s.inferring.Add(1) > limit {
+		return errorf(http.StatusServiceUnavailable, "server busy: %d infer requests are being handled", limit)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.inferBody)
 	body, err := readBody(r)
 	if err != nil {
 		return err

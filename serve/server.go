@@ -19,7 +19,9 @@
 //
 // Infer requests are batched dynamically (Options.MaxBatch, MaxDelay), run
 // at most Options.Workers batches at once and queue at most MaxQueue
-// requests (503 beyond). Bodies over MaxBodyBytes get 413, images whose
+// requests (503 beyond; infer requests being read count too). Bodies over
+// MaxBodyBytes, or infer bodies over 32 bytes per value of MaxBatch
+// examples plus 64 KiB, get 413, images whose
 // header claims more than MaxPixels pixels get 400 before decoding, an
 // unknown model or version 404, and every other bad request 400 with a
 // message naming what was received and what was expected. Each request
@@ -150,6 +152,8 @@ type Server struct {
 	mux       *http.ServeMux
 	imageWork chan struct{} // semaphore for image requests
 	inflight  atomic.Int64
+	inferring atomic.Int64 // infer requests between reading and answering
+	inferBody int64        // body limit of infer requests
 	draining  atomic.Bool
 }
 
@@ -169,6 +173,13 @@ func New(m Model, o Options) (*Server, error) {
 		}
 	}
 	s := &Server{model: m, opt: o, metrics: newMetrics(o.MaxBatch), mux: http.NewServeMux(), imageWork: make(chan struct{}, o.MaxImageWork)}
+	// An infer body needs at most MaxBatch examples of JSON numbers; 32
+	// bytes a value leaves room for long decimals and pretty-printing.
+	var values int64
+	for _, in := range m.Inputs() {
+		values += int64(in.elems())
+	}
+	s.inferBody = min(o.MaxBodyBytes, int64(o.MaxBatch)*values*32+64<<10)
 	s.batcher = newBatcher(m, o.Workers, o.MaxBatch, o.MaxQueue, o.MaxDelay, s.metrics)
 	s.routes()
 	return s, nil

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -187,6 +188,15 @@ func TestBodyLimit(t *testing.T) {
 	code, body := do(t, s, "POST", "/v2/models/sum/infer", []byte(`{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}]}`))
 	if code != 200 {
 		t.Errorf("a body under the limit: %d %s", code, body)
+	}
+
+	// Infer bodies are also bounded by what MaxBatch examples can need:
+	// 32 bytes a value and 64 KiB.
+	s = newTestServer(t, &sumModel{}, Options{Name: "sum", MaxBatch: 4})
+	big = `{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP32","data":[1,2]}],"pad":"` + strings.Repeat("x", 4*2*32+64<<10) + `"}`
+	code, body = do(t, s, "POST", "/v2/models/sum/infer", []byte(big))
+	if want := fmt.Sprintf("larger than the limit of %d bytes", 4*2*32+64<<10); code != 413 || !strings.Contains(string(body), want) {
+		t.Errorf("infer body over the batch's need: %d %s; want 413 and %q", code, body, want)
 	}
 }
 
@@ -468,7 +478,9 @@ func TestBatchDelay(t *testing.T) {
 }
 
 // TestQueueLimit fills the queue while the model is held and checks that
-// the next request gets 503, and that the queued ones are answered.
+// the batcher refuses one more job, that an infer request beyond
+// MaxQueue + Workers·MaxBatch gets 503, and that the queued ones are
+// answered.
 func TestQueueLimit(t *testing.T) {
 	m := &sumModel{gate: make(chan struct{}), started: make(chan int, 10)}
 	s := newTestServer(t, m, Options{Name: "sum", MaxBatch: 1, Workers: 1, MaxQueue: 2})
@@ -482,9 +494,15 @@ func TestQueueLimit(t *testing.T) {
 	for len(s.batcher.queue) < 2 {
 		time.Sleep(time.Millisecond)
 	}
+	if _, err := s.batcher.submit(context.Background(), 1, [][]float32{{1, 1}}); err != errQueueFull {
+		t.Errorf("job beyond the queue: %v; want errQueueFull", err)
+	}
 	code, resp := do(t, s, "POST", "/v2/models/sum/infer", body)
-	if code != http.StatusServiceUnavailable || !strings.Contains(string(resp), "queue is full") {
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(resp), "server busy: 3 infer requests are being handled") {
 		t.Errorf("request beyond the queue: %d %s; want 503", code, resp)
+	}
+	if _, metrics := do(t, s, "GET", "/metrics", nil); !strings.Contains(string(metrics), "convnet_queue_rejected_total 1\n") {
+		t.Errorf("metrics do not count the refused job:\n%s", metrics)
 	}
 	close(m.gate)
 	for range 3 {
