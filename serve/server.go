@@ -17,16 +17,16 @@
 //	GET  /metrics                               Prometheus text format
 //	GET  /                                      the web page
 //
-// Infer requests are batched dynamically (Options.MaxBatch, MaxDelay), run
-// at most Options.Workers batches at once and queue at most MaxQueue
-// requests (503 beyond; infer requests being read count too). Bodies over
+// Infer requests are batched dynamically (Options.MaxBatch, MaxDelay);
+// at most Options.Workers batches run at once, at most MaxQueue requests
+// wait for one, and at most MaxQueue + Workers·MaxBatch infer requests are
+// read, queued or run at a time (503 beyond either). Bodies over
 // MaxBodyBytes, or infer bodies over 32 bytes per value of MaxBatch
-// examples plus 64 KiB, get 413, images whose
-// header claims more than MaxPixels pixels get 400 before decoding, an
-// unknown model or version 404, and every other bad request 400 with a
-// message naming what was received and what was expected. Each request
-// is logged in one structured line. Serve drains in-flight requests when
-// its context ends.
+// examples plus 64 KiB, get 413; images whose header claims more than
+// MaxPixels pixels get 400 before decoding; an unknown model or version
+// 404; every other bad request 400 with a message naming what was
+// received and what was expected. Each request is logged in one
+// structured line. Serve drains in-flight requests when its context ends.
 //
 // The package does not do TLS, authentication, gRPC or binary tensor
 // extensions; put a proxy (or KServe) in front for those.
