@@ -152,10 +152,9 @@ func (b *batcher) run(batch []*job) {
 	if n == 0 {
 		return
 	}
-	in := make([][]float32, len(b.inSizes))
-	if len(live) == 1 {
-		in = live[0].in
-	} else {
+	in := live[0].in
+	if len(live) > 1 {
+		in = make([][]float32, len(b.inSizes))
 		for i, size := range b.inSizes {
 			in[i] = make([]float32, 0, n*size)
 			for _, j := range live {
