@@ -23,10 +23,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/convnet-go/convnet/data/mnist"
@@ -197,8 +199,35 @@ func TestPage(t *testing.T) {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
+	// Script errors on the page fail the test: uncaught exceptions and
+	// console.error calls are collected as they arrive.
+	var mu sync.Mutex
+	var pageErrors []string
+	listen := func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			msg := e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+			pageErrors = append(pageErrors, "exception: "+msg)
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError {
+				pageErrors = append(pageErrors, fmt.Sprintf("console.error with %d arguments", len(e.Args)))
+			}
+		}
+	}
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithListener(listen))
 	defer cancel()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range pageErrors {
+			t.Errorf("page script error: %s", e)
+		}
+	}()
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancelTimeout()
 
