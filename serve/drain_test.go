@@ -58,9 +58,17 @@ func TestDrain(t *testing.T) {
 	for !s.draining.Load() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(50 * time.Millisecond) // let Shutdown close the listener
-	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
-		t.Error("a new connection was accepted while draining")
+	// Shutdown closes the listener first thing; wait for that.
+	for {
+		c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("new connections are still accepted while draining")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	select {
 	case err := <-served:
