@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/convnet-go/convnet/npy"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -438,4 +439,30 @@ func formatDims(ds []dimProto) string {
 		}
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// PredictFile runs the ONNX model at modelPath on the tensor in the .npy
+// file inPath (float32, in the graph input's own layout) and writes the
+// first output to outPath as .npy, atomically. The model must take one
+// input. It returns the output's shape.
+func PredictFile(modelPath, inPath, outPath string) ([]int, error) {
+	m, err := Load(modelPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.inputs) != 1 {
+		return nil, fmt.Errorf("onnx: %s takes %d inputs %q; one .npy feeds one input", modelPath, len(m.inputs), m.InputNames())
+	}
+	x, err := npy.ReadFile(inPath)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := m.Run(x)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", modelPath, inPath, err)
+	}
+	if err := npy.WriteFile(outPath, outs[0]); err != nil {
+		return nil, err
+	}
+	return outs[0].Shape(), nil
 }
