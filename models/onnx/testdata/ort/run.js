@@ -1,9 +1,10 @@
 // Runs an ONNX model in onnxruntime-web (WebAssembly, one thread) for
 // models/onnx's tests:
 //
-//   node run.js MODEL.onnx IN.npy OUT.npy
+//   node run.js MODEL.onnx IN.npy OUT.npy [MODEL.onnx IN.npy OUT.npy …]
 //
-// IN.npy feeds the graph's first input; OUT.npy receives its first output.
+// For each triple, IN.npy feeds the graph's first input and OUT.npy
+// receives its first output.
 // Both are NumPy v1 .npy files of little-endian float32 in C order.
 'use strict';
 const fs = require('fs');
@@ -37,15 +38,18 @@ function writeNpy(path, dims, data) {
 }
 
 async function main() {
-  const [model, inPath, outPath] = process.argv.slice(2);
-  if (!outPath) throw new Error('usage: node run.js MODEL.onnx IN.npy OUT.npy');
+  const args = process.argv.slice(2);
+  if (args.length === 0 || args.length % 3 !== 0) throw new Error('usage: node run.js MODEL.onnx IN.npy OUT.npy [...]');
   ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create(fs.readFileSync(model), { executionProviders: ['wasm'] });
-  const x = readNpy(inPath);
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.dims) };
-  const out = await session.run(feeds);
-  const y = out[session.outputNames[0]];
-  writeNpy(outPath, y.dims, y.data);
+  for (let i = 0; i < args.length; i += 3) {
+    const [model, inPath, outPath] = args.slice(i, i + 3);
+    const session = await ort.InferenceSession.create(fs.readFileSync(model), { executionProviders: ['wasm'] });
+    const x = readNpy(inPath);
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.dims) };
+    const out = await session.run(feeds);
+    const y = out[session.outputNames[0]];
+    writeNpy(outPath, y.dims, y.data);
+  }
 }
 
 main().catch((e) => { console.error(e.message || e); process.exit(1); });
