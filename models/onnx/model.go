@@ -407,9 +407,15 @@ func (m *Model) run(feeds map[string]value) ([]value, error) {
 			}
 			args[i], present[i] = env[name], true
 		}
-		outs, err := n.def.run(&call{n: n, in: args, has: present, opset: m.opset})
+		c := &call{n: n, in: args, has: present, opset: m.opset}
+		outs, err := n.def.run(c)
 		if err != nil {
 			return nil, err
+		}
+		if n.def.exactInts != nil && len(outs) > 0 && !outs[0].isInt() && present[0] && args[0].isInt() {
+			if outs[0], err = c.floatToInts(outs[0].f, args[0].dt); err != nil {
+				return nil, err
+			}
 		}
 		for i, name := range n.outputs {
 			if name == "" || i >= len(outs) {

@@ -8,6 +8,7 @@ package onnx
 // take natively with DataFormat "NCW"/"NCHW"/"NCDHW".
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -24,6 +25,10 @@ type opDef struct {
 	check        func(n *node, opset int64) error
 	prepare      func(n *node, m *Model) error
 	run          func(c *call) ([]value, error)
+	// exactInts lists the inputs that may be integers: they run exactly
+	// through float32 (|x| ≤ 2²⁴), and output 0 returns to input 0's
+	// integer type.
+	exactInts []int
 }
 
 // call is one evaluation of a node: its inputs (has[i] false for an
@@ -49,23 +54,23 @@ func init() {
 			return one(f(x)), nil
 		}}
 	}
-	binary := func(f func(a, b *tensor.Tensor) (*tensor.Tensor, error), fi func(a, b int64) int64) *opDef {
-		return &opDef{minIn: 2, maxIn: 2, run: func(c *call) ([]value, error) { return c.binary(f, fi) }}
+	binary := func(f func(a, b *tensor.Tensor) (*tensor.Tensor, error)) *opDef {
+		return &opDef{minIn: 2, maxIn: 2, run: func(c *call) ([]value, error) { return c.binary(f) }}
 	}
 	opDefs = map[string]*opDef{
 		"Conv":               {attrs: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}, minIn: 2, maxIn: 3, check: checkConv, prepare: prepareConv, run: runConv},
 		"ConvTranspose":      {attrs: []string{"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"}, minIn: 2, maxIn: 3, check: checkConv, prepare: prepareConv, run: runConvTranspose},
-		"MaxPool":            {attrs: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool},
+		"MaxPool":            {attrs: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool, exactInts: []int{0}},
 		"AveragePool":        {attrs: []string{"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool},
 		"GlobalAveragePool":  {minIn: 1, maxIn: 1, run: runGlobalPool},
 		"GlobalMaxPool":      {minIn: 1, maxIn: 1, run: runGlobalPool},
 		"BatchNormalization": {attrs: []string{"epsilon", "momentum", "spatial", "training_mode"}, minIn: 5, maxIn: 5, check: checkBatchNorm, run: runBatchNorm},
 		"Gemm":               {attrs: []string{"alpha", "beta", "transA", "transB"}, minIn: 2, maxIn: 3, run: runGemm},
 		"MatMul":             {minIn: 2, maxIn: 2, run: runMatMul},
-		"Add":                binary(nn.Add, func(a, b int64) int64 { return a + b }),
-		"Sub":                binary(nn.Sub, func(a, b int64) int64 { return a - b }),
-		"Mul":                binary(nn.Mul, func(a, b int64) int64 { return a * b }),
-		"Div":                binary(nn.Div, nil),
+		"Add":                binary(nn.Add),
+		"Sub":                binary(nn.Sub),
+		"Mul":                binary(nn.Mul),
+		"Div":                binary(nn.Div),
 		"Relu":               unary(nn.Relu),
 		"Exp":                unary(nn.Exp),
 		"Log":                unary(nn.Log),
@@ -75,11 +80,11 @@ func init() {
 		"ReduceMax":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
 		"ReduceMean":         {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
 		"ReduceSum":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
-		"Pad":                {attrs: []string{"mode", "pads", "value"}, minIn: 1, maxIn: 4, run: runPad},
+		"Pad":                {attrs: []string{"mode", "pads", "value"}, minIn: 1, maxIn: 4, run: runPad, exactInts: []int{0, 2}},
 		"Sigmoid":            unary(nn.Sigmoid),
 		"Tanh":               unary(nn.Tanh),
 		"LeakyRelu":          {attrs: []string{"alpha"}, minIn: 1, maxIn: 1, run: runLeakyRelu},
-		"Clip":               {attrs: []string{"min", "max"}, minIn: 1, maxIn: 3, run: runClip},
+		"Clip":               {attrs: []string{"min", "max"}, minIn: 1, maxIn: 3, run: runClip, exactInts: []int{0, 1, 2}},
 		"Softmax":            {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runSoftmax},
 		"LogSoftmax":         {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runSoftmax},
 		"Flatten":            {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runFlatten},
@@ -176,6 +181,9 @@ func (c *call) float(i int) (*tensor.Tensor, error) {
 		return nil, c.n.errorf("input %d is missing", i)
 	}
 	if c.in[i].isInt() {
+		if slices.Contains(c.n.def.exactInts, i) {
+			return c.intsToFloat(i)
+		}
 		return nil, c.n.unsupportedf("input %d (%q) is %s; this op runs on float tensors only", i, c.n.inputs[i], dtName(c.in[i].dt))
 	}
 	return c.in[i].f, nil
@@ -204,41 +212,99 @@ func (c *call) normAxis(attr string, a int64, r int) (int, error) {
 
 // ---- elementwise ----
 
-// binary runs a broadcasting float op with nn, or an integer op on
-// integer inputs of equal shape or with a single-value operand (the shape
-// arithmetic exporters emit).
-func (c *call) binary(f func(a, b *tensor.Tensor) (*tensor.Tensor, error), fi func(a, b int64) int64) ([]value, error) {
+// exactLimit is the largest integer magnitude float32 holds exactly.
+const exactLimit = 1 << 24
+
+// intsToFloat converts integer data to float32 when every value is
+// exactly representable (|x| ≤ 2²⁴), as integer inputs run on the float
+// nn ops.
+func (c *call) intsToFloat(i int) (*tensor.Tensor, error) {
+	v := c.in[i]
+	f := make([]float32, len(v.ints))
+	for j, x := range v.ints {
+		if x > exactLimit || x < -exactLimit {
+			return nil, c.n.unsupportedf("input %d (%q) is %s with value %d; integers run through float32 only up to 2^24 in magnitude", i, c.n.inputs[i], dtName(v.dt), x)
+		}
+		f[j] = float32(x)
+	}
+	return tensor.New(v.shape, f)
+}
+
+// floatToInts converts a float result of integer inputs back to element
+// type dt: truncated toward zero (integer Div), checked to be exact, and
+// wrapped to dt's width as C integer arithmetic wraps.
+func (c *call) floatToInts(t *tensor.Tensor, dt int32) (value, error) {
+	out := make([]int64, t.Len())
+	for j, f := range t.Data() {
+		x := math.Trunc(float64(f))
+		if !(math.Abs(x) <= exactLimit) {
+			return value{}, c.n.unsupportedf("%s result %g is beyond the 2^24 that float32 holds exactly", dtName(dt), f)
+		}
+		out[j] = wrapInt(int64(x), dt)
+	}
+	return value{ints: out, shape: append([]int{}, t.Shape()...), dt: dt}, nil
+}
+
+// wrapInt reduces x to the range of element type dt.
+func wrapInt(x int64, dt int32) int64 {
+	switch dt {
+	case dtUint8:
+		return x & 0xff
+	case dtInt8:
+		return int64(int8(x))
+	case dtUint16:
+		return x & 0xffff
+	case dtInt16:
+		return int64(int16(x))
+	case dtUint32:
+		return x & 0xffffffff
+	case dtInt32:
+		return int64(int32(x))
+	case dtBool:
+		if x != 0 {
+			return 1
+		}
+	}
+	return x
+}
+
+// binary runs a broadcasting op with nn. Integer inputs (shape arithmetic,
+// or the 8- and 16-bit types) of one element type run exactly through
+// float32 and come back wrapped to their type; integer Div truncates
+// toward zero.
+func (c *call) binary(f func(a, b *tensor.Tensor) (*tensor.Tensor, error)) ([]value, error) {
 	a, b := c.in[0], c.in[1]
-	if !a.isInt() && !b.isInt() {
-		if s, err := nn.BroadcastShape(a.f.Shape(), b.f.Shape()); err == nil && !fits(s) {
-			return nil, c.n.errorf("inputs %v and %v broadcast to a shape that is too large", a.f.Shape(), b.f.Shape())
+	if a.isInt() != b.isInt() || (a.isInt() && a.dt != b.dt) {
+		return nil, c.n.errorf("inputs of element types %s and %s; both must have one type", dtName(a.dt), dtName(b.dt))
+	}
+	af, bf := a.f, b.f
+	if a.isInt() {
+		var err error
+		if af, err = c.intsToFloat(0); err != nil {
+			return nil, err
 		}
-		y, err := f(a.f, b.f)
+		if bf, err = c.intsToFloat(1); err != nil {
+			return nil, err
+		}
+		if c.n.opType == "Div" && slices.Contains(b.ints, 0) {
+			return nil, c.n.errorf("integer division by zero")
+		}
+	}
+	if s, err := nn.BroadcastShape(af.Shape(), bf.Shape()); err == nil && !fits(s) {
+		return nil, c.n.errorf("inputs %v and %v broadcast to a shape that is too large", af.Shape(), bf.Shape())
+	}
+	y, err := f(af, bf)
+	if err != nil {
+		return nil, c.n.errorf("%v", err)
+	}
+	if a.isInt() {
+		v, err := c.floatToInts(y, a.dt)
 		if err != nil {
-			return nil, c.n.errorf("%v", err)
+			return nil, err
 		}
-		return one(y), nil
+		return []value{v}, nil
 	}
-	if !a.isInt() || !b.isInt() {
-		return nil, c.n.errorf("mixes float and %s inputs", dtName(max(a.dt, b.dt)))
-	}
-	if fi == nil || a.dt == dtUint8 || a.dt == dtInt8 || a.dt == dtUint16 || a.dt == dtInt16 || a.dt == dtUint32 {
-		return nil, c.n.unsupportedf("%s inputs (integer %s runs only on INT32/INT64 shape arithmetic: Add, Sub, Mul)", dtName(a.dt), c.n.opType)
-	}
-	shape := a.shape
-	switch {
-	case slices.Equal(a.shape, b.shape):
-	case len(b.ints) == 1 && len(b.shape) <= len(a.shape):
-	case len(a.ints) == 1 && len(a.shape) <= len(b.shape):
-		shape = b.shape
-	default:
-		return nil, c.n.unsupportedf("integer inputs of shapes %v and %v: only equal shapes or a single-value operand", a.shape, b.shape)
-	}
-	out := make([]int64, tensor.Size(shape))
-	for i := range out {
-		out[i] = fi(a.ints[i%len(a.ints)], b.ints[i%len(b.ints)])
-	}
-	return []value{{ints: out, shape: shape, dt: a.dt}}, nil
+	return one(y), nil
 }
 
 func runLeakyRelu(c *call) ([]value, error) {
@@ -894,10 +960,10 @@ func runReduce(c *call) ([]value, error) {
 	return one(y), nil
 }
 
-// runPad is Pad in modes constant and reflect (nn.Pad's CONSTANT and
-// REFLECT); pads [b0, b1, …, e0, e1, …] come from the attribute before
+// runPad is Pad in modes constant, reflect and edge (nn.Pad's CONSTANT,
+// REFLECT, and SYMMETRIC by doubling steps); pads [b0, b1, …, e0, e1, …] come from the attribute before
 // opset 11 and from the second input after, optionally for the given axes
-// only (opset 18). Negative pads (cropping) and mode edge are refused.
+// only (opset 18). Negative pads (cropping) are refused.
 func runPad(c *call) ([]value, error) {
 	x, err := c.float(0)
 	if err != nil {
@@ -972,18 +1038,55 @@ func runPad(c *call) ([]value, error) {
 		}
 		grown *= n
 	}
-	var nnMode string
+	var y *tensor.Tensor
 	switch mode {
 	case "constant":
-		nnMode = "CONSTANT"
+		y, err = nn.Pad(x, p, "CONSTANT", val)
 	case "reflect":
-		nnMode = "REFLECT"
+		y, err = nn.Pad(x, p, "REFLECT", 0)
+	case "edge":
+		y, err = edgePad(x, p)
 	default:
-		return nil, c.n.attrUnsupportedf("mode", "%q: only constant and reflect", mode)
+		return nil, c.n.attrErrorf("mode", "%q, want constant, reflect or edge", mode)
 	}
-	y, err := nn.Pad(x, p, nnMode, val)
 	if err != nil {
 		return nil, c.n.errorf("%v", err)
 	}
 	return one(y), nil
+}
+
+// edgePad repeats each border cell outward (numpy's "edge" mode) with
+// nn.Pad's SYMMETRIC mode: once k cells next to a border all equal the
+// edge cell, mirroring them adds k more equal cells, so each pass at most
+// doubles the filled width and ⌈log₂(pad + 1)⌉ passes suffice.
+func edgePad(x *tensor.Tensor, p [][2]int) (*tensor.Tensor, error) {
+	for i, d := range x.Shape() {
+		if d == 0 && (p[i][0] > 0 || p[i][1] > 0) {
+			return nil, fmt.Errorf("edge padding of dimension %d, which is empty", i)
+		}
+	}
+	left := append([][2]int(nil), p...)
+	width := make([][2]int, len(p)) // edge-valued cells at each border so far
+	for i := range width {
+		width[i] = [2]int{1, 1}
+	}
+	for {
+		step := make([][2]int, len(p))
+		done := true
+		for i := range p {
+			for s := 0; s < 2; s++ {
+				step[i][s] = min(left[i][s], width[i][s], x.Dim(i))
+				left[i][s] -= step[i][s]
+				width[i][s] += step[i][s]
+				done = done && step[i][s] == 0
+			}
+		}
+		if done {
+			return x, nil
+		}
+		var err error
+		if x, err = nn.Pad(x, step, "SYMMETRIC", 0); err != nil {
+			return nil, err
+		}
+	}
 }

@@ -519,14 +519,14 @@ func runConvTranspose(c *call) ([]value, error) {
 }
 
 func checkPool(n *node, _ int64) error {
-	if len(n.outputs) > 1 && n.outputs[1] != "" {
-		return n.unsupportedf("the Indices output")
+	if len(n.outputs) > 1 && n.outputs[1] != "" && n.opType != "MaxPool" {
+		return n.errorf("%s has one output, got %d", n.opType, len(n.outputs))
 	}
-	if so, err := n.attrInt("storage_order", 0); err != nil || so != 0 {
+	if so, err := n.attrInt("storage_order", 0); err != nil || so < 0 || so > 1 {
 		if err != nil {
 			return err
 		}
-		return n.attrUnsupportedf("storage_order", "%d: only 0 (row major)", so)
+		return n.attrErrorf("storage_order", "%d, want 0 (row major) or 1 (column major)", so)
 	}
 	if _, ok := n.attrs["kernel_shape"]; !ok {
 		return n.errorf("attribute \"kernel_shape\" is required")
@@ -574,6 +574,30 @@ func runPool(c *call) ([]value, error) {
 	if err := c.n.checkWork("the pooling", tensor.Size(outShape), tensor.Size(k)); err != nil {
 		return nil, err
 	}
+	if len(c.n.outputs) > 1 && c.n.outputs[1] != "" {
+		// MaxPool's Indices: flat positions in X, the spatial part row
+		// major (storage_order 0) or column major (1).
+		idx := make([]int64, tensor.Size(outShape))
+		y := poolRef(x, w, true, false, outShape, idx)
+		if so, _ := c.n.attrInt("storage_order", 0); so == 1 {
+			plane := tensor.Size(w.in)
+			for i, v := range idx {
+				base, rem := v/int64(plane)*int64(plane), v%int64(plane)
+				col, stride := int64(0), int64(1)
+				digits := make([]int64, ns)
+				for d := ns - 1; d >= 0; d-- {
+					digits[d] = rem % int64(w.in[d])
+					rem /= int64(w.in[d])
+				}
+				for d := 0; d < ns; d++ {
+					col += digits[d] * stride
+					stride *= int64(w.in[d])
+				}
+				idx[i] = base + col
+			}
+		}
+		return []value{floatValue(y), {ints: idx, shape: outShape, dt: dtInt64}}, nil
+	}
 	if pad := w.tfPadding(isMax || incl == 0); pad != "" && ns <= 3 {
 		o := nn.PoolOptions{KSize: k, Strides: w.s, Padding: pad, DataFormat: channelsFirst[ns]}
 		f := nn.AvgPool
@@ -584,7 +608,7 @@ func runPool(c *call) ([]value, error) {
 			return one(y), nil
 		}
 	}
-	return one(poolRef(x, w, isMax, incl != 0, outShape)), nil
+	return one(poolRef(x, w, isMax, incl != 0, outShape, nil)), nil
 }
 
 // tfPadding returns "VALID" or "SAME" when the window's pads and output
@@ -609,8 +633,10 @@ func (w *window) tfPadding(sameOK bool) string {
 	return ""
 }
 
-// poolRef is the direct pooling loop over [N, C, in…].
-func poolRef(x *tensor.Tensor, w *window, isMax, countPad bool, outShape []int) *tensor.Tensor {
+// poolRef is the direct pooling loop over [N, C, in…]. With argmax (a
+// slice of the output's length) it also records where each maximum was,
+// as a flat index into x (the first maximum in window order on ties).
+func poolRef(x *tensor.Tensor, w *window, isMax, countPad bool, outShape []int, argmax []int64) *tensor.Tensor {
 	ns := len(w.in)
 	y := tensor.Zeros(outShape...)
 	planeIn, planeOut := tensor.Size(w.in), tensor.Size(w.out)
@@ -627,7 +653,7 @@ func poolRef(x *tensor.Tensor, w *window, isMax, countPad bool, outShape []int) 
 			if !isMax {
 				acc = 0
 			}
-			real, inPad := 0, 0
+			real, inPad, at := 0, 0, -1
 			for i := range kk {
 				kk[i] = 0
 			}
@@ -650,7 +676,9 @@ func poolRef(x *tensor.Tensor, w *window, isMax, countPad bool, outShape []int) 
 					real++
 					v := src[off]
 					if isMax {
-						acc = max(acc, v)
+						if v > acc || at < 0 {
+							acc, at = v, off
+						}
 					} else {
 						acc += v
 					}
@@ -677,6 +705,9 @@ func poolRef(x *tensor.Tensor, w *window, isMax, countPad bool, outShape []int) 
 				}
 			}
 			dst[oi] = acc
+			if argmax != nil {
+				argmax[p*planeOut+oi] = int64(p*planeIn + at)
+			}
 			for i := ns - 1; i >= 0; i-- {
 				o[i]++
 				if o[i] < w.out[i] {

@@ -59,7 +59,8 @@ func (c opCase) model() []byte {
 // opCases exercise what the ONNX node tests leave out: convolutions with
 // strides and dilations both above 1 (run with a zero-dilated filter),
 // grouped, depthwise, 1-D and 3-D convolutions, grouped transposed
-// convolution with output padding, dilated ceil-mode max pooling,
+// convolution with output padding, dilated ceil-mode max pooling, 3-D
+// SAME_LOWER max pooling, edge padding,
 // count_include_pad average pooling with ceil mode, reflect padding,
 // softmax over a middle axis, Gemm with every attribute and a batched
 // MatMul.
@@ -92,6 +93,10 @@ var opCases = []opCase{
 		[]*attrProto{iattrs("kernel_shape", 2, 3), iattrs("strides", 2, 2), sattr("auto_pad", "SAME_UPPER")}},
 	{"pad reflect", 13, "Pad", []int{1, 2, 4, 5}, []*tensorProto{intInit("pads", 0, 0, 1, 2, 0, 0, 2, 1)},
 		[]*attrProto{sattr("mode", "reflect")}},
+	{"pad edge", 13, "Pad", []int{1, 2, 3, 4}, []*tensorProto{intInit("pads", 0, 1, 5, 2, 0, 0, 7, 9)},
+		[]*attrProto{sattr("mode", "edge")}},
+	{"maxpool 3d same_lower", 13, "MaxPool", []int{1, 2, 5, 4, 6}, nil,
+		[]*attrProto{iattrs("kernel_shape", 2, 3, 2), iattrs("strides", 2, 1, 2), sattr("auto_pad", "SAME_LOWER")}},
 	{"softmax axis 1", 13, "Softmax", []int{2, 3, 4}, nil, []*attrProto{iattr("axis", 1)}},
 	{"logsoftmax opset 11 coerced", 11, "LogSoftmax", []int{2, 3, 4}, nil, []*attrProto{iattr("axis", 1)}},
 	{"gemm all attributes", 13, "Gemm", []int{5, 4}, []*tensorProto{floatInit("b", 12, 3, 5), floatInit("c", 13, 3)},
