@@ -69,7 +69,20 @@ func Export(m *layers.Sequential, o ExportOptions) ([]byte, error) {
 		return nil, fmt.Errorf("onnx: Export needs ExportOptions.InputShape (one example's shape, e.g. [28 28 1])")
 	}
 	e := &exporter{shape: append([]int{1}, o.InputShape...), cur: InputName}
-	if _, err := m.Shapes(e.shape); err != nil {
+	for _, l := range m.Layers() {
+		switch l := l.(type) {
+		case *layers.Conv2D:
+			if l.Kernel() == nil {
+				return nil, fmt.Errorf("onnx: export layer %q: it is not built (no weights to export)", l.Name())
+			}
+		case *layers.Dense:
+			if l.Kernel() == nil {
+				return nil, fmt.Errorf("onnx: export layer %q: it is not built (no weights to export)", l.Name())
+			}
+		}
+	}
+	// Building built layers only checks the shape they were built for.
+	if err := m.Build(e.shape); err != nil {
 		return nil, fmt.Errorf("onnx: model does not accept inputs [N %v]: %v", o.InputShape, err)
 	}
 	for _, l := range m.Layers() {

@@ -168,3 +168,41 @@ func TestExportORT(t *testing.T) {
 		})
 	}
 }
+
+// identityLayer is a layer type Export does not know.
+type identityLayer struct{}
+
+func (identityLayer) Name() string                                         { return "mystery" }
+func (identityLayer) Build([]int) error                                    { return nil }
+func (identityLayer) OutputShape(in []int) ([]int, error)                  { return in, nil }
+func (identityLayer) Call(x *autograd.Var, _ layers.Context) *autograd.Var { return x }
+func (identityLayer) Variables() []*autograd.Var                           { return nil }
+
+func TestExportErrors(t *testing.T) {
+	lecture := exportCases[0].model(t)
+	swish := layers.NewSequential(layers.NewDense("d", layers.DenseConfig{Units: 2, Activation: func(v *autograd.Var) *autograd.Var { return v }}))
+	if err := swish.Build([]int{1, 3}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		m    *layers.Sequential
+		o    ExportOptions
+		want string
+	}{
+		{"nil model", nil, ExportOptions{InputShape: []int{1}}, "nil model"},
+		{"no input shape", lecture, ExportOptions{}, "needs ExportOptions.InputShape"},
+		{"wrong input shape", lecture, ExportOptions{InputShape: []int{28, 28, 3}}, "does not accept inputs [N [28 28 3]]"},
+		{"not built", layers.NewSequential(layers.NewDense("d", layers.DenseConfig{Units: 2})), ExportOptions{InputShape: []int{3}}, `layer "d": it is not built`},
+		{"unknown layer", layers.NewSequential(identityLayer{}), ExportOptions{InputShape: []int{4}}, `layer "mystery" (onnx.identityLayer): no ONNX export for this layer type`},
+		{"unknown activation", swish, ExportOptions{InputShape: []int{3}}, `layer "d" (*layers.Dense): activation`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Export(c.m, c.o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+}
