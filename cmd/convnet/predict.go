@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/models"
-	"github.com/convnet-go/convnet/models/onnx"
 	"github.com/convnet-go/convnet/train"
 )
 
@@ -53,18 +52,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *onnxModel != "" || *inNpy != "" || *outNpy != "" {
-		switch {
-		case *onnxModel == "" || *inNpy == "" || *outNpy == "":
-			return usageErrorf("--model, --npy and --out go together: convnet predict --model MODEL.onnx --npy IN.npy --out OUT.npy")
-		case *ckpt != "" || fs.NArg() > 0:
-			return usageErrorf("--model runs a .npy tensor: give no --checkpoint and no images")
-		}
-		shape, err := onnx.PredictFile(*onnxModel, *inNpy, *outNpy)
-		if err != nil {
-			return badInput(err)
-		}
-		fmt.Fprintf(stdout, "wrote %s %v\n", *outNpy, shape)
-		return nil
+		return predictNpy(*onnxModel, *inNpy, *outNpy, *ckpt != "" || fs.NArg() > 0, stdout)
 	}
 	switch {
 	case *ckpt == "":
