@@ -160,3 +160,46 @@ func FuzzDecode(f *testing.F) {
 		m.run(feeds) // errors are fine; panics are not
 	})
 }
+
+// TestFuseRelu checks which Conv/Gemm nodes take over the following Relu:
+// only those whose output the Relu alone reads.
+func TestFuseRelu(t *testing.T) {
+	w := floatInit("w", 1, 2, 1, 3, 3)
+	conv := &nodeProto{opType: "Conv", name: "conv", inputs: []string{"x", "w"}, outputs: []string{"c"},
+		attrs: []*attrProto{iattrs("pads", 1, 1, 1, 1)}}
+	relu := &nodeProto{opType: "Relu", name: "relu", inputs: []string{"c"}, outputs: []string{"r"}}
+	add := &nodeProto{opType: "Add", name: "add", inputs: []string{"r", "c"}, outputs: []string{"y"}}
+	x := randomInput([]int{1, 1, 5, 5}, 9)
+	x.Data()[0] = -3 // some negative conv outputs either way
+	for _, c := range []struct {
+		name  string
+		nodes []*nodeProto
+		fused bool
+	}{
+		{"relu alone reads conv", []*nodeProto{conv, relu}, true},
+		{"add reads conv too", []*nodeProto{conv, relu, add}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Decode(model(13, c.nodes, []*tensorProto{w}, "x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.nodes[0].fuseRelu != c.fused || m.nodes[1].passThrough != c.fused {
+				t.Fatalf("conv fuseRelu %v, relu passThrough %v; want both %v", m.nodes[0].fuseRelu, m.nodes[1].passThrough, c.fused)
+			}
+			out, err := m.Run(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The reference: the same graph with the fusion undone.
+			m.nodes[0].fuseRelu, m.nodes[1].passThrough = false, false
+			ref, err := m.Run(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxDiff(t, out[0], ref[0]); d != 0 {
+				t.Errorf("fused result differs from unfused by %g", d)
+			}
+		})
+	}
+}
