@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -138,6 +140,18 @@ func FuzzDecode(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b)
+	}
+	// Models from elsewhere: the PyTorch ResNet and, when installed, some
+	// of ONNX's node tests.
+	seeds := []string{filepath.Join("testdata", "torch", "resnet_bn.onnx")}
+	for _, n := range []string{"test_basic_conv_with_padding", "test_maxpool_2d_pads", "test_reshape_negative_dim",
+		"test_gather_0", "test_convtranspose_pads", "test_batchnorm_example", "test_gemm_all_attributes", "test_edge_pad"} {
+		seeds = append(seeds, filepath.Join(nodeTestDir, n, "model.onnx"))
+	}
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
 	}
 	relu := &nodeProto{opType: "Relu", name: "r", inputs: []string{"x"}, outputs: []string{"y"}}
 	f.Add(model(13, []*nodeProto{relu}, nil, "x"))
