@@ -217,3 +217,50 @@ func TestFuseRelu(t *testing.T) {
 		})
 	}
 }
+
+// TestRunConcurrent runs one Model from several goroutines: each result
+// must equal a lone run's.
+func TestRunConcurrent(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "torch", "resnet_bn.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := make([]*tensor.Tensor, 4)
+	want := make([]*tensor.Tensor, len(inputs))
+	for i := range inputs {
+		inputs[i] = randomInput([]int{2, 3, 16, 16}, uint64(400+i))
+		out, err := m.Run(inputs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out[0]
+	}
+	got := make([]*tensor.Tensor, len(inputs))
+	errs := make([]error, len(inputs))
+	done := make(chan int)
+	for i := range inputs {
+		go func() {
+			out, err := m.Run(inputs[i])
+			if err == nil {
+				got[i] = out[0]
+			}
+			errs[i] = err
+			done <- i
+		}()
+	}
+	for range inputs {
+		<-done
+	}
+	for i := range inputs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if d := maxDiff(t, got[i], want[i]); d != 0 {
+			t.Errorf("run %d differs from its lone run by %g", i, d)
+		}
+	}
+}
