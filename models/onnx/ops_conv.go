@@ -54,10 +54,9 @@ type window struct {
 }
 
 // convGeometry reads strides, dilations, pads and auto_pad for input
-// spatial sizes in and kernel k. ceil rounds the output size up
-// (pooling's ceil_mode).
-// For ConvTranspose (transposed) only the pads are read: its output size
-// is computed by runConvTranspose.
+// spatial sizes in and kernel k, and computes the output sizes; ceil
+// rounds them up (pooling's ceil_mode). For ConvTranspose (transposed)
+// only the pads are read: runConvTranspose computes its output size.
 func convGeometry(n *node, in, k []int, ceil, transposed bool) (*window, error) {
 	ns := len(in)
 	w := &window{in: in, k: k, pb: make([]int, ns), pe: make([]int, ns), out: make([]int, ns)}
@@ -300,7 +299,6 @@ func addChannelBias(c *call, y *tensor.Tensor, i, ch int) (*tensor.Tensor, error
 	if ch == y.Rank()-1 {
 		format = "N...C"
 	}
-	var err error
 	switch {
 	case !c.present(i) && c.n.fuseRelu:
 		return nn.Relu(y), nil
