@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -83,19 +82,19 @@ func init() {
 		"ReduceMax":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
 		"ReduceMean":         {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
 		"ReduceSum":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
-		"Pad":                {attrs: []string{"mode", "pads", "value"}, minIn: 1, maxIn: 4, run: runPad, exactInts: []int{0, 2}},
+		"Pad":                {attrs: []string{"mode", "pads", "value"}, minIn: 1, maxIn: 4, check: movedToInputs(11, "pads", "value"), run: runPad, exactInts: []int{0, 2}},
 		"Sigmoid":            unary(nn.Sigmoid),
 		"Tanh":               unary(nn.Tanh),
 		"LeakyRelu":          {attrs: []string{"alpha"}, minIn: 1, maxIn: 1, layoutAware: true, run: runLeakyRelu},
-		"Clip":               {attrs: []string{"min", "max"}, minIn: 1, maxIn: 3, run: runClip, exactInts: []int{0, 1, 2}},
+		"Clip":               {attrs: []string{"min", "max"}, minIn: 1, maxIn: 3, check: movedToInputs(11, "min", "max"), run: runClip, exactInts: []int{0, 1, 2}},
 		"Softmax":            {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runSoftmax},
 		"LogSoftmax":         {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runSoftmax},
 		"Flatten":            {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runFlatten},
 		"Reshape":            {attrs: []string{"allowzero"}, minIn: 2, maxIn: 2, run: runReshape},
 		"Transpose":          {attrs: []string{"perm"}, minIn: 1, maxIn: 1, layoutAware: true, run: runTranspose},
 		"Concat":             {attrs: []string{"axis"}, minIn: 1, maxIn: many, run: runConcat},
-		"Squeeze":            {attrs: []string{"axes"}, minIn: 1, maxIn: 2, run: runSqueeze},
-		"Unsqueeze":          {attrs: []string{"axes"}, minIn: 1, maxIn: 2, run: runUnsqueeze},
+		"Squeeze":            {attrs: []string{"axes"}, minIn: 1, maxIn: 2, check: movedToInputs(13, "axes"), run: runSqueeze},
+		"Unsqueeze":          {attrs: []string{"axes"}, minIn: 1, maxIn: 2, check: movedToInputs(13, "axes"), run: runUnsqueeze},
 		"Identity":           {minIn: 1, maxIn: 1, layoutAware: true, run: func(c *call) ([]value, error) { return c.in[:1], nil }},
 		"Dropout":            {attrs: []string{"ratio", "seed"}, minIn: 1, maxIn: 3, run: runDropout},
 		"Constant":           {attrs: []string{"value", "value_float", "value_floats", "value_int", "value_ints"}, minIn: 0, maxIn: 0, check: checkConstant, run: runConstant},
@@ -105,13 +104,24 @@ func init() {
 	}
 }
 
-func supportedOps() []string {
-	names := make([]string, 0, len(opDefs))
-	for k := range opDefs {
-		names = append(names, k)
+// movedToInputs checks an op whose attributes became inputs at opset
+// since: before it the node takes only input 0, from it none of the
+// attributes.
+func movedToInputs(since int64, attrs ...string) func(n *node, opset int64) error {
+	return func(n *node, opset int64) error {
+		if opset < since {
+			if len(n.inputs) > 1 {
+				return n.errorf("%d inputs at opset %d; %v are attributes before opset %d", len(n.inputs), opset, attrs, since)
+			}
+			return nil
+		}
+		for _, a := range attrs {
+			if _, ok := n.attrs[a]; ok {
+				return n.attrErrorf(a, "is an input from opset %d on (the model's opset is %d)", since, opset)
+			}
+		}
+		return nil
 	}
-	sort.Strings(names)
-	return names
 }
 
 // fits reports whether shape holds at most maxRunElems elements.
