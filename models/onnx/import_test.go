@@ -100,6 +100,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, "the model has no graph", false},
 		{"garbage", []byte{0xff, 0xff, 0xff}, "not a valid ONNX model", false},
 		{"opset 19", model(19, []*nodeProto{relu}, nil, "x"), "ai.onnx opset 19, want 1 to 18", false},
+		{"vendor op", model(13, []*nodeProto{{opType: "FusedConv", domain: "com.microsoft", name: "fc", inputs: []string{"x"}, outputs: []string{"y"}}}, nil, "x"),
+			`node "fc" (FusedConv): not supported: op domain "com.microsoft"`, true},
 		{"unknown op", model(13, []*nodeProto{{opType: "NonMaxSuppression", name: "nms", inputs: []string{"x"}, outputs: []string{"y"}}}, nil, "x"),
 			`node "nms" (NonMaxSuppression): not supported: op NonMaxSuppression`, true},
 		{"unknown attribute", model(13, []*nodeProto{{opType: "Relu", name: "r", inputs: []string{"x"}, outputs: []string{"y"},
@@ -267,5 +269,23 @@ func TestRunConcurrent(t *testing.T) {
 		if d := maxDiff(t, got[i], want[i]); d != 0 {
 			t.Errorf("run %d differs from its lone run by %g", i, d)
 		}
+	}
+}
+
+// TestDecodeIgnoresUnusedDomains loads a model that imports ai.onnx.ml
+// beside ai.onnx but uses only ai.onnx ops.
+func TestDecodeIgnoresUnusedDomains(t *testing.T) {
+	relu := &nodeProto{opType: "Relu", name: "r", inputs: []string{"x"}, outputs: []string{"y"}}
+	mp, err := decodeModel(model(13, []*nodeProto{relu}, nil, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.opsets = append([]opsetProto{{domain: "ai.onnx.ml", version: 3}}, mp.opsets...)
+	m, err := Decode(mp.marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Opset() != 13 {
+		t.Errorf("opset %d, want 13", m.Opset())
 	}
 }

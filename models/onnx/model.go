@@ -203,12 +203,14 @@ func Decode(b []byte) (*Model, error) {
 	}
 	m := &Model{opset: -1, consts: map[string]value{}, meta: map[string]string{}, producer: mp.producerName, name: mp.graph.name}
 	for _, o := range mp.opsets {
-		switch o.domain {
-		case "", "ai.onnx":
+		// Other domains (ai.onnx.ml, vendor ones) may be imported; a node
+		// that uses one is refused below.
+		if o.domain == "" || o.domain == "ai.onnx" {
 			m.opset = o.version
-		default:
-			return nil, fmt.Errorf("onnx: opset domain %q (version %d) is not supported, only ai.onnx", o.domain, o.version)
 		}
+	}
+	if m.opset == -1 {
+		return nil, fmt.Errorf("onnx: the model imports no ai.onnx opset")
 	}
 	if m.opset < MinOpset || m.opset > MaxOpset {
 		return nil, fmt.Errorf("onnx: ai.onnx opset %d, want %d to %d", m.opset, MinOpset, MaxOpset)
