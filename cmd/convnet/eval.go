@@ -37,7 +37,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	data, err := train.LoadData(*dataDir, stderr, 0, *subset)
 	if err != nil {
-		return err
+		return loadDataError(err)
 	}
 	ev, err := train.Evaluate(model, data.Test, *batch)
 	if err != nil {

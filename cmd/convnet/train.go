@@ -80,11 +80,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	data, err := train.LoadData(f.data, stderr, f.trainSubset, f.testSubset)
 	if err != nil {
-		var ce *train.ConfigError
-		if errors.As(err, &ce) {
-			return badInput(err)
-		}
-		return err
+		return loadDataError(err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -117,6 +113,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "metrics: %s  checkpoint: %s  TensorBoard: tensorboard --logdir %s\n",
 		filepath.Join(f.logdir, "metrics.jsonl"), res.Checkpoint, f.logdir)
 	return nil
+}
+
+// loadDataError gives bad MNIST files (a *train.ConfigError) exit code 2;
+// a failed fetch stays an ordinary failure.
+func loadDataError(err error) error {
+	var ce *train.ConfigError
+	if errors.As(err, &ce) {
+		return badInput(err)
+	}
+	return err
 }
 
 // checkTrainFlags rejects values that cannot work, naming the flag.
