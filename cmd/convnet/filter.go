@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"image"
@@ -10,14 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	// Image formats convnet filter reads.
-	_ "image/gif"
-	_ "image/jpeg"
-
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 
 	"github.com/convnet-go/convnet/imagefilter"
 )
@@ -61,7 +52,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	abs := fs.Bool("abs", false, "show |value|, so negative responses (sobel, edge) are bright too")
 	stride := fs.Int("stride", 1, "step of the window in both directions")
 	padding := fs.String("padding", "SAME", "SAME (output ⌈H/S⌉) or VALID (⌈(H−K+1)/S⌉)")
-	maxPixels := fs.Int64("max-pixels", 100_000_000, "refuse images whose header claims more pixels than this")
+	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	gridTile := fs.Int("grid-tile", 512, "longest side of each image in the grid, in pixels (0: full size)")
 	outDir := fs.String("o", ".", "output `DIR`")
 	fs.Usage = func() {
@@ -98,7 +89,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	// Check every input's header before writing anything.
 	bases := map[string]string{}
 	for _, path := range fs.Args() {
-		if err := filterCheckImage(path, *maxPixels); err != nil {
+		if _, _, err := imagefilter.CheckImage(path, *maxPixels); err != nil {
 			return badInput(err)
 		}
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
@@ -117,7 +108,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	out := &filterOutputs{dir: *outDir, created: created, enc: png.Encoder{CompressionLevel: png.BestSpeed}}
 	defer out.discard()
 	for _, path := range fs.Args() {
-		img, err := filterDecodeImage(path)
+		img, err := imagefilter.ReadImage(path, *maxPixels)
 		if err != nil {
 			return badInput(err)
 		}
@@ -156,54 +147,6 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s (%dx%d)\n", f.final, f.size.X, f.size.Y)
 	}
 	return nil
-}
-
-// filterCheckImage reads only path's header: it must be a known image format
-// with at most maxPixels pixels.
-func filterCheckImage(path string, maxPixels int64) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return fmt.Errorf("%s is a directory, not an image", path)
-	}
-	if st.Size() == 0 {
-		return fmt.Errorf("%s is empty, not an image", path)
-	}
-	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
-	if errors.Is(err, image.ErrFormat) {
-		return fmt.Errorf("%s is not an image convnet can read (PNG, JPEG, GIF, BMP, TIFF or WebP)", path)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: reading the image header: %v", path, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return fmt.Errorf("%s: %s image of %dx%d has no pixels", path, format, cfg.Width, cfg.Height)
-	}
-	if n := int64(cfg.Width) * int64(cfg.Height); n > maxPixels {
-		return fmt.Errorf("%s: %s header claims %dx%d = %d pixels, more than --max-pixels %d", path, format, cfg.Width, cfg.Height, n, maxPixels)
-	}
-	return nil
-}
-
-// filterDecodeImage decodes path (its header already checked).
-func filterDecodeImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, format, err := image.Decode(bufio.NewReader(f))
-	if err != nil {
-		return nil, fmt.Errorf("%s: decoding %s: %v", path, format, err)
-	}
-	return img, nil
 }
 
 // filterCheckOutDir creates dir if needed (reporting whether it did) and makes
