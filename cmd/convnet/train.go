@@ -108,7 +108,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(res.Epochs) == 0 {
-		fmt.Fprintf(stdout, "already trained %d epochs (step %d); raise --epochs to train more\n", f.epochs, res.Step)
+		fmt.Fprintf(stdout, "already trained %d epoch(s) (step %d), --epochs is %d; raise it to train more\n", res.Epoch, res.Step, f.epochs)
 	}
 	fmt.Fprintf(stdout, "metrics: %s  checkpoint: %s  TensorBoard: tensorboard --logdir %s\n",
 		filepath.Join(f.logdir, "metrics.jsonl"), res.Checkpoint, f.logdir)
@@ -140,8 +140,12 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--init must be %s or %s, got %q", models.InitGlorot, models.InitLecture, f.init)
 	case f.keep < 1:
 		return usageErrorf("--keep must be at least 1, got %d", f.keep)
-	case f.trainSubset < 0 || f.testSubset < 0 || f.steps < 0:
-		return usageErrorf("--train-subset, --test-subset and --steps must not be negative")
+	case f.trainSubset < 0:
+		return usageErrorf("--train-subset must not be negative, got %d", f.trainSubset)
+	case f.testSubset < 0:
+		return usageErrorf("--test-subset must not be negative, got %d", f.testSubset)
+	case f.steps < 0:
+		return usageErrorf("--steps must not be negative, got %d", f.steps)
 	case f.logEvery < 1:
 		return usageErrorf("--log-every must be at least 1, got %d", f.logEvery)
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":

@@ -126,7 +126,7 @@ func TestTrainEvalPredict(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, stderr)
 		}
 		code, stdout, _ := runCLI(append(args, "--resume")...)
-		if code != 0 || !strings.Contains(stdout, "already trained 1 epochs") {
+		if code != 0 || !strings.Contains(stdout, "already trained 1 epoch(s) (step 2), --epochs is 1") {
 			t.Errorf("resume at the end: exit %d, stdout %q", code, stdout)
 		}
 	})
