@@ -17,8 +17,9 @@ import (
 type Options struct {
 	// Gray converts the image to luma (tf.image.rgb_to_grayscale) and
 	// convolves that single channel with nn.Conv2D; the result is an
-	// *image.Gray. A source that is already *image.Gray or *image.Gray16
-	// is used as is.
+	// *image.Gray. Pixels that are not opaque are composited over white
+	// first (the result has no alpha to keep). A source that is already
+	// *image.Gray or *image.Gray16 is used as is.
 	Gray bool
 	// MixChannels runs the lecture's RGB filter: filter [KH,KW,3,3] with
 	// the kernel value at every (input, output) channel pair, through
@@ -303,6 +304,11 @@ func fromImage(img image.Image, gray bool) source {
 				p := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
 				for xx := 0; xx < w; xx++ {
 					q := p[4*xx : 4*xx+4 : 4*xx+4]
+					if gray && q[3] != 0xff {
+						a := unit8[q[3]]
+						put(y*w+xx, overWhite(unit8[q[0]], a), overWhite(unit8[q[1]], a), overWhite(unit8[q[2]], a))
+						continue
+					}
 					put(y*w+xx, unit8[q[0]], unit8[q[1]], unit8[q[2]])
 					if alpha != nil {
 						alpha[y*w+xx] = q[3]
@@ -324,6 +330,11 @@ func fromImage(img image.Image, gray bool) source {
 					default: // premultiplied: colour = c/a
 						fa := float32(a)
 						put(y*w+xx, float32(q[0])/fa, float32(q[1])/fa, float32(q[2])/fa)
+					}
+					if gray && q[3] != 0xff {
+						// Over white, premultiplied: c + (1 − a).
+						wa := 1 - unit8[q[3]]
+						put(y*w+xx, unit8[q[0]]+wa, unit8[q[1]]+wa, unit8[q[2]]+wa)
 					}
 					if alpha != nil {
 						alpha[y*w+xx] = q[3]
@@ -371,6 +382,10 @@ func fromImage(img image.Image, gray bool) source {
 						d[y*w+xx] = r
 						continue
 					}
+					if gray && cc.A != 0xffff {
+						a := float32(cc.A) / 0xffff
+						r, g, bl = overWhite(r, a), overWhite(g, a), overWhite(bl, a)
+					}
 					put(y*w+xx, r, g, bl)
 					if alpha != nil {
 						alpha[y*w+xx] = uint8(cc.A >> 8)
@@ -385,6 +400,11 @@ func fromImage(img image.Image, gray bool) source {
 	}
 	return source{x: x, alpha: alpha}
 }
+
+// overWhite composites a colour sample v of opacity a over white: the gray
+// path has no alpha to keep, and the colour a transparent pixel happens
+// to store is not what a viewer shows.
+func overWhite(v, a float32) float32 { return v*a + (1 - a) }
 
 func allOpaque(a []uint8) bool {
 	for _, v := range a {

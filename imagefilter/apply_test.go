@@ -581,3 +581,36 @@ func TestLargeImage(t *testing.T) {
 		}
 	}
 }
+
+// TestGrayCompositesOverWhite: in gray mode a transparent pixel shows as
+// white whatever colour it stores, and a half-transparent black one as
+// mid gray, for each source type's path.
+func TestGrayCompositesOverWhite(t *testing.T) {
+	id, err := Builtin("identity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nrgba := image.NewNRGBA(image.Rect(0, 0, 3, 1))
+	copy(nrgba.Pix, []uint8{200, 10, 30, 0, 0, 0, 0, 128, 0, 0, 0, 255})
+	rgba := image.NewRGBA(image.Rect(0, 0, 3, 1))
+	copy(rgba.Pix, []uint8{0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 255})
+	nrgba64 := image.NewNRGBA64(image.Rect(0, 0, 3, 1))
+	nrgba64.SetNRGBA64(0, 0, color.NRGBA64{R: 0xc000, G: 0x1000, A: 0})
+	nrgba64.SetNRGBA64(1, 0, color.NRGBA64{A: 0x8080})
+	nrgba64.SetNRGBA64(2, 0, color.NRGBA64{A: 0xffff})
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{{"NRGBA", nrgba}, {"RGBA", rgba}, {"NRGBA64", nrgba64}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Apply(tc.img, id, Options{Gray: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out.(*image.Gray).Pix
+			if got[0] != 255 || got[1] < 126 || got[1] > 128 || got[2] != 0 {
+				t.Errorf("gray %v; want [255 ~127 0]", got)
+			}
+		})
+	}
+}

@@ -7,12 +7,14 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/checkpoint"
+	"github.com/convnet-go/convnet/data/mnist"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -132,5 +134,176 @@ func TestImageErrorsAgree(t *testing.T) {
 	m2 := strings.TrimPrefix(strings.SplitN(e2, "\n", 2)[0], "convnet filter: ")
 	if m1 != m2 || m1 == "" {
 		t.Errorf("predict says %q, filter says %q", m1, m2)
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string // in stdout
+		stderr string // in stderr ("" means stderr must be empty)
+	}{
+		{"help", []string{"help"}, 0, "convnet help COMMAND", ""},
+		{"-h", []string{"-h"}, 0, "commands:", ""},
+		{"--help", []string{"--help"}, 0, "version", ""},
+		{"no command", nil, 2, "", "usage: convnet COMMAND"},
+		{"help train", []string{"help", "train"}, 0, "-lr", ""},
+		{"train -h", []string{"train", "-h"}, 0, "Trains the lecture's MNIST convnet", ""},
+		{"eval --help", []string{"eval", "--help"}, 0, "Evaluates a checkpoint", ""},
+		{"help bench", []string{"help", "bench"}, 0, "Times the lecture model", ""},
+		{"help predict", []string{"help", "predict"}, 0, "-max-pixels", ""},
+		{"help filter", []string{"help", "filter"}, 0, "-overwrite", ""},
+		{"help two", []string{"help", "train", "eval"}, 2, "", "want one command name"},
+		{"help unknown", []string{"help", "fly"}, 2, "", `unknown command "fly"`},
+		{"version", []string{"version"}, 0, "convnet github.com/convnet-go/convnet", ""},
+		{"version extra", []string{"version", "x"}, 2, "", "version takes none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(tc.args...)
+			if code != tc.code || !strings.Contains(stdout, tc.stdout) || tc.stderr == "" && stderr != "" || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q", code, stdout, stderr, tc.code, tc.stdout, tc.stderr)
+			}
+			if strings.Contains(stdout+stderr, "Usage of") {
+				t.Errorf("Go's bare usage line: %q", stdout+stderr)
+			}
+		})
+	}
+}
+
+// badMNIST returns a copy of fakeMNIST's files with edit applied to the
+// directory.
+func badMNIST(t *testing.T, edit func(dir string)) string {
+	dir := fakeMNIST(t, 20, 10)
+	edit(dir)
+	return dir
+}
+
+func TestTrainEvalBenchBadInput(t *testing.T) {
+	data := fakeMNIST(t, 20, 10)
+	ckpt := modelCheckpoint(t, nil)
+	nan := modelCheckpoint(t, func(ts map[string]*tensor.Tensor, _ map[string]string) {
+		ts["conv2/kernel"].Data()[5] = float32(math.NaN())
+	})
+	outside := t.TempDir()
+	os.WriteFile(filepath.Join(outside, checkpoint.IndexFile), []byte("model_checkpoint_path: \"../elsewhere.safetensors\"\n"), 0o644)
+	dirIndex := t.TempDir()
+	os.Mkdir(filepath.Join(dirIndex, "ckpt-1.safetensors"), 0o755)
+	os.WriteFile(filepath.Join(dirIndex, checkpoint.IndexFile), []byte("model_checkpoint_path: \"ckpt-1.safetensors\"\n"), 0o644)
+	truncated := modelCheckpoint(t, nil)
+	p := filepath.Join(truncated, checkpoint.FileName(3))
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, b[:len(b)-100], 0o644)
+	bomb := badMNIST(t, func(dir string) {
+		var hdr bytes.Buffer
+		binary.Write(&hdr, binary.BigEndian, []uint32{0x803, 1_000_000, 28, 28})
+		os.WriteFile(filepath.Join(dir, mnist.TestImagesFile), hdr.Bytes(), 0o644)
+	})
+	dirInPlace := badMNIST(t, func(dir string) {
+		os.Remove(filepath.Join(dir, mnist.TrainLabelsFile))
+		os.Mkdir(filepath.Join(dir, mnist.TrainLabelsFile), 0o755)
+	})
+	badLabel := badMNIST(t, func(dir string) {
+		p := filepath.Join(dir, mnist.TestLabelsFile)
+		b, _ := os.ReadFile(p)
+		b[len(b)-1] = 12
+		os.WriteFile(p, b, 0o644)
+	})
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"train bench flag", []string{"train", "--runs", "3"}, "flag provided but not defined: -runs"},
+		{"train negative steps", []string{"train", "--steps", "-1"}, "--steps must not be negative, got -1"},
+		{"train negative train subset", []string{"train", "--train-subset", "-2"}, "--train-subset must not be negative, got -2"},
+		{"train negative test subset", []string{"train", "--test-subset", "-3"}, "--test-subset must not be negative, got -3"},
+		{"train bad progress", []string{"train", "--progress", "yes"}, `--progress must be auto, always or never, got "yes"`},
+		{"train log every", []string{"train", "--log-every", "0"}, "--log-every must be at least 1, got 0"},
+		{"train gzip bomb", []string{"train", "--data", bomb, "--steps", "1"}, "header claims 1000000 images, more than the 100000"},
+		{"train directory for a file", []string{"train", "--data", dirInPlace, "--steps", "1"}, "train-labels-idx1-ubyte is a directory, want an IDX file"},
+		{"eval bad label", []string{"eval", "--data", badLabel, "--checkpoint", ckpt}, "label 9 is 12, want 0…9"},
+		{"eval stray argument", []string{"eval", "--checkpoint", ckpt, "x"}, `unexpected arguments ["x"]`},
+		{"eval negative subset", []string{"eval", "--checkpoint", ckpt, "--test-subset", "-1"}, "--test-subset must not be negative, got -1"},
+		{"eval batch size", []string{"eval", "--checkpoint", ckpt, "--batch-size", "0"}, "--batch-size must be at least 1, got 0"},
+		{"eval NaN weights", []string{"eval", "--data", data, "--checkpoint", nan}, `tensor "conv2/kernel" holds NaN at index 5`},
+		{"eval index outside", []string{"eval", "--data", data, "--checkpoint", outside}, `names "../elsewhere.safetensors"; want a plain file name`},
+		{"eval index names a directory", []string{"eval", "--data", data, "--checkpoint", dirIndex}, "ckpt-1.safetensors, which is a directory, not a checkpoint file"},
+		{"eval truncated", []string{"eval", "--data", data, "--checkpoint", truncated}, "ckpt-3.safetensors: checkpoint: header describes"},
+		{"predict NaN weights", []string{"predict", "--checkpoint", nan, "x.png"}, `tensor "conv2/kernel" holds NaN`},
+		{"bench runs", []string{"bench", "--runs", "0"}, "--runs must be at least 1, got 0"},
+		{"bench warmup", []string{"bench", "--warmup", "-1"}, "--warmup must not be negative, got -1"},
+		{"bench batch", []string{"bench", "--batch", "0"}, "--batch must be at least 1, got 0"},
+		{"bench argument", []string{"bench", "fast"}, `unexpected arguments ["fast"]`},
+		{"unknown command", []string{"trian"}, `unknown command "trian"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cwd := t.TempDir() // train's default --logdir is relative: keep it here
+			t.Chdir(cwd)
+			code, stdout, stderr := runCLI(tc.args...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+			if left := listDir(t, cwd); len(left) != 0 {
+				t.Errorf("left behind %v", left)
+			}
+		})
+	}
+}
+
+func TestEvalWithoutMetadata(t *testing.T) {
+	data := fakeMNIST(t, 20, 10)
+	ckpt := modelCheckpoint(t, func(_ map[string]*tensor.Tensor, meta map[string]string) {
+		clear(meta)
+	})
+	code, stdout, stderr := runCLI("eval", "--data", data, "--checkpoint", ckpt)
+	if code != 0 || !strings.Contains(stdout, "(no step or epoch recorded)") || strings.Contains(stdout, "(step ,") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+func TestFilterOutputSafety(t *testing.T) {
+	in := t.TempDir()
+	good := writeImage(t, in, "good.png", testPicture(20, 20))
+	out := t.TempDir()
+	if code, _, stderr := filterCLI("filter", "-o", out, "--kernel", "blur", good); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, stderr)
+	}
+	blur := filepath.Join(out, "good_blur.png")
+	os.WriteFile(blur, []byte("mine"), 0o644)
+	code, stdout, stderr := filterCLI("filter", "-o", out, "--kernel", "blur", good)
+	if code != 2 || !strings.Contains(stderr, "good_") || !strings.Contains(stderr, "already exists: pass --overwrite") || stdout != "" {
+		t.Errorf("second run: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if b, _ := os.ReadFile(blur); string(b) != "mine" {
+		t.Error("an existing file was replaced without --overwrite")
+	}
+	if code, _, stderr := filterCLI("filter", "-o", out, "--overwrite", "--kernel", "blur", good); code != 0 {
+		t.Errorf("--overwrite: exit %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(blur); string(b) == "mine" {
+		t.Error("--overwrite did not replace the file")
+	}
+
+	target := t.TempDir()
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	code, _, stderr = filterCLI("filter", "-o", link, good)
+	if code != 2 || !strings.Contains(stderr, "is a symbolic link to "+target) {
+		t.Errorf("symlinked -o: exit %d, %q", code, stderr)
+	}
+	if left := listDir(t, target); len(left) != 0 {
+		t.Errorf("wrote %v through the link", left)
+	}
+	code, _, stderr = filterCLI("filter", "-o", t.TempDir(), "--grid-tile", "-5", good)
+	if code != 2 || !strings.Contains(stderr, "--grid-tile -5: want 0 (full size) or more") {
+		t.Errorf("--grid-tile -5: exit %d, %q", code, stderr)
 	}
 }

@@ -54,7 +54,8 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	padding := fs.String("padding", "SAME", "SAME (output ⌈H/S⌉) or VALID (⌈(H−K+1)/S⌉)")
 	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	gridTile := fs.Int("grid-tile", 512, "longest side of each image in the grid, in pixels (0: full size)")
-	outDir := fs.String("o", ".", "output `DIR`")
+	outDir := fs.String("o", ".", "output `DIR` (not a symbolic link)")
+	overwrite := fs.Bool("overwrite", false, "replace output files that already exist")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), filterUsageText, strings.Join(imagefilter.Names(), ", "))
 		fs.PrintDefaults()
@@ -73,6 +74,9 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	}
 	if *maxPixels < 1 {
 		return usageErrorf("--max-pixels %d: want 1 or more", *maxPixels)
+	}
+	if *gridTile < 0 {
+		return usageErrorf("--grid-tile %d: want 0 (full size) or more", *gridTile)
 	}
 	if *gray && *mix {
 		return usageErrorf("--gray and --mix-channels exclude each other: gray mode has one channel to mix")
@@ -97,6 +101,9 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 			return badInput(fmt.Errorf("%s and %s would both write %s_*.png", prev, path, base))
 		}
 		bases[base] = path
+	}
+	if err := filterCheckTargets(*outDir, bases, kernels, *overwrite); err != nil {
+		return badInput(err)
 	}
 	created, err := filterCheckOutDir(*outDir)
 	if err != nil {
@@ -145,6 +152,33 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, f := range out.done {
 		fmt.Fprintf(stdout, "wrote %s (%dx%d)\n", f.final, f.size.X, f.size.Y)
+	}
+	return nil
+}
+
+// filterCheckTargets refuses an output directory that is a symbolic link
+// (the files would land in its target, wherever that is) and, unless
+// overwrite, any output file that already exists, before anything is
+// written.
+func filterCheckTargets(dir string, bases map[string]string, kernels []imagefilter.Kernel, overwrite bool) error {
+	if st, err := os.Lstat(dir); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(dir)
+		return fmt.Errorf("output directory %s is a symbolic link to %s: give the directory itself", dir, target)
+	}
+	if overwrite {
+		return nil
+	}
+	for base := range bases {
+		names := []string{base + "_grid.png"}
+		for _, k := range kernels {
+			names = append(names, base+"_"+k.Name+".png")
+		}
+		for _, n := range names {
+			p := filepath.Join(dir, n)
+			if _, err := os.Lstat(p); err == nil {
+				return fmt.Errorf("%s already exists: pass --overwrite to replace it, or choose another -o", p)
+			}
+		}
 	}
 	return nil
 }

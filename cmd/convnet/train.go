@@ -44,6 +44,12 @@ type trainFlags struct {
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
+	setUsage(fs, "convnet train [flags]", `
+Trains the lecture's MNIST convnet (conv 5x5/32, pool, conv 5x5/64, pool,
+fc 1024, dropout, fc 10; Adam), fetching MNIST into --data when missing.
+Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
+after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
+continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
 	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size")
@@ -157,12 +163,26 @@ func checkTrainFlags(f *trainFlags) error {
 	return nil
 }
 
-// checkWritable creates dir and checks that a file can be written in it.
+// checkWritable checks that dir, or the nearest existing directory above
+// it, takes a new file, without creating dir: a run refused later for bad
+// data leaves nothing behind.
 func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("log directory %s is not writable: %w", dir, err)
+	p := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("log directory %s is not writable: %s is not a directory", dir, p)
+			}
+			break
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("log directory %s is not writable: %v", dir, err)
+		}
+		p = parent
 	}
-	f, err := os.CreateTemp(dir, ".write-test-*")
+	f, err := os.CreateTemp(p, ".write-test-*")
 	if err != nil {
 		return fmt.Errorf("log directory %s is not writable: %w", dir, err)
 	}
