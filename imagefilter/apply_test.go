@@ -79,7 +79,11 @@ func filterTensor(x *tensor.Tensor, k Kernel, o Options, g geometry) (*tensor.Te
 	c := x.Dim(-1)
 	y := tensor.Zeros(1, g.outH, g.outW, c)
 	rows := 0
-	err := convolve(x, []Kernel{k}, o, g, func(r0 int, band []float32) {
+	rowLen := x.Dim(2) * c
+	view := func(a, b int) (*tensor.Tensor, error) {
+		return tensor.New([]int{1, b - a, x.Dim(2), c}, x.Data()[a*rowLen:b*rowLen])
+	}
+	err := convolve(view, c, []Kernel{k}, o, g, func(r0 int, band []float32) {
 		copy(y.Data()[r0*g.outW*c:], band)
 		rows += len(band) / (g.outW * c)
 	})
