@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -115,35 +117,8 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	out := &filterOutputs{dir: *outDir, created: created, enc: png.Encoder{CompressionLevel: png.BestSpeed}}
 	defer out.discard()
 	for _, path := range fs.Args() {
-		img, err := imagefilter.ReadImage(path, *maxPixels)
-		if err != nil {
-			return badInput(err)
-		}
-		ks := kernels
-		if *gray {
-			// The grid shows the gray image the kernels saw.
-			id, _ := imagefilter.Builtin("identity")
-			ks = append([]imagefilter.Kernel{id}, kernels...)
-		}
-		results, err := imagefilter.ApplyAll(img, ks, opts)
-		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", path, err))
-		}
-		if *gray {
-			img, results = results[0], results[1:]
-		}
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		thumbs := make([]image.Image, len(results))
-		labels := make([]string, len(results))
-		for i, r := range results {
-			if err := out.write(base+"_"+kernels[i].Name+".png", r); err != nil {
-				return err
-			}
-			thumbs[i] = imagefilter.Fit(r, *gridTile)
-			labels[i] = kernels[i].Name
-		}
-		grid := imagefilter.Grid(imagefilter.Fit(img, *gridTile), thumbs, labels)
-		if err := out.write(base+"_grid.png", grid); err != nil {
+		if err := filterOne(path, base, kernels, opts, *maxPixels, *gridTile, out); err != nil {
 			return err
 		}
 	}
@@ -154,6 +129,77 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s (%dx%d)\n", f.final, f.size.X, f.size.Y)
 	}
 	return nil
+}
+
+// filterOne filters the image at path with kernels, streaming each result
+// into DIR/<base>_<kernel>.png, then builds the grid from thumbnails of the
+// written files, decoded one at a time: memory stays bounded by the image,
+// whatever the number or size of the kernels.
+func filterOne(path, base string, kernels []imagefilter.Kernel, opts imagefilter.Options, maxPixels int64, gridTile int, out *filterOutputs) error {
+	img, err := imagefilter.ReadImage(path, maxPixels)
+	if err != nil {
+		return badInput(err)
+	}
+	ks := kernels
+	var grayPNG bytes.Buffer
+	ws := make([]io.Writer, 0, len(kernels)+1)
+	if opts.Gray {
+		// The grid shows the gray image the kernels saw: the identity
+		// result, computed with the others so their grouping is unchanged.
+		id, _ := imagefilter.Builtin("identity")
+		ks = append([]imagefilter.Kernel{id}, kernels...)
+		ws = append(ws, &grayPNG)
+	}
+	files := make([]*filterOutFile, len(kernels))
+	for i, k := range kernels {
+		f, err := out.create(base + "_" + k.Name + ".png")
+		if err != nil {
+			return err
+		}
+		files[i] = f
+		ws = append(ws, f.w)
+	}
+	if err := imagefilter.WritePNGs(img, ks, opts, ws, out.enc.CompressionLevel); err != nil {
+		return badInput(fmt.Errorf("%s: %w", path, err))
+	}
+	if err := out.closeAll(); err != nil {
+		return err
+	}
+	original := imagefilter.Fit(img, gridTile)
+	if opts.Gray {
+		g, err := png.Decode(&grayPNG)
+		if err != nil {
+			return fmt.Errorf("%s: re-reading the gray image: %v", path, err)
+		}
+		original = imagefilter.Fit(g, gridTile)
+	}
+	img = nil // the thumbnails below need only one result at a time
+	thumbs := make([]image.Image, len(kernels))
+	labels := make([]string, len(kernels))
+	for i, f := range files {
+		r, err := decodePNGFile(f.tmp)
+		if err != nil {
+			return err
+		}
+		f.size = r.Bounds().Size()
+		thumbs[i] = imagefilter.Fit(r, gridTile)
+		labels[i] = kernels[i].Name
+	}
+	return out.write(base+"_grid.png", imagefilter.Grid(original, thumbs, labels))
+}
+
+// decodePNGFile decodes a PNG this command wrote.
+func decodePNGFile(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, err := png.Decode(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("re-reading %s: %v", path, err)
+	}
+	return img, nil
 }
 
 // filterCheckTargets refuses an output directory that is a symbolic link
@@ -209,16 +255,50 @@ func filterCheckOutDir(dir string) (created bool, err error) {
 // whatever this run wrote otherwise.
 type filterOutputs struct {
 	dir     string
-	created bool            // dir did not exist before this run
-	temp    []filterOutFile // written, not yet renamed
-	done    []filterOutFile // renamed into place
-	ok      bool            // commit succeeded
+	created bool             // dir did not exist before this run
+	temp    []*filterOutFile // written, not yet renamed
+	done    []*filterOutFile // renamed into place
+	open    []*filterOutFile // created, being written
+	ok      bool             // commit succeeded
 	enc     png.Encoder
 }
 
 type filterOutFile struct {
 	tmp, final string
 	size       image.Point
+	file       *os.File
+	w          *bufio.Writer // buffers writes to file
+}
+
+// create opens a temporary file for name; write to its w, then closeAll.
+func (o *filterOutputs) create(name string) (*filterOutFile, error) {
+	f, err := os.CreateTemp(o.dir, "."+name+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	of := &filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), file: f, w: bufio.NewWriterSize(f, 1<<16)}
+	o.temp = append(o.temp, of)
+	o.open = append(o.open, of)
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		return nil, err
+	}
+	return of, nil
+}
+
+// closeAll flushes and closes the files create opened.
+func (o *filterOutputs) closeAll() error {
+	var first error
+	for _, f := range o.open {
+		err := f.w.Flush()
+		if cerr := f.file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("writing %s: %v", f.final, err)
+		}
+	}
+	o.open = nil
+	return first
 }
 
 func (o *filterOutputs) write(name string, img image.Image) error {
@@ -226,7 +306,7 @@ func (o *filterOutputs) write(name string, img image.Image) error {
 	if err != nil {
 		return err
 	}
-	o.temp = append(o.temp, filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), size: img.Bounds().Size()})
+	o.temp = append(o.temp, &filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), size: img.Bounds().Size()})
 	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
 		f.Close()
 		return err
@@ -262,6 +342,7 @@ func (o *filterOutputs) discard() {
 	if o.ok {
 		return
 	}
+	o.closeAll()
 	for _, f := range o.temp {
 		os.Remove(f.tmp)
 	}
