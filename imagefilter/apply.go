@@ -76,6 +76,9 @@ func plan(h, w int, k Kernel, o Options) (geometry, error) {
 	if g.outW, err = nn.OutputSize(w, g.kw, g.stride, 1, g.padding); err != nil {
 		return geometry{}, fmt.Errorf("imagefilter: kernel %q (%dx%d) over a %dx%d image: %w", k.Name, g.kh, g.kw, w, h, err)
 	}
+	if g.outH == 0 || g.outW == 0 {
+		return geometry{}, fmt.Errorf("imagefilter: kernel %q (%dx%d) over a %dx%d image gives an empty %dx%d result under %s", k.Name, g.kh, g.kw, w, h, g.outW, g.outH, g.padding)
+	}
 	if g.padding == "SAME" {
 		ph := max((g.outH-1)*g.stride+g.kh-h, 0)
 		pw := max((g.outW-1)*g.stride+g.kw-w, 0)

@@ -426,6 +426,9 @@ func TestOptionErrors(t *testing.T) {
 		{"negative stride", img, blur, Options{Stride: -2}, "stride -2"},
 		{"bad padding", img, blur, Options{Padding: "FULL"}, `padding "FULL"`},
 		{"kernel larger than image", img, big, Options{Padding: "VALID"}, "VALID"},
+		// TF's VALID size (4 − 5 + 2)/2 = 0: nn gives an empty output, a
+		// picture cannot be empty.
+		{"empty VALID result", image.NewGray(image.Rect(0, 0, 4, 4)), big, Options{Padding: "VALID", Stride: 2}, "gives an empty 0x0 result under VALID"},
 		{"broken kernel", img, Kernel{Name: "k", Size: [2]int{2, 2}, Values: []float32{1}}, Options{}, "has 1 values; want 4"},
 		{"empty image", image.NewGray(image.Rect(0, 0, 0, 5)), blur, Options{}, "empty"},
 	} {
