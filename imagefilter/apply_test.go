@@ -621,3 +621,47 @@ func TestGrayCompositesOverWhite(t *testing.T) {
 		})
 	}
 }
+
+// TestColumnStrips: with a large window convolve splits the band into
+// strips of columns (patchValues); every raw output must be the same float
+// as from one call over the whole width, in every mode and geometry.
+// (Strips of 5 or 3 columns starting anywhere differ by an ulp in the
+// depthwise path, hence stripAlign.)
+func TestColumnStrips(t *testing.T) {
+	m := image.NewNRGBA(image.Rect(0, 0, 75, 33))
+	for i := range m.Pix {
+		m.Pix[i] = uint8(i*29 + i/7)
+	}
+	vals := make([]float32, 9*7)
+	for i := range vals {
+		vals[i] = float32(i%11)/10 - 0.4
+	}
+	k := Kernel{Name: "k", Size: [2]int{9, 7}, Values: vals}
+	for _, o := range []Options{{}, {Gray: true}, {MixChannels: true}, {Stride: 2, Padding: "VALID"}, {Stride: 3}} {
+		t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) {
+			src := fromImage(m, o.Gray)
+			g, err := plan(33, 75, k, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole, err := filterTensor(src.x, k, o, g)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cols := range []int{32, 16, 5, 1} { // 5 and 1 round up to stripAlign
+				defer func(v int) { patchValues = v }(patchValues)
+				patchValues = cols * 9 * 7 * src.x.Dim(-1)
+				strips, err := filterTensor(src.x, k, o, g)
+				patchValues = 1 << 24
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range whole.Data() {
+					if strips.Data()[i] != v {
+						t.Fatalf("strips of %d columns: value %d = %v, one call gives %v", cols, i, strips.Data()[i], v)
+					}
+				}
+			}
+		})
+	}
+}
