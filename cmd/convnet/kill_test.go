@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"math/rand/v2"
@@ -124,4 +125,58 @@ func TestKill9(t *testing.T) {
 		t.Errorf("final step %d, want %d", got, prev+2)
 	}
 	t.Logf("%d kills, final step %d; %d temporary file(s) seen right after kills, all removed on the next start", kills, prev+2, stale)
+}
+
+// TestSecondTrainRefused runs two train processes on one log directory:
+// the second must stop at once with exit code 2 naming the directory, and
+// leave the first one's checkpoints and metrics alone.
+func TestSecondTrainRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs two trainings")
+	}
+	bin := buildConvnet(t)
+	data := fakeMNIST(t, 24, 8)
+	logdir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--data", data, "--logdir", logdir, "--steps", "1", "--batch-size", "8",
+		"--progress", "never", "--epochs", "100000"}
+	first := exec.Command(bin, args...)
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		first.Process.Kill()
+		first.Wait()
+	}()
+	// Wait until the first run holds the lock (its first checkpoint).
+	deadline := time.Now().Add(30 * time.Second)
+	for latestStepQuiet(filepath.Join(logdir, "checkpoints")) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first run wrote no checkpoint in 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, extra := range [][]string{nil, {"--resume"}} {
+		// Without the lock a second --resume run would train on: bound it.
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		out, err := exec.CommandContext(ctx, bin, append(args, extra...)...).CombinedOutput()
+		cancel()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "is in use by another convnet train") {
+			t.Errorf("second train %v: %v\n%s", extra, err, out)
+		}
+	}
+}
+
+// latestStepQuiet is latestStep without failing: -1 until a checkpoint loads.
+func latestStepQuiet(dir string) int64 {
+	p, err := checkpoint.Latest(dir)
+	if err != nil {
+		return -1
+	}
+	_, meta, err := checkpoint.Load(p)
+	if err != nil {
+		return -1
+	}
+	step, _ := strconv.ParseInt(meta[train.MetaStep], 10, 64)
+	return step
 }
