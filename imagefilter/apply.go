@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -267,15 +266,6 @@ func copyRows(dst, band image.Image) {
 // time (4 MiB).
 var bandValues = 1 << 20
 
-// patchValues bounds outputs × KH·KW·C of one nn call (64 MiB of float32
-// patches if nn lays them all out), so that a huge window (box:1024) costs
-// time, not memory.
-var patchValues = 1 << 24
-
-// stripAlign is the column granularity of strips: a multiple of the
-// widest vector of output columns nn's kernels process at once.
-const stripAlign = 16
-
 // convolve runs the M kernels ks, all of g's size, over an image of C = 1
 // or 3 channels band by band. For output rows [r0, r0+n) it gets the
 // input rows [a, b) those windows read from rows, [1, b−a, W, C], pads them explicitly
@@ -321,27 +311,6 @@ func convolve(rows func(a, b int) (*tensor.Tensor, error), c int, ks []Kernel, o
 		}
 	}
 	rowsPer := max(1, bandValues/(g.outW*c*m))
-	// nn's patches for one call hold rows·cols·KH·KW·C values: with a
-	// large window, take fewer rows, then strips of columns.
-	taps := g.kh * g.kw * c
-	colsPer := g.outW
-	if rowsPer*g.outW*taps > patchValues {
-		rowsPer = max(1, patchValues/(g.outW*taps))
-		if g.outW*taps > patchValues {
-			// Strips start at multiples of stripAlign columns, so nn's
-			// vector loops group the columns as in one call over the
-			// whole width and every output is the same float.
-			colsPer = max(stripAlign, patchValues/taps/stripAlign*stripAlign)
-		}
-	}
-	conv := func(x *tensor.Tensor, pads [][2]int) (*tensor.Tensor, error) {
-		co := nn.ConvOptions{Strides: []int{g.stride}, Padding: "EXPLICIT", ExplicitPaddings: pads}
-		if c == 1 || o.MixChannels {
-			return nn.Conv2D(x, f, co)
-		}
-		return nn.DepthwiseConv2D(x, f, co)
-	}
-	var yBand, strip []float32
 	for r0 := 0; r0 < g.outH; r0 += rowsPer {
 		r1 := min(g.outH, r0+rowsPer)
 		// Input rows [in0, in1) feed output rows [r0, r1); those outside
@@ -353,49 +322,24 @@ func convolve(rows func(a, b int) (*tensor.Tensor, error), c int, ks []Kernel, o
 		if err != nil {
 			return fmt.Errorf("imagefilter: band of rows %d to %d: %w", a, b, err)
 		}
-		rowPads := [2]int{a - in0, in1 - b}
-		if colsPer == g.outW {
-			y, err := conv(band, [][2]int{rowPads, {g.padLeft, g.padRight}})
-			if err != nil {
-				return fmt.Errorf("imagefilter: kernel %q: %w", ks[0].Name, err)
-			}
-			if want := []int{1, r1 - r0, g.outW, c * m}; !tensor.SameShape(y.Shape(), want) {
-				return fmt.Errorf("imagefilter: kernel %q: nn returned shape %v; want %v", ks[0].Name, y.Shape(), want)
-			}
-			emit(r0, y.Data())
-			continue
+		co := nn.ConvOptions{
+			Strides:          []int{g.stride},
+			Padding:          "EXPLICIT",
+			ExplicitPaddings: [][2]int{{a - in0, in1 - b}, {g.padLeft, g.padRight}},
 		}
-		// Strips of output columns [c0, c1) read input columns [ic0, ic1),
-		// copied out of the band; the values of each output are the same
-		// sums of the same products as in one call.
-		nr, cm := r1-r0, c*m
-		yBand = slices.Grow(yBand[:0], nr*g.outW*cm)[:nr*g.outW*cm]
-		for c0 := 0; c0 < g.outW; c0 += colsPer {
-			c1 := min(g.outW, c0+colsPer)
-			ic0 := c0*g.stride - g.padLeft
-			ic1 := (c1-1)*g.stride - g.padLeft + g.kw
-			ca, cb := max(ic0, 0), min(ic1, g.inW)
-			w := cb - ca
-			strip = slices.Grow(strip[:0], (b-a)*w*c)[:(b-a)*w*c]
-			for i := 0; i < b-a; i++ {
-				copy(strip[i*w*c:(i+1)*w*c], band.Data()[(i*g.inW+ca)*c:(i*g.inW+cb)*c])
-			}
-			x, err := tensor.New([]int{1, b - a, w, c}, strip)
-			if err != nil {
-				return fmt.Errorf("imagefilter: strip of columns %d to %d: %w", ca, cb, err)
-			}
-			y, err := conv(x, [][2]int{rowPads, {ca - ic0, ic1 - cb}})
-			if err != nil {
-				return fmt.Errorf("imagefilter: kernel %q: %w", ks[0].Name, err)
-			}
-			if want := []int{1, nr, c1 - c0, cm}; !tensor.SameShape(y.Shape(), want) {
-				return fmt.Errorf("imagefilter: kernel %q: nn returned shape %v; want %v", ks[0].Name, y.Shape(), want)
-			}
-			for i := 0; i < nr; i++ {
-				copy(yBand[(i*g.outW+c0)*cm:(i*g.outW+c1)*cm], y.Data()[i*(c1-c0)*cm:(i+1)*(c1-c0)*cm])
-			}
+		var y *tensor.Tensor
+		if c == 1 || o.MixChannels {
+			y, err = nn.Conv2D(band, f, co)
+		} else {
+			y, err = nn.DepthwiseConv2D(band, f, co)
 		}
-		emit(r0, yBand)
+		if err != nil {
+			return fmt.Errorf("imagefilter: kernel %q: %w", ks[0].Name, err)
+		}
+		if want := []int{1, r1 - r0, g.outW, c * m}; !tensor.SameShape(y.Shape(), want) {
+			return fmt.Errorf("imagefilter: kernel %q: nn returned shape %v; want %v", ks[0].Name, y.Shape(), want)
+		}
+		emit(r0, y.Data())
 	}
 	return nil
 }
