@@ -19,8 +19,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +37,8 @@ import (
 //	all_model_checkpoint_paths: "ckpt-300.safetensors"
 //
 // The first line names the latest checkpoint; the others list all
-// retained ones, oldest first.
+// retained ones, oldest first. Every name must be a plain file name in
+// the directory: an absolute path or one with a directory part is refused.
 const IndexFile = "checkpoint"
 
 // FileName returns the base name Save uses for step: "ckpt-<step>.safetensors".
@@ -114,15 +117,101 @@ func Latest(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	p := latest
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(dir, p)
-	}
-	if _, err := os.Stat(p); err != nil {
+	p := filepath.Join(dir, latest)
+	st, err := os.Stat(p)
+	if err != nil {
 		return "", fmt.Errorf("checkpoint: index %s names %s, which cannot be read: %v",
 			filepath.Join(dir, IndexFile), p, errors.Unwrap(err))
 	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("checkpoint: index %s names %s, which is %s, not a checkpoint file",
+			filepath.Join(dir, IndexFile), p, fileKind(st))
+	}
 	return p, nil
+}
+
+// Retained returns the paths of the checkpoints dir's index lists, oldest
+// first; the last is the one Latest names.
+func Retained(dir string) ([]string, error) {
+	latest, all, err := readIndex(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range all {
+		if a != latest {
+			out = append(out, filepath.Join(dir, a))
+		}
+	}
+	return append(out, filepath.Join(dir, latest)), nil
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(st fs.FileInfo) string {
+	switch {
+	case st.IsDir():
+		return "a directory"
+	case st.Mode()&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a regular file"
+}
+
+// CheckFinite returns an error naming the first tensor (in name order)
+// that holds a NaN or an infinity, with the index and value of the first
+// such element. A model with such weights gives NaN outputs whatever its
+// input, so commands that evaluate, serve or export weights call it first.
+func CheckFinite(tensors map[string]*tensor.Tensor) error {
+	names := make([]string, 0, len(tensors))
+	for name := range tensors {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		for i, v := range tensors[name].Data() {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("checkpoint: tensor %q holds %v at index %d of %d; want finite weights", name, v, i, len(tensors[name].Data()))
+			}
+		}
+	}
+	return nil
+}
+
+// tempPrefix and tempInfix make up the names of writeAtomic's temporary
+// files: "." + name + ".tmp-" + random digits.
+const (
+	tempPrefix = "."
+	tempInfix  = ".tmp-"
+)
+
+// RemoveTemp deletes the temporary files a save interrupted by a crash or
+// kill -9 left in dir (".ckpt-N.safetensors.tmp-*" and
+// ".checkpoint.tmp-*"; nothing else) and returns their names. Call it only
+// while no other process writes to dir (see train's directory lock).
+func RemoveTemp(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %v", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), tempPrefix)
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		base, _, ok := strings.Cut(name, tempInfix)
+		if !ok || base != IndexFile && !ownName(base) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("checkpoint: removing a stale temporary file: %v", err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
 }
 
 // Load reads the safetensors file at path; see Read for the checks.
@@ -132,6 +221,9 @@ func Load(path string) (tensors map[string]*tensor.Tensor, meta map[string]strin
 		return nil, nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && !st.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("checkpoint: %s is %s, not a checkpoint file", path, fileKind(st))
+	}
 	tensors, meta, err = Read(bufio.NewReaderSize(f, 1<<16))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
@@ -159,6 +251,9 @@ func readIndex(dir string) (latest string, all []string, err error) {
 		name, uerr := strconv.Unquote(strings.TrimSpace(val))
 		if !ok || uerr != nil || name == "" {
 			return "", nil, fmt.Errorf("checkpoint: %s line %d: %q, want key: \"name\"", p, i+1, line)
+		}
+		if name != filepath.Base(name) || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
+			return "", nil, fmt.Errorf("checkpoint: %s line %d names %q; want a plain file name in %s", p, i+1, name, dir)
 		}
 		switch key {
 		case "model_checkpoint_path":
@@ -192,7 +287,7 @@ func writeIndex(dir string, retained []string) error {
 // fsync, close, rename over name, fsync dir. On any error the temporary
 // file is removed and dir/name is untouched.
 func writeAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix+name+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("checkpoint: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -326,6 +327,11 @@ func TestLatestErrors(t *testing.T) {
 		{"unknown key", "model_checkpoint_path: \"a\"\nfoo: \"b\"\n", `unknown key "foo"`},
 		{"no latest", "all_model_checkpoint_paths: \"a\"\n", "names no model_checkpoint_path"},
 		{"unquoted", "model_checkpoint_path: a\n", "line 1"},
+		{"absolute path", "model_checkpoint_path: \"/etc/passwd\"\n", `names "/etc/passwd"; want a plain file name`},
+		{"parent path", "model_checkpoint_path: \"../x/ckpt-1.safetensors\"\n", `names "../x/ckpt-1.safetensors"; want a plain file name`},
+		{"sub directory", "model_checkpoint_path: \"a/ckpt-1.safetensors\"\n", `want a plain file name`},
+		{"dot dot", "model_checkpoint_path: \"..\"\n", `names ".."; want a plain file name`},
+		{"retained outside", "model_checkpoint_path: \"a\"\nall_model_checkpoint_paths: \"../a\"\n", `line 2 names "../a"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -386,8 +392,8 @@ func TestSaveFailureKeepsPrevious(t *testing.T) {
 	}
 }
 
-// TestPruneOnlyOwnFiles checks that pruning never deletes a file the
-// index names unless it has Save's own name form.
+// TestPruneOnlyOwnFiles checks that a file outside the directory named by
+// a forged index is never deleted: Save refuses the index.
 func TestPruneOnlyOwnFiles(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "run")
@@ -396,7 +402,9 @@ func TestPruneOnlyOwnFiles(t *testing.T) {
 	os.WriteFile(victim, []byte("keep me"), 0o644)
 	os.WriteFile(filepath.Join(dir, IndexFile),
 		[]byte("model_checkpoint_path: \"../victim\"\nall_model_checkpoint_paths: \"../victim\"\n"), 0o644)
-	saveSteps(t, dir, 1, 9)
+	if _, err := Save(dir, 9, map[string]*tensor.Tensor{"w": tensor.Full(1, 2)}, nil, 1); err == nil || !strings.Contains(err.Error(), "want a plain file name") {
+		t.Errorf("Save over a forged index: %v", err)
+	}
 	if _, err := os.Stat(victim); err != nil {
 		t.Errorf("pruning removed a foreign file: %v", err)
 	}
@@ -412,4 +420,87 @@ func TestLoadErrorsNamePath(t *testing.T) {
 	if _, _, err := Load(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v, want fs.ErrNotExist", err)
 	}
+}
+
+// TestIndexNamesDirectory checks that an index naming a directory says so
+// (it used to report "file is 0 bytes"), from Latest and from Load.
+func TestIndexNamesDirectory(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "ckpt-1.safetensors"), 0o755)
+	os.WriteFile(filepath.Join(dir, IndexFile), []byte("model_checkpoint_path: \"ckpt-1.safetensors\"\n"), 0o644)
+	if _, err := Latest(dir); err == nil || !strings.Contains(err.Error(), "ckpt-1.safetensors, which is a directory, not a checkpoint file") {
+		t.Errorf("Latest error = %v", err)
+	}
+	if _, _, err := Load(filepath.Join(dir, "ckpt-1.safetensors")); err == nil || !strings.Contains(err.Error(), "is a directory, not a checkpoint file") {
+		t.Errorf("Load error = %v", err)
+	}
+}
+
+func TestRetained(t *testing.T) {
+	dir := t.TempDir()
+	saveSteps(t, dir, 2, 1, 2, 3)
+	got, err := Retained(dir)
+	want := []string{filepath.Join(dir, FileName(2)), filepath.Join(dir, FileName(3))}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("Retained = %v, %v; want %v", got, err, want)
+	}
+}
+
+func TestCheckFinite(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(-1))
+	for _, c := range []struct {
+		name    string
+		tensors map[string]*tensor.Tensor
+		want    string // "" for no error
+	}{
+		{"finite", map[string]*tensor.Tensor{"a": tensor.Full(1, 3), "b": tensor.Full(-2, 2)}, ""},
+		{"empty", map[string]*tensor.Tensor{}, ""},
+		{"nan", map[string]*tensor.Tensor{"a": tensor.Full(1, 3), "dense/kernel": tensor.Full(nan, 4)}, `tensor "dense/kernel" holds NaN at index 0 of 4`},
+		{"inf later", map[string]*tensor.Tensor{"b": mustTensor([]float32{0, 1, inf})}, `tensor "b" holds -Inf at index 2 of 3`},
+		{"first by name", map[string]*tensor.Tensor{"z": tensor.Full(nan, 1), "a": tensor.Full(nan, 1)}, `tensor "a"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := CheckFinite(c.tensors)
+			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Fatalf("CheckFinite = %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestRemoveTemp leaves what a killed Save leaves and checks that only
+// the temporary files of Save's own naming go.
+func TestRemoveTemp(t *testing.T) {
+	dir := t.TempDir()
+	saveSteps(t, dir, 0, 1)
+	stale := []string{".ckpt-2.safetensors.tmp-123", ".checkpoint.tmp-9"}
+	keep := []string{".other.tmp-1", ".ckpt-x.safetensors.tmp-1", "ckpt-3.safetensors.tmp-1", "notes.txt"}
+	for _, n := range append(append([]string(nil), stale...), keep...) {
+		os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644)
+	}
+	removed, err := RemoveTemp(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(removed)
+	slices.Sort(stale)
+	if !slices.Equal(removed, stale) {
+		t.Errorf("removed %v, want %v", removed, stale)
+	}
+	want := append([]string{IndexFile, FileName(1)}, keep...)
+	slices.Sort(want)
+	if got := ckptFiles(t, dir); !slices.Equal(got, want) {
+		t.Errorf("left %v, want %v", got, want)
+	}
+	if r, err := RemoveTemp(filepath.Join(dir, "none")); err != nil || r != nil {
+		t.Errorf("missing directory: %v, %v", r, err)
+	}
+}
+
+func mustTensor(v []float32) *tensor.Tensor {
+	t, err := tensor.New([]int{len(v)}, v)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

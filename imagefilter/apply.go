@@ -17,8 +17,9 @@ import (
 type Options struct {
 	// Gray converts the image to luma (tf.image.rgb_to_grayscale) and
 	// convolves that single channel with nn.Conv2D; the result is an
-	// *image.Gray. A source that is already *image.Gray or *image.Gray16
-	// is used as is.
+	// *image.Gray. Pixels that are not opaque are composited over white
+	// first (the result has no alpha to keep). A source that is already
+	// *image.Gray or *image.Gray16 is used as is.
 	Gray bool
 	// MixChannels runs the lecture's RGB filter: filter [KH,KW,3,3] with
 	// the kernel value at every (input, output) channel pair, through
@@ -75,6 +76,9 @@ func plan(h, w int, k Kernel, o Options) (geometry, error) {
 	if g.outW, err = nn.OutputSize(w, g.kw, g.stride, 1, g.padding); err != nil {
 		return geometry{}, fmt.Errorf("imagefilter: kernel %q (%dx%d) over a %dx%d image: %w", k.Name, g.kh, g.kw, w, h, err)
 	}
+	if g.outH == 0 || g.outW == 0 {
+		return geometry{}, fmt.Errorf("imagefilter: kernel %q (%dx%d) over a %dx%d image gives an empty %dx%d result under %s", k.Name, g.kh, g.kw, w, h, g.outW, g.outH, g.padding)
+	}
 	if g.padding == "SAME" {
 		ph := max((g.outH-1)*g.stride+g.kh-h, 0)
 		pw := max((g.outW-1)*g.stride+g.kw-w, 0)
@@ -109,26 +113,69 @@ func Apply(img image.Image, k Kernel, o Options) (image.Image, error) {
 }
 
 // ApplyAll is Apply for several kernels, returning the results in order.
-// The image is converted to a tensor once, and kernels of the same size
-// share each nn call as extra output channels (depthwise channel
-// multiplier M, or M·C conv filters), run over bands of output rows so
-// that the float results never take more than a few megabytes; each band
-// is written straight into the 8-bit results.
+// Kernels of the same size share each nn call as extra output channels
+// (depthwise channel multiplier M, or M·C conv filters), run over bands of
+// output rows: each band's input rows are converted to float32 when it is
+// computed, so the float data never takes more than a few megabytes, and
+// each band is written straight into the 8-bit results.
 func ApplyAll(img image.Image, ks []Kernel, o Options) ([]image.Image, error) {
+	out := make([]image.Image, len(ks))
+	var alpha []uint8
+	if !o.Gray {
+		alpha = alphaPlane(img)
+	}
+	err := run(img, ks, o, alpha, func(group []int, g geometry, bands []image.Image) error {
+		for n, j := range group {
+			if out[j] == nil {
+				out[j] = newResults(1, channels(bands[n]), g)[0]
+			}
+			copyRows(out[j], bands[n])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bandSink receives one band of output rows of the kernels ks[group[n]]:
+// bands[n] is an *image.Gray or *image.NRGBA whose bounds are the band's
+// rows, (0, r0)–(OW, r1), of the OW×OH result; g is the group's geometry.
+// Bands arrive top to bottom, one group after the other; bands are reused
+// after the sink returns.
+type bandSink func(group []int, g geometry, bands []image.Image) error
+
+// run plans every kernel, then convolves the kernels of each size as one
+// group, band by band, handing the 8-bit bands to sink. alpha is img's
+// alphaPlane (nil in gray mode). Besides img and alpha it holds one band's
+// values.
+func run(img image.Image, ks []Kernel, o Options, alpha []uint8, sink bandSink) error {
 	b := img.Bounds()
 	if b.Empty() {
-		return nil, fmt.Errorf("imagefilter: image is empty (%dx%d)", b.Dx(), b.Dy())
+		return fmt.Errorf("imagefilter: image is empty (%dx%d)", b.Dx(), b.Dy())
 	}
 	geo := make([]geometry, len(ks))
 	for i, k := range ks {
 		g, err := plan(b.Dy(), b.Dx(), k, o)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		geo[i] = g
 	}
-	src := fromImage(img, o.Gray)
-	out := make([]image.Image, len(ks))
+	c := 3
+	if o.Gray {
+		c = 1
+	}
+	var buf []float32
+	rows := func(a, b int) (*tensor.Tensor, error) {
+		n := (b - a) * geo[0].inW * c
+		if cap(buf) < n {
+			buf = make([]float32, n)
+		}
+		convertRows(img, o.Gray, a, b, buf[:n], nil)
+		return tensor.New([]int{1, b - a, geo[0].inW, c}, buf[:n])
+	}
 	done := make([]bool, len(ks))
 	for i := range ks {
 		if done[i] {
@@ -145,27 +192,83 @@ func ApplyAll(img image.Image, ks []Kernel, o Options) ([]image.Image, error) {
 		for n, j := range group {
 			gk[n] = ks[j]
 		}
-		imgs := newResults(len(group), src.x.Dim(-1), geo[i])
-		err := convolve(src.x, gk, o, geo[i], func(r0 int, y []float32) {
-			writeRows(imgs, r0, y, src.alpha, geo[i], o.Abs, o.MixChannels && !o.Gray)
+		var bands []image.Image
+		var serr error
+		err := convolve(rows, c, gk, o, geo[i], func(r0 int, y []float32) {
+			if serr != nil {
+				return
+			}
+			n := len(y) / (geo[i].outW * c * len(gk))
+			bands = bandImages(bands, len(gk), c, geo[i].outW, r0, r0+n)
+			writeRows(bands, r0, y, alpha, geo[i], o.Abs, o.MixChannels && !o.Gray)
+			serr = sink(group, geo[i], bands)
 		})
-		if err != nil {
-			return nil, err
+		if err == nil {
+			err = serr
 		}
-		for n, j := range group {
-			out[j] = imgs[n]
+		if err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// channels is 1 for an *image.Gray, else 3.
+func channels(img image.Image) int {
+	if _, ok := img.(*image.Gray); ok {
+		return 1
+	}
+	return 3
+}
+
+// bandImages returns m images covering rows [r0, r1) of an ow-wide
+// result, reusing the storage of prev.
+func bandImages(prev []image.Image, m, c, ow, r0, r1 int) []image.Image {
+	r := image.Rect(0, r0, ow, r1)
+	if len(prev) != m {
+		prev = make([]image.Image, m)
+	}
+	for i := range prev {
+		switch p := prev[i].(type) {
+		case *image.Gray:
+			if n := r.Dx() * r.Dy(); cap(p.Pix) >= n {
+				prev[i] = &image.Gray{Pix: p.Pix[:n], Stride: ow, Rect: r}
+				continue
+			}
+		case *image.NRGBA:
+			if n := 4 * r.Dx() * r.Dy(); cap(p.Pix) >= n {
+				prev[i] = &image.NRGBA{Pix: p.Pix[:n], Stride: 4 * ow, Rect: r}
+				continue
+			}
+		}
+		if c == 1 {
+			prev[i] = image.NewGray(r)
+		} else {
+			prev[i] = image.NewNRGBA(r)
+		}
+	}
+	return prev
+}
+
+// copyRows copies the rows of band into dst (same type and width).
+func copyRows(dst, band image.Image) {
+	switch d := dst.(type) {
+	case *image.Gray:
+		s := band.(*image.Gray)
+		copy(d.Pix[d.PixOffset(0, s.Rect.Min.Y):], s.Pix)
+	case *image.NRGBA:
+		s := band.(*image.NRGBA)
+		copy(d.Pix[d.PixOffset(0, s.Rect.Min.Y):], s.Pix)
+	}
 }
 
 // bandValues is the number of float32 outputs convolve asks nn for at a
 // time (4 MiB).
 var bandValues = 1 << 20
 
-// convolve runs the M kernels ks, all of g's size, over x [1,H,W,C]
-// (C = 1 or 3) band by band. For output rows [r0, r0+n) it slices the
-// input rows those windows read (a view, no copy), pads them explicitly
+// convolve runs the M kernels ks, all of g's size, over an image of C = 1
+// or 3 channels band by band. For output rows [r0, r0+n) it gets the
+// input rows [a, b) those windows read from rows, [1, b−a, W, C], pads them explicitly
 // with TF's SAME padding where the band touches the image border, runs one
 // nn op and calls emit(r0, y) with y the band's [n, OW, C·M] values.
 // Channel layout of y, for kernel m and colour c:
@@ -173,8 +276,8 @@ var bandValues = 1 << 20
 //	gray  m          nn.Conv2D, filter [KH,KW,1,M]
 //	rgb   c·M + m    nn.DepthwiseConv2D, filter [KH,KW,3,M]
 //	mix   m·3 + c    nn.Conv2D, filter [KH,KW,3,3M] = k_ij at every (c_in, c_out)
-func convolve(x *tensor.Tensor, ks []Kernel, o Options, g geometry, emit func(r0 int, y []float32)) error {
-	c, m := x.Dim(-1), len(ks)
+func convolve(rows func(a, b int) (*tensor.Tensor, error), c int, ks []Kernel, o Options, g geometry, emit func(r0 int, y []float32)) error {
+	m := len(ks)
 	var f *tensor.Tensor
 	switch {
 	case c == 1:
@@ -208,8 +311,6 @@ func convolve(x *tensor.Tensor, ks []Kernel, o Options, g geometry, emit func(r0
 		}
 	}
 	rowsPer := max(1, bandValues/(g.outW*c*m))
-	xd := x.Data()
-	rowLen := g.inW * c
 	for r0 := 0; r0 < g.outH; r0 += rowsPer {
 		r1 := min(g.outH, r0+rowsPer)
 		// Input rows [in0, in1) feed output rows [r0, r1); those outside
@@ -217,7 +318,7 @@ func convolve(x *tensor.Tensor, ks []Kernel, o Options, g geometry, emit func(r0
 		in0 := r0*g.stride - g.padTop
 		in1 := (r1-1)*g.stride - g.padTop + g.kh
 		a, b := max(in0, 0), min(in1, g.inH)
-		band, err := tensor.New([]int{1, b - a, g.inW, c}, xd[a*rowLen:b*rowLen])
+		band, err := rows(a, b)
 		if err != nil {
 			return fmt.Errorf("imagefilter: band of rows %d to %d: %w", a, b, err)
 		}
@@ -243,13 +344,6 @@ func convolve(x *tensor.Tensor, ks []Kernel, o Options, g geometry, emit func(r0
 	return nil
 }
 
-// source is an image as a tensor [1,H,W,C] with values in [0, 1] and its
-// alpha plane (H·W bytes, nil when every pixel is opaque or C is 1).
-type source struct {
-	x     *tensor.Tensor
-	alpha []uint8
-}
-
 // unit8 maps an 8-bit sample to [0, 1] as tf.image.convert_image_dtype
 // does: v·float32(1/255).
 var unit8 = func() (t [256]float32) {
@@ -272,23 +366,20 @@ func luma(r, g, b float32) float32 {
 	return float32(r*wR) + float32(g*wG) + float32(b*wB)
 }
 
-// fromImage converts img to a tensor in one pass over its pixels, with
-// fast paths for the types the standard decoders return.
-func fromImage(img image.Image, gray bool) source {
+// convertRows converts rows [lo, hi) of img into d, a [hi−lo, W, C]
+// block of a tensor with values in [0, 1] (C = 1 when gray, else 3), and,
+// when alpha is not nil, stores those rows' alpha in alpha (an H·W plane).
+// It has fast paths for the types the standard decoders return.
+func convertRows(img image.Image, gray bool, lo, hi int, d []float32, alpha []uint8) {
 	b := img.Bounds()
-	h, w := b.Dy(), b.Dx()
-	c := 3
+	w := b.Dx()
 	if gray {
-		c = 1
+		alpha = nil
 	}
-	x := tensor.Zeros(1, h, w, c)
-	d := x.Data()
-	var alpha []uint8
-	if !gray {
-		alpha = make([]uint8, h*w)
-	}
-	// put stores one pixel's colour (non-premultiplied, in [0, 1]).
+	// put stores pixel i's colour (non-premultiplied, in [0, 1]); i counts
+	// from the image's top-left corner, d from row lo.
 	put := func(i int, r, g, bl float32) {
+		i -= lo * w
 		if gray {
 			d[i] = luma(r, g, bl)
 			return
@@ -303,6 +394,11 @@ func fromImage(img image.Image, gray bool) source {
 				p := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
 				for xx := 0; xx < w; xx++ {
 					q := p[4*xx : 4*xx+4 : 4*xx+4]
+					if gray && q[3] != 0xff {
+						a := unit8[q[3]]
+						put(y*w+xx, overWhite(unit8[q[0]], a), overWhite(unit8[q[1]], a), overWhite(unit8[q[2]], a))
+						continue
+					}
 					put(y*w+xx, unit8[q[0]], unit8[q[1]], unit8[q[2]])
 					if alpha != nil {
 						alpha[y*w+xx] = q[3]
@@ -324,6 +420,11 @@ func fromImage(img image.Image, gray bool) source {
 					default: // premultiplied: colour = c/a
 						fa := float32(a)
 						put(y*w+xx, float32(q[0])/fa, float32(q[1])/fa, float32(q[2])/fa)
+					}
+					if gray && q[3] != 0xff {
+						// Over white, premultiplied: c + (1 − a).
+						wa := 1 - unit8[q[3]]
+						put(y*w+xx, unit8[q[0]]+wa, unit8[q[1]]+wa, unit8[q[2]]+wa)
 					}
 					if alpha != nil {
 						alpha[y*w+xx] = q[3]
@@ -352,11 +453,13 @@ func fromImage(img image.Image, gray bool) source {
 				for xx := 0; xx < w; xx++ {
 					v := unit8[p[xx]]
 					if gray {
-						d[y*w+xx] = v
+						d[(y-lo)*w+xx] = v
 						continue
 					}
 					put(y*w+xx, v, v, v)
-					alpha[y*w+xx] = 0xff
+					if alpha != nil {
+						alpha[y*w+xx] = 0xff
+					}
 				}
 			}
 		}
@@ -368,8 +471,12 @@ func fromImage(img image.Image, gray bool) source {
 					cc := color.NRGBA64Model.Convert(img.At(b.Min.X+xx, b.Min.Y+y)).(color.NRGBA64)
 					r, g, bl := float32(cc.R)/0xffff, float32(cc.G)/0xffff, float32(cc.B)/0xffff
 					if gray && isGray16 {
-						d[y*w+xx] = r
+						d[(y-lo)*w+xx] = r
 						continue
+					}
+					if gray && cc.A != 0xffff {
+						a := float32(cc.A) / 0xffff
+						r, g, bl = overWhite(r, a), overWhite(g, a), overWhite(bl, a)
 					}
 					put(y*w+xx, r, g, bl)
 					if alpha != nil {
@@ -379,12 +486,34 @@ func fromImage(img image.Image, gray bool) source {
 			}
 		}
 	}
-	parallel.For(h, 16, rows)
-	if alpha != nil && allOpaque(alpha) {
-		alpha = nil
-	}
-	return source{x: x, alpha: alpha}
+	parallel.For(hi-lo, 16, func(a, b int) { rows(lo+a, lo+b) })
 }
+
+// alphaPlane returns img's alpha as an H·W plane, or nil when every pixel
+// is opaque.
+func alphaPlane(img image.Image) []uint8 {
+	b := img.Bounds()
+	h, w := b.Dy(), b.Dx()
+	switch img.(type) {
+	case *image.Gray, *image.Gray16, *image.YCbCr:
+		return nil
+	}
+	alpha := make([]uint8, h*w)
+	const chunk = 64 // rows converted at a time, for the alpha only
+	scratch := make([]float32, chunk*3*w)
+	for y := 0; y < h; y += chunk {
+		convertRows(img, false, y, min(h, y+chunk), scratch, alpha)
+	}
+	if allOpaque(alpha) {
+		return nil
+	}
+	return alpha
+}
+
+// overWhite composites a colour sample v of opacity a over white: the gray
+// path has no alpha to keep, and the colour a transparent pixel happens
+// to store is not what a viewer shows.
+func overWhite(v, a float32) float32 { return v*a + (1 - a) }
 
 func allOpaque(a []uint8) bool {
 	for _, v := range a {
@@ -454,12 +583,12 @@ func writeRows(imgs []image.Image, r0 int, y []float32, alpha []uint8, g geometr
 			for n, img := range imgs {
 				switch out := img.(type) {
 				case *image.Gray:
-					row := out.Pix[(r0+r)*out.Stride:][:ow]
+					row := out.Pix[out.PixOffset(0, r0+r):][:ow]
 					for j := range row {
 						row[j] = quantize(yr[j*m+n], abs)
 					}
 				case *image.NRGBA:
-					row := out.Pix[(r0+r)*out.Stride:][:4*ow]
+					row := out.Pix[out.PixOffset(0, r0+r):][:4*ow]
 					px := yr[n*kStep:]
 					c1, c2 := chStep, 2*chStep
 					for j := 0; j < ow; j++ {

@@ -79,7 +79,11 @@ func filterTensor(x *tensor.Tensor, k Kernel, o Options, g geometry) (*tensor.Te
 	c := x.Dim(-1)
 	y := tensor.Zeros(1, g.outH, g.outW, c)
 	rows := 0
-	err := convolve(x, []Kernel{k}, o, g, func(r0 int, band []float32) {
+	rowLen := x.Dim(2) * c
+	view := func(a, b int) (*tensor.Tensor, error) {
+		return tensor.New([]int{1, b - a, x.Dim(2), c}, x.Data()[a*rowLen:b*rowLen])
+	}
+	err := convolve(view, c, []Kernel{k}, o, g, func(r0 int, band []float32) {
 		copy(y.Data()[r0*g.outW*c:], band)
 		rows += len(band) / (g.outW * c)
 	})
@@ -422,6 +426,9 @@ func TestOptionErrors(t *testing.T) {
 		{"negative stride", img, blur, Options{Stride: -2}, "stride -2"},
 		{"bad padding", img, blur, Options{Padding: "FULL"}, `padding "FULL"`},
 		{"kernel larger than image", img, big, Options{Padding: "VALID"}, "VALID"},
+		// TF's VALID size (4 − 5 + 2)/2 = 0: nn gives an empty output, a
+		// picture cannot be empty.
+		{"empty VALID result", image.NewGray(image.Rect(0, 0, 4, 4)), big, Options{Padding: "VALID", Stride: 2}, "gives an empty 0x0 result under VALID"},
 		{"broken kernel", img, Kernel{Name: "k", Size: [2]int{2, 2}, Values: []float32{1}}, Options{}, "has 1 values; want 4"},
 		{"empty image", image.NewGray(image.Rect(0, 0, 0, 5)), blur, Options{}, "empty"},
 	} {
@@ -579,5 +586,38 @@ func TestLargeImage(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestGrayCompositesOverWhite: in gray mode a transparent pixel shows as
+// white whatever colour it stores, and a half-transparent black one as
+// mid gray, for each source type's path.
+func TestGrayCompositesOverWhite(t *testing.T) {
+	id, err := Builtin("identity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nrgba := image.NewNRGBA(image.Rect(0, 0, 3, 1))
+	copy(nrgba.Pix, []uint8{200, 10, 30, 0, 0, 0, 0, 128, 0, 0, 0, 255})
+	rgba := image.NewRGBA(image.Rect(0, 0, 3, 1))
+	copy(rgba.Pix, []uint8{0, 0, 0, 0, 0, 0, 0, 128, 0, 0, 0, 255})
+	nrgba64 := image.NewNRGBA64(image.Rect(0, 0, 3, 1))
+	nrgba64.SetNRGBA64(0, 0, color.NRGBA64{R: 0xc000, G: 0x1000, A: 0})
+	nrgba64.SetNRGBA64(1, 0, color.NRGBA64{A: 0x8080})
+	nrgba64.SetNRGBA64(2, 0, color.NRGBA64{A: 0xffff})
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{{"NRGBA", nrgba}, {"RGBA", rgba}, {"NRGBA64", nrgba64}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Apply(tc.img, id, Options{Gray: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out.(*image.Gray).Pix
+			if got[0] != 255 || got[1] < 126 || got[1] > 128 || got[2] != 0 {
+				t.Errorf("gray %v; want [255 ~127 0]", got)
+			}
+		})
 	}
 }

@@ -137,8 +137,10 @@ var ErrUnknownKernel = errors.New("unknown kernel")
 // the normalised N×N gaussian of standard deviation σ ("gaussian" is
 // 5×5, σ = 1; "gaussian:N" has σ = 1).
 func Builtin(name string) (Kernel, error) {
-	key := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(name)), "-", "_")
-	base, params, hasParams := strings.Cut(key, ":")
+	// "-" stands for "_" in the name only: a parameter may be negative.
+	base, params, hasParams := strings.Cut(strings.ToLower(strings.TrimSpace(name)), ":")
+	base = strings.ReplaceAll(base, "-", "_")
+	key := base
 	if hasParams {
 		parts := strings.Split(params, ":")
 		switch base {

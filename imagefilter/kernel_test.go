@@ -58,6 +58,13 @@ func TestBuiltinErrors(t *testing.T) {
 			}
 		})
 	}
+	// The message quotes the parameter as given ("-" once became "_").
+	if _, err := Builtin("gaussian:5:-1"); err == nil || !strings.Contains(err.Error(), "gaussian sigma -1; want a finite number > 0") {
+		t.Errorf("gaussian:5:-1: %v", err)
+	}
+	if _, err := Builtin("box:-2"); err == nil || !strings.Contains(err.Error(), "-2") {
+		t.Errorf("box:-2: %v", err)
+	}
 	_, err := Builtin("blurr")
 	if !errors.Is(err, ErrUnknownKernel) || !strings.Contains(err.Error(), "emboss") || !strings.Contains(err.Error(), `"blurr"`) {
 		t.Errorf("unknown-name error %q should wrap ErrUnknownKernel, quote the name and list the known ones", err)

@@ -42,8 +42,30 @@ import (
 //
 // and OW = ⌈W/s⌉ under SAME, ⌈(W − (KW−1)·d)/s⌉ under VALID, or
 // (W + before + after − (KW−1)·d − 1)/s + 1 under EXPLICIT.
+//
+// Like tf.nn.conv1d, input may have extra leading batch dimensions,
+// [B1, …, Bk, W, C] (or [B1, …, Bk, C, W]): they are flattened into N for
+// the convolution and restored in the output, [B1, …, Bk, OW, F].
 func Conv1D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return convOp("nn.Conv1D", 1, input, filter, o)
+	if input == nil || input.Rank() <= 3 {
+		return convOp("nn.Conv1D", 1, input, filter, o)
+	}
+	shape := input.Shape()
+	batch := shape[:len(shape)-2]
+	n := 1
+	for _, d := range batch {
+		n *= d
+	}
+	flat, err := tensor.New([]int{n, shape[len(shape)-2], shape[len(shape)-1]}, input.Data())
+	if err != nil {
+		return nil, fmt.Errorf("nn.Conv1D: input %v: %v", shape, err)
+	}
+	y, err := convOp("nn.Conv1D", 1, flat, filter, o)
+	if err != nil {
+		return nil, err
+	}
+	out := append(append([]int(nil), batch...), y.Shape()[1:]...)
+	return tensor.New(out, y.Data())
 }
 
 // Conv2D is tf.nn.conv2d: input [N, H, W, C] (or [N, C, H, W] with
@@ -77,8 +99,9 @@ func Conv1DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOp
 
 // Conv2DBackpropInput is tf.raw_ops.Conv2DBackpropInput: the gradient of
 // Conv2D with respect to its input of shape inputShape ([N, H, W, C] or
-// [N, C, H, W]), given the filter [KH, KW, C, F] and the output gradient
-// grad [N, OH, OW, F]. Each output gradient flows back to the input cells
+// [N, C, H, W], or only the spatial [H, W] as TF's input_sizes may be, N
+// then taken from grad and C from the filter), given the filter
+// [KH, KW, C, F] and the output gradient grad [N, OH, OW, F]. Each output gradient flows back to the input cells
 // its window read: dx[n, ih, iw, c] = Σ dy[n, oh, ow, f] · w[kh, kw, c, f]
 // over ih = oh·sh − ph + kh·dh, iw = ow·sw − pw + kw·dw.
 func Conv2DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
@@ -332,6 +355,10 @@ func backpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.
 	if err := checkTensors(op, []string{"filter", "grad"}, filter, grad); err != nil {
 		return nil, err
 	}
+	inputShape, err := fullInputShape(op, nsp, inputShape, filter, grad, o)
+	if err != nil {
+		return nil, err
+	}
 	s, err := newConvSpec(op, nsp, inputShape, filter.Shape(), o, depthwise)
 	if err != nil {
 		return nil, err
@@ -343,6 +370,25 @@ func backpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.
 	dx := s.result(s.in, func(dx []float32) { fn(&s.g, s.f, filter.Data(), dy, dx) })
 	putScratch(db)
 	return dx, nil
+}
+
+// fullInputShape returns inputShape, or, when it gives only the nsp
+// spatial sizes (TF's input_sizes may be [H, W]), the full shape with the
+// batch of grad and the channels of filter ([KH, KW, C, …]) in the
+// layout o.DataFormat names.
+func fullInputShape(op string, nsp int, inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) ([]int, error) {
+	if len(inputShape) != nsp || grad.Rank() != nsp+2 || filter.Rank() != nsp+2 {
+		return inputShape, nil
+	}
+	chLast, err := channelsLast(nsp+2, o.DataFormat)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	n, c := grad.Dim(0), filter.Dim(nsp)
+	if chLast {
+		return append(append([]int{n}, inputShape...), c), nil
+	}
+	return append([]int{n, c}, inputShape...), nil
 }
 
 // backpropFilterOp validates a filter gradient and runs fn(g, f, x, dy, dw).

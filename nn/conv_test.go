@@ -524,7 +524,7 @@ func TestConvErrors(t *testing.T) {
 		{"input rank", func() error { _, err := Conv2D(tensor.Zeros(5, 5, 3), w, ConvOptions{}); return err }, []string{"rank 4", "[5 5 3]"}},
 		{"filter rank", func() error { _, err := Conv2D(x, tensor.Zeros(3, 3, 3), ConvOptions{}); return err }, []string{"[KH, KW, C, F]", "[3 3 3]"}},
 		{"channels", func() error { _, err := Conv2D(x, tensor.Zeros(3, 3, 2, 4), ConvOptions{}); return err }, []string{"3 channels", "[3 3 2 4]"}},
-		{"conv1d rank", func() error { _, err := Conv1D(x, w, ConvOptions{}); return err }, []string{"rank 3", "[1 5 5 3]"}},
+		{"conv1d rank", func() error { _, err := Conv1D(tensor.Zeros(5, 3), tensor.Zeros(3, 3, 4), ConvOptions{}); return err }, []string{"rank 3", "[5 3]"}},
 		{"conv3d rank", func() error { _, err := Conv3D(x, w, ConvOptions{}); return err }, []string{"rank 5"}},
 		{"nil input", func() error { _, err := Conv2D(nil, w, ConvOptions{}); return err }, []string{"input is nil"}},
 		{"strides with dilations", func() error {
@@ -535,9 +535,9 @@ func TestConvErrors(t *testing.T) {
 		{"dilation over channels", func() error { _, err := Conv2D(x, w, ConvOptions{Dilations: []int{1, 1, 1, 2}}); return err }, []string{"[1 1 1 2]"}},
 		{"stride count", func() error { _, err := Conv2D(x, w, ConvOptions{Strides: []int{1, 1, 1}}); return err }, []string{"[1 1 1]", "want 1, 2 or 4"}},
 		{"zero stride", func() error { _, err := Conv2D(x, w, ConvOptions{Strides: []int{0}}); return err }, []string{"[0]"}},
-		{"VALID negative output", func() error { _, err := Conv2D(tensor.Zeros(1, 2, 5, 3), w, ConvOptions{Padding: "VALID"}); return err }, []string{"negative", "[2 5]"}},
+		{"VALID negative output", func() error { _, err := Conv2D(tensor.Zeros(1, 1, 5, 3), w, ConvOptions{Padding: "VALID"}); return err }, []string{"negative", "[1 5]"}},
 		{"VALID negative output dilated", func() error {
-			_, err := Conv2D(tensor.Zeros(1, 4, 5, 3), w, ConvOptions{Padding: "VALID", Dilations: []int{2}})
+			_, err := Conv2D(tensor.Zeros(1, 3, 5, 3), w, ConvOptions{Padding: "VALID", Dilations: []int{2}})
 			return err
 		}, []string{"negative"}},
 		{"bad padding", func() error { _, err := Conv2D(x, w, ConvOptions{Padding: "FULL"}); return err }, []string{`"FULL"`}},

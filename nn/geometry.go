@@ -25,21 +25,31 @@ type ConvOptions struct {
 }
 
 // PoolOptions are the attributes of tf.nn.max_pool / avg_pool. KSize and
-// Strides take the same forms as ConvOptions.Strides; Padding is "SAME"
-// or "VALID" (also ""); DataFormat as in ConvOptions.
+// Strides take the same forms as ConvOptions.Strides; Padding is "SAME",
+// "VALID" (also "") or "EXPLICIT" with ExplicitPaddings as in ConvOptions
+// (max pooling pads with −∞); DataFormat as in ConvOptions.
 type PoolOptions struct {
-	KSize      []int
-	Strides    []int
-	Padding    string
-	DataFormat string
+	KSize            []int
+	Strides          []int
+	Padding          string
+	ExplicitPaddings [][2]int
+	DataFormat       string
 }
 
 // OutputSize returns the length of one spatial dimension after a window
-// of size k with the given stride and dilation slides over in cells.
-// padding is "SAME" (ceil(in/stride)), "VALID" (ceil((in − (k−1)·d)/s))
-// or a whole number P of zero cells added on each side, giving the
-// lecture's ⌊(W − F + 2P)/S⌋ + 1 with F = (k−1)·d + 1. It fails when the
-// result would be below zero or an argument is out of range.
+// of size k with the given stride and dilation slides over in cells, by
+// TF's rule (GetWindowedOutputSize) with the effective window
+// F = (k−1)·d + 1:
+//
+//	SAME         ⌈in/s⌉
+//	VALID        (in − F + s)/s, the division truncated toward zero
+//	P (a number) (in + 2P − F + s)/s, P zero cells on each side: the
+//	             lecture's (W − F + 2P)/S + 1 when W + 2P ≥ F
+//
+// which is ⌈(in − F + 1)/s⌉ when the window fits. When it does not, the
+// result may be 0 (an empty output, as TF returns), for example in 2,
+// k 3, stride 2; it is an error only when the formula gives a negative
+// size, or an argument is out of range.
 func OutputSize(in, k, stride, dilation int, padding string) (int, error) {
 	if in < 0 || k < 1 || stride < 1 || dilation < 1 {
 		return 0, fmt.Errorf("nn: OutputSize needs in ≥ 0, k, stride, dilation ≥ 1; got in=%d k=%d stride=%d dilation=%d", in, k, stride, dilation)
@@ -49,20 +59,27 @@ func OutputSize(in, k, stride, dilation int, padding string) (int, error) {
 	case "SAME":
 		return ceilDiv(in, stride), nil
 	case "VALID", "":
-		if in < ek {
-			return 0, fmt.Errorf("nn: VALID output size is negative: input %d is smaller than the (dilated) window %d", in, ek)
+		out := windowedSize(in, ek, stride)
+		if out < 0 {
+			return 0, fmt.Errorf("nn: VALID output size is negative: input %d, (dilated) window %d, stride %d give (%d − %d + %d)/%d", in, ek, stride, in, ek, stride, stride)
 		}
-		return ceilDiv(in-ek+1, stride), nil
+		return out, nil
 	}
 	p, err := strconv.Atoi(padding)
 	if err != nil || p < 0 {
 		return 0, fmt.Errorf("nn: padding %q is not SAME, VALID or a whole number of cells", padding)
 	}
-	if in+2*p < ek {
-		return 0, fmt.Errorf("nn: output size is negative: input %d + 2·%d padding is smaller than the window %d", in, p, ek)
+	out := windowedSize(in+2*p, ek, stride)
+	if out < 0 {
+		return 0, fmt.Errorf("nn: output size is negative: input %d + 2·%d padding, window %d, stride %d", in, p, ek, stride)
 	}
-	return (in-ek+2*p)/stride + 1, nil
+	return out, nil
 }
+
+// windowedSize is TF's (in − ek + s)/s with Go's (and C++'s) division
+// truncating toward zero: negative only when the window overhangs the
+// (padded) input by s cells or more.
+func windowedSize(in, ek, s int) int { return (in - ek + s) / s }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
@@ -125,7 +142,8 @@ func spatialParam(name string, v []int, nSpatial int, chLast bool) ([]int, error
 // windowAxes computes the per-dimension geometry for a window of sizes k
 // over spatial sizes in, following TF's SAME/VALID/EXPLICIT rules:
 // SAME pads max((out−1)·s + (k−1)·d + 1 − in, 0) cells, half before and
-// the odd cell after.
+// the odd cell after; VALID and EXPLICIT give OutputSize's (in − F + s)/s
+// over the (padded) input, which may be 0.
 func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]int, chLast bool) ([]axis, error) {
 	n := len(in)
 	ax := make([]axis, n)
@@ -159,19 +177,17 @@ func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]i
 			total := max((a.Out-1)*a.Stride+ek-a.In, 0)
 			a.PadBefore, a.PadAfter = total/2, total-total/2
 		case "VALID", "":
-			if a.In < ek {
-				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the window %v (dilations %v: %d cells) in dimension %d", in, k, dilations, ek, i)
+			if a.Out = windowedSize(a.In, ek, a.Stride); a.Out < 0 {
+				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the window %v (dilations %v: %d cells) by the stride %v or more in dimension %d", in, k, dilations, ek, strides, i)
 			}
-			a.Out = ceilDiv(a.In-ek+1, a.Stride)
 		case "EXPLICIT":
 			a.PadBefore, a.PadAfter = pairs[i][0], pairs[i][1]
 			if a.PadBefore < 0 || a.PadAfter < 0 {
 				return nil, fmt.Errorf("nn: explicit paddings %v: values must be ≥ 0", explicit)
 			}
-			if a.In+a.PadBefore+a.PadAfter < ek {
-				return nil, fmt.Errorf("nn: explicit padding gives a negative output size: padded input %d is smaller than the window %d in dimension %d", a.In+a.PadBefore+a.PadAfter, ek, i)
+			if a.Out = windowedSize(a.In+a.PadBefore+a.PadAfter, ek, a.Stride); a.Out < 0 {
+				return nil, fmt.Errorf("nn: explicit padding gives a negative output size: padded input %d is smaller than the window %d by the stride %d or more in dimension %d", a.In+a.PadBefore+a.PadAfter, ek, a.Stride, i)
 			}
-			a.Out = (a.In+a.PadBefore+a.PadAfter-ek)/a.Stride + 1
 		default:
 			return nil, fmt.Errorf("nn: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", padding)
 		}

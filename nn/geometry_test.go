@@ -22,6 +22,15 @@ func TestOutputSize(t *testing.T) {
 		{"VALID stride 3", 10, 3, 3, 1, "VALID", 3},
 		{"VALID dilation 2", 10, 3, 1, 2, "VALID", 6},
 		{"VALID exact fit", 5, 5, 2, 1, "VALID", 1},
+		// TF's (in − F + s)/s, truncated: empty outputs where the window
+		// overhangs by less than the stride.
+		{"VALID empty, stride 2", 2, 3, 2, 1, "VALID", 0},
+		{"VALID empty, stride 1", 2, 3, 1, 1, "VALID", 0},
+		{"VALID empty, stride 3", 1, 3, 3, 1, "VALID", 0},
+		{"VALID empty, dilated", 4, 3, 1, 2, "VALID", 0},
+		{"VALID overhang 1 stride 2", 4, 5, 2, 1, "VALID", 0},
+		{"VALID in 0", 0, 1, 1, 1, "VALID", 0},
+		{"padded empty", 0, 3, 2, 1, "1", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := OutputSize(tc.in, tc.k, tc.stride, tc.dil, tc.padding)
@@ -33,7 +42,8 @@ func TestOutputSize(t *testing.T) {
 	for _, bad := range []struct {
 		in, k, s, d int
 		p           string
-	}{{3, 5, 1, 1, "VALID"}, {3, 3, 0, 1, "SAME"}, {3, 3, 1, 1, "FULL"}, {3, 3, 1, 1, "-1"}, {2, 3, 1, 2, "VALID"}} {
+	}{{3, 5, 1, 1, "VALID"}, {3, 3, 0, 1, "SAME"}, {3, 3, 1, 1, "FULL"}, {3, 3, 1, 1, "-1"}, {2, 3, 1, 2, "VALID"},
+		{1, 5, 2, 1, "VALID"}, {0, 3, 1, 1, "VALID"}, {0, 4, 1, 1, "1"}} {
 		if _, err := OutputSize(bad.in, bad.k, bad.s, bad.d, bad.p); err == nil {
 			t.Errorf("OutputSize(%d, %d, %d, %d, %q) succeeded, want an error", bad.in, bad.k, bad.s, bad.d, bad.p)
 		}
@@ -85,8 +95,9 @@ func TestSpatialParamForms(t *testing.T) {
 }
 
 func TestValidErrorQuotesDilatedWindow(t *testing.T) {
-	// 6 cells cannot hold a 3-tap window at dilation 3, which spans 7.
-	_, err := windowAxes([]int{6, 6}, []int{3, 3}, []int{1, 1}, []int{3, 3}, "VALID", nil, true)
+	// 5 cells cannot hold a 3-tap window at dilation 3, which spans 7
+	// (6 cells would give TF's empty output).
+	_, err := windowAxes([]int{5, 5}, []int{3, 3}, []int{1, 1}, []int{3, 3}, "VALID", nil, true)
 	if err == nil || !strings.Contains(err.Error(), "7 cells") {
 		t.Fatalf("err = %v, want it to name the 7-cell dilated window", err)
 	}

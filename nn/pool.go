@@ -10,7 +10,8 @@ package nn
 //
 // Window of output o along one axis: start = o·S − P, real cells
 // [max(start, 0), min(start+K, In)). Under SAME every window holds at
-// least one real cell, because P < K and (Out−1)·S < In.
+// least one real cell, because P < K and (Out−1)·S < In; explicit
+// paddings are held to P < K (before and after) for the same reason.
 
 import (
 	"fmt"
@@ -51,8 +52,11 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 		return nil, poolErr(op, err)
 	}
 	pad := strings.ToUpper(o.Padding)
-	if pad != "SAME" && pad != "VALID" && pad != "" {
-		return nil, fmt.Errorf("nn: %s: padding %q: want \"SAME\" or \"VALID\"", op, o.Padding)
+	if pad != "SAME" && pad != "VALID" && pad != "" && pad != "EXPLICIT" {
+		return nil, fmt.Errorf("nn: %s: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", op, o.Padding)
+	}
+	if pad == "EXPLICIT" && len(o.ExplicitPaddings) == 0 {
+		return nil, fmt.Errorf("nn: %s: padding \"EXPLICIT\" needs ExplicitPaddings", op)
 	}
 	nsp := r - 2
 	k, err := spatialParam("ksize", o.KSize, nsp, chLast)
@@ -69,9 +73,16 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 	}
 	sp := shape[first : first+nsp]
 	ones := []int{1, 1, 1}[:nsp]
-	ax, err := windowAxes(sp, k, s, ones, pad, nil, chLast)
+	ax, err := windowAxes(sp, k, s, ones, pad, o.ExplicitPaddings, chLast)
 	if err != nil {
 		return nil, poolErr(op, err)
+	}
+	for i, a := range ax {
+		// Every window keeps a real cell: a padding of K or more would
+		// make windows of padding alone (−∞ for max, no divisor for avg).
+		if a.PadBefore >= a.K || a.PadAfter >= a.K {
+			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) of dimension %d must be smaller than the window %d", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i, a.K)
+		}
 	}
 	g := &poolGeom{chLast: chLast, batch: shape[0]}
 	g.outShape = append([]int(nil), shape...)
@@ -144,8 +155,13 @@ func poolInput(op string, input *tensor.Tensor) error {
 // x[n, o·S − P + i…, c]: under SAME the padded cells never win, so a
 // window of negative values gives a negative result. o.KSize and
 // o.Strides take 1, one-per-spatial-dimension or full-rank values (1 over
-// batch and channels); nil means 1. VALID with a window larger than the
-// input is an error, as in TF; under SAME it is not.
+// batch and channels); nil means 1. o.Padding "EXPLICIT" takes
+// o.ExplicitPaddings, a (before, after) pair per spatial dimension or per
+// dimension of the full rank (zeros at batch and channels), like
+// tf.nn.max_pool's padding=[[0,0],[1,1],[2,0],[0,0]]: the padded cells are
+// −∞, so they never win; each pair must be smaller than the window. Sizes
+// follow OutputSize: VALID with a window that overhangs the input by less
+// than the stride gives an empty output, by more an error, as in TF.
 func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 	if err := poolInput("MaxPool", input); err != nil {
 		return nil, err
@@ -162,9 +178,9 @@ func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 // AvgPool returns the mean of each window, like tf.nn.avg_pool.
 //
 // Shapes and options are those of MaxPool. y[n, o…, c] = (Σ x over the
-// window's real cells) / (number of real cells): under SAME the padded
-// cells count neither in the sum nor in the divisor, so a corner window
-// of a 2x2 pool may average fewer than 4 values.
+// window's real cells) / (number of real cells): under SAME and EXPLICIT
+// the padded cells count neither in the sum nor in the divisor, so a
+// corner window of a 2x2 pool may average fewer than 4 values.
 func AvgPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 	if err := poolInput("AvgPool", input); err != nil {
 		return nil, err

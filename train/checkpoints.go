@@ -2,6 +2,8 @@ package train
 
 import (
 	"fmt"
+	"math"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,8 +33,9 @@ const (
 	MetaStepsEpoch = "steps_per_epoch" // 0 = full epochs
 )
 
-// openCheckpoints restores the latest checkpoint when resuming, and
-// refuses to start from scratch over existing checkpoints.
+// openCheckpoints locks the log and checkpoint directories, removes the
+// temporary files a killed save left, restores the latest checkpoint when
+// resuming, and refuses to start from scratch over existing checkpoints.
 func (t *trainer) openCheckpoints() error {
 	dir := t.cfg.CheckpointDir
 	if dir == "" {
@@ -40,6 +43,17 @@ func (t *trainer) openCheckpoints() error {
 			return configErrorf("resume needs a checkpoint directory")
 		}
 		return nil
+	}
+	var err error
+	if t.locks, err = lockDirs([2]string{"log directory", t.cfg.LogDir}, [2]string{"checkpoint directory", dir}); err != nil {
+		return err
+	}
+	removed, err := checkpoint.RemoveTemp(dir)
+	if err != nil {
+		return err
+	}
+	if len(removed) > 0 {
+		fmt.Fprintf(t.cfg.Out, "removed %d temporary file(s) an interrupted save left in %s\n", len(removed), dir)
 	}
 	latest, err := checkpoint.Latest(dir)
 	switch {
@@ -59,9 +73,12 @@ func (t *trainer) openCheckpoints() error {
 // restore loads the checkpoint at path into the model, the optimizer and
 // the loop position.
 func (t *trainer) restore(path string) error {
-	tensors, meta, err := checkpoint.Load(path)
+	tensors, meta, err := loadFinite(path)
 	if err != nil {
-		return fmt.Errorf("train: restoring %s: %w", path, err)
+		if prev := intactBefore(path); prev != "" {
+			return configErrorf("cannot resume: %v\nthe previous checkpoint %s is intact: move %s out of the directory to resume from it", err, prev, path)
+		}
+		return configErrorf("cannot resume: %v", err)
 	}
 	if err := restoreWeights(t.model, tensors, meta, path); err != nil {
 		return err
@@ -69,16 +86,12 @@ func (t *trainer) restore(path string) error {
 	if got := meta[MetaOptimizer]; got != t.cfg.Optimizer {
 		return configErrorf("checkpoint %s was written with optimizer %q, this run uses %q", path, got, t.cfg.Optimizer)
 	}
-	var ints [5]int64
-	for i, k := range []string{MetaStep, MetaEpoch, MetaBatch, MetaImagesSeen, MetaTrainSize} {
-		if ints[i], err = strconv.ParseInt(meta[k], 10, 64); err != nil {
-			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not an integer", path, k, meta[k])
-		}
-	}
-	lossSum, err := strconv.ParseFloat(meta[MetaLossSum], 64)
+	pos, err := readPosition(meta, t.stepsPerEpoch())
 	if err != nil {
-		return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not a number", path, MetaLossSum, meta[MetaLossSum])
+		return configErrorf("checkpoint %s: %v", path, err)
 	}
+	ints := [4]int64{pos.step, int64(pos.epoch), int64(pos.batch), int64(pos.imagesSeen)}
+	lossSum := pos.lossSum
 	slots := map[string]*tensor.Tensor{}
 	weights := t.model.Weights()
 	for name, v := range tensors {
@@ -108,6 +121,108 @@ func (t *trainer) restore(path string) error {
 		fmt.Fprintf(t.cfg.Out, "note: resuming with changed settings (%s)\n", strings.Join(diffs, ", "))
 	}
 	return nil
+}
+
+// position is where a checkpoint stands in the run.
+type position struct {
+	step              int64
+	epoch, batch      int
+	imagesSeen        int
+	lossSum           float64
+	trainExamples     int64
+	checkpointBatches int64 // the checkpoint's batch_size
+}
+
+// maxEpochs bounds the epoch a checkpoint may claim; more than a million
+// epochs is a forged or corrupt file.
+const maxEpochs = 1_000_000
+
+// readPosition parses and checks the loop position in meta: every count
+// is a non-negative integer, an epoch and a batch each take at least one
+// step (epoch ≤ global_step, batch ≤ global_step), the batch lies inside
+// an epoch of stepsPerEpoch steps, the images seen fit in the batches
+// done, and the loss sum is finite and not negative. Errors name the key,
+// its value and what was expected.
+func readPosition(meta map[string]string, stepsPerEpoch int) (position, error) {
+	var p position
+	num := func(k string, lo, hi int64) (int64, error) {
+		v, err := strconv.ParseInt(meta[k], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("metadata %s = %q is not an integer", k, meta[k])
+		}
+		if v < lo || v > hi {
+			return 0, fmt.Errorf("metadata %s = %d, want %d…%d", k, v, lo, hi)
+		}
+		return v, nil
+	}
+	var err error
+	if p.step, err = num(MetaStep, 0, math.MaxInt64); err != nil {
+		return p, err
+	}
+	epoch, err := num(MetaEpoch, 0, min(p.step, maxEpochs))
+	if err != nil {
+		return p, fmt.Errorf("%v (at most global_step %d and %d)", err, p.step, maxEpochs)
+	}
+	batch, err := num(MetaBatch, 0, min(p.step, int64(stepsPerEpoch)-1))
+	if err != nil {
+		return p, fmt.Errorf("%v (inside an epoch of %d steps, at most global_step %d)", err, stepsPerEpoch, p.step)
+	}
+	if p.trainExamples, err = num(MetaTrainSize, 0, math.MaxInt32); err != nil {
+		return p, err
+	}
+	if p.checkpointBatches, err = num(MetaBatchSize, 1, math.MaxInt32); err != nil {
+		return p, err
+	}
+	images, err := num(MetaImagesSeen, 0, batch*p.checkpointBatches)
+	if err != nil {
+		return p, fmt.Errorf("%v (batch %d of batch_size %d)", err, batch, p.checkpointBatches)
+	}
+	p.epoch, p.batch, p.imagesSeen = int(epoch), int(batch), int(images)
+	p.lossSum, err = strconv.ParseFloat(meta[MetaLossSum], 64)
+	if err != nil || math.IsNaN(p.lossSum) || math.IsInf(p.lossSum, 0) || p.lossSum < 0 {
+		return p, fmt.Errorf("metadata %s = %q, want a finite number ≥ 0", MetaLossSum, meta[MetaLossSum])
+	}
+	return p, nil
+}
+
+// stepsPerEpoch is the number of batches an epoch of this run trains.
+func (t *trainer) stepsPerEpoch() int {
+	bs := t.cfg.BatchSize
+	steps := (t.data.Train.N + bs - 1) / bs
+	if s := t.cfg.StepsPerEpoch; s > 0 && s < steps {
+		steps = s
+	}
+	return steps
+}
+
+// loadFinite is checkpoint.Load followed by checkpoint.CheckFinite.
+func loadFinite(path string) (map[string]*tensor.Tensor, map[string]string, error) {
+	tensors, meta, err := checkpoint.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkpoint.CheckFinite(tensors); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tensors, meta, nil
+}
+
+// intactBefore returns the newest checkpoint older than bad in bad's
+// directory index that loads with finite weights, or "".
+func intactBefore(bad string) string {
+	all, err := checkpoint.Retained(filepath.Dir(bad))
+	if err != nil {
+		return ""
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i] == bad {
+			continue
+		}
+		if _, _, err := loadFinite(all[i]); err == nil {
+			return all[i]
+		}
+	}
+	return ""
 }
 
 // restoreWeights checks that a checkpoint belongs to the model and copies
@@ -169,14 +284,19 @@ func (t *trainer) save() error {
 // LoadModel rebuilds the ConvNet stored in a checkpoint. path is a
 // checkpoint file or a directory, whose latest checkpoint is used. It
 // returns the model (dropout off unless a Context says training), the
-// checkpoint's path and its metadata.
+// checkpoint's path and its metadata. Weights that are not all finite are
+// refused (checkpoint.CheckFinite); when the latest checkpoint of a
+// directory cannot be used, the error names the newest intact one.
 func LoadModel(path string) (*layers.Sequential, string, map[string]string, error) {
 	file, err := resolveCheckpoint(path)
 	if err != nil {
 		return nil, "", nil, err
 	}
-	tensors, meta, err := checkpoint.Load(file)
+	tensors, meta, err := loadFinite(file)
 	if err != nil {
+		if prev := intactBefore(file); prev != "" && file != path {
+			err = fmt.Errorf("%w\nthe previous checkpoint %s is intact: pass it as the checkpoint to use it", err, prev)
+		}
 		return nil, file, nil, err
 	}
 	m, err := models.NewConvNet(models.ConvNetConfig{})

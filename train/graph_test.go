@@ -235,7 +235,7 @@ func TestModelGraphErrors(t *testing.T) {
 	}{
 		{"no layers", layers.NewSequential(), []int{4, 4, 1}, "", "no layers"},
 		{"zero dim", conv(), []int{0, 4, 1}, "", "below 1"},
-		{"too small", conv(), []int{2, 2, 1}, "", "layer c"},
+		{"too small", conv(), []int{1, 1, 1}, "", "layer c"}, // (1 − 3 + 1) < 0: TF refuses it too
 		{"bad optimizer", layers.NewSequential(layers.NewFlatten("f")), []int{3, 1}, "lbfgs", "lbfgs"},
 	}
 	for _, tc := range tests {

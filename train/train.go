@@ -117,6 +117,8 @@ type Result struct {
 	Epochs []EpochMetrics
 	// Step is the global step reached.
 	Step int64
+	// Epoch is the number of epochs completed, by this call and before.
+	Epoch int
 	// Checkpoint is the path of the last checkpoint written or restored.
 	Checkpoint string
 	// Model is the trained model.
@@ -253,6 +255,7 @@ type trainer struct {
 	tb            *tensorBoard // graph, hparams and pictures (tensorboard.go)
 	metrics       *os.File
 	progress      *progress
+	locks         []*os.File // hold the directory locks (lockDirs)
 }
 
 // Run trains the lecture's ConvNet on data as cfg says and returns the
@@ -279,8 +282,10 @@ func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
 	if err := t.openCheckpoints(); err != nil {
 		return nil, err
 	}
-	if err := t.openLogs(); err != nil {
-		return nil, err
+	if t.epoch < cfg.Epochs { // a resumed run with nothing to train writes no logs
+		if err := t.openLogs(); err != nil {
+			return nil, err
+		}
 	}
 	t.progress = newProgress(cfg.Out, cfg.Progress)
 	t.describe()
@@ -289,16 +294,16 @@ func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
 	for t.epoch < cfg.Epochs {
 		m, err := t.runEpoch(ctx)
 		if err != nil {
-			res.Step, res.Checkpoint = t.step, t.lastCkpt
+			res.Step, res.Epoch, res.Checkpoint = t.step, t.epoch, t.lastCkpt
 			return res, err
 		}
 		res.Epochs = append(res.Epochs, m)
 		if ctx.Err() != nil && t.epoch < cfg.Epochs {
-			res.Step, res.Checkpoint = t.step, t.lastCkpt
+			res.Step, res.Epoch, res.Checkpoint = t.step, t.epoch, t.lastCkpt
 			return res, fmt.Errorf("%w after epoch %d; resume from %s", ErrInterrupted, t.epoch, t.lastCkpt)
 		}
 	}
-	res.Step, res.Checkpoint = t.step, t.lastCkpt
+	res.Step, res.Epoch, res.Checkpoint = t.step, t.epoch, t.lastCkpt
 	return res, t.tb.finish()
 }
 
@@ -532,6 +537,7 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 }
 
 func (t *trainer) close() {
+	defer unlockDirs(t.locks)
 	t.tb.close()
 	if t.trainW != nil {
 		t.trainW.Close()

@@ -18,6 +18,11 @@ func init() {
 
 func runBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("bench", stderr)
+	setUsage(fs, "convnet bench [flags]", `
+Times the lecture model on random data: one training step (forward,
+backward, Adam update) and inference at --batch, and batch-1 latency,
+each the median of --runs timed repetitions after --warmup untimed ones.
+Prints images per second, GFLOP/s and the peak resident memory.`)
 	var c benchmark.Config
 	fs.IntVar(&c.Batch, "batch", 128, "batch size of the training step and of inference")
 	fs.IntVar(&c.Warmup, "warmup", 3, "untimed repetitions before timing")
@@ -26,8 +31,15 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageErrorf("unexpected arguments %q", fs.Args())
+	switch {
+	case fs.NArg() > 0:
+		return usageErrorf("unexpected arguments %q (bench takes only flags)", fs.Args())
+	case c.Batch < 1:
+		return usageErrorf("--batch must be at least 1, got %d", c.Batch)
+	case c.Warmup < 0:
+		return usageErrorf("--warmup must not be negative, got %d", c.Warmup)
+	case c.Runs < 1:
+		return usageErrorf("--runs must be at least 1, got %d", c.Runs)
 	}
 	r, err := benchmark.Run(c)
 	if err != nil {

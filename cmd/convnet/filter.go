@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -10,14 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	// Image formats convnet filter reads.
-	_ "image/gif"
-	_ "image/jpeg"
-
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
-	_ "golang.org/x/image/webp"
 
 	"github.com/convnet-go/convnet/imagefilter"
 )
@@ -61,9 +54,10 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	abs := fs.Bool("abs", false, "show |value|, so negative responses (sobel, edge) are bright too")
 	stride := fs.Int("stride", 1, "step of the window in both directions")
 	padding := fs.String("padding", "SAME", "SAME (output ⌈H/S⌉) or VALID (⌈(H−K+1)/S⌉)")
-	maxPixels := fs.Int64("max-pixels", 100_000_000, "refuse images whose header claims more pixels than this")
+	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	gridTile := fs.Int("grid-tile", 512, "longest side of each image in the grid, in pixels (0: full size)")
-	outDir := fs.String("o", ".", "output `DIR`")
+	outDir := fs.String("o", ".", "output `DIR` (not a symbolic link)")
+	overwrite := fs.Bool("overwrite", false, "replace output files that already exist")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), filterUsageText, strings.Join(imagefilter.Names(), ", "))
 		fs.PrintDefaults()
@@ -83,6 +77,9 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	if *maxPixels < 1 {
 		return usageErrorf("--max-pixels %d: want 1 or more", *maxPixels)
 	}
+	if *gridTile < 0 {
+		return usageErrorf("--grid-tile %d: want 0 (full size) or more", *gridTile)
+	}
 	if *gray && *mix {
 		return usageErrorf("--gray and --mix-channels exclude each other: gray mode has one channel to mix")
 	}
@@ -98,7 +95,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	// Check every input's header before writing anything.
 	bases := map[string]string{}
 	for _, path := range fs.Args() {
-		if err := filterCheckImage(path, *maxPixels); err != nil {
+		if _, _, err := imagefilter.CheckImage(path, *maxPixels); err != nil {
 			return badInput(err)
 		}
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
@@ -106,6 +103,9 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 			return badInput(fmt.Errorf("%s and %s would both write %s_*.png", prev, path, base))
 		}
 		bases[base] = path
+	}
+	if err := filterCheckTargets(*outDir, bases, kernels, *overwrite); err != nil {
+		return badInput(err)
 	}
 	created, err := filterCheckOutDir(*outDir)
 	if err != nil {
@@ -117,35 +117,8 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	out := &filterOutputs{dir: *outDir, created: created, enc: png.Encoder{CompressionLevel: png.BestSpeed}}
 	defer out.discard()
 	for _, path := range fs.Args() {
-		img, err := filterDecodeImage(path)
-		if err != nil {
-			return badInput(err)
-		}
-		ks := kernels
-		if *gray {
-			// The grid shows the gray image the kernels saw.
-			id, _ := imagefilter.Builtin("identity")
-			ks = append([]imagefilter.Kernel{id}, kernels...)
-		}
-		results, err := imagefilter.ApplyAll(img, ks, opts)
-		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", path, err))
-		}
-		if *gray {
-			img, results = results[0], results[1:]
-		}
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-		thumbs := make([]image.Image, len(results))
-		labels := make([]string, len(results))
-		for i, r := range results {
-			if err := out.write(base+"_"+kernels[i].Name+".png", r); err != nil {
-				return err
-			}
-			thumbs[i] = imagefilter.Fit(r, *gridTile)
-			labels[i] = kernels[i].Name
-		}
-		grid := imagefilter.Grid(imagefilter.Fit(img, *gridTile), thumbs, labels)
-		if err := out.write(base+"_grid.png", grid); err != nil {
+		if err := filterOne(path, base, kernels, opts, *maxPixels, *gridTile, out); err != nil {
 			return err
 		}
 	}
@@ -158,52 +131,102 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// filterCheckImage reads only path's header: it must be a known image format
-// with at most maxPixels pixels.
-func filterCheckImage(path string, maxPixels int64) error {
-	f, err := os.Open(path)
+// filterOne filters the image at path with kernels, streaming each result
+// into DIR/<base>_<kernel>.png, then builds the grid from thumbnails of the
+// written files, decoded one at a time: memory stays bounded by the image,
+// whatever the number or size of the kernels.
+func filterOne(path, base string, kernels []imagefilter.Kernel, opts imagefilter.Options, maxPixels int64, gridTile int, out *filterOutputs) error {
+	img, err := imagefilter.ReadImage(path, maxPixels)
 	if err != nil {
+		return badInput(err)
+	}
+	ks := kernels
+	var grayPNG bytes.Buffer
+	ws := make([]io.Writer, 0, len(kernels)+1)
+	if opts.Gray {
+		// The grid shows the gray image the kernels saw: the identity
+		// result, computed with the others so their grouping is unchanged.
+		id, _ := imagefilter.Builtin("identity")
+		ks = append([]imagefilter.Kernel{id}, kernels...)
+		ws = append(ws, &grayPNG)
+	}
+	files := make([]*filterOutFile, len(kernels))
+	for i, k := range kernels {
+		f, err := out.create(base + "_" + k.Name + ".png")
+		if err != nil {
+			return err
+		}
+		files[i] = f
+		ws = append(ws, f.w)
+	}
+	if err := imagefilter.WritePNGs(img, ks, opts, ws, out.enc.CompressionLevel); err != nil {
+		return badInput(fmt.Errorf("%s: %w", path, err))
+	}
+	if err := out.closeAll(); err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
+	original := imagefilter.Fit(img, gridTile)
+	if opts.Gray {
+		g, err := png.Decode(&grayPNG)
+		if err != nil {
+			return fmt.Errorf("%s: re-reading the gray image: %v", path, err)
+		}
+		original = imagefilter.Fit(g, gridTile)
 	}
-	if st.IsDir() {
-		return fmt.Errorf("%s is a directory, not an image", path)
+	img = nil // the thumbnails below need only one result at a time
+	thumbs := make([]image.Image, len(kernels))
+	labels := make([]string, len(kernels))
+	for i, f := range files {
+		r, err := decodePNGFile(f.tmp)
+		if err != nil {
+			return err
+		}
+		f.size = r.Bounds().Size()
+		thumbs[i] = imagefilter.Fit(r, gridTile)
+		labels[i] = kernels[i].Name
 	}
-	if st.Size() == 0 {
-		return fmt.Errorf("%s is empty, not an image", path)
-	}
-	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
-	if errors.Is(err, image.ErrFormat) {
-		return fmt.Errorf("%s is not an image convnet can read (PNG, JPEG, GIF, BMP, TIFF or WebP)", path)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: reading the image header: %v", path, err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return fmt.Errorf("%s: %s image of %dx%d has no pixels", path, format, cfg.Width, cfg.Height)
-	}
-	if n := int64(cfg.Width) * int64(cfg.Height); n > maxPixels {
-		return fmt.Errorf("%s: %s header claims %dx%d = %d pixels, more than --max-pixels %d", path, format, cfg.Width, cfg.Height, n, maxPixels)
-	}
-	return nil
+	return out.write(base+"_grid.png", imagefilter.Grid(original, thumbs, labels))
 }
 
-// filterDecodeImage decodes path (its header already checked).
-func filterDecodeImage(path string) (image.Image, error) {
+// decodePNGFile decodes a PNG this command wrote.
+func decodePNGFile(path string) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	img, format, err := image.Decode(bufio.NewReader(f))
+	img, err := png.Decode(bufio.NewReader(f))
 	if err != nil {
-		return nil, fmt.Errorf("%s: decoding %s: %v", path, format, err)
+		return nil, fmt.Errorf("re-reading %s: %v", path, err)
 	}
 	return img, nil
+}
+
+// filterCheckTargets refuses an output directory that is a symbolic link
+// (the files would land in its target, wherever that is) and, unless
+// overwrite, any output file that already exists, before anything is
+// written.
+func filterCheckTargets(dir string, bases map[string]string, kernels []imagefilter.Kernel, overwrite bool) error {
+	if st, err := os.Lstat(dir); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(dir)
+		return fmt.Errorf("output directory %s is a symbolic link to %s: give the directory itself", dir, target)
+	}
+	if overwrite {
+		return nil
+	}
+	for base := range bases {
+		names := []string{base + "_grid.png"}
+		for _, k := range kernels {
+			names = append(names, base+"_"+k.Name+".png")
+		}
+		for _, n := range names {
+			p := filepath.Join(dir, n)
+			if _, err := os.Lstat(p); err == nil {
+				return fmt.Errorf("%s already exists: pass --overwrite to replace it, or choose another -o", p)
+			}
+		}
+	}
+	return nil
 }
 
 // filterCheckOutDir creates dir if needed (reporting whether it did) and makes
@@ -232,16 +255,50 @@ func filterCheckOutDir(dir string) (created bool, err error) {
 // whatever this run wrote otherwise.
 type filterOutputs struct {
 	dir     string
-	created bool            // dir did not exist before this run
-	temp    []filterOutFile // written, not yet renamed
-	done    []filterOutFile // renamed into place
-	ok      bool            // commit succeeded
+	created bool             // dir did not exist before this run
+	temp    []*filterOutFile // written, not yet renamed
+	done    []*filterOutFile // renamed into place
+	open    []*filterOutFile // created, being written
+	ok      bool             // commit succeeded
 	enc     png.Encoder
 }
 
 type filterOutFile struct {
 	tmp, final string
 	size       image.Point
+	file       *os.File
+	w          *bufio.Writer // buffers writes to file
+}
+
+// create opens a temporary file for name; write to its w, then closeAll.
+func (o *filterOutputs) create(name string) (*filterOutFile, error) {
+	f, err := os.CreateTemp(o.dir, "."+name+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	of := &filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), file: f, w: bufio.NewWriterSize(f, 1<<16)}
+	o.temp = append(o.temp, of)
+	o.open = append(o.open, of)
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		return nil, err
+	}
+	return of, nil
+}
+
+// closeAll flushes and closes the files create opened.
+func (o *filterOutputs) closeAll() error {
+	var first error
+	for _, f := range o.open {
+		err := f.w.Flush()
+		if cerr := f.file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("writing %s: %v", f.final, err)
+		}
+	}
+	o.open = nil
+	return first
 }
 
 func (o *filterOutputs) write(name string, img image.Image) error {
@@ -249,7 +306,7 @@ func (o *filterOutputs) write(name string, img image.Image) error {
 	if err != nil {
 		return err
 	}
-	o.temp = append(o.temp, filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), size: img.Bounds().Size()})
+	o.temp = append(o.temp, &filterOutFile{tmp: f.Name(), final: filepath.Join(o.dir, name), size: img.Bounds().Size()})
 	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
 		f.Close()
 		return err
@@ -285,6 +342,7 @@ func (o *filterOutputs) discard() {
 	if o.ok {
 		return
 	}
+	o.closeAll()
 	for _, f := range o.temp {
 		os.Remove(f.tmp)
 	}

@@ -238,7 +238,7 @@ func TestFilterBadInput(t *testing.T) {
 		{"not an image", []string{text}, "not an image", ""},
 		{"empty file", []string{empty}, "is empty", ""},
 		{"huge header", []string{huge}, "200000x100000", ""},
-		{"over max pixels", []string{"--max-pixels", "399", good}, "more than --max-pixels 399", ""},
+		{"over max pixels", []string{"--max-pixels", "399", good}, "more than the limit of 399", ""},
 		{"missing file", []string{filepath.Join(in, "nope.png")}, "no such file", ""},
 		{"directory", []string{in}, "is a directory", ""},
 		{"unknown kernel", []string{"--kernel", "blur,sharpest", good}, "known kernels: blur, bottom_sobel", ""},

@@ -10,8 +10,10 @@
 //	convnet shape     print a model's layer-by-layer output shapes
 //	convnet bench     time the lecture model's training step and inference
 //	convnet tensorboard-check  print what TensorBoard shows for a run
+//	convnet version   print the module version and build settings
 //
-// Run "convnet help COMMAND" for a command's flags.
+// Run "convnet help COMMAND" for a command's flags. Exit codes: 0 success,
+// 1 failure, 2 bad usage or bad input, 130 interrupted.
 package main
 
 import (
@@ -20,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
+	"strings"
 )
 
 // command is one subcommand. run gets the arguments after the command's
@@ -66,6 +70,30 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// setUsage gives fs a usage text: the synopsis line, a description and
+// the flags, written to the flag set's output.
+func setUsage(fs *flag.FlagSet, synopsis, description string) {
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: %s\n\n%s\n\nflags:\n", synopsis, strings.TrimSpace(description))
+		fs.PrintDefaults()
+	}
+}
+
+// wantsHelp reports whether args ask for help (-h, -help or --help before
+// any "--"), which is printed to stdout.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
 // parseFlags parses args, turning flag errors into exit code 2 and -h into
 // a clean exit.
 func parseFlags(fs *flag.FlagSet, args []string) error {
@@ -85,15 +113,25 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" && len(args) == 1 || args[0] == "-h" || args[0] == "--help" {
+	switch {
+	case len(args) == 0:
 		usage(stderr)
-		if len(args) == 0 {
+		return 2
+	case args[0] == "help" && len(args) == 1, args[0] == "-h", args[0] == "-help", args[0] == "--help":
+		usage(stdout)
+		return 0
+	case args[0] == "help" && len(args) > 2:
+		fmt.Fprintf(stderr, "convnet help: want one command name, got %q\n", args[1:])
+		return 2
+	case args[0] == "help":
+		args = []string{args[1], "-h"}
+	case args[0] == "version" || args[0] == "--version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "convnet version: unexpected arguments %q (version takes none)\n", args[1:])
 			return 2
 		}
+		version(stdout)
 		return 0
-	}
-	if args[0] == "help" {
-		args = []string{args[1], "-h"}
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -101,7 +139,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	err := c.run(args[1:], stdout, stderr)
+	cmdStderr := stderr
+	if wantsHelp(args[1:]) {
+		cmdStderr = stdout // asked-for help is output, not a diagnostic
+	}
+	err := c.run(args[1:], stdout, cmdStderr)
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return 0
@@ -121,9 +163,36 @@ func usage(w io.Writer) {
 	for n := range commands {
 		names = append(names, n)
 	}
+	names = append(names, "version")
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		summary := commands[n].summary
+		if n == "version" {
+			summary = "print the module version and build settings"
+		}
+		fmt.Fprintf(w, "  %-9s %s\n", n, summary)
 	}
 	fmt.Fprintln(w, "\nRun \"convnet help COMMAND\" for a command's flags.")
+}
+
+// version prints the module's version, the Go version and the VCS
+// settings recorded in the binary (runtime/debug.ReadBuildInfo).
+func version(w io.Writer) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		fmt.Fprintln(w, "convnet (no build information in this binary)")
+		return
+	}
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	fmt.Fprintf(w, "convnet %s %s\n", bi.Main.Path, v)
+	fmt.Fprintf(w, "%-11s %s\n", "go", bi.GoVersion)
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision", "vcs.time", "vcs.modified", "GOOS", "GOARCH", "GOAMD64", "CGO_ENABLED", "-tags":
+			fmt.Fprintf(w, "%-11s %s\n", strings.TrimPrefix(s.Key, "vcs."), s.Value)
+		}
+	}
 }

@@ -3,14 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"image"
-	_ "image/gif"  // register GIF for image.Decode
-	_ "image/jpeg" // register JPEG
-	_ "image/png"  // register PNG
 	"io"
-	"os"
 	"strings"
 
+	"github.com/convnet-go/convnet/imagefilter"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/train"
 )
@@ -24,21 +20,23 @@ type prediction struct {
 	File        string             `json:"file"`
 	Inverted    bool               `json:"inverted"`
 	Predictions []train.Prediction `json:"predictions"`
+	Error       string             `json:"error,omitempty"` // why the image could not be read
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("predict", stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: convnet predict --checkpoint PATH [flags] IMAGE...")
-		fmt.Fprintln(stderr, "       convnet predict --model MODEL.onnx --npy IN.npy --out OUT.npy")
-		fmt.Fprintln(stderr, "\nClassifies PNG, JPEG or GIF pictures of single digits. Each picture is made")
-		fmt.Fprintln(stderr, "MNIST-like: grayscale, inverted to a light digit on black when its border is")
-		fmt.Fprintln(stderr, "light (see --invert), cropped to the digit, scaled to fit 20x20 by area")
-		fmt.Fprintln(stderr, "averaging and centred by mass in a 28x28 frame.")
-		fmt.Fprintln(stderr, "\nWith --model, runs an ONNX model on IN.npy (NumPy v1, little-endian float32,")
-		fmt.Fprintln(stderr, "C order, in the graph input's own layout, e.g. NCHW for PyTorch exports) and")
-		fmt.Fprintln(stderr, "writes its first output to OUT.npy (float32).")
-		fmt.Fprintln(stderr)
+		fmt.Fprintln(fs.Output(), "usage: convnet predict --checkpoint PATH [flags] IMAGE...")
+		fmt.Fprintln(fs.Output(), "       convnet predict --model MODEL.onnx --npy IN.npy --out OUT.npy")
+		fmt.Fprintf(fs.Output(), "\nClassifies pictures of single digits (%s). Each picture is made\n", imagefilter.Formats)
+		fmt.Fprintln(fs.Output(), "MNIST-like: grayscale, inverted to a light digit on black when its border is")
+		fmt.Fprintln(fs.Output(), "light (see --invert), cropped to the digit, scaled to fit 20x20 by area")
+		fmt.Fprintln(fs.Output(), "averaging and centred by mass in a 28x28 frame. An image that cannot be read")
+		fmt.Fprintln(fs.Output(), "is reported on stderr, the others are still classified, and the exit code is 2.")
+		fmt.Fprintln(fs.Output(), "\nWith --model, runs an ONNX model on IN.npy (NumPy v1, little-endian float32,")
+		fmt.Fprintln(fs.Output(), "C order, in the graph input's own layout, e.g. NCHW for PyTorch exports) and")
+		fmt.Fprintln(fs.Output(), "writes its first output to OUT.npy (float32).")
+		fmt.Fprintln(fs.Output(), "\nflags:")
 		fs.PrintDefaults()
 	}
 	ckpt := fs.String("checkpoint", "", "checkpoint `PATH`, or a directory whose latest checkpoint is used (required)")
@@ -48,6 +46,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	onnxModel := fs.String("model", "", "ONNX model `FILE` to run on --npy instead of classifying images")
 	inNpy := fs.String("npy", "", "input tensor `FILE` (.npy, float32) for --model")
 	outNpy := fs.String("out", "", "output tensor `FILE` (.npy) for --model")
+	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,61 +62,62 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--invert must be auto, always or never, got %q", *invert)
 	case *top < 1 || *top > models.Classes:
 		return usageErrorf("--top must be between 1 and %d, got %d", models.Classes, *top)
-	}
-	var pixels [][]float32
-	var results []prediction
-	for _, name := range fs.Args() {
-		img, err := readDigitImage(name)
-		if err != nil {
-			return badInput(err)
-		}
-		px, inv := models.PrepareDigit(img, *invert)
-		pixels = append(pixels, px)
-		results = append(results, prediction{File: name, Inverted: inv})
+	case *maxPixels < 1:
+		return usageErrorf("--max-pixels must be at least 1, got %d", *maxPixels)
 	}
 	model, _, _, err := train.LoadModel(*ckpt)
 	if err != nil {
 		return badInput(err)
 	}
+	var pixels [][]float32
+	var ok []int // indexes into results of the images read
+	results := make([]prediction, fs.NArg())
+	failed := 0
+	for i, name := range fs.Args() {
+		results[i].File = name
+		img, err := imagefilter.ReadImage(name, *maxPixels)
+		if err != nil {
+			results[i].Error = err.Error()
+			fmt.Fprintf(stderr, "convnet predict: %v\n", err)
+			failed++
+			continue
+		}
+		px, inv := models.PrepareDigit(img, *invert)
+		pixels = append(pixels, px)
+		results[i].Inverted = inv
+		ok = append(ok, i)
+	}
 	preds, err := train.Predict(model, pixels, *top)
 	if err != nil {
 		return err
 	}
-	for i := range results {
-		results[i].Predictions = preds[i]
+	for j, i := range ok {
+		results[i].Predictions = preds[j]
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(results)
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			if r.Error != "" {
+				continue
+			}
+			var parts []string
+			for _, p := range r.Predictions {
+				parts = append(parts, fmt.Sprintf("%d (%.4f)", p.Class, p.Probability))
+			}
+			note := ""
+			if r.Inverted {
+				note = "  [inverted]"
+			}
+			fmt.Fprintf(stdout, "%s: %s%s\n", r.File, strings.Join(parts, "  "), note)
+		}
 	}
-	for _, r := range results {
-		var parts []string
-		for _, p := range r.Predictions {
-			parts = append(parts, fmt.Sprintf("%d (%.4f)", p.Class, p.Probability))
-		}
-		note := ""
-		if r.Inverted {
-			note = "  [inverted]"
-		}
-		fmt.Fprintf(stdout, "%s: %s%s\n", r.File, strings.Join(parts, "  "), note)
+	if failed > 0 {
+		return usageErrorf("%d of %d images could not be read (see above)", failed, len(results))
 	}
 	return nil
-}
-
-// readDigitImage reads a PNG, JPEG or GIF file.
-func readDigitImage(name string) (image.Image, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	img, format, err := image.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a PNG, JPEG or GIF image: %w", name, err)
-	}
-	if b := img.Bounds(); b.Dx() == 0 || b.Dy() == 0 {
-		return nil, fmt.Errorf("%s: empty %s image", name, format)
-	}
-	return img, nil
 }

@@ -44,6 +44,12 @@ type trainFlags struct {
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
+	setUsage(fs, "convnet train [flags]", `
+Trains the lecture's MNIST convnet (conv 5x5/32, pool, conv 5x5/64, pool,
+fc 1024, dropout, fc 10; Adam), fetching MNIST into --data when missing.
+Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
+after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
+continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
 	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size")
@@ -80,11 +86,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 
 	data, err := train.LoadData(f.data, stderr, f.trainSubset, f.testSubset)
 	if err != nil {
-		var ce *train.ConfigError
-		if errors.As(err, &ce) {
-			return badInput(err)
-		}
-		return err
+		return loadDataError(err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -112,11 +114,21 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(res.Epochs) == 0 {
-		fmt.Fprintf(stdout, "already trained %d epochs (step %d); raise --epochs to train more\n", f.epochs, res.Step)
+		fmt.Fprintf(stdout, "already trained %d epoch(s) (step %d), --epochs is %d; raise it to train more\n", res.Epoch, res.Step, f.epochs)
 	}
 	fmt.Fprintf(stdout, "metrics: %s  checkpoint: %s  TensorBoard: tensorboard --logdir %s\n",
 		filepath.Join(f.logdir, "metrics.jsonl"), res.Checkpoint, f.logdir)
 	return nil
+}
+
+// loadDataError gives bad MNIST files (a *train.ConfigError) exit code 2;
+// a failed fetch stays an ordinary failure.
+func loadDataError(err error) error {
+	var ce *train.ConfigError
+	if errors.As(err, &ce) {
+		return badInput(err)
+	}
+	return err
 }
 
 // checkTrainFlags rejects values that cannot work, naming the flag.
@@ -134,8 +146,12 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--init must be %s or %s, got %q", models.InitGlorot, models.InitLecture, f.init)
 	case f.keep < 1:
 		return usageErrorf("--keep must be at least 1, got %d", f.keep)
-	case f.trainSubset < 0 || f.testSubset < 0 || f.steps < 0:
-		return usageErrorf("--train-subset, --test-subset and --steps must not be negative")
+	case f.trainSubset < 0:
+		return usageErrorf("--train-subset must not be negative, got %d", f.trainSubset)
+	case f.testSubset < 0:
+		return usageErrorf("--test-subset must not be negative, got %d", f.testSubset)
+	case f.steps < 0:
+		return usageErrorf("--steps must not be negative, got %d", f.steps)
 	case f.logEvery < 1:
 		return usageErrorf("--log-every must be at least 1, got %d", f.logEvery)
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
@@ -147,12 +163,26 @@ func checkTrainFlags(f *trainFlags) error {
 	return nil
 }
 
-// checkWritable creates dir and checks that a file can be written in it.
+// checkWritable checks that dir, or the nearest existing directory above
+// it, takes a new file, without creating dir: a run refused later for bad
+// data leaves nothing behind.
 func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("log directory %s is not writable: %w", dir, err)
+	p := filepath.Clean(dir)
+	for {
+		st, err := os.Stat(p)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("log directory %s is not writable: %s is not a directory", dir, p)
+			}
+			break
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("log directory %s is not writable: %v", dir, err)
+		}
+		p = parent
 	}
-	f, err := os.CreateTemp(dir, ".write-test-*")
+	f, err := os.CreateTemp(p, ".write-test-*")
 	if err != nil {
 		return fmt.Errorf("log directory %s is not writable: %w", dir, err)
 	}

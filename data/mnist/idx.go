@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08 = unsigned
@@ -24,6 +25,13 @@ const (
 	// Pixels is Rows·Cols, the length of one image in Set.Images.
 	Pixels = Rows * Cols
 )
+
+// MaxExamples bounds the count an IDX header may declare. MNIST and
+// Fashion-MNIST hold 60,000 training and 10,000 test examples; a larger
+// count is refused before the body is read, so a forged header (say a
+// gzip bomb claiming a million images) cannot make a reader allocate
+// more than MaxExamples·784 bytes and as many float32s.
+const MaxExamples = 100_000
 
 // openIDX opens path and returns a reader of its IDX bytes, undoing gzip
 // when the file starts with the gzip magic 1f 8b (whatever its name).
@@ -83,31 +91,47 @@ func readBody(r io.Reader, path string, n int64, what string) ([]byte, error) {
 }
 
 // readImages reads an IDX image file: magic 0x00000803, dims N×28×28, then
-// N·784 pixel bytes, row-major. It returns the pixels scaled to [0,1]
-// (byte/255) and N.
-func readImages(path string) ([]float32, int, error) {
+// N·784 pixel bytes, row-major. N must equal want, the count of the label
+// file at labelsPath, which is checked before the body is read. It
+// returns the pixels scaled to [0,1] (byte/255).
+func readImages(path, labelsPath string, want int) ([]float32, error) {
 	r, closeFn, err := openIDX(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	defer closeFn()
 	dims, err := readHeader(r, path, imagesMagic, 3)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	if dims[1] != Rows || dims[2] != Cols {
-		return nil, 0, fmt.Errorf("%s: images are %d×%d, want %d×%d", path, dims[1], dims[2], Rows, Cols)
+		return nil, fmt.Errorf("%s: images are %d×%d, want %d×%d", path, dims[1], dims[2], Rows, Cols)
+	}
+	if err := checkCount(path, dims[0], "images"); err != nil {
+		return nil, err
+	}
+	if int(dims[0]) != want {
+		return nil, fmt.Errorf("%s holds %d images but %s holds %d labels",
+			filepath.Base(path), dims[0], filepath.Base(labelsPath), want)
 	}
 	n := int64(dims[0])
 	raw, err := readBody(r, path, n*Pixels, "pixels")
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	out := make([]float32, len(raw))
 	for i, b := range raw {
 		out[i] = float32(b) / 255
 	}
-	return out, int(n), nil
+	return out, nil
+}
+
+// checkCount refuses a header count above MaxExamples.
+func checkCount(path string, n uint32, what string) error {
+	if n > MaxExamples {
+		return fmt.Errorf("%s: header claims %d %s, more than the %d this reader accepts", path, n, what, MaxExamples)
+	}
+	return nil
 }
 
 // readLabels reads an IDX label file: magic 0x00000801, dim N, then N
@@ -120,6 +144,9 @@ func readLabels(path string) ([]uint8, error) {
 	defer closeFn()
 	dims, err := readHeader(r, path, labelsMagic, 1)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkCount(path, dims[0], "labels"); err != nil {
 		return nil, err
 	}
 	labels, err := readBody(r, path, int64(dims[0]), "labels")

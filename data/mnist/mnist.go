@@ -12,6 +12,7 @@
 package mnist
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -45,7 +46,10 @@ type Set struct {
 // test set (10,000) from dir. A missing file gives an error wrapping
 // fs.ErrNotExist that names the files expected and the directory.
 func Load(dir string) (train, test *Set, err error) {
-	paths, missing := locate(dir)
+	paths, missing, err := locate(dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	if len(missing) > 0 {
 		return nil, nil, missingError(dir, missing)
 	}
@@ -60,23 +64,46 @@ func Load(dir string) (train, test *Set, err error) {
 	return train, test, nil
 }
 
+// ErrBadData is wrapped by every error Load and Ensure return for a file
+// that is present but does not hold valid MNIST data (a bad header, a
+// count beyond MaxExamples, truncated or trailing bytes, a directory in
+// a file's place), so callers can tell bad input from a failed fetch.
+var ErrBadData = errors.New("mnist: bad data")
+
+// dataError marks err as bad data: it unwraps to both err and ErrBadData.
+type dataError struct{ err error }
+
+func (e dataError) Error() string   { return e.err.Error() }
+func (e dataError) Unwrap() []error { return []error{e.err, ErrBadData} }
+
 // locate returns, for each of fileNames, the path of its .gz or raw file
-// in dir, and the names for which neither exists.
-func locate(dir string) (paths, missing []string) {
+// in dir, and the names for which neither exists. A candidate that exists
+// but is not a regular file (a directory, say) is an error wrapping
+// ErrBadData: fetching over it could only fail.
+func locate(dir string) (paths, missing []string, err error) {
 	paths = make([]string, len(fileNames))
 	for i, name := range fileNames {
 		for _, cand := range []string{name + ".gz", name} {
 			p := filepath.Join(dir, cand)
-			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-				paths[i] = p
-				break
+			st, err := os.Stat(p)
+			if err != nil {
+				continue
 			}
+			if !st.Mode().IsRegular() {
+				what := "not a regular file"
+				if st.IsDir() {
+					what = "a directory"
+				}
+				return nil, nil, dataError{fmt.Errorf("mnist: %s is %s, want an IDX file (gzip or raw)", p, what)}
+			}
+			paths[i] = p
+			break
 		}
 		if paths[i] == "" {
 			missing = append(missing, name)
 		}
 	}
-	return paths, missing
+	return paths, missing, nil
 }
 
 func missingError(dir string, missing []string) error {
@@ -89,20 +116,19 @@ func missingError(dir string, missing []string) error {
 		"into that directory, or set CONVNET_DATA to the directory that holds them): %w", dir, b.String(), fs.ErrNotExist)
 }
 
+// loadSet reads the labels first: their count, checked against
+// MaxExamples, is what the image header must repeat before any pixel is
+// decoded, so a forged image count costs no memory.
 func loadSet(imagesPath, labelsPath string) (*Set, error) {
-	images, n, err := readImages(imagesPath)
-	if err != nil {
-		return nil, fmt.Errorf("mnist: %w", err)
-	}
 	labels, err := readLabels(labelsPath)
 	if err != nil {
-		return nil, fmt.Errorf("mnist: %w", err)
+		return nil, dataError{fmt.Errorf("mnist: %w", err)}
 	}
-	if len(labels) != n {
-		return nil, fmt.Errorf("mnist: %s holds %d images but %s holds %d labels",
-			filepath.Base(imagesPath), n, filepath.Base(labelsPath), len(labels))
+	images, err := readImages(imagesPath, labelsPath, len(labels))
+	if err != nil {
+		return nil, dataError{fmt.Errorf("mnist: %w", err)}
 	}
-	return &Set{Images: images, Labels: labels, N: n}, nil
+	return &Set{Images: images, Labels: labels, N: len(labels)}, nil
 }
 
 // DefaultDir returns $CONVNET_DATA when set, else <user cache dir>/convnet/mnist

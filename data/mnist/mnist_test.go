@@ -159,7 +159,13 @@ func TestLoadErrors(t *testing.T) {
 		{"count mismatch", TrainLabelsFile, idxBytes(labelsMagic, []uint32{3}, lab[:3]), nil,
 			"train-images-idx3-ubyte.gz holds 4 images but train-labels-idx1-ubyte.gz holds 3 labels"},
 		{"huge count", TrainImagesFile, idxBytes(imagesMagic, []uint32{0xffffffff, 28, 28}, pix), nil,
-			"truncated: header promises 3367254359280 bytes of pixels, file has 3136"},
+			"train-images-idx3-ubyte.gz: header claims 4294967295 images, more than the 100000 this reader accepts"},
+		{"bomb images", TestImagesFile, idxBytes(imagesMagic, []uint32{1_000_000, 28, 28}, pix), nil,
+			"t10k-images-idx3-ubyte.gz: header claims 1000000 images, more than the 100000"},
+		{"bomb labels", TestLabelsFile, idxBytes(labelsMagic, []uint32{1_000_000}, lab), nil,
+			"t10k-labels-idx1-ubyte.gz: header claims 1000000 labels, more than the 100000"},
+		{"image count above labels", TestImagesFile, idxBytes(imagesMagic, []uint32{50_000, 28, 28}, pix), nil,
+			"t10k-images-idx3-ubyte.gz holds 50000 images but t10k-labels-idx1-ubyte.gz holds 4 labels"},
 		{"gzip crc", TrainImagesFile, nil, corruptGzipCRC(t, idxBytes(imagesMagic, []uint32{4, 28, 28}, pix)),
 			"train-images-idx3-ubyte.gz: reading pixels: gzip: invalid checksum"},
 		{"gzip header", TestImagesFile, nil, []byte{0x1f, 0x8b, 0, 0},
@@ -179,6 +185,34 @@ func TestLoadErrors(t *testing.T) {
 			_, _, err := Load(dir)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Load error = %v, want one containing %q", err, c.want)
+			}
+			if !errors.Is(err, ErrBadData) {
+				t.Fatalf("Load error %v does not wrap ErrBadData", err)
+			}
+		})
+	}
+}
+
+// TestDirectoryInPlaceOfFile checks that a directory named like an MNIST
+// file is reported as such by Load and Ensure, not taken as missing
+// (which started a fetch that ended in a failed rename).
+func TestDirectoryInPlaceOfFile(t *testing.T) {
+	dir := t.TempDir()
+	fl := validFiles(2, 2)
+	delete(fl, TrainLabelsFile)
+	writeFiles(t, dir, fl, true)
+	if err := os.Mkdir(filepath.Join(dir, TrainLabelsFile+".gz"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := "train-labels-idx1-ubyte.gz is a directory, want an IDX file"
+	for name, call := range map[string]func() error{
+		"Load":   func() error { _, _, err := Load(dir); return err },
+		"Ensure": func() error { return Ensure(dir, nil) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrBadData) {
+				t.Fatalf("error = %v, want ErrBadData containing %q", err, want)
 			}
 		})
 	}
