@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(command{name: "predict", summary: "classify digit images with a checkpoint", run: runPredict})
+	register(command{name: "predict", summary: "classify digit images with a checkpoint, or run an ONNX model on a .npy tensor", run: runPredict})
 }
 
 // prediction is one image's result in --json output.
@@ -30,10 +30,14 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("predict", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: convnet predict --checkpoint PATH [flags] IMAGE...")
+		fmt.Fprintln(stderr, "       convnet predict --model MODEL.onnx --npy IN.npy --out OUT.npy")
 		fmt.Fprintln(stderr, "\nClassifies PNG, JPEG or GIF pictures of single digits. Each picture is made")
 		fmt.Fprintln(stderr, "MNIST-like: grayscale, inverted to a light digit on black when its border is")
 		fmt.Fprintln(stderr, "light (see --invert), cropped to the digit, scaled to fit 20x20 by area")
 		fmt.Fprintln(stderr, "averaging and centred by mass in a 28x28 frame.")
+		fmt.Fprintln(stderr, "\nWith --model, runs an ONNX model on IN.npy (NumPy v1, little-endian float32,")
+		fmt.Fprintln(stderr, "C order, in the graph input's own layout, e.g. NCHW for PyTorch exports) and")
+		fmt.Fprintln(stderr, "writes its first output to OUT.npy (float32).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -41,8 +45,14 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print a JSON array instead of text")
 	invert := fs.String("invert", models.InvertAuto, "make the digit light on dark: auto (when the border is light), always or never")
 	top := fs.Int("top", 3, "how many classes to show per image")
+	onnxModel := fs.String("model", "", "ONNX model `FILE` to run on --npy instead of classifying images")
+	inNpy := fs.String("npy", "", "input tensor `FILE` (.npy, float32) for --model")
+	outNpy := fs.String("out", "", "output tensor `FILE` (.npy) for --model")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *onnxModel != "" || *inNpy != "" || *outNpy != "" {
+		return predictNpy(*onnxModel, *inNpy, *outNpy, *ckpt != "" || fs.NArg() > 0, stdout)
 	}
 	switch {
 	case *ckpt == "":
