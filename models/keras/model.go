@@ -1,0 +1,512 @@
+// Package keras reads and writes Keras models: the architecture in the
+// schema of Keras's model.to_json() (Sequential and Functional:
+// class_name, config, inbound_nodes), the weights in safetensors under
+// Keras's weight names ("conv2d/kernel", "batch_normalization/moving_mean",
+// …), a model directory holding both (config.json and model.safetensors),
+// and TensorFlow.js Layers models (a model.json holding modelTopology and
+// weightsManifest, the weights in binary shards beside it), which is what
+// tensorflowjs_converter writes from any Keras model.
+//
+// A loaded model runs on convnet's layers package: every Keras layer
+// class maps to the layer of the same name (SupportedClasses lists them).
+// An unknown layer class, an unknown config key, or a supported key with
+// a value convnet does not implement (a constraint, an activity
+// regularizer, data_format channels_first, grouped convolution, …) is an
+// error naming the layer and the key, never a silent default.
+// Initializer keys are accepted and written back unchanged: a loaded
+// model's weights all come from its weights file.
+//
+// It does not read Keras 3's .keras archives or its config form (module,
+// registered_name, build_config), HDF5 files, shared layers (a layer
+// called more than once), nested models, or quantized TF.js weights.
+package keras
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/layers"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// Model is a Keras model built on convnet's layers: the runnable graph
+// (Net) and the Keras description it came from, which ToJSON writes back.
+type Model struct {
+	name    string
+	class   string // "Sequential" or "Functional"
+	specs   []*layerSpec
+	inputs  []string
+	outputs []string
+	net     *layers.Model
+	nodes   map[string]*layers.Node
+}
+
+// layerSpec is one entry of the config's "layers" list.
+type layerSpec struct {
+	class   string
+	name    string
+	config  map[string]json.RawMessage
+	inbound []string // the layers feeding it (functional models)
+	layer   any      // layers.Layer or layers.MultiLayer; nil for InputLayer
+	shape   []int    // InputLayer: per-example shape
+}
+
+// Name returns the model's name.
+func (m *Model) Name() string { return m.name }
+
+// Class returns "Sequential" or "Functional".
+func (m *Model) Class() string { return m.class }
+
+// Net returns the runnable functional model (a Sequential is built as a
+// chain); its weights carry Keras's names.
+func (m *Model) Net() *layers.Model { return m.net }
+
+// InputShape returns the first input's per-example shape (batch
+// excluded).
+func (m *Model) InputShape() []int { return m.net.Inputs()[0].Shape() }
+
+// Predict runs the model in inference mode (dropout off, batch norm on
+// its moving statistics) on x [N, input shape…] and returns its first
+// output [N, output shape…]. A model of several inputs is refused.
+func (m *Model) Predict(x *tensor.Tensor) (*tensor.Tensor, error) {
+	if len(m.inputs) != 1 {
+		return nil, fmt.Errorf("keras: model %s takes %d inputs %q; Predict feeds one", m.name, len(m.inputs), m.inputs)
+	}
+	in := m.InputShape()
+	s := x.Shape()
+	if len(s) != len(in)+1 || !tensor.SameShape(s[1:], in) {
+		return nil, fmt.Errorf("keras: model %s takes inputs [N %s], got shape %v", m.name, strings.Trim(fmt.Sprint(in), "[]"), s)
+	}
+	y := m.net.CallN([]*autograd.Var{autograd.Constant(x)}, layers.Context{})[0]
+	if err := y.Err(); err != nil {
+		return nil, err
+	}
+	return y.Value(), nil
+}
+
+// topology is the outer object of model.to_json().
+type topology struct {
+	ClassName    string          `json:"class_name"`
+	Config       json.RawMessage `json:"config"`
+	KerasVersion string          `json:"keras_version,omitempty"`
+	Backend      string          `json:"backend,omitempty"`
+}
+
+// modelConfig is its "config".
+type modelConfig struct {
+	Name         string          `json:"name"`
+	Layers       []layerJSON     `json:"layers"`
+	InputLayers  json.RawMessage `json:"input_layers,omitempty"`
+	OutputLayers json.RawMessage `json:"output_layers,omitempty"`
+}
+
+// layerJSON is one entry of "layers".
+type layerJSON struct {
+	ClassName    string                     `json:"class_name"`
+	Config       map[string]json.RawMessage `json:"config"`
+	Name         string                     `json:"name,omitempty"`
+	InboundNodes json.RawMessage            `json:"inbound_nodes,omitempty"`
+}
+
+// maxLayers bounds the layer count of a model file.
+const maxLayers = 10000
+
+// decodeStrict decodes b into v, refusing unknown fields and trailing
+// data.
+func decodeStrict(b []byte, v any, what string) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("keras: %s: %v", what, err)
+	}
+	if d.More() {
+		return fmt.Errorf("keras: %s: data after the JSON value", what)
+	}
+	return nil
+}
+
+// ParseJSON reads a model architecture in the schema of Keras's
+// model.to_json() (also the modelTopology of a TF.js model.json, with
+// class_name "Model" for a functional model) and builds it. The weights
+// are freshly initialized: set them with SetWeights.
+func ParseJSON(b []byte) (*Model, error) {
+	var top topology
+	if err := decodeStrict(b, &top, "model JSON"); err != nil {
+		return nil, err
+	}
+	var mc modelConfig
+	if err := decodeStrict(top.Config, &mc, "model config"); err != nil {
+		return nil, err
+	}
+	if len(mc.Layers) == 0 {
+		return nil, errors.New("keras: the model config lists no layers")
+	}
+	if len(mc.Layers) > maxLayers {
+		return nil, fmt.Errorf("keras: the model config lists %d layers, more than %d", len(mc.Layers), maxLayers)
+	}
+	name := mc.Name
+	if name == "" {
+		name = "model"
+	}
+	switch top.ClassName {
+	case "Sequential":
+		if mc.InputLayers != nil || mc.OutputLayers != nil {
+			return nil, errors.New("keras: a Sequential config has no input_layers or output_layers")
+		}
+		return buildSequential(name, mc.Layers)
+	case "Functional", "Model":
+		return buildFunctional(name, mc)
+	}
+	return nil, fmt.Errorf("keras: model class_name %q; supported: Sequential, Functional (or Model)", top.ClassName)
+}
+
+// inputShape reads a batch_input_shape (or Keras 3's batch_shape):
+// [null, d1, …] with every d positive.
+func inputShape(c *config) []int {
+	key := "batch_input_shape"
+	v, ok := c.get(key)
+	if !ok {
+		key = "batch_shape"
+		if v, ok = c.get(key); !ok {
+			c.fail("batch_input_shape", "missing: convnet needs the input shape")
+			return nil
+		}
+	}
+	var dims []json.RawMessage
+	if json.Unmarshal(v, &dims) != nil || len(dims) < 2 || len(dims) > 6 {
+		c.fail(key, "got %s, want [null, d1, …] of rank 2 to 6", short(v))
+		return nil
+	}
+	shape := make([]int, len(dims)-1)
+	for i, d := range dims[1:] {
+		n, ok := integer(d)
+		if !ok || n < 1 || n > 1<<24 {
+			c.fail(key, "got %s: dimension %d must be a fixed positive size", short(v), i+1)
+			return nil
+		}
+		shape[i] = n
+	}
+	return shape
+}
+
+// inputLayer reads an InputLayer entry.
+func inputLayer(name string, raw map[string]json.RawMessage) (*layerSpec, error) {
+	c := newConfig("InputLayer", name, raw)
+	c.str("name", "")
+	c.oneOf("dtype", "float32", "float32")
+	if c.boolean("sparse", false) {
+		c.fail("sparse", "true is not supported")
+	}
+	if c.boolean("ragged", false) {
+		c.fail("ragged", "true is not supported")
+	}
+	shape := inputShape(c)
+	if err := c.done(); err != nil {
+		return nil, err
+	}
+	return &layerSpec{class: "InputLayer", name: name, config: raw, shape: shape}, nil
+}
+
+// layerName returns the entry's name: the outer "name" or config.name,
+// which must agree.
+func layerName(l layerJSON, i int) (string, error) {
+	var inner string
+	if v, ok := l.Config["name"]; ok {
+		if json.Unmarshal(v, &inner) != nil {
+			return "", fmt.Errorf("keras: layer %d (%s): config key \"name\" is not a string", i, l.ClassName)
+		}
+	}
+	name := l.Name
+	switch {
+	case name == "" && inner == "":
+		return "", fmt.Errorf("keras: layer %d (%s) has no name", i, l.ClassName)
+	case name == "":
+		name = inner
+	case inner != "" && inner != name:
+		return "", fmt.Errorf("keras: layer %d is named %q outside its config and %q inside", i, name, inner)
+	}
+	if strings.ContainsAny(name, "/\x00") {
+		return "", fmt.Errorf("keras: layer name %q: '/' separates weight names and cannot be part of one", name)
+	}
+	return name, nil
+}
+
+// buildSequential builds a Sequential config: an optional InputLayer,
+// then layers applied in order; the input shape comes from the
+// InputLayer or the first layer's batch_input_shape.
+func buildSequential(name string, ls []layerJSON) (*Model, error) {
+	m := &Model{name: name, class: "Sequential", nodes: map[string]*layers.Node{}}
+	var x *layers.Node
+	seen := map[string]bool{}
+	for i, l := range ls {
+		lname, err := layerName(l, i)
+		if err != nil {
+			return nil, err
+		}
+		if seen[lname] {
+			return nil, fmt.Errorf("keras: two layers are named %q", lname)
+		}
+		seen[lname] = true
+		if l.InboundNodes != nil {
+			return nil, fmt.Errorf("keras: layer %s: a Sequential layer has no inbound_nodes", lname)
+		}
+		if l.ClassName == "InputLayer" {
+			if i != 0 {
+				return nil, fmt.Errorf("keras: layer %s: InputLayer must come first in a Sequential", lname)
+			}
+			s, err := inputLayer(lname, l.Config)
+			if err != nil {
+				return nil, err
+			}
+			m.specs = append(m.specs, s)
+			x = layers.Input(lname, s.shape...)
+			m.inputs = []string{lname}
+			m.nodes[lname] = x
+			continue
+		}
+		cfg := l.Config
+		if x == nil {
+			// The first layer carries the input shape.
+			c := newConfig(l.ClassName, lname, cfg)
+			shape := inputShape(c)
+			if c.err != nil {
+				return nil, c.err
+			}
+			cfg = without(cfg, "batch_input_shape", "batch_shape")
+			iname := lname + "_input"
+			x = layers.Input(iname, shape...)
+			m.inputs = []string{iname}
+			m.nodes[iname] = x
+		}
+		layer, err := newLayer(l.ClassName, lname, cfg)
+		if err != nil {
+			return nil, err
+		}
+		single, ok := layer.(layers.Layer)
+		if !ok {
+			return nil, fmt.Errorf("keras: layer %s (%s) takes several inputs and cannot be in a Sequential", lname, l.ClassName)
+		}
+		x = layers.Apply(single, x)
+		if err := x.Err(); err != nil {
+			return nil, fmt.Errorf("keras: %w", err)
+		}
+		m.nodes[lname] = x
+		m.specs = append(m.specs, &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer})
+	}
+	if x == nil || len(m.specs) == 0 || m.specs[len(m.specs)-1].layer == nil {
+		return nil, errors.New("keras: the Sequential has no layers besides its input")
+	}
+	m.outputs = []string{m.specs[len(m.specs)-1].name}
+	net, err := layers.NewModel(name, []*layers.Node{m.nodes[m.inputs[0]]}, []*layers.Node{x})
+	if err != nil {
+		return nil, fmt.Errorf("keras: %w", err)
+	}
+	m.net = net
+	return m, nil
+}
+
+// without returns a copy of cfg lacking keys.
+func without(cfg map[string]json.RawMessage, keys ...string) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(cfg))
+	for k, v := range cfg {
+		out[k] = v
+	}
+	for _, k := range keys {
+		delete(out, k)
+	}
+	return out
+}
+
+// tensorRefs reads input_layers/output_layers: [[name, 0, 0], …] (Keras
+// 2, TF.js) or [name, 0, 0] for a single tensor (Keras 3).
+func tensorRefs(raw json.RawMessage, key string) ([]string, error) {
+	var list []json.RawMessage
+	if raw == nil || json.Unmarshal(raw, &list) != nil || len(list) == 0 {
+		return nil, fmt.Errorf("keras: model config %s: got %s, want [[name, 0, 0], …]", key, short(raw))
+	}
+	var first string
+	if json.Unmarshal(list[0], &first) == nil {
+		list = []json.RawMessage{raw}
+	}
+	names := make([]string, len(list))
+	for i, r := range list {
+		name, err := tensorRef(r)
+		if err != nil {
+			return nil, fmt.Errorf("keras: model config %s: %v", key, err)
+		}
+		names[i] = name
+	}
+	return names, nil
+}
+
+// tensorRef reads [name, node_index, tensor_index] or [name,
+// node_index, tensor_index, kwargs]; both indices must be 0 (shared layers
+// and layers of several outputs are not supported) and kwargs empty.
+func tensorRef(r json.RawMessage) (string, error) {
+	var parts []json.RawMessage
+	if json.Unmarshal(r, &parts) != nil || len(parts) < 3 || len(parts) > 4 {
+		return "", fmt.Errorf("got %s, want [name, node_index, tensor_index]", short(r))
+	}
+	var name string
+	if json.Unmarshal(parts[0], &name) != nil {
+		return "", fmt.Errorf("got %s: the layer name is not a string", short(r))
+	}
+	for i, p := range parts[1:3] {
+		if n, ok := integer(p); !ok || n != 0 {
+			what := [2]string{"node index", "tensor index"}[i]
+			return "", fmt.Errorf("%s: %s %s; only 0 is supported (no shared layers, one output per layer)", name, what, short(p))
+		}
+	}
+	if len(parts) == 4 {
+		var kw map[string]json.RawMessage
+		if json.Unmarshal(parts[3], &kw) != nil || len(kw) > 0 {
+			return "", fmt.Errorf("%s: call arguments %s are not supported", name, short(parts[3]))
+		}
+	}
+	return name, nil
+}
+
+// buildFunctional builds a Functional config: layers connected by
+// inbound_nodes between input_layers and output_layers.
+func buildFunctional(name string, mc modelConfig) (*Model, error) {
+	m := &Model{name: name, class: "Functional", nodes: map[string]*layers.Node{}}
+	var err error
+	if m.inputs, err = tensorRefs(mc.InputLayers, "input_layers"); err != nil {
+		return nil, err
+	}
+	if m.outputs, err = tensorRefs(mc.OutputLayers, "output_layers"); err != nil {
+		return nil, err
+	}
+	byName := map[string]*layerSpec{}
+	for i, l := range mc.Layers {
+		lname, err := layerName(l, i)
+		if err != nil {
+			return nil, err
+		}
+		if byName[lname] != nil {
+			return nil, fmt.Errorf("keras: two layers are named %q", lname)
+		}
+		var s *layerSpec
+		if l.ClassName == "InputLayer" {
+			if s, err = inputLayer(lname, l.Config); err != nil {
+				return nil, err
+			}
+		} else {
+			layer, err := newLayer(l.ClassName, lname, l.Config)
+			if err != nil {
+				return nil, err
+			}
+			s = &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer}
+		}
+		if s.inbound, err = inboundNodes(lname, l.InboundNodes, s.layer == nil); err != nil {
+			return nil, err
+		}
+		byName[lname] = s
+		m.specs = append(m.specs, s)
+	}
+	// Build each layer's node after the nodes feeding it.
+	const visiting = 1
+	state := map[string]int{}
+	var visit func(name string) (*layers.Node, error)
+	visit = func(name string) (*layers.Node, error) {
+		if n := m.nodes[name]; n != nil {
+			return n, nil
+		}
+		s := byName[name]
+		if s == nil {
+			return nil, fmt.Errorf("keras: the graph refers to layer %q, which the config does not list", name)
+		}
+		if state[name] == visiting {
+			return nil, fmt.Errorf("keras: layer %s feeds itself (a cycle in inbound_nodes)", name)
+		}
+		state[name] = visiting
+		var n *layers.Node
+		if s.layer == nil {
+			n = layers.Input(name, s.shape...)
+		} else {
+			ins := make([]*layers.Node, len(s.inbound))
+			for i, p := range s.inbound {
+				var err error
+				if ins[i], err = visit(p); err != nil {
+					return nil, err
+				}
+			}
+			switch l := s.layer.(type) {
+			case layers.Layer:
+				if len(ins) != 1 {
+					return nil, fmt.Errorf("keras: layer %s (%s) takes one input, inbound_nodes gives %d", name, s.class, len(ins))
+				}
+				n = layers.Apply(l, ins[0])
+			case layers.MultiLayer:
+				if len(ins) < 2 {
+					return nil, fmt.Errorf("keras: layer %s (%s) merges several inputs, inbound_nodes gives %d", name, s.class, len(ins))
+				}
+				n = layers.ApplyN(l, ins...)
+			}
+		}
+		if err := n.Err(); err != nil {
+			return nil, fmt.Errorf("keras: %w", err)
+		}
+		m.nodes[name] = n
+		return n, nil
+	}
+	ins := make([]*layers.Node, len(m.inputs))
+	for i, name := range m.inputs {
+		if s := byName[name]; s == nil || s.layer != nil {
+			return nil, fmt.Errorf("keras: model input %q is not an InputLayer of the config", name)
+		}
+		if ins[i], err = visit(name); err != nil {
+			return nil, err
+		}
+	}
+	outs := make([]*layers.Node, len(m.outputs))
+	for i, name := range m.outputs {
+		if outs[i], err = visit(name); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range m.specs {
+		if m.nodes[s.name] == nil {
+			return nil, fmt.Errorf("keras: layer %s does not lead to any model output", s.name)
+		}
+	}
+	if m.net, err = layers.NewModel(name, ins, outs); err != nil {
+		return nil, fmt.Errorf("keras: %w", err)
+	}
+	return m, nil
+}
+
+// inboundNodes reads a layer's inbound_nodes: [] for an InputLayer, one
+// node [[name, 0, 0, {}], …] for any other layer.
+func inboundNodes(name string, raw json.RawMessage, isInput bool) ([]string, error) {
+	var nodes []json.RawMessage
+	if raw != nil && json.Unmarshal(raw, &nodes) != nil {
+		return nil, fmt.Errorf("keras: layer %s: inbound_nodes %s is not a list of nodes", name, short(raw))
+	}
+	if isInput {
+		if len(nodes) != 0 {
+			return nil, fmt.Errorf("keras: InputLayer %s has inbound_nodes", name)
+		}
+		return nil, nil
+	}
+	if len(nodes) != 1 {
+		return nil, fmt.Errorf("keras: layer %s is called %d times; one call per layer is supported (no shared layers)", name, len(nodes))
+	}
+	var refs []json.RawMessage
+	if json.Unmarshal(nodes[0], &refs) != nil || len(refs) == 0 {
+		return nil, fmt.Errorf("keras: layer %s: inbound node %s, want [[name, 0, 0, {}], …]", name, short(nodes[0]))
+	}
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		p, err := tensorRef(r)
+		if err != nil {
+			return nil, fmt.Errorf("keras: layer %s: inbound_nodes: %v", name, err)
+		}
+		out[i] = p
+	}
+	return out, nil
+}
