@@ -2,7 +2,6 @@ package keras
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,12 +99,7 @@ func (m *Model) ToJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, mustMarshal(topology{ClassName: m.class, Config: cfg}), "", " "); err != nil {
-		return nil, err
-	}
-	out.WriteByte('\n')
-	return out.Bytes(), nil
+	return append(mustMarshal(topology{ClassName: m.class, Config: cfg}), '\n'), nil
 }
 
 func refs(names []string) (json.RawMessage, error) {

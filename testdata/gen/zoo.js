@@ -4,6 +4,7 @@
 //	models/keras/testdata/zoo/NAME/group1-shardKofN.bin
 //	models/keras/testdata/zoo/NAME/x.npy            an input batch
 //	models/keras/testdata/zoo/NAME/y.npy            model.predict(x), inference mode
+//	models/keras/testdata/zoo/NAME/summary.json     each layer's name, class, output shape and parameter count
 //
 // Run: cd testdata/gen && npm ci && node zoo.js
 //
@@ -102,6 +103,13 @@ async function save(name, model, xShape, opts) {
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(modelJSON, null, 1) + '\n');
   fs.writeFileSync(path.join(dir, 'x.npy'), npy(x));
   fs.writeFileSync(path.join(dir, 'y.npy'), npy(y));
+  const summary = model.layers.map((l) => ({
+    name: l.name,
+    class: l.getClassName(),
+    outputShape: l.outputShape.slice(1),
+    params: l.countParams(),
+  }));
+  fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify({ params: model.countParams(), layers: summary }) + '\n');
   console.log(`${name}: ${model.countParams()} parameters, ${bytes.length} bytes in ${nShards} shard(s), output ${y.shape}`);
 }
 
