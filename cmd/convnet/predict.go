@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register(command{name: "predict", summary: "classify digit images with a checkpoint, or run an ONNX model on a .npy tensor", run: runPredict})
+	register(command{name: "predict", summary: "classify digit images with a checkpoint, or run a model (ONNX, Keras, TF.js, checkpoint) on a .npy tensor", run: runPredict})
 }
 
 // prediction is one image's result in --json output.
@@ -30,14 +30,17 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("predict", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: convnet predict --checkpoint PATH [flags] IMAGE...")
-		fmt.Fprintln(stderr, "       convnet predict --model MODEL.onnx --npy IN.npy --out OUT.npy")
+		fmt.Fprintln(stderr, "       convnet predict --model MODEL --npy IN.npy --out OUT.npy")
 		fmt.Fprintln(stderr, "\nClassifies PNG, JPEG or GIF pictures of single digits. Each picture is made")
 		fmt.Fprintln(stderr, "MNIST-like: grayscale, inverted to a light digit on black when its border is")
 		fmt.Fprintln(stderr, "light (see --invert), cropped to the digit, scaled to fit 20x20 by area")
 		fmt.Fprintln(stderr, "averaging and centred by mass in a 28x28 frame.")
-		fmt.Fprintln(stderr, "\nWith --model, runs an ONNX model on IN.npy (NumPy v1, little-endian float32,")
-		fmt.Fprintln(stderr, "C order, in the graph input's own layout, e.g. NCHW for PyTorch exports) and")
-		fmt.Fprintln(stderr, "writes its first output to OUT.npy (float32).")
+		fmt.Fprintln(stderr, "\nWith --model, runs a model on IN.npy (NumPy v1, little-endian float32, C order,")
+		fmt.Fprintln(stderr, "[N, …] in the model's input layout) and writes its first output to OUT.npy")
+		fmt.Fprintln(stderr, "(float32, raw: no softmax unless the model ends in one). MODEL is an .onnx file")
+		fmt.Fprintln(stderr, "(input in the graph's own layout, e.g. NCHW for PyTorch exports), a convnet")
+		fmt.Fprintln(stderr, "model directory (config.json + model.safetensors), a TF.js Layers model.json")
+		fmt.Fprintln(stderr, "(NHWC), or a convnet checkpoint file or directory (NHWC [N, 28, 28, 1]).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -45,14 +48,14 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print a JSON array instead of text")
 	invert := fs.String("invert", models.InvertAuto, "make the digit light on dark: auto (when the border is light), always or never")
 	top := fs.Int("top", 3, "how many classes to show per image")
-	onnxModel := fs.String("model", "", "ONNX model `FILE` to run on --npy instead of classifying images")
+	modelPath := fs.String("model", "", "model `PATH` to run on --npy instead of classifying images: .onnx, model directory, TF.js model.json or checkpoint")
 	inNpy := fs.String("npy", "", "input tensor `FILE` (.npy, float32) for --model")
 	outNpy := fs.String("out", "", "output tensor `FILE` (.npy) for --model")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *onnxModel != "" || *inNpy != "" || *outNpy != "" {
-		return predictNpy(*onnxModel, *inNpy, *outNpy, *ckpt != "" || fs.NArg() > 0, stdout)
+	if *modelPath != "" || *inNpy != "" || *outNpy != "" {
+		return predictNpy(*modelPath, *inNpy, *outNpy, *ckpt != "" || fs.NArg() > 0, stdout)
 	}
 	switch {
 	case *ckpt == "":

@@ -13,7 +13,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/train"
 )
 
@@ -100,6 +102,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		LogDir: f.logdir, CheckpointDir: f.checkpointDir, Keep: f.keep, Resume: f.resume,
 		StepsPerEpoch: f.steps, LogEvery: f.logEvery,
 		Out: stdout, Progress: f.progress == "always" || f.progress == "auto" && isTerminal(stdout),
+		Describe: printSequentialSummary,
 	}
 	res, err := train.Run(ctx, cfg, data)
 	var ce *train.ConfigError
@@ -117,6 +120,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "metrics: %s  checkpoint: %s  TensorBoard: tensorboard --logdir %s\n",
 		filepath.Join(f.logdir, "metrics.jsonl"), res.Checkpoint, f.logdir)
 	return nil
+}
+
+// printSequentialSummary prints the Keras-style summary of the model
+// train is about to fit (28x28x1 inputs).
+func printSequentialSummary(w io.Writer, m *layers.Sequential) error {
+	s, err := keras.SequentialSummary(m, []int{1, models.ImageSize, models.ImageSize, 1})
+	if err != nil {
+		return err
+	}
+	_, err = s.WriteTo(w)
+	return err
 }
 
 // checkTrainFlags rejects values that cannot work, naming the flag.
