@@ -17,6 +17,9 @@ type config struct {
 	raw         map[string]json.RawMessage
 	used        map[string]bool
 	err         error
+	// weights estimates the layer's weight count for an input shape
+	// (batch first) before the layer allocates them; nil means none.
+	weights func(in []int) float64
 }
 
 func newConfig(class, name string, raw map[string]json.RawMessage) *config {

@@ -94,20 +94,40 @@ func SupportedClasses() []string {
 	return out
 }
 
-// newLayer makes the convnet layer for one Keras layer entry: a
-// layers.Layer or a layers.MultiLayer.
-func newLayer(class, name string, raw map[string]json.RawMessage) (any, error) {
+// newLayer makes the convnet layer for one Keras layer entry (a
+// layers.Layer or a layers.MultiLayer) and the estimate of its weight
+// count (nil for layers without weights).
+func newLayer(class, name string, raw map[string]json.RawMessage) (any, func([]int) float64, error) {
 	b, ok := builders[class]
 	if !ok {
-		return nil, unknownClass(class, name)
+		return nil, nil, unknownClass(class, name)
 	}
 	c := newConfig(class, name, raw)
 	c.common()
 	l := b(c)
 	if err := c.done(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return l, nil
+	return l, c.weights, nil
+}
+
+// windowSize returns the product of a kernel's sizes over the spatial
+// dimensions of an input of rank len(in) (one value stands for all).
+func windowSize(kernel []int, in []int) float64 {
+	spatial := max(len(in)-2, 1)
+	p := 1.0
+	for i := range spatial {
+		p *= float64(kernel[min(i, len(kernel)-1)])
+	}
+	return p
+}
+
+// channels returns the last dimension of in (the channels or features).
+func channels(in []int) float64 {
+	if len(in) == 0 {
+		return 0
+	}
+	return float64(in[len(in)-1])
 }
 
 type convKind int
@@ -136,10 +156,8 @@ func convConfig(c *config, kind convKind) layers.ConvConfig {
 	cfg.Padding = strings.ToUpper(c.oneOf("padding", "valid", "valid", "same"))
 	c.channelsLast()
 	cfg.DilationRate = c.positive("dilation_rate")
-	if kind == convPlain {
-		if g := c.integer("groups", 1); g != 1 {
-			c.fail("groups", "got %d; only 1 is supported", g)
-		}
+	if g := c.integer("groups", 1); g != 1 {
+		c.fail("groups", "got %d; only 1 is supported", g)
 	}
 	if kind == convDepthwise || kind == convSeparable {
 		cfg.DepthMultiplier = c.integer("depth_multiplier", 1)
@@ -152,6 +170,19 @@ func convConfig(c *config, kind convKind) layers.ConvConfig {
 	}
 	cfg.Activation = activation(c)
 	cfg.NoBias = !c.boolean("use_bias", true)
+	if cfg.KernelSize != nil {
+		k, f, m := cfg.KernelSize, float64(cfg.Filters), float64(max(cfg.DepthMultiplier, 1))
+		c.weights = func(in []int) float64 {
+			w, cin := windowSize(k, in), channels(in)
+			switch kind {
+			case convDepthwise:
+				return w*cin*m + cin*m
+			case convSeparable:
+				return w*cin*m + cin*m*f + f
+			}
+			return w*cin*f + f
+		}
+	}
 	c.ignore("bias_initializer")
 	c.null("bias_regularizer", "bias_constraint", "activity_regularizer")
 	switch kind {
@@ -186,6 +217,8 @@ func dense(c *config) any {
 	}
 	cfg.Activation = activation(c)
 	cfg.NoBias = !c.boolean("use_bias", true)
+	units := float64(cfg.Units)
+	c.weights = func(in []int) float64 { return channels(in)*units + units }
 	c.ignore("kernel_initializer", "bias_initializer")
 	c.null("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint")
 	return layers.NewDense(c.name, cfg)
@@ -211,6 +244,10 @@ func batchNorm(c *config) any {
 	cfg.NoScale = !c.boolean("scale", true)
 	c.ignore("beta_initializer", "gamma_initializer", "moving_mean_initializer", "moving_variance_initializer")
 	c.null("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint")
+	if c.boolean("synchronized", false) {
+		c.fail("synchronized", "true is not supported")
+	}
+	c.weights = func(in []int) float64 { return 4 * channels(in) }
 	l := layers.NewBatchNormalization(c.name, cfg)
 	if len(axis) == 1 && axis[0] != -1 {
 		return &lastAxis{BatchNormalization: l, axis: axis[0]}

@@ -53,6 +53,44 @@ type layerSpec struct {
 	inbound []string // the layers feeding it (functional models)
 	layer   any      // layers.Layer or layers.MultiLayer; nil for InputLayer
 	shape   []int    // InputLayer: per-example shape
+	weights func(in []int) float64
+}
+
+// Bounds on what a model file may make convnet allocate: the weights of
+// all layers together and one example's output of any layer, in values.
+// A forged file is refused before the allocation.
+var (
+	maxParams     float64 = 1 << 28
+	maxActivation float64 = 1 << 28
+)
+
+// sizes tracks a model's weight count while it is built.
+type sizes struct{ params float64 }
+
+// check refuses a layer whose weights would pass maxParams for an input
+// of per-example shape in, before it is built.
+func (z *sizes) check(s *layerSpec, in []int) error {
+	if s.weights == nil {
+		return nil
+	}
+	z.params += s.weights(append([]int{1}, in...))
+	if z.params > maxParams {
+		return fmt.Errorf("keras: layer %s (%s) takes the model past %.0f weights", s.name, s.class, maxParams)
+	}
+	return nil
+}
+
+// checkActivation refuses a node holding more than maxActivation values
+// per example.
+func checkActivation(s *layerSpec, n *layers.Node) error {
+	v := 1.0
+	for _, d := range n.Shape() {
+		v *= float64(d)
+	}
+	if v > maxActivation {
+		return fmt.Errorf("keras: layer %s (%s) outputs %v, more than %.0f values per example", s.name, s.class, n.Shape(), maxActivation)
+	}
+	return nil
 }
 
 // Name returns the model's name.
@@ -140,6 +178,11 @@ func ParseJSON(b []byte) (*Model, error) {
 	}
 	var mc modelConfig
 	if err := decodeStrict(top.Config, &mc, "model config"); err != nil {
+		for _, k := range []string{`"module"`, `"registered_name"`, `"build_config"`} {
+			if strings.Contains(err.Error(), k) {
+				return nil, fmt.Errorf("%w (Keras 3's config form is not read; save with tf.keras 2 or tensorflowjs_converter)", err)
+			}
+		}
 		return nil, err
 	}
 	if len(mc.Layers) == 0 {
@@ -240,6 +283,7 @@ func layerName(l layerJSON, i int) (string, error) {
 // InputLayer or the first layer's batch_input_shape.
 func buildSequential(name string, ls []layerJSON) (*Model, error) {
 	m := &Model{name: name, class: "Sequential", nodes: map[string]*layers.Node{}}
+	var z sizes
 	var x *layers.Node
 	seen := map[string]bool{}
 	for i, l := range ls {
@@ -282,20 +326,27 @@ func buildSequential(name string, ls []layerJSON) (*Model, error) {
 			m.inputs = []string{iname}
 			m.nodes[iname] = x
 		}
-		layer, err := newLayer(l.ClassName, lname, cfg)
+		layer, weights, err := newLayer(l.ClassName, lname, cfg)
 		if err != nil {
 			return nil, err
 		}
+		s := &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer, weights: weights}
 		single, ok := layer.(layers.Layer)
 		if !ok {
 			return nil, fmt.Errorf("keras: layer %s (%s) takes several inputs and cannot be in a Sequential", lname, l.ClassName)
+		}
+		if err := z.check(s, x.Shape()); err != nil {
+			return nil, err
 		}
 		x = layers.Apply(single, x)
 		if err := x.Err(); err != nil {
 			return nil, fmt.Errorf("keras: %w", err)
 		}
+		if err := checkActivation(s, x); err != nil {
+			return nil, err
+		}
 		m.nodes[lname] = x
-		m.specs = append(m.specs, &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer})
+		m.specs = append(m.specs, s)
 	}
 	if x == nil || len(m.specs) == 0 || m.specs[len(m.specs)-1].layer == nil {
 		return nil, errors.New("keras: the Sequential has no layers besides its input")
@@ -374,6 +425,7 @@ func tensorRef(r json.RawMessage) (string, error) {
 // inbound_nodes between input_layers and output_layers.
 func buildFunctional(name string, mc modelConfig) (*Model, error) {
 	m := &Model{name: name, class: "Functional", nodes: map[string]*layers.Node{}}
+	var z sizes
 	var err error
 	if m.inputs, err = tensorRefs(mc.InputLayers, "input_layers"); err != nil {
 		return nil, err
@@ -396,11 +448,11 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 				return nil, err
 			}
 		} else {
-			layer, err := newLayer(l.ClassName, lname, l.Config)
+			layer, weights, err := newLayer(l.ClassName, lname, l.Config)
 			if err != nil {
 				return nil, err
 			}
-			s = &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer}
+			s = &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer, weights: weights}
 		}
 		if s.inbound, err = inboundNodes(lname, l.InboundNodes, s.layer == nil); err != nil {
 			return nil, err
@@ -440,6 +492,9 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 				if len(ins) != 1 {
 					return nil, fmt.Errorf("keras: layer %s (%s) takes one input, inbound_nodes gives %d", name, s.class, len(ins))
 				}
+				if err := z.check(s, ins[0].Shape()); err != nil {
+					return nil, err
+				}
 				n = layers.Apply(l, ins[0])
 			case layers.MultiLayer:
 				if len(ins) < 2 {
@@ -450,6 +505,9 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 		}
 		if err := n.Err(); err != nil {
 			return nil, fmt.Errorf("keras: %w", err)
+		}
+		if err := checkActivation(s, n); err != nil {
+			return nil, err
 		}
 		m.nodes[name] = n
 		return n, nil
