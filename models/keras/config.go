@@ -20,6 +20,9 @@ type config struct {
 	// weights estimates the layer's weight count for an input shape
 	// (batch first) before the layer allocates them; nil means none.
 	weights func(in []int) float64
+	// window is the size of a pooling window for an input shape, for
+	// the cost estimate; nil means none.
+	window func(in []int) float64
 }
 
 func newConfig(class, name string, raw map[string]json.RawMessage) *config {
@@ -81,12 +84,15 @@ func (c *config) ints(key string) []int {
 	return out
 }
 
-// positive reads ints and checks that every value is ≥ 1.
+// maxWindow bounds kernel, pool, stride, dilation and resize sizes.
+const maxWindow = 1 << 16
+
+// positive reads ints and checks that every value is in [1, maxWindow].
 func (c *config) positive(key string) []int {
 	v := c.ints(key)
 	for _, d := range v {
-		if d < 1 {
-			c.fail(key, "got %v, want positive values", v)
+		if d < 1 || d > maxWindow {
+			c.fail(key, "got %v, want values from 1 to %d", v, maxWindow)
 			return nil
 		}
 	}

@@ -143,7 +143,10 @@ func TestParseErrors(t *testing.T) {
 		{"dangling layer", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 0, 0, {}]]]}`,
 			`{"class_name": "Flatten", "config": {"name": "extra"}, "name": "extra", "inbound_nodes": [[["x", 0, 0, {}]]]}`), "extra does not lead to any model output"},
 		{"too many weights", sequential(input2, `{"class_name": "Dense", "config": {"name": "d", "units": 2000000000}}`), "past 268435456 weights"},
-		{"huge activation", sequential(input2, `{"class_name": "UpSampling2D", "config": {"name": "u", "size": [100000, 100000]}}`), "values per example"},
+		{"huge activation", sequential(input2, `{"class_name": "UpSampling2D", "config": {"name": "u", "size": [60000, 60000]}}`), "values per example"},
+		{"huge window", sequential(input2, `{"class_name": "MaxPooling2D", "config": {"name": "p", "pool_size": 100000}}`), `config key "pool_size": got [100000], want values from 1 to 65536`},
+		{"too costly", sequential(`{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 512, 512, 64], "name": "in"}}`,
+			`{"class_name": "Conv2D", "config": {"name": "c", "filters": 256, "kernel_size": 15, "padding": "same"}}`), "multiply-adds per example"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseJSON([]byte(tc.json))

@@ -95,20 +95,19 @@ func SupportedClasses() []string {
 }
 
 // newLayer makes the convnet layer for one Keras layer entry (a
-// layers.Layer or a layers.MultiLayer) and the estimate of its weight
-// count (nil for layers without weights).
-func newLayer(class, name string, raw map[string]json.RawMessage) (any, func([]int) float64, error) {
+// layers.Layer or a layers.MultiLayer) with its size estimates.
+func newLayer(class, name string, raw map[string]json.RawMessage) (*layerSpec, error) {
 	b, ok := builders[class]
 	if !ok {
-		return nil, nil, unknownClass(class, name)
+		return nil, unknownClass(class, name)
 	}
 	c := newConfig(class, name, raw)
 	c.common()
 	l := b(c)
 	if err := c.done(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return l, c.weights, nil
+	return &layerSpec{class: class, name: name, config: raw, layer: l, weights: c.weights, window: c.window}, nil
 }
 
 // windowSize returns the product of a kernel's sizes over the spatial
@@ -265,6 +264,9 @@ func poolConfig(c *config) layers.PoolConfig {
 	cfg.Strides = c.positive("strides")
 	cfg.Padding = strings.ToUpper(c.oneOf("padding", "valid", "valid", "same"))
 	c.channelsLast()
+	if k := cfg.PoolSize; k != nil {
+		c.window = func(in []int) float64 { return windowSize(k, in) }
+	}
 	return cfg
 }
 

@@ -54,18 +54,60 @@ type layerSpec struct {
 	layer   any      // layers.Layer or layers.MultiLayer; nil for InputLayer
 	shape   []int    // InputLayer: per-example shape
 	weights func(in []int) float64
+	window  func(in []int) float64
 }
 
-// Bounds on what a model file may make convnet allocate: the weights of
-// all layers together and one example's output of any layer, in values.
+// inShape returns the shape of the spec's first input node.
+func (s *layerSpec) inShape(nodes map[string]*layers.Node) []int {
+	if len(s.inbound) == 0 || nodes[s.inbound[0]] == nil {
+		return nil
+	}
+	return nodes[s.inbound[0]].Shape()
+}
+
+// Bounds on what a model file may make convnet allocate and compute: the
+// weights of all layers together, one example's output of any layer (in
+// values), and the multiply-adds of one example through the whole model.
 // A forged file is refused before the allocation.
 var (
 	maxParams     float64 = 1 << 28
 	maxActivation float64 = 1 << 28
+	maxCost       float64 = 1 << 36
 )
 
-// sizes tracks a model's weight count while it is built.
-type sizes struct{ params float64 }
+// sizes tracks a model's weight count and cost while it is built.
+type sizes struct{ params, cost float64 }
+
+// addCost adds a layer's multiply-adds per example, from its input and
+// output shapes (batch excluded): weights × output positions for layers
+// with weights, output values × window for pooling, output values
+// otherwise.
+func (z *sizes) addCost(s *layerSpec, in, out []int) error {
+	values := func(shape []int) float64 {
+		v := 1.0
+		for _, d := range shape {
+			v *= float64(d)
+		}
+		return v
+	}
+	o := values(out)
+	c := o
+	switch {
+	case s.weights != nil:
+		pos := max(values(in), o)
+		if len(out) > 0 && out[len(out)-1] > 0 {
+			pos /= float64(out[len(out)-1])
+		}
+		c = s.weights(append([]int{1}, in...)) * pos
+	case s.window != nil:
+		c = o * s.window(append([]int{1}, in...))
+	}
+	z.cost += c
+	if z.cost > maxCost {
+		return fmt.Errorf("keras: layer %s (%s) takes the model past %.0f multiply-adds per example", s.name, s.class, maxCost)
+	}
+	return nil
+}
 
 // check refuses a layer whose weights would pass maxParams for an input
 // of per-example shape in, before it is built.
@@ -80,8 +122,8 @@ func (z *sizes) check(s *layerSpec, in []int) error {
 	return nil
 }
 
-// checkActivation refuses a node holding more than maxActivation values
-// per example.
+// checkActivation refuses a node (an input or a layer's output) holding
+// more than maxActivation values per example.
 func checkActivation(s *layerSpec, n *layers.Node) error {
 	v := 1.0
 	for _, d := range n.Shape() {
@@ -308,6 +350,9 @@ func buildSequential(name string, ls []layerJSON) (*Model, error) {
 			}
 			m.specs = append(m.specs, s)
 			x = layers.Input(lname, s.shape...)
+			if err := checkActivation(s, x); err != nil {
+				return nil, err
+			}
 			m.inputs = []string{lname}
 			m.nodes[lname] = x
 			continue
@@ -323,26 +368,33 @@ func buildSequential(name string, ls []layerJSON) (*Model, error) {
 			cfg = without(cfg, "batch_input_shape", "batch_shape")
 			iname := lname + "_input"
 			x = layers.Input(iname, shape...)
+			if err := checkActivation(&layerSpec{class: "InputLayer", name: iname}, x); err != nil {
+				return nil, err
+			}
 			m.inputs = []string{iname}
 			m.nodes[iname] = x
 		}
-		layer, weights, err := newLayer(l.ClassName, lname, cfg)
+		s, err := newLayer(l.ClassName, lname, cfg)
 		if err != nil {
 			return nil, err
 		}
-		s := &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer, weights: weights}
-		single, ok := layer.(layers.Layer)
+		s.config = l.Config
+		single, ok := s.layer.(layers.Layer)
 		if !ok {
 			return nil, fmt.Errorf("keras: layer %s (%s) takes several inputs and cannot be in a Sequential", lname, l.ClassName)
 		}
 		if err := z.check(s, x.Shape()); err != nil {
 			return nil, err
 		}
+		in := x.Shape()
 		x = layers.Apply(single, x)
 		if err := x.Err(); err != nil {
 			return nil, fmt.Errorf("keras: %w", err)
 		}
 		if err := checkActivation(s, x); err != nil {
+			return nil, err
+		}
+		if err := z.addCost(s, in, x.Shape()); err != nil {
 			return nil, err
 		}
 		m.nodes[lname] = x
@@ -448,11 +500,9 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 				return nil, err
 			}
 		} else {
-			layer, weights, err := newLayer(l.ClassName, lname, l.Config)
-			if err != nil {
+			if s, err = newLayer(l.ClassName, lname, l.Config); err != nil {
 				return nil, err
 			}
-			s = &layerSpec{class: l.ClassName, name: lname, config: l.Config, layer: layer, weights: weights}
 		}
 		if s.inbound, err = inboundNodes(lname, l.InboundNodes, s.layer == nil); err != nil {
 			return nil, err
@@ -508,6 +558,11 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 		}
 		if err := checkActivation(s, n); err != nil {
 			return nil, err
+		}
+		if s.layer != nil {
+			if err := z.addCost(s, s.inShape(m.nodes), n.Shape()); err != nil {
+				return nil, err
+			}
 		}
 		m.nodes[name] = n
 		return n, nil
