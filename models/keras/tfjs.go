@@ -170,7 +170,7 @@ func readManifest(groups []manifestGroup, read ShardReader) (map[string]*tensor.
 			out[name] = nil
 		}
 		total += need
-		data := make([]byte, 0, need)
+		var data []byte // grown as shards arrive: a forged manifest allocates nothing
 		for _, p := range g.Paths {
 			if p == "" || p == "." || p == ".." || strings.ContainsAny(p, "/\\\x00") {
 				return nil, fmt.Errorf("keras: weightsManifest path %q: want a file name beside model.json", p)
