@@ -30,6 +30,7 @@ package autograd
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/convnet-go/convnet/nn"
@@ -47,6 +48,13 @@ type Var struct {
 	// backward adds the contribution of g = ∂loss/∂this into the grads of
 	// the parents whose needed flag is set. Nil for leaves.
 	backward func(g *tensor.Tensor) error
+	// exposed is set once Value has handed this node's value, or a view
+	// of it, out: Release then leaves the storage to the caller. owner is
+	// the node whose op allocated the storage: the node itself, or for a
+	// value sharing a parent's storage (a Reshape view) that parent's
+	// owner. Nil for leaves.
+	exposed atomic.Bool
+	owner   *Var
 
 	// State that lives only during one Gradient call.
 	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
@@ -73,8 +81,27 @@ func Constant(t *tensor.Tensor) *Var {
 	return &Var{value: t}
 }
 
-// Value returns the Var's value, or nil when it carries an error.
-func (v *Var) Value() *tensor.Tensor { return v.value }
+// Value returns the Var's value, or nil when it carries an error. The
+// tensor is the caller's to keep: Release never recycles storage that
+// Value handed out, so it stays valid after the graph is released.
+// (Shape gives the shape without that.)
+func (v *Var) Value() *tensor.Tensor {
+	if v.owner != nil {
+		v.exposed.Store(true)
+		v.owner.exposed.Store(true)
+	}
+	return v.value
+}
+
+// Shape returns the shape of the Var's value, or nil when it carries an
+// error. Unlike Value it hands out no storage, so Release may still
+// recycle the value.
+func (v *Var) Shape() []int {
+	if v.value == nil {
+		return nil
+	}
+	return v.value.Shape()
+}
 
 // Name returns the name given to Variable, or the op's name ("Conv2D",
 // "Add", …) for an inner node, or "" for a Constant.
@@ -315,7 +342,17 @@ func opErr(op string, err error) *Var {
 
 // node returns an inner node with value, parents and backward.
 func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error, parents ...*Var) *Var {
-	return &Var{value: value, name: op, parents: parents, backward: backward}
+	v := &Var{value: value, name: op, parents: parents, backward: backward}
+	v.owner = v
+	if value != nil && len(value.Data()) > 0 {
+		for _, p := range parents {
+			if p.owner != nil && sameData(p.value, value) {
+				v.owner = p.owner // a view of an inner value
+				break
+			}
+		}
+	}
+	return v
 }
 
 // backErr wraps an error raised by a gradient op.

@@ -155,10 +155,10 @@ func padding(p string) (string, error) {
 
 // shapeOf returns x's shape, or nil when x carries an error.
 func shapeOf(x *autograd.Var) []int {
-	if x == nil || x.Err() != nil || x.Value() == nil {
+	if x == nil || x.Err() != nil {
 		return nil
 	}
-	return x.Value().Shape()
+	return x.Shape()
 }
 
 // biasThen returns act(BiasAdd(y, bias)), as one autograd.BiasAddRelu

@@ -8,7 +8,7 @@ import (
 
 // TestREADMEQuotesExample: README.md's "Your own model" section quotes
 // the body of Example_residualNetwork (the source of truth) verbatim,
-// unindented by one tab, and it is at most 25 lines long.
+// unindented by one tab, and its output; the body is at most 25 lines.
 func TestREADMEQuotesExample(t *testing.T) {
 	src, err := os.ReadFile("example_resnet_test.go")
 	if err != nil {
@@ -34,5 +34,15 @@ func TestREADMEQuotesExample(t *testing.T) {
 	quote := "```go\n" + strings.Join(body, "\n") + "\n```"
 	if !strings.Contains(string(readme), quote) {
 		t.Errorf("README.md does not quote Example_residualNetwork as it is now:\n%s", quote)
+	}
+	var out []string
+	for _, l := range strings.Split(s[end:], "\n")[1:] {
+		if !strings.HasPrefix(l, "\t// ") {
+			break
+		}
+		out = append(out, strings.TrimPrefix(l, "\t// "))
+	}
+	if printed := "```\n" + strings.Join(out, "\n") + "\n```"; len(out) == 0 || !strings.Contains(string(readme), printed) {
+		t.Errorf("README.md does not show the example's output as it is now:\n%s", printed)
 	}
 }
