@@ -115,7 +115,8 @@ func className(l any) string {
 func (s Summary) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
 	fmt.Fprintf(cw, "Model: %q\n", s.Model)
-	tw := tabwriter.NewWriter(cw, 0, 0, 3, ' ', 0)
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "Layer (type)\tOutput Shape\tParam #\tConnected to")
 	total, trainable := 0, 0
 	for _, r := range s.Rows {
@@ -128,6 +129,11 @@ func (s Summary) WriteTo(w io.Writer) (int64, error) {
 		trainable += r.Trainable
 	}
 	tw.Flush()
+	for _, line := range strings.SplitAfter(table.String(), "\n") {
+		if line != "" {
+			fmt.Fprintln(cw, strings.TrimRight(line, " \n"))
+		}
+	}
 	fmt.Fprintf(cw, "Total params: %s\nTrainable params: %s\nNon-trainable params: %s\n", thousands(total), thousands(trainable), thousands(total-trainable))
 	return cw.n, cw.err
 }
