@@ -157,4 +157,24 @@ func TestTrainSummaryAndCheckpointModel(t *testing.T) {
 	if d := maxAbsDiff(t, y, want.Value()); d != 0 {
 		t.Errorf("predict --npy differs from the model by %g", d)
 	}
+
+	// The checkpoint exported as a Keras model directory runs the same.
+	kdir := filepath.Join(dir, "keras")
+	if code, stdout, stderr := runCLI("export", "--model", ckpt, "--format", "keras", "-o", kdir); code != 0 {
+		t.Fatalf("export --format keras: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runCLI("shape", "--model", kdir); code != 0 || !strings.Contains(stdout, total) {
+		t.Errorf("shape --model keras dir: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	kout := filepath.Join(dir, "kout.npy")
+	if code, stdout, stderr := runCLI("predict", "--model", kdir, "--npy", in, "--out", kout); code != 0 {
+		t.Fatalf("predict keras dir: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ky, err := npy.ReadFile(kout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxAbsDiff(t, ky, want.Value()); d != 0 {
+		t.Errorf("the exported Keras model differs from the checkpoint by %g", d)
+	}
 }
