@@ -221,7 +221,11 @@ func Load(path string) (*Model, error) {
 		return nil, fmt.Errorf("keras: %s is not a JSON object: %v", path, err)
 	}
 	if _, ok := probe["modelTopology"]; ok {
-		return DecodeTFJS(b, shardsBeside(path))
+		m, err := DecodeTFJS(b, shardsBeside(path))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return m, nil
 	}
 	m, err := ParseJSON(b)
 	if err != nil {

@@ -188,6 +188,16 @@ func TestDecodeTFJS(t *testing.T) {
 	if y.Data()[0] != 9 {
 		t.Errorf("y = %v, want 9", y.Data())
 	}
+	// Two manifest groups, each with its shards, read in manifest order.
+	twoGroups := []byte(strings.Replace(string(tinyTFJS(`{"name": "d/kernel", "shape": [2, 1], "dtype": "float32"}`)), `]}]}`,
+		`]}, {"paths": ["b1.bin", "b2.bin"], "weights": [{"name": "d/bias", "shape": [1], "dtype": "float32"}]}]}`, 1))
+	m2, err := DecodeTFJS(twoGroups, MemShards(map[string][]byte{"w.bin": floats(2, 3), "b1.bin": floats(1)[:1], "b2.bin": floats(1)[1:]}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y2, err := m2.Predict(vec(t, []int{1, 2}, 1, 2)); err != nil || y2.Data()[0] != 9 {
+		t.Errorf("two groups: y = %v, %v; want 9", y2, err)
+	}
 	if _, err := m.Predict(vec(t, []int{2}, 1, 2)); err == nil || !strings.Contains(err.Error(), "takes inputs [N 2], got shape [2]") {
 		t.Errorf("rank-1 input: %v", err)
 	}

@@ -66,7 +66,11 @@ func LoadTFJS(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return DecodeTFJS(b, shardsBeside(path))
+	m, err := DecodeTFJS(b, shardsBeside(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // shardsBeside reads shards from the directory of the model.json at path.
