@@ -158,6 +158,14 @@ func TestTrainSummaryAndCheckpointModel(t *testing.T) {
 		t.Errorf("predict --npy differs from the model by %g", d)
 	}
 
+	onnxFile := filepath.Join(dir, "m.onnx")
+	if code, stdout, stderr := runCLI("export", "--model", ckpt, "-o", onnxFile); code != 0 {
+		t.Fatalf("export onnx: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runCLI("shape", "--model", onnxFile); code != 0 || !strings.Contains(stdout, "input input [-1 28 28 1]") {
+		t.Errorf("shape --model .onnx: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
 	// The checkpoint exported as a Keras model directory runs the same.
 	kdir := filepath.Join(dir, "keras")
 	if code, stdout, stderr := runCLI("export", "--model", ckpt, "--format", "keras", "-o", kdir); code != 0 {

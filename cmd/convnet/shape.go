@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +11,7 @@ import (
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/models/keras"
+	"github.com/convnet-go/convnet/models/onnx"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/train"
 )
@@ -28,7 +30,8 @@ Without flags, prints the lecture's MNIST convnet layer by layer: each
 layer's output shape, the (W − F + 2P)/S + 1 rule that gives it, and its
 parameter count. With --model, prints a Keras-style summary (layer and
 type, output shape, parameters, connected to) of a convnet model
-directory, a TF.js Layers model.json or a checkpoint. With any other
+directory, a TF.js Layers model.json or a checkpoint (for an .onnx file,
+its inputs and outputs). With any other
 flag, prints one conv layer instead.
 
 flags:
@@ -93,9 +96,22 @@ func runShape(args []string, stdout, stderr io.Writer) error {
 }
 
 // printModelSummary prints the Keras-style summary of the model at path:
-// a Keras model (model directory, model.json) or a checkpoint.
+// a Keras model (model directory, model.json) or a checkpoint; for an
+// .onnx file, its inputs and outputs.
 func printModelSummary(path string, w io.Writer) error {
 	var s keras.Summary
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		m, err := onnx.Load(path)
+		if err != nil {
+			return badInput(err)
+		}
+		fmt.Fprintf(w, "ONNX model (opset %d); its graph is not summarized layer by layer.\n", m.Opset())
+		for i, name := range m.InputNames() {
+			fmt.Fprintf(w, "input %s %v (−1: symbolic)\n", name, m.InputShape(i))
+		}
+		fmt.Fprintf(w, "outputs %s\n", strings.Join(m.OutputNames(), ", "))
+		return nil
+	}
 	if keras.IsModelPath(path) {
 		m, err := keras.Load(path)
 		if err != nil {
