@@ -7,6 +7,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/convnet-go/convnet/layers"
 )
 
 // config reads one layer's Keras config (a JSON object) key by key and
@@ -180,6 +182,60 @@ func (c *config) ignore(keys ...string) {
 	for _, k := range keys {
 		c.used[k] = true
 	}
+}
+
+// regularizer reads a kernel or bias regularizer: null, "l1", "l2",
+// "l1_l2", or {"class_name": "L1L2" | "L1" | "L2", "config": {"l1": …,
+// "l2": …}} as tf.keras 2 and TF.js write it.
+func (c *config) regularizer(key string) layers.Regularizer {
+	v, ok := c.get(key)
+	if !ok {
+		return nil
+	}
+	var name string
+	if json.Unmarshal(v, &name) == nil {
+		r, err := layers.RegularizerByName(name)
+		if err != nil {
+			c.fail(key, "%v", err)
+		}
+		return r
+	}
+	var obj struct {
+		ClassName string          `json:"class_name"`
+		Config    json.RawMessage `json:"config"`
+	}
+	var factors struct {
+		L1 *float64 `json:"l1"`
+		L2 *float64 `json:"l2"`
+	}
+	want := `want null, a name or {"class_name": "L1L2", "config": {"l1": …, "l2": …}}`
+	if decodeStrict(v, &obj, key) != nil {
+		c.fail(key, "got %s, %s", short(v), want)
+		return nil
+	}
+	switch obj.ClassName {
+	case "L1L2", "L1", "L2":
+	default:
+		c.fail(key, "regularizer class %q; supported: L1L2, L1, L2", obj.ClassName)
+		return nil
+	}
+	if obj.Config == nil || decodeStrict(obj.Config, &factors, key) != nil {
+		c.fail(key, "got %s, %s", short(v), want)
+		return nil
+	}
+	get := func(p *float64, what string) float32 {
+		if p == nil {
+			return 0
+		}
+		if *p < 0 || math.IsInf(*p, 0) || math.IsNaN(*p) {
+			c.fail(key, "%s factor %g, want a non-negative number", what, *p)
+		}
+		return float32(*p)
+	}
+	if (obj.ClassName == "L1" && factors.L2 != nil) || (obj.ClassName == "L2" && factors.L1 != nil) {
+		c.fail(key, "%s with both factors", obj.ClassName)
+	}
+	return layers.L1L2{L1: get(factors.L1, "l1"), L2: get(factors.L2, "l2")}
 }
 
 // common reads the keys every layer has: name, trainable, dtype.

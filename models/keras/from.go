@@ -58,9 +58,25 @@ func padName(p string) string {
 // whose input has spatial dimensions spatial.
 func layerConfig(l layers.Layer, spatial int) (string, map[string]any, error) {
 	cfg := map[string]any{"name": l.Name(), "trainable": true, "dtype": "float32"}
+	regs := func(kernel, bias layers.Regularizer, allowed bool) error {
+		for _, r := range []struct {
+			key string
+			r   layers.Regularizer
+		}{{"kernel_regularizer", kernel}, {"bias_regularizer", bias}} {
+			if r.r == nil {
+				continue
+			}
+			l1l2, ok := r.r.(layers.L1L2)
+			if !ok || !allowed {
+				return fmt.Errorf("%s %T is not written (L1L2 on Conv1D/2D/3D, Conv2DTranspose and Dense only)", r.key, r.r)
+			}
+			cfg[r.key] = map[string]any{"class_name": "L1L2", "config": map[string]any{"l1": float64(l1l2.L1), "l2": float64(l1l2.L2)}}
+		}
+		return nil
+	}
 	conv := func(c layers.ConvConfig, kind convKind) error {
-		if c.KernelRegularizer != nil || c.BiasRegularizer != nil {
-			return fmt.Errorf("regularizers are not written")
+		if err := regs(c.KernelRegularizer, c.BiasRegularizer, kind == convPlain || kind == convTranspose); err != nil {
+			return err
 		}
 		act, err := activationName(c.Activation)
 		if err != nil {
@@ -108,13 +124,12 @@ func layerConfig(l layers.Layer, spatial int) (string, map[string]any, error) {
 		class, err = "SeparableConv2D", conv(l.Config(), convSeparable)
 	case *layers.Dense:
 		c := l.Config()
-		if c.KernelRegularizer != nil || c.BiasRegularizer != nil {
-			return "", nil, fmt.Errorf("keras: layer %s (Dense): regularizers are not written", l.Name())
-		}
 		class = "Dense"
 		cfg["units"] = c.Units
 		cfg["use_bias"] = !c.NoBias
-		cfg["activation"], err = activationName(c.Activation)
+		if cfg["activation"], err = activationName(c.Activation); err == nil {
+			err = regs(c.KernelRegularizer, c.BiasRegularizer, true)
+		}
 	case *layers.BatchNormalization:
 		c := l.Config()
 		class = "BatchNormalization"
@@ -172,10 +187,11 @@ func layerConfig(l layers.Layer, spatial int) (string, map[string]any, error) {
 // FromSequential describes a convnet Sequential taking inputs of
 // per-example shape inputShape as a Keras Sequential (an InputLayer named
 // "input", then one entry per layer under the layer's name) and copies
-// its weights, so the result computes the same outputs and can be saved
-// with Save or ToJSON. Dropout's seed is not written (Keras's config has
-// none unless set). Layers without a Keras config writer, activations
-// without a Keras name and regularizers are errors naming the layer.
+// its weights, so the result computes the same outputs (and the same
+// L1L2 penalties) and can be saved with Save or ToJSON. Dropout's seed is
+// not written (Keras's config has none unless set). Layers without a
+// Keras config writer, activations without a Keras name and other
+// regularizers are errors naming the layer.
 func FromSequential(s *layers.Sequential, inputShape []int) (*Model, error) {
 	in := append([]int{1}, inputShape...)
 	if err := s.Build(in); err != nil {

@@ -183,17 +183,19 @@ func convConfig(c *config, kind convKind) layers.ConvConfig {
 		}
 	}
 	c.ignore("bias_initializer")
-	c.null("bias_regularizer", "bias_constraint", "activity_regularizer")
+	c.null("bias_constraint", "activity_regularizer")
 	switch kind {
 	case convDepthwise:
 		c.ignore("depthwise_initializer")
-		c.null("depthwise_regularizer", "depthwise_constraint")
+		c.null("depthwise_regularizer", "depthwise_constraint", "bias_regularizer")
 	case convSeparable:
 		c.ignore("depthwise_initializer", "pointwise_initializer")
-		c.null("depthwise_regularizer", "depthwise_constraint", "pointwise_regularizer", "pointwise_constraint")
+		c.null("depthwise_regularizer", "depthwise_constraint", "pointwise_regularizer", "pointwise_constraint", "bias_regularizer")
 	default:
 		c.ignore("kernel_initializer")
-		c.null("kernel_regularizer", "kernel_constraint")
+		c.null("kernel_constraint")
+		cfg.KernelRegularizer = c.regularizer("kernel_regularizer")
+		cfg.BiasRegularizer = c.regularizer("bias_regularizer")
 	}
 	return cfg
 }
@@ -219,7 +221,9 @@ func dense(c *config) any {
 	units := float64(cfg.Units)
 	c.weights = func(in []int) float64 { return channels(in)*units + units }
 	c.ignore("kernel_initializer", "bias_initializer")
-	c.null("kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint")
+	cfg.KernelRegularizer = c.regularizer("kernel_regularizer")
+	cfg.BiasRegularizer = c.regularizer("bias_regularizer")
+	c.null("activity_regularizer", "kernel_constraint", "bias_constraint")
 	return layers.NewDense(c.name, cfg)
 }
 
