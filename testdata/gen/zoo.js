@@ -17,6 +17,13 @@
 // shardBytes bytes (a cut may fall inside a tensor, as the converter's
 // does). Some models use one shard, others several. One model wraps its
 // topology as {"model_config": …} the way the Python converter does.
+//
+// It then checks convnet's writer the other way round: for each model
+// directory under models/keras/testdata/written (written by
+// `go test ./models/keras -args -update`), it builds the model from
+// config.json with tf.models.modelFromJSON, sets every weight by name
+// from model.safetensors, and records model.predict(x.npy) as
+// y_tfjs.npy.
 'use strict';
 
 const fs = require('fs');
@@ -181,12 +188,59 @@ function dense1d() {
   return m;
 }
 
+// readNpy decodes a NumPy v1.0 '<f4' .npy file.
+function readNpy(file) {
+  const b = fs.readFileSync(file);
+  const hlen = b.readUInt16LE(8);
+  const header = b.subarray(10, 10 + hlen).toString('latin1');
+  if (!header.includes("'descr': '<f4'")) throw new Error(`${file}: not float32`);
+  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',').filter((d) => d.trim()).map(Number);
+  const data = new Float32Array(b.buffer.slice(b.byteOffset + 10 + hlen, b.byteOffset + b.length));
+  return tf.tensor(data, shape);
+}
+
+// readSafetensors decodes a safetensors file of F32 tensors.
+function readSafetensors(file) {
+  const b = fs.readFileSync(file);
+  const n = Number(b.readBigUInt64LE(0));
+  const header = JSON.parse(b.subarray(8, 8 + n).toString('utf8'));
+  const out = {};
+  for (const [name, e] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (e.dtype !== 'F32') throw new Error(`${file}: ${name} is ${e.dtype}`);
+    const [start, end] = e.data_offsets;
+    out[name] = tf.tensor(new Float32Array(b.buffer.slice(b.byteOffset + 8 + n + start, b.byteOffset + 8 + n + end)), e.shape);
+  }
+  return out;
+}
+
+// predictWritten runs a convnet-written model directory in TF.js.
+async function predictWritten(dir) {
+  const topology = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  const model = await tf.models.modelFromJSON({ modelTopology: topology });
+  const weights = readSafetensors(path.join(dir, 'model.safetensors'));
+  const names = Object.keys(weights);
+  if (names.length !== model.weights.length) throw new Error(`${dir}: ${names.length} weights in the file, ${model.weights.length} in the model`);
+  for (const w of model.weights) {
+    const t = weights[w.originalName];
+    if (!t) throw new Error(`${dir}: no weight ${w.originalName} in model.safetensors`);
+    w.write(t);
+  }
+  const y = model.predict(readNpy(path.join(dir, 'x.npy')));
+  fs.writeFileSync(path.join(dir, 'y_tfjs.npy'), npy(y));
+  console.log(`written/${path.basename(dir)}: TF.js loaded ${model.countParams()} parameters, output ${y.shape}`);
+}
+
 async function main() {
   await tf.setBackend('cpu');
   await save('resnet', resnet(), [2, 8, 8, 3], { seed: 11, shardBytes: 4 << 20 });
   await save('separable', separable(), [3, 9, 9, 4], { seed: 23, shardBytes: 1024, modelConfig: true });
   await save('transpose', transpose(), [2, 7, 7, 2], { seed: 37, shardBytes: 300 });
   await save('dense1d', dense1d(), [4, 10, 3], { seed: 41, shardBytes: 4 << 20 });
+  const written = path.join(ROOT, 'models', 'keras', 'testdata', 'written');
+  for (const d of fs.existsSync(written) ? fs.readdirSync(written).sort() : []) {
+    await predictWritten(path.join(written, d));
+  }
 }
 
 main().catch((e) => {
