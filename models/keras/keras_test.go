@@ -123,6 +123,9 @@ func TestParseErrors(t *testing.T) {
 		{"causal padding", sequential(input2, `{"class_name": "Conv2D", "config": {"name": "c", "filters": 8, "kernel_size": 3, "padding": "causal"}}`), `config key "padding": got "causal"`},
 		{"groups", sequential(input2, `{"class_name": "Conv2D", "config": {"name": "c", "filters": 8, "kernel_size": 3, "groups": 2}}`), `config key "groups": got 2`},
 		{"frozen", sequential(input2, `{"class_name": "Flatten", "config": {"name": "f", "trainable": false}}`), `config key "trainable"`},
+		{"relu cap", sequential(input2, `{"class_name": "ReLU", "config": {"name": "r", "max_value": 4}}`), `config key "max_value": got 4`},
+		{"elu alpha", sequential(input2, `{"class_name": "ELU", "config": {"name": "e", "alpha": 0.5}}`), `config key "alpha": got 0.5`},
+		{"softmax axis", sequential(input2, `{"class_name": "Softmax", "config": {"name": "s", "axis": 1}}`), `config key "axis": got [1]`},
 		{"float64", sequential(input2, `{"class_name": "Flatten", "config": {"name": "f", "dtype": "float64"}}`), `config key "dtype": got "float64"`},
 		{"activation", sequential(input2, `{"class_name": "Dense", "config": {"name": "d", "units": 2, "activation": "magic"}}`), `config key "activation"`},
 		{"no input shape", sequential(`{"class_name": "Flatten", "config": {"name": "f"}}`), `config key "batch_input_shape": missing`},
@@ -240,7 +243,7 @@ func TestDecodeTFJSErrors(t *testing.T) {
 // TestSupportedClasses pins the list the README documents.
 func TestSupportedClasses(t *testing.T) {
 	got := strings.Join(SupportedClasses(), " ")
-	want := "Activation Add Average AveragePooling1D AveragePooling2D AveragePooling3D BatchNormalization Concatenate Conv1D Conv2D Conv2DTranspose Conv3D Dense DepthwiseConv2D Dropout Flatten GlobalAveragePooling2D GlobalMaxPooling2D InputLayer LeakyReLU MaxPooling1D MaxPooling2D MaxPooling3D Maximum Multiply ReLU Reshape SeparableConv2D SpatialDropout2D Subtract UpSampling2D ZeroPadding2D"
+	want := "Activation Add Average AveragePooling1D AveragePooling2D AveragePooling3D BatchNormalization Concatenate Conv1D Conv2D Conv2DTranspose Conv3D Dense DepthwiseConv2D Dropout ELU Flatten GlobalAveragePooling2D GlobalMaxPooling2D InputLayer LeakyReLU MaxPooling1D MaxPooling2D MaxPooling3D Maximum Multiply ReLU Reshape SeparableConv2D Softmax SpatialDropout2D Subtract UpSampling2D ZeroPadding2D"
 	if got != want {
 		t.Errorf("SupportedClasses() = %s", got)
 	}

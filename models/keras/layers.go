@@ -61,14 +61,32 @@ var builders = map[string]func(c *config) any{
 		return layers.NewActivation(c.name, name)
 	},
 	"ReLU": func(c *config) any {
-		c.null("max_value")
 		if c.float("negative_slope", 0) != 0 {
 			c.fail("negative_slope", "only 0 is supported (use LeakyReLU)")
 		}
 		if c.float("threshold", 0) != 0 {
 			c.fail("threshold", "only 0 is supported")
 		}
+		if _, ok := c.get("max_value"); ok {
+			// min(max(x, 0), 6), MobileNet's ReLU6, is the one cap supported.
+			if v := c.float("max_value", 0); v != 6 {
+				c.fail("max_value", "got %g; only null and 6 are supported", v)
+			}
+			return layers.NewActivation(c.name, "relu6")
+		}
 		return layers.NewReLU(c.name)
+	},
+	"ELU": func(c *config) any {
+		if a := c.float("alpha", 1); a != 1 {
+			c.fail("alpha", "got %g; only 1 is supported", a)
+		}
+		return layers.NewActivation(c.name, "elu")
+	},
+	"Softmax": func(c *config) any {
+		if axis := c.ints("axis"); len(axis) > 1 || (len(axis) == 1 && axis[0] != -1) {
+			c.fail("axis", "got %v; only -1 (the last axis) is supported", axis)
+		}
+		return layers.NewActivation(c.name, "softmax")
 	},
 	"LeakyReLU": func(c *config) any {
 		return layers.NewLeakyReLU(c.name, float32(c.float("alpha", 0.3)))

@@ -83,7 +83,10 @@ async function save(name, model, xShape, opts) {
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(dir)) fs.unlinkSync(path.join(dir, f));
   setWeights(model, opts.seed);
-  const x = tf.tensor(uniform(rand(opts.seed + 1), xShape.reduce((a, b) => a * b, 1), -1, 1), xShape);
+  // opts.inputScale widens the input range so that capped activations
+  // (ReLU6) are reached.
+  const s = opts.inputScale || 1;
+  const x = tf.tensor(uniform(rand(opts.seed + 1), xShape.reduce((a, b) => a * b, 1), -s, s), xShape);
   const y = model.predict(x);
   let artifacts;
   await model.save(tf.io.withSaveHandler(async (a) => {
@@ -231,12 +234,28 @@ async function predictWritten(dir) {
   console.log(`written/${path.basename(dir)}: TF.js loaded ${model.countParams()} parameters, output ${y.shape}`);
 }
 
+// activations: the activation layers with options (ReLU capped at 6,
+// ELU, Softmax) around a small depthwise stack.
+function activations() {
+  const L = tf.layers;
+  const m = tf.sequential({ name: 'activations' });
+  m.add(L.conv2d({ inputShape: [6, 6, 3], filters: 4, kernelSize: 3, padding: 'same', name: 'conv' }));
+  m.add(L.reLU({ maxValue: 6, name: 'relu6' }));
+  m.add(L.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'valid', name: 'dw' }));
+  m.add(L.elu({ alpha: 1, name: 'elu' }));
+  m.add(L.globalMaxPooling2d({ name: 'gmp' }));
+  m.add(L.dense({ units: 3, name: 'logits' }));
+  m.add(L.softmax({ axis: -1, name: 'probs' }));
+  return m;
+}
+
 async function main() {
   await tf.setBackend('cpu');
   await save('resnet', resnet(), [2, 8, 8, 3], { seed: 11, shardBytes: 4 << 20 });
   await save('separable', separable(), [3, 9, 9, 4], { seed: 23, shardBytes: 1024, modelConfig: true });
   await save('transpose', transpose(), [2, 7, 7, 2], { seed: 37, shardBytes: 300 });
   await save('dense1d', dense1d(), [4, 10, 3], { seed: 41, shardBytes: 4 << 20 });
+  await save('activations', activations(), [3, 6, 6, 3], { seed: 53, shardBytes: 4 << 20, inputScale: 8 });
   const written = path.join(ROOT, 'models', 'keras', 'testdata', 'written');
   for (const d of fs.existsSync(written) ? fs.readdirSync(written).sort() : []) {
     await predictWritten(path.join(written, d));
