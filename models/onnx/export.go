@@ -10,8 +10,12 @@
 // HWIO to OIHW; weights are initializers named after the variables
 // ("conv1/kernel"); the output is "logits".
 //
-// Import (Decode, Load) reads opsets 7–18 of the ops CNNs use and runs
-// them channels-first with the nn ops; see Model.
+// Import (Decode, Load) reads opsets 1–18 of the ops CNNs use and runs
+// them on the nn ops. 2-D convolutions and pools run channels-last, the nn
+// ops' native layout: a channels-first input is transposed once at the
+// first of them and stays channels-last through the ops that allow it
+// (activations, batch norm, residual adds, pools), so the NHWC↔NCHW
+// transposes of an exported Keras model cancel out; see Model.
 //
 // The protobuf is encoded and decoded by hand with protowire (proto.go):
 // onnx.proto is not registered in the global protobuf registry, so a

@@ -2,6 +2,8 @@ package onnx
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -98,6 +100,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, "the model has no graph", false},
 		{"garbage", []byte{0xff, 0xff, 0xff}, "not a valid ONNX model", false},
 		{"opset 19", model(19, []*nodeProto{relu}, nil, "x"), "ai.onnx opset 19, want 1 to 18", false},
+		{"vendor op", model(13, []*nodeProto{{opType: "FusedConv", domain: "com.microsoft", name: "fc", inputs: []string{"x"}, outputs: []string{"y"}}}, nil, "x"),
+			`node "fc" (FusedConv): not supported: op domain "com.microsoft"`, true},
 		{"unknown op", model(13, []*nodeProto{{opType: "NonMaxSuppression", name: "nms", inputs: []string{"x"}, outputs: []string{"y"}}}, nil, "x"),
 			`node "nms" (NonMaxSuppression): not supported: op NonMaxSuppression`, true},
 		{"unknown attribute", model(13, []*nodeProto{{opType: "Relu", name: "r", inputs: []string{"x"}, outputs: []string{"y"},
@@ -106,6 +110,11 @@ func TestDecodeErrors(t *testing.T) {
 		{"bad auto_pad", model(13, []*nodeProto{{opType: "Conv", name: "c", inputs: []string{"x", "w"}, outputs: []string{"y"},
 			attrs: []*attrProto{{name: "auto_pad", typ: atString, s: []byte("SAME")}}}}, nil, "x", "w"),
 			`node "c" (Conv): attribute "auto_pad": "SAME", want NOTSET, SAME_UPPER, SAME_LOWER or VALID`, false},
+		{"attribute become input", model(13, []*nodeProto{{opType: "Squeeze", name: "sq", inputs: []string{"x"}, outputs: []string{"y"},
+			attrs: []*attrProto{iattrs("axes", 0)}}}, nil, "x"),
+			`node "sq" (Squeeze): attribute "axes": is an input from opset 13 on (the model's opset is 13)`, false},
+		{"input before its opset", model(10, []*nodeProto{{opType: "Clip", name: "cl", inputs: []string{"x", "x"}, outputs: []string{"y"}}}, nil, "x"),
+			`node "cl" (Clip): 2 inputs at opset 10; [min max] are attributes before opset 11`, false},
 		{"dangling input", model(13, []*nodeProto{{opType: "Relu", name: "r", inputs: []string{"z"}, outputs: []string{"y"}}}, nil, "x"),
 			`input "z" is not produced`, false},
 		{"forged dims", model(13, []*nodeProto{relu}, []*tensorProto{{name: "w", dataType: dtFloat, dims: []int64{1 << 20, 1 << 20}, floats: []float32{1}}}, "x"),
@@ -139,6 +148,18 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Models from elsewhere: the PyTorch ResNet and, when installed, some
+	// of ONNX's node tests.
+	seeds := []string{filepath.Join("testdata", "torch", "resnet_bn.onnx")}
+	for _, n := range []string{"test_basic_conv_with_padding", "test_maxpool_2d_pads", "test_reshape_negative_dim",
+		"test_gather_0", "test_convtranspose_pads", "test_batchnorm_example", "test_gemm_all_attributes", "test_edge_pad"} {
+		seeds = append(seeds, filepath.Join(nodeTestDir, n, "model.onnx"))
+	}
+	for _, p := range seeds {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
 	relu := &nodeProto{opType: "Relu", name: "r", inputs: []string{"x"}, outputs: []string{"y"}}
 	f.Add(model(13, []*nodeProto{relu}, nil, "x"))
 	f.Add(model(13, []*nodeProto{{opType: "Reshape", inputs: []string{"x", "s"}, outputs: []string{"y"}}},
@@ -159,4 +180,112 @@ func FuzzDecode(f *testing.F) {
 		}
 		m.run(feeds) // errors are fine; panics are not
 	})
+}
+
+// TestFuseRelu checks which Conv/Gemm nodes take over the following Relu:
+// only those whose output the Relu alone reads.
+func TestFuseRelu(t *testing.T) {
+	w := floatInit("w", 1, 2, 1, 3, 3)
+	conv := &nodeProto{opType: "Conv", name: "conv", inputs: []string{"x", "w"}, outputs: []string{"c"},
+		attrs: []*attrProto{iattrs("pads", 1, 1, 1, 1)}}
+	relu := &nodeProto{opType: "Relu", name: "relu", inputs: []string{"c"}, outputs: []string{"r"}}
+	add := &nodeProto{opType: "Add", name: "add", inputs: []string{"r", "c"}, outputs: []string{"y"}}
+	x := randomInput([]int{1, 1, 5, 5}, 9)
+	x.Data()[0] = -3 // some negative conv outputs either way
+	for _, c := range []struct {
+		name  string
+		nodes []*nodeProto
+		fused bool
+	}{
+		{"relu alone reads conv", []*nodeProto{conv, relu}, true},
+		{"add reads conv too", []*nodeProto{conv, relu, add}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := Decode(model(13, c.nodes, []*tensorProto{w}, "x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.nodes[0].fuseRelu != c.fused || m.nodes[1].passThrough != c.fused {
+				t.Fatalf("conv fuseRelu %v, relu passThrough %v; want both %v", m.nodes[0].fuseRelu, m.nodes[1].passThrough, c.fused)
+			}
+			out, err := m.Run(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The reference: the same graph with the fusion undone.
+			m.nodes[0].fuseRelu, m.nodes[1].passThrough = false, false
+			ref, err := m.Run(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxDiff(t, out[0], ref[0]); d != 0 {
+				t.Errorf("fused result differs from unfused by %g", d)
+			}
+		})
+	}
+}
+
+// TestRunConcurrent runs one Model from several goroutines: each result
+// must equal a lone run's.
+func TestRunConcurrent(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "torch", "resnet_bn.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := make([]*tensor.Tensor, 4)
+	want := make([]*tensor.Tensor, len(inputs))
+	for i := range inputs {
+		inputs[i] = randomInput([]int{2, 3, 16, 16}, uint64(400+i))
+		out, err := m.Run(inputs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out[0]
+	}
+	got := make([]*tensor.Tensor, len(inputs))
+	errs := make([]error, len(inputs))
+	done := make(chan int)
+	for i := range inputs {
+		go func() {
+			out, err := m.Run(inputs[i])
+			if err == nil {
+				got[i] = out[0]
+			}
+			errs[i] = err
+			done <- i
+		}()
+	}
+	for range inputs {
+		<-done
+	}
+	for i := range inputs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if d := maxDiff(t, got[i], want[i]); d != 0 {
+			t.Errorf("run %d differs from its lone run by %g", i, d)
+		}
+	}
+}
+
+// TestDecodeIgnoresUnusedDomains loads a model that imports ai.onnx.ml
+// beside ai.onnx but uses only ai.onnx ops.
+func TestDecodeIgnoresUnusedDomains(t *testing.T) {
+	relu := &nodeProto{opType: "Relu", name: "r", inputs: []string{"x"}, outputs: []string{"y"}}
+	mp, err := decodeModel(model(13, []*nodeProto{relu}, nil, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.opsets = append([]opsetProto{{domain: "ai.onnx.ml", version: 3}}, mp.opsets...)
+	m, err := Decode(mp.marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Opset() != 13 {
+		t.Errorf("opset %d, want 13", m.Opset())
+	}
 }

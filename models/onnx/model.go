@@ -69,6 +69,11 @@ type node struct {
 	def   *opDef
 	attrs map[string]*attrProto
 	prep  []*tensor.Tensor // Conv/ConvTranspose filters in the nn layout (per group), when W is an initializer
+	// fuseRelu: a Conv or Gemm applies the ReLU of the one node that reads
+	// its output (nn.Conv2DBiasRelu, nn.BiasAddRelu: same bits as the
+	// ops in turn); that Relu node is then passThrough.
+	fuseRelu    bool
+	passThrough bool
 }
 
 // label names a node in errors: its name, or its index and first output.
@@ -111,11 +116,20 @@ func (n *node) attrUnsupportedf(attr, format string, args ...any) error {
 // value is a tensor flowing through the graph: float data (FLOAT, DOUBLE
 // and FLOAT16 are all held as float32) or integer data (the INT, UINT and
 // BOOL types, held as int64, as shape computations need).
+//
+// nhwc marks a rank-4 float value whose logical layout is ONNX's
+// [N, C, H, W] but whose tensor f is stored channels-last [N, H, W, C],
+// the nn ops' native layout. Convolutions and pools produce it, the
+// layout-aware ops (opDef.layoutAware) pass it on, and every other op sees
+// the value transposed back, so a chain of CNN ops runs without a
+// transpose per op and the NHWC↔NCHW transposes of an exported Keras or
+// TF model cancel out.
 type value struct {
 	f     *tensor.Tensor
 	ints  []int64
 	shape []int // of ints
 	dt    int32
+	nhwc  bool
 }
 
 func floatValue(t *tensor.Tensor) value { return value{f: t, dt: dtFloat} }
@@ -126,11 +140,24 @@ func intValue(shape []int, v []int64) value {
 
 func (v value) isInt() bool { return v.f == nil }
 
+// dims returns the logical shape.
 func (v value) dims() []int {
+	if v.nhwc {
+		s := v.f.Shape()
+		return []int{s[0], s[3], s[1], s[2]}
+	}
 	if v.f != nil {
 		return v.f.Shape()
 	}
 	return v.shape
+}
+
+// materialized returns v in its logical layout.
+func (v value) materialized() value {
+	if !v.nhwc {
+		return v
+	}
+	return value{f: transposeFloat(v.f, []int{0, 3, 1, 2}), dt: v.dt}
 }
 
 func (v value) size() int { return tensor.Size(v.dims()) }
@@ -176,12 +203,14 @@ func Decode(b []byte) (*Model, error) {
 	}
 	m := &Model{opset: -1, consts: map[string]value{}, meta: map[string]string{}, producer: mp.producerName, name: mp.graph.name}
 	for _, o := range mp.opsets {
-		switch o.domain {
-		case "", "ai.onnx":
+		// Other domains (ai.onnx.ml, vendor ones) may be imported; a node
+		// that uses one is refused below.
+		if o.domain == "" || o.domain == "ai.onnx" {
 			m.opset = o.version
-		default:
-			return nil, fmt.Errorf("onnx: opset domain %q (version %d) is not supported, only ai.onnx", o.domain, o.version)
 		}
+	}
+	if m.opset == -1 {
+		return nil, fmt.Errorf("onnx: the model imports no ai.onnx opset")
 	}
 	if m.opset < MinOpset || m.opset > MaxOpset {
 		return nil, fmt.Errorf("onnx: ai.onnx opset %d, want %d to %d", m.opset, MinOpset, MaxOpset)
@@ -274,7 +303,36 @@ func Decode(b []byte) (*Model, error) {
 			return nil, fmt.Errorf("onnx: graph output %q is produced by no node", out)
 		}
 	}
+	m.fuseRelus()
 	return m, nil
+}
+
+// fuseRelus marks each Conv or Gemm whose output only a Relu reads (and
+// that is no graph output) to apply that ReLU itself.
+func (m *Model) fuseRelus() {
+	readers := map[string]int{}
+	producer := map[string]*node{}
+	for _, n := range m.nodes {
+		for _, in := range n.inputs {
+			readers[in]++
+		}
+		for _, out := range n.outputs {
+			producer[out] = n
+		}
+	}
+	for _, out := range m.outputs {
+		readers[out]++
+	}
+	for _, n := range m.nodes {
+		if n.opType != "Relu" || len(n.inputs) != 1 || len(n.outputs) != 1 {
+			continue
+		}
+		p := producer[n.inputs[0]]
+		if p == nil || (p.opType != "Conv" && p.opType != "Gemm") || len(p.outputs) != 1 || readers[n.inputs[0]] != 1 {
+			continue
+		}
+		p.fuseRelu, n.passThrough = true, true
+	}
 }
 
 // tensorValue decodes a TensorProto into a value.
@@ -407,13 +465,22 @@ func (m *Model) run(feeds map[string]value) ([]value, error) {
 			}
 			args[i], present[i] = env[name], true
 		}
+		if n.passThrough { // a Relu its producer applied
+			env[n.outputs[0]] = args[0]
+			continue
+		}
+		if !n.def.layoutAware {
+			for i := range args {
+				args[i] = args[i].materialized()
+			}
+		}
 		c := &call{n: n, in: args, has: present, opset: m.opset}
 		outs, err := n.def.run(c)
 		if err != nil {
 			return nil, err
 		}
 		if n.def.exactInts != nil && len(outs) > 0 && !outs[0].isInt() && present[0] && args[0].isInt() {
-			if outs[0], err = c.floatToInts(outs[0].f, args[0].dt); err != nil {
+			if outs[0], err = c.floatToInts(outs[0].materialized().f, args[0].dt); err != nil {
 				return nil, err
 			}
 		}
@@ -430,7 +497,7 @@ func (m *Model) run(feeds map[string]value) ([]value, error) {
 		if !ok {
 			return nil, fmt.Errorf("onnx: graph output %q was not computed", name)
 		}
-		res[i] = v
+		res[i] = v.materialized()
 	}
 	return res, nil
 }

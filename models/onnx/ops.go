@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -29,6 +28,9 @@ type opDef struct {
 	// through float32 (|x| ≤ 2²⁴), and output 0 returns to input 0's
 	// integer type.
 	exactInts []int
+	// layoutAware ops take values stored channels-last (value.nhwc) as
+	// they are; the others get them transposed to their logical layout.
+	layoutAware bool
 }
 
 // call is one evaluation of a node: its inputs (has[i] false for an
@@ -46,25 +48,25 @@ var opDefs map[string]*opDef
 
 func init() {
 	unary := func(f func(*tensor.Tensor) *tensor.Tensor) *opDef {
-		return &opDef{minIn: 1, maxIn: 1, run: func(c *call) ([]value, error) {
-			x, err := c.float(0)
+		return &opDef{minIn: 1, maxIn: 1, layoutAware: true, run: func(c *call) ([]value, error) {
+			x, nhwc, err := c.stored(0)
 			if err != nil {
 				return nil, err
 			}
-			return one(f(x)), nil
+			return []value{{f: f(x), dt: dtFloat, nhwc: nhwc}}, nil
 		}}
 	}
 	binary := func(f func(a, b *tensor.Tensor) (*tensor.Tensor, error)) *opDef {
-		return &opDef{minIn: 2, maxIn: 2, run: func(c *call) ([]value, error) { return c.binary(f) }}
+		return &opDef{minIn: 2, maxIn: 2, layoutAware: true, run: func(c *call) ([]value, error) { return c.binary(f) }}
 	}
 	opDefs = map[string]*opDef{
-		"Conv":               {attrs: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}, minIn: 2, maxIn: 3, check: checkConv, prepare: prepareConv, run: runConv},
+		"Conv":               {layoutAware: true, attrs: []string{"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"}, minIn: 2, maxIn: 3, check: checkConv, prepare: prepareConv, run: runConv},
 		"ConvTranspose":      {attrs: []string{"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"}, minIn: 2, maxIn: 3, check: checkConv, prepare: prepareConv, run: runConvTranspose},
-		"MaxPool":            {attrs: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool, exactInts: []int{0}},
-		"AveragePool":        {attrs: []string{"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool},
-		"GlobalAveragePool":  {minIn: 1, maxIn: 1, run: runGlobalPool},
-		"GlobalMaxPool":      {minIn: 1, maxIn: 1, run: runGlobalPool},
-		"BatchNormalization": {attrs: []string{"epsilon", "momentum", "spatial", "training_mode"}, minIn: 5, maxIn: 5, check: checkBatchNorm, run: runBatchNorm},
+		"MaxPool":            {layoutAware: true, attrs: []string{"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool, exactInts: []int{0}},
+		"AveragePool":        {layoutAware: true, attrs: []string{"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads", "strides"}, minIn: 1, maxIn: 1, check: checkPool, run: runPool},
+		"GlobalAveragePool":  {layoutAware: true, minIn: 1, maxIn: 1, run: runGlobalPool},
+		"GlobalMaxPool":      {layoutAware: true, minIn: 1, maxIn: 1, run: runGlobalPool},
+		"BatchNormalization": {layoutAware: true, attrs: []string{"epsilon", "momentum", "spatial", "training_mode"}, minIn: 5, maxIn: 5, check: checkBatchNorm, run: runBatchNorm},
 		"Gemm":               {attrs: []string{"alpha", "beta", "transA", "transB"}, minIn: 2, maxIn: 3, run: runGemm},
 		"MatMul":             {minIn: 2, maxIn: 2, run: runMatMul},
 		"Add":                binary(nn.Add),
@@ -77,38 +79,49 @@ func init() {
 		"Sqrt":               unary(nn.Sqrt),
 		"Neg":                unary(nn.Neg),
 		"Abs":                unary(nn.Abs),
-		"ReduceMax":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
-		"ReduceMean":         {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
-		"ReduceSum":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, run: runReduce},
-		"Pad":                {attrs: []string{"mode", "pads", "value"}, minIn: 1, maxIn: 4, run: runPad, exactInts: []int{0, 2}},
+		"ReduceMax":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, check: movedToInputs(18, "axes"), run: runReduce},
+		"ReduceMean":         {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, check: movedToInputs(18, "axes"), run: runReduce},
+		"ReduceSum":          {attrs: []string{"axes", "keepdims", "noop_with_empty_axes"}, minIn: 1, maxIn: 2, check: movedToInputs(13, "axes"), run: runReduce},
+		"Pad":                {attrs: []string{"mode", "pads", "value"}, minIn: 1, maxIn: 4, check: movedToInputs(11, "pads", "value"), run: runPad, exactInts: []int{0, 2}},
 		"Sigmoid":            unary(nn.Sigmoid),
 		"Tanh":               unary(nn.Tanh),
-		"LeakyRelu":          {attrs: []string{"alpha"}, minIn: 1, maxIn: 1, run: runLeakyRelu},
-		"Clip":               {attrs: []string{"min", "max"}, minIn: 1, maxIn: 3, run: runClip, exactInts: []int{0, 1, 2}},
+		"LeakyRelu":          {attrs: []string{"alpha"}, minIn: 1, maxIn: 1, layoutAware: true, run: runLeakyRelu},
+		"Clip":               {attrs: []string{"min", "max"}, minIn: 1, maxIn: 3, check: movedToInputs(11, "min", "max"), run: runClip, exactInts: []int{0, 1, 2}},
 		"Softmax":            {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runSoftmax},
 		"LogSoftmax":         {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runSoftmax},
 		"Flatten":            {attrs: []string{"axis"}, minIn: 1, maxIn: 1, run: runFlatten},
 		"Reshape":            {attrs: []string{"allowzero"}, minIn: 2, maxIn: 2, run: runReshape},
-		"Transpose":          {attrs: []string{"perm"}, minIn: 1, maxIn: 1, run: runTranspose},
+		"Transpose":          {attrs: []string{"perm"}, minIn: 1, maxIn: 1, layoutAware: true, run: runTranspose},
 		"Concat":             {attrs: []string{"axis"}, minIn: 1, maxIn: many, run: runConcat},
-		"Squeeze":            {attrs: []string{"axes"}, minIn: 1, maxIn: 2, run: runSqueeze},
-		"Unsqueeze":          {attrs: []string{"axes"}, minIn: 1, maxIn: 2, run: runUnsqueeze},
-		"Identity":           {minIn: 1, maxIn: 1, run: func(c *call) ([]value, error) { return c.in[:1], nil }},
+		"Squeeze":            {attrs: []string{"axes"}, minIn: 1, maxIn: 2, check: movedToInputs(13, "axes"), run: runSqueeze},
+		"Unsqueeze":          {attrs: []string{"axes"}, minIn: 1, maxIn: 2, check: movedToInputs(13, "axes"), run: runUnsqueeze},
+		"Identity":           {minIn: 1, maxIn: 1, layoutAware: true, run: func(c *call) ([]value, error) { return c.in[:1], nil }},
 		"Dropout":            {attrs: []string{"ratio", "seed"}, minIn: 1, maxIn: 3, run: runDropout},
 		"Constant":           {attrs: []string{"value", "value_float", "value_floats", "value_int", "value_ints"}, minIn: 0, maxIn: 0, check: checkConstant, run: runConstant},
-		"Shape":              {attrs: []string{"start", "end"}, minIn: 1, maxIn: 1, run: runShape},
+		"Shape":              {attrs: []string{"start", "end"}, minIn: 1, maxIn: 1, layoutAware: true, run: runShape},
 		"Gather":             {attrs: []string{"axis"}, minIn: 2, maxIn: 2, run: runGather},
 		"Cast":               {attrs: []string{"to"}, minIn: 1, maxIn: 1, check: checkCast, run: runCast},
 	}
 }
 
-func supportedOps() []string {
-	names := make([]string, 0, len(opDefs))
-	for k := range opDefs {
-		names = append(names, k)
+// movedToInputs checks an op whose attributes became inputs at opset
+// since: before it the node takes only input 0, from it none of the
+// attributes.
+func movedToInputs(since int64, attrs ...string) func(n *node, opset int64) error {
+	return func(n *node, opset int64) error {
+		if opset < since {
+			if len(n.inputs) > 1 {
+				return n.errorf("%d inputs at opset %d; %v are attributes before opset %d", len(n.inputs), opset, attrs, since)
+			}
+			return nil
+		}
+		for _, a := range attrs {
+			if _, ok := n.attrs[a]; ok {
+				return n.attrErrorf(a, "is an input from opset %d on (the model's opset is %d)", since, opset)
+			}
+		}
+		return nil
 	}
-	sort.Strings(names)
-	return names
 }
 
 // fits reports whether shape holds at most maxRunElems elements.
@@ -176,9 +189,13 @@ func (n *node) attrInts(name string) ([]int64, bool, error) {
 
 func (c *call) present(i int) bool { return i < len(c.in) && c.has[i] }
 
+// float returns input i as a float tensor in its logical layout.
 func (c *call) float(i int) (*tensor.Tensor, error) {
 	if !c.present(i) {
 		return nil, c.n.errorf("input %d is missing", i)
+	}
+	if c.in[i].nhwc {
+		return c.in[i].materialized().f, nil
 	}
 	if c.in[i].isInt() {
 		if slices.Contains(c.n.def.exactInts, i) {
@@ -187,6 +204,29 @@ func (c *call) float(i int) (*tensor.Tensor, error) {
 		return nil, c.n.unsupportedf("input %d (%q) is %s; this op runs on float tensors only", i, c.n.inputs[i], dtName(c.in[i].dt))
 	}
 	return c.in[i].f, nil
+}
+
+// stored returns float input i as stored, and whether that is
+// channels-last (value.nhwc), for elementwise ops that keep the layout.
+func (c *call) stored(i int) (*tensor.Tensor, bool, error) {
+	if c.present(i) && c.in[i].nhwc {
+		return c.in[i].f, true, nil
+	}
+	x, err := c.float(i)
+	return x, false, err
+}
+
+// channelsLast returns rank-4 float input i stored [N, H, W, C],
+// transposing it when it is stored channels-first.
+func (c *call) channelsLast(i int) (*tensor.Tensor, error) {
+	if c.present(i) && c.in[i].nhwc {
+		return c.in[i].f, nil
+	}
+	x, err := c.float(i)
+	if err != nil {
+		return nil, err
+	}
+	return transposeFloat(x, []int{0, 2, 3, 1}), nil
 }
 
 func (c *call) intsIn(i int) ([]int64, error) {
@@ -274,6 +314,14 @@ func wrapInt(x int64, dt int32) int64 {
 // toward zero.
 func (c *call) binary(f func(a, b *tensor.Tensor) (*tensor.Tensor, error)) ([]value, error) {
 	a, b := c.in[0], c.in[1]
+	if a.nhwc && b.nhwc && slices.Equal(a.f.Shape(), b.f.Shape()) {
+		y, err := f(a.f, b.f) // elementwise in either layout
+		if err != nil {
+			return nil, c.n.errorf("%v", err)
+		}
+		return []value{{f: y, dt: dtFloat, nhwc: true}}, nil
+	}
+	a, b = a.materialized(), b.materialized()
 	if a.isInt() != b.isInt() || (a.isInt() && a.dt != b.dt) {
 		return nil, c.n.errorf("inputs of element types %s and %s; both must have one type", dtName(a.dt), dtName(b.dt))
 	}
@@ -308,7 +356,7 @@ func (c *call) binary(f func(a, b *tensor.Tensor) (*tensor.Tensor, error)) ([]va
 }
 
 func runLeakyRelu(c *call) ([]value, error) {
-	x, err := c.float(0)
+	x, nhwc, err := c.stored(0)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +364,7 @@ func runLeakyRelu(c *call) ([]value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return one(nn.LeakyRelu(x, alpha)), nil
+	return []value{{f: nn.LeakyRelu(x, alpha), dt: dtFloat, nhwc: nhwc}}, nil
 }
 
 // runClip is min(max(x, lo), hi) with lo, hi from the attributes before
@@ -538,6 +586,15 @@ func transposeFloat(x *tensor.Tensor, perm []int) *tensor.Tensor {
 func runTranspose(c *call) ([]value, error) {
 	v := c.in[0]
 	r := len(v.dims())
+	if p, ok, _ := c.n.attrInts("perm"); ok && r == 4 && !v.isInt() {
+		switch {
+		case v.nhwc && slices.Equal(p, []int64{0, 2, 3, 1}):
+			return []value{{f: v.f, dt: v.dt}}, nil // already stored so
+		case !v.nhwc && slices.Equal(p, []int64{0, 3, 1, 2}):
+			return []value{{f: v.f, dt: v.dt, nhwc: true}}, nil // NHWC data read as NCHW
+		}
+	}
+	v = v.materialized()
 	p, ok, err := c.n.attrInts("perm")
 	if err != nil {
 		return nil, err

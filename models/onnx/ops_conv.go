@@ -54,10 +54,9 @@ type window struct {
 }
 
 // convGeometry reads strides, dilations, pads and auto_pad for input
-// spatial sizes in and kernel k. ceil rounds the output size up
-// (pooling's ceil_mode).
-// For ConvTranspose (transposed) only the pads are read: its output size
-// is computed by runConvTranspose.
+// spatial sizes in and kernel k, and computes the output sizes; ceil
+// rounds them up (pooling's ceil_mode). For ConvTranspose (transposed)
+// only the pads are read: runConvTranspose computes its output size.
 func convGeometry(n *node, in, k []int, ceil, transposed bool) (*window, error) {
 	ns := len(in)
 	w := &window{in: in, k: k, pb: make([]int, ns), pe: make([]int, ns), out: make([]int, ns)}
@@ -276,58 +275,68 @@ func dilateFilter(w *tensor.Tensor, d []int) *tensor.Tensor {
 	return out
 }
 
-// channelSlice returns x [N, C, rest…] restricted to channels [lo, hi).
-func channelSlice(x *tensor.Tensor, lo, hi int) (*tensor.Tensor, error) {
+// channelSlice returns x restricted to channels [lo, hi) of axis ch.
+func channelSlice(x *tensor.Tensor, ch, lo, hi int) (*tensor.Tensor, error) {
 	begin := make([]int, x.Rank())
 	size := append([]int{}, x.Shape()...)
-	begin[1], size[1] = lo, hi-lo
+	begin[ch], size[ch] = lo, hi-lo
 	return nn.Slice(x, begin, size)
 }
 
-// joinChannels concatenates [N, C_i, rest…] tensors along channels.
-func joinChannels(parts []*tensor.Tensor) (*tensor.Tensor, error) {
+// joinChannels concatenates tensors along channel axis ch.
+func joinChannels(parts []*tensor.Tensor, ch int) (*tensor.Tensor, error) {
 	if len(parts) == 1 {
 		return parts[0], nil
 	}
-	return nn.Concat(parts, 1)
+	return nn.Concat(parts, ch)
 }
 
-// addChannelBias adds b [M] to y [N, M, rest…].
-func addChannelBias(c *call, y *tensor.Tensor, i int) (*tensor.Tensor, error) {
-	if !c.present(i) {
+// addChannelBias adds b [M] (input i, when present) to y along channel
+// axis ch — y [N, M, rest…] (ch 1) or [N, rest…, M] (ch last) — and
+// applies the node's fused ReLU.
+func addChannelBias(c *call, y *tensor.Tensor, i, ch int) (*tensor.Tensor, error) {
+	format := "NC..."
+	if ch == y.Rank()-1 {
+		format = "N...C"
+	}
+	switch {
+	case !c.present(i) && c.n.fuseRelu:
+		return nn.Relu(y), nil
+	case !c.present(i):
 		return y, nil
 	}
 	b, err := c.float(i)
 	if err != nil {
 		return nil, err
 	}
-	if b.Rank() != 1 || b.Len() != y.Dim(1) {
-		return nil, c.n.errorf("bias B has shape %v, want [%d]", b.Shape(), y.Dim(1))
+	if b.Rank() != 1 || b.Len() != y.Dim(ch) {
+		return nil, c.n.errorf("bias B has shape %v, want [%d]", b.Shape(), y.Dim(ch))
 	}
-	shape := make([]int, y.Rank()-1)
-	for i := range shape {
-		shape[i] = 1
+	if c.n.fuseRelu {
+		y, err = nn.BiasAddRelu(y, b, format)
+	} else {
+		y, err = nn.BiasAdd(y, b, format)
 	}
-	shape[0] = b.Len()
-	y, err = nn.Add(y, tensor.Must(b.Reshape(shape...)))
 	if err != nil {
 		return nil, c.n.errorf("%v", err)
 	}
 	return y, nil
 }
 
-// convInputs returns X, the per-group filters and the geometry.
-func convInputs(c *call) (*tensor.Tensor, []*tensor.Tensor, *window, error) {
-	x, err := c.float(0)
-	if err != nil {
+// convInputs returns X's logical shape [N, C, spatial…], the per-group
+// filters and the geometry.
+func convInputs(c *call) ([]int, []*tensor.Tensor, *window, error) {
+	if !c.present(0) || c.in[0].isInt() {
+		_, err := c.float(0)
 		return nil, nil, nil, err
 	}
+	xs := c.in[0].dims()
 	w, err := c.float(1)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if x.Rank() < 3 || x.Rank() > 5 || w.Rank() != x.Rank() {
-		return nil, nil, nil, c.n.errorf("X has shape %v and W %v, want equal ranks 3 to 5 ([N, C, spatial…])", x.Shape(), w.Shape())
+	if len(xs) < 3 || len(xs) > 5 || w.Rank() != len(xs) {
+		return nil, nil, nil, c.n.errorf("X has shape %v and W %v, want equal ranks 3 to 5 ([N, C, spatial…])", xs, w.Shape())
 	}
 	filters := c.n.prep
 	if filters == nil {
@@ -335,79 +344,106 @@ func convInputs(c *call) (*tensor.Tensor, []*tensor.Tensor, *window, error) {
 			return nil, nil, nil, err
 		}
 	}
-	win, err := convGeometry(c.n, x.Shape()[2:], w.Shape()[2:], false, c.n.opType == "ConvTranspose")
+	win, err := convGeometry(c.n, xs[2:], w.Shape()[2:], false, c.n.opType == "ConvTranspose")
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	if win.stridedAndDilated() {
-		win.k = filters[0].Shape()[:x.Rank()-2]
+		win.k = filters[0].Shape()[:len(xs)-2]
 		for i := range win.d {
 			win.d[i] = 1
 		}
 	}
-	return x, filters, win, nil
+	return xs, filters, win, nil
 }
 
+// runConv runs 2-D convolutions channels-last (the nn ops' native
+// layout; the output stays so, see value.nhwc) and 1-D/3-D ones
+// channels-first.
 func runConv(c *call) ([]value, error) {
-	x, filters, win, err := convInputs(c)
+	xs, filters, win, err := convInputs(c)
 	if err != nil {
 		return nil, err
 	}
-	ns := x.Rank() - 2
+	ns := len(xs) - 2
 	g64, _ := c.n.attrInt("group", 1)
 	g, ws := int(g64), c.in[1].f.Shape()
-	if x.Dim(1) != ws[1]*g {
-		return nil, c.n.errorf("X has %d channels, W %v with group %d expects %d", x.Dim(1), ws, g, ws[1]*g)
+	if xs[1] != ws[1]*g {
+		return nil, c.n.errorf("X has %d channels, W %v with group %d expects %d", xs[1], ws, g, ws[1]*g)
 	}
-	if !fits(append([]int{x.Dim(0), ws[0]}, win.out...)) {
-		return nil, c.n.errorf("output [%d %d %v] is too large", x.Dim(0), ws[0], win.out)
+	if !fits(append([]int{xs[0], ws[0]}, win.out...)) {
+		return nil, c.n.errorf("output [%d %d %v] is too large", xs[0], ws[0], win.out)
 	}
-	padded := append([]int{x.Dim(0), x.Dim(1)}, win.in...)
+	padded := append([]int{xs[0], xs[1]}, win.in...)
 	for i := range win.in {
 		padded[2+i] += win.pb[i] + win.pe[i]
 	}
 	if !fits(padded) {
-		return nil, c.n.errorf("X %v padded by %v and %v is too large", x.Shape(), win.pb, win.pe)
+		return nil, c.n.errorf("X %v padded by %v and %v is too large", xs, win.pb, win.pe)
 	}
-	if err := c.n.checkWork("the convolution", tensor.Size(append([]int{x.Dim(0), ws[0], ws[1]}, win.out...)), tensor.Size(filters[0].Shape()[:ns])); err != nil {
+	if err := c.n.checkWork("the convolution", tensor.Size(append([]int{xs[0], ws[0], ws[1]}, win.out...)), tensor.Size(filters[0].Shape()[:ns])); err != nil {
 		return nil, err
 	}
 	o := nn.ConvOptions{Strides: win.s, Dilations: win.d, Padding: "EXPLICIT", ExplicitPaddings: win.explicit(), DataFormat: channelsFirst[ns]}
+	var x *tensor.Tensor
+	ch, last := 1, ns == 2
+	if last {
+		x, err = c.channelsLast(0)
+		o.DataFormat, ch = "NHWC", 3
+	} else {
+		x, err = c.float(0)
+	}
+	if err != nil {
+		return nil, err
+	}
 	conv := [4]func(a, b *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error){1: nn.Conv1D, 2: nn.Conv2D, 3: nn.Conv3D}[ns]
 	var y *tensor.Tensor
 	switch {
+	case g == 1 && last && c.n.fuseRelu && c.present(2):
+		b, err := c.float(2)
+		if err != nil {
+			return nil, err
+		}
+		if y, err = nn.Conv2DBiasRelu(x, filters[0], b, o); err != nil {
+			return nil, c.n.errorf("%v", err)
+		}
+		return []value{{f: y, dt: dtFloat, nhwc: true}}, nil
 	case g == 1:
 		y, err = conv(x, filters[0], o)
 	case len(filters) == 1: // depthwise
 		y, err = nn.DepthwiseConv2D(x, filters[0], o)
 	default:
 		parts := make([]*tensor.Tensor, g)
-		cg := x.Dim(1) / g
+		cg := xs[1] / g
 		for j := 0; j < g && err == nil; j++ {
 			var xj *tensor.Tensor
-			if xj, err = channelSlice(x, j*cg, (j+1)*cg); err == nil {
+			if xj, err = channelSlice(x, ch, j*cg, (j+1)*cg); err == nil {
 				parts[j], err = conv(xj, filters[j], o)
 			}
 		}
 		if err == nil {
-			y, err = joinChannels(parts)
+			y, err = joinChannels(parts, ch)
 		}
 	}
 	if err != nil {
 		return nil, c.n.errorf("%v", err)
 	}
-	y, err = addChannelBias(c, y, 2)
+	y, err = addChannelBias(c, y, 2, ch)
 	if err != nil {
 		return nil, err
 	}
-	return one(y), nil
+	return []value{{f: y, dt: dtFloat, nhwc: last}}, nil
 }
 
 // runConvTranspose computes the gradient of the Conv that maps the output
 // back to X: out = s·(in − 1) + output_padding + (k − 1)·d + 1 − b − e,
 // or output_shape with the pads it implies (split by auto_pad).
 func runConvTranspose(c *call) ([]value, error) {
-	x, filters, win, err := convInputs(c)
+	_, filters, win, err := convInputs(c)
+	if err != nil {
+		return nil, err
+	}
+	x, err := c.float(0)
 	if err != nil {
 		return nil, err
 	}
@@ -490,7 +526,7 @@ func runConvTranspose(c *call) ([]value, error) {
 	for j := range parts {
 		xj := x
 		if g > 1 {
-			if xj, err = channelSlice(x, j*cg, (j+1)*cg); err != nil {
+			if xj, err = channelSlice(x, 1, j*cg, (j+1)*cg); err != nil {
 				return nil, c.n.errorf("%v", err)
 			}
 		}
@@ -498,7 +534,7 @@ func runConvTranspose(c *call) ([]value, error) {
 			return nil, c.n.errorf("%v", err)
 		}
 	}
-	y, err := joinChannels(parts)
+	y, err := joinChannels(parts, 1)
 	if err != nil {
 		return nil, c.n.errorf("%v", err)
 	}
@@ -511,7 +547,7 @@ func runConvTranspose(c *call) ([]value, error) {
 			return nil, c.n.errorf("%v", err)
 		}
 	}
-	y, err = addChannelBias(c, y, 2)
+	y, err = addChannelBias(c, y, 2, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -540,14 +576,14 @@ func checkPool(n *node, _ int64) error {
 // dilations and with no padding or TF's SAME padding it runs on nn.MaxPool
 // / nn.AvgPool; otherwise on a direct loop.
 func runPool(c *call) ([]value, error) {
-	x, err := c.float(0)
-	if err != nil {
-		return nil, err
+	if !c.present(0) {
+		return nil, c.n.errorf("input 0 is missing")
 	}
-	if x.Rank() < 3 {
-		return nil, c.n.errorf("X has shape %v, want [N, C, spatial…]", x.Shape())
+	xs := c.in[0].dims()
+	if len(xs) < 3 {
+		return nil, c.n.errorf("X has shape %v, want [N, C, spatial…]", xs)
 	}
-	ns := x.Rank() - 2
+	ns := len(xs) - 2
 	k, err := spatialAttr(c.n, "kernel_shape", ns, 1, 1)
 	if err != nil {
 		return nil, err
@@ -560,12 +596,12 @@ func runPool(c *call) ([]value, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := convGeometry(c.n, x.Shape()[2:], k, ceil != 0, false)
+	w, err := convGeometry(c.n, xs[2:], k, ceil != 0, false)
 	if err != nil {
 		return nil, err
 	}
 	isMax := c.n.opType == "MaxPool"
-	outShape := append([]int{x.Dim(0), x.Dim(1)}, w.out...)
+	outShape := append([]int{xs[0], xs[1]}, w.out...)
 	for _, d := range w.out {
 		if d > maxRunElems {
 			return nil, c.n.errorf("output %v is too large", outShape)
@@ -577,6 +613,10 @@ func runPool(c *call) ([]value, error) {
 	if len(c.n.outputs) > 1 && c.n.outputs[1] != "" {
 		// MaxPool's Indices: flat positions in X, the spatial part row
 		// major (storage_order 0) or column major (1).
+		x, err := c.float(0)
+		if err != nil {
+			return nil, err
+		}
 		idx := make([]int64, tensor.Size(outShape))
 		y := poolRef(x, w, true, false, outShape, idx)
 		if so, _ := c.n.attrInt("storage_order", 0); so == 1 {
@@ -599,14 +639,28 @@ func runPool(c *call) ([]value, error) {
 		return []value{floatValue(y), {ints: idx, shape: outShape, dt: dtInt64}}, nil
 	}
 	if pad := w.tfPadding(isMax || incl == 0); pad != "" && ns <= 3 {
-		o := nn.PoolOptions{KSize: k, Strides: w.s, Padding: pad, DataFormat: channelsFirst[ns]}
+		// nn's pools; 2-D ones channels-last, their native layout.
 		f := nn.AvgPool
 		if isMax {
 			f = nn.MaxPool
 		}
-		if y, err := f(x, o); err == nil && slices.Equal(y.Shape(), outShape) {
-			return one(y), nil
+		o := nn.PoolOptions{KSize: k, Strides: w.s, Padding: pad, DataFormat: channelsFirst[ns]}
+		input, want, last := c.float, outShape, ns == 2
+		if last {
+			input, o.DataFormat = c.channelsLast, "NHWC"
+			want = []int{outShape[0], outShape[2], outShape[3], outShape[1]}
 		}
+		x, err := input(0)
+		if err != nil {
+			return nil, err
+		}
+		if y, err := f(x, o); err == nil && slices.Equal(y.Shape(), want) {
+			return []value{{f: y, dt: dtFloat, nhwc: last}}, nil
+		}
+	}
+	x, err := c.float(0)
+	if err != nil {
+		return nil, err
 	}
 	return one(poolRef(x, w, isMax, incl != 0, outShape, nil)), nil
 }
@@ -721,7 +775,7 @@ func poolRef(x *tensor.Tensor, w *window, isMax, countPad bool, outShape []int, 
 }
 
 func runGlobalPool(c *call) ([]value, error) {
-	x, err := c.float(0)
+	x, nhwc, err := c.stored(0)
 	if err != nil {
 		return nil, err
 	}
@@ -732,6 +786,9 @@ func runGlobalPool(c *call) ([]value, error) {
 	for i := 2; i < x.Rank(); i++ {
 		axes = append(axes, i)
 	}
+	if nhwc {
+		axes = []int{1, 2}
+	}
 	f := nn.ReduceMean
 	if c.n.opType == "GlobalMaxPool" {
 		f = nn.ReduceMax
@@ -740,7 +797,7 @@ func runGlobalPool(c *call) ([]value, error) {
 	if err != nil {
 		return nil, c.n.errorf("%v", err)
 	}
-	return one(y), nil
+	return []value{{f: y, dt: dtFloat, nhwc: nhwc}}, nil
 }
 
 func checkBatchNorm(n *node, opset int64) error {
@@ -768,7 +825,7 @@ func checkBatchNorm(n *node, opset int64) error {
 // y = (x − mean)·scale/sqrt(var + epsilon) + B, as y = x·a + b with
 // a = scale/sqrt(var + epsilon) and b = B − mean·a per channel.
 func runBatchNorm(c *call) ([]value, error) {
-	x, err := c.float(0)
+	x, nhwc, err := c.stored(0)
 	if err != nil {
 		return nil, err
 	}
@@ -780,6 +837,9 @@ func runBatchNorm(c *call) ([]value, error) {
 		return nil, err
 	}
 	ch := x.Dim(1)
+	if nhwc {
+		ch = x.Dim(3)
+	}
 	var p [4][]float32
 	for i := range p {
 		t, err := c.float(i + 1)
@@ -796,6 +856,9 @@ func runBatchNorm(c *call) ([]value, error) {
 		shape[i] = 1
 	}
 	shape[0] = ch
+	if nhwc {
+		shape = []int{ch} // along the last axis
+	}
 	a, b := tensor.Zeros(shape...), tensor.Zeros(shape...)
 	for j := 0; j < ch; j++ {
 		s := float64(p[0][j]) / math.Sqrt(float64(p[3][j])+float64(eps))
@@ -809,7 +872,7 @@ func runBatchNorm(c *call) ([]value, error) {
 	if err != nil {
 		return nil, c.n.errorf("%v", err)
 	}
-	return one(y), nil
+	return []value{{f: y, dt: dtFloat, nhwc: nhwc}}, nil
 }
 
 // runGemm is alpha·op(A)·op(B) + beta·C with C broadcast to [M, N].
@@ -852,6 +915,18 @@ func runGemm(c *call) ([]value, error) {
 			return nil, c.n.errorf("%v", err)
 		}
 	}
+	if c.present(2) && beta == 1 && c.in[2].f != nil && c.in[2].f.Rank() == 1 && c.in[2].f.Len() == y.Dim(1) && c.in[2].f.Len() > 1 {
+		// A per-column bias (a Dense layer): one BiasAdd pass, with the
+		// fused ReLU when there is one.
+		f := nn.BiasAdd
+		if c.n.fuseRelu {
+			f = nn.BiasAddRelu
+		}
+		if y, err = f(y, c.in[2].f, ""); err != nil {
+			return nil, c.n.errorf("%v", err)
+		}
+		return one(y), nil
+	}
 	if c.present(2) && beta != 0 {
 		cc, err := c.float(2)
 		if err != nil {
@@ -869,6 +944,9 @@ func runGemm(c *call) ([]value, error) {
 		if !slices.Equal(y.Shape(), shape) {
 			return nil, c.n.errorf("C of shape %v does not broadcast to the product's %v", cc.Shape(), shape)
 		}
+	}
+	if c.n.fuseRelu {
+		y = nn.Relu(y)
 	}
 	return one(y), nil
 }
