@@ -91,6 +91,15 @@ func TestKerasCLIErrors(t *testing.T) {
 		{"class_name": "Lambda", "config": {"name": "f", "batch_input_shape": [null, 2]}}]}}, "weightsManifest": []}`)
 	badKey := write("badkey.json", `{"modelTopology": {"class_name": "Sequential", "config": {"name": "s", "layers": [
 		{"class_name": "Dense", "config": {"name": "d", "units": 2, "batch_input_shape": [null, 2], "kernel_constraint": {"class_name": "MaxNorm"}}}]}}, "weightsManifest": []}`)
+	rank1 := filepath.Join(dir, "rank1.npy")
+	if err := npy.WriteFile(rank1, tensor.Zeros(3)); err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(filepath.Join(src, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noShard := write("model.json", string(js)) // no shard beside it
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -102,11 +111,17 @@ func TestKerasCLIErrors(t *testing.T) {
 		{"missing model", []string{"shape", "--model", filepath.Join(dir, "none")}, "not a checkpoint"},
 		{"shape with other flags", []string{"shape", "--model", src, "--kernel", "3"}, "--model takes no other flags"},
 		{"not json", []string{"predict", "--model", write("bad.json", "{"), "--npy", x, "--out", out}, "is not a JSON object"},
+		{"rank-1 tensor", []string{"predict", "--model", src, "--npy", rank1, "--out", out}, "holds shape [3]; want a batch [N, …]"},
+		{"missing tensor", []string{"predict", "--model", src, "--npy", filepath.Join(dir, "none.npy"), "--out", out}, "none.npy"},
+		{"missing shard", []string{"predict", "--model", noShard, "--npy", x, "--out", out}, "group1-shard1of1.bin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(tc.args...)
 			if code != 2 || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr, tc.want)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("a failed run wrote %s", out)
 			}
 		})
 	}
