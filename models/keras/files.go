@@ -71,10 +71,10 @@ func (m *Model) ToJSON() ([]byte, error) {
 		if m.class == "Functional" {
 			l.Name = s.name
 			nodes := [][][]any{}
-			if s.layer != nil {
-				node := make([][]any, len(s.inbound))
-				for i, p := range s.inbound {
-					node[i] = []any{p, 0, 0, map[string]any{}}
+			for _, call := range s.calls {
+				node := make([][]any, len(call))
+				for i, p := range call {
+					node[i] = []any{p.name, p.node, 0, map[string]any{}}
 				}
 				nodes = append(nodes, node)
 			}
@@ -88,7 +88,11 @@ func (m *Model) ToJSON() ([]byte, error) {
 	}
 	if m.class == "Functional" {
 		var err error
-		if mc.InputLayers, err = refs(m.inputs); err != nil {
+		ins := make([]ref, len(m.inputs))
+		for i, n := range m.inputs {
+			ins[i] = ref{n, 0}
+		}
+		if mc.InputLayers, err = refs(ins); err != nil {
 			return nil, err
 		}
 		if mc.OutputLayers, err = refs(m.outputs); err != nil {
@@ -102,10 +106,10 @@ func (m *Model) ToJSON() ([]byte, error) {
 	return append(mustMarshal(topology{ClassName: m.class, Config: cfg}), '\n'), nil
 }
 
-func refs(names []string) (json.RawMessage, error) {
-	r := make([][]any, len(names))
-	for i, n := range names {
-		r[i] = []any{n, 0, 0}
+func refs(rs []ref) (json.RawMessage, error) {
+	r := make([][]any, len(rs))
+	for i, n := range rs {
+		r[i] = []any{n.name, n.node, 0}
 	}
 	return json.Marshal(r)
 }

@@ -54,6 +54,7 @@ func FuzzParseJSON(f *testing.F) {
 	}
 	f.Add([]byte(tfKerasSequential))
 	f.Add([]byte(tfKerasFunctional))
+	f.Add([]byte(siamese))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := ParseJSON(b)
 		if err != nil {

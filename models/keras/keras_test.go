@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -92,6 +94,62 @@ func TestByHand(t *testing.T) {
 	}
 }
 
+// siamese is a tf.keras 2 Functional model with a shared layer: Dense d
+// applied to inputs a (node 0) and b (node 1), the two summed.
+const siamese = `{"class_name": "Functional", "config": {"name": "siamese", "layers": [
+ {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "dtype": "float32", "name": "a"}, "name": "a", "inbound_nodes": []},
+ {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 2], "dtype": "float32", "name": "b"}, "name": "b", "inbound_nodes": []},
+ {"class_name": "Dense", "config": {"name": "d", "units": 1, "use_bias": false}, "name": "d", "inbound_nodes": [[["a", 0, 0, {}]], [["b", 0, 0, {}]]]},
+ {"class_name": "Add", "config": {"name": "sum"}, "name": "sum", "inbound_nodes": [[["d", 0, 0, {}], ["d", 1, 0, {}]]]}],
+ "input_layers": [["a", 0, 0], ["b", 0, 0]], "output_layers": [["sum", 0, 0]]}}`
+
+// TestSharedLayer runs the siamese model by hand: kernel [[1], [2]],
+// a = [1, 1] → 3, b = [2, 0] → 2, sum 5; the layer's two weights are
+// counted once, and the JSON survives a round trip.
+func TestSharedLayer(t *testing.T) {
+	m, err := ParseJSON([]byte(siamese))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetWeights(map[string]*tensor.Tensor{"d/kernel": vec(t, []int{2, 1}, 1, 2)}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(m *Model) float32 {
+		y := m.Net().CallN([]*autograd.Var{autograd.Constant(vec(t, []int{1, 2}, 1, 1)), autograd.Constant(vec(t, []int{1, 2}, 2, 0))}, layers.Context{})[0]
+		if y.Err() != nil {
+			t.Fatal(y.Err())
+		}
+		return y.Value().Data()[0]
+	}
+	if got := run(m); got != 5 {
+		t.Errorf("sum = %g, want 5", got)
+	}
+	rows := m.Summary().Rows
+	if r := rows[2]; r.Name != "d" || r.Params != 2 || strings.Join(r.ConnectedTo, " ") != "a b" {
+		t.Errorf("summary row %+v, want d with 2 params connected to a b", r)
+	}
+	if r := rows[3]; strings.Join(r.ConnectedTo, " ") != "d d[1]" {
+		t.Errorf("summary row %+v, want sum connected to d d[1]", r)
+	}
+	js, err := m.ToJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseJSON(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := back.SetWeights(m.Weights()); err != nil {
+		t.Fatal(err)
+	}
+	if got := run(back); got != 5 {
+		t.Errorf("after ToJSON: sum = %g, want 5", got)
+	}
+	if _, err := m.Predict(vec(t, []int{1, 2}, 1, 1)); err == nil || !strings.Contains(err.Error(), "takes 2 inputs") {
+		t.Errorf("Predict on a two-input model: %v", err)
+	}
+}
+
 // sequential wraps layer entries in a Sequential config.
 func sequential(layers ...string) string {
 	return `{"class_name": "Sequential", "config": {"name": "s", "layers": [` + strings.Join(layers, ",") + `]}}`
@@ -137,8 +195,9 @@ func TestParseErrors(t *testing.T) {
 		{"names disagree", functional(`{"class_name": "Flatten", "config": {"name": "g"}, "name": "out", "inbound_nodes": [[["x", 0, 0, {}]]]}`), `named "out" outside its config and "g" inside`},
 		{"bad shape", sequential(input2, `{"class_name": "Dense", "config": {"name": "d", "units": 2}}`, `{"class_name": "Conv2D", "config": {"name": "c", "filters": 1, "kernel_size": 9}}`), "layers: "},
 		{"batchnorm axis", sequential(input2, `{"class_name": "BatchNormalization", "config": {"name": "bn", "axis": 1}}`), `config key "axis": got 1 for inputs of shape [1 4 4 2]`},
-		{"shared layer", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 0, 0, {}]], [["x", 0, 0, {}]]]}`), "is called 2 times"},
-		{"node index", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 1, 0, {}]]]}`), "node index 1"},
+		{"dangling call", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 0, 0, {}]], [["x", 0, 0, {}]]]}`), "out[1] does not lead to any model output"},
+		{"node index", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 1, 0, {}]]]}`), "call 1 of layer x, which inbound_nodes does not list"},
+		{"tensor index", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 0, 1, {}]]]}`), "tensor index 1"},
 		{"call kwargs", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 0, 0, {"training": true}]]]}`), "call arguments"},
 		{"missing inbound", functional(`{"class_name": "Flatten", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["y", 0, 0, {}]]]}`), `refers to layer "y"`},
 		{"cycle", functional(`{"class_name": "Add", "config": {"name": "out"}, "name": "out", "inbound_nodes": [[["x", 0, 0, {}], ["out", 0, 0, {}]]]}`), "feeds itself"},

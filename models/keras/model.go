@@ -16,9 +16,10 @@
 // Initializer keys are accepted and written back unchanged: a loaded
 // model's weights all come from its weights file.
 //
-// It does not read Keras 3's .keras archives or its config form (module,
-// registered_name, build_config), HDF5 files, shared layers (a layer
-// called more than once), nested models, or quantized TF.js weights.
+// A layer called more than once (several inbound_nodes) shares its
+// weights, as in Keras. It does not read Keras 3's .keras archives or its
+// config form (module, registered_name, build_config), HDF5 files, nested
+// models, layers of several outputs, or quantized TF.js weights.
 package keras
 
 import (
@@ -40,9 +41,25 @@ type Model struct {
 	class   string // "Sequential" or "Functional"
 	specs   []*layerSpec
 	inputs  []string
-	outputs []string
+	outputs []ref
 	net     *layers.Model
-	nodes   map[string]*layers.Node
+	nodes   map[ref]*layers.Node
+}
+
+// ref names one call of a layer: node k is its (k+1)-th call, as in
+// Keras's [name, node_index, tensor_index] (a layer called more than once
+// shares its weights).
+type ref struct {
+	name string
+	node int
+}
+
+// String returns the layer's name, with the node index after a first call.
+func (r ref) String() string {
+	if r.node == 0 {
+		return r.name
+	}
+	return fmt.Sprintf("%s[%d]", r.name, r.node)
 }
 
 // layerSpec is one entry of the config's "layers" list.
@@ -50,19 +67,19 @@ type layerSpec struct {
 	class   string
 	name    string
 	config  map[string]json.RawMessage
-	inbound []string // the layers feeding it (functional models)
-	layer   any      // layers.Layer or layers.MultiLayer; nil for InputLayer
-	shape   []int    // InputLayer: per-example shape
+	calls   [][]ref // per call (node), the layer outputs feeding it (functional models)
+	layer   any     // layers.Layer or layers.MultiLayer; nil for InputLayer
+	shape   []int   // InputLayer: per-example shape
 	weights func(in []int) float64
 	window  func(in []int) float64
 }
 
-// inShape returns the shape of the spec's first input node.
-func (s *layerSpec) inShape(nodes map[string]*layers.Node) []int {
-	if len(s.inbound) == 0 || nodes[s.inbound[0]] == nil {
+// inShape returns the shape of the first input of call k.
+func (s *layerSpec) inShape(nodes map[ref]*layers.Node, k int) []int {
+	if k >= len(s.calls) || len(s.calls[k]) == 0 || nodes[s.calls[k][0]] == nil {
 		return nil
 	}
-	return nodes[s.inbound[0]].Shape()
+	return nodes[s.calls[k][0]].Shape()
 }
 
 // Bounds on what a model file may make convnet allocate and compute: the
@@ -324,7 +341,7 @@ func layerName(l layerJSON, i int) (string, error) {
 // then layers applied in order; the input shape comes from the
 // InputLayer or the first layer's batch_input_shape.
 func buildSequential(name string, ls []layerJSON) (*Model, error) {
-	m := &Model{name: name, class: "Sequential", nodes: map[string]*layers.Node{}}
+	m := &Model{name: name, class: "Sequential", nodes: map[ref]*layers.Node{}}
 	var z sizes
 	var x *layers.Node
 	seen := map[string]bool{}
@@ -354,7 +371,7 @@ func buildSequential(name string, ls []layerJSON) (*Model, error) {
 				return nil, err
 			}
 			m.inputs = []string{lname}
-			m.nodes[lname] = x
+			m.nodes[ref{lname, 0}] = x
 			continue
 		}
 		cfg := l.Config
@@ -372,7 +389,7 @@ func buildSequential(name string, ls []layerJSON) (*Model, error) {
 				return nil, err
 			}
 			m.inputs = []string{iname}
-			m.nodes[iname] = x
+			m.nodes[ref{iname, 0}] = x
 		}
 		s, err := newLayer(l.ClassName, lname, cfg)
 		if err != nil {
@@ -397,14 +414,14 @@ func buildSequential(name string, ls []layerJSON) (*Model, error) {
 		if err := z.addCost(s, in, x.Shape()); err != nil {
 			return nil, err
 		}
-		m.nodes[lname] = x
+		m.nodes[ref{lname, 0}] = x
 		m.specs = append(m.specs, s)
 	}
 	if x == nil || len(m.specs) == 0 || m.specs[len(m.specs)-1].layer == nil {
 		return nil, errors.New("keras: the Sequential has no layers besides its input")
 	}
-	m.outputs = []string{m.specs[len(m.specs)-1].name}
-	net, err := layers.NewModel(name, []*layers.Node{m.nodes[m.inputs[0]]}, []*layers.Node{x})
+	m.outputs = []ref{{m.specs[len(m.specs)-1].name, 0}}
+	net, err := layers.NewModel(name, []*layers.Node{m.nodes[ref{m.inputs[0], 0}]}, []*layers.Node{x})
 	if err != nil {
 		return nil, fmt.Errorf("keras: %w", err)
 	}
@@ -424,9 +441,9 @@ func without(cfg map[string]json.RawMessage, keys ...string) map[string]json.Raw
 	return out
 }
 
-// tensorRefs reads input_layers/output_layers: [[name, 0, 0], …] (Keras
-// 2, TF.js) or [name, 0, 0] for a single tensor (Keras 3).
-func tensorRefs(raw json.RawMessage, key string) ([]string, error) {
+// tensorRefs reads input_layers/output_layers: [[name, node, 0], …]
+// (Keras 2, TF.js) or [name, node, 0] for a single tensor (Keras 3).
+func tensorRefs(raw json.RawMessage, key string) ([]ref, error) {
 	var list []json.RawMessage
 	if raw == nil || json.Unmarshal(raw, &list) != nil || len(list) == 0 {
 		return nil, fmt.Errorf("keras: model config %s: got %s, want [[name, 0, 0], …]", key, short(raw))
@@ -435,52 +452,55 @@ func tensorRefs(raw json.RawMessage, key string) ([]string, error) {
 	if json.Unmarshal(list[0], &first) == nil {
 		list = []json.RawMessage{raw}
 	}
-	names := make([]string, len(list))
+	refs := make([]ref, len(list))
 	for i, r := range list {
-		name, err := tensorRef(r)
-		if err != nil {
+		var err error
+		if refs[i], err = tensorRef(r); err != nil {
 			return nil, fmt.Errorf("keras: model config %s: %v", key, err)
 		}
-		names[i] = name
 	}
-	return names, nil
+	return refs, nil
 }
 
 // tensorRef reads [name, node_index, tensor_index] or [name,
-// node_index, tensor_index, kwargs]; both indices must be 0 (shared layers
-// and layers of several outputs are not supported) and kwargs empty.
-func tensorRef(r json.RawMessage) (string, error) {
+// node_index, tensor_index, kwargs]; the tensor index must be 0 (layers of
+// several outputs are not supported) and kwargs empty.
+func tensorRef(r json.RawMessage) (ref, error) {
 	var parts []json.RawMessage
 	if json.Unmarshal(r, &parts) != nil || len(parts) < 3 || len(parts) > 4 {
-		return "", fmt.Errorf("got %s, want [name, node_index, tensor_index]", short(r))
+		return ref{}, fmt.Errorf("got %s, want [name, node_index, tensor_index]", short(r))
 	}
 	var name string
 	if json.Unmarshal(parts[0], &name) != nil {
-		return "", fmt.Errorf("got %s: the layer name is not a string", short(r))
+		return ref{}, fmt.Errorf("got %s: the layer name is not a string", short(r))
 	}
-	for i, p := range parts[1:3] {
-		if n, ok := integer(p); !ok || n != 0 {
-			what := [2]string{"node index", "tensor index"}[i]
-			return "", fmt.Errorf("%s: %s %s; only 0 is supported (no shared layers, one output per layer)", name, what, short(p))
-		}
+	node, ok := integer(parts[1])
+	if !ok || node < 0 || node >= maxLayers {
+		return ref{}, fmt.Errorf("%s: node index %s, want a whole number from 0 to %d", name, short(parts[1]), maxLayers-1)
+	}
+	if n, ok := integer(parts[2]); !ok || n != 0 {
+		return ref{}, fmt.Errorf("%s: tensor index %s; only 0 is supported (one output per layer)", name, short(parts[2]))
 	}
 	if len(parts) == 4 {
 		var kw map[string]json.RawMessage
 		if json.Unmarshal(parts[3], &kw) != nil || len(kw) > 0 {
-			return "", fmt.Errorf("%s: call arguments %s are not supported", name, short(parts[3]))
+			return ref{}, fmt.Errorf("%s: call arguments %s are not supported", name, short(parts[3]))
 		}
 	}
-	return name, nil
+	return ref{name, node}, nil
 }
 
 // buildFunctional builds a Functional config: layers connected by
 // inbound_nodes between input_layers and output_layers.
 func buildFunctional(name string, mc modelConfig) (*Model, error) {
-	m := &Model{name: name, class: "Functional", nodes: map[string]*layers.Node{}}
+	m := &Model{name: name, class: "Functional", nodes: map[ref]*layers.Node{}}
 	var z sizes
-	var err error
-	if m.inputs, err = tensorRefs(mc.InputLayers, "input_layers"); err != nil {
+	inputs, err := tensorRefs(mc.InputLayers, "input_layers")
+	if err != nil {
 		return nil, err
+	}
+	for _, r := range inputs {
+		m.inputs = append(m.inputs, r.name)
 	}
 	if m.outputs, err = tensorRefs(mc.OutputLayers, "output_layers"); err != nil {
 		return nil, err
@@ -504,34 +524,37 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 				return nil, err
 			}
 		}
-		if s.inbound, err = inboundNodes(lname, l.InboundNodes, s.layer == nil); err != nil {
+		if s.calls, err = inboundNodes(lname, l.InboundNodes, s.layer == nil); err != nil {
 			return nil, err
 		}
 		byName[lname] = s
 		m.specs = append(m.specs, s)
 	}
-	// Build each layer's node after the nodes feeding it.
-	const visiting = 1
-	state := map[string]int{}
-	var visit func(name string) (*layers.Node, error)
-	visit = func(name string) (*layers.Node, error) {
-		if n := m.nodes[name]; n != nil {
+	// Build each call's node after the nodes feeding it.
+	visiting := map[ref]bool{}
+	var visit func(r ref) (*layers.Node, error)
+	visit = func(r ref) (*layers.Node, error) {
+		if n := m.nodes[r]; n != nil {
 			return n, nil
 		}
+		name := r.name
 		s := byName[name]
-		if s == nil {
+		switch {
+		case s == nil:
 			return nil, fmt.Errorf("keras: the graph refers to layer %q, which the config does not list", name)
+		case s.layer == nil && r.node != 0, s.layer != nil && r.node >= len(s.calls):
+			return nil, fmt.Errorf("keras: the graph refers to call %d of layer %s, which inbound_nodes does not list", r.node, name)
+		case visiting[r]:
+			return nil, fmt.Errorf("keras: layer %s feeds itself (a cycle in inbound_nodes)", r)
 		}
-		if state[name] == visiting {
-			return nil, fmt.Errorf("keras: layer %s feeds itself (a cycle in inbound_nodes)", name)
-		}
-		state[name] = visiting
+		visiting[r] = true
 		var n *layers.Node
 		if s.layer == nil {
 			n = layers.Input(name, s.shape...)
 		} else {
-			ins := make([]*layers.Node, len(s.inbound))
-			for i, p := range s.inbound {
+			call := s.calls[r.node]
+			ins := make([]*layers.Node, len(call))
+			for i, p := range call {
 				var err error
 				if ins[i], err = visit(p); err != nil {
 					return nil, err
@@ -542,8 +565,10 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 				if len(ins) != 1 {
 					return nil, fmt.Errorf("keras: layer %s (%s) takes one input, inbound_nodes gives %d", name, s.class, len(ins))
 				}
-				if err := z.check(s, ins[0].Shape()); err != nil {
-					return nil, err
+				if r.node == 0 {
+					if err := z.check(s, ins[0].Shape()); err != nil {
+						return nil, err
+					}
 				}
 				n = layers.Apply(l, ins[0])
 			case layers.MultiLayer:
@@ -560,31 +585,33 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 			return nil, err
 		}
 		if s.layer != nil {
-			if err := z.addCost(s, s.inShape(m.nodes), n.Shape()); err != nil {
+			if err := z.addCost(s, s.inShape(m.nodes, r.node), n.Shape()); err != nil {
 				return nil, err
 			}
 		}
-		m.nodes[name] = n
+		m.nodes[r] = n
 		return n, nil
 	}
-	ins := make([]*layers.Node, len(m.inputs))
-	for i, name := range m.inputs {
-		if s := byName[name]; s == nil || s.layer != nil {
-			return nil, fmt.Errorf("keras: model input %q is not an InputLayer of the config", name)
+	ins := make([]*layers.Node, len(inputs))
+	for i, r := range inputs {
+		if s := byName[r.name]; s == nil || s.layer != nil || r.node != 0 {
+			return nil, fmt.Errorf("keras: model input %s is not an InputLayer of the config", r)
 		}
-		if ins[i], err = visit(name); err != nil {
+		if ins[i], err = visit(r); err != nil {
 			return nil, err
 		}
 	}
 	outs := make([]*layers.Node, len(m.outputs))
-	for i, name := range m.outputs {
-		if outs[i], err = visit(name); err != nil {
+	for i, r := range m.outputs {
+		if outs[i], err = visit(r); err != nil {
 			return nil, err
 		}
 	}
 	for _, s := range m.specs {
-		if m.nodes[s.name] == nil {
-			return nil, fmt.Errorf("keras: layer %s does not lead to any model output", s.name)
+		for k := range max(len(s.calls), 1) {
+			if m.nodes[ref{s.name, k}] == nil {
+				return nil, fmt.Errorf("keras: layer %s does not lead to any model output", ref{s.name, k})
+			}
 		}
 	}
 	if m.net, err = layers.NewModel(name, ins, outs); err != nil {
@@ -594,8 +621,9 @@ func buildFunctional(name string, mc modelConfig) (*Model, error) {
 }
 
 // inboundNodes reads a layer's inbound_nodes: [] for an InputLayer, one
-// node [[name, 0, 0, {}], …] for any other layer.
-func inboundNodes(name string, raw json.RawMessage, isInput bool) ([]string, error) {
+// node [[name, 0, 0, {}], …] per call for any other layer (a layer
+// called more than once shares its weights).
+func inboundNodes(name string, raw json.RawMessage, isInput bool) ([][]ref, error) {
 	var nodes []json.RawMessage
 	if raw != nil && json.Unmarshal(raw, &nodes) != nil {
 		return nil, fmt.Errorf("keras: layer %s: inbound_nodes %s is not a list of nodes", name, short(raw))
@@ -606,20 +634,22 @@ func inboundNodes(name string, raw json.RawMessage, isInput bool) ([]string, err
 		}
 		return nil, nil
 	}
-	if len(nodes) != 1 {
-		return nil, fmt.Errorf("keras: layer %s is called %d times; one call per layer is supported (no shared layers)", name, len(nodes))
+	if len(nodes) == 0 {
+		return nil, fmt.Errorf("keras: layer %s has no inbound_nodes: nothing feeds it", name)
 	}
-	var refs []json.RawMessage
-	if json.Unmarshal(nodes[0], &refs) != nil || len(refs) == 0 {
-		return nil, fmt.Errorf("keras: layer %s: inbound node %s, want [[name, 0, 0, {}], …]", name, short(nodes[0]))
-	}
-	out := make([]string, len(refs))
-	for i, r := range refs {
-		p, err := tensorRef(r)
-		if err != nil {
-			return nil, fmt.Errorf("keras: layer %s: inbound_nodes: %v", name, err)
+	calls := make([][]ref, len(nodes))
+	for k, node := range nodes {
+		var refs []json.RawMessage
+		if json.Unmarshal(node, &refs) != nil || len(refs) == 0 {
+			return nil, fmt.Errorf("keras: layer %s: inbound node %s, want [[name, 0, 0, {}], …]", name, short(node))
 		}
-		out[i] = p
+		calls[k] = make([]ref, len(refs))
+		for i, r := range refs {
+			var err error
+			if calls[k][i], err = tensorRef(r); err != nil {
+				return nil, fmt.Errorf("keras: layer %s: inbound_nodes: %v", name, err)
+			}
+		}
 	}
-	return out, nil
+	return calls, nil
 }

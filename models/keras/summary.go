@@ -38,10 +38,14 @@ func (m *Model) Summary() Summary {
 	s := Summary{Model: m.name}
 	prev := ""
 	for _, sp := range m.specs {
-		row := SummaryRow{Name: sp.name, Class: sp.class, Shape: m.nodes[sp.name].Shape()}
+		row := SummaryRow{Name: sp.name, Class: sp.class, Shape: m.nodes[ref{sp.name, 0}].Shape()}
 		if sp.layer != nil {
 			row.Params, row.Trainable = countParams(sp.layer)
-			row.ConnectedTo = sp.inbound
+			for _, call := range sp.calls {
+				for _, r := range call {
+					row.ConnectedTo = append(row.ConnectedTo, r.String())
+				}
+			}
 			if m.class == "Sequential" && prev != "" {
 				row.ConnectedTo = []string{prev}
 			}
@@ -52,7 +56,7 @@ func (m *Model) Summary() Summary {
 	if m.class == "Sequential" && m.specs[0].layer != nil {
 		in := m.inputs[0]
 		s.Rows[0].ConnectedTo = []string{in}
-		s.Rows = append([]SummaryRow{{Name: in, Class: "InputLayer", Shape: m.nodes[in].Shape()}}, s.Rows...)
+		s.Rows = append([]SummaryRow{{Name: in, Class: "InputLayer", Shape: m.nodes[ref{in, 0}].Shape()}}, s.Rows...)
 	}
 	return s
 }
