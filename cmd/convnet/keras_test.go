@@ -34,7 +34,7 @@ func maxAbsDiff(t *testing.T, a, b *tensor.Tensor) float64 {
 // --npy, as a TF.js model.json, as its directory and, after saving it as
 // a convnet model directory, as that, and compares with TF.js's output.
 func TestPredictKerasZoo(t *testing.T) {
-	for _, name := range []string{"resnet", "separable", "transpose", "dense1d", "activations"} {
+	for _, name := range []string{"resnet", "separable", "transpose", "dense1d", "activations", "shared"} {
 		t.Run(name, func(t *testing.T) {
 			src := filepath.Join(zooDir, name)
 			m, err := keras.Load(src)

@@ -12,7 +12,7 @@ import (
 )
 
 // zooModels are the TF.js Layers models written by testdata/gen/zoo.js.
-var zooModels = []string{"resnet", "separable", "transpose", "dense1d", "activations"}
+var zooModels = []string{"resnet", "separable", "transpose", "dense1d", "activations", "shared"}
 
 // maxDiff returns max |a − b|, or +Inf when the shapes differ.
 func maxDiff(a, b *tensor.Tensor) float64 {

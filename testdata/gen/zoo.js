@@ -249,6 +249,23 @@ function activations() {
   return m;
 }
 
+// shared: one Conv2D applied twice (a shared layer: inbound_nodes with
+// two calls) and the merges Multiply, Maximum and Average (TF.js 4.22
+// has no Subtract layer).
+function shared() {
+  const L = tf.layers;
+  const x = tf.input({ shape: [6, 6, 3], name: 'image' });
+  const s = L.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', name: 'shared' });
+  const h1 = s.apply(x);
+  const h2 = s.apply(h1);
+  const m1 = L.multiply({ name: 'mul' }).apply([h1, h2]);
+  const m2 = L.maximum({ name: 'max' }).apply([h1, h2]);
+  let h = L.average({ name: 'avg' }).apply([m1, m2, h2]);
+  h = L.globalAveragePooling2d({ name: 'gap' }).apply(h);
+  h = L.dense({ units: 2, name: 'out' }).apply(h);
+  return tf.model({ inputs: x, outputs: h, name: 'shared' });
+}
+
 async function main() {
   await tf.setBackend('cpu');
   await save('resnet', resnet(), [2, 8, 8, 3], { seed: 11, shardBytes: 4 << 20 });
@@ -256,6 +273,7 @@ async function main() {
   await save('transpose', transpose(), [2, 7, 7, 2], { seed: 37, shardBytes: 300 });
   await save('dense1d', dense1d(), [4, 10, 3], { seed: 41, shardBytes: 4 << 20 });
   await save('activations', activations(), [3, 6, 6, 3], { seed: 53, shardBytes: 4 << 20, inputScale: 8 });
+  await save('shared', shared(), [2, 6, 6, 3], { seed: 59, shardBytes: 4 << 20 });
   const written = path.join(ROOT, 'models', 'keras', 'testdata', 'written');
   for (const d of fs.existsSync(written) ? fs.readdirSync(written).sort() : []) {
     await predictWritten(path.join(written, d));
