@@ -85,6 +85,9 @@ type Config struct {
 
 	// Out receives progress and per-epoch lines (nil: discarded).
 	Out io.Writer
+	// Describe, when set, prints the model to Out at the start (the
+	// command line prints a Keras-style summary); its error stops Run.
+	Describe func(out io.Writer, m *layers.Sequential) error
 	// Progress draws a progress bar with carriage returns (for a
 	// terminal) instead of printing plain lines only.
 	Progress bool
@@ -288,6 +291,11 @@ func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
 		}
 	}
 	t.progress = newProgress(cfg.Out, cfg.Progress)
+	if cfg.Describe != nil {
+		if err := cfg.Describe(cfg.Out, model); err != nil {
+			return nil, err
+		}
+	}
 	t.describe()
 
 	res := &Result{Model: model}

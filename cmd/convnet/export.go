@@ -5,26 +5,30 @@ import (
 	"io"
 
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/models/onnx"
 	"github.com/convnet-go/convnet/train"
 )
 
 func init() {
-	register(command{name: "export", summary: "write a checkpoint's model as ONNX", run: runExport})
+	register(command{name: "export", summary: "write a checkpoint's model as ONNX or as a Keras model directory", run: runExport})
 }
 
 func runExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("export", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: convnet export --model PATH --format onnx -o OUT.onnx")
+		fmt.Fprintln(stderr, "       convnet export --model PATH --format keras -o DIR")
 		fmt.Fprintln(stderr, "\nWrites the lecture model of a checkpoint as ONNX (opset 13): input \"input\"")
-		fmt.Fprintln(stderr, "[N,28,28,1] float32 NHWC, output \"logits\" [N,10], weights as initializers.")
+		fmt.Fprintln(stderr, "[N,28,28,1] float32 NHWC, output \"logits\" [N,10], weights as initializers;")
+		fmt.Fprintln(stderr, "or as a Keras model directory: config.json (model.to_json()) and")
+		fmt.Fprintln(stderr, "model.safetensors (weights under Keras names).")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
 	model := fs.String("model", "", "checkpoint `PATH`, or a directory whose latest checkpoint is used (required)")
-	format := fs.String("format", "onnx", "output `FORMAT`: onnx")
-	out := fs.String("o", "", "output `FILE` (required)")
+	format := fs.String("format", "onnx", "output `FORMAT`: onnx or keras")
+	out := fs.String("o", "", "output `FILE` (.onnx) or directory (keras) (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -32,15 +36,26 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	case *model == "":
 		return usageErrorf("--model is required (a checkpoint file or directory)")
 	case *out == "":
-		return usageErrorf("-o is required (the .onnx file to write)")
-	case *format != "onnx":
-		return usageErrorf("--format must be onnx, got %q", *format)
+		return usageErrorf("-o is required (the .onnx file or the model directory to write)")
+	case *format != "onnx" && *format != "keras":
+		return usageErrorf("--format must be onnx or keras, got %q", *format)
 	case fs.NArg() > 0:
 		return usageErrorf("unexpected arguments %q", fs.Args())
 	}
 	m, file, _, err := train.LoadModel(*model)
 	if err != nil {
 		return badInput(err)
+	}
+	if *format == "keras" {
+		k, err := keras.FromSequential(m, []int{models.ImageSize, models.ImageSize, 1})
+		if err != nil {
+			return err
+		}
+		if err := k.Save(*out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (Keras model directory: %s, %s) from %s\n", *out, keras.ConfigFile, keras.WeightsFile, file)
+		return nil
 	}
 	err = onnx.ExportFile(*out, m, onnx.ExportOptions{
 		InputShape: []int{models.ImageSize, models.ImageSize, 1},

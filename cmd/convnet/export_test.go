@@ -60,7 +60,7 @@ func TestExportPredictONNX(t *testing.T) {
 	}{
 		{"export without model", []string{"export", "-o", model}, "--model is required"},
 		{"export without -o", []string{"export", "--model", ckpt}, "-o is required"},
-		{"export bad format", []string{"export", "--model", ckpt, "--format", "tflite", "-o", model}, `--format must be onnx, got "tflite"`},
+		{"export bad format", []string{"export", "--model", ckpt, "--format", "tflite", "-o", model}, `--format must be onnx or keras, got "tflite"`},
 		{"export missing checkpoint", []string{"export", "--model", filepath.Join(dir, "none"), "-o", model}, "checkpoint"},
 		{"predict model without npy", []string{"predict", "--model", model}, "--model, --npy and --out go together"},
 		{"predict model with images", []string{"predict", "--model", model, "--npy", in, "--out", out, "a.png"}, "give no --checkpoint and no images"},

@@ -3,9 +3,9 @@
 //
 //	convnet train     train the lecture's MNIST convnet
 //	convnet eval      test accuracy and confusion matrix of a checkpoint
-//	convnet predict   classify digit images with a checkpoint, or run an ONNX model on a .npy tensor
+//	convnet predict   classify digit images with a checkpoint, or run a model (ONNX, Keras, TF.js, checkpoint) on a .npy tensor
 //	convnet serve     serve a checkpoint over HTTP (Open Inference Protocol) with a web page
-//	convnet export    write a checkpoint's model as ONNX
+//	convnet export    write a checkpoint's model as ONNX or as a Keras model directory
 //	convnet filter    convolve images with blur, sharpen, edge, sobel, … kernels
 //	convnet shape     print a model's layer-by-layer output shapes
 //	convnet bench     time the lecture model's training step and inference

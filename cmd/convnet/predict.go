@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(command{name: "predict", summary: "classify digit images with a checkpoint, or run an ONNX model on a .npy tensor", run: runPredict})
+	register(command{name: "predict", summary: "classify digit images with a checkpoint, or run a model (ONNX, Keras, TF.js, checkpoint) on a .npy tensor", run: runPredict})
 }
 
 // prediction is one image's result in --json output.
@@ -27,15 +27,18 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("predict", stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: convnet predict --checkpoint PATH [flags] IMAGE...")
-		fmt.Fprintln(fs.Output(), "       convnet predict --model MODEL.onnx --npy IN.npy --out OUT.npy")
+		fmt.Fprintln(fs.Output(), "       convnet predict --model MODEL --npy IN.npy --out OUT.npy")
 		fmt.Fprintf(fs.Output(), "\nClassifies pictures of single digits (%s). Each picture is made\n", imagefilter.Formats)
 		fmt.Fprintln(fs.Output(), "MNIST-like: grayscale, inverted to a light digit on black when its border is")
 		fmt.Fprintln(fs.Output(), "light (see --invert), cropped to the digit, scaled to fit 20x20 by area")
 		fmt.Fprintln(fs.Output(), "averaging and centred by mass in a 28x28 frame. An image that cannot be read")
 		fmt.Fprintln(fs.Output(), "is reported on stderr, the others are still classified, and the exit code is 2.")
-		fmt.Fprintln(fs.Output(), "\nWith --model, runs an ONNX model on IN.npy (NumPy v1, little-endian float32,")
-		fmt.Fprintln(fs.Output(), "C order, in the graph input's own layout, e.g. NCHW for PyTorch exports) and")
-		fmt.Fprintln(fs.Output(), "writes its first output to OUT.npy (float32).")
+		fmt.Fprintln(fs.Output(), "\nWith --model, runs a model on IN.npy (NumPy v1, little-endian float32, C order,")
+		fmt.Fprintln(fs.Output(), "[N, …] in the model's input layout) and writes its first output to OUT.npy")
+		fmt.Fprintln(fs.Output(), "(float32, raw: no softmax unless the model ends in one). MODEL is an .onnx file")
+		fmt.Fprintln(fs.Output(), "(input in the graph's own layout, e.g. NCHW for PyTorch exports), a convnet")
+		fmt.Fprintln(fs.Output(), "model directory (config.json + model.safetensors), a TF.js Layers model.json")
+		fmt.Fprintln(fs.Output(), "(NHWC), or a convnet checkpoint file or directory (NHWC [N, 28, 28, 1]).")
 		fmt.Fprintln(fs.Output(), "\nflags:")
 		fs.PrintDefaults()
 	}
@@ -43,15 +46,15 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print a JSON array instead of text")
 	invert := fs.String("invert", models.InvertAuto, "make the digit light on dark: auto (when the border is light), always or never")
 	top := fs.Int("top", 3, "how many classes to show per image")
-	onnxModel := fs.String("model", "", "ONNX model `FILE` to run on --npy instead of classifying images")
+	modelPath := fs.String("model", "", "model `PATH` to run on --npy instead of classifying images: .onnx, model directory, TF.js model.json or checkpoint")
 	inNpy := fs.String("npy", "", "input tensor `FILE` (.npy, float32) for --model")
 	outNpy := fs.String("out", "", "output tensor `FILE` (.npy) for --model")
 	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *onnxModel != "" || *inNpy != "" || *outNpy != "" {
-		return predictNpy(*onnxModel, *inNpy, *outNpy, *ckpt != "" || fs.NArg() > 0, stdout)
+	if *modelPath != "" || *inNpy != "" || *outNpy != "" {
+		return predictNpy(*modelPath, *inNpy, *outNpy, *ckpt != "" || fs.NArg() > 0, stdout)
 	}
 	switch {
 	case *ckpt == "":

@@ -3,13 +3,17 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/models/keras"
+	"github.com/convnet-go/convnet/models/onnx"
 	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/train"
 )
 
 func init() {
@@ -24,7 +28,11 @@ const shapeUsage = `usage: convnet shape [flags]
 
 Without flags, prints the lecture's MNIST convnet layer by layer: each
 layer's output shape, the (W − F + 2P)/S + 1 rule that gives it, and its
-parameter count. With any flag, prints one conv layer instead.
+parameter count. With --model, prints a Keras-style summary (layer and
+type, output shape, parameters, connected to) of a convnet model
+directory, a TF.js Layers model.json or a checkpoint (for an .onnx file,
+its inputs and outputs). With any other
+flag, prints one conv layer instead.
 
 flags:
 `
@@ -36,6 +44,7 @@ func runShape(args []string, stdout, stderr io.Writer) error {
 	stride := fs.String("stride", "1", "stride `S` or SHxSW")
 	padding := fs.String("padding", "SAME", "SAME, VALID or a number P of zero cells on each side")
 	filters := fs.Int("filters", 32, "output channels")
+	model := fs.String("model", "", "summarize the model at `PATH`: model directory, TF.js model.json or checkpoint")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), shapeUsage)
 		fs.PrintDefaults()
@@ -45,6 +54,12 @@ func runShape(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q; convnet shape takes only flags", fs.Args())
+	}
+	if *model != "" {
+		if fs.NFlag() > 1 {
+			return usageErrorf("--model takes no other flags")
+		}
+		return printModelSummary(*model, stdout)
 	}
 	if fs.NFlag() == 0 {
 		return printLectureModel(stdout)
@@ -78,6 +93,42 @@ func runShape(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "output %dx%dx%d\n", rules[0].out, rules[1].out, *filters)
 	fmt.Fprintf(stdout, "parameters %d·%d·%d·%d weights + %d biases = %d\n", k[0], k[1], in[2], *filters, *filters, w+*filters)
 	return nil
+}
+
+// printModelSummary prints the Keras-style summary of the model at path:
+// a Keras model (model directory, model.json) or a checkpoint; for an
+// .onnx file, its inputs and outputs.
+func printModelSummary(path string, w io.Writer) error {
+	var s keras.Summary
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		m, err := onnx.Load(path)
+		if err != nil {
+			return badInput(err)
+		}
+		fmt.Fprintf(w, "ONNX model (opset %d); its graph is not summarized layer by layer.\n", m.Opset())
+		for i, name := range m.InputNames() {
+			fmt.Fprintf(w, "input %s %v (−1: symbolic)\n", name, m.InputShape(i))
+		}
+		fmt.Fprintf(w, "outputs %s\n", strings.Join(m.OutputNames(), ", "))
+		return nil
+	}
+	if keras.IsModelPath(path) {
+		m, err := keras.Load(path)
+		if err != nil {
+			return badInput(err)
+		}
+		s = m.Summary()
+	} else {
+		m, _, _, err := train.LoadModel(path)
+		if err != nil {
+			return badInput(fmt.Errorf("--model %s: not a model directory or a model.json, and not a checkpoint: %w", path, err))
+		}
+		if s, err = keras.SequentialSummary(m, []int{1, models.ImageSize, models.ImageSize, 1}); err != nil {
+			return err
+		}
+	}
+	_, err := s.WriteTo(w)
+	return err
 }
 
 // parseDims reads "28x28x1"-style sizes: n values, or one value for all

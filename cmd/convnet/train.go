@@ -13,7 +13,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/train"
 )
 
@@ -102,6 +104,7 @@ continues from the latest one. One run at a time may use a directory.`)
 		LogDir: f.logdir, CheckpointDir: f.checkpointDir, Keep: f.keep, Resume: f.resume,
 		StepsPerEpoch: f.steps, LogEvery: f.logEvery,
 		Out: stdout, Progress: f.progress == "always" || f.progress == "auto" && isTerminal(stdout),
+		Describe: printSequentialSummary,
 	}
 	res, err := train.Run(ctx, cfg, data)
 	var ce *train.ConfigError
@@ -128,6 +131,17 @@ func loadDataError(err error) error {
 	if errors.As(err, &ce) {
 		return badInput(err)
 	}
+	return err
+}
+
+// printSequentialSummary prints the Keras-style summary of the model
+// train is about to fit (28x28x1 inputs).
+func printSequentialSummary(w io.Writer, m *layers.Sequential) error {
+	s, err := keras.SequentialSummary(m, []int{1, models.ImageSize, models.ImageSize, 1})
+	if err != nil {
+		return err
+	}
+	_, err = s.WriteTo(w)
 	return err
 }
 
