@@ -33,7 +33,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -195,8 +194,8 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 	return out, nil
 }
 
-// recycleGrads hands the intermediate gradients of topo back to nn
-// (nn.Recycle) for the storage of later results: nobody outside Gradient
+// recycleGrads hands the intermediate gradients of topo back to nn's ops
+// for the storage of later results: nobody outside Gradient
 // can reach them. Storage shared with a returned gradient or with any
 // value of the graph is kept, so no tensor a caller holds is ever
 // overwritten.
@@ -219,7 +218,7 @@ func recycleGrads(topo []*Var, out []*tensor.Tensor) {
 			spare = append(spare, g)
 		}
 	}
-	nn.Recycle(spare...)
+	recycle(spare)
 }
 
 // seen reports whether g's data is already the data of one of gs (a var
