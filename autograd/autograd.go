@@ -25,6 +25,12 @@
 // skips Conv2DBackpropInput. Gradient stores intermediate gradients on the
 // Vars while it runs and clears them before it returns, so one graph (or
 // two graphs sharing Vars) must not be differentiated concurrently.
+//
+// Memory: a training loop keeps one Workspace, takes each step's
+// gradients from Workspace.Gradient and calls Reset when the step is
+// over, so the next step reuses the step's activations and gradients
+// instead of fresh pages. Values handed out by Value stay the caller's;
+// gradients from Workspace.Gradient are valid until Reset.
 package autograd
 
 import (
@@ -48,7 +54,8 @@ type Var struct {
 	// the parents whose needed flag is set. Nil for leaves.
 	backward func(g *tensor.Tensor) error
 	// exposed is set once Value has handed this node's value, or a view
-	// of it, out: Release then leaves the storage to the caller. owner is
+	// of it, out: Release and Workspace.Reset then leave the storage to
+	// the caller. owner is
 	// the node whose op allocated the storage: the node itself, or for a
 	// value sharing a parent's storage (a Reshape view) that parent's
 	// owner. Nil for leaves.
@@ -81,8 +88,9 @@ func Constant(t *tensor.Tensor) *Var {
 }
 
 // Value returns the Var's value, or nil when it carries an error. The
-// tensor is the caller's to keep: Release never recycles storage that
-// Value handed out, so it stays valid after the graph is released.
+// tensor is the caller's to keep: neither Release nor Workspace.Reset
+// recycles storage that Value handed out, so it stays valid after the
+// graph is released.
 // (Shape gives the shape without that.)
 func (v *Var) Value() *tensor.Tensor {
 	if v.owner != nil {

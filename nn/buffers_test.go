@@ -10,6 +10,21 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
+// recycle hands the storage of the given tensors to the pool, as
+// autograd does (see
+// pool.Recycle: small tensors, sub-slices and duplicates are skipped).
+// The caller must own each tensor outright: afterwards nothing may read
+// or write it or any view of its data.
+func recycle(ts ...*tensor.Tensor) {
+	ds := make([][]float32, 0, len(ts))
+	for _, t := range ts {
+		if t != nil {
+			ds = append(ds, t.Data())
+		}
+	}
+	pool.Recycle(ds...)
+}
+
 func TestRecycleReusesWholeArraysOnce(t *testing.T) {
 	n := pool.RecycleMin + 3
 	a := tensor.Zeros(n)
