@@ -5,8 +5,9 @@
 // and the kernel faults it in page by page. Those arrays therefore come
 // from here and go back here when their owner is done with them.
 //
-// Arrays are kept by exact capacity in sync.Pools, so the garbage
-// collector still reclaims storage that stays unused. Get serves exact
+// Arrays are kept by exact capacity: a few (at most 64 MiB) in a small
+// list that garbage collections leave alone, the rest in sync.Pools, so
+// that the collector still reclaims storage that stays unused. Get serves exact
 // lengths (op results, which recur with the same shapes); GetClass
 // rounds the capacity up to a power of two (scratch whose length varies
 // from call to call).
@@ -39,6 +40,23 @@ var (
 	classes [64]sync.Pool
 	mu      sync.RWMutex
 	exact   = map[int]*sync.Pool{}
+)
+
+// keep holds a few arrays where garbage collections cannot reach them: a
+// sync.Pool drops what it holds within two collections, and faulting a
+// fresh multi-MiB packing buffer in again costs more than the product it
+// serves. Put fills keep first (at most keepCount arrays, keepFloats
+// elements in all), then replaces its smallest arrays by larger ones;
+// take looks there after the sync.Pools.
+var keep struct {
+	sync.Mutex
+	free   []*[]float32
+	floats int
+}
+
+const (
+	keepCount  = 16
+	keepFloats = 16 << 20 // 64 MiB
 )
 
 // poolFor returns the pool of arrays of capacity c (> 0), or nil when
@@ -124,6 +142,17 @@ func take(n int) *[]float32 {
 			return s
 		}
 	}
+	keep.Lock()
+	defer keep.Unlock()
+	for i, s := range keep.free {
+		if cap(*s) == n {
+			last := len(keep.free) - 1
+			keep.free[i], keep.free[last] = keep.free[last], nil
+			keep.free = keep.free[:last]
+			keep.floats -= n
+			return s
+		}
+	}
 	return nil
 }
 
@@ -144,7 +173,40 @@ func PutClass(p *[]float32) {
 	if poison.Load() {
 		fill(*p)
 	}
-	poolFor(cap(*p), true).Put(p)
+	p = keepLargest(p)
+	if p != nil {
+		poolFor(cap(*p), true).Put(p)
+	}
+}
+
+// keepLargest adds p to keep when there is room, or in place of keep's
+// smallest array when p is larger and fits, and returns the array left
+// out (p, the one it replaced, or nil).
+func keepLargest(p *[]float32) *[]float32 {
+	keep.Lock()
+	defer keep.Unlock()
+	n := cap(*p)
+	if n > keepFloats {
+		return p
+	}
+	if len(keep.free) < keepCount && keep.floats+n <= keepFloats {
+		keep.free = append(keep.free, p)
+		keep.floats += n
+		return nil
+	}
+	small := -1
+	for i, s := range keep.free {
+		if small < 0 || cap(*s) < cap(*keep.free[small]) {
+			small = i
+		}
+	}
+	if small < 0 || cap(*keep.free[small]) >= n || keep.floats-cap(*keep.free[small])+n > keepFloats {
+		return p
+	}
+	out := keep.free[small]
+	keep.free[small] = p
+	keep.floats += n - cap(*out)
+	return out
 }
 
 // Recycle puts each array of ss that is worth keeping: nil slices,

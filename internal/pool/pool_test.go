@@ -2,6 +2,7 @@ package pool
 
 import (
 	"math"
+	"runtime"
 	"testing"
 	"unsafe"
 )
@@ -106,5 +107,62 @@ func TestPoison(t *testing.T) {
 	}
 	if SetPoison(false) != true || SetPoison(true) != false {
 		t.Error("SetPoison does not report the previous setting")
+	}
+}
+
+// emptyKeep forgets the arrays keep holds (tests start from nothing).
+func emptyKeep() {
+	keep.Lock()
+	defer keep.Unlock()
+	keep.free, keep.floats = nil, 0
+}
+
+// The arrays in keep survive garbage collections, and keep holds the
+// largest arrays it is offered within its bounds.
+func TestKeepSurvivesGCAndHoldsTheLargest(t *testing.T) {
+	defer SetPoison(SetPoison(false))
+	emptyKeep()
+	defer emptyKeep()
+	big := make([]float32, 3<<20)
+	Put(big)
+	runtime.GC()
+	runtime.GC()
+	if got := Get(3 << 20); unsafe.SliceData(got) != unsafe.SliceData(big) {
+		t.Error("an array in keep was lost to garbage collections")
+	}
+
+	for i := range keepCount {
+		Put(make([]float32, 1000+i))
+	}
+	larger := make([]float32, 5000)
+	Put(larger)
+	tooBig := make([]float32, keepFloats+1)
+	Put(tooBig)
+	keep.Lock()
+	defer keep.Unlock()
+	has := func(s []float32) bool {
+		for _, p := range keep.free {
+			if unsafe.SliceData(*p) == unsafe.SliceData(s) {
+				return true
+			}
+		}
+		return false
+	}
+	sum := 0
+	for _, p := range keep.free {
+		sum += cap(*p)
+		if cap(*p) == 1000 {
+			t.Error("keep still holds its smallest array after a larger one came")
+		}
+	}
+	switch {
+	case len(keep.free) > keepCount:
+		t.Errorf("keep holds %d arrays, at most %d allowed", len(keep.free), keepCount)
+	case sum != keep.floats || sum > keepFloats:
+		t.Errorf("keep holds %d floats, counts %d, at most %d allowed", sum, keep.floats, keepFloats)
+	case !has(larger):
+		t.Error("keep did not take a larger array in place of its smallest")
+	case has(tooBig):
+		t.Error("keep took an array beyond its bound")
 	}
 }
