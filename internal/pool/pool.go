@@ -47,7 +47,8 @@ var (
 // fresh multi-MiB packing buffer in again costs more than the product it
 // serves. Put fills keep first (at most keepCount arrays, keepFloats
 // elements in all), then replaces its smallest arrays by larger ones;
-// take looks there after the sync.Pools.
+// take looks there first, which also spares the sync.Pools' costly miss
+// path while keep is not full.
 var keep struct {
 	sync.Mutex
 	free   []*[]float32
@@ -137,11 +138,20 @@ func take(n int) *[]float32 {
 	if n <= 0 {
 		return nil
 	}
+	if s := takeKept(n); s != nil {
+		return s
+	}
 	if p := poolFor(n, false); p != nil {
 		if s, ok := p.Get().(*[]float32); ok {
 			return s
 		}
 	}
+	return nil
+}
+
+// takeKept removes an array of capacity n from keep and returns it, or
+// nil when keep has none.
+func takeKept(n int) *[]float32 {
 	keep.Lock()
 	defer keep.Unlock()
 	for i, s := range keep.free {
