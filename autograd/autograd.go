@@ -25,6 +25,12 @@
 // skips Conv2DBackpropInput. Gradient stores intermediate gradients on the
 // Vars while it runs and clears them before it returns, so one graph (or
 // two graphs sharing Vars) must not be differentiated concurrently.
+//
+// Memory: a training loop keeps one Workspace, takes each step's
+// gradients from Workspace.Gradient and calls Reset when the step is
+// over, so the next step reuses the step's activations and gradients
+// instead of fresh pages. Values handed out by Value stay the caller's;
+// gradients from Workspace.Gradient are valid until Reset.
 package autograd
 
 import (
@@ -33,7 +39,6 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -49,7 +54,8 @@ type Var struct {
 	// the parents whose needed flag is set. Nil for leaves.
 	backward func(g *tensor.Tensor) error
 	// exposed is set once Value has handed this node's value, or a view
-	// of it, out: Release then leaves the storage to the caller. owner is
+	// of it, out: Release and Workspace.Reset then leave the storage to
+	// the caller. owner is
 	// the node whose op allocated the storage: the node itself, or for a
 	// value sharing a parent's storage (a Reshape view) that parent's
 	// owner. Nil for leaves.
@@ -82,8 +88,9 @@ func Constant(t *tensor.Tensor) *Var {
 }
 
 // Value returns the Var's value, or nil when it carries an error. The
-// tensor is the caller's to keep: Release never recycles storage that
-// Value handed out, so it stays valid after the graph is released.
+// tensor is the caller's to keep: neither Release nor Workspace.Reset
+// recycles storage that Value handed out, so it stays valid after the
+// graph is released.
 // (Shape gives the shape without that.)
 func (v *Var) Value() *tensor.Tensor {
 	if v.owner != nil {
@@ -195,8 +202,8 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 	return out, nil
 }
 
-// recycleGrads hands the intermediate gradients of topo back to nn
-// (nn.Recycle) for the storage of later results: nobody outside Gradient
+// recycleGrads hands the intermediate gradients of topo back to nn's ops
+// for the storage of later results: nobody outside Gradient
 // can reach them. Storage shared with a returned gradient or with any
 // value of the graph is kept, so no tensor a caller holds is ever
 // overwritten.
@@ -219,7 +226,7 @@ func recycleGrads(topo []*Var, out []*tensor.Tensor) {
 			spare = append(spare, g)
 		}
 	}
-	nn.Recycle(spare...)
+	recycle(spare)
 }
 
 // seen reports whether g's data is already the data of one of gs (a var

@@ -66,7 +66,7 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 			accumulate(w, dw, false)
 		}
 		// dpre is this op's own: nothing else holds it.
-		nn.Recycle(dpre)
+		recycle([]*tensor.Tensor{dpre})
 		return nil
 	}, x, w, bias)
 }

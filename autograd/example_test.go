@@ -40,6 +40,31 @@ func Example_stickyError() {
 	// autograd: Add: nn: Add: shapes [3] and [2] do not broadcast: dim 1 from the end is 3 and 2 (want equal, or one of them 1)
 }
 
+// A training loop keeps one Workspace: each step's gradients are valid
+// until its Reset, which hands the step's activations and gradients to
+// the next step; values obtained with Value stay the caller's.
+func ExampleWorkspace() {
+	w := autograd.Variable("w", tensor.Must(tensor.New([]int{2}, []float32{1, -2})))
+	var ws autograd.Workspace
+	for step := 0; step < 2; step++ {
+		loss := autograd.ReduceSum(autograd.Relu(autograd.Scale(w, 2)))
+		grads, err := ws.Gradient(loss, w)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		l := loss.Value()
+		for i, g := range grads[0].Data() { // SGD, lr 0.25
+			w.Value().Data()[i] -= 0.25 * g
+		}
+		ws.Reset() // grads are no longer valid; l still is
+		fmt.Println("step", step, "loss", l.Data()[0], "w", w.Value().Data(), "loss Var released:", loss.Err() != nil)
+	}
+	// Output:
+	// step 0 loss 2 w [0.5 -2] loss Var released: true
+	// step 1 loss 1 w [0 -2] loss Var released: true
+}
+
 // A training step reads what it needs from the graph, then releases it:
 // the next step's activations reuse its memory, and the released Vars
 // refuse further use instead of exposing recycled data.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"unsafe"
 
-	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -14,8 +13,8 @@ var errReleased = errors.New("autograd: the value of this Var was released (auto
 // Release ends the life of the graph that computed root: every inner
 // node (every Var reachable from root that an op made, root included)
 // then carries an error instead of a value, so a later op or Gradient on
-// it fails, and the values' storage goes back to nn for later results
-// (nn.Recycle) — except storage a caller could still read: the values of
+// it fails, and the values' storage goes back to nn's ops for later
+// results — except storage a caller could still read: the values of
 // leaves (Variable, Constant), every value handed out by Value, and
 // anything sharing storage with those (a Reshape view, say). Tensors the
 // caller obtained from the graph therefore stay valid and unchanged;
@@ -23,14 +22,14 @@ var errReleased = errors.New("autograd: the value of this Var was released (auto
 //
 // Release reaches every inner node of root's graph, including ones that
 // other graphs share (features feeding two losses, say): those graphs
-// lose them too. Training loops call Release after reading the step's
-// loss and outputs, so that the next step's activations reuse this
-// step's memory instead of fresh pages.
+// lose them too. It is Workspace.Reset for a single graph with no
+// gradients to take back, as an evaluation loop needs after each batch;
+// a training step uses a Workspace, which also recycles the gradients.
 func Release(root *Var) {
 	if root == nil {
 		return
 	}
-	nn.Recycle(release(root)...)
+	recycle(release(root))
 }
 
 // release marks the inner nodes of root's graph released and returns the

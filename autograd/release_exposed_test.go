@@ -42,7 +42,7 @@ func TestReleaseKeepsExposedValues(t *testing.T) {
 	if h.Err() == nil || h.Value() != nil {
 		t.Error("the exposed node is not released")
 	}
-	nn.Recycle(spare...)
+	recycle(spare)
 
 	for range 3 { // later steps reuse the recycled storage
 		_, _, l := step()

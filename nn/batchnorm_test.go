@@ -310,7 +310,7 @@ func BenchmarkFusedBatchNorm(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			Recycle(y, dx)
+			recycle(y, dx)
 		}
 	})
 	b.Run("impl=ref", func(b *testing.B) {

@@ -6,15 +6,31 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/tensor"
 )
 
+// recycle hands the storage of the given tensors to the pool, as
+// autograd does (see
+// pool.Recycle: small tensors, sub-slices and duplicates are skipped).
+// The caller must own each tensor outright: afterwards nothing may read
+// or write it or any view of its data.
+func recycle(ts ...*tensor.Tensor) {
+	ds := make([][]float32, 0, len(ts))
+	for _, t := range ts {
+		if t != nil {
+			ds = append(ds, t.Data())
+		}
+	}
+	pool.Recycle(ds...)
+}
+
 func TestRecycleReusesWholeArraysOnce(t *testing.T) {
-	n := recycleMin + 3
+	n := pool.RecycleMin + 3
 	a := tensor.Zeros(n)
 	b, _ := a.Reshape(1, n)
-	small := tensor.Zeros(recycleMin - 1)
-	Recycle(a, b, nil, small) // b is a view of a: kept once
+	small := tensor.Zeros(pool.RecycleMin - 1)
+	recycle(a, b, nil, small) // b is a view of a: kept once
 	got := []*float32{unsafe.SliceData(resultData(n)), unsafe.SliceData(resultData(n))}
 	if got[0] != unsafe.SliceData(a.Data()) && got[1] != unsafe.SliceData(a.Data()) {
 		t.Skip("the pool dropped the buffer (a garbage collection ran); nothing to check")
@@ -24,7 +40,7 @@ func TestRecycleReusesWholeArraysOnce(t *testing.T) {
 	}
 	part := make([]float32, 2*n)
 	pt := tensor.Must(tensor.New([]int{n}, part[:n]))
-	Recycle(pt) // part of a larger array: ignored
+	recycle(pt) // part of a larger array: ignored
 	if d := resultData(n); unsafe.SliceData(d) == unsafe.SliceData(part) {
 		t.Fatal("a slice of a larger array was recycled")
 	}
@@ -84,7 +100,7 @@ func TestResultsOverwriteRecycledStorage(t *testing.T) {
 			for range 2 {
 				dirty := tensor.Zeros(want.Shape()...)
 				dirty.Fill(float32(math.NaN()))
-				Recycle(dirty)
+				recycle(dirty)
 			}
 			got, err := op.run()
 			if err != nil {

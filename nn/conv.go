@@ -26,12 +26,11 @@ package nn
 
 import (
 	"fmt"
-	"math/bits"
 	"strings"
-	"sync"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -412,26 +411,13 @@ func backpropFilterOp(op string, nsp int, input *tensor.Tensor, filterShape []in
 	return dw, nil
 }
 
-// Scratch buffers, pooled by power-of-two size class: fresh large
-// allocations cost page faults on every call, so workspaces are reused.
-var scratchPools [48]sync.Pool
+// Scratch buffers come from internal/pool by power-of-two size class:
+// fresh large allocations cost page faults on every call. getScratch's
+// contents are undefined; putScratch hands the buffer back (nil is
+// ignored) once nothing reads it.
+func getScratch(n int) *[]float32 { return pool.GetClass(n) }
 
-func getScratch(n int) *[]float32 {
-	class := bits.Len(uint(max(n, 1) - 1))
-	if p, ok := scratchPools[class].Get().(*[]float32); ok {
-		*p = (*p)[:n]
-		return p
-	}
-	s := make([]float32, n, 1<<class)
-	return &s
-}
-
-func putScratch(p *[]float32) {
-	if p == nil {
-		return
-	}
-	scratchPools[bits.Len(uint(cap(*p)-1))].Put(p)
-}
+func putScratch(p *[]float32) { pool.PutClass(p) }
 
 // patchBytes bounds the patch matrix of one chunk: Sgemm packs it into
 // L2-sized blocks itself, so the chunk only needs to stay in L3 and be

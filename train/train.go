@@ -27,7 +27,6 @@ import (
 	"github.com/convnet-go/convnet/data/mnist"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
-	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/summary"
 	"github.com/convnet-go/convnet/tensor"
@@ -246,6 +245,7 @@ type trainer struct {
 	model *layers.Sequential
 	vars  []*autograd.Var
 	opt   optim.Optimizer
+	ws    autograd.Workspace // owns each step's intermediates and gradients
 
 	step       int64   // optimizer updates done
 	epoch      int     // 0-based epoch in progress
@@ -450,6 +450,10 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error) {
 	logits := t.model.Call(autograd.Constant(x), layers.Context{Training: true, Step: t.step})
 	loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
+	// The step's activations and gradients become the next step's
+	// storage once the step is over.
+	t.ws.Own(loss)
+	defer t.ws.Reset()
 	if err := loss.Err(); err != nil {
 		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
 	}
@@ -457,7 +461,7 @@ func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error
 	if !finite(l) {
 		return l, 0, &DivergedError{Step: t.step + 1, Epoch: t.epoch + 1, Batch: t.batch + 1, Loss: l, Checkpoint: t.lastCkpt}
 	}
-	grads, err := autograd.Gradient(loss, t.vars...)
+	grads, err := t.ws.Gradient(loss, t.vars...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
 	}
@@ -466,10 +470,6 @@ func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error
 	}
 	t.step++
 	correct := countCorrect(logits.Value(), labels)
-	// The step's activations and gradients become the next step's
-	// storage: nothing here is read again.
-	autograd.Release(loss)
-	nn.Recycle(grads...)
 	return l, correct, nil
 }
 

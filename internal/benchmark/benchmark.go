@@ -22,7 +22,6 @@ import (
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
-	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -83,22 +82,19 @@ func Run(c Config) (Result, error) {
 	}
 
 	step := int64(0)
+	var ws autograd.Workspace
 	trainStep := func() error {
 		step++
 		logits := m.Call(autograd.Constant(x), layers.Context{Training: true, Step: step})
 		loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
-		grads, err := autograd.Gradient(loss, vars...)
+		// As the training loop does: this step's activations and
+		// gradients become the next step's storage.
+		defer ws.Reset()
+		grads, err := ws.Gradient(loss, vars...)
 		if err != nil {
 			return err
 		}
-		if err := opt.Step(vars, grads); err != nil {
-			return err
-		}
-		// As the training loop does: this step's activations and
-		// gradients become the next step's storage.
-		autograd.Release(loss)
-		nn.Recycle(grads...)
-		return nil
+		return opt.Step(vars, grads)
 	}
 	infer := func(in *tensor.Tensor) func() error {
 		return func() error {

@@ -2,9 +2,9 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/convnet-go/convnet/internal/parallel"
+	"github.com/convnet-go/convnet/internal/pool"
 )
 
 // The blocked Sgemm (the loop nest of Goto & van de Geijn, "Anatomy of
@@ -159,8 +159,9 @@ func (e *engine) sgemmKSplit(workers int, transA, transB bool, am, bm, m, n, k i
 	step := ceilDiv(k, chunks)
 	chunks = ceilDiv(k, step)
 	mn := m * n
-	part := getBuf(chunks * mn)
-	defer putBuf(part)
+	partp := getBuf(chunks * mn)
+	defer putBuf(partp)
+	part := *partp
 	chunk := func(lo, hi int) {
 		for h := lo; h < hi; h++ {
 			p0 := h * step
@@ -216,12 +217,13 @@ func (e *engine) block(transA, transB bool, am, bm, r0, r1, c0, c1, k int, alpha
 	if am == aRows && k <= directMaxK {
 		kcStep = k
 	}
-	bp := getBuf(kcStep * min(e.nc, roundUp(c1-c0, nr)))
-	ap := getBuf(kcStep * e.mc)
-	tile := getBuf(e.mr * nr)
-	defer putBuf(bp)
-	defer putBuf(ap)
-	defer putBuf(tile)
+	bpp := getBuf(kcStep * min(e.nc, roundUp(c1-c0, nr)))
+	app := getBuf(kcStep * e.mc)
+	tilep := getBuf(e.mr * nr)
+	defer putBuf(bpp)
+	defer putBuf(app)
+	defer putBuf(tilep)
+	bp, ap, tile := *bpp, *app, *tilep
 	for jc := c0; jc < c1; jc += e.nc {
 		nc := min(e.nc, c1-jc)
 		nPanels := ceilDiv(nc, nr)
@@ -518,52 +520,10 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 
-// Packing buffers are recycled through a small free list rather than
-// sync.Pool: the pool empties at every other GC, and fresh multi-MiB
-// slices cost page faults on each Sgemm call.
-var bufs struct {
-	sync.Mutex
-	free [][]float32
-}
+// Packing buffers and partial sums come from internal/pool, the one
+// store of recycled storage: fresh multi-MiB slices cost page faults on
+// each Sgemm call. getBuf returns n floats of undefined contents; hand
+// the pointer back with putBuf once nothing reads them.
+func getBuf(n int) *[]float32 { return pool.GetClass(n) }
 
-const maxFreeBufs = 16
-
-func getBuf(n int) []float32 {
-	bufs.Lock()
-	best := -1
-	for i, s := range bufs.free {
-		if cap(s) >= n && (best < 0 || cap(s) < cap(bufs.free[best])) {
-			best = i
-		}
-	}
-	if best >= 0 {
-		s := bufs.free[best]
-		last := len(bufs.free) - 1
-		bufs.free[best] = bufs.free[last]
-		bufs.free[last] = nil
-		bufs.free = bufs.free[:last]
-		bufs.Unlock()
-		return s[:n]
-	}
-	bufs.Unlock()
-	return make([]float32, n)
-}
-
-func putBuf(s []float32) {
-	bufs.Lock()
-	defer bufs.Unlock()
-	if len(bufs.free) < maxFreeBufs {
-		bufs.free = append(bufs.free, s[:cap(s)])
-		return
-	}
-	// Keep the largest buffers: replace the smallest one if s is larger.
-	small := 0
-	for i, f := range bufs.free {
-		if cap(f) < cap(bufs.free[small]) {
-			small = i
-		}
-	}
-	if cap(s) > cap(bufs.free[small]) {
-		bufs.free[small] = s[:cap(s)]
-	}
-}
+func putBuf(p *[]float32) { pool.PutClass(p) }

@@ -19,7 +19,7 @@ type PackedB struct {
 	// packs them: block (jc, pc) starts at bp[jc·k + nPanels·nr·pc],
 	// nPanels = ⌈min(nc, n−jc)/nr⌉, panel q of it at q·nr·kc.
 	bp       []float32
-	borrowed bool // bp is the caller's (PackBInto), not the free list's
+	pooled   *[]float32 // bp's array when it came from internal/pool (PackB), nil when the caller's (PackBInto)
 	released bool
 }
 
@@ -45,7 +45,7 @@ func PackedBLen(k, n int) int {
 // PackedBLen(k, n) floats), which stays the caller's: Release does not
 // recycle it. Many small operands packed at once (the 36 or 64 filter
 // matrices of a Winograd convolution) then share one buffer instead of
-// each taking one from the free list.
+// each taking one from internal/pool.
 func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *PackedB {
 	if need := PackedBLen(k, n); len(buf) < need {
 		panic(fmt.Sprintf("kernels.PackBInto: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
@@ -65,17 +65,17 @@ func SgemmPackedB(m int, alpha float32, a []float32, lda int, pb *PackedB, beta 
 
 // Release returns pb's buffer for reuse; pb must not be used afterwards.
 func (pb *PackedB) Release() {
-	if pb.bp != nil && !pb.borrowed {
-		putBuf(pb.bp)
+	if pb.pooled != nil {
+		putBuf(pb.pooled)
 	}
-	pb.bp = nil
+	pb.bp, pb.pooled = nil, nil
 	pb.released = true
 }
 
 // curEngine is the engine behind Sgemm (nil for "ref"), set by SetImpl.
 var curEngine *engine
 
-// packB packs op(B) into buf, or into a buffer from the free list when
+// packB packs op(B) into buf, or into a buffer from internal/pool when
 // buf is nil.
 func (e *engine) packB(transB bool, k, n int, b []float32, ldb int, buf []float32) *PackedB {
 	checkSgemm(false, transB, 0, n, k, nil, max(k, 1), b, ldb, nil, max(n, 1))
@@ -95,9 +95,10 @@ func (e *engine) packB(transB bool, k, n int, b []float32, ldb int, buf []float3
 		pb.kcStep = k
 	}
 	if buf != nil {
-		pb.bp, pb.borrowed = buf[:k*roundUp(n, nr)], true
+		pb.bp = buf[:k*roundUp(n, nr)]
 	} else {
-		pb.bp = getBuf(k * roundUp(n, nr))
+		pb.pooled = getBuf(k * roundUp(n, nr))
+		pb.bp = *pb.pooled
 	}
 	for jc := 0; jc < n; jc += e.nc {
 		nc := min(e.nc, n-jc)
@@ -162,10 +163,10 @@ func (e *engine) blockPre(pb *PackedB, m int, alpha float32, a []float32, lda in
 	if len(pb.bp) < k*roundUp(n, nr) {
 		panic(fmt.Sprintf("kernels.SgemmPackedB: packed B holds %d values, want %d", len(pb.bp), k*roundUp(n, nr)))
 	}
-	ap := getBuf(pb.kcStep * e.mc)
-	tile := getBuf(e.mr * nr)
-	defer putBuf(ap)
-	defer putBuf(tile)
+	app, tilep := getBuf(pb.kcStep*e.mc), getBuf(e.mr*nr)
+	defer putBuf(app)
+	defer putBuf(tilep)
+	ap, tile := *app, *tilep
 	for jc := 0; jc < n; jc += e.nc {
 		nc := min(e.nc, n-jc)
 		nPanels := ceilDiv(nc, nr)
