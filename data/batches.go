@@ -40,6 +40,16 @@ type BatchOptions struct {
 
 const augmentSalt = 0xa06e17
 
+// ReadError is an example that could not be read (a corrupt or
+// unreadable file, a bad record): bad input rather than a failure of the
+// program. Its message is the reader's, which names the file.
+type ReadError struct{ Err error }
+
+func (e *ReadError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the reader's error.
+func (e *ReadError) Unwrap() error { return e.Err }
+
 // Batches hands out one epoch of a Dataset as NHWC mini-batches in an
 // order that depends only on (Seed, epoch), so a resumed run that makes
 // the same NewBatches call and skips Position() batches sees the same
@@ -249,7 +259,7 @@ func (b *Batches) assemble(k int) jobResult {
 				skipped++
 				continue
 			}
-			return jobResult{err: err}
+			return jobResult{err: &ReadError{Err: err}}
 		}
 		if tmp != nil {
 			r := rand.New(rand.NewPCG(b.opt.Seed^augmentSalt, uint64(b.epoch)<<32|uint64(p)))

@@ -306,7 +306,7 @@ func TestNormalization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := ComputeNormalization(m)
+	n, err := ComputeNormalization(m, false)
 	if err != nil {
 		t.Fatal(err)
 	}

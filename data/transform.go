@@ -18,8 +18,9 @@ type Normalization struct {
 // ComputeNormalization returns the per-channel mean and (population)
 // standard deviation of ds's images in [0, 1], summed in float64 over
 // every pixel. A channel whose deviation is below 1e-6 gets Std 1. It
-// reads every example once.
-func ComputeNormalization(ds Dataset) (*Normalization, error) {
+// reads every example once; with skipBad, examples that fail to read are
+// left out, else the first failure is returned as a *ReadError.
+func ComputeNormalization(ds Dataset, skipBad bool) (*Normalization, error) {
 	sh := ds.Shape()
 	sum := make([]float64, sh.C)
 	sq := make([]float64, sh.C)
@@ -27,7 +28,10 @@ func ComputeNormalization(ds Dataset) (*Normalization, error) {
 	n := 0
 	for i := range ds.Len() {
 		if _, err := ds.Example(i, buf); err != nil {
-			return nil, err
+			if skipBad {
+				continue
+			}
+			return nil, &ReadError{Err: err}
 		}
 		for j, v := range buf {
 			sum[j%sh.C] += float64(v)
