@@ -128,24 +128,37 @@ func (ev Evaluation) WriteConfusion(w io.Writer) error {
 // Prediction is a class and its probability.
 type Prediction struct {
 	Class       int     `json:"class"`
+	Label       string  `json:"label,omitempty"` // the class's name, when known
 	Probability float64 `json:"probability"`
 }
 
 // Predict returns, for each [28·28] image in [0, 1] (white digit on
 // black, as MNIST), the k most probable classes, most probable first.
 func Predict(m *layers.Sequential, images [][]float32, k int) ([][]Prediction, error) {
+	return PredictImages(m, images, DataInfo{Shape: data.Shape{H: models.ImageSize, W: models.ImageSize, C: 1}}, k)
+}
+
+// PredictImages is Predict for a model that takes info.Shape images
+// (HWC, H·W·C values in [0, 1] each): every image is normalised with
+// info.Normalize first, as in training, and predictions carry the class
+// names of info.Classes.
+func PredictImages(m *layers.Sequential, images [][]float32, info DataInfo, k int) ([][]Prediction, error) {
 	if len(images) == 0 {
 		return nil, nil
 	}
-	const px = models.ImageSize * models.ImageSize
+	sh := info.Shape
+	px := sh.Size()
 	flat := make([]float32, 0, len(images)*px)
 	for i, img := range images {
 		if len(img) != px {
-			return nil, fmt.Errorf("train: image %d has %d values, want %d (28×28)", i, len(img), px)
+			return nil, fmt.Errorf("train: image %d has %d values, want %d (%v)", i, len(img), px, sh)
 		}
 		flat = append(flat, img...)
+		if info.Normalize != nil {
+			info.Normalize.Apply(flat[len(flat)-px:])
+		}
 	}
-	x, err := tensor.New([]int{len(images), models.ImageSize, models.ImageSize, 1}, flat)
+	x, err := tensor.New([]int{len(images), sh.H, sh.W, sh.C}, flat)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +180,11 @@ func Predict(m *layers.Sequential, images [][]float32, k int) ([][]Prediction, e
 				}
 			}
 			used[best] = true
-			out[i] = append(out[i], Prediction{Class: best, Probability: float64(row[best])})
+			p := Prediction{Class: best, Probability: float64(row[best])}
+			if best < len(info.Classes) {
+				p.Label = info.Classes[best]
+			}
+			out[i] = append(out[i], p)
 		}
 	}
 	return out, nil

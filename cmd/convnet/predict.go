@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/data/folder"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/train"
 )
@@ -51,25 +53,47 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("no images given: convnet predict --checkpoint PATH IMAGE...")
 	case *invert != models.InvertAuto && *invert != models.InvertAlways && *invert != models.InvertNever:
 		return usageErrorf("--invert must be auto, always or never, got %q", *invert)
-	case *top < 1 || *top > models.Classes:
-		return usageErrorf("--top must be between 1 and %d, got %d", models.Classes, *top)
+	case *top < 1:
+		return usageErrorf("--top must be at least 1, got %d", *top)
 	}
-	var pixels [][]float32
-	var results []prediction
+	var imgs []image.Image
 	for _, name := range fs.Args() {
 		img, err := readDigitImage(name)
 		if err != nil {
 			return badInput(err)
 		}
-		px, inv := models.PrepareDigit(img, *invert)
-		pixels = append(pixels, px)
-		results = append(results, prediction{File: name, Inverted: inv})
+		imgs = append(imgs, img)
 	}
-	model, _, _, err := train.LoadModel(*ckpt)
+	model, _, meta, err := train.LoadModel(*ckpt)
 	if err != nil {
 		return badInput(err)
 	}
-	preds, err := train.Predict(model, pixels, *top)
+	info, err := train.CheckpointData(meta)
+	if err != nil {
+		return badInput(err)
+	}
+	if *top > len(info.Classes) {
+		return usageErrorf("--top must be between 1 and %d (the model's classes), got %d", len(info.Classes), *top)
+	}
+	// A 28×28×1 model is the digit model: pictures are made MNIST-like.
+	// Any other model takes the picture as a class folder's images are
+	// read: converted and resized to its input.
+	digits := info.Shape == (data.Shape{H: models.ImageSize, W: models.ImageSize, C: 1})
+	var pixels [][]float32
+	var results []prediction
+	for i, img := range imgs {
+		r := prediction{File: fs.Arg(i)}
+		var px []float32
+		if digits {
+			px, r.Inverted = models.PrepareDigit(img, *invert)
+		} else {
+			px = make([]float32, info.Shape.Size())
+			folder.Convert(px, img, info.Shape)
+		}
+		pixels = append(pixels, px)
+		results = append(results, r)
+	}
+	preds, err := train.PredictImages(model, pixels, info, *top)
 	if err != nil {
 		return err
 	}
@@ -84,7 +108,11 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	for _, r := range results {
 		var parts []string
 		for _, p := range r.Predictions {
-			parts = append(parts, fmt.Sprintf("%d (%.4f)", p.Class, p.Probability))
+			if p.Label != "" && p.Label != fmt.Sprint(p.Class) {
+				parts = append(parts, fmt.Sprintf("%d %s (%.4f)", p.Class, p.Label, p.Probability))
+			} else {
+				parts = append(parts, fmt.Sprintf("%d (%.4f)", p.Class, p.Probability))
+			}
 		}
 		note := ""
 		if r.Inverted {

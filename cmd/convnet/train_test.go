@@ -271,6 +271,14 @@ func TestTrainEvalFolder(t *testing.T) {
 			t.Errorf("eval output lacks %q:\n%s", want, stdout)
 		}
 	}
+	// predict resizes any picture to the model's input and names classes.
+	code, stdout, stderr = runCLI("predict", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--top", "3", filepath.Join(dir, "circle", "3.png"))
+	if code != 0 || !strings.Contains(stdout, "circle") || !strings.Contains(stdout, "square") {
+		t.Fatalf("predict: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr = runCLI("predict", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--top", "4", filepath.Join(dir, "circle", "3.png")); code != 2 || !strings.Contains(stderr, "between 1 and 3") {
+		t.Fatalf("predict --top 4 of 3 classes: exit %d, %q", code, stderr)
+	}
 	// The checkpoint's model takes 12×12×3: another size is refused.
 	code, _, stderr = runCLI("eval", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--dataset", dir, "--image-size", "8x8")
 	if code != 2 || !strings.Contains(stderr, "takes 12x12x3") {
