@@ -1,7 +1,9 @@
 package data
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -354,5 +356,22 @@ func TestParseAugment(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNormalizationOverBadExamples(t *testing.T) {
+	ds := failing{ramp(t, 6, 1, 1, 2), map[int]bool{3: true}}
+	_, err := ComputeNormalization(ds, false)
+	var re *ReadError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "example 3 is corrupt") {
+		t.Fatalf("err = %v, want a *ReadError naming example 3", err)
+	}
+	n, err := ComputeNormalization(ds, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Values 0, 1, 2, 4, 5 (/255): mean 12/5/255.
+	if want := float32(12.0 / 5 / 255); math.Abs(float64(n.Mean[0]-want)) > 1e-7 {
+		t.Fatalf("mean %v, want %v (example 3 left out)", n.Mean[0], want)
 	}
 }

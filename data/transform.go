@@ -17,27 +17,30 @@ type Normalization struct {
 
 // ComputeNormalization returns the per-channel mean and (population)
 // standard deviation of ds's images in [0, 1], summed in float64 over
-// every pixel. A channel whose deviation is below 1e-6 gets Std 1. It
-// reads every example once; with skipBad, examples that fail to read are
-// left out, else the first failure is returned as a *ReadError.
+// every pixel in example order. A channel whose deviation is below 1e-6
+// gets Std 1. It reads every example once, on Batches' worker pool; with
+// skipBad, examples that fail to read are left out, else the first
+// failure is returned as a *ReadError.
 func ComputeNormalization(ds Dataset, skipBad bool) (*Normalization, error) {
 	sh := ds.Shape()
 	sum := make([]float64, sh.C)
 	sq := make([]float64, sh.C)
-	buf := make([]float32, sh.Size())
 	n := 0
-	for i := range ds.Len() {
-		if _, err := ds.Example(i, buf); err != nil {
-			if skipBad {
-				continue
-			}
-			return nil, &ReadError{Err: err}
+	b := NewBatches(ds, BatchOptions{BatchSize: 256, SkipBad: skipBad}, 0)
+	defer b.Close()
+	for {
+		x, labels, ok := b.Next()
+		if !ok {
+			break
 		}
-		for j, v := range buf {
+		for j, v := range x.Data() {
 			sum[j%sh.C] += float64(v)
 			sq[j%sh.C] += float64(v) * float64(v)
 		}
-		n++
+		n += len(labels)
+	}
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("data: cannot compute a normalisation from no examples")

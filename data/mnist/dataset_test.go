@@ -145,3 +145,38 @@ func FuzzLoadIDX(f *testing.F) {
 		}
 	})
 }
+
+// TestRealFashionMNIST reads the files of Debian's dataset-fashion-mnist
+// package (CI installs it; elsewhere the test skips without it).
+func TestRealFashionMNIST(t *testing.T) {
+	if _, err := os.Stat(FashionPackageDir); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI must install dataset-fashion-mnist: %v", err)
+		}
+		t.Skipf("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist): %v", err)
+	}
+	if testing.Short() {
+		t.Skip("reads 30 MB of gzip; skipped with -short")
+	}
+	dir, err := FindFashion(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, test, err := LoadIDX(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.Len() != 60000 || test.Len() != 10000 || train.Shape() != (data.Shape{H: 28, W: 28, C: 1}) || len(train.Classes()) != 10 {
+		t.Fatalf("train %d, test %d, shape %v, %d classes; want 60000, 10000, 28x28x1, 10", train.Len(), test.Len(), train.Shape(), len(train.Classes()))
+	}
+	// Fashion-MNIST is balanced: 6,000 training images per class.
+	var counts [10]int
+	for _, l := range train.Labels {
+		counts[l]++
+	}
+	for c, n := range counts {
+		if n != 6000 {
+			t.Fatalf("class %d (%s) has %d training images, want 6000", c, FashionClasses[c], n)
+		}
+	}
+}
