@@ -6,8 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ramp returns a Memory of n gray h×w images whose pixel j of image i is
@@ -374,4 +376,46 @@ func TestNormalizationOverBadExamples(t *testing.T) {
 	if want := float32(12.0 / 5 / 255); math.Abs(float64(n.Mean[0]-want)) > 1e-7 {
 		t.Fatalf("mean %v, want %v (example 3 left out)", n.Mean[0], want)
 	}
+}
+
+// TestBatchesNoGoroutineLeak: a closed epoch and an epoch read to its end
+// both leave no goroutine behind.
+func TestBatchesNoGoroutineLeak(t *testing.T) {
+	ds := ramp(t, 40, 2, 2, 2)
+	base := settledGoroutines()
+	var open []*Batches
+	for range 20 {
+		b := NewBatches(ds, BatchOptions{BatchSize: 3, Shuffle: true, Workers: 2}, 0)
+		b.Next()
+		open = append(open, b)
+	}
+	if runtime.NumGoroutine() < base+20 {
+		t.Fatalf("expected workers for 20 epochs, have %d goroutines over base", runtime.NumGoroutine()-base)
+	}
+	for i, b := range open {
+		if i%2 == 0 {
+			b.Close()
+		} else {
+			for _, _, ok := b.Next(); ok; _, _, ok = b.Next() {
+			}
+		}
+	}
+	if n := settledGoroutines(); n > base {
+		t.Errorf("%d goroutines left running, want %d", n, base)
+	}
+}
+
+// settledGoroutines waits (up to 5 s) for goroutines that are already
+// ending and returns the count once it has stayed put for 50 ms.
+func settledGoroutines() int {
+	n, stable := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(5 * time.Second); stable < 5 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			stable++
+		} else {
+			n, stable = m, 0
+		}
+	}
+	return n
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/data/folder"
-	"github.com/convnet-go/convnet/data/mnist"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/optim"
 )
@@ -23,7 +22,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	t := &trainer{model: m, vars: m.Variables(), opt: optim.NewAdam(optim.AdamConfig{}), lr: DefaultLR}
-	batches := mnist.NewBatches(synthetic(128, 1), 128, 0, 0, false)
+	batches := data.NewBatches(synthetic(128, 1), data.BatchOptions{BatchSize: 128}, 0)
 	x, labels, _ := batches.Next()
 	batches.Close()
 	b.ReportAllocs()
