@@ -61,7 +61,7 @@ type dataFlags struct {
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.dataset, "dataset", "mnist", "`DATA`: mnist, fashion-mnist, cifar:DIR (CIFAR-10 binary batches), or DIR (IDX files named as MNIST's, or one subfolder of images per class)")
+	fs.StringVar(&d.dataset, "dataset", "mnist", "`DATA` to train on: mnist, fashion-mnist, cifar:DIR (CIFAR-10 binary batches), or DIR (IDX files named as MNIST's, or one subfolder of images per class)")
 	fs.StringVar(&d.imageSize, "image-size", "", "`HxW` images of a class folder are resized to (default: the first image's size)")
 	fs.IntVar(&d.channels, "channels", 0, "channels of class-folder images: 1 (gray), 3 (RGB), 0 (the first image's)")
 	fs.StringVar(&d.normalize, "normalize", "auto", "per-channel mean/std normalisation from the training split: auto (on for CIFAR and folders), on, off")
@@ -97,10 +97,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var f trainFlags
 	fs.StringVar(&f.recipe, "recipe", "lecture", "`NAME` of the starting settings, which other flags override: "+recipeDocs())
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
-	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size (default: the recipe's)")
-	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "learning rate, the peak of a schedule (default: the recipe's)")
-	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule (default: the recipe's): "+train.ScheduleSpecs)
-	fs.Float64Var(&f.dropout, "dropout", models.LectureDropout, "fraction of fc units dropped while training (the lecture's keep_prob 0.75 is 0.25)")
+	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size; unset, the recipe's")
+	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "learning rate, the peak of a schedule; unset, the recipe's")
+	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule (unset, the recipe's): "+train.ScheduleSpecs)
+	fs.Float64Var(&f.dropout, "dropout", models.LectureDropout, "fraction of fc units dropped while training (the lecture's keep_prob 0.75 is 0.25); unset, the recipe's")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initial weights, the shuffles, dropout and augmentation")
 	fs.StringVar(&f.init, "init", models.InitGlorot, "weight init: glorot, or lecture (truncated normal σ=1 kernels, normal conv biases)")
 	fs.StringVar(&f.optimizer, "optimizer", train.DefaultOptimizer, "optimizer: "+strings.Join(train.Optimizers, ", "))
