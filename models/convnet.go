@@ -42,10 +42,17 @@ type ConvNetConfig struct {
 	DropoutRate float32
 	// Seed seeds the initial weights and the dropout masks.
 	Seed uint64
+	// Input is the image shape [H, W, C]; zero is MNIST's [28, 28, 1].
+	// The two pools halve H and W (flooring), so fc's kernel is
+	// [⌊⌊H/2⌋/2⌋·⌊⌊W/2⌋/2⌋·64, 1024].
+	Input [3]int
+	// Classes is the number of logits; 0 is 10.
+	Classes int
 }
 
 // NewConvNet returns the lecture's MNIST network, built for [N, 28, 28, 1]
-// inputs and returning [N, 10] logits:
+// inputs and returning [N, 10] logits (other sizes through c.Input and
+// c.Classes):
 //
 //	conv1   5×5×32 SAME, ReLU   [N, 28, 28, 32]   conv1/kernel [5,5,1,32], conv1/bias [32]
 //	pool1   max 2×2 stride 2    [N, 14, 14, 32]
@@ -71,6 +78,15 @@ func NewConvNet(c ConvNetConfig) (*layers.Sequential, error) {
 	default:
 		return nil, fmt.Errorf("models: unknown init %q, want %q or %q", c.Init, InitGlorot, InitLecture)
 	}
+	if c.Input == ([3]int{}) {
+		c.Input = [3]int{ImageSize, ImageSize, 1}
+	}
+	if c.Classes == 0 {
+		c.Classes = Classes
+	}
+	if c.Input[0] < 4 || c.Input[1] < 4 || c.Input[2] < 1 || c.Classes < 1 {
+		return nil, fmt.Errorf("models: ConvNet input %v and %d classes, want H, W ≥ 4, C ≥ 1 and at least one class", c.Input, c.Classes)
+	}
 	if !(c.DropoutRate >= 0 && c.DropoutRate < 1) {
 		return nil, fmt.Errorf("models: dropout rate must be in [0, 1), got %v", c.DropoutRate)
 	}
@@ -92,10 +108,10 @@ func NewConvNet(c ConvNetConfig) (*layers.Sequential, error) {
 		layers.NewDense("fc", layers.DenseConfig{Units: 1024, Activation: autograd.Relu,
 			KernelInitializer: denseK, BiasInitializer: denseB, Seed: c.Seed}),
 		layers.NewDropout("dropout", c.DropoutRate, c.Seed),
-		layers.NewDense("logits", layers.DenseConfig{Units: Classes,
+		layers.NewDense("logits", layers.DenseConfig{Units: c.Classes,
 			KernelInitializer: denseK, BiasInitializer: denseB, Seed: c.Seed}),
 	)
-	if err := m.Build([]int{1, ImageSize, ImageSize, 1}); err != nil {
+	if err := m.Build([]int{1, c.Input[0], c.Input[1], c.Input[2]}); err != nil {
 		return nil, err
 	}
 	return m, nil

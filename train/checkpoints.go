@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/checkpoint"
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/tensor"
@@ -17,20 +19,30 @@ import (
 // Checkpoint metadata keys. Numbers are decimal strings; floats use the
 // shortest representation that reads back to the same float64.
 const (
-	MetaModel      = "model"           // models.ConvNetName
-	MetaStep       = "global_step"     // optimizer updates done
-	MetaEpoch      = "epoch"           // 0-based epoch in progress (= epochs completed when batch is 0)
-	MetaBatch      = "batch"           // batches of that epoch already trained
-	MetaLossSum    = "epoch_loss_sum"  // Σ batch mean loss · batch size over those batches
-	MetaImagesSeen = "epoch_images"    // examples trained in those batches
-	MetaOptimizer  = "optimizer"       // adam, sgd, …
-	MetaLR         = "learning_rate"   // informational
-	MetaBatchSize  = "batch_size"      // must match to resume mid-epoch exactly
-	MetaSeed       = "seed"            // weights, shuffles and dropout
-	MetaDropout    = "dropout_rate"    // informational
-	MetaInit       = "init"            // informational
-	MetaTrainSize  = "train_examples"  // must match for the same batch order
-	MetaStepsEpoch = "steps_per_epoch" // 0 = full epochs
+	MetaModel      = "model"                 // models.ConvNetName
+	MetaStep       = "global_step"           // optimizer updates done
+	MetaEpoch      = "epoch"                 // 0-based epoch in progress (= epochs completed when batch is 0)
+	MetaBatch      = "batch"                 // batches of that epoch already trained
+	MetaLossSum    = "epoch_loss_sum"        // Σ batch mean loss · batch size over those batches
+	MetaImagesSeen = "epoch_images"          // examples trained in those batches
+	MetaOptimizer  = "optimizer"             // adam, sgd, …
+	MetaLR         = "learning_rate"         // informational
+	MetaBatchSize  = "batch_size"            // must match to resume mid-epoch exactly
+	MetaSeed       = "seed"                  // weights, shuffles and dropout
+	MetaDropout    = "dropout_rate"          // informational
+	MetaInit       = "init"                  // informational
+	MetaTrainSize  = "train_examples"        // must match for the same batch order
+	MetaCorrect    = "epoch_correct"         // training examples of those batches predicted right
+	MetaStepsEpoch = "steps_per_epoch"       // 0 = full epochs
+	MetaCurrentLR  = "current_learning_rate" // rate of the next update (schedules and callbacks change it)
+	MetaInput      = "input_shape"           // "H,W,C" of the images the model takes
+	MetaClasses    = "classes"               // JSON list of the class names, by label
+	MetaNormalize  = "normalization"         // "mean,…;std,…" (data.Normalization.String); absent: none
+	MetaDataset    = "dataset"               // informational: where the data came from
+	MetaAugment    = "augment"               // informational
+	MetaSchedule   = "schedule"              // informational
+	MetaStopped    = "stopped"               // "true" once a callback ended the run
+	metaCallback   = "callback/"             // prefix of each callback's state: callback/<name>/<key>
 )
 
 // openCheckpoints locks the log and checkpoint directories, removes the
@@ -80,7 +92,7 @@ func (t *trainer) restore(path string) error {
 		}
 		return configErrorf("cannot resume: %v", err)
 	}
-	if err := restoreWeights(t.model, tensors, meta, path); err != nil {
+	if err := restoreWeights(t.model, tensors, meta, path, t.modelName); err != nil {
 		return err
 	}
 	if got := meta[MetaOptimizer]; got != t.cfg.Optimizer {
@@ -106,6 +118,32 @@ func (t *trainer) restore(path string) error {
 	t.step, t.epoch, t.batch, t.imagesSeen = ints[0], int(ints[1]), int(ints[2]), int(ints[3])
 	t.lossSum = lossSum
 	t.lastCkpt = path
+	if v, ok := meta[MetaCorrect]; ok {
+		if t.correct, err = strconv.Atoi(v); err != nil {
+			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not an integer", path, MetaCorrect, v)
+		}
+	}
+	if v, ok := meta[MetaCurrentLR]; ok {
+		if t.lr, err = strconv.ParseFloat(v, 64); err != nil || !(t.lr > 0) {
+			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not a positive number", path, MetaCurrentLR, v)
+		}
+	}
+	t.stopped = meta[MetaStopped] == "true"
+	for _, c := range t.cfg.Callbacks {
+		prefix := metaCallback + c.Name() + "/"
+		st := map[string]string{}
+		for k, v := range meta {
+			if strings.HasPrefix(k, prefix) {
+				st[strings.TrimPrefix(k, prefix)] = v
+			}
+		}
+		if len(st) == 0 {
+			continue // the checkpoint predates this callback: it starts fresh
+		}
+		if err := c.SetState(st); err != nil {
+			return fmt.Errorf("train: checkpoint %s: %w", path, err)
+		}
+	}
 
 	// Settings that change the data order or masks make the resumed run
 	// differ from an uninterrupted one; say so, but allow it.
@@ -185,16 +223,6 @@ func readPosition(meta map[string]string, stepsPerEpoch int) (position, error) {
 	return p, nil
 }
 
-// stepsPerEpoch is the number of batches an epoch of this run trains.
-func (t *trainer) stepsPerEpoch() int {
-	bs := t.cfg.BatchSize
-	steps := (t.data.Train.N + bs - 1) / bs
-	if s := t.cfg.StepsPerEpoch; s > 0 && s < steps {
-		steps = s
-	}
-	return steps
-}
-
 // loadFinite is checkpoint.Load followed by checkpoint.CheckFinite.
 func loadFinite(path string) (map[string]*tensor.Tensor, map[string]string, error) {
 	tensors, meta, err := checkpoint.Load(path)
@@ -227,9 +255,9 @@ func intactBefore(bad string) string {
 
 // restoreWeights checks that a checkpoint belongs to the model and copies
 // its weights in; a mismatch names each tensor with both shapes.
-func restoreWeights(m *layers.Sequential, tensors map[string]*tensor.Tensor, meta map[string]string, path string) error {
-	if got := meta[MetaModel]; got != "" && got != models.ConvNetName {
-		return configErrorf("checkpoint %s holds model %q, not %q", path, got, models.ConvNetName)
+func restoreWeights(m *layers.Sequential, tensors map[string]*tensor.Tensor, meta map[string]string, path, name string) error {
+	if got := meta[MetaModel]; got != "" && got != name {
+		return configErrorf("checkpoint %s holds model %q, not %q", path, got, name)
 	}
 	if err := m.SetWeights(tensors); err != nil {
 		return configErrorf("checkpoint %s does not fit the model: %v", path, err)
@@ -242,8 +270,10 @@ func (t *trainer) meta() map[string]string {
 	c := t.cfg
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	return map[string]string{
-		MetaModel:      models.ConvNetName,
+	sh := t.data.Train.Shape()
+	classes, _ := json.Marshal(t.data.Train.Classes())
+	m := map[string]string{
+		MetaModel:      t.modelName,
 		MetaStep:       i(t.step),
 		MetaEpoch:      i(int64(t.epoch)),
 		MetaBatch:      i(int64(t.batch)),
@@ -255,9 +285,30 @@ func (t *trainer) meta() map[string]string {
 		MetaSeed:       strconv.FormatUint(c.Seed, 10),
 		MetaDropout:    f(float64(c.DropoutRate)),
 		MetaInit:       c.Init,
-		MetaTrainSize:  i(int64(t.data.Train.N)),
+		MetaTrainSize:  i(int64(t.data.Train.Len())),
 		MetaStepsEpoch: i(int64(c.StepsPerEpoch)),
+		MetaCorrect:    i(int64(t.correct)),
+		MetaCurrentLR:  f(t.lr),
+		MetaInput:      fmt.Sprintf("%d,%d,%d", sh.H, sh.W, sh.C),
+		MetaClasses:    string(classes),
+		MetaDataset:    t.data.Name,
+		MetaAugment:    c.Augment.String(),
 	}
+	if t.data.Normalize != nil {
+		m[MetaNormalize] = t.data.Normalize.String()
+	}
+	if c.Schedule != nil {
+		m[MetaSchedule] = c.Schedule.String()
+	}
+	if t.stopped {
+		m[MetaStopped] = "true"
+	}
+	for _, cb := range c.Callbacks {
+		for k, v := range cb.State() {
+			m[metaCallback+cb.Name()+"/"+k] = v
+		}
+	}
+	return m
 }
 
 // save writes a checkpoint of the current state (no-op without a
@@ -282,11 +333,14 @@ func (t *trainer) save() error {
 }
 
 // LoadModel rebuilds the ConvNet stored in a checkpoint. path is a
-// checkpoint file or a directory, whose latest checkpoint is used. It
-// returns the model (dropout off unless a Context says training), the
-// checkpoint's path and its metadata. Weights that are not all finite are
-// refused (checkpoint.CheckFinite); when the latest checkpoint of a
-// directory cannot be used, the error names the newest intact one.
+// checkpoint file or a directory, whose latest checkpoint is used. The
+// input shape and class count come from the metadata (MNIST's when a
+// checkpoint predates them). It returns the model (dropout off unless a
+// Context says training), the checkpoint's path and its metadata; see
+// CheckpointData for the normalisation and class names. Weights that are
+// not all finite are refused (checkpoint.CheckFinite); when the latest
+// checkpoint of a directory cannot be used, the error names the newest
+// intact one.
 func LoadModel(path string) (*layers.Sequential, string, map[string]string, error) {
 	file, err := resolveCheckpoint(path)
 	if err != nil {
@@ -299,12 +353,50 @@ func LoadModel(path string) (*layers.Sequential, string, map[string]string, erro
 		}
 		return nil, file, nil, err
 	}
-	m, err := models.NewConvNet(models.ConvNetConfig{})
+	info, err := CheckpointData(meta)
 	if err != nil {
-		return nil, file, nil, err
+		return nil, file, meta, fmt.Errorf("checkpoint %s: %w", file, err)
 	}
-	if err := restoreWeights(m, tensors, meta, file); err != nil {
+	m, err := models.NewConvNet(models.ConvNetConfig{Input: [3]int{info.Shape.H, info.Shape.W, info.Shape.C}, Classes: len(info.Classes)})
+	if err != nil {
+		return nil, file, meta, err
+	}
+	if err := restoreWeights(m, tensors, meta, file, models.ConvNetName); err != nil {
 		return nil, file, meta, err
 	}
 	return m, file, meta, nil
+}
+
+// DataInfo is what a checkpoint says about the data its model takes.
+type DataInfo struct {
+	Shape     data.Shape
+	Classes   []string
+	Normalize *data.Normalization // nil: images in [0, 1] as read
+}
+
+// CheckpointData reads the input shape, class names and normalisation
+// from checkpoint metadata; absent keys mean MNIST's 28×28×1, digits and
+// no normalisation (checkpoints written before they existed).
+func CheckpointData(meta map[string]string) (DataInfo, error) {
+	info := DataInfo{Shape: data.Shape{H: models.ImageSize, W: models.ImageSize, C: 1}}
+	if v, ok := meta[MetaInput]; ok {
+		if n, err := fmt.Sscanf(v, "%d,%d,%d", &info.Shape.H, &info.Shape.W, &info.Shape.C); n != 3 || err != nil ||
+			info.Shape.H < 1 || info.Shape.W < 1 || info.Shape.C < 1 || info.Shape.H > 1<<14 || info.Shape.W > 1<<14 || info.Shape.C > 4 {
+			return info, fmt.Errorf("metadata %s = %q, want \"H,W,C\" with sizes up to 16384 and 1 to 4 channels", MetaInput, v)
+		}
+	}
+	info.Classes = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	if v, ok := meta[MetaClasses]; ok {
+		if err := json.Unmarshal([]byte(v), &info.Classes); err != nil || len(info.Classes) < 1 || len(info.Classes) > 1<<16 {
+			return info, fmt.Errorf("metadata %s = %.80q, want a JSON list of 1 to 65536 class names", MetaClasses, v)
+		}
+	}
+	if v, ok := meta[MetaNormalize]; ok {
+		n, err := data.ParseNormalization(v, info.Shape.C)
+		if err != nil {
+			return info, err
+		}
+		info.Normalize = n
+	}
+	return info, nil
 }

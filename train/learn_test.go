@@ -29,7 +29,7 @@ func TestLearnsMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := res.Epochs[0]
-	t.Logf("test accuracy %.4f on %d images after %d steps (%.1f s, %.0f images/s)", m.TestAccuracy, data.Test.N, m.Step, m.EpochSeconds, m.ImagesPerSecond)
+	t.Logf("test accuracy %.4f on %d images after %d steps (%.1f s, %.0f images/s)", m.TestAccuracy, data.Test.Len(), m.Step, m.EpochSeconds, m.ImagesPerSecond)
 	if m.TestAccuracy < 0.95 {
 		t.Errorf("test accuracy %.4f after %d steps, want ≥ 0.95", m.TestAccuracy, m.Step)
 	}

@@ -15,10 +15,9 @@ import (
 	"golang.org/x/image/math/fixed"
 
 	"github.com/convnet-go/convnet/autograd"
-	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/imagefilter"
 	"github.com/convnet-go/convnet/layers"
-	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/summary"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -90,14 +89,15 @@ func hparamsTable(hs []summary.HParam) string {
 // run with the hparams session start and its text table. A resumed run
 // writes them again into new event files, as a restarted TF job does.
 func (t *trainer) openTensorBoard() error {
-	g, err := ModelGraph(t.model, []int{models.ImageSize, models.ImageSize, 1}, t.cfg.Optimizer)
+	sh := t.data.Train.Shape()
+	g, err := ModelGraph(t.model, []int{sh.H, sh.W, sh.C}, t.cfg.Optimizer)
 	if err != nil {
 		return err
 	}
 	if err := t.trainW.Graph(g); err != nil {
 		return err
 	}
-	tb := &tensorBoard{start: time.Now(), hparams: RunHParams(t.cfg, t.data.Train.N)}
+	tb := &tensorBoard{start: time.Now(), hparams: RunHParams(t.cfg, t.data.Train.Len())}
 	if tb.root, err = summary.NewWriter(t.cfg.LogDir); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (tb *tensorBoard) close() {
 // conv2 feature maps of test image FeatureImage.
 func (t *trainer) writePictures(test Evaluation) error {
 	s := t.data.Test
-	if s == nil || s.N == 0 {
+	if s == nil || s.Len() <= FeatureImage {
 		return nil
 	}
 	w := t.evalW
@@ -141,16 +141,32 @@ func (t *trainer) writePictures(test Evaluation) error {
 			errs = append(errs, w.Image("misclassified", t.step, img))
 		}
 	}
-	const px = models.ImageSize * models.ImageSize
-	x, err := tensor.New([]int{1, models.ImageSize, models.ImageSize, 1}, s.Images[FeatureImage*px:(FeatureImage+1)*px])
+	// The feature maps of the image as the model sees it in training:
+	// normalised when the run normalises.
+	sh := s.Shape()
+	px := make([]float32, sh.Size())
+	if _, err := s.Example(FeatureImage, px); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if t.data.Normalize != nil {
+		t.data.Normalize.Apply(px)
+	}
+	x, err := tensor.New([]int{1, sh.H, sh.W, sh.C}, px)
 	if err != nil {
 		return err
 	}
-	maps, err := LayerOutputs(t.model, x, "conv1", "conv2")
+	// The lecture's conv1 and conv2, where the model has them.
+	var names []string
+	for _, name := range []string{"conv1", "conv2"} {
+		if t.model.Layer(name) != nil {
+			names = append(names, name)
+		}
+	}
+	maps, err := LayerOutputs(t.model, x, names...)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	for _, name := range []string{"conv1", "conv2"} {
+	for _, name := range names {
 		img, err := FeatureMaps(maps[name])
 		errs = append(errs, err)
 		if err == nil {
@@ -212,8 +228,8 @@ func drawText(dst draw.Image, x, y int, s string, c color.Color) {
 // (white 0, dark blue 1) and holds the count; the class digits run down
 // the left and along the top ("true" rows, "pred" columns). The image is
 // 24 + 10·36 pixels square for 10 classes.
-func ConfusionImage(c [models.Classes][models.Classes]int) *image.RGBA {
-	const n = models.Classes
+func ConfusionImage(c [][]int) *image.RGBA {
+	n := len(c)
 	side := confMargin + n*confCell + 1
 	img := image.NewRGBA(image.Rect(0, 0, side, side))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
@@ -255,23 +271,48 @@ func ConfusionImage(c [models.Classes][models.Classes]int) *image.RGBA {
 // MistakesGrid draws the misclassified images of s (28×28, white digit on
 // black as MNIST stores them) enlarged 2×, six per row, each labelled
 // "7 as 2": the true class, then the predicted one.
-func MistakesGrid(s *mnist.Set, mistakes []Mistake) (image.Image, error) {
-	const side = models.ImageSize
+func MistakesGrid(s data.Dataset, mistakes []Mistake) (image.Image, error) {
+	sh := s.Shape()
+	px := make([]float32, sh.Size())
 	tiles := make([]image.Image, 0, len(mistakes))
 	labels := make([]string, 0, len(mistakes))
-	for _, m := range mistakes {
-		if m.Index < 0 || m.Index >= s.N {
-			return nil, fmt.Errorf("train: misclassified example %d is outside the set of %d", m.Index, s.N)
+	classes := s.Classes()
+	name := func(k int) string {
+		if k >= 0 && k < len(classes) && classes[k] != strconv.Itoa(k) {
+			return classes[k]
 		}
-		px := s.Images[m.Index*side*side : (m.Index+1)*side*side]
-		tile := image.NewGray(image.Rect(0, 0, side*mistakeScale, side*mistakeScale))
-		for y := range side * mistakeScale {
-			for x := range side * mistakeScale {
-				tile.Pix[y*tile.Stride+x] = grayByte(px[(y/mistakeScale)*side+x/mistakeScale])
+		return strconv.Itoa(k)
+	}
+	for _, m := range mistakes {
+		if m.Index < 0 || m.Index >= s.Len() {
+			return nil, fmt.Errorf("train: misclassified example %d is outside the set of %d", m.Index, s.Len())
+		}
+		if _, err := s.Example(m.Index, px); err != nil {
+			return nil, err
+		}
+		r := image.Rect(0, 0, sh.W*mistakeScale, sh.H*mistakeScale)
+		var tile image.Image
+		if sh.C == 1 {
+			g := image.NewGray(r)
+			for y := range r.Dy() {
+				for x := range r.Dx() {
+					g.Pix[y*g.Stride+x] = grayByte(px[(y/mistakeScale)*sh.W+x/mistakeScale])
+				}
 			}
+			tile = g
+		} else {
+			c := image.NewRGBA(r)
+			for y := range r.Dy() {
+				for x := range r.Dx() {
+					i := ((y/mistakeScale)*sh.W + x/mistakeScale) * sh.C
+					o := y*c.Stride + 4*x
+					c.Pix[o], c.Pix[o+1], c.Pix[o+2], c.Pix[o+3] = grayByte(px[i]), grayByte(px[i+min(1, sh.C-1)]), grayByte(px[i+min(2, sh.C-1)]), 255
+				}
+			}
+			tile = c
 		}
 		tiles = append(tiles, tile)
-		labels = append(labels, fmt.Sprintf("%d as %d", m.Label, m.Predicted))
+		labels = append(labels, fmt.Sprintf("%s as %s", name(m.Label), name(m.Predicted)))
 	}
 	return imagefilter.Grid(nil, tiles, labels), nil
 }

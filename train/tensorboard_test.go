@@ -140,7 +140,10 @@ func res0(t *testing.T, dir string) *layers.Sequential {
 // matrix: a full row share is dark blue, an empty cell white, half a row
 // halfway between.
 func TestConfusionImageByHand(t *testing.T) {
-	var c [models.Classes][models.Classes]int
+	c := make([][]int, models.Classes)
+	for i := range c {
+		c[i] = make([]int, models.Classes)
+	}
 	c[0][0] = 4
 	c[1][1], c[1][2] = 1, 1
 	img := ConfusionImage(c)

@@ -1,6 +1,9 @@
-// Package train is the training loop of the lecture's MNIST ConvNet:
-// epochs of shuffled mini-batches, evaluation after each epoch,
-// metrics.jsonl, TensorBoard summaries, checkpoints and exact resume.
+// Package train is the training loop: epochs of shuffled mini-batches
+// from any data.Dataset (the lecture's MNIST by default), evaluation after
+// each epoch, learning-rate schedules and callbacks, metrics.jsonl,
+// TensorBoard summaries, checkpoints and exact resume. The model is the
+// lecture's ConvNet sized to the data, or any *layers.Sequential given in
+// Config.Model.
 //
 // A run is deterministic at a fixed GOMAXPROCS: the initial weights come
 // from Config.Seed, the epoch's example order from (Config.Seed, epoch),
@@ -24,7 +27,7 @@ import (
 	"time"
 
 	"github.com/convnet-go/convnet/autograd"
-	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/optim"
@@ -61,6 +64,9 @@ type Config struct {
 	DropoutRate float32
 	// Seed seeds the initial weights, the shuffles and dropout.
 	Seed uint64
+	// Schedule, when set, gives the learning rate of every update
+	// (LR(step) before update step+1); LR is then only informational.
+	Schedule Schedule
 
 	// LogDir receives metrics.jsonl and the TensorBoard runs train/ and
 	// eval/; "" writes none of them.
@@ -84,21 +90,32 @@ type Config struct {
 
 	// Out receives progress and per-epoch lines (nil: discarded).
 	Out io.Writer
-	// Describe, when set, prints the model to Out at the start (the
-	// command line prints a Keras-style summary); its error stops Run.
-	Describe func(out io.Writer, m *layers.Sequential) error
+	// Describe, when set, prints the model, which takes inputs of shape
+	// input ([1, H, W, C]), to Out at the start (the command line prints a
+	// Keras-style summary); its error stops Run.
+	Describe func(out io.Writer, m *layers.Sequential, input []int) error
 	// Progress draws a progress bar with carriage returns (for a
 	// terminal) instead of printing plain lines only.
 	Progress bool
 
+	// Model, when set, is trained instead of the lecture's ConvNet; it
+	// must take the data's [N, H, W, C] images and return [N, classes]
+	// logits. Init and DropoutRate then do not apply.
+	Model *layers.Sequential
+	// ModelName names Model in checkpoint metadata (default "custom").
+	ModelName string
+	// Augment is applied to training batches only.
+	Augment data.Augment
+	// Workers read and augment examples (default GOMAXPROCS).
+	Workers int
+	// SkipBadImages drops examples that fail to read and counts them,
+	// instead of stopping the run.
+	SkipBadImages bool
+	// Callbacks run after each epoch's evaluation, in order.
+	Callbacks []Callback
+
 	// afterStep, when set (by tests), runs after every optimizer step.
 	afterStep func(step int64)
-}
-
-// Data is the run's data: training examples, the validation split and
-// the test set.
-type Data struct {
-	Train, Validation, Test *mnist.Set
 }
 
 // EpochMetrics is one line of metrics.jsonl.
@@ -106,8 +123,13 @@ type EpochMetrics struct {
 	Epoch           int     `json:"epoch"`             // 1-based
 	Step            int64   `json:"step"`              // global step after the epoch
 	TrainLoss       float64 `json:"train_loss"`        // mean training loss over the epoch's examples
+	TrainAccuracy   float64 `json:"train_accuracy"`    // share of the epoch's training examples predicted right (dropout on)
+	ValLoss         float64 `json:"val_loss"`          // mean cross-entropy on Data.Validation
 	ValAccuracy     float64 `json:"val_accuracy"`      // on Data.Validation, dropout off
+	TestLoss        float64 `json:"test_loss"`         // mean cross-entropy on Data.Test
 	TestAccuracy    float64 `json:"test_accuracy"`     // on Data.Test, dropout off
+	LR              float64 `json:"lr"`                // learning rate of the epoch's last update
+	Skipped         int     `json:"skipped,omitempty"` // unreadable training examples dropped (SkipBadImages)
 	EpochSeconds    float64 `json:"epoch_seconds"`     // training time of the epoch (this process only)
 	ImagesPerSecond float64 `json:"images_per_second"` // training images / EpochSeconds
 	EvalSeconds     float64 `json:"eval_seconds"`      // time spent evaluating validation + test
@@ -125,6 +147,8 @@ type Result struct {
 	Checkpoint string
 	// Model is the trained model.
 	Model *layers.Sequential
+	// Stopped is set when a callback (EarlyStopping) ended the run.
+	Stopped bool
 }
 
 // ErrInterrupted is returned (wrapped) when the context is cancelled: the
@@ -252,7 +276,13 @@ type trainer struct {
 	batch      int     // batches of that epoch done
 	lossSum    float64 // Σ batch mean loss · batch size over this epoch
 	imagesSeen int     // examples trained this epoch
+	correct    int     // of those, predicted right
+	lr         float64 // learning rate of the next update
+	stopped    bool    // a callback ended the run
+	history    []EpochMetrics
 	lastCkpt   string
+	modelName  string
+	kept       map[string]map[string]*tensor.Tensor // Control.SaveWeights without a checkpoint dir
 
 	trainW, evalW *summary.Writer
 	tb            *tensorBoard // graph, hparams and pictures (tensorboard.go)
@@ -266,20 +296,28 @@ type trainer struct {
 // saving a checkpoint first, and returns an error wrapping ErrInterrupted.
 // A non-finite loss stops the run with a *DivergedError; bad settings give
 // a *ConfigError.
-func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
+func Run(ctx context.Context, cfg Config, d Data) (*Result, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if data.Train == nil || data.Train.N == 0 {
+	if data.Len(d.Train) == 0 {
 		return nil, configErrorf("no training examples")
 	}
-	model, err := models.NewConvNet(models.ConvNetConfig{Init: cfg.Init, DropoutRate: cfg.DropoutRate, Seed: cfg.Seed})
-	if err != nil {
-		return nil, &ConfigError{Err: err}
+	model, name := cfg.Model, cfg.ModelName
+	if model == nil {
+		sh := d.Train.Shape()
+		model, err = models.NewConvNet(models.ConvNetConfig{Init: cfg.Init, DropoutRate: cfg.DropoutRate, Seed: cfg.Seed,
+			Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())})
+		if err != nil {
+			return nil, &ConfigError{Err: err}
+		}
+		name = models.ConvNetName
+	} else if name == "" {
+		name = "custom"
 	}
 	opt, _ := NewOptimizer(cfg.Optimizer, cfg.LR)
-	t := &trainer{cfg: cfg, data: data, model: model, vars: model.Variables(), opt: opt}
+	t := &trainer{cfg: cfg, data: d, model: model, vars: model.Variables(), opt: opt, lr: cfg.LR, modelName: name}
 	defer t.close()
 
 	if err := t.openCheckpoints(); err != nil {
@@ -292,44 +330,49 @@ func Run(ctx context.Context, cfg Config, data Data) (*Result, error) {
 	}
 	t.progress = newProgress(cfg.Out, cfg.Progress)
 	if cfg.Describe != nil {
-		if err := cfg.Describe(cfg.Out, model); err != nil {
+		sh := t.data.Train.Shape()
+		if err := cfg.Describe(cfg.Out, model, []int{1, sh.H, sh.W, sh.C}); err != nil {
 			return nil, err
 		}
 	}
 	t.describe()
 
 	res := &Result{Model: model}
-	for t.epoch < cfg.Epochs {
+	for t.epoch < cfg.Epochs && !t.stopped {
 		m, err := t.runEpoch(ctx)
 		if err != nil {
 			res.Step, res.Epoch, res.Checkpoint = t.step, t.epoch, t.lastCkpt
 			return res, err
 		}
 		res.Epochs = append(res.Epochs, m)
-		if ctx.Err() != nil && t.epoch < cfg.Epochs {
+		if ctx.Err() != nil && t.epoch < cfg.Epochs && !t.stopped {
 			res.Step, res.Epoch, res.Checkpoint = t.step, t.epoch, t.lastCkpt
 			return res, fmt.Errorf("%w after epoch %d; resume from %s", ErrInterrupted, t.epoch, t.lastCkpt)
 		}
 	}
-	res.Step, res.Epoch, res.Checkpoint = t.step, t.epoch, t.lastCkpt
+	res.Step, res.Epoch, res.Checkpoint, res.Stopped = t.step, t.epoch, t.lastCkpt, t.stopped
 	return res, t.tb.finish()
 }
 
 // describe prints the run's setup.
 func (t *trainer) describe() {
 	c := t.cfg
-	n := func(s *mnist.Set) int {
-		if s == nil {
-			return 0
-		}
-		return s.N
-	}
-	steps := (t.data.Train.N + c.BatchSize - 1) / c.BatchSize
-	if c.StepsPerEpoch > 0 && c.StepsPerEpoch < steps {
-		steps = c.StepsPerEpoch
-	}
+	n := data.Len
+	steps := t.stepsPerEpoch()
 	fmt.Fprintf(c.Out, "training %s: %d train / %d validation / %d test images, batch %d, %d steps per epoch, %s lr %g, init %s, dropout %g, seed %d\n",
-		models.ConvNetName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, c.Init, c.DropoutRate, c.Seed)
+		t.modelName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, c.Init, c.DropoutRate, c.Seed)
+	if t.data.Name != "" && t.data.Name != "mnist" || t.data.Normalize != nil || c.Augment.Active() || c.Schedule != nil || len(c.Callbacks) > 0 {
+		norm := "none"
+		if t.data.Normalize != nil {
+			norm = t.data.Normalize.String()
+		}
+		sched := "constant"
+		if c.Schedule != nil {
+			sched = c.Schedule.String()
+		}
+		fmt.Fprintf(c.Out, "data %s, images %v, %d classes, normalisation %s, augmentation %s, schedule %s\n",
+			t.data.Name, t.data.Train.Shape(), len(t.data.Train.Classes()), norm, c.Augment, sched)
+	}
 	if t.step > 0 {
 		fmt.Fprintf(c.Out, "resumed from %s at step %d (epoch %d, batch %d)\n", t.lastCkpt, t.step, t.epoch+1, t.batch)
 	}
@@ -339,15 +382,13 @@ func (t *trainer) describe() {
 func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	c := t.cfg
 	shuffleSeed := layers.DeriveSeed(c.Seed, "shuffle")
-	b := mnist.NewBatches(t.data.Train, c.BatchSize, shuffleSeed, t.epoch, true)
+	b := data.NewBatches(t.data.Train, data.BatchOptions{BatchSize: c.BatchSize, Shuffle: true, Seed: shuffleSeed,
+		Augment: c.Augment, Normalize: t.data.Normalize, Workers: c.Workers, SkipBad: c.SkipBadImages}, t.epoch)
 	defer b.Close()
 	if err := b.Err(); err != nil {
 		return EpochMetrics{}, err
 	}
-	steps := b.Len()
-	if c.StepsPerEpoch > 0 && c.StepsPerEpoch < steps {
-		steps = c.StepsPerEpoch
-	}
+	steps := t.stepsPerEpoch()
 	if t.batch > 0 {
 		b.Skip(t.batch)
 	}
@@ -364,10 +405,15 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 		}
 		x, labels, ok := b.Next()
 		if !ok {
+			t.progress.clear()
 			if err := b.Err(); err != nil {
-				return EpochMetrics{}, err
+				return EpochMetrics{}, fmt.Errorf("train: epoch %d, batch %d: %w (--skip-bad-images drops unreadable images instead)", t.epoch+1, t.batch+1, err)
 			}
 			return EpochMetrics{}, fmt.Errorf("train: epoch %d ended after %d of %d batches", t.epoch+1, t.batch, steps)
+		}
+		if len(labels) == 0 { // every example of the batch was unreadable and skipped
+			t.batch++
+			continue
 		}
 		loss, correct, err := t.trainStep(x, labels)
 		if err != nil {
@@ -377,6 +423,7 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 		t.batch++
 		t.lossSum += loss * float64(len(labels))
 		t.imagesSeen += len(labels)
+		t.correct += correct
 		if c.LogEvery > 0 && t.step%int64(c.LogEvery) == 0 {
 			t.progress.line(fmt.Sprintf("step %d  epoch %d  loss %.4f", t.step, t.epoch+1, loss))
 			if t.trainW != nil {
@@ -389,7 +436,10 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 			}
 		}
 		elapsed := time.Since(start)
-		eta := elapsed / time.Duration(t.batch-batch0) * time.Duration(steps-t.batch)
+		// The ETA covers the rest of the run: this epoch's remaining
+		// steps and the later epochs', at this epoch's pace.
+		left := steps - t.batch + (c.Epochs-t.epoch-1)*steps
+		eta := elapsed / time.Duration(t.batch-batch0) * time.Duration(left)
 		t.progress.bar(t.epoch+1, c.Epochs, t.batch, steps, loss, float64(t.imagesSeen-images0)/elapsed.Seconds(), eta)
 		if c.afterStep != nil {
 			c.afterStep(t.step)
@@ -398,9 +448,10 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	trainSeconds := time.Since(start).Seconds()
 	t.progress.clear()
 
-	m := EpochMetrics{Epoch: t.epoch + 1, Step: t.step, EpochSeconds: trainSeconds}
+	m := EpochMetrics{Epoch: t.epoch + 1, Step: t.step, EpochSeconds: trainSeconds, LR: t.lr, Skipped: b.Skipped()}
 	if t.imagesSeen > 0 {
 		m.TrainLoss = t.lossSum / float64(t.imagesSeen)
+		m.TrainAccuracy = float64(t.correct) / float64(t.imagesSeen)
 	}
 	if trainSeconds > 0 {
 		m.ImagesPerSecond = float64(t.imagesSeen-images0) / trainSeconds
@@ -408,21 +459,26 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	evalStart := time.Now()
 	var val, test Evaluation
 	var err error
-	if t.data.Validation != nil && t.data.Validation.N > 0 {
-		if val, err = Evaluate(t.model, t.data.Validation, c.EvalBatchSize); err != nil {
+	if data.Len(t.data.Validation) > 0 {
+		if val, err = evaluate(t.model, t.data.Validation, c.EvalBatchSize, t.data.Normalize, c.SkipBadImages); err != nil {
 			return m, err
 		}
 	}
-	if t.data.Test != nil && t.data.Test.N > 0 {
-		if test, err = Evaluate(t.model, t.data.Test, c.EvalBatchSize); err != nil {
+	if data.Len(t.data.Test) > 0 {
+		if test, err = evaluate(t.model, t.data.Test, c.EvalBatchSize, t.data.Normalize, c.SkipBadImages); err != nil {
 			return m, err
 		}
 	}
 	m.ValAccuracy, m.TestAccuracy = val.Accuracy, test.Accuracy
+	m.ValLoss, m.TestLoss = val.Loss, test.Loss
 	m.EvalSeconds = time.Since(evalStart).Seconds()
 
 	t.epoch++
-	t.batch, t.lossSum, t.imagesSeen = 0, 0, 0
+	t.batch, t.lossSum, t.imagesSeen, t.correct = 0, 0, 0, 0
+	t.history = append(t.history, m)
+	if err := t.runCallbacks(m); err != nil {
+		return m, err
+	}
 	if err := t.save(); err != nil {
 		return m, err
 	}
@@ -435,7 +491,7 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 	}
 	acc := ""
 	if val.N > 0 {
-		acc += fmt.Sprintf("  val %.4f", m.ValAccuracy)
+		acc += fmt.Sprintf("  val loss %.4f  val %.4f", m.ValLoss, m.ValAccuracy)
 	}
 	if test.N > 0 {
 		acc += fmt.Sprintf("  test %.4f", m.TestAccuracy)
@@ -465,6 +521,12 @@ func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error
 	if err != nil {
 		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
 	}
+	if t.cfg.Schedule != nil {
+		t.lr = t.cfg.Schedule.LR(t.step)
+	}
+	if s, ok := t.opt.(optim.LRSetter); ok {
+		s.SetLearningRate(t.lr)
+	}
 	if err := t.opt.Step(t.vars, grads); err != nil {
 		return 0, 0, fmt.Errorf("train: step %d: %w", t.step+1, err)
 	}
@@ -486,6 +548,7 @@ func (t *trainer) openLogs() error {
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if t.step > 0 {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		t.history = readHistory(filepath.Join(dir, "metrics.jsonl"), t.epoch)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), flags, 0o644)
 	if err != nil {
@@ -520,11 +583,12 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 	errs := []error{
 		w.Scalar("epoch_loss", t.step, m.TrainLoss),
 		w.Scalar("images_per_second", t.step, m.ImagesPerSecond),
+		w.Scalar("learning_rate", t.step, m.LR),
 	}
-	if t.data.Test != nil && t.data.Test.N > 0 {
+	if data.Len(t.data.Test) > 0 {
 		errs = append(errs, e.Scalar("accuracy", t.step, test.Accuracy), e.Scalar("loss", t.step, test.Loss))
 	}
-	if t.data.Validation != nil && t.data.Validation.N > 0 {
+	if data.Len(t.data.Validation) > 0 {
 		errs = append(errs, e.Scalar("validation_accuracy", t.step, val.Accuracy), e.Scalar("validation_loss", t.step, val.Loss))
 	}
 	for _, v := range t.vars {
@@ -537,7 +601,7 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 			errs = append(errs, w.Image("conv1/kernels", t.step, img))
 		}
 	}
-	errs = append(errs, t.writePictures(test), w.Flush(), e.Flush())
+	errs = append(errs, t.writePictures(test), w.Flush(), e.Flush(), t.writeCurves())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("train: writing summaries: %w", err)
 	}
@@ -584,3 +648,30 @@ func argmax(v []float32) int {
 
 // isNotExist reports whether err means "no checkpoint".
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// stepsPerEpoch is ⌈N/BatchSize⌉, capped by StepsPerEpoch.
+func (t *trainer) stepsPerEpoch() int {
+	steps := (t.data.Train.Len() + t.cfg.BatchSize - 1) / t.cfg.BatchSize
+	if c := t.cfg.StepsPerEpoch; c > 0 && c < steps {
+		steps = c
+	}
+	return steps
+}
+
+// readHistory returns the metrics of epochs 1…epochs already in
+// metrics.jsonl (for curves.png after a resume); unreadable lines are
+// left out.
+func readHistory(path string, epochs int) []EpochMetrics {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var h []EpochMetrics
+	for _, line := range strings.Split(string(b), "\n") {
+		var m EpochMetrics
+		if json.Unmarshal([]byte(line), &m) == nil && m.Epoch >= 1 && m.Epoch <= epochs {
+			h = append(h, m)
+		}
+	}
+	return h
+}

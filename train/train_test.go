@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -210,8 +211,8 @@ func TestNaNLoss(t *testing.T) {
 	good := latestTensors(t, c.CheckpointDir)
 	goodPath, _ := checkpoint.Latest(c.CheckpointDir)
 
-	poisoned := *data.Train
-	poisoned.Images = append([]float32(nil), data.Train.Images...)
+	poisoned := *data.Train.(*mnist.Set)
+	poisoned.Images = append([]float32(nil), poisoned.Images...)
 	for i := range poisoned.Images {
 		poisoned.Images[i] = float32(math.NaN())
 	}
@@ -288,7 +289,7 @@ func TestEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Dropout is off, so batching does not change the predictions.
-	if a.Confusion != b.Confusion || a.N != 23 {
+	if !reflect.DeepEqual(a.Confusion, b.Confusion) || a.N != 23 {
 		t.Errorf("batches of 10 and 23 disagree: %v vs %v (N %d)", a.Confusion, b.Confusion, a.N)
 	}
 	total, trace := 0, 0

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/optim"
@@ -24,7 +24,7 @@ func TestTrainStepPoisonedPoolSameBits(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr := &trainer{model: m, vars: m.Variables(), opt: optim.NewAdam(optim.AdamConfig{})}
-		batches := mnist.NewBatches(synthetic(96, 5), 32, 0, 0, false)
+		batches := data.NewBatches(synthetic(96, 5), data.BatchOptions{BatchSize: 32}, 0)
 		defer batches.Close()
 		for range 3 {
 			x, labels, ok := batches.Next()

@@ -97,7 +97,7 @@ func TestPredictBadInput(t *testing.T) {
 		{"no checkpoint flag", []string{good}, "--checkpoint is required", ""},
 		{"no images", []string{"--checkpoint", ckpt}, "no images given", ""},
 		{"bad invert", []string{"--checkpoint", ckpt, "--invert", "maybe", good}, "--invert must be auto, always or never", ""},
-		{"bad top", []string{"--checkpoint", ckpt, "--top", "11", good}, "--top must be between 1 and 10, got 11", ""},
+		{"bad top", []string{"--checkpoint", ckpt, "--top", "11", good}, "--top must be between 1 and 10 (the model's classes), got 11", ""},
 		{"bad max pixels", []string{"--checkpoint", ckpt, "--max-pixels", "0", good}, "--max-pixels must be at least 1, got 0", ""},
 		{"unknown flag", []string{"--checkpoint", ckpt, "--topp", "1", good}, "flag provided but not defined: -topp", ""},
 		{"missing checkpoint", []string{"--checkpoint", filepath.Join(in, "nope"), good}, "nope", ""},

@@ -1,15 +1,17 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/data/mnist"
 	"github.com/convnet-go/convnet/train"
 )
 
 func init() {
-	register(command{name: "eval", summary: "test accuracy and confusion matrix of a checkpoint", run: runEval})
+	register(command{name: "eval", summary: "test accuracy, confusion matrix and per-class scores of a checkpoint", run: runEval})
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
@@ -21,7 +23,9 @@ matrix (rows: true digit, columns: predicted). A checkpoint whose weights
 are not all finite is refused.`)
 	ckpt := fs.String("checkpoint", "", "checkpoint `PATH`, or a directory whose latest checkpoint is used (required)")
 	dataDir := fs.String("data", mnist.DefaultDir(), "MNIST `DIR` (fetched there when missing; env CONVNET_DATA)")
-	subset := fs.Int("test-subset", 0, "evaluate the first `N` test images only (0: all 10,000)")
+	var df dataFlags
+	df.register(fs)
+	subset := fs.Int("test-subset", 0, "evaluate the first `N` test images only (0: all)")
 	batch := fs.Int("batch-size", train.DefaultEvalBatchSize, "evaluation batch size")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -36,16 +40,51 @@ are not all finite is refused.`)
 	case *batch < 1:
 		return usageErrorf("--batch-size must be at least 1, got %d", *batch)
 	}
+	opt, err := df.options(*dataDir, stderr, 0, *subset)
+	if err != nil {
+		return err
+	}
 	model, path, meta, err := train.LoadModel(*ckpt)
 	if err != nil {
 		return badInput(err)
 	}
-	data, err := train.LoadData(*dataDir, stderr, 0, *subset)
+	info, err := train.CheckpointData(meta)
 	if err != nil {
 		return loadDataError(err)
 	}
-	ev, err := train.Evaluate(model, data.Test, *batch)
+	// The images must reach the model as in training: a class folder is
+	// read at the checkpoint's size and channels, and the checkpoint's
+	// normalisation (if any) replaces the one computed from the data.
+	if opt.H == 0 {
+		opt.H, opt.W = info.Shape.H, info.Shape.W
+	}
+	if opt.Channels == 0 {
+		opt.Channels = info.Shape.C
+	}
+	opt.Normalize = "off"
+	d, err := train.LoadDataset(opt)
 	if err != nil {
+		return badInput(err)
+	}
+	set, name := d.Test, "test"
+	if data.Len(set) == 0 {
+		set, name = d.Validation, "validation"
+	}
+	if data.Len(set) == 0 {
+		return badInput(fmt.Errorf("dataset %s has no test or validation images", opt.Dataset))
+	}
+	if got := set.Shape(); got != info.Shape {
+		return badInput(fmt.Errorf("dataset %s has %v images, the checkpoint's model takes %v", opt.Dataset, got, info.Shape))
+	}
+	if got := len(set.Classes()); got != len(info.Classes) {
+		return badInput(fmt.Errorf("dataset %s has %d classes, the checkpoint's model %d", opt.Dataset, got, len(info.Classes)))
+	}
+	ev, err := train.EvaluateWith(model, set, *batch, info.Normalize)
+	var re *data.ReadError
+	switch {
+	case errors.As(err, &re):
+		return badInput(err)
+	case err != nil:
 		return err
 	}
 	if step, epoch := meta[train.MetaStep], meta[train.MetaEpoch]; step != "" && epoch != "" {
@@ -53,6 +92,10 @@ are not all finite is refused.`)
 	} else {
 		fmt.Fprintf(stdout, "checkpoint %s (no step or epoch recorded)\n", path)
 	}
-	fmt.Fprintf(stdout, "test accuracy %.4f (%d/%d)  loss %.4f\n\n", ev.Accuracy, ev.Correct, ev.N, ev.Loss)
-	return ev.WriteConfusion(stdout)
+	fmt.Fprintf(stdout, "%s accuracy %.4f (%d/%d)  loss %.4f\n\n", name, ev.Accuracy, ev.Correct, ev.N, ev.Loss)
+	if err := ev.WriteConfusion(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	return ev.WriteReport(stdout)
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/data/folder"
 	"github.com/convnet-go/convnet/imagefilter"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/train"
@@ -63,15 +65,26 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("no images given: convnet predict --checkpoint PATH IMAGE...")
 	case *invert != models.InvertAuto && *invert != models.InvertAlways && *invert != models.InvertNever:
 		return usageErrorf("--invert must be auto, always or never, got %q", *invert)
-	case *top < 1 || *top > models.Classes:
-		return usageErrorf("--top must be between 1 and %d, got %d", models.Classes, *top)
+	case *top < 1:
+		return usageErrorf("--top must be at least 1, got %d", *top)
 	case *maxPixels < 1:
 		return usageErrorf("--max-pixels must be at least 1, got %d", *maxPixels)
 	}
-	model, _, _, err := train.LoadModel(*ckpt)
+	model, _, meta, err := train.LoadModel(*ckpt)
 	if err != nil {
 		return badInput(err)
 	}
+	info, err := train.CheckpointData(meta)
+	if err != nil {
+		return badInput(err)
+	}
+	if *top > len(info.Classes) {
+		return usageErrorf("--top must be between 1 and %d (the model's classes), got %d", len(info.Classes), *top)
+	}
+	// A 28×28×1 model is the digit model: pictures are made MNIST-like.
+	// Any other model takes the picture as a class folder's images are
+	// read: converted and resized to its input.
+	digits := info.Shape == (data.Shape{H: models.ImageSize, W: models.ImageSize, C: 1})
 	var pixels [][]float32
 	var ok []int // indexes into results of the images read
 	results := make([]prediction, fs.NArg())
@@ -85,17 +98,24 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 			failed++
 			continue
 		}
-		px, inv := models.PrepareDigit(img, *invert)
+		var px []float32
+		if digits {
+			px, results[i].Inverted = models.PrepareDigit(img, *invert)
+		} else {
+			px = make([]float32, info.Shape.Size())
+			folder.Convert(px, img, info.Shape)
+		}
 		pixels = append(pixels, px)
-		results[i].Inverted = inv
 		ok = append(ok, i)
 	}
-	preds, err := train.Predict(model, pixels, *top)
-	if err != nil {
-		return err
-	}
-	for j, i := range ok {
-		results[i].Predictions = preds[j]
+	if len(pixels) > 0 {
+		preds, err := train.PredictImages(model, pixels, info, *top)
+		if err != nil {
+			return err
+		}
+		for j, i := range ok {
+			results[i].Predictions = preds[j]
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -110,7 +130,11 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 			}
 			var parts []string
 			for _, p := range r.Predictions {
-				parts = append(parts, fmt.Sprintf("%d (%.4f)", p.Class, p.Probability))
+				if p.Label != "" && p.Label != fmt.Sprint(p.Class) {
+					parts = append(parts, fmt.Sprintf("%d %s (%.4f)", p.Class, p.Label, p.Probability))
+				} else {
+					parts = append(parts, fmt.Sprintf("%d (%.4f)", p.Class, p.Probability))
+				}
 			}
 			note := ""
 			if r.Inverted {

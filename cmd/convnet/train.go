@@ -3,15 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/data/mnist"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
@@ -20,7 +23,7 @@ import (
 )
 
 func init() {
-	register(command{name: "train", summary: "train the lecture's MNIST convnet", run: runTrain})
+	register(command{name: "train", summary: "train the lecture's convnet on MNIST, Fashion-MNIST, CIFAR-10 or an image folder", run: runTrain})
 }
 
 // defaultEpochs is 10: the lecture's table reaches 0.971 at 10 epochs, and
@@ -42,6 +45,53 @@ type trainFlags struct {
 	trainSubset, testSubset, steps int
 	logEvery                       int
 	progress                       string
+	schedule, recipe               string
+	dataFlags
+	augment   string
+	earlyStop int
+	monitor   string
+	saveBest  string
+	skipBad   bool
+	workers   int
+}
+
+// dataFlags choose and shape the dataset (train and eval share them).
+type dataFlags struct {
+	dataset, imageSize, normalize string
+	channels                      int
+	valFraction                   float64
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.dataset, "dataset", "mnist", "`DATA` to train on: mnist, fashion-mnist, cifar:DIR (CIFAR-10 binary batches), or DIR (IDX files named as MNIST's, or one subfolder of images per class)")
+	fs.StringVar(&d.imageSize, "image-size", "", "`HxW` images of a class folder are resized to (default: the first image's size)")
+	fs.IntVar(&d.channels, "channels", 0, "channels of class-folder images: 1 (gray), 3 (RGB), 0 (the first image's)")
+	fs.StringVar(&d.normalize, "normalize", "auto", "per-channel mean/std normalisation from the training split: auto (on for CIFAR and folders), on, off")
+	fs.Float64Var(&d.valFraction, "val-fraction", train.DefaultValidationFraction, "share of a class folder held out for validation")
+}
+
+// options turns the flags into train.DataOptions.
+func (d *dataFlags) options(dir string, log io.Writer, trainSubset, testSubset int) (train.DataOptions, error) {
+	o := train.DataOptions{Dataset: d.dataset, Dir: dir, Log: log, TrainSubset: trainSubset, TestSubset: testSubset,
+		Channels: d.channels, ValidationFraction: d.valFraction, Normalize: d.normalize}
+	if d.imageSize != "" {
+		hs, ws, ok := strings.Cut(strings.ToLower(d.imageSize), "x")
+		h, err1 := strconv.Atoi(hs)
+		w, err2 := strconv.Atoi(ws)
+		if !ok || err1 != nil || err2 != nil || h < 4 || w < 4 || h > 4096 || w > 4096 {
+			return o, usageErrorf("--image-size %q, want HxW with sizes 4…4096, e.g. 64x64", d.imageSize)
+		}
+		o.H, o.W = h, w
+	}
+	switch {
+	case d.channels != 0 && d.channels != 1 && d.channels != 3:
+		return o, usageErrorf("--channels must be 0, 1 or 3, got %d", d.channels)
+	case d.normalize != "auto" && d.normalize != "on" && d.normalize != "off":
+		return o, usageErrorf("--normalize must be auto, on or off, got %q", d.normalize)
+	case !(d.valFraction > 0 && d.valFraction < 1):
+		return o, usageErrorf("--val-fraction must be in (0, 1), got %v", d.valFraction)
+	}
+	return o, nil
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -53,19 +103,28 @@ Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
 after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
 continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
+	fs.StringVar(&f.recipe, "recipe", "lecture", "`NAME` of the starting settings, which other flags override: "+recipeDocs())
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
-	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size")
-	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "learning rate")
-	fs.Float64Var(&f.dropout, "dropout", models.LectureDropout, "fraction of fc units dropped while training (the lecture's keep_prob 0.75 is 0.25)")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initial weights, the shuffles and dropout")
+	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size; unset, the recipe's")
+	fs.Float64Var(&f.lr, "lr", train.DefaultLR, "learning rate, the peak of a schedule; unset, the recipe's")
+	fs.StringVar(&f.schedule, "schedule", "constant", "learning-rate schedule (unset, the recipe's): "+train.ScheduleSpecs)
+	fs.Float64Var(&f.dropout, "dropout", models.LectureDropout, "fraction of fc units dropped while training (the lecture's keep_prob 0.75 is 0.25); unset, the recipe's")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the initial weights, the shuffles, dropout and augmentation")
 	fs.StringVar(&f.init, "init", models.InitGlorot, "weight init: glorot, or lecture (truncated normal σ=1 kernels, normal conv biases)")
 	fs.StringVar(&f.optimizer, "optimizer", train.DefaultOptimizer, "optimizer: "+strings.Join(train.Optimizers, ", "))
-	fs.StringVar(&f.logdir, "logdir", filepath.Join("runs", "lecture"), "`DIR` for metrics.jsonl and TensorBoard runs train/ and eval/")
+	fs.StringVar(&f.logdir, "logdir", filepath.Join("runs", "lecture"), "`DIR` for metrics.jsonl, curves.png and TensorBoard runs train/ and eval/")
 	fs.StringVar(&f.checkpointDir, "checkpoint-dir", "", "checkpoint `DIR` (default <logdir>/checkpoints)")
 	fs.BoolVar(&f.resume, "resume", false, "continue from the latest checkpoint")
 	fs.IntVar(&f.keep, "keep", train.DefaultKeep, "checkpoints to keep")
-	fs.StringVar(&f.data, "data", mnist.DefaultDir(), "MNIST `DIR` (fetched there when missing; env CONVNET_DATA)")
-	fs.IntVar(&f.trainSubset, "train-subset", 0, "train on the first `N` training images only (0: all 55,000)")
+	fs.StringVar(&f.data, "data", mnist.DefaultDir(), "MNIST `DIR` (fetched there when missing; env CONVNET_DATA); also searched for fashion-mnist/")
+	f.dataFlags.register(fs)
+	fs.StringVar(&f.augment, "augment", "none", "training augmentation `LIST`: shift:N (random crop after N-pixel padding), flip (left-right; not for digits), rotate:DEGREES; e.g. shift:2,rotate:10")
+	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after `N` epochs without improvement of --monitor and restore the best epoch's weights (0: off)")
+	fs.StringVar(&f.monitor, "monitor", "val_loss", "metric --early-stop watches: val_loss, val_accuracy, loss, accuracy")
+	fs.StringVar(&f.saveBest, "save-best", "val_accuracy", "write <checkpoint-dir>/best.safetensors whenever this `METRIC` improves (none: off)")
+	fs.BoolVar(&f.skipBad, "skip-bad-images", false, "drop and count unreadable images instead of stopping")
+	fs.IntVar(&f.workers, "workers", 0, "goroutines reading and augmenting images (0: GOMAXPROCS)")
+	fs.IntVar(&f.trainSubset, "train-subset", 0, "train on the first `N` training images only (0: all)")
 	fs.IntVar(&f.testSubset, "test-subset", 0, "evaluate on the first `N` validation and test images only (0: all)")
 	fs.IntVar(&f.steps, "steps", 0, "stop each epoch after `N` steps (0: whole epochs)")
 	fs.IntVar(&f.logEvery, "log-every", train.DefaultLogEvery, "print the loss every `N` steps")
@@ -76,7 +135,18 @@ continues from the latest one. One run at a time may use a directory.`)
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q (train takes only flags)", fs.Args())
 	}
+	if err := applyRecipe(fs, &f); err != nil {
+		return err
+	}
 	if err := checkTrainFlags(&f); err != nil {
+		return err
+	}
+	aug, err := data.ParseAugment(f.augment)
+	if err != nil {
+		return usageErrorf("--augment: %v", err)
+	}
+	dopt, err := f.dataFlags.options(f.data, stderr, f.trainSubset, f.testSubset)
+	if err != nil {
 		return err
 	}
 	if f.checkpointDir == "" {
@@ -86,9 +156,35 @@ continues from the latest one. One run at a time may use a directory.`)
 		return badInput(err)
 	}
 
-	data, err := train.LoadData(f.data, stderr, f.trainSubset, f.testSubset)
+	dopt.SkipBad = f.skipBad
+	d, err := train.LoadDataset(dopt)
 	if err != nil {
 		return loadDataError(err)
+	}
+
+	steps := int64((d.Train.Len() + f.batchSize - 1) / f.batchSize)
+	if f.steps > 0 {
+		steps = min(steps, int64(f.steps))
+	}
+	sched, plateau, err := train.ParseSchedule(f.schedule, f.lr, f.epochs, steps)
+	if err != nil {
+		return usageErrorf("--schedule: %v", err)
+	}
+	var callbacks []train.Callback
+	if plateau != nil {
+		callbacks = append(callbacks, plateau)
+	}
+	hasVal := data.Len(d.Validation) > 0
+	if f.earlyStop > 0 {
+		if strings.HasPrefix(f.monitor, "val_") && !hasVal {
+			return usageErrorf("--early-stop watches %s, but dataset %s has no validation images", f.monitor, d.Name)
+		}
+		callbacks = append(callbacks, &train.EarlyStopping{Monitor: f.monitor, Patience: f.earlyStop, RestoreBest: true})
+	}
+	// Without validation images the default best-checkpoint metric has
+	// nothing to watch: the callback is left out.
+	if f.saveBest != "none" && (hasVal || !strings.HasPrefix(f.saveBest, "val_")) {
+		callbacks = append(callbacks, &train.BestCheckpoint{Monitor: f.saveBest})
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -100,16 +196,18 @@ continues from the latest one. One run at a time may use a directory.`)
 
 	cfg := train.Config{
 		Epochs: f.epochs, BatchSize: f.batchSize, LR: f.lr, Optimizer: f.optimizer, Init: f.init,
-		DropoutRate: float32(f.dropout), Seed: f.seed,
+		DropoutRate: float32(f.dropout), Seed: f.seed, Schedule: sched,
 		LogDir: f.logdir, CheckpointDir: f.checkpointDir, Keep: f.keep, Resume: f.resume,
 		StepsPerEpoch: f.steps, LogEvery: f.logEvery,
+		Augment: aug, Workers: f.workers, SkipBadImages: f.skipBad, Callbacks: callbacks,
 		Out: stdout, Progress: f.progress == "always" || f.progress == "auto" && isTerminal(stdout),
 		Describe: printSequentialSummary,
 	}
-	res, err := train.Run(ctx, cfg, data)
+	res, err := train.Run(ctx, cfg, d)
 	var ce *train.ConfigError
+	var re *data.ReadError
 	switch {
-	case errors.As(err, &ce):
+	case errors.As(err, &ce) || errors.As(err, &re):
 		return badInput(err)
 	case errors.Is(err, train.ErrInterrupted):
 		return &exitError{code: 130, err: err}
@@ -117,27 +215,68 @@ continues from the latest one. One run at a time may use a directory.`)
 		return err
 	}
 	if len(res.Epochs) == 0 {
-		fmt.Fprintf(stdout, "already trained %d epoch(s) (step %d), --epochs is %d; raise it to train more\n", res.Epoch, res.Step, f.epochs)
+		if res.Stopped {
+			fmt.Fprintf(stdout, "this run was stopped early (step %d); nothing to do\n", res.Step)
+		} else {
+			fmt.Fprintf(stdout, "already trained %d epoch(s) (step %d), --epochs is %d; raise it to train more\n", res.Epoch, res.Step, f.epochs)
+		}
 	}
-	fmt.Fprintf(stdout, "metrics: %s  checkpoint: %s  TensorBoard: tensorboard --logdir %s\n",
-		filepath.Join(f.logdir, "metrics.jsonl"), res.Checkpoint, f.logdir)
+	fmt.Fprintf(stdout, "metrics: %s  curves: %s  checkpoint: %s  TensorBoard: tensorboard --logdir %s\n",
+		filepath.Join(f.logdir, "metrics.jsonl"), filepath.Join(f.logdir, train.CurvesFile), res.Checkpoint, f.logdir)
 	return nil
 }
 
-// loadDataError gives bad MNIST files (a *train.ConfigError) exit code 2;
+// recipeDocs lists the recipes for the flag's help.
+func recipeDocs() string {
+	var parts []string
+	for _, n := range train.RecipeNames() {
+		parts = append(parts, n+" ("+train.Recipes[n].Doc+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// applyRecipe fills the flags the user did not set from the recipe.
+func applyRecipe(fs *flag.FlagSet, f *trainFlags) error {
+	r, err := train.LookupRecipe(f.recipe)
+	if err != nil {
+		return usageErrorf("--recipe: %v", err)
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !set["batch-size"] {
+		f.batchSize = r.BatchSize
+	}
+	if !set["lr"] {
+		f.lr = r.LR
+	}
+	if !set["schedule"] {
+		f.schedule = r.Schedule
+	}
+	if !set["dropout"] {
+		f.dropout = r.Dropout
+	}
+	if !set["normalize"] {
+		f.normalize = r.Normalize
+	}
+	return nil
+}
+
+// loadDataError gives bad data files (a *train.ConfigError or an
+// unreadable image, *data.ReadError) exit code 2;
 // a failed fetch stays an ordinary failure.
 func loadDataError(err error) error {
 	var ce *train.ConfigError
-	if errors.As(err, &ce) {
+	var re *data.ReadError
+	if errors.As(err, &ce) || errors.As(err, &re) {
 		return badInput(err)
 	}
 	return err
 }
 
 // printSequentialSummary prints the Keras-style summary of the model
-// train is about to fit (28x28x1 inputs).
-func printSequentialSummary(w io.Writer, m *layers.Sequential) error {
-	s, err := keras.SequentialSummary(m, []int{1, models.ImageSize, models.ImageSize, 1})
+// train is about to fit to inputs of the given shape.
+func printSequentialSummary(w io.Writer, m *layers.Sequential, input []int) error {
+	s, err := keras.SequentialSummary(m, input)
 	if err != nil {
 		return err
 	}
@@ -170,11 +309,28 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--log-every must be at least 1, got %d", f.logEvery)
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
 		return usageErrorf("--progress must be auto, always or never, got %q", f.progress)
+	case f.earlyStop < 0:
+		return usageErrorf("--early-stop must not be negative, got %d", f.earlyStop)
+	case f.workers < 0 || f.workers > 256:
+		return usageErrorf("--workers must be 0…256, got %d", f.workers)
+	case !knownMetric(f.monitor):
+		return usageErrorf("--monitor must be val_loss, val_accuracy, loss or accuracy, got %q", f.monitor)
+	case f.saveBest != "none" && !knownMetric(f.saveBest):
+		return usageErrorf("--save-best must be none, val_loss, val_accuracy, loss or accuracy, got %q", f.saveBest)
 	}
 	if _, err := train.NewOptimizer(f.optimizer, f.lr); err != nil {
 		return usageErrorf("--optimizer: %v", err)
 	}
 	return nil
+}
+
+// knownMetric reports whether m names a metric the callbacks can watch.
+func knownMetric(m string) bool {
+	switch m {
+	case "val_loss", "val_accuracy", "loss", "accuracy":
+		return true
+	}
+	return false
 }
 
 // checkWritable checks that dir, or the nearest existing directory above

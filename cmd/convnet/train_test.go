@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -79,6 +80,17 @@ func TestTrainBadFlags(t *testing.T) {
 		{"eval missing checkpoint", []string{"eval", "--checkpoint", filepath.Join(notDir, "x")}, "checkpoint:"},
 		{"predict without images", []string{"predict", "--checkpoint", "x"}, "no images given"},
 		{"predict bad invert", []string{"predict", "--checkpoint", "x", "--invert", "maybe", "a.png"}, "--invert must be auto, always or never"},
+		{"unknown recipe", []string{"train", "--recipe", "slow"}, `unknown recipe "slow"`},
+		{"bad schedule", []string{"train", "--schedule", "step:0:2"}, `schedule "step:0:2"`},
+		{"bad augment", []string{"train", "--augment", "zoom:2"}, `unknown item "zoom:2"`},
+		{"bad image size", []string{"train", "--image-size", "64"}, `--image-size "64", want HxW`},
+		{"bad channels", []string{"train", "--channels", "2"}, "--channels must be 0, 1 or 3"},
+		{"bad normalize", []string{"train", "--normalize", "maybe"}, "--normalize must be auto, on or off"},
+		{"bad monitor", []string{"train", "--monitor", "val_auc"}, "--monitor must be"},
+		{"negative early stop", []string{"train", "--early-stop", "-1"}, "--early-stop must not be negative"},
+		{"unknown dataset", []string{"train", "--dataset", "imagenet", "--logdir", filepath.Join(t.TempDir(), "r")}, `dataset "imagenet": want mnist`},
+		{"missing cifar", []string{"train", "--dataset", "cifar:" + t.TempDir(), "--logdir", filepath.Join(t.TempDir(), "r")}, "data_batch_1.bin"},
+		{"eval unknown dataset", []string{"eval", "--checkpoint", "x", "--image-size", "3x"}, "--image-size"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,4 +218,69 @@ func TestTrainEvalPredict(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTrainEvalFolder trains on a class folder with a bad file, the fast
+// recipe, augmentation and early stopping, then evaluates the checkpoint
+// with per-class scores.
+func TestTrainEvalFolder(t *testing.T) {
+	dir := t.TempDir()
+	for c, class := range []string{"circle", "square", "stripe"} {
+		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		for i := range 8 {
+			img := image.NewNRGBA(image.Rect(0, 0, 10+i, 12))
+			for y := range 12 {
+				for x := range 10 + i {
+					img.Set(x, y, color.NRGBA{uint8(80 * c), uint8(x * 20), uint8(y * 20), 255})
+				}
+			}
+			var b bytes.Buffer
+			png.Encode(&b, img)
+			os.WriteFile(filepath.Join(dir, class, fmt.Sprintf("%d.png", i)), b.Bytes(), 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "stripe", "notes.png"), []byte("not a png"), 0o644)
+	logdir := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--dataset", dir, "--image-size", "12x12", "--channels", "3", "--logdir", logdir,
+		"--epochs", "2", "--batch-size", "5", "--recipe", "fast", "--augment", "shift:2,flip", "--early-stop", "3", "--progress", "never"}
+	code, stdout, stderr := runCLI(args...)
+	if code == 0 || !strings.Contains(stderr, filepath.Join(dir, "stripe", "notes.png")) {
+		t.Fatalf("train over a bad file: exit %d, stderr %q; want it named", code, stderr)
+	}
+	os.RemoveAll(logdir)
+	code, stdout, stderr = runCLI(append(args, "--skip-bad-images")...)
+	if code != 0 {
+		t.Fatalf("train: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"images 12x12x3, 3 classes", "one-cycle", "shift:2,flip", "val loss", "curves.png"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(logdir, "curves.png")); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "stripe", "notes.png"))
+	code, stdout, stderr = runCLI("eval", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--dataset", dir)
+	if code != 0 {
+		t.Fatalf("eval: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"validation accuracy", "precision", "recall", "circle", "stripe", "macro avg"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// predict resizes any picture to the model's input and names classes.
+	code, stdout, stderr = runCLI("predict", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--top", "3", filepath.Join(dir, "circle", "3.png"))
+	if code != 0 || !strings.Contains(stdout, "circle") || !strings.Contains(stdout, "square") {
+		t.Fatalf("predict: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if code, _, stderr = runCLI("predict", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--top", "4", filepath.Join(dir, "circle", "3.png")); code != 2 || !strings.Contains(stderr, "between 1 and 3") {
+		t.Fatalf("predict --top 4 of 3 classes: exit %d, %q", code, stderr)
+	}
+	// The checkpoint's model takes 12×12×3: another size is refused.
+	code, _, stderr = runCLI("eval", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--dataset", dir, "--image-size", "8x8")
+	if code != 2 || !strings.Contains(stderr, "takes 12x12x3") {
+		t.Fatalf("eval at 8x8: exit %d, stderr %q", code, stderr)
+	}
 }

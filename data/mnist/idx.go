@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/convnet-go/convnet/data"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08 = unsigned
@@ -159,4 +161,70 @@ func readLabels(path string) ([]uint8, error) {
 		}
 	}
 	return labels, nil
+}
+
+// maxIDXImageBytes bounds H·W·C of one image of an arbitrary IDX file
+// (4096×4096×4), so a forged header cannot ask for absurd shapes.
+const maxIDXImageBytes = 1 << 26
+
+// readAnyImages reads an IDX ubyte image file of rank 3 (N×H×W, gray) or
+// 4 (N×H×W×C) and returns its bytes and image shape.
+func readAnyImages(path string) ([]byte, data.Shape, error) {
+	r, closeFn, err := openIDX(path)
+	if err != nil {
+		return nil, data.Shape{}, err
+	}
+	defer closeFn()
+	head := make([]byte, 4)
+	if n, err := io.ReadFull(r, head); err != nil {
+		return nil, data.Shape{}, fmt.Errorf("%s: truncated IDX header: got %d bytes, want 4: %v", path, n, err)
+	}
+	if head[0] != 0 || head[1] != 0 || head[2] != 0x08 || (head[3] != 3 && head[3] != 4) {
+		return nil, data.Shape{}, fmt.Errorf("%s: magic 0x%08x, want 0x00000803 or 0x00000804 (ubyte images, rank 3 or 4)", path, binary.BigEndian.Uint32(head))
+	}
+	rank := int(head[3])
+	buf := make([]byte, 4*rank)
+	if n, err := io.ReadFull(r, buf); err != nil {
+		return nil, data.Shape{}, fmt.Errorf("%s: truncated IDX header: got %d of %d dimension bytes: %v", path, n, len(buf), err)
+	}
+	dims := make([]int64, rank)
+	for i := range dims {
+		dims[i] = int64(binary.BigEndian.Uint32(buf[4*i:]))
+	}
+	sh := data.Shape{H: int(dims[1]), W: int(dims[2]), C: 1}
+	if rank == 4 {
+		sh.C = int(dims[3])
+	}
+	if sh.H < 1 || sh.W < 1 || sh.C < 1 || int64(sh.H)*int64(sh.W)*int64(sh.C) > maxIDXImageBytes {
+		return nil, sh, fmt.Errorf("%s: images of %dx%dx%d, want positive sizes of at most %d values", path, dims[1], dims[2], sh.C, maxIDXImageBytes)
+	}
+	if dims[0] > MaxExamples {
+		return nil, sh, dataError{fmt.Errorf("%s: header claims %d images, more than the %d an IDX set may hold", path, dims[0], MaxExamples)}
+	}
+	px, err := readBody(r, path, dims[0]*int64(sh.Size()), "pixels")
+	if err != nil {
+		return nil, sh, dataError{err}
+	}
+	return px, sh, nil
+}
+
+// readAnyLabels reads an IDX ubyte label file (magic 0x00000801).
+func readAnyLabels(path string) ([]byte, error) {
+	r, closeFn, err := openIDX(path)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFn()
+	dims, err := readHeader(r, path, labelsMagic, 1)
+	if err != nil {
+		return nil, dataError{err}
+	}
+	if dims[0] > MaxExamples {
+		return nil, dataError{fmt.Errorf("%s: header claims %d labels, more than the %d an IDX set may hold", path, dims[0], MaxExamples)}
+	}
+	b, err := readBody(r, path, int64(dims[0]), "labels")
+	if err != nil {
+		return nil, dataError{err}
+	}
+	return b, nil
 }

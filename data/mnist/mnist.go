@@ -1,14 +1,18 @@
 // Package mnist reads the MNIST handwritten-digit data set from its four
-// IDX files, fetches them into a local cache when they are missing, splits
-// off a validation set and serves shuffled mini-batches as NHWC tensors.
+// IDX files, fetches them into a local cache when they are missing and
+// splits off a validation set; a *Set is a data.Dataset, so
+// data.NewBatches serves its shuffled mini-batches. LoadIDX reads any
+// directory of IDX files named the same way (Fashion-MNIST, FindFashion,
+// or other sizes and channel counts).
 //
 // The IDX files may be gzip-compressed (detected by the 1f 8b magic, not
 // by the name) or raw. Every structural fact is checked: magic numbers,
 // 28×28 images, counts, truncated or trailing data, labels in 0…9, and
 // that each image file has as many entries as its label file.
 //
-// The package does not decode any other IDX element type or rank, and it
-// does not augment or normalise the images beyond byte/255.
+// The package decodes only unsigned-byte IDX files (images of rank 3 or
+// 4, labels of rank 1); augmentation and normalisation are package
+// data's.
 package mnist
 
 import (
