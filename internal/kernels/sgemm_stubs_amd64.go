@@ -36,3 +36,9 @@ func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride 
 //
 //go:noescape
 func packBT16AVX(dst *float32, src *float32, blocks int, ldb int)
+
+// fmaPeakAVX2 runs iters rounds of 12 independent 8-lane FMAs on registers only (192 FLOP per round): the FMA peak probe.
+func fmaPeakAVX2(iters int)
+
+// fmaPeakAVX512 runs iters rounds of 24 independent 16-lane FMAs on registers only (768 FLOP per round): the FMA peak probe.
+func fmaPeakAVX512(iters int)

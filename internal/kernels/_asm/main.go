@@ -47,6 +47,7 @@ func main() {
 		avx512Kernel()
 		packB16()
 		packBT16()
+		probes()
 	case "vec":
 		vecRoutines()
 	case "conv":
