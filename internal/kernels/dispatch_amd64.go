@@ -2,7 +2,12 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+	"time"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate go -C _asm run . -set sgemm -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
 
@@ -99,3 +104,43 @@ func archEngines() []*engine {
 
 // archNames lists every assembly engine built into this binary.
 var archNames = []string{"avx512", "avx2"}
+
+// full512 tells whether 512-bit FMAs run at full rate here (twice the
+// FLOP per cycle of 256-bit ones), and what decided it.
+var full512 = decide512(cpu.X86.HasAVX512F, cpuVendorFamily, calibrate512)
+
+// cpuVendorFamily returns CPUID's vendor string and display family
+// (base family, plus the extended family when the base is 0Fh).
+func cpuVendorFamily() (string, uint32) {
+	_, b, c, d := cpuid(0, 0)
+	var v [12]byte
+	for i, r := range [3]uint32{b, d, c} {
+		v[4*i], v[4*i+1], v[4*i+2], v[4*i+3] = byte(r), byte(r>>8), byte(r>>16), byte(r>>24)
+	}
+	a, _, _, _ := cpuid(1, 0)
+	family := a >> 8 & 0xf
+	if family == 0xf {
+		family += a >> 20 & 0xff
+	}
+	return string(v[:]), family
+}
+
+// calibrate512 measures the FMA throughput of the register-only probes
+// (fmaPeakAVX2, fmaPeakAVX512), alternating them three times and keeping
+// each one's best, and returns AVX-512's FLOP rate over AVX2's: about 2
+// on full-width cores, about 1 where 512-bit FMAs are split or a single
+// 512-bit unit serves both halves. It takes about 0.1 ms.
+func calibrate512() float64 {
+	const iters = 4096
+	best2, best512 := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+	for range 3 {
+		t0 := time.Now()
+		fmaPeakAVX2(iters)
+		t1 := time.Now()
+		fmaPeakAVX512(iters)
+		t2 := time.Now()
+		best2, best512 = min(best2, t1.Sub(t0)), min(best512, t2.Sub(t1))
+	}
+	// Per round: 12·8·2 FLOP (AVX2), 24·16·2 (AVX-512).
+	return (24 * 16 * 2 / best512.Seconds()) / (12 * 8 * 2 / best2.Seconds())
+}

@@ -13,3 +13,6 @@ func archEngines() []*engine { return nil }
 
 // archNames: no assembly engines are built into this binary.
 var archNames []string
+
+// full512: no AVX-512 kernels in this build.
+var full512 = decision512{false, "no assembly in this build"}

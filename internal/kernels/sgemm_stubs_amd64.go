@@ -42,3 +42,6 @@ func fmaPeakAVX2(iters int)
 
 // fmaPeakAVX512 runs iters rounds of 24 independent 16-lane FMAs on registers only (768 FLOP per round): the FMA peak probe.
 func fmaPeakAVX512(iters int)
+
+// cpuid executes CPUID with EAX = leaf and ECX = sub.
+func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

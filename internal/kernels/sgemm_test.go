@@ -332,7 +332,7 @@ func TestSetImpl(t *testing.T) {
 }
 
 func TestChooseImpl(t *testing.T) {
-	best := Available()[0]
+	best := preferred()
 	// Other tests restore the implementation they change, so Impl() is
 	// still the one chosen at start-up.
 	t.Logf("start-up implementation %q, available %v", Impl(), Available())
@@ -364,7 +364,10 @@ func TestChooseImpl(t *testing.T) {
 // GODEBUG settings and checks which implementation the child starts with.
 func TestEnvAndGODEBUG(t *testing.T) {
 	if os.Getenv("KERNELS_TEST_CHILD") == "1" {
-		fmt.Printf("impl=%s best=%s\n", Impl(), Available()[0])
+		fmt.Printf("impl=%s best=%s\n", Impl(), preferred())
+		for _, p := range Paths() {
+			fmt.Printf("path %s=%s\n", p.Family, p.Impl)
+		}
 		return
 	}
 	if testing.Short() {
@@ -404,6 +407,14 @@ func TestEnvAndGODEBUG(t *testing.T) {
 			}
 			if impl == "" || impl != want {
 				t.Fatalf("child output %q, want impl=%s", out, want)
+			}
+			// purego and ref run no assembly in any family.
+			if pinGo := tc.want == "purego" || tc.want == "ref"; pinGo || impl == "purego" {
+				for _, f := range []string{"conv-c1", "winograd", "vector"} {
+					if !strings.Contains(string(out), "path "+f+"=go\n") {
+						t.Fatalf("child output %q: want %s on its Go loops", out, f)
+					}
+				}
 			}
 			if (tc.name == "pin-unknown" || tc.name == "pin-avx2-without-it") && !strings.Contains(string(out), "CONVNET_KERNELS=") {
 				t.Fatalf("child output %q has no warning about CONVNET_KERNELS", out)

@@ -48,6 +48,7 @@ func main() {
 		packB16()
 		packBT16()
 		probes()
+		cpuidFunc()
 	case "vec":
 		vecRoutines()
 	case "conv":

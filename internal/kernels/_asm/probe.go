@@ -50,3 +50,18 @@ func probes() {
 	fmaPeak("fmaPeakAVX2", 12, 8, YMM)
 	fmaPeak("fmaPeakAVX512", 24, 16, ZMM)
 }
+
+// cpuidFunc emits cpuid(leaf, sub uint32) (eax, ebx, ecx, edx uint32):
+// the CPUID instruction, for the vendor and family that decide dispatch.
+func cpuidFunc() {
+	TEXT("cpuid", NOSPLIT, "func(leaf, sub uint32) (eax, ebx, ecx, edx uint32)")
+	Doc("cpuid executes CPUID with EAX = leaf and ECX = sub.")
+	Load(Param("leaf"), reg.EAX)
+	Load(Param("sub"), reg.ECX)
+	CPUID()
+	Store(reg.EAX, Return("eax"))
+	Store(reg.EBX, Return("ebx"))
+	Store(reg.ECX, Return("ecx"))
+	Store(reg.EDX, Return("edx"))
+	RET()
+}
