@@ -19,46 +19,47 @@ var avx2Engine = engine{
 	mr:   6, nr: 16,
 	kc: 256, mc: 168, nc: 4096, kChunk: 2048,
 	kernels: [3][2]microKernel{
-		aPacked: {avx2Kernel(aPacked, bPacked, sgemmKernelAVX2), avx2Kernel(aPacked, bRows, sgemmKernelAVX2DirectB)},
-		aRows:   {avx2Kernel(aRows, bPacked, sgemmKernelAVX2DirectA), avx2Kernel(aRows, bRows, sgemmKernelAVX2DirectADirectB)},
-		aCols:   {avx2Kernel(aCols, bPacked, sgemmKernelAVX2DirectAT), avx2Kernel(aCols, bRows, sgemmKernelAVX2DirectATDirectB)},
+		aPacked: {asmTile(6, 16, aPacked, bPacked, sgemmKernelAVX2), asmTile(6, 16, aPacked, bRows, sgemmKernelAVX2DirectB)},
+		aRows:   {asmTile(6, 16, aRows, bPacked, sgemmKernelAVX2DirectA), asmTile(6, 16, aRows, bRows, sgemmKernelAVX2DirectADirectB)},
+		aCols:   {asmTile(6, 16, aCols, bPacked, sgemmKernelAVX2DirectAT), asmTile(6, 16, aCols, bRows, sgemmKernelAVX2DirectATDirectB)},
 	},
 }
 
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// avx2Kernel wraps an AVX2 kernel with the bounds checks its A and B
-// modes need (the assembly itself checks nothing).
-func avx2Kernel(am, bm int, f asmKernel) microKernel {
+// asmTile wraps an mr×nr assembly kernel with the bounds checks its A
+// and B modes need (the assembly itself checks nothing).
+func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 	return func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 		switch am {
 		case aPacked:
-			_ = a[6*k-1]
+			_ = a[mr*k-1]
 		case aRows:
-			_ = a[5*lda+k-1]
+			_ = a[(mr-1)*lda+k-1]
 		case aCols:
-			_ = a[(k-1)*lda+5]
+			_ = a[(k-1)*lda+mr-1]
 		}
 		if bm == bPacked {
-			_ = b[16*k-1]
+			_ = b[nr*k-1]
 		} else {
-			_ = b[(k-1)*ldb+15]
+			_ = b[(k-1)*ldb+nr-1]
 		}
-		_ = c[5*ldc+15]
+		_ = c[(mr-1)*ldc+nr-1]
 		f(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 	}
 }
 
-// avx512Engine runs the 14×32 AVX-512F kernel: a 256×32 B micro-panel
+// avx512Engine runs the 14×32 AVX-512F kernels: a 256×32 B micro-panel
 // (32 KiB) in L1, a 14·24×256 A block (336 KiB) in L2.
 var avx512Engine = engine{
 	name: "avx512",
 	mr:   14, nr: 32,
 	kc: 256, mc: 14 * 24, nc: 4096, kChunk: 2048,
-	kernels: [3][2]microKernel{aPacked: {func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
-		sgemmKernelAVX512(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
-	}}},
+	kernels: [3][2]microKernel{
+		aPacked: {asmTile(14, 32, aPacked, bPacked, sgemmKernelAVX512), asmTile(14, 32, aPacked, bRows, sgemmKernelAVX512DirectB)},
+		aRows:   {asmTile(14, 32, aRows, bPacked, sgemmKernelAVX512DirectA), asmTile(14, 32, aRows, bRows, sgemmKernelAVX512DirectADirectB)},
+		aCols:   {asmTile(14, 32, aCols, bPacked, sgemmKernelAVX512DirectAT), asmTile(14, 32, aCols, bRows, sgemmKernelAVX512DirectATDirectB)},
+	},
 }
 
 // packRows16 runs packB16AVX in calls of 64 rows: it packs

@@ -122,18 +122,37 @@ func avx2Kernel() {
 
 // avx512Kernel: 14×32 tile, 28 ZMM accumulators, B row in 2 ZMM, A element
 // broadcast from memory inside the FMA (embedded broadcast; 30 of 32).
+// Variants by how A and B are read, as for AVX2.
 func avx512Kernel() {
-	gen(vecKernel{
-		name:  "sgemmKernelAVX512",
-		doc:   "sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).",
-		mr:    14,
-		nv:    2,
-		lanes: 16,
-		vec:   ZMM,
-		fma: func(aRow Mem, bv, acc, _ reg.VecVirtual) {
-			VFMADD231PS_BCST(aRow, bv, acc)
-		},
-	})
+	aModes := []struct{ suffix, doc string }{
+		{"", ""},
+		{"DirectA", " Fourteen rows of A are read in place at stride lda."},
+		{"DirectAT", " A is transposed and read in place: fourteen contiguous values per step, steps at stride lda."},
+	}
+	for am, a := range aModes {
+		for _, directB := range []bool{false, true} {
+			name := "sgemmKernelAVX512" + a.suffix
+			doc := a.doc
+			if directB {
+				name += "DirectB"
+				doc += " B is read in place: 32 contiguous values per step, steps at stride ldb."
+			}
+			gen(vecKernel{
+				name:     name,
+				doc:      name + " is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast)." + doc,
+				directA:  am == 1,
+				directAT: am == 2,
+				directB:  directB,
+				mr:       14,
+				nv:       2,
+				lanes:    16,
+				vec:      ZMM,
+				fma: func(aRow Mem, bv, acc, _ reg.VecVirtual) {
+					VFMADD231PS_BCST(aRow, bv, acc)
+				},
+			})
+		}
+	}
 }
 
 func gen(kn vecKernel) {
@@ -222,7 +241,7 @@ func gen(kn vecKernel) {
 				ADDQ(lda, a3)
 			}
 		}
-	} else if kn.directA {
+	} else if kn.directA && kn.mr <= 6 {
 		// Rows of A at stride lda: rows 0–2 from a0, rows 3–5 from a0+3·lda,
 		// using index scales 1 and 2 of the stride register.
 		a0 := Load(Param("a"), GP64())
@@ -245,6 +264,38 @@ func gen(kn vecKernel) {
 		advance = func(u int) {
 			ADDQ(U32(4*u), a0)
 			ADDQ(U32(4*u), a1)
+		}
+	} else if kn.directA {
+		// Rows of A at stride lda, five per base register: row 5h+r is
+		// at base[h] + r·lda, r·lda addressed as lda·{1,2,4} or lda3.
+		lda := Load(Param("lda"), GP64())
+		SHLQ(Imm(2), lda)
+		lda3 := GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		bases := make([]reg.GPVirtual, (kn.mr+4)/5)
+		for h := range bases {
+			bases[h] = GP64()
+			if h == 0 {
+				Load(Param("a"), bases[0])
+				continue
+			}
+			LEAQ(Mem{Base: bases[h-1], Index: lda, Scale: 4}, bases[h])
+			ADDQ(lda, bases[h])
+		}
+		aMem = func(i, u int) Mem {
+			m := Mem{Base: bases[i/5], Disp: 4 * u}
+			switch i % 5 {
+			case 1, 2, 4:
+				m.Index, m.Scale = lda, uint8(i%5)
+			case 3:
+				m.Index, m.Scale = lda3, 1
+			}
+			return m
+		}
+		advance = func(u int) {
+			for _, b := range bases {
+				ADDQ(U32(4*u), b)
+			}
 		}
 	} else {
 		a := Load(Param("a"), GP64())
