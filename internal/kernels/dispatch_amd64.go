@@ -78,15 +78,19 @@ func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
 	return true
 }
 
-// packColsT16 runs packBT16AVX: dst[p·16 + j] = src[j·ldb + p] for
-// p < 8·blocks, j < 16, and reports true (false without AVX, as
-// packRows16).
-func packColsT16(dst, src []float32, blocks, ldb int) bool {
+// packColsT runs packBT16AVX or packBT32AVX (nr = 16 or 32):
+// dst[p·nr + j] = src[j·ldb + p] for p < 8·blocks, j < nr, and reports
+// true (false without AVX, as packRows16).
+func packColsT(dst, src []float32, blocks, ldb, nr int) bool {
 	if !cpu.X86.HasAVX {
 		return false
 	}
-	_, _ = dst[128*blocks-1], src[15*ldb+8*blocks-1]
-	packBT16AVX(&dst[0], &src[0], blocks, ldb)
+	_, _ = dst[8*nr*blocks-1], src[(nr-1)*ldb+8*blocks-1]
+	if nr == 32 {
+		packBT32AVX(&dst[0], &src[0], blocks, ldb)
+	} else {
+		packBT16AVX(&dst[0], &src[0], blocks, ldb)
+	}
 	return true
 }
 

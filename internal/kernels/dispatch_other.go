@@ -5,8 +5,8 @@ package kernels
 // packRows16: no assembly in this build; packB copies in Go.
 func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool { return false }
 
-// packColsT16: no assembly in this build; packBT16 copies in Go.
-func packColsT16(dst, src []float32, blocks, ldb int) bool { return false }
+// packColsT: no assembly in this build; packBTPanel copies in Go.
+func packColsT(dst, src []float32, blocks, ldb, nr int) bool { return false }
 
 // archEngines: no assembly engines in this build.
 func archEngines() []*engine { return nil }

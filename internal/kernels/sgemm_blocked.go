@@ -398,8 +398,8 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 		for q := q0; q < q1; q++ {
 			j0, cols := jc+q*nr, min(nr, nc-q*nr)
 			dst := bp[q*nr*kc : (q+1)*nr*kc]
-			if cols == 16 && nr == 16 {
-				packBT16(b[j0*ldb+pc:], ldb, kc, dst)
+			if cols == nr && (nr == 16 || nr == 32) {
+				packBTPanel(b[j0*ldb+pc:], ldb, kc, nr, dst)
 				continue
 			}
 			for j := 0; j < cols; j++ {
@@ -447,22 +447,22 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 	}
 }
 
-// packBT16 packs 16 rows of a transposed B (stride ldb) into
-// dst[p·16+j], reading four rows per pass so that each store fills a
-// quarter of a 64-byte panel row.
-func packBT16(b []float32, ldb, kc int, dst []float32) {
-	dst = dst[:16*kc]
+// packBTPanel packs nr rows (16 or 32) of a transposed B (stride ldb)
+// into dst[p·nr+j], reading four rows per pass so that each store fills
+// four consecutive values of a panel row.
+func packBTPanel(b []float32, ldb, kc, nr int, dst []float32) {
+	dst = dst[:nr*kc]
 	p0 := 0
-	if kc >= 8 && packColsT16(dst, b, kc/8, ldb) {
+	if kc >= 8 && packColsT(dst, b, kc/8, ldb, nr) {
 		p0 = kc &^ 7 // steps in whole 8×8 blocks are done
 	}
-	for j := 0; j < 16; j += 4 {
+	for j := 0; j < nr; j += 4 {
 		r0 := b[(j+0)*ldb : (j+0)*ldb+kc]
 		r1 := b[(j+1)*ldb : (j+1)*ldb+kc]
 		r2 := b[(j+2)*ldb : (j+2)*ldb+kc]
 		r3 := b[(j+3)*ldb : (j+3)*ldb+kc]
 		for p := p0; p < kc; p++ {
-			*(*[4]float32)(dst[16*p+j:]) = [4]float32{r0[p], r1[p], r2[p], r3[p]}
+			*(*[4]float32)(dst[nr*p+j:]) = [4]float32{r0[p], r1[p], r2[p], r3[p]}
 		}
 	}
 }

@@ -52,6 +52,12 @@ func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride 
 //go:noescape
 func packBT16AVX(dst *float32, src *float32, blocks int, ldb int)
 
+// packBT32AVX packs dst[p·32 + j] = src[j·ldb + p] for p < 8·blocks,
+// j < 32 (blocks ≥ 1): 8×8 blocks transposed in registers.
+//
+//go:noescape
+func packBT32AVX(dst *float32, src *float32, blocks int, ldb int)
+
 // fmaPeakAVX2 runs iters rounds of 12 independent 8-lane FMAs on registers only (192 FLOP per round): the FMA peak probe.
 func fmaPeakAVX2(iters int)
 

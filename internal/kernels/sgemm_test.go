@@ -504,3 +504,49 @@ func TestSgemmDriverTiles(t *testing.T) {
 		})
 	}
 }
+
+// TestPackB checks packB against its definition for both panel widths,
+// transposed and not, on step counts around the 8-step blocks of the
+// assembly transposes and a partial last panel.
+func TestPackB(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, nr := range []int{16, 32} {
+		for _, transB := range []bool{false, true} {
+			for _, kc := range []int{1, 7, 8, 9, 23, 64} {
+				for _, nc := range []int{nr, 2*nr + 5} {
+					t.Run(fmt.Sprintf("nr=%d/transB=%v/kc=%d/nc=%d", nr, transB, kc, nc), func(t *testing.T) {
+						const pc, jc = 3, 2
+						rows, cols := pc+kc, jc+nc
+						if transB {
+							rows, cols = cols, rows
+						}
+						b, ldb := operand(r, rows, cols, 3)
+						panels := ceilDiv(nc, nr)
+						bp := make([]float32, panels*nr*kc)
+						for i := range bp {
+							bp[i] = float32(math.NaN())
+						}
+						packB(transB, b, ldb, pc, kc, jc, nc, 0, panels, nr, bp)
+						for q := 0; q < panels; q++ {
+							for p := 0; p < kc; p++ {
+								for j := 0; j < nr; j++ {
+									var want float32
+									if col := q*nr + j; col < nc {
+										if transB {
+											want = b[(jc+col)*ldb+pc+p]
+										} else {
+											want = b[(pc+p)*ldb+jc+col]
+										}
+									}
+									if got := bp[q*nr*kc+p*nr+j]; got != want {
+										t.Fatalf("panel %d, p=%d, j=%d: %v, want %v", q, p, j, got, want)
+									}
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
