@@ -11,7 +11,7 @@ import (
 //
 //	family    paths, fastest first where the CPU allows
 //	sgemm     avx512, avx2, purego, ref (see below)
-//	conv-c1   avx2, go   (ConvC1, ConvC1Grad)
+//	conv-c1   avx512, avx2, go   (ConvC1, ConvC1Grad)
 //	winograd  avx2, go   (the Winograd transforms)
 //	vector    avx2, go   (SumProducts, AdamUpdate, Repeat, the bias/ReLU and pooling loops)
 //
@@ -26,8 +26,11 @@ import (
 // AVX2's FLOP per cycle, full512): on Zen 4 they issue as two 256-bit
 // halves and the AVX2 kernels, with less packing per FLOP, are faster.
 //
+// The same holds for the other families with an AVX-512 path (conv-c1).
+//
 // The environment variable CONVNET_KERNELS overrides the choice: avx512
-// or avx2 pins sgemm (the other families keep their AVX2 loops); purego
+// or avx2 pins sgemm and every family with that path (the others keep
+// their AVX2 loops); purego
 // or ref pins sgemm and turns every other family to its Go loops, so
 // that no assembly runs. A name that is unknown or that this CPU or
 // build cannot run does not stop the program: a one-line warning goes to
@@ -48,7 +51,12 @@ func init() {
 	if name == "purego" || name == "ref" {
 		vecFMA = false
 	}
+	c1Wide = vecFMA && hasAVX512F && (name == "avx512" || (name != "avx2" && full512.ok))
 }
+
+// c1Wide selects the AVX-512 loops of the conv-c1 family (over the AVX2
+// ones, which vecFMA selects).
+var c1Wide bool
 
 // preferred is the default Sgemm implementation: the first of Available,
 // skipping avx512 where 512-bit FMAs do not run at full rate.
@@ -73,7 +81,11 @@ func Paths() []Path {
 	if vecFMA {
 		vec = "avx2"
 	}
-	return []Path{{"sgemm", impl}, {"conv-c1", vec}, {"winograd", vec}, {"vector", vec}}
+	c1 := vec
+	if c1Wide {
+		c1 = "avx512"
+	}
+	return []Path{{"sgemm", impl}, {"conv-c1", c1}, {"winograd", vec}, {"vector", vec}}
 }
 
 // CPUModel describes what decided the dispatch: the CPU's vendor and

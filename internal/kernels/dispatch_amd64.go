@@ -110,6 +110,9 @@ func archEngines() []*engine {
 // archNames lists every assembly engine built into this binary.
 var archNames = []string{"avx512", "avx2"}
 
+// hasAVX512F: this CPU runs AVX-512F (GODEBUG=cpu.avx512f=off hides it).
+var hasAVX512F = cpu.X86.HasAVX512F
+
 // full512 tells whether 512-bit FMAs run at full rate here (twice the
 // FLOP per cycle of 256-bit ones), and what decided it.
 var full512 = decide512(cpu.X86.HasAVX512F, cpuVendorFamily, calibrate512)

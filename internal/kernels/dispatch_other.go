@@ -16,3 +16,6 @@ var archNames []string
 
 // full512: no AVX-512 kernels in this build.
 var full512 = decision512{false, "no assembly in this build"}
+
+// hasAVX512F: no AVX-512 assembly in this build.
+var hasAVX512F = false
