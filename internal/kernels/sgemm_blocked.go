@@ -325,6 +325,10 @@ func packA(a []float32, lda, i0, rows, pc, kc, mr int, dst []float32) {
 		packA6(a[i0*lda+pc:], lda, kc, dst)
 		return
 	}
+	if rows == 14 && mr == 14 {
+		packA14(a[i0*lda+pc:], lda, kc, dst)
+		return
+	}
 	for i := 0; i < rows; i++ {
 		src := a[(i0+i)*lda+pc : (i0+i)*lda+pc+kc]
 		d := dst[i:]
@@ -381,6 +385,26 @@ func packA6(a []float32, lda, kc int, dst []float32) {
 	for p := range r0 {
 		d := dst[6*p : 6*p+6 : 6*p+6]
 		d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+	}
+}
+
+// packA14 is packA6 for the 14 rows of the AVX-512 tile: dst[p·14+i] =
+// a[i·lda+p], two passes of seven rows each so that every store of a
+// pass lands in the same 56-byte step of dst.
+func packA14(a []float32, lda, kc int, dst []float32) {
+	dst = dst[:14*kc]
+	for h := 0; h < 14; h += 7 {
+		r0 := a[(h+0)*lda : (h+0)*lda+kc]
+		r1 := a[(h+1)*lda : (h+1)*lda+kc]
+		r2 := a[(h+2)*lda : (h+2)*lda+kc]
+		r3 := a[(h+3)*lda : (h+3)*lda+kc]
+		r4 := a[(h+4)*lda : (h+4)*lda+kc]
+		r5 := a[(h+5)*lda : (h+5)*lda+kc]
+		r6 := a[(h+6)*lda : (h+6)*lda+kc]
+		for p := range r0 {
+			d := dst[14*p+h : 14*p+h+7 : 14*p+h+7]
+			d[0], d[1], d[2], d[3], d[4], d[5], d[6] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p]
+		}
 	}
 }
 
