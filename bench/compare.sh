@@ -16,6 +16,13 @@
 # memory to the system); the ratios are against the better of the two.
 # Needs Debian's python3-torch and libopenblas0-pthread (installed with
 # apt-get when missing) and runs /usr/bin/python3 with 2 threads.
+#
+# ONNX Runtime runs beside them for inference (batch 128 and batch 1, 2
+# intra-op threads): the model is exported from PyTorch with torch.onnx
+# (bench/pytorch_lecture.py --onnx) and timed by bench/ort/run.js in the
+# native CPU library of npm's onnxruntime-node, installed from
+# bench/ort's lockfile with `npm ci --ignore-scripts` when missing (needs
+# node and npm; without them the ONNX Runtime column is left out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20
@@ -38,6 +45,20 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || ! ls /usr/lib/x86_64-linu
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread >/dev/null
 fi
 
+ort=0
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  if [ ! -d bench/ort/node_modules/onnxruntime-node ]; then
+    echo "installing onnxruntime-node in bench/ort with npm ci --ignore-scripts" >&2
+    (cd bench/ort && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+  fi
+  onnx=$(mktemp --suffix=.onnx)
+  trap 'rm -f "$onnx"' EXIT
+  /usr/bin/python3 bench/pytorch_lecture.py --onnx "$onnx"
+  ort=1
+else
+  echo "compare.sh: node and npm not found: no ONNX Runtime column" >&2
+fi
+
 export PATH="/usr/local/go/bin:$PATH"
 go build -o /tmp/convnet-bench ./cmd/convnet
 if grep -qw avx512f /proc/cpuinfo; then coretype=SkylakeX
@@ -50,13 +71,18 @@ for ((r = 1; r <= rounds; r++)); do
   torch_tuned=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$coretype \
     GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296 \
     OMP_NUM_THREADS=2 /usr/bin/python3 bench/pytorch_lecture.py --threads 2 --runs "$runs")
-  results+=("$ours" "$torch_default" "$torch_tuned")
+  ort_result='{}'
+  if [ "$ort" = 1 ]; then
+    ort_result=$(node bench/ort/run.js "$onnx" --threads 2 --runs "$runs")
+  fi
+  results+=("$ours" "$torch_default" "$torch_tuned" "$ort_result")
 done
 
 /usr/bin/python3 - "$coretype" "${results[@]}" <<'PY'
 import json, statistics, sys
 coretype, raw = sys.argv[1], [json.loads(a) for a in sys.argv[2:]]
-rounds = [raw[i:i + 3] for i in range(0, len(raw), 3)]
+rounds = [raw[i:i + 3] for i in range(0, len(raw), 4)]
+orts = [raw[i + 3] for i in range(0, len(raw), 4)]
 rows = [("train step ms", "train_step_ms", False), ("inference images/s", "infer_images_per_second", True),
         ("batch-1 latency ms", "latency_ms", False), ("peak RSS MiB", "peak_rss_mib", False)]
 
@@ -76,4 +102,11 @@ print(f"{'':22s}{'convnet':>12s}{'torch':>12s}{'torch tuned':>13s}{'ratio':>9s}"
 for label, key, higher in rows:
     print(f"{label:22s}{ours[key]:12.2f}{dflt[key]:12.2f}{tuned[key]:13.2f}{ratio(ours, dflt, tuned, key, higher):8.2f}x")
 print("ratio = convnet / the better PyTorch figure (below 1 is better for ms and MiB, above 1 for images/s)")
+if orts[0]:
+    ort = {k: statistics.median(o[k] for o in orts) for k in ("infer_images_per_second", "latency_ms")}
+    print(f"ONNX Runtime ({orts[0]['impl']}, {orts[0]['threads']} threads, model exported by torch.onnx), "
+          f"medians over {len(orts)} round(s)")
+    print(f"{'':22s}{'convnet':>12s}{'onnxruntime':>13s}{'ratio':>9s}")
+    for label, key in (("inference images/s", "infer_images_per_second"), ("batch-1 latency ms", "latency_ms")):
+        print(f"{label:22s}{ours[key]:12.2f}{ort[key]:13.2f}{ours[key] / ort[key]:8.2f}x")
 PY

@@ -9,6 +9,10 @@ It prints one JSON object with the same keys as `convnet bench --json`:
 train_step_ms (median of forward, backward and Adam update on a fixed batch),
 infer_ms and infer_images_per_second at batch 128, latency_ms at batch 1,
 and peak_rss_mib of the whole process.
+
+With --onnx PATH it instead writes the model (seeded weights, NCHW input
+[N, 1, 28, 28] with a dynamic batch axis, opset 13) to PATH with
+torch.onnx.export, for bench/ort/run.js, and exits.
 """
 import argparse
 import json
@@ -55,11 +59,17 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--onnx", metavar="PATH", help="export the model to PATH and exit")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
 
     model = Lecture()
+    if a.onnx:
+        model.eval()
+        torch.onnx.export(model, torch.rand(1, 1, 28, 28), a.onnx, input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}}, opset_version=13)
+        return
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.rand(a.batch, 1, 28, 28)
     y = torch.randint(0, 10, (a.batch,))

@@ -40,8 +40,9 @@ var winoMinChannels = 8
 // gradient (GFLOP per CPU-second, F(4×4), three runs): blocks of 18
 // tiles 125–151, 24 tiles 123–140, 36 tiles 134–148, 54 tiles 137–155
 // (winoBlock 32 to 96); F(2×2) blocks of 24 to 72 tiles measured alike.
-// Blocks are whole multiples of 6 tiles (the micro-kernel's rows). A
-// variable so that tests can force partial blocks.
+// Blocks are whole multiples of the micro-kernel's rows (kernels.TileRows:
+// 6 tiles with AVX2, 14 with AVX-512). A variable so that tests can force
+// partial blocks.
 var winoBlock = 96
 
 // winoSkew pads the stride between the cells of V and M by one cache
@@ -100,8 +101,11 @@ func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []f
 		packed[xi] = kernels.PackBInto((*pbuf)[xi*plen:], false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
 	}
 
-	// Blocks hold about the same number of products whatever the scheme.
-	block := max(6, winoBlock*kernels.WinoCells/cells/6*6)
+	// Blocks hold about the same number of products whatever the scheme,
+	// in whole micro-kernel tiles (a tile's outputs do not depend on the
+	// block it is in).
+	mr := kernels.TileRows()
+	block := max(mr, winoBlock*kernels.WinoCells/cells/mr*mr)
 	blocks := ceilDiv(tiles, block)
 	parallel.For(blocks, 1, func(lo, hi int) {
 		vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))

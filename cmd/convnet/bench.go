@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/convnet-go/convnet/internal/benchmark"
+	"github.com/convnet-go/convnet/internal/kernels"
 )
 
 func init() {
@@ -49,6 +50,11 @@ Prints images per second, GFLOP/s and the peak resident memory.`)
 		return json.NewEncoder(stdout).Encode(r)
 	}
 	fmt.Fprintf(stdout, "lecture convnet, kernels %s, %d threads, batch %d (median of %d runs)\n", r.Impl, r.Threads, r.Batch, c.Runs)
+	fmt.Fprintf(stdout, "paths       ")
+	for _, p := range kernels.Paths() {
+		fmt.Fprintf(stdout, " %s=%s", p.Family, r.Paths[p.Family])
+	}
+	fmt.Fprintf(stdout, "  (%s)\n", r.CPU)
 	fmt.Fprintf(stdout, "train step   %8.2f ms  %8.0f images/s  %6.1f GFLOP/s  (~%.1f s per 55k epoch)\n", r.TrainStepMS, r.TrainImagesPerSecond, r.TrainGFLOPS, r.EpochSecondsEstimated)
 	fmt.Fprintf(stdout, "inference    %8.2f ms  %8.0f images/s  %6.1f GFLOP/s\n", r.InferMS, r.InferImagesPerSecond, r.InferGFLOPS)
 	fmt.Fprintf(stdout, "batch-1      %8.3f ms\n", r.LatencyMS)

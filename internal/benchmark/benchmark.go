@@ -39,18 +39,23 @@ type Config struct {
 
 // Result is what Run measured. JSON names match bench/pytorch_lecture.py.
 type Result struct {
-	Impl                  string  `json:"impl"`
-	Threads               int     `json:"threads"`
-	Batch                 int     `json:"batch"`
-	TrainStepMS           float64 `json:"train_step_ms"`
-	TrainImagesPerSecond  float64 `json:"train_images_per_second"`
-	TrainGFLOPS           float64 `json:"train_gflops"`
-	InferMS               float64 `json:"infer_ms"`
-	InferImagesPerSecond  float64 `json:"infer_images_per_second"`
-	InferGFLOPS           float64 `json:"infer_gflops"`
-	LatencyMS             float64 `json:"latency_ms"`
-	EpochSecondsEstimated float64 `json:"epoch_seconds_estimated"`
-	PeakRSSMiB            float64 `json:"peak_rss_mib"`
+	Impl string `json:"impl"`
+	// Paths is the implementation each kernel op family ran
+	// ("sgemm": "avx512", "vector": "avx2", …; see kernels.Paths), and
+	// CPU what decided them (kernels.CPUModel).
+	Paths                 map[string]string `json:"paths"`
+	CPU                   string            `json:"cpu"`
+	Threads               int               `json:"threads"`
+	Batch                 int               `json:"batch"`
+	TrainStepMS           float64           `json:"train_step_ms"`
+	TrainImagesPerSecond  float64           `json:"train_images_per_second"`
+	TrainGFLOPS           float64           `json:"train_gflops"`
+	InferMS               float64           `json:"infer_ms"`
+	InferImagesPerSecond  float64           `json:"infer_images_per_second"`
+	InferGFLOPS           float64           `json:"infer_gflops"`
+	LatencyMS             float64           `json:"latency_ms"`
+	EpochSecondsEstimated float64           `json:"epoch_seconds_estimated"`
+	PeakRSSMiB            float64           `json:"peak_rss_mib"`
 }
 
 // Run builds the lecture model with seeded Glorot weights and times it.
@@ -104,7 +109,10 @@ func Run(c Config) (Result, error) {
 			return err
 		}
 	}
-	res := Result{Impl: kernels.Impl(), Threads: runtime.GOMAXPROCS(0), Batch: c.Batch}
+	res := Result{Impl: kernels.Impl(), Paths: map[string]string{}, CPU: kernels.CPUModel(), Threads: runtime.GOMAXPROCS(0), Batch: c.Batch}
+	for _, p := range kernels.Paths() {
+		res.Paths[p.Family] = p.Impl
+	}
 	if res.TrainStepMS, err = medianMS(trainStep, c.Warmup, c.Runs); err != nil {
 		return res, err
 	}

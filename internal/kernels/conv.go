@@ -10,14 +10,19 @@ import "fmt"
 //
 //	y[(r·cols+c)·ldy + j] = Σ_t x[r·xRow + c + offs[t]] · w[t·ldw + j]
 //
-// for j < 32, summed in tap order (fused multiply-adds on the AVX2 path).
+// for j < 32, summed in tap order (fused multiply-adds on the AVX2 and
+// AVX-512 paths, which give the same bits; see Paths, family conv-c1).
 func ConvC1(y []float32, ldy int, x []float32, xRow int, w []float32, ldw int, offs []int, rows, cols int) {
 	taps := len(offs)
 	if rows <= 0 || cols <= 0 || taps == 0 {
 		return
 	}
 	checkC1("ConvC1", y, ldy, x, xRow, w, ldw, offs, rows, cols)
-	if vecFMA {
+	switch {
+	case c1Wide && vecFMA:
+		convC1AVX512(&y[0], ldy, &x[0], xRow, &w[0], ldw, &offs[0], taps, rows, cols)
+		return
+	case vecFMA:
 		convC1AVX2(&y[0], ldy, &x[0], xRow, &w[0], ldw, &offs[0], taps, rows, cols)
 		return
 	}
@@ -40,7 +45,8 @@ func ConvC1(y []float32, ldy int, x []float32, xRow int, w []float32, ldw int, o
 //
 //	dw[t·ldw + j] += Σ_{r,c} x[r·xRow + c + offs[t]] · dy[(r·cols+c)·ldy + j]
 //
-// summed over the pixels in scan order, then added to dw.
+// summed over the pixels in scan order (fused multiply-adds on the AVX2
+// and AVX-512 paths, the same bits), then added to dw.
 func ConvC1Grad(dw []float32, ldw int, x []float32, xRow int, dy []float32, ldy int, offs []int, rows, cols int) {
 	taps := len(offs)
 	if rows <= 0 || cols <= 0 || taps == 0 {
@@ -50,7 +56,11 @@ func ConvC1Grad(dw []float32, ldw int, x []float32, xRow int, dy []float32, ldy 
 		panic(fmt.Sprintf("kernels: ConvC1Grad: %d taps, at most 3 per call", taps))
 	}
 	checkC1("ConvC1Grad", dy, ldy, x, xRow, dw, ldw, offs, rows, cols)
-	if vecFMA {
+	switch {
+	case c1Wide && vecFMA:
+		convC1GradAVX512(&dw[0], ldw, &x[0], xRow, &dy[0], ldy, &offs[0], taps, rows, cols)
+		return
+	case vecFMA:
 		convC1GradAVX2(&dw[0], ldw, &x[0], xRow, &dy[0], ldy, &offs[0], taps, rows, cols)
 		return
 	}

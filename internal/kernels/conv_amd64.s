@@ -217,3 +217,315 @@ g1col:
 g1done:
 	VZEROUPPER
 	RET
+
+// func convC1AVX512(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps int, rows int, cols int)
+// Requires: AVX, AVX512F
+TEXT ·convC1AVX512(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), AX
+	MOVQ ldy+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ rows+64(FP), SI
+	SHLQ $0x02, CX
+
+z1row:
+	MOVQ cols+72(FP), R11
+	MOVQ DX, DI
+
+z1col14:
+	CMPQ         R11, $0x0e
+	JLT          z1col4
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	VPBROADCASTD R8, Z1
+	XORL         R8, R8
+	VPBROADCASTD R8, Z2
+	VPBROADCASTD R8, Z3
+	XORL         R8, R8
+	VPBROADCASTD R8, Z4
+	VPBROADCASTD R8, Z5
+	XORL         R8, R8
+	VPBROADCASTD R8, Z6
+	VPBROADCASTD R8, Z7
+	XORL         R8, R8
+	VPBROADCASTD R8, Z8
+	VPBROADCASTD R8, Z9
+	XORL         R8, R8
+	VPBROADCASTD R8, Z10
+	VPBROADCASTD R8, Z11
+	XORL         R8, R8
+	VPBROADCASTD R8, Z12
+	VPBROADCASTD R8, Z13
+	XORL         R8, R8
+	VPBROADCASTD R8, Z14
+	VPBROADCASTD R8, Z15
+	XORL         R8, R8
+	VPBROADCASTD R8, Z16
+	VPBROADCASTD R8, Z17
+	XORL         R8, R8
+	VPBROADCASTD R8, Z18
+	VPBROADCASTD R8, Z19
+	XORL         R8, R8
+	VPBROADCASTD R8, Z20
+	VPBROADCASTD R8, Z21
+	XORL         R8, R8
+	VPBROADCASTD R8, Z22
+	VPBROADCASTD R8, Z23
+	XORL         R8, R8
+	VPBROADCASTD R8, Z24
+	VPBROADCASTD R8, Z25
+	XORL         R8, R8
+	VPBROADCASTD R8, Z26
+	VPBROADCASTD R8, Z27
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+z1tap14:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z28
+	VMOVUPS          64(R8), Z29
+	VFMADD231PS.BCST (DI)(R10*4), Z28, Z0
+	VFMADD231PS.BCST (DI)(R10*4), Z29, Z1
+	VFMADD231PS.BCST 4(DI)(R10*4), Z28, Z2
+	VFMADD231PS.BCST 4(DI)(R10*4), Z29, Z3
+	VFMADD231PS.BCST 8(DI)(R10*4), Z28, Z4
+	VFMADD231PS.BCST 8(DI)(R10*4), Z29, Z5
+	VFMADD231PS.BCST 12(DI)(R10*4), Z28, Z6
+	VFMADD231PS.BCST 12(DI)(R10*4), Z29, Z7
+	VFMADD231PS.BCST 16(DI)(R10*4), Z28, Z8
+	VFMADD231PS.BCST 16(DI)(R10*4), Z29, Z9
+	VFMADD231PS.BCST 20(DI)(R10*4), Z28, Z10
+	VFMADD231PS.BCST 20(DI)(R10*4), Z29, Z11
+	VFMADD231PS.BCST 24(DI)(R10*4), Z28, Z12
+	VFMADD231PS.BCST 24(DI)(R10*4), Z29, Z13
+	VFMADD231PS.BCST 28(DI)(R10*4), Z28, Z14
+	VFMADD231PS.BCST 28(DI)(R10*4), Z29, Z15
+	VFMADD231PS.BCST 32(DI)(R10*4), Z28, Z16
+	VFMADD231PS.BCST 32(DI)(R10*4), Z29, Z17
+	VFMADD231PS.BCST 36(DI)(R10*4), Z28, Z18
+	VFMADD231PS.BCST 36(DI)(R10*4), Z29, Z19
+	VFMADD231PS.BCST 40(DI)(R10*4), Z28, Z20
+	VFMADD231PS.BCST 40(DI)(R10*4), Z29, Z21
+	VFMADD231PS.BCST 44(DI)(R10*4), Z28, Z22
+	VFMADD231PS.BCST 44(DI)(R10*4), Z29, Z23
+	VFMADD231PS.BCST 48(DI)(R10*4), Z28, Z24
+	VFMADD231PS.BCST 48(DI)(R10*4), Z29, Z25
+	VFMADD231PS.BCST 52(DI)(R10*4), Z28, Z26
+	VFMADD231PS.BCST 52(DI)(R10*4), Z29, Z27
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              z1tap14
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z2, (AX)
+	VMOVUPS          Z3, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z4, (AX)
+	VMOVUPS          Z5, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z6, (AX)
+	VMOVUPS          Z7, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z8, (AX)
+	VMOVUPS          Z9, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z10, (AX)
+	VMOVUPS          Z11, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z12, (AX)
+	VMOVUPS          Z13, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z14, (AX)
+	VMOVUPS          Z15, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z16, (AX)
+	VMOVUPS          Z17, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z18, (AX)
+	VMOVUPS          Z19, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z20, (AX)
+	VMOVUPS          Z21, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z22, (AX)
+	VMOVUPS          Z23, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z24, (AX)
+	VMOVUPS          Z25, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z26, (AX)
+	VMOVUPS          Z27, 64(AX)
+	ADDQ             CX, AX
+	ADDQ             $0x38, DI
+	SUBQ             $0x0e, R11
+	JMP              z1col14
+
+z1col4:
+	CMPQ         R11, $0x04
+	JLT          z1col1
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	VPBROADCASTD R8, Z1
+	XORL         R8, R8
+	VPBROADCASTD R8, Z2
+	VPBROADCASTD R8, Z3
+	XORL         R8, R8
+	VPBROADCASTD R8, Z4
+	VPBROADCASTD R8, Z5
+	XORL         R8, R8
+	VPBROADCASTD R8, Z6
+	VPBROADCASTD R8, Z7
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+z1tap4:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z8
+	VMOVUPS          64(R8), Z9
+	VFMADD231PS.BCST (DI)(R10*4), Z8, Z0
+	VFMADD231PS.BCST (DI)(R10*4), Z9, Z1
+	VFMADD231PS.BCST 4(DI)(R10*4), Z8, Z2
+	VFMADD231PS.BCST 4(DI)(R10*4), Z9, Z3
+	VFMADD231PS.BCST 8(DI)(R10*4), Z8, Z4
+	VFMADD231PS.BCST 8(DI)(R10*4), Z9, Z5
+	VFMADD231PS.BCST 12(DI)(R10*4), Z8, Z6
+	VFMADD231PS.BCST 12(DI)(R10*4), Z9, Z7
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              z1tap4
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z2, (AX)
+	VMOVUPS          Z3, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z4, (AX)
+	VMOVUPS          Z5, 64(AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z6, (AX)
+	VMOVUPS          Z7, 64(AX)
+	ADDQ             CX, AX
+	ADDQ             $0x10, DI
+	SUBQ             $0x04, R11
+	JMP              z1col4
+
+z1col1:
+	CMPQ         R11, $0x01
+	JLT          z1next
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	VPBROADCASTD R8, Z1
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+z1tap1:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z2
+	VMOVUPS          64(R8), Z3
+	VFMADD231PS.BCST (DI)(R10*4), Z2, Z0
+	VFMADD231PS.BCST (DI)(R10*4), Z3, Z1
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              z1tap1
+	VMOVUPS          Z0, (AX)
+	VMOVUPS          Z1, 64(AX)
+	ADDQ             CX, AX
+	ADDQ             $0x04, DI
+	SUBQ             $0x01, R11
+	JMP              z1col1
+
+z1next:
+	MOVQ xRow+24(FP), DI
+	LEAQ (DX)(DI*4), DX
+	DECQ SI
+	JNZ  z1row
+	VZEROUPPER
+	RET
+
+// func convC1GradAVX512(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
+// Requires: AVX, AVX512F
+TEXT ·convC1GradAVX512(SB), NOSPLIT, $0-80
+	MOVQ dw+0(FP), AX
+	MOVQ ldw+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ dy+32(FP), BX
+	MOVQ ldy+40(FP), SI
+	MOVQ offs+48(FP), DI
+	MOVQ taps+56(FP), R8
+	MOVQ rows+64(FP), R9
+	SHLQ $0x02, CX
+	SHLQ $0x02, SI
+	MOVQ (DI), R10
+	MOVQ R10, R11
+	MOVQ R10, R12
+	CMPQ R8, $0x02
+	JLT  h1offs
+	MOVQ 8(DI), R11
+	JE   h1offs
+	MOVQ 16(DI), R12
+
+h1offs:
+	XORL         DI, DI
+	VPBROADCASTD DI, Z0
+	VPBROADCASTD DI, Z1
+	XORL         DI, DI
+	VPBROADCASTD DI, Z2
+	VPBROADCASTD DI, Z3
+	XORL         DI, DI
+	VPBROADCASTD DI, Z4
+	VPBROADCASTD DI, Z5
+
+h1row:
+	MOVQ cols+72(FP), R13
+	MOVQ DX, DI
+
+h1col:
+	VMOVUPS          (BX), Z6
+	VMOVUPS          64(BX), Z7
+	VFMADD231PS.BCST (DI)(R10*4), Z6, Z0
+	VFMADD231PS.BCST (DI)(R10*4), Z7, Z1
+	VFMADD231PS.BCST (DI)(R11*4), Z6, Z2
+	VFMADD231PS.BCST (DI)(R11*4), Z7, Z3
+	VFMADD231PS.BCST (DI)(R12*4), Z6, Z4
+	VFMADD231PS.BCST (DI)(R12*4), Z7, Z5
+	ADDQ             SI, BX
+	ADDQ             $0x04, DI
+	DECQ             R13
+	JNZ              h1col
+	MOVQ             xRow+24(FP), DI
+	LEAQ             (DX)(DI*4), DX
+	DECQ             R9
+	JNZ              h1row
+	VADDPS           (AX), Z0, Z0
+	VMOVUPS          Z0, (AX)
+	VADDPS           64(AX), Z1, Z1
+	VMOVUPS          Z1, 64(AX)
+	ADDQ             CX, AX
+	CMPQ             R8, $0x02
+	JLT              h1done
+	VADDPS           (AX), Z2, Z2
+	VMOVUPS          Z2, (AX)
+	VADDPS           64(AX), Z3, Z3
+	VMOVUPS          Z3, 64(AX)
+	ADDQ             CX, AX
+	CMPQ             R8, $0x03
+	JLT              h1done
+	VADDPS           (AX), Z4, Z4
+	VMOVUPS          Z4, (AX)
+	VADDPS           64(AX), Z5, Z5
+	VMOVUPS          Z5, 64(AX)
+	ADDQ             CX, AX
+
+h1done:
+	VZEROUPPER
+	RET

@@ -13,3 +13,13 @@ func convC1AVX2(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, 
 //
 //go:noescape
 func convC1GradAVX2(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
+
+// convC1AVX512 runs ConvC1 for one image and 32 output channels (taps, rows, cols ≥ 1).
+//
+//go:noescape
+func convC1AVX512(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps int, rows int, cols int)
+
+// convC1GradAVX512 runs ConvC1Grad for one image, 32 channels and 1 ≤ taps ≤ 3 (rows, cols ≥ 1).
+//
+//go:noescape
+func convC1GradAVX512(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)

@@ -2,7 +2,12 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+	"time"
+
+	"golang.org/x/sys/cpu"
+)
 
 //go:generate go -C _asm run . -set sgemm -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
 
@@ -14,46 +19,47 @@ var avx2Engine = engine{
 	mr:   6, nr: 16,
 	kc: 256, mc: 168, nc: 4096, kChunk: 2048,
 	kernels: [3][2]microKernel{
-		aPacked: {avx2Kernel(aPacked, bPacked, sgemmKernelAVX2), avx2Kernel(aPacked, bRows, sgemmKernelAVX2DirectB)},
-		aRows:   {avx2Kernel(aRows, bPacked, sgemmKernelAVX2DirectA), avx2Kernel(aRows, bRows, sgemmKernelAVX2DirectADirectB)},
-		aCols:   {avx2Kernel(aCols, bPacked, sgemmKernelAVX2DirectAT), avx2Kernel(aCols, bRows, sgemmKernelAVX2DirectATDirectB)},
+		aPacked: {asmTile(6, 16, aPacked, bPacked, sgemmKernelAVX2), asmTile(6, 16, aPacked, bRows, sgemmKernelAVX2DirectB)},
+		aRows:   {asmTile(6, 16, aRows, bPacked, sgemmKernelAVX2DirectA), asmTile(6, 16, aRows, bRows, sgemmKernelAVX2DirectADirectB)},
+		aCols:   {asmTile(6, 16, aCols, bPacked, sgemmKernelAVX2DirectAT), asmTile(6, 16, aCols, bRows, sgemmKernelAVX2DirectATDirectB)},
 	},
 }
 
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
-// avx2Kernel wraps an AVX2 kernel with the bounds checks its A and B
-// modes need (the assembly itself checks nothing).
-func avx2Kernel(am, bm int, f asmKernel) microKernel {
+// asmTile wraps an mr×nr assembly kernel with the bounds checks its A
+// and B modes need (the assembly itself checks nothing).
+func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 	return func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
 		switch am {
 		case aPacked:
-			_ = a[6*k-1]
+			_ = a[mr*k-1]
 		case aRows:
-			_ = a[5*lda+k-1]
+			_ = a[(mr-1)*lda+k-1]
 		case aCols:
-			_ = a[(k-1)*lda+5]
+			_ = a[(k-1)*lda+mr-1]
 		}
 		if bm == bPacked {
-			_ = b[16*k-1]
+			_ = b[nr*k-1]
 		} else {
-			_ = b[(k-1)*ldb+15]
+			_ = b[(k-1)*ldb+nr-1]
 		}
-		_ = c[5*ldc+15]
+		_ = c[(mr-1)*ldc+nr-1]
 		f(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
 	}
 }
 
-// avx512Engine runs the 14×32 AVX-512F kernel: a 256×32 B micro-panel
+// avx512Engine runs the 14×32 AVX-512F kernels: a 256×32 B micro-panel
 // (32 KiB) in L1, a 14·24×256 A block (336 KiB) in L2.
 var avx512Engine = engine{
 	name: "avx512",
 	mr:   14, nr: 32,
 	kc: 256, mc: 14 * 24, nc: 4096, kChunk: 2048,
-	kernels: [3][2]microKernel{aPacked: {func(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
-		_, _, _ = a[14*k-1], b[32*k-1], c[13*ldc+31]
-		sgemmKernelAVX512(k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
-	}}},
+	kernels: [3][2]microKernel{
+		aPacked: {asmTile(14, 32, aPacked, bPacked, sgemmKernelAVX512), asmTile(14, 32, aPacked, bRows, sgemmKernelAVX512DirectB)},
+		aRows:   {asmTile(14, 32, aRows, bPacked, sgemmKernelAVX512DirectA), asmTile(14, 32, aRows, bRows, sgemmKernelAVX512DirectADirectB)},
+		aCols:   {asmTile(14, 32, aCols, bPacked, sgemmKernelAVX512DirectAT), asmTile(14, 32, aCols, bRows, sgemmKernelAVX512DirectATDirectB)},
+	},
 }
 
 // packRows16 runs packB16AVX in calls of 64 rows: it packs
@@ -72,15 +78,19 @@ func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
 	return true
 }
 
-// packColsT16 runs packBT16AVX: dst[p·16 + j] = src[j·ldb + p] for
-// p < 8·blocks, j < 16, and reports true (false without AVX, as
-// packRows16).
-func packColsT16(dst, src []float32, blocks, ldb int) bool {
+// packColsT runs packBT16AVX or packBT32AVX (nr = 16 or 32):
+// dst[p·nr + j] = src[j·ldb + p] for p < 8·blocks, j < nr, and reports
+// true (false without AVX, as packRows16).
+func packColsT(dst, src []float32, blocks, ldb, nr int) bool {
 	if !cpu.X86.HasAVX {
 		return false
 	}
-	_, _ = dst[128*blocks-1], src[15*ldb+8*blocks-1]
-	packBT16AVX(&dst[0], &src[0], blocks, ldb)
+	_, _ = dst[8*nr*blocks-1], src[(nr-1)*ldb+8*blocks-1]
+	if nr == 32 {
+		packBT32AVX(&dst[0], &src[0], blocks, ldb)
+	} else {
+		packBT16AVX(&dst[0], &src[0], blocks, ldb)
+	}
 	return true
 }
 
@@ -99,3 +109,46 @@ func archEngines() []*engine {
 
 // archNames lists every assembly engine built into this binary.
 var archNames = []string{"avx512", "avx2"}
+
+// hasAVX512F: this CPU runs AVX-512F (GODEBUG=cpu.avx512f=off hides it).
+var hasAVX512F = cpu.X86.HasAVX512F
+
+// full512 tells whether 512-bit FMAs run at full rate here (twice the
+// FLOP per cycle of 256-bit ones), and what decided it.
+var full512 = decide512(cpu.X86.HasAVX512F, cpuVendorFamily, calibrate512)
+
+// cpuVendorFamily returns CPUID's vendor string and display family
+// (base family, plus the extended family when the base is 0Fh).
+func cpuVendorFamily() (string, uint32) {
+	_, b, c, d := cpuid(0, 0)
+	var v [12]byte
+	for i, r := range [3]uint32{b, d, c} {
+		v[4*i], v[4*i+1], v[4*i+2], v[4*i+3] = byte(r), byte(r>>8), byte(r>>16), byte(r>>24)
+	}
+	a, _, _, _ := cpuid(1, 0)
+	family := a >> 8 & 0xf
+	if family == 0xf {
+		family += a >> 20 & 0xff
+	}
+	return string(v[:]), family
+}
+
+// calibrate512 measures the FMA throughput of the register-only probes
+// (fmaPeakAVX2, fmaPeakAVX512), alternating them three times and keeping
+// each one's best, and returns AVX-512's FLOP rate over AVX2's: about 2
+// on full-width cores, about 1 where 512-bit FMAs are split or a single
+// 512-bit unit serves both halves. It takes about 0.1 ms.
+func calibrate512() float64 {
+	const iters = 4096
+	best2, best512 := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+	for range 3 {
+		t0 := time.Now()
+		fmaPeakAVX2(iters)
+		t1 := time.Now()
+		fmaPeakAVX512(iters)
+		t2 := time.Now()
+		best2, best512 = min(best2, t1.Sub(t0)), min(best512, t2.Sub(t1))
+	}
+	// Per round: 12·8·2 FLOP (AVX2), 24·16·2 (AVX-512).
+	return (24 * 16 * 2 / best512.Seconds()) / (12 * 8 * 2 / best2.Seconds())
+}

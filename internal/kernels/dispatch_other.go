@@ -5,11 +5,17 @@ package kernels
 // packRows16: no assembly in this build; packB copies in Go.
 func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool { return false }
 
-// packColsT16: no assembly in this build; packBT16 copies in Go.
-func packColsT16(dst, src []float32, blocks, ldb int) bool { return false }
+// packColsT: no assembly in this build; packBTPanel copies in Go.
+func packColsT(dst, src []float32, blocks, ldb, nr int) bool { return false }
 
 // archEngines: no assembly engines in this build.
 func archEngines() []*engine { return nil }
 
 // archNames: no assembly engines are built into this binary.
 var archNames []string
+
+// full512: no AVX-512 kernels in this build.
+var full512 = decision512{false, "no assembly in this build"}
+
+// hasAVX512F: no AVX-512 assembly in this build.
+var hasAVX512F = false

@@ -327,6 +327,10 @@ func packA(a []float32, lda, i0, rows, pc, kc, mr int, dst []float32) {
 		packA6(a[i0*lda+pc:], lda, kc, dst)
 		return
 	}
+	if rows == 14 && mr == 14 {
+		packA14(a[i0*lda+pc:], lda, kc, dst)
+		return
+	}
 	for i := 0; i < rows; i++ {
 		src := a[(i0+i)*lda+pc : (i0+i)*lda+pc+kc]
 		d := dst[i:]
@@ -386,6 +390,26 @@ func packA6(a []float32, lda, kc int, dst []float32) {
 	}
 }
 
+// packA14 is packA6 for the 14 rows of the AVX-512 tile: dst[p·14+i] =
+// a[i·lda+p], two passes of seven rows each so that every store of a
+// pass lands in the same 56-byte step of dst.
+func packA14(a []float32, lda, kc int, dst []float32) {
+	dst = dst[:14*kc]
+	for h := 0; h < 14; h += 7 {
+		r0 := a[(h+0)*lda : (h+0)*lda+kc]
+		r1 := a[(h+1)*lda : (h+1)*lda+kc]
+		r2 := a[(h+2)*lda : (h+2)*lda+kc]
+		r3 := a[(h+3)*lda : (h+3)*lda+kc]
+		r4 := a[(h+4)*lda : (h+4)*lda+kc]
+		r5 := a[(h+5)*lda : (h+5)*lda+kc]
+		r6 := a[(h+6)*lda : (h+6)*lda+kc]
+		for p := range r0 {
+			d := dst[14*p+h : 14*p+h+7 : 14*p+h+7]
+			d[0], d[1], d[2], d[3], d[4], d[5], d[6] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p]
+		}
+	}
+}
+
 // packB packs the NR-column micro-panels q ∈ [q0, q1) of op(B), rows
 // [pc, pc+kc), columns from jc (nc of them in this block), into bp:
 // panel q holds bp[q·nr·kc + p·nr + j] = op(B)[pc+p, jc+q·nr+j];
@@ -400,8 +424,8 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 		for q := q0; q < q1; q++ {
 			j0, cols := jc+q*nr, min(nr, nc-q*nr)
 			dst := bp[q*nr*kc : (q+1)*nr*kc]
-			if cols == 16 && nr == 16 {
-				packBT16(b[j0*ldb+pc:], ldb, kc, dst)
+			if cols == nr && (nr == 16 || nr == 32) {
+				packBTPanel(b[j0*ldb+pc:], ldb, kc, nr, dst)
 				continue
 			}
 			for j := 0; j < cols; j++ {
@@ -449,22 +473,22 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 	}
 }
 
-// packBT16 packs 16 rows of a transposed B (stride ldb) into
-// dst[p·16+j], reading four rows per pass so that each store fills a
-// quarter of a 64-byte panel row.
-func packBT16(b []float32, ldb, kc int, dst []float32) {
-	dst = dst[:16*kc]
+// packBTPanel packs nr rows (16 or 32) of a transposed B (stride ldb)
+// into dst[p·nr+j], reading four rows per pass so that each store fills
+// four consecutive values of a panel row.
+func packBTPanel(b []float32, ldb, kc, nr int, dst []float32) {
+	dst = dst[:nr*kc]
 	p0 := 0
-	if kc >= 8 && packColsT16(dst, b, kc/8, ldb) {
+	if kc >= 8 && packColsT(dst, b, kc/8, ldb, nr) {
 		p0 = kc &^ 7 // steps in whole 8×8 blocks are done
 	}
-	for j := 0; j < 16; j += 4 {
+	for j := 0; j < nr; j += 4 {
 		r0 := b[(j+0)*ldb : (j+0)*ldb+kc]
 		r1 := b[(j+1)*ldb : (j+1)*ldb+kc]
 		r2 := b[(j+2)*ldb : (j+2)*ldb+kc]
 		r3 := b[(j+3)*ldb : (j+3)*ldb+kc]
 		for p := p0; p < kc; p++ {
-			*(*[4]float32)(dst[16*p+j:]) = [4]float32{r0[p], r1[p], r2[p], r3[p]}
+			*(*[4]float32)(dst[nr*p+j:]) = [4]float32{r0[p], r1[p], r2[p], r3[p]}
 		}
 	}
 }

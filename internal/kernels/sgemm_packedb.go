@@ -31,6 +31,17 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	return curEngine.packB(transB, k, n, b, ldb, nil)
 }
 
+// TileRows is MR, the rows of the micro-kernel tile of the Sgemm
+// implementation in use now (14 for avx512, 6 for avx2, 4 for purego, 1
+// for ref): products whose M is a multiple of it run without partial
+// tiles, which go through a scratch tile.
+func TileRows() int {
+	if curEngine == nil {
+		return 1
+	}
+	return curEngine.mr
+}
+
 // PackedBLen is the number of floats the panels of a k×n op(B) take
 // with the Sgemm implementation in use now (0 for "ref", which does not
 // pack).

@@ -25,6 +25,21 @@ func sgemmKernelAVX2DirectATDirectB(k int, a *float32, lda int, b *float32, ldb 
 // sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).
 func sgemmKernelAVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmKernelAVX512DirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). B is read in place: 32 contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX512DirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512DirectA is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). Fourteen rows of A are read in place at stride lda.
+func sgemmKernelAVX512DirectA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512DirectADirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). Fourteen rows of A are read in place at stride lda. B is read in place: 32 contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX512DirectADirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512DirectAT is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). A is transposed and read in place: fourteen contiguous values per step, steps at stride lda.
+func sgemmKernelAVX512DirectAT(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512DirectATDirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). A is transposed and read in place: fourteen contiguous values per step, steps at stride lda. B is read in place: 32 contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX512DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
 // packB16AVX packs kc rows of panels 16-column B micro-panels:
 // dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.
 //
@@ -36,3 +51,18 @@ func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride 
 //
 //go:noescape
 func packBT16AVX(dst *float32, src *float32, blocks int, ldb int)
+
+// packBT32AVX packs dst[p·32 + j] = src[j·ldb + p] for p < 8·blocks,
+// j < 32 (blocks ≥ 1): 8×8 blocks transposed in registers.
+//
+//go:noescape
+func packBT32AVX(dst *float32, src *float32, blocks int, ldb int)
+
+// fmaPeakAVX2 runs iters rounds of 12 independent 8-lane FMAs on registers only (192 FLOP per round): the FMA peak probe.
+func fmaPeakAVX2(iters int)
+
+// fmaPeakAVX512 runs iters rounds of 24 independent 16-lane FMAs on registers only (768 FLOP per round): the FMA peak probe.
+func fmaPeakAVX512(iters int)
+
+// cpuid executes CPUID with EAX = leaf and ECX = sub.
+func cpuid(leaf uint32, sub uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

@@ -332,7 +332,7 @@ func TestSetImpl(t *testing.T) {
 }
 
 func TestChooseImpl(t *testing.T) {
-	best := Available()[0]
+	best := preferred()
 	// Other tests restore the implementation they change, so Impl() is
 	// still the one chosen at start-up.
 	t.Logf("start-up implementation %q, available %v", Impl(), Available())
@@ -364,7 +364,10 @@ func TestChooseImpl(t *testing.T) {
 // GODEBUG settings and checks which implementation the child starts with.
 func TestEnvAndGODEBUG(t *testing.T) {
 	if os.Getenv("KERNELS_TEST_CHILD") == "1" {
-		fmt.Printf("impl=%s best=%s\n", Impl(), Available()[0])
+		fmt.Printf("impl=%s best=%s\n", Impl(), preferred())
+		for _, p := range Paths() {
+			fmt.Printf("path %s=%s\n", p.Family, p.Impl)
+		}
 		return
 	}
 	if testing.Short() {
@@ -404,6 +407,14 @@ func TestEnvAndGODEBUG(t *testing.T) {
 			}
 			if impl == "" || impl != want {
 				t.Fatalf("child output %q, want impl=%s", out, want)
+			}
+			// purego and ref run no assembly in any family.
+			if pinGo := tc.want == "purego" || tc.want == "ref"; pinGo || impl == "purego" {
+				for _, f := range []string{"conv-c1", "winograd", "vector"} {
+					if !strings.Contains(string(out), "path "+f+"=go\n") {
+						t.Fatalf("child output %q: want %s on its Go loops", out, f)
+					}
+				}
 			}
 			if (tc.name == "pin-unknown" || tc.name == "pin-avx2-without-it") && !strings.Contains(string(out), "CONVNET_KERNELS=") {
 				t.Fatalf("child output %q has no warning about CONVNET_KERNELS", out)
@@ -491,5 +502,51 @@ func TestSgemmDriverTiles(t *testing.T) {
 				t.Run(c.String(), func(t *testing.T) { c.check(t, uint64(ci), e.sgemm) })
 			}
 		})
+	}
+}
+
+// TestPackB checks packB against its definition for both panel widths,
+// transposed and not, on step counts around the 8-step blocks of the
+// assembly transposes and a partial last panel.
+func TestPackB(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, nr := range []int{16, 32} {
+		for _, transB := range []bool{false, true} {
+			for _, kc := range []int{1, 7, 8, 9, 23, 64} {
+				for _, nc := range []int{nr, 2*nr + 5} {
+					t.Run(fmt.Sprintf("nr=%d/transB=%v/kc=%d/nc=%d", nr, transB, kc, nc), func(t *testing.T) {
+						const pc, jc = 3, 2
+						rows, cols := pc+kc, jc+nc
+						if transB {
+							rows, cols = cols, rows
+						}
+						b, ldb := operand(r, rows, cols, 3)
+						panels := ceilDiv(nc, nr)
+						bp := make([]float32, panels*nr*kc)
+						for i := range bp {
+							bp[i] = float32(math.NaN())
+						}
+						packB(transB, b, ldb, pc, kc, jc, nc, 0, panels, nr, bp)
+						for q := 0; q < panels; q++ {
+							for p := 0; p < kc; p++ {
+								for j := 0; j < nr; j++ {
+									var want float32
+									if col := q*nr + j; col < nc {
+										if transB {
+											want = b[(jc+col)*ldb+pc+p]
+										} else {
+											want = b[(pc+p)*ldb+jc+col]
+										}
+									}
+									if got := bp[q*nr*kc+p*nr+j]; got != want {
+										t.Fatalf("panel %d, p=%d, j=%d: %v, want %v", q, p, j, got, want)
+									}
+								}
+							}
+						}
+					})
+				}
+			}
+		}
 	}
 }

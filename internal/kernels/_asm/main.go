@@ -46,7 +46,10 @@ func main() {
 		avx2Kernel()
 		avx512Kernel()
 		packB16()
-		packBT16()
+		packBT(16)
+		packBT(32)
+		probes()
+		cpuidFunc()
 	case "vec":
 		vecRoutines()
 	case "conv":
@@ -120,18 +123,37 @@ func avx2Kernel() {
 
 // avx512Kernel: 14×32 tile, 28 ZMM accumulators, B row in 2 ZMM, A element
 // broadcast from memory inside the FMA (embedded broadcast; 30 of 32).
+// Variants by how A and B are read, as for AVX2.
 func avx512Kernel() {
-	gen(vecKernel{
-		name:  "sgemmKernelAVX512",
-		doc:   "sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).",
-		mr:    14,
-		nv:    2,
-		lanes: 16,
-		vec:   ZMM,
-		fma: func(aRow Mem, bv, acc, _ reg.VecVirtual) {
-			VFMADD231PS_BCST(aRow, bv, acc)
-		},
-	})
+	aModes := []struct{ suffix, doc string }{
+		{"", ""},
+		{"DirectA", " Fourteen rows of A are read in place at stride lda."},
+		{"DirectAT", " A is transposed and read in place: fourteen contiguous values per step, steps at stride lda."},
+	}
+	for am, a := range aModes {
+		for _, directB := range []bool{false, true} {
+			name := "sgemmKernelAVX512" + a.suffix
+			doc := a.doc
+			if directB {
+				name += "DirectB"
+				doc += " B is read in place: 32 contiguous values per step, steps at stride ldb."
+			}
+			gen(vecKernel{
+				name:     name,
+				doc:      name + " is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast)." + doc,
+				directA:  am == 1,
+				directAT: am == 2,
+				directB:  directB,
+				mr:       14,
+				nv:       2,
+				lanes:    16,
+				vec:      ZMM,
+				fma: func(aRow Mem, bv, acc, _ reg.VecVirtual) {
+					VFMADD231PS_BCST(aRow, bv, acc)
+				},
+			})
+		}
+	}
 }
 
 func gen(kn vecKernel) {
@@ -220,7 +242,7 @@ func gen(kn vecKernel) {
 				ADDQ(lda, a3)
 			}
 		}
-	} else if kn.directA {
+	} else if kn.directA && kn.mr <= 6 {
 		// Rows of A at stride lda: rows 0–2 from a0, rows 3–5 from a0+3·lda,
 		// using index scales 1 and 2 of the stride register.
 		a0 := Load(Param("a"), GP64())
@@ -243,6 +265,38 @@ func gen(kn vecKernel) {
 		advance = func(u int) {
 			ADDQ(U32(4*u), a0)
 			ADDQ(U32(4*u), a1)
+		}
+	} else if kn.directA {
+		// Rows of A at stride lda, five per base register: row 5h+r is
+		// at base[h] + r·lda, r·lda addressed as lda·{1,2,4} or lda3.
+		lda := Load(Param("lda"), GP64())
+		SHLQ(Imm(2), lda)
+		lda3 := GP64()
+		LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+		bases := make([]reg.GPVirtual, (kn.mr+4)/5)
+		for h := range bases {
+			bases[h] = GP64()
+			if h == 0 {
+				Load(Param("a"), bases[0])
+				continue
+			}
+			LEAQ(Mem{Base: bases[h-1], Index: lda, Scale: 4}, bases[h])
+			ADDQ(lda, bases[h])
+		}
+		aMem = func(i, u int) Mem {
+			m := Mem{Base: bases[i/5], Disp: 4 * u}
+			switch i % 5 {
+			case 1, 2, 4:
+				m.Index, m.Scale = lda, uint8(i%5)
+			case 3:
+				m.Index, m.Scale = lda3, 1
+			}
+			return m
+		}
+		advance = func(u int) {
+			for _, b := range bases {
+				ADDQ(U32(4*u), b)
+			}
 		}
 	} else {
 		a := Load(Param("a"), GP64())
@@ -410,16 +464,17 @@ func packB16() {
 	RET()
 }
 
-// packBT16 packs 16 rows of a transposed B (op(B) = Bᵀ: row j of B is
-// column j of op(B)) into a 16-column micro-panel, eight steps of p at
-// a time, each 8×8 block transposed in registers:
+// packBT packs nr rows of a transposed B (op(B) = Bᵀ: row j of B is
+// column j of op(B)) into an nr-column micro-panel (nr = 16 or 32), eight
+// steps of p at a time, each 8×8 block transposed in registers:
 //
-//	dst[p·16 + j] = src[j·ldb + p]   (p < 8·blocks, j < 16)
-func packBT16() {
-	TEXT("packBT16AVX", NOSPLIT, "func(dst, src *float32, blocks, ldb int)")
+//	dst[p·nr + j] = src[j·ldb + p]   (p < 8·blocks, j < nr)
+func packBT(nr int) {
+	name := fmt.Sprintf("packBT%dAVX", nr)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, blocks, ldb int)")
 	Pragma("noescape")
-	Doc("packBT16AVX packs dst[p·16 + j] = src[j·ldb + p] for p < 8·blocks,",
-		"j < 16 (blocks ≥ 1): 8×8 blocks transposed in registers.")
+	Doc(fmt.Sprintf("%s packs dst[p·%d + j] = src[j·ldb + p] for p < 8·blocks,", name, nr),
+		fmt.Sprintf("j < %d (blocks ≥ 1): 8×8 blocks transposed in registers.", nr))
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	blocks := Load(Param("blocks"), GP64())
@@ -427,58 +482,67 @@ func packBT16() {
 	SHLQ(Imm(2), ldb)
 	ldb3 := GP64()
 	LEAQ(Mem{Base: ldb, Index: ldb, Scale: 2}, ldb3)
-	// rows[h][i] is row 8h+i of B, addressed from base[h][i/4].
+	// Row 8h+i of B is addressed from bases[2h+i/4]; bases are 4 rows
+	// apart. With nr = 32 the eight bases are walked two at a time.
+	groups := nr / 8
 	bases := [4]reg.GPVirtual{GP64(), GP64(), GP64(), GP64()}
 	Label("block")
-	MOVQ(src, bases[0])
-	for i := 1; i < 4; i++ {
-		LEAQ(Mem{Base: bases[i-1], Index: ldb, Scale: 4}, bases[i])
-	}
-	for h := 0; h < 2; h++ {
-		r := make([]reg.VecVirtual, 8)
-		for i := range r {
-			base := bases[2*h+i/4]
-			m := Mem{Base: base}
-			switch i % 4 {
-			case 1:
-				m.Index, m.Scale = ldb, 1
-			case 2:
-				m.Index, m.Scale = ldb, 2
-			case 3:
-				m.Index, m.Scale = ldb3, 1
-			}
-			r[i] = YMM()
-			VMOVUPS(m, r[i])
+	for half := 0; half < groups/2; half++ {
+		if half == 0 {
+			MOVQ(src, bases[0])
+		} else {
+			LEAQ(Mem{Base: bases[3], Index: ldb, Scale: 4}, bases[0])
 		}
-		Comment("8×8 transpose: unpack pairs of rows, then quads, then lanes.")
-		t := make([]reg.VecVirtual, 8)
-		for g := 0; g < 2; g++ {
-			for q := 0; q < 2; q++ {
-				a, b := r[4*g+2*q], r[4*g+2*q+1]
-				t[4*g+2*q], t[4*g+2*q+1] = YMM(), YMM()
-				VUNPCKLPS(b, a, t[4*g+2*q])   // a0 b0 a1 b1 | a4 b4 a5 b5
-				VUNPCKHPS(b, a, t[4*g+2*q+1]) // a2 b2 a3 b3 | a6 b6 a7 b7
-			}
+		for i := 1; i < 4; i++ {
+			LEAQ(Mem{Base: bases[i-1], Index: ldb, Scale: 4}, bases[i])
 		}
-		sq := make([]reg.VecVirtual, 8)
-		for g := 0; g < 2; g++ {
-			for q := 0; q < 2; q++ {
-				lo, hi := t[4*g+q], t[4*g+2+q]
-				sq[4*g+2*q], sq[4*g+2*q+1] = YMM(), YMM()
-				VSHUFPS(Imm(0x44), hi, lo, sq[4*g+2*q])   // column 2q of 4 rows | column 2q+4
-				VSHUFPS(Imm(0xee), hi, lo, sq[4*g+2*q+1]) // column 2q+1 | column 2q+5
+		for hh := 0; hh < 2; hh++ {
+			h := 2*half + hh
+			r := make([]reg.VecVirtual, 8)
+			for i := range r {
+				base := bases[2*hh+i/4]
+				m := Mem{Base: base}
+				switch i % 4 {
+				case 1:
+					m.Index, m.Scale = ldb, 1
+				case 2:
+					m.Index, m.Scale = ldb, 2
+				case 3:
+					m.Index, m.Scale = ldb3, 1
+				}
+				r[i] = YMM()
+				VMOVUPS(m, r[i])
 			}
-		}
-		for c := 0; c < 4; c++ {
-			lo, hi := YMM(), YMM()
-			VPERM2F128(Imm(0x20), sq[4+c], sq[c], lo) // column c, rows 0–7
-			VPERM2F128(Imm(0x31), sq[4+c], sq[c], hi) // column c+4
-			VMOVUPS(lo, Mem{Base: dst, Disp: 64*c + 32*h})
-			VMOVUPS(hi, Mem{Base: dst, Disp: 64*(c+4) + 32*h})
+			Comment("8×8 transpose: unpack pairs of rows, then quads, then lanes.")
+			t := make([]reg.VecVirtual, 8)
+			for g := 0; g < 2; g++ {
+				for q := 0; q < 2; q++ {
+					a, b := r[4*g+2*q], r[4*g+2*q+1]
+					t[4*g+2*q], t[4*g+2*q+1] = YMM(), YMM()
+					VUNPCKLPS(b, a, t[4*g+2*q])   // a0 b0 a1 b1 | a4 b4 a5 b5
+					VUNPCKHPS(b, a, t[4*g+2*q+1]) // a2 b2 a3 b3 | a6 b6 a7 b7
+				}
+			}
+			sq := make([]reg.VecVirtual, 8)
+			for g := 0; g < 2; g++ {
+				for q := 0; q < 2; q++ {
+					lo, hi := t[4*g+q], t[4*g+2+q]
+					sq[4*g+2*q], sq[4*g+2*q+1] = YMM(), YMM()
+					VSHUFPS(Imm(0x44), hi, lo, sq[4*g+2*q])   // column 2q of 4 rows | column 2q+4
+					VSHUFPS(Imm(0xee), hi, lo, sq[4*g+2*q+1]) // column 2q+1 | column 2q+5
+				}
+			}
+			for c := 0; c < 4; c++ {
+				lo, hi := YMM(), YMM()
+				VPERM2F128(Imm(0x20), sq[4+c], sq[c], lo) // column c, rows 0–7
+				VPERM2F128(Imm(0x31), sq[4+c], sq[c], hi) // column c+4
+				VMOVUPS(lo, Mem{Base: dst, Disp: 4*nr*c + 32*h})
+				VMOVUPS(hi, Mem{Base: dst, Disp: 4*nr*(c+4) + 32*h})
+			}
 		}
 	}
 	ADDQ(Imm(32), src)
-	ADDQ(U32(8*64), dst)
+	ADDQ(U32(8*4*nr), dst)
 	DECQ(blocks)
 	JNZ(LabelRef("block"))
 	VZEROUPPER()

@@ -1,0 +1,53 @@
+package kernels
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDecide512(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		avx512     bool
+		vendor     string
+		family     uint32
+		ratio      float64 // calibrate's answer; 0: must not be called
+		want       bool
+		wantReason string
+	}{
+		{"no-avx512", false, "AuthenticAMD", 0x1a, 0, false, "no AVX-512F"},
+		{"zen4", true, "AuthenticAMD", 0x19, 0, false, "AuthenticAMD family 19h: half-rate AVX-512 (by model)"},
+		{"zen5", true, "AuthenticAMD", 0x1a, 0, true, "AuthenticAMD family 1Ah: full-rate AVX-512 (by model)"},
+		{"intel-two-units", true, "GenuineIntel", 6, 1.96, true, "GenuineIntel family 06h: full-rate AVX-512 (measured 1.96× AVX2's FMA rate)"},
+		{"intel-one-unit", true, "GenuineIntel", 6, 1.02, false, "GenuineIntel family 06h: half-rate AVX-512 (measured 1.02× AVX2's FMA rate)"},
+		{"unknown-vendor", true, "SomeVendorXY", 7, 1.5, true, "full-rate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vf := func() (string, uint32) { return tc.vendor, tc.family }
+			cal := func() float64 {
+				if tc.ratio == 0 {
+					t.Fatal("calibrated where the model decides")
+				}
+				return tc.ratio
+			}
+			d := decide512(tc.avx512, vf, cal)
+			if d.ok != tc.want || !strings.Contains(d.why, tc.wantReason) {
+				t.Fatalf("decide512 = %v, %q; want %v, %q", d.ok, d.why, tc.want, tc.wantReason)
+			}
+		})
+	}
+}
+
+// TestPreferred: the default sgemm path skips avx512 exactly when
+// 512-bit FMAs run at half rate.
+func TestPreferred(t *testing.T) {
+	t.Logf("CPU: %s; available %v; paths %v", CPUModel(), Available(), Paths())
+	avail := Available()
+	want := avail[0]
+	if want == "avx512" && !full512.ok {
+		want = "avx2"
+	}
+	if got := preferred(); got != want {
+		t.Fatalf("preferred() = %q, want %q (available %v, %s)", got, want, avail, CPUModel())
+	}
+}
