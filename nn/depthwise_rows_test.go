@@ -176,3 +176,19 @@ func BenchmarkDepthwiseRGB(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDepthwiseHugeWindow is a box filter far larger than the
+// image (as `convnet filter --kernel box:N` gives): 129x129 over a
+// 16x64 RGB band, whose taps no longer fit one chunk.
+func BenchmarkDepthwiseHugeWindow(b *testing.B) {
+	in, filter := []int{1, 16, 64, 3}, []int{129, 129, 3, 1}
+	x, w := cvRand(1, in...), cvRand(2, filter...)
+	o := ConvOptions{Padding: "SAME"}
+	flops := 2.0 * 16 * 64 * 3 * 129 * 129
+	for b.Loop() {
+		if _, err := DepthwiseConv2D(x, w, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
