@@ -26,75 +26,119 @@ import (
 // of rowRun pixels stay in L1 for the lecture's 3x3 RGB filters.
 const rowRun = 64
 
+// rowsScratchFloats bounds the weights expanded over a run (forward) and
+// the per-tap accumulators (filter gradient): 1 MiB, far above what 3x3
+// or 5x5 windows need (9·64·15 floats for the lecture's five RGB filters),
+// so only huge windows (box:1024 needs 1024²·64·3) are split into chunks
+// of taps. A variable so that tests can force many small chunks.
+var rowsScratchFloats = 1 << 18
+
+// rowsChunk returns the run of output pixels and the number of taps per
+// chunk for a window of taps taps over rows of ow pixels of cm values:
+// run = min(rowRun, ow), per = taps while taps·run·cm ≤ rowsScratchFloats;
+// otherwise run and per shrink so that per·run·cm ≤ rowsScratchFloats
+// (per = run = 1 if one pixel's cm values alone exceed it).
+func rowsChunk(taps, ow, cm int) (run, per int) {
+	run = max(1, min(rowRun, ow, rowsScratchFloats/cm))
+	per = max(1, min(taps, rowsScratchFloats/(run*cm)))
+	return run, per
+}
+
 // depthwiseRowsApply reports whether depthwiseForwardRows handles g.
 func depthwiseRowsApply(g *kernels.ConvGeom) bool {
 	return g.Stride[2] == 1 && g.OutPositions() > 0
 }
 
-// depthwiseForwardRows computes depthwiseForward's y from x and w.
+// depthwiseForwardRows computes depthwiseForward's y from x and w. The
+// taps t = kh·KW + kw are taken in chunks [t0, t1) of rowsChunk's size:
+// the first chunk writes y, later ones add their sums to it, so a window
+// that fits one chunk (all the usual ones) sums its taps in one
+// SumProducts call per run as before, and a huge one keeps its scratch
+// within rowsScratchFloats (plus a row cache of the chunk's window rows).
 func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
 	oh, ow := g.Out[1], g.Out[2]
-	kh, kw := g.K[1], g.K[2]
+	kw := g.K[2]
 	dw := g.Dilation[2]
 	cm := g.C * m
 	if cm == 0 {
 		return
 	}
-	taps := kh * kw
-	run := min(rowRun, ow)
-	// wexp[t·run·cm + p] = w[t·cm + p mod cm]: tap t's weights over a run.
-	wexpBuf := getScratch(taps * run * cm)
+	taps := g.K[1] * kw
+	run, per := rowsChunk(taps, ow, cm)
+	// wexp[(t−t0)·run·cm + p] = w[t·cm + p mod cm]: tap t's weights over a run.
+	wexpBuf := getScratch(per * run * cm)
 	wexp := *wexpBuf
-	for t := 0; t < taps; t++ {
-		dst := wexp[t*run*cm : (t+1)*run*cm]
-		for p := 0; p < run; p++ {
-			copy(dst[p*cm:(p+1)*cm], w[t*cm:(t+1)*cm])
-		}
+	bOff := make([]int, per) // tap t0 + i's weights start at wexp[bOff[i]]
+	for i := range bOff {
+		bOff[i] = i * run * cm
 	}
-	parallel.For(g.N*oh, 1, func(lo, hi int) {
-		rc := newRowCache(g, m)
-		aOff, bOff := make([]int, taps), make([]int, taps)
-		for t := range bOff {
-			bOff[t] = t * run * cm
-		}
-		for r := lo; r < hi; r++ {
-			rowOf := rc.rows(x, r)
-			yr := y[r*ow*cm : (r+1)*ow*cm]
-			for j0 := 0; j0 < ow; j0 += run {
-				nb := min(run, ow-j0)
-				for a := 0; a < kh; a++ {
-					for b := 0; b < kw; b++ {
-						aOff[a*kw+b] = rowOf[a] + (j0+b*dw)*cm
-					}
-				}
-				kernels.SumProducts(yr[j0*cm:(j0+nb)*cm], rc.buf, wexp, aOff, bOff)
+	for t0 := 0; t0 < taps; t0 += per {
+		t1 := min(t0+per, taps)
+		for t := t0; t < t1; t++ {
+			dst := wexp[(t-t0)*run*cm : (t-t0+1)*run*cm]
+			for p := 0; p < run; p++ {
+				copy(dst[p*cm:(p+1)*cm], w[t*cm:(t+1)*cm])
 			}
 		}
-		rc.release()
-	})
+		a0, a1 := t0/kw, (t1-1)/kw+1 // window rows the chunk reads
+		parallel.For(g.N*oh, 1, func(lo, hi int) {
+			rc := newRowCache(g, m, a0, a1)
+			aOff, bOff := make([]int, t1-t0), bOff[:t1-t0]
+			var sump *[]float32 // a later chunk's sums, added to y
+			if t0 > 0 {
+				sump = getScratch(run * cm)
+			}
+			for r := lo; r < hi; r++ {
+				rowOf := rc.rows(x, r)
+				yr := y[r*ow*cm : (r+1)*ow*cm]
+				for j0 := 0; j0 < ow; j0 += run {
+					nb := min(run, ow-j0)
+					a, b := a0, t0%kw
+					for i := range aOff {
+						aOff[i] = rowOf[a-a0] + (j0+b*dw)*cm
+						if b++; b == kw {
+							a, b = a+1, 0
+						}
+					}
+					out := yr[j0*cm : (j0+nb)*cm]
+					if sump == nil {
+						kernels.SumProducts(out, rc.buf, wexp, aOff, bOff)
+						continue
+					}
+					sum := (*sump)[:nb*cm]
+					kernels.SumProducts(sum, rc.buf, wexp, aOff, bOff)
+					addRow(out, sum)
+				}
+			}
+			putScratch(sump)
+			rc.release()
+		})
+	}
 	putScratch(wexpBuf)
 }
 
-// rowCache holds one worker's expanded input rows: KH slots and a row of
-// zeros (rows outside the image) in one buffer, which SumProducts and
-// MulAdd read by offset.
+// rowCache holds one worker's expanded input rows for the window rows
+// [a0, a1): min(a1−a0, H) slots (an output row reads at most that many
+// distinct rows of the image) and a row of zeros (rows outside the
+// image) in one buffer, which SumProducts and MulAdd read by offset.
 type rowCache struct {
 	g      *kernels.ConvGeom
 	m      int
+	a0, a1 int // window rows served
 	rowLen int // OW + (KW−1)·DW pixels of C·M values
 	bufp   *[]float32
 	buf    []float32
 	cached []int // n·H + ih held by each slot; −1 empty
-	rowOf  []int // buffer offset of the row each kh reads, for the current output row
+	rowOf  []int // buffer offset of the row each kh in [a0, a1) reads, for the current output row
 }
 
-func newRowCache(g *kernels.ConvGeom, m int) *rowCache {
-	kh := g.K[1]
-	rc := &rowCache{g: g, m: m, rowLen: (g.Out[2] + (g.K[2]-1)*g.Dilation[2]) * g.C * m,
-		cached: make([]int, kh), rowOf: make([]int, kh)}
-	rc.bufp = getScratch((kh + 1) * rc.rowLen)
+func newRowCache(g *kernels.ConvGeom, m, a0, a1 int) *rowCache {
+	slots := min(a1-a0, g.In[1])
+	rc := &rowCache{g: g, m: m, a0: a0, a1: a1, rowLen: (g.Out[2] + (g.K[2]-1)*g.Dilation[2]) * g.C * m,
+		cached: make([]int, slots), rowOf: make([]int, a1-a0)}
+	rc.bufp = getScratch((slots + 1) * rc.rowLen)
 	rc.buf = *rc.bufp
-	clear(rc.buf[kh*rc.rowLen:])
+	clear(rc.buf[slots*rc.rowLen:])
 	for i := range rc.cached {
 		rc.cached[i] = -1
 	}
@@ -104,35 +148,36 @@ func newRowCache(g *kernels.ConvGeom, m int) *rowCache {
 func (rc *rowCache) release() { putScratch(rc.bufp) }
 
 // rows returns, for output row r (n, oh), the buffer offset of the
-// expanded input row each window row kh reads, expanding rows of x that
-// are not cached yet.
+// expanded input row each window row kh in [a0, a1) reads (at index
+// kh − a0), expanding rows of x that are not cached yet.
 func (rc *rowCache) rows(x []float32, r int) []int {
 	g := rc.g
 	h, wd, c := g.In[1], g.In[2], g.C
-	kh, oh := g.K[1], g.Out[1]
+	oh := g.Out[1]
 	n, i := r/oh, r%oh
+	zero := len(rc.cached) * rc.rowLen
 	rowOf := rc.rowOf
-	for a := 0; a < kh; a++ {
+	for a := rc.a0; a < rc.a1; a++ {
 		ih := i*g.Stride[1] - g.Pad[1] + a*g.Dilation[1]
-		rowOf[a] = -1
+		rowOf[a-rc.a0] = -1
 		if ih < 0 || ih >= h {
-			rowOf[a] = kh * rc.rowLen
+			rowOf[a-rc.a0] = zero
 			continue
 		}
 		for s, k := range rc.cached {
 			if k == n*h+ih {
-				rowOf[a] = s * rc.rowLen
+				rowOf[a-rc.a0] = s * rc.rowLen
 			}
 		}
 	}
-	for a := 0; a < kh; a++ {
-		if rowOf[a] >= 0 {
+	for a := rc.a0; a < rc.a1; a++ {
+		if rowOf[a-rc.a0] >= 0 {
 			continue
 		}
 		ih := i*g.Stride[1] - g.Pad[1] + a*g.Dilation[1]
 		s := freeSlot(rc.cached, rowOf, rc.rowLen)
 		rc.cached[s] = n*h + ih
-		rowOf[a] = s * rc.rowLen
+		rowOf[a-rc.a0] = s * rc.rowLen
 		expandRow(rc.buf[s*rc.rowLen:(s+1)*rc.rowLen], x[(n*h+ih)*wd*c:(n*h+ih+1)*wd*c], c, rc.m, g.Pad[2])
 	}
 	return rowOf
@@ -140,7 +185,8 @@ func (rc *rowCache) rows(x []float32, r int) []int {
 
 // freeSlot returns a cache slot that no row of the current output row
 // uses (rowOf holds the buffer offsets in use, −1 for those not placed
-// yet); there is one, since the kh rows fill at most kh slots.
+// yet); there is one, since the output row's distinct rows inside the
+// image, at most min(a1−a0, H), fill at most that many slots.
 func freeSlot(cached, rowOf []int, rowLen int) int {
 	for s := range cached {
 		used := false
@@ -201,54 +247,61 @@ func depthwiseBackpropInputFlipped(g *kernels.ConvGeom, w, dy, dx []float32) {
 // elementwise over runs of output pixels (kernels.MulAdd) and folded to
 // C·M sums per group of rows; the groups are a fixed split of the rows
 // (maxGroups, as in depthwiseBackpropFilter), added in order, so results
-// do not depend on the worker count.
+// do not depend on the worker count. The taps are taken in chunks of
+// rowsChunk's size, which bounds the accumulators; each tap's sums are
+// formed in the same order whatever the chunk.
 func depthwiseBackpropFilterRows(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 	oh, ow := g.Out[1], g.Out[2]
-	kh, kw := g.K[1], g.K[2]
+	kw := g.K[2]
 	ddw := g.Dilation[2]
 	cm := g.C * m
-	taps := kh * kw
+	taps := g.K[1] * kw
 	size := taps * cm
 	clear(dw)
 	rows := g.N * oh
 	if rows == 0 || ow == 0 || size == 0 {
 		return
 	}
-	run := min(rowRun, ow)
+	run, per := rowsChunk(taps, ow, cm)
 	groups := min(rows, maxGroups)
 	partp := getScratch(groups * size)
 	part := *partp
-	parallel.For(groups, 1, func(lo, hi int) {
-		rc := newRowCache(g, m)
-		accp := getScratch(taps * run * cm)
-		acc := *accp
-		for grp := lo; grp < hi; grp++ {
-			clear(acc)
-			for r := grp * rows / groups; r < (grp+1)*rows/groups; r++ {
-				rowOf := rc.rows(x, r)
-				dyr := dy[r*ow*cm : (r+1)*ow*cm]
-				for j0 := 0; j0 < ow; j0 += run {
-					nb := min(run, ow-j0)
-					for a := 0; a < kh; a++ {
-						for b := 0; b < kw; b++ {
-							t := a*kw + b
-							kernels.MulAdd(acc[t*run*cm:t*run*cm+nb*cm], rc.buf[rowOf[a]+(j0+b*ddw)*cm:], dyr[j0*cm:])
+	for t0 := 0; t0 < taps; t0 += per {
+		t1 := min(t0+per, taps)
+		a0, a1 := t0/kw, (t1-1)/kw+1 // window rows the chunk reads
+		parallel.For(groups, 1, func(lo, hi int) {
+			rc := newRowCache(g, m, a0, a1)
+			accp := getScratch((t1 - t0) * run * cm)
+			acc := *accp
+			for grp := lo; grp < hi; grp++ {
+				clear(acc)
+				for r := grp * rows / groups; r < (grp+1)*rows/groups; r++ {
+					rowOf := rc.rows(x, r)
+					dyr := dy[r*ow*cm : (r+1)*ow*cm]
+					for j0 := 0; j0 < ow; j0 += run {
+						nb := min(run, ow-j0)
+						a, b := a0, t0%kw
+						for i := 0; i < t1-t0; i++ {
+							kernels.MulAdd(acc[i*run*cm:i*run*cm+nb*cm], rc.buf[rowOf[a-a0]+(j0+b*ddw)*cm:], dyr[j0*cm:])
+							if b++; b == kw {
+								a, b = a+1, 0
+							}
 						}
 					}
 				}
-			}
-			dst := part[grp*size : (grp+1)*size]
-			clear(dst)
-			for t := 0; t < taps; t++ {
-				d := dst[t*cm : (t+1)*cm]
-				for p := 0; p < run; p++ {
-					addRow(d, acc[(t*run+p)*cm:(t*run+p+1)*cm])
+				dst := part[grp*size+t0*cm : grp*size+t1*cm]
+				clear(dst)
+				for i := 0; i < t1-t0; i++ {
+					d := dst[i*cm : (i+1)*cm]
+					for p := 0; p < run; p++ {
+						addRow(d, acc[(i*run+p)*cm:(i*run+p+1)*cm])
+					}
 				}
 			}
-		}
-		putScratch(accp)
-		rc.release()
-	})
+			putScratch(accp)
+			rc.release()
+		})
+	}
 	copy(dw, part[:size])
 	for grp := 1; grp < groups; grp++ {
 		addRow(dw, part[grp*size:(grp+1)*size])

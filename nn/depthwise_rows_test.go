@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -20,6 +21,7 @@ var depthwiseRowsCases = []convGeomCase{
 	{name: "explicit wide pads", in: []int{1, 4, 65, 3}, filter: []int{3, 3, 3, 2}, o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{2, 3}, {4, 1}}}, seed: 46},
 	{name: "valid even window", in: []int{2, 6, 80, 4}, filter: []int{2, 4, 4, 2}, o: ConvOptions{Padding: "VALID"}, seed: 47},
 	{name: "one column", in: []int{2, 5, 1, 3}, filter: []int{3, 3, 3, 2}, o: ConvOptions{Padding: "SAME"}, seed: 48},
+	{name: "window taller than image", in: []int{2, 4, 21, 3}, filter: []int{9, 7, 3, 2}, o: ConvOptions{Padding: "SAME"}, seed: 49},
 }
 
 // The forward pass, the filter gradient and (through the flipped filter,
@@ -63,6 +65,97 @@ func TestDepthwiseRowsMatchReference(t *testing.T) {
 	}
 }
 
+// With rowsScratchFloats forced small, the taps are split into chunks
+// (one tap per chunk, or chunks that end inside a window row) and the run
+// shrinks; every pass must still match the reference.
+func TestDepthwiseRowsChunkedMatchReference(t *testing.T) {
+	for _, scratch := range []int{1, 7, 100} {
+		for _, tc := range depthwiseRowsCases {
+			tc.nsp = 2
+			t.Run(fmt.Sprintf("scratch=%d/%s", scratch, tc.name), func(t *testing.T) {
+				defer func(v int) { rowsScratchFloats = v }(rowsScratchFloats)
+				rowsScratchFloats = scratch
+				s := tc.depthwiseGeom(t)
+				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
+				dy := cvRand(tc.seed+200, s.out...)
+				want := make([]float32, tensor.Size(s.out))
+				depthwiseRef(&s.g, s.f, x.Data(), w.Data(), want)
+				wantDx := make([]float32, x.Len())
+				depthwiseBackpropInputRef(&s.g, s.f, w.Data(), dy.Data(), wantDx)
+				wantDw := make([]float32, w.Len())
+				depthwiseBackpropFilterRef(&s.g, s.f, x.Data(), dy.Data(), wantDw)
+				y, err := DepthwiseConv2D(x, w, tc.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cvClose(t, "forward", y.Data(), want, 1e-5)
+				dx, err := DepthwiseConv2DBackpropInput(tc.in, w, dy, tc.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cvClose(t, "backprop input", dx.Data(), wantDx, 1e-5)
+				dw, err := DepthwiseConv2DBackpropFilter(x, tc.filter, dy, tc.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cvClose(t, "backprop filter", dw.Data(), wantDw, 1e-4)
+			})
+		}
+	}
+}
+
+// rowsChunk keeps the usual windows in one chunk of rowRun pixels (so
+// their sums and speed are those of the unchunked path) and bounds the
+// expanded weights of huge ones by rowsScratchFloats.
+func TestRowsChunk(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		taps, ow, cm int
+		whole        bool // one chunk of min(rowRun, ow) pixels expected
+	}{
+		{"lecture 3x3 RGB M=5", 9, 4000, 15, true},
+		{"5x5 64 channels", 25, 300, 64, true},
+		{"3x3 narrow row", 9, 5, 3, true},
+		{"box:1024 on 240-wide RGB", 1024 * 1024, 240, 3, false},
+		{"1024x1024 512 channels", 1024 * 1024, 240, 512, false},
+		{"one pixel above the bound", 2, 1, rowsScratchFloats + 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run, per := rowsChunk(tc.taps, tc.ow, tc.cm)
+			if run < 1 || run > min(rowRun, tc.ow) || per < 1 || per > tc.taps {
+				t.Fatalf("rowsChunk(%d, %d, %d) = run %d, per %d: out of range", tc.taps, tc.ow, tc.cm, run, per)
+			}
+			if tc.whole && (run != min(rowRun, tc.ow) || per != tc.taps) {
+				t.Errorf("rowsChunk(%d, %d, %d) = run %d, per %d; want %d, %d", tc.taps, tc.ow, tc.cm, run, per, min(rowRun, tc.ow), tc.taps)
+			}
+			if n := per * run * tc.cm; n > max(rowsScratchFloats, tc.cm) {
+				t.Errorf("rowsChunk(%d, %d, %d): %d floats of expanded weights, bound %d", tc.taps, tc.ow, tc.cm, n, rowsScratchFloats)
+			}
+		})
+	}
+}
+
+// A huge window on a small image allocates about what the image, the
+// filter and the output need, not taps·run·C·M floats of expanded
+// weights (17 MB here before the taps were chunked).
+func TestDepthwiseRowsHugeWindowMemory(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // garbage offsets scale with the workers
+	x, w := cvRand(1, 1, 8, 16, 3), cvRand(2, 301, 301, 3, 1)
+	o := ConvOptions{Padding: "SAME"}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := DepthwiseConv2D(x, w, o); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	const limit = 4 << 20
+	if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+		t.Errorf("DepthwiseConv2D of a 301x301 window on 8x16 RGB allocated %d bytes, want at most %d", got, limit)
+	}
+	t.Logf("allocated %d bytes", after.TotalAlloc-before.TotalAlloc)
+}
+
 // BenchmarkDepthwiseRGB is imagefilter's shape: a band of a 4000-pixel
 // wide RGB photo through five 3x3 filters at once (M = 5).
 func BenchmarkDepthwiseRGB(b *testing.B) {
@@ -82,4 +175,20 @@ func BenchmarkDepthwiseRGB(b *testing.B) {
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
+}
+
+// BenchmarkDepthwiseHugeWindow is a box filter far larger than the
+// image (as `convnet filter --kernel box:N` gives): 129x129 over a
+// 16x64 RGB band, whose taps no longer fit one chunk.
+func BenchmarkDepthwiseHugeWindow(b *testing.B) {
+	in, filter := []int{1, 16, 64, 3}, []int{129, 129, 3, 1}
+	x, w := cvRand(1, in...), cvRand(2, filter...)
+	o := ConvOptions{Padding: "SAME"}
+	flops := 2.0 * 16 * 64 * 3 * 129 * 129
+	for b.Loop() {
+		if _, err := DepthwiseConv2D(x, w, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
