@@ -77,7 +77,7 @@ func checkpointDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	last := res.Epochs[len(res.Epochs)-1]
-	t.Logf("trained %d steps in %.1f s: test accuracy %.4f on %d images", last.Step, time.Since(start).Seconds(), last.TestAccuracy, data.Test.N)
+	t.Logf("trained %d steps in %.1f s: test accuracy %.4f on %d images", last.Step, time.Since(start).Seconds(), last.TestAccuracy, data.Test.Len())
 	return cfg.CheckpointDir
 }
 
