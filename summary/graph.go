@@ -352,23 +352,10 @@ func unmarshalNode(b []byte) (NodeDef, error) {
 			if err != nil {
 				return err
 			}
-			var key string
 			var a AttrValue
-			err = eachField(e, func(num protowire.Number, typ protowire.Type, val []byte) error {
-				switch num {
-				case mapKey:
-					s, err := bytesField(num, typ, val)
-					key = string(s)
-					return err
-				case mapValue:
-					m, err := bytesField(num, typ, val)
-					if err != nil {
-						return err
-					}
-					a, err = unmarshalAttr(m)
-					return err
-				}
-				return nil
+			key, err := decodeMapEntry(e, func(m []byte) (err error) {
+				a, err = unmarshalAttr(m)
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("attr %q: %v", key, err)
@@ -381,6 +368,28 @@ func unmarshalNode(b []byte) (NodeDef, error) {
 		return nil
 	})
 	return n, err
+}
+
+// decodeMapEntry reads one entry of a protobuf map<string, …>: it returns the
+// key (field 1) and hands the bytes of each value field (field 2) to
+// value, in the order they come.
+func decodeMapEntry(e []byte, value func([]byte) error) (key string, err error) {
+	err = eachField(e, func(num protowire.Number, typ protowire.Type, val []byte) error {
+		switch num {
+		case mapKey:
+			s, err := bytesField(num, typ, val)
+			key = string(s)
+			return err
+		case mapValue:
+			v, err := bytesField(num, typ, val)
+			if err != nil {
+				return err
+			}
+			return value(v)
+		}
+		return nil
+	})
+	return key, err
 }
 
 func unmarshalAttr(b []byte) (AttrValue, error) {

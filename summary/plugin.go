@@ -399,23 +399,10 @@ func DecodeHParams(content []byte) (HParamsData, error) {
 				if err != nil {
 					return err
 				}
-				var key string
 				var value any
-				err = eachField(e, func(num protowire.Number, typ protowire.Type, val []byte) error {
-					switch num {
-					case mapKey:
-						s, err := bytesField(num, typ, val)
-						key = string(s)
-						return err
-					case mapValue:
-						v, err := bytesField(num, typ, val)
-						if err != nil {
-							return err
-						}
-						value, err = decodeProtobufValue(v)
-						return err
-					}
-					return nil
+				key, err := decodeMapEntry(e, func(v []byte) (err error) {
+					value, err = decodeProtobufValue(v)
+					return err
 				})
 				d.HParams[key] = value
 				return err
