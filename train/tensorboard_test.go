@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/summary"
@@ -250,5 +251,37 @@ func TestMistakesGridAndLayerOutputs(t *testing.T) {
 	}
 	if _, err := LayerOutputs(m, x, "conv3"); err == nil || !strings.Contains(err.Error(), "conv3") {
 		t.Errorf("unknown layer: %v", err)
+	}
+}
+
+// TestMistakesGridColour checks that colour images keep their channels in
+// the grid: a pure red 4×4 example fills its 8×8 tile with red, and a
+// pure blue one with blue.
+func TestMistakesGridColour(t *testing.T) {
+	px := make([]uint8, 2*4*4*3)
+	for i := 0; i < 16; i++ {
+		px[3*i] = 255      // example 0: red
+		px[48+3*i+2] = 255 // example 1: blue
+	}
+	s, err := data.NewMemory(px, []uint8{0, 1}, data.Shape{H: 4, W: 4, C: 3}, []string{"cat", "dog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := MistakesGrid(s, []Mistake{{Index: 0, Label: 0, Predicted: 1}, {Index: 1, Label: 1, Predicted: 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[color.RGBA]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			count[color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)]++
+		}
+	}
+	tile := 4 * 4 * mistakeScale * mistakeScale
+	for _, c := range []color.RGBA{{R: 255, A: 255}, {B: 255, A: 255}} {
+		if count[c] != tile {
+			t.Errorf("%d pixels of %v, want the %d of one tile", count[c], c, tile)
+		}
 	}
 }
