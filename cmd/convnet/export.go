@@ -20,7 +20,8 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "usage: convnet export --model PATH --format onnx -o OUT.onnx")
 		fmt.Fprintln(stderr, "       convnet export --model PATH --format keras -o DIR")
 		fmt.Fprintln(stderr, "\nWrites the lecture model of a checkpoint as ONNX (opset 13): input \"input\"")
-		fmt.Fprintln(stderr, "[N,28,28,1] float32 NHWC, output \"logits\" [N,10], weights as initializers;")
+		fmt.Fprintln(stderr, "[N,H,W,C] float32 NHWC as the checkpoint records it ([N,28,28,1] for MNIST),")
+		fmt.Fprintln(stderr, "output \"logits\" [N,classes], weights as initializers;")
 		fmt.Fprintln(stderr, "or as a Keras model directory: config.json (model.to_json()) and")
 		fmt.Fprintln(stderr, "model.safetensors (weights under Keras names).")
 		fmt.Fprintln(stderr)
@@ -42,12 +43,16 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	case fs.NArg() > 0:
 		return usageErrorf("unexpected arguments %q", fs.Args())
 	}
-	m, file, _, err := train.LoadModel(*model)
+	m, file, meta, err := train.LoadModel(*model)
+	if err != nil {
+		return badInput(err)
+	}
+	in, err := checkpointInput(meta)
 	if err != nil {
 		return badInput(err)
 	}
 	if *format == "keras" {
-		k, err := keras.FromSequential(m, []int{models.ImageSize, models.ImageSize, 1})
+		k, err := keras.FromSequential(m, in)
 		if err != nil {
 			return err
 		}
@@ -58,7 +63,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	err = onnx.ExportFile(*out, m, onnx.ExportOptions{
-		InputShape: []int{models.ImageSize, models.ImageSize, 1},
+		InputShape: in,
 		Name:       models.ConvNetName,
 		Metadata:   map[string]string{"checkpoint": file},
 	})
@@ -67,4 +72,14 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (ONNX opset %d) from %s\n", *out, onnx.ExportOpset, file)
 	return nil
+}
+
+// checkpointInput is the [H, W, C] of the images the checkpoint's model
+// takes (28, 28, 1 for checkpoints that record none).
+func checkpointInput(meta map[string]string) ([]int, error) {
+	info, err := train.CheckpointData(meta)
+	if err != nil {
+		return nil, err
+	}
+	return []int{info.Shape.H, info.Shape.W, info.Shape.C}, nil
 }

@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/serve"
 	"github.com/convnet-go/convnet/train"
 )
@@ -57,11 +56,15 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	case *maxDelay < 0 || *timeout <= 0 || *drain <= 0:
 		return usageErrorf("--max-delay %v must not be negative; --timeout %v and --drain %v must be positive", *maxDelay, *timeout, *drain)
 	}
-	seq, path, _, err := train.LoadModel(*model)
+	seq, path, meta, err := train.LoadModel(*model)
 	if err != nil {
 		return badInput(err)
 	}
-	m, err := serve.NewSequential(seq, []int{models.ImageSize, models.ImageSize, 1}, "conv1", "conv2")
+	in, err := checkpointInput(meta)
+	if err != nil {
+		return badInput(err)
+	}
+	m, err := serve.NewSequential(seq, in, "conv1", "conv2")
 	if err != nil {
 		return err
 	}

@@ -278,6 +278,13 @@ func TestTrainEvalFolder(t *testing.T) {
 	if code, _, stderr = runCLI("predict", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--top", "4", filepath.Join(dir, "circle", "3.png")); code != 2 || !strings.Contains(stderr, "between 1 and 3") {
 		t.Fatalf("predict --top 4 of 3 classes: exit %d, %q", code, stderr)
 	}
+	// export writes the model with the input it was trained on.
+	for _, format := range []string{"onnx", "keras"} {
+		out := filepath.Join(t.TempDir(), "model."+format)
+		if code, stdout, stderr = runCLI("export", "--model", filepath.Join(logdir, "checkpoints"), "--format", format, "-o", out); code != 0 {
+			t.Fatalf("export --format %s of a 12x12x3 model: exit %d\nstdout:\n%s\nstderr:\n%s", format, code, stdout, stderr)
+		}
+	}
 	// The checkpoint's model takes 12×12×3: another size is refused.
 	code, _, stderr = runCLI("eval", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--dataset", dir, "--image-size", "8x8")
 	if code != 2 || !strings.Contains(stderr, "takes 12x12x3") {
