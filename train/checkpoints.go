@@ -332,7 +332,9 @@ func (t *trainer) save() error {
 	return nil
 }
 
-// LoadModel rebuilds the ConvNet stored in a checkpoint. path is a
+// LoadModel rebuilds the built-in model (the lecture's ConvNet or
+// models.NewVGG's network, by the metadata's model name) stored in a
+// checkpoint. path is a
 // checkpoint file or a directory, whose latest checkpoint is used. The
 // input shape and class count come from the metadata (MNIST's when a
 // checkpoint predates them). It returns the model (dropout off unless a
@@ -357,11 +359,22 @@ func LoadModel(path string) (*layers.Sequential, string, map[string]string, erro
 	if err != nil {
 		return nil, file, meta, fmt.Errorf("checkpoint %s: %w", file, err)
 	}
-	m, err := models.NewConvNet(models.ConvNetConfig{Input: [3]int{info.Shape.H, info.Shape.W, info.Shape.C}, Classes: len(info.Classes)})
+	name := meta[MetaModel]
+	in := [3]int{info.Shape.H, info.Shape.W, info.Shape.C}
+	var m *layers.Sequential
+	switch name {
+	case models.VGGName:
+		m, err = models.NewVGG(models.VGGConfig{Input: in, Classes: len(info.Classes)})
+	case models.ConvNetName, "":
+		name = models.ConvNetName
+		m, err = models.NewConvNet(models.ConvNetConfig{Input: in, Classes: len(info.Classes)})
+	default:
+		err = fmt.Errorf("checkpoint %s holds model %q; convnet can rebuild %s and %s", file, name, models.ConvNetName, models.VGGName)
+	}
 	if err != nil {
 		return nil, file, meta, err
 	}
-	if err := restoreWeights(m, tensors, meta, file, models.ConvNetName); err != nil {
+	if err := restoreWeights(m, tensors, meta, file, name); err != nil {
 		return nil, file, meta, err
 	}
 	return m, file, meta, nil

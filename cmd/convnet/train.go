@@ -53,6 +53,7 @@ type trainFlags struct {
 	saveBest  string
 	skipBad   bool
 	workers   int
+	model     string
 }
 
 // dataFlags choose and shape the dataset (train and eval share them).
@@ -103,6 +104,7 @@ Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
 after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
 continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
+	fs.StringVar(&f.model, "model", "lecture", "built-in `MODEL` to train: lecture (the lecture's convnet) or vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG)")
 	fs.StringVar(&f.recipe, "recipe", "lecture", "`NAME` of the starting settings, which other flags override: "+recipeDocs())
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
 	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size; unset, the recipe's")
@@ -203,6 +205,15 @@ continues from the latest one. One run at a time may use a directory.`)
 		Out: stdout, Progress: f.progress == "always" || f.progress == "auto" && isTerminal(stdout),
 		Describe: printSequentialSummary,
 	}
+	if f.model == "vgg" {
+		sh := d.Train.Shape()
+		m, err := models.NewVGG(models.VGGConfig{Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes()),
+			DropoutRate: float32(f.dropout), Seed: f.seed})
+		if err != nil {
+			return badInput(err)
+		}
+		cfg.Model, cfg.ModelName = m, models.VGGName
+	}
 	res, err := train.Run(ctx, cfg, d)
 	var ce *train.ConfigError
 	var re *data.ReadError
@@ -295,6 +306,8 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--lr must be positive, got %v", f.lr)
 	case !(f.dropout >= 0 && f.dropout < 1):
 		return usageErrorf("--dropout is the drop rate and must be in [0, 1), got %v", f.dropout)
+	case f.model != "lecture" && f.model != "vgg":
+		return usageErrorf("--model must be lecture or vgg, got %q", f.model)
 	case f.init != models.InitGlorot && f.init != models.InitLecture:
 		return usageErrorf("--init must be %s or %s, got %q", models.InitGlorot, models.InitLecture, f.init)
 	case f.keep < 1:
