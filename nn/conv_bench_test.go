@@ -120,7 +120,7 @@ func BenchmarkIm2col(b *testing.B) {
 		b.Fatal(err)
 	}
 	x := cvRand(1, s.in...)
-	chunks, _, longest := planChunks(&s.g)
+	chunks, _, longest := planChunksOf(&s.g, tune.PatchBytes)
 	buf := make([]float32, longest*s.g.PatchLen())
 	c := chunks[len(chunks)/2]
 	for b.Loop() {
