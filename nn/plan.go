@@ -224,6 +224,7 @@ type convPlan struct {
 	groups   int      // filter-gradient algoIm2col: fixed partial sums
 
 	back  kernels.ConvGeom // algoFlip: the forward geometry over dy
+	backF int              // algoFlip: its output channels (C)
 	inner *convPlan        // algoFlip: its forward plan
 }
 
@@ -295,6 +296,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 		for i := range p.back.Pad {
 			p.back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
 		}
+		p.backF = g.C
 		p.inner = planChunked(passForward, &p.back, g.C, tune.InputGradChunkScale*tune.WorkerPatchBytes)
 		return p
 	}
@@ -365,7 +367,7 @@ func (p *convPlan) String() string {
 		}
 		return s
 	case algoFlip:
-		return fmt.Sprintf("flipped filter, forward over dy %s: %v", geomString(&p.back, p.back.C), p.inner)
+		return fmt.Sprintf("flipped filter, forward over dy %s: %v", geomString(&p.back, p.backF), p.inner)
 	case algoCol2im:
 		return fmt.Sprintf("dy·wᵀ then col2im, %d chunks of ≤ %d rows", len(p.chunks), p.longest)
 	}
