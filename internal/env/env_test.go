@@ -2,6 +2,7 @@ package env
 
 import (
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -20,4 +21,19 @@ func TestDebugSwitches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDebugSwitches: any CONVNET_DEBUG value splits into trimmed,
+// non-empty switch names, each of which the value contains.
+func FuzzDebugSwitches(f *testing.F) {
+	for _, s := range []string{"", "plan", " plan , other,,", ",,,", "plan\x00,\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for name := range debugSwitches(v) {
+			if name == "" || strings.TrimSpace(name) != name || strings.Contains(name, ",") || !strings.Contains(v, name) {
+				t.Fatalf("debugSwitches(%q) has switch %q", v, name)
+			}
+		}
+	})
 }
