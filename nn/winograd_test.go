@@ -95,6 +95,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
 	}
 	defer func(saved tuning) { tune = saved }(tune)
+	tune.Wino3ChannelMultiple = 1 // odd channel counts too
 	saved := tune.WinoBlock
 	for _, scheme := range kernels.WinoSchemes {
 		tune.WinoScheme = scheme
@@ -148,6 +149,10 @@ func TestWinogradOnlyWhereItApplies(t *testing.T) {
 		{[]int{1, 14, 14, 32}, []int{4, 4, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 4×4: no scheme
 		{[]int{1, 14, 14, 32}, []int{3, 5, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 3×5
 		{[]int{1, 14, 14, 3}, []int{3, 3, 3, 16}, ConvOptions{Padding: "SAME"}, false},   // 3 input channels
+		{[]int{1, 14, 14, 12}, []int{3, 3, 12, 16}, ConvOptions{Padding: "SAME"}, false}, // 3×3, 12 input channels
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 12}, ConvOptions{Padding: "SAME"}, false}, // 3×3, 12 output channels
+		{[]int{1, 14, 14, 12}, []int{5, 5, 12, 16}, ConvOptions{Padding: "SAME"}, true},  // 5×5, 12 input channels
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 24}, ConvOptions{Padding: "SAME"}, true},  // 3×3, multiples of 8
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Strides: []int{2}}, false},
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Dilations: []int{2}}, false},
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 4}, ConvOptions{Padding: "SAME"}, false}, // 4 output channels
