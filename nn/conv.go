@@ -14,8 +14,11 @@ package nn
 // with out-of-range input cells read as zero; the pads p are TF's
 // SAME/VALID/EXPLICIT pads before each dimension (see windowAxes).
 //
+// Which path a product takes, and its chunking, is chosen by planConv
+// (plan.go) from the geometry, with the sizes of tune.
+//
 // Fast path: the patch matrix (kernels.Im2col) of a chunk of output
-// positions, at most patchBytes large, times the filter viewed as [P, F]
+// positions, at most a few hundred KiB, times the filter viewed as [P, F]
 // (kernels.Sgemm). Backprop-input is, at stride 1, the forward
 // convolution of dy with the flipped filter; at larger strides it
 // multiplies dy by the filter transposed and scatters the patches back
@@ -419,33 +422,6 @@ func getScratch(n int) *[]float32 { return pool.GetClass(n) }
 
 func putScratch(p *[]float32) { pool.PutClass(p) }
 
-// patchBytes bounds the patch matrix of one chunk: Sgemm packs it into
-// L2-sized blocks itself, so the chunk only needs to stay in L3 and be
-// long enough to amortise the packing of the filter. Measured on the
-// lecture's conv2 (GFLOP per CPU-second, forward / backprop-input):
-// 512 KiB 34–40 / 25–34, 2 MiB 43–55 / 33–50, 8 MiB 37–40 / 31–36.
-// A variable so that tests can force many small chunks.
-var patchBytes = 2 << 20
-
-// filterPatchBytes bounds the patch matrix of one chunk of a filter
-// gradient. The chunks are summed in maxGroups fixed groups, one worker
-// each, so the chunks must be many (the lecture's conv1 at 2 MiB has 5:
-// groups of 3 and 2 chunks on two workers) and each should stay near
-// L2. Measured (ms at 2 threads, conv2 / conv1 filter gradient):
-// 2 MiB 24.7–26.0 / 6.9–8.1, 1 MiB 24.2–24.4 / 6.0–6.6,
-// 768 KiB 24.0–24.6 / 6.2–7.0, 256 KiB 26.7–27.0 / 5.8–6.1.
-// A variable so that tests can force many small chunks.
-var filterPatchBytes = 1 << 20
-
-// maxGroups bounds the partial sums a filter gradient is split into
-// (depthwise); the split is fixed, independent of the worker count.
-const maxGroups = 8
-
-// flipMinChannels is the fewest input channels for which backprop-input
-// runs as a forward convolution: its GEMM has C columns, and narrower
-// products run faster as dy·wᵀ followed by Col2im.
-var flipMinChannels = 16
-
 // minIm2colRows is the fewest patch rows worth a goroutine of their own.
 const minIm2colRows = 32
 
@@ -479,12 +455,6 @@ func pointwise(g *kernels.ConvGeom) bool {
 	return g.K == [3]int{1, 1, 1} && g.Stride == [3]int{1, 1, 1} && g.Pad == [3]int{} && g.Out == g.In
 }
 
-// planChunks returns the chunks of a convolution's patch matrix and the
-// length of the longest one.
-func planChunks(g *kernels.ConvGeom) (chunks [][2]int, perImage, longest int) {
-	return planChunksOf(g, patchBytes)
-}
-
 // planChunksOf is planChunks with chunks of at most bytes.
 func planChunksOf(g *kernels.ConvGeom, bytes int) (chunks [][2]int, perImage, longest int) {
 	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
@@ -514,7 +484,7 @@ func im2col(g *kernels.ConvGeom, x []float32, lo, hi int, buf []float32) {
 // w [KD, KH, KW, C, F], all channels-last: y[rows, F] = patches[rows, P] · w[P, F],
 // chunk by chunk.
 func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
-	convForwardChunks(g, f, x, w, y, workerPatchBytes, nil)
+	convForwardPlan(planConv(passForward, g, f), g, f, x, w, y, nil)
 }
 
 // epilogue is what a forward convolution applies to its outputs as it
@@ -530,33 +500,30 @@ func (ep epilogue) apply(y []float32) {
 	}
 }
 
-// convForwardChunks is convForward with patch chunks of at most bytes,
+// convForwardPlan is convForward following the forward plan pl,
 // followed by ep.
-func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int, ep epilogue) {
+func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	p, rows := g.PatchLen(), g.OutPositions()
-	if rows == 0 || f == 0 {
+	switch pl.algo {
+	case algoClear:
+		if len(y) > 0 {
+			clear(y)
+			ep.apply(y)
+		}
 		return
-	}
-	if p == 0 {
-		clear(y)
-		ep.apply(y)
-		return
-	}
-	if pointwise(g) {
+	case algoPointwise:
 		kernels.Sgemm(false, false, rows, f, p, 1, x, p, w, f, 0, y, f)
 		ep.apply(y)
 		return
-	}
-	if useWinograd(g, f) {
-		winogradConv(winoScheme(g), g, f, x, w, y, ep)
+	case algoWinograd:
+		winogradConv(pl, g, f, x, w, y, ep)
 		return
-	}
-	if useConvC1(g, f) {
+	case algoDirectC1:
 		convC1Forward(g, f, x, w, y, ep)
 		return
 	}
-	chunks, _, longest := planChunksOf(g, bytes)
-	if len(chunks) < 2*parallel.Workers() {
+	chunks, longest := pl.chunks, pl.longest
+	if pl.split {
 		// Too few chunks to share out (a single image): split each one.
 		buf := getScratch(longest * p)
 		for _, c := range chunks {
@@ -582,46 +549,23 @@ func convForwardChunks(g *kernels.ConvGeom, f int, x, w, y []float32, bytes int,
 	})
 }
 
-// workerPatchBytes bounds the patch matrix of one chunk of a forward
-// convolution (and of a stride-1 input gradient run as one): each worker
-// fills and multiplies its own chunks, so the chunk and the packed filter
-// stay in that core's 512 KiB L2 between Im2col and the GEMM. Measured
-// on the lecture model (convnet bench --runs 10, one run each; train
-// step / inference ms): 2 MiB chunks each split over both workers
-// 105.4 / 41.3; per-worker chunks of 128 KiB 103.2 / 36.3, 256 KiB
-// 97.9 / 34.6, 384 KiB 98.5 / 34.8.
-// A variable so that tests can force many small chunks.
-var workerPatchBytes = 256 << 10
-
-// inputGradChunkScale scales workerPatchBytes for a stride-1 input
-// gradient run as a forward convolution. Its patch rows are longer (the
-// lecture's conv2: K = 5·5·64 against 5·5·32 forward), and chunks of as
-// many rows as the forward pass's multiply faster. Measured on that
-// product (ms, two runs each, 2 threads): 256 KiB 23.9 / 24.2, 512 KiB
-// 21.3 / 21.3, 768 KiB 22.1 / 21.7, 1 MiB 23.8 / 22.0.
-const inputGradChunkScale = 2
-
 // convBackpropInput computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
-// and dy [N, OD, OH, OW, F].
-//
-// With stride 1 it is itself a convolution: with k' = K−1−k the input
-// cell i = o − pad + k·d reads o = i − pad' + k'·d, pad' = (K−1)·d − pad,
-// so dx = conv(dy, w') with w'[k', f, c] = w[K−1−k', c, f], which runs on
-// the forward path. Otherwise dpatches = dy · wᵀ is scattered back with
-// Col2im.
+// and dy [N, OD, OH, OW, F]: at stride 1 (with enough channels) as the
+// forward convolution of dy with the flipped filter (see planChunked),
+// otherwise as dpatches = dy · wᵀ scattered back with Col2im.
 func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
+	pl := planConv(passInputGrad, g, f)
 	p, rows := g.PatchLen(), g.OutPositions()
-	if rows == 0 || f == 0 || p == 0 {
+	c := g.C
+	switch pl.algo {
+	case algoClear:
 		clear(dx)
 		return
-	}
-	c := g.C
-	if pointwise(g) {
+	case algoPointwise:
 		kernels.Sgemm(false, true, rows, c, f, 1, dy, f, w, f, 0, dx, c)
 		return
-	}
-	taps := g.K[0] * g.K[1] * g.K[2]
-	if g.Stride == [3]int{1, 1, 1} && c >= flipMinChannels {
+	case algoFlip:
+		taps := g.K[0] * g.K[1] * g.K[2]
 		flipped := getScratch(len(w))
 		wf := *flipped
 		for k := 0; k < taps; k++ {
@@ -632,12 +576,7 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 				}
 			}
 		}
-		back := kernels.ConvGeom{N: g.N, C: f, In: g.Out, K: g.K, Out: g.In,
-			Stride: g.Stride, Dilation: g.Dilation}
-		for i := range back.Pad {
-			back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
-		}
-		convForwardChunks(&back, c, dy, wf, dx, inputGradChunkScale*workerPatchBytes, nil)
+		convForwardPlan(pl.inner, &pl.back, c, dy, wf, dx, nil)
 		putScratch(flipped)
 		return
 	}
@@ -650,7 +589,7 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 			wt[j*p+i] = w[i*f+j]
 		}
 	}
-	chunks, perImage, longest := planChunks(g)
+	chunks, perImage, longest := pl.chunks, pl.perImage, pl.longest
 	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
 	buf := getScratch(longest * p)
 	for _, ch := range chunks {
@@ -673,26 +612,24 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 // from x [N, D, H, W, C] and dy [N, OD, OH, OW, F], accumulating in dw in
 // chunk order.
 func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+	pl := planConv(passFilterGrad, g, f)
 	p, rows := g.PatchLen(), g.OutPositions()
-	if rows == 0 || p*f == 0 {
+	switch pl.algo {
+	case algoClear:
 		clear(dw)
 		return
-	}
-	if pointwise(g) {
+	case algoPointwise:
 		kernels.Sgemm(true, false, p, f, rows, 1, x, p, dy, f, 0, dw, f)
 		return
-	}
-	if useWinograd(g, f) {
-		winogradFilterGrad(winoScheme(g), g, f, x, dy, dw)
+	case algoWinograd:
+		winogradFilterGrad(pl, g, f, x, dy, dw)
 		return
-	}
-	if useConvC1(g, f) {
+	case algoDirectC1:
 		convC1Filter(g, f, x, dy, dw)
 		return
 	}
-	chunks, _, longest := planChunksOf(g, filterPatchBytes)
-	groups := min(len(chunks), maxGroups)
-	if groups < 2*parallel.Workers() {
+	chunks, longest, groups := pl.chunks, pl.longest, pl.groups
+	if pl.split {
 		buf := getScratch(longest * p)
 		var beta float32
 		for _, c := range chunks {

@@ -26,7 +26,7 @@ func Conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.
 	}
 	x, xb := s.lastLayout(input.Data(), s.in)
 	y := s.result(s.out, func(y []float32) {
-		convForwardChunks(&s.g, s.f, x, filter.Data(), y, workerPatchBytes, bias.Data())
+		convForwardPlan(planConv(passForward, &s.g, s.f), &s.g, s.f, x, filter.Data(), y, bias.Data())
 	})
 	putScratch(xb)
 	return y, nil

@@ -13,7 +13,7 @@ import (
 // single-channel one, Winograd, im2col in shared and per-worker chunks,
 // 1×1, and a channels-first layout.
 func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
-	defer func(v int) { workerPatchBytes = v }(workerPatchBytes)
+	defer func(saved tuning) { tune = saved }(tune)
 	cases := []struct {
 		name       string
 		in, filter []int
@@ -30,9 +30,9 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			workerPatchBytes = 256 << 10
+			tune.WorkerPatchBytes = 256 << 10
 			if tc.chunkBytes > 0 {
-				workerPatchBytes = tc.chunkBytes
+				tune.WorkerPatchBytes = tc.chunkBytes
 			}
 			x, w := cvRand(uint64(10*i+1), tc.in...), cvRand(uint64(10*i+2), tc.filter...)
 			b := cvRand(uint64(10*i+3), tc.filter[3])

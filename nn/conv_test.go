@@ -346,17 +346,15 @@ func checkBackprops(t *testing.T, tc convGeomCase, ny int, fwd, bIn, bFilt func(
 // chunks of a few rows (images split across chunks) and input gradients
 // always scattered by Col2im.
 func TestConvMatchesReference(t *testing.T) {
-	defer func(v, w, u, f int) {
-		patchBytes, flipMinChannels, workerPatchBytes, filterPatchBytes = v, w, u, f
-	}(patchBytes, flipMinChannels, workerPatchBytes, filterPatchBytes)
+	defer func(saved tuning) { tune = saved }(tune)
 	for _, mode := range []string{"default chunks, flip", "tiny chunks, col2im"} {
 		for _, tc := range convGeomCases {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
 				s := tc.geom(t)
-				patchBytes, flipMinChannels, workerPatchBytes, filterPatchBytes = 2<<20, 0, 256<<10, 1<<20
+				tune.PatchBytes, tune.FlipMinChannels, tune.WorkerPatchBytes, tune.FilterPatchBytes = 2<<20, 0, 256<<10, 1<<20
 				if mode == "tiny chunks, col2im" {
-					patchBytes, flipMinChannels, workerPatchBytes = 4*3*s.g.PatchLen(), math.MaxInt, 4*3*s.g.PatchLen()
-					filterPatchBytes = patchBytes
+					tune.PatchBytes, tune.FlipMinChannels, tune.WorkerPatchBytes = 4*3*s.g.PatchLen(), math.MaxInt, 4*3*s.g.PatchLen()
+					tune.FilterPatchBytes = tune.PatchBytes
 				}
 				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
 				dy := cvRand(tc.seed+200, s.out...)
@@ -463,7 +461,7 @@ func TestConvChannelsFirst(t *testing.T) {
 // worker count twice: the results must be bit for bit the same, since the
 // chunks and the order of the partial sums do not depend on the workers.
 func TestConvDeterministic(t *testing.T) {
-	defer func(v, u, f int) { patchBytes, workerPatchBytes, filterPatchBytes = v, u, f }(patchBytes, workerPatchBytes, filterPatchBytes)
+	defer func(saved tuning) { tune = saved }(tune)
 	x, w := cvRand(1, 3, 9, 8, 4), cvRand(2, 3, 3, 4, 5)
 	o := ConvOptions{Padding: "SAME"}
 	dy := cvRand(3, 3, 9, 8, 5)
@@ -473,8 +471,8 @@ func TestConvDeterministic(t *testing.T) {
 	x1, w1, dy1 := cvRand(7, 11, 9, 8, 1), cvRand(8, 5, 5, 1, 32), cvRand(9, 11, 9, 8, 32)
 	x5, w5, dy5 := cvRand(10, 5, 9, 8, 8), cvRand(11, 5, 5, 8, 8), cvRand(12, 5, 9, 8, 8)
 	run := func() [][]float32 {
-		patchBytes = 4 * 7 * 3 * 3 * 4 // 7 rows a chunk: images split, 8 groups
-		workerPatchBytes, filterPatchBytes = patchBytes, patchBytes
+		tune.PatchBytes = 4 * 7 * 3 * 3 * 4 // 7 rows a chunk: images split, 8 groups
+		tune.WorkerPatchBytes, tune.FilterPatchBytes = tune.PatchBytes, tune.PatchBytes
 		var outs [][]float32
 		for _, op := range []func() (*tensor.Tensor, error){
 			func() (*tensor.Tensor, error) { return Conv2D(x, w, o) },

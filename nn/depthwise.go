@@ -47,10 +47,6 @@ func DepthwiseConv2DBackpropFilter(input *tensor.Tensor, filterShape []int, grad
 	return backpropFilterOp("nn.DepthwiseConv2DBackpropFilter", 2, input, filterShape, grad, o, true, depthwiseBackpropFilter)
 }
 
-// depthwisePerPixel turns the row path (depthwise_rows.go) off, for
-// tests of the per-pixel loop below.
-var depthwisePerPixel = false
-
 // depthwiseForward computes y [N, OH, OW, C·M] from x [N, H, W, C] and
 // w [KH, KW, C, M]; the geometry's depth dimension has size 1. Output rows
 // are independent, so the row split does not change any result.
@@ -61,7 +57,7 @@ func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
 	if g.OutPositions() == 0 || cm == 0 {
 		return
 	}
-	if depthwiseRowsApply(g) && !depthwisePerPixel {
+	if depthwiseRowsApply(g) && !tune.DepthwisePerPixel {
 		depthwiseForwardRows(g, m, x, w, y)
 		return
 	}
@@ -105,7 +101,7 @@ func depthwiseBackpropInput(g *kernels.ConvGeom, m int, w, dy, dx []float32) {
 		clear(dx)
 		return
 	}
-	if m == 1 && g.Stride == [3]int{1, 1, 1} && !depthwisePerPixel {
+	if m == 1 && g.Stride == [3]int{1, 1, 1} && !tune.DepthwisePerPixel {
 		depthwiseBackpropInputFlipped(g, w, dy, dx)
 		return
 	}
@@ -163,7 +159,7 @@ func depthwiseBackpropFilter(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	cm := c * m
 	size := g.K[1] * g.K[2] * cm
-	if depthwiseRowsApply(g) && !depthwisePerPixel {
+	if depthwiseRowsApply(g) && !tune.DepthwisePerPixel {
 		depthwiseBackpropFilterRows(g, m, x, dy, dw)
 		return
 	}

@@ -26,21 +26,14 @@ import (
 // of rowRun pixels stay in L1 for the lecture's 3x3 RGB filters.
 const rowRun = 64
 
-// rowsScratchFloats bounds the weights expanded over a run (forward) and
-// the per-tap accumulators (filter gradient): 1 MiB, far above what 3x3
-// or 5x5 windows need (9·64·15 floats for the lecture's five RGB filters),
-// so only huge windows (box:1024 needs 1024²·64·3) are split into chunks
-// of taps. A variable so that tests can force many small chunks.
-var rowsScratchFloats = 1 << 18
-
 // rowsChunk returns the run of output pixels and the number of taps per
 // chunk for a window of taps taps over rows of ow pixels of cm values:
-// run = min(rowRun, ow), per = taps while taps·run·cm ≤ rowsScratchFloats;
-// otherwise run and per shrink so that per·run·cm ≤ rowsScratchFloats
+// run = min(rowRun, ow), per = taps while taps·run·cm ≤ tune.RowsScratchFloats;
+// otherwise run and per shrink so that per·run·cm ≤ tune.RowsScratchFloats
 // (per = run = 1 if one pixel's cm values alone exceed it).
 func rowsChunk(taps, ow, cm int) (run, per int) {
-	run = max(1, min(rowRun, ow, rowsScratchFloats/cm))
-	per = max(1, min(taps, rowsScratchFloats/(run*cm)))
+	run = max(1, min(rowRun, ow, tune.RowsScratchFloats/cm))
+	per = max(1, min(taps, tune.RowsScratchFloats/(run*cm)))
 	return run, per
 }
 
@@ -54,7 +47,7 @@ func depthwiseRowsApply(g *kernels.ConvGeom) bool {
 // the first chunk writes y, later ones add their sums to it, so a window
 // that fits one chunk (all the usual ones) sums its taps in one
 // SumProducts call per run as before, and a huge one keeps its scratch
-// within rowsScratchFloats (plus a row cache of the chunk's window rows).
+// within tune.RowsScratchFloats (plus a row cache of the chunk's window rows).
 func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	kw := g.K[2]

@@ -42,8 +42,8 @@ func TestDepthwiseRowsMatchReference(t *testing.T) {
 			depthwiseBackpropFilterRef(&s.g, s.f, x.Data(), dy.Data(), wantDw)
 			for _, perPixel := range []bool{false, true} {
 				t.Run(fmt.Sprintf("perPixel=%v", perPixel), func(t *testing.T) {
-					defer func(v bool) { depthwisePerPixel = v }(depthwisePerPixel)
-					depthwisePerPixel = perPixel
+					defer func(saved tuning) { tune = saved }(tune)
+					tune.DepthwisePerPixel = perPixel
 					y, err := DepthwiseConv2D(x, w, tc.o)
 					if err != nil {
 						t.Fatal(err)
@@ -65,7 +65,7 @@ func TestDepthwiseRowsMatchReference(t *testing.T) {
 	}
 }
 
-// With rowsScratchFloats forced small, the taps are split into chunks
+// With tune.RowsScratchFloats forced small, the taps are split into chunks
 // (one tap per chunk, or chunks that end inside a window row) and the run
 // shrinks; every pass must still match the reference.
 func TestDepthwiseRowsChunkedMatchReference(t *testing.T) {
@@ -73,8 +73,8 @@ func TestDepthwiseRowsChunkedMatchReference(t *testing.T) {
 		for _, tc := range depthwiseRowsCases {
 			tc.nsp = 2
 			t.Run(fmt.Sprintf("scratch=%d/%s", scratch, tc.name), func(t *testing.T) {
-				defer func(v int) { rowsScratchFloats = v }(rowsScratchFloats)
-				rowsScratchFloats = scratch
+				defer func(saved tuning) { tune = saved }(tune)
+				tune.RowsScratchFloats = scratch
 				s := tc.depthwiseGeom(t)
 				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
 				dy := cvRand(tc.seed+200, s.out...)
@@ -106,7 +106,7 @@ func TestDepthwiseRowsChunkedMatchReference(t *testing.T) {
 
 // rowsChunk keeps the usual windows in one chunk of rowRun pixels (so
 // their sums and speed are those of the unchunked path) and bounds the
-// expanded weights of huge ones by rowsScratchFloats.
+// expanded weights of huge ones by tune.RowsScratchFloats.
 func TestRowsChunk(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
@@ -118,7 +118,7 @@ func TestRowsChunk(t *testing.T) {
 		{"3x3 narrow row", 9, 5, 3, true},
 		{"box:1024 on 240-wide RGB", 1024 * 1024, 240, 3, false},
 		{"1024x1024 512 channels", 1024 * 1024, 240, 512, false},
-		{"one pixel above the bound", 2, 1, rowsScratchFloats + 1, false},
+		{"one pixel above the bound", 2, 1, tune.RowsScratchFloats + 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run, per := rowsChunk(tc.taps, tc.ow, tc.cm)
@@ -128,8 +128,8 @@ func TestRowsChunk(t *testing.T) {
 			if tc.whole && (run != min(rowRun, tc.ow) || per != tc.taps) {
 				t.Errorf("rowsChunk(%d, %d, %d) = run %d, per %d; want %d, %d", tc.taps, tc.ow, tc.cm, run, per, min(rowRun, tc.ow), tc.taps)
 			}
-			if n := per * run * tc.cm; n > max(rowsScratchFloats, tc.cm) {
-				t.Errorf("rowsChunk(%d, %d, %d): %d floats of expanded weights, bound %d", tc.taps, tc.ow, tc.cm, n, rowsScratchFloats)
+			if n := per * run * tc.cm; n > max(tune.RowsScratchFloats, tc.cm) {
+				t.Errorf("rowsChunk(%d, %d, %d): %d floats of expanded weights, bound %d", tc.taps, tc.ow, tc.cm, n, tune.RowsScratchFloats)
 			}
 		})
 	}
@@ -165,8 +165,8 @@ func BenchmarkDepthwiseRGB(b *testing.B) {
 	flops := 2.0 * 64 * 4000 * 3 * 5 * 9
 	for _, impl := range []string{"rows", "perPixel"} {
 		b.Run("impl="+impl, func(b *testing.B) {
-			defer func(v bool) { depthwisePerPixel = v }(depthwisePerPixel)
-			depthwisePerPixel = impl == "perPixel"
+			defer func(saved tuning) { tune = saved }(tune)
+			tune.DepthwisePerPixel = impl == "perPixel"
 			for b.Loop() {
 				if _, err := DepthwiseConv2D(x, w, o); err != nil {
 					b.Fatal(err)

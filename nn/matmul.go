@@ -53,7 +53,7 @@ func MatMul(a, b *tensor.Tensor, transposeA, transposeB bool) (*tensor.Tensor, e
 		})
 		return y, nil
 	}
-	if !transposeA && transposeB && matmulSwap && m <= swapMaxRows && m*swapRatio <= n && k >= 4*m {
+	if !transposeA && transposeB && tune.MatmulSwap && m <= tune.SwapMaxRows && m*tune.SwapRatio <= n && k >= 4*m {
 		// a·bᵀ with b much taller than a (a dense layer's input gradient
 		// g·Wᵀ): computing (a·bᵀ)ᵀ = b·aᵀ lets Sgemm read the big b in
 		// place as the rows of its A operand instead of packing it, and
@@ -67,22 +67,6 @@ func MatMul(a, b *tensor.Tensor, transposeA, transposeB bool) (*tensor.Tensor, e
 	kernels.Sgemm(transposeA, transposeB, m, n, k, 1, a.Data(), a.Dim(1), b.Data(), b.Dim(1), 0, y.Data(), n)
 	return y, nil
 }
-
-// matmulSwap enables the transposed evaluation of a·bᵀ (a variable so
-// that tests can compare both ways) when a has at most swapMaxRows rows,
-// b at least swapRatio times as many, and the products are at least 4m
-// long (the packing saved grows with n·k, the transpose added with m·n).
-// Measured (ms, a [m,k], b [n,k], as is → swapped, transpose included):
-// m=128 n=3136 k=1024 (the lecture's fc input gradient) 17.1-17.9 →
-// 11.8-12.9; m=32 n=1024 k=2048 4.2-4.8 → 2.2-2.6; m=64 n=600 k=300
-// 0.45-0.48 → 0.37-0.51; but m=256 n=4096 k=512 20 → 23-26 and m=128
-// n=1024 k=10 (the logits' input gradient) 0.11-0.15 → 0.59-0.62.
-var matmulSwap = true
-
-const (
-	swapMaxRows = 128
-	swapRatio   = 8
-)
 
 // transpose writes dst [cols, rows] = srcᵀ for src [rows, cols], in
 // 32×32 blocks so that both sides are walked in cache-sized pieces.

@@ -152,10 +152,10 @@ func TestMatMulSwapMatchesDirect(t *testing.T) {
 		t.Run(fmt.Sprintf("m%d_n%d_k%d", m, n, k), func(t *testing.T) {
 			a := opsT([]int{m, k}, opsRandom(m*k, 1)...)
 			b := opsT([]int{n, k}, opsRandom(n*k, 2)...)
-			defer func(v bool) { matmulSwap = v }(matmulSwap)
+			defer func(saved tuning) { tune = saved }(tune)
 			var ys [2][]float32
 			for i, sw := range []bool{false, true} {
-				matmulSwap = sw
+				tune.MatmulSwap = sw
 				y, err := MatMul(a, b, false, true)
 				if err != nil {
 					t.Fatal(err)

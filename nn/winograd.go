@@ -1,49 +1,30 @@
 package nn
 
 import (
-	"os"
-
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
 
-// A stride-1 5×5 convolution with enough channels runs as Winograd's
-// F(m×m, 5×5) (kernels.WinoScheme: m = 4, or 2 where that makes fewer
-// products): the output is cut into m×m blocks ("tiles"), each tile's
-// (m+4)×(m+4) input window is transformed, and one matrix product per
-// cell ξ of the transformed tile takes the place of the 25 taps of the
-// direct product:
+// A stride-1 5×5 or 3×3 convolution with enough channels runs as
+// Winograd's F(m×m, K×K) (kernels.WinoScheme: F(4×4, 5×5), or F(2×2,
+// 5×5) where that makes fewer products; F(4×4, 3×3); winoScheme in
+// plan.go picks): the output is cut into m×m blocks ("tiles"), each
+// tile's (m+K−1)×(m+K−1) input window is transformed, and one matrix
+// product per cell ξ of the transformed tile takes the place of the K²
+// taps of the direct product:
 //
 //	M_ξ[tiles, F] = V_ξ[tiles, C] · U_ξ[C, F]
 //
 // That is 64 multiply-adds per 4×4 tile and channel pair (36 per 2×2
-// tile) instead of 400 (100). The results differ from the direct sum by
-// rounding only (about 1e-6 of the terms' magnitudes); the environment
-// variable CONVNET_WINOGRAD=off turns the path off, as does the "ref"
-// Sgemm.
+// tile) instead of 400 (100) for 5×5, and 36 instead of 144 per 4×4 tile
+// for 3×3. The results differ from the direct sum by rounding only
+// (about 1e-6 of the terms' magnitudes); the environment variable
+// CONVNET_WINOGRAD=off turns the path off, as does the "ref" Sgemm.
 //
 // Tiles are numbered across the batch (image, tile row, tile column) and
-// cut into fixed blocks of winoBlock; each worker transforms, multiplies
+// cut into fixed blocks (tune.WinoBlock); each worker transforms, multiplies
 // and writes back whole blocks on its own, so the values do not depend on
 // the number of workers.
-
-// winogradOn enables the Winograd path (CONVNET_WINOGRAD=off disables it).
-var winogradOn = os.Getenv("CONVNET_WINOGRAD") != "off"
-
-// winoMinChannels is the fewest input and output channels for which the
-// transforms pay for themselves.
-var winoMinChannels = 8
-
-// winoBlock is the number of F(2×2, 5×5) tiles transformed and
-// multiplied together (F(4×4, 5×5) blocks hold as many products: 36/64 as
-// many tiles). Measured on the lecture's conv2 forward and input
-// gradient (GFLOP per CPU-second, F(4×4), three runs): blocks of 18
-// tiles 125–151, 24 tiles 123–140, 36 tiles 134–148, 54 tiles 137–155
-// (winoBlock 32 to 96); F(2×2) blocks of 24 to 72 tiles measured alike.
-// Blocks are whole multiples of the micro-kernel's rows (kernels.TileRows:
-// 6 tiles with AVX2, 14 with AVX-512). A variable so that tests can force
-// partial blocks.
-var winoBlock = 96
 
 // winoSkew pads the stride between the cells of V and M by one cache
 // line: the transforms touch all 36 or 64 cells of a tile at once, and at
@@ -51,40 +32,12 @@ var winoBlock = 96
 // all fall in one L1 set.
 const winoSkew = 16
 
-// useWinograd reports whether the convolution g with f output channels
-// takes the Winograd path.
-func useWinograd(g *kernels.ConvGeom, f int) bool {
-	return winogradOn && kernels.Impl() != "ref" &&
-		g.K == [3]int{1, kernels.WinoK, kernels.WinoK} &&
-		g.Stride == [3]int{1, 1, 1} && g.Dilation[1] == 1 && g.Dilation[2] == 1 && g.Pad[0] == 0 &&
-		g.C >= winoMinChannels && f >= winoMinChannels && g.OutPositions() > 0
-}
-
-// winoOnly, when set (by tests), is the scheme every Winograd
-// convolution uses.
-var winoOnly *kernels.WinoScheme
-
-// winoScheme picks the algorithm for g: F(4×4, 5×5) or F(2×2, 5×5),
-// whichever makes fewer products (tiles × cells; F(4×4) wastes more of
-// its tiles on small or odd outputs). The lecture's 14×14 output takes
-// 16 tiles of 64 cells against 49 of 36.
-func winoScheme(g *kernels.ConvGeom) *kernels.WinoScheme {
-	if winoOnly != nil {
-		return winoOnly
-	}
-	work := func(s *kernels.WinoScheme) int {
-		return ceilDiv(g.Out[1], s.Out) * ceilDiv(g.Out[2], s.Out) * s.Cells()
-	}
-	if work(kernels.Wino4) < work(kernels.Wino2) {
-		return kernels.Wino4
-	}
-	return kernels.Wino2
-}
-
 // winogradConv computes y [N, D, OH, OW, F] = conv(x [N, D, H, W, C],
-// w [1, 5, 5, C, F]) (stride 1, the padding of g) with Winograd scheme s,
-// then ep on each tile's outputs while they are in L1.
-func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+// w [1, K, K, C, F]) (stride 1, the padding of g) with the Winograd
+// scheme and blocks of plan pl, then ep on each tile's outputs while they
+// are in L1.
+func winogradConv(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+	s := pl.scheme
 	cells, out := s.Cells(), s.Out
 	c := g.C
 	oh, ow := g.Out[1], g.Out[2]
@@ -101,11 +54,7 @@ func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []f
 		packed[xi] = kernels.PackBInto((*pbuf)[xi*plen:], false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
 	}
 
-	// Blocks hold about the same number of products whatever the scheme,
-	// in whole micro-kernel tiles (a tile's outputs do not depend on the
-	// block it is in).
-	mr := kernels.TileRows()
-	block := max(mr, winoBlock*kernels.WinoCells/cells/mr*mr)
+	block := pl.block
 	blocks := ceilDiv(tiles, block)
 	parallel.For(blocks, 1, func(lo, hi int) {
 		vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
@@ -153,7 +102,7 @@ func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []f
 	putScratch(ub)
 }
 
-// winoTiles numbers the 2×2 output blocks ("tiles") of a Winograd
+// winoTiles numbers the m×m output blocks ("tiles") of a Winograd
 // convolution across the batch: image slice by image slice (the batch
 // and, for a 3-D convolution with a filter of depth 1, the depth), then
 // block row and block column.
@@ -174,9 +123,9 @@ func (tl winoTiles) at(t int) (img, oy, ox int) {
 	return t / tl.perImage, tl.s.Out * (t % tl.perImage / tl.tw), tl.s.Out * (t % tl.tw)
 }
 
-// inputs transforms the 6×6 input windows of tiles t0 … t0+nt−1 of x
+// inputs transforms the Tile×Tile input windows of tiles t0 … t0+nt−1 of x
 // [slices, H, W, C]: tile t0+t's cell ξ goes to v[ξ·vs + t·C:][:C].
-// Windows over the padding are gathered with zeros into edge (36·C
+// Windows over the padding are gathered with zeros into edge (Tile²·C
 // floats).
 func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []float32) {
 	tile := tl.s.Tile

@@ -21,37 +21,26 @@ import (
 // (kernels.WinoScheme.FilterGrad). That is 36 multiply-adds per tile and
 // channel pair instead of 100.
 //
-// The tiles are cut into fixed blocks of winoGradBlock (the blocks'
+// For a 3×3 convolution the same holds with F(3×3, 4×4): 6×6 cells and
+// 4×4 blocks of dy.
+//
+// The tiles are cut into fixed blocks (tune.WinoGradBlock; the blocks'
 // products run with K = the block's tiles), the blocks into at most
 // maxGroups fixed groups, each summed by one worker into its own Ŵ, and
 // the groups' Ŵ added in group order: dw does not depend on the number
 // of workers.
 
-// winoGradBlock is the number of F(2×2, 5×5) tiles transformed and
-// multiplied together in the filter gradient: the K of the blocks' 36
-// products (F(4×4, 5×5) blocks hold 36/64 as many tiles, so the same
-// number of products).
-// Long products multiply faster, though V and Dŷ of a block (36·(C+F)
-// floats per tile, 2.6 MiB at 196 tiles of conv2's 32 + 64 channels)
-// outgrow L2. Measured on the lecture's conv2 (fastest of six runs in
-// each of three sessions on a busy machine, ms at 2 threads): 32 tiles
-// 19.1; 49 16.3; 98 12.9, 14.1, 15.1; 196 13.3, 14.4, 13.3; 256 13.8,
-// 14.8; 392 16.5. Blocks of 32–49 tiles would keep V and Dŷ in L2 but
-// multiply too slowly. 196 tiles are four of conv2's 7×7-tile images,
-// and its 6272 tiles make 32 blocks, four per group. A variable so that
-// tests can force partial blocks.
-var winoGradBlock = 196
-
-// winogradFilterGrad computes dw [1, 5, 5, C, F] from x [N, D, H, W, C]
+// winogradFilterGrad computes dw [1, K, K, C, F] from x [N, D, H, W, C]
 // and dy [N, D, OH, OW, F] (stride 1, the padding of g) as the adjoint of
-// scheme s: F(5×5, 2×2) for F(2×2, 5×5), F(5×5, 4×4) for F(4×4, 5×5).
-func winogradFilterGrad(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+// the scheme of plan pl: F(5×5, 2×2) for F(2×2, 5×5), F(5×5, 4×4) for
+// F(4×4, 5×5), F(3×3, 4×4) for F(4×4, 3×3).
+func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+	s := pl.scheme
 	cells := s.Cells()
 	c := g.C
 	cf := c * f
 	tl := newWinoTiles(s, g)
-	// Blocks hold about the same number of products whatever the scheme.
-	nb := max(1, winoGradBlock*kernels.WinoCells/cells)
+	nb := pl.block
 	blocks := ceilDiv(tl.n, nb)
 	groups := min(blocks, maxGroups)
 	partb := getScratch(groups * cells * cf)
@@ -83,12 +72,12 @@ func winogradFilterGrad(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, dy
 	// Add the groups' Ŵ into the first, in group order.
 	sum := parts[:cells*cf]
 	sumGroups(sum, parts, groups)
-	// The products are Ŵ_ξᵀ [F, C], and so dw comes out as [25, F, C]:
+	// The products are Ŵ_ξᵀ [F, C], and so dw comes out as [K², F, C]:
 	// transposed tap by tap.
 	dwtb := getScratch(len(dw))
 	dwt := *dwtb
 	s.FilterGrad(dwt, sum, f, c)
-	for k := 0; k < kernels.WinoK*kernels.WinoK; k++ {
+	for k := 0; k < s.K*s.K; k++ {
 		src, dst := dwt[k*cf:(k+1)*cf], dw[k*cf:(k+1)*cf]
 		for j := 0; j < f; j++ {
 			for ch, w := range src[j*c : (j+1)*c] {

@@ -15,19 +15,20 @@ import (
 // straddle images and the groups hold several blocks) and compares them
 // with the float64 reference.
 func TestWinogradFilterGradMatchesReference(t *testing.T) {
-	if !winogradOn || kernels.Impl() == "ref" {
+	if !tune.Winograd || kernels.Impl() == "ref" {
 		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
 	}
-	saved := winoGradBlock
-	defer func() { winoGradBlock, winoOnly = saved, nil }()
-	for _, scheme := range []*kernels.WinoScheme{kernels.Wino2, kernels.Wino4} {
-		winoOnly = scheme
+	defer func(saved tuning) { tune = saved }(tune)
+	tune.Wino3ChannelMultiple = 1 // odd channel counts too
+	saved := tune.WinoGradBlock
+	for _, scheme := range kernels.WinoSchemes {
+		tune.WinoScheme = scheme
 		for _, block := range []int{saved, 5} {
-			winoGradBlock = block
-			for _, tc := range winoCases {
+			tune.WinoGradBlock = block
+			for _, tc := range winoCasesFor(scheme.K) {
 				t.Run(fmt.Sprintf("%s/%s/block=%d", scheme.Name, tc.name, block), func(t *testing.T) {
 					s := tc.geom(t)
-					if !useWinograd(&s.g, s.f) {
+					if winoScheme(&s.g, s.f) != scheme {
 						t.Fatalf("geometry %+v does not take the Winograd path", s.g)
 					}
 					x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()
@@ -75,22 +76,24 @@ func filterGradMag(mag []float64, cf int) []float64 {
 // bit for bit at GOMAXPROCS 1 and 2 (fixed groups of blocks, summed in
 // order), with blocks small enough for all maxGroups groups.
 func TestWinogradFilterGradRepeatsAcrossWorkers(t *testing.T) {
-	if !winogradOn || kernels.Impl() == "ref" {
+	if !tune.Winograd || kernels.Impl() == "ref" {
 		t.Skip("Winograd path off")
 	}
-	saved := winoGradBlock
-	defer func() { winoGradBlock = saved }()
+	defer func(saved tuning) { tune = saved }(tune)
+	saved := tune.WinoGradBlock
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	tc := winoCases[0]
-	s := tc.geom(t)
-	x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()
-	n := tensor.Size(s.filter)
-	defer func() { winoOnly = nil }()
 	for _, sb := range []struct {
 		s     *kernels.WinoScheme
 		block int
-	}{{kernels.Wino2, saved}, {kernels.Wino2, 5}, {kernels.Wino4, saved}, {kernels.Wino4, 5}} {
-		winoOnly, winoGradBlock = sb.s, sb.block
+	}{{kernels.Wino2, saved}, {kernels.Wino2, 5}, {kernels.Wino4, saved}, {kernels.Wino4, 5}, {kernels.Wino43, saved}, {kernels.Wino43, 5}} {
+		tune.WinoScheme, tune.WinoGradBlock = sb.s, sb.block
+		tc := winoCasesFor(sb.s.K)[0]
+		s := tc.geom(t)
+		if winoScheme(&s.g, s.f) != sb.s {
+			t.Fatalf("%s: geometry %+v does not take the scheme", sb.s.Name, s.g)
+		}
+		x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()
+		n := tensor.Size(s.filter)
 		block := sb.block
 		var got [2][]float32
 		for i, procs := range []int{1, 2} {

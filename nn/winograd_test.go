@@ -24,6 +24,28 @@ var winoCases = []convGeomCase{
 	{name: "3d depth 1", nsp: 3, in: []int{2, 3, 8, 5, 8}, filter: []int{1, 5, 5, 8, 8}, o: ConvOptions{Padding: "SAME"}, seed: 7},
 }
 
+// wino3Cases are the same for 3×3 convolutions (F(4×4, 3×3)): a ResNet
+// stage's shape, outputs that are not multiples of 4, SAME, VALID,
+// uneven and wide explicit padding, odd channel counts, depth 1.
+var wino3Cases = []convGeomCase{
+	{name: "resnet 28x28x16", nsp: 2, in: []int{2, 28, 28, 16}, filter: []int{3, 3, 16, 16}, o: ConvOptions{Padding: "SAME"}, seed: 11},
+	{name: "odd same", nsp: 2, in: []int{3, 13, 11, 8}, filter: []int{3, 3, 8, 16}, o: ConvOptions{Padding: "SAME"}, seed: 12},
+	{name: "valid", nsp: 2, in: []int{2, 9, 12, 16}, filter: []int{3, 3, 16, 8}, o: ConvOptions{Padding: "VALID"}, seed: 13},
+	{name: "tiny", nsp: 2, in: []int{2, 1, 2, 8}, filter: []int{3, 3, 8, 8}, o: ConvOptions{Padding: "SAME"}, seed: 14},
+	{name: "odd channels", nsp: 2, in: []int{1, 7, 6, 13}, filter: []int{3, 3, 13, 11}, o: ConvOptions{Padding: "SAME"}, seed: 15},
+	{name: "explicit", nsp: 2, in: []int{2, 6, 7, 9}, filter: []int{3, 3, 9, 12},
+		o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{2, 0}, {0, 3}}}, seed: 16},
+	{name: "3d depth 1", nsp: 3, in: []int{2, 3, 8, 5, 8}, filter: []int{1, 3, 3, 8, 8}, o: ConvOptions{Padding: "SAME"}, seed: 17},
+}
+
+// winoCasesFor returns the cases of filter size k.
+func winoCasesFor(k int) []convGeomCase {
+	if k == 3 {
+		return wino3Cases
+	}
+	return winoCases
+}
+
 // winoClose compares got with the float64 reference want, allowing the
 // rounding of float32 sums of terms of total magnitude mag (the
 // transforms' rounding is a few times the direct sum's).
@@ -69,19 +91,20 @@ func abs64(v []float64) []float64 {
 // of 5 tiles, so blocks straddle images) and compares them with the
 // float64 reference.
 func TestWinogradMatchesReference(t *testing.T) {
-	if !winogradOn || kernels.Impl() == "ref" {
+	if !tune.Winograd || kernels.Impl() == "ref" {
 		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
 	}
-	saved := winoBlock
-	defer func() { winoBlock, winoOnly = saved, nil }()
-	for _, scheme := range []*kernels.WinoScheme{kernels.Wino2, kernels.Wino4} {
-		winoOnly = scheme
+	defer func(saved tuning) { tune = saved }(tune)
+	tune.Wino3ChannelMultiple = 1 // odd channel counts too
+	saved := tune.WinoBlock
+	for _, scheme := range kernels.WinoSchemes {
+		tune.WinoScheme = scheme
 		for _, block := range []int{saved, 5} {
-			winoBlock = block
-			for _, tc := range winoCases {
+			tune.WinoBlock = block
+			for _, tc := range winoCasesFor(scheme.K) {
 				t.Run(fmt.Sprintf("%s/%s/block=%d", scheme.Name, tc.name, block), func(t *testing.T) {
 					s := tc.geom(t)
-					if !useWinograd(&s.g, s.f) {
+					if winoScheme(&s.g, s.f) != scheme {
 						t.Fatalf("geometry %+v does not take the Winograd path", s.g)
 					}
 					x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
@@ -112,7 +135,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 
 // TestWinogradOnlyWhereItApplies checks the path's conditions.
 func TestWinogradOnlyWhereItApplies(t *testing.T) {
-	if !winogradOn || kernels.Impl() == "ref" {
+	if !tune.Winograd || kernels.Impl() == "ref" {
 		t.Skip("Winograd path off")
 	}
 	for _, tc := range []struct {
@@ -122,7 +145,14 @@ func TestWinogradOnlyWhereItApplies(t *testing.T) {
 	}{
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME"}, true},
 		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, false},   // one input channel
-		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 3×3
+		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 64}, ConvOptions{Padding: "SAME"}, true},  // 3×3
+		{[]int{1, 14, 14, 32}, []int{4, 4, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 4×4: no scheme
+		{[]int{1, 14, 14, 32}, []int{3, 5, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 3×5
+		{[]int{1, 14, 14, 3}, []int{3, 3, 3, 16}, ConvOptions{Padding: "SAME"}, false},   // 3 input channels
+		{[]int{1, 14, 14, 12}, []int{3, 3, 12, 16}, ConvOptions{Padding: "SAME"}, false}, // 3×3, 12 input channels
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 12}, ConvOptions{Padding: "SAME"}, false}, // 3×3, 12 output channels
+		{[]int{1, 14, 14, 12}, []int{5, 5, 12, 16}, ConvOptions{Padding: "SAME"}, true},  // 5×5, 12 input channels
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 24}, ConvOptions{Padding: "SAME"}, true},  // 3×3, multiples of 8
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Strides: []int{2}}, false},
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Dilations: []int{2}}, false},
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 4}, ConvOptions{Padding: "SAME"}, false}, // 4 output channels
@@ -131,7 +161,7 @@ func TestWinogradOnlyWhereItApplies(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := useWinograd(&s.g, s.f); got != tc.want {
+		if got := winoScheme(&s.g, s.f) != nil; got != tc.want {
 			t.Errorf("%v * %v %+v: Winograd %v, want %v", tc.in, tc.filter, tc.o, got, tc.want)
 		}
 	}

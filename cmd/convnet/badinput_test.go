@@ -237,6 +237,7 @@ func TestTrainEvalBenchBadInput(t *testing.T) {
 		{"bench warmup", []string{"bench", "--warmup", "-1"}, "--warmup must not be negative, got -1"},
 		{"bench batch", []string{"bench", "--batch", "0"}, "--batch must be at least 1, got 0"},
 		{"bench argument", []string{"bench", "fast"}, `unexpected arguments ["fast"]`},
+		{"bench plan json", []string{"bench", "--plan", "--json"}, "--plan prints text lines: use it without --json"},
 		{"unknown command", []string{"trian"}, `unknown command "trian"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/convnet-go/convnet/internal/env"
 )
 
 // Dispatch: every op family runs one path, decided here at start-up by
@@ -36,12 +38,12 @@ import (
 // build cannot run does not stop the program: a one-line warning goes to
 // stderr and the default is used instead.
 
-const envKernels = "CONVNET_KERNELS"
+const envKernels = env.Kernels
 
 var impl string
 
 func init() {
-	name, warning := chooseImpl(os.Getenv(envKernels))
+	name, warning := chooseImpl(env.KernelsChoice())
 	if warning != "" {
 		fmt.Fprintln(os.Stderr, warning)
 	}

@@ -3569,3 +3569,691 @@ winoOutputGrad8AVX2loop:
 	JNZ          winoOutputGrad8AVX2loop
 	VZEROUPPER
 	RET
+
+// func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43AVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+
+winoOutput43AVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          winoOutput43AVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputGrad43AVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+16(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   dstStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   rowStride+24(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   colStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, BX, R8
+
+winoOutputGrad43AVX2loop:
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R11)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9)(SI*2), Y2
+	VMOVUPS      (R11), Y3
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(R8*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(R8*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(BX*1), Y1
+	VMOVUPS      (R10)(BX*2), Y2
+	VMOVUPS      (R9), Y3
+	VMOVAPS      Y0, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y0, Y4
+	VADDPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y0, Y4
+	VSUBPS       Y1, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VSUBPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y0, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
+	VMOVUPS      Y4, (R9)
+	VMOVAPS      Y0, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*1)
+	VMOVAPS      Y3, Y0
+	VMOVUPS      Y0, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          winoOutputGrad43AVX2loop
+	VZEROUPPER
+	RET

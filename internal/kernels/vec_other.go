@@ -64,3 +64,11 @@ func winoOutput8AVX2(dst *float32, rowStride, colStride int, src *float32, srcSt
 func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
 	panic("kernels: winoOutputGrad8AVX2 called without assembly")
 }
+
+func winoOutput43AVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int) {
+	panic("kernels: winoOutput43AVX2 called without assembly")
+}
+
+func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
+	panic("kernels: winoOutputGrad43AVX2 called without assembly")
+}

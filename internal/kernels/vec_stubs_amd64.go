@@ -83,3 +83,13 @@ func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, s
 //
 //go:noescape
 func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+
+// winoOutput43AVX2 transforms one tile of 6×6 products of 8·n8 channels to its 4×4 outputs, overwriting part of src (n8 ≥ 1).
+//
+//go:noescape
+func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutputGrad43AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels to its 6×6 cells (n8 ≥ 1).
+//
+//go:noescape
+func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)

@@ -40,8 +40,17 @@ import "fmt"
 // float32 the error stays near 1e-6 of the sum of the terms' magnitudes,
 // about 1.5 times F(2×2, 5×5)'s.
 
+// F(4×4, 3×3) (Lavin & Gray's example) takes the same six points as
+// F(2×2, 5×5), and so the same 6×6 input transform Bᵀ (the generated
+// assembly is shared): a 4×4 output block of a 3×3 convolution from a
+// 6×6 input tile in 36 products, 36/16 = 2.25 multiply-adds per output
+// pixel and channel pair instead of the direct 9. Its Aᵀ (4×6) holds the
+// powers 0 to 3 of the points and G (6×3) the powers 0 to 2 over the
+// same scales as F(2×2, 5×5)'s G. Its filter gradient is F(3×3, 4×4),
+// the adjoint as above.
+
 // WinoTile and WinoOut are the input tile and output block sizes of
-// F(2×2, 5×5), WinoK the filter size.
+// F(2×2, 5×5), WinoK its filter size.
 const (
 	WinoTile = 6
 	WinoOut  = 2
@@ -51,14 +60,14 @@ const (
 	WinoCells = WinoTile * WinoTile
 )
 
-// WinoScheme is one Winograd algorithm F(m×m, 5×5) for stride-1 5×5
-// convolutions: Tile = m+4 is the input tile's side, Out = m the output
-// block's, and its transforms have Tile² cells ξ = Tile·i+j.
+// WinoScheme is one Winograd algorithm F(m×m, K×K) for stride-1 K×K
+// convolutions: Tile = m+K−1 is the input tile's side, Out = m the
+// output block's, and its transforms have Tile² cells ξ = Tile·i+j.
 type WinoScheme struct {
-	Name      string
-	Tile, Out int
+	Name         string
+	Tile, Out, K int
 	// Filter sets u [Tile², C, F] to the transformed filters U_ξ = G·g·Gᵀ
-	// of w [5, 5, C, F] (channels-last), one C×F matrix per cell: the
+	// of w [K, K, C, F] (channels-last), one C×F matrix per cell: the
 	// right-hand operands of the products.
 	Filter func(u, w []float32, c, f int)
 	// Input transforms one input tile of c channels: cell (i, j) of the
@@ -73,7 +82,7 @@ type WinoScheme struct {
 	// is src[a·rowStride + b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is
 	// written to dst[ξ·dstStride:][:c].
 	OutputGrad func(dst []float32, dstStride int, src []float32, rowStride, colStride, c int)
-	// FilterGrad, the adjoint of Filter, sets dw [5, 5, C, F] = (G⊗G)ᵀ·ŵ
+	// FilterGrad, the adjoint of Filter, sets dw [K, K, C, F] = (G⊗G)ᵀ·ŵ
 	// for the summed products ŵ [Tile², C, F].
 	FilterGrad func(dw, what []float32, c, f int)
 }
@@ -81,11 +90,26 @@ type WinoScheme struct {
 // Cells is the number of products, Tile².
 func (s *WinoScheme) Cells() int { return s.Tile * s.Tile }
 
-// Wino2 is F(2×2, 5×5), Wino4 F(4×4, 5×5).
+// Wino2 is F(2×2, 5×5), Wino4 F(4×4, 5×5), Wino43 F(4×4, 3×3).
 var (
-	Wino2 = wino2.scheme("F(2x2,5x5)")
-	Wino4 = wino4.scheme("F(4x4,5x5)")
+	Wino2  = wino2.scheme("F(2x2,5x5)")
+	Wino4  = wino4.scheme("F(4x4,5x5)")
+	Wino43 = wino43.scheme("F(4x4,3x3)")
 )
+
+// WinoSchemes lists the schemes, for tests and for naming one
+// (SchemeNamed).
+var WinoSchemes = []*WinoScheme{Wino2, Wino4, Wino43}
+
+// SchemeNamed returns the scheme with the given Name, or nil.
+func SchemeNamed(name string) *WinoScheme {
+	for _, s := range WinoSchemes {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
 
 // The transform matrices. Bᵀ and Aᵀ must match the generator's copies in
 // _asm/winograd.go, which unrolls them into the assembly (the tests check
@@ -143,10 +167,28 @@ var (
 		}),
 		input: winoInput8AVX2, output: winoOutput8AVX2, outputGrad: winoOutputGrad8AVX2,
 	}
+	wino43 = &winoAlg{
+		bt: wino2.bt,
+		at: [][]float32{
+			{1, 1, 1, 1, 1, 0},
+			{0, 1, -1, 2, -2, 0},
+			{0, 1, 1, 4, 4, 0},
+			{0, 1, -1, 8, -8, 1},
+		},
+		gg: kron([][]float64{
+			{1.0 / 4, 0, 0},
+			{1.0 / 6, 1.0 / 6, 1.0 / 6},
+			{1.0 / 6, -1.0 / 6, 1.0 / 6},
+			{1.0 / 24, 1.0 / 12, 1.0 / 6},
+			{1.0 / 24, -1.0 / 12, 1.0 / 6},
+			{0, 0, 1},
+		}),
+		input: winoInputAVX2, output: winoOutput43AVX2, outputGrad: winoOutputGrad43AVX2,
+	}
 )
 
-// winoAlg is one F(m×m, 5×5): Bᵀ (n×n, n = m+4), Aᵀ (m×n), G⊗G (n²×25,
-// row ξ = n·i+j, column t = 5·kh+kw) and the AVX2 routines that unroll
+// winoAlg is one F(m×m, k×k): Bᵀ (n×n, n = m+k−1), Aᵀ (m×n), G⊗G
+// (n²×k², row ξ = n·i+j, column t = k·kh+kw) and the AVX2 routines that unroll
 // Bᵀ and Aᵀ over 8 channels at a time (same arguments as the methods,
 // n8 groups of channels).
 type winoAlg struct {
@@ -164,19 +206,19 @@ func (w *winoAlg) scheme(name string) *WinoScheme {
 			w.a[i] = append(w.a[i], w.at[r][i])
 		}
 	}
-	return &WinoScheme{Name: name, Tile: len(w.bt), Out: len(w.at),
+	return &WinoScheme{Name: name, Tile: len(w.bt), Out: len(w.at), K: w.k(),
 		Filter: w.filter, Input: w.input8, Output: w.output8, OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
 }
 
-// kron returns G⊗G in float32 (n²×25 for the n×5 matrix g).
+// kron returns G⊗G in float32 (n²×k² for the n×k matrix g).
 func kron(g [][]float64) []float32 {
-	n := len(g)
-	gg := make([]float32, n*n*WinoK*WinoK)
+	n, k := len(g), len(g[0])
+	gg := make([]float32, n*n*k*k)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
-			for kh := 0; kh < WinoK; kh++ {
-				for kw := 0; kw < WinoK; kw++ {
-					gg[(i*n+j)*WinoK*WinoK+kh*WinoK+kw] = float32(g[i][kh] * g[j][kw])
+			for kh := 0; kh < k; kh++ {
+				for kw := 0; kw < k; kw++ {
+					gg[(i*n+j)*k*k+kh*k+kw] = float32(g[i][kh] * g[j][kw])
 				}
 			}
 		}
@@ -184,27 +226,30 @@ func kron(g [][]float64) []float32 {
 	return gg
 }
 
-// filter sets u [n², C, F] = (G⊗G)·w [25, C, F].
+// k is the filter size: Tile − Out + 1.
+func (w *winoAlg) k() int { return len(w.bt) - len(w.at) + 1 }
+
+// filter sets u [n², C, F] = (G⊗G)·w [k², C, F].
 func (w *winoAlg) filter(u, wt []float32, c, f int) {
-	cells, cf := len(w.bt)*len(w.bt), c*f
-	if len(wt) != WinoK*WinoK*cf || len(u) != cells*cf {
+	cells, cf, taps := len(w.bt)*len(w.bt), c*f, w.k()*w.k()
+	if len(wt) != taps*cf || len(u) != cells*cf {
 		panic(fmt.Sprintf("kernels: Winograd filter transform: filter of %d values, transform of %d, want %d and %d for %d×%d channels",
-			len(wt), len(u), WinoK*WinoK*cf, cells*cf, c, f))
+			len(wt), len(u), taps*cf, cells*cf, c, f))
 	}
 	if cf > 0 {
-		Sgemm(false, false, cells, cf, WinoK*WinoK, 1, w.gg, WinoK*WinoK, wt, cf, 0, u, cf)
+		Sgemm(false, false, cells, cf, taps, 1, w.gg, taps, wt, cf, 0, u, cf)
 	}
 }
 
-// filterGrad sets dw [25, C, F] = (G⊗G)ᵀ·what [n², C, F].
+// filterGrad sets dw [k², C, F] = (G⊗G)ᵀ·what [n², C, F].
 func (w *winoAlg) filterGrad(dw, what []float32, c, f int) {
-	cells, cf := len(w.bt)*len(w.bt), c*f
-	if len(dw) != WinoK*WinoK*cf || len(what) != cells*cf {
+	cells, cf, taps := len(w.bt)*len(w.bt), c*f, w.k()*w.k()
+	if len(dw) != taps*cf || len(what) != cells*cf {
 		panic(fmt.Sprintf("kernels: Winograd filter gradient: gradient of %d values, products of %d, want %d and %d for %d×%d channels",
-			len(dw), len(what), WinoK*WinoK*cf, cells*cf, c, f))
+			len(dw), len(what), taps*cf, cells*cf, c, f))
 	}
 	if cf > 0 {
-		Sgemm(true, false, WinoK*WinoK, cf, cells, 1, w.gg, WinoK*WinoK, what, cf, 0, dw, cf)
+		Sgemm(true, false, taps, cf, cells, 1, w.gg, taps, what, cf, 0, dw, cf)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 // the direct correlation in float64, on both paths and with channel
 // counts that use the AVX2 loop, the Go loop or both.
 func TestWinoSchemesMatchDirect(t *testing.T) {
-	for _, s := range []*WinoScheme{Wino2, Wino4} {
+	for _, s := range WinoSchemes {
 		t.Run(s.Name, func(t *testing.T) {
 			vecPaths(t, func(t *testing.T) {
 				r := rand.New(rand.NewPCG(5, uint64(s.Tile)))
@@ -23,7 +23,8 @@ func TestWinoSchemesMatchDirect(t *testing.T) {
 						colStride := c + 2
 						rowStride := (n + 3) * colStride
 						d := vecRand(r, n*rowStride)
-						g := vecRand(r, 25*c*f)
+						k := s.K
+						g := vecRand(r, k*k*c*f)
 						u := make([]float32, cells*c*f)
 						s.Filter(u, g, c, f)
 						vs, ms := c+3, f+5
@@ -46,10 +47,10 @@ func TestWinoSchemesMatchDirect(t *testing.T) {
 							for b := 0; b < m; b++ {
 								for o := 0; o < f; o++ {
 									var want, mag float64
-									for kh := 0; kh < 5; kh++ {
-										for kw := 0; kw < 5; kw++ {
+									for kh := 0; kh < k; kh++ {
+										for kw := 0; kw < k; kw++ {
 											for ch := 0; ch < c; ch++ {
-												p := float64(d[(a+kh)*rowStride+(b+kw)*colStride+ch]) * float64(g[((kh*5+kw)*c+ch)*f+o])
+												p := float64(d[(a+kh)*rowStride+(b+kw)*colStride+ch]) * float64(g[((kh*k+kw)*c+ch)*f+o])
 												want += p
 												mag += math.Abs(p)
 											}
@@ -69,30 +70,35 @@ func TestWinoSchemesMatchDirect(t *testing.T) {
 	}
 }
 
-// TestWino4AsmMatchesGo: the AVX2 transforms of F(4×4, 5×5) agree with
-// the Go loops within a few ulps of the terms.
-func TestWino4AsmMatchesGo(t *testing.T) {
+// TestWinoSchemesAsmMatchGo: the AVX2 transforms of each scheme agree
+// with the Go loops within a few ulps of the terms.
+func TestWinoSchemesAsmMatchGo(t *testing.T) {
 	if !vecFMA {
 		t.Skip("no AVX2 assembly on this CPU or build")
 	}
 	defer func() { vecFMA = true }()
 	r := rand.New(rand.NewPCG(3, 8))
-	for _, c := range []int{8, 24, 40} {
-		colStride := c + 8
-		rowStride := 9 * colStride
-		d := vecRand(r, 8*rowStride)
-		var v, y [2][]float32
-		for path, on := range []bool{false, true} {
-			vecFMA = on
-			v[path] = make([]float32, 64*c)
-			Wino4.Input(v[path], c, d, rowStride, colStride, c)
-			y[path] = make([]float32, 16*c)
-			Wino4.Output(y[path], 4*c, c, append([]float32(nil), d[:64*c]...), c, c)
-		}
-		for what, pair := range map[string][2][]float32{"input": v, "output": y} {
-			for i := range pair[0] {
-				if diff := math.Abs(float64(pair[0][i] - pair[1][i])); diff > 1e-4*(1+math.Abs(float64(pair[0][i]))) {
-					t.Fatalf("c=%d %s[%d]: Go %g, AVX2 %g", c, what, i, pair[0][i], pair[1][i])
+	for _, s := range WinoSchemes {
+		for _, c := range []int{8, 24, 40} {
+			n, m, cells := s.Tile, s.Out, s.Cells()
+			colStride := c + 8
+			rowStride := (n + 1) * colStride
+			d := vecRand(r, n*rowStride)
+			var v, y, dyh [2][]float32
+			for path, on := range []bool{false, true} {
+				vecFMA = on
+				v[path] = make([]float32, cells*c)
+				s.Input(v[path], c, d, rowStride, colStride, c)
+				y[path] = make([]float32, m*m*c)
+				s.Output(y[path], m*c, c, append([]float32(nil), d[:cells*c]...), c, c)
+				dyh[path] = make([]float32, cells*c)
+				s.OutputGrad(dyh[path], c, d, rowStride, colStride, c)
+			}
+			for what, pair := range map[string][2][]float32{"input": v, "output": y, "output grad": dyh} {
+				for i := range pair[0] {
+					if diff := math.Abs(float64(pair[0][i] - pair[1][i])); diff > 1e-4*(1+math.Abs(float64(pair[0][i]))) {
+						t.Fatalf("%s c=%d %s[%d]: Go %g, AVX2 %g", s.Name, c, what, i, pair[0][i], pair[1][i])
+					}
 				}
 			}
 		}
@@ -128,7 +134,7 @@ func TestWino4PanicsOutOfRange(t *testing.T) {
 // all its inputs.
 func TestWinoSchemesFilterGradMatchesDirect(t *testing.T) {
 	const tiles = 3
-	for _, s := range []*WinoScheme{Wino2, Wino4} {
+	for _, s := range WinoSchemes {
 		t.Run(s.Name, func(t *testing.T) {
 			vecPaths(t, func(t *testing.T) {
 				r := rand.New(rand.NewPCG(17, uint64(s.Tile)))
@@ -154,12 +160,13 @@ func TestWinoSchemesFilterGradMatchesDirect(t *testing.T) {
 								}
 							}
 						}
-						dw := make([]float32, 25*c*f)
+						taps := s.K * s.K
+						dw := make([]float32, taps*c*f)
 						s.FilterGrad(dw, what, c, f)
 						want, mag := make([]float64, len(dw)), make([]float64, len(dw))
 						top := 0.0
-						for k := 0; k < 25; k++ {
-							kh, kw := k/5, k%5
+						for k := 0; k < taps; k++ {
+							kh, kw := k/s.K, k%s.K
 							for ch := 0; ch < c; ch++ {
 								for o := 0; o < f; o++ {
 									i := (k*c+ch)*f + o

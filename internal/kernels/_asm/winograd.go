@@ -44,7 +44,7 @@ var (
 func winograd() {
 	vecs := GLOBL("winoConsts", RODATA|NOPTR)
 	k := map[int]Mem{}
-	for _, rows := range [][][]int{winoBT, winoAT, wino8BT, wino8AT} {
+	for _, rows := range [][][]int{winoBT, winoAT, wino8BT, wino8AT, wino43AT} {
 		for _, row := range rows {
 			for _, c := range row {
 				if m := max(c, -c); m > 1 && k[m].Base == nil {
@@ -57,11 +57,14 @@ func winograd() {
 			}
 		}
 	}
+	// F(4×4, 3×3) shares F(2×2, 5×5)'s input transform (bt nil here).
 	for _, r := range []struct {
 		suffix string
 		bt, at [][]int
-	}{{"", winoBT, winoAT}, {"8", wino8BT, wino8AT}} {
-		winoInput("winoInput"+r.suffix+"AVX2", r.bt, k)
+	}{{"", winoBT, winoAT}, {"8", wino8BT, wino8AT}, {"43", nil, wino43AT}} {
+		if r.bt != nil {
+			winoInput("winoInput"+r.suffix+"AVX2", r.bt, k)
+		}
 		winoOutput("winoOutput"+r.suffix+"AVX2", r.at, k)
 		winoOutputGrad("winoOutputGrad"+r.suffix+"AVX2", r.at, k)
 	}
@@ -130,6 +133,15 @@ var (
 		{0, 1, -1, 8, -8, 1, -1, 1},
 	}
 )
+
+// wino43AT (Aᵀ, 4×6) is the output transform of F(4×4, 3×3), whose Bᵀ
+// is winoBT; it must equal kernels.wino43.at.
+var wino43AT = [][]int{
+	{1, 1, 1, 1, 1, 0},
+	{0, 1, -1, 2, -2, 0},
+	{0, 1, 1, 4, 4, 0},
+	{0, 1, -1, 8, -8, 1},
+}
 
 // pass emits one pass of a separable transform over lines lines: each
 // line loads len(mat[0]) cells at stride inStride from in and stores
