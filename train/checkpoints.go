@@ -255,7 +255,7 @@ func intactBefore(bad string) string {
 
 // restoreWeights checks that a checkpoint belongs to the model and copies
 // its weights in; a mismatch names each tensor with both shapes.
-func restoreWeights(m *layers.Sequential, tensors map[string]*tensor.Tensor, meta map[string]string, path, name string) error {
+func restoreWeights(m layers.Network, tensors map[string]*tensor.Tensor, meta map[string]string, path, name string) error {
 	if got := meta[MetaModel]; got != "" && got != name {
 		return configErrorf("checkpoint %s holds model %q, not %q", path, got, name)
 	}
@@ -343,7 +343,7 @@ func (t *trainer) save() error {
 // not all finite are refused (checkpoint.CheckFinite); when the latest
 // checkpoint of a directory cannot be used, the error names the newest
 // intact one.
-func LoadModel(path string) (*layers.Sequential, string, map[string]string, error) {
+func LoadModel(path string) (layers.Network, string, map[string]string, error) {
 	file, err := resolveCheckpoint(path)
 	if err != nil {
 		return nil, "", nil, err
@@ -361,7 +361,7 @@ func LoadModel(path string) (*layers.Sequential, string, map[string]string, erro
 	}
 	name := meta[MetaModel]
 	in := [3]int{info.Shape.H, info.Shape.W, info.Shape.C}
-	var m *layers.Sequential
+	var m layers.Network
 	switch name {
 	case models.VGGName:
 		m, err = models.NewVGG(models.VGGConfig{Input: in, Classes: len(info.Classes)})

@@ -2,8 +2,8 @@
 // from any data.Dataset (the lecture's MNIST by default), evaluation after
 // each epoch, learning-rate schedules and callbacks, metrics.jsonl,
 // TensorBoard summaries, checkpoints and exact resume. The model is the
-// lecture's ConvNet sized to the data, or any *layers.Sequential given in
-// Config.Model.
+// lecture's ConvNet sized to the data, or any layers.Network (a
+// *layers.Sequential or a functional *layers.Model) given in Config.Model.
 //
 // A run is deterministic at a fixed GOMAXPROCS: the initial weights come
 // from Config.Seed, the epoch's example order from (Config.Seed, epoch),
@@ -93,15 +93,17 @@ type Config struct {
 	// Describe, when set, prints the model, which takes inputs of shape
 	// input ([1, H, W, C]), to Out at the start (the command line prints a
 	// Keras-style summary); its error stops Run.
-	Describe func(out io.Writer, m *layers.Sequential, input []int) error
+	Describe func(out io.Writer, m layers.Network, input []int) error
 	// Progress draws a progress bar with carriage returns (for a
 	// terminal) instead of printing plain lines only.
 	Progress bool
 
 	// Model, when set, is trained instead of the lecture's ConvNet; it
 	// must take the data's [N, H, W, C] images and return [N, classes]
-	// logits. Init and DropoutRate then do not apply.
-	Model *layers.Sequential
+	// logits (Run checks both shapes first). Init and DropoutRate then do
+	// not apply. Its regularization penalties (Model.Losses) are added to
+	// the loss that is minimised and reported, as Keras does.
+	Model layers.Network
 	// ModelName names Model in checkpoint metadata (default "custom").
 	ModelName string
 	// Augment is applied to training batches only.
@@ -146,7 +148,7 @@ type Result struct {
 	// Checkpoint is the path of the last checkpoint written or restored.
 	Checkpoint string
 	// Model is the trained model.
-	Model *layers.Sequential
+	Model layers.Network
 	// Stopped is set when a callback (EarlyStopping) ended the run.
 	Stopped bool
 }
@@ -266,7 +268,7 @@ func NewOptimizer(name string, lr float64) (optim.Optimizer, error) {
 type trainer struct {
 	cfg   Config
 	data  Data
-	model *layers.Sequential
+	model layers.Network
 	vars  []*autograd.Var
 	opt   optim.Optimizer
 	ws    autograd.Workspace // owns each step's intermediates and gradients
@@ -315,6 +317,9 @@ func Run(ctx context.Context, cfg Config, d Data) (*Result, error) {
 		name = models.ConvNetName
 	} else if name == "" {
 		name = "custom"
+	}
+	if err := CheckShapes(model, d.Train.Shape(), len(d.Train.Classes())); err != nil {
+		return nil, &ConfigError{Err: err}
 	}
 	opt, _ := NewOptimizer(cfg.Optimizer, cfg.LR)
 	t := &trainer{cfg: cfg, data: d, model: model, vars: model.Variables(), opt: opt, lr: cfg.LR, modelName: name}
@@ -505,7 +510,7 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 // returns the batch's mean loss and the number of correct predictions.
 func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error) {
 	logits := t.model.Call(autograd.Constant(x), layers.Context{Training: true, Step: t.step})
-	loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
+	loss := withPenalties(autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits)), t.model)
 	// The step's activations and gradients become the next step's
 	// storage once the step is over.
 	t.ws.Own(loss)
@@ -533,6 +538,34 @@ func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error
 	t.step++
 	correct := countCorrect(logits.Value(), labels)
 	return l, correct, nil
+}
+
+// withPenalties returns loss + Σ m.Losses(): the regularization
+// penalties of m's current weights added to the data loss, as Keras adds
+// model.losses to the loss it minimises and reports.
+func withPenalties(loss *autograd.Var, m layers.Network) *autograd.Var {
+	for _, p := range m.Losses() {
+		loss = autograd.Add(loss, p)
+	}
+	return loss
+}
+
+// CheckShapes checks that m takes images of shape sh ([N, H, W, C]) and
+// returns [N, classes] logits; the error names what the model takes or
+// gives and what the data needs.
+func CheckShapes(m layers.Network, sh data.Shape, classes int) error {
+	in := []int{1, sh.H, sh.W, sh.C}
+	if err := m.Build(in); err != nil {
+		return fmt.Errorf("model %s does not take the data's %dx%dx%d images: %w", m.Name(), sh.H, sh.W, sh.C, err)
+	}
+	out, err := m.OutputShape(in)
+	if err != nil {
+		return fmt.Errorf("model %s does not take the data's %dx%dx%d images: %w", m.Name(), sh.H, sh.W, sh.C, err)
+	}
+	if len(out) != 2 || out[1] != classes {
+		return fmt.Errorf("model %s outputs %v for one image, the data has %d classes: want [1 %d]", m.Name(), out, classes, classes)
+	}
+	return nil
 }
 
 // openLogs creates the log directory, metrics.jsonl and the summary
@@ -594,7 +627,7 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 	for _, v := range t.vars {
 		errs = append(errs, w.Histogram(v.Name(), t.step, v.Value().Data()))
 	}
-	if conv1, ok := t.model.Layer("conv1").(*layers.Conv2D); ok {
+	if conv1, ok := layerNamed(t.model, "conv1").(*layers.Conv2D); ok {
 		img, err := KernelGrid(conv1.Kernel().Value())
 		errs = append(errs, err)
 		if err == nil {

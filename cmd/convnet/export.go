@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/models/onnx"
@@ -51,8 +52,12 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return badInput(err)
 	}
+	seq, ok := m.(*layers.Sequential)
+	if !ok {
+		return badInput(fmt.Errorf("checkpoint %s holds model %q, a %T: export writes Sequential models (lecture, vgg) only", file, meta[train.MetaModel], m))
+	}
 	if *format == "keras" {
-		k, err := keras.FromSequential(m, in)
+		k, err := keras.FromSequential(seq, in)
 		if err != nil {
 			return err
 		}
@@ -62,7 +67,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s (Keras model directory: %s, %s) from %s\n", *out, keras.ConfigFile, keras.WeightsFile, file)
 		return nil
 	}
-	err = onnx.ExportFile(*out, m, onnx.ExportOptions{
+	err = onnx.ExportFile(*out, seq, onnx.ExportOptions{
 		InputShape: in,
 		Name:       models.ConvNetName,
 		Metadata:   map[string]string{"checkpoint": file},

@@ -119,13 +119,15 @@ func printModelSummary(path string, w io.Writer) error {
 		}
 		s = m.Summary()
 	} else {
-		m, _, _, err := train.LoadModel(path)
+		m, _, meta, err := train.LoadModel(path)
 		if err != nil {
 			return badInput(fmt.Errorf("--model %s: not a model directory or a model.json, and not a checkpoint: %w", path, err))
 		}
-		if s, err = keras.SequentialSummary(m, []int{1, models.ImageSize, models.ImageSize, 1}); err != nil {
-			return err
+		in, err := checkpointInput(meta)
+		if err != nil {
+			return badInput(err)
 		}
+		return printNetworkSummary(w, m, append([]int{1}, in...))
 	}
 	_, err := s.WriteTo(w)
 	return err

@@ -203,7 +203,7 @@ continues from the latest one. One run at a time may use a directory.`)
 		StepsPerEpoch: f.steps, LogEvery: f.logEvery,
 		Augment: aug, Workers: f.workers, SkipBadImages: f.skipBad, Callbacks: callbacks,
 		Out: stdout, Progress: f.progress == "always" || f.progress == "auto" && isTerminal(stdout),
-		Describe: printSequentialSummary,
+		Describe: printNetworkSummary,
 	}
 	if f.model == "vgg" {
 		sh := d.Train.Shape()
@@ -284,14 +284,31 @@ func loadDataError(err error) error {
 	return err
 }
 
-// printSequentialSummary prints the Keras-style summary of the model
-// train is about to fit to inputs of the given shape.
-func printSequentialSummary(w io.Writer, m *layers.Sequential, input []int) error {
-	s, err := keras.SequentialSummary(m, input)
+// printNetworkSummary prints the Keras-style summary of the model train
+// is about to fit to inputs of the given shape: a table of layers for a
+// Sequential, the counts and shapes for another model.
+func printNetworkSummary(w io.Writer, m layers.Network, input []int) error {
+	if seq, ok := m.(*layers.Sequential); ok {
+		s, err := keras.SequentialSummary(seq, input)
+		if err != nil {
+			return err
+		}
+		_, err = s.WriteTo(w)
+		return err
+	}
+	out, err := m.OutputShape(input)
 	if err != nil {
 		return err
 	}
-	_, err = s.WriteTo(w)
+	all, trainable := 0, 0
+	for _, v := range m.AllWeights() {
+		all += v.Value().Len()
+	}
+	for _, v := range m.Variables() {
+		trainable += v.Value().Len()
+	}
+	_, err = fmt.Fprintf(w, "Model: %q (%T; the layer table is printed for Sequential models and Keras files)\ninput %v, output %v\nTotal params: %d\nTrainable params: %d\nNon-trainable params: %d\n",
+		m.Name(), m, input[1:], out[1:], all, trainable, all-trainable)
 	return err
 }
 
