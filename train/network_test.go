@@ -22,7 +22,8 @@ func resnetRun(t *testing.T, dir string) Config {
 		t.Fatal(err)
 	}
 	return Config{
-		Epochs: 2, BatchSize: 4, StepsPerEpoch: 2, Seed: 3, Model: m, ModelName: "resnet",
+		Epochs: 2, BatchSize: 4, StepsPerEpoch: 2, Seed: 3, Model: m, ModelName: ResNetName,
+		Architecture:  &Architecture{Name: ResNetName, Input: [3]int{28, 28, 1}, Classes: 10, Stages: []int{4, 8}},
 		CheckpointDir: filepath.Join(dir, "checkpoints"), LogDir: dir, LogEvery: 1, EvalBatchSize: 16,
 	}
 }
@@ -50,6 +51,21 @@ func TestFunctionalResumeIsBitIdentical(t *testing.T) {
 	if !moved {
 		t.Fatal("stem_bn/moving_mean is still all zeros after training: the moving statistics were not updated")
 	}
+
+	// LoadModel rebuilds the functional model from the recorded
+	// architecture, moving statistics included.
+	loaded, _, _, err := LoadModel(c.CheckpointDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := loaded.(*layers.Model); !ok {
+		t.Fatalf("LoadModel gave a %T, want the functional *layers.Model", loaded)
+	}
+	weights := map[string]*tensor.Tensor{}
+	for name := range loaded.Weights() {
+		weights[name] = want[name]
+	}
+	sameBits(t, "LoadModel", loaded.Weights(), weights)
 
 	t.Run("interrupted mid-epoch", func(t *testing.T) {
 		dir := t.TempDir()

@@ -106,6 +106,11 @@ type Config struct {
 	Model layers.Network
 	// ModelName names Model in checkpoint metadata (default "custom").
 	ModelName string
+	// Architecture, when set, describes Model; checkpoints record it so
+	// that LoadModel (eval, predict, serve, export) can rebuild the model.
+	// Without it a custom Model's checkpoints hold weights only. The
+	// lecture's ConvNet (Model nil) records its own.
+	Architecture *Architecture
 	// Augment is applied to training batches only.
 	Augment data.Augment
 	// Workers read and augment examples (default GOMAXPROCS).
@@ -284,6 +289,7 @@ type trainer struct {
 	history    []EpochMetrics
 	lastCkpt   string
 	modelName  string
+	arch       string                               // Config.Architecture as MetaArchitecture stores it
 	kept       map[string]map[string]*tensor.Tensor // Control.SaveWeights without a checkpoint dir
 
 	trainW, evalW *summary.Writer
@@ -315,14 +321,23 @@ func Run(ctx context.Context, cfg Config, d Data) (*Result, error) {
 			return nil, &ConfigError{Err: err}
 		}
 		name = models.ConvNetName
+		cfg.Architecture = &Architecture{Name: name, Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())}
 	} else if name == "" {
 		name = "custom"
 	}
 	if err := CheckShapes(model, d.Train.Shape(), len(d.Train.Classes())); err != nil {
 		return nil, &ConfigError{Err: err}
 	}
+	if a := cfg.Architecture; a != nil {
+		if err := a.FitsData(d.Train.Shape(), len(d.Train.Classes())); err != nil {
+			return nil, &ConfigError{Err: err}
+		}
+	}
 	opt, _ := NewOptimizer(cfg.Optimizer, cfg.LR)
 	t := &trainer{cfg: cfg, data: d, model: model, vars: model.Variables(), opt: opt, lr: cfg.LR, modelName: name}
+	if cfg.Architecture != nil {
+		t.arch = cfg.Architecture.String()
+	}
 	defer t.close()
 
 	if err := t.openCheckpoints(); err != nil {
