@@ -10,9 +10,11 @@ import (
 
 	"github.com/convnet-go/convnet/checkpoint"
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/initializers"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/models/keras"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // Model names of the checkpoint metadata (MetaModel) besides
@@ -280,7 +282,7 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 	case "resnet":
 		a.Name, a.Stages, a.Blocks = ResNetName, DefaultResNetStages, DefaultResNetBlocks
 	default:
-		k, from, err := loadKerasModel(spec)
+		k, from, fresh, err := loadKerasModel(spec)
 		if err != nil {
 			return c, err
 		}
@@ -289,6 +291,10 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 			return c, err
 		}
 		a.Name, a.Keras = KerasName, js
+		if fresh {
+			reseed(k.Net(), seed)
+			from += ", " + sizeNote(seed)
+		}
 		c = ModelChoice{Model: k.Net(), Name: KerasName, Keras: k, From: from}
 	}
 	if c.Model == nil {
@@ -307,45 +313,66 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 
 func sizeNote(seed uint64) string { return fmt.Sprintf("initial weights from seed %d", seed) }
 
-// loadKerasModel reads a model file or directory for ChooseModel.
-func loadKerasModel(path string) (*keras.Model, string, error) {
+// loadKerasModel reads a model file or directory for ChooseModel; fresh
+// is true when the file holds no weights.
+func loadKerasModel(path string) (k *keras.Model, from string, fresh bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("--model %q is neither lecture, vgg, resnet nor a model file or directory: %v", path, err)
+		return nil, "", false, fmt.Errorf("%q is neither lecture, vgg, resnet nor a model file or directory: %v", path, err)
 	}
 	if st.IsDir() {
-		k, err := keras.Load(path)
-		if err != nil {
-			return nil, "", err
+		if k, err = keras.Load(path); err != nil {
+			return nil, "", false, err
 		}
-		return k, "the model directory " + path + " and its weights", nil
+		return k, "the model directory " + path + " and its weights", false, nil
 	}
 	if !strings.EqualFold(filepath.Ext(path), ".json") {
-		return nil, "", fmt.Errorf("--model %s: want lecture, vgg, resnet, a Keras JSON file (.json), a TF.js model.json or a model directory", path)
+		return nil, "", false, fmt.Errorf("%s: want lecture, vgg, resnet, a Keras JSON file (.json), a TF.js model.json or a model directory", path)
+	}
+	if st.Size() > maxArchJSON {
+		return nil, "", false, fmt.Errorf("%s is %d bytes, more than %d", path, st.Size(), maxArchJSON)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, "", err
-	}
-	if len(b) > maxArchJSON {
-		return nil, "", fmt.Errorf("--model %s is larger than %d bytes", path, maxArchJSON)
+		return nil, "", false, err
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(b, &probe); err != nil {
-		return nil, "", fmt.Errorf("--model %s is not a JSON object: %v", path, err)
+		return nil, "", false, fmt.Errorf("%s is not a JSON object: %v", path, err)
 	}
 	if _, ok := probe["modelTopology"]; ok {
-		k, err := keras.LoadTFJS(path)
-		if err != nil {
-			return nil, "", err
+		if k, err = keras.LoadTFJS(path); err != nil {
+			return nil, "", false, err
 		}
-		return k, "the TF.js model " + path + " and its weights", nil
+		return k, "the TF.js model " + path + " and its weights", false, nil
 	}
-	k, err := keras.ParseJSON(b)
-	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", path, err)
+	if k, err = keras.ParseJSON(b); err != nil {
+		return nil, "", false, fmt.Errorf("%s: %w", path, err)
 	}
-	return k, "the Keras JSON " + path + ", freshly initialised (each layer's default initialiser)", nil
+	return k, "the Keras JSON " + path + ", freshly initialised", true, nil
+}
+
+// reseed redraws m's weights as its layers draw them when built with
+// seed: Glorot-uniform kernels, zero biases and β, unit γ and moving
+// variance, zero moving mean, each from a generator seeded with
+// layers.DeriveSeed(seed, weight name). A Keras JSON file's own
+// initializer settings are not read (keras takes every weight from a
+// weights file); with seed 0 the weights stay what keras.ParseJSON drew.
+func reseed(m layers.Network, seed uint64) {
+	for _, v := range m.AllWeights() {
+		var init initializers.Initializer
+		switch name := v.Name(); name[strings.LastIndex(name, "/")+1:] {
+		case "kernel", "depthwise_kernel", "pointwise_kernel":
+			init = initializers.GlorotUniform{}
+		case "bias", "beta", "moving_mean":
+			init = initializers.Zeros{}
+		case "gamma", "moving_variance":
+			init = initializers.Ones{}
+		default:
+			continue
+		}
+		init.Init(v.Value(), tensor.NewRand(layers.DeriveSeed(seed, v.Name())))
+	}
 }
 
 // ResumeChoice rebuilds the model of the latest checkpoint in dir, for

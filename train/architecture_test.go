@@ -98,3 +98,35 @@ func FuzzArchitectureOf(f *testing.F) {
 		_, _ = a.Build(0, 0, "")
 	})
 }
+
+// TestReseedMatchesLayerDefaults: redrawing a Keras JSON model's weights
+// with seed 0 gives exactly what its layers drew when built, so reseed
+// follows the layers' own initialisers; another seed gives other kernels
+// and the same constants.
+func TestReseedMatchesLayerDefaults(t *testing.T) {
+	a := Architecture{Name: KerasName, Input: [3]int{28, 28, 1}, Classes: 10, Keras: json.RawMessage(smallKerasJSON)}
+	built, err := a.Build(0, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]float32{}
+	for k, v := range built.Weights() {
+		want[k] = append([]float32(nil), v.Data()...)
+	}
+	reseed(built, 0)
+	for k, v := range built.Weights() {
+		if !reflect.DeepEqual(v.Data(), want[k]) {
+			t.Fatalf("reseed(0) changed %s", k)
+		}
+	}
+	reseed(built, 5)
+	w := built.Weights()
+	if reflect.DeepEqual(w["conv/kernel"].Data(), want["conv/kernel"]) || reflect.DeepEqual(w["out/kernel"].Data(), want["out/kernel"]) {
+		t.Error("reseed(5) left the kernels as seed 0 drew them")
+	}
+	for _, k := range []string{"conv/bias", "bn/gamma", "bn/beta", "bn/moving_mean", "bn/moving_variance", "out/bias"} {
+		if !reflect.DeepEqual(w[k].Data(), want[k]) {
+			t.Errorf("reseed(5) changed the constant %s", k)
+		}
+	}
+}

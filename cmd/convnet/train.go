@@ -104,7 +104,7 @@ Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
 after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
 continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
-	fs.StringVar(&f.model, "model", "lecture", "`MODEL` to train: lecture (the lecture's convnet), vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG), resnet (a small ResNet with batch norm: 3 stages of 16/32/64 filters, 2 residual blocks each; models.NewResNet), a Keras model.to_json() FILE.json (fresh weights), a TF.js model.json or a model DIR (config.json + model.safetensors; their weights are the start). With --resume and no --model, the checkpoint's own architecture")
+	fs.StringVar(&f.model, "model", "lecture", "`MODEL` to train: lecture (the lecture's convnet), vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG), resnet (a small ResNet with batch norm: 3 stages of 16/32/64 filters, 2 residual blocks each; models.NewResNet), a Keras model.to_json() FILE.json (fresh weights from --seed), a TF.js model.json or a model DIR (config.json + model.safetensors; their weights are the start). With --resume and no --model, the checkpoint's own architecture")
 	fs.StringVar(&f.recipe, "recipe", "lecture", "`NAME` of the starting settings, which other flags override: "+recipeDocs())
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
 	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size; unset, the recipe's")
