@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/layers"
+	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/npy"
 	"github.com/convnet-go/convnet/tensor"
 	"github.com/convnet-go/convnet/train"
@@ -79,6 +83,9 @@ func checkCheckpointModel(t *testing.T, data, logdir, wantModel string) {
 	}
 	if _, ok := m.(*layers.Model); !ok {
 		t.Fatalf("LoadModel gave a %T, want a functional *layers.Model", m)
+	}
+	if code, stdout, stderr := runCLI("shape", "--model", ckpt); code != 0 || !strings.Contains(stdout, "Total params") {
+		t.Errorf("shape --model of the checkpoint: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	want := m.Call(autograd.Constant(x), layers.Context{})
 	if want.Err() != nil {
@@ -233,5 +240,59 @@ func TestTrainModelMismatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTrainTFJSModelStartsFromItsWeights trains the TF.js zoo ResNet
+// (8×8×3 images, 5 classes) on a class folder at a learning rate too
+// small to move a float32 weight: the checkpoint's kernels are the
+// file's, so the file's weights were the starting point.
+func TestTrainTFJSModelStartsFromItsWeights(t *testing.T) {
+	dir := t.TempDir()
+	for c := range 5 {
+		class := filepath.Join(dir, fmt.Sprintf("class%d", c))
+		if err := os.MkdirAll(class, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 4 {
+			img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+			for p := range img.Pix {
+				img.Pix[p] = uint8(37*c + 11*i + p)
+			}
+			var b bytes.Buffer
+			if err := png.Encode(&b, img); err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, class, fmt.Sprintf("%d.png", i), b.String())
+		}
+	}
+	zoo := filepath.Join("..", "..", "models", "keras", "testdata", "zoo", "resnet", "model.json")
+	logdir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCLI("train", "--model", zoo, "--dataset", dir, "--channels", "3", "--logdir", logdir,
+		"--epochs", "1", "--steps", "1", "--batch-size", "4", "--lr", "1e-30", "--progress", "never")
+	if code != 0 || !strings.Contains(stdout, "the TF.js model "+zoo+" and its weights") {
+		t.Fatalf("train: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	file, err := keras.Load(zoo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained, _, _, err := train.LoadModel(filepath.Join(logdir, "checkpoints"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := trained.Weights()
+	n := 0
+	for name, w := range file.Weights() {
+		if !strings.HasSuffix(name, "/kernel") {
+			continue // batch norm's moving statistics move in one training step
+		}
+		n++
+		if d := maxAbsDiff(t, got[name], w); d != 0 {
+			t.Errorf("%s differs from the file's by %g", name, d)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the zoo model has no kernels")
 	}
 }
