@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/checkpoint"
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/initializers"
@@ -101,7 +102,7 @@ func (a Architecture) Build(seed uint64, dropout float32, init string) (layers.N
 		if err != nil {
 			return nil, err
 		}
-		return k.Net(), nil
+		return kerasNet(k, a.Keras), nil
 	}
 	return nil, fmt.Errorf("architecture names model %q; convnet builds %s", a.Name, strings.Join(archNames(), ", "))
 }
@@ -267,6 +268,11 @@ type ModelChoice struct {
 //	DIR               a model directory (keras.ConfigFile and keras.WeightsFile,
 //	                  or a TF.js model.json): starts from its weights
 //
+// A Keras model whose output layer is a softmax is trained as Keras
+// trains it with sparse_categorical_crossentropy of probabilities: its
+// Model's Call returns log(clip(p, 1e-7, 1 − 1e-7)) as logits (Raw gives
+// the model itself), and LoadModel rebuilds it so.
+//
 // seed and dropout size the built-ins' initial weights and dropout. The
 // model must take [N, H, W, C] images and give [N, classes] logits; the
 // error names both shapes when not.
@@ -295,7 +301,11 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 			reseed(k.Net(), seed)
 			from += ", " + sizeNote(seed)
 		}
-		c = ModelChoice{Model: k.Net(), Name: KerasName, Keras: k, From: from}
+		net := kerasNet(k, js)
+		if _, ok := net.(probabilities); ok {
+			from += "; its softmax output is trained with the cross-entropy of the probabilities, as Keras's sparse_categorical_crossentropy"
+		}
+		c = ModelChoice{Model: net, Name: KerasName, Keras: k, From: from}
 	}
 	if c.Model == nil {
 		m, err := a.Build(seed, dropout, init)
@@ -401,4 +411,87 @@ func ResumeChoice(dir string, seed uint64, dropout float32, init string) (c Mode
 	}
 	c.Architecture = &a
 	return c, true, nil
+}
+
+// probEpsilon is Keras's backend epsilon, which clips probabilities in
+// its cross-entropy.
+const probEpsilon = 1e-7
+
+// probabilities adapts a model whose output is a softmax (a Keras
+// classifier written for sparse_categorical_crossentropy of
+// probabilities) to the loop, which takes logits: Call returns
+// log(clip(p, ε, 1 − ε)), ε = 1e-7. The softmax cross-entropy of those
+// logits is Keras's −log(clip(p_y)) up to the clipping (softmax(log p) =
+// p when p sums to 1), and Predict's softmax gives p back. Weights and
+// everything else are the model's own.
+type probabilities struct{ layers.Network }
+
+// Call returns log(clip(p, ε, 1 − ε)) of the wrapped model's output p.
+func (m probabilities) Call(x *autograd.Var, ctx layers.Context) *autograd.Var {
+	p := m.Network.Call(x, ctx)
+	if p.Err() != nil {
+		return p
+	}
+	lo, hi := tensor.Zeros(p.Value().Shape()...), tensor.Zeros(p.Value().Shape()...)
+	lo.Fill(probEpsilon)
+	hi.Fill(1 - probEpsilon)
+	return autograd.Log(autograd.Minimum(autograd.Maximum(p, autograd.Constant(lo)), autograd.Constant(hi)))
+}
+
+// Raw returns the model whose output m's Call adapts to logits (a Keras
+// model ending in a softmax, see ChooseModel), or m itself: what the
+// model file computes, for raw tensor predictions and summaries.
+func Raw(m layers.Network) layers.Network {
+	if p, ok := m.(probabilities); ok {
+		return p.Network
+	}
+	return m
+}
+
+// kerasNet returns k's network, adapted by probabilities when the Keras
+// JSON js ends in a softmax.
+func kerasNet(k *keras.Model, js []byte) layers.Network {
+	if endsInSoftmax(js) {
+		return probabilities{k.Net()}
+	}
+	return k.Net()
+}
+
+// endsInSoftmax reports whether the output layer of a Keras model JSON
+// (the last layer of a Sequential, the first output of a Functional) is a
+// Softmax layer or has activation "softmax".
+func endsInSoftmax(js []byte) bool {
+	var top struct {
+		Config struct {
+			Layers []struct {
+				ClassName string `json:"class_name"`
+				Name      string `json:"name"`
+				Config    struct {
+					Name       string `json:"name"`
+					Activation any    `json:"activation"`
+				} `json:"config"`
+			} `json:"layers"`
+			OutputLayers json.RawMessage `json:"output_layers"`
+		} `json:"config"`
+	}
+	if json.Unmarshal(js, &top) != nil || len(top.Config.Layers) == 0 {
+		return false
+	}
+	out := top.Config.Layers[len(top.Config.Layers)-1]
+	var outs [][]any
+	var one []any
+	name := ""
+	if json.Unmarshal(top.Config.OutputLayers, &outs) == nil && len(outs) > 0 && len(outs[0]) > 0 {
+		name, _ = outs[0][0].(string)
+	} else if json.Unmarshal(top.Config.OutputLayers, &one) == nil && len(one) > 0 {
+		name, _ = one[0].(string)
+	}
+	if name != "" {
+		for _, l := range top.Config.Layers {
+			if l.Name == name || l.Name == "" && l.Config.Name == name {
+				out = l
+			}
+		}
+	}
+	return out.ClassName == "Softmax" || out.Config.Activation == "softmax"
 }

@@ -2,12 +2,16 @@ package train
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // smallKerasJSON is a functional Keras model for 28×28×1 images and 10
@@ -128,5 +132,64 @@ func TestReseedMatchesLayerDefaults(t *testing.T) {
 		if !reflect.DeepEqual(w[k].Data(), want[k]) {
 			t.Errorf("reseed(5) changed the constant %s", k)
 		}
+	}
+}
+
+// TestSoftmaxOutputIsTrainedOnProbabilities: a Keras model ending in a
+// softmax is scored with −log p_y of its probabilities, worked out here
+// from its own outputs, and predictions give p back.
+func TestSoftmaxOutputIsTrainedOnProbabilities(t *testing.T) {
+	js := strings.Replace(smallKerasJSON, `"units": 10}`, `"units": 10, "activation": "softmax"}`, 1)
+	if !endsInSoftmax([]byte(js)) || endsInSoftmax([]byte(smallKerasJSON)) {
+		t.Fatal("endsInSoftmax does not tell the two models apart")
+	}
+	d := tinyData()
+	a := Architecture{Name: KerasName, Input: [3]int{28, 28, 1}, Classes: 10, Keras: json.RawMessage(js)}
+	m, err := a.Build(0, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.(probabilities); !ok {
+		t.Fatalf("Build gave a %T for a softmax model", m)
+	}
+	ev, err := Evaluate(m, d.Test, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By hand: the raw model's probabilities, −log p_y averaged, plus the
+	// conv kernel's L2 penalty.
+	x := tensor.Zeros(d.Test.Len(), 28, 28, 1)
+	labels := make([]int, d.Test.Len())
+	for i := range labels {
+		if labels[i], err = d.Test.Example(i, x.Data()[i*784:(i+1)*784]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := Raw(m).Call(autograd.Constant(x), layers.Context{}).Value()
+	var want float64
+	for i, y := range labels {
+		row := p.Data()[i*10 : (i+1)*10]
+		var sum float64
+		for _, v := range row {
+			sum += float64(v)
+		}
+		if math.Abs(sum-1) > 1e-5 {
+			t.Fatalf("row %d of the raw output sums to %g: not probabilities", i, sum)
+		}
+		want -= math.Log(float64(row[y]))
+	}
+	want /= float64(len(labels))
+	penalty, _ := penalties(m)
+	if math.Abs(ev.Loss-penalty-want) > 1e-5 {
+		t.Errorf("evaluation loss %g (penalty %g), want −mean log p_y = %g", ev.Loss, penalty, want)
+	}
+	img := x.Data()[:784]
+	pred, err := PredictImages(m, [][]float32{img}, DataInfo{Shape: data.Shape{H: 28, W: 28, C: 1}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := argmax(p.Data()[:10])
+	if pred[0][0].Class != best || math.Abs(pred[0][0].Probability-float64(p.Data()[best])) > 1e-5 {
+		t.Errorf("prediction %+v, the model's own probability of class %d is %g", pred[0][0], best, p.Data()[best])
 	}
 }

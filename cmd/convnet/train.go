@@ -309,6 +309,7 @@ func printNetworkSummary(w io.Writer, m layers.Network, input []int) error {
 		_, err = s.WriteTo(w)
 		return err
 	}
+	m = train.Raw(m)
 	out, err := m.OutputShape(input)
 	if err != nil {
 		return err

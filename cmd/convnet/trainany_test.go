@@ -296,3 +296,44 @@ func TestTrainTFJSModelStartsFromItsWeights(t *testing.T) {
 		t.Fatal("the zoo model has no kernels")
 	}
 }
+
+// TestTrainKerasSoftmaxCLI: a Keras JSON ending in a softmax trains on
+// the cross-entropy of its probabilities, and predict --npy on its
+// checkpoint gives what the model computes: rows of probabilities.
+func TestTrainKerasSoftmaxCLI(t *testing.T) {
+	data := fakeMNIST(t, 16, 8)
+	js := strings.Replace(kerasJSON("28, 28, 1", "10"), `"units": 10}`, `"units": 10, "activation": "softmax"}`, 1)
+	file := writeFile(t, t.TempDir(), "softmax.json", js)
+	logdir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCLI("train", "--model", file, "--data", data, "--logdir", logdir, "--epochs", "1",
+		"--steps", "2", "--batch-size", "4", "--progress", "never")
+	if code != 0 || !strings.Contains(stdout, "cross-entropy of the probabilities") {
+		t.Fatalf("train: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	dir := t.TempDir()
+	x := tensor.Zeros(3, 28, 28, 1)
+	x.RandUniform(tensor.NewRand(3), 0, 1)
+	in, out := filepath.Join(dir, "in.npy"), filepath.Join(dir, "out.npy")
+	if err := npy.WriteFile(in, x); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI("predict", "--model", filepath.Join(logdir, "checkpoints"), "--npy", in, "--out", out); code != 0 {
+		t.Fatalf("predict --npy: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	y, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		var sum float64
+		for _, v := range y.Data()[i*10 : (i+1)*10] {
+			if v < 0 {
+				t.Fatalf("row %d holds %g: not probabilities", i, v)
+			}
+			sum += float64(v)
+		}
+		if sum < 0.9999 || sum > 1.0001 {
+			t.Errorf("row %d sums to %g, want 1", i, sum)
+		}
+	}
+}
