@@ -116,6 +116,7 @@ func penalties(m layers.Network) (float64, error) {
 			return 0, fmt.Errorf("train: regularization penalty: %w", err)
 		}
 		sum += float64(p.Value().Data()[0])
+		autograd.Release(p)
 	}
 	return sum, nil
 }
@@ -123,7 +124,7 @@ func penalties(m layers.Network) (float64, error) {
 // layerNamed returns m's layer of that name (a Sequential's, or a
 // functional Model's), or nil.
 func layerNamed(m layers.Network, name string) any {
-	switch m := m.(type) {
+	switch m := Raw(m).(type) {
 	case *layers.Sequential:
 		return m.Layer(name)
 	case *layers.Model:
