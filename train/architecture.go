@@ -312,7 +312,11 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 		if err != nil {
 			return c, err
 		}
-		c = ModelChoice{Model: m, Name: a.Name, From: fmt.Sprintf("built-in %s, %s", spec, sizeNote(seed))}
+		from := fmt.Sprintf("built-in %s, %s", spec, sizeNote(seed))
+		if a.Name == models.VGGName {
+			from += fmt.Sprintf(", dropout %g", dropout)
+		}
+		c = ModelChoice{Model: m, Name: a.Name, From: from}
 	}
 	if err := CheckShapes(c.Model, sh, classes); err != nil {
 		return c, err

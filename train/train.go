@@ -379,8 +379,14 @@ func (t *trainer) describe() {
 	c := t.cfg
 	n := data.Len
 	steps := t.stepsPerEpoch()
-	fmt.Fprintf(c.Out, "training %s: %d train / %d validation / %d test images, batch %d, %d steps per epoch, %s lr %g, init %s, dropout %g, seed %d\n",
-		t.modelName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, c.Init, c.DropoutRate, c.Seed)
+	// Init and DropoutRate shape the lecture's ConvNet only; another
+	// model was built with its own.
+	initDropout := fmt.Sprintf(", init %s, dropout %g", c.Init, c.DropoutRate)
+	if c.Model != nil {
+		initDropout = ""
+	}
+	fmt.Fprintf(c.Out, "training %s: %d train / %d validation / %d test images, batch %d, %d steps per epoch, %s lr %g%s, seed %d\n",
+		t.modelName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, initDropout, c.Seed)
 	if t.data.Name != "" && t.data.Name != "mnist" || t.data.Normalize != nil || c.Augment.Active() || c.Schedule != nil || len(c.Callbacks) > 0 {
 		norm := "none"
 		if t.data.Normalize != nil {
