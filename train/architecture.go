@@ -262,8 +262,8 @@ type ModelChoice struct {
 //	lecture           the lecture's ConvNet (Model nil: Run builds it from Config)
 //	vgg               models.NewVGG with its default sizes
 //	resnet            models.NewResNet, DefaultResNetStages and DefaultResNetBlocks
-//	FILE.json         a Keras model.to_json() file: freshly initialised weights
-//	                  (the layers' defaults); a TF.js model.json (modelTopology
+//	FILE.json         a Keras model.to_json() file: fresh weights drawn from seed
+//	                  as its layers' defaults; a TF.js model.json (modelTopology
 //	                  and weightsManifest) starts from its weights
 //	DIR               a model directory (keras.ConfigFile and keras.WeightsFile,
 //	                  or a TF.js model.json): starts from its weights
@@ -282,7 +282,7 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 	switch spec {
 	case "lecture":
 		a.Name = models.ConvNetName
-		return ModelChoice{Name: a.Name, From: "the lecture's convnet, " + sizeNote(seed)}, nil
+		return ModelChoice{Name: a.Name, From: "the lecture's convnet, " + seedNote(seed)}, nil
 	case "vgg":
 		a.Name = models.VGGName
 	case "resnet":
@@ -299,7 +299,7 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 		a.Name, a.Keras = KerasName, js
 		if fresh {
 			reseed(k.Net(), seed)
-			from += ", " + sizeNote(seed)
+			from += ", " + seedNote(seed)
 		}
 		net := kerasNet(k, js)
 		if _, ok := net.(probabilities); ok {
@@ -312,7 +312,7 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 		if err != nil {
 			return c, err
 		}
-		from := fmt.Sprintf("built-in %s, %s", spec, sizeNote(seed))
+		from := fmt.Sprintf("built-in %s, %s", spec, seedNote(seed))
 		if a.Name == models.VGGName {
 			from += fmt.Sprintf(", dropout %g", dropout)
 		}
@@ -325,7 +325,8 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 	return c, nil
 }
 
-func sizeNote(seed uint64) string { return fmt.Sprintf("initial weights from seed %d", seed) }
+// seedNote says where the initial weights come from.
+func seedNote(seed uint64) string { return fmt.Sprintf("initial weights from seed %d", seed) }
 
 // loadKerasModel reads a model file or directory for ChooseModel; fresh
 // is true when the file holds no weights.
