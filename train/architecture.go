@@ -288,7 +288,7 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 	case "resnet":
 		a.Name, a.Stages, a.Blocks = ResNetName, DefaultResNetStages, DefaultResNetBlocks
 	default:
-		k, from, fresh, err := loadKerasModel(spec)
+		k, from, fresh, err := LoadModelFile(spec)
 		if err != nil {
 			return c, err
 		}
@@ -330,7 +330,7 @@ func seedNote(seed uint64) string { return fmt.Sprintf("initial weights from see
 
 // loadKerasModel reads a model file or directory for ChooseModel; fresh
 // is true when the file holds no weights.
-func loadKerasModel(path string) (k *keras.Model, from string, fresh bool, err error) {
+func LoadModelFile(path string) (k *keras.Model, from string, fresh bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, "", false, fmt.Errorf("%q is neither lecture, vgg, resnet nor a model file or directory: %v", path, err)

@@ -113,7 +113,8 @@ func printModelSummary(path string, w io.Writer) error {
 		return nil
 	}
 	if keras.IsModelPath(path) {
-		m, err := keras.Load(path)
+		// A Keras JSON file needs no weights beside it to be summarized.
+		m, _, _, err := train.LoadModelFile(path)
 		if err != nil {
 			return badInput(err)
 		}

@@ -182,6 +182,9 @@ func serveOnce(t *testing.T, ckpt string) {
 func TestTrainKerasJSONCLI(t *testing.T) {
 	data := fakeMNIST(t, 40, 16)
 	file := writeFile(t, t.TempDir(), "small.json", kerasJSON("28, 28, 1", "10"))
+	if code, stdout, stderr := runCLI("shape", "--model", file); code != 0 || !strings.Contains(stdout, "bn (BatchNormalization)") {
+		t.Errorf("shape --model of a Keras JSON without weights: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	logdir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI("train", "--model", file, "--data", data, "--logdir", logdir, "--epochs", "1",
 		"--steps", "2", "--batch-size", "4", "--progress", "never")
