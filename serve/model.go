@@ -60,11 +60,12 @@ type FeatureModel interface {
 	FeatureMaps(x []float32, layers []string) ([]FeatureMap, [][]float32, error)
 }
 
-// Sequential serves a *layers.Sequential classifier: one input of shape
-// [−1, Shape...] named "input", and two outputs [−1, K]: "logits", the
-// model's output, and "probabilities", their softmax.
+// Sequential serves a classifier, a layers.Network (a *layers.Sequential
+// or a functional *layers.Model): one input of shape [−1, Shape...] named
+// "input", and two outputs [−1, K]: "logits", the model's output, and
+// "probabilities", their softmax.
 type Sequential struct {
-	model   *layers.Sequential
+	model   layers.Network
 	inputs  []TensorSpec
 	outputs []TensorSpec
 	maps    []string
@@ -73,20 +74,33 @@ type Sequential struct {
 // NewSequential wraps m, which takes inputs of shape [N, inputShape...].
 // featureLayers names the layers whose outputs FeatureMaps may return
 // (rank-4 outputs only, such as "conv1" and "conv2" of the lecture's
-// model); each must exist.
-func NewSequential(m *layers.Sequential, inputShape []int, featureLayers ...string) (*Sequential, error) {
+// model); each must exist, and only a *layers.Sequential, run layer by
+// layer, has them.
+func NewSequential(m layers.Network, inputShape []int, featureLayers ...string) (*Sequential, error) {
 	if m == nil {
 		return nil, errors.New("serve: nil model")
 	}
 	in := append([]int{1}, inputShape...)
-	shapes, err := m.Shapes(in)
+	var shapes []layers.LayerShape
+	seq, isSeq := m.(*layers.Sequential)
+	if isSeq {
+		var err error
+		if shapes, err = seq.Shapes(in); err != nil {
+			return nil, fmt.Errorf("serve: model does not take inputs of shape %v: %w", in, err)
+		}
+		if len(shapes) == 0 {
+			return nil, errors.New("serve: model has no layers")
+		}
+	} else if len(featureLayers) > 0 {
+		return nil, fmt.Errorf("serve: feature maps need a Sequential model; %s is a %T", m.Name(), m)
+	}
+	if err := m.Build(in); err != nil {
+		return nil, fmt.Errorf("serve: model does not take inputs of shape %v: %w", in, err)
+	}
+	out, err := m.OutputShape(in)
 	if err != nil {
 		return nil, fmt.Errorf("serve: model does not take inputs of shape %v: %w", in, err)
 	}
-	if len(shapes) == 0 {
-		return nil, errors.New("serve: model has no layers")
-	}
-	out := shapes[len(shapes)-1].Shape
 	if len(out) != 2 {
 		return nil, fmt.Errorf("serve: model output shape %v; want [N, classes]", out)
 	}
@@ -170,7 +184,12 @@ func (s *Sequential) FeatureMaps(x []float32, names []string) ([]FeatureMap, [][
 	}
 	v := autograd.Constant(t)
 	maps := make([]FeatureMap, len(names))
-	for _, l := range s.model.Layers() {
+	seq, ok := s.model.(*layers.Sequential)
+	if !ok { // no feature layers: NewSequential allows none
+		out, err := outputs(s.model.Call(v, layers.Context{}))
+		return maps, out, err
+	}
+	for _, l := range seq.Layers() {
 		v = l.Call(v, layers.Context{})
 		if err := v.Err(); err != nil {
 			return nil, nil, fmt.Errorf("serve: layer %q: %w", l.Name(), err)

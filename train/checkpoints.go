@@ -95,6 +95,9 @@ func (t *trainer) restore(path string) error {
 	if err := restoreWeights(t.model, tensors, meta, path, t.modelName); err != nil {
 		return err
 	}
+	if got := meta[MetaArchitecture]; got != "" && t.arch != "" && got != t.arch {
+		return configErrorf("checkpoint %s holds architecture %.200s; this run builds %.200s", path, got, t.arch)
+	}
 	if got := meta[MetaOptimizer]; got != t.cfg.Optimizer {
 		return configErrorf("checkpoint %s was written with optimizer %q, this run uses %q", path, got, t.cfg.Optimizer)
 	}
@@ -255,7 +258,7 @@ func intactBefore(bad string) string {
 
 // restoreWeights checks that a checkpoint belongs to the model and copies
 // its weights in; a mismatch names each tensor with both shapes.
-func restoreWeights(m *layers.Sequential, tensors map[string]*tensor.Tensor, meta map[string]string, path, name string) error {
+func restoreWeights(m layers.Network, tensors map[string]*tensor.Tensor, meta map[string]string, path, name string) error {
 	if got := meta[MetaModel]; got != "" && got != name {
 		return configErrorf("checkpoint %s holds model %q, not %q", path, got, name)
 	}
@@ -303,6 +306,9 @@ func (t *trainer) meta() map[string]string {
 	if t.stopped {
 		m[MetaStopped] = "true"
 	}
+	if t.arch != "" {
+		m[MetaArchitecture] = t.arch
+	}
 	for _, cb := range c.Callbacks {
 		for k, v := range cb.State() {
 			m[metaCallback+cb.Name()+"/"+k] = v
@@ -332,18 +338,20 @@ func (t *trainer) save() error {
 	return nil
 }
 
-// LoadModel rebuilds the built-in model (the lecture's ConvNet or
-// models.NewVGG's network, by the metadata's model name) stored in a
-// checkpoint. path is a
-// checkpoint file or a directory, whose latest checkpoint is used. The
-// input shape and class count come from the metadata (MNIST's when a
-// checkpoint predates them). It returns the model (dropout off unless a
-// Context says training), the checkpoint's path and its metadata; see
-// CheckpointData for the normalisation and class names. Weights that are
-// not all finite are refused (checkpoint.CheckFinite); when the latest
-// checkpoint of a directory cannot be used, the error names the newest
-// intact one.
-func LoadModel(path string) (*layers.Sequential, string, map[string]string, error) {
+// LoadModel rebuilds the model stored in a checkpoint: from its
+// architecture (MetaArchitecture: a built-in model with its sizes, or the
+// Keras JSON of a model read from a file), or, in checkpoints that
+// predate it, from the metadata's model name (the lecture's ConvNet, also
+// when unnamed, or models.NewVGG's network). path is a checkpoint file or
+// a directory, whose latest checkpoint is used. The input shape and class
+// count come from the metadata (MNIST's when a checkpoint predates them).
+// It returns the model (dropout off unless a Context says training), the
+// checkpoint's path and its metadata; see CheckpointData for the
+// normalisation and class names. Weights that are not all finite are
+// refused (checkpoint.CheckFinite); when the latest checkpoint of a
+// directory cannot be used, the error names the newest intact one. A
+// forged architecture is an error naming the key.
+func LoadModel(path string) (layers.Network, string, map[string]string, error) {
 	file, err := resolveCheckpoint(path)
 	if err != nil {
 		return nil, "", nil, err
@@ -355,29 +363,62 @@ func LoadModel(path string) (*layers.Sequential, string, map[string]string, erro
 		}
 		return nil, file, nil, err
 	}
-	info, err := CheckpointData(meta)
+	m, name, err := modelOf(meta)
 	if err != nil {
 		return nil, file, meta, fmt.Errorf("checkpoint %s: %w", file, err)
-	}
-	name := meta[MetaModel]
-	in := [3]int{info.Shape.H, info.Shape.W, info.Shape.C}
-	var m *layers.Sequential
-	switch name {
-	case models.VGGName:
-		m, err = models.NewVGG(models.VGGConfig{Input: in, Classes: len(info.Classes)})
-	case models.ConvNetName, "":
-		name = models.ConvNetName
-		m, err = models.NewConvNet(models.ConvNetConfig{Input: in, Classes: len(info.Classes)})
-	default:
-		err = fmt.Errorf("checkpoint %s holds model %q; convnet can rebuild %s and %s", file, name, models.ConvNetName, models.VGGName)
-	}
-	if err != nil {
-		return nil, file, meta, err
 	}
 	if err := restoreWeights(m, tensors, meta, file, name); err != nil {
 		return nil, file, meta, err
 	}
 	return m, file, meta, nil
+}
+
+// modelOf builds the (untrained) model checkpoint metadata describes and
+// returns it with its MetaModel name.
+func modelOf(meta map[string]string) (layers.Network, string, error) {
+	a, err := ArchitectureOf(meta)
+	if err != nil {
+		return nil, "", err
+	}
+	m, err := a.Build(0, 0, "")
+	if err != nil {
+		return nil, "", err
+	}
+	return m, a.Name, nil
+}
+
+// ArchitectureOf returns the architecture checkpoint metadata records
+// (MetaArchitecture), checked against the input shape and classes it
+// records; for checkpoints that predate the key, the lecture's ConvNet
+// (also when unnamed) or the VGG that MetaModel names, sized by the
+// metadata.
+func ArchitectureOf(meta map[string]string) (Architecture, error) {
+	info, err := CheckpointData(meta)
+	if err != nil {
+		return Architecture{}, err
+	}
+	name := meta[MetaModel]
+	a := Architecture{Name: name, Input: [3]int{info.Shape.H, info.Shape.W, info.Shape.C}, Classes: len(info.Classes)}
+	if s, ok := meta[MetaArchitecture]; ok {
+		if a, err = ParseArchitecture(s); err != nil {
+			return a, err
+		}
+		if name != "" && name != a.Name {
+			return a, fmt.Errorf("metadata %s = %q, but the architecture is of model %q", MetaModel, name, a.Name)
+		}
+		if err := a.FitsData(info.Shape, len(info.Classes)); err != nil {
+			return a, fmt.Errorf("metadata %s: %w", MetaArchitecture, err)
+		}
+		return a, nil
+	}
+	switch name {
+	case models.VGGName:
+	case models.ConvNetName, "":
+		a.Name = models.ConvNetName
+	default:
+		return a, fmt.Errorf("holds model %q without an architecture; convnet can rebuild %s and %s from the name alone", name, models.ConvNetName, models.VGGName)
+	}
+	return a, nil
 }
 
 // DataInfo is what a checkpoint says about the data its model takes.

@@ -20,7 +20,9 @@ type Evaluation struct {
 	N        int     // examples
 	Correct  int     // examples whose argmax logit is the label
 	Accuracy float64 // Correct / N
-	Loss     float64 // mean softmax cross-entropy
+	// Loss is the mean softmax cross-entropy plus the model's
+	// regularization penalties (Σ Losses()), as Keras's evaluate reports.
+	Loss float64
 	// Classes names the labels (the dataset's class names).
 	Classes []string
 	// Confusion[label][predicted] counts examples; it is K×K for the
@@ -32,18 +34,18 @@ type Evaluation struct {
 
 // Evaluate runs m over ds in batches of batchSize (in order, dropout off)
 // and scores the predictions, with the images as ds gives them.
-func Evaluate(m *layers.Sequential, ds data.Dataset, batchSize int) (Evaluation, error) {
+func Evaluate(m layers.Network, ds data.Dataset, batchSize int) (Evaluation, error) {
 	return EvaluateWith(m, ds, batchSize, nil)
 }
 
 // EvaluateWith is Evaluate with each image normalised by norm first (nil:
 // none), as the model saw the training images.
-func EvaluateWith(m *layers.Sequential, ds data.Dataset, batchSize int, norm *data.Normalization) (Evaluation, error) {
+func EvaluateWith(m layers.Network, ds data.Dataset, batchSize int, norm *data.Normalization) (Evaluation, error) {
 	return evaluate(m, ds, batchSize, norm, false)
 }
 
 // evaluate scores m on ds; skipBad leaves out unreadable examples.
-func evaluate(m *layers.Sequential, ds data.Dataset, batchSize int, norm *data.Normalization, skipBad bool) (Evaluation, error) {
+func evaluate(m layers.Network, ds data.Dataset, batchSize int, norm *data.Normalization, skipBad bool) (Evaluation, error) {
 	var ev Evaluation
 	if batchSize < 1 {
 		return ev, fmt.Errorf("train: eval batch size must be at least 1, got %d", batchSize)
@@ -56,6 +58,10 @@ func evaluate(m *layers.Sequential, ds data.Dataset, batchSize int, norm *data.N
 	ev.Confusion = make([][]int, k)
 	for i := range ev.Confusion {
 		ev.Confusion[i] = make([]int, k)
+	}
+	penalty, err := penalties(m)
+	if err != nil {
+		return ev, err
 	}
 	b := data.NewBatches(ds, data.BatchOptions{BatchSize: batchSize, Normalize: norm, SkipBad: skipBad}, 0)
 	defer b.Close()
@@ -97,9 +103,38 @@ func evaluate(m *layers.Sequential, ds data.Dataset, batchSize int, norm *data.N
 	}
 	if ev.N > 0 {
 		ev.Accuracy = float64(ev.Correct) / float64(ev.N)
-		ev.Loss = lossSum / float64(ev.N)
+		ev.Loss = lossSum/float64(ev.N) + penalty
 	}
 	return ev, nil
+}
+
+// penalties returns the value of Σ m.Losses() (0 without regularizers).
+func penalties(m layers.Network) (float64, error) {
+	var sum float64
+	for _, p := range m.Losses() {
+		if err := p.Err(); err != nil {
+			return 0, fmt.Errorf("train: regularization penalty: %w", err)
+		}
+		sum += float64(p.Value().Data()[0])
+		autograd.Release(p)
+	}
+	return sum, nil
+}
+
+// layerNamed returns m's layer of that name (a Sequential's, or a
+// functional Model's), or nil.
+func layerNamed(m layers.Network, name string) any {
+	switch m := Raw(m).(type) {
+	case *layers.Sequential:
+		return m.Layer(name)
+	case *layers.Model:
+		for _, l := range m.Layers() {
+			if n, ok := l.(interface{ Name() string }); ok && n.Name() == name {
+				return l
+			}
+		}
+	}
+	return nil
 }
 
 // WriteConfusion prints the confusion matrix with true labels as rows
@@ -138,7 +173,7 @@ type Prediction struct {
 
 // Predict returns, for each [28·28] image in [0, 1] (white digit on
 // black, as MNIST), the k most probable classes, most probable first.
-func Predict(m *layers.Sequential, images [][]float32, k int) ([][]Prediction, error) {
+func Predict(m layers.Network, images [][]float32, k int) ([][]Prediction, error) {
 	return PredictImages(m, images, DataInfo{Shape: data.Shape{H: models.ImageSize, W: models.ImageSize, C: 1}}, k)
 }
 
@@ -146,7 +181,7 @@ func Predict(m *layers.Sequential, images [][]float32, k int) ([][]Prediction, e
 // (HWC, H·W·C values in [0, 1] each): every image is normalised with
 // info.Normalize first, as in training, and predictions carry the class
 // names of info.Classes.
-func PredictImages(m *layers.Sequential, images [][]float32, info DataInfo, k int) ([][]Prediction, error) {
+func PredictImages(m layers.Network, images [][]float32, info DataInfo, k int) ([][]Prediction, error) {
 	if len(images) == 0 {
 		return nil, nil
 	}

@@ -38,8 +38,18 @@ const traceBatch = 2
 // carry strides, padding, ksize and data_format from their layer.
 // optimizer is one of Optimizers, or "" for the model and loss only. An
 // error names the layer whose Call failed.
-func ModelGraph(m *layers.Sequential, exampleShape []int, optimizer string) (*summary.GraphDef, error) {
-	if m == nil || len(m.Layers()) == 0 {
+//
+// A model that is not a *layers.Sequential (a functional *layers.Model)
+// is traced as one Call: its weights keep their layers' names, but its
+// ops are all drawn in one scope, the model's Name(), without the conv
+// and pool attrs, and its dropout (the identity in inference) is not
+// drawn.
+func ModelGraph(m layers.Network, exampleShape []int, optimizer string) (*summary.GraphDef, error) {
+	if m == nil {
+		return nil, fmt.Errorf("train: ModelGraph: no model")
+	}
+	seq, isSeq := m.(*layers.Sequential)
+	if isSeq && len(seq.Layers()) == 0 {
 		return nil, fmt.Errorf("train: ModelGraph: the model has no layers")
 	}
 	for _, d := range exampleShape {
@@ -54,7 +64,17 @@ func ModelGraph(m *layers.Sequential, exampleShape []int, optimizer string) (*su
 	b.of[x] = b.add("data/images", "Placeholder", nil, attrs{"dtype": dtFloat(), "shape": shapeAttr(b.shape(x)), "_output_shapes": shapesAttr(b.shape(x))})
 	labels := b.add("data/labels", "Placeholder", nil, attrs{"dtype": dtype(summary.DTInt64), "shape": shapeAttr([]int64{-1}), "_output_shapes": shapesAttr([]int64{-1})})
 
-	for _, l := range m.Layers() {
+	if !isSeq {
+		y := m.Call(x, layers.Context{})
+		if err := y.Err(); err != nil {
+			return nil, fmt.Errorf("train: ModelGraph: model %s: %w", m.Name(), err)
+		}
+		if err := b.emit(y, m.Name()); err != nil {
+			return nil, err
+		}
+		x = y
+	}
+	for _, l := range layersOf(seq) {
 		// The layers run in inference mode, so that tracing changes no
 		// state a layer keeps for training; dropout, the identity there,
 		// is drawn as the training step runs it.
@@ -107,6 +127,14 @@ func ModelGraph(m *layers.Sequential, exampleShape []int, optimizer string) (*su
 		}
 	}
 	return &summary.GraphDef{Nodes: b.nodes, Producer: summary.GraphProducer}, nil
+}
+
+// layersOf returns a Sequential's layers (none for nil).
+func layersOf(s *layers.Sequential) []layers.Layer {
+	if s == nil {
+		return nil
+	}
+	return s.Layers()
 }
 
 // attrs is a node's attribute map.

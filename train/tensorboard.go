@@ -155,14 +155,19 @@ func (t *trainer) writePictures(test Evaluation) error {
 	if err != nil {
 		return err
 	}
-	// The lecture's conv1 and conv2, where the model has them.
+	// The lecture's conv1 and conv2, where the model is a Sequential that
+	// has them (a functional model's layers are not run one by one).
+	seq, ok := t.model.(*layers.Sequential)
+	if !ok {
+		return errors.Join(errs...)
+	}
 	var names []string
 	for _, name := range []string{"conv1", "conv2"} {
-		if t.model.Layer(name) != nil {
+		if seq.Layer(name) != nil {
 			names = append(names, name)
 		}
 	}
-	maps, err := LayerOutputs(t.model, x, names...)
+	maps, err := LayerOutputs(seq, x, names...)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -177,8 +182,14 @@ func (t *trainer) writePictures(test Evaluation) error {
 }
 
 // LayerOutputs runs m on x (dropout off) and returns copies of the
-// outputs of the layers named names.
-func LayerOutputs(m *layers.Sequential, x *tensor.Tensor, names ...string) (map[string]*tensor.Tensor, error) {
+// outputs of the layers named names. Only a *layers.Sequential is run
+// layer by layer; another model (a functional *layers.Model) is an error
+// saying so.
+func LayerOutputs(net layers.Network, x *tensor.Tensor, names ...string) (map[string]*tensor.Tensor, error) {
+	m, ok := net.(*layers.Sequential)
+	if !ok {
+		return nil, fmt.Errorf("train: layer outputs are read from Sequential models only; model %s is a %T", net.Name(), net)
+	}
 	want := map[string]bool{}
 	for _, n := range names {
 		if m.Layer(n) == nil {

@@ -128,7 +128,7 @@ func TestRunWritesTensorBoard(t *testing.T) {
 }
 
 // res0 loads the model of the latest checkpoint in dir.
-func res0(t *testing.T, dir string) *layers.Sequential {
+func res0(t *testing.T, dir string) layers.Network {
 	t.Helper()
 	m, _, _, err := LoadModel(dir + "/checkpoints")
 	if err != nil {

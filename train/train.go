@@ -2,8 +2,8 @@
 // from any data.Dataset (the lecture's MNIST by default), evaluation after
 // each epoch, learning-rate schedules and callbacks, metrics.jsonl,
 // TensorBoard summaries, checkpoints and exact resume. The model is the
-// lecture's ConvNet sized to the data, or any *layers.Sequential given in
-// Config.Model.
+// lecture's ConvNet sized to the data, or any layers.Network (a
+// *layers.Sequential or a functional *layers.Model) given in Config.Model.
 //
 // A run is deterministic at a fixed GOMAXPROCS: the initial weights come
 // from Config.Seed, the epoch's example order from (Config.Seed, epoch),
@@ -93,17 +93,24 @@ type Config struct {
 	// Describe, when set, prints the model, which takes inputs of shape
 	// input ([1, H, W, C]), to Out at the start (the command line prints a
 	// Keras-style summary); its error stops Run.
-	Describe func(out io.Writer, m *layers.Sequential, input []int) error
+	Describe func(out io.Writer, m layers.Network, input []int) error
 	// Progress draws a progress bar with carriage returns (for a
 	// terminal) instead of printing plain lines only.
 	Progress bool
 
 	// Model, when set, is trained instead of the lecture's ConvNet; it
 	// must take the data's [N, H, W, C] images and return [N, classes]
-	// logits. Init and DropoutRate then do not apply.
-	Model *layers.Sequential
+	// logits (Run checks both shapes first). Init and DropoutRate then do
+	// not apply. Its regularization penalties (Model.Losses) are added to
+	// the loss that is minimised and reported, as Keras does.
+	Model layers.Network
 	// ModelName names Model in checkpoint metadata (default "custom").
 	ModelName string
+	// Architecture, when set, describes Model; checkpoints record it so
+	// that LoadModel (eval, predict, serve, export) can rebuild the model.
+	// Without it a custom Model's checkpoints hold weights only. The
+	// lecture's ConvNet (Model nil) records its own.
+	Architecture *Architecture
 	// Augment is applied to training batches only.
 	Augment data.Augment
 	// Workers read and augment examples (default GOMAXPROCS).
@@ -146,7 +153,7 @@ type Result struct {
 	// Checkpoint is the path of the last checkpoint written or restored.
 	Checkpoint string
 	// Model is the trained model.
-	Model *layers.Sequential
+	Model layers.Network
 	// Stopped is set when a callback (EarlyStopping) ended the run.
 	Stopped bool
 }
@@ -266,7 +273,7 @@ func NewOptimizer(name string, lr float64) (optim.Optimizer, error) {
 type trainer struct {
 	cfg   Config
 	data  Data
-	model *layers.Sequential
+	model layers.Network
 	vars  []*autograd.Var
 	opt   optim.Optimizer
 	ws    autograd.Workspace // owns each step's intermediates and gradients
@@ -282,6 +289,7 @@ type trainer struct {
 	history    []EpochMetrics
 	lastCkpt   string
 	modelName  string
+	arch       string                               // Config.Architecture as MetaArchitecture stores it
 	kept       map[string]map[string]*tensor.Tensor // Control.SaveWeights without a checkpoint dir
 
 	trainW, evalW *summary.Writer
@@ -313,11 +321,23 @@ func Run(ctx context.Context, cfg Config, d Data) (*Result, error) {
 			return nil, &ConfigError{Err: err}
 		}
 		name = models.ConvNetName
+		cfg.Architecture = &Architecture{Name: name, Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())}
 	} else if name == "" {
 		name = "custom"
 	}
+	if err := CheckShapes(model, d.Train.Shape(), len(d.Train.Classes())); err != nil {
+		return nil, &ConfigError{Err: err}
+	}
+	if a := cfg.Architecture; a != nil {
+		if err := a.FitsData(d.Train.Shape(), len(d.Train.Classes())); err != nil {
+			return nil, &ConfigError{Err: err}
+		}
+	}
 	opt, _ := NewOptimizer(cfg.Optimizer, cfg.LR)
 	t := &trainer{cfg: cfg, data: d, model: model, vars: model.Variables(), opt: opt, lr: cfg.LR, modelName: name}
+	if cfg.Architecture != nil {
+		t.arch = cfg.Architecture.String()
+	}
 	defer t.close()
 
 	if err := t.openCheckpoints(); err != nil {
@@ -359,8 +379,14 @@ func (t *trainer) describe() {
 	c := t.cfg
 	n := data.Len
 	steps := t.stepsPerEpoch()
-	fmt.Fprintf(c.Out, "training %s: %d train / %d validation / %d test images, batch %d, %d steps per epoch, %s lr %g, init %s, dropout %g, seed %d\n",
-		t.modelName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, c.Init, c.DropoutRate, c.Seed)
+	// Init and DropoutRate shape the lecture's ConvNet only; another
+	// model was built with its own.
+	initDropout := fmt.Sprintf(", init %s, dropout %g", c.Init, c.DropoutRate)
+	if c.Model != nil {
+		initDropout = ""
+	}
+	fmt.Fprintf(c.Out, "training %s: %d train / %d validation / %d test images, batch %d, %d steps per epoch, %s lr %g%s, seed %d\n",
+		t.modelName, n(t.data.Train), n(t.data.Validation), n(t.data.Test), c.BatchSize, steps, c.Optimizer, c.LR, initDropout, c.Seed)
 	if t.data.Name != "" && t.data.Name != "mnist" || t.data.Normalize != nil || c.Augment.Active() || c.Schedule != nil || len(c.Callbacks) > 0 {
 		norm := "none"
 		if t.data.Normalize != nil {
@@ -505,7 +531,7 @@ func (t *trainer) runEpoch(ctx context.Context) (EpochMetrics, error) {
 // returns the batch's mean loss and the number of correct predictions.
 func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error) {
 	logits := t.model.Call(autograd.Constant(x), layers.Context{Training: true, Step: t.step})
-	loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
+	loss := withPenalties(autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits)), t.model)
 	// The step's activations and gradients become the next step's
 	// storage once the step is over.
 	t.ws.Own(loss)
@@ -533,6 +559,34 @@ func (t *trainer) trainStep(x *tensor.Tensor, labels []int) (float64, int, error
 	t.step++
 	correct := countCorrect(logits.Value(), labels)
 	return l, correct, nil
+}
+
+// withPenalties returns loss + Σ m.Losses(): the regularization
+// penalties of m's current weights added to the data loss, as Keras adds
+// model.losses to the loss it minimises and reports.
+func withPenalties(loss *autograd.Var, m layers.Network) *autograd.Var {
+	for _, p := range m.Losses() {
+		loss = autograd.Add(loss, p)
+	}
+	return loss
+}
+
+// CheckShapes checks that m takes images of shape sh ([N, H, W, C]) and
+// returns [N, classes] logits; the error names what the model takes or
+// gives and what the data needs.
+func CheckShapes(m layers.Network, sh data.Shape, classes int) error {
+	in := []int{1, sh.H, sh.W, sh.C}
+	if err := m.Build(in); err != nil {
+		return fmt.Errorf("model %s does not take the data's %dx%dx%d images: %w", m.Name(), sh.H, sh.W, sh.C, err)
+	}
+	out, err := m.OutputShape(in)
+	if err != nil {
+		return fmt.Errorf("model %s does not take the data's %dx%dx%d images: %w", m.Name(), sh.H, sh.W, sh.C, err)
+	}
+	if len(out) != 2 || out[1] != classes {
+		return fmt.Errorf("model %s outputs %v for one image, the data has %d classes: want [1 %d]", m.Name(), out, classes, classes)
+	}
+	return nil
 }
 
 // openLogs creates the log directory, metrics.jsonl and the summary
@@ -594,7 +648,7 @@ func (t *trainer) logEpoch(m EpochMetrics, val, test Evaluation) error {
 	for _, v := range t.vars {
 		errs = append(errs, w.Histogram(v.Name(), t.step, v.Value().Data()))
 	}
-	if conv1, ok := t.model.Layer("conv1").(*layers.Conv2D); ok {
+	if conv1, ok := layerNamed(t.model, "conv1").(*layers.Conv2D); ok {
 		img, err := KernelGrid(conv1.Kernel().Value())
 		errs = append(errs, err)
 		if err == nil {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/convnet-go/convnet/models"
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/models/onnx"
 	"github.com/convnet-go/convnet/train"
@@ -51,10 +51,28 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return badInput(err)
 	}
+	// A model trained from a Keras file is written back from its Keras
+	// JSON; other models are described layer by layer, which needs a
+	// Sequential.
+	arch, err := train.ArchitectureOf(meta)
+	if err != nil {
+		return badInput(err)
+	}
+	seq, isSeq := m.(*layers.Sequential)
 	if *format == "keras" {
-		k, err := keras.FromSequential(m, in)
+		var k *keras.Model
+		switch {
+		case arch.Name == train.KerasName:
+			if k, err = keras.ParseJSON(arch.Keras); err == nil {
+				err = k.SetWeights(m.Weights())
+			}
+		case isSeq:
+			k, err = keras.FromSequential(seq, in)
+		default:
+			err = fmt.Errorf("checkpoint %s holds model %q, a functional model: --format keras writes Sequential models (lecture, vgg) and models trained from a Keras or TF.js file", file, arch.Name)
+		}
 		if err != nil {
-			return err
+			return badInput(err)
 		}
 		if err := k.Save(*out); err != nil {
 			return err
@@ -62,9 +80,12 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s (Keras model directory: %s, %s) from %s\n", *out, keras.ConfigFile, keras.WeightsFile, file)
 		return nil
 	}
-	err = onnx.ExportFile(*out, m, onnx.ExportOptions{
+	if !isSeq {
+		return badInput(fmt.Errorf("checkpoint %s holds model %q, a functional model: --format onnx writes Sequential models (lecture, vgg) only; --format keras writes models trained from a Keras file", file, arch.Name))
+	}
+	err = onnx.ExportFile(*out, seq, onnx.ExportOptions{
 		InputShape: in,
-		Name:       models.ConvNetName,
+		Name:       arch.Name,
 		Metadata:   map[string]string{"checkpoint": file},
 	})
 	if err != nil {

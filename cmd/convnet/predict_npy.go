@@ -35,7 +35,7 @@ func predictNpy(model, in, out string, imageArgs bool, stdout io.Writer) error {
 		if lerr != nil {
 			return badInput(fmt.Errorf("--model %s: not an .onnx file, a model directory or a model.json, and not a checkpoint: %w", model, lerr))
 		}
-		shape, err = keras.PredictLayerFile(m, in, out)
+		shape, err = keras.PredictLayerFile(train.Raw(m), in, out)
 	}
 	if err != nil {
 		return badInput(err)

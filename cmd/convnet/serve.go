@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/serve"
 	"github.com/convnet-go/convnet/train"
 )
@@ -56,7 +57,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	case *maxDelay < 0 || *timeout <= 0 || *drain <= 0:
 		return usageErrorf("--max-delay %v must not be negative; --timeout %v and --drain %v must be positive", *maxDelay, *timeout, *drain)
 	}
-	seq, path, meta, err := train.LoadModel(*model)
+	network, path, meta, err := train.LoadModel(*model)
 	if err != nil {
 		return badInput(err)
 	}
@@ -64,7 +65,17 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return badInput(err)
 	}
-	m, err := serve.NewSequential(seq, in, "conv1", "conv2")
+	// Feature maps of the lecture's conv1 and conv2, where the model is a
+	// Sequential that has them.
+	var maps []string
+	if s, ok := network.(*layers.Sequential); ok {
+		for _, name := range []string{"conv1", "conv2"} {
+			if s.Layer(name) != nil {
+				maps = append(maps, name)
+			}
+		}
+	}
+	m, err := serve.NewSequential(network, in, maps...)
 	if err != nil {
 		return err
 	}

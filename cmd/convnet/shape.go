@@ -113,19 +113,22 @@ func printModelSummary(path string, w io.Writer) error {
 		return nil
 	}
 	if keras.IsModelPath(path) {
-		m, err := keras.Load(path)
+		// A Keras JSON file needs no weights beside it to be summarized.
+		m, _, _, err := train.LoadModelFile(path)
 		if err != nil {
 			return badInput(err)
 		}
 		s = m.Summary()
 	} else {
-		m, _, _, err := train.LoadModel(path)
+		m, _, meta, err := train.LoadModel(path)
 		if err != nil {
 			return badInput(fmt.Errorf("--model %s: not a model directory or a model.json, and not a checkpoint: %w", path, err))
 		}
-		if s, err = keras.SequentialSummary(m, []int{1, models.ImageSize, models.ImageSize, 1}); err != nil {
-			return err
+		in, err := checkpointInput(meta)
+		if err != nil {
+			return badInput(err)
 		}
+		return printNetworkSummary(w, m, append([]int{1}, in...))
 	}
 	_, err := s.WriteTo(w)
 	return err

@@ -104,7 +104,7 @@ Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
 after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
 continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
-	fs.StringVar(&f.model, "model", "lecture", "built-in `MODEL` to train: lecture (the lecture's convnet) or vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG)")
+	fs.StringVar(&f.model, "model", "lecture", "`MODEL` to train: lecture (the lecture's convnet), vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG), resnet (a small ResNet with batch norm: 3 stages of 16/32/64 filters, 2 residual blocks each; models.NewResNet), a Keras model.to_json() FILE.json (fresh weights from --seed), a TF.js model.json or a model DIR (config.json + model.safetensors; their weights are the start). With --resume and no --model, the checkpoint's own architecture")
 	fs.StringVar(&f.recipe, "recipe", "lecture", "`NAME` of the starting settings, which other flags override: "+recipeDocs())
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
 	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size; unset, the recipe's")
@@ -137,6 +137,8 @@ continues from the latest one. One run at a time may use a directory.`)
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected arguments %q (train takes only flags)", fs.Args())
 	}
+	modelSet := false
+	fs.Visit(func(fl *flag.Flag) { modelSet = modelSet || fl.Name == "model" })
 	if err := applyRecipe(fs, &f); err != nil {
 		return err
 	}
@@ -203,17 +205,28 @@ continues from the latest one. One run at a time may use a directory.`)
 		StepsPerEpoch: f.steps, LogEvery: f.logEvery,
 		Augment: aug, Workers: f.workers, SkipBadImages: f.skipBad, Callbacks: callbacks,
 		Out: stdout, Progress: f.progress == "always" || f.progress == "auto" && isTerminal(stdout),
-		Describe: printSequentialSummary,
+		Describe: printNetworkSummary,
 	}
-	if f.model == "vgg" {
-		sh := d.Train.Shape()
-		m, err := models.NewVGG(models.VGGConfig{Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes()),
-			DropoutRate: float32(f.dropout), Seed: f.seed})
-		if err != nil {
-			return badInput(err)
+	// --resume without --model continues with the checkpoint's own model.
+	var choice train.ModelChoice
+	found := false
+	if f.resume && !modelSet {
+		choice, found, err = train.ResumeChoice(f.checkpointDir, f.seed, float32(f.dropout), f.init)
+	}
+	if !found {
+		choice, err = train.ChooseModel(f.model, d.Train.Shape(), len(d.Train.Classes()), f.seed, float32(f.dropout), f.init)
+	}
+	if err != nil {
+		return badInput(fmt.Errorf("--model %s: %w", f.model, err))
+	}
+	cfg.Model, cfg.ModelName, cfg.Architecture = choice.Model, choice.Name, choice.Architecture
+	if k := choice.Keras; k != nil {
+		cfg.Describe = func(w io.Writer, _ layers.Network, _ []int) error {
+			_, err := k.Summary().WriteTo(w)
+			return err
 		}
-		cfg.Model, cfg.ModelName = m, models.VGGName
 	}
+	fmt.Fprintf(stdout, "model: %s\n", choice.From)
 	res, err := train.Run(ctx, cfg, d)
 	var ce *train.ConfigError
 	var re *data.ReadError
@@ -284,14 +297,32 @@ func loadDataError(err error) error {
 	return err
 }
 
-// printSequentialSummary prints the Keras-style summary of the model
-// train is about to fit to inputs of the given shape.
-func printSequentialSummary(w io.Writer, m *layers.Sequential, input []int) error {
-	s, err := keras.SequentialSummary(m, input)
+// printNetworkSummary prints the Keras-style summary of the model train
+// is about to fit to inputs of the given shape: a table of layers for a
+// Sequential, the counts and shapes for another model.
+func printNetworkSummary(w io.Writer, m layers.Network, input []int) error {
+	if seq, ok := m.(*layers.Sequential); ok {
+		s, err := keras.SequentialSummary(seq, input)
+		if err != nil {
+			return err
+		}
+		_, err = s.WriteTo(w)
+		return err
+	}
+	m = train.Raw(m)
+	out, err := m.OutputShape(input)
 	if err != nil {
 		return err
 	}
-	_, err = s.WriteTo(w)
+	all, trainable := 0, 0
+	for _, v := range m.AllWeights() {
+		all += v.Value().Len()
+	}
+	for _, v := range m.Variables() {
+		trainable += v.Value().Len()
+	}
+	_, err = fmt.Fprintf(w, "Model: %q (%T; the layer table is printed for Sequential models and Keras files)\ninput %v, output %v\nTotal params: %d\nTrainable params: %d\nNon-trainable params: %d\n",
+		m.Name(), m, input[1:], out[1:], all, trainable, all-trainable)
 	return err
 }
 
@@ -306,8 +337,8 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--lr must be positive, got %v", f.lr)
 	case !(f.dropout >= 0 && f.dropout < 1):
 		return usageErrorf("--dropout is the drop rate and must be in [0, 1), got %v", f.dropout)
-	case f.model != "lecture" && f.model != "vgg":
-		return usageErrorf("--model must be lecture or vgg, got %q", f.model)
+	case train.BuiltinModels[f.model] == "" && !exists(f.model):
+		return usageErrorf("--model must be lecture, vgg, resnet, a Keras JSON file, a TF.js model.json or a model directory; %q is none of them and no such file", f.model)
 	case f.init != models.InitGlorot && f.init != models.InitLecture:
 		return usageErrorf("--init must be %s or %s, got %q", models.InitGlorot, models.InitLecture, f.init)
 	case f.keep < 1:
@@ -335,6 +366,12 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--optimizer: %v", err)
 	}
 	return nil
+}
+
+// exists reports whether path names a file or directory.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // knownMetric reports whether m names a metric the callbacks can watch.
