@@ -21,17 +21,20 @@ package nn
 //
 // (the derivation: μ and σ² depend on every row, which adds the two mean
 // terms to the inference gradient). The fast kernels make one pass over
-// x for each statistic and one for the output; their sums run in float64
+// x for both statistics and one for the output (the backward: one for
+// both sums, one for dx); their sums run in float64
 // over a fixed split of the rows (bnChunks blocks, in parallel, added in
 // order), so results do not depend on the number of threads. Each inner
 // loop runs along the channels with per-channel coefficients, so it
 // vectorises. batchNormRef is the plain-loop reference the tests hold
-// them to.
+// them to. float32 data runs internal/kernels' batch-norm loops (AVX2 or
+// AVX-512 where the CPU has them), which give the Go loops' bits.
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -266,42 +269,62 @@ func bnRows(rows, c, w int, fn func(lo, hi int, acc []float64)) []float64 {
 }
 
 // bnMoments returns the per-channel mean and biased variance of x [rows,
-// c], the variance from a second pass over x − μ (no cancellation).
+// c] from one pass: with s = x's first row (a shift close to the data,
+// so the float64 sums do not cancel), S1 = Σ(x − s), S2 = Σ(x − s)²,
+// μ = s + S1/M and σ² = S2/M − (S1/M)² (never below 0). float32 data runs
+// kernels.ShiftedMoments, the same sums in the same order.
 func bnMoments[T float](x []T, rows, c int) (mu, vr []float64) {
-	mu = bnRows(rows, c, 1, func(lo, hi int, acc []float64) {
-		for m := lo; m < hi; m++ {
-			for ch, v := range x[m*c : (m+1)*c] {
-				acc[ch] += float64(v)
-			}
-		}
-	})
-	for ch := range mu {
-		mu[ch] /= float64(rows)
+	shift := make([]float64, c)
+	for ch, v := range x[:c] {
+		shift[ch] = float64(v)
 	}
-	vr = bnRows(rows, c, 1, func(lo, hi int, acc []float64) {
-		for m := lo; m < hi; m++ {
-			for ch, v := range x[m*c : (m+1)*c] {
-				d := float64(v) - mu[ch]
-				acc[ch] += d * d
+	var sums []float64
+	if x32, ok := any(x).([]float32); ok {
+		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			kernels.ShiftedMoments(acc, x32[lo*c:hi*c], shift)
+		})
+	} else {
+		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			s1, s2 := acc[:c], acc[c:2*c]
+			for m := lo; m < hi; m++ {
+				for ch, v := range x[m*c : (m+1)*c] {
+					d := float64(v) - shift[ch]
+					s1[ch] += d
+					s2[ch] += d * d
+				}
 			}
-		}
-	})
-	for ch := range vr {
-		vr[ch] /= float64(rows)
+		})
+	}
+	mu, vr = make([]float64, c), make([]float64, c)
+	m := float64(rows)
+	for ch := range c {
+		d := sums[ch] / m
+		mu[ch] = shift[ch] + d
+		vr[ch] = max(sums[c+ch]/m-d*d, 0)
 	}
 	return mu, vr
 }
 
 // bnGradSums returns [Σ g | Σ g·(x − mean)] per channel (2·c values) in
-// one pass over g and x.
+// one pass over g and x (kernels.GradMoments for float32 data).
 func bnGradSums[T float](g, x []T, mean []T, rows, c int) []float64 {
+	mu := make([]float64, c)
+	for ch, v := range mean {
+		mu[ch] = float64(v)
+	}
+	if g32, ok := any(g).([]float32); ok {
+		x32 := any(x).([]float32)
+		return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			kernels.GradMoments(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], mu)
+		})
+	}
 	return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
 		sg, sgx := acc[:c], acc[c:2*c]
 		for m := lo; m < hi; m++ {
 			gr, xr := g[m*c:(m+1)*c], x[m*c:(m+1)*c]
 			for ch, gv := range gr {
 				sg[ch] += float64(gv)
-				sgx[ch] += float64(gv) * (float64(xr[ch]) - float64(mean[ch]))
+				sgx[ch] += float64(gv) * (float64(xr[ch]) - mu[ch])
 			}
 		}
 	})
@@ -313,6 +336,13 @@ func bnApply[T float](y, x, a, b []T, c int) {
 		return
 	}
 	rows := len(x) / c
+	if x32, ok := any(x).([]float32); ok {
+		y32, a32, b32 := any(y).([]float32), any(a).([]float32), any(b).([]float32)
+		parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
+			kernels.Affine(y32[lo*c:hi*c], x32[lo*c:hi*c], a32, b32)
+		})
+		return
+	}
 	parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
 		for m := lo; m < hi; m++ {
 			xr, yr := x[m*c:(m+1)*c], y[m*c:(m+1)*c]
@@ -329,6 +359,14 @@ func bnGradApply[T float](dx, g, x, k, a, b []T, c int) {
 		return
 	}
 	rows := len(x) / c
+	if g32, ok := any(g).([]float32); ok {
+		x32, d32 := any(x).([]float32), any(dx).([]float32)
+		k32, a32, b32 := any(k).([]float32), any(a).([]float32), any(b).([]float32)
+		parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
+			kernels.Affine2(d32[lo*c:hi*c], g32[lo*c:hi*c], x32[lo*c:hi*c], k32, a32, b32)
+		})
+		return
+	}
 	parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
 		for m := lo; m < hi; m++ {
 			gr, xr, dr := g[m*c:(m+1)*c], x[m*c:(m+1)*c], dx[m*c:(m+1)*c]

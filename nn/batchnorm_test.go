@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -98,11 +99,21 @@ func TestBatchNormMatchesReference(t *testing.T) {
 		{"NHWC odd", []int{3, 5, 7, 9}},
 		{"NWC one channel", []int{2, 33, 1}},
 		{"large NHWC", []int{4, 17, 19, 35}},
+		{"AVX-512 width", []int{3, 9, 11, 16}},
+		{"AVX2 width", []int{2, 7, 5, 24}},
+		{"large 64 channels", []int{8, 13, 11, 64}},
+		{"shifted data", []int{5, 7, 3, 32}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.shape[len(tc.shape)-1]
 			rows := tensor.Size(tc.shape) / c
 			x, g, scale, offset := bnInputs(rows, c, 7)
+			if tc.name == "shifted data" {
+				// A mean far from zero: the one-pass variance must not cancel.
+				for i := range x {
+					x[i] += 1000
+				}
+			}
 			const eps = 1e-3
 			wy, wmu, wvr, wdx, wds, wdo := batchNormRef(x, g, scale, offset, rows, c, eps)
 			xt := opsT(tc.shape, to32(x)...)
@@ -319,4 +330,32 @@ func BenchmarkFusedBatchNorm(b *testing.B) {
 			batchNormRef(x, g, scale, offset, rows, c, 1e-3)
 		}
 	})
+}
+
+// TestBatchNormThreadCount: the fixed row split makes every output the
+// same bits at one thread and at three.
+func TestBatchNormThreadCount(t *testing.T) {
+	shape := []int{16, 9, 9, 32}
+	x, g := randT(1, -1, 3, shape...), randT(2, -1, 1, shape...)
+	scale, offset := randT(3, 0.5, 1.5, 32), randT(4, -1, 1, 32)
+	run := func(procs int) []*tensor.Tensor {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		y, mean, variance, err := FusedBatchNorm(x, scale, offset, 1e-3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dx, ds, do, err := FusedBatchNormGrad(g, x, scale, mean, variance, 1e-3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*tensor.Tensor{y, mean, variance, dx, ds, do}
+	}
+	one, three := run(1), run(3)
+	for i, name := range []string{"y", "mean", "variance", "dx", "dscale", "doffset"} {
+		for j, v := range one[i].Data() {
+			if math.Float32bits(v) != math.Float32bits(three[i].Data()[j]) {
+				t.Fatalf("%s[%d]: %v at one thread, %v at three", name, j, v, three[i].Data()[j])
+			}
+		}
+	}
 }
