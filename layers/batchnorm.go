@@ -5,6 +5,8 @@ import (
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/initializers"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // BatchNormConfig holds Keras BatchNormalization's arguments. The zero
@@ -133,4 +135,110 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 		}
 	}
 	return y
+}
+
+// Folding at inference. A Conv2D without activation whose only consumer
+// is a BatchNormalization computes, outside training,
+//
+//	y = (conv(x, W) + bias − mean)·a + β,  a = γ/√(moving_variance + ε)
+//
+// which is one convolution with the kernel scaled per output channel and
+// a new bias:
+//
+//	W'[…, k] = W[…, k]·a[k]      b'[k] = (bias[k] − mean[k])·a[k] + β[k]
+//
+// and when the batch norm's only consumer is a ReLU layer, the ReLU rides
+// on the same convolution (autograd.Conv2DBiasRelu). The folded kernel
+// and bias are built from the layers' Vars with autograd ops every call
+// (a few thousand values, next to a convolution's millions), so they
+// follow any change of the weights and the gradients of an inference
+// pass still reach W, bias, γ and β. The result equals the unfolded
+// layers up to float32 rounding. Training never folds: it needs the
+// batch's statistics.
+
+// bnFold is one conv → batch norm (→ ReLU) chain of a functional model.
+type bnFold struct {
+	conv  *Node // its input is the chain's input
+	bn    *Node
+	relu  *Node // nil when the ReLU is not part of the chain
+	inner []*Node
+}
+
+// planBNFolds finds the chains of the graph order (every node after its
+// inputs) that fold, keyed by their last node. A node that a model output
+// or two consumers read is never folded away.
+func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
+	uses := map[*Node]int{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			uses[p]++
+		}
+	}
+	for _, o := range outputs {
+		uses[o] += 2 // keeps a model output from being folded away
+	}
+	consumer := map[*Node]*Node{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			consumer[p] = n
+		}
+	}
+	folds := map[*Node]*bnFold{}
+	for _, n := range order {
+		conv, ok := n.layer.(*Conv2D)
+		if !ok || conv.cfg.Activation != nil || uses[n] != 1 {
+			continue
+		}
+		bnNode := consumer[n]
+		if _, ok := bnNode.layer.(*BatchNormalization); !ok {
+			continue
+		}
+		f := &bnFold{conv: n, bn: bnNode, inner: []*Node{n}}
+		last := bnNode
+		if r := consumer[bnNode]; uses[bnNode] == 1 && r != nil {
+			if _, ok := r.layer.(*ReLU); ok {
+				f.relu, f.inner, last = r, append(f.inner, bnNode), r
+			}
+		}
+		folds[last] = f
+	}
+	return folds
+}
+
+// call computes the chain's output from the convolution's input x.
+func (f *bnFold) call(x *autograd.Var) *autograd.Var {
+	conv := f.conv.layer.(*Conv2D)
+	bn := f.bn.layer.(*BatchNormalization)
+	if x.Err() != nil {
+		return x
+	}
+	if err := conv.Build(shapeOf(x)); err != nil {
+		return autograd.Failed(err)
+	}
+	_, s, d, pad, _ := conv.geometry(shapeOf(x))
+	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
+	mean, vari := bn.mean.Value().Data(), bn.vari.Value().Data()
+	eps := float64(bn.epsilon())
+	r, negMean := tensor.Zeros(len(mean)), tensor.Zeros(len(mean))
+	for k := range mean {
+		r.Data()[k] = float32(1 / math.Sqrt(float64(vari[k])+eps))
+		negMean.Data()[k] = -mean[k]
+	}
+	a := autograd.Constant(r)
+	if bn.gamma != nil {
+		a = autograd.Mul(bn.gamma, a)
+	}
+	w := autograd.Mul(conv.vars[0], a)
+	shift := autograd.Constant(negMean)
+	if !conv.cfg.NoBias {
+		shift = autograd.Add(conv.vars[1], shift)
+	}
+	b := autograd.Mul(shift, a)
+	if bn.beta != nil {
+		b = autograd.Add(b, bn.beta)
+	}
+	if f.relu != nil {
+		return autograd.Conv2DBiasRelu(x, w, b, o)
+	}
+	return autograd.BiasAdd(autograd.Conv2D(x, w, o), b, "")
 }

@@ -104,6 +104,11 @@ type Model struct {
 	outputs []*Node
 	order   []*Node // every node, each after its inputs
 	layers  []any   // distinct layers in order of first use
+	// folds are the conv → batch norm (→ ReLU) chains that inference runs
+	// as one convolution, keyed by their last node; folded the nodes the
+	// chains skip (planBNFolds, batchnorm.go).
+	folds  map[*Node]*bnFold
+	folded map[*Node]bool
 }
 
 // NewModel returns the model computing outputs from inputs. It checks the
@@ -169,6 +174,12 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 		m.layers = append(m.layers, n.layer)
 	}
 	m.sortLayers()
+	m.folds, m.folded = planBNFolds(m.order, m.outputs), map[*Node]bool{}
+	for _, f := range m.folds {
+		for _, n := range f.inner {
+			m.folded[n] = true
+		}
+	}
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
 	}
@@ -255,6 +266,15 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 	for _, n := range m.order {
 		if n.layer == nil {
 			continue
+		}
+		if !ctx.Training {
+			if m.folded[n] {
+				continue
+			}
+			if f := m.folds[n]; f != nil {
+				val[n] = f.call(val[f.conv.inputs[0]])
+				continue
+			}
 		}
 		args := make([]*autograd.Var, len(n.inputs))
 		for i, p := range n.inputs {
