@@ -61,7 +61,10 @@ func depthwiseForward(g *kernels.ConvGeom, m int, x, w, y []float32) {
 	if g.OutPositions() == 0 || cm == 0 {
 		return
 	}
-	if depthwiseRowsApply(g) && !depthwisePerPixel {
+	// With M = 1 and a stride along W the per-pixel loop below already
+	// runs SumProducts over C contiguous channels and measured as fast as
+	// the row path (BenchmarkDepthwiseStrided), so it keeps that case.
+	if depthwiseRowsApply(g) && (m > 1 || g.Stride[2] == 1) && !depthwisePerPixel {
 		depthwiseForwardRows(g, m, x, w, y)
 		return
 	}
