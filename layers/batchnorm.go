@@ -138,7 +138,8 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 }
 
 // Folding at inference. A Conv2D without activation whose only consumer
-// is a BatchNormalization computes, outside training,
+// is a BatchNormalization (in a functional Model: the next layer in a
+// Sequential) computes, outside training,
 //
 //	y = (conv(x, W) + bias − mean)·a + β,  a = γ/√(moving_variance + ε)
 //
@@ -207,15 +208,50 @@ func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
 
 // call computes the chain's output from the convolution's input x.
 func (f *bnFold) call(x *autograd.Var) *autograd.Var {
-	conv := f.conv.layer.(*Conv2D)
-	bn := f.bn.layer.(*BatchNormalization)
+	return foldedConvBN(f.conv.layer.(*Conv2D), f.bn.layer.(*BatchNormalization), f.relu != nil, x)
+}
+
+// seqFold reports how many of the layers, from the first, fold into one
+// convolution at inference: 3 for Conv2D (no activation), BN, ReLU; 2
+// without the ReLU; 0 when they do not fold.
+func seqFold(ls []Layer) int {
+	if len(ls) < 2 {
+		return 0
+	}
+	conv, ok := ls[0].(*Conv2D)
+	if !ok || conv.cfg.Activation != nil {
+		return 0
+	}
+	if _, ok := ls[1].(*BatchNormalization); !ok {
+		return 0
+	}
+	if len(ls) > 2 {
+		if _, ok := ls[2].(*ReLU); ok {
+			return 3
+		}
+	}
+	return 2
+}
+
+// foldedConvBN runs conv → bn (→ ReLU when relu) on x as one convolution
+// with the folded kernel and bias (see above), building both layers first
+// when needed.
+func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.Var) *autograd.Var {
 	if x.Err() != nil {
 		return x
 	}
-	if err := conv.Build(shapeOf(x)); err != nil {
+	in := shapeOf(x)
+	if err := conv.Build(in); err != nil {
 		return autograd.Failed(err)
 	}
-	_, s, d, pad, _ := conv.geometry(shapeOf(x))
+	out, err := conv.OutputShape(in)
+	if err == nil {
+		err = bn.Build(out)
+	}
+	if err != nil {
+		return autograd.Failed(err)
+	}
+	_, s, d, pad, _ := conv.geometry(in)
 	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
 	mean, vari := bn.mean.Value().Data(), bn.vari.Value().Data()
 	eps := float64(bn.epsilon())
@@ -237,7 +273,7 @@ func (f *bnFold) call(x *autograd.Var) *autograd.Var {
 	if bn.beta != nil {
 		b = autograd.Add(b, bn.beta)
 	}
-	if f.relu != nil {
+	if relu {
 		return autograd.Conv2DBiasRelu(x, w, b, o)
 	}
 	return autograd.BiasAdd(autograd.Conv2D(x, w, o), b, "")

@@ -152,3 +152,49 @@ func foldClose(t *testing.T, what string, training bool, got, want []float32, to
 		}
 	}
 }
+
+// TestBatchNormFoldSequential: a Sequential folds Conv2D → BN (→ ReLU)
+// at inference too, also when its first call is an inference one (the
+// layers are built on the way), within 1e-5 of the layer-by-layer
+// result.
+func TestBatchNormFoldSequential(t *testing.T) {
+	m := NewSequential(
+		NewConv2D("c1", Conv2DConfig{Filters: 8, KernelSize: []int{3}, Padding: "SAME", Seed: 2}),
+		NewBatchNormalization("bn1", BatchNormConfig{}),
+		NewReLU("r1"),
+		NewConv2D("c2", Conv2DConfig{Filters: 6, KernelSize: []int{3}, Strides: []int{2}, NoBias: true, Seed: 2}),
+		NewBatchNormalization("bn2", BatchNormConfig{NoScale: true}),
+		NewFlatten("flat"),
+		NewDense("d", DenseConfig{Units: 3, Seed: 2}),
+	)
+	if n := seqFold(m.layers); n != 3 {
+		t.Fatalf("seqFold of conv, BN, ReLU = %d, want 3", n)
+	}
+	if n := seqFold(m.layers[3:]); n != 2 {
+		t.Fatalf("seqFold of conv, BN, Flatten = %d, want 2", n)
+	}
+	x := tensor.Zeros(3, 8, 7, 2)
+	x.RandUniform(tensor.NewRand(9), -1, 1)
+	first := m.Call(autograd.Constant(x), Context{}) // builds the layers folded
+	if err := first.Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := tensor.NewRand(12)
+	for _, w := range m.AllWeights() {
+		switch name := w.Name(); {
+		case hasSuffix(name, "/moving_mean"), hasSuffix(name, "/beta"):
+			fill(w.Value().Data(), r, -0.5, 0.5)
+		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
+			fill(w.Value().Data(), r, 0.3, 2)
+		}
+	}
+	got := m.Call(autograd.Constant(x), Context{})
+	want := autograd.Constant(x)
+	for _, l := range m.layers {
+		want = callLayer(l, want, Context{})
+	}
+	if err := got.Err(); err != nil {
+		t.Fatal(err)
+	}
+	foldClose(t, "output", false, got.Value().Data(), want.Value().Data(), 1e-5)
+}
