@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // The batch-normalization loops over channels-last rows: x is a run of
 // rows of c values (c = len(shift), len(a), …), every channel with its
@@ -147,6 +150,105 @@ func Affine2(dx, g, x, k, a, b []float32) {
 	for o := 0; o < len(g); o += c {
 		gr, xr, dr := g[o:o+c], x[o:o+c], dx[o:o+c]
 		for j, v := range gr {
+			dr[j] = float32(float32(k[j]*v)+float32(a[j]*xr[j])) + b[j]
+		}
+	}
+}
+
+// reluMask returns g where out > 0 and +0 elsewhere (also for a NaN
+// out), as the assembly's compare-and-mask gives.
+func reluMask(g, out float32) float32 {
+	var m uint32
+	if out > 0 {
+		m = ^uint32(0)
+	}
+	return math.Float32frombits(math.Float32bits(g) & m)
+}
+
+// AffineRelu is Affine followed by ReLU: y = max(x·a + b, 0) per
+// channel, a NaN staying NaN and −0 staying −0 as in nn.Relu.
+func AffineRelu(y, x, a, b []float32) {
+	c := len(a)
+	bnCheckRows("AffineRelu", len(x), c, len(y))
+	if len(b) != c {
+		panic(fmt.Sprintf("kernels: AffineRelu: %d scales but %d shifts", c, len(b)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffineReluAVX512(&y[0], &x[0], &a[0], &b[0], len(x)/c, c)
+		return
+	case 8:
+		bnAffineReluAVX2(&y[0], &x[0], &a[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, yr := x[o:o+c], y[o:o+c]
+		for j, v := range xr {
+			v = float32(v*a[j]) + b[j]
+			if v < 0 {
+				v = 0
+			}
+			yr[j] = v
+		}
+	}
+}
+
+// GradMomentsRelu is GradMoments with x zeroed where out ≤ 0: the sums
+// of batch norm's backward when a ReLU follows it (x the gradient of the
+// ReLU's output, out that output).
+func GradMomentsRelu(acc []float64, x, y, out []float32, shift []float64) {
+	c := len(shift)
+	bnCheckRows("GradMomentsRelu", len(x), c, len(y), len(out))
+	if len(acc) != 2*c {
+		panic(fmt.Sprintf("kernels: GradMomentsRelu: %d sums for %d channels, want %d", len(acc), c, 2*c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnGradMomentsReluAVX512(&acc[0], &x[0], &y[0], &out[0], &shift[0], len(x)/c, c)
+		return
+	case 8:
+		bnGradMomentsReluAVX2(&acc[0], &x[0], &y[0], &out[0], &shift[0], len(x)/c, c)
+		return
+	}
+	s1, s2 := acc[:c], acc[c:2*c]
+	for o := 0; o < len(x); o += c {
+		yr, or := y[o:o+c], out[o:o+c]
+		for j, v := range x[o : o+c] {
+			p := float64(reluMask(v, or[j]))
+			s1[j] += p
+			s2[j] += p * (float64(yr[j]) - shift[j])
+		}
+	}
+}
+
+// Affine2Relu is Affine2 with g zeroed where out ≤ 0.
+func Affine2Relu(dx, g, x, out, k, a, b []float32) {
+	c := len(k)
+	bnCheckRows("Affine2Relu", len(g), c, len(x), len(dx), len(out))
+	if len(a) != c || len(b) != c {
+		panic(fmt.Sprintf("kernels: Affine2Relu: coefficients of %d, %d and %d channels", c, len(a), len(b)))
+	}
+	if len(g) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffine2ReluAVX512(&dx[0], &g[0], &x[0], &out[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		return
+	case 8:
+		bnAffine2ReluAVX2(&dx[0], &g[0], &x[0], &out[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		return
+	}
+	for o := 0; o < len(g); o += c {
+		gr, xr, or, dr := g[o:o+c], x[o:o+c], out[o:o+c], dx[o:o+c]
+		for j, v := range gr {
+			v = reluMask(v, or[j])
 			dr[j] = float32(float32(k[j]*v)+float32(a[j]*xr[j])) + b[j]
 		}
 	}

@@ -82,6 +82,54 @@ bnGradMomentsAVX2_col:
 	VZEROUPPER
 	RET
 
+// func bnGradMomentsReluAVX2(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+// Requires: AVX
+TEXT ·bnGradMomentsReluAVX2(SB), NOSPLIT, $0-56
+	MOVQ   acc+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   out+24(FP), BX
+	MOVQ   shift+32(FP), SI
+	MOVQ   rows+40(FP), DI
+	MOVQ   c+48(FP), R8
+	LEAQ   (AX)(R8*8), R9
+	VXORPS Y0, Y0, Y0
+
+bnGradMomentsReluAVX2_row:
+	XORQ R10, R10
+
+bnGradMomentsReluAVX2_col:
+	VMOVUPS      (BX)(R10*4), Y1
+	VCMPPS       $0x1e, Y0, Y1, Y1
+	VANDPS       (CX)(R10*4), Y1, Y1
+	VCVTPS2PD    X1, Y2
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VCVTPS2PD    (DX)(R10*4), Y3
+	VSUBPD       (SI)(R10*8), Y3, Y3
+	VMULPD       Y3, Y2, Y3
+	VADDPD       (AX)(R10*8), Y2, Y2
+	VADDPD       (R9)(R10*8), Y3, Y3
+	VMOVUPD      Y2, (AX)(R10*8)
+	VMOVUPD      Y3, (R9)(R10*8)
+	VCVTPS2PD    16(DX)(R10*4), Y2
+	VSUBPD       32(SI)(R10*8), Y2, Y2
+	VMULPD       Y2, Y1, Y2
+	VADDPD       32(AX)(R10*8), Y1, Y1
+	VADDPD       32(R9)(R10*8), Y2, Y2
+	VMOVUPD      Y1, 32(AX)(R10*8)
+	VMOVUPD      Y2, 32(R9)(R10*8)
+	ADDQ         $0x08, R10
+	CMPQ         R10, R8
+	JLT          bnGradMomentsReluAVX2_col
+	LEAQ         (CX)(R8*4), CX
+	LEAQ         (DX)(R8*4), DX
+	LEAQ         (BX)(R8*4), BX
+	DECQ         DI
+	JNZ          bnGradMomentsReluAVX2_row
+	VZEROUPPER
+	RET
+
 // func bnAffineAVX2(y *float32, x *float32, a *float32, b *float32, rows int, c int)
 // Requires: AVX
 TEXT ·bnAffineAVX2(SB), NOSPLIT, $0-48
@@ -107,6 +155,38 @@ bnAffineAVX2_col:
 	LEAQ    (AX)(DI*4), AX
 	DECQ    SI
 	JNZ     bnAffineAVX2_row
+	VZEROUPPER
+	RET
+
+// func bnAffineReluAVX2(y *float32, x *float32, a *float32, b *float32, rows int, c int)
+// Requires: AVX
+TEXT ·bnAffineReluAVX2(SB), NOSPLIT, $0-48
+	MOVQ   y+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   rows+32(FP), SI
+	MOVQ   c+40(FP), DI
+	VXORPS Y0, Y0, Y0
+
+bnAffineReluAVX2_row:
+	XORQ R8, R8
+
+bnAffineReluAVX2_col:
+	VMOVUPS (CX)(R8*4), Y1
+	VMULPS  (DX)(R8*4), Y1, Y1
+	VADDPS  (BX)(R8*4), Y1, Y1
+
+	// Intel order: vmaxps v, zero, v (NaN and −0 stay)
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)(R8*4)
+	ADDQ    $0x08, R8
+	CMPQ    R8, DI
+	JLT     bnAffineReluAVX2_col
+	LEAQ    (CX)(DI*4), CX
+	LEAQ    (AX)(DI*4), AX
+	DECQ    SI
+	JNZ     bnAffineReluAVX2_row
 	VZEROUPPER
 	RET
 
@@ -141,6 +221,45 @@ bnAffine2AVX2_col:
 	LEAQ    (AX)(R9*4), AX
 	DECQ    R8
 	JNZ     bnAffine2AVX2_row
+	VZEROUPPER
+	RET
+
+// func bnAffine2ReluAVX2(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
+// Requires: AVX
+TEXT ·bnAffine2ReluAVX2(SB), NOSPLIT, $0-72
+	MOVQ   dx+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   out+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	MOVQ   k+32(FP), SI
+	MOVQ   a+40(FP), DI
+	MOVQ   b+48(FP), R8
+	MOVQ   rows+56(FP), R9
+	MOVQ   c+64(FP), R10
+
+bnAffine2ReluAVX2_row:
+	XORQ R11, R11
+
+bnAffine2ReluAVX2_col:
+	VMOVUPS (BX)(R11*4), Y1
+	VCMPPS  $0x1e, Y0, Y1, Y1
+	VANDPS  (CX)(R11*4), Y1, Y1
+	VMULPS  (SI)(R11*4), Y1, Y1
+	VMOVUPS (DX)(R11*4), Y2
+	VMULPS  (DI)(R11*4), Y2, Y2
+	VADDPS  Y2, Y1, Y1
+	VADDPS  (R8)(R11*4), Y1, Y1
+	VMOVUPS Y1, (AX)(R11*4)
+	ADDQ    $0x08, R11
+	CMPQ    R11, R10
+	JLT     bnAffine2ReluAVX2_col
+	LEAQ    (CX)(R10*4), CX
+	LEAQ    (DX)(R10*4), DX
+	LEAQ    (BX)(R10*4), BX
+	LEAQ    (AX)(R10*4), AX
+	DECQ    R9
+	JNZ     bnAffine2ReluAVX2_row
 	VZEROUPPER
 	RET
 
@@ -222,6 +341,54 @@ bnGradMomentsAVX512_col:
 	VZEROUPPER
 	RET
 
+// func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·bnGradMomentsReluAVX512(SB), NOSPLIT, $0-56
+	MOVQ   acc+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   out+24(FP), BX
+	MOVQ   shift+32(FP), SI
+	MOVQ   rows+40(FP), DI
+	MOVQ   c+48(FP), R8
+	LEAQ   (AX)(R8*8), R9
+	VXORPS Z0, Z0, Z0
+
+bnGradMomentsReluAVX512_row:
+	XORQ R10, R10
+
+bnGradMomentsReluAVX512_col:
+	VMOVUPS       (BX)(R10*4), Z1
+	VCMPPS        $0x1e, Z0, Z1, K1
+	VMOVUPS.Z     (CX)(R10*4), K1, Z1
+	VCVTPS2PD     Y1, Z2
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VCVTPS2PD     (DX)(R10*4), Z3
+	VSUBPD        (SI)(R10*8), Z3, Z3
+	VMULPD        Z3, Z2, Z3
+	VADDPD        (AX)(R10*8), Z2, Z2
+	VADDPD        (R9)(R10*8), Z3, Z3
+	VMOVUPD       Z2, (AX)(R10*8)
+	VMOVUPD       Z3, (R9)(R10*8)
+	VCVTPS2PD     32(DX)(R10*4), Z2
+	VSUBPD        64(SI)(R10*8), Z2, Z2
+	VMULPD        Z2, Z1, Z2
+	VADDPD        64(AX)(R10*8), Z1, Z1
+	VADDPD        64(R9)(R10*8), Z2, Z2
+	VMOVUPD       Z1, 64(AX)(R10*8)
+	VMOVUPD       Z2, 64(R9)(R10*8)
+	ADDQ          $0x10, R10
+	CMPQ          R10, R8
+	JLT           bnGradMomentsReluAVX512_col
+	LEAQ          (CX)(R8*4), CX
+	LEAQ          (DX)(R8*4), DX
+	LEAQ          (BX)(R8*4), BX
+	DECQ          DI
+	JNZ           bnGradMomentsReluAVX512_row
+	VZEROUPPER
+	RET
+
 // func bnAffineAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c int)
 // Requires: AVX, AVX512F
 TEXT ·bnAffineAVX512(SB), NOSPLIT, $0-48
@@ -247,6 +414,38 @@ bnAffineAVX512_col:
 	LEAQ    (AX)(DI*4), AX
 	DECQ    SI
 	JNZ     bnAffineAVX512_row
+	VZEROUPPER
+	RET
+
+// func bnAffineReluAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·bnAffineReluAVX512(SB), NOSPLIT, $0-48
+	MOVQ   y+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   a+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   rows+32(FP), SI
+	MOVQ   c+40(FP), DI
+	VXORPS Z0, Z0, Z0
+
+bnAffineReluAVX512_row:
+	XORQ R8, R8
+
+bnAffineReluAVX512_col:
+	VMOVUPS (CX)(R8*4), Z1
+	VMULPS  (DX)(R8*4), Z1, Z1
+	VADDPS  (BX)(R8*4), Z1, Z1
+
+	// Intel order: vmaxps v, zero, v (NaN and −0 stay)
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)(R8*4)
+	ADDQ    $0x10, R8
+	CMPQ    R8, DI
+	JLT     bnAffineReluAVX512_col
+	LEAQ    (CX)(DI*4), CX
+	LEAQ    (AX)(DI*4), AX
+	DECQ    SI
+	JNZ     bnAffineReluAVX512_row
 	VZEROUPPER
 	RET
 
@@ -281,5 +480,44 @@ bnAffine2AVX512_col:
 	LEAQ    (AX)(R9*4), AX
 	DECQ    R8
 	JNZ     bnAffine2AVX512_row
+	VZEROUPPER
+	RET
+
+// func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·bnAffine2ReluAVX512(SB), NOSPLIT, $0-72
+	MOVQ   dx+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   x+16(FP), DX
+	MOVQ   out+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVQ   k+32(FP), SI
+	MOVQ   a+40(FP), DI
+	MOVQ   b+48(FP), R8
+	MOVQ   rows+56(FP), R9
+	MOVQ   c+64(FP), R10
+
+bnAffine2ReluAVX512_row:
+	XORQ R11, R11
+
+bnAffine2ReluAVX512_col:
+	VMOVUPS   (BX)(R11*4), Z1
+	VCMPPS    $0x1e, Z0, Z1, K1
+	VMOVUPS.Z (CX)(R11*4), K1, Z1
+	VMULPS    (SI)(R11*4), Z1, Z1
+	VMOVUPS   (DX)(R11*4), Z2
+	VMULPS    (DI)(R11*4), Z2, Z2
+	VADDPS    Z2, Z1, Z1
+	VADDPS    (R8)(R11*4), Z1, Z1
+	VMOVUPS   Z1, (AX)(R11*4)
+	ADDQ      $0x10, R11
+	CMPQ      R11, R10
+	JLT       bnAffine2ReluAVX512_col
+	LEAQ      (CX)(R10*4), CX
+	LEAQ      (DX)(R10*4), DX
+	LEAQ      (BX)(R10*4), BX
+	LEAQ      (AX)(R10*4), AX
+	DECQ      R9
+	JNZ       bnAffine2ReluAVX512_row
 	VZEROUPPER
 	RET

@@ -16,15 +16,31 @@ func bnShiftedMomentsAVX2(acc *float64, x *float32, shift *float64, rows int, c 
 //go:noescape
 func bnGradMomentsAVX2(acc *float64, x *float32, y *float32, shift *float64, rows int, c int)
 
+// bnGradMomentsReluAVX2 runs GradMomentsRelu over rows of c values,
+// c a multiple of 8.
+//
+//go:noescape
+func bnGradMomentsReluAVX2(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+
 // bnAffineAVX2 runs Affine over rows of c values, c a multiple of 8.
 //
 //go:noescape
 func bnAffineAVX2(y *float32, x *float32, a *float32, b *float32, rows int, c int)
 
+// bnAffineReluAVX2 runs AffineRelu over rows of c values, c a multiple of 8.
+//
+//go:noescape
+func bnAffineReluAVX2(y *float32, x *float32, a *float32, b *float32, rows int, c int)
+
 // bnAffine2AVX2 runs Affine2 over rows of c values, c a multiple of 8.
 //
 //go:noescape
 func bnAffine2AVX2(dx *float32, grad *float32, x *float32, k *float32, a *float32, b *float32, rows int, c int)
+
+// bnAffine2ReluAVX2 runs Affine2Relu over rows of c values, c a multiple of 8.
+//
+//go:noescape
+func bnAffine2ReluAVX2(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
 
 // bnShiftedMomentsAVX512 runs ShiftedMoments over rows of c values, c
 // a multiple of 16.
@@ -38,12 +54,28 @@ func bnShiftedMomentsAVX512(acc *float64, x *float32, shift *float64, rows int, 
 //go:noescape
 func bnGradMomentsAVX512(acc *float64, x *float32, y *float32, shift *float64, rows int, c int)
 
+// bnGradMomentsReluAVX512 runs GradMomentsRelu over rows of c values,
+// c a multiple of 16.
+//
+//go:noescape
+func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+
 // bnAffineAVX512 runs Affine over rows of c values, c a multiple of 16.
 //
 //go:noescape
 func bnAffineAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c int)
 
+// bnAffineReluAVX512 runs AffineRelu over rows of c values, c a multiple of 16.
+//
+//go:noescape
+func bnAffineReluAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c int)
+
 // bnAffine2AVX512 runs Affine2 over rows of c values, c a multiple of 16.
 //
 //go:noescape
 func bnAffine2AVX512(dx *float32, grad *float32, x *float32, k *float32, a *float32, b *float32, rows int, c int)
+
+// bnAffine2ReluAVX512 runs Affine2Relu over rows of c values, c a multiple of 16.
+//
+//go:noescape
+func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)

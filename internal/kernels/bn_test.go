@@ -24,7 +24,7 @@ func bnPaths(t testing.TB, run func(t testing.TB, name string)) {
 	}
 }
 
-// TestBatchNormLoops holds every path of the four batch-norm loops to
+// TestBatchNormLoops holds every path of the batch-norm loops to
 // plain per-element loops written from their doc comments: the float64
 // sums must agree bit for bit (same order, no fusing), and so must the
 // float32 outputs.
@@ -37,9 +37,22 @@ func TestBatchNormLoops(t *testing.T) {
 		for j := range shift {
 			shift[j] = r.Float64()*2 - 1
 		}
+		// out: a ReLU's output, with zeros, a −0 and a NaN among the values.
+		out := vecRand(r, rows*c)
+		for i := range out {
+			switch i % 7 {
+			case 1:
+				out[i] = 0
+			case 3:
+				out[i] = float32(math.Copysign(0, -1))
+			case 5:
+				out[i] = float32(math.NaN())
+			}
+		}
 		// The references, straight from the docs.
 		wantMom, wantGrad := make([]float64, 2*c), make([]float64, 2*c)
 		wantAff, wantAff2 := make([]float32, rows*c), make([]float32, rows*c)
+		wantGradR, wantAffR, wantAff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
 		for i := range rows {
 			for j := range c {
 				v, u := x[i*c+j], y[i*c+j]
@@ -53,6 +66,20 @@ func TestBatchNormLoops(t *testing.T) {
 				q, s := k[j]*v, a[j]*u
 				sum := q + s
 				wantAff2[i*c+j] = sum + b[j]
+				relu := wantAff[i*c+j]
+				if relu < 0 {
+					relu = 0
+				}
+				wantAffR[i*c+j] = relu
+				var gm float32 // v where out > 0, else +0
+				if out[i*c+j] > 0 {
+					gm = v
+				}
+				wantGradR[j] += float64(gm)
+				wantGradR[c+j] += float64(gm) * (float64(u) - shift[j])
+				qr := k[j] * gm
+				sumR := qr + s
+				wantAff2R[i*c+j] = sumR + b[j]
 			}
 		}
 		t.Run(fmt.Sprintf("rows=%d/c=%d", rows, c), func(t *testing.T) {
@@ -63,10 +90,15 @@ func TestBatchNormLoops(t *testing.T) {
 				aff, aff2 := make([]float32, rows*c), make([]float32, rows*c)
 				Affine(aff, x, a, b)
 				Affine2(aff2, x, y, k, a, b)
+				gradR, affR, aff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
+				GradMomentsRelu(gradR, x, y, out, shift)
+				AffineRelu(affR, x, a, b)
+				Affine2Relu(aff2R, x, y, out, k, a, b)
 				for _, cmp := range []struct {
 					name      string
 					got, want any
-				}{{"ShiftedMoments", mom, wantMom}, {"GradMoments", grad, wantGrad}, {"Affine", aff, wantAff}, {"Affine2", aff2, wantAff2}} {
+				}{{"ShiftedMoments", mom, wantMom}, {"GradMoments", grad, wantGrad}, {"Affine", aff, wantAff}, {"Affine2", aff2, wantAff2},
+					{"GradMomentsRelu", gradR, wantGradR}, {"AffineRelu", affR, wantAffR}, {"Affine2Relu", aff2R, wantAff2R}} {
 					if i := firstDiff(cmp.got, cmp.want); i >= 0 {
 						t.Errorf("path %s: %s differs at %d", path, cmp.name, i)
 					}
