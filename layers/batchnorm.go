@@ -113,6 +113,14 @@ func (l *BatchNormalization) Build(in []int) error {
 // Call normalises x with the batch's statistics and updates the moving
 // ones when ctx.Training, and with the moving statistics otherwise.
 func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
+	return l.call(x, ctx, false)
+}
+
+// call is Call, followed by a ReLU when relu: fused into the batch norm
+// while training (autograd.FusedBatchNormRelu), applied after it
+// otherwise. Functional models and Sequentials use it for a
+// BatchNormalization whose only consumer is a ReLU layer.
+func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *autograd.Var {
 	if x.Err() != nil {
 		return x
 	}
@@ -120,9 +128,17 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 		return autograd.Failed(err)
 	}
 	if !ctx.Training {
-		return autograd.BatchNormalization(x, l.mean.Value(), l.vari.Value(), l.beta, l.gamma, l.epsilon())
+		y := autograd.BatchNormalization(x, l.mean.Value(), l.vari.Value(), l.beta, l.gamma, l.epsilon())
+		if relu {
+			y = autograd.Relu(y)
+		}
+		return y
 	}
-	y, mean, variance := autograd.FusedBatchNorm(x, l.gamma, l.beta, l.epsilon())
+	fused := autograd.FusedBatchNorm
+	if relu {
+		fused = autograd.FusedBatchNormRelu
+	}
+	y, mean, variance := fused(x, l.gamma, l.beta, l.epsilon())
 	if y.Err() != nil {
 		return y
 	}
@@ -135,6 +151,44 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 		}
 	}
 	return y
+}
+
+// planBNRelu finds, in the graph order, the ReLU layers whose input is a
+// BatchNormalization read by nothing else (and not a model output): it
+// maps each such ReLU node to its batch-norm node, which training runs
+// fused with the ReLU.
+func planBNRelu(order, outputs []*Node) map[*Node]*Node {
+	uses := map[*Node]int{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			uses[p]++
+		}
+	}
+	for _, o := range outputs {
+		uses[o] += 2
+	}
+	plan := map[*Node]*Node{}
+	for _, n := range order {
+		if _, ok := n.layer.(*ReLU); !ok || len(n.inputs) != 1 {
+			continue
+		}
+		bn := n.inputs[0]
+		if _, ok := bn.layer.(*BatchNormalization); ok && uses[bn] == 1 {
+			plan[n] = bn
+		}
+	}
+	return plan
+}
+
+// seqBNRelu reports whether the layers start with a BatchNormalization
+// followed by a ReLU, which a training Sequential runs fused.
+func seqBNRelu(ls []Layer) bool {
+	if len(ls) < 2 {
+		return false
+	}
+	_, bn := ls[0].(*BatchNormalization)
+	_, relu := ls[1].(*ReLU)
+	return bn && relu
 }
 
 // Folding at inference. A Conv2D without activation whose only consumer

@@ -85,12 +85,16 @@ func fill(d []float32, r interface{ Float64() float64 }, lo, hi float64) {
 
 // TestBatchNormFold: at inference the folded model gives the unfolded
 // model's outputs within 1e-5 of the largest output, and its gradients
-// (input and every weight) within 1e-4 of the largest; training runs the
-// same layers either way, bit for bit.
+// (input and every weight) within 1e-4 of the largest; in training, where
+// a_bn runs fused with its ReLU, outputs and gradients are the unfused
+// layers' bits.
 func TestBatchNormFold(t *testing.T) {
 	m, want := foldModel(t)
 	if len(m.folds) != want {
 		t.Fatalf("%d chains folded, want %d", len(m.folds), want)
+	}
+	if len(m.bnRelu) != 1 || m.bnRelu[m.outputs[0]] != nil {
+		t.Fatalf("%d batch norms fused with their ReLU in training, want 1 (a_bn)", len(m.bnRelu))
 	}
 	for _, f := range m.folds {
 		if f.conv.name == "c" || f.conv.name == "e" {
@@ -156,7 +160,7 @@ func foldClose(t *testing.T, what string, training bool, got, want []float32, to
 // TestBatchNormFoldSequential: a Sequential folds Conv2D → BN (→ ReLU)
 // at inference too, also when its first call is an inference one (the
 // layers are built on the way), within 1e-5 of the layer-by-layer
-// result.
+// result; in training, with BN → ReLU fused, it gives that result's bits.
 func TestBatchNormFoldSequential(t *testing.T) {
 	m := NewSequential(
 		NewConv2D("c1", Conv2DConfig{Filters: 8, KernelSize: []int{3}, Padding: "SAME", Seed: 2}),
@@ -188,13 +192,27 @@ func TestBatchNormFoldSequential(t *testing.T) {
 			fill(w.Value().Data(), r, 0.3, 2)
 		}
 	}
-	got := m.Call(autograd.Constant(x), Context{})
-	want := autograd.Constant(x)
-	for _, l := range m.layers {
-		want = callLayer(l, want, Context{})
+	for _, training := range []bool{false, true} {
+		ctx := Context{Training: training}
+		w0 := m.Weights()
+		got := m.Call(autograd.Constant(x), ctx)
+		if err := m.SetWeights(w0); err != nil { // undo a training call's moving-statistics update
+			t.Fatal(err)
+		}
+		want := autograd.Constant(x)
+		for _, l := range m.layers {
+			want = callLayer(l, want, ctx)
+		}
+		if err := m.SetWeights(w0); err != nil {
+			t.Fatal(err)
+		}
+		if err := got.Err(); err != nil {
+			t.Fatal(err)
+		}
+		tol := 1e-5
+		if training {
+			tol = 0 // BN → ReLU fused: the same bits
+		}
+		foldClose(t, "output", training, got.Value().Data(), want.Value().Data(), tol)
 	}
-	if err := got.Err(); err != nil {
-		t.Fatal(err)
-	}
-	foldClose(t, "output", false, got.Value().Data(), want.Value().Data(), 1e-5)
 }

@@ -109,6 +109,11 @@ type Model struct {
 	// chains skip (planBNFolds, batchnorm.go).
 	folds  map[*Node]*bnFold
 	folded map[*Node]bool
+	// bnRelu maps the ReLU nodes that training runs fused with their
+	// batch-norm input to that input (planBNRelu); bnReluSkip holds those
+	// batch-norm nodes.
+	bnRelu     map[*Node]*Node
+	bnReluSkip map[*Node]bool
 }
 
 // NewModel returns the model computing outputs from inputs. It checks the
@@ -179,6 +184,10 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 		for _, n := range f.inner {
 			m.folded[n] = true
 		}
+	}
+	m.bnRelu, m.bnReluSkip = planBNRelu(m.order, m.outputs), map[*Node]bool{}
+	for _, bn := range m.bnRelu {
+		m.bnReluSkip[bn] = true
 	}
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
@@ -273,6 +282,14 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			}
 			if f := m.folds[n]; f != nil {
 				val[n] = f.call(val[f.conv.inputs[0]])
+				continue
+			}
+		} else {
+			if m.bnReluSkip[n] {
+				continue
+			}
+			if bn := m.bnRelu[n]; bn != nil {
+				val[n] = bn.layer.(*BatchNormalization).call(val[bn.inputs[0]], ctx, true)
 				continue
 			}
 		}

@@ -107,6 +107,12 @@ func (m *Sequential) Call(x *autograd.Var, ctx Context) *autograd.Var {
 			i += n - 1
 			continue
 		}
+		// In training BatchNormalization → ReLU runs as one op.
+		if ctx.Training && seqBNRelu(m.layers[i:]) {
+			x = m.layers[i].(*BatchNormalization).call(x, ctx, true)
+			i++
+			continue
+		}
 		x = callLayer(m.layers[i], x, ctx)
 	}
 	return x
