@@ -22,13 +22,14 @@ package nn
 // (the derivation: μ and σ² depend on every row, which adds the two mean
 // terms to the inference gradient). The fast kernels make one pass over
 // x for both statistics and one for the output (the backward: one for
-// both sums, one for dx); their sums run in float64
-// over a fixed split of the rows (bnChunks blocks, in parallel, added in
-// order), so results do not depend on the number of threads. Each inner
-// loop runs along the channels with per-channel coefficients, so it
-// vectorises. batchNormRef is the plain-loop reference the tests hold
-// them to. float32 data runs internal/kernels' batch-norm loops (AVX2 or
-// AVX-512 where the CPU has them), which give the Go loops' bits.
+// both sums, one for dx); their sums run in float64 over a fixed split of
+// the rows (bnChunks blocks, in parallel, added in order), so results do
+// not depend on the number of threads. Each inner loop runs along the
+// channels with per-channel coefficients: float32 data runs
+// internal/kernels' batch-norm loops (AVX2 or AVX-512 where the CPU has
+// them, with the Go loops' bits). batchNormRef is the plain-loop
+// reference the tests hold them to. FusedBatchNormRelu adds a following
+// ReLU to the output pass and its gradient mask to both backward passes.
 
 import (
 	"fmt"
