@@ -119,7 +119,7 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 // call is Call, followed by a ReLU when relu: fused into the batch norm
 // while training (autograd.FusedBatchNormRelu), applied after it
 // otherwise. Functional models and Sequentials use it for a
-// BatchNormalization whose only consumer is a ReLU layer.
+// BatchNormalization whose only consumer is a ReLU (isReluLayer).
 func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *autograd.Var {
 	if x.Err() != nil {
 		return x
@@ -169,7 +169,7 @@ func planBNRelu(order, outputs []*Node) map[*Node]*Node {
 	}
 	plan := map[*Node]*Node{}
 	for _, n := range order {
-		if _, ok := n.layer.(*ReLU); !ok || len(n.inputs) != 1 {
+		if !isReluLayer(n.layer) || len(n.inputs) != 1 {
 			continue
 		}
 		bn := n.inputs[0]
@@ -187,8 +187,7 @@ func seqBNRelu(ls []Layer) bool {
 		return false
 	}
 	_, bn := ls[0].(*BatchNormalization)
-	_, relu := ls[1].(*ReLU)
-	return bn && relu
+	return bn && isReluLayer(ls[1])
 }
 
 // Folding at inference. A Conv2D without activation whose only consumer
@@ -202,7 +201,8 @@ func seqBNRelu(ls []Layer) bool {
 //
 //	W'[…, k] = W[…, k]·a[k]      b'[k] = (bias[k] − mean[k])·a[k] + β[k]
 //
-// and when the batch norm's only consumer is a ReLU layer, the ReLU rides
+// and when the batch norm's only consumer is a ReLU layer (or an
+// Activation layer of "relu"), the ReLU rides
 // on the same convolution (autograd.Conv2DBiasRelu). The folded kernel
 // and bias are built from the layers' Vars with autograd ops every call
 // (a few thousand values, next to a convolution's millions), so they
@@ -250,10 +250,8 @@ func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
 		}
 		f := &bnFold{conv: n, bn: bnNode, inner: []*Node{n}}
 		last := bnNode
-		if r := consumer[bnNode]; uses[bnNode] == 1 && r != nil {
-			if _, ok := r.layer.(*ReLU); ok {
-				f.relu, f.inner, last = r, append(f.inner, bnNode), r
-			}
+		if r := consumer[bnNode]; uses[bnNode] == 1 && r != nil && isReluLayer(r.layer) {
+			f.relu, f.inner, last = r, append(f.inner, bnNode), r
 		}
 		folds[last] = f
 	}
@@ -279,12 +277,22 @@ func seqFold(ls []Layer) int {
 	if _, ok := ls[1].(*BatchNormalization); !ok {
 		return 0
 	}
-	if len(ls) > 2 {
-		if _, ok := ls[2].(*ReLU); ok {
-			return 3
-		}
+	if len(ls) > 2 && isReluLayer(ls[2]) {
+		return 3
 	}
 	return 2
+}
+
+// isReluLayer reports whether l is a ReLU layer or an Activation layer
+// of "relu" (Keras models write Activation('relu') as often as ReLU()).
+func isReluLayer(l any) bool {
+	switch l := l.(type) {
+	case *ReLU:
+		return true
+	case *ActivationLayer:
+		return l.err == nil && isRelu(l.act)
+	}
+	return false
 }
 
 // foldedConvBN runs conv → bn (→ ReLU when relu) on x as one convolution

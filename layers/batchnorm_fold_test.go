@@ -157,7 +157,8 @@ func foldClose(t *testing.T, what string, training bool, got, want []float32, to
 	}
 }
 
-// TestBatchNormFoldSequential: a Sequential folds Conv2D → BN (→ ReLU)
+// TestBatchNormFoldSequential: a Sequential folds Conv2D → BN (→ ReLU,
+// here an Activation layer of "relu")
 // at inference too, also when its first call is an inference one (the
 // layers are built on the way), within 1e-5 of the layer-by-layer
 // result; in training, with BN → ReLU fused, it gives that result's bits.
@@ -165,14 +166,20 @@ func TestBatchNormFoldSequential(t *testing.T) {
 	m := NewSequential(
 		NewConv2D("c1", Conv2DConfig{Filters: 8, KernelSize: []int{3}, Padding: "SAME", Seed: 2}),
 		NewBatchNormalization("bn1", BatchNormConfig{}),
-		NewReLU("r1"),
+		NewActivation("r1", "relu"),
 		NewConv2D("c2", Conv2DConfig{Filters: 6, KernelSize: []int{3}, Strides: []int{2}, NoBias: true, Seed: 2}),
 		NewBatchNormalization("bn2", BatchNormConfig{NoScale: true}),
 		NewFlatten("flat"),
 		NewDense("d", DenseConfig{Units: 3, Seed: 2}),
 	)
 	if n := seqFold(m.layers); n != 3 {
-		t.Fatalf("seqFold of conv, BN, ReLU = %d, want 3", n)
+		t.Fatalf("seqFold of conv, BN, Activation relu = %d, want 3", n)
+	}
+	if !seqBNRelu(m.layers[1:]) {
+		t.Fatal("BN, Activation relu not fused for training")
+	}
+	if isReluLayer(NewActivation("t", "tanh")) || isReluLayer(NewActivation("bad", "nope")) {
+		t.Fatal("an Activation other than relu taken for a ReLU")
 	}
 	if n := seqFold(m.layers[3:]); n != 2 {
 		t.Fatalf("seqFold of conv, BN, Flatten = %d, want 2", n)
