@@ -19,6 +19,7 @@ runs=(
   "sgemm sgemm_amd64.s sgemm_stubs_amd64.go"
   "vec vec_amd64.s vec_stubs_amd64.go"
   "conv conv_amd64.s conv_stubs_amd64.go"
+  "bn bn_amd64.s bn_stubs_amd64.go"
 )
 
 status=0

@@ -34,6 +34,29 @@ func FusedBatchNorm(x, scale, offset *Var, epsilon float32) (y *Var, mean, varia
 	}, ins...), mean, variance
 }
 
+// FusedBatchNormRelu is nn.FusedBatchNormRelu on Vars: Relu(FusedBatchNorm(x))
+// in one op, with μ and σ² as FusedBatchNorm returns them.
+// ∂/∂(x, γ, β) = nn.FusedBatchNormReluGrad, which reads the output.
+func FusedBatchNormRelu(x, scale, offset *Var, epsilon float32) (y *Var, mean, variance *tensor.Tensor) {
+	const op = "FusedBatchNormRelu"
+	s, o, ins, err := bnParams(op, x, scale, offset)
+	if err != nil {
+		return failed(op, err), nil, nil
+	}
+	yv, mean, variance, err := nn.FusedBatchNormRelu(x.value, s, o, epsilon)
+	if err != nil {
+		return opErr(op, err), nil, nil
+	}
+	return node(op, yv, func(g *tensor.Tensor) error {
+		dx, ds, do, err := nn.FusedBatchNormReluGrad(g, yv, x.value, s, mean, variance, epsilon)
+		if err != nil {
+			return backErr(op, err)
+		}
+		bnAccumulate(x, scale, offset, dx, ds, do)
+		return nil
+	}, ins...), mean, variance
+}
+
 // BatchNormalization is nn.BatchNormalization on Vars (inference mode):
 // y = (x − mean)·γ/√(variance + ε) + β with fixed [C] statistics. A nil
 // scale means γ = 1, a nil offset β = 0.

@@ -6,7 +6,7 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// TestBatchNormFD differentiates both batch-norm wrappers through the
+// TestBatchNormFD differentiates the batch-norm wrappers through the
 // graph (with and without γ and β) against central differences.
 func TestBatchNormFD(t *testing.T) {
 	x := uniform(1, 2, 3, 2, 3)
@@ -19,6 +19,7 @@ func TestBatchNormFD(t *testing.T) {
 	}{
 		{"fused", func(in []*Var) *Var { y, _, _ := FusedBatchNorm(in[0], in[1], in[2], 1e-3); return y }, []*tensor.Tensor{x, scale, offset}},
 		{"fused without γ, β", func(in []*Var) *Var { y, _, _ := FusedBatchNorm(in[0], nil, nil, 1e-3); return y }, []*tensor.Tensor{x}},
+		{"fused with ReLU", func(in []*Var) *Var { y, _, _ := FusedBatchNormRelu(in[0], in[1], in[2], 1e-3); return y }, []*tensor.Tensor{x, scale, offset}},
 		{"inference", func(in []*Var) *Var { return BatchNormalization(in[0], mean, variance, in[2], in[1], 1e-3) }, []*tensor.Tensor{x, scale, offset}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { fdCheck(t, tc.build, tc.inputs...) })

@@ -94,7 +94,10 @@ func (l *elementwise) Variables() []*autograd.Var { return nil }
 
 // ActivationLayer is Keras's Activation layer: y = f(x) for the
 // activation named in NewActivation.
-type ActivationLayer struct{ elementwise }
+type ActivationLayer struct {
+	elementwise
+	act Activation // nil for "linear" or an unknown name
+}
 
 // NewActivation returns an Activation layer applying Keras's activation
 // called activation (see ActivationByName); an unknown name is reported
@@ -104,8 +107,8 @@ func NewActivation(name, activation string) *ActivationLayer {
 	if err != nil {
 		err = fmt.Errorf("layers: Activation %s: %w", name, err)
 	}
-	return &ActivationLayer{elementwise{name: name, kind: "Activation", err: err,
-		f: func(x *autograd.Var, _ Context) *autograd.Var { return apply(a, x) }}}
+	return &ActivationLayer{elementwise: elementwise{name: name, kind: "Activation", err: err,
+		f: func(x *autograd.Var, _ Context) *autograd.Var { return apply(a, x) }}, act: a}
 }
 
 // ReLU is Keras's ReLU layer with its defaults: y = max(x, 0).

@@ -5,6 +5,8 @@ import (
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/initializers"
+	"github.com/convnet-go/convnet/nn"
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // BatchNormConfig holds Keras BatchNormalization's arguments. The zero
@@ -111,6 +113,14 @@ func (l *BatchNormalization) Build(in []int) error {
 // Call normalises x with the batch's statistics and updates the moving
 // ones when ctx.Training, and with the moving statistics otherwise.
 func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
+	return l.call(x, ctx, false)
+}
+
+// call is Call, followed by a ReLU when relu: fused into the batch norm
+// while training (autograd.FusedBatchNormRelu), applied after it
+// otherwise. Functional models and Sequentials use it for a
+// BatchNormalization whose only consumer is a ReLU (isReluLayer).
+func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *autograd.Var {
 	if x.Err() != nil {
 		return x
 	}
@@ -118,9 +128,17 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 		return autograd.Failed(err)
 	}
 	if !ctx.Training {
-		return autograd.BatchNormalization(x, l.mean.Value(), l.vari.Value(), l.beta, l.gamma, l.epsilon())
+		y := autograd.BatchNormalization(x, l.mean.Value(), l.vari.Value(), l.beta, l.gamma, l.epsilon())
+		if relu {
+			y = autograd.Relu(y)
+		}
+		return y
 	}
-	y, mean, variance := autograd.FusedBatchNorm(x, l.gamma, l.beta, l.epsilon())
+	fused := autograd.FusedBatchNorm
+	if relu {
+		fused = autograd.FusedBatchNormRelu
+	}
+	y, mean, variance := fused(x, l.gamma, l.beta, l.epsilon())
 	if y.Err() != nil {
 		return y
 	}
@@ -133,4 +151,192 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 		}
 	}
 	return y
+}
+
+// planBNRelu finds, in the graph order, the ReLU layers whose input is a
+// BatchNormalization read by nothing else (and not a model output): it
+// maps each such ReLU node to its batch-norm node, which training runs
+// fused with the ReLU.
+func planBNRelu(order, outputs []*Node) map[*Node]*Node {
+	uses := map[*Node]int{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			uses[p]++
+		}
+	}
+	for _, o := range outputs {
+		uses[o] += 2
+	}
+	plan := map[*Node]*Node{}
+	for _, n := range order {
+		if !isReluLayer(n.layer) || len(n.inputs) != 1 {
+			continue
+		}
+		bn := n.inputs[0]
+		if _, ok := bn.layer.(*BatchNormalization); ok && uses[bn] == 1 {
+			plan[n] = bn
+		}
+	}
+	return plan
+}
+
+// seqBNRelu reports whether the layers start with a BatchNormalization
+// followed by a ReLU, which a training Sequential runs fused.
+func seqBNRelu(ls []Layer) bool {
+	if len(ls) < 2 {
+		return false
+	}
+	_, bn := ls[0].(*BatchNormalization)
+	return bn && isReluLayer(ls[1])
+}
+
+// Folding at inference. A Conv2D without activation whose only consumer
+// is a BatchNormalization (in a functional Model: the next layer in a
+// Sequential) computes, outside training,
+//
+//	y = (conv(x, W) + bias − mean)·a + β,  a = γ/√(moving_variance + ε)
+//
+// which is one convolution with the kernel scaled per output channel and
+// a new bias:
+//
+//	W'[…, k] = W[…, k]·a[k]      b'[k] = (bias[k] − mean[k])·a[k] + β[k]
+//
+// and when the batch norm's only consumer is a ReLU layer (or an
+// Activation layer of "relu"), the ReLU rides
+// on the same convolution (autograd.Conv2DBiasRelu). The folded kernel
+// and bias are built from the layers' Vars with autograd ops every call
+// (a few thousand values, next to a convolution's millions), so they
+// follow any change of the weights and the gradients of an inference
+// pass still reach W, bias, γ and β. The result equals the unfolded
+// layers up to float32 rounding. Training never folds: it needs the
+// batch's statistics.
+
+// bnFold is one conv → batch norm (→ ReLU) chain of a functional model.
+type bnFold struct {
+	conv  *Node // its input is the chain's input
+	bn    *Node
+	relu  *Node // nil when the ReLU is not part of the chain
+	inner []*Node
+}
+
+// planBNFolds finds the chains of the graph order (every node after its
+// inputs) that fold, keyed by their last node. A node that a model output
+// or two consumers read is never folded away.
+func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
+	uses := map[*Node]int{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			uses[p]++
+		}
+	}
+	for _, o := range outputs {
+		uses[o] += 2 // keeps a model output from being folded away
+	}
+	consumer := map[*Node]*Node{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			consumer[p] = n
+		}
+	}
+	folds := map[*Node]*bnFold{}
+	for _, n := range order {
+		conv, ok := n.layer.(*Conv2D)
+		if !ok || conv.cfg.Activation != nil || uses[n] != 1 {
+			continue
+		}
+		bnNode := consumer[n]
+		if _, ok := bnNode.layer.(*BatchNormalization); !ok {
+			continue
+		}
+		f := &bnFold{conv: n, bn: bnNode, inner: []*Node{n}}
+		last := bnNode
+		if r := consumer[bnNode]; uses[bnNode] == 1 && r != nil && isReluLayer(r.layer) {
+			f.relu, f.inner, last = r, append(f.inner, bnNode), r
+		}
+		folds[last] = f
+	}
+	return folds
+}
+
+// call computes the chain's output from the convolution's input x.
+func (f *bnFold) call(x *autograd.Var) *autograd.Var {
+	return foldedConvBN(f.conv.layer.(*Conv2D), f.bn.layer.(*BatchNormalization), f.relu != nil, x)
+}
+
+// seqFold reports how many of the layers, from the first, fold into one
+// convolution at inference: 3 for Conv2D (no activation), BN, ReLU; 2
+// without the ReLU; 0 when they do not fold.
+func seqFold(ls []Layer) int {
+	if len(ls) < 2 {
+		return 0
+	}
+	conv, ok := ls[0].(*Conv2D)
+	if !ok || conv.cfg.Activation != nil {
+		return 0
+	}
+	if _, ok := ls[1].(*BatchNormalization); !ok {
+		return 0
+	}
+	if len(ls) > 2 && isReluLayer(ls[2]) {
+		return 3
+	}
+	return 2
+}
+
+// isReluLayer reports whether l is a ReLU layer or an Activation layer
+// of "relu" (Keras models write Activation('relu') as often as ReLU()).
+func isReluLayer(l any) bool {
+	switch l := l.(type) {
+	case *ReLU:
+		return true
+	case *ActivationLayer:
+		return l.err == nil && isRelu(l.act)
+	}
+	return false
+}
+
+// foldedConvBN runs conv → bn (→ ReLU when relu) on x as one convolution
+// with the folded kernel and bias (see above), building both layers first
+// when needed.
+func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.Var) *autograd.Var {
+	if x.Err() != nil {
+		return x
+	}
+	in := shapeOf(x)
+	if err := conv.Build(in); err != nil {
+		return autograd.Failed(err)
+	}
+	out, err := conv.OutputShape(in)
+	if err == nil {
+		err = bn.Build(out)
+	}
+	if err != nil {
+		return autograd.Failed(err)
+	}
+	_, s, d, pad, _ := conv.geometry(in)
+	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
+	mean, vari := bn.mean.Value().Data(), bn.vari.Value().Data()
+	eps := float64(bn.epsilon())
+	r, negMean := tensor.Zeros(len(mean)), tensor.Zeros(len(mean))
+	for k := range mean {
+		r.Data()[k] = float32(1 / math.Sqrt(float64(vari[k])+eps))
+		negMean.Data()[k] = -mean[k]
+	}
+	a := autograd.Constant(r)
+	if bn.gamma != nil {
+		a = autograd.Mul(bn.gamma, a)
+	}
+	w := autograd.Mul(conv.vars[0], a)
+	shift := autograd.Constant(negMean)
+	if !conv.cfg.NoBias {
+		shift = autograd.Add(conv.vars[1], shift)
+	}
+	b := autograd.Mul(shift, a)
+	if bn.beta != nil {
+		b = autograd.Add(b, bn.beta)
+	}
+	if relu {
+		return autograd.Conv2DBiasRelu(x, w, b, o)
+	}
+	return autograd.BiasAdd(autograd.Conv2D(x, w, o), b, "")
 }

@@ -104,6 +104,16 @@ type Model struct {
 	outputs []*Node
 	order   []*Node // every node, each after its inputs
 	layers  []any   // distinct layers in order of first use
+	// folds are the conv → batch norm (→ ReLU) chains that inference runs
+	// as one convolution, keyed by their last node; folded the nodes the
+	// chains skip (planBNFolds, batchnorm.go).
+	folds  map[*Node]*bnFold
+	folded map[*Node]bool
+	// bnRelu maps the ReLU nodes that training runs fused with their
+	// batch-norm input to that input (planBNRelu); bnReluSkip holds those
+	// batch-norm nodes.
+	bnRelu     map[*Node]*Node
+	bnReluSkip map[*Node]bool
 }
 
 // NewModel returns the model computing outputs from inputs. It checks the
@@ -169,6 +179,16 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 		m.layers = append(m.layers, n.layer)
 	}
 	m.sortLayers()
+	m.folds, m.folded = planBNFolds(m.order, m.outputs), map[*Node]bool{}
+	for _, f := range m.folds {
+		for _, n := range f.inner {
+			m.folded[n] = true
+		}
+	}
+	m.bnRelu, m.bnReluSkip = planBNRelu(m.order, m.outputs), map[*Node]bool{}
+	for _, bn := range m.bnRelu {
+		m.bnReluSkip[bn] = true
+	}
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
 	}
@@ -255,6 +275,23 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 	for _, n := range m.order {
 		if n.layer == nil {
 			continue
+		}
+		if !ctx.Training {
+			if m.folded[n] {
+				continue
+			}
+			if f := m.folds[n]; f != nil {
+				val[n] = f.call(val[f.conv.inputs[0]])
+				continue
+			}
+		} else {
+			if m.bnReluSkip[n] {
+				continue
+			}
+			if bn := m.bnRelu[n]; bn != nil {
+				val[n] = bn.layer.(*BatchNormalization).call(val[bn.inputs[0]], ctx, true)
+				continue
+			}
 		}
 		args := make([]*autograd.Var, len(n.inputs))
 		for i, p := range n.inputs {

@@ -99,8 +99,21 @@ func (m *Sequential) Build(inputShape []int) error {
 
 // Call applies the layers in order to x. Errors travel in the result.
 func (m *Sequential) Call(x *autograd.Var, ctx Context) *autograd.Var {
-	for _, l := range m.layers {
-		x = callLayer(l, x, ctx)
+	for i := 0; i < len(m.layers); i++ {
+		// At inference Conv2D → BatchNormalization (→ ReLU) runs as one
+		// convolution (batchnorm.go).
+		if n := seqFold(m.layers[i:]); n > 0 && !ctx.Training {
+			x = foldedConvBN(m.layers[i].(*Conv2D), m.layers[i+1].(*BatchNormalization), n == 3, x)
+			i += n - 1
+			continue
+		}
+		// In training BatchNormalization → ReLU runs as one op.
+		if ctx.Training && seqBNRelu(m.layers[i:]) {
+			x = m.layers[i].(*BatchNormalization).call(x, ctx, true)
+			i++
+			continue
+		}
+		x = callLayer(m.layers[i], x, ctx)
 	}
 	return x
 }

@@ -21,17 +21,21 @@ package nn
 //
 // (the derivation: μ and σ² depend on every row, which adds the two mean
 // terms to the inference gradient). The fast kernels make one pass over
-// x for each statistic and one for the output; their sums run in float64
-// over a fixed split of the rows (bnChunks blocks, in parallel, added in
-// order), so results do not depend on the number of threads. Each inner
-// loop runs along the channels with per-channel coefficients, so it
-// vectorises. batchNormRef is the plain-loop reference the tests hold
-// them to.
+// x for both statistics and one for the output (the backward: one for
+// both sums, one for dx); their sums run in float64 over a fixed split of
+// the rows (bnChunks blocks, in parallel, added in order), so results do
+// not depend on the number of threads. Each inner loop runs along the
+// channels with per-channel coefficients: float32 data runs
+// internal/kernels' batch-norm loops (AVX2 or AVX-512 where the CPU has
+// them, with the Go loops' bits). batchNormRef is the plain-loop
+// reference the tests hold them to. FusedBatchNormRelu adds a following
+// ReLU to the output pass and its gradient mask to both backward passes.
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -90,7 +94,7 @@ func BatchNormalization(x, mean, variance, offset, scale *tensor.Tensor, epsilon
 	}
 	a, b := bnAffine(mean.Data(), variance.Data(), offset.Data(), scale.Data(), epsilon)
 	y := newResult(x.Shape()...)
-	bnApply(y.Data(), x.Data(), a, b, c)
+	bnApply(y.Data(), x.Data(), a, b, c, false)
 	return y, nil
 }
 
@@ -107,7 +111,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 		return nil, nil, nil, err
 	}
 	r := rsqrtEps(variance.Data(), epsilon)
-	sums := bnGradSums(grad.Data(), x.Data(), mean.Data(), rows, c)
+	sums := bnGradSums(grad.Data(), x.Data(), nil, mean.Data(), rows, c)
 	dscale, doffset = tensor.Zeros(c), tensor.Zeros(c)
 	a := make([]float32, c)
 	zero := make([]float32, c)
@@ -117,7 +121,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 		a[ch] = float32(float64(scale.Data()[ch]) * r[ch])
 	}
 	dx = newResult(x.Shape()...)
-	bnApply(dx.Data(), grad.Data(), a, zero, c)
+	bnApply(dx.Data(), grad.Data(), a, zero, c, false)
 	return dx, dscale, doffset, nil
 }
 
@@ -139,7 +143,28 @@ func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, 
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
 	}
 	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
-	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon))
+	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), false)
+	return y, mean, variance, nil
+}
+
+// FusedBatchNormRelu is FusedBatchNorm followed by Relu, the ReLU applied
+// as the normalised values are written (one pass less over the output):
+// y = max((x − μ)·γ/√(σ² + ε) + β, 0), with μ and σ² returned as by
+// FusedBatchNorm. y has the bits of the two ops run in turn.
+func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
+	const op = "FusedBatchNormRelu"
+	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return nil, nil, nil, err
+	}
+	if rows == 0 {
+		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
+	}
+	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
+	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), true)
 	return y, mean, variance, nil
 }
 
@@ -164,7 +189,36 @@ func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon f
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
 	}
 	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
-	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
+	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), nil, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
+	return dx, dscale, doffset, nil
+}
+
+// FusedBatchNormReluGrad returns the gradients of FusedBatchNormRelu with
+// respect to x, scale and offset, given the incoming gradient, the op's
+// output y, its input x and the batch statistics: FusedBatchNormGrad's
+// formulas with grad replaced by grad·[y > 0] (ReLU's gradient), the mask
+// applied inside the two passes rather than in one of its own.
+func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
+	const op = "FusedBatchNormReluGrad"
+	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if y == nil || !tensor.SameShape(y.Shape(), x.Shape()) {
+		got := "nil"
+		if y != nil {
+			got = fmt.Sprint(y.Shape())
+		}
+		return nil, nil, nil, fmt.Errorf("nn: %s: y has shape %s, want x's shape %v", op, got, x.Shape())
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return nil, nil, nil, err
+	}
+	if rows == 0 {
+		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
+	}
+	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
+	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), y.Data(), scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
 	return dx, dscale, doffset, nil
 }
 
@@ -197,9 +251,9 @@ func bnAffine(mean, variance, offset, scale []float32, eps float32) (a, b []floa
 
 // bnTrainForward is FusedBatchNorm's kernel for x [rows, c]: it writes
 // the batch mean and biased variance into mean and variance and the
-// normalised output into y. Generic so that the tests can check it in
-// float64 with finite differences.
-func bnTrainForward[T float](y, mean, variance, x, scale, offset []T, rows, c int, eps float64) {
+// normalised output into y, clamped at 0 when relu. Generic so that the
+// tests can check it in float64 with finite differences.
+func bnTrainForward[T float](y, mean, variance, x, scale, offset []T, rows, c int, eps float64, relu bool) {
 	mu, vr := bnMoments(x, rows, c)
 	a, b := make([]T, c), make([]T, c)
 	for ch := range c {
@@ -207,15 +261,16 @@ func bnTrainForward[T float](y, mean, variance, x, scale, offset []T, rows, c in
 		aa := float64(scale[ch]) / math.Sqrt(vr[ch]+eps)
 		a[ch], b[ch] = T(aa), T(float64(offset[ch])-mu[ch]*aa)
 	}
-	bnApply(y, x, a, b, c)
+	bnApply(y, x, a, b, c, relu)
 }
 
 // bnTrainBackward is FusedBatchNormGrad's kernel: one pass gathers Σg and
 // Σg·(x − μ), then dx = k·g + a·x + b per channel with k = γr,
 // a = −γr³·Σg·(x − μ)/M and b = −k·dβ/M − a·μ (the formula of
-// FusedBatchNormGrad with x̂ expanded).
-func bnTrainBackward[T float](dx, dscale, doffset, g, x, scale, mean, variance []T, rows, c int, eps float64) {
-	sums := bnGradSums(g, x, mean, rows, c)
+// FusedBatchNormGrad with x̂ expanded). A non-nil out (a following
+// ReLU's output) zeroes g where out ≤ 0 in both passes.
+func bnTrainBackward[T float](dx, dscale, doffset, g, x, out, scale, mean, variance []T, rows, c int, eps float64) {
+	sums := bnGradSums(g, x, out, mean, rows, c)
 	k, a, b := make([]T, c), make([]T, c), make([]T, c)
 	m := float64(rows)
 	for ch := range c {
@@ -226,7 +281,7 @@ func bnTrainBackward[T float](dx, dscale, doffset, g, x, scale, mean, variance [
 		aa := -kk * r * r * dgc / m
 		k[ch], a[ch], b[ch] = T(kk), T(aa), T(-kk*db/m-aa*float64(mean[ch]))
 	}
-	bnGradApply(dx, g, x, k, a, b, c)
+	bnGradApply(dx, g, x, out, k, a, b, c)
 }
 
 // bnAffine64 returns a = γ/√(σ² + ε) and b = β − μ·a per channel.
@@ -266,73 +321,136 @@ func bnRows(rows, c, w int, fn func(lo, hi int, acc []float64)) []float64 {
 }
 
 // bnMoments returns the per-channel mean and biased variance of x [rows,
-// c], the variance from a second pass over x − μ (no cancellation).
+// c] from one pass: with s = x's first row (a shift close to the data,
+// so the float64 sums do not cancel), S1 = Σ(x − s), S2 = Σ(x − s)²,
+// μ = s + S1/M and σ² = S2/M − (S1/M)² (never below 0). float32 data runs
+// kernels.ShiftedMoments, the same sums in the same order.
 func bnMoments[T float](x []T, rows, c int) (mu, vr []float64) {
-	mu = bnRows(rows, c, 1, func(lo, hi int, acc []float64) {
-		for m := lo; m < hi; m++ {
-			for ch, v := range x[m*c : (m+1)*c] {
-				acc[ch] += float64(v)
-			}
-		}
-	})
-	for ch := range mu {
-		mu[ch] /= float64(rows)
+	shift := make([]float64, c)
+	for ch, v := range x[:c] {
+		shift[ch] = float64(v)
 	}
-	vr = bnRows(rows, c, 1, func(lo, hi int, acc []float64) {
-		for m := lo; m < hi; m++ {
-			for ch, v := range x[m*c : (m+1)*c] {
-				d := float64(v) - mu[ch]
-				acc[ch] += d * d
+	var sums []float64
+	if x32, ok := any(x).([]float32); ok {
+		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			kernels.ShiftedMoments(acc, x32[lo*c:hi*c], shift)
+		})
+	} else {
+		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			s1, s2 := acc[:c], acc[c:2*c]
+			for m := lo; m < hi; m++ {
+				for ch, v := range x[m*c : (m+1)*c] {
+					d := float64(v) - shift[ch]
+					s1[ch] += d
+					s2[ch] += d * d
+				}
 			}
-		}
-	})
-	for ch := range vr {
-		vr[ch] /= float64(rows)
+		})
+	}
+	mu, vr = make([]float64, c), make([]float64, c)
+	m := float64(rows)
+	for ch := range c {
+		d := sums[ch] / m
+		mu[ch] = shift[ch] + d
+		vr[ch] = max(sums[c+ch]/m-d*d, 0)
 	}
 	return mu, vr
 }
 
 // bnGradSums returns [Σ g | Σ g·(x − mean)] per channel (2·c values) in
-// one pass over g and x.
-func bnGradSums[T float](g, x []T, mean []T, rows, c int) []float64 {
+// one pass over g and x (kernels.GradMoments for float32 data), g zeroed
+// where out ≤ 0 when out is not nil.
+func bnGradSums[T float](g, x, out []T, mean []T, rows, c int) []float64 {
+	mu := make([]float64, c)
+	for ch, v := range mean {
+		mu[ch] = float64(v)
+	}
+	if g32, ok := any(g).([]float32); ok {
+		x32 := any(x).([]float32)
+		if out != nil {
+			o32 := any(out).([]float32)
+			return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+				kernels.GradMomentsRelu(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], o32[lo*c:hi*c], mu)
+			})
+		}
+		return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			kernels.GradMoments(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], mu)
+		})
+	}
 	return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
 		sg, sgx := acc[:c], acc[c:2*c]
 		for m := lo; m < hi; m++ {
 			gr, xr := g[m*c:(m+1)*c], x[m*c:(m+1)*c]
 			for ch, gv := range gr {
+				if out != nil && !(out[m*c+ch] > 0) {
+					gv = 0
+				}
 				sg[ch] += float64(gv)
-				sgx[ch] += float64(gv) * (float64(xr[ch]) - float64(mean[ch]))
+				sgx[ch] += float64(gv) * (float64(xr[ch]) - mu[ch])
 			}
 		}
 	})
 }
 
-// bnApply writes y = x·a + b per channel for x [rows, c].
-func bnApply[T float](y, x, a, b []T, c int) {
+// bnApply writes y = x·a + b per channel for x [rows, c], clamped at 0
+// when relu.
+func bnApply[T float](y, x, a, b []T, c int, relu bool) {
 	if c == 0 {
 		return
 	}
 	rows := len(x) / c
+	if x32, ok := any(x).([]float32); ok {
+		y32, a32, b32 := any(y).([]float32), any(a).([]float32), any(b).([]float32)
+		parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
+			if relu {
+				kernels.AffineRelu(y32[lo*c:hi*c], x32[lo*c:hi*c], a32, b32)
+				return
+			}
+			kernels.Affine(y32[lo*c:hi*c], x32[lo*c:hi*c], a32, b32)
+		})
+		return
+	}
 	parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
 		for m := lo; m < hi; m++ {
 			xr, yr := x[m*c:(m+1)*c], y[m*c:(m+1)*c]
 			for ch, v := range xr {
-				yr[ch] = v*a[ch] + b[ch]
+				v = v*a[ch] + b[ch]
+				if relu && v < 0 {
+					v = 0
+				}
+				yr[ch] = v
 			}
 		}
 	})
 }
 
-// bnGradApply writes dx = k·g + a·x + b per channel.
-func bnGradApply[T float](dx, g, x, k, a, b []T, c int) {
+// bnGradApply writes dx = k·g + a·x + b per channel, g zeroed where
+// out ≤ 0 when out is not nil.
+func bnGradApply[T float](dx, g, x, out, k, a, b []T, c int) {
 	if c == 0 {
 		return
 	}
 	rows := len(x) / c
+	if g32, ok := any(g).([]float32); ok {
+		x32, d32 := any(x).([]float32), any(dx).([]float32)
+		k32, a32, b32 := any(k).([]float32), any(a).([]float32), any(b).([]float32)
+		o32, _ := any(out).([]float32)
+		parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
+			if out != nil {
+				kernels.Affine2Relu(d32[lo*c:hi*c], g32[lo*c:hi*c], x32[lo*c:hi*c], o32[lo*c:hi*c], k32, a32, b32)
+				return
+			}
+			kernels.Affine2(d32[lo*c:hi*c], g32[lo*c:hi*c], x32[lo*c:hi*c], k32, a32, b32)
+		})
+		return
+	}
 	parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
 		for m := lo; m < hi; m++ {
 			gr, xr, dr := g[m*c:(m+1)*c], x[m*c:(m+1)*c], dx[m*c:(m+1)*c]
 			for ch, gv := range gr {
+				if out != nil && !(out[m*c+ch] > 0) {
+					gv = 0
+				}
 				dr[ch] = k[ch]*gv + a[ch]*xr[ch] + b[ch]
 			}
 		}

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -98,11 +99,21 @@ func TestBatchNormMatchesReference(t *testing.T) {
 		{"NHWC odd", []int{3, 5, 7, 9}},
 		{"NWC one channel", []int{2, 33, 1}},
 		{"large NHWC", []int{4, 17, 19, 35}},
+		{"AVX-512 width", []int{3, 9, 11, 16}},
+		{"AVX2 width", []int{2, 7, 5, 24}},
+		{"large 64 channels", []int{8, 13, 11, 64}},
+		{"shifted data", []int{5, 7, 3, 32}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.shape[len(tc.shape)-1]
 			rows := tensor.Size(tc.shape) / c
 			x, g, scale, offset := bnInputs(rows, c, 7)
+			if tc.name == "shifted data" {
+				// A mean far from zero: the one-pass variance must not cancel.
+				for i := range x {
+					x[i] += 1000
+				}
+			}
 			const eps = 1e-3
 			wy, wmu, wvr, wdx, wds, wdo := batchNormRef(x, g, scale, offset, rows, c, eps)
 			xt := opsT(tc.shape, to32(x)...)
@@ -140,23 +151,38 @@ func TestBatchNormGradcheck(t *testing.T) {
 	pack := append(append(append([]float64(nil), x0...), scale0...), offset0...)
 	split := func(p []float64) (x, s, o []float64) { return p[:n], p[n : n+c], p[n+c:] }
 
-	t.Run("training", func(t *testing.T) {
-		w, f := gradcheck.Project(n, 3, func(p []float64) []float64 {
-			x, s, o := split(p)
-			y := make([]float64, n)
-			bnTrainForward(y, make([]float64, c), make([]float64, c), x, s, o, rows, c, eps)
-			return y
+	for _, relu := range []bool{false, true} {
+		t.Run(fmt.Sprintf("training relu=%v", relu), func(t *testing.T) {
+			w, f := gradcheck.Project(n, 3, func(p []float64) []float64 {
+				x, s, o := split(p)
+				y := make([]float64, n)
+				bnTrainForward(y, make([]float64, c), make([]float64, c), x, s, o, rows, c, eps, relu)
+				return y
+			})
+			x, s, o := split(pack)
+			y, mu, vr := make([]float64, n), make([]float64, c), make([]float64, c)
+			bnTrainForward(y, mu, vr, x, s, o, rows, c, eps, relu)
+			var out []float64
+			if relu {
+				out = y
+				zeros := 0
+				for _, v := range y {
+					if v == 0 {
+						zeros++
+					}
+				}
+				if zeros == 0 || zeros == n {
+					t.Fatalf("the ReLU clamps %d of %d values: the check would not test the mask", zeros, n)
+				}
+			}
+			dx, ds, do := make([]float64, n), make([]float64, c), make([]float64, c)
+			bnTrainBackward(dx, ds, do, w, x, out, s, mu, vr, rows, c, eps)
+			grad := append(append(append([]float64(nil), dx...), ds...), do...)
+			if err := gradcheck.Check(f, pack, grad, gradcheck.Options{}); err != nil {
+				t.Error(err)
+			}
 		})
-		x, s, o := split(pack)
-		y, mu, vr := make([]float64, n), make([]float64, c), make([]float64, c)
-		bnTrainForward(y, mu, vr, x, s, o, rows, c, eps)
-		dx, ds, do := make([]float64, n), make([]float64, c), make([]float64, c)
-		bnTrainBackward(dx, ds, do, w, x, s, mu, vr, rows, c, eps)
-		grad := append(append(append([]float64(nil), dx...), ds...), do...)
-		if err := gradcheck.Check(f, pack, grad, gradcheck.Options{}); err != nil {
-			t.Error(err)
-		}
-	})
+	}
 	t.Run("inference", func(t *testing.T) {
 		mean, variance := []float64{0.3, -0.2, 1}, []float64{0.5, 2, 0.1}
 		fwd := func(p []float64) []float64 {
@@ -167,7 +193,7 @@ func TestBatchNormGradcheck(t *testing.T) {
 				b[ch] = o[ch] - mean[ch]*a[ch]
 			}
 			y := make([]float64, n)
-			bnApply(y, x, a, b, c)
+			bnApply(y, x, a, b, c, false)
 			return y
 		}
 		w, f := gradcheck.Project(n, 5, fwd)
@@ -319,4 +345,79 @@ func BenchmarkFusedBatchNorm(b *testing.B) {
 			batchNormRef(x, g, scale, offset, rows, c, 1e-3)
 		}
 	})
+}
+
+// TestBatchNormThreadCount: the fixed row split makes every output the
+// same bits at one thread and at three.
+func TestBatchNormThreadCount(t *testing.T) {
+	shape := []int{16, 9, 9, 32}
+	x, g := randT(1, -1, 3, shape...), randT(2, -1, 1, shape...)
+	scale, offset := randT(3, 0.5, 1.5, 32), randT(4, -1, 1, 32)
+	run := func(procs int) []*tensor.Tensor {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		y, mean, variance, err := FusedBatchNorm(x, scale, offset, 1e-3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dx, ds, do, err := FusedBatchNormGrad(g, x, scale, mean, variance, 1e-3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []*tensor.Tensor{y, mean, variance, dx, ds, do}
+	}
+	one, three := run(1), run(3)
+	for i, name := range []string{"y", "mean", "variance", "dx", "dscale", "doffset"} {
+		for j, v := range one[i].Data() {
+			if math.Float32bits(v) != math.Float32bits(three[i].Data()[j]) {
+				t.Fatalf("%s[%d]: %v at one thread, %v at three", name, j, v, three[i].Data()[j])
+			}
+		}
+	}
+}
+
+// TestFusedBatchNormReluMatchesTwoOps: the fused op gives the bits of
+// FusedBatchNorm then Relu, and its gradient those of ReluGrad then
+// FusedBatchNormGrad, on vector-width and odd channel counts.
+func TestFusedBatchNormReluMatchesTwoOps(t *testing.T) {
+	for _, shape := range [][]int{{4, 9, 7, 16}, {3, 5, 5, 24}, {2, 7, 3, 5}, {40, 3}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			c := shape[len(shape)-1]
+			x, g := randT(1, -2, 3, shape...), randT(2, -1, 1, shape...)
+			scale, offset := randT(3, 0.5, 1.5, c), randT(4, -1, 1, c)
+			y, mean, variance, err := FusedBatchNormRelu(x, scale, offset, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pre, mean2, variance2, err := FusedBatchNorm(x, scale, offset, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Relu(pre)
+			dx, ds, do, err := FusedBatchNormReluGrad(g, y, x, scale, mean, variance, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gpre, err := ReluGrad(g, pre)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wdx, wds, wdo, err := FusedBatchNormGrad(gpre, x, scale, mean2, variance2, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cmp := range []struct {
+				name      string
+				got, want *tensor.Tensor
+			}{{"y", y, want}, {"mean", mean, mean2}, {"variance", variance, variance2}, {"dx", dx, wdx}, {"dscale", ds, wds}, {"doffset", do, wdo}} {
+				for i, v := range cmp.got.Data() {
+					if w := cmp.want.Data()[i]; math.Float32bits(v) != math.Float32bits(w) {
+						t.Fatalf("%s[%d] = %v, two ops give %v", cmp.name, i, v, w)
+					}
+				}
+			}
+		})
+	}
+	if _, _, _, err := FusedBatchNormReluGrad(tensor.Zeros(2, 3), tensor.Zeros(3, 2), tensor.Zeros(2, 3), tensor.Ones(3), tensor.Zeros(3), tensor.Ones(3), 1e-3); err == nil || !strings.Contains(err.Error(), "y has shape [3 2]") {
+		t.Errorf("y of the wrong shape: err = %v", err)
+	}
 }

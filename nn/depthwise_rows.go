@@ -1,16 +1,20 @@
 package nn
 
-// The row path of DepthwiseConv2D's forward pass, for stride 1 along W
-// (any stride along H, any dilations, any padding).
+// The row path of DepthwiseConv2D's forward pass and filter gradient, for
+// any strides, dilations and padding.
 //
-// Each input row that a window reads is expanded once into E, of
-// OW + (KW−1)·DW pixels of C·M values with zero padding at both ends:
+// Each input row that a window reads is expanded once into E: SW phase
+// rows (SW the stride along W) of L = OW + ⌊(KW−1)·DW/SW⌋ pixels of C·M
+// values each, with zero padding at both ends:
 //
-//	E[s, c·M + m] = x[n, ih, s − PW, c]   (0 outside the image)
+//	E[p, s, c·M + m] = x[n, ih, s·SW + p − PW, c]   (0 outside the image)
 //
-// so that one tap (kh, kw) contributes E_kh[j + kw·DW, q]·w[kh, kw, q]
-// to output y[n, oh, j, q], q = c·M + m: along a run of output pixels
-// both factors are contiguous, the weights repeating with period C·M.
+// Tap kw reads input column j·SW + kw·DW − PW for output column j, which
+// is phase p = kw·DW mod SW at pixel j + ⌊kw·DW/SW⌋; so one tap (kh, kw)
+// contributes E_kh[p, j + ⌊kw·DW/SW⌋, q]·w[kh, kw, q] to output
+// y[n, oh, j, q], q = c·M + m: along a run of output pixels both factors
+// are contiguous, the weights repeating with period C·M. At stride 1
+// there is one phase of OW + (KW−1)·DW pixels.
 // kernels.SumProducts then sums the taps of a run of rowRun pixels with
 // the weights expanded to the run's length. A small cache of expanded
 // rows per worker means that at stride 1 each input row is expanded
@@ -39,7 +43,13 @@ func rowsChunk(taps, ow, cm int) (run, per int) {
 
 // depthwiseRowsApply reports whether depthwiseForwardRows handles g.
 func depthwiseRowsApply(g *kernels.ConvGeom) bool {
-	return g.Stride[2] == 1 && g.OutPositions() > 0
+	return g.OutPositions() > 0
+}
+
+// rowPhase returns the pixels per phase row of an expanded row, L =
+// OW + ⌊(KW−1)·DW/SW⌋ (see the top of this file).
+func rowPhase(g *kernels.ConvGeom) int {
+	return g.Out[2] + (g.K[2]-1)*g.Dilation[2]/g.Stride[2]
 }
 
 // depthwiseForwardRows computes depthwiseForward's y from x and w. The
@@ -51,7 +61,6 @@ func depthwiseRowsApply(g *kernels.ConvGeom) bool {
 func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	kw := g.K[2]
-	dw := g.Dilation[2]
 	cm := g.C * m
 	if cm == 0 {
 		return
@@ -88,7 +97,7 @@ func depthwiseForwardRows(g *kernels.ConvGeom, m int, x, w, y []float32) {
 					nb := min(run, ow-j0)
 					a, b := a0, t0%kw
 					for i := range aOff {
-						aOff[i] = rowOf[a-a0] + (j0+b*dw)*cm
+						aOff[i] = rowOf[a-a0] + j0*cm + rc.tapOff(b)
 						if b++; b == kw {
 							a, b = a+1, 0
 						}
@@ -118,7 +127,8 @@ type rowCache struct {
 	g      *kernels.ConvGeom
 	m      int
 	a0, a1 int // window rows served
-	rowLen int // OW + (KW−1)·DW pixels of C·M values
+	phase  int // pixels per phase row (rowPhase)
+	rowLen int // SW phase rows of phase pixels of C·M values
 	bufp   *[]float32
 	buf    []float32
 	cached []int // n·H + ih held by each slot; −1 empty
@@ -127,7 +137,8 @@ type rowCache struct {
 
 func newRowCache(g *kernels.ConvGeom, m, a0, a1 int) *rowCache {
 	slots := min(a1-a0, g.In[1])
-	rc := &rowCache{g: g, m: m, a0: a0, a1: a1, rowLen: (g.Out[2] + (g.K[2]-1)*g.Dilation[2]) * g.C * m,
+	ph := rowPhase(g)
+	rc := &rowCache{g: g, m: m, a0: a0, a1: a1, phase: ph, rowLen: g.Stride[2] * ph * g.C * m,
 		cached: make([]int, slots), rowOf: make([]int, a1-a0)}
 	rc.bufp = getScratch((slots + 1) * rc.rowLen)
 	rc.buf = *rc.bufp
@@ -139,6 +150,14 @@ func newRowCache(g *kernels.ConvGeom, m, a0, a1 int) *rowCache {
 }
 
 func (rc *rowCache) release() { putScratch(rc.bufp) }
+
+// tapOff is the offset, within an expanded row, of the value that
+// window column kw reads for output column 0: phase kw·DW mod SW, pixel
+// ⌊kw·DW/SW⌋.
+func (rc *rowCache) tapOff(kw int) int {
+	off, sw := kw*rc.g.Dilation[2], rc.g.Stride[2]
+	return (off%sw*rc.phase + off/sw) * rc.g.C * rc.m
+}
 
 // rows returns, for output row r (n, oh), the buffer offset of the
 // expanded input row each window row kh in [a0, a1) reads (at index
@@ -171,7 +190,12 @@ func (rc *rowCache) rows(x []float32, r int) []int {
 		s := freeSlot(rc.cached, rowOf, rc.rowLen)
 		rc.cached[s] = n*h + ih
 		rowOf[a-rc.a0] = s * rc.rowLen
-		expandRow(rc.buf[s*rc.rowLen:(s+1)*rc.rowLen], x[(n*h+ih)*wd*c:(n*h+ih+1)*wd*c], c, rc.m, g.Pad[2])
+		e, xr := rc.buf[s*rc.rowLen:(s+1)*rc.rowLen], x[(n*h+ih)*wd*c:(n*h+ih+1)*wd*c]
+		if sw := g.Stride[2]; sw > 1 {
+			expandRowStrided(e, xr, c, rc.m, g.Pad[2], sw)
+		} else {
+			expandRow(e, xr, c, rc.m, g.Pad[2])
+		}
 	}
 	return rowOf
 }
@@ -211,6 +235,37 @@ func expandRow(e, xr []float32, c, m, pad int) {
 	kernels.Repeat(e[s0*cm:s1*cm], xr[(s0-pad)*c:(s1-pad)*c], c, m)
 }
 
+// expandRowStrided fills e (sw phase rows of equal length, each of
+// pixels of c·m values) from the input row xr (W pixels of c values):
+// e[p, s, ch·m + k] = xr[s·sw + p − pad, ch], zero outside.
+func expandRowStrided(e, xr []float32, c, m, pad, sw int) {
+	cm := c * m
+	span := len(e) / (sw * cm)
+	wd := len(xr) / c
+	for p := range sw {
+		ep := e[p*span*cm : (p+1)*span*cm]
+		for s := range span {
+			d := ep[s*cm : (s+1)*cm]
+			iw := s*sw + p - pad
+			if iw < 0 || iw >= wd {
+				clear(d)
+				continue
+			}
+			xs := xr[iw*c : (iw+1)*c]
+			if m == 1 {
+				copy(d, xs)
+				continue
+			}
+			for ch, v := range xs {
+				r := d[ch*m : (ch+1)*m]
+				for k := range r {
+					r[k] = v
+				}
+			}
+		}
+	}
+}
+
 // depthwiseBackpropInputFlipped computes the input gradient of a
 // stride-1 depthwise convolution with multiplier 1 as the forward
 // convolution of dy with the spatially flipped filter, on the row path:
@@ -235,7 +290,7 @@ func depthwiseBackpropInputFlipped(g *kernels.ConvGeom, w, dy, dx []float32) {
 }
 
 // depthwiseBackpropFilterRows computes the filter gradient on the row
-// path (stride 1 along W): dw[t, q] = Σ_{rows, j} E_kh[j + kw·DW, q]·dy[row, j, q]
+// path: dw[t, q] = Σ_{rows, j} E_kh[p, j + ⌊kw·DW/SW⌋, q]·dy[row, j, q]
 // for tap t = (kh, kw), q = c·M + m. Each tap's products are accumulated
 // elementwise over runs of output pixels (kernels.MulAdd) and folded to
 // C·M sums per group of rows; the groups are a fixed split of the rows
@@ -246,7 +301,6 @@ func depthwiseBackpropInputFlipped(g *kernels.ConvGeom, w, dy, dx []float32) {
 func depthwiseBackpropFilterRows(g *kernels.ConvGeom, m int, x, dy, dw []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	kw := g.K[2]
-	ddw := g.Dilation[2]
 	cm := g.C * m
 	taps := g.K[1] * kw
 	size := taps * cm
@@ -275,7 +329,7 @@ func depthwiseBackpropFilterRows(g *kernels.ConvGeom, m int, x, dy, dw []float32
 						nb := min(run, ow-j0)
 						a, b := a0, t0%kw
 						for i := 0; i < t1-t0; i++ {
-							kernels.MulAdd(acc[i*run*cm:i*run*cm+nb*cm], rc.buf[rowOf[a-a0]+(j0+b*ddw)*cm:], dyr[j0*cm:])
+							kernels.MulAdd(acc[i*run*cm:i*run*cm+nb*cm], rc.buf[rowOf[a-a0]+j0*cm+rc.tapOff(b):], dyr[j0*cm:])
 							if b++; b == kw {
 								a, b = a+1, 0
 							}

@@ -22,6 +22,11 @@ var depthwiseRowsCases = []convGeomCase{
 	{name: "valid even window", in: []int{2, 6, 80, 4}, filter: []int{2, 4, 4, 2}, o: ConvOptions{Padding: "VALID"}, seed: 47},
 	{name: "one column", in: []int{2, 5, 1, 3}, filter: []int{3, 3, 3, 2}, o: ConvOptions{Padding: "SAME"}, seed: 48},
 	{name: "window taller than image", in: []int{2, 4, 21, 3}, filter: []int{9, 7, 3, 2}, o: ConvOptions{Padding: "SAME"}, seed: 49},
+	{name: "stride 2 M=3", in: []int{2, 9, 75, 5}, filter: []int{3, 3, 5, 3}, o: ConvOptions{Padding: "SAME", Strides: []int{2}}, seed: 50},
+	{name: "stride 2 along W M=1", in: []int{2, 7, 69, 16}, filter: []int{3, 3, 16, 1}, o: ConvOptions{Padding: "SAME", Strides: []int{1, 2}}, seed: 51},
+	{name: "stride 3 window 5 M=2", in: []int{1, 8, 70, 3}, filter: []int{5, 5, 3, 2}, o: ConvOptions{Padding: "VALID", Strides: []int{3}}, seed: 52},
+	{name: "stride 2 explicit odd pads M=4", in: []int{2, 6, 31, 2}, filter: []int{3, 4, 2, 4}, o: ConvOptions{Padding: "EXPLICIT", Strides: []int{2, 3}, ExplicitPaddings: [][2]int{{1, 2}, {3, 0}}}, seed: 53},
+	{name: "stride wider than window M=2", in: []int{1, 5, 23, 3}, filter: []int{2, 2, 3, 2}, o: ConvOptions{Padding: "SAME", Strides: []int{4}}, seed: 54},
 }
 
 // The forward pass, the filter gradient and (through the flipped filter,
@@ -191,4 +196,48 @@ func BenchmarkDepthwiseHugeWindow(b *testing.B) {
 		}
 	}
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkDepthwiseStrided: MobileNet-like stride-2 depthwise layers at
+// batch 32, multiplier 1 and 2, forward and both gradients, on the row
+// path and on the per-pixel loops.
+func BenchmarkDepthwiseStrided(b *testing.B) {
+	for _, c := range []struct {
+		name      string
+		in, filt  []int
+		outPixels int
+	}{
+		{"56x56x32_M=1", []int{32, 56, 56, 32}, []int{3, 3, 32, 1}, 28 * 28},
+		{"28x28x16_M=2", []int{32, 28, 28, 16}, []int{3, 3, 16, 2}, 14 * 14},
+	} {
+		x, w := cvRand(1, c.in...), cvRand(2, c.filt...)
+		o := ConvOptions{Padding: "SAME", Strides: []int{2}}
+		y, err := DepthwiseConv2D(x, w, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		dy := cvRand(3, y.Shape()...)
+		flops := 2.0 * float64(c.in[0]*c.outPixels*c.filt[2]*c.filt[3]*9)
+		for _, pass := range []struct {
+			name string
+			f    func() error
+		}{
+			{"forward", func() error { _, err := DepthwiseConv2D(x, w, o); return err }},
+			{"input", func() error { _, err := DepthwiseConv2DBackpropInput(c.in, w, dy, o); return err }},
+			{"filter", func() error { _, err := DepthwiseConv2DBackpropFilter(x, c.filt, dy, o); return err }},
+		} {
+			for _, impl := range []string{"rows", "perPixel"} {
+				b.Run(c.name+"/"+pass.name+"/impl="+impl, func(b *testing.B) {
+					defer func(v bool) { tune.DepthwisePerPixel = v }(tune.DepthwisePerPixel)
+					tune.DepthwisePerPixel = impl == "perPixel"
+					for b.Loop() {
+						if err := pass.f(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
 }

@@ -5,10 +5,12 @@
 //	go run . -set sgemm -out ../sgemm_amd64.s -stubs ../sgemm_stubs_amd64.go -pkg kernels
 //	go run . -set vec -out ../vec_amd64.s -stubs ../vec_stubs_amd64.go -pkg kernels
 //	go run . -set conv -out ../conv_amd64.s -stubs ../conv_stubs_amd64.go -pkg kernels
+//	go run . -set bn -out ../bn_amd64.s -stubs ../bn_stubs_amd64.go -pkg kernels
 //
 // -set vec: the AVX2 loops behind the vec*.go routines (vec.go here).
 // -set sgemm: the sgemm micro-kernels.
 // -set conv: direct convolution loops for one input channel (conv.go here).
+// -set bn: batch-normalization loops, AVX2 and AVX-512 (bn.go here).
 //
 // Each kernel computes one MR×NR tile of C over one packed K-panel:
 //
@@ -35,7 +37,7 @@ import (
 // read only by the variants that use A or B in place.
 const signature = "func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)"
 
-var set = flag.String("set", "sgemm", "which routines to generate: sgemm, vec or conv")
+var set = flag.String("set", "sgemm", "which routines to generate: sgemm, vec, conv or bn")
 
 func main() {
 	flag.Parse() // avo's own flags (-out, -stubs, -pkg) are registered on the same set
@@ -54,8 +56,10 @@ func main() {
 		vecRoutines()
 	case "conv":
 		convRoutines()
+	case "bn":
+		bnRoutines()
 	default:
-		log.Fatalf("-set %q: want sgemm, vec or conv", *set)
+		log.Fatalf("-set %q: want sgemm, vec, conv or bn", *set)
 	}
 
 	Generate()

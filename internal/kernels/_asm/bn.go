@@ -1,0 +1,269 @@
+package main
+
+// The batch-normalization loops behind package kernels' bn.go routines,
+// in two widths: AVX2 (8 channels a step, c a multiple of 8) and
+// AVX-512F (16 channels a step, c a multiple of 16). Rows are c
+// contiguous float32 values; the per-channel sums are float64 in acc
+// (acc[0:c] and acc[c:2c]), loaded, added to and stored once per row, so
+// every channel's sum runs over the rows in order and the bits equal the
+// Go loops'. No fused multiply-adds anywhere, for the same reason.
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// bnWidth is one vector width: lanes float32s per step, held as two
+// halves of lanes/2 float64s for the sums.
+type bnWidth struct {
+	suffix string
+	lanes  int
+	vec    func() reg.VecVirtual
+}
+
+func bnRoutines() {
+	for _, w := range []bnWidth{{"AVX2", 8, YMM}, {"AVX512", 16, ZMM}} {
+		bnMoments(w, true, false)
+		bnMoments(w, false, false)
+		bnMoments(w, false, true)
+		bnAffine(w, false)
+		bnAffine(w, true)
+		bnAffine2(w, false)
+		bnAffine2(w, true)
+	}
+}
+
+// reluMasked loads into d the lanes of src where out > 0 and zero
+// elsewhere (GT_OQ: false for NaN); zero is a zero vector.
+func (w bnWidth) reluMasked(d, zero reg.VecVirtual, src, out Mem) {
+	o := w.vec()
+	VMOVUPS(out, o)
+	if w.lanes == 16 {
+		k := K()
+		VCMPPS(Imm(0x1e), zero, o, k)
+		VMOVUPS_Z(src, k, d)
+		return
+	}
+	VCMPPS(Imm(0x1e), zero, o, o)
+	VANDPS(src, o, d)
+}
+
+// halves converts the lanes of v to float64: the low half into lo, the
+// high half into hi.
+func (w bnWidth) halves(v, lo, hi reg.VecVirtual) {
+	if w.lanes == 16 {
+		VCVTPS2PD(v.AsY(), lo)
+		VEXTRACTF64X4(Imm(1), v, hi.AsY())
+		VCVTPS2PD(hi.AsY(), hi)
+		return
+	}
+	VCVTPS2PD(v.AsX(), lo)
+	VEXTRACTF128(Imm(1), v, hi.AsX())
+	VCVTPS2PD(hi.AsX(), hi)
+}
+
+// at8 is base + 8·index (a float64 element), plus disp bytes.
+func at8(base, index reg.Register, disp int) Mem {
+	return Mem{Base: base, Index: index, Scale: 8, Disp: disp}
+}
+
+// bnMoments: for each row and channel j, with s = shift[j],
+//
+//	squares: d = x − s;            acc[j] += d;  acc[c+j] += d·d
+//	product: d = y − s;            acc[j] += x;  acc[c+j] += x·d
+//	relu:    product with x replaced by 0 where out ≤ 0
+//
+// (x, y converted to float64 first).
+func bnMoments(w bnWidth, squares, relu bool) {
+	name, sig := "bnGradMoments"+w.suffix, "func(acc *float64, x, y *float32, shift *float64, rows, c int)"
+	doc := []string{
+		fmt.Sprintf("bnGradMoments%s runs GradMoments over rows of c values, c a", w.suffix),
+		fmt.Sprintf("multiple of %d.", w.lanes),
+	}
+	switch {
+	case squares:
+		name, sig = "bnShiftedMoments"+w.suffix, "func(acc *float64, x *float32, shift *float64, rows, c int)"
+		doc = []string{
+			fmt.Sprintf("bnShiftedMoments%s runs ShiftedMoments over rows of c values, c", w.suffix),
+			fmt.Sprintf("a multiple of %d.", w.lanes),
+		}
+	case relu:
+		name, sig = "bnGradMomentsRelu"+w.suffix, "func(acc *float64, x, y, out *float32, shift *float64, rows, c int)"
+		doc = []string{
+			fmt.Sprintf("bnGradMomentsRelu%s runs GradMomentsRelu over rows of c values,", w.suffix),
+			fmt.Sprintf("c a multiple of %d.", w.lanes),
+		}
+	}
+	vecFunc(name, sig, doc...)
+	acc := Load(Param("acc"), GP64())
+	x := Load(Param("x"), GP64())
+	var y, out reg.Register
+	if !squares {
+		y = Load(Param("y"), GP64())
+	}
+	if relu {
+		out = Load(Param("out"), GP64())
+	}
+	shift := Load(Param("shift"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	acc2 := GP64()
+	LEAQ(at8(acc, c, 0), acc2)
+	var zero reg.VecVirtual
+	if relu {
+		zero = w.vec()
+		VXORPS(zero, zero, zero)
+	}
+	half := 4 * w.lanes / 2 // bytes of a half step of float32s
+	j := GP64()
+	lbl := name + "_"
+	Label(lbl + "row")
+	XORQ(j, j)
+	Label(lbl + "col")
+	var ph [2]reg.VecVirtual // relu: the masked x, as float64 halves
+	if relu {
+		m := w.vec()
+		w.reluMasked(m, zero, at(x, j, 0), at(out, j, 0))
+		ph = [2]reg.VecVirtual{w.vec(), w.vec()}
+		w.halves(m, ph[0], ph[1])
+	}
+	for h := range 2 {
+		d, s1, s2 := w.vec(), w.vec(), w.vec()
+		switch {
+		case squares:
+			VCVTPS2PD(at(x, j, h*half), d)
+			VSUBPD(at8(shift, j, 2*h*half), d, d)
+			VMULPD(d, d, s2)
+			VADDPD(at8(acc, j, 2*h*half), d, s1)
+		default:
+			p := ph[h]
+			if !relu {
+				p = w.vec()
+				VCVTPS2PD(at(x, j, h*half), p)
+			}
+			VCVTPS2PD(at(y, j, h*half), d)
+			VSUBPD(at8(shift, j, 2*h*half), d, d)
+			VMULPD(d, p, s2)
+			VADDPD(at8(acc, j, 2*h*half), p, s1)
+		}
+		VADDPD(at8(acc2, j, 2*h*half), s2, s2)
+		VMOVUPD(s1, at8(acc, j, 2*h*half))
+		VMOVUPD(s2, at8(acc2, j, 2*h*half))
+	}
+	ADDQ(Imm(uint64(w.lanes)), j)
+	CMPQ(j, c)
+	JLT(LabelRef(lbl + "col"))
+	LEAQ(at(x, c, 0), x)
+	if !squares {
+		LEAQ(at(y, c, 0), y)
+	}
+	if relu {
+		LEAQ(at(out, c, 0), out)
+	}
+	DECQ(rows)
+	JNZ(LabelRef(lbl + "row"))
+	VZEROUPPER()
+	RET()
+}
+
+// bnAffine: y = x·a + b per channel (a multiply, then an add); with
+// relu, then max(·, 0) keeping NaN and −0 as nn.Relu does.
+func bnAffine(w bnWidth, relu bool) {
+	name, what := "bnAffine"+w.suffix, "Affine"
+	if relu {
+		name, what = "bnAffineRelu"+w.suffix, "AffineRelu"
+	}
+	vecFunc(name, "func(y, x, a, b *float32, rows, c int)",
+		fmt.Sprintf("%s runs %s over rows of c values, c a multiple of %d.", name, what, w.lanes))
+	y := Load(Param("y"), GP64())
+	x := Load(Param("x"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	var zero reg.VecVirtual
+	if relu {
+		zero = w.vec()
+		VXORPS(zero, zero, zero)
+	}
+	j := GP64()
+	Label(name + "_row")
+	XORQ(j, j)
+	Label(name + "_col")
+	v := w.vec()
+	VMOVUPS(at(x, j, 0), v)
+	VMULPS(at(a, j, 0), v, v)
+	VADDPS(at(b, j, 0), v, v)
+	if relu {
+		Comment("Intel order: vmaxps v, zero, v (NaN and −0 stay)")
+		VMAXPS(v, zero, v)
+	}
+	VMOVUPS(v, at(y, j, 0))
+	ADDQ(Imm(uint64(w.lanes)), j)
+	CMPQ(j, c)
+	JLT(LabelRef(name + "_col"))
+	LEAQ(at(x, c, 0), x)
+	LEAQ(at(y, c, 0), y)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}
+
+// bnAffine2: dx = (k·g + a·x) + b per channel, each product and sum
+// rounded to float32 in that order; with relu, g is first zeroed where
+// out ≤ 0.
+func bnAffine2(w bnWidth, relu bool) {
+	name, what, sig := "bnAffine2"+w.suffix, "Affine2", "func(dx, grad, x, k, a, b *float32, rows, c int)"
+	if relu {
+		name, what, sig = "bnAffine2Relu"+w.suffix, "Affine2Relu", "func(dx, grad, x, out, k, a, b *float32, rows, c int)"
+	}
+	vecFunc(name, sig, fmt.Sprintf("%s runs %s over rows of c values, c a multiple of %d.", name, what, w.lanes))
+	dx := Load(Param("dx"), GP64())
+	g := Load(Param("grad"), GP64())
+	x := Load(Param("x"), GP64())
+	var out reg.Register
+	var zero reg.VecVirtual
+	if relu {
+		out = Load(Param("out"), GP64())
+		zero = w.vec()
+		VXORPS(zero, zero, zero)
+	}
+	k := Load(Param("k"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	j := GP64()
+	Label(name + "_row")
+	XORQ(j, j)
+	Label(name + "_col")
+	u, v := w.vec(), w.vec()
+	if relu {
+		w.reluMasked(u, zero, at(g, j, 0), at(out, j, 0))
+	} else {
+		VMOVUPS(at(g, j, 0), u)
+	}
+	VMULPS(at(k, j, 0), u, u)
+	VMOVUPS(at(x, j, 0), v)
+	VMULPS(at(a, j, 0), v, v)
+	VADDPS(v, u, u)
+	VADDPS(at(b, j, 0), u, u)
+	VMOVUPS(u, at(dx, j, 0))
+	ADDQ(Imm(uint64(w.lanes)), j)
+	CMPQ(j, c)
+	JLT(LabelRef(name + "_col"))
+	LEAQ(at(g, c, 0), g)
+	LEAQ(at(x, c, 0), x)
+	if relu {
+		LEAQ(at(out, c, 0), out)
+	}
+	LEAQ(at(dx, c, 0), dx)
+	DECQ(rows)
+	JNZ(LabelRef(name + "_row"))
+	VZEROUPPER()
+	RET()
+}

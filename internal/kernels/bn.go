@@ -1,0 +1,255 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// The batch-normalization loops over channels-last rows: x is a run of
+// rows of c values (c = len(shift), len(a), …), every channel with its
+// own coefficients. The sums are float64, added row after row into acc,
+// and the assembly adds and multiplies in the same order as the Go loops
+// without fusing, so both give the same bits. AVX-512 (c a multiple of
+// 16) where the conv-c1 family runs AVX-512, AVX2 (c a multiple of 8)
+// wherever the vector family runs AVX2, plain Go otherwise.
+
+// bnPath returns the lanes of the assembly loop to use for c channels:
+// 16, 8, or 0 for the Go loop.
+func bnPath(c int) int {
+	switch {
+	case c > 0 && c1Wide && vecFMA && c%16 == 0:
+		return 16
+	case c > 0 && vecFMA && c%8 == 0:
+		return 8
+	}
+	return 0
+}
+
+func bnCheckRows(op string, n, c int, lens ...int) {
+	if c <= 0 || n%c != 0 {
+		panic(fmt.Sprintf("kernels: %s: %d values are not rows of %d channels", op, n, c))
+	}
+	for _, l := range lens {
+		if l != n {
+			panic(fmt.Sprintf("kernels: %s: slices of %d and %d values", op, n, l))
+		}
+	}
+}
+
+// ShiftedMoments adds, for the rows of x (c = len(shift) values each),
+// d = float64(x[r·c+j]) − shift[j] to acc[j] and d² to acc[c+j], row
+// after row: one pass gathering what the mean and the variance need.
+// len(acc) must be 2·c. It panics when the lengths disagree.
+func ShiftedMoments(acc []float64, x []float32, shift []float64) {
+	c := len(shift)
+	bnCheckRows("ShiftedMoments", len(x), c)
+	if len(acc) != 2*c {
+		panic(fmt.Sprintf("kernels: ShiftedMoments: %d sums for %d channels, want %d", len(acc), c, 2*c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnShiftedMomentsAVX512(&acc[0], &x[0], &shift[0], len(x)/c, c)
+		return
+	case 8:
+		bnShiftedMomentsAVX2(&acc[0], &x[0], &shift[0], len(x)/c, c)
+		return
+	}
+	s1, s2 := acc[:c], acc[c:2*c]
+	for o := 0; o < len(x); o += c {
+		for j, v := range x[o : o+c] {
+			d := float64(v) - shift[j]
+			s1[j] += d
+			s2[j] += d * d
+		}
+	}
+}
+
+// GradMoments adds, for the rows of x and y (c = len(shift) values
+// each), float64(x[r·c+j]) to acc[j] and float64(x)·(float64(y) −
+// shift[j]) to acc[c+j], row after row: batch norm's backward sums
+// Σg and Σg·(x − μ) with x = g, y = x, shift = μ. len(acc) must be 2·c.
+func GradMoments(acc []float64, x, y []float32, shift []float64) {
+	c := len(shift)
+	bnCheckRows("GradMoments", len(x), c, len(y))
+	if len(acc) != 2*c {
+		panic(fmt.Sprintf("kernels: GradMoments: %d sums for %d channels, want %d", len(acc), c, 2*c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnGradMomentsAVX512(&acc[0], &x[0], &y[0], &shift[0], len(x)/c, c)
+		return
+	case 8:
+		bnGradMomentsAVX2(&acc[0], &x[0], &y[0], &shift[0], len(x)/c, c)
+		return
+	}
+	s1, s2 := acc[:c], acc[c:2*c]
+	for o := 0; o < len(x); o += c {
+		yr := y[o : o+c]
+		for j, v := range x[o : o+c] {
+			p := float64(v)
+			s1[j] += p
+			s2[j] += p * (float64(yr[j]) - shift[j])
+		}
+	}
+}
+
+// Affine sets y[r·c+j] = x[r·c+j]·a[j] + b[j] for the rows of x (c =
+// len(a) = len(b) values each; len(y) = len(x)), the product rounded to
+// float32 before the sum.
+func Affine(y, x, a, b []float32) {
+	c := len(a)
+	bnCheckRows("Affine", len(x), c, len(y))
+	if len(b) != c {
+		panic(fmt.Sprintf("kernels: Affine: %d scales but %d shifts", c, len(b)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffineAVX512(&y[0], &x[0], &a[0], &b[0], len(x)/c, c)
+		return
+	case 8:
+		bnAffineAVX2(&y[0], &x[0], &a[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, yr := x[o:o+c], y[o:o+c]
+		for j, v := range xr {
+			yr[j] = float32(v*a[j]) + b[j]
+		}
+	}
+}
+
+// Affine2 sets dx[r·c+j] = (k[j]·g[r·c+j] + a[j]·x[r·c+j]) + b[j] for
+// the rows of g and x (c = len(k) values each), each product and sum
+// rounded to float32 in that order: batch norm's training backward.
+func Affine2(dx, g, x, k, a, b []float32) {
+	c := len(k)
+	bnCheckRows("Affine2", len(g), c, len(x), len(dx))
+	if len(a) != c || len(b) != c {
+		panic(fmt.Sprintf("kernels: Affine2: coefficients of %d, %d and %d channels", c, len(a), len(b)))
+	}
+	if len(g) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffine2AVX512(&dx[0], &g[0], &x[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		return
+	case 8:
+		bnAffine2AVX2(&dx[0], &g[0], &x[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		return
+	}
+	for o := 0; o < len(g); o += c {
+		gr, xr, dr := g[o:o+c], x[o:o+c], dx[o:o+c]
+		for j, v := range gr {
+			dr[j] = float32(float32(k[j]*v)+float32(a[j]*xr[j])) + b[j]
+		}
+	}
+}
+
+// reluMask returns g where out > 0 and +0 elsewhere (also for a NaN
+// out), as the assembly's compare-and-mask gives.
+func reluMask(g, out float32) float32 {
+	var m uint32
+	if out > 0 {
+		m = ^uint32(0)
+	}
+	return math.Float32frombits(math.Float32bits(g) & m)
+}
+
+// AffineRelu is Affine followed by ReLU: y = max(x·a + b, 0) per
+// channel, a NaN staying NaN and −0 staying −0 as in nn.Relu.
+func AffineRelu(y, x, a, b []float32) {
+	c := len(a)
+	bnCheckRows("AffineRelu", len(x), c, len(y))
+	if len(b) != c {
+		panic(fmt.Sprintf("kernels: AffineRelu: %d scales but %d shifts", c, len(b)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffineReluAVX512(&y[0], &x[0], &a[0], &b[0], len(x)/c, c)
+		return
+	case 8:
+		bnAffineReluAVX2(&y[0], &x[0], &a[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, yr := x[o:o+c], y[o:o+c]
+		for j, v := range xr {
+			v = float32(v*a[j]) + b[j]
+			if v < 0 {
+				v = 0
+			}
+			yr[j] = v
+		}
+	}
+}
+
+// GradMomentsRelu is GradMoments with x zeroed where out ≤ 0: the sums
+// of batch norm's backward when a ReLU follows it (x the gradient of the
+// ReLU's output, out that output).
+func GradMomentsRelu(acc []float64, x, y, out []float32, shift []float64) {
+	c := len(shift)
+	bnCheckRows("GradMomentsRelu", len(x), c, len(y), len(out))
+	if len(acc) != 2*c {
+		panic(fmt.Sprintf("kernels: GradMomentsRelu: %d sums for %d channels, want %d", len(acc), c, 2*c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnGradMomentsReluAVX512(&acc[0], &x[0], &y[0], &out[0], &shift[0], len(x)/c, c)
+		return
+	case 8:
+		bnGradMomentsReluAVX2(&acc[0], &x[0], &y[0], &out[0], &shift[0], len(x)/c, c)
+		return
+	}
+	s1, s2 := acc[:c], acc[c:2*c]
+	for o := 0; o < len(x); o += c {
+		yr, or := y[o:o+c], out[o:o+c]
+		for j, v := range x[o : o+c] {
+			p := float64(reluMask(v, or[j]))
+			s1[j] += p
+			s2[j] += p * (float64(yr[j]) - shift[j])
+		}
+	}
+}
+
+// Affine2Relu is Affine2 with g zeroed where out ≤ 0.
+func Affine2Relu(dx, g, x, out, k, a, b []float32) {
+	c := len(k)
+	bnCheckRows("Affine2Relu", len(g), c, len(x), len(dx), len(out))
+	if len(a) != c || len(b) != c {
+		panic(fmt.Sprintf("kernels: Affine2Relu: coefficients of %d, %d and %d channels", c, len(a), len(b)))
+	}
+	if len(g) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffine2ReluAVX512(&dx[0], &g[0], &x[0], &out[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		return
+	case 8:
+		bnAffine2ReluAVX2(&dx[0], &g[0], &x[0], &out[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		return
+	}
+	for o := 0; o < len(g); o += c {
+		gr, xr, or, dr := g[o:o+c], x[o:o+c], out[o:o+c], dx[o:o+c]
+		for j, v := range gr {
+			v = reluMask(v, or[j])
+			dr[j] = float32(float32(k[j]*v)+float32(a[j]*xr[j])) + b[j]
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// bnPaths are the batch-norm loop paths this CPU and build can run, set
+// by toggling the dispatch flags; run restores them.
+func bnPaths(t testing.TB, run func(t testing.TB, name string)) {
+	defer func(v, c bool) { vecFMA, c1Wide = v, c }(vecFMA, c1Wide)
+	for _, p := range []struct {
+		name     string
+		ok, wide bool
+	}{{"go", true, false}, {"avx2", vecFMA, false}, {"avx512", vecFMA && hasAVX512F, true}} {
+		if !p.ok {
+			t.Logf("path %s NOT EXECUTED: not available on this CPU or build", p.name)
+			continue
+		}
+		vecFMA, c1Wide = p.name != "go", p.wide
+		run(t, p.name)
+	}
+}
+
+// TestBatchNormLoops holds every path of the batch-norm loops to
+// plain per-element loops written from their doc comments: the float64
+// sums must agree bit for bit (same order, no fusing), and so must the
+// float32 outputs.
+func TestBatchNormLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range []struct{ rows, c int }{{1, 8}, {7, 16}, {33, 24}, {5, 32}, {129, 48}, {3, 64}, {17, 3}, {9, 13}, {1, 1}} {
+		rows, c := sh.rows, sh.c
+		x, y, a, b, k := vecRand(r, rows*c), vecRand(r, rows*c), vecRand(r, c), vecRand(r, c), vecRand(r, c)
+		shift := make([]float64, c)
+		for j := range shift {
+			shift[j] = r.Float64()*2 - 1
+		}
+		// out: a ReLU's output, with zeros, a −0 and a NaN among the values.
+		out := vecRand(r, rows*c)
+		for i := range out {
+			switch i % 7 {
+			case 1:
+				out[i] = 0
+			case 3:
+				out[i] = float32(math.Copysign(0, -1))
+			case 5:
+				out[i] = float32(math.NaN())
+			}
+		}
+		// The references, straight from the docs.
+		wantMom, wantGrad := make([]float64, 2*c), make([]float64, 2*c)
+		wantAff, wantAff2 := make([]float32, rows*c), make([]float32, rows*c)
+		wantGradR, wantAffR, wantAff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
+		for i := range rows {
+			for j := range c {
+				v, u := x[i*c+j], y[i*c+j]
+				d := float64(v) - shift[j]
+				wantMom[j] += d
+				wantMom[c+j] += d * d
+				wantGrad[j] += float64(v)
+				wantGrad[c+j] += float64(v) * (float64(u) - shift[j])
+				p := v * a[j]
+				wantAff[i*c+j] = p + b[j]
+				q, s := k[j]*v, a[j]*u
+				sum := q + s
+				wantAff2[i*c+j] = sum + b[j]
+				relu := wantAff[i*c+j]
+				if relu < 0 {
+					relu = 0
+				}
+				wantAffR[i*c+j] = relu
+				var gm float32 // v where out > 0, else +0
+				if out[i*c+j] > 0 {
+					gm = v
+				}
+				wantGradR[j] += float64(gm)
+				wantGradR[c+j] += float64(gm) * (float64(u) - shift[j])
+				qr := k[j] * gm
+				sumR := qr + s
+				wantAff2R[i*c+j] = sumR + b[j]
+			}
+		}
+		t.Run(fmt.Sprintf("rows=%d/c=%d", rows, c), func(t *testing.T) {
+			bnPaths(t, func(t testing.TB, path string) {
+				mom, grad := make([]float64, 2*c), make([]float64, 2*c)
+				ShiftedMoments(mom, x, shift)
+				GradMoments(grad, x, y, shift)
+				aff, aff2 := make([]float32, rows*c), make([]float32, rows*c)
+				Affine(aff, x, a, b)
+				Affine2(aff2, x, y, k, a, b)
+				gradR, affR, aff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
+				GradMomentsRelu(gradR, x, y, out, shift)
+				AffineRelu(affR, x, a, b)
+				Affine2Relu(aff2R, x, y, out, k, a, b)
+				for _, cmp := range []struct {
+					name      string
+					got, want any
+				}{{"ShiftedMoments", mom, wantMom}, {"GradMoments", grad, wantGrad}, {"Affine", aff, wantAff}, {"Affine2", aff2, wantAff2},
+					{"GradMomentsRelu", gradR, wantGradR}, {"AffineRelu", affR, wantAffR}, {"Affine2Relu", aff2R, wantAff2R}} {
+					if i := firstDiff(cmp.got, cmp.want); i >= 0 {
+						t.Errorf("path %s: %s differs at %d", path, cmp.name, i)
+					}
+				}
+			})
+		})
+	}
+}
+
+// firstDiff returns the first index where two []float64 or []float32
+// differ in bits, or −1.
+func firstDiff(got, want any) int {
+	switch g := got.(type) {
+	case []float64:
+		w := want.([]float64)
+		for i := range g {
+			if math.Float64bits(g[i]) != math.Float64bits(w[i]) {
+				return i
+			}
+		}
+	case []float32:
+		w := want.([]float32)
+		for i := range g {
+			if math.Float32bits(g[i]) != math.Float32bits(w[i]) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func TestBatchNormLoopsPanic(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func()
+	}{
+		{"moments rows", func() { ShiftedMoments(make([]float64, 4), make([]float32, 3), make([]float64, 2)) }},
+		{"moments acc", func() { ShiftedMoments(make([]float64, 3), make([]float32, 4), make([]float64, 2)) }},
+		{"grad lengths", func() { GradMoments(make([]float64, 4), make([]float32, 4), make([]float32, 2), make([]float64, 2)) }},
+		{"affine shift", func() { Affine(make([]float32, 4), make([]float32, 4), make([]float32, 2), make([]float32, 1)) }},
+		{"affine2 out", func() {
+			Affine2(make([]float32, 2), make([]float32, 4), make([]float32, 4), make([]float32, 2), make([]float32, 2), make([]float32, 2))
+		}},
+		{"no channels", func() { Affine(nil, nil, nil, nil) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Error("no panic")
+				}
+			}()
+			tc.f()
+		})
+	}
+}
+
+// BenchmarkBatchNormLoops times each loop on a [128·28·28, 16] activation
+// on every path.
+func BenchmarkBatchNormLoops(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const rows, c = 128 * 28 * 28, 16
+	x, y, dx := vecRand(r, rows*c), vecRand(r, rows*c), make([]float32, rows*c)
+	a, bb, k := vecRand(r, c), vecRand(r, c), vecRand(r, c)
+	shift, acc := make([]float64, c), make([]float64, 2*c)
+	bnPaths(b, func(tb testing.TB, path string) {
+		b := tb.(*testing.B)
+		for _, f := range []struct {
+			name  string
+			bytes int
+			run   func()
+		}{
+			{"ShiftedMoments", 4 * rows * c, func() { ShiftedMoments(acc, x, shift) }},
+			{"GradMoments", 8 * rows * c, func() { GradMoments(acc, x, y, shift) }},
+			{"Affine", 8 * rows * c, func() { Affine(dx, x, a, bb) }},
+			{"Affine2", 12 * rows * c, func() { Affine2(dx, x, y, k, a, bb) }},
+		} {
+			b.Run(f.name+"/path="+path, func(b *testing.B) {
+				b.SetBytes(int64(f.bytes))
+				for b.Loop() {
+					f.run()
+				}
+			})
+		}
+	})
+}

@@ -1,0 +1,225 @@
+package layers
+
+import (
+	"math"
+	"testing"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// callUnfolded runs m's graph layer by layer, never folding: the
+// reference the folded inference path is held to.
+func callUnfolded(m *Model, x *autograd.Var, ctx Context) *autograd.Var {
+	val := map[*Node]*autograd.Var{m.inputs[0]: x}
+	for _, n := range m.order {
+		if n.layer == nil {
+			continue
+		}
+		args := make([]*autograd.Var, len(n.inputs))
+		for i, p := range n.inputs {
+			args[i] = val[p]
+		}
+		switch l := n.layer.(type) {
+		case Layer:
+			val[n] = callLayer(l, args[0], ctx)
+		case MultiLayer:
+			val[n] = l.CallN(args, ctx)
+		}
+	}
+	return val[m.outputs[0]]
+}
+
+// foldModel builds a small graph with the chains folding must handle:
+// conv+bias → BN → ReLU, conv (no bias) → BN (no γ, β) → Add, a conv
+// whose output a second layer also reads (not folded), a BN read by two
+// layers (folded without its ReLU), and a conv with an activation (not
+// folded). wantFolds is how many chains it holds.
+func foldModel(t *testing.T) (m *Model, wantFolds int) {
+	t.Helper()
+	conv := func(name string, cfg Conv2DConfig) Layer {
+		cfg.Seed, cfg.KernelSize = 3, []int{3}
+		if cfg.Padding == "" {
+			cfg.Padding = "SAME"
+		}
+		return NewConv2D(name, cfg)
+	}
+	in := Input("x", 9, 7, 3)
+	a := Apply(NewReLU("a_relu"), Apply(NewBatchNormalization("a_bn", BatchNormConfig{}), Apply(conv("a", Conv2DConfig{Filters: 8}), in)))
+	b := Apply(NewBatchNormalization("b_bn", BatchNormConfig{NoScale: true, NoCenter: true}), Apply(conv("b", Conv2DConfig{Filters: 8, NoBias: true}), a))
+	sum := ApplyN(NewAdd("sum"), a, b)
+	c := Apply(conv("c", Conv2DConfig{Filters: 8, Strides: []int{2}}), sum)
+	cbn := Apply(NewBatchNormalization("c_bn", BatchNormConfig{}), c)
+	shared := Apply(NewBatchNormalization("d_bn", BatchNormConfig{}), Apply(conv("d", Conv2DConfig{Filters: 8, NoBias: true}), cbn))
+	both := ApplyN(NewAdd("both"), Apply(NewReLU("d_relu"), shared), shared)
+	tail := ApplyN(NewAdd("tail"), both, c) // c is also read here: c → c_bn does not fold
+	act := Apply(NewBatchNormalization("e_bn", BatchNormConfig{}), Apply(conv("e", Conv2DConfig{Filters: 4, Activation: autograd.Relu}), tail))
+	m, err := NewModel("fold", []*Node{in}, []*Node{act})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Moving statistics and γ, β away from their initial values.
+	r := tensor.NewRand(11)
+	for _, w := range m.AllWeights() {
+		switch name := w.Name(); {
+		case hasSuffix(name, "/moving_mean"):
+			fill(w.Value().Data(), r, -0.5, 0.5)
+		case hasSuffix(name, "/moving_variance"):
+			fill(w.Value().Data(), r, 0.2, 3)
+		case hasSuffix(name, "/gamma"):
+			fill(w.Value().Data(), r, 0.5, 1.5)
+		case hasSuffix(name, "/beta"), hasSuffix(name, "/bias"):
+			fill(w.Value().Data(), r, -0.3, 0.3)
+		}
+	}
+	return m, 3 // a (with ReLU), b, d (without ReLU)
+}
+
+func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
+
+func fill(d []float32, r interface{ Float64() float64 }, lo, hi float64) {
+	for i := range d {
+		d[i] = float32(lo + (hi-lo)*r.Float64())
+	}
+}
+
+// TestBatchNormFold: at inference the folded model gives the unfolded
+// model's outputs within 1e-5 of the largest output, and its gradients
+// (input and every weight) within 1e-4 of the largest; in training, where
+// a_bn runs fused with its ReLU, outputs and gradients are the unfused
+// layers' bits.
+func TestBatchNormFold(t *testing.T) {
+	m, want := foldModel(t)
+	if len(m.folds) != want {
+		t.Fatalf("%d chains folded, want %d", len(m.folds), want)
+	}
+	if len(m.bnRelu) != 1 || m.bnRelu[m.outputs[0]] != nil {
+		t.Fatalf("%d batch norms fused with their ReLU in training, want 1 (a_bn)", len(m.bnRelu))
+	}
+	for _, f := range m.folds {
+		if f.conv.name == "c" || f.conv.name == "e" {
+			t.Errorf("conv %s folded, but it must not be", f.conv.name)
+		}
+		if f.conv.name == "d" && f.relu != nil {
+			t.Error("d's ReLU folded, but d_bn has two consumers")
+		}
+	}
+	x := tensor.Zeros(2, 9, 7, 3)
+	x.RandUniform(tensor.NewRand(5), -1, 1)
+	for _, training := range []bool{false, true} {
+		ctx := Context{Training: training}
+		run := func(call func(*autograd.Var, Context) *autograd.Var) ([]float32, []*tensor.Tensor) {
+			xv := autograd.Variable("x", x.Clone())
+			y := call(xv, ctx)
+			loss := autograd.ReduceSum(autograd.Mul(y, y))
+			g, err := autograd.Gradient(loss, append([]*autograd.Var{xv}, m.Variables()...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return y.Value().Data(), g
+		}
+		snapshot := func() map[string]*tensor.Tensor { return m.Weights() }
+		w0 := snapshot()
+		got, gotG := run(m.Call)
+		if training {
+			if err := m.SetWeights(w0); err != nil { // undo the moving-statistics update
+				t.Fatal(err)
+			}
+		}
+		want, wantG := run(func(x *autograd.Var, ctx Context) *autograd.Var { return callUnfolded(m, x, ctx) })
+		if training {
+			if err := m.SetWeights(w0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tol := 1e-5
+		if training {
+			tol = 0
+		}
+		foldClose(t, "output", training, got, want, tol)
+		for i := range gotG {
+			foldClose(t, "gradient", training, gotG[i].Data(), wantG[i].Data(), 10*tol)
+		}
+	}
+}
+
+// foldClose fails when |got − want| > tol·max|want| anywhere.
+func foldClose(t *testing.T, what string, training bool, got, want []float32, tol float64) {
+	t.Helper()
+	var scale float64
+	for _, v := range want {
+		scale = max(scale, math.Abs(float64(v)))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i]) - float64(want[i])); d > tol*scale || math.IsNaN(d) {
+			t.Fatalf("training=%v: %s[%d] = %v, unfolded %v (tolerance %g of %g)", training, what, i, got[i], want[i], tol, scale)
+		}
+	}
+}
+
+// TestBatchNormFoldSequential: a Sequential folds Conv2D → BN (→ ReLU,
+// here an Activation layer of "relu")
+// at inference too, also when its first call is an inference one (the
+// layers are built on the way), within 1e-5 of the layer-by-layer
+// result; in training, with BN → ReLU fused, it gives that result's bits.
+func TestBatchNormFoldSequential(t *testing.T) {
+	m := NewSequential(
+		NewConv2D("c1", Conv2DConfig{Filters: 8, KernelSize: []int{3}, Padding: "SAME", Seed: 2}),
+		NewBatchNormalization("bn1", BatchNormConfig{}),
+		NewActivation("r1", "relu"),
+		NewConv2D("c2", Conv2DConfig{Filters: 6, KernelSize: []int{3}, Strides: []int{2}, NoBias: true, Seed: 2}),
+		NewBatchNormalization("bn2", BatchNormConfig{NoScale: true}),
+		NewFlatten("flat"),
+		NewDense("d", DenseConfig{Units: 3, Seed: 2}),
+	)
+	if n := seqFold(m.layers); n != 3 {
+		t.Fatalf("seqFold of conv, BN, Activation relu = %d, want 3", n)
+	}
+	if !seqBNRelu(m.layers[1:]) {
+		t.Fatal("BN, Activation relu not fused for training")
+	}
+	if isReluLayer(NewActivation("t", "tanh")) || isReluLayer(NewActivation("bad", "nope")) {
+		t.Fatal("an Activation other than relu taken for a ReLU")
+	}
+	if n := seqFold(m.layers[3:]); n != 2 {
+		t.Fatalf("seqFold of conv, BN, Flatten = %d, want 2", n)
+	}
+	x := tensor.Zeros(3, 8, 7, 2)
+	x.RandUniform(tensor.NewRand(9), -1, 1)
+	first := m.Call(autograd.Constant(x), Context{}) // builds the layers folded
+	if err := first.Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := tensor.NewRand(12)
+	for _, w := range m.AllWeights() {
+		switch name := w.Name(); {
+		case hasSuffix(name, "/moving_mean"), hasSuffix(name, "/beta"):
+			fill(w.Value().Data(), r, -0.5, 0.5)
+		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
+			fill(w.Value().Data(), r, 0.3, 2)
+		}
+	}
+	for _, training := range []bool{false, true} {
+		ctx := Context{Training: training}
+		w0 := m.Weights()
+		got := m.Call(autograd.Constant(x), ctx)
+		if err := m.SetWeights(w0); err != nil { // undo a training call's moving-statistics update
+			t.Fatal(err)
+		}
+		want := autograd.Constant(x)
+		for _, l := range m.layers {
+			want = callLayer(l, want, ctx)
+		}
+		if err := m.SetWeights(w0); err != nil {
+			t.Fatal(err)
+		}
+		if err := got.Err(); err != nil {
+			t.Fatal(err)
+		}
+		tol := 1e-5
+		if training {
+			tol = 0 // BN → ReLU fused: the same bits
+		}
+		foldClose(t, "output", training, got.Value().Data(), want.Value().Data(), tol)
+	}
+}
