@@ -148,9 +148,10 @@ func avx512Kernel() {
 				nv:       2,
 				lanes:    16,
 				vec:      ZMM,
-				fma: func(aRow Mem, bv, acc, _ reg.VecVirtual) {
-					VFMADD231PS_BCST(aRow, bv, acc)
+				fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
+					VFMADD231PS(bv, bc, acc)
 				},
+				bcastReg: true,
 			})
 		}
 	}
