@@ -6,7 +6,8 @@
 //	go run . -set vec -out ../vec_amd64.s -stubs ../vec_stubs_amd64.go -pkg kernels
 //	go run . -set conv -out ../conv_amd64.s -stubs ../conv_stubs_amd64.go -pkg kernels
 //
-// -set vec: the AVX2 loops behind the vec*.go routines (vec.go here).
+// -set vec: the AVX2 and AVX-512 loops behind the vec*.go routines
+// (vec.go and vec512.go here).
 // -set sgemm: the sgemm micro-kernels.
 // -set conv: direct convolution loops for one input channel (conv.go here).
 //
@@ -52,6 +53,7 @@ func main() {
 		cpuidFunc()
 	case "vec":
 		vecRoutines()
+		vec512Routines()
 	case "conv":
 		convRoutines()
 	default:
