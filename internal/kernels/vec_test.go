@@ -467,7 +467,9 @@ func TestVecLoopsStayInside(t *testing.T) {
 
 // BenchmarkVec times each vector loop on every path at the lecture
 // model's sizes (batch 128), alternating the paths within each -count
-// round: go test -run '^$' -bench Vec -count 10 ./internal/kernels
+// round (compare with benchstat -col /path):
+//
+//	go test -run "^$" -bench Vec -count 10 ./internal/kernels
 func BenchmarkVec(b *testing.B) {
 	r := tensor.NewRand(9)
 	type loop struct {
@@ -489,18 +491,18 @@ func BenchmarkVec(b *testing.B) {
 	gx, gw, gy := vecRand(r, 3136), vecRand(r, 3136*1024), make([]float32, 1024)
 	maA, maB, maC := vecRand(r, 4096), vecRand(r, 4096), make([]float32, 4096)
 	loops := []loop{
-		{"BiasRelu/conv1", 12 * c1 * px1, func() { BiasRelu(y1, x1, b1) }},
-		{"BiasRelu/conv2", 12 * c2 * px2, func() { BiasRelu(y2, x2, b2) }},
-		{"BiasRelu/dense", 12 * 128 * 1024, func() { BiasRelu(yf, xf, bf) }},
-		{"ReluGradSum/conv1", 12 * c1 * px1, func() { ReluGradSum(dx1, x1, y1, acc1) }},
-		{"ArgmaxWindow/c=64", 4 * 4 * c2, func() { ArgmaxWindow(pool, pArg, x2, offs, 0) }},
-		{"MaxWindow/c=64", 4 * 4 * c2, func() { MaxWindow(pool, x2, offs) }},
-		{"AdamUpdate/dense1", 4 * 6 * nAdam, func() { AdamUpdate(wA, gA, mA, vA, 1e-3, 0.1, 0.001, 1e-8) }},
-		{"Gemv/dense1", 4 * 3136 * 1024, func() { Gemv(gy, gx, gw, 3136, 1024) }},
-		{"MulAdd/4096", 4 * 4 * 4096, func() { MulAdd(maC, maA, maB) }},
+		{"BiasRelu:conv1", 12 * c1 * px1, func() { BiasRelu(y1, x1, b1) }},
+		{"BiasRelu:conv2", 12 * c2 * px2, func() { BiasRelu(y2, x2, b2) }},
+		{"BiasRelu:dense", 12 * 128 * 1024, func() { BiasRelu(yf, xf, bf) }},
+		{"ReluGradSum:conv1", 12 * c1 * px1, func() { ReluGradSum(dx1, x1, y1, acc1) }},
+		{"ArgmaxWindow:c64", 4 * 4 * c2, func() { ArgmaxWindow(pool, pArg, x2, offs, 0) }},
+		{"MaxWindow:c64", 4 * 4 * c2, func() { MaxWindow(pool, x2, offs) }},
+		{"AdamUpdate:dense1", 4 * 6 * nAdam, func() { AdamUpdate(wA, gA, mA, vA, 1e-3, 0.1, 0.001, 1e-8) }},
+		{"Gemv:dense1", 4 * 3136 * 1024, func() { Gemv(gy, gx, gw, 3136, 1024) }},
+		{"MulAdd:4096", 4 * 4 * 4096, func() { MulAdd(maC, maA, maB) }},
 	}
 	for _, l := range loops {
-		b.Run(l.name, func(b *testing.B) {
+		b.Run("loop="+l.name, func(b *testing.B) {
 			for _, p := range vecPathList()[1:] {
 				b.Run("path="+p.name, func(b *testing.B) {
 					defer setVecPath(p)()
