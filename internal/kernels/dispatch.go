@@ -15,7 +15,7 @@ import (
 //	sgemm     avx512, avx2, purego, ref (see below)
 //	conv-c1   avx512, avx2, go   (ConvC1, ConvC1Grad)
 //	winograd  avx2, go   (the Winograd transforms)
-//	vector    avx2, go   (SumProducts, AdamUpdate, Repeat, the bias/ReLU and pooling loops)
+//	vector    avx512, avx2, go   (SumProducts, AdamUpdate, Repeat, MulAdd, Gemv, the bias/ReLU and pooling loops)
 //
 // Sgemm implementations:
 //
@@ -28,8 +28,11 @@ import (
 // AVX2's FLOP per cycle, full512): on Zen 4 they issue as two 256-bit
 // halves, and the AVX2 path measured faster there on every convolution
 // of the lecture's model. The same holds for the other families with an
-// AVX-512 path (conv-c1). The Winograd transforms have none: 16-lane
-// versions measured no faster than the 8-lane ones on Zen 5.
+// AVX-512 path (conv-c1, vector). The Winograd transforms have none:
+// 16-lane versions measured no faster than the 8-lane ones on Zen 5. The
+// vector family's AVX-512 loops (16 lanes, the tail of each run under a
+// k-mask instead of a Go loop) also need BMI2; Repeat has none and keeps
+// its AVX2 loop on that path.
 //
 // The environment variable CONVNET_KERNELS overrides the choice: avx512
 // or avx2 pins sgemm and every family with that path (the others keep
@@ -54,6 +57,7 @@ func init() {
 		vecFMA = false
 	}
 	c1Wide = vecFMA && hasAVX512F && (name == "avx512" || (name != "avx2" && full512.ok))
+	vecWide = c1Wide && hasBMI2
 }
 
 // c1Wide selects the AVX-512 loops of the conv-c1 family (over the AVX2
@@ -83,11 +87,14 @@ func Paths() []Path {
 	if vecFMA {
 		vec = "avx2"
 	}
-	c1 := vec
+	c1, wide := vec, vec
 	if c1Wide {
 		c1 = "avx512"
 	}
-	return []Path{{"sgemm", impl}, {"conv-c1", c1}, {"winograd", vec}, {"vector", vec}}
+	if vecWide {
+		wide = "avx512"
+	}
+	return []Path{{"sgemm", impl}, {"conv-c1", c1}, {"winograd", vec}, {"vector", wide}}
 }
 
 // CPUModel describes what decided the dispatch: the CPU's vendor and

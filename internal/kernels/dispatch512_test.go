@@ -51,3 +51,28 @@ func TestPreferred(t *testing.T) {
 		t.Fatalf("preferred() = %q, want %q (available %v, %s)", got, want, avail, CPUModel())
 	}
 }
+
+func TestBlocking(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		l2, mr, nr     int
+		wantKC, wantMC int
+	}{
+		{"zen5 1MiB", 1 << 20, 14, 32, 512, 252},
+		{"unknown", 0, 14, 32, 512, 252},
+		{"512KiB", 512 << 10, 14, 32, 256, 252},
+		{"2MiB", 2 << 20, 14, 32, 1024, 252},
+		{"tiny", 64 << 10, 14, 32, 128, 56},
+		{"huge", 64 << 20, 14, 32, 1024, 8190},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kc, mc := blocking(tc.l2, tc.mr, tc.nr)
+			if kc != tc.wantKC || mc != tc.wantMC {
+				t.Fatalf("blocking(%d, %d, %d) = %d, %d; want %d, %d", tc.l2, tc.mr, tc.nr, kc, mc, tc.wantKC, tc.wantMC)
+			}
+			if kc%16 != 0 || mc%tc.mr != 0 {
+				t.Fatalf("KC %d not a multiple of 16 or MC %d not of %d", kc, mc, tc.mr)
+			}
+		})
+	}
+}

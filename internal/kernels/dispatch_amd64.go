@@ -25,6 +25,13 @@ var avx2Engine = engine{
 	},
 }
 
+// avx512Blocking is the AVX-512 engine's [KC, MC], from the L2 size.
+var avx512Blocking = func() [2]int {
+	_, l2 := cacheSizes()
+	kc, mc := blocking(l2, 14, 32)
+	return [2]int{kc, mc}
+}()
+
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
 // asmTile wraps an mr×nr assembly kernel with the bounds checks its A
@@ -49,12 +56,12 @@ func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 	}
 }
 
-// avx512Engine runs the 14×32 AVX-512F kernels: a 256×32 B micro-panel
-// (32 KiB) in L1, a 14·24×256 A block (336 KiB) in L2.
+// avx512Engine runs the 14×32 AVX-512F kernels, blocked for this CPU's
+// L2 (see blocking; KC = 512, MC = 252 on a 1 MiB L2).
 var avx512Engine = engine{
 	name: "avx512",
 	mr:   14, nr: 32,
-	kc: 256, mc: 14 * 24, nc: 4096, kChunk: 2048,
+	kc: avx512Blocking[0], mc: avx512Blocking[1], nc: 4096, kChunk: 2048,
 	kernels: [3][2]microKernel{
 		aPacked: {asmTile(14, 32, aPacked, bPacked, sgemmKernelAVX512), asmTile(14, 32, aPacked, bRows, sgemmKernelAVX512DirectB)},
 		aRows:   {asmTile(14, 32, aRows, bPacked, sgemmKernelAVX512DirectA), asmTile(14, 32, aRows, bRows, sgemmKernelAVX512DirectADirectB)},

@@ -16,8 +16,9 @@ import (
 // runs an assembly loop that keeps 32 outputs in registers across the
 // taps and fuses each multiply-add (one rounding instead of two);
 // elsewhere, and for the last len(out) mod 8 outputs, plain Go
-// (SumProductsRef's loop, per element). The two agree to float32
-// rounding. It panics, describing the problem, when aOff and bOff differ
+// (SumProductsRef's loop, per element). The AVX-512 loop (vector family
+// avx512, see Paths) does all outputs, 64 at a time and the last
+// len(out) mod 16 under a mask, fused. They agree to float32 rounding. It panics, describing the problem, when aOff and bOff differ
 // in length or an offset would read outside a or b.
 func SumProducts(out, a, b []float32, aOff, bOff []int) {
 	n := len(out)
@@ -36,6 +37,10 @@ func SumProducts(out, a, b []float32, aOff, bOff []int) {
 		}
 	}
 	done := 0
+	if vecWide && len(aOff) > 0 {
+		sumProductsAVX512(&out[0], n, &a[0], &b[0], &aOff[0], &bOff[0], len(aOff))
+		return
+	}
 	if vecFMA && len(aOff) > 0 && n >= 8 {
 		done = n &^ 7
 		sumProductsAVX2(&out[0], done, &a[0], &b[0], &aOff[0], &bOff[0], len(aOff))
@@ -95,14 +100,20 @@ func sumProductsGo(out, a, b []float32, aOff, bOff []int, lo int) {
 //	w = w − (m·lrT)/(√v + eps)   lrT = lr·√(1 − β2^t)/(1 − β1^t)
 //
 // each operation rounded to float32 in that order, so the AVX2 loop
-// (eight elements at a time, no fused multiply-add) and the Go loop give
-// the same bits. It panics when the lengths differ.
+// (eight elements at a time, no fused multiply-add), the AVX-512 one
+// (sixteen at a time, the rest under a mask) and the Go loop give the
+// same bits. It panics when the lengths differ.
 func AdamUpdate(w, g, m, v []float32, lrT, b1c, b2c, eps float32) {
 	n := len(w)
 	if len(g) != n || len(m) != n || len(v) != n {
 		panic(fmt.Sprintf("kernels: AdamUpdate: lengths w %d, g %d, m %d, v %d differ", n, len(g), len(m), len(v)))
 	}
 	done := 0
+	if vecWide && n > 0 {
+		k := [4]float32{lrT, b1c, b2c, eps}
+		adamAVX512(&w[0], &g[0], &m[0], &v[0], n, &k)
+		return
+	}
 	if vecFMA && n >= 8 {
 		done = n &^ 7
 		k := [4]float32{lrT, b1c, b2c, eps}
@@ -169,14 +180,19 @@ func repeatAsmPixels(nSrc, nDst, c, cm int) int {
 // BiasRelu sets dst[r·c + j] = max(x[r·c + j] + b[j], 0) for the rows r
 // of x (c = len(b) values each; len(x) a multiple of c, len(dst) =
 // len(x)), with ReLU's NaN and zero rules: a NaN stays NaN and −0 stays
-// −0, as in nn.Relu's branch-free loop, whose bits it gives on both paths
-// (AVX2 when c is a multiple of 8, else plain Go).
+// −0, as in nn.Relu's branch-free loop, whose bits it gives on every path
+// (AVX-512 for any c, the last c mod 16 values of a row under a mask;
+// AVX2 when c is a multiple of 8; else plain Go).
 func BiasRelu(dst, x, b []float32) {
 	c := len(b)
 	if c == 0 || len(x)%c != 0 || len(dst) != len(x) {
 		panic(fmt.Sprintf("kernels: BiasRelu: %d values, %d outputs, bias of %d", len(x), len(dst), c))
 	}
 	if len(x) == 0 {
+		return
+	}
+	if vecWide {
+		biasReluAVX512(&dst[0], &x[0], &b[0], len(x)/c, c)
 		return
 	}
 	if vecFMA && c%8 == 0 {
@@ -199,14 +215,19 @@ func BiasRelu(dst, x, b []float32) {
 // ReluGradSum sets dx = g where y > 0, else 0 (for rows of c = len(acc)
 // values), and adds each row's dx to acc in float64, row after row: the
 // gradient of a bias followed by a ReLU, y = relu(x + b), with acc
-// collecting ∂/∂b. The AVX2 path (c a multiple of 8) adds in the same
-// order as the Go loop, so both give the same bits.
+// collecting ∂/∂b. The AVX2 path (c a multiple of 8) and the AVX-512
+// one (any c) add in the same order as the Go loop, so all give the same
+// bits.
 func ReluGradSum(dx, g, y []float32, acc []float64) {
 	c := len(acc)
 	if c == 0 || len(g)%c != 0 || len(dx) != len(g) || len(y) != len(g) {
 		panic(fmt.Sprintf("kernels: ReluGradSum: %d gradients, %d outputs, %d values, %d sums", len(g), len(dx), len(y), c))
 	}
 	if len(g) == 0 {
+		return
+	}
+	if vecWide {
+		reluGradSumAVX512(&dx[0], &g[0], &y[0], &acc[0], len(g)/c, c)
 		return
 	}
 	if vecFMA && c%8 == 0 {
@@ -233,8 +254,9 @@ func ReluGradSum(dx, g, y []float32, acc []float64) {
 // arg[j] = base + offs[k] + j for the first cell k holding it. A later
 // cell wins only when strictly greater, so ties and NaNs keep the
 // earlier cell, as nn.MaxPoolGrad decides. len(offs) must be at least 1.
-// AVX2 eight channels at a time when c is a multiple of 8; plain Go
-// otherwise; both give the same results.
+// AVX-512 sixteen channels at a time (the rest under a mask), AVX2 eight
+// at a time when c is a multiple of 8, plain Go otherwise; all give the
+// same results.
 func ArgmaxWindow(dst []float32, arg []int32, x []float32, offs []int, base int32) {
 	c := len(dst)
 	if len(arg) != c || len(offs) == 0 {
@@ -246,6 +268,10 @@ func ArgmaxWindow(dst []float32, arg []int32, x []float32, offs []int, base int3
 		}
 	}
 	if c == 0 {
+		return
+	}
+	if vecWide {
+		argmaxWindowAVX512(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base)
 		return
 	}
 	if vecFMA && c%8 == 0 {
@@ -284,6 +310,10 @@ func MaxWindow(dst, x []float32, offs []int) {
 	if c == 0 {
 		return
 	}
+	if vecWide {
+		maxWindowAVX512(&dst[0], &x[0], &offs[0], len(offs), c)
+		return
+	}
 	if vecFMA && c%8 == 0 {
 		maxWindowAVX2(&dst[0], &x[0], &offs[0], len(offs), c)
 		return
@@ -304,7 +334,8 @@ func MaxWindow(dst, x []float32, offs []int) {
 // (a batch of one through a dense layer), which streams w once instead
 // of padding the row to a GEMM tile. AVX2+FMA 64 and then 8 columns at a
 // time where available (fused multiply-adds: float32 rounding differs
-// from the Go loop's); the remaining columns in Go. It panics when the
+// from the Go loop's), the remaining columns in Go; AVX-512 128, then 16
+// columns at a time, the rest under a mask. It panics when the
 // slices are too short.
 func Gemv(y, x, w []float32, k, ldw int) {
 	n := len(y)
@@ -319,6 +350,10 @@ func Gemv(y, x, w []float32, k, ldw int) {
 		return
 	}
 	done := 0
+	if vecWide {
+		gemvAVX512(&y[0], &x[0], &w[0], k, n, ldw)
+		return
+	}
 	if vecFMA && n >= 8 {
 		done = n &^ 7
 		gemvAVX2(&y[0], &x[0], &w[0], k, done, ldw)
@@ -334,13 +369,18 @@ func Gemv(y, x, w []float32, k, ldw int) {
 
 // MulAdd sets acc[i] += a[i]·b[i] for i < len(acc) (a and b at least as
 // long). AVX2+FMA eight at a time where available (one rounding per
-// element instead of two); the rest, and other CPUs, in Go.
+// element instead of two), the rest and other CPUs in Go; AVX-512 all of
+// them, fused, the last n mod 16 under a mask.
 func MulAdd(acc, a, b []float32) {
 	n := len(acc)
 	if len(a) < n || len(b) < n {
 		panic(fmt.Sprintf("kernels: MulAdd: %d sums but %d and %d factors", n, len(a), len(b)))
 	}
 	done := 0
+	if vecWide && n > 0 {
+		mulAddAVX512(&acc[0], &a[0], &b[0], n)
+		return
+	}
 	if vecFMA && n >= 8 {
 		done = n &^ 7
 		mulAddAVX2(&acc[0], &a[0], &b[0], done)

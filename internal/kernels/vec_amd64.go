@@ -9,3 +9,11 @@ import "golang.org/x/sys/cpu"
 // vecFMA selects the AVX2 assembly loops of the vec*.go routines (this
 // CPU has AVX2 and FMA; AdamUpdate uses no FMA).
 var vecFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// vecWide selects the AVX-512 loops of the vec*.go routines over the
+// AVX2 ones (set at start-up, see dispatch.go). They need AVX-512F and
+// BMI2 (the tail masks).
+var vecWide bool
+
+// hasBMI2: this CPU has BMI2 (BZHI).
+var hasBMI2 = cpu.X86.HasBMI2

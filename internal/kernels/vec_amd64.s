@@ -4257,3 +4257,644 @@ winoOutputGrad43AVX2loop:
 	JNZ          winoOutputGrad43AVX2loop
 	VZEROUPPER
 	RET
+
+// func sumProductsAVX512(out *float32, n int, a *float32, b *float32, aOff *int, bOff *int, taps int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·sumProductsAVX512(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), AX
+	MOVQ n+8(FP), CX
+	MOVQ a+16(FP), DX
+	MOVQ b+24(FP), BX
+	MOVQ aOff+32(FP), SI
+	MOVQ bOff+40(FP), DI
+	MOVQ taps+48(FP), R8
+	XORQ R9, R9
+
+sp64:
+	LEAQ         64(R9), R11
+	CMPQ         R11, CX
+	JGT          sp16
+	XORL         R10, R10
+	VPBROADCASTD R10, Z0
+	VPBROADCASTD R10, Z1
+	VPBROADCASTD R10, Z2
+	VPBROADCASTD R10, Z3
+	XORQ         R10, R10
+
+sp64tap:
+	MOVQ        (SI)(R10*8), R12
+	ADDQ        R9, R12
+	MOVQ        (DI)(R10*8), R13
+	ADDQ        R9, R13
+	VMOVUPS     (DX)(R12*4), Z4
+	VMOVUPS     (BX)(R13*4), Z8
+	VMOVUPS     64(DX)(R12*4), Z5
+	VMOVUPS     64(BX)(R13*4), Z9
+	VMOVUPS     128(DX)(R12*4), Z6
+	VMOVUPS     128(BX)(R13*4), Z10
+	VMOVUPS     192(DX)(R12*4), Z7
+	VMOVUPS     192(BX)(R13*4), Z11
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	INCQ        R10
+	CMPQ        R10, R8
+	JLT         sp64tap
+	VMOVUPS     Z0, (AX)(R9*4)
+	VMOVUPS     Z1, 64(AX)(R9*4)
+	VMOVUPS     Z2, 128(AX)(R9*4)
+	VMOVUPS     Z3, 192(AX)(R9*4)
+	MOVQ        R11, R9
+	JMP         sp64
+
+sp16:
+	MOVQ         CX, R10
+	SUBQ         R9, R10
+	CMPQ         R10, $0x10
+	JL           sptail
+	XORL         R10, R10
+	VPBROADCASTD R10, Z0
+	XORQ         R10, R10
+
+spftap:
+	MOVQ        (SI)(R10*8), R12
+	ADDQ        R9, R12
+	MOVQ        (DI)(R10*8), R13
+	ADDQ        R9, R13
+	VMOVUPS     (DX)(R12*4), Z1
+	VMOVUPS     (BX)(R13*4), Z2
+	VFMADD231PS Z2, Z1, Z0
+	INCQ        R10
+	CMPQ        R10, R8
+	JLT         spftap
+	VMOVUPS     Z0, (AX)(R9*4)
+	ADDQ        $0x10, R9
+	JMP         sp16
+
+sptail:
+	TESTQ        R10, R10
+	JZ           spend
+	MOVL         $0x0000ffff, CX
+	BZHIL        R10, CX, CX
+	KMOVW        CX, K1
+	XORL         CX, CX
+	VPBROADCASTD CX, Z0
+	XORQ         R10, R10
+
+spttap:
+	MOVQ        (SI)(R10*8), R12
+	ADDQ        R9, R12
+	MOVQ        (DI)(R10*8), R13
+	ADDQ        R9, R13
+	VMOVUPS.Z   (DX)(R12*4), K1, Z1
+	VMOVUPS.Z   (BX)(R13*4), K1, Z2
+	VFMADD231PS Z2, Z1, Z0
+	INCQ        R10
+	CMPQ        R10, R8
+	JLT         spttap
+	VMOVUPS     Z0, K1, (AX)(R9*4)
+
+spend:
+	VZEROUPPER
+	RET
+
+// func adamAVX512(w *float32, grad *float32, m *float32, v *float32, n int, k *[4]float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·adamAVX512(SB), NOSPLIT, $0-48
+	MOVQ         w+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         n+32(FP), SI
+	MOVQ         k+40(FP), DI
+	VBROADCASTSS (DI), Z0
+	VBROADCASTSS 4(DI), Z1
+	VBROADCASTSS 8(DI), Z2
+	VBROADCASTSS 12(DI), Z3
+	XORQ         DI, DI
+
+ad16:
+	MOVQ    SI, R8
+	SUBQ    DI, R8
+	CMPQ    R8, $0x10
+	JL      adtail
+	VMOVUPS (CX)(DI*4), Z4
+	VMOVUPS (DX)(DI*4), Z5
+	VMOVUPS (BX)(DI*4), Z6
+
+	// m' = m + (g − m)·b1c
+	VSUBPS Z5, Z4, Z7
+	VMULPS Z1, Z7, Z7
+	VADDPS Z7, Z5, Z5
+
+	// v' = v + (g² − v)·b2c
+	VMULPS  Z4, Z4, Z4
+	VSUBPS  Z6, Z4, Z4
+	VMULPS  Z2, Z4, Z4
+	VADDPS  Z4, Z6, Z6
+	VMOVUPS Z5, (DX)(DI*4)
+	VMOVUPS Z6, (BX)(DI*4)
+
+	// w −= (m'·lrT)/(√v' + eps)
+	VMULPS  Z0, Z5, Z4
+	VSQRTPS Z6, Z5
+	VADDPS  Z3, Z5, Z5
+	VDIVPS  Z5, Z4, Z4
+	VMOVUPS (AX)(DI*4), Z5
+	VSUBPS  Z4, Z5, Z5
+	VMOVUPS Z5, (AX)(DI*4)
+	ADDQ    $0x10, DI
+	JMP     ad16
+
+adtail:
+	TESTQ     R8, R8
+	JZ        adend
+	MOVL      $0x0000ffff, SI
+	BZHIL     R8, SI, SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (CX)(DI*4), K1, Z4
+	VMOVUPS.Z (DX)(DI*4), K1, Z5
+	VMOVUPS.Z (BX)(DI*4), K1, Z6
+
+	// m' = m + (g − m)·b1c
+	VSUBPS Z5, Z4, Z7
+	VMULPS Z1, Z7, Z7
+	VADDPS Z7, Z5, Z5
+
+	// v' = v + (g² − v)·b2c
+	VMULPS  Z4, Z4, Z1
+	VSUBPS  Z6, Z1, Z1
+	VMULPS  Z2, Z1, Z1
+	VADDPS  Z1, Z6, Z6
+	VMOVUPS Z5, K1, (DX)(DI*4)
+	VMOVUPS Z6, K1, (BX)(DI*4)
+
+	// w −= (m'·lrT)/(√v' + eps)
+	VMULPS    Z0, Z5, Z0
+	VSQRTPS   Z6, Z1
+	VADDPS    Z3, Z1, Z1
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS.Z (AX)(DI*4), K1, Z1
+	VSUBPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, (AX)(DI*4)
+
+adend:
+	VZEROUPPER
+	RET
+
+// func biasReluAVX512(dst *float32, x *float32, b *float32, rows int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·biasReluAVX512(SB), NOSPLIT, $0-40
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   rows+24(FP), BX
+	MOVQ   c+32(FP), SI
+	VPXORD Z0, Z0, Z0
+
+brrow:
+	XORQ DI, DI
+
+br16:
+	MOVQ    SI, R8
+	SUBQ    DI, R8
+	CMPQ    R8, $0x10
+	JL      brtail
+	VMOVUPS (CX)(DI*4), Z1
+	VMOVUPS (DX)(DI*4), Z2
+	VADDPS  Z2, Z1, Z1
+
+	// Intel order: vmaxps s, zero, s
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)(DI*4)
+	ADDQ    $0x10, DI
+	JMP     br16
+
+brtail:
+	TESTQ     R8, R8
+	JZ        brend
+	MOVL      $0x0000ffff, R9
+	BZHIL     R8, R9, R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (CX)(DI*4), K1, Z1
+	VMOVUPS.Z (DX)(DI*4), K1, Z2
+	VADDPS    Z2, Z1, Z1
+
+	// Intel order: vmaxps s, zero, s
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, K1, (AX)(DI*4)
+
+brend:
+	LEAQ (CX)(SI*4), CX
+	LEAQ (AX)(SI*4), AX
+	DECQ BX
+	JNZ  brrow
+	VZEROUPPER
+	RET
+
+// func reluGradSumAVX512(dx *float32, grad *float32, y *float32, acc *float64, rows int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·reluGradSumAVX512(SB), NOSPLIT, $0-48
+	MOVQ   dx+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   acc+24(FP), BX
+	MOVQ   rows+32(FP), SI
+	MOVQ   c+40(FP), DI
+	VPXORD Z0, Z0, Z0
+
+rgrow:
+	XORQ R8, R8
+
+rg16:
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	CMPQ    R9, $0x10
+	JL      rgtail
+	VMOVUPS (DX)(R8*4), Z1
+	VMOVUPS (CX)(R8*4), Z2
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS        $0x1e, Z0, Z1, K1
+	VMOVUPS.Z     Z2, K1, Z1
+	VMOVUPS       Z1, (AX)(R8*4)
+	VCVTPS2PD     Y1, Z2
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        (BX)(R8*8), Z2, Z2
+	VADDPD        64(BX)(R8*8), Z1, Z1
+	VMOVUPD       Z2, (BX)(R8*8)
+	VMOVUPD       Z1, 64(BX)(R8*8)
+	ADDQ          $0x10, R8
+	JMP           rg16
+
+rgtail:
+	TESTQ     R9, R9
+	JZ        rgend
+	MOVL      $0x0000ffff, R10
+	BZHIL     R9, R10, R10
+	KMOVW     R10, K1
+	VMOVUPS.Z (DX)(R8*4), K1, Z1
+	VMOVUPS.Z (CX)(R8*4), K1, Z2
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS        $0x1e, Z0, Z1, K2
+	VMOVUPS.Z     Z2, K2, Z1
+	VMOVUPS       Z1, K1, (AX)(R8*4)
+	VCVTPS2PD     Y1, Z2
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VCVTPS2PD     Y1, Z1
+	KSHIFTRW      $0x08, K1, K2
+	VMOVUPD.Z     (BX)(R8*8), K1, Z3
+	VMOVUPD.Z     64(BX)(R8*8), K2, Z4
+	VADDPD        Z3, Z2, Z2
+	VADDPD        Z4, Z1, Z1
+	VMOVUPD       Z2, K1, (BX)(R8*8)
+	VMOVUPD       Z1, K2, 64(BX)(R8*8)
+
+rgend:
+	LEAQ (CX)(DI*4), CX
+	LEAQ (AX)(DI*4), AX
+	LEAQ (DX)(DI*4), DX
+	DECQ SI
+	JNZ  rgrow
+	VZEROUPPER
+	RET
+
+DATA iota16<>+0(SB)/4, $0x00000000
+DATA iota16<>+4(SB)/4, $0x00000001
+DATA iota16<>+8(SB)/4, $0x00000002
+DATA iota16<>+12(SB)/4, $0x00000003
+DATA iota16<>+16(SB)/4, $0x00000004
+DATA iota16<>+20(SB)/4, $0x00000005
+DATA iota16<>+24(SB)/4, $0x00000006
+DATA iota16<>+28(SB)/4, $0x00000007
+DATA iota16<>+32(SB)/4, $0x00000008
+DATA iota16<>+36(SB)/4, $0x00000009
+DATA iota16<>+40(SB)/4, $0x0000000a
+DATA iota16<>+44(SB)/4, $0x0000000b
+DATA iota16<>+48(SB)/4, $0x0000000c
+DATA iota16<>+52(SB)/4, $0x0000000d
+DATA iota16<>+56(SB)/4, $0x0000000e
+DATA iota16<>+60(SB)/4, $0x0000000f
+GLOBL iota16<>(SB), RODATA|NOPTR, $64
+
+// func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-52
+	MOVQ      dst+0(FP), AX
+	MOVQ      arg+8(FP), CX
+	MOVQ      x+16(FP), DX
+	MOVQ      offs+24(FP), BX
+	MOVQ      cells+32(FP), SI
+	MOVQ      c+40(FP), DI
+	MOVLQSX   base+48(FP), R8
+	VMOVDQU32 iota16<>+0(SB), Z0
+	XORQ      R9, R9
+
+am16:
+	MOVQ         DI, R10
+	SUBQ         R9, R10
+	CMPQ         R10, $0x10
+	JL           amtail
+	MOVQ         (BX), R10
+	ADDQ         R9, R10
+	VMOVUPS      (DX)(R10*4), Z1
+	LEAQ         (R10)(R8*1), R10
+	VPBROADCASTD R10, Z2
+	VPADDD       Z0, Z2, Z2
+	MOVQ         $0x00000001, R11
+
+amfcell:
+	CMPQ    R11, SI
+	JGE     amfstore
+	MOVQ    (BX)(R11*8), R10
+	ADDQ    R9, R10
+	VMOVUPS (DX)(R10*4), Z3
+
+	// v > best
+	VCMPPS       $0x1e, Z1, Z3, K1
+	VMOVUPS      Z3, K1, Z1
+	LEAQ         (R10)(R8*1), R10
+	VPBROADCASTD R10, Z3
+	VPADDD       Z0, Z3, Z3
+	VMOVDQU32    Z3, K1, Z2
+	INCQ         R11
+	JMP          amfcell
+
+amfstore:
+	VMOVUPS   Z1, (AX)(R9*4)
+	VMOVDQU32 Z2, (CX)(R9*4)
+	ADDQ      $0x10, R9
+	JMP       am16
+
+amtail:
+	TESTQ        R10, R10
+	JZ           amend
+	MOVL         $0x0000ffff, DI
+	BZHIL        R10, DI, DI
+	KMOVW        DI, K1
+	MOVQ         (BX), R10
+	ADDQ         R9, R10
+	VMOVUPS.Z    (DX)(R10*4), K1, Z1
+	LEAQ         (R10)(R8*1), R10
+	VPBROADCASTD R10, Z2
+	VPADDD       Z0, Z2, Z2
+	MOVQ         $0x00000001, R11
+
+amtcell:
+	CMPQ      R11, SI
+	JGE       amtstore
+	MOVQ      (BX)(R11*8), R10
+	ADDQ      R9, R10
+	VMOVUPS.Z (DX)(R10*4), K1, Z3
+
+	// v > best
+	VCMPPS       $0x1e, Z1, Z3, K2
+	VMOVUPS      Z3, K2, Z1
+	LEAQ         (R10)(R8*1), R10
+	VPBROADCASTD R10, Z3
+	VPADDD       Z0, Z3, Z3
+	VMOVDQU32    Z3, K2, Z2
+	INCQ         R11
+	JMP          amtcell
+
+amtstore:
+	VMOVUPS   Z1, K1, (AX)(R9*4)
+	VMOVDQU32 Z2, K1, (CX)(R9*4)
+
+amend:
+	VZEROUPPER
+	RET
+
+// func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·maxWindowAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ offs+16(FP), DX
+	MOVQ cells+24(FP), BX
+	MOVQ c+32(FP), SI
+	XORQ DI, DI
+
+mw16:
+	MOVQ    SI, R8
+	SUBQ    DI, R8
+	CMPQ    R8, $0x10
+	JL      mwtail
+	MOVQ    (DX), R8
+	ADDQ    DI, R8
+	VMOVUPS (CX)(R8*4), Z0
+	MOVQ    $0x00000001, R9
+
+mwfcell:
+	CMPQ    R9, BX
+	JGE     mwfstore
+	MOVQ    (DX)(R9*8), R8
+	ADDQ    DI, R8
+	VMOVUPS (CX)(R8*4), Z1
+
+	// Intel order: vmaxps best, v(new), best(running)
+	VMAXPS Z0, Z1, Z0
+	INCQ   R9
+	JMP    mwfcell
+
+mwfstore:
+	VMOVUPS Z0, (AX)(DI*4)
+	ADDQ    $0x10, DI
+	JMP     mw16
+
+mwtail:
+	TESTQ     R8, R8
+	JZ        mwend
+	MOVL      $0x0000ffff, SI
+	BZHIL     R8, SI, SI
+	KMOVW     SI, K1
+	MOVQ      (DX), R8
+	ADDQ      DI, R8
+	VMOVUPS.Z (CX)(R8*4), K1, Z0
+	MOVQ      $0x00000001, R9
+
+mwtcell:
+	CMPQ      R9, BX
+	JGE       mwtstore
+	MOVQ      (DX)(R9*8), R8
+	ADDQ      DI, R8
+	VMOVUPS.Z (CX)(R8*4), K1, Z1
+
+	// Intel order: vmaxps best, v(new), best(running)
+	VMAXPS Z0, Z1, Z0
+	INCQ   R9
+	JMP    mwtcell
+
+mwtstore:
+	VMOVUPS Z0, K1, (AX)(DI*4)
+
+mwend:
+	VZEROUPPER
+	RET
+
+// func gemvAVX512(y *float32, x *float32, w *float32, k int, n int, ldw int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·gemvAVX512(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ k+24(FP), BX
+	MOVQ n+32(FP), SI
+	MOVQ ldw+40(FP), DI
+	SHLQ $0x02, DI
+	XORQ R8, R8
+
+gv128:
+	LEAQ         128(R8), R9
+	CMPQ         R9, SI
+	JGT          gv16
+	XORL         R10, R10
+	VPBROADCASTD R10, Z0
+	VPBROADCASTD R10, Z1
+	VPBROADCASTD R10, Z2
+	VPBROADCASTD R10, Z3
+	VPBROADCASTD R10, Z4
+	VPBROADCASTD R10, Z5
+	VPBROADCASTD R10, Z6
+	VPBROADCASTD R10, Z7
+	LEAQ         (DX)(R8*4), R10
+	XORQ         R11, R11
+
+gv128row:
+	VBROADCASTSS (CX)(R11*4), Z8
+	VFMADD231PS  (R10), Z8, Z0
+	VFMADD231PS  64(R10), Z8, Z1
+	VFMADD231PS  128(R10), Z8, Z2
+	VFMADD231PS  192(R10), Z8, Z3
+	VFMADD231PS  256(R10), Z8, Z4
+	VFMADD231PS  320(R10), Z8, Z5
+	VFMADD231PS  384(R10), Z8, Z6
+	VFMADD231PS  448(R10), Z8, Z7
+	ADDQ         DI, R10
+	INCQ         R11
+	CMPQ         R11, BX
+	JLT          gv128row
+	VMOVUPS      Z0, (AX)(R8*4)
+	VMOVUPS      Z1, 64(AX)(R8*4)
+	VMOVUPS      Z2, 128(AX)(R8*4)
+	VMOVUPS      Z3, 192(AX)(R8*4)
+	VMOVUPS      Z4, 256(AX)(R8*4)
+	VMOVUPS      Z5, 320(AX)(R8*4)
+	VMOVUPS      Z6, 384(AX)(R8*4)
+	VMOVUPS      Z7, 448(AX)(R8*4)
+	MOVQ         R9, R8
+	JMP          gv128
+
+gv16:
+	MOVQ         SI, R9
+	SUBQ         R8, R9
+	CMPQ         R9, $0x10
+	JL           gvtail
+	XORL         R9, R9
+	VPBROADCASTD R9, Z0
+	LEAQ         (DX)(R8*4), R10
+	XORQ         R11, R11
+
+gvfrow:
+	VBROADCASTSS (CX)(R11*4), Z1
+	VFMADD231PS  (R10), Z1, Z0
+	ADDQ         DI, R10
+	INCQ         R11
+	CMPQ         R11, BX
+	JLT          gvfrow
+	VMOVUPS      Z0, (AX)(R8*4)
+	ADDQ         $0x10, R8
+	JMP          gv16
+
+gvtail:
+	TESTQ        R9, R9
+	JZ           gvend
+	MOVL         $0x0000ffff, SI
+	BZHIL        R9, SI, SI
+	KMOVW        SI, K1
+	XORL         SI, SI
+	VPBROADCASTD SI, Z0
+	LEAQ         (DX)(R8*4), R10
+	XORQ         R11, R11
+
+gvtrow:
+	VBROADCASTSS (CX)(R11*4), Z1
+	VMOVUPS.Z    (R10), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         DI, R10
+	INCQ         R11
+	CMPQ         R11, BX
+	JLT          gvtrow
+	VMOVUPS      Z0, K1, (AX)(R8*4)
+
+gvend:
+	VZEROUPPER
+	RET
+
+// func mulAddAVX512(acc *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·mulAddAVX512(SB), NOSPLIT, $0-32
+	MOVQ acc+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+
+ma64:
+	LEAQ        64(SI), DI
+	CMPQ        DI, BX
+	JGT         ma16
+	VMOVUPS     (CX)(SI*4), Z0
+	VMOVUPS     (DX)(SI*4), Z4
+	VMOVUPS     (AX)(SI*4), Z8
+	VMOVUPS     64(CX)(SI*4), Z1
+	VMOVUPS     64(DX)(SI*4), Z5
+	VMOVUPS     64(AX)(SI*4), Z9
+	VMOVUPS     128(CX)(SI*4), Z2
+	VMOVUPS     128(DX)(SI*4), Z6
+	VMOVUPS     128(AX)(SI*4), Z10
+	VMOVUPS     192(CX)(SI*4), Z3
+	VMOVUPS     192(DX)(SI*4), Z7
+	VMOVUPS     192(AX)(SI*4), Z11
+	VFMADD231PS Z4, Z0, Z8
+	VFMADD231PS Z5, Z1, Z9
+	VFMADD231PS Z6, Z2, Z10
+	VFMADD231PS Z7, Z3, Z11
+	VMOVUPS     Z8, (AX)(SI*4)
+	VMOVUPS     Z9, 64(AX)(SI*4)
+	VMOVUPS     Z10, 128(AX)(SI*4)
+	VMOVUPS     Z11, 192(AX)(SI*4)
+	MOVQ        DI, SI
+	JMP         ma64
+
+ma16:
+	MOVQ        BX, DI
+	SUBQ        SI, DI
+	CMPQ        DI, $0x10
+	JL          matail
+	VMOVUPS     (CX)(SI*4), Z0
+	VMOVUPS     (DX)(SI*4), Z1
+	VMOVUPS     (AX)(SI*4), Z2
+	VFMADD231PS Z1, Z0, Z2
+	VMOVUPS     Z2, (AX)(SI*4)
+	ADDQ        $0x10, SI
+	JMP         ma16
+
+matail:
+	TESTQ       DI, DI
+	JZ          maend
+	MOVL        $0x0000ffff, BX
+	BZHIL       DI, BX, BX
+	KMOVW       BX, K1
+	VMOVUPS.Z   (CX)(SI*4), K1, Z0
+	VMOVUPS.Z   (DX)(SI*4), K1, Z1
+	VMOVUPS.Z   (AX)(SI*4), K1, Z2
+	VFMADD231PS Z1, Z0, Z2
+	VMOVUPS     Z2, K1, (AX)(SI*4)
+
+maend:
+	VZEROUPPER
+	RET

@@ -2,8 +2,11 @@
 
 package kernels
 
-// vecFMA is false: no assembly in this build.
-var vecFMA = false
+// vecFMA and vecWide are false: no assembly in this build.
+var vecFMA, vecWide = false, false
+
+// hasBMI2: no assembly in this build.
+var hasBMI2 = false
 
 func sumProductsAVX2(out *float32, n int, a, b *float32, aOff, bOff *int, taps int) {
 	panic("kernels: sumProductsAVX2 called without assembly")
@@ -71,4 +74,36 @@ func winoOutput43AVX2(dst *float32, rowStride, colStride int, src *float32, srcS
 
 func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int) {
 	panic("kernels: winoOutputGrad43AVX2 called without assembly")
+}
+
+func sumProductsAVX512(out *float32, n int, a, b *float32, aOff, bOff *int, taps int) {
+	panic("kernels: sumProductsAVX512 called without assembly")
+}
+
+func adamAVX512(w, grad, m, v *float32, n int, k *[4]float32) {
+	panic("kernels: adamAVX512 called without assembly")
+}
+
+func biasReluAVX512(dst, x, b *float32, rows, c int) {
+	panic("kernels: biasReluAVX512 called without assembly")
+}
+
+func reluGradSumAVX512(dx, grad, y *float32, acc *float64, rows, c int) {
+	panic("kernels: reluGradSumAVX512 called without assembly")
+}
+
+func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32) {
+	panic("kernels: argmaxWindowAVX512 called without assembly")
+}
+
+func maxWindowAVX512(dst, x *float32, offs *int, cells, c int) {
+	panic("kernels: maxWindowAVX512 called without assembly")
+}
+
+func gemvAVX512(y, x, w *float32, k, n, ldw int) {
+	panic("kernels: gemvAVX512 called without assembly")
+}
+
+func mulAddAVX512(acc, a, b *float32, n int) {
+	panic("kernels: mulAddAVX512 called without assembly")
 }

@@ -93,3 +93,45 @@ func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, 
 //
 //go:noescape
 func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+
+// sumProductsAVX512 computes SumProducts for all n ≥ 1 outputs, taps > 0;
+// the caller has checked every offset.
+//
+//go:noescape
+func sumProductsAVX512(out *float32, n int, a *float32, b *float32, aOff *int, bOff *int, taps int)
+
+// adamAVX512 runs AdamUpdate's loop over all n elements; k holds lrT,
+// b1c, b2c, eps.
+//
+//go:noescape
+func adamAVX512(w *float32, grad *float32, m *float32, v *float32, n int, k *[4]float32)
+
+// biasReluAVX512 runs BiasRelu over rows ≥ 1 of c ≥ 1 values.
+//
+//go:noescape
+func biasReluAVX512(dst *float32, x *float32, b *float32, rows int, c int)
+
+// reluGradSumAVX512 runs ReluGradSum over rows ≥ 1 of c ≥ 1 values.
+//
+//go:noescape
+func reluGradSumAVX512(dx *float32, grad *float32, y *float32, acc *float64, rows int, c int)
+
+// argmaxWindowAVX512 runs ArgmaxWindow for c ≥ 1, cells ≥ 1.
+//
+//go:noescape
+func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+
+// maxWindowAVX512 runs MaxWindow for c ≥ 1, cells ≥ 1.
+//
+//go:noescape
+func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int)
+
+// gemvAVX512 runs Gemv for all n ≥ 1 columns, k ≥ 1.
+//
+//go:noescape
+func gemvAVX512(y *float32, x *float32, w *float32, k int, n int, ldw int)
+
+// mulAddAVX512 runs MulAdd over all n ≥ 1 elements.
+//
+//go:noescape
+func mulAddAVX512(acc *float32, a *float32, b *float32, n int)

@@ -9,20 +9,44 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// vecPaths runs f with the assembly loops on (when this CPU and build
-// have them) and off.
-func vecPaths(t *testing.T, f func(t *testing.T)) {
-	saved := vecFMA
-	defer func() { vecFMA = saved }()
-	paths := []bool{false}
-	if saved {
-		paths = append(paths, true)
+// vecPath is one path of the vector family: the flags that select it.
+type vecPath struct {
+	name      string
+	fma, wide bool
+}
+
+// vecPathList lists the vector family's paths this CPU and build can
+// run: Go, then AVX2 and AVX-512 where available.
+func vecPathList() []vecPath {
+	paths := []vecPath{{"go", false, false}}
+	if vecFMA || vecWide {
+		paths = append(paths, vecPath{"avx2", true, false})
 	}
-	for _, on := range paths {
-		vecFMA = on
-		t.Run(fmt.Sprintf("fma=%v", on), f)
+	if hasAVX512F && hasBMI2 && (vecFMA || vecWide) {
+		paths = append(paths, vecPath{"avx512", true, true})
+	}
+	return paths
+}
+
+// setVecPath selects p and returns a func restoring the previous path.
+func setVecPath(p vecPath) (restore func()) {
+	fma, wide := vecFMA, vecWide
+	vecFMA, vecWide = p.fma, p.wide
+	return func() { vecFMA, vecWide = fma, wide }
+}
+
+// vecPaths runs f on every path of vecPathList.
+func vecPaths(t *testing.T, f func(t *testing.T)) {
+	for _, p := range vecPathList() {
+		restore := setVecPath(p)
+		t.Run("path="+p.name, f)
+		restore()
 	}
 }
+
+// oddLengths are the lengths every vector loop is tested on: empty, one,
+// around the 8- and 16-lane widths and their tails, and long.
+var oddLengths = []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 1000}
 
 func vecRand(r interface{ Float32() float32 }, n int) []float32 {
 	v := make([]float32, n)
@@ -34,7 +58,7 @@ func vecRand(r interface{ Float32() float32 }, n int) []float32 {
 
 func TestSumProductsMatchesReference(t *testing.T) {
 	vecPaths(t, func(t *testing.T) {
-		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 100, 257} {
+		for _, n := range append(oddLengths, 257) {
 			for _, taps := range []int{0, 1, 3, 9, 25} {
 				t.Run(fmt.Sprintf("n=%d/taps=%d", n, taps), func(t *testing.T) {
 					r := tensor.NewRand(uint64(n*100 + taps))
@@ -112,7 +136,7 @@ func BenchmarkSumProducts(b *testing.B) {
 // lengths and for zero, tiny and large values.
 func TestAdamUpdateMatchesGo(t *testing.T) {
 	vecPaths(t, func(t *testing.T) {
-		for _, n := range []int{0, 1, 7, 8, 9, 63, 1000} {
+		for _, n := range oddLengths {
 			t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
 				r := tensor.NewRand(uint64(n))
 				w, g, m, v := vecRand(r, n), vecRand(r, n), vecRand(r, n), vecRand(r, n)
@@ -212,32 +236,35 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 		ReluGradSum(res.dx, g, res.y, res.acc)
 		return res
 	}
-	for _, c := range []int{1, 3, 8, 32, 40} {
+	paths := vecPathList()
+	for _, c := range []int{1, 3, 8, 15, 16, 17, 31, 32, 33, 40, 1000} {
 		for _, rows := range []int{0, 1, 5} {
 			t.Run(fmt.Sprintf("c=%d/rows=%d", c, rows), func(t *testing.T) {
-				var got [2]result
-				saved := vecFMA
-				for i, on := range []bool{false, saved} {
-					vecFMA = on
+				got := make([]result, len(paths))
+				for i, p := range paths {
+					restore := setVecPath(p)
 					got[i] = run(c, rows)
+					restore()
 				}
-				vecFMA = saved
-				same32 := func(what string, a, b []float32) {
-					for i := range a {
-						if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-							t.Fatalf("%s[%d]: Go %v, fast %v", what, i, a[i], b[i])
+				for pi, p := range paths[1:] {
+					res := got[pi+1]
+					same32 := func(what string, a, b []float32) {
+						for i := range a {
+							if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+								t.Fatalf("%s[%d]: Go %v, %s %v", what, i, a[i], p.name, b[i])
+							}
+						}
+					}
+					same32("BiasRelu", got[0].y, res.y)
+					same32("ReluGradSum dx", got[0].dx, res.dx)
+					for j := range got[0].acc {
+						if math.Float64bits(got[0].acc[j]) != math.Float64bits(res.acc[j]) {
+							t.Fatalf("acc[%d]: Go %v, %s %v", j, got[0].acc[j], p.name, res.acc[j])
 						}
 					}
 				}
-				same32("BiasRelu", got[0].y, got[1].y)
-				same32("ReluGradSum dx", got[0].dx, got[1].dx)
-				for j := range got[0].acc {
-					if math.Float64bits(got[0].acc[j]) != math.Float64bits(got[1].acc[j]) {
-						t.Fatalf("acc[%d]: Go %v, fast %v", j, got[0].acc[j], got[1].acc[j])
-					}
-				}
 				// Against the definition.
-				res := got[1]
+				res := got[len(got)-1]
 				for i, v := range res.y {
 					pre := res.x[i] + res.b[i%c]
 					want := max(pre, 0)
@@ -261,7 +288,8 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 }
 
 func TestArgmaxAndMaxWindowPaths(t *testing.T) {
-	for _, c := range []int{1, 3, 8, 24} {
+	paths := vecPathList()
+	for _, c := range []int{1, 3, 8, 15, 16, 17, 24, 31, 33, 1000} {
 		for _, cells := range []int{1, 2, 4, 9} {
 			t.Run(fmt.Sprintf("c=%d/cells=%d", c, cells), func(t *testing.T) {
 				r := tensor.NewRand(uint64(c*10 + cells))
@@ -274,18 +302,16 @@ func TestArgmaxAndMaxWindowPaths(t *testing.T) {
 				for k := range offs {
 					offs[k] = r.IntN(19) * c
 				}
-				var dst [2][]float32
-				var arg [2][]int32
-				saved := vecFMA
-				var maxOnly [2][]float32
-				for i, on := range []bool{false, saved} {
-					vecFMA = on
+				dst, maxOnly := make([][]float32, len(paths)), make([][]float32, len(paths))
+				arg := make([][]int32, len(paths))
+				for i, p := range paths {
+					restore := setVecPath(p)
 					dst[i], arg[i] = make([]float32, c), make([]int32, c)
 					ArgmaxWindow(dst[i], arg[i], x, offs, 1000)
 					maxOnly[i] = make([]float32, c)
 					MaxWindow(maxOnly[i], x, offs)
+					restore()
 				}
-				vecFMA = saved
 				for j := 0; j < c; j++ {
 					// The definition: the first cell whose value no later
 					// cell strictly exceeds.
@@ -311,7 +337,7 @@ func TestArgmaxAndMaxWindowPaths(t *testing.T) {
 
 func TestGemvMatchesReference(t *testing.T) {
 	vecPaths(t, func(t *testing.T) {
-		for _, n := range []int{0, 1, 7, 8, 9, 63, 64, 65, 130, 1024} {
+		for _, n := range append(oddLengths, 127, 128, 129, 130, 1024) {
 			for _, k := range []int{0, 1, 3, 100} {
 				t.Run(fmt.Sprintf("n=%d/k=%d", n, k), func(t *testing.T) {
 					r := tensor.NewRand(uint64(n*1000 + k))
@@ -345,7 +371,7 @@ func TestGemvMatchesReference(t *testing.T) {
 
 func TestMulAdd(t *testing.T) {
 	vecPaths(t, func(t *testing.T) {
-		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 100} {
+		for _, n := range oddLengths {
 			t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
 				r := tensor.NewRand(uint64(n))
 				acc, a, b := vecRand(r, n), vecRand(r, n+2), vecRand(r, n+1)
@@ -362,4 +388,130 @@ func TestMulAdd(t *testing.T) {
 			})
 		}
 	})
+}
+
+// The vector loops write nothing past the slices they are given (the
+// AVX-512 tails store under a mask): each output is the head of a longer
+// array whose rest must keep its sentinel.
+func TestVecLoopsStayInside(t *testing.T) {
+	const pad = 40
+	sentinel := float32(-12345)
+	// out returns n floats whose backing array goes on for pad sentinels.
+	out := func(n int) []float32 {
+		s := make([]float32, n+pad)
+		for i := range s {
+			s[i] = sentinel
+		}
+		return s[:n]
+	}
+	check := func(t *testing.T, what string, s []float32) {
+		for i, v := range s[len(s):cap(s)] {
+			if v != sentinel {
+				t.Fatalf("%s: element %d past the end written: %v", what, len(s)+i, v)
+			}
+		}
+	}
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range oddLengths {
+			t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+				r := tensor.NewRand(uint64(n + 7))
+				x, b := vecRand(r, n), vecRand(r, n)
+				if n > 0 {
+					y := out(n)
+					BiasRelu(y, x, b)
+					check(t, "BiasRelu", y)
+					dx, accs := out(n), make([]float64, n+pad)
+					for i := range accs {
+						accs[i] = float64(sentinel)
+					}
+					ReluGradSum(dx, x, y, accs[:n])
+					check(t, "ReluGradSum", dx)
+					for i, v := range accs[n:] {
+						if v != float64(sentinel) {
+							t.Fatalf("ReluGradSum: sum %d past the end written: %v", n+i, v)
+						}
+					}
+					d, arg := out(n), make([]int32, n+pad)
+					ArgmaxWindow(d, arg[:n], x, []int{0}, 0)
+					check(t, "ArgmaxWindow", d)
+					for i, v := range arg[n:] {
+						if v != 0 {
+							t.Fatalf("ArgmaxWindow: index %d past the end written: %v", n+i, v)
+						}
+					}
+					d = out(n)
+					MaxWindow(d, x, []int{0})
+					check(t, "MaxWindow", d)
+				}
+				w, m, v := out(n), out(n), out(n)
+				for i := range w {
+					w[i], m[i], v[i] = 1, 0, 1
+				}
+				AdamUpdate(w, x, m, v, 0.1, 0.1, 0.01, 1e-8)
+				check(t, "AdamUpdate w", w)
+				check(t, "AdamUpdate m", m)
+				check(t, "AdamUpdate v", v)
+				acc := out(n)
+				MulAdd(acc, x, b)
+				check(t, "MulAdd", acc)
+				sp := out(n)
+				SumProducts(sp, x, b, []int{0, 0}, []int{0, 0})
+				check(t, "SumProducts", sp)
+				gv := out(n)
+				Gemv(gv, []float32{1, 2}, append(x, b...), 2, n)
+				check(t, "Gemv", gv)
+			})
+		}
+	})
+}
+
+// BenchmarkVec times each vector loop on every path at the lecture
+// model's sizes (batch 128), alternating the paths within each -count
+// round (compare with benchstat -col /path):
+//
+//	go test -run "^$" -bench Vec -count 10 ./internal/kernels
+func BenchmarkVec(b *testing.B) {
+	r := tensor.NewRand(9)
+	type loop struct {
+		name  string
+		bytes int // moved per call, for MB/s
+		run   func()
+	}
+	const c1, px1 = 32, 128 * 28 * 28 // conv1 output
+	const c2, px2 = 64, 128 * 14 * 14 // conv2 output
+	x1, b1, y1, dx1 := vecRand(r, c1*px1), vecRand(r, c1), make([]float32, c1*px1), make([]float32, c1*px1)
+	x2, b2, y2 := vecRand(r, c2*px2), vecRand(r, c2), make([]float32, c2*px2)
+	acc1 := make([]float64, c1)
+	xf, bf, yf := vecRand(r, 128*1024), vecRand(r, 1024), make([]float32, 128*1024)
+	const nAdam = 3136 * 1024
+	wA, gA, mA, vA := vecRand(r, nAdam), vecRand(r, nAdam), make([]float32, nAdam), make([]float32, nAdam)
+	pool := make([]float32, c2)
+	pArg := make([]int32, c2)
+	offs := []int{0, c2, 14 * c2, 15 * c2} // a 2×2 window in a 14-wide row
+	gx, gw, gy := vecRand(r, 3136), vecRand(r, 3136*1024), make([]float32, 1024)
+	maA, maB, maC := vecRand(r, 4096), vecRand(r, 4096), make([]float32, 4096)
+	loops := []loop{
+		{"BiasRelu:conv1", 12 * c1 * px1, func() { BiasRelu(y1, x1, b1) }},
+		{"BiasRelu:conv2", 12 * c2 * px2, func() { BiasRelu(y2, x2, b2) }},
+		{"BiasRelu:dense", 12 * 128 * 1024, func() { BiasRelu(yf, xf, bf) }},
+		{"ReluGradSum:conv1", 12 * c1 * px1, func() { ReluGradSum(dx1, x1, y1, acc1) }},
+		{"ArgmaxWindow:c64", 4 * 4 * c2, func() { ArgmaxWindow(pool, pArg, x2, offs, 0) }},
+		{"MaxWindow:c64", 4 * 4 * c2, func() { MaxWindow(pool, x2, offs) }},
+		{"AdamUpdate:dense1", 4 * 6 * nAdam, func() { AdamUpdate(wA, gA, mA, vA, 1e-3, 0.1, 0.001, 1e-8) }},
+		{"Gemv:dense1", 4 * 3136 * 1024, func() { Gemv(gy, gx, gw, 3136, 1024) }},
+		{"MulAdd:4096", 4 * 4 * 4096, func() { MulAdd(maC, maA, maB) }},
+	}
+	for _, l := range loops {
+		b.Run("loop="+l.name, func(b *testing.B) {
+			for _, p := range vecPathList()[1:] {
+				b.Run("path="+p.name, func(b *testing.B) {
+					defer setVecPath(p)()
+					b.SetBytes(int64(l.bytes))
+					for b.Loop() {
+						l.run()
+					}
+				})
+			}
+		})
+	}
 }

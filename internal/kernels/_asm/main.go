@@ -7,7 +7,8 @@
 //	go run . -set conv -out ../conv_amd64.s -stubs ../conv_stubs_amd64.go -pkg kernels
 //	go run . -set bn -out ../bn_amd64.s -stubs ../bn_stubs_amd64.go -pkg kernels
 //
-// -set vec: the AVX2 loops behind the vec*.go routines (vec.go here).
+// -set vec: the AVX2 and AVX-512 loops behind the vec*.go routines
+// (vec.go and vec512.go here).
 // -set sgemm: the sgemm micro-kernels.
 // -set conv: direct convolution loops for one input channel (conv.go here).
 // -set bn: batch-normalization loops, AVX2 and AVX-512 (bn.go here).
@@ -54,6 +55,7 @@ func main() {
 		cpuidFunc()
 	case "vec":
 		vecRoutines()
+		vec512Routines()
 	case "conv":
 		convRoutines()
 	case "bn":
@@ -152,9 +154,10 @@ func avx512Kernel() {
 				nv:       2,
 				lanes:    16,
 				vec:      ZMM,
-				fma: func(aRow Mem, bv, acc, _ reg.VecVirtual) {
-					VFMADD231PS_BCST(aRow, bv, acc)
+				fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
+					VFMADD231PS(bv, bc, acc)
 				},
+				bcastReg: true,
 			})
 		}
 	}

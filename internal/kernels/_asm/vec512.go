@@ -1,0 +1,472 @@
+package main
+
+// The AVX-512 loops behind package kernels' vec*.go routines: the AVX2
+// loops' work sixteen lanes at a time, and the last n mod 16 elements in
+// the same loop body under a k-mask (masked loads read zeros and do not
+// fault past the end; masked stores leave the rest of memory alone), so
+// no element is left to Go. Each routine does the AVX2 one's operations
+// in the same order per element: where the AVX2 loop gives the Go loop's
+// bits, so does this one. They use AVX-512F and BMI2 (BZHI builds the
+// tail masks) only.
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+func vec512Routines() {
+	sumProducts512()
+	adam512()
+	biasRelu512()
+	reluGradSum512()
+	iota16 := GLOBL("iota16", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(i))
+	}
+	argmaxWindow512(iota16)
+	maxWindow512()
+	gemv512()
+	mulAdd512()
+}
+
+// lanes16 emits the loop over elements j < n from the current j: sixteen
+// at a time through body(nil), then, when 0 < n − j < 16, once through
+// body(k) with k holding the low n − j lanes. It leaves j at the start
+// of the tail (n rounded down to 16 past its start). pfx makes the
+// labels unique; body gets pfx+"f" or pfx+"t" for its own.
+func lanes16(pfx string, j reg.GPVirtual, n reg.Register, body func(k reg.OpmaskVirtual, pfx string)) {
+	r := GP64()
+	Label(pfx + "16")
+	MOVQ(n, r)
+	SUBQ(j, r)
+	CMPQ(r, Imm(16))
+	JL(LabelRef(pfx + "tail"))
+	body(nil, pfx+"f")
+	ADDQ(Imm(16), j)
+	JMP(LabelRef(pfx + "16"))
+	Label(pfx + "tail")
+	TESTQ(r, r)
+	JZ(LabelRef(pfx + "end"))
+	k := K()
+	tailMask(r, k)
+	body(k, pfx+"t")
+	Label(pfx + "end")
+}
+
+// tailMask sets k to the low r lanes (0 < r < 16): k = 2^r − 1.
+func tailMask(r reg.GPVirtual, k reg.OpmaskVirtual) {
+	t := GP32()
+	MOVL(U32(0xffff), t)
+	BZHIL(r.As32(), t, t)
+	KMOVW(t, k)
+}
+
+// zload loads 16 floats, or with k the lanes of k (others zero).
+func zload(m Mem, z reg.VecVirtual, k reg.OpmaskVirtual) {
+	if k == nil {
+		VMOVUPS(m, z)
+		return
+	}
+	VMOVUPS_Z(m, k, z)
+}
+
+// zstore stores 16 floats, or with k the lanes of k only.
+func zstore(z reg.VecVirtual, m Mem, k reg.OpmaskVirtual) {
+	if k == nil {
+		VMOVUPS(z, m)
+		return
+	}
+	VMOVUPS(z, k, m)
+}
+
+// zregs returns n fresh ZMM registers (not zeroed; zmms zeroes).
+func zregs(n int) []reg.VecVirtual {
+	v := make([]reg.VecVirtual, n)
+	for i := range v {
+		v[i] = ZMM()
+	}
+	return v
+}
+
+func zzero(vs ...reg.VecVirtual) {
+	for _, v := range vs {
+		VPXORD(v, v, v)
+	}
+}
+
+// sumProducts512: out[i] = Σ_t a[aOff[t]+i]·b[bOff[t]+i] for i < n, 64
+// outputs (four accumulators) at a time across all taps, then 16, then
+// the masked rest; one fused multiply-add per tap and lane.
+func sumProducts512() {
+	vecFunc("sumProductsAVX512", "func(out *float32, n int, a, b *float32, aOff, bOff *int, taps int)",
+		"sumProductsAVX512 computes SumProducts for all n ≥ 1 outputs, taps > 0;",
+		"the caller has checked every offset.")
+	out := Load(Param("out"), GP64())
+	n := Load(Param("n"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	aOff := Load(Param("aOff"), GP64())
+	bOff := Load(Param("bOff"), GP64())
+	taps := Load(Param("taps"), GP64())
+	i, t, next, ao, bo := GP64(), GP64(), GP64(), GP64(), GP64()
+	XORQ(i, i)
+
+	// sum accumulates w vectors of outputs from i over every tap (w = 1
+	// with k: the lanes of k only).
+	sum := func(w int, k reg.OpmaskVirtual, tap string) {
+		acc := zmms(w)
+		XORQ(t, t)
+		Label(tap)
+		MOVQ(Mem{Base: aOff, Index: t, Scale: 8}, ao)
+		ADDQ(i, ao)
+		MOVQ(Mem{Base: bOff, Index: t, Scale: 8}, bo)
+		ADDQ(i, bo)
+		x, y := zregs(w), zregs(w)
+		for j := range x {
+			zload(at(a, ao, 64*j), x[j], k)
+			zload(at(b, bo, 64*j), y[j], k)
+		}
+		for j := range x {
+			VFMADD231PS(y[j], x[j], acc[j])
+		}
+		INCQ(t)
+		CMPQ(t, taps)
+		JLT(LabelRef(tap))
+		for j := range acc {
+			zstore(acc[j], at(out, i, 64*j), k)
+		}
+	}
+	Label("sp64")
+	LEAQ(Mem{Base: i, Disp: 64}, next)
+	CMPQ(next, n)
+	JGT(LabelRef("sp16"))
+	sum(4, nil, "sp64tap")
+	MOVQ(next, i)
+	JMP(LabelRef("sp64"))
+	lanes16("sp", i, n, func(k reg.OpmaskVirtual, pfx string) { sum(1, k, pfx+"tap") })
+	VZEROUPPER()
+	RET()
+}
+
+// adam512: AdamUpdate for n elements, sixteen at a time, with the Go
+// loop's operations in its order and no fused multiply-add.
+func adam512() {
+	vecFunc("adamAVX512", "func(w, grad, m, v *float32, n int, k *[4]float32)",
+		"adamAVX512 runs AdamUpdate's loop over all n elements; k holds lrT,",
+		"b1c, b2c, eps.")
+	w := Load(Param("w"), GP64())
+	grad := Load(Param("grad"), GP64())
+	m := Load(Param("m"), GP64())
+	v := Load(Param("v"), GP64())
+	n := Load(Param("n"), GP64())
+	kp := Load(Param("k"), GP64())
+	lrT, b1c, b2c, eps := ZMM(), ZMM(), ZMM(), ZMM()
+	VBROADCASTSS(Mem{Base: kp}, lrT)
+	VBROADCASTSS(Mem{Base: kp, Disp: 4}, b1c)
+	VBROADCASTSS(Mem{Base: kp, Disp: 8}, b2c)
+	VBROADCASTSS(Mem{Base: kp, Disp: 12}, eps)
+	i := GP64()
+	XORQ(i, i)
+	lanes16("ad", i, n, func(k reg.OpmaskVirtual, _ string) {
+		g, mv, vv, t, g2, step, den, wv := ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+		zload(at(grad, i, 0), g, k)
+		zload(at(m, i, 0), mv, k)
+		zload(at(v, i, 0), vv, k)
+		Comment("m' = m + (g − m)·b1c")
+		VSUBPS(mv, g, t)
+		VMULPS(b1c, t, t)
+		VADDPS(t, mv, mv)
+		Comment("v' = v + (g² − v)·b2c")
+		VMULPS(g, g, g2)
+		VSUBPS(vv, g2, g2)
+		VMULPS(b2c, g2, g2)
+		VADDPS(g2, vv, vv)
+		zstore(mv, at(m, i, 0), k)
+		zstore(vv, at(v, i, 0), k)
+		Comment("w −= (m'·lrT)/(√v' + eps)")
+		VMULPS(lrT, mv, step)
+		VSQRTPS(vv, den)
+		VADDPS(eps, den, den)
+		VDIVPS(den, step, step)
+		zload(at(w, i, 0), wv, k)
+		VSUBPS(step, wv, wv)
+		zstore(wv, at(w, i, 0), k)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// biasRelu512: dst = max(0, x + b) sixteen at a time, VMAXPS in the
+// AVX2 loop's operand order (NaN and −0 pass through).
+func biasRelu512() {
+	vecFunc("biasReluAVX512", "func(dst, x, b *float32, rows, c int)",
+		"biasReluAVX512 runs BiasRelu over rows ≥ 1 of c ≥ 1 values.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	z := ZMM()
+	zzero(z)
+	j := GP64()
+	Label("brrow")
+	XORQ(j, j)
+	lanes16("br", j, c, func(k reg.OpmaskVirtual, _ string) {
+		s, bv := ZMM(), ZMM()
+		zload(at(x, j, 0), s, k)
+		zload(at(b, j, 0), bv, k)
+		VADDPS(bv, s, s)
+		Comment("Intel order: vmaxps s, zero, s")
+		VMAXPS(s, z, s)
+		zstore(s, at(dst, j, 0), k)
+	})
+	LEAQ(at(x, c, 0), x)
+	LEAQ(at(dst, c, 0), dst)
+	DECQ(rows)
+	JNZ(LabelRef("brrow"))
+	VZEROUPPER()
+	RET()
+}
+
+// reluGradSum512: dx = grad where y > 0 else +0, and acc[j] +=
+// float64(dx[j]) row after row (a masked tail's y lanes load as zero, so
+// its extra lanes compare false).
+func reluGradSum512() {
+	vecFunc("reluGradSumAVX512", "func(dx, grad, y *float32, acc *float64, rows, c int)",
+		"reluGradSumAVX512 runs ReluGradSum over rows ≥ 1 of c ≥ 1 values.")
+	dx := Load(Param("dx"), GP64())
+	grad := Load(Param("grad"), GP64())
+	y := Load(Param("y"), GP64())
+	acc := Load(Param("acc"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	z := ZMM()
+	zzero(z)
+	j := GP64()
+	Label("rgrow")
+	XORQ(j, j)
+	lanes16("rg", j, c, func(k reg.OpmaskVirtual, _ string) {
+		yv, g, d, lo, hi, al, ah := ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+		gt := K()
+		zload(at(y, j, 0), yv, k)
+		zload(at(grad, j, 0), g, k)
+		Comment("y > 0 (GT_OQ: NaN gives false)")
+		VCMPPS(Imm(0x1e), z, yv, gt)
+		VMOVUPS_Z(g, gt, d)
+		zstore(d, at(dx, j, 0), k)
+		VCVTPS2PD(d.AsY(), lo)
+		VEXTRACTF64X4(Imm(1), d, hi.AsY())
+		VCVTPS2PD(hi.AsY(), hi)
+		accAt := func(disp int) Mem { return Mem{Base: acc, Index: j, Scale: 8, Disp: disp} }
+		if k == nil {
+			VADDPD(accAt(0), lo, lo)
+			VADDPD(accAt(64), hi, hi)
+			VMOVUPD(lo, accAt(0))
+			VMOVUPD(hi, accAt(64))
+			return
+		}
+		kh := K()
+		KSHIFTRW(Imm(8), k, kh)
+		VMOVUPD_Z(accAt(0), k, al)
+		VMOVUPD_Z(accAt(64), kh, ah)
+		VADDPD(al, lo, lo)
+		VADDPD(ah, hi, hi)
+		VMOVUPD(lo, k, accAt(0))
+		VMOVUPD(hi, kh, accAt(64))
+	})
+	LEAQ(at(grad, c, 0), grad)
+	LEAQ(at(dx, c, 0), dx)
+	LEAQ(at(y, c, 0), y)
+	DECQ(rows)
+	JNZ(LabelRef("rgrow"))
+	VZEROUPPER()
+	RET()
+}
+
+// argmaxWindow512: sixteen channels at a time, the best value and its
+// index from the first cell, then for each later cell the lanes that are
+// strictly greater (GT_OQ: false for NaN) take the cell's value and
+// index base + offs[k] + j + lane.
+func argmaxWindow512(iota16 Mem) {
+	vecFunc("argmaxWindowAVX512", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)",
+		"argmaxWindowAVX512 runs ArgmaxWindow for c ≥ 1, cells ≥ 1.")
+	dst := Load(Param("dst"), GP64())
+	arg := Load(Param("arg"), GP64())
+	x := Load(Param("x"), GP64())
+	offs := Load(Param("offs"), GP64())
+	cells := Load(Param("cells"), GP64())
+	c := Load(Param("c"), GP64())
+	base := GP64()
+	MOVLQSX(paramAddr("base"), base)
+	lanes := ZMM()
+	VMOVDQU32(iota16, lanes)
+	j, o, idx, cell := GP64(), GP64(), GP64(), GP64()
+	XORQ(j, j)
+
+	// index sets v to base + o + lane for the sixteen lanes.
+	index := func(v reg.VecVirtual) {
+		LEAQ(Mem{Base: o, Index: base, Scale: 1}, idx)
+		VPBROADCASTD(idx.As32(), v)
+		VPADDD(lanes, v, v)
+	}
+	lanes16("am", j, c, func(k reg.OpmaskVirtual, pfx string) {
+		best, bestArg := ZMM(), ZMM()
+		MOVQ(Mem{Base: offs}, o)
+		ADDQ(j, o)
+		zload(at(x, o, 0), best, k)
+		index(bestArg)
+		MOVQ(U32(1), cell)
+		Label(pfx + "cell")
+		CMPQ(cell, cells)
+		JGE(LabelRef(pfx + "store"))
+		v, vArg := ZMM(), ZMM()
+		gt := K()
+		MOVQ(Mem{Base: offs, Index: cell, Scale: 8}, o)
+		ADDQ(j, o)
+		zload(at(x, o, 0), v, k)
+		Comment("v > best")
+		VCMPPS(Imm(0x1e), best, v, gt)
+		VMOVUPS(v, gt, best)
+		index(vArg)
+		VMOVDQU32(vArg, gt, bestArg)
+		INCQ(cell)
+		JMP(LabelRef(pfx + "cell"))
+		Label(pfx + "store")
+		zstore(best, at(dst, j, 0), k)
+		if k == nil {
+			VMOVDQU32(bestArg, at(arg, j, 0))
+		} else {
+			VMOVDQU32(bestArg, k, at(arg, j, 0))
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// maxWindow512: VMAXPS with the new cell's values first (Intel order)
+// returns them only when strictly greater, as in the AVX2 loop.
+func maxWindow512() {
+	vecFunc("maxWindowAVX512", "func(dst, x *float32, offs *int, cells, c int)",
+		"maxWindowAVX512 runs MaxWindow for c ≥ 1, cells ≥ 1.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	offs := Load(Param("offs"), GP64())
+	cells := Load(Param("cells"), GP64())
+	c := Load(Param("c"), GP64())
+	j, o, cell := GP64(), GP64(), GP64()
+	XORQ(j, j)
+	lanes16("mw", j, c, func(k reg.OpmaskVirtual, pfx string) {
+		best := ZMM()
+		MOVQ(Mem{Base: offs}, o)
+		ADDQ(j, o)
+		zload(at(x, o, 0), best, k)
+		MOVQ(U32(1), cell)
+		Label(pfx + "cell")
+		CMPQ(cell, cells)
+		JGE(LabelRef(pfx + "store"))
+		v := ZMM()
+		MOVQ(Mem{Base: offs, Index: cell, Scale: 8}, o)
+		ADDQ(j, o)
+		zload(at(x, o, 0), v, k)
+		Comment("Intel order: vmaxps best, v(new), best(running)")
+		VMAXPS(best, v, best)
+		INCQ(cell)
+		JMP(LabelRef(pfx + "cell"))
+		Label(pfx + "store")
+		zstore(best, at(dst, j, 0), k)
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// gemv512: 128 columns (eight accumulators) at a time: for each p,
+// broadcast x[p] and fuse it with row p's 128 values; then 16 columns at
+// a time and the masked rest.
+func gemv512() {
+	vecFunc("gemvAVX512", "func(y, x, w *float32, k, n, ldw int)",
+		"gemvAVX512 runs Gemv for all n ≥ 1 columns, k ≥ 1.")
+	y := Load(Param("y"), GP64())
+	x := Load(Param("x"), GP64())
+	w := Load(Param("w"), GP64())
+	k := Load(Param("k"), GP64())
+	n := Load(Param("n"), GP64())
+	ldw := Load(Param("ldw"), GP64())
+	SHLQ(Imm(2), ldw) // bytes per row
+	j, next, row, p := GP64(), GP64(), GP64(), GP64()
+	XORQ(j, j)
+
+	// cols accumulates nv vectors of columns from j (nv = 1 with m: the
+	// lanes of m only).
+	cols := func(nv int, m reg.OpmaskVirtual, rowLoop string) {
+		acc := zmms(nv)
+		LEAQ(at(w, j, 0), row)
+		XORQ(p, p)
+		Label(rowLoop)
+		xp := ZMM()
+		VBROADCASTSS(at(x, p, 0), xp)
+		for i := range acc {
+			if m == nil {
+				VFMADD231PS(Mem{Base: row, Disp: 64 * i}, xp, acc[i])
+				continue
+			}
+			wv := ZMM()
+			zload(Mem{Base: row, Disp: 64 * i}, wv, m)
+			VFMADD231PS(wv, xp, acc[i])
+		}
+		ADDQ(ldw, row)
+		INCQ(p)
+		CMPQ(p, k)
+		JLT(LabelRef(rowLoop))
+		for i := range acc {
+			zstore(acc[i], at(y, j, 64*i), m)
+		}
+	}
+	Label("gv128")
+	LEAQ(Mem{Base: j, Disp: 128}, next)
+	CMPQ(next, n)
+	JGT(LabelRef("gv16"))
+	cols(8, nil, "gv128row")
+	MOVQ(next, j)
+	JMP(LabelRef("gv128"))
+	lanes16("gv", j, n, func(m reg.OpmaskVirtual, pfx string) { cols(1, m, pfx+"row") })
+	VZEROUPPER()
+	RET()
+}
+
+// mulAdd512: acc[i] += a[i]·b[i], 64 and then 16 at a time, then the
+// masked rest, fused.
+func mulAdd512() {
+	vecFunc("mulAddAVX512", "func(acc, a, b *float32, n int)",
+		"mulAddAVX512 runs MulAdd over all n ≥ 1 elements.")
+	acc := Load(Param("acc"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	i, next := GP64(), GP64()
+	XORQ(i, i)
+	block := func(nv int, k reg.OpmaskVirtual) {
+		av, bv, sv := zregs(nv), zregs(nv), zregs(nv)
+		for q := range av {
+			zload(at(a, i, 64*q), av[q], k)
+			zload(at(b, i, 64*q), bv[q], k)
+			zload(at(acc, i, 64*q), sv[q], k)
+		}
+		for q := range sv {
+			VFMADD231PS(bv[q], av[q], sv[q])
+		}
+		for q := range sv {
+			zstore(sv[q], at(acc, i, 64*q), k)
+		}
+	}
+	Label("ma64")
+	LEAQ(Mem{Base: i, Disp: 64}, next)
+	CMPQ(next, n)
+	JGT(LabelRef("ma16"))
+	block(4, nil)
+	MOVQ(next, i)
+	JMP(LabelRef("ma64"))
+	lanes16("ma", i, n, func(k reg.OpmaskVirtual, _ string) { block(1, k) })
+	VZEROUPPER()
+	RET()
+}
