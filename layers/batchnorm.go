@@ -132,5 +132,7 @@ func (l *BatchNormalization) Call(x *autograd.Var, ctx Context) *autograd.Var {
 			mov[c] -= (mov[c] - batch[c]) * (1 - m)
 		}
 	}
+	l.mean.Value().MarkChanged()
+	l.vari.Value().MarkChanged()
 	return y
 }

@@ -85,21 +85,38 @@ func winoScheme(g *kernels.ConvGeom) *kernels.WinoScheme {
 // w [1, 5, 5, C, F]) (stride 1, the padding of g) with Winograd scheme s,
 // then ep on each tile's outputs while they are in L1.
 func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+	ub := getScratch(s.Cells() * g.C * f)
+	pbuf := getScratch(max(1, s.Cells()*kernels.PackedBLen(g.C, f)))
+	packed := winoFilters(s, g.C, f, w, *ub, *pbuf)
+	winogradConvPacked(s, g, f, x, packed, y, ep)
+	putScratch(pbuf)
+	putScratch(ub)
+}
+
+// winoFilters transforms w [5, 5, C, F] into u (cells·C·F floats: U_ξ
+// [C, F] for each cell ξ) and packs each U_ξ into panels (cells ·
+// kernels.PackedBLen(C, F) floats, the cells' panels in one buffer).
+// The result reads u and panels: both stay the caller's and must
+// outlive it.
+func winoFilters(s *kernels.WinoScheme, c, f int, w, u, panels []float32) []*kernels.PackedB {
+	cells := s.Cells()
+	s.Filter(u, w, c, f)
+	plen := kernels.PackedBLen(c, f)
+	packed := make([]*kernels.PackedB, cells)
+	for xi := range packed {
+		packed[xi] = kernels.PackBInto(panels[xi*plen:], false, c, f, u[xi*c*f:(xi+1)*c*f], f)
+	}
+	return packed
+}
+
+// winogradConvPacked is winogradConv with the filters prepared by
+// winoFilters.
+func winogradConvPacked(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue) {
 	cells, out := s.Cells(), s.Out
 	c := g.C
 	oh, ow := g.Out[1], g.Out[2]
 	tl := newWinoTiles(s, g)
 	tiles := tl.n
-
-	ub := getScratch(cells * c * f)
-	s.Filter(*ub, w, c, f)
-	// The cells' packed filters share one buffer.
-	plen := kernels.PackedBLen(c, f)
-	pbuf := getScratch(max(1, cells*plen))
-	packed := make([]*kernels.PackedB, cells)
-	for xi := range packed {
-		packed[xi] = kernels.PackBInto((*pbuf)[xi*plen:], false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
-	}
 
 	// Blocks hold about the same number of products whatever the scheme,
 	// in whole micro-kernel tiles (a tile's outputs do not depend on the
@@ -146,11 +163,6 @@ func winogradConv(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x, w, y []f
 		putScratch(edge)
 		putScratch(edgeOut)
 	})
-	for _, p := range packed {
-		p.Release()
-	}
-	putScratch(pbuf)
-	putScratch(ub)
 }
 
 // winoTiles numbers the 2×2 output blocks ("tiles") of a Winograd
