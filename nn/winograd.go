@@ -131,10 +131,16 @@ func winogradConvPacked(s *kernels.WinoScheme, g *kernels.ConvGeom, f int, x []f
 		for b := lo; b < hi; b++ {
 			t0 := b * block
 			nt := min(block, tiles-t0)
-			vs, ms := nt*c+winoSkew, nt*f+winoSkew // cell strides of V and M
+			// The products run over whole micro-kernel tiles: the rows
+			// past nt are zeros and their results are not read. A partial
+			// tile would cost as many multiply-adds and go through
+			// scratch buffers besides (a batch-1 conv2 has 16 tiles).
+			rows := roundUp(nt, mr)
+			vs, ms := rows*c+winoSkew, rows*f+winoSkew // cell strides of V and M
 			tl.inputs(x, t0, nt, v, vs, *edge)
 			for xi := 0; xi < cells; xi++ {
-				kernels.SgemmPackedB(nt, 1, v[xi*vs:], c, packed[xi], 0, m[xi*ms:], f)
+				clear(v[xi*vs+nt*c : xi*vs+rows*c])
+				kernels.SgemmPackedB(rows, 1, v[xi*vs:], c, packed[xi], 0, m[xi*ms:], f)
 			}
 			for t := 0; t < nt; t++ {
 				img, oy, ox := tl.at(t0 + t)
@@ -212,3 +218,6 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []
 		tl.s.Input(v[t*c:], vs, edge, tile*c, c, c)
 	}
 }
+
+// roundUp returns a rounded up to a multiple of b.
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }
