@@ -14,7 +14,7 @@ import (
 // TestPackedWeightsFollowTraining trains the lecture model with Adam
 // (the weights change every step) and, between the steps, runs inference
 // three times, so that the layers' packed weights (nn.Packed: the fc
-// slabs, conv2's Winograd filters) are built and used. Inference must
+// slabs or Sgemm panels, conv2's Winograd filters) are built and used. Inference must
 // always give the bits of a second model that was just given the same
 // weights (whose first call computes from the weights directly), and the
 // training itself must follow, bit for bit, the run of a third model
@@ -31,6 +31,7 @@ func TestPackedWeightsFollowTraining(t *testing.T) {
 	optM, optPlain := optim.NewAdam(optim.AdamConfig{}), optim.NewAdam(optim.AdamConfig{})
 	one, _ := batch(1, 21)
 	two, _ := batch(2, 22)
+	forty, _ := batch(40, 24) // past the slabs: fc's Sgemm panels
 	x, labels := batch(2, 23)
 	step := func(model *layers.Sequential, opt optim.Optimizer, s int64) []float32 {
 		t.Helper()
@@ -59,7 +60,7 @@ func TestPackedWeightsFollowTraining(t *testing.T) {
 		if err := fresh.SetWeights(m.Weights()); err != nil {
 			t.Fatal(err)
 		}
-		for _, in := range []*tensor.Tensor{one, two} {
+		for _, in := range []*tensor.Tensor{one, two, forty} {
 			want := infer(fresh, in)
 			if err := fresh.SetWeights(m.Weights()); err != nil { // a new version: the next call is a first one again
 				t.Fatal(err)

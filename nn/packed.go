@@ -18,7 +18,9 @@ import (
 //	                                    w[:, 64s : 64s+width], row-major and
 //	                                    contiguous, which a product with few
 //	                                    rows streams instead of striding
-//	                                    across w's rows
+//	                                    across w's rows; for longer products
+//	                                    w packed into Sgemm's B panels (per
+//	                                    Sgemm implementation)
 //	Conv2DPacked, Conv2DBiasReluPacked  the Winograd-transformed filter
 //	                                    U_ξ [C, F] of each cell ξ, packed into
 //	                                    Sgemm panels (per scheme and Sgemm
@@ -40,9 +42,10 @@ import (
 type Packed struct {
 	w *tensor.Tensor
 
-	mu    sync.Mutex
-	slabs formSlot[[]float32]
-	wino  []*winoSlot
+	mu     sync.Mutex
+	slabs  formSlot[[]float32]
+	panels []*panelSlot
+	wino   []*winoSlot
 }
 
 // NewPacked returns an empty Packed for the weight tensor w.
@@ -115,9 +118,10 @@ const slabMinPer = 1 << 18
 // run slab by slab over w's columns (kernels.Gemv for one row,
 // kernels.SgemmSerial otherwise, the slabs shared out among the workers),
 // reading the packed slabs from the second call at one version of w on.
-// Longer products run as MatMul does. The values repeat bit for bit
-// whether the slabs are packed or not, and do not depend on the number of
-// workers.
+// Longer products are MatMul's Sgemm, from the second call on with w's
+// Sgemm panels kept (kernels.SgemmPackedBParallel) instead of packed
+// anew. The values repeat bit for bit whether w is packed or not, and do
+// not depend on the number of workers.
 func MatMulPacked(a *tensor.Tensor, p *Packed) (*tensor.Tensor, error) {
 	if p == nil {
 		return nil, fmt.Errorf("nn: MatMulPacked: nil Packed")
@@ -127,8 +131,18 @@ func MatMulPacked(a *tensor.Tensor, p *Packed) (*tensor.Tensor, error) {
 		return MatMul(a, b, false, false) // its error
 	}
 	m, k, n := a.Dim(0), a.Dim(1), b.Dim(1)
-	if m > slabMaxRows || m == 0 || n == 0 || k == 0 {
+	if m == 0 || n == 0 || k == 0 {
 		return MatMul(a, b, false, false)
+	}
+	if m > slabMaxRows {
+		f := p.acquirePanels()
+		if f == nil {
+			return MatMul(a, b, false, false)
+		}
+		y := newResult(m, n)
+		kernels.SgemmPackedBParallel(m, 1, a.Data(), k, f.v.pb, 0, y.Data(), n)
+		p.release(&f.refs)
+		return y, nil
 	}
 	p.mu.Lock()
 	f := p.slabs.acquire(b.Version(), func(reuse []float32) []float32 {
@@ -178,6 +192,46 @@ func slabProduct(y, a []float32, m, k, n int, slab func(j0, width int) ([]float3
 			}
 			kernels.SgemmSerial(false, false, m, width, k, 1, a, k, bs, ldb, 0, y[j0:], n)
 		}
+	})
+}
+
+// panelSlot holds w [K, N] packed into the Sgemm panels of one
+// implementation.
+type panelSlot struct {
+	impl string
+	formSlot[panels]
+}
+
+// panels is w packed for Sgemm into buf.
+type panels struct {
+	buf []float32
+	pb  *kernels.PackedB
+}
+
+// acquirePanels returns w's Sgemm panels for the implementation in use,
+// or nil on the first call at this version (see formSlot.acquire). The
+// caller releases them with p.release.
+func (p *Packed) acquirePanels() *form[panels] {
+	impl := kernels.Impl()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var slot *panelSlot
+	for _, ps := range p.panels {
+		if ps.impl == impl {
+			slot = ps
+		}
+	}
+	if slot == nil {
+		slot = &panelSlot{impl: impl}
+		p.panels = append(p.panels, slot)
+	}
+	return slot.acquire(p.w.Version(), func(reuse panels) panels {
+		k, n := p.w.Dim(0), p.w.Dim(1)
+		if size := kernels.PackedBLen(k, n); len(reuse.buf) != size {
+			reuse.buf = make([]float32, size)
+		}
+		reuse.pb = kernels.PackBInto(reuse.buf, false, k, n, p.w.Data(), n)
+		return reuse
 	})
 }
 

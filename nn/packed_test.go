@@ -26,16 +26,16 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 
 // TestMatMulPacked checks MatMulPacked against the plain-loop product on
 // odd shapes: the first call (from w in place), the second (which packs
-// the slabs) and the third (packed slabs) must agree bit for bit, with
-// each other and with the same product split over one worker; one-row
-// products must also give MatMul's bits (both are kernels.Gemv). Shapes
-// cover one slab and several, a narrow last slab, widths off the 8-column
-// blocks, and products too long for the slabs (m > slabMaxRows).
+// w) and the third (packed) must agree bit for bit, with each other and
+// with the same product on one worker; one-row products and those too
+// long for the slabs (m > slabMaxRows, Sgemm panels) must also give
+// MatMul's bits. Shapes cover one slab and several, a narrow last slab,
+// widths off the 8-column blocks, and partial micro-kernel tiles.
 func TestMatMulPacked(t *testing.T) {
 	for _, d := range [][3]int{
 		{1, 1, 1}, {1, 10, 1024}, {1, 1030, 70}, {1, 64, 5}, {1, 65, 300}, {1, 1024, 3136},
 		{2, 17, 1}, {3, 63, 33}, {5, 130, 257}, {14, 64, 40}, {15, 200, 9},
-		{slabMaxRows, 100, 50}, {slabMaxRows + 1, 70, 20}, {128, 33, 7},
+		{slabMaxRows, 100, 50}, {slabMaxRows + 1, 70, 20}, {128, 33, 7}, {129, 1024, 300}, {200, 10, 1024},
 	} {
 		m, n, k := d[0], d[1], d[2]
 		t.Run(fmt.Sprintf("m=%d,n=%d,k=%d", m, n, k), func(t *testing.T) {
@@ -62,7 +62,10 @@ func TestMatMulPacked(t *testing.T) {
 			if packed := p.slabs.cur != nil; packed != (m <= slabMaxRows) {
 				t.Errorf("slabs packed: %v, want %v", packed, m <= slabMaxRows)
 			}
-			if m == 1 {
+			if packed := len(p.panels) > 0 && p.panels[0].cur != nil; packed != (m > slabMaxRows) {
+				t.Errorf("Sgemm panels packed: %v, want %v", packed, m > slabMaxRows)
+			}
+			if m == 1 || m > slabMaxRows {
 				ref, err := MatMul(a, w, false, false)
 				if err != nil {
 					t.Fatal(err)
@@ -89,15 +92,22 @@ func setWorkers(t *testing.T, n int) func() {
 // TestMatMulPackedFollowsWrites changes the weights between calls in the
 // ways the rest of convnet does (through the tensor, through a Reshape
 // view, and with Fill) and checks that no call ever sees the old values,
-// and that a rebuild nobody else holds reuses the slabs' memory.
+// and that a rebuild nobody else holds reuses the memory of the packed
+// form (slabs, or Sgemm panels for a long product).
 func TestMatMulPackedFollowsWrites(t *testing.T) {
-	const m, k, n = 2, 37, 130
+	const k, n = 37, 130
+	for _, m := range []int{2, slabMaxRows + 5} {
+		t.Run(fmt.Sprintf("m=%d", m), func(t *testing.T) { matMulPackedFollowsWrites(t, m, k, n) })
+	}
+}
+
+func matMulPackedFollowsWrites(t *testing.T, m, k, n int) {
 	a := opsT([]int{m, k}, opsRandom(m*k, 1)...)
 	w := opsT([]int{k, n}, opsRandom(k*n, 2)...)
 	p := NewPacked(w)
 	check := func(what string) {
 		t.Helper()
-		for call := 0; call < 3; call++ { // the slabs are packed on the second
+		for call := 0; call < 3; call++ { // w is packed on the second
 			y, err := MatMulPacked(a, p)
 			if err != nil {
 				t.Fatal(err)
@@ -106,7 +116,13 @@ func TestMatMulPackedFollowsWrites(t *testing.T) {
 		}
 	}
 	check("initial weights")
-	mem := &p.slabs.cur.v[0]
+	memory := func() *float32 {
+		if m <= slabMaxRows {
+			return &p.slabs.cur.v[0]
+		}
+		return &p.panels[0].cur.v.buf[0]
+	}
+	mem := memory()
 	for _, tc := range []struct {
 		name  string
 		write func()
@@ -126,7 +142,7 @@ func TestMatMulPackedFollowsWrites(t *testing.T) {
 	} {
 		tc.write()
 		check(tc.name)
-		if &p.slabs.cur.v[0] != mem {
+		if memory() != mem {
 			t.Errorf("%s: the rebuild took new memory while nobody held the old slabs", tc.name)
 		}
 	}
@@ -325,6 +341,38 @@ func TestConv2DPackedPerImpl(t *testing.T) {
 	}
 	if orig != "purego" && orig != "ref" && len(p.wino) != 2 {
 		t.Errorf("%d Winograd forms kept, want one for each of two implementations", len(p.wino))
+	}
+}
+
+// TestMatMulPackedPerImpl switches the Sgemm implementation between
+// calls: the Sgemm panels of a long product are the implementation's, so
+// each keeps its own and the values follow the implementation in use.
+func TestMatMulPackedPerImpl(t *testing.T) {
+	const m, k, n = slabMaxRows + 20, 70, 90
+	a := opsT([]int{m, k}, opsRandom(m*k, 12)...)
+	w := opsT([]int{k, n}, opsRandom(k*n, 13)...)
+	p := NewPacked(w)
+	orig := kernels.Impl()
+	defer func() {
+		if err := kernels.SetImpl(orig); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for _, impl := range []string{orig, "purego", orig, "ref", "purego"} {
+		if err := kernels.SetImpl(impl); err != nil {
+			t.Fatal(err)
+		}
+		want, err := MatMul(a, w, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for call := 1; call <= 3; call++ {
+			y, err := MatMulPacked(a, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameBits(t, fmt.Sprintf("%s, call %d", impl, call), y.Data(), want.Data())
+		}
 	}
 }
 
