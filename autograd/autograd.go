@@ -39,6 +39,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -61,6 +62,11 @@ type Var struct {
 	// owner. Nil for leaves.
 	exposed atomic.Bool
 	owner   *Var
+	// packed keeps the forms ops prepare from a Variable's value
+	// (nn.Packed: MatMul's slabs, Conv2D's Winograd filters) between
+	// calls, rebuilt when the value's Version moves on. Nil for other
+	// Vars.
+	packed *nn.Packed
 
 	// State that lives only during one Gradient call.
 	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
@@ -70,11 +76,17 @@ type Var struct {
 
 // Variable returns a trainable leaf named name holding t (not copied: an
 // optimizer updates t in place). A nil t gives a Var carrying an error.
+//
+// MatMul (as b) and Conv2D and Conv2DBiasRelu (as the filter) keep the
+// forms they prepare from a Variable's value for the next call (see
+// nn.Packed) until t.Version changes: code that writes t's values in
+// place must call t.MarkChanged afterwards, as the optimizers and
+// SetWeights do.
 func Variable(name string, t *tensor.Tensor) *Var {
 	if t == nil {
 		return &Var{name: name, err: fmt.Errorf("autograd: Variable %q: nil tensor", name)}
 	}
-	return &Var{value: t, name: name}
+	return &Var{value: t, name: name, packed: nn.NewPacked(t)}
 }
 
 // Constant returns a leaf holding t (not copied), such as an input batch.

@@ -26,7 +26,13 @@ func Conv1D(x, w *Var, o nn.ConvOptions) *Var {
 // Conv2D is nn.Conv2D on Vars: x [N,H,W,C], w [KH,KW,C,K] → [N,OH,OW,K].
 // ∂/∂x = nn.Conv2DBackpropInput, ∂/∂w = nn.Conv2DBackpropFilter.
 func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
-	return conv("Conv2D", x, w, o, nn.Conv2D, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
+	forward := nn.Conv2D
+	if w != nil && w.packed != nil {
+		forward = func(input, _ *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error) {
+			return nn.Conv2DPacked(input, w.packed, o)
+		}
+	}
+	return conv("Conv2D", x, w, o, forward, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
 }
 
 // Conv2DBiasRelu is nn.Conv2DBiasRelu on Vars: relu(Conv2D(x, w) + bias),
@@ -39,7 +45,13 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 		return failed(op, err)
 	}
 	o = cloneConv(o)
-	y, err := nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
+	var y *tensor.Tensor
+	var err error
+	if w.packed != nil {
+		y, err = nn.Conv2DBiasReluPacked(x.value, w.packed, bias.value, o)
+	} else {
+		y, err = nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
+	}
 	if err != nil {
 		return opErr(op, err)
 	}

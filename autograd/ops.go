@@ -103,7 +103,13 @@ func MatMul(a, b *Var, ta, tb bool) *Var {
 	if err := inputErr(op, a, b); err != nil {
 		return failed(op, err)
 	}
-	y, err := nn.MatMul(a.value, b.value, ta, tb)
+	var y *tensor.Tensor
+	var err error
+	if b.packed != nil && !ta && !tb {
+		y, err = nn.MatMulPacked(a.value, b.packed)
+	} else {
+		y, err = nn.MatMul(a.value, b.value, ta, tb)
+	}
 	if err != nil {
 		return opErr(op, err)
 	}

@@ -150,6 +150,8 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 			mov[c] -= (mov[c] - batch[c]) * (1 - m)
 		}
 	}
+	l.mean.Value().MarkChanged()
+	l.vari.Value().MarkChanged()
 	return y
 }
 

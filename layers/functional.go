@@ -450,6 +450,7 @@ func setWeights(ws []*autograd.Var, values map[string]*tensor.Tensor) error {
 	}
 	for _, v := range ws {
 		copy(v.Value().Data(), values[v.Name()].Data())
+		v.Value().MarkChanged()
 	}
 	return nil
 }

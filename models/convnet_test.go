@@ -213,14 +213,20 @@ func TestGradientSpotCheck(t *testing.T) {
 		t.Run(v.Name(), func(t *testing.T) {
 			g := grads[i].Data()
 			for _, j := range topAbs(g, 3) {
-				w := v.Value().Data()
+				// Each write in place is marked, so that the layers'
+				// packed weights (nn.Packed) follow it.
+				wt := v.Value()
+				w := wt.Data()
 				orig := w[j]
 				const eps = 1e-2
 				w[j] = orig + eps
+				wt.MarkChanged()
 				_, up := lossOf()
 				w[j] = orig - eps
+				wt.MarkChanged()
 				_, down := lossOf()
 				w[j] = orig
+				wt.MarkChanged()
 				num := (up - down) / (2 * eps)
 				if d := math.Abs(num - float64(g[j])); d > 0.05*math.Abs(num)+2e-4 {
 					t.Errorf("index %d: autograd %.6g, central difference %.6g", j, g[j], num)

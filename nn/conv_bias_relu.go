@@ -13,6 +13,22 @@ import (
 // has the bits of the three ops run in turn. bias has shape [F], F the
 // filter's last dimension; the data format is o.DataFormat's.
 func Conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	return conv2DBiasRelu(input, filter, bias, o, nil)
+}
+
+// Conv2DBiasReluPacked is Conv2DBiasRelu(input, p.Tensor(), bias, o) with
+// the filter's prepared forms kept in p, as Conv2DPacked; the values are
+// Conv2DBiasRelu's.
+func Conv2DBiasReluPacked(input *tensor.Tensor, p *Packed, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	if p == nil {
+		return nil, fmt.Errorf("Conv2DBiasRelu: nil Packed")
+	}
+	return conv2DBiasRelu(input, p.w, bias, o, p)
+}
+
+// conv2DBiasRelu runs Conv2DBiasRelu, with the filter's forms from p
+// when p is not nil (p.w is filter).
+func conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed) (*tensor.Tensor, error) {
 	const op = "Conv2DBiasRelu"
 	if err := checkTensors(op, []string{"input", "filter", "bias"}, input, filter, bias); err != nil {
 		return nil, err
@@ -26,6 +42,10 @@ func Conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.
 	}
 	x, xb := s.lastLayout(input.Data(), s.in)
 	y := s.result(s.out, func(y []float32) {
+		if p != nil {
+			p.convForward(&s.g, s.f, x, filter.Data(), y, bias.Data())
+			return
+		}
 		convForwardPlan(planConv(passForward, &s.g, s.f), &s.g, s.f, x, filter.Data(), y, bias.Data())
 	})
 	putScratch(xb)

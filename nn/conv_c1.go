@@ -58,12 +58,36 @@ func (p c1Plan) pad(g *kernels.ConvGeom, x []float32, img int, buf []float32) {
 	}
 }
 
+// c1MinPer is the fewest multiply-adds worth a worker when the workers
+// share one image's rows.
+const c1MinPer = 1 << 15
+
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
 // the image's outputs (still in L2).
 func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	p := newC1Plan(g)
 	oh, ow := g.Out[1], g.Out[2]
+	if p.images < parallel.Workers() {
+		// Fewer images than workers (a batch of one): the workers share
+		// each image's output rows instead. A pixel's sum does not
+		// depend on the split.
+		buf := getScratch(p.rows * p.cols)
+		minRows := max(1, c1MinPer/(ow*f*len(p.offs)))
+		for img := 0; img < p.images; img++ {
+			p.pad(g, x, img, *buf)
+			out := y[img*oh*ow*f : (img+1)*oh*ow*f]
+			parallel.For(oh, minRows, func(lo, hi int) {
+				rows := out[lo*ow*f : hi*ow*f]
+				for j := 0; j < f; j += 32 {
+					kernels.ConvC1(rows[j:], f, (*buf)[lo*p.cols:], p.cols, w[j:], f, p.offs, hi-lo, ow)
+				}
+				ep.apply(rows)
+			})
+		}
+		putScratch(buf)
+		return
+	}
 	parallel.For(p.images, 1, func(lo, hi int) {
 		buf := getScratch(p.rows * p.cols)
 		for img := lo; img < hi; img++ {

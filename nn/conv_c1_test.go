@@ -9,10 +9,12 @@ import (
 )
 
 // c1Cases are single-input-channel convolutions that run directly: the
-// lecture's first layer, VALID, uneven explicit padding, dilation, 64
-// channels (two blocks of 32) and a 3-D filter of depth 1.
+// lecture's first layer (also of one image, whose rows the workers
+// share), VALID, uneven explicit padding, dilation, 64 channels (two
+// blocks of 32) and a 3-D filter of depth 1.
 var c1Cases = []convGeomCase{
 	{name: "lecture conv1", nsp: 2, in: []int{3, 28, 28, 1}, filter: []int{5, 5, 1, 32}, o: ConvOptions{Padding: "SAME"}, seed: 1},
+	{name: "lecture conv1, one image", nsp: 2, in: []int{1, 28, 28, 1}, filter: []int{5, 5, 1, 32}, o: ConvOptions{Padding: "SAME"}, seed: 7},
 	{name: "valid", nsp: 2, in: []int{2, 9, 7, 1}, filter: []int{3, 2, 1, 64}, o: ConvOptions{Padding: "VALID"}, seed: 2},
 	{name: "explicit", nsp: 2, in: []int{2, 5, 6, 1}, filter: []int{4, 3, 1, 32},
 		o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{3, 0}, {1, 2}}}, seed: 3},
@@ -52,6 +54,33 @@ func TestConvC1MatchesReference(t *testing.T) {
 			}
 			convBackpropFilter(&s.g, s.f, x, dy, dw)
 			winoClose(t, "filter gradient", dw, wantDw, magDw)
+		})
+	}
+}
+
+// TestConvC1WorkersSameBits runs the direct forward with 1 to 4 workers
+// (fewer images than workers share each image's rows) and checks that
+// every count gives the bits of one worker.
+func TestConvC1WorkersSameBits(t *testing.T) {
+	for _, tc := range c1Cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.geom(t)
+			if !useConvC1(&s.g, s.f) {
+				t.Skipf("geometry %+v does not run directly here (ref kernels?)", s.g)
+			}
+			x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
+			var want []float32
+			for workers := 1; workers <= 4; workers++ {
+				restore := setWorkers(t, workers)
+				y := make([]float32, tensor.Size(s.out))
+				convForward(&s.g, s.f, x, w, y)
+				restore()
+				if workers == 1 {
+					want = y
+					continue
+				}
+				sameBits(t, fmt.Sprintf("%d workers", workers), y, want)
+			}
 		})
 	}
 }

@@ -38,24 +38,46 @@ const winoSkew = 16
 // are in L1.
 func winogradConv(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	s := pl.scheme
+	ub := getScratch(s.Cells() * g.C * f)
+	pbuf := getScratch(max(1, s.Cells()*kernels.PackedBLen(g.C, f)))
+	packed := winoFilters(s, g.C, f, w, *ub, *pbuf)
+	winogradConvPacked(pl, g, f, x, packed, y, ep)
+	putScratch(pbuf)
+	putScratch(ub)
+}
+
+// winoFilters transforms w [K, K, C, F] into u (cells·C·F floats: U_ξ
+// [C, F] for each cell ξ) and packs each U_ξ into panels (cells ·
+// kernels.PackedBLen(C, F) floats, the cells' panels in one buffer).
+// The result reads u and panels: both stay the caller's and must
+// outlive it.
+func winoFilters(s *kernels.WinoScheme, c, f int, w, u, panels []float32) []*kernels.PackedB {
+	cells := s.Cells()
+	s.Filter(u, w, c, f)
+	plen := kernels.PackedBLen(c, f)
+	packed := make([]*kernels.PackedB, cells)
+	for xi := range packed {
+		packed[xi] = kernels.PackBInto(panels[xi*plen:], false, c, f, u[xi*c*f:(xi+1)*c*f], f)
+	}
+	return packed
+}
+
+// winogradConvPacked is winogradConv with the filters prepared by
+// winoFilters.
+func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue) {
+	s := pl.scheme
 	cells, out := s.Cells(), s.Out
 	c := g.C
-	oh, ow := g.Out[1], g.Out[2]
 	tl := newWinoTiles(s, g)
 	tiles := tl.n
 
-	ub := getScratch(cells * c * f)
-	s.Filter(*ub, w, c, f)
-	// The cells' packed filters share one buffer.
-	plen := kernels.PackedBLen(c, f)
-	pbuf := getScratch(max(1, cells*plen))
-	packed := make([]*kernels.PackedB, cells)
-	for xi := range packed {
-		packed[xi] = kernels.PackBInto((*pbuf)[xi*plen:], false, c, f, (*ub)[xi*c*f:(xi+1)*c*f], f)
-	}
-
+	mr := kernels.TileRows()
 	block := pl.block
 	blocks := ceilDiv(tiles, block)
+	if blocks < parallel.Workers() && tiles*cells*c*f >= winoSplitMin {
+		winogradSplit(s, tl, f, x, packed, y, ep, block)
+		return
+	}
 	parallel.For(blocks, 1, func(lo, hi int) {
 		vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
 		edge, edgeOut := getScratch(s.Tile*s.Tile*c), getScratch(out*out*f)
@@ -63,43 +85,103 @@ func winogradConv(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, e
 		for b := lo; b < hi; b++ {
 			t0 := b * block
 			nt := min(block, tiles-t0)
-			vs, ms := nt*c+winoSkew, nt*f+winoSkew // cell strides of V and M
+			vs, ms := winoStrides(nt, mr, c, f)
 			tl.inputs(x, t0, nt, v, vs, *edge)
 			for xi := 0; xi < cells; xi++ {
-				kernels.SgemmPackedB(nt, 1, v[xi*vs:], c, packed[xi], 0, m[xi*ms:], f)
+				winoProduct(v, vs, m, ms, xi, nt, mr, c, f, packed[xi])
 			}
-			for t := 0; t < nt; t++ {
-				img, oy, ox := tl.at(t0 + t)
-				if oy+out <= oh && ox+out <= ow {
-					at := ((img*oh+oy)*ow + ox) * f
-					s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
-					for a := 0; a < out; a++ {
-						ep.apply(y[at+a*ow*f : at+a*ow*f+out*f])
-					}
-					continue
-				}
-				// A tile over the bottom or right edge: keep its valid outputs.
-				e := *edgeOut
-				s.Output(e, out*f, f, m[t*f:], ms, f)
-				for a := 0; a < out && oy+a < oh; a++ {
-					for bb := 0; bb < out && ox+bb < ow; bb++ {
-						at := ((img*oh+oy+a)*ow + ox + bb) * f
-						copy(y[at:at+f], e[(a*out+bb)*f:])
-						ep.apply(y[at : at+f])
-					}
-				}
-			}
+			tl.outputs(y, t0, 0, nt, m, ms, f, ep, *edgeOut)
 		}
 		putScratch(vb)
 		putScratch(mb)
 		putScratch(edge)
 		putScratch(edgeOut)
 	})
-	for _, p := range packed {
-		p.Release()
+}
+
+// winoSplitMin is the fewest multiply-adds (tiles · cells · C · F) for
+// which a convolution of fewer blocks than workers (a batch of one)
+// shares each block's transforms and products out among the workers
+// instead of running on one goroutine.
+const winoSplitMin = 1 << 18
+
+// winogradSplit runs the blocks of winogradConvPacked one at a time,
+// each in three phases split across the workers: the input transforms
+// by tile, the products by cell, the output transforms by tile. A tile's
+// values are those of the one-goroutine path.
+func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int) {
+	cells, c, mr := s.Cells(), tl.g.C, kernels.TileRows()
+	vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
+	v, m := *vb, *mb
+	for t0 := 0; t0 < tl.n; t0 += block {
+		nt := min(block, tl.n-t0)
+		vs, ms := winoStrides(nt, mr, c, f)
+		parallel.For(nt, 1, func(lo, hi int) {
+			edge := getScratch(s.Tile * s.Tile * c)
+			tl.inputs(x, t0+lo, hi-lo, v[lo*c:], vs, *edge)
+			putScratch(edge)
+		})
+		parallel.For(cells, 1, func(lo, hi int) {
+			for xi := lo; xi < hi; xi++ {
+				winoProduct(v, vs, m, ms, xi, nt, mr, c, f, packed[xi])
+			}
+		})
+		parallel.For(nt, 1, func(lo, hi int) {
+			edgeOut := getScratch(s.Out * s.Out * f)
+			tl.outputs(y, t0, lo, hi, m, ms, f, ep, *edgeOut)
+			putScratch(edgeOut)
+		})
 	}
-	putScratch(pbuf)
-	putScratch(ub)
+	putScratch(vb)
+	putScratch(mb)
+}
+
+// winoStrides returns the cell strides of V and M for a block of nt
+// tiles: room for nt rounded up to whole micro-kernel tiles (mr rows),
+// plus winoSkew.
+func winoStrides(nt, mr, c, f int) (vs, ms int) {
+	rows := roundUp(nt, mr)
+	return rows*c + winoSkew, rows*f + winoSkew
+}
+
+// winoProduct computes cell xi's M_ξ [nt, F] = V_ξ [nt, C] · U_ξ [C, F]
+// for a block of nt tiles.
+// The product runs over whole micro-kernel tiles: the rows past nt are
+// set to zero and their results are not read. A partial tile would cost
+// as many multiply-adds and go through scratch buffers besides (a
+// batch-1 conv2 has 16 tiles).
+func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, mr, c, f int, u *kernels.PackedB) {
+	rows := roundUp(nt, mr)
+	clear(v[xi*vs+nt*c : xi*vs+rows*c])
+	kernels.SgemmPackedB(rows, 1, v[xi*vs:], c, u, 0, m[xi*ms:], f)
+}
+
+// outputs transforms tiles t0+lo … t0+hi−1 of a block back from M (cell
+// stride ms) into y [slices, OH, OW, F] and applies ep to their outputs.
+// Tiles over the bottom or right edge go through edgeOut (Out²·F floats).
+func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int, ep epilogue, edgeOut []float32) {
+	s, out := tl.s, tl.s.Out
+	oh, ow := tl.g.Out[1], tl.g.Out[2]
+	for t := lo; t < hi; t++ {
+		img, oy, ox := tl.at(t0 + t)
+		if oy+out <= oh && ox+out <= ow {
+			at := ((img*oh+oy)*ow + ox) * f
+			s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
+			for a := 0; a < out; a++ {
+				ep.apply(y[at+a*ow*f : at+a*ow*f+out*f])
+			}
+			continue
+		}
+		// A tile over the bottom or right edge: keep its valid outputs.
+		s.Output(edgeOut, out*f, f, m[t*f:], ms, f)
+		for a := 0; a < out && oy+a < oh; a++ {
+			for bb := 0; bb < out && ox+bb < ow; bb++ {
+				at := ((img*oh+oy+a)*ow + ox + bb) * f
+				copy(y[at:at+f], edgeOut[(a*out+bb)*f:])
+				ep.apply(y[at : at+f])
+			}
+		}
+	}
 }
 
 // winoTiles numbers the m×m output blocks ("tiles") of a Winograd
@@ -149,3 +231,6 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []
 		tl.s.Input(v[t*c:], vs, edge, tile*c, c, c)
 	}
 }
+
+// roundUp returns a rounded up to a multiple of b.
+func roundUp(a, b int) int { return ceilDiv(a, b) * b }

@@ -133,6 +133,39 @@ func TestWinogradMatchesReference(t *testing.T) {
 	}
 }
 
+// TestWinogradWorkersSameBits runs the Winograd forward with 1 to 4
+// workers (so that batches of fewer blocks than workers take the split
+// path, winogradSplit, with one block and with several) and checks that
+// every count gives the bits of one worker.
+func TestWinogradWorkersSameBits(t *testing.T) {
+	if !tune.Winograd || kernels.Impl() == "ref" {
+		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
+	}
+	saved := tune.WinoBlock
+	defer func() { tune.WinoBlock = saved }()
+	for _, block := range []int{saved, 5} {
+		tune.WinoBlock = block
+		for _, tc := range winoCases {
+			t.Run(fmt.Sprintf("%s/block=%d", tc.name, block), func(t *testing.T) {
+				s := tc.geom(t)
+				x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
+				var want []float32
+				for workers := 1; workers <= 4; workers++ {
+					restore := setWorkers(t, workers)
+					y := make([]float32, tensor.Size(s.out))
+					convForward(&s.g, s.f, x, w, y)
+					restore()
+					if workers == 1 {
+						want = y
+						continue
+					}
+					sameBits(t, fmt.Sprintf("%d workers", workers), y, want)
+				}
+			})
+		}
+	}
+}
+
 // TestWinogradOnlyWhereItApplies checks the path's conditions.
 func TestWinogradOnlyWhereItApplies(t *testing.T) {
 	if !tune.Winograd || kernels.Impl() == "ref" {

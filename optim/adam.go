@@ -54,7 +54,7 @@ func (o *Adam) Step(params []*autograd.Var, grads []*tensor.Tensor) error {
 			k.apply(p.Value().Data(), grads[i].Data(), slots[i][0].Data(), slots[i][1].Data())
 		}
 	}
-	o.iter++
+	o.done(params, grads)
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (o *AdamW) Step(params []*autograd.Var, grads []*tensor.Tensor) error {
 		}
 		k.apply(w, grads[i].Data(), slots[i][0].Data(), slots[i][1].Data())
 	}
-	o.iter++
+	o.done(params, grads)
 	return nil
 }
 

@@ -187,6 +187,19 @@ func (s *state) prepare(params []*autograd.Var, grads []*tensor.Tensor) ([][]*te
 	return out, nil
 }
 
+// done ends a Step that updated every param with a gradient in place:
+// it marks those values changed (tensor.MarkChanged, so that packed
+// forms of the old weights are not used again) and advances the
+// iteration count.
+func (s *state) done(params []*autograd.Var, grads []*tensor.Tensor) {
+	for i, p := range params {
+		if grads[i] != nil {
+			p.Value().MarkChanged()
+		}
+	}
+	s.iter++
+}
+
 // each runs fn over [0, n) split across workers.
 func each(n int, fn func(lo, hi int)) { parallel.For(n, minPerWorker, fn) }
 

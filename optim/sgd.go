@@ -36,7 +36,7 @@ func (o *SGD) Step(params []*autograd.Var, grads []*tensor.Tensor) error {
 			}
 		})
 	}
-	o.iter++
+	o.done(params, grads)
 	return nil
 }
 
@@ -88,7 +88,7 @@ func (o *Momentum) Step(params []*autograd.Var, grads []*tensor.Tensor) error {
 			}
 		})
 	}
-	o.iter++
+	o.done(params, grads)
 	return nil
 }
 
@@ -173,7 +173,7 @@ func (o *RMSProp) Step(params []*autograd.Var, grads []*tensor.Tensor) error {
 			}
 		})
 	}
-	o.iter++
+	o.done(params, grads)
 	return nil
 }
 

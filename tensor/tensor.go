@@ -12,12 +12,17 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 )
 
 // Tensor is a shape and its row-major float32 data.
 type Tensor struct {
 	shape []int
 	data  []float32
+	// version counts the changes made to data (see Version); a view
+	// made by Reshape counts on root, the tensor that owns the data.
+	version atomic.Uint64
+	root    *Tensor // nil for the owner itself
 }
 
 // New returns a tensor of the given shape backed by data (not copied).
@@ -114,6 +119,32 @@ func (t *Tensor) Fill(v float32) {
 	for i := range t.data {
 		t.data[i] = v
 	}
+	t.MarkChanged()
+}
+
+// Version returns the number of changes made to t's values so far: a
+// count that MarkChanged, and each method that writes the values (Fill,
+// RandNormal, RandUniform, RandTruncatedNormal), advances by one. A
+// tensor and its Reshape views share the count. Forms derived from a
+// weight tensor and kept between calls (the packed panels of nn.Packed)
+// record the version they were computed at and are rebuilt when it
+// moves on.
+func (t *Tensor) Version() uint64 { return t.owner().version.Load() }
+
+// MarkChanged advances Version. Code that writes t's values in place
+// through Data (an optimizer's update, loading weights) calls it once
+// it has finished writing, so that nothing derived from the old values
+// is used again. Values written without it may leave such forms stale.
+// It is safe for concurrent use.
+func (t *Tensor) MarkChanged() { t.owner().version.Add(1) }
+
+// owner returns the tensor whose data t shares (t itself unless t is a
+// Reshape view).
+func (t *Tensor) owner() *Tensor {
+	if t.root != nil {
+		return t.root
+	}
+	return t
 }
 
 // Clone returns a deep copy.
@@ -121,8 +152,9 @@ func (t *Tensor) Clone() *Tensor {
 	return &Tensor{shape: append([]int(nil), t.shape...), data: append([]float32(nil), t.data...)}
 }
 
-// Reshape returns a tensor with the new shape sharing t's data. One
-// dimension may be -1 and is then inferred. The element count must match.
+// Reshape returns a tensor with the new shape sharing t's data (and its
+// Version). One dimension may be -1 and is then inferred. The element
+// count must match.
 func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 	shape = append([]int(nil), shape...)
 	infer, known := -1, 1
@@ -146,7 +178,7 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 	if known != len(t.data) {
 		return nil, fmt.Errorf("tensor: cannot reshape %v (%d values) to %v (%d values)", t.shape, len(t.data), shape, known)
 	}
-	return &Tensor{shape: shape, data: t.data}, nil
+	return &Tensor{shape: shape, data: t.data, root: t.owner()}, nil
 }
 
 // SameShape reports whether a and b have identical shapes.
@@ -200,6 +232,7 @@ func (t *Tensor) RandNormal(r *rand.Rand, mean, stddev float64) {
 	for i := range t.data {
 		t.data[i] = float32(mean + stddev*r.NormFloat64())
 	}
+	t.MarkChanged()
 }
 
 // RandUniform fills t with samples from U[lo, hi).
@@ -207,6 +240,7 @@ func (t *Tensor) RandUniform(r *rand.Rand, lo, hi float64) {
 	for i := range t.data {
 		t.data[i] = float32(lo + (hi-lo)*r.Float64())
 	}
+	t.MarkChanged()
 }
 
 // RandTruncatedNormal fills t like tf.random.truncated_normal: samples
@@ -220,4 +254,5 @@ func (t *Tensor) RandTruncatedNormal(r *rand.Rand, mean, stddev float64) {
 		}
 		t.data[i] = float32(mean + stddev*z)
 	}
+	t.MarkChanged()
 }

@@ -70,3 +70,34 @@ func TestRandIsSeeded(t *testing.T) {
 		}
 	}
 }
+
+func TestVersion(t *testing.T) {
+	r := NewRand(1)
+	for _, tc := range []struct {
+		name  string
+		write func(x *Tensor)
+	}{
+		{"MarkChanged", func(x *Tensor) { x.MarkChanged() }},
+		{"Fill", func(x *Tensor) { x.Fill(2) }},
+		{"RandNormal", func(x *Tensor) { x.RandNormal(r, 0, 1) }},
+		{"RandUniform", func(x *Tensor) { x.RandUniform(r, 0, 1) }},
+		{"RandTruncatedNormal", func(x *Tensor) { x.RandTruncatedNormal(r, 0, 1) }},
+		{"MarkChangedOnView", func(x *Tensor) { Must(x.Reshape(-1)).MarkChanged() }},
+		{"MarkChangedOnViewOfView", func(x *Tensor) { Must(Must(x.Reshape(3, 2)).Reshape(6)).MarkChanged() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := Zeros(2, 3)
+			view := Must(x.Reshape(6))
+			if x.Version() != 0 || view.Version() != 0 {
+				t.Fatalf("fresh tensor at version %d, view at %d; want 0", x.Version(), view.Version())
+			}
+			tc.write(x)
+			if x.Version() != 1 || view.Version() != 1 {
+				t.Fatalf("after one write: version %d, view's %d; want 1", x.Version(), view.Version())
+			}
+			if c := x.Clone(); c.Version() != 0 {
+				t.Fatalf("clone at version %d, want a count of its own from 0", c.Version())
+			}
+		})
+	}
+}

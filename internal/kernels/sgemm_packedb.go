@@ -1,6 +1,10 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/convnet-go/convnet/internal/parallel"
+)
 
 // PackedB is a k×n matrix op(B) packed once into the micro-panels of the
 // current Sgemm implementation, for many products C = A·op(B) with the
@@ -74,6 +78,45 @@ func SgemmPackedB(m int, alpha float32, a []float32, lda int, pb *PackedB, beta 
 	pb.e.gemmPackedB(m, alpha, a, lda, pb, beta, c, ldc)
 }
 
+// SgemmPackedBParallel is SgemmPackedB with the rows of C shared out
+// among the workers in whole MR-row tiles (or on the caller's goroutine
+// when the product is small): for B kept packed between calls, such as a
+// dense layer's weights. It gives the values of Sgemm(false, transB, m,
+// n, k, …) with pb's operand as B, whatever the number of workers.
+func SgemmPackedBParallel(m int, alpha float32, a []float32, lda int, pb *PackedB, beta float32, c []float32, ldc int) {
+	e := pb.e
+	if e == nil || m == 0 || pb.n == 0 || pb.k == 0 || alpha == 0 || e.kSplit(m, pb.n, pb.k) {
+		// The routes that do not use the panels: Sgemm's own (the
+		// K-split sums chunks in a fixed order, whatever the workers).
+		if e == nil {
+			SgemmRef(false, pb.transB, m, pb.n, pb.k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+			return
+		}
+		e.sgemm(false, pb.transB, m, pb.n, pb.k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)
+		return
+	}
+	if pb.released {
+		panic("kernels.SgemmPackedBParallel: PackedB used after Release")
+	}
+	checkSgemm(false, pb.transB, m, pb.n, pb.k, a, lda, pb.b, pb.ldb, c, ldc)
+	mr := e.mr
+	tiles := ceilDiv(m, mr)
+	perWorker := max(1, serialFlops/(mr*pb.n*pb.k))
+	parallel.For(tiles, perWorker, func(lo, hi int) {
+		r0, r1 := lo*mr, min(hi*mr, m)
+		if e.wholeTiles(pb, r1-r0, alpha, a[r0*lda:], lda, beta, c[r0*ldc:], ldc) {
+			return
+		}
+		e.blockPre(pb, r1-r0, alpha, a[r0*lda:], lda, beta, c[r0*ldc:], ldc)
+	})
+}
+
+// kSplit reports whether an m×n product over k takes the K-split route
+// (sgemmKSplit).
+func (e *engine) kSplit(m, n, k int) bool {
+	return e.kChunk > 0 && m*n <= kSplitMaxC && k >= 2*e.kChunk
+}
+
 // Release returns pb's buffer for reuse; pb must not be used afterwards.
 func (pb *PackedB) Release() {
 	if pb.pooled != nil {
@@ -135,7 +178,7 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 || alpha == 0 || (e.kChunk > 0 && m*n <= kSplitMaxC && k >= 2*e.kChunk) {
+	if k == 0 || alpha == 0 || e.kSplit(m, n, k) {
 		// Nothing to multiply, or the K-split route (which packs its own
 		// K-chunks).
 		e.gemm(1, false, pb.transB, m, n, k, alpha, a, lda, pb.b, pb.ldb, beta, c, ldc)

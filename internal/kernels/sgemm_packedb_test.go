@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -138,6 +139,57 @@ func TestPackBInto(t *testing.T) {
 					}()
 					PackBInto(buf[:need-1], false, k, n, b, ldb)
 				}()
+			}
+		})
+	}
+}
+
+// TestSgemmPackedBParallel: with C's rows shared out among 1 to 4
+// workers, a product with B packed once gives the bits of the engine's
+// serial Sgemm, on odd shapes and where halving the rows would change
+// the K-split route (100×64 over K = 4100: C too large to split K, its
+// halves small enough).
+func TestSgemmPackedBParallel(t *testing.T) {
+	var cases []gemmCase
+	for _, c := range gemmCases() {
+		if !c.transA {
+			cases = append(cases, c)
+		}
+	}
+	cases = append(cases,
+		gemmCase{m: 100, n: 64, k: 4100, alpha: 1, pad: 1},
+		gemmCase{m: 129, n: 1024, k: 300, alpha: 1},
+		gemmCase{m: 200, n: 10, k: 1024, alpha: 1, beta: 0.5, pad: 2})
+	for _, name := range []string{"avx512", "avx2", "purego"} {
+		t.Run("impl="+name, func(t *testing.T) {
+			for _, e := range testEngines(t, name) {
+				t.Run(e.name, func(t *testing.T) {
+					for ci, g := range cases {
+						r := rand.New(rand.NewPCG(uint64(ci), 12))
+						br, bc := g.k, g.n
+						if g.transB {
+							br, bc = bc, br
+						}
+						a, lda := operand(r, g.m, g.k, g.pad)
+						b, ldb := operand(r, br, bc, g.pad+1)
+						c0, ldc := operand(r, g.m, g.n, g.pad+2)
+						want := slices.Clone(c0)
+						e.sgemmSerial(false, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
+						pb := e.packB(g.transB, g.k, g.n, b, ldb, nil)
+						for workers := 1; workers <= 4; workers++ {
+							old := runtime.GOMAXPROCS(workers)
+							got := slices.Clone(c0)
+							SgemmPackedBParallel(g.m, g.alpha, a, lda, pb, g.beta, got, ldc)
+							runtime.GOMAXPROCS(old)
+							for i := range got {
+								if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want[i]))) {
+									t.Fatalf("%v, %d workers: C[%d] = %v, sgemmSerial gave %v", g, workers, i, got[i], want[i])
+								}
+							}
+						}
+						pb.Release()
+					}
+				})
 			}
 		})
 	}
