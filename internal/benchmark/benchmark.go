@@ -138,31 +138,8 @@ func Run(c Config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	vars := m.Variables()
-	opt := optim.NewAdam(optim.AdamConfig{})
-	r := tensor.NewRand(2)
-	x := tensor.Zeros(c.Batch, 28, 28, 1)
-	x.RandUniform(r, 0, 1)
-	labels := make([]int, c.Batch)
-	for i := range labels {
-		labels[i] = r.IntN(10)
-	}
-
-	step := int64(0)
-	var ws autograd.Workspace
-	trainStep := func() error {
-		step++
-		logits := m.Call(autograd.Constant(x), layers.Context{Training: true, Step: step})
-		loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
-		// As the training loop does: this step's activations and
-		// gradients become the next step's storage.
-		defer ws.Reset()
-		grads, err := ws.Gradient(loss, vars...)
-		if err != nil {
-			return err
-		}
-		return opt.Step(vars, grads)
-	}
+	x, labels := randomBatch(c.Batch)
+	trainStep := newTrainStep(m, x, labels)
 	infer := func(in *tensor.Tensor) func() error {
 		return func() error {
 			out := m.Call(autograd.Constant(in), layers.Context{})
@@ -196,6 +173,42 @@ func Run(c Config) (Result, error) {
 	res.EpochSecondsEstimated = 55000 / res.TrainImagesPerSecond
 	res.PeakRSSMiB = peakRSSMiB()
 	return res, nil
+}
+
+// randomBatch returns batch images [batch, 28, 28, 1] uniform in [0, 1)
+// and labels in 0…9, from seed 2.
+func randomBatch(batch int) (*tensor.Tensor, []int) {
+	r := tensor.NewRand(2)
+	x := tensor.Zeros(batch, 28, 28, 1)
+	x.RandUniform(r, 0, 1)
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = r.IntN(10)
+	}
+	return x, labels
+}
+
+// newTrainStep returns one training step of m on (x, labels): forward
+// in training mode, mean sparse softmax cross-entropy, gradients, Adam
+// (TF1 defaults) update.
+func newTrainStep(m Model, x *tensor.Tensor, labels []int) func() error {
+	vars := m.Variables()
+	opt := optim.NewAdam(optim.AdamConfig{})
+	step := int64(0)
+	var ws autograd.Workspace
+	return func() error {
+		step++
+		logits := m.Call(autograd.Constant(x), layers.Context{Training: true, Step: step})
+		loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
+		// As the training loop does: this step's activations and
+		// gradients become the next step's storage.
+		defer ws.Reset()
+		grads, err := ws.Gradient(loss, vars...)
+		if err != nil {
+			return err
+		}
+		return opt.Step(vars, grads)
+	}
 }
 
 func medianMS(fn func() error, warmup, runs int) (float64, error) {
