@@ -30,12 +30,12 @@ inference at --batch, and batch-1 latency, each the median of --runs
 timed repetitions after --warmup untimed ones. Prints images per second,
 GFLOP/s, the parameter count and the peak resident memory.
 
-With --write-check DIR it times nothing: it writes the ResNet's weights,
+With --model resnet --write-check DIR it times nothing: it writes the ResNet's weights,
 an input batch and its logits as .npy files to DIR, for
 bench/pytorch_resnet.py --check DIR.`)
 	var c benchmark.Config
 	fs.StringVar(&c.Model, "model", benchmark.Models[0], "model to time: "+strings.Join(benchmark.Models, " or "))
-	checkDir := fs.String("write-check", "", "write the ResNet check files to this existing directory and exit")
+	checkDir := fs.String("write-check", "", "with --model resnet: write its check files to this existing directory and exit")
 	fs.IntVar(&c.Batch, "batch", 128, "batch size of the training step and of inference")
 	fs.IntVar(&c.Warmup, "warmup", 3, "untimed repetitions before timing")
 	fs.IntVar(&c.Runs, "runs", 20, "timed repetitions; the median is reported")
@@ -54,6 +54,8 @@ bench/pytorch_resnet.py --check DIR.`)
 		return usageErrorf("--runs must be at least 1, got %d", c.Runs)
 	case !slices.Contains(benchmark.Models, c.Model):
 		return usageErrorf("--model must be one of %s, got %q", strings.Join(benchmark.Models, ", "), c.Model)
+	case *checkDir != "" && c.Model != "resnet":
+		return usageErrorf("--write-check writes the ResNet's check files: give it with --model resnet, not %q", c.Model)
 	}
 	if *checkDir != "" {
 		params, err := benchmark.WriteResNetCheck(*checkDir)
