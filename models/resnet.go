@@ -17,6 +17,10 @@ type ResNetConfig struct {
 	Stages []int
 	// Blocks is the number of residual blocks per stage; 0 means 1.
 	Blocks int
+	// StageBlocks, when not nil, gives each stage its own number of
+	// blocks (one entry per stage, each > 0) and overrides Blocks: the
+	// benchmark's small ResNet is Stages [16, 32], StageBlocks [2, 1].
+	StageBlocks []int
 	// Seed seeds the initial weights.
 	Seed uint64
 }
@@ -56,6 +60,21 @@ func NewResNet(c ResNetConfig) (*layers.Model, error) {
 	if blocks < 0 {
 		return nil, fmt.Errorf("models: ResNet blocks per stage must be positive, got %d", c.Blocks)
 	}
+	stageBlocks := c.StageBlocks
+	if stageBlocks == nil {
+		stageBlocks = make([]int, len(stages))
+		for s := range stageBlocks {
+			stageBlocks[s] = blocks
+		}
+	}
+	if len(stageBlocks) != len(stages) {
+		return nil, fmt.Errorf("models: ResNet StageBlocks %v must have one entry per stage of %v", c.StageBlocks, stages)
+	}
+	for _, n := range stageBlocks {
+		if n < 1 {
+			return nil, fmt.Errorf("models: ResNet StageBlocks must be positive, got %v", c.StageBlocks)
+		}
+	}
 	conv := func(name string, filters, k, stride int) layers.Layer {
 		return layers.NewConv2D(name, layers.ConvConfig{Filters: filters, KernelSize: []int{k}, Strides: []int{stride},
 			Padding: "SAME", NoBias: true, Seed: c.Seed})
@@ -69,7 +88,7 @@ func NewResNet(c ResNetConfig) (*layers.Model, error) {
 	x = layers.Apply(layers.NewReLU("stem_relu"), layers.Apply(bn("stem_bn"), x))
 	width := stages[0]
 	for s, filters := range stages {
-		for b := range blocks {
+		for b := range stageBlocks[s] {
 			p := fmt.Sprintf("s%db%d_", s+1, b+1)
 			stride := 1
 			if s > 0 && b == 0 {

@@ -208,6 +208,22 @@ func TestResNetShapesAndErrors(t *testing.T) {
 	if n := len(m.NonTrainable()); n != 2*15 {
 		t.Errorf("%d non-trainable weights, want 30 moving statistics", n)
 	}
+	// Per-stage blocks: Stages [16, 32] with StageBlocks [2, 1] is the
+	// stem, two blocks of 16 and one projected block of 32: 1 + 6 convs,
+	// 1 + 6 norms, a dense kernel and bias.
+	m, err = NewResNet(ResNetConfig{InputShape: []int{28, 28, 1}, Classes: 10, Stages: []int{16, 32}, StageBlocks: []int{2, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, v := range m.Variables() {
+		if strings.HasSuffix(v.Name(), "/kernel") {
+			names = append(names, strings.TrimSuffix(v.Name(), "/kernel"))
+		}
+	}
+	if got, want := strings.Join(names, " "), "stem s1b1_conv1 s1b1_conv2 s1b2_conv1 s1b2_conv2 s2b1_conv1 s2b1_conv2 s2b1_proj logits"; got != want {
+		t.Errorf("kernels %s, want %s", got, want)
+	}
 	for _, tc := range []struct {
 		name string
 		cfg  ResNetConfig
@@ -217,6 +233,8 @@ func TestResNetShapesAndErrors(t *testing.T) {
 		{"classes", ResNetConfig{InputShape: []int{8, 8, 1}}, "Classes > 0"},
 		{"blocks", ResNetConfig{InputShape: []int{8, 8, 1}, Classes: 2, Blocks: -1}, "positive"},
 		{"filters", ResNetConfig{InputShape: []int{8, 8, 1}, Classes: 2, Stages: []int{4, 0}}, "s2b1_conv1"},
+		{"stage blocks length", ResNetConfig{InputShape: []int{8, 8, 1}, Classes: 2, Stages: []int{4, 6}, StageBlocks: []int{2}}, "one entry per stage"},
+		{"stage blocks zero", ResNetConfig{InputShape: []int{8, 8, 1}, Classes: 2, Stages: []int{4, 6}, StageBlocks: []int{2, 0}}, "positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := NewResNet(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -238,6 +238,9 @@ func TestTrainEvalBenchBadInput(t *testing.T) {
 		{"bench batch", []string{"bench", "--batch", "0"}, "--batch must be at least 1, got 0"},
 		{"bench argument", []string{"bench", "fast"}, `unexpected arguments ["fast"]`},
 		{"bench plan json", []string{"bench", "--plan", "--json"}, "--plan prints text lines: use it without --json"},
+		{"bench model", []string{"bench", "--model", "vgg"}, `--model must be one of lecture, resnet, got "vgg"`},
+		{"bench check dir", []string{"bench", "--model", "resnet", "--write-check", "/nonexistent/dir"}, "want an existing directory"},
+		{"bench check lecture", []string{"bench", "--write-check", "."}, `give it with --model resnet, not "lecture"`},
 		{"unknown command", []string{"trian"}, `unknown command "trian"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,7 +1,10 @@
-// Package benchmark times the lecture's MNIST convnet the way
-// `convnet bench` reports it: the median training step (forward,
-// backward and Adam update) and inference at a batch size, the latency
-// of one image, achieved GFLOP/s and the process's peak resident memory.
+// Package benchmark times a model on 28×28×1 images the way `convnet
+// bench` reports it: the median training step (forward, backward and
+// Adam update on softmax cross-entropy) and inference at a batch size,
+// the latency of one image, achieved GFLOP/s and the process's peak
+// resident memory. The models are the lecture's MNIST convnet and a
+// small ResNet (see Models); bench/pytorch_lecture.py and
+// bench/pytorch_resnet.py build the same two in PyTorch.
 //
 // Every figure is the median of Runs timed repetitions after Warmup
 // untimed ones, on fixed random inputs; the counts are the model's
@@ -30,16 +33,72 @@ import (
 // image: 2·(28·28·32·25 + 14·14·64·25·32 + 3136·1024 + 1024·10).
 const FwdFLOPPerImage = 2 * (28*28*32*25 + 14*14*64*25*32 + 3136*1024 + 1024*10)
 
-// Config sets the batch size and the number of repetitions.
+// ResNetFwdFLOPPerImage is the forward cost of the benchmark's ResNet
+// (NewModel("resnet")) for one 28×28 image, its convolutions and dense
+// layer (batch norm, ReLU, the additions and pooling are not counted):
+// 2·(28·28·9·1·16 (stem) + 4·28·28·9·16·16 (two blocks of 16) +
+// 14·14·9·16·32 + 14·14·9·32·32 + 14·14·16·32 (the block of 32 and its
+// projection) + 32·10).
+const ResNetFwdFLOPPerImage = 2 * (28*28*9*1*16 + 4*28*28*9*16*16 + 14*14*9*16*32 + 14*14*9*32*32 + 14*14*16*32 + 32*10)
+
+// Models lists the models Run can time, the first the default:
+//
+//	lecture  the lecture's convnet (models.NewConvNet, dropout 0.25)
+//	resnet   models.NewResNet with Stages [16, 32], StageBlocks [2, 1]:
+//	         conv 3×3/16 + BN + ReLU, two residual blocks of 16, one
+//	         stride-2 block of 32 with a 1×1 projection, global average
+//	         pooling, dense 10
+var Models = []string{"lecture", "resnet"}
+
+// NewModel returns the named model of Models with seeded initial
+// weights (seed 1), and its forward FLOP per image.
+func NewModel(name string) (Model, float64, error) {
+	switch name {
+	case "lecture", "":
+		m, err := models.NewConvNet(models.ConvNetConfig{DropoutRate: models.LectureDropout, Seed: 1})
+		return m, FwdFLOPPerImage, err
+	case "resnet":
+		m, err := models.NewResNet(models.ResNetConfig{InputShape: []int{28, 28, 1}, Classes: 10,
+			Stages: []int{16, 32}, StageBlocks: []int{2, 1}, Seed: 1})
+		return m, ResNetFwdFLOPPerImage, err
+	}
+	return nil, 0, fmt.Errorf("benchmark: unknown model %q, want one of %s", name, strings.Join(Models, ", "))
+}
+
+// Model is what Run needs of a model: a call on [N, 28, 28, 1] images
+// giving [N, 10] logits, its trainable variables, and every weight
+// (trainable and moving statistics) in Keras order.
+type Model interface {
+	Call(x *autograd.Var, ctx layers.Context) *autograd.Var
+	Variables() []*autograd.Var
+	AllWeights() []*autograd.Var
+}
+
+// Params returns the number of trainable parameters of m (the moving
+// statistics of batch norm are not counted, as PyTorch's parameters()
+// leaves out its running statistics).
+func Params(m Model) int {
+	n := 0
+	for _, v := range m.Variables() {
+		n += v.Value().Len()
+	}
+	return n
+}
+
+// Config sets the model, the batch size and the number of repetitions.
 type Config struct {
-	Batch  int // default 128
-	Warmup int // default 3
-	Runs   int // default 20
+	Model  string // one of Models; "" means "lecture"
+	Batch  int    // default 128
+	Warmup int    // default 3
+	Runs   int    // default 20
 }
 
 // Result is what Run measured. JSON names match bench/pytorch_lecture.py.
 type Result struct {
-	Impl string `json:"impl"`
+	Model string `json:"model"`
+	// Params is the count of trainable parameters (Params).
+	Params int    `json:"params"`
+	Impl   string `json:"impl"`
 	// Paths is the implementation each kernel op family ran
 	// ("sgemm": "avx512", "vector": "avx2", …; see kernels.Paths), and
 	// CPU what decided them (kernels.CPUModel).
@@ -58,8 +117,11 @@ type Result struct {
 	PeakRSSMiB            float64           `json:"peak_rss_mib"`
 }
 
-// Run builds the lecture model with seeded Glorot weights and times it.
+// Run builds c.Model (NewModel) and times it.
 func Run(c Config) (Result, error) {
+	if c.Model == "" {
+		c.Model = Models[0]
+	}
 	if c.Batch == 0 {
 		c.Batch = 128
 	}
@@ -72,35 +134,12 @@ func Run(c Config) (Result, error) {
 	if c.Batch < 1 || c.Warmup < 0 || c.Runs < 1 {
 		return Result{}, fmt.Errorf("benchmark: batch %d, warmup %d, runs %d: want batch ≥ 1, warmup ≥ 0, runs ≥ 1", c.Batch, c.Warmup, c.Runs)
 	}
-	m, err := models.NewConvNet(models.ConvNetConfig{DropoutRate: models.LectureDropout, Seed: 1})
+	m, fwdFLOP, err := NewModel(c.Model)
 	if err != nil {
 		return Result{}, err
 	}
-	vars := m.Variables()
-	opt := optim.NewAdam(optim.AdamConfig{})
-	r := tensor.NewRand(2)
-	x := tensor.Zeros(c.Batch, 28, 28, 1)
-	x.RandUniform(r, 0, 1)
-	labels := make([]int, c.Batch)
-	for i := range labels {
-		labels[i] = r.IntN(10)
-	}
-
-	step := int64(0)
-	var ws autograd.Workspace
-	trainStep := func() error {
-		step++
-		logits := m.Call(autograd.Constant(x), layers.Context{Training: true, Step: step})
-		loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
-		// As the training loop does: this step's activations and
-		// gradients become the next step's storage.
-		defer ws.Reset()
-		grads, err := ws.Gradient(loss, vars...)
-		if err != nil {
-			return err
-		}
-		return opt.Step(vars, grads)
-	}
+	x, labels := randomBatch(c.Batch)
+	trainStep := newTrainStep(m, x, labels)
 	infer := func(in *tensor.Tensor) func() error {
 		return func() error {
 			out := m.Call(autograd.Constant(in), layers.Context{})
@@ -109,7 +148,7 @@ func Run(c Config) (Result, error) {
 			return err
 		}
 	}
-	res := Result{Impl: kernels.Impl(), Paths: map[string]string{}, CPU: kernels.CPUModel(), Threads: runtime.GOMAXPROCS(0), Batch: c.Batch}
+	res := Result{Model: c.Model, Params: Params(m), Impl: kernels.Impl(), Paths: map[string]string{}, CPU: kernels.CPUModel(), Threads: runtime.GOMAXPROCS(0), Batch: c.Batch}
 	for _, p := range kernels.Paths() {
 		res.Paths[p.Family] = p.Impl
 	}
@@ -128,12 +167,48 @@ func Run(c Config) (Result, error) {
 	}
 	b := float64(c.Batch)
 	res.TrainImagesPerSecond = b / res.TrainStepMS * 1e3
-	res.TrainGFLOPS = 3 * FwdFLOPPerImage * b / res.TrainStepMS / 1e6
+	res.TrainGFLOPS = 3 * fwdFLOP * b / res.TrainStepMS / 1e6
 	res.InferImagesPerSecond = b / res.InferMS * 1e3
-	res.InferGFLOPS = FwdFLOPPerImage * b / res.InferMS / 1e6
+	res.InferGFLOPS = fwdFLOP * b / res.InferMS / 1e6
 	res.EpochSecondsEstimated = 55000 / res.TrainImagesPerSecond
 	res.PeakRSSMiB = peakRSSMiB()
 	return res, nil
+}
+
+// randomBatch returns batch images [batch, 28, 28, 1] uniform in [0, 1)
+// and labels in 0…9, from seed 2.
+func randomBatch(batch int) (*tensor.Tensor, []int) {
+	r := tensor.NewRand(2)
+	x := tensor.Zeros(batch, 28, 28, 1)
+	x.RandUniform(r, 0, 1)
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = r.IntN(10)
+	}
+	return x, labels
+}
+
+// newTrainStep returns one training step of m on (x, labels): forward
+// in training mode, mean sparse softmax cross-entropy, gradients, Adam
+// (TF1 defaults) update.
+func newTrainStep(m Model, x *tensor.Tensor, labels []int) func() error {
+	vars := m.Variables()
+	opt := optim.NewAdam(optim.AdamConfig{})
+	step := int64(0)
+	var ws autograd.Workspace
+	return func() error {
+		step++
+		logits := m.Call(autograd.Constant(x), layers.Context{Training: true, Step: step})
+		loss := autograd.ReduceMean(autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits))
+		// As the training loop does: this step's activations and
+		// gradients become the next step's storage.
+		defer ws.Reset()
+		grads, err := ws.Gradient(loss, vars...)
+		if err != nil {
+			return err
+		}
+		return opt.Step(vars, grads)
+	}
 }
 
 func medianMS(fn func() error, warmup, runs int) (float64, error) {

@@ -1,0 +1,56 @@
+package benchmark
+
+import (
+	"testing"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/layers"
+)
+
+// BenchmarkTrainStep times Run's training step of each model at batch
+// 128, for profiling (-cpuprofile) and A/B comparisons:
+//
+//	go test -run '^$' -bench 'TrainStep/model=resnet' -cpuprofile cpu.out ./internal/benchmark
+func BenchmarkTrainStep(b *testing.B) {
+	for _, name := range Models {
+		b.Run("model="+name, func(b *testing.B) {
+			m, flop, err := NewModel(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, labels := randomBatch(128)
+			step := newTrainStep(m, x, labels)
+			if err := step(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(3*flop*128*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkInfer times inference of each model at batch 128.
+func BenchmarkInfer(b *testing.B) {
+	for _, name := range Models {
+		b.Run("model="+name, func(b *testing.B) {
+			m, flop, err := NewModel(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, _ := randomBatch(128)
+			for b.Loop() {
+				out := m.Call(autograd.Constant(x), layers.Context{})
+				if err := out.Err(); err != nil {
+					b.Fatal(err)
+				}
+				autograd.Release(out)
+			}
+			b.ReportMetric(flop*128*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
