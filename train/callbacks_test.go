@@ -260,3 +260,29 @@ func TestPerClassScores(t *testing.T) {
 		t.Fatalf("PerClass = %+v, want %+v", got, want)
 	}
 }
+
+// Without a checkpoint directory, weights kept in memory must be copies:
+// training on after SaveWeights must not change what RestoreWeights
+// brings back.
+func TestKeptWeightsInMemoryAreCopies(t *testing.T) {
+	m := layers.NewSequential(layers.NewDense("fc", layers.DenseConfig{Units: 3, Seed: 1}))
+	if err := m.Build([]int{1, 4}); err != nil {
+		t.Fatal(err)
+	}
+	tr := &trainer{model: m}
+	if _, err := tr.saveWeights("best"); err != nil {
+		t.Fatal(err)
+	}
+	w := m.Weights()["fc/kernel"]
+	want := append([]float32(nil), w.Data()...)
+	for i := range w.Data() {
+		w.Data()[i] += 1
+	}
+	w.MarkChanged()
+	if err := tr.restoreWeights("best"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Weights()["fc/kernel"].Data(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("restored kernel %v, want the kept %v", got, want)
+	}
+}

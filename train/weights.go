@@ -16,7 +16,13 @@ func (t *trainer) saveWeights(name string) (string, error) {
 		if t.kept == nil {
 			t.kept = map[string]map[string]*tensor.Tensor{}
 		}
-		t.kept[name] = w
+		// Weights are the model's live tensors: keep copies, or the next
+		// step would change what was kept.
+		kept := make(map[string]*tensor.Tensor, len(w))
+		for k, v := range w {
+			kept[k] = v.Clone()
+		}
+		t.kept[name] = kept
 		return "", nil
 	}
 	if err := os.MkdirAll(t.cfg.CheckpointDir, 0o755); err != nil {
