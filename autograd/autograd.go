@@ -39,6 +39,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -280,23 +281,33 @@ func topoSort(root *Var) []*Var {
 }
 
 // accumulate adds g into v.grad. When v has no gradient yet it keeps g
-// itself, remembering whether g belongs to someone else (shared): the
-// first later addition then allocates a sum instead of writing into g.
-// Ops pass shared = true for a gradient they forward unchanged (Add,
-// BiasAdd, Reshape views) and false for a tensor they just allocated.
+// itself, remembering whether g belongs to someone else (shared): a later
+// addition never writes into a shared tensor. Ops pass shared = true for
+// a gradient they forward unchanged (Add, BiasAdd, Reshape views) and
+// false for a tensor they just allocated, which autograd then owns: the
+// sum is written into whichever of v.grad and g is owned (a skip
+// connection's fresh branch gradient takes the forwarded one, so fan-out
+// allocates nothing), and an owned g that the sum did not land in goes
+// back to internal/pool for the next result. Only when both are shared
+// does the sum take new storage, from the pool. Float addition commutes,
+// so which operand is written does not change a bit of the result.
 func accumulate(v *Var, g *tensor.Tensor, shared bool) {
-	if v.grad == nil {
+	switch {
+	case v.grad == nil:
 		v.grad, v.gradShared = g, shared
-		return
-	}
-	dst := v.grad
-	if v.gradShared {
-		dst = tensor.Zeros(v.grad.Shape()...)
+	case !v.gradShared:
+		addTo(v.grad.Data(), v.grad.Data(), g.Data())
+		if !shared && !sameData(v.grad, g) {
+			recycle([]*tensor.Tensor{g})
+		}
+	case !shared:
+		addTo(g.Data(), v.grad.Data(), g.Data())
+		v.grad, v.gradShared = g, false
+	default:
+		dst := tensor.Must(tensor.New(v.grad.Shape(), pool.Get(len(v.grad.Data()))))
 		addTo(dst.Data(), v.grad.Data(), g.Data())
 		v.grad, v.gradShared = dst, false
-		return
 	}
-	addTo(dst.Data(), dst.Data(), g.Data())
 }
 
 // addTo sets dst = a + b elementwise; all three have the same length.

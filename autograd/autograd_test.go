@@ -261,3 +261,54 @@ func TestFailedCarriesItsError(t *testing.T) {
 		t.Fatalf("Gradient error = %v, want %v", err, want)
 	}
 }
+
+// TestAccumulateWritesOnlyOwnedStorage covers the four cases of
+// accumulate: the sum is right, it lands in an owned operand when there
+// is one, and a shared operand (a gradient another Var also holds) is
+// never written.
+func TestAccumulateWritesOnlyOwnedStorage(t *testing.T) {
+	n := 2 * 4096 // above pool.RecycleMin, so an owned g may be recycled
+	fill := func(v float32) *tensor.Tensor {
+		return tensor.Full(v, n)
+	}
+	for _, tc := range []struct {
+		name                    string
+		firstShared, nextShared bool
+		wantInFirst, wantInNext bool // which operand's storage holds the sum
+	}{
+		{"owned+owned", false, false, true, false},
+		{"owned+shared", false, true, true, false},
+		{"shared+owned", true, false, false, true},
+		{"shared+shared", true, true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first, next := fill(1.5), fill(2.25)
+			v := &Var{}
+			accumulate(v, first, tc.firstShared)
+			accumulate(v, next, tc.nextShared)
+			for i, x := range v.grad.Data() {
+				if x != 3.75 {
+					t.Fatalf("sum[%d] = %v, want 3.75", i, x)
+				}
+			}
+			if v.gradShared {
+				t.Errorf("gradShared = true after a sum, want false")
+			}
+			if got := sameData(v.grad, first); got != tc.wantInFirst {
+				t.Errorf("sum in first operand's storage = %v, want %v", got, tc.wantInFirst)
+			}
+			if !tc.wantInNext && !tc.nextShared {
+				return // next was recycled: its contents are the pool's now
+			}
+			if got := sameData(v.grad, next); got != tc.wantInNext {
+				t.Errorf("sum in next operand's storage = %v, want %v", got, tc.wantInNext)
+			}
+			if tc.firstShared && first.Data()[0] != 1.5 {
+				t.Errorf("shared first operand was written: %v", first.Data()[0])
+			}
+			if tc.nextShared && next.Data()[0] != 2.25 {
+				t.Errorf("shared next operand was written: %v", next.Data()[0])
+			}
+		})
+	}
+}

@@ -235,7 +235,7 @@ func AvgPoolGrad(inputShape []int, grad *tensor.Tensor, o PoolOptions) (*tensor.
 	if err := poolGradShape("AvgPoolGrad", g, grad); err != nil {
 		return nil, err
 	}
-	dx, err := tensor.New(inputShape, nil)
+	dx, err := newZeroResultChecked(inputShape)
 	if err != nil {
 		return nil, poolErr("AvgPoolGrad", err)
 	}
