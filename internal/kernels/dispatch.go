@@ -42,7 +42,7 @@ import (
 // 85 (K = 144), 33 vs 67 (a Winograd cell, K = 16), 68 vs 73 (a filter
 // gradient, 144×16 over K = 20k), N = 10 dense layers 25 vs 30 and 1.5
 // vs 2.3 (M = 1); from N = 32 on avx512 won every shape (N = 32: 114 to
-// 166 vs 65 to 95; N = 1024 at M = 1: 11 vs 7). The choice depends on n
+// 170 vs 65 to 95; N = 1024 at M = 1: 11 vs 7). The choice depends on n
 // alone, so the same shape always runs the same kernel (and gives the
 // same bits for a given GOMAXPROCS), and PackB, which does not know m,
 // packs for the engine the product will run. Paths reports it as the
