@@ -34,8 +34,22 @@ import (
 // k-mask instead of a Go loop) also need BMI2; Repeat has none and keeps
 // its AVX2 loop on that path.
 //
+// On the default avx512 path, a product with n ≤ 16 columns of C
+// (narrowN) runs the avx2 engine: the 14×32 tile would compute 32
+// columns to keep 16, while the 6×16 tile fits. Measured per shape on
+// Zen 5 (BenchmarkSgemmSmall, GFLOP per CPU-second, avx512 vs avx2):
+// N = 16 convolutions of the benchmark ResNet 23 vs 58 (K = 9), 71 vs
+// 85 (K = 144), 33 vs 67 (a Winograd cell, K = 16), 68 vs 73 (a filter
+// gradient, 144×16 over K = 20k), N = 10 dense layers 25 vs 30 and 1.5
+// vs 2.3 (M = 1); from N = 32 on avx512 won every shape (N = 32: 114 to
+// 170 vs 65 to 95; N = 1024 at M = 1: 11 vs 7). The choice depends on n
+// alone, so the same shape always runs the same kernel (and gives the
+// same bits for a given GOMAXPROCS), and PackB, which does not know m,
+// packs for the engine the product will run. Paths reports it as the
+// family "sgemm-n≤16".
+//
 // The environment variable CONVNET_KERNELS overrides the choice: avx512
-// or avx2 pins sgemm and every family with that path (the others keep
+// or avx2 pins sgemm (for every shape) and every family with that path (the others keep
 // their AVX2 loops); purego or ref pins sgemm and turns every other
 // family to its Go loops, so that no assembly runs. A name that is unknown or that this CPU or
 // build cannot run does not stop the program: a one-line warning goes to
@@ -52,6 +66,9 @@ func init() {
 	}
 	if err := SetImpl(name); err != nil {
 		panic(err) // chooseImpl only returns available names
+	}
+	if env.KernelsChoice() == "" || warning != "" {
+		setNarrow()
 	}
 	if name == "purego" || name == "ref" {
 		vecFMA = false
@@ -74,6 +91,51 @@ func preferred() string {
 	return avail[0]
 }
 
+// narrowN is the widest C (in columns) that the default avx512 path
+// hands to the avx2 engine (see the dispatch notes above).
+const narrowN = 16
+
+// narrow is the engine of the products with n ≤ narrowN, nil when every
+// product runs curEngine (an implementation pinned by SetImpl or
+// CONVNET_KERNELS, or a default other than avx512).
+var narrow *engine
+
+// setNarrow turns on the narrow-N rule when the implementation in use
+// is avx512 and the avx2 engine is available.
+func setNarrow() {
+	narrow = nil
+	if impl != "avx512" {
+		return
+	}
+	for _, e := range archEngines() {
+		if e.name == "avx2" {
+			narrow = e
+		}
+	}
+	if narrow != nil {
+		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
+	}
+}
+
+// engineFor is the engine that runs a product with n columns of C (nil
+// for "ref").
+func engineFor(n int) *engine {
+	if narrow != nil && n <= narrowN {
+		return narrow
+	}
+	return curEngine
+}
+
+// sgemmByShape is Sgemm with the engine chosen by n (engineFor).
+func sgemmByShape(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	engineFor(n).sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerialByShape is SgemmSerial with the engine chosen by n.
+func sgemmSerialByShape(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	engineFor(n).sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // Path is the implementation one op family runs.
 type Path struct {
 	Family string // "sgemm", "conv-c1", "winograd" or "vector"
@@ -81,7 +143,8 @@ type Path struct {
 }
 
 // Paths reports the path each op family runs, in the order of the table
-// above (sgemm's is Impl).
+// above (sgemm's is Impl), with "sgemm-n≤16" after sgemm when the
+// products of at most 16 columns run another engine (the narrow-N rule).
 func Paths() []Path {
 	vec := "go"
 	if vecFMA {
@@ -94,7 +157,11 @@ func Paths() []Path {
 	if vecWide {
 		wide = "avx512"
 	}
-	return []Path{{"sgemm", impl}, {"conv-c1", c1}, {"winograd", vec}, {"vector", wide}}
+	paths := []Path{{"sgemm", impl}}
+	if narrow != nil {
+		paths = append(paths, Path{"sgemm-n≤16", narrow.name})
+	}
+	return append(paths, Path{"conv-c1", c1}, Path{"winograd", vec}, Path{"vector", wide})
 }
 
 // CPUModel describes what decided the dispatch: the CPU's vendor and
@@ -130,11 +197,20 @@ func Available() []string {
 	return append(names, "purego", "ref")
 }
 
-// SetImpl switches Sgemm to the named implementation (see Available). It
-// is meant for tests and benchmarks: it must not run concurrently with
-// Sgemm calls. It returns an error, leaving the current implementation in
-// place, when the name is unknown or the CPU or build cannot run it.
+// SetImpl switches Sgemm to the named implementation (see Available),
+// for every shape; "" restores the default (the preferred implementation
+// with the narrow-N rule). It is meant for tests and benchmarks: it must
+// not run concurrently with Sgemm calls. It returns an error, leaving the
+// current implementation in place, when the name is unknown or the CPU
+// or build cannot run it.
 func SetImpl(name string) error {
+	if name == "" {
+		if err := SetImpl(preferred()); err != nil {
+			return err
+		}
+		setNarrow()
+		return nil
+	}
 	if err := checkImpl(name); err != nil {
 		return err
 	}
@@ -153,7 +229,7 @@ func SetImpl(name string) error {
 			}
 		}
 	}
-	impl = name
+	impl, narrow = name, nil
 	return nil
 }
 

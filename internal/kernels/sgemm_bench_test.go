@@ -107,3 +107,72 @@ func BenchmarkSgemmKernel(b *testing.B) {
 		})
 	}
 }
+
+// smallShapes: the narrow and short GEMMs of the benchmark's ResNet at
+// batch 128 (28×28 stage of 16 channels, 14×14 stage of 32; conv as
+// patches[M = N·H·W, K = 9·C] · filter[K, F], the 1×1 projection, the
+// dense layer, and the backward products) and of the lecture model at
+// batch 1.
+var smallShapes = []struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}{
+	{name: "res-stem", m: 128 * 784, n: 16, k: 9},
+	{name: "res-c16", m: 128 * 784, n: 16, k: 144},
+	{name: "res-c16-dX", transB: true, m: 128 * 784, n: 144, k: 16},
+	{name: "res-c16-dW-chunk", transA: true, m: 144, n: 16, k: 26 * 784},
+	{name: "res-wino16", m: 128 * 196, n: 16, k: 16}, // one Winograd cell, 16→16
+	{name: "res-s2", m: 128 * 196, n: 32, k: 144},
+	{name: "res-c32", m: 128 * 196, n: 32, k: 288},
+	{name: "res-c32-dX", transB: true, m: 128 * 196, n: 288, k: 32},
+	{name: "res-proj", m: 128 * 196, n: 32, k: 16},
+	{name: "res-wino32", m: 128 * 49, n: 32, k: 32},
+	{name: "res-dense", m: 128, n: 10, k: 32},
+	{name: "lec1-conv1", m: 784, n: 32, k: 25},
+	{name: "lec1-conv2", m: 196, n: 64, k: 800},
+	{name: "lec1-fc", m: 1, n: 1024, k: 3136},
+	{name: "lec1-fc2", m: 1, n: 10, k: 1024},
+}
+
+// BenchmarkSgemmSmall times the avx512 and avx2 engines on smallShapes,
+// alternating the two on each shape (shape/impl), in GFLOP/s of wall and
+// of CPU time: go test -run '^$' -bench SgemmSmall -count 6 ./internal/kernels/
+func BenchmarkSgemmSmall(b *testing.B) {
+	defer func(prev string) { _ = SetImpl(prev) }(Impl())
+	r := rand.New(rand.NewPCG(5, 6))
+	fill := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.Float64()*2 - 1)
+		}
+		return s
+	}
+	for _, sh := range smallShapes {
+		lda, ldb := sh.k, sh.n
+		if sh.transA {
+			lda = sh.m
+		}
+		if sh.transB {
+			ldb = sh.k
+		}
+		a, bm, c := fill(sh.m*sh.k), fill(sh.k*sh.n), fill(sh.m*sh.n)
+		for _, name := range Available() {
+			if name == "purego" || name == "ref" {
+				continue
+			}
+			b.Run(sh.name+"/impl="+name, func(b *testing.B) {
+				if err := SetImpl(name); err != nil {
+					b.Fatal(err)
+				}
+				Sgemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n) // warm buffers
+				b.ResetTimer()
+				cpu0 := cpuTime()
+				for b.Loop() {
+					Sgemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
+				}
+				reportFlops(b, 2*float64(sh.m)*float64(sh.n)*float64(sh.k), cpuTime()-cpu0)
+			})
+		}
+	}
+}

@@ -32,7 +32,7 @@ type PackedB struct {
 // must not change it while the result is in use). B itself must stay
 // unchanged too. Call Release when done to recycle the buffer.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
-	return curEngine.packB(transB, k, n, b, ldb, nil)
+	return engineFor(n).packB(transB, k, n, b, ldb, nil)
 }
 
 // TileRows is MR, the rows of the micro-kernel tile of the Sgemm
@@ -46,14 +46,25 @@ func TileRows() int {
 	return curEngine.mr
 }
 
+// TileRowsFor is the MR of the engine that runs products with n columns
+// of C: TileRows, except for n ≤ 16 on the default avx512 path (6, the
+// avx2 engine's; see the narrow-N rule in dispatch.go).
+func TileRowsFor(n int) int {
+	if e := engineFor(n); e != nil {
+		return e.mr
+	}
+	return 1
+}
+
 // PackedBLen is the number of floats the panels of a k×n op(B) take
 // with the Sgemm implementation in use now (0 for "ref", which does not
 // pack).
 func PackedBLen(k, n int) int {
-	if curEngine == nil || k <= 0 || n <= 0 {
+	e := engineFor(n)
+	if e == nil || k <= 0 || n <= 0 {
 		return 0
 	}
-	return k * roundUp(n, curEngine.nr)
+	return k * roundUp(n, e.nr)
 }
 
 // PackBInto is PackB with the panels written to buf (at least
@@ -65,7 +76,7 @@ func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *Pack
 	if need := PackedBLen(k, n); len(buf) < need {
 		panic(fmt.Sprintf("kernels.PackBInto: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
 	}
-	return curEngine.packB(transB, k, n, b, ldb, buf)
+	return engineFor(n).packB(transB, k, n, b, ldb, buf)
 }
 
 // SgemmPackedB computes C = alpha·A·op(B) + beta·C on the caller's

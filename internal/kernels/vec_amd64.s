@@ -4750,7 +4750,7 @@ TEXT ·gemvAVX512(SB), NOSPLIT, $0-48
 gv128:
 	LEAQ         128(R8), R9
 	CMPQ         R9, SI
-	JGT          gv16
+	JGT          gv64
 	XORL         R10, R10
 	VPBROADCASTD R10, Z0
 	VPBROADCASTD R10, Z1
@@ -4787,6 +4787,35 @@ gv128row:
 	VMOVUPS      Z7, 448(AX)(R8*4)
 	MOVQ         R9, R8
 	JMP          gv128
+
+gv64:
+	LEAQ         64(R8), R9
+	CMPQ         R9, SI
+	JGT          gv16
+	XORL         R10, R10
+	VPBROADCASTD R10, Z0
+	VPBROADCASTD R10, Z1
+	VPBROADCASTD R10, Z2
+	VPBROADCASTD R10, Z3
+	LEAQ         (DX)(R8*4), R10
+	XORQ         R11, R11
+
+gv64row:
+	VBROADCASTSS (CX)(R11*4), Z4
+	VFMADD231PS  (R10), Z4, Z0
+	VFMADD231PS  64(R10), Z4, Z1
+	VFMADD231PS  128(R10), Z4, Z2
+	VFMADD231PS  192(R10), Z4, Z3
+	ADDQ         DI, R10
+	INCQ         R11
+	CMPQ         R11, BX
+	JLT          gv64row
+	VMOVUPS      Z0, (AX)(R8*4)
+	VMOVUPS      Z1, 64(AX)(R8*4)
+	VMOVUPS      Z2, 128(AX)(R8*4)
+	VMOVUPS      Z3, 192(AX)(R8*4)
+	MOVQ         R9, R8
+	JMP          gv64
 
 gv16:
 	MOVQ         SI, R9

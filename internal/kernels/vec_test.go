@@ -337,7 +337,7 @@ func TestArgmaxAndMaxWindowPaths(t *testing.T) {
 
 func TestGemvMatchesReference(t *testing.T) {
 	vecPaths(t, func(t *testing.T) {
-		for _, n := range append(oddLengths, 127, 128, 129, 130, 1024) {
+		for _, n := range append(oddLengths, 80, 127, 128, 129, 130, 192, 200, 1024) {
 			for _, k := range []int{0, 1, 3, 100} {
 				t.Run(fmt.Sprintf("n=%d/k=%d", n, k), func(t *testing.T) {
 					r := tensor.NewRand(uint64(n*1000 + k))
@@ -499,6 +499,7 @@ func BenchmarkVec(b *testing.B) {
 		{"MaxWindow:c64", 4 * 4 * c2, func() { MaxWindow(pool, x2, offs) }},
 		{"AdamUpdate:dense1", 4 * 6 * nAdam, func() { AdamUpdate(wA, gA, mA, vA, 1e-3, 0.1, 0.001, 1e-8) }},
 		{"Gemv:dense1", 4 * 3136 * 1024, func() { Gemv(gy, gx, gw, 3136, 1024) }},
+		{"Gemv:dense1-slab64", 4 * 3136 * 64, func() { Gemv(gy[:64], gx, gw, 3136, 64) }}, // one of nn's 64-column slabs
 		{"MulAdd:4096", 4 * 4 * 4096, func() { MulAdd(maC, maA, maB) }},
 	}
 	for _, l := range loops {

@@ -381,8 +381,8 @@ func maxWindow512() {
 }
 
 // gemv512: 128 columns (eight accumulators) at a time: for each p,
-// broadcast x[p] and fuse it with row p's 128 values; then 16 columns at
-// a time and the masked rest.
+// broadcast x[p] and fuse it with row p's 128 values; then 64 columns
+// (four accumulators), then 16 columns at a time and the masked rest.
 func gemv512() {
 	vecFunc("gemvAVX512", "func(y, x, w *float32, k, n, ldw int)",
 		"gemvAVX512 runs Gemv for all n ≥ 1 columns, k ≥ 1.")
@@ -425,10 +425,20 @@ func gemv512() {
 	Label("gv128")
 	LEAQ(Mem{Base: j, Disp: 128}, next)
 	CMPQ(next, n)
-	JGT(LabelRef("gv16"))
+	JGT(LabelRef("gv64"))
 	cols(8, nil, "gv128row")
 	MOVQ(next, j)
 	JMP(LabelRef("gv128"))
+	// 64 columns in four accumulators: a 64-wide slab (nn's MatMulPacked)
+	// in one pass over k instead of four one-accumulator passes, each
+	// bound by the FMA latency.
+	Label("gv64")
+	LEAQ(Mem{Base: j, Disp: 64}, next)
+	CMPQ(next, n)
+	JGT(LabelRef("gv16"))
+	cols(4, nil, "gv64row")
+	MOVQ(next, j)
+	JMP(LabelRef("gv64"))
 	lanes16("gv", j, n, func(m reg.OpmaskVirtual, pfx string) { cols(1, m, pfx+"row") })
 	VZEROUPPER()
 	RET()

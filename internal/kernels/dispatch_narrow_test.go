@@ -1,0 +1,124 @@
+package kernels
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+// hasEngines reports whether this CPU and build run both assembly
+// engines (the narrow-N rule needs both).
+func hasEngines() bool {
+	a := Available()
+	return slices.Contains(a, "avx512") && slices.Contains(a, "avx2")
+}
+
+// TestNarrowRule: which engine runs a product of n columns, for the
+// default and for pinned implementations.
+func TestNarrowRule(t *testing.T) {
+	defer restoreImpl(t)()
+	if !hasEngines() {
+		t.Skip("needs the avx512 and avx2 engines")
+	}
+	for _, tc := range []struct {
+		name, set string
+		n         int
+		want      string // engine name
+	}{
+		{"default/n=1", "", 1, "avx2"},
+		{"default/n=10-dense", "", 10, "avx2"},
+		{"default/n=16", "", 16, "avx2"},
+		{"default/n=17", "", 17, "avx512"},
+		{"default/n=32", "", 32, "avx512"},
+		{"default/n=1024", "", 1024, "avx512"},
+		{"pinned-avx512/n=16", "avx512", 16, "avx512"},
+		{"pinned-avx512/n=32", "avx512", 32, "avx512"},
+		{"pinned-avx2/n=16", "avx2", 16, "avx2"},
+		{"pinned-avx2/n=32", "avx2", 32, "avx2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := SetImpl(tc.set); err != nil {
+				t.Fatal(err)
+			}
+			if tc.set == "" && Impl() != "avx512" {
+				t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
+			}
+			if got := engineFor(tc.n).name; got != tc.want {
+				t.Fatalf("engineFor(%d) = %s, want %s", tc.n, got, tc.want)
+			}
+			mr := map[string]int{"avx512": 14, "avx2": 6}[tc.want]
+			if got := TileRowsFor(tc.n); got != mr {
+				t.Fatalf("TileRowsFor(%d) = %d, want %d", tc.n, got, mr)
+			}
+			_, listed := pathOf("sgemm-n≤16")
+			if wantListed := tc.set == ""; listed != wantListed {
+				t.Fatalf("Paths() = %v: sgemm-n≤16 listed %v, want %v", Paths(), listed, wantListed)
+			}
+		})
+	}
+}
+
+// pathOf returns the Impl of family in Paths.
+func pathOf(family string) (string, bool) {
+	for _, p := range Paths() {
+		if p.Family == family {
+			return p.Impl, true
+		}
+	}
+	return "", false
+}
+
+// TestNarrowSgemm: under the default rule, Sgemm, SgemmSerial and the
+// packed-B products agree with SgemmRef on odd shapes on both sides of
+// n = 16, and give exactly the bits of the engine the rule names (so the
+// same shape always runs the same kernel).
+func TestNarrowSgemm(t *testing.T) {
+	defer restoreImpl(t)()
+	if !hasEngines() {
+		t.Skip("needs the avx512 and avx2 engines")
+	}
+	if err := SetImpl(""); err != nil {
+		t.Fatal(err)
+	}
+	if narrow == nil {
+		t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
+	}
+	i := 0
+	for _, m := range []int{1, 7, 13, 15, 29, 200} {
+		for _, n := range []int{1, 3, 10, 15, 16, 17, 31} {
+			for _, k := range []int{1, 9, 33, 300} {
+				s := scalars[i%len(scalars)]
+				g := gemmCase{transA: i%2 == 1, transB: i/2%2 == 1, m: m, n: n, k: k, alpha: s[0], beta: s[1], pad: i % 3}
+				i++
+				t.Run(g.String(), func(t *testing.T) {
+					g.check(t, uint64(i), Sgemm)
+					g.check(t, uint64(i), SgemmSerial)
+					if !g.transA {
+						g.check(t, uint64(i), packedBVia(t, PackB, SgemmPackedB))
+					}
+					want := engineFor(n)
+					sameBits(t, g, uint64(i), Sgemm, want.sgemm)
+				})
+			}
+		}
+	}
+}
+
+// sameBits runs got and want on the same operands and compares C bit
+// for bit.
+func sameBits(t *testing.T, g gemmCase, seed uint64, got, want func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)) {
+	t.Helper()
+	var outs [2][]float32
+	for h, fn := range [2]func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int){got, want} {
+		g.check(t, seed, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			fn(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+			outs[h] = slices.Clone(c)
+		})
+	}
+	for j := range outs[0] {
+		x, y := outs[0][j], outs[1][j]
+		if math.Float32bits(x) != math.Float32bits(y) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(y))) {
+			t.Fatalf("C[%d] = %v, the %s engine gives %v", j, x, engineFor(g.n).name, y)
+		}
+	}
+}
