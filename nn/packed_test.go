@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/env"
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -321,11 +322,7 @@ func TestConv2DPackedPerImpl(t *testing.T) {
 	o := ConvOptions{Padding: "SAME"}
 	p := NewPacked(w)
 	orig := kernels.Impl()
-	defer func() {
-		if err := kernels.SetImpl(orig); err != nil {
-			t.Fatal(err)
-		}
-	}()
+	defer restoreDispatch(t, orig)
 	for _, impl := range []string{orig, "purego", orig, "purego"} {
 		if err := kernels.SetImpl(impl); err != nil {
 			t.Fatal(err)
@@ -356,11 +353,7 @@ func TestMatMulPackedPerImpl(t *testing.T) {
 	w := opsT([]int{k, n}, opsRandom(k*n, 13)...)
 	p := NewPacked(w)
 	orig := kernels.Impl()
-	defer func() {
-		if err := kernels.SetImpl(orig); err != nil {
-			t.Fatal(err)
-		}
-	}()
+	defer restoreDispatch(t, orig)
 	for _, impl := range []string{orig, "purego", orig, "ref", "purego"} {
 		if err := kernels.SetImpl(impl); err != nil {
 			t.Fatal(err)
@@ -390,5 +383,18 @@ func TestConv2DPackedErrors(t *testing.T) {
 	p := NewPacked(opsT([]int{3, 3, 5, 3}, make([]float32, 135)...))
 	if _, err := Conv2DPacked(x, p, ConvOptions{Padding: "SAME"}); err == nil {
 		t.Error("a filter of 5 input channels accepted for 2")
+	}
+}
+
+// restoreDispatch puts back the dispatch a test found: the pinned
+// implementation orig when CONVNET_KERNELS chose it, else the default
+// (which may run narrow products on another engine than orig).
+func restoreDispatch(t *testing.T, orig string) {
+	t.Helper()
+	if env.KernelsChoice() != orig {
+		orig = ""
+	}
+	if err := kernels.SetImpl(orig); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -272,8 +272,9 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 			if pass == passForward {
 				// Blocks hold about the same number of products whatever
 				// the scheme, in whole micro-kernel tiles (a tile's
-				// outputs do not depend on the block it is in).
-				mr := kernels.TileRows()
+				// outputs do not depend on the block it is in) of the
+				// engine that runs F columns.
+				mr := kernels.TileRowsFor(f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
 			} else {
 				p.block = max(1, tune.WinoGradBlock*kernels.WinoCells/s.Cells())
