@@ -195,7 +195,10 @@ func readAnyImages(path string) ([]byte, data.Shape, error) {
 	if rank == 4 {
 		sh.C = int(dims[3])
 	}
-	if sh.H < 1 || sh.W < 1 || sh.C < 1 || int64(sh.H)*int64(sh.W)*int64(sh.C) > maxIDXImageBytes {
+	// Each factor is checked before the product so that three 32-bit
+	// sizes cannot overflow it back into range.
+	if sh.H < 1 || sh.W < 1 || sh.C < 1 || sh.H > maxIDXImageBytes || sh.W > maxIDXImageBytes || sh.C > maxIDXImageBytes ||
+		int64(sh.H)*int64(sh.W) > maxIDXImageBytes || int64(sh.H)*int64(sh.W)*int64(sh.C) > maxIDXImageBytes {
 		return nil, sh, fmt.Errorf("%s: images of %dx%dx%d, want positive sizes of at most %d values", path, dims[1], dims[2], sh.C, maxIDXImageBytes)
 	}
 	if dims[0] > MaxExamples {
