@@ -37,26 +37,13 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const { rng, distinctVals, short, prod } = require('./common');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const GOLDEN_DIR = path.join(ROOT, 'nn', 'testdata', 'golden');
 const ADAM_FILE = path.join(ROOT, 'optim', 'testdata', 'adam_tfjs.json');
 
 // ---------------------------------------------------------------- numbers
-
-// rng returns a seeded uniform [0, 1) generator: a Weyl counter passed
-// through a 32-bit integer hash finaliser.
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    return z / 4294967296;
-  };
-}
 
 // vals draws n values in [-scale, scale] with three decimals and no exact
 // zeros (so ReLU-like kinks are never hit); short decimals keep the JSON small.
@@ -69,33 +56,6 @@ function vals(r, n, scale = 1) {
   }
   return out;
 }
-
-// distinctVals draws n distinct values (no ties inside a max-pool window,
-// where TF and tfjs could legitimately route the gradient differently).
-function distinctVals(r, n) {
-  const pool = [];
-  const den = n < 2000 ? 1000 : 10000;
-  for (let k = -den; k <= den; k++) if (k !== 0) pool.push(k / den);
-  if (n > pool.length) throw new Error(`distinctVals: ${n} > ${pool.length}`);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(r() * (pool.length - i));
-    [pool[i], pool[j]] = [pool[j], pool[i]];
-  }
-  return Float32Array.from(pool.slice(0, n));
-}
-
-// short gives the shortest decimal that rounds back to the float32 x.
-function short(x) {
-  if (!Number.isFinite(x)) throw new Error(`non-finite value ${x}`);
-  if (x === 0) return 0;
-  for (let p = 1; p <= 9; p++) {
-    const v = Number(x.toPrecision(p));
-    if (Math.fround(v) === x) return v;
-  }
-  return x;
-}
-
-const prod = (a) => a.reduce((x, y) => x * y, 1);
 
 // enc turns a tensor (or shape + flat data) into {shape, data}.
 function enc(t, shape) {

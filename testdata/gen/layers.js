@@ -24,24 +24,12 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const { rand, short, prod, enc } = require('./common');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const LAYERS_FILE = path.join(ROOT, 'layers', 'testdata', 'layers_tfjs.json');
 const MODELS_FILE = path.join(ROOT, 'layers', 'testdata', 'models_tfjs.json');
 const BN_FILE = path.join(ROOT, 'nn', 'testdata', 'golden', 'batchnorm.json');
-
-// rand returns a seeded uniform [0, 1) generator (a Weyl sequence through
-// a 32-bit hash finaliser).
-function rand(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1) >>> 0;
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // uniform draws n values in [lo, hi] rounded to three decimals, never 0.
 function uniform(r, n, lo = -1, hi = 1) {
@@ -63,23 +51,6 @@ function distinct(r, n) {
     [pool[i], pool[j]] = [pool[j], pool[i]];
   }
   return Float32Array.from(pool.slice(0, n));
-}
-
-const prod = (a) => a.reduce((x, y) => x * y, 1);
-
-// short gives the shortest decimal that rounds back to the float32 x.
-function short(x) {
-  if (!Number.isFinite(x)) throw new Error(`non-finite value ${x}`);
-  if (x === 0) return 0;
-  for (let p = 1; p <= 9; p++) {
-    const v = Number(x.toPrecision(p));
-    if (Math.fround(v) === x) return v;
-  }
-  return x;
-}
-
-function enc(t) {
-  return { shape: t.shape.slice(), data: Array.from(t.dataSync(), short) };
 }
 
 // suffix drops the layer scope (and tfjs's uniquifying _N) from a weight

@@ -33,24 +33,9 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const { rng, prod, enc } = require('./common');
 
 const GOLDEN_DIR = path.resolve(__dirname, '..', '..', 'nn', 'testdata', 'golden');
-
-// rng returns a seeded uniform [0, 1) generator (a Weyl counter through a
-// 32-bit integer hash finaliser, as gen.js).
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    return z / 4294967296;
-  };
-}
-
-const prod = (a) => a.reduce((x, y) => x * y, 1);
 
 // rand returns a tensor of shape with three-decimal values in [lo, hi],
 // none closer than 0.002 to any point of avoid (kinks of the op).
@@ -79,19 +64,6 @@ function distinct(r, shape, scale = 3) {
   }
   return tf.tensor(pool.slice(0, n), shape);
 }
-
-// short gives the shortest decimal that rounds back to the float32 x.
-function short(x) {
-  if (!Number.isFinite(x)) throw new Error(`non-finite value ${x}`);
-  if (x === 0) return 0;
-  for (let p = 1; p <= 9; p++) {
-    const v = Number(x.toPrecision(p));
-    if (Math.fround(v) === x) return v;
-  }
-  return x;
-}
-
-const enc = (t) => ({ shape: t.shape.slice(), data: Array.from(t.dataSync(), short) });
 
 // agree stops the script when two computations of one value differ beyond
 // float32 rounding.

@@ -19,43 +19,9 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const { rng, distinctVals, enc } = require('./common');
 
 const OUT = path.resolve(__dirname, '..', '..', 'nn', 'testdata', 'golden', 'pool_explicit.json');
-
-// rng is a seeded uniform [0, 1) generator (a Weyl counter through a 32-bit
-// integer hash finaliser).
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
-
-// distinct draws n distinct multiples of 1/1000 in [−1, 1], none zero.
-function distinct(r, n) {
-  const pool = [];
-  for (let k = -1000; k <= 1000; k++) if (k !== 0) pool.push(k / 1000);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(r() * (pool.length - i));
-    [pool[i], pool[j]] = [pool[j], pool[i]];
-  }
-  return Float32Array.from(pool.slice(0, n));
-}
-
-function short(x) {
-  if (!Number.isFinite(x)) throw new Error(`non-finite value ${x}`);
-  for (let p = 1; p <= 9; p++) {
-    const v = Number(x.toPrecision(p));
-    if (Math.fround(v) === x) return v;
-  }
-  return x;
-}
-
-const enc = (t) => ({ shape: t.shape.slice(), data: Array.from(t.dataSync(), short) });
 
 function sumPool(t, k, s) {
   return tf.mul(tf.avgPool(t, k, s, 'valid'), k[0] * k[1]);
@@ -85,9 +51,9 @@ async function main() {
     for (const [shape, k, s, pads] of geometries) {
       const r = rng(seed++);
       const n = shape.reduce((a, b) => a * b, 1);
-      const x = tf.tensor(distinct(r, n), shape);
+      const x = tf.tensor(distinctVals(r, n), shape);
       const y = forward(type, x, k, s, pads);
-      const g = tf.tensor(distinct(r, y.size), y.shape);
+      const g = tf.tensor(distinctVals(r, y.size), y.shape);
       const gx = tf.grad((t) => tf.sum(tf.mul(forward(type, t, k, s, pads), g)))(x);
       const p = pads.map((q) => q.join('_')).join('x');
       cases.push({

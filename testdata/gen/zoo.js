@@ -29,22 +29,10 @@
 const fs = require('fs');
 const path = require('path');
 const tf = require('@tensorflow/tfjs');
+const { rand } = require('./common');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const ZOO = path.join(ROOT, 'models', 'keras', 'testdata', 'zoo');
-
-// rand returns a seeded uniform [0, 1) generator (a Weyl sequence through
-// a 32-bit hash finaliser), as in layers.js.
-function rand(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1) >>> 0;
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function uniform(r, n, lo, hi) {
   const out = new Float32Array(n);
