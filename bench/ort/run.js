@@ -1,6 +1,6 @@
-// Times a model exported by bench/pytorch_lecture.py --onnx in ONNX
-// Runtime's native CPU library (npm onnxruntime-node), for
-// bench/compare.sh:
+// Times a model exported by bench/pytorch_lecture.py --onnx or
+// bench/pytorch_resnet.py --onnx in ONNX Runtime's native CPU library (npm
+// onnxruntime-node), for bench/compare.sh:
 //
 //   node bench/ort/run.js MODEL.onnx [--threads 2] [--batch 128] [--runs 20] [--warmup 5]
 //
