@@ -299,12 +299,7 @@ func gen(kn vecKernel) {
 		acc[i] = make([]reg.VecVirtual, kn.nv)
 		for j := range acc[i] {
 			acc[i][j] = kn.vec()
-			// VPXORD, unlike VXORPS on ZMM, needs only AVX-512F (not DQ).
-			if kn.lanes == 16 {
-				VPXORD(acc[i][j], acc[i][j], acc[i][j])
-			} else {
-				VXORPS(acc[i][j], acc[i][j], acc[i][j])
-			}
+			zero(acc[i][j])
 		}
 	}
 	bv := make([]reg.VecVirtual, kn.nv)
