@@ -100,7 +100,7 @@ type tuning struct {
 	// CPU-second, F(4×4), three runs): blocks of 18 tiles 125–151, 24
 	// tiles 123–140, 36 tiles 134–148, 54 tiles 137–155 (WinoBlock 32 to
 	// 96); F(2×2) blocks of 24 to 72 tiles measured alike. Blocks are
-	// whole multiples of the micro-kernel's rows (kernels.TileRows).
+	// whole multiples of the micro-kernel's rows (kernels.TileRowsFor).
 	WinoBlock int
 
 	// WinoGradBlock (tiles of F(2×2, 5×5), scaled like WinoBlock) is the

@@ -342,7 +342,7 @@ bnGradMomentsAVX512_col:
 	RET
 
 // func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512F
 TEXT ·bnGradMomentsReluAVX512(SB), NOSPLIT, $0-56
 	MOVQ   acc+0(FP), AX
 	MOVQ   x+8(FP), CX
@@ -352,7 +352,7 @@ TEXT ·bnGradMomentsReluAVX512(SB), NOSPLIT, $0-56
 	MOVQ   rows+40(FP), DI
 	MOVQ   c+48(FP), R8
 	LEAQ   (AX)(R8*8), R9
-	VXORPS Z0, Z0, Z0
+	VPXORD Z0, Z0, Z0
 
 bnGradMomentsReluAVX512_row:
 	XORQ R10, R10
@@ -418,7 +418,7 @@ bnAffineAVX512_col:
 	RET
 
 // func bnAffineReluAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c int)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512F
 TEXT ·bnAffineReluAVX512(SB), NOSPLIT, $0-48
 	MOVQ   y+0(FP), AX
 	MOVQ   x+8(FP), CX
@@ -426,7 +426,7 @@ TEXT ·bnAffineReluAVX512(SB), NOSPLIT, $0-48
 	MOVQ   b+24(FP), BX
 	MOVQ   rows+32(FP), SI
 	MOVQ   c+40(FP), DI
-	VXORPS Z0, Z0, Z0
+	VPXORD Z0, Z0, Z0
 
 bnAffineReluAVX512_row:
 	XORQ R8, R8
@@ -484,13 +484,13 @@ bnAffine2AVX512_col:
 	RET
 
 // func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
-// Requires: AVX, AVX512DQ, AVX512F
+// Requires: AVX, AVX512F
 TEXT ·bnAffine2ReluAVX512(SB), NOSPLIT, $0-72
 	MOVQ   dx+0(FP), AX
 	MOVQ   grad+8(FP), CX
 	MOVQ   x+16(FP), DX
 	MOVQ   out+24(FP), BX
-	VXORPS Z0, Z0, Z0
+	VPXORD Z0, Z0, Z0
 	MOVQ   k+32(FP), SI
 	MOVQ   a+40(FP), DI
 	MOVQ   b+48(FP), R8

@@ -4,6 +4,9 @@ package kernels
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/cpu"
@@ -48,5 +51,39 @@ func TestCacheSizesAndBlocking(t *testing.T) {
 	}
 	if kc, mc := blocking(l2, 14, 32); avx512Engine.kc != kc || avx512Engine.mc != mc {
 		t.Errorf("avx512 engine KC %d, MC %d; blocking(%d) gives %d, %d", avx512Engine.kc, avx512Engine.mc, l2, kc, mc)
+	}
+}
+
+// TestAsmRequiresCheckedFeatures: every generated routine needs only CPU
+// features that dispatch checks before calling it (AVX-512 loops run
+// where AVX-512F, and for the masked tails BMI2, are present; no other
+// AVX-512 extension is checked). avo lists each routine's needs in a
+// "// Requires:" line.
+func TestAsmRequiresCheckedFeatures(t *testing.T) {
+	checked := map[string]bool{"AVX": true, "AVX2": true, "FMA3": true, "AVX512F": true, "BMI2": true,
+		"MMX+":  true, // PREFETCHT0, on every amd64 CPU
+		"CPUID": true}
+	files, err := filepath.Glob("*_amd64.s")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no generated assembly found: %v", err)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn := ""
+		for _, line := range strings.Split(string(src), "\n") {
+			if rest, ok := strings.CutPrefix(line, "// func "); ok {
+				fn, _, _ = strings.Cut(rest, "(")
+			}
+			if rest, ok := strings.CutPrefix(line, "// Requires: "); ok {
+				for _, feat := range strings.Split(rest, ", ") {
+					if !checked[feat] {
+						t.Errorf("%s: %s requires %s, which dispatch does not check", f, fn, feat)
+					}
+				}
+			}
+		}
 	}
 }

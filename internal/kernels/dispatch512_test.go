@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,16 +40,20 @@ func TestDecide512(t *testing.T) {
 }
 
 // TestPreferred: the default sgemm path skips avx512 exactly when
-// 512-bit FMAs run at half rate.
+// 512-bit FMAs run at half rate (full512, set here both ways).
 func TestPreferred(t *testing.T) {
 	t.Logf("CPU: %s; available %v; paths %v", CPUModel(), Available(), Paths())
+	defer func(d decision512) { full512 = d }(full512)
 	avail := Available()
-	want := avail[0]
-	if want == "avx512" && !full512.ok {
-		want = "avx2"
-	}
-	if got := preferred(); got != want {
-		t.Fatalf("preferred() = %q, want %q (available %v, %s)", got, want, avail, CPUModel())
+	for _, ok := range []bool{false, true} {
+		full512.ok = ok
+		want := avail[0] // the widest engine, or purego
+		if slices.Contains(avail, "avx512") {
+			want = map[bool]string{false: "avx2", true: "avx512"}[ok]
+		}
+		if got := preferred(); got != want {
+			t.Errorf("full-rate AVX-512 %v: preferred() = %q, want %q (available %v)", ok, got, want, avail)
+		}
 	}
 }
 

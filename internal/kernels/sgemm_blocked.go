@@ -129,20 +129,24 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 		e.sgemmKSplit(workers, transA, transB, am, bm, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	if workers == 1 || m*n*k < serialFlops {
+		// Called directly, not through a closure shared with the
+		// parallel splits: that closure escapes (the workers' goroutines
+		// hold it) and would be allocated on every call, small or not.
+		e.block(transA, transB, am, bm, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	run := func(r0, r1, c0, c1 int) {
 		e.block(transA, transB, am, bm, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
-	switch {
-	case workers == 1 || m*n*k < serialFlops:
-		run(0, m, 0, n)
-	case (n <= m && mTiles >= workers) || nPanels < workers:
+	if (n <= m && mTiles >= workers) || nPanels < workers {
 		// Split the rows: each worker packs its own A rows and all of B
 		// (B is the smaller operand to pack twice).
 		parallel.For(mTiles, 1, func(lo, hi int) { run(lo*mr, min(hi*mr, m), 0, n) })
-	default:
-		// Split the columns: each worker packs its own B panels and all of A.
-		parallel.For(nPanels, 1, func(lo, hi int) { run(0, m, lo*nr, min(hi*nr, n)) })
+		return
 	}
+	// Split the columns: each worker packs its own B panels and all of A.
+	parallel.For(nPanels, 1, func(lo, hi int) { run(0, m, lo*nr, min(hi*nr, n)) })
 }
 
 // sgemmKSplit computes C = alpha·op(A)·op(B) + beta·C by cutting K into

@@ -35,20 +35,11 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 	return engineFor(n).packB(transB, k, n, b, ldb, nil)
 }
 
-// TileRows is MR, the rows of the micro-kernel tile of the Sgemm
-// implementation in use now (14 for avx512, 6 for avx2, 4 for purego, 1
-// for ref): products whose M is a multiple of it run without partial
-// tiles, which go through a scratch tile.
-func TileRows() int {
-	if curEngine == nil {
-		return 1
-	}
-	return curEngine.mr
-}
-
-// TileRowsFor is the MR of the engine that runs products with n columns
-// of C: TileRows, except for n ≤ 16 on the default avx512 path (6, the
-// avx2 engine's; see the narrow-N rule in dispatch.go).
+// TileRowsFor is MR, the rows of the micro-kernel tile of the engine
+// that runs products with n columns of C (14 for avx512, 6 for avx2, 4
+// for purego, 1 for ref; 6 for n ≤ 16 on the default avx512 path, see
+// the narrow-N rule in dispatch.go): products whose M is a multiple of
+// it run without partial tiles, which go through a scratch tile.
 func TileRowsFor(n int) int {
 	if e := engineFor(n); e != nil {
 		return e.mr

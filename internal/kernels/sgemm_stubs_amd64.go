@@ -22,22 +22,22 @@ func sgemmKernelAVX2DirectAT(k int, a *float32, lda int, b *float32, ldb int, c 
 // sgemmKernelAVX2DirectATDirectB is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators). A is transposed and read in place: six contiguous values per step, steps at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
 func sgemmKernelAVX2DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast).
+// sgemmKernelAVX512 is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators).
 func sgemmKernelAVX512(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX512DirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). B is read in place: 32 contiguous values per step, steps at stride ldb.
+// sgemmKernelAVX512DirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators). B is read in place: 32 contiguous values per step, steps at stride ldb.
 func sgemmKernelAVX512DirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX512DirectA is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). Fourteen rows of A are read in place at stride lda.
+// sgemmKernelAVX512DirectA is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators). Fourteen rows of A are read in place at stride lda.
 func sgemmKernelAVX512DirectA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX512DirectADirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). Fourteen rows of A are read in place at stride lda. B is read in place: 32 contiguous values per step, steps at stride ldb.
+// sgemmKernelAVX512DirectADirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators). Fourteen rows of A are read in place at stride lda. B is read in place: 32 contiguous values per step, steps at stride ldb.
 func sgemmKernelAVX512DirectADirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX512DirectAT is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). A is transposed and read in place: fourteen contiguous values per step, steps at stride lda.
+// sgemmKernelAVX512DirectAT is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators). A is transposed and read in place: fourteen contiguous values per step, steps at stride lda.
 func sgemmKernelAVX512DirectAT(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
-// sgemmKernelAVX512DirectATDirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast). A is transposed and read in place: fourteen contiguous values per step, steps at stride lda. B is read in place: 32 contiguous values per step, steps at stride ldb.
+// sgemmKernelAVX512DirectATDirectB is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators). A is transposed and read in place: fourteen contiguous values per step, steps at stride lda. B is read in place: 32 contiguous values per step, steps at stride ldb.
 func sgemmKernelAVX512DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
 // packB16AVX packs kc rows of panels 16-column B micro-panels:

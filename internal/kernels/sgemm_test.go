@@ -557,3 +557,27 @@ func TestPackB(t *testing.T) {
 		}
 	}
 }
+
+// TestSgemmSerialAllocs: a product small enough to stay on the caller's
+// goroutine allocates nothing once the packing buffers are warm (a
+// convolution step runs thousands of them).
+func TestSgemmSerialAllocs(t *testing.T) {
+	for _, name := range Available() {
+		if name == "ref" {
+			continue // SgemmRef, no engine
+		}
+		t.Run(name, func(t *testing.T) {
+			for _, e := range testEngines(t, name)[:1] {
+				const m, n, k = 30, 20, 40
+				a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+				for _, workers := range []int{1, 2} {
+					if got := testing.AllocsPerRun(20, func() {
+						e.gemm(workers, false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+					}); got != 0 {
+						t.Errorf("%d workers: %v allocations per %d×%d×%d product, want 0", workers, got, m, n, k)
+					}
+				}
+			}
+		})
+	}
+}

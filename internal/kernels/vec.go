@@ -334,9 +334,9 @@ func MaxWindow(dst, x []float32, offs []int) {
 // (a batch of one through a dense layer), which streams w once instead
 // of padding the row to a GEMM tile. AVX2+FMA 64 and then 8 columns at a
 // time where available (fused multiply-adds: float32 rounding differs
-// from the Go loop's), the remaining columns in Go; AVX-512 128, then 16
-// columns at a time, the rest under a mask. It panics when the
-// slices are too short.
+// from the Go loop's), the remaining columns in Go; AVX-512 128, then
+// 64, then 16 columns at a time, the rest under a mask. It panics when
+// the slices are too short.
 func Gemv(y, x, w []float32, k, ldw int) {
 	n := len(y)
 	if k < 0 || len(x) < k || ldw < n || (k > 0 && n > 0 && len(w) < (k-1)*ldw+n) {

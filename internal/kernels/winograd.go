@@ -97,19 +97,9 @@ var (
 	Wino43 = wino43.scheme("F(4x4,3x3)")
 )
 
-// WinoSchemes lists the schemes, for tests and for naming one
-// (SchemeNamed).
+// WinoSchemes lists the schemes, for tests and for the planner's
+// choice among them.
 var WinoSchemes = []*WinoScheme{Wino2, Wino4, Wino43}
-
-// SchemeNamed returns the scheme with the given Name, or nil.
-func SchemeNamed(name string) *WinoScheme {
-	for _, s := range WinoSchemes {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
 
 // The transform matrices. Bᵀ and Aᵀ must match the generator's copies in
 // _asm/winograd.go, which unrolls them into the assembly (the tests check

@@ -112,10 +112,10 @@ func bnMoments(w bnWidth, squares, relu bool) {
 	c := Load(Param("c"), GP64())
 	acc2 := GP64()
 	LEAQ(at8(acc, c, 0), acc2)
-	var zero reg.VecVirtual
+	var zv reg.VecVirtual
 	if relu {
-		zero = w.vec()
-		VXORPS(zero, zero, zero)
+		zv = w.vec()
+		zero(zv)
 	}
 	half := 4 * w.lanes / 2 // bytes of a half step of float32s
 	j := GP64()
@@ -126,7 +126,7 @@ func bnMoments(w bnWidth, squares, relu bool) {
 	var ph [2]reg.VecVirtual // relu: the masked x, as float64 halves
 	if relu {
 		m := w.vec()
-		w.reluMasked(m, zero, at(x, j, 0), at(out, j, 0))
+		w.reluMasked(m, zv, at(x, j, 0), at(out, j, 0))
 		ph = [2]reg.VecVirtual{w.vec(), w.vec()}
 		w.halves(m, ph[0], ph[1])
 	}
@@ -184,10 +184,10 @@ func bnAffine(w bnWidth, relu bool) {
 	b := Load(Param("b"), GP64())
 	rows := Load(Param("rows"), GP64())
 	c := Load(Param("c"), GP64())
-	var zero reg.VecVirtual
+	var zv reg.VecVirtual
 	if relu {
-		zero = w.vec()
-		VXORPS(zero, zero, zero)
+		zv = w.vec()
+		zero(zv)
 	}
 	j := GP64()
 	Label(name + "_row")
@@ -199,7 +199,7 @@ func bnAffine(w bnWidth, relu bool) {
 	VADDPS(at(b, j, 0), v, v)
 	if relu {
 		Comment("Intel order: vmaxps v, zero, v (NaN and −0 stay)")
-		VMAXPS(v, zero, v)
+		VMAXPS(v, zv, v)
 	}
 	VMOVUPS(v, at(y, j, 0))
 	ADDQ(Imm(uint64(w.lanes)), j)
@@ -226,11 +226,11 @@ func bnAffine2(w bnWidth, relu bool) {
 	g := Load(Param("grad"), GP64())
 	x := Load(Param("x"), GP64())
 	var out reg.Register
-	var zero reg.VecVirtual
+	var zv reg.VecVirtual
 	if relu {
 		out = Load(Param("out"), GP64())
-		zero = w.vec()
-		VXORPS(zero, zero, zero)
+		zv = w.vec()
+		zero(zv)
 	}
 	k := Load(Param("k"), GP64())
 	a := Load(Param("a"), GP64())
@@ -243,7 +243,7 @@ func bnAffine2(w bnWidth, relu bool) {
 	Label(name + "_col")
 	u, v := w.vec(), w.vec()
 	if relu {
-		w.reluMasked(u, zero, at(g, j, 0), at(out, j, 0))
+		w.reluMasked(u, zv, at(g, j, 0), at(out, j, 0))
 	} else {
 		VMOVUPS(at(g, j, 0), u)
 	}

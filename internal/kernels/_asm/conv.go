@@ -110,6 +110,23 @@ func convC1() {
 	RET()
 }
 
+// tapOffsets loads the offsets of convC1Grad's one to three taps into
+// registers; taps past the count repeat the first (their sums are
+// computed and not stored). label names the join point.
+func tapOffsets(offs, taps reg.Register, label string) [3]reg.GPVirtual {
+	o := [3]reg.GPVirtual{GP64(), GP64(), GP64()}
+	MOVQ(Mem{Base: offs}, o[0])
+	MOVQ(o[0], o[1])
+	MOVQ(o[0], o[2])
+	CMPQ(taps, Imm(2))
+	JLT(LabelRef(label))
+	MOVQ(Mem{Base: offs, Disp: 8}, o[1])
+	JE(LabelRef(label))
+	MOVQ(Mem{Base: offs, Disp: 16}, o[2])
+	Label(label)
+	return o
+}
+
 // convC1Grad: for the taps t of offs (1 to 3 of them) and the 32 channels j,
 //
 //	dw[t·ldw + j] += Σ_{r,c} x[r·xRow + c + offs[t]] · dy[(r·cols+c)·ldy + j]
@@ -129,18 +146,7 @@ func convC1Grad() {
 	rows := Load(Param("rows"), GP64())
 	SHLQ(Imm(2), ldw)
 	SHLQ(Imm(2), ldy)
-	// The three offsets (taps past the count repeat the first; their
-	// sums are computed and not stored).
-	o := [3]reg.GPVirtual{GP64(), GP64(), GP64()}
-	MOVQ(Mem{Base: offs}, o[0])
-	MOVQ(o[0], o[1])
-	MOVQ(o[0], o[2])
-	CMPQ(taps, Imm(2))
-	JLT(LabelRef("g1offs"))
-	MOVQ(Mem{Base: offs, Disp: 8}, o[1])
-	JE(LabelRef("g1offs"))
-	MOVQ(Mem{Base: offs, Disp: 16}, o[2])
-	Label("g1offs")
+	o := tapOffsets(offs, taps, "g1offs")
 
 	var acc [3][]reg.VecVirtual
 	for g := range acc {
@@ -273,16 +279,7 @@ func convC1GradAVX512() {
 	rows := Load(Param("rows"), GP64())
 	SHLQ(Imm(2), ldw)
 	SHLQ(Imm(2), ldy)
-	o := [3]reg.GPVirtual{GP64(), GP64(), GP64()}
-	MOVQ(Mem{Base: offs}, o[0])
-	MOVQ(o[0], o[1])
-	MOVQ(o[0], o[2])
-	CMPQ(taps, Imm(2))
-	JLT(LabelRef("h1offs"))
-	MOVQ(Mem{Base: offs, Disp: 8}, o[1])
-	JE(LabelRef("h1offs"))
-	MOVQ(Mem{Base: offs, Disp: 16}, o[2])
-	Label("h1offs")
+	o := tapOffsets(offs, taps, "h1offs")
 
 	var acc [3][]reg.VecVirtual
 	for g := range acc {

@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -76,10 +77,6 @@ type vecKernel struct {
 	nv    int
 	lanes int
 	vec   func() reg.VecVirtual
-	// fma emits acc += a[p·MR+row] (broadcast) · bv.
-	fma func(aRow Mem, bv, acc reg.VecVirtual, bcast reg.VecVirtual)
-	// bcastReg reports whether fma needs a broadcast scratch register.
-	bcastReg bool
 	// directA: A is read in place (mr = 6 rows at stride lda) instead of
 	// from a packed micro-panel.
 	directA bool
@@ -94,71 +91,41 @@ type vecKernel struct {
 // avx2Kernel: 6×16 tile, 12 YMM accumulators, B row in 2 YMM, A element
 // broadcast into a scratch YMM (15 of 16 registers).
 func avx2Kernel() {
-	// Variants by how A and B are read: packed micro-panels, or in place.
-	aModes := []struct{ suffix, doc string }{
-		{"", ""},
-		{"DirectA", " Six rows of A are read in place at stride lda."},
-		{"DirectAT", " A is transposed and read in place: six contiguous values per step, steps at stride lda."},
-	}
-	for am, a := range aModes {
-		for _, directB := range []bool{false, true} {
-			name := "sgemmKernelAVX2" + a.suffix
-			doc := a.doc
-			if directB {
-				name += "DirectB"
-				doc += " B is read in place: sixteen contiguous values per step, steps at stride ldb."
-			}
-			gen(vecKernel{
-				name:     name,
-				doc:      name + " is the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators)." + doc,
-				directA:  am == 1,
-				directAT: am == 2,
-				directB:  directB,
-				mr:       6,
-				nv:       2,
-				lanes:    8,
-				vec:      YMM,
-				fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
-					VFMADD231PS(bv, bc, acc)
-				},
-				bcastReg: true,
-			})
-		}
-	}
+	kernelVariants("sgemmKernelAVX2", "the 6×16 AVX2+FMA micro-kernel (12 YMM accumulators)",
+		"Six", "sixteen", vecKernel{mr: 6, nv: 2, lanes: 8, vec: YMM})
 }
 
 // avx512Kernel: 14×32 tile, 28 ZMM accumulators, B row in 2 ZMM, A element
-// broadcast from memory inside the FMA (embedded broadcast; 30 of 32).
-// Variants by how A and B are read, as for AVX2.
+// broadcast into a scratch ZMM (31 of 32; an FMA with an embedded
+// broadcast would load each A value once per B vector, more loads per
+// step than Zen 5's two 512-bit loads per cycle).
 func avx512Kernel() {
+	kernelVariants("sgemmKernelAVX512", "the 14×32 AVX-512F micro-kernel (28 ZMM accumulators)",
+		"Fourteen", "32", vecKernel{mr: 14, nv: 2, lanes: 16, vec: ZMM})
+}
+
+// kernelVariants generates tile's six variants by how A and B are read
+// (packed micro-panels, or in place), named base + "DirectA" / "DirectAT"
+// / "DirectB"; what is the doc's description, mrWord and nrWord spell
+// MR and NR in it.
+func kernelVariants(base, what, mrWord, nrWord string, tile vecKernel) {
 	aModes := []struct{ suffix, doc string }{
 		{"", ""},
-		{"DirectA", " Fourteen rows of A are read in place at stride lda."},
-		{"DirectAT", " A is transposed and read in place: fourteen contiguous values per step, steps at stride lda."},
+		{"DirectA", " " + mrWord + " rows of A are read in place at stride lda."},
+		{"DirectAT", " A is transposed and read in place: " + strings.ToLower(mrWord) + " contiguous values per step, steps at stride lda."},
 	}
 	for am, a := range aModes {
 		for _, directB := range []bool{false, true} {
-			name := "sgemmKernelAVX512" + a.suffix
+			kn := tile
+			kn.name = base + a.suffix
 			doc := a.doc
 			if directB {
-				name += "DirectB"
-				doc += " B is read in place: 32 contiguous values per step, steps at stride ldb."
+				kn.name += "DirectB"
+				doc += " B is read in place: " + nrWord + " contiguous values per step, steps at stride ldb."
 			}
-			gen(vecKernel{
-				name:     name,
-				doc:      name + " is the 14×32 AVX-512F micro-kernel (28 ZMM accumulators, embedded broadcast)." + doc,
-				directA:  am == 1,
-				directAT: am == 2,
-				directB:  directB,
-				mr:       14,
-				nv:       2,
-				lanes:    16,
-				vec:      ZMM,
-				fma: func(aRow Mem, bv, acc, bc reg.VecVirtual) {
-					VFMADD231PS(bv, bc, acc)
-				},
-				bcastReg: true,
-			})
+			kn.doc = kn.name + " is " + what + "." + doc
+			kn.directA, kn.directAT, kn.directB = am == 1, am == 2, directB
+			gen(kn)
 		}
 	}
 }
@@ -332,12 +299,7 @@ func gen(kn vecKernel) {
 		acc[i] = make([]reg.VecVirtual, kn.nv)
 		for j := range acc[i] {
 			acc[i][j] = kn.vec()
-			// VPXORD, unlike VXORPS on ZMM, needs only AVX-512F (not DQ).
-			if kn.lanes == 16 {
-				VPXORD(acc[i][j], acc[i][j], acc[i][j])
-			} else {
-				VXORPS(acc[i][j], acc[i][j], acc[i][j])
-			}
+			zero(acc[i][j])
 		}
 	}
 	bv := make([]reg.VecVirtual, kn.nv)
@@ -351,14 +313,10 @@ func gen(kn vecKernel) {
 			VMOVUPS(bMem(u, j), bv[j])
 		}
 		for i := 0; i < kn.mr; i++ {
-			aRow := aMem(i, u)
-			var bc reg.VecVirtual
-			if kn.bcastReg {
-				bc = kn.vec()
-				VBROADCASTSS(aRow, bc)
-			}
+			bc := kn.vec()
+			VBROADCASTSS(aMem(i, u), bc)
 			for j := range bv {
-				kn.fma(aRow, bv[j], acc[i][j], bc)
+				VFMADD231PS(bv[j], bc, acc[i][j])
 			}
 		}
 	}

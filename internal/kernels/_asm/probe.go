@@ -22,15 +22,7 @@ func fmaPeak(name string, chains, lanes int, vec func() reg.VecVirtual) {
 	for i := range acc {
 		acc[i] = vec()
 	}
-	if lanes == 16 {
-		for _, v := range append(acc, x, y) {
-			VPXORD(v, v, v)
-		}
-	} else {
-		for _, v := range append(acc, x, y) {
-			VXORPS(v, v, v)
-		}
-	}
+	zero(append(acc, x, y)...)
 	TESTQ(n, n)
 	JZ(LabelRef("done"))
 	Label("round")

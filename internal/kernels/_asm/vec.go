@@ -49,9 +49,16 @@ func ymms(n int) []reg.VecVirtual {
 	return v
 }
 
+// zero clears vector registers: VXORPS for XMM and YMM, VPXORD for ZMM
+// (VXORPS on ZMM needs AVX-512DQ; the AVX-512 loops may rely on
+// AVX-512F alone).
 func zero(vs ...reg.VecVirtual) {
 	for _, v := range vs {
-		VXORPS(v, v, v)
+		if v.Size() == 64 {
+			VPXORD(v, v, v)
+		} else {
+			VXORPS(v, v, v)
+		}
 	}
 }
 

@@ -89,12 +89,6 @@ func zregs(n int) []reg.VecVirtual {
 	return v
 }
 
-func zzero(vs ...reg.VecVirtual) {
-	for _, v := range vs {
-		VPXORD(v, v, v)
-	}
-}
-
 // sumProducts512: out[i] = Σ_t a[aOff[t]+i]·b[bOff[t]+i] for i < n, 64
 // outputs (four accumulators) at a time across all taps, then 16, then
 // the masked rest; one fused multiply-add per tap and lane.
@@ -208,7 +202,7 @@ func biasRelu512() {
 	rows := Load(Param("rows"), GP64())
 	c := Load(Param("c"), GP64())
 	z := ZMM()
-	zzero(z)
+	zero(z)
 	j := GP64()
 	Label("brrow")
 	XORQ(j, j)
@@ -242,7 +236,7 @@ func reluGradSum512() {
 	rows := Load(Param("rows"), GP64())
 	c := Load(Param("c"), GP64())
 	z := ZMM()
-	zzero(z)
+	zero(z)
 	j := GP64()
 	Label("rgrow")
 	XORQ(j, j)
