@@ -505,13 +505,14 @@ func runConvTranspose(c *call) ([]value, error) {
 	}
 	mg := ws[1]
 	shape := append([]int{x.Dim(0), mg}, out...)
-	for _, d := range shape {
-		if d > maxRunElems {
-			return nil, c.n.errorf("output %v is too large", shape)
-		}
+	// whole is the output once the groups are joined and output_shape's
+	// extra cells added: the largest tensor this op allocates.
+	whole := append([]int{x.Dim(0), mg * g}, out...)
+	for i, e := range extra {
+		whole[2+i] += e
 	}
-	if tensor.Size(shape) > maxRunElems/g {
-		return nil, c.n.errorf("output %v (%d groups) is too large", shape, g)
+	if !fits(whole) {
+		return nil, c.n.errorf("output %v (%d groups of %v) is too large", whole, g, shape)
 	}
 	if err := c.n.checkWork("the transposed convolution", x.Len(), mg, tensor.Size(filters[0].Shape()[:ns])); err != nil {
 		return nil, err
@@ -602,10 +603,8 @@ func runPool(c *call) ([]value, error) {
 	}
 	isMax := c.n.opType == "MaxPool"
 	outShape := append([]int{xs[0], xs[1]}, w.out...)
-	for _, d := range w.out {
-		if d > maxRunElems {
-			return nil, c.n.errorf("output %v is too large", outShape)
-		}
+	if !fits(outShape) {
+		return nil, c.n.errorf("output %v is too large", outShape)
 	}
 	if err := c.n.checkWork("the pooling", tensor.Size(outShape), tensor.Size(k)); err != nil {
 		return nil, err
