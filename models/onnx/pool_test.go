@@ -3,6 +3,7 @@ package onnx
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -102,5 +103,28 @@ func TestPoolRefusesOverflowingOutput(t *testing.T) {
 	}
 	if _, err = m.Run(tensor.Zeros(1, 1, 1, 1)); err == nil || !strings.Contains(err.Error(), "too large") {
 		t.Errorf("ConvTranspose: err = %v, want the output of 2¹⁷ cells refused as too large", err)
+	}
+}
+
+// TestPoolRefusesOverflowingWork gives a 2²²×2²¹×2²¹ window, padded so
+// that the output is tiny: the window's cell count, 2⁶⁴, wraps int to 0,
+// and the work bound must still refuse it rather than loop over it.
+func TestPoolRefusesOverflowingWork(t *testing.T) {
+	oc := opCase{name: "MaxPool", opset: 13, op: "MaxPool", x: []int{1, 1, 1, 1, 1}, attrs: []*attrProto{
+		iattrs("kernel_shape", 1<<22, 1<<21, 1<<21),
+		iattrs("pads", 1<<21, 1<<20, 1<<20, 1<<21, 1<<20, 1<<20)}}
+	m, err := Decode(oc.model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := m.Run(tensor.Zeros(1, 1, 1, 1, 1)); done <- err }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("MaxPool over a 2⁶⁴-cell window still runs after 10 s")
+	}
+	if err == nil || !strings.Contains(err.Error(), "multiply-adds") {
+		t.Errorf("err = %v, want the pooling refused for its work", err)
 	}
 }
