@@ -147,13 +147,11 @@ func Retained(dir string) ([]string, error) {
 	return append(out, filepath.Join(dir, latest)), nil
 }
 
-// fileKind names what a non-regular file is, for messages.
+// fileKind names what a non-regular file is, for messages. Both callers
+// stat through symbolic links, so a link is never what they see.
 func fileKind(st fs.FileInfo) string {
-	switch {
-	case st.IsDir():
+	if st.IsDir() {
 		return "a directory"
-	case st.Mode()&fs.ModeSymlink != 0:
-		return "a symbolic link"
 	}
 	return "not a regular file"
 }
