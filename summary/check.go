@@ -15,8 +15,8 @@ import (
 	"github.com/convnet-go/convnet/internal/atomicfile"
 )
 
-// MaxEventFileSize bounds the event files ReadRun reads (each is read
-// whole into memory).
+// MaxEventFileSize bounds the event files ReadFile, and so ReadRun, reads
+// (each is read whole into memory).
 const MaxEventFileSize = 1 << 30
 
 // RunFile is one event file of a log directory: its path, the run
@@ -53,9 +53,6 @@ func ReadRun(logdir string) ([]RunFile, error) {
 		info, err := d.Info()
 		if err != nil {
 			return err
-		}
-		if info.Size() > MaxEventFileSize {
-			return fmt.Errorf("%s is %d bytes, more than the %d this reader accepts", path, info.Size(), MaxEventFileSize)
 		}
 		run, err := filepath.Rel(logdir, filepath.Dir(path))
 		if err != nil {
