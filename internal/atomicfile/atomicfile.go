@@ -21,11 +21,27 @@ const (
 )
 
 // Write writes path through a temporary file in its directory: write
-// (buffered), chmod 0644 (os.CreateTemp makes it 0600), fsync, close,
-// rename over path, fsync of the directory. On any error before the
-// rename the temporary file is removed and path is untouched; errors
-// name the file.
-func Write(path string, write func(io.Writer) error) (err error) {
+// (through a 1 MiB buffer), chmod 0644 (os.CreateTemp makes it 0600),
+// fsync, close, rename over path, fsync of the directory. On any error
+// before the rename the temporary file is removed and path is untouched;
+// errors name the file.
+func Write(path string, write func(io.Writer) error) error {
+	return writeFile(path, func(f *os.File) error {
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+}
+
+// WriteBytes writes b to path as Write does, without the buffer.
+func WriteBytes(path string, b []byte) error {
+	return writeFile(path, func(f *os.File) error { _, err := f.Write(b); return err })
+}
+
+// writeFile is Write with write given the temporary file itself.
+func writeFile(path string, write func(*os.File) error) (err error) {
 	dir, name := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -40,10 +56,7 @@ func Write(path string, write func(io.Writer) error) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err = write(bw); err == nil {
-		err = bw.Flush()
-	}
+	err = write(tmp)
 	if err == nil {
 		err = tmp.Chmod(0o644)
 	}
@@ -68,9 +81,4 @@ func Write(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("syncing %s: %w", dir, err)
 	}
 	return nil
-}
-
-// WriteBytes writes b to path with Write.
-func WriteBytes(path string, b []byte) error {
-	return Write(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

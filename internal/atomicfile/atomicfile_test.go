@@ -31,6 +31,12 @@ func TestWrite(t *testing.T) {
 	if b, _ := os.ReadFile(path); string(b) != "new" {
 		t.Fatalf("file holds %q, want %q", b, "new")
 	}
+	if err := Write(path, func(w io.Writer) error { _, err := io.WriteString(w, "buffered"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "buffered" {
+		t.Fatalf("file holds %q, want %q (the buffer flushed)", b, "buffered")
+	}
 	st, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
