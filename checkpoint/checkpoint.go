@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/convnet-go/convnet/internal/atomicfile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -146,13 +147,11 @@ func Retained(dir string) ([]string, error) {
 	return append(out, filepath.Join(dir, latest)), nil
 }
 
-// fileKind names what a non-regular file is, for messages.
+// fileKind names what a non-regular file is, for messages. Both callers
+// stat through symbolic links, so a link is never what they see.
 func fileKind(st fs.FileInfo) string {
-	switch {
-	case st.IsDir():
+	if st.IsDir() {
 		return "a directory"
-	case st.Mode()&fs.ModeSymlink != 0:
-		return "a symbolic link"
 	}
 	return "not a regular file"
 }
@@ -177,13 +176,6 @@ func CheckFinite(tensors map[string]*tensor.Tensor) error {
 	return nil
 }
 
-// tempPrefix and tempInfix make up the names of writeAtomic's temporary
-// files: "." + name + ".tmp-" + random digits.
-const (
-	tempPrefix = "."
-	tempInfix  = ".tmp-"
-)
-
 // RemoveTemp deletes the temporary files a save interrupted by a crash or
 // kill -9 left in dir (".ckpt-N.safetensors.tmp-*" and
 // ".checkpoint.tmp-*"; nothing else) and returns their names. Call it only
@@ -198,11 +190,11 @@ func RemoveTemp(dir string) ([]string, error) {
 	}
 	var removed []string
 	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), tempPrefix)
+		name, ok := strings.CutPrefix(e.Name(), atomicfile.Prefix)
 		if !ok || !e.Type().IsRegular() {
 			continue
 		}
-		base, _, ok := strings.Cut(name, tempInfix)
+		base, _, ok := strings.Cut(name, atomicfile.Infix)
 		if !ok || base != IndexFile && !ownName(base) {
 			continue
 		}
@@ -283,51 +275,11 @@ func writeIndex(dir string, retained []string) error {
 	})
 }
 
-// writeAtomic writes dir/name through a temporary file in dir: write,
-// fsync, close, rename over name, fsync dir. On any error the temporary
-// file is removed and dir/name is untouched.
-func writeAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(dir, tempPrefix+name+tempInfix+"*")
-	if err != nil {
+// writeAtomic writes dir/name with atomicfile.Write: on any error
+// dir/name is untouched.
+func writeAtomic(dir, name string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(filepath.Join(dir, name), write); err != nil {
 		return fmt.Errorf("checkpoint: %v", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(bw); err != nil {
-		return fmt.Errorf("checkpoint: writing %s: %v", filepath.Join(dir, name), err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("checkpoint: writing %s: %v", filepath.Join(dir, name), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		return fmt.Errorf("checkpoint: %v", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("checkpoint: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("checkpoint: %v", err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so that a rename in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %v", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("checkpoint: syncing %s: %v", dir, err)
 	}
 	return nil
 }

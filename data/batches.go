@@ -239,8 +239,12 @@ func (b *Batches) assemble(k int) jobResult {
 	data := make([]float32, (hi-lo)*size)
 	labels := make([]int, 0, hi-lo)
 	var tmp []float32
+	var pcg *rand.PCG
+	var r *rand.Rand
 	if b.opt.Augment.Active() {
 		tmp = make([]float32, size)
+		pcg = rand.NewPCG(0, 0)
+		r = rand.New(pcg)
 	}
 	skipped := 0
 	for p := lo; p < hi; p++ {
@@ -262,7 +266,9 @@ func (b *Batches) assemble(k int) jobResult {
 			return jobResult{err: &ReadError{Err: err}}
 		}
 		if tmp != nil {
-			r := rand.New(rand.NewPCG(b.opt.Seed^augmentSalt, uint64(b.epoch)<<32|uint64(p)))
+			// Each example's draws depend only on the seed, the epoch and
+			// its position, not on the worker that reads it.
+			pcg.Seed(b.opt.Seed^augmentSalt, uint64(b.epoch)<<32|uint64(p))
 			b.opt.Augment.Apply(dst, tmp, sh, r)
 		}
 		if b.opt.Normalize != nil {

@@ -20,10 +20,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/convnet-go/convnet/internal/atomicfile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -243,34 +243,8 @@ func Write(w io.Writer, t *tensor.Tensor) error {
 // WriteFile writes t to path atomically: into a temporary file in the
 // same directory, synced, then renamed over path, so path never holds a
 // partial array.
-func WriteFile(path string, t *tensor.Tensor) (err error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("npy: %v", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := Write(tmp, t); err != nil {
-		return fmt.Errorf("npy: writing %s: %v", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("npy: %v", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("npy: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("npy: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+func WriteFile(path string, t *tensor.Tensor) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, t) }); err != nil {
 		return fmt.Errorf("npy: %v", err)
 	}
 	return nil

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/convnet-go/convnet/internal/atomicfile"
 )
 
-// MaxEventFileSize bounds the event files ReadRun reads (each is read
-// whole into memory).
+// MaxEventFileSize bounds the event files ReadFile, and so ReadRun, reads
+// (each is read whole into memory).
 const MaxEventFileSize = 1 << 30
 
 // RunFile is one event file of a log directory: its path, the run
@@ -51,9 +53,6 @@ func ReadRun(logdir string) ([]RunFile, error) {
 		info, err := d.Info()
 		if err != nil {
 			return err
-		}
-		if info.Size() > MaxEventFileSize {
-			return fmt.Errorf("%s is %d bytes, more than the %d this reader accepts", path, info.Size(), MaxEventFileSize)
 		}
 		run, err := filepath.Rel(logdir, filepath.Dir(path))
 		if err != nil {
@@ -289,36 +288,10 @@ func SaveLastImages(files []RunFile, dir string) ([]string, error) {
 			return paths, fmt.Errorf("summary: %s: %v", name, err)
 		}
 		path := filepath.Join(dir, name)
-		if err := writeFileAtomic(path, last[name].Encoded); err != nil {
+		if err := atomicfile.WriteBytes(path, last[name].Encoded); err != nil {
 			return paths, fmt.Errorf("summary: %v", err)
 		}
 		paths = append(paths, path)
 	}
 	return paths, nil
-}
-
-// writeFileAtomic writes b to path through a temporary file in the same
-// directory, synced and renamed over path.
-func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	err = f.Chmod(0o644) // CreateTemp makes the file private
-	if err == nil {
-		_, err = f.Write(b)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

@@ -126,11 +126,18 @@ func TestReadRunErrors(t *testing.T) {
 	os.WriteFile(paths[0], b, 0o644)
 	file := filepath.Join(empty, "x")
 	os.WriteFile(file, nil, 0o644)
+	// A sparse file one byte over the limit: refused before it is read.
+	huge := writeRun(t)
+	big, _ := filepath.Glob(filepath.Join(huge, "train", "events.out.tfevents.*"))
+	if err := os.Truncate(big[0], MaxEventFileSize+1); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ name, dir, want string }{
 		{"missing", filepath.Join(empty, "nope"), "no such file"},
 		{"no events", empty, "no event files"},
 		{"a file", file, "not a directory"},
 		{"corrupt", corrupt, "CRC mismatch"},
+		{"too large", huge, "more than the 1073741824 this reader accepts"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

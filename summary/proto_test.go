@@ -16,50 +16,31 @@ import (
 // that the protobuf runtime can act as an independent encoder and decoder.
 func eventDescriptor(t *testing.T) protoreflect.MessageDescriptor {
 	t.Helper()
-	type F = descriptorpb.FieldDescriptorProto
-	opt := descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()
-	rep := descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum()
-	field := func(name string, num int32, typ descriptorpb.FieldDescriptorProto_Type, label *descriptorpb.FieldDescriptorProto_Label, msg string) *F {
-		f := &F{Name: proto.String(name), Number: proto.Int32(num), Type: typ.Enum(), Label: label, JsonName: proto.String(name)}
-		if msg != "" {
-			f.TypeName = proto.String(msg)
-		}
-		return f
-	}
-	const (
-		dbl = descriptorpb.FieldDescriptorProto_TYPE_DOUBLE
-		flt = descriptorpb.FieldDescriptorProto_TYPE_FLOAT
-		i32 = descriptorpb.FieldDescriptorProto_TYPE_INT32
-		i64 = descriptorpb.FieldDescriptorProto_TYPE_INT64
-		str = descriptorpb.FieldDescriptorProto_TYPE_STRING
-		byt = descriptorpb.FieldDescriptorProto_TYPE_BYTES
-		msg = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE
-	)
 	fd := &descriptorpb.FileDescriptorProto{
 		Name:    proto.String("event_subset.proto"),
 		Package: proto.String("tensorflow"),
 		Syntax:  proto.String("proto3"),
 		MessageType: []*descriptorpb.DescriptorProto{
-			{Name: proto.String("HistogramProto"), Field: []*F{
-				field("min", 1, dbl, opt, ""), field("max", 2, dbl, opt, ""), field("num", 3, dbl, opt, ""),
-				field("sum", 4, dbl, opt, ""), field("sum_squares", 5, dbl, opt, ""),
-				field("bucket_limit", 6, dbl, rep, ""), field("bucket", 7, dbl, rep, ""),
+			{Name: proto.String("HistogramProto"), Field: []*fieldProto{
+				pfield("min", 1, tDouble, false, ""), pfield("max", 2, tDouble, false, ""), pfield("num", 3, tDouble, false, ""),
+				pfield("sum", 4, tDouble, false, ""), pfield("sum_squares", 5, tDouble, false, ""),
+				pfield("bucket_limit", 6, tDouble, true, ""), pfield("bucket", 7, tDouble, true, ""),
 			}},
-			{Name: proto.String("Summary"), Field: []*F{field("value", 1, msg, rep, ".tensorflow.Summary.Value")},
+			{Name: proto.String("Summary"), Field: []*fieldProto{pfield("value", 1, tMsg, true, ".tensorflow.Summary.Value")},
 				NestedType: []*descriptorpb.DescriptorProto{
-					{Name: proto.String("Image"), Field: []*F{
-						field("height", 1, i32, opt, ""), field("width", 2, i32, opt, ""),
-						field("colorspace", 3, i32, opt, ""), field("encoded_image_string", 4, byt, opt, ""),
+					{Name: proto.String("Image"), Field: []*fieldProto{
+						pfield("height", 1, tInt32, false, ""), pfield("width", 2, tInt32, false, ""),
+						pfield("colorspace", 3, tInt32, false, ""), pfield("encoded_image_string", 4, tBytes, false, ""),
 					}},
-					{Name: proto.String("Value"), Field: []*F{
-						field("tag", 1, str, opt, ""), field("simple_value", 2, flt, opt, ""),
-						field("image", 4, msg, opt, ".tensorflow.Summary.Image"),
-						field("histo", 5, msg, opt, ".tensorflow.HistogramProto"),
+					{Name: proto.String("Value"), Field: []*fieldProto{
+						pfield("tag", 1, tString, false, ""), pfield("simple_value", 2, tFloat, false, ""),
+						pfield("image", 4, tMsg, false, ".tensorflow.Summary.Image"),
+						pfield("histo", 5, tMsg, false, ".tensorflow.HistogramProto"),
 					}},
 				}},
-			{Name: proto.String("Event"), Field: []*F{
-				field("wall_time", 1, dbl, opt, ""), field("step", 2, i64, opt, ""),
-				field("file_version", 3, str, opt, ""), field("summary", 5, msg, opt, ".tensorflow.Summary"),
+			{Name: proto.String("Event"), Field: []*fieldProto{
+				pfield("wall_time", 1, tDouble, false, ""), pfield("step", 2, tInt64, false, ""),
+				pfield("file_version", 3, tString, false, ""), pfield("summary", 5, tMsg, false, ".tensorflow.Summary"),
 			}},
 		},
 	}

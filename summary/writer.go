@@ -204,8 +204,12 @@ func (w *Writer) Close() error {
 
 // ReadFile decodes every event in the event file at path, verifying both
 // CRCs of every record; a mismatch or truncation is an error naming the
-// record's byte offset.
+// record's byte offset. A file larger than MaxEventFileSize is refused
+// before it is read.
 func ReadFile(path string) ([]Event, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() > MaxEventFileSize {
+		return nil, fmt.Errorf("summary: %s is %d bytes, more than the %d this reader accepts", path, st.Size(), MaxEventFileSize)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("summary: %w", err)

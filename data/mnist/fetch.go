@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"time"
+
+	"github.com/convnet-go/convnet/internal/atomicfile"
 )
 
 // sourceModule is the Go module whose data/ folder holds the four gzip
@@ -186,34 +188,17 @@ func downloadModule() (string, error) {
 	return info.Dir, nil
 }
 
-// copyVerified copies in (read from src) to dst through a temporary file
-// in dst's directory, renaming it into place only when its SHA-256 is
-// wantHex.
+// copyVerified copies in (read from src) to dst with atomicfile.Write,
+// renaming it into place only when its SHA-256 is wantHex.
 func copyVerified(in io.Reader, src, dst, wantHex string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), in); err != nil {
-		tmp.Close()
-		return fmt.Errorf("copying %s: %v", src, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != wantHex {
-		tmp.Close()
-		return fmt.Errorf("%s: sha256 %s, want %s", src, got, wantHex)
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	return atomicfile.Write(dst, func(w io.Writer) error {
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(w, h), in); err != nil {
+			return fmt.Errorf("copying %s: %v", src, err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != wantHex {
+			return fmt.Errorf("%s: sha256 %s, want %s", src, got, wantHex)
+		}
+		return nil
+	})
 }

@@ -136,22 +136,10 @@ func checkCount(path string, n uint32, what string) error {
 	return nil
 }
 
-// readLabels reads an IDX label file: magic 0x00000801, dim N, then N
-// bytes each in 0…9.
+// readLabels reads an IDX label file with readAnyLabels and checks that
+// every label is in 0…9.
 func readLabels(path string) ([]uint8, error) {
-	r, closeFn, err := openIDX(path)
-	if err != nil {
-		return nil, err
-	}
-	defer closeFn()
-	dims, err := readHeader(r, path, labelsMagic, 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkCount(path, dims[0], "labels"); err != nil {
-		return nil, err
-	}
-	labels, err := readBody(r, path, int64(dims[0]), "labels")
+	labels, err := readAnyLabels(path)
 	if err != nil {
 		return nil, err
 	}
@@ -195,23 +183,27 @@ func readAnyImages(path string) ([]byte, data.Shape, error) {
 	if rank == 4 {
 		sh.C = int(dims[3])
 	}
-	// Each factor is checked before the product so that three 32-bit
-	// sizes cannot overflow it back into range.
-	if sh.H < 1 || sh.W < 1 || sh.C < 1 || sh.H > maxIDXImageBytes || sh.W > maxIDXImageBytes || sh.C > maxIDXImageBytes ||
-		int64(sh.H)*int64(sh.W) > maxIDXImageBytes || int64(sh.H)*int64(sh.W)*int64(sh.C) > maxIDXImageBytes {
-		return nil, sh, fmt.Errorf("%s: images of %dx%dx%d, want positive sizes of at most %d values", path, dims[1], dims[2], sh.C, maxIDXImageBytes)
+	// Each size is checked against what the product so far leaves, so
+	// that 32-bit sizes cannot overflow the product back into range.
+	size := int64(1)
+	for _, d := range dims[1:] {
+		if d < 1 || d > maxIDXImageBytes/size {
+			return nil, sh, fmt.Errorf("%s: images of %dx%dx%d, want positive sizes of at most %d values", path, dims[1], dims[2], sh.C, maxIDXImageBytes)
+		}
+		size *= d
 	}
-	if dims[0] > MaxExamples {
-		return nil, sh, dataError{fmt.Errorf("%s: header claims %d images, more than the %d an IDX set may hold", path, dims[0], MaxExamples)}
+	if err := checkCount(path, uint32(dims[0]), "images"); err != nil {
+		return nil, sh, dataError{err}
 	}
-	px, err := readBody(r, path, dims[0]*int64(sh.Size()), "pixels")
+	px, err := readBody(r, path, dims[0]*size, "pixels")
 	if err != nil {
 		return nil, sh, dataError{err}
 	}
 	return px, sh, nil
 }
 
-// readAnyLabels reads an IDX ubyte label file (magic 0x00000801).
+// readAnyLabels reads an IDX ubyte label file: magic 0x00000801, dim N
+// (at most MaxExamples), then N bytes.
 func readAnyLabels(path string) ([]byte, error) {
 	r, closeFn, err := openIDX(path)
 	if err != nil {
@@ -222,8 +214,8 @@ func readAnyLabels(path string) ([]byte, error) {
 	if err != nil {
 		return nil, dataError{err}
 	}
-	if dims[0] > MaxExamples {
-		return nil, dataError{fmt.Errorf("%s: header claims %d labels, more than the %d an IDX set may hold", path, dims[0], MaxExamples)}
+	if err := checkCount(path, dims[0], "labels"); err != nil {
+		return nil, dataError{err}
 	}
 	b, err := readBody(r, path, int64(dims[0]), "labels")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/checkpoint"
+	"github.com/convnet-go/convnet/internal/atomicfile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -135,49 +136,13 @@ func (m *Model) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("keras: %v", err)
 	}
-	if err := writeAtomic(dir, WeightsFile, func(w io.Writer) error {
+	if err := atomicfile.Write(filepath.Join(dir, WeightsFile), func(w io.Writer) error {
 		return checkpoint.Write(w, m.Weights(), map[string]string{"format": "keras", "model": m.name})
 	}); err != nil {
-		return err
-	}
-	return writeAtomic(dir, ConfigFile, func(w io.Writer) error { _, err := w.Write(js); return err })
-}
-
-// writeAtomic writes dir/name through a temporary file in dir: write,
-// fsync, close, rename. On error dir/name is untouched.
-func writeAtomic(dir, name string, write func(io.Writer) error) (err error) {
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
 		return fmt.Errorf("keras: %v", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriter(tmp)
-	if err = write(bw); err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if err == nil {
-		err = tmp.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err != nil {
-		return fmt.Errorf("keras: writing %s: %v", filepath.Join(dir, name), err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.WriteBytes(filepath.Join(dir, ConfigFile), js); err != nil {
+		return fmt.Errorf("keras: %v", err)
 	}
 	return nil
 }

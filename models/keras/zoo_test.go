@@ -14,14 +14,19 @@ import (
 // zooModels are the TF.js Layers models written by testdata/gen/zoo.js.
 var zooModels = []string{"resnet", "separable", "transpose", "dense1d", "activations", "shared"}
 
-// maxDiff returns max |a − b|, or +Inf when the shapes differ.
+// maxDiff returns max |a − b|, or +Inf when the shapes differ or a
+// value of either is NaN (so that a "d > tol" check fails on it).
 func maxDiff(a, b *tensor.Tensor) float64 {
 	if !tensor.SameShape(a.Shape(), b.Shape()) {
 		return math.Inf(1)
 	}
 	d := 0.0
 	for i, v := range a.Data() {
-		d = max(d, math.Abs(float64(v)-float64(b.Data()[i])))
+		x := math.Abs(float64(v) - float64(b.Data()[i]))
+		if math.IsNaN(x) {
+			return math.Inf(1)
+		}
+		d = max(d, x)
 	}
 	return d
 }

@@ -24,13 +24,12 @@ package onnx
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"runtime/debug"
 	"sort"
 
 	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/internal/atomicfile"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/nn"
 )
@@ -145,7 +144,10 @@ func ExportFile(path string, m *layers.Sequential, o ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, b)
+	if err := atomicfile.WriteBytes(path, b); err != nil {
+		return fmt.Errorf("onnx: %v", err)
+	}
+	return nil
 }
 
 // exporter builds the graph layer by layer. cur names the current value,
@@ -349,41 +351,6 @@ func (e *exporter) layer(l layers.Layer) error {
 		return nil // identity at inference
 	}
 	return fmt.Errorf("no ONNX export for this layer type")
-}
-
-// writeAtomic writes b to path through a synced temporary file renamed
-// over path.
-func writeAtomic(path string, b []byte) (err error) {
-	dir, name := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("onnx: %v", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("onnx: writing %s: %v", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("onnx: %v", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("onnx: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("onnx: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("onnx: %v", err)
-	}
-	return nil
 }
 
 func sortedKeys(m map[string]string) []string {

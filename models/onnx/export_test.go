@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,7 +81,8 @@ func logits(t *testing.T, m *layers.Sequential, x *tensor.Tensor) *tensor.Tensor
 	return y.Value()
 }
 
-// maxDiff returns max |a − b| and fails when the shapes differ.
+// maxDiff returns max |a − b|, +Inf when a value of either is NaN (so
+// that a "d > tol" check fails on it), and fails when the shapes differ.
 func maxDiff(t *testing.T, a, b *tensor.Tensor) float64 {
 	t.Helper()
 	if !tensor.SameShape(a.Shape(), b.Shape()) {
@@ -88,7 +90,11 @@ func maxDiff(t *testing.T, a, b *tensor.Tensor) float64 {
 	}
 	d := 0.0
 	for i := range a.Data() {
-		d = max(d, abs64(float64(a.Data()[i])-float64(b.Data()[i])))
+		x := abs64(float64(a.Data()[i]) - float64(b.Data()[i]))
+		if math.IsNaN(x) {
+			return math.Inf(1)
+		}
+		d = max(d, x)
 	}
 	return d
 }

@@ -164,6 +164,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(model(13, []*nodeProto{relu}, nil, "x"))
 	f.Add(model(13, []*nodeProto{{opType: "Reshape", inputs: []string{"x", "s"}, outputs: []string{"y"}}},
 		[]*tensorProto{{name: "s", dataType: dtInt64, dims: []int64{2}, ints: []int64{-1, 2}}}, "x"))
+	elems, work := maxRunElems, maxRunWork
+	f.Cleanup(func() { maxRunElems, maxRunWork = elems, work })
 	maxRunElems, maxRunWork = 1<<16, 1<<22
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Decode(b)

@@ -34,14 +34,18 @@ var (
 	maxRunWork  = 1 << 34
 )
 
-// checkWork fails when a product of sizes exceeds maxRunWork.
-func (n *node) checkWork(what string, sizes ...int) error {
+// checkWork fails when the product of every size of shapes exceeds
+// maxRunWork. It takes the factors themselves, not products of them
+// (tensor.Size of sizes read from a file can wrap to 0 and pass).
+func (n *node) checkWork(what string, shapes ...[]int) error {
 	w := 1
-	for _, s := range sizes {
-		if s != 0 && w > maxRunWork/s {
-			return n.errorf("%s would take more than %d multiply-adds (sizes %v)", what, maxRunWork, sizes)
+	for _, shape := range shapes {
+		for _, s := range shape {
+			if s != 0 && w > maxRunWork/s {
+				return n.errorf("%s would take more than %d multiply-adds (sizes %v)", what, maxRunWork, shapes)
+			}
+			w *= s
 		}
-		w *= s
 	}
 	return nil
 }

@@ -381,7 +381,7 @@ func runConv(c *call) ([]value, error) {
 	if !fits(padded) {
 		return nil, c.n.errorf("X %v padded by %v and %v is too large", xs, win.pb, win.pe)
 	}
-	if err := c.n.checkWork("the convolution", tensor.Size(append([]int{xs[0], ws[0], ws[1]}, win.out...)), tensor.Size(filters[0].Shape()[:ns])); err != nil {
+	if err := c.n.checkWork("the convolution", append([]int{xs[0], ws[0], ws[1]}, win.out...), filters[0].Shape()[:ns]); err != nil {
 		return nil, err
 	}
 	o := nn.ConvOptions{Strides: win.s, Dilations: win.d, Padding: "EXPLICIT", ExplicitPaddings: win.explicit(), DataFormat: channelsFirst[ns]}
@@ -505,15 +505,16 @@ func runConvTranspose(c *call) ([]value, error) {
 	}
 	mg := ws[1]
 	shape := append([]int{x.Dim(0), mg}, out...)
-	for _, d := range shape {
-		if d > maxRunElems {
-			return nil, c.n.errorf("output %v is too large", shape)
-		}
+	// whole is the output once the groups are joined and output_shape's
+	// extra cells added: the largest tensor this op allocates.
+	whole := append([]int{x.Dim(0), mg * g}, out...)
+	for i, e := range extra {
+		whole[2+i] += e
 	}
-	if tensor.Size(shape) > maxRunElems/g {
-		return nil, c.n.errorf("output %v (%d groups) is too large", shape, g)
+	if !fits(whole) {
+		return nil, c.n.errorf("output %v (%d groups of %v) is too large", whole, g, shape)
 	}
-	if err := c.n.checkWork("the transposed convolution", x.Len(), mg, tensor.Size(filters[0].Shape()[:ns])); err != nil {
+	if err := c.n.checkWork("the transposed convolution", []int{x.Len(), mg}, filters[0].Shape()[:ns]); err != nil {
 		return nil, err
 	}
 	// Pads (b, e) make the forward conv of an out-sized input give in
@@ -602,12 +603,10 @@ func runPool(c *call) ([]value, error) {
 	}
 	isMax := c.n.opType == "MaxPool"
 	outShape := append([]int{xs[0], xs[1]}, w.out...)
-	for _, d := range w.out {
-		if d > maxRunElems {
-			return nil, c.n.errorf("output %v is too large", outShape)
-		}
+	if !fits(outShape) {
+		return nil, c.n.errorf("output %v is too large", outShape)
 	}
-	if err := c.n.checkWork("the pooling", tensor.Size(outShape), tensor.Size(k)); err != nil {
+	if err := c.n.checkWork("the pooling", outShape, k); err != nil {
 		return nil, err
 	}
 	if len(c.n.outputs) > 1 && c.n.outputs[1] != "" {
@@ -902,7 +901,7 @@ func runGemm(c *call) ([]value, error) {
 		return nil, err
 	}
 	if a.Rank() == 2 && b.Rank() == 2 {
-		if err := c.n.checkWork("the product", a.Len(), b.Len()/max(a.Dim(1-int(ta&1)), 1)); err != nil {
+		if err := c.n.checkWork("the product", []int{a.Len(), b.Len() / max(a.Dim(1-int(ta&1)), 1)}); err != nil {
 			return nil, err
 		}
 	}
@@ -979,7 +978,7 @@ func runMatMul(c *call) ([]value, error) {
 	if bs[len(bs)-2] != k {
 		return nil, c.n.errorf("inner dimensions differ: %v times %v", c.in[0].f.Shape(), c.in[1].f.Shape())
 	}
-	if err := c.n.checkWork("the product", a.Len(), n); err != nil {
+	if err := c.n.checkWork("the product", []int{a.Len(), n}); err != nil {
 		return nil, err
 	}
 	var out []int

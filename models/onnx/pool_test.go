@@ -1,7 +1,9 @@
 package onnx
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -67,5 +69,62 @@ func TestPoolByHand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPoolRefusesOverflowingOutput pads a 1×1×1 input so that each
+// output dimension is within maxRunElems but their product,
+// 2²²·2²¹·2²¹ = 2⁶⁴, wraps int to 0: the pooling must be refused as too
+// large, not run (nor panic) on a wrapped size.
+func TestPoolRefusesOverflowingOutput(t *testing.T) {
+	for _, op := range []string{"MaxPool", "AveragePool"} {
+		oc := opCase{name: op, opset: 13, op: op, x: []int{1, 1, 1, 1, 1}, attrs: []*attrProto{
+			iattrs("kernel_shape", 1, 1, 1),
+			iattrs("pads", 1<<21, 1<<20, 1<<20, 1<<21-1, 1<<20-1, 1<<20-1)}}
+		m, err := Decode(oc.model())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.Run(tensor.Zeros(1, 1, 1, 1, 1))
+		if err == nil || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("%s: err = %v, want the output refused as too large", op, err)
+		}
+	}
+	// ConvTranspose's output_shape may exceed the size the pads give:
+	// the extra cells count against maxRunElems too.
+	defer func(e int) { maxRunElems = e }(maxRunElems)
+	maxRunElems = 1 << 16
+	oc := opCase{name: "ConvTranspose", opset: 13, op: "ConvTranspose", x: []int{1, 1, 1, 1},
+		inits: []*tensorProto{floatInit("w", 1, 1, 1, 1, 1)},
+		attrs: []*attrProto{iattrs("output_shape", 1<<9, 1<<8)}}
+	m, err := Decode(oc.model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = m.Run(tensor.Zeros(1, 1, 1, 1)); err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("ConvTranspose: err = %v, want the output of 2¹⁷ cells refused as too large", err)
+	}
+}
+
+// TestPoolRefusesOverflowingWork gives a 2²²×2²¹×2²¹ window, padded so
+// that the output is tiny: the window's cell count, 2⁶⁴, wraps int to 0,
+// and the work bound must still refuse it rather than loop over it.
+func TestPoolRefusesOverflowingWork(t *testing.T) {
+	oc := opCase{name: "MaxPool", opset: 13, op: "MaxPool", x: []int{1, 1, 1, 1, 1}, attrs: []*attrProto{
+		iattrs("kernel_shape", 1<<22, 1<<21, 1<<21),
+		iattrs("pads", 1<<21, 1<<20, 1<<20, 1<<21, 1<<20, 1<<20)}}
+	m, err := Decode(oc.model())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := m.Run(tensor.Zeros(1, 1, 1, 1, 1)); done <- err }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("MaxPool over a 2⁶⁴-cell window still runs after 10 s")
+	}
+	if err == nil || !strings.Contains(err.Error(), "multiply-adds") {
+		t.Errorf("err = %v, want the pooling refused for its work", err)
 	}
 }
