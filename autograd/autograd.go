@@ -385,6 +385,24 @@ func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error
 	return v
 }
 
+// unaryNode returns the node of an op with one differentiable input x
+// and value y. Its backward adds grad(g), the op's ∂/∂x computed from the
+// incoming gradient g, into x when x is needed (fromOp: a grad that
+// returns g itself, or a view of it, passes it on shared).
+func unaryNode(op string, x *Var, y *tensor.Tensor, grad func(g *tensor.Tensor) (*tensor.Tensor, error)) *Var {
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := grad(g)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
+}
+
 // backErr wraps an error raised by a gradient op.
 func backErr(op string, err error) error {
 	return fmt.Errorf("autograd: %s backward: %w", op, err)

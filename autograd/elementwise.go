@@ -97,12 +97,9 @@ func Scale(x *Var, c float32) *Var {
 	if err := inputErr(op, x); err != nil {
 		return failed(op, err)
 	}
-	return node(op, scaled(x.value, c), func(g *tensor.Tensor) error {
-		if x.needed {
-			accumulate(x, scaled(g, c), false)
-		}
-		return nil
-	}, x)
+	return unaryNode(op, x, scaled(x.value, c), func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return scaled(g, c), nil
+	})
 }
 
 // ReduceSum returns the sum of every element of x as a scalar (shape []),
@@ -128,17 +125,13 @@ func reduce(op string, x *Var, mean bool) *Var {
 	}
 	y := tensor.Zeros()
 	y.Data()[0] = float32(s)
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		d := g.Data()[0]
 		if mean {
 			d /= float32(n)
 		}
-		accumulate(x, tensor.Full(d, x.value.Shape()...), false)
-		return nil
-	}, x)
+		return tensor.Full(d, x.value.Shape()...), nil
+	})
 }
 
 // Reshape returns x with a new shape holding the same elements in the
@@ -153,17 +146,9 @@ func Reshape(x *Var, shape ...int) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		gx, err := g.Reshape(x.value.Shape()...)
-		if err != nil {
-			return backErr(op, err)
-		}
-		accumulate(x, gx, true)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return g.Reshape(x.value.Shape()...)
+	})
 }
 
 // scaled returns c·t as a new tensor.
