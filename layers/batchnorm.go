@@ -160,15 +160,7 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 // maps each such ReLU node to its batch-norm node, which training runs
 // fused with the ReLU.
 func planBNRelu(order, outputs []*Node) map[*Node]*Node {
-	uses := map[*Node]int{}
-	for _, n := range order {
-		for _, p := range n.inputs {
-			uses[p]++
-		}
-	}
-	for _, o := range outputs {
-		uses[o] += 2
-	}
+	uses := useCounts(order, outputs)
 	plan := map[*Node]*Node{}
 	for _, n := range order {
 		if !isReluLayer(n.layer) || len(n.inputs) != 1 {
@@ -180,6 +172,23 @@ func planBNRelu(order, outputs []*Node) map[*Node]*Node {
 		}
 	}
 	return plan
+}
+
+// useCounts returns how many times each node of the graph order is
+// read: once per consumer's input slot, and twice more for a model
+// output, so that a node the caller reads never counts as having a
+// single consumer and is never fused or folded away.
+func useCounts(order, outputs []*Node) map[*Node]int {
+	uses := map[*Node]int{}
+	for _, n := range order {
+		for _, p := range n.inputs {
+			uses[p]++
+		}
+	}
+	for _, o := range outputs {
+		uses[o] += 2
+	}
+	return uses
 }
 
 // seqBNRelu reports whether the layers start with a BatchNormalization
@@ -225,15 +234,7 @@ type bnFold struct {
 // inputs) that fold, keyed by their last node. A node that a model output
 // or two consumers read is never folded away.
 func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
-	uses := map[*Node]int{}
-	for _, n := range order {
-		for _, p := range n.inputs {
-			uses[p]++
-		}
-	}
-	for _, o := range outputs {
-		uses[o] += 2 // keeps a model output from being folded away
-	}
+	uses := useCounts(order, outputs)
 	consumer := map[*Node]*Node{}
 	for _, n := range order {
 		for _, p := range n.inputs {
