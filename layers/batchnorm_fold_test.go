@@ -13,18 +13,8 @@ import (
 func callUnfolded(m *Model, x *autograd.Var, ctx Context) *autograd.Var {
 	val := map[*Node]*autograd.Var{m.inputs[0]: x}
 	for _, n := range m.order {
-		if n.layer == nil {
-			continue
-		}
-		args := make([]*autograd.Var, len(n.inputs))
-		for i, p := range n.inputs {
-			args[i] = val[p]
-		}
-		switch l := n.layer.(type) {
-		case Layer:
-			val[n] = callLayer(l, args[0], ctx)
-		case MultiLayer:
-			val[n] = l.CallN(args, ctx)
+		if n.layer != nil {
+			val[n] = n.apply(val, ctx)
 		}
 	}
 	return val[m.outputs[0]]
