@@ -65,6 +65,59 @@ func foldModel(t *testing.T) (m *Model, wantFolds int) {
 	return m, 3 // a (with ReLU), b, d (without ReLU)
 }
 
+// weightsCopy returns a copy of every weight of m (Weights gives the live
+// tensors, which a training call's moving-statistics update changes).
+func weightsCopy(m Network) map[string]*tensor.Tensor {
+	w := m.Weights()
+	for name, t := range w {
+		w[name] = t.Clone()
+	}
+	return w
+}
+
+// TestFoldKeepsModelOutputs: a node the caller reads as a model output is
+// never folded or fused away, at inference or in training: here the
+// conv, its batch norm and the ReLU are all outputs, and each output is
+// the layer-by-layer value.
+func TestFoldKeepsModelOutputs(t *testing.T) {
+	in := Input("x", 5, 4, 2)
+	c := Apply(NewConv2D("c", Conv2DConfig{Filters: 3, KernelSize: []int{3}, Padding: "SAME", Seed: 4}), in)
+	b := Apply(NewBatchNormalization("b", BatchNormConfig{}), c)
+	r := Apply(NewReLU("r"), b)
+	m, err := NewModel("outs", []*Node{in}, []*Node{c, b, r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.folds) != 0 || len(m.bnRelu) != 0 {
+		t.Fatalf("%d folds and %d BN+ReLU fusions planned over model outputs, want none", len(m.folds), len(m.bnRelu))
+	}
+	x := tensor.Zeros(2, 5, 4, 2)
+	x.RandUniform(tensor.NewRand(6), -1, 1)
+	for _, training := range []bool{false, true} {
+		ctx := Context{Training: training}
+		w0 := weightsCopy(m)
+		got := m.CallN([]*autograd.Var{autograd.Constant(x)}, ctx)
+		if err := m.SetWeights(w0); err != nil {
+			t.Fatal(err)
+		}
+		val := map[*Node]*autograd.Var{in: autograd.Constant(x)}
+		for _, n := range m.order {
+			if n.layer != nil {
+				val[n] = n.apply(val, ctx)
+			}
+		}
+		for i, o := range []*Node{c, b, r} {
+			if got[i] == nil || got[i].Err() != nil {
+				t.Fatalf("training=%v: output %s missing (%v)", training, o.name, got[i])
+			}
+			foldClose(t, o.name, training, got[i].Value().Data(), val[o].Value().Data(), 0)
+		}
+		if err := m.SetWeights(w0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
 
 func fill(d []float32, r interface{ Float64() float64 }, lo, hi float64) {
@@ -108,8 +161,7 @@ func TestBatchNormFold(t *testing.T) {
 			}
 			return y.Value().Data(), g
 		}
-		snapshot := func() map[string]*tensor.Tensor { return m.Weights() }
-		w0 := snapshot()
+		w0 := weightsCopy(m)
 		got, gotG := run(m.Call)
 		if training {
 			if err := m.SetWeights(w0); err != nil { // undo the moving-statistics update
@@ -191,7 +243,7 @@ func TestBatchNormFoldSequential(t *testing.T) {
 	}
 	for _, training := range []bool{false, true} {
 		ctx := Context{Training: training}
-		w0 := m.Weights()
+		w0 := weightsCopy(m)
 		got := m.Call(autograd.Constant(x), ctx)
 		if err := m.SetWeights(w0); err != nil { // undo a training call's moving-statistics update
 			t.Fatal(err)
