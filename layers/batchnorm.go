@@ -91,21 +91,15 @@ func (l *BatchNormalization) Build(in []int) error {
 			return err
 		}
 		c := []int{in[len(in)-1]}
-		or := func(i, def initializers.Initializer) initializers.Initializer {
-			if i == nil {
-				return def
-			}
-			return i
-		}
 		l.gamma, l.beta = nil, nil
 		if !l.cfg.NoScale {
-			l.gamma = l.AddWeight("gamma", c, or(l.cfg.GammaInitializer, initializers.Ones{}), true)
+			l.gamma = l.AddWeight("gamma", c, orInit(l.cfg.GammaInitializer, initializers.Ones{}), true)
 		}
 		if !l.cfg.NoCenter {
-			l.beta = l.AddWeight("beta", c, or(l.cfg.BetaInitializer, initializers.Zeros{}), true)
+			l.beta = l.AddWeight("beta", c, orInit(l.cfg.BetaInitializer, initializers.Zeros{}), true)
 		}
-		l.mean = l.AddWeight("moving_mean", c, or(l.cfg.MovingMeanInitializer, initializers.Zeros{}), false)
-		l.vari = l.AddWeight("moving_variance", c, or(l.cfg.MovingVarianceInitializer, initializers.Ones{}), false)
+		l.mean = l.AddWeight("moving_mean", c, orInit(l.cfg.MovingMeanInitializer, initializers.Zeros{}), false)
+		l.vari = l.AddWeight("moving_variance", c, orInit(l.cfg.MovingVarianceInitializer, initializers.Ones{}), false)
 		return nil
 	})
 }
