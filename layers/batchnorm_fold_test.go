@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -263,5 +264,46 @@ func TestBatchNormFoldSequential(t *testing.T) {
 			tol = 0 // BN → ReLU fused: the same bits
 		}
 		foldClose(t, "output", training, got.Value().Data(), want.Value().Data(), tol)
+	}
+}
+
+// BenchmarkBatchNormFold times inference through conv 3×3 (16 → 16
+// filters, SAME) → BN → ReLU on [N, 28, 28, 16], N = 1 and 32, run folded
+// (the folded kernel and bias rebuilt from the variables on every call,
+// then one Conv2DBiasRelu) and unfolded (Conv2D, BiasAdd, the batch
+// norm, Relu).
+//
+//	go test -run '^$' -bench BatchNormFold ./layers
+func BenchmarkBatchNormFold(b *testing.B) {
+	in := Input("x", 28, 28, 16)
+	y := Apply(NewReLU("r"), Apply(NewBatchNormalization("bn", BatchNormConfig{}),
+		Apply(NewConv2D("c", Conv2DConfig{Filters: 16, KernelSize: []int{3}, Padding: "SAME", Seed: 1}), in)))
+	m, err := NewModel("fold", []*Node{in}, []*Node{y})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(m.folds) != 1 {
+		b.Fatalf("%d folds, want 1", len(m.folds))
+	}
+	for _, n := range []int{1, 32} {
+		x := tensor.Zeros(n, 28, 28, 16)
+		x.RandUniform(tensor.NewRand(1), -1, 1)
+		for _, bc := range []struct {
+			name string
+			call func(*autograd.Var, Context) *autograd.Var
+		}{
+			{"folded", m.Call},
+			{"unfolded", func(x *autograd.Var, ctx Context) *autograd.Var { return callUnfolded(m, x, ctx) }},
+		} {
+			b.Run(fmt.Sprintf("batch=%d/%s", n, bc.name), func(b *testing.B) {
+				for b.Loop() {
+					out := bc.call(autograd.Constant(x), Context{})
+					if err := out.Err(); err != nil {
+						b.Fatal(err)
+					}
+					autograd.Release(out)
+				}
+			})
+		}
 	}
 }
