@@ -16,6 +16,14 @@ import (
 // to its input's shape (nn.AddGrad).
 func Add(a, b *Var) *Var {
 	return binaryNode("Add", a, b, nn.Add, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		switch {
+		case !b.needed:
+			da, err := nn.SumToShape(g, a.value.Shape())
+			return da, nil, err
+		case !a.needed:
+			db, err := nn.SumToShape(g, b.value.Shape())
+			return nil, db, err
+		}
 		return nn.AddGrad(g, a.value.Shape(), b.value.Shape())
 	})
 }
@@ -24,6 +32,17 @@ func Add(a, b *Var) *Var {
 // to its input's shape (nn.SubGrad).
 func Sub(a, b *Var) *Var {
 	return binaryNode("Sub", a, b, nn.Sub, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		switch {
+		case !b.needed:
+			da, err := nn.SumToShape(g, a.value.Shape())
+			return da, nil, err
+		case !a.needed:
+			db, err := nn.SumToShape(g, b.value.Shape())
+			if err != nil {
+				return nil, nil, err
+			}
+			return nil, nn.Neg(db), nil
+		}
 		return nn.SubGrad(g, a.value.Shape(), b.value.Shape())
 	})
 }
@@ -32,6 +51,14 @@ func Sub(a, b *Var) *Var {
 // ∂/∂a = g·b, ∂/∂b = g·a, each summed to its input's shape (nn.MulGrad).
 func Mul(a, b *Var) *Var {
 	return binaryNode("Mul", a, b, nn.Mul, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		switch {
+		case !b.needed:
+			da, err := reduced(nn.Mul, g, b.value, a.value.Shape())
+			return da, nil, err
+		case !a.needed:
+			db, err := reduced(nn.Mul, g, a.value, b.value.Shape())
+			return nil, db, err
+		}
 		return nn.MulGrad(g, a.value, b.value)
 	})
 }
@@ -40,6 +67,10 @@ func Mul(a, b *Var) *Var {
 // summed to its input's shape (nn.DivGrad).
 func Div(a, b *Var) *Var {
 	return binaryNode("Div", a, b, nn.Div, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		if !b.needed { // division by a constant
+			da, err := reduced(nn.Div, g, b.value, a.value.Shape())
+			return da, nil, err
+		}
 		return nn.DivGrad(g, a.value, b.value)
 	})
 }
@@ -65,6 +96,10 @@ func Minimum(a, b *Var) *Var {
 // binaryNode runs fwd on a and b and attaches a backward that adds the
 // two gradients grads returns into whichever inputs need them. A
 // gradient that is g itself (no reduction needed) is passed on shared.
+// grads may leave the gradient of an input that needs none nil: Add,
+// Sub, Mul and Div then compute only the other one, from the same nn
+// pieces their gradient op is made of (a constant operand, such as a
+// dropout mask or a divisor, costs no product or reduction).
 func binaryNode(op string, a, b *Var, fwd func(a, b *tensor.Tensor) (*tensor.Tensor, error), grads func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error)) *Var {
 	if err := inputErr(op, a, b); err != nil {
 		return failed(op, err)
@@ -89,6 +124,17 @@ func binaryNode(op string, a, b *Var, fwd func(a, b *tensor.Tensor) (*tensor.Ten
 		}
 		return nil
 	}, a, b)
+}
+
+// reduced returns op(g, t) summed to shape: one input's half of
+// nn.MulGrad (op nn.Mul) or nn.DivGrad's ∂/∂a (op nn.Div), with their
+// bits.
+func reduced(op func(a, b *tensor.Tensor) (*tensor.Tensor, error), g, t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
+	p, err := op(g, t)
+	if err != nil {
+		return nil, err
+	}
+	return nn.SumToShape(p, shape)
 }
 
 // Scale returns c·x. ∂/∂x = c·g.
