@@ -323,10 +323,10 @@ func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.V
 	if bn.gamma != nil {
 		a = autograd.Mul(bn.gamma, a)
 	}
-	w := autograd.Mul(conv.vars[0], a)
+	w := autograd.Mul(conv.Kernel(), a)
 	shift := autograd.Constant(negMean)
 	if !conv.cfg.NoBias {
-		shift = autograd.Add(conv.vars[1], shift)
+		shift = autograd.Add(conv.Bias(), shift)
 	}
 	b := autograd.Mul(shift, a)
 	if bn.beta != nil {
