@@ -157,12 +157,8 @@ func planBNRelu(order, outputs []*Node) map[*Node]*Node {
 	uses := useCounts(order, outputs)
 	plan := map[*Node]*Node{}
 	for _, n := range order {
-		if !isReluLayer(n.layer) || len(n.inputs) != 1 {
-			continue
-		}
-		bn := n.inputs[0]
-		if _, ok := bn.layer.(*BatchNormalization); ok && uses[bn] == 1 {
-			plan[n] = bn
+		if len(n.inputs) == 1 && uses[n.inputs[0]] == 1 && fusesBNRelu(n.inputs[0].layer, n.layer) {
+			plan[n] = n.inputs[0]
 		}
 	}
 	return plan
@@ -187,12 +183,22 @@ func useCounts(order, outputs []*Node) map[*Node]int {
 
 // seqBNRelu reports whether the layers start with a BatchNormalization
 // followed by a ReLU, which a training Sequential runs fused.
-func seqBNRelu(ls []Layer) bool {
-	if len(ls) < 2 {
-		return false
-	}
-	_, bn := ls[0].(*BatchNormalization)
-	return bn && isReluLayer(ls[1])
+func seqBNRelu(ls []Layer) bool { return len(ls) >= 2 && fusesBNRelu(ls[0], ls[1]) }
+
+// fusesBNRelu is the rule both planners apply to a layer and its only
+// consumer: a BatchNormalization read by a ReLU layer trains as one op.
+func fusesBNRelu(bn, relu any) bool {
+	_, ok := bn.(*BatchNormalization)
+	return ok && isReluLayer(relu)
+}
+
+// foldsConvBN is the rule both planners apply to a layer and its only
+// consumer: a Conv2D without activation read by a BatchNormalization
+// runs, at inference, as one convolution.
+func foldsConvBN(conv, bn any) bool {
+	c, ok := conv.(*Conv2D)
+	_, isBN := bn.(*BatchNormalization)
+	return ok && c.cfg.Activation == nil && isBN
 }
 
 // Folding at inference. A Conv2D without activation whose only consumer
@@ -237,14 +243,10 @@ func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
 	}
 	folds := map[*Node]*bnFold{}
 	for _, n := range order {
-		conv, ok := n.layer.(*Conv2D)
-		if !ok || conv.cfg.Activation != nil || uses[n] != 1 {
+		if uses[n] != 1 || !foldsConvBN(n.layer, consumer[n].layer) {
 			continue
 		}
 		bnNode := consumer[n]
-		if _, ok := bnNode.layer.(*BatchNormalization); !ok {
-			continue
-		}
 		f := &bnFold{conv: n, bn: bnNode, inner: []*Node{n}}
 		last := bnNode
 		if r := consumer[bnNode]; uses[bnNode] == 1 && r != nil && isReluLayer(r.layer) {
@@ -264,14 +266,7 @@ func (f *bnFold) call(x *autograd.Var) *autograd.Var {
 // convolution at inference: 3 for Conv2D (no activation), BN, ReLU; 2
 // without the ReLU; 0 when they do not fold.
 func seqFold(ls []Layer) int {
-	if len(ls) < 2 {
-		return 0
-	}
-	conv, ok := ls[0].(*Conv2D)
-	if !ok || conv.cfg.Activation != nil {
-		return 0
-	}
-	if _, ok := ls[1].(*BatchNormalization); !ok {
+	if len(ls) < 2 || !foldsConvBN(ls[0], ls[1]) {
 		return 0
 	}
 	if len(ls) > 2 && isReluLayer(ls[2]) {
