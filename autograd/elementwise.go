@@ -9,7 +9,8 @@ import (
 // (aligned from the right; a dim of 1 or a missing dim repeats), the
 // result has nn.BroadcastShape(a, b). Each backward is the nn gradient op
 // (nn.AddGrad, nn.MulGrad, …), which sums the gradient back over the
-// broadcast dims (nn.SumToShape). Scale, ReduceSum, ReduceMean and
+// broadcast dims (nn.SumToShape), or, when only one input needs a
+// gradient, the half of it that input needs (see binaryNode). Scale, ReduceSum, ReduceMean and
 // Reshape compute their gradients inline: they have no nn counterpart.
 
 // Add returns a + b with broadcasting. ∂/∂a = g, ∂/∂b = g, each summed
