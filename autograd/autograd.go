@@ -55,12 +55,11 @@ type Var struct {
 	// backward adds the contribution of g = ∂loss/∂this into the grads of
 	// the parents whose needed flag is set. Nil for leaves.
 	backward func(g *tensor.Tensor) error
-	// exposed is set once Value has handed this node's value, or a view
-	// of it, out: Release and Workspace.Reset then leave the storage to
-	// the caller. owner is
-	// the node whose op allocated the storage: the node itself, or for a
-	// value sharing a parent's storage (a Reshape view) that parent's
-	// owner. Nil for leaves.
+	// owner is the node whose op allocated the storage: the node
+	// itself, or for a value sharing a parent's storage (a Reshape view)
+	// that parent's owner. Nil for leaves. exposed is set on an owner
+	// once Value has handed its value, or a view of it, out: Release and
+	// Workspace.Reset then leave the storage to the caller.
 	exposed atomic.Bool
 	owner   *Var
 	// packed keeps the forms ops prepare from a Variable's value
@@ -107,7 +106,6 @@ func Constant(t *tensor.Tensor) *Var {
 // (Shape gives the shape without that.)
 func (v *Var) Value() *tensor.Tensor {
 	if v.owner != nil {
-		v.exposed.Store(true)
 		v.owner.exposed.Store(true)
 	}
 	return v.value
@@ -383,6 +381,24 @@ func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error
 		}
 	}
 	return v
+}
+
+// unaryNode returns the node of an op with one differentiable input x
+// and value y. Its backward adds grad(g), the op's ∂/∂x computed from the
+// incoming gradient g, into x when x is needed (fromOp: a grad that
+// returns g itself, or a view of it, passes it on shared).
+func unaryNode(op string, x *Var, y *tensor.Tensor, grad func(g *tensor.Tensor) (*tensor.Tensor, error)) *Var {
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !x.needed {
+			return nil
+		}
+		dx, err := grad(g)
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(x, dx, g)
+		return nil
+	}, x)
 }
 
 // backErr wraps an error raised by a gradient op.

@@ -9,13 +9,22 @@ import (
 // (aligned from the right; a dim of 1 or a missing dim repeats), the
 // result has nn.BroadcastShape(a, b). Each backward is the nn gradient op
 // (nn.AddGrad, nn.MulGrad, …), which sums the gradient back over the
-// broadcast dims (nn.SumToShape). Scale, ReduceSum, ReduceMean and
+// broadcast dims (nn.SumToShape), or, when only one input needs a
+// gradient, the half of it that input needs (see binaryNode). Scale, ReduceSum, ReduceMean and
 // Reshape compute their gradients inline: they have no nn counterpart.
 
 // Add returns a + b with broadcasting. ∂/∂a = g, ∂/∂b = g, each summed
 // to its input's shape (nn.AddGrad).
 func Add(a, b *Var) *Var {
 	return binaryNode("Add", a, b, nn.Add, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		switch {
+		case !b.needed:
+			da, err := nn.SumToShape(g, a.value.Shape())
+			return da, nil, err
+		case !a.needed:
+			db, err := nn.SumToShape(g, b.value.Shape())
+			return nil, db, err
+		}
 		return nn.AddGrad(g, a.value.Shape(), b.value.Shape())
 	})
 }
@@ -24,6 +33,17 @@ func Add(a, b *Var) *Var {
 // to its input's shape (nn.SubGrad).
 func Sub(a, b *Var) *Var {
 	return binaryNode("Sub", a, b, nn.Sub, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		switch {
+		case !b.needed:
+			da, err := nn.SumToShape(g, a.value.Shape())
+			return da, nil, err
+		case !a.needed:
+			db, err := nn.SumToShape(g, b.value.Shape())
+			if err != nil {
+				return nil, nil, err
+			}
+			return nil, nn.Neg(db), nil
+		}
 		return nn.SubGrad(g, a.value.Shape(), b.value.Shape())
 	})
 }
@@ -32,6 +52,14 @@ func Sub(a, b *Var) *Var {
 // ∂/∂a = g·b, ∂/∂b = g·a, each summed to its input's shape (nn.MulGrad).
 func Mul(a, b *Var) *Var {
 	return binaryNode("Mul", a, b, nn.Mul, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		switch {
+		case !b.needed:
+			da, err := reduced(nn.Mul, g, b.value, a.value.Shape())
+			return da, nil, err
+		case !a.needed:
+			db, err := reduced(nn.Mul, g, a.value, b.value.Shape())
+			return nil, db, err
+		}
 		return nn.MulGrad(g, a.value, b.value)
 	})
 }
@@ -40,6 +68,10 @@ func Mul(a, b *Var) *Var {
 // summed to its input's shape (nn.DivGrad).
 func Div(a, b *Var) *Var {
 	return binaryNode("Div", a, b, nn.Div, func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+		if !b.needed { // division by a constant
+			da, err := reduced(nn.Div, g, b.value, a.value.Shape())
+			return da, nil, err
+		}
 		return nn.DivGrad(g, a.value, b.value)
 	})
 }
@@ -65,6 +97,10 @@ func Minimum(a, b *Var) *Var {
 // binaryNode runs fwd on a and b and attaches a backward that adds the
 // two gradients grads returns into whichever inputs need them. A
 // gradient that is g itself (no reduction needed) is passed on shared.
+// grads may leave the gradient of an input that needs none nil: Add,
+// Sub, Mul and Div then compute only the other one, from the same nn
+// pieces their gradient op is made of (a constant operand, such as a
+// dropout mask or a divisor, costs no product or reduction).
 func binaryNode(op string, a, b *Var, fwd func(a, b *tensor.Tensor) (*tensor.Tensor, error), grads func(g *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error)) *Var {
 	if err := inputErr(op, a, b); err != nil {
 		return failed(op, err)
@@ -91,18 +127,26 @@ func binaryNode(op string, a, b *Var, fwd func(a, b *tensor.Tensor) (*tensor.Ten
 	}, a, b)
 }
 
+// reduced returns op(g, t) summed to shape: one input's half of
+// nn.MulGrad (op nn.Mul) or nn.DivGrad's ∂/∂a (op nn.Div), with their
+// bits.
+func reduced(op func(a, b *tensor.Tensor) (*tensor.Tensor, error), g, t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
+	p, err := op(g, t)
+	if err != nil {
+		return nil, err
+	}
+	return nn.SumToShape(p, shape)
+}
+
 // Scale returns c·x. ∂/∂x = c·g.
 func Scale(x *Var, c float32) *Var {
 	const op = "Scale"
 	if err := inputErr(op, x); err != nil {
 		return failed(op, err)
 	}
-	return node(op, scaled(x.value, c), func(g *tensor.Tensor) error {
-		if x.needed {
-			accumulate(x, scaled(g, c), false)
-		}
-		return nil
-	}, x)
+	return unaryNode(op, x, scaled(x.value, c), func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return scaled(g, c), nil
+	})
 }
 
 // ReduceSum returns the sum of every element of x as a scalar (shape []),
@@ -128,17 +172,13 @@ func reduce(op string, x *Var, mean bool) *Var {
 	}
 	y := tensor.Zeros()
 	y.Data()[0] = float32(s)
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		d := g.Data()[0]
 		if mean {
 			d /= float32(n)
 		}
-		accumulate(x, tensor.Full(d, x.value.Shape()...), false)
-		return nil
-	}, x)
+		return tensor.Full(d, x.value.Shape()...), nil
+	})
 }
 
 // Reshape returns x with a new shape holding the same elements in the
@@ -153,17 +193,9 @@ func Reshape(x *Var, shape ...int) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		gx, err := g.Reshape(x.value.Shape()...)
-		if err != nil {
-			return backErr(op, err)
-		}
-		accumulate(x, gx, true)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return g.Reshape(x.value.Shape()...)
+	})
 }
 
 // scaled returns c·t as a new tensor.

@@ -57,7 +57,8 @@ func ExampleWorkspace() {
 		for i, g := range grads[0].Data() { // SGD, lr 0.25
 			w.Value().Data()[i] -= 0.25 * g
 		}
-		ws.Reset() // grads are no longer valid; l still is
+		w.Value().MarkChanged() // written in place: see Variable
+		ws.Reset()              // grads are no longer valid; l still is
 		fmt.Println("step", step, "loss", l.Data()[0], "w", w.Value().Data(), "loss Var released:", loss.Err() != nil)
 	}
 	// Output:

@@ -23,17 +23,9 @@ func MaxPool(x *Var, o nn.PoolOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.MaxPoolGrad(x.value, g, o)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.MaxPoolGrad(x.value, g, o)
+	})
 }
 
 // MaxPoolWithArgmax is MaxPool with the same value and gradient, whose
@@ -51,17 +43,9 @@ func MaxPoolWithArgmax(x *Var, o nn.PoolOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
+	})
 }
 
 // AvgPool is nn.AvgPool on Vars (rank 3, 4 or 5 input).
@@ -76,17 +60,9 @@ func AvgPool(x *Var, o nn.PoolOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.AvgPoolGrad(x.value.Shape(), g, o)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.AvgPoolGrad(x.value.Shape(), g, o)
+	})
 }
 
 // MatMul is nn.MatMul on Vars: op(a)·op(b) for rank-2 a and b, op being
@@ -255,17 +231,9 @@ func unaryOfInput(op string, x *Var, fwd func(*tensor.Tensor) *tensor.Tensor, gr
 	if y == nil {
 		return failed(op, fmt.Errorf("autograd: %s: nn returned no value for input of shape %v", op, x.value.Shape()))
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := grad(g, x.value)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return grad(g, x.value)
+	})
 }
 
 // unaryOfOutput wraps an activation whose gradient op reads the output y.
@@ -277,17 +245,9 @@ func unaryOfOutput(op string, x *Var, fwd func(*tensor.Tensor) (*tensor.Tensor, 
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := grad(y, g)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return grad(y, g)
+	})
 }
 
 // SoftmaxCrossEntropyWithLogits is the per-example loss
@@ -333,10 +293,7 @@ func crossEntropyNode(op string, loss, backprop *tensor.Tensor, logits *Var) *Va
 			op, loss.Shape(), backprop.Shape(), ls))
 	}
 	n, c := ls[0], ls[1]
-	return node(op, loss, func(g *tensor.Tensor) error {
-		if !logits.needed {
-			return nil
-		}
+	return unaryNode(op, logits, loss, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		d := tensor.Zeros(backprop.Shape()...)
 		dd, bd, gd := d.Data(), backprop.Data(), g.Data()
 		for i := 0; i < n; i++ {
@@ -346,9 +303,8 @@ func crossEntropyNode(op string, loss, backprop *tensor.Tensor, logits *Var) *Va
 				row[j] = brow[j] * gi
 			}
 		}
-		accumulate(logits, d, false)
-		return nil
-	}, logits)
+		return d, nil
+	})
 }
 
 // SigmoidCrossEntropyWithLogits is the elementwise logistic loss
@@ -367,17 +323,9 @@ func SigmoidCrossEntropyWithLogits(labels *tensor.Tensor, logits *Var) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !logits.needed {
-			return nil
-		}
-		dx, err := nn.SigmoidCrossEntropyWithLogitsGrad(labels, logits.value, g)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(logits, dx, g)
-		return nil
-	}, logits)
+	return unaryNode(op, logits, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.SigmoidCrossEntropyWithLogitsGrad(labels, logits.value, g)
+	})
 }
 
 // Dropout is nn.Dropout on Vars: with training set and rate > 0 it keeps
@@ -393,19 +341,10 @@ func Dropout(x *Var, rate float32, seed uint64, training bool) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		if mask == nil {
-			accumulate(x, g, true)
-			return nil
+			return g, nil
 		}
-		dx, err := nn.DropoutGrad(g, mask)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+		return nn.DropoutGrad(g, mask)
+	})
 }

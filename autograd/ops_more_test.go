@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -226,5 +227,43 @@ func TestShapeOpErrorsAreSticky(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %s and containing %q", err, tc.name, tc.want)
 			}
 		})
+	}
+}
+
+// TestBinaryOneSidedGradients: when only one input of Add, Sub, Mul or
+// Div needs a gradient, the backward computes that one alone; it must
+// have the bits of the gradient computed with both inputs wanted, with
+// and without broadcasting on either side.
+func TestBinaryOneSidedGradients(t *testing.T) {
+	ops := map[string]func(a, b *Var) *Var{"Add": Add, "Sub": Sub, "Mul": Mul, "Div": Div}
+	shapes := [][2][]int{{{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{1, 4}, {3, 1}}, {{2, 3, 4}, {3, 1}}}
+	for name, op := range ops {
+		for _, sh := range shapes {
+			t.Run(fmt.Sprintf("%s/%v_%v", name, sh[0], sh[1]), func(t *testing.T) {
+				a, b := Variable("a", uniform(1, sh[0]...)), Variable("b", positive(2, sh[1]...))
+				loss := func() *Var { // a weighted sum, so each output has its own gradient
+					y := op(a, b)
+					return ReduceSum(Mul(y, Constant(uniform(3, y.Shape()...))))
+				}
+				both, err := Gradient(loss(), a, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				onlyA, err := Gradient(loss(), a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				onlyB, err := Gradient(loss(), b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bitsSame(onlyA[0].Data(), both[0].Data()) {
+					t.Errorf("∂/∂a alone %v, with ∂/∂b %v", onlyA[0].Data(), both[0].Data())
+				}
+				if !bitsSame(onlyB[0].Data(), both[1].Data()) {
+					t.Errorf("∂/∂b alone %v, with ∂/∂a %v", onlyB[0].Data(), both[1].Data())
+				}
+			})
+		}
 	}
 }

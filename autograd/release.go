@@ -38,7 +38,7 @@ func release(root *Var) []*tensor.Tensor {
 	topo := topoSort(root)
 	keep := make(map[*float32]bool)
 	for _, v := range topo {
-		exposed := v.owner == nil || v.exposed.Load() || v.owner.exposed.Load()
+		exposed := v.owner == nil || v.owner.exposed.Load()
 		if exposed && v.value != nil && len(v.value.Data()) > 0 {
 			keep[unsafe.SliceData(v.value.Data())] = true
 		}

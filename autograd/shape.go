@@ -51,17 +51,9 @@ func reduceAxes(op string, x *Var, fwd func(*tensor.Tensor) (*tensor.Tensor, err
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := grad(g, x.value, y)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return grad(g, x.value, y)
+	})
 }
 
 // BroadcastTo is nn.BroadcastTo: x repeated to shape (tf.broadcast_to,
@@ -75,17 +67,9 @@ func BroadcastTo(x *Var, shape ...int) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.SumToShape(g, x.value.Shape())
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.SumToShape(g, x.value.Shape())
+	})
 }
 
 // Transpose is nn.Transpose: result dim i is x's dim perm[i]; no perm
@@ -107,17 +91,9 @@ func Transpose(x *Var, perm ...int) *Var {
 		return opErr(op, err)
 	}
 	inv, _ := nn.InvertPermutation(perm) // valid: Transpose accepted perm
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.Transpose(g, inv)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.Transpose(g, inv)
+	})
 }
 
 // Concat is nn.Concat of xs along axis. ∂/∂xs = nn.Split(g, the inputs'
@@ -189,17 +165,9 @@ func Split(x *Var, sizes []int, axis int) []*Var {
 		begin := make([]int, x.value.Rank())
 		begin[a] = at
 		at += p.Shape()[a]
-		out[i] = node(op, p, func(g *tensor.Tensor) error {
-			if !x.needed {
-				return nil
-			}
-			dx, err := nn.SliceGrad(g, x.value.Shape(), begin)
-			if err != nil {
-				return backErr(op, err)
-			}
-			accumulate(x, dx, false)
-			return nil
-		}, x)
+		out[i] = unaryNode(op, x, p, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+			return nn.SliceGrad(g, x.value.Shape(), begin)
+		})
 	}
 	return out
 }
@@ -216,17 +184,9 @@ func Slice(x *Var, begin, size []int) *Var {
 		return opErr(op, err)
 	}
 	begin = append([]int{}, begin...)
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.SliceGrad(g, x.value.Shape(), begin)
-		if err != nil {
-			return backErr(op, err)
-		}
-		accumulate(x, dx, false)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.SliceGrad(g, x.value.Shape(), begin)
+	})
 }
 
 // Pad is nn.Pad in mode "CONSTANT" (with value), "REFLECT" or
@@ -242,15 +202,7 @@ func Pad(x *Var, paddings [][2]int, mode string, value float32) *Var {
 		return opErr(op, err)
 	}
 	paddings = append([][2]int{}, paddings...)
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := nn.PadGrad(g, x.value.Shape(), paddings, mode)
-		if err != nil {
-			return backErr(op, err)
-		}
-		accumulate(x, dx, false)
-		return nil
-	}, x)
+	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+		return nn.PadGrad(g, x.value.Shape(), paddings, mode)
+	})
 }

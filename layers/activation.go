@@ -227,16 +227,7 @@ func (l *Reshape) OutputShape(in []int) ([]int, error) {
 func (l *Reshape) Build(in []int) error { _, err := l.OutputShape(in); return err }
 
 // Call returns x viewed as [N, target...].
-func (l *Reshape) Call(x *autograd.Var, _ Context) *autograd.Var {
-	if x.Err() != nil {
-		return x
-	}
-	out, err := l.OutputShape(shapeOf(x))
-	if err != nil {
-		return autograd.Failed(err)
-	}
-	return autograd.Reshape(x, out...)
-}
+func (l *Reshape) Call(x *autograd.Var, _ Context) *autograd.Var { return reshaped(x, l.OutputShape) }
 
 // Variables returns nil.
 func (l *Reshape) Variables() []*autograd.Var { return nil }

@@ -91,21 +91,15 @@ func (l *BatchNormalization) Build(in []int) error {
 			return err
 		}
 		c := []int{in[len(in)-1]}
-		or := func(i, def initializers.Initializer) initializers.Initializer {
-			if i == nil {
-				return def
-			}
-			return i
-		}
 		l.gamma, l.beta = nil, nil
 		if !l.cfg.NoScale {
-			l.gamma = l.AddWeight("gamma", c, or(l.cfg.GammaInitializer, initializers.Ones{}), true)
+			l.gamma = l.AddWeight("gamma", c, orInit(l.cfg.GammaInitializer, initializers.Ones{}), true)
 		}
 		if !l.cfg.NoCenter {
-			l.beta = l.AddWeight("beta", c, or(l.cfg.BetaInitializer, initializers.Zeros{}), true)
+			l.beta = l.AddWeight("beta", c, orInit(l.cfg.BetaInitializer, initializers.Zeros{}), true)
 		}
-		l.mean = l.AddWeight("moving_mean", c, or(l.cfg.MovingMeanInitializer, initializers.Zeros{}), false)
-		l.vari = l.AddWeight("moving_variance", c, or(l.cfg.MovingVarianceInitializer, initializers.Ones{}), false)
+		l.mean = l.AddWeight("moving_mean", c, orInit(l.cfg.MovingMeanInitializer, initializers.Zeros{}), false)
+		l.vari = l.AddWeight("moving_variance", c, orInit(l.cfg.MovingVarianceInitializer, initializers.Ones{}), false)
 		return nil
 	})
 }
@@ -160,6 +154,21 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 // maps each such ReLU node to its batch-norm node, which training runs
 // fused with the ReLU.
 func planBNRelu(order, outputs []*Node) map[*Node]*Node {
+	uses := useCounts(order, outputs)
+	plan := map[*Node]*Node{}
+	for _, n := range order {
+		if len(n.inputs) == 1 && uses[n.inputs[0]] == 1 && fusesBNRelu(n.inputs[0].layer, n.layer) {
+			plan[n] = n.inputs[0]
+		}
+	}
+	return plan
+}
+
+// useCounts returns how many times each node of the graph order is
+// read: once per consumer's input slot, and twice more for a model
+// output, so that a node the caller reads never counts as having a
+// single consumer and is never fused or folded away.
+func useCounts(order, outputs []*Node) map[*Node]int {
 	uses := map[*Node]int{}
 	for _, n := range order {
 		for _, p := range n.inputs {
@@ -169,27 +178,27 @@ func planBNRelu(order, outputs []*Node) map[*Node]*Node {
 	for _, o := range outputs {
 		uses[o] += 2
 	}
-	plan := map[*Node]*Node{}
-	for _, n := range order {
-		if !isReluLayer(n.layer) || len(n.inputs) != 1 {
-			continue
-		}
-		bn := n.inputs[0]
-		if _, ok := bn.layer.(*BatchNormalization); ok && uses[bn] == 1 {
-			plan[n] = bn
-		}
-	}
-	return plan
+	return uses
 }
 
 // seqBNRelu reports whether the layers start with a BatchNormalization
 // followed by a ReLU, which a training Sequential runs fused.
-func seqBNRelu(ls []Layer) bool {
-	if len(ls) < 2 {
-		return false
-	}
-	_, bn := ls[0].(*BatchNormalization)
-	return bn && isReluLayer(ls[1])
+func seqBNRelu(ls []Layer) bool { return len(ls) >= 2 && fusesBNRelu(ls[0], ls[1]) }
+
+// fusesBNRelu is the rule both planners apply to a layer and its only
+// consumer: a BatchNormalization read by a ReLU layer trains as one op.
+func fusesBNRelu(bn, relu any) bool {
+	_, ok := bn.(*BatchNormalization)
+	return ok && isReluLayer(relu)
+}
+
+// foldsConvBN is the rule both planners apply to a layer and its only
+// consumer: a Conv2D without activation read by a BatchNormalization
+// runs, at inference, as one convolution.
+func foldsConvBN(conv, bn any) bool {
+	c, ok := conv.(*Conv2D)
+	_, isBN := bn.(*BatchNormalization)
+	return ok && c.cfg.Activation == nil && isBN
 }
 
 // Folding at inference. A Conv2D without activation whose only consumer
@@ -225,15 +234,7 @@ type bnFold struct {
 // inputs) that fold, keyed by their last node. A node that a model output
 // or two consumers read is never folded away.
 func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
-	uses := map[*Node]int{}
-	for _, n := range order {
-		for _, p := range n.inputs {
-			uses[p]++
-		}
-	}
-	for _, o := range outputs {
-		uses[o] += 2 // keeps a model output from being folded away
-	}
+	uses := useCounts(order, outputs)
 	consumer := map[*Node]*Node{}
 	for _, n := range order {
 		for _, p := range n.inputs {
@@ -242,14 +243,10 @@ func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
 	}
 	folds := map[*Node]*bnFold{}
 	for _, n := range order {
-		conv, ok := n.layer.(*Conv2D)
-		if !ok || conv.cfg.Activation != nil || uses[n] != 1 {
+		if uses[n] != 1 || !foldsConvBN(n.layer, consumer[n].layer) {
 			continue
 		}
 		bnNode := consumer[n]
-		if _, ok := bnNode.layer.(*BatchNormalization); !ok {
-			continue
-		}
 		f := &bnFold{conv: n, bn: bnNode, inner: []*Node{n}}
 		last := bnNode
 		if r := consumer[bnNode]; uses[bnNode] == 1 && r != nil && isReluLayer(r.layer) {
@@ -269,14 +266,7 @@ func (f *bnFold) call(x *autograd.Var) *autograd.Var {
 // convolution at inference: 3 for Conv2D (no activation), BN, ReLU; 2
 // without the ReLU; 0 when they do not fold.
 func seqFold(ls []Layer) int {
-	if len(ls) < 2 {
-		return 0
-	}
-	conv, ok := ls[0].(*Conv2D)
-	if !ok || conv.cfg.Activation != nil {
-		return 0
-	}
-	if _, ok := ls[1].(*BatchNormalization); !ok {
+	if len(ls) < 2 || !foldsConvBN(ls[0], ls[1]) {
 		return 0
 	}
 	if len(ls) > 2 && isReluLayer(ls[2]) {
@@ -328,10 +318,10 @@ func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.V
 	if bn.gamma != nil {
 		a = autograd.Mul(bn.gamma, a)
 	}
-	w := autograd.Mul(conv.vars[0], a)
+	w := autograd.Mul(conv.Kernel(), a)
 	shift := autograd.Constant(negMean)
 	if !conv.cfg.NoBias {
-		shift = autograd.Add(conv.vars[1], shift)
+		shift = autograd.Add(conv.Bias(), shift)
 	}
 	b := autograd.Mul(shift, a)
 	if bn.beta != nil {

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -13,18 +14,8 @@ import (
 func callUnfolded(m *Model, x *autograd.Var, ctx Context) *autograd.Var {
 	val := map[*Node]*autograd.Var{m.inputs[0]: x}
 	for _, n := range m.order {
-		if n.layer == nil {
-			continue
-		}
-		args := make([]*autograd.Var, len(n.inputs))
-		for i, p := range n.inputs {
-			args[i] = val[p]
-		}
-		switch l := n.layer.(type) {
-		case Layer:
-			val[n] = callLayer(l, args[0], ctx)
-		case MultiLayer:
-			val[n] = l.CallN(args, ctx)
+		if n.layer != nil {
+			val[n] = n.apply(val, ctx)
 		}
 	}
 	return val[m.outputs[0]]
@@ -75,6 +66,59 @@ func foldModel(t *testing.T) (m *Model, wantFolds int) {
 	return m, 3 // a (with ReLU), b, d (without ReLU)
 }
 
+// weightsCopy returns a copy of every weight of m (Weights gives the live
+// tensors, which a training call's moving-statistics update changes).
+func weightsCopy(m Network) map[string]*tensor.Tensor {
+	w := m.Weights()
+	for name, t := range w {
+		w[name] = t.Clone()
+	}
+	return w
+}
+
+// TestFoldKeepsModelOutputs: a node the caller reads as a model output is
+// never folded or fused away, at inference or in training: here the
+// conv, its batch norm and the ReLU are all outputs, and each output is
+// the layer-by-layer value.
+func TestFoldKeepsModelOutputs(t *testing.T) {
+	in := Input("x", 5, 4, 2)
+	c := Apply(NewConv2D("c", Conv2DConfig{Filters: 3, KernelSize: []int{3}, Padding: "SAME", Seed: 4}), in)
+	b := Apply(NewBatchNormalization("b", BatchNormConfig{}), c)
+	r := Apply(NewReLU("r"), b)
+	m, err := NewModel("outs", []*Node{in}, []*Node{c, b, r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.folds) != 0 || len(m.bnRelu) != 0 {
+		t.Fatalf("%d folds and %d BN+ReLU fusions planned over model outputs, want none", len(m.folds), len(m.bnRelu))
+	}
+	x := tensor.Zeros(2, 5, 4, 2)
+	x.RandUniform(tensor.NewRand(6), -1, 1)
+	for _, training := range []bool{false, true} {
+		ctx := Context{Training: training}
+		w0 := weightsCopy(m)
+		got := m.CallN([]*autograd.Var{autograd.Constant(x)}, ctx)
+		if err := m.SetWeights(w0); err != nil {
+			t.Fatal(err)
+		}
+		val := map[*Node]*autograd.Var{in: autograd.Constant(x)}
+		for _, n := range m.order {
+			if n.layer != nil {
+				val[n] = n.apply(val, ctx)
+			}
+		}
+		for i, o := range []*Node{c, b, r} {
+			if got[i] == nil || got[i].Err() != nil {
+				t.Fatalf("training=%v: output %s missing (%v)", training, o.name, got[i])
+			}
+			foldClose(t, o.name, training, got[i].Value().Data(), val[o].Value().Data(), 0)
+		}
+		if err := m.SetWeights(w0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func hasSuffix(s, suf string) bool { return len(s) >= len(suf) && s[len(s)-len(suf):] == suf }
 
 func fill(d []float32, r interface{ Float64() float64 }, lo, hi float64) {
@@ -118,8 +162,7 @@ func TestBatchNormFold(t *testing.T) {
 			}
 			return y.Value().Data(), g
 		}
-		snapshot := func() map[string]*tensor.Tensor { return m.Weights() }
-		w0 := snapshot()
+		w0 := weightsCopy(m)
 		got, gotG := run(m.Call)
 		if training {
 			if err := m.SetWeights(w0); err != nil { // undo the moving-statistics update
@@ -201,7 +244,7 @@ func TestBatchNormFoldSequential(t *testing.T) {
 	}
 	for _, training := range []bool{false, true} {
 		ctx := Context{Training: training}
-		w0 := m.Weights()
+		w0 := weightsCopy(m)
 		got := m.Call(autograd.Constant(x), ctx)
 		if err := m.SetWeights(w0); err != nil { // undo a training call's moving-statistics update
 			t.Fatal(err)
@@ -221,5 +264,46 @@ func TestBatchNormFoldSequential(t *testing.T) {
 			tol = 0 // BN → ReLU fused: the same bits
 		}
 		foldClose(t, "output", training, got.Value().Data(), want.Value().Data(), tol)
+	}
+}
+
+// BenchmarkBatchNormFold times inference through conv 3×3 (16 → 16
+// filters, SAME) → BN → ReLU on [N, 28, 28, 16], N = 1 and 32, run folded
+// (the folded kernel and bias rebuilt from the variables on every call,
+// then one Conv2DBiasRelu) and unfolded (Conv2D, BiasAdd, the batch
+// norm, Relu).
+//
+//	go test -run '^$' -bench BatchNormFold ./layers
+func BenchmarkBatchNormFold(b *testing.B) {
+	in := Input("x", 28, 28, 16)
+	y := Apply(NewReLU("r"), Apply(NewBatchNormalization("bn", BatchNormConfig{}),
+		Apply(NewConv2D("c", Conv2DConfig{Filters: 16, KernelSize: []int{3}, Padding: "SAME", Seed: 1}), in)))
+	m, err := NewModel("fold", []*Node{in}, []*Node{y})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(m.folds) != 1 {
+		b.Fatalf("%d folds, want 1", len(m.folds))
+	}
+	for _, n := range []int{1, 32} {
+		x := tensor.Zeros(n, 28, 28, 16)
+		x.RandUniform(tensor.NewRand(1), -1, 1)
+		for _, bc := range []struct {
+			name string
+			call func(*autograd.Var, Context) *autograd.Var
+		}{
+			{"folded", m.Call},
+			{"unfolded", func(x *autograd.Var, ctx Context) *autograd.Var { return callUnfolded(m, x, ctx) }},
+		} {
+			b.Run(fmt.Sprintf("batch=%d/%s", n, bc.name), func(b *testing.B) {
+				for b.Loop() {
+					out := bc.call(autograd.Constant(x), Context{})
+					if err := out.Err(); err != nil {
+						b.Fatal(err)
+					}
+					autograd.Release(out)
+				}
+			})
+		}
 	}
 }

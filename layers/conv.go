@@ -20,32 +20,29 @@ type Conv2DConfig = ConvConfig
 // left padding). Output [N, OH, OW, K] with OH = ceil(H/SH) under SAME and
 // ceil((H − (KH−1)·DH)/SH) under VALID.
 type Conv2D struct {
-	name string
-	cfg  Conv2DConfig
-	built
+	Base
+	cfg Conv2DConfig
 }
 
 // NewConv2D returns a Conv2D layer with scope name. Its configuration is
 // checked when it is built.
 func NewConv2D(name string, cfg Conv2DConfig) *Conv2D {
-	return &Conv2D{name: name, cfg: cfg}
+	return &Conv2D{Base: NewBase(name, cfg.Seed), cfg: cfg}
 }
-
-// Name returns the layer's scope.
-func (l *Conv2D) Name() string { return l.name }
 
 // Config returns the layer's configuration.
 func (l *Conv2D) Config() Conv2DConfig { return l.cfg }
 
 // Kernel returns the [KH, KW, C, K] kernel variable (nil before Build).
-func (l *Conv2D) Kernel() *autograd.Var { return l.varAt(0) }
+func (l *Conv2D) Kernel() *autograd.Var { return varAt(l.trainable, 0) }
 
 // Bias returns the [K] bias variable (nil before Build or with NoBias).
-func (l *Conv2D) Bias() *autograd.Var { return l.varAt(1) }
+func (l *Conv2D) Bias() *autograd.Var { return varAt(l.trainable, 1) }
 
-func (b *built) varAt(i int) *autograd.Var {
-	if i < len(b.vars) {
-		return b.vars[i]
+// varAt returns vs[i], or nil when vs is shorter.
+func varAt(vs []*autograd.Var, i int) *autograd.Var {
+	if i < len(vs) {
+		return vs[i]
 	}
 	return nil
 }
@@ -97,27 +94,17 @@ func (l *Conv2D) OutputShape(in []int) ([]int, error) {
 
 // Build creates conv/kernel [KH, KW, C, K] and conv/bias [K].
 func (l *Conv2D) Build(in []int) error {
-	if done, err := l.checkRebuild(l.name, in); done {
-		return err
-	}
-	if _, err := l.OutputShape(in); err != nil {
-		l.err = err
-		return err
-	}
-	k, _, _, _, _ := l.geometry(in)
-	kinit, binit := l.cfg.KernelInitializer, l.cfg.BiasInitializer
-	if kinit == nil {
-		kinit = initializers.GlorotUniform{}
-	}
-	if binit == nil {
-		binit = initializers.Zeros{}
-	}
-	l.vars = []*autograd.Var{newVariable(l.name, "kernel", []int{k[0], k[1], in[3], l.cfg.Filters}, kinit, l.cfg.Seed)}
-	if !l.cfg.NoBias {
-		l.vars = append(l.vars, newVariable(l.name, "bias", []int{l.cfg.Filters}, binit, l.cfg.Seed))
-	}
-	l.inShape = append([]int(nil), in[1:]...)
-	return nil
+	return l.BuildOnce(in, func(in []int) error {
+		if _, err := l.OutputShape(in); err != nil {
+			return err
+		}
+		k, _, _, _, _ := l.geometry(in)
+		l.AddWeight("kernel", []int{k[0], k[1], in[3], l.cfg.Filters}, orInit(l.cfg.KernelInitializer, initializers.GlorotUniform{}), true)
+		if !l.cfg.NoBias {
+			l.AddWeight("bias", []int{l.cfg.Filters}, orInit(l.cfg.BiasInitializer, initializers.Zeros{}), true)
+		}
+		return nil
+	})
 }
 
 // Call returns act(conv2d(x, kernel) + bias) for x [N, H, W, C].
@@ -132,19 +119,16 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
 	if !l.cfg.NoBias && isRelu(l.cfg.Activation) {
 		// The bias and the ReLU ride on the convolution's output pass.
-		return autograd.Conv2DBiasRelu(x, l.vars[0], l.vars[1], o)
+		return autograd.Conv2DBiasRelu(x, l.Kernel(), l.Bias(), o)
 	}
-	y := autograd.Conv2D(x, l.vars[0], o)
+	y := autograd.Conv2D(x, l.Kernel(), o)
 	if l.cfg.NoBias {
 		return apply(l.cfg.Activation, y)
 	}
-	return biasThen(l.cfg.Activation, y, l.vars[1])
+	return biasThen(l.cfg.Activation, y, l.Bias())
 }
 
 // Losses returns the kernel's and bias's regularization penalties.
 func (l *Conv2D) Losses() []*autograd.Var {
-	return regularize(l.vars, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
+	return regularize(l.trainable, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
 }
-
-// Variables returns [kernel, bias] (just [kernel] with NoBias).
-func (l *Conv2D) Variables() []*autograd.Var { return l.vars }

@@ -31,25 +31,23 @@ type DenseConfig struct {
 // Keras, a higher-rank x [N, …, D_in] is transformed along its last axis
 // into [N, …, D_out] (the same kernel at every position).
 type Dense struct {
-	name string
-	cfg  DenseConfig
-	built
+	Base
+	cfg DenseConfig
 }
 
 // NewDense returns a Dense layer with scope name.
-func NewDense(name string, cfg DenseConfig) *Dense { return &Dense{name: name, cfg: cfg} }
-
-// Name returns the layer's scope.
-func (l *Dense) Name() string { return l.name }
+func NewDense(name string, cfg DenseConfig) *Dense {
+	return &Dense{Base: NewBase(name, cfg.Seed), cfg: cfg}
+}
 
 // Config returns the layer's configuration.
 func (l *Dense) Config() DenseConfig { return l.cfg }
 
 // Kernel returns the [D_in, D_out] kernel variable (nil before Build).
-func (l *Dense) Kernel() *autograd.Var { return l.varAt(0) }
+func (l *Dense) Kernel() *autograd.Var { return varAt(l.trainable, 0) }
 
 // Bias returns the [D_out] bias variable (nil before Build or with NoBias).
-func (l *Dense) Bias() *autograd.Var { return l.varAt(1) }
+func (l *Dense) Bias() *autograd.Var { return varAt(l.trainable, 1) }
 
 // OutputShape returns [N, …, D_out] for an [N, …, D_in] input.
 func (l *Dense) OutputShape(in []int) ([]int, error) {
@@ -66,27 +64,16 @@ func (l *Dense) OutputShape(in []int) ([]int, error) {
 
 // Build creates dense/kernel [D_in, D_out] and dense/bias [D_out].
 func (l *Dense) Build(in []int) error {
-	if done, err := l.checkRebuild(l.name, in); done {
-		return err
-	}
-	if _, err := l.OutputShape(in); err != nil {
-		l.err = err
-		return err
-	}
-	kinit, binit := l.cfg.KernelInitializer, l.cfg.BiasInitializer
-	if kinit == nil {
-		kinit = initializers.GlorotUniform{}
-	}
-	if binit == nil {
-		binit = initializers.Zeros{}
-	}
-	d := in[len(in)-1]
-	l.vars = []*autograd.Var{newVariable(l.name, "kernel", []int{d, l.cfg.Units}, kinit, l.cfg.Seed)}
-	if !l.cfg.NoBias {
-		l.vars = append(l.vars, newVariable(l.name, "bias", []int{l.cfg.Units}, binit, l.cfg.Seed))
-	}
-	l.inShape = append([]int(nil), in[1:]...)
-	return nil
+	return l.BuildOnce(in, func(in []int) error {
+		if _, err := l.OutputShape(in); err != nil {
+			return err
+		}
+		l.AddWeight("kernel", []int{in[len(in)-1], l.cfg.Units}, orInit(l.cfg.KernelInitializer, initializers.GlorotUniform{}), true)
+		if !l.cfg.NoBias {
+			l.AddWeight("bias", []int{l.cfg.Units}, orInit(l.cfg.BiasInitializer, initializers.Zeros{}), true)
+		}
+		return nil
+	})
 }
 
 // Call returns act(x·kernel + bias).
@@ -103,11 +90,11 @@ func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
 		// [N, …, D_in] as [N·…, D_in] rows, reshaped back at the end.
 		rows = autograd.Reshape(x, -1, in[len(in)-1])
 	}
-	y := autograd.MatMul(rows, l.vars[0], false, false)
+	y := autograd.MatMul(rows, l.Kernel(), false, false)
 	if l.cfg.NoBias {
 		y = apply(l.cfg.Activation, y)
 	} else {
-		y = biasThen(l.cfg.Activation, y, l.vars[1])
+		y = biasThen(l.cfg.Activation, y, l.Bias())
 	}
 	if len(in) > 2 {
 		out, _ := l.OutputShape(in)
@@ -118,8 +105,5 @@ func (l *Dense) Call(x *autograd.Var, _ Context) *autograd.Var {
 
 // Losses returns the kernel's and bias's regularization penalties.
 func (l *Dense) Losses() []*autograd.Var {
-	return regularize(l.vars, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
+	return regularize(l.trainable, l.cfg.KernelRegularizer, l.cfg.BiasRegularizer)
 }
-
-// Variables returns [kernel, bias] (just [kernel] with NoBias).
-func (l *Dense) Variables() []*autograd.Var { return l.vars }

@@ -293,22 +293,26 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 				continue
 			}
 		}
-		args := make([]*autograd.Var, len(n.inputs))
-		for i, p := range n.inputs {
-			args[i] = val[p]
-		}
-		switch l := n.layer.(type) {
-		case Layer:
-			val[n] = callLayer(l, args[0], ctx)
-		case MultiLayer:
-			val[n] = l.CallN(args, ctx)
-		}
+		val[n] = n.apply(val, ctx)
 	}
 	out := make([]*autograd.Var, len(m.outputs))
 	for i, o := range m.outputs {
 		out[i] = val[o]
 	}
 	return out
+}
+
+// apply runs n's layer (n is not an Input) on the values val holds for
+// n's inputs.
+func (n *Node) apply(val map[*Node]*autograd.Var, ctx Context) *autograd.Var {
+	if l, ok := n.layer.(Layer); ok {
+		return callLayer(l, val[n.inputs[0]], ctx)
+	}
+	args := make([]*autograd.Var, len(n.inputs))
+	for i, p := range n.inputs {
+		args[i] = val[p]
+	}
+	return n.layer.(MultiLayer).CallN(args, ctx)
 }
 
 // callLayer builds l for x's shape if needed and applies it.

@@ -70,28 +70,6 @@ type Layer interface {
 // as autograd.Relu. A nil Activation is the identity.
 type Activation func(*autograd.Var) *autograd.Var
 
-// built holds the common build state of a layer with variables.
-type built struct {
-	inShape []int // channel/feature dims the layer was built for (batch excluded)
-	vars    []*autograd.Var
-	err     error // a failed build, returned again by every later call
-}
-
-// checkRebuild reports whether the layer is built and, if so, whether
-// inputShape agrees with the one it was built for.
-func (b *built) checkRebuild(name string, inputShape []int) (done bool, err error) {
-	if b.err != nil {
-		return true, b.err
-	}
-	if b.inShape == nil {
-		return false, nil
-	}
-	if len(inputShape) != len(b.inShape)+1 || !tensor.SameShape(inputShape[1:], b.inShape) {
-		return true, fmt.Errorf("layers: %s was built for inputs [N %v], got %v", name, b.inShape, inputShape)
-	}
-	return true, nil
-}
-
 // newVariable returns the variable scope/name of the given shape filled
 // by init, from a generator seeded with seed and the variable's full name.
 func newVariable(scope, name string, shape []int, init initializers.Initializer, seed uint64) *autograd.Var {

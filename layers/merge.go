@@ -43,20 +43,30 @@ func (m *merge) OutputShapeN(in [][]int) ([]int, error) {
 
 // CallN merges xs.
 func (m *merge) CallN(xs []*autograd.Var, _ Context) *autograd.Var {
-	shapes := make([][]int, len(xs))
-	for i, x := range xs {
-		if x == nil {
-			return autograd.Failed(fmt.Errorf("layers: %s %s: input %d is nil", m.kind, m.name, i))
-		}
-		if x.Err() != nil {
-			return x
-		}
-		shapes[i] = shapeOf(x)
+	shapes, failed := shapesOf(m.kind, m.name, xs)
+	if failed != nil {
+		return failed
 	}
 	if _, err := m.OutputShapeN(shapes); err != nil {
 		return autograd.Failed(err)
 	}
 	return m.op(xs)
+}
+
+// shapesOf returns the shapes of a merge layer's inputs, or instead a
+// Var carrying the first input's error (or naming a nil input).
+func shapesOf(kind, name string, xs []*autograd.Var) ([][]int, *autograd.Var) {
+	shapes := make([][]int, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			return nil, autograd.Failed(fmt.Errorf("layers: %s %s: input %d is nil", kind, name, i))
+		}
+		if x.Err() != nil {
+			return nil, x
+		}
+		shapes[i] = shapeOf(x)
+	}
+	return shapes, nil
 }
 
 // Variables returns nil: merge layers have no variables.
@@ -160,15 +170,9 @@ func (l *Concatenate) OutputShapeN(in [][]int) ([]int, error) {
 
 // CallN concatenates xs.
 func (l *Concatenate) CallN(xs []*autograd.Var, _ Context) *autograd.Var {
-	shapes := make([][]int, len(xs))
-	for i, x := range xs {
-		if x == nil {
-			return autograd.Failed(fmt.Errorf("layers: Concatenate %s: input %d is nil", l.name, i))
-		}
-		if x.Err() != nil {
-			return x
-		}
-		shapes[i] = shapeOf(x)
+	shapes, failed := shapesOf("Concatenate", l.name, xs)
+	if failed != nil {
+		return failed
 	}
 	if _, err := l.OutputShapeN(shapes); err != nil {
 		return autograd.Failed(err)

@@ -91,19 +91,7 @@ func NewMaxPooling2D(name string, cfg PoolConfig) *MaxPooling2D {
 // (autograd.MaxPoolWithArgmax) so that the backward pass does not scan x
 // again; otherwise it skips that bookkeeping (autograd.MaxPool). Both
 // give the same value and gradient.
-func (l *MaxPooling2D) Call(x *autograd.Var, ctx Context) *autograd.Var {
-	if x.Err() != nil {
-		return x
-	}
-	o, _, _, err := l.options(shapeOf(x))
-	if err != nil {
-		return autograd.Failed(err)
-	}
-	if ctx.Training {
-		return autograd.MaxPoolWithArgmax(x, o)
-	}
-	return autograd.MaxPool(x, o)
-}
+func (l *MaxPooling2D) Call(x *autograd.Var, ctx Context) *autograd.Var { return l.maxPoolCall(x, ctx) }
 
 // AveragePooling2D averages each PH×PW window of NHWC input (under SAME,
 // over the real cells only, as TensorFlow does). It has no variables.
@@ -115,13 +103,4 @@ func NewAveragePooling2D(name string, cfg PoolConfig) *AveragePooling2D {
 }
 
 // Call returns avg_pool(x).
-func (l *AveragePooling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
-	if x.Err() != nil {
-		return x
-	}
-	o, _, _, err := l.options(shapeOf(x))
-	if err != nil {
-		return autograd.Failed(err)
-	}
-	return autograd.AvgPool(x, o)
-}
+func (l *AveragePooling2D) Call(x *autograd.Var, _ Context) *autograd.Var { return l.avgPoolCall(x) }

@@ -33,18 +33,7 @@ func (r L1L2) Loss(w *autograd.Var) *autograd.Var {
 	}
 	var terms []*autograd.Var
 	if r.L1 != 0 {
-		// |w| = w·sign(w) with sign(w) held constant: the same value and
-		// the subgradient sign(w).
-		sign := tensor.Zeros(w.Value().Shape()...)
-		for i, v := range w.Value().Data() {
-			switch {
-			case v > 0:
-				sign.Data()[i] = 1
-			case v < 0:
-				sign.Data()[i] = -1
-			}
-		}
-		terms = append(terms, autograd.Scale(autograd.ReduceSum(autograd.Mul(w, autograd.Constant(sign))), r.L1))
+		terms = append(terms, autograd.Scale(autograd.ReduceSum(autograd.Abs(w)), r.L1))
 	}
 	if r.L2 != 0 {
 		terms = append(terms, autograd.Scale(autograd.ReduceSum(autograd.Mul(w, w)), r.L2))

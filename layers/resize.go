@@ -146,8 +146,9 @@ func (l *UpSampling2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 		y = autograd.MatMul(autograd.Constant(bilinearMatrix(w, w*sw)), y, false, false)
 		return autograd.Transpose(autograd.Reshape(y, w*sw, n, h*sh, c), 1, 2, 0, 3)
 	}
-	// Nearest: broadcast [N, H, 1, W, 1, C] against ones [1, 1, SH, 1, SW, 1].
-	y := autograd.Mul(autograd.Reshape(x, n, h, 1, w, 1, c), autograd.Constant(tensor.Ones(1, 1, sh, 1, sw, 1)))
+	// Nearest: [N, H, 1, W, 1, C] repeated to [N, H, SH, W, SW, C]; the
+	// gradient sums each SH×SW block (nn.SumToShape).
+	y := autograd.BroadcastTo(autograd.Reshape(x, n, h, 1, w, 1, c), n, h, sh, w, sw, c)
 	return autograd.Reshape(y, out...)
 }
 

@@ -32,11 +32,15 @@ func (l *Flatten) OutputShape(in []int) ([]int, error) {
 func (l *Flatten) Build(in []int) error { _, err := l.OutputShape(in); return err }
 
 // Call returns x reshaped to [N, d1·…·dk].
-func (l *Flatten) Call(x *autograd.Var, _ Context) *autograd.Var {
+func (l *Flatten) Call(x *autograd.Var, _ Context) *autograd.Var { return reshaped(x, l.OutputShape) }
+
+// reshaped returns x viewed with the shape outputShape gives for x's
+// shape: the Call of Flatten and Reshape.
+func reshaped(x *autograd.Var, outputShape func(in []int) ([]int, error)) *autograd.Var {
 	if x.Err() != nil {
 		return x
 	}
-	out, err := l.OutputShape(shapeOf(x))
+	out, err := outputShape(shapeOf(x))
 	if err != nil {
 		return autograd.Failed(err)
 	}

@@ -432,3 +432,30 @@ func relClose(t *testing.T, what string, got []float32, want []float64, rtol flo
 }
 
 func jsonNum(v float64) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestStepMarksChanged: every optimizer advances the Version of each
+// param it updated, so forms packed from the old weights (nn.Packed) are
+// rebuilt, and leaves a param without a gradient at its version.
+func TestStepMarksChanged(t *testing.T) {
+	for name, o := range map[string]Optimizer{
+		"sgd":      NewSGD(0.1),
+		"momentum": NewMomentum(0.1, 0.9, true),
+		"rmsprop":  NewRMSProp(RMSPropConfig{LR: 0.1}),
+		"adam":     NewAdam(AdamConfig{}),
+		"adamw":    NewAdamW(AdamWConfig{}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, b := autograd.Variable("a", vec(1, 2)), autograd.Variable("b", vec(3))
+			va, vb := a.Value().Version(), b.Value().Version()
+			if err := o.Step([]*autograd.Var{a, b}, []*tensor.Tensor{vec(1, 1), nil}); err != nil {
+				t.Fatal(err)
+			}
+			if a.Value().Version() == va {
+				t.Error("the updated param's Version did not move")
+			}
+			if b.Value().Version() != vb {
+				t.Error("the Version of a param without a gradient moved")
+			}
+		})
+	}
+}

@@ -1,5 +1,6 @@
-// Package env is the one place where convnet's library code reads its
-// environment variables, and the list of every variable convnet reads:
+// Package env reads the environment variables of convnet's compute
+// packages (kernels, nn) and lists every variable convnet reads; the
+// data loaders read their own two (data/mnist):
 //
 //	CONVNET_KERNELS   sgemm implementation and vector paths: avx512, avx2,
 //	                  purego or ref (read here, used by internal/kernels'
@@ -11,14 +12,15 @@
 //	CONVNET_DEBUG     comma-separated debug switches (read here): "plan"
 //	                  prints each convolution's geometry and chosen plan to
 //	                  standard error, once per geometry and pass.
-//	CONVNET_DATA      directory of the MNIST files (data/mnist).
+//	CONVNET_DATA      directory of the MNIST files (read by data/mnist).
 //	CONVNET_MNIST_MIRROR
 //	                  base URL tried when the MNIST module fetch fails
-//	                  (data/mnist.MirrorEnv).
+//	                  (read by data/mnist, as MirrorEnv).
 //
 // The Go runtime's own GOMAXPROCS (the worker count) and GODEBUG (e.g.
 // cpu.avx512f=off, which hides AVX-512 from the dispatch) apply as usual.
-// The values are read once, when the program starts.
+// The three read here are read once, when the program starts; data/mnist
+// reads its two when it needs them (DefaultDir, a fetch).
 package env
 
 import (
