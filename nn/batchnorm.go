@@ -131,20 +131,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 // variance and returns y = (x − μ)·γ/√(σ² + ε) + β together with μ and σ²
 // ([C] each), which the Keras layer folds into its moving statistics.
 func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	const op = "FusedBatchNorm"
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
-		return nil, nil, nil, err
-	}
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
-	}
-	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
-	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), false)
-	return y, mean, variance, nil
+	return fusedBatchNorm("FusedBatchNorm", x, scale, offset, epsilon, false)
 }
 
 // FusedBatchNormRelu is FusedBatchNorm followed by Relu, the ReLU applied
@@ -152,7 +139,12 @@ func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, 
 // y = max((x − μ)·γ/√(σ² + ε) + β, 0), with μ and σ² returned as by
 // FusedBatchNorm. y has the bits of the two ops run in turn.
 func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	const op = "FusedBatchNormRelu"
+	return fusedBatchNorm("FusedBatchNormRelu", x, scale, offset, epsilon, true)
+}
+
+// fusedBatchNorm validates and runs FusedBatchNorm, followed by a ReLU
+// when relu.
+func fusedBatchNorm(op string, x, scale, offset *tensor.Tensor, epsilon float32, relu bool) (y, mean, variance *tensor.Tensor, err error) {
 	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
 	if err != nil {
 		return nil, nil, nil, err
@@ -164,7 +156,7 @@ func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, me
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
 	}
 	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
-	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), true)
+	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), relu)
 	return y, mean, variance, nil
 }
 
@@ -177,20 +169,7 @@ func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, me
 // with x̂ = (x − μ)·r, r = 1/√(σ² + ε), sums over the M rows. One pass
 // gathers both sums, one more writes dx.
 func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
-	const op = "FusedBatchNormGrad"
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
-		return nil, nil, nil, err
-	}
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
-	}
-	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
-	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), nil, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
-	return dx, dscale, doffset, nil
+	return fusedBatchNormGrad("FusedBatchNormGrad", grad, nil, x, scale, mean, variance, epsilon, false)
 }
 
 // FusedBatchNormReluGrad returns the gradients of FusedBatchNormRelu with
@@ -199,17 +178,26 @@ func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon f
 // formulas with grad replaced by grad·[y > 0] (ReLU's gradient), the mask
 // applied inside the two passes rather than in one of its own.
 func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
-	const op = "FusedBatchNormReluGrad"
+	return fusedBatchNormGrad("FusedBatchNormReluGrad", grad, y, x, scale, mean, variance, epsilon, true)
+}
+
+// fusedBatchNormGrad validates and runs FusedBatchNormGrad, or with relu
+// FusedBatchNormReluGrad (grad masked where y ≤ 0).
+func fusedBatchNormGrad(op string, grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32, relu bool) (dx, dscale, doffset *tensor.Tensor, err error) {
 	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if y == nil || !tensor.SameShape(y.Shape(), x.Shape()) {
-		got := "nil"
-		if y != nil {
-			got = fmt.Sprint(y.Shape())
+	var out []float32
+	if relu {
+		if y == nil || !tensor.SameShape(y.Shape(), x.Shape()) {
+			got := "nil"
+			if y != nil {
+				got = fmt.Sprint(y.Shape())
+			}
+			return nil, nil, nil, fmt.Errorf("nn: %s: y has shape %s, want x's shape %v", op, got, x.Shape())
 		}
-		return nil, nil, nil, fmt.Errorf("nn: %s: y has shape %s, want x's shape %v", op, got, x.Shape())
+		out = y.Data()
 	}
 	if err := checkEpsilon(op, epsilon); err != nil {
 		return nil, nil, nil, err
@@ -218,7 +206,7 @@ func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, ep
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
 	}
 	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
-	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), y.Data(), scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
+	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), out, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
 	return dx, dscale, doffset, nil
 }
 
