@@ -23,8 +23,8 @@ package nn
 // terms to the inference gradient). The fast kernels make one pass over
 // x for both statistics and one for the output (the backward: one for
 // both sums, one for dx); their sums run in float64 over a fixed split of
-// the rows (bnChunks blocks, in parallel, added in order), so results do
-// not depend on the number of threads. Each inner loop runs along the
+// the rows (chunkSums: blocks summed in parallel, added in order), so
+// results do not depend on the number of threads. Each inner loop runs along the
 // channels with per-channel coefficients: float32 data runs
 // internal/kernels' batch-norm loops (AVX2 or AVX-512 where the CPU has
 // them, with the Go loops' bits). batchNormRef is the plain-loop
@@ -39,10 +39,6 @@ import (
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
-
-// bnChunks is the fixed number of row blocks whose partial sums the
-// batch-norm reductions add in order.
-const bnChunks = 16
 
 // bnCheck validates x (rank ≥ 1, channels last) and the [C] vectors named
 // in vecs (nil entries are skipped by the caller's choice: all are
@@ -283,31 +279,6 @@ func bnAffine64(mu, vr []float64, offset, scale []float32, eps float32) (a, b []
 	return a, b
 }
 
-// bnRows runs fn over a fixed split of rows into bnChunks blocks (in
-// parallel when there is enough work); block k gets acc, its own
-// w·c-long slice of partial sums. It returns the blocks' sums added in
-// block order.
-func bnRows(rows, c, w int, fn func(lo, hi int, acc []float64)) []float64 {
-	chunks := min(bnChunks, rows)
-	partial := make([]float64, chunks*w*c)
-	minPer := chunks
-	if rows*c >= elemMinPer {
-		minPer = 1
-	}
-	parallel.For(chunks, minPer, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			fn(k*rows/chunks, (k+1)*rows/chunks, partial[k*w*c:(k+1)*w*c])
-		}
-	})
-	out := make([]float64, w*c)
-	for k := range chunks {
-		for i, v := range partial[k*w*c : (k+1)*w*c] {
-			out[i] += v
-		}
-	}
-	return out
-}
-
 // bnMoments returns the per-channel mean and biased variance of x [rows,
 // c] from one pass: with s = x's first row (a shift close to the data,
 // so the float64 sums do not cancel), S1 = Σ(x − s), S2 = Σ(x − s)²,
@@ -320,11 +291,11 @@ func bnMoments[T float](x []T, rows, c int) (mu, vr []float64) {
 	}
 	var sums []float64
 	if x32, ok := any(x).([]float32); ok {
-		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		sums = chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 			kernels.ShiftedMoments(acc, x32[lo*c:hi*c], shift)
 		})
 	} else {
-		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		sums = chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 			s1, s2 := acc[:c], acc[c:2*c]
 			for m := lo; m < hi; m++ {
 				for ch, v := range x[m*c : (m+1)*c] {
@@ -357,15 +328,15 @@ func bnGradSums[T float](g, x, out []T, mean []T, rows, c int) []float64 {
 		x32 := any(x).([]float32)
 		if out != nil {
 			o32 := any(out).([]float32)
-			return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 				kernels.GradMomentsRelu(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], o32[lo*c:hi*c], mu)
 			})
 		}
-		return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 			kernels.GradMoments(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], mu)
 		})
 	}
-	return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+	return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 		sg, sgx := acc[:c], acc[c:2*c]
 		for m := lo; m < hi; m++ {
 			gr, xr := g[m*c:(m+1)*c], x[m*c:(m+1)*c]
