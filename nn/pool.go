@@ -235,10 +235,10 @@ func AvgPoolGrad(inputShape []int, grad *tensor.Tensor, o PoolOptions) (*tensor.
 	if err := poolGradShape("AvgPoolGrad", g, grad); err != nil {
 		return nil, err
 	}
-	dx, err := newZeroResultChecked(inputShape)
-	if err != nil {
-		return nil, poolErr("AvgPoolGrad", err)
+	if _, err := checkShape("AvgPoolGrad", inputShape); err != nil {
+		return nil, err
 	}
+	dx := newZeroResult(inputShape...)
 	avgPoolGradFast(g, grad.Data(), dx.Data())
 	return dx, nil
 }

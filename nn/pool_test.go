@@ -349,6 +349,16 @@ func TestPoolErrors(t *testing.T) {
 			t.Error("AvgPoolGrad(shape, nil) succeeded")
 		}
 	})
+	t.Run("input shape too large", func(t *testing.T) {
+		// A window as large as the input leaves a one-cell grad, but the
+		// input shape holds 2⁶⁰ cells: an error, before any storage.
+		big := 1 << 30
+		o := PoolOptions{KSize: []int{1, big, big, 1}, Padding: "VALID"}
+		_, err := AvgPoolGrad([]int{1, big, big, 1}, tensor.Zeros(1, 1, 1, 1), o)
+		if err == nil || !strings.Contains(err.Error(), "AvgPoolGrad") || !strings.Contains(err.Error(), "[1 1073741824 1073741824 1]") {
+			t.Errorf("AvgPoolGrad of a too large input shape: error %v, want one naming the op and quoting the shape", err)
+		}
+	})
 }
 
 // The lecture's pooling layer: [128, 28, 28, 32] NHWC, 2x2 stride 2 SAME,
