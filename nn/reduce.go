@@ -200,12 +200,9 @@ func normAxes(op string, r int, axes []int) ([]bool, error) {
 		return red, nil
 	}
 	for _, a := range axes {
-		i := a
-		if i < 0 {
-			i += r
-		}
-		if i < 0 || i >= r {
-			return nil, fmt.Errorf("nn: %s: axis %d out of range for rank %d (want −%d ≤ axis < %d)", op, a, r, r, r)
+		i, err := normAxis(op, a, r)
+		if err != nil {
+			return nil, err
 		}
 		if red[i] {
 			return nil, fmt.Errorf("nn: %s: axis %d given twice in %v", op, a, axes)
