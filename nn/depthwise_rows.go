@@ -256,12 +256,7 @@ func expandRowStrided(e, xr []float32, c, m, pad, sw int) {
 				copy(d, xs)
 				continue
 			}
-			for ch, v := range xs {
-				r := d[ch*m : (ch+1)*m]
-				for k := range r {
-					r[k] = v
-				}
-			}
+			kernels.Repeat(d, xs, c, m)
 		}
 	}
 }
