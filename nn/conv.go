@@ -455,7 +455,9 @@ func pointwise(g *kernels.ConvGeom) bool {
 	return g.K == [3]int{1, 1, 1} && g.Stride == [3]int{1, 1, 1} && g.Pad == [3]int{} && g.Out == g.In
 }
 
-// planChunksOf is planChunks with chunks of at most bytes.
+// planChunksOf returns the chunks of g's patch matrix (each at most
+// bytes), the chunks per image (0 when chunks hold whole images) and the
+// rows of the longest.
 func planChunksOf(g *kernels.ConvGeom, bytes int) (chunks [][2]int, perImage, longest int) {
 	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
 	chunks, perImage = convChunks(g.N, imgRows, max(1, bytes/(4*max(g.PatchLen(), 1))))

@@ -26,7 +26,7 @@ import (
 // tuning holds every size and threshold by which package nn picks and
 // cuts its convolution, depthwise and matrix-product paths. The one value
 // in use is tune, set by defaultTuning; tests that force a path or tiny
-// chunks change its fields (withTuning) and restore them.
+// chunks change its fields and restore the saved value afterwards.
 type tuning struct {
 	// PatchBytes (bytes) bounds the patch matrix of one chunk of a
 	// stride > 1 input gradient (dy·wᵀ then Col2im). Sgemm packs it into
