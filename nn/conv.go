@@ -54,11 +54,7 @@ func Conv1D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error)
 	}
 	shape := input.Shape()
 	batch := shape[:len(shape)-2]
-	n := 1
-	for _, d := range batch {
-		n *= d
-	}
-	flat, err := tensor.New([]int{n, shape[len(shape)-2], shape[len(shape)-1]}, input.Data())
+	flat, err := tensor.New([]int{tensor.Size(batch), shape[len(shape)-2], shape[len(shape)-1]}, input.Data())
 	if err != nil {
 		return nil, fmt.Errorf("nn.Conv1D: input %v: %v", shape, err)
 	}
