@@ -298,6 +298,7 @@ func TestPoolErrors(t *testing.T) {
 		{"VALID window larger than input", x4.Shape(), PoolOptions{KSize: []int{6}, Padding: "VALID"}, "VALID"},
 		{"explicit padding missing", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT"}, "EXPLICIT"},
 		{"explicit padding of the window", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{2, 0}, {0, 0}}}, "must be smaller than the window 2"},
+		{"explicit padding around an empty dimension", []int{1, 0, 4, 1}, PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 1}, {0, 0}}}, "dimension 0 of size 0"},
 		{"explicit padding over channels", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{0, 0}, {1, 1}, {1, 1}, {1, 0}}}, "batch or channel"},
 		{"explicit padding count", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 1}}}, "[[1 1]]"},
 		{"unknown padding", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "FULL"}, "FULL"},
