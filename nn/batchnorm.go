@@ -23,8 +23,8 @@ package nn
 // terms to the inference gradient). The fast kernels make one pass over
 // x for both statistics and one for the output (the backward: one for
 // both sums, one for dx); their sums run in float64 over a fixed split of
-// the rows (bnChunks blocks, in parallel, added in order), so results do
-// not depend on the number of threads. Each inner loop runs along the
+// the rows (chunkSums: blocks summed in parallel, added in order), so
+// results do not depend on the number of threads. Each inner loop runs along the
 // channels with per-channel coefficients: float32 data runs
 // internal/kernels' batch-norm loops (AVX2 or AVX-512 where the CPU has
 // them, with the Go loops' bits). batchNormRef is the plain-loop
@@ -39,10 +39,6 @@ import (
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
-
-// bnChunks is the fixed number of row blocks whose partial sums the
-// batch-norm reductions add in order.
-const bnChunks = 16
 
 // bnCheck validates x (rank ≥ 1, channels last) and the [C] vectors named
 // in vecs (nil entries are skipped by the caller's choice: all are
@@ -131,20 +127,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 // variance and returns y = (x − μ)·γ/√(σ² + ε) + β together with μ and σ²
 // ([C] each), which the Keras layer folds into its moving statistics.
 func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	const op = "FusedBatchNorm"
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
-		return nil, nil, nil, err
-	}
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
-	}
-	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
-	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), false)
-	return y, mean, variance, nil
+	return fusedBatchNorm("FusedBatchNorm", x, scale, offset, epsilon, false)
 }
 
 // FusedBatchNormRelu is FusedBatchNorm followed by Relu, the ReLU applied
@@ -152,7 +135,12 @@ func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, 
 // y = max((x − μ)·γ/√(σ² + ε) + β, 0), with μ and σ² returned as by
 // FusedBatchNorm. y has the bits of the two ops run in turn.
 func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	const op = "FusedBatchNormRelu"
+	return fusedBatchNorm("FusedBatchNormRelu", x, scale, offset, epsilon, true)
+}
+
+// fusedBatchNorm validates and runs FusedBatchNorm, followed by a ReLU
+// when relu.
+func fusedBatchNorm(op string, x, scale, offset *tensor.Tensor, epsilon float32, relu bool) (y, mean, variance *tensor.Tensor, err error) {
 	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
 	if err != nil {
 		return nil, nil, nil, err
@@ -164,7 +152,7 @@ func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, me
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
 	}
 	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
-	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), true)
+	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), relu)
 	return y, mean, variance, nil
 }
 
@@ -177,20 +165,7 @@ func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, me
 // with x̂ = (x − μ)·r, r = 1/√(σ² + ε), sums over the M rows. One pass
 // gathers both sums, one more writes dx.
 func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
-	const op = "FusedBatchNormGrad"
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
-		return nil, nil, nil, err
-	}
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
-	}
-	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
-	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), nil, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
-	return dx, dscale, doffset, nil
+	return fusedBatchNormGrad("FusedBatchNormGrad", grad, nil, x, scale, mean, variance, epsilon, false)
 }
 
 // FusedBatchNormReluGrad returns the gradients of FusedBatchNormRelu with
@@ -199,17 +174,26 @@ func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon f
 // formulas with grad replaced by grad·[y > 0] (ReLU's gradient), the mask
 // applied inside the two passes rather than in one of its own.
 func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
-	const op = "FusedBatchNormReluGrad"
+	return fusedBatchNormGrad("FusedBatchNormReluGrad", grad, y, x, scale, mean, variance, epsilon, true)
+}
+
+// fusedBatchNormGrad validates and runs FusedBatchNormGrad, or with relu
+// FusedBatchNormReluGrad (grad masked where y ≤ 0).
+func fusedBatchNormGrad(op string, grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32, relu bool) (dx, dscale, doffset *tensor.Tensor, err error) {
 	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if y == nil || !tensor.SameShape(y.Shape(), x.Shape()) {
-		got := "nil"
-		if y != nil {
-			got = fmt.Sprint(y.Shape())
+	var out []float32
+	if relu {
+		if y == nil || !tensor.SameShape(y.Shape(), x.Shape()) {
+			got := "nil"
+			if y != nil {
+				got = fmt.Sprint(y.Shape())
+			}
+			return nil, nil, nil, fmt.Errorf("nn: %s: y has shape %s, want x's shape %v", op, got, x.Shape())
 		}
-		return nil, nil, nil, fmt.Errorf("nn: %s: y has shape %s, want x's shape %v", op, got, x.Shape())
+		out = y.Data()
 	}
 	if err := checkEpsilon(op, epsilon); err != nil {
 		return nil, nil, nil, err
@@ -218,7 +202,7 @@ func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, ep
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
 	}
 	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
-	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), y.Data(), scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
+	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), out, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
 	return dx, dscale, doffset, nil
 }
 
@@ -295,31 +279,6 @@ func bnAffine64(mu, vr []float64, offset, scale []float32, eps float32) (a, b []
 	return a, b
 }
 
-// bnRows runs fn over a fixed split of rows into bnChunks blocks (in
-// parallel when there is enough work); block k gets acc, its own
-// w·c-long slice of partial sums. It returns the blocks' sums added in
-// block order.
-func bnRows(rows, c, w int, fn func(lo, hi int, acc []float64)) []float64 {
-	chunks := min(bnChunks, rows)
-	partial := make([]float64, chunks*w*c)
-	minPer := chunks
-	if rows*c >= elemMinPer {
-		minPer = 1
-	}
-	parallel.For(chunks, minPer, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			fn(k*rows/chunks, (k+1)*rows/chunks, partial[k*w*c:(k+1)*w*c])
-		}
-	})
-	out := make([]float64, w*c)
-	for k := range chunks {
-		for i, v := range partial[k*w*c : (k+1)*w*c] {
-			out[i] += v
-		}
-	}
-	return out
-}
-
 // bnMoments returns the per-channel mean and biased variance of x [rows,
 // c] from one pass: with s = x's first row (a shift close to the data,
 // so the float64 sums do not cancel), S1 = Σ(x − s), S2 = Σ(x − s)²,
@@ -332,11 +291,11 @@ func bnMoments[T float](x []T, rows, c int) (mu, vr []float64) {
 	}
 	var sums []float64
 	if x32, ok := any(x).([]float32); ok {
-		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		sums = chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 			kernels.ShiftedMoments(acc, x32[lo*c:hi*c], shift)
 		})
 	} else {
-		sums = bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		sums = chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 			s1, s2 := acc[:c], acc[c:2*c]
 			for m := lo; m < hi; m++ {
 				for ch, v := range x[m*c : (m+1)*c] {
@@ -369,15 +328,15 @@ func bnGradSums[T float](g, x, out []T, mean []T, rows, c int) []float64 {
 		x32 := any(x).([]float32)
 		if out != nil {
 			o32 := any(out).([]float32)
-			return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+			return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 				kernels.GradMomentsRelu(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], o32[lo*c:hi*c], mu)
 			})
 		}
-		return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+		return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 			kernels.GradMoments(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], mu)
 		})
 	}
-	return bnRows(rows, c, 2, func(lo, hi int, acc []float64) {
+	return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
 		sg, sgx := acc[:c], acc[c:2*c]
 		for m := lo; m < hi; m++ {
 			gr, xr := g[m*c:(m+1)*c], x[m*c:(m+1)*c]

@@ -113,47 +113,57 @@ func biasAddKernel[T float](dst, x, b []T, c, inner int) {
 	}
 }
 
-// biasGradChunks is the fixed number of row blocks BiasAddGrad sums
-// separately (and in parallel) before adding the partial sums in order.
-const biasGradChunks = 16
+// sumChunks is the fixed number of row blocks whose float64 partial sums
+// BiasAddGrad, BiasAddReluGrad and the batch-norm reductions add in
+// order: their results do not depend on the number of workers.
+const sumChunks = 16
 
-// biasAddGradKernel sums g, viewed as [outer, c, inner], into db[c].
-func biasAddGradKernel[T float](db, g []T, outer, c, inner int) {
-	chunks := min(biasGradChunks, outer)
-	if chunks == 0 || c == 0 {
-		return
-	}
-	partial := make([]float64, chunks*c)
-	minPer := 1
-	if outer*c*inner < elemMinPer {
-		minPer = chunks
+// chunkSums runs fn over a fixed split of rows into sumChunks blocks (in
+// parallel when work, the elements read, is at least elemMinPer); block
+// k gets acc, its own width-long slice of partial sums, zero on entry.
+// It returns the blocks' sums (width values) added in block order.
+func chunkSums(rows, width, work int, fn func(lo, hi int, acc []float64)) []float64 {
+	chunks := min(sumChunks, rows)
+	partial := make([]float64, chunks*width)
+	minPer := chunks
+	if work >= elemMinPer {
+		minPer = 1
 	}
 	parallel.For(chunks, minPer, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			acc := partial[k*c : (k+1)*c]
-			for o := k * outer / chunks; o < (k+1)*outer/chunks; o++ {
-				base := o * c * inner
-				if inner == 1 {
-					for ch, v := range g[base : base+c] {
-						acc[ch] += float64(v)
-					}
-					continue
+			fn(k*rows/chunks, (k+1)*rows/chunks, partial[k*width:(k+1)*width])
+		}
+	})
+	out := make([]float64, width)
+	for k := range chunks {
+		for i, v := range partial[k*width : (k+1)*width] {
+			out[i] += v
+		}
+	}
+	return out
+}
+
+// biasAddGradKernel sums g, viewed as [outer, c, inner], into db[c].
+func biasAddGradKernel[T float](db, g []T, outer, c, inner int) {
+	sums := chunkSums(outer, c, outer*c*inner, func(lo, hi int, acc []float64) {
+		for o := lo; o < hi; o++ {
+			base := o * c * inner
+			if inner == 1 {
+				for ch, v := range g[base : base+c] {
+					acc[ch] += float64(v)
 				}
-				for ch := range acc {
-					s := 0.0
-					for _, v := range g[base+ch*inner : base+(ch+1)*inner] {
-						s += float64(v)
-					}
-					acc[ch] += s
+				continue
+			}
+			for ch := range acc {
+				s := 0.0
+				for _, v := range g[base+ch*inner : base+(ch+1)*inner] {
+					s += float64(v)
 				}
+				acc[ch] += s
 			}
 		}
 	})
-	for ch := range db[:c] {
-		var s float64
-		for k := 0; k < chunks; k++ {
-			s += partial[k*c+ch]
-		}
+	for ch, s := range sums {
 		db[ch] = T(s)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"math"
 
 	"github.com/convnet-go/convnet/internal/kernels"
-	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -72,47 +71,30 @@ func reluBiasRow(dst, x []float32, bv float32) {
 }
 
 // biasReluGradKernel writes dx = g masked by y > 0 and db[c] = Σ dx over
-// [outer, ·, inner], with biasAddGradKernel's chunks and float64 partial
-// sums, so that db has the same bits.
+// [outer, ·, inner], with biasAddGradKernel's chunks (chunkSums), so that
+// db has the same bits.
 func biasReluGradKernel(dx, db, g, y []float32, outer, c, inner int) {
-	chunks := min(biasGradChunks, outer)
-	if chunks == 0 || c == 0 {
-		return
-	}
-	partial := make([]float64, chunks*c)
-	minPer := 1
-	if outer*c*inner < elemMinPer {
-		minPer = chunks
-	}
 	per := c * inner
-	parallel.For(chunks, minPer, func(lo, hi int) {
-		for k := lo; k < hi; k++ {
-			acc := partial[k*c : (k+1)*c]
-			if inner == 1 {
-				lo, hi := k*outer/chunks*c, (k+1)*outer/chunks*c
-				kernels.ReluGradSum(dx[lo:hi], g[lo:hi], y[lo:hi], acc)
-				continue
-			}
-			for o := k * outer / chunks; o < (k+1)*outer/chunks; o++ {
-				base := o * per
-				for ch := range acc {
-					s := base + ch*inner
-					dr := dx[s : s+inner]
-					reluGradF32(dr, g[s:s+inner], y[s:s+inner])
-					sum := 0.0
-					for _, v := range dr {
-						sum += float64(v)
-					}
-					acc[ch] += sum
+	sums := chunkSums(outer, c, outer*per, func(lo, hi int, acc []float64) {
+		if inner == 1 {
+			kernels.ReluGradSum(dx[lo*c:hi*c], g[lo*c:hi*c], y[lo*c:hi*c], acc)
+			return
+		}
+		for o := lo; o < hi; o++ {
+			base := o * per
+			for ch := range acc {
+				s := base + ch*inner
+				dr := dx[s : s+inner]
+				reluGradF32(dr, g[s:s+inner], y[s:s+inner])
+				sum := 0.0
+				for _, v := range dr {
+					sum += float64(v)
 				}
+				acc[ch] += sum
 			}
 		}
 	})
-	for ch := range db[:c] {
-		var s float64
-		for k := 0; k < chunks; k++ {
-			s += partial[k*c+ch]
-		}
+	for ch, s := range sums {
 		db[ch] = float32(s)
 	}
 }

@@ -353,11 +353,7 @@ func planBroadcast(out, aShape, bShape []int) bcastPlan {
 		if j < 0 || s[j] == 1 {
 			return 0
 		}
-		st := 1
-		for _, d := range s[j+1:] {
-			st *= d
-		}
-		return st
+		return tensor.Size(s[j+1:])
 	}
 	for i, n := range out {
 		if n == 1 {

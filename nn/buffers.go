@@ -6,8 +6,6 @@ package nn
 // so the next step's results reuse that memory instead of fresh pages.
 
 import (
-	"math"
-
 	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -36,19 +34,4 @@ func resultData(n int) []float32 {
 		return make([]float32, n)
 	}
 	return pool.Get(n)
-}
-
-// newZeroResultChecked is newZeroResult for a shape that comes from the
-// caller (AvgPoolGrad's input shape): a shape tensor.New rejects
-// (negative or too large) returns tensor.New's error, before any storage
-// is taken.
-func newZeroResultChecked(shape []int) (*tensor.Tensor, error) {
-	n := 1
-	for _, d := range shape {
-		if d < 0 || (d != 0 && n > math.MaxInt32*64/d) {
-			return tensor.New(shape, nil) // the same bound: fails without allocating
-		}
-		n *= d
-	}
-	return newZeroResult(shape...), nil
 }

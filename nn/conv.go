@@ -54,11 +54,7 @@ func Conv1D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error)
 	}
 	shape := input.Shape()
 	batch := shape[:len(shape)-2]
-	n := 1
-	for _, d := range batch {
-		n *= d
-	}
-	flat, err := tensor.New([]int{n, shape[len(shape)-2], shape[len(shape)-1]}, input.Data())
+	flat, err := tensor.New([]int{tensor.Size(batch), shape[len(shape)-2], shape[len(shape)-1]}, input.Data())
 	if err != nil {
 		return nil, fmt.Errorf("nn.Conv1D: input %v: %v", shape, err)
 	}
@@ -455,7 +451,9 @@ func pointwise(g *kernels.ConvGeom) bool {
 	return g.K == [3]int{1, 1, 1} && g.Stride == [3]int{1, 1, 1} && g.Pad == [3]int{} && g.Out == g.In
 }
 
-// planChunksOf is planChunks with chunks of at most bytes.
+// planChunksOf returns the chunks of g's patch matrix (each at most
+// bytes), the chunks per image (0 when chunks hold whole images) and the
+// rows of the longest.
 func planChunksOf(g *kernels.ConvGeom, bytes int) (chunks [][2]int, perImage, longest int) {
 	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
 	chunks, perImage = convChunks(g.N, imgRows, max(1, bytes/(4*max(g.PatchLen(), 1))))

@@ -78,11 +78,7 @@ func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 			p.pad(g, x, img, *buf)
 			out := y[img*oh*ow*f : (img+1)*oh*ow*f]
 			parallel.For(oh, minRows, func(lo, hi int) {
-				rows := out[lo*ow*f : hi*ow*f]
-				for j := 0; j < f; j += 32 {
-					kernels.ConvC1(rows[j:], f, (*buf)[lo*p.cols:], p.cols, w[j:], f, p.offs, hi-lo, ow)
-				}
-				ep.apply(rows)
+				p.outRows(out, *buf, w, f, ow, lo, hi, ep)
 			})
 		}
 		putScratch(buf)
@@ -92,14 +88,21 @@ func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 		buf := getScratch(p.rows * p.cols)
 		for img := lo; img < hi; img++ {
 			p.pad(g, x, img, *buf)
-			out := y[img*oh*ow*f : (img+1)*oh*ow*f]
-			for j := 0; j < f; j += 32 {
-				kernels.ConvC1(out[j:], f, *buf, p.cols, w[j:], f, p.offs, oh, ow)
-			}
-			ep.apply(out)
+			p.outRows(y[img*oh*ow*f:(img+1)*oh*ow*f], *buf, w, f, ow, 0, oh, ep)
 		}
 		putScratch(buf)
 	})
+}
+
+// outRows computes output rows [lo, hi) of one image (out holds its
+// OH·OW·F outputs) from its padded copy buf, 32 channels per
+// kernels.ConvC1 call, then ep on those rows.
+func (p c1Plan) outRows(out, buf, w []float32, f, ow, lo, hi int, ep epilogue) {
+	rows := out[lo*ow*f : hi*ow*f]
+	for j := 0; j < f; j += 32 {
+		kernels.ConvC1(rows[j:], f, buf[lo*p.cols:], p.cols, w[j:], f, p.offs, hi-lo, ow)
+	}
+	ep.apply(rows)
 }
 
 // convC1Filter computes dw [1, KH, KW, 1, F] from x and dy: fixed groups

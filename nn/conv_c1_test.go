@@ -68,19 +68,7 @@ func TestConvC1WorkersSameBits(t *testing.T) {
 			if !useConvC1(&s.g, s.f) {
 				t.Skipf("geometry %+v does not run directly here (ref kernels?)", s.g)
 			}
-			x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
-			var want []float32
-			for workers := 1; workers <= 4; workers++ {
-				restore := setWorkers(t, workers)
-				y := make([]float32, tensor.Size(s.out))
-				convForward(&s.g, s.f, x, w, y)
-				restore()
-				if workers == 1 {
-					want = y
-					continue
-				}
-				sameBits(t, fmt.Sprintf("%d workers", workers), y, want)
-			}
+			forwardSameBitsAcrossWorkers(t, s, cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data())
 		})
 	}
 }

@@ -256,12 +256,7 @@ func expandRowStrided(e, xr []float32, c, m, pad, sw int) {
 				copy(d, xs)
 				continue
 			}
-			for ch, v := range xs {
-				r := d[ch*m : (ch+1)*m]
-				for k := range r {
-					r[k] = v
-				}
-			}
+			kernels.Repeat(d, xs, c, m)
 		}
 	}
 }
@@ -280,11 +275,7 @@ func depthwiseBackpropInputFlipped(g *kernels.ConvGeom, w, dy, dx []float32) {
 	for k := 0; k < taps; k++ {
 		copy(wf[(taps-1-k)*c:(taps-k)*c], w[k*c:(k+1)*c])
 	}
-	back := kernels.ConvGeom{N: g.N, C: c, In: g.Out, K: g.K, Out: g.In,
-		Stride: g.Stride, Dilation: g.Dilation}
-	for i := range back.Pad {
-		back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
-	}
+	back := flippedGeom(g, c)
 	depthwiseForwardRows(&back, 1, dy, wf, dx)
 	putScratch(flipped)
 }

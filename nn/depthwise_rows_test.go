@@ -34,39 +34,13 @@ var depthwiseRowsCases = []convGeomCase{
 // of depthwise.go for comparison.
 func TestDepthwiseRowsMatchReference(t *testing.T) {
 	for _, tc := range append(depthwiseRowsCases, depthwiseCases...) {
-		tc.nsp = 2
-		t.Run(tc.name, func(t *testing.T) {
-			s := tc.depthwiseGeom(t)
-			x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
-			want := make([]float32, tensor.Size(s.out))
-			depthwiseRef(&s.g, s.f, x.Data(), w.Data(), want)
-			dy := cvRand(tc.seed+200, s.out...)
-			wantDx := make([]float32, x.Len())
-			depthwiseBackpropInputRef(&s.g, s.f, w.Data(), dy.Data(), wantDx)
-			wantDw := make([]float32, w.Len())
-			depthwiseBackpropFilterRef(&s.g, s.f, x.Data(), dy.Data(), wantDw)
-			for _, perPixel := range []bool{false, true} {
-				t.Run(fmt.Sprintf("perPixel=%v", perPixel), func(t *testing.T) {
-					defer func(saved tuning) { tune = saved }(tune)
-					tune.DepthwisePerPixel = perPixel
-					y, err := DepthwiseConv2D(x, w, tc.o)
-					if err != nil {
-						t.Fatal(err)
-					}
-					cvClose(t, "forward", y.Data(), want, 1e-5)
-					dx, err := DepthwiseConv2DBackpropInput(tc.in, w, dy, tc.o)
-					if err != nil {
-						t.Fatal(err)
-					}
-					cvClose(t, "backprop input", dx.Data(), wantDx, 1e-5)
-					dw, err := DepthwiseConv2DBackpropFilter(x, tc.filter, dy, tc.o)
-					if err != nil {
-						t.Fatal(err)
-					}
-					cvClose(t, "backprop filter", dw.Data(), wantDw, 1e-4)
-				})
-			}
-		})
+		for _, perPixel := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/perPixel=%v", tc.name, perPixel), func(t *testing.T) {
+				defer func(saved tuning) { tune = saved }(tune)
+				tune.DepthwisePerPixel = perPixel
+				depthwiseOpsMatchReference(t, tc)
+			})
+		}
 	}
 }
 
@@ -76,37 +50,45 @@ func TestDepthwiseRowsMatchReference(t *testing.T) {
 func TestDepthwiseRowsChunkedMatchReference(t *testing.T) {
 	for _, scratch := range []int{1, 7, 100} {
 		for _, tc := range depthwiseRowsCases {
-			tc.nsp = 2
 			t.Run(fmt.Sprintf("scratch=%d/%s", scratch, tc.name), func(t *testing.T) {
 				defer func(saved tuning) { tune = saved }(tune)
 				tune.RowsScratchFloats = scratch
-				s := tc.depthwiseGeom(t)
-				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
-				dy := cvRand(tc.seed+200, s.out...)
-				want := make([]float32, tensor.Size(s.out))
-				depthwiseRef(&s.g, s.f, x.Data(), w.Data(), want)
-				wantDx := make([]float32, x.Len())
-				depthwiseBackpropInputRef(&s.g, s.f, w.Data(), dy.Data(), wantDx)
-				wantDw := make([]float32, w.Len())
-				depthwiseBackpropFilterRef(&s.g, s.f, x.Data(), dy.Data(), wantDw)
-				y, err := DepthwiseConv2D(x, w, tc.o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cvClose(t, "forward", y.Data(), want, 1e-5)
-				dx, err := DepthwiseConv2DBackpropInput(tc.in, w, dy, tc.o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cvClose(t, "backprop input", dx.Data(), wantDx, 1e-5)
-				dw, err := DepthwiseConv2DBackpropFilter(x, tc.filter, dy, tc.o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cvClose(t, "backprop filter", dw.Data(), wantDw, 1e-4)
+				depthwiseOpsMatchReference(t, tc)
 			})
 		}
 	}
+}
+
+// depthwiseOpsMatchReference runs DepthwiseConv2D and its input and
+// filter gradients on tc (2-D) under the current tune and holds them to
+// the plain-loop references.
+func depthwiseOpsMatchReference(t *testing.T, tc convGeomCase) {
+	t.Helper()
+	tc.nsp = 2
+	s := tc.depthwiseGeom(t)
+	x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
+	dy := cvRand(tc.seed+200, s.out...)
+	want := make([]float32, tensor.Size(s.out))
+	depthwiseRef(&s.g, s.f, x.Data(), w.Data(), want)
+	wantDx := make([]float32, x.Len())
+	depthwiseBackpropInputRef(&s.g, s.f, w.Data(), dy.Data(), wantDx)
+	wantDw := make([]float32, w.Len())
+	depthwiseBackpropFilterRef(&s.g, s.f, x.Data(), dy.Data(), wantDw)
+	y, err := DepthwiseConv2D(x, w, tc.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cvClose(t, "forward", y.Data(), want, 1e-5)
+	dx, err := DepthwiseConv2DBackpropInput(tc.in, w, dy, tc.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cvClose(t, "backprop input", dx.Data(), wantDx, 1e-5)
+	dw, err := DepthwiseConv2DBackpropFilter(x, tc.filter, dy, tc.o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cvClose(t, "backprop filter", dw.Data(), wantDw, 1e-4)
 }
 
 // rowsChunk keeps the usual windows in one chunk of rowRun pixels (so

@@ -153,3 +153,80 @@ func clampDims(p []int) []int {
 	}
 	return out
 }
+
+// FuzzWindowOps feeds arbitrary window attributes (as an importer of an
+// untrusted model would: ONNX pads, Keras pool sizes, TF input_sizes) to
+// the pooling and convolution ops and their gradients on a small NHWC
+// input: each must return a result or an error, never panic, and a
+// forward result must have the shape OutputSize gives per spatial
+// dimension. shape gives x's dims (0–5), win the window, strides,
+// dilations and explicit pads (signed, small), mode picks the padding.
+func FuzzWindowOps(f *testing.F) {
+	f.Add([]byte{1, 4, 5, 2}, []byte{2, 2, 2, 2, 1, 1, 1, 0, 0, 1}, uint8(0))
+	f.Add([]byte{2, 3, 3, 1}, []byte{3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, uint8(2))
+	f.Add([]byte{1, 2, 5, 1}, []byte{3, 3, 2, 2, 1, 1, 0, 0, 0, 0}, uint8(1))
+	f.Add([]byte{1, 4, 4, 3}, []byte{2, 3, 1, 2, 2, 1, 0xff, 1, 2, 0}, uint8(2))
+	f.Fuzz(func(t *testing.T, shape, win []byte, mode uint8) {
+		if len(shape) != 4 || len(win) != 10 {
+			return
+		}
+		s := make([]int, 4)
+		for i, b := range shape {
+			s[i] = int(b % 6)
+		}
+		v := make([]int, len(win))
+		for i, b := range win {
+			v[i] = int(int8(b)) % 8
+		}
+		k, st, dil := []int{v[0], v[1]}, []int{v[2], v[3]}, []int{v[4], v[5]}
+		pads := [][2]int{{v[6], v[7]}, {v[8], v[9]}}
+		padding := []string{"SAME", "VALID", "EXPLICIT"}[mode%3]
+		x := tensor.Zeros(s...)
+		for i := range x.Data() {
+			x.Data()[i] = float32(i%5) - 2
+		}
+		checkOut := func(op string, y *tensor.Tensor, kk, ss, dd []int) {
+			t.Helper()
+			for i := range 2 {
+				p := padding
+				if p == "EXPLICIT" {
+					p = "VALID" // the pads are added to the input below
+				}
+				in := s[1+i]
+				if padding == "EXPLICIT" {
+					in += pads[i][0] + pads[i][1]
+				}
+				want, err := OutputSize(in, kk[i], ss[i], dd[i], p)
+				if err != nil || y.Dim(1+i) != want {
+					t.Fatalf("%s: output %v, want dim %d = %d (%v)", op, y.Shape(), 1+i, want, err)
+				}
+			}
+		}
+		po := PoolOptions{KSize: k, Strides: st, Padding: padding, ExplicitPaddings: pads}
+		if y, err := MaxPool(x, po); err == nil {
+			checkOut("MaxPool", y, k, st, []int{1, 1})
+			if _, err := MaxPoolGrad(x, tensor.Ones(y.Shape()...), po); err != nil {
+				t.Fatalf("MaxPoolGrad after MaxPool: %v", err)
+			}
+			if _, err := AvgPoolGrad(s, tensor.Ones(y.Shape()...), po); err != nil {
+				t.Fatalf("AvgPoolGrad after MaxPool: %v", err)
+			}
+		}
+		_, _ = AvgPool(x, po)
+		if len(k) == 2 && k[0] > 0 && k[1] > 0 {
+			w := tensor.Ones(k[0], k[1], s[3], 2)
+			co := ConvOptions{Strides: st, Dilations: dil, Padding: padding, ExplicitPaddings: pads}
+			if y, err := Conv2D(x, w, co); err == nil {
+				checkOut("Conv2D", y, k, st, dil)
+				g := tensor.Ones(y.Shape()...)
+				if _, err := Conv2DBackpropInput(s[1:3], w, g, co); err != nil {
+					t.Fatalf("Conv2DBackpropInput with spatial input sizes after Conv2D: %v", err)
+				}
+				if _, err := Conv2DBackpropFilter(x, w.Shape(), g, co); err != nil {
+					t.Fatalf("Conv2DBackpropFilter after Conv2D: %v", err)
+				}
+			}
+			_, _ = DepthwiseConv2D(x, w, co)
+		}
+	})
+}

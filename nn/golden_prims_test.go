@@ -7,7 +7,9 @@ package nn
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -219,7 +221,7 @@ func TestGoldenPrims(t *testing.T) {
 			}
 			var b strings.Builder
 			all := 0.0
-			for _, op := range sortedKeys(ops) {
+			for _, op := range slices.Sorted(maps.Keys(ops)) {
 				fmt.Fprintf(&b, " %s %.2g/%.2g", op, worst[op+" forward"], worst[op+" grad"])
 				all = max(all, worst[op+" forward"], worst[op+" grad"])
 			}
@@ -291,19 +293,4 @@ func maxDiff(got *tensor.Tensor, want *goldTensor) float64 {
 		m = max(m, math.Abs(float64(got.Data()[i])-float64(w)))
 	}
 	return m
-}
-
-func sortedKeys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	for i := range ks {
-		for j := i + 1; j < len(ks); j++ {
-			if ks[j] < ks[i] {
-				ks[i], ks[j] = ks[j], ks[i]
-			}
-		}
-	}
-	return ks
 }

@@ -26,7 +26,7 @@ import (
 // tuning holds every size and threshold by which package nn picks and
 // cuts its convolution, depthwise and matrix-product paths. The one value
 // in use is tune, set by defaultTuning; tests that force a path or tiny
-// chunks change its fields (withTuning) and restore them.
+// chunks change its fields and restore the saved value afterwards.
 type tuning struct {
 	// PatchBytes (bytes) bounds the patch matrix of one chunk of a
 	// stride > 1 input gradient (dy·wᵀ then Col2im). Sgemm packs it into
@@ -303,11 +303,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 	// InputGradChunkScale times as large.
 	if g.Stride == [3]int{1, 1, 1} && g.C >= tune.FlipMinChannels {
 		p.algo = algoFlip
-		p.back = kernels.ConvGeom{N: g.N, C: f, In: g.Out, K: g.K, Out: g.In,
-			Stride: g.Stride, Dilation: g.Dilation}
-		for i := range p.back.Pad {
-			p.back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
-		}
+		p.back = flippedGeom(g, f)
 		p.backF = g.C
 		p.inner = planChunked(passForward, &p.back, g.C, tune.InputGradChunkScale*tune.WorkerPatchBytes)
 		return p
@@ -315,6 +311,18 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 	p.algo = algoCol2im
 	p.chunksOf(g, tune.PatchBytes)
 	return p
+}
+
+// flippedGeom is the geometry of a stride-1 input gradient of g run as
+// a forward convolution over dy (c channels) with the flipped filter:
+// input and output sizes swapped, pads (K−1)·d − pad.
+func flippedGeom(g *kernels.ConvGeom, c int) kernels.ConvGeom {
+	back := kernels.ConvGeom{N: g.N, C: c, In: g.Out, K: g.K, Out: g.In,
+		Stride: g.Stride, Dilation: g.Dilation}
+	for i := range back.Pad {
+		back.Pad[i] = (g.K[i]-1)*g.Dilation[i] - g.Pad[i]
+	}
+	return back
 }
 
 // chunksOf sets the chunks of g's patch matrix, each at most bytes.

@@ -79,9 +79,13 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 	}
 	for i, a := range ax {
 		// Every window keeps a real cell: a padding of K or more would
-		// make windows of padding alone (−∞ for max, no divisor for avg).
+		// make windows of padding alone (−∞ for max, no divisor for avg),
+		// and so would any padding around a dimension of size 0.
 		if a.PadBefore >= a.K || a.PadAfter >= a.K {
 			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) of dimension %d must be smaller than the window %d", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i, a.K)
+		}
+		if a.In == 0 && a.Out > 0 {
+			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) around dimension %d of size 0 makes windows of padding alone", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i)
 		}
 	}
 	g := &poolGeom{chLast: chLast, batch: shape[0]}
@@ -235,10 +239,10 @@ func AvgPoolGrad(inputShape []int, grad *tensor.Tensor, o PoolOptions) (*tensor.
 	if err := poolGradShape("AvgPoolGrad", g, grad); err != nil {
 		return nil, err
 	}
-	dx, err := newZeroResultChecked(inputShape)
-	if err != nil {
-		return nil, poolErr("AvgPoolGrad", err)
+	if _, err := checkShape("AvgPoolGrad", inputShape); err != nil {
+		return nil, err
 	}
+	dx := newZeroResult(inputShape...)
 	avgPoolGradFast(g, grad.Data(), dx.Data())
 	return dx, nil
 }

@@ -298,6 +298,7 @@ func TestPoolErrors(t *testing.T) {
 		{"VALID window larger than input", x4.Shape(), PoolOptions{KSize: []int{6}, Padding: "VALID"}, "VALID"},
 		{"explicit padding missing", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT"}, "EXPLICIT"},
 		{"explicit padding of the window", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{2, 0}, {0, 0}}}, "must be smaller than the window 2"},
+		{"explicit padding around an empty dimension", []int{1, 0, 4, 1}, PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 1}, {0, 0}}}, "dimension 0 of size 0"},
 		{"explicit padding over channels", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{0, 0}, {1, 1}, {1, 1}, {1, 0}}}, "batch or channel"},
 		{"explicit padding count", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 1}}}, "[[1 1]]"},
 		{"unknown padding", x4.Shape(), PoolOptions{KSize: []int{2}, Padding: "FULL"}, "FULL"},
@@ -347,6 +348,16 @@ func TestPoolErrors(t *testing.T) {
 		}
 		if _, err := AvgPoolGrad(x4.Shape(), nil, o); err == nil {
 			t.Error("AvgPoolGrad(shape, nil) succeeded")
+		}
+	})
+	t.Run("input shape too large", func(t *testing.T) {
+		// A window as large as the input leaves a one-cell grad, but the
+		// input shape holds 2⁶⁰ cells: an error, before any storage.
+		big := 1 << 30
+		o := PoolOptions{KSize: []int{1, big, big, 1}, Padding: "VALID"}
+		_, err := AvgPoolGrad([]int{1, big, big, 1}, tensor.Zeros(1, 1, 1, 1), o)
+		if err == nil || !strings.Contains(err.Error(), "AvgPoolGrad") || !strings.Contains(err.Error(), "[1 1073741824 1073741824 1]") {
+			t.Errorf("AvgPoolGrad of a too large input shape: error %v, want one naming the op and quoting the shape", err)
 		}
 	})
 }

@@ -200,12 +200,9 @@ func normAxes(op string, r int, axes []int) ([]bool, error) {
 		return red, nil
 	}
 	for _, a := range axes {
-		i := a
-		if i < 0 {
-			i += r
-		}
-		if i < 0 || i >= r {
-			return nil, fmt.Errorf("nn: %s: axis %d out of range for rank %d (want −%d ≤ axis < %d)", op, a, r, r, r)
+		i, err := normAxis(op, a, r)
+		if err != nil {
+			return nil, err
 		}
 		if red[i] {
 			return nil, fmt.Errorf("nn: %s: axis %d given twice in %v", op, a, axes)
@@ -309,7 +306,7 @@ func reduceCols(dst, x []float32, rows, c int, k redKind) {
 		q = q[:len(acc)]
 		for j, v := range q {
 			if k == redMax {
-				if v > acc[j] || v != v {
+				if beatsMax(acc[j], v) {
 					acc[j] = v
 				}
 			} else {
@@ -334,7 +331,7 @@ func reduceColsRange(x []float32, r0, r1, c int, k redKind) []float64 {
 			row := x[r*c : (r+1)*c]
 			a := acc[:len(row)]
 			for j, v := range row {
-				if f := float64(v); f > a[j] || v != v {
+				if f := float64(v); beatsMax(a[j], f) {
 					a[j] = f
 				}
 			}
@@ -381,7 +378,7 @@ func reduceRuns(dst, x []float32, dims []int, flags []bool, k redKind) {
 		case flags[last] && k == redMax:
 			m := acc[o]
 			for _, v := range run {
-				if f := float64(v); f > m || v != v {
+				if f := float64(v); beatsMax(m, f) {
 					m = f
 				}
 			}
@@ -395,7 +392,7 @@ func reduceRuns(dst, x []float32, dims []int, flags []bool, k redKind) {
 		case k == redMax:
 			a := acc[o : o+len(run)]
 			for j, v := range run {
-				if f := float64(v); f > a[j] || v != v {
+				if f := float64(v); beatsMax(a[j], f) {
 					a[j] = f
 				}
 			}
@@ -420,6 +417,11 @@ func reduceRuns(dst, x []float32, dims []int, flags []bool, k redKind) {
 	}
 }
 
+// beatsMax reports whether v replaces the running maximum m of
+// ReduceMax: when it is larger, or NaN, so that a NaN, once met, stays
+// (as tf.reduce_max propagates it).
+func beatsMax(m, v float64) bool { return v > m || v != v }
+
 // reduceRow reduces one contiguous row.
 func reduceRow(x []float32, k redKind) float32 { return float32(reduceRow64(x, k)) }
 
@@ -428,7 +430,7 @@ func reduceRow64(x []float32, k redKind) float64 {
 	if k == redMax {
 		m := math.Inf(-1)
 		for _, v := range x {
-			if f := float64(v); f > m || v != v {
+			if f := float64(v); beatsMax(m, f) {
 				m = f
 			}
 		}
@@ -455,7 +457,7 @@ func reduceAll(dst, x []float32, k redKind) {
 	for _, v := range partial[1:] {
 		if k != redMax {
 			acc += v
-		} else if v > acc || v != v {
+		} else if beatsMax(acc, v) {
 			acc = v
 		}
 	}
@@ -485,7 +487,7 @@ func reduceRef(dst, x []float32, s []int, red []bool, k redKind) {
 			}
 		}
 		if k == redMax {
-			if float64(v) > acc[o] || v != v {
+			if beatsMax(acc[o], float64(v)) {
 				acc[o] = float64(v)
 			}
 		} else {

@@ -14,8 +14,8 @@ func seqTensor(shape ...int) *tensor.Tensor {
 	return x
 }
 
-// TestConv1DLeadingBatchDims: tf.nn.conv1d takes [B1, …, Bk, W, C]; the
-// result must be the rank-3 convolution of the flattened batch, reshaped.
+// TestConv1DLeadingBatchDims: tf.nn.conv1d takes [B1, …, Bk, W, C]; each
+// example's block of the result must be that example convolved alone.
 func TestConv1DLeadingBatchDims(t *testing.T) {
 	w := seqTensor(3, 2, 4)
 	for _, tc := range []struct {
@@ -37,18 +37,21 @@ func TestConv1DLeadingBatchDims(t *testing.T) {
 			if !tensor.SameShape(y.Shape(), tc.want) {
 				t.Fatalf("shape %v, want %v", y.Shape(), tc.want)
 			}
-			n := 1
-			for _, d := range tc.shape[:len(tc.shape)-2] {
-				n *= d
-			}
-			flat, _ := tensor.New([]int{n, tc.shape[len(tc.shape)-2], tc.shape[len(tc.shape)-1]}, x.Data())
-			ref, err := Conv1D(flat, w, tc.o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range ref.Data() {
-				if y.Data()[i] != v {
-					t.Fatalf("value %d = %v, the flattened batch gives %v", i, y.Data()[i], v)
+			// Each example on its own, as a batch of one: its result is
+			// the example's block of y.
+			r := len(tc.shape)
+			in := tc.shape[r-2] * tc.shape[r-1]
+			out := tc.want[r-2] * tc.want[r-1]
+			for b := range tensor.Size(tc.shape[:r-2]) {
+				one := tensor.Must(tensor.New([]int{1, tc.shape[r-2], tc.shape[r-1]}, x.Data()[b*in:(b+1)*in]))
+				ref, err := Conv1D(one, w, tc.o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range ref.Data() {
+					if got := y.Data()[b*out+i]; got != v {
+						t.Fatalf("example %d value %d = %v, the example alone gives %v", b, i, got, v)
+					}
 				}
 			}
 		})

@@ -78,12 +78,7 @@ func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []fl
 	dwt := *dwtb
 	s.FilterGrad(dwt, sum, f, c)
 	for k := 0; k < s.K*s.K; k++ {
-		src, dst := dwt[k*cf:(k+1)*cf], dw[k*cf:(k+1)*cf]
-		for j := 0; j < f; j++ {
-			for ch, w := range src[j*c : (j+1)*c] {
-				dst[ch*f+j] = w
-			}
-		}
+		transpose(dw[k*cf:(k+1)*cf], dwt[k*cf:(k+1)*cf], f, c)
 	}
 	putScratch(dwtb)
 	putScratch(partb)
