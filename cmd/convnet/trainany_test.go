@@ -9,11 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/layers"
@@ -134,24 +131,7 @@ func TestTrainResNetCLI(t *testing.T) {
 // the server with SIGTERM.
 func serveOnce(t *testing.T, ckpt string) {
 	t.Helper()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run([]string{"serve", "--model", ckpt, "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
-	addrRE := regexp.MustCompile(`on (http://[^ ]+)/`)
-	var url string
-	for deadline := time.Now().Add(20 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d early: %s", code, stderr.String())
-		default:
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve did not start: %s %s", stdout.String(), stderr.String())
-	}
+	url, _, stop := startServe(t, ckpt)
 	body := `{"inputs": [{"name": "input", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": [` +
 		strings.TrimSuffix(strings.Repeat("0,", 28*28), ",") + `]}]}`
 	r, err := http.Post(url+"/v2/models/convnet/infer", "application/json", bytes.NewBufferString(body))
@@ -163,17 +143,7 @@ func serveOnce(t *testing.T, ckpt string) {
 	if r.StatusCode != 200 || !strings.Contains(string(b), `"probabilities"`) {
 		t.Errorf("infer: %d %s", r.StatusCode, b)
 	}
-	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve: exit %d after SIGTERM: %s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	stop()
 }
 
 // TestTrainKerasJSONCLI trains a Keras model.to_json() file, then uses
