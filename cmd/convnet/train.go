@@ -219,7 +219,7 @@ continues from the latest one. One run at a time may use a directory.`)
 	if err != nil {
 		return badInput(fmt.Errorf("--model %s: %w", f.model, err))
 	}
-	cfg.Model, cfg.ModelName, cfg.Architecture = choice.Model, choice.Name, choice.Architecture
+	cfg.Model, cfg.Architecture = choice.Model, choice.Architecture // the checkpoints name the model after its architecture
 	if k := choice.Keras; k != nil {
 		cfg.Describe = func(w io.Writer, _ layers.Network, _ []int) error {
 			_, err := k.Summary().WriteTo(w)
