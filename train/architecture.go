@@ -328,8 +328,10 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 // seedNote says where the initial weights come from.
 func seedNote(seed uint64) string { return fmt.Sprintf("initial weights from seed %d", seed) }
 
-// loadKerasModel reads a model file or directory for ChooseModel; fresh
-// is true when the file holds no weights.
+// LoadModelFile reads the Keras model file or directory ChooseModel and
+// `convnet shape --model` take (a Keras JSON file, a TF.js model.json or
+// a model directory); fresh is true when the file holds no weights, and
+// from says what was read.
 func LoadModelFile(path string) (k *keras.Model, from string, fresh bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {
