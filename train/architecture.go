@@ -89,6 +89,12 @@ func (a Architecture) Build(seed uint64, dropout float32, init string) (layers.N
 	if err := a.check(); err != nil {
 		return nil, err
 	}
+	return a.build(seed, dropout, init)
+}
+
+// build is Build without the bounds on the sizes, for Run's own ConvNet,
+// whose size the data gives.
+func (a Architecture) build(seed uint64, dropout float32, init string) (layers.Network, error) {
 	switch a.Name {
 	case models.ConvNetName:
 		return models.NewConvNet(models.ConvNetConfig{Input: a.Input, Classes: a.Classes, Seed: seed, DropoutRate: dropout, Init: init})

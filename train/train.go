@@ -317,13 +317,11 @@ func Run(ctx context.Context, cfg Config, d Data) (*Result, error) {
 	model, name := cfg.Model, cfg.ModelName
 	if model == nil {
 		sh := d.Train.Shape()
-		model, err = models.NewConvNet(models.ConvNetConfig{Init: cfg.Init, DropoutRate: cfg.DropoutRate, Seed: cfg.Seed,
-			Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())})
-		if err != nil {
-			return nil, &ConfigError{Err: err}
-		}
 		name = models.ConvNetName
 		cfg.Architecture = &Architecture{Name: name, Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())}
+		if model, err = cfg.Architecture.build(cfg.Seed, cfg.DropoutRate, cfg.Init); err != nil {
+			return nil, &ConfigError{Err: err}
+		}
 	} else if a := cfg.Architecture; a != nil {
 		// LoadModel refuses a checkpoint whose model name is not its
 		// architecture's: the name follows the architecture.
