@@ -105,8 +105,6 @@ func (t *trainer) restore(path string) error {
 	if err != nil {
 		return configErrorf("checkpoint %s: %v", path, err)
 	}
-	ints := [4]int64{pos.step, int64(pos.epoch), int64(pos.batch), int64(pos.imagesSeen)}
-	lossSum := pos.lossSum
 	slots := map[string]*tensor.Tensor{}
 	weights := t.model.Weights()
 	for name, v := range tensors {
@@ -117,9 +115,8 @@ func (t *trainer) restore(path string) error {
 	if err := t.opt.SetSlots(slots); err != nil {
 		return configErrorf("checkpoint %s: optimizer state does not fit: %v", path, err)
 	}
-	t.opt.SetIterations(ints[0])
-	t.step, t.epoch, t.batch, t.imagesSeen = ints[0], int(ints[1]), int(ints[2]), int(ints[3])
-	t.lossSum = lossSum
+	t.opt.SetIterations(pos.step)
+	t.step, t.epoch, t.batch, t.imagesSeen, t.lossSum = pos.step, pos.epoch, pos.batch, pos.imagesSeen, pos.lossSum
 	t.lastCkpt = path
 	if v, ok := meta[MetaCorrect]; ok {
 		if t.correct, err = strconv.Atoi(v); err != nil {
