@@ -50,7 +50,7 @@ func rewriteLatest(t *testing.T, dir string, edit func(ts map[string]*tensor.Ten
 
 func TestReadPosition(t *testing.T) {
 	good := map[string]string{MetaStep: "5", MetaEpoch: "2", MetaBatch: "1", MetaImagesSeen: "4",
-		MetaTrainSize: "40", MetaBatchSize: "4", MetaLossSum: "9.5"}
+		MetaTrainSize: "40", MetaBatchSize: "4", MetaLossSum: "9.5", MetaCorrect: "3"}
 	for _, c := range []struct {
 		key, value string
 		want       string // "" when valid
@@ -70,6 +70,9 @@ func TestReadPosition(t *testing.T) {
 		{MetaLossSum, "NaN", `epoch_loss_sum = "NaN", want a finite number ≥ 0`},
 		{MetaLossSum, "-1", `epoch_loss_sum = "-1"`},
 		{MetaLossSum, "", `epoch_loss_sum = ""`},
+		{MetaCorrect, "-1", "epoch_correct = -1, want 0…4 (of epoch_images 4)"},
+		{MetaCorrect, "5", "epoch_correct = 5, want 0…4"},
+		{MetaCorrect, "x", `epoch_correct = "x" is not an integer`},
 	} {
 		t.Run(c.key+"="+c.value, func(t *testing.T) {
 			meta := map[string]string{}
@@ -83,7 +86,7 @@ func TestReadPosition(t *testing.T) {
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatalf("error %v for valid metadata", err)
-			case c.want == "" && (p.step != 5 || p.epoch != 2 || p.batch != 1 || p.imagesSeen != 4 || p.lossSum != 9.5):
+			case c.want == "" && (p.step != 5 || p.epoch != 2 || p.batch != 1 || p.imagesSeen != 4 || p.correct != 3 || p.lossSum != 9.5):
 				t.Fatalf("position %+v", p)
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 				t.Fatalf("error %v, want %q", err, c.want)
