@@ -119,8 +119,8 @@ func (t *trainer) restore(path string) error {
 	t.step, t.epoch, t.batch, t.imagesSeen, t.correct, t.lossSum = pos.step, pos.epoch, pos.batch, pos.imagesSeen, pos.correct, pos.lossSum
 	t.lastCkpt = path
 	if v, ok := meta[MetaCurrentLR]; ok {
-		if t.lr, err = strconv.ParseFloat(v, 64); err != nil || !(t.lr > 0) {
-			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not a positive number", path, MetaCurrentLR, v)
+		if t.lr, err = strconv.ParseFloat(v, 64); err != nil || !(t.lr > 0) || math.IsInf(t.lr, 1) {
+			return configErrorf("train: checkpoint %s: metadata %q = %q is not a finite positive number", path, MetaCurrentLR, v)
 		}
 	}
 	t.stopped = meta[MetaStopped] == "true"
@@ -136,7 +136,7 @@ func (t *trainer) restore(path string) error {
 			continue // the checkpoint predates this callback: it starts fresh
 		}
 		if err := c.SetState(st); err != nil {
-			return fmt.Errorf("train: checkpoint %s: %w", path, err)
+			return configErrorf("train: checkpoint %s: %w", path, err)
 		}
 	}
 

@@ -98,16 +98,24 @@ func TestReadPosition(t *testing.T) {
 // TestResumeRefusesBadMetadata: a forged position is refused on resume
 // with a ConfigError naming the checkpoint, and nothing is trained.
 func TestResumeRefusesBadMetadata(t *testing.T) {
-	dir := t.TempDir()
-	c := trained(t, dir)
-	rewriteLatest(t, c.CheckpointDir, func(_ map[string]*tensor.Tensor, meta map[string]string) {
-		meta[MetaBatch] = "-3"
-	})
-	c.Resume, c.Epochs = true, 3
-	res, err := Run(context.Background(), c, tinyData())
-	var ce *ConfigError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "batch = -3") || !strings.Contains(err.Error(), "ckpt-4.safetensors") {
-		t.Fatalf("Run = %+v, %v; want a ConfigError about batch -3 in ckpt-4", res, err)
+	for _, tc := range []struct{ key, value, want string }{
+		{MetaBatch, "-3", "batch = -3"},
+		{MetaCurrentLR, "+Inf", `"current_learning_rate" = "+Inf" is not a finite positive number`},
+		{metaCallback + "early_stopping/best", "x", `early_stopping state "best" = "x" is not a number`},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			c := trained(t, t.TempDir())
+			rewriteLatest(t, c.CheckpointDir, func(_ map[string]*tensor.Tensor, meta map[string]string) {
+				meta[tc.key] = tc.value
+			})
+			c.Resume, c.Epochs = true, 3
+			c.Callbacks = []Callback{&EarlyStopping{Monitor: "loss", Patience: 2}}
+			res, err := Run(context.Background(), c, tinyData())
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ckpt-4.safetensors") {
+				t.Fatalf("Run = %+v, %v; want a ConfigError with %q about ckpt-4", res, err, tc.want)
+			}
+		})
 	}
 }
 
