@@ -235,3 +235,35 @@ func TestNothingToTrainWritesNoLogs(t *testing.T) {
 		t.Errorf("Result.Epoch %d, %d epochs trained; want 2 and 0", res.Epoch, len(res.Epochs))
 	}
 }
+
+// FuzzReadPosition: no loop position read from a checkpoint's metadata
+// panics, and one it accepts keeps the invariants resume relies on.
+func FuzzReadPosition(f *testing.F) {
+	f.Add("5", "2", "1", "4", "40", "4", "9.5", "3", uint8(2))
+	f.Add("-5", "99999999999", "x", "", "-40", "0", "NaN", "-1", uint8(0))
+	f.Add("5", "2", "1", "4", "40", "4", "9.5", "-1", uint8(2))
+	f.Add("5", "2", "1", "4", "40", "4", "9.5", "5", uint8(2))
+	f.Fuzz(func(t *testing.T, step, epoch, batch, images, trainSize, batchSize, lossSum, correct string, stepsPerEpoch uint8) {
+		meta := map[string]string{MetaStep: step, MetaEpoch: epoch, MetaBatch: batch, MetaImagesSeen: images,
+			MetaTrainSize: trainSize, MetaBatchSize: batchSize, MetaLossSum: lossSum}
+		if correct != "" {
+			meta[MetaCorrect] = correct
+		}
+		p, err := readPosition(meta, int(stepsPerEpoch))
+		if err != nil {
+			return
+		}
+		switch {
+		case p.step < 0 || int64(p.epoch) > p.step || p.epoch > maxEpochs:
+			t.Fatalf("step %d, epoch %d", p.step, p.epoch)
+		case p.batch < 0 || p.batch >= int(stepsPerEpoch) || int64(p.batch) > p.step:
+			t.Fatalf("batch %d of %d steps", p.batch, stepsPerEpoch)
+		case p.imagesSeen < 0 || int64(p.imagesSeen) > int64(p.batch)*p.checkpointBatches:
+			t.Fatalf("%d images in %d batches of %d", p.imagesSeen, p.batch, p.checkpointBatches)
+		case p.correct < 0 || p.correct > p.imagesSeen:
+			t.Fatalf("%d correct of %d", p.correct, p.imagesSeen)
+		case math.IsNaN(p.lossSum) || math.IsInf(p.lossSum, 0) || p.lossSum < 0:
+			t.Fatalf("loss sum %v", p.lossSum)
+		}
+	})
+}
