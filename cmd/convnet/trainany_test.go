@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/checkpoint"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/npy"
@@ -182,6 +183,24 @@ func TestTrainKerasJSONCLI(t *testing.T) {
 		"--steps", "1", "--batch-size", "4", "--progress", "never")
 	if code != 0 || !strings.Contains(stdout, "the model directory "+kdir+" and its weights") {
 		t.Fatalf("train --model DIR: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// TestResumeForgedArchitecture: --resume without --model on a checkpoint
+// whose architecture is forged exits 2, naming --resume (not the --model
+// default, which was not used) and the key.
+func TestResumeForgedArchitecture(t *testing.T) {
+	data := fakeMNIST(t, 16, 8)
+	dir := t.TempDir()
+	meta := map[string]string{train.MetaModel: train.ResNetName, train.MetaArchitecture: `{"name": "alexnet"}`}
+	if _, err := checkpoint.Save(dir, 1, map[string]*tensor.Tensor{"w": tensor.Zeros(1)}, meta, 1); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("train", "--data", data, "--logdir", filepath.Join(t.TempDir(), "run"), "--checkpoint-dir", dir,
+		"--resume", "--epochs", "1", "--steps", "1", "--progress", "never")
+	if code != 2 || !strings.Contains(stderr, "--resume: checkpoint "+filepath.Join(dir, "ckpt-1.safetensors")) ||
+		!strings.Contains(stderr, "metadata architecture") || strings.Contains(stderr, "--model") {
+		t.Fatalf("exit %d, stderr %q; want 2 and an error of --resume about the architecture", code, stderr)
 	}
 }
 
