@@ -89,6 +89,12 @@ func (a Architecture) Build(seed uint64, dropout float32, init string) (layers.N
 	if err := a.check(); err != nil {
 		return nil, err
 	}
+	return a.build(seed, dropout, init)
+}
+
+// build is Build without the bounds on the sizes, for Run's own ConvNet,
+// whose size the data gives.
+func (a Architecture) build(seed uint64, dropout float32, init string) (layers.Network, error) {
 	switch a.Name {
 	case models.ConvNetName:
 		return models.NewConvNet(models.ConvNetConfig{Input: a.Input, Classes: a.Classes, Seed: seed, DropoutRate: dropout, Init: init})
@@ -328,8 +334,10 @@ func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout f
 // seedNote says where the initial weights come from.
 func seedNote(seed uint64) string { return fmt.Sprintf("initial weights from seed %d", seed) }
 
-// loadKerasModel reads a model file or directory for ChooseModel; fresh
-// is true when the file holds no weights.
+// LoadModelFile reads the Keras model file or directory ChooseModel and
+// `convnet shape --model` take (a Keras JSON file, a TF.js model.json or
+// a model directory); fresh is true when the file holds no weights, and
+// from says what was read.
 func LoadModelFile(path string) (k *keras.Model, from string, fresh bool, err error) {
 	st, err := os.Stat(path)
 	if err != nil {

@@ -51,6 +51,42 @@ func TestArchitectureRoundTrip(t *testing.T) {
 	}
 }
 
+// TestArchitectureByName: checkpoints without the architecture key (the
+// lecture's ConvNet before the key existed, named or not, and the VGG of
+// the first --model vgg) rebuild from MetaModel and the data keys; other
+// names cannot.
+func TestArchitectureByName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		meta map[string]string
+		want Architecture
+	}{
+		{"unnamed", map[string]string{}, Architecture{Name: models.ConvNetName, Input: [3]int{28, 28, 1}, Classes: 10}},
+		{"convnet", map[string]string{MetaModel: models.ConvNetName, MetaInput: "12,12,3", MetaClasses: `["a","b","c"]`},
+			Architecture{Name: models.ConvNetName, Input: [3]int{12, 12, 3}, Classes: 3}},
+		{"vgg", map[string]string{MetaModel: models.VGGName, MetaInput: "32,32,3"}, Architecture{Name: models.VGGName, Input: [3]int{32, 32, 3}, Classes: 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, err := ArchitectureOf(tc.meta)
+			if err != nil || !reflect.DeepEqual(a, tc.want) {
+				t.Fatalf("ArchitectureOf = %+v, %v; want %+v", a, err, tc.want)
+			}
+			m, name, err := modelOf(tc.meta)
+			if err != nil || name != tc.want.Name {
+				t.Fatalf("modelOf: %s, %v", name, err)
+			}
+			if err := CheckShapes(m, data.Shape{H: a.Input[0], W: a.Input[1], C: a.Input[2]}, a.Classes); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	for _, name := range []string{ResNetName, KerasName, "custom"} {
+		if a, err := ArchitectureOf(map[string]string{MetaModel: name}); err == nil || !strings.Contains(err.Error(), "without an architecture") {
+			t.Errorf("model %q without an architecture: %+v, %v; want an error", name, a, err)
+		}
+	}
+}
+
 // TestForgedArchitecture: every bad architecture key is an error naming
 // what is wrong, before anything is built.
 func TestForgedArchitecture(t *testing.T) {

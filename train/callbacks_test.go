@@ -204,8 +204,20 @@ func TestCallbacksResumeBitIdentical(t *testing.T) {
 						t.Fatalf("final %s is not the best epoch's", k)
 					}
 				}
-				if _, err := os.Stat(filepath.Join(c.CheckpointDir, BestFileName+".safetensors")); err != nil {
-					t.Fatalf("best checkpoint: %v", err)
+				// The best weights and the curves are readable as the
+				// checkpoints are (CreateTemp alone makes files 0600).
+				ckpt, err := os.Stat(straight.Checkpoint)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range []string{filepath.Join(c.CheckpointDir, BestFileName+".safetensors"), filepath.Join(c.LogDir, CurvesFile)} {
+					st, err := os.Stat(p)
+					if err != nil {
+						t.Fatalf("best checkpoint: %v", err)
+					}
+					if st.Mode() != ckpt.Mode() {
+						t.Errorf("%s has mode %v, the checkpoints %v", p, st.Mode(), ckpt.Mode())
+					}
 				}
 			case "plateau":
 				if wantMeta[MetaCurrentLR] != "0.0003125" { // 0.01 halved after epochs 2…6

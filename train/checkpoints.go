@@ -105,8 +105,6 @@ func (t *trainer) restore(path string) error {
 	if err != nil {
 		return configErrorf("checkpoint %s: %v", path, err)
 	}
-	ints := [4]int64{pos.step, int64(pos.epoch), int64(pos.batch), int64(pos.imagesSeen)}
-	lossSum := pos.lossSum
 	slots := map[string]*tensor.Tensor{}
 	weights := t.model.Weights()
 	for name, v := range tensors {
@@ -117,18 +115,12 @@ func (t *trainer) restore(path string) error {
 	if err := t.opt.SetSlots(slots); err != nil {
 		return configErrorf("checkpoint %s: optimizer state does not fit: %v", path, err)
 	}
-	t.opt.SetIterations(ints[0])
-	t.step, t.epoch, t.batch, t.imagesSeen = ints[0], int(ints[1]), int(ints[2]), int(ints[3])
-	t.lossSum = lossSum
+	t.opt.SetIterations(pos.step)
+	t.step, t.epoch, t.batch, t.imagesSeen, t.correct, t.lossSum = pos.step, pos.epoch, pos.batch, pos.imagesSeen, pos.correct, pos.lossSum
 	t.lastCkpt = path
-	if v, ok := meta[MetaCorrect]; ok {
-		if t.correct, err = strconv.Atoi(v); err != nil {
-			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not an integer", path, MetaCorrect, v)
-		}
-	}
 	if v, ok := meta[MetaCurrentLR]; ok {
-		if t.lr, err = strconv.ParseFloat(v, 64); err != nil || !(t.lr > 0) {
-			return fmt.Errorf("train: checkpoint %s: metadata %q = %q is not a positive number", path, MetaCurrentLR, v)
+		if t.lr, err = strconv.ParseFloat(v, 64); err != nil || !(t.lr > 0) || math.IsInf(t.lr, 1) {
+			return configErrorf("train: checkpoint %s: metadata %q = %q is not a finite positive number", path, MetaCurrentLR, v)
 		}
 	}
 	t.stopped = meta[MetaStopped] == "true"
@@ -144,7 +136,7 @@ func (t *trainer) restore(path string) error {
 			continue // the checkpoint predates this callback: it starts fresh
 		}
 		if err := c.SetState(st); err != nil {
-			return fmt.Errorf("train: checkpoint %s: %w", path, err)
+			return configErrorf("train: checkpoint %s: %w", path, err)
 		}
 	}
 
@@ -169,6 +161,7 @@ type position struct {
 	step              int64
 	epoch, batch      int
 	imagesSeen        int
+	correct           int // of those images, predicted right
 	lossSum           float64
 	trainExamples     int64
 	checkpointBatches int64 // the checkpoint's batch_size
@@ -182,7 +175,8 @@ const maxEpochs = 1_000_000
 // is a non-negative integer, an epoch and a batch each take at least one
 // step (epoch ≤ global_step, batch ≤ global_step), the batch lies inside
 // an epoch of stepsPerEpoch steps, the images seen fit in the batches
-// done, and the loss sum is finite and not negative. Errors name the key,
+// done, the correct predictions (when recorded) in the images seen, and
+// the loss sum is finite and not negative. Errors name the key,
 // its value and what was expected.
 func readPosition(meta map[string]string, stepsPerEpoch int) (position, error) {
 	var p position
@@ -219,6 +213,13 @@ func readPosition(meta map[string]string, stepsPerEpoch int) (position, error) {
 		return p, fmt.Errorf("%v (batch %d of batch_size %d)", err, batch, p.checkpointBatches)
 	}
 	p.epoch, p.batch, p.imagesSeen = int(epoch), int(batch), int(images)
+	if _, ok := meta[MetaCorrect]; ok { // absent in checkpoints that predate it
+		correct, err := num(MetaCorrect, 0, images)
+		if err != nil {
+			return p, fmt.Errorf("%v (of %s %d)", err, MetaImagesSeen, images)
+		}
+		p.correct = int(correct)
+	}
 	p.lossSum, err = strconv.ParseFloat(meta[MetaLossSum], 64)
 	if err != nil || math.IsNaN(p.lossSum) || math.IsInf(p.lossSum, 0) || p.lossSum < 0 {
 		return p, fmt.Errorf("metadata %s = %q, want a finite number ≥ 0", MetaLossSum, meta[MetaLossSum])

@@ -50,7 +50,7 @@ func rewriteLatest(t *testing.T, dir string, edit func(ts map[string]*tensor.Ten
 
 func TestReadPosition(t *testing.T) {
 	good := map[string]string{MetaStep: "5", MetaEpoch: "2", MetaBatch: "1", MetaImagesSeen: "4",
-		MetaTrainSize: "40", MetaBatchSize: "4", MetaLossSum: "9.5"}
+		MetaTrainSize: "40", MetaBatchSize: "4", MetaLossSum: "9.5", MetaCorrect: "3"}
 	for _, c := range []struct {
 		key, value string
 		want       string // "" when valid
@@ -70,6 +70,9 @@ func TestReadPosition(t *testing.T) {
 		{MetaLossSum, "NaN", `epoch_loss_sum = "NaN", want a finite number ≥ 0`},
 		{MetaLossSum, "-1", `epoch_loss_sum = "-1"`},
 		{MetaLossSum, "", `epoch_loss_sum = ""`},
+		{MetaCorrect, "-1", "epoch_correct = -1, want 0…4 (of epoch_images 4)"},
+		{MetaCorrect, "5", "epoch_correct = 5, want 0…4"},
+		{MetaCorrect, "x", `epoch_correct = "x" is not an integer`},
 	} {
 		t.Run(c.key+"="+c.value, func(t *testing.T) {
 			meta := map[string]string{}
@@ -83,7 +86,7 @@ func TestReadPosition(t *testing.T) {
 			switch {
 			case c.want == "" && err != nil:
 				t.Fatalf("error %v for valid metadata", err)
-			case c.want == "" && (p.step != 5 || p.epoch != 2 || p.batch != 1 || p.imagesSeen != 4 || p.lossSum != 9.5):
+			case c.want == "" && (p.step != 5 || p.epoch != 2 || p.batch != 1 || p.imagesSeen != 4 || p.correct != 3 || p.lossSum != 9.5):
 				t.Fatalf("position %+v", p)
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 				t.Fatalf("error %v, want %q", err, c.want)
@@ -95,16 +98,24 @@ func TestReadPosition(t *testing.T) {
 // TestResumeRefusesBadMetadata: a forged position is refused on resume
 // with a ConfigError naming the checkpoint, and nothing is trained.
 func TestResumeRefusesBadMetadata(t *testing.T) {
-	dir := t.TempDir()
-	c := trained(t, dir)
-	rewriteLatest(t, c.CheckpointDir, func(_ map[string]*tensor.Tensor, meta map[string]string) {
-		meta[MetaBatch] = "-3"
-	})
-	c.Resume, c.Epochs = true, 3
-	res, err := Run(context.Background(), c, tinyData())
-	var ce *ConfigError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "batch = -3") || !strings.Contains(err.Error(), "ckpt-4.safetensors") {
-		t.Fatalf("Run = %+v, %v; want a ConfigError about batch -3 in ckpt-4", res, err)
+	for _, tc := range []struct{ key, value, want string }{
+		{MetaBatch, "-3", "batch = -3"},
+		{MetaCurrentLR, "+Inf", `"current_learning_rate" = "+Inf" is not a finite positive number`},
+		{metaCallback + "early_stopping/best", "x", `early_stopping state "best" = "x" is not a number`},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			c := trained(t, t.TempDir())
+			rewriteLatest(t, c.CheckpointDir, func(_ map[string]*tensor.Tensor, meta map[string]string) {
+				meta[tc.key] = tc.value
+			})
+			c.Resume, c.Epochs = true, 3
+			c.Callbacks = []Callback{&EarlyStopping{Monitor: "loss", Patience: 2}}
+			res, err := Run(context.Background(), c, tinyData())
+			var ce *ConfigError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ckpt-4.safetensors") {
+				t.Fatalf("Run = %+v, %v; want a ConfigError with %q about ckpt-4", res, err, tc.want)
+			}
+		})
 	}
 }
 
@@ -223,4 +234,36 @@ func TestNothingToTrainWritesNoLogs(t *testing.T) {
 	if res.Epoch != 2 || len(res.Epochs) != 0 {
 		t.Errorf("Result.Epoch %d, %d epochs trained; want 2 and 0", res.Epoch, len(res.Epochs))
 	}
+}
+
+// FuzzReadPosition: no loop position read from a checkpoint's metadata
+// panics, and one it accepts keeps the invariants resume relies on.
+func FuzzReadPosition(f *testing.F) {
+	f.Add("5", "2", "1", "4", "40", "4", "9.5", "3", uint8(2))
+	f.Add("-5", "99999999999", "x", "", "-40", "0", "NaN", "-1", uint8(0))
+	f.Add("5", "2", "1", "4", "40", "4", "9.5", "-1", uint8(2))
+	f.Add("5", "2", "1", "4", "40", "4", "9.5", "5", uint8(2))
+	f.Fuzz(func(t *testing.T, step, epoch, batch, images, trainSize, batchSize, lossSum, correct string, stepsPerEpoch uint8) {
+		meta := map[string]string{MetaStep: step, MetaEpoch: epoch, MetaBatch: batch, MetaImagesSeen: images,
+			MetaTrainSize: trainSize, MetaBatchSize: batchSize, MetaLossSum: lossSum}
+		if correct != "" {
+			meta[MetaCorrect] = correct
+		}
+		p, err := readPosition(meta, int(stepsPerEpoch))
+		if err != nil {
+			return
+		}
+		switch {
+		case p.step < 0 || int64(p.epoch) > p.step || p.epoch > maxEpochs:
+			t.Fatalf("step %d, epoch %d", p.step, p.epoch)
+		case p.batch < 0 || p.batch >= int(stepsPerEpoch) || int64(p.batch) > p.step:
+			t.Fatalf("batch %d of %d steps", p.batch, stepsPerEpoch)
+		case p.imagesSeen < 0 || int64(p.imagesSeen) > int64(p.batch)*p.checkpointBatches:
+			t.Fatalf("%d images in %d batches of %d", p.imagesSeen, p.batch, p.checkpointBatches)
+		case p.correct < 0 || p.correct > p.imagesSeen:
+			t.Fatalf("%d correct of %d", p.correct, p.imagesSeen)
+		case math.IsNaN(p.lossSum) || math.IsInf(p.lossSum, 0) || p.lossSum < 0:
+			t.Fatalf("loss sum %v", p.lossSum)
+		}
+	})
 }

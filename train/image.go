@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"image"
-	"image/color"
 
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -50,22 +49,32 @@ func KernelGrid(kernel *tensor.Tensor) (*image.Gray, error) {
 	if hi > lo {
 		scale = 255 / (hi - lo)
 	}
-	cols := min(gridColumns, k)
-	rows := (k + cols - 1) / cols
-	cellW, cellH := kw*gridScale, kh*gridScale
-	img := image.NewGray(image.Rect(0, 0, cols*(cellW+gridBorder)+gridBorder, rows*(cellH+gridBorder)+gridBorder))
+	return channelGrid(v, kh, kw, k, gridColumns, gridScale, gridBorder, func(_ int, x float32) uint8 {
+		return uint8((x-lo)*scale + 0.5)
+	}), nil
+}
+
+// channelGrid draws the c channels of d, laid out [h, w, c], as a white
+// grayscale image holding one cell per channel, cols to a row, each
+// channel enlarged scale× and framed by border pixels; gray(k, v) is the
+// level of value v of channel k. KernelGrid and FeatureMaps draw with it.
+func channelGrid(d []float32, h, w, c, cols, scale, border int, gray func(k int, v float32) uint8) *image.Gray {
+	cols = min(cols, c)
+	rows := (c + cols - 1) / cols
+	cw, ch := w*scale, h*scale
+	img := image.NewGray(image.Rect(0, 0, cols*(cw+border)+border, rows*(ch+border)+border))
 	for i := range img.Pix {
 		img.Pix[i] = 255
 	}
-	for f := range k {
-		x0 := gridBorder + (f%cols)*(cellW+gridBorder)
-		y0 := gridBorder + (f/cols)*(cellH+gridBorder)
-		for y := range cellH {
-			for x := range cellW {
-				val := (v[((y/gridScale)*kw+x/gridScale)*k+f] - lo) * scale
-				img.SetGray(x0+x, y0+y, color.Gray{Y: uint8(val + 0.5)})
+	for k := range c {
+		x0 := border + (k%cols)*(cw+border)
+		y0 := border + (k/cols)*(ch+border)
+		for y := range ch {
+			row := img.Pix[(y0+y)*img.Stride+x0:]
+			for x := range cw {
+				row[x] = gray(k, d[((y/scale)*w+x/scale)*c+k])
 			}
 		}
 	}
-	return img, nil
+	return img
 }

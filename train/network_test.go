@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,9 +23,23 @@ func resnetRun(t *testing.T, dir string) Config {
 		t.Fatal(err)
 	}
 	return Config{
-		Epochs: 2, BatchSize: 4, StepsPerEpoch: 2, Seed: 3, Model: m, ModelName: ResNetName,
+		Epochs: 2, BatchSize: 4, StepsPerEpoch: 2, Seed: 3, Model: m, // ModelName: the architecture's
 		Architecture:  &Architecture{Name: ResNetName, Input: [3]int{28, 28, 1}, Classes: 10, Stages: []int{4, 8}},
 		CheckpointDir: filepath.Join(dir, "checkpoints"), LogDir: dir, LogEvery: 1, EvalBatchSize: 16,
+	}
+}
+
+// TestModelNameFollowsArchitecture: a model name other than its
+// architecture's would write checkpoints LoadModel refuses; Run refuses
+// it up front.
+func TestModelNameFollowsArchitecture(t *testing.T) {
+	c := resnetRun(t, t.TempDir())
+	c.ModelName = "small"
+	if _, err := Run(context.Background(), c, tinyData()); err == nil || !strings.Contains(err.Error(), `"small"`) {
+		t.Fatalf("Run: %v, want an error naming both models", err)
+	}
+	if _, err := os.Stat(c.CheckpointDir); !os.IsNotExist(err) {
+		t.Errorf("checkpoint directory after the refusal: %v", err)
 	}
 }
 

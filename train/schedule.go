@@ -206,7 +206,10 @@ func ParseSchedule(spec string, lr float64, epochs int, stepsPerEpoch int64) (Sc
 		if len(nums) != 2 || nums[0] < 1 || nums[0] != math.Trunc(nums[0]) || !(nums[1] > 0) {
 			return nil, nil, bad("step:EPOCHS:FACTOR with whole EPOCHS ≥ 1 and FACTOR > 0")
 		}
-		every := int64(nums[0]) * stepsPerEpoch
+		// EPOCHS beyond the run change nothing: clamped, they cannot
+		// overflow the step count (1e300 would make it negative and the
+		// loop below endless).
+		every := int64(min(nums[0], float64(max(epochs, 1)))) * stepsPerEpoch
 		var s PiecewiseConstant
 		v := lr
 		s.Values = append(s.Values, v)
@@ -228,10 +231,13 @@ func ParseSchedule(spec string, lr float64, epochs int, stepsPerEpoch int64) (Sc
 		if len(nums) > 2 || arg(1, 0) > 1 {
 			return nil, nil, bad("cosine[:WARMUP_EPOCHS[:ALPHA]] with ALPHA in [0, 1]")
 		}
-		warm := int64(arg(0, 0) * float64(stepsPerEpoch))
-		if warm >= total {
+		// Compared before the conversion, which a huge warm-up would
+		// overflow to a negative step count.
+		warmSteps := arg(0, 0) * float64(stepsPerEpoch)
+		if warmSteps >= float64(total) {
 			return nil, nil, bad("a warm-up shorter than the run")
 		}
+		warm := int64(warmSteps)
 		if warm == 0 {
 			return CosineDecay{Initial: lr, DecaySteps: total, Alpha: arg(1, 0)}, nil, nil
 		}
@@ -245,7 +251,7 @@ func ParseSchedule(spec string, lr float64, epochs int, stepsPerEpoch int64) (Sc
 		}
 		return OneCycle{MaxLR: lr, TotalSteps: total, PctStart: arg(0, 0.3)}, nil, nil
 	case "plateau":
-		if len(nums) < 1 || len(nums) > 2 || nums[0] != math.Trunc(nums[0]) || !(arg(1, 0.1) > 0 && arg(1, 0.1) < 1) {
+		if len(nums) < 1 || len(nums) > 2 || nums[0] != math.Trunc(nums[0]) || nums[0] > math.MaxInt32 || !(arg(1, 0.1) > 0 && arg(1, 0.1) < 1) {
 			return nil, nil, bad("plateau:PATIENCE[:FACTOR] with whole PATIENCE and FACTOR in (0, 1)")
 		}
 		return nil, &ReduceLROnPlateau{Monitor: "val_loss", Patience: int(nums[0]), Factor: arg(1, 0.1), MinDelta: 1e-4}, nil

@@ -82,6 +82,8 @@ func TestParseSchedule(t *testing.T) {
 	}{
 		{"constant", []int64{0, 17}, []float64{1, 1}},
 		{"step:2:0.5", []int64{0, 5, 6, 11, 12, 17}, []float64{1, 1, 0.5, 0.5, 0.25, 0.25}},
+		{"step:7:0.5", []int64{0, 17}, []float64{1, 1}},
+		{"step:1e300:0.5", []int64{0, 17}, []float64{1, 1}},
 		{"exp:0.5", []int64{0, 3, 6}, []float64{1, 0.5, 0.25}},
 		{"cosine", []int64{0, 9, 18}, []float64{1, 0.5, 0}},
 		{"cosine:1", []int64{0, 3, 3 + 15}, []float64{0.1, 1, 0}},
@@ -101,13 +103,48 @@ func TestParseSchedule(t *testing.T) {
 			}
 		})
 	}
+	// EPOCHS 1e300 once overflowed the step interval to 0 at 100 steps per
+	// epoch, and the boundary loop never ended.
+	if s, _, err := ParseSchedule("step:1e300:0.5", 1, 6, 100); err != nil || s.LR(599) != 1 {
+		t.Errorf("step:1e300:0.5 over 600 steps: %v, %v", s, err)
+	}
 	s, p, err := ParseSchedule("plateau:3:0.5", 1, 6, 3)
 	if err != nil || s != nil || p == nil || p.Patience != 3 || p.Factor != 0.5 || p.Monitor != "val_loss" {
 		t.Fatalf("plateau: %v, %+v, %v", s, p, err)
 	}
-	for _, bad := range []string{"step", "step:0:0.5", "step:1.5:0.5", "exp", "exp:-1", "cosine:9", "cosine:1:2", "onecycle:1", "plateau", "plateau:2:1", "warp", "constant:1", "step:a:b"} {
+	for _, bad := range []string{"step", "step:0:0.5", "step:1.5:0.5", "exp", "exp:-1", "cosine:9", "cosine:1:2", "onecycle:1", "plateau", "plateau:2:1", "warp", "constant:1", "step:a:b",
+		"cosine:1e300", "plateau:1e300", "plateau:3e9"} {
 		if _, _, err := ParseSchedule(bad, 1, 6, 3); err == nil || !strings.Contains(err.Error(), bad) {
 			t.Errorf("ParseSchedule(%q) = %v, want an error quoting it", bad, err)
 		}
 	}
+}
+
+// FuzzParseSchedule: no --schedule value panics or hangs, and a schedule
+// it accepts gives non-negative rates over the whole run (not NaN; exp
+// with a RATE above 1 may grow to +Inf, as asked).
+func FuzzParseSchedule(f *testing.F) {
+	for _, s := range []string{"constant", "step:2:0.5", "exp:0.5", "cosine:1:0.2", "onecycle:0.25", "plateau:3:0.5", "step:1e300:0.5", "cosine:1e300"} {
+		f.Add(s, uint8(5), uint16(2))
+	}
+	// A run has at least one epoch of at least one step.
+	f.Fuzz(func(t *testing.T, spec string, e uint8, st uint16) {
+		epochs, steps := int(e)+1, int64(st)+1
+		s, p, err := ParseSchedule(spec, 0.1, epochs, steps)
+		if err != nil {
+			return
+		}
+		if p != nil && (p.Patience < 0 || !(p.Factor > 0 && p.Factor < 1)) {
+			t.Fatalf("%q: plateau %+v", spec, p)
+		}
+		if s == nil {
+			return
+		}
+		total := int64(epochs) * steps
+		for _, step := range []int64{0, 1, total / 2, total - 1, total, total + 1} {
+			if lr := s.LR(step); math.IsNaN(lr) || lr < 0 {
+				t.Fatalf("%q over %d epochs of %d steps: LR(%d) = %v", spec, epochs, steps, step, lr)
+			}
+		}
+	})
 }

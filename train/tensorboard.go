@@ -350,32 +350,19 @@ func FeatureMaps(t *tensor.Tensor) (*image.Gray, error) {
 		return nil, fmt.Errorf("train: FeatureMaps needs activations [1, H, W, C] or [H, W, C], got %v", t.Shape())
 	}
 	h, w, c := s[0], s[1], s[2]
-	scale := max(1, (mapMinSide+h-1)/h)
-	cols := min(mapColumns, c)
-	rows := (c + cols - 1) / cols
-	cw, ch := w*scale, h*scale
-	img := image.NewGray(image.Rect(0, 0, cols*(cw+mapBorder)+mapBorder, rows*(ch+mapBorder)+mapBorder))
-	for i := range img.Pix {
-		img.Pix[i] = 255
-	}
 	d := t.Data()
+	lo, norm := make([]float32, c), make([]float32, c)
 	for k := range c {
-		lo, hi := d[k], d[k]
+		lo[k] = d[k]
+		hi := d[k]
 		for i := range h * w {
-			lo, hi = min(lo, d[i*c+k]), max(hi, d[i*c+k])
+			lo[k], hi = min(lo[k], d[i*c+k]), max(hi, d[i*c+k])
 		}
-		norm := float32(0)
-		if hi > lo {
-			norm = 1 / (hi - lo)
-		}
-		x0 := mapBorder + (k%cols)*(cw+mapBorder)
-		y0 := mapBorder + (k/cols)*(ch+mapBorder)
-		for y := range ch {
-			for x := range cw {
-				v := (d[((y/scale)*w+x/scale)*c+k] - lo) * norm
-				img.Pix[(y0+y)*img.Stride+x0+x] = grayByte(v)
-			}
+		if hi > lo[k] {
+			norm[k] = 1 / (hi - lo[k])
 		}
 	}
-	return img, nil
+	return channelGrid(d, h, w, c, mapColumns, max(1, (mapMinSide+h-1)/h), mapBorder, func(k int, v float32) uint8 {
+		return grayByte((v - lo[k]) * norm[k])
+	}), nil
 }

@@ -104,7 +104,9 @@ type Config struct {
 	// not apply. Its regularization penalties (Model.Losses) are added to
 	// the loss that is minimised and reported, as Keras does.
 	Model layers.Network
-	// ModelName names Model in checkpoint metadata (default "custom").
+	// ModelName names Model in checkpoint metadata: by default
+	// Architecture's name when set (a different one is an error), else
+	// "custom".
 	ModelName string
 	// Architecture, when set, describes Model; checkpoints record it so
 	// that LoadModel (eval, predict, serve, export) can rebuild the model.
@@ -315,13 +317,18 @@ func Run(ctx context.Context, cfg Config, d Data) (*Result, error) {
 	model, name := cfg.Model, cfg.ModelName
 	if model == nil {
 		sh := d.Train.Shape()
-		model, err = models.NewConvNet(models.ConvNetConfig{Init: cfg.Init, DropoutRate: cfg.DropoutRate, Seed: cfg.Seed,
-			Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())})
-		if err != nil {
-			return nil, &ConfigError{Err: err}
-		}
 		name = models.ConvNetName
 		cfg.Architecture = &Architecture{Name: name, Input: [3]int{sh.H, sh.W, sh.C}, Classes: len(d.Train.Classes())}
+		if model, err = cfg.Architecture.build(cfg.Seed, cfg.DropoutRate, cfg.Init); err != nil {
+			return nil, &ConfigError{Err: err}
+		}
+	} else if a := cfg.Architecture; a != nil {
+		// LoadModel refuses a checkpoint whose model name is not its
+		// architecture's: the name follows the architecture.
+		if name != "" && name != a.Name {
+			return nil, configErrorf("Config.ModelName %q and Config.Architecture of model %q disagree", name, a.Name)
+		}
+		name = a.Name
 	} else if name == "" {
 		name = "custom"
 	}

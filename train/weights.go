@@ -55,7 +55,7 @@ func (t *trainer) restoreWeights(name string) error {
 
 // writeFileAtomic writes path through a temporary file in its directory:
 // write, fsync, rename, fsync of the directory, so a crash leaves the old
-// file or the new one, never a part.
+// file or the new one, never a part. The file is 0644, as checkpoints are.
 func writeFileAtomic(path string, write func(*os.File) error) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -69,6 +69,9 @@ func writeFileAtomic(path string, write func(*os.File) error) (err error) {
 		}
 	}()
 	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
 		return err
 	}
 	if err = f.Sync(); err != nil {

@@ -75,16 +75,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestServeSIGTERM runs convnet serve, answers one request, sends the
-// process SIGTERM and checks that the command exits 0 after logging the
-// request and the drain.
-func TestServeSIGTERM(t *testing.T) {
-	ckpt := lectureCheckpoint(t)
-	var stdout, stderr syncBuffer
+// startServe runs convnet serve on ckpt at a free port and returns its
+// base URL and stderr; stop sends the process SIGTERM and fails the test
+// unless the command then exits 0.
+func startServe(t *testing.T, ckpt string) (url string, stderr *syncBuffer, stop func()) {
+	t.Helper()
+	var stdout syncBuffer
+	stderr = new(syncBuffer)
 	done := make(chan int, 1)
-	go func() { done <- run([]string{"serve", "--model", ckpt, "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
+	go func() { done <- run([]string{"serve", "--model", ckpt, "--addr", "127.0.0.1:0"}, &stdout, stderr) }()
 	addrRE := regexp.MustCompile(`on (http://[^ ]+)/`)
-	var url string
 	for deadline := time.Now().Add(20 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
 			url = m[1]
@@ -98,6 +98,27 @@ func TestServeSIGTERM(t *testing.T) {
 	if url == "" {
 		t.Fatalf("serve did not start: %s %s", stdout.String(), stderr.String())
 	}
+	return url, stderr, func() {
+		t.Helper()
+		if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("exit %d after SIGTERM; want 0. stderr: %s", code, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("serve did not exit after SIGTERM")
+		}
+	}
+}
+
+// TestServeSIGTERM runs convnet serve, answers one request, sends the
+// process SIGTERM and checks that the command exits 0 after logging the
+// request and the drain.
+func TestServeSIGTERM(t *testing.T) {
+	url, stderr, stop := startServe(t, lectureCheckpoint(t))
 	r, err := http.Get(url + "/v2/models/convnet/ready")
 	if err != nil {
 		t.Fatal(err)
@@ -107,17 +128,7 @@ func TestServeSIGTERM(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("ready: %d", r.StatusCode)
 	}
-	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d after SIGTERM; want 0. stderr: %s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	stop()
 	for _, want := range []string{`"msg":"request","method":"GET","path":"/v2/models/convnet/ready","handler":"model_ready","status":200`, `"msg":"draining"`, `"msg":"stopped"`} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, stderr.String())

@@ -211,15 +211,16 @@ continues from the latest one. One run at a time may use a directory.`)
 	var choice train.ModelChoice
 	found := false
 	if f.resume && !modelSet {
-		choice, found, err = train.ResumeChoice(f.checkpointDir, f.seed, float32(f.dropout), f.init)
+		if choice, found, err = train.ResumeChoice(f.checkpointDir, f.seed, float32(f.dropout), f.init); err != nil {
+			return badInput(fmt.Errorf("--resume: %w", err))
+		}
 	}
 	if !found {
-		choice, err = train.ChooseModel(f.model, d.Train.Shape(), len(d.Train.Classes()), f.seed, float32(f.dropout), f.init)
+		if choice, err = train.ChooseModel(f.model, d.Train.Shape(), len(d.Train.Classes()), f.seed, float32(f.dropout), f.init); err != nil {
+			return badInput(fmt.Errorf("--model %s: %w", f.model, err))
+		}
 	}
-	if err != nil {
-		return badInput(fmt.Errorf("--model %s: %w", f.model, err))
-	}
-	cfg.Model, cfg.ModelName, cfg.Architecture = choice.Model, choice.Name, choice.Architecture
+	cfg.Model, cfg.Architecture = choice.Model, choice.Architecture // the checkpoints name the model after its architecture
 	if k := choice.Keras; k != nil {
 		cfg.Describe = func(w io.Writer, _ layers.Network, _ []int) error {
 			_, err := k.Summary().WriteTo(w)

@@ -290,4 +290,10 @@ func TestTrainEvalFolder(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "takes 12x12x3") {
 		t.Fatalf("eval at 8x8: exit %d, stderr %q", code, stderr)
 	}
+	// It has 3 classes: a folder of 2 is refused.
+	os.RemoveAll(filepath.Join(dir, "circle"))
+	code, _, stderr = runCLI("eval", "--checkpoint", filepath.Join(logdir, "checkpoints"), "--dataset", dir)
+	if code != 2 || !strings.Contains(stderr, "has 2 classes, the checkpoint's model 3") {
+		t.Fatalf("eval on 2 of the 3 classes: exit %d, stderr %q", code, stderr)
+	}
 }

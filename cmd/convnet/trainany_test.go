@@ -9,13 +9,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/checkpoint"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/models/keras"
 	"github.com/convnet-go/convnet/npy"
@@ -134,24 +132,7 @@ func TestTrainResNetCLI(t *testing.T) {
 // the server with SIGTERM.
 func serveOnce(t *testing.T, ckpt string) {
 	t.Helper()
-	var stdout, stderr syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run([]string{"serve", "--model", ckpt, "--addr", "127.0.0.1:0"}, &stdout, &stderr) }()
-	addrRE := regexp.MustCompile(`on (http://[^ ]+)/`)
-	var url string
-	for deadline := time.Now().Add(20 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := addrRE.FindStringSubmatch(stdout.String()); m != nil {
-			url = m[1]
-		}
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d early: %s", code, stderr.String())
-		default:
-		}
-	}
-	if url == "" {
-		t.Fatalf("serve did not start: %s %s", stdout.String(), stderr.String())
-	}
+	url, _, stop := startServe(t, ckpt)
 	body := `{"inputs": [{"name": "input", "shape": [1, 28, 28, 1], "datatype": "FP32", "data": [` +
 		strings.TrimSuffix(strings.Repeat("0,", 28*28), ",") + `]}]}`
 	r, err := http.Post(url+"/v2/models/convnet/infer", "application/json", bytes.NewBufferString(body))
@@ -163,17 +144,7 @@ func serveOnce(t *testing.T, ckpt string) {
 	if r.StatusCode != 200 || !strings.Contains(string(b), `"probabilities"`) {
 		t.Errorf("infer: %d %s", r.StatusCode, b)
 	}
-	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve: exit %d after SIGTERM: %s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not exit after SIGTERM")
-	}
+	stop()
 }
 
 // TestTrainKerasJSONCLI trains a Keras model.to_json() file, then uses
@@ -212,6 +183,24 @@ func TestTrainKerasJSONCLI(t *testing.T) {
 		"--steps", "1", "--batch-size", "4", "--progress", "never")
 	if code != 0 || !strings.Contains(stdout, "the model directory "+kdir+" and its weights") {
 		t.Fatalf("train --model DIR: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// TestResumeForgedArchitecture: --resume without --model on a checkpoint
+// whose architecture is forged exits 2, naming --resume (not the --model
+// default, which was not used) and the key.
+func TestResumeForgedArchitecture(t *testing.T) {
+	data := fakeMNIST(t, 16, 8)
+	dir := t.TempDir()
+	meta := map[string]string{train.MetaModel: train.ResNetName, train.MetaArchitecture: `{"name": "alexnet"}`}
+	if _, err := checkpoint.Save(dir, 1, map[string]*tensor.Tensor{"w": tensor.Zeros(1)}, meta, 1); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI("train", "--data", data, "--logdir", filepath.Join(t.TempDir(), "run"), "--checkpoint-dir", dir,
+		"--resume", "--epochs", "1", "--steps", "1", "--progress", "never")
+	if code != 2 || !strings.Contains(stderr, "--resume: checkpoint "+filepath.Join(dir, "ckpt-1.safetensors")) ||
+		!strings.Contains(stderr, "metadata architecture") || strings.Contains(stderr, "--model") {
+		t.Fatalf("exit %d, stderr %q; want 2 and an error of --resume about the architecture", code, stderr)
 	}
 }
 
