@@ -6,10 +6,11 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 
+	"github.com/convnet-go/convnet/internal/atomicfile"
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
@@ -148,5 +149,5 @@ func (t *trainer) writeCurves() error {
 		return nil
 	}
 	img := Curves(t.history)
-	return writeFileAtomic(filepath.Join(t.cfg.LogDir, CurvesFile), func(f *os.File) error { return png.Encode(f, img) })
+	return atomicfile.Write(filepath.Join(t.cfg.LogDir, CurvesFile), func(f io.Writer) error { return png.Encode(f, img) })
 }

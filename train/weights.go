@@ -2,10 +2,12 @@ package train
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/convnet-go/convnet/checkpoint"
+	"github.com/convnet-go/convnet/internal/atomicfile"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -30,7 +32,7 @@ func (t *trainer) saveWeights(name string) (string, error) {
 	}
 	path := filepath.Join(t.cfg.CheckpointDir, name+".safetensors")
 	meta := t.meta()
-	if err := writeFileAtomic(path, func(f *os.File) error { return checkpoint.Write(f, w, meta) }); err != nil {
+	if err := atomicfile.Write(path, func(f io.Writer) error { return checkpoint.Write(f, w, meta) }); err != nil {
 		return "", fmt.Errorf("train: saving %s: %w", path, err)
 	}
 	return path, nil
@@ -51,42 +53,4 @@ func (t *trainer) restoreWeights(name string) error {
 		return fmt.Errorf("train: no weights kept under %q", name)
 	}
 	return t.model.SetWeights(w)
-}
-
-// writeFileAtomic writes path through a temporary file in its directory:
-// write, fsync, rename, fsync of the directory, so a crash leaves the old
-// file or the new one, never a part. The file is 0644, as checkpoints are.
-func writeFileAtomic(path string, write func(*os.File) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
