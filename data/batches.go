@@ -24,7 +24,9 @@ type BatchOptions struct {
 	// rand.New(rand.NewPCG(Seed^augmentSalt, epoch<<32 | k)), whatever
 	// worker handles it.
 	Augment Augment
-	// Normalize, when set, standardises every image after augmentation.
+	// Normalize, when set, standardises every image after augmentation
+	// and before random erasing (Augment.Erasing), so that erased pixels
+	// are 0 after normalisation, the channel mean.
 	Normalize *Normalization
 	// Workers is the number of goroutines reading examples (default
 	// GOMAXPROCS). Each assembles whole batches.
@@ -273,6 +275,9 @@ func (b *Batches) assemble(k int) jobResult {
 		}
 		if b.opt.Normalize != nil {
 			b.opt.Normalize.Apply(dst)
+		}
+		if tmp != nil {
+			b.opt.Augment.Erasing(dst, sh, r)
 		}
 		labels = append(labels, label)
 	}

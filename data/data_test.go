@@ -258,6 +258,80 @@ func TestAugmentByHand(t *testing.T) {
 	t.Fatal("no seed drew the shift (0,+1)")
 }
 
+// TestErasingByHand replays Erasing's draws for many seeds and checks
+// that exactly the rectangle they give is zeroed: its size within the
+// documented area and ratio bounds, every other pixel untouched, and
+// images left whole as often as the probability says.
+func TestErasingByHand(t *testing.T) {
+	sh := Shape{28, 20, 2}
+	src := make([]float32, sh.Size())
+	for i := range src {
+		src[i] = float32(i%7) + 1 // no zeros
+	}
+	img := make([]float32, len(src))
+	a := Augment{Erase: 0.5}
+	erased := 0
+	const seeds = 400
+	for seed := range uint64(seeds) {
+		copy(img, src)
+		a.Erasing(img, sh, rand.New(rand.NewPCG(seed, 9)))
+		// The same draws, written out.
+		r := rand.New(rand.NewPCG(seed, 9))
+		want := append([]float32(nil), src...)
+		if r.Float64() < 0.5 {
+			for range 10 {
+				area := 0.02 + r.Float64()*0.31
+				ratio := math.Exp(math.Log(0.3) + r.Float64()*(math.Log(3.3)-math.Log(0.3)))
+				h := int(math.Round(math.Sqrt(area * 560 * ratio)))
+				w := int(math.Round(math.Sqrt(area * 560 / ratio)))
+				if h < 1 || w < 1 || h >= 28 || w >= 20 {
+					continue
+				}
+				y0, x0 := r.IntN(28-h+1), r.IntN(20-w+1)
+				if frac := float64(h*w) / 560; frac < 0.01 || frac > 0.40 {
+					t.Fatalf("seed %d: rectangle %d×%d covers %.3f of the image", seed, h, w, frac)
+				}
+				for y := y0; y < y0+h; y++ {
+					for x := x0; x < x0+w; x++ {
+						want[(y*20+x)*2], want[(y*20+x)*2+1] = 0, 0
+					}
+				}
+				erased++
+				break
+			}
+		}
+		if !reflect.DeepEqual(img, want) {
+			t.Fatalf("seed %d: Erasing differs from its draws written out", seed)
+		}
+	}
+	// Half the images, give or take 5 standard deviations of a binomial.
+	if lo, hi := seeds/2-50, seeds/2+50; erased < lo || erased > hi {
+		t.Errorf("%d of %d images erased with probability 0.5, want %d…%d", erased, seeds, lo, hi)
+	}
+}
+
+// TestErasingAfterNormalize: erased pixels are 0 after normalisation,
+// the channel mean, not the normalised image of black.
+func TestErasingAfterNormalize(t *testing.T) {
+	ds := ramp(t, 4, 8, 8, 1)
+	norm := &Normalization{Mean: []float32{0.25}, Std: []float32{0.5}}
+	b := NewBatches(ds, BatchOptions{BatchSize: 4, Seed: 5, Augment: Augment{Erase: 1}, Normalize: norm}, 0)
+	defer b.Close()
+	x, _, ok := b.Next()
+	if !ok {
+		t.Fatal(b.Err())
+	}
+	zeros := 0
+	for _, v := range x.Data() {
+		if v == 0 { // no pixel k/255 normalises to 0
+			zeros++
+		}
+	}
+	if zeros == 0 {
+		t.Fatal("erase:1 left no pixel at the mean in 4 images: erased before normalising, or not at all")
+	}
+}
+
 func TestAugmentRotationKeepsCentre(t *testing.T) {
 	// A rotation about the centre of an odd image keeps the centre pixel
 	// and, for a radially symmetric image, nearly everything.
@@ -344,6 +418,11 @@ func TestParseAugment(t *testing.T) {
 		{"rotate:-5", Augment{}, true},
 		{"flip:1", Augment{}, true},
 		{"zoom:2", Augment{}, true},
+		{"flip,erase:0.5", Augment{FlipH: true, Erase: 0.5}, false},
+		{"erase:1", Augment{Erase: 1}, false},
+		{"erase:0", Augment{}, true},
+		{"erase:1.5", Augment{}, true},
+		{"erase", Augment{}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {

@@ -10,7 +10,8 @@ import (
 // parses back to it.
 func FuzzParseAugment(f *testing.F) {
 	for _, s := range []string{"", "none", "flip", "shift:2", "shift:2,flip,rotate:10", "rotate:180", "rotate:0.5",
-		"shift:0", "shift:65", "rotate:-5", "rotate:NaN", "flip:1", "zoom:2", ",", "shift:"} {
+		"shift:0", "shift:65", "rotate:-5", "rotate:NaN", "flip:1", "zoom:2", ",", "shift:",
+		"erase:0.5", "erase:1", "erase:0", "erase:1.5", "erase:NaN", "shift:2,flip,erase:0.25"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -18,8 +19,8 @@ func FuzzParseAugment(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if a.Shift < 0 || a.Shift > 64 || !(a.Rotate >= 0 && a.Rotate <= 180) {
-			t.Fatalf("ParseAugment(%q) = %+v, outside shift 0…64, rotate [0, 180]", s, a)
+		if a.Shift < 0 || a.Shift > 64 || !(a.Rotate >= 0 && a.Rotate <= 180) || !(a.Erase >= 0 && a.Erase <= 1) {
+			t.Fatalf("ParseAugment(%q) = %+v, outside shift 0…64, rotate [0, 180], erase [0, 1]", s, a)
 		}
 		back, err := ParseAugment(a.String())
 		if err != nil || back != a {

@@ -114,15 +114,20 @@ func ParseNormalization(s string, channels int) (*Normalization, error) {
 // [−Shift, Shift] (a random crop of the image padded by Shift zeros on
 // every side), and mirrored left-right with probability ½ when FlipH.
 // Points that come from outside the image are 0; rotation samples
-// bilinearly.
+// bilinearly. With probability Erase, Erasing then sets a random
+// rectangle of the normalised image to 0 (random erasing, Zhong et al.
+// 2017, as torchvision's RandomErasing with its defaults after
+// Normalize: the rectangle covers 2%…33% of the image, its aspect ratio
+// log-uniform in [0.3, 3.3]).
 type Augment struct {
 	Shift  int
 	FlipH  bool
 	Rotate float64 // degrees
+	Erase  float64 // probability, in [0, 1]
 }
 
 // Active reports whether a changes anything.
-func (a Augment) Active() bool { return a.Shift > 0 || a.FlipH || a.Rotate != 0 }
+func (a Augment) Active() bool { return a.Shift > 0 || a.FlipH || a.Rotate != 0 || a.Erase > 0 }
 
 func (a Augment) String() string {
 	var p []string
@@ -135,14 +140,18 @@ func (a Augment) String() string {
 	if a.Rotate != 0 {
 		p = append(p, fmt.Sprintf("rotate:%g", a.Rotate))
 	}
+	if a.Erase > 0 {
+		p = append(p, fmt.Sprintf("erase:%g", a.Erase))
+	}
 	if len(p) == 0 {
 		return "none"
 	}
 	return strings.Join(p, ",")
 }
 
-// ParseAugment reads a comma-separated list of shift:N, flip and
-// rotate:DEGREES ("none" or "" for none), the --augment syntax.
+// ParseAugment reads a comma-separated list of shift:N, flip,
+// rotate:DEGREES and erase:P ("none" or "" for none), the --augment
+// syntax.
 func ParseAugment(s string) (Augment, error) {
 	var a Augment
 	if s == "" || s == "none" {
@@ -165,8 +174,14 @@ func ParseAugment(s string) (Augment, error) {
 				return a, fmt.Errorf("augment %q: rotate:%s, want degrees in (0, 180]", s, arg)
 			}
 			a.Rotate = d
+		case name == "erase" && hasArg:
+			p, err := strconv.ParseFloat(arg, 64)
+			if err != nil || !(p > 0 && p <= 1) {
+				return a, fmt.Errorf("augment %q: erase:%s, want a probability in (0, 1]", s, arg)
+			}
+			a.Erase = p
 		default:
-			return a, fmt.Errorf("augment %q: unknown item %q, want shift:N, flip or rotate:DEGREES", s, item)
+			return a, fmt.Errorf("augment %q: unknown item %q, want shift:N, flip, rotate:DEGREES or erase:P", s, item)
 		}
 	}
 	return a, nil
@@ -227,6 +242,35 @@ func (a Augment) Apply(dst, src []float32, sh Shape, r *rand.Rand) {
 			px := sin*qy + cos*qx + cx
 			sampleBilinear(dst[(y*w+x)*c:(y*w+x+1)*c], src, sh, py, px)
 		}
+	}
+}
+
+// Erasing applies random erasing to the normalised HWC image img of
+// shape sh, with the draws of r after Apply's: whether to erase (with
+// probability a.Erase), then up to ten tries of an area fraction uniform
+// in [0.02, 0.33) and a log-uniform aspect ratio h/w in [0.3, 3.3),
+// giving h = round(√(area·ratio)) and w = round(√(area/ratio)); the first
+// that fits strictly inside (h < H, w < W) is placed at a uniform corner
+// and set to 0 in every channel. When no try fits, img is unchanged.
+func (a Augment) Erasing(img []float32, sh Shape, r *rand.Rand) {
+	if a.Erase <= 0 || r.Float64() >= a.Erase {
+		return
+	}
+	area := float64(sh.H * sh.W)
+	lo, hi := math.Log(0.3), math.Log(3.3)
+	for range 10 {
+		target := area * (0.02 + r.Float64()*(0.33-0.02))
+		ratio := math.Exp(lo + r.Float64()*(hi-lo))
+		h := int(math.Round(math.Sqrt(target * ratio)))
+		w := int(math.Round(math.Sqrt(target / ratio)))
+		if h < 1 || w < 1 || h >= sh.H || w >= sh.W {
+			continue
+		}
+		y0, x0 := r.IntN(sh.H-h+1), r.IntN(sh.W-w+1)
+		for y := y0; y < y0+h; y++ {
+			clear(img[(y*sh.W+x0)*sh.C : (y*sh.W+x0+w)*sh.C])
+		}
+		return
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/convnet-go/convnet/autograd"
@@ -262,12 +263,40 @@ type ModelChoice struct {
 	From string
 }
 
+// ParseBuiltin splits a --model value NAME[:F1,F2,…] naming a built-in
+// model into its name and the filters of each of its stages (nil: the
+// model's defaults); builtin is false when NAME is none of
+// BuiltinModels. Only vgg and resnet take filters: "vgg:64,128,256" is
+// NewVGG at twice its default width.
+func ParseBuiltin(spec string) (name string, stages []int, builtin bool, err error) {
+	name, list, hasList := strings.Cut(spec, ":")
+	if BuiltinModels[name] == "" {
+		return "", nil, false, nil
+	}
+	if !hasList {
+		return name, nil, true, nil
+	}
+	if name == "lecture" {
+		return "", nil, true, fmt.Errorf("model %q: the lecture's convnet takes no stage filters", spec)
+	}
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > maxStageWidth || len(stages) == maxStages {
+			return "", nil, true, fmt.Errorf("model %q: want %s:F1,F2,… with 1 to %d stages of 1…%d filters each", spec, name, maxStages, maxStageWidth)
+		}
+		stages = append(stages, n)
+	}
+	return name, stages, true, nil
+}
+
 // ChooseModel returns the model `convnet train --model spec` trains on
 // images of shape sh with the given class count:
 //
 //	lecture           the lecture's ConvNet (Model nil: Run builds it from Config)
 //	vgg               models.NewVGG with its default sizes
 //	resnet            models.NewResNet, DefaultResNetStages and DefaultResNetBlocks
+//	vgg:F1,F2,…       either with F1, F2, … filters in its stages
+//	resnet:F1,F2,…
 //	FILE.json         a Keras model.to_json() file: fresh weights drawn from seed
 //	                  as its layers' defaults; a TF.js model.json (modelTopology
 //	                  and weightsManifest) starts from its weights
@@ -285,14 +314,24 @@ type ModelChoice struct {
 func ChooseModel(spec string, sh data.Shape, classes int, seed uint64, dropout float32, init string) (ModelChoice, error) {
 	a := Architecture{Input: [3]int{sh.H, sh.W, sh.C}, Classes: classes}
 	var c ModelChoice
-	switch spec {
+	name, stages, builtin, err := ParseBuiltin(spec)
+	if err != nil {
+		return c, err
+	}
+	if !builtin {
+		name = spec
+	}
+	switch name {
 	case "lecture":
 		a.Name = models.ConvNetName
 		return ModelChoice{Name: a.Name, From: "the lecture's convnet, " + seedNote(seed)}, nil
 	case "vgg":
-		a.Name = models.VGGName
+		a.Name, a.Stages = models.VGGName, stages
 	case "resnet":
 		a.Name, a.Stages, a.Blocks = ResNetName, DefaultResNetStages, DefaultResNetBlocks
+		if stages != nil {
+			a.Stages = stages
+		}
 	default:
 		k, from, fresh, err := LoadModelFile(spec)
 		if err != nil {

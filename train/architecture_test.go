@@ -229,3 +229,54 @@ func TestSoftmaxOutputIsTrainedOnProbabilities(t *testing.T) {
 		t.Errorf("prediction %+v, the model's own probability of class %d is %g", pred[0][0], best, p.Data()[best])
 	}
 }
+
+// TestChooseBuiltinWidths: vgg:F1,… and resnet:F1,… build the built-ins
+// with those filters per stage, record them in the architecture, and
+// refuse widths that are not a list of positive counts.
+func TestChooseBuiltinWidths(t *testing.T) {
+	sh := data.Shape{H: 28, W: 28, C: 1}
+	for _, tc := range []struct {
+		spec   string
+		name   string
+		stages []int
+		kernel []int // shape of the first stage's last convolution kernel
+	}{
+		{"vgg:8,16,24", models.VGGName, []int{8, 16, 24}, []int{3, 3, 8, 8}},
+		{"vgg:6", models.VGGName, []int{6}, []int{3, 3, 6, 6}},
+		{"resnet:4,8", ResNetName, []int{4, 8}, nil},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			c, err := ChooseModel(tc.spec, sh, 10, 1, 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Architecture.Name != tc.name || !reflect.DeepEqual(c.Architecture.Stages, tc.stages) {
+				t.Fatalf("architecture %+v, want %s with stages %v", c.Architecture, tc.name, tc.stages)
+			}
+			b, err := ParseArchitecture(c.Architecture.String())
+			if err != nil || !reflect.DeepEqual(b.Stages, tc.stages) {
+				t.Fatalf("architecture read back as %+v, %v", b, err)
+			}
+			if tc.kernel == nil {
+				return
+			}
+			found := false
+			for name, v := range c.Model.Weights() {
+				if strings.HasPrefix(name, "s1c2/") && strings.HasSuffix(name, "kernel") {
+					found = true
+					if got := v.Shape(); !reflect.DeepEqual(got, tc.kernel) {
+						t.Errorf("%s has shape %v, want %v", name, got, tc.kernel)
+					}
+				}
+			}
+			if !found {
+				t.Error("no s1c2 kernel among the weights")
+			}
+		})
+	}
+	for _, spec := range []string{"vgg:", "vgg:0", "vgg:64,x", "resnet:-1", "lecture:32", "vgg:1,2,3,4,5,6,7,8,9", "vgg:4096"} {
+		if _, err := ChooseModel(spec, sh, 10, 1, 0, ""); err == nil || !strings.Contains(err.Error(), spec) {
+			t.Errorf("ChooseModel(%q) error %v, want one naming the value", spec, err)
+		}
+	}
+}

@@ -104,7 +104,7 @@ Writes metrics.jsonl and TensorBoard runs under --logdir and a checkpoint
 after every epoch (and on Ctrl-C) under --checkpoint-dir; --resume
 continues from the latest one. One run at a time may use a directory.`)
 	var f trainFlags
-	fs.StringVar(&f.model, "model", "lecture", "`MODEL` to train: lecture (the lecture's convnet), vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG), resnet (a small ResNet with batch norm: 3 stages of 16/32/64 filters, 2 residual blocks each; models.NewResNet), a Keras model.to_json() FILE.json (fresh weights from --seed), a TF.js model.json or a model DIR (config.json + model.safetensors; their weights are the start). With --resume and no --model, the checkpoint's own architecture")
+	fs.StringVar(&f.model, "model", "lecture", "`MODEL` to train: lecture (the lecture's convnet), vgg (3 stages of two 3x3 convolutions with batch norm, 32/64/128 filters, dense 256, dropout; models.NewVGG), resnet (a small ResNet with batch norm: 3 stages of 16/32/64 filters, 2 residual blocks each; models.NewResNet), vgg:F1,F2,… or resnet:F1,F2,… (the same with F1, F2, … filters per stage, e.g. vgg:64,128,256), a Keras model.to_json() FILE.json (fresh weights from --seed), a TF.js model.json or a model DIR (config.json + model.safetensors; their weights are the start). With --resume and no --model, the checkpoint's own architecture")
 	fs.StringVar(&f.recipe, "recipe", "lecture", "`NAME` of the starting settings, which other flags override: "+recipeDocs())
 	fs.IntVar(&f.epochs, "epochs", defaultEpochs, "total `N` of epochs to reach (a resumed run continues up to N)")
 	fs.IntVar(&f.batchSize, "batch-size", train.DefaultBatchSize, "mini-batch size; unset, the recipe's")
@@ -120,7 +120,7 @@ continues from the latest one. One run at a time may use a directory.`)
 	fs.IntVar(&f.keep, "keep", train.DefaultKeep, "checkpoints to keep")
 	fs.StringVar(&f.data, "data", mnist.DefaultDir(), "MNIST `DIR` (fetched there when missing; env CONVNET_DATA); also searched for fashion-mnist/")
 	f.dataFlags.register(fs)
-	fs.StringVar(&f.augment, "augment", "none", "training augmentation `LIST`: shift:N (random crop after N-pixel padding), flip (left-right; not for digits), rotate:DEGREES; e.g. shift:2,rotate:10")
+	fs.StringVar(&f.augment, "augment", "none", "training augmentation `LIST`: shift:N (random crop after N-pixel padding), flip (left-right; not for digits), rotate:DEGREES, erase:P (random erasing of a rectangle with probability P, after normalisation); e.g. shift:2,rotate:10")
 	fs.IntVar(&f.earlyStop, "early-stop", 0, "stop after `N` epochs without improvement of --monitor and restore the best epoch's weights (0: off)")
 	fs.StringVar(&f.monitor, "monitor", "val_loss", "metric --early-stop watches: val_loss, val_accuracy, loss, accuracy")
 	fs.StringVar(&f.saveBest, "save-best", "val_accuracy", "write <checkpoint-dir>/best.safetensors whenever this `METRIC` improves (none: off)")
@@ -329,6 +329,7 @@ func printNetworkSummary(w io.Writer, m layers.Network, input []int) error {
 
 // checkTrainFlags rejects values that cannot work, naming the flag.
 func checkTrainFlags(f *trainFlags) error {
+	_, _, builtin, modelErr := train.ParseBuiltin(f.model)
 	switch {
 	case f.epochs < 1:
 		return usageErrorf("--epochs must be at least 1, got %d", f.epochs)
@@ -338,7 +339,9 @@ func checkTrainFlags(f *trainFlags) error {
 		return usageErrorf("--lr must be positive, got %v", f.lr)
 	case !(f.dropout >= 0 && f.dropout < 1):
 		return usageErrorf("--dropout is the drop rate and must be in [0, 1), got %v", f.dropout)
-	case train.BuiltinModels[f.model] == "" && !exists(f.model):
+	case modelErr != nil:
+		return usageErrorf("--model: %v", modelErr)
+	case !builtin && !exists(f.model):
 		return usageErrorf("--model must be lecture, vgg, resnet, a Keras JSON file, a TF.js model.json or a model directory; %q is none of them and no such file", f.model)
 	case f.init != models.InitGlorot && f.init != models.InitLecture:
 		return usageErrorf("--init must be %s or %s, got %q", models.InitGlorot, models.InitLecture, f.init)

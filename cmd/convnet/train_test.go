@@ -83,6 +83,7 @@ func TestTrainBadFlags(t *testing.T) {
 		{"unknown recipe", []string{"train", "--recipe", "slow"}, `unknown recipe "slow"`},
 		{"bad schedule", []string{"train", "--schedule", "step:0:2"}, `schedule "step:0:2"`},
 		{"bad augment", []string{"train", "--augment", "zoom:2"}, `unknown item "zoom:2"`},
+		{"bad erase", []string{"train", "--augment", "flip,erase:2"}, "erase:2, want a probability in (0, 1]"},
 		{"bad image size", []string{"train", "--image-size", "64"}, `--image-size "64", want HxW`},
 		{"bad channels", []string{"train", "--channels", "2"}, "--channels must be 0, 1 or 3"},
 		{"bad normalize", []string{"train", "--normalize", "maybe"}, "--normalize must be auto, on or off"},

@@ -217,6 +217,8 @@ func TestTrainModelMismatch(t *testing.T) {
 		{"input", writeFile(t, dir, "rgb.json", kerasJSON("32, 32, 3", "10")), []string{"28x28x1", "[N [32 32 3]]"}},
 		{"classes", writeFile(t, dir, "seven.json", kerasJSON("28, 28, 1", "7")), []string{"10 classes", "[1 7]"}},
 		{"unknown", "alexnet", []string{"--model must be lecture, vgg, resnet", "alexnet"}},
+		{"bad widths", "vgg:64,wide", []string{"--model", `"vgg:64,wide"`, "vgg:F1,F2"}},
+		{"too deep for the image", "vgg:4,4,4,4,4,4", []string{"too small for 6 stages"}},
 		{"not JSON", writeFile(t, dir, "bad.json", "{"), []string{"bad.json"}},
 		{"not a model file", writeFile(t, dir, "notes.txt", "hi"), []string{"notes.txt", "want lecture, vgg, resnet"}},
 	} {
