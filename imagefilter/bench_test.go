@@ -2,20 +2,10 @@ package imagefilter
 
 import (
 	"image"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// cpuTime is the user + system CPU time this process has used: on a
-// shared machine it tells the work done apart from the waiting.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/convnet-go/convnet/internal/cputime"
+)
 
 // photo12MP is a 4000x3000 opaque NRGBA image with varied content.
 func photo12MP() *image.NRGBA {
@@ -50,13 +40,13 @@ func BenchmarkApply12MP(b *testing.B) {
 	}{{"rgb", Options{}}, {"gray", Options{Gray: true}}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if _, err := ApplyAll(img, ks, bc.o); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Process()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }

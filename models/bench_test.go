@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/internal/cputime"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -23,7 +24,7 @@ func BenchmarkConvNetInference(b *testing.B) {
 		x := tensor.Zeros(n, ImageSize, ImageSize, 1)
 		x.RandUniform(tensor.NewRand(2), 0, 1)
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				y := m.Call(autograd.Constant(x), layers.Context{})
 				if y.Err() != nil {
@@ -31,7 +32,7 @@ func BenchmarkConvNetInference(b *testing.B) {
 				}
 				autograd.Release(y)
 			}
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "images/s")
 		})
 	}

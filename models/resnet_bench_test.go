@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/internal/cputime"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/optim"
 	"github.com/convnet-go/convnet/tensor"
@@ -76,11 +77,11 @@ func BenchmarkResNetTrainStep(b *testing.B) {
 				step()
 			}
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				step()
 			}
-			reportResNet(b, cpuTime()-cpu0)
+			reportResNet(b, cputime.Process()-cpu0)
 		})
 	}
 }
@@ -105,11 +106,11 @@ func BenchmarkResNetForward(b *testing.B) {
 				fwd()
 			}
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				fwd()
 			}
-			reportResNet(b, cpuTime()-cpu0)
+			reportResNet(b, cputime.Process()-cpu0)
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convnet-go/convnet/internal/cputime"
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -30,7 +31,7 @@ var convBenchCases = []struct {
 func reportConvFlops(b *testing.B, flopsPerOp float64, cpu0 time.Duration) {
 	total := flopsPerOp * float64(b.N)
 	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu := convCPUTime() - cpu0; cpu0 > 0 && cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu0 > 0 && cpu > 0 {
 		b.ReportMetric(total/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 	}
 }
@@ -61,7 +62,7 @@ func BenchmarkConv2D(b *testing.B) {
 		}
 		for _, op := range ops {
 			b.Run(fmt.Sprintf("%s/%s/impl=fast", bc.name, op.name), func(b *testing.B) {
-				cpu0 := convCPUTime()
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					if err := op.run(); err != nil {
 						b.Fatal(err)
@@ -76,7 +77,7 @@ func BenchmarkConv2D(b *testing.B) {
 				b.Fatal(err)
 			}
 			y := make([]float32, tensor.Size(s.out))
-			cpu0 := convCPUTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				convRef(&s.g, s.f, x.Data(), w.Data(), y)
 			}
@@ -101,7 +102,7 @@ func BenchmarkDepthwiseConv2D(b *testing.B) {
 		{"backprop_filter", func() error { _, err := DepthwiseConv2DBackpropFilter(x, filter, dy, o); return err }},
 	} {
 		b.Run(op.name, func(b *testing.B) {
-			cpu0 := convCPUTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				if err := op.run(); err != nil {
 					b.Fatal(err)

@@ -327,12 +327,16 @@ func printNetworkSummary(w io.Writer, m layers.Network, input []int) error {
 	return err
 }
 
+// maxEpochs bounds --epochs so that a run's step count (epochs × steps
+// per epoch, which the schedules divide) stays far from overflowing.
+const maxEpochs = 1_000_000
+
 // checkTrainFlags rejects values that cannot work, naming the flag.
 func checkTrainFlags(f *trainFlags) error {
 	_, _, builtin, modelErr := train.ParseBuiltin(f.model)
 	switch {
-	case f.epochs < 1:
-		return usageErrorf("--epochs must be at least 1, got %d", f.epochs)
+	case f.epochs < 1 || f.epochs > maxEpochs:
+		return usageErrorf("--epochs must be 1…%d, got %d", maxEpochs, f.epochs)
 	case f.batchSize < 1:
 		return usageErrorf("--batch-size must be at least 1, got %d", f.batchSize)
 	case !(f.lr > 0):

@@ -68,7 +68,8 @@ func TestTrainBadFlags(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", []string{"train", "--epoch", "3"}, "flag provided but not defined: -epoch"},
-		{"zero epochs", []string{"train", "--epochs", "0"}, "--epochs must be at least 1, got 0"},
+		{"zero epochs", []string{"train", "--epochs", "0"}, "--epochs must be 1…1000000, got 0"},
+		{"endless epochs", []string{"train", "--epochs", "9000000000000"}, "--epochs must be 1…1000000, got 9000000000000"},
 		{"batch size", []string{"train", "--batch-size", "-1"}, "--batch-size must be at least 1"},
 		{"lr", []string{"train", "--lr", "0"}, "--lr must be positive"},
 		{"dropout as keep prob", []string{"train", "--dropout", "1"}, "--dropout is the drop rate"},

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/cputime"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -154,20 +155,20 @@ func BenchmarkConvC1(b *testing.B) {
 			}
 			vecFMA, c1Wide = p.name != "go", p.wide
 			b.Run("forward", func(b *testing.B) {
-				cpu0 := cpuTime()
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					ConvC1(y, 32, x, xRow, w, 32, offs, rows, cols)
 				}
-				reportFlops(b, 2*rows*cols*25*32, cpuTime()-cpu0)
+				reportFlops(b, 2*rows*cols*25*32, cputime.Process()-cpu0)
 			})
 			b.Run("filter", func(b *testing.B) {
-				cpu0 := cpuTime()
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					for t := 0; t < 25; t += 3 {
 						ConvC1Grad(dw[t*32:], 32, x, xRow, y, 32, offs[t:min(t+3, 25)], rows, cols)
 					}
 				}
-				reportFlops(b, 2*rows*cols*25*32, cpuTime()-cpu0)
+				reportFlops(b, 2*rows*cols*25*32, cputime.Process()-cpu0)
 			})
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/cputime"
 	"golang.org/x/sys/cpu"
 )
 
@@ -37,7 +38,7 @@ func BenchmarkFMAPeak(b *testing.B) {
 				}
 				// 1<<16 rounds is about 100 µs: short asm calls stay preemptible.
 				const iters = 1 << 16
-				cpu0 := cpuTime()
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					var wg sync.WaitGroup
 					for range cores {
@@ -45,7 +46,7 @@ func BenchmarkFMAPeak(b *testing.B) {
 					}
 					wg.Wait()
 				}
-				reportFlops(b, p.flops*iters*float64(cores), cpuTime()-cpu0)
+				reportFlops(b, p.flops*iters*float64(cores), cputime.Process()-cpu0)
 			})
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/convnet-go/convnet/internal/cputime"
 )
 
 // benchShapes: square sizes and the lecture model's GEMMs at batch 128
@@ -62,11 +64,11 @@ func BenchmarkSgemm(b *testing.B) {
 					a, bm, c := fill(sh.m*sh.k), fill(sh.k*sh.n), fill(sh.m*sh.n)
 					Sgemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n) // warm buffers
 					b.ResetTimer()
-					cpu0 := cpuTime()
+					cpu0 := cputime.Process()
 					for b.Loop() {
 						Sgemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
 					}
-					reportFlops(b, 2*float64(sh.m)*float64(sh.n)*float64(sh.k), cpuTime()-cpu0)
+					reportFlops(b, 2*float64(sh.m)*float64(sh.n)*float64(sh.k), cputime.Process()-cpu0)
 				})
 			}
 		})
@@ -99,11 +101,11 @@ func BenchmarkSgemmKernel(b *testing.B) {
 			for i := range bp {
 				bp[i] = float32(i%5) * 0.5
 			}
-			cpu0 := cpuTime()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				e.kernels[aPacked][bPacked](k, a, e.mr, bp, e.nr, c, e.nr, 1, 1)
 			}
-			reportFlops(b, 2*float64(e.mr*e.nr*k), cpuTime()-cpu0)
+			reportFlops(b, 2*float64(e.mr*e.nr*k), cputime.Process()-cpu0)
 		})
 	}
 }
@@ -167,11 +169,11 @@ func BenchmarkSgemmSmall(b *testing.B) {
 				}
 				Sgemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n) // warm buffers
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := cputime.Process()
 				for b.Loop() {
 					Sgemm(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
 				}
-				reportFlops(b, 2*float64(sh.m)*float64(sh.n)*float64(sh.k), cpuTime()-cpu0)
+				reportFlops(b, 2*float64(sh.m)*float64(sh.n)*float64(sh.k), cputime.Process()-cpu0)
 			})
 		}
 	}

@@ -1,14 +1,15 @@
 //go:build unix
 
-package nn
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// convCPUTime is the process's user + system CPU time so far.
-func convCPUTime() time.Duration {
+// Process returns the user + system CPU time of the process so far, or
+// 0 when getrusage fails.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
