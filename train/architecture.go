@@ -38,7 +38,10 @@ var (
 )
 
 // Bounds on a built-in architecture read from a checkpoint, so that a
-// forged one cannot make LoadModel allocate without limit.
+// forged one cannot make LoadModel allocate without limit. maxArchParams
+// bounds a model built without weights to restore; a checkpoint's model
+// may hold as many weights as the checkpoint file does (the lecture's
+// model sized to large images exceeds maxArchParams).
 const (
 	maxStages      = 8
 	maxStageWidth  = 2048
@@ -47,8 +50,11 @@ const (
 	maxDenseUnits  = 1 << 16
 	maxArchJSON    = 64 << 20
 	archInputLimit = 1 << 14
-	maxArchParams  = 1 << 27 // 512 MB of float32 weights
 )
+
+// maxArchParams is 512 MB of float32 weights (a variable only so that
+// tests can lower it).
+var maxArchParams int64 = 1 << 27
 
 // Architecture says how to rebuild a checkpoint's model: a built-in
 // model's name and the fields that size it, or the Keras JSON
@@ -87,8 +93,20 @@ var BuiltinModels = map[string]string{"lecture": models.ConvNetName, "vgg": mode
 // the rate of the built-ins' dropout layers and init the ConvNet's
 // initialisation; neither shapes the model, so neither is recorded.
 func (a Architecture) Build(seed uint64, dropout float32, init string) (layers.Network, error) {
+	return a.buildWithin(maxArchParams, seed, dropout, init)
+}
+
+// buildWithin is Build for a model of at most about limit weights (limit
+// below maxArchParams counts as maxArchParams): the checkpoint loaders
+// pass the number of values the checkpoint holds, which its file has
+// already paid for.
+func (a Architecture) buildWithin(limit int64, seed uint64, dropout float32, init string) (layers.Network, error) {
 	if err := a.check(); err != nil {
 		return nil, err
+	}
+	limit = max(limit, maxArchParams)
+	if p := a.params(); p > float64(limit) {
+		return nil, fmt.Errorf("architecture %s for %v images would hold about %.0f weights, more than %d", a.Name, a.Input, p, limit)
 	}
 	return a.build(seed, dropout, init)
 }
@@ -152,14 +170,13 @@ func (a Architecture) check() error {
 	case a.Name != KerasName && len(a.Keras) != 0:
 		return fmt.Errorf("architecture of model %q holds Keras JSON; only %s models do", a.Name, KerasName)
 	}
-	if p := a.params(); p > maxArchParams {
-		return fmt.Errorf("architecture %s for %v images would hold about %.0f weights, more than %d", a.Name, a.Input, p, maxArchParams)
-	}
 	return nil
 }
 
-// params estimates a built-in model's weight count (kernels and dense
-// layers, which dominate); 0 for Keras models, which keras bounds itself.
+// params estimates a built-in model's weight count from below (kernels
+// and dense layers, which dominate; no biases or batch norm): a genuine
+// checkpoint holds at least this many values. 0 for Keras models, which
+// keras bounds itself.
 func (a Architecture) params() float64 {
 	c := float64(a.Input[2])
 	k := float64(a.Classes)
@@ -446,7 +463,7 @@ func ResumeChoice(dir string, seed uint64, dropout float32, init string) (c Mode
 	if err != nil {
 		return c, false, nil
 	}
-	_, meta, err := checkpoint.Load(latest)
+	tensors, meta, err := checkpoint.Load(latest)
 	if err != nil {
 		return c, true, err
 	}
@@ -458,7 +475,7 @@ func ResumeChoice(dir string, seed uint64, dropout float32, init string) (c Mode
 	if a.Name == models.ConvNetName {
 		return c, true, nil // Run builds the lecture's model
 	}
-	if c.Model, err = a.Build(seed, dropout, init); err != nil {
+	if c.Model, err = a.buildWithin(heldValues(tensors), seed, dropout, init); err != nil {
 		return c, true, fmt.Errorf("checkpoint %s: %w", latest, err)
 	}
 	c.Architecture = &a

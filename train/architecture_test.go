@@ -71,7 +71,7 @@ func TestArchitectureByName(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(a, tc.want) {
 				t.Fatalf("ArchitectureOf = %+v, %v; want %+v", a, err, tc.want)
 			}
-			m, name, err := modelOf(tc.meta)
+			m, name, err := modelOf(tc.meta, 0)
 			if err != nil || name != tc.want.Name {
 				t.Fatalf("modelOf: %s, %v", name, err)
 			}
@@ -108,11 +108,35 @@ func TestForgedArchitecture(t *testing.T) {
 		{"name disagrees", `{"name": "convnet-vgg-bn", "input": [28, 28, 1], "classes": 10}`, "but the architecture is of model"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, _, err := modelOf(meta(tc.arch))
+			m, _, err := modelOf(meta(tc.arch), 0)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got model %v, error %v; want an error with %q", m, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckpointHoldsLargeModel: a model larger than maxArchParams (the
+// lecture's convnet sized to large images) is refused when nothing pays
+// for it, and rebuilt when the checkpoint holds that many values, so
+// such a run's checkpoints load.
+func TestCheckpointHoldsLargeModel(t *testing.T) {
+	defer func(v int64) { maxArchParams = v }(maxArchParams)
+	maxArchParams = 1 << 20
+	meta := map[string]string{MetaModel: models.ConvNetName, MetaInput: "48,48,1"}
+	// fc alone: 12·12·64 × 1024 = 9,437,184 weights.
+	if _, _, err := modelOf(meta, 0); err == nil || !strings.Contains(err.Error(), "more than 1048576") {
+		t.Fatalf("without weights: error %v, want the 1048576-weight bound", err)
+	}
+	if _, _, err := modelOf(meta, 9_000_000); err == nil {
+		t.Fatal("9,000,000 held values built a model of 9.4 million weights")
+	}
+	m, _, err := modelOf(meta, 9_500_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := m.Weights()["fc/kernel"]; w == nil || w.Len() != 9_437_184 {
+		t.Fatal("fc/kernel is missing or not 9,437,184 values")
 	}
 }
 

@@ -364,7 +364,7 @@ func LoadModel(path string) (layers.Network, string, map[string]string, error) {
 		}
 		return nil, file, nil, err
 	}
-	m, name, err := modelOf(meta)
+	m, name, err := modelOf(meta, heldValues(tensors))
 	if err != nil {
 		return nil, file, meta, fmt.Errorf("checkpoint %s: %w", file, err)
 	}
@@ -374,18 +374,28 @@ func LoadModel(path string) (layers.Network, string, map[string]string, error) {
 	return m, file, meta, nil
 }
 
-// modelOf builds the (untrained) model checkpoint metadata describes and
-// returns it with its MetaModel name.
-func modelOf(meta map[string]string) (layers.Network, string, error) {
+// modelOf builds the (untrained) model checkpoint metadata describes,
+// of at most about held weights (or maxArchParams, if more), and returns
+// it with its MetaModel name.
+func modelOf(meta map[string]string, held int64) (layers.Network, string, error) {
 	a, err := ArchitectureOf(meta)
 	if err != nil {
 		return nil, "", err
 	}
-	m, err := a.Build(0, 0, "")
+	m, err := a.buildWithin(held, 0, 0, "")
 	if err != nil {
 		return nil, "", err
 	}
 	return m, a.Name, nil
+}
+
+// heldValues counts the values of a checkpoint's tensors.
+func heldValues(tensors map[string]*tensor.Tensor) int64 {
+	var n int64
+	for _, t := range tensors {
+		n += int64(t.Len())
+	}
+	return n
 }
 
 // ArchitectureOf returns the architecture checkpoint metadata records
