@@ -1,0 +1,176 @@
+package imageio
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+)
+
+// encode returns img in the named format.
+func encode(t testing.TB, format string, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	var err error
+	switch format {
+	case "png":
+		err = png.Encode(&b, img)
+	case "jpeg":
+		err = jpeg.Encode(&b, img, &jpeg.Options{Quality: 100})
+	case "gif":
+		err = gif.Encode(&b, img, nil)
+	case "bmp":
+		err = bmp.Encode(&b, img)
+	case "tiff":
+		err = tiff.Encode(&b, img, nil)
+	default:
+		t.Fatalf("no encoder for %s", format)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// webp1x1 is a lossless 1x1 WebP (RIFF, VP8L, one green pixel).
+var webp1x1 = []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00")
+
+// pngHeader is a PNG signature and IHDR chunk claiming w×h 8-bit RGBA
+// pixels, with no pixel data behind it.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 6
+	chunk := append([]byte("IHDR"), ihdr...)
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+func testImage() *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, 5, 3))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i*37) | 0x80
+	}
+	return img
+}
+
+func TestDecodeFormats(t *testing.T) {
+	img := testImage()
+	for _, format := range []string{"png", "jpeg", "gif", "bmp", "tiff"} {
+		t.Run(format, func(t *testing.T) {
+			got, h, err := DecodeBytes(encode(t, format, img), "in."+format, 15)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h != (Header{Format: format, Width: 5, Height: 3}) {
+				t.Errorf("header %+v, want %s 5x3", h, format)
+			}
+			if b := got.Bounds(); b != img.Bounds() {
+				t.Errorf("bounds %v, want %v", b, img.Bounds())
+			}
+		})
+	}
+	t.Run("webp", func(t *testing.T) {
+		got, h, err := DecodeBytes(webp1x1, "in.webp", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != (Header{Format: "webp", Width: 1, Height: 1}) || got.Bounds().Dx() != 1 {
+			t.Errorf("header %+v, bounds %v; want webp 1x1", h, got.Bounds())
+		}
+	})
+}
+
+func TestDecodeErrors(t *testing.T) {
+	good := encode(t, "png", testImage())
+	cases := []struct {
+		name string
+		in   []byte
+		max  int64
+		want string
+	}{
+		{"empty", nil, 100, "in is empty, not an image (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
+		{"text", []byte("hello"), 100, "in is not an image of a known format (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
+		{"signature only", []byte("\x89PNG\r\n\x1a\n"), 100, "in: reading the png header: unexpected EOF"},
+		{"header bomb", pngHeader(100000, 100000), 100_000_000, "in: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 100000000"},
+		{"over the limit", good, 14, "in: png header claims 5x3 = 15 pixels, more than the limit of 14"},
+		{"no pixels", pngHeader(0, 7), 100, "in: reading the png header: png: invalid format: non-positive dimension"},
+		{"gif of 0x0", []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00;"), 100, "in: gif image of 0x0 has no pixels"},
+		{"truncated", good[:60], 100, "in: decoding the 5x3 png image: png: invalid format: not enough pixel data"},
+		{"header only", pngHeader(4, 4), 100, "in: decoding the 4x4 png image"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			img, _, err := DecodeBytes(c.in, "in", c.max)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			if img != nil {
+				t.Errorf("returned an image with the error")
+			}
+		})
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.png")
+	os.WriteFile(good, encode(t, "png", testImage()), 0o644)
+	empty := filepath.Join(dir, "empty.jpg")
+	os.WriteFile(empty, nil, 0o644)
+	bomb := filepath.Join(dir, "bomb.png")
+	os.WriteFile(bomb, pngHeader(70000, 70000), 0o644)
+	cases := []struct {
+		name, path, want string
+	}{
+		{"directory", dir, dir + " is a directory, not an image (want PNG"},
+		{"empty", empty, empty + " is empty, not an image"},
+		{"missing", filepath.Join(dir, "nope.png"), "nope.png: no such file"},
+		{"bomb", bomb, bomb + ": png header claims 70000x70000 = 4900000000 pixels, more than the limit of 1000"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, _, err := ReadFile(c.path, 1000); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("ReadFile: err = %v, want %q", err, c.want)
+			}
+			if _, err := CheckFile(c.path, 1000); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("CheckFile: err = %v, want %q", err, c.want)
+			}
+		})
+	}
+	img, h, err := ReadFile(good, 15)
+	if err != nil || h != (Header{"png", 5, 3}) || img.At(1, 1) != color.Color(testImage().At(1, 1)) {
+		t.Errorf("ReadFile(good) = %v, %+v, %v; want the 5x3 image", img.Bounds(), h, err)
+	}
+	if h, err := CheckFile(good, 15); err != nil || h != (Header{"png", 5, 3}) {
+		t.Errorf("CheckFile(good) = %+v, %v; want png 5x3", h, err)
+	}
+}
+
+// TestDecodeFromOffset: Decode reads from r's current offset and seeks
+// back there, not to the start, for the second pass.
+func TestDecodeFromOffset(t *testing.T) {
+	data := append([]byte("junk"), encode(t, "gif", testImage())...)
+	r := bytes.NewReader(data)
+	r.Seek(4, 0)
+	img, h, err := Decode(r, "in", 15)
+	if err != nil || h.Format != "gif" || img.Bounds().Dx() != 5 {
+		t.Fatalf("Decode at offset 4: %v, %+v, %v; want the 5x3 gif", img, h, err)
+	}
+}
