@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"os"
 
@@ -44,6 +45,7 @@ const DefaultMaxPixels = 100_000_000
 type Header struct {
 	Format        string // the name image.RegisterFormat gave it: "png", "jpeg", "gif", "bmp", "tiff" or "webp"
 	Width, Height int
+	ColorModel    color.Model // a color.Palette for paletted images, so Headers do not compare with ==
 }
 
 // ReadFile decodes the image file at path after checking its header:
@@ -133,7 +135,7 @@ func open(path string) (*os.File, error) {
 // check reads the header from r and holds it to maxPixels.
 func check(r io.Reader, name string, maxPixels int64) (Header, error) {
 	cfg, format, err := image.DecodeConfig(r)
-	h := Header{Format: format, Width: cfg.Width, Height: cfg.Height}
+	h := Header{Format: format, Width: cfg.Width, Height: cfg.Height, ColorModel: cfg.ColorModel}
 	if errors.Is(err, image.ErrFormat) {
 		return h, fmt.Errorf("%s is not an image of a known format (want %s)", name, Formats)
 	}

@@ -78,7 +78,7 @@ func TestDecodeFormats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h != (Header{Format: format, Width: 5, Height: 3}) {
+			if h.Format != format || h.Width != 5 || h.Height != 3 || h.ColorModel == nil {
 				t.Errorf("header %+v, want %s 5x3", h, format)
 			}
 			if b := got.Bounds(); b != img.Bounds() {
@@ -91,7 +91,7 @@ func TestDecodeFormats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if h != (Header{Format: "webp", Width: 1, Height: 1}) || got.Bounds().Dx() != 1 {
+		if h.Format != "webp" || h.Width != 1 || h.Height != 1 || got.Bounds().Dx() != 1 {
 			t.Errorf("header %+v, bounds %v; want webp 1x1", h, got.Bounds())
 		}
 	})
@@ -155,10 +155,10 @@ func TestReadFile(t *testing.T) {
 		})
 	}
 	img, h, err := ReadFile(good, 15)
-	if err != nil || h != (Header{"png", 5, 3}) || img.At(1, 1) != color.Color(testImage().At(1, 1)) {
+	if err != nil || h.Format != "png" || h.Width != 5 || h.Height != 3 || img.At(1, 1) != color.Color(testImage().At(1, 1)) {
 		t.Errorf("ReadFile(good) = %v, %+v, %v; want the 5x3 image", img.Bounds(), h, err)
 	}
-	if h, err := CheckFile(good, 15); err != nil || h != (Header{"png", 5, 3}) {
+	if h, err := CheckFile(good, 15); err != nil || h.Format != "png" || h.Width != 5 || h.Height != 3 || h.ColorModel != color.NRGBAModel {
 		t.Errorf("CheckFile(good) = %+v, %v; want png 5x3", h, err)
 	}
 }
