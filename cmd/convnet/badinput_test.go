@@ -106,7 +106,7 @@ func TestPredictBadInput(t *testing.T) {
 		{"directory", []string{"--checkpoint", ckpt, in}, "is a directory, not an image", ""},
 		{"header bomb", []string{"--checkpoint", ckpt, bomb}, "bomb.png: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 100000000", ""},
 		{"over max pixels", []string{"--checkpoint", ckpt, "--max-pixels", "1000", good}, "header claims 30x40 = 1200 pixels, more than the limit of 1000", ""},
-		{"truncated image", []string{"--checkpoint", ckpt, truncated}, "truncated.png: decoding the png image", ""},
+		{"truncated image", []string{"--checkpoint", ckpt, truncated}, "truncated.png: decoding the 30x40 png image", ""},
 		{"one good one missing", []string{"--checkpoint", ckpt, good, filepath.Join(in, "missing.png")}, "missing.png", good + ": "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
