@@ -6,8 +6,9 @@ import (
 	"image/color"
 )
 
-// Luma weights of tf.image.rgb_to_grayscale (ITU-R BT.601 rounded to four
-// places; they sum to 0.9999).
+// LumaR, LumaG and LumaB are tf.image.rgb_to_grayscale's weights of R, G
+// and B, TF's values for ITU-R BT.601 luma (the standard's 0.299, 0.587,
+// 0.114); they sum to 0.9999.
 const (
 	LumaR = 0.2989
 	LumaG = 0.5870

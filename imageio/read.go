@@ -9,6 +9,13 @@
 // source (a path or a label such as "request body"), the format, the size
 // the header claims and the limit.
 //
+// Pixels is the conversion to model input that class folders (data/folder)
+// and convnet predict's non-digit models use. Two readers convert on
+// their own, on purpose: imagefilter follows tf.image.convert_image_dtype
+// to the bit (v·float32(1/255), 8-bit JPEG colour, gray composited over
+// white), and models.PrepareDigit weighs gray by BT.601 (0.299, 0.587,
+// 0.114) in float64, over white.
+//
 // The package does not read animation frames after the first (a GIF
 // decodes to its first frame), colour profiles or EXIF orientation.
 package imageio
