@@ -4,6 +4,8 @@ import (
 	"image"
 	"strings"
 	"testing"
+
+	"github.com/convnet-go/convnet/internal/imagetest"
 )
 
 // fuzzMaxPixels keeps FuzzDecode's decodes small.
@@ -17,15 +19,15 @@ const fuzzMaxPixels = 1 << 16
 func FuzzDecode(f *testing.F) {
 	img := testImage()
 	for _, format := range []string{"png", "jpeg", "gif", "bmp", "tiff"} {
-		data := encode(f, format, img)
+		data := imagetest.Encode(f, format, img)
 		f.Add(data)
 		f.Add(data[:len(data)/2]) // truncated pixel data
 	}
-	f.Add(encode(f, "png", image.NewGray16(image.Rect(0, 0, 2, 2))))
+	f.Add(imagetest.Encode(f, "png", image.NewGray16(image.Rect(0, 0, 2, 2))))
 	f.Add(webp1x1)
-	f.Add(pngHeader(100000, 100000))        // a header claiming 10¹⁰ pixels
-	f.Add(pngHeader(4, 4))                  // a header and no pixels
-	f.Add([]byte("GIF89a\xff\xff\xff\xff")) // a GIF screen of 65535x65535, cut short
+	f.Add(imagetest.PNGHeader(100000, 100000)) // a header claiming 10¹⁰ pixels
+	f.Add(imagetest.PNGHeader(4, 4))           // a header and no pixels
+	f.Add([]byte("GIF89a\xff\xff\xff\xff"))    // a GIF screen of 65535x65535, cut short
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	f.Add([]byte("\xff\xd8\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -2,65 +2,18 @@ package imageio
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
+	"github.com/convnet-go/convnet/internal/imagetest"
 )
-
-// encode returns img in the named format.
-func encode(t testing.TB, format string, img image.Image) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	var err error
-	switch format {
-	case "png":
-		err = png.Encode(&b, img)
-	case "jpeg":
-		err = jpeg.Encode(&b, img, &jpeg.Options{Quality: 100})
-	case "gif":
-		err = gif.Encode(&b, img, nil)
-	case "bmp":
-		err = bmp.Encode(&b, img)
-	case "tiff":
-		err = tiff.Encode(&b, img, nil)
-	default:
-		t.Fatalf("no encoder for %s", format)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // webp1x1 is a lossless 1x1 WebP (RIFF, VP8L, one green pixel).
 var webp1x1 = []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00")
-
-// pngHeader is a PNG signature and IHDR chunk claiming w×h 8-bit RGBA
-// pixels, with no pixel data behind it.
-func pngHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
 
 func testImage() *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, 5, 3))
@@ -74,7 +27,7 @@ func TestDecodeFormats(t *testing.T) {
 	img := testImage()
 	for _, format := range []string{"png", "jpeg", "gif", "bmp", "tiff"} {
 		t.Run(format, func(t *testing.T) {
-			got, h, err := DecodeBytes(encode(t, format, img), "in."+format, 15)
+			got, h, err := DecodeBytes(imagetest.Encode(t, format, img), "in."+format, 15)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +51,7 @@ func TestDecodeFormats(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	good := encode(t, "png", testImage())
+	good := imagetest.Encode(t, "png", testImage())
 	cases := []struct {
 		name string
 		in   []byte
@@ -108,12 +61,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"empty", nil, 100, "in is empty, not an image (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
 		{"text", []byte("hello"), 100, "in is not an image of a known format (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
 		{"signature only", []byte("\x89PNG\r\n\x1a\n"), 100, "in: reading the png header: unexpected EOF"},
-		{"header bomb", pngHeader(100000, 100000), 100_000_000, "in: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 100000000"},
+		{"header bomb", imagetest.PNGHeader(100000, 100000), 100_000_000, "in: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 100000000"},
 		{"over the limit", good, 14, "in: png header claims 5x3 = 15 pixels, more than the limit of 14"},
-		{"no pixels", pngHeader(0, 7), 100, "in: reading the png header: png: invalid format: non-positive dimension"},
+		{"no pixels", imagetest.PNGHeader(0, 7), 100, "in: reading the png header: png: invalid format: non-positive dimension"},
 		{"gif of 0x0", []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00;"), 100, "in: gif image of 0x0 has no pixels"},
 		{"truncated", good[:60], 100, "in: decoding the 5x3 png image: png: invalid format: not enough pixel data"},
-		{"header only", pngHeader(4, 4), 100, "in: decoding the 4x4 png image"},
+		{"header only", imagetest.PNGHeader(4, 4), 100, "in: decoding the 4x4 png image"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -131,11 +84,11 @@ func TestDecodeErrors(t *testing.T) {
 func TestReadFile(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.png")
-	os.WriteFile(good, encode(t, "png", testImage()), 0o644)
+	os.WriteFile(good, imagetest.Encode(t, "png", testImage()), 0o644)
 	empty := filepath.Join(dir, "empty.jpg")
 	os.WriteFile(empty, nil, 0o644)
 	bomb := filepath.Join(dir, "bomb.png")
-	os.WriteFile(bomb, pngHeader(70000, 70000), 0o644)
+	os.WriteFile(bomb, imagetest.PNGHeader(70000, 70000), 0o644)
 	cases := []struct {
 		name, path, want string
 	}{
@@ -166,7 +119,7 @@ func TestReadFile(t *testing.T) {
 // TestDecodeFromOffset: Decode reads from r's current offset and seeks
 // back there, not to the start, for the second pass.
 func TestDecodeFromOffset(t *testing.T) {
-	data := append([]byte("junk"), encode(t, "gif", testImage())...)
+	data := append([]byte("junk"), imagetest.Encode(t, "gif", testImage())...)
 	r := bytes.NewReader(data)
 	r.Seek(4, 0)
 	img, h, err := Decode(r, "in", 15)
