@@ -11,10 +11,10 @@
 //
 // Pixels is the conversion to model input that class folders (data/folder)
 // and convnet predict's non-digit models use. Two readers convert on
-// their own, on purpose: imagefilter follows tf.image.convert_image_dtype
-// to the bit (v·float32(1/255), 8-bit JPEG colour, gray composited over
-// white), and models.PrepareDigit weighs gray by BT.601 (0.299, 0.587,
-// 0.114) in float64, over white.
+// their own, on purpose: imagefilter maps an 8-bit sample v to
+// v·float32(1/255) as tf.image.convert_image_dtype does, converts JPEG
+// colour at 8 bits and composites gray over white; models.PrepareDigit
+// weighs gray by BT.601 (0.299, 0.587, 0.114) in float64, over white.
 //
 // The package does not read animation frames after the first (a GIF
 // decodes to its first frame), colour profiles or EXIF orientation.
