@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/convnet-go/convnet/imageio"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -353,17 +354,11 @@ var unit8 = func() (t [256]float32) {
 	return
 }()
 
-// Luma weights of tf.image.rgb_to_grayscale.
-const (
-	wR = 0.2989
-	wG = 0.5870
-	wB = 0.1140
-)
-
 // luma is tf.image.rgb_to_grayscale for one pixel, rounding each product
-// to float32 as TF's float32 tensordot does.
+// to float32 as TF's float32 tensordot does (the explicit conversions keep
+// the compiler from fusing them into FMAs).
 func luma(r, g, b float32) float32 {
-	return float32(r*wR) + float32(g*wG) + float32(b*wB)
+	return float32(r*imageio.LumaR) + float32(g*imageio.LumaG) + float32(b*imageio.LumaB)
 }
 
 // convertRows converts rows [lo, hi) of img into d, a [hi−lo, W, C]

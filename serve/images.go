@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	_ "image/gif"  // register GIF for image.Decode
-	_ "image/jpeg" // register JPEG
 	"image/png"
 	"net/http"
 	"os"
@@ -19,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/imagefilter"
+	"github.com/convnet-go/convnet/imageio"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/serve/web"
 )
@@ -29,29 +28,16 @@ type Prediction struct {
 	Probability float64 `json:"probability"`
 }
 
-// decodeImage reads the body as a PNG, JPEG or GIF image, refusing one
+// decodeImage reads the body as an image (imageio.Formats), refusing one
 // whose header claims more than MaxPixels pixels before decoding it.
 func (s *Server) decodeImage(r *http.Request) (image.Image, error) {
 	body, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
-	if len(body) == 0 {
-		return nil, errorf(http.StatusBadRequest, "empty body; want a PNG, JPEG or GIF image")
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(body))
+	img, _, err := imageio.DecodeBytes(body, "request body", s.opt.MaxPixels)
 	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "body (%d bytes) is not a PNG, JPEG or GIF image: %v", len(body), err)
-	}
-	if cfg.Width < 1 || cfg.Height < 1 {
-		return nil, errorf(http.StatusBadRequest, "%s image is %dx%d; want at least 1x1", format, cfg.Width, cfg.Height)
-	}
-	if n := int64(cfg.Width) * int64(cfg.Height); n > s.opt.MaxPixels {
-		return nil, errorf(http.StatusBadRequest, "%s header claims %dx%d = %d pixels; the limit is %d", format, cfg.Width, cfg.Height, n, s.opt.MaxPixels)
-	}
-	img, _, err := image.Decode(bytes.NewReader(body))
-	if err != nil {
-		return nil, errorf(http.StatusBadRequest, "decoding the %dx%d %s image: %v", cfg.Width, cfg.Height, format, err)
+		return nil, errorf(http.StatusBadRequest, "%v", err)
 	}
 	return img, nil
 }

@@ -359,12 +359,12 @@ func TestImageErrors(t *testing.T) {
 		code       int
 		want       string
 	}{
-		{"empty", "/v1/models/convnet/predict-image", nil, 400, "empty body; want a PNG, JPEG or GIF image"},
-		{"not an image", "/v1/models/convnet/predict-image", []byte("hello"), 400, "body (5 bytes) is not a PNG, JPEG or GIF image"},
-		{"pixel limit", "/v1/models/convnet/predict-image", huge, 400, "png header claims 100000x100000 = 10000000000 pixels; the limit is 10000"},
-		{"pixel limit features", "/v1/models/convnet/features", huge, 400, "the limit is 10000"},
-		{"pixel limit filter", "/v1/filter", huge, 400, "the limit is 10000"},
-		{"truncated", "/v1/models/convnet/predict-image", pngBytes(t, digitImage(50, 50))[:60], 400, "decoding the 50x50 png image"},
+		{"empty", "/v1/models/convnet/predict-image", nil, 400, "request body is empty, not an image (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
+		{"not an image", "/v1/models/convnet/predict-image", []byte("hello"), 400, "request body is not an image of a known format (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
+		{"pixel limit", "/v1/models/convnet/predict-image", huge, 400, "request body: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 10000"},
+		{"pixel limit features", "/v1/models/convnet/features", huge, 400, "more than the limit of 10000"},
+		{"pixel limit filter", "/v1/filter", huge, 400, "more than the limit of 10000"},
+		{"truncated", "/v1/models/convnet/predict-image", pngBytes(t, digitImage(50, 50))[:60], 400, "request body: decoding the 50x50 png image"},
 		{"bad invert", "/v1/models/convnet/predict-image?invert=maybe", pngBytes(t, digitImage(9, 9)), 400, `invert=\"maybe\"; want auto, always or never`},
 		{"bad top", "/v1/models/convnet/predict-image?top=11", pngBytes(t, digitImage(9, 9)), 400, `top=\"11\"; want a whole number from 1 to 10`},
 		{"unknown model", "/v1/models/x/predict-image", pngBytes(t, digitImage(9, 9)), 404, `unknown model \"x\"`},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/convnet-go/convnet/checkpoint"
 	"github.com/convnet-go/convnet/data/mnist"
+	"github.com/convnet-go/convnet/internal/imagetest"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -66,7 +67,7 @@ func digitPNG(t *testing.T, dir string) string {
 // bombPNG is a PNG whose IHDR claims w×h RGBA pixels, followed by a
 // tiny IDAT chunk: decoders that trust the header allocate w·h·4 bytes.
 func bombPNG(w, h uint32) []byte {
-	b := bytes.NewBuffer(hugePNG(w, h))
+	b := bytes.NewBuffer(imagetest.PNGHeader(w, h))
 	idat := []byte("IDAT\x78\x9c\x03\x00\x00\x00\x00\x01")
 	binary.Write(b, binary.BigEndian, uint32(len(idat)-4))
 	b.Write(idat)
@@ -106,7 +107,7 @@ func TestPredictBadInput(t *testing.T) {
 		{"directory", []string{"--checkpoint", ckpt, in}, "is a directory, not an image", ""},
 		{"header bomb", []string{"--checkpoint", ckpt, bomb}, "bomb.png: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 100000000", ""},
 		{"over max pixels", []string{"--checkpoint", ckpt, "--max-pixels", "1000", good}, "header claims 30x40 = 1200 pixels, more than the limit of 1000", ""},
-		{"truncated image", []string{"--checkpoint", ckpt, truncated}, "truncated.png: decoding the png image", ""},
+		{"truncated image", []string{"--checkpoint", ckpt, truncated}, "truncated.png: decoding the 30x40 png image", ""},
 		{"one good one missing", []string{"--checkpoint", ckpt, good, filepath.Join(in, "missing.png")}, "missing.png", good + ": "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +274,7 @@ func TestEvalWithoutMetadata(t *testing.T) {
 
 func TestFilterOutputSafety(t *testing.T) {
 	in := t.TempDir()
-	good := writeImage(t, in, "good.png", testPicture(20, 20))
+	good := imagetest.Write(t, in, "good.png", testPicture(20, 20))
 	out := t.TempDir()
 	if code, _, stderr := filterCLI("filter", "-o", out, "--kernel", "blur", good); code != 0 {
 		t.Fatalf("first run: exit %d: %s", code, stderr)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/convnet-go/convnet/imagefilter"
+	"github.com/convnet-go/convnet/imageio"
 )
 
 func init() {
@@ -54,7 +55,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	abs := fs.Bool("abs", false, "show |value|, so negative responses (sobel, edge) are bright too")
 	stride := fs.Int("stride", 1, "step of the window in both directions")
 	padding := fs.String("padding", "SAME", "SAME (output ⌈H/S⌉) or VALID (⌈(H−K+1)/S⌉)")
-	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
+	maxPixels := fs.Int64("max-pixels", imageio.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	gridTile := fs.Int("grid-tile", 512, "longest side of each image in the grid, in pixels (0: full size)")
 	outDir := fs.String("o", ".", "output `DIR` (not a symbolic link)")
 	overwrite := fs.Bool("overwrite", false, "replace output files that already exist")
@@ -95,7 +96,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 	// Check every input's header before writing anything.
 	bases := map[string]string{}
 	for _, path := range fs.Args() {
-		if _, _, err := imagefilter.CheckImage(path, *maxPixels); err != nil {
+		if _, err := imageio.CheckFile(path, *maxPixels); err != nil {
 			return badInput(err)
 		}
 		base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
@@ -136,7 +137,7 @@ func runFilter(args []string, stdout, stderr io.Writer) error {
 // written files, decoded one at a time: memory stays bounded by the image,
 // whatever the number or size of the kernels.
 func filterOne(path, base string, kernels []imagefilter.Kernel, opts imagefilter.Options, maxPixels int64, gridTile int, out *filterOutputs) error {
-	img, err := imagefilter.ReadImage(path, maxPixels)
+	img, _, err := imageio.ReadFile(path, maxPixels)
 	if err != nil {
 		return badInput(err)
 	}

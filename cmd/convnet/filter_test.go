@@ -2,12 +2,8 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/color"
-	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -15,10 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
-
 	"github.com/convnet-go/convnet/imagefilter"
+	"github.com/convnet-go/convnet/internal/imagetest"
 )
 
 // filterCLI runs convnet with args and returns the exit code and output.
@@ -41,35 +35,6 @@ func testPicture(w, h int) *image.NRGBA {
 		}
 	}
 	return m
-}
-
-// writeImage encodes img into dir/name with the encoder the extension names.
-func writeImage(t *testing.T, dir, name string, img image.Image) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	var buf bytes.Buffer
-	var err error
-	switch filepath.Ext(name) {
-	case ".png":
-		err = png.Encode(&buf, img)
-	case ".jpg":
-		err = jpeg.Encode(&buf, img, nil)
-	case ".gif":
-		err = gif.Encode(&buf, img, nil)
-	case ".bmp":
-		err = bmp.Encode(&buf, img)
-	case ".tiff":
-		err = tiff.Encode(&buf, img, nil)
-	default:
-		t.Fatalf("no encoder for %s", name)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func listDir(t *testing.T, dir string) []string {
@@ -102,7 +67,7 @@ func readPNG(t *testing.T, p string) image.Image {
 func TestFilterDefaultKernels(t *testing.T) {
 	in, out := t.TempDir(), t.TempDir()
 	src := testPicture(40, 30)
-	p := writeImage(t, in, "pic.png", src)
+	p := imagetest.Write(t, in, "pic.png", src)
 	code, stdout, stderr := filterCLI("filter", "-o", out, p)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -170,7 +135,7 @@ func TestFilterOptionsAndFormats(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
-			p := writeImage(t, in, tc.file, src)
+			p := imagetest.Write(t, in, tc.file, src)
 			code, _, stderr := filterCLI(append(append([]string{"filter", "-o", out}, tc.args...), p)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr)
@@ -194,30 +159,15 @@ func TestFilterOptionsAndFormats(t *testing.T) {
 	}
 }
 
-// hugePNG is a PNG signature and IHDR chunk claiming w×h pixels, and no data.
-func hugePNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6 // 8-bit RGBA
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
-
 func TestFilterBadInput(t *testing.T) {
 	in := t.TempDir()
-	good := writeImage(t, in, "good.png", testPicture(20, 20))
+	good := imagetest.Write(t, in, "good.png", testPicture(20, 20))
 	text := filepath.Join(in, "notes.png")
 	os.WriteFile(text, []byte("this is not an image\n"), 0o644)
 	empty := filepath.Join(in, "empty.jpg")
 	os.WriteFile(empty, nil, 0o644)
 	huge := filepath.Join(in, "huge.png")
-	os.WriteFile(huge, hugePNG(200000, 100000), 0o644)
+	os.WriteFile(huge, imagetest.PNGHeader(200000, 100000), 0o644)
 	// A valid header followed by a cut-off body: it passes the header
 	// check, so the run fails after it has written the first image's files.
 	full, _ := os.ReadFile(good)

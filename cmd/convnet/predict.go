@@ -8,7 +8,7 @@ import (
 
 	"github.com/convnet-go/convnet/data"
 	"github.com/convnet-go/convnet/data/folder"
-	"github.com/convnet-go/convnet/imagefilter"
+	"github.com/convnet-go/convnet/imageio"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/train"
 )
@@ -30,7 +30,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: convnet predict --checkpoint PATH [flags] IMAGE...")
 		fmt.Fprintln(fs.Output(), "       convnet predict --model MODEL --npy IN.npy --out OUT.npy")
-		fmt.Fprintf(fs.Output(), "\nClassifies pictures of single digits (%s). Each picture is made\n", imagefilter.Formats)
+		fmt.Fprintf(fs.Output(), "\nClassifies pictures of single digits (%s). Each picture is made\n", imageio.Formats)
 		fmt.Fprintln(fs.Output(), "MNIST-like: grayscale, inverted to a light digit on black when its border is")
 		fmt.Fprintln(fs.Output(), "light (see --invert), cropped to the digit, scaled to fit 20x20 by area")
 		fmt.Fprintln(fs.Output(), "averaging and centred by mass in a 28x28 frame. An image that cannot be read")
@@ -51,7 +51,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	modelPath := fs.String("model", "", "model `PATH` to run on --npy instead of classifying images: .onnx, model directory, TF.js model.json or checkpoint")
 	inNpy := fs.String("npy", "", "input tensor `FILE` (.npy, float32) for --model")
 	outNpy := fs.String("out", "", "output tensor `FILE` (.npy) for --model")
-	maxPixels := fs.Int64("max-pixels", imagefilter.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
+	maxPixels := fs.Int64("max-pixels", imageio.DefaultMaxPixels, "refuse images whose header claims more pixels than this")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	failed := 0
 	for i, name := range fs.Args() {
 		results[i].File = name
-		img, err := imagefilter.ReadImage(name, *maxPixels)
+		img, _, err := imageio.ReadFile(name, *maxPixels)
 		if err != nil {
 			results[i].Error = err.Error()
 			fmt.Fprintf(stderr, "convnet predict: %v\n", err)

@@ -9,7 +9,7 @@
 // is its index. Files are listed once (sorted, dotfiles ignored) and
 // decoded on demand by Example, so a folder larger than memory streams
 // through data.Batches' workers. PNG, JPEG, GIF, BMP, TIFF and WebP are
-// decoded; every image is converted to gray or RGB and resized to the
+// decoded by imageio, each header held to a pixel limit first; every image is converted to gray or RGB and resized to the
 // dataset's shape with bilinear interpolation (data.Resize).
 //
 // Nested folders below a class folder are not searched.
@@ -19,20 +19,13 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/gif"  // register GIF
-	_ "image/jpeg" // register JPEG
-	_ "image/png"  // register PNG
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	_ "golang.org/x/image/bmp"  // register BMP
-	_ "golang.org/x/image/tiff" // register TIFF
-	_ "golang.org/x/image/webp" // register WebP
-
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/imageio"
 )
 
 // DefaultMaxPixels bounds the width·height an image header may claim.
@@ -161,73 +154,34 @@ func (d *Dataset) Example(i int, dst []float32) (int, error) {
 	return d.labels[i], nil
 }
 
-// decode reads file i, refusing headers that claim more than maxPixels.
+// decode reads file i with imageio.ReadFile, refusing headers that claim
+// more than maxPixels, and an image whose decoded size differs from its
+// header's (a GIF whose first frame does not cover its screen).
 func (d *Dataset) decode(i int) (image.Image, error) {
-	f, err := os.Open(d.File(i))
+	img, h, err := imageio.ReadFile(d.File(i), d.maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("folder: %w", err)
 	}
-	defer f.Close()
-	return Decode(f, d.File(i), d.maxPixels)
-}
-
-// Decode reads one PNG, JPEG, GIF, BMP, TIFF or WebP image from r (name
-// is for errors), checking its header first: an image of more than
-// maxPixels pixels, or of zero size, is refused before decoding.
-func Decode(r io.ReadSeeker, name string, maxPixels int64) (image.Image, error) {
-	cfg, format, err := image.DecodeConfig(r)
-	if err != nil {
-		return nil, fmt.Errorf("folder: %s is not a PNG, JPEG, GIF, BMP, TIFF or WebP image: %v", name, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return nil, fmt.Errorf("folder: %s: %s image of %dx%d pixels, want 1 to %d pixels", name, format, cfg.Width, cfg.Height, maxPixels)
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("folder: %s: %v", name, err)
-	}
-	img, _, err := image.Decode(r)
-	if err != nil {
-		return nil, fmt.Errorf("folder: %s: corrupt %s image: %v", name, format, err)
-	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		return nil, fmt.Errorf("folder: %s: %s header says %dx%d, image is %dx%d", name, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+	if b := img.Bounds(); b.Dx() != h.Width || b.Dy() != h.Height {
+		return nil, fmt.Errorf("folder: %s: %s header says %dx%d, image is %dx%d", d.File(i), h.Format, h.Width, h.Height, b.Dx(), b.Dy())
 	}
 	return img, nil
 }
 
 // Convert writes img into dst as an HWC image of shape sh, values in
-// [0, 1]: gray as TensorFlow's rgb_to_grayscale weights it (0.2989 R +
-// 0.5870 G + 0.1140 B) when sh.C is 1, RGB otherwise (gray copied to all
-// three); alpha is ignored (colours are un-premultiplied). The image is
-// resized with data.Resize when its size differs from sh.
+// [0, 1], converted by imageio.Pixels: gray as TensorFlow's
+// rgb_to_grayscale weights it (0.2989 R + 0.5870 G + 0.1140 B) when sh.C
+// is 1, RGB otherwise (gray copied to all three); alpha is ignored
+// (colours are un-premultiplied). The image is resized with data.Resize
+// when its size differs from sh.
 func Convert(dst []float32, img image.Image, sh data.Shape) {
 	b := img.Bounds()
 	h, w := b.Dy(), b.Dx()
-	src := dst
-	if h != sh.H || w != sh.W {
-		src = make([]float32, h*w*sh.C)
+	if h == sh.H && w == sh.W {
+		imageio.Pixels(dst[:h*w*sh.C], img, sh.C)
+		return
 	}
-	gray, isGray := img.(*image.Gray)
-	for y := range h {
-		for x := range w {
-			o := src[(y*w+x)*sh.C:]
-			if isGray {
-				v := float32(gray.Pix[y*gray.Stride+x]) / 255
-				for c := range sh.C {
-					o[c] = v
-				}
-				continue
-			}
-			nc := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
-			r, g, bl := float32(nc.R)/65535, float32(nc.G)/65535, float32(nc.B)/65535
-			if sh.C == 1 {
-				o[0] = 0.2989*r + 0.5870*g + 0.1140*bl
-			} else {
-				o[0], o[1], o[2] = r, g, bl
-			}
-		}
-	}
-	if h != sh.H || w != sh.W {
-		data.Resize(dst, src, data.Shape{H: h, W: w, C: sh.C}, sh)
-	}
+	src := make([]float32, h*w*sh.C)
+	imageio.Pixels(src, img, sh.C)
+	data.Resize(dst, src, data.Shape{H: h, W: w, C: sh.C}, sh)
 }

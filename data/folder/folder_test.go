@@ -5,49 +5,14 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"golang.org/x/image/bmp"
-	"golang.org/x/image/tiff"
-
 	"github.com/convnet-go/convnet/data"
+	"github.com/convnet-go/convnet/internal/imagetest"
 )
-
-// write puts an image file at dir/rel in the format its extension names.
-func write(t *testing.T, dir, rel string, img image.Image) {
-	t.Helper()
-	p := filepath.Join(dir, rel)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	var err error
-	switch filepath.Ext(rel) {
-	case ".png":
-		err = png.Encode(&b, img)
-	case ".jpg":
-		err = jpeg.Encode(&b, img, &jpeg.Options{Quality: 100})
-	case ".gif":
-		err = gif.Encode(&b, img, nil)
-	case ".bmp":
-		err = bmp.Encode(&b, img)
-	case ".tif":
-		err = tiff.Encode(&b, img, nil)
-	default:
-		t.Fatalf("no encoder for %s", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func grayImg(w, h int, v uint8) *image.Gray {
 	g := image.NewGray(image.Rect(0, 0, w, h))
@@ -71,12 +36,12 @@ func rgbImg(w, h int, c color.NRGBA) *image.NRGBA {
 // sorted order differs from creation order), sizes and modes mixed.
 func tree(t *testing.T) string {
 	dir := t.TempDir()
-	write(t, dir, "b_dog/1.png", grayImg(4, 4, 255))
-	write(t, dir, "b_dog/2.bmp", rgbImg(8, 2, color.NRGBA{255, 0, 0, 255}))
-	write(t, dir, "a_cat/x.png", rgbImg(4, 4, color.NRGBA{0, 0, 255, 255}))
-	write(t, dir, "a_cat/y.gif", grayImg(3, 5, 0))
-	write(t, dir, "a_cat/z.tif", rgbImg(4, 4, color.NRGBA{0, 255, 0, 255}))
-	write(t, dir, "a_cat/w.jpg", rgbImg(6, 6, color.NRGBA{128, 128, 128, 255}))
+	imagetest.Write(t, dir, "b_dog/1.png", grayImg(4, 4, 255))
+	imagetest.Write(t, dir, "b_dog/2.bmp", rgbImg(8, 2, color.NRGBA{255, 0, 0, 255}))
+	imagetest.Write(t, dir, "a_cat/x.png", rgbImg(4, 4, color.NRGBA{0, 0, 255, 255}))
+	imagetest.Write(t, dir, "a_cat/y.gif", grayImg(3, 5, 0))
+	imagetest.Write(t, dir, "a_cat/z.tif", rgbImg(4, 4, color.NRGBA{0, 255, 0, 255}))
+	imagetest.Write(t, dir, "a_cat/w.jpg", rgbImg(6, 6, color.NRGBA{128, 128, 128, 255}))
 	os.WriteFile(filepath.Join(dir, "a_cat", ".DS_Store"), []byte("junk"), 0o644)
 	return dir
 }
@@ -153,26 +118,35 @@ func TestOpenErrors(t *testing.T) {
 		want  string
 	}{
 		{"empty class", func(t *testing.T, dir string) {
-			write(t, dir, "a/1.png", grayImg(2, 2, 0))
+			imagetest.Write(t, dir, "a/1.png", grayImg(2, 2, 0))
 			os.Mkdir(filepath.Join(dir, "b"), 0o755)
 		}, "class folder " + "DIR/b holds no image files"},
-		{"one class", func(t *testing.T, dir string) { write(t, dir, "a/1.png", grayImg(2, 2, 0)) }, "1 class folders"},
+		{"one class", func(t *testing.T, dir string) { imagetest.Write(t, dir, "a/1.png", grayImg(2, 2, 0)) }, "1 class folders"},
 		{"file at top", func(t *testing.T, dir string) {
-			write(t, dir, "a/1.png", grayImg(2, 2, 0))
-			write(t, dir, "b/1.png", grayImg(2, 2, 0))
+			imagetest.Write(t, dir, "a/1.png", grayImg(2, 2, 0))
+			imagetest.Write(t, dir, "b/1.png", grayImg(2, 2, 0))
 			os.WriteFile(filepath.Join(dir, "labels.txt"), nil, 0o644)
 		}, "DIR/labels.txt is a file"},
 		{"first is not an image", func(t *testing.T, dir string) {
 			os.MkdirAll(filepath.Join(dir, "a"), 0o755)
 			os.WriteFile(filepath.Join(dir, "a", "notes.txt"), []byte("hello"), 0o644)
-			write(t, dir, "b/1.png", grayImg(2, 2, 0))
-		}, "DIR/a/notes.txt is not a PNG"},
+			imagetest.Write(t, dir, "b/1.png", grayImg(2, 2, 0))
+		}, "DIR/a/notes.txt is not an image of a known format (want PNG, JPEG, GIF, BMP, TIFF or WebP)"},
+		{"first is over the pixel limit", func(t *testing.T, dir string) {
+			imagetest.Write(t, dir, "a/1.png", grayImg(300, 200, 1))
+			imagetest.Write(t, dir, "b/1.png", grayImg(2, 2, 0))
+		}, "DIR/a/1.png: png header claims 300x200 = 60000 pixels, more than the limit of 1000"},
+		{"first is a GIF whose frame does not cover its screen", func(t *testing.T, dir string) {
+			os.MkdirAll(filepath.Join(dir, "a"), 0o755)
+			os.WriteFile(filepath.Join(dir, "a", "1.gif"), smallFrameGIF(t), 0o644)
+			imagetest.Write(t, dir, "b/1.png", grayImg(2, 2, 0))
+		}, "DIR/a/1.gif: gif header says 4x4, image is 2x2"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			c.setup(t, dir)
-			_, err := Open(dir, Options{})
+			_, err := Open(dir, Options{MaxPixels: 1000})
 			if err == nil || !strings.Contains(err.Error(), strings.ReplaceAll(c.want, "DIR", dir)) {
 				t.Fatalf("err = %v, want %q", err, strings.ReplaceAll(c.want, "DIR", dir))
 			}
@@ -218,41 +192,14 @@ func TestBadImageInBatches(t *testing.T) {
 	}
 }
 
-func TestDecodeRefusesHugeHeader(t *testing.T) {
+// smallFrameGIF is a GIF with a 4x4 screen whose only frame is 2x2.
+func smallFrameGIF(t *testing.T) []byte {
+	frame := image.NewPaletted(image.Rect(1, 1, 3, 3), color.Palette{color.Black, color.White})
 	var b bytes.Buffer
-	png.Encode(&b, grayImg(300, 200, 1))
-	_, err := Decode(bytes.NewReader(b.Bytes()), "big.png", 1000)
-	if err == nil || !strings.Contains(err.Error(), "300x200") {
-		t.Fatalf("err = %v, want the 300x200 size refused", err)
+	err := gif.EncodeAll(&b, &gif.GIF{Image: []*image.Paletted{frame}, Delay: []int{0},
+		Config: image.Config{ColorModel: frame.Palette, Width: 4, Height: 4}})
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func FuzzDecode(f *testing.F) {
-	for _, img := range []image.Image{grayImg(3, 2, 9), rgbImg(2, 2, color.NRGBA{1, 2, 3, 4})} {
-		for _, enc := range []func(*bytes.Buffer, image.Image) error{
-			func(b *bytes.Buffer, m image.Image) error { return png.Encode(b, m) },
-			func(b *bytes.Buffer, m image.Image) error { return gif.Encode(b, m, nil) },
-			func(b *bytes.Buffer, m image.Image) error { return bmp.Encode(b, m) },
-			func(b *bytes.Buffer, m image.Image) error { return jpeg.Encode(b, m, nil) },
-		} {
-			var b bytes.Buffer
-			if err := enc(&b, img); err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b.Bytes())
-		}
-	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		img, err := Decode(bytes.NewReader(in), "fuzz", 1<<16)
-		if err != nil {
-			return
-		}
-		dst := make([]float32, 5*7*3)
-		Convert(dst, img, data.Shape{H: 5, W: 7, C: 3})
-		for _, v := range dst {
-			if !(v >= 0 && v <= 1) {
-				t.Fatalf("value %v outside [0, 1]", v)
-			}
-		}
-	})
+	return b.Bytes()
 }
