@@ -4259,7 +4259,7 @@ winoOutputGrad43AVX2loop:
 	RET
 
 // func winoInputAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoInputAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+16(FP), CX
@@ -4746,6 +4746,475 @@ winoInputAVX512loop:
 	JMP          winoInputAVX512loop
 
 winoInputAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoInputAVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoInputAVX512mask:
 	TESTQ        DX, DX
 	JZ           winoInputAVX512done
 	MOVL         $0x0000ffff, R9
@@ -5219,7 +5688,7 @@ winoInputAVX512done:
 	RET
 
 // func winoOutputAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+24(FP), CX
@@ -5412,6 +5881,183 @@ winoOutputAVX512loop:
 	JMP          winoOutputAVX512loop
 
 winoOutputAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputAVX512mask:
 	TESTQ        DX, DX
 	JZ           winoOutputAVX512done
 	MOVL         $0x0000ffff, R9
@@ -5593,7 +6239,7 @@ winoOutputAVX512done:
 	RET
 
 // func winoOutputGradAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGradAVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+16(FP), CX
@@ -5786,6 +6432,183 @@ winoOutputGradAVX512loop:
 	JMP          winoOutputGradAVX512loop
 
 winoOutputGradAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputGradAVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(SI*1), Y2
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R11)(R8*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(SI*1), Y2
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(R8*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputGradAVX512mask:
 	TESTQ        DX, DX
 	JZ           winoOutputGradAVX512done
 	MOVL         $0x0000ffff, R9
@@ -5967,7 +6790,7 @@ winoOutputGradAVX512done:
 	RET
 
 // func winoInput8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoInput8AVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+16(FP), CX
@@ -7076,6 +7899,1093 @@ winoInput8AVX512loop:
 	JMP          winoInput8AVX512loop
 
 winoInput8AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoInput8AVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoInput8AVX512mask:
 	TESTQ        DX, DX
 	JZ           winoInput8AVX512done
 	MOVL         $0x0000ffff, R9
@@ -8167,7 +10077,7 @@ winoInput8AVX512done:
 	RET
 
 // func winoOutput8AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutput8AVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+24(FP), CX
@@ -8720,6 +10630,541 @@ winoOutput8AVX512loop:
 	JMP          winoOutput8AVX512loop
 
 winoOutput8AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8AVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutput8AVX512mask:
 	TESTQ        DX, DX
 	JZ           winoOutput8AVX512done
 	MOVL         $0x0000ffff, R9
@@ -9259,7 +11704,7 @@ winoOutput8AVX512done:
 	RET
 
 // func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGrad8AVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+16(FP), CX
@@ -9812,6 +12257,541 @@ winoOutputGrad8AVX512loop:
 	JMP          winoOutputGrad8AVX512loop
 
 winoOutputGrad8AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputGrad8AVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputGrad8AVX512mask:
 	TESTQ        DX, DX
 	JZ           winoOutputGrad8AVX512done
 	MOVL         $0x0000ffff, R9
@@ -10351,7 +13331,7 @@ winoOutputGrad8AVX512done:
 	RET
 
 // func winoOutput43AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutput43AVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+24(FP), CX
@@ -10698,6 +13678,335 @@ winoOutput43AVX512loop:
 	JMP          winoOutput43AVX512loop
 
 winoOutput43AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43AVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutput43AVX512mask:
 	TESTQ        DX, DX
 	JZ           winoOutput43AVX512done
 	MOVL         $0x0000ffff, R9
@@ -11031,7 +14340,7 @@ winoOutput43AVX512done:
 	RET
 
 // func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
-// Requires: AVX, AVX512F, BMI2
+// Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGrad43AVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+16(FP), CX
@@ -11378,6 +14687,335 @@ winoOutputGrad43AVX512loop:
 	JMP          winoOutputGrad43AVX512loop
 
 winoOutputGrad43AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputGrad43AVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputGrad43AVX512mask:
 	TESTQ        DX, DX
 	JZ           winoOutputGrad43AVX512done
 	MOVL         $0x0000ffff, R9

@@ -94,42 +94,42 @@ func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, 
 //go:noescape
 func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 
-// winoInputAVX512 transforms one 6×6 input tile of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask).
+// winoInputAVX512 transforms one 6×6 input tile of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask).
 //
 //go:noescape
 func winoInputAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 
-// winoOutputAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask) to its 2×2 outputs, overwriting part of src.
+// winoOutputAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, overwriting part of src.
 //
 //go:noescape
 func winoOutputAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
-// winoOutputGradAVX512 transforms one 2×2 block of an output gradient of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask) to its 6×6 cells.
+// winoOutputGradAVX512 transforms one 2×2 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //
 //go:noescape
 func winoOutputGradAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 
-// winoInput8AVX512 transforms one 8×8 input tile of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask).
+// winoInput8AVX512 transforms one 8×8 input tile of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask).
 //
 //go:noescape
 func winoInput8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 
-// winoOutput8AVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask) to its 4×4 outputs, overwriting part of src.
+// winoOutput8AVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, overwriting part of src.
 //
 //go:noescape
 func winoOutput8AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
-// winoOutputGrad8AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask) to its 8×8 cells.
+// winoOutputGrad8AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 8×8 cells.
 //
 //go:noescape
 func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 
-// winoOutput43AVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask) to its 4×4 outputs, overwriting part of src.
+// winoOutput43AVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, overwriting part of src.
 //
 //go:noescape
 func winoOutput43AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
-// winoOutputGrad43AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask) to its 6×6 cells.
+// winoOutputGrad43AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //
 //go:noescape
 func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)

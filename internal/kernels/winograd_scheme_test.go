@@ -256,3 +256,61 @@ func TestWinoSchemesFilterGradMatchesDirect(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkWinoTransforms times each scheme's three transforms on every
+// assembly path, as nn's Winograd convolution calls them: a block of 28
+// tiles (4 rows of 7) of a channels-last image to cells at stride
+// 28·c + 16, and back. c = 32 and 64 are the lecture's conv2 (input and
+// output channels), 16 and 64 the benchmark ResNet's stages; 24 has a
+// tail of 8 channels. ns/op is one block; compare the paths with
+// benchstat -col /path:
+//
+//	go test -run '^$' -bench WinoTransforms -count 6 ./internal/kernels
+func BenchmarkWinoTransforms(b *testing.B) {
+	const rows, cols = 4, 7
+	const nt = rows * cols
+	paths := vecPathList()[1:]
+	if len(paths) == 0 {
+		b.Skip("no assembly on this CPU or build")
+	}
+	r := rand.New(rand.NewPCG(7, 9))
+	for _, s := range WinoSchemes {
+		for _, c := range []int{16, 24, 32, 64} {
+			h, w := rows*s.Out+s.K-1, cols*s.Out+s.K-1
+			x := vecRand(r, h*w*c)
+			ts := nt*c + 16
+			v := make([]float32, s.Cells()*ts)
+			m := vecRand(r, s.Cells()*ts)
+			y := make([]float32, rows*s.Out*cols*s.Out*c)
+			ow := cols * s.Out
+			for _, op := range []struct {
+				name string
+				run  func(t int)
+			}{
+				{"Input", func(t int) {
+					oy, ox := s.Out*(t/cols), s.Out*(t%cols)
+					s.Input(v[t*c:], ts, x[(oy*w+ox)*c:], w*c, c, c)
+				}},
+				{"Output", func(t int) {
+					oy, ox := s.Out*(t/cols), s.Out*(t%cols)
+					s.Output(y[(oy*ow+ox)*c:], ow*c, c, m[t*c:], ts, c)
+				}},
+				{"OutputGrad", func(t int) {
+					oy, ox := s.Out*(t/cols), s.Out*(t%cols)
+					s.OutputGrad(v[t*c:], ts, y[(oy*ow+ox)*c:], ow*c, c, c)
+				}},
+			} {
+				for _, p := range paths {
+					b.Run(fmt.Sprintf("%s/%s/c=%d/path=%s", s.Name, op.name, c, p.name), func(b *testing.B) {
+						defer setVecPath(p)()
+						for b.Loop() {
+							for t := 0; t < nt; t++ {
+								op.run(t)
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}

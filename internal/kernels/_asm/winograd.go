@@ -6,9 +6,10 @@ package main
 // cell of consecutive channels, which are contiguous in the
 // channels-last layouts the callers use: the AVX2 routines take eight
 // channels at a time (whole groups only; Go does the rest), the AVX-512
-// ones sixteen, and the last n mod 16 in the same code under a k-mask
-// (masked loads read zeros and do not fault past the end, masked stores
-// leave the other lanes' memory alone), so no channel is left to Go.
+// ones sixteen, then eight of the last n mod 16 in YMM registers, and
+// the last n mod 8 in the same code under a k-mask (masked loads read
+// zeros and do not fault past the end, masked stores leave the other
+// lanes' memory alone), so no channel is left to Go.
 //
 // The code is unrolled from the constant matrices below: a coefficient of
 // ±1 becomes an add or a subtract, any other one a (negated) fused
@@ -127,7 +128,7 @@ func (w *width) sig(s string) string {
 // channels is the doc's phrase for the channels a call transforms.
 func (w *width) channels() string {
 	if w.wide {
-		return "n channels (n ≥ 1; sixteen at a time, the last n mod 16 under a mask)"
+		return "n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask)"
 	}
 	return "8·n8 channels (n8 ≥ 1)"
 }
@@ -136,16 +137,16 @@ func (w *width) channels() string {
 // as the signature gives it), body being one group's code from the
 // pointers' current values. The AVX-512 loop first broadcasts the
 // magnitudes other than 1 of mats into registers, runs body unmasked
-// while sixteen channels or more remain, then once under the mask of
-// the rest.
+// while sixteen channels or more remain, then on eight in YMM registers
+// if eight or more remain, then once under the mask of the rest.
 func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, body func(l *lanes)) {
+	tableOps := map[int]Op{}
+	for m, v := range w.table {
+		tableOps[m] = v
+	}
 	if !w.wide {
-		k := map[int]Op{}
-		for m, v := range w.table {
-			k[m] = v
-		}
 		Label(name + "loop")
-		body(&lanes{vec: YMM, k: k})
+		body(&lanes{vec: YMM, k: tableOps})
 		ADDQ(Imm(32), src)
 		ADDQ(Imm(32), dst)
 		DECQ(count)
@@ -174,7 +175,17 @@ func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, 
 	ADDQ(Imm(64), dst)
 	SUBQ(Imm(16), count)
 	JMP(LabelRef(name + "loop"))
+	// Eight or more left: eight in YMM registers (unmasked, the constants
+	// from the table), as a masked 16-lane group measured slower than a
+	// whole one (c = 24 against c = 32, BenchmarkWinoTransforms).
 	Label(name + "tail")
+	CMPQ(count, Imm(8))
+	JL(LabelRef(name + "mask"))
+	body(&lanes{vec: YMM, k: tableOps})
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	SUBQ(Imm(8), count)
+	Label(name + "mask")
 	TESTQ(count, count)
 	JZ(LabelRef(name + "done"))
 	mask := K()
