@@ -177,7 +177,10 @@ func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, 
 	JMP(LabelRef(name + "loop"))
 	// Eight or more left: eight in YMM registers (unmasked, the constants
 	// from the table), as a masked 16-lane group measured slower than a
-	// whole one (c = 24 against c = 32, BenchmarkWinoTransforms).
+	// whole one (c = 24 against c = 32, BenchmarkWinoTransforms). These
+	// are AVX2 instructions only on Y0–Y15 (above, EVEX needs
+	// AVX-512VL): the seven constants and a pass's nine leave them that
+	// room, which kernels' TestWinoAVX512YMMInVEXRange checks.
 	Label(name + "tail")
 	CMPQ(count, Imm(8))
 	JL(LabelRef(name + "mask"))
