@@ -264,6 +264,12 @@ func groups8(c int) int {
 	return c / 8
 }
 
+// WinoMaskedTails reports whether the Winograd transforms run every
+// channel in assembly (the AVX-512 path: 16 at a time, then 8, the rest
+// under a mask) rather than whole groups of 8 with the rest in Go loops
+// (the AVX2 path) or all of them in Go.
+func WinoMaskedTails() bool { return vecWide }
+
 // input8 is WinoScheme.Input for n×n tiles: V_ξ = (Bᵀ·d·B)[i][j], ξ = n·i+j.
 func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
 	n := len(w.bt)
