@@ -129,3 +129,39 @@ func BenchmarkIm2col(b *testing.B) {
 	}
 	b.ReportMetric(float64(4*(c[1]-c[0])*s.g.PatchLen())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
+
+// BenchmarkWino3OddChannels compares 3×3 Winograd (/algo=winograd,
+// Wino3ChannelMultiple lowered to 1) with im2col (/algo=im2col, the
+// Winograd path off) for channel counts that are not multiples of 8,
+// forward and filter gradient, batch 128 at 28×28 (the figures behind
+// tuning.Wino3ChannelMultiple):
+//
+//	go test -run '^$' -bench Wino3OddChannels -benchtime 10x -count 5 ./nn
+func BenchmarkWino3OddChannels(b *testing.B) {
+	o := ConvOptions{Padding: "SAME"}
+	for _, c := range []int{12, 20} {
+		in, filter := []int{128, 28, 28, c}, []int{3, 3, c, c}
+		x, w, dy := cvRand(1, in...), cvRand(2, filter...), cvRand(3, in...)
+		for _, op := range []struct {
+			name string
+			run  func() error
+		}{
+			{"forward", func() error { _, err := Conv2D(x, w, o); return err }},
+			{"backprop_filter", func() error { _, err := Conv2DBackpropFilter(x, filter, dy, o); return err }},
+		} {
+			for _, algo := range []string{"winograd", "im2col"} {
+				b.Run(fmt.Sprintf("c=%d/%s/algo=%s", c, op.name, algo), func(b *testing.B) {
+					defer func(saved tuning) { tune = saved }(tune)
+					tune.Wino3ChannelMultiple, tune.Winograd = 1, algo == "winograd"
+					cpu0 := cputime.Process()
+					for b.Loop() {
+						if err := op.run(); err != nil {
+							b.Fatal(err)
+						}
+					}
+					reportConvFlops(b, convFlops(in, filter), cpu0)
+				})
+			}
+		}
+	}
+}

@@ -85,12 +85,19 @@ type tuning struct {
 
 	// Wino3ChannelMultiple (channels): a 3×3 convolution takes Winograd
 	// only when its input and output channels are multiples of this, the
-	// width of the assembly transforms; the channels past the last whole
+	// width of the AVX2 transforms; the channels past the last whole
 	// group run through Go loops, which cost more than the saving.
 	// Measured (GFLOP/cpu-s, best of five alternating runs, batch 128,
 	// 28×28, forward / filter gradient): 8→8 channels Winograd 15.9 /
 	// 25.4 against im2col 11.0 / 13.8, but 12→12 Winograd 6.9 / 9.7
-	// against 16.9 / 25.5.
+	// against 16.9 / 25.5. Where the transforms do every channel in
+	// assembly (kernels.WinoMaskedTails, the AVX-512 path) the filter
+	// gradient skips the rule; the forward pass keeps it (its narrow
+	// products lose, not the transforms). BenchmarkWino3OddChannels,
+	// best of five on a shared Zen 5, forward / filter gradient, Winograd
+	// against im2col: 12→12 10.5 / 59.3 against 33.4 / 33.8, 20→20
+	// 42.1 / 114.2 against 64.6 / 66.6 (CONVNET_KERNELS=avx2 in the same
+	// loop: filter gradient 11.8 and 29.0 against 34.0 and 46.3).
 	Wino3ChannelMultiple int
 
 	// WinoBlock (tiles of F(2×2, 5×5); other schemes hold as many
@@ -267,7 +274,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 	}
 	switch pass {
 	case passForward, passFilterGrad:
-		if s := winoScheme(g, f); s != nil {
+		if s := winoScheme(pass, g, f); s != nil {
 			p.algo, p.scheme = algoWinograd, s
 			if pass == passForward {
 				// Blocks hold about the same number of products whatever
@@ -334,11 +341,12 @@ func (p *convPlan) chunksOf(g *kernels.ConvGeom, bytes int) {
 // or nil where the path does not apply: stride 1, no dilation, a K×K
 // window of a scheme (a 3-D window of depth 1), at least
 // WinoMinChannels (5×5) or Wino3MinChannels (3×3) input and output
-// channels, for 3×3 multiples of Wino3ChannelMultiple. Of the schemes for that K it takes the one with the fewest
+// channels, for 3×3 multiples of Wino3ChannelMultiple (but for the filter
+// gradient where kernels.WinoMaskedTails). Of the schemes for that K it takes the one with the fewest
 // products (tiles × cells; F(4×4) wastes more of its tiles on small or
 // odd outputs; the lecture's 14×14 output takes 16 tiles of 64 cells
 // against 49 of 36), the first listed on a tie.
-func winoScheme(g *kernels.ConvGeom, f int) *kernels.WinoScheme {
+func winoScheme(pass convPass, g *kernels.ConvGeom, f int) *kernels.WinoScheme {
 	k := g.K[1]
 	minCh := tune.WinoMinChannels
 	if k == 3 {
@@ -349,7 +357,8 @@ func winoScheme(g *kernels.ConvGeom, f int) *kernels.WinoScheme {
 		g.C < minCh || f < minCh {
 		return nil
 	}
-	if k == 3 && (g.C%tune.Wino3ChannelMultiple != 0 || f%tune.Wino3ChannelMultiple != 0) {
+	if k == 3 && !(pass == passFilterGrad && kernels.WinoMaskedTails()) &&
+		(g.C%tune.Wino3ChannelMultiple != 0 || f%tune.Wino3ChannelMultiple != 0) {
 		return nil
 	}
 	if s := tune.WinoScheme; s != nil {

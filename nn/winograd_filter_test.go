@@ -28,7 +28,7 @@ func TestWinogradFilterGradMatchesReference(t *testing.T) {
 			for _, tc := range winoCasesFor(scheme.K) {
 				t.Run(fmt.Sprintf("%s/%s/block=%d", scheme.Name, tc.name, block), func(t *testing.T) {
 					s := tc.geom(t)
-					if winoScheme(&s.g, s.f) != scheme {
+					if winoScheme(passFilterGrad, &s.g, s.f) != scheme {
 						t.Fatalf("geometry %+v does not take the Winograd path", s.g)
 					}
 					x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()
@@ -89,7 +89,7 @@ func TestWinogradFilterGradRepeatsAcrossWorkers(t *testing.T) {
 		tune.WinoScheme, tune.WinoGradBlock = sb.s, sb.block
 		tc := winoCasesFor(sb.s.K)[0]
 		s := tc.geom(t)
-		if winoScheme(&s.g, s.f) != sb.s {
+		if winoScheme(passFilterGrad, &s.g, s.f) != sb.s {
 			t.Fatalf("%s: geometry %+v does not take the scheme", sb.s.Name, s.g)
 		}
 		x, dy := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+300, s.out...).Data()

@@ -104,7 +104,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 			for _, tc := range winoCasesFor(scheme.K) {
 				t.Run(fmt.Sprintf("%s/%s/block=%d", scheme.Name, tc.name, block), func(t *testing.T) {
 					s := tc.geom(t)
-					if winoScheme(&s.g, s.f) != scheme {
+					if winoScheme(passForward, &s.g, s.f) != scheme {
 						t.Fatalf("geometry %+v does not take the Winograd path", s.g)
 					}
 					x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
@@ -160,30 +160,37 @@ func TestWinogradOnlyWhereItApplies(t *testing.T) {
 		t.Skip("Winograd path off")
 	}
 	for _, tc := range []struct {
-		in, filter []int
-		o          ConvOptions
-		want       bool
+		in, filter  []int
+		o           ConvOptions
+		want        bool
+		maskedTails bool // the filter gradient takes Winograd with kernels.WinoMaskedTails
 	}{
-		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME"}, true},
-		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, false},   // one input channel
-		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 64}, ConvOptions{Padding: "SAME"}, true},  // 3×3
-		{[]int{1, 14, 14, 32}, []int{4, 4, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 4×4: no scheme
-		{[]int{1, 14, 14, 32}, []int{3, 5, 32, 64}, ConvOptions{Padding: "SAME"}, false}, // 3×5
-		{[]int{1, 14, 14, 3}, []int{3, 3, 3, 16}, ConvOptions{Padding: "SAME"}, false},   // 3 input channels
-		{[]int{1, 14, 14, 12}, []int{3, 3, 12, 16}, ConvOptions{Padding: "SAME"}, false}, // 3×3, 12 input channels
-		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 12}, ConvOptions{Padding: "SAME"}, false}, // 3×3, 12 output channels
-		{[]int{1, 14, 14, 12}, []int{5, 5, 12, 16}, ConvOptions{Padding: "SAME"}, true},  // 5×5, 12 input channels
-		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 24}, ConvOptions{Padding: "SAME"}, true},  // 3×3, multiples of 8
-		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Strides: []int{2}}, false},
-		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Dilations: []int{2}}, false},
-		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 4}, ConvOptions{Padding: "SAME"}, false}, // 4 output channels
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME"}, true, false},
+		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, false, false},   // one input channel
+		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 64}, ConvOptions{Padding: "SAME"}, true, false},  // 3×3
+		{[]int{1, 14, 14, 32}, []int{4, 4, 32, 64}, ConvOptions{Padding: "SAME"}, false, false}, // 4×4: no scheme
+		{[]int{1, 14, 14, 32}, []int{3, 5, 32, 64}, ConvOptions{Padding: "SAME"}, false, false}, // 3×5
+		{[]int{1, 14, 14, 3}, []int{3, 3, 3, 16}, ConvOptions{Padding: "SAME"}, false, false},   // 3 input channels
+		{[]int{1, 14, 14, 12}, []int{3, 3, 12, 16}, ConvOptions{Padding: "SAME"}, false, true},  // 3×3, 12 input channels
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 12}, ConvOptions{Padding: "SAME"}, false, true},  // 3×3, 12 output channels
+		{[]int{1, 14, 14, 12}, []int{5, 5, 12, 16}, ConvOptions{Padding: "SAME"}, true, false},  // 5×5, 12 input channels
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 24}, ConvOptions{Padding: "SAME"}, true, false},  // 3×3, multiples of 8
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Strides: []int{2}}, false, false},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, ConvOptions{Padding: "SAME", Dilations: []int{2}}, false, false},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 4}, ConvOptions{Padding: "SAME"}, false, false}, // 4 output channels
 	} {
 		s, err := newConvSpec("test", 2, tc.in, tc.filter, tc.o, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := winoScheme(&s.g, s.f) != nil; got != tc.want {
+		if got := winoScheme(passForward, &s.g, s.f) != nil; got != tc.want {
 			t.Errorf("%v * %v %+v: Winograd %v, want %v", tc.in, tc.filter, tc.o, got, tc.want)
+		}
+		// The filter gradient takes 3×3 Winograd on any channel counts
+		// where the transforms run them all in assembly.
+		want := tc.want || tc.maskedTails && kernels.WinoMaskedTails()
+		if got := winoScheme(passFilterGrad, &s.g, s.f) != nil; got != want {
+			t.Errorf("%v * %v %+v: filter gradient: Winograd %v, want %v", tc.in, tc.filter, tc.o, got, want)
 		}
 	}
 }

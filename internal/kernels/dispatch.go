@@ -14,7 +14,7 @@ import (
 //	family    paths, fastest first where the CPU allows
 //	sgemm     avx512, avx2, purego, ref (see below)
 //	conv-c1   avx512, avx2, go   (ConvC1, ConvC1Grad)
-//	winograd  avx2, go   (the Winograd transforms)
+//	winograd  avx512, avx2, go   (the Winograd tile transforms)
 //	vector    avx512, avx2, go   (SumProducts, AdamUpdate, Repeat, MulAdd, Gemv, the bias/ReLU and pooling loops)
 //
 // Sgemm implementations:
@@ -28,11 +28,12 @@ import (
 // AVX2's FLOP per cycle, full512): on Zen 4 they issue as two 256-bit
 // halves, and the AVX2 path measured faster there on every convolution
 // of the lecture's model. The same holds for the other families with an
-// AVX-512 path (conv-c1, vector). The Winograd transforms have none:
-// 16-lane versions measured no faster than the 8-lane ones on Zen 5. The
-// vector family's AVX-512 loops (16 lanes, the tail of each run under a
-// k-mask instead of a Go loop) also need BMI2; Repeat has none and keeps
-// its AVX2 loop on that path.
+// AVX-512 path (conv-c1, winograd, vector). The winograd and vector
+// families' AVX-512 loops (16 lanes, the tail of each run under a k-mask
+// instead of a Go loop) also need BMI2 and run together (vecWide);
+// Repeat has none and keeps its AVX2 loop on that path. The AVX-512
+// Winograd transforms give the AVX2 ones' bits on the channels those
+// take (whole groups of 8; the AVX2 path leaves the rest to Go).
 //
 // On the default avx512 path, a product with n ≤ 16 columns of C
 // (narrowN) runs the avx2 engine: the 14×32 tile would compute 32
@@ -161,7 +162,7 @@ func Paths() []Path {
 	if narrow != nil {
 		paths = append(paths, Path{"sgemm-n≤16", narrow.name})
 	}
-	return append(paths, Path{"conv-c1", c1}, Path{"winograd", vec}, Path{"vector", wide})
+	return append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
 }
 
 // CPUModel describes what decided the dispatch: the CPU's vendor and

@@ -4258,6 +4258,11096 @@ winoOutputGrad43AVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoInputAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoInputAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+16(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         rowStride+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         colStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, BX, R8
+	VBROADCASTSS winoConsts<>+0(SB), Z0
+	VBROADCASTSS winoConsts<>+32(SB), Z1
+	VBROADCASTSS winoConsts<>+64(SB), Z2
+
+winoInputAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoInputAVX512tail
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(SI*1), Z7
+	VMOVUPS      (R11)(SI*2), Z8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(SI*1), Z7
+	VMOVUPS      (R11)(SI*2), Z8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(SI*1), Z7
+	VMOVUPS      (R11)(SI*2), Z8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(SI*1), Z7
+	VMOVUPS      (R11)(SI*2), Z8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(SI*1), Z7
+	VMOVUPS      (R11)(SI*2), Z8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(SI*1), Z7
+	VMOVUPS      (R11)(SI*2), Z8
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVUPS      (R9)(BX*1), Z7
+	VMOVUPS      (R9)(BX*2), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVUPS      (R9)(BX*1), Z7
+	VMOVUPS      (R9)(BX*2), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVUPS      (R9)(BX*1), Z7
+	VMOVUPS      (R9)(BX*2), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVUPS      (R9)(BX*1), Z7
+	VMOVUPS      (R9)(BX*2), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVUPS      (R9)(BX*1), Z7
+	VMOVUPS      (R9)(BX*2), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVUPS      (R9)(BX*1), Z7
+	VMOVUPS      (R9)(BX*2), Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoInputAVX512loop
+
+winoInputAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoInputAVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y9
+	VFNMADD231PS winoConsts<>+32(SB), Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y3
+	VFNMADD231PS winoConsts<>+32(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoInputAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoInputAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	VMOVUPS.Z    (CX)(SI*1), K1, Z7
+	VMOVUPS.Z    (CX)(SI*2), K1, Z8
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	VMOVUPS.Z    (CX)(SI*1), K1, Z7
+	VMOVUPS.Z    (CX)(SI*2), K1, Z8
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	VMOVUPS.Z    (CX)(SI*1), K1, Z7
+	VMOVUPS.Z    (CX)(SI*2), K1, Z8
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	VMOVUPS.Z    (CX)(SI*1), K1, Z7
+	VMOVUPS.Z    (CX)(SI*2), K1, Z8
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	VMOVUPS.Z    (CX)(SI*1), K1, Z7
+	VMOVUPS.Z    (CX)(SI*2), K1, Z8
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	VMOVUPS.Z    (CX)(SI*1), K1, Z7
+	VMOVUPS.Z    (CX)(SI*2), K1, Z8
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(BX*1), K1, Z7
+	VMOVUPS.Z    (AX)(BX*2), K1, Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(BX*1), K1, Z7
+	VMOVUPS.Z    (AX)(BX*2), K1, Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(BX*1), K1, Z7
+	VMOVUPS.Z    (AX)(BX*2), K1, Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(BX*1), K1, Z7
+	VMOVUPS.Z    (AX)(BX*2), K1, Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(BX*1), K1, Z7
+	VMOVUPS.Z    (AX)(BX*2), K1, Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z8, Z3
+	VFMADD231PS  Z0, Z4, Z3
+	VFNMADD231PS Z1, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(BX*1), K1, Z7
+	VMOVUPS.Z    (AX)(BX*2), K1, Z8
+	VMOVAPS      Z7, Z9
+	VFMADD231PS  Z0, Z3, Z9
+	VFNMADD231PS Z1, Z5, Z9
+	VMOVUPS      Z9, K1, (R10)
+	VMULPS       Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z6, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z7, Z3
+	VFNMADD231PS Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z7, Z3
+	VFMADD231PS  Z2, Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z8, Z2
+	VFMADD231PS  Z0, Z4, Z2
+	VFNMADD231PS Z1, Z6, Z2
+	VMOVUPS      Z2, K1, (AX)(BX*2)
+
+winoInputAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R11), Z4
+	VMOVUPS      (R11)(R8*1), Z5
+	VMOVUPS      (R11)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R11), Z4
+	VMOVUPS      (R11)(R8*1), Z5
+	VMOVUPS      (R11)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutputAVX512loop
+
+winoOutputAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+
+winoOutputAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputGradAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputGradAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+16(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         rowStride+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         colStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, BX, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputGradAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputGradAVX512tail
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(SI*1), Z2
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R11)(R8*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(SI*1), Z2
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(R8*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(R8*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z1
+	VMOVUPS      (R10)(BX*1), Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z1
+	VMOVUPS      (R10)(BX*1), Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z1
+	VMOVUPS      (R10)(BX*1), Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z1
+	VMOVUPS      (R10)(BX*1), Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z1
+	VMOVUPS      (R10)(BX*1), Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z1
+	VMOVUPS      (R10)(BX*1), Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, (R9)(BX*2)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutputGradAVX512loop
+
+winoOutputGradAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputGradAVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(SI*1), Y2
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R11)(R8*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(SI*1), Y2
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(R8*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputGradAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputGradAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(SI*1), K1, Z2
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (CX)(R8*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(SI*1), K1, Z2
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(R8*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (CX)(R8*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (CX)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z1
+	VMOVUPS.Z    (R10)(BX*1), K1, Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z1
+	VMOVUPS.Z    (R10)(BX*1), K1, Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z1
+	VMOVUPS.Z    (R10)(BX*1), K1, Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z1
+	VMOVUPS.Z    (R10)(BX*1), K1, Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z1
+	VMOVUPS.Z    (R10)(BX*1), K1, Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*1)
+	VMOVAPS      Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z1
+	VMOVUPS.Z    (R10)(BX*1), K1, Z2
+	VMOVAPS      Z1, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z1, Z3
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z1, Z3
+	VSUBPS       Z2, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z1, Z3
+	VFMADD231PS  Z0, Z2, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS Z0, Z2, Z1
+	VMOVUPS      Z1, K1, (AX)(BX*1)
+	VMOVAPS      Z2, Z0
+	VMOVUPS      Z0, K1, (AX)(BX*2)
+
+winoOutputGradAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoInput8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoInput8AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+16(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         rowStride+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         colStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, BX, R8
+	VBROADCASTSS winoConsts<>+0(SB), Z0
+	VBROADCASTSS winoConsts<>+96(SB), Z1
+	VBROADCASTSS winoConsts<>+128(SB), Z2
+	VBROADCASTSS winoConsts<>+64(SB), Z3
+	VBROADCASTSS winoConsts<>+160(SB), Z4
+	VBROADCASTSS winoConsts<>+32(SB), Z5
+	VBROADCASTSS winoConsts<>+192(SB), Z6
+
+winoInput8AVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoInput8AVX512tail
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R12)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Z7
+	VMOVUPS      (R9)(SI*1), Z8
+	VMOVUPS      (R9)(SI*2), Z9
+	VMOVUPS      (R11), Z10
+	VMOVUPS      (R11)(SI*1), Z11
+	VMOVUPS      (R11)(SI*2), Z12
+	VMOVUPS      (R12), Z13
+	VMOVUPS      (R12)(SI*1), Z14
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z7
+	VMOVUPS      (R10)(BX*1), Z8
+	VMOVUPS      (R10)(BX*2), Z9
+	VMOVUPS      (R9), Z10
+	VMOVUPS      (R9)(BX*1), Z11
+	VMOVUPS      (R9)(BX*2), Z12
+	VMOVUPS      (R11), Z13
+	VMOVUPS      (R11)(BX*1), Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, (R11)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, (R11)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoInput8AVX512loop
+
+winoInput8AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoInput8AVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	LEAQ         (R11)(SI*2), R12
+	ADDQ         SI, R12
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       winoConsts<>+0(SB), Y7, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+96(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       winoConsts<>+128(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+128(SB), Y10, Y7
+	VFMADD231PS  winoConsts<>+128(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y12, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+160(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y11, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y9, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFMADD231PS  winoConsts<>+32(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+160(SB), Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       winoConsts<>+96(SB), Y10, Y7
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y7
+	VFNMADD231PS winoConsts<>+96(SB), Y12, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoInput8AVX512mask:
+	TESTQ        DX, DX
+	JZ           winoInput8AVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	LEAQ         (CX)(SI*2), DX
+	ADDQ         SI, DX
+	VMOVUPS.Z    (R9), K1, Z7
+	VMOVUPS.Z    (R9)(SI*1), K1, Z8
+	VMOVUPS.Z    (R9)(SI*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(SI*1), K1, Z11
+	VMOVUPS.Z    (CX)(SI*2), K1, Z12
+	VMOVUPS.Z    (DX), K1, Z13
+	VMOVUPS.Z    (DX)(SI*1), K1, Z14
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (DX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (DX)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z7
+	VFMADD231PS  Z3, Z8, Z7
+	VFNMADD231PS Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFMADD231PS  Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z9, Z7
+	VFNMADD231PS Z3, Z8, Z7
+	VFMADD231PS  Z4, Z10, Z7
+	VFNMADD231PS Z5, Z11, Z7
+	VFNMADD231PS Z6, Z12, Z7
+	VFMADD231PS  Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z7
+	VFMADD231PS  Z0, Z8, Z7
+	VFMADD231PS  Z6, Z9, Z7
+	VFNMADD231PS Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFMADD231PS  Z5, Z10, Z7
+	VFNMADD231PS Z4, Z11, Z7
+	VSUBPS       Z12, Z7, Z7
+	VFMADD231PS  Z3, Z13, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMULPS       Z1, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z1, Z12, Z7
+	VFMADD231PS  Z0, Z14, Z7
+	VMOVUPS      Z7, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z7
+	VMOVUPS.Z    (R10)(BX*1), K1, Z8
+	VMOVUPS.Z    (R10)(BX*2), K1, Z9
+	VMOVUPS.Z    (AX), K1, Z10
+	VMOVUPS.Z    (AX)(BX*1), K1, Z11
+	VMOVUPS.Z    (AX)(BX*2), K1, Z12
+	VMOVUPS.Z    (CX), K1, Z13
+	VMOVUPS.Z    (CX)(BX*1), K1, Z14
+	VMULPS       Z0, Z7, Z7
+	VFNMADD231PS Z1, Z9, Z7
+	VFMADD231PS  Z1, Z11, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMULPS       Z2, Z10, Z7
+	VFNMADD231PS Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFNMADD231PS Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMULPS       Z0, Z8, Z7
+	VFNMADD231PS Z0, Z9, Z7
+	VFNMADD231PS Z2, Z10, Z7
+	VFMADD231PS  Z2, Z11, Z7
+	VFMADD231PS  Z0, Z12, Z7
+	VFNMADD231PS Z0, Z13, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z9, Z2
+	VFMADD231PS  Z3, Z8, Z2
+	VFNMADD231PS Z4, Z10, Z2
+	VFNMADD231PS Z5, Z11, Z2
+	VFMADD231PS  Z6, Z12, Z2
+	VFMADD231PS  Z0, Z13, Z2
+	VMOVUPS      Z2, K1, (AX)
+	VMOVAPS      Z9, Z2
+	VFNMADD231PS Z3, Z8, Z2
+	VFMADD231PS  Z4, Z10, Z2
+	VFNMADD231PS Z5, Z11, Z2
+	VFNMADD231PS Z6, Z12, Z2
+	VFMADD231PS  Z0, Z13, Z2
+	VMOVUPS      Z2, K1, (AX)(BX*1)
+	VMOVAPS      Z12, Z2
+	VFMADD231PS  Z0, Z8, Z2
+	VFMADD231PS  Z6, Z9, Z2
+	VFNMADD231PS Z5, Z10, Z2
+	VFNMADD231PS Z4, Z11, Z2
+	VFMADD231PS  Z3, Z13, Z2
+	VMOVUPS      Z2, K1, (AX)(BX*2)
+	VMULPS       Z6, Z9, Z2
+	VFNMADD231PS Z0, Z8, Z2
+	VFMADD231PS  Z5, Z10, Z2
+	VFNMADD231PS Z4, Z11, Z2
+	VSUBPS       Z12, Z2, Z2
+	VFMADD231PS  Z3, Z13, Z2
+	VMOVUPS      Z2, K1, (CX)
+	VMULPS       Z1, Z10, Z2
+	VFNMADD231PS Z0, Z8, Z2
+	VFNMADD231PS Z1, Z12, Z2
+	VFMADD231PS  Z0, Z14, Z2
+	VMOVUPS      Z2, K1, (CX)(BX*1)
+
+winoInput8AVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput8AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8AVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8AVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutput8AVX512loop
+
+winoOutput8AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8AVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutput8AVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8AVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z1
+	VSUBPS       Z5, Z1, Z1
+	VFMADD231PS  Z0, Z6, Z1
+	VFNMADD231PS Z0, Z7, Z1
+	VADDPS       Z8, Z1, Z1
+	VSUBPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8AVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputGrad8AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+16(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         rowStride+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         colStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, BX, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutputGrad8AVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputGrad8AVX512tail
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R12)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R12)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R11)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R12)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, (R9)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutputGrad8AVX512loop
+
+winoOutputGrad8AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputGrad8AVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(R8*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R9)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       winoConsts<>+192(SB), Y3, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputGrad8AVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputGrad8AVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (DX)(R8*1)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	LEAQ         (CX)(R8*2), DX
+	ADDQ         R8, DX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (CX)(R8*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (DX)(R8*1)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z3
+	VFNMADD231PS Z1, Z4, Z3
+	VFMADD231PS  Z0, Z5, Z3
+	VSUBPS       Z6, Z3, Z3
+	VMOVUPS      Z3, K1, (CX)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(BX*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (AX)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z7
+	VFNMADD231PS Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFNMADD231PS Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z7
+	VFMADD231PS  Z2, Z3, Z7
+	VFMADD231PS  Z1, Z4, Z7
+	VFMADD231PS  Z0, Z5, Z7
+	VMOVUPS      Z7, K1, (AX)(BX*2)
+	VMULPS       Z2, Z3, Z2
+	VFNMADD231PS Z1, Z4, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VSUBPS       Z6, Z2, Z2
+	VMOVUPS      Z2, K1, (CX)
+	VMOVAPS      Z6, Z0
+	VMOVUPS      Z0, K1, (CX)(BX*1)
+
+winoOutputGrad8AVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43AVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43AVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutput43AVX512loop
+
+winoOutput43AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43AVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutput43AVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43AVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z0
+	VADDPS       Z5, Z0, Z0
+	VFMADD231PS  Z1, Z6, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z0
+	VSUBPS       Z5, Z0, Z0
+	VFMADD231PS  Z2, Z6, Z0
+	VFNMADD231PS Z2, Z7, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43AVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputGrad43AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+16(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         dstStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         rowStride+24(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         colStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, BX, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutputGrad43AVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputGrad43AVX512tail
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R11)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(SI*1), Z4
+	VMOVUPS      (R9)(SI*2), Z5
+	VMOVUPS      (R11), Z6
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Z3
+	VMOVUPS      (R10)(BX*1), Z4
+	VMOVUPS      (R10)(BX*2), Z5
+	VMOVUPS      (R9), Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, (R9)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, (R9)(BX*2)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutputGrad43AVX512loop
+
+winoOutputGrad43AVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputGrad43AVX512mask
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), R11
+	ADDQ         SI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	LEAQ         (R10)(R8*2), R9
+	ADDQ         R8, R9
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y7
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y7
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputGrad43AVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputGrad43AVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	ADDQ         DI, R9
+	ADDQ         BX, R10
+	LEAQ         (R9)(SI*2), CX
+	ADDQ         SI, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(SI*1), K1, Z4
+	VMOVUPS.Z    (R9)(SI*2), K1, Z5
+	VMOVUPS.Z    (CX), K1, Z6
+	LEAQ         (R10)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(R8*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (CX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (CX)(R8*2)
+	MOVQ         AX, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*2)
+	ADDQ         R8, R10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVUPS.Z    (R10), K1, Z3
+	VMOVUPS.Z    (R10)(BX*1), K1, Z4
+	VMOVUPS.Z    (R10)(BX*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVAPS      Z3, Z7
+	VMOVUPS      Z7, K1, (R10)
+	VMOVAPS      Z3, Z7
+	VADDPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VADDPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*1)
+	VMOVAPS      Z3, Z7
+	VSUBPS       Z4, Z7, Z7
+	VADDPS       Z5, Z7, Z7
+	VSUBPS       Z6, Z7, Z7
+	VMOVUPS      Z7, K1, (R10)(BX*2)
+	VMOVAPS      Z3, Z7
+	VFMADD231PS  Z0, Z4, Z7
+	VFMADD231PS  Z1, Z5, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VMOVUPS      Z7, K1, (AX)
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS Z0, Z4, Z3
+	VFMADD231PS  Z1, Z5, Z3
+	VFNMADD231PS Z2, Z6, Z3
+	VMOVUPS      Z3, K1, (AX)(BX*1)
+	VMOVAPS      Z6, Z0
+	VMOVUPS      Z0, K1, (AX)(BX*2)
+
+winoOutputGrad43AVX512done:
+	VZEROUPPER
+	RET
+
 // func sumProductsAVX512(out *float32, n int, a *float32, b *float32, aOff *int, bOff *int, taps int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·sumProductsAVX512(SB), NOSPLIT, $0-56

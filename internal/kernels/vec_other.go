@@ -76,6 +76,38 @@ func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride, 
 	panic("kernels: winoOutputGrad43AVX2 called without assembly")
 }
 
+func winoInputAVX512(dst *float32, dstStride int, src *float32, rowStride, colStride int, n int) {
+	panic("kernels: winoInputAVX512 called without assembly")
+}
+
+func winoOutputGradAVX512(dst *float32, dstStride int, src *float32, rowStride, colStride int, n int) {
+	panic("kernels: winoOutputGradAVX512 called without assembly")
+}
+
+func winoInput8AVX512(dst *float32, dstStride int, src *float32, rowStride, colStride int, n int) {
+	panic("kernels: winoInput8AVX512 called without assembly")
+}
+
+func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride, colStride int, n int) {
+	panic("kernels: winoOutputGrad8AVX512 called without assembly")
+}
+
+func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride, colStride int, n int) {
+	panic("kernels: winoOutputGrad43AVX512 called without assembly")
+}
+
+func winoOutputAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, n int) {
+	panic("kernels: winoOutputAVX512 called without assembly")
+}
+
+func winoOutput8AVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, n int) {
+	panic("kernels: winoOutput8AVX512 called without assembly")
+}
+
+func winoOutput43AVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, n int) {
+	panic("kernels: winoOutput43AVX512 called without assembly")
+}
+
 func sumProductsAVX512(out *float32, n int, a, b *float32, aOff, bOff *int, taps int) {
 	panic("kernels: sumProductsAVX512 called without assembly")
 }

@@ -59,12 +59,12 @@ func mulAddAVX2(acc *float32, a *float32, b *float32, n int)
 //go:noescape
 func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 
-// winoOutputAVX2 transforms one tile of 6×6 products of 8·n8 channels to its 2×2 outputs, overwriting part of src (n8 ≥ 1).
+// winoOutputAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, overwriting part of src.
 //
 //go:noescape
 func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 
-// winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels to its 6×6 cells (n8 ≥ 1).
+// winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
 //go:noescape
 func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
@@ -74,25 +74,65 @@ func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int
 //go:noescape
 func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 
-// winoOutput8AVX2 transforms one tile of 8×8 products of 8·n8 channels to its 4×4 outputs, overwriting part of src (n8 ≥ 1).
+// winoOutput8AVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, overwriting part of src.
 //
 //go:noescape
 func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 
-// winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels to its 8×8 cells (n8 ≥ 1).
+// winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 8×8 cells.
 //
 //go:noescape
 func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 
-// winoOutput43AVX2 transforms one tile of 6×6 products of 8·n8 channels to its 4×4 outputs, overwriting part of src (n8 ≥ 1).
+// winoOutput43AVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, overwriting part of src.
 //
 //go:noescape
 func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 
-// winoOutputGrad43AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels to its 6×6 cells (n8 ≥ 1).
+// winoOutputGrad43AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
 //go:noescape
 func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
+
+// winoInputAVX512 transforms one 6×6 input tile of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask).
+//
+//go:noescape
+func winoInputAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+
+// winoOutputAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, overwriting part of src.
+//
+//go:noescape
+func winoOutputAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutputGradAVX512 transforms one 2×2 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
+//
+//go:noescape
+func winoOutputGradAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+
+// winoInput8AVX512 transforms one 8×8 input tile of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask).
+//
+//go:noescape
+func winoInput8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+
+// winoOutput8AVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, overwriting part of src.
+//
+//go:noescape
+func winoOutput8AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutputGrad8AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 8×8 cells.
+//
+//go:noescape
+func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+
+// winoOutput43AVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, overwriting part of src.
+//
+//go:noescape
+func winoOutput43AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutputGrad43AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
+//
+//go:noescape
+func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 
 // sumProductsAVX512 computes SumProducts for all n ≥ 1 outputs, taps > 0;
 // the caller has checked every offset.

@@ -127,6 +127,7 @@ var (
 			{0, 0, 0, 0, 1},
 		}),
 		input: winoInputAVX2, output: winoOutputAVX2, outputGrad: winoOutputGradAVX2,
+		input512: winoInputAVX512, output512: winoOutputAVX512, outputGrad512: winoOutputGradAVX512,
 	}
 	wino4 = &winoAlg{
 		bt: [][]float32{
@@ -156,6 +157,7 @@ var (
 			{0, 0, 0, 0, 1.0 / 4},
 		}),
 		input: winoInput8AVX2, output: winoOutput8AVX2, outputGrad: winoOutputGrad8AVX2,
+		input512: winoInput8AVX512, output512: winoOutput8AVX512, outputGrad512: winoOutputGrad8AVX512,
 	}
 	wino43 = &winoAlg{
 		bt: wino2.bt,
@@ -174,19 +176,27 @@ var (
 			{0, 0, 1},
 		}),
 		input: winoInputAVX2, output: winoOutput43AVX2, outputGrad: winoOutputGrad43AVX2,
+		input512: winoInputAVX512, output512: winoOutput43AVX512, outputGrad512: winoOutputGrad43AVX512,
 	}
 )
 
 // winoAlg is one F(m×m, k×k): Bᵀ (n×n, n = m+k−1), Aᵀ (m×n), G⊗G
-// (n²×k², row ξ = n·i+j, column t = k·kh+kw) and the AVX2 routines that unroll
-// Bᵀ and Aᵀ over 8 channels at a time (same arguments as the methods,
-// n8 groups of channels).
+// (n²×k², row ξ = n·i+j, column t = k·kh+kw) and the assembly routines
+// that unroll Bᵀ and Aᵀ (same arguments as the methods): the AVX2 ones
+// over n8 whole groups of 8 channels, the AVX-512 ones over all n
+// channels, 16 at a time and the rest under a mask. Both do the same
+// operations in the same order per channel, so they give the same bits
+// on the channels both take; the Go loops (which do the AVX2 path's
+// last c mod 8 channels) sum in another order and agree within a few
+// ulps.
 type winoAlg struct {
-	bt, at            [][]float32
-	a                 [][]float32 // A = Aᵀ transposed, set by scheme
-	gg                []float32
-	input, outputGrad func(dst *float32, dstStride int, src *float32, rowStride, colStride, n8 int)
-	output            func(dst *float32, rowStride, colStride int, src *float32, srcStride, n8 int)
+	bt, at                  [][]float32
+	a                       [][]float32 // A = Aᵀ transposed, set by scheme
+	gg                      []float32
+	input, outputGrad       func(dst *float32, dstStride int, src *float32, rowStride, colStride, n8 int)
+	output                  func(dst *float32, rowStride, colStride int, src *float32, srcStride, n8 int)
+	input512, outputGrad512 func(dst *float32, dstStride int, src *float32, rowStride, colStride, n int)
+	output512               func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
 }
 
 func (w *winoAlg) scheme(name string) *WinoScheme {
@@ -244,13 +254,21 @@ func (w *winoAlg) filterGrad(dw, what []float32, c, f int) {
 }
 
 // groups8 is the number of whole groups of 8 of c channels that the
-// AVX2 routines take (none without them); the Go loops do the rest.
+// AVX2 routines take (none without them); the Go loops do the rest. With
+// the AVX-512 vector loops on (vecWide), the AVX-512 routines take all c
+// instead.
 func groups8(c int) int {
 	if !vecFMA {
 		return 0
 	}
 	return c / 8
 }
+
+// WinoMaskedTails reports whether the Winograd transforms run every
+// channel in assembly (the AVX-512 path: 16 at a time, then 8, the rest
+// under a mask) rather than whole groups of 8 with the rest in Go loops
+// (the AVX2 path) or all of them in Go.
+func WinoMaskedTails() bool { return vecWide }
 
 // input8 is WinoScheme.Input for n×n tiles: V_ξ = (Bᵀ·d·B)[i][j], ξ = n·i+j.
 func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride, colStride, c int) {
@@ -261,6 +279,10 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 	if rowStride < 0 || colStride < 0 || dstStride < c || (n-1)*(rowStride+colStride)+c > len(src) || (n*n-1)*dstStride+c > len(dst) {
 		panic(fmt.Sprintf("kernels: Winograd input transform (%d×%d): %d channels at strides %d, %d in %d values, out at stride %d in %d",
 			n, n, c, rowStride, colStride, len(src), dstStride, len(dst)))
+	}
+	if vecWide {
+		w.input512(&dst[0], dstStride, &src[0], rowStride, colStride, c)
+		return
 	}
 	n8 := groups8(c)
 	if n8 > 0 {
@@ -292,6 +314,10 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 		panic(fmt.Sprintf("kernels: Winograd output transform (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
 			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
 	}
+	if vecWide {
+		w.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
+		return
+	}
 	n8 := groups8(c)
 	if n8 > 0 {
 		w.output(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
@@ -322,6 +348,10 @@ func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowSt
 	if rowStride < 0 || colStride < 0 || dstStride < c || (m-1)*(rowStride+colStride)+c > len(src) || (n*n-1)*dstStride+c > len(dst) {
 		panic(fmt.Sprintf("kernels: Winograd output-gradient transform (%d×%d): %d channels at strides %d, %d in %d values, out at stride %d in %d",
 			m, m, c, rowStride, colStride, len(src), dstStride, len(dst)))
+	}
+	if vecWide {
+		w.outputGrad512(&dst[0], dstStride, &src[0], rowStride, colStride, c)
+		return
 	}
 	n8 := groups8(c)
 	if n8 > 0 {

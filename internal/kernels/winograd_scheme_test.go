@@ -70,37 +70,99 @@ func TestWinoSchemesMatchDirect(t *testing.T) {
 	}
 }
 
-// TestWinoSchemesAsmMatchGo: the AVX2 transforms of each scheme agree
-// with the Go loops within a few ulps of the terms.
+// TestWinoSchemesAsmMatchGo runs each scheme's three transforms on
+// every vector path (vecPathList) with channel counts around the 8- and
+// 16-lane groups and their tails, at strides wider than the channels
+// whose gaps hold a sentinel. Each assembly path agrees with the Go
+// loops within a few ulps of the terms; the AVX-512 routines give the
+// AVX2 ones' bits on the channels the AVX2 routines take (whole groups
+// of 8; the Go loops do the rest there, summing in another order); no
+// path writes outside its c channels per cell, and Output changes its
+// source only in the first c channels of a cell.
 func TestWinoSchemesAsmMatchGo(t *testing.T) {
-	if !vecFMA {
-		t.Skip("no AVX2 assembly on this CPU or build")
+	paths := vecPathList()
+	if len(paths) < 2 {
+		t.Skip("no assembly on this CPU or build")
 	}
-	defer func() { vecFMA = true }()
-	r := rand.New(rand.NewPCG(3, 8))
+	sentinel := float32(math.Inf(-1))
 	for _, s := range WinoSchemes {
-		for _, c := range []int{8, 24, 40} {
-			n, m, cells := s.Tile, s.Out, s.Cells()
-			colStride := c + 8
-			rowStride := (n + 1) * colStride
-			d := vecRand(r, n*rowStride)
-			var v, y, dyh [2][]float32
-			for path, on := range []bool{false, true} {
-				vecFMA = on
-				v[path] = make([]float32, cells*c)
-				s.Input(v[path], c, d, rowStride, colStride, c)
-				y[path] = make([]float32, m*m*c)
-				s.Output(y[path], m*c, c, append([]float32(nil), d[:cells*c]...), c, c)
-				dyh[path] = make([]float32, cells*c)
-				s.OutputGrad(dyh[path], c, d, rowStride, colStride, c)
-			}
-			for what, pair := range map[string][2][]float32{"input": v, "output": y, "output grad": dyh} {
-				for i := range pair[0] {
-					if diff := math.Abs(float64(pair[0][i] - pair[1][i])); diff > 1e-4*(1+math.Abs(float64(pair[0][i]))) {
-						t.Fatalf("%s c=%d %s[%d]: Go %g, AVX2 %g", s.Name, c, what, i, pair[0][i], pair[1][i])
+		for _, c := range []int{1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 40, 64} {
+			t.Run(fmt.Sprintf("%s/c=%d", s.Name, c), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(c), uint64(s.Tile)))
+				n, m, cells := s.Tile, s.Out, s.Cells()
+				colStride := c + 5
+				rowStride := (n+1)*colStride + 3
+				d := vecRand(r, n*rowStride)
+				ts, ys := c+3, c+7 // transformed cells' stride; output block's column stride
+				prod := vecRand(r, (cells-1)*ts+c)
+				// fill returns n values, the sentinel but where a cell's c
+				// channels at stride sd are.
+				fill := func(n, sd int) []float32 {
+					v := make([]float32, n)
+					for i := range v {
+						v[i] = sentinel
+						if i%sd < c {
+							v[i] = 0
+						}
+					}
+					return v
+				}
+				type result struct{ v, y, src, dyh []float32 }
+				got := make([]result, len(paths))
+				for p, path := range paths {
+					restore := setVecPath(path)
+					res := result{v: fill((cells-1)*ts+c, ts), y: fill((m-1)*(m+1)*ys+c, ys), dyh: fill((cells-1)*ts+c, ts)}
+					s.Input(res.v, ts, d, rowStride, colStride, c)
+					res.src = append([]float32(nil), prod...)
+					for i := range res.src {
+						if i%ts >= c {
+							res.src[i] = sentinel
+						}
+					}
+					s.Output(res.y, m*ys, ys, res.src, ts, c)
+					s.OutputGrad(res.dyh, ts, d, rowStride, colStride, c)
+					restore()
+					got[p] = res
+				}
+				check := func(what string, vals func(res result) []float32, stride int) {
+					base := vals(got[0])
+					for p := 1; p < len(paths); p++ {
+						vs := vals(got[p])
+						for i := range base {
+							g, w := vs[i], base[i]
+							if i%stride >= c {
+								if g != sentinel {
+									t.Fatalf("path %s: %s[%d] (past the %d channels) = %g, was %g", paths[p].name, what, i, c, g, sentinel)
+								}
+								continue
+							}
+							if diff := math.Abs(float64(g - w)); !(diff <= 1e-4*(1+math.Abs(float64(w)))) {
+								t.Fatalf("path %s: %s[%d] = %g, Go loops %g", paths[p].name, what, i, g, w)
+							}
+						}
+					}
+					// The AVX2 and AVX-512 paths, where both run assembly.
+					if len(paths) == 3 {
+						a2, a5 := vals(got[1]), vals(got[2])
+						for i := range a2 {
+							if i%stride < c/8*8 && math.Float32bits(a2[i]) != math.Float32bits(a5[i]) {
+								t.Fatalf("%s[%d]: AVX-512 %g (%#x), AVX2 %g (%#x)", what, i, a5[i], math.Float32bits(a5[i]), a2[i], math.Float32bits(a2[i]))
+							}
+						}
 					}
 				}
-			}
+				check("input", func(res result) []float32 { return res.v }, ts)
+				check("output", func(res result) []float32 { return res.y }, ys)
+				check("output grad", func(res result) []float32 { return res.dyh }, ts)
+				// Output's source: only the channels < c may change.
+				for p := range paths {
+					for i, v := range got[p].src {
+						if i%ts >= c && v != sentinel {
+							t.Fatalf("path %s: output source[%d] (past the %d channels) = %g, was %g", paths[p].name, i, c, v, sentinel)
+						}
+					}
+				}
+			})
 		}
 	}
 }
@@ -192,5 +254,63 @@ func TestWinoSchemesFilterGradMatchesDirect(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkWinoTransforms times each scheme's three transforms on every
+// assembly path, as nn's Winograd convolution calls them: a block of 28
+// tiles (4 rows of 7) of a channels-last image to cells at stride
+// 28·c + 16, and back. c = 32 and 64 are the lecture's conv2 (input and
+// output channels), 16 and 64 the benchmark ResNet's stages; 24 has a
+// tail of 8 channels. ns/op is one block; compare the paths with
+// benchstat -col /path:
+//
+//	go test -run '^$' -bench WinoTransforms -count 6 ./internal/kernels
+func BenchmarkWinoTransforms(b *testing.B) {
+	const rows, cols = 4, 7
+	const nt = rows * cols
+	paths := vecPathList()[1:]
+	if len(paths) == 0 {
+		b.Skip("no assembly on this CPU or build")
+	}
+	r := rand.New(rand.NewPCG(7, 9))
+	for _, s := range WinoSchemes {
+		for _, c := range []int{16, 24, 32, 64} {
+			h, w := rows*s.Out+s.K-1, cols*s.Out+s.K-1
+			x := vecRand(r, h*w*c)
+			ts := nt*c + 16
+			v := make([]float32, s.Cells()*ts)
+			m := vecRand(r, s.Cells()*ts)
+			y := make([]float32, rows*s.Out*cols*s.Out*c)
+			ow := cols * s.Out
+			for _, op := range []struct {
+				name string
+				run  func(t int)
+			}{
+				{"Input", func(t int) {
+					oy, ox := s.Out*(t/cols), s.Out*(t%cols)
+					s.Input(v[t*c:], ts, x[(oy*w+ox)*c:], w*c, c, c)
+				}},
+				{"Output", func(t int) {
+					oy, ox := s.Out*(t/cols), s.Out*(t%cols)
+					s.Output(y[(oy*ow+ox)*c:], ow*c, c, m[t*c:], ts, c)
+				}},
+				{"OutputGrad", func(t int) {
+					oy, ox := s.Out*(t/cols), s.Out*(t%cols)
+					s.OutputGrad(v[t*c:], ts, y[(oy*ow+ox)*c:], ow*c, c, c)
+				}},
+			} {
+				for _, p := range paths {
+					b.Run(fmt.Sprintf("%s/%s/c=%d/path=%s", s.Name, op.name, c, p.name), func(b *testing.B) {
+						defer setVecPath(p)()
+						for b.Loop() {
+							for t := 0; t < nt; t++ {
+								op.run(t)
+							}
+						}
+					})
+				}
+			}
+		}
 	}
 }

@@ -102,38 +102,6 @@ func absTransform(x []float32, rowStride, colStride, c, n int, m func(i, a int) 
 	return out
 }
 
-// TestWinogradTransformsAsmMatchGo checks that the AVX2 transforms and
-// the Go loops agree (same coefficients; the order of the additions may
-// differ, so within a few ulps).
-func TestWinogradTransformsAsmMatchGo(t *testing.T) {
-	if !vecFMA {
-		t.Skip("no AVX2 assembly on this CPU or build")
-	}
-	r := rand.New(rand.NewPCG(3, 5))
-	for _, c := range []int{8, 16, 40} {
-		colStride := c + 8
-		rowStride := 7 * colStride
-		d := vecRand(r, 6*rowStride)
-		v := [2][]float32{make([]float32, WinoCells*c), make([]float32, WinoCells*c)}
-		y := [2][]float32{make([]float32, 4*c), make([]float32, 4*c)}
-		dyh := [2][]float32{make([]float32, WinoCells*c), make([]float32, WinoCells*c)}
-		for path, on := range []bool{false, true} {
-			vecFMA = on
-			Wino2.Input(v[path], c, d, rowStride, colStride, c)
-			Wino2.Output(y[path], 2*c, c, append([]float32(nil), d...), c, c) // overwrites its source
-			Wino2.OutputGrad(dyh[path], c, d, rowStride, colStride, c)
-		}
-		vecFMA = true
-		for what, pair := range map[string][2][]float32{"input": {v[0], v[1]}, "output": {y[0], y[1]}, "output grad": {dyh[0], dyh[1]}} {
-			for i := range pair[0] {
-				if diff := math.Abs(float64(pair[0][i] - pair[1][i])); diff > 1e-5*(1+math.Abs(float64(pair[0][i]))) {
-					t.Fatalf("c=%d %s[%d]: Go %g, AVX2 %g", c, what, i, pair[0][i], pair[1][i])
-				}
-			}
-		}
-	}
-}
-
 func TestWinogradPanicsOutOfRange(t *testing.T) {
 	for name, f := range map[string]func(){
 		"input src":   func() { Wino2.Input(make([]float32, 36*8), 8, make([]float32, 35*8), 6*8, 8, 8) },

@@ -1,19 +1,28 @@
 package main
 
-// The tile transforms of the Winograd convolution F(2×2, 5×5) (see
-// package kernels' winograd.go for the algorithm and the matrices). Each
-// routine works on eight channels at a time: one YMM register holds the
-// same tile cell of eight consecutive channels, which are contiguous in
-// the channels-last layouts the callers use.
+// The tile transforms of the Winograd convolutions F(2×2, 5×5), F(4×4,
+// 5×5) and F(4×4, 3×3) (see package kernels' winograd.go for the
+// algorithm and the matrices). One vector register holds the same tile
+// cell of consecutive channels, which are contiguous in the
+// channels-last layouts the callers use: the AVX2 routines take eight
+// channels at a time (whole groups only; Go does the rest), the AVX-512
+// ones sixteen, then eight of the last n mod 16 in YMM registers, and
+// the last n mod 8 in the same code under a k-mask (masked loads read
+// zeros and do not fault past the end, masked stores leave the other
+// lanes' memory alone), so no channel is left to Go.
 //
 // The code is unrolled from the constant matrices below: a coefficient of
 // ±1 becomes an add or a subtract, any other one a (negated) fused
-// multiply-add with the coefficient's magnitude read from a table of
-// 32-byte vectors (eight inputs and a result leave too few registers to
-// hold the constants). Every routine works in place in its transformed
-// buffer (the input transform writes its column pass where the result
-// goes, the output transform overwrites its products), so none needs a
-// stack frame.
+// multiply-add with the coefficient's magnitude. The AVX2 routines read
+// it from a table of 32-byte vectors (eight inputs and a result leave
+// too few of the 16 YMM registers to hold the constants); the AVX-512
+// ones broadcast each magnitude they use into a ZMM register once per
+// call (at most seven, beside at most nine in use by a pass). Both
+// widths emit the same operations in the same order, so every lane's
+// result has the same bits on either path. Every routine works in place
+// in its transformed buffer (the input transform writes its column pass
+// where the result goes, the output transform overwrites its products),
+// so none needs a stack frame.
 
 import (
 	"fmt"
@@ -58,21 +67,141 @@ func winograd() {
 		}
 	}
 	// F(4×4, 3×3) shares F(2×2, 5×5)'s input transform (bt nil here).
-	for _, r := range []struct {
-		suffix string
-		bt, at [][]int
-	}{{"", winoBT, winoAT}, {"8", wino8BT, wino8AT}, {"43", nil, wino43AT}} {
-		if r.bt != nil {
-			winoInput("winoInput"+r.suffix+"AVX2", r.bt, k)
+	for _, w := range []*width{{"AVX2", false, k}, {"AVX512", true, k}} {
+		for _, r := range []struct {
+			suffix string
+			bt, at [][]int
+		}{{"", winoBT, winoAT}, {"8", wino8BT, wino8AT}, {"43", nil, wino43AT}} {
+			if r.bt != nil {
+				winoInput("winoInput"+r.suffix+w.suffix, r.bt, w)
+			}
+			winoOutput("winoOutput"+r.suffix+w.suffix, r.at, w)
+			winoOutputGrad("winoOutputGrad"+r.suffix+w.suffix, r.at, w)
 		}
-		winoOutput("winoOutput"+r.suffix+"AVX2", r.at, k)
-		winoOutputGrad("winoOutputGrad"+r.suffix+"AVX2", r.at, k)
 	}
+}
+
+// width is one register width of the transforms: "AVX2" (YMM, eight
+// channels per group, n8 whole groups) or "AVX512" (ZMM, sixteen, n
+// channels with a masked last group). table holds the constants'
+// 32-byte vectors.
+type width struct {
+	suffix string
+	wide   bool
+	table  map[int]Mem
+}
+
+// lanes is what a pass needs of one group of channels: fresh vector
+// registers, the constants by magnitude (table vectors or registers),
+// and the mask of the group's lanes (nil: all of them).
+type lanes struct {
+	vec  func() reg.VecVirtual
+	k    map[int]Op
+	mask reg.OpmaskVirtual
+}
+
+func (l *lanes) load(m Mem, v reg.VecVirtual) {
+	if l.mask == nil {
+		VMOVUPS(m, v)
+		return
+	}
+	VMOVUPS_Z(m, l.mask, v)
+}
+
+func (l *lanes) store(v reg.VecVirtual, m Mem) {
+	if l.mask == nil {
+		VMOVUPS(v, m)
+		return
+	}
+	VMOVUPS(v, l.mask, m)
+}
+
+// sig is the routine's Go signature with its channel count: n8 groups
+// of eight (AVX2) or n channels (AVX-512).
+func (w *width) sig(s string) string {
+	if w.wide {
+		return s + " n int)"
+	}
+	return s + " n8 int)"
+}
+
+// channels is the doc's phrase for the channels a call transforms.
+func (w *width) channels() string {
+	if w.wide {
+		return "n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask)"
+	}
+	return "8·n8 channels (n8 ≥ 1)"
+}
+
+// loop emits the loop over the channel groups from dst and src (count
+// as the signature gives it), body being one group's code from the
+// pointers' current values. The AVX-512 loop first broadcasts the
+// magnitudes other than 1 of mats into registers, runs body unmasked
+// while sixteen channels or more remain, then on eight in YMM registers
+// if eight or more remain, then once under the mask of the rest.
+func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, body func(l *lanes)) {
+	tableOps := map[int]Op{}
+	for m, v := range w.table {
+		tableOps[m] = v
+	}
+	if !w.wide {
+		Label(name + "loop")
+		body(&lanes{vec: YMM, k: tableOps})
+		ADDQ(Imm(32), src)
+		ADDQ(Imm(32), dst)
+		DECQ(count)
+		JNZ(LabelRef(name + "loop"))
+		VZEROUPPER()
+		RET()
+		return
+	}
+	k := map[int]Op{}
+	for _, mat := range mats {
+		for _, row := range mat {
+			for _, c := range row {
+				if m := max(c, -c); m > 1 && k[m] == nil {
+					z := ZMM()
+					VBROADCASTSS(w.table[m], z)
+					k[m] = z
+				}
+			}
+		}
+	}
+	Label(name + "loop")
+	CMPQ(count, Imm(16))
+	JL(LabelRef(name + "tail"))
+	body(&lanes{vec: ZMM, k: k})
+	ADDQ(Imm(64), src)
+	ADDQ(Imm(64), dst)
+	SUBQ(Imm(16), count)
+	JMP(LabelRef(name + "loop"))
+	// Eight or more left: eight in YMM registers (unmasked, the constants
+	// from the table), as a masked 16-lane group measured slower than a
+	// whole one (c = 24 against c = 32, BenchmarkWinoTransforms). These
+	// are AVX2 instructions only on Y0–Y15 (above, EVEX needs
+	// AVX-512VL): the seven constants and a pass's nine leave them that
+	// room, which kernels' TestWinoAVX512YMMInVEXRange checks.
+	Label(name + "tail")
+	CMPQ(count, Imm(8))
+	JL(LabelRef(name + "mask"))
+	body(&lanes{vec: YMM, k: tableOps})
+	ADDQ(Imm(32), src)
+	ADDQ(Imm(32), dst)
+	SUBQ(Imm(8), count)
+	Label(name + "mask")
+	TESTQ(count, count)
+	JZ(LabelRef(name + "done"))
+	mask := K()
+	tailMask(count.(reg.GPVirtual), mask)
+	body(&lanes{vec: ZMM, k: k, mask: mask})
+	Label(name + "done")
+	VZEROUPPER()
+	RET()
 }
 
 // lincomb sets out = Σ_j row[j]·in[j], the magnitudes other than 1 read
 // from k.
-func lincomb(out reg.VecVirtual, row []int, in []reg.VecVirtual, k map[int]Mem) {
+func lincomb(out reg.VecVirtual, row []int, in []reg.VecVirtual, k map[int]Op) {
 	// Start from a term with coefficient 1 if there is one, else from
 	// one with a positive coefficient.
 	first := -1
@@ -149,9 +278,12 @@ var wino43AT = [][]int{
 // out; in and out then move on by inStep and outStep. With out the same
 // register as in (a pass in place), each line's cells are all loaded
 // before any is stored, and the register moves on once.
-func pass(lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep reg.Register, k map[int]Mem) {
+func pass(v *lanes, lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep reg.Register) {
 	for l := 0; l < lines; l++ {
-		cells := ymms(len(mat[0]))
+		cells := make([]reg.VecVirtual, len(mat[0]))
+		for c := range cells {
+			cells[c] = v.vec()
+		}
 		inPlace := out == in && outStride == inStride
 		count := len(cells)
 		if inPlace {
@@ -159,16 +291,16 @@ func pass(lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep 
 		}
 		ins := cellsAt(in, inStride, count)
 		for c := range cells {
-			VMOVUPS(ins[c], cells[c])
+			v.load(ins[c], cells[c])
 		}
 		outs := ins
 		if !inPlace {
 			outs = cellsAt(out, outStride, len(mat))
 		}
 		for r := range mat {
-			v := YMM()
-			lincomb(v, mat[r], cells, k)
-			VMOVUPS(v, outs[r])
+			sum := v.vec()
+			lincomb(sum, mat[r], cells, v.k)
+			v.store(sum, outs[r])
 		}
 		if l < lines-1 {
 			ADDQ(inStep, in)
@@ -179,29 +311,22 @@ func pass(lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep 
 	}
 }
 
-// winoArgs loads the arguments dst, src and n8 and the strides named,
-// turned from float32 elements into bytes.
-func winoArgs(strides ...string) (dst, src, n8 reg.Register, st []reg.Register) {
+// winoArgs loads the arguments dst, src and the channel count (n8 or n)
+// and the strides named, turned from float32 elements into bytes.
+func winoArgs(w *width, strides ...string) (dst, src, count reg.Register, st []reg.Register) {
 	dst = Load(Param("dst"), GP64())
 	src = Load(Param("src"), GP64())
-	n8 = Load(Param("n8"), GP64())
+	if w.wide {
+		count = Load(Param("n"), GP64())
+	} else {
+		count = Load(Param("n8"), GP64())
+	}
 	for _, name := range strides {
 		r := Load(Param(name), GP64())
 		SHLQ(Imm(2), r)
 		st = append(st, r)
 	}
-	return dst, src, n8, st
-}
-
-// nextGroup ends the loop over groups of eight channels started at
-// label: both pointers move on by eight floats.
-func nextGroup(label string, dst, src, n8 reg.Register) {
-	ADDQ(Imm(32), src)
-	ADDQ(Imm(32), dst)
-	DECQ(n8)
-	JNZ(LabelRef(label))
-	VZEROUPPER()
-	RET()
+	return dst, src, count, st
 }
 
 // cellsAt returns the addresses of n cells at stride s (bytes, in a
@@ -226,68 +351,68 @@ func cellsAt(b, s reg.Register, n int) []Mem {
 	return cells
 }
 
-// winoInput: v[ξ=n·i+j] = (Bᵀ·d·B)[i][j] for an n×n tile d, eight
-// channels at a time: cell (i, j) of channel group g at src + i·rowStride
-// + j·colStride + 8g, result ξ at dst + ξ·dstStride + 8g (strides in
-// float32 elements). The column pass is written to dst and read back by
-// the row pass.
-func winoInput(name string, bt [][]int, k map[int]Mem) {
+// winoInput: v[ξ=n·i+j] = (Bᵀ·d·B)[i][j] for an n×n tile d, one group
+// of channels at a time: cell (i, j) of channel c at src + i·rowStride +
+// j·colStride + c, result ξ at dst + ξ·dstStride + c (strides in float32
+// elements). The column pass is written to dst and read back by the row
+// pass.
+func winoInput(name string, bt [][]int, w *width) {
 	n := len(bt)
-	vecFunc(name, "func(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int)",
-		fmt.Sprintf("%s transforms one %d×%d input tile of 8·n8 channels (n8 ≥ 1).", name, n, n))
-	dst, src, n8, st := winoArgs("dstStride", "rowStride", "colStride")
+	vecFunc(name, w.sig("func(dst *float32, dstStride int, src *float32, rowStride, colStride int,"),
+		fmt.Sprintf("%s transforms one %d×%d input tile of %s.", name, n, n, w.channels()))
+	dst, src, count, st := winoArgs(w, "dstStride", "rowStride", "colStride")
 	ds, rs, cs := st[0], st[1], st[2]
 	dsRow := GP64() // one row of the result: n cells
 	IMUL3Q(Imm(uint64(n)), ds, dsRow)
 	p, d := GP64(), GP64()
 
-	Label(name + "loop")
-	// Columns: t[·][j] = Bᵀ·d[·][j], to cells n·i+j of dst; then rows:
-	// v[i][·] = t[i][·]·B, over dst's row i.
-	MOVQ(src, p)
-	MOVQ(dst, d)
-	pass(n, bt, p, rs, cs, d, dsRow, ds, k)
-	MOVQ(dst, d)
-	pass(n, bt, d, ds, dsRow, d, ds, dsRow, k)
-	nextGroup(name+"loop", dst, src, n8)
+	w.loop(name, dst, src, count, [][][]int{bt}, func(l *lanes) {
+		// Columns: t[·][j] = Bᵀ·d[·][j], to cells n·i+j of dst; then
+		// rows: v[i][·] = t[i][·]·B, over dst's row i.
+		MOVQ(src, p)
+		MOVQ(dst, d)
+		pass(l, n, bt, p, rs, cs, d, dsRow, ds)
+		MOVQ(dst, d)
+		pass(l, n, bt, d, ds, dsRow, d, ds, dsRow)
+	})
 }
 
-// winoOutput: y = Aᵀ·m·A (m×m) for the n×n products, eight channels at
-// a time: product ξ = n·i+j of channel group g at src + ξ·srcStride + 8g,
-// y[a][b] at dst + a·rowStride + b·colStride + 8g (strides in float32
+// winoOutput: y = Aᵀ·m·A (m×m) for the n×n products, one group of
+// channels at a time: product ξ = n·i+j of channel c at src + ξ·srcStride
+// + c, y[a][b] at dst + a·rowStride + b·colStride + c (strides in float32
 // elements). The row pass writes its results over the first m cells of
 // each row of src, which the column pass reads: src is left changed.
-func winoOutput(name string, at [][]int, k map[int]Mem) {
+func winoOutput(name string, at [][]int, w *width) {
 	n, m := len(at[0]), len(at)
-	vecFunc(name, "func(dst *float32, rowStride, colStride int, src *float32, srcStride int, n8 int)",
-		fmt.Sprintf("%s transforms one tile of %d×%d products of 8·n8 channels to its %d×%d outputs, overwriting part of src (n8 ≥ 1).", name, n, n, m, m))
-	dst, src, n8, st := winoArgs("rowStride", "colStride", "srcStride")
+	vecFunc(name, w.sig("func(dst *float32, rowStride, colStride int, src *float32, srcStride int,"),
+		fmt.Sprintf("%s transforms one tile of %d×%d products of %s to its %d×%d outputs, overwriting part of src.", name, n, n, w.channels(), m, m))
+	dst, src, count, st := winoArgs(w, "rowStride", "colStride", "srcStride")
 	rs, cs, ss := st[0], st[1], st[2]
 	ssRow := GP64()
 	IMUL3Q(Imm(uint64(n)), ss, ssRow)
 	p, y := GP64(), GP64()
 
-	Label(name + "loop")
-	// Rows: s[i][b] = m[i][·]·A[·][b], over cells n·i+b (b < m); then
-	// columns: y[a][b] = Aᵀ[a]·s[·][b].
-	MOVQ(src, p)
-	pass(n, at, p, ss, ssRow, p, ss, ssRow, k)
-	MOVQ(src, p)
-	MOVQ(dst, y)
-	pass(m, at, p, ssRow, ss, y, rs, cs, k)
-	nextGroup(name+"loop", dst, src, n8)
+	w.loop(name, dst, src, count, [][][]int{at}, func(l *lanes) {
+		// Rows: s[i][b] = m[i][·]·A[·][b], over cells n·i+b (b < m);
+		// then columns: y[a][b] = Aᵀ[a]·s[·][b].
+		MOVQ(src, p)
+		pass(l, n, at, p, ss, ssRow, p, ss, ssRow)
+		MOVQ(src, p)
+		MOVQ(dst, y)
+		pass(l, m, at, p, ssRow, ss, y, rs, cs)
+	})
 }
 
 // winoOutputGrad: Dŷ = A·dy·Aᵀ (n×n) for an m×m block dy of an output
-// gradient, the adjoint of winoOutput, eight channels at a time: dy[a][b]
-// of channel group g at src + a·rowStride + b·colStride + 8g, cell ξ =
-// n·i+j at dst + ξ·dstStride + 8g. Columns first: t[·][b] = A·dy[·][b] to
+// gradient, the adjoint of winoOutput, one group of channels at a time:
+// dy[a][b] of channel c at src + a·rowStride + b·colStride + c, cell ξ =
+// n·i+j at dst + ξ·dstStride + c. Columns first: t[·][b] = A·dy[·][b] to
 // cells n·i+b (b < m), then each row i from those m cells to all n.
-func winoOutputGrad(name string, at [][]int, k map[int]Mem) {
+func winoOutputGrad(name string, at [][]int, w *width) {
 	n, m := len(at[0]), len(at)
-	vecFunc(name, "func(dst *float32, dstStride int, src *float32, rowStride, colStride int, n8 int)",
-		fmt.Sprintf("%s transforms one %d×%d block of an output gradient of 8·n8 channels to its %d×%d cells (n8 ≥ 1).", name, m, m, n, n))
-	dst, src, n8, st := winoArgs("dstStride", "rowStride", "colStride")
+	vecFunc(name, w.sig("func(dst *float32, dstStride int, src *float32, rowStride, colStride int,"),
+		fmt.Sprintf("%s transforms one %d×%d block of an output gradient of %s to its %d×%d cells.", name, m, m, w.channels(), n, n))
+	dst, src, count, st := winoArgs(w, "dstStride", "rowStride", "colStride")
 	ds, rs, cs := st[0], st[1], st[2]
 	dsRow := GP64()
 	IMUL3Q(Imm(uint64(n)), ds, dsRow)
@@ -300,11 +425,11 @@ func winoOutputGrad(name string, at [][]int, k map[int]Mem) {
 	}
 	p, d := GP64(), GP64()
 
-	Label(name + "loop")
-	MOVQ(src, p)
-	MOVQ(dst, d)
-	pass(m, a, p, rs, cs, d, dsRow, ds, k)
-	MOVQ(dst, d)
-	pass(n, a, d, ds, dsRow, d, ds, dsRow, k)
-	nextGroup(name+"loop", dst, src, n8)
+	w.loop(name, dst, src, count, [][][]int{a}, func(l *lanes) {
+		MOVQ(src, p)
+		MOVQ(dst, d)
+		pass(l, m, a, p, rs, cs, d, dsRow, ds)
+		MOVQ(dst, d)
+		pass(l, n, a, d, ds, dsRow, d, ds, dsRow)
+	})
 }
