@@ -304,3 +304,30 @@ func TestChooseBuiltinWidths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseBuiltin feeds --model values to ParseBuiltin: it must return
+// an error, a non-built-in, or a built-in name with stage widths inside
+// the bounds a checkpoint's architecture is held to.
+func FuzzParseBuiltin(f *testing.F) {
+	for _, s := range []string{"vgg", "resnet", "lecture", "vgg:64,128,256", "resnet:32,64", "vgg:", "vgg:0", "vgg:,", "lecture:8",
+		"vgg:1,2,3,4,5,6,7,8,9", "vgg:2049", "vgg:-1", "model.json", "vgg:64,x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		name, stages, builtin, err := ParseBuiltin(s)
+		if err != nil || !builtin {
+			if stages != nil || (err == nil && name != "") {
+				t.Fatalf("ParseBuiltin(%q) = %q, %v, %v, %v: a refusal or a file carries no name or widths", s, name, stages, builtin, err)
+			}
+			return
+		}
+		if BuiltinModels[name] == "" || len(stages) > maxStages || (name == "lecture" && stages != nil) {
+			t.Fatalf("ParseBuiltin(%q) = %q with %v", s, name, stages)
+		}
+		for _, w := range stages {
+			if w < 1 || w > maxStageWidth {
+				t.Fatalf("ParseBuiltin(%q) gave a stage of %d filters", s, w)
+			}
+		}
+	})
+}
