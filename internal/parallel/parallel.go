@@ -1,19 +1,81 @@
 // Package parallel splits loops across GOMAXPROCS goroutines with a fixed
 // partition: the same n and worker count always give the same ranges, so
 // results that are reduced per range repeat bit for bit.
+//
+// The ranges run on the calling goroutine and on a pool of helper
+// goroutines that outlive the call. A helper that has just finished a
+// loop polls for the next one for spinFor before it sleeps: the loops of
+// one forward or backward pass follow each other within microseconds,
+// and waking a sleeping thread costs tens of microseconds on a virtual
+// machine (the idle CPU is halted), which at batch 1 is longer than the
+// loop itself. A loop that finds no helper awake wakes the sleeping ones
+// and starts on the ranges itself; whoever is free takes the next range,
+// so a loop never waits for a helper, and a loop started inside another
+// (or beside one, from another goroutine) still runs, with whichever
+// goroutines are free.
 package parallel
 
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// Workers returns the number of goroutines For uses: GOMAXPROCS.
+// Workers returns the number of ranges For splits a loop into at most:
+// GOMAXPROCS.
 func Workers() int { return runtime.GOMAXPROCS(0) }
+
+// spinFor is how long a helper polls for work after its last range before
+// it sleeps, and how long For polls for its ranges to finish before it
+// sleeps.
+const spinFor = 200 * time.Microsecond
+
+// loop is one call of For: ranges [i·n/w, (i+1)·n/w) for i < w, each
+// claimed once by whichever goroutine takes index next first.
+type loop struct {
+	fn   func(lo, hi int)
+	n    int
+	w    int32        // at most maxHelpers+1
+	next atomic.Int32 // the next range to claim
+	done atomic.Int32 // ranges finished
+	wg   sync.WaitGroup
+}
+
+// run runs ranges of l until none is left to claim.
+func (l *loop) run() {
+	for {
+		i := l.next.Add(1) - 1
+		if i >= l.w {
+			return
+		}
+		lo, hi := int(i)*l.n/int(l.w), int(i+1)*l.n/int(l.w)
+		l.fn(lo, hi)
+		l.done.Add(1)
+		l.wg.Done()
+	}
+}
+
+// pool is the helpers' shared state.
+var pool struct {
+	posted  atomic.Pointer[loop] // the loop helpers take ranges of, or nil
+	started atomic.Int32         // helpers started
+	asleep  atomic.Int32         // helpers asleep on wake (or about to be)
+	wake    chan struct{}        // one token wakes one sleeping helper
+	mu      sync.Mutex           // serialises starting helpers
+}
+
+// maxHelpers bounds the helper pool (and wake's buffer): GOMAXPROCS
+// above it runs loops with at most maxHelpers+1 goroutines.
+const maxHelpers = 1023
+
+func init() { pool.wake = make(chan struct{}, maxHelpers) }
 
 // For calls fn(lo, hi) over a partition of [0, n) into at most Workers()
 // contiguous ranges of near-equal size, concurrently, and waits. With
-// n below minPer·2 (or one worker) it runs fn(0, n) on the caller.
+// n below minPer·2 (or one worker) it runs fn(0, n) on the caller. The
+// ranges depend only on n, minPer and Workers(), never on which goroutine
+// runs them.
 func For(n, minPer int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -21,14 +83,44 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	if minPer < 1 {
 		minPer = 1
 	}
-	w := Workers()
-	if w > n/minPer {
-		w = n / minPer
-	}
+	w := min(Workers(), n/minPer, maxHelpers+1)
 	if w <= 1 {
 		fn(0, n)
 		return
 	}
+	l := &loop{fn: fn, n: n, w: int32(w)}
+	l.wg.Add(w)
+	if !pool.posted.CompareAndSwap(nil, l) {
+		// Another loop is posted (this one runs inside it, or beside
+		// it on another goroutine): run this one on new goroutines.
+		forGoroutines(n, w, fn)
+		return
+	}
+	ensureHelpers(w - 1)
+	for wakes := min(int(pool.asleep.Load()), w-1); wakes > 0; wakes-- {
+		select {
+		case pool.wake <- struct{}{}:
+		default:
+		}
+	}
+	l.run()
+	pool.posted.CompareAndSwap(l, nil)
+	if l.done.Load() < l.w {
+		deadline := time.Now().Add(spinFor)
+		for spins := 0; l.done.Load() < l.w; spins++ {
+			if spins&63 == 63 {
+				if time.Now().After(deadline) {
+					l.wg.Wait()
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+	}
+}
+
+// forGoroutines runs For's ranges on w−1 new goroutines and the caller.
+func forGoroutines(n, w int, fn func(lo, hi int)) {
 	var wg sync.WaitGroup
 	wg.Add(w - 1)
 	for i := 1; i < w; i++ {
@@ -40,4 +132,45 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	}
 	fn(0, n/w)
 	wg.Wait()
+}
+
+// ensureHelpers starts helpers until there are at least k.
+func ensureHelpers(k int) {
+	if int(pool.started.Load()) >= k {
+		return
+	}
+	pool.mu.Lock()
+	for int(pool.started.Load()) < k {
+		pool.started.Add(1)
+		go helper()
+	}
+	pool.mu.Unlock()
+}
+
+// helper runs ranges of posted loops, polling for spinFor after each
+// loop and then sleeping until For wakes it.
+func helper() {
+	for {
+		deadline := time.Now().Add(spinFor)
+		for spins := 0; ; spins++ {
+			if l := pool.posted.Load(); l != nil && l.next.Load() < l.w {
+				l.run()
+				deadline = time.Now().Add(spinFor)
+				continue
+			}
+			if spins&63 == 63 {
+				if time.Now().After(deadline) {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+		pool.asleep.Add(1)
+		// A loop posted between the last poll and the count above
+		// sent no token for this helper: look once more.
+		if l := pool.posted.Load(); l == nil || l.next.Load() >= l.w {
+			<-pool.wake
+		}
+		pool.asleep.Add(-1)
+	}
 }

@@ -1,8 +1,12 @@
 package parallel
 
 import (
+	"maps"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForCoversEachIndexOnce(t *testing.T) {
@@ -17,6 +21,104 @@ func TestForCoversEachIndexOnce(t *testing.T) {
 			for i, c := range seen {
 				if c != 1 {
 					t.Fatalf("n=%d minPer=%d: index %d visited %d times", n, minPer, i, c)
+				}
+			}
+		}
+	}
+}
+
+// ranges records the ranges For passes to fn, keyed by lo.
+func ranges(n, minPer int) map[int]int {
+	var mu sync.Mutex
+	got := map[int]int{}
+	For(n, minPer, func(lo, hi int) {
+		mu.Lock()
+		got[lo] = hi
+		mu.Unlock()
+	})
+	return got
+}
+
+func TestForPartitionIsFixed(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 5, 17, 1000} {
+			w := min(procs, n)
+			want := map[int]int{}
+			for i := 0; i < w; i++ {
+				want[i*n/w] = (i + 1) * n / w
+			}
+			for rep := 0; rep < 20; rep++ {
+				if got := ranges(n, 1); !maps.Equal(got, want) {
+					t.Fatalf("GOMAXPROCS %d, n %d: ranges %v, want %v", procs, n, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestForNestedAndConcurrent(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	const outer, inner = 37, 101
+	var wg sync.WaitGroup
+	counts := make([][]int32, 4)
+	for g := range counts {
+		counts[g] = make([]int32, outer*inner)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := 0; rep < 50; rep++ {
+				For(outer, 1, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						For(inner, 1, func(a, b int) {
+							for j := a; j < b; j++ {
+								atomic.AddInt32(&counts[g][i*inner+j], 1)
+							}
+						})
+					}
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	for g, c := range counts {
+		for i, v := range c {
+			if v != 50 {
+				t.Fatalf("goroutine %d: index %d visited %d times, want 50", g, i, v)
+			}
+		}
+	}
+}
+
+// TestForAfterHelpersSleep runs loops after the helpers have gone to
+// sleep, so they are woken, and after GOMAXPROCS grows, so more start.
+// Each range waits for all to start, which finishes only if they run on
+// different goroutines at once.
+func TestForAfterHelpersSleep(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, procs := range []int{2, 6, 2} {
+		runtime.GOMAXPROCS(procs)
+		for rep := 0; rep < 3; rep++ {
+			time.Sleep(3 * spinFor)
+			var calls atomic.Int32
+			var started sync.WaitGroup
+			started.Add(procs)
+			seen := make([]int32, 64)
+			For(64, 1, func(lo, hi int) {
+				calls.Add(1)
+				started.Done()
+				started.Wait()
+				for i := lo; i < hi; i++ {
+					atomic.AddInt32(&seen[i], 1)
+				}
+			})
+			if int(calls.Load()) != procs {
+				t.Fatalf("GOMAXPROCS %d: %d ranges, want %d", procs, calls.Load(), procs)
+			}
+			for i, c := range seen {
+				if c != 1 {
+					t.Fatalf("GOMAXPROCS %d: index %d visited %d times", procs, i, c)
 				}
 			}
 		}
