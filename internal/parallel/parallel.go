@@ -108,7 +108,7 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	if l.done.Load() < l.w {
 		deadline := time.Now().Add(spinFor)
 		for spins := 0; l.done.Load() < l.w; spins++ {
-			if spins&63 == 63 {
+			if spins&255 == 255 {
 				if time.Now().After(deadline) {
 					l.wg.Wait()
 					break
@@ -158,7 +158,7 @@ func helper() {
 				deadline = time.Now().Add(spinFor)
 				continue
 			}
-			if spins&63 == 63 {
+			if spins&255 == 255 {
 				if time.Now().After(deadline) {
 					break
 				}
