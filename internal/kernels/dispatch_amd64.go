@@ -69,25 +69,29 @@ var avx512Engine = engine{
 	},
 }
 
-// packRows16 runs packB16AVX in calls of 64 rows: it packs
-// dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j] for p < kc, q <
-// panels, j < 16, and reports true; false (nothing done) on a CPU
-// without AVX (the AVX2 engine is the only one with 16-column panels,
-// but the tests run its blocking with plain-loop kernels anywhere).
-func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool {
+// packRows runs packB16AVX or packB32AVX (nr = 16 or 32) in calls of
+// 64 rows: it packs dst[q·stride + p·nr + j] = src[p·ldb + q·nr + j] for
+// p < kc, q < panels, j < nr, and reports true; false (nothing done) on
+// a CPU without AVX (the tests run the engines' blocking with plain-loop
+// kernels anywhere).
+func packRows(dst, src []float32, kc, ldb, panels, stride, nr int) bool {
 	if !cpu.X86.HasAVX {
 		return false
 	}
-	_, _ = dst[(panels-1)*stride+16*kc-1], src[(kc-1)*ldb+16*panels-1]
+	_, _ = dst[(panels-1)*stride+nr*kc-1], src[(kc-1)*ldb+nr*panels-1]
 	for p := 0; p < kc; p += 64 {
-		packB16AVX(&dst[16*p], &src[p*ldb], min(64, kc-p), ldb, panels, stride)
+		if nr == 32 {
+			packB32AVX(&dst[32*p], &src[p*ldb], min(64, kc-p), ldb, panels, stride)
+		} else {
+			packB16AVX(&dst[16*p], &src[p*ldb], min(64, kc-p), ldb, panels, stride)
+		}
 	}
 	return true
 }
 
 // packColsT runs packBT16AVX or packBT32AVX (nr = 16 or 32):
 // dst[p·nr + j] = src[j·ldb + p] for p < 8·blocks, j < nr, and reports
-// true (false without AVX, as packRows16).
+// true (false without AVX, as packRows).
 func packColsT(dst, src []float32, blocks, ldb, nr int) bool {
 	if !cpu.X86.HasAVX {
 		return false

@@ -2,8 +2,8 @@
 
 package kernels
 
-// packRows16: no assembly in this build; packB copies in Go.
-func packRows16(dst, src []float32, kc, ldb, panels, stride int) bool { return false }
+// packRows: no assembly in this build; packB copies in Go.
+func packRows(dst, src []float32, kc, ldb, panels, stride, nr int) bool { return false }
 
 // packColsT: no assembly in this build; packBTPanel copies in Go.
 func packColsT(dst, src []float32, blocks, ldb, nr int) bool { return false }

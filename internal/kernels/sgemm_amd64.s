@@ -4482,6 +4482,42 @@ panel:
 	VZEROUPPER
 	RET
 
+// func packB32AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride int)
+// Requires: AVX
+TEXT ·packB32AVX(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ kc+16(FP), DX
+	MOVQ ldb+24(FP), BX
+	MOVQ stride+40(FP), SI
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+
+row:
+	MOVQ panels+32(FP), DI
+	MOVQ AX, R8
+	MOVQ CX, R9
+
+panel:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS 64(R9), Y2
+	VMOVUPS 96(R9), Y3
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 64(R8)
+	VMOVUPS Y3, 96(R8)
+	ADDQ    $0x80, R9
+	ADDQ    SI, R8
+	DECQ    DI
+	JNZ     panel
+	ADDQ    BX, CX
+	ADDQ    $0x80, AX
+	DECQ    DX
+	JNZ     row
+	VZEROUPPER
+	RET
+
 // func packBT16AVX(dst *float32, src *float32, blocks int, ldb int)
 // Requires: AVX
 TEXT ·packBT16AVX(SB), NOSPLIT, $0-32

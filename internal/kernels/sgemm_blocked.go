@@ -443,7 +443,7 @@ func packB(transB bool, b []float32, ldb, pc, kc, jc, nc, q0, q1, nr int, bp []f
 		return
 	}
 	p0 := 0
-	if nr == 16 && full > q0 && packRows16(bp[q0*16*kc:], b[pc*ldb+jc+q0*16:], kc, ldb, full-q0, 16*kc) {
+	if (nr == 16 || nr == 32) && full > q0 && packRows(bp[q0*nr*kc:], b[pc*ldb+jc+q0*nr:], kc, ldb, full-q0, nr*kc, nr) {
 		if full == q1 {
 			return
 		}

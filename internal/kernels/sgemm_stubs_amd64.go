@@ -46,6 +46,12 @@ func sgemmKernelAVX512DirectATDirectB(k int, a *float32, lda int, b *float32, ld
 //go:noescape
 func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride int)
 
+// packB32AVX packs kc rows of panels 32-column B micro-panels:
+// dst[q·stride + p·32 + j] = src[p·ldb + q·32 + j]; kc, panels ≥ 1.
+//
+//go:noescape
+func packB32AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride int)
+
 // packBT16AVX packs dst[p·16 + j] = src[j·ldb + p] for p < 8·blocks,
 // j < 16 (blocks ≥ 1): 8×8 blocks transposed in registers.
 //

@@ -514,12 +514,13 @@ func TestSgemmDriverTiles(t *testing.T) {
 
 // TestPackB checks packB against its definition for both panel widths,
 // transposed and not, on step counts around the 8-step blocks of the
-// assembly transposes and a partial last panel.
+// assembly transposes and the 64-row calls of packRows, and a partial
+// last panel.
 func TestPackB(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, nr := range []int{16, 32} {
 		for _, transB := range []bool{false, true} {
-			for _, kc := range []int{1, 7, 8, 9, 23, 64} {
+			for _, kc := range []int{1, 7, 8, 9, 23, 64, 65, 130} {
 				for _, nc := range []int{nr, 2*nr + 5} {
 					t.Run(fmt.Sprintf("nr=%d/transB=%v/kc=%d/nc=%d", nr, transB, kc, nc), func(t *testing.T) {
 						const pc, jc = 3, 2

@@ -49,7 +49,8 @@ func main() {
 	case "sgemm":
 		avx2Kernel()
 		avx512Kernel()
-		packB16()
+		packBRows(16)
+		packBRows(32)
 		packBT(16)
 		packBT(32)
 		probes()
@@ -394,11 +395,15 @@ func gen(kn vecKernel) {
 //	dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]   (j < 16)
 //
 // walking src row by row so that its reads are contiguous.
-func packB16() {
-	TEXT("packB16AVX", NOSPLIT, "func(dst, src *float32, kc, ldb, panels, stride int)")
+// packBRows packs the rows of a non-transposed B into nr-column
+// micro-panels (nr = 16 or 32), nr/8 YMM loads and stores per row and
+// panel.
+func packBRows(nr int) {
+	name := fmt.Sprintf("packB%dAVX", nr)
+	TEXT(name, NOSPLIT, "func(dst, src *float32, kc, ldb, panels, stride int)")
 	Pragma("noescape")
-	Doc("packB16AVX packs kc rows of panels 16-column B micro-panels:",
-		"dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.")
+	Doc(fmt.Sprintf("%s packs kc rows of panels %d-column B micro-panels:", name, nr),
+		fmt.Sprintf("dst[q·stride + p·%d + j] = src[p·ldb + q·%d + j]; kc, panels ≥ 1.", nr, nr))
 	dst := Load(Param("dst"), GP64())
 	src := Load(Param("src"), GP64())
 	kc := Load(Param("kc"), GP64())
@@ -407,22 +412,27 @@ func packB16() {
 	SHLQ(Imm(2), ldb)
 	SHLQ(Imm(2), stride)
 	q, d, sp := GP64(), GP64(), GP64()
-	lo, hi := YMM(), YMM()
+	v := make([]reg.VecVirtual, nr/8)
+	for i := range v {
+		v[i] = YMM()
+	}
 	Label("row")
 	Load(Param("panels"), q)
 	MOVQ(dst, d)
 	MOVQ(src, sp)
 	Label("panel")
-	VMOVUPS(Mem{Base: sp}, lo)
-	VMOVUPS(Mem{Base: sp, Disp: 32}, hi)
-	VMOVUPS(lo, Mem{Base: d})
-	VMOVUPS(hi, Mem{Base: d, Disp: 32})
-	ADDQ(Imm(64), sp)
+	for i, r := range v {
+		VMOVUPS(Mem{Base: sp, Disp: 32 * i}, r)
+	}
+	for i, r := range v {
+		VMOVUPS(r, Mem{Base: d, Disp: 32 * i})
+	}
+	ADDQ(Imm(uint64(4*nr)), sp)
 	ADDQ(stride, d)
 	DECQ(q)
 	JNZ(LabelRef("panel"))
 	ADDQ(ldb, src)
-	ADDQ(Imm(64), dst)
+	ADDQ(Imm(uint64(4*nr)), dst)
 	DECQ(kc)
 	JNZ(LabelRef("row"))
 	VZEROUPPER()
