@@ -62,6 +62,10 @@ type Var struct {
 	// Workspace.Reset then leave the storage to the caller.
 	exposed atomic.Bool
 	owner   *Var
+	// aux holds storage the op allocated beside its value for its
+	// backward (MaxPool's argmax offsets, Dropout's mask), recycled with
+	// the value by Release and Workspace.Reset. Never handed out.
+	aux []*tensor.Tensor
 	// packed keeps the forms ops prepare from a Variable's value
 	// (nn.Packed: MatMul's slabs, Conv2D's Winograd filters) between
 	// calls, rebuilt when the value's Version moves on. Nil for other

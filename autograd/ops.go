@@ -3,7 +3,9 @@ package autograd
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -39,13 +41,22 @@ func MaxPoolWithArgmax(x *Var, o nn.PoolOptions) *Var {
 	if err := inputErr(op, x); err != nil {
 		return failed(op, err)
 	}
-	y, arg, err := nn.MaxPoolWithArgmax(x.value, o)
+	// The offsets live in recycled float32 storage (the same size),
+	// handed back with the node's value.
+	var store *tensor.Tensor
+	y, arg, err := nn.MaxPoolWithArgmaxAlloc(x.value, o, func(n int) []int32 {
+		d := pool.Get(n)
+		store = tensor.Must(tensor.New([]int{n}, d))
+		return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(d))), n)
+	})
 	if err != nil {
 		return opErr(op, err)
 	}
-	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+	v := unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		return nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
 	})
+	v.aux = append(v.aux, store)
+	return v
 }
 
 // AvgPool is nn.AvgPool on Vars (rank 3, 4 or 5 input).
@@ -341,10 +352,14 @@ func Dropout(x *Var, rate float32, seed uint64, training bool) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
+	v := unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		if mask == nil {
 			return g, nil
 		}
 		return nn.DropoutGrad(g, mask)
 	})
+	if mask != nil {
+		v.aux = append(v.aux, mask)
+	}
+	return v
 }

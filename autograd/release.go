@@ -51,7 +51,8 @@ func release(root *Var) []*tensor.Tensor {
 		if d := v.value.Data(); len(d) == 0 || !keep[unsafe.SliceData(d)] {
 			spare = append(spare, v.value)
 		}
-		v.value, v.err, v.parents, v.backward = nil, errReleased, nil, nil
+		spare = append(spare, v.aux...)
+		v.value, v.err, v.parents, v.backward, v.aux = nil, errReleased, nil, nil, nil
 	}
 	return spare
 }

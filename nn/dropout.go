@@ -26,8 +26,7 @@ func Dropout(x *tensor.Tensor, rate float32, seed uint64, training bool) (y, mas
 	if !training || rate == 0 {
 		return x.Clone(), nil, nil
 	}
-	mask = tensor.Zeros(x.Shape()...)
-	y = tensor.Zeros(x.Shape()...)
+	mask, y = newResult(x.Shape()...), newResult(x.Shape()...)
 	scale := 1 / (1 - rate)
 	// The draws of tensor.NewRand(seed).Float32() (the test holds the two
 	// equal), from the concrete PCG so that each one is inlined rather
@@ -37,8 +36,9 @@ func Dropout(x *tensor.Tensor, rate float32, seed uint64, training bool) (y, mas
 	md, yd := mask.Data()[:len(xd)], y.Data()[:len(xd)]
 	for i, v := range xd {
 		if float32(uint32(src.Uint64()>>32)<<8>>8)/(1<<24) >= rate {
-			md[i] = scale
-			yd[i] = v * scale
+			md[i], yd[i] = scale, v*scale
+		} else {
+			md[i], yd[i] = 0, 0
 		}
 	}
 	return y, mask, nil

@@ -26,6 +26,14 @@ import (
 // MaxPool (rank 3, 4 or 5, either layout). It fails on inputs of more
 // than 2³¹−1 elements, whose offsets do not fit an int32.
 func MaxPoolWithArgmax(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, []int32, error) {
+	return MaxPoolWithArgmaxAlloc(input, o, func(n int) []int32 { return make([]int32, n) })
+}
+
+// MaxPoolWithArgmaxAlloc is MaxPoolWithArgmax with the offsets written
+// to alloc(n), n the output's element count (alloc's slice must have n
+// elements; their values do not matter): a caller that recycles the
+// offsets' storage between steps passes its own allocator.
+func MaxPoolWithArgmaxAlloc(input *tensor.Tensor, o PoolOptions, alloc func(n int) []int32) (*tensor.Tensor, []int32, error) {
 	const op = "MaxPoolWithArgmax"
 	if err := poolInput(op, input); err != nil {
 		return nil, nil, err
@@ -38,7 +46,10 @@ func MaxPoolWithArgmax(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, []i
 		return nil, nil, fmt.Errorf("nn: %s: input of shape %v has %d elements; offsets must fit an int32 (at most %d)", op, input.Shape(), input.Len(), math.MaxInt32)
 	}
 	y := newResult(g.outShape...) // every window has a real cell
-	arg := make([]int32, y.Len())
+	arg := alloc(y.Len())
+	if len(arg) != y.Len() {
+		return nil, nil, fmt.Errorf("nn: %s: the allocator gave %d offsets for an output of %d elements", op, len(arg), y.Len())
+	}
 	maxPoolArgmaxFast(g, input.Data(), y.Data(), arg)
 	return y, arg, nil
 }
