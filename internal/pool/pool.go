@@ -29,12 +29,16 @@ import (
 	"unsafe"
 )
 
-// RecycleMin is the fewest elements Recycle keeps (16 KiB): smaller
-// tensors are cheap to allocate. (At 256 KiB the activations of a
-// batch-1 forward pass, 12–100 KiB each, came fresh from the heap on
-// every call: about 40 µs of its CPU time went to allocating and
-// zeroing them, measured in the lecture model's profile.)
-const RecycleMin = 1 << 12
+// RecycleMin is the fewest elements Recycle keeps (1 KiB). Memory the
+// heap has not used before costs a page fault, tens of microseconds on a
+// virtual machine, and until the next collection every allocation is
+// such memory: after a batch-128 pass (a large heap, so collections far
+// apart) the lecture model's batch-1 forward pass faulted in about three
+// pages a call. At 16 KiB its 4–12 KiB dense and pooling results came
+// fresh from the heap: 320 µs a call against 245 µs with them recycled
+// (and 175 µs once a collection has freed pages to reuse). At 256 KiB
+// its 12–100 KiB activations did, about 40 µs of allocating and zeroing.
+const RecycleMin = 1 << 8
 
 // Free arrays, as *[]float32, by exact capacity: a power of two 1<<i in
 // classes[i] (no lookup, so the many small scratch buffers of a step
