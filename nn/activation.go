@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -174,16 +175,9 @@ func reluKernel[T float](dst, x []T) {
 	}
 }
 
-func reluF32(dst, x []float32) {
-	x = x[:len(dst)]
-	for i, v := range x {
-		m := ^uint32(0) // zero when v < 0, so that NaN passes through
-		if v < 0 {
-			m = 0
-		}
-		dst[i] = math.Float32frombits(math.Float32bits(v) & m)
-	}
-}
+// reluF32 is kernels.Relu: zero where v < 0, so that NaN and −0 pass
+// through.
+func reluF32(dst, x []float32) { kernels.Relu(dst, x) }
 
 func reluGradKernel[T float](dst, g, x []T) {
 	if d, ok := any(dst).([]float32); ok {
@@ -200,16 +194,9 @@ func reluGradKernel[T float](dst, g, x []T) {
 	}
 }
 
-func reluGradF32(dst, g, x []float32) {
-	x, g = x[:len(dst)], g[:len(dst)]
-	for i, v := range x {
-		var m uint32
-		if v > 0 {
-			m = ^uint32(0)
-		}
-		dst[i] = math.Float32frombits(math.Float32bits(g[i]) & m)
-	}
-}
+// reluGradF32 is kernels.ReluGrad: g where x > 0, +0 elsewhere (and
+// for a NaN x).
+func reluGradF32(dst, g, x []float32) { kernels.ReluGrad(dst, g, x) }
 
 // The LeakyRelu kernels multiply by a factor s that is 1 where x > 0 and
 // alpha elsewhere; in float32 s is picked by a bit mask, without a branch.

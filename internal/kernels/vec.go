@@ -212,6 +212,65 @@ func BiasRelu(dst, x, b []float32) {
 	}
 }
 
+// Relu sets dst[i] = x[i] where x[i] < 0 is false and +0 elsewhere
+// (len(dst) values; x at least as long): a NaN stays NaN and −0 stays
+// −0, the bits of nn's branch-free loop on every path (AVX-512 any
+// length, the tail under a mask; AVX2 whole groups of 8; Go the rest).
+func Relu(dst, x []float32) {
+	n := len(dst)
+	if len(x) < n {
+		panic(fmt.Sprintf("kernels: Relu: %d values for %d outputs", len(x), n))
+	}
+	if n == 0 {
+		return
+	}
+	done := 0
+	if vecWide {
+		reluAVX512(&dst[0], &x[0], n)
+		return
+	}
+	if vecFMA && n >= 8 {
+		done = n &^ 7
+		reluAVX2(&dst[0], &x[0], done)
+	}
+	for i, v := range x[done:n] {
+		m := ^uint32(0)
+		if v < 0 {
+			m = 0
+		}
+		dst[done+i] = math.Float32frombits(math.Float32bits(v) & m)
+	}
+}
+
+// ReluGrad sets dx[i] = g[i] where y[i] > 0 and +0 elsewhere (a NaN y
+// gives +0), for i < len(dx) (g and y at least as long), on the paths of
+// Relu, all giving the same bits.
+func ReluGrad(dx, g, y []float32) {
+	n := len(dx)
+	if len(g) < n || len(y) < n {
+		panic(fmt.Sprintf("kernels: ReluGrad: %d gradients, %d values for %d outputs", len(g), len(y), n))
+	}
+	if n == 0 {
+		return
+	}
+	done := 0
+	if vecWide {
+		reluGradAVX512(&dx[0], &g[0], &y[0], n)
+		return
+	}
+	if vecFMA && n >= 8 {
+		done = n &^ 7
+		reluGradAVX2(&dx[0], &g[0], &y[0], done)
+	}
+	for i, v := range y[done:n] {
+		var m uint32
+		if v > 0 {
+			m = ^uint32(0)
+		}
+		dx[done+i] = math.Float32frombits(math.Float32bits(g[done+i]) & m)
+	}
+}
+
 // ReluGradSum sets dx = g where y > 0, else 0 (for rows of c = len(acc)
 // values), and adds each row's dx to acc in float64, row after row: the
 // gradient of a bias followed by a ReLU, y = relu(x + b), with acc

@@ -224,6 +224,121 @@ rgcol:
 	VZEROUPPER
 	RET
 
+// func reluAVX2(dst *float32, x *float32, n int)
+// Requires: AVX
+TEXT ·reluAVX2(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	XORQ   BX, BX
+
+re32:
+	LEAQ    32(BX), SI
+	CMPQ    SI, DX
+	JGT     re8
+	VMOVUPS (CX)(BX*4), Y1
+	VMOVUPS 32(CX)(BX*4), Y2
+	VMOVUPS 64(CX)(BX*4), Y3
+	VMOVUPS 96(CX)(BX*4), Y4
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS  $0x05, Y0, Y1, Y5
+	VANDPS  Y1, Y5, Y5
+	VMOVUPS Y5, (AX)(BX*4)
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS  $0x05, Y0, Y2, Y1
+	VANDPS  Y2, Y1, Y1
+	VMOVUPS Y1, 32(AX)(BX*4)
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS  $0x05, Y0, Y3, Y1
+	VANDPS  Y3, Y1, Y1
+	VMOVUPS Y1, 64(AX)(BX*4)
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS  $0x05, Y0, Y4, Y1
+	VANDPS  Y4, Y1, Y1
+	VMOVUPS Y1, 96(AX)(BX*4)
+	MOVQ    SI, BX
+	JMP     re32
+
+re8:
+	LEAQ    8(BX), SI
+	CMPQ    SI, DX
+	JGT     redone
+	VMOVUPS (CX)(BX*4), Y1
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS  $0x05, Y0, Y1, Y2
+	VANDPS  Y1, Y2, Y2
+	VMOVUPS Y2, (AX)(BX*4)
+	MOVQ    SI, BX
+	JMP     re8
+
+redone:
+	VZEROUPPER
+	RET
+
+// func reluGradAVX2(dx *float32, grad *float32, y *float32, n int)
+// Requires: AVX
+TEXT ·reluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ   dx+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   n+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	XORQ   SI, SI
+
+rg32:
+	LEAQ    32(SI), DI
+	CMPQ    DI, BX
+	JGT     rg8
+	VMOVUPS (DX)(SI*4), Y1
+	VMOVUPS 32(DX)(SI*4), Y2
+	VMOVUPS 64(DX)(SI*4), Y3
+	VMOVUPS 96(DX)(SI*4), Y4
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS  $0x1e, Y0, Y1, Y1
+	VANDPS  (CX)(SI*4), Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS  $0x1e, Y0, Y2, Y2
+	VANDPS  32(CX)(SI*4), Y2, Y2
+	VMOVUPS Y2, 32(AX)(SI*4)
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS  $0x1e, Y0, Y3, Y3
+	VANDPS  64(CX)(SI*4), Y3, Y3
+	VMOVUPS Y3, 64(AX)(SI*4)
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS  $0x1e, Y0, Y4, Y4
+	VANDPS  96(CX)(SI*4), Y4, Y4
+	VMOVUPS Y4, 96(AX)(SI*4)
+	MOVQ    DI, SI
+	JMP     rg32
+
+rg8:
+	LEAQ    8(SI), DI
+	CMPQ    DI, BX
+	JGT     rgdone
+	VMOVUPS (DX)(SI*4), Y1
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS  $0x1e, Y0, Y1, Y1
+	VANDPS  (CX)(SI*4), Y1, Y1
+	VMOVUPS Y1, (AX)(SI*4)
+	MOVQ    DI, SI
+	JMP     rg8
+
+rgdone:
+	VZEROUPPER
+	RET
+
 DATA iota8<>+0(SB)/4, $0x00000000
 DATA iota8<>+4(SB)/4, $0x00000001
 DATA iota8<>+8(SB)/4, $0x00000002
@@ -15649,6 +15764,89 @@ rgend:
 	LEAQ (DX)(DI*4), DX
 	DECQ SI
 	JNZ  rgrow
+	VZEROUPPER
+	RET
+
+// func reluAVX512(dst *float32, x *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·reluAVX512(SB), NOSPLIT, $0-24
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VPXORD Z0, Z0, Z0
+	XORQ   BX, BX
+
+re16:
+	MOVQ    DX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x10
+	JL      retail
+	VMOVUPS (CX)(BX*4), Z1
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS    $0x05, Z0, Z1, K1
+	VMOVUPS.Z Z1, K1, Z1
+	VMOVUPS   Z1, (AX)(BX*4)
+	ADDQ      $0x10, BX
+	JMP       re16
+
+retail:
+	TESTQ     SI, SI
+	JZ        reend
+	MOVL      $0x0000ffff, DX
+	BZHIL     SI, DX, DX
+	KMOVW     DX, K1
+	VMOVUPS.Z (CX)(BX*4), K1, Z1
+
+	// x < 0 is false (NLT_UQ: true for NaN)
+	VCMPPS    $0x05, Z0, Z1, K2
+	VMOVUPS.Z Z1, K2, Z1
+	VMOVUPS   Z1, K1, (AX)(BX*4)
+
+reend:
+	VZEROUPPER
+	RET
+
+// func reluGradAVX512(dx *float32, grad *float32, y *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·reluGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ   dx+0(FP), AX
+	MOVQ   grad+8(FP), CX
+	MOVQ   y+16(FP), DX
+	MOVQ   n+24(FP), BX
+	VPXORD Z0, Z0, Z0
+	XORQ   SI, SI
+
+rd16:
+	MOVQ    BX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x10
+	JL      rdtail
+	VMOVUPS (DX)(SI*4), Z1
+	VMOVUPS (CX)(SI*4), Z2
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS    $0x1e, Z0, Z1, K1
+	VMOVUPS.Z Z2, K1, Z2
+	VMOVUPS   Z2, (AX)(SI*4)
+	ADDQ      $0x10, SI
+	JMP       rd16
+
+rdtail:
+	TESTQ     DI, DI
+	JZ        rdend
+	MOVL      $0x0000ffff, BX
+	BZHIL     DI, BX, BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (DX)(SI*4), K1, Z1
+	VMOVUPS.Z (CX)(SI*4), K1, Z2
+
+	// y > 0 (GT_OQ: NaN gives false)
+	VCMPPS    $0x1e, Z0, Z1, K2
+	VMOVUPS.Z Z2, K2, Z2
+	VMOVUPS   Z2, K1, (AX)(SI*4)
+
+rdend:
 	VZEROUPPER
 	RET
 

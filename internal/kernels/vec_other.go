@@ -139,3 +139,13 @@ func gemvAVX512(y, x, w *float32, k, n, ldw int) {
 func mulAddAVX512(acc, a, b *float32, n int) {
 	panic("kernels: mulAddAVX512 called without assembly")
 }
+
+func reluAVX2(dst, x *float32, n int) { panic("kernels: reluAVX2 called without assembly") }
+
+func reluGradAVX2(dx, grad, y *float32, n int) { panic("kernels: reluGradAVX2 called without assembly") }
+
+func reluAVX512(dst, x *float32, n int) { panic("kernels: reluAVX512 called without assembly") }
+
+func reluGradAVX512(dx, grad, y *float32, n int) {
+	panic("kernels: reluGradAVX512 called without assembly")
+}

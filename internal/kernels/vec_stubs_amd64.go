@@ -34,6 +34,16 @@ func biasReluAVX2(dst *float32, x *float32, b *float32, rows int, c int)
 //go:noescape
 func reluGradSumAVX2(dx *float32, grad *float32, y *float32, acc *float64, rows int, c int)
 
+// reluAVX2 runs Relu over the first n values, n a multiple of 8.
+//
+//go:noescape
+func reluAVX2(dst *float32, x *float32, n int)
+
+// reluGradAVX2 runs ReluGrad over the first n values, n a multiple of 8.
+//
+//go:noescape
+func reluGradAVX2(dx *float32, grad *float32, y *float32, n int)
+
 // argmaxWindowAVX2 runs ArgmaxWindow for c a multiple of 8, cells ≥ 1.
 //
 //go:noescape
@@ -155,6 +165,16 @@ func biasReluAVX512(dst *float32, x *float32, b *float32, rows int, c int)
 //
 //go:noescape
 func reluGradSumAVX512(dx *float32, grad *float32, y *float32, acc *float64, rows int, c int)
+
+// reluAVX512 runs Relu over all n ≥ 1 values.
+//
+//go:noescape
+func reluAVX512(dst *float32, x *float32, n int)
+
+// reluGradAVX512 runs ReluGrad over all n ≥ 1 values.
+//
+//go:noescape
+func reluGradAVX512(dx *float32, grad *float32, y *float32, n int)
 
 // argmaxWindowAVX512 runs ArgmaxWindow for c ≥ 1, cells ≥ 1.
 //

@@ -516,3 +516,45 @@ func BenchmarkVec(b *testing.B) {
 		})
 	}
 }
+
+// TestReluPaths holds Relu and ReluGrad to the plain loop, bit for bit,
+// on every vector path, at lengths around the 8-, 16- and 32-wide steps,
+// with NaN, ±0 and negative values in x, y and g.
+func TestReluPaths(t *testing.T) {
+	paths := vecPathList()
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 100, 1001} {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			r := tensor.NewRand(uint64(n + 7))
+			x, g := vecRand(r, n+3), vecRand(r, n+3)
+			special := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, -1, float32(math.Inf(-1)), float32(math.Inf(1))}
+			for i := 0; i < n; i += 3 {
+				x[i] = special[(i/3)%len(special)]
+				g[(i+1)%n] = special[(i/3+2)%len(special)]
+			}
+			want, wantD := make([]float32, n), make([]float32, n)
+			for i, v := range x[:n] {
+				if !(v < 0) {
+					want[i] = v
+				}
+				if v > 0 {
+					wantD[i] = g[i]
+				}
+			}
+			for _, p := range paths {
+				restore := setVecPath(p)
+				y, dx := make([]float32, n), make([]float32, n)
+				Relu(y, x)
+				ReluGrad(dx, g, x)
+				restore()
+				for i := range want {
+					if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: Relu[%d] of %v = %v, want %v", p.name, i, x[i], y[i], want[i])
+					}
+					if math.Float32bits(dx[i]) != math.Float32bits(wantD[i]) {
+						t.Fatalf("%s: ReluGrad[%d] (y %v, g %v) = %v, want %v", p.name, i, x[i], g[i], dx[i], wantD[i])
+					}
+				}
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ func vecRoutines() {
 	repeat()
 	biasRelu()
 	reluGradSum()
+	reluMask()
 	iota8 := GLOBL("iota8", RODATA|NOPTR)
 	for i := 0; i < 8; i++ {
 		DATA(4*i, U32(i))
@@ -236,6 +237,81 @@ func biasRelu() {
 	LEAQ(at(dst, c, 0), dst)
 	DECQ(rows)
 	JNZ(LabelRef("brrow"))
+	VZEROUPPER()
+	RET()
+}
+
+// reluMask: the two masked copies behind Relu and ReluGrad, 32 and then
+// 8 values at a time. reluAVX2 keeps x where x < 0 is false (NLT_UQ, so
+// NaN and −0 pass), reluGradAVX2 keeps g where y > 0 (GT_OQ, false for
+// NaN); the other lanes become +0.
+func reluMask() {
+	vecFunc("reluAVX2", "func(dst, x *float32, n int)",
+		"reluAVX2 runs Relu over the first n values, n a multiple of 8.")
+	{
+		dst := Load(Param("dst"), GP64())
+		x := Load(Param("x"), GP64())
+		n := Load(Param("n"), GP64())
+		z := YMM()
+		zero(z)
+		i, next := GP64(), GP64()
+		XORQ(i, i)
+		block := func(nv int, loop, exit string) {
+			Label(loop)
+			LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
+			CMPQ(next, n)
+			JGT(LabelRef(exit))
+			xs, ms := ymms(nv), ymms(nv)
+			for q := range xs {
+				VMOVUPS(at(x, i, 32*q), xs[q])
+			}
+			for q := range xs {
+				Comment("x < 0 is false (NLT_UQ: true for NaN)")
+				VCMPPS(Imm(0x05), z, xs[q], ms[q])
+				VANDPS(xs[q], ms[q], ms[q])
+				VMOVUPS(ms[q], at(dst, i, 32*q))
+			}
+			MOVQ(next, i)
+			JMP(LabelRef(loop))
+		}
+		block(4, "re32", "re8")
+		block(1, "re8", "redone")
+		Label("redone")
+		VZEROUPPER()
+		RET()
+	}
+
+	vecFunc("reluGradAVX2", "func(dx, grad, y *float32, n int)",
+		"reluGradAVX2 runs ReluGrad over the first n values, n a multiple of 8.")
+	dx := Load(Param("dx"), GP64())
+	grad := Load(Param("grad"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	z := YMM()
+	zero(z)
+	i, next := GP64(), GP64()
+	XORQ(i, i)
+	block := func(nv int, loop, exit string) {
+		Label(loop)
+		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
+		CMPQ(next, n)
+		JGT(LabelRef(exit))
+		ms := ymms(nv)
+		for q := range ms {
+			VMOVUPS(at(y, i, 32*q), ms[q])
+		}
+		for q := range ms {
+			Comment("y > 0 (GT_OQ: NaN gives false)")
+			VCMPPS(Imm(0x1e), z, ms[q], ms[q])
+			VANDPS(at(grad, i, 32*q), ms[q], ms[q])
+			VMOVUPS(ms[q], at(dx, i, 32*q))
+		}
+		MOVQ(next, i)
+		JMP(LabelRef(loop))
+	}
+	block(4, "rg32", "rg8")
+	block(1, "rg8", "rgdone")
+	Label("rgdone")
 	VZEROUPPER()
 	RET()
 }

@@ -20,6 +20,7 @@ func vec512Routines() {
 	adam512()
 	biasRelu512()
 	reluGradSum512()
+	reluMask512()
 	iota16 := GLOBL("iota16", RODATA|NOPTR)
 	for i := 0; i < 16; i++ {
 		DATA(4*i, U32(i))
@@ -219,6 +220,56 @@ func biasRelu512() {
 	LEAQ(at(dst, c, 0), dst)
 	DECQ(rows)
 	JNZ(LabelRef("brrow"))
+	VZEROUPPER()
+	RET()
+}
+
+// reluMask512: Relu and ReluGrad sixteen values at a time, the rest
+// under a mask (compares as in reluMask).
+func reluMask512() {
+	vecFunc("reluAVX512", "func(dst, x *float32, n int)",
+		"reluAVX512 runs Relu over all n ≥ 1 values.")
+	{
+		dst := Load(Param("dst"), GP64())
+		x := Load(Param("x"), GP64())
+		n := Load(Param("n"), GP64())
+		z := ZMM()
+		zero(z)
+		i := GP64()
+		XORQ(i, i)
+		lanes16("re", i, n, func(k reg.OpmaskVirtual, _ string) {
+			xv := ZMM()
+			keep := K()
+			zload(at(x, i, 0), xv, k)
+			Comment("x < 0 is false (NLT_UQ: true for NaN)")
+			VCMPPS(Imm(0x05), z, xv, keep)
+			VMOVUPS_Z(xv, keep, xv)
+			zstore(xv, at(dst, i, 0), k)
+		})
+		VZEROUPPER()
+		RET()
+	}
+
+	vecFunc("reluGradAVX512", "func(dx, grad, y *float32, n int)",
+		"reluGradAVX512 runs ReluGrad over all n ≥ 1 values.")
+	dx := Load(Param("dx"), GP64())
+	grad := Load(Param("grad"), GP64())
+	y := Load(Param("y"), GP64())
+	n := Load(Param("n"), GP64())
+	z := ZMM()
+	zero(z)
+	i := GP64()
+	XORQ(i, i)
+	lanes16("rd", i, n, func(k reg.OpmaskVirtual, _ string) {
+		yv, gv := ZMM(), ZMM()
+		gt := K()
+		zload(at(y, i, 0), yv, k)
+		zload(at(grad, i, 0), gv, k)
+		Comment("y > 0 (GT_OQ: NaN gives false)")
+		VCMPPS(Imm(0x1e), z, yv, gt)
+		VMOVUPS_Z(gv, gt, gv)
+		zstore(gv, at(dx, i, 0), k)
+	})
 	VZEROUPPER()
 	RET()
 }
