@@ -281,7 +281,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// the scheme, in whole micro-kernel tiles (a tile's
 				// outputs do not depend on the block it is in) of the
 				// engine that runs F columns.
-				mr := kernels.TileRowsFor(f)
+				mr := kernels.TileRowsFor(g.C, f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
 			} else {
 				p.block = max(1, tune.WinoGradBlock*kernels.WinoCells/s.Cells())

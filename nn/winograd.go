@@ -71,7 +71,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	tl := newWinoTiles(s, g)
 	tiles := tl.n
 
-	mr := kernels.TileRowsFor(f)
+	mr := kernels.TileRowsFor(c, f)
 	block := pl.block
 	blocks := ceilDiv(tiles, block)
 	if blocks < parallel.Workers() && tiles*cells*c*f >= winoSplitMin {
@@ -110,7 +110,7 @@ const winoSplitMin = 1 << 18
 // by tile, the products by cell, the output transforms by tile. A tile's
 // values are those of the one-goroutine path.
 func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int) {
-	cells, c, mr := s.Cells(), tl.g.C, kernels.TileRowsFor(f)
+	cells, c, mr := s.Cells(), tl.g.C, kernels.TileRowsFor(tl.g.C, f)
 	vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
 	v, m := *vb, *mb
 	for t0 := 0; t0 < tl.n; t0 += block {

@@ -36,18 +36,26 @@ import (
 // take (whole groups of 8; the AVX2 path leaves the rest to Go).
 //
 // On the default avx512 path, a product with n ≤ 16 columns of C
-// (narrowN) runs the avx2 engine: the 14×32 tile would compute 32
-// columns to keep 16, while the 6×16 tile fits. Measured per shape on
-// Zen 5 (BenchmarkSgemmSmall, GFLOP per CPU-second, avx512 vs avx2):
-// N = 16 convolutions of the benchmark ResNet 23 vs 58 (K = 9), 71 vs
-// 85 (K = 144), 33 vs 67 (a Winograd cell, K = 16), 68 vs 73 (a filter
-// gradient, 144×16 over K = 20k), N = 10 dense layers 25 vs 30 and 1.5
-// vs 2.3 (M = 1); from N = 32 on avx512 won every shape (N = 32: 114 to
-// 170 vs 65 to 95; N = 1024 at M = 1: 11 vs 7). The choice depends on n
-// alone, so the same shape always runs the same kernel (and gives the
-// same bits for a given GOMAXPROCS), and PackB, which does not know m,
-// packs for the engine the product will run. Paths reports it as the
-// family "sgemm-n≤16".
+// (narrowN) does not run the 14×32 tile, which would compute 32 columns
+// to keep 16. Measured per shape on Zen 5 (BenchmarkSgemmSmall, GFLOP
+// per CPU-second, 14×32 vs the AVX2 6×16): N = 16 convolutions of the
+// benchmark ResNet 23 vs 58 (K = 9), 71 vs 85 (K = 144), 33 vs 67 (a
+// Winograd cell, K = 16), 68 vs 73 (a filter gradient, 144×16 over K =
+// 20k), N = 10 dense layers 25 vs 30 and 1.5 vs 2.3 (M = 1); from N = 32
+// on the 14×32 tile won every shape (N = 32: 114 to 170 vs 65 to 95;
+// N = 1024 at M = 1: 11 vs 7). Such a product runs the 28×16 AVX-512
+// tile (avx512-28x16) when A is transposed or K ≤ narrowMaxK, and the
+// AVX2 6×16 tile otherwise. The 28×16 tile reads A in place as 28 rows
+// (transposed, as contiguous columns). Measured on one core
+// (BenchmarkSgemmNarrow -cpu 1, GFLOP per CPU-second, 28×16 vs 6×16):
+// 100k rows over K = 32 110 vs 69, K = 64 73 vs 74, K = 96 75 vs 84,
+// K = 144 62 vs 90 (A streamed from memory as 28 rows at once); 25k rows
+// over K = 9 110 vs 67, K = 16 125 vs 91, K = 32 150 vs 98; Aᵀ over K =
+// 20k (a filter gradient chunk) 149 vs 95. The choice depends on the shape
+// alone (n, k and whether A is transposed; SgemmPackedB's A never is, so
+// PackB knows the engine from k and n), so the same shape always runs
+// the same kernel and gives the same bits for a given GOMAXPROCS. Paths
+// reports the two as the families "sgemm-n≤16,k≤32|Aᵀ" and "sgemm-n≤16".
 //
 // The environment variable CONVNET_KERNELS overrides the choice: avx512
 // or avx2 pins sgemm (for every shape) and every family with that path (the others keep
@@ -93,18 +101,24 @@ func preferred() string {
 }
 
 // narrowN is the widest C (in columns) that the default avx512 path
-// hands to the avx2 engine (see the dispatch notes above).
-const narrowN = 16
+// hands to a narrower tile (see the dispatch notes above), and
+// narrowMaxK the longest K (A not transposed) of those that the 28×16
+// tile takes.
+const (
+	narrowN    = 16
+	narrowMaxK = 32
+)
 
-// narrow is the engine of the products with n ≤ narrowN, nil when every
-// product runs curEngine (an implementation pinned by SetImpl or
+// narrow and narrowWide are the engines of the products with n ≤
+// narrowN (narrowWide for those with Aᵀ or k ≤ narrowMaxK), nil when
+// every product runs curEngine (an implementation pinned by SetImpl or
 // CONVNET_KERNELS, or a default other than avx512).
-var narrow *engine
+var narrow, narrowWide *engine
 
 // setNarrow turns on the narrow-N rule when the implementation in use
 // is avx512 and the avx2 engine is available.
 func setNarrow() {
-	narrow = nil
+	narrow, narrowWide = nil, nil
 	if impl != "avx512" {
 		return
 	}
@@ -114,27 +128,34 @@ func setNarrow() {
 		}
 	}
 	if narrow != nil {
+		narrowWide = narrowEngine()
+		if narrowWide == nil {
+			narrowWide = narrow
+		}
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
 }
 
-// engineFor is the engine that runs a product with n columns of C (nil
-// for "ref").
-func engineFor(n int) *engine {
+// engineFor is the engine that runs a product with n columns of C over
+// k steps, A transposed or not (nil for "ref").
+func engineFor(transA bool, k, n int) *engine {
 	if narrow != nil && n <= narrowN {
+		if transA || k <= narrowMaxK {
+			return narrowWide
+		}
 		return narrow
 	}
 	return curEngine
 }
 
-// sgemmByShape is Sgemm with the engine chosen by n (engineFor).
+// sgemmByShape is Sgemm with the engine chosen by the shape (engineFor).
 func sgemmByShape(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	engineFor(n).sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	engineFor(transA, k, n).sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// sgemmSerialByShape is SgemmSerial with the engine chosen by n.
+// sgemmSerialByShape is SgemmSerial with the engine chosen by the shape.
 func sgemmSerialByShape(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	engineFor(n).sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	engineFor(transA, k, n).sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Path is the implementation one op family runs.
@@ -144,8 +165,9 @@ type Path struct {
 }
 
 // Paths reports the path each op family runs, in the order of the table
-// above (sgemm's is Impl), with "sgemm-n≤16" after sgemm when the
-// products of at most 16 columns run another engine (the narrow-N rule).
+// above (sgemm's is Impl), with "sgemm-n≤16,k≤32|Aᵀ" and "sgemm-n≤16"
+// after sgemm when the products of at most 16 columns run other engines
+// (the narrow-N rule).
 func Paths() []Path {
 	vec := "go"
 	if vecFMA {
@@ -160,7 +182,7 @@ func Paths() []Path {
 	}
 	paths := []Path{{"sgemm", impl}}
 	if narrow != nil {
-		paths = append(paths, Path{"sgemm-n≤16", narrow.name})
+		paths = append(paths, Path{"sgemm-n≤16,k≤32|Aᵀ", narrowWide.name}, Path{"sgemm-n≤16", narrow.name})
 	}
 	return append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
 }
@@ -230,7 +252,7 @@ func SetImpl(name string) error {
 			}
 		}
 	}
-	impl, narrow = name, nil
+	impl, narrow, narrowWide = name, nil, nil
 	return nil
 }
 

@@ -69,6 +69,36 @@ var avx512Engine = engine{
 	},
 }
 
+// avx512NarrowEngine runs the 28×16 AVX-512F kernels: the default
+// avx512 path's engine for products of at most 16 columns of C (see
+// narrowN), blocked like avx512Engine for its own tile.
+var avx512NarrowEngine = engine{
+	name: "avx512-28x16",
+	mr:   28, nr: 16,
+	kc: avx512NarrowBlocking[0], mc: avx512NarrowBlocking[1], nc: 4096, kChunk: 2048,
+	kernels: [3][2]microKernel{
+		aPacked: {asmTile(28, 16, aPacked, bPacked, sgemmKernelAVX512N16), asmTile(28, 16, aPacked, bRows, sgemmKernelAVX512N16DirectB)},
+		aRows:   {asmTile(28, 16, aRows, bPacked, sgemmKernelAVX512N16DirectA), asmTile(28, 16, aRows, bRows, sgemmKernelAVX512N16DirectADirectB)},
+		aCols:   {asmTile(28, 16, aCols, bPacked, sgemmKernelAVX512N16DirectAT), asmTile(28, 16, aCols, bRows, sgemmKernelAVX512N16DirectATDirectB)},
+	},
+}
+
+// avx512NarrowBlocking is the narrow engine's [KC, MC], from the L2 size.
+var avx512NarrowBlocking = func() [2]int {
+	_, l2 := cacheSizes()
+	kc, mc := blocking(l2, 28, 16)
+	return [2]int{kc, mc}
+}()
+
+// narrowEngine is the engine of the default avx512 path's narrow
+// products, nil without AVX-512F.
+func narrowEngine() *engine {
+	if cpu.X86.HasAVX512F {
+		return &avx512NarrowEngine
+	}
+	return nil
+}
+
 // packRows runs packB16AVX or packB32AVX (nr = 16 or 32) in calls of
 // 64 rows: it packs dst[q·stride + p·nr + j] = src[p·ldb + q·nr + j] for
 // p < kc, q < panels, j < nr, and reports true; false (nothing done) on

@@ -22,19 +22,22 @@ func TestNarrowRule(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, set string
-		n         int
+		transA    bool
+		k, n      int
 		want      string // engine name
 	}{
-		{"default/n=1", "", 1, "avx2"},
-		{"default/n=10-dense", "", 10, "avx2"},
-		{"default/n=16", "", 16, "avx2"},
-		{"default/n=17", "", 17, "avx512"},
-		{"default/n=32", "", 32, "avx512"},
-		{"default/n=1024", "", 1024, "avx512"},
-		{"pinned-avx512/n=16", "avx512", 16, "avx512"},
-		{"pinned-avx512/n=32", "avx512", 32, "avx512"},
-		{"pinned-avx2/n=16", "avx2", 16, "avx2"},
-		{"pinned-avx2/n=32", "avx2", 32, "avx2"},
+		{"default/n=1", "", false, 9, 1, "avx512-28x16"},
+		{"default/n=10-dense", "", false, 32, 10, "avx512-28x16"},
+		{"default/n=16/k=32", "", false, 32, 16, "avx512-28x16"},
+		{"default/n=16/k=33", "", false, 33, 16, "avx2"},
+		{"default/n=16/k=144/transA", "", true, 144, 16, "avx512-28x16"},
+		{"default/n=17", "", false, 9, 17, "avx512"},
+		{"default/n=32", "", true, 9, 32, "avx512"},
+		{"default/n=1024", "", false, 3136, 1024, "avx512"},
+		{"pinned-avx512/n=16", "avx512", false, 9, 16, "avx512"},
+		{"pinned-avx512/n=32", "avx512", false, 9, 32, "avx512"},
+		{"pinned-avx2/n=16", "avx2", false, 9, 16, "avx2"},
+		{"pinned-avx2/n=32", "avx2", false, 9, 32, "avx2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := SetImpl(tc.set); err != nil {
@@ -43,16 +46,20 @@ func TestNarrowRule(t *testing.T) {
 			if tc.set == "" && Impl() != "avx512" {
 				t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
 			}
-			if got := engineFor(tc.n).name; got != tc.want {
-				t.Fatalf("engineFor(%d) = %s, want %s", tc.n, got, tc.want)
+			if got := engineFor(tc.transA, tc.k, tc.n).name; got != tc.want {
+				t.Fatalf("engineFor(%v, %d, %d) = %s, want %s", tc.transA, tc.k, tc.n, got, tc.want)
 			}
-			mr := map[string]int{"avx512": 14, "avx2": 6}[tc.want]
-			if got := TileRowsFor(tc.n); got != mr {
-				t.Fatalf("TileRowsFor(%d) = %d, want %d", tc.n, got, mr)
+			if !tc.transA {
+				mr := map[string]int{"avx512": 14, "avx2": 6, "avx512-28x16": 28}[tc.want]
+				if got := TileRowsFor(tc.k, tc.n); got != mr {
+					t.Fatalf("TileRowsFor(%d, %d) = %d, want %d", tc.k, tc.n, got, mr)
+				}
 			}
-			_, listed := pathOf("sgemm-n≤16")
-			if wantListed := tc.set == ""; listed != wantListed {
-				t.Fatalf("Paths() = %v: sgemm-n≤16 listed %v, want %v", Paths(), listed, wantListed)
+			for _, family := range []string{"sgemm-n≤16", "sgemm-n≤16,k≤32|Aᵀ"} {
+				_, listed := pathOf(family)
+				if wantListed := tc.set == ""; listed != wantListed {
+					t.Fatalf("Paths() = %v: %s listed %v, want %v", Paths(), family, listed, wantListed)
+				}
 			}
 		})
 	}
@@ -70,8 +77,8 @@ func pathOf(family string) (string, bool) {
 
 // TestNarrowSgemm: under the default rule, Sgemm, SgemmSerial and the
 // packed-B products agree with SgemmRef on odd shapes on both sides of
-// n = 16, and give exactly the bits of the engine the rule names (so the
-// same shape always runs the same kernel).
+// n = 16 and of k = 32, and give exactly the bits of the engine the rule
+// names (so the same shape always runs the same kernel).
 func TestNarrowSgemm(t *testing.T) {
 	defer restoreImpl(t)()
 	if !hasEngines() {
@@ -86,7 +93,7 @@ func TestNarrowSgemm(t *testing.T) {
 	i := 0
 	for _, m := range []int{1, 7, 13, 15, 29, 200} {
 		for _, n := range []int{1, 3, 10, 15, 16, 17, 31} {
-			for _, k := range []int{1, 9, 33, 300} {
+			for _, k := range []int{1, 9, 32, 33, 300} {
 				s := scalars[i%len(scalars)]
 				g := gemmCase{transA: i%2 == 1, transB: i/2%2 == 1, m: m, n: n, k: k, alpha: s[0], beta: s[1], pad: i % 3}
 				i++
@@ -96,7 +103,7 @@ func TestNarrowSgemm(t *testing.T) {
 					if !g.transA {
 						g.check(t, uint64(i), packedBVia(t, PackB, SgemmPackedB))
 					}
-					want := engineFor(n)
+					want := engineFor(g.transA, k, n)
 					sameBits(t, g, uint64(i), Sgemm, want.sgemm)
 				})
 			}
@@ -118,7 +125,7 @@ func sameBits(t *testing.T, g gemmCase, seed uint64, got, want func(transA, tran
 	for j := range outs[0] {
 		x, y := outs[0][j], outs[1][j]
 		if math.Float32bits(x) != math.Float32bits(y) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(y))) {
-			t.Fatalf("C[%d] = %v, the %s engine gives %v", j, x, engineFor(g.n).name, y)
+			t.Fatalf("C[%d] = %v, the %s engine gives %v", j, x, engineFor(g.transA, g.k, g.n).name, y)
 		}
 	}
 }

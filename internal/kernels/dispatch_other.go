@@ -19,3 +19,6 @@ var full512 = decision512{false, "no assembly in this build"}
 
 // hasAVX512F: no AVX-512 assembly in this build.
 var hasAVX512F = false
+
+// narrowEngine: no assembly engines in this build.
+func narrowEngine() *engine { return nil }

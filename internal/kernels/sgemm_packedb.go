@@ -32,16 +32,17 @@ type PackedB struct {
 // must not change it while the result is in use). B itself must stay
 // unchanged too. Call Release when done to recycle the buffer.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
-	return engineFor(n).packB(transB, k, n, b, ldb, nil)
+	return engineFor(false, k, n).packB(transB, k, n, b, ldb, nil)
 }
 
 // TileRowsFor is MR, the rows of the micro-kernel tile of the engine
-// that runs products with n columns of C (14 for avx512, 6 for avx2, 4
-// for purego, 1 for ref; 6 for n ≤ 16 on the default avx512 path, see
-// the narrow-N rule in dispatch.go): products whose M is a multiple of
-// it run without partial tiles, which go through a scratch tile.
-func TileRowsFor(n int) int {
-	if e := engineFor(n); e != nil {
+// that runs products A·B with n columns of C over k steps, A not
+// transposed (14 for avx512, 6 for avx2, 4 for purego, 1 for ref; 28 or
+// 6 for n ≤ 16 on the default avx512 path, see the narrow-N rule in
+// dispatch.go): products whose M is a multiple of it run without partial
+// tiles, which go through a scratch tile.
+func TileRowsFor(k, n int) int {
+	if e := engineFor(false, k, n); e != nil {
 		return e.mr
 	}
 	return 1
@@ -51,7 +52,7 @@ func TileRowsFor(n int) int {
 // with the Sgemm implementation in use now (0 for "ref", which does not
 // pack).
 func PackedBLen(k, n int) int {
-	e := engineFor(n)
+	e := engineFor(false, k, n)
 	if e == nil || k <= 0 || n <= 0 {
 		return 0
 	}
@@ -67,7 +68,7 @@ func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *Pack
 	if need := PackedBLen(k, n); len(buf) < need {
 		panic(fmt.Sprintf("kernels.PackBInto: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
 	}
-	return engineFor(n).packB(transB, k, n, b, ldb, buf)
+	return engineFor(false, k, n).packB(transB, k, n, b, ldb, buf)
 }
 
 // SgemmPackedB computes C = alpha·A·op(B) + beta·C on the caller's

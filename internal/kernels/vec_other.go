@@ -142,7 +142,9 @@ func mulAddAVX512(acc, a, b *float32, n int) {
 
 func reluAVX2(dst, x *float32, n int) { panic("kernels: reluAVX2 called without assembly") }
 
-func reluGradAVX2(dx, grad, y *float32, n int) { panic("kernels: reluGradAVX2 called without assembly") }
+func reluGradAVX2(dx, grad, y *float32, n int) {
+	panic("kernels: reluGradAVX2 called without assembly")
+}
 
 func reluAVX512(dst, x *float32, n int) { panic("kernels: reluAVX512 called without assembly") }
 

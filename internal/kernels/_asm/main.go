@@ -49,6 +49,7 @@ func main() {
 	case "sgemm":
 		avx2Kernel()
 		avx512Kernel()
+		avx512NarrowKernel()
 		packBRows(16)
 		packBRows(32)
 		packBT(16)
@@ -103,6 +104,16 @@ func avx2Kernel() {
 func avx512Kernel() {
 	kernelVariants("sgemmKernelAVX512", "the 14×32 AVX-512F micro-kernel (28 ZMM accumulators)",
 		"Fourteen", "32", vecKernel{mr: 14, nv: 2, lanes: 16, vec: ZMM})
+}
+
+// avx512NarrowKernel: 28×16 tile for products with at most 16 columns
+// of C (conv layers of 16 channels, Winograd cells of them), where the
+// 14×32 tile would compute twice the columns it keeps: 28 ZMM
+// accumulators, B row in one ZMM, A element broadcast into a scratch ZMM
+// (30 of 32).
+func avx512NarrowKernel() {
+	kernelVariants("sgemmKernelAVX512N16", "the 28×16 AVX-512F micro-kernel for narrow products (28 ZMM accumulators)",
+		"Twenty-eight", "sixteen", vecKernel{mr: 28, nv: 1, lanes: 16, vec: ZMM})
 }
 
 // kernelVariants generates tile's six variants by how A and B are read

@@ -1,0 +1,51 @@
+//go:build !purego
+
+package kernels
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/convnet-go/convnet/internal/cputime"
+)
+
+// BenchmarkSgemmNarrow times the two engines of the narrow-N rule (the
+// AVX2 6×16 tile and the AVX-512 28×16 one) on products of 16 columns
+// with A read in place: rows×16 over K, and Aᵀ over a long K (a filter
+// gradient chunk). Run it with -cpu 1: the figures in dispatch.go are
+// GFLOP per CPU-second on one core.
+func BenchmarkSgemmNarrow(b *testing.B) {
+	if !hasEngines() {
+		b.Skip("needs the avx512 and avx2 engines")
+	}
+	shapes := []struct {
+		transA  bool
+		m, k, n int
+	}{
+		{false, 25088, 9, 16}, {false, 25088, 16, 16}, {false, 25088, 32, 16},
+		{false, 100352, 32, 16}, {false, 100352, 64, 16}, {false, 100352, 96, 16}, {false, 100352, 144, 16},
+		{true, 144, 26 * 784, 16},
+	}
+	for _, sh := range shapes {
+		lda := sh.k
+		if sh.transA {
+			lda = sh.m
+		}
+		a, bm, c := make([]float32, sh.m*sh.k), make([]float32, sh.k*sh.n), make([]float32, sh.m*sh.n)
+		for i := range a {
+			a[i] = float32(i%13) * 0.1
+		}
+		for i := range bm {
+			bm[i] = float32(i%7) * 0.1
+		}
+		for _, e := range []*engine{&avx2Engine, &avx512NarrowEngine} {
+			b.Run(fmt.Sprintf("transA=%v/m=%d/k=%d/%s", sh.transA, sh.m, sh.k, e.name), func(b *testing.B) {
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					e.sgemm(sh.transA, false, sh.m, sh.n, sh.k, 1, a, lda, bm, sh.n, 0, c, sh.n)
+				}
+				reportFlops(b, 2*float64(sh.m)*float64(sh.n)*float64(sh.k), cputime.Process()-cpu0)
+			})
+		}
+	}
+}
