@@ -65,7 +65,7 @@ type Var struct {
 	// aux holds storage the op allocated beside its value for its
 	// backward (MaxPool's argmax offsets, Dropout's mask), recycled with
 	// the value by Release and Workspace.Reset. Never handed out.
-	aux []*tensor.Tensor
+	aux *tensor.Tensor
 	// packed keeps the forms ops prepare from a Variable's value
 	// (nn.Packed: MatMul's slabs, Conv2D's Winograd filters) between
 	// calls, rebuilt when the value's Version moves on. Nil for other
@@ -76,6 +76,7 @@ type Var struct {
 	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
 	gradShared bool           // grad aliases a tensor owned by someone else
 	needed     bool           // some requested var is reachable from here (or this is one)
+	walked     bool           // met by release's walk (inner nodes only)
 }
 
 // Variable returns a trainable leaf named name holding t (not copied: an

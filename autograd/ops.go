@@ -55,7 +55,7 @@ func MaxPoolWithArgmax(x *Var, o nn.PoolOptions) *Var {
 	v := unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		return nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
 	})
-	v.aux = append(v.aux, store)
+	v.aux = store
 	return v
 }
 
@@ -359,7 +359,7 @@ func Dropout(x *Var, rate float32, seed uint64, training bool) *Var {
 		return nn.DropoutGrad(g, mask)
 	})
 	if mask != nil {
-		v.aux = append(v.aux, mask)
+		v.aux = mask
 	}
 	return v
 }
