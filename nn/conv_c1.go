@@ -32,6 +32,7 @@ func newC1Plan(g *kernels.ConvGeom) c1Plan {
 		rows:   g.Out[1] + (g.K[1]-1)*g.Dilation[1],
 		cols:   g.Out[2] + (g.K[2]-1)*g.Dilation[2],
 		images: g.N * g.In[0],
+		offs:   make([]int, 0, g.K[1]*g.K[2]),
 	}
 	for kh := 0; kh < g.K[1]; kh++ {
 		for kw := 0; kw < g.K[2]; kw++ {
@@ -64,9 +65,9 @@ const c1MinPer = 1 << 15
 
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
-// the image's outputs (still in L2).
-func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
-	p := newC1Plan(g)
+// the image's outputs (still in L2). p is newC1Plan(g), kept in the
+// forward plan.
+func convC1Forward(p c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	oh, ow := g.Out[1], g.Out[2]
 	if p.images < parallel.Workers() {
 		// Fewer images than workers (a batch of one): the workers share

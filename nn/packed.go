@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -46,6 +47,8 @@ type Packed struct {
 	slabs  formSlot[[]float32]
 	panels []*panelSlot
 	wino   []*winoSlot
+
+	memo atomic.Pointer[convMemo] // the last convolution geometry
 }
 
 // NewPacked returns an empty Packed for the weight tensor w.
@@ -284,15 +287,23 @@ func Conv2DPacked(input *tensor.Tensor, p *Packed, o ConvOptions) (*tensor.Tenso
 	if p == nil {
 		return nil, fmt.Errorf("nn.Conv2D: nil Packed")
 	}
-	return forwardOp("nn.Conv2D", 2, input, p.w, o, false, func(g *kernels.ConvGeom, f int, x, w, y []float32) {
-		p.convForward(g, f, x, w, y, nil)
-	})
+	const op = "nn.Conv2D"
+	if err := checkTensors(op, []string{"input", "filter"}, input, p.w); err != nil {
+		return nil, err
+	}
+	s, pl, err := p.forwardSetup(op, input.Shape(), o)
+	if err != nil {
+		return nil, err
+	}
+	x, xb := s.lastLayout(input.Data(), s.in)
+	y := s.result(s.out, func(y []float32) { p.convForward(pl, &s.g, s.f, x, p.w.Data(), y, nil) })
+	putScratch(xb)
+	return y, nil
 }
 
-// convForward is convForwardPlan with the forward plan of g, for
-// w = p.w's data, taking the Winograd filters from p.
-func (p *Packed) convForward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
-	pl := planConv(passForward, g, f)
+// convForward is convForwardPlan following pl, the forward plan of g,
+// for w = p.w's data, taking the Winograd filters from p.
+func (p *Packed) convForward(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	if pl.algo == algoWinograd {
 		if fm := p.acquireWino(pl.scheme, g.C, f); fm != nil {
 			winogradConvPacked(pl, g, f, x, fm.v.packed, y, ep)
