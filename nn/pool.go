@@ -25,7 +25,8 @@ import (
 
 // poolGeom is the validated geometry of one pooling call.
 type poolGeom struct {
-	outShape []int
+	outShape []int // in outDims
+	outDims  [5]int
 	chLast   bool
 	batch    int // N of the tensor
 	chans    int // C of the tensor
@@ -59,11 +60,13 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 		return nil, fmt.Errorf("nn: %s: padding \"EXPLICIT\" needs ExplicitPaddings", op)
 	}
 	nsp := r - 2
-	k, err := spatialParam("ksize", o.KSize, nsp, chLast)
+	var kBuf, sBuf [3]int
+	var axBuf [3]axis
+	k, err := spatialParam(&kBuf, "ksize", o.KSize, nsp, chLast)
 	if err != nil {
 		return nil, poolErr(op, err)
 	}
-	s, err := spatialParam("strides", o.Strides, nsp, chLast)
+	s, err := spatialParam(&sBuf, "strides", o.Strides, nsp, chLast)
 	if err != nil {
 		return nil, poolErr(op, err)
 	}
@@ -72,8 +75,7 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 		first = 2
 	}
 	sp := shape[first : first+nsp]
-	ones := []int{1, 1, 1}[:nsp]
-	ax, err := windowAxes(sp, k, s, ones, pad, o.ExplicitPaddings, chLast)
+	ax, err := windowAxes(&axBuf, sp, k, s, ones[:nsp], pad, o.ExplicitPaddings, chLast)
 	if err != nil {
 		return nil, poolErr(op, err)
 	}
@@ -89,7 +91,7 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 		}
 	}
 	g := &poolGeom{chLast: chLast, batch: shape[0]}
-	g.outShape = append([]int(nil), shape...)
+	g.outShape = append(g.outDims[:0], shape...)
 	if chLast {
 		g.chans = shape[r-1]
 		g.n, g.c = g.batch, g.chans
@@ -107,6 +109,9 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 	}
 	return g, nil
 }
+
+// ones is the dilation of every pooling window.
+var ones = []int{1, 1, 1}
 
 func poolErr(op string, err error) error {
 	return fmt.Errorf("nn: %s: %s", op, strings.TrimPrefix(err.Error(), "nn: "))
@@ -261,24 +266,32 @@ func poolGradShape(op string, g *poolGeom, grad *tensor.Tensor) error {
 // along the contiguous channels (kernels.MaxWindow: a later cell wins
 // only when strictly greater) and split across output rows (n, od, oh).
 func maxPoolFast(g *poolGeom, x, y []float32) {
+	rows, minPer := g.n*g.out[0]*g.out[1], g.rowsMinPer()
+	if parallel.Split(rows, minPer) == 1 {
+		maxPoolRows(g, x, y, 0, rows) // no closure to allocate
+		return
+	}
+	parallel.For(rows, minPer, func(lo, hi int) { maxPoolRows(g, x, y, lo, hi) })
+}
+
+// maxPoolRows computes output rows [lo, hi) (n, od, oh) of maxPoolFast.
+func maxPoolRows(g *poolGeom, x, y []float32, lo, hi int) {
 	C := g.c
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
-	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
-		offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
-		for r := lo; r < hi; r++ {
-			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
-			d0, d1 := g.window(0, od)
-			h0, h1 := g.window(1, oh)
-			xi := x[n*inLen : (n+1)*inLen]
-			yr := y[r*OW*C : (r+1)*OW*C]
-			for ow := 0; ow < OW; ow++ {
-				w0, w1 := g.window(2, ow)
-				offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
-				kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
-			}
+	offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
+	for r := lo; r < hi; r++ {
+		n, od, oh := r/(OD*OH), r/OH%OD, r%OH
+		d0, d1 := g.window(0, od)
+		h0, h1 := g.window(1, oh)
+		xi := x[n*inLen : (n+1)*inLen]
+		yr := y[r*OW*C : (r+1)*OW*C]
+		for ow := 0; ow < OW; ow++ {
+			w0, w1 := g.window(2, ow)
+			offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
+			kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
 		}
-	})
+	}
 }
 
 // avgPoolFast computes y = AvgPool(x) in the kernel view: window sums in

@@ -71,6 +71,15 @@ const maxHelpers = 1023
 
 func init() { pool.wake = make(chan struct{}, maxHelpers) }
 
+// Split returns the number of ranges For(n, minPer, fn) runs: at most
+// Workers(), and 1 (fn(0, n) on the caller) when n is below 2·minPer. A
+// hot caller whose loop is often that small calls its body directly
+// when Split is 1, and so builds no closure for For: a func literal
+// costs a heap allocation each time it is evaluated.
+func Split(n, minPer int) int {
+	return max(1, min(Workers(), n/max(minPer, 1), maxHelpers+1))
+}
+
 // For calls fn(lo, hi) over a partition of [0, n) into at most Workers()
 // contiguous ranges of near-equal size, concurrently, and waits. With
 // n below minPer·2 (or one worker) it runs fn(0, n) on the caller. The
@@ -80,10 +89,7 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	if minPer < 1 {
-		minPer = 1
-	}
-	w := min(Workers(), n/minPer, maxHelpers+1)
+	w := Split(n, minPer)
 	if w <= 1 {
 		fn(0, n)
 		return
