@@ -57,11 +57,11 @@ type Var struct {
 	backward func(g *tensor.Tensor) error
 	// owner is the node whose op allocated the storage: the node
 	// itself, or for a value sharing a parent's storage (a Reshape view)
-	// that parent's owner. Nil for leaves. exposed is set on an owner
+	// that parent's owner. Nil for leaves. exposed (below, beside the
+	// flags so that a Var fits a smaller allocation) is set on an owner
 	// once Value has handed its value, or a view of it, out: Release and
 	// Workspace.Reset then leave the storage to the caller.
-	exposed atomic.Bool
-	owner   *Var
+	owner *Var
 	// aux holds storage the op allocated beside its value for its
 	// backward (MaxPool's argmax offsets, Dropout's mask), recycled with
 	// the value by Release and Workspace.Reset. Never handed out.
@@ -77,6 +77,8 @@ type Var struct {
 	gradShared bool           // grad aliases a tensor owned by someone else
 	needed     bool           // some requested var is reachable from here (or this is one)
 	walked     bool           // met by release's walk (inner nodes only)
+
+	exposed atomic.Bool
 }
 
 // Variable returns a trainable leaf named name holding t (not copied: an

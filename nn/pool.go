@@ -16,6 +16,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -25,8 +26,9 @@ import (
 
 // poolGeom is the validated geometry of one pooling call.
 type poolGeom struct {
-	outShape []int // in outDims
+	outShape []int // outDims[:rank], set by poolSetup only
 	outDims  [5]int
+	rank     int
 	chLast   bool
 	batch    int // N of the tensor
 	chans    int // C of the tensor
@@ -39,36 +41,48 @@ type poolGeom struct {
 
 // poolSetup validates a pooling call on an input of the given shape.
 func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
+	g := new(poolGeom)
+	if err := poolSetupInto(g, op, shape, o); err != nil {
+		return nil, err
+	}
+	g.outShape = g.outDims[:g.rank]
+	return g, nil
+}
+
+// poolSetupInto is poolSetup writing into g, which may then stay on the
+// caller's stack: it sets every field but outShape (the caller takes
+// the output shape from outDims[:rank]).
+func poolSetupInto(g *poolGeom, op string, shape []int, o PoolOptions) error {
 	r := len(shape)
 	if r < 3 || r > 5 {
-		return nil, fmt.Errorf("nn: %s wants a rank-3, 4 or 5 input (NWC, NHWC or NDHWC), got shape %v", op, shape)
+		return fmt.Errorf("nn: %s wants a rank-3, 4 or 5 input (NWC, NHWC or NDHWC), got shape %v", op, slices.Clone(shape))
 	}
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("nn: %s: negative dimension in input shape %v", op, shape)
+			return fmt.Errorf("nn: %s: negative dimension in input shape %v", op, slices.Clone(shape))
 		}
 	}
 	chLast, err := channelsLast(r, o.DataFormat)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	pad := strings.ToUpper(o.Padding)
 	if pad != "SAME" && pad != "VALID" && pad != "" && pad != "EXPLICIT" {
-		return nil, fmt.Errorf("nn: %s: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", op, o.Padding)
+		return fmt.Errorf("nn: %s: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", op, o.Padding)
 	}
 	if pad == "EXPLICIT" && len(o.ExplicitPaddings) == 0 {
-		return nil, fmt.Errorf("nn: %s: padding \"EXPLICIT\" needs ExplicitPaddings", op)
+		return fmt.Errorf("nn: %s: padding \"EXPLICIT\" needs ExplicitPaddings", op)
 	}
 	nsp := r - 2
 	var kBuf, sBuf [3]int
 	var axBuf [3]axis
 	k, err := spatialParam(&kBuf, "ksize", o.KSize, nsp, chLast)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	s, err := spatialParam(&sBuf, "strides", o.Strides, nsp, chLast)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	first := 1
 	if !chLast {
@@ -77,21 +91,21 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 	sp := shape[first : first+nsp]
 	ax, err := windowAxes(&axBuf, sp, k, s, ones[:nsp], pad, o.ExplicitPaddings, chLast)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	for i, a := range ax {
 		// Every window keeps a real cell: a padding of K or more would
 		// make windows of padding alone (−∞ for max, no divisor for avg),
 		// and so would any padding around a dimension of size 0.
 		if a.PadBefore >= a.K || a.PadAfter >= a.K {
-			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) of dimension %d must be smaller than the window %d", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i, a.K)
+			return fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) of dimension %d must be smaller than the window %d", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i, a.K)
 		}
 		if a.In == 0 && a.Out > 0 {
-			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) around dimension %d of size 0 makes windows of padding alone", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i)
+			return fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) around dimension %d of size 0 makes windows of padding alone", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i)
 		}
 	}
-	g := &poolGeom{chLast: chLast, batch: shape[0]}
-	g.outShape = append(g.outDims[:0], shape...)
+	*g = poolGeom{chLast: chLast, batch: shape[0], rank: r}
+	copy(g.outDims[:], shape)
 	if chLast {
 		g.chans = shape[r-1]
 		g.n, g.c = g.batch, g.chans
@@ -105,9 +119,9 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 	for i, a := range ax {
 		j := 3 - nsp + i
 		g.in[j], g.k[j], g.s[j], g.pad[j], g.out[j] = a.In, a.K, a.Stride, a.PadBefore, a.Out
-		g.outShape[first+i] = a.Out
+		g.outDims[first+i] = a.Out
 	}
-	return g, nil
+	return nil
 }
 
 // ones is the dilation of every pooling window.
@@ -175,12 +189,12 @@ func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 	if err := poolInput("MaxPool", input); err != nil {
 		return nil, err
 	}
-	g, err := poolSetup("MaxPool", input.Shape(), o)
-	if err != nil {
+	var g poolGeom // on the stack: newResult gets a copy of the shape
+	if err := poolSetupInto(&g, "MaxPool", input.Shape(), o); err != nil {
 		return nil, err
 	}
-	y := newResult(g.outShape...) // every window has a real cell
-	maxPoolFast(g, input.Data(), y.Data())
+	y := newResult(slices.Clone(g.outDims[:g.rank])...) // every window has a real cell
+	maxPoolFast(&g, input.Data(), y.Data())
 	return y, nil
 }
 
@@ -271,7 +285,8 @@ func maxPoolFast(g *poolGeom, x, y []float32) {
 		maxPoolRows(g, x, y, 0, rows) // no closure to allocate
 		return
 	}
-	parallel.For(rows, minPer, func(lo, hi int) { maxPoolRows(g, x, y, lo, hi) })
+	gc := *g // the closure's own copy, so that g may live on the caller's stack
+	parallel.For(rows, minPer, func(lo, hi int) { maxPoolRows(&gc, x, y, lo, hi) })
 }
 
 // maxPoolRows computes output rows [lo, hi) (n, od, oh) of maxPoolFast.
