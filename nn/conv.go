@@ -520,7 +520,7 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		winogradConv(pl, g, f, x, w, y, ep)
 		return
 	case algoDirectC1:
-		convC1Forward(pl.c1, g, f, x, w, y, ep)
+		convC1Forward(&pl.c1, g, f, x, w, y, ep)
 		return
 	}
 	chunks, longest := pl.chunks, pl.longest

@@ -66,8 +66,8 @@ const c1MinPer = 1 << 15
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
 // the image's outputs (still in L2). p is newC1Plan(g), kept in the
-// forward plan.
-func convC1Forward(p c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+// forward plan (read only).
+func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	oh, ow := g.Out[1], g.Out[2]
 	if p.images < parallel.Workers() {
 		// Fewer images than workers (a batch of one): the workers share

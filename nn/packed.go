@@ -158,10 +158,10 @@ func MatMulPacked(a *tensor.Tensor, p *Packed) (*tensor.Tensor, error) {
 	p.mu.Unlock()
 	y := newResult(m, n)
 	if f == nil {
-		slabProduct(y.Data(), a.Data(), m, k, n, func(j0, _ int) ([]float32, int) { return b.Data()[j0:], n })
+		slabProduct(y.Data(), a.Data(), m, k, n, b.Data(), false)
 		return y, nil
 	}
-	slabProduct(y.Data(), a.Data(), m, k, n, func(j0, width int) ([]float32, int) { return f.v[j0*k:], width })
+	slabProduct(y.Data(), a.Data(), m, k, n, f.v, true)
 	p.release(&f.refs)
 	return y, nil
 }
@@ -179,23 +179,34 @@ func packSlabs(dst, b []float32, k, n int) {
 	}
 }
 
-// slabProduct computes y [m, n] = a [m, k] · b, slab by slab: slab(j0,
-// width) returns the slab of columns [j0, j0+width) of b and its row
-// stride.
-func slabProduct(y, a []float32, m, k, n int, slab func(j0, width int) ([]float32, int)) {
+// slabProduct computes y [m, n] = a [m, k] · b, slab by slab. b is
+// [k, n] row-major, or with packed set b packed by packSlabs (the slab
+// of columns [j0, j0+width) at b[j0·k:], row stride width).
+func slabProduct(y, a []float32, m, k, n int, b []float32, packed bool) {
 	slabs := ceilDiv(n, slabCols)
-	parallel.For(slabs, max(1, slabMinPer/(m*k*slabCols)), func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			j0 := s * slabCols
-			width := min(slabCols, n-j0)
-			bs, ldb := slab(j0, width)
-			if m == 1 {
-				kernels.Gemv(y[j0:j0+width], a, bs, k, ldb)
-				continue
-			}
-			kernels.SgemmSerial(false, false, m, width, k, 1, a, k, bs, ldb, 0, y[j0:], n)
+	minPer := max(1, slabMinPer/(m*k*slabCols))
+	if parallel.Split(slabs, minPer) == 1 {
+		slabRange(y, a, m, k, n, b, packed, 0, slabs) // no closure to allocate
+		return
+	}
+	parallel.For(slabs, minPer, func(lo, hi int) { slabRange(y, a, m, k, n, b, packed, lo, hi) })
+}
+
+// slabRange computes slabs [lo, hi) of slabProduct.
+func slabRange(y, a []float32, m, k, n int, b []float32, packed bool, lo, hi int) {
+	for s := lo; s < hi; s++ {
+		j0 := s * slabCols
+		width := min(slabCols, n-j0)
+		bs, ldb := b[j0:], n
+		if packed {
+			bs, ldb = b[j0*k:], width
 		}
-	})
+		if m == 1 {
+			kernels.Gemv(y[j0:j0+width], a, bs, k, ldb)
+			continue
+		}
+		kernels.SgemmSerial(false, false, m, width, k, 1, a, k, bs, ldb, 0, y[j0:], n)
+	}
 }
 
 // panelSlot holds w [K, N] packed into the Sgemm panels of one
