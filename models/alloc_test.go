@@ -1,0 +1,58 @@
+package models
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/convnet-go/convnet/autograd"
+	"github.com/convnet-go/convnet/layers"
+	"github.com/convnet-go/convnet/tensor"
+)
+
+// TestConvNetBatch1Allocs bounds the heap objects and bytes one warm
+// batch-1 inference of the lecture model allocates (Constant, Call, then
+// Release, as evaluation and serving do). Every allocation between two
+// garbage collections lands on memory the heap has not used before,
+// which a virtual machine faults in at tens of microseconds a page; after
+// a batch-128 pass collections are far apart, so each KB a call
+// allocates costs about a fault every four calls.
+//
+// The counts are deterministic (67 objects, about 3.8 KB at GOMAXPROCS
+// 2, when this test was written; 150 objects and 11 KB before the plans,
+// walks and loops stopped allocating); the bounds leave room for the
+// variations of parallel.For's paths and of the pools between machines.
+func TestConvNetBatch1Allocs(t *testing.T) {
+	m, err := NewConvNet(ConvNetConfig{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := tensor.Zeros(1, ImageSize, ImageSize, 1)
+	x.RandUniform(tensor.NewRand(2), 0, 1)
+	infer := func() {
+		y := m.Call(autograd.Constant(x), layers.Context{})
+		if y.Err() != nil {
+			t.Fatal(y.Err())
+		}
+		autograd.Release(y)
+	}
+	for range 5 { // packs the weights, plans, fills the buffer pool
+		infer()
+	}
+	allocs := testing.AllocsPerRun(200, infer)
+	var before, after runtime.MemStats
+	const n = 200
+	runtime.ReadMemStats(&before)
+	for range n {
+		infer()
+	}
+	runtime.ReadMemStats(&after)
+	bytes := (after.TotalAlloc - before.TotalAlloc) / n
+	t.Logf("warm batch-1 inference: %.1f allocs, %d B a call", allocs, bytes)
+	const maxAllocs, maxBytes = 90, 6 << 10
+	if allocs > maxAllocs {
+		t.Errorf("warm batch-1 inference allocates %.1f objects a call, want at most %d", allocs, maxAllocs)
+	}
+	if bytes > maxBytes {
+		t.Errorf("warm batch-1 inference allocates %d B a call, want at most %d", bytes, maxBytes)
+	}
+}
