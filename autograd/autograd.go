@@ -50,7 +50,6 @@ import (
 type Var struct {
 	value   *tensor.Tensor
 	name    string
-	err     error
 	parents []*Var
 	// backward adds the contribution of g = ∂loss/∂this into the grads of
 	// the parents whose needed flag is set. Nil for leaves.
@@ -62,6 +61,25 @@ type Var struct {
 	// once Value has handed its value, or a view of it, out: Release and
 	// Workspace.Reset then leave the storage to the caller.
 	owner *Var
+	// side holds what only a few Vars have (an error, aux storage,
+	// packed forms), so that the many inner nodes of a forward pass
+	// stay small: a Var is 88 bytes, a 96-byte allocation.
+	side *varSide
+
+	// State that lives only during one Gradient call.
+	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
+	gradShared bool           // grad aliases a tensor owned by someone else
+	needed     bool           // some requested var is reachable from here (or this is one)
+	walked     bool           // met by release's walk (inner nodes only)
+	released   bool           // Release ended this inner node: Err is errReleased
+
+	exposed atomic.Bool
+}
+
+// varSide is the rarely needed part of a Var.
+type varSide struct {
+	// err is the error a failed Var carries.
+	err error
 	// aux holds storage the op allocated beside its value for its
 	// backward (MaxPool's argmax offsets, Dropout's mask), recycled with
 	// the value by Release and Workspace.Reset. Never handed out.
@@ -71,14 +89,33 @@ type Var struct {
 	// calls, rebuilt when the value's Version moves on. Nil for other
 	// Vars.
 	packed *nn.Packed
+}
 
-	// State that lives only during one Gradient call.
-	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
-	gradShared bool           // grad aliases a tensor owned by someone else
-	needed     bool           // some requested var is reachable from here (or this is one)
-	walked     bool           // met by release's walk (inner nodes only)
+// errOf returns the error v carries, or nil.
+func (v *Var) errOf() error {
+	switch {
+	case v.side != nil && v.side.err != nil:
+		return v.side.err
+	case v.released:
+		return errReleased
+	}
+	return nil
+}
 
-	exposed atomic.Bool
+// packedOf returns the packed forms of a Variable, or nil.
+func (v *Var) packedOf() *nn.Packed {
+	if v.side == nil {
+		return nil
+	}
+	return v.side.packed
+}
+
+// setAux gives v aux storage for its backward.
+func (v *Var) setAux(t *tensor.Tensor) {
+	if v.side == nil {
+		v.side = new(varSide)
+	}
+	v.side.aux = t
 }
 
 // Variable returns a trainable leaf named name holding t (not copied: an
@@ -91,9 +128,9 @@ type Var struct {
 // SetWeights do.
 func Variable(name string, t *tensor.Tensor) *Var {
 	if t == nil {
-		return &Var{name: name, err: fmt.Errorf("autograd: Variable %q: nil tensor", name)}
+		return &Var{name: name, side: &varSide{err: fmt.Errorf("autograd: Variable %q: nil tensor", name)}}
 	}
-	return &Var{value: t, name: name, packed: nn.NewPacked(t)}
+	return &Var{value: t, name: name, side: &varSide{packed: nn.NewPacked(t)}}
 }
 
 // Constant returns a leaf holding t (not copied), such as an input batch.
@@ -101,7 +138,7 @@ func Variable(name string, t *tensor.Tensor) *Var {
 // still differentiate with respect to it if asked.
 func Constant(t *tensor.Tensor) *Var {
 	if t == nil {
-		return &Var{err: errors.New("autograd: Constant: nil tensor")}
+		return &Var{side: &varSide{err: errors.New("autograd: Constant: nil tensor")}}
 	}
 	return &Var{value: t}
 }
@@ -134,7 +171,7 @@ func (v *Var) Name() string { return v.name }
 
 // Err returns the error carried by the Var: the first error met while
 // building it or any of its inputs.
-func (v *Var) Err() error { return v.err }
+func (v *Var) Err() error { return v.errOf() }
 
 // Gradient returns ∂loss/∂v for each v in vars, in order. loss must hold
 // exactly one element (any shape, e.g. [] from ReduceMean or [1]). A var
@@ -146,8 +183,8 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 	if loss == nil {
 		return nil, errors.New("autograd: Gradient: nil loss")
 	}
-	if loss.err != nil {
-		return nil, loss.err
+	if err := loss.errOf(); err != nil {
+		return nil, err
 	}
 	if loss.value == nil {
 		return nil, errors.New("autograd: Gradient: loss is a zero Var")
@@ -159,8 +196,8 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		if v == nil {
 			return nil, fmt.Errorf("autograd: Gradient: var %d is nil", i)
 		}
-		if v.err != nil {
-			return nil, fmt.Errorf("autograd: Gradient: var %d (%q): %w", i, v.name, v.err)
+		if err := v.errOf(); err != nil {
+			return nil, fmt.Errorf("autograd: Gradient: var %d (%q): %w", i, v.name, err)
 		}
 		if v.value == nil {
 			return nil, fmt.Errorf("autograd: Gradient: var %d is a zero Var", i)
@@ -346,8 +383,8 @@ func inputErr(op string, in ...*Var) error {
 		if v == nil {
 			return fmt.Errorf("autograd: %s: input %d is nil", op, i)
 		}
-		if v.err != nil {
-			return v.err
+		if err := v.errOf(); err != nil {
+			return err
 		}
 		if v.value == nil {
 			return fmt.Errorf("autograd: %s: input %d is a zero Var (make leaves with Variable or Constant)", op, i)
@@ -364,11 +401,11 @@ func Failed(err error) *Var {
 	if err == nil {
 		err = fmt.Errorf("autograd: Failed called with a nil error")
 	}
-	return &Var{name: "Failed", err: err}
+	return &Var{name: "Failed", side: &varSide{err: err}}
 }
 
 // failed returns a Var carrying err.
-func failed(op string, err error) *Var { return &Var{name: op, err: err} }
+func failed(op string, err error) *Var { return &Var{name: op, side: &varSide{err: err}} }
 
 // opErr wraps an nn error with the autograd op name.
 func opErr(op string, err error) *Var {

@@ -27,9 +27,11 @@ func Conv1D(x, w *Var, o nn.ConvOptions) *Var {
 // ∂/∂x = nn.Conv2DBackpropInput, ∂/∂w = nn.Conv2DBackpropFilter.
 func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 	forward := nn.Conv2D
-	if w != nil && w.packed != nil {
-		forward = func(input, _ *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error) {
-			return nn.Conv2DPacked(input, w.packed, o)
+	if w != nil {
+		if p := w.packedOf(); p != nil {
+			forward = func(input, _ *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error) {
+				return nn.Conv2DPacked(input, p, o)
+			}
 		}
 	}
 	return conv("Conv2D", x, w, o, forward, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
@@ -47,8 +49,8 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 	o = cloneConv(o)
 	var y *tensor.Tensor
 	var err error
-	if w.packed != nil {
-		y, err = nn.Conv2DBiasReluPacked(x.value, w.packed, bias.value, o)
+	if p := w.packedOf(); p != nil {
+		y, err = nn.Conv2DBiasReluPacked(x.value, p, bias.value, o)
 	} else {
 		y, err = nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
 	}

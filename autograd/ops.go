@@ -55,7 +55,7 @@ func MaxPoolWithArgmax(x *Var, o nn.PoolOptions) *Var {
 	v := unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		return nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
 	})
-	v.aux = store
+	v.setAux(store)
 	return v
 }
 
@@ -92,8 +92,8 @@ func MatMul(a, b *Var, ta, tb bool) *Var {
 	}
 	var y *tensor.Tensor
 	var err error
-	if b.packed != nil && !ta && !tb {
-		y, err = nn.MatMulPacked(a.value, b.packed)
+	if p := b.packedOf(); p != nil && !ta && !tb {
+		y, err = nn.MatMulPacked(a.value, p)
 	} else {
 		y, err = nn.MatMul(a.value, b.value, ta, tb)
 	}
@@ -359,7 +359,7 @@ func Dropout(x *Var, rate float32, seed uint64, training bool) *Var {
 		return nn.DropoutGrad(g, mask)
 	})
 	if mask != nil {
-		v.aux = mask
+		v.setAux(mask)
 	}
 	return v
 }

@@ -63,10 +63,11 @@ func release(root *Var, spare []*tensor.Tensor) []*tensor.Tensor {
 		} else if _, kept := slices.BinarySearch(keep, dataAddr(v.value)); !kept {
 			spare = append(spare, v.value)
 		}
-		if v.aux != nil {
-			spare = append(spare, v.aux)
+		if v.side != nil && v.side.aux != nil {
+			spare = append(spare, v.side.aux)
+			v.side.aux = nil
 		}
-		v.value, v.err, v.parents, v.backward, v.aux = nil, errReleased, nil, nil, nil
+		v.value, v.parents, v.backward, v.released = nil, nil, nil, true
 	}
 	return spare
 }
