@@ -53,7 +53,7 @@ type Var struct {
 	parents []*Var
 	// backward adds the contribution of g = ∂loss/∂this into the grads of
 	// the parents whose needed flag is set. Nil for leaves.
-	backward func(g *tensor.Tensor) error
+	backward backprop
 	// owner is the node whose op allocated the storage: the node
 	// itself, or for a value sharing a parent's storage (a Reshape view)
 	// that parent's owner. Nil for leaves. exposed (below, beside the
@@ -75,6 +75,18 @@ type Var struct {
 
 	exposed atomic.Bool
 }
+
+// backprop is a node's backward: backFunc for an op's closure, or the
+// node's own type (unaryVar), which then needs no closure of its own.
+type backprop interface {
+	backprop(g *tensor.Tensor) error
+}
+
+// backFunc is a backward closure as a backprop (a func value converts
+// to an interface without an allocation).
+type backFunc func(g *tensor.Tensor) error
+
+func (f backFunc) backprop(g *tensor.Tensor) error { return f(g) }
 
 // varSide is the rarely needed part of a Var.
 type varSide struct {
@@ -237,7 +249,7 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		if v.grad == nil || v.backward == nil || !v.needed {
 			continue
 		}
-		if err := v.backward(v.grad); err != nil {
+		if err := v.backward.backprop(v.grad); err != nil {
 			return nil, err
 		}
 	}
@@ -414,7 +426,18 @@ func opErr(op string, err error) *Var {
 
 // node returns an inner node with value, parents and backward.
 func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error, parents ...*Var) *Var {
-	v := &Var{value: value, name: op, parents: parents, backward: backward}
+	v := new(Var)
+	var b backprop
+	if backward != nil {
+		b = backFunc(backward)
+	}
+	initNode(v, op, value, b, parents)
+	return v
+}
+
+// initNode makes v an inner node with value, parents and backward.
+func initNode(v *Var, op string, value *tensor.Tensor, backward backprop, parents []*Var) {
+	v.value, v.name, v.parents, v.backward = value, op, parents, backward
 	v.owner = v
 	if value != nil && len(value.Data()) > 0 {
 		for _, p := range parents {
@@ -424,7 +447,15 @@ func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error
 			}
 		}
 	}
-	return v
+}
+
+// unaryVar is the node of an op with one differentiable input: the Var,
+// its parent and its gradient in one allocation, with no closure around
+// grad.
+type unaryVar struct {
+	Var
+	grad func(g *tensor.Tensor) (*tensor.Tensor, error)
+	x    [1]*Var
 }
 
 // unaryNode returns the node of an op with one differentiable input x
@@ -432,17 +463,22 @@ func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error
 // incoming gradient g, into x when x is needed (fromOp: a grad that
 // returns g itself, or a view of it, passes it on shared).
 func unaryNode(op string, x *Var, y *tensor.Tensor, grad func(g *tensor.Tensor) (*tensor.Tensor, error)) *Var {
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := grad(g)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
+	u := &unaryVar{grad: grad, x: [1]*Var{x}}
+	initNode(&u.Var, op, y, u, u.x[:])
+	return &u.Var
+}
+
+func (u *unaryVar) backprop(g *tensor.Tensor) error {
+	x := u.x[0]
+	if !x.needed {
 		return nil
-	}, x)
+	}
+	dx, err := u.grad(g)
+	if err != nil {
+		return backErr(u.name, err)
+	}
+	fromOp(x, dx, g)
+	return nil
 }
 
 // backErr wraps an error raised by a gradient op.

@@ -57,32 +57,48 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		dpre, db, err := nn.BiasAddReluGrad(g, y, o.DataFormat)
+	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: o}
+	initNode(&n.Var, op, y, n, n.in[:])
+	return &n.Var
+}
+
+// convBiasReluVar is Conv2DBiasRelu's node: the Var, its inputs x, w,
+// bias and its options in one allocation (no closure).
+type convBiasReluVar struct {
+	Var
+	in [3]*Var // x, w, bias
+	o  nn.ConvOptions
+}
+
+// backprop is Conv2DBiasRelu's backward: dpre, ∂/∂bias =
+// nn.BiasAddReluGrad(g, y), then ∂/∂x and ∂/∂w from dpre.
+func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
+	const op = "Conv2DBiasRelu"
+	x, w, bias, o := n.in[0], n.in[1], n.in[2], n.o
+	dpre, db, err := nn.BiasAddReluGrad(g, n.value, o.DataFormat)
+	if err != nil {
+		return backErr(op, err)
+	}
+	if bias.needed {
+		accumulate(bias, db, false)
+	}
+	if x.needed {
+		dx, err := nn.Conv2DBackpropInput(x.value.Shape(), w.value, dpre, o)
 		if err != nil {
 			return backErr(op, err)
 		}
-		if bias.needed {
-			accumulate(bias, db, false)
+		accumulate(x, dx, false)
+	}
+	if w.needed {
+		dw, err := nn.Conv2DBackpropFilter(x.value, w.value.Shape(), dpre, o)
+		if err != nil {
+			return backErr(op, err)
 		}
-		if x.needed {
-			dx, err := nn.Conv2DBackpropInput(x.value.Shape(), w.value, dpre, o)
-			if err != nil {
-				return backErr(op, err)
-			}
-			accumulate(x, dx, false)
-		}
-		if w.needed {
-			dw, err := nn.Conv2DBackpropFilter(x.value, w.value.Shape(), dpre, o)
-			if err != nil {
-				return backErr(op, err)
-			}
-			accumulate(w, dw, false)
-		}
-		// dpre is this op's own: nothing else holds it.
-		recycle([]*tensor.Tensor{dpre})
-		return nil
-	}, x, w, bias)
+		accumulate(w, dw, false)
+	}
+	// dpre is this op's own: nothing else holds it.
+	recycle([]*tensor.Tensor{dpre})
+	return nil
 }
 
 // Conv3D is nn.Conv3D on Vars: x [N,D,H,W,C], w [KD,KH,KW,C,K] →

@@ -25,9 +25,31 @@ func MaxPool(x *Var, o nn.PoolOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
-		return nn.MaxPoolGrad(x.value, g, o)
-	})
+	n := &maxPoolVar{x: [1]*Var{x}, o: o}
+	initNode(&n.Var, op, y, n, n.x[:])
+	return &n.Var
+}
+
+// maxPoolVar is MaxPool's node: the Var, its input and its options in
+// one allocation (no closure).
+type maxPoolVar struct {
+	Var
+	x [1]*Var
+	o nn.PoolOptions
+}
+
+// backprop is MaxPool's backward: ∂/∂x = nn.MaxPoolGrad(x, g, o).
+func (n *maxPoolVar) backprop(g *tensor.Tensor) error {
+	x := n.x[0]
+	if !x.needed {
+		return nil
+	}
+	dx, err := nn.MaxPoolGrad(x.value, g, n.o)
+	if err != nil {
+		return backErr("MaxPool", err)
+	}
+	fromOp(x, dx, g)
+	return nil
 }
 
 // MaxPoolWithArgmax is MaxPool with the same value and gradient, whose

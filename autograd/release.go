@@ -67,6 +67,9 @@ func release(root *Var, spare []*tensor.Tensor) []*tensor.Tensor {
 			spare = append(spare, v.side.aux)
 			v.side.aux = nil
 		}
+		if u, ok := v.backward.(*unaryVar); ok {
+			u.grad = nil // the closure may hold inputs: let them go
+		}
 		v.value, v.parents, v.backward, v.released = nil, nil, nil, true
 	}
 	return spare
