@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -194,15 +195,39 @@ func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackp
 // cloneConv copies o's slices so a caller reusing them cannot change the
 // recorded op before its backward runs.
 func cloneConv(o nn.ConvOptions) nn.ConvOptions {
-	o.Strides = append([]int(nil), o.Strides...)
-	o.Dilations = append([]int(nil), o.Dilations...)
+	o.Strides = cloneInts(o.Strides)
+	o.Dilations = cloneInts(o.Dilations)
 	o.ExplicitPaddings = append([][2]int(nil), o.ExplicitPaddings...)
 	return o
 }
 
 // clonePool copies o's slices, as cloneConv does.
 func clonePool(o nn.PoolOptions) nn.PoolOptions {
-	o.KSize = append([]int(nil), o.KSize...)
-	o.Strides = append([]int(nil), o.Strides...)
+	o.KSize = cloneInts(o.KSize)
+	o.Strides = cloneInts(o.Strides)
 	return o
+}
+
+// commonInts are the strides, dilations and window sizes most calls
+// pass, shared read-only (nothing in autograd or nn writes options), so
+// that recording them costs no allocation.
+var commonInts = [][]int{
+	{1}, {2}, {3},
+	{1, 1}, {2, 2}, {3, 3},
+	{1, 1, 1}, {2, 2, 2},
+	{1, 1, 1, 1}, {1, 2, 2, 1}, {1, 3, 3, 1},
+}
+
+// cloneInts returns a copy of v that the caller cannot change: nil for
+// an empty v, a shared commonInts entry when one equals v.
+func cloneInts(v []int) []int {
+	if len(v) == 0 {
+		return nil
+	}
+	for _, c := range commonInts {
+		if slices.Equal(c, v) {
+			return c
+		}
+	}
+	return slices.Clone(v)
 }
