@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"sync"
+
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
@@ -75,13 +77,15 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 		// depend on the split.
 		buf := getScratch(p.rows * p.cols)
 		minRows := max(1, c1MinPer/(ow*f*len(p.offs)))
+		l := getC1Rows()
+		l.p, l.buf, l.w, l.f, l.ow, l.ep = p, *buf, w, f, ow, ep
 		for img := 0; img < p.images; img++ {
 			p.pad(g, x, img, *buf)
-			out := y[img*oh*ow*f : (img+1)*oh*ow*f]
-			parallel.For(oh, minRows, func(lo, hi int) {
-				p.outRows(out, *buf, w, f, ow, lo, hi, ep)
-			})
+			l.out = y[img*oh*ow*f : (img+1)*oh*ow*f]
+			parallel.For(oh, minRows, l.body)
 		}
+		*l = c1Rows{body: l.body} // hold no caller's storage
+		c1RowsLoops.Put(l)
 		putScratch(buf)
 		return
 	}
@@ -93,6 +97,28 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 		}
 		putScratch(buf)
 	})
+}
+
+// c1Rows is convC1Forward's loop over one image's output rows: its
+// arguments and the body over them, made once and reused from call to
+// call (c1RowsLoops), since a func literal costs an allocation each time.
+type c1Rows struct {
+	p           *c1Plan
+	out, buf, w []float32
+	f, ow       int
+	ep          epilogue
+	body        func(lo, hi int)
+}
+
+var c1RowsLoops sync.Pool
+
+func getC1Rows() *c1Rows {
+	if l, ok := c1RowsLoops.Get().(*c1Rows); ok {
+		return l
+	}
+	l := new(c1Rows)
+	l.body = func(lo, hi int) { l.p.outRows(l.out, l.buf, l.w, l.f, l.ow, lo, hi, l.ep) }
+	return l
 }
 
 // outRows computes output rows [lo, hi) of one image (out holds its

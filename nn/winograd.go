@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"sync"
+
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
@@ -112,22 +114,40 @@ const winoSplitMin = 1 << 18
 func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int) {
 	cells, c := s.Cells(), tl.g.C
 	vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
-	// One value holds the phases' state, so that the three loop bodies
-	// are small closures over it (each func literal costs an allocation).
-	b := &winoSplitBlock{s: s, tl: tl, f: f, c: c, mr: kernels.TileRowsFor(f),
-		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep}
-	inputs := func(lo, hi int) { b.inputs(lo, hi) }
-	products := func(lo, hi int) { b.products(lo, hi) }
-	outputs := func(lo, hi int) { b.outputs(lo, hi) }
+	// One value holds the phases' state and the three loop bodies over
+	// it; it is reused from call to call (winoSplitBlocks), so a call
+	// allocates neither (a func literal costs an allocation each time).
+	b := getWinoSplitBlock()
+	*b = winoSplitBlock{s: s, tl: tl, f: f, c: c, mr: kernels.TileRowsFor(f),
+		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep, bodies: b.bodies}
 	for b.t0 = 0; b.t0 < tl.n; b.t0 += block {
 		b.nt = min(block, tl.n-b.t0)
 		b.vs, b.ms = winoStrides(b.nt, b.mr, c, f)
-		parallel.For(b.nt, 1, inputs)
-		parallel.For(cells, 1, products)
-		parallel.For(b.nt, 1, outputs)
+		parallel.For(b.nt, 1, b.bodies.inputs)
+		parallel.For(cells, 1, b.bodies.products)
+		parallel.For(b.nt, 1, b.bodies.outputs)
 	}
+	*b = winoSplitBlock{bodies: b.bodies} // hold no caller's storage
+	winoSplitBlocks.Put(b)
 	putScratch(vb)
 	putScratch(mb)
+}
+
+// winoSplitBlocks holds winoSplitBlock values (with their loop bodies)
+// between winogradSplit calls.
+var winoSplitBlocks sync.Pool
+
+// getWinoSplitBlock returns a winoSplitBlock from winoSplitBlocks, or a
+// new one with its loop bodies.
+func getWinoSplitBlock() *winoSplitBlock {
+	if b, ok := winoSplitBlocks.Get().(*winoSplitBlock); ok {
+		return b
+	}
+	b := new(winoSplitBlock)
+	b.bodies.inputs = func(lo, hi int) { b.inputs(lo, hi) }
+	b.bodies.products = func(lo, hi int) { b.products(lo, hi) }
+	b.bodies.outputs = func(lo, hi int) { b.outputs(lo, hi) }
+	return b
 }
 
 // winoSplitBlock is the state of winogradSplit's current block: tiles
@@ -142,6 +162,9 @@ type winoSplitBlock struct {
 	ep         epilogue
 	t0, nt     int
 	vs, ms     int
+
+	// bodies are the parallel loops' bodies over this value, made once.
+	bodies struct{ inputs, products, outputs func(lo, hi int) }
 }
 
 // inputs transforms the block's tiles [lo, hi).
