@@ -19,7 +19,8 @@ import (
 //
 // The object count is deterministic (38 when this test was written, at
 // GOMAXPROCS 1 to 8; 150 objects and 11 KB a call before the plans,
-// walks, nodes and loops stopped allocating); the bytes were 2.6–2.9 KB.
+// walks, nodes and loops stopped allocating); the bytes were 2.6–2.9 KB
+// (3.7 KB with CONVNET_WINOGRAD=off at GOMAXPROCS 8).
 // The bounds leave room for the variations of parallel.For's paths and
 // of the pools between machines.
 func TestConvNetBatch1Allocs(t *testing.T) {
@@ -49,7 +50,7 @@ func TestConvNetBatch1Allocs(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	bytes := (after.TotalAlloc - before.TotalAlloc) / n
 	t.Logf("warm batch-1 inference: %.1f allocs, %d B a call", allocs, bytes)
-	const maxAllocs, maxBytes = 50, 4 << 10
+	const maxAllocs, maxBytes = 50, 5 << 10
 	if allocs > maxAllocs {
 		t.Errorf("warm batch-1 inference allocates %.1f objects a call, want at most %d", allocs, maxAllocs)
 	}
