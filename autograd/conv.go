@@ -47,7 +47,6 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 	if err := inputErr(op, x, w, bias); err != nil {
 		return failed(op, err)
 	}
-	o = cloneConv(o)
 	var y *tensor.Tensor
 	var err error
 	if p := w.packedOf(); p != nil {
@@ -58,7 +57,7 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: o}
+	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o)}
 	initNode(&n.Var, op, y, n, n.in[:])
 	return &n.Var
 }
@@ -67,15 +66,15 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 // bias and its options in one allocation (no closure).
 type convBiasReluVar struct {
 	Var
-	in [3]*Var // x, w, bias
-	o  nn.ConvOptions
+	in [3]*Var         // x, w, bias
+	o  *nn.ConvOptions // read only (recordedConv)
 }
 
 // backprop is Conv2DBiasRelu's backward: dpre, ∂/∂bias =
 // nn.BiasAddReluGrad(g, y), then ∂/∂x and ∂/∂w from dpre.
 func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
 	const op = "Conv2DBiasRelu"
-	x, w, bias, o := n.in[0], n.in[1], n.in[2], n.o
+	x, w, bias, o := n.in[0], n.in[1], n.in[2], *n.o
 	dpre, db, err := nn.BiasAddReluGrad(g, n.value, o.DataFormat)
 	if err != nil {
 		return backErr(op, err)
@@ -217,6 +216,63 @@ var commonInts = [][]int{
 	{1, 1, 1}, {2, 2, 2},
 	{1, 1, 1, 1}, {1, 2, 2, 1}, {1, 3, 3, 1},
 }
+
+// recordedConv returns options equal to o for a node to keep, read
+// only: a shared value from commonConv when o is one of the usual
+// combinations (no allocation, and a pointer in the node instead of the
+// 104-byte struct), else a copy (cloneConv) of its own.
+func recordedConv(o nn.ConvOptions) *nn.ConvOptions {
+	if len(o.ExplicitPaddings) == 0 {
+		for _, c := range commonConv {
+			if c.Padding == o.Padding && c.DataFormat == o.DataFormat &&
+				slices.Equal(c.Strides, o.Strides) && slices.Equal(c.Dilations, o.Dilations) {
+				return c
+			}
+		}
+	}
+	c := cloneConv(o)
+	return &c
+}
+
+// recordedPool is recordedConv for pooling options (commonPool).
+func recordedPool(o nn.PoolOptions) *nn.PoolOptions {
+	if len(o.ExplicitPaddings) == 0 {
+		for _, c := range commonPool {
+			if c.Padding == o.Padding && c.DataFormat == o.DataFormat &&
+				slices.Equal(c.KSize, o.KSize) && slices.Equal(c.Strides, o.Strides) {
+				return c
+			}
+		}
+	}
+	c := clonePool(o)
+	return &c
+}
+
+// commonConv and commonPool are the options layers pass most (2-D,
+// channels-last, SAME or VALID), shared read-only by the nodes that
+// record them. slices.Equal takes nil and empty alike, and so does nn.
+var (
+	commonConv = func() (cs []*nn.ConvOptions) {
+		for _, pad := range []string{"SAME", "VALID"} {
+			for _, s := range [][]int{nil, {1, 1}, {2, 2}, {1, 1, 1, 1}, {1, 2, 2, 1}} {
+				for _, d := range [][]int{nil, {1, 1}, {1, 1, 1, 1}} {
+					cs = append(cs, &nn.ConvOptions{Strides: s, Dilations: d, Padding: pad})
+				}
+			}
+		}
+		return cs
+	}()
+	commonPool = func() (cs []*nn.PoolOptions) {
+		for _, pad := range []string{"VALID", "SAME"} {
+			for _, k := range [][]int{{2, 2}, {3, 3}, {1, 2, 2, 1}, {1, 3, 3, 1}} {
+				for _, s := range [][]int{{2, 2}, nil, {1, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}} {
+					cs = append(cs, &nn.PoolOptions{KSize: k, Strides: s, Padding: pad})
+				}
+			}
+		}
+		return cs
+	}()
+)
 
 // cloneInts returns a copy of v that the caller cannot change: nil for
 // an empty v, a shared commonInts entry when one equals v.

@@ -20,12 +20,11 @@ func MaxPool(x *Var, o nn.PoolOptions) *Var {
 	if err := inputErr(op, x); err != nil {
 		return failed(op, err)
 	}
-	o = clonePool(o)
 	y, err := nn.MaxPool(x.value, o)
 	if err != nil {
 		return opErr(op, err)
 	}
-	n := &maxPoolVar{x: [1]*Var{x}, o: o}
+	n := &maxPoolVar{x: [1]*Var{x}, o: recordedPool(o)}
 	initNode(&n.Var, op, y, n, n.x[:])
 	return &n.Var
 }
@@ -35,7 +34,7 @@ func MaxPool(x *Var, o nn.PoolOptions) *Var {
 type maxPoolVar struct {
 	Var
 	x [1]*Var
-	o nn.PoolOptions
+	o *nn.PoolOptions // read only (recordedPool)
 }
 
 // backprop is MaxPool's backward: ∂/∂x = nn.MaxPoolGrad(x, g, o).
@@ -44,7 +43,7 @@ func (n *maxPoolVar) backprop(g *tensor.Tensor) error {
 	if !x.needed {
 		return nil
 	}
-	dx, err := nn.MaxPoolGrad(x.value, g, n.o)
+	dx, err := nn.MaxPoolGrad(x.value, g, *n.o)
 	if err != nil {
 		return backErr("MaxPool", err)
 	}
