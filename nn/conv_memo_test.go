@@ -2,7 +2,10 @@ package nn
 
 import (
 	"math"
+	"sync"
 	"testing"
+
+	"github.com/convnet-go/convnet/tensor"
 )
 
 // A Packed filter keeps the spec and plan of its last geometry: the same
@@ -59,4 +62,44 @@ func TestPackedConvMemo(t *testing.T) {
 	if _, err := Conv2DPacked(randT(3, -1, 1, 1, 12, 12, 3), p, same); err == nil {
 		t.Error("a memo let a 3-channel input through an 8-channel filter")
 	}
+}
+
+// Calls of two geometries on one Packed from several goroutines replace
+// each other's memo all the time; each must still get Conv2D's bits
+// (run with -race).
+func TestPackedConvMemoConcurrent(t *testing.T) {
+	w := randT(1, -1, 1, 5, 5, 8, 16)
+	p := NewPacked(w)
+	o := ConvOptions{Padding: "SAME"}
+	xs := []*tensor.Tensor{randT(2, -1, 1, 1, 9, 9, 8), randT(3, -1, 1, 2, 12, 12, 8)}
+	var wants [][]float32
+	for _, x := range xs {
+		y, err := Conv2D(x, w, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wants = append(wants, y.Data())
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := range 20 {
+				i := (g + rep) % len(xs)
+				y, err := Conv2DPacked(xs[i], p, o)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for j, v := range wants[i] {
+					if math.Float32bits(v) != math.Float32bits(y.Data()[j]) {
+						t.Errorf("goroutine %d, call %d: element %d is %v, want %v", g, rep, j, y.Data()[j], v)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
