@@ -50,32 +50,84 @@ import (
 type Var struct {
 	value   *tensor.Tensor
 	name    string
-	err     error
 	parents []*Var
 	// backward adds the contribution of g = ∂loss/∂this into the grads of
 	// the parents whose needed flag is set. Nil for leaves.
-	backward func(g *tensor.Tensor) error
+	backward backprop
 	// owner is the node whose op allocated the storage: the node
 	// itself, or for a value sharing a parent's storage (a Reshape view)
-	// that parent's owner. Nil for leaves. exposed is set on an owner
+	// that parent's owner. Nil for leaves. exposed (below, beside the
+	// flags so that a Var fits a smaller allocation) is set on an owner
 	// once Value has handed its value, or a view of it, out: Release and
 	// Workspace.Reset then leave the storage to the caller.
-	exposed atomic.Bool
-	owner   *Var
-	// aux holds storage the op allocated beside its value for its
-	// backward (MaxPool's argmax offsets, Dropout's mask), recycled with
-	// the value by Release and Workspace.Reset. Never handed out.
-	aux []*tensor.Tensor
-	// packed keeps the forms ops prepare from a Variable's value
-	// (nn.Packed: MatMul's slabs, Conv2D's Winograd filters) between
-	// calls, rebuilt when the value's Version moves on. Nil for other
-	// Vars.
-	packed *nn.Packed
+	owner *Var
+	// side holds what only a few Vars have (an error, aux storage,
+	// packed forms), so that the many inner nodes of a forward pass
+	// stay small: a Var is 88 bytes, a 96-byte allocation.
+	side *varSide
 
 	// State that lives only during one Gradient call.
 	grad       *tensor.Tensor // ∂loss/∂this, accumulated over fan-out
 	gradShared bool           // grad aliases a tensor owned by someone else
 	needed     bool           // some requested var is reachable from here (or this is one)
+	walked     bool           // met by release's walk (inner nodes only)
+	released   bool           // Release ended this inner node: Err is errReleased
+
+	exposed atomic.Bool
+}
+
+// backprop is a node's backward: backFunc for an op's closure, or the
+// node's own type (unaryVar), which then needs no closure of its own.
+type backprop interface {
+	backprop(g *tensor.Tensor) error
+}
+
+// backFunc is a backward closure as a backprop (a func value converts
+// to an interface without an allocation).
+type backFunc func(g *tensor.Tensor) error
+
+func (f backFunc) backprop(g *tensor.Tensor) error { return f(g) }
+
+// varSide is the rarely needed part of a Var.
+type varSide struct {
+	// err is the error a failed Var carries.
+	err error
+	// aux holds storage the op allocated beside its value for its
+	// backward (MaxPool's argmax offsets, Dropout's mask), recycled with
+	// the value by Release and Workspace.Reset. Never handed out.
+	aux *tensor.Tensor
+	// packed keeps the forms ops prepare from a Variable's value
+	// (nn.Packed: MatMul's slabs, Conv2D's Winograd filters) between
+	// calls, rebuilt when the value's Version moves on. Nil for other
+	// Vars.
+	packed *nn.Packed
+}
+
+// errOf returns the error v carries, or nil.
+func (v *Var) errOf() error {
+	switch {
+	case v.side != nil && v.side.err != nil:
+		return v.side.err
+	case v.released:
+		return errReleased
+	}
+	return nil
+}
+
+// packedOf returns the packed forms of a Variable, or nil.
+func (v *Var) packedOf() *nn.Packed {
+	if v.side == nil {
+		return nil
+	}
+	return v.side.packed
+}
+
+// setAux gives v aux storage for its backward.
+func (v *Var) setAux(t *tensor.Tensor) {
+	if v.side == nil {
+		v.side = new(varSide)
+	}
+	v.side.aux = t
 }
 
 // Variable returns a trainable leaf named name holding t (not copied: an
@@ -88,9 +140,9 @@ type Var struct {
 // SetWeights do.
 func Variable(name string, t *tensor.Tensor) *Var {
 	if t == nil {
-		return &Var{name: name, err: fmt.Errorf("autograd: Variable %q: nil tensor", name)}
+		return &Var{name: name, side: &varSide{err: fmt.Errorf("autograd: Variable %q: nil tensor", name)}}
 	}
-	return &Var{value: t, name: name, packed: nn.NewPacked(t)}
+	return &Var{value: t, name: name, side: &varSide{packed: nn.NewPacked(t)}}
 }
 
 // Constant returns a leaf holding t (not copied), such as an input batch.
@@ -98,7 +150,7 @@ func Variable(name string, t *tensor.Tensor) *Var {
 // still differentiate with respect to it if asked.
 func Constant(t *tensor.Tensor) *Var {
 	if t == nil {
-		return &Var{err: errors.New("autograd: Constant: nil tensor")}
+		return &Var{side: &varSide{err: errors.New("autograd: Constant: nil tensor")}}
 	}
 	return &Var{value: t}
 }
@@ -131,7 +183,7 @@ func (v *Var) Name() string { return v.name }
 
 // Err returns the error carried by the Var: the first error met while
 // building it or any of its inputs.
-func (v *Var) Err() error { return v.err }
+func (v *Var) Err() error { return v.errOf() }
 
 // Gradient returns ∂loss/∂v for each v in vars, in order. loss must hold
 // exactly one element (any shape, e.g. [] from ReduceMean or [1]). A var
@@ -143,8 +195,8 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 	if loss == nil {
 		return nil, errors.New("autograd: Gradient: nil loss")
 	}
-	if loss.err != nil {
-		return nil, loss.err
+	if err := loss.errOf(); err != nil {
+		return nil, err
 	}
 	if loss.value == nil {
 		return nil, errors.New("autograd: Gradient: loss is a zero Var")
@@ -156,8 +208,8 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		if v == nil {
 			return nil, fmt.Errorf("autograd: Gradient: var %d is nil", i)
 		}
-		if v.err != nil {
-			return nil, fmt.Errorf("autograd: Gradient: var %d (%q): %w", i, v.name, v.err)
+		if err := v.errOf(); err != nil {
+			return nil, fmt.Errorf("autograd: Gradient: var %d (%q): %w", i, v.name, err)
 		}
 		if v.value == nil {
 			return nil, fmt.Errorf("autograd: Gradient: var %d is a zero Var", i)
@@ -197,7 +249,7 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		if v.grad == nil || v.backward == nil || !v.needed {
 			continue
 		}
-		if err := v.backward(v.grad); err != nil {
+		if err := v.backward.backprop(v.grad); err != nil {
 			return nil, err
 		}
 	}
@@ -343,8 +395,8 @@ func inputErr(op string, in ...*Var) error {
 		if v == nil {
 			return fmt.Errorf("autograd: %s: input %d is nil", op, i)
 		}
-		if v.err != nil {
-			return v.err
+		if err := v.errOf(); err != nil {
+			return err
 		}
 		if v.value == nil {
 			return fmt.Errorf("autograd: %s: input %d is a zero Var (make leaves with Variable or Constant)", op, i)
@@ -361,11 +413,11 @@ func Failed(err error) *Var {
 	if err == nil {
 		err = fmt.Errorf("autograd: Failed called with a nil error")
 	}
-	return &Var{name: "Failed", err: err}
+	return &Var{name: "Failed", side: &varSide{err: err}}
 }
 
 // failed returns a Var carrying err.
-func failed(op string, err error) *Var { return &Var{name: op, err: err} }
+func failed(op string, err error) *Var { return &Var{name: op, side: &varSide{err: err}} }
 
 // opErr wraps an nn error with the autograd op name.
 func opErr(op string, err error) *Var {
@@ -374,7 +426,18 @@ func opErr(op string, err error) *Var {
 
 // node returns an inner node with value, parents and backward.
 func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error, parents ...*Var) *Var {
-	v := &Var{value: value, name: op, parents: parents, backward: backward}
+	v := new(Var)
+	var b backprop
+	if backward != nil {
+		b = backFunc(backward)
+	}
+	initNode(v, op, value, b, parents)
+	return v
+}
+
+// initNode makes v an inner node with value, parents and backward.
+func initNode(v *Var, op string, value *tensor.Tensor, backward backprop, parents []*Var) {
+	v.value, v.name, v.parents, v.backward = value, op, parents, backward
 	v.owner = v
 	if value != nil && len(value.Data()) > 0 {
 		for _, p := range parents {
@@ -384,7 +447,15 @@ func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error
 			}
 		}
 	}
-	return v
+}
+
+// unaryVar is the node of an op with one differentiable input: the Var,
+// its parent and its gradient in one allocation, with no closure around
+// grad.
+type unaryVar struct {
+	Var
+	grad func(g *tensor.Tensor) (*tensor.Tensor, error)
+	x    [1]*Var
 }
 
 // unaryNode returns the node of an op with one differentiable input x
@@ -392,17 +463,22 @@ func node(op string, value *tensor.Tensor, backward func(g *tensor.Tensor) error
 // incoming gradient g, into x when x is needed (fromOp: a grad that
 // returns g itself, or a view of it, passes it on shared).
 func unaryNode(op string, x *Var, y *tensor.Tensor, grad func(g *tensor.Tensor) (*tensor.Tensor, error)) *Var {
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed {
-			return nil
-		}
-		dx, err := grad(g)
-		if err != nil {
-			return backErr(op, err)
-		}
-		fromOp(x, dx, g)
+	u := &unaryVar{grad: grad, x: [1]*Var{x}}
+	initNode(&u.Var, op, y, u, u.x[:])
+	return &u.Var
+}
+
+func (u *unaryVar) backprop(g *tensor.Tensor) error {
+	x := u.x[0]
+	if !x.needed {
 		return nil
-	}, x)
+	}
+	dx, err := u.grad(g)
+	if err != nil {
+		return backErr(u.name, err)
+	}
+	fromOp(x, dx, g)
+	return nil
 }
 
 // backErr wraps an error raised by a gradient op.

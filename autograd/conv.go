@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -27,9 +28,11 @@ func Conv1D(x, w *Var, o nn.ConvOptions) *Var {
 // ∂/∂x = nn.Conv2DBackpropInput, ∂/∂w = nn.Conv2DBackpropFilter.
 func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 	forward := nn.Conv2D
-	if w != nil && w.packed != nil {
-		forward = func(input, _ *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error) {
-			return nn.Conv2DPacked(input, w.packed, o)
+	if w != nil {
+		if p := w.packedOf(); p != nil {
+			forward = func(input, _ *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error) {
+				return nn.Conv2DPacked(input, p, o)
+			}
 		}
 	}
 	return conv("Conv2D", x, w, o, forward, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
@@ -44,43 +47,58 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 	if err := inputErr(op, x, w, bias); err != nil {
 		return failed(op, err)
 	}
-	o = cloneConv(o)
 	var y *tensor.Tensor
 	var err error
-	if w.packed != nil {
-		y, err = nn.Conv2DBiasReluPacked(x.value, w.packed, bias.value, o)
+	if p := w.packedOf(); p != nil {
+		y, err = nn.Conv2DBiasReluPacked(x.value, p, bias.value, o)
 	} else {
 		y, err = nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
 	}
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		dpre, db, err := nn.BiasAddReluGrad(g, y, o.DataFormat)
+	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o)}
+	initNode(&n.Var, op, y, n, n.in[:])
+	return &n.Var
+}
+
+// convBiasReluVar is Conv2DBiasRelu's node: the Var, its inputs x, w,
+// bias and its options in one allocation (no closure).
+type convBiasReluVar struct {
+	Var
+	in [3]*Var         // x, w, bias
+	o  *nn.ConvOptions // read only (recordedConv)
+}
+
+// backprop is Conv2DBiasRelu's backward: dpre, ∂/∂bias =
+// nn.BiasAddReluGrad(g, y), then ∂/∂x and ∂/∂w from dpre.
+func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
+	const op = "Conv2DBiasRelu"
+	x, w, bias, o := n.in[0], n.in[1], n.in[2], *n.o
+	dpre, db, err := nn.BiasAddReluGrad(g, n.value, o.DataFormat)
+	if err != nil {
+		return backErr(op, err)
+	}
+	if bias.needed {
+		accumulate(bias, db, false)
+	}
+	if x.needed {
+		dx, err := nn.Conv2DBackpropInput(x.value.Shape(), w.value, dpre, o)
 		if err != nil {
 			return backErr(op, err)
 		}
-		if bias.needed {
-			accumulate(bias, db, false)
+		accumulate(x, dx, false)
+	}
+	if w.needed {
+		dw, err := nn.Conv2DBackpropFilter(x.value, w.value.Shape(), dpre, o)
+		if err != nil {
+			return backErr(op, err)
 		}
-		if x.needed {
-			dx, err := nn.Conv2DBackpropInput(x.value.Shape(), w.value, dpre, o)
-			if err != nil {
-				return backErr(op, err)
-			}
-			accumulate(x, dx, false)
-		}
-		if w.needed {
-			dw, err := nn.Conv2DBackpropFilter(x.value, w.value.Shape(), dpre, o)
-			if err != nil {
-				return backErr(op, err)
-			}
-			accumulate(w, dw, false)
-		}
-		// dpre is this op's own: nothing else holds it.
-		recycle([]*tensor.Tensor{dpre})
-		return nil
-	}, x, w, bias)
+		accumulate(w, dw, false)
+	}
+	// dpre is this op's own: nothing else holds it.
+	recycle([]*tensor.Tensor{dpre})
+	return nil
 }
 
 // Conv3D is nn.Conv3D on Vars: x [N,D,H,W,C], w [KD,KH,KW,C,K] →
@@ -176,15 +194,96 @@ func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackp
 // cloneConv copies o's slices so a caller reusing them cannot change the
 // recorded op before its backward runs.
 func cloneConv(o nn.ConvOptions) nn.ConvOptions {
-	o.Strides = append([]int(nil), o.Strides...)
-	o.Dilations = append([]int(nil), o.Dilations...)
+	o.Strides = cloneInts(o.Strides)
+	o.Dilations = cloneInts(o.Dilations)
 	o.ExplicitPaddings = append([][2]int(nil), o.ExplicitPaddings...)
 	return o
 }
 
 // clonePool copies o's slices, as cloneConv does.
 func clonePool(o nn.PoolOptions) nn.PoolOptions {
-	o.KSize = append([]int(nil), o.KSize...)
-	o.Strides = append([]int(nil), o.Strides...)
+	o.KSize = cloneInts(o.KSize)
+	o.Strides = cloneInts(o.Strides)
 	return o
+}
+
+// commonInts are the strides, dilations and window sizes most calls
+// pass, shared read-only (nothing in autograd or nn writes options), so
+// that recording them costs no allocation.
+var commonInts = [][]int{
+	{1}, {2}, {3},
+	{1, 1}, {2, 2}, {3, 3},
+	{1, 1, 1}, {2, 2, 2},
+	{1, 1, 1, 1}, {1, 2, 2, 1}, {1, 3, 3, 1},
+}
+
+// recordedConv returns options equal to o for a node to keep, read
+// only: a shared value from commonConv when o is one of the usual
+// combinations (no allocation, and a pointer in the node instead of the
+// 104-byte struct), else a copy (cloneConv) of its own.
+func recordedConv(o nn.ConvOptions) *nn.ConvOptions {
+	if len(o.ExplicitPaddings) == 0 {
+		for _, c := range commonConv {
+			if c.Padding == o.Padding && c.DataFormat == o.DataFormat &&
+				slices.Equal(c.Strides, o.Strides) && slices.Equal(c.Dilations, o.Dilations) {
+				return c
+			}
+		}
+	}
+	c := cloneConv(o)
+	return &c
+}
+
+// recordedPool is recordedConv for pooling options (commonPool).
+func recordedPool(o nn.PoolOptions) *nn.PoolOptions {
+	if len(o.ExplicitPaddings) == 0 {
+		for _, c := range commonPool {
+			if c.Padding == o.Padding && c.DataFormat == o.DataFormat &&
+				slices.Equal(c.KSize, o.KSize) && slices.Equal(c.Strides, o.Strides) {
+				return c
+			}
+		}
+	}
+	c := clonePool(o)
+	return &c
+}
+
+// commonConv and commonPool are the options layers pass most (2-D,
+// channels-last, SAME or VALID), shared read-only by the nodes that
+// record them. slices.Equal takes nil and empty alike, and so does nn.
+var (
+	commonConv = func() (cs []*nn.ConvOptions) {
+		for _, pad := range []string{"SAME", "VALID"} {
+			for _, s := range [][]int{nil, {1, 1}, {2, 2}, {1, 1, 1, 1}, {1, 2, 2, 1}} {
+				for _, d := range [][]int{nil, {1, 1}, {1, 1, 1, 1}} {
+					cs = append(cs, &nn.ConvOptions{Strides: s, Dilations: d, Padding: pad})
+				}
+			}
+		}
+		return cs
+	}()
+	commonPool = func() (cs []*nn.PoolOptions) {
+		for _, pad := range []string{"VALID", "SAME"} {
+			for _, k := range [][]int{{2, 2}, {3, 3}, {1, 2, 2, 1}, {1, 3, 3, 1}} {
+				for _, s := range [][]int{{2, 2}, nil, {1, 1}, {1, 2, 2, 1}, {1, 1, 1, 1}} {
+					cs = append(cs, &nn.PoolOptions{KSize: k, Strides: s, Padding: pad})
+				}
+			}
+		}
+		return cs
+	}()
+)
+
+// cloneInts returns a copy of v that the caller cannot change: nil for
+// an empty v, a shared commonInts entry when one equals v.
+func cloneInts(v []int) []int {
+	if len(v) == 0 {
+		return nil
+	}
+	for _, c := range commonInts {
+		if slices.Equal(c, v) {
+			return c
+		}
+	}
+	return slices.Clone(v)
 }

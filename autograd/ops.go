@@ -20,14 +20,35 @@ func MaxPool(x *Var, o nn.PoolOptions) *Var {
 	if err := inputErr(op, x); err != nil {
 		return failed(op, err)
 	}
-	o = clonePool(o)
 	y, err := nn.MaxPool(x.value, o)
 	if err != nil {
 		return opErr(op, err)
 	}
-	return unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
-		return nn.MaxPoolGrad(x.value, g, o)
-	})
+	n := &maxPoolVar{x: [1]*Var{x}, o: recordedPool(o)}
+	initNode(&n.Var, op, y, n, n.x[:])
+	return &n.Var
+}
+
+// maxPoolVar is MaxPool's node: the Var, its input and its options in
+// one allocation (no closure).
+type maxPoolVar struct {
+	Var
+	x [1]*Var
+	o *nn.PoolOptions // read only (recordedPool)
+}
+
+// backprop is MaxPool's backward: ∂/∂x = nn.MaxPoolGrad(x, g, o).
+func (n *maxPoolVar) backprop(g *tensor.Tensor) error {
+	x := n.x[0]
+	if !x.needed {
+		return nil
+	}
+	dx, err := nn.MaxPoolGrad(x.value, g, *n.o)
+	if err != nil {
+		return backErr("MaxPool", err)
+	}
+	fromOp(x, dx, g)
+	return nil
 }
 
 // MaxPoolWithArgmax is MaxPool with the same value and gradient, whose
@@ -55,7 +76,7 @@ func MaxPoolWithArgmax(x *Var, o nn.PoolOptions) *Var {
 	v := unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
 		return nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
 	})
-	v.aux = append(v.aux, store)
+	v.setAux(store)
 	return v
 }
 
@@ -92,54 +113,69 @@ func MatMul(a, b *Var, ta, tb bool) *Var {
 	}
 	var y *tensor.Tensor
 	var err error
-	if b.packed != nil && !ta && !tb {
-		y, err = nn.MatMulPacked(a.value, b.packed)
+	if p := b.packedOf(); p != nil && !ta && !tb {
+		y, err = nn.MatMulPacked(a.value, p)
 	} else {
 		y, err = nn.MatMul(a.value, b.value, ta, tb)
 	}
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		A, B := a.value, b.value
-		if a.needed {
-			var da *tensor.Tensor
-			var err error
-			switch {
-			case !ta && !tb:
-				da, err = nn.MatMul(g, B, false, true)
-			case !ta && tb:
-				da, err = nn.MatMul(g, B, false, false)
-			case ta && !tb:
-				da, err = nn.MatMul(B, g, false, true)
-			default:
-				da, err = nn.MatMul(B, g, true, true)
-			}
-			if err != nil {
-				return backErr(op, err)
-			}
-			fromOp(a, da, g)
+	n := &matMulVar{in: [2]*Var{a, b}, ta: ta, tb: tb}
+	initNode(&n.Var, op, y, n, n.in[:])
+	return &n.Var
+}
+
+// matMulVar is MatMul's node: the Var, its inputs and the transposes in
+// one allocation (no closure).
+type matMulVar struct {
+	Var
+	in     [2]*Var // a, b
+	ta, tb bool
+}
+
+// backprop is MatMul's backward (the table above).
+func (n *matMulVar) backprop(g *tensor.Tensor) error {
+	const op = "MatMul"
+	a, b, ta, tb := n.in[0], n.in[1], n.ta, n.tb
+	A, B := a.value, b.value
+	if a.needed {
+		var da *tensor.Tensor
+		var err error
+		switch {
+		case !ta && !tb:
+			da, err = nn.MatMul(g, B, false, true)
+		case !ta && tb:
+			da, err = nn.MatMul(g, B, false, false)
+		case ta && !tb:
+			da, err = nn.MatMul(B, g, false, true)
+		default:
+			da, err = nn.MatMul(B, g, true, true)
 		}
-		if b.needed {
-			var db *tensor.Tensor
-			var err error
-			switch {
-			case !ta && !tb:
-				db, err = nn.MatMul(A, g, true, false)
-			case !ta && tb:
-				db, err = nn.MatMul(g, A, true, false)
-			case ta && !tb:
-				db, err = nn.MatMul(A, g, false, false)
-			default:
-				db, err = nn.MatMul(g, A, true, true)
-			}
-			if err != nil {
-				return backErr(op, err)
-			}
-			fromOp(b, db, g)
+		if err != nil {
+			return backErr(op, err)
 		}
-		return nil
-	}, a, b)
+		fromOp(a, da, g)
+	}
+	if b.needed {
+		var db *tensor.Tensor
+		var err error
+		switch {
+		case !ta && !tb:
+			db, err = nn.MatMul(A, g, true, false)
+		case !ta && tb:
+			db, err = nn.MatMul(g, A, true, false)
+		case ta && !tb:
+			db, err = nn.MatMul(A, g, false, false)
+		default:
+			db, err = nn.MatMul(g, A, true, true)
+		}
+		if err != nil {
+			return backErr(op, err)
+		}
+		fromOp(b, db, g)
+	}
+	return nil
 }
 
 // BiasAdd is nn.BiasAdd on Vars: x [..., C] (or [N,C,...] channels-first)
@@ -153,19 +189,50 @@ func BiasAdd(x, bias *Var, dataFormat string) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
+	n := &biasVar{in: [2]*Var{x, bias}, dataFormat: dataFormat}
+	initNode(&n.Var, op, y, n, n.in[:])
+	return &n.Var
+}
+
+// biasVar is the node of BiasAdd or BiasAddRelu (by its name): the Var,
+// its inputs and the data format in one allocation (no closure).
+type biasVar struct {
+	Var
+	in         [2]*Var // x, bias
+	dataFormat string
+}
+
+// backprop is BiasAdd's backward (∂/∂x = g, ∂/∂bias =
+// nn.BiasAddGrad(g)) or BiasAddRelu's (both from nn.BiasAddReluGrad(g, y)).
+func (n *biasVar) backprop(g *tensor.Tensor) error {
+	x, bias := n.in[0], n.in[1]
+	if n.name == "BiasAddRelu" {
+		if !x.needed && !bias.needed {
+			return nil
+		}
+		dx, db, err := nn.BiasAddReluGrad(g, n.value, n.dataFormat)
+		if err != nil {
+			return backErr(n.name, err)
+		}
 		if x.needed {
-			accumulate(x, g, true)
+			accumulate(x, dx, false)
 		}
 		if bias.needed {
-			db, err := nn.BiasAddGrad(g, dataFormat)
-			if err != nil {
-				return backErr(op, err)
-			}
-			fromOp(bias, db, g)
+			accumulate(bias, db, false)
 		}
 		return nil
-	}, x, bias)
+	}
+	if x.needed {
+		accumulate(x, g, true)
+	}
+	if bias.needed {
+		db, err := nn.BiasAddGrad(g, n.dataFormat)
+		if err != nil {
+			return backErr(n.name, err)
+		}
+		fromOp(bias, db, g)
+	}
+	return nil
 }
 
 // BiasAddRelu is Relu(BiasAdd(x, bias, dataFormat)) as one node, with
@@ -182,22 +249,9 @@ func BiasAddRelu(x, bias *Var, dataFormat string) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	return node(op, y, func(g *tensor.Tensor) error {
-		if !x.needed && !bias.needed {
-			return nil
-		}
-		dx, db, err := nn.BiasAddReluGrad(g, y, dataFormat)
-		if err != nil {
-			return backErr(op, err)
-		}
-		if x.needed {
-			accumulate(x, dx, false)
-		}
-		if bias.needed {
-			accumulate(bias, db, false)
-		}
-		return nil
-	}, x, bias)
+	n := &biasVar{in: [2]*Var{x, bias}, dataFormat: dataFormat}
+	initNode(&n.Var, op, y, n, n.in[:])
+	return &n.Var
 }
 
 // Relu is max(x, 0). ∂/∂x = nn.ReluGrad(g, x).
@@ -359,7 +413,7 @@ func Dropout(x *Var, rate float32, seed uint64, training bool) *Var {
 		return nn.DropoutGrad(g, mask)
 	})
 	if mask != nil {
-		v.aux = append(v.aux, mask)
+		v.setAux(mask)
 	}
 	return v
 }

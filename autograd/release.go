@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"slices"
 	"unsafe"
 
 	"github.com/convnet-go/convnet/tensor"
@@ -29,30 +30,78 @@ func Release(root *Var) {
 	if root == nil {
 		return
 	}
-	recycle(release(root))
+	var buf [64]*tensor.Tensor // on the stack for the graphs of a model
+	recycle(release(root, buf[:0]))
 }
 
-// release marks the inner nodes of root's graph released and returns the
-// values whose storage nobody outside autograd can reach.
-func release(root *Var) []*tensor.Tensor {
-	topo := topoSort(root)
-	keep := make(map[*float32]bool)
-	for _, v := range topo {
+// release marks the inner nodes of root's graph released and appends to
+// spare the values (and aux storage) whose storage nobody outside
+// autograd can reach. It walks the graph without a map or a topological
+// order (Release needs neither), in stack buffers that hold a model's
+// graph without a heap allocation.
+func release(root *Var, spare []*tensor.Tensor) []*tensor.Tensor {
+	var nodeBuf [64]*Var
+	var keepBuf [64]uintptr
+	nodes := reachable(root, nodeBuf[:0])
+	// keep: the first elements of the values a caller may hold, sorted
+	// for binary search (a graph of thousands of nodes stays n·log n).
+	keep := keepBuf[:0]
+	for _, v := range nodes {
 		exposed := v.owner == nil || v.owner.exposed.Load()
 		if exposed && v.value != nil && len(v.value.Data()) > 0 {
-			keep[unsafe.SliceData(v.value.Data())] = true
+			keep = append(keep, dataAddr(v.value))
 		}
 	}
-	var spare []*tensor.Tensor
-	for _, v := range topo {
+	slices.Sort(keep)
+	for _, v := range nodes {
+		v.walked = false
 		if v.backward == nil || v.value == nil {
 			continue
 		}
-		if d := v.value.Data(); len(d) == 0 || !keep[unsafe.SliceData(d)] {
+		if len(v.value.Data()) == 0 {
+			spare = append(spare, v.value)
+		} else if _, kept := slices.BinarySearch(keep, dataAddr(v.value)); !kept {
 			spare = append(spare, v.value)
 		}
-		spare = append(spare, v.aux...)
-		v.value, v.err, v.parents, v.backward, v.aux = nil, errReleased, nil, nil, nil
+		if v.side != nil && v.side.aux != nil {
+			spare = append(spare, v.side.aux)
+			v.side.aux = nil
+		}
+		if u, ok := v.backward.(*unaryVar); ok {
+			u.grad = nil // the closure may hold inputs: let them go
+		}
+		v.value, v.parents, v.backward, v.released = nil, nil, nil, true
 	}
 	return spare
+}
+
+// reachable appends root and every Var reachable from it to nodes, each
+// inner node once (a leaf may appear more than once), in no particular
+// order. It marks the inner nodes it meets with walked; the caller
+// clears the marks.
+func reachable(root *Var, nodes []*Var) []*Var {
+	var stackBuf [64]*Var
+	stack := append(stackBuf[:0], root)
+	root.walked = len(root.parents) > 0
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		nodes = append(nodes, v)
+		for _, p := range v.parents {
+			if len(p.parents) > 0 {
+				if p.walked {
+					continue
+				}
+				p.walked = true
+			}
+			stack = append(stack, p)
+		}
+	}
+	return nodes
+}
+
+// dataAddr returns the address of t's first element (t holds at least
+// one), the identity of its storage.
+func dataAddr(t *tensor.Tensor) uintptr {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(t.Data())))
 }

@@ -24,7 +24,7 @@ func TestReleaseKeepsExposedValues(t *testing.T) {
 	pooled := view.value // read inside the package: not exposed
 	held := h.Value()    // exposed
 	keep := held.Clone()
-	spare := release(loss)
+	spare := release(loss, nil)
 	in := func(t *tensor.Tensor) bool {
 		for _, s := range spare {
 			if unsafe.SliceData(s.Data()) == unsafe.SliceData(t.Data()) {
@@ -58,7 +58,7 @@ func TestReleaseKeepsExposedValues(t *testing.T) {
 	// A view obtained with Value keeps the storage it shares.
 	h2, _, loss2 := step()
 	v := Reshape(h2, -1).Value()
-	if in2 := release(ReduceSum(Mul(Reshape(h2, -1), Reshape(h2, -1)))); len(in2) > 0 {
+	if in2 := release(ReduceSum(Mul(Reshape(h2, -1), Reshape(h2, -1))), nil); len(in2) > 0 {
 		for _, s := range in2 {
 			if unsafe.SliceData(s.Data()) == unsafe.SliceData(v.Data()) {
 				t.Error("Release would recycle the storage under an exposed view")

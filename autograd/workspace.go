@@ -33,6 +33,7 @@ import (
 type Workspace struct {
 	graphs []*Var           // roots whose graphs Reset releases
 	grads  []*tensor.Tensor // gradients Gradient returned
+	spare  []*tensor.Tensor // Reset's list of storage to recycle, reused
 }
 
 // Gradient is the package's Gradient (∂loss/∂v for each v in vars, nil
@@ -68,22 +69,26 @@ func (w *Workspace) Own(root *Var) {
 // nn's ops for the storage of later results. w is then empty and ready
 // for the next step.
 func (w *Workspace) Reset() {
-	var spare []*tensor.Tensor
+	// One list for all the graphs, so that storage two of them share
+	// is handed back once.
+	spare := w.spare[:0]
 	for _, r := range w.graphs {
-		spare = append(spare, release(r)...)
+		spare = release(r, spare)
 	}
 	spare = append(spare, w.grads...)
 	recycle(spare)
+	clear(spare)
 	clear(w.graphs)
 	clear(w.grads)
-	w.graphs, w.grads = w.graphs[:0], w.grads[:0]
+	w.graphs, w.grads, w.spare = w.graphs[:0], w.grads[:0], spare[:0]
 }
 
 // recycle hands the storage of ts, which nobody outside autograd can
 // reach, to internal/pool (small tensors, sub-slices of larger arrays
 // and duplicates are skipped there).
 func recycle(ts []*tensor.Tensor) {
-	ds := make([][]float32, 0, len(ts))
+	var buf [64][]float32 // on the stack for the graphs of a model
+	ds := buf[:0]
 	for _, t := range ts {
 		if t != nil {
 			ds = append(ds, t.Data())

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/initializers"
@@ -22,6 +23,13 @@ type Conv2DConfig = ConvConfig
 type Conv2D struct {
 	Base
 	cfg Conv2DConfig
+
+	// strides and dilations of cfg as nn takes them, made once by the
+	// first Call (a call then allocates nothing for them).
+	opts struct {
+		once              sync.Once
+		strides, dilation []int
+	}
 }
 
 // NewConv2D returns a Conv2D layer with scope name. Its configuration is
@@ -116,7 +124,8 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 		return autograd.Failed(err)
 	}
 	_, s, d, pad, _ := l.geometry(shapeOf(x))
-	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
+	l.opts.once.Do(func() { l.opts.strides, l.opts.dilation = []int{s[0], s[1]}, []int{d[0], d[1]} })
+	o := nn.ConvOptions{Strides: l.opts.strides, Padding: pad, Dilations: l.opts.dilation}
 	if !l.cfg.NoBias && isRelu(l.cfg.Activation) {
 		// The bias and the ReLU ride on the convolution's output pass.
 		return autograd.Conv2DBiasRelu(x, l.Kernel(), l.Bias(), o)

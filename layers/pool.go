@@ -2,6 +2,8 @@ package layers
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/nn"
@@ -24,6 +26,15 @@ type pool struct {
 	kind string
 	cfg  PoolConfig
 	rank int // spatial dimensions: 1, 2 (also 0) or 3
+
+	// win is the window, strides and padding of cfg, expanded once (a
+	// call then allocates nothing for them).
+	win struct {
+		once sync.Once
+		k, s []int
+		pad  string
+		err  error // unwrapped
+	}
 }
 
 func (p *pool) spatial() int {
@@ -33,43 +44,65 @@ func (p *pool) spatial() int {
 	return p.rank
 }
 
+// window expands cfg's pool size, strides and padding (once).
+func (p *pool) window() (k, s []int, pad string, err error) {
+	w := &p.win
+	w.once.Do(func() {
+		n := p.spatial()
+		if len(p.cfg.PoolSize) == 0 {
+			w.err = fmt.Errorf("pool size is required")
+			return
+		}
+		if w.k, w.err = tuple("pool size", p.cfg.PoolSize, n, 1); w.err != nil {
+			return
+		}
+		w.s = w.k
+		if p.cfg.Strides != nil {
+			if w.s, w.err = tuple("strides", p.cfg.Strides, n, 1); w.err != nil {
+				return
+			}
+		}
+		w.pad, w.err = padding(p.cfg.Padding)
+	})
+	return w.k, w.s, w.pad, w.err
+}
+
 func (p *pool) options(in []int) (nn.PoolOptions, []int, []int, error) {
 	wrap := func(e error) error { return fmt.Errorf("layers: %s %s: %w", p.kind, p.name, e) }
-	n := p.spatial()
-	if len(p.cfg.PoolSize) == 0 {
-		return nn.PoolOptions{}, nil, nil, wrap(fmt.Errorf("pool size is required"))
-	}
-	k, err := tuple("pool size", p.cfg.PoolSize, n, 1)
-	if err != nil {
-		return nn.PoolOptions{}, k, k, wrap(err)
-	}
-	s := k
-	if p.cfg.Strides != nil {
-		if s, err = tuple("strides", p.cfg.Strides, n, 1); err != nil {
-			return nn.PoolOptions{}, k, s, wrap(err)
-		}
-	}
-	pad, err := padding(p.cfg.Padding)
+	k, s, pad, err := p.window()
 	if err != nil {
 		return nn.PoolOptions{}, k, s, wrap(err)
 	}
-	if len(in) != n+2 {
-		return nn.PoolOptions{}, k, s, wrap(fmt.Errorf("input must be %s (rank %d), got shape %v", []string{"", "NWC", "NHWC", "NDHWC"}[n], n+2, in))
+	if n := p.spatial(); len(in) != n+2 {
+		return nn.PoolOptions{}, k, s, wrap(fmt.Errorf("input must be %s (rank %d), got shape %v", []string{"", "NWC", "NHWC", "NDHWC"}[n], n+2, slices.Clone(in)))
 	}
 	return nn.PoolOptions{KSize: k, Strides: s, Padding: pad}, k, s, nil
 }
 
-func (p *pool) outputShape(in []int) ([]int, error) {
+// outputSizes writes the spatial output sizes for input shape in into
+// out (which may be in itself), or returns the error of a configuration
+// or shape that does not fit.
+func (p *pool) outputSizes(in, out []int) error {
 	o, k, s, err := p.options(in)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n := p.spatial()
-	out := append([]int(nil), in...)
-	for i := range n {
-		if out[1+i], err = nn.OutputSize(in[1+i], k[i], s[i], 1, o.Padding); err != nil {
-			return nil, fmt.Errorf("layers: %s %s on input %v: %w", p.kind, p.name, in, err)
+	for i := range p.spatial() {
+		size, err := nn.OutputSize(in[1+i], k[i], s[i], 1, o.Padding)
+		if err != nil {
+			return fmt.Errorf("layers: %s %s on input %v: %w", p.kind, p.name, slices.Clone(in), err)
 		}
+		if out != nil {
+			out[1+i] = size
+		}
+	}
+	return nil
+}
+
+func (p *pool) outputShape(in []int) ([]int, error) {
+	out := slices.Clone(in)
+	if err := p.outputSizes(in, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

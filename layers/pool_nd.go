@@ -45,7 +45,7 @@ func (p *pool) Name() string { return p.name }
 func (p *pool) OutputShape(in []int) ([]int, error) { return p.outputShape(in) }
 
 // Build checks the configuration against the input shape.
-func (p *pool) Build(in []int) error { _, err := p.outputShape(in); return err }
+func (p *pool) Build(in []int) error { return p.outputSizes(in, nil) }
 
 // Variables returns nil: pooling has no variables.
 func (p *pool) Variables() []*autograd.Var { return nil }

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/convnet-go/convnet/autograd"
 )
@@ -18,8 +19,8 @@ func (l *Flatten) Name() string { return l.name }
 
 // OutputShape returns [N, d1·…·dk].
 func (l *Flatten) OutputShape(in []int) ([]int, error) {
-	if len(in) < 2 {
-		return nil, fmt.Errorf("layers: Flatten %s: input needs a batch and at least one more dimension, got shape %v", l.name, in)
+	if err := l.Build(in); err != nil {
+		return nil, err
 	}
 	n := 1
 	for _, d := range in[1:] {
@@ -28,8 +29,14 @@ func (l *Flatten) OutputShape(in []int) ([]int, error) {
 	return []int{in[0], n}, nil
 }
 
-// Build checks the input shape.
-func (l *Flatten) Build(in []int) error { _, err := l.OutputShape(in); return err }
+// Build checks the input shape (without building the output shape: a
+// model calls Build on every call).
+func (l *Flatten) Build(in []int) error {
+	if len(in) < 2 {
+		return fmt.Errorf("layers: Flatten %s: input needs a batch and at least one more dimension, got shape %v", l.name, slices.Clone(in))
+	}
+	return nil
+}
 
 // Call returns x reshaped to [N, d1·…·dk].
 func (l *Flatten) Call(x *autograd.Var, _ Context) *autograd.Var { return reshaped(x, l.OutputShape) }

@@ -68,7 +68,12 @@ func biasApply(op string, value, bias *tensor.Tensor, dataFormat string, kernel 
 	if per == 0 {
 		return y, nil
 	}
-	parallel.For(outer, max(1, elemMinPer/per), func(lo, hi int) {
+	minPer := max(1, elemMinPer/per)
+	if parallel.Split(outer, minPer) == 1 {
+		kernel(yd, xd, b, inner) // no closure to allocate
+		return y, nil
+	}
+	parallel.For(outer, minPer, func(lo, hi int) {
 		kernel(yd[lo*per:hi*per], xd[lo*per:hi*per], b, inner)
 	})
 	return y, nil

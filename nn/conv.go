@@ -29,6 +29,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -192,18 +193,20 @@ func newConvSpec(op string, nsp int, in, filter []int, o ConvOptions, depthwise 
 	if filter[nsp] != c {
 		return nil, fmt.Errorf("%s: input %v has %d channels but filter %v expects %d", op, in, c, filter, filter[nsp])
 	}
-	strides, err := spatialParam("strides", o.Strides, nsp, chLast)
+	var sBuf, dBuf [3]int
+	var axBuf [3]axis
+	strides, err := spatialParam(&sBuf, "strides", o.Strides, nsp, chLast)
 	if err != nil {
 		return nil, opError(op, err)
 	}
-	dil, err := spatialParam("dilations", o.Dilations, nsp, chLast)
+	dil, err := spatialParam(&dBuf, "dilations", o.Dilations, nsp, chLast)
 	if err != nil {
 		return nil, opError(op, err)
 	}
 	if anyAbove1(strides) && anyAbove1(dil) {
-		return nil, fmt.Errorf("%s: strides %v together with dilations %v: strides > 1 are not supported in conjunction with dilations > 1", op, strides, dil)
+		return nil, fmt.Errorf("%s: strides %v together with dilations %v: strides > 1 are not supported in conjunction with dilations > 1", op, slices.Clone(strides), slices.Clone(dil))
 	}
-	ax, err := windowAxes(sp, k, strides, dil, o.Padding, o.ExplicitPaddings, chLast)
+	ax, err := windowAxes(&axBuf, sp, k, strides, dil, o.Padding, o.ExplicitPaddings, chLast)
 	if err != nil {
 		return nil, opError(op, err)
 	}
@@ -517,7 +520,7 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		winogradConv(pl, g, f, x, w, y, ep)
 		return
 	case algoDirectC1:
-		convC1Forward(g, f, x, w, y, ep)
+		convC1Forward(&pl.c1, g, f, x, w, y, ep)
 		return
 	}
 	chunks, longest := pl.chunks, pl.longest

@@ -33,7 +33,14 @@ func conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed
 	if err := checkTensors(op, []string{"input", "filter", "bias"}, input, filter, bias); err != nil {
 		return nil, err
 	}
-	s, err := newConvSpec(op, 2, input.Shape(), filter.Shape(), o, false)
+	var s *convSpec
+	var pl *convPlan
+	var err error
+	if p != nil {
+		s, pl, err = p.forwardSetup(op, input.Shape(), o)
+	} else {
+		s, err = newConvSpec(op, 2, input.Shape(), filter.Shape(), o, false)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +50,7 @@ func conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed
 	x, xb := s.lastLayout(input.Data(), s.in)
 	y := s.result(s.out, func(y []float32) {
 		if p != nil {
-			p.convForward(&s.g, s.f, x, filter.Data(), y, bias.Data())
+			p.convForward(pl, &s.g, s.f, x, filter.Data(), y, bias.Data())
 			return
 		}
 		convForwardPlan(planConv(passForward, &s.g, s.f), &s.g, s.f, x, filter.Data(), y, bias.Data())

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"sync"
+
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
@@ -32,6 +34,7 @@ func newC1Plan(g *kernels.ConvGeom) c1Plan {
 		rows:   g.Out[1] + (g.K[1]-1)*g.Dilation[1],
 		cols:   g.Out[2] + (g.K[2]-1)*g.Dilation[2],
 		images: g.N * g.In[0],
+		offs:   make([]int, 0, g.K[1]*g.K[2]),
 	}
 	for kh := 0; kh < g.K[1]; kh++ {
 		for kw := 0; kw < g.K[2]; kw++ {
@@ -64,9 +67,9 @@ const c1MinPer = 1 << 15
 
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
-// the image's outputs (still in L2).
-func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
-	p := newC1Plan(g)
+// the image's outputs (still in L2). p is newC1Plan(g), kept in the
+// forward plan (read only).
+func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	oh, ow := g.Out[1], g.Out[2]
 	if p.images < parallel.Workers() {
 		// Fewer images than workers (a batch of one): the workers share
@@ -74,13 +77,15 @@ func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 		// depend on the split.
 		buf := getScratch(p.rows * p.cols)
 		minRows := max(1, c1MinPer/(ow*f*len(p.offs)))
+		l := getC1Rows()
+		l.p, l.buf, l.w, l.f, l.ow, l.ep = p, *buf, w, f, ow, ep
 		for img := 0; img < p.images; img++ {
 			p.pad(g, x, img, *buf)
-			out := y[img*oh*ow*f : (img+1)*oh*ow*f]
-			parallel.For(oh, minRows, func(lo, hi int) {
-				p.outRows(out, *buf, w, f, ow, lo, hi, ep)
-			})
+			l.out = y[img*oh*ow*f : (img+1)*oh*ow*f]
+			parallel.For(oh, minRows, l.body)
 		}
+		*l = c1Rows{body: l.body} // hold no caller's storage
+		c1RowsLoops.Put(l)
 		putScratch(buf)
 		return
 	}
@@ -92,6 +97,28 @@ func convC1Forward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 		}
 		putScratch(buf)
 	})
+}
+
+// c1Rows is convC1Forward's loop over one image's output rows: its
+// arguments and the body over them, made once and reused from call to
+// call (c1RowsLoops), since a func literal costs an allocation each time.
+type c1Rows struct {
+	p           *c1Plan
+	out, buf, w []float32
+	f, ow       int
+	ep          epilogue
+	body        func(lo, hi int)
+}
+
+var c1RowsLoops sync.Pool
+
+func getC1Rows() *c1Rows {
+	if l, ok := c1RowsLoops.Get().(*c1Rows); ok {
+		return l
+	}
+	l := new(c1Rows)
+	l.body = func(lo, hi int) { l.p.outRows(l.out, l.buf, l.w, l.f, l.ow, lo, hi, l.ep) }
+	return l
 }
 
 // outRows computes output rows [lo, hi) of one image (out holds its

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -104,9 +105,10 @@ func channelsLast(rank int, format string) (bool, error) {
 }
 
 // spatialParam expands a tf.nn-style strides/dilations/ksize argument to
-// one value per spatial dimension.
-func spatialParam(name string, v []int, nSpatial int, chLast bool) ([]int, error) {
-	out := make([]int, nSpatial)
+// one value per spatial dimension (nSpatial ≤ 3), written into dst (the
+// caller's, often on its stack).
+func spatialParam(dst *[3]int, name string, v []int, nSpatial int, chLast bool) ([]int, error) {
+	out := dst[:nSpatial]
 	switch len(v) {
 	case 0:
 		for i := range out {
@@ -144,9 +146,12 @@ func spatialParam(name string, v []int, nSpatial int, chLast bool) ([]int, error
 // SAME pads max((out−1)·s + (k−1)·d + 1 − in, 0) cells, half before and
 // the odd cell after; VALID and EXPLICIT give OutputSize's (in − F + s)/s
 // over the (padded) input, which may be 0.
-func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]int, chLast bool) ([]axis, error) {
+//
+// The axes are written into dst (len(in) ≤ 3). The errors quote copies of
+// the arguments, so that arrays on the caller's stack stay there.
+func windowAxes(dst *[3]axis, in, k, strides, dilations []int, padding string, explicit [][2]int, chLast bool) ([]axis, error) {
 	n := len(in)
-	ax := make([]axis, n)
+	ax := dst[:n]
 	pad := strings.ToUpper(padding)
 	var pairs [][2]int
 	if pad == "EXPLICIT" {
@@ -178,7 +183,7 @@ func windowAxes(in, k, strides, dilations []int, padding string, explicit [][2]i
 			a.PadBefore, a.PadAfter = total/2, total-total/2
 		case "VALID", "":
 			if a.Out = windowedSize(a.In, ek, a.Stride); a.Out < 0 {
-				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the window %v (dilations %v: %d cells) by the stride %v or more in dimension %d", in, k, dilations, ek, strides, i)
+				return nil, fmt.Errorf("nn: VALID padding gives a negative output size: input size %v is smaller than the window %v (dilations %v: %d cells) by the stride %v or more in dimension %d", slices.Clone(in), slices.Clone(k), slices.Clone(dilations), ek, slices.Clone(strides), i)
 			}
 		case "EXPLICIT":
 			a.PadBefore, a.PadAfter = pairs[i][0], pairs[i][1]

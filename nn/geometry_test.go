@@ -52,7 +52,7 @@ func TestOutputSize(t *testing.T) {
 
 func TestWindowAxesSamePutsOddCellAfter(t *testing.T) {
 	// in 6, k 4, s 1: out 6, pad 3 → 1 before, 2 after.
-	ax, err := windowAxes([]int{6}, []int{4}, []int{1}, []int{1}, "SAME", nil, true)
+	ax, err := windowAxes(new([3]axis), []int{6}, []int{4}, []int{1}, []int{1}, "SAME", nil, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestWindowAxesSamePutsOddCellAfter(t *testing.T) {
 		t.Fatalf("got %+v, want out 6, pad 1/2", a)
 	}
 	// stride larger than window: TF clamps the padding at zero.
-	ax, _ = windowAxes([]int{5}, []int{1}, []int{3}, []int{1}, "SAME", nil, true)
+	ax, _ = windowAxes(new([3]axis), []int{5}, []int{1}, []int{3}, []int{1}, "SAME", nil, true)
 	if a := ax[0]; a.Out != 2 || a.PadBefore != 0 || a.PadAfter != 0 {
 		t.Fatalf("got %+v, want out 2, no padding", a)
 	}
@@ -83,7 +83,7 @@ func TestSpatialParamForms(t *testing.T) {
 		{[]int{1, 2, 3}, true, nil, false},
 		{[]int{0}, true, nil, false},
 	} {
-		got, err := spatialParam("strides", tc.v, 2, tc.chLast)
+		got, err := spatialParam(new([3]int), "strides", tc.v, 2, tc.chLast)
 		if (err == nil) != tc.ok {
 			t.Errorf("spatialParam(%v) err = %v, want ok=%v", tc.v, err, tc.ok)
 			continue
@@ -97,7 +97,7 @@ func TestSpatialParamForms(t *testing.T) {
 func TestValidErrorQuotesDilatedWindow(t *testing.T) {
 	// 5 cells cannot hold a 3-tap window at dilation 3, which spans 7
 	// (6 cells would give TF's empty output).
-	_, err := windowAxes([]int{5, 5}, []int{3, 3}, []int{1, 1}, []int{3, 3}, "VALID", nil, true)
+	_, err := windowAxes(new([3]axis), []int{5, 5}, []int{3, 3}, []int{1, 1}, []int{3, 3}, "VALID", nil, true)
 	if err == nil || !strings.Contains(err.Error(), "7 cells") {
 		t.Fatalf("err = %v, want it to name the 7-cell dilated window", err)
 	}

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -46,6 +47,8 @@ type Packed struct {
 	slabs  formSlot[[]float32]
 	panels []*panelSlot
 	wino   []*winoSlot
+
+	memo atomic.Pointer[convMemo] // the last convolution geometry
 }
 
 // NewPacked returns an empty Packed for the weight tensor w.
@@ -155,10 +158,10 @@ func MatMulPacked(a *tensor.Tensor, p *Packed) (*tensor.Tensor, error) {
 	p.mu.Unlock()
 	y := newResult(m, n)
 	if f == nil {
-		slabProduct(y.Data(), a.Data(), m, k, n, func(j0, _ int) ([]float32, int) { return b.Data()[j0:], n })
+		slabProduct(y.Data(), a.Data(), m, k, n, b.Data(), false)
 		return y, nil
 	}
-	slabProduct(y.Data(), a.Data(), m, k, n, func(j0, width int) ([]float32, int) { return f.v[j0*k:], width })
+	slabProduct(y.Data(), a.Data(), m, k, n, f.v, true)
 	p.release(&f.refs)
 	return y, nil
 }
@@ -176,23 +179,59 @@ func packSlabs(dst, b []float32, k, n int) {
 	}
 }
 
-// slabProduct computes y [m, n] = a [m, k] · b, slab by slab: slab(j0,
-// width) returns the slab of columns [j0, j0+width) of b and its row
-// stride.
-func slabProduct(y, a []float32, m, k, n int, slab func(j0, width int) ([]float32, int)) {
+// slabProduct computes y [m, n] = a [m, k] · b, slab by slab. b is
+// [k, n] row-major, or with packed set b packed by packSlabs (the slab
+// of columns [j0, j0+width) at b[j0·k:], row stride width).
+func slabProduct(y, a []float32, m, k, n int, b []float32, packed bool) {
 	slabs := ceilDiv(n, slabCols)
-	parallel.For(slabs, max(1, slabMinPer/(m*k*slabCols)), func(lo, hi int) {
-		for s := lo; s < hi; s++ {
-			j0 := s * slabCols
-			width := min(slabCols, n-j0)
-			bs, ldb := slab(j0, width)
-			if m == 1 {
-				kernels.Gemv(y[j0:j0+width], a, bs, k, ldb)
-				continue
-			}
-			kernels.SgemmSerial(false, false, m, width, k, 1, a, k, bs, ldb, 0, y[j0:], n)
+	minPer := max(1, slabMinPer/(m*k*slabCols))
+	if parallel.Split(slabs, minPer) == 1 {
+		slabRange(y, a, m, k, n, b, packed, 0, slabs) // no closure to allocate
+		return
+	}
+	l := getSlabLoop()
+	l.y, l.a, l.m, l.k, l.n, l.b, l.packed = y, a, m, k, n, b, packed
+	parallel.For(slabs, minPer, l.body)
+	l.y, l.a, l.b = nil, nil, nil // hold no caller's storage
+	slabLoops.Put(l)
+}
+
+// slabLoop is a shared-out slabProduct: its arguments and the loop body
+// over them, made once and reused from call to call (slabLoops), since a
+// func literal costs an allocation each time.
+type slabLoop struct {
+	y, a, b []float32
+	m, k, n int
+	packed  bool
+	body    func(lo, hi int)
+}
+
+var slabLoops sync.Pool
+
+func getSlabLoop() *slabLoop {
+	if l, ok := slabLoops.Get().(*slabLoop); ok {
+		return l
+	}
+	l := new(slabLoop)
+	l.body = func(lo, hi int) { slabRange(l.y, l.a, l.m, l.k, l.n, l.b, l.packed, lo, hi) }
+	return l
+}
+
+// slabRange computes slabs [lo, hi) of slabProduct.
+func slabRange(y, a []float32, m, k, n int, b []float32, packed bool, lo, hi int) {
+	for s := lo; s < hi; s++ {
+		j0 := s * slabCols
+		width := min(slabCols, n-j0)
+		bs, ldb := b[j0:], n
+		if packed {
+			bs, ldb = b[j0*k:], width
 		}
-	})
+		if m == 1 {
+			kernels.Gemv(y[j0:j0+width], a, bs, k, ldb)
+			continue
+		}
+		kernels.SgemmSerial(false, false, m, width, k, 1, a, k, bs, ldb, 0, y[j0:], n)
+	}
 }
 
 // panelSlot holds w [K, N] packed into the Sgemm panels of one
@@ -284,15 +323,23 @@ func Conv2DPacked(input *tensor.Tensor, p *Packed, o ConvOptions) (*tensor.Tenso
 	if p == nil {
 		return nil, fmt.Errorf("nn.Conv2D: nil Packed")
 	}
-	return forwardOp("nn.Conv2D", 2, input, p.w, o, false, func(g *kernels.ConvGeom, f int, x, w, y []float32) {
-		p.convForward(g, f, x, w, y, nil)
-	})
+	const op = "nn.Conv2D"
+	if err := checkTensors(op, []string{"input", "filter"}, input, p.w); err != nil {
+		return nil, err
+	}
+	s, pl, err := p.forwardSetup(op, input.Shape(), o)
+	if err != nil {
+		return nil, err
+	}
+	x, xb := s.lastLayout(input.Data(), s.in)
+	y := s.result(s.out, func(y []float32) { p.convForward(pl, &s.g, s.f, x, p.w.Data(), y, nil) })
+	putScratch(xb)
+	return y, nil
 }
 
-// convForward is convForwardPlan with the forward plan of g, for
-// w = p.w's data, taking the Winograd filters from p.
-func (p *Packed) convForward(g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
-	pl := planConv(passForward, g, f)
+// convForward is convForwardPlan following pl, the forward plan of g,
+// for w = p.w's data, taking the Winograd filters from p.
+func (p *Packed) convForward(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	if pl.algo == algoWinograd {
 		if fm := p.acquireWino(pl.scheme, g.C, f); fm != nil {
 			winogradConvPacked(pl, g, f, x, fm.v.packed, y, ep)

@@ -16,6 +16,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -25,7 +26,9 @@ import (
 
 // poolGeom is the validated geometry of one pooling call.
 type poolGeom struct {
-	outShape []int
+	outShape []int // outDims[:rank], set by poolSetup only
+	outDims  [5]int
+	rank     int
 	chLast   bool
 	batch    int // N of the tensor
 	chans    int // C of the tensor
@@ -38,58 +41,71 @@ type poolGeom struct {
 
 // poolSetup validates a pooling call on an input of the given shape.
 func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
+	g := new(poolGeom)
+	if err := poolSetupInto(g, op, shape, o); err != nil {
+		return nil, err
+	}
+	g.outShape = g.outDims[:g.rank]
+	return g, nil
+}
+
+// poolSetupInto is poolSetup writing into g, which may then stay on the
+// caller's stack: it sets every field but outShape (the caller takes
+// the output shape from outDims[:rank]).
+func poolSetupInto(g *poolGeom, op string, shape []int, o PoolOptions) error {
 	r := len(shape)
 	if r < 3 || r > 5 {
-		return nil, fmt.Errorf("nn: %s wants a rank-3, 4 or 5 input (NWC, NHWC or NDHWC), got shape %v", op, shape)
+		return fmt.Errorf("nn: %s wants a rank-3, 4 or 5 input (NWC, NHWC or NDHWC), got shape %v", op, slices.Clone(shape))
 	}
 	for _, d := range shape {
 		if d < 0 {
-			return nil, fmt.Errorf("nn: %s: negative dimension in input shape %v", op, shape)
+			return fmt.Errorf("nn: %s: negative dimension in input shape %v", op, slices.Clone(shape))
 		}
 	}
 	chLast, err := channelsLast(r, o.DataFormat)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	pad := strings.ToUpper(o.Padding)
 	if pad != "SAME" && pad != "VALID" && pad != "" && pad != "EXPLICIT" {
-		return nil, fmt.Errorf("nn: %s: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", op, o.Padding)
+		return fmt.Errorf("nn: %s: padding %q: want \"SAME\", \"VALID\" or \"EXPLICIT\"", op, o.Padding)
 	}
 	if pad == "EXPLICIT" && len(o.ExplicitPaddings) == 0 {
-		return nil, fmt.Errorf("nn: %s: padding \"EXPLICIT\" needs ExplicitPaddings", op)
+		return fmt.Errorf("nn: %s: padding \"EXPLICIT\" needs ExplicitPaddings", op)
 	}
 	nsp := r - 2
-	k, err := spatialParam("ksize", o.KSize, nsp, chLast)
+	var kBuf, sBuf [3]int
+	var axBuf [3]axis
+	k, err := spatialParam(&kBuf, "ksize", o.KSize, nsp, chLast)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
-	s, err := spatialParam("strides", o.Strides, nsp, chLast)
+	s, err := spatialParam(&sBuf, "strides", o.Strides, nsp, chLast)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	first := 1
 	if !chLast {
 		first = 2
 	}
 	sp := shape[first : first+nsp]
-	ones := []int{1, 1, 1}[:nsp]
-	ax, err := windowAxes(sp, k, s, ones, pad, o.ExplicitPaddings, chLast)
+	ax, err := windowAxes(&axBuf, sp, k, s, ones[:nsp], pad, o.ExplicitPaddings, chLast)
 	if err != nil {
-		return nil, poolErr(op, err)
+		return poolErr(op, err)
 	}
 	for i, a := range ax {
 		// Every window keeps a real cell: a padding of K or more would
 		// make windows of padding alone (−∞ for max, no divisor for avg),
 		// and so would any padding around a dimension of size 0.
 		if a.PadBefore >= a.K || a.PadAfter >= a.K {
-			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) of dimension %d must be smaller than the window %d", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i, a.K)
+			return fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) of dimension %d must be smaller than the window %d", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i, a.K)
 		}
 		if a.In == 0 && a.Out > 0 {
-			return nil, fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) around dimension %d of size 0 makes windows of padding alone", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i)
+			return fmt.Errorf("nn: %s: explicit paddings %v: padding (%d, %d) around dimension %d of size 0 makes windows of padding alone", op, o.ExplicitPaddings, a.PadBefore, a.PadAfter, i)
 		}
 	}
-	g := &poolGeom{chLast: chLast, batch: shape[0]}
-	g.outShape = append([]int(nil), shape...)
+	*g = poolGeom{chLast: chLast, batch: shape[0], rank: r}
+	copy(g.outDims[:], shape)
 	if chLast {
 		g.chans = shape[r-1]
 		g.n, g.c = g.batch, g.chans
@@ -103,10 +119,13 @@ func poolSetup(op string, shape []int, o PoolOptions) (*poolGeom, error) {
 	for i, a := range ax {
 		j := 3 - nsp + i
 		g.in[j], g.k[j], g.s[j], g.pad[j], g.out[j] = a.In, a.K, a.Stride, a.PadBefore, a.Out
-		g.outShape[first+i] = a.Out
+		g.outDims[first+i] = a.Out
 	}
-	return g, nil
+	return nil
 }
+
+// ones is the dilation of every pooling window.
+var ones = []int{1, 1, 1}
 
 func poolErr(op string, err error) error {
 	return fmt.Errorf("nn: %s: %s", op, strings.TrimPrefix(err.Error(), "nn: "))
@@ -170,12 +189,12 @@ func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 	if err := poolInput("MaxPool", input); err != nil {
 		return nil, err
 	}
-	g, err := poolSetup("MaxPool", input.Shape(), o)
-	if err != nil {
+	var g poolGeom // on the stack: newResult gets a copy of the shape
+	if err := poolSetupInto(&g, "MaxPool", input.Shape(), o); err != nil {
 		return nil, err
 	}
-	y := newResult(g.outShape...) // every window has a real cell
-	maxPoolFast(g, input.Data(), y.Data())
+	y := newResult(slices.Clone(g.outDims[:g.rank])...) // every window has a real cell
+	maxPoolFast(&g, input.Data(), y.Data())
 	return y, nil
 }
 
@@ -261,24 +280,33 @@ func poolGradShape(op string, g *poolGeom, grad *tensor.Tensor) error {
 // along the contiguous channels (kernels.MaxWindow: a later cell wins
 // only when strictly greater) and split across output rows (n, od, oh).
 func maxPoolFast(g *poolGeom, x, y []float32) {
+	rows, minPer := g.n*g.out[0]*g.out[1], g.rowsMinPer()
+	if parallel.Split(rows, minPer) == 1 {
+		maxPoolRows(g, x, y, 0, rows) // no closure to allocate
+		return
+	}
+	gc := *g // the closure's own copy, so that g may live on the caller's stack
+	parallel.For(rows, minPer, func(lo, hi int) { maxPoolRows(&gc, x, y, lo, hi) })
+}
+
+// maxPoolRows computes output rows [lo, hi) (n, od, oh) of maxPoolFast.
+func maxPoolRows(g *poolGeom, x, y []float32, lo, hi int) {
 	C := g.c
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
-	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
-		offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
-		for r := lo; r < hi; r++ {
-			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
-			d0, d1 := g.window(0, od)
-			h0, h1 := g.window(1, oh)
-			xi := x[n*inLen : (n+1)*inLen]
-			yr := y[r*OW*C : (r+1)*OW*C]
-			for ow := 0; ow < OW; ow++ {
-				w0, w1 := g.window(2, ow)
-				offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
-				kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
-			}
+	offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
+	for r := lo; r < hi; r++ {
+		n, od, oh := r/(OD*OH), r/OH%OD, r%OH
+		d0, d1 := g.window(0, od)
+		h0, h1 := g.window(1, oh)
+		xi := x[n*inLen : (n+1)*inLen]
+		yr := y[r*OW*C : (r+1)*OW*C]
+		for ow := 0; ow < OW; ow++ {
+			w0, w1 := g.window(2, ow)
+			offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
+			kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
 		}
-	})
+	}
 }
 
 // avgPoolFast computes y = AvgPool(x) in the kernel view: window sums in

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"sync"
+
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
@@ -110,30 +112,80 @@ const winoSplitMin = 1 << 18
 // by tile, the products by cell, the output transforms by tile. A tile's
 // values are those of the one-goroutine path.
 func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int) {
-	cells, c, mr := s.Cells(), tl.g.C, kernels.TileRowsFor(tl.g.C, f)
+	cells, c := s.Cells(), tl.g.C
 	vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
-	v, m := *vb, *mb
-	for t0 := 0; t0 < tl.n; t0 += block {
-		nt := min(block, tl.n-t0)
-		vs, ms := winoStrides(nt, mr, c, f)
-		parallel.For(nt, 1, func(lo, hi int) {
-			edge := getScratch(s.Tile * s.Tile * c)
-			tl.inputs(x, t0+lo, hi-lo, v[lo*c:], vs, *edge)
-			putScratch(edge)
-		})
-		parallel.For(cells, 1, func(lo, hi int) {
-			for xi := lo; xi < hi; xi++ {
-				winoProduct(v, vs, m, ms, xi, nt, mr, c, f, packed[xi])
-			}
-		})
-		parallel.For(nt, 1, func(lo, hi int) {
-			edgeOut := getScratch(s.Out * s.Out * f)
-			tl.outputs(y, t0, lo, hi, m, ms, f, ep, *edgeOut)
-			putScratch(edgeOut)
-		})
+	// One value holds the phases' state and the three loop bodies over
+	// it; it is reused from call to call (winoSplitBlocks), so a call
+	// allocates neither (a func literal costs an allocation each time).
+	b := getWinoSplitBlock()
+	*b = winoSplitBlock{s: s, tl: tl, f: f, c: c, mr: kernels.TileRowsFor(c, f),
+		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep, bodies: b.bodies}
+	for b.t0 = 0; b.t0 < tl.n; b.t0 += block {
+		b.nt = min(block, tl.n-b.t0)
+		b.vs, b.ms = winoStrides(b.nt, b.mr, c, f)
+		parallel.For(b.nt, 1, b.bodies.inputs)
+		parallel.For(cells, 1, b.bodies.products)
+		parallel.For(b.nt, 1, b.bodies.outputs)
 	}
+	*b = winoSplitBlock{bodies: b.bodies} // hold no caller's storage
+	winoSplitBlocks.Put(b)
 	putScratch(vb)
 	putScratch(mb)
+}
+
+// winoSplitBlocks holds winoSplitBlock values (with their loop bodies)
+// between winogradSplit calls.
+var winoSplitBlocks sync.Pool
+
+// getWinoSplitBlock returns a winoSplitBlock from winoSplitBlocks, or a
+// new one with its loop bodies.
+func getWinoSplitBlock() *winoSplitBlock {
+	if b, ok := winoSplitBlocks.Get().(*winoSplitBlock); ok {
+		return b
+	}
+	b := new(winoSplitBlock)
+	b.bodies.inputs = func(lo, hi int) { b.inputs(lo, hi) }
+	b.bodies.products = func(lo, hi int) { b.products(lo, hi) }
+	b.bodies.outputs = func(lo, hi int) { b.outputs(lo, hi) }
+	return b
+}
+
+// winoSplitBlock is the state of winogradSplit's current block: tiles
+// [t0, t0+nt), their transforms in v (cell stride vs) and products in m
+// (cell stride ms).
+type winoSplitBlock struct {
+	s          *kernels.WinoScheme
+	tl         winoTiles
+	f, c, mr   int
+	x, y, v, m []float32
+	packed     []*kernels.PackedB
+	ep         epilogue
+	t0, nt     int
+	vs, ms     int
+
+	// bodies are the parallel loops' bodies over this value, made once.
+	bodies struct{ inputs, products, outputs func(lo, hi int) }
+}
+
+// inputs transforms the block's tiles [lo, hi).
+func (b *winoSplitBlock) inputs(lo, hi int) {
+	edge := getScratch(b.s.Tile * b.s.Tile * b.c)
+	b.tl.inputs(b.x, b.t0+lo, hi-lo, b.v[lo*b.c:], b.vs, *edge)
+	putScratch(edge)
+}
+
+// products multiplies cells [lo, hi) of the block.
+func (b *winoSplitBlock) products(lo, hi int) {
+	for xi := lo; xi < hi; xi++ {
+		winoProduct(b.v, b.vs, b.m, b.ms, xi, b.nt, b.mr, b.c, b.f, b.packed[xi])
+	}
+}
+
+// outputs writes the block's tiles [lo, hi) back.
+func (b *winoSplitBlock) outputs(lo, hi int) {
+	edgeOut := getScratch(b.s.Out * b.s.Out * b.f)
+	b.tl.outputs(b.y, b.t0, lo, hi, b.m, b.ms, b.f, b.ep, *edgeOut)
+	putScratch(edgeOut)
 }
 
 // winoStrides returns the cell strides of V and M for a block of nt

@@ -32,24 +32,45 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 const spinFor = 200 * time.Microsecond
 
 // loop is one call of For: ranges [i·n/w, (i+1)·n/w) for i < w, each
-// claimed once by whichever goroutine takes index next first.
+// claimed once by whichever goroutine moves state's next past it first.
+//
+// Loops are reused (loops, a sync.Pool), so a helper may still hold a
+// loop that has since been handed to another For call. That is safe
+// because a range is claimed only by a compare-and-swap on state, which
+// holds both w and next: a stale helper either finds the state
+// exhausted (next ≥ w) or claims a range of the loop's current call,
+// whose fn and n were written before that call published its state. A
+// loop goes back to loops only once its call's ranges are all done.
 type loop struct {
-	fn   func(lo, hi int)
-	n    int
-	w    int32        // at most maxHelpers+1
-	next atomic.Int32 // the next range to claim
-	done atomic.Int32 // ranges finished
-	wg   sync.WaitGroup
+	fn    func(lo, hi int)
+	n     int
+	state atomic.Uint64 // w<<32 | next; w at most maxHelpers+1
+	done  atomic.Int32  // ranges finished
+	wg    sync.WaitGroup
+}
+
+// loops holds finished loops for the next For calls (a loop allocated
+// per call would cost a heap allocation each).
+var loops sync.Pool
+
+// claimable reports whether l has a range left to claim.
+func (l *loop) claimable() bool {
+	st := l.state.Load()
+	return uint32(st) < uint32(st>>32)
 }
 
 // run runs ranges of l until none is left to claim.
 func (l *loop) run() {
 	for {
-		i := l.next.Add(1) - 1
-		if i >= l.w {
+		st := l.state.Load()
+		w, i := int(st>>32), int(uint32(st))
+		if i >= w {
 			return
 		}
-		lo, hi := int(i)*l.n/int(l.w), int(i+1)*l.n/int(l.w)
+		if !l.state.CompareAndSwap(st, st+1) {
+			continue
+		}
+		lo, hi := i*l.n/w, (i+1)*l.n/w
 		l.fn(lo, hi)
 		l.done.Add(1)
 		l.wg.Done()
@@ -71,6 +92,15 @@ const maxHelpers = 1023
 
 func init() { pool.wake = make(chan struct{}, maxHelpers) }
 
+// Split returns the number of ranges For(n, minPer, fn) runs: at most
+// Workers(), and 1 (fn(0, n) on the caller) when n is below 2·minPer. A
+// hot caller whose loop is often that small calls its body directly
+// when Split is 1, and so builds no closure for For: a func literal
+// costs a heap allocation each time it is evaluated.
+func Split(n, minPer int) int {
+	return max(1, min(Workers(), n/max(minPer, 1), maxHelpers+1))
+}
+
 // For calls fn(lo, hi) over a partition of [0, n) into at most Workers()
 // contiguous ranges of near-equal size, concurrently, and waits. With
 // n below minPer·2 (or one worker) it runs fn(0, n) on the caller. The
@@ -80,22 +110,26 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
 	}
-	if minPer < 1 {
-		minPer = 1
-	}
-	w := min(Workers(), n/minPer, maxHelpers+1)
+	w := Split(n, minPer)
 	if w <= 1 {
 		fn(0, n)
 		return
 	}
-	l := &loop{fn: fn, n: n, w: int32(w)}
-	l.wg.Add(w)
+	l, _ := loops.Get().(*loop)
+	if l == nil {
+		l = new(loop) // state 0: nothing to claim
+	}
 	if !pool.posted.CompareAndSwap(nil, l) {
 		// Another loop is posted (this one runs inside it, or beside
 		// it on another goroutine): run this one on new goroutines.
+		loops.Put(l)
 		forGoroutines(n, w, fn)
 		return
 	}
+	l.fn, l.n = fn, n
+	l.done.Store(0)
+	l.wg.Add(w)
+	l.state.Store(uint64(w) << 32) // publish: ranges 0 to w−1 claimable
 	ensureHelpers(w - 1)
 	for wakes := min(int(pool.asleep.Load()), w-1); wakes > 0; wakes-- {
 		select {
@@ -105,9 +139,9 @@ func For(n, minPer int, fn func(lo, hi int)) {
 	}
 	l.run()
 	pool.posted.CompareAndSwap(l, nil)
-	if l.done.Load() < l.w {
+	if l.done.Load() < int32(w) {
 		deadline := time.Now().Add(spinFor)
-		for spins := 0; l.done.Load() < l.w; spins++ {
+		for spins := 0; l.done.Load() < int32(w); spins++ {
 			if spins&255 == 255 {
 				if time.Now().After(deadline) {
 					l.wg.Wait()
@@ -117,6 +151,8 @@ func For(n, minPer int, fn func(lo, hi int)) {
 			}
 		}
 	}
+	l.fn = nil // every range is done: nobody calls it again
+	loops.Put(l)
 }
 
 // forGoroutines runs For's ranges on w−1 new goroutines and the caller.
@@ -153,7 +189,7 @@ func helper() {
 	for {
 		deadline := time.Now().Add(spinFor)
 		for spins := 0; ; spins++ {
-			if l := pool.posted.Load(); l != nil && l.next.Load() < l.w {
+			if l := pool.posted.Load(); l != nil && l.claimable() {
 				l.run()
 				deadline = time.Now().Add(spinFor)
 				continue
@@ -168,7 +204,7 @@ func helper() {
 		pool.asleep.Add(1)
 		// A loop posted between the last poll and the count above
 		// sent no token for this helper: look once more.
-		if l := pool.posted.Load(); l == nil || l.next.Load() >= l.w {
+		if l := pool.posted.Load(); l == nil || !l.claimable() {
 			<-pool.wake
 		}
 		pool.asleep.Add(-1)

@@ -124,3 +124,45 @@ func TestForAfterHelpersSleep(t *testing.T) {
 		}
 	}
 }
+
+// TestForReusedLoops runs many short loops of varying range counts from
+// several goroutines at once, so that loops are reused while helpers may
+// still hold them from an earlier call: every index must still run once.
+func TestForReusedLoops(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := range 2000 {
+				n := 1 + (rep*7+g)%13
+				seen := make([]int32, n)
+				For(n, 1, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&seen[i], 1)
+					}
+				})
+				for i, c := range seen {
+					if c != 1 {
+						t.Errorf("goroutine %d, loop %d of %d ranges: index %d ran %d times", g, rep, n, i, c)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestForAllocatesNothing: a loop shared out reuses a finished loop
+// value, so For itself allocates nothing once one is pooled.
+func TestForAllocatesNothing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var sum atomic.Int64
+	fn := func(lo, hi int) { sum.Add(int64(hi - lo)) }
+	For(64, 1, fn)
+	if a := testing.AllocsPerRun(100, func() { For(64, 1, fn) }); a >= 1 {
+		t.Errorf("For allocates %.1f objects a call, want none", a)
+	}
+}

@@ -40,14 +40,21 @@ import (
 // its 12–100 KiB activations did, about 40 µs of allocating and zeroing.
 const RecycleMin = 1 << 8
 
-// Free arrays, as *[]float32, by exact capacity: a power of two 1<<i in
-// classes[i] (no lookup, so the many small scratch buffers of a step
-// cost nothing), any other capacity in exact.
+// Free arrays, as *float32 (the first element: the pool an array is in
+// gives its capacity, and a pointer goes into an interface without an
+// allocation, so handing an array back costs none), by exact capacity: a
+// power of two 1<<i in classes[i] (no lookup, so the many small scratch
+// buffers of a step cost nothing), any other capacity in exact.
 var (
 	classes [64]sync.Pool
 	mu      sync.RWMutex
 	exact   = map[int]*sync.Pool{}
 )
+
+// holders keeps the empty *[]float32 that GetClass hands out and
+// PutClass takes back, so that a scratch buffer's pointer costs no
+// allocation either once a few are in use.
+var holders sync.Pool
 
 // keep holds a few arrays where garbage collections cannot reach them: a
 // sync.Pool drops what it holds within two collections, and faulting a
@@ -58,7 +65,7 @@ var (
 // path while keep is not full.
 var keep struct {
 	sync.Mutex
-	free   []*[]float32
+	free   [][]float32 // each with len = cap
 	floats int
 }
 
@@ -100,10 +107,8 @@ func SetPoison(on bool) (was bool) { return poison.Swap(on) }
 // recycled storage holds old values (NaN under SetPoison), fresh storage
 // zeros. The caller overwrites every element it reads.
 func Get(n int) []float32 {
-	var s []float32
-	if p := take(n); p != nil {
-		s = *p
-	} else {
+	s := take(n)
+	if s == nil {
 		s = make([]float32, n)
 	}
 	if poison.Load() {
@@ -114,9 +119,9 @@ func Get(n int) []float32 {
 
 // GetZero is Get with every element zero.
 func GetZero(n int) []float32 {
-	if p := take(n); p != nil {
-		clear(*p)
-		return *p
+	if s := take(n); s != nil {
+		clear(s)
+		return s
 	}
 	return make([]float32, n)
 }
@@ -128,20 +133,23 @@ func GetZero(n int) []float32 {
 // costs no allocation once the pool holds one.
 func GetClass(n int) *[]float32 {
 	c := 1 << bits.Len(uint(max(n, 1)-1))
-	p := take(c)
-	if p == nil {
-		s := make([]float32, c)
-		p = &s
+	s := take(c)
+	if s == nil {
+		s = make([]float32, c)
 	}
-	*p = (*p)[:n]
+	p, _ := holders.Get().(*[]float32)
+	if p == nil {
+		p = new([]float32)
+	}
+	*p = s[:n]
 	if poison.Load() {
 		fill(*p)
 	}
 	return p
 }
 
-// take returns a recycled array of capacity n, or nil.
-func take(n int) *[]float32 {
+// take returns a recycled array of capacity n (len n), or nil.
+func take(n int) []float32 {
 	if n <= 0 {
 		return nil
 	}
@@ -149,8 +157,8 @@ func take(n int) *[]float32 {
 		return s
 	}
 	if p := poolFor(n, false); p != nil {
-		if s, ok := p.Get().(*[]float32); ok {
-			return s
+		if first, ok := p.Get().(*float32); ok {
+			return unsafe.Slice(first, n)
 		}
 	}
 	return nil
@@ -158,11 +166,11 @@ func take(n int) *[]float32 {
 
 // takeKept removes an array of capacity n from keep and returns it, or
 // nil when keep has none.
-func takeKept(n int) *[]float32 {
+func takeKept(n int) []float32 {
 	keep.Lock()
 	defer keep.Unlock()
 	for i, s := range keep.free {
-		if cap(*s) == n {
+		if cap(s) == n {
 			last := len(keep.free) - 1
 			keep.free[i], keep.free[last] = keep.free[last], nil
 			keep.free = keep.free[:last]
@@ -177,32 +185,39 @@ func takeKept(n int) *[]float32 {
 // caller must own that array outright: afterwards nothing may read or
 // write it through any slice, since a later Get may return it. A nil or
 // zero-capacity s is ignored.
-func Put(s []float32) { PutClass(&s) }
+func Put(s []float32) {
+	if cap(s) == 0 {
+		return
+	}
+	s = s[:cap(s)]
+	if poison.Load() {
+		fill(s)
+	}
+	if s = keepLargest(s); s != nil {
+		poolFor(cap(s), true).Put(unsafe.SliceData(s))
+	}
+}
 
 // PutClass is Put for a pointer from GetClass (or any pointer to a
 // slice the caller owns outright, array and pointer both); nil is
-// ignored.
+// ignored. The pointer goes back too: a later GetClass may return it.
 func PutClass(p *[]float32) {
-	if p == nil || cap(*p) == 0 {
+	if p == nil {
 		return
 	}
-	*p = (*p)[:cap(*p)]
-	if poison.Load() {
-		fill(*p)
-	}
-	p = keepLargest(p)
-	if p != nil {
-		poolFor(cap(*p), true).Put(p)
-	}
+	s := *p
+	*p = nil
+	holders.Put(p)
+	Put(s)
 }
 
 // keepLargest adds p to keep when there is room, or in place of keep's
 // smallest array when p is larger and fits, and returns the array left
 // out (p, the one it replaced, or nil).
-func keepLargest(p *[]float32) *[]float32 {
+func keepLargest(p []float32) []float32 {
 	keep.Lock()
 	defer keep.Unlock()
-	n := cap(*p)
+	n := cap(p)
 	if n > keepFloats {
 		return p
 	}
@@ -213,16 +228,16 @@ func keepLargest(p *[]float32) *[]float32 {
 	}
 	small := -1
 	for i, s := range keep.free {
-		if small < 0 || cap(*s) < cap(*keep.free[small]) {
+		if small < 0 || cap(s) < cap(keep.free[small]) {
 			small = i
 		}
 	}
-	if small < 0 || cap(*keep.free[small]) >= n || keep.floats-cap(*keep.free[small])+n > keepFloats {
+	if small < 0 || cap(keep.free[small]) >= n || keep.floats-cap(keep.free[small])+n > keepFloats {
 		return p
 	}
 	out := keep.free[small]
 	keep.free[small] = p
-	keep.floats += n - cap(*out)
+	keep.floats += n - cap(out)
 	return out
 }
 
@@ -232,7 +247,8 @@ func keepLargest(p *[]float32) *[]float32 {
 // others) are ignored, and an array listed twice is put once. It is the
 // hand-back of tensors' storage (t.Data()), with Put's promise.
 func Recycle(ss ...[]float32) {
-	var seen []*float32
+	var buf [64]*float32 // on the stack for the graphs of a model
+	seen := buf[:0]
 outer:
 	for _, s := range ss {
 		if len(s) < RecycleMin || len(s) != cap(s) {

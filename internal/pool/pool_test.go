@@ -142,7 +142,7 @@ func TestKeepSurvivesGCAndHoldsTheLargest(t *testing.T) {
 	defer keep.Unlock()
 	has := func(s []float32) bool {
 		for _, p := range keep.free {
-			if unsafe.SliceData(*p) == unsafe.SliceData(s) {
+			if unsafe.SliceData(p) == unsafe.SliceData(s) {
 				return true
 			}
 		}
@@ -150,8 +150,8 @@ func TestKeepSurvivesGCAndHoldsTheLargest(t *testing.T) {
 	}
 	sum := 0
 	for _, p := range keep.free {
-		sum += cap(*p)
-		if cap(*p) == 1000 {
+		sum += cap(p)
+		if cap(p) == 1000 {
 			t.Error("keep still holds its smallest array after a larger one came")
 		}
 	}
