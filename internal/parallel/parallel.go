@@ -105,7 +105,9 @@ func Split(n, minPer int) int {
 // contiguous ranges of near-equal size, concurrently, and waits. With
 // n below minPer·2 (or one worker) it runs fn(0, n) on the caller. The
 // ranges depend only on n, minPer and Workers(), never on which goroutine
-// runs them.
+// runs them. The first range runs on the caller (a panic there reaches
+// the caller as from a plain call), the others on whichever goroutines
+// are free, the caller included.
 func For(n, minPer int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -126,10 +128,20 @@ func For(n, minPer int, fn func(lo, hi int)) {
 		forGoroutines(n, w, fn)
 		return
 	}
+	// A panic in fn (range 0 runs here) must not leave l posted, or
+	// every later loop would run on new goroutines. (Once l is back in
+	// loops, another call may have posted it: then it is not ours to
+	// take down.)
+	finished := false
+	defer func() {
+		if !finished {
+			pool.posted.CompareAndSwap(l, nil)
+		}
+	}()
 	l.fn, l.n = fn, n
 	l.done.Store(0)
 	l.wg.Add(w)
-	l.state.Store(uint64(w) << 32) // publish: ranges 0 to w−1 claimable
+	l.state.Store(uint64(w)<<32 | 1) // publish: ranges 1 to w−1 claimable
 	ensureHelpers(w - 1)
 	for wakes := min(int(pool.asleep.Load()), w-1); wakes > 0; wakes-- {
 		select {
@@ -137,6 +149,9 @@ func For(n, minPer int, fn func(lo, hi int)) {
 		default:
 		}
 	}
+	fn(0, n/w)
+	l.done.Add(1)
+	l.wg.Done()
 	l.run()
 	pool.posted.CompareAndSwap(l, nil)
 	if l.done.Load() < int32(w) {
@@ -152,6 +167,7 @@ func For(n, minPer int, fn func(lo, hi int)) {
 		}
 	}
 	l.fn = nil // every range is done: nobody calls it again
+	finished = true
 	loops.Put(l)
 }
 

@@ -166,3 +166,31 @@ func TestForAllocatesNothing(t *testing.T) {
 		t.Errorf("For allocates %.1f objects a call, want none", a)
 	}
 }
+
+// TestForPanicInCallersRange: a panic in the first range reaches the
+// caller, and the loop does not stay posted (later loops would run on new
+// goroutines instead of the helpers).
+func TestForPanicInCallersRange(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("For returned without the panic of range 0")
+			}
+		}()
+		For(2, 1, func(lo, hi int) {
+			if lo == 0 {
+				panic("range 0")
+			}
+		})
+	}()
+	if pool.posted.Load() != nil {
+		t.Fatal("a loop is still posted after the panic")
+	}
+	var started sync.WaitGroup
+	started.Add(2)
+	For(2, 1, func(lo, hi int) {
+		started.Done()
+		started.Wait()
+	})
+}
