@@ -49,9 +49,26 @@ func Pixels(dst []float32, img image.Image, channels int) {
 		}
 		return
 	}
+	// PNGs decode to *image.NRGBA or *image.RGBA. Their opaque pixels are
+	// read from Pix: an 8-bit sample v of alpha 255 is v·0x101 in
+	// NRGBA64, in both models, so the values are those of the general
+	// path below without its two interface conversions per pixel.
+	var pix []uint8
+	var stride int
+	switch m := img.(type) {
+	case *image.NRGBA:
+		pix, stride = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride
+	case *image.RGBA:
+		pix, stride = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride
+	}
 	for y := range h {
 		for x := range w {
-			nc := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+			var nc color.NRGBA64
+			if o := y*stride + x*4; pix != nil && pix[o+3] == 0xff {
+				nc = color.NRGBA64{R: uint16(pix[o]) * 0x101, G: uint16(pix[o+1]) * 0x101, B: uint16(pix[o+2]) * 0x101, A: 0xffff}
+			} else {
+				nc = color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+			}
 			r, g, bl := float32(nc.R)/65535, float32(nc.G)/65535, float32(nc.B)/65535
 			i := (y*w + x) * channels
 			if channels == 1 {

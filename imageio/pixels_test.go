@@ -3,6 +3,7 @@ package imageio
 import (
 	"image"
 	"image/color"
+	"math"
 	"slices"
 	"testing"
 )
@@ -62,5 +63,59 @@ func TestPixelsPanicsOnBadArguments(t *testing.T) {
 			}()
 			Pixels(make([]float32, c.n), img, c.chans)
 		})
+	}
+}
+
+// TestPixelsOpaqueFastPath: the values Pixels reads from an *image.NRGBA's
+// or *image.RGBA's Pix are bit for bit those of the general path, every
+// sample and alpha of both models, sub-images included.
+func TestPixelsOpaqueFastPath(t *testing.T) {
+	// Rows 0-255 are opaque, rows 256-511 have alpha 0-255.
+	nrgba := image.NewNRGBA(image.Rect(0, 0, 256, 512))
+	rgba := image.NewRGBA(image.Rect(0, 0, 256, 512))
+	for y := range 512 {
+		for x := range 256 {
+			a := uint8(255)
+			if y >= 256 {
+				a = uint8(y - 256)
+			}
+			nrgba.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(255 - x), uint8(x ^ y), a})
+			v := min(uint8(x), a)
+			rgba.SetRGBA(x, y, color.RGBA{v, v / 2, v / 3, a})
+		}
+	}
+	// generic hides the concrete type, so Pixels takes its general path.
+	type generic struct{ image.Image }
+	for _, img := range []interface {
+		image.Image
+		SubImage(image.Rectangle) image.Image
+	}{nrgba, rgba} {
+		for _, m := range []image.Image{img, img.SubImage(image.Rect(3, 5, 250, 400))} {
+			for _, c := range []int{1, 3} {
+				n := m.Bounds().Dx() * m.Bounds().Dy() * c
+				got, want := make([]float32, n), make([]float32, n)
+				Pixels(got, m, c)
+				Pixels(want, generic{m}, c)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%T %v, %d channels: value %d is %v, the general path gives %v", img, m.Bounds(), c, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkPixels converts an opaque 224x224 NRGBA image, what a PNG
+// photo decodes to, into RGB.
+func BenchmarkPixels(b *testing.B) {
+	img := image.NewNRGBA(image.Rect(0, 0, 224, 224))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i*7) | uint8(i%4/3*255) // alpha 255
+	}
+	dst := make([]float32, 224*224*3)
+	b.ReportAllocs()
+	for b.Loop() {
+		Pixels(dst, img, 3)
 	}
 }

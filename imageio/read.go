@@ -110,7 +110,7 @@ func Decode(r io.ReadSeeker, name string, maxPixels int64) (image.Image, Header,
 	b := img.Bounds()
 	switch {
 	case b.Empty():
-		return nil, h, fmt.Errorf("%s: %s image of %dx%d has no pixels", name, h.Format, b.Dx(), b.Dy())
+		return nil, h, fmt.Errorf("%s: %s image of %dx%d has no pixels; want at least 1x1", name, h.Format, b.Dx(), b.Dy())
 	case int64(b.Dx())*int64(b.Dy()) > int64(h.Width)*int64(h.Height):
 		return nil, h, fmt.Errorf("%s: %s image decoded to %dx%d, more than its header's %dx%d", name, h.Format, b.Dx(), b.Dy(), h.Width, h.Height)
 	}
@@ -150,7 +150,7 @@ func check(r io.Reader, name string, maxPixels int64) (Header, error) {
 		return h, fmt.Errorf("%s: reading the %s header: %v", name, format, err)
 	}
 	if h.Width < 1 || h.Height < 1 {
-		return h, fmt.Errorf("%s: %s image of %dx%d has no pixels", name, format, h.Width, h.Height)
+		return h, fmt.Errorf("%s: %s image of %dx%d has no pixels; want at least 1x1", name, format, h.Width, h.Height)
 	}
 	if n := int64(h.Width) * int64(h.Height); n > maxPixels {
 		return h, fmt.Errorf("%s: %s header claims %dx%d = %d pixels, more than the limit of %d", name, format, h.Width, h.Height, n, maxPixels)

@@ -64,7 +64,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"header bomb", imagetest.PNGHeader(100000, 100000), 100_000_000, "in: png header claims 100000x100000 = 10000000000 pixels, more than the limit of 100000000"},
 		{"over the limit", good, 14, "in: png header claims 5x3 = 15 pixels, more than the limit of 14"},
 		{"no pixels", imagetest.PNGHeader(0, 7), 100, "in: reading the png header: png: invalid format: non-positive dimension"},
-		{"gif of 0x0", []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00;"), 100, "in: gif image of 0x0 has no pixels"},
+		{"gif of 0x0", []byte("GIF89a\x00\x00\x00\x00\x00\x00\x00;"), 100, "in: gif image of 0x0 has no pixels; want at least 1x1"},
 		{"truncated", good[:60], 100, "in: decoding the 5x3 png image: png: invalid format: not enough pixel data"},
 		{"header only", imagetest.PNGHeader(4, 4), 100, "in: decoding the 4x4 png image"},
 	}

@@ -3,10 +3,8 @@ package serve
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -21,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convnet-go/convnet/internal/imagetest"
 	"github.com/convnet-go/convnet/models"
 	"github.com/convnet-go/convnet/train"
 )
@@ -349,10 +348,7 @@ func decodeDataURL(t *testing.T, s string) image.Image {
 func TestImageErrors(t *testing.T) {
 	s := newTestServer(t, lectureModel(t), Options{MaxPixels: 10_000})
 	// A PNG header claiming 100000x100000 with no pixel data behind it.
-	huge := pngBytes(t, image.NewGray(image.Rect(0, 0, 1, 1)))
-	huge[16], huge[17], huge[18], huge[19] = 0, 1, 0x86, 0xa0 // width 100000
-	huge[20], huge[21], huge[22], huge[23] = 0, 1, 0x86, 0xa0 // height 100000
-	binary.BigEndian.PutUint32(huge[29:], crc32.ChecksumIEEE(huge[12:29]))
+	huge := imagetest.PNGHeader(100000, 100000)
 	tests := []struct {
 		name, path string
 		body       []byte
