@@ -44,4 +44,10 @@ func TestRecordedOptions(t *testing.T) {
 	if r := recordedPool(p); r == nil || unsafe.SliceData(r.KSize) == unsafe.SliceData(p.KSize) || !slices.Equal(r.KSize, p.KSize) {
 		t.Errorf("recordedPool(%+v) = %+v", p, r)
 	}
+	p = nn.PoolOptions{KSize: []int{3, 3}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 1}, {1, 1}}}
+	r := recordedPool(p)
+	p.ExplicitPaddings[0][0] = 2 // the caller reuses its options
+	if len(r.ExplicitPaddings) != 2 || r.ExplicitPaddings[0] != [2]int{1, 1} {
+		t.Errorf("recordedPool's explicit paddings follow the caller's change: %v", r.ExplicitPaddings)
+	}
 }
