@@ -66,7 +66,7 @@ const c1MinPer = 1 << 15
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
 // the image's outputs (still in L2). p is newC1Plan(g), kept in the
-// forward plan (read only).
+// plan (read only).
 func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	oh, ow := g.Out[1], g.Out[2]
 	if p.images < parallel.Workers() {
@@ -123,9 +123,8 @@ func (p c1Plan) outRows(out, buf, w []float32, f, ow, lo, hi int, ep epilogue) {
 // convC1Filter computes dw [1, KH, KW, 1, F] from x and dy: fixed groups
 // of images (independent of the workers) each summed into a partial
 // gradient by one worker, the partials then added in group order, so
-// the result repeats bit for bit.
-func convC1Filter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
-	p := newC1Plan(g)
+// the result repeats bit for bit. p is newC1Plan(g), kept in the plan.
+func convC1Filter(p *c1Plan, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	taps := len(p.offs)
 	groups := min(p.images, maxGroups)
