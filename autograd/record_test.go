@@ -51,3 +51,14 @@ func TestRecordedOptions(t *testing.T) {
 		t.Errorf("recordedPool's explicit paddings follow the caller's change: %v", r.ExplicitPaddings)
 	}
 }
+
+// A Var stays within the 96-byte size class (on 64-bit machines): the
+// rarely used fields belong in varSide.
+func TestVarSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are those of 64-bit machines")
+	}
+	if n := unsafe.Sizeof(Var{}); n > 96 {
+		t.Errorf("a Var is %d bytes, more than the 96-byte size class", n)
+	}
+}
