@@ -63,7 +63,8 @@ type Var struct {
 	owner *Var
 	// side holds what only a few Vars have (an error, aux storage,
 	// packed forms), so that the many inner nodes of a forward pass
-	// stay small: a Var is 88 bytes, a 96-byte allocation.
+	// stay small: a Var is 96 bytes, one allocation of the 96-byte
+	// size class (TestVarSize).
 	side *varSide
 
 	// State that lives only during one Gradient call.

@@ -204,6 +204,7 @@ func cloneConv(o nn.ConvOptions) nn.ConvOptions {
 func clonePool(o nn.PoolOptions) nn.PoolOptions {
 	o.KSize = cloneInts(o.KSize)
 	o.Strides = cloneInts(o.Strides)
+	o.ExplicitPaddings = append([][2]int(nil), o.ExplicitPaddings...)
 	return o
 }
 

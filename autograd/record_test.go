@@ -44,4 +44,21 @@ func TestRecordedOptions(t *testing.T) {
 	if r := recordedPool(p); r == nil || unsafe.SliceData(r.KSize) == unsafe.SliceData(p.KSize) || !slices.Equal(r.KSize, p.KSize) {
 		t.Errorf("recordedPool(%+v) = %+v", p, r)
 	}
+	p = nn.PoolOptions{KSize: []int{3, 3}, Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{1, 1}, {1, 1}}}
+	r := recordedPool(p)
+	p.ExplicitPaddings[0][0] = 2 // the caller reuses its options
+	if len(r.ExplicitPaddings) != 2 || r.ExplicitPaddings[0] != [2]int{1, 1} {
+		t.Errorf("recordedPool's explicit paddings follow the caller's change: %v", r.ExplicitPaddings)
+	}
+}
+
+// A Var stays within the 96-byte size class (on 64-bit machines): the
+// rarely used fields belong in varSide.
+func TestVarSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("sizes are those of 64-bit machines")
+	}
+	if n := unsafe.Sizeof(Var{}); n > 96 {
+		t.Errorf("a Var is %d bytes, more than the 96-byte size class", n)
+	}
 }

@@ -70,6 +70,10 @@ func release(root *Var, spare []*tensor.Tensor) []*tensor.Tensor {
 		if u, ok := v.backward.(*unaryVar); ok {
 			u.grad = nil // the closure may hold inputs: let them go
 		}
+		// A typed node's parents are its own input array: clear it, so
+		// that a released node a caller still holds keeps no input (an
+		// input batch) alive. Every parents slice belongs to its node.
+		clear(v.parents)
 		v.value, v.parents, v.backward, v.released = nil, nil, nil, true
 	}
 	return spare

@@ -111,3 +111,35 @@ func TestRelease(t *testing.T) {
 		t.Error("a leaf's value was recycled")
 	}
 }
+
+// A released node keeps none of its inputs reachable, whatever its type
+// (closure, one-input or typed node): a caller may hold it long after.
+func TestReleaseDropsInputs(t *testing.T) {
+	x, w, b, fc := lectureVars()
+	logits, loss := lectureLike(x, w, b, fc)
+	fused := Conv2DBiasRelu(x, w, b, nn.ConvOptions{Padding: "SAME"})
+	root := Add(Add(loss, ReduceMean(Relu(logits))), ReduceMean(fused))
+	var parents [][]*Var
+	for _, v := range reachable(root, nil) {
+		v.walked = false
+		if len(v.parents) > 0 {
+			parents = append(parents, v.parents)
+		}
+	}
+	if len(parents) < 10 {
+		t.Fatalf("only %d inner nodes", len(parents))
+	}
+	Release(root)
+	for _, v := range []*Var{logits, fused, root} {
+		if !errors.Is(v.Err(), errReleased) {
+			t.Errorf("%s not released: %v", v.Name(), v.Err())
+		}
+	}
+	for _, ps := range parents {
+		for i, p := range ps {
+			if p != nil {
+				t.Errorf("a released node still holds input %d (%s)", i, p.Name())
+			}
+		}
+	}
+}

@@ -164,7 +164,7 @@ func opsRowsGrad(op string, y, grad *tensor.Tensor, k func(dst, y, g []float32, 
 
 func reluKernel[T float](dst, x []T) {
 	if d, ok := any(dst).([]float32); ok {
-		reluF32(d, any(x).([]float32))
+		kernels.Relu(d, any(x).([]float32)) // zero where v < 0: NaN and −0 pass
 		return
 	}
 	for i, v := range x[:len(dst)] {
@@ -175,13 +175,9 @@ func reluKernel[T float](dst, x []T) {
 	}
 }
 
-// reluF32 is kernels.Relu: zero where v < 0, so that NaN and −0 pass
-// through.
-func reluF32(dst, x []float32) { kernels.Relu(dst, x) }
-
 func reluGradKernel[T float](dst, g, x []T) {
 	if d, ok := any(dst).([]float32); ok {
-		reluGradF32(d, any(g).([]float32), any(x).([]float32))
+		kernels.ReluGrad(d, any(g).([]float32), any(x).([]float32)) // +0 where x ≤ 0 or NaN
 		return
 	}
 	x, g = x[:len(dst)], g[:len(dst)]
@@ -193,10 +189,6 @@ func reluGradKernel[T float](dst, g, x []T) {
 		}
 	}
 }
-
-// reluGradF32 is kernels.ReluGrad: g where x > 0, +0 elsewhere (and
-// for a NaN x).
-func reluGradF32(dst, g, x []float32) { kernels.ReluGrad(dst, g, x) }
 
 // The LeakyRelu kernels multiply by a factor s that is 1 where x > 0 and
 // alpha elsewhere; in float32 s is picked by a bit mask, without a branch.

@@ -42,7 +42,7 @@ func BiasAddReluGrad(grad, y *tensor.Tensor, dataFormat string) (dvalue, dbias *
 }
 
 // biasReluKernel sets dst = max(x + b[ch], 0) over whole [C, inner]
-// blocks of x, branch-free like reluF32.
+// blocks of x, branch-free like kernels.Relu.
 func biasReluKernel(dst, x, b []float32, inner int) {
 	c := len(b)
 	per := c * inner
@@ -85,7 +85,7 @@ func biasReluGradKernel(dx, db, g, y []float32, outer, c, inner int) {
 			for ch := range acc {
 				s := base + ch*inner
 				dr := dx[s : s+inner]
-				reluGradF32(dr, g[s:s+inner], y[s:s+inner])
+				kernels.ReluGrad(dr, g[s:s+inner], y[s:s+inner])
 				sum := 0.0
 				for _, v := range dr {
 					sum += float64(v)

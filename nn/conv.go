@@ -626,7 +626,7 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		winogradFilterGrad(pl, g, f, x, dy, dw)
 		return
 	case algoDirectC1:
-		convC1Filter(g, f, x, dy, dw)
+		convC1Filter(&pl.c1, g, f, x, dy, dw)
 		return
 	}
 	chunks, longest, groups := pl.chunks, pl.longest, pl.groups

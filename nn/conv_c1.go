@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"sync"
-
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
@@ -68,7 +66,7 @@ const c1MinPer = 1 << 15
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
 // the image's outputs (still in L2). p is newC1Plan(g), kept in the
-// forward plan (read only).
+// plan (read only).
 func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	oh, ow := g.Out[1], g.Out[2]
 	if p.images < parallel.Workers() {
@@ -77,15 +75,14 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 		// depend on the split.
 		buf := getScratch(p.rows * p.cols)
 		minRows := max(1, c1MinPer/(ow*f*len(p.offs)))
-		l := getC1Rows()
-		l.p, l.buf, l.w, l.f, l.ow, l.ep = p, *buf, w, f, ow, ep
+		l := c1RowsLoops.get()
+		l.args = c1Rows{p: p, buf: *buf, w: w, f: f, ow: ow, ep: ep}
 		for img := 0; img < p.images; img++ {
 			p.pad(g, x, img, *buf)
-			l.out = y[img*oh*ow*f : (img+1)*oh*ow*f]
+			l.args.out = y[img*oh*ow*f : (img+1)*oh*ow*f]
 			parallel.For(oh, minRows, l.body)
 		}
-		*l = c1Rows{body: l.body} // hold no caller's storage
-		c1RowsLoops.Put(l)
+		c1RowsLoops.put(l)
 		putScratch(buf)
 		return
 	}
@@ -99,27 +96,18 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 	})
 }
 
-// c1Rows is convC1Forward's loop over one image's output rows: its
-// arguments and the body over them, made once and reused from call to
-// call (c1RowsLoops), since a func literal costs an allocation each time.
+// c1Rows are the arguments of convC1Forward's loop over one image's
+// output rows (c1RowsLoops).
 type c1Rows struct {
 	p           *c1Plan
 	out, buf, w []float32
 	f, ow       int
 	ep          epilogue
-	body        func(lo, hi int)
 }
 
-var c1RowsLoops sync.Pool
-
-func getC1Rows() *c1Rows {
-	if l, ok := c1RowsLoops.Get().(*c1Rows); ok {
-		return l
-	}
-	l := new(c1Rows)
-	l.body = func(lo, hi int) { l.p.outRows(l.out, l.buf, l.w, l.f, l.ow, lo, hi, l.ep) }
-	return l
-}
+var c1RowsLoops = loopPool[c1Rows]{run: func(l *c1Rows, lo, hi int) {
+	l.p.outRows(l.out, l.buf, l.w, l.f, l.ow, lo, hi, l.ep)
+}}
 
 // outRows computes output rows [lo, hi) of one image (out holds its
 // OH·OW·F outputs) from its padded copy buf, 32 channels per
@@ -135,9 +123,8 @@ func (p c1Plan) outRows(out, buf, w []float32, f, ow, lo, hi int, ep epilogue) {
 // convC1Filter computes dw [1, KH, KW, 1, F] from x and dy: fixed groups
 // of images (independent of the workers) each summed into a partial
 // gradient by one worker, the partials then added in group order, so
-// the result repeats bit for bit.
-func convC1Filter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
-	p := newC1Plan(g)
+// the result repeats bit for bit. p is newC1Plan(g), kept in the plan.
+func convC1Filter(p *c1Plan, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 	oh, ow := g.Out[1], g.Out[2]
 	taps := len(p.offs)
 	groups := min(p.images, maxGroups)

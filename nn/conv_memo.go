@@ -85,6 +85,10 @@ func (m *convMemo) matches(op string, in []int, o ConvOptions) bool {
 // else built (and memoised when the options allow).
 func (p *Packed) forwardSetup(op string, in []int, o ConvOptions) (*convSpec, *convPlan, error) {
 	if m := p.memo.Load(); m != nil && m.matches(op, in, o) {
+		if w := planLog.Load(); w != nil {
+			// A memo made before ExplainPlans was planned unexplained.
+			explainOnce(*w, passForward, &m.spec.g, m.spec.f, m.plan)
+		}
 		return m.spec, m.plan, nil
 	}
 	s, err := newConvSpec(op, 2, in, p.w.Shape(), o, false)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -21,19 +22,24 @@ func TestPackedConvMemo(t *testing.T) {
 		in     []int
 		o      ConvOptions
 		retune bool
+		procs  int  // GOMAXPROCS for the call (0: as it is)
 		fresh  bool // a new memo is expected
 	}{
-		{"first call", []int{1, 12, 12, 8}, same, false, true},
-		{"same geometry", []int{1, 12, 12, 8}, same, false, false},
-		{"equal options, new slices", []int{1, 12, 12, 8}, ConvOptions{Strides: []int{1, 1}, Padding: "SAME"}, false, false},
-		{"another batch", []int{2, 12, 12, 8}, same, false, true},
-		{"another padding", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{1, 1}, Padding: "VALID"}, false, true},
-		{"another stride", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{2, 2}, Padding: "VALID"}, false, true},
-		{"another tuning", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{2, 2}, Padding: "VALID"}, true, true},
+		{"first call", []int{1, 12, 12, 8}, same, false, 0, true},
+		{"same geometry", []int{1, 12, 12, 8}, same, false, 0, false},
+		{"equal options, new slices", []int{1, 12, 12, 8}, ConvOptions{Strides: []int{1, 1}, Padding: "SAME"}, false, 0, false},
+		{"another batch", []int{2, 12, 12, 8}, same, false, 0, true},
+		{"another padding", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{1, 1}, Padding: "VALID"}, false, 0, true},
+		{"another stride", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{2, 2}, Padding: "VALID"}, false, 0, true},
+		{"another tuning", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{2, 2}, Padding: "VALID"}, true, 0, true},
+		{"another worker count", []int{2, 12, 12, 8}, ConvOptions{Strides: []int{2, 2}, Padding: "VALID"}, false, runtime.GOMAXPROCS(0) + 1, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.retune {
 				tune.Winograd = !tune.Winograd
+			}
+			if tc.procs > 0 {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(tc.procs))
 			}
 			before := p.memo.Load()
 			x := randT(2, -1, 1, tc.in...)

@@ -189,33 +189,22 @@ func slabProduct(y, a []float32, m, k, n int, b []float32, packed bool) {
 		slabRange(y, a, m, k, n, b, packed, 0, slabs) // no closure to allocate
 		return
 	}
-	l := getSlabLoop()
-	l.y, l.a, l.m, l.k, l.n, l.b, l.packed = y, a, m, k, n, b, packed
+	l := slabLoops.get()
+	l.args = slabArgs{y: y, a: a, b: b, m: m, k: k, n: n, packed: packed}
 	parallel.For(slabs, minPer, l.body)
-	l.y, l.a, l.b = nil, nil, nil // hold no caller's storage
-	slabLoops.Put(l)
+	slabLoops.put(l)
 }
 
-// slabLoop is a shared-out slabProduct: its arguments and the loop body
-// over them, made once and reused from call to call (slabLoops), since a
-// func literal costs an allocation each time.
-type slabLoop struct {
+// slabArgs are the arguments of a shared-out slabProduct (slabLoops).
+type slabArgs struct {
 	y, a, b []float32
 	m, k, n int
 	packed  bool
-	body    func(lo, hi int)
 }
 
-var slabLoops sync.Pool
-
-func getSlabLoop() *slabLoop {
-	if l, ok := slabLoops.Get().(*slabLoop); ok {
-		return l
-	}
-	l := new(slabLoop)
-	l.body = func(lo, hi int) { slabRange(l.y, l.a, l.m, l.k, l.n, l.b, l.packed, lo, hi) }
-	return l
-}
+var slabLoops = loopPool[slabArgs]{run: func(l *slabArgs, lo, hi int) {
+	slabRange(l.y, l.a, l.m, l.k, l.n, l.b, l.packed, lo, hi)
+}}
 
 // slabRange computes slabs [lo, hi) of slabProduct.
 func slabRange(y, a []float32, m, k, n int, b []float32, packed bool, lo, hi int) {

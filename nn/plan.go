@@ -235,7 +235,7 @@ type convPlan struct {
 	scheme *kernels.WinoScheme // algoWinograd
 	block  int                 // algoWinograd: tiles per block
 
-	c1 c1Plan // forward algoDirectC1: the padded image and its taps
+	c1 c1Plan // algoDirectC1: the padded image and its taps
 
 	chunks   [][2]int // algoIm2col, algoCol2im: patch rows [lo, hi)
 	perImage int      // chunks per image (0: chunks of whole images)
@@ -291,10 +291,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 			return p
 		}
 		if useConvC1(g, f) {
-			p.algo = algoDirectC1
-			if pass == passForward {
-				p.c1 = newC1Plan(g)
-			}
+			p.algo, p.c1 = algoDirectC1, newC1Plan(g)
 			return p
 		}
 		p.algo = algoIm2col

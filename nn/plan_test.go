@@ -89,3 +89,27 @@ func TestExplainPlans(t *testing.T) {
 		t.Errorf("explained after ExplainPlans(nil):\n%s", buf.String())
 	}
 }
+
+// A Packed filter's memoised plan, made before ExplainPlans, is still
+// explained the first time it is used after.
+func TestExplainPlansPackedMemo(t *testing.T) {
+	if kernels.Impl() == "ref" {
+		t.Skip("no fast paths with the ref kernels")
+	}
+	x, p := cvRand(1, 1, 13, 11, 8), NewPacked(cvRand(2, 1, 1, 8, 7)) // a geometry no other test plans
+	if _, err := Conv2DPacked(x, p, ConvOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	ExplainPlans(&buf)
+	defer ExplainPlans(nil)
+	for range 2 {
+		if _, err := Conv2DPacked(x, p, ConvOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "conv plan: forward N=1 in 13x11x8 k 1x1 pad 0,0 → 13x11 F=7: pointwise\n"
+	if got := buf.String(); got != want {
+		t.Errorf("explained:\n%q\nwant once:\n%q", got, want)
+	}
+}

@@ -112,3 +112,39 @@ func BenchmarkMaxPoolArgmaxLecture(b *testing.B) {
 		}
 	}
 }
+
+// MaxPoolWithArgmaxAlloc writes the offsets into the caller's storage,
+// whatever it held, and rejects an allocator that gives the wrong count.
+func TestMaxPoolWithArgmaxAlloc(t *testing.T) {
+	x := tensor.Must(tensor.New([]int{2, 6, 6, 3}, opsRandom(2*6*6*3, 5)))
+	o := PoolOptions{KSize: []int{2, 2}, Strides: []int{2, 2}, Padding: "VALID"}
+	wantY, wantArg, err := MaxPoolWithArgmax(x, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var store []int32
+	y, arg, err := MaxPoolWithArgmaxAlloc(x, o, func(n int) []int32 {
+		store = make([]int32, n)
+		for i := range store {
+			store[i] = -7 // stale values must be overwritten
+		}
+		return store
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(arg) == 0 || &arg[0] != &store[0] {
+		t.Error("the offsets are not in the allocator's storage")
+	}
+	for i, a := range wantArg {
+		if arg[i] != a || math.Float32bits(y.Data()[i]) != math.Float32bits(wantY.Data()[i]) {
+			t.Fatalf("element %d: %v at %d, want %v at %d", i, y.Data()[i], arg[i], wantY.Data()[i], a)
+		}
+	}
+	for _, short := range []int{-1, 1} {
+		_, _, err := MaxPoolWithArgmaxAlloc(x, o, func(n int) []int32 { return make([]int32, n+short) })
+		if err == nil || !strings.Contains(err.Error(), "allocator gave") {
+			t.Errorf("an allocator giving %d offsets too many: err = %v", short, err)
+		}
+	}
+}
