@@ -25,12 +25,18 @@ var avx2Engine = engine{
 	},
 }
 
-// avx512Blocking is the AVX-512 engine's [KC, MC], from the L2 size.
-var avx512Blocking = func() [2]int {
-	_, l2 := cacheSizes()
-	kc, mc := blocking(l2, 14, 32)
+// l2Size is this CPU's L2 in bytes (0 when it cannot be read), probed
+// once: CPUID traps to the hypervisor on a virtual machine.
+var _, l2Size = cacheSizes()
+
+// l2Blocking is [KC, MC] for an mr×nr tile from the L2 size (blocking).
+func l2Blocking(mr, nr int) [2]int {
+	kc, mc := blocking(l2Size, mr, nr)
 	return [2]int{kc, mc}
-}()
+}
+
+// avx512Blocking is the AVX-512 engine's [KC, MC].
+var avx512Blocking = l2Blocking(14, 32)
 
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
@@ -83,12 +89,8 @@ var avx512NarrowEngine = engine{
 	},
 }
 
-// avx512NarrowBlocking is the narrow engine's [KC, MC], from the L2 size.
-var avx512NarrowBlocking = func() [2]int {
-	_, l2 := cacheSizes()
-	kc, mc := blocking(l2, 28, 16)
-	return [2]int{kc, mc}
-}()
+// avx512NarrowBlocking is the narrow engine's [KC, MC].
+var avx512NarrowBlocking = l2Blocking(28, 16)
 
 // narrowEngine is the engine of the default avx512 path's narrow
 // products, nil without AVX-512F.
