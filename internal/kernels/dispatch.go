@@ -128,10 +128,7 @@ func setNarrow() {
 		}
 	}
 	if narrow != nil {
-		narrowWide = narrowEngine()
-		if narrowWide == nil {
-			narrowWide = narrow
-		}
+		narrowWide = narrowEngine() // not nil: avx512 runs only with AVX-512F
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
 }

@@ -18,21 +18,40 @@ var avx2Engine = engine{
 	name: "avx2",
 	mr:   6, nr: 16,
 	kc: 256, mc: 168, nc: 4096, kChunk: 2048,
-	kernels: [3][2]microKernel{
-		aPacked: {asmTile(6, 16, aPacked, bPacked, sgemmKernelAVX2), asmTile(6, 16, aPacked, bRows, sgemmKernelAVX2DirectB)},
-		aRows:   {asmTile(6, 16, aRows, bPacked, sgemmKernelAVX2DirectA), asmTile(6, 16, aRows, bRows, sgemmKernelAVX2DirectADirectB)},
-		aCols:   {asmTile(6, 16, aCols, bPacked, sgemmKernelAVX2DirectAT), asmTile(6, 16, aCols, bRows, sgemmKernelAVX2DirectATDirectB)},
-	},
+	kernels: asmKernels(6, 16, [6]asmKernel{
+		sgemmKernelAVX2, sgemmKernelAVX2DirectB,
+		sgemmKernelAVX2DirectA, sgemmKernelAVX2DirectADirectB,
+		sgemmKernelAVX2DirectAT, sgemmKernelAVX2DirectATDirectB,
+	}),
 }
 
-// avx512Blocking is the AVX-512 engine's [KC, MC], from the L2 size.
-var avx512Blocking = func() [2]int {
-	_, l2 := cacheSizes()
-	kc, mc := blocking(l2, 14, 32)
+// l2Size is this CPU's L2 in bytes (0 when it cannot be read), probed
+// once: CPUID traps to the hypervisor on a virtual machine.
+var _, l2Size = cacheSizes()
+
+// l2Blocking is [KC, MC] for an mr×nr tile from the L2 size (blocking).
+func l2Blocking(mr, nr int) [2]int {
+	kc, mc := blocking(l2Size, mr, nr)
 	return [2]int{kc, mc}
-}()
+}
+
+// avx512Blocking is the AVX-512 engine's [KC, MC].
+var avx512Blocking = l2Blocking(14, 32)
 
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// asmKernels wraps an mr×nr tile's six assembly variants, given by A's
+// mode (packed, rows, columns) and then B's (packed, rows), as an
+// engine's kernels.
+func asmKernels(mr, nr int, f [6]asmKernel) [3][2]microKernel {
+	var ks [3][2]microKernel
+	for am := range ks {
+		for bm := range ks[am] {
+			ks[am][bm] = asmTile(mr, nr, am, bm, f[2*am+bm])
+		}
+	}
+	return ks
+}
 
 // asmTile wraps an mr×nr assembly kernel with the bounds checks its A
 // and B modes need (the assembly itself checks nothing).
@@ -62,11 +81,11 @@ var avx512Engine = engine{
 	name: "avx512",
 	mr:   14, nr: 32,
 	kc: avx512Blocking[0], mc: avx512Blocking[1], nc: 4096, kChunk: 2048,
-	kernels: [3][2]microKernel{
-		aPacked: {asmTile(14, 32, aPacked, bPacked, sgemmKernelAVX512), asmTile(14, 32, aPacked, bRows, sgemmKernelAVX512DirectB)},
-		aRows:   {asmTile(14, 32, aRows, bPacked, sgemmKernelAVX512DirectA), asmTile(14, 32, aRows, bRows, sgemmKernelAVX512DirectADirectB)},
-		aCols:   {asmTile(14, 32, aCols, bPacked, sgemmKernelAVX512DirectAT), asmTile(14, 32, aCols, bRows, sgemmKernelAVX512DirectATDirectB)},
-	},
+	kernels: asmKernels(14, 32, [6]asmKernel{
+		sgemmKernelAVX512, sgemmKernelAVX512DirectB,
+		sgemmKernelAVX512DirectA, sgemmKernelAVX512DirectADirectB,
+		sgemmKernelAVX512DirectAT, sgemmKernelAVX512DirectATDirectB,
+	}),
 }
 
 // avx512NarrowEngine runs the 28×16 AVX-512F kernels: the default
@@ -76,19 +95,15 @@ var avx512NarrowEngine = engine{
 	name: "avx512-28x16",
 	mr:   28, nr: 16,
 	kc: avx512NarrowBlocking[0], mc: avx512NarrowBlocking[1], nc: 4096, kChunk: 2048,
-	kernels: [3][2]microKernel{
-		aPacked: {asmTile(28, 16, aPacked, bPacked, sgemmKernelAVX512N16), asmTile(28, 16, aPacked, bRows, sgemmKernelAVX512N16DirectB)},
-		aRows:   {asmTile(28, 16, aRows, bPacked, sgemmKernelAVX512N16DirectA), asmTile(28, 16, aRows, bRows, sgemmKernelAVX512N16DirectADirectB)},
-		aCols:   {asmTile(28, 16, aCols, bPacked, sgemmKernelAVX512N16DirectAT), asmTile(28, 16, aCols, bRows, sgemmKernelAVX512N16DirectATDirectB)},
-	},
+	kernels: asmKernels(28, 16, [6]asmKernel{
+		sgemmKernelAVX512N16, sgemmKernelAVX512N16DirectB,
+		sgemmKernelAVX512N16DirectA, sgemmKernelAVX512N16DirectADirectB,
+		sgemmKernelAVX512N16DirectAT, sgemmKernelAVX512N16DirectATDirectB,
+	}),
 }
 
-// avx512NarrowBlocking is the narrow engine's [KC, MC], from the L2 size.
-var avx512NarrowBlocking = func() [2]int {
-	_, l2 := cacheSizes()
-	kc, mc := blocking(l2, 28, 16)
-	return [2]int{kc, mc}
-}()
+// avx512NarrowBlocking is the narrow engine's [KC, MC].
+var avx512NarrowBlocking = l2Blocking(28, 16)
 
 // narrowEngine is the engine of the default avx512 path's narrow
 // products, nil without AVX-512F.

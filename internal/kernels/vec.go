@@ -263,11 +263,7 @@ func ReluGrad(dx, g, y []float32) {
 		reluGradAVX2(&dx[0], &g[0], &y[0], done)
 	}
 	for i, v := range y[done:n] {
-		var m uint32
-		if v > 0 {
-			m = ^uint32(0)
-		}
-		dx[done+i] = math.Float32frombits(math.Float32bits(g[done+i]) & m)
+		dx[done+i] = reluMask(g[done+i], v)
 	}
 }
 
@@ -296,11 +292,7 @@ func ReluGradSum(dx, g, y []float32, acc []float64) {
 	for o := 0; o < len(g); o += c {
 		dr, gr, yr := dx[o:o+c], g[o:o+c], y[o:o+c]
 		for j := range dr {
-			var m uint32
-			if yr[j] > 0 {
-				m = ^uint32(0)
-			}
-			v := math.Float32frombits(math.Float32bits(gr[j]) & m)
+			v := reluMask(gr[j], yr[j])
 			dr[j] = v
 			acc[j] += float64(v)
 		}

@@ -306,19 +306,19 @@ rg32:
 	VMOVUPS Y1, (AX)(SI*4)
 
 	// y > 0 (GT_OQ: NaN gives false)
-	VCMPPS  $0x1e, Y0, Y2, Y2
-	VANDPS  32(CX)(SI*4), Y2, Y2
-	VMOVUPS Y2, 32(AX)(SI*4)
+	VCMPPS  $0x1e, Y0, Y2, Y1
+	VANDPS  32(CX)(SI*4), Y1, Y1
+	VMOVUPS Y1, 32(AX)(SI*4)
 
 	// y > 0 (GT_OQ: NaN gives false)
-	VCMPPS  $0x1e, Y0, Y3, Y3
-	VANDPS  64(CX)(SI*4), Y3, Y3
-	VMOVUPS Y3, 64(AX)(SI*4)
+	VCMPPS  $0x1e, Y0, Y3, Y1
+	VANDPS  64(CX)(SI*4), Y1, Y1
+	VMOVUPS Y1, 64(AX)(SI*4)
 
 	// y > 0 (GT_OQ: NaN gives false)
-	VCMPPS  $0x1e, Y0, Y4, Y4
-	VANDPS  96(CX)(SI*4), Y4, Y4
-	VMOVUPS Y4, 96(AX)(SI*4)
+	VCMPPS  $0x1e, Y0, Y4, Y1
+	VANDPS  96(CX)(SI*4), Y1, Y1
+	VMOVUPS Y1, 96(AX)(SI*4)
 	MOVQ    DI, SI
 	JMP     rg32
 

@@ -41,6 +41,16 @@ const spinFor = 200 * time.Microsecond
 // exhausted (next ≥ w) or claims a range of the loop's current call,
 // whose fn and n were written before that call published its state. A
 // loop goes back to loops only once its call's ranges are all done.
+//
+// A range counts itself in done before wg, and For waits on done (wg
+// only to sleep once it has polled for spinFor). So when For sees done
+// reach w, every done.Add of its call has landed, and the next call's
+// done.Store(0) cannot be undone by a late one. A wg.Done may still be
+// on its way: the next call's wg then counts one more than its w ranges
+// and reaches zero once that late Done and all of its own ranges are,
+// so its Wait still returns only when it should. (Counting in wg first
+// would let a late done.Add land in the next call's done and end its
+// wait early.)
 type loop struct {
 	fn    func(lo, hi int)
 	n     int

@@ -194,3 +194,26 @@ func TestForPanicInCallersRange(t *testing.T) {
 		started.Wait()
 	})
 }
+
+// BenchmarkFor times the short loops of a batch-1 pass back to back, on
+// the helper pool and on new goroutines per loop (what For did before
+// the pool, and still does for a loop started inside another).
+func BenchmarkFor(b *testing.B) {
+	var sink [64]float32
+	fn := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sink[i]++
+		}
+	}
+	b.Run("helpers", func(b *testing.B) {
+		for b.Loop() {
+			For(64, 1, fn)
+		}
+	})
+	b.Run("new-goroutines", func(b *testing.B) {
+		w := Split(64, 1)
+		for b.Loop() {
+			forGoroutines(64, w, fn)
+		}
+	})
+}

@@ -400,15 +400,13 @@ func gen(kn vecKernel) {
 	RET()
 }
 
-// packB16 copies rows of a non-transposed B into 16-column micro-panels
-// (AVX, two 32-byte moves per panel row): for p < kc and q < panels,
+// packBRows copies rows of a non-transposed B into nr-column
+// micro-panels (nr = 16 or 32; AVX, nr/8 32-byte moves per panel row):
+// for p < kc and q < panels,
 //
-//	dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]   (j < 16)
+//	dst[q·stride + p·nr + j] = src[p·ldb + q·nr + j]   (j < nr)
 //
 // walking src row by row so that its reads are contiguous.
-// packBRows packs the rows of a non-transposed B into nr-column
-// micro-panels (nr = 16 or 32), nr/8 YMM loads and stores per row and
-// panel.
 func packBRows(nr int) {
 	name := fmt.Sprintf("packB%dAVX", nr)
 	TEXT(name, NOSPLIT, "func(dst, src *float32, kc, ldb, panels, stride int)")

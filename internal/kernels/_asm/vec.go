@@ -246,46 +246,26 @@ func biasRelu() {
 // NaN and −0 pass), reluGradAVX2 keeps g where y > 0 (GT_OQ, false for
 // NaN); the other lanes become +0.
 func reluMask() {
-	vecFunc("reluAVX2", "func(dst, x *float32, n int)",
-		"reluAVX2 runs Relu over the first n values, n a multiple of 8.")
-	{
-		dst := Load(Param("dst"), GP64())
-		x := Load(Param("x"), GP64())
-		n := Load(Param("n"), GP64())
-		z := YMM()
-		zero(z)
-		i, next := GP64(), GP64()
-		XORQ(i, i)
-		block := func(nv int, loop, exit string) {
-			Label(loop)
-			LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
-			CMPQ(next, n)
-			JGT(LabelRef(exit))
-			xs, ms := ymms(nv), ymms(nv)
-			for q := range xs {
-				VMOVUPS(at(x, i, 32*q), xs[q])
-			}
-			for q := range xs {
-				Comment("x < 0 is false (NLT_UQ: true for NaN)")
-				VCMPPS(Imm(0x05), z, xs[q], ms[q])
-				VANDPS(xs[q], ms[q], ms[q])
-				VMOVUPS(ms[q], at(dst, i, 32*q))
-			}
-			MOVQ(next, i)
-			JMP(LabelRef(loop))
-		}
-		block(4, "re32", "re8")
-		block(1, "re8", "redone")
-		Label("redone")
-		VZEROUPPER()
-		RET()
-	}
+	maskCopyAVX2("reluAVX2", "func(dst, x *float32, n int)",
+		"reluAVX2 runs Relu over the first n values, n a multiple of 8.",
+		[]string{"dst", "x"}, 0x05, "x < 0 is false (NLT_UQ: true for NaN)", "re")
+	maskCopyAVX2("reluGradAVX2", "func(dx, grad, y *float32, n int)",
+		"reluGradAVX2 runs ReluGrad over the first n values, n a multiple of 8.",
+		[]string{"dx", "grad", "y"}, 0x1e, "y > 0 (GT_OQ: NaN gives false)", "rg")
+}
 
-	vecFunc("reluGradAVX2", "func(dx, grad, y *float32, n int)",
-		"reluGradAVX2 runs ReluGrad over the first n values, n a multiple of 8.")
-	dx := Load(Param("dx"), GP64())
-	grad := Load(Param("grad"), GP64())
-	y := Load(Param("y"), GP64())
+// maskCopyAVX2 emits a function whose pointer parameters are ptrs (out
+// first, the compared in last, and between them the values to keep when
+// they are not in's own): out[i] = value[i] where pred(in[i], 0) holds
+// and +0 elsewhere, for i < n, n a multiple of 8; lbl prefixes the
+// labels.
+func maskCopyAVX2(name, sig, doc string, ptrs []string, pred uint64, cmpDoc, lbl string) {
+	vecFunc(name, sig, doc)
+	regs := make([]reg.Register, len(ptrs))
+	for j, p := range ptrs {
+		regs[j] = Load(Param(p), GP64())
+	}
+	out, in := regs[0], regs[len(regs)-1]
 	n := Load(Param("n"), GP64())
 	z := YMM()
 	zero(z)
@@ -296,22 +276,26 @@ func reluMask() {
 		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
 		CMPQ(next, n)
 		JGT(LabelRef(exit))
-		ms := ymms(nv)
-		for q := range ms {
-			VMOVUPS(at(y, i, 32*q), ms[q])
+		xs, ms := ymms(nv), ymms(nv)
+		for q := range xs {
+			VMOVUPS(at(in, i, 32*q), xs[q])
 		}
-		for q := range ms {
-			Comment("y > 0 (GT_OQ: NaN gives false)")
-			VCMPPS(Imm(0x1e), z, ms[q], ms[q])
-			VANDPS(at(grad, i, 32*q), ms[q], ms[q])
-			VMOVUPS(ms[q], at(dx, i, 32*q))
+		for q := range xs {
+			Comment(cmpDoc)
+			VCMPPS(Imm(pred), z, xs[q], ms[q])
+			if len(regs) == 3 {
+				VANDPS(at(regs[1], i, 32*q), ms[q], ms[q])
+			} else {
+				VANDPS(xs[q], ms[q], ms[q])
+			}
+			VMOVUPS(ms[q], at(out, i, 32*q))
 		}
 		MOVQ(next, i)
 		JMP(LabelRef(loop))
 	}
-	block(4, "rg32", "rg8")
-	block(1, "rg8", "rgdone")
-	Label("rgdone")
+	block(4, lbl+"32", lbl+"8")
+	block(1, lbl+"8", lbl+"done")
+	Label(lbl + "done")
 	VZEROUPPER()
 	RET()
 }

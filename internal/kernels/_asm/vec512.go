@@ -227,48 +227,39 @@ func biasRelu512() {
 // reluMask512: Relu and ReluGrad sixteen values at a time, the rest
 // under a mask (compares as in reluMask).
 func reluMask512() {
-	vecFunc("reluAVX512", "func(dst, x *float32, n int)",
-		"reluAVX512 runs Relu over all n ≥ 1 values.")
-	{
-		dst := Load(Param("dst"), GP64())
-		x := Load(Param("x"), GP64())
-		n := Load(Param("n"), GP64())
-		z := ZMM()
-		zero(z)
-		i := GP64()
-		XORQ(i, i)
-		lanes16("re", i, n, func(k reg.OpmaskVirtual, _ string) {
-			xv := ZMM()
-			keep := K()
-			zload(at(x, i, 0), xv, k)
-			Comment("x < 0 is false (NLT_UQ: true for NaN)")
-			VCMPPS(Imm(0x05), z, xv, keep)
-			VMOVUPS_Z(xv, keep, xv)
-			zstore(xv, at(dst, i, 0), k)
-		})
-		VZEROUPPER()
-		RET()
-	}
+	maskCopy512("reluAVX512", "func(dst, x *float32, n int)",
+		"reluAVX512 runs Relu over all n ≥ 1 values.",
+		[]string{"dst", "x"}, 0x05, "x < 0 is false (NLT_UQ: true for NaN)", "re")
+	maskCopy512("reluGradAVX512", "func(dx, grad, y *float32, n int)",
+		"reluGradAVX512 runs ReluGrad over all n ≥ 1 values.",
+		[]string{"dx", "grad", "y"}, 0x1e, "y > 0 (GT_OQ: NaN gives false)", "rd")
+}
 
-	vecFunc("reluGradAVX512", "func(dx, grad, y *float32, n int)",
-		"reluGradAVX512 runs ReluGrad over all n ≥ 1 values.")
-	dx := Load(Param("dx"), GP64())
-	grad := Load(Param("grad"), GP64())
-	y := Load(Param("y"), GP64())
+// maskCopy512 is maskCopyAVX2 for any n ≥ 1, the tail under a mask.
+func maskCopy512(name, sig, doc string, ptrs []string, pred uint64, cmpDoc, lbl string) {
+	vecFunc(name, sig, doc)
+	regs := make([]reg.Register, len(ptrs))
+	for j, p := range ptrs {
+		regs[j] = Load(Param(p), GP64())
+	}
+	out, in := regs[0], regs[len(regs)-1]
 	n := Load(Param("n"), GP64())
 	z := ZMM()
 	zero(z)
 	i := GP64()
 	XORQ(i, i)
-	lanes16("rd", i, n, func(k reg.OpmaskVirtual, _ string) {
-		yv, gv := ZMM(), ZMM()
-		gt := K()
-		zload(at(y, i, 0), yv, k)
-		zload(at(grad, i, 0), gv, k)
-		Comment("y > 0 (GT_OQ: NaN gives false)")
-		VCMPPS(Imm(0x1e), z, yv, gt)
-		VMOVUPS_Z(gv, gt, gv)
-		zstore(gv, at(dx, i, 0), k)
+	lanes16(lbl, i, n, func(k reg.OpmaskVirtual, _ string) {
+		xv, keep := ZMM(), K()
+		zload(at(in, i, 0), xv, k)
+		v := xv
+		if len(regs) == 3 {
+			v = ZMM()
+			zload(at(regs[1], i, 0), v, k)
+		}
+		Comment(cmpDoc)
+		VCMPPS(Imm(pred), z, xv, keep)
+		VMOVUPS_Z(v, keep, v)
+		zstore(v, at(out, i, 0), k)
 	})
 	VZEROUPPER()
 	RET()
