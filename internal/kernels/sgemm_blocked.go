@@ -279,7 +279,19 @@ func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alp
 	if md.a == aRows && md.wholeK && k <= directMaxK {
 		kcStep = k
 	}
-	bpp := getBuf(kcStep * min(e.nc, roundUp(c1-c0, nr)))
+	// With one block of rows (at most MC), no B micro-panel is used twice
+	// in a K-panel apart from the tiles of that block, so each is packed
+	// right before its use (in rows) into a buffer of one panel that
+	// stays in L1/L2, instead of all NC columns up front into a block
+	// that spills to L3 and is read back from there. Measured on the fc
+	// layer (M = 128, Zen 5, both cores, shared with other work, median
+	// of 8): x·W 3.08 → 2.72 ms, g·Wᵀ 3.20 → 2.67 ms.
+	packEach := md.b == bPacked && r1-r0 <= e.mc
+	bpCols := min(e.nc, roundUp(c1-c0, nr))
+	if packEach {
+		bpCols = nr
+	}
+	bpp := getBuf(kcStep * bpCols)
 	app := getBuf(kcStep * e.mc)
 	tilep := getBuf(e.mr * nr)
 	defer putBuf(bpp)
@@ -295,12 +307,16 @@ func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alp
 			if pc > 0 {
 				betaK = 1
 			}
-			if md.b == bPacked {
+			switch {
+			case packEach:
+			case md.b == bPacked:
 				packB(transB, b, ldb, pc, kc, jc, nc, 0, nPanels, nr, bp)
-			} else if full := nc / nr; full < nPanels {
-				packB(transB, b, ldb, pc, kc, jc, nc, full, nPanels, nr, bp)
+			default:
+				if full := nc / nr; full < nPanels {
+					packB(transB, b, ldb, pc, kc, jc, nc, full, nPanels, nr, bp)
+				}
 			}
-			e.rows(transA, md.a, md.b, r0, r1, pc, kc, jc, nc, alpha, a, lda, b, ldb, bp, betaK, c, ldc, ap, tile)
+			e.rows(transA, transB, packEach, md.a, md.b, r0, r1, pc, kc, jc, nc, alpha, a, lda, b, ldb, bp, betaK, c, ldc, ap, tile)
 		}
 	}
 }
@@ -309,8 +325,11 @@ func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alp
 // of about MC rows (r1−r0 split into equal blocks so that no small
 // trailing block reloads all of Bp for a few rows). Operands read in
 // place (am ≠ aPacked, bm ≠ bPacked) are packed only for partial tiles.
-// Partial tiles of C go through the MR×NR scratch tile.
-func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap, tile []float32) {
+// With packEach (one block of rows, B packed) each B micro-panel is
+// packed into bp[:NR·kc] just before its tiles; otherwise bp holds all
+// the panels of jc:jc+nc. Partial tiles of C go through the MR×NR
+// scratch tile.
+func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap, tile []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
 	step := roundUp(ceilDiv(r1-r0, blocks), mr)
@@ -338,7 +357,12 @@ func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha flo
 		for q := 0; q < ceilDiv(nc, nr); q++ {
 			j := jc + q*nr
 			nrCur := min(nr, jc+nc-j)
-			bMode, bSrc, bLd := bPacked, bp[q*nr*kc:(q+1)*nr*kc], nr
+			qp := q // the panel's place in bp
+			if packEach {
+				qp = 0
+				packB(transB, b, ldb, pc, kc, j, nrCur, 0, 1, nr, bp)
+			}
+			bMode, bSrc, bLd := bPacked, bp[qp*nr*kc:(qp+1)*nr*kc], nr
 			if bm == bRows && nrCur == nr {
 				bMode, bSrc, bLd = bRows, b[pc*ldb+j:], ldb
 			}
