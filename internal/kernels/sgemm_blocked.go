@@ -90,14 +90,18 @@ type modes struct {
 //     (rowsAlias), so a K-panel of all of A stays in L2 and is read from
 //     there by every panel of B, as a packed block would be, while the
 //     column split of gemm would have each worker pack all of A for
-//     itself. K keeps its KC-long panels (the block must stay in L2).
+//     itself. K keeps its KC-long panels, so that the block stays in
+//     L2 whatever K (on the shapes below whole K measured the same).
 //
 // Measured on Zen 5, both cores, shared with other work
-// (BenchmarkSgemmInPlaceA, best of 6): the fc layer's x·W (128×3136 ·
-// 3136×1024) ran 2.61 ms in place against 2.85 ms packed; its input
-// gradient g·Wᵀ (A = g[128×1024], rows 4 KiB apart) 2.82 ms in place
-// against 2.71 packed, and 3.09 in place with K whole (with rows 4 KiB
-// + 64 bytes apart: 2.74 against 2.69, about even).
+// (BenchmarkSgemmInPlaceA, median of 6, ms, packed → in place): the fc
+// layer's x·W (128×3136 · 3136×1024, lda = 3136) 2.92 → 2.71; its input
+// gradient g·Wᵀ (128×1024 · 1024×3136) with A's rows 4 KiB apart (lda =
+// 1024, the layer's own) 2.69 → 3.62, 4 KiB + 4 bytes 2.73 → 3.10, and
+// about even with rows 4 KiB + 32 bytes (2.73 → 2.69), + 64 bytes (2.79
+// → 2.74) or 6 KiB (2.72 → 2.76) apart. A transposed A of 128 columns
+// gained nothing (g·Wᵀ with op(A) = Aᵀ: 2.72 → 2.71 with lda = 128,
+// 2.81 → 3.00 with lda = 1024), so it stays packed.
 func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool) {
 	if ceilDiv(min(n, e.nc), e.nr) <= directMaxPanels {
 		return true, true
