@@ -101,7 +101,10 @@ type modes struct {
 // about even with rows 4 KiB + 32 bytes (2.73 → 2.69), + 64 bytes (2.79
 // → 2.74) or 6 KiB (2.72 → 2.76) apart. A transposed A of 128 columns
 // gained nothing (g·Wᵀ with op(A) = Aᵀ: 2.72 → 2.71 with lda = 128,
-// 2.81 → 3.00 with lda = 1024), so it stays packed.
+// 2.81 → 3.00 with lda = 1024), so it stays packed. Rows 4 KiB apart do
+// not keep the first case from paying: W·gᵀ (3136×1024 · 1024×128, the
+// form nn.MatMul gives the same input gradient) 2.40 → 2.04 with lda =
+// 1024, 2.44 → 1.94 with 1040 (K whole).
 func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool) {
 	if ceilDiv(min(n, e.nc), e.nr) <= directMaxPanels {
 		return true, true

@@ -33,6 +33,8 @@ func BenchmarkSgemmInPlaceA(b *testing.B) {
 		{false, true, 128, 3136, 1024, 1040},
 		{false, true, 128, 3136, 1024, 1280},
 		{false, true, 128, 3136, 1024, 1536},
+		{false, true, 3136, 128, 1024, 1024}, // fc-dX as nn.MatMul runs it: (W·gᵀ)ᵀ
+		{false, true, 3136, 128, 1024, 1040},
 		{true, true, 128, 3136, 1024, 128},
 		{true, true, 128, 3136, 1024, 1024},
 	}
