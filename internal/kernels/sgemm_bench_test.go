@@ -29,6 +29,7 @@ var benchShapes = []struct {
 	{name: "conv2-dX-flip", m: 128 * 14 * 14, n: 32, k: 5 * 5 * 64},              // dY patches · flipped filter (stride-1 input gradient)
 	{name: "fc", m: 128, n: 1024, k: 3136},                                       // x·W
 	{name: "fc-dX", transB: true, m: 128, n: 3136, k: 1024},                      // dY·Wᵀ
+	{name: "fc-dX-swap", transB: true, m: 3136, n: 128, k: 1024},                 // (W·dYᵀ)ᵀ, as nn.MatMul runs dY·Wᵀ
 	{name: "fc-dW", transA: true, m: 3136, n: 1024, k: 128},                      // xᵀ·dY
 }
 

@@ -65,8 +65,67 @@ type engine struct {
 // Reading an operand in place instead of packing it pays when it is
 // used by few tiles: A when op(B) has at most directMaxPanels NR-column
 // panels (conv forward and filter gradient: N = output channels), B when
-// op(A) has at most directMaxTiles MR-row tiles.
+// op(A) has at most directMaxTiles MR-row tiles. See readAInPlace for
+// A's other case.
 var directMaxPanels, directMaxTiles = 8, 8
+
+// modes is how gemm reads its operands: a and b index engine.kernels;
+// wholeK (A read in place) runs K in one panel up to directMaxK long
+// instead of KC-long panels.
+type modes struct {
+	a, b   int
+	wholeK bool
+}
+
+// readAInPlace tells whether gemm reads op(A) (m×k, row stride lda; its
+// transpose k×m when transA) in place instead of packing it, and
+// whether it then runs K in one panel (see modes). Two cases:
+//
+//   - few panels: op(B) has at most directMaxPanels NR-column panels,
+//     so each tile of A is used at most that many times and packing it
+//     costs about as much as one use (conv forward and filter gradient,
+//     N = output channels). K runs whole (see directMaxK).
+//   - one row block: A is not transposed, has at most MC rows, and its
+//     row stride does not put the MR rows of a tile in the same L1 sets
+//     (rowsAlias), so a K-panel of all of A stays in L2 and is read from
+//     there by every panel of B, as a packed block would be, while the
+//     column split of gemm would have each worker pack all of A for
+//     itself. K keeps its KC-long panels, so that the block stays in
+//     L2 whatever K (on the shapes below whole K measured the same).
+//
+// Measured on Zen 5, both cores, shared with other work
+// (BenchmarkSgemmInPlaceA, median of 6, ms, packed → in place): the fc
+// layer's x·W (128×3136 · 3136×1024, lda = 3136) 2.92 → 2.71; its input
+// gradient g·Wᵀ (128×1024 · 1024×3136) with A's rows 4 KiB apart (lda =
+// 1024, the layer's own) 2.69 → 3.62, 4 KiB + 4 bytes 2.73 → 3.10, and
+// about even with rows 4 KiB + 32 bytes (2.73 → 2.69), + 64 bytes (2.79
+// → 2.74) or 6 KiB (2.72 → 2.76) apart. A transposed A of 128 columns
+// gained nothing (g·Wᵀ with op(A) = Aᵀ: 2.72 → 2.71 with lda = 128,
+// 2.81 → 3.00 with lda = 1024), so it stays packed. Rows 4 KiB apart do
+// not keep the first case from paying: W·gᵀ (3136×1024 · 1024×128, the
+// form nn.MatMul gives the same input gradient) 2.40 → 2.04 with lda =
+// 1024, 2.44 → 1.94 with 1040 (K whole).
+func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool) {
+	if ceilDiv(min(n, e.nc), e.nr) <= directMaxPanels {
+		return true, true
+	}
+	if !transA && m <= e.mc && !rowsAlias(e.mr, lda) {
+		return true, false
+	}
+	return false, false
+}
+
+// rowsAlias reports whether mr rows of float32 at stride lda fall in
+// the same few sets of a 4 KiB-way L1 (64-byte lines, 64 sets; Zen 5's
+// 48 KiB L1d has 12 ways): when the stride in bytes is within a line of
+// a multiple of 4 KiB, all the rows of a tile start within mr·(distance)
+// bytes of the same offset in a way, so that more rows share a set than
+// it has ways and every step of the micro-kernel misses in L1.
+func rowsAlias(mr, lda int) bool {
+	d := lda * 4 % 4096
+	d = min(d, 4096-d) // distance in bytes to the nearest multiple of 4 KiB
+	return mr > 1 && d < 64
+}
 
 // directMaxK: a non-transposed A read in place is not blocked along K up
 // to this length, so that each tile's rows are read as whole contiguous
@@ -107,37 +166,43 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	mr, nr := e.mr, e.nr
-	mTiles, nPanels := ceilDiv(m, mr), ceilDiv(n, nr)
-	am, bm := aPacked, bPacked
-	if ceilDiv(min(n, e.nc), nr) <= directMaxPanels {
-		am = aRows
+	md := modes{a: aPacked, b: bPacked}
+	if inPlace, wholeK := e.readAInPlace(transA, m, n, lda); inPlace {
+		md.a, md.wholeK = aRows, wholeK
 		if transA {
-			am = aCols
+			md.a = aCols
 		}
 	}
-	if !transB && mTiles <= directMaxTiles {
-		bm = bRows
+	if !transB && ceilDiv(m, e.mr) <= directMaxTiles {
+		md.b = bRows
 	}
-	if e.kernels[am][bm] == nil {
-		bm = bPacked
+	if e.kernels[md.a][md.b] == nil {
+		md.b = bPacked
 	}
-	if e.kernels[am][bm] == nil {
-		am = aPacked
+	if e.kernels[md.a][md.b] == nil {
+		md.a, md.wholeK = aPacked, false
 	}
+	e.gemmModes(workers, transA, transB, md, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmModes is gemm with the operands read as md says (kernels[md.a][md.b]
+// must exist; m, n, k > 0 and alpha ≠ 0).
+func (e *engine) gemmModes(workers int, transA, transB bool, md modes, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := e.mr, e.nr
+	mTiles, nPanels := ceilDiv(m, mr), ceilDiv(n, nr)
 	if e.kChunk > 0 && m*n <= kSplitMaxC && k >= 2*e.kChunk {
-		e.sgemmKSplit(workers, transA, transB, am, bm, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		e.sgemmKSplit(workers, transA, transB, md, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	if workers == 1 || m*n*k < serialFlops {
 		// Called directly, not through a closure shared with the
 		// parallel splits: that closure escapes (the workers' goroutines
 		// hold it) and would be allocated on every call, small or not.
-		e.block(transA, transB, am, bm, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		e.block(transA, transB, md, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	run := func(r0, r1, c0, c1 int) {
-		e.block(transA, transB, am, bm, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		e.block(transA, transB, md, r0, r1, c0, c1, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 	if (n <= m && mTiles >= workers) || nPanels < workers {
 		// Split the rows: each worker packs its own A rows and all of B
@@ -158,7 +223,7 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 //
 // summed in float32 in chunk order. The order does not depend on
 // GOMAXPROCS, so results repeat bit for bit.
-func (e *engine) sgemmKSplit(workers int, transA, transB bool, am, bm, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (e *engine) sgemmKSplit(workers int, transA, transB bool, md modes, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	chunks := ceilDiv(k, e.kChunk)
 	step := ceilDiv(k, chunks)
 	chunks = ceilDiv(k, step)
@@ -181,7 +246,7 @@ func (e *engine) sgemmKSplit(workers int, transA, transB bool, am, bm, m, n, k i
 			} else {
 				bs = b[p0*ldb:]
 			}
-			e.block(transA, transB, am, bm, 0, m, 0, n, min(step, k-p0), 1, as, lda, bs, ldb, 0, part[h*mn:(h+1)*mn], n)
+			e.block(transA, transB, md, 0, m, 0, n, min(step, k-p0), 1, as, lda, bs, ldb, 0, part[h*mn:(h+1)*mn], n)
 		}
 	}
 	if workers > 1 {
@@ -213,15 +278,27 @@ func (e *engine) sgemmKSplit(workers int, transA, transB bool, am, bm, m, n, k i
 // of NR, so tiles line up with those of any other partition) with its
 // own packing buffers: workers share nothing and never wait on each
 // other until Sgemm returns.
-func (e *engine) block(transA, transB bool, am, bm, r0, r1, c0, c1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nr := e.nr
 	// K-panels of equal length (k = 800 → 4×200, not 3×256 + 32: a short
 	// last panel pays a full pass over C for little work).
 	kcStep := ceilDiv(k, ceilDiv(k, e.kc))
-	if am == aRows && k <= directMaxK {
+	if md.a == aRows && md.wholeK && k <= directMaxK {
 		kcStep = k
 	}
-	bpp := getBuf(kcStep * min(e.nc, roundUp(c1-c0, nr)))
+	// With one block of rows (at most MC), no B micro-panel is used twice
+	// in a K-panel apart from the tiles of that block, so each is packed
+	// right before its use (in rows) into a buffer of one panel that
+	// stays in L1/L2, instead of all NC columns up front into a block
+	// that spills to L3 and is read back from there. Measured on the fc
+	// layer (M = 128, Zen 5, both cores, shared with other work, median
+	// of 8): x·W 3.08 → 2.72 ms, g·Wᵀ 3.20 → 2.67 ms.
+	packEach := md.b == bPacked && r1-r0 <= e.mc
+	bpCols := min(e.nc, roundUp(c1-c0, nr))
+	if packEach {
+		bpCols = nr
+	}
+	bpp := getBuf(kcStep * bpCols)
 	app := getBuf(kcStep * e.mc)
 	tilep := getBuf(e.mr * nr)
 	defer putBuf(bpp)
@@ -237,12 +314,16 @@ func (e *engine) block(transA, transB bool, am, bm, r0, r1, c0, c1, k int, alpha
 			if pc > 0 {
 				betaK = 1
 			}
-			if bm == bPacked {
+			switch {
+			case packEach:
+			case md.b == bPacked:
 				packB(transB, b, ldb, pc, kc, jc, nc, 0, nPanels, nr, bp)
-			} else if full := nc / nr; full < nPanels {
-				packB(transB, b, ldb, pc, kc, jc, nc, full, nPanels, nr, bp)
+			default:
+				if full := nc / nr; full < nPanels {
+					packB(transB, b, ldb, pc, kc, jc, nc, full, nPanels, nr, bp)
+				}
 			}
-			e.rows(transA, am, bm, r0, r1, pc, kc, jc, nc, alpha, a, lda, b, ldb, bp, betaK, c, ldc, ap, tile)
+			e.rows(transA, transB, packEach, md.a, md.b, r0, r1, pc, kc, jc, nc, alpha, a, lda, b, ldb, bp, betaK, c, ldc, ap, tile)
 		}
 	}
 }
@@ -251,8 +332,11 @@ func (e *engine) block(transA, transB bool, am, bm, r0, r1, c0, c1, k int, alpha
 // of about MC rows (r1−r0 split into equal blocks so that no small
 // trailing block reloads all of Bp for a few rows). Operands read in
 // place (am ≠ aPacked, bm ≠ bPacked) are packed only for partial tiles.
-// Partial tiles of C go through the MR×NR scratch tile.
-func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap, tile []float32) {
+// With packEach (one block of rows, B packed) each B micro-panel is
+// packed into bp[:NR·kc] just before its tiles; otherwise bp holds all
+// the panels of jc:jc+nc. Partial tiles of C go through the MR×NR
+// scratch tile.
+func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap, tile []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
 	step := roundUp(ceilDiv(r1-r0, blocks), mr)
@@ -280,7 +364,12 @@ func (e *engine) rows(transA bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha flo
 		for q := 0; q < ceilDiv(nc, nr); q++ {
 			j := jc + q*nr
 			nrCur := min(nr, jc+nc-j)
-			bMode, bSrc, bLd := bPacked, bp[q*nr*kc:(q+1)*nr*kc], nr
+			qp := q // the panel's place in bp
+			if packEach {
+				qp = 0
+				packB(transB, b, ldb, pc, kc, j, nrCur, 0, 1, nr, bp)
+			}
+			bMode, bSrc, bLd := bPacked, bp[qp*nr*kc:(qp+1)*nr*kc], nr
 			if bm == bRows && nrCur == nr {
 				bMode, bSrc, bLd = bRows, b[pc*ldb+j:], ldb
 			}

@@ -234,7 +234,7 @@ func (e *engine) blockPre(pb *PackedB, m int, alpha float32, a []float32, lda in
 				betaK = 1
 			}
 			bp := pb.bp[jc*k+nPanels*nr*pc : jc*k+nPanels*nr*(pc+kc)]
-			e.rows(false, pb.am, bPacked, 0, m, pc, kc, jc, nc, alpha, a, lda, nil, 0, bp, betaK, c, ldc, ap, tile)
+			e.rows(false, false, false, pb.am, bPacked, 0, m, pc, kc, jc, nc, alpha, a, lda, nil, 0, bp, betaK, c, ldc, ap, tile)
 		}
 	}
 }

@@ -183,6 +183,7 @@ func gemmCases() []gemmCase {
 		{64, 65, 127}, {127, 257, 33}, {257, 31, 300}, {65, 64, 513}, {400, 40, 64},
 		{5, 700, 400},                // few rows, many columns: workers split B panels
 		{33, 300, 70}, {48, 129, 20}, // B in place with A packed (n > 8 panels)
+		{128, 300, 1100}, // A in place as one row block over K-panels (readAInPlace)
 		{2, 3, 1000}, {1, 1, 0}, {0, 5, 5}, {3, 0, 4},
 		{25, 32, 4100}, {7, 17, 6000}, // K split into chunks (small C, long K)
 	} {
@@ -252,7 +253,8 @@ func TestSgemmRepeatable(t *testing.T) {
 		m, n, k int
 	}{
 		{"blocked", false, 301, 203, 600},
-		{"k-split", true, 25, 32, 9000}, // Aᵀ·B, K in chunks summed in a fixed order
+		{"one-row-block", false, 128, 600, 1100}, // A in place over K-panels, columns split
+		{"k-split", true, 25, 32, 9000},          // Aᵀ·B, K in chunks summed in a fixed order
 	} {
 		m, n, k := sh.m, sh.n, sh.k
 		lda := k
