@@ -299,6 +299,62 @@ func ReluGradSum(dx, g, y []float32, acc []float64) {
 	}
 }
 
+// ArgmaxReluGradSum is ReluGradSum behind a max pool whose windows do
+// not overlap, computed from the pool's side: grad, z and arg hold
+// cols = len(grad)/c pooled cells of c = len(acc) values (the incoming
+// gradient, the pooled maxima and their flat input offsets, as from
+// nn.MaxPoolWithArgmax), and dx holds cols·rep input positions of c
+// values, rep consecutive positions per cell, position q starting at
+// input offset base + q·c. For position q of cell col:
+//
+//	dx[q·c+j] = 0 + grad[col·c+j]  if arg[col·c+j] == base + q·c + j and z[col·c+j] > 0
+//	dx[q·c+j] = +0                 otherwise
+//
+// and acc[j] += float64(dx[q·c+j]), position after position. When the
+// positions are a window's cells, z is the maximum the ReLU produced
+// there, so z > 0 is the ReLU's own test at the cell the gradient goes
+// to; dx and acc then have the bits of MaxPoolGradWithArgmax's scatter
+// (0 + g into zeroed storage) followed by ReluGradSum over the same
+// positions. AVX-512 sixteen channels at a time (the rest under a mask),
+// AVX2 eight at a time when c is a multiple of 8, plain Go otherwise.
+func ArgmaxReluGradSum(dx, grad, z []float32, arg []int32, base int32, rep int, acc []float64) {
+	c := len(acc)
+	if c == 0 || rep < 1 || len(grad)%c != 0 || len(z) != len(grad) || len(arg) != len(grad) || len(dx) != len(grad)*rep {
+		panic(fmt.Sprintf("kernels: ArgmaxReluGradSum: %d gradients, %d maxima, %d offsets, %d outputs, %d positions per cell, %d sums", len(grad), len(z), len(arg), len(dx), rep, c))
+	}
+	if int64(base)+int64(len(dx)) > math.MaxInt32 {
+		panic(fmt.Sprintf("kernels: ArgmaxReluGradSum: offsets from %d for %d values pass 2³¹−1", base, len(dx)))
+	}
+	cols := len(grad) / c
+	if cols == 0 {
+		return
+	}
+	if vecWide {
+		argmaxReluGradSumAVX512(&dx[0], &grad[0], &z[0], &arg[0], &acc[0], cols, rep, c, base)
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		argmaxReluGradSumAVX2(&dx[0], &grad[0], &z[0], &arg[0], &acc[0], cols, rep, c, base)
+		return
+	}
+	for col := range cols {
+		gc, zc, ac := grad[col*c:col*c+c], z[col*c:col*c+c], arg[col*c:col*c+c]
+		for r := range rep {
+			q := col*rep + r
+			off := base + int32(q*c)
+			dr := dx[q*c : q*c+c]
+			for j := range dr {
+				var v float32 // +0
+				if ac[j] == off+int32(j) && zc[j] > 0 {
+					v += gc[j]
+				}
+				dr[j] = v
+				acc[j] += float64(v)
+			}
+		}
+	}
+}
+
 // ArgmaxWindow finds, for each of the c = len(dst) channels, the maximum
 // over the window cells whose values start at x[offs[k]] (c contiguous
 // values per cell, cells in scan order): dst[j] = the maximum and

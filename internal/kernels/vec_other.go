@@ -28,6 +28,14 @@ func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int) {
 	panic("kernels: reluGradSumAVX2 called without assembly")
 }
 
+func argmaxReluGradSumAVX2(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32) {
+	panic("kernels: argmaxReluGradSumAVX2 called without assembly")
+}
+
+func argmaxReluGradSumAVX512(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32) {
+	panic("kernels: argmaxReluGradSumAVX512 called without assembly")
+}
+
 func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32) {
 	panic("kernels: argmaxWindowAVX2 called without assembly")
 }

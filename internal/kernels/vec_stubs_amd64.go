@@ -49,6 +49,12 @@ func reluGradAVX2(dx *float32, grad *float32, y *float32, n int)
 //go:noescape
 func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
 
+// argmaxReluGradSumAVX2 runs ArgmaxReluGradSum for cols, rep ≥ 1 and c a
+// multiple of 8.
+//
+//go:noescape
+func argmaxReluGradSumAVX2(dx *float32, grad *float32, z *float32, arg *int32, acc *float64, cols int, rep int, c int, base int32)
+
 // maxWindowAVX2 runs MaxWindow for c a multiple of 8, cells ≥ 1.
 //
 //go:noescape
@@ -180,6 +186,11 @@ func reluGradAVX512(dx *float32, grad *float32, y *float32, n int)
 //
 //go:noescape
 func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+
+// argmaxReluGradSumAVX512 runs ArgmaxReluGradSum for cols, rep, c ≥ 1.
+//
+//go:noescape
+func argmaxReluGradSumAVX512(dx *float32, grad *float32, z *float32, arg *int32, acc *float64, cols int, rep int, c int, base int32)
 
 // maxWindowAVX512 runs MaxWindow for c ≥ 1, cells ≥ 1.
 //
