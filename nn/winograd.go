@@ -272,13 +272,21 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []
 			tl.s.Input(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
 			continue
 		}
-		// A tile over the padding: gather it with zeros.
-		clear(edge)
-		for i := max(0, -ih); i < tile && ih+i < h; i++ {
-			j0, j1 := max(0, -iw), min(tile, wd-iw)
-			if j0 < j1 {
-				copy(edge[(i*tile+j0)*c:(i*tile+j1)*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
+		// A tile over the padding: gather it with zeros (only the cells
+		// outside the image are cleared).
+		i0, i1 := max(0, -ih), max(0, min(tile, h-ih))
+		j0, j1 := max(0, -iw), max(0, min(tile, wd-iw))
+		if i0 >= i1 || j0 >= j1 {
+			clear(edge[:tile*tile*c])
+		} else {
+			clear(edge[:i0*tile*c])
+			for i := i0; i < i1; i++ {
+				row := edge[i*tile*c : (i+1)*tile*c]
+				clear(row[:j0*c])
+				copy(row[j0*c:j1*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
+				clear(row[j1*c:])
 			}
+			clear(edge[i1*tile*c : tile*tile*c])
 		}
 		tl.s.Input(v[t*c:], vs, edge, tile*c, c, c)
 	}
