@@ -365,71 +365,99 @@ func ArgmaxReluGradSum(dx, grad, z []float32, arg []int32, base int32, rep int, 
 // at a time when c is a multiple of 8, plain Go otherwise; all give the
 // same results.
 func ArgmaxWindow(dst []float32, arg []int32, x []float32, offs []int, base int32) {
-	c := len(dst)
-	if len(arg) != c || len(offs) == 0 {
-		panic(fmt.Sprintf("kernels: ArgmaxWindow: %d maxima, %d offsets out, %d cells", c, len(arg), len(offs)))
+	ArgmaxWindows(dst, arg, x, offs, base, len(dst), 0)
+}
+
+// ArgmaxWindows is ArgmaxWindow over len(dst)/c windows side by side,
+// window w's cells step·w values further on than window w−1's: window w
+// writes dst[w·c:][:c] and arg[w·c:][:c] = base + step·w + offs[k] + j,
+// as ArgmaxWindow(dst[w·c:][:c], arg[w·c:][:c], x[step·w:], offs,
+// base + step·w) does, in one call (a row of pooling windows).
+func ArgmaxWindows(dst []float32, arg []int32, x []float32, offs []int, base int32, c, step int) {
+	windows := windowsOf("ArgmaxWindows", len(dst), c, x, offs, step)
+	if len(arg) != len(dst) {
+		panic(fmt.Sprintf("kernels: ArgmaxWindows: %d maxima, %d offsets out", len(dst), len(arg)))
 	}
-	for k, o := range offs {
-		if o < 0 || o > len(x)-c {
-			panic(fmt.Sprintf("kernels: ArgmaxWindow: cell %d reads x[%d:%d], len(x) = %d", k, o, o+c, len(x)))
-		}
-	}
-	if c == 0 {
+	if windows == 0 {
 		return
 	}
 	if vecWide {
-		argmaxWindowAVX512(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base)
+		argmaxWindowAVX512(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base, windows, step)
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		argmaxWindowAVX2(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base)
+		argmaxWindowAVX2(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base, windows, step)
 		return
 	}
-	o := offs[0]
-	copy(dst, x[o:o+c])
-	for j := range arg {
-		arg[j] = base + int32(o+j)
-	}
-	for _, o := range offs[1:] {
-		src := x[o : o+c]
-		for j, v := range src {
-			if v > dst[j] {
-				dst[j] = v
-				arg[j] = base + int32(o+j)
+	for w := range windows {
+		d, a, xs, b := dst[w*c:w*c+c], arg[w*c:w*c+c], x[w*step:], base+int32(w*step)
+		o := offs[0]
+		copy(d, xs[o:o+c])
+		for j := range a {
+			a[j] = b + int32(o+j)
+		}
+		for _, o := range offs[1:] {
+			for j, v := range xs[o : o+c] {
+				if v > d[j] {
+					d[j] = v
+					a[j] = b + int32(o+j)
+				}
 			}
 		}
 	}
+}
+
+// windowsOf checks the arguments of a call over windows of c values
+// (n outputs in all, cells at offs, windows step apart in x) and
+// returns the number of windows.
+func windowsOf(name string, n, c int, x []float32, offs []int, step int) int {
+	if len(offs) == 0 || c < 0 || step < 0 || (c == 0 && n != 0) || (c > 0 && n%c != 0) {
+		panic(fmt.Sprintf("kernels: %s: %d outputs in windows of %d channels, %d cells, step %d", name, n, c, len(offs), step))
+	}
+	if n == 0 {
+		return 0
+	}
+	windows := n / c
+	last := (windows - 1) * step
+	for k, o := range offs {
+		if o < 0 || o+last > len(x)-c {
+			panic(fmt.Sprintf("kernels: %s: cell %d reads x[%d:%d] in the last of %d windows, len(x) = %d", name, k, o+last, o+last+c, windows, len(x)))
+		}
+	}
+	return windows
 }
 
 // MaxWindow is ArgmaxWindow without the indices: dst[j] = the maximum
 // of x[offs[k]+j] over the cells k, a later cell replacing the current
 // value only when strictly greater (so a NaN in the first cell stays).
 func MaxWindow(dst, x []float32, offs []int) {
-	c := len(dst)
-	if len(offs) == 0 {
-		panic("kernels: MaxWindow: no cells")
-	}
-	for k, o := range offs {
-		if o < 0 || o > len(x)-c {
-			panic(fmt.Sprintf("kernels: MaxWindow: cell %d reads x[%d:%d], len(x) = %d", k, o, o+c, len(x)))
-		}
-	}
-	if c == 0 {
+	MaxWindows(dst, x, offs, len(dst), 0)
+}
+
+// MaxWindows is MaxWindow over len(dst)/c windows side by side, window
+// w's cells step·w values further on than window w−1's (as
+// ArgmaxWindows).
+func MaxWindows(dst, x []float32, offs []int, c, step int) {
+	windows := windowsOf("MaxWindows", len(dst), c, x, offs, step)
+	if windows == 0 {
 		return
 	}
 	if vecWide {
-		maxWindowAVX512(&dst[0], &x[0], &offs[0], len(offs), c)
+		maxWindowAVX512(&dst[0], &x[0], &offs[0], len(offs), c, windows, step)
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		maxWindowAVX2(&dst[0], &x[0], &offs[0], len(offs), c)
+		maxWindowAVX2(&dst[0], &x[0], &offs[0], len(offs), c, windows, step)
 		return
 	}
-	copy(dst, x[offs[0]:offs[0]+c])
-	for _, o := range offs[1:] {
-		for j, v := range x[o : o+c] {
-			if v > dst[j] {
-				dst[j] = v
+	for w := range windows {
+		d, xs := dst[w*c:w*c+c], x[w*step:]
+		copy(d, xs[offs[0]:offs[0]+c])
+		for _, o := range offs[1:] {
+			for j, v := range xs[o : o+c] {
+				if v > d[j] {
+					d[j] = v
+				}
 			}
 		}
 	}

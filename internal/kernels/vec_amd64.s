@@ -349,9 +349,9 @@ DATA iota8<>+24(SB)/4, $0x00000006
 DATA iota8<>+28(SB)/4, $0x00000007
 GLOBL iota8<>(SB), RODATA|NOPTR, $32
 
-// func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+// func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32, windows int, step int)
 // Requires: AVX, AVX2
-TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-52
+TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-72
 	MOVQ    dst+0(FP), AX
 	MOVQ    arg+8(FP), CX
 	MOVQ    x+16(FP), DX
@@ -360,7 +360,10 @@ TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-52
 	MOVQ    c+40(FP), DI
 	MOVLQSX base+48(FP), R8
 	VMOVDQU iota8<>+0(SB), Y0
-	XORQ    R9, R9
+
+	// next window from here
+amwin:
+	XORQ R9, R9
 
 amcol:
 	MOVQ         (BX), R10
@@ -396,6 +399,15 @@ amstore:
 	ADDQ    $0x08, R9
 	CMPQ    R9, DI
 	JLT     amcol
+
+	// next window: dst and arg advance c values, x and base step
+	LEAQ (AX)(DI*4), AX
+	LEAQ (CX)(DI*4), CX
+	MOVQ step+64(FP), R10
+	LEAQ (DX)(R10*4), DX
+	ADDQ R10, R8
+	DECQ windows+56(FP)
+	JNZ  amwin
 	VZEROUPPER
 	RET
 
@@ -463,14 +475,17 @@ aglane:
 	VZEROUPPER
 	RET
 
-// func maxWindowAVX2(dst *float32, x *float32, offs *int, cells int, c int)
+// func maxWindowAVX2(dst *float32, x *float32, offs *int, cells int, c int, windows int, step int)
 // Requires: AVX
-TEXT ·maxWindowAVX2(SB), NOSPLIT, $0-40
+TEXT ·maxWindowAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ offs+16(FP), DX
 	MOVQ cells+24(FP), BX
 	MOVQ c+32(FP), SI
+
+	// next window from here
+mwwin:
 	XORQ DI, DI
 
 mwcol:
@@ -496,6 +511,13 @@ mwstore:
 	ADDQ    $0x08, DI
 	CMPQ    DI, SI
 	JLT     mwcol
+
+	// next window: dst advances c values, x step
+	LEAQ (AX)(SI*4), AX
+	MOVQ step+48(FP), R8
+	LEAQ (CX)(R8*4), CX
+	DECQ windows+40(FP)
+	JNZ  mwwin
 	VZEROUPPER
 	RET
 
@@ -15932,9 +15954,9 @@ DATA iota16<>+56(SB)/4, $0x0000000e
 DATA iota16<>+60(SB)/4, $0x0000000f
 GLOBL iota16<>(SB), RODATA|NOPTR, $64
 
-// func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+// func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32, windows int, step int)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-52
+TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-72
 	MOVQ      dst+0(FP), AX
 	MOVQ      arg+8(FP), CX
 	MOVQ      x+16(FP), DX
@@ -15943,7 +15965,10 @@ TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-52
 	MOVQ      c+40(FP), DI
 	MOVLQSX   base+48(FP), R8
 	VMOVDQU32 iota16<>+0(SB), Z0
-	XORQ      R9, R9
+
+	// next window from here
+amwin:
+	XORQ R9, R9
 
 am16:
 	MOVQ         DI, R10
@@ -15984,9 +16009,9 @@ amfstore:
 amtail:
 	TESTQ        R10, R10
 	JZ           amend
-	MOVL         $0x0000ffff, DI
-	BZHIL        R10, DI, DI
-	KMOVW        DI, K1
+	MOVL         $0x0000ffff, R11
+	BZHIL        R10, R11, R11
+	KMOVW        R11, K1
 	MOVQ         (BX), R10
 	ADDQ         R9, R10
 	VMOVUPS.Z    (DX)(R10*4), K1, Z1
@@ -16017,6 +16042,14 @@ amtstore:
 	VMOVDQU32 Z2, K1, (CX)(R9*4)
 
 amend:
+	// next window: dst and arg advance c values, x and base step
+	LEAQ (AX)(DI*4), AX
+	LEAQ (CX)(DI*4), CX
+	MOVQ step+64(FP), R10
+	LEAQ (DX)(R10*4), DX
+	ADDQ R10, R8
+	DECQ windows+56(FP)
+	JNZ  amwin
 	VZEROUPPER
 	RET
 
@@ -16120,14 +16153,17 @@ agend:
 	VZEROUPPER
 	RET
 
-// func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int)
+// func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int, windows int, step int)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·maxWindowAVX512(SB), NOSPLIT, $0-40
+TEXT ·maxWindowAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ offs+16(FP), DX
 	MOVQ cells+24(FP), BX
 	MOVQ c+32(FP), SI
+
+	// next window from here
+mwwin:
 	XORQ DI, DI
 
 mw16:
@@ -16160,9 +16196,9 @@ mwfstore:
 mwtail:
 	TESTQ     R8, R8
 	JZ        mwend
-	MOVL      $0x0000ffff, SI
-	BZHIL     R8, SI, SI
-	KMOVW     SI, K1
+	MOVL      $0x0000ffff, R9
+	BZHIL     R8, R9, R9
+	KMOVW     R9, K1
 	MOVQ      (DX), R8
 	ADDQ      DI, R8
 	VMOVUPS.Z (CX)(R8*4), K1, Z0
@@ -16184,6 +16220,12 @@ mwtstore:
 	VMOVUPS Z0, K1, (AX)(DI*4)
 
 mwend:
+	// next window: dst advances c values, x step
+	LEAQ (AX)(SI*4), AX
+	MOVQ step+48(FP), R8
+	LEAQ (CX)(R8*4), CX
+	DECQ windows+40(FP)
+	JNZ  mwwin
 	VZEROUPPER
 	RET
 

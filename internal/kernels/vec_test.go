@@ -630,3 +630,52 @@ func TestArgmaxReluGradSumPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestArgmaxAndMaxWindowsRows: a call over several windows equals one
+// call per window, on every path, windows side by side or apart by an
+// odd step.
+func TestArgmaxAndMaxWindowsRows(t *testing.T) {
+	for _, c := range []int{1, 3, 8, 16, 17, 32, 33} {
+		for _, windows := range []int{1, 2, 5} {
+			for _, step := range []int{c, 2*c + 3} {
+				t.Run(fmt.Sprintf("c=%d/windows=%d/step=%d", c, windows, step), func(t *testing.T) {
+					r := tensor.NewRand(uint64(c*100 + windows*10 + step))
+					x := vecRand(r, 12*c+windows*step)
+					for i := range x {
+						x[i] = float32(math.Round(float64(2 * x[i]))) // ties
+					}
+					x[3] = float32(math.NaN())
+					offs := []int{0, c, 5 * c, 6*c + 1}
+					const base = 77
+					want, wantArg := make([]float32, windows*c), make([]int32, windows*c)
+					for w := range windows {
+						for j := range c {
+							best, at := x[w*step+offs[0]+j], offs[0]+j
+							for _, o := range offs[1:] {
+								if v := x[w*step+o+j]; v > best {
+									best, at = v, o+j
+								}
+							}
+							want[w*c+j], wantArg[w*c+j] = best, int32(base+w*step+at)
+						}
+					}
+					for _, p := range vecPathList() {
+						restore := setVecPath(p)
+						dst, arg, maxOnly := make([]float32, windows*c), make([]int32, windows*c), make([]float32, windows*c)
+						ArgmaxWindows(dst, arg, x, offs, base, c, step)
+						MaxWindows(maxOnly, x, offs, c, step)
+						restore()
+						for i := range want {
+							if math.Float32bits(dst[i]) != math.Float32bits(want[i]) || arg[i] != wantArg[i] {
+								t.Fatalf("%s: ArgmaxWindows[%d] = %v at %d, want %v at %d", p.name, i, dst[i], arg[i], want[i], wantArg[i])
+							}
+							if math.Float32bits(maxOnly[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s: MaxWindows[%d] = %v, want %v", p.name, i, maxOnly[i], want[i])
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}

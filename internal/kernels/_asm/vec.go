@@ -350,8 +350,9 @@ func reluGradSum() {
 // are strictly greater (VCMPPS GT_OQ: false for NaN) and their indices
 // base + offs[k] + j + lane.
 func argmaxWindow(iota8 Mem) {
-	vecFunc("argmaxWindowAVX2", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)",
-		"argmaxWindowAVX2 runs ArgmaxWindow for c a multiple of 8, cells ≥ 1.")
+	vecFunc("argmaxWindowAVX2", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32, windows, step int)",
+		"argmaxWindowAVX2 runs ArgmaxWindows for c a multiple of 8, cells,",
+		"windows ≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	arg := Load(Param("arg"), GP64())
 	x := Load(Param("x"), GP64())
@@ -363,6 +364,8 @@ func argmaxWindow(iota8 Mem) {
 	lanes := YMM()
 	VMOVDQU(iota8, lanes)
 	j, o, idx, cell := GP64(), GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("amwin")
 	XORQ(j, j)
 
 	// index sets v to base + o + lane for the eight lanes.
@@ -400,6 +403,14 @@ func argmaxWindow(iota8 Mem) {
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
 	JLT(LabelRef("amcol"))
+	Comment("next window: dst and arg advance c values, x and base step")
+	LEAQ(at(dst, c, 0), dst)
+	LEAQ(at(arg, c, 0), arg)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	ADDQ(o, base)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("amwin"))
 	VZEROUPPER()
 	RET()
 }
@@ -408,14 +419,17 @@ func argmaxWindow(iota8 Mem) {
 // order) returns them only when strictly greater, the running maximum
 // otherwise (also on NaN).
 func maxWindow() {
-	vecFunc("maxWindowAVX2", "func(dst, x *float32, offs *int, cells, c int)",
-		"maxWindowAVX2 runs MaxWindow for c a multiple of 8, cells ≥ 1.")
+	vecFunc("maxWindowAVX2", "func(dst, x *float32, offs *int, cells, c, windows, step int)",
+		"maxWindowAVX2 runs MaxWindows for c a multiple of 8, cells, windows",
+		"≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	offs := Load(Param("offs"), GP64())
 	cells := Load(Param("cells"), GP64())
 	c := Load(Param("c"), GP64())
 	j, o, cell := GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("mwwin")
 	XORQ(j, j)
 	Label("mwcol")
 	best := YMM()
@@ -439,6 +453,12 @@ func maxWindow() {
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
 	JLT(LabelRef("mwcol"))
+	Comment("next window: dst advances c values, x step")
+	LEAQ(at(dst, c, 0), dst)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("mwwin"))
 	VZEROUPPER()
 	RET()
 }

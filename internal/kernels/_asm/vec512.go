@@ -326,8 +326,8 @@ func reluGradSum512() {
 // strictly greater (GT_OQ: false for NaN) take the cell's value and
 // index base + offs[k] + j + lane.
 func argmaxWindow512(iota16 Mem) {
-	vecFunc("argmaxWindowAVX512", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)",
-		"argmaxWindowAVX512 runs ArgmaxWindow for c ≥ 1, cells ≥ 1.")
+	vecFunc("argmaxWindowAVX512", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32, windows, step int)",
+		"argmaxWindowAVX512 runs ArgmaxWindows for c, cells, windows ≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	arg := Load(Param("arg"), GP64())
 	x := Load(Param("x"), GP64())
@@ -339,6 +339,8 @@ func argmaxWindow512(iota16 Mem) {
 	lanes := ZMM()
 	VMOVDQU32(iota16, lanes)
 	j, o, idx, cell := GP64(), GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("amwin")
 	XORQ(j, j)
 
 	// index sets v to base + o + lane for the sixteen lanes.
@@ -377,6 +379,14 @@ func argmaxWindow512(iota16 Mem) {
 			VMOVDQU32(bestArg, k, at(arg, j, 0))
 		}
 	})
+	Comment("next window: dst and arg advance c values, x and base step")
+	LEAQ(at(dst, c, 0), dst)
+	LEAQ(at(arg, c, 0), arg)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	ADDQ(o, base)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("amwin"))
 	VZEROUPPER()
 	RET()
 }
@@ -384,14 +394,16 @@ func argmaxWindow512(iota16 Mem) {
 // maxWindow512: VMAXPS with the new cell's values first (Intel order)
 // returns them only when strictly greater, as in the AVX2 loop.
 func maxWindow512() {
-	vecFunc("maxWindowAVX512", "func(dst, x *float32, offs *int, cells, c int)",
-		"maxWindowAVX512 runs MaxWindow for c ≥ 1, cells ≥ 1.")
+	vecFunc("maxWindowAVX512", "func(dst, x *float32, offs *int, cells, c, windows, step int)",
+		"maxWindowAVX512 runs MaxWindows for c, cells, windows ≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	offs := Load(Param("offs"), GP64())
 	cells := Load(Param("cells"), GP64())
 	c := Load(Param("c"), GP64())
 	j, o, cell := GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("mwwin")
 	XORQ(j, j)
 	lanes16("mw", j, c, func(k reg.OpmaskVirtual, pfx string) {
 		best := ZMM()
@@ -413,6 +425,12 @@ func maxWindow512() {
 		Label(pfx + "store")
 		zstore(best, at(dst, j, 0), k)
 	})
+	Comment("next window: dst advances c values, x step")
+	LEAQ(at(dst, c, 0), dst)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("mwwin"))
 	VZEROUPPER()
 	RET()
 }
