@@ -217,11 +217,12 @@ func Gradient(loss *Var, vars ...*Var) ([]*tensor.Tensor, error) {
 		}
 	}
 
-	topo := topoSort(loss)
+	topo, uses := topoSort(loss)
 	wanted := make(map[*Var]bool, len(vars))
 	for _, v := range vars {
 		wanted[v] = true
 	}
+	fuse(topo, uses, wanted)
 	defer func() {
 		for _, v := range topo {
 			v.grad, v.gradShared, v.needed = nil, false, false
@@ -309,10 +310,11 @@ func seen(gs []*tensor.Tensor, g *tensor.Tensor) bool {
 }
 
 // topoSort returns the nodes reachable from root, every node after all
-// of its parents. It is iterative so deep graphs cannot exhaust the stack.
-func topoSort(root *Var) []*Var {
-	var order []*Var
-	visited := map[*Var]bool{root: true}
+// of its parents, and for each node the number of times the others list
+// it as a parent (its uses within the graph). It is iterative so deep
+// graphs cannot exhaust the stack.
+func topoSort(root *Var) (order []*Var, uses map[*Var]int) {
+	uses = map[*Var]int{root: 0}
 	type frame struct {
 		v    *Var
 		next int
@@ -323,8 +325,9 @@ func topoSort(root *Var) []*Var {
 		if f.next < len(f.v.parents) {
 			p := f.v.parents[f.next]
 			f.next++
-			if !visited[p] {
-				visited[p] = true
+			n, visited := uses[p]
+			uses[p] = n + 1
+			if !visited {
 				stack = append(stack, frame{v: p})
 			}
 			continue
@@ -332,7 +335,23 @@ func topoSort(root *Var) []*Var {
 		order = append(order, f.v)
 		stack = stack[:len(stack)-1]
 	}
-	return order
+	return order, uses
+}
+
+// fuse lets each max pool over a Conv2DBiasRelu's output take the
+// ReLU's and the bias's gradients into its own backward pass (see
+// argmaxPoolVar) when nothing else in the graph uses that output and it
+// is not requested: only then is the pool's gradient all of the
+// output's. The gradients equal those of the ops one by one, bit for
+// bit (nn.MaxPoolBiasReluGrad).
+func fuse(topo []*Var, uses map[*Var]int, wanted map[*Var]bool) {
+	for _, v := range topo {
+		if p, ok := v.backward.(*argmaxPoolVar); ok {
+			x := p.x[0]
+			_, conv := x.backward.(*convBiasReluVar)
+			p.fuse = conv && uses[x] == 1 && !wanted[x]
+		}
+	}
 }
 
 // accumulate adds g into v.grad. When v has no gradient yet it keeps g

@@ -71,14 +71,22 @@ type convBiasReluVar struct {
 }
 
 // backprop is Conv2DBiasRelu's backward: dpre, ∂/∂bias =
-// nn.BiasAddReluGrad(g, y), then ∂/∂x and ∂/∂w from dpre.
+// nn.BiasAddReluGrad(g, y), then fromPre.
 func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
+	dpre, db, err := nn.BiasAddReluGrad(g, n.value, n.o.DataFormat)
+	if err != nil {
+		return backErr("Conv2DBiasRelu", err)
+	}
+	return n.fromPre(dpre, db)
+}
+
+// fromPre finishes the backward from dpre, the gradient of the
+// convolution's output before bias and ReLU, and db = ∂/∂bias: it adds
+// db into bias and ∂/∂x, ∂/∂w (from dpre, as Conv2D's backward) into x
+// and w. dpre is the caller's own and goes back to the pool afterwards.
+func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor) error {
 	const op = "Conv2DBiasRelu"
 	x, w, bias, o := n.in[0], n.in[1], n.in[2], *n.o
-	dpre, db, err := nn.BiasAddReluGrad(g, n.value, o.DataFormat)
-	if err != nil {
-		return backErr(op, err)
-	}
 	if bias.needed {
 		accumulate(bias, db, false)
 	}

@@ -77,3 +77,88 @@ func TestConv2DBiasReluErrorsFlow(t *testing.T) {
 		t.Fatal("a nil bias gave no error")
 	}
 }
+
+// TestPoolTakesConvBiasReluGradient: a max pool that alone reads a
+// Conv2DBiasRelu's output takes the ReLU's and the bias's gradients into
+// its own pass (fuse), and the gradients of input, filter and bias keep
+// the bits of the ops one by one: the same graph with the convolution's
+// output also requested (so that it needs its own gradient) and the
+// chain Conv2D → BiasAddRelu → MaxPoolWithArgmax. When a second op reads
+// the output, the pool does not fuse, and the gradient is the sum of
+// both paths.
+func TestPoolTakesConvBiasReluGradient(t *testing.T) {
+	co := nn.ConvOptions{Padding: "SAME"}
+	po := nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"}
+	r := tensor.NewRand(5)
+	xt, wt, bt := tensor.Zeros(3, 9, 8, 4), tensor.Zeros(5, 5, 4, 16), tensor.Zeros(16)
+	xt.RandNormal(r, 0, 1)
+	wt.RandNormal(r, 0, 1)
+	bt.RandNormal(r, 0, 1)
+	wts := tensor.Zeros(3, 5, 4, 16)
+	wts.RandNormal(r, 0, 1)
+	type result struct {
+		grads []*tensor.Tensor
+		fused bool
+	}
+	run := func(how string) result {
+		x, w, b := Variable("x", xt.Clone()), Variable("w", wt.Clone()), Variable("b", bt.Clone())
+		var y *Var
+		if how == "chain" {
+			y = BiasAddRelu(Conv2D(x, w, co), b, "")
+		} else {
+			y = Conv2DBiasRelu(x, w, b, co)
+		}
+		p := MaxPoolWithArgmax(y, po)
+		loss := ReduceSum(Mul(p, Constant(wts)))
+		if how == "two uses" {
+			loss = Add(loss, ReduceSum(Scale(y, 0.5)))
+		}
+		vars := []*Var{x, w, b}
+		if how == "requested" {
+			vars = append(vars, y)
+		}
+		grads, err := Gradient(loss, vars...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return result{grads[:3], p.backward.(*argmaxPoolVar).fuse}
+	}
+	same := func(what string, a, b []*tensor.Tensor) {
+		t.Helper()
+		for i := range a {
+			for j, v := range a[i].Data() {
+				if w := b[i].Data()[j]; math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("%s: gradient %d [%d] = %v, want %v", what, i, j, v, w)
+				}
+			}
+		}
+	}
+	fused, requested, chain := run("fused"), run("requested"), run("chain")
+	if !fused.fused || requested.fused || chain.fused {
+		t.Fatalf("fuse = %v (alone), %v (output requested), %v (chain); want true, false, false", fused.fused, requested.fused, chain.fused)
+	}
+	same("fused vs requested", fused.grads, requested.grads)
+	same("fused vs chain", fused.grads, chain.grads)
+
+	two := run("two uses")
+	if two.fused {
+		t.Fatal("fuse set although a second op reads the convolution's output")
+	}
+	// The bias gradient of the two paths: the pool's part plus 0.5 at
+	// every positive output.
+	y, err := nn.Conv2DBiasRelu(xt, wt, bt, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var extra [16]float64
+	for i, v := range y.Data() {
+		if v > 0 {
+			extra[i%16] += 0.5
+		}
+	}
+	for c, g := range two.grads[2].Data() {
+		if want := float64(fused.grads[2].Data()[c]) + extra[c]; math.Abs(float64(g)-want) > 1e-3*max(1, math.Abs(want)) {
+			t.Fatalf("two uses: ∂/∂b[%d] = %v, want %v", c, g, want)
+		}
+	}
+}

@@ -73,11 +73,48 @@ func MaxPoolWithArgmax(x *Var, o nn.PoolOptions) *Var {
 	if err != nil {
 		return opErr(op, err)
 	}
-	v := unaryNode(op, x, y, func(g *tensor.Tensor) (*tensor.Tensor, error) {
-		return nn.MaxPoolGradWithArgmax(x.value.Shape(), g, arg)
-	})
-	v.setAux(store)
-	return v
+	n := &argmaxPoolVar{x: [1]*Var{x}, arg: arg, o: recordedPool(o)}
+	initNode(&n.Var, op, y, n, n.x[:])
+	n.setAux(store)
+	return &n.Var
+}
+
+// argmaxPoolVar is MaxPoolWithArgmax's node: the Var, its input, the
+// offsets of the maxima (in the node's aux storage) and its options.
+type argmaxPoolVar struct {
+	Var
+	x   [1]*Var
+	arg []int32
+	o   *nn.PoolOptions // read only (recordedPool)
+	// fuse is set by Gradient when x is a Conv2DBiasRelu's output that
+	// only this pool reads and that is not itself requested: the
+	// backward then goes through the ReLU and the bias in the same pass
+	// (nn.MaxPoolBiasReluGrad) and hands the convolution its
+	// pre-activation gradient, and x gets no gradient of its own.
+	fuse bool
+}
+
+// backprop is MaxPool's backward: ∂/∂x = nn.MaxPoolGradWithArgmax(x's
+// shape, g, arg), or with fuse the convolution's backward from
+// nn.MaxPoolBiasReluGrad's gradients.
+func (n *argmaxPoolVar) backprop(g *tensor.Tensor) error {
+	x := n.x[0]
+	if !x.needed {
+		return nil
+	}
+	if conv, ok := x.backward.(*convBiasReluVar); ok && n.fuse {
+		dpre, db, err := nn.MaxPoolBiasReluGrad(x.value, n.value, g, n.arg, *n.o)
+		if err != nil {
+			return backErr(n.name, err)
+		}
+		return conv.fromPre(dpre, db)
+	}
+	dx, err := nn.MaxPoolGradWithArgmax(x.value.Shape(), g, n.arg)
+	if err != nil {
+		return backErr(n.name, err)
+	}
+	fromOp(x, dx, g)
+	return nil
 }
 
 // AvgPool is nn.AvgPool on Vars (rank 3, 4 or 5 input).

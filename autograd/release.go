@@ -67,8 +67,11 @@ func release(root *Var, spare []*tensor.Tensor) []*tensor.Tensor {
 			spare = append(spare, v.side.aux)
 			v.side.aux = nil
 		}
-		if u, ok := v.backward.(*unaryVar); ok {
-			u.grad = nil // the closure may hold inputs: let them go
+		switch n := v.backward.(type) {
+		case *unaryVar:
+			n.grad = nil // the closure may hold inputs: let them go
+		case *argmaxPoolVar:
+			n.arg = nil // a view of the aux storage recycled above
 		}
 		// A typed node's parents are its own input array: clear it, so
 		// that a released node a caller still holds keeps no input (an

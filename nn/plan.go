@@ -121,6 +121,13 @@ type tuning struct {
 	// its 6272 tiles make 32 blocks, four per group.
 	WinoGradBlock int
 
+	// WinoPadMax is the most floats a padded copy of one image slice
+	// (the rows and columns its tiles span, times C) may take for the
+	// Winograd input transforms to read the tiles over the padding from
+	// it (winoEdge); a larger slice, or 0, gathers each such tile with
+	// zeros on its own. 64 Ki floats is a quarter of a 1 MiB L2.
+	WinoPadMax int
+
 	// WinoScheme, when not nil (tests), is the scheme every Winograd
 	// convolution with its filter size uses instead of the one with the
 	// fewest products.
@@ -164,6 +171,7 @@ func defaultTuning() tuning {
 		Wino3ChannelMultiple: 8,
 		WinoBlock:            96,
 		WinoGradBlock:        196,
+		WinoPadMax:           1 << 16,
 		DepthwisePerPixel:    false,
 		RowsScratchFloats:    1 << 18,
 		MatmulSwap:           true,

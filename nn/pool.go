@@ -301,12 +301,28 @@ func maxPoolRows(g *poolGeom, x, y []float32, lo, hi int) {
 		h0, h1 := g.window(1, oh)
 		xi := x[n*inLen : (n+1)*inLen]
 		yr := y[r*OW*C : (r+1)*OW*C]
-		for ow := 0; ow < OW; ow++ {
+		for ow := 0; ow < OW; {
 			w0, w1 := g.window(2, ow)
 			offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
-			kernels.MaxWindow(yr[ow*C:ow*C+C], xi, offs)
+			n := g.fullRun(ow)
+			kernels.MaxWindows(yr[ow*C:(ow+n)*C], xi, offs, C, g.s[2]*C)
+			ow += n
 		}
 	}
+}
+
+// fullRun returns how many windows along W from ow on, at least one,
+// can share ow's cell offsets shifted by a stride each: ow's alone when
+// it is cut by the padding, else every uncut window up to the next cut
+// one (their cells all lie inside the input).
+func (g *poolGeom) fullRun(ow int) int {
+	s, k, pad, in := g.s[2], g.k[2], g.pad[2], g.in[2]
+	if start := ow*s - pad; start < 0 || start+k > in {
+		return 1
+	}
+	// The last uncut window starts at most in − k.
+	last := min(g.out[2]-1, (in-k+pad)/s)
+	return last - ow + 1
 }
 
 // avgPoolFast computes y = AvgPool(x) in the kernel view: window sums in

@@ -134,10 +134,12 @@ func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
 			xi := x[n*inLen : (n+1)*inLen]
 			yr := y[r*OW*C : (r+1)*OW*C]
 			ar := arg[r*OW*C : (r+1)*OW*C]
-			for ow := 0; ow < OW; ow++ {
+			for ow := 0; ow < OW; {
 				w0, w1 := g.window(2, ow)
 				offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
-				kernels.ArgmaxWindow(yr[ow*C:ow*C+C], ar[ow*C:ow*C+C], xi, offs, int32(n*inLen))
+				k := g.fullRun(ow)
+				kernels.ArgmaxWindows(yr[ow*C:(ow+k)*C], ar[ow*C:(ow+k)*C], xi, offs, int32(n*inLen), C, g.s[2]*C)
+				ow += k
 			}
 		}
 	})

@@ -82,13 +82,13 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	}
 	parallel.For(blocks, 1, func(lo, hi int) {
 		vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
-		edge, edgeOut := getScratch(s.Tile*s.Tile*c), getScratch(out*out*f)
+		edge, edgeOut := tl.newEdge(), getScratch(out*out*f)
 		v, m := *vb, *mb
 		for b := lo; b < hi; b++ {
 			t0 := b * block
 			nt := min(block, tiles-t0)
 			vs, ms := winoStrides(nt, mr, c, f)
-			tl.inputs(x, t0, nt, v, vs, *edge)
+			tl.inputs(x, t0, nt, v, vs, &edge)
 			for xi := 0; xi < cells; xi++ {
 				winoProduct(v, vs, m, ms, xi, nt, mr, c, f, packed[xi])
 			}
@@ -96,7 +96,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 		}
 		putScratch(vb)
 		putScratch(mb)
-		putScratch(edge)
+		edge.put()
 		putScratch(edgeOut)
 	})
 }
@@ -169,9 +169,9 @@ type winoSplitBlock struct {
 
 // inputs transforms the block's tiles [lo, hi).
 func (b *winoSplitBlock) inputs(lo, hi int) {
-	edge := getScratch(b.s.Tile * b.s.Tile * b.c)
-	b.tl.inputs(b.x, b.t0+lo, hi-lo, b.v[lo*b.c:], b.vs, *edge)
-	putScratch(edge)
+	edge := b.tl.newEdge()
+	b.tl.inputs(b.x, b.t0+lo, hi-lo, b.v[lo*b.c:], b.vs, &edge)
+	edge.put()
 }
 
 // products multiplies cells [lo, hi) of the block.
@@ -244,11 +244,57 @@ type winoTiles struct {
 	s               *kernels.WinoScheme
 	g               *kernels.ConvGeom
 	tw, perImage, n int
+	// ph, pw: the rows and columns of input the tiles of one slice span,
+	// padding included (the size of a winoEdge's padded slice).
+	ph, pw int
 }
 
 func newWinoTiles(s *kernels.WinoScheme, g *kernels.ConvGeom) winoTiles {
 	th, tw := ceilDiv(g.Out[1], s.Out), ceilDiv(g.Out[2], s.Out)
-	return winoTiles{s: s, g: g, tw: tw, perImage: th * tw, n: g.N * g.In[0] * th * tw}
+	return winoTiles{s: s, g: g, tw: tw, perImage: th * tw, n: g.N * g.In[0] * th * tw,
+		ph: (th-1)*s.Out + s.Tile, pw: (tw-1)*s.Out + s.Tile}
+}
+
+// winoEdge is where winoTiles.inputs reads the tiles over the padding
+// from: a padded copy of the current image slice, made at its first
+// such tile, from which that tile and the slice's others are
+// transformed in place; or, for a slice too large to copy (over
+// tune.WinoPadMax floats), one tile at a time gathered with zeros. A worker
+// keeps one across its blocks, so that a slice split between two blocks
+// is copied once. Get it from newEdge and hand it back with put.
+type winoEdge struct {
+	buf    *[]float32
+	img    int // the slice buf holds (padded), or −1
+	padded bool
+}
+
+// newEdge returns a winoEdge for tl's tiles.
+func (tl winoTiles) newEdge() winoEdge {
+	c := tl.g.C
+	if n := tl.ph * tl.pw * c; n <= tune.WinoPadMax {
+		return winoEdge{buf: getScratch(n), img: -1, padded: true}
+	}
+	return winoEdge{buf: getScratch(tl.s.Tile * tl.s.Tile * c), img: -1}
+}
+
+func (e *winoEdge) put() { putScratch(e.buf) }
+
+// padSlice copies image slice img of x into dst (ph × pw cells of C),
+// with zeros around it: input cell (i, j) at (i + pad top, j + pad left).
+func (tl winoTiles) padSlice(dst, x []float32, img int) {
+	g := tl.g
+	c, h, wd := g.C, g.In[1], g.In[2]
+	pt, pl := g.Pad[1], g.Pad[2]
+	row := tl.pw * c
+	rows, cols := max(0, min(h, tl.ph-pt)), max(0, min(wd, tl.pw-pl))
+	clear(dst[:pt*row])
+	for i := range rows {
+		r := dst[(pt+i)*row : (pt+i+1)*row]
+		clear(r[:pl*c])
+		copy(r[pl*c:(pl+cols)*c], x[(img*h+i)*wd*c:])
+		clear(r[(pl+cols)*c:])
+	}
+	clear(dst[(pt+rows)*row : tl.ph*row])
 }
 
 // at returns tile t's image slice and the first output row and column
@@ -259,12 +305,12 @@ func (tl winoTiles) at(t int) (img, oy, ox int) {
 
 // inputs transforms the Tile×Tile input windows of tiles t0 … t0+nt−1 of x
 // [slices, H, W, C]: tile t0+t's cell ξ goes to v[ξ·vs + t·C:][:C].
-// Windows over the padding are gathered with zeros into edge (Tile²·C
-// floats).
-func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []float32) {
+// Windows over the padding are read through e.
+func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, e *winoEdge) {
 	tile := tl.s.Tile
 	g := tl.g
 	c, h, wd := g.C, g.In[1], g.In[2]
+	edge := *e.buf
 	for t := 0; t < nt; t++ {
 		img, oy, ox := tl.at(t0 + t)
 		ih, iw := oy-g.Pad[1], ox-g.Pad[2]
@@ -272,13 +318,29 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, edge []
 			tl.s.Input(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
 			continue
 		}
-		// A tile over the padding: gather it with zeros.
-		clear(edge)
-		for i := max(0, -ih); i < tile && ih+i < h; i++ {
-			j0, j1 := max(0, -iw), min(tile, wd-iw)
-			if j0 < j1 {
-				copy(edge[(i*tile+j0)*c:(i*tile+j1)*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
+		if e.padded {
+			if e.img != img {
+				tl.padSlice(edge, x, img)
+				e.img = img
 			}
+			tl.s.Input(v[t*c:], vs, edge[(oy*tl.pw+ox)*c:], tl.pw*c, c, c)
+			continue
+		}
+		// A tile over the padding: gather it with zeros (only the cells
+		// outside the image are cleared).
+		i0, i1 := max(0, -ih), max(0, min(tile, h-ih))
+		j0, j1 := max(0, -iw), max(0, min(tile, wd-iw))
+		if i0 >= i1 || j0 >= j1 {
+			clear(edge[:tile*tile*c])
+		} else {
+			clear(edge[:i0*tile*c])
+			for i := i0; i < i1; i++ {
+				row := edge[i*tile*c : (i+1)*tile*c]
+				clear(row[:j0*c])
+				copy(row[j0*c:j1*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
+				clear(row[j1*c:])
+			}
+			clear(edge[i1*tile*c : tile*tile*c])
 		}
 		tl.s.Input(v[t*c:], vs, edge, tile*c, c, c)
 	}

@@ -47,7 +47,7 @@ func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []fl
 	parts := *partb
 	parallel.For(groups, 1, func(lo, hi int) {
 		vb, db := getScratch(cells*(nb*c+winoSkew)), getScratch(cells*(nb*f+winoSkew))
-		edge, edgeDy := getScratch(s.Tile*s.Tile*c), getScratch(s.Out*s.Out*f)
+		edge, edgeDy := tl.newEdge(), getScratch(s.Out*s.Out*f)
 		v, d := *vb, *db
 		for gi := lo; gi < hi; gi++ {
 			part := parts[gi*cells*cf : (gi+1)*cells*cf]
@@ -56,7 +56,7 @@ func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []fl
 				t0 := b * nb
 				nt := min(nb, tl.n-t0)
 				vs, ds := nt*c+winoSkew, nt*f+winoSkew // cell strides of V and Dŷ
-				tl.inputs(x, t0, nt, v, vs, *edge)
+				tl.inputs(x, t0, nt, v, vs, &edge)
 				tl.outputGrads(dy, f, t0, nt, d, ds, *edgeDy)
 				for xi := 0; xi < cells; xi++ {
 					kernels.SgemmSerial(true, false, f, c, nt, 1, d[xi*ds:], f, v[xi*vs:], c, beta, part[xi*cf:], c)
@@ -66,7 +66,7 @@ func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []fl
 		}
 		putScratch(vb)
 		putScratch(db)
-		putScratch(edge)
+		edge.put()
 		putScratch(edgeDy)
 	})
 	// Add the groups' Ŵ into the first, in group order.

@@ -96,13 +96,14 @@ func TestWinogradMatchesReference(t *testing.T) {
 	}
 	defer func(saved tuning) { tune = saved }(tune)
 	tune.Wino3ChannelMultiple = 1 // odd channel counts too
-	saved := tune.WinoBlock
+	saved, savedPad := tune.WinoBlock, tune.WinoPadMax
 	for _, scheme := range kernels.WinoSchemes {
 		tune.WinoScheme = scheme
-		for _, block := range []int{saved, 5} {
-			tune.WinoBlock = block
+		for _, bp := range [][2]int{{saved, savedPad}, {5, savedPad}, {saved, 0}} {
+			block := bp[0]
+			tune.WinoBlock, tune.WinoPadMax = block, bp[1]
 			for _, tc := range winoCasesFor(scheme.K) {
-				t.Run(fmt.Sprintf("%s/%s/block=%d", scheme.Name, tc.name, block), func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s/%s/block=%d/padmax=%d", scheme.Name, tc.name, block, bp[1]), func(t *testing.T) {
 					s := tc.geom(t)
 					if winoScheme(passForward, &s.g, s.f) != scheme {
 						t.Fatalf("geometry %+v does not take the Winograd path", s.g)

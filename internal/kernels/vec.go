@@ -299,6 +299,62 @@ func ReluGradSum(dx, g, y []float32, acc []float64) {
 	}
 }
 
+// ArgmaxReluGradSum is ReluGradSum behind a max pool whose windows do
+// not overlap, computed from the pool's side: grad, z and arg hold
+// cols = len(grad)/c pooled cells of c = len(acc) values (the incoming
+// gradient, the pooled maxima and their flat input offsets, as from
+// nn.MaxPoolWithArgmax), and dx holds cols·rep input positions of c
+// values, rep consecutive positions per cell, position q starting at
+// input offset base + q·c. For position q of cell col:
+//
+//	dx[q·c+j] = 0 + grad[col·c+j]  if arg[col·c+j] == base + q·c + j and z[col·c+j] > 0
+//	dx[q·c+j] = +0                 otherwise
+//
+// and acc[j] += float64(dx[q·c+j]), position after position. When the
+// positions are a window's cells, z is the maximum the ReLU produced
+// there, so z > 0 is the ReLU's own test at the cell the gradient goes
+// to; dx and acc then have the bits of MaxPoolGradWithArgmax's scatter
+// (0 + g into zeroed storage) followed by ReluGradSum over the same
+// positions. AVX-512 sixteen channels at a time (the rest under a mask),
+// AVX2 eight at a time when c is a multiple of 8, plain Go otherwise.
+func ArgmaxReluGradSum(dx, grad, z []float32, arg []int32, base int32, rep int, acc []float64) {
+	c := len(acc)
+	if c == 0 || rep < 1 || len(grad)%c != 0 || len(z) != len(grad) || len(arg) != len(grad) || len(dx) != len(grad)*rep {
+		panic(fmt.Sprintf("kernels: ArgmaxReluGradSum: %d gradients, %d maxima, %d offsets, %d outputs, %d positions per cell, %d sums", len(grad), len(z), len(arg), len(dx), rep, c))
+	}
+	if int64(base)+int64(len(dx)) > math.MaxInt32 {
+		panic(fmt.Sprintf("kernels: ArgmaxReluGradSum: offsets from %d for %d values pass 2³¹−1", base, len(dx)))
+	}
+	cols := len(grad) / c
+	if cols == 0 {
+		return
+	}
+	if vecWide {
+		argmaxReluGradSumAVX512(&dx[0], &grad[0], &z[0], &arg[0], &acc[0], cols, rep, c, base)
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		argmaxReluGradSumAVX2(&dx[0], &grad[0], &z[0], &arg[0], &acc[0], cols, rep, c, base)
+		return
+	}
+	for col := range cols {
+		gc, zc, ac := grad[col*c:col*c+c], z[col*c:col*c+c], arg[col*c:col*c+c]
+		for r := range rep {
+			q := col*rep + r
+			off := base + int32(q*c)
+			dr := dx[q*c : q*c+c]
+			for j := range dr {
+				var v float32 // +0
+				if ac[j] == off+int32(j) && zc[j] > 0 {
+					v += gc[j]
+				}
+				dr[j] = v
+				acc[j] += float64(v)
+			}
+		}
+	}
+}
+
 // ArgmaxWindow finds, for each of the c = len(dst) channels, the maximum
 // over the window cells whose values start at x[offs[k]] (c contiguous
 // values per cell, cells in scan order): dst[j] = the maximum and
@@ -309,71 +365,99 @@ func ReluGradSum(dx, g, y []float32, acc []float64) {
 // at a time when c is a multiple of 8, plain Go otherwise; all give the
 // same results.
 func ArgmaxWindow(dst []float32, arg []int32, x []float32, offs []int, base int32) {
-	c := len(dst)
-	if len(arg) != c || len(offs) == 0 {
-		panic(fmt.Sprintf("kernels: ArgmaxWindow: %d maxima, %d offsets out, %d cells", c, len(arg), len(offs)))
+	ArgmaxWindows(dst, arg, x, offs, base, len(dst), 0)
+}
+
+// ArgmaxWindows is ArgmaxWindow over len(dst)/c windows side by side,
+// window w's cells step·w values further on than window w−1's: window w
+// writes dst[w·c:][:c] and arg[w·c:][:c] = base + step·w + offs[k] + j,
+// as ArgmaxWindow(dst[w·c:][:c], arg[w·c:][:c], x[step·w:], offs,
+// base + step·w) does, in one call (a row of pooling windows).
+func ArgmaxWindows(dst []float32, arg []int32, x []float32, offs []int, base int32, c, step int) {
+	windows := windowsOf("ArgmaxWindows", len(dst), c, x, offs, step)
+	if len(arg) != len(dst) {
+		panic(fmt.Sprintf("kernels: ArgmaxWindows: %d maxima, %d offsets out", len(dst), len(arg)))
 	}
-	for k, o := range offs {
-		if o < 0 || o > len(x)-c {
-			panic(fmt.Sprintf("kernels: ArgmaxWindow: cell %d reads x[%d:%d], len(x) = %d", k, o, o+c, len(x)))
-		}
-	}
-	if c == 0 {
+	if windows == 0 {
 		return
 	}
 	if vecWide {
-		argmaxWindowAVX512(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base)
+		argmaxWindowAVX512(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base, windows, step)
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		argmaxWindowAVX2(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base)
+		argmaxWindowAVX2(&dst[0], &arg[0], &x[0], &offs[0], len(offs), c, base, windows, step)
 		return
 	}
-	o := offs[0]
-	copy(dst, x[o:o+c])
-	for j := range arg {
-		arg[j] = base + int32(o+j)
-	}
-	for _, o := range offs[1:] {
-		src := x[o : o+c]
-		for j, v := range src {
-			if v > dst[j] {
-				dst[j] = v
-				arg[j] = base + int32(o+j)
+	for w := range windows {
+		d, a, xs, b := dst[w*c:w*c+c], arg[w*c:w*c+c], x[w*step:], base+int32(w*step)
+		o := offs[0]
+		copy(d, xs[o:o+c])
+		for j := range a {
+			a[j] = b + int32(o+j)
+		}
+		for _, o := range offs[1:] {
+			for j, v := range xs[o : o+c] {
+				if v > d[j] {
+					d[j] = v
+					a[j] = b + int32(o+j)
+				}
 			}
 		}
 	}
+}
+
+// windowsOf checks the arguments of a call over windows of c values
+// (n outputs in all, cells at offs, windows step apart in x) and
+// returns the number of windows.
+func windowsOf(name string, n, c int, x []float32, offs []int, step int) int {
+	if len(offs) == 0 || c < 0 || step < 0 || (c == 0 && n != 0) || (c > 0 && n%c != 0) {
+		panic(fmt.Sprintf("kernels: %s: %d outputs in windows of %d channels, %d cells, step %d", name, n, c, len(offs), step))
+	}
+	if n == 0 {
+		return 0
+	}
+	windows := n / c
+	last := (windows - 1) * step
+	for k, o := range offs {
+		if o < 0 || o+last > len(x)-c {
+			panic(fmt.Sprintf("kernels: %s: cell %d reads x[%d:%d] in the last of %d windows, len(x) = %d", name, k, o+last, o+last+c, windows, len(x)))
+		}
+	}
+	return windows
 }
 
 // MaxWindow is ArgmaxWindow without the indices: dst[j] = the maximum
 // of x[offs[k]+j] over the cells k, a later cell replacing the current
 // value only when strictly greater (so a NaN in the first cell stays).
 func MaxWindow(dst, x []float32, offs []int) {
-	c := len(dst)
-	if len(offs) == 0 {
-		panic("kernels: MaxWindow: no cells")
-	}
-	for k, o := range offs {
-		if o < 0 || o > len(x)-c {
-			panic(fmt.Sprintf("kernels: MaxWindow: cell %d reads x[%d:%d], len(x) = %d", k, o, o+c, len(x)))
-		}
-	}
-	if c == 0 {
+	MaxWindows(dst, x, offs, len(dst), 0)
+}
+
+// MaxWindows is MaxWindow over len(dst)/c windows side by side, window
+// w's cells step·w values further on than window w−1's (as
+// ArgmaxWindows).
+func MaxWindows(dst, x []float32, offs []int, c, step int) {
+	windows := windowsOf("MaxWindows", len(dst), c, x, offs, step)
+	if windows == 0 {
 		return
 	}
 	if vecWide {
-		maxWindowAVX512(&dst[0], &x[0], &offs[0], len(offs), c)
+		maxWindowAVX512(&dst[0], &x[0], &offs[0], len(offs), c, windows, step)
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		maxWindowAVX2(&dst[0], &x[0], &offs[0], len(offs), c)
+		maxWindowAVX2(&dst[0], &x[0], &offs[0], len(offs), c, windows, step)
 		return
 	}
-	copy(dst, x[offs[0]:offs[0]+c])
-	for _, o := range offs[1:] {
-		for j, v := range x[o : o+c] {
-			if v > dst[j] {
-				dst[j] = v
+	for w := range windows {
+		d, xs := dst[w*c:w*c+c], x[w*step:]
+		copy(d, xs[offs[0]:offs[0]+c])
+		for _, o := range offs[1:] {
+			for j, v := range xs[o : o+c] {
+				if v > d[j] {
+					d[j] = v
+				}
 			}
 		}
 	}

@@ -349,9 +349,9 @@ DATA iota8<>+24(SB)/4, $0x00000006
 DATA iota8<>+28(SB)/4, $0x00000007
 GLOBL iota8<>(SB), RODATA|NOPTR, $32
 
-// func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+// func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32, windows int, step int)
 // Requires: AVX, AVX2
-TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-52
+TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-72
 	MOVQ    dst+0(FP), AX
 	MOVQ    arg+8(FP), CX
 	MOVQ    x+16(FP), DX
@@ -360,7 +360,10 @@ TEXT ·argmaxWindowAVX2(SB), NOSPLIT, $0-52
 	MOVQ    c+40(FP), DI
 	MOVLQSX base+48(FP), R8
 	VMOVDQU iota8<>+0(SB), Y0
-	XORQ    R9, R9
+
+	// next window from here
+amwin:
+	XORQ R9, R9
 
 amcol:
 	MOVQ         (BX), R10
@@ -396,17 +399,93 @@ amstore:
 	ADDQ    $0x08, R9
 	CMPQ    R9, DI
 	JLT     amcol
+
+	// next window: dst and arg advance c values, x and base step
+	LEAQ (AX)(DI*4), AX
+	LEAQ (CX)(DI*4), CX
+	MOVQ step+64(FP), R10
+	LEAQ (DX)(R10*4), DX
+	ADDQ R10, R8
+	DECQ windows+56(FP)
+	JNZ  amwin
 	VZEROUPPER
 	RET
 
-// func maxWindowAVX2(dst *float32, x *float32, offs *int, cells int, c int)
+// func argmaxReluGradSumAVX2(dx *float32, grad *float32, z *float32, arg *int32, acc *float64, cols int, rep int, c int, base int32)
+// Requires: AVX, AVX2
+TEXT ·argmaxReluGradSumAVX2(SB), NOSPLIT, $0-68
+	MOVQ    dx+0(FP), AX
+	MOVQ    grad+8(FP), CX
+	MOVQ    z+16(FP), DX
+	MOVQ    arg+24(FP), BX
+	MOVQ    acc+32(FP), SI
+	MOVQ    cols+40(FP), DI
+	MOVQ    rep+48(FP), R8
+	MOVQ    c+56(FP), R9
+	MOVLQSX base+64(FP), R10
+	VMOVDQU iota8<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+
+agcol:
+	XORQ R11, R11
+
+agpos:
+	XORQ R12, R12
+
+aglane:
+	VMOVUPS (DX)(R12*4), Y2
+
+	// z > 0 (GT_OQ: NaN gives false)
+	VCMPPS $0x1e, Y1, Y2, Y2
+
+	// arg == base + j + lane
+	LEAQ         (R12)(R10*1), R13
+	VMOVQ        R13, X3
+	VPBROADCASTD X3, Y3
+	VPADDD       Y0, Y3, Y3
+	VPCMPEQD     (BX)(R12*4), Y3, Y3
+	VANDPS       Y3, Y2, Y2
+	VANDPS       (CX)(R12*4), Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (AX)(R12*4)
+	VCVTPS2PD    X2, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (SI)(R12*8), Y3, Y3
+	VADDPD       32(SI)(R12*8), Y2, Y2
+	VMOVUPD      Y3, (SI)(R12*8)
+	VMOVUPD      Y2, 32(SI)(R12*8)
+	ADDQ         $0x08, R12
+	CMPQ         R12, R9
+	JLT          aglane
+
+	// next position
+	LEAQ (AX)(R9*4), AX
+	ADDQ R9, R10
+	INCQ R11
+	CMPQ R11, R8
+	JLT  agpos
+
+	// next pooled cell
+	LEAQ (CX)(R9*4), CX
+	LEAQ (DX)(R9*4), DX
+	LEAQ (BX)(R9*4), BX
+	DECQ DI
+	JNZ  agcol
+	VZEROUPPER
+	RET
+
+// func maxWindowAVX2(dst *float32, x *float32, offs *int, cells int, c int, windows int, step int)
 // Requires: AVX
-TEXT ·maxWindowAVX2(SB), NOSPLIT, $0-40
+TEXT ·maxWindowAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ offs+16(FP), DX
 	MOVQ cells+24(FP), BX
 	MOVQ c+32(FP), SI
+
+	// next window from here
+mwwin:
 	XORQ DI, DI
 
 mwcol:
@@ -432,6 +511,13 @@ mwstore:
 	ADDQ    $0x08, DI
 	CMPQ    DI, SI
 	JLT     mwcol
+
+	// next window: dst advances c values, x step
+	LEAQ (AX)(SI*4), AX
+	MOVQ step+48(FP), R8
+	LEAQ (CX)(R8*4), CX
+	DECQ windows+40(FP)
+	JNZ  mwwin
 	VZEROUPPER
 	RET
 
@@ -15868,9 +15954,9 @@ DATA iota16<>+56(SB)/4, $0x0000000e
 DATA iota16<>+60(SB)/4, $0x0000000f
 GLOBL iota16<>(SB), RODATA|NOPTR, $64
 
-// func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+// func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32, windows int, step int)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-52
+TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-72
 	MOVQ      dst+0(FP), AX
 	MOVQ      arg+8(FP), CX
 	MOVQ      x+16(FP), DX
@@ -15879,7 +15965,10 @@ TEXT ·argmaxWindowAVX512(SB), NOSPLIT, $0-52
 	MOVQ      c+40(FP), DI
 	MOVLQSX   base+48(FP), R8
 	VMOVDQU32 iota16<>+0(SB), Z0
-	XORQ      R9, R9
+
+	// next window from here
+amwin:
+	XORQ R9, R9
 
 am16:
 	MOVQ         DI, R10
@@ -15920,9 +16009,9 @@ amfstore:
 amtail:
 	TESTQ        R10, R10
 	JZ           amend
-	MOVL         $0x0000ffff, DI
-	BZHIL        R10, DI, DI
-	KMOVW        DI, K1
+	MOVL         $0x0000ffff, R11
+	BZHIL        R10, R11, R11
+	KMOVW        R11, K1
 	MOVQ         (BX), R10
 	ADDQ         R9, R10
 	VMOVUPS.Z    (DX)(R10*4), K1, Z1
@@ -15953,17 +16042,128 @@ amtstore:
 	VMOVDQU32 Z2, K1, (CX)(R9*4)
 
 amend:
+	// next window: dst and arg advance c values, x and base step
+	LEAQ (AX)(DI*4), AX
+	LEAQ (CX)(DI*4), CX
+	MOVQ step+64(FP), R10
+	LEAQ (DX)(R10*4), DX
+	ADDQ R10, R8
+	DECQ windows+56(FP)
+	JNZ  amwin
 	VZEROUPPER
 	RET
 
-// func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int)
+// func argmaxReluGradSumAVX512(dx *float32, grad *float32, z *float32, arg *int32, acc *float64, cols int, rep int, c int, base int32)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·maxWindowAVX512(SB), NOSPLIT, $0-40
+TEXT ·argmaxReluGradSumAVX512(SB), NOSPLIT, $0-68
+	MOVQ      dx+0(FP), AX
+	MOVQ      grad+8(FP), CX
+	MOVQ      z+16(FP), DX
+	MOVQ      arg+24(FP), BX
+	MOVQ      acc+32(FP), SI
+	MOVQ      cols+40(FP), DI
+	MOVQ      rep+48(FP), R8
+	MOVQ      c+56(FP), R9
+	MOVLQSX   base+64(FP), R10
+	VMOVDQU32 iota16<>+0(SB), Z0
+	VPXORD    Z1, Z1, Z1
+
+agcol:
+	XORQ R11, R11
+
+agpos:
+	XORQ R12, R12
+
+ag16:
+	MOVQ    R9, R13
+	SUBQ    R12, R13
+	CMPQ    R13, $0x10
+	JL      agtail
+	VMOVUPS (DX)(R12*4), Z2
+
+	// z > 0 (GT_OQ: NaN gives false)
+	VCMPPS $0x1e, Z1, Z2, K1
+
+	// and arg == base + j + lane
+	VMOVDQU32     (BX)(R12*4), Z2
+	LEAQ          (R12)(R10*1), R13
+	VPBROADCASTD  R13, Z3
+	VPADDD        Z0, Z3, Z3
+	VPCMPEQD      Z2, Z3, K1, K1
+	VMOVUPS       (CX)(R12*4), Z2
+	VMOVUPS.Z     Z2, K1, Z2
+	VADDPS        Z1, Z2, Z2
+	VMOVUPS       Z2, (AX)(R12*4)
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	VADDPD        (SI)(R12*8), Z3, Z3
+	VADDPD        64(SI)(R12*8), Z2, Z2
+	VMOVUPD       Z3, (SI)(R12*8)
+	VMOVUPD       Z2, 64(SI)(R12*8)
+	ADDQ          $0x10, R12
+	JMP           ag16
+
+agtail:
+	TESTQ     R13, R13
+	JZ        agend
+	MOVL      $0x0000ffff, R14
+	BZHIL     R13, R14, R14
+	KMOVW     R14, K1
+	VMOVUPS.Z (DX)(R12*4), K1, Z2
+
+	// z > 0 (GT_OQ: NaN gives false)
+	VCMPPS $0x1e, Z1, Z2, K2
+
+	// and arg == base + j + lane
+	VMOVDQU32.Z   (BX)(R12*4), K1, Z2
+	LEAQ          (R12)(R10*1), R13
+	VPBROADCASTD  R13, Z3
+	VPADDD        Z0, Z3, Z3
+	VPCMPEQD      Z2, Z3, K2, K2
+	VMOVUPS.Z     (CX)(R12*4), K1, Z2
+	VMOVUPS.Z     Z2, K2, Z2
+	VADDPS        Z1, Z2, Z2
+	VMOVUPS       Z2, K1, (AX)(R12*4)
+	VCVTPS2PD     Y2, Z3
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VCVTPS2PD     Y2, Z2
+	KSHIFTRW      $0x08, K1, K2
+	VMOVUPD.Z     (SI)(R12*8), K1, Z4
+	VMOVUPD.Z     64(SI)(R12*8), K2, Z5
+	VADDPD        Z4, Z3, Z3
+	VADDPD        Z5, Z2, Z2
+	VMOVUPD       Z3, K1, (SI)(R12*8)
+	VMOVUPD       Z2, K2, 64(SI)(R12*8)
+
+agend:
+	// next position
+	LEAQ (AX)(R9*4), AX
+	ADDQ R9, R10
+	INCQ R11
+	CMPQ R11, R8
+	JLT  agpos
+
+	// next pooled cell
+	LEAQ (CX)(R9*4), CX
+	LEAQ (DX)(R9*4), DX
+	LEAQ (BX)(R9*4), BX
+	DECQ DI
+	JNZ  agcol
+	VZEROUPPER
+	RET
+
+// func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int, windows int, step int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·maxWindowAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), AX
 	MOVQ x+8(FP), CX
 	MOVQ offs+16(FP), DX
 	MOVQ cells+24(FP), BX
 	MOVQ c+32(FP), SI
+
+	// next window from here
+mwwin:
 	XORQ DI, DI
 
 mw16:
@@ -15996,9 +16196,9 @@ mwfstore:
 mwtail:
 	TESTQ     R8, R8
 	JZ        mwend
-	MOVL      $0x0000ffff, SI
-	BZHIL     R8, SI, SI
-	KMOVW     SI, K1
+	MOVL      $0x0000ffff, R9
+	BZHIL     R8, R9, R9
+	KMOVW     R9, K1
 	MOVQ      (DX), R8
 	ADDQ      DI, R8
 	VMOVUPS.Z (CX)(R8*4), K1, Z0
@@ -16020,6 +16220,12 @@ mwtstore:
 	VMOVUPS Z0, K1, (AX)(DI*4)
 
 mwend:
+	// next window: dst advances c values, x step
+	LEAQ (AX)(SI*4), AX
+	MOVQ step+48(FP), R8
+	LEAQ (CX)(R8*4), CX
+	DECQ windows+40(FP)
+	JNZ  mwwin
 	VZEROUPPER
 	RET
 

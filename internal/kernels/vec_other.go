@@ -28,11 +28,19 @@ func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int) {
 	panic("kernels: reluGradSumAVX2 called without assembly")
 }
 
-func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32) {
+func argmaxReluGradSumAVX2(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32) {
+	panic("kernels: argmaxReluGradSumAVX2 called without assembly")
+}
+
+func argmaxReluGradSumAVX512(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32) {
+	panic("kernels: argmaxReluGradSumAVX512 called without assembly")
+}
+
+func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32, windows, step int) {
 	panic("kernels: argmaxWindowAVX2 called without assembly")
 }
 
-func maxWindowAVX2(dst, x *float32, offs *int, cells, c int) {
+func maxWindowAVX2(dst, x *float32, offs *int, cells, c, windows, step int) {
 	panic("kernels: maxWindowAVX2 called without assembly")
 }
 
@@ -124,11 +132,11 @@ func reluGradSumAVX512(dx, grad, y *float32, acc *float64, rows, c int) {
 	panic("kernels: reluGradSumAVX512 called without assembly")
 }
 
-func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32) {
+func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32, windows, step int) {
 	panic("kernels: argmaxWindowAVX512 called without assembly")
 }
 
-func maxWindowAVX512(dst, x *float32, offs *int, cells, c int) {
+func maxWindowAVX512(dst, x *float32, offs *int, cells, c, windows, step int) {
 	panic("kernels: maxWindowAVX512 called without assembly")
 }
 

@@ -44,15 +44,23 @@ func reluAVX2(dst *float32, x *float32, n int)
 //go:noescape
 func reluGradAVX2(dx *float32, grad *float32, y *float32, n int)
 
-// argmaxWindowAVX2 runs ArgmaxWindow for c a multiple of 8, cells ≥ 1.
+// argmaxWindowAVX2 runs ArgmaxWindows for c a multiple of 8, cells,
+// windows ≥ 1.
 //
 //go:noescape
-func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+func argmaxWindowAVX2(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32, windows int, step int)
 
-// maxWindowAVX2 runs MaxWindow for c a multiple of 8, cells ≥ 1.
+// argmaxReluGradSumAVX2 runs ArgmaxReluGradSum for cols, rep ≥ 1 and c a
+// multiple of 8.
 //
 //go:noescape
-func maxWindowAVX2(dst *float32, x *float32, offs *int, cells int, c int)
+func argmaxReluGradSumAVX2(dx *float32, grad *float32, z *float32, arg *int32, acc *float64, cols int, rep int, c int, base int32)
+
+// maxWindowAVX2 runs MaxWindows for c a multiple of 8, cells, windows
+// ≥ 1.
+//
+//go:noescape
+func maxWindowAVX2(dst *float32, x *float32, offs *int, cells int, c int, windows int, step int)
 
 // gemvAVX2 runs Gemv for the first n columns, n a multiple of 8, k ≥ 1.
 //
@@ -176,15 +184,20 @@ func reluAVX512(dst *float32, x *float32, n int)
 //go:noescape
 func reluGradAVX512(dx *float32, grad *float32, y *float32, n int)
 
-// argmaxWindowAVX512 runs ArgmaxWindow for c ≥ 1, cells ≥ 1.
+// argmaxWindowAVX512 runs ArgmaxWindows for c, cells, windows ≥ 1.
 //
 //go:noescape
-func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32)
+func argmaxWindowAVX512(dst *float32, arg *int32, x *float32, offs *int, cells int, c int, base int32, windows int, step int)
 
-// maxWindowAVX512 runs MaxWindow for c ≥ 1, cells ≥ 1.
+// argmaxReluGradSumAVX512 runs ArgmaxReluGradSum for cols, rep, c ≥ 1.
 //
 //go:noescape
-func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int)
+func argmaxReluGradSumAVX512(dx *float32, grad *float32, z *float32, arg *int32, acc *float64, cols int, rep int, c int, base int32)
+
+// maxWindowAVX512 runs MaxWindows for c, cells, windows ≥ 1.
+//
+//go:noescape
+func maxWindowAVX512(dst *float32, x *float32, offs *int, cells int, c int, windows int, step int)
 
 // gemvAVX512 runs Gemv for all n ≥ 1 columns, k ≥ 1.
 //

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -556,5 +557,125 @@ func TestReluPaths(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestArgmaxReluGradSumPaths holds ArgmaxReluGradSum to its definition,
+// bit for bit on every vector path: channel counts around the 8- and
+// 16-lane steps, one to three cells of one to three positions, offsets
+// that pick each position, none, or a neighbouring channel, and NaN, ±0
+// and negative values in grad and z (a −0 gradient must come out +0).
+func TestArgmaxReluGradSumPaths(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Copysign(0, -1)), 0, -1, 2}
+	for _, c := range []int{1, 7, 8, 9, 16, 17, 24, 31, 32, 33, 64} {
+		for _, cols := range []int{1, 3} {
+			for _, rep := range []int{1, 2, 3} {
+				t.Run(fmt.Sprintf("c=%d/cols=%d/rep=%d", c, cols, rep), func(t *testing.T) {
+					r := tensor.NewRand(uint64(c*100 + cols*10 + rep))
+					n := cols * c
+					grad, z := vecRand(r, n), vecRand(r, n)
+					arg := make([]int32, n)
+					base := int32(1000 + c)
+					for i := range n {
+						col, j := i/c, i%c
+						switch k := r.IntN(rep + 2); {
+						case k < rep: // one of the cell's positions
+							arg[i] = base + int32((col*rep+k)*c+j)
+						case k == rep: // no position of this range
+							arg[i] = base - 1 - int32(j)
+						default: // the neighbouring channel of position 0
+							arg[i] = base + int32(col*rep*c+(j+1)%max(c, 2))
+						}
+						if i%3 == 0 {
+							grad[i] = special[(i/3)%len(special)]
+						}
+						if i%4 == 1 {
+							z[i] = special[(i/4+1)%len(special)]
+						}
+					}
+					acc0 := make([]float64, c)
+					for j := range acc0 {
+						acc0[j] = float64(j) - 0.25
+					}
+					want, wantAcc := make([]float32, n*rep), slices.Clone(acc0)
+					for q := range cols * rep {
+						col := q / rep
+						for j := range c {
+							var v float32
+							if i := col*c + j; arg[i] == base+int32(q*c+j) && z[i] > 0 && grad[i] != 0 {
+								v = grad[i]
+							}
+							want[q*c+j] = v
+							wantAcc[j] += float64(v)
+						}
+					}
+					for _, p := range vecPathList() {
+						restore := setVecPath(p)
+						dx, acc := vecRand(r, n*rep), slices.Clone(acc0)
+						ArgmaxReluGradSum(dx, grad, z, arg, base, rep, acc)
+						restore()
+						for i := range want {
+							if math.Float32bits(dx[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s: dx[%d] = %v, want %v", p.name, i, dx[i], want[i])
+							}
+						}
+						for j := range acc {
+							if math.Float64bits(acc[j]) != math.Float64bits(wantAcc[j]) && !(math.IsNaN(acc[j]) && math.IsNaN(wantAcc[j])) {
+								t.Fatalf("%s: acc[%d] = %v, want %v", p.name, j, acc[j], wantAcc[j])
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestArgmaxAndMaxWindowsRows: a call over several windows equals one
+// call per window, on every path, windows side by side or apart by an
+// odd step.
+func TestArgmaxAndMaxWindowsRows(t *testing.T) {
+	for _, c := range []int{1, 3, 8, 16, 17, 32, 33} {
+		for _, windows := range []int{1, 2, 5} {
+			for _, step := range []int{c, 2*c + 3} {
+				t.Run(fmt.Sprintf("c=%d/windows=%d/step=%d", c, windows, step), func(t *testing.T) {
+					r := tensor.NewRand(uint64(c*100 + windows*10 + step))
+					x := vecRand(r, 12*c+windows*step)
+					for i := range x {
+						x[i] = float32(math.Round(float64(2 * x[i]))) // ties
+					}
+					x[3] = float32(math.NaN())
+					offs := []int{0, c, 5 * c, 6*c + 1}
+					const base = 77
+					want, wantArg := make([]float32, windows*c), make([]int32, windows*c)
+					for w := range windows {
+						for j := range c {
+							best, at := x[w*step+offs[0]+j], offs[0]+j
+							for _, o := range offs[1:] {
+								if v := x[w*step+o+j]; v > best {
+									best, at = v, o+j
+								}
+							}
+							want[w*c+j], wantArg[w*c+j] = best, int32(base+w*step+at)
+						}
+					}
+					for _, p := range vecPathList() {
+						restore := setVecPath(p)
+						dst, arg, maxOnly := make([]float32, windows*c), make([]int32, windows*c), make([]float32, windows*c)
+						ArgmaxWindows(dst, arg, x, offs, base, c, step)
+						MaxWindows(maxOnly, x, offs, c, step)
+						restore()
+						for i := range want {
+							if math.Float32bits(dst[i]) != math.Float32bits(want[i]) || arg[i] != wantArg[i] {
+								t.Fatalf("%s: ArgmaxWindows[%d] = %v at %d, want %v at %d", p.name, i, dst[i], arg[i], want[i], wantArg[i])
+							}
+							if math.Float32bits(maxOnly[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s: MaxWindows[%d] = %v, want %v", p.name, i, maxOnly[i], want[i])
+							}
+						}
+					}
+				})
+			}
+		}
 	}
 }

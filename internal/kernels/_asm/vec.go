@@ -23,6 +23,7 @@ func vecRoutines() {
 		DATA(4*i, U32(i))
 	}
 	argmaxWindow(iota8)
+	argmaxReluGradSum(iota8)
 	maxWindow()
 	gemv()
 	mulAdd()
@@ -349,8 +350,9 @@ func reluGradSum() {
 // are strictly greater (VCMPPS GT_OQ: false for NaN) and their indices
 // base + offs[k] + j + lane.
 func argmaxWindow(iota8 Mem) {
-	vecFunc("argmaxWindowAVX2", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)",
-		"argmaxWindowAVX2 runs ArgmaxWindow for c a multiple of 8, cells ≥ 1.")
+	vecFunc("argmaxWindowAVX2", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32, windows, step int)",
+		"argmaxWindowAVX2 runs ArgmaxWindows for c a multiple of 8, cells,",
+		"windows ≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	arg := Load(Param("arg"), GP64())
 	x := Load(Param("x"), GP64())
@@ -362,6 +364,8 @@ func argmaxWindow(iota8 Mem) {
 	lanes := YMM()
 	VMOVDQU(iota8, lanes)
 	j, o, idx, cell := GP64(), GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("amwin")
 	XORQ(j, j)
 
 	// index sets v to base + o + lane for the eight lanes.
@@ -399,6 +403,14 @@ func argmaxWindow(iota8 Mem) {
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
 	JLT(LabelRef("amcol"))
+	Comment("next window: dst and arg advance c values, x and base step")
+	LEAQ(at(dst, c, 0), dst)
+	LEAQ(at(arg, c, 0), arg)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	ADDQ(o, base)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("amwin"))
 	VZEROUPPER()
 	RET()
 }
@@ -407,14 +419,17 @@ func argmaxWindow(iota8 Mem) {
 // order) returns them only when strictly greater, the running maximum
 // otherwise (also on NaN).
 func maxWindow() {
-	vecFunc("maxWindowAVX2", "func(dst, x *float32, offs *int, cells, c int)",
-		"maxWindowAVX2 runs MaxWindow for c a multiple of 8, cells ≥ 1.")
+	vecFunc("maxWindowAVX2", "func(dst, x *float32, offs *int, cells, c, windows, step int)",
+		"maxWindowAVX2 runs MaxWindows for c a multiple of 8, cells, windows",
+		"≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	offs := Load(Param("offs"), GP64())
 	cells := Load(Param("cells"), GP64())
 	c := Load(Param("c"), GP64())
 	j, o, cell := GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("mwwin")
 	XORQ(j, j)
 	Label("mwcol")
 	best := YMM()
@@ -438,6 +453,12 @@ func maxWindow() {
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
 	JLT(LabelRef("mwcol"))
+	Comment("next window: dst advances c values, x step")
+	LEAQ(at(dst, c, 0), dst)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("mwwin"))
 	VZEROUPPER()
 	RET()
 }
@@ -523,6 +544,75 @@ func mulAdd() {
 	block(4, "ma32", "ma8")
 	block(1, "ma8", "madone")
 	Label("madone")
+	VZEROUPPER()
+	RET()
+}
+
+// argmaxReluGradSum: for each of cols pooled cells (c values of grad, z
+// and arg) and each of its rep input positions in turn (c values of dx,
+// offsets base, base + c, …): dx = grad where arg equals the position's
+// offset and z > 0, then +0 + dx (a −0 becomes +0, as the scatter's
+// 0 + g does), and acc[j] += float64(dx[j]) position after position.
+func argmaxReluGradSum(iota8 Mem) {
+	vecFunc("argmaxReluGradSumAVX2", "func(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32)",
+		"argmaxReluGradSumAVX2 runs ArgmaxReluGradSum for cols, rep ≥ 1 and c a",
+		"multiple of 8.")
+	dx := Load(Param("dx"), GP64())
+	grad := Load(Param("grad"), GP64())
+	zp := Load(Param("z"), GP64())
+	arg := Load(Param("arg"), GP64())
+	acc := Load(Param("acc"), GP64())
+	cols := Load(Param("cols"), GP64())
+	rep := Load(Param("rep"), GP64())
+	c := Load(Param("c"), GP64())
+	base := GP64()
+	MOVLQSX(paramAddr("base"), base)
+	lanes, zz := YMM(), YMM()
+	VMOVDQU(iota8, lanes)
+	zero(zz)
+	r, j, idx := GP64(), GP64(), GP64()
+	Label("agcol")
+	XORQ(r, r)
+	Label("agpos")
+	XORQ(j, j)
+	Label("aglane")
+	zv, m, eq, iv, d, lo, hi := YMM(), YMM(), YMM(), YMM(), YMM(), YMM(), YMM()
+	VMOVUPS(at(zp, j, 0), zv)
+	Comment("z > 0 (GT_OQ: NaN gives false)")
+	VCMPPS(Imm(0x1e), zz, zv, m)
+	Comment("arg == base + j + lane")
+	LEAQ(Mem{Base: j, Index: base, Scale: 1}, idx)
+	VMOVQ(idx, iv.AsX())
+	VPBROADCASTD(iv.AsX(), iv)
+	VPADDD(lanes, iv, iv)
+	VPCMPEQD(at(arg, j, 0), iv, eq)
+	VANDPS(eq, m, m)
+	VANDPS(at(grad, j, 0), m, d)
+	VADDPS(zz, d, d)
+	VMOVUPS(d, at(dx, j, 0))
+	VCVTPS2PD(d.AsX(), lo)
+	VEXTRACTF128(Imm(1), d, hi.AsX())
+	VCVTPS2PD(hi.AsX(), hi)
+	accAt := func(disp int) Mem { return Mem{Base: acc, Index: j, Scale: 8, Disp: disp} }
+	VADDPD(accAt(0), lo, lo)
+	VADDPD(accAt(32), hi, hi)
+	VMOVUPD(lo, accAt(0))
+	VMOVUPD(hi, accAt(32))
+	ADDQ(Imm(8), j)
+	CMPQ(j, c)
+	JLT(LabelRef("aglane"))
+	Comment("next position")
+	LEAQ(at(dx, c, 0), dx)
+	ADDQ(c, base)
+	INCQ(r)
+	CMPQ(r, rep)
+	JLT(LabelRef("agpos"))
+	Comment("next pooled cell")
+	LEAQ(at(grad, c, 0), grad)
+	LEAQ(at(zp, c, 0), zp)
+	LEAQ(at(arg, c, 0), arg)
+	DECQ(cols)
+	JNZ(LabelRef("agcol"))
 	VZEROUPPER()
 	RET()
 }

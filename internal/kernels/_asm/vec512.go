@@ -26,6 +26,7 @@ func vec512Routines() {
 		DATA(4*i, U32(i))
 	}
 	argmaxWindow512(iota16)
+	argmaxReluGradSum512(iota16)
 	maxWindow512()
 	gemv512()
 	mulAdd512()
@@ -325,8 +326,8 @@ func reluGradSum512() {
 // strictly greater (GT_OQ: false for NaN) take the cell's value and
 // index base + offs[k] + j + lane.
 func argmaxWindow512(iota16 Mem) {
-	vecFunc("argmaxWindowAVX512", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32)",
-		"argmaxWindowAVX512 runs ArgmaxWindow for c ≥ 1, cells ≥ 1.")
+	vecFunc("argmaxWindowAVX512", "func(dst *float32, arg *int32, x *float32, offs *int, cells, c int, base int32, windows, step int)",
+		"argmaxWindowAVX512 runs ArgmaxWindows for c, cells, windows ≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	arg := Load(Param("arg"), GP64())
 	x := Load(Param("x"), GP64())
@@ -338,6 +339,8 @@ func argmaxWindow512(iota16 Mem) {
 	lanes := ZMM()
 	VMOVDQU32(iota16, lanes)
 	j, o, idx, cell := GP64(), GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("amwin")
 	XORQ(j, j)
 
 	// index sets v to base + o + lane for the sixteen lanes.
@@ -376,6 +379,14 @@ func argmaxWindow512(iota16 Mem) {
 			VMOVDQU32(bestArg, k, at(arg, j, 0))
 		}
 	})
+	Comment("next window: dst and arg advance c values, x and base step")
+	LEAQ(at(dst, c, 0), dst)
+	LEAQ(at(arg, c, 0), arg)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	ADDQ(o, base)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("amwin"))
 	VZEROUPPER()
 	RET()
 }
@@ -383,14 +394,16 @@ func argmaxWindow512(iota16 Mem) {
 // maxWindow512: VMAXPS with the new cell's values first (Intel order)
 // returns them only when strictly greater, as in the AVX2 loop.
 func maxWindow512() {
-	vecFunc("maxWindowAVX512", "func(dst, x *float32, offs *int, cells, c int)",
-		"maxWindowAVX512 runs MaxWindow for c ≥ 1, cells ≥ 1.")
+	vecFunc("maxWindowAVX512", "func(dst, x *float32, offs *int, cells, c, windows, step int)",
+		"maxWindowAVX512 runs MaxWindows for c, cells, windows ≥ 1.")
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	offs := Load(Param("offs"), GP64())
 	cells := Load(Param("cells"), GP64())
 	c := Load(Param("c"), GP64())
 	j, o, cell := GP64(), GP64(), GP64()
+	Comment("next window from here")
+	Label("mwwin")
 	XORQ(j, j)
 	lanes16("mw", j, c, func(k reg.OpmaskVirtual, pfx string) {
 		best := ZMM()
@@ -412,6 +425,12 @@ func maxWindow512() {
 		Label(pfx + "store")
 		zstore(best, at(dst, j, 0), k)
 	})
+	Comment("next window: dst advances c values, x step")
+	LEAQ(at(dst, c, 0), dst)
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef("mwwin"))
 	VZEROUPPER()
 	RET()
 }
@@ -513,6 +532,86 @@ func mulAdd512() {
 	MOVQ(next, i)
 	JMP(LabelRef("ma64"))
 	lanes16("ma", i, n, func(k reg.OpmaskVirtual, _ string) { block(1, k) })
+	VZEROUPPER()
+	RET()
+}
+
+// argmaxReluGradSum512: argmaxReluGradSum sixteen channels at a time,
+// the rest under a mask (a masked tail's z lanes load as zero, so its
+// extra lanes compare false and store nothing).
+func argmaxReluGradSum512(iota16 Mem) {
+	vecFunc("argmaxReluGradSumAVX512", "func(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32)",
+		"argmaxReluGradSumAVX512 runs ArgmaxReluGradSum for cols, rep, c ≥ 1.")
+	dx := Load(Param("dx"), GP64())
+	grad := Load(Param("grad"), GP64())
+	zp := Load(Param("z"), GP64())
+	arg := Load(Param("arg"), GP64())
+	acc := Load(Param("acc"), GP64())
+	cols := Load(Param("cols"), GP64())
+	rep := Load(Param("rep"), GP64())
+	c := Load(Param("c"), GP64())
+	base := GP64()
+	MOVLQSX(paramAddr("base"), base)
+	lanes, zz := ZMM(), ZMM()
+	VMOVDQU32(iota16, lanes)
+	zero(zz)
+	r, j, idx := GP64(), GP64(), GP64()
+	Label("agcol")
+	XORQ(r, r)
+	Label("agpos")
+	XORQ(j, j)
+	lanes16("ag", j, c, func(k reg.OpmaskVirtual, _ string) {
+		zv, av, iv, d, lo, hi, al, ah := ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+		pos, keep := K(), K()
+		zload(at(zp, j, 0), zv, k)
+		Comment("z > 0 (GT_OQ: NaN gives false)")
+		VCMPPS(Imm(0x1e), zz, zv, pos)
+		Comment("and arg == base + j + lane")
+		if k == nil {
+			VMOVDQU32(at(arg, j, 0), av)
+		} else {
+			VMOVDQU32_Z(at(arg, j, 0), k, av)
+		}
+		LEAQ(Mem{Base: j, Index: base, Scale: 1}, idx)
+		VPBROADCASTD(idx.As32(), iv)
+		VPADDD(lanes, iv, iv)
+		VPCMPEQD(av, iv, pos, keep)
+		zload(at(grad, j, 0), d, k)
+		VMOVUPS_Z(d, keep, d)
+		VADDPS(zz, d, d)
+		zstore(d, at(dx, j, 0), k)
+		VCVTPS2PD(d.AsY(), lo)
+		VEXTRACTF64X4(Imm(1), d, hi.AsY())
+		VCVTPS2PD(hi.AsY(), hi)
+		accAt := func(disp int) Mem { return Mem{Base: acc, Index: j, Scale: 8, Disp: disp} }
+		if k == nil {
+			VADDPD(accAt(0), lo, lo)
+			VADDPD(accAt(64), hi, hi)
+			VMOVUPD(lo, accAt(0))
+			VMOVUPD(hi, accAt(64))
+			return
+		}
+		kh := K()
+		KSHIFTRW(Imm(8), k, kh)
+		VMOVUPD_Z(accAt(0), k, al)
+		VMOVUPD_Z(accAt(64), kh, ah)
+		VADDPD(al, lo, lo)
+		VADDPD(ah, hi, hi)
+		VMOVUPD(lo, k, accAt(0))
+		VMOVUPD(hi, kh, accAt(64))
+	})
+	Comment("next position")
+	LEAQ(at(dx, c, 0), dx)
+	ADDQ(c, base)
+	INCQ(r)
+	CMPQ(r, rep)
+	JLT(LabelRef("agpos"))
+	Comment("next pooled cell")
+	LEAQ(at(grad, c, 0), grad)
+	LEAQ(at(zp, c, 0), zp)
+	LEAQ(at(arg, c, 0), arg)
+	DECQ(cols)
+	JNZ(LabelRef("agcol"))
 	VZEROUPPER()
 	RET()
 }
