@@ -153,6 +153,7 @@ func TestMatMulSwapMatchesDirect(t *testing.T) {
 			a := opsT([]int{m, k}, opsRandom(m*k, 1)...)
 			b := opsT([]int{n, k}, opsRandom(n*k, 2)...)
 			defer func(saved tuning) { tune = saved }(tune)
+			tune.SwapRatio = 8 // so that every shape here takes it
 			var ys [2][]float32
 			for i, sw := range []bool{false, true} {
 				tune.MatmulSwap = sw

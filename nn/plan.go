@@ -147,12 +147,15 @@ type tuning struct {
 	// MatmulSwap enables the transposed evaluation (b·aᵀ)ᵀ of a·bᵀ when a
 	// has at most SwapMaxRows rows (rows), b at least SwapRatio times as
 	// many, and the products are at least 4m long (the packing saved
-	// grows with n·k, the transpose added with m·n). Measured (ms, a
-	// [m,k], b [n,k], as is → swapped, transpose included): m=128 n=3136
-	// k=1024 (the lecture's fc input gradient) 17.1-17.9 → 11.8-12.9;
-	// m=32 n=1024 k=2048 4.2-4.8 → 2.2-2.6; m=64 n=600 k=300 0.45-0.48 →
-	// 0.37-0.51; but m=256 n=4096 k=512 20 → 23-26 and m=128 n=1024 k=10
-	// (the logits' input gradient) 0.11-0.15 → 0.59-0.62.
+	// grows with n·k, the transpose added with m·n). Measured on the
+	// current sgemm engines (Zen 5, AVX-512, 2 threads; µs, a [m,k], b
+	// [n,k], as is → swapped, transpose included): m=128 n=3136 k=1024
+	// (the lecture's fc input gradient) 2670–2835 → 2589–2650 (one run
+	// 3369); m=32 n=3136 k=1024 922–1000 → 579–590; but m=128 n=2048
+	// k=1024 1652–1712 → 2527–2810, m=128 n=1024 k=512 387–423 →
+	// 813–856, m=64 n=1024 k=256 105–107 → 632–658, m=32 n=1024 k=2048
+	// 601–631 → 705–733; m=64 n=3136 k=1024 and m=64 n=600 k=300 even.
+	// The swap wins only for the tallest b here, so SwapRatio is 24.
 	MatmulSwap             bool
 	SwapMaxRows, SwapRatio int
 }
@@ -176,7 +179,7 @@ func defaultTuning() tuning {
 		RowsScratchFloats:    1 << 18,
 		MatmulSwap:           true,
 		SwapMaxRows:          128,
-		SwapRatio:            8,
+		SwapRatio:            24,
 	}
 }
 
