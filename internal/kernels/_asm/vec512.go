@@ -284,7 +284,7 @@ func reluGradSum512() {
 	Label("rgrow")
 	XORQ(j, j)
 	lanes16("rg", j, c, func(k reg.OpmaskVirtual, _ string) {
-		yv, g, d, lo, hi, al, ah := ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+		yv, g, d := ZMM(), ZMM(), ZMM()
 		gt := K()
 		zload(at(y, j, 0), yv, k)
 		zload(at(grad, j, 0), g, k)
@@ -292,25 +292,7 @@ func reluGradSum512() {
 		VCMPPS(Imm(0x1e), z, yv, gt)
 		VMOVUPS_Z(g, gt, d)
 		zstore(d, at(dx, j, 0), k)
-		VCVTPS2PD(d.AsY(), lo)
-		VEXTRACTF64X4(Imm(1), d, hi.AsY())
-		VCVTPS2PD(hi.AsY(), hi)
-		accAt := func(disp int) Mem { return Mem{Base: acc, Index: j, Scale: 8, Disp: disp} }
-		if k == nil {
-			VADDPD(accAt(0), lo, lo)
-			VADDPD(accAt(64), hi, hi)
-			VMOVUPD(lo, accAt(0))
-			VMOVUPD(hi, accAt(64))
-			return
-		}
-		kh := K()
-		KSHIFTRW(Imm(8), k, kh)
-		VMOVUPD_Z(accAt(0), k, al)
-		VMOVUPD_Z(accAt(64), kh, ah)
-		VADDPD(al, lo, lo)
-		VADDPD(ah, hi, hi)
-		VMOVUPD(lo, k, accAt(0))
-		VMOVUPD(hi, kh, accAt(64))
+		addSums512(d, acc, j, k)
 	})
 	LEAQ(at(grad, c, 0), grad)
 	LEAQ(at(dx, c, 0), dx)
@@ -561,7 +543,7 @@ func argmaxReluGradSum512(iota16 Mem) {
 	Label("agpos")
 	XORQ(j, j)
 	lanes16("ag", j, c, func(k reg.OpmaskVirtual, _ string) {
-		zv, av, iv, d, lo, hi, al, ah := ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+		zv, av, iv, d := ZMM(), ZMM(), ZMM(), ZMM()
 		pos, keep := K(), K()
 		zload(at(zp, j, 0), zv, k)
 		Comment("z > 0 (GT_OQ: NaN gives false)")
@@ -580,25 +562,7 @@ func argmaxReluGradSum512(iota16 Mem) {
 		VMOVUPS_Z(d, keep, d)
 		VADDPS(zz, d, d)
 		zstore(d, at(dx, j, 0), k)
-		VCVTPS2PD(d.AsY(), lo)
-		VEXTRACTF64X4(Imm(1), d, hi.AsY())
-		VCVTPS2PD(hi.AsY(), hi)
-		accAt := func(disp int) Mem { return Mem{Base: acc, Index: j, Scale: 8, Disp: disp} }
-		if k == nil {
-			VADDPD(accAt(0), lo, lo)
-			VADDPD(accAt(64), hi, hi)
-			VMOVUPD(lo, accAt(0))
-			VMOVUPD(hi, accAt(64))
-			return
-		}
-		kh := K()
-		KSHIFTRW(Imm(8), k, kh)
-		VMOVUPD_Z(accAt(0), k, al)
-		VMOVUPD_Z(accAt(64), kh, ah)
-		VADDPD(al, lo, lo)
-		VADDPD(ah, hi, hi)
-		VMOVUPD(lo, k, accAt(0))
-		VMOVUPD(hi, kh, accAt(64))
+		addSums512(d, acc, j, k)
 	})
 	Comment("next position")
 	LEAQ(at(dx, c, 0), dx)
@@ -614,4 +578,29 @@ func argmaxReluGradSum512(iota16 Mem) {
 	JNZ(LabelRef("agcol"))
 	VZEROUPPER()
 	RET()
+}
+
+// addSums512 adds the sixteen floats of d, as float64, to acc[j:j+16]
+// (with k, the lanes of k only).
+func addSums512(d reg.VecVirtual, acc, j reg.Register, k reg.OpmaskVirtual) {
+	lo, hi := ZMM(), ZMM()
+	VCVTPS2PD(d.AsY(), lo)
+	VEXTRACTF64X4(Imm(1), d, hi.AsY())
+	VCVTPS2PD(hi.AsY(), hi)
+	accAt := func(disp int) Mem { return Mem{Base: acc, Index: j, Scale: 8, Disp: disp} }
+	if k == nil {
+		VADDPD(accAt(0), lo, lo)
+		VADDPD(accAt(64), hi, hi)
+		VMOVUPD(lo, accAt(0))
+		VMOVUPD(hi, accAt(64))
+		return
+	}
+	al, ah, kh := ZMM(), ZMM(), K()
+	KSHIFTRW(Imm(8), k, kh)
+	VMOVUPD_Z(accAt(0), k, al)
+	VMOVUPD_Z(accAt(64), kh, ah)
+	VADDPD(al, lo, lo)
+	VADDPD(ah, hi, hi)
+	VMOVUPD(lo, k, accAt(0))
+	VMOVUPD(hi, kh, accAt(64))
 }
