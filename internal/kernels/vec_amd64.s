@@ -427,43 +427,43 @@ TEXT ·argmaxReluGradSumAVX2(SB), NOSPLIT, $0-68
 	VXORPS  Y1, Y1, Y1
 
 agcol:
-	XORQ R11, R11
-
-agpos:
 	XORQ R12, R12
 
+agpos:
+	XORQ R13, R13
+
 aglane:
-	VMOVUPS (DX)(R12*4), Y2
+	VMOVUPS (DX)(R13*4), Y2
 
 	// z > 0 (GT_OQ: NaN gives false)
 	VCMPPS $0x1e, Y1, Y2, Y2
 
 	// arg == base + j + lane
-	LEAQ         (R12)(R10*1), R13
-	VMOVQ        R13, X3
+	LEAQ         (R13)(R10*1), R11
+	VMOVQ        R11, X3
 	VPBROADCASTD X3, Y3
 	VPADDD       Y0, Y3, Y3
-	VPCMPEQD     (BX)(R12*4), Y3, Y3
+	VPCMPEQD     (BX)(R13*4), Y3, Y3
 	VANDPS       Y3, Y2, Y2
-	VANDPS       (CX)(R12*4), Y2, Y2
+	VANDPS       (CX)(R13*4), Y2, Y2
 	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (AX)(R12*4)
+	VMOVUPS      Y2, (AX)(R13*4)
 	VCVTPS2PD    X2, Y3
 	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
-	VADDPD       (SI)(R12*8), Y3, Y3
-	VADDPD       32(SI)(R12*8), Y2, Y2
-	VMOVUPD      Y3, (SI)(R12*8)
-	VMOVUPD      Y2, 32(SI)(R12*8)
-	ADDQ         $0x08, R12
-	CMPQ         R12, R9
+	VADDPD       (SI)(R13*8), Y3, Y3
+	VADDPD       32(SI)(R13*8), Y2, Y2
+	VMOVUPD      Y3, (SI)(R13*8)
+	VMOVUPD      Y2, 32(SI)(R13*8)
+	ADDQ         $0x08, R13
+	CMPQ         R13, R9
 	JLT          aglane
 
 	// next position
 	LEAQ (AX)(R9*4), AX
 	ADDQ R9, R10
-	INCQ R11
-	CMPQ R11, R8
+	INCQ R12
+	CMPQ R12, R8
 	JLT  agpos
 
 	// next pooled cell
@@ -16069,79 +16069,79 @@ TEXT ·argmaxReluGradSumAVX512(SB), NOSPLIT, $0-68
 	VPXORD    Z1, Z1, Z1
 
 agcol:
-	XORQ R11, R11
-
-agpos:
 	XORQ R12, R12
 
+agpos:
+	XORQ R13, R13
+
 ag16:
-	MOVQ    R9, R13
-	SUBQ    R12, R13
-	CMPQ    R13, $0x10
+	MOVQ    R9, R11
+	SUBQ    R13, R11
+	CMPQ    R11, $0x10
 	JL      agtail
-	VMOVUPS (DX)(R12*4), Z2
+	VMOVUPS (DX)(R13*4), Z2
 
 	// z > 0 (GT_OQ: NaN gives false)
 	VCMPPS $0x1e, Z1, Z2, K1
 
 	// and arg == base + j + lane
-	VMOVDQU32     (BX)(R12*4), Z2
-	LEAQ          (R12)(R10*1), R13
-	VPBROADCASTD  R13, Z3
+	VMOVDQU32     (BX)(R13*4), Z2
+	LEAQ          (R13)(R10*1), R11
+	VPBROADCASTD  R11, Z3
 	VPADDD        Z0, Z3, Z3
 	VPCMPEQD      Z2, Z3, K1, K1
-	VMOVUPS       (CX)(R12*4), Z2
+	VMOVUPS       (CX)(R13*4), Z2
 	VMOVUPS.Z     Z2, K1, Z2
 	VADDPS        Z1, Z2, Z2
-	VMOVUPS       Z2, (AX)(R12*4)
+	VMOVUPS       Z2, (AX)(R13*4)
 	VCVTPS2PD     Y2, Z3
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VCVTPS2PD     Y2, Z2
-	VADDPD        (SI)(R12*8), Z3, Z3
-	VADDPD        64(SI)(R12*8), Z2, Z2
-	VMOVUPD       Z3, (SI)(R12*8)
-	VMOVUPD       Z2, 64(SI)(R12*8)
-	ADDQ          $0x10, R12
+	VADDPD        (SI)(R13*8), Z3, Z3
+	VADDPD        64(SI)(R13*8), Z2, Z2
+	VMOVUPD       Z3, (SI)(R13*8)
+	VMOVUPD       Z2, 64(SI)(R13*8)
+	ADDQ          $0x10, R13
 	JMP           ag16
 
 agtail:
-	TESTQ     R13, R13
+	TESTQ     R11, R11
 	JZ        agend
 	MOVL      $0x0000ffff, R14
-	BZHIL     R13, R14, R14
+	BZHIL     R11, R14, R14
 	KMOVW     R14, K1
-	VMOVUPS.Z (DX)(R12*4), K1, Z2
+	VMOVUPS.Z (DX)(R13*4), K1, Z2
 
 	// z > 0 (GT_OQ: NaN gives false)
 	VCMPPS $0x1e, Z1, Z2, K2
 
 	// and arg == base + j + lane
-	VMOVDQU32.Z   (BX)(R12*4), K1, Z2
-	LEAQ          (R12)(R10*1), R13
-	VPBROADCASTD  R13, Z3
+	VMOVDQU32.Z   (BX)(R13*4), K1, Z2
+	LEAQ          (R13)(R10*1), R11
+	VPBROADCASTD  R11, Z3
 	VPADDD        Z0, Z3, Z3
 	VPCMPEQD      Z2, Z3, K2, K2
-	VMOVUPS.Z     (CX)(R12*4), K1, Z2
+	VMOVUPS.Z     (CX)(R13*4), K1, Z2
 	VMOVUPS.Z     Z2, K2, Z2
 	VADDPS        Z1, Z2, Z2
-	VMOVUPS       Z2, K1, (AX)(R12*4)
+	VMOVUPS       Z2, K1, (AX)(R13*4)
 	VCVTPS2PD     Y2, Z3
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VCVTPS2PD     Y2, Z2
 	KSHIFTRW      $0x08, K1, K2
-	VMOVUPD.Z     (SI)(R12*8), K1, Z4
-	VMOVUPD.Z     64(SI)(R12*8), K2, Z5
+	VMOVUPD.Z     (SI)(R13*8), K1, Z4
+	VMOVUPD.Z     64(SI)(R13*8), K2, Z5
 	VADDPD        Z4, Z3, Z3
 	VADDPD        Z5, Z2, Z2
-	VMOVUPD       Z3, K1, (SI)(R12*8)
-	VMOVUPD       Z2, K2, 64(SI)(R12*8)
+	VMOVUPD       Z3, K1, (SI)(R13*8)
+	VMOVUPD       Z2, K2, 64(SI)(R13*8)
 
 agend:
 	// next position
 	LEAQ (AX)(R9*4), AX
 	ADDQ R9, R10
-	INCQ R11
-	CMPQ R11, R8
+	INCQ R12
+	CMPQ R12, R8
 	JLT  agpos
 
 	// next pooled cell

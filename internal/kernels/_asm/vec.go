@@ -550,54 +550,77 @@ func argmaxReluGradSum(iota8 Mem) {
 	vecFunc("argmaxReluGradSumAVX2", "func(dx, grad, z *float32, arg *int32, acc *float64, cols, rep, c int, base int32)",
 		"argmaxReluGradSumAVX2 runs ArgmaxReluGradSum for cols, rep ≥ 1 and c a",
 		"multiple of 8.")
-	dx := Load(Param("dx"), GP64())
-	grad := Load(Param("grad"), GP64())
-	zp := Load(Param("z"), GP64())
-	arg := Load(Param("arg"), GP64())
-	acc := Load(Param("acc"), GP64())
-	cols := Load(Param("cols"), GP64())
-	rep := Load(Param("rep"), GP64())
-	c := Load(Param("c"), GP64())
-	base := GP64()
-	MOVLQSX(paramAddr("base"), base)
+	f := loadArgmaxReluGrad()
 	lanes, zz := YMM(), YMM()
 	VMOVDQU(iota8, lanes)
 	zero(zz)
-	r, j, idx := GP64(), GP64(), GP64()
+	idx := GP64()
+	f.loops(func(j reg.GPVirtual) {
+		Label("aglane")
+		zv, m, eq, iv, d := YMM(), YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(at(f.z, j, 0), zv)
+		Comment("z > 0 (GT_OQ: NaN gives false)")
+		VCMPPS(Imm(0x1e), zz, zv, m)
+		Comment("arg == base + j + lane")
+		LEAQ(Mem{Base: j, Index: f.base, Scale: 1}, idx)
+		VMOVQ(idx, iv.AsX())
+		VPBROADCASTD(iv.AsX(), iv)
+		VPADDD(lanes, iv, iv)
+		VPCMPEQD(at(f.arg, j, 0), iv, eq)
+		VANDPS(eq, m, m)
+		VANDPS(at(f.grad, j, 0), m, d)
+		VADDPS(zz, d, d)
+		VMOVUPS(d, at(f.dx, j, 0))
+		addSums(d, f.acc, j)
+		ADDQ(Imm(8), j)
+		CMPQ(j, f.c)
+		JLT(LabelRef("aglane"))
+	})
+}
+
+// argmaxReluGrad holds the parameters of an ArgmaxReluGradSum routine
+// in registers (base sign-extended).
+type argmaxReluGrad struct {
+	dx, grad, z, arg, acc, cols, rep, c reg.Register
+	base                                reg.GPVirtual
+}
+
+func loadArgmaxReluGrad() argmaxReluGrad {
+	var f argmaxReluGrad
+	for _, p := range []struct {
+		r    *reg.Register
+		name string
+	}{{&f.dx, "dx"}, {&f.grad, "grad"}, {&f.z, "z"}, {&f.arg, "arg"}, {&f.acc, "acc"}, {&f.cols, "cols"}, {&f.rep, "rep"}, {&f.c, "c"}} {
+		*p.r = Load(Param(p.name), GP64())
+	}
+	f.base = GP64()
+	MOVLQSX(paramAddr("base"), f.base)
+	return f
+}
+
+// loops emits the two outer loops of an ArgmaxReluGradSum routine around
+// position, which handles one input position's c channels with j
+// running from 0: over the pooled cells, and over each cell's rep
+// positions (dx advancing c values and base c offsets per position, grad,
+// z and arg c values per cell); then returns.
+func (f argmaxReluGrad) loops(position func(j reg.GPVirtual)) {
+	r, j := GP64(), GP64()
 	Label("agcol")
 	XORQ(r, r)
 	Label("agpos")
 	XORQ(j, j)
-	Label("aglane")
-	zv, m, eq, iv, d := YMM(), YMM(), YMM(), YMM(), YMM()
-	VMOVUPS(at(zp, j, 0), zv)
-	Comment("z > 0 (GT_OQ: NaN gives false)")
-	VCMPPS(Imm(0x1e), zz, zv, m)
-	Comment("arg == base + j + lane")
-	LEAQ(Mem{Base: j, Index: base, Scale: 1}, idx)
-	VMOVQ(idx, iv.AsX())
-	VPBROADCASTD(iv.AsX(), iv)
-	VPADDD(lanes, iv, iv)
-	VPCMPEQD(at(arg, j, 0), iv, eq)
-	VANDPS(eq, m, m)
-	VANDPS(at(grad, j, 0), m, d)
-	VADDPS(zz, d, d)
-	VMOVUPS(d, at(dx, j, 0))
-	addSums(d, acc, j)
-	ADDQ(Imm(8), j)
-	CMPQ(j, c)
-	JLT(LabelRef("aglane"))
+	position(j)
 	Comment("next position")
-	LEAQ(at(dx, c, 0), dx)
-	ADDQ(c, base)
+	LEAQ(at(f.dx, f.c, 0), f.dx)
+	ADDQ(f.c, f.base)
 	INCQ(r)
-	CMPQ(r, rep)
+	CMPQ(r, f.rep)
 	JLT(LabelRef("agpos"))
 	Comment("next pooled cell")
-	LEAQ(at(grad, c, 0), grad)
-	LEAQ(at(zp, c, 0), zp)
-	LEAQ(at(arg, c, 0), arg)
-	DECQ(cols)
+	LEAQ(at(f.grad, f.c, 0), f.grad)
+	LEAQ(at(f.z, f.c, 0), f.z)
+	LEAQ(at(f.arg, f.c, 0), f.arg)
+	DECQ(f.cols)
 	JNZ(LabelRef("agcol"))
 	VZEROUPPER()
 	RET()
