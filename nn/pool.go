@@ -194,7 +194,7 @@ func MaxPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 		return nil, err
 	}
 	y := newResult(slices.Clone(g.outDims[:g.rank])...) // every window has a real cell
-	maxPoolFast(&g, input.Data(), y.Data())
+	maxPoolFast(&g, input.Data(), y.Data(), nil)
 	return y, nil
 }
 
@@ -277,20 +277,23 @@ func poolGradShape(op string, g *poolGeom, grad *tensor.Tensor) error {
 }
 
 // maxPoolFast computes y = MaxPool(x) in the kernel view, vectorised
-// along the contiguous channels (kernels.MaxWindow: a later cell wins
+// along the contiguous channels (kernels.MaxWindows: a later cell wins
 // only when strictly greater) and split across output rows (n, od, oh).
-func maxPoolFast(g *poolGeom, x, y []float32) {
+// With arg (one offset per output element) it also records where each
+// maximum came from (kernels.ArgmaxWindows, the same comparisons).
+func maxPoolFast(g *poolGeom, x, y []float32, arg []int32) {
 	rows, minPer := g.n*g.out[0]*g.out[1], g.rowsMinPer()
 	if parallel.Split(rows, minPer) == 1 {
-		maxPoolRows(g, x, y, 0, rows) // no closure to allocate
+		maxPoolRows(g, x, y, arg, 0, rows) // no closure to allocate
 		return
 	}
 	gc := *g // the closure's own copy, so that g may live on the caller's stack
-	parallel.For(rows, minPer, func(lo, hi int) { maxPoolRows(&gc, x, y, lo, hi) })
+	parallel.For(rows, minPer, func(lo, hi int) { maxPoolRows(&gc, x, y, arg, lo, hi) })
 }
 
-// maxPoolRows computes output rows [lo, hi) (n, od, oh) of maxPoolFast.
-func maxPoolRows(g *poolGeom, x, y []float32, lo, hi int) {
+// maxPoolRows computes output rows [lo, hi) (n, od, oh) of maxPoolFast,
+// a run of windows that share their cells' offsets in one call.
+func maxPoolRows(g *poolGeom, x, y []float32, arg []int32, lo, hi int) {
 	C := g.c
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen := g.inLen()
@@ -304,9 +307,15 @@ func maxPoolRows(g *poolGeom, x, y []float32, lo, hi int) {
 		for ow := 0; ow < OW; {
 			w0, w1 := g.window(2, ow)
 			offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
-			n := g.fullRun(ow)
-			kernels.MaxWindows(yr[ow*C:(ow+n)*C], xi, offs, C, g.s[2]*C)
-			ow += n
+			k := g.fullRun(ow)
+			dst := yr[ow*C : (ow+k)*C]
+			if arg == nil {
+				kernels.MaxWindows(dst, xi, offs, C, g.s[2]*C)
+			} else {
+				a := arg[(r*OW+ow)*C : (r*OW+ow+k)*C]
+				kernels.ArgmaxWindows(dst, a, xi, offs, int32(n*inLen), C, g.s[2]*C)
+			}
+			ow += k
 		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -50,7 +49,7 @@ func MaxPoolWithArgmaxAlloc(input *tensor.Tensor, o PoolOptions, alloc func(n in
 	if len(arg) != y.Len() {
 		return nil, nil, fmt.Errorf("nn: %s: the allocator gave %d offsets for an output of %d elements", op, len(arg), y.Len())
 	}
-	maxPoolArgmaxFast(g, input.Data(), y.Data(), arg)
+	maxPoolFast(g, input.Data(), y.Data(), arg)
 	return y, arg, nil
 }
 
@@ -115,32 +114,4 @@ func MaxPoolGradWithArgmax(inputShape []int, grad *tensor.Tensor, argmax []int32
 		}
 	}
 	return dx, nil
-}
-
-// maxPoolArgmaxFast computes y = MaxPool(x) and the flat offsets of the
-// maxima in the kernel view, split across output rows (n, od, oh) like
-// maxPoolFast, with the same comparisons (a later cell wins only when
-// strictly greater): kernels.ArgmaxWindow over each window's cells.
-func maxPoolArgmaxFast(g *poolGeom, x, y []float32, arg []int32) {
-	C := g.c
-	OD, OH, OW := g.out[0], g.out[1], g.out[2]
-	inLen := g.inLen()
-	parallel.For(g.n*OD*OH, g.rowsMinPer(), func(lo, hi int) {
-		offs := make([]int, 0, g.k[0]*g.k[1]*g.k[2])
-		for r := lo; r < hi; r++ {
-			n, od, oh := r/(OD*OH), r/OH%OD, r%OH
-			d0, d1 := g.window(0, od)
-			h0, h1 := g.window(1, oh)
-			xi := x[n*inLen : (n+1)*inLen]
-			yr := y[r*OW*C : (r+1)*OW*C]
-			ar := arg[r*OW*C : (r+1)*OW*C]
-			for ow := 0; ow < OW; {
-				w0, w1 := g.window(2, ow)
-				offs = g.windowOffsets(offs[:0], d0, d1, h0, h1, w0, w1)
-				k := g.fullRun(ow)
-				kernels.ArgmaxWindows(yr[ow*C:(ow+k)*C], ar[ow*C:(ow+k)*C], xi, offs, int32(n*inLen), C, g.s[2]*C)
-				ow += k
-			}
-		}
-	})
 }

@@ -355,24 +355,16 @@ func ArgmaxReluGradSum(dx, grad, z []float32, arg []int32, base int32, rep int, 
 	}
 }
 
-// ArgmaxWindow finds, for each of the c = len(dst) channels, the maximum
-// over the window cells whose values start at x[offs[k]] (c contiguous
-// values per cell, cells in scan order): dst[j] = the maximum and
-// arg[j] = base + offs[k] + j for the first cell k holding it. A later
-// cell wins only when strictly greater, so ties and NaNs keep the
-// earlier cell, as nn.MaxPoolGrad decides. len(offs) must be at least 1.
-// AVX-512 sixteen channels at a time (the rest under a mask), AVX2 eight
-// at a time when c is a multiple of 8, plain Go otherwise; all give the
-// same results.
-func ArgmaxWindow(dst []float32, arg []int32, x []float32, offs []int, base int32) {
-	ArgmaxWindows(dst, arg, x, offs, base, len(dst), 0)
-}
-
-// ArgmaxWindows is ArgmaxWindow over len(dst)/c windows side by side,
-// window w's cells step·w values further on than window w−1's: window w
-// writes dst[w·c:][:c] and arg[w·c:][:c] = base + step·w + offs[k] + j,
-// as ArgmaxWindow(dst[w·c:][:c], arg[w·c:][:c], x[step·w:], offs,
-// base + step·w) does, in one call (a row of pooling windows).
+// ArgmaxWindows finds, in each of len(dst)/c windows side by side, for
+// each of c channels, the maximum over the window's cells and where it
+// is. Window w's cells start at x[step·w + offs[k]] (c contiguous values
+// per cell, cells in scan order; len(offs) ≥ 1): dst[w·c+j] = the
+// maximum and arg[w·c+j] = base + step·w + offs[k] + j for the first
+// cell k holding it. A later cell wins only when strictly greater, so
+// ties and NaNs keep the earlier cell, as nn.MaxPoolGrad decides. A row
+// of pooling windows takes one call. AVX-512 sixteen channels at a time
+// (the rest under a mask), AVX2 eight at a time when c is a multiple of
+// 8, plain Go otherwise; all give the same results.
 func ArgmaxWindows(dst []float32, arg []int32, x []float32, offs []int, base int32, c, step int) {
 	windows := windowsOf("ArgmaxWindows", len(dst), c, x, offs, step)
 	if len(arg) != len(dst) {
@@ -427,16 +419,10 @@ func windowsOf(name string, n, c int, x []float32, offs []int, step int) int {
 	return windows
 }
 
-// MaxWindow is ArgmaxWindow without the indices: dst[j] = the maximum
-// of x[offs[k]+j] over the cells k, a later cell replacing the current
-// value only when strictly greater (so a NaN in the first cell stays).
-func MaxWindow(dst, x []float32, offs []int) {
-	MaxWindows(dst, x, offs, len(dst), 0)
-}
-
-// MaxWindows is MaxWindow over len(dst)/c windows side by side, window
-// w's cells step·w values further on than window w−1's (as
-// ArgmaxWindows).
+// MaxWindows is ArgmaxWindows without the indices: dst[w·c+j] = the
+// maximum of x[step·w + offs[k] + j] over the cells k, a later cell
+// replacing the current value only when strictly greater (so a NaN in
+// the first cell stays).
 func MaxWindows(dst, x []float32, offs []int, c, step int) {
 	windows := windowsOf("MaxWindows", len(dst), c, x, offs, step)
 	if windows == 0 {

@@ -308,9 +308,9 @@ func TestArgmaxAndMaxWindowPaths(t *testing.T) {
 				for i, p := range paths {
 					restore := setVecPath(p)
 					dst[i], arg[i] = make([]float32, c), make([]int32, c)
-					ArgmaxWindow(dst[i], arg[i], x, offs, 1000)
+					ArgmaxWindows(dst[i], arg[i], x, offs, 1000, c, 0)
 					maxOnly[i] = make([]float32, c)
-					MaxWindow(maxOnly[i], x, offs)
+					MaxWindows(maxOnly[i], x, offs, c, 0)
 					restore()
 				}
 				for j := 0; j < c; j++ {
@@ -324,7 +324,7 @@ func TestArgmaxAndMaxWindowPaths(t *testing.T) {
 					}
 					for i := range dst {
 						if math.Float32bits(maxOnly[i][j]) != math.Float32bits(best) {
-							t.Fatalf("MaxWindow path %d channel %d: %v, want %v", i, j, maxOnly[i][j], best)
+							t.Fatalf("MaxWindows path %d channel %d: %v, want %v", i, j, maxOnly[i][j], best)
 						}
 						if math.Float32bits(dst[i][j]) != math.Float32bits(best) || arg[i][j] != int32(1000+at) {
 							t.Fatalf("path %d channel %d: %v at %d, want %v at %d", i, j, dst[i][j], arg[i][j], best, 1000+at)
@@ -433,16 +433,16 @@ func TestVecLoopsStayInside(t *testing.T) {
 						}
 					}
 					d, arg := out(n), make([]int32, n+pad)
-					ArgmaxWindow(d, arg[:n], x, []int{0}, 0)
-					check(t, "ArgmaxWindow", d)
+					ArgmaxWindows(d, arg[:n], x, []int{0}, 0, n, 0)
+					check(t, "ArgmaxWindows", d)
 					for i, v := range arg[n:] {
 						if v != 0 {
-							t.Fatalf("ArgmaxWindow: index %d past the end written: %v", n+i, v)
+							t.Fatalf("ArgmaxWindows: index %d past the end written: %v", n+i, v)
 						}
 					}
 					d = out(n)
-					MaxWindow(d, x, []int{0})
-					check(t, "MaxWindow", d)
+					MaxWindows(d, x, []int{0}, n, 0)
+					check(t, "MaxWindows", d)
 				}
 				w, m, v := out(n), out(n), out(n)
 				for i := range w {
@@ -496,8 +496,8 @@ func BenchmarkVec(b *testing.B) {
 		{"BiasRelu:conv2", 12 * c2 * px2, func() { BiasRelu(y2, x2, b2) }},
 		{"BiasRelu:dense", 12 * 128 * 1024, func() { BiasRelu(yf, xf, bf) }},
 		{"ReluGradSum:conv1", 12 * c1 * px1, func() { ReluGradSum(dx1, x1, y1, acc1) }},
-		{"ArgmaxWindow:c64", 4 * 4 * c2, func() { ArgmaxWindow(pool, pArg, x2, offs, 0) }},
-		{"MaxWindow:c64", 4 * 4 * c2, func() { MaxWindow(pool, x2, offs) }},
+		{"ArgmaxWindow:c64", 4 * 4 * c2, func() { ArgmaxWindows(pool, pArg, x2, offs, 0, c2, 0) }},
+		{"MaxWindow:c64", 4 * 4 * c2, func() { MaxWindows(pool, x2, offs, c2, 0) }},
 		{"AdamUpdate:dense1", 4 * 6 * nAdam, func() { AdamUpdate(wA, gA, mA, vA, 1e-3, 0.1, 0.001, 1e-8) }},
 		{"Gemv:dense1", 4 * 3136 * 1024, func() { Gemv(gy, gx, gw, 3136, 1024) }},
 		{"Gemv:dense1-slab64", 4 * 3136 * 64, func() { Gemv(gy[:64], gx, gw, 3136, 64) }}, // one of nn's 64-column slabs
