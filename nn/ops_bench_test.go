@@ -3,6 +3,7 @@ package nn
 import (
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -79,5 +80,19 @@ func BenchmarkTranspose(b *testing.B) {
 				func() { transposeInto(dst, x.Data(), x.Shape(), c.perm) },
 				func() { transposeRef(dst, x.Data(), x.Shape(), c.perm) })
 		})
+	}
+}
+
+// BenchmarkDropout times the training-mode mask and output of the
+// lecture's dense layer ([128, 1024], rate 0.25); storage goes back to
+// the pool each call, as a training step's does.
+func BenchmarkDropout(b *testing.B) {
+	x := randT(6, -1, 1, 128, 1024)
+	for b.Loop() {
+		y, mask, err := Dropout(x, 0.25, 7, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pool.Recycle(y.Data(), mask.Data())
 	}
 }
