@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/convnet-go/convnet/internal/pool"
@@ -94,5 +95,32 @@ func BenchmarkDropout(b *testing.B) {
 			b.Fatal(err)
 		}
 		pool.Recycle(y.Data(), mask.Data())
+	}
+}
+
+// BenchmarkMatMulSwap times a·bᵀ (a [m,k], b [n,k]) as is and in the
+// swapped form (b·aᵀ)ᵀ, the transpose included, on the shapes behind
+// tune.SwapRatio.
+func BenchmarkMatMulSwap(b *testing.B) {
+	defer func(saved tuning) { tune = saved }(tune)
+	tune.SwapRatio = 1 // let every shape here take the swap when asked
+	for _, sh := range [][3]int{
+		{128, 3136, 1024}, {32, 3136, 1024}, {64, 3136, 1024}, {128, 2048, 1024},
+		{128, 1024, 512}, {64, 1024, 256}, {32, 1024, 2048}, {64, 600, 300},
+	} {
+		m, n, k := sh[0], sh[1], sh[2]
+		x, w := randT(7, -1, 1, m, k), randT(8, -1, 1, n, k)
+		for _, swap := range []bool{false, true} {
+			b.Run(fmt.Sprintf("m=%d/n=%d/k=%d/swap=%v", m, n, k, swap), func(b *testing.B) {
+				tune.MatmulSwap = swap
+				for b.Loop() {
+					y, err := MatMul(x, w, false, true)
+					if err != nil {
+						b.Fatal(err)
+					}
+					pool.Recycle(y.Data())
+				}
+			})
+		}
 	}
 }

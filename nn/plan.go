@@ -156,6 +156,9 @@ type tuning struct {
 	// 813–856, m=64 n=1024 k=256 105–107 → 632–658, m=32 n=1024 k=2048
 	// 601–631 → 705–733; m=64 n=3136 k=1024 and m=64 n=600 k=300 even.
 	// The swap wins only for the tallest b here, so SwapRatio is 24.
+	// `go test -run '^$' -bench MatMulSwap ./nn` reruns them; on a busier
+	// host the lecture's shape once went the other way (2975–3027 →
+	// 3879–3924 µs) while run alone it gave 2519–2561 → 2308–2332.
 	MatmulSwap             bool
 	SwapMaxRows, SwapRatio int
 }
