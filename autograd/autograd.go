@@ -39,6 +39,8 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
@@ -385,13 +387,16 @@ func accumulate(v *Var, g *tensor.Tensor, shared bool) {
 }
 
 // addTo sets dst = a + b elementwise; all three have the same length.
+// The sum is split over the workers (each element is one addition, so
+// the split does not change the bits).
 func addTo(dst, a, b []float32) {
-	b = b[:len(dst)]
-	a = a[:len(dst)]
-	for i := range dst {
-		dst[i] = a[i] + b[i]
-	}
+	parallel.For(len(dst), addMinPer, func(lo, hi int) {
+		kernels.Add(dst[lo:hi], a[lo:hi], b[lo:hi])
+	})
 }
+
+// addMinPer is the number of elements worth a worker in addTo.
+const addMinPer = 1 << 15
 
 // sameData reports whether a and b share their first element's storage.
 func sameData(a, b *tensor.Tensor) bool {

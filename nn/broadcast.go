@@ -20,6 +20,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -465,9 +466,7 @@ func binVV(k binKind, d, a, b []float32) {
 	a, b = a[:len(d)], b[:len(d)]
 	switch k {
 	case binAdd:
-		for i := range d {
-			d[i] = a[i] + b[i]
-		}
+		kernels.Add(d, a, b)
 	case binSub:
 		for i := range d {
 			d[i] = a[i] - b[i]

@@ -212,10 +212,7 @@ func zero(s []float32) {
 
 // addTo sets dst[i] += src[i]; len(src) must equal len(dst).
 func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
-	}
+	Add(dst, dst, src)
 }
 
 // Im2colRef is the plain-loop reference of Im2col: one element at a time,

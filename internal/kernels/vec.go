@@ -511,3 +511,30 @@ func MulAdd(acc, a, b []float32) {
 		acc[i] += a[i] * b[i]
 	}
 }
+
+// Add sets dst[i] = a[i] + b[i] for i < len(dst) (a and b at least as
+// long; dst may be a or b). One addition per element, so every path
+// gives the same bits: AVX-512 all of them, the last n mod 16 under a
+// mask; AVX2 eight at a time; Go the rest and other CPUs.
+func Add(dst, a, b []float32) {
+	n := len(dst)
+	if len(a) < n || len(b) < n {
+		panic(fmt.Sprintf("kernels: Add: %d sums of %d and %d values", n, len(a), len(b)))
+	}
+	if n == 0 {
+		return
+	}
+	done := 0
+	if vecWide {
+		addAVX512(&dst[0], &a[0], &b[0], n)
+		return
+	}
+	if vecFMA && n >= 8 {
+		done = n &^ 7
+		addAVX2(&dst[0], &a[0], &b[0], done)
+	}
+	a, b = a[:n], b[:n]
+	for i := done; i < n; i++ {
+		dst[i] = a[i] + b[i]
+	}
+}

@@ -643,6 +643,48 @@ madone:
 	VZEROUPPER
 	RET
 
+// func addAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+
+ad32:
+	LEAQ    32(SI), DI
+	CMPQ    DI, BX
+	JGT     ad8
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS 32(CX)(SI*4), Y1
+	VMOVUPS 64(CX)(SI*4), Y2
+	VMOVUPS 96(CX)(SI*4), Y3
+	VADDPS  (DX)(SI*4), Y0, Y0
+	VADDPS  32(DX)(SI*4), Y1, Y1
+	VADDPS  64(DX)(SI*4), Y2, Y2
+	VADDPS  96(DX)(SI*4), Y3, Y3
+	VMOVUPS Y0, (AX)(SI*4)
+	VMOVUPS Y1, 32(AX)(SI*4)
+	VMOVUPS Y2, 64(AX)(SI*4)
+	VMOVUPS Y3, 96(AX)(SI*4)
+	MOVQ    DI, SI
+	JMP     ad32
+
+ad8:
+	LEAQ    8(SI), DI
+	CMPQ    DI, BX
+	JGT     addone
+	VMOVUPS (CX)(SI*4), Y0
+	VADDPS  (DX)(SI*4), Y0, Y0
+	VMOVUPS Y0, (AX)(SI*4)
+	MOVQ    DI, SI
+	JMP     ad8
+
+addone:
+	VZEROUPPER
+	RET
+
 DATA winoConsts<>+0(SB)/4, $(4.0)
 DATA winoConsts<>+4(SB)/4, $(4.0)
 DATA winoConsts<>+8(SB)/4, $(4.0)
@@ -16419,5 +16461,64 @@ matail:
 	VMOVUPS     Z2, K1, (AX)(SI*4)
 
 maend:
+	VZEROUPPER
+	RET
+
+// func addAVX512(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·addAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+	XORQ SI, SI
+
+ad64:
+	LEAQ    64(SI), DI
+	CMPQ    DI, BX
+	JGT     ad16
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z4
+	VMOVUPS 64(CX)(SI*4), Z1
+	VMOVUPS 64(DX)(SI*4), Z5
+	VMOVUPS 128(CX)(SI*4), Z2
+	VMOVUPS 128(DX)(SI*4), Z6
+	VMOVUPS 192(CX)(SI*4), Z3
+	VMOVUPS 192(DX)(SI*4), Z7
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	VMOVUPS Z0, (AX)(SI*4)
+	VMOVUPS Z1, 64(AX)(SI*4)
+	VMOVUPS Z2, 128(AX)(SI*4)
+	VMOVUPS Z3, 192(AX)(SI*4)
+	MOVQ    DI, SI
+	JMP     ad64
+
+ad16:
+	MOVQ    BX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x10
+	JL      adtail
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)(SI*4)
+	ADDQ    $0x10, SI
+	JMP     ad16
+
+adtail:
+	TESTQ     DI, DI
+	JZ        adend
+	MOVL      $0x0000ffff, BX
+	BZHIL     DI, BX, BX
+	KMOVW     BX, K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z0
+	VMOVUPS.Z (DX)(SI*4), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(SI*4)
+
+adend:
 	VZEROUPPER
 	RET

@@ -159,3 +159,11 @@ func reluAVX512(dst, x *float32, n int) { panic("kernels: reluAVX512 called with
 func reluGradAVX512(dx, grad, y *float32, n int) {
 	panic("kernels: reluGradAVX512 called without assembly")
 }
+
+func addAVX2(dst, a, b *float32, n int) {
+	panic("kernels: addAVX2 called without assembly")
+}
+
+func addAVX512(dst, a, b *float32, n int) {
+	panic("kernels: addAVX512 called without assembly")
+}

@@ -72,6 +72,11 @@ func gemvAVX2(y *float32, x *float32, w *float32, k int, n int, ldw int)
 //go:noescape
 func mulAddAVX2(acc *float32, a *float32, b *float32, n int)
 
+// addAVX2 runs Add over the first n elements, n a multiple of 8.
+//
+//go:noescape
+func addAVX2(dst *float32, a *float32, b *float32, n int)
+
 // winoInputAVX2 transforms one 6×6 input tile of 8·n8 channels (n8 ≥ 1).
 //
 //go:noescape
@@ -208,3 +213,8 @@ func gemvAVX512(y *float32, x *float32, w *float32, k int, n int, ldw int)
 //
 //go:noescape
 func mulAddAVX512(acc *float32, a *float32, b *float32, n int)
+
+// addAVX512 runs Add over all n ≥ 1 elements.
+//
+//go:noescape
+func addAVX512(dst *float32, a *float32, b *float32, n int)

@@ -391,6 +391,36 @@ func TestMulAdd(t *testing.T) {
 	})
 }
 
+func TestAdd(t *testing.T) {
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range oddLengths {
+			t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+				r := tensor.NewRand(uint64(n + 3))
+				a, b := vecRand(r, n+2), vecRand(r, n+1)
+				if n > 2 {
+					a[1], b[1] = float32(math.Inf(1)), float32(math.Inf(-1)) // NaN
+					a[2], b[2] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))
+				}
+				dst := make([]float32, n)
+				Add(dst, a, b)
+				for i := range dst {
+					want := a[i] + b[i]
+					if math.Float32bits(dst[i]) != math.Float32bits(want) {
+						t.Fatalf("dst[%d] = %v, want %v", i, dst[i], want)
+					}
+				}
+				// In place: dst is a.
+				Add(a[:n], a, b)
+				for i := range dst {
+					if math.Float32bits(a[i]) != math.Float32bits(dst[i]) {
+						t.Fatalf("in place: a[%d] = %v, want %v", i, a[i], dst[i])
+					}
+				}
+			})
+		}
+	})
+}
+
 // The vector loops write nothing past the slices they are given (the
 // AVX-512 tails store under a mask): each output is the head of a longer
 // array whose rest must keep its sentinel.
@@ -455,6 +485,9 @@ func TestVecLoopsStayInside(t *testing.T) {
 				acc := out(n)
 				MulAdd(acc, x, b)
 				check(t, "MulAdd", acc)
+				sum := out(n)
+				Add(sum, x, b)
+				check(t, "Add", sum)
 				sp := out(n)
 				SumProducts(sp, x, b, []int{0, 0}, []int{0, 0})
 				check(t, "SumProducts", sp)

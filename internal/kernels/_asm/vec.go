@@ -27,6 +27,7 @@ func vecRoutines() {
 	maxWindow()
 	gemv()
 	mulAdd()
+	add()
 	winograd()
 }
 
@@ -537,6 +538,41 @@ func mulAdd() {
 	block(4, "ma32", "ma8")
 	block(1, "ma8", "madone")
 	Label("madone")
+	VZEROUPPER()
+	RET()
+}
+
+// add: dst = a + b, 32 and then 8 values at a time (dst may be a or b).
+func add() {
+	vecFunc("addAVX2", "func(dst, a, b *float32, n int)",
+		"addAVX2 runs Add over the first n elements, n a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	i, next := GP64(), GP64()
+	XORQ(i, i)
+	block := func(nv int, loop, exit string) {
+		Label(loop)
+		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
+		CMPQ(next, n)
+		JGT(LabelRef(exit))
+		av := ymms(nv)
+		for q := range av {
+			VMOVUPS(at(a, i, 32*q), av[q])
+		}
+		for q := range av {
+			VADDPS(at(b, i, 32*q), av[q], av[q])
+		}
+		for q := range av {
+			VMOVUPS(av[q], at(dst, i, 32*q))
+		}
+		MOVQ(next, i)
+		JMP(LabelRef(loop))
+	}
+	block(4, "ad32", "ad8")
+	block(1, "ad8", "addone")
+	Label("addone")
 	VZEROUPPER()
 	RET()
 }

@@ -30,6 +30,7 @@ func vec512Routines() {
 	maxWindow512()
 	gemv512()
 	mulAdd512()
+	add512()
 }
 
 // lanes16 emits the loop over elements j < n from the current j: sixteen
@@ -578,4 +579,40 @@ func addSums512(d reg.VecVirtual, acc, j reg.Register, k reg.OpmaskVirtual) {
 	VADDPD(ah, hi, hi)
 	VMOVUPD(lo, k, accAt(0))
 	VMOVUPD(hi, kh, accAt(64))
+}
+
+// add512: dst = a + b, 64 values at a time, then 16, the rest under a
+// mask.
+func add512() {
+	vecFunc("addAVX512", "func(dst, a, b *float32, n int)",
+		"addAVX512 runs Add over all n ≥ 1 elements.")
+	dst := Load(Param("dst"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	i, next := GP64(), GP64()
+	XORQ(i, i)
+	block := func(nv int, k reg.OpmaskVirtual) {
+		av, bv := zregs(nv), zregs(nv)
+		for q := range av {
+			zload(at(a, i, 64*q), av[q], k)
+			zload(at(b, i, 64*q), bv[q], k)
+		}
+		for q := range av {
+			VADDPS(bv[q], av[q], av[q])
+		}
+		for q := range av {
+			zstore(av[q], at(dst, i, 64*q), k)
+		}
+	}
+	Label("ad64")
+	LEAQ(Mem{Base: i, Disp: 64}, next)
+	CMPQ(next, n)
+	JGT(LabelRef("ad16"))
+	block(4, nil)
+	MOVQ(next, i)
+	JMP(LabelRef("ad64"))
+	lanes16("ad", i, n, func(k reg.OpmaskVirtual, _ string) { block(1, k) })
+	VZEROUPPER()
+	RET()
 }
