@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -111,15 +113,22 @@ func TestDropoutErrors(t *testing.T) {
 
 // TestDropoutDraws holds Dropout to its documented draws: value i is kept
 // when the i-th tensor.NewRand(seed).Float32() is at least rate.
+// The large case is split over the workers, each starting its generator
+// at its range's first draw (pcgAt).
 func TestDropoutDraws(t *testing.T) {
-	x := tensor.Must(tensor.New([]int{7, 301}, opsRandom(7*301, 3)))
+	small := tensor.Must(tensor.New([]int{7, 301}, opsRandom(7*301, 3)))
+	large := tensor.Must(tensor.New([]int{3, dropoutMinPer + 5}, opsRandom(3*(dropoutMinPer+5), 4)))
 	for _, tc := range []struct {
 		name string
+		x    *tensor.Tensor
 		rate float32
 		seed uint64
-	}{{"rate 0.25 seed 1", 0.25, 1}, {"rate 0.6 seed 99", 0.6, 99}, {"rate 0.01 seed 0", 0.01, 0}} {
+	}{
+		{"rate 0.25 seed 1", small, 0.25, 1}, {"rate 0.6 seed 99", small, 0.6, 99}, {"rate 0.01 seed 0", small, 0.01, 0},
+		{"split rate 0.25 seed 7", large, 0.25, 7},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, mask, err := Dropout(x, tc.rate, tc.seed, true)
+			_, mask, err := Dropout(tc.x, tc.rate, tc.seed, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,6 +136,30 @@ func TestDropoutDraws(t *testing.T) {
 			for i, m := range mask.Data() {
 				if kept := r.Float32() >= tc.rate; kept != (m != 0) {
 					t.Fatalf("value %d: mask %v, but draw says kept=%v", i, m, kept)
+				}
+			}
+		})
+	}
+}
+
+// TestPCGAt holds pcgAt(seed1, seed2, n) to n draws of math/rand/v2's
+// PCG: the states must match, and so must the next draws.
+func TestPCGAt(t *testing.T) {
+	for _, n := range []uint64{0, 1, 2, 3, 7, 64, 1000, 65537} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			want := rand.NewPCG(5, 5^0x9e3779b97f4a7c15)
+			for range n {
+				want.Uint64()
+			}
+			got := pcgAt(5, 5^0x9e3779b97f4a7c15, n)
+			gb, _ := got.MarshalBinary()
+			wb, _ := want.MarshalBinary()
+			if !bytes.Equal(gb, wb) {
+				t.Fatalf("state after %d draws: %x, want %x", n, gb, wb)
+			}
+			for i := range 3 {
+				if g, w := got.Uint64(), want.Uint64(); g != w {
+					t.Fatalf("draw %d after %d: %d, want %d", i, n, g, w)
 				}
 			}
 		})
