@@ -261,7 +261,7 @@ func AvgPoolGrad(inputShape []int, grad *tensor.Tensor, o PoolOptions) (*tensor.
 	if _, err := checkShape("AvgPoolGrad", inputShape); err != nil {
 		return nil, err
 	}
-	dx := newZeroResult(inputShape...)
+	dx := newResult(inputShape...)
 	avgPoolGradFast(g, grad.Data(), dx.Data())
 	return dx, nil
 }
@@ -420,17 +420,20 @@ func maxPoolGradFast(g *poolGeom, x, grad, dx []float32) {
 }
 
 // avgPoolGradFast spreads grad over each window's real cells into dx
-// (zeroed, the input's shape): dx += grad·(1/count), windows in output
-// order, split across images.
+// (the input's shape, cleared here image by image): dx += grad·(1/count),
+// windows in output order, split across images. An image's work is
+// counted as the larger of its window cells and its input cells (a
+// global pool has one window but writes every cell).
 func avgPoolGradFast(g *poolGeom, grad, dx []float32) {
 	C, H, W := g.c, g.in[1], g.in[2]
 	OD, OH, OW := g.out[0], g.out[1], g.out[2]
 	inLen, outLen := g.inLen(), g.outLen()
-	minPer := max(1, 1<<14/max(outLen*g.k[0]*g.k[1]*g.k[2], 1))
+	minPer := max(1, 1<<14/max(outLen*g.k[0]*g.k[1]*g.k[2], inLen, 1))
 	parallel.For(g.n, minPer, func(lo, hi int) {
 		gs := make([]float32, C)
 		for n := lo; n < hi; n++ {
 			dxi := dx[n*inLen : (n+1)*inLen]
+			clear(dxi)
 			gi := grad[n*outLen : (n+1)*outLen]
 			for od := 0; od < OD; od++ {
 				d0, d1 := g.window(0, od)
@@ -458,8 +461,14 @@ func avgPoolGradFast(g *poolGeom, grad, dx []float32) {
 	})
 }
 
-// addRow adds src to dst elementwise.
+// addRow adds src to dst elementwise (kernels.Add for rows of 16 or
+// more, where its call costs less than the loop it replaces; the same
+// bits either way).
 func addRow(dst, src []float32) {
+	if len(dst) >= 16 {
+		kernels.Add(dst, dst, src)
+		return
+	}
 	src = src[:len(dst)]
 	for c := range dst {
 		dst[c] += src[c]

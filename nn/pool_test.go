@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/convnet-go/convnet/gradcheck"
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -421,5 +422,21 @@ func TestPoolEmpty(t *testing.T) {
 				t.Fatalf("AvgPoolGrad: %v, %v", dx, err)
 			}
 		})
+	}
+}
+
+// The small ResNet's global average pooling backward: [128, 14, 14, 32]
+// NHWC, one 14×14 window per image (as layers.GlobalAveragePooling2D).
+func BenchmarkAvgPoolGradGlobal(b *testing.B) {
+	shape := []int{128, 14, 14, 32}
+	o := PoolOptions{KSize: []int{14}, Strides: []int{14}, Padding: "VALID"}
+	gy := tensor.Must(tensor.New([]int{128, 1, 1, 32}, opsRandom(128*32, 2)))
+	b.SetBytes(int64(4 * tensor.Size(shape)))
+	for b.Loop() {
+		dx, err := AvgPoolGrad(shape, gy, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pool.Recycle(dx.Data()) // as a training step's workspace does
 	}
 }
