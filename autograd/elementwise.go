@@ -29,6 +29,40 @@ func Add(a, b *Var) *Var {
 	})
 }
 
+// AddRelu returns Relu(Add(a, b)) for a and b of one shape (no
+// broadcasting), computed in one pass (nn.AddRelu) with the bits of the
+// two ops: a residual block's join. ∂/∂a = ∂/∂b = nn.ReluGrad(g, y), one
+// tensor handed to both inputs as shared, so neither writes into it (a
+// later sum into either input's gradient takes other storage; the
+// tensor goes back to the pool with the step's gradients when one of
+// them still holds it).
+func AddRelu(a, b *Var) *Var {
+	const op = "AddRelu"
+	if err := inputErr(op, a, b); err != nil {
+		return failed(op, err)
+	}
+	y, err := nn.AddRelu(a.value, b.value)
+	if err != nil {
+		return opErr(op, err)
+	}
+	return node(op, y, func(g *tensor.Tensor) error {
+		if !a.needed && !b.needed {
+			return nil
+		}
+		d, err := nn.ReluGrad(g, y)
+		if err != nil {
+			return backErr(op, err)
+		}
+		if a.needed {
+			accumulate(a, d, true)
+		}
+		if b.needed {
+			accumulate(b, d, true)
+		}
+		return nil
+	}, a, b)
+}
+
 // Sub returns a − b with broadcasting. ∂/∂a = g, ∂/∂b = −g, each summed
 // to its input's shape (nn.SubGrad).
 func Sub(a, b *Var) *Var {

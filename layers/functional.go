@@ -114,6 +114,10 @@ type Model struct {
 	// batch-norm nodes.
 	bnRelu     map[*Node]*Node
 	bnReluSkip map[*Node]bool
+	// addRelu maps the ReLU nodes that run fused with their Add input to
+	// that input (planAddRelu); addReluSkip holds those Add nodes.
+	addRelu     map[*Node]*Node
+	addReluSkip map[*Node]bool
 }
 
 // NewModel returns the model computing outputs from inputs. It checks the
@@ -188,6 +192,10 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 	m.bnRelu, m.bnReluSkip = planBNRelu(m.order, m.outputs), map[*Node]bool{}
 	for _, bn := range m.bnRelu {
 		m.bnReluSkip[bn] = true
+	}
+	m.addRelu, m.addReluSkip = planAddRelu(m.order, m.outputs), map[*Node]bool{}
+	for _, add := range m.addRelu {
+		m.addReluSkip[add] = true
 	}
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
@@ -273,7 +281,15 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 		val[in] = x
 	}
 	for _, n := range m.order {
-		if n.layer == nil {
+		if n.layer == nil || m.addReluSkip[n] {
+			continue
+		}
+		if add := m.addRelu[n]; add != nil {
+			args := make([]*autograd.Var, len(add.inputs))
+			for i, p := range add.inputs {
+				args[i] = val[p]
+			}
+			val[n] = add.layer.(*Add).callRelu(args)
 			continue
 		}
 		if !ctx.Training {

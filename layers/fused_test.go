@@ -52,3 +52,64 @@ func TestFusedPathsMatchUnfused(t *testing.T) {
 		}
 	}
 }
+
+// A residual network whose Add → ReLU joins run fused (planAddRelu) and
+// the same network with a linear activation between each Add and its
+// ReLU (not fused) give the same bits: outputs and every gradient,
+// training and not. The first join adds three inputs, one of them read
+// again after it.
+func TestAddReluJoinsMatchUnfused(t *testing.T) {
+	build := func(fused bool) *Model {
+		join := func(name string, xs ...*Node) *Node {
+			s := ApplyN(NewAdd(name+"_add"), xs...)
+			if !fused {
+				s = Apply(NewActivation(name+"_lin", "linear"), s)
+			}
+			return Apply(NewReLU(name+"_relu"), s)
+		}
+		conv := func(name string, x *Node) *Node {
+			return Apply(NewConv2D(name, Conv2DConfig{Filters: 4, KernelSize: []int{3}, Padding: "SAME", Seed: 7}), x)
+		}
+		in := Input("x", 6, 5, 4)
+		a := conv("a", in)
+		h := join("j1", a, conv("b", a), in)
+		h = join("j2", h, conv("c", h))
+		out := Apply(NewDense("d", DenseConfig{Units: 3, Seed: 7}), Apply(NewFlatten("f"), join("j3", h, a)))
+		m, err := NewModel("res", []*Node{in}, []*Node{out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 3, false: 0}[fused]; len(m.addRelu) != want {
+			t.Fatalf("fused %v: %d Add → ReLU joins planned, want %d", fused, len(m.addRelu), want)
+		}
+		return m
+	}
+	x := tensor.Zeros(3, 6, 5, 4)
+	x.RandUniform(tensor.NewRand(5), -1, 1)
+	for _, training := range []bool{false, true} {
+		var outs [2][]float32
+		var grads [2][]*tensor.Tensor
+		for i, fused := range []bool{true, false} {
+			m := build(fused)
+			y := m.Call(autograd.Constant(x), Context{Training: training})
+			loss := autograd.ReduceSum(autograd.Mul(y, y))
+			g, err := autograd.Gradient(loss, m.Variables()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs[i], grads[i] = y.Value().Data(), g
+		}
+		same := func(what string, a, b []float32) {
+			t.Helper()
+			for j := range a {
+				if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
+					t.Fatalf("training %v: %s[%d]: fused %v, unfused %v", training, what, j, a[j], b[j])
+				}
+			}
+		}
+		same("output", outs[0], outs[1])
+		for k := range grads[0] {
+			same("gradient", grads[0][k].Data(), grads[1][k].Data())
+		}
+	}
+}

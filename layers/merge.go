@@ -89,6 +89,40 @@ func NewAdd(name string) *Add {
 	return &Add{merge{name: name, kind: "Add", op: func(xs []*autograd.Var) *autograd.Var { return fold(xs, autograd.Add) }}}
 }
 
+// callRelu is Relu(CallN(xs)) with the last addition and the ReLU in
+// one pass (autograd.AddRelu), the bits of the two layers. Functional
+// models use it for an Add read only by a ReLU (planAddRelu): a residual
+// block's join.
+func (l *Add) callRelu(xs []*autograd.Var) *autograd.Var {
+	shapes, failed := shapesOf(l.kind, l.name, xs)
+	if failed != nil {
+		return failed
+	}
+	if _, err := l.OutputShapeN(shapes); err != nil {
+		return autograd.Failed(err)
+	}
+	last := len(xs) - 1
+	return autograd.AddRelu(fold(xs[:last], autograd.Add), xs[last])
+}
+
+// planAddRelu finds, in the graph order, the ReLU layers whose input is
+// an Add read by nothing else (and not a model output): it maps each
+// such ReLU node to its Add node, which then runs fused with the ReLU,
+// in training and inference alike.
+func planAddRelu(order, outputs []*Node) map[*Node]*Node {
+	uses := useCounts(order, outputs)
+	plan := map[*Node]*Node{}
+	for _, n := range order {
+		if len(n.inputs) != 1 || uses[n.inputs[0]] != 1 || !isReluLayer(n.layer) {
+			continue
+		}
+		if _, ok := n.inputs[0].layer.(*Add); ok {
+			plan[n] = n.inputs[0]
+		}
+	}
+	return plan
+}
+
 // Subtract is Keras's Subtract: y = x₀ − x₁ (exactly two inputs).
 type Subtract struct{ merge }
 

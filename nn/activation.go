@@ -61,6 +61,25 @@ func ReluGrad(grad, x *tensor.Tensor) (*tensor.Tensor, error) {
 	return opsBinary("ReluGrad", "grad", grad, "x", x, reluGradKernel[float32])
 }
 
+// AddRelu returns Relu(a + b) for a and b of one shape, in one pass over
+// memory: each worker adds and rectifies a block of addReluBlock values
+// while they are in cache. The bits are those of Add then Relu (one
+// float32 addition, then ReLU's rules: NaN stays NaN, −0 stays −0).
+// Its gradient with respect to a and to b is ReluGrad(grad, y), y the
+// result (y > 0 exactly where a + b > 0).
+func AddRelu(a, b *tensor.Tensor) (*tensor.Tensor, error) {
+	return opsBinary("AddRelu", "a", a, "b", b, func(dst, a, b []float32) {
+		for lo := 0; lo < len(dst); lo += addReluBlock {
+			hi := min(lo+addReluBlock, len(dst))
+			kernels.Add(dst[lo:hi], a[lo:hi], b[lo:hi])
+			kernels.Relu(dst[lo:hi], dst[lo:hi])
+		}
+	})
+}
+
+// addReluBlock is AddRelu's block: 16 KiB of results, well inside L1.
+const addReluBlock = 4096
+
 // LeakyRelu returns x where x > 0, else alpha·x, elementwise (TF's
 // tf.nn.leaky_relu; TF's default alpha is 0.2).
 func LeakyRelu(x *tensor.Tensor, alpha float32) *tensor.Tensor {

@@ -197,3 +197,37 @@ func BenchmarkReluLecture(b *testing.B) {
 		}
 	})
 }
+
+// TestAddRelu: AddRelu gives the bits of Relu(Add(a, b)) (NaN, ±0,
+// ±Inf included) at lengths around its block and the workers' split.
+func TestAddRelu(t *testing.T) {
+	for _, n := range []int{1, 17, addReluBlock + 3, 3*elemMinPer + 5} {
+		r := tensor.NewRand(uint64(n))
+		a, b := tensor.Zeros(n), tensor.Zeros(n)
+		a.RandNormal(r, 0, 1)
+		b.RandNormal(r, 0, 1)
+		if n > 4 {
+			a.Data()[1], b.Data()[1] = float32(math.Inf(1)), float32(math.Inf(-1))
+			a.Data()[2], b.Data()[2] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))
+			a.Data()[3] = float32(math.NaN())
+			a.Data()[4] = float32(math.Inf(1))
+		}
+		got, err := AddRelu(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := Add(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Relu(sum)
+		for i, v := range got.Data() {
+			if math.Float32bits(v) != math.Float32bits(want.Data()[i]) {
+				t.Fatalf("n=%d: AddRelu[%d] = %v, Relu(Add) = %v", n, i, v, want.Data()[i])
+			}
+		}
+	}
+	if _, err := AddRelu(tensor.Zeros(2, 3), tensor.Zeros(3, 2)); err == nil {
+		t.Fatal("AddRelu of [2 3] and [3 2] gave no error")
+	}
+}
