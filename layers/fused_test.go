@@ -25,11 +25,30 @@ func TestFusedPathsMatchUnfused(t *testing.T) {
 	}
 	x := tensor.Zeros(4, 7, 9, 2)
 	x.RandUniform(tensor.NewRand(5), -1, 1)
+	sameBitsAsUnfused(t, x, func(fused bool) model {
+		if fused {
+			return build(autograd.Relu)
+		}
+		return build(hidden)
+	})
+}
+
+// model is what sameBitsAsUnfused needs of a Sequential or a Model.
+type model interface {
+	Call(x *autograd.Var, ctx Context) *autograd.Var
+	Variables() []*autograd.Var
+}
+
+// sameBitsAsUnfused runs build(true) and build(false) on x, training
+// and not, and fails unless their outputs and the gradients of Σ y² with
+// respect to their variables have the same bits.
+func sameBitsAsUnfused(t *testing.T, x *tensor.Tensor, build func(fused bool) model) {
+	t.Helper()
 	for _, training := range []bool{false, true} {
 		var outs [2][]float32
 		var grads [2][]*tensor.Tensor
-		for i, act := range []Activation{autograd.Relu, hidden} {
-			m := build(act)
+		for i, fused := range []bool{true, false} {
+			m := build(fused)
 			y := m.Call(autograd.Constant(x), Context{Training: training})
 			loss := autograd.ReduceSum(autograd.Mul(y, y))
 			g, err := autograd.Gradient(loss, m.Variables()...)
@@ -86,30 +105,5 @@ func TestAddReluJoinsMatchUnfused(t *testing.T) {
 	}
 	x := tensor.Zeros(3, 6, 5, 4)
 	x.RandUniform(tensor.NewRand(5), -1, 1)
-	for _, training := range []bool{false, true} {
-		var outs [2][]float32
-		var grads [2][]*tensor.Tensor
-		for i, fused := range []bool{true, false} {
-			m := build(fused)
-			y := m.Call(autograd.Constant(x), Context{Training: training})
-			loss := autograd.ReduceSum(autograd.Mul(y, y))
-			g, err := autograd.Gradient(loss, m.Variables()...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			outs[i], grads[i] = y.Value().Data(), g
-		}
-		same := func(what string, a, b []float32) {
-			t.Helper()
-			for j := range a {
-				if math.Float32bits(a[j]) != math.Float32bits(b[j]) {
-					t.Fatalf("training %v: %s[%d]: fused %v, unfused %v", training, what, j, a[j], b[j])
-				}
-			}
-		}
-		same("output", outs[0], outs[1])
-		for k := range grads[0] {
-			same("gradient", grads[0][k].Data(), grads[1][k].Data())
-		}
-	}
+	sameBitsAsUnfused(t, x, func(fused bool) model { return build(fused) })
 }

@@ -271,13 +271,8 @@ func maskCopyAVX2(name, sig, doc string, ptrs []string, pred uint64, cmpDoc, lbl
 	n := Load(Param("n"), GP64())
 	z := YMM()
 	zero(z)
-	i, next := GP64(), GP64()
-	XORQ(i, i)
-	block := func(nv int, loop, exit string) {
-		Label(loop)
-		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
-		CMPQ(next, n)
-		JGT(LabelRef(exit))
+	i := GP64()
+	loopAVX2(lbl, i, n, func(nv int) {
 		xs, ms := ymms(nv), ymms(nv)
 		for q := range xs {
 			VMOVUPS(at(in, i, 32*q), xs[q])
@@ -292,12 +287,7 @@ func maskCopyAVX2(name, sig, doc string, ptrs []string, pred uint64, cmpDoc, lbl
 			}
 			VMOVUPS(ms[q], at(out, i, 32*q))
 		}
-		MOVQ(next, i)
-		JMP(LabelRef(loop))
-	}
-	block(4, lbl+"32", lbl+"8")
-	block(1, lbl+"8", lbl+"done")
-	Label(lbl + "done")
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -512,13 +502,8 @@ func mulAdd() {
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	n := Load(Param("n"), GP64())
-	i, next := GP64(), GP64()
-	XORQ(i, i)
-	block := func(nv int, loop, exit string) {
-		Label(loop)
-		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
-		CMPQ(next, n)
-		JGT(LabelRef(exit))
+	i := GP64()
+	loopAVX2("ma", i, n, func(nv int) {
 		av, sv := ymms(nv), ymms(nv)
 		for q := range av {
 			VMOVUPS(at(a, i, 32*q), av[q])
@@ -532,12 +517,7 @@ func mulAdd() {
 		for q := range sv {
 			VMOVUPS(sv[q], at(acc, i, 32*q))
 		}
-		MOVQ(next, i)
-		JMP(LabelRef(loop))
-	}
-	block(4, "ma32", "ma8")
-	block(1, "ma8", "madone")
-	Label("madone")
+	})
 	VZEROUPPER()
 	RET()
 }
@@ -550,13 +530,8 @@ func add() {
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	n := Load(Param("n"), GP64())
-	i, next := GP64(), GP64()
-	XORQ(i, i)
-	block := func(nv int, loop, exit string) {
-		Label(loop)
-		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
-		CMPQ(next, n)
-		JGT(LabelRef(exit))
+	i := GP64()
+	loopAVX2("ad", i, n, func(nv int) {
 		av := ymms(nv)
 		for q := range av {
 			VMOVUPS(at(a, i, 32*q), av[q])
@@ -567,14 +542,29 @@ func add() {
 		for q := range av {
 			VMOVUPS(av[q], at(dst, i, 32*q))
 		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// loopAVX2 emits a loop over the elements i < n (n a multiple of 8)
+// from i = 0: group(4) for each 32 elements at i, then group(1) for
+// each 8 left; lbl prefixes its labels.
+func loopAVX2(lbl string, i reg.GPVirtual, n reg.Register, group func(nv int)) {
+	next := GP64()
+	XORQ(i, i)
+	block := func(nv int, loop, exit string) {
+		Label(loop)
+		LEAQ(Mem{Base: i, Disp: 8 * nv}, next)
+		CMPQ(next, n)
+		JGT(LabelRef(exit))
+		group(nv)
 		MOVQ(next, i)
 		JMP(LabelRef(loop))
 	}
-	block(4, "ad32", "ad8")
-	block(1, "ad8", "addone")
-	Label("addone")
-	VZEROUPPER()
-	RET()
+	block(4, lbl+"32", lbl+"8")
+	block(1, lbl+"8", lbl+"done")
+	Label(lbl + "done")
 }
 
 // argmaxReluGradSum: for each of cols pooled cells (c values of grad, z

@@ -491,9 +491,8 @@ func mulAdd512() {
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	n := Load(Param("n"), GP64())
-	i, next := GP64(), GP64()
-	XORQ(i, i)
-	block := func(nv int, k reg.OpmaskVirtual) {
+	i := GP64()
+	loop512("ma", i, n, func(nv int, k reg.OpmaskVirtual) {
 		av, bv, sv := zregs(nv), zregs(nv), zregs(nv)
 		for q := range av {
 			zload(at(a, i, 64*q), av[q], k)
@@ -506,17 +505,53 @@ func mulAdd512() {
 		for q := range sv {
 			zstore(sv[q], at(acc, i, 64*q), k)
 		}
-	}
-	Label("ma64")
-	LEAQ(Mem{Base: i, Disp: 64}, next)
-	CMPQ(next, n)
-	JGT(LabelRef("ma16"))
-	block(4, nil)
-	MOVQ(next, i)
-	JMP(LabelRef("ma64"))
-	lanes16("ma", i, n, func(k reg.OpmaskVirtual, _ string) { block(1, k) })
+	})
 	VZEROUPPER()
 	RET()
+}
+
+// add512: dst = a + b, 64 values at a time, then 16, the rest under a
+// mask.
+func add512() {
+	vecFunc("addAVX512", "func(dst, a, b *float32, n int)",
+		"addAVX512 runs Add over all n ≥ 1 elements.")
+	dst := Load(Param("dst"), GP64())
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	i := GP64()
+	loop512("ad", i, n, func(nv int, k reg.OpmaskVirtual) {
+		av, bv := zregs(nv), zregs(nv)
+		for q := range av {
+			zload(at(a, i, 64*q), av[q], k)
+			zload(at(b, i, 64*q), bv[q], k)
+		}
+		for q := range av {
+			VADDPS(bv[q], av[q], av[q])
+		}
+		for q := range av {
+			zstore(av[q], at(dst, i, 64*q), k)
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// loop512 emits a loop over the elements i < n from i = 0: group(4,
+// nil) for each 64 elements at i, group(1, nil) for each 16 left, then
+// group(1, k) once for the rest under the mask k (lanes16); lbl
+// prefixes its labels.
+func loop512(lbl string, i reg.GPVirtual, n reg.Register, group func(nv int, k reg.OpmaskVirtual)) {
+	next := GP64()
+	XORQ(i, i)
+	Label(lbl + "64")
+	LEAQ(Mem{Base: i, Disp: 64}, next)
+	CMPQ(next, n)
+	JGT(LabelRef(lbl + "16"))
+	group(4, nil)
+	MOVQ(next, i)
+	JMP(LabelRef(lbl + "64"))
+	lanes16(lbl, i, n, func(k reg.OpmaskVirtual, _ string) { group(1, k) })
 }
 
 // argmaxReluGradSum512: argmaxReluGradSum sixteen channels at a time,
@@ -579,40 +614,4 @@ func addSums512(d reg.VecVirtual, acc, j reg.Register, k reg.OpmaskVirtual) {
 	VADDPD(ah, hi, hi)
 	VMOVUPD(lo, k, accAt(0))
 	VMOVUPD(hi, kh, accAt(64))
-}
-
-// add512: dst = a + b, 64 values at a time, then 16, the rest under a
-// mask.
-func add512() {
-	vecFunc("addAVX512", "func(dst, a, b *float32, n int)",
-		"addAVX512 runs Add over all n ≥ 1 elements.")
-	dst := Load(Param("dst"), GP64())
-	a := Load(Param("a"), GP64())
-	b := Load(Param("b"), GP64())
-	n := Load(Param("n"), GP64())
-	i, next := GP64(), GP64()
-	XORQ(i, i)
-	block := func(nv int, k reg.OpmaskVirtual) {
-		av, bv := zregs(nv), zregs(nv)
-		for q := range av {
-			zload(at(a, i, 64*q), av[q], k)
-			zload(at(b, i, 64*q), bv[q], k)
-		}
-		for q := range av {
-			VADDPS(bv[q], av[q], av[q])
-		}
-		for q := range av {
-			zstore(av[q], at(dst, i, 64*q), k)
-		}
-	}
-	Label("ad64")
-	LEAQ(Mem{Base: i, Disp: 64}, next)
-	CMPQ(next, n)
-	JGT(LabelRef("ad16"))
-	block(4, nil)
-	MOVQ(next, i)
-	JMP(LabelRef("ad64"))
-	lanes16("ad", i, n, func(k reg.OpmaskVirtual, _ string) { block(1, k) })
-	VZEROUPPER()
-	RET()
 }
