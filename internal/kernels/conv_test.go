@@ -362,3 +362,49 @@ func BenchmarkConvC1(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkConvC1x16 times the small ResNet's stem on one 28×28 image
+// (SAME 3×3, input padded to 30×30, 16 channels) and its filter
+// gradient, per path: go test -run '^$' -bench ConvC1x16 ./internal/kernels
+func BenchmarkConvC1x16(b *testing.B) {
+	r := tensor.NewRand(1)
+	const rows, cols, xRow, taps = 28, 28, 30, 9
+	var offs []int
+	for i := 0; i < 3; i++ {
+		for j := 0; j < 3; j++ {
+			offs = append(offs, i*xRow+j)
+		}
+	}
+	x := vecRand(r, xRow*xRow)
+	w := vecRand(r, taps*16)
+	y := make([]float32, rows*cols*16)
+	dw := make([]float32, taps*16)
+	defer func(v, c bool) { vecFMA, c1Wide = v, c }(vecFMA, c1Wide)
+	for _, p := range []struct {
+		name     string
+		ok, wide bool
+	}{{"go", true, false}, {"avx2", vecFMA, false}, {"avx512", vecFMA && hasAVX512F, true}} {
+		b.Run("path="+p.name, func(b *testing.B) {
+			if !p.ok {
+				b.Skipf("%s NOT EXECUTED: not available here", p.name)
+			}
+			vecFMA, c1Wide = p.name != "go", p.wide
+			b.Run("forward", func(b *testing.B) {
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					ConvC1x16(y, 16, x, xRow, w, 16, offs, rows, cols)
+				}
+				reportFlops(b, 2*rows*cols*taps*16, cputime.Process()-cpu0)
+			})
+			b.Run("filter", func(b *testing.B) {
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					for t := 0; t < taps; t += C1Grad16Taps {
+						ConvC1Grad16(dw[t*16:], 16, x, xRow, y, 16, offs[t:min(t+C1Grad16Taps, taps)], rows, cols)
+					}
+				}
+				reportFlops(b, 2*rows*cols*taps*16, cputime.Process()-cpu0)
+			})
+		})
+	}
+}
