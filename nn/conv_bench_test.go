@@ -87,6 +87,42 @@ func BenchmarkConv2D(b *testing.B) {
 	}
 }
 
+// BenchmarkConvPlanned measures the forward and filter-gradient paths
+// planConv picks for convBenchCases into buffers allocated once, so
+// that the path itself is timed (Conv2D's fresh output costs more than
+// the arithmetic of the single-channel layers):
+//
+//	go test -run '^$' -bench 'ConvPlanned/(conv1|resnet_stem)' ./nn
+func BenchmarkConvPlanned(b *testing.B) {
+	o := ConvOptions{Padding: "SAME"}
+	for _, bc := range convBenchCases {
+		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, w := cvRand(1, bc.in...).Data(), cvRand(2, bc.filter...).Data()
+		dy := cvRand(3, s.out...).Data()
+		y, dw := make([]float32, len(dy)), make([]float32, len(w))
+		flops := convFlops(bc.in, bc.filter)
+		for _, op := range []struct {
+			name string
+			run  func()
+		}{
+			{"forward", func() { convForward(&s.g, s.f, x, w, y) }},
+			{"backprop_filter", func() { convBackpropFilter(&s.g, s.f, x, dy, dw) }},
+		} {
+			b.Run(bc.name+"/"+op.name, func(b *testing.B) {
+				op.run() // the plan and the pooled buffers
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					op.run()
+				}
+				reportConvFlops(b, flops, cpu0)
+			})
+		}
+	}
+}
+
 // BenchmarkDepthwiseConv2D measures a 3x3 depthwise convolution with
 // multiplier 1 over [128, 28, 28, 32], forward and both backprops.
 func BenchmarkDepthwiseConv2D(b *testing.B) {
