@@ -11,14 +11,15 @@ import (
 )
 
 // convBenchCases are the lecture model's two convolutions and the 3×3
-// convolutions of models.NewResNet (its stride-1 stages on 28×28 MNIST
-// and the stem on 32×32 RGB), all at batch 128.
+// convolutions of models.NewResNet (its stem and stride-1 stages on
+// 28×28 MNIST, and the stem on 32×32 RGB), all at batch 128.
 var convBenchCases = []struct {
 	name       string
 	in, filter []int
 }{
 	{"conv1_28x28x1_5x5x32", []int{128, 28, 28, 1}, []int{5, 5, 1, 32}},
 	{"conv2_14x14x32_5x5x64", []int{128, 14, 14, 32}, []int{5, 5, 32, 64}},
+	{"resnet_stem_28x28x1_3x3x16", []int{128, 28, 28, 1}, []int{3, 3, 1, 16}},
 	{"resnet_28x28x16_3x3x16", []int{128, 28, 28, 16}, []int{3, 3, 16, 16}},
 	{"resnet_14x14x32_3x3x32", []int{128, 14, 14, 32}, []int{3, 3, 32, 32}},
 	{"resnet_7x7x64_3x3x64", []int{128, 7, 7, 64}, []int{3, 3, 64, 64}},
@@ -83,6 +84,42 @@ func BenchmarkConv2D(b *testing.B) {
 			}
 			reportConvFlops(b, flops, cpu0)
 		})
+	}
+}
+
+// BenchmarkConvPlanned measures the forward and filter-gradient paths
+// planConv picks for convBenchCases into buffers allocated once, so
+// that the path itself is timed (Conv2D's fresh output costs more than
+// the arithmetic of the single-channel layers):
+//
+//	go test -run '^$' -bench 'ConvPlanned/(conv1|resnet_stem)' ./nn
+func BenchmarkConvPlanned(b *testing.B) {
+	o := ConvOptions{Padding: "SAME"}
+	for _, bc := range convBenchCases {
+		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, w := cvRand(1, bc.in...).Data(), cvRand(2, bc.filter...).Data()
+		dy := cvRand(3, s.out...).Data()
+		y, dw := make([]float32, len(dy)), make([]float32, len(w))
+		flops := convFlops(bc.in, bc.filter)
+		for _, op := range []struct {
+			name string
+			run  func()
+		}{
+			{"forward", func() { convForward(&s.g, s.f, x, w, y) }},
+			{"backprop_filter", func() { convBackpropFilter(&s.g, s.f, x, dy, dw) }},
+		} {
+			b.Run(bc.name+"/"+op.name, func(b *testing.B) {
+				op.run() // the plan and the pooled buffers
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					op.run()
+				}
+				reportConvFlops(b, flops, cpu0)
+			})
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package nn
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 )
@@ -9,30 +12,33 @@ import (
 // first layer) runs directly instead of through im2col and the GEMM: its
 // patch rows hold only the window's taps (25 for 5×5), too short a K for
 // the GEMM, so kernels.ConvC1 broadcasts each input value against 32
-// output channels at once. Each image is first copied into a zero-padded
-// buffer, so that every tap reads in bounds.
+// output channels at once (kernels.ConvC1x16 against the last 16 when F
+// is an odd multiple of 16). Each image is first copied into a
+// zero-padded buffer, so that every tap reads in bounds.
 
 // useConvC1 reports whether convolution g with f output channels runs
-// directly.
+// directly (f a multiple of 16).
 func useConvC1(g *kernels.ConvGeom, f int) bool {
-	return kernels.Impl() != "ref" && g.C == 1 && f%32 == 0 && g.K[0] == 1 && g.Pad[0] == 0 &&
+	return kernels.Impl() != "ref" && g.C == 1 && f%16 == 0 && g.K[0] == 1 && g.Pad[0] == 0 &&
 		g.Stride == [3]int{1, 1, 1} && g.OutPositions() > 0
 }
 
 // c1Plan is the padded layout of one image (depth slice) of a useConvC1
-// convolution.
+// convolution with f output channels.
 type c1Plan struct {
 	rows, cols int   // padded image
 	offs       []int // tap offsets in the padded image, scan order
 	images     int   // N·D
+	f          int   // output channels, a multiple of 16
 }
 
-func newC1Plan(g *kernels.ConvGeom) c1Plan {
+func newC1Plan(g *kernels.ConvGeom, f int) c1Plan {
 	p := c1Plan{
 		rows:   g.Out[1] + (g.K[1]-1)*g.Dilation[1],
 		cols:   g.Out[2] + (g.K[2]-1)*g.Dilation[2],
 		images: g.N * g.In[0],
 		offs:   make([]int, 0, g.K[1]*g.K[2]),
+		f:      f,
 	}
 	for kh := 0; kh < g.K[1]; kh++ {
 		for kw := 0; kw < g.K[2]; kw++ {
@@ -40,6 +46,16 @@ func newC1Plan(g *kernels.ConvGeom) c1Plan {
 		}
 	}
 	return p
+}
+
+// String describes the loop, e.g. "9 taps over 30x30 padded images,
+// channels 32+16".
+func (p c1Plan) String() string {
+	blocks := strings.Repeat("+32", p.f/32)
+	if p.f%32 != 0 {
+		blocks += "+16"
+	}
+	return fmt.Sprintf("%d taps over %dx%d padded images, channels %s", len(p.offs), p.rows, p.cols, blocks[1:])
 }
 
 // pad copies image img of x into buf (rows×cols, zeros around it).
@@ -111,11 +127,16 @@ var c1RowsLoops = loopPool[c1Rows]{run: func(l *c1Rows, lo, hi int) {
 
 // outRows computes output rows [lo, hi) of one image (out holds its
 // OH·OW·F outputs) from its padded copy buf, 32 channels per
-// kernels.ConvC1 call, then ep on those rows.
+// kernels.ConvC1 call and the last 16 of an odd multiple of 16 by
+// kernels.ConvC1x16, then ep on those rows.
 func (p c1Plan) outRows(out, buf, w []float32, f, ow, lo, hi int, ep epilogue) {
-	rows := out[lo*ow*f : hi*ow*f]
-	for j := 0; j < f; j += 32 {
-		kernels.ConvC1(rows[j:], f, buf[lo*p.cols:], p.cols, w[j:], f, p.offs, hi-lo, ow)
+	rows, in := out[lo*ow*f:hi*ow*f], buf[lo*p.cols:]
+	j := 0
+	for ; j+32 <= f; j += 32 {
+		kernels.ConvC1(rows[j:], f, in, p.cols, w[j:], f, p.offs, hi-lo, ow)
+	}
+	if j < f {
+		kernels.ConvC1x16(rows[j:], f, in, p.cols, w[j:], f, p.offs, hi-lo, ow)
 	}
 	ep.apply(rows)
 }
@@ -138,10 +159,17 @@ func convC1Filter(p *c1Plan, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 			for img := gi * p.images / groups; img < (gi+1)*p.images/groups; img++ {
 				p.pad(g, x, img, *buf)
 				grad := dy[img*oh*ow*f : (img+1)*oh*ow*f]
-				for t := 0; t < taps; t += 3 {
-					offs := p.offs[t:min(t+3, taps)]
-					for j := 0; j < f; j += 32 {
+				j := 0
+				for ; j+32 <= f; j += 32 {
+					for t := 0; t < taps; t += kernels.C1GradTaps {
+						offs := p.offs[t:min(t+kernels.C1GradTaps, taps)]
 						kernels.ConvC1Grad(part[t*f+j:], f, *buf, p.cols, grad[j:], f, offs, oh, ow)
+					}
+				}
+				if j < f {
+					for t := 0; t < taps; t += kernels.C1Grad16Taps {
+						offs := p.offs[t:min(t+kernels.C1Grad16Taps, taps)]
+						kernels.ConvC1Grad16(part[t*f+j:], f, *buf, p.cols, grad[j:], f, offs, oh, ow)
 					}
 				}
 			}

@@ -10,11 +10,17 @@ import (
 
 // c1Cases are single-input-channel convolutions that run directly: the
 // lecture's first layer (also of one image, whose rows the workers
-// share), VALID, uneven explicit padding, dilation, 64 channels (two
-// blocks of 32) and a 3-D filter of depth 1.
+// share), the small ResNet's stem (16 channels, also of one image), 48
+// channels (a block of 32 and one of 16) with 25 taps, VALID, uneven
+// explicit padding, dilation, 64 channels (two blocks of 32) and a 3-D
+// filter of depth 1.
 var c1Cases = []convGeomCase{
 	{name: "lecture conv1", nsp: 2, in: []int{3, 28, 28, 1}, filter: []int{5, 5, 1, 32}, o: ConvOptions{Padding: "SAME"}, seed: 1},
 	{name: "lecture conv1, one image", nsp: 2, in: []int{1, 28, 28, 1}, filter: []int{5, 5, 1, 32}, o: ConvOptions{Padding: "SAME"}, seed: 7},
+	{name: "resnet stem", nsp: 2, in: []int{5, 28, 28, 1}, filter: []int{3, 3, 1, 16}, o: ConvOptions{Padding: "SAME"}, seed: 8},
+	{name: "resnet stem, one image", nsp: 2, in: []int{1, 28, 28, 1}, filter: []int{3, 3, 1, 16}, o: ConvOptions{Padding: "SAME"}, seed: 9},
+	{name: "48 channels", nsp: 2, in: []int{3, 13, 11, 1}, filter: []int{5, 5, 1, 48}, o: ConvOptions{Padding: "SAME"}, seed: 10},
+	{name: "16 channels, valid, dilated", nsp: 2, in: []int{2, 12, 17, 1}, filter: []int{3, 4, 1, 16}, o: ConvOptions{Padding: "VALID", Dilations: []int{2, 1}}, seed: 11},
 	{name: "valid", nsp: 2, in: []int{2, 9, 7, 1}, filter: []int{3, 2, 1, 64}, o: ConvOptions{Padding: "VALID"}, seed: 2},
 	{name: "explicit", nsp: 2, in: []int{2, 5, 6, 1}, filter: []int{4, 3, 1, 32},
 		o: ConvOptions{Padding: "EXPLICIT", ExplicitPaddings: [][2]int{{3, 0}, {1, 2}}}, seed: 3},
@@ -83,7 +89,10 @@ func TestConvC1OnlyWhereItApplies(t *testing.T) {
 		want       bool
 	}{
 		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, true},
-		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 16}, ConvOptions{Padding: "SAME"}, false}, // not a multiple of 32
+		{[]int{1, 28, 28, 1}, []int{3, 3, 1, 16}, ConvOptions{Padding: "SAME"}, true},
+		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 48}, ConvOptions{Padding: "SAME"}, true},
+		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 24}, ConvOptions{Padding: "SAME"}, false}, // not a multiple of 16
+		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 8}, ConvOptions{Padding: "SAME"}, false},
 		{[]int{1, 28, 28, 2}, []int{5, 5, 2, 32}, ConvOptions{Padding: "SAME"}, false}, // two channels
 		{[]int{1, 28, 28, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME", Strides: []int{2}}, false},
 	} {

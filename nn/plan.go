@@ -216,7 +216,8 @@ const (
 	algoPointwise
 	// algoWinograd: stride-1 3×3 or 5×5 with enough channels, by scheme.
 	algoWinograd
-	// algoDirectC1: one input channel, stride 1 (kernels.ConvC1).
+	// algoDirectC1: one input channel, stride 1, a multiple of 16
+	// filters (kernels.ConvC1 and ConvC1x16).
 	algoDirectC1
 	// algoIm2col: patch chunks times the filter, one GEMM per chunk.
 	// Forward: each worker fills and multiplies whole chunks against a
@@ -305,7 +306,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 			return p
 		}
 		if useConvC1(g, f) {
-			p.algo, p.c1 = algoDirectC1, newC1Plan(g)
+			p.algo, p.c1 = algoDirectC1, newC1Plan(g, f)
 			return p
 		}
 		p.algo = algoIm2col
@@ -416,6 +417,8 @@ func (p *convPlan) String() string {
 		return s
 	case algoFlip:
 		return fmt.Sprintf("flipped filter, forward over dy %s: %v", geomString(&p.back, p.backF), p.inner)
+	case algoDirectC1:
+		return "direct-c1, " + p.c1.String()
 	case algoCol2im:
 		return fmt.Sprintf("dy·wᵀ then col2im, %d chunks of ≤ %d rows", len(p.chunks), p.longest)
 	}

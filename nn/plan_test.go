@@ -24,6 +24,7 @@ func TestConvPlans(t *testing.T) {
 	}{
 		{"lecture conv1", []int{128, 28, 28, 1}, []int{5, 5, 1, 32}, same, "direct-c1", "col2im", "direct-c1"},
 		{"lecture conv2", []int{128, 14, 14, 32}, []int{5, 5, 32, 64}, same, "F(4x4,5x5)", "flip F(4x4,5x5)", "F(4x4,5x5)"},
+		{"resnet stem", []int{128, 28, 28, 1}, []int{3, 3, 1, 16}, same, "direct-c1", "col2im", "direct-c1"},
 		{"resnet stage 1", []int{128, 28, 28, 16}, []int{3, 3, 16, 16}, same, "F(4x4,3x3)", "flip F(4x4,3x3)", "F(4x4,3x3)"},
 		{"resnet stage 2", []int{128, 14, 14, 32}, []int{3, 3, 32, 32}, same, "F(4x4,3x3)", "flip F(4x4,3x3)", "F(4x4,3x3)"},
 		{"resnet stage 3", []int{128, 7, 7, 64}, []int{3, 3, 64, 64}, same, "F(4x4,3x3)", "flip F(4x4,3x3)", "F(4x4,3x3)"},

@@ -529,3 +529,645 @@ h1col:
 h1done:
 	VZEROUPPER
 	RET
+
+// func convC1x16AVX2(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps int, rows int, cols int)
+// Requires: AVX, FMA3
+TEXT ·convC1x16AVX2(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), AX
+	MOVQ ldy+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ rows+64(FP), SI
+	SHLQ $0x02, CX
+
+e1row:
+	MOVQ cols+72(FP), R11
+	MOVQ DX, DI
+
+e1col6:
+	CMPQ   R11, $0x06
+	JLT    e1col2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   w+32(FP), R8
+	XORQ   R9, R9
+
+e1tap6:
+	MOVQ         (BX)(R9*8), R10
+	VMOVUPS      (R8), Y12
+	VMOVUPS      32(R8), Y13
+	VBROADCASTSS (DI)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(DI)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(DI)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(DI)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 16(DI)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(DI)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	MOVQ         ldw+40(FP), R10
+	LEAQ         (R8)(R10*4), R8
+	INCQ         R9
+	MOVQ         taps+56(FP), R10
+	CMPQ         R9, R10
+	JLT          e1tap6
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y6, (AX)
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y8, (AX)
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y10, (AX)
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+	ADDQ         $0x18, DI
+	SUBQ         $0x06, R11
+	JMP          e1col6
+
+e1col2:
+	CMPQ   R11, $0x02
+	JLT    e1col1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   w+32(FP), R8
+	XORQ   R9, R9
+
+e1tap2:
+	MOVQ         (BX)(R9*8), R10
+	VMOVUPS      (R8), Y4
+	VMOVUPS      32(R8), Y5
+	VBROADCASTSS (DI)(R10*4), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DI)(R10*4), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	MOVQ         ldw+40(FP), R10
+	LEAQ         (R8)(R10*4), R8
+	INCQ         R9
+	MOVQ         taps+56(FP), R10
+	CMPQ         R9, R10
+	JLT          e1tap2
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	ADDQ         $0x08, DI
+	SUBQ         $0x02, R11
+	JMP          e1col2
+
+e1col1:
+	CMPQ   R11, $0x01
+	JLT    e1next
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   w+32(FP), R8
+	XORQ   R9, R9
+
+e1tap1:
+	MOVQ         (BX)(R9*8), R10
+	VMOVUPS      (R8), Y2
+	VMOVUPS      32(R8), Y3
+	VBROADCASTSS (DI)(R10*4), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	MOVQ         ldw+40(FP), R10
+	LEAQ         (R8)(R10*4), R8
+	INCQ         R9
+	MOVQ         taps+56(FP), R10
+	CMPQ         R9, R10
+	JLT          e1tap1
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	ADDQ         $0x04, DI
+	SUBQ         $0x01, R11
+	JMP          e1col1
+
+e1next:
+	MOVQ xRow+24(FP), DI
+	LEAQ (DX)(DI*4), DX
+	DECQ SI
+	JNZ  e1row
+	VZEROUPPER
+	RET
+
+// func convC1Grad16AVX2(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
+// Requires: AVX, FMA3
+TEXT ·convC1Grad16AVX2(SB), NOSPLIT, $0-80
+	MOVQ x+16(FP), AX
+	MOVQ dy+32(FP), CX
+	MOVQ ldy+40(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ taps+56(FP), SI
+	MOVQ rows+64(FP), DI
+	SHLQ $0x02, DX
+	MOVQ (BX), R8
+	MOVQ R8, R9
+	MOVQ R8, R10
+	MOVQ R8, R11
+	MOVQ R8, R12
+	MOVQ R8, R13
+	CMPQ SI, $0x02
+	JLT  f1offs
+	MOVQ 8(BX), R9
+	JE   f1offs
+	MOVQ 16(BX), R10
+	CMPQ SI, $0x04
+	JLT  f1offs
+	MOVQ 24(BX), R11
+	JE   f1offs
+	MOVQ 32(BX), R12
+	CMPQ SI, $0x06
+	JLT  f1offs
+	MOVQ 40(BX), R13
+
+f1offs:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+f1row:
+	MOVQ cols+72(FP), SI
+	MOVQ AX, BX
+
+f1col:
+	VMOVUPS      (CX), Y12
+	VMOVUPS      32(CX), Y13
+	VBROADCASTSS (BX)(R8*4), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (BX)(R9*4), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (BX)(R10*4), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (BX)(R11*4), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (BX)(R12*4), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (BX)(R13*4), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         DX, CX
+	ADDQ         $0x04, BX
+	DECQ         SI
+	JNZ          f1col
+	MOVQ         xRow+24(FP), BX
+	LEAQ         (AX)(BX*4), AX
+	DECQ         DI
+	JNZ          f1row
+	MOVQ         dw+0(FP), AX
+	MOVQ         ldw+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         taps+56(FP), DX
+	VADDPS       (AX), Y0, Y0
+	VMOVUPS      Y0, (AX)
+	VADDPS       32(AX), Y1, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	CMPQ         DX, $0x02
+	JLT          f1done
+	VADDPS       (AX), Y2, Y2
+	VMOVUPS      Y2, (AX)
+	VADDPS       32(AX), Y3, Y3
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	CMPQ         DX, $0x03
+	JLT          f1done
+	VADDPS       (AX), Y4, Y4
+	VMOVUPS      Y4, (AX)
+	VADDPS       32(AX), Y5, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	CMPQ         DX, $0x04
+	JLT          f1done
+	VADDPS       (AX), Y6, Y6
+	VMOVUPS      Y6, (AX)
+	VADDPS       32(AX), Y7, Y7
+	VMOVUPS      Y7, 32(AX)
+	ADDQ         CX, AX
+	CMPQ         DX, $0x05
+	JLT          f1done
+	VADDPS       (AX), Y8, Y8
+	VMOVUPS      Y8, (AX)
+	VADDPS       32(AX), Y9, Y9
+	VMOVUPS      Y9, 32(AX)
+	ADDQ         CX, AX
+	CMPQ         DX, $0x06
+	JLT          f1done
+	VADDPS       (AX), Y10, Y10
+	VMOVUPS      Y10, (AX)
+	VADDPS       32(AX), Y11, Y11
+	VMOVUPS      Y11, 32(AX)
+	ADDQ         CX, AX
+
+f1done:
+	VZEROUPPER
+	RET
+
+// func convC1x16AVX512(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps int, rows int, cols int)
+// Requires: AVX, AVX512F
+TEXT ·convC1x16AVX512(SB), NOSPLIT, $0-80
+	MOVQ y+0(FP), AX
+	MOVQ ldy+8(FP), CX
+	MOVQ x+16(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ rows+64(FP), SI
+	SHLQ $0x02, CX
+
+u1row:
+	MOVQ cols+72(FP), R11
+	MOVQ DX, DI
+
+u1col28:
+	CMPQ         R11, $0x1c
+	JLT          u1col8
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	VPBROADCASTD R8, Z1
+	VPBROADCASTD R8, Z2
+	VPBROADCASTD R8, Z3
+	VPBROADCASTD R8, Z4
+	VPBROADCASTD R8, Z5
+	VPBROADCASTD R8, Z6
+	VPBROADCASTD R8, Z7
+	VPBROADCASTD R8, Z8
+	VPBROADCASTD R8, Z9
+	VPBROADCASTD R8, Z10
+	VPBROADCASTD R8, Z11
+	VPBROADCASTD R8, Z12
+	VPBROADCASTD R8, Z13
+	VPBROADCASTD R8, Z14
+	VPBROADCASTD R8, Z15
+	VPBROADCASTD R8, Z16
+	VPBROADCASTD R8, Z17
+	VPBROADCASTD R8, Z18
+	VPBROADCASTD R8, Z19
+	VPBROADCASTD R8, Z20
+	VPBROADCASTD R8, Z21
+	VPBROADCASTD R8, Z22
+	VPBROADCASTD R8, Z23
+	VPBROADCASTD R8, Z24
+	VPBROADCASTD R8, Z25
+	VPBROADCASTD R8, Z26
+	VPBROADCASTD R8, Z27
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+u1tap28:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z28
+	VFMADD231PS.BCST (DI)(R10*4), Z28, Z0
+	VFMADD231PS.BCST 4(DI)(R10*4), Z28, Z1
+	VFMADD231PS.BCST 8(DI)(R10*4), Z28, Z2
+	VFMADD231PS.BCST 12(DI)(R10*4), Z28, Z3
+	VFMADD231PS.BCST 16(DI)(R10*4), Z28, Z4
+	VFMADD231PS.BCST 20(DI)(R10*4), Z28, Z5
+	VFMADD231PS.BCST 24(DI)(R10*4), Z28, Z6
+	VFMADD231PS.BCST 28(DI)(R10*4), Z28, Z7
+	VFMADD231PS.BCST 32(DI)(R10*4), Z28, Z8
+	VFMADD231PS.BCST 36(DI)(R10*4), Z28, Z9
+	VFMADD231PS.BCST 40(DI)(R10*4), Z28, Z10
+	VFMADD231PS.BCST 44(DI)(R10*4), Z28, Z11
+	VFMADD231PS.BCST 48(DI)(R10*4), Z28, Z12
+	VFMADD231PS.BCST 52(DI)(R10*4), Z28, Z13
+	VFMADD231PS.BCST 56(DI)(R10*4), Z28, Z14
+	VFMADD231PS.BCST 60(DI)(R10*4), Z28, Z15
+	VFMADD231PS.BCST 64(DI)(R10*4), Z28, Z16
+	VFMADD231PS.BCST 68(DI)(R10*4), Z28, Z17
+	VFMADD231PS.BCST 72(DI)(R10*4), Z28, Z18
+	VFMADD231PS.BCST 76(DI)(R10*4), Z28, Z19
+	VFMADD231PS.BCST 80(DI)(R10*4), Z28, Z20
+	VFMADD231PS.BCST 84(DI)(R10*4), Z28, Z21
+	VFMADD231PS.BCST 88(DI)(R10*4), Z28, Z22
+	VFMADD231PS.BCST 92(DI)(R10*4), Z28, Z23
+	VFMADD231PS.BCST 96(DI)(R10*4), Z28, Z24
+	VFMADD231PS.BCST 100(DI)(R10*4), Z28, Z25
+	VFMADD231PS.BCST 104(DI)(R10*4), Z28, Z26
+	VFMADD231PS.BCST 108(DI)(R10*4), Z28, Z27
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              u1tap28
+	VMOVUPS          Z0, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z1, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z2, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z3, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z4, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z5, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z6, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z7, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z8, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z9, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z10, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z11, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z12, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z13, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z14, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z15, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z16, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z17, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z18, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z19, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z20, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z21, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z22, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z23, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z24, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z25, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z26, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z27, (AX)
+	ADDQ             CX, AX
+	ADDQ             $0x70, DI
+	SUBQ             $0x1c, R11
+	JMP              u1col28
+
+u1col8:
+	CMPQ         R11, $0x08
+	JLT          u1col4
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	VPBROADCASTD R8, Z1
+	VPBROADCASTD R8, Z2
+	VPBROADCASTD R8, Z3
+	VPBROADCASTD R8, Z4
+	VPBROADCASTD R8, Z5
+	VPBROADCASTD R8, Z6
+	VPBROADCASTD R8, Z7
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+u1tap8:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z8
+	VFMADD231PS.BCST (DI)(R10*4), Z8, Z0
+	VFMADD231PS.BCST 4(DI)(R10*4), Z8, Z1
+	VFMADD231PS.BCST 8(DI)(R10*4), Z8, Z2
+	VFMADD231PS.BCST 12(DI)(R10*4), Z8, Z3
+	VFMADD231PS.BCST 16(DI)(R10*4), Z8, Z4
+	VFMADD231PS.BCST 20(DI)(R10*4), Z8, Z5
+	VFMADD231PS.BCST 24(DI)(R10*4), Z8, Z6
+	VFMADD231PS.BCST 28(DI)(R10*4), Z8, Z7
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              u1tap8
+	VMOVUPS          Z0, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z1, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z2, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z3, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z4, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z5, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z6, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z7, (AX)
+	ADDQ             CX, AX
+	ADDQ             $0x20, DI
+	SUBQ             $0x08, R11
+	JMP              u1col8
+
+u1col4:
+	CMPQ         R11, $0x04
+	JLT          u1col1
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	VPBROADCASTD R8, Z1
+	VPBROADCASTD R8, Z2
+	VPBROADCASTD R8, Z3
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+u1tap4:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z4
+	VFMADD231PS.BCST (DI)(R10*4), Z4, Z0
+	VFMADD231PS.BCST 4(DI)(R10*4), Z4, Z1
+	VFMADD231PS.BCST 8(DI)(R10*4), Z4, Z2
+	VFMADD231PS.BCST 12(DI)(R10*4), Z4, Z3
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              u1tap4
+	VMOVUPS          Z0, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z1, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z2, (AX)
+	ADDQ             CX, AX
+	VMOVUPS          Z3, (AX)
+	ADDQ             CX, AX
+	ADDQ             $0x10, DI
+	SUBQ             $0x04, R11
+	JMP              u1col4
+
+u1col1:
+	CMPQ         R11, $0x01
+	JLT          u1next
+	XORL         R8, R8
+	VPBROADCASTD R8, Z0
+	MOVQ         w+32(FP), R8
+	XORQ         R9, R9
+
+u1tap1:
+	MOVQ             (BX)(R9*8), R10
+	VMOVUPS          (R8), Z1
+	VFMADD231PS.BCST (DI)(R10*4), Z1, Z0
+	MOVQ             ldw+40(FP), R10
+	LEAQ             (R8)(R10*4), R8
+	INCQ             R9
+	MOVQ             taps+56(FP), R10
+	CMPQ             R9, R10
+	JLT              u1tap1
+	VMOVUPS          Z0, (AX)
+	ADDQ             CX, AX
+	ADDQ             $0x04, DI
+	SUBQ             $0x01, R11
+	JMP              u1col1
+
+u1next:
+	MOVQ xRow+24(FP), DI
+	LEAQ (DX)(DI*4), DX
+	DECQ SI
+	JNZ  u1row
+	VZEROUPPER
+	RET
+
+// func convC1Grad16AVX512(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
+// Requires: AVX, AVX512F
+TEXT ·convC1Grad16AVX512(SB), NOSPLIT, $0-80
+	MOVQ x+16(FP), AX
+	MOVQ dy+32(FP), CX
+	MOVQ ldy+40(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ taps+56(FP), SI
+	MOVQ rows+64(FP), DI
+	SHLQ $0x02, DX
+	MOVQ (BX), R8
+	MOVQ R8, R9
+	MOVQ R8, R10
+	MOVQ R8, R11
+	MOVQ R8, R12
+	MOVQ R8, R13
+	CMPQ SI, $0x02
+	JLT  v1offs
+	MOVQ 8(BX), R9
+	JE   v1offs
+	MOVQ 16(BX), R10
+	CMPQ SI, $0x04
+	JLT  v1offs
+	MOVQ 24(BX), R11
+	JE   v1offs
+	MOVQ 32(BX), R12
+	CMPQ SI, $0x06
+	JLT  v1offs
+	MOVQ 40(BX), R13
+
+v1offs:
+	XORL         BX, BX
+	VPBROADCASTD BX, Z0
+	VPBROADCASTD BX, Z1
+	VPBROADCASTD BX, Z2
+	VPBROADCASTD BX, Z3
+	VPBROADCASTD BX, Z4
+	VPBROADCASTD BX, Z5
+
+v1row:
+	MOVQ cols+72(FP), SI
+	MOVQ AX, BX
+
+v1col:
+	VMOVUPS          (CX), Z6
+	VFMADD231PS.BCST (BX)(R8*4), Z6, Z0
+	VFMADD231PS.BCST (BX)(R9*4), Z6, Z1
+	VFMADD231PS.BCST (BX)(R10*4), Z6, Z2
+	VFMADD231PS.BCST (BX)(R11*4), Z6, Z3
+	VFMADD231PS.BCST (BX)(R12*4), Z6, Z4
+	VFMADD231PS.BCST (BX)(R13*4), Z6, Z5
+	ADDQ             DX, CX
+	ADDQ             $0x04, BX
+	DECQ             SI
+	JNZ              v1col
+	MOVQ             xRow+24(FP), BX
+	LEAQ             (AX)(BX*4), AX
+	DECQ             DI
+	JNZ              v1row
+	MOVQ             dw+0(FP), AX
+	MOVQ             ldw+8(FP), CX
+	SHLQ             $0x02, CX
+	MOVQ             taps+56(FP), DX
+	VADDPS           (AX), Z0, Z0
+	VMOVUPS          Z0, (AX)
+	ADDQ             CX, AX
+	CMPQ             DX, $0x02
+	JLT              v1done
+	VADDPS           (AX), Z1, Z1
+	VMOVUPS          Z1, (AX)
+	ADDQ             CX, AX
+	CMPQ             DX, $0x03
+	JLT              v1done
+	VADDPS           (AX), Z2, Z2
+	VMOVUPS          Z2, (AX)
+	ADDQ             CX, AX
+	CMPQ             DX, $0x04
+	JLT              v1done
+	VADDPS           (AX), Z3, Z3
+	VMOVUPS          Z3, (AX)
+	ADDQ             CX, AX
+	CMPQ             DX, $0x05
+	JLT              v1done
+	VADDPS           (AX), Z4, Z4
+	VMOVUPS          Z4, (AX)
+	ADDQ             CX, AX
+	CMPQ             DX, $0x06
+	JLT              v1done
+	VADDPS           (AX), Z5, Z5
+	VMOVUPS          Z5, (AX)
+	ADDQ             CX, AX
+
+v1done:
+	VZEROUPPER
+	RET

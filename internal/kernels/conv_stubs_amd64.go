@@ -23,3 +23,23 @@ func convC1AVX512(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int
 //
 //go:noescape
 func convC1GradAVX512(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
+
+// convC1x16AVX2 runs ConvC1x16 for one image and 16 output channels (taps, rows, cols ≥ 1).
+//
+//go:noescape
+func convC1x16AVX2(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps int, rows int, cols int)
+
+// convC1Grad16AVX2 runs ConvC1Grad16 for one image, 16 channels and 1 ≤ taps ≤ 6 (rows, cols ≥ 1).
+//
+//go:noescape
+func convC1Grad16AVX2(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
+
+// convC1x16AVX512 runs ConvC1x16 for one image and 16 output channels (taps, rows, cols ≥ 1).
+//
+//go:noescape
+func convC1x16AVX512(y *float32, ldy int, x *float32, xRow int, w *float32, ldw int, offs *int, taps int, rows int, cols int)
+
+// convC1Grad16AVX512 runs ConvC1Grad16 for one image, 16 channels and 1 ≤ taps ≤ 6 (rows, cols ≥ 1).
+//
+//go:noescape
+func convC1Grad16AVX512(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)

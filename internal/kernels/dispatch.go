@@ -13,7 +13,7 @@ import (
 //
 //	family    paths, fastest first where the CPU allows
 //	sgemm     avx512, avx2, purego, ref (see below)
-//	conv-c1   avx512, avx2, go   (ConvC1, ConvC1Grad)
+//	conv-c1   avx512, avx2, go   (ConvC1, ConvC1Grad, ConvC1x16, ConvC1Grad16)
 //	winograd  avx512, avx2, go   (the Winograd tile transforms)
 //	vector    avx512, avx2, go   (SumProducts, AdamUpdate, Repeat, MulAdd, Gemv, the bias/ReLU and pooling loops)
 //
