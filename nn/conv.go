@@ -565,6 +565,9 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 	case algoPointwise:
 		kernels.Sgemm(false, true, rows, c, f, 1, dy, f, w, f, 0, dx, c)
 		return
+	case algoPhases:
+		convInputGradPhases(pl, g, f, w, dy, dx)
+		return
 	case algoFlip:
 		taps := g.K[0] * g.K[1] * g.K[2]
 		flipped := getScratch(len(w))

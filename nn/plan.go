@@ -69,6 +69,16 @@ type tuning struct {
 	// products run faster as dy·wᵀ followed by Col2im.
 	FlipMinChannels int
 
+	// PhaseMinChannels (channels) is the fewest input channels C for
+	// which a strided input gradient (dilation 1) runs by sub-pixel
+	// phases (conv_strided.go) instead of dy·wᵀ and Col2im: the phase
+	// GEMMs have C columns. math.MaxInt turns the path off.
+	PhaseMinChannels int
+
+	// PhasePatchBytes (bytes) bounds the patches of one piece of a
+	// sub-pixel input gradient, gathered and multiplied by one worker.
+	PhasePatchBytes int
+
 	// Winograd enables the Winograd path (false under
 	// CONVNET_WINOGRAD=off; the "ref" Sgemm never takes it).
 	Winograd bool
@@ -171,6 +181,8 @@ func defaultTuning() tuning {
 		InputGradChunkScale:  2,
 		FilterPatchBytes:     1 << 20,
 		FlipMinChannels:      16,
+		PhaseMinChannels:     16,
+		PhasePatchBytes:      256 << 10,
 		Winograd:             !env.WinogradOff(),
 		WinoMinChannels:      8,
 		Wino3MinChannels:     8,
@@ -231,9 +243,12 @@ const (
 	// algoCol2im: an input gradient as dpatches = dy·wᵀ per chunk,
 	// scattered back with Col2im.
 	algoCol2im
+	// algoPhases: a strided input gradient (dilation 1) as one stride-1
+	// product per sub-pixel phase of dx (conv_strided.go).
+	algoPhases
 )
 
-var algoNames = [...]string{"clear", "pointwise", "winograd", "direct-c1", "im2col", "flip", "col2im"}
+var algoNames = [...]string{"clear", "pointwise", "winograd", "direct-c1", "im2col", "flip", "col2im", "phases"}
 
 // convPlan is how one convolution product runs: the algorithm and what
 // it needs (a Winograd scheme and block, or the chunks of the patch
@@ -253,13 +268,17 @@ type convPlan struct {
 
 	chunks   [][2]int // algoIm2col, algoCol2im: patch rows [lo, hi)
 	perImage int      // chunks per image (0: chunks of whole images)
-	longest  int      // rows of the longest chunk
+	longest  int      // rows of the longest chunk (algoPhases: piece)
 	split    bool     // algoIm2col: each chunk split over the workers
 	groups   int      // filter-gradient algoIm2col: fixed partial sums
 
 	back  kernels.ConvGeom // algoFlip: the forward geometry over dy
 	backF int              // algoFlip: its output channels (C)
 	inner *convPlan        // algoFlip: its forward plan
+
+	phases      []inputPhase // algoPhases: the phases of dx with input cells
+	pieces      []phasePiece // algoPhases: the work of one image
+	patchFloats int          // algoPhases: the largest piece's patches
 }
 
 // planConv returns the plan of pass over geometry g with f the filter's
@@ -329,6 +348,11 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 		p.back = flippedGeom(g, f)
 		p.backF = g.C
 		p.inner = planChunked(passForward, &p.back, g.C, tune.InputGradChunkScale*tune.WorkerPatchBytes)
+		return p
+	}
+	// Strided: one stride-1 product per sub-pixel phase of dx.
+	if g.Stride != [3]int{1, 1, 1} && g.Dilation == [3]int{1, 1, 1} && g.C >= tune.PhaseMinChannels {
+		p.planPhases(g, f, tune.PhasePatchBytes)
 		return p
 	}
 	p.algo = algoCol2im
@@ -418,6 +442,8 @@ func (p *convPlan) String() string {
 		return fmt.Sprintf("flipped filter, forward over dy %s: %v", geomString(&p.back, p.backF), p.inner)
 	case algoCol2im:
 		return fmt.Sprintf("dy·wᵀ then col2im, %d chunks of ≤ %d rows", len(p.chunks), p.longest)
+	case algoPhases:
+		return p.phasesString()
 	}
 	return algoNames[p.algo]
 }
