@@ -14,25 +14,33 @@ package nn
 //	dx[q·s + r] = Σ_{j'<T} dy[q + off + j'] · w[k0 + (T−1−j')·s],   off = b − (T−1),
 //
 // dy read as zero outside [0, O), for the Q = ⌈(I − r)/s⌉ cells of the
-// phase. A phase of the three axes (rd, rh, rw) is then, in channels-last
-// layout, the product
+// phase. For a 3×3 stride-2 window with pad 0 before, phase 0 takes the
+// taps {0, 2} (off −1), phase 1 the tap {1} (off 0); a 1×1 stride-2
+// window has no tap in phase 1, whose cells are zero.
 //
-//	dx_phase[Qd·Qh·Qw, C] = patches[Qd·Qh·Qw, Td·Th·Tw·F] · wsub[Td·Th·Tw·F, C],
-//	wsub[(jd', jh', jw', f), c] = w[kd, kh, kw, c, f],  k = k0 + (T−1−j')·s on each axis,
+// Depth and height phases (rd, rh) are taken one at a time; the sw width
+// phases are computed together, as the column blocks of one product, so
+// that each line of the product is a whole row of dx. A width phase rw
+// reads dy columns qw + off_rw … qw + off_rw + T_rw − 1: together they
+// read a window of U columns from qw + umin, and a row phase is, in
+// channels-last layout,
 //
-// the patches of dy gathered like Im2col's (a patch row holds the
-// Td·Th·Tw F-vectors dy[qd+offd+jd', qh+offh+jh', qw+offw+jw', ·]). For a
-// 3×3 stride-2 window with pad 0 before, rows of phase 0 take the taps
-// {0, 2}, rows of phase 1 the tap {1}: sub-filters of 2×2, 2×1, 1×2 and
-// 1×1 taps; a 1×1 stride-2 window has taps only in phase (0, 0), whose
-// patches are dy itself, and every other phase is zero.
+//	out[Qd·Qh·Qw, sw·C] = patches[Qd·Qh·Qw, Td·Th·U·F] · wsub[Td·Th·U·F, sw·C],
+//	patches[(qd, qh, qw), (jd', jh', u, f)] = dy[qd+offd+jd', qh+offh+jh', qw+umin+u, f],
+//	wsub[(jd', jh', u, f), (rw, c)] = w[kd, kh, kw, c, f] where u + umin = off_rw + jw'
+//	(k = k0 + (T−1−j')·s on each axis), 0 where column u is no tap of phase rw,
 //
-// Each phase's values go to their own dx cells, which no other phase
-// touches: every cell is written once (a phase without taps is written as
-// zeros), with no clear of dx and no scatter-add. The work is cut into
-// pieces (image, phase, lines of the phase), each computed on one worker
-// by a serial GEMM against the phase's sub-filter, packed once per call;
-// a piece's values do not depend on which worker runs it.
+// with Qw = ⌈W/sw⌉. Line (qd, qh) of out holds the cells
+// iw = qw·sw + rw of dx row (qd·sd + rd, qh·sh + rh) in order: its first
+// W·C values are that row, copied once. (3×3 stride 2: wsub is 2·2·F ×
+// 2·C for rh = 0 and 1·2·F × 2·C for rh = 1, one F×C block of each zero.)
+// A row phase without taps is written as zeros. So every cell of dx is
+// written once, with no clear of dx and no scatter-add.
+//
+// The work is cut into pieces (image, row phase, lines), each gathered
+// and multiplied by one worker with a serial GEMM against the row phase's
+// sub-filter, packed once per call; a piece's values do not depend on
+// which worker runs it.
 
 import (
 	"fmt"
@@ -61,118 +69,136 @@ func newPhaseAxis(r, in, s, pad, k int) phaseAxis {
 	return a
 }
 
-// inputPhase is one phase (rd, rh, rw) of a sub-pixel input gradient.
+// inputPhase is one row phase (rd, rh) of a sub-pixel input gradient,
+// with every width phase.
 type inputPhase struct {
-	ax [3]phaseAxis
-	// direct: a single tap whose patches are whole rows of dy, read in
-	// place (lda F) instead of gathered: a 1×1 stride-s window.
+	ax [2]phaseAxis // depth and height
+	w  []phaseAxis  // the sw width phases rw
+	// The width window: dy columns qw + umin … qw + umin + u − 1.
+	umin, u int
+	// direct: one tap whose patches are whole rows of dy, read in place
+	// (lda F) instead of gathered: a 1×1 window.
 	direct bool
 }
 
-// taps is the number of taps of the phase's sub-filter.
-func (ph *inputPhase) taps() int { return ph.ax[0].taps * ph.ax[1].taps * ph.ax[2].taps }
+// taps is the number of taps of the row phase's patch: Td·Th·U.
+func (ph *inputPhase) taps() int { return ph.ax[0].taps * ph.ax[1].taps * ph.u }
 
-// lines is the number of (qd, qh) lines of the phase, Qw cells each.
+// lines is the number of (qd, qh) lines of the row phase.
 func (ph *inputPhase) lines() int { return ph.ax[0].q * ph.ax[1].q }
 
-// phasePiece is lines [lo, hi) of phase phase of one image.
+// phasePiece is lines [lo, hi) of row phase phase of one image.
 type phasePiece struct{ phase, lo, hi int }
 
 // planPhases fills p for algoPhases over g (stride above 1 on some axis,
-// dilation 1): the s0·s1·s2 phases, and pieces of at most bytes of
-// patches (whole lines, at least one).
+// dilation 1): the row phases that have input cells, their pieces of at
+// most bytes of patches (whole lines, at least one), and the scratch the
+// executor needs.
 func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) {
 	p.algo = algoPhases
 	s := g.Stride
+	var wph []phaseAxis
+	umin, umax := 0, 0
+	for rw := 0; rw < s[2]; rw++ {
+		a := newPhaseAxis(rw, g.In[2], s[2], g.Pad[2], g.K[2])
+		if a.taps > 0 && a.q > 0 {
+			if umin == umax {
+				umin, umax = a.off, a.off+a.taps
+			}
+			umin, umax = min(umin, a.off), max(umax, a.off+a.taps)
+		}
+		wph = append(wph, a)
+	}
+	qw := ceilDiv(g.In[2], s[2])
+	p.phaseCols = s[2] * g.C
 	for rd := 0; rd < s[0]; rd++ {
 		for rh := 0; rh < s[1]; rh++ {
-			for rw := 0; rw < s[2]; rw++ {
-				var ph inputPhase
-				for a, r := range [3]int{rd, rh, rw} {
-					ph.ax[a] = newPhaseAxis(r, g.In[a], s[a], g.Pad[a], g.K[a])
+			ph := inputPhase{w: wph, umin: umin, u: umax - umin}
+			ph.ax[0] = newPhaseAxis(rd, g.In[0], s[0], g.Pad[0], g.K[0])
+			ph.ax[1] = newPhaseAxis(rh, g.In[1], s[1], g.Pad[1], g.K[1])
+			if ph.lines() == 0 {
+				continue // no input cells (input smaller than the stride)
+			}
+			a0, a1 := &ph.ax[0], &ph.ax[1]
+			ph.direct = ph.taps() == 1 && a0.off >= 0 && a0.q+a0.off <= g.Out[0] &&
+				a1.off == 0 && a1.q == g.Out[1] && umin == 0 && qw == g.Out[2]
+			i := len(p.phases)
+			p.phases = append(p.phases, ph)
+			k := ph.taps() * f
+			p.subFloats += k * p.phaseCols
+			per := ph.lines() // a phase without taps is one piece
+			if k > 0 {
+				per = max(1, bytes/(4*qw*k))
+				if !ph.direct {
+					p.patchFloats = max(p.patchFloats, min(per, ph.lines())*qw*k)
 				}
-				if ph.lines() == 0 || ph.ax[2].q == 0 {
-					continue // no input cells (input smaller than the stride)
-				}
-				ph.direct = ph.taps() == 1 && ph.ax[0].off >= 0 && ph.ax[0].q+ph.ax[0].off <= g.Out[0]
-				for a := 1; a < 3; a++ {
-					ph.direct = ph.direct && ph.ax[a].off == 0 && ph.ax[a].q == g.Out[a]
-				}
-				i := len(p.phases)
-				p.phases = append(p.phases, ph)
-				k := ph.taps() * f
-				per := ph.lines() // a phase without taps is one piece
-				if k > 0 && !ph.direct {
-					per = max(1, bytes/(4*ph.ax[2].q*k))
-					p.patchFloats = max(p.patchFloats, min(per, ph.lines())*ph.ax[2].q*k)
-				}
-				for lo := 0; lo < ph.lines(); lo += per {
-					hi := min(lo+per, ph.lines())
-					p.pieces = append(p.pieces, phasePiece{i, lo, hi})
-					p.longest = max(p.longest, (hi-lo)*ph.ax[2].q)
-				}
+			}
+			for lo := 0; lo < ph.lines(); lo += per {
+				hi := min(lo+per, ph.lines())
+				p.pieces = append(p.pieces, phasePiece{i, lo, hi})
+				p.longest = max(p.longest, (hi-lo)*qw)
 			}
 		}
 	}
 }
 
-// phasesString describes the phases of p, e.g. "4 phases of 2x2, 2x1,
-// 1x2, 1x1 taps".
+// phasesString describes the phases of p, e.g. "sub-pixel phases, rows
+// of 2x2, 1x2 taps × 2 width phases, 2 pieces per image".
 func (p *convPlan) phasesString() string {
 	var taps []string
 	for _, ph := range p.phases {
-		t := fmt.Sprintf("%dx%d", ph.ax[1].taps, ph.ax[2].taps)
+		t := fmt.Sprintf("%dx%d", ph.ax[1].taps, ph.u)
 		if ph.ax[0].taps != 1 {
 			t = fmt.Sprintf("%dx%s", ph.ax[0].taps, t)
 		}
 		taps = append(taps, t)
 	}
-	return fmt.Sprintf("sub-pixel phases, %d of %s taps, %d pieces per image", len(p.phases), strings.Join(taps, ", "), len(p.pieces))
+	return fmt.Sprintf("sub-pixel phases, rows of %s taps × %d width phases, %d pieces per image",
+		strings.Join(taps, ", "), len(p.phases[0].w), len(p.pieces))
 }
 
 // convInputGradPhases computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
-// and dy [N, OD, OH, OW, F] phase by phase (see the top of this file),
+// and dy [N, OD, OH, OW, F] by row phases (see the top of this file),
 // writing every cell of dx once.
 func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []float32) {
-	c := g.C
-	// The phases share out the taps, so their sub-filters fill len(w)
-	// floats. They stay until the products are done: a PackedB may read
-	// its operand in place.
+	n := pl.phaseCols
+	// The sub-filters stay until the products are done: a PackedB may
+	// read its operand in place.
 	packs := make([]*kernels.PackedB, len(pl.phases))
-	sub := getScratch(len(w))
+	sub := getScratch(pl.subFloats)
 	at := 0
 	for i := range pl.phases {
 		ph := &pl.phases[i]
-		if ph.taps() == 0 {
+		k := ph.taps() * f
+		if k == 0 {
 			continue
 		}
-		k := ph.taps() * f
-		subFilter(g, f, ph, w, (*sub)[at:at+k*c])
-		packs[i] = kernels.PackB(false, k, c, (*sub)[at:], c)
-		at += k * c
+		subFilter(g, f, ph, w, (*sub)[at:at+k*n])
+		packs[i] = kernels.PackB(false, k, n, (*sub)[at:], n)
+		at += k * n
 	}
-	imgIn := g.In[0] * g.In[1] * g.In[2] * c
+	imgIn := g.In[0] * g.In[1] * g.In[2] * g.C
 	imgOut := g.Out[0] * g.Out[1] * g.Out[2] * f
 	pieces := len(pl.pieces)
 	parallel.For(g.N*pieces, 1, func(lo, hi int) {
 		patches := getScratch(pl.patchFloats)
-		out := getScratch(pl.longest * c)
+		out := getScratch(pl.longest * n)
 		for t := lo; t < hi; t++ {
-			n, pc := t/pieces, pl.pieces[t%pieces]
+			img, pc := t/pieces, pl.pieces[t%pieces]
 			ph := &pl.phases[pc.phase]
-			x, y := dx[n*imgIn:(n+1)*imgIn], dy[n*imgOut:(n+1)*imgOut]
+			x, y := dx[img*imgIn:(img+1)*imgIn], dy[img*imgOut:(img+1)*imgOut]
 			if packs[pc.phase] == nil {
 				writePhase(g, ph, nil, pc.lo, pc.hi, x)
 				continue
 			}
-			rows, k := (pc.hi-pc.lo)*ph.ax[2].q, ph.taps()*f
+			rows, k := (pc.hi-pc.lo)*ceilDiv(g.In[2], g.Stride[2]), ph.taps()*f
 			a, lda := *patches, k
 			if ph.direct {
 				a, lda = y[phaseRow(g, ph, pc.lo)*f:], f
 			} else {
 				gatherPhase(g, f, ph, y, pc.lo, pc.hi, a)
 			}
-			kernels.SgemmPackedB(rows, 1, a, lda, packs[pc.phase], 0, *out, c)
+			kernels.SgemmPackedB(rows, 1, a, lda, packs[pc.phase], 0, *out, n)
 			writePhase(g, ph, *out, pc.lo, pc.hi, x)
 		}
 		putScratch(out)
@@ -190,26 +216,36 @@ func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []f
 // first cell reads.
 func phaseRow(g *kernels.ConvGeom, ph *inputPhase, l int) int {
 	qd, qh := l/ph.ax[1].q, l%ph.ax[1].q
-	return ((qd+ph.ax[0].off)*g.Out[1]+qh+ph.ax[1].off)*g.Out[2] + ph.ax[2].off
+	return ((qd+ph.ax[0].off)*g.Out[1]+qh+ph.ax[1].off)*g.Out[2] + ph.umin
 }
 
-// subFilter writes the phase's flipped sub-filter wsub [Td·Th·Tw·F, C]
-// of w [KD, KH, KW, C, F] into dst.
+// subFilter writes the row phase's flipped sub-filter wsub
+// [Td·Th·U·F, sw·C] of w [KD, KH, KW, C, F] into dst, zero where a
+// window column is no tap of a width phase.
 func subFilter(g *kernels.ConvGeom, f int, ph *inputPhase, w, dst []float32) {
-	c := g.C
-	tap := func(a, j int) int { // kernel index of flipped tap j on axis a
-		return ph.ax[a].k0 + (ph.ax[a].taps-1-j)*g.Stride[a]
-	}
+	c, sw := g.C, g.Stride[2]
+	n := sw * c
+	clear(dst[:ph.taps()*f*n])
+	tap := func(a *phaseAxis, j, s int) int { return a.k0 + (a.taps-1-j)*s } // kernel index of flipped tap j
 	row := 0
 	for jd := 0; jd < ph.ax[0].taps; jd++ {
+		kd := tap(&ph.ax[0], jd, g.Stride[0])
 		for jh := 0; jh < ph.ax[1].taps; jh++ {
-			for jw := 0; jw < ph.ax[2].taps; jw++ {
-				k := (tap(0, jd)*g.K[1]+tap(1, jh))*g.K[2] + tap(2, jw)
-				src := w[k*c*f : (k+1)*c*f] // [C, F]
-				blk := dst[row*c : (row+f)*c]
-				for ch := 0; ch < c; ch++ {
-					for j := 0; j < f; j++ {
-						blk[j*c+ch] = src[ch*f+j]
+			kh := tap(&ph.ax[1], jh, g.Stride[1])
+			for u := 0; u < ph.u; u++ {
+				blk := dst[row*n : (row+f)*n]
+				for rw := range ph.w {
+					a := &ph.w[rw]
+					j := u + ph.umin - a.off
+					if a.q == 0 || j < 0 || j >= a.taps {
+						continue
+					}
+					k := (kd*g.K[1]+kh)*g.K[2] + tap(a, j, sw)
+					src := w[k*c*f : (k+1)*c*f] // [C, F]
+					for ch := 0; ch < c; ch++ {
+						for fi := 0; fi < f; fi++ {
+							blk[fi*n+rw*c+ch] = src[ch*f+fi]
+						}
 					}
 				}
 				row += f
@@ -218,35 +254,36 @@ func subFilter(g *kernels.ConvGeom, f int, ph *inputPhase, w, dst []float32) {
 	}
 }
 
-// gatherPhase writes the patch rows of lines [lo, hi) of the phase, from
-// one image's dy [OD, OH, OW, F], into buf: row (l, qw) holds, for each
-// tap (jd', jh', jw'), dy[qd+offd+jd', qh+offh+jh', qw+offw+jw', ·] or
-// zeros outside dy.
+// gatherPhase writes the patch rows of lines [lo, hi) of the row phase,
+// from one image's dy [OD, OH, OW, F], into buf: row (l, qw) holds, for
+// each (jd', jh'), dy[qd+offd+jd', qh+offh+jh', qw+umin … qw+umin+U−1, ·]
+// with zeros outside dy.
 func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, hi int, buf []float32) {
-	ad, ah, aw := &ph.ax[0], &ph.ax[1], &ph.ax[2]
-	seg := aw.taps * f // one (jd', jh') slice of a patch row
+	ad, ah := &ph.ax[0], &ph.ax[1]
+	seg := ph.u * f // one (jd', jh') slice of a patch row
 	k := ad.taps * ah.taps * seg
 	outW := g.Out[2]
+	qw := ceilDiv(g.In[2], g.Stride[2])
 	for l := lo; l < hi; l++ {
 		qd, qh := l/ah.q, l%ah.q
-		line := buf[(l-lo)*aw.q*k : (l-lo+1)*aw.q*k]
+		line := buf[(l-lo)*qw*k : (l-lo+1)*qw*k]
 		off := 0
 		for jd := 0; jd < ad.taps; jd++ {
 			od := qd + ad.off + jd
 			for jh := 0; jh < ah.taps; jh++ {
 				oh := qh + ah.off + jh
 				if od < 0 || od >= g.Out[0] || oh < 0 || oh >= g.Out[1] {
-					for qw := 0; qw < aw.q; qw++ {
-						clear(line[qw*k+off : qw*k+off+seg])
+					for q := 0; q < qw; q++ {
+						clear(line[q*k+off : q*k+off+seg])
 					}
 					off += seg
 					continue
 				}
 				row := dy[(od*g.Out[1]+oh)*outW*f : (od*g.Out[1]+oh+1)*outW*f]
-				for qw := 0; qw < aw.q; qw++ {
-					s := line[qw*k+off : qw*k+off+seg]
-					ow0 := qw + aw.off
-					jLo, jHi := max(0, -ow0), min(aw.taps, outW-ow0)
+				for q := 0; q < qw; q++ {
+					s := line[q*k+off : q*k+off+seg]
+					ow0 := q + ph.umin
+					jLo, jHi := max(0, -ow0), min(ph.u, outW-ow0)
 					if jHi <= jLo {
 						clear(s)
 						continue
@@ -261,25 +298,21 @@ func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, h
 	}
 }
 
-// writePhase copies the phase values vals [(hi−lo)·Qw, C] of lines
-// [lo, hi) into their cells of one image's dx [D, H, W, C], or zeros
-// when vals is nil.
+// writePhase copies lines [lo, hi) of the row phase's product vals (each
+// ⌈W/sw⌉·sw·C values, a dx row and then cells past its end) into their
+// rows of one image's dx [D, H, W, C], or zeros when vals is nil.
 func writePhase(g *kernels.ConvGeom, ph *inputPhase, vals []float32, lo, hi int, dx []float32) {
-	c, sw := g.C, g.Stride[2]
-	ah, aw := &ph.ax[1], &ph.ax[2]
+	rowLen := g.In[2] * g.C
+	lineLen := ceilDiv(g.In[2], g.Stride[2]) * g.Stride[2] * g.C
+	ah := &ph.ax[1]
 	for l := lo; l < hi; l++ {
 		qd, qh := l/ah.q, l%ah.q
 		id, ih := qd*g.Stride[0]+ph.ax[0].r, qh*g.Stride[1]+ah.r
-		row := dx[((id*g.In[1]+ih)*g.In[2]+aw.r)*c:]
+		row := dx[(id*g.In[1]+ih)*rowLen : (id*g.In[1]+ih+1)*rowLen]
 		if vals == nil {
-			for qw := 0; qw < aw.q; qw++ {
-				clear(row[qw*sw*c : qw*sw*c+c])
-			}
+			clear(row)
 			continue
 		}
-		src := vals[(l-lo)*aw.q*c:]
-		for qw := 0; qw < aw.q; qw++ {
-			copy(row[qw*sw*c:qw*sw*c+c], src[qw*c:(qw+1)*c])
-		}
+		copy(row, vals[(l-lo)*lineLen:])
 	}
 }

@@ -72,7 +72,12 @@ type tuning struct {
 	// PhaseMinChannels (channels) is the fewest input channels C for
 	// which a strided input gradient (dilation 1) runs by sub-pixel
 	// phases (conv_strided.go) instead of dy·wᵀ and Col2im: the phase
-	// GEMMs have C columns. math.MaxInt turns the path off.
+	// GEMMs have sw·C columns. math.MaxInt turns the path off.
+	// BenchmarkStridedInputGrad (batch 128, 28×28 input, 3×3 stride 2 to
+	// 32 channels, a shared Zen 5, three alternating runs each, ms,
+	// phases against col2im): 16 channels 3.0–3.3 against 7.0–8.5, 8
+	// channels 2.7–3.6 against 4.9–5.1, 3 channels 3.7–3.9 against
+	// 3.2–3.3.
 	PhaseMinChannels int
 
 	// PhasePatchBytes (bytes) bounds the patches of one piece of a
@@ -181,7 +186,7 @@ func defaultTuning() tuning {
 		InputGradChunkScale:  2,
 		FilterPatchBytes:     1 << 20,
 		FlipMinChannels:      16,
-		PhaseMinChannels:     16,
+		PhaseMinChannels:     8,
 		PhasePatchBytes:      256 << 10,
 		Winograd:             !env.WinogradOff(),
 		WinoMinChannels:      8,
@@ -276,8 +281,10 @@ type convPlan struct {
 	backF int              // algoFlip: its output channels (C)
 	inner *convPlan        // algoFlip: its forward plan
 
-	phases      []inputPhase // algoPhases: the phases of dx with input cells
+	phases      []inputPhase // algoPhases: the row phases of dx with input cells
 	pieces      []phasePiece // algoPhases: the work of one image
+	phaseCols   int          // algoPhases: columns of the products, sw·C
+	subFloats   int          // algoPhases: the sub-filters' floats
 	patchFloats int          // algoPhases: the largest piece's patches
 }
 
