@@ -93,8 +93,10 @@ type phasePiece struct{ phase, lo, hi int }
 // planPhases fills p for algoPhases over g (stride above 1 on some axis,
 // dilation 1): the row phases that have input cells, their pieces of at
 // most bytes of patches (whole lines, at least one), and the scratch the
-// executor needs.
-func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) {
+// executor needs. It reports false, p then unusable, where one line's
+// patches or products would take more than phaseLineMaxBytes (a very
+// wide input): Col2im's chunks may cut lines, these may not.
+func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) bool {
 	p.algo = algoPhases
 	s := g.Stride
 	var wph []phaseAxis
@@ -140,7 +142,13 @@ func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) {
 			}
 		}
 	}
+	return 4*max(p.patchFloats, p.longest*p.phaseCols) <= max(bytes, phaseLineMaxBytes)
 }
+
+// phaseLineMaxBytes bounds the scratch of one worker's piece of a
+// sub-pixel input gradient, whole lines (16 MiB: a 3×3 stride-2 window
+// over 128 channels reaches it at a width of about 16,000).
+const phaseLineMaxBytes = 16 << 20
 
 // phasesString describes the phases of p, e.g. "sub-pixel phases, rows
 // of 2x2, 1x2 taps × 2 width phases, 2 pieces per image".

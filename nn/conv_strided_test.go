@@ -170,3 +170,28 @@ func TestPhasesWriteEveryCell(t *testing.T) {
 		})
 	}
 }
+
+// TestPhasesWideInput: where one line's patches would outgrow
+// phaseLineMaxBytes, the input gradient stays on Col2im, whose chunks may
+// cut lines.
+func TestPhasesWideInput(t *testing.T) {
+	o := ConvOptions{Padding: "SAME", Strides: []int{2}}
+	for _, tc := range []struct {
+		name  string
+		width int
+		want  convAlgo
+	}{
+		{"narrow", 1000, algoPhases},
+		{"wide", 40000, algoCol2im},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := newConvSpec("test", 2, []int{1, 4, tc.width, 128}, []int{3, 3, 128, 128}, o, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pl := planOf(passInputGrad, &s.g, s.f); pl.algo != tc.want {
+				t.Errorf("planned %s, want %s", algoNames[pl.algo], algoNames[tc.want])
+			}
+		})
+	}
+}

@@ -359,8 +359,10 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 	}
 	// Strided: one stride-1 product per sub-pixel phase of dx.
 	if g.Stride != [3]int{1, 1, 1} && g.Dilation == [3]int{1, 1, 1} && g.C >= tune.PhaseMinChannels {
-		p.planPhases(g, f, tune.PhasePatchBytes)
-		return p
+		if p.planPhases(g, f, tune.PhasePatchBytes) {
+			return p
+		}
+		p = &convPlan{pass: pass}
 	}
 	p.algo = algoCol2im
 	p.chunksOf(g, tune.PatchBytes)
