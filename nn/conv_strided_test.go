@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -192,6 +193,48 @@ func TestPhasesWideInput(t *testing.T) {
 			if pl := planOf(passInputGrad, &s.g, s.f); pl.algo != tc.want {
 				t.Errorf("planned %s, want %s", algoNames[pl.algo], algoNames[tc.want])
 			}
+		})
+	}
+}
+
+// TestConvInputGradPhasesRandom compares the sub-pixel input gradient
+// with the plain-loop reference on 300 seeded random strided geometries
+// (sizes 1–12, windows 1–5, strides 1–4 with at least one above 1, any
+// padding with explicit pads 0–5, 1–5 channels in and 1–4 out, batch
+// 1–3), skipping those the op refuses.
+func TestConvInputGradPhasesRandom(t *testing.T) {
+	defer func(saved tuning) { tune = saved }(tune)
+	tune.PhaseMinChannels = 0
+	rng := rand.New(rand.NewPCG(5, 7))
+	between := func(lo, hi int) int { return lo + rng.IntN(hi-lo+1) }
+	for i := 0; i < 300; i++ {
+		in := []int{between(1, 3), between(1, 12), between(1, 12), between(1, 5)}
+		filter := []int{between(1, 5), between(1, 5), in[3], between(1, 4)}
+		strides := []int{between(1, 4), between(2, 4)}
+		if rng.IntN(2) == 0 {
+			strides[0], strides[1] = strides[1], strides[0]
+		}
+		o := ConvOptions{Padding: []string{"SAME", "VALID", "EXPLICIT"}[rng.IntN(3)], Strides: strides}
+		if o.Padding == "EXPLICIT" {
+			o.ExplicitPaddings = [][2]int{{between(0, 5), between(0, 5)}, {between(0, 5), between(0, 5)}}
+		}
+		name := fmt.Sprintf("%d in %v filter %v strides %v %s %v", i, in, filter, strides, o.Padding, o.ExplicitPaddings)
+		s, err := newConvSpec("test", 2, in, filter, o, false)
+		if err != nil || tensor.Size(s.out) == 0 {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			if pl := planOf(passInputGrad, &s.g, s.f); pl.algo != algoPhases {
+				t.Fatalf("planned %s, want phases", algoNames[pl.algo])
+			}
+			w, dy := cvRand(uint64(i), filter...), cvRand(uint64(i)+1000, s.out...)
+			dx, err := Conv2DBackpropInput(in, w, dy, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, tensor.Size(in))
+			convBackpropInputRef(&s.g, s.f, w.Data(), dy.Data(), want)
+			cvClose(t, "backprop input", dx.Data(), want, 1e-5)
 		})
 	}
 }
