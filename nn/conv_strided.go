@@ -37,13 +37,16 @@ package nn
 // A row phase without taps is written as zeros. So every cell of dx is
 // written once, with no clear of dx and no scatter-add.
 //
-// The work is cut into pieces (image, row phase, lines), each gathered
-// and multiplied by one worker with a serial GEMM against the row phase's
-// sub-filter, packed once per call; a piece's values do not depend on
-// which worker runs it.
+// The work is cut into pieces (row phase, run of lines over the batch,
+// images one after the other), each gathered and multiplied by one worker
+// with a serial GEMM against the row phase's sub-filter, packed once per
+// call; the pieces depend on the geometry only, and a piece's values do
+// not depend on which worker runs it.
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -84,10 +87,11 @@ type inputPhase struct {
 // taps is the number of taps of the row phase's patch: Td·Th·U.
 func (ph *inputPhase) taps() int { return ph.ax[0].taps * ph.ax[1].taps * ph.u }
 
-// lines is the number of (qd, qh) lines of the row phase.
+// lines is the number of (qd, qh) lines of the row phase in one image.
 func (ph *inputPhase) lines() int { return ph.ax[0].q * ph.ax[1].q }
 
-// phasePiece is lines [lo, hi) of row phase phase of one image.
+// phasePiece is lines [lo, hi) of row phase phase, counted over the
+// batch: line n·lines() + l is line l of image n.
 type phasePiece struct{ phase, lo, hi int }
 
 // planPhases fills p for algoPhases over g (stride above 1 on some axis,
@@ -122,26 +126,29 @@ func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) bool {
 				continue // no input cells (input smaller than the stride)
 			}
 			a0, a1 := &ph.ax[0], &ph.ax[1]
-			ph.direct = ph.taps() == 1 && a0.off >= 0 && a0.q+a0.off <= g.Out[0] &&
+			ph.direct = ph.taps() == 1 && a0.off == 0 && a0.q == g.Out[0] &&
 				a1.off == 0 && a1.q == g.Out[1] && umin == 0 && qw == g.Out[2]
 			i := len(p.phases)
 			p.phases = append(p.phases, ph)
 			k := ph.taps() * f
 			p.subFloats += k * p.phaseCols
-			per := ph.lines() // a phase without taps is one piece
-			if k > 0 {
-				per = max(1, bytes/(4*qw*k))
-				if !ph.direct {
-					p.patchFloats = max(p.patchFloats, min(per, ph.lines())*qw*k)
-				}
+			lines := g.N * ph.lines()
+			per := max(1, bytes/(4*qw*max(k, p.phaseCols)))
+			if k > 0 && !ph.direct {
+				p.patchFloats = max(p.patchFloats, min(per, lines)*qw*k)
 			}
-			for lo := 0; lo < ph.lines(); lo += per {
-				hi := min(lo+per, ph.lines())
+			for lo := 0; lo < lines; lo += per {
+				hi := min(lo+per, lines)
 				p.pieces = append(p.pieces, phasePiece{i, lo, hi})
 				p.longest = max(p.longest, (hi-lo)*qw)
 			}
 		}
 	}
+	// Image by image: the pieces of every row phase that start in one
+	// image run together, while its dy is in cache, and fill its dx.
+	slices.SortStableFunc(p.pieces, func(a, b phasePiece) int {
+		return cmp.Compare(a.lo/p.phases[a.phase].lines(), b.lo/p.phases[b.phase].lines())
+	})
 	return 4*max(p.patchFloats, p.longest*p.phaseCols) <= max(bytes, phaseLineMaxBytes)
 }
 
@@ -151,7 +158,7 @@ func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) bool {
 const phaseLineMaxBytes = 16 << 20
 
 // phasesString describes the phases of p, e.g. "sub-pixel phases, rows
-// of 2x2, 1x2 taps × 2 width phases, 2 pieces per image".
+// of 2x2, 1x2 taps × 2 width phases, 100 pieces".
 func (p *convPlan) phasesString() string {
 	var taps []string
 	for _, ph := range p.phases {
@@ -161,7 +168,7 @@ func (p *convPlan) phasesString() string {
 		}
 		taps = append(taps, t)
 	}
-	return fmt.Sprintf("sub-pixel phases, rows of %s taps × %d width phases, %d pieces per image",
+	return fmt.Sprintf("sub-pixel phases, rows of %s taps × %d width phases, %d pieces",
 		strings.Join(taps, ", "), len(p.phases[0].w), len(p.pieces))
 }
 
@@ -185,29 +192,25 @@ func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []f
 		packs[i] = kernels.PackB(false, k, n, (*sub)[at:], n)
 		at += k * n
 	}
-	imgIn := g.In[0] * g.In[1] * g.In[2] * g.C
-	imgOut := g.Out[0] * g.Out[1] * g.Out[2] * f
-	pieces := len(pl.pieces)
-	parallel.For(g.N*pieces, 1, func(lo, hi int) {
+	parallel.For(len(pl.pieces), 1, func(lo, hi int) {
 		patches := getScratch(pl.patchFloats)
 		out := getScratch(pl.longest * n)
-		for t := lo; t < hi; t++ {
-			img, pc := t/pieces, pl.pieces[t%pieces]
+		for _, pc := range pl.pieces[lo:hi] {
 			ph := &pl.phases[pc.phase]
-			x, y := dx[img*imgIn:(img+1)*imgIn], dy[img*imgOut:(img+1)*imgOut]
 			if packs[pc.phase] == nil {
-				writePhase(g, ph, nil, pc.lo, pc.hi, x)
+				writePhase(g, ph, nil, pc.lo, pc.hi, dx)
 				continue
 			}
 			rows, k := (pc.hi-pc.lo)*ceilDiv(g.In[2], g.Stride[2]), ph.taps()*f
 			a, lda := *patches, k
 			if ph.direct {
-				a, lda = y[phaseRow(g, ph, pc.lo)*f:], f
+				// Line l of image n reads dy row n·OD·OH·OW + l·OW.
+				a, lda = dy[pc.lo*g.Out[2]*f:], f
 			} else {
-				gatherPhase(g, f, ph, y, pc.lo, pc.hi, a)
+				gatherPhase(g, f, ph, dy, pc.lo, pc.hi, a)
 			}
 			kernels.SgemmPackedB(rows, 1, a, lda, packs[pc.phase], 0, *out, n)
-			writePhase(g, ph, *out, pc.lo, pc.hi, x)
+			writePhase(g, ph, *out, pc.lo, pc.hi, dx)
 		}
 		putScratch(out)
 		putScratch(patches)
@@ -218,13 +221,6 @@ func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []f
 		}
 	}
 	putScratch(sub)
-}
-
-// phaseRow is the dy row (od·OH + oh)·OW + ow the first tap of line l's
-// first cell reads.
-func phaseRow(g *kernels.ConvGeom, ph *inputPhase, l int) int {
-	qd, qh := l/ph.ax[1].q, l%ph.ax[1].q
-	return ((qd+ph.ax[0].off)*g.Out[1]+qh+ph.ax[1].off)*g.Out[2] + ph.umin
 }
 
 // subFilter writes the row phase's flipped sub-filter wsub
@@ -262,19 +258,22 @@ func subFilter(g *kernels.ConvGeom, f int, ph *inputPhase, w, dst []float32) {
 	}
 }
 
-// gatherPhase writes the patch rows of lines [lo, hi) of the row phase,
-// from one image's dy [OD, OH, OW, F], into buf: row (l, qw) holds, for
-// each (jd', jh'), dy[qd+offd+jd', qh+offh+jh', qw+umin … qw+umin+U−1, ·]
-// with zeros outside dy.
+// gatherPhase writes the patch rows of lines [lo, hi) of the row phase
+// (counted over the batch), from dy [N, OD, OH, OW, F], into buf: row
+// (line l of image n, qw) holds, for each (jd', jh'),
+// dy[n, qd+offd+jd', qh+offh+jh', qw+umin … qw+umin+U−1, ·] with zeros
+// outside dy.
 func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, hi int, buf []float32) {
 	ad, ah := &ph.ax[0], &ph.ax[1]
 	seg := ph.u * f // one (jd', jh') slice of a patch row
 	k := ad.taps * ah.taps * seg
 	outW := g.Out[2]
 	qw := ceilDiv(g.In[2], g.Stride[2])
-	for l := lo; l < hi; l++ {
+	lines, img := ph.lines(), g.Out[0]*g.Out[1]*outW*f
+	for gl := lo; gl < hi; gl++ {
+		n, l := gl/lines, gl%lines
 		qd, qh := l/ah.q, l%ah.q
-		line := buf[(l-lo)*qw*k : (l-lo+1)*qw*k]
+		line := buf[(gl-lo)*qw*k : (gl-lo+1)*qw*k]
 		off := 0
 		for jd := 0; jd < ad.taps; jd++ {
 			od := qd + ad.off + jd
@@ -287,7 +286,7 @@ func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, h
 					off += seg
 					continue
 				}
-				row := dy[(od*g.Out[1]+oh)*outW*f : (od*g.Out[1]+oh+1)*outW*f]
+				row := dy[n*img+(od*g.Out[1]+oh)*outW*f : n*img+(od*g.Out[1]+oh+1)*outW*f]
 				for q := 0; q < qw; q++ {
 					s := line[q*k+off : q*k+off+seg]
 					ow0 := q + ph.umin
@@ -307,20 +306,24 @@ func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, h
 }
 
 // writePhase copies lines [lo, hi) of the row phase's product vals (each
-// ⌈W/sw⌉·sw·C values, a dx row and then cells past its end) into their
-// rows of one image's dx [D, H, W, C], or zeros when vals is nil.
+// ⌈W/sw⌉·sw·C values, a dx row and then cells past its end; lines
+// counted over the batch) into their rows of dx [N, D, H, W, C], or
+// zeros when vals is nil.
 func writePhase(g *kernels.ConvGeom, ph *inputPhase, vals []float32, lo, hi int, dx []float32) {
 	rowLen := g.In[2] * g.C
 	lineLen := ceilDiv(g.In[2], g.Stride[2]) * g.Stride[2] * g.C
 	ah := &ph.ax[1]
-	for l := lo; l < hi; l++ {
+	lines := ph.lines()
+	for gl := lo; gl < hi; gl++ {
+		n, l := gl/lines, gl%lines
 		qd, qh := l/ah.q, l%ah.q
 		id, ih := qd*g.Stride[0]+ph.ax[0].r, qh*g.Stride[1]+ah.r
-		row := dx[(id*g.In[1]+ih)*rowLen : (id*g.In[1]+ih+1)*rowLen]
+		at := ((n*g.In[0]+id)*g.In[1] + ih) * rowLen
+		row := dx[at : at+rowLen]
 		if vals == nil {
 			clear(row)
 			continue
 		}
-		copy(row, vals[(l-lo)*lineLen:])
+		copy(row, vals[(gl-lo)*lineLen:])
 	}
 }
