@@ -74,10 +74,11 @@ type tuning struct {
 	// phases (conv_strided.go) instead of dy·wᵀ and Col2im: the phase
 	// GEMMs have sw·C columns. math.MaxInt turns the path off.
 	// BenchmarkStridedInputGrad (batch 128, 28×28 input, 3×3 stride 2 to
-	// 32 channels, a shared Zen 5, three alternating runs each, ms,
-	// phases against col2im): 16 channels 3.0–3.3 against 7.0–8.5, 8
-	// channels 2.7–3.6 against 4.9–5.1, 3 channels 3.7–3.9 against
-	// 3.2–3.3.
+	// 32 channels, a shared Zen 5 at load average 2, medians of five or
+	// six alternating runs, ms, phases against col2im): 16 channels 1.74
+	// against 2.07, 8 channels 1.31 against 1.40, 6 channels 1.43
+	// against 1.20, 4 channels 1.38 against 0.92, 3 channels 1.36
+	// against 0.79.
 	PhaseMinChannels int
 
 	// PhasePatchBytes (bytes) bounds the patches (and the products) of
