@@ -287,7 +287,17 @@ func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, h
 					continue
 				}
 				row := dy[n*img+(od*g.Out[1]+oh)*outW*f : n*img+(od*g.Out[1]+oh+1)*outW*f]
-				for q := 0; q < qw; q++ {
+				// Cells qLo … qHi−1 read their whole window inside the row,
+				// the others in part or not at all.
+				qLo := min(max(0, -ph.umin), qw)
+				qHi := max(min(outW-ph.umin-ph.u+1, qw), qLo)
+				for q := qLo; q < qHi; q++ {
+					copy(line[q*k+off:q*k+off+seg], row[(q+ph.umin)*f:])
+				}
+				for q := range qw {
+					if q >= qLo && q < qHi {
+						continue
+					}
 					s := line[q*k+off : q*k+off+seg]
 					ow0 := q + ph.umin
 					jLo, jHi := max(0, -ow0), min(ph.u, outW-ow0)
