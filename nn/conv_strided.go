@@ -103,17 +103,20 @@ type phasePiece struct{ phase, lo, hi int }
 func (p *convPlan) planPhases(g *kernels.ConvGeom, f, bytes int) bool {
 	p.algo = algoPhases
 	s := g.Stride
+	// The width window spans the columns every width phase with cells
+	// and taps reads (none: the row phases have no taps).
 	var wph []phaseAxis
-	umin, umax := 0, 0
+	umin, umax, seen := 0, 0, false
 	for rw := 0; rw < s[2]; rw++ {
 		a := newPhaseAxis(rw, g.In[2], s[2], g.Pad[2], g.K[2])
-		if a.taps > 0 && a.q > 0 {
-			if umin == umax {
-				umin, umax = a.off, a.off+a.taps
-			}
-			umin, umax = min(umin, a.off), max(umax, a.off+a.taps)
-		}
 		wph = append(wph, a)
+		if a.taps == 0 || a.q == 0 {
+			continue
+		}
+		if !seen {
+			umin, umax, seen = a.off, a.off+a.taps, true
+		}
+		umin, umax = min(umin, a.off), max(umax, a.off+a.taps)
 	}
 	qw := ceilDiv(g.In[2], s[2])
 	p.phaseCols = s[2] * g.C
@@ -161,7 +164,9 @@ const phaseLineMaxBytes = 16 << 20
 // of 2x2, 1x2 taps × 2 width phases, 100 pieces".
 func (p *convPlan) phasesString() string {
 	var taps []string
+	widths := 0
 	for _, ph := range p.phases {
+		widths = len(ph.w)
 		t := fmt.Sprintf("%dx%d", ph.ax[1].taps, ph.u)
 		if ph.ax[0].taps != 1 {
 			t = fmt.Sprintf("%dx%s", ph.ax[0].taps, t)
@@ -169,7 +174,7 @@ func (p *convPlan) phasesString() string {
 		taps = append(taps, t)
 	}
 	return fmt.Sprintf("sub-pixel phases, rows of %s taps × %d width phases, %d pieces",
-		strings.Join(taps, ", "), len(p.phases[0].w), len(p.pieces))
+		strings.Join(taps, ", "), widths, len(p.pieces))
 }
 
 // convInputGradPhases computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
