@@ -20,9 +20,10 @@ package nn
 // Fast path: the patch matrix (kernels.Im2col) of a chunk of output
 // positions, at most a few hundred KiB, times the filter viewed as [P, F]
 // (kernels.Sgemm). Backprop-input is, at stride 1, the forward
-// convolution of dy with the flipped filter; at larger strides it
-// multiplies dy by the filter transposed and scatters the patches back
-// (kernels.Col2im). Backprop-filter accumulates patchesᵀ·dy over the
+// convolution of dy with the flipped filter; at larger strides one
+// stride-1 product per sub-pixel phase of dx (conv_strided.go); with
+// dilation, or few channels, it multiplies dy by the filter transposed
+// and scatters the patches back (kernels.Col2im). Backprop-filter accumulates patchesᵀ·dy over the
 // chunks. 1x1 stride-1 unpadded convolutions skip im2col: the input
 // already is the patch matrix. The plain-loop references are in
 // conv_ref.go.
@@ -553,7 +554,9 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 // convBackpropInput computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
 // and dy [N, OD, OH, OW, F]: at stride 1 (with enough channels) as the
 // forward convolution of dy with the flipped filter (see planChunked),
-// otherwise as dpatches = dy · wᵀ scattered back with Col2im.
+// at larger strides without dilation (with enough channels) by sub-pixel
+// phases (conv_strided.go), otherwise as dpatches = dy · wᵀ scattered
+// back with Col2im.
 func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 	pl := planConv(passInputGrad, g, f)
 	p, rows := g.PatchLen(), g.OutPositions()
@@ -564,6 +567,9 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 		return
 	case algoPointwise:
 		kernels.Sgemm(false, true, rows, c, f, 1, dy, f, w, f, 0, dx, c)
+		return
+	case algoPhases:
+		convInputGradPhases(pl, g, f, w, dy, dx)
 		return
 	case algoFlip:
 		taps := g.K[0] * g.K[1] * g.K[2]
@@ -581,7 +587,6 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 		putScratch(flipped)
 		return
 	}
-	clear(dx)
 	// wt [F, P] = wᵀ, so that the GEMM reads it row by row.
 	wtb := getScratch(len(w))
 	wt := *wtb
@@ -592,16 +597,24 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 	}
 	chunks, perImage, longest := pl.chunks, pl.perImage, pl.longest
 	imgRows := g.Out[0] * g.Out[1] * g.Out[2]
+	imgIn := len(dx) / g.N
 	buf := getScratch(longest * p)
+	// Each image of dx is cleared just before its first patches are
+	// added into it (by the worker that adds them, while it is cached),
+	// not all of dx up front.
 	for _, ch := range chunks {
-		m := ch[1] - ch[0]
+		m, img := ch[1]-ch[0], ch[0]/imgRows
 		kernels.Sgemm(false, false, m, p, f, 1, dy[ch[0]*f:], f, wt, p, 0, *buf, p)
 		if perImage > 0 {
+			if ch[0]%imgRows == 0 {
+				clear(dx[img*imgIn : (img+1)*imgIn])
+			}
 			kernels.Col2im(g, *buf, ch[0], ch[1], dx)
 			continue
 		}
 		// A chunk of whole images: the images scatter into disjoint parts of dx.
 		parallel.For(m/imgRows, 1, func(lo, hi int) {
+			clear(dx[(img+lo)*imgIn : (img+hi)*imgIn])
 			kernels.Col2im(g, (*buf)[lo*imgRows*p:], ch[0]+lo*imgRows, ch[0]+hi*imgRows, dx)
 		})
 	}

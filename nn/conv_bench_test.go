@@ -2,11 +2,13 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/convnet-go/convnet/internal/cputime"
 	"github.com/convnet-go/convnet/internal/kernels"
+	"github.com/convnet-go/convnet/internal/pool"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -199,6 +201,55 @@ func BenchmarkWino3OddChannels(b *testing.B) {
 					reportConvFlops(b, convFlops(in, filter), cpu0)
 				})
 			}
+		}
+	}
+}
+
+// BenchmarkStridedInputGrad measures the input gradients of the two
+// stride-2 convolutions of models.NewResNet (batch 128 on 28×28×16: the
+// 3×3 SAME convolution to 32 channels and its 1×1 projection) and of
+// narrower variants, by sub-pixel phases (/algo=phases) and by dy·wᵀ and
+// Col2im (/algo=col2im), dx recycled after each call as in a training
+// step, alternated by the one command
+//
+//	go test -run '^$' -bench StridedInputGrad -count 5 ./nn
+func BenchmarkStridedInputGrad(b *testing.B) {
+	o := ConvOptions{Padding: "SAME", Strides: []int{2}}
+	for _, bc := range []struct {
+		name       string
+		in, filter []int
+	}{
+		{"resnet_28x28x16_3x3x32_s2", []int{128, 28, 28, 16}, []int{3, 3, 16, 32}},
+		{"resnet_28x28x16_1x1x32_s2", []int{128, 28, 28, 16}, []int{1, 1, 16, 32}},
+		{"28x28x8_3x3x32_s2", []int{128, 28, 28, 8}, []int{3, 3, 8, 32}},
+		{"28x28x3_3x3x32_s2", []int{128, 28, 28, 3}, []int{3, 3, 3, 32}},
+		{"14x14x32_3x3x64_s2", []int{128, 14, 14, 32}, []int{3, 3, 32, 64}},
+	} {
+		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w, dy := cvRand(2, bc.filter...), cvRand(3, s.out...)
+		flops := 2 * float64(s.g.OutPositions()) * float64(tensor.Size(bc.filter))
+		for _, algo := range []string{"phases", "col2im"} {
+			b.Run(bc.name+"/algo="+algo, func(b *testing.B) {
+				defer func(saved tuning) { tune = saved }(tune)
+				tune.PhaseMinChannels = 0
+				if algo == "col2im" {
+					tune.PhaseMinChannels = math.MaxInt
+				}
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					dx, err := Conv2DBackpropInput(bc.in, w, dy, o)
+					if err != nil {
+						b.Fatal(err)
+					}
+					// Handed back as a training step's workspace does, so
+					// that the next call reuses the pages.
+					pool.Recycle(dx.Data())
+				}
+				reportConvFlops(b, flops, cpu0)
+			})
 		}
 	}
 }

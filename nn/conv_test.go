@@ -341,10 +341,11 @@ func checkBackprops(t *testing.T, tc convGeomCase, ny int, fwd, bIn, bFilt func(
 }
 
 // TestConvMatchesReference compares the exported (fast) ops with the
-// float32 references: with the default chunking and stride-1 input
-// gradients always computed as flipped-filter convolutions, and with
-// chunks of a few rows (images split across chunks) and input gradients
-// always scattered by Col2im.
+// float32 references: with the default chunking, stride-1 input
+// gradients always computed as flipped-filter convolutions and strided
+// ones (without dilation) by sub-pixel phases, and with chunks of a few
+// rows (images split across chunks) and input gradients always scattered
+// by Col2im.
 func TestConvMatchesReference(t *testing.T) {
 	defer func(saved tuning) { tune = saved }(tune)
 	for _, mode := range []string{"default chunks, flip", "tiny chunks, col2im"} {
@@ -352,8 +353,10 @@ func TestConvMatchesReference(t *testing.T) {
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
 				s := tc.geom(t)
 				tune.PatchBytes, tune.FlipMinChannels, tune.WorkerPatchBytes, tune.FilterPatchBytes = 2<<20, 0, 256<<10, 1<<20
+				tune.PhaseMinChannels = 0
 				if mode == "tiny chunks, col2im" {
 					tune.PatchBytes, tune.FlipMinChannels, tune.WorkerPatchBytes = 4*3*s.g.PatchLen(), math.MaxInt, 4*3*s.g.PatchLen()
+					tune.PhaseMinChannels = math.MaxInt
 					tune.FilterPatchBytes = tune.PatchBytes
 				}
 				x, w := cvRand(tc.seed, tc.in...), cvRand(tc.seed+100, tc.filter...)
@@ -470,6 +473,11 @@ func TestConvDeterministic(t *testing.T) {
 	// The direct single-channel path and the Winograd path (5×5, 8 channels).
 	x1, w1, dy1 := cvRand(7, 11, 9, 8, 1), cvRand(8, 5, 5, 1, 32), cvRand(9, 11, 9, 8, 32)
 	x5, w5, dy5 := cvRand(10, 5, 9, 8, 8), cvRand(11, 5, 5, 8, 8), cvRand(12, 5, 9, 8, 8)
+	// Strided input gradients: by sub-pixel phases (16 channels) and by
+	// Col2im (4 channels).
+	o2 := ConvOptions{Padding: "SAME", Strides: []int{2}}
+	w16, dy16 := cvRand(13, 3, 3, 16, 8), cvRand(14, 5, 5, 4, 8)
+	w4, dy4 := cvRand(15, 3, 3, 4, 8), cvRand(16, 3, 5, 4, 8)
 	run := func() [][]float32 {
 		tune.PatchBytes = 4 * 7 * 3 * 3 * 4 // 7 rows a chunk: images split, 8 groups
 		tune.WorkerPatchBytes, tune.FilterPatchBytes = tune.PatchBytes, tune.PatchBytes
@@ -486,6 +494,8 @@ func TestConvDeterministic(t *testing.T) {
 			func() (*tensor.Tensor, error) { return Conv2D(x5, w5, o) },
 			func() (*tensor.Tensor, error) { return Conv2DBackpropInput(x5.Shape(), w5, dy5, o) },
 			func() (*tensor.Tensor, error) { return Conv2DBackpropFilter(x5, w5.Shape(), dy5, o) },
+			func() (*tensor.Tensor, error) { return Conv2DBackpropInput([]int{5, 9, 8, 16}, w16, dy16, o2) },
+			func() (*tensor.Tensor, error) { return Conv2DBackpropInput(x.Shape(), w4, dy4, o2) },
 		} {
 			r, err := op()
 			if err != nil {

@@ -131,3 +131,15 @@ func TestGoldenConv2DTranspose(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenConvPhases reruns the convolution goldens with every strided
+// input gradient (and strided Conv2DTranspose) on the sub-pixel phase
+// path: their 1–3 channels otherwise keep them on Col2im.
+func TestGoldenConvPhases(t *testing.T) {
+	defer func(saved tuning) { tune = saved }(tune)
+	tune.PhaseMinChannels = 0
+	t.Run("conv1d", TestGoldenConv1D)
+	t.Run("conv2d", TestGoldenConv2D)
+	t.Run("conv3d", TestGoldenConv3D)
+	t.Run("conv2d_transpose", TestGoldenConv2DTranspose)
+}

@@ -69,6 +69,30 @@ type tuning struct {
 	// products run faster as dy·wᵀ followed by Col2im.
 	FlipMinChannels int
 
+	// PhaseMinChannels (channels) is the fewest input channels C for
+	// which a strided input gradient (dilation 1) runs by sub-pixel
+	// phases (conv_strided.go) instead of dy·wᵀ and Col2im: the phase
+	// GEMMs have sw·C columns. math.MaxInt turns the path off.
+	// BenchmarkStridedInputGrad (batch 128, 28×28 input, 3×3 stride 2 to
+	// 32 channels, a shared Zen 5 at load average 2, medians of five or
+	// six alternating runs, ms, phases against col2im): 16 channels 1.74
+	// against 2.07, 8 channels 1.31 against 1.40, 6 channels 1.43
+	// against 1.20, 4 channels 1.38 against 0.92, 3 channels 1.36
+	// against 0.79.
+	PhaseMinChannels int
+
+	// PhasePatchBytes (bytes) bounds the patches (and the products) of
+	// one piece of a sub-pixel input gradient, gathered and multiplied by
+	// one worker; pieces run over the images of the batch, so small
+	// images still give long products. BenchmarkStridedInputGrad on a
+	// shared Zen 5 (GFLOP/cpu-s, medians of six alternating runs, the
+	// pieces then in row-phase order): ResNet 3×3 with pieces of 32, 64,
+	// 128, 256 KiB 67.8, 84.1, 83.9, 82.0; 14×14×32 → 64 91.1, 96.6,
+	// 109.2, 108.9. 128 KiB pieces in image order against pieces of one
+	// image each: 14×14×32 → 64 105.9 against 80.5, the ResNet's 1×1
+	// 41.4 against 40.9, its 3×3 76.0 against 76.9 (ten runs).
+	PhasePatchBytes int
+
 	// Winograd enables the Winograd path (false under
 	// CONVNET_WINOGRAD=off; the "ref" Sgemm never takes it).
 	Winograd bool
@@ -171,6 +195,8 @@ func defaultTuning() tuning {
 		InputGradChunkScale:  2,
 		FilterPatchBytes:     1 << 20,
 		FlipMinChannels:      16,
+		PhaseMinChannels:     8,
+		PhasePatchBytes:      128 << 10,
 		Winograd:             !env.WinogradOff(),
 		WinoMinChannels:      8,
 		Wino3MinChannels:     8,
@@ -232,9 +258,12 @@ const (
 	// algoCol2im: an input gradient as dpatches = dy·wᵀ per chunk,
 	// scattered back with Col2im.
 	algoCol2im
+	// algoPhases: a strided input gradient (dilation 1) as one stride-1
+	// product per sub-pixel phase of dx (conv_strided.go).
+	algoPhases
 )
 
-var algoNames = [...]string{"clear", "pointwise", "winograd", "direct-c1", "im2col", "flip", "col2im"}
+var algoNames = [...]string{"clear", "pointwise", "winograd", "direct-c1", "im2col", "flip", "col2im", "phases"}
 
 // convPlan is how one convolution product runs: the algorithm and what
 // it needs (a Winograd scheme and block, or the chunks of the patch
@@ -254,13 +283,19 @@ type convPlan struct {
 
 	chunks   [][2]int // algoIm2col, algoCol2im: patch rows [lo, hi)
 	perImage int      // chunks per image (0: chunks of whole images)
-	longest  int      // rows of the longest chunk
+	longest  int      // rows of the longest chunk (algoPhases: piece)
 	split    bool     // algoIm2col: each chunk split over the workers
 	groups   int      // filter-gradient algoIm2col: fixed partial sums
 
 	back  kernels.ConvGeom // algoFlip: the forward geometry over dy
 	backF int              // algoFlip: its output channels (C)
 	inner *convPlan        // algoFlip: its forward plan
+
+	phases      []inputPhase // algoPhases: the row phases of dx with input cells
+	pieces      []phasePiece // algoPhases: the work of one image
+	phaseCols   int          // algoPhases: columns of the products, sw·C
+	subFloats   int          // algoPhases: the sub-filters' floats
+	patchFloats int          // algoPhases: the largest piece's patches
 }
 
 // planConv returns the plan of pass over geometry g with f the filter's
@@ -331,6 +366,13 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 		p.backF = g.C
 		p.inner = planChunked(passForward, &p.back, g.C, tune.InputGradChunkScale*tune.WorkerPatchBytes)
 		return p
+	}
+	// Strided: one stride-1 product per sub-pixel phase of dx.
+	if g.Stride != [3]int{1, 1, 1} && g.Dilation == [3]int{1, 1, 1} && g.C >= tune.PhaseMinChannels {
+		if p.planPhases(g, f, tune.PhasePatchBytes) {
+			return p
+		}
+		p = &convPlan{pass: pass}
 	}
 	p.algo = algoCol2im
 	p.chunksOf(g, tune.PatchBytes)
@@ -421,6 +463,8 @@ func (p *convPlan) String() string {
 		return "direct-c1, " + p.c1.String()
 	case algoCol2im:
 		return fmt.Sprintf("dy·wᵀ then col2im, %d chunks of ≤ %d rows", len(p.chunks), p.longest)
+	case algoPhases:
+		return p.phasesString()
 	}
 	return algoNames[p.algo]
 }
