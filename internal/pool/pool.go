@@ -72,6 +72,15 @@ var keep struct {
 const (
 	keepCount  = 16
 	keepFloats = 16 << 20 // 64 MiB
+	// keepMin is the smallest array keep takes. The smaller scratch
+	// buffers (a GEMM's packed tile, the small products of a Winograd
+	// filter gradient, taken and handed back thousands of times a step
+	// by both workers) go straight to the sync.Pools, whose per-P caches
+	// need no lock: through keep, each took its mutex twice. The
+	// collections that would empty those pools come seldom once a
+	// training loop recycles its tensors, and such an array is a few
+	// pages to fault in again.
+	keepMin = 1 << 15 // 128 KiB
 )
 
 // poolFor returns the pool of arrays of capacity c (> 0), or nil when
@@ -153,8 +162,10 @@ func take(n int) []float32 {
 	if n <= 0 {
 		return nil
 	}
-	if s := takeKept(n); s != nil {
-		return s
+	if n >= keepMin {
+		if s := takeKept(n); s != nil {
+			return s
+		}
 	}
 	if p := poolFor(n, false); p != nil {
 		if first, ok := p.Get().(*float32); ok {
@@ -193,7 +204,10 @@ func Put(s []float32) {
 	if poison.Load() {
 		fill(s)
 	}
-	if s = keepLargest(s); s != nil {
+	if cap(s) >= keepMin {
+		s = keepLargest(s)
+	}
+	if s != nil {
 		poolFor(cap(s), true).Put(unsafe.SliceData(s))
 	}
 }

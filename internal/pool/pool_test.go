@@ -131,11 +131,21 @@ func TestKeepSurvivesGCAndHoldsTheLargest(t *testing.T) {
 		t.Error("an array in keep was lost to garbage collections")
 	}
 
-	for i := range keepCount {
-		Put(make([]float32, 1000+i))
+	small := make([]float32, keepMin-1) // below keep's floor: a sync.Pool's, though keep has room
+	Put(small)
+	keep.Lock()
+	for _, p := range keep.free {
+		if unsafe.SliceData(p) == unsafe.SliceData(small) {
+			t.Errorf("keep took an array of %d floats, below its floor of %d", len(small), keepMin)
+		}
 	}
-	larger := make([]float32, 5000)
+	keep.Unlock()
+	for i := range keepCount {
+		Put(make([]float32, keepMin+i))
+	}
+	larger := make([]float32, keepMin+5000)
 	Put(larger)
+
 	tooBig := make([]float32, keepFloats+1)
 	Put(tooBig)
 	keep.Lock()
@@ -151,7 +161,7 @@ func TestKeepSurvivesGCAndHoldsTheLargest(t *testing.T) {
 	sum := 0
 	for _, p := range keep.free {
 		sum += cap(p)
-		if cap(p) == 1000 {
+		if cap(p) == keepMin {
 			t.Error("keep still holds its smallest array after a larger one came")
 		}
 	}
