@@ -214,8 +214,9 @@ func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, mr, c, f int, u *
 func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int, ep epilogue, edgeOut []float32) {
 	s, out := tl.s, tl.s.Out
 	oh, ow := tl.g.Out[1], tl.g.Out[2]
+	c := tl.cursor(t0 + lo)
 	for t := lo; t < hi; t++ {
-		img, oy, ox := tl.at(t0 + t)
+		img, oy, ox := c.take()
 		if oy+out <= oh && ox+out <= ow {
 			at := ((img*oh+oy)*ow + ox) * f
 			s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
@@ -303,6 +304,33 @@ func (tl winoTiles) at(t int) (img, oy, ox int) {
 	return t / tl.perImage, tl.s.Out * (t % tl.perImage / tl.tw), tl.s.Out * (t % tl.tw)
 }
 
+// tileCursor walks consecutive tiles in winoTiles' order without the
+// divisions of at.
+type tileCursor struct {
+	img, oy, ox int
+	out, w, h   int // block size, and the rows and columns the blocks span
+}
+
+// cursor returns a tileCursor at tile t.
+func (tl winoTiles) cursor(t int) tileCursor {
+	img, oy, ox := tl.at(t)
+	out := tl.s.Out
+	return tileCursor{img: img, oy: oy, ox: ox, out: out, w: tl.tw * out, h: tl.perImage / tl.tw * out}
+}
+
+// take returns the current tile's at and moves to the next tile.
+func (c *tileCursor) take() (img, oy, ox int) {
+	img, oy, ox = c.img, c.oy, c.ox
+	if c.ox += c.out; c.ox == c.w {
+		c.ox = 0
+		if c.oy += c.out; c.oy == c.h {
+			c.oy = 0
+			c.img++
+		}
+	}
+	return img, oy, ox
+}
+
 // inputs transforms the Tile×Tile input windows of tiles t0 … t0+nt−1 of x
 // [slices, H, W, C]: tile t0+t's cell ξ goes to v[ξ·vs + t·C:][:C].
 // Windows over the padding are read through e.
@@ -311,8 +339,9 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, e *wino
 	g := tl.g
 	c, h, wd := g.C, g.In[1], g.In[2]
 	edge := *e.buf
+	cur := tl.cursor(t0)
 	for t := 0; t < nt; t++ {
-		img, oy, ox := tl.at(t0 + t)
+		img, oy, ox := cur.take()
 		ih, iw := oy-g.Pad[1], ox-g.Pad[2]
 		if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
 			tl.s.Input(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)

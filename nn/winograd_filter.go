@@ -91,8 +91,9 @@ func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []fl
 func (tl winoTiles) outputGrads(dy []float32, f, t0, nt int, d []float32, ds int, edge []float32) {
 	out := tl.s.Out
 	oh, ow := tl.g.Out[1], tl.g.Out[2]
+	c := tl.cursor(t0)
 	for t := 0; t < nt; t++ {
-		img, oy, ox := tl.at(t0 + t)
+		img, oy, ox := c.take()
 		if oy+out <= oh && ox+out <= ow {
 			tl.s.OutputGrad(d[t*f:], ds, dy[((img*oh+oy)*ow+ox)*f:], ow*f, f, f)
 			continue

@@ -195,3 +195,34 @@ func TestWinogradOnlyWhereItApplies(t *testing.T) {
 		}
 	}
 }
+
+// TestTileCursor: a cursor started at any tile visits the tiles that
+// follow with at's image slice, row and column.
+func TestTileCursor(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		scheme *kernels.WinoScheme
+		geom   kernels.ConvGeom
+	}{
+		{"resnet 28x28", kernels.WinoSchemes[len(kernels.WinoSchemes)-1], kernels.ConvGeom{N: 3, In: [3]int{1, 28, 28}, Out: [3]int{1, 28, 28}}},
+		{"odd 13x11 depth 2", kernels.WinoSchemes[0], kernels.ConvGeom{N: 2, In: [3]int{2, 13, 11}, Out: [3]int{2, 13, 11}}},
+		{"one tile", kernels.WinoSchemes[0], kernels.ConvGeom{N: 4, In: [3]int{1, 2, 1}, Out: [3]int{1, 2, 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tl := newWinoTiles(tc.scheme, &tc.geom)
+			for _, start := range []int{0, 1, tl.tw - 1, tl.perImage - 1, tl.perImage + 2} {
+				if start >= tl.n {
+					continue
+				}
+				c := tl.cursor(start)
+				for i := start; i < tl.n; i++ {
+					gi, gy, gx := c.take()
+					wi, wy, wx := tl.at(i)
+					if gi != wi || gy != wy || gx != wx {
+						t.Fatalf("from %d, tile %d: cursor (%d, %d, %d), at (%d, %d, %d)", start, i, gi, gy, gx, wi, wy, wx)
+					}
+				}
+			}
+		})
+	}
+}
