@@ -13,31 +13,90 @@ TEXT ·bnShiftedMomentsAVX2(SB), NOSPLIT, $0-40
 	MOVQ rows+24(FP), BX
 	MOVQ c+32(FP), SI
 	LEAQ (AX)(SI*8), DI
-
-bnShiftedMomentsAVX2_row:
 	XORQ R8, R8
 
-bnShiftedMomentsAVX2_col:
-	VCVTPS2PD (CX)(R8*4), Y0
-	VSUBPD    (DX)(R8*8), Y0, Y0
-	VMULPD    Y0, Y0, Y1
-	VADDPD    (AX)(R8*8), Y0, Y0
-	VADDPD    (DI)(R8*8), Y1, Y1
+bnShiftedMomentsAVX2_blk:
+	MOVQ    SI, R9
+	SUBQ    R8, R9
+	CMPQ    R9, $0x10
+	JL      bnShiftedMomentsAVX2_one
+	VMOVUPD (AX)(R8*8), Y0
+	VMOVUPD (DI)(R8*8), Y1
+	VMOVUPD 32(AX)(R8*8), Y2
+	VMOVUPD 32(DI)(R8*8), Y3
+	VMOVUPD 64(AX)(R8*8), Y4
+	VMOVUPD 64(DI)(R8*8), Y5
+	VMOVUPD 96(AX)(R8*8), Y6
+	VMOVUPD 96(DI)(R8*8), Y7
+	MOVQ    R8, R9
+	MOVQ    BX, R10
+
+bnShiftedMomentsAVX2_rows2:
+	VCVTPS2PD (CX)(R9*4), Y8
+	VSUBPD    (DX)(R8*8), Y8, Y8
+	VMULPD    Y8, Y8, Y9
+	VADDPD    Y8, Y0, Y0
+	VADDPD    Y9, Y1, Y1
+	VCVTPS2PD 16(CX)(R9*4), Y8
+	VSUBPD    32(DX)(R8*8), Y8, Y8
+	VMULPD    Y8, Y8, Y9
+	VADDPD    Y8, Y2, Y2
+	VADDPD    Y9, Y3, Y3
+	VCVTPS2PD 32(CX)(R9*4), Y8
+	VSUBPD    64(DX)(R8*8), Y8, Y8
+	VMULPD    Y8, Y8, Y9
+	VADDPD    Y8, Y4, Y4
+	VADDPD    Y9, Y5, Y5
+	VCVTPS2PD 48(CX)(R9*4), Y8
+	VSUBPD    96(DX)(R8*8), Y8, Y8
+	VMULPD    Y8, Y8, Y9
+	VADDPD    Y8, Y6, Y6
+	VADDPD    Y9, Y7, Y7
+	ADDQ      SI, R9
+	DECQ      R10
+	JNZ       bnShiftedMomentsAVX2_rows2
 	VMOVUPD   Y0, (AX)(R8*8)
 	VMOVUPD   Y1, (DI)(R8*8)
-	VCVTPS2PD 16(CX)(R8*4), Y0
-	VSUBPD    32(DX)(R8*8), Y0, Y0
-	VMULPD    Y0, Y0, Y1
-	VADDPD    32(AX)(R8*8), Y0, Y0
-	VADDPD    32(DI)(R8*8), Y1, Y1
-	VMOVUPD   Y0, 32(AX)(R8*8)
-	VMOVUPD   Y1, 32(DI)(R8*8)
+	VMOVUPD   Y2, 32(AX)(R8*8)
+	VMOVUPD   Y3, 32(DI)(R8*8)
+	VMOVUPD   Y4, 64(AX)(R8*8)
+	VMOVUPD   Y5, 64(DI)(R8*8)
+	VMOVUPD   Y6, 96(AX)(R8*8)
+	VMOVUPD   Y7, 96(DI)(R8*8)
+	ADDQ      $0x10, R8
+	JMP       bnShiftedMomentsAVX2_next
+
+bnShiftedMomentsAVX2_one:
+	VMOVUPD (AX)(R8*8), Y0
+	VMOVUPD (DI)(R8*8), Y1
+	VMOVUPD 32(AX)(R8*8), Y2
+	VMOVUPD 32(DI)(R8*8), Y3
+	MOVQ    R8, R9
+	MOVQ    BX, R10
+
+bnShiftedMomentsAVX2_rows1:
+	VCVTPS2PD (CX)(R9*4), Y4
+	VSUBPD    (DX)(R8*8), Y4, Y4
+	VMULPD    Y4, Y4, Y5
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	VCVTPS2PD 16(CX)(R9*4), Y4
+	VSUBPD    32(DX)(R8*8), Y4, Y4
+	VMULPD    Y4, Y4, Y5
+	VADDPD    Y4, Y2, Y2
+	VADDPD    Y5, Y3, Y3
+	ADDQ      SI, R9
+	DECQ      R10
+	JNZ       bnShiftedMomentsAVX2_rows1
+	VMOVUPD   Y0, (AX)(R8*8)
+	VMOVUPD   Y1, (DI)(R8*8)
+	VMOVUPD   Y2, 32(AX)(R8*8)
+	VMOVUPD   Y3, 32(DI)(R8*8)
 	ADDQ      $0x08, R8
-	CMPQ      R8, SI
-	JLT       bnShiftedMomentsAVX2_col
-	LEAQ      (CX)(SI*4), CX
-	DECQ      BX
-	JNZ       bnShiftedMomentsAVX2_row
+
+bnShiftedMomentsAVX2_next:
+	CMPQ R8, SI
+	JLT  bnShiftedMomentsAVX2_blk
 	VZEROUPPER
 	RET
 
@@ -51,34 +110,96 @@ TEXT ·bnGradMomentsAVX2(SB), NOSPLIT, $0-48
 	MOVQ rows+32(FP), SI
 	MOVQ c+40(FP), DI
 	LEAQ (AX)(DI*8), R8
-
-bnGradMomentsAVX2_row:
 	XORQ R9, R9
 
-bnGradMomentsAVX2_col:
-	VCVTPS2PD (CX)(R9*4), Y1
-	VCVTPS2PD (DX)(R9*4), Y0
-	VSUBPD    (BX)(R9*8), Y0, Y0
-	VMULPD    Y0, Y1, Y0
-	VADDPD    (AX)(R9*8), Y1, Y1
-	VADDPD    (R8)(R9*8), Y0, Y0
-	VMOVUPD   Y1, (AX)(R9*8)
-	VMOVUPD   Y0, (R8)(R9*8)
-	VCVTPS2PD 16(CX)(R9*4), Y1
-	VCVTPS2PD 16(DX)(R9*4), Y0
-	VSUBPD    32(BX)(R9*8), Y0, Y0
-	VMULPD    Y0, Y1, Y0
-	VADDPD    32(AX)(R9*8), Y1, Y1
-	VADDPD    32(R8)(R9*8), Y0, Y0
-	VMOVUPD   Y1, 32(AX)(R9*8)
-	VMOVUPD   Y0, 32(R8)(R9*8)
+bnGradMomentsAVX2_blk:
+	MOVQ    DI, R10
+	SUBQ    R9, R10
+	CMPQ    R10, $0x10
+	JL      bnGradMomentsAVX2_one
+	VMOVUPD (AX)(R9*8), Y0
+	VMOVUPD (R8)(R9*8), Y1
+	VMOVUPD 32(AX)(R9*8), Y2
+	VMOVUPD 32(R8)(R9*8), Y3
+	VMOVUPD 64(AX)(R9*8), Y4
+	VMOVUPD 64(R8)(R9*8), Y5
+	VMOVUPD 96(AX)(R9*8), Y6
+	VMOVUPD 96(R8)(R9*8), Y7
+	MOVQ    R9, R10
+	MOVQ    SI, R11
+
+bnGradMomentsAVX2_rows2:
+	VCVTPS2PD (CX)(R10*4), Y9
+	VCVTPS2PD (DX)(R10*4), Y8
+	VSUBPD    (BX)(R9*8), Y8, Y8
+	VMULPD    Y8, Y9, Y8
+	VADDPD    Y9, Y0, Y0
+	VADDPD    Y8, Y1, Y1
+	VCVTPS2PD 16(CX)(R10*4), Y9
+	VCVTPS2PD 16(DX)(R10*4), Y8
+	VSUBPD    32(BX)(R9*8), Y8, Y8
+	VMULPD    Y8, Y9, Y8
+	VADDPD    Y9, Y2, Y2
+	VADDPD    Y8, Y3, Y3
+	VCVTPS2PD 32(CX)(R10*4), Y9
+	VCVTPS2PD 32(DX)(R10*4), Y8
+	VSUBPD    64(BX)(R9*8), Y8, Y8
+	VMULPD    Y8, Y9, Y8
+	VADDPD    Y9, Y4, Y4
+	VADDPD    Y8, Y5, Y5
+	VCVTPS2PD 48(CX)(R10*4), Y9
+	VCVTPS2PD 48(DX)(R10*4), Y8
+	VSUBPD    96(BX)(R9*8), Y8, Y8
+	VMULPD    Y8, Y9, Y8
+	VADDPD    Y9, Y6, Y6
+	VADDPD    Y8, Y7, Y7
+	ADDQ      DI, R10
+	DECQ      R11
+	JNZ       bnGradMomentsAVX2_rows2
+	VMOVUPD   Y0, (AX)(R9*8)
+	VMOVUPD   Y1, (R8)(R9*8)
+	VMOVUPD   Y2, 32(AX)(R9*8)
+	VMOVUPD   Y3, 32(R8)(R9*8)
+	VMOVUPD   Y4, 64(AX)(R9*8)
+	VMOVUPD   Y5, 64(R8)(R9*8)
+	VMOVUPD   Y6, 96(AX)(R9*8)
+	VMOVUPD   Y7, 96(R8)(R9*8)
+	ADDQ      $0x10, R9
+	JMP       bnGradMomentsAVX2_next
+
+bnGradMomentsAVX2_one:
+	VMOVUPD (AX)(R9*8), Y0
+	VMOVUPD (R8)(R9*8), Y1
+	VMOVUPD 32(AX)(R9*8), Y2
+	VMOVUPD 32(R8)(R9*8), Y3
+	MOVQ    R9, R10
+	MOVQ    SI, R11
+
+bnGradMomentsAVX2_rows1:
+	VCVTPS2PD (CX)(R10*4), Y5
+	VCVTPS2PD (DX)(R10*4), Y4
+	VSUBPD    (BX)(R9*8), Y4, Y4
+	VMULPD    Y4, Y5, Y4
+	VADDPD    Y5, Y0, Y0
+	VADDPD    Y4, Y1, Y1
+	VCVTPS2PD 16(CX)(R10*4), Y5
+	VCVTPS2PD 16(DX)(R10*4), Y4
+	VSUBPD    32(BX)(R9*8), Y4, Y4
+	VMULPD    Y4, Y5, Y4
+	VADDPD    Y5, Y2, Y2
+	VADDPD    Y4, Y3, Y3
+	ADDQ      DI, R10
+	DECQ      R11
+	JNZ       bnGradMomentsAVX2_rows1
+	VMOVUPD   Y0, (AX)(R9*8)
+	VMOVUPD   Y1, (R8)(R9*8)
+	VMOVUPD   Y2, 32(AX)(R9*8)
+	VMOVUPD   Y3, 32(R8)(R9*8)
 	ADDQ      $0x08, R9
-	CMPQ      R9, DI
-	JLT       bnGradMomentsAVX2_col
-	LEAQ      (CX)(DI*4), CX
-	LEAQ      (DX)(DI*4), DX
-	DECQ      SI
-	JNZ       bnGradMomentsAVX2_row
+
+bnGradMomentsAVX2_next:
+	CMPQ R9, DI
+	JLT  bnGradMomentsAVX2_blk
 	VZEROUPPER
 	RET
 
@@ -94,39 +215,108 @@ TEXT ·bnGradMomentsReluAVX2(SB), NOSPLIT, $0-56
 	MOVQ   c+48(FP), R8
 	LEAQ   (AX)(R8*8), R9
 	VXORPS Y0, Y0, Y0
+	XORQ   R10, R10
 
-bnGradMomentsReluAVX2_row:
-	XORQ R10, R10
+bnGradMomentsReluAVX2_blk:
+	MOVQ    R8, R11
+	SUBQ    R10, R11
+	CMPQ    R11, $0x10
+	JL      bnGradMomentsReluAVX2_one
+	VMOVUPD (AX)(R10*8), Y1
+	VMOVUPD (R9)(R10*8), Y2
+	VMOVUPD 32(AX)(R10*8), Y3
+	VMOVUPD 32(R9)(R10*8), Y4
+	VMOVUPD 64(AX)(R10*8), Y5
+	VMOVUPD 64(R9)(R10*8), Y6
+	VMOVUPD 96(AX)(R10*8), Y7
+	VMOVUPD 96(R9)(R10*8), Y8
+	MOVQ    R10, R11
+	MOVQ    DI, R12
 
-bnGradMomentsReluAVX2_col:
-	VMOVUPS      (BX)(R10*4), Y1
-	VCMPPS       $0x1e, Y0, Y1, Y1
-	VANDPS       (CX)(R10*4), Y1, Y1
-	VCVTPS2PD    X1, Y2
-	VEXTRACTF128 $0x01, Y1, X1
-	VCVTPS2PD    X1, Y1
-	VCVTPS2PD    (DX)(R10*4), Y3
-	VSUBPD       (SI)(R10*8), Y3, Y3
-	VMULPD       Y3, Y2, Y3
-	VADDPD       (AX)(R10*8), Y2, Y2
-	VADDPD       (R9)(R10*8), Y3, Y3
-	VMOVUPD      Y2, (AX)(R10*8)
-	VMOVUPD      Y3, (R9)(R10*8)
-	VCVTPS2PD    16(DX)(R10*4), Y2
-	VSUBPD       32(SI)(R10*8), Y2, Y2
-	VMULPD       Y2, Y1, Y2
-	VADDPD       32(AX)(R10*8), Y1, Y1
-	VADDPD       32(R9)(R10*8), Y2, Y2
-	VMOVUPD      Y1, 32(AX)(R10*8)
-	VMOVUPD      Y2, 32(R9)(R10*8)
+bnGradMomentsReluAVX2_rows2:
+	VMOVUPS      (BX)(R11*4), Y9
+	VCMPPS       $0x1e, Y0, Y9, Y9
+	VANDPS       (CX)(R11*4), Y9, Y9
+	VCVTPS2PD    X9, Y10
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y9
+	VCVTPS2PD    (DX)(R11*4), Y11
+	VSUBPD       (SI)(R10*8), Y11, Y11
+	VMULPD       Y11, Y10, Y11
+	VADDPD       Y10, Y1, Y1
+	VADDPD       Y11, Y2, Y2
+	VCVTPS2PD    16(DX)(R11*4), Y10
+	VSUBPD       32(SI)(R10*8), Y10, Y10
+	VMULPD       Y10, Y9, Y10
+	VADDPD       Y9, Y3, Y3
+	VADDPD       Y10, Y4, Y4
+	VMOVUPS      32(BX)(R11*4), Y9
+	VCMPPS       $0x1e, Y0, Y9, Y9
+	VANDPS       32(CX)(R11*4), Y9, Y9
+	VCVTPS2PD    X9, Y10
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y9
+	VCVTPS2PD    32(DX)(R11*4), Y11
+	VSUBPD       64(SI)(R10*8), Y11, Y11
+	VMULPD       Y11, Y10, Y11
+	VADDPD       Y10, Y5, Y5
+	VADDPD       Y11, Y6, Y6
+	VCVTPS2PD    48(DX)(R11*4), Y10
+	VSUBPD       96(SI)(R10*8), Y10, Y10
+	VMULPD       Y10, Y9, Y10
+	VADDPD       Y9, Y7, Y7
+	VADDPD       Y10, Y8, Y8
+	ADDQ         R8, R11
+	DECQ         R12
+	JNZ          bnGradMomentsReluAVX2_rows2
+	VMOVUPD      Y1, (AX)(R10*8)
+	VMOVUPD      Y2, (R9)(R10*8)
+	VMOVUPD      Y3, 32(AX)(R10*8)
+	VMOVUPD      Y4, 32(R9)(R10*8)
+	VMOVUPD      Y5, 64(AX)(R10*8)
+	VMOVUPD      Y6, 64(R9)(R10*8)
+	VMOVUPD      Y7, 96(AX)(R10*8)
+	VMOVUPD      Y8, 96(R9)(R10*8)
+	ADDQ         $0x10, R10
+	JMP          bnGradMomentsReluAVX2_next
+
+bnGradMomentsReluAVX2_one:
+	VMOVUPD (AX)(R10*8), Y1
+	VMOVUPD (R9)(R10*8), Y2
+	VMOVUPD 32(AX)(R10*8), Y3
+	VMOVUPD 32(R9)(R10*8), Y4
+	MOVQ    R10, R11
+	MOVQ    DI, R12
+
+bnGradMomentsReluAVX2_rows1:
+	VMOVUPS      (BX)(R11*4), Y5
+	VCMPPS       $0x1e, Y0, Y5, Y5
+	VANDPS       (CX)(R11*4), Y5, Y5
+	VCVTPS2PD    X5, Y6
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y5
+	VCVTPS2PD    (DX)(R11*4), Y7
+	VSUBPD       (SI)(R10*8), Y7, Y7
+	VMULPD       Y7, Y6, Y7
+	VADDPD       Y6, Y1, Y1
+	VADDPD       Y7, Y2, Y2
+	VCVTPS2PD    16(DX)(R11*4), Y6
+	VSUBPD       32(SI)(R10*8), Y6, Y6
+	VMULPD       Y6, Y5, Y6
+	VADDPD       Y5, Y3, Y3
+	VADDPD       Y6, Y4, Y4
+	ADDQ         R8, R11
+	DECQ         R12
+	JNZ          bnGradMomentsReluAVX2_rows1
+	VMOVUPD      Y1, (AX)(R10*8)
+	VMOVUPD      Y2, (R9)(R10*8)
+	VMOVUPD      Y3, 32(AX)(R10*8)
+	VMOVUPD      Y4, 32(R9)(R10*8)
 	ADDQ         $0x08, R10
-	CMPQ         R10, R8
-	JLT          bnGradMomentsReluAVX2_col
-	LEAQ         (CX)(R8*4), CX
-	LEAQ         (DX)(R8*4), DX
-	LEAQ         (BX)(R8*4), BX
-	DECQ         DI
-	JNZ          bnGradMomentsReluAVX2_row
+
+bnGradMomentsReluAVX2_next:
+	CMPQ R10, R8
+	JLT  bnGradMomentsReluAVX2_blk
 	VZEROUPPER
 	RET
 
@@ -272,31 +462,90 @@ TEXT ·bnShiftedMomentsAVX512(SB), NOSPLIT, $0-40
 	MOVQ rows+24(FP), BX
 	MOVQ c+32(FP), SI
 	LEAQ (AX)(SI*8), DI
-
-bnShiftedMomentsAVX512_row:
 	XORQ R8, R8
 
-bnShiftedMomentsAVX512_col:
-	VCVTPS2PD (CX)(R8*4), Z0
-	VSUBPD    (DX)(R8*8), Z0, Z0
-	VMULPD    Z0, Z0, Z1
-	VADDPD    (AX)(R8*8), Z0, Z0
-	VADDPD    (DI)(R8*8), Z1, Z1
+bnShiftedMomentsAVX512_blk:
+	MOVQ    SI, R9
+	SUBQ    R8, R9
+	CMPQ    R9, $0x20
+	JL      bnShiftedMomentsAVX512_one
+	VMOVUPD (AX)(R8*8), Z0
+	VMOVUPD (DI)(R8*8), Z1
+	VMOVUPD 64(AX)(R8*8), Z2
+	VMOVUPD 64(DI)(R8*8), Z3
+	VMOVUPD 128(AX)(R8*8), Z4
+	VMOVUPD 128(DI)(R8*8), Z5
+	VMOVUPD 192(AX)(R8*8), Z6
+	VMOVUPD 192(DI)(R8*8), Z7
+	MOVQ    R8, R9
+	MOVQ    BX, R10
+
+bnShiftedMomentsAVX512_rows2:
+	VCVTPS2PD (CX)(R9*4), Z8
+	VSUBPD    (DX)(R8*8), Z8, Z8
+	VMULPD    Z8, Z8, Z9
+	VADDPD    Z8, Z0, Z0
+	VADDPD    Z9, Z1, Z1
+	VCVTPS2PD 32(CX)(R9*4), Z8
+	VSUBPD    64(DX)(R8*8), Z8, Z8
+	VMULPD    Z8, Z8, Z9
+	VADDPD    Z8, Z2, Z2
+	VADDPD    Z9, Z3, Z3
+	VCVTPS2PD 64(CX)(R9*4), Z8
+	VSUBPD    128(DX)(R8*8), Z8, Z8
+	VMULPD    Z8, Z8, Z9
+	VADDPD    Z8, Z4, Z4
+	VADDPD    Z9, Z5, Z5
+	VCVTPS2PD 96(CX)(R9*4), Z8
+	VSUBPD    192(DX)(R8*8), Z8, Z8
+	VMULPD    Z8, Z8, Z9
+	VADDPD    Z8, Z6, Z6
+	VADDPD    Z9, Z7, Z7
+	ADDQ      SI, R9
+	DECQ      R10
+	JNZ       bnShiftedMomentsAVX512_rows2
 	VMOVUPD   Z0, (AX)(R8*8)
 	VMOVUPD   Z1, (DI)(R8*8)
-	VCVTPS2PD 32(CX)(R8*4), Z0
-	VSUBPD    64(DX)(R8*8), Z0, Z0
-	VMULPD    Z0, Z0, Z1
-	VADDPD    64(AX)(R8*8), Z0, Z0
-	VADDPD    64(DI)(R8*8), Z1, Z1
-	VMOVUPD   Z0, 64(AX)(R8*8)
-	VMOVUPD   Z1, 64(DI)(R8*8)
+	VMOVUPD   Z2, 64(AX)(R8*8)
+	VMOVUPD   Z3, 64(DI)(R8*8)
+	VMOVUPD   Z4, 128(AX)(R8*8)
+	VMOVUPD   Z5, 128(DI)(R8*8)
+	VMOVUPD   Z6, 192(AX)(R8*8)
+	VMOVUPD   Z7, 192(DI)(R8*8)
+	ADDQ      $0x20, R8
+	JMP       bnShiftedMomentsAVX512_next
+
+bnShiftedMomentsAVX512_one:
+	VMOVUPD (AX)(R8*8), Z0
+	VMOVUPD (DI)(R8*8), Z1
+	VMOVUPD 64(AX)(R8*8), Z2
+	VMOVUPD 64(DI)(R8*8), Z3
+	MOVQ    R8, R9
+	MOVQ    BX, R10
+
+bnShiftedMomentsAVX512_rows1:
+	VCVTPS2PD (CX)(R9*4), Z4
+	VSUBPD    (DX)(R8*8), Z4, Z4
+	VMULPD    Z4, Z4, Z5
+	VADDPD    Z4, Z0, Z0
+	VADDPD    Z5, Z1, Z1
+	VCVTPS2PD 32(CX)(R9*4), Z4
+	VSUBPD    64(DX)(R8*8), Z4, Z4
+	VMULPD    Z4, Z4, Z5
+	VADDPD    Z4, Z2, Z2
+	VADDPD    Z5, Z3, Z3
+	ADDQ      SI, R9
+	DECQ      R10
+	JNZ       bnShiftedMomentsAVX512_rows1
+	VMOVUPD   Z0, (AX)(R8*8)
+	VMOVUPD   Z1, (DI)(R8*8)
+	VMOVUPD   Z2, 64(AX)(R8*8)
+	VMOVUPD   Z3, 64(DI)(R8*8)
 	ADDQ      $0x10, R8
-	CMPQ      R8, SI
-	JLT       bnShiftedMomentsAVX512_col
-	LEAQ      (CX)(SI*4), CX
-	DECQ      BX
-	JNZ       bnShiftedMomentsAVX512_row
+
+bnShiftedMomentsAVX512_next:
+	CMPQ R8, SI
+	JLT  bnShiftedMomentsAVX512_blk
 	VZEROUPPER
 	RET
 
@@ -310,34 +559,96 @@ TEXT ·bnGradMomentsAVX512(SB), NOSPLIT, $0-48
 	MOVQ rows+32(FP), SI
 	MOVQ c+40(FP), DI
 	LEAQ (AX)(DI*8), R8
-
-bnGradMomentsAVX512_row:
 	XORQ R9, R9
 
-bnGradMomentsAVX512_col:
-	VCVTPS2PD (CX)(R9*4), Z1
-	VCVTPS2PD (DX)(R9*4), Z0
-	VSUBPD    (BX)(R9*8), Z0, Z0
-	VMULPD    Z0, Z1, Z0
-	VADDPD    (AX)(R9*8), Z1, Z1
-	VADDPD    (R8)(R9*8), Z0, Z0
-	VMOVUPD   Z1, (AX)(R9*8)
-	VMOVUPD   Z0, (R8)(R9*8)
-	VCVTPS2PD 32(CX)(R9*4), Z1
-	VCVTPS2PD 32(DX)(R9*4), Z0
-	VSUBPD    64(BX)(R9*8), Z0, Z0
-	VMULPD    Z0, Z1, Z0
-	VADDPD    64(AX)(R9*8), Z1, Z1
-	VADDPD    64(R8)(R9*8), Z0, Z0
-	VMOVUPD   Z1, 64(AX)(R9*8)
-	VMOVUPD   Z0, 64(R8)(R9*8)
+bnGradMomentsAVX512_blk:
+	MOVQ    DI, R10
+	SUBQ    R9, R10
+	CMPQ    R10, $0x20
+	JL      bnGradMomentsAVX512_one
+	VMOVUPD (AX)(R9*8), Z0
+	VMOVUPD (R8)(R9*8), Z1
+	VMOVUPD 64(AX)(R9*8), Z2
+	VMOVUPD 64(R8)(R9*8), Z3
+	VMOVUPD 128(AX)(R9*8), Z4
+	VMOVUPD 128(R8)(R9*8), Z5
+	VMOVUPD 192(AX)(R9*8), Z6
+	VMOVUPD 192(R8)(R9*8), Z7
+	MOVQ    R9, R10
+	MOVQ    SI, R11
+
+bnGradMomentsAVX512_rows2:
+	VCVTPS2PD (CX)(R10*4), Z9
+	VCVTPS2PD (DX)(R10*4), Z8
+	VSUBPD    (BX)(R9*8), Z8, Z8
+	VMULPD    Z8, Z9, Z8
+	VADDPD    Z9, Z0, Z0
+	VADDPD    Z8, Z1, Z1
+	VCVTPS2PD 32(CX)(R10*4), Z9
+	VCVTPS2PD 32(DX)(R10*4), Z8
+	VSUBPD    64(BX)(R9*8), Z8, Z8
+	VMULPD    Z8, Z9, Z8
+	VADDPD    Z9, Z2, Z2
+	VADDPD    Z8, Z3, Z3
+	VCVTPS2PD 64(CX)(R10*4), Z9
+	VCVTPS2PD 64(DX)(R10*4), Z8
+	VSUBPD    128(BX)(R9*8), Z8, Z8
+	VMULPD    Z8, Z9, Z8
+	VADDPD    Z9, Z4, Z4
+	VADDPD    Z8, Z5, Z5
+	VCVTPS2PD 96(CX)(R10*4), Z9
+	VCVTPS2PD 96(DX)(R10*4), Z8
+	VSUBPD    192(BX)(R9*8), Z8, Z8
+	VMULPD    Z8, Z9, Z8
+	VADDPD    Z9, Z6, Z6
+	VADDPD    Z8, Z7, Z7
+	ADDQ      DI, R10
+	DECQ      R11
+	JNZ       bnGradMomentsAVX512_rows2
+	VMOVUPD   Z0, (AX)(R9*8)
+	VMOVUPD   Z1, (R8)(R9*8)
+	VMOVUPD   Z2, 64(AX)(R9*8)
+	VMOVUPD   Z3, 64(R8)(R9*8)
+	VMOVUPD   Z4, 128(AX)(R9*8)
+	VMOVUPD   Z5, 128(R8)(R9*8)
+	VMOVUPD   Z6, 192(AX)(R9*8)
+	VMOVUPD   Z7, 192(R8)(R9*8)
+	ADDQ      $0x20, R9
+	JMP       bnGradMomentsAVX512_next
+
+bnGradMomentsAVX512_one:
+	VMOVUPD (AX)(R9*8), Z0
+	VMOVUPD (R8)(R9*8), Z1
+	VMOVUPD 64(AX)(R9*8), Z2
+	VMOVUPD 64(R8)(R9*8), Z3
+	MOVQ    R9, R10
+	MOVQ    SI, R11
+
+bnGradMomentsAVX512_rows1:
+	VCVTPS2PD (CX)(R10*4), Z5
+	VCVTPS2PD (DX)(R10*4), Z4
+	VSUBPD    (BX)(R9*8), Z4, Z4
+	VMULPD    Z4, Z5, Z4
+	VADDPD    Z5, Z0, Z0
+	VADDPD    Z4, Z1, Z1
+	VCVTPS2PD 32(CX)(R10*4), Z5
+	VCVTPS2PD 32(DX)(R10*4), Z4
+	VSUBPD    64(BX)(R9*8), Z4, Z4
+	VMULPD    Z4, Z5, Z4
+	VADDPD    Z5, Z2, Z2
+	VADDPD    Z4, Z3, Z3
+	ADDQ      DI, R10
+	DECQ      R11
+	JNZ       bnGradMomentsAVX512_rows1
+	VMOVUPD   Z0, (AX)(R9*8)
+	VMOVUPD   Z1, (R8)(R9*8)
+	VMOVUPD   Z2, 64(AX)(R9*8)
+	VMOVUPD   Z3, 64(R8)(R9*8)
 	ADDQ      $0x10, R9
-	CMPQ      R9, DI
-	JLT       bnGradMomentsAVX512_col
-	LEAQ      (CX)(DI*4), CX
-	LEAQ      (DX)(DI*4), DX
-	DECQ      SI
-	JNZ       bnGradMomentsAVX512_row
+
+bnGradMomentsAVX512_next:
+	CMPQ R9, DI
+	JLT  bnGradMomentsAVX512_blk
 	VZEROUPPER
 	RET
 
@@ -353,39 +664,108 @@ TEXT ·bnGradMomentsReluAVX512(SB), NOSPLIT, $0-56
 	MOVQ   c+48(FP), R8
 	LEAQ   (AX)(R8*8), R9
 	VPXORD Z0, Z0, Z0
+	XORQ   R10, R10
 
-bnGradMomentsReluAVX512_row:
-	XORQ R10, R10
+bnGradMomentsReluAVX512_blk:
+	MOVQ    R8, R11
+	SUBQ    R10, R11
+	CMPQ    R11, $0x20
+	JL      bnGradMomentsReluAVX512_one
+	VMOVUPD (AX)(R10*8), Z1
+	VMOVUPD (R9)(R10*8), Z2
+	VMOVUPD 64(AX)(R10*8), Z3
+	VMOVUPD 64(R9)(R10*8), Z4
+	VMOVUPD 128(AX)(R10*8), Z5
+	VMOVUPD 128(R9)(R10*8), Z6
+	VMOVUPD 192(AX)(R10*8), Z7
+	VMOVUPD 192(R9)(R10*8), Z8
+	MOVQ    R10, R11
+	MOVQ    DI, R12
 
-bnGradMomentsReluAVX512_col:
-	VMOVUPS       (BX)(R10*4), Z1
-	VCMPPS        $0x1e, Z0, Z1, K1
-	VMOVUPS.Z     (CX)(R10*4), K1, Z1
-	VCVTPS2PD     Y1, Z2
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VCVTPS2PD     Y1, Z1
-	VCVTPS2PD     (DX)(R10*4), Z3
-	VSUBPD        (SI)(R10*8), Z3, Z3
-	VMULPD        Z3, Z2, Z3
-	VADDPD        (AX)(R10*8), Z2, Z2
-	VADDPD        (R9)(R10*8), Z3, Z3
-	VMOVUPD       Z2, (AX)(R10*8)
-	VMOVUPD       Z3, (R9)(R10*8)
-	VCVTPS2PD     32(DX)(R10*4), Z2
-	VSUBPD        64(SI)(R10*8), Z2, Z2
-	VMULPD        Z2, Z1, Z2
-	VADDPD        64(AX)(R10*8), Z1, Z1
-	VADDPD        64(R9)(R10*8), Z2, Z2
-	VMOVUPD       Z1, 64(AX)(R10*8)
-	VMOVUPD       Z2, 64(R9)(R10*8)
+bnGradMomentsReluAVX512_rows2:
+	VMOVUPS       (BX)(R11*4), Z9
+	VCMPPS        $0x1e, Z0, Z9, K1
+	VMOVUPS.Z     (CX)(R11*4), K1, Z9
+	VCVTPS2PD     Y9, Z10
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VCVTPS2PD     Y9, Z9
+	VCVTPS2PD     (DX)(R11*4), Z11
+	VSUBPD        (SI)(R10*8), Z11, Z11
+	VMULPD        Z11, Z10, Z11
+	VADDPD        Z10, Z1, Z1
+	VADDPD        Z11, Z2, Z2
+	VCVTPS2PD     32(DX)(R11*4), Z10
+	VSUBPD        64(SI)(R10*8), Z10, Z10
+	VMULPD        Z10, Z9, Z10
+	VADDPD        Z9, Z3, Z3
+	VADDPD        Z10, Z4, Z4
+	VMOVUPS       64(BX)(R11*4), Z9
+	VCMPPS        $0x1e, Z0, Z9, K1
+	VMOVUPS.Z     64(CX)(R11*4), K1, Z9
+	VCVTPS2PD     Y9, Z10
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VCVTPS2PD     Y9, Z9
+	VCVTPS2PD     64(DX)(R11*4), Z11
+	VSUBPD        128(SI)(R10*8), Z11, Z11
+	VMULPD        Z11, Z10, Z11
+	VADDPD        Z10, Z5, Z5
+	VADDPD        Z11, Z6, Z6
+	VCVTPS2PD     96(DX)(R11*4), Z10
+	VSUBPD        192(SI)(R10*8), Z10, Z10
+	VMULPD        Z10, Z9, Z10
+	VADDPD        Z9, Z7, Z7
+	VADDPD        Z10, Z8, Z8
+	ADDQ          R8, R11
+	DECQ          R12
+	JNZ           bnGradMomentsReluAVX512_rows2
+	VMOVUPD       Z1, (AX)(R10*8)
+	VMOVUPD       Z2, (R9)(R10*8)
+	VMOVUPD       Z3, 64(AX)(R10*8)
+	VMOVUPD       Z4, 64(R9)(R10*8)
+	VMOVUPD       Z5, 128(AX)(R10*8)
+	VMOVUPD       Z6, 128(R9)(R10*8)
+	VMOVUPD       Z7, 192(AX)(R10*8)
+	VMOVUPD       Z8, 192(R9)(R10*8)
+	ADDQ          $0x20, R10
+	JMP           bnGradMomentsReluAVX512_next
+
+bnGradMomentsReluAVX512_one:
+	VMOVUPD (AX)(R10*8), Z1
+	VMOVUPD (R9)(R10*8), Z2
+	VMOVUPD 64(AX)(R10*8), Z3
+	VMOVUPD 64(R9)(R10*8), Z4
+	MOVQ    R10, R11
+	MOVQ    DI, R12
+
+bnGradMomentsReluAVX512_rows1:
+	VMOVUPS       (BX)(R11*4), Z5
+	VCMPPS        $0x1e, Z0, Z5, K1
+	VMOVUPS.Z     (CX)(R11*4), K1, Z5
+	VCVTPS2PD     Y5, Z6
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VCVTPS2PD     Y5, Z5
+	VCVTPS2PD     (DX)(R11*4), Z7
+	VSUBPD        (SI)(R10*8), Z7, Z7
+	VMULPD        Z7, Z6, Z7
+	VADDPD        Z6, Z1, Z1
+	VADDPD        Z7, Z2, Z2
+	VCVTPS2PD     32(DX)(R11*4), Z6
+	VSUBPD        64(SI)(R10*8), Z6, Z6
+	VMULPD        Z6, Z5, Z6
+	VADDPD        Z5, Z3, Z3
+	VADDPD        Z6, Z4, Z4
+	ADDQ          R8, R11
+	DECQ          R12
+	JNZ           bnGradMomentsReluAVX512_rows1
+	VMOVUPD       Z1, (AX)(R10*8)
+	VMOVUPD       Z2, (R9)(R10*8)
+	VMOVUPD       Z3, 64(AX)(R10*8)
+	VMOVUPD       Z4, 64(R9)(R10*8)
 	ADDQ          $0x10, R10
-	CMPQ          R10, R8
-	JLT           bnGradMomentsReluAVX512_col
-	LEAQ          (CX)(R8*4), CX
-	LEAQ          (DX)(R8*4), DX
-	LEAQ          (BX)(R8*4), BX
-	DECQ          DI
-	JNZ           bnGradMomentsReluAVX512_row
+
+bnGradMomentsReluAVX512_next:
+	CMPQ R10, R8
+	JLT  bnGradMomentsReluAVX512_blk
 	VZEROUPPER
 	RET
 

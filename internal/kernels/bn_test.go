@@ -92,13 +92,28 @@ func TestBatchNormLoops(t *testing.T) {
 				Affine2(aff2, x, y, k, a, b)
 				gradR, affR, aff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
 				GradMomentsRelu(gradR, x, y, out, shift)
+				// The sums carry on from what acc holds: the rows in two
+				// calls give the bits of one.
+				h := rows / 2 * c
+				mom2, grad2, gradR2 := make([]float64, 2*c), make([]float64, 2*c), make([]float64, 2*c)
+				for _, part := range [][2]int{{0, h}, {h, rows * c}} {
+					lo, hi := part[0], part[1]
+					if lo == hi {
+						continue
+					}
+					ShiftedMoments(mom2, x[lo:hi], shift)
+					GradMoments(grad2, x[lo:hi], y[lo:hi], shift)
+					GradMomentsRelu(gradR2, x[lo:hi], y[lo:hi], out[lo:hi], shift)
+				}
 				AffineRelu(affR, x, a, b)
 				Affine2Relu(aff2R, x, y, out, k, a, b)
 				for _, cmp := range []struct {
 					name      string
 					got, want any
 				}{{"ShiftedMoments", mom, wantMom}, {"GradMoments", grad, wantGrad}, {"Affine", aff, wantAff}, {"Affine2", aff2, wantAff2},
-					{"GradMomentsRelu", gradR, wantGradR}, {"AffineRelu", affR, wantAffR}, {"Affine2Relu", aff2R, wantAff2R}} {
+					{"GradMomentsRelu", gradR, wantGradR}, {"AffineRelu", affR, wantAffR}, {"Affine2Relu", aff2R, wantAff2R},
+					{"ShiftedMoments in two calls", mom2, wantMom}, {"GradMoments in two calls", grad2, wantGrad},
+					{"GradMomentsRelu in two calls", gradR2, wantGradR}} {
 					if i := firstDiff(cmp.got, cmp.want); i >= 0 {
 						t.Errorf("path %s: %s differs at %d", path, cmp.name, i)
 					}
@@ -155,32 +170,35 @@ func TestBatchNormLoopsPanic(t *testing.T) {
 	}
 }
 
-// BenchmarkBatchNormLoops times each loop on a [128·28·28, 16] activation
-// on every path.
+// BenchmarkBatchNormLoops times each loop on every path, on a
+// [128·28·28, 16] activation (the small ResNet's first stage) and a
+// [128·7·7, 128] one (wide rows, several column blocks).
 func BenchmarkBatchNormLoops(b *testing.B) {
-	r := rand.New(rand.NewPCG(5, 6))
-	const rows, c = 128 * 28 * 28, 16
-	x, y, dx := vecRand(r, rows*c), vecRand(r, rows*c), make([]float32, rows*c)
-	a, bb, k := vecRand(r, c), vecRand(r, c), vecRand(r, c)
-	shift, acc := make([]float64, c), make([]float64, 2*c)
-	bnPaths(b, func(tb testing.TB, path string) {
-		b := tb.(*testing.B)
-		for _, f := range []struct {
-			name  string
-			bytes int
-			run   func()
-		}{
-			{"ShiftedMoments", 4 * rows * c, func() { ShiftedMoments(acc, x, shift) }},
-			{"GradMoments", 8 * rows * c, func() { GradMoments(acc, x, y, shift) }},
-			{"Affine", 8 * rows * c, func() { Affine(dx, x, a, bb) }},
-			{"Affine2", 12 * rows * c, func() { Affine2(dx, x, y, k, a, bb) }},
-		} {
-			b.Run(f.name+"/path="+path, func(b *testing.B) {
-				b.SetBytes(int64(f.bytes))
-				for b.Loop() {
-					f.run()
-				}
-			})
-		}
-	})
+	for _, sh := range []struct{ rows, c int }{{128 * 28 * 28, 16}, {128 * 7 * 7, 128}} {
+		rows, c := sh.rows, sh.c
+		r := rand.New(rand.NewPCG(5, 6))
+		x, y, dx := vecRand(r, rows*c), vecRand(r, rows*c), make([]float32, rows*c)
+		a, bb, k := vecRand(r, c), vecRand(r, c), vecRand(r, c)
+		shift, acc := make([]float64, c), make([]float64, 2*c)
+		bnPaths(b, func(tb testing.TB, path string) {
+			b := tb.(*testing.B)
+			for _, f := range []struct {
+				name  string
+				bytes int
+				run   func()
+			}{
+				{"ShiftedMoments", 4 * rows * c, func() { ShiftedMoments(acc, x, shift) }},
+				{"GradMoments", 8 * rows * c, func() { GradMoments(acc, x, y, shift) }},
+				{"Affine", 8 * rows * c, func() { Affine(dx, x, a, bb) }},
+				{"Affine2", 12 * rows * c, func() { Affine2(dx, x, y, k, a, bb) }},
+			} {
+				b.Run(fmt.Sprintf("%s/c=%d/path=%s", f.name, c, path), func(b *testing.B) {
+					b.SetBytes(int64(f.bytes))
+					for b.Loop() {
+						f.run()
+					}
+				})
+			}
+		})
+	}
 }

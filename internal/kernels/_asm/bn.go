@@ -4,9 +4,10 @@ package main
 // in two widths: AVX2 (8 channels a step, c a multiple of 8) and
 // AVX-512F (16 channels a step, c a multiple of 16). Rows are c
 // contiguous float32 values; the per-channel sums are float64 in acc
-// (acc[0:c] and acc[c:2c]), loaded, added to and stored once per row, so
-// every channel's sum runs over the rows in order and the bits equal the
-// Go loops'. No fused multiply-adds anywhere, for the same reason.
+// (acc[0:c] and acc[c:2c]), kept in registers over all rows for a block
+// of channels at a time, so every channel's sum runs over the rows in
+// order and the bits equal the Go loops'. No fused multiply-adds
+// anywhere, for the same reason.
 
 import (
 	"fmt"
@@ -118,53 +119,74 @@ func bnMoments(w bnWidth, squares, relu bool) {
 		zero(zv)
 	}
 	half := 4 * w.lanes / 2 // bytes of a half step of float32s
-	j := GP64()
+	j, o, r, t := GP64(), GP64(), GP64(), GP64()
 	lbl := name + "_"
-	Label(lbl + "row")
-	XORQ(j, j)
-	Label(lbl + "col")
-	var ph [2]reg.VecVirtual // relu: the masked x, as float64 halves
-	if relu {
-		m := w.vec()
-		w.reluMasked(m, zv, at(x, j, 0), at(out, j, 0))
-		ph = [2]reg.VecVirtual{w.vec(), w.vec()}
-		w.halves(m, ph[0], ph[1])
-	}
-	for h := range 2 {
-		d, s1, s2 := w.vec(), w.vec(), w.vec()
-		switch {
-		case squares:
-			VCVTPS2PD(at(x, j, h*half), d)
-			VSUBPD(at8(shift, j, 2*h*half), d, d)
-			VMULPD(d, d, s2)
-			VADDPD(at8(acc, j, 2*h*half), d, s1)
-		default:
-			p := ph[h]
-			if !relu {
-				p = w.vec()
-				VCVTPS2PD(at(x, j, h*half), p)
-			}
-			VCVTPS2PD(at(y, j, h*half), d)
-			VSUBPD(at8(shift, j, 2*h*half), d, d)
-			VMULPD(d, p, s2)
-			VADDPD(at8(acc, j, 2*h*half), p, s1)
+	// Column blocks of two steps (one when one is left): the block's
+	// sums stay in registers while the rows go by, each row's added in
+	// order as before, and are loaded and stored once per block.
+	block := func(steps int, bl string) {
+		s1, s2 := make([]reg.VecVirtual, 2*steps), make([]reg.VecVirtual, 2*steps)
+		for q := range s1 {
+			s1[q], s2[q] = w.vec(), w.vec()
+			VMOVUPD(at8(acc, j, q*2*half), s1[q])
+			VMOVUPD(at8(acc2, j, q*2*half), s2[q])
 		}
-		VADDPD(at8(acc2, j, 2*h*half), s2, s2)
-		VMOVUPD(s1, at8(acc, j, 2*h*half))
-		VMOVUPD(s2, at8(acc2, j, 2*h*half))
+		MOVQ(j, o)
+		MOVQ(rows, r)
+		Label(bl)
+		for st := range steps {
+			var ph [2]reg.VecVirtual // relu: the masked x, as float64 halves
+			if relu {
+				m := w.vec()
+				w.reluMasked(m, zv, at(x, o, st*4*w.lanes), at(out, o, st*4*w.lanes))
+				ph = [2]reg.VecVirtual{w.vec(), w.vec()}
+				w.halves(m, ph[0], ph[1])
+			}
+			for h := range 2 {
+				q, disp := 2*st+h, st*4*w.lanes+h*half
+				d, sq := w.vec(), w.vec()
+				p := d
+				switch {
+				case squares:
+					VCVTPS2PD(at(x, o, disp), d)
+					VSUBPD(at8(shift, j, 2*disp), d, d)
+					VMULPD(d, d, sq)
+				default:
+					p = ph[h]
+					if !relu {
+						p = w.vec()
+						VCVTPS2PD(at(x, o, disp), p)
+					}
+					VCVTPS2PD(at(y, o, disp), d)
+					VSUBPD(at8(shift, j, 2*disp), d, d)
+					VMULPD(d, p, sq)
+				}
+				VADDPD(p, s1[q], s1[q])
+				VADDPD(sq, s2[q], s2[q])
+			}
+		}
+		ADDQ(c, o)
+		DECQ(r)
+		JNZ(LabelRef(bl))
+		for q := range s1 {
+			VMOVUPD(s1[q], at8(acc, j, q*2*half))
+			VMOVUPD(s2[q], at8(acc2, j, q*2*half))
+		}
+		ADDQ(Imm(uint64(steps*w.lanes)), j)
 	}
-	ADDQ(Imm(uint64(w.lanes)), j)
+	XORQ(j, j)
+	Label(lbl + "blk")
+	MOVQ(c, t)
+	SUBQ(j, t)
+	CMPQ(t, Imm(uint64(2*w.lanes)))
+	JL(LabelRef(lbl + "one"))
+	block(2, lbl+"rows2")
+	JMP(LabelRef(lbl + "next"))
+	Label(lbl + "one")
+	block(1, lbl+"rows1")
+	Label(lbl + "next")
 	CMPQ(j, c)
-	JLT(LabelRef(lbl + "col"))
-	LEAQ(at(x, c, 0), x)
-	if !squares {
-		LEAQ(at(y, c, 0), y)
-	}
-	if relu {
-		LEAQ(at(out, c, 0), out)
-	}
-	DECQ(rows)
-	JNZ(LabelRef(lbl + "row"))
+	JLT(LabelRef(lbl + "blk"))
 	VZEROUPPER()
 	RET()
 }
