@@ -79,8 +79,8 @@ c1tap3:
 	JMP          c1col3
 
 c1col1:
-	TESTQ  R11, R11
-	JZ     c1next
+	CMPQ   R11, $0x01
+	JLT    c1next
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -121,24 +121,21 @@ c1next:
 // func convC1GradAVX2(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
 // Requires: AVX, FMA3
 TEXT ·convC1GradAVX2(SB), NOSPLIT, $0-80
-	MOVQ dw+0(FP), AX
-	MOVQ ldw+8(FP), CX
-	MOVQ x+16(FP), DX
-	MOVQ dy+32(FP), BX
-	MOVQ ldy+40(FP), SI
-	MOVQ offs+48(FP), DI
-	MOVQ taps+56(FP), R8
-	MOVQ rows+64(FP), R9
-	SHLQ $0x02, CX
-	SHLQ $0x02, SI
-	MOVQ (DI), R10
-	MOVQ R10, R11
-	MOVQ R10, R12
-	CMPQ R8, $0x02
+	MOVQ x+16(FP), AX
+	MOVQ dy+32(FP), CX
+	MOVQ ldy+40(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ taps+56(FP), SI
+	MOVQ rows+64(FP), DI
+	SHLQ $0x02, DX
+	MOVQ (BX), R8
+	MOVQ R8, R9
+	MOVQ R8, R10
+	CMPQ SI, $0x02
 	JLT  g1offs
-	MOVQ 8(DI), R11
+	MOVQ 8(BX), R9
 	JE   g1offs
-	MOVQ 16(DI), R12
+	MOVQ 16(BX), R10
 
 g1offs:
 	VXORPS Y0, Y0, Y0
@@ -155,33 +152,37 @@ g1offs:
 	VXORPS Y11, Y11, Y11
 
 g1row:
-	MOVQ cols+72(FP), R13
-	MOVQ DX, DI
+	MOVQ cols+72(FP), SI
+	MOVQ AX, BX
 
 g1col:
-	VBROADCASTSS (DI)(R10*4), Y12
-	VFMADD231PS  (BX), Y12, Y0
-	VFMADD231PS  32(BX), Y12, Y1
-	VFMADD231PS  64(BX), Y12, Y2
-	VFMADD231PS  96(BX), Y12, Y3
-	VBROADCASTSS (DI)(R11*4), Y12
-	VFMADD231PS  (BX), Y12, Y4
-	VFMADD231PS  32(BX), Y12, Y5
-	VFMADD231PS  64(BX), Y12, Y6
-	VFMADD231PS  96(BX), Y12, Y7
-	VBROADCASTSS (DI)(R12*4), Y12
-	VFMADD231PS  (BX), Y12, Y8
-	VFMADD231PS  32(BX), Y12, Y9
-	VFMADD231PS  64(BX), Y12, Y10
-	VFMADD231PS  96(BX), Y12, Y11
-	ADDQ         SI, BX
-	ADDQ         $0x04, DI
-	DECQ         R13
+	VBROADCASTSS (BX)(R8*4), Y12
+	VFMADD231PS  (CX), Y12, Y0
+	VFMADD231PS  32(CX), Y12, Y1
+	VFMADD231PS  64(CX), Y12, Y2
+	VFMADD231PS  96(CX), Y12, Y3
+	VBROADCASTSS (BX)(R9*4), Y12
+	VFMADD231PS  (CX), Y12, Y4
+	VFMADD231PS  32(CX), Y12, Y5
+	VFMADD231PS  64(CX), Y12, Y6
+	VFMADD231PS  96(CX), Y12, Y7
+	VBROADCASTSS (BX)(R10*4), Y12
+	VFMADD231PS  (CX), Y12, Y8
+	VFMADD231PS  32(CX), Y12, Y9
+	VFMADD231PS  64(CX), Y12, Y10
+	VFMADD231PS  96(CX), Y12, Y11
+	ADDQ         DX, CX
+	ADDQ         $0x04, BX
+	DECQ         SI
 	JNZ          g1col
-	MOVQ         xRow+24(FP), DI
-	LEAQ         (DX)(DI*4), DX
-	DECQ         R9
+	MOVQ         xRow+24(FP), BX
+	LEAQ         (AX)(BX*4), AX
+	DECQ         DI
 	JNZ          g1row
+	MOVQ         dw+0(FP), AX
+	MOVQ         ldw+8(FP), CX
+	SHLQ         $0x02, CX
+	MOVQ         taps+56(FP), DX
 	VADDPS       (AX), Y0, Y0
 	VMOVUPS      Y0, (AX)
 	VADDPS       32(AX), Y1, Y1
@@ -191,7 +192,7 @@ g1col:
 	VADDPS       96(AX), Y3, Y3
 	VMOVUPS      Y3, 96(AX)
 	ADDQ         CX, AX
-	CMPQ         R8, $0x02
+	CMPQ         DX, $0x02
 	JLT          g1done
 	VADDPS       (AX), Y4, Y4
 	VMOVUPS      Y4, (AX)
@@ -202,7 +203,7 @@ g1col:
 	VADDPS       96(AX), Y7, Y7
 	VMOVUPS      Y7, 96(AX)
 	ADDQ         CX, AX
-	CMPQ         R8, $0x03
+	CMPQ         DX, $0x03
 	JLT          g1done
 	VADDPS       (AX), Y8, Y8
 	VMOVUPS      Y8, (AX)
@@ -455,70 +456,71 @@ z1next:
 // func convC1GradAVX512(dw *float32, ldw int, x *float32, xRow int, dy *float32, ldy int, offs *int, taps int, rows int, cols int)
 // Requires: AVX, AVX512F
 TEXT ·convC1GradAVX512(SB), NOSPLIT, $0-80
-	MOVQ dw+0(FP), AX
-	MOVQ ldw+8(FP), CX
-	MOVQ x+16(FP), DX
-	MOVQ dy+32(FP), BX
-	MOVQ ldy+40(FP), SI
-	MOVQ offs+48(FP), DI
-	MOVQ taps+56(FP), R8
-	MOVQ rows+64(FP), R9
-	SHLQ $0x02, CX
-	SHLQ $0x02, SI
-	MOVQ (DI), R10
-	MOVQ R10, R11
-	MOVQ R10, R12
-	CMPQ R8, $0x02
+	MOVQ x+16(FP), AX
+	MOVQ dy+32(FP), CX
+	MOVQ ldy+40(FP), DX
+	MOVQ offs+48(FP), BX
+	MOVQ taps+56(FP), SI
+	MOVQ rows+64(FP), DI
+	SHLQ $0x02, DX
+	MOVQ (BX), R8
+	MOVQ R8, R9
+	MOVQ R8, R10
+	CMPQ SI, $0x02
 	JLT  h1offs
-	MOVQ 8(DI), R11
+	MOVQ 8(BX), R9
 	JE   h1offs
-	MOVQ 16(DI), R12
+	MOVQ 16(BX), R10
 
 h1offs:
-	XORL         DI, DI
-	VPBROADCASTD DI, Z0
-	VPBROADCASTD DI, Z1
-	XORL         DI, DI
-	VPBROADCASTD DI, Z2
-	VPBROADCASTD DI, Z3
-	XORL         DI, DI
-	VPBROADCASTD DI, Z4
-	VPBROADCASTD DI, Z5
+	XORL         BX, BX
+	VPBROADCASTD BX, Z0
+	VPBROADCASTD BX, Z1
+	XORL         BX, BX
+	VPBROADCASTD BX, Z2
+	VPBROADCASTD BX, Z3
+	XORL         BX, BX
+	VPBROADCASTD BX, Z4
+	VPBROADCASTD BX, Z5
 
 h1row:
-	MOVQ cols+72(FP), R13
-	MOVQ DX, DI
+	MOVQ cols+72(FP), SI
+	MOVQ AX, BX
 
 h1col:
-	VMOVUPS          (BX), Z6
-	VMOVUPS          64(BX), Z7
-	VFMADD231PS.BCST (DI)(R10*4), Z6, Z0
-	VFMADD231PS.BCST (DI)(R10*4), Z7, Z1
-	VFMADD231PS.BCST (DI)(R11*4), Z6, Z2
-	VFMADD231PS.BCST (DI)(R11*4), Z7, Z3
-	VFMADD231PS.BCST (DI)(R12*4), Z6, Z4
-	VFMADD231PS.BCST (DI)(R12*4), Z7, Z5
-	ADDQ             SI, BX
-	ADDQ             $0x04, DI
-	DECQ             R13
+	VMOVUPS          (CX), Z6
+	VMOVUPS          64(CX), Z7
+	VFMADD231PS.BCST (BX)(R8*4), Z6, Z0
+	VFMADD231PS.BCST (BX)(R8*4), Z7, Z1
+	VFMADD231PS.BCST (BX)(R9*4), Z6, Z2
+	VFMADD231PS.BCST (BX)(R9*4), Z7, Z3
+	VFMADD231PS.BCST (BX)(R10*4), Z6, Z4
+	VFMADD231PS.BCST (BX)(R10*4), Z7, Z5
+	ADDQ             DX, CX
+	ADDQ             $0x04, BX
+	DECQ             SI
 	JNZ              h1col
-	MOVQ             xRow+24(FP), DI
-	LEAQ             (DX)(DI*4), DX
-	DECQ             R9
+	MOVQ             xRow+24(FP), BX
+	LEAQ             (AX)(BX*4), AX
+	DECQ             DI
 	JNZ              h1row
+	MOVQ             dw+0(FP), AX
+	MOVQ             ldw+8(FP), CX
+	SHLQ             $0x02, CX
+	MOVQ             taps+56(FP), DX
 	VADDPS           (AX), Z0, Z0
 	VMOVUPS          Z0, (AX)
 	VADDPS           64(AX), Z1, Z1
 	VMOVUPS          Z1, 64(AX)
 	ADDQ             CX, AX
-	CMPQ             R8, $0x02
+	CMPQ             DX, $0x02
 	JLT              h1done
 	VADDPS           (AX), Z2, Z2
 	VMOVUPS          Z2, (AX)
 	VADDPS           64(AX), Z3, Z3
 	VMOVUPS          Z3, 64(AX)
 	ADDQ             CX, AX
-	CMPQ             R8, $0x03
+	CMPQ             DX, $0x03
 	JLT              h1done
 	VADDPS           (AX), Z4, Z4
 	VMOVUPS          Z4, (AX)
@@ -829,32 +831,59 @@ u1col28:
 	JLT          u1col8
 	XORL         R8, R8
 	VPBROADCASTD R8, Z0
+	XORL         R8, R8
 	VPBROADCASTD R8, Z1
+	XORL         R8, R8
 	VPBROADCASTD R8, Z2
+	XORL         R8, R8
 	VPBROADCASTD R8, Z3
+	XORL         R8, R8
 	VPBROADCASTD R8, Z4
+	XORL         R8, R8
 	VPBROADCASTD R8, Z5
+	XORL         R8, R8
 	VPBROADCASTD R8, Z6
+	XORL         R8, R8
 	VPBROADCASTD R8, Z7
+	XORL         R8, R8
 	VPBROADCASTD R8, Z8
+	XORL         R8, R8
 	VPBROADCASTD R8, Z9
+	XORL         R8, R8
 	VPBROADCASTD R8, Z10
+	XORL         R8, R8
 	VPBROADCASTD R8, Z11
+	XORL         R8, R8
 	VPBROADCASTD R8, Z12
+	XORL         R8, R8
 	VPBROADCASTD R8, Z13
+	XORL         R8, R8
 	VPBROADCASTD R8, Z14
+	XORL         R8, R8
 	VPBROADCASTD R8, Z15
+	XORL         R8, R8
 	VPBROADCASTD R8, Z16
+	XORL         R8, R8
 	VPBROADCASTD R8, Z17
+	XORL         R8, R8
 	VPBROADCASTD R8, Z18
+	XORL         R8, R8
 	VPBROADCASTD R8, Z19
+	XORL         R8, R8
 	VPBROADCASTD R8, Z20
+	XORL         R8, R8
 	VPBROADCASTD R8, Z21
+	XORL         R8, R8
 	VPBROADCASTD R8, Z22
+	XORL         R8, R8
 	VPBROADCASTD R8, Z23
+	XORL         R8, R8
 	VPBROADCASTD R8, Z24
+	XORL         R8, R8
 	VPBROADCASTD R8, Z25
+	XORL         R8, R8
 	VPBROADCASTD R8, Z26
+	XORL         R8, R8
 	VPBROADCASTD R8, Z27
 	MOVQ         w+32(FP), R8
 	XORQ         R9, R9
@@ -961,12 +990,19 @@ u1col8:
 	JLT          u1col4
 	XORL         R8, R8
 	VPBROADCASTD R8, Z0
+	XORL         R8, R8
 	VPBROADCASTD R8, Z1
+	XORL         R8, R8
 	VPBROADCASTD R8, Z2
+	XORL         R8, R8
 	VPBROADCASTD R8, Z3
+	XORL         R8, R8
 	VPBROADCASTD R8, Z4
+	XORL         R8, R8
 	VPBROADCASTD R8, Z5
+	XORL         R8, R8
 	VPBROADCASTD R8, Z6
+	XORL         R8, R8
 	VPBROADCASTD R8, Z7
 	MOVQ         w+32(FP), R8
 	XORQ         R9, R9
@@ -1013,8 +1049,11 @@ u1col4:
 	JLT          u1col1
 	XORL         R8, R8
 	VPBROADCASTD R8, Z0
+	XORL         R8, R8
 	VPBROADCASTD R8, Z1
+	XORL         R8, R8
 	VPBROADCASTD R8, Z2
+	XORL         R8, R8
 	VPBROADCASTD R8, Z3
 	MOVQ         w+32(FP), R8
 	XORQ         R9, R9
@@ -1109,10 +1148,15 @@ TEXT ·convC1Grad16AVX512(SB), NOSPLIT, $0-80
 v1offs:
 	XORL         BX, BX
 	VPBROADCASTD BX, Z0
+	XORL         BX, BX
 	VPBROADCASTD BX, Z1
+	XORL         BX, BX
 	VPBROADCASTD BX, Z2
+	XORL         BX, BX
 	VPBROADCASTD BX, Z3
+	XORL         BX, BX
 	VPBROADCASTD BX, Z4
+	XORL         BX, BX
 	VPBROADCASTD BX, Z5
 
 v1row:
