@@ -65,6 +65,30 @@ func zero(vs ...reg.VecVirtual) {
 	}
 }
 
+// nextWindow ends a routine over windows: dst (and arg, unless nil)
+// advance c values, x (and base, unless nil) the parameter step, and
+// while the parameter windows counts down, back to loop; o is scratch.
+func nextWindow(loop string, dst, arg, x, base, c, o reg.Register) {
+	if arg != nil {
+		Comment("next window: dst and arg advance c values, x and base step")
+	} else {
+		Comment("next window: dst advances c values, x step")
+	}
+	LEAQ(at(dst, c, 0), dst)
+	if arg != nil {
+		LEAQ(at(arg, c, 0), arg)
+	}
+	MOVQ(paramAddr("step"), o)
+	LEAQ(at(x, o, 0), x)
+	if base != nil {
+		ADDQ(o, base)
+	}
+	DECQ(paramAddr("windows"))
+	JNZ(LabelRef(loop))
+	VZEROUPPER()
+	RET()
+}
+
 // sumProducts: out[i] = Σ_t a[aOff[t]+i]·b[bOff[t]+i] for i < n (n a
 // multiple of 8), 32 outputs (four accumulators) at a time across all
 // taps, then 8 at a time; one fused multiply-add per tap and lane.
@@ -387,16 +411,7 @@ func argmaxWindow(iota8 Mem) {
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
 	JLT(LabelRef("amcol"))
-	Comment("next window: dst and arg advance c values, x and base step")
-	LEAQ(at(dst, c, 0), dst)
-	LEAQ(at(arg, c, 0), arg)
-	MOVQ(paramAddr("step"), o)
-	LEAQ(at(x, o, 0), x)
-	ADDQ(o, base)
-	DECQ(paramAddr("windows"))
-	JNZ(LabelRef("amwin"))
-	VZEROUPPER()
-	RET()
+	nextWindow("amwin", dst, arg, x, base, c, o)
 }
 
 // maxWindow: VMAXPS with the new cell's values as the first source (Intel
@@ -437,14 +452,7 @@ func maxWindow() {
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
 	JLT(LabelRef("mwcol"))
-	Comment("next window: dst advances c values, x step")
-	LEAQ(at(dst, c, 0), dst)
-	MOVQ(paramAddr("step"), o)
-	LEAQ(at(x, o, 0), x)
-	DECQ(paramAddr("windows"))
-	JNZ(LabelRef("mwwin"))
-	VZEROUPPER()
-	RET()
+	nextWindow("mwwin", dst, nil, x, nil, c, o)
 }
 
 // gemv: 64 columns (eight accumulators) at a time: for each p, broadcast

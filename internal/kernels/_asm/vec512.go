@@ -362,16 +362,7 @@ func argmaxWindow512(iota16 Mem) {
 			VMOVDQU32(bestArg, k, at(arg, j, 0))
 		}
 	})
-	Comment("next window: dst and arg advance c values, x and base step")
-	LEAQ(at(dst, c, 0), dst)
-	LEAQ(at(arg, c, 0), arg)
-	MOVQ(paramAddr("step"), o)
-	LEAQ(at(x, o, 0), x)
-	ADDQ(o, base)
-	DECQ(paramAddr("windows"))
-	JNZ(LabelRef("amwin"))
-	VZEROUPPER()
-	RET()
+	nextWindow("amwin", dst, arg, x, base, c, o)
 }
 
 // maxWindow512: VMAXPS with the new cell's values first (Intel order)
@@ -408,14 +399,7 @@ func maxWindow512() {
 		Label(pfx + "store")
 		zstore(best, at(dst, j, 0), k)
 	})
-	Comment("next window: dst advances c values, x step")
-	LEAQ(at(dst, c, 0), dst)
-	MOVQ(paramAddr("step"), o)
-	LEAQ(at(x, o, 0), x)
-	DECQ(paramAddr("windows"))
-	JNZ(LabelRef("mwwin"))
-	VZEROUPPER()
-	RET()
+	nextWindow("mwwin", dst, nil, x, nil, c, o)
 }
 
 // gemv512: 128 columns (eight accumulators) at a time: for each p,
