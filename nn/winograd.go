@@ -280,22 +280,27 @@ func (tl winoTiles) newEdge() winoEdge {
 
 func (e *winoEdge) put() { putScratch(e.buf) }
 
-// padSlice copies image slice img of x into dst (ph × pw cells of C),
-// with zeros around it: input cell (i, j) at (i + pad top, j + pad left).
-func (tl winoTiles) padSlice(dst, x []float32, img int) {
+// padWindow copies the hgt × wid window of image slice img of x [slices,
+// H, W, C] whose first cell is input cell (top, left) into dst (rows of
+// wid·C), with zeros where the window leaves the image: a whole padded
+// slice (top and left the negative pads) or one tile over the padding.
+func (tl winoTiles) padWindow(dst, x []float32, img, top, left, hgt, wid int) {
 	g := tl.g
 	c, h, wd := g.C, g.In[1], g.In[2]
-	pt, pl := g.Pad[1], g.Pad[2]
-	row := tl.pw * c
-	rows, cols := max(0, min(h, tl.ph-pt)), max(0, min(wd, tl.pw-pl))
-	clear(dst[:pt*row])
-	for i := range rows {
-		r := dst[(pt+i)*row : (pt+i+1)*row]
-		clear(r[:pl*c])
-		copy(r[pl*c:(pl+cols)*c], x[(img*h+i)*wd*c:])
-		clear(r[(pl+cols)*c:])
+	// Window rows [i0, i1) and columns [j0, j1) are inside the image.
+	i0 := min(max(0, -top), hgt)
+	i1 := min(max(h-top, i0), hgt)
+	j0 := min(max(0, -left), wid)
+	j1 := min(max(wd-left, j0), wid)
+	row := wid * c
+	clear(dst[:i0*row])
+	for i := i0; i < i1; i++ {
+		r := dst[i*row : (i+1)*row]
+		clear(r[:j0*c])
+		copy(r[j0*c:j1*c], x[((img*h+top+i)*wd+left+j0)*c:])
+		clear(r[j1*c:])
 	}
-	clear(dst[(pt+rows)*row : tl.ph*row])
+	clear(dst[i1*row : hgt*row])
 }
 
 // at returns tile t's image slice and the first output row and column
@@ -349,28 +354,14 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, e *wino
 		}
 		if e.padded {
 			if e.img != img {
-				tl.padSlice(edge, x, img)
+				tl.padWindow(edge, x, img, -g.Pad[1], -g.Pad[2], tl.ph, tl.pw)
 				e.img = img
 			}
 			tl.s.Input(v[t*c:], vs, edge[(oy*tl.pw+ox)*c:], tl.pw*c, c, c)
 			continue
 		}
-		// A tile over the padding: gather it with zeros (only the cells
-		// outside the image are cleared).
-		i0, i1 := max(0, -ih), max(0, min(tile, h-ih))
-		j0, j1 := max(0, -iw), max(0, min(tile, wd-iw))
-		if i0 >= i1 || j0 >= j1 {
-			clear(edge[:tile*tile*c])
-		} else {
-			clear(edge[:i0*tile*c])
-			for i := i0; i < i1; i++ {
-				row := edge[i*tile*c : (i+1)*tile*c]
-				clear(row[:j0*c])
-				copy(row[j0*c:j1*c], x[((img*h+ih+i)*wd+iw+j0)*c:])
-				clear(row[j1*c:])
-			}
-			clear(edge[i1*tile*c : tile*tile*c])
-		}
+		// A tile over the padding, gathered with zeros on its own.
+		tl.padWindow(edge, x, img, ih, iw, tile, tile)
 		tl.s.Input(v[t*c:], vs, edge, tile*c, c, c)
 	}
 }
