@@ -320,65 +320,34 @@ func TestConvC1Wide(t *testing.T) {
 // BenchmarkConvC1 times the lecture's first layer on one 28×28 image
 // (SAME 5×5, input padded to 32×32, 32 channels) and its filter
 // gradient, per path: go test -run '^$' -bench ConvC1 ./internal/kernels
-func BenchmarkConvC1(b *testing.B) {
-	r := tensor.NewRand(1)
-	const rows, cols, xRow = 28, 28, 32
-	var offs []int
-	for i := 0; i < 5; i++ {
-		for j := 0; j < 5; j++ {
-			offs = append(offs, i*xRow+j)
-		}
-	}
-	x := vecRand(r, xRow*xRow)
-	w := vecRand(r, 25*32)
-	y := make([]float32, rows*cols*32)
-	dw := make([]float32, 25*32)
-	defer func(v, c bool) { vecFMA, c1Wide = v, c }(vecFMA, c1Wide)
-	for _, p := range []struct {
-		name     string
-		ok, wide bool
-	}{{"go", true, false}, {"avx2", vecFMA, false}, {"avx512", vecFMA && hasAVX512F, true}} {
-		b.Run("path="+p.name, func(b *testing.B) {
-			if !p.ok {
-				b.Skipf("%s NOT EXECUTED: not available here", p.name)
-			}
-			vecFMA, c1Wide = p.name != "go", p.wide
-			b.Run("forward", func(b *testing.B) {
-				cpu0 := cputime.Process()
-				for b.Loop() {
-					ConvC1(y, 32, x, xRow, w, 32, offs, rows, cols)
-				}
-				reportFlops(b, 2*rows*cols*25*32, cputime.Process()-cpu0)
-			})
-			b.Run("filter", func(b *testing.B) {
-				cpu0 := cputime.Process()
-				for b.Loop() {
-					for t := 0; t < 25; t += 3 {
-						ConvC1Grad(dw[t*32:], 32, x, xRow, y, 32, offs[t:min(t+3, 25)], rows, cols)
-					}
-				}
-				reportFlops(b, 2*rows*cols*25*32, cputime.Process()-cpu0)
-			})
-		})
-	}
-}
+func BenchmarkConvC1(b *testing.B) { benchConvC1(b, 5, 32) }
 
 // BenchmarkConvC1x16 times the small ResNet's stem on one 28×28 image
 // (SAME 3×3, input padded to 30×30, 16 channels) and its filter
 // gradient, per path: go test -run '^$' -bench ConvC1x16 ./internal/kernels
-func BenchmarkConvC1x16(b *testing.B) {
+func BenchmarkConvC1x16(b *testing.B) { benchConvC1(b, 3, 16) }
+
+// benchConvC1 times a SAME k×k single-channel convolution to n (32 or
+// 16) channels on one 28×28 image and its filter gradient, per path,
+// through the package function for n channels.
+func benchConvC1(b *testing.B, k, n int) {
 	r := tensor.NewRand(1)
-	const rows, cols, xRow, taps = 28, 28, 30, 9
+	const rows, cols = 28, 28
+	xRow, taps := cols+k-1, k*k
 	var offs []int
-	for i := 0; i < 3; i++ {
-		for j := 0; j < 3; j++ {
+	for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
 			offs = append(offs, i*xRow+j)
 		}
 	}
+	fwd, grad, perCall := ConvC1, ConvC1Grad, C1GradTaps
+	if n == 16 {
+		fwd, grad, perCall = ConvC1x16, ConvC1Grad16, C1Grad16Taps
+	}
 	x := vecRand(r, xRow*xRow)
-	w := vecRand(r, taps*16)
-	y := make([]float32, rows*cols*16)
-	dw := make([]float32, taps*16)
+	w := vecRand(r, taps*n)
+	y := make([]float32, rows*cols*n)
+	dw := make([]float32, taps*n)
 	defer func(v, c bool) { vecFMA, c1Wide = v, c }(vecFMA, c1Wide)
 	for _, p := range []struct {
 		name     string
@@ -392,18 +361,18 @@ func BenchmarkConvC1x16(b *testing.B) {
 			b.Run("forward", func(b *testing.B) {
 				cpu0 := cputime.Process()
 				for b.Loop() {
-					ConvC1x16(y, 16, x, xRow, w, 16, offs, rows, cols)
+					fwd(y, n, x, xRow, w, n, offs, rows, cols)
 				}
-				reportFlops(b, 2*rows*cols*taps*16, cputime.Process()-cpu0)
+				reportFlops(b, float64(2*rows*cols*taps*n), cputime.Process()-cpu0)
 			})
 			b.Run("filter", func(b *testing.B) {
 				cpu0 := cputime.Process()
 				for b.Loop() {
-					for t := 0; t < taps; t += C1Grad16Taps {
-						ConvC1Grad16(dw[t*16:], 16, x, xRow, y, 16, offs[t:min(t+C1Grad16Taps, taps)], rows, cols)
+					for t := 0; t < taps; t += perCall {
+						grad(dw[t*n:], n, x, xRow, y, n, offs[t:min(t+perCall, taps)], rows, cols)
 					}
 				}
-				reportFlops(b, 2*rows*cols*taps*16, cputime.Process()-cpu0)
+				reportFlops(b, float64(2*rows*cols*taps*n), cputime.Process()-cpu0)
 			})
 		})
 	}
