@@ -152,9 +152,8 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 // planBNRelu finds, in the graph order, the ReLU layers whose input is a
 // BatchNormalization read by nothing else (and not a model output): it
 // maps each such ReLU node to its batch-norm node, which training runs
-// fused with the ReLU.
-func planBNRelu(order, outputs []*Node) map[*Node]*Node {
-	uses := useCounts(order, outputs)
+// fused with the ReLU. uses are the graph's useCounts.
+func planBNRelu(order []*Node, uses map[*Node]int) map[*Node]*Node {
 	plan := map[*Node]*Node{}
 	for _, n := range order {
 		if len(n.inputs) == 1 && uses[n.inputs[0]] == 1 && fusesBNRelu(n.inputs[0].layer, n.layer) {
@@ -232,9 +231,9 @@ type bnFold struct {
 
 // planBNFolds finds the chains of the graph order (every node after its
 // inputs) that fold, keyed by their last node. A node that a model output
-// or two consumers read is never folded away.
-func planBNFolds(order, outputs []*Node) map[*Node]*bnFold {
-	uses := useCounts(order, outputs)
+// or two consumers read (uses, the graph's useCounts) is never folded
+// away.
+func planBNFolds(order []*Node, uses map[*Node]int) map[*Node]*bnFold {
 	consumer := map[*Node]*Node{}
 	for _, n := range order {
 		for _, p := range n.inputs {

@@ -183,17 +183,19 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 		m.layers = append(m.layers, n.layer)
 	}
 	m.sortLayers()
-	m.folds, m.folded = planBNFolds(m.order, m.outputs), map[*Node]bool{}
+	// The fusion planners read how often each node is used (useCounts).
+	uses := useCounts(m.order, m.outputs)
+	m.folds, m.folded = planBNFolds(m.order, uses), map[*Node]bool{}
 	for _, f := range m.folds {
 		for _, n := range f.inner {
 			m.folded[n] = true
 		}
 	}
-	m.bnRelu, m.bnReluSkip = planBNRelu(m.order, m.outputs), map[*Node]bool{}
+	m.bnRelu, m.bnReluSkip = planBNRelu(m.order, uses), map[*Node]bool{}
 	for _, bn := range m.bnRelu {
 		m.bnReluSkip[bn] = true
 	}
-	m.addRelu, m.addReluSkip = planAddRelu(m.order, m.outputs), map[*Node]bool{}
+	m.addRelu, m.addReluSkip = planAddRelu(m.order, uses), map[*Node]bool{}
 	for _, add := range m.addRelu {
 		m.addReluSkip[add] = true
 	}

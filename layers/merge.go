@@ -108,9 +108,8 @@ func (l *Add) callRelu(xs []*autograd.Var) *autograd.Var {
 // planAddRelu finds, in the graph order, the ReLU layers whose input is
 // an Add read by nothing else (and not a model output): it maps each
 // such ReLU node to its Add node, which then runs fused with the ReLU,
-// in training and inference alike.
-func planAddRelu(order, outputs []*Node) map[*Node]*Node {
-	uses := useCounts(order, outputs)
+// in training and inference alike. uses are the graph's useCounts.
+func planAddRelu(order []*Node, uses map[*Node]int) map[*Node]*Node {
 	plan := map[*Node]*Node{}
 	for _, n := range order {
 		if len(n.inputs) != 1 || uses[n.inputs[0]] != 1 || !isReluLayer(n.layer) {
