@@ -130,14 +130,16 @@ func Col2im(g *ConvGeom, cols []float32, lo, hi int, dx []float32) {
 				if dw == 1 {
 					kLo, kHi := max(0, -iw0), min(kw, inW-iw0)
 					if kHi > kLo {
-						addTo(row[(iw0+kLo)*c:(iw0+kHi)*c], s[kLo*c:kHi*c])
+						d := row[(iw0+kLo)*c : (iw0+kHi)*c]
+						Add(d, d, s[kLo*c:kHi*c])
 					}
 					continue
 				}
 				for k := 0; k < kw; k++ {
 					iw := iw0 + k*dw
 					if iw >= 0 && iw < inW {
-						addTo(row[iw*c:(iw+1)*c], s[k*c:(k+1)*c])
+						d := row[iw*c : (iw+1)*c]
+						Add(d, d, s[k*c:(k+1)*c])
 					}
 				}
 			}
@@ -208,11 +210,6 @@ func zero(s []float32) {
 	for i := range s {
 		s[i] = 0
 	}
-}
-
-// addTo sets dst[i] += src[i]; len(src) must equal len(dst).
-func addTo(dst, src []float32) {
-	Add(dst, dst, src)
 }
 
 // Im2colRef is the plain-loop reference of Im2col: one element at a time,
