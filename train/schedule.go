@@ -126,7 +126,8 @@ func (s CosineDecay) String() string {
 //	step > up:  lr = cos(MaxLR → final, (step − up)/(last − up))
 //	cos(a → b, p) = b + (a − b)·½(1 + cos(π·p))
 //
-// Steps past the last keep the final rate. Zero PctStart, DivFactor and
+// When PctStart·TotalSteps is 1 the rise has no steps and step 0 takes
+// MaxLR. Steps past the last keep the final rate. Zero PctStart, DivFactor and
 // FinalDivFactor take PyTorch's defaults 0.3, 25 and 1e4.
 type OneCycle struct {
 	MaxLR                               float64
@@ -157,7 +158,11 @@ func (s OneCycle) LR(step int64) float64 {
 	anneal := func(a, b, p float64) float64 { return b + (a-b)/2*(math.Cos(math.Pi*p)+1) }
 	x := min(float64(step), last)
 	if x <= up {
-		return anneal(initial, s.MaxLR, x/up)
+		p := 1.0 // a rise of no steps (up = 0) is at its peak at step 0
+		if up > 0 {
+			p = x / up
+		}
+		return anneal(initial, s.MaxLR, p)
 	}
 	return anneal(s.MaxLR, final, (x-up)/(last-up))
 }

@@ -45,10 +45,14 @@ func TestSchedulesByHand(t *testing.T) {
 		{"one-cycle end", OneCycle{MaxLR: 1, TotalSteps: 100}, 99, 4e-6},
 		{"one-cycle past end", OneCycle{MaxLR: 1, TotalSteps: 100}, 500, 4e-6},
 		{"one-cycle divisors", OneCycle{MaxLR: 2, TotalSteps: 10, PctStart: 0.5, DivFactor: 10, FinalDivFactor: 100}, 9, 0.002},
+		// PctStart·TotalSteps = 1: a rise of no steps, the peak at step 0
+		// (once NaN, from 0/0) and the final rate at the last.
+		{"one-cycle rise of no steps", OneCycle{MaxLR: 1, TotalSteps: 4, PctStart: 0.25}, 0, 1},
+		{"one-cycle rise of no steps, later", OneCycle{MaxLR: 1, TotalSteps: 4, PctStart: 0.25}, 3, 4e-6},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := c.s.LR(c.step); math.Abs(got-c.want) > 1e-12*math.Max(1, math.Abs(c.want)) {
+			if got := c.s.LR(c.step); !(math.Abs(got-c.want) <= 1e-12*math.Max(1, math.Abs(c.want))) { // NaN fails too
 				t.Fatalf("%s: LR(%d) = %.15g, want %.15g", c.s, c.step, got, c.want)
 			}
 		})
