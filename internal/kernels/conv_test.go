@@ -154,7 +154,7 @@ func TestConvC1Widths(t *testing.T) {
 									want += in(p, o) * float64(w[ti*ldw+j])
 									mag += math.Abs(in(p, o) * float64(w[ti*ldw+j]))
 								}
-								if math.Abs(float64(got)-want) > float64(s.taps)*0x1p-23*mag {
+								if !(math.Abs(float64(got)-want) <= float64(s.taps)*0x1p-23*mag) { // NaN fails too
 									t.Fatalf("y[pixel %d][%d] = %g, want %g", p, j, got, want)
 								}
 							}
@@ -180,7 +180,7 @@ func TestConvC1Widths(t *testing.T) {
 										want += in(p, o) * float64(dy[p*ldy+j])
 										mag += math.Abs(in(p, o) * float64(dy[p*ldy+j]))
 									}
-									if math.Abs(float64(got)-want) > float64(px+1)*0x1p-23*mag {
+									if !(math.Abs(float64(got)-want) <= float64(px+1)*0x1p-23*mag) {
 										t.Fatalf("taps %d–%d: dw[%d][%d] = %g, want %g", lo, hi-1, ti, j, got, want)
 									}
 								}
