@@ -253,3 +253,44 @@ func BenchmarkStridedInputGrad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWinoBatch1 times Winograd forward passes of one image with
+// the transforms and products shared out among the workers
+// (winogradSplit) and on one goroutine, for tuning.WinoSplitMin:
+//
+//	go test -run '^$' -bench WinoBatch1 ./nn
+func BenchmarkWinoBatch1(b *testing.B) {
+	o := ConvOptions{Padding: "SAME"}
+	for _, bc := range []struct{ in, filter []int }{
+		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}},
+		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 32}},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}},
+		{[]int{1, 28, 28, 64}, []int{3, 3, 64, 64}},
+		{[]int{1, 56, 56, 64}, []int{3, 3, 64, 64}},
+		{[]int{1, 28, 28, 128}, []int{3, 3, 128, 128}},
+	} {
+		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, w := cvRand(1, bc.in...).Data(), cvRand(2, bc.filter...).Data()
+		y := make([]float32, tensor.Size(s.out))
+		macs := tensor.Size(s.out) * bc.filter[0] * bc.filter[1] * bc.filter[2]
+		for _, split := range []bool{true, false} {
+			name := fmt.Sprintf("%dx%dx%d_%dx%dx%d/split=%v", bc.in[1], bc.in[2], bc.in[3], bc.filter[0], bc.filter[1], bc.filter[3], split)
+			b.Run(name, func(b *testing.B) {
+				defer func(old int) { tune.WinoSplitMin = old }(tune.WinoSplitMin)
+				tune.WinoSplitMin = 1 << 62
+				if split {
+					tune.WinoSplitMin = 0
+				}
+				convForward(&s.g, s.f, x, w, y)
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					convForward(&s.g, s.f, x, w, y)
+				}
+				reportConvFlops(b, 2*float64(macs), cpu0)
+			})
+		}
+	}
+}

@@ -134,6 +134,21 @@ type tuning struct {
 	// whole multiples of the micro-kernel's rows (kernels.TileRowsFor).
 	WinoBlock int
 
+	// WinoSplitMin is the fewest multiply-adds (tiles · cells · C · F)
+	// for which a Winograd convolution of fewer blocks than workers (a
+	// batch of one) shares each block's transforms and products out among
+	// the workers (winogradSplit) instead of running on one goroutine. The
+	// three phases split different axes (tiles, cells, tiles), so each
+	// hands most of its output to the other core, and a line written on
+	// one core and read on the other costs far more on these VMs than the
+	// arithmetic saved on small layers. Measured on Zen 5 at 2 threads
+	// (`go test -run '^$' -bench WinoBatch1 ./nn`, µs, split → one
+	// goroutine, two runs): 28×28×16 3×3/16 (0.45 M multiply-adds) 45–46
+	// → 20–21; 14×14×32 3×3/32 (0.59 M) 71 → 34–35; 14×14×32 5×5/64
+	// (3.6 M) 172 → 175–181; 28×28×64 3×3/64 (7.2 M) 181–188 → 211–213.
+	// Below 4 M the one goroutine wins.
+	WinoSplitMin int
+
 	// WinoGradBlock (tiles of F(2×2, 5×5), scaled like WinoBlock) is the
 	// K of the products of one block of a Winograd filter gradient. Long
 	// products multiply faster, though V and Dŷ of a block (36·(C+F)
@@ -202,6 +217,7 @@ func defaultTuning() tuning {
 		Wino3MinChannels:     8,
 		Wino3ChannelMultiple: 8,
 		WinoBlock:            96,
+		WinoSplitMin:         1 << 22,
 		WinoGradBlock:        196,
 		WinoPadMax:           1 << 16,
 		DepthwisePerPixel:    false,

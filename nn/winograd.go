@@ -76,7 +76,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	mr := kernels.TileRowsFor(c, f)
 	block := pl.block
 	blocks := ceilDiv(tiles, block)
-	if blocks < parallel.Workers() && tiles*cells*c*f >= winoSplitMin {
+	if blocks < parallel.Workers() && tiles*cells*c*f >= tune.WinoSplitMin {
 		winogradSplit(s, tl, f, x, packed, y, ep, block)
 		return
 	}
@@ -100,12 +100,6 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 		putScratch(edgeOut)
 	})
 }
-
-// winoSplitMin is the fewest multiply-adds (tiles · cells · C · F) for
-// which a convolution of fewer blocks than workers (a batch of one)
-// shares each block's transforms and products out among the workers
-// instead of running on one goroutine.
-const winoSplitMin = 1 << 18
 
 // winogradSplit runs the blocks of winogradConvPacked one at a time,
 // each in three phases split across the workers: the input transforms

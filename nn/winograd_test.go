@@ -136,14 +136,16 @@ func TestWinogradMatchesReference(t *testing.T) {
 
 // TestWinogradWorkersSameBits runs the Winograd forward with 1 to 4
 // workers (so that batches of fewer blocks than workers take the split
-// path, winogradSplit, with one block and with several) and checks that
-// every count gives the bits of one worker.
+// path, winogradSplit, with one block and with several: WinoSplitMin 0
+// sends the small cases there too) and checks that every count gives the
+// bits of one worker.
 func TestWinogradWorkersSameBits(t *testing.T) {
 	if !tune.Winograd || kernels.Impl() == "ref" {
 		t.Skip("Winograd path off (CONVNET_WINOGRAD=off or ref kernels)")
 	}
-	saved := tune.WinoBlock
-	defer func() { tune.WinoBlock = saved }()
+	saved, savedSplit := tune.WinoBlock, tune.WinoSplitMin
+	defer func() { tune.WinoBlock, tune.WinoSplitMin = saved, savedSplit }()
+	tune.WinoSplitMin = 0
 	for _, block := range []int{saved, 5} {
 		tune.WinoBlock = block
 		for _, tc := range winoCases {

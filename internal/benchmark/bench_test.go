@@ -1,6 +1,7 @@
 package benchmark
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/convnet-go/convnet/autograd"
@@ -34,23 +35,30 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 }
 
-// BenchmarkInfer times inference of each model at batch 128.
+// BenchmarkInfer times inference of each model at batch 128 and at
+// batch 1 (the latency `convnet bench` reports).
 func BenchmarkInfer(b *testing.B) {
 	for _, name := range Models {
-		b.Run("model="+name, func(b *testing.B) {
-			m, flop, err := NewModel(name)
-			if err != nil {
-				b.Fatal(err)
-			}
-			x, _ := randomBatch(128)
-			for b.Loop() {
-				out := m.Call(autograd.Constant(x), layers.Context{})
-				if err := out.Err(); err != nil {
-					b.Fatal(err)
-				}
-				autograd.Release(out)
-			}
-			b.ReportMetric(flop*128*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		for _, batch := range []int{128, 1} {
+			b.Run(fmt.Sprintf("model=%s/batch=%d", name, batch), func(b *testing.B) {
+				benchInfer(b, name, batch)
+			})
+		}
 	}
+}
+
+func benchInfer(b *testing.B, name string, batch int) {
+	m, flop, err := NewModel(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, _ := randomBatch(batch)
+	for b.Loop() {
+		out := m.Call(autograd.Constant(x), layers.Context{})
+		if err := out.Err(); err != nil {
+			b.Fatal(err)
+		}
+		autograd.Release(out)
+	}
+	b.ReportMetric(flop*float64(batch)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
