@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -45,6 +46,10 @@ func biasLayout(op string, shape []int, dataFormat string) (outer, c, inner int,
 // "NCW", "NCDHW"). bias is [C]. The result has value's shape.
 func BiasAdd(value, bias *tensor.Tensor, dataFormat string) (*tensor.Tensor, error) {
 	return biasApply("BiasAdd", value, bias, dataFormat, func(dst, x, b []float32, inner int) {
+		if inner == 1 {
+			kernels.BiasAdd(dst, x, b) // channels last: whole rows of C
+			return
+		}
 		biasAddKernel(dst, x, b, len(b), inner)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -125,4 +126,29 @@ func BenchmarkBiasAddReluLecture(b *testing.B) {
 			BiasAddGrad(dx, "")
 		}
 	})
+}
+
+// BenchmarkBiasAddRows times BiasAdd's channels-last loop on one
+// goroutine over the ResNet's [128, 28, 28, 16] activations and the
+// lecture's [128, 14, 14, 64]: the vector kernel (kernels.BiasAdd)
+// against the plain loop it replaced (biasAddKernel).
+func BenchmarkBiasAddRows(b *testing.B) {
+	for _, shape := range [][]int{{128, 28, 28, 16}, {128, 14, 14, 64}} {
+		c := shape[3]
+		x := opsRandom(tensor.Size(shape), 1)
+		bias := opsRandom(c, 2)
+		y := make([]float32, len(x))
+		for _, impl := range []string{"kernels", "loop"} {
+			b.Run(fmt.Sprintf("c=%d/impl=%s", c, impl), func(b *testing.B) {
+				for b.Loop() {
+					if impl == "kernels" {
+						kernels.BiasAdd(y, x, bias)
+					} else {
+						biasAddKernel(y, x, bias, c, 1)
+					}
+				}
+				b.SetBytes(int64(8 * len(x)))
+			})
+		}
+	}
 }

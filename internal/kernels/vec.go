@@ -212,6 +212,35 @@ func BiasRelu(dst, x, b []float32) {
 	}
 }
 
+// BiasAdd sets dst[r·c + j] = x[r·c + j] + b[j] for the rows r of x
+// (c = len(b) values each; len(x) a multiple of c, len(dst) = len(x)):
+// one addition per value, so every path (AVX-512 for any c, the last
+// c mod 16 values of a row under a mask; AVX2 when c is a multiple of 8;
+// else plain Go) gives the same bits.
+func BiasAdd(dst, x, b []float32) {
+	c := len(b)
+	if c == 0 || len(x)%c != 0 || len(dst) != len(x) {
+		panic(fmt.Sprintf("kernels: BiasAdd: %d values, %d outputs, bias of %d", len(x), len(dst), c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	if vecWide {
+		biasAddAVX512(&dst[0], &x[0], &b[0], len(x)/c, c)
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		biasAddAVX2(&dst[0], &x[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, yr := x[o:o+c], dst[o:o+c]
+		for j, v := range xr {
+			yr[j] = v + b[j]
+		}
+	}
+}
+
 // Relu sets dst[i] = x[i] where x[i] < 0 is false and +0 elsewhere
 // (len(dst) values; x at least as long): a NaN stays NaN and −0 stays
 // −0, the bits of nn's branch-free loop on every path (AVX-512 any

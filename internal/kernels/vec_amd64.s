@@ -165,10 +165,10 @@ TEXT ·biasReluAVX2(SB), NOSPLIT, $0-40
 	MOVQ   c+32(FP), SI
 	VXORPS Y0, Y0, Y0
 
-brrow:
+biasReluAVX2row:
 	XORQ DI, DI
 
-brcol:
+biasReluAVX2col:
 	VMOVUPS (CX)(DI*4), Y1
 	VADDPS  (DX)(DI*4), Y1, Y1
 
@@ -177,11 +177,37 @@ brcol:
 	VMOVUPS Y1, (AX)(DI*4)
 	ADDQ    $0x08, DI
 	CMPQ    DI, SI
-	JLT     brcol
+	JLT     biasReluAVX2col
 	LEAQ    (CX)(SI*4), CX
 	LEAQ    (AX)(SI*4), AX
 	DECQ    BX
-	JNZ     brrow
+	JNZ     biasReluAVX2row
+	VZEROUPPER
+	RET
+
+// func biasAddAVX2(dst *float32, x *float32, b *float32, rows int, c int)
+// Requires: AVX
+TEXT ·biasAddAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ rows+24(FP), BX
+	MOVQ c+32(FP), SI
+
+biasAddAVX2row:
+	XORQ DI, DI
+
+biasAddAVX2col:
+	VMOVUPS (CX)(DI*4), Y0
+	VADDPS  (DX)(DI*4), Y0, Y0
+	VMOVUPS Y0, (AX)(DI*4)
+	ADDQ    $0x08, DI
+	CMPQ    DI, SI
+	JLT     biasAddAVX2col
+	LEAQ    (CX)(SI*4), CX
+	LEAQ    (AX)(SI*4), AX
+	DECQ    BX
+	JNZ     biasAddAVX2row
 	VZEROUPPER
 	RET
 
@@ -15823,6 +15849,49 @@ brend:
 	LEAQ (AX)(SI*4), AX
 	DECQ BX
 	JNZ  brrow
+	VZEROUPPER
+	RET
+
+// func biasAddAVX512(dst *float32, x *float32, b *float32, rows int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·biasAddAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ rows+24(FP), BX
+	MOVQ c+32(FP), SI
+
+barow:
+	XORQ DI, DI
+
+ba16:
+	MOVQ    SI, R8
+	SUBQ    DI, R8
+	CMPQ    R8, $0x10
+	JL      batail
+	VMOVUPS (CX)(DI*4), Z0
+	VMOVUPS (DX)(DI*4), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)(DI*4)
+	ADDQ    $0x10, DI
+	JMP     ba16
+
+batail:
+	TESTQ     R8, R8
+	JZ        baend
+	MOVL      $0x0000ffff, R9
+	BZHIL     R8, R9, R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (CX)(DI*4), K1, Z0
+	VMOVUPS.Z (DX)(DI*4), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(DI*4)
+
+baend:
+	LEAQ (CX)(SI*4), CX
+	LEAQ (AX)(SI*4), AX
+	DECQ BX
+	JNZ  barow
 	VZEROUPPER
 	RET
 

@@ -24,6 +24,10 @@ func biasReluAVX2(dst, x, b *float32, rows, c int) {
 	panic("kernels: biasReluAVX2 called without assembly")
 }
 
+func biasAddAVX2(dst, x, b *float32, rows, c int) {
+	panic("kernels: biasAddAVX2 called without assembly")
+}
+
 func reluGradSumAVX2(dx, grad, y *float32, acc *float64, rows, c int) {
 	panic("kernels: reluGradSumAVX2 called without assembly")
 }
@@ -126,6 +130,10 @@ func adamAVX512(w, grad, m, v *float32, n int, k *[4]float32) {
 
 func biasReluAVX512(dst, x, b *float32, rows, c int) {
 	panic("kernels: biasReluAVX512 called without assembly")
+}
+
+func biasAddAVX512(dst, x, b *float32, rows, c int) {
+	panic("kernels: biasAddAVX512 called without assembly")
 }
 
 func reluGradSumAVX512(dx, grad, y *float32, acc *float64, rows, c int) {

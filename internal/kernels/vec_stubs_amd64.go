@@ -28,6 +28,11 @@ func repeatAVX2(dst *float32, src *float32, n int, c int, cm int, idx *[16]int32
 //go:noescape
 func biasReluAVX2(dst *float32, x *float32, b *float32, rows int, c int)
 
+// biasAddAVX2 runs BiasAdd over rows of c values, c a multiple of 8.
+//
+//go:noescape
+func biasAddAVX2(dst *float32, x *float32, b *float32, rows int, c int)
+
 // reluGradSumAVX2 runs ReluGradSum over rows of c values, c a multiple
 // of 8.
 //
@@ -173,6 +178,11 @@ func adamAVX512(w *float32, grad *float32, m *float32, v *float32, n int, k *[4]
 //
 //go:noescape
 func biasReluAVX512(dst *float32, x *float32, b *float32, rows int, c int)
+
+// biasAddAVX512 runs BiasAdd over rows ≥ 1 of c ≥ 1 values.
+//
+//go:noescape
+func biasAddAVX512(dst *float32, x *float32, b *float32, rows int, c int)
 
 // reluGradSumAVX512 runs ReluGradSum over rows ≥ 1 of c ≥ 1 values.
 //

@@ -215,12 +215,12 @@ func TestRepeatAsmPixelsStaysInside(t *testing.T) {
 	}
 }
 
-// BiasRelu and ReluGradSum give the same bits on both paths, with NaN,
-// ±0 and exact cancellations among the inputs.
+// BiasRelu, BiasAdd and ReluGradSum give the same bits on every path,
+// with NaN, ±0 and exact cancellations among the inputs.
 func TestBiasReluAndGradSumPaths(t *testing.T) {
 	type result struct {
-		x, b, g, y, dx []float32
-		acc            []float64
+		x, b, g, y, dx, sum []float32
+		acc                 []float64
 	}
 	run := func(c, rows int) result {
 		r := tensor.NewRand(uint64(c*1000 + rows))
@@ -231,8 +231,9 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 			x[2] = float32(math.Copysign(0, -1)) - b[2%c]
 			g[3] = float32(math.NaN())
 		}
-		res := result{x: x, b: b, g: g, y: make([]float32, len(x)), dx: make([]float32, len(x)), acc: make([]float64, c)}
+		res := result{x: x, b: b, g: g, y: make([]float32, len(x)), dx: make([]float32, len(x)), sum: make([]float32, len(x)), acc: make([]float64, c)}
 		BiasRelu(res.y, x, b)
+		BiasAdd(res.sum, x, b)
 		res.acc[0] = 0.5
 		ReluGradSum(res.dx, g, res.y, res.acc)
 		return res
@@ -257,6 +258,7 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 						}
 					}
 					same32("BiasRelu", got[0].y, res.y)
+					same32("BiasAdd", got[0].sum, res.sum)
 					same32("ReluGradSum dx", got[0].dx, res.dx)
 					for j := range got[0].acc {
 						if math.Float64bits(got[0].acc[j]) != math.Float64bits(res.acc[j]) {
@@ -266,6 +268,11 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 				}
 				// Against the definition.
 				res := got[len(got)-1]
+				for i, v := range res.sum {
+					if want := res.x[i] + res.b[i%c]; math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("BiasAdd[%d] = %v, want %v", i, v, want)
+					}
+				}
 				for i, v := range res.y {
 					pre := res.x[i] + res.b[i%c]
 					want := max(pre, 0)
@@ -451,6 +458,8 @@ func TestVecLoopsStayInside(t *testing.T) {
 					y := out(n)
 					BiasRelu(y, x, b)
 					check(t, "BiasRelu", y)
+					BiasAdd(y, x, b)
+					check(t, "BiasAdd", y)
 					dx, accs := out(n), make([]float64, n+pad)
 					for i := range accs {
 						accs[i] = float64(sentinel)

@@ -15,7 +15,8 @@ func vecRoutines() {
 	sumProducts()
 	adam()
 	repeat()
-	biasRelu()
+	biasRelu(true)
+	biasRelu(false)
 	reluGradSum()
 	reluMask()
 	iota8 := GLOBL("iota8", RODATA|NOPTR)
@@ -233,36 +234,44 @@ func repeat() {
 	RET()
 }
 
-// biasRelu: dst = max(0, x + b) eight at a time. VMAXPS returns its
-// second source operand in Intel order (here x + b) when either is NaN or
-// both are zeros, so NaN and −0 pass through as in the Go loop.
-func biasRelu() {
-	vecFunc("biasReluAVX2", "func(dst, x, b *float32, rows, c int)",
-		"biasReluAVX2 runs BiasRelu over rows of c values, c a multiple of 8.")
+// biasRelu: dst = max(0, x + b) eight at a time (biasReluAVX2), or
+// without the ReLU dst = x + b (biasAddAVX2). VMAXPS returns its second
+// source operand in Intel order (here x + b) when either is NaN or both
+// are zeros, so NaN and −0 pass through as in the Go loop.
+func biasRelu(relu bool) {
+	name, doc := "biasReluAVX2", "biasReluAVX2 runs BiasRelu over rows of c values, c a multiple of 8."
+	if !relu {
+		name, doc = "biasAddAVX2", "biasAddAVX2 runs BiasAdd over rows of c values, c a multiple of 8."
+	}
+	vecFunc(name, "func(dst, x, b *float32, rows, c int)", doc)
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	b := Load(Param("b"), GP64())
 	rows := Load(Param("rows"), GP64())
 	c := Load(Param("c"), GP64())
 	z := YMM()
-	zero(z)
+	if relu {
+		zero(z)
+	}
 	j := GP64()
-	Label("brrow")
+	Label(name + "row")
 	XORQ(j, j)
-	Label("brcol")
+	Label(name + "col")
 	s := YMM()
 	VMOVUPS(at(x, j, 0), s)
 	VADDPS(at(b, j, 0), s, s)
-	Comment("Intel order: vmaxps s, zero, s")
-	VMAXPS(s, z, s)
+	if relu {
+		Comment("Intel order: vmaxps s, zero, s")
+		VMAXPS(s, z, s)
+	}
 	VMOVUPS(s, at(dst, j, 0))
 	ADDQ(Imm(8), j)
 	CMPQ(j, c)
-	JLT(LabelRef("brcol"))
+	JLT(LabelRef(name + "col"))
 	LEAQ(at(x, c, 0), x)
 	LEAQ(at(dst, c, 0), dst)
 	DECQ(rows)
-	JNZ(LabelRef("brrow"))
+	JNZ(LabelRef(name + "row"))
 	VZEROUPPER()
 	RET()
 }

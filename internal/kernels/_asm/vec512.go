@@ -18,7 +18,8 @@ import (
 func vec512Routines() {
 	sumProducts512()
 	adam512()
-	biasRelu512()
+	biasRelu512(true)
+	biasRelu512(false)
 	reluGradSum512()
 	reluMask512()
 	iota16 := GLOBL("iota16", RODATA|NOPTR)
@@ -195,33 +196,45 @@ func adam512() {
 }
 
 // biasRelu512: dst = max(0, x + b) sixteen at a time, VMAXPS in the
-// AVX2 loop's operand order (NaN and −0 pass through).
-func biasRelu512() {
-	vecFunc("biasReluAVX512", "func(dst, x, b *float32, rows, c int)",
-		"biasReluAVX512 runs BiasRelu over rows ≥ 1 of c ≥ 1 values.")
+// AVX2 loop's operand order (NaN and −0 pass through); without the ReLU
+// (biasAddAVX512) dst = x + b.
+func biasRelu512(relu bool) {
+	name, doc := "biasReluAVX512", "biasReluAVX512 runs BiasRelu over rows ≥ 1 of c ≥ 1 values."
+	if !relu {
+		name, doc = "biasAddAVX512", "biasAddAVX512 runs BiasAdd over rows ≥ 1 of c ≥ 1 values."
+	}
+	vecFunc(name, "func(dst, x, b *float32, rows, c int)", doc)
 	dst := Load(Param("dst"), GP64())
 	x := Load(Param("x"), GP64())
 	b := Load(Param("b"), GP64())
 	rows := Load(Param("rows"), GP64())
 	c := Load(Param("c"), GP64())
 	z := ZMM()
-	zero(z)
+	if relu {
+		zero(z)
+	}
 	j := GP64()
-	Label("brrow")
+	pfx := "br"
+	if !relu {
+		pfx = "ba"
+	}
+	Label(pfx + "row")
 	XORQ(j, j)
-	lanes16("br", j, c, func(k reg.OpmaskVirtual, _ string) {
+	lanes16(pfx, j, c, func(k reg.OpmaskVirtual, _ string) {
 		s, bv := ZMM(), ZMM()
 		zload(at(x, j, 0), s, k)
 		zload(at(b, j, 0), bv, k)
 		VADDPS(bv, s, s)
-		Comment("Intel order: vmaxps s, zero, s")
-		VMAXPS(s, z, s)
+		if relu {
+			Comment("Intel order: vmaxps s, zero, s")
+			VMAXPS(s, z, s)
+		}
 		zstore(s, at(dst, j, 0), k)
 	})
 	LEAQ(at(x, c, 0), x)
 	LEAQ(at(dst, c, 0), dst)
 	DECQ(rows)
-	JNZ(LabelRef("brrow"))
+	JNZ(LabelRef(pfx + "row"))
 	VZEROUPPER()
 	RET()
 }
