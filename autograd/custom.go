@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -54,3 +55,23 @@ func Custom(name string, value *tensor.Tensor, inputs []*Var, backward func(grad
 // (none for a leaf), for code that walks the graph, such as a TensorBoard
 // graph writer. The slice is a copy; the Vars are not.
 func (v *Var) Inputs() []*Var { return append([]*Var(nil), v.parents...) }
+
+// CustomWeight is Custom for a weight that the caller derives from inputs
+// and keeps from call to call, such as a convolution kernel with a batch
+// norm folded in at inference: the value is p.Tensor(), which stays the
+// caller's (Release and Workspace.Reset never recycle it), and the ops
+// that prepare forms from a weight (Conv2D's Winograd filters, MatMul's
+// slabs) keep them in p, as they do for a Variable, until p.Tensor()'s
+// Version changes. backward is as in Custom.
+func CustomWeight(name string, p *nn.Packed, inputs []*Var, backward func(grad *tensor.Tensor) ([]*tensor.Tensor, error)) *Var {
+	if p == nil {
+		return failed(name, fmt.Errorf("autograd: Custom %s: nil Packed", name))
+	}
+	v := Custom(name, p.Tensor(), inputs, backward)
+	if v.errOf() != nil {
+		return v
+	}
+	v.side = &varSide{packed: p}
+	v.owner.exposed.Store(true) // the storage is p's: never recycled
+	return v
+}

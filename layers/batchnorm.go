@@ -2,6 +2,7 @@ package layers
 
 import (
 	"math"
+	"sync"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/initializers"
@@ -45,6 +46,7 @@ type BatchNormalization struct {
 	Base
 	cfg                     BatchNormConfig
 	gamma, beta, mean, vari *autograd.Var
+	fold                    bnFoldState // inference's fold into the conv before it
 }
 
 // NewBatchNormalization returns a BatchNormalization layer with scope name.
@@ -214,12 +216,14 @@ func foldsConvBN(conv, bn any) bool {
 // and when the batch norm's only consumer is a ReLU layer (or an
 // Activation layer of "relu"), the ReLU rides
 // on the same convolution (autograd.Conv2DBiasRelu). The folded kernel
-// and bias are built from the layers' Vars with autograd ops every call
-// (a few thousand values, next to a convolution's millions), so they
-// follow any change of the weights and the gradients of an inference
-// pass still reach W, bias, γ and β. The result equals the unfolded
-// layers up to float32 rounding. Training never folds: it needs the
-// batch's statistics.
+// and bias are kept from call to call (bnFolded), with the Winograd
+// transform of the kernel: made again for every call, they took a third
+// of a batch-1 forward pass of the small ResNet. They are made again when
+// a weight they come from changes (its tensor's Version), and they enter
+// the graph as autograd.CustomWeight nodes whose backward is the fold's
+// algebra, so the gradients of an inference pass still reach W, bias, γ
+// and β. The result equals the unfolded layers up to float32 rounding.
+// Training never folds: it needs the batch's statistics.
 
 // bnFold is one conv → batch norm (→ ReLU) chain of a functional model.
 type bnFold struct {
@@ -306,28 +310,156 @@ func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.V
 	}
 	_, s, d, pad, _ := conv.geometry(in)
 	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
-	mean, vari := bn.mean.Value().Data(), bn.vari.Value().Data()
-	eps := float64(bn.epsilon())
-	r, negMean := tensor.Zeros(len(mean)), tensor.Zeros(len(mean))
-	for k := range mean {
-		r.Data()[k] = float32(1 / math.Sqrt(float64(vari[k])+eps))
-		negMean.Data()[k] = -mean[k]
-	}
-	a := autograd.Constant(r)
-	if bn.gamma != nil {
-		a = autograd.Mul(bn.gamma, a)
-	}
-	w := autograd.Mul(conv.Kernel(), a)
-	shift := autograd.Constant(negMean)
-	if !conv.cfg.NoBias {
-		shift = autograd.Add(conv.Bias(), shift)
-	}
-	b := autograd.Mul(shift, a)
-	if bn.beta != nil {
-		b = autograd.Add(b, bn.beta)
-	}
+	f := bn.folded(conv)
+	w, b := f.vars(conv, bn)
 	if relu {
 		return autograd.Conv2DBiasRelu(x, w, b, o)
 	}
 	return autograd.BiasAdd(autograd.Conv2D(x, w, o), b, "")
+}
+
+// bnFolded is a batch norm folded into the convolution before it: the
+// kernel W' and bias b' of the one convolution, kept from call to call
+// (the Winograd forms of W' with them, in its nn.Packed) while the
+// tensors they were computed from keep their Versions. Its slices are
+// never written once it is made, so calls share it.
+type bnFolded struct {
+	conv *Conv2D
+	src  [6]*tensor.Tensor // kernel, bias, γ, β, moving mean, moving variance (nil when absent)
+	ver  [6]uint64
+	w, b *nn.Packed
+	// r = 1/√(moving_variance + ε); a = γ·r (r without γ); shift =
+	// bias − mean (−mean without a bias): W'[…, k] = W[…, k]·a[k],
+	// b'[k] = shift[k]·a[k] + β[k].
+	r, a, shift []float32
+}
+
+// bnFoldState guards a batch norm's bnFolded.
+type bnFoldState struct {
+	mu  sync.Mutex
+	cur *bnFolded
+}
+
+// folded returns bn folded into conv, computed again when conv is not
+// the one it was computed for or a tensor it was computed from has
+// changed (its Version; code that writes weights in place calls
+// MarkChanged, as the optimizers, SetWeights and the moving-statistics
+// update do).
+func (bn *BatchNormalization) folded(conv *Conv2D) *bnFolded {
+	src := [6]*tensor.Tensor{conv.Kernel().Value(), valueOf(conv.Bias()), valueOf(bn.gamma), valueOf(bn.beta), bn.mean.Value(), bn.vari.Value()}
+	var ver [6]uint64
+	for i, t := range src {
+		if t != nil {
+			ver[i] = t.Version()
+		}
+	}
+	bn.fold.mu.Lock()
+	defer bn.fold.mu.Unlock()
+	if f := bn.fold.cur; f != nil && f.conv == conv && f.src == src && f.ver == ver {
+		return f
+	}
+	f := &bnFolded{conv: conv, src: src, ver: ver}
+	kernel, mean, vari := src[0].Data(), src[4].Data(), src[5].Data()
+	n := len(mean)
+	f.r, f.a, f.shift = make([]float32, n), make([]float32, n), make([]float32, n)
+	eps := float64(bn.epsilon())
+	for k := range n {
+		// The float32 operations of the unfolded layers' algebra, in
+		// the order the autograd ops of earlier versions ran them.
+		f.r[k] = float32(1 / math.Sqrt(float64(vari[k])+eps))
+		f.a[k] = f.r[k]
+		if src[2] != nil {
+			f.a[k] = src[2].Data()[k] * f.r[k]
+		}
+		f.shift[k] = -mean[k]
+		if src[1] != nil {
+			f.shift[k] = src[1].Data()[k] + f.shift[k]
+		}
+	}
+	w := tensor.Zeros(src[0].Shape()...)
+	wd := w.Data()
+	for i, v := range kernel {
+		wd[i] = v * f.a[i%n]
+	}
+	b := tensor.Zeros(n)
+	for k := range n {
+		b.Data()[k] = f.shift[k] * f.a[k]
+		if src[3] != nil {
+			b.Data()[k] += src[3].Data()[k]
+		}
+	}
+	f.w, f.b = nn.NewPacked(w), nn.NewPacked(b)
+	bn.fold.cur = f
+	return f
+}
+
+// valueOf returns v's value, or nil for a nil v.
+func valueOf(v *autograd.Var) *tensor.Tensor {
+	if v == nil {
+		return nil
+	}
+	return v.Value()
+}
+
+// vars returns W' and b' as Vars of the graph, with the gradients of
+// the fold's algebra: for g = ∂loss/∂W' and h = ∂loss/∂b',
+//
+//	∂W[…, k] = g[…, k]·a[k]     ∂bias[k] = h[k]·a[k]     ∂β[k] = h[k]
+//	∂γ[k] = r[k]·(Σ g[…, k]·W[…, k] + h[k]·shift[k])
+//
+// (the moving statistics get none, as they are not trained).
+func (f *bnFolded) vars(conv *Conv2D, bn *BatchNormalization) (w, b *autograd.Var) {
+	n := len(f.a)
+	kernel, bias := conv.Kernel(), conv.Bias()
+	wIn := []*autograd.Var{kernel}
+	if bn.gamma != nil {
+		wIn = append(wIn, bn.gamma)
+	}
+	w = autograd.CustomWeight(conv.Name()+"/folded_kernel", f.w, wIn, func(g *tensor.Tensor) ([]*tensor.Tensor, error) {
+		gd, kd := g.Data(), kernel.Value().Data()
+		dk := tensor.Zeros(g.Shape()...)
+		dg := make([]float64, n)
+		for i, v := range gd {
+			dk.Data()[i] = v * f.a[i%n]
+			dg[i%n] += float64(v) * float64(kd[i])
+		}
+		grads := []*tensor.Tensor{dk}
+		if bn.gamma != nil {
+			dgamma := tensor.Zeros(n)
+			for k := range n {
+				dgamma.Data()[k] = float32(dg[k] * float64(f.r[k]))
+			}
+			grads = append(grads, dgamma)
+		}
+		return grads, nil
+	})
+	var bIn []*autograd.Var
+	for _, v := range []*autograd.Var{bias, bn.gamma, bn.beta} {
+		if v != nil {
+			bIn = append(bIn, v)
+		}
+	}
+	b = autograd.CustomWeight(conv.Name()+"/folded_bias", f.b, bIn, func(h *tensor.Tensor) ([]*tensor.Tensor, error) {
+		hd := h.Data()
+		var grads []*tensor.Tensor
+		if bias != nil {
+			db := tensor.Zeros(n)
+			for k, v := range hd {
+				db.Data()[k] = v * f.a[k]
+			}
+			grads = append(grads, db)
+		}
+		if bn.gamma != nil {
+			dgamma := tensor.Zeros(n)
+			for k, v := range hd {
+				dgamma.Data()[k] = v * f.shift[k] * f.r[k]
+			}
+			grads = append(grads, dgamma)
+		}
+		if bn.beta != nil {
+			grads = append(grads, h.Clone())
+		}
+		return grads, nil
+	})
+	return w, b
 }

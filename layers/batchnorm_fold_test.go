@@ -2,7 +2,9 @@ package layers
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/convnet-go/convnet/autograd"
@@ -241,6 +243,7 @@ func TestBatchNormFoldSequential(t *testing.T) {
 		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
 			fill(w.Value().Data(), r, 0.3, 2)
 		}
+		w.Value().MarkChanged() // the first call's fold is stale now
 	}
 	for _, training := range []bool{false, true} {
 		ctx := Context{Training: training}
@@ -305,5 +308,79 @@ func BenchmarkBatchNormFold(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestFoldKeptUntilWeightsChange: inference keeps each chain's folded
+// kernel and bias from call to call (same values, same bits out) and
+// folds again once a weight it was made from changes (SetWeights marks
+// it), matching the unfolded layers then too.
+func TestFoldKeptUntilWeightsChange(t *testing.T) {
+	m, _ := foldModel(t)
+	x := tensor.Zeros(2, 9, 7, 3)
+	x.RandUniform(tensor.NewRand(8), -1, 1)
+	folds := func() map[*bnFolded]bool {
+		seen := map[*bnFolded]bool{}
+		for _, f := range m.folds {
+			seen[f.bn.layer.(*BatchNormalization).fold.cur] = true
+		}
+		return seen
+	}
+	first := m.Call(autograd.Constant(x), Context{}).Value().Clone()
+	before := folds()
+	again := m.Call(autograd.Constant(x), Context{}).Value()
+	if !maps.Equal(before, folds()) || len(before) != len(m.folds) {
+		t.Fatalf("a second call folded again: %d folds, then %v and %v", len(m.folds), before, folds())
+	}
+	bitsEqualT(t, "second call", again.Data(), first.Data())
+
+	w := weightsCopy(m)
+	for name, v := range w {
+		if hasSuffix(name, "/gamma") || hasSuffix(name, "/moving_variance") {
+			for i := range v.Data() {
+				v.Data()[i] *= 1.5
+			}
+		}
+	}
+	if err := m.SetWeights(w); err != nil {
+		t.Fatal(err)
+	}
+	got := m.Call(autograd.Constant(x), Context{}).Value().Data()
+	for f := range folds() {
+		if before[f] {
+			t.Fatal("a fold made before SetWeights is still in use")
+		}
+	}
+	want := callUnfolded(m, autograd.Constant(x), Context{}).Value().Data()
+	foldClose(t, "output after SetWeights", false, got, want, 1e-5)
+}
+
+func bitsEqualT(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestFoldConcurrentCalls: inference calls from several goroutines share
+// the folds (the first ones racing to make them) and give the bits of a
+// call alone; run with -race.
+func TestFoldConcurrentCalls(t *testing.T) {
+	m, _ := foldModel(t)
+	x := tensor.Zeros(2, 9, 7, 3)
+	x.RandUniform(tensor.NewRand(10), -1, 1)
+	outs := make([]*tensor.Tensor, 4)
+	var wg sync.WaitGroup
+	for i := range outs {
+		wg.Go(func() {
+			y := m.Call(autograd.Constant(x), Context{})
+			outs[i] = y.Value()
+		})
+	}
+	wg.Wait()
+	for i, y := range outs[1:] {
+		bitsEqualT(t, fmt.Sprintf("call %d", i+1), y.Data(), outs[0].Data())
 	}
 }
