@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convnet-go/convnet/internal/pool"
+	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
 
@@ -265,5 +267,53 @@ func TestBinaryOneSidedGradients(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestCustomWeight: a CustomWeight's value is the caller's (Release
+// recycles the graph around it but not its storage), a convolution reads its filter
+// through it, and its backward reaches the inputs.
+func TestCustomWeight(t *testing.T) {
+	const f = 2 * pool.RecycleMin // a filter Release would recycle
+	defer pool.SetPoison(pool.SetPoison(true)) // what is recycled turns NaN
+	k := Variable("k", tensor.Zeros(1, 1, 1, f))
+	w := tensor.Zeros(1, 1, 1, f) // 3·k, kept by the caller
+	for j := range f {
+		k.value.Data()[j] = float32(j)
+		w.Data()[j] = float32(3 * j)
+	}
+	p := nn.NewPacked(w)
+	x := Constant(tensor.Ones(1, 2, 2, 1))
+	check := func(what string, got *tensor.Tensor, want func(j int) float32) {
+		t.Helper()
+		for i, v := range got.Data() {
+			if v != want(i%f) {
+				t.Fatalf("%s[%d] = %v, want %v", what, i, v, want(i%f))
+			}
+		}
+	}
+	for range 3 {
+		wv := CustomWeight("triple", p, []*Var{k}, func(g *tensor.Tensor) ([]*tensor.Tensor, error) {
+			d := g.Clone()
+			for i := range d.Data() {
+				d.Data()[i] *= 3
+			}
+			return []*tensor.Tensor{d}, nil
+		})
+		y := Conv2D(x, wv, nn.ConvOptions{Padding: "VALID"})
+		check("conv with the kept filter", y.Value(), func(j int) float32 { return float32(3 * j) })
+		gs, err := Gradient(ReduceSum(y), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check("dΣy/dk", gs[0], func(int) float32 { return 12 })
+		Release(y)
+		check("the kept filter after Release", w, func(j int) float32 { return float32(3 * j) })
+	}
+	if v := CustomWeight("same", p, []*Var{k}, func(*tensor.Tensor) ([]*tensor.Tensor, error) { return nil, nil }); v.Value() != w {
+		t.Error("CustomWeight's value is not the Packed's tensor")
+	}
+	if v := CustomWeight("nil", nil, []*Var{k}, nil); v.Err() == nil {
+		t.Error("CustomWeight with a nil Packed: no error")
 	}
 }
