@@ -274,7 +274,7 @@ func TestBinaryOneSidedGradients(t *testing.T) {
 // recycles the graph around it but not its storage), a convolution reads its filter
 // through it, and its backward reaches the inputs.
 func TestCustomWeight(t *testing.T) {
-	const f = 2 * pool.RecycleMin // a filter Release would recycle
+	const f = 2 * pool.RecycleMin              // a filter Release would recycle
 	defer pool.SetPoison(pool.SetPoison(true)) // what is recycled turns NaN
 	k := Variable("k", tensor.Zeros(1, 1, 1, f))
 	w := tensor.Zeros(1, 1, 1, f) // 3·k, kept by the caller
