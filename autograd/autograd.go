@@ -350,8 +350,8 @@ func fuse(topo []*Var, uses map[*Var]int, wanted map[*Var]bool) {
 	for _, v := range topo {
 		if p, ok := v.backward.(*argmaxPoolVar); ok {
 			x := p.x[0]
-			_, conv := x.backward.(*convBiasReluVar)
-			p.fuse = conv && uses[x] == 1 && !wanted[x]
+			c, conv := x.backward.(*convBiasReluVar)
+			p.fuse = conv && c.relu && uses[x] == 1 && !wanted[x]
 		}
 	}
 }

@@ -43,49 +43,80 @@ func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 // nn.BiasAddReluGrad gives ∂/∂bias and the gradient of the convolution's
 // output, which then gives ∂/∂x and ∂/∂w as Conv2D's do.
 func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
-	const op = "Conv2DBiasRelu"
+	return conv2DBias("Conv2DBiasRelu", x, w, bias, o, true)
+}
+
+// Conv2DBias is nn.Conv2DBias on Vars: Conv2D(x, w) + bias, bias [K], in
+// one op, with the gradient of the two ops in turn: ∂/∂bias is
+// nn.BiasAddGrad of the incoming gradient, which gives ∂/∂x and ∂/∂w as
+// Conv2D's do.
+func Conv2DBias(x, w, bias *Var, o nn.ConvOptions) *Var {
+	return conv2DBias("Conv2DBias", x, w, bias, o, false)
+}
+
+// conv2DBias is Conv2DBias, or Conv2DBiasRelu when relu is set, as op.
+func conv2DBias(op string, x, w, bias *Var, o nn.ConvOptions, relu bool) *Var {
 	if err := inputErr(op, x, w, bias); err != nil {
 		return failed(op, err)
 	}
 	var y *tensor.Tensor
 	var err error
-	if p := w.packedOf(); p != nil {
+	switch p := w.packedOf(); {
+	case p != nil && relu:
 		y, err = nn.Conv2DBiasReluPacked(x.value, p, bias.value, o)
-	} else {
+	case p != nil:
+		y, err = nn.Conv2DBiasPacked(x.value, p, bias.value, o)
+	case relu:
 		y, err = nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
+	default:
+		y, err = nn.Conv2DBias(x.value, w.value, bias.value, o)
 	}
 	if err != nil {
 		return opErr(op, err)
 	}
-	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o)}
+	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o), relu: relu}
 	initNode(&n.Var, op, y, n, n.in[:])
 	return &n.Var
 }
 
-// convBiasReluVar is Conv2DBiasRelu's node: the Var, its inputs x, w,
-// bias and its options in one allocation (no closure).
+// convBiasReluVar is the node of Conv2DBiasRelu (relu set) and
+// Conv2DBias: the Var, its inputs x, w, bias and its options in one
+// allocation (no closure).
 type convBiasReluVar struct {
 	Var
-	in [3]*Var         // x, w, bias
-	o  *nn.ConvOptions // read only (recordedConv)
+	in   [3]*Var         // x, w, bias
+	o    *nn.ConvOptions // read only (recordedConv)
+	relu bool
 }
 
-// backprop is Conv2DBiasRelu's backward: dpre, ∂/∂bias =
-// nn.BiasAddReluGrad(g, y), then fromPre.
+// backprop is the op's backward: dpre and ∂/∂bias from
+// nn.BiasAddReluGrad(g, y), or g itself and nn.BiasAddGrad(g) without
+// the ReLU, then fromPre.
 func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
+	if !n.relu {
+		db, err := nn.BiasAddGrad(g, n.o.DataFormat)
+		if err != nil {
+			return backErr("Conv2DBias", err)
+		}
+		return n.fromPre(g, db, false)
+	}
 	dpre, db, err := nn.BiasAddReluGrad(g, n.value, n.o.DataFormat)
 	if err != nil {
 		return backErr("Conv2DBiasRelu", err)
 	}
-	return n.fromPre(dpre, db)
+	return n.fromPre(dpre, db, true)
 }
 
 // fromPre finishes the backward from dpre, the gradient of the
 // convolution's output before bias and ReLU, and db = ∂/∂bias: it adds
 // db into bias and ∂/∂x, ∂/∂w (from dpre, as Conv2D's backward) into x
-// and w. dpre is the caller's own and goes back to the pool afterwards.
-func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor) error {
-	const op = "Conv2DBiasRelu"
+// and w. When own is set, dpre is the caller's own and goes back to the
+// pool afterwards.
+func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor, own bool) error {
+	op := "Conv2DBias"
+	if n.relu {
+		op = "Conv2DBiasRelu"
+	}
 	x, w, bias, o := n.in[0], n.in[1], n.in[2], *n.o
 	if bias.needed {
 		accumulate(bias, db, false)
@@ -104,8 +135,10 @@ func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor) error {
 		}
 		accumulate(w, dw, false)
 	}
-	// dpre is this op's own: nothing else holds it.
-	recycle([]*tensor.Tensor{dpre})
+	if own {
+		// dpre is this op's own: nothing else holds it.
+		recycle([]*tensor.Tensor{dpre})
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -8,10 +9,12 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// TestConv2DBiasReluMatchesChain: the fused op's value and its gradients
-// with respect to input, filter and bias have the bits of Conv2D followed
-// by BiasAddRelu (whose gradients the finite-difference tests check), on
-// the Winograd path, the im2col path and channels-first.
+// TestConv2DBiasReluMatchesChain: the fused ops' values and their
+// gradients with respect to input, filter and bias have the bits of
+// Conv2D followed by BiasAddRelu (Conv2DBiasRelu) or BiasAdd
+// (Conv2DBias), whose gradients the finite-difference tests check, on
+// the Winograd path, the im2col path and channels-first, with the
+// filter a Variable (packed forms) and an inner node.
 func TestConv2DBiasReluMatchesChain(t *testing.T) {
 	for i, tc := range []struct {
 		name       string
@@ -36,13 +39,22 @@ func TestConv2DBiasReluMatchesChain(t *testing.T) {
 				wts.RandNormal(tensor.NewRand(99), 0, 1)
 				return ReduceSum(Mul(y, Constant(wts)))
 			}
-			run := func(fused bool) (*tensor.Tensor, []*tensor.Tensor) {
+			run := func(fused, relu, inner bool) (*tensor.Tensor, []*tensor.Tensor) {
 				x, w, b := Variable("x", xt.Clone()), Variable("w", wt.Clone()), Variable("b", bt.Clone())
+				wIn := w
+				if inner {
+					wIn = Scale(w, 1) // an inner node: no packed forms
+				}
 				var y *Var
-				if fused {
-					y = Conv2DBiasRelu(x, w, b, tc.o)
-				} else {
-					y = BiasAddRelu(Conv2D(x, w, tc.o), b, format)
+				switch {
+				case fused && relu:
+					y = Conv2DBiasRelu(x, wIn, b, tc.o)
+				case fused:
+					y = Conv2DBias(x, wIn, b, tc.o)
+				case relu:
+					y = BiasAddRelu(Conv2D(x, wIn, tc.o), b, format)
+				default:
+					y = BiasAdd(Conv2D(x, wIn, tc.o), b, format)
 				}
 				grads, err := Gradient(loss(y), x, w, b)
 				if err != nil {
@@ -50,18 +62,24 @@ func TestConv2DBiasReluMatchesChain(t *testing.T) {
 				}
 				return y.Value(), grads
 			}
-			y1, g1 := run(true)
-			y0, g0 := run(false)
 			same := func(what string, a, b *tensor.Tensor) {
+				t.Helper()
 				for j, v := range a.Data() {
 					if math.Float32bits(v) != math.Float32bits(b.Data()[j]) {
 						t.Fatalf("%s[%d] = %v, chain gave %v", what, j, v, b.Data()[j])
 					}
 				}
 			}
-			same("y", y1, y0)
-			for k, name := range []string{"dx", "dw", "db"} {
-				same(name, g1[k], g0[k])
+			for _, relu := range []bool{true, false} {
+				for _, inner := range []bool{false, true} {
+					y1, g1 := run(true, relu, inner)
+					y0, g0 := run(false, relu, inner)
+					what := fmt.Sprintf("relu=%v inner=%v ", relu, inner)
+					same(what+"y", y1, y0)
+					for k, name := range []string{"dx", "dw", "db"} {
+						same(what+name, g1[k], g0[k])
+					}
+				}
 			}
 		})
 	}
@@ -159,6 +177,44 @@ func TestPoolTakesConvBiasReluGradient(t *testing.T) {
 	for c, g := range two.grads[2].Data() {
 		if want := float64(fused.grads[2].Data()[c]) + extra[c]; !(math.Abs(float64(g)-want) <= 1e-3*max(1, math.Abs(want))) { // NaN fails too
 			t.Fatalf("two uses: ∂/∂b[%d] = %v, want %v", c, g, want)
+		}
+	}
+}
+
+// TestPoolLeavesConvBiasAlone: a max pool reading a Conv2DBias (no ReLU)
+// does not take its gradient into its own pass, which assumes the ReLU,
+// and the gradients keep the bits of Conv2D → BiasAdd → pool.
+func TestPoolLeavesConvBiasAlone(t *testing.T) {
+	co := nn.ConvOptions{Padding: "SAME"}
+	po := nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"}
+	r := tensor.NewRand(6)
+	xt, wt, bt := tensor.Zeros(2, 8, 8, 8), tensor.Zeros(3, 3, 8, 16), tensor.Zeros(16)
+	xt.RandNormal(r, 0, 1)
+	wt.RandNormal(r, 0, 1)
+	bt.RandNormal(r, 0, 1)
+	run := func(fused bool) ([]*tensor.Tensor, bool) {
+		x, w, b := Variable("x", xt.Clone()), Variable("w", wt.Clone()), Variable("b", bt.Clone())
+		y := BiasAdd(Conv2D(x, w, co), b, "")
+		if fused {
+			y = Conv2DBias(x, w, b, co)
+		}
+		p := MaxPoolWithArgmax(y, po)
+		grads, err := Gradient(ReduceSum(Mul(p, p)), x, w, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return grads, p.backward.(*argmaxPoolVar).fuse
+	}
+	got, fuse := run(true)
+	want, _ := run(false)
+	if fuse {
+		t.Fatal("the pool fused a Conv2DBias's gradient")
+	}
+	for i := range want {
+		for j, v := range got[i].Data() {
+			if w := want[i].Data()[j]; math.Float32bits(v) != math.Float32bits(w) {
+				t.Fatalf("gradient %d [%d] = %v, chain gave %v", i, j, v, w)
+			}
 		}
 	}
 }

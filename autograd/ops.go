@@ -107,7 +107,7 @@ func (n *argmaxPoolVar) backprop(g *tensor.Tensor) error {
 		if err != nil {
 			return backErr(n.name, err)
 		}
-		return conv.fromPre(dpre, db)
+		return conv.fromPre(dpre, db, true)
 	}
 	dx, err := nn.MaxPoolGradWithArgmax(x.value.Shape(), g, n.arg)
 	if err != nil {

@@ -315,7 +315,7 @@ func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.V
 	if relu {
 		return autograd.Conv2DBiasRelu(x, w, b, o)
 	}
-	return autograd.BiasAdd(autograd.Conv2D(x, w, o), b, "")
+	return autograd.Conv2DBias(x, w, b, o)
 }
 
 // bnFolded is a batch norm folded into the convolution before it: the

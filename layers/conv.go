@@ -126,15 +126,15 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	_, s, d, pad, _ := l.geometry(shapeOf(x))
 	l.opts.once.Do(func() { l.opts.strides, l.opts.dilation = []int{s[0], s[1]}, []int{d[0], d[1]} })
 	o := nn.ConvOptions{Strides: l.opts.strides, Padding: pad, Dilations: l.opts.dilation}
-	if !l.cfg.NoBias && isRelu(l.cfg.Activation) {
+	switch {
+	case l.cfg.NoBias:
+		return apply(l.cfg.Activation, autograd.Conv2D(x, l.Kernel(), o))
+	case isRelu(l.cfg.Activation):
 		// The bias and the ReLU ride on the convolution's output pass.
 		return autograd.Conv2DBiasRelu(x, l.Kernel(), l.Bias(), o)
 	}
-	y := autograd.Conv2D(x, l.Kernel(), o)
-	if l.cfg.NoBias {
-		return apply(l.cfg.Activation, y)
-	}
-	return biasThen(l.cfg.Activation, y, l.Bias())
+	// The bias rides on the output pass; another activation follows.
+	return apply(l.cfg.Activation, autograd.Conv2DBias(x, l.Kernel(), l.Bias(), o))
 }
 
 // Losses returns the kernel's and bias's regularization penalties.

@@ -486,19 +486,27 @@ func im2col(g *kernels.ConvGeom, x []float32, lo, hi int, buf []float32) {
 // w [KD, KH, KW, C, F], all channels-last: y[rows, F] = patches[rows, P] · w[P, F],
 // chunk by chunk.
 func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
-	convForwardPlan(planConv(passForward, g, f), g, f, x, w, y, nil)
+	convForwardPlan(planConv(passForward, g, f), g, f, x, w, y, epilogue{})
 }
 
 // epilogue is what a forward convolution applies to its outputs as it
-// writes them: nothing (nil), or max(y + bias, 0) for a bias of F
-// values (Conv2DBiasRelu). Applied to each part of y as soon as it is
-// final, while it is still in cache, instead of in a pass of its own.
-type epilogue []float32
+// writes them: nothing (the zero value), y + bias for a bias of F values
+// (Conv2DBias), or max(y + bias, 0) when relu is set (Conv2DBiasRelu).
+// Applied to each part of y as soon as it is final, while it is still in
+// cache, instead of in a pass of its own.
+type epilogue struct {
+	bias []float32
+	relu bool
+}
 
 // apply runs the epilogue in place on whole pixels y (F values each).
 func (ep epilogue) apply(y []float32) {
-	if ep != nil {
-		kernels.BiasRelu(y, y, ep)
+	switch {
+	case len(ep.bias) == 0:
+	case ep.relu:
+		kernels.BiasRelu(y, y, ep.bias)
+	default:
+		kernels.BiasAdd(y, y, ep.bias)
 	}
 }
 
@@ -583,7 +591,7 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 				}
 			}
 		}
-		convForwardPlan(pl.inner, &pl.back, c, dy, wf, dx, nil)
+		convForwardPlan(pl.inner, &pl.back, c, dy, wf, dx, epilogue{})
 		putScratch(flipped)
 		return
 	}

@@ -13,7 +13,7 @@ import (
 // has the bits of the three ops run in turn. bias has shape [F], F the
 // filter's last dimension; the data format is o.DataFormat's.
 func Conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return conv2DBiasRelu(input, filter, bias, o, nil)
+	return conv2DBias("Conv2DBiasRelu", input, filter, bias, o, nil, true)
 }
 
 // Conv2DBiasReluPacked is Conv2DBiasRelu(input, p.Tensor(), bias, o) with
@@ -23,13 +23,28 @@ func Conv2DBiasReluPacked(input *tensor.Tensor, p *Packed, bias *tensor.Tensor, 
 	if p == nil {
 		return nil, fmt.Errorf("Conv2DBiasRelu: nil Packed")
 	}
-	return conv2DBiasRelu(input, p.w, bias, o, p)
+	return conv2DBias("Conv2DBiasRelu", input, p.w, bias, o, p, true)
 }
 
-// conv2DBiasRelu runs Conv2DBiasRelu, with the filter's forms from p
-// when p is not nil (p.w is filter).
-func conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed) (*tensor.Tensor, error) {
-	const op = "Conv2DBiasRelu"
+// Conv2DBias returns BiasAdd(Conv2D(input, filter, o), bias) with the
+// bias added as the convolution writes each part of its output, as in
+// Conv2DBiasRelu (and with the bits of the two ops run in turn).
+func Conv2DBias(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	return conv2DBias("Conv2DBias", input, filter, bias, o, nil, false)
+}
+
+// Conv2DBiasPacked is Conv2DBias(input, p.Tensor(), bias, o) with the
+// filter's prepared forms kept in p, as Conv2DPacked.
+func Conv2DBiasPacked(input *tensor.Tensor, p *Packed, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	if p == nil {
+		return nil, fmt.Errorf("Conv2DBias: nil Packed")
+	}
+	return conv2DBias("Conv2DBias", input, p.w, bias, o, p, false)
+}
+
+// conv2DBias runs Conv2DBias, or Conv2DBiasRelu when relu is set, as op,
+// with the filter's forms from p when p is not nil (p.w is filter).
+func conv2DBias(op string, input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed, relu bool) (*tensor.Tensor, error) {
 	if err := checkTensors(op, []string{"input", "filter", "bias"}, input, filter, bias); err != nil {
 		return nil, err
 	}
@@ -48,12 +63,13 @@ func conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed
 		return nil, fmt.Errorf("%s: bias must have shape [%d] (the filter's output channels), got %v", op, s.f, b)
 	}
 	x, xb := s.lastLayout(input.Data(), s.in)
+	ep := epilogue{bias: bias.Data(), relu: relu}
 	y := s.result(s.out, func(y []float32) {
 		if p != nil {
-			p.convForward(pl, &s.g, s.f, x, filter.Data(), y, bias.Data())
+			p.convForward(pl, &s.g, s.f, x, filter.Data(), y, ep)
 			return
 		}
-		convForwardPlan(planConv(passForward, &s.g, s.f), &s.g, s.f, x, filter.Data(), y, bias.Data())
+		convForwardPlan(planConv(passForward, &s.g, s.f), &s.g, s.f, x, filter.Data(), y, ep)
 	})
 	putScratch(xb)
 	return y, nil

@@ -67,6 +67,33 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 			if zeros == 0 || zeros == got.Len() {
 				t.Fatalf("%d of %d outputs are zero: the ReLU was not exercised", zeros, got.Len())
 			}
+
+			// Without the ReLU: Conv2DBias, and both through a Packed
+			// filter, against the ops run in turn.
+			wantBias, err := BiasAdd(conv, b, format)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := NewPacked(w)
+			for _, fused := range []struct {
+				name string
+				want *tensor.Tensor
+				run  func() (*tensor.Tensor, error)
+			}{
+				{"Conv2DBias", wantBias, func() (*tensor.Tensor, error) { return Conv2DBias(x, w, b, tc.o) }},
+				{"Conv2DBiasPacked", wantBias, func() (*tensor.Tensor, error) { return Conv2DBiasPacked(x, p, b, tc.o) }},
+				{"Conv2DBiasReluPacked", want, func() (*tensor.Tensor, error) { return Conv2DBiasReluPacked(x, p, b, tc.o) }},
+			} {
+				got, err := fused.run()
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j, v := range got.Data() {
+					if math.Float32bits(v) != math.Float32bits(fused.want.Data()[j]) {
+						t.Fatalf("%s: y[%d] = %v, the ops in turn gave %v", fused.name, j, v, fused.want.Data()[j])
+					}
+				}
+			}
 		})
 	}
 }
@@ -83,15 +110,21 @@ func TestConv2DBiasReluErrors(t *testing.T) {
 		{"rank 2", tensor.Zeros(1, 4), []string{"[4]", "[1 4]"}},
 	} {
 		_, err := Conv2DBiasRelu(x, w, tc.bias, ConvOptions{Padding: "SAME"})
-		if err == nil {
-			t.Errorf("%s: no error", tc.name)
-			continue
-		}
-		for _, s := range tc.want {
-			if !strings.Contains(err.Error(), s) {
-				t.Errorf("%s: error %q does not mention %q", tc.name, err, s)
+		_, errBias := Conv2DBias(x, w, tc.bias, ConvOptions{Padding: "SAME"})
+		for _, err := range []error{err, errBias} {
+			if err == nil {
+				t.Errorf("%s: no error", tc.name)
+				continue
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("%s: error %q does not mention %q", tc.name, err, s)
+				}
 			}
 		}
+	}
+	if _, err := Conv2DBiasPacked(x, nil, tensor.Zeros(4), ConvOptions{}); err == nil || !strings.Contains(err.Error(), "nil Packed") {
+		t.Errorf("Conv2DBiasPacked of a nil Packed: %v", err)
 	}
 	if _, err := Conv2DBiasRelu(tensor.Zeros(1, 5, 5, 2), w, tensor.Zeros(4), ConvOptions{}); err == nil || !strings.Contains(err.Error(), "channels") {
 		t.Errorf("channel mismatch: %v", err)

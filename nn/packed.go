@@ -321,7 +321,7 @@ func Conv2DPacked(input *tensor.Tensor, p *Packed, o ConvOptions) (*tensor.Tenso
 		return nil, err
 	}
 	x, xb := s.lastLayout(input.Data(), s.in)
-	y := s.result(s.out, func(y []float32) { p.convForward(pl, &s.g, s.f, x, p.w.Data(), y, nil) })
+	y := s.result(s.out, func(y []float32) { p.convForward(pl, &s.g, s.f, x, p.w.Data(), y, epilogue{}) })
 	putScratch(xb)
 	return y, nil
 }

@@ -33,7 +33,7 @@ const traceBatch = 2
 // every Var a layer's Call creates becomes nodes under the layer's
 // Name(); a Dropout layer with a rate above 0 is drawn as tf.nn.dropout's
 // nodes. Fused ops are written as the ops they fuse (Conv2DBiasRelu as
-// Conv2D, BiasAdd, Relu). Every node carries its dtype
+// Conv2D, BiasAdd, Relu; Conv2DBias as Conv2D, BiasAdd). Every node carries its dtype
 // attr ("T" or "dtype") and "_output_shapes"; convolutions and pools also
 // carry strides, padding, ksize and data_format from their layer.
 // optimizer is one of Optimizers, or "" for the model and loss only. An
@@ -252,6 +252,9 @@ func (b *graphBuilder) op(v *autograd.Var, scope string, inputs []string) string
 		conv := b.add(p+"Conv2D", "Conv2D", inputs[:2], float(b.convAttrs()))
 		bias := b.add(p+"BiasAdd", "BiasAdd", []string{conv, inputs[2]}, float(attrs{"data_format": strAttr("NHWC")}))
 		return b.add(p+"Relu", "Relu", []string{bias}, float(nil))
+	case "Conv2DBias": // x, w, bias
+		conv := b.add(p+"Conv2D", "Conv2D", inputs[:2], float(b.convAttrs()))
+		return b.add(p+"BiasAdd", "BiasAdd", []string{conv, inputs[2]}, float(attrs{"data_format": strAttr("NHWC")}))
 	case "BiasAddRelu": // x, bias
 		bias := b.add(p+"BiasAdd", "BiasAdd", inputs, float(attrs{"data_format": strAttr("NHWC")}))
 		return b.add(p+"Relu", "Relu", []string{bias}, float(nil))

@@ -408,6 +408,20 @@ func runConv(c *call) ([]value, error) {
 			return nil, c.n.errorf("%v", err)
 		}
 		return []value{{f: y, dt: dtFloat, nhwc: true}}, nil
+	case g == 1 && last && ns == 2 && c.present(2):
+		// The bias rides on the output pass (a bias of the wrong shape
+		// is reported by addChannelBias, below).
+		b, err := c.float(2)
+		if err != nil {
+			return nil, err
+		}
+		if f := filters[0]; b.Rank() == 1 && f.Rank() == 4 && b.Len() == f.Dim(3) {
+			if y, err = nn.Conv2DBias(x, f, b, o); err != nil {
+				return nil, c.n.errorf("%v", err)
+			}
+			return []value{{f: y, dt: dtFloat, nhwc: true}}, nil
+		}
+		y, err = conv(x, filters[0], o)
 	case g == 1:
 		y, err = conv(x, filters[0], o)
 	case len(filters) == 1: // depthwise
