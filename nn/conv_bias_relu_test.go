@@ -22,6 +22,8 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 	}{
 		{"single channel", []int{3, 9, 8, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, 0},
 		{"winograd", []int{2, 7, 9, 8}, []int{5, 5, 8, 16}, ConvOptions{Padding: "SAME"}, 0},
+		{"winograd 3x3 with edges", []int{3, 10, 13, 8}, []int{3, 3, 8, 16}, ConvOptions{Padding: "SAME"}, 0},
+		{"winograd 3x3 one image", []int{1, 16, 16, 16}, []int{3, 3, 16, 16}, ConvOptions{Padding: "SAME"}, 0},
 		{"im2col per worker", []int{5, 6, 7, 3}, []int{3, 3, 3, 5}, ConvOptions{Padding: "VALID", Strides: []int{1, 2}}, 4 * 9 * 3 * 7},
 		{"im2col one image", []int{1, 6, 7, 3}, []int{3, 3, 3, 5}, ConvOptions{Padding: "SAME"}, 0},
 		{"no input channels", []int{2, 3, 3, 0}, []int{3, 3, 0, 6}, ConvOptions{Padding: "SAME"}, 0},

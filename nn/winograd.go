@@ -209,14 +209,16 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 	s, out := tl.s, tl.s.Out
 	oh, ow := tl.g.Out[1], tl.g.Out[2]
 	c := tl.cursor(t0 + lo)
+	// The epilogue runs once per row of a run of whole tiles side by side
+	// (their rows are contiguous in y), not once per row of each tile:
+	// the call per tile row cost more than the arithmetic at 16 channels.
+	run := epRun{ep: ep, f: f, out: out, oh: oh, ow: ow}
 	for t := lo; t < hi; t++ {
 		img, oy, ox := c.take()
 		if oy+out <= oh && ox+out <= ow {
 			at := ((img*oh+oy)*ow + ox) * f
 			s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
-			for a := 0; a < out; a++ {
-				ep.apply(y[at+a*ow*f : at+a*ow*f+out*f])
-			}
+			run.add(y, img, oy, ox)
 			continue
 		}
 		// A tile over the bottom or right edge: keep its valid outputs.
@@ -229,6 +231,44 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 			}
 		}
 	}
+	run.flush(y)
+}
+
+// epRun is a run of whole Winograd output tiles side by side in one band
+// of out rows (image img, rows oy…oy+out−1, columns x0…x1−1) whose
+// epilogue has yet to run.
+type epRun struct {
+	ep                 epilogue
+	f, out, oh, ow     int
+	img, oy, x0, x1, n int // n tiles in the run
+}
+
+// add appends the tile at (img, oy, ox) to the run, first running the
+// epilogue on the run so far when the tile does not continue it.
+func (r *epRun) add(y []float32, img, oy, ox int) {
+	if len(r.ep.bias) == 0 {
+		return
+	}
+	if r.n > 0 && (img != r.img || oy != r.oy || ox != r.x1) {
+		r.flush(y)
+	}
+	if r.n == 0 {
+		r.img, r.oy, r.x0, r.x1 = img, oy, ox, ox
+	}
+	r.x1 += r.out
+	r.n++
+}
+
+// flush runs the epilogue on the run's rows and empties it.
+func (r *epRun) flush(y []float32) {
+	if r.n == 0 {
+		return
+	}
+	for a := 0; a < r.out; a++ {
+		at := ((r.img*r.oh+r.oy+a)*r.ow + r.x0) * r.f
+		r.ep.apply(y[at : at+(r.x1-r.x0)*r.f])
+	}
+	r.n = 0
 }
 
 // winoTiles numbers the m×m output blocks ("tiles") of a Winograd
