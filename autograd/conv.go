@@ -79,6 +79,59 @@ func conv2DBias(op string, x, w, bias *Var, o nn.ConvOptions, relu bool) *Var {
 	return &n.Var
 }
 
+// Conv2DBiasAddRelu is nn.Conv2DBiasAddRelu on Vars: relu((Conv2D(x, w)
+// + bias) + skip), a residual join, in one op, channels last. Its
+// gradient is that of the ops in turn: g where the output is positive
+// (nn.BiasAddReluGrad, which also sums ∂/∂bias) goes to skip as it is and
+// to the convolution, as Conv2DBiasRelu's.
+func Conv2DBiasAddRelu(x, w, bias, skip *Var, o nn.ConvOptions) *Var {
+	const op = "Conv2DBiasAddRelu"
+	if err := inputErr(op, x, w, bias, skip); err != nil {
+		return failed(op, err)
+	}
+	var y *tensor.Tensor
+	var err error
+	if p := w.packedOf(); p != nil {
+		y, err = nn.Conv2DBiasAddReluPacked(x.value, p, bias.value, skip.value, o)
+	} else {
+		y, err = nn.Conv2DBiasAddRelu(x.value, w.value, bias.value, skip.value, o)
+	}
+	if err != nil {
+		return opErr(op, err)
+	}
+	n := &convJoinVar{convBiasReluVar: convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o), relu: true}}
+	n.parents4 = [4]*Var{x, w, bias, skip}
+	initNode(&n.Var, op, y, n, n.parents4[:])
+	return &n.Var
+}
+
+// convJoinVar is Conv2DBiasAddRelu's node: Conv2DBiasRelu's, with the
+// skip as a fourth input.
+type convJoinVar struct {
+	convBiasReluVar
+	parents4 [4]*Var // x, w, bias, skip
+}
+
+// backprop is Conv2DBiasAddRelu's backward: dpre and ∂/∂bias from
+// nn.BiasAddReluGrad(g, y); fromPre gives the convolution's gradients
+// from dpre, which then goes to skip (whose own it becomes) or back to
+// the pool.
+func (n *convJoinVar) backprop(g *tensor.Tensor) error {
+	dpre, db, err := nn.BiasAddReluGrad(g, n.value, n.o.DataFormat)
+	if err != nil {
+		return backErr(n.name, err)
+	}
+	if err := n.fromPre(dpre, db, false); err != nil {
+		return err
+	}
+	if skip := n.parents4[3]; skip.needed {
+		accumulate(skip, dpre, false)
+	} else {
+		recycle([]*tensor.Tensor{dpre})
+	}
+	return nil
+}
+
 // convBiasReluVar is the node of Conv2DBiasRelu (relu set) and
 // Conv2DBias: the Var, its inputs x, w, bias and its options in one
 // allocation (no closure).
@@ -113,10 +166,7 @@ func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
 // and w. When own is set, dpre is the caller's own and goes back to the
 // pool afterwards.
 func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor, own bool) error {
-	op := "Conv2DBias"
-	if n.relu {
-		op = "Conv2DBiasRelu"
-	}
+	op := n.name
 	x, w, bias, o := n.in[0], n.in[1], n.in[2], *n.o
 	if bias.needed {
 		accumulate(bias, db, false)

@@ -218,3 +218,58 @@ func TestPoolLeavesConvBiasAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DBiasAddReluMatchesChain: the residual join's value and the
+// gradients of input, filter, bias and skip have the bits of Conv2D,
+// BiasAdd, Add and Relu in turn, with the filter a Variable and an inner
+// node, and with the skip also read elsewhere (its gradient a sum).
+func TestConv2DBiasAddReluMatchesChain(t *testing.T) {
+	co := nn.ConvOptions{Padding: "SAME"}
+	r := tensor.NewRand(7)
+	xt, wt, bt, st := tensor.Zeros(2, 9, 7, 8), tensor.Zeros(3, 3, 8, 16), tensor.Zeros(16), tensor.Zeros(2, 9, 7, 16)
+	for _, v := range []*tensor.Tensor{xt, wt, bt, st} {
+		v.RandNormal(r, 0, 1)
+	}
+	wts := tensor.Zeros(2, 9, 7, 16)
+	wts.RandNormal(r, 0, 1)
+	run := func(fused, inner, twice bool) (*tensor.Tensor, []*tensor.Tensor) {
+		x, w, b, s := Variable("x", xt.Clone()), Variable("w", wt.Clone()), Variable("b", bt.Clone()), Variable("s", st.Clone())
+		wIn := w
+		if inner {
+			wIn = Scale(w, 1)
+		}
+		skip := Scale(s, 2) // an inner node, so that its gradient is handed on
+		var y *Var
+		if fused {
+			y = Conv2DBiasAddRelu(x, wIn, b, skip, co)
+		} else {
+			y = Relu(Add(BiasAdd(Conv2D(x, wIn, co), b, ""), skip))
+		}
+		loss := ReduceSum(Mul(y, Constant(wts)))
+		if twice {
+			loss = Add(loss, ReduceSum(Mul(skip, skip)))
+		}
+		grads, err := Gradient(loss, x, w, b, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return y.Value(), grads
+	}
+	for _, inner := range []bool{false, true} {
+		for _, twice := range []bool{false, true} {
+			y1, g1 := run(true, inner, twice)
+			y0, g0 := run(false, inner, twice)
+			what := fmt.Sprintf("inner=%v twice=%v ", inner, twice)
+			for k, pair := range [][2]*tensor.Tensor{{y1, y0}, {g1[0], g0[0]}, {g1[1], g0[1]}, {g1[2], g0[2]}, {g1[3], g0[3]}} {
+				for j, v := range pair[0].Data() {
+					if math.Float32bits(v) != math.Float32bits(pair[1].Data()[j]) {
+						t.Fatalf("%s%s[%d] = %v, chain gave %v", what, []string{"y", "dx", "dw", "db", "ds"}[k], j, v, pair[1].Data()[j])
+					}
+				}
+			}
+		}
+	}
+	if err := Conv2DBiasAddRelu(Variable("x", xt), Variable("w", wt), Variable("b", bt), Variable("s", tensor.Zeros(2, 9, 7, 8)), co).Err(); err == nil {
+		t.Error("a skip of the wrong shape: no error")
+	}
+}

@@ -491,18 +491,32 @@ func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
 
 // epilogue is what a forward convolution applies to its outputs as it
 // writes them: nothing (the zero value), y + bias for a bias of F values
-// (Conv2DBias), or max(y + bias, 0) when relu is set (Conv2DBiasRelu).
-// Applied to each part of y as soon as it is final, while it is still in
-// cache, instead of in a pass of its own.
+// (Conv2DBias), max(y + bias, 0) when relu is set (Conv2DBiasRelu), or
+// max((y + bias) + skip, 0) with a skip of y's shape (relu set too;
+// Conv2DBiasAddRelu). Applied to each part of y as soon as it is final,
+// while it is still in cache, instead of in a pass of its own.
 type epilogue struct {
 	bias []float32
 	relu bool
+	skip []float32 // from the part's first value: see from
 }
 
-// apply runs the epilogue in place on whole pixels y (F values each).
+// from returns the epilogue of the part of y that starts at value off
+// (its skip sliced to match).
+func (ep epilogue) from(off int) epilogue {
+	if ep.skip != nil {
+		ep.skip = ep.skip[off:]
+	}
+	return ep
+}
+
+// apply runs the epilogue in place on whole pixels y (F values each), the
+// part of the output that ep (through from) starts at.
 func (ep epilogue) apply(y []float32) {
 	switch {
 	case len(ep.bias) == 0:
+	case ep.skip != nil:
+		kernels.BiasSkipRelu(y, y, ep.skip[:len(y)], ep.bias)
 	case ep.relu:
 		kernels.BiasRelu(y, y, ep.bias)
 	default:
@@ -539,7 +553,7 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		for _, c := range chunks {
 			im2col(g, x, c[0], c[1], *buf)
 			kernels.Sgemm(false, false, c[1]-c[0], f, p, 1, *buf, p, w, f, 0, y[c[0]*f:], f)
-			ep.apply(y[c[0]*f : c[1]*f])
+			ep.from(c[0] * f).apply(y[c[0]*f : c[1]*f])
 		}
 		putScratch(buf)
 		return
@@ -553,7 +567,7 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		for _, c := range chunks[lo:hi] {
 			kernels.Im2col(g, x, c[0], c[1], *buf)
 			kernels.SgemmPackedB(c[1]-c[0], 1, *buf, p, pw, 0, y[c[0]*f:], f)
-			ep.apply(y[c[0]*f : c[1]*f])
+			ep.from(c[0] * f).apply(y[c[0]*f : c[1]*f])
 		}
 		putScratch(buf)
 	})

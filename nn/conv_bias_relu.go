@@ -13,7 +13,7 @@ import (
 // has the bits of the three ops run in turn. bias has shape [F], F the
 // filter's last dimension; the data format is o.DataFormat's.
 func Conv2DBiasRelu(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return conv2DBias("Conv2DBiasRelu", input, filter, bias, o, nil, true)
+	return conv2DBias("Conv2DBiasRelu", input, filter, bias, nil, o, nil, true)
 }
 
 // Conv2DBiasReluPacked is Conv2DBiasRelu(input, p.Tensor(), bias, o) with
@@ -23,14 +23,14 @@ func Conv2DBiasReluPacked(input *tensor.Tensor, p *Packed, bias *tensor.Tensor, 
 	if p == nil {
 		return nil, fmt.Errorf("Conv2DBiasRelu: nil Packed")
 	}
-	return conv2DBias("Conv2DBiasRelu", input, p.w, bias, o, p, true)
+	return conv2DBias("Conv2DBiasRelu", input, p.w, bias, nil, o, p, true)
 }
 
 // Conv2DBias returns BiasAdd(Conv2D(input, filter, o), bias) with the
 // bias added as the convolution writes each part of its output, as in
 // Conv2DBiasRelu (and with the bits of the two ops run in turn).
 func Conv2DBias(input, filter, bias *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return conv2DBias("Conv2DBias", input, filter, bias, o, nil, false)
+	return conv2DBias("Conv2DBias", input, filter, bias, nil, o, nil, false)
 }
 
 // Conv2DBiasPacked is Conv2DBias(input, p.Tensor(), bias, o) with the
@@ -39,12 +39,31 @@ func Conv2DBiasPacked(input *tensor.Tensor, p *Packed, bias *tensor.Tensor, o Co
 	if p == nil {
 		return nil, fmt.Errorf("Conv2DBias: nil Packed")
 	}
-	return conv2DBias("Conv2DBias", input, p.w, bias, o, p, false)
+	return conv2DBias("Conv2DBias", input, p.w, bias, nil, o, p, false)
 }
 
-// conv2DBias runs Conv2DBias, or Conv2DBiasRelu when relu is set, as op,
-// with the filter's forms from p when p is not nil (p.w is filter).
-func conv2DBias(op string, input, filter, bias *tensor.Tensor, o ConvOptions, p *Packed, relu bool) (*tensor.Tensor, error) {
+// Conv2DBiasAddRelu returns Relu(Add(BiasAdd(Conv2D(input, filter, o),
+// bias), skip)): a residual join, the skip added and the ReLU applied as
+// the convolution writes each part of its output, with the bits of the
+// ops run in turn. skip has the output's shape; the data format must be
+// channels last (NHWC).
+func Conv2DBiasAddRelu(input, filter, bias, skip *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	return conv2DBias("Conv2DBiasAddRelu", input, filter, bias, skip, o, nil, true)
+}
+
+// Conv2DBiasAddReluPacked is Conv2DBiasAddRelu(input, p.Tensor(), bias,
+// skip, o) with the filter's prepared forms kept in p, as Conv2DPacked.
+func Conv2DBiasAddReluPacked(input *tensor.Tensor, p *Packed, bias, skip *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	if p == nil {
+		return nil, fmt.Errorf("Conv2DBiasAddRelu: nil Packed")
+	}
+	return conv2DBias("Conv2DBiasAddRelu", input, p.w, bias, skip, o, p, true)
+}
+
+// conv2DBias runs Conv2DBias, or Conv2DBiasRelu when relu is set, or
+// with a skip Conv2DBiasAddRelu, as op, with the filter's forms from p
+// when p is not nil (p.w is filter).
+func conv2DBias(op string, input, filter, bias, skip *tensor.Tensor, o ConvOptions, p *Packed, relu bool) (*tensor.Tensor, error) {
 	if err := checkTensors(op, []string{"input", "filter", "bias"}, input, filter, bias); err != nil {
 		return nil, err
 	}
@@ -62,8 +81,17 @@ func conv2DBias(op string, input, filter, bias *tensor.Tensor, o ConvOptions, p 
 	if b := bias.Shape(); len(b) != 1 || b[0] != s.f {
 		return nil, fmt.Errorf("%s: bias must have shape [%d] (the filter's output channels), got %v", op, s.f, b)
 	}
-	x, xb := s.lastLayout(input.Data(), s.in)
 	ep := epilogue{bias: bias.Data(), relu: relu}
+	if op == "Conv2DBiasAddRelu" {
+		if skip == nil {
+			return nil, fmt.Errorf("%s: skip is nil", op)
+		}
+		if !tensor.SameShape(skip.Shape(), s.out) || !s.chLast {
+			return nil, fmt.Errorf("%s: skip must have the output's shape %v (channels last), got %v", op, s.out, skip.Shape())
+		}
+		ep.skip = skip.Data()
+	}
+	x, xb := s.lastLayout(input.Data(), s.in)
 	y := s.result(s.out, func(y []float32) {
 		if p != nil {
 			p.convForward(pl, &s.g, s.f, x, filter.Data(), y, ep)

@@ -21,6 +21,7 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 		chunkBytes int
 	}{
 		{"single channel", []int{3, 9, 8, 1}, []int{5, 5, 1, 32}, ConvOptions{Padding: "SAME"}, 0},
+		{"single channel one image", []int{1, 12, 8, 1}, []int{3, 3, 1, 16}, ConvOptions{Padding: "SAME"}, 0},
 		{"winograd", []int{2, 7, 9, 8}, []int{5, 5, 8, 16}, ConvOptions{Padding: "SAME"}, 0},
 		{"winograd 3x3 with edges", []int{3, 10, 13, 8}, []int{3, 3, 8, 16}, ConvOptions{Padding: "SAME"}, 0},
 		{"winograd 3x3 one image", []int{1, 16, 16, 16}, []int{3, 3, 16, 16}, ConvOptions{Padding: "SAME"}, 0},
@@ -77,6 +78,17 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := NewPacked(w)
+			// A residual join: relu((conv + b) + skip), skip of the
+			// output's shape, channels last only.
+			var skip, wantJoin *tensor.Tensor
+			if format == "NHWC" {
+				skip = cvRand(uint64(10*i+4), wantBias.Shape()...)
+				sum, err := Add(wantBias, skip)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantJoin = Relu(sum)
+			}
 			for _, fused := range []struct {
 				name string
 				want *tensor.Tensor
@@ -85,7 +97,12 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 				{"Conv2DBias", wantBias, func() (*tensor.Tensor, error) { return Conv2DBias(x, w, b, tc.o) }},
 				{"Conv2DBiasPacked", wantBias, func() (*tensor.Tensor, error) { return Conv2DBiasPacked(x, p, b, tc.o) }},
 				{"Conv2DBiasReluPacked", want, func() (*tensor.Tensor, error) { return Conv2DBiasReluPacked(x, p, b, tc.o) }},
+				{"Conv2DBiasAddRelu", wantJoin, func() (*tensor.Tensor, error) { return Conv2DBiasAddRelu(x, w, b, skip, tc.o) }},
+				{"Conv2DBiasAddReluPacked", wantJoin, func() (*tensor.Tensor, error) { return Conv2DBiasAddReluPacked(x, p, b, skip, tc.o) }},
 			} {
+				if fused.want == nil {
+					continue // channels first: no residual form
+				}
 				got, err := fused.run()
 				if err != nil {
 					t.Fatal(err)
@@ -124,6 +141,14 @@ func TestConv2DBiasReluErrors(t *testing.T) {
 				}
 			}
 		}
+	}
+	for _, skip := range []*tensor.Tensor{nil, tensor.Zeros(1, 5, 5, 3), tensor.Zeros(1, 3, 3, 4)} {
+		if _, err := Conv2DBiasAddRelu(x, w, tensor.Zeros(4), skip, ConvOptions{Padding: "SAME"}); err == nil || !strings.Contains(err.Error(), "skip") {
+			t.Errorf("Conv2DBiasAddRelu with skip %v: %v", skip, err)
+		}
+	}
+	if _, err := Conv2DBiasAddRelu(tensor.Zeros(1, 3, 5, 5), w, tensor.Zeros(4), tensor.Zeros(1, 4, 5, 5), ConvOptions{Padding: "SAME", DataFormat: "NCHW"}); err == nil || !strings.Contains(err.Error(), "channels last") {
+		t.Errorf("Conv2DBiasAddRelu channels first: %v", err)
 	}
 	if _, err := Conv2DBiasPacked(x, nil, tensor.Zeros(4), ConvOptions{}); err == nil || !strings.Contains(err.Error(), "nil Packed") {
 		t.Errorf("Conv2DBiasPacked of a nil Packed: %v", err)

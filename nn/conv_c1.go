@@ -92,10 +92,10 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 		buf := getScratch(p.rows * p.cols)
 		minRows := max(1, c1MinPer/(ow*f*len(p.offs)))
 		l := c1RowsLoops.get()
-		l.args = c1Rows{p: p, buf: *buf, w: w, f: f, ow: ow, ep: ep}
+		l.args = c1Rows{p: p, buf: *buf, w: w, f: f, ow: ow}
 		for img := 0; img < p.images; img++ {
 			p.pad(g, x, img, *buf)
-			l.args.out = y[img*oh*ow*f : (img+1)*oh*ow*f]
+			l.args.out, l.args.ep = y[img*oh*ow*f:(img+1)*oh*ow*f], ep.from(img*oh*ow*f)
 			parallel.For(oh, minRows, l.body)
 		}
 		c1RowsLoops.put(l)
@@ -106,7 +106,7 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 		buf := getScratch(p.rows * p.cols)
 		for img := lo; img < hi; img++ {
 			p.pad(g, x, img, *buf)
-			p.outRows(y[img*oh*ow*f:(img+1)*oh*ow*f], *buf, w, f, ow, 0, oh, ep)
+			p.outRows(y[img*oh*ow*f:(img+1)*oh*ow*f], *buf, w, f, ow, 0, oh, ep.from(img*oh*ow*f))
 		}
 		putScratch(buf)
 	})
@@ -128,7 +128,7 @@ var c1RowsLoops = loopPool[c1Rows]{run: func(l *c1Rows, lo, hi int) {
 // outRows computes output rows [lo, hi) of one image (out holds its
 // OH·OW·F outputs) from its padded copy buf, 32 channels per
 // kernels.ConvC1 call and the last 16 of an odd multiple of 16 by
-// kernels.ConvC1x16, then ep on those rows.
+// kernels.ConvC1x16, then ep (of out) on those rows.
 func (p c1Plan) outRows(out, buf, w []float32, f, ow, lo, hi int, ep epilogue) {
 	rows, in := out[lo*ow*f:hi*ow*f], buf[lo*p.cols:]
 	j := 0
@@ -138,7 +138,7 @@ func (p c1Plan) outRows(out, buf, w []float32, f, ow, lo, hi int, ep epilogue) {
 	if j < f {
 		kernels.ConvC1x16(rows[j:], f, in, p.cols, w[j:], f, p.offs, hi-lo, ow)
 	}
-	ep.apply(rows)
+	ep.from(lo * ow * f).apply(rows)
 }
 
 // convC1Filter computes dw [1, KH, KW, 1, F] from x and dy: fixed groups

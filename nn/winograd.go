@@ -227,7 +227,7 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 			for bb := 0; bb < out && ox+bb < ow; bb++ {
 				at := ((img*oh+oy+a)*ow + ox + bb) * f
 				copy(y[at:at+f], edgeOut[(a*out+bb)*f:])
-				ep.apply(y[at : at+f])
+				ep.from(at).apply(y[at : at+f])
 			}
 		}
 	}
@@ -266,7 +266,7 @@ func (r *epRun) flush(y []float32) {
 	}
 	for a := 0; a < r.out; a++ {
 		at := ((r.img*r.oh+r.oy+a)*r.ow + r.x0) * r.f
-		r.ep.apply(y[at : at+(r.x1-r.x0)*r.f])
+		r.ep.from(at).apply(y[at : at+(r.x1-r.x0)*r.f])
 	}
 	r.n = 0
 }

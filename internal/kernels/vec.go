@@ -212,6 +212,40 @@ func BiasRelu(dst, x, b []float32) {
 	}
 }
 
+// BiasSkipRelu sets dst[r·c + j] = max((x[r·c + j] + b[j]) + s[r·c + j], 0)
+// for the rows r of x (c = len(b) values each; s and dst as long as x):
+// a convolution's output, its bias and a residual skip added in that
+// order, with BiasRelu's NaN and zero rules, and the same bits on every
+// path (AVX-512 for any c, AVX2 when c is a multiple of 8, else Go).
+func BiasSkipRelu(dst, x, s, b []float32) {
+	c := len(b)
+	if c == 0 || len(x)%c != 0 || len(dst) != len(x) || len(s) != len(x) {
+		panic(fmt.Sprintf("kernels: BiasSkipRelu: %d values, %d skips, %d outputs, bias of %d", len(x), len(s), len(dst), c))
+	}
+	if len(x) == 0 {
+		return
+	}
+	if vecWide {
+		biasSkipReluAVX512(&dst[0], &x[0], &s[0], &b[0], len(x)/c, c)
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		biasSkipReluAVX2(&dst[0], &x[0], &s[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, sr, yr := x[o:o+c], s[o:o+c], dst[o:o+c]
+		for j, v := range xr {
+			v = v + b[j] + sr[j]
+			m := ^uint32(0)
+			if v < 0 {
+				m = 0
+			}
+			yr[j] = math.Float32frombits(math.Float32bits(v) & m)
+		}
+	}
+}
+
 // BiasAdd sets dst[r·c + j] = x[r·c + j] + b[j] for the rows r of x
 // (c = len(b) values each; len(x) a multiple of c, len(dst) = len(x)):
 // one addition per value, so every path (AVX-512 for any c, the last

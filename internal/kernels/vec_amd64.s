@@ -211,6 +211,39 @@ biasAddAVX2col:
 	VZEROUPPER
 	RET
 
+// func biasSkipReluAVX2(dst *float32, x *float32, s *float32, b *float32, rows int, c int)
+// Requires: AVX
+TEXT ·biasSkipReluAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   rows+32(FP), SI
+	MOVQ   c+40(FP), DI
+	VXORPS Y0, Y0, Y0
+
+bsrow:
+	XORQ R8, R8
+
+bscol:
+	VMOVUPS (CX)(R8*4), Y1
+	VADDPS  (BX)(R8*4), Y1, Y1
+	VADDPS  (DX)(R8*4), Y1, Y1
+
+	// Intel order: vmaxps v, zero, v
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)(R8*4)
+	ADDQ    $0x08, R8
+	CMPQ    R8, DI
+	JLT     bscol
+	LEAQ    (CX)(DI*4), CX
+	LEAQ    (DX)(DI*4), DX
+	LEAQ    (AX)(DI*4), AX
+	DECQ    SI
+	JNZ     bsrow
+	VZEROUPPER
+	RET
+
 // func reluGradSumAVX2(dx *float32, grad *float32, y *float32, acc *float64, rows int, c int)
 // Requires: AVX
 TEXT ·reluGradSumAVX2(SB), NOSPLIT, $0-48
@@ -15892,6 +15925,62 @@ baend:
 	LEAQ (AX)(SI*4), AX
 	DECQ BX
 	JNZ  barow
+	VZEROUPPER
+	RET
+
+// func biasSkipReluAVX512(dst *float32, x *float32, s *float32, b *float32, rows int, c int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·biasSkipReluAVX512(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   b+24(FP), BX
+	MOVQ   rows+32(FP), SI
+	MOVQ   c+40(FP), DI
+	VPXORD Z0, Z0, Z0
+
+bsrow:
+	XORQ R8, R8
+
+bs16:
+	MOVQ    DI, R9
+	SUBQ    R8, R9
+	CMPQ    R9, $0x10
+	JL      bstail
+	VMOVUPS (CX)(R8*4), Z1
+	VMOVUPS (BX)(R8*4), Z2
+	VMOVUPS (DX)(R8*4), Z3
+	VADDPS  Z2, Z1, Z1
+	VADDPS  Z3, Z1, Z1
+
+	// Intel order: vmaxps v, zero, v
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)(R8*4)
+	ADDQ    $0x10, R8
+	JMP     bs16
+
+bstail:
+	TESTQ     R9, R9
+	JZ        bsend
+	MOVL      $0x0000ffff, R10
+	BZHIL     R9, R10, R10
+	KMOVW     R10, K1
+	VMOVUPS.Z (CX)(R8*4), K1, Z1
+	VMOVUPS.Z (BX)(R8*4), K1, Z2
+	VMOVUPS.Z (DX)(R8*4), K1, Z3
+	VADDPS    Z2, Z1, Z1
+	VADDPS    Z3, Z1, Z1
+
+	// Intel order: vmaxps v, zero, v
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, K1, (AX)(R8*4)
+
+bsend:
+	LEAQ (CX)(DI*4), CX
+	LEAQ (DX)(DI*4), DX
+	LEAQ (AX)(DI*4), AX
+	DECQ SI
+	JNZ  bsrow
 	VZEROUPPER
 	RET
 

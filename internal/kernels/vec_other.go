@@ -24,6 +24,10 @@ func biasReluAVX2(dst, x, b *float32, rows, c int) {
 	panic("kernels: biasReluAVX2 called without assembly")
 }
 
+func biasSkipReluAVX2(dst, x, s, b *float32, rows, c int) {
+	panic("kernels: biasSkipReluAVX2 called without assembly")
+}
+
 func biasAddAVX2(dst, x, b *float32, rows, c int) {
 	panic("kernels: biasAddAVX2 called without assembly")
 }
@@ -130,6 +134,10 @@ func adamAVX512(w, grad, m, v *float32, n int, k *[4]float32) {
 
 func biasReluAVX512(dst, x, b *float32, rows, c int) {
 	panic("kernels: biasReluAVX512 called without assembly")
+}
+
+func biasSkipReluAVX512(dst, x, s, b *float32, rows, c int) {
+	panic("kernels: biasSkipReluAVX512 called without assembly")
 }
 
 func biasAddAVX512(dst, x, b *float32, rows, c int) {

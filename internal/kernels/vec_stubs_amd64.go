@@ -33,6 +33,11 @@ func biasReluAVX2(dst *float32, x *float32, b *float32, rows int, c int)
 //go:noescape
 func biasAddAVX2(dst *float32, x *float32, b *float32, rows int, c int)
 
+// biasSkipReluAVX2 runs BiasSkipRelu over rows of c values, c a multiple of 8.
+//
+//go:noescape
+func biasSkipReluAVX2(dst *float32, x *float32, s *float32, b *float32, rows int, c int)
+
 // reluGradSumAVX2 runs ReluGradSum over rows of c values, c a multiple
 // of 8.
 //
@@ -183,6 +188,11 @@ func biasReluAVX512(dst *float32, x *float32, b *float32, rows int, c int)
 //
 //go:noescape
 func biasAddAVX512(dst *float32, x *float32, b *float32, rows int, c int)
+
+// biasSkipReluAVX512 runs BiasSkipRelu over rows ≥ 1 of c ≥ 1 values.
+//
+//go:noescape
+func biasSkipReluAVX512(dst *float32, x *float32, s *float32, b *float32, rows int, c int)
 
 // reluGradSumAVX512 runs ReluGradSum over rows ≥ 1 of c ≥ 1 values.
 //

@@ -219,8 +219,8 @@ func TestRepeatAsmPixelsStaysInside(t *testing.T) {
 // with NaN, ±0 and exact cancellations among the inputs.
 func TestBiasReluAndGradSumPaths(t *testing.T) {
 	type result struct {
-		x, b, g, y, dx, sum []float32
-		acc                 []float64
+		x, b, g, y, dx, sum, skip, join []float32
+		acc                             []float64
 	}
 	run := func(c, rows int) result {
 		r := tensor.NewRand(uint64(c*1000 + rows))
@@ -234,6 +234,12 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 		res := result{x: x, b: b, g: g, y: make([]float32, len(x)), dx: make([]float32, len(x)), sum: make([]float32, len(x)), acc: make([]float64, c)}
 		BiasRelu(res.y, x, b)
 		BiasAdd(res.sum, x, b)
+		res.skip, res.join = vecRand(r, rows*c), make([]float32, len(x))
+		if rows*c > 6 {
+			res.skip[4] = -(x[4] + b[4%c]) // an exact zero before the ReLU
+			res.skip[5] = float32(math.NaN())
+		}
+		BiasSkipRelu(res.join, x, res.skip, b)
 		res.acc[0] = 0.5
 		ReluGradSum(res.dx, g, res.y, res.acc)
 		return res
@@ -259,6 +265,7 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 					}
 					same32("BiasRelu", got[0].y, res.y)
 					same32("BiasAdd", got[0].sum, res.sum)
+					same32("BiasSkipRelu", got[0].join, res.join)
 					same32("ReluGradSum dx", got[0].dx, res.dx)
 					for j := range got[0].acc {
 						if math.Float64bits(got[0].acc[j]) != math.Float64bits(res.acc[j]) {
@@ -268,6 +275,16 @@ func TestBiasReluAndGradSumPaths(t *testing.T) {
 				}
 				// Against the definition.
 				res := got[len(got)-1]
+				for i, v := range res.join {
+					pre := res.x[i] + res.b[i%c] + res.skip[i]
+					want := max(pre, 0)
+					if pre != pre || pre == 0 {
+						want = pre // NaN and ±0 pass through
+					}
+					if math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("BiasSkipRelu[%d] = %v, want %v", i, v, want)
+					}
+				}
 				for i, v := range res.sum {
 					if want := res.x[i] + res.b[i%c]; math.Float32bits(v) != math.Float32bits(want) {
 						t.Fatalf("BiasAdd[%d] = %v, want %v", i, v, want)
@@ -460,6 +477,8 @@ func TestVecLoopsStayInside(t *testing.T) {
 					check(t, "BiasRelu", y)
 					BiasAdd(y, x, b)
 					check(t, "BiasAdd", y)
+					BiasSkipRelu(y, x, x, b)
+					check(t, "BiasSkipRelu", y)
 					dx, accs := out(n), make([]float64, n+pad)
 					for i := range accs {
 						accs[i] = float64(sentinel)

@@ -20,6 +20,7 @@ func vec512Routines() {
 	adam512()
 	biasRelu512(true)
 	biasRelu512(false)
+	biasSkipRelu512()
 	reluGradSum512()
 	reluMask512()
 	iota16 := GLOBL("iota16", RODATA|NOPTR)
@@ -235,6 +236,43 @@ func biasRelu512(relu bool) {
 	LEAQ(at(dst, c, 0), dst)
 	DECQ(rows)
 	JNZ(LabelRef(pfx + "row"))
+	VZEROUPPER()
+	RET()
+}
+
+// biasSkipRelu512: dst = max(0, (x + b) + s) sixteen at a time: a
+// convolution's output, its bias and a residual skip, added in that
+// order, then ReLU (VMAXPS as in biasRelu512).
+func biasSkipRelu512() {
+	vecFunc("biasSkipReluAVX512", "func(dst, x, s, b *float32, rows, c int)",
+		"biasSkipReluAVX512 runs BiasSkipRelu over rows ≥ 1 of c ≥ 1 values.")
+	dst := Load(Param("dst"), GP64())
+	x := Load(Param("x"), GP64())
+	sk := Load(Param("s"), GP64())
+	b := Load(Param("b"), GP64())
+	rows := Load(Param("rows"), GP64())
+	c := Load(Param("c"), GP64())
+	z := ZMM()
+	zero(z)
+	j := GP64()
+	Label("bsrow")
+	XORQ(j, j)
+	lanes16("bs", j, c, func(k reg.OpmaskVirtual, _ string) {
+		v, bv, sv := ZMM(), ZMM(), ZMM()
+		zload(at(x, j, 0), v, k)
+		zload(at(b, j, 0), bv, k)
+		zload(at(sk, j, 0), sv, k)
+		VADDPS(bv, v, v)
+		VADDPS(sv, v, v)
+		Comment("Intel order: vmaxps v, zero, v")
+		VMAXPS(v, z, v)
+		zstore(v, at(dst, j, 0), k)
+	})
+	LEAQ(at(x, c, 0), x)
+	LEAQ(at(sk, c, 0), sk)
+	LEAQ(at(dst, c, 0), dst)
+	DECQ(rows)
+	JNZ(LabelRef("bsrow"))
 	VZEROUPPER()
 	RET()
 }
