@@ -2,6 +2,7 @@ package layers
 
 import (
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/convnet-go/convnet/autograd"
@@ -294,28 +295,40 @@ func isReluLayer(l any) bool {
 // with the folded kernel and bias (see above), building both layers first
 // when needed.
 func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.Var) *autograd.Var {
+	y, _ := foldedJoin(conv, bn, relu, x, nil)
+	return y
+}
+
+// foldedJoin is foldedConvBN, and with a skip (relu not set) the residual
+// join ReLU(bn(conv(x)) + skip) as one convolution, the skip added in
+// its epilogue (autograd.Conv2DBiasAddRelu), when skip has the
+// convolution's output shape; ok reports whether it did the join.
+func foldedJoin(conv *Conv2D, bn *BatchNormalization, relu bool, x, skip *autograd.Var) (y *autograd.Var, ok bool) {
 	if x.Err() != nil {
-		return x
+		return x, false
 	}
 	in := shapeOf(x)
 	if err := conv.Build(in); err != nil {
-		return autograd.Failed(err)
+		return autograd.Failed(err), false
 	}
 	out, err := conv.OutputShape(in)
 	if err == nil {
 		err = bn.Build(out)
 	}
 	if err != nil {
-		return autograd.Failed(err)
+		return autograd.Failed(err), false
 	}
 	_, s, d, pad, _ := conv.geometry(in)
 	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
 	f := bn.folded(conv)
 	w, b := f.vars(conv, bn)
-	if relu {
-		return autograd.Conv2DBiasRelu(x, w, b, o)
+	switch {
+	case relu:
+		return autograd.Conv2DBiasRelu(x, w, b, o), false
+	case skip != nil && skip.Err() == nil && slices.Equal(shapeOf(skip), out):
+		return autograd.Conv2DBiasAddRelu(x, w, b, skip, o), true
 	}
-	return autograd.Conv2DBias(x, w, b, o)
+	return autograd.Conv2DBias(x, w, b, o), false
 }
 
 // bnFolded is a batch norm folded into the convolution before it: the

@@ -384,3 +384,54 @@ func TestFoldConcurrentCalls(t *testing.T) {
 		bitsEqualT(t, fmt.Sprintf("call %d", i+1), y.Data(), outs[0].Data())
 	}
 }
+
+// TestFoldJoin: at inference a residual join ReLU(Add(skip, conv → BN))
+// runs as one convolution with the skip added in its epilogue, giving
+// the unfolded layers' outputs and gradients within float32 rounding;
+// in training the planned Add → ReLU runs as before.
+func TestFoldJoin(t *testing.T) {
+	conv := func(name string, bias bool) Layer {
+		return NewConv2D(name, Conv2DConfig{Filters: 8, KernelSize: []int{3}, Padding: "SAME", NoBias: !bias, Seed: 5})
+	}
+	in := Input("x", 9, 7, 8)
+	a := Apply(NewReLU("a_relu"), Apply(NewBatchNormalization("a_bn", BatchNormConfig{}), Apply(conv("a", true), in)))
+	b := Apply(NewBatchNormalization("b_bn", BatchNormConfig{}), Apply(conv("b", false), a))
+	out := Apply(NewReLU("join_relu"), ApplyN(NewAdd("join"), a, b)) // the fold is the Add's second input
+	m, err := NewModel("join", []*Node{in}, []*Node{out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.joins) != 1 || m.joins[out] == nil || m.joins[out].last != b {
+		t.Fatalf("joins = %v, want the one at join_relu over b_bn", m.joins)
+	}
+	r := tensor.NewRand(13)
+	for _, w := range m.AllWeights() {
+		switch name := w.Name(); {
+		case hasSuffix(name, "/moving_mean"), hasSuffix(name, "/beta"):
+			fill(w.Value().Data(), r, -0.5, 0.5)
+		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
+			fill(w.Value().Data(), r, 0.3, 2)
+		}
+		w.Value().MarkChanged()
+	}
+	x := tensor.Zeros(2, 9, 7, 8)
+	x.RandUniform(tensor.NewRand(14), -1, 1)
+	run := func(call func(*autograd.Var, Context) *autograd.Var) (*autograd.Var, []float32, []*tensor.Tensor) {
+		xv := autograd.Variable("x", x.Clone())
+		y := call(xv, Context{})
+		g, err := autograd.Gradient(autograd.ReduceSum(autograd.Mul(y, y)), append([]*autograd.Var{xv}, m.Variables()...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return y, y.Value().Data(), g
+	}
+	y, got, gotG := run(m.Call)
+	if y.Name() != "Conv2DBiasAddRelu" {
+		t.Errorf("the join ran as %s, want Conv2DBiasAddRelu", y.Name())
+	}
+	_, want, wantG := run(func(x *autograd.Var, ctx Context) *autograd.Var { return callUnfolded(m, x, ctx) })
+	foldClose(t, "output", false, got, want, 1e-5)
+	for i := range gotG {
+		foldClose(t, "gradient", false, gotG[i].Data(), wantG[i].Data(), 1e-4)
+	}
+}

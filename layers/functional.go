@@ -118,6 +118,12 @@ type Model struct {
 	// that input (planAddRelu); addReluSkip holds those Add nodes.
 	addRelu     map[*Node]*Node
 	addReluSkip map[*Node]bool
+	// joins maps the fused Add → ReLU nodes one of whose inputs is a
+	// fold without its own ReLU, read by that Add alone, to the join that
+	// inference runs as one convolution with the skip added in its
+	// epilogue (planFoldJoins); joined holds those folds' last nodes.
+	joins  map[*Node]*foldJoin
+	joined map[*Node]bool
 }
 
 // NewModel returns the model computing outputs from inputs. It checks the
@@ -198,6 +204,10 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 	m.addRelu, m.addReluSkip = planAddRelu(m.order, uses), map[*Node]bool{}
 	for _, add := range m.addRelu {
 		m.addReluSkip[add] = true
+	}
+	m.joins, m.joined = planFoldJoins(m.addRelu, m.folds, uses), map[*Node]bool{}
+	for _, j := range m.joins {
+		m.joined[j.last] = true
 	}
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
@@ -286,6 +296,16 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 		if n.layer == nil || m.addReluSkip[n] {
 			continue
 		}
+		if j := m.joins[n]; j != nil && !ctx.Training {
+			y, ok := j.call(val)
+			if ok {
+				val[n] = y
+				continue
+			}
+			// The skip's shape is not the convolution's: the fold's
+			// output, then the Add → ReLU, as planned without the join.
+			val[j.last] = y
+		}
 		if add := m.addRelu[n]; add != nil {
 			args := make([]*autograd.Var, len(add.inputs))
 			for i, p := range add.inputs {
@@ -295,7 +315,7 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			continue
 		}
 		if !ctx.Training {
-			if m.folded[n] {
+			if m.folded[n] || m.joined[n] {
 				continue
 			}
 			if f := m.folds[n]; f != nil {

@@ -122,6 +122,41 @@ func planAddRelu(order []*Node, uses map[*Node]int) map[*Node]*Node {
 	return plan
 }
 
+// foldJoin is a residual join that inference runs as one convolution:
+// ReLU(Add(fold, skip)), fold a conv → batch norm chain without a ReLU
+// of its own (last its batch-norm node) that only the Add reads.
+type foldJoin struct {
+	fold       *bnFold
+	last, skip *Node
+}
+
+// planFoldJoins finds the joins among the fused Add → ReLU nodes
+// (addRelu, planAddRelu): an Add of two inputs, one of them a fold
+// (folds, planBNFolds) without a ReLU and used once.
+func planFoldJoins(addRelu map[*Node]*Node, folds map[*Node]*bnFold, uses map[*Node]int) map[*Node]*foldJoin {
+	joins := map[*Node]*foldJoin{}
+	for relu, add := range addRelu {
+		if len(add.inputs) != 2 || add.inputs[0] == add.inputs[1] {
+			continue
+		}
+		for i, p := range add.inputs {
+			if f := folds[p]; f != nil && f.relu == nil && uses[p] == 1 {
+				joins[relu] = &foldJoin{fold: f, last: p, skip: add.inputs[1-i]}
+				break
+			}
+		}
+	}
+	return joins
+}
+
+// call runs the join from the values computed so far; when the skip does
+// not have the convolution's output shape it returns the fold's output
+// alone and false.
+func (j *foldJoin) call(val map[*Node]*autograd.Var) (*autograd.Var, bool) {
+	f := j.fold
+	return foldedJoin(f.conv.layer.(*Conv2D), f.bn.layer.(*BatchNormalization), false, val[f.conv.inputs[0]], val[j.skip])
+}
+
 // Subtract is Keras's Subtract: y = x₀ − x₁ (exactly two inputs).
 type Subtract struct{ merge }
 
