@@ -22,33 +22,61 @@ import (
 // once Gradient returns. Custom fails (a Var carrying the error) on a nil value or
 // backward, and on an input that carries an error.
 func Custom(name string, value *tensor.Tensor, inputs []*Var, backward func(grad *tensor.Tensor) ([]*tensor.Tensor, error)) *Var {
-	op := "Custom " + name
-	if err := inputErr(op, inputs...); err != nil {
-		return failed(name, err)
+	n, bad := newCustom(name, value, inputs, backward)
+	if bad != nil {
+		return bad
+	}
+	return &n.Var
+}
+
+// customVar is a Custom node: the Var, its inputs (inline up to four) and
+// the caller's backward in one allocation, and for CustomWeight the side
+// that carries the Packed, so that a node made every call (a kept fold's
+// weight at batch 1) costs one allocation, not five.
+type customVar struct {
+	Var
+	side     varSide
+	inline   [4]*Var
+	backward func(grad *tensor.Tensor) ([]*tensor.Tensor, error)
+}
+
+// newCustom makes Custom's node, or returns a failed Var for bad
+// arguments.
+func newCustom(name string, value *tensor.Tensor, inputs []*Var, backward func(grad *tensor.Tensor) ([]*tensor.Tensor, error)) (*customVar, *Var) {
+	for _, v := range inputs {
+		if v == nil || v.errOf() != nil || v.value == nil {
+			return nil, failed(name, inputErr("Custom "+name, inputs...))
+		}
 	}
 	if value == nil || backward == nil {
-		return failed(name, fmt.Errorf("autograd: %s: nil value or backward", op))
+		return nil, failed(name, fmt.Errorf("autograd: Custom %s: nil value or backward", name))
 	}
-	parents := append([]*Var(nil), inputs...)
-	return node(name, value, func(g *tensor.Tensor) error {
-		gs, err := backward(g)
-		if err != nil {
-			return backErr(op, err)
+	n := &customVar{backward: backward}
+	parents := append(n.inline[:0], inputs...) // a copy: the caller may reuse inputs
+	initNode(&n.Var, name, value, n, parents)
+	return n, nil
+}
+
+// backprop runs the caller's backward and adds its gradients into the
+// inputs.
+func (n *customVar) backprop(g *tensor.Tensor) error {
+	gs, err := n.backward(g)
+	if err != nil {
+		return backErr("Custom "+n.name, err)
+	}
+	if len(gs) != len(n.parents) {
+		return backErr("Custom "+n.name, fmt.Errorf("returned %d gradients for %d inputs", len(gs), len(n.parents)))
+	}
+	for i, p := range n.parents {
+		if gs[i] == nil || !p.needed {
+			continue
 		}
-		if len(gs) != len(parents) {
-			return backErr(op, fmt.Errorf("returned %d gradients for %d inputs", len(gs), len(parents)))
+		if !tensor.SameShape(gs[i].Shape(), p.value.Shape()) {
+			return backErr("Custom "+n.name, fmt.Errorf("gradient %d has shape %v, input %d has shape %v", i, gs[i].Shape(), i, p.value.Shape()))
 		}
-		for i, p := range parents {
-			if gs[i] == nil || !p.needed {
-				continue
-			}
-			if !tensor.SameShape(gs[i].Shape(), p.value.Shape()) {
-				return backErr(op, fmt.Errorf("gradient %d has shape %v, input %d has shape %v", i, gs[i].Shape(), i, p.value.Shape()))
-			}
-			accumulate(p, gs[i], true)
-		}
-		return nil
-	}, parents...)
+		accumulate(p, gs[i], true)
+	}
+	return nil
 }
 
 // Inputs returns the Vars v was computed from, in the op's argument order
@@ -67,11 +95,12 @@ func CustomWeight(name string, p *nn.Packed, inputs []*Var, backward func(grad *
 	if p == nil {
 		return failed(name, fmt.Errorf("autograd: Custom %s: nil Packed", name))
 	}
-	v := Custom(name, p.Tensor(), inputs, backward)
-	if v.errOf() != nil {
-		return v
+	n, bad := newCustom(name, p.Tensor(), inputs, backward)
+	if bad != nil {
+		return bad
 	}
-	v.side = &varSide{packed: p}
-	v.owner.exposed.Store(true) // the storage is p's: never recycled
-	return v
+	n.side.packed = p
+	n.Var.side = &n.side
+	n.owner.exposed.Store(true) // the storage is p's: never recycled
+	return &n.Var
 }

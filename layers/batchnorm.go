@@ -321,7 +321,7 @@ func foldedJoin(conv *Conv2D, bn *BatchNormalization, relu bool, x, skip *autogr
 	_, s, d, pad, _ := conv.geometry(in)
 	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
 	f := bn.folded(conv)
-	w, b := f.vars(conv, bn)
+	w, b := f.vars()
 	switch {
 	case relu:
 		return autograd.Conv2DBiasRelu(x, w, b, o), false
@@ -345,6 +345,10 @@ type bnFolded struct {
 	// bias − mean (−mean without a bias): W'[…, k] = W[…, k]·a[k],
 	// b'[k] = shift[k]·a[k] + β[k].
 	r, a, shift []float32
+	// The inputs and backward functions of W' and b' (backward).
+	wName, bName string
+	wIn, bIn     []*autograd.Var
+	wBack, bBack func(*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
 // bnFoldState guards a batch norm's bnFolded.
@@ -402,6 +406,7 @@ func (bn *BatchNormalization) folded(conv *Conv2D) *bnFolded {
 		}
 	}
 	f.w, f.b = nn.NewPacked(w), nn.NewPacked(b)
+	f.backward(conv, bn)
 	bn.fold.cur = f
 	return f
 }
@@ -415,20 +420,29 @@ func valueOf(v *autograd.Var) *tensor.Tensor {
 }
 
 // vars returns W' and b' as Vars of the graph, with the gradients of
-// the fold's algebra: for g = ∂loss/∂W' and h = ∂loss/∂b',
+// the fold's algebra (bnFolded.backward).
+func (f *bnFolded) vars() (w, b *autograd.Var) {
+	w = autograd.CustomWeight(f.wName, f.w, f.wIn, f.wBack)
+	b = autograd.CustomWeight(f.bName, f.b, f.bIn, f.bBack)
+	return w, b
+}
+
+// backward makes the inputs and the backward functions of W' and b',
+// once per fold: for g = ∂loss/∂W' and h = ∂loss/∂b',
 //
 //	∂W[…, k] = g[…, k]·a[k]     ∂bias[k] = h[k]·a[k]     ∂β[k] = h[k]
 //	∂γ[k] = r[k]·(Σ g[…, k]·W[…, k] + h[k]·shift[k])
 //
 // (the moving statistics get none, as they are not trained).
-func (f *bnFolded) vars(conv *Conv2D, bn *BatchNormalization) (w, b *autograd.Var) {
+func (f *bnFolded) backward(conv *Conv2D, bn *BatchNormalization) {
 	n := len(f.a)
 	kernel, bias := conv.Kernel(), conv.Bias()
-	wIn := []*autograd.Var{kernel}
+	f.wName, f.bName = conv.Name()+"/folded_kernel", conv.Name()+"/folded_bias"
+	f.wIn = []*autograd.Var{kernel}
 	if bn.gamma != nil {
-		wIn = append(wIn, bn.gamma)
+		f.wIn = append(f.wIn, bn.gamma)
 	}
-	w = autograd.CustomWeight(conv.Name()+"/folded_kernel", f.w, wIn, func(g *tensor.Tensor) ([]*tensor.Tensor, error) {
+	f.wBack = func(g *tensor.Tensor) ([]*tensor.Tensor, error) {
 		gd, kd := g.Data(), kernel.Value().Data()
 		dk := tensor.Zeros(g.Shape()...)
 		dg := make([]float64, n)
@@ -445,14 +459,13 @@ func (f *bnFolded) vars(conv *Conv2D, bn *BatchNormalization) (w, b *autograd.Va
 			grads = append(grads, dgamma)
 		}
 		return grads, nil
-	})
-	var bIn []*autograd.Var
+	}
 	for _, v := range []*autograd.Var{bias, bn.gamma, bn.beta} {
 		if v != nil {
-			bIn = append(bIn, v)
+			f.bIn = append(f.bIn, v)
 		}
 	}
-	b = autograd.CustomWeight(conv.Name()+"/folded_bias", f.b, bIn, func(h *tensor.Tensor) ([]*tensor.Tensor, error) {
+	f.bBack = func(h *tensor.Tensor) ([]*tensor.Tensor, error) {
 		hd := h.Data()
 		var grads []*tensor.Tensor
 		if bias != nil {
@@ -473,6 +486,5 @@ func (f *bnFolded) vars(conv *Conv2D, bn *BatchNormalization) (w, b *autograd.Va
 			grads = append(grads, h.Clone())
 		}
 		return grads, nil
-	})
-	return w, b
+	}
 }

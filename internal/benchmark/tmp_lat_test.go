@@ -1,12 +1,23 @@
 package benchmark
 
 import (
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/layers"
 	"github.com/convnet-go/convnet/tensor"
 )
+
+func minflt() int {
+	b, _ := os.ReadFile("/proc/self/stat")
+	f := strings.Fields(string(b))
+	v, _ := strconv.Atoi(f[9])
+	return v
+}
 
 func TestTmpLatency(t *testing.T) {
 	m, _, _ := NewModel("resnet")
@@ -20,15 +31,16 @@ func TestTmpLatency(t *testing.T) {
 			return err
 		}
 	}
-	l, _ := medianMS(infer(one), 20, 200)
-	t.Logf("fresh: %.3f", l)
+	meas := func(what string) {
+		f0, t0 := minflt(), time.Now()
+		l, _ := medianMS(infer(one), 20, 400)
+		t.Logf("%s: median %.3f ms, mean %.3f ms, %.2f faults/call", what, l, time.Since(t0).Seconds()*1e3/420, float64(minflt()-f0)/420)
+	}
+	meas("fresh")
 	step := newTrainStep(m, x, labels)
 	medianMS(step, 3, 20)
-	l, _ = medianMS(infer(one), 20, 200)
-	t.Logf("after train: %.3f", l)
+	meas("after train")
 	medianMS(infer(x), 3, 20)
-	l, _ = medianMS(infer(one), 20, 200)
-	t.Logf("after infer128: %.3f", l)
-	l, _ = medianMS(infer(one), 20, 2000)
-	t.Logf("again 2000: %.3f", l)
+	meas("after infer128")
+	meas("again")
 }
