@@ -422,9 +422,6 @@ func getScratch(n int) *[]float32 { return pool.GetClass(n) }
 
 func putScratch(p *[]float32) { pool.PutClass(p) }
 
-// minIm2colRows is the fewest patch rows worth a goroutine of their own.
-const minIm2colRows = 32
-
 // convChunks splits the n·imgRows rows of a patch matrix into ranges of
 // at most maxRows rows that either hold whole images (perImage == 0) or
 // split each image into perImage ranges. The split depends only on the
@@ -471,7 +468,7 @@ func planChunksOf(g *kernels.ConvGeom, bytes int) (chunks [][2]int, perImage, lo
 // workers (each row is written by one of them).
 func im2col(g *kernels.ConvGeom, x []float32, lo, hi int, buf []float32) {
 	p := g.PatchLen()
-	parallel.For(hi-lo, minIm2colRows, func(a, b int) {
+	parallel.For(hi-lo, tune.Im2colMinRows, func(a, b int) {
 		kernels.Im2col(g, x, lo+a, lo+b, buf[a*p:])
 	})
 }

@@ -37,6 +37,9 @@ func TestConv2DBiasReluMatchesUnfused(t *testing.T) {
 			if tc.chunkBytes > 0 {
 				tune.WorkerPatchBytes = tc.chunkBytes
 			}
+			// One image's rows shared out however small (with two or
+			// more workers), so that the split epilogues run too.
+			tune.C1MinPer, tune.Im2colMinRows = 1, 1
 			x, w := cvRand(uint64(10*i+1), tc.in...), cvRand(uint64(10*i+2), tc.filter...)
 			b := cvRand(uint64(10*i+3), tc.filter[3])
 			conv, err := Conv2D(x, w, tc.o)

@@ -75,10 +75,6 @@ func (p c1Plan) pad(g *kernels.ConvGeom, x []float32, img int, buf []float32) {
 	}
 }
 
-// c1MinPer is the fewest multiply-adds worth a worker when the workers
-// share one image's rows.
-const c1MinPer = 1 << 15
-
 // convC1Forward computes y [N, D, OH, OW, F] from x [N, D, H, W, 1] and
 // w [1, KH, KW, 1, F], one image per worker at a time, and then ep on
 // the image's outputs (still in L2). p is newC1Plan(g), kept in the
@@ -90,7 +86,7 @@ func convC1Forward(p *c1Plan, g *kernels.ConvGeom, f int, x, w, y []float32, ep 
 		// each image's output rows instead. A pixel's sum does not
 		// depend on the split.
 		buf := getScratch(p.rows * p.cols)
-		minRows := max(1, c1MinPer/(ow*f*len(p.offs)))
+		minRows := max(1, tune.C1MinPer/(ow*f*len(p.offs)))
 		l := c1RowsLoops.get()
 		l.args = c1Rows{p: p, buf: *buf, w: w, f: f, ow: ow}
 		for img := 0; img < p.images; img++ {

@@ -149,6 +149,19 @@ type tuning struct {
 	// Below 4 M the one goroutine wins.
 	WinoSplitMin int
 
+	// C1MinPer (multiply-adds) and Im2colMinRows (patch rows) are the
+	// least work per worker for which a single image's single-channel
+	// convolution shares out its output rows, and the patch rows of an
+	// im2col convolution with fewer chunks than workers are copied by
+	// several workers. Smaller splits hand each core's rows to the other
+	// (the GEMM or the next layer reads them all), which costs more on
+	// these VMs than the copy or the products saved. ResNet batch-1
+	// inference (`go test -run '^$' -bench 'Infer/model=resnet/batch=1$'
+	// -benchtime 5000x ./internal/benchmark`, five alternations, Zen 5):
+	// 152–160 µs with 32 K and 32, 132–151 µs with 32 K and 1024, 124–137
+	// µs with 512 K and 1024 (one goroutine alone: 122–126 µs).
+	C1MinPer, Im2colMinRows int
+
 	// WinoGradBlock (tiles of F(2×2, 5×5), scaled like WinoBlock) is the
 	// K of the products of one block of a Winograd filter gradient. Long
 	// products multiply faster, though V and Dŷ of a block (36·(C+F)
@@ -218,6 +231,8 @@ func defaultTuning() tuning {
 		Wino3ChannelMultiple: 8,
 		WinoBlock:            96,
 		WinoSplitMin:         1 << 22,
+		C1MinPer:             1 << 19,
+		Im2colMinRows:        1024,
 		WinoGradBlock:        196,
 		WinoPadMax:           1 << 16,
 		DepthwisePerPixel:    false,
