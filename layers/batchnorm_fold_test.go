@@ -235,16 +235,7 @@ func TestBatchNormFoldSequential(t *testing.T) {
 	if err := first.Err(); err != nil {
 		t.Fatal(err)
 	}
-	r := tensor.NewRand(12)
-	for _, w := range m.AllWeights() {
-		switch name := w.Name(); {
-		case hasSuffix(name, "/moving_mean"), hasSuffix(name, "/beta"):
-			fill(w.Value().Data(), r, -0.5, 0.5)
-		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
-			fill(w.Value().Data(), r, 0.3, 2)
-		}
-		w.Value().MarkChanged() // the first call's fold is stale now
-	}
+	moveBNStats(m, 12) // the first call's fold is stale now
 	for _, training := range []bool{false, true} {
 		ctx := Context{Training: training}
 		w0 := weightsCopy(m)
@@ -404,16 +395,7 @@ func TestFoldJoin(t *testing.T) {
 	if len(m.joins) != 1 || m.joins[out] == nil || m.joins[out].last != b {
 		t.Fatalf("joins = %v, want the one at join_relu over b_bn", m.joins)
 	}
-	r := tensor.NewRand(13)
-	for _, w := range m.AllWeights() {
-		switch name := w.Name(); {
-		case hasSuffix(name, "/moving_mean"), hasSuffix(name, "/beta"):
-			fill(w.Value().Data(), r, -0.5, 0.5)
-		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
-			fill(w.Value().Data(), r, 0.3, 2)
-		}
-		w.Value().MarkChanged()
-	}
+	moveBNStats(m, 13)
 	x := tensor.Zeros(2, 9, 7, 8)
 	x.RandUniform(tensor.NewRand(14), -1, 1)
 	run := func(call func(*autograd.Var, Context) *autograd.Var) (*autograd.Var, []float32, []*tensor.Tensor) {
@@ -433,5 +415,20 @@ func TestFoldJoin(t *testing.T) {
 	foldClose(t, "output", false, got, want, 1e-5)
 	for i := range gotG {
 		foldClose(t, "gradient", false, gotG[i].Data(), wantG[i].Data(), 1e-4)
+	}
+}
+
+// moveBNStats sets the moving statistics, γ and β of m's batch norms away
+// from their initial values, from seed, and marks them changed.
+func moveBNStats(m Network, seed uint64) {
+	r := tensor.NewRand(seed)
+	for _, w := range m.AllWeights() {
+		switch name := w.Name(); {
+		case hasSuffix(name, "/moving_mean"), hasSuffix(name, "/beta"):
+			fill(w.Value().Data(), r, -0.5, 0.5)
+		case hasSuffix(name, "/moving_variance"), hasSuffix(name, "/gamma"):
+			fill(w.Value().Data(), r, 0.3, 2)
+		}
+		w.Value().MarkChanged()
 	}
 }
