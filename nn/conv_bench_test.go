@@ -256,7 +256,8 @@ func BenchmarkStridedInputGrad(b *testing.B) {
 
 // BenchmarkWinoBatch1 times Winograd forward passes of one image with
 // the transforms and products shared out among the workers
-// (winogradSplit) and on one goroutine, for tuning.WinoSplitMin:
+// (winogradSplit) and without (the blocks path: one goroutine for the
+// first four shapes, which are one block each), for tuning.WinoSplitMin:
 //
 //	go test -run '^$' -bench WinoBatch1 ./nn
 func BenchmarkWinoBatch1(b *testing.B) {

@@ -48,21 +48,27 @@ func Conv2DBiasPacked(input *tensor.Tensor, p *Packed, bias *tensor.Tensor, o Co
 // ops run in turn. skip has the output's shape; the data format must be
 // channels last (NHWC).
 func Conv2DBiasAddRelu(input, filter, bias, skip *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	if skip == nil {
+		return nil, fmt.Errorf("Conv2DBiasAddRelu: skip is nil")
+	}
 	return conv2DBias("Conv2DBiasAddRelu", input, filter, bias, skip, o, nil, true)
 }
 
 // Conv2DBiasAddReluPacked is Conv2DBiasAddRelu(input, p.Tensor(), bias,
 // skip, o) with the filter's prepared forms kept in p, as Conv2DPacked.
 func Conv2DBiasAddReluPacked(input *tensor.Tensor, p *Packed, bias, skip *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	if p == nil {
+	switch {
+	case p == nil:
 		return nil, fmt.Errorf("Conv2DBiasAddRelu: nil Packed")
+	case skip == nil:
+		return nil, fmt.Errorf("Conv2DBiasAddRelu: skip is nil")
 	}
 	return conv2DBias("Conv2DBiasAddRelu", input, p.w, bias, skip, o, p, true)
 }
 
 // conv2DBias runs Conv2DBias, or Conv2DBiasRelu when relu is set, or
-// with a skip Conv2DBiasAddRelu, as op, with the filter's forms from p
-// when p is not nil (p.w is filter).
+// Conv2DBiasAddRelu with a skip (relu set), as op, with the filter's
+// forms from p when p is not nil (p.w is filter).
 func conv2DBias(op string, input, filter, bias, skip *tensor.Tensor, o ConvOptions, p *Packed, relu bool) (*tensor.Tensor, error) {
 	if err := checkTensors(op, []string{"input", "filter", "bias"}, input, filter, bias); err != nil {
 		return nil, err
@@ -82,10 +88,7 @@ func conv2DBias(op string, input, filter, bias, skip *tensor.Tensor, o ConvOptio
 		return nil, fmt.Errorf("%s: bias must have shape [%d] (the filter's output channels), got %v", op, s.f, b)
 	}
 	ep := epilogue{bias: bias.Data(), relu: relu}
-	if op == "Conv2DBiasAddRelu" {
-		if skip == nil {
-			return nil, fmt.Errorf("%s: skip is nil", op)
-		}
+	if skip != nil {
 		if !tensor.SameShape(skip.Shape(), s.out) || !s.chLast {
 			return nil, fmt.Errorf("%s: skip must have the output's shape %v (channels last), got %v", op, s.out, skip.Shape())
 		}

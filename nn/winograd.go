@@ -235,12 +235,12 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 }
 
 // epRun is a run of whole Winograd output tiles side by side in one band
-// of out rows (image img, rows oy…oy+out−1, columns x0…x1−1) whose
-// epilogue has yet to run.
+// of out rows (image img, rows oy…oy+out−1, columns x0…x1−1; empty when
+// x1 = x0) whose epilogue has yet to run.
 type epRun struct {
-	ep                 epilogue
-	f, out, oh, ow     int
-	img, oy, x0, x1, n int // n tiles in the run
+	ep              epilogue
+	f, out, oh, ow  int
+	img, oy, x0, x1 int
 }
 
 // add appends the tile at (img, oy, ox) to the run, first running the
@@ -249,26 +249,20 @@ func (r *epRun) add(y []float32, img, oy, ox int) {
 	if len(r.ep.bias) == 0 {
 		return
 	}
-	if r.n > 0 && (img != r.img || oy != r.oy || ox != r.x1) {
+	if img != r.img || oy != r.oy || ox != r.x1 {
 		r.flush(y)
-	}
-	if r.n == 0 {
 		r.img, r.oy, r.x0, r.x1 = img, oy, ox, ox
 	}
 	r.x1 += r.out
-	r.n++
 }
 
 // flush runs the epilogue on the run's rows and empties it.
 func (r *epRun) flush(y []float32) {
-	if r.n == 0 {
-		return
-	}
-	for a := 0; a < r.out; a++ {
+	for a := 0; a < r.out && r.x1 > r.x0; a++ {
 		at := ((r.img*r.oh+r.oy+a)*r.ow + r.x0) * r.f
 		r.ep.from(at).apply(y[at : at+(r.x1-r.x0)*r.f])
 	}
-	r.n = 0
+	r.x0 = r.x1
 }
 
 // winoTiles numbers the m×m output blocks ("tiles") of a Winograd
