@@ -351,7 +351,7 @@ func fuse(topo []*Var, uses map[*Var]int, wanted map[*Var]bool) {
 		if p, ok := v.backward.(*argmaxPoolVar); ok {
 			x := p.x[0]
 			c, conv := x.backward.(*convBiasReluVar)
-			p.fuse = conv && c.relu && uses[x] == 1 && !wanted[x]
+			p.fuse = conv && c.poolFusable() && uses[x] == 1 && !wanted[x]
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -43,7 +44,7 @@ func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 // nn.BiasAddReluGrad gives ∂/∂bias and the gradient of the convolution's
 // output, which then gives ∂/∂x and ∂/∂w as Conv2D's do.
 func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
-	return conv2DBias("Conv2DBiasRelu", x, w, bias, o, true)
+	return conv2DBias("Conv2DBiasRelu", x, w, bias, nil, o, true)
 }
 
 // Conv2DBias is nn.Conv2DBias on Vars: Conv2D(x, w) + bias, bias [K], in
@@ -51,32 +52,7 @@ func Conv2DBiasRelu(x, w, bias *Var, o nn.ConvOptions) *Var {
 // nn.BiasAddGrad of the incoming gradient, which gives ∂/∂x and ∂/∂w as
 // Conv2D's do.
 func Conv2DBias(x, w, bias *Var, o nn.ConvOptions) *Var {
-	return conv2DBias("Conv2DBias", x, w, bias, o, false)
-}
-
-// conv2DBias is Conv2DBias, or Conv2DBiasRelu when relu is set, as op.
-func conv2DBias(op string, x, w, bias *Var, o nn.ConvOptions, relu bool) *Var {
-	if err := inputErr(op, x, w, bias); err != nil {
-		return failed(op, err)
-	}
-	var y *tensor.Tensor
-	var err error
-	switch p := w.packedOf(); {
-	case p != nil && relu:
-		y, err = nn.Conv2DBiasReluPacked(x.value, p, bias.value, o)
-	case p != nil:
-		y, err = nn.Conv2DBiasPacked(x.value, p, bias.value, o)
-	case relu:
-		y, err = nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
-	default:
-		y, err = nn.Conv2DBias(x.value, w.value, bias.value, o)
-	}
-	if err != nil {
-		return opErr(op, err)
-	}
-	n := &convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o), relu: relu}
-	initNode(&n.Var, op, y, n, n.in[:])
-	return &n.Var
+	return conv2DBias("Conv2DBias", x, w, bias, nil, o, false)
 }
 
 // Conv2DBiasAddRelu is nn.Conv2DBiasAddRelu on Vars: relu((Conv2D(x, w)
@@ -85,79 +61,90 @@ func conv2DBias(op string, x, w, bias *Var, o nn.ConvOptions, relu bool) *Var {
 // (nn.BiasAddReluGrad, which also sums ∂/∂bias) goes to skip as it is and
 // to the convolution, as Conv2DBiasRelu's.
 func Conv2DBiasAddRelu(x, w, bias, skip *Var, o nn.ConvOptions) *Var {
-	const op = "Conv2DBiasAddRelu"
-	if err := inputErr(op, x, w, bias, skip); err != nil {
+	if skip == nil {
+		return failed("Conv2DBiasAddRelu", errors.New("autograd: Conv2DBiasAddRelu: skip is nil"))
+	}
+	return conv2DBias("Conv2DBiasAddRelu", x, w, bias, skip, o, true)
+}
+
+// conv2DBias is Conv2DBias, Conv2DBiasRelu when relu is set, or
+// Conv2DBiasAddRelu with a skip (relu set), as op.
+func conv2DBias(op string, x, w, bias, skip *Var, o nn.ConvOptions, relu bool) *Var {
+	n := &convBiasReluVar{in: [4]*Var{x, w, bias, skip}, o: recordedConv(o), relu: relu}
+	in := n.in[:3]
+	if skip != nil {
+		in = n.in[:4]
+	}
+	if err := inputErr(op, in...); err != nil {
 		return failed(op, err)
+	}
+	var sv *tensor.Tensor
+	if skip != nil {
+		sv = skip.value
 	}
 	var y *tensor.Tensor
 	var err error
-	if p := w.packedOf(); p != nil {
-		y, err = nn.Conv2DBiasAddReluPacked(x.value, p, bias.value, skip.value, o)
-	} else {
-		y, err = nn.Conv2DBiasAddRelu(x.value, w.value, bias.value, skip.value, o)
+	switch p := w.packedOf(); {
+	case p != nil && skip != nil:
+		y, err = nn.Conv2DBiasAddReluPacked(x.value, p, bias.value, sv, o)
+	case p != nil && relu:
+		y, err = nn.Conv2DBiasReluPacked(x.value, p, bias.value, o)
+	case p != nil:
+		y, err = nn.Conv2DBiasPacked(x.value, p, bias.value, o)
+	case skip != nil:
+		y, err = nn.Conv2DBiasAddRelu(x.value, w.value, bias.value, sv, o)
+	case relu:
+		y, err = nn.Conv2DBiasRelu(x.value, w.value, bias.value, o)
+	default:
+		y, err = nn.Conv2DBias(x.value, w.value, bias.value, o)
 	}
 	if err != nil {
 		return opErr(op, err)
 	}
-	n := &convJoinVar{convBiasReluVar: convBiasReluVar{in: [3]*Var{x, w, bias}, o: recordedConv(o), relu: true}}
-	n.parents4 = [4]*Var{x, w, bias, skip}
-	initNode(&n.Var, op, y, n, n.parents4[:])
+	initNode(&n.Var, op, y, n, in)
 	return &n.Var
 }
 
-// convJoinVar is Conv2DBiasAddRelu's node: Conv2DBiasRelu's, with the
-// skip as a fourth input.
-type convJoinVar struct {
-	convBiasReluVar
-	parents4 [4]*Var // x, w, bias, skip
-}
-
-// backprop is Conv2DBiasAddRelu's backward: dpre and ∂/∂bias from
-// nn.BiasAddReluGrad(g, y); fromPre gives the convolution's gradients
-// from dpre, which then goes to skip (whose own it becomes) or back to
-// the pool.
-func (n *convJoinVar) backprop(g *tensor.Tensor) error {
-	dpre, db, err := nn.BiasAddReluGrad(g, n.value, n.o.DataFormat)
-	if err != nil {
-		return backErr(n.name, err)
-	}
-	if err := n.fromPre(dpre, db, false); err != nil {
-		return err
-	}
-	if skip := n.parents4[3]; skip.needed {
-		accumulate(skip, dpre, false)
-	} else {
-		recycle([]*tensor.Tensor{dpre})
-	}
-	return nil
-}
-
-// convBiasReluVar is the node of Conv2DBiasRelu (relu set) and
-// Conv2DBias: the Var, its inputs x, w, bias and its options in one
-// allocation (no closure).
+// convBiasReluVar is the node of Conv2DBiasRelu (relu set), Conv2DBias
+// and Conv2DBiasAddRelu (a skip): the Var, its inputs x, w, bias (and
+// skip) and its options in one allocation (no closure).
 type convBiasReluVar struct {
 	Var
-	in   [3]*Var         // x, w, bias
+	in   [4]*Var         // x, w, bias, skip (nil without one)
 	o    *nn.ConvOptions // read only (recordedConv)
 	relu bool
 }
 
+// poolFusable reports whether a max pool that alone reads this op's
+// output may take the ReLU's and the bias's gradients into its own pass
+// (nn.MaxPoolBiasReluGrad): a ReLU and no skip.
+func (n *convBiasReluVar) poolFusable() bool { return n.relu && n.in[3] == nil }
+
 // backprop is the op's backward: dpre and ∂/∂bias from
 // nn.BiasAddReluGrad(g, y), or g itself and nn.BiasAddGrad(g) without
-// the ReLU, then fromPre.
+// the ReLU, then fromPre; with a skip, dpre then goes to skip (whose own
+// it becomes).
 func (n *convBiasReluVar) backprop(g *tensor.Tensor) error {
 	if !n.relu {
 		db, err := nn.BiasAddGrad(g, n.o.DataFormat)
 		if err != nil {
-			return backErr("Conv2DBias", err)
+			return backErr(n.name, err)
 		}
 		return n.fromPre(g, db, false)
 	}
 	dpre, db, err := nn.BiasAddReluGrad(g, n.value, n.o.DataFormat)
 	if err != nil {
-		return backErr("Conv2DBiasRelu", err)
+		return backErr(n.name, err)
 	}
-	return n.fromPre(dpre, db, true)
+	skip := n.in[3]
+	if skip == nil || !skip.needed {
+		return n.fromPre(dpre, db, true)
+	}
+	if err := n.fromPre(dpre, db, false); err != nil {
+		return err
+	}
+	accumulate(skip, dpre, false)
+	return nil
 }
 
 // fromPre finishes the backward from dpre, the gradient of the

@@ -182,38 +182,52 @@ func TestPoolTakesConvBiasReluGradient(t *testing.T) {
 }
 
 // TestPoolLeavesConvBiasAlone: a max pool reading a Conv2DBias (no ReLU)
-// does not take its gradient into its own pass, which assumes the ReLU,
-// and the gradients keep the bits of Conv2D → BiasAdd → pool.
+// or a Conv2DBiasAddRelu (a skip) does not take its gradient into its own
+// pass, which assumes a ReLU and no skip, and the gradients keep the
+// bits of the ops in turn → pool.
 func TestPoolLeavesConvBiasAlone(t *testing.T) {
 	co := nn.ConvOptions{Padding: "SAME"}
 	po := nn.PoolOptions{KSize: []int{2}, Strides: []int{2}, Padding: "SAME"}
 	r := tensor.NewRand(6)
-	xt, wt, bt := tensor.Zeros(2, 8, 8, 8), tensor.Zeros(3, 3, 8, 16), tensor.Zeros(16)
-	xt.RandNormal(r, 0, 1)
-	wt.RandNormal(r, 0, 1)
-	bt.RandNormal(r, 0, 1)
-	run := func(fused bool) ([]*tensor.Tensor, bool) {
-		x, w, b := Variable("x", xt.Clone()), Variable("w", wt.Clone()), Variable("b", bt.Clone())
-		y := BiasAdd(Conv2D(x, w, co), b, "")
-		if fused {
-			y = Conv2DBias(x, w, b, co)
-		}
-		p := MaxPoolWithArgmax(y, po)
-		grads, err := Gradient(ReduceSum(Mul(p, p)), x, w, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return grads, p.backward.(*argmaxPoolVar).fuse
+	xt, wt, bt, st := tensor.Zeros(2, 8, 8, 8), tensor.Zeros(3, 3, 8, 16), tensor.Zeros(16), tensor.Zeros(2, 8, 8, 16)
+	for _, v := range []*tensor.Tensor{xt, wt, bt, st} {
+		v.RandNormal(r, 0, 1)
 	}
-	got, fuse := run(true)
-	want, _ := run(false)
-	if fuse {
-		t.Fatal("the pool fused a Conv2DBias's gradient")
-	}
-	for i := range want {
-		for j, v := range got[i].Data() {
-			if w := want[i].Data()[j]; math.Float32bits(v) != math.Float32bits(w) {
-				t.Fatalf("gradient %d [%d] = %v, chain gave %v", i, j, v, w)
+	for _, join := range []bool{false, true} {
+		run := func(fused bool) ([]*tensor.Tensor, bool) {
+			x, w, b, s := Variable("x", xt.Clone()), Variable("w", wt.Clone()), Variable("b", bt.Clone()), Variable("s", st.Clone())
+			var y *Var
+			switch {
+			case fused && join:
+				y = Conv2DBiasAddRelu(x, w, b, s, co)
+			case fused:
+				y = Conv2DBias(x, w, b, co)
+			case join:
+				y = Relu(Add(BiasAdd(Conv2D(x, w, co), b, ""), s))
+			default:
+				y = BiasAdd(Conv2D(x, w, co), b, "")
+			}
+			p := MaxPoolWithArgmax(y, po)
+			vars := []*Var{x, w, b}
+			if join {
+				vars = append(vars, s)
+			}
+			grads, err := Gradient(ReduceSum(Mul(p, p)), vars...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return grads, p.backward.(*argmaxPoolVar).fuse
+		}
+		got, fuse := run(true)
+		want, _ := run(false)
+		if fuse {
+			t.Fatalf("join=%v: the pool fused the convolution's gradient", join)
+		}
+		for i := range want {
+			for j, v := range got[i].Data() {
+				if w := want[i].Data()[j]; math.Float32bits(v) != math.Float32bits(w) {
+					t.Fatalf("join=%v: gradient %d [%d] = %v, chain gave %v", join, i, j, v, w)
+				}
 			}
 		}
 	}
