@@ -56,6 +56,21 @@ import (
 // PackB knows the engine from k and n), so the same shape always runs
 // the same kernel and gives the same bits for a given GOMAXPROCS. Paths
 // reports the two as the families "sgemm-n≤16,k≤32|Aᵀ" and "sgemm-n≤16".
+// A product of 16 or 32 rows and at most 32 columns of C (smallMN;
+// Sgemm and SgemmSerial know m) runs a 16×16 AVX-512 tile
+// (avx512-16x16, the family "sgemm-m,n≤32"), whatever K and A's
+// layout: a Winograd filter gradient's cells over the tiles (Aᵀ, 16×16
+// or 32×32 over K = 196) computed 28 rows to keep 16, or 42 to keep 32.
+// Measured on one core (GFLOP per CPU-second, the engine the other rules
+// pick vs 16×16): Aᵀ 16×16 over K = 196 33 (28×16) vs 136, Aᵀ 32×32
+// over K = 196 139 (14×32) vs 168, over K = 49 109 vs 125; A in place
+// 16×16 over K = 9 16 (6×16) vs 23, over K = 144 52 vs 125; 32×32 over
+// K = 32 82 (14×32) vs 112, over K = 288 117 vs 170. (10×10 over K =
+// 1024, a partial tile, measured 17 on the 6×16 tile and 13 on the
+// 16×16 one: rows that are no multiple of 16 keep the other rules.)
+// The benchmark ResNet's 28×28×16 filter gradient (BenchmarkConvPlanned,
+// both cores) went from 1.66–2.27 to 1.27–1.86 ms in three alternated
+// runs.
 //
 // The environment variable CONVNET_KERNELS overrides the choice: avx512
 // or avx2 pins sgemm (for every shape) and every family with that path (the others keep
@@ -109,16 +124,22 @@ const (
 	narrowMaxK = 32
 )
 
+// smallMN is the most rows and columns of C of a product that runs the
+// 16×16 AVX-512 tile (avx512-16x16) on the default avx512 path, its rows
+// a multiple of 16 (see the dispatch notes above).
+const smallMN = 32
+
 // narrow and narrowWide are the engines of the products with n ≤
 // narrowN (narrowWide for those with Aᵀ or k ≤ narrowMaxK), nil when
 // every product runs curEngine (an implementation pinned by SetImpl or
-// CONVNET_KERNELS, or a default other than avx512).
-var narrow, narrowWide *engine
+// CONVNET_KERNELS, or a default other than avx512); small is the engine
+// of the products of at most smallMN rows and columns, set with them.
+var narrow, narrowWide, small *engine
 
 // setNarrow turns on the narrow-N rule when the implementation in use
 // is avx512 and the avx2 engine is available.
 func setNarrow() {
-	narrow, narrowWide = nil, nil
+	narrow, narrowWide, small = nil, nil, nil
 	if impl != "avx512" {
 		return
 	}
@@ -129,6 +150,7 @@ func setNarrow() {
 	}
 	if narrow != nil {
 		narrowWide = narrowEngine() // not nil: avx512 runs only with AVX-512F
+		small = smallEngine()
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
 }
@@ -145,14 +167,26 @@ func engineFor(transA bool, k, n int) *engine {
 	return curEngine
 }
 
-// sgemmByShape is Sgemm with the engine chosen by the shape (engineFor).
+// engineForShape is engineFor with the rows of C known: a product of
+// 16 or 32 rows and at most smallMN columns runs small. (SgemmPackedB
+// does not know its rows when B is packed, and keeps engineFor's
+// choice.)
+func engineForShape(transA bool, m, k, n int) *engine {
+	if small != nil && m > 0 && m%16 == 0 && m <= smallMN && n <= smallMN {
+		return small
+	}
+	return engineFor(transA, k, n)
+}
+
+// sgemmByShape is Sgemm with the engine chosen by the shape
+// (engineForShape).
 func sgemmByShape(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	engineFor(transA, k, n).sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	engineForShape(transA, m, k, n).sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // sgemmSerialByShape is SgemmSerial with the engine chosen by the shape.
 func sgemmSerialByShape(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	engineFor(transA, k, n).sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	engineForShape(transA, m, k, n).sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Path is the implementation one op family runs.
@@ -180,6 +214,9 @@ func Paths() []Path {
 	paths := []Path{{"sgemm", impl}}
 	if narrow != nil {
 		paths = append(paths, Path{"sgemm-n≤16,k≤32|Aᵀ", narrowWide.name}, Path{"sgemm-n≤16", narrow.name})
+		if small != nil {
+			paths = append(paths, Path{"sgemm-m,n≤32", small.name})
+		}
 	}
 	return append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
 }
@@ -249,7 +286,7 @@ func SetImpl(name string) error {
 			}
 		}
 	}
-	impl, narrow, narrowWide = name, nil, nil
+	impl, narrow, narrowWide, small = name, nil, nil, nil
 	return nil
 }
 

@@ -114,6 +114,32 @@ func narrowEngine() *engine {
 	return nil
 }
 
+// avx512SmallEngine runs the 16×16 AVX-512F kernels: the default avx512
+// path's engine for the narrow products of at most 16 rows too (see
+// smallM), blocked like the others for its own tile.
+var avx512SmallEngine = engine{
+	name: "avx512-16x16",
+	mr:   16, nr: 16,
+	kc: avx512SmallBlocking[0], mc: avx512SmallBlocking[1], nc: 4096, kChunk: 2048,
+	kernels: asmKernels(16, 16, [6]asmKernel{
+		sgemmKernelAVX512M16, sgemmKernelAVX512M16DirectB,
+		sgemmKernelAVX512M16DirectA, sgemmKernelAVX512M16DirectADirectB,
+		sgemmKernelAVX512M16DirectAT, sgemmKernelAVX512M16DirectATDirectB,
+	}),
+}
+
+// avx512SmallBlocking is the small engine's [KC, MC].
+var avx512SmallBlocking = l2Blocking(16, 16)
+
+// smallEngine is the engine of the default avx512 path's small
+// products, nil without AVX-512F.
+func smallEngine() *engine {
+	if cpu.X86.HasAVX512F {
+		return &avx512SmallEngine
+	}
+	return nil
+}
+
 // packRows runs packB16AVX or packB32AVX (nr = 16 or 32) in calls of
 // 64 rows: it packs dst[q·stride + p·nr + j] = src[p·ldb + q·nr + j] for
 // p < kc, q < panels, j < nr, and reports true; false (nothing done) on

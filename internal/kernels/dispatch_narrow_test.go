@@ -55,13 +55,49 @@ func TestNarrowRule(t *testing.T) {
 					t.Fatalf("TileRowsFor(%d, %d) = %d, want %d", tc.k, tc.n, got, mr)
 				}
 			}
-			for _, family := range []string{"sgemm-n≤16", "sgemm-n≤16,k≤32|Aᵀ"} {
+			for _, family := range []string{"sgemm-n≤16", "sgemm-n≤16,k≤32|Aᵀ", "sgemm-m,n≤32"} {
 				_, listed := pathOf(family)
 				if wantListed := tc.set == ""; listed != wantListed {
 					t.Fatalf("Paths() = %v: %s listed %v, want %v", Paths(), family, listed, wantListed)
 				}
 			}
 		})
+	}
+}
+
+// TestSmallRule: products of 16 or 32 rows and at most 32 columns run
+// the 16×16 tile; the others keep their engines.
+func TestSmallRule(t *testing.T) {
+	defer restoreImpl(t)()
+	if !hasEngines() {
+		t.Skip("needs the avx512 and avx2 engines")
+	}
+	if err := SetImpl(""); err != nil {
+		t.Fatal(err)
+	}
+	if narrow == nil {
+		t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
+	}
+	for _, tc := range []struct {
+		transA  bool
+		m, k, n int
+		want    string
+	}{
+		{true, 16, 196, 16, "avx512-16x16"},
+		{true, 32, 196, 32, "avx512-16x16"},
+		{false, 16, 9, 10, "avx512-16x16"},
+		{false, 32, 288, 32, "avx512-16x16"},
+		{true, 17, 196, 16, "avx512-28x16"},
+		{false, 10, 1024, 10, "avx2"},
+		{true, 48, 196, 16, "avx512-28x16"},
+		{true, 32, 196, 33, "avx512"},
+	} {
+		if got := engineForShape(tc.transA, tc.m, tc.k, tc.n).name; got != tc.want {
+			t.Errorf("engineForShape(%v, %d, %d, %d) = %s, want %s", tc.transA, tc.m, tc.k, tc.n, got, tc.want)
+		}
+	}
+	if impl, _ := pathOf("sgemm-m,n≤32"); impl != "avx512-16x16" {
+		t.Errorf("Paths() = %v: want the 16×16 family listed", Paths())
 	}
 }
 
@@ -91,7 +127,7 @@ func TestNarrowSgemm(t *testing.T) {
 		t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
 	}
 	i := 0
-	for _, m := range []int{1, 7, 13, 15, 29, 200} {
+	for _, m := range []int{1, 7, 13, 15, 16, 29, 32, 200} {
 		for _, n := range []int{1, 3, 10, 15, 16, 17, 31} {
 			for _, k := range []int{1, 9, 32, 33, 300} {
 				s := scalars[i%len(scalars)]
@@ -103,7 +139,7 @@ func TestNarrowSgemm(t *testing.T) {
 					if !g.transA {
 						g.check(t, uint64(i), packedBVia(t, PackB, SgemmPackedB))
 					}
-					want := engineFor(g.transA, k, n)
+					want := engineForShape(g.transA, m, k, n)
 					sameBits(t, g, uint64(i), Sgemm, want.sgemm)
 				})
 			}
@@ -125,7 +161,7 @@ func sameBits(t *testing.T, g gemmCase, seed uint64, got, want func(transA, tran
 	for j := range outs[0] {
 		x, y := outs[0][j], outs[1][j]
 		if math.Float32bits(x) != math.Float32bits(y) && !(math.IsNaN(float64(x)) && math.IsNaN(float64(y))) {
-			t.Fatalf("C[%d] = %v, the %s engine gives %v", j, x, engineFor(g.transA, g.k, g.n).name, y)
+			t.Fatalf("C[%d] = %v, the %s engine gives %v", j, x, engineForShape(g.transA, g.m, g.k, g.n).name, y)
 		}
 	}
 }

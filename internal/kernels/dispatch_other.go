@@ -22,3 +22,6 @@ var hasAVX512F = false
 
 // narrowEngine: no assembly engines in this build.
 func narrowEngine() *engine { return nil }
+
+// smallEngine: no assembly engines in this build.
+func smallEngine() *engine { return nil }

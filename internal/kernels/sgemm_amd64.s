@@ -163,9 +163,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -180,6 +185,7 @@ store:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -405,9 +411,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -422,6 +433,7 @@ store:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -645,9 +657,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -662,6 +679,7 @@ store:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -893,9 +911,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -910,6 +933,7 @@ store:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -1135,9 +1159,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -1152,6 +1181,7 @@ store:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -1385,9 +1415,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Y12
 	VMULPS       Y12, Y0, Y0
 	VMULPS       Y12, Y1, Y1
@@ -1402,6 +1437,7 @@ store:
 	VMULPS       Y12, Y10, Y10
 	VMULPS       Y12, Y11, Y11
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -1793,9 +1829,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -1826,6 +1867,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -2289,9 +2331,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -2322,6 +2369,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -2788,9 +2836,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -2821,6 +2874,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -3295,9 +3349,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -3328,6 +3387,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -3791,9 +3851,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -3824,6 +3889,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -4295,9 +4361,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -4328,6 +4399,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -4876,9 +4948,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -4909,6 +4986,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -5493,9 +5571,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -5526,6 +5609,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -6125,9 +6209,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -6158,6 +6247,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -6765,9 +6855,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -6798,6 +6893,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -7382,9 +7478,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -7415,6 +7516,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -8007,9 +8109,14 @@ tail:
 	JMP          tail
 
 store:
-	MOVQ         c+40(FP), AX
-	MOVQ         ldc+48(FP), CX
-	SHLQ         $0x02, CX
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
 	VBROADCASTSS alpha+56(FP), Z28
 	VMULPS       Z28, Z0, Z0
 	VMULPS       Z28, Z1, Z1
@@ -8040,6 +8147,7 @@ store:
 	VMULPS       Z28, Z26, Z26
 	VMULPS       Z28, Z27, Z27
 
+scaled:
 	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
 	MOVL    beta+60(FP), DX
 	SHLL    $0x01, DX
@@ -8187,6 +8295,2326 @@ accumulate:
 	ADDQ         CX, AX
 	VFMADD231PS  (AX), Z28, Z27
 	VMOVUPS      Z27, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512M16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512M16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), BX
+	MOVQ       ldc+48(FP), SI
+	SHLQ       $0x02, SI
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	ADDQ       SI, BX
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      64(CX), Z16
+	VBROADCASTSS 64(DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 68(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 72(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 76(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 80(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 84(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 88(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 92(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 96(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 100(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 104(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 108(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 112(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 116(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 120(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 124(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      128(CX), Z16
+	VBROADCASTSS 128(DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 132(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 136(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 140(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 144(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 148(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 152(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 156(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 160(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 164(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 168(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 172(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 176(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 180(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 184(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 188(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      192(CX), Z16
+	VBROADCASTSS 192(DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 196(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 200(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 204(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 208(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 212(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 216(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 220(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 224(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 228(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 232(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 236(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 240(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 244(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 248(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 252(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000040, DX
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512M16DirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512M16DirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VBROADCASTSS 64(DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 68(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 72(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 76(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 80(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 84(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 88(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 92(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 96(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 100(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 104(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 108(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 112(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 116(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 120(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 124(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VBROADCASTSS 128(DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 132(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 136(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 140(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 144(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 148(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 152(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 156(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 160(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 164(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 168(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 172(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 176(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 180(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 184(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 188(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS 192(DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 196(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 200(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 204(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 208(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 212(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 216(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 220(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 224(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 228(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 232(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 236(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 240(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 244(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 248(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 252(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000100, DI
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000040, DI
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512M16DirectA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512M16DirectA(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ a+8(FP), SI
+	LEAQ (SI)(DX*4), DI
+	ADDQ DX, DI
+	LEAQ (DI)(DX*4), R8
+	ADDQ DX, R8
+	LEAQ (R8)(DX*4), R9
+	ADDQ DX, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      64(CX), Z16
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 4(SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 4(SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 4(DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 4(DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 4(DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 4(DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 4(R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 4(R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 4(R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 4(R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 4(R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 4(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      128(CX), Z16
+	VBROADCASTSS 8(SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 8(SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 8(SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 8(DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 8(DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 8(DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 8(DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 8(R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 8(R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 8(R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 8(R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 8(R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 8(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      192(CX), Z16
+	VBROADCASTSS 12(SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 12(SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 12(SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 12(SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 12(DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 12(DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 12(DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 12(DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 12(R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 12(R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 12(R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 12(R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 12(R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 12(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R8
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R8
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512M16DirectADirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512M16DirectADirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ lda+16(FP), DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ a+8(FP), R9
+	LEAQ (R9)(DI*4), R10
+	ADDQ DI, R10
+	LEAQ (R10)(DI*4), R11
+	ADDQ DI, R11
+	LEAQ (R11)(DI*4), R12
+	ADDQ DI, R12
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R13
+	MOVQ       ldc+48(FP), R14
+	SHLQ       $0x02, R14
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VBROADCASTSS 4(R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 4(R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 4(R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 4(R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 4(R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 4(R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 4(R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 4(R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 4(R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 4(R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 4(R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 4(R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 4(R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 4(R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 4(R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VBROADCASTSS 8(R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 8(R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 8(R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 8(R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 8(R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 8(R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 8(R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 8(R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 8(R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 8(R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 8(R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 8(R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 8(R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 8(R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 8(R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS 12(R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 12(R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 12(R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 12(R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 12(R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 12(R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 12(R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 12(R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 12(R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 12(R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 12(R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 12(R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 12(R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 12(R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 12(R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000010, R10
+	ADDQ         $0x00000010, R11
+	ADDQ         $0x00000010, R12
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	ADDQ         $0x00000004, R11
+	ADDQ         $0x00000004, R12
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512M16DirectAT(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512M16DirectAT(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      64(CX), Z16
+	VBROADCASTSS (DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      128(CX), Z16
+	VBROADCASTSS (DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      192(CX), Z16
+	VBROADCASTSS (SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(SI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(SI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(SI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(SI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(SI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(SI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(SI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(SI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(SI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(SI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(SI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(SI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(SI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(SI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmKernelAVX512M16DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmKernelAVX512M16DirectATDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VBROADCASTSS (DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VBROADCASTSS (DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(R9), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(R9), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(R9), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(R9), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(R9), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(R9), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(R9), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(R9), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(R9), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(R9), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(R9), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(R9), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(R9), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(R9), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
 	VZEROUPPER
 	RET
 

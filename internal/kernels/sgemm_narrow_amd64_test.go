@@ -9,10 +9,10 @@ import (
 	"github.com/convnet-go/convnet/internal/cputime"
 )
 
-// BenchmarkSgemmNarrow times the two engines of the narrow-N rule (the
-// AVX2 6×16 tile and the AVX-512 28×16 one) on products of 16 columns
-// with A read in place: rows×16 over K, and Aᵀ over a long K (a filter
-// gradient chunk). Run it with -cpu 1: the figures in dispatch.go are
+// BenchmarkSgemmNarrow times the three engines of the narrow-N rule (the
+// AVX2 6×16 tile and the AVX-512 28×16 and 16×16 ones) on products of 16
+// columns with A read in place: rows×16 over K, Aᵀ over a long K (a
+// filter gradient chunk), and a Winograd filter gradient's 16×16 cell. Run it with -cpu 1: the figures in dispatch.go are
 // GFLOP per CPU-second on one core.
 func BenchmarkSgemmNarrow(b *testing.B) {
 	if !hasEngines() {
@@ -24,7 +24,7 @@ func BenchmarkSgemmNarrow(b *testing.B) {
 	}{
 		{false, 25088, 9, 16}, {false, 25088, 16, 16}, {false, 25088, 32, 16},
 		{false, 100352, 32, 16}, {false, 100352, 64, 16}, {false, 100352, 96, 16}, {false, 100352, 144, 16},
-		{true, 144, 26 * 784, 16},
+		{true, 144, 26 * 784, 16}, {true, 16, 196, 16},
 	}
 	for _, sh := range shapes {
 		lda := sh.k
@@ -38,7 +38,7 @@ func BenchmarkSgemmNarrow(b *testing.B) {
 		for i := range bm {
 			bm[i] = float32(i%7) * 0.1
 		}
-		for _, e := range []*engine{&avx2Engine, &avx512NarrowEngine} {
+		for _, e := range []*engine{&avx2Engine, &avx512NarrowEngine, &avx512SmallEngine} {
 			b.Run(fmt.Sprintf("transA=%v/m=%d/k=%d/%s", sh.transA, sh.m, sh.k, e.name), func(b *testing.B) {
 				cpu0 := cputime.Process()
 				for b.Loop() {

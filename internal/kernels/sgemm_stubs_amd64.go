@@ -58,6 +58,24 @@ func sgemmKernelAVX512N16DirectAT(k int, a *float32, lda int, b *float32, ldb in
 // sgemmKernelAVX512N16DirectATDirectB is the 28×16 AVX-512F micro-kernel for narrow products (28 ZMM accumulators). A is transposed and read in place: twenty-eight contiguous values per step, steps at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
 func sgemmKernelAVX512N16DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmKernelAVX512M16 is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators).
+func sgemmKernelAVX512M16(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512M16DirectB is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators). B is read in place: sixteen contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX512M16DirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512M16DirectA is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators). Sixteen rows of A are read in place at stride lda.
+func sgemmKernelAVX512M16DirectA(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512M16DirectADirectB is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators). Sixteen rows of A are read in place at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX512M16DirectADirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512M16DirectAT is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators). A is transposed and read in place: sixteen contiguous values per step, steps at stride lda.
+func sgemmKernelAVX512M16DirectAT(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmKernelAVX512M16DirectATDirectB is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators). A is transposed and read in place: sixteen contiguous values per step, steps at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
+func sgemmKernelAVX512M16DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
 // packB16AVX packs kc rows of panels 16-column B micro-panels:
 // dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.
 //

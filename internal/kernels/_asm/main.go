@@ -28,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -50,6 +51,7 @@ func main() {
 		avx2Kernel()
 		avx512Kernel()
 		avx512NarrowKernel()
+		avx512SmallKernel()
 		packBRows(16)
 		packBRows(32)
 		packBT(16)
@@ -114,6 +116,16 @@ func avx512Kernel() {
 func avx512NarrowKernel() {
 	kernelVariants("sgemmKernelAVX512N16", "the 28×16 AVX-512F micro-kernel for narrow products (28 ZMM accumulators)",
 		"Twenty-eight", "sixteen", vecKernel{mr: 28, nv: 1, lanes: 16, vec: ZMM})
+}
+
+// avx512SmallKernel: 16×16 tile for products of at most 16 rows and
+// 16 columns of C (a Winograd filter gradient's cell, Ŵ_ξᵀ [F, C] over
+// the tiles), where the 28×16 tile would compute 28 rows to keep 16: 16
+// ZMM accumulators, enough in flight to cover the FMA latency on two
+// pipes.
+func avx512SmallKernel() {
+	kernelVariants("sgemmKernelAVX512M16", "the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators)",
+		"Sixteen", "sixteen", vecKernel{mr: 16, nv: 1, lanes: 16, vec: ZMM})
 }
 
 // kernelVariants generates tile's six variants by how A and B are read
@@ -360,6 +372,11 @@ func gen(kn vecKernel) {
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(Imm(2), ldc)
 
+	Comment("alpha == 1 (every caller but the few that scale) skips the multiplies.")
+	alphaBits := GP32()
+	MOVL(paramAddr("alpha"), alphaBits)
+	CMPL(alphaBits, U32(math.Float32bits(1)))
+	JE(LabelRef("scaled"))
 	alpha := kn.vec()
 	VBROADCASTSS(paramAddr("alpha"), alpha)
 	for i := range acc {
@@ -367,6 +384,7 @@ func gen(kn vecKernel) {
 			VMULPS(alpha, acc[i][j], acc[i][j])
 		}
 	}
+	Label("scaled")
 
 	Comment("beta == ±0 overwrites C without reading it (NaN beta still reads it).")
 	betaBits := GP32()
