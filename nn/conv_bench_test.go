@@ -254,6 +254,48 @@ func BenchmarkStridedInputGrad(b *testing.B) {
 	}
 }
 
+// BenchmarkStridedConv times the forward pass and the filter gradient
+// of the benchmark ResNet's stride-2 convolutions (im2col and a
+// product, both), at batch 128:
+//
+//	go test -run '^$' -bench StridedConv ./nn
+func BenchmarkStridedConv(b *testing.B) {
+	o := ConvOptions{Padding: "SAME", Strides: []int{2}}
+	for _, bc := range []struct {
+		name       string
+		in, filter []int
+	}{
+		{"resnet_28x28x16_3x3x32_s2", []int{128, 28, 28, 16}, []int{3, 3, 16, 32}},
+		{"resnet_28x28x16_1x1x32_s2", []int{128, 28, 28, 16}, []int{1, 1, 16, 32}},
+	} {
+		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, w, dy := cvRand(1, bc.in...), cvRand(2, bc.filter...), cvRand(3, s.out...)
+		flops := 2 * float64(s.g.OutPositions()) * float64(tensor.Size(bc.filter))
+		for _, op := range []struct {
+			name string
+			run  func() (*tensor.Tensor, error)
+		}{
+			{"forward", func() (*tensor.Tensor, error) { return Conv2D(x, w, o) }},
+			{"backprop_filter", func() (*tensor.Tensor, error) { return Conv2DBackpropFilter(x, bc.filter, dy, o) }},
+		} {
+			b.Run(bc.name+"/"+op.name, func(b *testing.B) {
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					y, err := op.run()
+					if err != nil {
+						b.Fatal(err)
+					}
+					pool.Recycle(y.Data())
+				}
+				reportConvFlops(b, flops, cpu0)
+			})
+		}
+	}
+}
+
 // BenchmarkWinoBatch1 times Winograd forward passes of one image with
 // the transforms and products shared out among the workers
 // (winogradSplit) and without (the blocks path: one goroutine for the

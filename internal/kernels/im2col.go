@@ -72,7 +72,25 @@ func Im2col(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
 					off += seg
 					continue
 				}
+				// With adjacent cells (dw = 1), the positions whose whole
+				// window is inside the row, [in0, in1), are one strided
+				// copy of their segments: position ow's starts at input
+				// column ow·sw − pw.
+				in0, in1 := ow0, ow0
+				if dw == 1 {
+					in0 = max(ow0, ceilDiv(pw, sw))
+					if last := inW + pw - kw; last >= 0 {
+						in1 = min(ow1, last/sw+1)
+					}
+					if in1 > in0 {
+						CopyRows(line[(in0-ow0)*p+off:], p, row[(in0*sw-pw)*c:], sw*c, seg, in1-in0)
+					}
+				}
 				for ow := ow0; ow < ow1; ow++ {
+					if ow == in0 && in1 > in0 {
+						ow = in1 - 1
+						continue
+					}
 					s := line[(ow-ow0)*p+off : (ow-ow0)*p+off+seg]
 					iw0 := ow*sw - pw
 					if dw == 1 {

@@ -22,6 +22,7 @@ var im2colCases = []struct {
 	{"explicit large pad", ConvGeom{N: 1, C: 1, In: [3]int{1, 3, 3}, K: [3]int{1, 2, 2}, Out: [3]int{1, 6, 6}, Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 3, 3}}},
 	{"wide runs", ConvGeom{N: 2, C: 8, In: [3]int{1, 5, 6}, K: [3]int{1, 3, 3}, Out: [3]int{1, 5, 6}, Stride: [3]int{1, 1, 1}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 1, 1}}},
 	{"wide runs stride 2 dilation", ConvGeom{N: 1, C: 9, In: [3]int{1, 7, 7}, K: [3]int{1, 2, 3}, Out: [3]int{1, 4, 3}, Stride: [3]int{1, 2, 2}, Dilation: [3]int{1, 2, 3}, Pad: [3]int{0, 1, 2}}},
+	{"stride 2 wide runs", ConvGeom{N: 2, C: 16, In: [3]int{1, 9, 9}, K: [3]int{1, 3, 3}, Out: [3]int{1, 5, 5}, Stride: [3]int{1, 2, 2}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 1, 1}}},
 	{"3d", ConvGeom{N: 2, C: 3, In: [3]int{3, 4, 5}, K: [3]int{2, 3, 3}, Out: [3]int{2, 2, 3}, Stride: [3]int{2, 2, 2}, Dilation: [3]int{1, 1, 1}, Pad: [3]int{0, 1, 1}}},
 }
 

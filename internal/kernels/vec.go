@@ -575,6 +575,29 @@ func MulAdd(acc, a, b []float32) {
 	}
 }
 
+// CopyRows copies rows rows of n values each: src[i·srcStride:][:n] to
+// dst[i·dstStride:][:n]. Source rows may overlap one another (a strided
+// window of an image row); destination rows must not, nor may they
+// overlap the source. AVX-512 moves sixteen values at a time and the
+// rest under a mask, without a call per row; other paths copy row by
+// row.
+func CopyRows(dst []float32, dstStride int, src []float32, srcStride, n, rows int) {
+	if n <= 0 || rows <= 0 {
+		return
+	}
+	if dstStride < n || srcStride < 0 || (rows-1)*dstStride+n > len(dst) || (rows-1)*srcStride+n > len(src) {
+		panic(fmt.Sprintf("kernels: CopyRows: %d rows of %d values at strides %d (of %d) and %d (of %d)",
+			rows, n, dstStride, len(dst), srcStride, len(src)))
+	}
+	if vecWide {
+		copyRowsAVX512(&dst[0], dstStride, &src[0], srcStride, n, rows)
+		return
+	}
+	for i := 0; i < rows; i++ {
+		copy(dst[i*dstStride:i*dstStride+n], src[i*srcStride:i*srcStride+n])
+	}
+}
+
 // Add sets dst[i] = a[i] + b[i] for i < len(dst) (a and b at least as
 // long; dst may be a or b). One addition per element, so every path
 // gives the same bits: AVX-512 all of them, the last n mod 16 under a

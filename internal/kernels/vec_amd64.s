@@ -16680,3 +16680,43 @@ adtail:
 adend:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, n int, rows int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ srcStride+24(FP), BX
+	MOVQ n+32(FP), SI
+	MOVQ rows+40(FP), DI
+
+cprow:
+	XORQ R8, R8
+
+cp16:
+	MOVQ    SI, R9
+	SUBQ    R8, R9
+	CMPQ    R9, $0x10
+	JL      cptail
+	VMOVUPS (DX)(R8*4), Z0
+	VMOVUPS Z0, (AX)(R8*4)
+	ADDQ    $0x10, R8
+	JMP     cp16
+
+cptail:
+	TESTQ     R9, R9
+	JZ        cpend
+	MOVL      $0x0000ffff, R10
+	BZHIL     R9, R10, R10
+	KMOVW     R10, K1
+	VMOVUPS.Z (DX)(R8*4), K1, Z0
+	VMOVUPS   Z0, K1, (AX)(R8*4)
+
+cpend:
+	LEAQ (DX)(BX*4), DX
+	LEAQ (AX)(CX*4), AX
+	DECQ DI
+	JNZ  cprow
+	VZEROUPPER
+	RET

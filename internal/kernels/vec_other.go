@@ -183,3 +183,7 @@ func addAVX2(dst, a, b *float32, n int) {
 func addAVX512(dst, a, b *float32, n int) {
 	panic("kernels: addAVX512 called without assembly")
 }
+
+func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride, n, rows int) {
+	panic("kernels: copyRowsAVX512 called without assembly")
+}

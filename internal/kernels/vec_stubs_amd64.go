@@ -238,3 +238,8 @@ func mulAddAVX512(acc *float32, a *float32, b *float32, n int)
 //
 //go:noescape
 func addAVX512(dst *float32, a *float32, b *float32, n int)
+
+// copyRowsAVX512 runs CopyRows over rows ≥ 1 of n ≥ 1 values.
+//
+//go:noescape
+func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, n int, rows int)

@@ -740,3 +740,43 @@ func TestArgmaxAndMaxWindowsRows(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyRows: every path copies exactly the rows asked for, with
+// overlapping source rows (a stride-2 window) and gaps between
+// destination rows left alone.
+func TestCopyRows(t *testing.T) {
+	r := tensor.NewRand(5)
+	vecPaths(t, func(t *testing.T) {
+		for _, n := range []int{1, 7, 15, 16, 17, 48, 100} {
+			for _, sh := range []struct{ rows, ss, ds int }{{1, 0, 0}, {5, 2, 3}, {7, 32, 144}, {3, 1000, 1}} {
+				ds, ss := n+sh.ds, sh.ss
+				src := vecRand(r, (sh.rows-1)*ss+n)
+				dst := vecRand(r, (sh.rows-1)*ds+n+5)
+				want := slices.Clone(dst)
+				for i := 0; i < sh.rows; i++ {
+					for j := 0; j < n; j++ {
+						want[i*ds+j] = src[i*ss+j]
+					}
+				}
+				CopyRows(dst, ds, src, ss, n, sh.rows)
+				if !slices.Equal(dst, want) {
+					t.Fatalf("n=%d rows=%d strides %d, %d: got %v, want %v", n, sh.rows, ds, ss, dst, want)
+				}
+			}
+		}
+	})
+	for _, bad := range []func(){
+		func() { CopyRows(make([]float32, 10), 4, make([]float32, 10), 1, 5, 2) }, // dst rows overlap
+		func() { CopyRows(make([]float32, 10), 5, make([]float32, 10), 1, 5, 3) }, // dst too short
+		func() { CopyRows(make([]float32, 10), 5, make([]float32, 10), 6, 5, 2) }, // src too short
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("CopyRows with bad strides or lengths did not panic")
+				}
+			}()
+			bad()
+		}()
+	}
+}

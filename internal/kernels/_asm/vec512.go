@@ -33,6 +33,7 @@ func vec512Routines() {
 	gemv512()
 	mulAdd512()
 	add512()
+	copyRows512()
 }
 
 // lanes16 emits the loop over elements j < n from the current j: sixteen
@@ -649,4 +650,31 @@ func addSums512(d reg.VecVirtual, acc, j reg.Register, k reg.OpmaskVirtual) {
 	VADDPD(ah, hi, hi)
 	VMOVUPD(lo, k, accAt(0))
 	VMOVUPD(hi, kh, accAt(64))
+}
+
+// copyRows512: rows of n values from src (rows srcStride apart) to dst
+// (dstStride apart), sixteen at a time, the rest under a mask.
+func copyRows512() {
+	vecFunc("copyRowsAVX512", "func(dst *float32, dstStride int, src *float32, srcStride, n, rows int)",
+		"copyRowsAVX512 runs CopyRows over rows ≥ 1 of n ≥ 1 values.")
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	ss := Load(Param("srcStride"), GP64())
+	n := Load(Param("n"), GP64())
+	rows := Load(Param("rows"), GP64())
+	j := GP64()
+	Label("cprow")
+	XORQ(j, j)
+	lanes16("cp", j, n, func(k reg.OpmaskVirtual, _ string) {
+		v := ZMM()
+		zload(at(src, j, 0), v, k)
+		zstore(v, at(dst, j, 0), k)
+	})
+	LEAQ(at(src, ss, 0), src)
+	LEAQ(at(dst, ds, 0), dst)
+	DECQ(rows)
+	JNZ(LabelRef("cprow"))
+	VZEROUPPER()
+	RET()
 }
