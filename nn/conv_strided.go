@@ -296,8 +296,8 @@ func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, h
 				// the others in part or not at all.
 				qLo := min(max(0, -ph.umin), qw)
 				qHi := max(min(outW-ph.umin-ph.u+1, qw), qLo)
-				for q := qLo; q < qHi; q++ {
-					copy(line[q*k+off:q*k+off+seg], row[(q+ph.umin)*f:])
+				if qHi > qLo {
+					kernels.CopyRows(line[qLo*k+off:], k, row[(qLo+ph.umin)*f:], f, seg, qHi-qLo)
 				}
 				for q := range qw {
 					if q >= qLo && q < qHi {
