@@ -1,6 +1,8 @@
 package autograd
 
 import (
+	"fmt"
+
 	"github.com/convnet-go/convnet/nn"
 	"github.com/convnet-go/convnet/tensor"
 )
@@ -55,6 +57,50 @@ func FusedBatchNormRelu(x, scale, offset *Var, epsilon float32) (y *Var, mean, v
 		bnAccumulate(x, scale, offset, dx, ds, do)
 		return nil
 	}, ins...), mean, variance
+}
+
+// FusedBatchNormAddRelu is nn.FusedBatchNormAddRelu on Vars: a residual
+// join in training, Relu(FusedBatchNorm(x) + skip) in one op, with μ and
+// σ² as FusedBatchNorm returns them. ∂/∂skip = g·[y > 0] (nn.ReluGrad),
+// and that through nn.FusedBatchNormGrad gives ∂/∂(x, γ, β): the
+// gradients of the three ops run in turn, bit for bit.
+func FusedBatchNormAddRelu(x, skip, scale, offset *Var, epsilon float32) (y *Var, mean, variance *tensor.Tensor) {
+	const op = "FusedBatchNormAddRelu"
+	s, o, ins, err := bnParams(op, x, scale, offset)
+	if err == nil && skip == nil {
+		err = fmt.Errorf("autograd: %s: skip is nil", op)
+	} else if err == nil {
+		err = inputErr(op, skip)
+	}
+	if err != nil {
+		return failed(op, err), nil, nil
+	}
+	yv, mean, variance, err := nn.FusedBatchNormAddRelu(x.value, skip.value, s, o, epsilon)
+	if err != nil {
+		return opErr(op, err), nil, nil
+	}
+	return node(op, yv, func(g *tensor.Tensor) error {
+		d, err := nn.ReluGrad(g, yv)
+		if err != nil {
+			return backErr(op, err)
+		}
+		if x.needed || (scale != nil && scale.needed) || (offset != nil && offset.needed) {
+			dx, ds, do, err := nn.FusedBatchNormGrad(d, x.value, s, mean, variance, epsilon)
+			if err != nil {
+				return backErr(op, err)
+			}
+			bnAccumulate(x, scale, offset, dx, ds, do)
+		}
+		// d goes to skip last, and as skip's own: a gradient that later
+		// replaces or absorbs it recycles it (held shared, it would be
+		// nobody's once replaced, and never handed back).
+		if skip.needed {
+			accumulate(skip, d, false)
+		} else {
+			recycle([]*tensor.Tensor{d})
+		}
+		return nil
+	}, append(ins, skip)...), mean, variance
 }
 
 // BatchNormalization is nn.BatchNormalization on Vars (inference mode):

@@ -139,6 +139,30 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 	if y.Err() != nil {
 		return y
 	}
+	l.update(mean, variance)
+	return y
+}
+
+// callJoin is Relu(Add(Call(x), skip)) while training, in one op
+// (autograd.FusedBatchNormAddRelu): a batch norm read only by a residual
+// join's Add → ReLU (planBNJoins). skip has x's shape.
+func (l *BatchNormalization) callJoin(x, skip *autograd.Var) *autograd.Var {
+	if x.Err() != nil {
+		return x
+	}
+	if err := l.Build(shapeOf(x)); err != nil {
+		return autograd.Failed(err)
+	}
+	y, mean, variance := autograd.FusedBatchNormAddRelu(x, skip, l.gamma, l.beta, l.epsilon())
+	if y.Err() != nil {
+		return y
+	}
+	l.update(mean, variance)
+	return y
+}
+
+// update folds a training batch's statistics into the moving ones.
+func (l *BatchNormalization) update(mean, variance *tensor.Tensor) {
 	m := l.momentum()
 	// Keras's assign_moving_average: moving −= (moving − batch)·(1 − m).
 	for _, s := range [][2][]float32{{l.mean.Value().Data(), mean.Data()}, {l.vari.Value().Data(), variance.Data()}} {
@@ -149,7 +173,6 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 	}
 	l.mean.Value().MarkChanged()
 	l.vari.Value().MarkChanged()
-	return y
 }
 
 // planBNRelu finds, in the graph order, the ReLU layers whose input is a

@@ -124,6 +124,12 @@ type Model struct {
 	// epilogue (planFoldJoins); joined holds those folds' last nodes.
 	joins  map[*Node]*foldJoin
 	joined map[*Node]bool
+	// bnJoins maps the fused Add → ReLU nodes one of whose two inputs is
+	// a batch norm read by that Add alone to that join, which training
+	// runs as one op with the skip (planBNJoins); bnJoined holds those
+	// batch-norm nodes.
+	bnJoins  map[*Node]*bnJoin
+	bnJoined map[*Node]bool
 }
 
 // NewModel returns the model computing outputs from inputs. It checks the
@@ -208,6 +214,10 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 	m.joins, m.joined = planFoldJoins(m.addRelu, m.folds, uses), map[*Node]bool{}
 	for _, j := range m.joins {
 		m.joined[j.last] = true
+	}
+	m.bnJoins, m.bnJoined = planBNJoins(m.addRelu, uses), map[*Node]bool{}
+	for _, j := range m.bnJoins {
+		m.bnJoined[j.bn] = true
 	}
 	if err := uniqueWeights(m.AllWeights()); err != nil {
 		return nil, fmt.Errorf("layers: model %s: %w", name, err)
@@ -306,6 +316,10 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			// output, then the Add → ReLU, as planned without the join.
 			val[j.last] = y
 		}
+		if j := m.bnJoins[n]; j != nil && ctx.Training {
+			val[n] = j.call(val, ctx)
+			continue
+		}
 		if add := m.addRelu[n]; add != nil {
 			args := make([]*autograd.Var, len(add.inputs))
 			for i, p := range add.inputs {
@@ -324,6 +338,11 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			}
 		} else {
 			if m.bnReluSkip[n] {
+				continue
+			}
+			if m.bnJoined[n] {
+				// Run by its join, or computed there when the skip's
+				// shape is not the batch norm's.
 				continue
 			}
 			if bn := m.bnRelu[n]; bn != nil {

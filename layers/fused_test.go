@@ -2,6 +2,8 @@ package layers
 
 import (
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convnet-go/convnet/autograd"
@@ -41,7 +43,8 @@ type model interface {
 
 // sameBitsAsUnfused runs build(true) and build(false) on x, training
 // and not, and fails unless their outputs and the gradients of Σ y² with
-// respect to their variables have the same bits.
+// respect to their variables (paired by name: the two graphs may list
+// their layers in different orders) have the same bits.
 func sameBitsAsUnfused(t *testing.T, x *tensor.Tensor, build func(fused bool) model) {
 	t.Helper()
 	for _, training := range []bool{false, true} {
@@ -51,11 +54,23 @@ func sameBitsAsUnfused(t *testing.T, x *tensor.Tensor, build func(fused bool) mo
 			m := build(fused)
 			y := m.Call(autograd.Constant(x), Context{Training: training})
 			loss := autograd.ReduceSum(autograd.Mul(y, y))
-			g, err := autograd.Gradient(loss, m.Variables()...)
+			vs := m.Variables()
+			g, err := autograd.Gradient(loss, vs...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			outs[i], grads[i] = y.Value().Data(), g
+			order := make([]int, len(vs))
+			for k := range order {
+				order[k] = k
+			}
+			slices.SortFunc(order, func(a, b int) int { return strings.Compare(vs[a].Name(), vs[b].Name()) })
+			for _, k := range order {
+				grads[i] = append(grads[i], g[k])
+			}
+			outs[i] = y.Value().Data()
+		}
+		if len(grads[0]) != len(grads[1]) {
+			t.Fatalf("training %v: %d variables fused, %d unfused", training, len(grads[0]), len(grads[1]))
 		}
 		same := func(what string, a, b []float32) {
 			t.Helper()
@@ -100,6 +115,47 @@ func TestAddReluJoinsMatchUnfused(t *testing.T) {
 		}
 		if want := map[bool]int{true: 3, false: 0}[fused]; len(m.addRelu) != want {
 			t.Fatalf("fused %v: %d Add → ReLU joins planned, want %d", fused, len(m.addRelu), want)
+		}
+		return m
+	}
+	x := tensor.Zeros(3, 6, 5, 4)
+	x.RandUniform(tensor.NewRand(5), -1, 1)
+	sameBitsAsUnfused(t, x, func(fused bool) model { return build(fused) })
+}
+
+// A residual network whose batch norms before an Add → ReLU join train
+// as one op with the skip (planBNJoins) and the same network with a
+// linear activation after each such batch norm (not joined) give the
+// same bits: outputs and every gradient, training and not. One join has
+// its batch norm as the Add's second input, one a batch-normed
+// projection as its skip.
+func TestBNJoinsMatchUnfused(t *testing.T) {
+	build := func(fused bool) *Model {
+		bn := func(name string, x *Node) *Node {
+			y := Apply(NewBatchNormalization(name, BatchNormConfig{}), x)
+			if !fused {
+				y = Apply(NewActivation(name+"_lin", "linear"), y)
+			}
+			return y
+		}
+		conv := func(name string, filters int, x *Node) *Node {
+			return Apply(NewConv2D(name, Conv2DConfig{Filters: filters, KernelSize: []int{3}, Padding: "SAME", NoBias: true, Seed: 7}), x)
+		}
+		join := func(name string, xs ...*Node) *Node {
+			return Apply(NewReLU(name+"_relu"), ApplyN(NewAdd(name+"_add"), xs...))
+		}
+		in := Input("x", 6, 5, 4)
+		h := join("j1", bn("bn1", conv("c1", 4, in)), in)
+		h = join("j2", h, bn("bn2", conv("c2", 4, h)))
+		proj := Apply(NewBatchNormalization("bnp", BatchNormConfig{}), conv("p", 8, h))
+		h = join("j3", bn("bn3", conv("c3", 8, h)), proj)
+		out := Apply(NewDense("d", DenseConfig{Units: 3, Seed: 7}), Apply(NewFlatten("f"), h))
+		m, err := NewModel("res", []*Node{in}, []*Node{out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 3, false: 1}[fused]; len(m.bnJoins) != want {
+			t.Fatalf("fused %v: %d batch-norm joins planned, want %d", fused, len(m.bnJoins), want)
 		}
 		return m
 	}

@@ -157,6 +157,49 @@ func (j *foldJoin) call(val map[*Node]*autograd.Var) (*autograd.Var, bool) {
 	return foldedJoin(f.conv.layer.(*Conv2D), f.bn.layer.(*BatchNormalization), false, val[f.conv.inputs[0]], val[j.skip])
 }
 
+// bnJoin is a residual join that training runs as one op:
+// ReLU(Add(bn, skip)), bn a BatchNormalization node that only the Add
+// reads (add the Add node, in either order of its two inputs).
+type bnJoin struct {
+	bn, skip, add *Node
+}
+
+// planBNJoins finds the joins among the fused Add → ReLU nodes (addRelu,
+// planAddRelu) of two distinct inputs, one of them a batch norm used
+// once. A join whose both inputs qualify takes the first.
+func planBNJoins(addRelu map[*Node]*Node, uses map[*Node]int) map[*Node]*bnJoin {
+	joins := map[*Node]*bnJoin{}
+	for relu, add := range addRelu {
+		if len(add.inputs) != 2 || add.inputs[0] == add.inputs[1] {
+			continue
+		}
+		for i, p := range add.inputs {
+			if _, ok := p.layer.(*BatchNormalization); ok && uses[p] == 1 {
+				joins[relu] = &bnJoin{bn: p, skip: add.inputs[1-i], add: add}
+				break
+			}
+		}
+	}
+	return joins
+}
+
+// call runs the join while training from the values computed so far:
+// in one op when the skip has the batch norm's input shape, else as the
+// batch norm and then the Add → ReLU.
+func (j *bnJoin) call(val map[*Node]*autograd.Var, ctx Context) *autograd.Var {
+	bn := j.bn.layer.(*BatchNormalization)
+	x, skip := val[j.bn.inputs[0]], val[j.skip]
+	if x.Err() == nil && skip.Err() == nil && tensor.SameShape(shapeOf(x), shapeOf(skip)) {
+		return bn.callJoin(x, skip)
+	}
+	val[j.bn] = callLayer(bn, x, ctx)
+	args := make([]*autograd.Var, 2)
+	for i, p := range j.add.inputs {
+		args[i] = val[p]
+	}
+	return j.add.layer.(*Add).callRelu(args)
+}
+
 // Subtract is Keras's Subtract: y = x₀ − x₁ (exactly two inputs).
 type Subtract struct{ merge }
 

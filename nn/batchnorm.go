@@ -90,7 +90,7 @@ func BatchNormalization(x, mean, variance, offset, scale *tensor.Tensor, epsilon
 	}
 	a, b := bnAffine(mean.Data(), variance.Data(), offset.Data(), scale.Data(), epsilon)
 	y := newResult(x.Shape()...)
-	bnApply(y.Data(), x.Data(), a, b, c, false)
+	bnApply(y.Data(), x.Data(), nil, a, b, c, false)
 	return y, nil
 }
 
@@ -117,7 +117,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 		a[ch] = float32(float64(scale.Data()[ch]) * r[ch])
 	}
 	dx = newResult(x.Shape()...)
-	bnApply(dx.Data(), grad.Data(), a, zero, c, false)
+	bnApply(dx.Data(), grad.Data(), nil, a, zero, c, false)
 	return dx, dscale, doffset, nil
 }
 
@@ -127,7 +127,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 // variance and returns y = (x − μ)·γ/√(σ² + ε) + β together with μ and σ²
 // ([C] each), which the Keras layer folds into its moving statistics.
 func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	return fusedBatchNorm("FusedBatchNorm", x, scale, offset, epsilon, false)
+	return fusedBatchNorm("FusedBatchNorm", x, nil, scale, offset, epsilon, false)
 }
 
 // FusedBatchNormRelu is FusedBatchNorm followed by Relu, the ReLU applied
@@ -135,15 +135,41 @@ func FusedBatchNorm(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, 
 // y = max((x − μ)·γ/√(σ² + ε) + β, 0), with μ and σ² returned as by
 // FusedBatchNorm. y has the bits of the two ops run in turn.
 func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	return fusedBatchNorm("FusedBatchNormRelu", x, scale, offset, epsilon, true)
+	return fusedBatchNorm("FusedBatchNormRelu", x, nil, scale, offset, epsilon, true)
 }
 
-// fusedBatchNorm validates and runs FusedBatchNorm, followed by a ReLU
-// when relu.
-func fusedBatchNorm(op string, x, scale, offset *tensor.Tensor, epsilon float32, relu bool) (y, mean, variance *tensor.Tensor, err error) {
+// FusedBatchNormAddRelu is a residual join in training: FusedBatchNorm,
+// then Add of skip (x's shape), then Relu, in one pass over the output:
+// y = max((x − μ)·γ/√(σ² + ε) + β + skip, 0), with μ and σ² returned as
+// by FusedBatchNorm. y has the bits of the three ops run in turn. Its
+// gradient is ReluGrad's against y, which goes to skip as it is and
+// through FusedBatchNormGrad to x, scale and offset.
+func FusedBatchNormAddRelu(x, skip, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
+	const op = "FusedBatchNormAddRelu"
+	if skip == nil || x == nil || !tensor.SameShape(skip.Shape(), x.Shape()) {
+		return nil, nil, nil, fmt.Errorf("nn: %s: skip %s must have x's shape %s", op, shapeString(skip), shapeString(x))
+	}
+	return fusedBatchNorm(op, x, skip, scale, offset, epsilon, true)
+}
+
+// shapeString is t's shape, or "nil".
+func shapeString(t *tensor.Tensor) string {
+	if t == nil {
+		return "nil"
+	}
+	return fmt.Sprint(t.Shape())
+}
+
+// fusedBatchNorm validates and runs FusedBatchNorm, with skip (not nil)
+// added, and followed by a ReLU when relu.
+func fusedBatchNorm(op string, x, skip, scale, offset *tensor.Tensor, epsilon float32, relu bool) (y, mean, variance *tensor.Tensor, err error) {
 	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	var sk []float32
+	if skip != nil {
+		sk = skip.Data()
 	}
 	if err := checkEpsilon(op, epsilon); err != nil {
 		return nil, nil, nil, err
@@ -152,7 +178,7 @@ func fusedBatchNorm(op string, x, scale, offset *tensor.Tensor, epsilon float32,
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
 	}
 	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
-	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon), relu)
+	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), sk, scale.Data(), offset.Data(), rows, c, float64(epsilon), relu)
 	return y, mean, variance, nil
 }
 
@@ -235,9 +261,10 @@ func bnAffine(mean, variance, offset, scale []float32, eps float32) (a, b []floa
 
 // bnTrainForward is FusedBatchNorm's kernel for x [rows, c]: it writes
 // the batch mean and biased variance into mean and variance and the
-// normalised output into y, clamped at 0 when relu. Generic so that the
-// tests can check it in float64 with finite differences.
-func bnTrainForward[T float](y, mean, variance, x, scale, offset []T, rows, c int, eps float64, relu bool) {
+// normalised output into y, plus skip when not nil, clamped at 0 when
+// relu. Generic so that the tests can check it in float64 with finite
+// differences.
+func bnTrainForward[T float](y, mean, variance, x, skip, scale, offset []T, rows, c int, eps float64, relu bool) {
 	mu, vr := bnMoments(x, rows, c)
 	a, b := make([]T, c), make([]T, c)
 	for ch := range c {
@@ -245,7 +272,7 @@ func bnTrainForward[T float](y, mean, variance, x, scale, offset []T, rows, c in
 		aa := float64(scale[ch]) / math.Sqrt(vr[ch]+eps)
 		a[ch], b[ch] = T(aa), T(float64(offset[ch])-mu[ch]*aa)
 	}
-	bnApply(y, x, a, b, c, relu)
+	bnApply(y, x, skip, a, b, c, relu)
 }
 
 // bnTrainBackward is FusedBatchNormGrad's kernel: one pass gathers Σg and
@@ -351,17 +378,23 @@ func bnGradSums[T float](g, x, out []T, mean []T, rows, c int) []float64 {
 	})
 }
 
-// bnApply writes y = x·a + b per channel for x [rows, c], clamped at 0
-// when relu.
-func bnApply[T float](y, x, a, b []T, c int, relu bool) {
+// bnApply writes y = x·a + b per channel for x [rows, c], plus skip
+// (x's length) when not nil, clamped at 0 when relu (skip only with
+// relu).
+func bnApply[T float](y, x, skip, a, b []T, c int, relu bool) {
 	if c == 0 {
 		return
 	}
 	rows := len(x) / c
 	if x32, ok := any(x).([]float32); ok {
 		y32, a32, b32 := any(y).([]float32), any(a).([]float32), any(b).([]float32)
+		s32, _ := any(skip).([]float32)
 		parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
-			if relu {
+			switch {
+			case skip != nil:
+				kernels.AffineAddRelu(y32[lo*c:hi*c], x32[lo*c:hi*c], s32[lo*c:hi*c], a32, b32)
+				return
+			case relu:
 				kernels.AffineRelu(y32[lo*c:hi*c], x32[lo*c:hi*c], a32, b32)
 				return
 			}
@@ -374,6 +407,9 @@ func bnApply[T float](y, x, a, b []T, c int, relu bool) {
 			xr, yr := x[m*c:(m+1)*c], y[m*c:(m+1)*c]
 			for ch, v := range xr {
 				v = v*a[ch] + b[ch]
+				if skip != nil {
+					v += skip[m*c+ch]
+				}
 				if relu && v < 0 {
 					v = 0
 				}

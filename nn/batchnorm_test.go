@@ -156,12 +156,12 @@ func TestBatchNormGradcheck(t *testing.T) {
 			w, f := gradcheck.Project(n, 3, func(p []float64) []float64 {
 				x, s, o := split(p)
 				y := make([]float64, n)
-				bnTrainForward(y, make([]float64, c), make([]float64, c), x, s, o, rows, c, eps, relu)
+				bnTrainForward(y, make([]float64, c), make([]float64, c), x, nil, s, o, rows, c, eps, relu)
 				return y
 			})
 			x, s, o := split(pack)
 			y, mu, vr := make([]float64, n), make([]float64, c), make([]float64, c)
-			bnTrainForward(y, mu, vr, x, s, o, rows, c, eps, relu)
+			bnTrainForward(y, mu, vr, x, nil, s, o, rows, c, eps, relu)
 			var out []float64
 			if relu {
 				out = y
@@ -193,7 +193,7 @@ func TestBatchNormGradcheck(t *testing.T) {
 				b[ch] = o[ch] - mean[ch]*a[ch]
 			}
 			y := make([]float64, n)
-			bnApply(y, x, a, b, c, false)
+			bnApply(y, x, nil, a, b, c, false)
 			return y
 		}
 		w, f := gradcheck.Project(n, 5, fwd)
@@ -419,5 +419,54 @@ func TestFusedBatchNormReluMatchesTwoOps(t *testing.T) {
 	}
 	if _, _, _, err := FusedBatchNormReluGrad(tensor.Zeros(2, 3), tensor.Zeros(3, 2), tensor.Zeros(2, 3), tensor.Ones(3), tensor.Zeros(3), tensor.Ones(3), 1e-3); err == nil || !strings.Contains(err.Error(), "y has shape [3 2]") {
 		t.Errorf("y of the wrong shape: err = %v", err)
+	}
+}
+
+// FusedBatchNormAddRelu gives the bits of FusedBatchNorm, then AddRelu
+// with the skip, on vector-width and odd channel counts, and rejects a
+// skip of another shape.
+func TestFusedBatchNormAddReluMatchesThreeOps(t *testing.T) {
+	for _, shape := range [][]int{{4, 9, 7, 16}, {3, 5, 5, 24}, {2, 7, 3, 5}, {40, 3}} {
+		t.Run(fmt.Sprint(shape), func(t *testing.T) {
+			c := shape[len(shape)-1]
+			x, skip := randT(1, -2, 3, shape...), randT(5, -2, 2, shape...)
+			scale, offset := randT(3, 0.5, 1.5, c), randT(4, -1, 1, c)
+			y, mean, variance, err := FusedBatchNormAddRelu(x, skip, scale, offset, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pre, mean2, variance2, err := FusedBatchNorm(x, scale, offset, 1e-3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := AddRelu(pre, skip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			zeros := 0
+			for _, v := range want.Data() {
+				if v == 0 {
+					zeros++
+				}
+			}
+			if zeros == 0 || zeros == want.Len() {
+				t.Fatalf("the ReLU clamps %d of %d values: the check would not test it", zeros, want.Len())
+			}
+			for _, cmp := range []struct {
+				name      string
+				got, want *tensor.Tensor
+			}{{"y", y, want}, {"mean", mean, mean2}, {"variance", variance, variance2}} {
+				for i, v := range cmp.got.Data() {
+					if w := cmp.want.Data()[i]; math.Float32bits(v) != math.Float32bits(w) {
+						t.Fatalf("%s[%d] = %v, three ops give %v", cmp.name, i, v, w)
+					}
+				}
+			}
+		})
+	}
+	for _, skip := range []*tensor.Tensor{nil, tensor.Zeros(3, 2)} {
+		if _, _, _, err := FusedBatchNormAddRelu(tensor.Zeros(2, 3), skip, tensor.Ones(3), tensor.Zeros(3), 1e-3); err == nil || !strings.Contains(err.Error(), "must have x's shape [2 3]") {
+			t.Errorf("skip %v: err = %v", skip, err)
+		}
 	}
 }

@@ -196,6 +196,39 @@ func AffineRelu(y, x, a, b []float32) {
 	}
 }
 
+// AffineAddRelu is a residual join after batch norm: y = max((x·a + b)
+// + s, 0) per channel for the rows of x and s (the skip), the product
+// and each sum rounded to float32 in that order, so that it gives the
+// bits of Affine, then Add, then Relu; NaN and −0 stay as in Relu.
+func AffineAddRelu(y, x, s, a, b []float32) {
+	c := len(a)
+	bnCheckRows("AffineAddRelu", len(x), c, len(y), len(s))
+	if len(b) != c {
+		panic(fmt.Sprintf("kernels: AffineAddRelu: %d scales but %d shifts", c, len(b)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	switch bnPath(c) {
+	case 16:
+		bnAffineAddReluAVX512(&y[0], &x[0], &s[0], &a[0], &b[0], len(x)/c, c)
+		return
+	case 8:
+		bnAffineAddReluAVX2(&y[0], &x[0], &s[0], &a[0], &b[0], len(x)/c, c)
+		return
+	}
+	for o := 0; o < len(x); o += c {
+		xr, sr, yr := x[o:o+c], s[o:o+c], y[o:o+c]
+		for j, v := range xr {
+			v = float32(float32(v*a[j])+b[j]) + sr[j]
+			if v < 0 {
+				v = 0
+			}
+			yr[j] = v
+		}
+	}
+}
+
 // GradMomentsRelu is GradMoments with x zeroed where out ≤ 0: the sums
 // of batch norm's backward when a ReLU follows it (x the gradient of the
 // ReLU's output, out that output).

@@ -380,6 +380,41 @@ bnAffineReluAVX2_col:
 	VZEROUPPER
 	RET
 
+// func bnAffineAddReluAVX2(y *float32, x *float32, s *float32, a *float32, b *float32, rows int, c int)
+// Requires: AVX
+TEXT ·bnAffineAddReluAVX2(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   a+24(FP), BX
+	MOVQ   b+32(FP), SI
+	MOVQ   rows+40(FP), DI
+	MOVQ   c+48(FP), R8
+	VXORPS Y0, Y0, Y0
+
+bnAffineAddReluAVX2_row:
+	XORQ R9, R9
+
+bnAffineAddReluAVX2_col:
+	VMOVUPS (CX)(R9*4), Y1
+	VMULPS  (BX)(R9*4), Y1, Y1
+	VADDPS  (SI)(R9*4), Y1, Y1
+	VADDPS  (DX)(R9*4), Y1, Y1
+
+	// Intel order: vmaxps v, zero, v (NaN and −0 stay)
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	CMPQ    R9, R8
+	JLT     bnAffineAddReluAVX2_col
+	LEAQ    (CX)(R8*4), CX
+	LEAQ    (DX)(R8*4), DX
+	LEAQ    (AX)(R8*4), AX
+	DECQ    DI
+	JNZ     bnAffineAddReluAVX2_row
+	VZEROUPPER
+	RET
+
 // func bnAffine2AVX2(dx *float32, grad *float32, x *float32, k *float32, a *float32, b *float32, rows int, c int)
 // Requires: AVX
 TEXT ·bnAffine2AVX2(SB), NOSPLIT, $0-64
@@ -826,6 +861,41 @@ bnAffineReluAVX512_col:
 	LEAQ    (AX)(DI*4), AX
 	DECQ    SI
 	JNZ     bnAffineReluAVX512_row
+	VZEROUPPER
+	RET
+
+// func bnAffineAddReluAVX512(y *float32, x *float32, s *float32, a *float32, b *float32, rows int, c int)
+// Requires: AVX, AVX512F
+TEXT ·bnAffineAddReluAVX512(SB), NOSPLIT, $0-56
+	MOVQ   y+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   s+16(FP), DX
+	MOVQ   a+24(FP), BX
+	MOVQ   b+32(FP), SI
+	MOVQ   rows+40(FP), DI
+	MOVQ   c+48(FP), R8
+	VPXORD Z0, Z0, Z0
+
+bnAffineAddReluAVX512_row:
+	XORQ R9, R9
+
+bnAffineAddReluAVX512_col:
+	VMOVUPS (CX)(R9*4), Z1
+	VMULPS  (BX)(R9*4), Z1, Z1
+	VADDPS  (SI)(R9*4), Z1, Z1
+	VADDPS  (DX)(R9*4), Z1, Z1
+
+	// Intel order: vmaxps v, zero, v (NaN and −0 stay)
+	VMAXPS  Z1, Z0, Z1
+	VMOVUPS Z1, (AX)(R9*4)
+	ADDQ    $0x10, R9
+	CMPQ    R9, R8
+	JLT     bnAffineAddReluAVX512_col
+	LEAQ    (CX)(R8*4), CX
+	LEAQ    (DX)(R8*4), DX
+	LEAQ    (AX)(R8*4), AX
+	DECQ    DI
+	JNZ     bnAffineAddReluAVX512_row
 	VZEROUPPER
 	RET
 

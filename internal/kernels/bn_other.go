@@ -57,3 +57,11 @@ func bnAffineReluAVX512(y, x, a, b *float32, rows, c int) {
 func bnAffine2ReluAVX512(dx, grad, x, out, k, a, b *float32, rows, c int) {
 	panic("kernels: bnAffine2ReluAVX512 called without assembly")
 }
+
+func bnAffineAddReluAVX2(y, x, s, a, b *float32, rows, c int) {
+	panic("kernels: bnAffineAddReluAVX2 called without assembly")
+}
+
+func bnAffineAddReluAVX512(y, x, s, a, b *float32, rows, c int) {
+	panic("kernels: bnAffineAddReluAVX512 called without assembly")
+}

@@ -32,6 +32,11 @@ func bnAffineAVX2(y *float32, x *float32, a *float32, b *float32, rows int, c in
 //go:noescape
 func bnAffineReluAVX2(y *float32, x *float32, a *float32, b *float32, rows int, c int)
 
+// bnAffineAddReluAVX2 runs AffineAddRelu over rows of c values, c a multiple of 8.
+//
+//go:noescape
+func bnAffineAddReluAVX2(y *float32, x *float32, s *float32, a *float32, b *float32, rows int, c int)
+
 // bnAffine2AVX2 runs Affine2 over rows of c values, c a multiple of 8.
 //
 //go:noescape
@@ -69,6 +74,11 @@ func bnAffineAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c 
 //
 //go:noescape
 func bnAffineReluAVX512(y *float32, x *float32, a *float32, b *float32, rows int, c int)
+
+// bnAffineAddReluAVX512 runs AffineAddRelu over rows of c values, c a multiple of 16.
+//
+//go:noescape
+func bnAffineAddReluAVX512(y *float32, x *float32, s *float32, a *float32, b *float32, rows int, c int)
 
 // bnAffine2AVX512 runs Affine2 over rows of c values, c a multiple of 16.
 //

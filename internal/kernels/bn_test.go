@@ -53,6 +53,7 @@ func TestBatchNormLoops(t *testing.T) {
 		wantMom, wantGrad := make([]float64, 2*c), make([]float64, 2*c)
 		wantAff, wantAff2 := make([]float32, rows*c), make([]float32, rows*c)
 		wantGradR, wantAffR, wantAff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
+		wantAffAR := make([]float32, rows*c) // out as the skip: zeros, −0s and NaNs
 		for i := range rows {
 			for j := range c {
 				v, u := x[i*c+j], y[i*c+j]
@@ -71,6 +72,11 @@ func TestBatchNormLoops(t *testing.T) {
 					relu = 0
 				}
 				wantAffR[i*c+j] = relu
+				join := wantAff[i*c+j] + out[i*c+j]
+				if join < 0 {
+					join = 0
+				}
+				wantAffAR[i*c+j] = join
 				var gm float32 // v where out > 0, else +0
 				if out[i*c+j] > 0 {
 					gm = v
@@ -106,12 +112,14 @@ func TestBatchNormLoops(t *testing.T) {
 					GradMomentsRelu(gradR2, x[lo:hi], y[lo:hi], out[lo:hi], shift)
 				}
 				AffineRelu(affR, x, a, b)
+				affAR := make([]float32, rows*c)
+				AffineAddRelu(affAR, x, out, a, b)
 				Affine2Relu(aff2R, x, y, out, k, a, b)
 				for _, cmp := range []struct {
 					name      string
 					got, want any
 				}{{"ShiftedMoments", mom, wantMom}, {"GradMoments", grad, wantGrad}, {"Affine", aff, wantAff}, {"Affine2", aff2, wantAff2},
-					{"GradMomentsRelu", gradR, wantGradR}, {"AffineRelu", affR, wantAffR}, {"Affine2Relu", aff2R, wantAff2R},
+					{"GradMomentsRelu", gradR, wantGradR}, {"AffineRelu", affR, wantAffR}, {"AffineAddRelu", affAR, wantAffAR}, {"Affine2Relu", aff2R, wantAff2R},
 					{"ShiftedMoments in two calls", mom2, wantMom}, {"GradMoments in two calls", grad2, wantGrad},
 					{"GradMomentsRelu in two calls", gradR2, wantGradR}} {
 					if i := firstDiff(cmp.got, cmp.want); i >= 0 {

@@ -30,8 +30,9 @@ func bnRoutines() {
 		bnMoments(w, true, false)
 		bnMoments(w, false, false)
 		bnMoments(w, false, true)
-		bnAffine(w, false)
-		bnAffine(w, true)
+		bnAffine(w, false, false)
+		bnAffine(w, true, false)
+		bnAffine(w, true, true)
 		bnAffine2(w, false)
 		bnAffine2(w, true)
 	}
@@ -192,16 +193,23 @@ func bnMoments(w bnWidth, squares, relu bool) {
 }
 
 // bnAffine: y = x·a + b per channel (a multiply, then an add); with
-// relu, then max(·, 0) keeping NaN and −0 as nn.Relu does.
-func bnAffine(w bnWidth, relu bool) {
-	name, what := "bnAffine"+w.suffix, "Affine"
-	if relu {
+// skip, then + s (the residual join's skip, same rows as x); with relu,
+// then max(·, 0) keeping NaN and −0 as nn.Relu does.
+func bnAffine(w bnWidth, relu, skip bool) {
+	name, what, sig := "bnAffine"+w.suffix, "Affine", "func(y, x, a, b *float32, rows, c int)"
+	switch {
+	case skip:
+		name, what, sig = "bnAffineAddRelu"+w.suffix, "AffineAddRelu", "func(y, x, s, a, b *float32, rows, c int)"
+	case relu:
 		name, what = "bnAffineRelu"+w.suffix, "AffineRelu"
 	}
-	vecFunc(name, "func(y, x, a, b *float32, rows, c int)",
-		fmt.Sprintf("%s runs %s over rows of c values, c a multiple of %d.", name, what, w.lanes))
+	vecFunc(name, sig, fmt.Sprintf("%s runs %s over rows of c values, c a multiple of %d.", name, what, w.lanes))
 	y := Load(Param("y"), GP64())
 	x := Load(Param("x"), GP64())
+	var sk reg.Register
+	if skip {
+		sk = Load(Param("s"), GP64())
+	}
 	a := Load(Param("a"), GP64())
 	b := Load(Param("b"), GP64())
 	rows := Load(Param("rows"), GP64())
@@ -219,6 +227,9 @@ func bnAffine(w bnWidth, relu bool) {
 	VMOVUPS(at(x, j, 0), v)
 	VMULPS(at(a, j, 0), v, v)
 	VADDPS(at(b, j, 0), v, v)
+	if skip {
+		VADDPS(at(sk, j, 0), v, v)
+	}
 	if relu {
 		Comment("Intel order: vmaxps v, zero, v (NaN and −0 stay)")
 		VMAXPS(v, zv, v)
@@ -228,6 +239,9 @@ func bnAffine(w bnWidth, relu bool) {
 	CMPQ(j, c)
 	JLT(LabelRef(name + "_col"))
 	LEAQ(at(x, c, 0), x)
+	if skip {
+		LEAQ(at(sk, c, 0), sk)
+	}
 	LEAQ(at(y, c, 0), y)
 	DECQ(rows)
 	JNZ(LabelRef(name + "_row"))
