@@ -579,8 +579,8 @@ func MulAdd(acc, a, b []float32) {
 // dst[i·dstStride:][:n]. Source rows may overlap one another (a strided
 // window of an image row); destination rows must not, nor may they
 // overlap the source. AVX-512 moves sixteen values at a time and the
-// rest under a mask, without a call per row; other paths copy row by
-// row.
+// rest under a mask, without a call per row; AVX2 whole groups of eight,
+// Go the rest of each row; other paths copy row by row.
 func CopyRows(dst []float32, dstStride int, src []float32, srcStride, n, rows int) {
 	if n <= 0 || rows <= 0 {
 		return
@@ -593,8 +593,16 @@ func CopyRows(dst []float32, dstStride int, src []float32, srcStride, n, rows in
 		copyRowsAVX512(&dst[0], dstStride, &src[0], srcStride, n, rows)
 		return
 	}
+	done := 0
+	if vecFMA && n >= 8 {
+		done = n &^ 7
+		copyRowsAVX2(&dst[0], dstStride, &src[0], srcStride, done, rows)
+		if done == n {
+			return
+		}
+	}
 	for i := 0; i < rows; i++ {
-		copy(dst[i*dstStride:i*dstStride+n], src[i*srcStride:i*srcStride+n])
+		copy(dst[i*dstStride+done:i*dstStride+n], src[i*srcStride+done:i*srcStride+n])
 	}
 }
 

@@ -744,6 +744,51 @@ addone:
 	VZEROUPPER
 	RET
 
+// func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, n int, rows int)
+// Requires: AVX
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), AX
+	MOVQ dstStride+8(FP), CX
+	MOVQ src+16(FP), DX
+	MOVQ srcStride+24(FP), BX
+	MOVQ n+32(FP), SI
+	MOVQ rows+40(FP), DI
+
+cprow:
+	XORQ R8, R8
+
+cp32:
+	LEAQ    32(R8), R9
+	CMPQ    R9, SI
+	JGT     cp8
+	VMOVUPS (DX)(R8*4), Y0
+	VMOVUPS 32(DX)(R8*4), Y1
+	VMOVUPS 64(DX)(R8*4), Y2
+	VMOVUPS 96(DX)(R8*4), Y3
+	VMOVUPS Y0, (AX)(R8*4)
+	VMOVUPS Y1, 32(AX)(R8*4)
+	VMOVUPS Y2, 64(AX)(R8*4)
+	VMOVUPS Y3, 96(AX)(R8*4)
+	MOVQ    R9, R8
+	JMP     cp32
+
+cp8:
+	LEAQ    8(R8), R9
+	CMPQ    R9, SI
+	JGT     cpdone
+	VMOVUPS (DX)(R8*4), Y0
+	VMOVUPS Y0, (AX)(R8*4)
+	MOVQ    R9, R8
+	JMP     cp8
+
+cpdone:
+	LEAQ (DX)(BX*4), DX
+	LEAQ (AX)(CX*4), AX
+	DECQ DI
+	JNZ  cprow
+	VZEROUPPER
+	RET
+
 DATA winoConsts<>+0(SB)/4, $(4.0)
 DATA winoConsts<>+4(SB)/4, $(4.0)
 DATA winoConsts<>+8(SB)/4, $(4.0)

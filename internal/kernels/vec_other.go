@@ -187,3 +187,7 @@ func addAVX512(dst, a, b *float32, n int) {
 func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride, n, rows int) {
 	panic("kernels: copyRowsAVX512 called without assembly")
 }
+
+func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride, n, rows int) {
+	panic("kernels: copyRowsAVX2 called without assembly")
+}

@@ -87,6 +87,11 @@ func mulAddAVX2(acc *float32, a *float32, b *float32, n int)
 //go:noescape
 func addAVX2(dst *float32, a *float32, b *float32, n int)
 
+// copyRowsAVX2 runs CopyRows over rows ≥ 1 of n values, n ≥ 8 a multiple of 8.
+//
+//go:noescape
+func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, n int, rows int)
+
 // winoInputAVX2 transforms one 6×6 input tile of 8·n8 channels (n8 ≥ 1).
 //
 //go:noescape

@@ -30,6 +30,7 @@ func vecRoutines() {
 	gemv()
 	mulAdd()
 	add()
+	copyRows()
 	winograd()
 }
 
@@ -597,6 +598,36 @@ func add() {
 			VMOVUPS(av[q], at(dst, i, 32*q))
 		}
 	})
+	VZEROUPPER()
+	RET()
+}
+
+// copyRows: rows of n values (n a multiple of 8) from src (rows
+// srcStride apart) to dst (dstStride apart), 32 then 8 at a time.
+func copyRows() {
+	vecFunc("copyRowsAVX2", "func(dst *float32, dstStride int, src *float32, srcStride, n, rows int)",
+		"copyRowsAVX2 runs CopyRows over rows ≥ 1 of n values, n ≥ 8 a multiple of 8.")
+	dst := Load(Param("dst"), GP64())
+	ds := Load(Param("dstStride"), GP64())
+	src := Load(Param("src"), GP64())
+	ss := Load(Param("srcStride"), GP64())
+	n := Load(Param("n"), GP64())
+	rows := Load(Param("rows"), GP64())
+	i := GP64()
+	Label("cprow")
+	loopAVX2("cp", i, n, func(nv int) {
+		v := ymms(nv)
+		for q := range v {
+			VMOVUPS(at(src, i, 32*q), v[q])
+		}
+		for q := range v {
+			VMOVUPS(v[q], at(dst, i, 32*q))
+		}
+	})
+	LEAQ(at(src, ss, 0), src)
+	LEAQ(at(dst, ds, 0), dst)
+	DECQ(rows)
+	JNZ(LabelRef("cprow"))
 	VZEROUPPER()
 	RET()
 }
