@@ -61,16 +61,16 @@ import (
 // (avx512-16x16, the family "sgemm-m,n≤32"), whatever K and A's
 // layout: a Winograd filter gradient's cells over the tiles (Aᵀ, 16×16
 // or 32×32 over K = 196) computed 28 rows to keep 16, or 42 to keep 32.
-// Measured on one core (GFLOP per CPU-second, the engine the other rules
-// pick vs 16×16): Aᵀ 16×16 over K = 196 33 (28×16) vs 136, Aᵀ 32×32
-// over K = 196 139 (14×32) vs 168, over K = 49 109 vs 125; A in place
-// 16×16 over K = 9 16 (6×16) vs 23, over K = 144 52 vs 125; 32×32 over
-// K = 32 82 (14×32) vs 112, over K = 288 117 vs 170. (10×10 over K =
-// 1024, a partial tile, measured 17 on the 6×16 tile and 13 on the
-// 16×16 one: rows that are no multiple of 16 keep the other rules.)
-// The benchmark ResNet's 28×28×16 filter gradient (BenchmarkConvPlanned,
-// both cores) went from 1.66–2.27 to 1.27–1.86 ms in three alternated
-// runs.
+// Measured on one core (BenchmarkSgemmSmallTile -cpu 1, GFLOP per
+// CPU-second, the engine the other rules pick vs 16×16): Aᵀ 16×16 over
+// K = 196 20 (28×16) vs 103, Aᵀ 32×32 over K = 196 87 (14×32) vs 142,
+// over K = 49 59 vs 98; A in place 16×16 over K = 9 6 (28×16) vs 18,
+// over K = 144 52 (6×16) vs 128; 32×32 over K = 32 84 (14×32) vs 114,
+// over K = 288 122 vs 173. (10×10 over K = 1024, a partial tile, ran 17
+// on the 6×16 tile and 13 on the 16×16 one: rows that are no multiple
+// of 16 keep the other rules.) The benchmark ResNet's 28×28×16 filter
+// gradient (BenchmarkConvPlanned, both cores) went from 1.66–2.27 to
+// 1.27–1.86 ms in three alternated runs.
 //
 // The environment variable CONVNET_KERNELS overrides the choice: avx512
 // or avx2 pins sgemm (for every shape) and every family with that path (the others keep
