@@ -158,8 +158,8 @@ func (j *foldJoin) call(val map[*Node]*autograd.Var) (*autograd.Var, bool) {
 }
 
 // bnJoin is a residual join that training runs as one op:
-// ReLU(Add(bn, skip)), bn a BatchNormalization node that only the Add
-// reads (add the Add node, in either order of its two inputs).
+// ReLU(Add(bn, skip)), bn a BatchNormalization node read by the Add node
+// add alone, as either of its two inputs.
 type bnJoin struct {
 	bn, skip, add *Node
 }
