@@ -149,8 +149,7 @@ func setNarrow() {
 		}
 	}
 	if narrow != nil {
-		narrowWide = narrowEngine() // not nil: avx512 runs only with AVX-512F
-		small = smallEngine()
+		narrowWide, small = avx512Tiles() // not nil: avx512 runs only with AVX-512F
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
 }

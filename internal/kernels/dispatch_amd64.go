@@ -29,14 +29,12 @@ var avx2Engine = engine{
 // once: CPUID traps to the hypervisor on a virtual machine.
 var _, l2Size = cacheSizes()
 
-// l2Blocking is [KC, MC] for an mr×nr tile from the L2 size (blocking).
-func l2Blocking(mr, nr int) [2]int {
+// l2Engine is the engine of an mr×nr AVX-512F tile's six kernels (in
+// asmKernels' order), blocked for this CPU's L2 (see blocking).
+func l2Engine(name string, mr, nr int, ks [6]asmKernel) engine {
 	kc, mc := blocking(l2Size, mr, nr)
-	return [2]int{kc, mc}
+	return engine{name: name, mr: mr, nr: nr, kc: kc, mc: mc, nc: 4096, kChunk: 2048, kernels: asmKernels(mr, nr, ks)}
 }
-
-// avx512Blocking is the AVX-512 engine's [KC, MC].
-var avx512Blocking = l2Blocking(14, 32)
 
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
@@ -75,69 +73,39 @@ func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 	}
 }
 
-// avx512Engine runs the 14×32 AVX-512F kernels, blocked for this CPU's
-// L2 (see blocking; KC = 512, MC = 252 on a 1 MiB L2).
-var avx512Engine = engine{
-	name: "avx512",
-	mr:   14, nr: 32,
-	kc: avx512Blocking[0], mc: avx512Blocking[1], nc: 4096, kChunk: 2048,
-	kernels: asmKernels(14, 32, [6]asmKernel{
-		sgemmKernelAVX512, sgemmKernelAVX512DirectB,
-		sgemmKernelAVX512DirectA, sgemmKernelAVX512DirectADirectB,
-		sgemmKernelAVX512DirectAT, sgemmKernelAVX512DirectATDirectB,
-	}),
-}
+// avx512Engine runs the 14×32 AVX-512F kernels (KC = 512, MC = 252 on
+// a 1 MiB L2).
+var avx512Engine = l2Engine("avx512", 14, 32, [6]asmKernel{
+	sgemmKernelAVX512, sgemmKernelAVX512DirectB,
+	sgemmKernelAVX512DirectA, sgemmKernelAVX512DirectADirectB,
+	sgemmKernelAVX512DirectAT, sgemmKernelAVX512DirectATDirectB,
+})
 
 // avx512NarrowEngine runs the 28×16 AVX-512F kernels: the default
 // avx512 path's engine for products of at most 16 columns of C (see
-// narrowN), blocked like avx512Engine for its own tile.
-var avx512NarrowEngine = engine{
-	name: "avx512-28x16",
-	mr:   28, nr: 16,
-	kc: avx512NarrowBlocking[0], mc: avx512NarrowBlocking[1], nc: 4096, kChunk: 2048,
-	kernels: asmKernels(28, 16, [6]asmKernel{
-		sgemmKernelAVX512N16, sgemmKernelAVX512N16DirectB,
-		sgemmKernelAVX512N16DirectA, sgemmKernelAVX512N16DirectADirectB,
-		sgemmKernelAVX512N16DirectAT, sgemmKernelAVX512N16DirectATDirectB,
-	}),
-}
-
-// avx512NarrowBlocking is the narrow engine's [KC, MC].
-var avx512NarrowBlocking = l2Blocking(28, 16)
-
-// narrowEngine is the engine of the default avx512 path's narrow
-// products, nil without AVX-512F.
-func narrowEngine() *engine {
-	if cpu.X86.HasAVX512F {
-		return &avx512NarrowEngine
-	}
-	return nil
-}
+// narrowN).
+var avx512NarrowEngine = l2Engine("avx512-28x16", 28, 16, [6]asmKernel{
+	sgemmKernelAVX512N16, sgemmKernelAVX512N16DirectB,
+	sgemmKernelAVX512N16DirectA, sgemmKernelAVX512N16DirectADirectB,
+	sgemmKernelAVX512N16DirectAT, sgemmKernelAVX512N16DirectATDirectB,
+})
 
 // avx512SmallEngine runs the 16×16 AVX-512F kernels: the default avx512
-// path's engine for the narrow products of at most 16 rows too (see
-// smallM), blocked like the others for its own tile.
-var avx512SmallEngine = engine{
-	name: "avx512-16x16",
-	mr:   16, nr: 16,
-	kc: avx512SmallBlocking[0], mc: avx512SmallBlocking[1], nc: 4096, kChunk: 2048,
-	kernels: asmKernels(16, 16, [6]asmKernel{
-		sgemmKernelAVX512M16, sgemmKernelAVX512M16DirectB,
-		sgemmKernelAVX512M16DirectA, sgemmKernelAVX512M16DirectADirectB,
-		sgemmKernelAVX512M16DirectAT, sgemmKernelAVX512M16DirectATDirectB,
-	}),
-}
+// path's engine for products of 16 or 32 rows and at most 32 columns of
+// C (see smallMN).
+var avx512SmallEngine = l2Engine("avx512-16x16", 16, 16, [6]asmKernel{
+	sgemmKernelAVX512M16, sgemmKernelAVX512M16DirectB,
+	sgemmKernelAVX512M16DirectA, sgemmKernelAVX512M16DirectADirectB,
+	sgemmKernelAVX512M16DirectAT, sgemmKernelAVX512M16DirectATDirectB,
+})
 
-// avx512SmallBlocking is the small engine's [KC, MC].
-var avx512SmallBlocking = l2Blocking(16, 16)
-
-// smallEngine is the engine of the default avx512 path's small
-// products, nil without AVX-512F.
-func smallEngine() *engine {
+// avx512Tiles returns the engines of the default avx512 path's narrow
+// and small products, nil without AVX-512F.
+func avx512Tiles() (narrow, small *engine) {
 	if cpu.X86.HasAVX512F {
-		return &avx512SmallEngine
+		return &avx512NarrowEngine, &avx512SmallEngine
 	}
-	return nil
+	return nil, nil
 }
 
 // packRows runs packB16AVX or packB32AVX (nr = 16 or 32) in calls of

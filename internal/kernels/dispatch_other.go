@@ -20,8 +20,5 @@ var full512 = decision512{false, "no assembly in this build"}
 // hasAVX512F: no AVX-512 assembly in this build.
 var hasAVX512F = false
 
-// narrowEngine: no assembly engines in this build.
-func narrowEngine() *engine { return nil }
-
-// smallEngine: no assembly engines in this build.
-func smallEngine() *engine { return nil }
+// avx512Tiles: no assembly engines in this build.
+func avx512Tiles() (narrow, small *engine) { return nil, nil }
