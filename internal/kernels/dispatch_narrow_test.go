@@ -68,16 +68,7 @@ func TestNarrowRule(t *testing.T) {
 // TestSmallRule: products of 16 or 32 rows and at most 32 columns run
 // the 16×16 tile; the others keep their engines.
 func TestSmallRule(t *testing.T) {
-	defer restoreImpl(t)()
-	if !hasEngines() {
-		t.Skip("needs the avx512 and avx2 engines")
-	}
-	if err := SetImpl(""); err != nil {
-		t.Fatal(err)
-	}
-	if narrow == nil {
-		t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
-	}
+	defer defaultRules(t)()
 	for _, tc := range []struct {
 		transA  bool
 		m, k, n int
@@ -101,6 +92,26 @@ func TestSmallRule(t *testing.T) {
 	}
 }
 
+// defaultRules selects the default implementation, or skips the test
+// when it has no narrow and small rules here; the returned func restores
+// the implementation in use before.
+func defaultRules(t *testing.T) (restore func()) {
+	t.Helper()
+	if !hasEngines() {
+		t.Skip("needs the avx512 and avx2 engines")
+	}
+	restore = restoreImpl(t)
+	if err := SetImpl(""); err != nil {
+		restore()
+		t.Fatal(err)
+	}
+	if narrow == nil {
+		restore()
+		t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
+	}
+	return restore
+}
+
 // pathOf returns the Impl of family in Paths.
 func pathOf(family string) (string, bool) {
 	for _, p := range Paths() {
@@ -116,16 +127,7 @@ func pathOf(family string) (string, bool) {
 // n = 16 and of k = 32, and give exactly the bits of the engine the rule
 // names (so the same shape always runs the same kernel).
 func TestNarrowSgemm(t *testing.T) {
-	defer restoreImpl(t)()
-	if !hasEngines() {
-		t.Skip("needs the avx512 and avx2 engines")
-	}
-	if err := SetImpl(""); err != nil {
-		t.Fatal(err)
-	}
-	if narrow == nil {
-		t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
-	}
+	defer defaultRules(t)()
 	i := 0
 	for _, m := range []int{1, 7, 13, 15, 16, 29, 32, 200} {
 		for _, n := range []int{1, 3, 10, 15, 16, 17, 31} {

@@ -31,13 +31,7 @@ func BenchmarkSgemmNarrow(b *testing.B) {
 		if sh.transA {
 			lda = sh.m
 		}
-		a, bm, c := make([]float32, sh.m*sh.k), make([]float32, sh.k*sh.n), make([]float32, sh.m*sh.n)
-		for i := range a {
-			a[i] = float32(i%13) * 0.1
-		}
-		for i := range bm {
-			bm[i] = float32(i%7) * 0.1
-		}
+		a, bm, c := narrowOperands(sh.m, sh.k, sh.n)
 		for _, e := range []*engine{&avx2Engine, &avx512NarrowEngine, &avx512SmallEngine} {
 			b.Run(fmt.Sprintf("transA=%v/m=%d/k=%d/%s", sh.transA, sh.m, sh.k, e.name), func(b *testing.B) {
 				cpu0 := cputime.Process()
@@ -70,13 +64,7 @@ func BenchmarkSgemmSmallTile(b *testing.B) {
 		if sh.transA {
 			lda = sh.m
 		}
-		a, bm, c := make([]float32, sh.m*sh.k), make([]float32, sh.k*sh.n), make([]float32, sh.m*sh.n)
-		for i := range a {
-			a[i] = float32(i%13) * 0.1
-		}
-		for i := range bm {
-			bm[i] = float32(i%7) * 0.1
-		}
+		a, bm, c := narrowOperands(sh.m, sh.k, sh.n)
 		for _, e := range []*engine{&avx512Engine, &avx512NarrowEngine, &avx2Engine, &avx512SmallEngine} {
 			b.Run(fmt.Sprintf("transA=%v/m=%d/k=%d/n=%d/%s", sh.transA, sh.m, sh.k, sh.n, e.name), func(b *testing.B) {
 				cpu0 := cputime.Process()
@@ -87,4 +75,17 @@ func BenchmarkSgemmSmallTile(b *testing.B) {
 			})
 		}
 	}
+}
+
+// narrowOperands returns A (m×k), B (k×n) and C (m×n) filled with a
+// fixed pattern of small values.
+func narrowOperands(m, k, n int) (a, b, c []float32) {
+	a, b, c = make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = float32(i%13) * 0.1
+	}
+	for i := range b {
+		b[i] = float32(i%7) * 0.1
+	}
+	return a, b, c
 }
