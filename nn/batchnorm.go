@@ -160,8 +160,8 @@ func shapeString(t *tensor.Tensor) string {
 	return fmt.Sprint(t.Shape())
 }
 
-// fusedBatchNorm validates and runs FusedBatchNorm, with skip (not nil)
-// added, and followed by a ReLU when relu.
+// fusedBatchNorm validates and runs FusedBatchNorm, with skip added
+// when it is not nil, and followed by a ReLU when relu.
 func fusedBatchNorm(op string, x, skip, scale, offset *tensor.Tensor, epsilon float32, relu bool) (y, mean, variance *tensor.Tensor, err error) {
 	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
 	if err != nil {

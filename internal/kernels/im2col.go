@@ -87,9 +87,8 @@ func Im2col(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
 					}
 				}
 				for ow := ow0; ow < ow1; ow++ {
-					if ow == in0 && in1 > in0 {
-						ow = in1 - 1
-						continue
+					if ow >= in0 && ow < in1 {
+						continue // copied above
 					}
 					s := line[(ow-ow0)*p+off : (ow-ow0)*p+off+seg]
 					iw0 := ow*sw - pw
