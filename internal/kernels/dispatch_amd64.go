@@ -84,11 +84,24 @@ var avx512Engine = l2Engine("avx512", 14, 32, [6]asmKernel{
 // avx512NarrowEngine runs the 28×16 AVX-512F kernels: the default
 // avx512 path's engine for products of at most 16 columns of C (see
 // narrowN).
-var avx512NarrowEngine = l2Engine("avx512-28x16", 28, 16, [6]asmKernel{
+var avx512NarrowEngine = withK16(l2Engine("avx512-28x16", 28, 16, [6]asmKernel{
 	sgemmKernelAVX512N16, sgemmKernelAVX512N16DirectB,
 	sgemmKernelAVX512N16DirectA, sgemmKernelAVX512N16DirectADirectB,
 	sgemmKernelAVX512N16DirectAT, sgemmKernelAVX512N16DirectATDirectB,
-})
+}))
+
+// withK16 gives e the AVX-512 K = 16, N = 16 kernel (engine.k16), with
+// the bounds checks the assembly does not make.
+func withK16(e engine) engine {
+	e.k16 = func(m int, a []float32, lda int, b, c []float32, ldc int) {
+		if m <= 0 {
+			return
+		}
+		_, _, _ = a[(m-1)*lda+15], b[16*16-1], c[(m-1)*ldc+15]
+		sgemmK16N16AVX512(m, &a[0], lda, &b[0], &c[0], ldc)
+	}
+	return e
+}
 
 // avx512SmallEngine runs the 16×16 AVX-512F kernels: the default avx512
 // path's engine for products of 16 or 32 rows and at most 32 columns of

@@ -4,6 +4,8 @@ package kernels
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/convnet-go/convnet/internal/cputime"
@@ -88,4 +90,41 @@ func narrowOperands(m, k, n int) (a, b, c []float32) {
 		b[i] = float32(i%7) * 0.1
 	}
 	return a, b, c
+}
+
+// TestK16MatchesTiles: the narrow engine's K = 16, N = 16 kernel
+// (engine.k16) gives the bits of its micro-kernel tiles, on whole-tile
+// row counts with a tail of eight-row groups and with strides past 16.
+func TestK16MatchesTiles(t *testing.T) {
+	if !hasAVX512F || avx512NarrowEngine.k16 == nil {
+		t.Skip("k16 kernel NOT EXECUTED: needs AVX-512F")
+	}
+	plain := avx512NarrowEngine
+	plain.k16 = nil
+	r := rand.New(rand.NewPCG(16, 16))
+	for _, m := range []int{28, 56, 84, 112, 252} {
+		for _, ld := range [][2]int{{16, 16}, {20, 37}} {
+			lda, ldc := ld[0], ld[1]
+			a, b := vecRand(r, m*lda), vecRand(r, 16*16)
+			pb := avx512NarrowEngine.packB(false, 16, 16, b, 16, nil)
+			got, want := vecRand(r, m*ldc), make([]float32, m*ldc)
+			copy(want, got) // the columns past 16 must stay as they are
+			avx512NarrowEngine.gemmPackedB(m, 1, a, lda, pb, 0, got, ldc)
+			plain.gemmPackedB(m, 1, a, lda, pb, 0, want, ldc)
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("m=%d lda=%d ldc=%d: C[%d] = %v, the tiles give %v", m, lda, ldc, i, got[i], want[i])
+				}
+			}
+			ref := make([]float32, m*16)
+			SgemmRef(false, false, m, 16, 16, 1, a, lda, b, 16, 0, ref, 16)
+			for i := 0; i < m; i++ {
+				for j := 0; j < 16; j++ {
+					if d := math.Abs(float64(got[i*ldc+j] - ref[i*16+j])); d > 1e-5 {
+						t.Fatalf("m=%d: C[%d,%d] = %v, SgemmRef %v", m, i, j, got[i*ldc+j], ref[i*16+j])
+					}
+				}
+			}
+		}
+	}
 }

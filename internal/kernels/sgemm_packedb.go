@@ -205,6 +205,10 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 	if pb.am != aRows || kern == nil || pb.kcStep != k || n > e.nc || m%mr != 0 || n%nr != 0 {
 		return false
 	}
+	if e.k16 != nil && k == 16 && n == 16 && nr == 16 && alpha == 1 && beta == 0 {
+		e.k16(m, a, lda, pb.bp[:16*16], c, ldc)
+		return true
+	}
 	for q := 0; q < n/nr; q++ {
 		bp := pb.bp[q*nr*k : (q+1)*nr*k]
 		for i := 0; i < m; i += mr {

@@ -76,6 +76,9 @@ func sgemmKernelAVX512M16DirectAT(k int, a *float32, lda int, b *float32, ldb in
 // sgemmKernelAVX512M16DirectATDirectB is the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators). A is transposed and read in place: sixteen contiguous values per step, steps at stride lda. B is read in place: sixteen contiguous values per step, steps at stride ldb.
 func sgemmKernelAVX512M16DirectATDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
+// sgemmK16N16AVX512 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.
+func sgemmK16N16AVX512(m int, a *float32, lda int, b *float32, c *float32, ldc int)
+
 // packB16AVX packs kc rows of panels 16-column B micro-panels:
 // dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.
 //

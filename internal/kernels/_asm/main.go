@@ -52,6 +52,7 @@ func main() {
 		avx512Kernel()
 		avx512NarrowKernel()
 		avx512SmallKernel()
+		k16Kernel()
 		packBRows(16)
 		packBRows(32)
 		packBT(16)
@@ -126,6 +127,88 @@ func avx512NarrowKernel() {
 func avx512SmallKernel() {
 	kernelVariants("sgemmKernelAVX512M16", "the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators)",
 		"Sixteen", "sixteen", vecKernel{mr: 16, nv: 1, lanes: 16, vec: ZMM})
+}
+
+// k16Kernel: C = A·B for a whole product of K = 16 and 16 columns (a
+// Winograd cell of a 16-channel convolution: V_ξ·U_ξ), A's rows in place,
+// B (16×16, row-major: one packed 16-column panel) held in 16 ZMM
+// registers for all of A's rows: eight rows at a time (eight
+// accumulators, each A value broadcast from memory into its FMA), then
+// one at a time. Each output is Σ_k a_k·b_k by fused multiply-adds from
+// k = 0 up from zero, as in the micro-kernels, so the bits are theirs.
+func k16Kernel() {
+	TEXT("sgemmK16N16AVX512", NOSPLIT, "func(m int, a *float32, lda int, b *float32, c *float32, ldc int)")
+	Doc("sgemmK16N16AVX512 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.")
+	m := Load(Param("m"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(2), lda)
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	bv := make([]reg.VecVirtual, 16)
+	for k := range bv {
+		bv[k] = ZMM()
+		VMOVUPS(Mem{Base: b, Disp: 64 * k}, bv[k])
+	}
+	lda3, ldc3 := GP64(), GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
+	a4, c4 := GP64(), GP64()
+	// row r of a group of eight at base (r < 4) or base4 (r ≥ 4), plus
+	// (r mod 4)·stride from stride and stride3.
+	rowAt := func(base, base4, stride, stride3 reg.Register, r, disp int) Mem {
+		if r >= 4 {
+			base, r = base4, r-4
+		}
+		m := Mem{Base: base, Disp: disp}
+		switch r {
+		case 1, 2:
+			m.Index, m.Scale = stride, uint8(r)
+		case 3:
+			m.Index, m.Scale = stride3, 1
+		}
+		return m
+	}
+	Label("k16group")
+	CMPQ(m, Imm(8))
+	JL(LabelRef("k16rows"))
+	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a4)
+	LEAQ(Mem{Base: c, Index: ldc, Scale: 4}, c4)
+	acc := make([]reg.VecVirtual, 8)
+	for r := range acc {
+		acc[r] = ZMM()
+		zero(acc[r])
+	}
+	for k := 0; k < 16; k++ {
+		for r := range acc {
+			VFMADD231PS_BCST(rowAt(a, a4, lda, lda3, r, 4*k), bv[k], acc[r])
+		}
+	}
+	for r := range acc {
+		VMOVUPS(acc[r], rowAt(c, c4, ldc, ldc3, r, 0))
+	}
+	LEAQ(Mem{Base: a4, Index: lda, Scale: 4}, a)
+	LEAQ(Mem{Base: c4, Index: ldc, Scale: 4}, c)
+	SUBQ(Imm(8), m)
+	JMP(LabelRef("k16group"))
+	Label("k16rows")
+	TESTQ(m, m)
+	JZ(LabelRef("k16done"))
+	one := ZMM()
+	zero(one)
+	for k := 0; k < 16; k++ {
+		VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * k}, bv[k], one)
+	}
+	VMOVUPS(one, Mem{Base: c})
+	ADDQ(lda, a)
+	ADDQ(ldc, c)
+	DECQ(m)
+	JMP(LabelRef("k16rows"))
+	Label("k16done")
+	VZEROUPPER()
+	RET()
 }
 
 // kernelVariants generates tile's six variants by how A and B are read
