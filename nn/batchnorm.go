@@ -40,9 +40,9 @@ import (
 	"github.com/convnet-go/convnet/tensor"
 )
 
-// bnCheck validates x (rank ≥ 1, channels last) and the [C] vectors named
-// in vecs (nil entries are skipped by the caller's choice: all are
-// required here). It returns M and C.
+// bnCheck validates x (rank ≥ 1, channels last) and the tensors named in
+// vecs: "grad", "y" and "skip" must have x's shape, the others are [C]
+// vectors; all are required (a nil one is an error). It returns M and C.
 func bnCheck(op string, x *tensor.Tensor, vecs map[string]*tensor.Tensor) (rows, c int, err error) {
 	if x == nil {
 		return 0, 0, fmt.Errorf("nn: %s: x is nil", op)
@@ -54,7 +54,7 @@ func bnCheck(op string, x *tensor.Tensor, vecs map[string]*tensor.Tensor) (rows,
 	if c > 0 {
 		rows = x.Len() / c
 	}
-	for _, name := range []string{"grad", "mean", "variance", "offset", "scale"} {
+	for _, name := range []string{"grad", "y", "skip", "mean", "variance", "offset", "scale"} {
 		v, ok := vecs[name]
 		if !ok {
 			continue
@@ -62,9 +62,9 @@ func bnCheck(op string, x *tensor.Tensor, vecs map[string]*tensor.Tensor) (rows,
 		if v == nil {
 			return 0, 0, fmt.Errorf("nn: %s: %s is nil", op, name)
 		}
-		if name == "grad" {
+		if name == "grad" || name == "y" || name == "skip" {
 			if !tensor.SameShape(v.Shape(), x.Shape()) {
-				return 0, 0, fmt.Errorf("nn: %s: grad has shape %v, want x's shape %v", op, v.Shape(), x.Shape())
+				return 0, 0, fmt.Errorf("nn: %s: %s has shape %v, want x's shape %v", op, name, v.Shape(), x.Shape())
 			}
 			continue
 		}
@@ -145,31 +145,23 @@ func FusedBatchNormRelu(x, scale, offset *tensor.Tensor, epsilon float32) (y, me
 // gradient is ReluGrad's against y, which goes to skip as it is and
 // through FusedBatchNormGrad to x, scale and offset.
 func FusedBatchNormAddRelu(x, skip, scale, offset *tensor.Tensor, epsilon float32) (y, mean, variance *tensor.Tensor, err error) {
-	const op = "FusedBatchNormAddRelu"
-	if skip == nil || x == nil || !tensor.SameShape(skip.Shape(), x.Shape()) {
-		return nil, nil, nil, fmt.Errorf("nn: %s: skip %s must have x's shape %s", op, shapeString(skip), shapeString(x))
+	if skip == nil {
+		return nil, nil, nil, fmt.Errorf("nn: FusedBatchNormAddRelu: skip is nil")
 	}
-	return fusedBatchNorm(op, x, skip, scale, offset, epsilon, true)
-}
-
-// shapeString is t's shape, or "nil".
-func shapeString(t *tensor.Tensor) string {
-	if t == nil {
-		return "nil"
-	}
-	return fmt.Sprint(t.Shape())
+	return fusedBatchNorm("FusedBatchNormAddRelu", x, skip, scale, offset, epsilon, true)
 }
 
 // fusedBatchNorm validates and runs FusedBatchNorm, with skip added
 // when it is not nil, and followed by a ReLU when relu.
 func fusedBatchNorm(op string, x, skip, scale, offset *tensor.Tensor, epsilon float32, relu bool) (y, mean, variance *tensor.Tensor, err error) {
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
-	if err != nil {
-		return nil, nil, nil, err
-	}
+	vecs := map[string]*tensor.Tensor{"scale": scale, "offset": offset}
 	var sk []float32
 	if skip != nil {
-		sk = skip.Data()
+		vecs["skip"], sk = skip, skip.Data()
+	}
+	rows, c, err := bnCheck(op, x, vecs)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if err := checkEpsilon(op, epsilon); err != nil {
 		return nil, nil, nil, err
@@ -206,19 +198,16 @@ func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, ep
 // fusedBatchNormGrad validates and runs FusedBatchNormGrad, or with relu
 // FusedBatchNormReluGrad (grad masked where y ≤ 0).
 func fusedBatchNormGrad(op string, grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32, relu bool) (dx, dscale, doffset *tensor.Tensor, err error) {
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance})
+	vecs := map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance}
+	if relu {
+		vecs["y"] = y
+	}
+	rows, c, err := bnCheck(op, x, vecs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var out []float32
 	if relu {
-		if y == nil || !tensor.SameShape(y.Shape(), x.Shape()) {
-			got := "nil"
-			if y != nil {
-				got = fmt.Sprint(y.Shape())
-			}
-			return nil, nil, nil, fmt.Errorf("nn: %s: y has shape %s, want x's shape %v", op, got, x.Shape())
-		}
 		out = y.Data()
 	}
 	if err := checkEpsilon(op, epsilon); err != nil {

@@ -464,9 +464,12 @@ func TestFusedBatchNormAddReluMatchesThreeOps(t *testing.T) {
 			}
 		})
 	}
-	for _, skip := range []*tensor.Tensor{nil, tensor.Zeros(3, 2)} {
-		if _, _, _, err := FusedBatchNormAddRelu(tensor.Zeros(2, 3), skip, tensor.Ones(3), tensor.Zeros(3), 1e-3); err == nil || !strings.Contains(err.Error(), "must have x's shape [2 3]") {
-			t.Errorf("skip %v: err = %v", skip, err)
+	for _, tc := range []struct {
+		skip *tensor.Tensor
+		want string
+	}{{nil, "skip is nil"}, {tensor.Zeros(3, 2), "skip has shape [3 2], want x's shape [2 3]"}} {
+		if _, _, _, err := FusedBatchNormAddRelu(tensor.Zeros(2, 3), tc.skip, tensor.Ones(3), tensor.Zeros(3), 1e-3); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("skip %v: err = %v, want %q", tc.skip, err, tc.want)
 		}
 	}
 }
