@@ -214,23 +214,13 @@ func BenchmarkWino3OddChannels(b *testing.B) {
 //
 //	go test -run '^$' -bench StridedInputGrad -count 5 ./nn
 func BenchmarkStridedInputGrad(b *testing.B) {
-	o := ConvOptions{Padding: "SAME", Strides: []int{2}}
-	for _, bc := range []struct {
-		name       string
-		in, filter []int
-	}{
-		{"resnet_28x28x16_3x3x32_s2", []int{128, 28, 28, 16}, []int{3, 3, 16, 32}},
-		{"resnet_28x28x16_1x1x32_s2", []int{128, 28, 28, 16}, []int{1, 1, 16, 32}},
-		{"28x28x8_3x3x32_s2", []int{128, 28, 28, 8}, []int{3, 3, 8, 32}},
-		{"28x28x3_3x3x32_s2", []int{128, 28, 28, 3}, []int{3, 3, 3, 32}},
-		{"14x14x32_3x3x64_s2", []int{128, 14, 14, 32}, []int{3, 3, 32, 64}},
-	} {
-		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range append(resnetStrided[:len(resnetStrided):len(resnetStrided)],
+		stridedCase{"28x28x8_3x3x32_s2", []int{128, 28, 28, 8}, []int{3, 3, 8, 32}},
+		stridedCase{"28x28x3_3x3x32_s2", []int{128, 28, 28, 3}, []int{3, 3, 3, 32}},
+		stridedCase{"14x14x32_3x3x64_s2", []int{128, 14, 14, 32}, []int{3, 3, 32, 64}},
+	) {
+		s, flops := bc.spec(b)
 		w, dy := cvRand(2, bc.filter...), cvRand(3, s.out...)
-		flops := 2 * float64(s.g.OutPositions()) * float64(tensor.Size(bc.filter))
 		for _, algo := range []string{"phases", "col2im"} {
 			b.Run(bc.name+"/algo="+algo, func(b *testing.B) {
 				defer func(saved tuning) { tune = saved }(tune)
@@ -240,7 +230,7 @@ func BenchmarkStridedInputGrad(b *testing.B) {
 				}
 				cpu0 := cputime.Process()
 				for b.Loop() {
-					dx, err := Conv2DBackpropInput(bc.in, w, dy, o)
+					dx, err := Conv2DBackpropInput(bc.in, w, dy, stridedOptions)
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -254,32 +244,47 @@ func BenchmarkStridedInputGrad(b *testing.B) {
 	}
 }
 
+// stridedCase is one stride-2 SAME convolution of the strided
+// benchmarks (stridedOptions), by its input and filter shapes.
+type stridedCase struct {
+	name       string
+	in, filter []int
+}
+
+// stridedOptions are the strided benchmarks' convolution options.
+var stridedOptions = ConvOptions{Padding: "SAME", Strides: []int{2}}
+
+// resnetStrided are the benchmark ResNet's stride-2 convolutions at
+// batch 128: its 3×3 to 32 channels and its 1×1 projection.
+var resnetStrided = []stridedCase{
+	{"resnet_28x28x16_3x3x32_s2", []int{128, 28, 28, 16}, []int{3, 3, 16, 32}},
+	{"resnet_28x28x16_1x1x32_s2", []int{128, 28, 28, 16}, []int{1, 1, 16, 32}},
+}
+
+// spec returns the case's convolution and its multiply-adds ×2.
+func (c stridedCase) spec(b *testing.B) (*convSpec, float64) {
+	s, err := newConvSpec("bench", 2, c.in, c.filter, stridedOptions, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, 2 * float64(s.g.OutPositions()) * float64(tensor.Size(c.filter))
+}
+
 // BenchmarkStridedConv times the forward pass and the filter gradient
 // of the benchmark ResNet's stride-2 convolutions (im2col and a
 // product, both), at batch 128:
 //
 //	go test -run '^$' -bench StridedConv ./nn
 func BenchmarkStridedConv(b *testing.B) {
-	o := ConvOptions{Padding: "SAME", Strides: []int{2}}
-	for _, bc := range []struct {
-		name       string
-		in, filter []int
-	}{
-		{"resnet_28x28x16_3x3x32_s2", []int{128, 28, 28, 16}, []int{3, 3, 16, 32}},
-		{"resnet_28x28x16_1x1x32_s2", []int{128, 28, 28, 16}, []int{1, 1, 16, 32}},
-	} {
-		s, err := newConvSpec("bench", 2, bc.in, bc.filter, o, false)
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range resnetStrided {
+		s, flops := bc.spec(b)
 		x, w, dy := cvRand(1, bc.in...), cvRand(2, bc.filter...), cvRand(3, s.out...)
-		flops := 2 * float64(s.g.OutPositions()) * float64(tensor.Size(bc.filter))
 		for _, op := range []struct {
 			name string
 			run  func() (*tensor.Tensor, error)
 		}{
-			{"forward", func() (*tensor.Tensor, error) { return Conv2D(x, w, o) }},
-			{"backprop_filter", func() (*tensor.Tensor, error) { return Conv2DBackpropFilter(x, bc.filter, dy, o) }},
+			{"forward", func() (*tensor.Tensor, error) { return Conv2D(x, w, stridedOptions) }},
+			{"backprop_filter", func() (*tensor.Tensor, error) { return Conv2DBackpropFilter(x, bc.filter, dy, stridedOptions) }},
 		} {
 			b.Run(bc.name+"/"+op.name, func(b *testing.B) {
 				cpu0 := cputime.Process()
