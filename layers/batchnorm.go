@@ -145,7 +145,8 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 
 // callJoin is Relu(Add(Call(x), skip)) while training, in one op
 // (autograd.FusedBatchNormAddRelu): a batch norm read only by a residual
-// join's Add → ReLU (planBNJoins). skip has x's shape.
+// join's Add → ReLU (planBNJoins); skip has x's shape (nn's op fails
+// otherwise).
 func (l *BatchNormalization) callJoin(x, skip *autograd.Var) *autograd.Var {
 	if x.Err() != nil {
 		return x

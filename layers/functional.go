@@ -317,7 +317,7 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			val[j.last] = y
 		}
 		if j := m.bnJoins[n]; j != nil && ctx.Training {
-			val[n] = j.call(val, ctx)
+			val[n] = j.call(val)
 			continue
 		}
 		if add := m.addRelu[n]; add != nil {
@@ -341,9 +341,7 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 				continue
 			}
 			if m.bnJoined[n] {
-				// Run by its join, or computed there when the skip's
-				// shape is not the batch norm's.
-				continue
+				continue // run by its join
 			}
 			if bn := m.bnRelu[n]; bn != nil {
 				val[n] = bn.layer.(*BatchNormalization).call(val[bn.inputs[0]], ctx, true)

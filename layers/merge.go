@@ -158,10 +158,11 @@ func (j *foldJoin) call(val map[*Node]*autograd.Var) (*autograd.Var, bool) {
 }
 
 // bnJoin is a residual join that training runs as one op:
-// ReLU(Add(bn, skip)), bn a BatchNormalization node read by the Add node
-// add alone, as either of its two inputs.
+// ReLU(Add(bn, skip)), bn a BatchNormalization node read by the Add
+// alone, as either of its two inputs. The graph's shapes make the skip's
+// shape the batch norm's (an Add of other shapes is not built).
 type bnJoin struct {
-	bn, skip, add *Node
+	bn, skip *Node
 }
 
 // planBNJoins finds the joins among the fused Add → ReLU nodes (addRelu,
@@ -175,7 +176,7 @@ func planBNJoins(addRelu map[*Node]*Node, uses map[*Node]int) map[*Node]*bnJoin 
 		}
 		for i, p := range add.inputs {
 			if _, ok := p.layer.(*BatchNormalization); ok && uses[p] == 1 {
-				joins[relu] = &bnJoin{bn: p, skip: add.inputs[1-i], add: add}
+				joins[relu] = &bnJoin{bn: p, skip: add.inputs[1-i]}
 				break
 			}
 		}
@@ -183,21 +184,9 @@ func planBNJoins(addRelu map[*Node]*Node, uses map[*Node]int) map[*Node]*bnJoin 
 	return joins
 }
 
-// call runs the join while training from the values computed so far:
-// in one op when the skip has the batch norm's input shape, else as the
-// batch norm and then the Add → ReLU.
-func (j *bnJoin) call(val map[*Node]*autograd.Var, ctx Context) *autograd.Var {
-	bn := j.bn.layer.(*BatchNormalization)
-	x, skip := val[j.bn.inputs[0]], val[j.skip]
-	if x.Err() == nil && skip.Err() == nil && tensor.SameShape(shapeOf(x), shapeOf(skip)) {
-		return bn.callJoin(x, skip)
-	}
-	val[j.bn] = callLayer(bn, x, ctx)
-	args := make([]*autograd.Var, 2)
-	for i, p := range j.add.inputs {
-		args[i] = val[p]
-	}
-	return j.add.layer.(*Add).callRelu(args)
+// call runs the join while training from the values computed so far.
+func (j *bnJoin) call(val map[*Node]*autograd.Var) *autograd.Var {
+	return j.bn.layer.(*BatchNormalization).callJoin(val[j.bn.inputs[0]], val[j.skip])
 }
 
 // Subtract is Keras's Subtract: y = x₀ − x₁ (exactly two inputs).
