@@ -2,7 +2,6 @@ package layers
 
 import (
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/convnet-go/convnet/autograd"
@@ -319,28 +318,28 @@ func isReluLayer(l any) bool {
 // with the folded kernel and bias (see above), building both layers first
 // when needed.
 func foldedConvBN(conv *Conv2D, bn *BatchNormalization, relu bool, x *autograd.Var) *autograd.Var {
-	y, _ := foldedJoin(conv, bn, relu, x, nil)
-	return y
+	return foldedJoin(conv, bn, relu, x, nil)
 }
 
 // foldedJoin is foldedConvBN, and with a skip (relu not set) the residual
 // join ReLU(bn(conv(x)) + skip) as one convolution, the skip added in
-// its epilogue (autograd.Conv2DBiasAddRelu), when skip has the
-// convolution's output shape; ok reports whether it did the join.
-func foldedJoin(conv *Conv2D, bn *BatchNormalization, relu bool, x, skip *autograd.Var) (y *autograd.Var, ok bool) {
+// its epilogue (autograd.Conv2DBiasAddRelu). The graph's shapes make
+// the skip's shape the convolution's output shape (an Add of other
+// shapes is not built; the op fails otherwise).
+func foldedJoin(conv *Conv2D, bn *BatchNormalization, relu bool, x, skip *autograd.Var) *autograd.Var {
 	if x.Err() != nil {
-		return x, false
+		return x
 	}
 	in := shapeOf(x)
 	if err := conv.Build(in); err != nil {
-		return autograd.Failed(err), false
+		return autograd.Failed(err)
 	}
 	out, err := conv.OutputShape(in)
 	if err == nil {
 		err = bn.Build(out)
 	}
 	if err != nil {
-		return autograd.Failed(err), false
+		return autograd.Failed(err)
 	}
 	_, s, d, pad, _ := conv.geometry(in)
 	o := nn.ConvOptions{Strides: s[:], Padding: pad, Dilations: d[:]}
@@ -348,11 +347,11 @@ func foldedJoin(conv *Conv2D, bn *BatchNormalization, relu bool, x, skip *autogr
 	w, b := f.vars()
 	switch {
 	case relu:
-		return autograd.Conv2DBiasRelu(x, w, b, o), false
-	case skip != nil && skip.Err() == nil && slices.Equal(shapeOf(skip), out):
-		return autograd.Conv2DBiasAddRelu(x, w, b, skip, o), true
+		return autograd.Conv2DBiasRelu(x, w, b, o)
+	case skip != nil:
+		return autograd.Conv2DBiasAddRelu(x, w, b, skip, o)
 	}
-	return autograd.Conv2DBias(x, w, b, o), false
+	return autograd.Conv2DBias(x, w, b, o)
 }
 
 // bnFolded is a batch norm folded into the convolution before it: the

@@ -307,14 +307,8 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			continue
 		}
 		if j := m.joins[n]; j != nil && !ctx.Training {
-			y, ok := j.call(val)
-			if ok {
-				val[n] = y
-				continue
-			}
-			// The skip's shape is not the convolution's: the fold's
-			// output, then the Add → ReLU, as planned without the join.
-			val[j.last] = y
+			val[n] = j.call(val)
+			continue
 		}
 		if j := m.bnJoins[n]; j != nil && ctx.Training {
 			val[n] = j.call(val)

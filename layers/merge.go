@@ -149,10 +149,8 @@ func planFoldJoins(addRelu map[*Node]*Node, folds map[*Node]*bnFold, uses map[*N
 	return joins
 }
 
-// call runs the join from the values computed so far; when the skip does
-// not have the convolution's output shape it returns the fold's output
-// alone and false.
-func (j *foldJoin) call(val map[*Node]*autograd.Var) (*autograd.Var, bool) {
+// call runs the join from the values computed so far.
+func (j *foldJoin) call(val map[*Node]*autograd.Var) *autograd.Var {
 	f := j.fold
 	return foldedJoin(f.conv.layer.(*Conv2D), f.bn.layer.(*BatchNormalization), false, val[f.conv.inputs[0]], val[j.skip])
 }
