@@ -60,8 +60,8 @@ type engine struct {
 	// kernels[aMode][bMode]; [aPacked][bPacked] is required, the others
 	// are optional and used when packing costs more than it saves.
 	kernels [3][2]microKernel
-	// k16, when not nil, runs a whole product of K = 16 and NR = 16
-	// columns (a Winograd cell of a 16-channel convolution) with A in
+	// k16, when not nil (only on an engine with NR = 16), runs a whole
+	// product of K = 16 and 16 columns (a Winograd cell of a 16-channel convolution) with A in
 	// place and B, one packed panel, held in registers for all rows:
 	// the bits of kernels[aRows][bPacked] with alpha 1 and beta 0,
 	// without a call per tile.

@@ -205,7 +205,7 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 	if pb.am != aRows || kern == nil || pb.kcStep != k || n > e.nc || m%mr != 0 || n%nr != 0 {
 		return false
 	}
-	if e.k16 != nil && k == 16 && n == 16 && nr == 16 && alpha == 1 && beta == 0 {
+	if e.k16 != nil && k == 16 && n == 16 && alpha == 1 && beta == 0 {
 		e.k16(m, a, lda, pb.bp[:16*16], c, ldc)
 		return true
 	}
