@@ -149,7 +149,7 @@ func setNarrow() {
 		}
 	}
 	if narrow != nil {
-		narrowWide, small = avx512Tiles() // not nil: avx512 runs only with AVX-512F
+		narrowWide, small = avx512Tiles() // neither nil: avx512 runs only with AVX-512F
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
 }
@@ -212,10 +212,8 @@ func Paths() []Path {
 	}
 	paths := []Path{{"sgemm", impl}}
 	if narrow != nil {
-		paths = append(paths, Path{"sgemm-n≤16,k≤32|Aᵀ", narrowWide.name}, Path{"sgemm-n≤16", narrow.name})
-		if small != nil {
-			paths = append(paths, Path{"sgemm-m,n≤32", small.name})
-		}
+		paths = append(paths, Path{"sgemm-n≤16,k≤32|Aᵀ", narrowWide.name}, Path{"sgemm-n≤16", narrow.name},
+			Path{"sgemm-m,n≤32", small.name})
 	}
 	return append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
 }
