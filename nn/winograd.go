@@ -203,22 +203,26 @@ func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, mr, c, f int, u *
 }
 
 // outputs transforms tiles t0+lo … t0+hi−1 of a block back from M (cell
-// stride ms) into y [slices, OH, OW, F] and applies ep to their outputs.
-// Tiles over the bottom or right edge go through edgeOut (Out²·F floats).
+// stride ms) into y [slices, OH, OW, F] and applies ep to their outputs,
+// whole tiles in the transform itself (kernels.WinoScheme.OutputBias)
+// while their outputs are in registers. Tiles over the bottom or right
+// edge go through edgeOut (Out²·F floats).
 func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int, ep epilogue, edgeOut []float32) {
 	s, out := tl.s, tl.s.Out
 	oh, ow := tl.g.Out[1], tl.g.Out[2]
 	c := tl.cursor(t0 + lo)
-	// The epilogue runs once per row of a run of whole tiles side by side
-	// (their rows are contiguous in y), not once per row of each tile:
-	// the call per tile row cost more than the arithmetic at 16 channels.
-	run := epRun{ep: ep, f: f, out: out, oh: oh, ow: ow}
 	for t := lo; t < hi; t++ {
 		img, oy, ox := c.take()
 		if oy+out <= oh && ox+out <= ow {
 			at := ((img*oh+oy)*ow + ox) * f
-			s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
-			run.add(y, img, oy, ox)
+			switch {
+			case len(ep.bias) == 0:
+				s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
+			case ep.skip != nil:
+				s.OutputBias(y[at:], ow*f, f, m[t*f:], ms, f, ep.bias, ep.skip[at:], true)
+			default:
+				s.OutputBias(y[at:], ow*f, f, m[t*f:], ms, f, ep.bias, nil, ep.relu)
+			}
 			continue
 		}
 		// A tile over the bottom or right edge: keep its valid outputs.
@@ -231,38 +235,6 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 			}
 		}
 	}
-	run.flush(y)
-}
-
-// epRun is a run of whole Winograd output tiles side by side in one band
-// of out rows (image img, rows oy…oy+out−1, columns x0…x1−1; empty when
-// x1 = x0) whose epilogue has yet to run.
-type epRun struct {
-	ep              epilogue
-	f, out, oh, ow  int
-	img, oy, x0, x1 int
-}
-
-// add appends the tile at (img, oy, ox) to the run, first running the
-// epilogue on the run so far when the tile does not continue it.
-func (r *epRun) add(y []float32, img, oy, ox int) {
-	if len(r.ep.bias) == 0 {
-		return
-	}
-	if img != r.img || oy != r.oy || ox != r.x1 {
-		r.flush(y)
-		r.img, r.oy, r.x0, r.x1 = img, oy, ox, ox
-	}
-	r.x1 += r.out
-}
-
-// flush runs the epilogue on the run's rows and empties it.
-func (r *epRun) flush(y []float32) {
-	for a := 0; a < r.out && r.x1 > r.x0; a++ {
-		at := ((r.img*r.oh+r.oy+a)*r.ow + r.x0) * r.f
-		r.ep.from(at).apply(y[at : at+(r.x1-r.x0)*r.f])
-	}
-	r.x0 = r.x1
 }
 
 // winoTiles numbers the m×m output blocks ("tiles") of a Winograd

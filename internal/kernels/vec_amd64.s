@@ -1523,6 +1523,625 @@ winoOutputAVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoOutputBiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputBiasAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R11
+
+winoOutputBiasAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	DECQ         DX
+	JNZ          winoOutputBiasAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputBiasReluAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R11
+
+winoOutputBiasReluAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	VXORPS       Y1, Y1, Y1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	DECQ         DX
+	JNZ          winoOutputBiasReluAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputBiasSkipReluAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R11
+	MOVQ   skip+48(FP), R12
+
+winoOutputBiasSkipReluAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y0
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         DX
+	JNZ          winoOutputBiasSkipReluAVX2loop
+	VZEROUPPER
+	RET
+
 // func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGradAVX2(SB), NOSPLIT, $0-48
@@ -3367,6 +3986,1793 @@ winoOutput8AVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoOutput8BiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8BiasAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+	MOVQ   bias+40(FP), R11
+
+winoOutput8BiasAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R13), Y7
+	VMOVUPS      (R13)(R8*1), Y8
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
+	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VSUBPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R13), Y7
+	VMOVUPS      (R13)(R8*1), Y8
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
+	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VSUBPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R13), Y7
+	VMOVUPS      (R13)(R8*1), Y8
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
+	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VSUBPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R13), Y7
+	VMOVUPS      (R13)(R8*1), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
+	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VSUBPS       Y7, Y1, Y1
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	DECQ         DX
+	JNZ          winoOutput8BiasAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8BiasReluAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+	MOVQ   bias+40(FP), R11
+
+winoOutput8BiasReluAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	VXORPS       Y1, Y1, Y1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	DECQ         DX
+	JNZ          winoOutput8BiasReluAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8BiasSkipReluAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+	MOVQ   bias+40(FP), R11
+	MOVQ   skip+48(FP), R12
+
+winoOutput8BiasSkipReluAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R15), Y8
+	VMOVUPS      (R15)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R15), Y8
+	VMOVUPS      (R15)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R15), Y8
+	VMOVUPS      (R15)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R15), Y8
+	VMOVUPS      (R15)(R8*1), Y9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R14), Y0
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         DX
+	JNZ          winoOutput8BiasSkipReluAVX2loop
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGrad8AVX2(SB), NOSPLIT, $0-48
@@ -4258,6 +6664,1175 @@ winoOutput43AVX2loop:
 	ADDQ         $0x20, AX
 	DECQ         DX
 	JNZ          winoOutput43AVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43BiasAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R11
+
+winoOutput43BiasAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVAPS      Y2, Y1
+	VADDPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*2)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	DECQ         DX
+	JNZ          winoOutput43BiasAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43BiasReluAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R11
+
+winoOutput43BiasReluAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	VXORPS       Y1, Y1, Y1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	DECQ         DX
+	JNZ          winoOutput43BiasReluAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43BiasSkipReluAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R11
+	MOVQ   skip+48(FP), R12
+
+winoOutput43BiasSkipReluAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y0
+	VXORPS       Y1, Y1, Y1
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*1), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R13)(BX*2), Y8
+	VADDPS       Y8, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R10)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVUPS      (R14), Y0
+	VADDPS       Y0, Y2, Y2
+	VMAXPS       Y2, Y1, Y2
+	VMOVUPS      Y2, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         DX
+	JNZ          winoOutput43BiasSkipReluAVX2loop
 	VZEROUPPER
 	RET
 
@@ -6582,6 +10157,1776 @@ winoOutputAVX512mask:
 	VMOVUPS      Z1, K1, (R10)(BX*1)
 
 winoOutputAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputBiasAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputBiasAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputBiasAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutputBiasAVX512loop
+
+winoOutputBiasAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputBiasAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutputBiasAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputBiasAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z1
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+
+winoOutputBiasAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputBiasReluAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputBiasReluAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputBiasReluAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z1
+	VPXORD       Z7, Z7, Z7
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutputBiasReluAVX512loop
+
+winoOutputBiasReluAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputBiasReluAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	VXORPS       Y2, Y2, Y2
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutputBiasReluAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputBiasReluAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z1
+	VPXORD       Z8, Z8, Z8
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+
+winoOutputBiasReluAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputBiasSkipReluAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputBiasSkipReluAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputBiasSkipReluAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z1
+	VPXORD       Z7, Z7, Z7
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R14), Z5
+	VMOVUPS      (R14)(R8*1), Z6
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13), Z10
+	VADDPS       Z10, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13)(BX*1), Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R14), Z5
+	VMOVUPS      (R14)(R8*1), Z6
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13), Z10
+	VADDPS       Z10, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13)(BX*1), Z1
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      Z2, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutputBiasSkipReluAVX512loop
+
+winoOutputBiasSkipReluAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputBiasSkipReluAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	VXORPS       Y2, Y2, Y2
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y4
+	VADDPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y1
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutputBiasSkipReluAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputBiasSkipReluAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z1
+	VPXORD       Z8, Z8, Z8
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13)(BX*1), K1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+
+winoOutputBiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
@@ -12050,6 +17395,5286 @@ winoOutput8AVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutput8BiasAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8BiasAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8BiasAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8BiasAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput8BiasAVX512loop
+
+winoOutput8BiasAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8BiasAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput8BiasAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8BiasAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z1
+	VSUBPS       Z6, Z1, Z1
+	VFMADD231PS  Z0, Z7, Z1
+	VFNMADD231PS Z0, Z8, Z1
+	VADDPS       Z9, Z1, Z1
+	VSUBPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8BiasAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8BiasReluAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8BiasReluAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8BiasReluAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z11, Z11, Z11
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput8BiasReluAVX512loop
+
+winoOutput8BiasReluAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8BiasReluAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput8BiasReluAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8BiasReluAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z12, Z12, Z12
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z1
+	VSUBPS       Z6, Z1, Z1
+	VFMADD231PS  Z0, Z7, Z1
+	VFNMADD231PS Z0, Z8, Z1
+	VADDPS       Z9, Z1, Z1
+	VSUBPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VMAXPS       Z1, Z12, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8BiasReluAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8BiasSkipReluAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8BiasSkipReluAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8BiasSkipReluAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z11, Z11, Z11
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R14), Z3
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVUPS      Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput8BiasSkipReluAVX512loop
+
+winoOutput8BiasSkipReluAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8BiasSkipReluAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R14), Y3
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput8BiasSkipReluAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8BiasSkipReluAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z12, Z12, Z12
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z1
+	VSUBPS       Z6, Z1, Z1
+	VFMADD231PS  Z0, Z7, Z1
+	VFNMADD231PS Z0, Z8, Z1
+	VADDPS       Z9, Z1, Z1
+	VSUBPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VMOVUPS.Z    (CX), K1, Z0
+	VADDPS       Z0, Z1, Z1
+	VMAXPS       Z1, Z12, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8BiasSkipReluAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGrad8AVX512(SB), NOSPLIT, $0-48
@@ -14683,6 +25308,3432 @@ winoOutput43AVX512mask:
 	VMOVUPS      Z0, K1, (AX)
 
 winoOutput43AVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43BiasAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43BiasAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43BiasAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput43BiasAVX512loop
+
+winoOutput43BiasAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43BiasAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput43BiasAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43BiasAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z0
+	VADDPS       Z6, Z0, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VFMADD231PS  Z1, Z8, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z0
+	VSUBPS       Z6, Z0, Z0
+	VFMADD231PS  Z2, Z7, Z0
+	VFNMADD231PS Z2, Z8, Z0
+	VADDPS       Z9, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43BiasAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43BiasReluAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43BiasReluAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43BiasReluAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z9, Z9, Z9
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput43BiasReluAVX512loop
+
+winoOutput43BiasReluAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43BiasReluAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput43BiasReluAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43BiasReluAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z10, Z10, Z10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z0
+	VADDPS       Z6, Z0, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VFMADD231PS  Z1, Z8, Z0
+	VADDPS       Z3, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z0
+	VSUBPS       Z6, Z0, Z0
+	VFMADD231PS  Z2, Z7, Z0
+	VFNMADD231PS Z2, Z8, Z0
+	VADDPS       Z9, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43BiasReluAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43BiasSkipReluAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43BiasSkipReluAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43BiasSkipReluAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z9, Z9, Z9
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R14), Z3
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVUPS      Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput43BiasSkipReluAVX512loop
+
+winoOutput43BiasSkipReluAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43BiasSkipReluAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R14), Y3
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput43BiasSkipReluAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43BiasSkipReluAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z10, Z10, Z10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z0
+	VADDPS       Z6, Z0, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VFMADD231PS  Z1, Z8, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z0
+	VSUBPS       Z6, Z0, Z0
+	VFMADD231PS  Z2, Z7, Z0
+	VFNMADD231PS Z2, Z8, Z0
+	VADDPS       Z9, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43BiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 

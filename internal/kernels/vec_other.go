@@ -124,6 +124,78 @@ func winoOutput43AVX512(dst *float32, rowStride, colStride int, src *float32, sr
 	panic("kernels: winoOutput43AVX512 called without assembly")
 }
 
+func winoOutputBiasAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutputBiasAVX2 called without assembly")
+}
+
+func winoOutputBiasAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutputBiasAVX512 called without assembly")
+}
+
+func winoOutputBiasReluAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutputBiasReluAVX2 called without assembly")
+}
+
+func winoOutputBiasReluAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutputBiasReluAVX512 called without assembly")
+}
+
+func winoOutputBiasSkipReluAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutputBiasSkipReluAVX2 called without assembly")
+}
+
+func winoOutputBiasSkipReluAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutputBiasSkipReluAVX512 called without assembly")
+}
+
+func winoOutput8BiasAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput8BiasAVX2 called without assembly")
+}
+
+func winoOutput8BiasAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput8BiasAVX512 called without assembly")
+}
+
+func winoOutput8BiasReluAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput8BiasReluAVX2 called without assembly")
+}
+
+func winoOutput8BiasReluAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput8BiasReluAVX512 called without assembly")
+}
+
+func winoOutput8BiasSkipReluAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput8BiasSkipReluAVX2 called without assembly")
+}
+
+func winoOutput8BiasSkipReluAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput8BiasSkipReluAVX512 called without assembly")
+}
+
+func winoOutput43BiasAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput43BiasAVX2 called without assembly")
+}
+
+func winoOutput43BiasAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput43BiasAVX512 called without assembly")
+}
+
+func winoOutput43BiasReluAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput43BiasReluAVX2 called without assembly")
+}
+
+func winoOutput43BiasReluAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput43BiasReluAVX512 called without assembly")
+}
+
+func winoOutput43BiasSkipReluAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput43BiasSkipReluAVX2 called without assembly")
+}
+
+func winoOutput43BiasSkipReluAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput43BiasSkipReluAVX512 called without assembly")
+}
+
 func sumProductsAVX512(out *float32, n int, a, b *float32, aOff, bOff *int, taps int) {
 	panic("kernels: sumProductsAVX512 called without assembly")
 }

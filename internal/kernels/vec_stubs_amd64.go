@@ -102,6 +102,21 @@ func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, col
 //go:noescape
 func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 
+// winoOutputBiasAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then BiasAdd with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutputBiasReluAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then BiasRelu with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutputBiasSkipReluAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
 //go:noescape
@@ -117,6 +132,21 @@ func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, co
 //go:noescape
 func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 
+// winoOutput8BiasAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasAdd with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput8BiasReluAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasRelu with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput8BiasSkipReluAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 8×8 cells.
 //
 //go:noescape
@@ -126,6 +156,21 @@ func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride in
 //
 //go:noescape
 func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutput43BiasAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasAdd with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput43BiasReluAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasRelu with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput43BiasSkipReluAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
 // winoOutputGrad43AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
@@ -142,6 +187,21 @@ func winoInputAVX512(dst *float32, dstStride int, src *float32, rowStride int, c
 //go:noescape
 func winoOutputAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
+// winoOutputBiasAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasAdd with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutputBiasReluAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasRelu with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutputBiasSkipReluAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutputGradAVX512 transforms one 2×2 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //
 //go:noescape
@@ -157,6 +217,21 @@ func winoInput8AVX512(dst *float32, dstStride int, src *float32, rowStride int, 
 //go:noescape
 func winoOutput8AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
+// winoOutput8BiasAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput8BiasReluAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput8BiasSkipReluAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutputGrad8AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 8×8 cells.
 //
 //go:noescape
@@ -166,6 +241,21 @@ func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride 
 //
 //go:noescape
 func winoOutput43AVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutput43BiasAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput43BiasReluAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput43BiasSkipReluAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
 // winoOutputGrad43AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //

@@ -78,6 +78,12 @@ type WinoScheme struct {
 	// to its Out×Out outputs Y = Aᵀ·M·A: Y[a][b] is written to
 	// dst[a·rowStride + b·colStride:][:c]. src may be overwritten.
 	Output func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int)
+	// OutputBias is Output followed, on each output's c values y, by
+	// BiasAdd(y, y, bias), or BiasRelu(y, y, bias) when relu, or
+	// BiasSkipRelu(y, y, s, bias) when skip is not nil (relu must be
+	// set), s being skip's values at y's offset from dst: the same bits,
+	// in one pass over the outputs instead of two.
+	OutputBias func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool)
 	// OutputGrad is the adjoint of Output, for the filter gradient: dy[a][b]
 	// is src[a·rowStride + b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is
 	// written to dst[ξ·dstStride:][:c].
@@ -128,6 +134,8 @@ var (
 		}),
 		input: winoInputAVX2, output: winoOutputAVX2, outputGrad: winoOutputGradAVX2,
 		input512: winoInputAVX512, output512: winoOutputAVX512, outputGrad512: winoOutputGradAVX512,
+		outputEp:    [3]winoOutputEp{winoOutputBiasAVX2, winoOutputBiasReluAVX2, winoOutputBiasSkipReluAVX2},
+		outputEp512: [3]winoOutputEp{winoOutputBiasAVX512, winoOutputBiasReluAVX512, winoOutputBiasSkipReluAVX512},
 	}
 	wino4 = &winoAlg{
 		bt: [][]float32{
@@ -158,6 +166,8 @@ var (
 		}),
 		input: winoInput8AVX2, output: winoOutput8AVX2, outputGrad: winoOutputGrad8AVX2,
 		input512: winoInput8AVX512, output512: winoOutput8AVX512, outputGrad512: winoOutputGrad8AVX512,
+		outputEp:    [3]winoOutputEp{winoOutput8BiasAVX2, winoOutput8BiasReluAVX2, winoOutput8BiasSkipReluAVX2},
+		outputEp512: [3]winoOutputEp{winoOutput8BiasAVX512, winoOutput8BiasReluAVX512, winoOutput8BiasSkipReluAVX512},
 	}
 	wino43 = &winoAlg{
 		bt: wino2.bt,
@@ -177,6 +187,8 @@ var (
 		}),
 		input: winoInputAVX2, output: winoOutput43AVX2, outputGrad: winoOutputGrad43AVX2,
 		input512: winoInputAVX512, output512: winoOutput43AVX512, outputGrad512: winoOutputGrad43AVX512,
+		outputEp:    [3]winoOutputEp{winoOutput43BiasAVX2, winoOutput43BiasReluAVX2, winoOutput43BiasSkipReluAVX2},
+		outputEp512: [3]winoOutputEp{winoOutput43BiasAVX512, winoOutput43BiasReluAVX512, winoOutput43BiasSkipReluAVX512},
 	}
 )
 
@@ -197,7 +209,22 @@ type winoAlg struct {
 	output                  func(dst *float32, rowStride, colStride int, src *float32, srcStride, n8 int)
 	input512, outputGrad512 func(dst *float32, dstStride int, src *float32, rowStride, colStride, n int)
 	output512               func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
+	// outputEp and outputEp512 are the output transforms fused with
+	// BiasAdd, BiasRelu and BiasSkipRelu (epBias, epBiasRelu,
+	// epBiasSkipRelu), over n8 groups of 8 or all n channels as above.
+	outputEp, outputEp512 [3]winoOutputEp
 }
+
+// winoOutputEp is the signature of the fused output transforms: output's,
+// with the bias and the skip (read at dst's offsets; nil without one).
+type winoOutputEp func(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int)
+
+// The epilogues of the fused output transforms, indexing outputEp.
+const (
+	epBias = iota
+	epBiasRelu
+	epBiasSkipRelu
+)
 
 func (w *winoAlg) scheme(name string) *WinoScheme {
 	w.a = make([][]float32, len(w.bt))
@@ -207,7 +234,7 @@ func (w *winoAlg) scheme(name string) *WinoScheme {
 		}
 	}
 	return &WinoScheme{Name: name, Tile: len(w.bt), Out: len(w.at), K: w.k(),
-		Filter: w.filter, Input: w.input8, Output: w.output8, OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
+		Filter: w.filter, Input: w.input8, Output: w.output8, OutputBias: w.outputBias, OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
 }
 
 // kron returns G⊗G in float32 (n²×k² for the n×k matrix g).
@@ -306,14 +333,78 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 
 // output8 is WinoScheme.Output for n×n tiles and m×m blocks: Y = Aᵀ·M·A.
 func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
-	m, n := len(w.at), len(w.bt)
 	if c <= 0 {
 		return
 	}
+	w.checkOutput("output transform", dst, rowStride, colStride, src, srcStride, c)
+	w.outputAny(dst, rowStride, colStride, src, srcStride, c)
+}
+
+// checkOutput panics unless an output transform of c channels fits
+// src and dst at the strides given.
+func (w *winoAlg) checkOutput(op string, dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	m, n := len(w.at), len(w.bt)
 	if rowStride < 0 || colStride < 0 || srcStride < c || (n*n-1)*srcStride+c > len(src) || (m-1)*(rowStride+colStride)+c > len(dst) {
-		panic(fmt.Sprintf("kernels: Winograd output transform (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
-			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+		panic(fmt.Sprintf("kernels: Winograd %s (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
+			op, m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
 	}
+}
+
+// outputBias is WinoScheme.OutputBias: the fused routine for the path,
+// or (the AVX2 path with channels outside whole groups of 8, or no
+// assembly) the transform and then the vector loop on each row of
+// outputs (each output when they are not side by side).
+func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool) {
+	if c <= 0 {
+		return
+	}
+	w.checkOutput("output transform with bias", dst, rowStride, colStride, src, srcStride, c)
+	m := len(w.at)
+	span := (m-1)*(rowStride+colStride) + c
+	if len(bias) != c || skip != nil && (!relu || len(skip) < span) {
+		panic(fmt.Sprintf("kernels: Winograd output transform with bias: %d channels, bias of %d, skip of %d values (want %d or none), relu %v (a skip needs relu)",
+			c, len(bias), len(skip), span, relu))
+	}
+	kind, sp := epBias, (*float32)(nil)
+	switch {
+	case skip != nil:
+		kind, sp = epBiasSkipRelu, &skip[0]
+	case relu:
+		kind = epBiasRelu
+	}
+	if vecWide {
+		w.outputEp512[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c)
+		return
+	}
+	if vecFMA && c%8 == 0 {
+		w.outputEp[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
+		return
+	}
+	w.outputAny(dst, rowStride, colStride, src, srcStride, c)
+	// Rows of m outputs side by side (colStride = c) take one call each.
+	px, run := m, m*c
+	if colStride != c {
+		px, run = 1, c
+	}
+	for a := 0; a < m; a++ {
+		for b := 0; b < m; b += px {
+			o := a*rowStride + b*colStride
+			y := dst[o : o+run]
+			switch {
+			case skip != nil:
+				BiasSkipRelu(y, y, skip[o:o+run], bias)
+			case relu:
+				BiasRelu(y, y, bias)
+			default:
+				BiasAdd(y, y, bias)
+			}
+		}
+	}
+}
+
+// outputAny runs Output on the path in use, its arguments checked.
+func (w *winoAlg) outputAny(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	m, n := len(w.at), len(w.bt)
 	if vecWide {
 		w.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
 		return

@@ -314,3 +314,96 @@ func BenchmarkWinoTransforms(b *testing.B) {
 		}
 	}
 }
+
+// TestWinoOutputBiasMatchesUnfused: on every path, each scheme's
+// OutputBias gives the bits of Output followed by BiasAdd, BiasRelu or
+// BiasSkipRelu on each output, with outputs side by side (column stride
+// c) and apart (a gap holding a sentinel, which must stay), channel
+// counts around the 8- and 16-lane groups, and products that make NaN
+// and −0 outputs. A fused routine that dropped the bias, read the skip
+// at another offset, or left out the ReLU fails it.
+func TestWinoOutputBiasMatchesUnfused(t *testing.T) {
+	sentinel := float32(math.Inf(-1))
+	nan := float32(math.NaN())
+	for _, s := range WinoSchemes {
+		vecPaths(t, func(t *testing.T) {
+			for _, c := range []int{1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 40, 64} {
+				for _, gap := range []int{0, 3} {
+					for _, ep := range []string{"bias", "relu", "skip"} {
+						r := rand.New(rand.NewPCG(uint64(c), uint64(s.Tile+gap)))
+						n, m, cells := s.Tile, s.Out, s.Cells()
+						ts, cs := c+5, c+gap
+						rs := m*cs + 2
+						prod := vecRand(r, (cells-1)*ts+c)
+						// All products of channel 0 NaN: a NaN output; all
+						// of channel 1 zero: outputs that the bias decides.
+						for xi := 0; xi < n*n; xi++ {
+							prod[xi*ts] = nan
+							if c > 1 {
+								prod[xi*ts+1] = 0
+							}
+						}
+						bias := vecRand(r, c)
+						if c > 1 {
+							bias[1] = float32(math.Copysign(0, -1))
+						}
+						span := (m-1)*(rs+cs) + c
+						var skip []float32
+						if ep == "skip" {
+							skip = vecRand(r, span)
+						}
+						fill := func() []float32 {
+							y := make([]float32, span)
+							for i := range y {
+								y[i] = sentinel
+							}
+							return y
+						}
+						want, got := fill(), fill()
+						s.Output(want, rs, cs, append([]float32(nil), prod...), ts, c)
+						for a := 0; a < m; a++ {
+							for b := 0; b < m; b++ {
+								o := a*rs + b*cs
+								y := want[o : o+c]
+								switch ep {
+								case "bias":
+									BiasAdd(y, y, bias)
+								case "relu":
+									BiasRelu(y, y, bias)
+								default:
+									BiasSkipRelu(y, y, skip[o:o+c], bias)
+								}
+							}
+						}
+						s.OutputBias(got, rs, cs, append([]float32(nil), prod...), ts, c, bias, skip, ep != "bias")
+						for i := range want {
+							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s c=%d gap=%d %s: y[%d] = %g (%#x), unfused %g (%#x)", s.Name, c, gap, ep,
+									i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestWinoOutputBiasPanics(t *testing.T) {
+	src, dst := make([]float32, 36*8), make([]float32, 16*8)
+	for name, f := range map[string]func(){
+		"bias length":       func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, make([]float32, 7), nil, true) },
+		"skip short":        func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, make([]float32, 8), make([]float32, 16*8-1), true) },
+		"skip without relu": func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, make([]float32, 8), make([]float32, 16*8), false) },
+		"dst short":         func() { Wino43.OutputBias(dst[:16*8-1], 32, 8, src, 8, 8, make([]float32, 8), nil, true) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: call did not panic", name)
+				}
+			}()
+			f()
+		}()
+	}
+}

@@ -75,7 +75,10 @@ func winograd() {
 			if r.bt != nil {
 				winoInput("winoInput"+r.suffix+w.suffix, r.bt, w)
 			}
-			winoOutput("winoOutput"+r.suffix+w.suffix, r.at, w)
+			winoOutput("winoOutput"+r.suffix+w.suffix, r.at, w, nil)
+			for _, ep := range outEpilogues {
+				winoOutput("winoOutput"+r.suffix+ep.name+w.suffix, r.at, w, &ep)
+			}
 			winoOutputGrad("winoOutputGrad"+r.suffix+w.suffix, r.at, w)
 		}
 	}
@@ -135,11 +138,16 @@ func (w *width) channels() string {
 
 // loop emits the loop over the channel groups from dst and src (count
 // as the signature gives it), body being one group's code from the
-// pointers' current values. The AVX-512 loop first broadcasts the
+// pointers' current values; the pointers in more move on with them. The AVX-512 loop first broadcasts the
 // magnitudes other than 1 of mats into registers, runs body unmasked
 // while sixteen channels or more remain, then on eight in YMM registers
 // if eight or more remain, then once under the mask of the rest.
-func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, body func(l *lanes)) {
+func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Register, mats [][][]int, body func(l *lanes)) {
+	step := func(bytes int) {
+		for _, r := range append([]reg.Register{src, dst}, more...) {
+			ADDQ(Imm(uint64(bytes)), r)
+		}
+	}
 	tableOps := map[int]Op{}
 	for m, v := range w.table {
 		tableOps[m] = v
@@ -147,8 +155,7 @@ func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, 
 	if !w.wide {
 		Label(name + "loop")
 		body(&lanes{vec: YMM, k: tableOps})
-		ADDQ(Imm(32), src)
-		ADDQ(Imm(32), dst)
+		step(32)
 		DECQ(count)
 		JNZ(LabelRef(name + "loop"))
 		VZEROUPPER()
@@ -171,8 +178,7 @@ func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, 
 	CMPQ(count, Imm(16))
 	JL(LabelRef(name + "tail"))
 	body(&lanes{vec: ZMM, k: k})
-	ADDQ(Imm(64), src)
-	ADDQ(Imm(64), dst)
+	step(64)
 	SUBQ(Imm(16), count)
 	JMP(LabelRef(name + "loop"))
 	// Eight or more left: eight in YMM registers (unmasked, the constants
@@ -185,8 +191,7 @@ func (w *width) loop(name string, dst, src, count reg.Register, mats [][][]int, 
 	CMPQ(count, Imm(8))
 	JL(LabelRef(name + "mask"))
 	body(&lanes{vec: YMM, k: tableOps})
-	ADDQ(Imm(32), src)
-	ADDQ(Imm(32), dst)
+	step(32)
 	SUBQ(Imm(8), count)
 	Label(name + "mask")
 	TESTQ(count, count)
@@ -278,7 +283,11 @@ var wino43AT = [][]int{
 // out; in and out then move on by inStep and outStep. With out the same
 // register as in (a pass in place), each line's cells are all loaded
 // before any is stored, and the register moves on once.
-func pass(v *lanes, lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep reg.Register) {
+//
+// With ep, each result goes through the epilogue (passEpilogue.apply)
+// before it is stored, its skip value read at the same offset from
+// ep.skip as the result's from out (ep.skip moves on with out).
+func pass(v *lanes, lines int, mat [][]int, in, inStride, inStep, out, outStride, outStep reg.Register, ep *passEpilogue) {
 	for l := 0; l < lines; l++ {
 		cells := make([]reg.VecVirtual, len(mat[0]))
 		for c := range cells {
@@ -297,15 +306,29 @@ func pass(v *lanes, lines int, mat [][]int, in, inStride, inStep, out, outStride
 		if !inPlace {
 			outs = cellsAt(out, outStride, len(mat))
 		}
+		var skips []Mem
+		if ep != nil && ep.skip != nil {
+			skips = cellsAt(ep.skip, outStride, len(mat))
+		}
 		for r := range mat {
 			sum := v.vec()
 			lincomb(sum, mat[r], cells, v.k)
+			if ep != nil {
+				var skip Mem
+				if skips != nil {
+					skip = skips[r]
+				}
+				ep.apply(v, sum, skip)
+			}
 			v.store(sum, outs[r])
 		}
 		if l < lines-1 {
 			ADDQ(inStep, in)
 			if out != in {
 				ADDQ(outStep, out)
+			}
+			if ep != nil && ep.skip != nil {
+				ADDQ(outStep, ep.skip)
 			}
 		}
 	}
@@ -366,14 +389,14 @@ func winoInput(name string, bt [][]int, w *width) {
 	IMUL3Q(Imm(uint64(n)), ds, dsRow)
 	p, d := GP64(), GP64()
 
-	w.loop(name, dst, src, count, [][][]int{bt}, func(l *lanes) {
+	w.loop(name, dst, src, count, nil, [][][]int{bt}, func(l *lanes) {
 		// Columns: t[·][j] = Bᵀ·d[·][j], to cells n·i+j of dst; then
 		// rows: v[i][·] = t[i][·]·B, over dst's row i.
 		MOVQ(src, p)
 		MOVQ(dst, d)
-		pass(l, n, bt, p, rs, cs, d, dsRow, ds)
+		pass(l, n, bt, p, rs, cs, d, dsRow, ds, nil)
 		MOVQ(dst, d)
-		pass(l, n, bt, d, ds, dsRow, d, ds, dsRow)
+		pass(l, n, bt, d, ds, dsRow, d, ds, dsRow, nil)
 	})
 }
 
@@ -382,25 +405,100 @@ func winoInput(name string, bt [][]int, w *width) {
 // + c, y[a][b] at dst + a·rowStride + b·colStride + c (strides in float32
 // elements). The row pass writes its results over the first m cells of
 // each row of src, which the column pass reads: src is left changed.
-func winoOutput(name string, at [][]int, w *width) {
+// With ep, each y[a][b] goes through the epilogue before it is stored:
+// + bias[c], then + skip at y's offset from dst (BiasSkipRelu), then the
+// ReLU, in the order of the vector loops that would otherwise run over
+// the outputs afterwards (biasRelu, biasSkipRelu), and so with their
+// bits.
+func winoOutput(name string, at [][]int, w *width, ep *outEpilogue) {
 	n, m := len(at[0]), len(at)
-	vecFunc(name, w.sig("func(dst *float32, rowStride, colStride int, src *float32, srcStride int,"),
-		fmt.Sprintf("%s transforms one tile of %d×%d products of %s to its %d×%d outputs, overwriting part of src.", name, n, n, w.channels(), m, m))
+	sig, doc := "func(dst *float32, rowStride, colStride int, src *float32, srcStride int,", ""
+	if ep != nil {
+		sig += " bias, skip *float32,"
+		doc = fmt.Sprintf(", then %s with bias (skip unused)", ep.does)
+		if ep.skip {
+			doc = fmt.Sprintf(", then %s with bias and skip (read at dst's offsets from skip)", ep.does)
+		}
+	}
+	vecFunc(name, w.sig(sig),
+		fmt.Sprintf("%s transforms one tile of %d×%d products of %s to its %d×%d outputs%s, overwriting part of src.", name, n, n, w.channels(), m, m, doc))
 	dst, src, count, st := winoArgs(w, "rowStride", "colStride", "srcStride")
 	rs, cs, ss := st[0], st[1], st[2]
 	ssRow := GP64()
 	IMUL3Q(Imm(uint64(n)), ss, ssRow)
 	p, y := GP64(), GP64()
+	var more []reg.Register
+	var bias, skip, sp reg.Register
+	if ep != nil {
+		bias = Load(Param("bias"), GP64())
+		more = append(more, bias)
+		if ep.skip {
+			skip, sp = Load(Param("skip"), GP64()), GP64()
+			more = append(more, skip)
+		}
+	}
 
-	w.loop(name, dst, src, count, [][][]int{at}, func(l *lanes) {
+	w.loop(name, dst, src, count, more, [][][]int{at}, func(l *lanes) {
 		// Rows: s[i][b] = m[i][·]·A[·][b], over cells n·i+b (b < m);
 		// then columns: y[a][b] = Aᵀ[a]·s[·][b].
 		MOVQ(src, p)
-		pass(l, n, at, p, ss, ssRow, p, ss, ssRow)
+		pass(l, n, at, p, ss, ssRow, p, ss, ssRow, nil)
 		MOVQ(src, p)
 		MOVQ(dst, y)
-		pass(l, m, at, p, ssRow, ss, y, rs, cs)
+		var pe *passEpilogue
+		if ep != nil {
+			pe = &passEpilogue{bias: l.vec(), relu: ep.relu}
+			l.load(Mem{Base: bias}, pe.bias)
+			if ep.relu {
+				pe.zero = l.vec()
+				zero(pe.zero)
+			}
+			if ep.skip {
+				MOVQ(skip, sp)
+				pe.skip = sp
+			}
+		}
+		pass(l, m, at, p, ssRow, ss, y, rs, cs, pe)
 	})
+}
+
+// outEpilogue is what a fused output transform does to each output
+// before it stores it.
+type outEpilogue struct {
+	name, does string
+	skip, relu bool
+}
+
+// outEpilogues are the fused output transforms' epilogues, named like
+// the vector loops whose work they take over.
+var outEpilogues = []outEpilogue{
+	{"Bias", "BiasAdd", false, false},
+	{"BiasRelu", "BiasRelu", false, true},
+	{"BiasSkipRelu", "BiasSkipRelu", true, true},
+}
+
+// passEpilogue is an outEpilogue in a pass: the group's bias in a
+// register, zero in another (for the ReLU; nil without), and the pointer to the skip
+// values matching the pass's out (nil without a skip).
+type passEpilogue struct {
+	bias, zero reg.VecVirtual
+	skip       reg.Register
+	relu       bool
+}
+
+// apply runs the epilogue on sum: + bias, + the skip value at skip
+// (when the epilogue has one), then max(·, 0) with VMAXPS in Intel order
+// (vmaxps sum, zero, sum: a NaN or −0 sum passes, as in biasRelu).
+func (e *passEpilogue) apply(l *lanes, sum reg.VecVirtual, skip Mem) {
+	VADDPS(e.bias, sum, sum)
+	if e.skip != nil {
+		t := l.vec()
+		l.load(skip, t)
+		VADDPS(t, sum, sum)
+	}
+	if e.relu {
+		VMAXPS(sum, e.zero, sum)
+	}
 }
 
 // winoOutputGrad: Dŷ = A·dy·Aᵀ (n×n) for an m×m block dy of an output
@@ -425,11 +523,11 @@ func winoOutputGrad(name string, at [][]int, w *width) {
 	}
 	p, d := GP64(), GP64()
 
-	w.loop(name, dst, src, count, [][][]int{a}, func(l *lanes) {
+	w.loop(name, dst, src, count, nil, [][][]int{a}, func(l *lanes) {
 		MOVQ(src, p)
 		MOVQ(dst, d)
-		pass(l, m, a, p, rs, cs, d, dsRow, ds)
+		pass(l, m, a, p, rs, cs, d, dsRow, ds, nil)
 		MOVQ(dst, d)
-		pass(l, n, a, d, ds, dsRow, d, ds, dsRow)
+		pass(l, n, a, d, ds, dsRow, d, ds, dsRow, nil)
 	})
 }
