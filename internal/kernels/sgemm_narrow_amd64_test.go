@@ -94,15 +94,21 @@ func narrowOperands(m, k, n int) (a, b, c []float32) {
 
 // TestK16MatchesTiles: the narrow engine's K = 16, N = 16 kernel
 // (engine.k16) gives the bits of its micro-kernel tiles, on whole-tile
-// row counts with a tail of eight-row groups and with strides past 16.
+// row counts with a tail of eight-row groups, on row counts that are no
+// multiple of the tile's (which the tiles run through a scratch tile:
+// the k16 kernel takes any rows, and TileRowsFor says so), and with
+// strides past 16.
 func TestK16MatchesTiles(t *testing.T) {
 	if !hasAVX512F || avx512NarrowEngine.k16 == nil {
 		t.Skip("k16 kernel NOT EXECUTED: needs AVX-512F")
 	}
+	if e := engineFor(false, 16, 16); e != nil && e.k16 != nil && TileRowsFor(16, 16) != 1 {
+		t.Errorf("TileRowsFor(16, 16) = %d on engine %s, which has the k16 kernel; want 1", TileRowsFor(16, 16), e.name)
+	}
 	plain := avx512NarrowEngine
 	plain.k16 = nil
 	r := rand.New(rand.NewPCG(16, 16))
-	for _, m := range []int{28, 56, 84, 112, 252} {
+	for _, m := range []int{1, 7, 9, 28, 49, 56, 84, 112, 252} {
 		for _, ld := range [][2]int{{16, 16}, {20, 37}} {
 			lda, ldc := ld[0], ld[1]
 			a, b := vecRand(r, m*lda), vecRand(r, 16*16)

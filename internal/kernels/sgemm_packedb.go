@@ -39,13 +39,22 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 // that runs products A·B with n columns of C over k steps, A not
 // transposed (14 for avx512, 6 for avx2, 4 for purego, 1 for ref; 28 or
 // 6 for n ≤ 16 on the default avx512 path, see the narrow-N rule in
-// dispatch.go): products whose M is a multiple of it run without partial
+// dispatch.go; 1 where the K = N = 16 kernel takes the product, see
+// takesK16): products whose M is a multiple of it run without partial
 // tiles, which go through a scratch tile.
 func TileRowsFor(k, n int) int {
-	if e := engineFor(false, k, n); e != nil {
-		return e.mr
+	e := engineFor(false, k, n)
+	if e == nil || e.takesK16(k, n) {
+		return 1
 	}
-	return 1
+	return e.mr
+}
+
+// takesK16 reports whether e has the K = N = 16 kernel (sgemmK16N16AVX512)
+// for a k×n packed B: SgemmPackedB then runs a product with alpha 1 and
+// beta 0 on it, whatever its rows.
+func (e *engine) takesK16(k, n int) bool {
+	return e.k16 != nil && k == 16 && n == 16
 }
 
 // PackedBLen is the number of floats the panels of a k×n op(B) take
@@ -202,12 +211,15 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
 	k, n, mr, nr := pb.k, pb.n, e.mr, e.nr
 	kern := e.kernels[aRows][bPacked]
-	if pb.am != aRows || kern == nil || pb.kcStep != k || n > e.nc || m%mr != 0 || n%nr != 0 {
+	if pb.am != aRows || kern == nil || pb.kcStep != k || n > e.nc {
 		return false
 	}
-	if e.k16 != nil && k == 16 && n == 16 && alpha == 1 && beta == 0 {
-		e.k16(m, a, lda, pb.bp[:16*16], c, ldc)
+	if e.takesK16(k, n) && alpha == 1 && beta == 0 {
+		e.k16(m, a, lda, pb.bp[:16*16], c, ldc) // any m: eight rows at a time, then one
 		return true
+	}
+	if m%mr != 0 || n%nr != 0 {
+		return false
 	}
 	for q := 0; q < n/nr; q++ {
 		bp := pb.bp[q*nr*k : (q+1)*nr*k]
