@@ -29,7 +29,8 @@ Times the lecture model (or, with --model resnet, a small ResNet: conv
 with a 1x1 projection, global average pooling, dense 10) on random
 28x28x1 data: one training step (forward, backward, Adam update) and
 inference at --batch, and batch-1 latency, each the median of --runs
-timed repetitions after --warmup untimed ones. Prints images per second,
+timed repetitions after --warmup untimed ones, each phase starting from a
+collected heap. Prints images per second,
 GFLOP/s, the parameter count and the peak resident memory; with --plan
 also the path each convolution took (its geometry and plan).
 
