@@ -8,6 +8,7 @@ package nn
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -134,7 +135,9 @@ const sumChunks = 16
 // It returns the blocks' sums (width values) added in block order.
 func chunkSums(rows, width, work int, fn func(lo, hi int, acc []float64)) []float64 {
 	chunks := min(sumChunks, rows)
-	partial := make([]float64, chunks*width)
+	pb := getPartials(chunks * width)
+	defer partials.Put(pb)
+	partial := *pb
 	minPer := chunks
 	if work >= elemMinPer {
 		minPer = 1
@@ -151,6 +154,22 @@ func chunkSums(rows, width, work int, fn func(lo, hi int, acc []float64)) []floa
 		}
 	}
 	return out
+}
+
+// partials holds chunkSums' partial sums between calls (*[]float64): a
+// training step makes a dozen such reductions, and fresh slices each
+// time would land on fresh pages.
+var partials sync.Pool
+
+// getPartials returns n float64 zeros from partials, or new ones.
+func getPartials(n int) *[]float64 {
+	if p, ok := partials.Get().(*[]float64); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		clear(*p)
+		return p
+	}
+	s := make([]float64, n)
+	return &s
 }
 
 // biasAddGradKernel sums g, viewed as [outer, c, inner], into db[c].

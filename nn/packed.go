@@ -299,7 +299,10 @@ func (p *Packed) acquireWino(s *kernels.WinoScheme, c, f int) *form[winoForm] {
 		if len(reuse.u) != ulen || len(reuse.panels) != plen {
 			reuse.u, reuse.panels = make([]float32, ulen), make([]float32, plen)
 		}
-		reuse.packed = winoFilters(s, c, f, p.w.Data(), reuse.u, reuse.panels)
+		if len(reuse.packed) != s.Cells() {
+			reuse.packed = make([]*kernels.PackedB, s.Cells())
+		}
+		winoFilters(s, c, f, p.w.Data(), reuse.u, reuse.panels, reuse.packed)
 		return reuse
 	})
 }

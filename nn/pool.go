@@ -212,7 +212,7 @@ func AvgPool(input *tensor.Tensor, o PoolOptions) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	y := tensor.Zeros(g.outShape...)
+	y := newZeroResult(g.outShape...)
 	avgPoolFast(g, input.Data(), y.Data())
 	return y, nil
 }

@@ -42,26 +42,46 @@ func winogradConv(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, e
 	s := pl.scheme
 	ub := getScratch(s.Cells() * g.C * f)
 	pbuf := getScratch(max(1, s.Cells()*kernels.PackedBLen(g.C, f)))
-	packed := winoFilters(s, g.C, f, w, *ub, *pbuf)
-	winogradConvPacked(pl, g, f, x, packed, y, ep)
+	cp := getCellPacks(s.Cells())
+	winoFilters(s, g.C, f, w, *ub, *pbuf, *cp)
+	winogradConvPacked(pl, g, f, x, *cp, y, ep)
+	cellPacks.Put(cp)
 	putScratch(pbuf)
 	putScratch(ub)
 }
 
 // winoFilters transforms w [K, K, C, F] into u (cells·C·F floats: U_ξ
 // [C, F] for each cell ξ) and packs each U_ξ into panels (cells ·
-// kernels.PackedBLen(C, F) floats, the cells' panels in one buffer).
-// The result reads u and panels: both stay the caller's and must
-// outlive it.
-func winoFilters(s *kernels.WinoScheme, c, f int, w, u, panels []float32) []*kernels.PackedB {
-	cells := s.Cells()
+// kernels.PackedBLen(C, F) floats, the cells' panels in one buffer),
+// described by packed[ξ] (cells entries: a nil one gets a new value, the
+// others are packed over). The descriptions read u and panels: both stay
+// the caller's and must outlive their use.
+func winoFilters(s *kernels.WinoScheme, c, f int, w, u, panels []float32, packed []*kernels.PackedB) {
 	s.Filter(u, w, c, f)
 	plen := kernels.PackedBLen(c, f)
-	packed := make([]*kernels.PackedB, cells)
-	for xi := range packed {
-		packed[xi] = kernels.PackBInto(panels[xi*plen:], false, c, f, u[xi*c*f:(xi+1)*c*f], f)
+	for xi := range packed[:s.Cells()] {
+		if packed[xi] == nil {
+			packed[xi] = new(kernels.PackedB)
+		}
+		kernels.PackBTo(packed[xi], panels[xi*plen:], false, c, f, u[xi*c*f:(xi+1)*c*f], f)
 	}
-	return packed
+}
+
+// cellPacks holds the cells' packed-filter descriptions of winogradConv
+// between calls (*[]*kernels.PackedB, each entry kept for the next
+// call): a training step transforms the filters of every Winograd
+// convolution's input gradient afresh, 36 or 64 of them a call.
+var cellPacks sync.Pool
+
+// getCellPacks returns cells descriptions from cellPacks (entries to be
+// packed over) or new ones.
+func getCellPacks(cells int) *[]*kernels.PackedB {
+	if p, ok := cellPacks.Get().(*[]*kernels.PackedB); ok && cap(*p) >= cells {
+		*p = (*p)[:cells]
+		return p
+	}
+	p := make([]*kernels.PackedB, cells)
+	return &p
 }
 
 // winogradConvPacked is winogradConv with the filters prepared by

@@ -112,7 +112,7 @@ func TestK16MatchesTiles(t *testing.T) {
 		for _, ld := range [][2]int{{16, 16}, {20, 37}} {
 			lda, ldc := ld[0], ld[1]
 			a, b := vecRand(r, m*lda), vecRand(r, 16*16)
-			pb := avx512NarrowEngine.packB(false, 16, 16, b, 16, nil)
+			pb := avx512NarrowEngine.packB(false, 16, 16, b, 16, nil, nil)
 			got, want := vecRand(r, m*ldc), make([]float32, m*ldc)
 			copy(want, got) // the columns past 16 must stay as they are
 			avx512NarrowEngine.gemmPackedB(m, 1, a, lda, pb, 0, got, ldc)

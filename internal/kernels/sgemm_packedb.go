@@ -32,7 +32,7 @@ type PackedB struct {
 // must not change it while the result is in use). B itself must stay
 // unchanged too. Call Release when done to recycle the buffer.
 func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
-	return engineFor(false, k, n).packB(transB, k, n, b, ldb, nil)
+	return engineFor(false, k, n).packB(transB, k, n, b, ldb, nil, nil)
 }
 
 // TileRowsFor is MR, the rows of the micro-kernel tile of the engine
@@ -77,7 +77,18 @@ func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *Pack
 	if need := PackedBLen(k, n); len(buf) < need {
 		panic(fmt.Sprintf("kernels.PackBInto: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
 	}
-	return engineFor(false, k, n).packB(transB, k, n, b, ldb, buf)
+	return engineFor(false, k, n).packB(transB, k, n, b, ldb, buf, nil)
+}
+
+// PackBTo is PackBInto with the result written over *pb (which must not
+// be in use) instead of a new value, and returned: an operand packed
+// again and again (a Winograd convolution's cells, call after call) then
+// costs no allocation.
+func PackBTo(pb *PackedB, buf []float32, transB bool, k, n int, b []float32, ldb int) *PackedB {
+	if need := PackedBLen(k, n); len(buf) < need {
+		panic(fmt.Sprintf("kernels.PackBTo: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
+	}
+	return engineFor(false, k, n).packB(transB, k, n, b, ldb, buf, pb)
 }
 
 // SgemmPackedB computes C = alpha·A·op(B) + beta·C on the caller's
@@ -142,10 +153,15 @@ func (pb *PackedB) Release() {
 var curEngine *engine
 
 // packB packs op(B) into buf, or into a buffer from internal/pool when
-// buf is nil.
-func (e *engine) packB(transB bool, k, n int, b []float32, ldb int, buf []float32) *PackedB {
+// buf is nil, described by *into (overwritten), or by a new PackedB when
+// into is nil.
+func (e *engine) packB(transB bool, k, n int, b []float32, ldb int, buf []float32, into *PackedB) *PackedB {
 	checkSgemm(false, transB, 0, n, k, nil, max(k, 1), b, ldb, nil, max(n, 1))
-	pb := &PackedB{transB: transB, k: k, n: n, b: b, ldb: ldb, e: e}
+	pb := into
+	if pb == nil {
+		pb = new(PackedB)
+	}
+	*pb = PackedB{transB: transB, k: k, n: n, b: b, ldb: ldb, e: e}
 	if e == nil || k == 0 || n == 0 {
 		return pb
 	}

@@ -43,7 +43,7 @@ func TestSgemmPackedB(t *testing.T) {
 		t.Run("impl="+name, func(t *testing.T) {
 			for _, e := range testEngines(t, name) {
 				t.Run(e.name, func(t *testing.T) {
-					fn := packedBVia(t, func(tb bool, k, n int, b []float32, ldb int) *PackedB { return e.packB(tb, k, n, b, ldb, nil) }, e.gemmPackedB)
+					fn := packedBVia(t, func(tb bool, k, n int, b []float32, ldb int) *PackedB { return e.packB(tb, k, n, b, ldb, nil, nil) }, e.gemmPackedB)
 					for ci, c := range cases {
 						t.Run(c.String(), func(t *testing.T) {
 							c.check(t, uint64(ci), fn)
@@ -69,7 +69,7 @@ func samePackedB(t *testing.T, e *engine, g gemmCase, seed uint64) {
 	c0, ldc := operand(r, g.m, g.n, g.pad+2)
 	want, got := slices.Clone(c0), slices.Clone(c0)
 	e.sgemmSerial(false, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
-	pb := e.packB(g.transB, g.k, g.n, b, ldb, nil)
+	pb := e.packB(g.transB, g.k, g.n, b, ldb, nil, nil)
 	e.gemmPackedB(g.m, g.alpha, a, lda, pb, g.beta, got, ldc)
 	pb.Release()
 	for i := range got {
@@ -102,7 +102,8 @@ func TestSgemmPackedBDispatch(t *testing.T) {
 
 // TestPackBInto: panels packed into the caller's buffer multiply to the
 // same bits as PackB's, and Release leaves that buffer out of the pool
-// (in the poisoning mode a buffer handed to the pool turns to NaN).
+// (in the poisoning mode a buffer handed to the pool turns to NaN);
+// PackBTo packs over a value already used, released or not.
 func TestPackBInto(t *testing.T) {
 	defer restoreImpl(t)()
 	for _, name := range Available() {
@@ -129,6 +130,16 @@ func TestPackBInto(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				t.Fatal("PackBInto's product differs from PackB's")
+			}
+			// PackBTo packs again over the released value, which is
+			// then in use again, with the same product.
+			clear(got)
+			if again := PackBTo(pi, buf, false, k, n, b, ldb); again != pi {
+				t.Error("PackBTo returned another value than the one it was given")
+			}
+			SgemmPackedB(m, 1, a, lda, pi, 0, got, n)
+			if !slices.Equal(got, want) {
+				t.Fatal("PackBTo's product differs from PackB's")
 			}
 			if need := PackedBLen(k, n); need > 0 {
 				func() {
@@ -175,7 +186,7 @@ func TestSgemmPackedBParallel(t *testing.T) {
 						c0, ldc := operand(r, g.m, g.n, g.pad+2)
 						want := slices.Clone(c0)
 						e.sgemmSerial(false, g.transB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
-						pb := e.packB(g.transB, g.k, g.n, b, ldb, nil)
+						pb := e.packB(g.transB, g.k, g.n, b, ldb, nil, nil)
 						for workers := 1; workers <= 4; workers++ {
 							old := runtime.GOMAXPROCS(workers)
 							got := slices.Clone(c0)
