@@ -89,7 +89,7 @@ func Params(m Model) int {
 type Config struct {
 	Model  string // one of Models; "" means "lecture"
 	Batch  int    // default 128
-	Warmup int    // default 3
+	Warmup int    // default 5, as the PyTorch and ONNX Runtime scripts in bench/
 	Runs   int    // default 20
 }
 
@@ -126,7 +126,7 @@ func Run(c Config) (Result, error) {
 		c.Batch = 128
 	}
 	if c.Warmup == 0 {
-		c.Warmup = 3
+		c.Warmup = 5
 	}
 	if c.Runs == 0 {
 		c.Runs = 20
