@@ -143,15 +143,18 @@ func (s *Sequential) Outputs() []TensorSpec { return s.outputs }
 // FeatureLayers returns the layers FeatureMaps may be asked for.
 func (s *Sequential) FeatureLayers() []string { return s.maps }
 
-// Predict runs the model (dropout off) on n examples and returns their
-// logits and softmax probabilities, each n·K values.
+// Predict runs the model (dropout off; layers.Predict) on n examples and
+// returns their logits and softmax probabilities, each n·K values.
 func (s *Sequential) Predict(n int, in [][]float32) ([][]float32, error) {
 	x, err := s.batch(n, in)
 	if err != nil {
 		return nil, err
 	}
-	logits := s.model.Call(autograd.Constant(x), layers.Context{})
-	return outputs(logits)
+	logits, err := layers.Predict(s.model, x, 0)
+	if err != nil {
+		return nil, fmt.Errorf("serve: running the model: %w", err)
+	}
+	return outputs(autograd.Constant(logits))
 }
 
 // batch checks in against the input spec and wraps it as [n, shape...].

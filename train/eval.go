@@ -201,7 +201,11 @@ func PredictImages(m layers.Network, images [][]float32, info DataInfo, k int) (
 	if err != nil {
 		return nil, err
 	}
-	probs := autograd.Softmax(m.Call(autograd.Constant(x), layers.Context{}))
+	logits, err := layers.Predict(m, x, 0)
+	if err != nil {
+		return nil, fmt.Errorf("train: predicting: %w", err)
+	}
+	probs := autograd.Softmax(autograd.Constant(logits))
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("train: predicting: %w", err)
 	}

@@ -62,3 +62,32 @@ func benchInfer(b *testing.B, name string, batch int) {
 	}
 	b.ReportMetric(flop*float64(batch)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
+
+// BenchmarkPredict times layers.Predict over a batch of 128 in batches
+// of 8 to 128 rows, and with the batch size it picks (rows=auto), for
+// layers.PredictBatch's rule:
+//
+//	go test -run '^$' -bench Predict -benchtime 100x ./internal/benchmark
+func BenchmarkPredict(b *testing.B) {
+	for _, name := range Models {
+		m, flop, err := NewModel(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, _ := randomBatch(128)
+		for _, rows := range []int{0, 8, 16, 32, 64, 128} {
+			label := fmt.Sprint(rows)
+			if rows == 0 {
+				label = "auto"
+			}
+			b.Run(fmt.Sprintf("model=%s/rows=%s", name, label), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := layers.Predict(m, x, rows); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(flop*128*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

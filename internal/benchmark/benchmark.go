@@ -65,14 +65,9 @@ func NewModel(name string) (Model, float64, error) {
 	return nil, 0, fmt.Errorf("benchmark: unknown model %q, want one of %s", name, strings.Join(Models, ", "))
 }
 
-// Model is what Run needs of a model: a call on [N, 28, 28, 1] images
-// giving [N, 10] logits, its trainable variables, and every weight
-// (trainable and moving statistics) in Keras order.
-type Model interface {
-	Call(x *autograd.Var, ctx layers.Context) *autograd.Var
-	Variables() []*autograd.Var
-	AllWeights() []*autograd.Var
-}
+// Model is a benchmark model: a network from [N, 28, 28, 1] images to
+// [N, 10] logits.
+type Model = layers.Network
 
 // Params returns the number of trainable parameters of m (the moving
 // statistics of batch norm are not counted, as PyTorch's parameters()
@@ -140,11 +135,11 @@ func Run(c Config) (Result, error) {
 	}
 	x, labels := randomBatch(c.Batch)
 	trainStep := newTrainStep(m, x, labels)
+	// Inference is layers.Predict, as convnet predict and serve run it
+	// (in batches of its choosing: PredictBatch).
 	infer := func(in *tensor.Tensor) func() error {
 		return func() error {
-			out := m.Call(autograd.Constant(in), layers.Context{})
-			err := out.Err()
-			autograd.Release(out) // as evaluation does
+			_, err := layers.Predict(m, in, 0)
 			return err
 		}
 	}
