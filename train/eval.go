@@ -74,7 +74,11 @@ func evaluate(m layers.Network, ds data.Dataset, batchSize int, norm *data.Norma
 		if len(labels) == 0 {
 			continue
 		}
-		logits := m.Call(autograd.Constant(x), layers.Context{})
+		out, err := layers.Predict(m, x, 0)
+		if err != nil {
+			return ev, fmt.Errorf("train: evaluating: %w", err)
+		}
+		logits := autograd.Constant(out)
 		loss := autograd.SparseSoftmaxCrossEntropyWithLogits(labels, logits)
 		if err := loss.Err(); err != nil {
 			return ev, fmt.Errorf("train: evaluating: %w", err)
