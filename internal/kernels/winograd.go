@@ -315,6 +315,9 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 	if n8 > 0 {
 		w.input(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
 	}
+	if 8*n8 == c {
+		return // no channel left for the Go loop: skip zeroing its arrays
+	}
 	var d, t [8][8]float32
 	for ch := 8 * n8; ch < c; ch++ {
 		for i := 0; i < n; i++ {
@@ -333,20 +336,38 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 
 // output8 is WinoScheme.Output for n×n tiles and m×m blocks: Y = Aᵀ·M·A.
 func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	m, n := len(w.at), len(w.bt)
 	if c <= 0 {
 		return
 	}
-	w.checkOutput("output transform", dst, rowStride, colStride, src, srcStride, c)
-	w.outputAny(dst, rowStride, colStride, src, srcStride, c)
-}
-
-// checkOutput panics unless an output transform of c channels fits
-// src and dst at the strides given.
-func (w *winoAlg) checkOutput(op string, dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
-	m, n := len(w.at), len(w.bt)
 	if rowStride < 0 || colStride < 0 || srcStride < c || (n*n-1)*srcStride+c > len(src) || (m-1)*(rowStride+colStride)+c > len(dst) {
-		panic(fmt.Sprintf("kernels: Winograd %s (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
-			op, m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+		panic(fmt.Sprintf("kernels: Winograd output transform (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
+			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+	}
+	if vecWide {
+		w.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
+		return
+	}
+	n8 := groups8(c)
+	if n8 > 0 {
+		w.output(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
+	}
+	if 8*n8 == c {
+		return // no channel left for the Go loop: skip zeroing its arrays
+	}
+	var p, y [8][8]float32
+	for ch := 8 * n8; ch < c; ch++ {
+		for i := 0; i < n; i++ {
+			for j := 0; j < n; j++ {
+				p[i][j] = src[(i*n+j)*srcStride+ch]
+			}
+		}
+		sandwich(&y, w.at, &p, w.at, m, n, m)
+		for a := 0; a < m; a++ {
+			for b := 0; b < m; b++ {
+				dst[a*rowStride+b*colStride+ch] = y[a][b]
+			}
+		}
 	}
 }
 
@@ -358,9 +379,12 @@ func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []floa
 	if c <= 0 {
 		return
 	}
-	w.checkOutput("output transform with bias", dst, rowStride, colStride, src, srcStride, c)
-	m := len(w.at)
+	m, n := len(w.at), len(w.bt)
 	span := (m-1)*(rowStride+colStride) + c
+	if rowStride < 0 || colStride < 0 || srcStride < c || (n*n-1)*srcStride+c > len(src) || span > len(dst) {
+		panic(fmt.Sprintf("kernels: Winograd output transform with bias (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
+			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+	}
 	if len(bias) != c || skip != nil && (!relu || len(skip) < span) {
 		panic(fmt.Sprintf("kernels: Winograd output transform with bias: %d channels, bias of %d, skip of %d values (want %d or none), relu %v (a skip needs relu)",
 			c, len(bias), len(skip), span, relu))
@@ -380,7 +404,7 @@ func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []floa
 		w.outputEp[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
 		return
 	}
-	w.outputAny(dst, rowStride, colStride, src, srcStride, c)
+	w.output8(dst, rowStride, colStride, src, srcStride, c)
 	// Rows of m outputs side by side (colStride = c) take one call each.
 	px, run := m, m*c
 	if colStride != c {
@@ -397,33 +421,6 @@ func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []floa
 				BiasRelu(y, y, bias)
 			default:
 				BiasAdd(y, y, bias)
-			}
-		}
-	}
-}
-
-// outputAny runs Output on the path in use, its arguments checked.
-func (w *winoAlg) outputAny(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
-	m, n := len(w.at), len(w.bt)
-	if vecWide {
-		w.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
-		return
-	}
-	n8 := groups8(c)
-	if n8 > 0 {
-		w.output(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
-	}
-	var p, y [8][8]float32
-	for ch := 8 * n8; ch < c; ch++ {
-		for i := 0; i < n; i++ {
-			for j := 0; j < n; j++ {
-				p[i][j] = src[(i*n+j)*srcStride+ch]
-			}
-		}
-		sandwich(&y, w.at, &p, w.at, m, n, m)
-		for a := 0; a < m; a++ {
-			for b := 0; b < m; b++ {
-				dst[a*rowStride+b*colStride+ch] = y[a][b]
 			}
 		}
 	}
@@ -447,6 +444,9 @@ func (w *winoAlg) outputGrad8(dst []float32, dstStride int, src []float32, rowSt
 	n8 := groups8(c)
 	if n8 > 0 {
 		w.outputGrad(&dst[0], dstStride, &src[0], rowStride, colStride, n8)
+	}
+	if 8*n8 == c {
+		return // no channel left for the Go loop: skip zeroing its arrays
 	}
 	var dy, t [8][8]float32
 	for ch := 8 * n8; ch < c; ch++ {
