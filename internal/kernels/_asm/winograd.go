@@ -138,10 +138,11 @@ func (w *width) channels() string {
 
 // loop emits the loop over the channel groups from dst and src (count
 // as the signature gives it), body being one group's code from the
-// pointers' current values; the pointers in more move on with them. The AVX-512 loop first broadcasts the
-// magnitudes other than 1 of mats into registers, runs body unmasked
-// while sixteen channels or more remain, then on eight in YMM registers
-// if eight or more remain, then once under the mask of the rest.
+// pointers' current values; the pointers in more move on with them.
+// The AVX-512 loop first broadcasts the magnitudes other than 1 of mats
+// into registers, runs body unmasked while sixteen channels or more
+// remain, then on eight in YMM registers if eight or more remain, then
+// once under the mask of the rest.
 func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Register, mats [][][]int, body func(l *lanes)) {
 	step := func(bytes int) {
 		for _, r := range append([]reg.Register{src, dst}, more...) {
@@ -478,8 +479,11 @@ var outEpilogues = []outEpilogue{
 }
 
 // passEpilogue is an outEpilogue in a pass: the group's bias in a
-// register, zero in another (for the ReLU; nil without), and the pointer to the skip
-// values matching the pass's out (nil without a skip).
+// register, zero in another (for the ReLU; nil without), and the pointer
+// to the skip values matching the pass's out (nil without a skip). It
+// takes at most three registers beside the pass's nine; the output
+// transforms broadcast at most three constants, so an eight-channel
+// group still fits in Y0–Y15.
 type passEpilogue struct {
 	bias, zero reg.VecVirtual
 	skip       reg.Register
