@@ -74,10 +74,7 @@ func PackedBLen(k, n int) int {
 // matrices of a Winograd convolution) then share one buffer instead of
 // each taking one from internal/pool.
 func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *PackedB {
-	if need := PackedBLen(k, n); len(buf) < need {
-		panic(fmt.Sprintf("kernels.PackBInto: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
-	}
-	return engineFor(false, k, n).packB(transB, k, n, b, ldb, buf, nil)
+	return packBInto("PackBInto", nil, buf, transB, k, n, b, ldb)
 }
 
 // PackBTo is PackBInto with the result written over *pb (which must not
@@ -85,8 +82,14 @@ func PackBInto(buf []float32, transB bool, k, n int, b []float32, ldb int) *Pack
 // again and again (a Winograd convolution's cells, call after call) then
 // costs no allocation.
 func PackBTo(pb *PackedB, buf []float32, transB bool, k, n int, b []float32, ldb int) *PackedB {
+	return packBInto("PackBTo", pb, buf, transB, k, n, b, ldb)
+}
+
+// packBInto is PackBInto and PackBTo (op names the caller): it checks
+// buf's length and packs into it, described by *pb or a new value.
+func packBInto(op string, pb *PackedB, buf []float32, transB bool, k, n int, b []float32, ldb int) *PackedB {
 	if need := PackedBLen(k, n); len(buf) < need {
-		panic(fmt.Sprintf("kernels.PackBTo: buffer of %d floats, want %d for %d×%d", len(buf), need, k, n))
+		panic(fmt.Sprintf("kernels.%s: buffer of %d floats, want %d for %d×%d", op, len(buf), need, k, n))
 	}
 	return engineFor(false, k, n).packB(transB, k, n, b, ldb, buf, pb)
 }
