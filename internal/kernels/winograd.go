@@ -340,7 +340,7 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 	if c <= 0 {
 		return
 	}
-	if rowStride < 0 || colStride < 0 || srcStride < c || (n*n-1)*srcStride+c > len(src) || (m-1)*(rowStride+colStride)+c > len(dst) {
+	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
 		panic(fmt.Sprintf("kernels: Winograd output transform (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
 			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
 	}
@@ -371,6 +371,14 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 	}
 }
 
+// outputFits reports whether an output transform of c ≥ 1 channels
+// stays within src and dst at the strides given (small enough to be
+// inlined into the transforms, which run once per tile).
+func (w *winoAlg) outputFits(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) bool {
+	m, n := len(w.at), len(w.bt)
+	return rowStride >= 0 && colStride >= 0 && srcStride >= c && (n*n-1)*srcStride+c <= len(src) && (m-1)*(rowStride+colStride)+c <= len(dst)
+}
+
 // outputBias is WinoScheme.OutputBias: the fused routine for the path,
 // or (the AVX2 path with channels outside whole groups of 8, or no
 // assembly) the transform and then the vector loop on each row of
@@ -379,9 +387,9 @@ func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []floa
 	if c <= 0 {
 		return
 	}
-	m, n := len(w.at), len(w.bt)
+	m := len(w.at)
 	span := (m-1)*(rowStride+colStride) + c
-	if rowStride < 0 || colStride < 0 || srcStride < c || (n*n-1)*srcStride+c > len(src) || span > len(dst) {
+	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
 		panic(fmt.Sprintf("kernels: Winograd output transform with bias (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
 			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
 	}
