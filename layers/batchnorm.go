@@ -134,12 +134,7 @@ func (l *BatchNormalization) call(x *autograd.Var, ctx Context, relu bool) *auto
 	if relu {
 		fused = autograd.FusedBatchNormRelu
 	}
-	y, mean, variance := fused(x, l.gamma, l.beta, l.epsilon())
-	if y.Err() != nil {
-		return y
-	}
-	l.update(mean, variance)
-	return y
+	return l.trained(fused(x, l.gamma, l.beta, l.epsilon()))
 }
 
 // callJoin is Relu(Add(Call(x), skip)) while training, in one op
@@ -153,16 +148,15 @@ func (l *BatchNormalization) callJoin(x, skip *autograd.Var) *autograd.Var {
 	if err := l.Build(shapeOf(x)); err != nil {
 		return autograd.Failed(err)
 	}
-	y, mean, variance := autograd.FusedBatchNormAddRelu(x, skip, l.gamma, l.beta, l.epsilon())
+	return l.trained(autograd.FusedBatchNormAddRelu(x, skip, l.gamma, l.beta, l.epsilon()))
+}
+
+// trained returns a training op's output y, first folding the batch's
+// statistics into the moving ones when the op succeeded.
+func (l *BatchNormalization) trained(y *autograd.Var, mean, variance *tensor.Tensor) *autograd.Var {
 	if y.Err() != nil {
 		return y
 	}
-	l.update(mean, variance)
-	return y
-}
-
-// update folds a training batch's statistics into the moving ones.
-func (l *BatchNormalization) update(mean, variance *tensor.Tensor) {
 	m := l.momentum()
 	// Keras's assign_moving_average: moving −= (moving − batch)·(1 − m).
 	for _, s := range [][2][]float32{{l.mean.Value().Data(), mean.Data()}, {l.vari.Value().Data(), variance.Data()}} {
@@ -173,6 +167,7 @@ func (l *BatchNormalization) update(mean, variance *tensor.Tensor) {
 	}
 	l.mean.Value().MarkChanged()
 	l.vari.Value().MarkChanged()
+	return y
 }
 
 // planBNRelu finds, in the graph order, the ReLU layers whose input is a
