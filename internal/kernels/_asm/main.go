@@ -119,11 +119,11 @@ func avx512NarrowKernel() {
 		"Twenty-eight", "sixteen", vecKernel{mr: 28, nv: 1, lanes: 16, vec: ZMM})
 }
 
-// avx512SmallKernel: 16×16 tile for products of at most 16 rows and
-// 16 columns of C (a Winograd filter gradient's cell, Ŵ_ξᵀ [F, C] over
-// the tiles), where the 28×16 tile would compute 28 rows to keep 16: 16
-// ZMM accumulators, enough in flight to cover the FMA latency on two
-// pipes.
+// avx512SmallKernel: 16×16 tile for products of 16 or 32 rows and at
+// most 32 columns of C (a Winograd filter gradient's cell, Ŵ_ξᵀ [F, C]
+// over the tiles), where the 28×16 or 14×32 tile would compute 28 rows
+// to keep 16, or 42 to keep 32: 16 ZMM accumulators, enough in flight to
+// cover the FMA latency on two pipes.
 func avx512SmallKernel() {
 	kernelVariants("sgemmKernelAVX512M16", "the 16×16 AVX-512F micro-kernel for small products (16 ZMM accumulators)",
 		"Sixteen", "sixteen", vecKernel{mr: 16, nv: 1, lanes: 16, vec: ZMM})
