@@ -24,16 +24,32 @@ import (
 //	purego  4×4 Go kernel with the same packing and blocking (everywhere)
 //	ref     SgemmRef, plain loops accumulating in float64 (everywhere)
 //
-// AVX-512 is chosen only where 512-bit FMAs run at full rate (twice
-// AVX2's FLOP per cycle, full512): on Zen 4 they issue as two 256-bit
-// halves, and the AVX2 path measured faster there on every convolution
-// of the lecture's model. The same holds for the other families with an
-// AVX-512 path (conv-c1, winograd, vector). The winograd and vector
-// families' AVX-512 loops (16 lanes, the tail of each run under a k-mask
-// instead of a Go loop) also need BMI2 and run together (vecWide);
-// Repeat has none and keeps its AVX2 loop on that path. The AVX-512
-// Winograd transforms give the AVX2 ones' bits on the channels those
-// take (whole groups of 8; the AVX2 path leaves the rest to Go).
+// AVX-512 is chosen wherever the CPU has it (and BMI2 for the masked
+// tails of the winograd and vector loops, vecWide; Repeat has no AVX-512
+// loop and keeps its AVX2 one), also where 512-bit FMAs run at half rate
+// (full512): Zen 4 issues them as two 256-bit halves, so the 14×32 tile
+// brings no more FLOP per cycle than AVX2's 6×16, but it needs fewer
+// loads and broadcasts per FMA, and the transforms and vector loops fewer
+// instructions and no Go tails. Measured on Zen 4 (family 19h, 2 cores,
+// shared with other work): sgemm 1024³ 188–194 GFLOP/s against AVX2's
+// 172–174, the lecture's conv1 161 against 106 and its filter gradient
+// 158 against 84 (BenchmarkSgemm); the Winograd transforms 10–40% faster
+// at c = 16…64 but for F(2×2,5×5)'s output gradient at c ≥ 32
+// (BenchmarkWinoTransforms, one core); ConvC1 12.8 against 19.6 µs;
+// the vector loops within the noise of each other, but for Gemv over
+// packed slabs, which keeps its AVX2 loop at half rate (gemvWide; Paths
+// lists it as "vector-gemv"). Model steps (go test -bench
+// 'TrainStep|Infer' ./internal/benchmark, six alternations, medians):
+// the ResNet's training step 65.2 → 57.8 ms, the lecture's 45.4 → 40.7;
+// batch-128 inference 17.9 → 14.3 ms (ResNet) and 15.2 → 13.4
+// (lecture).
+// The Winograd AVX-512 transforms give the AVX2 ones' bits on the
+// channels those take (whole groups of 8; the AVX2 path leaves the rest
+// to Go). Where the rate is half, two rules differ (measured on Zen 4):
+// a narrow product's A in place takes the 28×16 tile only up to K = 16
+// (narrowMaxK; at K = 32 and 64 the AVX2 tile ran 65–69 GFLOP/s against
+// 32–34), and an L1d of 8 ways keeps aliasing rows of A out of place
+// (readAInPlace).
 //
 // On the default avx512 path, a product with n ≤ 16 columns of C
 // (narrowN) does not run the 14×32 tile, which would compute 32 columns
@@ -55,7 +71,8 @@ import (
 // alone (n, k and whether A is transposed; SgemmPackedB's A never is, so
 // PackB knows the engine from k and n), so the same shape always runs
 // the same kernel and gives the same bits for a given GOMAXPROCS. Paths
-// reports the two as the families "sgemm-n≤16,k≤32|Aᵀ" and "sgemm-n≤16".
+// reports the two as the families "sgemm-n≤16,k≤32|Aᵀ" (k≤16 at half
+// rate) and "sgemm-n≤16".
 // A product of 16 or 32 rows and at most 32 columns of C (smallMN;
 // Sgemm and SgemmSerial know m) runs a 16×16 AVX-512 tile
 // (avx512-16x16, the family "sgemm-m,n≤32"), whatever K and A's
@@ -97,32 +114,37 @@ func init() {
 	if name == "purego" || name == "ref" {
 		vecFMA = false
 	}
-	c1Wide = vecFMA && hasAVX512F && (name == "avx512" || (name != "avx2" && full512.ok))
+	c1Wide = vecFMA && hasAVX512F && name != "avx2"
 	vecWide = c1Wide && hasBMI2
+	gemvWide = vecWide && (full512.ok || env.KernelsChoice() == "avx512")
 }
 
 // c1Wide selects the AVX-512 loops of the conv-c1 family (over the AVX2
 // ones, which vecFMA selects).
 var c1Wide bool
 
-// preferred is the default Sgemm implementation: the first of Available,
-// skipping avx512 where 512-bit FMAs do not run at full rate.
-func preferred() string {
-	avail := Available()
-	if avail[0] == "avx512" && !full512.ok {
-		return avail[1]
-	}
-	return avail[0]
-}
+// preferred is the default Sgemm implementation: the first of Available.
+func preferred() string { return Available()[0] }
 
 // narrowN is the widest C (in columns) that the default avx512 path
-// hands to a narrower tile (see the dispatch notes above), and
-// narrowMaxK the longest K (A not transposed) of those that the 28×16
-// tile takes.
-const (
-	narrowN    = 16
-	narrowMaxK = 32
-)
+// hands to a narrower tile (see the dispatch notes above).
+const narrowN = 16
+
+// narrowMaxK is the longest K (A not transposed) of those products that
+// the 28×16 tile takes: 32 where 512-bit FMAs run at full rate, 16 where
+// they run at half rate (see the dispatch notes above).
+var narrowMaxK = narrowMaxKFor(full512.ok)
+
+// narrowWideFamily names the products that the 28×16 tile takes, as
+// Paths lists them: "sgemm-n≤16,k≤32|Aᵀ" at full rate.
+func narrowWideFamily() string { return fmt.Sprintf("sgemm-n≤%d,k≤%d|Aᵀ", narrowN, narrowMaxK) }
+
+func narrowMaxKFor(fullRate bool) int {
+	if fullRate {
+		return 32
+	}
+	return 16
+}
 
 // smallMN is the most rows and columns of C of a product that runs the
 // 16×16 AVX-512 tile (avx512-16x16) on the default avx512 path, its rows
@@ -195,7 +217,7 @@ type Path struct {
 }
 
 // Paths reports the path each op family runs, in the order of the table
-// above (sgemm's is Impl), with "sgemm-n≤16,k≤32|Aᵀ" and "sgemm-n≤16"
+// above (sgemm's is Impl), with narrowWideFamily and "sgemm-n≤16"
 // after sgemm when the products of at most 16 columns run other engines
 // (the narrow-N rule).
 func Paths() []Path {
@@ -212,10 +234,14 @@ func Paths() []Path {
 	}
 	paths := []Path{{"sgemm", impl}}
 	if narrow != nil {
-		paths = append(paths, Path{"sgemm-n≤16,k≤32|Aᵀ", narrowWide.name}, Path{"sgemm-n≤16", narrow.name},
+		paths = append(paths, Path{narrowWideFamily(), narrowWide.name}, Path{"sgemm-n≤16", narrow.name},
 			Path{"sgemm-m,n≤32", small.name})
 	}
-	return append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
+	paths = append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
+	if vecWide && !gemvWide {
+		paths = append(paths, Path{"vector-gemv", vec})
+	}
+	return paths
 }
 
 // CPUModel describes what decided the dispatch: the CPU's vendor and

@@ -44,10 +44,13 @@ func TestCPUVendorFamily(t *testing.T) {
 // The cache sizes read at start are plausible where CPUID tells them,
 // and the AVX-512 engine's blocking follows from the L2 size.
 func TestCacheSizesAndBlocking(t *testing.T) {
-	l1d, l2 := cacheSizes()
-	t.Logf("L1d %d KiB, L2 %d KiB; avx512 KC %d, MC %d", l1d>>10, l2>>10, avx512Engine.kc, avx512Engine.mc)
-	if l1d != 0 && (l1d < 8<<10 || l1d > 1<<20) || l2 != 0 && (l2 < 64<<10 || l2 > 64<<20) {
-		t.Errorf("cache sizes L1d %d, L2 %d bytes: implausible", l1d, l2)
+	l1d, ways, l2 := cacheSizes()
+	t.Logf("L1d %d KiB, %d ways, L2 %d KiB; avx512 KC %d, MC %d", l1d>>10, ways, l2>>10, avx512Engine.kc, avx512Engine.mc)
+	if l1d != 0 && (l1d < 8<<10 || l1d > 1<<20) || l2 != 0 && (l2 < 64<<10 || l2 > 64<<20) || ways < 0 || ways > 64 {
+		t.Errorf("cache sizes L1d %d bytes, %d ways, L2 %d bytes: implausible", l1d, ways, l2)
+	}
+	if ways != l1Ways {
+		t.Errorf("l1Ways %d, cacheSizes says %d", l1Ways, ways)
 	}
 	if kc, mc := blocking(l2, 14, 32); avx512Engine.kc != kc || avx512Engine.mc != mc {
 		t.Errorf("avx512 engine KC %d, MC %d; blocking(%d) gives %d, %d", avx512Engine.kc, avx512Engine.mc, l2, kc, mc)

@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
@@ -39,20 +38,51 @@ func TestDecide512(t *testing.T) {
 	}
 }
 
-// TestPreferred: the default sgemm path skips avx512 exactly when
-// 512-bit FMAs run at half rate (full512, set here both ways).
+// TestPreferred: the default sgemm path is the widest available, at
+// either rate of 512-bit FMAs (full512, set here both ways), and the
+// rate decides how long a K the 28×16 tile takes (narrowMaxKFor).
 func TestPreferred(t *testing.T) {
 	t.Logf("CPU: %s; available %v; paths %v", CPUModel(), Available(), Paths())
+	if want := narrowMaxKFor(full512.ok); narrowMaxK != want {
+		t.Errorf("narrowMaxK = %d; the rate (%s) gives %d", narrowMaxK, CPUModel(), want)
+	}
 	defer func(d decision512) { full512 = d }(full512)
 	avail := Available()
 	for _, ok := range []bool{false, true} {
 		full512.ok = ok
-		want := avail[0] // the widest engine, or purego
-		if slices.Contains(avail, "avx512") {
-			want = map[bool]string{false: "avx2", true: "avx512"}[ok]
+		if got := preferred(); got != avail[0] {
+			t.Errorf("full-rate AVX-512 %v: preferred() = %q, want %q (available %v)", ok, got, avail[0], avail)
 		}
-		if got := preferred(); got != want {
-			t.Errorf("full-rate AVX-512 %v: preferred() = %q, want %q (available %v)", ok, got, want, avail)
+	}
+	if narrowMaxKFor(true) != 32 || narrowMaxKFor(false) != 16 {
+		t.Errorf("narrowMaxKFor: full rate %d, half rate %d; want 32, 16", narrowMaxKFor(true), narrowMaxKFor(false))
+	}
+}
+
+// TestThrashL1: rows of A 4 KiB apart (give or take a line) read in
+// place thrash an L1d of at most 8 ways when they outnumber its ways,
+// and no other stride, tile or L1d does.
+func TestThrashL1(t *testing.T) {
+	for _, tc := range []struct {
+		mr, lda, ways int
+		want          bool
+	}{
+		{14, 1024, 8, true},  // Zen 4, the fc layer's weights
+		{14, 1025, 8, true},  // 4 bytes past 4 KiB
+		{14, 2048, 8, true},  // 8 KiB
+		{28, 1024, 8, true},  // the 28×16 tile
+		{14, 1040, 8, false}, // a line past 4 KiB
+		{14, 1536, 8, false}, // 6 KiB
+		{6, 1024, 8, false},  // the AVX2 tile fits the ways
+		{8, 1024, 8, false},
+		{14, 1024, 12, false}, // Zen 5: measured faster in place
+		{14, 1024, 4, true},
+		{14, 1024, 0, false}, // ways unknown
+		{14, 15, 8, false},   // rows 60 bytes apart: contiguous
+		{14, 16, 8, false},
+	} {
+		if got := thrashL1(tc.mr, tc.lda, tc.ways); got != tc.want {
+			t.Errorf("thrashL1(%d, %d, %d) = %v, want %v", tc.mr, tc.lda, tc.ways, got, tc.want)
 		}
 	}
 }

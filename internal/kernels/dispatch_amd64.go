@@ -25,9 +25,10 @@ var avx2Engine = engine{
 	}),
 }
 
-// l2Size is this CPU's L2 in bytes (0 when it cannot be read), probed
-// once: CPUID traps to the hypervisor on a virtual machine.
-var _, l2Size = cacheSizes()
+// l2Size is this CPU's L2 in bytes and l1Ways its L1d's ways (0 when
+// they cannot be read), probed once: CPUID traps to the hypervisor on a
+// virtual machine.
+var _, l1Ways, l2Size = cacheSizes()
 
 // l2Engine is the engine of an mr×nr AVX-512F tile's six kernels (in
 // asmKernels' order), blocked for this CPU's L2 (see blocking).

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -20,48 +21,55 @@ func TestNarrowRule(t *testing.T) {
 	if !hasEngines() {
 		t.Skip("needs the avx512 and avx2 engines")
 	}
-	for _, tc := range []struct {
-		name, set string
-		transA    bool
-		k, n      int
-		want      string // engine name
-	}{
-		{"default/n=1", "", false, 9, 1, "avx512-28x16"},
-		{"default/n=10-dense", "", false, 32, 10, "avx512-28x16"},
-		{"default/n=16/k=32", "", false, 32, 16, "avx512-28x16"},
-		{"default/n=16/k=33", "", false, 33, 16, "avx2"},
-		{"default/n=16/k=144/transA", "", true, 144, 16, "avx512-28x16"},
-		{"default/n=17", "", false, 9, 17, "avx512"},
-		{"default/n=32", "", true, 9, 32, "avx512"},
-		{"default/n=1024", "", false, 3136, 1024, "avx512"},
-		{"pinned-avx512/n=16", "avx512", false, 9, 16, "avx512"},
-		{"pinned-avx512/n=32", "avx512", false, 9, 32, "avx512"},
-		{"pinned-avx2/n=16", "avx2", false, 9, 16, "avx2"},
-		{"pinned-avx2/n=32", "avx2", false, 9, 32, "avx2"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if err := SetImpl(tc.set); err != nil {
-				t.Fatal(err)
-			}
-			if tc.set == "" && Impl() != "avx512" {
-				t.Skipf("default is %s here (no full-rate AVX-512): no narrow-N rule", Impl())
-			}
-			if got := engineFor(tc.transA, tc.k, tc.n).name; got != tc.want {
-				t.Fatalf("engineFor(%v, %d, %d) = %s, want %s", tc.transA, tc.k, tc.n, got, tc.want)
-			}
-			if !tc.transA {
-				mr := map[string]int{"avx512": 14, "avx2": 6, "avx512-28x16": 28}[tc.want]
-				if got := TileRowsFor(tc.k, tc.n); got != mr {
-					t.Fatalf("TileRowsFor(%d, %d) = %d, want %d", tc.k, tc.n, got, mr)
+	defer func(k int) { narrowMaxK = k }(narrowMaxK)
+	for _, full := range []bool{true, false} {
+		narrowMaxK = narrowMaxKFor(full)
+		mk := narrowMaxK
+		for _, tc := range []struct {
+			name, set string
+			transA    bool
+			k, n      int
+			want      string // engine name
+		}{
+			{"default/n=1", "", false, 9, 1, "avx512-28x16"},
+			{"default/n=10-dense/k=max", "", false, mk, 10, "avx512-28x16"},
+			{"default/n=15/k=max", "", false, mk, 15, "avx512-28x16"},
+			{"default/n=16/k=max+1", "", false, mk + 1, 16, "avx2"},
+			{"default/n=10/k=32", "", false, 32, 10, map[bool]string{true: "avx512-28x16", false: "avx2"}[full]},
+			{"default/n=16/k=144/transA", "", true, 144, 16, "avx512-28x16"},
+			{"default/n=17", "", false, 9, 17, "avx512"},
+			{"default/n=32", "", true, 9, 32, "avx512"},
+			{"default/n=1024", "", false, 3136, 1024, "avx512"},
+			{"pinned-avx512/n=16", "avx512", false, 9, 16, "avx512"},
+			{"pinned-avx512/n=32", "avx512", false, 9, 32, "avx512"},
+			{"pinned-avx2/n=16", "avx2", false, 9, 16, "avx2"},
+			{"pinned-avx2/n=32", "avx2", false, 9, 32, "avx2"},
+		} {
+			t.Run(fmt.Sprintf("full=%v/%s", full, tc.name), func(t *testing.T) {
+				if err := SetImpl(tc.set); err != nil {
+					t.Fatal(err)
 				}
-			}
-			for _, family := range []string{"sgemm-n≤16", "sgemm-n≤16,k≤32|Aᵀ", "sgemm-m,n≤32"} {
-				_, listed := pathOf(family)
-				if wantListed := tc.set == ""; listed != wantListed {
-					t.Fatalf("Paths() = %v: %s listed %v, want %v", Paths(), family, listed, wantListed)
+				if tc.set == "" && Impl() != "avx512" {
+					t.Skipf("default is %s here: no narrow-N rule", Impl())
 				}
-			}
-		})
+				if got := engineFor(tc.transA, tc.k, tc.n).name; got != tc.want {
+					t.Fatalf("engineFor(%v, %d, %d) = %s, want %s", tc.transA, tc.k, tc.n, got, tc.want)
+				}
+				if !tc.transA {
+					mr := map[string]int{"avx512": 14, "avx2": 6, "avx512-28x16": 28}[tc.want]
+					if got := TileRowsFor(tc.k, tc.n); got != mr {
+						t.Fatalf("TileRowsFor(%d, %d) = %d, want %d", tc.k, tc.n, got, mr)
+					}
+				}
+				wideFamily := fmt.Sprintf("sgemm-n≤16,k≤%d|Aᵀ", mk)
+				for _, family := range []string{"sgemm-n≤16", wideFamily, "sgemm-m,n≤32"} {
+					_, listed := pathOf(family)
+					if wantListed := tc.set == ""; listed != wantListed {
+						t.Fatalf("Paths() = %v: %s listed %v, want %v", Paths(), family, listed, wantListed)
+					}
+				}
+			})
+		}
 	}
 }
 

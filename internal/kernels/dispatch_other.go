@@ -17,6 +17,9 @@ var archNames []string
 // full512: no AVX-512 kernels in this build.
 var full512 = decision512{false, "no assembly in this build"}
 
+// l1Ways: not read in this build (see readAInPlace).
+var l1Ways = 0
+
 // hasAVX512F: no AVX-512 assembly in this build.
 var hasAVX512F = false
 

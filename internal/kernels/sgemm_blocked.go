@@ -77,8 +77,8 @@ type engine struct {
 var directMaxPanels, directMaxTiles = 8, 8
 
 // modes is how gemm reads its operands: a and b index engine.kernels;
-// wholeK (A read in place) runs K in one panel up to directMaxK long
-// instead of KC-long panels.
+// wholeK (A read in place, or packed where in place would thrash L1)
+// runs K in one panel up to directMaxK long instead of KC-long panels.
 type modes struct {
 	a, b   int
 	wholeK bool
@@ -112,6 +112,15 @@ type modes struct {
 // not keep the first case from paying: W·gᵀ (3136×1024 · 1024×128, the
 // form nn.MatMul gives the same input gradient) 2.40 → 2.04 with lda =
 // 1024, 2.44 → 1.94 with 1040 (K whole).
+//
+// Zen 4's L1d has 8 ways (32 KiB) where Zen 5's has 12, and there rows
+// that alias do keep the first case from paying: W·gᵀ with lda = 1024
+// ran 7.3–8.2 ms in place against 4.2–4.4 with lda = 1040 (both cores,
+// three runs each), and the sgemm of that shape (BenchmarkSgemm
+// fc-dX-swap) 108–121 GFLOP/s in place against 155–159 packed. So
+// where a tile's rows alias and outnumber the ways of an L1d of at most
+// 8 (thrashL1), gemm packs A instead, keeping the first case's whole K
+// (the same sums, so the same bits as in place).
 func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool) {
 	if ceilDiv(min(n, e.nc), e.nr) <= directMaxPanels {
 		return true, true
@@ -125,13 +134,21 @@ func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool)
 // rowsAlias reports whether mr rows of float32 at stride lda fall in
 // the same few sets of a 4 KiB-way L1 (64-byte lines, 64 sets; Zen 5's
 // 48 KiB L1d has 12 ways): when the stride in bytes is within a line of
-// a multiple of 4 KiB, all the rows of a tile start within mr·(distance)
+// a (nonzero) multiple of 4 KiB, all the rows of a tile start within mr·(distance)
 // bytes of the same offset in a way, so that more rows share a set than
 // it has ways and every step of the micro-kernel misses in L1.
 func rowsAlias(mr, lda int) bool {
 	d := lda * 4 % 4096
 	d = min(d, 4096-d) // distance in bytes to the nearest multiple of 4 KiB
-	return mr > 1 && d < 64
+	return mr > 1 && d < 64 && lda*4 > 64
+}
+
+// thrashL1 reports whether the mr rows of a tile of A read in place at
+// stride lda (non-transposed) fall in more lines of one L1 set than an
+// L1d of the given ways holds, on an L1d of at most 8 ways (see
+// readAInPlace; 0 ways: unknown, no).
+func thrashL1(mr, lda, ways int) bool {
+	return ways > 0 && ways <= 8 && mr > ways && rowsAlias(mr, lda)
 }
 
 // directMaxK: a non-transposed A read in place is not blocked along K up
@@ -188,6 +205,12 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 	}
 	if e.kernels[md.a][md.b] == nil {
 		md.a, md.wholeK = aPacked, false
+	}
+	if md.a == aRows && thrashL1(e.mr, lda, l1Ways) {
+		md.a = aPacked // keeping wholeK: the sums read in place, in the same order
+		if e.kernels[md.a][md.b] == nil {
+			md.b = bPacked
+		}
 	}
 	e.gemmModes(workers, transA, transB, md, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -290,7 +313,7 @@ func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alp
 	// K-panels of equal length (k = 800 → 4×200, not 3×256 + 32: a short
 	// last panel pays a full pass over C for little work).
 	kcStep := ceilDiv(k, ceilDiv(k, e.kc))
-	if md.a == aRows && md.wholeK && k <= directMaxK {
+	if md.wholeK && k <= directMaxK {
 		kcStep = k
 	}
 	// With one block of rows (at most MC), no B micro-panel is used twice

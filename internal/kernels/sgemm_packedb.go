@@ -230,7 +230,7 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
 	k, n, mr, nr := pb.k, pb.n, e.mr, e.nr
 	kern := e.kernels[aRows][bPacked]
-	if pb.am != aRows || kern == nil || pb.kcStep != k || n > e.nc {
+	if pb.aMode(lda) != aRows || kern == nil || pb.kcStep != k || n > e.nc {
 		return false
 	}
 	if e.takesK16(k, n) && alpha == 1 && beta == 0 {
@@ -247,6 +247,16 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		}
 	}
 	return true
+}
+
+// aMode is how pb's engine reads an A of row stride lda: pb.am, but
+// packed where reading it in place would thrash L1 (thrashL1; the same
+// K-panels, as gemm does).
+func (pb *PackedB) aMode(lda int) int {
+	if pb.am == aRows && thrashL1(pb.e.mr, lda, l1Ways) {
+		return aPacked
+	}
+	return pb.am
 }
 
 // blockPre is block over all of C with B taken from pb.
@@ -269,7 +279,7 @@ func (e *engine) blockPre(pb *PackedB, m int, alpha float32, a []float32, lda in
 				betaK = 1
 			}
 			bp := pb.bp[jc*k+nPanels*nr*pc : jc*k+nPanels*nr*(pc+kc)]
-			e.rows(false, false, false, pb.am, bPacked, 0, m, pc, kc, jc, nc, alpha, a, lda, nil, 0, bp, betaK, c, ldc, ap, tile)
+			e.rows(false, false, false, pb.aMode(lda), bPacked, 0, m, pc, kc, jc, nc, alpha, a, lda, nil, 0, bp, betaK, c, ldc, ap, tile)
 		}
 	}
 }

@@ -518,8 +518,9 @@ func MaxWindows(dst, x []float32, offs []int, c, step int) {
 // (a batch of one through a dense layer), which streams w once instead
 // of padding the row to a GEMM tile. AVX2+FMA 64 and then 8 columns at a
 // time where available (fused multiply-adds: float32 rounding differs
-// from the Go loop's), the remaining columns in Go; AVX-512 128, then
-// 64, then 16 columns at a time, the rest under a mask. It panics when
+// from the Go loop's), the remaining columns in Go; AVX-512 (gemvWide)
+// 128, then 64, then 16 columns at a time, the rest under a mask. It
+// panics when
 // the slices are too short.
 func Gemv(y, x, w []float32, k, ldw int) {
 	n := len(y)
@@ -534,7 +535,7 @@ func Gemv(y, x, w []float32, k, ldw int) {
 		return
 	}
 	done := 0
-	if vecWide {
+	if gemvWide {
 		gemvAVX512(&y[0], &x[0], &w[0], k, n, ldw)
 		return
 	}

@@ -15,5 +15,14 @@ var vecFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // BMI2 (the tail masks).
 var vecWide bool
 
+// gemvWide selects Gemv's AVX-512 loop: with vecWide where 512-bit FMAs
+// run at full rate (set at start-up, see dispatch.go). On Zen 4 (half
+// rate) it ran a dense layer's batch-1 product, 64-column slabs packed
+// contiguously (nn's packed weights, 3136×1024 streamed from L3), 10–20%
+// slower than the AVX2 loop: 175–213 against 158–182 µs on one core in
+// five runs of each, also with the loads apart from the FMAs, and slower
+// still with software prefetching; the cause is not known.
+var gemvWide bool
+
 // hasBMI2: this CPU has BMI2 (BZHI).
 var hasBMI2 = cpu.X86.HasBMI2

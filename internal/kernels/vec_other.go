@@ -2,8 +2,8 @@
 
 package kernels
 
-// vecFMA and vecWide are false: no assembly in this build.
-var vecFMA, vecWide = false, false
+// vecFMA, vecWide and gemvWide are false: no assembly in this build.
+var vecFMA, vecWide, gemvWide = false, false, false
 
 // hasBMI2: no assembly in this build.
 var hasBMI2 = false

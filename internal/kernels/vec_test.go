@@ -31,9 +31,9 @@ func vecPathList() []vecPath {
 
 // setVecPath selects p and returns a func restoring the previous path.
 func setVecPath(p vecPath) (restore func()) {
-	fma, wide := vecFMA, vecWide
-	vecFMA, vecWide = p.fma, p.wide
-	return func() { vecFMA, vecWide = fma, wide }
+	fma, wide, gemv := vecFMA, vecWide, gemvWide
+	vecFMA, vecWide, gemvWide = p.fma, p.wide, p.wide
+	return func() { vecFMA, vecWide, gemvWide = fma, wide, gemv }
 }
 
 // vecPaths runs f on every path of vecPathList.
