@@ -228,8 +228,9 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 // cost a fifth of the time of the small products (48×64 over K = 32) of
 // a Winograd convolution; the last rows (fewer than MR) through
 // blockPre. The lecture's batch-1 Winograd cells (49×64 over K = 32)
-// went from 3.27–3.39 to 2.75–3.08 µs on one core on the 14×32 tile
-// (they had all gone through blockPre). It reports whether it did.
+// went from 3.27–3.39 to 2.75–3.62 µs on one core on the 14×32 tile
+// (eight runs; they had all gone through blockPre). It reports whether
+// it did.
 func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
 	k, n, mr, nr := pb.k, pb.n, e.mr, e.nr
 	kern := e.kernels[aRows][bPacked]
