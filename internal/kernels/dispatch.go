@@ -33,10 +33,11 @@ import (
 // instructions and no Go tails. Measured on Zen 4 (family 19h, 2 cores,
 // shared with other work): sgemm 1024³ 188–194 GFLOP/s against AVX2's
 // 172–174, the lecture's conv1 161 against 106 and its filter gradient
-// 158 against 84 (BenchmarkSgemm); the Winograd transforms 10–40% faster
-// at c = 16…64 but for F(2×2,5×5)'s output gradient at c ≥ 32
-// (BenchmarkWinoTransforms, one core); ConvC1 12.8 against 19.6 µs;
-// the vector loops within the noise of each other, but for Gemv over
+// 158–162 against 82–86 (BenchmarkSgemm); the Winograd transforms
+// faster by up to 40% but for the output gradients at c ≥ 24, even or
+// slower (BenchmarkWinoTransforms, one core); ConvC1 12.8 against
+// 16.3–21.0 µs; the vector loops within the noise of each other, but for
+// Gemv over
 // packed slabs, which keeps its AVX2 loop at half rate (gemvWide; Paths
 // lists it as "vector-gemv"). Model steps (go test -bench
 // 'TrainStep|Infer' ./internal/benchmark, six alternations, medians):
@@ -45,10 +46,10 @@ import (
 // (lecture).
 // The Winograd AVX-512 transforms give the AVX2 ones' bits on the
 // channels those take (whole groups of 8; the AVX2 path leaves the rest
-// to Go). Where the rate is half, two rules differ (measured on Zen 4):
+// to Go). Where the rate is half, two more rules differ (measured on Zen 4):
 // a narrow product's A in place takes the 28×16 tile only up to K = 16
 // (narrowMaxK; at K = 32 and 64 the AVX2 tile ran 65–69 GFLOP/s against
-// 32–34), and an L1d of 8 ways keeps aliasing rows of A out of place
+// 31–34), and an L1d of 8 ways keeps aliasing rows of A out of place
 // (readAInPlace).
 //
 // On the default avx512 path, a product with n ≤ 16 columns of C

@@ -117,7 +117,8 @@ type modes struct {
 // that alias do keep the first case from paying: W·gᵀ with lda = 1024
 // ran 7.3–8.2 ms in place against 4.2–4.4 with lda = 1040 (both cores,
 // three runs each), and the sgemm of that shape (BenchmarkSgemm
-// fc-dX-swap) 108–121 GFLOP/s in place against 155–159 packed. So
+// fc-dX-swap) 108–121 GFLOP/s in place against 155–159 packed (66
+// against 98 in a third run, on a busier host). So
 // where a tile's rows alias and outnumber the ways of an L1d of at most
 // 8 (thrashL1), gemm packs A instead, keeping the first case's whole K
 // (the same sums, so the same bits as in place).
