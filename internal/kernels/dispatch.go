@@ -37,14 +37,13 @@ import (
 // faster by up to 40% but for the output gradients at c ≥ 24, even or
 // slower (BenchmarkWinoTransforms, one core); ConvC1 12.8 against
 // 16.3–21.0 µs; the vector loops within the noise of each other, but for
-// Gemv over
-// packed slabs, which keeps its AVX2 loop at half rate (gemvWide; Paths
-// lists it as "vector-gemv"). Model steps (go test -bench
-// 'TrainStep|Infer' ./internal/benchmark, six alternations, medians):
-// the ResNet's training step 65.2 → 57.8 ms, the lecture's 45.4 → 40.7;
+// Gemv over packed slabs, which keeps its AVX2 loop at half rate
+// (gemvWide; Paths lists it as "vector-gemv"). Model steps (go test
+// -bench 'TrainStep|Infer' ./internal/benchmark, six alternations,
+// medians; the build after had these rules but for the Gemv one): the
+// ResNet's training step 65.2 → 57.8 ms, the lecture's 45.4 → 40.7;
 // batch-128 inference 17.9 → 14.3 ms (ResNet) and 15.2 → 13.4
-// (lecture).
-// The Winograd AVX-512 transforms give the AVX2 ones' bits on the
+// (lecture). The Winograd AVX-512 transforms give the AVX2 ones' bits on the
 // channels those take (whole groups of 8; the AVX2 path leaves the rest
 // to Go). Where the rate is half, two more rules differ (measured on Zen 4):
 // a narrow product's A in place takes the 28×16 tile only up to K = 16
@@ -109,7 +108,8 @@ func init() {
 	if err := SetImpl(name); err != nil {
 		panic(err) // chooseImpl only returns available names
 	}
-	if env.KernelsChoice() == "" || warning != "" {
+	pinned := env.KernelsChoice() != "" && warning == ""
+	if !pinned {
 		setNarrow()
 	}
 	if name == "purego" || name == "ref" {
@@ -117,7 +117,7 @@ func init() {
 	}
 	c1Wide = vecFMA && hasAVX512F && name != "avx2"
 	vecWide = c1Wide && hasBMI2
-	gemvWide = vecWide && (full512.ok || env.KernelsChoice() == "avx512")
+	gemvWide = vecWide && (full512.ok || pinned)
 }
 
 // c1Wide selects the AVX-512 loops of the conv-c1 family (over the AVX2

@@ -118,10 +118,10 @@ type modes struct {
 // ran 7.3–8.2 ms in place against 4.2–4.4 with lda = 1040 (both cores,
 // three runs each), and the sgemm of that shape (BenchmarkSgemm
 // fc-dX-swap) 108–121 GFLOP/s in place against 155–159 packed (66
-// against 98 in a third run, on a busier host). So
-// where a tile's rows alias and outnumber the ways of an L1d of at most
-// 8 (thrashL1), gemm packs A instead, keeping the first case's whole K
-// (the same sums, so the same bits as in place).
+// against 98 in a third run, on a busier host). So where a tile's rows
+// alias and outnumber the ways of an L1d of at most 8 (thrashL1), gemm
+// packs A instead, keeping the first case's whole K (the same sums, so
+// the same bits as in place).
 func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool) {
 	if ceilDiv(min(n, e.nc), e.nr) <= directMaxPanels {
 		return true, true
@@ -135,9 +135,10 @@ func (e *engine) readAInPlace(transA bool, m, n, lda int) (inPlace, wholeK bool)
 // rowsAlias reports whether mr rows of float32 at stride lda fall in
 // the same few sets of a 4 KiB-way L1 (64-byte lines, 64 sets; Zen 5's
 // 48 KiB L1d has 12 ways): when the stride in bytes is within a line of
-// a (nonzero) multiple of 4 KiB, all the rows of a tile start within mr·(distance)
-// bytes of the same offset in a way, so that more rows share a set than
-// it has ways and every step of the micro-kernel misses in L1.
+// a (nonzero) multiple of 4 KiB, all the rows of a tile start within
+// mr·(distance) bytes of the same offset in a way, so that more rows
+// share a set than it has ways and every step of the micro-kernel misses
+// in L1. Rows a line or less apart are contiguous: they do not alias.
 func rowsAlias(mr, lda int) bool {
 	d := lda * 4 % 4096
 	d = min(d, 4096-d) // distance in bytes to the nearest multiple of 4 KiB
