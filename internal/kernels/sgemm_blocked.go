@@ -153,6 +153,17 @@ func thrashL1(mr, lda, ways int) bool {
 	return ways > 0 && ways <= 8 && mr > ways && rowsAlias(mr, lda)
 }
 
+// unthrashed is the mode in which e reads a non-transposed A of row
+// stride lda that it would read in mode am: packed instead of in place
+// where that would thrash L1 (thrashL1), else am. gemm and SgemmPackedB
+// both ask it, so that they read A alike and give the same bits.
+func (e *engine) unthrashed(am, lda int) int {
+	if am == aRows && thrashL1(e.mr, lda, l1Ways) {
+		return aPacked
+	}
+	return am
+}
+
 // directMaxK: a non-transposed A read in place is not blocked along K up
 // to this length, so that each tile's rows are read as whole contiguous
 // rows (conv patches: K = kernel area × channels; 2048 covers conv2's
@@ -208,8 +219,8 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 	if e.kernels[md.a][md.b] == nil {
 		md.a, md.wholeK = aPacked, false
 	}
-	if md.a == aRows && thrashL1(e.mr, lda, l1Ways) {
-		md.a = aPacked // keeping wholeK: the sums read in place, in the same order
+	if am := e.unthrashed(md.a, lda); am != md.a {
+		md.a = am // keeping wholeK: the sums read in place, in the same order
 		if e.kernels[md.a][md.b] == nil {
 			md.b = bPacked
 		}

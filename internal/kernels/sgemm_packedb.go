@@ -259,14 +259,9 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 }
 
 // aMode is how pb's engine reads an A of row stride lda: pb.am, but
-// packed where reading it in place would thrash L1 (thrashL1; the same
-// K-panels, as gemm does).
-func (pb *PackedB) aMode(lda int) int {
-	if pb.am == aRows && thrashL1(pb.e.mr, lda, l1Ways) {
-		return aPacked
-	}
-	return pb.am
-}
+// packed where reading it in place would thrash L1 (unthrashed; the
+// same K-panels, as gemm does).
+func (pb *PackedB) aMode(lda int) int { return pb.e.unthrashed(pb.am, lda) }
 
 // blockPre is block over all of C with B taken from pb.
 func (e *engine) blockPre(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) {
