@@ -23,6 +23,34 @@ var avx2Engine = engine{
 		sgemmKernelAVX2DirectA, sgemmKernelAVX2DirectADirectB,
 		sgemmKernelAVX2DirectAT, sgemmKernelAVX2DirectATDirectB,
 	}),
+	tails: asmTails(16, []asmTailSet{
+		{4, [4]asmKernel{sgemmTailAVX2R4Rows, sgemmTailAVX2R4RowsDirectB, sgemmTailAVX2R4Cols, sgemmTailAVX2R4ColsDirectB}},
+		{2, [4]asmKernel{sgemmTailAVX2R2Rows, sgemmTailAVX2R2RowsDirectB, sgemmTailAVX2R2Cols, sgemmTailAVX2R2ColsDirectB}},
+		{1, [4]asmKernel{sgemmTailAVX2R1Rows, sgemmTailAVX2R1RowsDirectB, sgemmTailAVX2R1Cols, sgemmTailAVX2R1ColsDirectB}},
+	}),
+}
+
+// asmTailSet is a tail's four assembly kernels, by A's mode (rows,
+// columns) and then B's (packed, rows).
+type asmTailSet struct {
+	rows int
+	f    [4]asmKernel
+}
+
+// asmTails wraps the tails of a tile of nr columns as an engine's
+// tails: the columns kernel also serves a packed A (its micro-panel read
+// with lda = MR).
+func asmTails(nr int, sets []asmTailSet) []tail {
+	ts := make([]tail, len(sets))
+	for i, s := range sets {
+		ts[i].rows = s.rows
+		for bm := range 2 {
+			rows, cols := asmTile(s.rows, nr, aRows, bm, s.f[bm]), asmTile(s.rows, nr, aCols, bm, s.f[2+bm])
+			ts[i].kernels[aRows][bm], ts[i].kernels[aCols][bm] = rows, cols
+			ts[i].kernels[aPacked][bm] = cols
+		}
+	}
+	return ts
 }
 
 // l2Size is this CPU's L2 in bytes and l1Ways its L1d's ways (0 when
@@ -32,10 +60,27 @@ var _, l1Ways, l2Size = cacheSizes()
 
 // l2Engine is the engine of an mr×nr AVX-512F tile's six kernels (in
 // asmKernels' order), blocked for this CPU's L2 (see blocking).
-func l2Engine(name string, mr, nr int, ks [6]asmKernel) engine {
+func l2Engine(name string, mr, nr int, ks [6]asmKernel, tails []tail) engine {
 	kc, mc := blocking(l2Size, mr, nr)
-	return engine{name: name, mr: mr, nr: nr, kc: kc, mc: mc, nc: 4096, kChunk: 2048, kernels: asmKernels(mr, nr, ks)}
+	return engine{name: name, mr: mr, nr: nr, kc: kc, mc: mc, nc: 4096, kChunk: 2048, kernels: asmKernels(mr, nr, ks), tails: tails}
 }
+
+// tails32 and tails16 are the AVX-512F row tails of 32 and 16 columns.
+var (
+	tails32 = asmTails(32, []asmTailSet{
+		{8, [4]asmKernel{sgemmTailAVX512R8Rows, sgemmTailAVX512R8RowsDirectB, sgemmTailAVX512R8Cols, sgemmTailAVX512R8ColsDirectB}},
+		{4, [4]asmKernel{sgemmTailAVX512R4Rows, sgemmTailAVX512R4RowsDirectB, sgemmTailAVX512R4Cols, sgemmTailAVX512R4ColsDirectB}},
+		{2, [4]asmKernel{sgemmTailAVX512R2Rows, sgemmTailAVX512R2RowsDirectB, sgemmTailAVX512R2Cols, sgemmTailAVX512R2ColsDirectB}},
+		{1, [4]asmKernel{sgemmTailAVX512R1Rows, sgemmTailAVX512R1RowsDirectB, sgemmTailAVX512R1Cols, sgemmTailAVX512R1ColsDirectB}},
+	})
+	tails16 = asmTails(16, []asmTailSet{
+		{16, [4]asmKernel{sgemmTailAVX512N16R16Rows, sgemmTailAVX512N16R16RowsDirectB, sgemmTailAVX512N16R16Cols, sgemmTailAVX512N16R16ColsDirectB}},
+		{8, [4]asmKernel{sgemmTailAVX512N16R8Rows, sgemmTailAVX512N16R8RowsDirectB, sgemmTailAVX512N16R8Cols, sgemmTailAVX512N16R8ColsDirectB}},
+		{4, [4]asmKernel{sgemmTailAVX512N16R4Rows, sgemmTailAVX512N16R4RowsDirectB, sgemmTailAVX512N16R4Cols, sgemmTailAVX512N16R4ColsDirectB}},
+		{2, [4]asmKernel{sgemmTailAVX512N16R2Rows, sgemmTailAVX512N16R2RowsDirectB, sgemmTailAVX512N16R2Cols, sgemmTailAVX512N16R2ColsDirectB}},
+		{1, [4]asmKernel{sgemmTailAVX512N16R1Rows, sgemmTailAVX512N16R1RowsDirectB, sgemmTailAVX512N16R1Cols, sgemmTailAVX512N16R1ColsDirectB}},
+	})
+)
 
 type asmKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
@@ -80,7 +125,7 @@ var avx512Engine = l2Engine("avx512", 14, 32, [6]asmKernel{
 	sgemmKernelAVX512, sgemmKernelAVX512DirectB,
 	sgemmKernelAVX512DirectA, sgemmKernelAVX512DirectADirectB,
 	sgemmKernelAVX512DirectAT, sgemmKernelAVX512DirectATDirectB,
-})
+}, tails32)
 
 // avx512NarrowEngine runs the 28×16 AVX-512F kernels: the default
 // avx512 path's engine for products of at most 16 columns of C (see
@@ -89,7 +134,7 @@ var avx512NarrowEngine = withK16(l2Engine("avx512-28x16", 28, 16, [6]asmKernel{
 	sgemmKernelAVX512N16, sgemmKernelAVX512N16DirectB,
 	sgemmKernelAVX512N16DirectA, sgemmKernelAVX512N16DirectADirectB,
 	sgemmKernelAVX512N16DirectAT, sgemmKernelAVX512N16DirectATDirectB,
-}))
+}, tails16))
 
 // withK16 gives e the AVX-512 K = 16, N = 16 kernel (engine.k16), with
 // the bounds checks the assembly does not make.
@@ -111,7 +156,7 @@ var avx512SmallEngine = l2Engine("avx512-16x16", 16, 16, [6]asmKernel{
 	sgemmKernelAVX512M16, sgemmKernelAVX512M16DirectB,
 	sgemmKernelAVX512M16DirectA, sgemmKernelAVX512M16DirectADirectB,
 	sgemmKernelAVX512M16DirectAT, sgemmKernelAVX512M16DirectATDirectB,
-})
+}, tails16[1:])
 
 // avx512Tiles returns the engines of the default avx512 path's narrow
 // and small products, nil without AVX-512F.

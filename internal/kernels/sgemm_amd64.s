@@ -10832,6 +10832,8516 @@ k16done:
 	VZEROUPPER
 	RET
 
+// func sgemmTailAVX2R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R4Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      64(CX), Y8
+	VMOVUPS      96(CX), Y9
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 4(DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      128(CX), Y8
+	VMOVUPS      160(CX), Y9
+	VBROADCASTSS 8(DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 8(DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 8(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      192(CX), Y8
+	VMOVUPS      224(CX), Y9
+	VBROADCASTSS 12(DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 12(DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 12(DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y8, Y6, Y6
+	VMULPS       Y8, Y7, Y7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y8
+	VFMADD231PS  (AX), Y8, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y8, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y8, Y3
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y4
+	VMOVUPS      Y4, (AX)
+	VFMADD231PS  32(AX), Y8, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y6
+	VMOVUPS      Y6, (AX)
+	VFMADD231PS  32(AX), Y8, Y7
+	VMOVUPS      Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R4RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R4RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R9), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      (CX)(DX*1), Y8
+	VMOVUPS      32(CX)(DX*1), Y9
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 4(DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 4(R9), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      (CX)(DX*2), Y8
+	VMOVUPS      32(CX)(DX*2), Y9
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 8(DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 8(R9), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 12(DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 12(DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(R9), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (R9), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y8, Y6, Y6
+	VMULPS       Y8, Y7, Y7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y8
+	VFMADD231PS  (AX), Y8, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y8, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y8, Y3
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y4
+	VMOVUPS      Y4, (AX)
+	VFMADD231PS  32(AX), Y8, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y6
+	VMOVUPS      Y6, (AX)
+	VFMADD231PS  32(AX), Y8, Y7
+	VMOVUPS      Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R4Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R4Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      64(CX), Y8
+	VMOVUPS      96(CX), Y9
+	VBROADCASTSS (DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DX)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      128(CX), Y8
+	VMOVUPS      160(CX), Y9
+	VBROADCASTSS (DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DX)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      192(CX), Y8
+	VMOVUPS      224(CX), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y8, Y6, Y6
+	VMULPS       Y8, Y7, Y7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y8
+	VFMADD231PS  (AX), Y8, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y8, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y8, Y3
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y4
+	VMOVUPS      Y4, (AX)
+	VFMADD231PS  32(AX), Y8, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y6
+	VMOVUPS      Y6, (AX)
+	VFMADD231PS  32(AX), Y8, Y7
+	VMOVUPS      Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R4ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R4ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      (CX)(DX*1), Y8
+	VMOVUPS      32(CX)(DX*1), Y9
+	VBROADCASTSS (DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      (CX)(DX*2), Y8
+	VMOVUPS      32(CX)(DX*2), Y9
+	VBROADCASTSS (DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI)(R8*2), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      (BX), Y8
+	VMOVUPS      32(BX), Y9
+	VBROADCASTSS (R9), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(R9), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(R9), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(R9), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y8
+	VMOVUPS      32(CX), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y8
+	VMULPS       Y8, Y0, Y0
+	VMULPS       Y8, Y1, Y1
+	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y3, Y3
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y8, Y5, Y5
+	VMULPS       Y8, Y6, Y6
+	VMULPS       Y8, Y7, Y7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y8
+	VFMADD231PS  (AX), Y8, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y8, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y8, Y3
+	VMOVUPS      Y3, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y4
+	VMOVUPS      Y4, (AX)
+	VFMADD231PS  32(AX), Y8, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y8, Y6
+	VMOVUPS      Y6, (AX)
+	VFMADD231PS  32(AX), Y8, Y7
+	VMOVUPS      Y7, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R2Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      64(CX), Y4
+	VMOVUPS      96(CX), Y5
+	VBROADCASTSS 4(DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      128(CX), Y4
+	VMOVUPS      160(CX), Y5
+	VBROADCASTSS 8(DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 8(DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      192(CX), Y4
+	VMOVUPS      224(CX), Y5
+	VBROADCASTSS 12(DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 12(DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y4
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y4
+	VFMADD231PS  (AX), Y4, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y4, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y4, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y4, Y3
+	VMOVUPS      Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R2RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R2RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (CX)(DX*1), Y4
+	VMOVUPS      32(CX)(DX*1), Y5
+	VBROADCASTSS 4(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (CX)(DX*2), Y4
+	VMOVUPS      32(CX)(DX*2), Y5
+	VBROADCASTSS 8(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 8(DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (BX), Y4
+	VMOVUPS      32(BX), Y5
+	VBROADCASTSS 12(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 12(DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS (DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y4
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y4
+	VFMADD231PS  (AX), Y4, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y4, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y4, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y4, Y3
+	VMOVUPS      Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R2Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R2Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      64(CX), Y4
+	VMOVUPS      96(CX), Y5
+	VBROADCASTSS (DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DX)(BX*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      128(CX), Y4
+	VMOVUPS      160(CX), Y5
+	VBROADCASTSS (DX)(BX*2), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DX)(BX*2), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      192(CX), Y4
+	VMOVUPS      224(CX), Y5
+	VBROADCASTSS (SI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(SI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y4
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y4
+	VFMADD231PS  (AX), Y4, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y4, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y4, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y4, Y3
+	VMOVUPS      Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R2ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R2ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (CX)(DX*1), Y4
+	VMOVUPS      32(CX)(DX*1), Y5
+	VBROADCASTSS (DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DI)(R8*1), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (CX)(DX*2), Y4
+	VMOVUPS      32(CX)(DX*2), Y5
+	VBROADCASTSS (DI)(R8*2), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DI)(R8*2), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      (BX), Y4
+	VMOVUPS      32(BX), Y5
+	VBROADCASTSS (R9), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(R9), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y4
+	VMOVUPS      32(CX), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y4
+	VMULPS       Y4, Y0, Y0
+	VMULPS       Y4, Y1, Y1
+	VMULPS       Y4, Y2, Y2
+	VMULPS       Y4, Y3, Y3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y4
+	VFMADD231PS  (AX), Y4, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y4, Y1
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Y4, Y2
+	VMOVUPS      Y2, (AX)
+	VFMADD231PS  32(AX), Y4, Y3
+	VMOVUPS      Y3, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R1Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), BX
+	MOVQ       ldc+48(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      64(CX), Y2
+	VMOVUPS      96(CX), Y3
+	VBROADCASTSS 4(DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      128(CX), Y2
+	VMOVUPS      160(CX), Y3
+	VBROADCASTSS 8(DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      192(CX), Y2
+	VMOVUPS      224(CX), Y3
+	VBROADCASTSS 12(DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y2, Y1, Y1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y2
+	VFMADD231PS  (AX), Y2, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y2, Y1
+	VMOVUPS      Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R1RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R1RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      (CX)(DX*1), Y2
+	VMOVUPS      32(CX)(DX*1), Y3
+	VBROADCASTSS 4(DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      (CX)(DX*2), Y2
+	VMOVUPS      32(CX)(DX*2), Y3
+	VBROADCASTSS 8(DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      (BX), Y2
+	VMOVUPS      32(BX), Y3
+	VBROADCASTSS 12(DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y2, Y1, Y1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y2
+	VFMADD231PS  (AX), Y2, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y2, Y1
+	VMOVUPS      Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R1Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R1Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      64(CX), Y2
+	VMOVUPS      96(CX), Y3
+	VBROADCASTSS (DX)(BX*1), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      128(CX), Y2
+	VMOVUPS      160(CX), Y3
+	VBROADCASTSS (DX)(BX*2), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      192(CX), Y2
+	VMOVUPS      224(CX), Y3
+	VBROADCASTSS (SI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y2, Y1, Y1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y2
+	VFMADD231PS  (AX), Y2, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y2, Y1
+	VMOVUPS      Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX2R1ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmTailAVX2R1ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      (CX)(DX*1), Y2
+	VMOVUPS      32(CX)(DX*1), Y3
+	VBROADCASTSS (DI)(R8*1), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      (CX)(DX*2), Y2
+	VMOVUPS      32(CX)(DX*2), Y3
+	VBROADCASTSS (DI)(R8*2), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	VMOVUPS      (BX), Y2
+	VMOVUPS      32(BX), Y3
+	VBROADCASTSS (R9), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DI), Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VFMADD231PS  Y3, Y4, Y1
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Y2
+	VMULPS       Y2, Y0, Y0
+	VMULPS       Y2, Y1, Y1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Y2
+	VFMADD231PS  (AX), Y2, Y0
+	VMOVUPS      Y0, (AX)
+	VFMADD231PS  32(AX), Y2, Y1
+	VMOVUPS      Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R8Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R8Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ a+8(FP), SI
+	LEAQ (SI)(DX*4), DI
+	ADDQ DX, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (SI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (SI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (SI)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (SI)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (DI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (DI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      128(CX), Z16
+	VMOVUPS      192(CX), Z17
+	VBROADCASTSS 4(SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(SI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 4(SI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 4(SI)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 4(SI)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 4(DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 4(DI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 4(DI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      256(CX), Z16
+	VMOVUPS      320(CX), Z17
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 8(SI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(SI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(SI)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 8(SI)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 8(DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 8(DI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 8(DI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      384(CX), Z16
+	VMOVUPS      448(CX), Z17
+	VBROADCASTSS 12(SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 12(SI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 12(SI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(SI)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 12(SI)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 12(DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 12(DI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 12(DI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (SI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (SI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (SI)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (SI)(DX*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (DI)(DX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (DI)(DX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z16, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z16, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z16, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z16, Z7
+	VMOVUPS      Z7, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z16, Z9
+	VMOVUPS      Z9, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z16, Z11
+	VMOVUPS      Z11, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z16, Z13
+	VMOVUPS      Z13, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z16, Z15
+	VMOVUPS      Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R8RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R8RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ lda+16(FP), DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ a+8(FP), R9
+	LEAQ (R9)(DI*4), R10
+	ADDQ DI, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (R9), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (R9)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (R9)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (R9)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (R9)(DI*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (R10), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (R10)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (R10)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VMOVUPS      64(CX)(DX*1), Z17
+	VBROADCASTSS 4(R9), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(R9)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 4(R9)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 4(R9)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 4(R9)(DI*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 4(R10), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 4(R10)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 4(R10)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VMOVUPS      64(CX)(DX*2), Z17
+	VBROADCASTSS 8(R9), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 8(R9)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(R9)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(R9)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 8(R9)(DI*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 8(R10), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 8(R10)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 8(R10)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS 12(R9), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 12(R9)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 12(R9)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(R9)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 12(R9)(DI*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 12(R10), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 12(R10)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 12(R10)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000010, R10
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (R9), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS (R9)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS (R9)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (R9)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS (R9)(DI*4), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS (R10), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (R10)(DI*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS (R10)(DI*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z16, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z16, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z16, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z16, Z7
+	VMOVUPS      Z7, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z16, Z9
+	VMOVUPS      Z9, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z16, Z11
+	VMOVUPS      Z11, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z16, Z13
+	VMOVUPS      Z13, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z16, Z15
+	VMOVUPS      Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R8Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R8Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (DX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      128(CX), Z16
+	VMOVUPS      192(CX), Z17
+	VBROADCASTSS (DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DX)(BX*1), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      256(CX), Z16
+	VMOVUPS      320(CX), Z17
+	VBROADCASTSS (DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DX)(BX*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      384(CX), Z16
+	VMOVUPS      448(CX), Z17
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(SI), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(SI), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(SI), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(SI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(SI), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(SI), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (DX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z16, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z16, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z16, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z16, Z7
+	VMOVUPS      Z7, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z16, Z9
+	VMOVUPS      Z9, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z16, Z11
+	VMOVUPS      Z11, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z16, Z13
+	VMOVUPS      Z13, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z16, Z15
+	VMOVUPS      Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R8ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R8ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (DI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DI), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DI), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DI), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DI), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DI), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DI), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VMOVUPS      64(CX)(DX*1), Z17
+	VBROADCASTSS (DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DI)(R8*1), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VMOVUPS      64(CX)(DX*2), Z17
+	VBROADCASTSS (DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DI)(R8*2), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (R9), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(R9), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(R9), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(R9), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(R9), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(R9), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(R9), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(R9), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VMOVUPS      64(CX), Z17
+	VBROADCASTSS (DI), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 4(DI), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 8(DI), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(DI), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 16(DI), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 20(DI), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 24(DI), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 28(DI), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	VMOVUPS Z9, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z11, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	VMOVUPS Z13, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	VMOVUPS Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z16, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z16, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z16, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z16, Z7
+	VMOVUPS      Z7, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	VFMADD231PS  64(AX), Z16, Z9
+	VMOVUPS      Z9, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	VFMADD231PS  64(AX), Z16, Z11
+	VMOVUPS      Z11, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	VFMADD231PS  64(AX), Z16, Z13
+	VMOVUPS      Z13, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	VFMADD231PS  64(AX), Z16, Z15
+	VMOVUPS      Z15, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R4Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 124(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 124(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 124(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 124(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      128(CX), Z8
+	VMOVUPS      192(CX), Z9
+	VBROADCASTSS 4(DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 4(DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 4(SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      256(CX), Z8
+	VMOVUPS      320(CX), Z9
+	VBROADCASTSS 8(DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 8(SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      384(CX), Z8
+	VMOVUPS      448(CX), Z9
+	VBROADCASTSS 12(DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 12(DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 12(DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z8, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z8, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z8, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z8, Z7
+	VMOVUPS      Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R4RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R4RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (R9), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      (CX)(DX*1), Z8
+	VMOVUPS      64(CX)(DX*1), Z9
+	VBROADCASTSS 4(DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 4(DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 4(R9), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      (CX)(DX*2), Z8
+	VMOVUPS      64(CX)(DX*2), Z9
+	VBROADCASTSS 8(DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 8(R9), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      (BX), Z8
+	VMOVUPS      64(BX), Z9
+	VBROADCASTSS 12(DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 12(DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 12(DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(R9), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (R9), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z8, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z8, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z8, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z8, Z7
+	VMOVUPS      Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R4Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R4Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      128(CX), Z8
+	VMOVUPS      192(CX), Z9
+	VBROADCASTSS (DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DX)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      256(CX), Z8
+	VMOVUPS      320(CX), Z9
+	VBROADCASTSS (DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DX)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      384(CX), Z8
+	VMOVUPS      448(CX), Z9
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(SI), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(SI), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z8, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z8, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z8, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z8, Z7
+	VMOVUPS      Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R4ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R4ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DI), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DI), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      (CX)(DX*1), Z8
+	VMOVUPS      64(CX)(DX*1), Z9
+	VBROADCASTSS (DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DI)(R8*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      (CX)(DX*2), Z8
+	VMOVUPS      64(CX)(DX*2), Z9
+	VBROADCASTSS (DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DI)(R8*2), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      (BX), Z8
+	VMOVUPS      64(BX), Z9
+	VBROADCASTSS (R9), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(R9), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(R9), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(R9), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VMOVUPS      64(CX), Z9
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(DI), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(DI), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z8, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z8, Z3
+	VMOVUPS      Z3, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	VFMADD231PS  64(AX), Z8, Z5
+	VMOVUPS      Z5, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	VFMADD231PS  64(AX), Z8, Z7
+	VMOVUPS      Z7, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R2Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 124(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 64(DI)
+	PREFETCHT0 124(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      128(CX), Z4
+	VMOVUPS      192(CX), Z5
+	VBROADCASTSS 4(DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      256(CX), Z4
+	VMOVUPS      320(CX), Z5
+	VBROADCASTSS 8(DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      384(CX), Z4
+	VMOVUPS      448(CX), Z5
+	VBROADCASTSS 12(DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 12(DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z4, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z4, Z3
+	VMOVUPS      Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R2RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R2RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 64(R10)
+	PREFETCHT0 124(R10)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      (CX)(DX*1), Z4
+	VMOVUPS      64(CX)(DX*1), Z5
+	VBROADCASTSS 4(DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      (CX)(DX*2), Z4
+	VMOVUPS      64(CX)(DX*2), Z5
+	VBROADCASTSS 8(DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 8(DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      (BX), Z4
+	VMOVUPS      64(BX), Z5
+	VBROADCASTSS 12(DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 12(DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS (DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z4, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z4, Z3
+	VMOVUPS      Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R2Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R2Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      128(CX), Z4
+	VMOVUPS      192(CX), Z5
+	VBROADCASTSS (DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DX)(BX*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      256(CX), Z4
+	VMOVUPS      320(CX), Z5
+	VBROADCASTSS (DX)(BX*2), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DX)(BX*2), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      384(CX), Z4
+	VMOVUPS      448(CX), Z5
+	VBROADCASTSS (SI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(SI), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z4, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z4, Z3
+	VMOVUPS      Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R2ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R2ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DI), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      (CX)(DX*1), Z4
+	VMOVUPS      64(CX)(DX*1), Z5
+	VBROADCASTSS (DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DI)(R8*1), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      (CX)(DX*2), Z4
+	VMOVUPS      64(CX)(DX*2), Z5
+	VBROADCASTSS (DI)(R8*2), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DI)(R8*2), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      (BX), Z4
+	VMOVUPS      64(BX), Z5
+	VBROADCASTSS (R9), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(R9), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VMOVUPS      64(CX), Z5
+	VBROADCASTSS (DI), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 4(DI), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z4, Z1
+	VMOVUPS      Z1, 64(AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	VFMADD231PS  64(AX), Z4, Z3
+	VMOVUPS      Z3, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R1Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), BX
+	MOVQ       ldc+48(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (BX)
+	PREFETCHT0 64(BX)
+	PREFETCHT0 124(BX)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      128(CX), Z2
+	VMOVUPS      192(CX), Z3
+	VBROADCASTSS 4(DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      256(CX), Z2
+	VMOVUPS      320(CX), Z3
+	VBROADCASTSS 8(DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      384(CX), Z2
+	VMOVUPS      448(CX), Z3
+	VBROADCASTSS 12(DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z2, Z1
+	VMOVUPS      Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R1RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R1RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      (CX)(DX*1), Z2
+	VMOVUPS      64(CX)(DX*1), Z3
+	VBROADCASTSS 4(DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      (CX)(DX*2), Z2
+	VMOVUPS      64(CX)(DX*2), Z3
+	VBROADCASTSS 8(DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      (BX), Z2
+	VMOVUPS      64(BX), Z3
+	VBROADCASTSS 12(DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z2, Z1
+	VMOVUPS      Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R1Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R1Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 64(R8)
+	PREFETCHT0 124(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      128(CX), Z2
+	VMOVUPS      192(CX), Z3
+	VBROADCASTSS (DX)(BX*1), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      256(CX), Z2
+	VMOVUPS      320(CX), Z3
+	VBROADCASTSS (DX)(BX*2), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      384(CX), Z2
+	VMOVUPS      448(CX), Z3
+	VBROADCASTSS (SI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000200, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DX), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000080, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z2, Z1
+	VMOVUPS      Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512R1ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512R1ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 124(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      (CX)(DX*1), Z2
+	VMOVUPS      64(CX)(DX*1), Z3
+	VBROADCASTSS (DI)(R8*1), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      (CX)(DX*2), Z2
+	VMOVUPS      64(CX)(DX*2), Z3
+	VBROADCASTSS (DI)(R8*2), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	VMOVUPS      (BX), Z2
+	VMOVUPS      64(BX), Z3
+	VBROADCASTSS (R9), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VMOVUPS      64(CX), Z3
+	VBROADCASTSS (DI), Z4
+	VFMADD231PS  Z2, Z4, Z0
+	VFMADD231PS  Z3, Z4, Z1
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	VFMADD231PS  64(AX), Z2, Z1
+	VMOVUPS      Z1, 64(AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R16Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R16Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ a+8(FP), SI
+	LEAQ (SI)(DX*4), DI
+	ADDQ DX, DI
+	LEAQ (DI)(DX*4), R8
+	ADDQ DX, R8
+	LEAQ (R8)(DX*4), R9
+	ADDQ DX, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      64(CX), Z16
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 4(SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 4(SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 4(DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 4(DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 4(DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 4(DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 4(R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 4(R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 4(R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 4(R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 4(R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 4(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      128(CX), Z16
+	VBROADCASTSS 8(SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 8(SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 8(SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 8(DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 8(DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 8(DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 8(DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 8(R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 8(R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 8(R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 8(R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 8(R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 8(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      192(CX), Z16
+	VBROADCASTSS 12(SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 12(SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 12(SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 12(SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 12(DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 12(DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 12(DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 12(DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 12(R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 12(R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 12(R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 12(R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 12(R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 12(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R8
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (SI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (SI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (SI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (SI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (DI)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (DI)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (DI)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (DI)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R8), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R8)(DX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R8)(DX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R8)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R8)(DX*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R8
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R16RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R16RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ lda+16(FP), DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ a+8(FP), R9
+	LEAQ (R9)(DI*4), R10
+	ADDQ DI, R10
+	LEAQ (R10)(DI*4), R11
+	ADDQ DI, R11
+	LEAQ (R11)(DI*4), R12
+	ADDQ DI, R12
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R13
+	MOVQ       ldc+48(FP), R14
+	SHLQ       $0x02, R14
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	ADDQ       R14, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 60(R13)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VBROADCASTSS 4(R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 4(R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 4(R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 4(R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 4(R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 4(R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 4(R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 4(R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 4(R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 4(R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 4(R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 4(R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 4(R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 4(R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 4(R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VBROADCASTSS 8(R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 8(R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 8(R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 8(R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 8(R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 8(R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 8(R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 8(R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 8(R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 8(R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 8(R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 8(R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 8(R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 8(R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 8(R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS 12(R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 12(R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 12(R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 12(R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 12(R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 12(R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 12(R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 12(R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 12(R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 12(R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 12(R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 12(R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 12(R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 12(R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 12(R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000010, R10
+	ADDQ         $0x00000010, R11
+	ADDQ         $0x00000010, R12
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS (R9)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS (R9)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS (R9)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS (R9)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS (R10), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS (R10)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS (R10)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS (R10)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS (R10)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS (R11), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS (R11)(DI*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS (R11)(DI*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS (R11)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS (R11)(DI*4), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS (R12), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	ADDQ         $0x00000004, R11
+	ADDQ         $0x00000004, R12
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R16Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R16Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      64(CX), Z16
+	VBROADCASTSS (DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX)(BX*1), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      128(CX), Z16
+	VBROADCASTSS (DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX)(BX*2), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      192(CX), Z16
+	VBROADCASTSS (SI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(SI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(SI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(SI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(SI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(SI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(SI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(SI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(SI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(SI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(SI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(SI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(SI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(SI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(SI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DX), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DX), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DX), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DX), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DX), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DX), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DX), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DX), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DX), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DX), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DX), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DX), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DX), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DX), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DX), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DX), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R16ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R16ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*1), Z16
+	VBROADCASTSS (DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI)(R8*1), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (CX)(DX*2), Z16
+	VBROADCASTSS (DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI)(R8*2), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS (R9), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(R9), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(R9), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(R9), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(R9), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(R9), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(R9), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(R9), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(R9), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(R9), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(R9), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(R9), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(R9), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(R9), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(R9), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(R9), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z16
+	VBROADCASTSS (DI), Z17
+	VFMADD231PS  Z16, Z17, Z0
+	VBROADCASTSS 4(DI), Z17
+	VFMADD231PS  Z16, Z17, Z1
+	VBROADCASTSS 8(DI), Z17
+	VFMADD231PS  Z16, Z17, Z2
+	VBROADCASTSS 12(DI), Z17
+	VFMADD231PS  Z16, Z17, Z3
+	VBROADCASTSS 16(DI), Z17
+	VFMADD231PS  Z16, Z17, Z4
+	VBROADCASTSS 20(DI), Z17
+	VFMADD231PS  Z16, Z17, Z5
+	VBROADCASTSS 24(DI), Z17
+	VFMADD231PS  Z16, Z17, Z6
+	VBROADCASTSS 28(DI), Z17
+	VFMADD231PS  Z16, Z17, Z7
+	VBROADCASTSS 32(DI), Z17
+	VFMADD231PS  Z16, Z17, Z8
+	VBROADCASTSS 36(DI), Z17
+	VFMADD231PS  Z16, Z17, Z9
+	VBROADCASTSS 40(DI), Z17
+	VFMADD231PS  Z16, Z17, Z10
+	VBROADCASTSS 44(DI), Z17
+	VFMADD231PS  Z16, Z17, Z11
+	VBROADCASTSS 48(DI), Z17
+	VFMADD231PS  Z16, Z17, Z12
+	VBROADCASTSS 52(DI), Z17
+	VFMADD231PS  Z16, Z17, Z13
+	VBROADCASTSS 56(DI), Z17
+	VFMADD231PS  Z16, Z17, Z14
+	VBROADCASTSS 60(DI), Z17
+	VFMADD231PS  Z16, Z17, Z15
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z16
+	VMULPS       Z16, Z0, Z0
+	VMULPS       Z16, Z1, Z1
+	VMULPS       Z16, Z2, Z2
+	VMULPS       Z16, Z3, Z3
+	VMULPS       Z16, Z4, Z4
+	VMULPS       Z16, Z5, Z5
+	VMULPS       Z16, Z6, Z6
+	VMULPS       Z16, Z7, Z7
+	VMULPS       Z16, Z8, Z8
+	VMULPS       Z16, Z9, Z9
+	VMULPS       Z16, Z10, Z10
+	VMULPS       Z16, Z11, Z11
+	VMULPS       Z16, Z12, Z12
+	VMULPS       Z16, Z13, Z13
+	VMULPS       Z16, Z14, Z14
+	VMULPS       Z16, Z15, Z15
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z8, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z9, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z10, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z11, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z12, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z13, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z14, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z15, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z16
+	VFMADD231PS  (AX), Z16, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z7
+	VMOVUPS      Z7, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z8
+	VMOVUPS      Z8, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z9
+	VMOVUPS      Z9, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z10
+	VMOVUPS      Z10, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z11
+	VMOVUPS      Z11, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z12
+	VMOVUPS      Z12, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z13
+	VMOVUPS      Z13, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z14
+	VMOVUPS      Z14, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z16, Z15
+	VMOVUPS      Z15, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R8Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R8Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ lda+16(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), BX
+	MOVQ a+8(FP), SI
+	LEAQ (SI)(DX*4), DI
+	ADDQ DX, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (SI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (SI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (SI)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (DI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (DI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      64(CX), Z8
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(SI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 4(SI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 4(SI)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 4(DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 4(DI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 4(DI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VBROADCASTSS 8(SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 8(SI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(SI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 8(SI)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 8(DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 8(DI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 8(DI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      192(CX), Z8
+	VBROADCASTSS 12(SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 12(SI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 12(SI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 12(SI)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 12(DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 12(DI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 12(DI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (SI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (SI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (SI)(DX*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (DI)(DX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (DI)(DX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z7
+	VMOVUPS      Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R8RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R8RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ lda+16(FP), DI
+	SHLQ $0x02, DI
+	LEAQ (DI)(DI*2), R8
+	MOVQ a+8(FP), R9
+	LEAQ (R9)(DI*4), R10
+	ADDQ DI, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (R9)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (R9)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (R9)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (R9)(DI*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R10), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (R10)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R10)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      (CX)(DX*1), Z8
+	VBROADCASTSS 4(R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(R9)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 4(R9)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 4(R9)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 4(R9)(DI*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 4(R10), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 4(R10)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 4(R10)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      (CX)(DX*2), Z8
+	VBROADCASTSS 8(R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 8(R9)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(R9)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 8(R9)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 8(R9)(DI*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 8(R10), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 8(R10)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 8(R10)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS 12(R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 12(R9)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 12(R9)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(R9)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 12(R9)(DI*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 12(R10), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 12(R10)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 12(R10)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x00000010, R9
+	ADDQ         $0x00000010, R10
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (R9)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (R9)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (R9)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS (R9)(DI*4), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS (R10), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS (R10)(DI*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS (R10)(DI*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x00000004, R9
+	ADDQ         $0x00000004, R10
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z7
+	VMOVUPS      Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R8Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R8Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (DX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      64(CX), Z8
+	VBROADCASTSS (DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DX)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      128(CX), Z8
+	VBROADCASTSS (DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DX)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      192(CX), Z8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(SI), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(SI), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(SI), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(SI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(SI), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(SI), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (DX), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DX), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DX), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DX), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DX), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DX), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DX), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DX), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z7
+	VMOVUPS      Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R8ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R8ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DI), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DI), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DI), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DI), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DI), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DI), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      (CX)(DX*1), Z8
+	VBROADCASTSS (DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DI)(R8*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      (CX)(DX*2), Z8
+	VBROADCASTSS (DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DI)(R8*2), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	VMOVUPS      (BX), Z8
+	VBROADCASTSS (R9), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(R9), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(R9), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(R9), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(R9), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(R9), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(R9), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(R9), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z8
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 4(DI), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(DI), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 12(DI), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	VBROADCASTSS 16(DI), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 20(DI), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 24(DI), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 28(DI), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+	VMULPS       Z8, Z2, Z2
+	VMULPS       Z8, Z3, Z3
+	VMULPS       Z8, Z4, Z4
+	VMULPS       Z8, Z5, Z5
+	VMULPS       Z8, Z6, Z6
+	VMULPS       Z8, Z7, Z7
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z4, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z5, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z6, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z7, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z8
+	VFMADD231PS  (AX), Z8, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z5
+	VMOVUPS      Z5, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z6
+	VMOVUPS      Z6, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z8, Z7
+	VMOVUPS      Z7, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R4Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      64(CX), Z4
+	VBROADCASTSS 4(DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 4(DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 4(SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      128(CX), Z4
+	VBROADCASTSS 8(DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 8(DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 8(SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      192(CX), Z4
+	VBROADCASTSS 12(DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 12(DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 12(DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z3
+	VMOVUPS      Z3, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R4RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R4RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (R9), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      (CX)(DX*1), Z4
+	VBROADCASTSS 4(DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 4(DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 4(R9), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      (CX)(DX*2), Z4
+	VBROADCASTSS 8(DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 8(DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 8(R9), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      (BX), Z4
+	VBROADCASTSS 12(DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 12(DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 12(DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(R9), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS (DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS (DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS (R9), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z3
+	VMOVUPS      Z3, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R4Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R4Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      64(CX), Z4
+	VBROADCASTSS (DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DX)(BX*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      128(CX), Z4
+	VBROADCASTSS (DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DX)(BX*2), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      192(CX), Z4
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(SI), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(SI), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z3
+	VMOVUPS      Z3, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R4ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R4ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DI), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DI), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      (CX)(DX*1), Z4
+	VBROADCASTSS (DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DI)(R8*1), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      (CX)(DX*2), Z4
+	VBROADCASTSS (DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DI)(R8*2), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS      (BX), Z4
+	VBROADCASTSS (R9), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(R9), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(R9), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(R9), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z4
+	VBROADCASTSS (DI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(DI), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(DI), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(DI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z4
+	VMULPS       Z4, Z0, Z0
+	VMULPS       Z4, Z1, Z1
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z4, Z3, Z3
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z2, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z3, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z4
+	VFMADD231PS  (AX), Z4, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z4, Z3
+	VMOVUPS      Z3, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R2Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), DI
+	MOVQ       ldc+48(FP), R8
+	SHLQ       $0x02, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	ADDQ       R8, DI
+	PREFETCHT0 (DI)
+	PREFETCHT0 60(DI)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      64(CX), Z2
+	VBROADCASTSS 4(DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      128(CX), Z2
+	VBROADCASTSS 8(DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 8(DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      192(CX), Z2
+	VBROADCASTSS 12(DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 12(DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z2, Z1
+	VMOVUPS      Z1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R2RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R2RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R10
+	MOVQ       ldc+48(FP), R11
+	SHLQ       $0x02, R11
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	ADDQ       R11, R10
+	PREFETCHT0 (R10)
+	PREFETCHT0 60(R10)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (CX)(DX*1), Z2
+	VBROADCASTSS 4(DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (CX)(DX*2), Z2
+	VBROADCASTSS 8(DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 8(DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (BX), Z2
+	VBROADCASTSS 12(DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 12(DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS (DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z2, Z1
+	VMOVUPS      Z1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R2Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R2Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	ADDQ       R9, R8
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      64(CX), Z2
+	VBROADCASTSS (DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DX)(BX*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      128(CX), Z2
+	VBROADCASTSS (DX)(BX*2), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DX)(BX*2), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      192(CX), Z2
+	VBROADCASTSS (SI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(SI), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z2, Z1
+	VMOVUPS      Z1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R2ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R2ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	ADDQ       R12, R11
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DI), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (CX)(DX*1), Z2
+	VBROADCASTSS (DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DI)(R8*1), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (CX)(DX*2), Z2
+	VBROADCASTSS (DI)(R8*2), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DI)(R8*2), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS      (BX), Z2
+	VBROADCASTSS (R9), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(R9), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z2
+	VBROADCASTSS (DI), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(DI), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), DX
+	CMPL         DX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), DX
+	SHLL    $0x01, DX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	ADDQ    CX, AX
+	VMOVUPS Z1, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z2
+	VFMADD231PS  (AX), Z2, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         CX, AX
+	VFMADD231PS  (AX), Z2, Z1
+	VMOVUPS      Z1, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R1Rows(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), BX
+	MOVQ       ldc+48(FP), DI
+	SHLQ       $0x02, DI
+	PREFETCHT0 (BX)
+	PREFETCHT0 60(BX)
+	VPXORD     Z0, Z0, Z0
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      64(CX), Z1
+	VBROADCASTSS 4(DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      128(CX), Z1
+	VBROADCASTSS 8(DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      192(CX), Z1
+	VBROADCASTSS 12(DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x00000010, DX
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x00000004, DX
+	ADDQ         $0x00000004, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z1
+	VMULPS       Z1, Z0, Z0
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z1
+	VFMADD231PS  (AX), Z1, Z0
+	VMOVUPS      Z0, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R1RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R1RowsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R10
+	SHLQ       $0x02, R10
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      (CX)(DX*1), Z1
+	VBROADCASTSS 4(DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      (CX)(DX*2), Z1
+	VBROADCASTSS 8(DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      (BX), Z1
+	VBROADCASTSS 12(DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         $0x00000004, DI
+	ADDQ         $0x00000004, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z1
+	VMULPS       Z1, Z0, Z0
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z1
+	VFMADD231PS  (AX), Z1, Z0
+	VMOVUPS      Z0, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R1Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R1Cols(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ a+8(FP), DX
+	MOVQ lda+16(FP), BX
+	SHLQ $0x02, BX
+	LEAQ (DX)(BX*2), SI
+	ADDQ BX, SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R8
+	MOVQ       ldc+48(FP), R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (R8)
+	PREFETCHT0 60(R8)
+	VPXORD     Z0, Z0, Z0
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      64(CX), Z1
+	VBROADCASTSS (DX)(BX*1), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      128(CX), Z1
+	VBROADCASTSS (DX)(BX*2), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      192(CX), Z1
+	VBROADCASTSS (SI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         DI, DX
+	ADDQ         DI, SI
+	ADDQ         $0x00000100, CX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DX), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         BX, DX
+	ADDQ         BX, SI
+	ADDQ         $0x00000040, CX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z1
+	VMULPS       Z1, Z0, Z0
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z1
+	VFMADD231PS  (AX), Z1, Z0
+	VMOVUPS      Z0, (AX)
+	VZEROUPPER
+	RET
+
+// func sgemmTailAVX512N16R1ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmTailAVX512N16R1ColsDirectB(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ b+24(FP), CX
+	MOVQ ldb+32(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (CX)(DX*2), BX
+	ADDQ DX, BX
+	MOVQ DX, SI
+	SHLQ $0x02, SI
+	MOVQ a+8(FP), DI
+	MOVQ lda+16(FP), R8
+	SHLQ $0x02, R8
+	LEAQ (DI)(R8*2), R9
+	ADDQ R8, R9
+	MOVQ R8, R10
+	SHLQ $0x02, R10
+
+	// Prefetch the C tile: it is read and written after the loop.
+	MOVQ       c+40(FP), R11
+	MOVQ       ldc+48(FP), R12
+	SHLQ       $0x02, R12
+	PREFETCHT0 (R11)
+	PREFETCHT0 60(R11)
+	VPXORD     Z0, Z0, Z0
+
+	// Main loop: 4 steps of p per iteration.
+loop4:
+	CMPQ         AX, $0x04
+	JL           tail
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      (CX)(DX*1), Z1
+	VBROADCASTSS (DI)(R8*1), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      (CX)(DX*2), Z1
+	VBROADCASTSS (DI)(R8*2), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	VMOVUPS      (BX), Z1
+	VBROADCASTSS (R9), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         R10, DI
+	ADDQ         R10, R9
+	ADDQ         SI, CX
+	ADDQ         SI, BX
+	SUBQ         $0x04, AX
+	JMP          loop4
+
+tail:
+	TESTQ        AX, AX
+	JZ           store
+	VMOVUPS      (CX), Z1
+	VBROADCASTSS (DI), Z2
+	VFMADD231PS  Z1, Z2, Z0
+	ADDQ         R8, DI
+	ADDQ         R8, R9
+	ADDQ         DX, CX
+	ADDQ         DX, BX
+	DECQ         AX
+	JMP          tail
+
+store:
+	MOVQ c+40(FP), AX
+	MOVQ ldc+48(FP), CX
+	SHLQ $0x02, CX
+
+	// alpha == 1 (every caller but the few that scale) skips the multiplies.
+	MOVL         alpha+56(FP), CX
+	CMPL         CX, $0x3f800000
+	JE           scaled
+	VBROADCASTSS alpha+56(FP), Z1
+	VMULPS       Z1, Z0, Z0
+
+scaled:
+	// beta == ±0 overwrites C without reading it (NaN beta still reads it).
+	MOVL    beta+60(FP), CX
+	SHLL    $0x01, CX
+	JNZ     accumulate
+	VMOVUPS Z0, (AX)
+	VZEROUPPER
+	RET
+
+accumulate:
+	VBROADCASTSS beta+60(FP), Z1
+	VFMADD231PS  (AX), Z1, Z0
+	VMOVUPS      Z0, (AX)
+	VZEROUPPER
+	RET
+
 // func packB16AVX(dst *float32, src *float32, kc int, ldb int, panels int, stride int)
 // Requires: AVX
 TEXT ·packB16AVX(SB), NOSPLIT, $0-48

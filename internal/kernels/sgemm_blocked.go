@@ -28,7 +28,9 @@ import (
 // (Ap[p·MR+i] = op(A)[ic+ir+i, pc+p]); a B micro-panel holds NR columns,
 // stored p-major (Bp[p·NR+j] = op(B)[pc+p, jc+jr+j]). Rows past m and
 // columns past n are zero; their results land in a scratch tile and are
-// dropped.
+// dropped. An engine with row tails runs the last rows of A (fewer than
+// MR) through them instead: only the columns past n are computed in
+// vain.
 
 // microKernel computes one MR×NR tile over a K-panel of length k:
 //
@@ -67,6 +69,44 @@ type engine struct {
 	// kernels[aRows][bPacked] with alpha 1 and beta 0, without a call
 	// per tile.
 	k16 func(m int, a []float32, lda int, b, c []float32, ldc int)
+	// tails, when not nil, compute the rows of a tile short of MR (the
+	// last rows of a product whose row count is not a multiple of MR)
+	// without the scratch tile's MR rows: widest first, powers of two
+	// that add up to any count below MR (see tailRows).
+	tails []tail
+}
+
+// tail is an engine's kernels for tiles of rows < MR rows and NR
+// columns, indexed as engine.kernels, with the bits of the full tile's
+// first rows: each row's sums run the same fused multiply-adds in the
+// same order. kernels[aPacked] reads a packed micro-panel of MR rows
+// (lda = MR) and has all of them; kernels[aRows] and kernels[aCols]
+// read A in place.
+type tail struct {
+	rows    int
+	kernels [3][2]microKernel
+}
+
+// tailRows computes a tile of C of rows < MR rows and NR columns with
+// e.tails, given the operands as the full tile's kernel takes them in
+// modes am and bm (a packed A: its micro-panel, lda = MR).
+func (e *engine) tailRows(rows, k, am int, a []float32, lda, bm int, b []float32, ldb int, c []float32, ldc int, alpha, beta float32) {
+	for _, t := range e.tails {
+		if rows < t.rows {
+			continue
+		}
+		t.kernels[am][bm](k, a, lda, b, ldb, c, ldc, alpha, beta)
+		if rows -= t.rows; rows == 0 {
+			return
+		}
+		if am == aRows {
+			a = a[t.rows*lda:]
+		} else {
+			a = a[t.rows:]
+		}
+		c = c[t.rows*ldc:]
+	}
+	panic(fmt.Sprintf("kernels: engine %s: tails leave %d rows", e.name, rows))
 }
 
 // Reading an operand in place instead of packing it pays when it is
@@ -374,11 +414,13 @@ func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alp
 // rows computes C[r0:r1, jc:jc+nc] for one K-panel, packing A in blocks
 // of about MC rows (r1−r0 split into equal blocks so that no small
 // trailing block reloads all of Bp for a few rows). Operands read in
-// place (am ≠ aPacked, bm ≠ bPacked) are packed only for partial tiles.
-// With packEach (one block of rows, B packed) each B micro-panel is
-// packed into bp[:NR·kc] just before its tiles; otherwise bp holds all
-// the panels of jc:jc+nc. Partial tiles of C go through the MR×NR
-// scratch tile.
+// place (am ≠ aPacked, bm ≠ bPacked) are packed only for partial tiles
+// (A not even then where the engine has tails). With packEach (one block
+// of rows, B packed) each B micro-panel is packed into bp[:NR·kc] just
+// before its tiles; otherwise bp holds all the panels of jc:jc+nc. A
+// tile short of MR rows runs the engine's tails where it has them;
+// tiles short of NR columns, and short of MR rows on an engine without
+// tails, go through the MR×NR scratch tile.
 func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap, tile []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
@@ -387,11 +429,15 @@ func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc,
 		mc := min(step, r1-ic)
 		tiles := ceilDiv(mc, mr)
 		full := mc / mr * mr // rows in full tiles
-		// A partial tile of a transposed A read in place takes MR values
-		// per step where fewer are in the tile: the extra rows read the
-		// next values of A's row (dropped with the scratch tile's extra
-		// rows), as long as the slice goes on that far.
-		restInPlace := am == aCols && full < mc && (pc+kc-1)*lda+ic+full+mr <= len(a)
+		// The last rows of a block read in place go through the tails in
+		// place. Without tails they take the full tile's kernel: packed,
+		// or, for a transposed A, in place with MR values per step where
+		// fewer are in the tile, the extra rows reading the next values
+		// of A's row (dropped with the scratch tile's extra rows), as
+		// long as the slice goes on that far.
+		tails := e.tails != nil
+		restInPlace := am != aPacked && full < mc && (tails ||
+			am == aCols && (pc+kc-1)*lda+ic+full+mr <= len(a))
 		switch {
 		case transA && am == aPacked:
 			packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
@@ -399,7 +445,7 @@ func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc,
 			packATBlock(a, lda, ic+full, mc-full, pc, kc, mr, ap[full*kc:])
 		case !transA:
 			for t := 0; t < tiles; t++ {
-				if rows := min(mr, mc-t*mr); am == aPacked || rows < mr {
+				if rows := min(mr, mc-t*mr); am == aPacked || rows < mr && !restInPlace {
 					packA(a, lda, ic+t*mr, rows, pc, kc, mr, ap[t*mr*kc:(t+1)*mr*kc])
 				}
 			}
@@ -429,11 +475,18 @@ func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc,
 					}
 				}
 				kern := e.kernels[aMode][bMode]
-				if mrCur == mr && nrCur == nr {
+				switch {
+				case mrCur == mr && nrCur == nr:
 					kern(kc, aSrc, aLd, bSrc, bLd, c[i*ldc+j:], ldc, alpha, beta)
 					continue
+				case mrCur < mr && tails && nrCur == nr:
+					e.tailRows(mrCur, kc, aMode, aSrc, aLd, bMode, bSrc, bLd, c[i*ldc+j:], ldc, alpha, beta)
+					continue
+				case mrCur < mr && tails:
+					e.tailRows(mrCur, kc, aMode, aSrc, aLd, bMode, bSrc, bLd, tile, nr, 1, 0)
+				default:
+					kern(kc, aSrc, aLd, bSrc, bLd, tile, nr, 1, 0)
 				}
-				kern(kc, aSrc, aLd, bSrc, bLd, tile, nr, 1, 0)
 				for ii := 0; ii < mrCur; ii++ {
 					crow := c[(i+ii)*ldc+j : (i+ii)*ldc+j+nrCur]
 					trow := tile[ii*nr : ii*nr+nrCur]

@@ -40,14 +40,26 @@ func PackB(transB bool, k, n int, b []float32, ldb int) *PackedB {
 // transposed (14 for avx512, 6 for avx2, 4 for purego, 1 for ref; 28 or
 // 6 for n ≤ 16 on the default avx512 path, see the narrow-N rule in
 // dispatch.go; 1 where the K = N = 16 kernel takes the product, see
-// takesK16): products whose M is a multiple of it run without partial
-// tiles, which go through a scratch tile.
+// takesK16): products whose M is a multiple of it run whole tiles only.
 func TileRowsFor(k, n int) int {
 	e := engineFor(false, k, n)
 	if e == nil || e.takesK16(k, n) {
 		return 1
 	}
 	return e.mr
+}
+
+// RowsToRun is the rows a caller of SgemmPackedB with m rows of A (k×n
+// packed B) should multiply, the extra rows of A set to zero and those
+// of C dropped: m where the engine runs the rows short of a whole tile
+// without a scratch tile (its tails, with n a multiple of NR), else m
+// rounded up to TileRowsFor(k, n).
+func RowsToRun(m, k, n int) int {
+	e := engineFor(false, k, n)
+	if e == nil || e.takesK16(k, n) || e.tails != nil && n%e.nr == 0 {
+		return m
+	}
+	return roundUp(m, e.mr)
 }
 
 // takesK16 reports whether e has the K = N = 16 kernel (sgemmK16N16AVX512)
@@ -226,11 +238,11 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 // straight through the micro-kernel, the same kernel calls blockPre
 // would make, without its scratch buffers and block bookkeeping, which
 // cost a fifth of the time of the small products (48×64 over K = 32) of
-// a Winograd convolution; the last rows (fewer than MR) through
-// blockPre. The lecture's batch-1 Winograd cells (49×64 over K = 32)
-// went from 3.27–3.39 to 2.75–3.62 µs on one core on the 14×32 tile
-// (eight runs; they had all gone through blockPre). It reports whether
-// it did.
+// a Winograd convolution; the last rows (fewer than MR) through the
+// engine's tails, or blockPre on an engine without them. The lecture's
+// batch-1 Winograd cells (49×64 over K = 32) went from 3.27–3.39 to
+// 2.75–3.62 µs on one core on the 14×32 tile (eight runs; they had all
+// gone through blockPre), before the tails. It reports whether it did.
 func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
 	k, n, mr, nr := pb.k, pb.n, e.mr, e.nr
 	kern := e.kernels[aRows][bPacked]
@@ -241,7 +253,7 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		e.k16(m, a, lda, pb.bp[:16*16], c, ldc) // any m: eight rows at a time, then one
 		return true
 	}
-	if n%nr != 0 || m < mr {
+	if n%nr != 0 || m < mr && e.tails == nil {
 		return false
 	}
 	whole := m - m%mr
@@ -250,8 +262,11 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		for i := 0; i < whole; i += mr {
 			kern(k, a[i*lda:], lda, bp, nr, c[i*ldc+q*nr:], ldc, alpha, beta)
 		}
+		if whole < m && e.tails != nil {
+			e.tailRows(m-whole, k, aRows, a[whole*lda:], lda, bPacked, bp, nr, c[whole*ldc+q*nr:], ldc, alpha, beta)
+		}
 	}
-	if whole < m {
+	if whole < m && e.tails == nil {
 		// The last rows, fewer than MR: blockPre's partial tiles.
 		e.blockPre(pb, m-whole, alpha, a[whole*lda:], lda, beta, c[whole*ldc:], ldc)
 	}

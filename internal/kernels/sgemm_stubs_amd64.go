@@ -79,6 +79,150 @@ func sgemmKernelAVX512M16DirectATDirectB(k int, a *float32, lda int, b *float32,
 // sgemmK16N16AVX512 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.
 func sgemmK16N16AVX512(m int, a *float32, lda int, b *float32, c *float32, ldc int)
 
+// sgemmTailAVX2R4Rows is the 4-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 4 rows read in place at stride lda; B packed.
+func sgemmTailAVX2R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R4RowsDirectB is the 4-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 4 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX2R4RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R4Cols is the 4-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's columns read in place, 4 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX2R4Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R4ColsDirectB is the 4-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's columns read in place, 4 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX2R4ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R2Rows is the 2-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 2 rows read in place at stride lda; B packed.
+func sgemmTailAVX2R2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R2RowsDirectB is the 2-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 2 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX2R2RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R2Cols is the 2-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's columns read in place, 2 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX2R2Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R2ColsDirectB is the 2-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's columns read in place, 2 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX2R2ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R1Rows is the 1-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 1 rows read in place at stride lda; B packed.
+func sgemmTailAVX2R1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R1RowsDirectB is the 1-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 1 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX2R1RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R1Cols is the 1-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's columns read in place, 1 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX2R1Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX2R1ColsDirectB is the 1-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's columns read in place, 1 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX2R1ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R8Rows is the 8-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 8 rows read in place at stride lda; B packed.
+func sgemmTailAVX512R8Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R8RowsDirectB is the 8-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 8 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512R8RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R8Cols is the 8-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 8 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512R8Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R8ColsDirectB is the 8-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 8 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512R8ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R4Rows is the 4-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 4 rows read in place at stride lda; B packed.
+func sgemmTailAVX512R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R4RowsDirectB is the 4-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 4 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512R4RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R4Cols is the 4-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 4 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512R4Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R4ColsDirectB is the 4-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 4 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512R4ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R2Rows is the 2-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 2 rows read in place at stride lda; B packed.
+func sgemmTailAVX512R2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R2RowsDirectB is the 2-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 2 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512R2RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R2Cols is the 2-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 2 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512R2Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R2ColsDirectB is the 2-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 2 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512R2ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R1Rows is the 1-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 1 rows read in place at stride lda; B packed.
+func sgemmTailAVX512R1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R1RowsDirectB is the 1-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's 1 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512R1RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R1Cols is the 1-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 1 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512R1Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512R1ColsDirectB is the 1-row tail (AVX-512F, 32 columns (the 14×32 tile's)): A's columns read in place, 1 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512R1ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R16Rows is the 16-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 16 rows read in place at stride lda; B packed.
+func sgemmTailAVX512N16R16Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R16RowsDirectB is the 16-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 16 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512N16R16RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R16Cols is the 16-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 16 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512N16R16Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R16ColsDirectB is the 16-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 16 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512N16R16ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R8Rows is the 8-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 8 rows read in place at stride lda; B packed.
+func sgemmTailAVX512N16R8Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R8RowsDirectB is the 8-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 8 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512N16R8RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R8Cols is the 8-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 8 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512N16R8Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R8ColsDirectB is the 8-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 8 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512N16R8ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R4Rows is the 4-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 4 rows read in place at stride lda; B packed.
+func sgemmTailAVX512N16R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R4RowsDirectB is the 4-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 4 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512N16R4RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R4Cols is the 4-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 4 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512N16R4Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R4ColsDirectB is the 4-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 4 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512N16R4ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R2Rows is the 2-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 2 rows read in place at stride lda; B packed.
+func sgemmTailAVX512N16R2Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R2RowsDirectB is the 2-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 2 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512N16R2RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R2Cols is the 2-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 2 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512N16R2Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R2ColsDirectB is the 2-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 2 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512N16R2ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R1Rows is the 1-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 1 rows read in place at stride lda; B packed.
+func sgemmTailAVX512N16R1Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R1RowsDirectB is the 1-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's 1 rows read in place at stride lda; B read in place at stride ldb.
+func sgemmTailAVX512N16R1RowsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R1Cols is the 1-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 1 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B packed.
+func sgemmTailAVX512N16R1Cols(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
+// sgemmTailAVX512N16R1ColsDirectB is the 1-row tail (AVX-512F, 16 columns (the 28×16 and 16×16 tiles')): A's columns read in place, 1 contiguous values per step at stride lda (a packed micro-panel with lda = MR); B read in place at stride ldb.
+func sgemmTailAVX512N16R1ColsDirectB(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
+
 // packB16AVX packs kc rows of panels 16-column B micro-panels:
 // dst[q·stride + p·16 + j] = src[p·ldb + q·16 + j]; kc, panels ≥ 1.
 //

@@ -53,6 +53,7 @@ func main() {
 		avx512NarrowKernel()
 		avx512SmallKernel()
 		k16Kernel()
+		tailKernels()
 		packBRows(16)
 		packBRows(32)
 		packBT(16)
@@ -209,6 +210,56 @@ func k16Kernel() {
 	Label("k16done")
 	VZEROUPPER()
 	RET()
+}
+
+// tailKernels: the row tails of each tile width, for the last rows of
+// a product whose row count is not a multiple of MR (a dense layer of
+// batch 128 on the 14-row tile: nine tiles and two rows). A tail of r
+// rows (r a power of two below the widest tile's MR; the driver adds
+// them up: 13 = 8 + 4 + 1) computes r rows with the FMA chains of the
+// full tile's rows, so the bits are the same, where the full tile run
+// into a scratch tile would compute MR rows to keep r. Each comes in
+// four variants: A's rows in place ("Rows", stride lda) or its columns
+// ("Cols": r contiguous values per step, steps at stride lda, which
+// also reads a packed micro-panel, lda = MR), B packed or in place
+// ("DirectB").
+func tailKernels() {
+	for _, w := range []struct {
+		name      string
+		nv, lanes int
+		vec       func() reg.VecVirtual
+		rows      []int
+		what      string
+	}{
+		{"AVX2", 2, 8, YMM, []int{4, 2, 1}, "AVX2+FMA, 16 columns (the 6×16 tile's)"},
+		{"AVX512", 2, 16, ZMM, []int{8, 4, 2, 1}, "AVX-512F, 32 columns (the 14×32 tile's)"},
+		{"AVX512N16", 1, 16, ZMM, []int{16, 8, 4, 2, 1}, "AVX-512F, 16 columns (the 28×16 and 16×16 tiles')"},
+	} {
+		for _, r := range w.rows {
+			for _, cols := range []bool{false, true} {
+				for _, directB := range []bool{false, true} {
+					kn := vecKernel{mr: r, nv: w.nv, lanes: w.lanes, vec: w.vec, directA: !cols, directAT: cols, directB: directB}
+					kn.name = fmt.Sprintf("sgemmTail%sR%d", w.name, r)
+					kn.doc = fmt.Sprintf("the %d-row tail (%s)", r, w.what)
+					if cols {
+						kn.name += "Cols"
+						kn.doc += ": A's columns read in place, " + fmt.Sprint(r) + " contiguous values per step at stride lda (a packed micro-panel with lda = MR)"
+					} else {
+						kn.name += "Rows"
+						kn.doc += ": A's " + fmt.Sprint(r) + " rows read in place at stride lda"
+					}
+					if directB {
+						kn.name += "DirectB"
+						kn.doc += "; B read in place at stride ldb"
+					} else {
+						kn.doc += "; B packed"
+					}
+					kn.doc = kn.name + " is " + kn.doc + "."
+					gen(kn)
+				}
+			}
+		}
+	}
 }
 
 // kernelVariants generates tile's six variants by how A and B are read
