@@ -110,7 +110,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 			vs, ms := winoStrides(nt, mr, c, f)
 			tl.inputs(x, t0, nt, v, vs, &edge)
 			for xi := 0; xi < cells; xi++ {
-				winoProduct(v, vs, m, ms, xi, nt, mr, c, f, packed[xi])
+				winoProduct(v, vs, m, ms, xi, nt, c, f, packed[xi])
 			}
 			tl.outputs(y, t0, 0, nt, m, ms, f, ep, *edgeOut)
 		}
@@ -191,7 +191,7 @@ func (b *winoSplitBlock) inputs(lo, hi int) {
 // products multiplies cells [lo, hi) of the block.
 func (b *winoSplitBlock) products(lo, hi int) {
 	for xi := lo; xi < hi; xi++ {
-		winoProduct(b.v, b.vs, b.m, b.ms, xi, b.nt, b.mr, b.c, b.f, b.packed[xi])
+		winoProduct(b.v, b.vs, b.m, b.ms, xi, b.nt, b.c, b.f, b.packed[xi])
 	}
 }
 
@@ -212,12 +212,13 @@ func winoStrides(nt, mr, c, f int) (vs, ms int) {
 
 // winoProduct computes cell xi's M_ξ [nt, F] = V_ξ [nt, C] · U_ξ [C, F]
 // for a block of nt tiles.
-// The product runs over whole micro-kernel tiles: the rows past nt are
-// set to zero and their results are not read. A partial tile would cost
-// as many multiply-adds and go through scratch buffers besides (a
-// batch-1 conv2 has 16 tiles).
-func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, mr, c, f int, u *kernels.PackedB) {
-	rows := roundUp(nt, mr)
+// Where the engine would take a partial tile of rows into a scratch
+// tile, the product runs over whole micro-kernel tiles instead: the
+// rows past nt are set to zero and their results are not read (the
+// same multiply-adds, without the scratch buffers). On an engine with
+// row tails it runs the nt rows (kernels.RowsToRun).
+func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, c, f int, u *kernels.PackedB) {
+	rows := kernels.RowsToRun(nt, c, f)
 	clear(v[xi*vs+nt*c : xi*vs+rows*c])
 	kernels.SgemmPackedB(rows, 1, v[xi*vs:], c, u, 0, m[xi*ms:], f)
 }
