@@ -53,11 +53,14 @@ func MatMul(a, b *tensor.Tensor, transposeA, transposeB bool) (*tensor.Tensor, e
 		})
 		return y, nil
 	}
-	if !transposeA && transposeB && tune.MatmulSwap && m <= tune.SwapMaxRows && m*tune.SwapRatio <= n && k >= 4*m {
+	if !transposeA && transposeB && tune.MatmulSwap && m <= tune.SwapMaxRows && m*tune.SwapRatio <= n && k >= 4*m &&
+		kernels.SgemmReadsAInPlace(n, m, k, b.Dim(1)) {
 		// a·bᵀ with b much taller than a (a dense layer's input gradient
 		// g·Wᵀ): computing (a·bᵀ)ᵀ = b·aᵀ lets Sgemm read the big b in
 		// place as the rows of its A operand instead of packing it, and
 		// the transpose of the small result costs less than the packing.
+		// Where Sgemm would pack b anyway (its rows would thrash L1),
+		// the swap saves nothing and the transpose is lost.
 		t := getScratch(m * n)
 		kernels.Sgemm(false, true, n, m, k, 1, b.Data(), b.Dim(1), a.Data(), a.Dim(1), 0, *t, m)
 		transpose(y.Data(), *t, n, m)

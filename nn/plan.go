@@ -211,6 +211,11 @@ type tuning struct {
 	// `go test -run '^$' -bench MatMulSwap ./nn` reruns them; on a busier
 	// host the lecture's shape once went the other way (2975–3027 →
 	// 3879–3924 µs) while run alone it gave 2519–2561 → 2308–2332.
+	// The swap is taken only where Sgemm then reads b in place
+	// (kernels.SgemmReadsAInPlace): on Zen 4's 8-way L1d the 14×32 tile
+	// packs b (rows 4 KiB apart thrash it), and there the lecture's shape
+	// ran 4.71–5.03 ms swapped against 4.62–4.65 as is (row tails in
+	// neither); with the 6×16 AVX2 tile the swap still reads b in place.
 	MatmulSwap             bool
 	SwapMaxRows, SwapRatio int
 }

@@ -111,3 +111,39 @@ func TestBlocking(t *testing.T) {
 		})
 	}
 }
+
+// TestSgemmReadsAInPlace: nn's MatMul swaps a dense layer's input
+// gradient into W·gᵀ only where Sgemm then reads W's rows in place: not
+// under "ref" nor on the packed-only pure-Go engine, and not where the
+// rows alias in an L1d of few ways (thrashL1).
+func TestSgemmReadsAInPlace(t *testing.T) {
+	defer restoreImpl(t)()
+	defer func(w int) { l1Ways = w }(l1Ways)
+	for _, name := range Available() {
+		if err := SetImpl(name); err != nil {
+			t.Fatal(err)
+		}
+		for _, ways := range []int{0, 8, 12} {
+			l1Ways = ways
+			for _, lda := range []int{1024, 1040} {
+				want := curEngine != nil && curEngine.kernels[aRows][bPacked] != nil && !thrashL1(curEngine.mr, lda, ways)
+				switch {
+				case name == "avx512" && ways == 8 && lda == 1024 && want,
+					name == "avx2" && !want,
+					(name == "purego" || name == "ref") && want:
+					t.Fatalf("%s, %d ways, lda %d: the rule itself says %v", name, ways, lda, want)
+				}
+				// W [3136, lda] · gᵀ: 3136 rows, 128 columns, K = 1024.
+				if got := SgemmReadsAInPlace(3136, 128, 1024, lda); got != want {
+					t.Errorf("%s, %d ways, lda %d: %v, want %v", name, ways, lda, got, want)
+				}
+			}
+		}
+		// 4096 columns are more NR-column panels than directMaxPanels on
+		// every engine, and 3136 rows more than MC: a wide product packs
+		// A whatever its stride.
+		if SgemmReadsAInPlace(3136, 4096, 1024, 1040) {
+			t.Errorf("%s: A of 3136 rows in place for 4096 columns", name)
+		}
+	}
+}
