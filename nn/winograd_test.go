@@ -157,6 +157,34 @@ func TestWinogradWorkersSameBits(t *testing.T) {
 	}
 }
 
+// TestWinogradImageAloneSameBits runs each Winograd case on its whole
+// batch and on each image alone: an image's outputs must have the same
+// bits either way. Its tiles sit at other rows of the blocks' products
+// (a whole micro-kernel tile in one, a row tail in the other), so this
+// holds only because a tile's sums do not depend on where it is.
+func TestWinogradImageAloneSameBits(t *testing.T) {
+	for _, tc := range append(append([]convGeomCase(nil), winoCases...), wino3Cases...) {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.geom(t)
+			if winoScheme(passForward, &s.g, s.f) == nil {
+				t.Skip("not a Winograd convolution here")
+			}
+			x, w := cvRand(tc.seed, tc.in...).Data(), cvRand(tc.seed+100, tc.filter...).Data()
+			y := make([]float32, tensor.Size(s.out))
+			convForward(&s.g, s.f, x, w, y)
+			one := tc
+			one.in = append([]int{1}, tc.in[1:]...)
+			s1 := one.geom(t)
+			inLen, outLen := len(x)/tc.in[0], len(y)/tc.in[0]
+			for i := range tc.in[0] {
+				y1 := make([]float32, outLen)
+				convForward(&s1.g, s1.f, x[i*inLen:(i+1)*inLen], w, y1)
+				bitsEqual(t, fmt.Sprintf("image %d alone", i), y1, y[i*outLen:(i+1)*outLen])
+			}
+		})
+	}
+}
+
 // TestWinogradOnlyWhereItApplies checks the path's conditions.
 func TestWinogradOnlyWhereItApplies(t *testing.T) {
 	if !tune.Winograd || kernels.Impl() == "ref" {
