@@ -45,11 +45,12 @@ import (
 // batch-128 inference 17.9 → 14.3 ms (ResNet) and 15.2 → 13.4
 // (lecture). The Winograd AVX-512 transforms give the AVX2 ones' bits on the
 // channels those take (whole groups of 8; the AVX2 path leaves the rest
-// to Go). Where the rate is half, two more rules differ (measured on Zen 4):
+// to Go). Where the rate is half, more rules differ (measured on Zen 4):
 // a narrow product's A in place takes the 28×16 tile only up to K = 16
 // (narrowMaxK; at K = 32 and 64 the AVX2 tile ran 65–69 GFLOP/s against
-// 31–34), and an L1d of 8 ways keeps aliasing rows of A out of place
-// (readAInPlace).
+// 31–34), an L1d of 8 ways keeps aliasing rows of A out of place
+// (readAInPlace), and the 14×32 tile reads B in place for products of
+// any rows over long K-panels (bRowsFromKC, see avx512Engine).
 //
 // On the default avx512 path, a product with n ≤ 16 columns of C
 // (narrowN) does not run the 14×32 tile, which would compute 32 columns

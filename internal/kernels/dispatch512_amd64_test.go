@@ -90,3 +90,27 @@ func TestAsmRequiresCheckedFeatures(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfRateEngine: the 14×32 engine reads B in place for products of
+// any rows exactly where 512-bit FMAs run at half rate, from K-panels
+// whose packed micro-panel fills more than half the L1d.
+func TestHalfRateEngine(t *testing.T) {
+	if got := avx512Engine.bRowsFromKC > 0; got == full512.ok {
+		t.Errorf("avx512 engine: bRowsFromKC %d with full-rate 512-bit FMAs %v (%s)", avx512Engine.bRowsFromKC, full512.ok, full512.why)
+	}
+	for _, tc := range []struct {
+		half   bool
+		l1, nr int
+		want   int
+	}{
+		{false, 32 << 10, 32, 0},
+		{true, 32 << 10, 32, 129}, // Zen 4: 128×32 floats are 16 KiB
+		{true, 48 << 10, 32, 193},
+		{true, 32 << 10, 16, 257},
+		{true, 0, 32, 1}, // L1d unknown: any panel
+	} {
+		if got := withHalfRate(engine{nr: tc.nr}, tc.half, tc.l1).bRowsFromKC; got != tc.want {
+			t.Errorf("withHalfRate(NR %d, half %v, L1d %d): bRowsFromKC %d, want %d", tc.nr, tc.half, tc.l1, got, tc.want)
+		}
+	}
+}

@@ -53,10 +53,10 @@ func asmTails(nr int, sets []asmTailSet) []tail {
 	return ts
 }
 
-// l2Size is this CPU's L2 in bytes and l1Ways its L1d's ways (0 when
-// they cannot be read), probed once: CPUID traps to the hypervisor on a
-// virtual machine.
-var _, l1Ways, l2Size = cacheSizes()
+// l1Size and l2Size are this CPU's L1d and L2 in bytes and l1Ways its
+// L1d's ways (0 when they cannot be read), probed once: CPUID traps to
+// the hypervisor on a virtual machine.
+var l1Size, l1Ways, l2Size = cacheSizes()
 
 // l2Engine is the engine of an mr×nr AVX-512F tile's six kernels (in
 // asmKernels' order), blocked for this CPU's L2 (see blocking).
@@ -120,12 +120,38 @@ func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 }
 
 // avx512Engine runs the 14×32 AVX-512F kernels (KC = 512, MC = 252 on
-// a 1 MiB L2).
-var avx512Engine = l2Engine("avx512", 14, 32, [6]asmKernel{
+// a 1 MiB L2). Where 512-bit FMAs run at half rate it reads a
+// non-transposed B in place for any rows of A when a packed micro-panel
+// of a K-panel (KC×32 floats) would not fit in half the L1d
+// (bRowsFromKC): a step of the tile then takes 28 FMA cycles, time
+// enough for the B row's two lines to come from L2 even at a stride of
+// 4 KiB, and packing B is a pass over it for nothing; a packed panel
+// that stays in L1 is read from there by every tile of a block, which
+// B's rows in place, 4 KiB apart, would thrash. Measured on Zen 4 (both
+// cores, two or three runs, ms, packed → in place): the lecture's fc
+// x·W (128×3136 · 3136×1024, KC 448) 4.35–4.65 → 3.83–3.98; 512 rows
+// 16.8–17.7 → 16.3–16.6; 128×1024 · 1024×3136 4.58–4.71 → 3.84–4.05;
+// 128×1024 · 1024×1024 1.35–1.38 → 1.28–1.31; 512×512 · 512×256
+// 0.62–0.81 → 0.60–0.62; but its weight gradient xᵀ·g (3136×128 ·
+// 128×1024, KC 128: a 16 KiB panel) 3.91–4.28 → 4.06–4.34. (The AVX2
+// 6×16 tile, 12 FMAs a step, lost with rows 4 KiB apart: 128 rows of
+// 1024×1024 1.39–1.45 → 2.01–2.12.)
+var avx512Engine = withHalfRate(l2Engine("avx512", 14, 32, [6]asmKernel{
 	sgemmKernelAVX512, sgemmKernelAVX512DirectB,
 	sgemmKernelAVX512DirectA, sgemmKernelAVX512DirectADirectB,
 	sgemmKernelAVX512DirectAT, sgemmKernelAVX512DirectATDirectB,
-}, tails32)
+}, tails32), !full512.ok, l1Size)
+
+// withHalfRate sets e's rules for 512-bit FMAs at half rate (half) on
+// an L1d of l1 bytes (0: unknown): bRowsFromKC is the shortest K-panel
+// whose packed micro-panel fills more than half the L1d.
+func withHalfRate(e engine, half bool, l1 int) engine {
+	e.bRowsFromKC = 0
+	if half {
+		e.bRowsFromKC = l1/(2*4*e.nr) + 1
+	}
+	return e
+}
 
 // avx512NarrowEngine runs the 28×16 AVX-512F kernels: the default
 // avx512 path's engine for products of at most 16 columns of C (see

@@ -69,6 +69,10 @@ type engine struct {
 	// kernels[aRows][bPacked] with alpha 1 and beta 0, without a call
 	// per tile.
 	k16 func(m int, a []float32, lda int, b, c []float32, ldc int)
+	// bRowsFromKC, when not 0, reads a non-transposed B in place for a
+	// product of any rows (not only up to directMaxTiles tiles of them)
+	// whose K-panels are at least this long (see avx512Engine).
+	bRowsFromKC int
 	// tails, when not nil, compute the rows of a tile short of MR (the
 	// last rows of a product whose row count is not a multiple of MR)
 	// without the scratch tile's MR rows: widest first, powers of two
@@ -250,7 +254,7 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 			md.a = aCols
 		}
 	}
-	if !transB && ceilDiv(m, e.mr) <= directMaxTiles {
+	if !transB && (ceilDiv(m, e.mr) <= directMaxTiles || e.bRowsFromKC > 0 && e.kcStep(md, k) >= e.bRowsFromKC) {
 		md.b = bRows
 	}
 	if e.kernels[md.a][md.b] == nil {
@@ -357,18 +361,24 @@ func (e *engine) sgemmKSplit(workers int, transA, transB bool, md modes, m, n, k
 	}
 }
 
+// kcStep is the length of the K-panels of a product over k read as md
+// says: equal lengths (k = 800 → 4×200, not 3×256 + 32: a short last
+// panel pays a full pass over C for little work), or K whole (md.wholeK,
+// up to directMaxK).
+func (e *engine) kcStep(md modes, k int) int {
+	if md.wholeK && k <= directMaxK {
+		return k
+	}
+	return ceilDiv(k, ceilDiv(k, e.kc))
+}
+
 // block runs the loop nest for C[r0:r1, c0:c1] (r0 a multiple of MR, c0
 // of NR, so tiles line up with those of any other partition) with its
 // own packing buffers: workers share nothing and never wait on each
 // other until Sgemm returns.
 func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nr := e.nr
-	// K-panels of equal length (k = 800 → 4×200, not 3×256 + 32: a short
-	// last panel pays a full pass over C for little work).
-	kcStep := ceilDiv(k, ceilDiv(k, e.kc))
-	if md.wholeK && k <= directMaxK {
-		kcStep = k
-	}
+	kcStep := e.kcStep(md, k)
 	// With one block of rows (at most MC), no B micro-panel is used twice
 	// in a K-panel apart from the tiles of that block, so each is packed
 	// right before its use (in rows) into a buffer of one panel that

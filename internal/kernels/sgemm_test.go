@@ -45,6 +45,18 @@ func testEngines(t *testing.T, name string) []*engine {
 			inPlace = inPlace || (k != nil && (am != aPacked || bm != bPacked))
 		}
 	}
+	if e.kernels[aPacked][bRows] != nil {
+		// The engine with the other choice of reading B in place for
+		// products of many rows (bRowsFromKC, set by the FMA rate): off,
+		// or from K-panels of 5 (tiny's are 7).
+		flip := *e
+		flip.bRowsFromKC = 5
+		if e.bRowsFromKC > 0 {
+			flip.bRowsFromKC = 0
+		}
+		flip.name += fmt.Sprintf("-bRowsFromKC=%d", flip.bRowsFromKC)
+		es = append(es, &flip)
+	}
 	if inPlace {
 		// The same engines with both operands always packed (the in-place
 		// kernels serve narrow shapes in the two above).
