@@ -187,10 +187,7 @@ func (e *engine) packB(transB bool, k, n int, b []float32, ldb int, buf []float3
 	if ceilDiv(min(n, e.nc), nr) <= directMaxPanels && e.kernels[aRows][bPacked] != nil {
 		pb.am = aRows
 	}
-	pb.kcStep = ceilDiv(k, ceilDiv(k, e.kc))
-	if pb.am == aRows && k <= directMaxK {
-		pb.kcStep = k
-	}
+	pb.kcStep = e.kcStep(modes{a: pb.am, b: bPacked, wholeK: pb.am == aRows}, k)
 	if buf != nil {
 		pb.bp = buf[:k*roundUp(n, nr)]
 	} else {
