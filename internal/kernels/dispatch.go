@@ -156,14 +156,15 @@ const smallMN = 32
 // narrow and narrowWide are the engines of the products with n ≤
 // narrowN (narrowWide for those with Aᵀ or k ≤ narrowMaxK), nil when
 // every product runs curEngine (an implementation pinned by SetImpl or
-// CONVNET_KERNELS, or a default other than avx512); small is the engine
-// of the products of at most smallMN rows and columns, set with them.
-var narrow, narrowWide, small *engine
+// CONVNET_KERNELS, or a default other than avx512); small and small16
+// are the engines of the products of 16 or 32 rows and at most smallMN
+// (small16: narrowN) columns, set with them (see smallFor).
+var narrow, narrowWide, small, small16 *engine
 
 // setNarrow turns on the narrow-N rule when the implementation in use
 // is avx512 and the avx2 engine is available.
 func setNarrow() {
-	narrow, narrowWide, small = nil, nil, nil
+	narrow, narrowWide, small, small16 = nil, nil, nil, nil
 	if impl != "avx512" {
 		return
 	}
@@ -173,9 +174,30 @@ func setNarrow() {
 		}
 	}
 	if narrow != nil {
-		narrowWide, small = avx512Tiles() // neither nil: avx512 runs only with AVX-512F
+		var tile16 *engine
+		narrowWide, tile16 = avx512Tiles() // neither nil: avx512 runs only with AVX-512F
+		small, small16 = smallFor(full512.ok, tile16, curEngine, narrow)
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
+}
+
+// smallFor returns the engines of the small products (small, small16):
+// the 16×16 AVX-512 tile for all of them where 512-bit FMAs run at full
+// rate. At half rate that tile lost to one of the others (measured on
+// Zen 4, one core, BenchmarkSgemmSmallTile, three runs, ns, 16×16;
+// 14×32; AVX2's 6×16): Aᵀ 16×16 over K = 196 1349–1407; 3548–3866;
+// 1092–1116; A 16×16 over K = 144 1016–1023; 2622–2835; 839–937; Aᵀ
+// 32×32 over K = 196 4920–4948; 3739–3869; 4054–4351, over K = 49
+// 1376–1397; 1090–1120; 1208–1541; A 32×32 over K = 32 977–1137;
+// 806–817; 902–958, over K = 288 7072–7170; 5339–5676; 5849–5880. (A
+// 16×16 over K = 9: 230–240; 471–514; 242–249.) So there the products
+// of at most 16 columns run the AVX2 tile (avx2) and the others the
+// 14×32 one (wide).
+func smallFor(fullRate bool, tile16, wide, avx2 *engine) (small, small16 *engine) {
+	if fullRate {
+		return tile16, tile16
+	}
+	return wide, avx2
 }
 
 // engineFor is the engine that runs a product with n columns of C over
@@ -191,11 +213,14 @@ func engineFor(transA bool, k, n int) *engine {
 }
 
 // engineForShape is engineFor with the rows of C known: a product of
-// 16 or 32 rows and at most smallMN columns runs small. (SgemmPackedB
-// does not know its rows when B is packed, and keeps engineFor's
-// choice.)
+// 16 or 32 rows and at most smallMN columns runs small (small16 with at
+// most narrowN columns). (SgemmPackedB does not know its rows when B is
+// packed, and keeps engineFor's choice.)
 func engineForShape(transA bool, m, k, n int) *engine {
 	if small != nil && m > 0 && m%16 == 0 && m <= smallMN && n <= smallMN {
+		if n <= narrowN {
+			return small16
+		}
 		return small
 	}
 	return engineFor(transA, k, n)
@@ -238,6 +263,9 @@ func Paths() []Path {
 	if narrow != nil {
 		paths = append(paths, Path{narrowWideFamily(), narrowWide.name}, Path{"sgemm-n≤16", narrow.name},
 			Path{"sgemm-m,n≤32", small.name})
+		if small16 != small {
+			paths = append(paths, Path{"sgemm-m≤32,n≤16", small16.name})
+		}
 	}
 	paths = append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
 	if vecWide && !gemvWide {
@@ -311,7 +339,7 @@ func SetImpl(name string) error {
 			}
 		}
 	}
-	impl, narrow, narrowWide, small = name, nil, nil, nil
+	impl, narrow, narrowWide, small, small16 = name, nil, nil, nil, nil
 	return nil
 }
 
