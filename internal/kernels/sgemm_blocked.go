@@ -76,7 +76,10 @@ type engine struct {
 	// tails, when not nil, compute the rows of a tile short of MR (the
 	// last rows of a product whose row count is not a multiple of MR)
 	// without the scratch tile's MR rows: widest first, powers of two
-	// that add up to any count below MR (see tailRows).
+	// that add up to any count below MR (see tailRows). An engine with
+	// kernels that read A in place must have them: rows and wholeTiles
+	// read every row of such an A in place, the last ones through the
+	// tails.
 	tails []tail
 }
 
@@ -424,13 +427,13 @@ func (e *engine) block(transA, transB bool, md modes, r0, r1, c0, c1, k int, alp
 // rows computes C[r0:r1, jc:jc+nc] for one K-panel, packing A in blocks
 // of about MC rows (r1−r0 split into equal blocks so that no small
 // trailing block reloads all of Bp for a few rows). Operands read in
-// place (am ≠ aPacked, bm ≠ bPacked) are packed only for partial tiles
-// (A not even then where the engine has tails). With packEach (one block
-// of rows, B packed) each B micro-panel is packed into bp[:NR·kc] just
-// before its tiles; otherwise bp holds all the panels of jc:jc+nc. A
-// tile short of MR rows runs the engine's tails where it has them;
-// tiles short of NR columns, and short of MR rows on an engine without
-// tails, go through the MR×NR scratch tile.
+// place (am ≠ aPacked, bm ≠ bPacked) are not packed, but for B's
+// partial panels. With packEach (one block of rows, B packed) each B
+// micro-panel is packed into bp[:NR·kc] just before its tiles; otherwise
+// bp holds all the panels of jc:jc+nc. A tile short of MR rows runs the
+// engine's tails where it has them; tiles short of NR columns, and short
+// of MR rows on an engine without tails, go through the MR×NR scratch
+// tile.
 func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc, nc int, alpha float32, a []float32, lda int, b []float32, ldb int, bp []float32, beta float32, c []float32, ldc int, ap, tile []float32) {
 	mr, nr := e.mr, e.nr
 	blocks := ceilDiv(r1-r0, e.mc)
@@ -438,26 +441,15 @@ func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc,
 	for ic := r0; ic < r1; ic += step {
 		mc := min(step, r1-ic)
 		tiles := ceilDiv(mc, mr)
-		full := mc / mr * mr // rows in full tiles
-		// The last rows of a block read in place go through the tails in
-		// place. Without tails they take the full tile's kernel: packed,
-		// or, for a transposed A, in place with MR values per step where
-		// fewer are in the tile, the extra rows reading the next values
-		// of A's row (dropped with the scratch tile's extra rows), as
-		// long as the slice goes on that far.
-		tails := e.tails != nil
-		restInPlace := am != aPacked && full < mc && (tails ||
-			am == aCols && (pc+kc-1)*lda+ic+full+mr <= len(a))
+		// An A read in place is read so for every row: the last rows
+		// (fewer than MR) go through the tails, which an engine with
+		// in-place kernels has. A packed A is packed whole.
 		switch {
 		case transA && am == aPacked:
 			packATBlock(a, lda, ic, mc, pc, kc, mr, ap)
-		case transA && full < mc && !restInPlace:
-			packATBlock(a, lda, ic+full, mc-full, pc, kc, mr, ap[full*kc:])
-		case !transA:
+		case am == aPacked:
 			for t := 0; t < tiles; t++ {
-				if rows := min(mr, mc-t*mr); am == aPacked || rows < mr && !restInPlace {
-					packA(a, lda, ic+t*mr, rows, pc, kc, mr, ap[t*mr*kc:(t+1)*mr*kc])
-				}
+				packA(a, lda, ic+t*mr, min(mr, mc-t*mr), pc, kc, mr, ap[t*mr*kc:(t+1)*mr*kc])
 			}
 		}
 		for q := 0; q < ceilDiv(nc, nr); q++ {
@@ -476,23 +468,22 @@ func (e *engine) rows(transA, transB, packEach bool, am, bm, r0, r1, pc, kc, jc,
 				i := ic + t*mr
 				mrCur := min(mr, mc-t*mr)
 				aMode, aSrc, aLd := aPacked, ap[t*mr*kc:(t+1)*mr*kc], mr
-				if mrCur == mr || restInPlace {
-					switch am {
-					case aRows:
-						aMode, aSrc, aLd = aRows, a[i*lda+pc:], lda
-					case aCols:
-						aMode, aSrc, aLd = aCols, a[pc*lda+i:], lda
-					}
+				switch am {
+				case aRows:
+					aMode, aSrc, aLd = aRows, a[i*lda+pc:], lda
+				case aCols:
+					aMode, aSrc, aLd = aCols, a[pc*lda+i:], lda
 				}
 				kern := e.kernels[aMode][bMode]
+				tails := mrCur < mr && e.tails != nil
 				switch {
 				case mrCur == mr && nrCur == nr:
 					kern(kc, aSrc, aLd, bSrc, bLd, c[i*ldc+j:], ldc, alpha, beta)
 					continue
-				case mrCur < mr && tails && nrCur == nr:
+				case tails && nrCur == nr:
 					e.tailRows(mrCur, kc, aMode, aSrc, aLd, bMode, bSrc, bLd, c[i*ldc+j:], ldc, alpha, beta)
 					continue
-				case mrCur < mr && tails:
+				case tails:
 					e.tailRows(mrCur, kc, aMode, aSrc, aLd, bMode, bSrc, bLd, tile, nr, 1, 0)
 				default:
 					kern(kc, aSrc, aLd, bSrc, bLd, tile, nr, 1, 0)

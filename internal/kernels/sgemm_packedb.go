@@ -236,10 +236,11 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 // would make, without its scratch buffers and block bookkeeping, which
 // cost a fifth of the time of the small products (48×64 over K = 32) of
 // a Winograd convolution; the last rows (fewer than MR) through the
-// engine's tails, or blockPre on an engine without them. The lecture's
-// batch-1 Winograd cells (49×64 over K = 32) went from 3.27–3.39 to
-// 2.75–3.62 µs on one core on the 14×32 tile (eight runs; they had all
-// gone through blockPre), before the tails. It reports whether it did.
+// engine's tails (an engine with in-place kernels has them). The
+// lecture's batch-1 Winograd cells (49×64 over K = 32) went from
+// 3.27–3.39 to 2.75–3.62 µs on one core on the 14×32 tile (eight runs;
+// they had all gone through blockPre), before the tails. It reports
+// whether it did.
 func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
 	k, n, mr, nr := pb.k, pb.n, e.mr, e.nr
 	kern := e.kernels[aRows][bPacked]
@@ -250,7 +251,7 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		e.k16(m, a, lda, pb.bp[:16*16], c, ldc) // any m: eight rows at a time, then one
 		return true
 	}
-	if n%nr != 0 || m < mr && e.tails == nil {
+	if n%nr != 0 {
 		return false
 	}
 	whole := m - m%mr
@@ -259,13 +260,9 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		for i := 0; i < whole; i += mr {
 			kern(k, a[i*lda:], lda, bp, nr, c[i*ldc+q*nr:], ldc, alpha, beta)
 		}
-		if whole < m && e.tails != nil {
+		if whole < m {
 			e.tailRows(m-whole, k, aRows, a[whole*lda:], lda, bPacked, bp, nr, c[whole*ldc+q*nr:], ldc, alpha, beta)
 		}
-	}
-	if whole < m && e.tails == nil {
-		// The last rows, fewer than MR: blockPre's partial tiles.
-		e.blockPre(pb, m-whole, alpha, a[whole*lda:], lda, beta, c[whole*ldc:], ldc)
 	}
 	return true
 }

@@ -29,13 +29,24 @@ func tailEngines(t *testing.T) []*engine {
 	return es
 }
 
-// TestTailsCover: an engine's tails are powers of two, widest first,
-// each narrower than MR, and tailRows's greedy walk adds them up to every
-// row count below MR.
+// TestTailsCover: every engine with kernels that read A in place has
+// tails (rows and wholeTiles read the last rows of such an A through
+// them); an engine's tails are powers of two, widest first, each
+// narrower than MR, and tailRows's greedy walk adds them up to every row
+// count below MR.
 func TestTailsCover(t *testing.T) {
-	for _, e := range tailEngines(t) {
-		if len(e.tails) == 0 {
-			t.Fatalf("%s: no tails", e.name)
+	for _, e := range append(tailEngines(t), &pureGoEngine) {
+		inPlace := false
+		for _, row := range e.kernels[aRows:] {
+			for _, k := range row {
+				inPlace = inPlace || k != nil
+			}
+		}
+		if inPlace != (len(e.tails) > 0) {
+			t.Fatalf("%s: in-place kernels %v, %d tails", e.name, inPlace, len(e.tails))
+		}
+		if !inPlace {
+			continue
 		}
 		for i, tl := range e.tails {
 			if bits.OnesCount(uint(tl.rows)) != 1 || tl.rows >= e.mr || i > 0 && tl.rows >= e.tails[i-1].rows {
