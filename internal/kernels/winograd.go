@@ -341,8 +341,7 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 		return
 	}
 	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
-		panic(fmt.Sprintf("kernels: Winograd output transform (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
-			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+		w.outputMisfit("output transform", dst, rowStride, colStride, src, srcStride, c)
 	}
 	if vecWide {
 		w.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
@@ -371,6 +370,15 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 	}
 }
 
+// outputMisfit panics with what an output transform (op) that
+// outputFits refused was given; apart from outputFits so that the check
+// stays small enough to inline.
+func (w *winoAlg) outputMisfit(op string, dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	m := len(w.at)
+	panic(fmt.Sprintf("kernels: Winograd %s (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
+		op, m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+}
+
 // outputFits reports whether an output transform of c ≥ 1 channels
 // stays within src and dst at the strides given (small enough to be
 // inlined into the transforms, which run once per tile).
@@ -390,8 +398,7 @@ func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []floa
 	m := len(w.at)
 	span := (m-1)*(rowStride+colStride) + c
 	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
-		panic(fmt.Sprintf("kernels: Winograd output transform with bias (%d×%d): %d channels at stride %d in %d values, out at strides %d, %d in %d",
-			m, m, c, srcStride, len(src), rowStride, colStride, len(dst)))
+		w.outputMisfit("output transform with bias", dst, rowStride, colStride, src, srcStride, c)
 	}
 	if len(bias) != c || skip != nil && (!relu || len(skip) < span) {
 		panic(fmt.Sprintf("kernels: Winograd output transform with bias: %d channels, bias of %d, skip of %d values (want %d or none), relu %v (a skip needs relu)",
