@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/convnet-go/convnet/autograd"
 	"github.com/convnet-go/convnet/tensor"
@@ -97,5 +98,5 @@ func PredictBatch(m Network) int {
 	if bytes <= predictWeightsMax {
 		return predictBatchRows
 	}
-	return int(^uint(0) >> 1)
+	return math.MaxInt
 }
