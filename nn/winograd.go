@@ -108,9 +108,10 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 			t0 := b * block
 			nt := min(block, tiles-t0)
 			vs, ms := winoStrides(nt, mr, c, f)
+			rows := kernels.RowsToRun(nt, c, f)
 			tl.inputs(x, t0, nt, v, vs, &edge)
 			for xi := 0; xi < cells; xi++ {
-				winoProduct(v, vs, m, ms, xi, nt, c, f, packed[xi])
+				winoProduct(v, vs, m, ms, xi, nt, rows, c, f, packed[xi])
 			}
 			tl.outputs(y, t0, 0, nt, m, ms, f, ep, *edgeOut)
 		}
@@ -137,6 +138,7 @@ func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, pack
 	for b.t0 = 0; b.t0 < tl.n; b.t0 += block {
 		b.nt = min(block, tl.n-b.t0)
 		b.vs, b.ms = winoStrides(b.nt, b.mr, c, f)
+		b.rows = kernels.RowsToRun(b.nt, c, f)
 		parallel.For(b.nt, 1, b.bodies.inputs)
 		parallel.For(cells, 1, b.bodies.products)
 		parallel.For(b.nt, 1, b.bodies.outputs)
@@ -166,16 +168,16 @@ func getWinoSplitBlock() *winoSplitBlock {
 
 // winoSplitBlock is the state of winogradSplit's current block: tiles
 // [t0, t0+nt), their transforms in v (cell stride vs) and products in m
-// (cell stride ms).
+// (cell stride ms), the products over rows rows (winoProduct).
 type winoSplitBlock struct {
-	s          *kernels.WinoScheme
-	tl         winoTiles
-	f, c, mr   int
-	x, y, v, m []float32
-	packed     []*kernels.PackedB
-	ep         epilogue
-	t0, nt     int
-	vs, ms     int
+	s            *kernels.WinoScheme
+	tl           winoTiles
+	f, c, mr     int
+	x, y, v, m   []float32
+	packed       []*kernels.PackedB
+	ep           epilogue
+	t0, nt, rows int
+	vs, ms       int
 
 	// bodies are the parallel loops' bodies over this value, made once.
 	bodies struct{ inputs, products, outputs func(lo, hi int) }
@@ -191,7 +193,7 @@ func (b *winoSplitBlock) inputs(lo, hi int) {
 // products multiplies cells [lo, hi) of the block.
 func (b *winoSplitBlock) products(lo, hi int) {
 	for xi := lo; xi < hi; xi++ {
-		winoProduct(b.v, b.vs, b.m, b.ms, xi, b.nt, b.c, b.f, b.packed[xi])
+		winoProduct(b.v, b.vs, b.m, b.ms, xi, b.nt, b.rows, b.c, b.f, b.packed[xi])
 	}
 }
 
@@ -211,14 +213,12 @@ func winoStrides(nt, mr, c, f int) (vs, ms int) {
 }
 
 // winoProduct computes cell xi's M_ξ [nt, F] = V_ξ [nt, C] · U_ξ [C, F]
-// for a block of nt tiles.
-// Where the engine would take a partial tile of rows into a scratch
-// tile, the product runs over whole micro-kernel tiles instead: the
-// rows past nt are set to zero and their results are not read (the
-// same multiply-adds, without the scratch buffers). On an engine with
-// row tails it runs the nt rows (kernels.RowsToRun).
-func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, c, f int, u *kernels.PackedB) {
-	rows := kernels.RowsToRun(nt, c, f)
+// for a block of nt tiles, over rows ≥ nt rows (kernels.RowsToRun, once
+// per block): where the engine would take a partial tile of rows into a
+// scratch tile, whole micro-kernel tiles instead, the rows past nt set
+// to zero and their results not read (the same multiply-adds, without
+// the scratch buffers); on an engine with row tails, the nt rows.
+func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, rows, c, f int, u *kernels.PackedB) {
 	clear(v[xi*vs+nt*c : xi*vs+rows*c])
 	kernels.SgemmPackedB(rows, 1, v[xi*vs:], c, u, 0, m[xi*ms:], f)
 }
