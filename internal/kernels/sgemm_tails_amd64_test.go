@@ -75,13 +75,7 @@ func TestTailsCover(t *testing.T) {
 // and leave C's other rows and the gaps of its stride untouched.
 func TestTailRowsBits(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 14))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(r.Float64()*2 - 1)
-		}
-		return s
-	}
+	fill := func(n int) []float32 { return vecRand(r, n) }
 	scales := []struct{ alpha, beta float32 }{{1, 0}, {1, 1}, {0.5, -2}}
 	for _, e := range tailEngines(t) {
 		mr, nr := e.mr, e.nr
