@@ -38,19 +38,16 @@ import (
 // slower (BenchmarkWinoTransforms, one core); ConvC1 12.8 against
 // 16.3–21.0 µs; the vector loops within the noise of each other, but for
 // Gemv over packed slabs, which keeps its AVX2 loop at half rate
-// (gemvWide; Paths lists it as "vector-gemv"). Model steps (go test
+// (rateRules.gemv512; Paths lists it as "vector-gemv"). Model steps (go test
 // -bench 'TrainStep|Infer' ./internal/benchmark, six alternations,
 // medians; the build after had these rules but for the Gemv one): the
 // ResNet's training step 65.2 → 57.8 ms, the lecture's 45.4 → 40.7;
 // batch-128 inference 17.9 → 14.3 ms (ResNet) and 15.2 → 13.4
 // (lecture). The Winograd AVX-512 transforms give the AVX2 ones' bits on the
 // channels those take (whole groups of 8; the AVX2 path leaves the rest
-// to Go). Where the rate is half, more rules differ (measured on Zen 4):
-// a narrow product's A in place takes the 28×16 tile only up to K = 16
-// (narrowMaxK; at K = 32 and 64 the AVX2 tile ran 65–69 GFLOP/s against
-// 31–34), an L1d of 8 ways keeps aliasing rows of A out of place
-// (readAInPlace), and the 14×32 tile reads B in place for products of
-// any rows over long K-panels (bRowsFromKC, see avx512Engine).
+// to Go). Where the rate is half, more rules differ: they are gathered,
+// with what measured them, in rateRules. Apart from the rate, an L1d of
+// at most 8 ways keeps aliasing rows of A out of place (thrashL1).
 //
 // On the default avx512 path, a product with n ≤ 16 columns of C
 // (narrowN) does not run the 14×32 tile, which would compute 32 columns
@@ -61,7 +58,7 @@ import (
 // 20k), N = 10 dense layers 25 vs 30 and 1.5 vs 2.3 (M = 1); from N = 32
 // on the 14×32 tile won every shape (N = 32: 114 to 170 vs 65 to 95;
 // N = 1024 at M = 1: 11 vs 7). Such a product runs the 28×16 AVX-512
-// tile (avx512-28x16) when A is transposed or K ≤ narrowMaxK, and the
+// tile (avx512-28x16) when A is transposed or K ≤ rules.narrowMaxK, and the
 // AVX2 6×16 tile otherwise. The 28×16 tile reads A in place as 28 rows
 // (transposed, as contiguous columns). Measured on one core
 // (BenchmarkSgemmNarrow -cpu 1, GFLOP per CPU-second, 28×16 vs 6×16):
@@ -118,7 +115,7 @@ func init() {
 	}
 	c1Wide = vecFMA && hasAVX512F && name != "avx2"
 	vecWide = c1Wide && hasBMI2
-	gemvWide = vecWide && (full512.ok || pinned)
+	gemvWide = vecWide && (rules.gemv512 || pinned)
 }
 
 // c1Wide selects the AVX-512 loops of the conv-c1 family (over the AVX2
@@ -132,20 +129,53 @@ func preferred() string { return Available()[0] }
 // hands to a narrower tile (see the dispatch notes above).
 const narrowN = 16
 
-// narrowMaxK is the longest K (A not transposed) of those products that
-// the 28×16 tile takes: 32 where 512-bit FMAs run at full rate, 16 where
-// they run at half rate (see the dispatch notes above).
-var narrowMaxK = narrowMaxKFor(full512.ok)
+// rateRules are the dispatch rules that depend on whether 512-bit FMAs
+// run at full rate (full512). The full-rate choices are those measured
+// fastest on Zen 5; each half-rate one was measured on Zen 4 (family
+// 19h, 2 cores shared with other work), and its field says how.
+// rulesFor gives them for either rate, rules holds this CPU's, and
+// tests set either.
+type rateRules struct {
+	// narrowMaxK is the longest K (A not transposed) of a product of at
+	// most narrowN columns that the 28×16 tile takes; longer ones run
+	// AVX2's 6×16. At half rate, K = 32 and 64 ran 31–34 GFLOP/s on the
+	// 28×16 tile against AVX2's 65–69 (BenchmarkSgemmNarrow -cpu 1).
+	narrowMaxK int
+	// gemv512 runs Gemv's AVX-512 loop (where vecWide allows it) rather
+	// than its AVX2 one. At half rate, a dense layer's batch-1 product
+	// over nn's packed 64-column slabs (3136×1024, streamed from L3) took
+	// 178–181 µs against AVX2's 158–162 on one core (four runs each);
+	// 176–214 against 166–182 with the loads apart from the FMAs, slower
+	// still with software prefetching. The cause is not known.
+	gemv512 bool
+	// small16 runs the small products (16 or 32 rows, at most smallMN
+	// columns) on the 16×16 AVX-512 tile; without it, those of at most
+	// narrowN columns run AVX2's 6×16 tile and the others the 14×32 one
+	// (see smallFor for the measurements).
+	small16 bool
+	// bPastHalfL1 makes the 14×32 tile read a non-transposed B in place
+	// for products of any rows once a packed micro-panel of a K-panel
+	// (KC×32 floats) would fill more than half the L1d (bRowsFromKC, set
+	// by withRules; see avx512Engine for the measurements).
+	bPastHalfL1 bool
+}
+
+// rulesFor returns the rate rules where 512-bit FMAs run at full rate
+// (fullRate) or at half rate.
+func rulesFor(fullRate bool) rateRules {
+	if fullRate {
+		return rateRules{narrowMaxK: 32, gemv512: true, small16: true}
+	}
+	return rateRules{narrowMaxK: 16, bPastHalfL1: true}
+}
+
+// rules are this CPU's rate rules.
+var rules = rulesFor(full512.ok)
 
 // narrowWideFamily names the products that the 28×16 tile takes, as
 // Paths lists them: "sgemm-n≤16,k≤32|Aᵀ" at full rate.
-func narrowWideFamily() string { return fmt.Sprintf("sgemm-n≤%d,k≤%d|Aᵀ", narrowN, narrowMaxK) }
-
-func narrowMaxKFor(fullRate bool) int {
-	if fullRate {
-		return 32
-	}
-	return 16
+func narrowWideFamily() string {
+	return fmt.Sprintf("sgemm-n≤%d,k≤%d|Aᵀ", narrowN, rules.narrowMaxK)
 }
 
 // smallMN is the most rows and columns of C of a product that runs the
@@ -154,7 +184,7 @@ func narrowMaxKFor(fullRate bool) int {
 const smallMN = 32
 
 // narrow and narrowWide are the engines of the products with n ≤
-// narrowN (narrowWide for those with Aᵀ or k ≤ narrowMaxK), nil when
+// narrowN (narrowWide for those with Aᵀ or k ≤ rules.narrowMaxK), nil when
 // every product runs curEngine (an implementation pinned by SetImpl or
 // CONVNET_KERNELS, or a default other than avx512); small and small16
 // are the engines of the products of 16 or 32 rows and at most smallMN
@@ -176,25 +206,25 @@ func setNarrow() {
 	if narrow != nil {
 		var tile16 *engine
 		narrowWide, tile16 = avx512Tiles() // neither nil: avx512 runs only with AVX-512F
-		small, small16 = smallFor(full512.ok, tile16, curEngine, narrow)
+		small, small16 = smallFor(rules, tile16, curEngine, narrow)
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
 }
 
-// smallFor returns the engines of the small products (small, small16):
-// the 16×16 AVX-512 tile for all of them where 512-bit FMAs run at full
-// rate. At half rate that tile lost to one of the others (measured on
-// Zen 4, one core, BenchmarkSgemmSmallTile, three runs, ns, 16×16;
-// 14×32; AVX2's 6×16): Aᵀ 16×16 over K = 196 1349–1407; 3548–3866;
-// 1092–1116; A 16×16 over K = 144 1016–1023; 2622–2835; 839–937; Aᵀ
-// 32×32 over K = 196 4920–4948; 3739–3869; 4054–4351, over K = 49
-// 1376–1397; 1090–1120; 1208–1541; A 32×32 over K = 32 977–1137;
-// 806–817; 902–958, over K = 288 7072–7170; 5339–5676; 5849–5880. (A
-// 16×16 over K = 9: 230–240; 471–514; 242–249.) So there the products
-// of at most 16 columns run the AVX2 tile (avx2) and the others the
-// 14×32 one (wide).
-func smallFor(fullRate bool, tile16, wide, avx2 *engine) (small, small16 *engine) {
-	if fullRate {
+// smallFor returns the engines of the small products (small, small16)
+// under the rules r: the 16×16 AVX-512 tile for all of them with
+// r.small16; else AVX2's tile (avx2) for those of at most narrowN
+// columns and the 14×32 one (wide) for the others. At half rate the
+// 16×16 tile lost to one of the others (measured on Zen 4, one core,
+// BenchmarkSgemmSmallTile, three runs, ns, 16×16; 14×32; AVX2's 6×16):
+// Aᵀ 16×16 over K = 196 1349–1407; 3548–3866; 1092–1116; A 16×16 over
+// K = 144 1016–1023; 2622–2835; 839–937; Aᵀ 32×32 over K = 196
+// 4920–4948; 3739–3869; 4054–4351, over K = 49 1376–1397; 1090–1120;
+// 1208–1541; A 32×32 over K = 32 977–1137; 806–817; 902–958, over K =
+// 288 7072–7170; 5339–5676; 5849–5880. (A 16×16 over K = 9: 230–240;
+// 471–514; 242–249.)
+func smallFor(r rateRules, tile16, wide, avx2 *engine) (small, small16 *engine) {
+	if r.small16 {
 		return tile16, tile16
 	}
 	return wide, avx2
@@ -204,7 +234,7 @@ func smallFor(fullRate bool, tile16, wide, avx2 *engine) (small, small16 *engine
 // k steps, A transposed or not (nil for "ref").
 func engineFor(transA bool, k, n int) *engine {
 	if narrow != nil && n <= narrowN {
-		if transA || k <= narrowMaxK {
+		if transA || k <= rules.narrowMaxK {
 			return narrowWide
 		}
 		return narrow

@@ -109,8 +109,8 @@ func TestHalfRateEngine(t *testing.T) {
 		{true, 32 << 10, 16, 257},
 		{true, 0, 32, 1}, // L1d unknown: any panel
 	} {
-		if got := withHalfRate(engine{nr: tc.nr}, tc.half, tc.l1).bRowsFromKC; got != tc.want {
-			t.Errorf("withHalfRate(NR %d, half %v, L1d %d): bRowsFromKC %d, want %d", tc.nr, tc.half, tc.l1, got, tc.want)
+		if got := withRules(engine{nr: tc.nr}, rulesFor(!tc.half), tc.l1).bRowsFromKC; got != tc.want {
+			t.Errorf("withRules(NR %d, half rate %v, L1d %d): bRowsFromKC %d, want %d", tc.nr, tc.half, tc.l1, got, tc.want)
 		}
 	}
 }

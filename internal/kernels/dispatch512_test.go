@@ -39,13 +39,9 @@ func TestDecide512(t *testing.T) {
 }
 
 // TestPreferred: the default sgemm path is the widest available, at
-// either rate of 512-bit FMAs (full512, set here both ways), and the
-// rate decides how long a K the 28×16 tile takes (narrowMaxKFor).
+// either rate of 512-bit FMAs (full512, set here both ways).
 func TestPreferred(t *testing.T) {
 	t.Logf("CPU: %s; available %v; paths %v", CPUModel(), Available(), Paths())
-	if want := narrowMaxKFor(full512.ok); narrowMaxK != want {
-		t.Errorf("narrowMaxK = %d; the rate (%s) gives %d", narrowMaxK, CPUModel(), want)
-	}
 	defer func(d decision512) { full512 = d }(full512)
 	avail := Available()
 	for _, ok := range []bool{false, true} {
@@ -54,8 +50,24 @@ func TestPreferred(t *testing.T) {
 			t.Errorf("full-rate AVX-512 %v: preferred() = %q, want %q (available %v)", ok, got, avail[0], avail)
 		}
 	}
-	if narrowMaxKFor(true) != 32 || narrowMaxKFor(false) != 16 {
-		t.Errorf("narrowMaxKFor: full rate %d, half rate %d; want 32, 16", narrowMaxKFor(true), narrowMaxKFor(false))
+}
+
+// TestRateRules: this CPU's rate rules are those of its rate, and each
+// rate's are the ones its measurements chose.
+func TestRateRules(t *testing.T) {
+	if want := rulesFor(full512.ok); rules != want {
+		t.Errorf("rules = %+v; the rate (%s) gives %+v", rules, CPUModel(), want)
+	}
+	for _, tc := range []struct {
+		full bool
+		want rateRules
+	}{
+		{true, rateRules{narrowMaxK: 32, gemv512: true, small16: true}},
+		{false, rateRules{narrowMaxK: 16, bPastHalfL1: true}},
+	} {
+		if got := rulesFor(tc.full); got != tc.want {
+			t.Errorf("rulesFor(full rate %v) = %+v, want %+v", tc.full, got, tc.want)
+		}
 	}
 }
 

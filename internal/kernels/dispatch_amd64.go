@@ -120,9 +120,9 @@ func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 }
 
 // avx512Engine runs the 14×32 AVX-512F kernels (KC = 512, MC = 252 on
-// a 1 MiB L2). Where 512-bit FMAs run at half rate it reads a
-// non-transposed B in place for any rows of A when a packed micro-panel
-// of a K-panel (KC×32 floats) would not fit in half the L1d
+// a 1 MiB L2). Under rateRules.bPastHalfL1 (half-rate 512-bit FMAs) it
+// reads a non-transposed B in place for any rows of A when a packed
+// micro-panel of a K-panel (KC×32 floats) would not fit in half the L1d
 // (bRowsFromKC): a step of the tile then takes 28 FMA cycles, time
 // enough for the B row's two lines to come from L2 even at a stride of
 // 4 KiB, and packing B is a pass over it for nothing; a packed panel
@@ -136,18 +136,18 @@ func asmTile(mr, nr, am, bm int, f asmKernel) microKernel {
 // 128×1024, KC 128: a 16 KiB panel) 3.91–4.28 → 4.06–4.34. (The AVX2
 // 6×16 tile, 12 FMAs a step, lost with rows 4 KiB apart: 128 rows of
 // 1024×1024 1.39–1.45 → 2.01–2.12.)
-var avx512Engine = withHalfRate(l2Engine("avx512", 14, 32, [6]asmKernel{
+var avx512Engine = withRules(l2Engine("avx512", 14, 32, [6]asmKernel{
 	sgemmKernelAVX512, sgemmKernelAVX512DirectB,
 	sgemmKernelAVX512DirectA, sgemmKernelAVX512DirectADirectB,
 	sgemmKernelAVX512DirectAT, sgemmKernelAVX512DirectATDirectB,
-}, tails32), !full512.ok, l1Size)
+}, tails32), rules, l1Size)
 
-// withHalfRate sets e's rules for 512-bit FMAs at half rate (half) on
-// an L1d of l1 bytes (0: unknown): bRowsFromKC is the shortest K-panel
-// whose packed micro-panel fills more than half the L1d.
-func withHalfRate(e engine, half bool, l1 int) engine {
+// withRules sets e's choices under the rate rules r on an L1d of l1
+// bytes (0: unknown): with r.bPastHalfL1, bRowsFromKC is the shortest
+// K-panel whose packed micro-panel fills more than half the L1d.
+func withRules(e engine, r rateRules, l1 int) engine {
 	e.bRowsFromKC = 0
-	if half {
+	if r.bPastHalfL1 {
 		e.bRowsFromKC = l1/(2*4*e.nr) + 1
 	}
 	return e

@@ -21,10 +21,10 @@ func TestNarrowRule(t *testing.T) {
 	if !hasEngines() {
 		t.Skip("needs the avx512 and avx2 engines")
 	}
-	defer func(k int) { narrowMaxK = k }(narrowMaxK)
+	defer func(r rateRules) { rules = r }(rules)
 	for _, full := range []bool{true, false} {
-		narrowMaxK = narrowMaxKFor(full)
-		mk := narrowMaxK
+		rules = rulesFor(full)
+		mk := rules.narrowMaxK
 		for _, tc := range []struct {
 			name, set string
 			transA    bool
@@ -80,12 +80,12 @@ func TestNarrowRule(t *testing.T) {
 func TestSmallRule(t *testing.T) {
 	defer defaultRules(t)()
 	defer func(s, s16 *engine) { small, small16 = s, s16 }(small, small16)
-	if s, s16 := smallFor(full512.ok, small, curEngine, narrow); s != small || s16 != small16 {
+	if s, s16 := smallFor(rules, small, curEngine, narrow); s != small || s16 != small16 {
 		t.Fatalf("small engines %s, %s; smallFor at this CPU's rate gives %s, %s", small.name, small16.name, s.name, s16.name)
 	}
 	_, tile16 := avx512Tiles()
 	for _, full := range []bool{true, false} {
-		small, small16 = smallFor(full, tile16, curEngine, narrow)
+		small, small16 = smallFor(rulesFor(full), tile16, curEngine, narrow)
 		pick := func(fullRate, half string) string {
 			if full {
 				return fullRate

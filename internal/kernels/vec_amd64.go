@@ -15,13 +15,9 @@ var vecFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 // BMI2 (the tail masks).
 var vecWide bool
 
-// gemvWide selects Gemv's AVX-512 loop: with vecWide where 512-bit FMAs
-// run at full rate (set at start-up, see dispatch.go). On Zen 4 (half
-// rate) it ran a dense layer's batch-1 product, 64-column slabs packed
-// contiguously (nn's packed weights, 3136×1024 streamed from L3) slower
-// than the AVX2 loop: 178–181 against 158–162 µs on one core (four runs
-// each), 176–214 against 166–182 with the loads apart from the FMAs, and
-// slower still with software prefetching; the cause is not known.
+// gemvWide selects Gemv's AVX-512 loop: with vecWide under
+// rateRules.gemv512 (full-rate 512-bit FMAs), or with an implementation
+// pinned by CONVNET_KERNELS (set at start-up, see dispatch.go).
 var gemvWide bool
 
 // hasBMI2: this CPU has BMI2 (BZHI).
