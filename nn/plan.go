@@ -304,10 +304,11 @@ var algoNames = [...]string{"clear", "pointwise", "winograd", "direct-c1", "im2c
 // convPlan is how one convolution product runs: the algorithm and what
 // it needs (a Winograd scheme and block, or the chunks of the patch
 // matrix). It depends on the geometry, the pass, tune and the kernels in
-// use; only whether the im2col chunks are split over the workers
-// consults the worker count (split and shared forward chunks give the
-// same values; a filter gradient's chunks are summed in another order
-// when split).
+// use; only whether the im2col chunks are split over the workers and a
+// small forward Winograd pass's block (spreadBlock) consult the worker
+// count (split and shared forward chunks give the same values, and so do
+// Winograd blocks of any size; a filter gradient's chunks are summed in
+// another order when split).
 type convPlan struct {
 	pass convPass
 	algo convAlgo
@@ -345,6 +346,33 @@ func planConv(pass convPass, g *kernels.ConvGeom, f int) *convPlan {
 	return p
 }
 
+// spreadBlock returns the block (in tiles) of a forward Winograd pass of
+// tiles tiles, planned as blocks of block tiles (a multiple of mr, the
+// micro-kernel's rows), with workers workers. A pass of fewer blocks
+// than workers and too little work to share each block's phases out
+// (tune.WinoSplitMin) would run on one goroutine: its tiles are spread
+// instead over blocks of whole micro-kernel tiles, at most one a worker,
+// each worker transforming and multiplying its own tiles, unless that
+// makes one block or a last block of less than half the others' tiles. Tiles' outputs do
+// not depend on their block. Measured on Zen 4 (the benchmark ResNet at
+// batch 1, whose 28×28×16 convolutions are 49 tiles, 28 and 21 on two
+// workers: go test -run '^$' -bench 'Infer/model=resnet/batch=1$'
+// ./internal/benchmark, eight alternated runs each): median 133 → 121
+// µs; the lecture's (one 5×5 convolution of 16 tiles on the 14-row
+// tile, which would split 14 and 2, and stays whole) 183 → 179 µs, the
+// same path. Spread over two workers, one image's Winograd convolution
+// reads every cell's packed filters on both.
+func spreadBlock(tiles, block, mr, workers int) int {
+	if workers < 2 || ceilDiv(tiles, block) >= workers {
+		return block
+	}
+	b := roundUp(ceilDiv(tiles, workers), mr)
+	if n := ceilDiv(tiles, b); n < 2 || 2*(tiles-(n-1)*b) < b {
+		return block
+	}
+	return b
+}
+
 func planOf(pass convPass, g *kernels.ConvGeom, f int) *convPlan {
 	return planChunked(pass, g, f, tune.WorkerPatchBytes)
 }
@@ -371,6 +399,9 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// engine that runs F columns.
 				mr := kernels.TileRowsFor(g.C, f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
+				if tiles := newWinoTiles(s, g).n; tiles*s.Cells()*g.C*f < tune.WinoSplitMin {
+					p.block = spreadBlock(tiles, p.block, mr, parallel.Workers())
+				}
 			} else {
 				p.block = max(1, tune.WinoGradBlock*kernels.WinoCells/s.Cells())
 			}

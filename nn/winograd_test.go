@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/convnet-go/convnet/internal/kernels"
@@ -254,5 +255,63 @@ func TestTileCursor(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpreadBlock: a small forward Winograd pass of fewer blocks than
+// workers spreads its tiles over the workers in whole micro-kernel
+// tiles, unless that leaves one block or a short last one.
+func TestSpreadBlock(t *testing.T) {
+	for _, tc := range []struct {
+		tiles, block, mr, workers, want int
+	}{
+		{49, 96, 28, 2, 28},   // the ResNet's 28×28 images: 28 + 21
+		{49, 96, 28, 1, 96},   // one worker
+		{49, 96, 28, 4, 28},   // at most one block a worker: 28 + 21
+		{16, 84, 14, 2, 84},   // 14 + 2: too short a last block
+		{20, 84, 28, 2, 84},   // one block of 28 either way
+		{6272, 96, 28, 2, 96}, // a batch: blocks enough
+		{100, 96, 16, 2, 96},  // two blocks already
+		{60, 96, 14, 2, 96},   // 42 + 18: too short
+		{70, 96, 14, 2, 42},   // 42 + 28
+		{70, 96, 14, 3, 28},   // 28 + 28 + 14
+	} {
+		if got := spreadBlock(tc.tiles, tc.block, tc.mr, tc.workers); got != tc.want {
+			t.Errorf("spreadBlock(%d tiles, block %d, MR %d, %d workers) = %d, want %d",
+				tc.tiles, tc.block, tc.mr, tc.workers, got, tc.want)
+		}
+	}
+}
+
+// TestWinogradSpreadSameBits: one image's Winograd forward pass gives
+// the same bits on one worker (one block) as on two (its tiles spread
+// over two blocks), and its plan spreads them on two.
+func TestWinogradSpreadSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct{ in, filter []int }{
+		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}},
+		{[]int{1, 26, 27, 16}, []int{3, 3, 16, 16}}, // tiles over the edges
+		{[]int{1, 28, 28, 8}, []int{3, 3, 8, 24}},
+	} {
+		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if winoScheme(passForward, &s.g, s.f) == nil {
+			t.Skip("Winograd path off")
+		}
+		x, w := cvRand(1, tc.in...).Data(), cvRand(2, tc.filter...).Data()
+		var ys [2][]float32
+		for i, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			p := planConv(passForward, &s.g, s.f)
+			tiles := newWinoTiles(p.scheme, &s.g).n
+			if spread := p.block < tiles; spread != (procs == 2) {
+				t.Fatalf("%v ⊛ %v on %d workers: blocks of %d for %d tiles", tc.in, tc.filter, procs, p.block, tiles)
+			}
+			ys[i] = make([]float32, tensor.Size(s.out))
+			convForward(&s.g, s.f, x, w, ys[i])
+		}
+		bitsEqual(t, fmt.Sprintf("%v ⊛ %v spread over two workers", tc.in, tc.filter), ys[1], ys[0])
 	}
 }
