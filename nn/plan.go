@@ -347,31 +347,39 @@ func planConv(pass convPass, g *kernels.ConvGeom, f int) *convPlan {
 }
 
 // spreadBlock returns the block (in tiles) of a forward Winograd pass of
-// tiles tiles, planned as blocks of block tiles (a multiple of mr, the
-// micro-kernel's rows), with workers workers. A pass of fewer blocks
-// than workers and too little work to share each block's phases out
-// (tune.WinoSplitMin) would run on one goroutine: its tiles are spread
-// instead over blocks of whole micro-kernel tiles, at most one a worker,
-// each worker transforming and multiplying its own tiles, unless that
-// makes one block or a last block of less than half the others' tiles. Tiles' outputs do
-// not depend on their block. Measured on Zen 4 (the benchmark ResNet at
-// batch 1, whose 28×28×16 convolutions are 49 tiles, 28 and 21 on two
-// workers: go test -run '^$' -bench 'Infer/model=resnet/batch=1$'
-// ./internal/benchmark, eight alternated runs each): median 133 → 121
-// µs; the lecture's (one 5×5 convolution of 16 tiles on the 14-row
-// tile, which would split 14 and 2, and stays whole) 183 → 179 µs, the
-// same path. Spread over two workers, one image's Winograd convolution
-// reads every cell's packed filters on both.
-func spreadBlock(tiles, block, mr, workers int) int {
+// tiles tiles planned as blocks of block tiles, with workers workers. A
+// pass of fewer blocks than workers and too little work to share each
+// block's phases out (tune.WinoSplitMin) would run on one goroutine. Its
+// tiles are spread instead over blocks of equal size (give or take a
+// tile), at most one a worker and of at least spreadMinTiles, each
+// worker transforming and multiplying its own tiles, so that no phase's
+// output crosses to the other core. Tiles' outputs do not depend on
+// their block; a block need not be whole micro-kernel tiles (an engine
+// without row tails multiplies the rest of its last tile as zeros).
+// Measured on Zen 4 (go test -run '^$' -bench
+// 'Infer/model=(resnet|lecture)/batch=1$' ./internal/benchmark, eight
+// alternated runs, median ms), one block on one goroutine → blocks of
+// whole 28- or 14-row micro-kernel tiles (the ResNet's 49 tiles as 28
+// and 21; the lecture's 16 stayed whole, as 14 and 2 would be lopsided)
+// → equal blocks: the ResNet 0.133 → 0.121 → 0.115, the lecture 0.176 →
+// 0.180 → 0.151. With GODEBUG=cpu.avx512f=off, one goroutine → equal
+// blocks: the ResNet 0.149 → 0.127, the lecture 0.193 → 0.185 (six
+// runs, spread 0.160 to 0.19).
+func spreadBlock(tiles, block, workers int) int {
 	if workers < 2 || ceilDiv(tiles, block) >= workers {
 		return block
 	}
-	b := roundUp(ceilDiv(tiles, workers), mr)
-	if n := ceilDiv(tiles, b); n < 2 || 2*(tiles-(n-1)*b) < b {
+	n := min(workers, tiles/spreadMinTiles)
+	if n < 2 {
 		return block
 	}
-	return b
+	return ceilDiv(tiles, n)
 }
+
+// spreadMinTiles is the fewest tiles of a block that spreadBlock makes:
+// the lecture's 16 tiles at batch 1 on two workers, the smallest spread
+// measured.
+const spreadMinTiles = 8
 
 func planOf(pass convPass, g *kernels.ConvGeom, f int) *convPlan {
 	return planChunked(pass, g, f, tune.WorkerPatchBytes)
@@ -396,11 +404,12 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// Blocks hold about the same number of products whatever
 				// the scheme, in whole micro-kernel tiles (a tile's
 				// outputs do not depend on the block it is in) of the
-				// engine that runs F columns.
+				// engine that runs F columns, but for a small pass
+				// spread over the workers.
 				mr := kernels.TileRowsFor(g.C, f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
 				if tiles := newWinoTiles(s, g).n; tiles*s.Cells()*g.C*f < tune.WinoSplitMin {
-					p.block = spreadBlock(tiles, p.block, mr, parallel.Workers())
+					p.block = spreadBlock(tiles, p.block, parallel.Workers())
 				}
 			} else {
 				p.block = max(1, tune.WinoGradBlock*kernels.WinoCells/s.Cells())

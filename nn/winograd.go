@@ -100,8 +100,11 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 		winogradSplit(s, tl, f, x, packed, y, ep, block)
 		return
 	}
+	// A block of tiles short of whole micro-kernel tiles (spreadBlock)
+	// still multiplies whole ones on an engine without row tails.
+	room := roundUp(block, mr)
 	parallel.For(blocks, 1, func(lo, hi int) {
-		vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
+		vb, mb := getScratch(cells*(room*c+winoSkew)), getScratch(cells*(room*f+winoSkew))
 		edge, edgeOut := tl.newEdge(), getScratch(out*out*f)
 		v, m := *vb, *mb
 		for b := lo; b < hi; b++ {

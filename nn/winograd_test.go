@@ -259,26 +259,25 @@ func TestTileCursor(t *testing.T) {
 }
 
 // TestSpreadBlock: a small forward Winograd pass of fewer blocks than
-// workers spreads its tiles over the workers in whole micro-kernel
-// tiles, unless that leaves one block or a short last one.
+// workers spreads its tiles over equal blocks, at most one a worker, of
+// at least spreadMinTiles, unless that leaves one block.
 func TestSpreadBlock(t *testing.T) {
 	for _, tc := range []struct {
-		tiles, block, mr, workers, want int
+		tiles, block, workers, want int
 	}{
-		{49, 96, 28, 2, 28},   // the ResNet's 28×28 images: 28 + 21
-		{49, 96, 28, 1, 96},   // one worker
-		{49, 96, 28, 4, 28},   // at most one block a worker: 28 + 21
-		{16, 84, 14, 2, 84},   // 14 + 2: too short a last block
-		{20, 84, 28, 2, 84},   // one block of 28 either way
-		{6272, 96, 28, 2, 96}, // a batch: blocks enough
-		{100, 96, 16, 2, 96},  // two blocks already
-		{60, 96, 14, 2, 96},   // 42 + 18: too short
-		{70, 96, 14, 2, 42},   // 42 + 28
-		{70, 96, 14, 3, 28},   // 28 + 28 + 14
+		{49, 96, 2, 25}, // the ResNet's 28×28 images: 25 + 24
+		{16, 84, 2, 8},  // the lecture's 14×14 images: 8 + 8
+		{49, 96, 1, 96}, // one worker
+		{49, 96, 4, 13}, // 13 + 13 + 13 + 10
+		{20, 96, 4, 10}, // blocks of at least spreadMinTiles: 10 + 10
+		{9, 96, 2, 96},  // 8 + 1 would leave a block short: one block
+		{8, 96, 2, 96},
+		{6272, 96, 2, 96}, // a batch: blocks enough
+		{100, 96, 2, 96},  // two blocks already
 	} {
-		if got := spreadBlock(tc.tiles, tc.block, tc.mr, tc.workers); got != tc.want {
-			t.Errorf("spreadBlock(%d tiles, block %d, MR %d, %d workers) = %d, want %d",
-				tc.tiles, tc.block, tc.mr, tc.workers, got, tc.want)
+		if got := spreadBlock(tc.tiles, tc.block, tc.workers); got != tc.want {
+			t.Errorf("spreadBlock(%d tiles, block %d, %d workers) = %d, want %d",
+				tc.tiles, tc.block, tc.workers, got, tc.want)
 		}
 	}
 }
@@ -292,6 +291,7 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}},
 		{[]int{1, 26, 27, 16}, []int{3, 3, 16, 16}}, // tiles over the edges
 		{[]int{1, 28, 28, 8}, []int{3, 3, 8, 24}},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}}, // the lecture's conv2: 8 + 8 tiles
 	} {
 		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
 		if err != nil {
