@@ -149,6 +149,24 @@ type tuning struct {
 	// Below 4 M the one goroutine wins.
 	WinoSplitMin int
 
+	// WinoSpreadMin is the fewest multiply-adds (tiles · cells · C · F)
+	// for which a Winograd convolution of fewer blocks than workers, and
+	// of fewer than WinoSplitMin, spreads its tiles over the workers
+	// (spreadBlock) instead of running on one goroutine. Measured on Zen
+	// 4 at 2 threads (`go test -run '^$' -bench
+	// 'Infer/model=(resnet|lecture)/batch=1$' ./internal/benchmark`, six
+	// alternated runs, ms): the lecture's batch-1 forward, whose conv2 is
+	// 2.1 M over 16 tiles, 0.180 → 0.149 (medians; in its slowest runs
+	// about even, 0.186–0.195 against 0.18–0.19). Spread, the ResNet's
+	// 28×28×16 convolutions (0.45 M over 49 tiles) took its forward from
+	// 0.133 to 0.105–0.111 in some runs and to 0.16–0.21 in others, in
+	// phases of minutes, while one goroutine stayed at 0.132–0.136: on
+	// these VMs what a cache line crossing cores costs (the loop's own
+	// hand-over included) changes with where the host runs the two
+	// virtual CPUs, and a layer that small cannot pay for it when it is
+	// high.
+	WinoSpreadMin int
+
 	// C1MinPer (multiply-adds) and Im2colMinRows (patch rows) are the
 	// least work per worker for which a single image's single-channel
 	// convolution shares out its output rows, and the patch rows of an
@@ -236,6 +254,7 @@ func defaultTuning() tuning {
 		Wino3ChannelMultiple: 8,
 		WinoBlock:            96,
 		WinoSplitMin:         1 << 22,
+		WinoSpreadMin:        1 << 20,
 		C1MinPer:             1 << 19,
 		Im2colMinRows:        1024,
 		WinoGradBlock:        196,
@@ -315,6 +334,7 @@ type convPlan struct {
 
 	scheme *kernels.WinoScheme // algoWinograd
 	block  int                 // algoWinograd: tiles per block
+	spread bool                // algoWinograd: block made by spreadBlock
 
 	c1 c1Plan // algoDirectC1: the padded image and its taps
 
@@ -349,22 +369,15 @@ func planConv(pass convPass, g *kernels.ConvGeom, f int) *convPlan {
 // spreadBlock returns the block (in tiles) of a forward Winograd pass of
 // tiles tiles planned as blocks of block tiles, with workers workers. A
 // pass of fewer blocks than workers and too little work to share each
-// block's phases out (tune.WinoSplitMin) would run on one goroutine. Its
+// block's phases out (tune.WinoSplitMin) would run on one goroutine;
+// from tune.WinoSpreadMin multiply-adds on (planChunked checks both), its
 // tiles are spread instead over blocks of equal size (give or take a
 // tile), at most one a worker and of at least spreadMinTiles, each
 // worker transforming and multiplying its own tiles, so that no phase's
 // output crosses to the other core. Tiles' outputs do not depend on
 // their block; a block need not be whole micro-kernel tiles (an engine
 // without row tails multiplies the rest of its last tile as zeros).
-// Measured on Zen 4 (go test -run '^$' -bench
-// 'Infer/model=(resnet|lecture)/batch=1$' ./internal/benchmark, eight
-// alternated runs, median ms), one block on one goroutine → blocks of
-// whole 28- or 14-row micro-kernel tiles (the ResNet's 49 tiles as 28
-// and 21; the lecture's 16 stayed whole, as 14 and 2 would be lopsided)
-// → equal blocks: the ResNet 0.133 → 0.121 → 0.115, the lecture 0.176 →
-// 0.180 → 0.151. With GODEBUG=cpu.avx512f=off, one goroutine → equal
-// blocks: the ResNet 0.149 → 0.127, the lecture 0.193 → 0.185 (six
-// runs, spread 0.160 to 0.19).
+// See tune.WinoSpreadMin for what it was measured to save.
 func spreadBlock(tiles, block, workers int) int {
 	if workers < 2 || ceilDiv(tiles, block) >= workers {
 		return block
@@ -408,8 +421,11 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// spread over the workers.
 				mr := kernels.TileRowsFor(g.C, f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
-				if tiles := newWinoTiles(s, g).n; tiles*s.Cells()*g.C*f < tune.WinoSplitMin {
-					p.block = spreadBlock(tiles, p.block, parallel.Workers())
+				tiles := newWinoTiles(s, g).n
+				if work := tiles * s.Cells() * g.C * f; work >= tune.WinoSpreadMin && work < tune.WinoSplitMin {
+					if b := spreadBlock(tiles, p.block, parallel.Workers()); b < p.block {
+						p.block, p.spread = b, true
+					}
 				}
 			} else {
 				p.block = max(1, tune.WinoGradBlock*kernels.WinoCells/s.Cells())
@@ -521,6 +537,9 @@ func winoScheme(pass convPass, g *kernels.ConvGeom, f int) *kernels.WinoScheme {
 func (p *convPlan) String() string {
 	switch p.algo {
 	case algoWinograd:
+		if p.spread {
+			return fmt.Sprintf("winograd %s, blocks of %d tiles spread over the workers", p.scheme.Name, p.block)
+		}
 		return fmt.Sprintf("winograd %s, blocks of %d tiles", p.scheme.Name, p.block)
 	case algoIm2col:
 		s := fmt.Sprintf("im2col+sgemm, %d chunks of ≤ %d rows", len(p.chunks), p.longest)

@@ -47,7 +47,7 @@ func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []fl
 	parts := *partb
 	parallel.For(groups, 1, func(lo, hi int) {
 		vb, db := getScratch(cells*(nb*c+winoSkew)), getScratch(cells*(nb*f+winoSkew))
-		edge, edgeDy := tl.newEdge(), getScratch(s.Out*s.Out*f)
+		edge, edgeDy := tl.newEdge(true), getScratch(s.Out*s.Out*f)
 		v, d := *vb, *db
 		for gi := lo; gi < hi; gi++ {
 			part := parts[gi*cells*cf : (gi+1)*cells*cf]

@@ -284,9 +284,12 @@ func TestSpreadBlock(t *testing.T) {
 
 // TestWinogradSpreadSameBits: one image's Winograd forward pass gives
 // the same bits on one worker (one block) as on two (its tiles spread
-// over two blocks), and its plan spreads them on two.
+// over two blocks, at any size of pass here), and its plan spreads them
+// on two.
 func TestWinogradSpreadSameBits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(min int) { tune.WinoSpreadMin = min }(tune.WinoSpreadMin)
+	tune.WinoSpreadMin = 0
 	for _, tc := range []struct{ in, filter []int }{
 		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}},
 		{[]int{1, 26, 27, 16}, []int{3, 3, 16, 16}}, // tiles over the edges
@@ -313,5 +316,33 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 			convForward(&s.g, s.f, x, w, ys[i])
 		}
 		bitsEqual(t, fmt.Sprintf("%v ⊛ %v spread over two workers", tc.in, tc.filter), ys[1], ys[0])
+	}
+}
+
+// TestWinogradSpreadMin: on two workers the lecture's batch-1 conv2
+// (2.1 M multiply-adds) spreads its tiles, and the ResNet's 28×28×16
+// convolution (0.45 M) stays one block.
+func TestWinogradSpreadMin(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(2)
+	for _, tc := range []struct {
+		in, filter []int
+		spread     bool
+	}{
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, true},
+		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}, false},
+	} {
+		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := planConv(passForward, &s.g, s.f)
+		if p.algo != algoWinograd {
+			t.Skip("Winograd path off")
+		}
+		if p.spread != tc.spread {
+			t.Errorf("%v ⊛ %v (%d tiles × %d cells × %d × %d multiply-adds): spread %v, want %v",
+				tc.in, tc.filter, newWinoTiles(p.scheme, &s.g).n, p.scheme.Cells(), s.g.C, s.f, p.spread, tc.spread)
+		}
 	}
 }
