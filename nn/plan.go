@@ -160,11 +160,10 @@ type tuning struct {
 	// about even, 0.186–0.195 against 0.18–0.19). Spread, the ResNet's
 	// 28×28×16 convolutions (0.45 M over 49 tiles) took its forward from
 	// 0.133 to 0.105–0.111 in some runs and to 0.16–0.21 in others, in
-	// phases of minutes, while one goroutine stayed at 0.132–0.136: on
-	// these VMs what a cache line crossing cores costs (the loop's own
-	// hand-over included) changes with where the host runs the two
-	// virtual CPUs, and a layer that small cannot pay for it when it is
-	// high.
+	// phases of minutes, while one goroutine stayed at 0.132–0.136. The
+	// cause was not found (the helper stayed awake, the threads on two
+	// CPUs, and a cache line passed between the cores in 100–130 ns a
+	// round trip in both phases); a layer of 20 µs cannot risk it.
 	WinoSpreadMin int
 
 	// C1MinPer (multiply-adds) and Im2colMinRows (patch rows) are the
