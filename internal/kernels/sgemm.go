@@ -33,16 +33,13 @@ func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 
 // SgemmReadsAInPlace reports whether Sgemm, on a product of A (m×k, not
 // transposed, row stride lda) and a transposed B of n columns, reads
-// A's rows in place rather than packing them (false for "ref"). Packing
+// A's rows in place rather than packing them (false for "ref"): gemm's
+// own choice (modesFor). Packing
 // a large A costs a pass over it; a caller that can put its larger
 // operand on either side asks this to choose.
 func SgemmReadsAInPlace(m, n, k, lda int) bool {
 	e := engineForShape(false, m, k, n)
-	if e == nil || e.kernels[aRows][bPacked] == nil {
-		return false
-	}
-	inPlace, _ := e.readAInPlace(false, m, n, lda)
-	return inPlace && e.unthrashed(aRows, lda) == aRows
+	return e != nil && e.modesFor(false, true, m, n, k, lda).a == aRows
 }
 
 // sgemmSerial is the implementation SgemmSerial dispatches to.

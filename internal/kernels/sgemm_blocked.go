@@ -250,6 +250,14 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	e.gemmModes(workers, transA, transB, e.modesFor(transA, transB, m, n, k, lda), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// modesFor is how gemm reads the operands of a product of m×n over k
+// with A's row stride lda: in place where that pays (readAInPlace, and
+// B for few row tiles or long K-panels, bRowsFromKC) and e has the
+// kernel, but A packed where its rows would thrash L1 (unthrashed).
+func (e *engine) modesFor(transA, transB bool, m, n, k, lda int) modes {
 	md := modes{a: aPacked, b: bPacked}
 	if inPlace, wholeK := e.readAInPlace(transA, m, n, lda); inPlace {
 		md.a, md.wholeK = aRows, wholeK
@@ -272,7 +280,7 @@ func (e *engine) gemm(workers int, transA, transB bool, m, n, k int, alpha float
 			md.b = bPacked
 		}
 	}
-	e.gemmModes(workers, transA, transB, md, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return md
 }
 
 // gemmModes is gemm with the operands read as md says (kernels[md.a][md.b]
