@@ -340,7 +340,7 @@ type convPlan struct {
 	chunks   [][2]int // algoIm2col, algoCol2im: patch rows [lo, hi)
 	perImage int      // chunks per image (0: chunks of whole images)
 	longest  int      // rows of the longest chunk (algoPhases: piece)
-	split    bool     // algoIm2col: each chunk split over the workers
+	split    bool     // algoIm2col: each chunk split over the workers; algoWinograd: phases shared out (winogradSplit)
 	groups   int      // filter-gradient algoIm2col: fixed partial sums
 
 	back  kernels.ConvGeom // algoFlip: the forward geometry over dy
@@ -420,10 +420,19 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// spread over the workers.
 				mr := kernels.TileRowsFor(g.C, f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
+				// A pass of fewer blocks than workers (a batch of one)
+				// shares each block's phases out (split) from
+				// WinoSplitMin multiply-adds, spreads its tiles from
+				// WinoSpreadMin, and runs on one goroutine below.
 				tiles := newWinoTiles(s, g).n
-				if work := tiles * s.Cells() * g.C * f; work >= tune.WinoSpreadMin && work < tune.WinoSplitMin {
-					if b := spreadBlock(tiles, p.block, parallel.Workers()); b < p.block {
-						p.block, p.spread = b, true
+				if ceilDiv(tiles, p.block) < parallel.Workers() {
+					switch work := tiles * s.Cells() * g.C * f; {
+					case work >= tune.WinoSplitMin:
+						p.split = true
+					case work >= tune.WinoSpreadMin:
+						if b := spreadBlock(tiles, p.block, parallel.Workers()); b < p.block {
+							p.block, p.spread = b, true
+						}
 					}
 				}
 			} else {
@@ -536,8 +545,11 @@ func winoScheme(pass convPass, g *kernels.ConvGeom, f int) *kernels.WinoScheme {
 func (p *convPlan) String() string {
 	switch p.algo {
 	case algoWinograd:
-		if p.spread {
+		switch {
+		case p.spread:
 			return fmt.Sprintf("winograd %s, blocks of %d tiles spread over the workers", p.scheme.Name, p.block)
+		case p.split:
+			return fmt.Sprintf("winograd %s, blocks of %d tiles, each block's phases shared out among the workers", p.scheme.Name, p.block)
 		}
 		return fmt.Sprintf("winograd %s, blocks of %d tiles", p.scheme.Name, p.block)
 	case algoIm2col:

@@ -95,11 +95,11 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 
 	mr := kernels.TileRowsFor(c, f)
 	block := pl.block
-	blocks := ceilDiv(tiles, block)
-	if blocks < parallel.Workers() && tiles*cells*c*f >= tune.WinoSplitMin {
+	if pl.split {
 		winogradSplit(s, tl, f, x, packed, y, ep, block)
 		return
 	}
+	blocks := ceilDiv(tiles, block)
 	// A block of tiles short of whole micro-kernel tiles (spreadBlock)
 	// still multiplies whole ones on an engine without row tails.
 	room := roundUp(block, mr)

@@ -320,17 +320,19 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 }
 
 // TestWinogradSpreadMin: on two workers the lecture's batch-1 conv2
-// (2.1 M multiply-adds) spreads its tiles, and the ResNet's 28×28×16
-// convolution (0.45 M) stays one block.
+// (2.1 M multiply-adds) spreads its tiles, the ResNet's 28×28×16
+// convolution (0.45 M) stays one block on one goroutine, and a 28×28×64
+// one (7.2 M) shares its phases out.
 func TestWinogradSpreadMin(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(2)
 	for _, tc := range []struct {
-		in, filter []int
-		spread     bool
+		in, filter    []int
+		spread, split bool
 	}{
-		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, true},
-		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}, false},
+		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, true, false},
+		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}, false, false},
+		{[]int{1, 28, 28, 64}, []int{3, 3, 64, 64}, false, true},
 	} {
 		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
 		if err != nil {
@@ -340,9 +342,9 @@ func TestWinogradSpreadMin(t *testing.T) {
 		if p.algo != algoWinograd {
 			t.Skip("Winograd path off")
 		}
-		if p.spread != tc.spread {
-			t.Errorf("%v ⊛ %v (%d tiles × %d cells × %d × %d multiply-adds): spread %v, want %v",
-				tc.in, tc.filter, newWinoTiles(p.scheme, &s.g).n, p.scheme.Cells(), s.g.C, s.f, p.spread, tc.spread)
+		if p.spread != tc.spread || p.split != tc.split {
+			t.Errorf("%v ⊛ %v (%d tiles × %d cells × %d × %d multiply-adds): spread %v, split %v; want %v, %v",
+				tc.in, tc.filter, newWinoTiles(p.scheme, &s.g).n, p.scheme.Cells(), s.g.C, s.f, p.spread, p.split, tc.spread, tc.split)
 		}
 	}
 }
