@@ -520,8 +520,7 @@ func MaxWindows(dst, x []float32, offs []int, c, step int) {
 // time where available (fused multiply-adds: float32 rounding differs
 // from the Go loop's), the remaining columns in Go; AVX-512 (gemvWide)
 // 128, then 64, then 16 columns at a time, the rest under a mask. It
-// panics when
-// the slices are too short.
+// panics when the slices are too short.
 func Gemv(y, x, w []float32, k, ldw int) {
 	n := len(y)
 	if k < 0 || len(x) < k || ldw < n || (k > 0 && n > 0 && len(w) < (k-1)*ldw+n) {
