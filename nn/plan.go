@@ -166,6 +166,22 @@ type tuning struct {
 	// round trip in both phases); a layer of 20 µs cannot risk it.
 	WinoSpreadMin int
 
+	// WinoStreamMin is the fewest output values (N·OH·OW·F) of a forward
+	// Winograd pass whose output transforms store streaming
+	// (kernels.WinoScheme.OutputStream: straight to memory, no read of
+	// the lines first). Outputs larger than the cores' caches go out to
+	// memory anyway, and a plain store first reads each line in; smaller
+	// ones are read back from the caches by the next layer. 1 Mi values
+	// (4 MiB) is twice the L2 of the two cores of the machines measured.
+	// Only the AVX-512 path streams (kernels.WinoStreams). Measured on
+	// Zen 4 (`go test -run '^$' -bench 'Infer/model=(resnet|lecture)/
+	// batch=128$|TrainStep/model=resnet' ./internal/benchmark`, five runs
+	// alternated, lower quartiles, ms), plain → streaming: the ResNet's
+	// forward 11.24 → 9.57, its train step 43.09 → 39.46, the lecture's
+	// forward 10.55 → 10.10. Streaming from 512 Ki values (the ResNet's
+	// 14×14×32 layers too) measured the same as from 1 Mi.
+	WinoStreamMin int
+
 	// C1MinPer (multiply-adds) and Im2colMinRows (patch rows) are the
 	// least work per worker for which a single image's single-channel
 	// convolution shares out its output rows, and the patch rows of an
@@ -254,6 +270,7 @@ func defaultTuning() tuning {
 		WinoBlock:            96,
 		WinoSplitMin:         1 << 22,
 		WinoSpreadMin:        1 << 20,
+		WinoStreamMin:        1 << 20,
 		C1MinPer:             1 << 19,
 		Im2colMinRows:        1024,
 		WinoGradBlock:        196,
@@ -334,6 +351,7 @@ type convPlan struct {
 	scheme *kernels.WinoScheme // algoWinograd
 	block  int                 // algoWinograd: tiles per block
 	spread bool                // algoWinograd: block made by spreadBlock
+	stream bool                // algoWinograd forward: outputs stored streaming (tune.WinoStreamMin)
 
 	c1 c1Plan // algoDirectC1: the padded image and its taps
 
@@ -424,6 +442,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// shares each block's phases out (split) from
 				// WinoSplitMin multiply-adds, spreads its tiles from
 				// WinoSpreadMin, and runs on one goroutine below.
+				p.stream = kernels.WinoStreams() && g.OutPositions()*f >= tune.WinoStreamMin
 				tiles := newWinoTiles(s, g).n
 				if ceilDiv(tiles, p.block) < parallel.Workers() {
 					switch work := tiles * s.Cells() * g.C * f; {
@@ -550,6 +569,9 @@ func (p *convPlan) String() string {
 			return fmt.Sprintf("winograd %s, blocks of %d tiles spread over the workers", p.scheme.Name, p.block)
 		case p.split:
 			return fmt.Sprintf("winograd %s, blocks of %d tiles, each block's phases shared out among the workers", p.scheme.Name, p.block)
+		}
+		if p.stream {
+			return fmt.Sprintf("winograd %s, blocks of %d tiles, outputs stored streaming", p.scheme.Name, p.block)
 		}
 		return fmt.Sprintf("winograd %s, blocks of %d tiles", p.scheme.Name, p.block)
 	case algoIm2col:

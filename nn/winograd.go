@@ -96,7 +96,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	mr := kernels.TileRowsFor(c, f)
 	block := pl.block
 	if pl.split {
-		winogradSplit(s, tl, f, x, packed, y, ep, block)
+		winogradSplit(s, tl, f, x, packed, y, ep, block, pl.stream)
 		return
 	}
 	blocks := ceilDiv(tiles, block)
@@ -116,7 +116,10 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 			for xi := 0; xi < cells; xi++ {
 				winoProduct(v, vs, m, ms, xi, nt, rows, c, f, packed[xi])
 			}
-			tl.outputs(y, t0, 0, nt, m, ms, f, ep, *edgeOut)
+			tl.outputs(y, t0, 0, nt, m, ms, f, ep, *edgeOut, pl.stream)
+		}
+		if pl.stream {
+			kernels.StreamFence()
 		}
 		putScratch(vb)
 		putScratch(mb)
@@ -129,7 +132,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 // each in three phases split across the workers: the input transforms
 // by tile, the products by cell, the output transforms by tile. A tile's
 // values are those of the one-goroutine path.
-func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int) {
+func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int, stream bool) {
 	cells, c := s.Cells(), tl.g.C
 	vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
 	// One value holds the phases' state and the three loop bodies over
@@ -137,7 +140,7 @@ func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, pack
 	// allocates neither (a func literal costs an allocation each time).
 	b := getWinoSplitBlock()
 	*b = winoSplitBlock{s: s, tl: tl, f: f, c: c, mr: kernels.TileRowsFor(c, f),
-		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep, bodies: b.bodies}
+		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep, stream: stream, bodies: b.bodies}
 	for b.t0 = 0; b.t0 < tl.n; b.t0 += block {
 		b.nt = min(block, tl.n-b.t0)
 		b.vs, b.ms = winoStrides(b.nt, b.mr, c, f)
@@ -179,6 +182,7 @@ type winoSplitBlock struct {
 	x, y, v, m   []float32
 	packed       []*kernels.PackedB
 	ep           epilogue
+	stream       bool // outputs stored streaming
 	t0, nt, rows int
 	vs, ms       int
 
@@ -203,7 +207,10 @@ func (b *winoSplitBlock) products(lo, hi int) {
 // outputs writes the block's tiles [lo, hi) back.
 func (b *winoSplitBlock) outputs(lo, hi int) {
 	edgeOut := getScratch(b.s.Out * b.s.Out * b.f)
-	b.tl.outputs(b.y, b.t0, lo, hi, b.m, b.ms, b.f, b.ep, *edgeOut)
+	b.tl.outputs(b.y, b.t0, lo, hi, b.m, b.ms, b.f, b.ep, *edgeOut, b.stream)
+	if b.stream {
+		kernels.StreamFence()
+	}
 	putScratch(edgeOut)
 }
 
@@ -230,9 +237,14 @@ func winoProduct(v []float32, vs int, m []float32, ms, xi, nt, rows, c, f int, u
 // stride ms) into y [slices, OH, OW, F] and applies ep to their outputs,
 // whole tiles in the transform itself (kernels.WinoScheme.OutputBias)
 // while their outputs are in registers. Tiles over the bottom or right
-// edge go through edgeOut (Out²·F floats).
-func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int, ep epilogue, edgeOut []float32) {
+// edge go through edgeOut (Out²·F floats). With stream, whole tiles are
+// stored streaming (the caller fences).
+func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int, ep epilogue, edgeOut []float32, stream bool) {
 	s, out := tl.s, tl.s.Out
+	output, outputBias := s.Output, s.OutputBias
+	if stream {
+		output, outputBias = s.OutputStream, s.OutputBiasStream
+	}
 	oh, ow := tl.g.Out[1], tl.g.Out[2]
 	c := tl.cursor(t0 + lo)
 	for t := lo; t < hi; t++ {
@@ -241,11 +253,11 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 			at := ((img*oh+oy)*ow + ox) * f
 			switch {
 			case len(ep.bias) == 0:
-				s.Output(y[at:], ow*f, f, m[t*f:], ms, f)
+				output(y[at:], ow*f, f, m[t*f:], ms, f)
 			case ep.skip != nil:
-				s.OutputBias(y[at:], ow*f, f, m[t*f:], ms, f, ep.bias, ep.skip[at:], true)
+				outputBias(y[at:], ow*f, f, m[t*f:], ms, f, ep.bias, ep.skip[at:], true)
 			default:
-				s.OutputBias(y[at:], ow*f, f, m[t*f:], ms, f, ep.bias, nil, ep.relu)
+				outputBias(y[at:], ow*f, f, m[t*f:], ms, f, ep.bias, nil, ep.relu)
 			}
 			continue
 		}

@@ -348,3 +348,67 @@ func TestWinogradSpreadMin(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradStreamSameBits: a forward Winograd pass whose outputs are
+// stored streaming (WinoStreamMin 0) gives the bits of one that stores
+// them plainly, with no epilogue, bias and ReLU, and bias, skip and
+// ReLU; on channel counts that stream on the assembly paths (16, 32, 64)
+// and one that does not (24), with tiles over the bottom and right edges.
+func TestWinogradStreamSameBits(t *testing.T) {
+	defer func(min int) { tune.WinoStreamMin = min }(tune.WinoStreamMin)
+	for _, tc := range []struct{ in, filter []int }{
+		{[]int{3, 28, 28, 16}, []int{3, 3, 16, 16}},
+		{[]int{2, 14, 14, 32}, []int{3, 3, 32, 32}}, // tiles over the edges
+		{[]int{2, 13, 11, 8}, []int{3, 3, 8, 24}},
+		{[]int{2, 14, 14, 32}, []int{5, 5, 32, 64}},
+	} {
+		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if winoScheme(passForward, &s.g, s.f) == nil {
+			t.Skip("Winograd path off")
+		}
+		x, w := cvRand(1, tc.in...).Data(), cvRand(2, tc.filter...).Data()
+		n := tensor.Size(s.out)
+		bias, skip := cvRand(3, s.f).Data(), cvRand(4, n).Data()
+		for _, ep := range []struct {
+			name string
+			ep   epilogue
+		}{{"none", epilogue{}}, {"bias+relu", epilogue{bias: bias, relu: true}}, {"bias+skip+relu", epilogue{bias: bias, relu: true, skip: skip}}} {
+			var ys [2][]float32
+			for i, min := range []int{math.MaxInt, 0} {
+				tune.WinoStreamMin = min
+				p := planConv(passForward, &s.g, s.f)
+				if p.stream != (min == 0 && kernels.WinoStreams()) {
+					t.Fatalf("%v ⊛ %v: stream %v with WinoStreamMin %d", tc.in, tc.filter, p.stream, min)
+				}
+				ys[i] = make([]float32, n)
+				convForwardPlan(p, &s.g, s.f, x, w, ys[i], ep.ep)
+			}
+			bitsEqual(t, fmt.Sprintf("%v ⊛ %v, %s, streamed", tc.in, tc.filter, ep.name), ys[1], ys[0])
+		}
+	}
+}
+
+// TestWinogradStreamMin: where the output transforms stream, the
+// benchmark ResNet's 28×28×16 convolution streams its outputs at batch
+// 128 (1.6 M values) and not at batch 1; elsewhere neither does.
+func TestWinogradStreamMin(t *testing.T) {
+	for _, tc := range []struct {
+		n      int
+		stream bool
+	}{{128, true}, {1, false}} {
+		s, err := newConvSpec("test", 2, []int{tc.n, 28, 28, 16}, []int{3, 3, 16, 16}, ConvOptions{Padding: "SAME"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := planConv(passForward, &s.g, s.f)
+		if p.algo != algoWinograd {
+			t.Skip("Winograd path off")
+		}
+		if want := tc.stream && kernels.WinoStreams(); p.stream != want {
+			t.Errorf("batch %d: stream %v, want %v", tc.n, p.stream, want)
+		}
+	}
+}

@@ -22,3 +22,18 @@ var gemvWide bool
 
 // hasBMI2: this CPU has BMI2 (BZHI).
 var hasBMI2 = cpu.X86.HasBMI2
+
+// The streaming output transforms, where there is assembly (winoStream).
+func init() {
+	wino2.stream = winoStream{output512: winoOutputStreamAVX512,
+		ep512: [3]winoOutputEp{winoOutputBiasStreamAVX512, winoOutputBiasReluStreamAVX512, winoOutputBiasSkipReluStreamAVX512}}
+	wino4.stream = winoStream{output512: winoOutput8StreamAVX512,
+		ep512: [3]winoOutputEp{winoOutput8BiasStreamAVX512, winoOutput8BiasReluStreamAVX512, winoOutput8BiasSkipReluStreamAVX512}}
+	wino43.stream = winoStream{output512: winoOutput43StreamAVX512,
+		ep512: [3]winoOutputEp{winoOutput43BiasStreamAVX512, winoOutput43BiasReluStreamAVX512, winoOutput43BiasSkipReluStreamAVX512}}
+}
+
+// StreamFence orders the streaming stores this goroutine made
+// (WinoScheme.OutputStream, OutputBiasStream) before its later stores:
+// run it before another goroutine may read what they wrote.
+func StreamFence() { streamFence() }

@@ -11930,6 +11930,2327 @@ winoOutputBiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutputStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputStreamAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R11), Z4
+	VMOVUPS      (R11)(R8*1), Z5
+	VMOVUPS      (R11)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVNTPS     Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVNTPS     Z1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R11), Z4
+	VMOVUPS      (R11)(R8*1), Z5
+	VMOVUPS      (R11)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVNTPS     Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVNTPS     Z1, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutputStreamAVX512loop
+
+winoOutputStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutputStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+
+winoOutputStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputBiasStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputBiasStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputBiasStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVNTPS     Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVNTPS     Z2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVNTPS     Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVNTPS     Z2, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutputBiasStreamAVX512loop
+
+winoOutputBiasStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputBiasStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutputBiasStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputBiasStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z1
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+
+winoOutputBiasStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputBiasReluStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputBiasReluStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputBiasReluStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z1
+	VPXORD       Z7, Z7, Z7
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R12), Z5
+	VMOVUPS      (R12)(R8*1), Z6
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutputBiasReluStreamAVX512loop
+
+winoOutputBiasReluStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputBiasReluStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	VXORPS       Y2, Y2, Y2
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutputBiasReluStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputBiasReluStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z1
+	VPXORD       Z8, Z8, Z8
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+
+winoOutputBiasReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputBiasSkipReluStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputBiasSkipReluStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputBiasSkipReluStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z1
+	VPXORD       Z7, Z7, Z7
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R14), Z5
+	VMOVUPS      (R14)(R8*1), Z6
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13), Z10
+	VADDPS       Z10, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13)(BX*1), Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z2
+	VMOVUPS      (R9)(R8*1), Z3
+	VMOVUPS      (R9)(R8*2), Z4
+	VMOVUPS      (R14), Z5
+	VMOVUPS      (R14)(R8*1), Z6
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13), Z10
+	VADDPS       Z10, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z9, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS      (R13)(BX*1), Z1
+	VADDPS       Z1, Z2, Z2
+	VMAXPS       Z2, Z7, Z2
+	VMOVNTPS     Z2, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutputBiasSkipReluStreamAVX512loop
+
+winoOutputBiasSkipReluStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputBiasSkipReluStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	VXORPS       Y2, Y2, Y2
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y4
+	VADDPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y1
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutputBiasSkipReluStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputBiasSkipReluStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z1
+	VPXORD       Z8, Z8, Z8
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13)(BX*1), K1, Z3
+	VADDPS       Z3, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z2
+	VMOVUPS.Z    (R9)(R8*1), K1, Z3
+	VMOVUPS.Z    (R9)(R8*2), K1, Z4
+	VMOVUPS.Z    (AX), K1, Z5
+	VMOVUPS.Z    (AX)(R8*1), K1, Z6
+	VMOVUPS.Z    (AX)(R8*2), K1, Z7
+	VMOVAPS      Z2, Z2
+	VADDPS       Z3, Z2, Z2
+	VADDPS       Z4, Z2, Z2
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)
+	VMOVAPS      Z3, Z2
+	VSUBPS       Z4, Z2, Z2
+	VFMADD231PS  Z0, Z5, Z2
+	VFNMADD231PS Z0, Z6, Z2
+	VADDPS       Z7, Z2, Z2
+	VADDPS       Z1, Z2, Z2
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, K1, (R10)(BX*1)
+
+winoOutputBiasSkipReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutputGradAVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGradAVX512(SB), NOSPLIT, $0-48
@@ -22675,6 +24996,6913 @@ winoOutput8BiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutput8StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8StreamAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8StreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8StreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R11), Z9
+	VMOVUPS      (R11)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVNTPS     Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVNTPS     Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVNTPS     Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVNTPS     Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutput8StreamAVX512loop
+
+winoOutput8StreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8StreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutput8StreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8StreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z1
+	VSUBPS       Z5, Z1, Z1
+	VFMADD231PS  Z0, Z6, Z1
+	VFNMADD231PS Z0, Z7, Z1
+	VADDPS       Z8, Z1, Z1
+	VSUBPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8StreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8BiasStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8BiasStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8BiasStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput8BiasStreamAVX512loop
+
+winoOutput8BiasStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8BiasStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput8BiasStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8BiasStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z1
+	VSUBPS       Z6, Z1, Z1
+	VFMADD231PS  Z0, Z7, Z1
+	VFNMADD231PS Z0, Z8, Z1
+	VADDPS       Z9, Z1, Z1
+	VSUBPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8BiasStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8BiasReluStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8BiasReluStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8BiasReluStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R12), Z9
+	VMOVUPS      (R12)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z11, Z11, Z11
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	VMOVUPS      (R13), Z10
+	VMOVUPS      (R13)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput8BiasReluStreamAVX512loop
+
+winoOutput8BiasReluStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8BiasReluStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput8BiasReluStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8BiasReluStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z12, Z12, Z12
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z1
+	VSUBPS       Z6, Z1, Z1
+	VFMADD231PS  Z0, Z7, Z1
+	VFNMADD231PS Z0, Z8, Z1
+	VADDPS       Z9, Z1, Z1
+	VSUBPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VMAXPS       Z1, Z12, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8BiasReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8BiasSkipReluStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8BiasSkipReluStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8BiasSkipReluStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z11, Z11, Z11
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z9
+	VMOVUPS      (R15), Z10
+	VMOVUPS      (R15)(R8*1), Z13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z14
+	VADDPS       Z14, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z13, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R14), Z3
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z11, Z4
+	VMOVNTPS     Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput8BiasSkipReluStreamAVX512loop
+
+winoOutput8BiasSkipReluStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8BiasSkipReluStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y13
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y10, Y5
+	VFNMADD231PS winoConsts<>+0(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y14
+	VADDPS       Y14, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y13, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R14), Y3
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput8BiasSkipReluStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8BiasSkipReluStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z12, Z12, Z12
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VSUBPS       Z10, Z4, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	VMOVUPS.Z    (CX), K1, Z10
+	VMOVUPS.Z    (CX)(R8*1), K1, Z11
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VFMADD231PS  Z0, Z9, Z4
+	VFMADD231PS  Z0, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFNMADD231PS Z1, Z8, Z4
+	VFMADD231PS  Z2, Z9, Z4
+	VFNMADD231PS Z2, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z13
+	VADDPS       Z13, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFMADD231PS  Z2, Z8, Z4
+	VFMADD231PS  Z1, Z9, Z4
+	VFMADD231PS  Z1, Z10, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z4, Z4
+	VMAXPS       Z4, Z12, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z1
+	VSUBPS       Z6, Z1, Z1
+	VFMADD231PS  Z0, Z7, Z1
+	VFNMADD231PS Z0, Z8, Z1
+	VADDPS       Z9, Z1, Z1
+	VSUBPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VMOVUPS.Z    (CX), K1, Z0
+	VADDPS       Z0, Z1, Z1
+	VMAXPS       Z1, Z12, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8BiasSkipReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGrad8AVX512(SB), NOSPLIT, $0-48
@@ -28737,6 +37965,4441 @@ winoOutput43BiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutput43StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43StreamAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+40(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43StreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43StreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVNTPS     Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVNTPS     Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVNTPS     Z3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R11), Z6
+	VMOVUPS      (R11)(R8*1), Z7
+	VMOVUPS      (R11)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVNTPS     Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, DX
+	JMP          winoOutput43StreamAVX512loop
+
+winoOutput43StreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43StreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	SUBQ         $0x08, DX
+
+winoOutput43StreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43StreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z0
+	VADDPS       Z5, Z0, Z0
+	VFMADD231PS  Z1, Z6, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z0
+	VSUBPS       Z5, Z0, Z0
+	VFMADD231PS  Z2, Z6, Z0
+	VFNMADD231PS Z2, Z7, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43StreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43BiasStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43BiasStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43BiasStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput43BiasStreamAVX512loop
+
+winoOutput43BiasStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43BiasStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput43BiasStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43BiasStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z0
+	VADDPS       Z6, Z0, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VFMADD231PS  Z1, Z8, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z0
+	VSUBPS       Z6, Z0, Z0
+	VFMADD231PS  Z2, Z7, Z0
+	VFNMADD231PS Z2, Z8, Z0
+	VADDPS       Z9, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43BiasStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43BiasReluStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43BiasReluStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43BiasReluStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z9, Z9, Z9
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R12), Z7
+	VMOVUPS      (R12)(R8*1), Z8
+	VMOVUPS      (R12)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, DX
+	JMP          winoOutput43BiasReluStreamAVX512loop
+
+winoOutput43BiasReluStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43BiasReluStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, DX
+
+winoOutput43BiasReluStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43BiasReluStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z10, Z10, Z10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z0
+	VADDPS       Z6, Z0, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VFMADD231PS  Z1, Z8, Z0
+	VADDPS       Z3, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z0
+	VSUBPS       Z6, Z0, Z0
+	VFMADD231PS  Z2, Z7, Z0
+	VFNMADD231PS Z2, Z8, Z0
+	VADDPS       Z9, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43BiasReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43BiasSkipReluStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43BiasSkipReluStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43BiasSkipReluStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Z3
+	VPXORD       Z9, Z9, Z9
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R15), Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z4
+	VMOVUPS      (R9)(R8*1), Z5
+	VMOVUPS      (R9)(R8*2), Z6
+	VMOVUPS      (R14), Z7
+	VMOVUPS      (R14)(R8*1), Z8
+	VMOVUPS      (R14)(R8*2), Z11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*1), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R13)(BX*2), Z12
+	VADDPS       Z12, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z11, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      (R14), Z3
+	VADDPS       Z3, Z4, Z4
+	VMAXPS       Z4, Z9, Z4
+	VMOVNTPS     Z4, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput43BiasSkipReluStreamAVX512loop
+
+winoOutput43BiasSkipReluStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43BiasSkipReluStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y11
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+64(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y5
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y5
+	VFNMADD231PS winoConsts<>+192(SB), Y9, Y5
+	VADDPS       Y11, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R14), Y3
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput43BiasSkipReluStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43BiasSkipReluStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS.Z    (R11), K1, Z3
+	VPXORD       Z10, Z10, Z10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z4
+	VADDPS       Z6, Z4, Z4
+	VFMADD231PS  Z1, Z7, Z4
+	VFMADD231PS  Z1, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z2, Z7, Z4
+	VFNMADD231PS Z2, Z8, Z4
+	VADDPS       Z9, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VADDPS       Z5, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z4
+	VMOVUPS.Z    (R9)(R8*1), K1, Z5
+	VMOVUPS.Z    (R9)(R8*2), K1, Z6
+	VMOVUPS.Z    (AX), K1, Z7
+	VMOVUPS.Z    (AX)(R8*1), K1, Z8
+	VMOVUPS.Z    (AX)(R8*2), K1, Z9
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z4, Z4
+	VADDPS       Z5, Z4, Z4
+	VADDPS       Z6, Z4, Z4
+	VADDPS       Z7, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)
+	VMOVAPS      Z5, Z4
+	VSUBPS       Z6, Z4, Z4
+	VFMADD231PS  Z0, Z7, Z4
+	VFNMADD231PS Z0, Z8, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z4, Z4
+	VMAXPS       Z4, Z10, Z4
+	VMOVUPS      Z4, K1, (R10)(BX*1)
+	VMOVAPS      Z5, Z0
+	VADDPS       Z6, Z0, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VFMADD231PS  Z1, Z8, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z5, Z0
+	VSUBPS       Z6, Z0, Z0
+	VFMADD231PS  Z2, Z7, Z0
+	VFNMADD231PS Z2, Z8, Z0
+	VADDPS       Z9, Z0, Z0
+	VADDPS       Z3, Z0, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMAXPS       Z0, Z10, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43BiasSkipReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGrad43AVX512(SB), NOSPLIT, $0-48
@@ -29744,6 +43407,12 @@ winoOutputGrad43AVX512mask:
 
 winoOutputGrad43AVX512done:
 	VZEROUPPER
+	RET
+
+// func streamFence()
+// Requires: MMX+
+TEXT ·streamFence(SB), NOSPLIT, $0
+	SFENCE
 	RET
 
 // func sumProductsAVX512(out *float32, n int, a *float32, b *float32, aOff *int, bOff *int, taps int)

@@ -263,3 +263,6 @@ func copyRowsAVX512(dst *float32, dstStride int, src *float32, srcStride, n, row
 func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride, n, rows int) {
 	panic("kernels: copyRowsAVX2 called without assembly")
 }
+
+// StreamFence does nothing: without assembly no store streams.
+func StreamFence() {}

@@ -202,6 +202,26 @@ func winoOutputBiasReluAVX512(dst *float32, rowStride int, colStride int, src *f
 //go:noescape
 func winoOutputBiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
+// winoOutputStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutputBiasStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutputBiasReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutputBiasSkipReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutputGradAVX512 transforms one 2×2 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //
 //go:noescape
@@ -232,6 +252,26 @@ func winoOutput8BiasReluAVX512(dst *float32, rowStride int, colStride int, src *
 //go:noescape
 func winoOutput8BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
+// winoOutput8StreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutput8BiasStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput8BiasReluStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput8BiasSkipReluStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutputGrad8AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 8×8 cells.
 //
 //go:noescape
@@ -257,10 +297,33 @@ func winoOutput43BiasReluAVX512(dst *float32, rowStride int, colStride int, src 
 //go:noescape
 func winoOutput43BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
+// winoOutput43StreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
+
+// winoOutput43BiasStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput43BiasReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput43BiasSkipReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutputGrad43AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //
 //go:noescape
 func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
+
+// streamFence orders the streaming stores before it before the stores after it (SFENCE).
+func streamFence()
 
 // sumProductsAVX512 computes SumProducts for all n ≥ 1 outputs, taps > 0;
 // the caller has checked every offset.

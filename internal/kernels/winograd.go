@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Winograd's minimal filtering algorithm F(2×2, 5×5) (Lavin & Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016): a 2×2 block of a
@@ -84,6 +87,15 @@ type WinoScheme struct {
 	// set), s being skip's values at y's offset from dst: the same bits,
 	// in one pass over the outputs instead of two.
 	OutputBias func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool)
+	// OutputStream and OutputBiasStream are Output and OutputBias with
+	// the outputs stored streaming (non-temporal stores: to memory, not
+	// kept in the caches) where the path and dst's alignment allow it,
+	// else stored as Output and OutputBias store them; the bits are the
+	// same. They are for outputs too large to be read back from the
+	// caches. A goroutine that used them runs StreamFence before another
+	// reads the outputs.
+	OutputStream     func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int)
+	OutputBiasStream func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool)
 	// OutputGrad is the adjoint of Output, for the filter gradient: dy[a][b]
 	// is src[a·rowStride + b·colStride:][:c], and Dŷ_ξ = (A·dy·Aᵀ)[i][j] is
 	// written to dst[ξ·dstStride:][:c].
@@ -213,6 +225,31 @@ type winoAlg struct {
 	// BiasAdd, BiasRelu and BiasSkipRelu (epBias, epBiasRelu,
 	// epBiasSkipRelu), over n8 groups of 8 or all n channels as above.
 	outputEp, outputEp512 [3]winoOutputEp
+	// stream holds the output routines that store streaming (set where
+	// there is assembly, in vec_amd64.go).
+	stream winoStream
+}
+
+// winoStream is the streaming twins of winoAlg's output512 and
+// outputEp512. The AVX2 routines have none: their stores fill half a
+// cache line each (see the generator).
+type winoStream struct {
+	output512 func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
+	ep512     [3]winoOutputEp
+}
+
+// WinoStreams reports whether the output transforms on this path store
+// streaming (WinoScheme.OutputStream) where dst's alignment allows: the
+// AVX-512 path does; elsewhere OutputStream is Output.
+func WinoStreams() bool { return vecWide && wino43.stream.output512 != nil }
+
+// streams reports whether the output transform can store dst streaming:
+// the AVX-512 routines run, and every store is of a whole sixteen-channel
+// group (c a multiple of 16) at an address aligned to 64 bytes, as
+// non-temporal stores of ZMM registers need.
+func (w *winoAlg) streams(dst []float32, rowStride, colStride, c int) bool {
+	return vecWide && w.stream.output512 != nil && c%16 == 0 && rowStride%16 == 0 && colStride%16 == 0 &&
+		uintptr(unsafe.Pointer(&dst[0]))%64 == 0
 }
 
 // winoOutputEp is the signature of the fused output transforms: output's,
@@ -234,7 +271,9 @@ func (w *winoAlg) scheme(name string) *WinoScheme {
 		}
 	}
 	return &WinoScheme{Name: name, Tile: len(w.bt), Out: len(w.at), K: w.k(),
-		Filter: w.filter, Input: w.input8, Output: w.output8, OutputBias: w.outputBias, OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
+		Filter: w.filter, Input: w.input8, Output: w.output8, OutputBias: w.outputBias,
+		OutputStream: w.outputStream8, OutputBiasStream: w.outputBiasStream,
+		OutputGrad: w.outputGrad8, FilterGrad: w.filterGrad}
 }
 
 // kron returns G⊗G in float32 (n²×k² for the n×k matrix g).
@@ -336,6 +375,16 @@ func (w *winoAlg) input8(dst []float32, dstStride int, src []float32, rowStride,
 
 // output8 is WinoScheme.Output for n×n tiles and m×m blocks: Y = Aᵀ·M·A.
 func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	w.outputTo(dst, rowStride, colStride, src, srcStride, c, false)
+}
+
+// outputStream8 is WinoScheme.OutputStream.
+func (w *winoAlg) outputStream8(dst []float32, rowStride, colStride int, src []float32, srcStride, c int) {
+	w.outputTo(dst, rowStride, colStride, src, srcStride, c, true)
+}
+
+// outputTo is output8, storing streaming when stream and w.streams.
+func (w *winoAlg) outputTo(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, stream bool) {
 	m, n := len(w.at), len(w.bt)
 	if c <= 0 {
 		return
@@ -343,8 +392,13 @@ func (w *winoAlg) output8(dst []float32, rowStride, colStride int, src []float32
 	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
 		w.outputMisfit("output transform", dst, rowStride, colStride, src, srcStride, c)
 	}
+	stream = stream && w.streams(dst, rowStride, colStride, c)
 	if vecWide {
-		w.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
+		run := w.output512
+		if stream {
+			run = w.stream.output512
+		}
+		run(&dst[0], rowStride, colStride, &src[0], srcStride, c)
 		return
 	}
 	n8 := groups8(c)
@@ -392,6 +446,17 @@ func (w *winoAlg) outputFits(dst []float32, rowStride, colStride int, src []floa
 // assembly) the transform and then the vector loop on each row of
 // outputs (each output when they are not side by side).
 func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool) {
+	w.outputBiasTo(dst, rowStride, colStride, src, srcStride, c, bias, skip, relu, false)
+}
+
+// outputBiasStream is WinoScheme.OutputBiasStream.
+func (w *winoAlg) outputBiasStream(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool) {
+	w.outputBiasTo(dst, rowStride, colStride, src, srcStride, c, bias, skip, relu, true)
+}
+
+// outputBiasTo is outputBias, storing streaming when stream and
+// w.streams.
+func (w *winoAlg) outputBiasTo(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu, stream bool) {
 	if c <= 0 {
 		return
 	}
@@ -411,8 +476,13 @@ func (w *winoAlg) outputBias(dst []float32, rowStride, colStride int, src []floa
 	case relu:
 		kind = epBiasRelu
 	}
+	stream = stream && w.streams(dst, rowStride, colStride, c)
 	if vecWide {
-		w.outputEp512[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c)
+		run := w.outputEp512[kind]
+		if stream {
+			run = w.stream.ep512[kind]
+		}
+		run(&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c)
 		return
 	}
 	if vecFMA && c%8 == 0 {

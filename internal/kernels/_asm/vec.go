@@ -32,6 +32,17 @@ func vecRoutines() {
 	add()
 	copyRows()
 	winograd()
+	streamFence()
+}
+
+// streamFence emits the fence after streaming stores: SFENCE orders
+// them before the stores that follow (such as the one that tells
+// another goroutine the outputs are written).
+func streamFence() {
+	TEXT("streamFence", NOSPLIT, "func()")
+	Doc("streamFence orders the streaming stores before it before the stores after it (SFENCE).")
+	SFENCE()
+	RET()
 }
 
 // vecFunc starts a function with a doc comment and //go:noescape (every
