@@ -173,13 +173,15 @@ type tuning struct {
 	// memory anyway, and a plain store first reads each line in; smaller
 	// ones are read back from the caches by the next layer. 1 Mi values
 	// (4 MiB) is twice the L2 of the two cores of the machines measured.
-	// Only the AVX-512 path streams (kernels.WinoStreams). Measured on
-	// Zen 4 (`go test -run '^$' -bench 'Infer/model=(resnet|lecture)/
-	// batch=128$|TrainStep/model=resnet' ./internal/benchmark`, five runs
-	// alternated, lower quartiles, ms), plain → streaming: the ResNet's
-	// forward 11.24 → 9.57, its train step 43.09 → 39.46, the lecture's
-	// forward 10.55 → 10.10. Streaming from 512 Ki values (the ResNet's
-	// 14×14×32 layers too) measured the same as from 1 Mi.
+	// Measured on Zen 4 (`go test -run '^$' -bench 'Infer/model=(resnet|
+	// lecture)/batch=128$|TrainStep/model=(resnet|lecture)'
+	// ./internal/benchmark`, five runs alternated, lower quartiles, ms),
+	// plain → streaming, AVX-512: the ResNet's forward 11.24 → 9.57, its
+	// train step 43.09 → 39.46, the lecture's forward 10.55 → 10.10, its
+	// step 32.30 → 31.88; AVX2 (GODEBUG=cpu.avx512f=off): 12.34 → 10.22,
+	// 49.16 → 43.65, 11.54 → 10.95, 35.71 → 34.71. Streaming from 512 Ki
+	// values (the ResNet's 14×14×32 layers too) measured the same as from
+	// 1 Mi.
 	WinoStreamMin int
 
 	// C1MinPer (multiply-adds) and Im2colMinRows (patch rows) are the

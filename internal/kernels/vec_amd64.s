@@ -2142,6 +2142,1550 @@ winoOutputBiasSkipReluAVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoOutputStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputStreamAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+
+winoOutputStreamAVX2loop:
+	LEAQ         (CX), R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	LEAQ         32(CX), R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x02, DX
+	JNZ          winoOutputStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputBiasStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R9
+
+winoOutputBiasStreamAVX2loop:
+	LEAQ         (CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	LEAQ         32(CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      32(R9), Y1
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(R8*1), Y2
+	VMOVUPS      (R10)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVAPS      Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y0
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)(BX*1)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	SUBQ         $0x02, DX
+	JNZ          winoOutputBiasStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputBiasReluStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R9
+
+winoOutputBiasReluStreamAVX2loop:
+	LEAQ         (CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	LEAQ         32(CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	VMOVUPS      (R9), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      32(R9), Y2
+	VXORPS       Y3, Y3, Y3
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(R8*1), Y1
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
+	VADDPS       Y7, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)(BX*1)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	SUBQ         $0x02, DX
+	JNZ          winoOutputBiasReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputBiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputBiasSkipReluStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R9
+	MOVQ   skip+48(FP), R10
+
+winoOutputBiasSkipReluStreamAVX2loop:
+	LEAQ         (CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	LEAQ         32(CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	MOVQ         CX, R11
+	MOVQ         AX, R12
+	MOVQ         R10, R13
+	VMOVUPS      (R9), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      32(R9), Y2
+	VXORPS       Y3, Y3, Y3
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y0
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(R8*1), Y1
+	VMOVUPS      (R11)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
+	VADDPS       Y7, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13)(BX*1), Y1
+	VADDPS       Y1, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)(BX*1)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	SUBQ         $0x02, DX
+	JNZ          winoOutputBiasSkipReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
 // func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGradAVX2(SB), NOSPLIT, $0-48
@@ -5773,6 +7317,4620 @@ winoOutput8BiasSkipReluAVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoOutput8StreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8StreamAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+
+winoOutput8StreamAVX2loop:
+	LEAQ         (CX), R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	LEAQ         32(CX), R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	LEAQ         (R11)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x02, DX
+	JNZ          winoOutput8StreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8BiasStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+	MOVQ   bias+40(FP), R9
+
+winoOutput8BiasStreamAVX2loop:
+	LEAQ         (CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	LEAQ         32(CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      32(R9), Y1
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VSUBPS       Y8, Y2, Y2
+	VADDPS       Y9, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(R8*1), Y2
+	VMOVUPS      (R10)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R13), Y7
+	VMOVUPS      (R13)(R8*1), Y8
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y7, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)(BX*1)
+	VMOVAPS      Y2, Y0
+	VADDPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)(BX*2)
+	VMOVAPS      Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VADDPS       Y6, Y0, Y0
+	VSUBPS       Y7, Y0, Y0
+	VADDPS       Y8, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	SUBQ         $0x02, DX
+	JNZ          winoOutput8BiasStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8BiasReluStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+	MOVQ   bias+40(FP), R9
+
+winoOutput8BiasReluStreamAVX2loop:
+	LEAQ         (CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	LEAQ         32(CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	VMOVUPS      (R9), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      32(R9), Y2
+	VXORPS       Y3, Y3, Y3
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	LEAQ         (R12)(R8*2), R13
+	ADDQ         R8, R13
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(R8*1), Y1
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R13), Y8
+	VMOVUPS      (R13)(R8*1), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
+	VADDPS       Y7, Y0, Y0
+	VSUBPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	SUBQ         $0x02, DX
+	JNZ          winoOutput8BiasReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8BiasSkipReluStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x08, DI, R8
+	MOVQ   bias+40(FP), R9
+	MOVQ   skip+48(FP), R10
+
+winoOutput8BiasSkipReluStreamAVX2loop:
+	LEAQ         (CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	LEAQ         32(CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVUPS      (R13), Y6
+	VMOVUPS      (R13)(DI*1), Y7
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VSUBPS       Y6, Y0, Y0
+	VADDPS       Y7, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	MOVQ         CX, R11
+	MOVQ         AX, R12
+	MOVQ         R10, R13
+	VMOVUPS      (R9), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      32(R9), Y2
+	VXORPS       Y3, Y3, Y3
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R15), Y10
+	VMOVUPS      (R15)(R8*1), Y11
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
+	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y12
+	VADDPS       Y12, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y0
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(R8*1), Y1
+	VMOVUPS      (R11)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R15), Y8
+	VMOVUPS      (R15)(R8*1), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
+	VFNMADD231PS winoConsts<>+0(SB), Y8, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
+	VADDPS       Y7, Y0, Y0
+	VSUBPS       Y8, Y0, Y0
+	VADDPS       Y9, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R15), Y1
+	VADDPS       Y1, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	SUBQ         $0x02, DX
+	JNZ          winoOutput8BiasSkipReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGrad8AVX2(SB), NOSPLIT, $0-48
@@ -7833,6 +13991,2972 @@ winoOutput43BiasSkipReluAVX2loop:
 	ADDQ         $0x20, R12
 	DECQ         DX
 	JNZ          winoOutput43BiasSkipReluAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43StreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43StreamAVX2(SB), NOSPLIT, $0-48
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+40(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+
+winoOutput43StreamAVX2loop:
+	LEAQ         (CX), R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	LEAQ         32(CX), R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(DI*1), Y1
+	VMOVUPS      (R9)(DI*2), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R9)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	LEAQ         (R9)(R8*2), R11
+	ADDQ         R8, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      (R9)(R8*1), Y1
+	VMOVUPS      (R9)(R8*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	LEAQ         (R10)(BX*2), R11
+	ADDQ         BX, R11
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVNTPS     Y0, (R10)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	SUBQ         $0x20, R9
+	SUBQ         $0x20, R10
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	SUBQ         $0x02, DX
+	JNZ          winoOutput43StreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43BiasStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R9
+
+winoOutput43BiasStreamAVX2loop:
+	LEAQ         (CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	LEAQ         32(CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	VMOVUPS      (R9), Y0
+	VMOVUPS      32(R9), Y1
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10)(R8*1), Y3
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVAPS      Y3, Y2
+	VADDPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R11)(BX*2)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y0, Y2, Y2
+	VMOVNTPS     Y2, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(R8*1), Y2
+	VMOVUPS      (R10)(R8*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(R8*1), Y5
+	VMOVUPS      (R12)(R8*2), Y6
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)(BX*1)
+	VMOVAPS      Y2, Y0
+	VADDPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R11)(BX*2)
+	VMOVAPS      Y2, Y0
+	VSUBPS       Y3, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y4, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VMOVNTPS     Y0, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	SUBQ         $0x02, DX
+	JNZ          winoOutput43BiasStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43BiasReluStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R9
+
+winoOutput43BiasReluStreamAVX2loop:
+	LEAQ         (CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	LEAQ         32(CX), R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	ADDQ         R8, R10
+	LEAQ         (R10)(DI*2), R11
+	ADDQ         DI, R11
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(DI*1), Y1
+	VMOVUPS      (R10)(DI*2), Y2
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R10)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R10)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	MOVQ         CX, R10
+	MOVQ         AX, R11
+	VMOVUPS      (R9), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      32(R9), Y2
+	VXORPS       Y3, Y3, Y3
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         DI, R10
+	ADDQ         SI, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R11)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y0
+	VMOVUPS      (R10)(R8*1), Y1
+	VMOVUPS      (R10)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	LEAQ         (R11)(BX*2), R12
+	ADDQ         BX, R12
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R11)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
+	VADDPS       Y7, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)
+	SUBQ         $0x20, R10
+	SUBQ         $0x20, R11
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	SUBQ         $0x02, DX
+	JNZ          winoOutput43BiasReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43BiasSkipReluStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ   dst+0(FP), AX
+	MOVQ   src+24(FP), CX
+	MOVQ   n8+56(FP), DX
+	MOVQ   rowStride+8(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   colStride+16(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   srcStride+32(FP), DI
+	SHLQ   $0x02, DI
+	IMUL3Q $0x06, DI, R8
+	MOVQ   bias+40(FP), R9
+	MOVQ   skip+48(FP), R10
+
+winoOutput43BiasSkipReluStreamAVX2loop:
+	LEAQ         (CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	LEAQ         32(CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(DI*1), Y1
+	VMOVUPS      (R11)(DI*2), Y2
+	VMOVUPS      (R12), Y3
+	VMOVUPS      (R12)(DI*1), Y4
+	VMOVUPS      (R12)(DI*2), Y5
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
+	VMOVUPS      Y0, (R11)(DI*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y2, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
+	VADDPS       Y5, Y0, Y0
+	VMOVUPS      Y0, (R12)
+	MOVQ         CX, R11
+	MOVQ         AX, R12
+	MOVQ         R10, R13
+	VMOVUPS      (R9), Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVUPS      32(R9), Y2
+	VXORPS       Y3, Y3, Y3
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y2, Y4, Y4
+	VMOVUPS      (R15), Y5
+	VADDPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y3, Y4
+	VMOVNTPS     Y4, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVUPS      (R14), Y7
+	VMOVUPS      (R14)(R8*1), Y8
+	VMOVUPS      (R14)(R8*2), Y9
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*1), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R13)(BX*2), Y10
+	VADDPS       Y10, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R12)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
+	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y0, Y4, Y4
+	VMOVUPS      (R15), Y0
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMOVNTPS     Y4, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11)(R8*1), Y1
+	VMOVUPS      (R11)(R8*2), Y4
+	VMOVUPS      (R14), Y5
+	VMOVUPS      (R14)(R8*1), Y6
+	VMOVUPS      (R14)(R8*2), Y7
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y0, Y0
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13), Y8
+	VADDPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13)(BX*1), Y8
+	VADDPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)(BX*1)
+	VMOVAPS      Y1, Y0
+	VADDPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R13)(BX*2), Y8
+	VADDPS       Y8, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R12)(BX*2)
+	VMOVAPS      Y1, Y0
+	VSUBPS       Y4, Y0, Y0
+	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
+	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
+	VADDPS       Y7, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VMOVUPS      (R15), Y1
+	VADDPS       Y1, Y0, Y0
+	VMAXPS       Y0, Y3, Y0
+	VMOVNTPS     Y0, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	SUBQ         $0x02, DX
+	JNZ          winoOutput43BiasSkipReluStreamAVX2loop
 	VZEROUPPER
 	RET
 

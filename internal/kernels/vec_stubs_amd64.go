@@ -117,6 +117,26 @@ func winoOutputBiasReluAVX2(dst *float32, rowStride int, colStride int, src *flo
 //go:noescape
 func winoOutputBiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
+// winoOutputStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutputBiasStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutputBiasReluStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutputBiasSkipReluStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputBiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
 //go:noescape
@@ -147,6 +167,26 @@ func winoOutput8BiasReluAVX2(dst *float32, rowStride int, colStride int, src *fl
 //go:noescape
 func winoOutput8BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
+// winoOutput8StreamAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8StreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutput8BiasStreamAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput8BiasReluStreamAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput8BiasSkipReluStreamAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 8×8 cells.
 //
 //go:noescape
@@ -171,6 +211,26 @@ func winoOutput43BiasReluAVX2(dst *float32, rowStride int, colStride int, src *f
 //
 //go:noescape
 func winoOutput43BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput43StreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43StreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
+
+// winoOutput43BiasStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput43BiasReluStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput43BiasSkipReluStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
 // winoOutputGrad43AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
@@ -202,22 +262,22 @@ func winoOutputBiasReluAVX512(dst *float32, rowStride int, colStride int, src *f
 //go:noescape
 func winoOutputBiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutputStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutputStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutputStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
-// winoOutputBiasStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutputBiasStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutputBiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutputBiasReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutputBiasReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutputBiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutputBiasSkipReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutputBiasSkipReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutputBiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
@@ -252,22 +312,22 @@ func winoOutput8BiasReluAVX512(dst *float32, rowStride int, colStride int, src *
 //go:noescape
 func winoOutput8BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutput8StreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput8StreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput8StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
-// winoOutput8BiasStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput8BiasStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput8BiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutput8BiasReluStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput8BiasReluStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput8BiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutput8BiasSkipReluStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput8BiasSkipReluStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput8BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
@@ -297,22 +357,22 @@ func winoOutput43BiasReluAVX512(dst *float32, rowStride int, colStride int, src 
 //go:noescape
 func winoOutput43BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutput43StreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput43StreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput43StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 
-// winoOutput43BiasStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput43BiasStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasAdd with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput43BiasStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutput43BiasReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput43BiasReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasRelu with bias (skip unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput43BiasReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
-// winoOutput43BiasSkipReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, n a multiple of 16), overwriting part of src.
+// winoOutput43BiasSkipReluStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then BiasSkipRelu with bias and skip (read at dst's offsets from skip), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
 func winoOutput43BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)

@@ -230,25 +230,25 @@ type winoAlg struct {
 	stream winoStream
 }
 
-// winoStream is the streaming twins of winoAlg's output512 and
-// outputEp512. The AVX2 routines have none: their stores fill half a
-// cache line each (see the generator).
+// winoStream is the streaming twins of winoAlg's output, output512,
+// outputEp and outputEp512.
 type winoStream struct {
-	output512 func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
-	ep512     [3]winoOutputEp
+	output, output512 func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
+	ep, ep512         [3]winoOutputEp
 }
 
 // WinoStreams reports whether the output transforms on this path store
 // streaming (WinoScheme.OutputStream) where dst's alignment allows: the
-// AVX-512 path does; elsewhere OutputStream is Output.
-func WinoStreams() bool { return vecWide && wino43.stream.output512 != nil }
+// AVX-512 and AVX2 paths do; without assembly OutputStream is Output.
+func WinoStreams() bool { return (vecWide || vecFMA) && wino43.stream.output512 != nil }
 
 // streams reports whether the output transform can store dst streaming:
-// the AVX-512 routines run, and every store is of a whole sixteen-channel
-// group (c a multiple of 16) at an address aligned to 64 bytes, as
-// non-temporal stores of ZMM registers need.
+// assembly runs, and it stores whole 64-byte lines at addresses aligned
+// to 64 bytes, as non-temporal stores need and as write-combining wants
+// (c a multiple of 16: one ZMM register, or two YMM ones stored one
+// after the other).
 func (w *winoAlg) streams(dst []float32, rowStride, colStride, c int) bool {
-	return vecWide && w.stream.output512 != nil && c%16 == 0 && rowStride%16 == 0 && colStride%16 == 0 &&
+	return WinoStreams() && c%16 == 0 && rowStride%16 == 0 && colStride%16 == 0 &&
 		uintptr(unsafe.Pointer(&dst[0]))%64 == 0
 }
 
@@ -403,7 +403,11 @@ func (w *winoAlg) outputTo(dst []float32, rowStride, colStride int, src []float3
 	}
 	n8 := groups8(c)
 	if n8 > 0 {
-		w.output(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
+		run := w.output
+		if stream {
+			run = w.stream.output
+		}
+		run(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
 	}
 	if 8*n8 == c {
 		return // no channel left for the Go loop: skip zeroing its arrays
@@ -486,7 +490,11 @@ func (w *winoAlg) outputBiasTo(dst []float32, rowStride, colStride int, src []fl
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		w.outputEp[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
+		run := w.outputEp[kind]
+		if stream {
+			run = w.stream.ep[kind]
+		}
+		run(&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
 		return
 	}
 	w.output8(dst, rowStride, colStride, src, srcStride, c)
