@@ -440,11 +440,12 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				// spread over the workers.
 				mr := kernels.TileRowsFor(g.C, f)
 				p.block = max(mr, tune.WinoBlock*kernels.WinoCells/s.Cells()/mr*mr)
+				// Outputs too large for the caches are stored streaming.
+				p.stream = kernels.WinoStreams() && g.OutPositions()*f >= tune.WinoStreamMin
 				// A pass of fewer blocks than workers (a batch of one)
 				// shares each block's phases out (split) from
 				// WinoSplitMin multiply-adds, spreads its tiles from
 				// WinoSpreadMin, and runs on one goroutine below.
-				p.stream = kernels.WinoStreams() && g.OutPositions()*f >= tune.WinoStreamMin
 				tiles := newWinoTiles(s, g).n
 				if ceilDiv(tiles, p.block) < parallel.Workers() {
 					switch work := tiles * s.Cells() * g.C * f; {
