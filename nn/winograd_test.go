@@ -296,14 +296,7 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		{[]int{1, 28, 28, 8}, []int{3, 3, 8, 24}},
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}}, // the lecture's conv2: 8 + 8 tiles
 	} {
-		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if winoScheme(passForward, &s.g, s.f) == nil {
-			t.Skip("Winograd path off")
-		}
-		x, w := cvRand(1, tc.in...).Data(), cvRand(2, tc.filter...).Data()
+		s, x, w := winoCase(t, tc.in, tc.filter)
 		var ys [2][]float32
 		for i, procs := range []int{1, 2} {
 			runtime.GOMAXPROCS(procs)
@@ -317,6 +310,21 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		}
 		bitsEqual(t, fmt.Sprintf("%v ⊛ %v spread over two workers", tc.in, tc.filter), ys[1], ys[0])
 	}
+}
+
+// winoCase returns the spec of a SAME 2-D convolution of an input of
+// shape in by a filter of shape filter, and random x and w for it; it
+// skips the test when the convolution would not take the Winograd path.
+func winoCase(t *testing.T, in, filter []int) (s *convSpec, x, w []float32) {
+	t.Helper()
+	s, err := newConvSpec("test", 2, in, filter, ConvOptions{Padding: "SAME"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if winoScheme(passForward, &s.g, s.f) == nil {
+		t.Skip("Winograd path off")
+	}
+	return s, cvRand(1, in...).Data(), cvRand(2, filter...).Data()
 }
 
 // TestWinogradSpreadMin: on two workers the lecture's batch-1 conv2
@@ -362,14 +370,7 @@ func TestWinogradStreamSameBits(t *testing.T) {
 		{[]int{2, 13, 11, 8}, []int{3, 3, 8, 24}},
 		{[]int{2, 14, 14, 32}, []int{5, 5, 32, 64}},
 	} {
-		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if winoScheme(passForward, &s.g, s.f) == nil {
-			t.Skip("Winograd path off")
-		}
-		x, w := cvRand(1, tc.in...).Data(), cvRand(2, tc.filter...).Data()
+		s, x, w := winoCase(t, tc.in, tc.filter)
 		n := tensor.Size(s.out)
 		bias, skip := cvRand(3, s.f).Data(), cvRand(4, n).Data()
 		for _, ep := range []struct {
