@@ -92,3 +92,51 @@ func schemeAlg(s *WinoScheme) *winoAlg {
 	}
 	return wino43
 }
+
+// BenchmarkWinoOutputStream times one block of 196 F(4×4, 3×3) output
+// transforms (16 channels, bias and ReLU: four 28×28 images of 49
+// tiles) writing into a buffer of 1 MiB (the outputs stay in cache) or
+// 64 MiB (each block's outputs go to lines in memory, as a batch-128
+// activation's do), stored plainly and streaming, on each assembly path:
+//
+//	go test -run '^$' -bench WinoOutputStream -count 3 ./internal/kernels
+func BenchmarkWinoOutputStream(b *testing.B) {
+	paths := vecPathList()[1:]
+	if len(paths) == 0 {
+		b.Skip("no assembly on this CPU or build")
+	}
+	const c, nt, ow = 16, 196, 28
+	s := Wino43
+	r := rand.New(rand.NewPCG(7, 9))
+	ts := nt*c + 16
+	m := vecRand(r, s.Cells()*ts)
+	bias := vecRand(r, c)
+	image := ow * ow * c
+	for _, mib := range []int{1, 64} {
+		y := make([]float32, mib<<20/4)
+		images := len(y) / image
+		for _, p := range paths {
+			for _, stream := range []bool{false, true} {
+				b.Run(fmt.Sprintf("MiB=%d/path=%s/stream=%v", mib, p.name, stream), func(b *testing.B) {
+					defer setVecPath(p)()
+					out := s.OutputBias
+					if stream {
+						out = s.OutputBiasStream
+					}
+					img := 0
+					for b.Loop() {
+						for t := range nt {
+							oy, ox := s.Out*(t%49/7), s.Out*(t%7)
+							at := (img+t/49)*image + (oy*ow+ox)*c
+							out(y[at:], ow*c, c, m[t*c:], ts, c, bias, nil, true)
+						}
+						StreamFence()
+						if img += nt / 49; img+nt/49 > images {
+							img = 0
+						}
+					}
+				})
+			}
+		}
+	}
+}
