@@ -23,15 +23,15 @@ var gemvWide bool
 // hasBMI2: this CPU has BMI2 (BZHI).
 var hasBMI2 = cpu.X86.HasBMI2
 
-// The streaming output transforms, where there is assembly (winoStream).
+// The streaming output transforms, where there is assembly (winoAlg.streamed).
 func init() {
-	wino2.stream = winoStream{output: winoOutputStreamAVX2, output512: winoOutputStreamAVX512,
+	wino2.streamed = winoOutputs{output: winoOutputStreamAVX2, output512: winoOutputStreamAVX512,
 		ep:    [3]winoOutputEp{winoOutputBiasStreamAVX2, winoOutputBiasReluStreamAVX2, winoOutputBiasSkipReluStreamAVX2},
 		ep512: [3]winoOutputEp{winoOutputBiasStreamAVX512, winoOutputBiasReluStreamAVX512, winoOutputBiasSkipReluStreamAVX512}}
-	wino4.stream = winoStream{output: winoOutput8StreamAVX2, output512: winoOutput8StreamAVX512,
+	wino4.streamed = winoOutputs{output: winoOutput8StreamAVX2, output512: winoOutput8StreamAVX512,
 		ep:    [3]winoOutputEp{winoOutput8BiasStreamAVX2, winoOutput8BiasReluStreamAVX2, winoOutput8BiasSkipReluStreamAVX2},
 		ep512: [3]winoOutputEp{winoOutput8BiasStreamAVX512, winoOutput8BiasReluStreamAVX512, winoOutput8BiasSkipReluStreamAVX512}}
-	wino43.stream = winoStream{output: winoOutput43StreamAVX2, output512: winoOutput43StreamAVX512,
+	wino43.streamed = winoOutputs{output: winoOutput43StreamAVX2, output512: winoOutput43StreamAVX512,
 		ep:    [3]winoOutputEp{winoOutput43BiasStreamAVX2, winoOutput43BiasReluStreamAVX2, winoOutput43BiasSkipReluStreamAVX2},
 		ep512: [3]winoOutputEp{winoOutput43BiasStreamAVX512, winoOutput43BiasReluStreamAVX512, winoOutput43BiasSkipReluStreamAVX512}}
 }

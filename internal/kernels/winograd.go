@@ -144,10 +144,10 @@ var (
 			{1.0 / 24, -1.0 / 12, 1.0 / 6, -1.0 / 3, 2.0 / 3},
 			{0, 0, 0, 0, 1},
 		}),
-		input: winoInputAVX2, output: winoOutputAVX2, outputGrad: winoOutputGradAVX2,
-		input512: winoInputAVX512, output512: winoOutputAVX512, outputGrad512: winoOutputGradAVX512,
-		outputEp:    [3]winoOutputEp{winoOutputBiasAVX2, winoOutputBiasReluAVX2, winoOutputBiasSkipReluAVX2},
-		outputEp512: [3]winoOutputEp{winoOutputBiasAVX512, winoOutputBiasReluAVX512, winoOutputBiasSkipReluAVX512},
+		input: winoInputAVX2, outputGrad: winoOutputGradAVX2, input512: winoInputAVX512, outputGrad512: winoOutputGradAVX512,
+		stored: winoOutputs{output: winoOutputAVX2, output512: winoOutputAVX512,
+			ep:    [3]winoOutputEp{winoOutputBiasAVX2, winoOutputBiasReluAVX2, winoOutputBiasSkipReluAVX2},
+			ep512: [3]winoOutputEp{winoOutputBiasAVX512, winoOutputBiasReluAVX512, winoOutputBiasSkipReluAVX512}},
 	}
 	wino4 = &winoAlg{
 		bt: [][]float32{
@@ -176,10 +176,10 @@ var (
 			{2.0 / 45, -1.0 / 45, 1.0 / 90, -1.0 / 180, 1.0 / 360},
 			{0, 0, 0, 0, 1.0 / 4},
 		}),
-		input: winoInput8AVX2, output: winoOutput8AVX2, outputGrad: winoOutputGrad8AVX2,
-		input512: winoInput8AVX512, output512: winoOutput8AVX512, outputGrad512: winoOutputGrad8AVX512,
-		outputEp:    [3]winoOutputEp{winoOutput8BiasAVX2, winoOutput8BiasReluAVX2, winoOutput8BiasSkipReluAVX2},
-		outputEp512: [3]winoOutputEp{winoOutput8BiasAVX512, winoOutput8BiasReluAVX512, winoOutput8BiasSkipReluAVX512},
+		input: winoInput8AVX2, outputGrad: winoOutputGrad8AVX2, input512: winoInput8AVX512, outputGrad512: winoOutputGrad8AVX512,
+		stored: winoOutputs{output: winoOutput8AVX2, output512: winoOutput8AVX512,
+			ep:    [3]winoOutputEp{winoOutput8BiasAVX2, winoOutput8BiasReluAVX2, winoOutput8BiasSkipReluAVX2},
+			ep512: [3]winoOutputEp{winoOutput8BiasAVX512, winoOutput8BiasReluAVX512, winoOutput8BiasSkipReluAVX512}},
 	}
 	wino43 = &winoAlg{
 		bt: wino2.bt,
@@ -197,10 +197,10 @@ var (
 			{1.0 / 24, -1.0 / 12, 1.0 / 6},
 			{0, 0, 1},
 		}),
-		input: winoInputAVX2, output: winoOutput43AVX2, outputGrad: winoOutputGrad43AVX2,
-		input512: winoInputAVX512, output512: winoOutput43AVX512, outputGrad512: winoOutputGrad43AVX512,
-		outputEp:    [3]winoOutputEp{winoOutput43BiasAVX2, winoOutput43BiasReluAVX2, winoOutput43BiasSkipReluAVX2},
-		outputEp512: [3]winoOutputEp{winoOutput43BiasAVX512, winoOutput43BiasReluAVX512, winoOutput43BiasSkipReluAVX512},
+		input: winoInputAVX2, outputGrad: winoOutputGrad43AVX2, input512: winoInputAVX512, outputGrad512: winoOutputGrad43AVX512,
+		stored: winoOutputs{output: winoOutput43AVX2, output512: winoOutput43AVX512,
+			ep:    [3]winoOutputEp{winoOutput43BiasAVX2, winoOutput43BiasReluAVX2, winoOutput43BiasSkipReluAVX2},
+			ep512: [3]winoOutputEp{winoOutput43BiasAVX512, winoOutput43BiasReluAVX512, winoOutput43BiasSkipReluAVX512}},
 	}
 )
 
@@ -218,29 +218,35 @@ type winoAlg struct {
 	a                       [][]float32 // A = Aᵀ transposed, set by scheme
 	gg                      []float32
 	input, outputGrad       func(dst *float32, dstStride int, src *float32, rowStride, colStride, n8 int)
-	output                  func(dst *float32, rowStride, colStride int, src *float32, srcStride, n8 int)
 	input512, outputGrad512 func(dst *float32, dstStride int, src *float32, rowStride, colStride, n int)
-	output512               func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
-	// outputEp and outputEp512 are the output transforms fused with
-	// BiasAdd, BiasRelu and BiasSkipRelu (epBias, epBiasRelu,
-	// epBiasSkipRelu), over n8 groups of 8 or all n channels as above.
-	outputEp, outputEp512 [3]winoOutputEp
-	// stream holds the output routines that store streaming (set where
-	// there is assembly, in vec_amd64.go).
-	stream winoStream
+	// stored and streamed are the output routines that store plainly
+	// and streaming (the latter set where there is assembly, in
+	// vec_amd64.go).
+	stored, streamed winoOutputs
 }
 
-// winoStream is the streaming twins of winoAlg's output, output512,
-// outputEp and outputEp512.
-type winoStream struct {
+// winoOutputs are one set of the assembly output transforms: plain
+// (output over n8 groups of 8, output512 over all n channels as above)
+// and fused with BiasAdd, BiasRelu and BiasSkipRelu (ep and ep512,
+// indexed by epBias, epBiasRelu and epBiasSkipRelu).
+type winoOutputs struct {
 	output, output512 func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
 	ep, ep512         [3]winoOutputEp
+}
+
+// outputs returns w's routines that store streaming when stream, else
+// those that store plainly.
+func (w *winoAlg) outputs(stream bool) *winoOutputs {
+	if stream {
+		return &w.streamed
+	}
+	return &w.stored
 }
 
 // WinoStreams reports whether the output transforms on this path store
 // streaming (WinoScheme.OutputStream) where dst's alignment allows: the
 // AVX-512 and AVX2 paths do; without assembly OutputStream is Output.
-func WinoStreams() bool { return (vecWide || vecFMA) && wino43.stream.output512 != nil }
+func WinoStreams() bool { return (vecWide || vecFMA) && wino43.streamed.output512 != nil }
 
 // streams reports whether the output transform can store dst streaming:
 // assembly runs, and it stores whole 64-byte lines at addresses aligned
@@ -256,7 +262,7 @@ func (w *winoAlg) streams(dst []float32, rowStride, colStride, c int) bool {
 // with the bias and the skip (read at dst's offsets; nil without one).
 type winoOutputEp func(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int)
 
-// The epilogues of the fused output transforms, indexing outputEp.
+// The epilogues of the fused output transforms, indexing winoOutputs.ep.
 const (
 	epBias = iota
 	epBiasRelu
@@ -392,22 +398,14 @@ func (w *winoAlg) outputTo(dst []float32, rowStride, colStride int, src []float3
 	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
 		w.outputMisfit("output transform", dst, rowStride, colStride, src, srcStride, c)
 	}
-	stream = stream && w.streams(dst, rowStride, colStride, c)
+	r := w.outputs(stream && w.streams(dst, rowStride, colStride, c))
 	if vecWide {
-		run := w.output512
-		if stream {
-			run = w.stream.output512
-		}
-		run(&dst[0], rowStride, colStride, &src[0], srcStride, c)
+		r.output512(&dst[0], rowStride, colStride, &src[0], srcStride, c)
 		return
 	}
 	n8 := groups8(c)
 	if n8 > 0 {
-		run := w.output
-		if stream {
-			run = w.stream.output
-		}
-		run(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
+		r.output(&dst[0], rowStride, colStride, &src[0], srcStride, n8)
 	}
 	if 8*n8 == c {
 		return // no channel left for the Go loop: skip zeroing its arrays
@@ -480,21 +478,13 @@ func (w *winoAlg) outputBiasTo(dst []float32, rowStride, colStride int, src []fl
 	case relu:
 		kind = epBiasRelu
 	}
-	stream = stream && w.streams(dst, rowStride, colStride, c)
+	r := w.outputs(stream && w.streams(dst, rowStride, colStride, c))
 	if vecWide {
-		run := w.outputEp512[kind]
-		if stream {
-			run = w.stream.ep512[kind]
-		}
-		run(&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c)
+		r.ep512[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c)
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		run := w.outputEp[kind]
-		if stream {
-			run = w.stream.ep[kind]
-		}
-		run(&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
+		r.ep[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
 		return
 	}
 	w.output8(dst, rowStride, colStride, src, srcStride, c)
