@@ -145,6 +145,16 @@ func (w *width) channels() string {
 	return "8·n8 channels (n8 ≥ 1)"
 }
 
+// tableOps returns the constants' table vectors by magnitude, as the
+// operands of the AVX2 instructions (lanes.k).
+func (w *width) tableOps() map[int]Op {
+	ops := map[int]Op{}
+	for m, v := range w.table {
+		ops[m] = v
+	}
+	return ops
+}
+
 // loop emits the loop over the channel groups from dst and src (count
 // as the signature gives it), body being one group's code from the
 // pointers' current values; the pointers in more move on with them.
@@ -165,10 +175,7 @@ func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Regis
 			ADDQ(Imm(uint64(bytes)), r)
 		}
 	}
-	tableOps := map[int]Op{}
-	for m, v := range w.table {
-		tableOps[m] = v
-	}
+	tableOps := w.tableOps()
 	if !w.wide {
 		Label(name + "loop")
 		body(&lanes{vec: YMM, k: tableOps})
@@ -483,12 +490,7 @@ func winoOutput(name string, at [][]int, w *width, ep *outEpilogue, stream bool)
 		MOVQ(dst, y)
 		var pe *passEpilogue
 		if ep != nil {
-			pe = &passEpilogue{bias: l.vec(), relu: ep.relu}
-			l.load(Mem{Base: bias}, pe.bias)
-			if ep.relu {
-				pe.zero = l.vec()
-				zero(pe.zero)
-			}
+			pe = ep.inPass(l, Mem{Base: bias})
 			if ep.skip {
 				MOVQ(skip, sp)
 				pe.skip = sp
@@ -509,10 +511,7 @@ func winoOutput(name string, at [][]int, w *width, ep *outEpilogue, stream bool)
 // two groups then alternate line by line.
 func winoOutputPairs(name string, at [][]int, w *width, ep *outEpilogue, dst, src, count, rs, cs, ss, ssRow, bias, skip reg.Register) {
 	n, m := len(at[0]), len(at)
-	tableOps := map[int]Op{}
-	for k, v := range w.table {
-		tableOps[k] = v
-	}
+	tableOps := w.tableOps()
 	rows := &lanes{vec: YMM, k: tableOps}
 	out := &lanes{vec: YMM, k: tableOps, stream: true}
 	p, y := GP64(), GP64()
@@ -533,15 +532,8 @@ func winoOutputPairs(name string, at [][]int, w *width, ep *outEpilogue, dst, sr
 	var pe [2]*passEpilogue
 	if ep != nil {
 		for half := range 2 {
-			pe[half] = &passEpilogue{bias: YMM(), relu: ep.relu}
-			VMOVUPS(Mem{Base: bias, Disp: 32 * half}, pe[half].bias)
-			if ep.relu {
-				pe[half].zero = YMM()
-				zero(pe[half].zero)
-			}
-		}
-		if sp != nil {
-			pe[0].skip, pe[1].skip = sp, sp
+			pe[half] = ep.inPass(out, Mem{Base: bias, Disp: 32 * half})
+			pe[half].skip = sp
 		}
 	}
 	// The pointers step to the second group (32 bytes on) and back.
@@ -602,6 +594,19 @@ type passEpilogue struct {
 	bias, zero reg.VecVirtual
 	skip       reg.Register
 	relu       bool
+}
+
+// inPass returns e as a pass's epilogue for the group l: its bias loaded
+// from bias into a fresh register, and zero in another for the ReLU
+// (the skip pointer is the caller's to set).
+func (e *outEpilogue) inPass(l *lanes, bias Mem) *passEpilogue {
+	pe := &passEpilogue{bias: l.vec(), relu: e.relu}
+	l.load(bias, pe.bias)
+	if e.relu {
+		pe.zero = l.vec()
+		zero(pe.zero)
+	}
+	return pe
 }
 
 // apply runs the epilogue on sum: + bias, + the skip value at skip
