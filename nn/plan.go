@@ -567,16 +567,17 @@ func winoScheme(pass convPass, g *kernels.ConvGeom, f int) *kernels.WinoScheme {
 func (p *convPlan) String() string {
 	switch p.algo {
 	case algoWinograd:
+		s := fmt.Sprintf("winograd %s, blocks of %d tiles", p.scheme.Name, p.block)
 		switch {
 		case p.spread:
-			return fmt.Sprintf("winograd %s, blocks of %d tiles spread over the workers", p.scheme.Name, p.block)
+			s += " spread over the workers"
 		case p.split:
-			return fmt.Sprintf("winograd %s, blocks of %d tiles, each block's phases shared out among the workers", p.scheme.Name, p.block)
+			s += ", each block's phases shared out among the workers"
 		}
 		if p.stream {
-			return fmt.Sprintf("winograd %s, blocks of %d tiles, outputs stored streaming", p.scheme.Name, p.block)
+			s += ", outputs stored streaming"
 		}
-		return fmt.Sprintf("winograd %s, blocks of %d tiles", p.scheme.Name, p.block)
+		return s
 	case algoIm2col:
 		s := fmt.Sprintf("im2col+sgemm, %d chunks of ≤ %d rows", len(p.chunks), p.longest)
 		switch {

@@ -114,3 +114,22 @@ func TestExplainPlansPackedMemo(t *testing.T) {
 		t.Errorf("explained:\n%q\nwant once:\n%q", got, want)
 	}
 }
+
+// TestWinogradPlanString: a Winograd plan names each way it runs, the
+// streaming stores beside a shared-out or spread block too.
+func TestWinogradPlanString(t *testing.T) {
+	for _, tc := range []struct {
+		p    convPlan
+		want string
+	}{
+		{convPlan{block: 96}, "winograd F(4x4,3x3), blocks of 96 tiles"},
+		{convPlan{block: 96, stream: true}, "winograd F(4x4,3x3), blocks of 96 tiles, outputs stored streaming"},
+		{convPlan{block: 25, spread: true}, "winograd F(4x4,3x3), blocks of 25 tiles spread over the workers"},
+		{convPlan{block: 96, split: true, stream: true}, "winograd F(4x4,3x3), blocks of 96 tiles, each block's phases shared out among the workers, outputs stored streaming"},
+	} {
+		tc.p.algo, tc.p.scheme = algoWinograd, kernels.Wino43
+		if got := tc.p.String(); got != tc.want {
+			t.Errorf("got %q, want %q", got, tc.want)
+		}
+	}
+}

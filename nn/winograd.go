@@ -96,7 +96,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	mr := kernels.TileRowsFor(c, f)
 	block := pl.block
 	if pl.split {
-		winogradSplit(s, tl, f, x, packed, y, ep, block, pl.stream)
+		winogradSplit(pl, tl, f, x, packed, y, ep)
 		return
 	}
 	blocks := ceilDiv(tiles, block)
@@ -132,7 +132,8 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 // each in three phases split across the workers: the input transforms
 // by tile, the products by cell, the output transforms by tile. A tile's
 // values are those of the one-goroutine path.
-func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, block int, stream bool) {
+func winogradSplit(pl *convPlan, tl winoTiles, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue) {
+	s, block := pl.scheme, pl.block
 	cells, c := s.Cells(), tl.g.C
 	vb, mb := getScratch(cells*(block*c+winoSkew)), getScratch(cells*(block*f+winoSkew))
 	// One value holds the phases' state and the three loop bodies over
@@ -140,7 +141,7 @@ func winogradSplit(s *kernels.WinoScheme, tl winoTiles, f int, x []float32, pack
 	// allocates neither (a func literal costs an allocation each time).
 	b := getWinoSplitBlock()
 	*b = winoSplitBlock{s: s, tl: tl, f: f, c: c, mr: kernels.TileRowsFor(c, f),
-		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep, stream: stream, bodies: b.bodies}
+		x: x, y: y, v: *vb, m: *mb, packed: packed, ep: ep, stream: pl.stream, bodies: b.bodies}
 	for b.t0 = 0; b.t0 < tl.n; b.t0 += block {
 		b.nt = min(block, tl.n-b.t0)
 		b.vs, b.ms = winoStrides(b.nt, b.mr, c, f)
