@@ -14,7 +14,7 @@ import (
 // avx2Engine runs the 6×16 AVX2+FMA kernels. Blocking for Zen 3: a
 // 256×16 B micro-panel (16 KiB) stays in L1, a 168×256 A block (168 KiB)
 // in the 512 KiB L2, a 256×4096 B block (4 MiB) in L3.
-var avx2Engine = engine{
+var avx2Engine = withK16(engine{
 	name: "avx2",
 	mr:   6, nr: 16,
 	kc: 256, mc: 168, nc: 4096, kChunk: 2048,
@@ -28,7 +28,7 @@ var avx2Engine = engine{
 		{2, [4]asmKernel{sgemmTailAVX2R2Rows, sgemmTailAVX2R2RowsDirectB, sgemmTailAVX2R2Cols, sgemmTailAVX2R2ColsDirectB}},
 		{1, [4]asmKernel{sgemmTailAVX2R1Rows, sgemmTailAVX2R1RowsDirectB, sgemmTailAVX2R1Cols, sgemmTailAVX2R1ColsDirectB}},
 	}),
-}
+}, sgemmK16N16AVX2)
 
 // asmTailSet is a tail's four assembly kernels, by A's mode (rows,
 // columns) and then B's (packed, rows).
@@ -160,17 +160,17 @@ var avx512NarrowEngine = withK16(l2Engine("avx512-28x16", 28, 16, [6]asmKernel{
 	sgemmKernelAVX512N16, sgemmKernelAVX512N16DirectB,
 	sgemmKernelAVX512N16DirectA, sgemmKernelAVX512N16DirectADirectB,
 	sgemmKernelAVX512N16DirectAT, sgemmKernelAVX512N16DirectATDirectB,
-}, tails16))
+}, tails16), sgemmK16N16AVX512)
 
-// withK16 gives e the AVX-512 K = 16, N = 16 kernel (engine.k16), with
-// the bounds checks the assembly does not make.
-func withK16(e engine) engine {
+// withK16 gives e a K = 16, N = 16 kernel (engine.k16: sgemmK16N16AVX512
+// or sgemmK16N16AVX2), with the bounds checks the assembly does not make.
+func withK16(e engine, kern func(m int, a *float32, lda int, b *float32, c *float32, ldc int)) engine {
 	e.k16 = func(m int, a []float32, lda int, b, c []float32, ldc int) {
 		if m <= 0 {
 			return
 		}
 		_, _, _ = a[(m-1)*lda+15], b[16*16-1], c[(m-1)*ldc+15]
-		sgemmK16N16AVX512(m, &a[0], lda, &b[0], &c[0], ldc)
+		kern(m, &a[0], lda, &b[0], &c[0], ldc)
 	}
 	return e
 }

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"golang.org/x/sys/cpu"
+
 	"github.com/convnet-go/convnet/internal/cputime"
 )
 
@@ -92,44 +94,99 @@ func narrowOperands(m, k, n int) (a, b, c []float32) {
 	return a, b, c
 }
 
-// TestK16MatchesTiles: the narrow engine's K = 16, N = 16 kernel
-// (engine.k16) gives the bits of its micro-kernel tiles, on whole-tile
-// row counts with a tail of eight-row groups, on row counts that are no
-// multiple of the tile's (which the tiles run through a scratch tile:
-// the k16 kernel takes any rows, and TileRowsFor says so), and with
-// strides past 16.
+// TestK16MatchesTiles: each K = 16, N = 16 kernel (engine.k16: the
+// AVX-512 narrow engine's and the AVX2 engine's) gives the bits of its
+// engine's micro-kernel tiles, on whole-tile row counts with a tail of
+// row groups, on row counts that are no multiple of the tile's (which
+// the tiles run through a scratch tile or their tails: the k16 kernel
+// takes any rows, and TileRowsFor says so), and with strides past 16.
 func TestK16MatchesTiles(t *testing.T) {
-	if !hasAVX512F || avx512NarrowEngine.k16 == nil {
-		t.Skip("k16 kernel NOT EXECUTED: needs AVX-512F")
+	var es []*engine
+	if hasAVX512F {
+		es = append(es, &avx512NarrowEngine)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		es = append(es, &avx2Engine)
+	}
+	if len(es) == 0 {
+		t.Skip("k16 kernels NOT EXECUTED: need AVX2 and FMA or AVX-512F")
 	}
 	if e := engineFor(false, 16, 16); e != nil && e.k16 != nil && TileRowsFor(16, 16) != 1 {
 		t.Errorf("TileRowsFor(16, 16) = %d on engine %s, which has the k16 kernel; want 1", TileRowsFor(16, 16), e.name)
 	}
-	plain := avx512NarrowEngine
-	plain.k16 = nil
-	r := rand.New(rand.NewPCG(16, 16))
-	for _, m := range []int{1, 7, 9, 28, 49, 56, 84, 112, 252} {
-		for _, ld := range [][2]int{{16, 16}, {20, 37}} {
-			lda, ldc := ld[0], ld[1]
-			a, b := vecRand(r, m*lda), vecRand(r, 16*16)
-			pb := avx512NarrowEngine.packB(false, 16, 16, b, 16, nil, nil)
-			got, want := vecRand(r, m*ldc), make([]float32, m*ldc)
-			copy(want, got) // the columns past 16 must stay as they are
-			avx512NarrowEngine.gemmPackedB(m, 1, a, lda, pb, 0, got, ldc)
-			plain.gemmPackedB(m, 1, a, lda, pb, 0, want, ldc)
-			for i := range want {
-				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("m=%d lda=%d ldc=%d: C[%d] = %v, the tiles give %v", m, lda, ldc, i, got[i], want[i])
-				}
-			}
-			ref := make([]float32, m*16)
-			SgemmRef(false, false, m, 16, 16, 1, a, lda, b, 16, 0, ref, 16)
-			for i := 0; i < m; i++ {
-				for j := 0; j < 16; j++ {
-					if d := math.Abs(float64(got[i*ldc+j] - ref[i*16+j])); d > 1e-5 {
-						t.Fatalf("m=%d: C[%d,%d] = %v, SgemmRef %v", m, i, j, got[i*ldc+j], ref[i*16+j])
+	for _, e := range es {
+		if e.k16 == nil {
+			t.Fatalf("engine %s has no k16 kernel", e.name)
+		}
+		plain := *e
+		plain.k16 = nil
+		r := rand.New(rand.NewPCG(16, 16))
+		for _, m := range []int{1, 5, 6, 7, 9, 13, 28, 49, 56, 84, 96, 112, 252} {
+			for _, ld := range [][2]int{{16, 16}, {20, 37}} {
+				lda, ldc := ld[0], ld[1]
+				a, b := vecRand(r, m*lda), vecRand(r, 16*16)
+				pb := e.packB(false, 16, 16, b, 16, nil, nil)
+				got, want := vecRand(r, m*ldc), make([]float32, m*ldc)
+				copy(want, got) // the columns past 16 must stay as they are
+				e.gemmPackedB(m, 1, a, lda, pb, 0, got, ldc)
+				plain.gemmPackedB(m, 1, a, lda, pb, 0, want, ldc)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s m=%d lda=%d ldc=%d: C[%d] = %v, the tiles give %v", e.name, m, lda, ldc, i, got[i], want[i])
 					}
 				}
+				ref := make([]float32, m*16)
+				SgemmRef(false, false, m, 16, 16, 1, a, lda, b, 16, 0, ref, 16)
+				for i := 0; i < m; i++ {
+					for j := 0; j < 16; j++ {
+						if d := math.Abs(float64(got[i*ldc+j] - ref[i*16+j])); d > 1e-5 {
+							t.Fatalf("%s m=%d: C[%d,%d] = %v, SgemmRef %v", e.name, m, i, j, got[i*ldc+j], ref[i*16+j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkK16 times the products of a Winograd convolution of 16
+// channels, 36 cells of rows×16 by a packed 16×16 B (one block of a
+// batch, 96 rows, or a batch of one, 49), on each engine with a K = 16
+// kernel, through it ("k16") and through the engine's micro-kernel tiles
+// ("tiles"). Run it with -cpu 1: GFLOP per CPU-second on one core.
+func BenchmarkK16(b *testing.B) {
+	var es []*engine
+	if hasAVX512F {
+		es = append(es, &avx512NarrowEngine)
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		es = append(es, &avx2Engine)
+	}
+	const cells = 36
+	r := rand.New(rand.NewPCG(16, 36))
+	for _, m := range []int{49, 96} {
+		stride := m*16 + 16 // a cell's rows, then a skew, as nn lays them out
+		a, c := vecRand(r, cells*stride), make([]float32, cells*stride)
+		for _, e := range es {
+			pbs := make([]*PackedB, cells)
+			for i := range pbs {
+				pbs[i] = e.packB(false, 16, 16, vecRand(r, 16*16), 16, nil, nil)
+			}
+			plain := *e
+			plain.k16 = nil
+			for _, run := range []struct {
+				name string
+				e    *engine
+			}{{"k16", e}, {"tiles", &plain}} {
+				b.Run(fmt.Sprintf("m=%d/%s/%s", m, e.name, run.name), func(b *testing.B) {
+					cpu0 := cputime.Process()
+					for b.Loop() {
+						for i, pb := range pbs {
+							run.e.gemmPackedB(m, 1, a[i*stride:], 16, pb, 0, c[i*stride:], 16)
+						}
+					}
+					reportFlops(b, 2*cells*float64(m)*16*16, cputime.Process()-cpu0)
+				})
 			}
 		}
 	}

@@ -79,6 +79,9 @@ func sgemmKernelAVX512M16DirectATDirectB(k int, a *float32, lda int, b *float32,
 // sgemmK16N16AVX512 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.
 func sgemmK16N16AVX512(m int, a *float32, lda int, b *float32, c *float32, ldc int)
 
+// sgemmK16N16AVX2 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.
+func sgemmK16N16AVX2(m int, a *float32, lda int, b *float32, c *float32, ldc int)
+
 // sgemmTailAVX2R4Rows is the 4-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 4 rows read in place at stride lda; B packed.
 func sgemmTailAVX2R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 

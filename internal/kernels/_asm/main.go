@@ -53,6 +53,7 @@ func main() {
 		avx512NarrowKernel()
 		avx512SmallKernel()
 		k16Kernel()
+		k16AVX2Kernel()
 		tailKernels()
 		packBRows(16)
 		packBRows(32)
@@ -157,21 +158,6 @@ func k16Kernel() {
 	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
 	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
 	a4, c4 := GP64(), GP64()
-	// row r of a group of eight at base (r < 4) or base4 (r ≥ 4), plus
-	// (r mod 4)·stride from stride and stride3.
-	rowAt := func(base, base4, stride, stride3 reg.Register, r, disp int) Mem {
-		if r >= 4 {
-			base, r = base4, r-4
-		}
-		m := Mem{Base: base, Disp: disp}
-		switch r {
-		case 1, 2:
-			m.Index, m.Scale = stride, uint8(r)
-		case 3:
-			m.Index, m.Scale = stride3, 1
-		}
-		return m
-	}
 	Label("k16group")
 	CMPQ(m, Imm(8))
 	JL(LabelRef("k16rows"))
@@ -208,6 +194,96 @@ func k16Kernel() {
 	DECQ(m)
 	JMP(LabelRef("k16rows"))
 	Label("k16done")
+	VZEROUPPER()
+	RET()
+}
+
+// rowAt is row r (< 8) of a group of rows at base (r < 4) or base4
+// (r ≥ 4, base4 = base + 4·stride), plus disp bytes: (r mod 4)·stride
+// from stride and stride3 (3·stride), both in bytes.
+func rowAt(base, base4, stride, stride3 reg.Register, r, disp int) Mem {
+	if r >= 4 {
+		base, r = base4, r-4
+	}
+	m := Mem{Base: base, Disp: disp}
+	switch r {
+	case 1, 2:
+		m.Index, m.Scale = stride, uint8(r)
+	case 3:
+		m.Index, m.Scale = stride3, 1
+	}
+	return m
+}
+
+// k16AVX2Kernel: k16Kernel's product with 256-bit vectors. B (16×16,
+// 32 YMM) does not fit in the 16 registers, so each step p reads row p
+// of B (two YMM) from L1 for six rows of A at a time (twelve
+// accumulators, A values broadcast into a scratch YMM: the 6×16
+// micro-kernel's registers), then the rows left one at a time. What it
+// saves over the micro-kernel is the call per tile: a cell of 96 rows
+// is one call instead of sixteen. Each output is Σ_k a_k·b_k by fused
+// multiply-adds from k = 0 up from zero, as in the micro-kernels, so
+// the bits are theirs.
+func k16AVX2Kernel() {
+	TEXT("sgemmK16N16AVX2", NOSPLIT, "func(m int, a *float32, lda int, b *float32, c *float32, ldc int)")
+	Doc("sgemmK16N16AVX2 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.")
+	m := Load(Param("m"), GP64())
+	a := Load(Param("a"), GP64())
+	lda := Load(Param("lda"), GP64())
+	SHLQ(Imm(2), lda)
+	b := Load(Param("b"), GP64())
+	c := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(Imm(2), ldc)
+	lda3, ldc3 := GP64(), GP64()
+	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
+	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
+	a4, c4 := GP64(), GP64()
+	b0, b1, bc := YMM(), YMM(), YMM()
+	Label("k16x2group")
+	CMPQ(m, Imm(6))
+	JL(LabelRef("k16x2rows"))
+	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a4)
+	LEAQ(Mem{Base: c, Index: ldc, Scale: 4}, c4)
+	var acc [6][2]reg.VecVirtual
+	for r := range acc {
+		acc[r] = [2]reg.VecVirtual{YMM(), YMM()}
+		zero(acc[r][0], acc[r][1])
+	}
+	for k := 0; k < 16; k++ {
+		VMOVUPS(Mem{Base: b, Disp: 64 * k}, b0)
+		VMOVUPS(Mem{Base: b, Disp: 64*k + 32}, b1)
+		for r := range acc {
+			VBROADCASTSS(rowAt(a, a4, lda, lda3, r, 4*k), bc)
+			VFMADD231PS(b0, bc, acc[r][0])
+			VFMADD231PS(b1, bc, acc[r][1])
+		}
+	}
+	for r := range acc {
+		VMOVUPS(acc[r][0], rowAt(c, c4, ldc, ldc3, r, 0))
+		VMOVUPS(acc[r][1], rowAt(c, c4, ldc, ldc3, r, 32))
+	}
+	LEAQ(Mem{Base: a4, Index: lda, Scale: 2}, a)
+	LEAQ(Mem{Base: c4, Index: ldc, Scale: 2}, c)
+	SUBQ(Imm(6), m)
+	JMP(LabelRef("k16x2group"))
+	Label("k16x2rows")
+	TESTQ(m, m)
+	JZ(LabelRef("k16x2done"))
+	one := [2]reg.VecVirtual{YMM(), YMM()}
+	zero(one[0], one[1])
+	for k := 0; k < 16; k++ {
+		VBROADCASTSS(Mem{Base: a, Disp: 4 * k}, bc)
+		VFMADD231PS(Mem{Base: b, Disp: 64 * k}, bc, one[0])
+		VFMADD231PS(Mem{Base: b, Disp: 64*k + 32}, bc, one[1])
+	}
+	VMOVUPS(one[0], Mem{Base: c})
+	VMOVUPS(one[1], Mem{Base: c, Disp: 32})
+	ADDQ(lda, a)
+	ADDQ(ldc, c)
+	DECQ(m)
+	JMP(LabelRef("k16x2rows"))
+	Label("k16x2done")
 	VZEROUPPER()
 	RET()
 }
