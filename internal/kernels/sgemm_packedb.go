@@ -248,7 +248,7 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		return false
 	}
 	if e.takesK16(k, n) && alpha == 1 && beta == 0 {
-		e.k16(m, a, lda, pb.bp[:16*16], c, ldc) // any m: eight rows at a time, then one
+		e.k16(m, a, lda, pb.bp[:16*16], c, ldc) // any m: groups of rows, then one at a time
 		return true
 	}
 	if n%nr != 0 {
