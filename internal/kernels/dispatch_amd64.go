@@ -14,7 +14,7 @@ import (
 // avx2Engine runs the 6×16 AVX2+FMA kernels. Blocking for Zen 3: a
 // 256×16 B micro-panel (16 KiB) stays in L1, a 168×256 A block (168 KiB)
 // in the 512 KiB L2, a 256×4096 B block (4 MiB) in L3.
-var avx2Engine = withK16(engine{
+var avx2Engine = withRows16(withK16(engine{
 	name: "avx2",
 	mr:   6, nr: 16,
 	kc: 256, mc: 168, nc: 4096, kChunk: 2048,
@@ -28,7 +28,7 @@ var avx2Engine = withK16(engine{
 		{2, [4]asmKernel{sgemmTailAVX2R2Rows, sgemmTailAVX2R2RowsDirectB, sgemmTailAVX2R2Cols, sgemmTailAVX2R2ColsDirectB}},
 		{1, [4]asmKernel{sgemmTailAVX2R1Rows, sgemmTailAVX2R1RowsDirectB, sgemmTailAVX2R1Cols, sgemmTailAVX2R1ColsDirectB}},
 	}),
-}, sgemmK16N16AVX2)
+}, sgemmK16N16AVX2), sgemmRowsAVX2)
 
 // asmTailSet is a tail's four assembly kernels, by A's mode (rows,
 // columns) and then B's (packed, rows).
@@ -171,6 +171,20 @@ func withK16(e engine, kern func(m int, a *float32, lda int, b *float32, c *floa
 		}
 		_, _, _ = a[(m-1)*lda+15], b[16*16-1], c[(m-1)*ldc+15]
 		kern(m, &a[0], lda, &b[0], &c[0], ldc)
+	}
+	return e
+}
+
+// withRows16 gives e the AVX2 row kernel (engine.rows16: sgemmRowsAVX2,
+// whole tiles of six rows), with the bounds checks the assembly does not
+// make.
+func withRows16(e engine, kern func(m, k int, a *float32, lda int, b *float32, c *float32, ldc int)) engine {
+	e.rows16 = func(m, k int, a []float32, lda int, b, c []float32, ldc int) {
+		if m <= 0 || k <= 0 {
+			return
+		}
+		_, _, _ = a[(m-1)*lda+k-1], b[16*k-1], c[(m-1)*ldc+15]
+		kern(m, k, &a[0], lda, &b[0], &c[0], ldc)
 	}
 	return e
 }

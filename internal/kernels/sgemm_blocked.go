@@ -69,6 +69,12 @@ type engine struct {
 	// kernels[aRows][bPacked] with alpha 1 and beta 0, without a call
 	// per tile.
 	k16 func(m int, a []float32, lda int, b, c []float32, ldc int)
+	// rows16, when not nil (only on an engine with NR = 16), runs the
+	// whole MR-row tiles of a product with A in place over one K-panel
+	// of any length, one packed 16-column panel of B at a time, in one
+	// call: the bits of kernels[aRows][bPacked] with alpha 1 and beta 0,
+	// without a call per tile.
+	rows16 func(m, k int, a []float32, lda int, b, c []float32, ldc int)
 	// bRowsFromKC, when not 0, reads a non-transposed B in place for a
 	// product of any rows (not only up to directMaxTiles tiles of them)
 	// whose K-panels are at least this long (see avx512Engine).

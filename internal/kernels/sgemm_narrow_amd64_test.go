@@ -119,7 +119,7 @@ func TestK16MatchesTiles(t *testing.T) {
 			t.Fatalf("engine %s has no k16 kernel", e.name)
 		}
 		plain := *e
-		plain.k16 = nil
+		plain.k16, plain.rows16 = nil, nil
 		r := rand.New(rand.NewPCG(16, 16))
 		for _, m := range []int{1, 5, 6, 7, 9, 13, 28, 49, 56, 84, 96, 112, 252} {
 			for _, ld := range [][2]int{{16, 16}, {20, 37}} {
@@ -153,7 +153,8 @@ func TestK16MatchesTiles(t *testing.T) {
 // channels, 36 cells of rows×16 by a packed 16×16 B (one block of a
 // batch, 96 rows, or a batch of one, 49), on each engine with a K = 16
 // kernel, through it ("k16") and through the engine's micro-kernel tiles
-// ("tiles"). Run it with -cpu 1: GFLOP per CPU-second on one core.
+// and tails ("tiles"). Run it with -cpu 1: GFLOP per CPU-second on one
+// core.
 func BenchmarkK16(b *testing.B) {
 	var es []*engine
 	if hasAVX512F {
@@ -173,7 +174,7 @@ func BenchmarkK16(b *testing.B) {
 				pbs[i] = e.packB(false, 16, 16, vecRand(r, 16*16), 16, nil, nil)
 			}
 			plain := *e
-			plain.k16 = nil
+			plain.k16, plain.rows16 = nil, nil
 			for _, run := range []struct {
 				name string
 				e    *engine
@@ -188,6 +189,85 @@ func BenchmarkK16(b *testing.B) {
 					reportFlops(b, 2*cells*float64(m)*16*16, cputime.Process()-cpu0)
 				})
 			}
+		}
+	}
+}
+
+// TestRows16MatchesTiles: the AVX2 engine's row kernel (engine.rows16)
+// gives the bits of its micro-kernel tiles and tails, on row counts with
+// and without a tail, K from 1 (odd and even, for its two steps per
+// iteration) and one to three 16-column panels, with strides past the
+// product's.
+func TestRows16MatchesTiles(t *testing.T) {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		t.Skip("rows16 kernel NOT EXECUTED: needs AVX2 and FMA")
+	}
+	e := &avx2Engine
+	if e.rows16 == nil {
+		t.Fatal("the avx2 engine has no rows16 kernel")
+	}
+	plain := *e
+	plain.k16, plain.rows16 = nil, nil
+	r := rand.New(rand.NewPCG(6, 16))
+	for _, m := range []int{1, 5, 6, 7, 12, 16, 49, 96, 197} {
+		for _, k := range []int{1, 2, 3, 16, 17, 32, 144} {
+			for _, n := range []int{16, 32, 48} {
+				lda, ldc := k+3, n+5
+				a, b := vecRand(r, m*lda), vecRand(r, k*n)
+				pb := e.packB(false, k, n, b, n, nil, nil)
+				got, want := vecRand(r, m*ldc), make([]float32, m*ldc)
+				copy(want, got) // the columns past n must stay as they are
+				e.gemmPackedB(m, 1, a, lda, pb, 0, got, ldc)
+				plain.gemmPackedB(m, 1, a, lda, pb, 0, want, ldc)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("m=%d k=%d n=%d: C[%d] = %v, the tiles give %v", m, k, n, i, got[i], want[i])
+					}
+				}
+				ref := make([]float32, m*n)
+				SgemmRef(false, false, m, n, k, 1, a, lda, b, n, 0, ref, n)
+				for i := 0; i < m; i++ {
+					for j := 0; j < n; j++ {
+						if d := math.Abs(float64(got[i*ldc+j] - ref[i*n+j])); d > 1e-4 {
+							t.Fatalf("m=%d k=%d n=%d: C[%d,%d] = %v, SgemmRef %v", m, k, n, i, j, got[i*ldc+j], ref[i*n+j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkRows16 times the AVX2 engine's products with A in place
+// through its row kernel ("rows16") and through its micro-kernel tiles
+// and tails ("tiles"): a batch of one's Winograd cells of 32 channels
+// (16×32 over K = 32, 36 of them), a batch's (96 rows), and the
+// im2col products of the benchmark ResNet's stride-2 convolutions for
+// one image (196×32 over K = 144 and K = 16). Run it with -cpu 1: GFLOP
+// per CPU-second on one core.
+func BenchmarkRows16(b *testing.B) {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		b.Skip("needs AVX2 and FMA")
+	}
+	r := rand.New(rand.NewPCG(6, 32))
+	for _, sh := range []struct{ m, k, n, times int }{{16, 32, 32, 36}, {96, 32, 32, 36}, {196, 144, 32, 1}, {196, 16, 32, 1}} {
+		a, c := vecRand(r, sh.m*sh.k), make([]float32, sh.m*sh.n)
+		pb := avx2Engine.packB(false, sh.k, sh.n, vecRand(r, sh.k*sh.n), sh.n, nil, nil)
+		plain := avx2Engine
+		plain.k16, plain.rows16 = nil, nil
+		for _, run := range []struct {
+			name string
+			e    *engine
+		}{{"rows16", &avx2Engine}, {"tiles", &plain}} {
+			b.Run(fmt.Sprintf("m=%d/k=%d/n=%d/%s", sh.m, sh.k, sh.n, run.name), func(b *testing.B) {
+				cpu0 := cputime.Process()
+				for b.Loop() {
+					for range sh.times {
+						run.e.gemmPackedB(sh.m, 1, a, sh.k, pb, 0, c, sh.n)
+					}
+				}
+				reportFlops(b, 2*float64(sh.times*sh.m*sh.k*sh.n), cputime.Process()-cpu0)
+			})
 		}
 	}
 }

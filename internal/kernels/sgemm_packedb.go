@@ -255,10 +255,15 @@ func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda 
 		return false
 	}
 	whole := m - m%mr
+	inOneCall := e.rows16 != nil && alpha == 1 && beta == 0 // the whole tiles of a panel
 	for q := 0; q < n/nr; q++ {
 		bp := pb.bp[q*nr*k : (q+1)*nr*k]
-		for i := 0; i < whole; i += mr {
-			kern(k, a[i*lda:], lda, bp, nr, c[i*ldc+q*nr:], ldc, alpha, beta)
+		if inOneCall {
+			e.rows16(whole, k, a, lda, bp, c[q*nr:], ldc)
+		} else {
+			for i := 0; i < whole; i += mr {
+				kern(k, a[i*lda:], lda, bp, nr, c[i*ldc+q*nr:], ldc, alpha, beta)
+			}
 		}
 		if whole < m {
 			e.tailRows(m-whole, k, aRows, a[whole*lda:], lda, bPacked, bp, nr, c[whole*ldc+q*nr:], ldc, alpha, beta)

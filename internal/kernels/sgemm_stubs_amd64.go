@@ -82,6 +82,9 @@ func sgemmK16N16AVX512(m int, a *float32, lda int, b *float32, c *float32, ldc i
 // sgemmK16N16AVX2 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.
 func sgemmK16N16AVX2(m int, a *float32, lda int, b *float32, c *float32, ldc int)
 
+// sgemmRowsAVX2 sets the m rows of C (m a multiple of 6; 16 values at stride ldc) to A (k ≥ 1 values at stride lda) times B (k rows of 16, contiguous).
+func sgemmRowsAVX2(m int, k int, a *float32, lda int, b *float32, c *float32, ldc int)
+
 // sgemmTailAVX2R4Rows is the 4-row tail (AVX2+FMA, 16 columns (the 6×16 tile's)): A's 4 rows read in place at stride lda; B packed.
 func sgemmTailAVX2R4Rows(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32)
 
