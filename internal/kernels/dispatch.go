@@ -139,7 +139,9 @@ type rateRules struct {
 	// narrowMaxK is the longest K (A not transposed) of a product of at
 	// most narrowN columns that the 28×16 tile takes; longer ones run
 	// AVX2's 6×16. At half rate, K = 32 and 64 ran 31–34 GFLOP/s on the
-	// 28×16 tile against AVX2's 65–69 (BenchmarkSgemmNarrow -cpu 1).
+	// 28×16 tile against AVX2's 65–69 (BenchmarkSgemmNarrow -cpu 1);
+	// with the A value broadcast in the FMA, 60–77 and 34–50 against
+	// 78–90 and 71–81 (three runs).
 	narrowMaxK int
 	// gemv512 runs Gemv's AVX-512 loop (where vecWide allows it) rather
 	// than its AVX2 one. At half rate, a dense layer's batch-1 product
@@ -148,11 +150,6 @@ type rateRules struct {
 	// 176–214 against 166–182 with the loads apart from the FMAs, slower
 	// still with software prefetching. The cause is not known.
 	gemv512 bool
-	// small16 runs the small products (16 or 32 rows, at most smallMN
-	// columns) on the 16×16 AVX-512 tile; without it, those of at most
-	// narrowN columns run AVX2's 6×16 tile and the others the 14×32 one
-	// (see smallFor for the measurements).
-	small16 bool
 	// bPastHalfL1 makes the 14×32 tile read a non-transposed B in place
 	// for products of any rows once a packed micro-panel of a K-panel
 	// (KC×32 floats) would fill more than half the L1d (bRowsFromKC, set
@@ -164,7 +161,7 @@ type rateRules struct {
 // (fullRate) or at half rate.
 func rulesFor(fullRate bool) rateRules {
 	if fullRate {
-		return rateRules{narrowMaxK: 32, gemv512: true, small16: true}
+		return rateRules{narrowMaxK: 32, gemv512: true}
 	}
 	return rateRules{narrowMaxK: 16, bPastHalfL1: true}
 }
@@ -186,15 +183,26 @@ const smallMN = 32
 // narrow and narrowWide are the engines of the products with n ≤
 // narrowN (narrowWide for those with Aᵀ or k ≤ rules.narrowMaxK), nil when
 // every product runs curEngine (an implementation pinned by SetImpl or
-// CONVNET_KERNELS, or a default other than avx512); small and small16
-// are the engines of the products of 16 or 32 rows and at most smallMN
-// (small16: narrowN) columns, set with them (see smallFor).
-var narrow, narrowWide, small, small16 *engine
+// CONVNET_KERNELS, or a default other than avx512); small is the engine
+// of the products of 16 or 32 rows and at most smallMN columns, the
+// 16×16 AVX-512 tile, set with them.
+//
+// The small rule is the same at both rates. At half rate the 16×16 tile
+// once lost to AVX2's 6×16 (at most 16 columns) and to the 14×32 tile,
+// while it broadcast each A value into a register of its own; with the
+// broadcast in the FMA it won or tied on every shape (Zen 4, one core,
+// BenchmarkSgemmSmallTile, three runs, GFLOP per CPU-second, 16×16;
+// 14×32; AVX2's 6×16): Aᵀ 16×16 over K = 196 95–97; 26–29; 86–92; A
+// 16×16 over K = 144 91; 26–28; 85–87, over K = 9 21; 9; 18–20; Aᵀ
+// 32×32 over K = 196 108–109; 105–107; 93–98, over K = 49 87–95; 91–92;
+// 82–83; A 32×32 over K = 32 85; 80–81; 68–71, over K = 288 109–110;
+// 108–110; 100–101.
+var narrow, narrowWide, small *engine
 
 // setNarrow turns on the narrow-N rule when the implementation in use
 // is avx512 and the avx2 engine is available.
 func setNarrow() {
-	narrow, narrowWide, small, small16 = nil, nil, nil, nil
+	narrow, narrowWide, small = nil, nil, nil
 	if impl != "avx512" {
 		return
 	}
@@ -204,30 +212,9 @@ func setNarrow() {
 		}
 	}
 	if narrow != nil {
-		var tile16 *engine
-		narrowWide, tile16 = avx512Tiles() // neither nil: avx512 runs only with AVX-512F
-		small, small16 = smallFor(rules, tile16, curEngine, narrow)
+		narrowWide, small = avx512Tiles() // neither nil: avx512 runs only with AVX-512F
 		sgemm, sgemmSerial = sgemmByShape, sgemmSerialByShape
 	}
-}
-
-// smallFor returns the engines of the small products (small, small16)
-// under the rules r: the 16×16 AVX-512 tile for all of them with
-// r.small16; else AVX2's tile (avx2) for those of at most narrowN
-// columns and the 14×32 one (wide) for the others. At half rate the
-// 16×16 tile lost to one of the others (measured on Zen 4, one core,
-// BenchmarkSgemmSmallTile, three runs, ns, 16×16; 14×32; AVX2's 6×16):
-// Aᵀ 16×16 over K = 196 1349–1407; 3548–3866; 1092–1116; A 16×16 over
-// K = 144 1016–1023; 2622–2835; 839–937; Aᵀ 32×32 over K = 196
-// 4920–4948; 3739–3869; 4054–4351, over K = 49 1376–1397; 1090–1120;
-// 1208–1541; A 32×32 over K = 32 977–1137; 806–817; 902–958, over K =
-// 288 7072–7170; 5339–5676; 5849–5880. (A 16×16 over K = 9: 230–240;
-// 471–514; 242–249.)
-func smallFor(r rateRules, tile16, wide, avx2 *engine) (small, small16 *engine) {
-	if r.small16 {
-		return tile16, tile16
-	}
-	return wide, avx2
 }
 
 // engineFor is the engine that runs a product with n columns of C over
@@ -243,14 +230,11 @@ func engineFor(transA bool, k, n int) *engine {
 }
 
 // engineForShape is engineFor with the rows of C known: a product of
-// 16 or 32 rows and at most smallMN columns runs small (small16 with at
-// most narrowN columns). (SgemmPackedB does not know its rows when B is
-// packed, and keeps engineFor's choice.)
+// 16 or 32 rows and at most smallMN columns runs small. (SgemmPackedB
+// does not know its rows when B is packed, and keeps engineFor's
+// choice.)
 func engineForShape(transA bool, m, k, n int) *engine {
 	if small != nil && m > 0 && m%16 == 0 && m <= smallMN && n <= smallMN {
-		if n <= narrowN {
-			return small16
-		}
 		return small
 	}
 	return engineFor(transA, k, n)
@@ -293,9 +277,6 @@ func Paths() []Path {
 	if narrow != nil {
 		paths = append(paths, Path{narrowWideFamily(), narrowWide.name}, Path{"sgemm-n≤16", narrow.name},
 			Path{"sgemm-m,n≤32", small.name})
-		if small16 != small {
-			paths = append(paths, Path{"sgemm-m≤32,n≤16", small16.name})
-		}
 	}
 	paths = append(paths, Path{"conv-c1", c1}, Path{"winograd", wide}, Path{"vector", wide})
 	if vecWide && !gemvWide {
@@ -369,7 +350,7 @@ func SetImpl(name string) error {
 			}
 		}
 	}
-	impl, narrow, narrowWide, small, small16 = name, nil, nil, nil, nil
+	impl, narrow, narrowWide, small = name, nil, nil, nil
 	return nil
 }
 

@@ -62,7 +62,7 @@ func TestRateRules(t *testing.T) {
 		full bool
 		want rateRules
 	}{
-		{true, rateRules{narrowMaxK: 32, gemv512: true, small16: true}},
+		{true, rateRules{narrowMaxK: 32, gemv512: true}},
 		{false, rateRules{narrowMaxK: 16, bPastHalfL1: true}},
 	} {
 		if got := rulesFor(tc.full); got != tc.want {

@@ -74,34 +74,22 @@ func TestNarrowRule(t *testing.T) {
 }
 
 // TestSmallRule: products of 16 or 32 rows and at most 32 columns run
-// the 16×16 tile where 512-bit FMAs run at full rate, and at half rate
-// the AVX2 tile (at most 16 columns) or the 14×32 one; the others keep
-// their engines.
+// the 16×16 tile at either rate; the others keep their engines.
 func TestSmallRule(t *testing.T) {
 	defer defaultRules(t)()
-	defer func(s, s16 *engine) { small, small16 = s, s16 }(small, small16)
-	if s, s16 := smallFor(rules, small, curEngine, narrow); s != small || s16 != small16 {
-		t.Fatalf("small engines %s, %s; smallFor at this CPU's rate gives %s, %s", small.name, small16.name, s.name, s16.name)
-	}
-	_, tile16 := avx512Tiles()
+	defer func(r rateRules) { rules = r }(rules)
 	for _, full := range []bool{true, false} {
-		small, small16 = smallFor(rulesFor(full), tile16, curEngine, narrow)
-		pick := func(fullRate, half string) string {
-			if full {
-				return fullRate
-			}
-			return half
-		}
+		rules = rulesFor(full)
 		for _, tc := range []struct {
 			transA  bool
 			m, k, n int
 			want    string
 		}{
-			{true, 16, 196, 16, pick("avx512-16x16", "avx2")},
-			{true, 32, 196, 32, pick("avx512-16x16", "avx512")},
-			{false, 16, 9, 10, pick("avx512-16x16", "avx2")},
-			{false, 32, 288, 32, pick("avx512-16x16", "avx512")},
-			{false, 16, 32, 17, pick("avx512-16x16", "avx512")},
+			{true, 16, 196, 16, "avx512-16x16"},
+			{true, 32, 196, 32, "avx512-16x16"},
+			{false, 16, 9, 10, "avx512-16x16"},
+			{false, 32, 288, 32, "avx512-16x16"},
+			{false, 16, 32, 17, "avx512-16x16"},
 			{true, 17, 196, 16, "avx512-28x16"},
 			{false, 10, 1024, 10, "avx2"},
 			{true, 48, 196, 16, "avx512-28x16"},
@@ -111,10 +99,8 @@ func TestSmallRule(t *testing.T) {
 				t.Errorf("full rate %v: engineForShape(%v, %d, %d, %d) = %s, want %s", full, tc.transA, tc.m, tc.k, tc.n, got, tc.want)
 			}
 		}
-		impl, _ := pathOf("sgemm-m,n≤32")
-		impl16, listed16 := pathOf("sgemm-m≤32,n≤16")
-		if want := pick("avx512-16x16", "avx512"); impl != want || listed16 == full || !full && impl16 != "avx2" {
-			t.Errorf("full rate %v: Paths() = %v: want sgemm-m,n≤32 on %s, and sgemm-m≤32,n≤16 on avx2 only at half rate", full, Paths(), want)
+		if impl, _ := pathOf("sgemm-m,n≤32"); impl != "avx512-16x16" {
+			t.Errorf("full rate %v: Paths() = %v: want sgemm-m,n≤32 on avx512-16x16", full, Paths())
 		}
 	}
 }
