@@ -348,6 +348,24 @@ func (tl winoTiles) padWindow(dst, x []float32, img, top, left, hgt, wid int) {
 	clear(dst[i1*row : hgt*row])
 }
 
+// prefetchNext asks for the share of image slice img+1 of x (slices of
+// n floats) that goes with the tile at (oy, ox) of slice img to be
+// brought into L2: over a slice's tiles, the whole next slice. A pass
+// that reads a slice as it transforms its tiles (its padded copy, the
+// tiles in between, dy's blocks) then finds the next one on its way.
+// The ResNet's batch-128 forward took 10.05 → 9.24 ms (AVX-512, lower
+// quartiles of eight alternated runs) with the inputs' prefetch.
+func (tl winoTiles) prefetchNext(x []float32, n, img, oy, ox int) {
+	if img+1 >= tl.n/tl.perImage {
+		return
+	}
+	per := roundUp(ceilDiv(n, tl.perImage), 16) // whole lines of 16 floats
+	lo := (img+1)*n + (oy/tl.s.Out*tl.tw+ox/tl.s.Out)*per
+	if hi := min(lo+per, (img+2)*n); lo < hi {
+		kernels.Prefetch(x[lo:hi])
+	}
+}
+
 // at returns tile t's image slice and the first output row and column
 // of its block.
 func (tl winoTiles) at(t int) (img, oy, ox int) {
@@ -392,6 +410,7 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, e *wino
 	cur := tl.cursor(t0)
 	for t := 0; t < nt; t++ {
 		img, oy, ox := cur.take()
+		tl.prefetchNext(x, h*wd*c, img, oy, ox)
 		ih, iw := oy-g.Pad[1], ox-g.Pad[2]
 		if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
 			tl.s.Input(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)

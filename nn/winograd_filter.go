@@ -94,6 +94,7 @@ func (tl winoTiles) outputGrads(dy []float32, f, t0, nt int, d []float32, ds int
 	c := tl.cursor(t0)
 	for t := 0; t < nt; t++ {
 		img, oy, ox := c.take()
+		tl.prefetchNext(dy, oh*ow*f, img, oy, ox)
 		if oy+out <= oh && ox+out <= ow {
 			tl.s.OutputGrad(d[t*f:], ds, dy[((img*oh+oy)*ow+ox)*f:], ow*f, f, f)
 			continue

@@ -40,3 +40,13 @@ func init() {
 // (WinoScheme.OutputStream, OutputBiasStream) before its later stores:
 // run it before another goroutine may read what they wrote.
 func StreamFence() { streamFence() }
+
+// Prefetch asks for the cache lines of x to be brought into L2
+// (PREFETCHT1), without waiting for them: for data a pass will read
+// soon, whose loads would otherwise wait on memory. x should start on a
+// line; a last line it only enters is not asked for.
+func Prefetch(x []float32) {
+	if n := len(x) / 16; n > 0 {
+		prefetchLines(&x[0], n)
+	}
+}

@@ -52539,6 +52539,19 @@ TEXT ·streamFence(SB), NOSPLIT, $0
 	SFENCE
 	RET
 
+// func prefetchLines(p *float32, n int)
+// Requires: MMX+
+TEXT ·prefetchLines(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+
+prefetchLoop:
+	PREFETCHT1 (AX)
+	ADDQ       $0x40, AX
+	DECQ       CX
+	JNZ        prefetchLoop
+	RET
+
 // func sumProductsAVX512(out *float32, n int, a *float32, b *float32, aOff *int, bOff *int, taps int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·sumProductsAVX512(SB), NOSPLIT, $0-56

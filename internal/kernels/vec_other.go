@@ -266,3 +266,6 @@ func copyRowsAVX2(dst *float32, dstStride int, src *float32, srcStride, n, rows 
 
 // StreamFence does nothing: without assembly no store streams.
 func StreamFence() {}
+
+// Prefetch does nothing without assembly: the loads wait on memory.
+func Prefetch(x []float32) {}

@@ -385,6 +385,11 @@ func winoOutputGrad43AVX512(dst *float32, dstStride int, src *float32, rowStride
 // streamFence orders the streaming stores before it before the stores after it (SFENCE).
 func streamFence()
 
+// prefetchLines asks for the n ≥ 1 cache lines from p into L2 (PREFETCHT1).
+//
+//go:noescape
+func prefetchLines(p *float32, n int)
+
 // sumProductsAVX512 computes SumProducts for all n ≥ 1 outputs, taps > 0;
 // the caller has checked every offset.
 //

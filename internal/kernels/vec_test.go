@@ -780,3 +780,22 @@ func TestCopyRows(t *testing.T) {
 		}()
 	}
 }
+
+// TestPrefetchAnySlice: Prefetch takes any slice, empty, shorter than a
+// line or starting anywhere, and changes nothing in it.
+func TestPrefetchAnySlice(t *testing.T) {
+	x := make([]float32, 100)
+	for i := range x {
+		x[i] = float32(i)
+	}
+	for i := 0; i <= len(x); i++ {
+		for j := i; j <= len(x); j++ {
+			Prefetch(x[i:j])
+		}
+	}
+	for i, v := range x {
+		if v != float32(i) {
+			t.Fatalf("x[%d] = %v after Prefetch, want %d", i, v, i)
+		}
+	}
+}

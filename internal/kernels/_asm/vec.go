@@ -33,6 +33,7 @@ func vecRoutines() {
 	copyRows()
 	winograd()
 	streamFence()
+	prefetchLines()
 }
 
 // streamFence emits the fence after streaming stores: SFENCE orders
@@ -42,6 +43,21 @@ func streamFence() {
 	TEXT("streamFence", NOSPLIT, "func()")
 	Doc("streamFence orders the streaming stores before it before the stores after it (SFENCE).")
 	SFENCE()
+	RET()
+}
+
+// prefetchLines emits the software prefetch of n ≥ 1 cache lines from p
+// into L2 (PREFETCHT1), one every 64 bytes.
+func prefetchLines() {
+	vecFunc("prefetchLines", "func(p *float32, n int)",
+		"prefetchLines asks for the n ≥ 1 cache lines from p into L2 (PREFETCHT1).")
+	p := Load(Param("p"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("prefetchLoop")
+	PREFETCHT1(Mem{Base: p})
+	ADDQ(Imm(64), p)
+	DECQ(n)
+	JNZ(LabelRef("prefetchLoop"))
 	RET()
 }
 
