@@ -94,13 +94,9 @@ func narrowOperands(m, k, n int) (a, b, c []float32) {
 	return a, b, c
 }
 
-// TestK16MatchesTiles: each K = 16, N = 16 kernel (engine.k16: the
-// AVX-512 narrow engine's and the AVX2 engine's) gives the bits of its
-// engine's micro-kernel tiles, on whole-tile row counts with a tail of
-// row groups, on row counts that are no multiple of the tile's (which
-// the tiles run through a scratch tile or their tails: the k16 kernel
-// takes any rows, and TileRowsFor says so), and with strides past 16.
-func TestK16MatchesTiles(t *testing.T) {
+// k16Engines lists the engines with a K = 16, N = 16 kernel that this
+// CPU runs.
+func k16Engines() []*engine {
 	var es []*engine
 	if hasAVX512F {
 		es = append(es, &avx512NarrowEngine)
@@ -108,6 +104,17 @@ func TestK16MatchesTiles(t *testing.T) {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		es = append(es, &avx2Engine)
 	}
+	return es
+}
+
+// TestK16MatchesTiles: each K = 16, N = 16 kernel (engine.k16: the
+// AVX-512 narrow engine's and the AVX2 engine's) gives the bits of its
+// engine's micro-kernel tiles, on whole-tile row counts with a tail of
+// row groups, on row counts that are no multiple of the tile's (which
+// the tiles run through a scratch tile or their tails: the k16 kernel
+// takes any rows, and TileRowsFor says so), and with strides past 16.
+func TestK16MatchesTiles(t *testing.T) {
+	es := k16Engines()
 	if len(es) == 0 {
 		t.Skip("k16 kernels NOT EXECUTED: need AVX2 and FMA or AVX-512F")
 	}
@@ -156,13 +163,7 @@ func TestK16MatchesTiles(t *testing.T) {
 // and tails ("tiles"). Run it with -cpu 1: GFLOP per CPU-second on one
 // core.
 func BenchmarkK16(b *testing.B) {
-	var es []*engine
-	if hasAVX512F {
-		es = append(es, &avx512NarrowEngine)
-	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		es = append(es, &avx2Engine)
-	}
+	es := k16Engines()
 	const cells = 36
 	r := rand.New(rand.NewPCG(16, 36))
 	for _, m := range []int{49, 96} {

@@ -160,44 +160,56 @@ func k16Kernel() {
 	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
 	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
 	a4, c4 := GP64(), GP64()
-	Label("k16group")
-	CMPQ(m, Imm(8))
-	JL(LabelRef("k16rows"))
+	rowGroups("k16", 8, m, a, a4, lda, c, c4, ldc, func() {
+		acc := make([]reg.VecVirtual, 8)
+		for r := range acc {
+			acc[r] = ZMM()
+			zero(acc[r])
+		}
+		for k := 0; k < 16; k++ {
+			for r := range acc {
+				VFMADD231PS_BCST(rowAt(a, a4, lda, lda3, r, 4*k), bv[k], acc[r])
+			}
+		}
+		for r := range acc {
+			VMOVUPS(acc[r], rowAt(c, c4, ldc, ldc3, r, 0))
+		}
+	}, func() {
+		one := ZMM()
+		zero(one)
+		for k := 0; k < 16; k++ {
+			VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * k}, bv[k], one)
+		}
+		VMOVUPS(one, Mem{Base: c})
+	})
+	VZEROUPPER()
+	RET()
+}
+
+// rowGroups emits the row loops of the K = 16 kernels: while m ≥ group
+// (6 or 8), group(): the rows at a and c, with a4 = a + 4·lda and c4 =
+// c + 4·ldc set for rowAt; then one() for each row left, at a and c.
+// Labels start with prefix.
+func rowGroups(prefix string, group int, m, a, a4, lda, c, c4, ldc reg.Register, groupBody, one func()) {
+	Label(prefix + "group")
+	CMPQ(m, Imm(uint64(group)))
+	JL(LabelRef(prefix + "rows"))
 	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a4)
 	LEAQ(Mem{Base: c, Index: ldc, Scale: 4}, c4)
-	acc := make([]reg.VecVirtual, 8)
-	for r := range acc {
-		acc[r] = ZMM()
-		zero(acc[r])
-	}
-	for k := 0; k < 16; k++ {
-		for r := range acc {
-			VFMADD231PS_BCST(rowAt(a, a4, lda, lda3, r, 4*k), bv[k], acc[r])
-		}
-	}
-	for r := range acc {
-		VMOVUPS(acc[r], rowAt(c, c4, ldc, ldc3, r, 0))
-	}
-	LEAQ(Mem{Base: a4, Index: lda, Scale: 4}, a)
-	LEAQ(Mem{Base: c4, Index: ldc, Scale: 4}, c)
-	SUBQ(Imm(8), m)
-	JMP(LabelRef("k16group"))
-	Label("k16rows")
+	groupBody()
+	LEAQ(Mem{Base: a4, Index: lda, Scale: uint8(group - 4)}, a)
+	LEAQ(Mem{Base: c4, Index: ldc, Scale: uint8(group - 4)}, c)
+	SUBQ(Imm(uint64(group)), m)
+	JMP(LabelRef(prefix + "group"))
+	Label(prefix + "rows")
 	TESTQ(m, m)
-	JZ(LabelRef("k16done"))
-	one := ZMM()
-	zero(one)
-	for k := 0; k < 16; k++ {
-		VFMADD231PS_BCST(Mem{Base: a, Disp: 4 * k}, bv[k], one)
-	}
-	VMOVUPS(one, Mem{Base: c})
+	JZ(LabelRef(prefix + "done"))
+	one()
 	ADDQ(lda, a)
 	ADDQ(ldc, c)
 	DECQ(m)
-	JMP(LabelRef("k16rows"))
-	Label("k16done")
-	VZEROUPPER()
-	RET()
+	JMP(LabelRef(prefix + "rows"))
+	Label(prefix + "done")
 }
 
 // rowAt is row r (< 8) of a group of rows at base (r < 4) or base4
@@ -292,37 +304,23 @@ func k16AVX2Kernel() {
 	a, lda, lda3, b, c, ldc, ldc3 := rowKernelArgs()
 	a4, c4 := GP64(), GP64()
 	t := newSixRows()
-	Label("k16x2group")
-	CMPQ(m, Imm(6))
-	JL(LabelRef("k16x2rows"))
-	LEAQ(Mem{Base: a, Index: lda, Scale: 4}, a4)
-	LEAQ(Mem{Base: c, Index: ldc, Scale: 4}, c4)
-	t.zero()
-	for k := 0; k < 16; k++ {
-		t.step(a, a4, lda, lda3, b, k)
-	}
-	t.store(c, c4, ldc, ldc3)
-	LEAQ(Mem{Base: a4, Index: lda, Scale: 2}, a)
-	LEAQ(Mem{Base: c4, Index: ldc, Scale: 2}, c)
-	SUBQ(Imm(6), m)
-	JMP(LabelRef("k16x2group"))
-	Label("k16x2rows")
-	TESTQ(m, m)
-	JZ(LabelRef("k16x2done"))
-	one := [2]reg.VecVirtual{YMM(), YMM()}
-	zero(one[0], one[1])
-	for k := 0; k < 16; k++ {
-		VBROADCASTSS(Mem{Base: a, Disp: 4 * k}, t.bc)
-		VFMADD231PS(Mem{Base: b, Disp: 64 * k}, t.bc, one[0])
-		VFMADD231PS(Mem{Base: b, Disp: 64*k + 32}, t.bc, one[1])
-	}
-	VMOVUPS(one[0], Mem{Base: c})
-	VMOVUPS(one[1], Mem{Base: c, Disp: 32})
-	ADDQ(lda, a)
-	ADDQ(ldc, c)
-	DECQ(m)
-	JMP(LabelRef("k16x2rows"))
-	Label("k16x2done")
+	rowGroups("k16x2", 6, m, a, a4, lda, c, c4, ldc, func() {
+		t.zero()
+		for k := 0; k < 16; k++ {
+			t.step(a, a4, lda, lda3, b, k)
+		}
+		t.store(c, c4, ldc, ldc3)
+	}, func() {
+		one := [2]reg.VecVirtual{YMM(), YMM()}
+		zero(one[0], one[1])
+		for k := 0; k < 16; k++ {
+			VBROADCASTSS(Mem{Base: a, Disp: 4 * k}, t.bc)
+			VFMADD231PS(Mem{Base: b, Disp: 64 * k}, t.bc, one[0])
+			VFMADD231PS(Mem{Base: b, Disp: 64*k + 32}, t.bc, one[1])
+		}
+		VMOVUPS(one[0], Mem{Base: c})
+		VMOVUPS(one[1], Mem{Base: c, Disp: 32})
+	})
 	VZEROUPPER()
 	RET()
 }
