@@ -64,9 +64,9 @@ type engine struct {
 	kernels [3][2]microKernel
 	// k16, when not nil (only on an engine with NR = 16), runs a whole
 	// product of K = 16 and 16 columns (a Winograd cell of a 16-channel
-	// convolution) of any rows, with A in place and B, one packed
-	// panel, held in registers for all rows: the bits of
-	// kernels[aRows][bPacked] with alpha 1 and beta 0, without a call
+	// convolution) of any rows in one call, with A in place and B one
+	// packed panel (held in registers for all rows on AVX-512): the bits
+	// of kernels[aRows][bPacked] with alpha 1 and beta 0, without a call
 	// per tile.
 	k16 func(m int, a []float32, lda int, b, c []float32, ldc int)
 	// rows16, when not nil (only on an engine with NR = 16), runs the

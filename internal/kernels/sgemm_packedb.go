@@ -232,8 +232,9 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 
 // wholeTiles runs a product whose C is made of whole NR-column panels,
 // with A read in place over a single K-panel: its whole MR×NR tiles
-// straight through the micro-kernel, the same kernel calls blockPre
-// would make, without its scratch buffers and block bookkeeping, which
+// straight through the micro-kernel (or, with alpha 1 and beta 0, a
+// panel's in one call to engine.rows16 where the engine has it), the
+// same kernel calls blockPre would make, without its scratch buffers and block bookkeeping, which
 // cost a fifth of the time of the small products (48×64 over K = 32) of
 // a Winograd convolution; the last rows (fewer than MR) through the
 // engine's tails (an engine with in-place kernels has them). The
