@@ -144,21 +144,12 @@ func k16Kernel() {
 	TEXT("sgemmK16N16AVX512", NOSPLIT, "func(m int, a *float32, lda int, b *float32, c *float32, ldc int)")
 	Doc("sgemmK16N16AVX512 sets the m ≥ 1 rows of C (16 values at stride ldc) to A (16 values at stride lda) times the 16×16 row-major B.")
 	m := Load(Param("m"), GP64())
-	a := Load(Param("a"), GP64())
-	lda := Load(Param("lda"), GP64())
-	SHLQ(Imm(2), lda)
-	b := Load(Param("b"), GP64())
-	c := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(Imm(2), ldc)
+	a, lda, lda3, b, c, ldc, ldc3 := rowKernelArgs()
 	bv := make([]reg.VecVirtual, 16)
 	for k := range bv {
 		bv[k] = ZMM()
 		VMOVUPS(Mem{Base: b, Disp: 64 * k}, bv[k])
 	}
-	lda3, ldc3 := GP64(), GP64()
-	LEAQ(Mem{Base: lda, Index: lda, Scale: 2}, lda3)
-	LEAQ(Mem{Base: ldc, Index: ldc, Scale: 2}, ldc3)
 	a4, c4 := GP64(), GP64()
 	rowGroups("k16", 8, m, a, a4, lda, c, c4, ldc, func() {
 		acc := make([]reg.VecVirtual, 8)
@@ -271,8 +262,9 @@ func (t *sixRows) store(c, c4, ldc, ldc3 reg.Register) {
 	}
 }
 
-// rowKernelArgs loads the arguments the AVX2 row kernels share, the
-// strides in bytes, with three times each stride.
+// rowKernelArgs loads the arguments the row kernels (k16Kernel,
+// k16AVX2Kernel, rowsAVX2Kernel) share, the strides in bytes, with three
+// times each stride.
 func rowKernelArgs() (a, lda, lda3, b, c, ldc, ldc3 reg.Register) {
 	a = Load(Param("a"), GP64())
 	lda = Load(Param("lda"), GP64())
