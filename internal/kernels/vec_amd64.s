@@ -850,480 +850,483 @@ GLOBL winoConsts<>(SB), RODATA|NOPTR, $224
 // func winoInputAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoInputAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+16(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   dstStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   rowStride+24(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   colStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, BX, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    dstStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    rowStride+24(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    colStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, BX, R8
+	VMOVUPS winoConsts<>+0(SB), Y0
+	VMOVUPS winoConsts<>+32(SB), Y1
+	VMOVUPS winoConsts<>+64(SB), Y2
 
 winoInputAVX2loop:
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(SI*1), Y7
+	VMOVUPS      (R11)(SI*2), Y8
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(R8*2)
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*2)
 	MOVQ         AX, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVAPS      Y4, Y6
-	VFMADD231PS  winoConsts<>+0(SB), Y0, Y6
-	VFNMADD231PS winoConsts<>+32(SB), Y2, Y6
-	VMOVUPS      Y6, (R10)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VSUBPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVUPS      (R9)(BX*1), Y7
+	VMOVUPS      (R9)(BX*2), Y8
+	VMOVAPS      Y7, Y9
+	VFMADD231PS  Y0, Y3, Y9
+	VFNMADD231PS Y1, Y5, Y9
+	VMOVUPS      Y9, (R10)
+	VMULPS       Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y6, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y7, Y3
+	VFMADD231PS  Y2, Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y8, Y3
+	VFMADD231PS  Y0, Y4, Y3
+	VFNMADD231PS Y1, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -1334,188 +1337,189 @@ winoInputAVX2loop:
 // func winoOutputAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -1526,194 +1530,195 @@ winoOutputAVX2loop:
 // func winoOutputBiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputBiasAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R11
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputBiasAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	ADDQ         R8, R9
-	LEAQ         (R9)(DI*2), R10
-	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	ADDQ         R8, R9
-	LEAQ         (R9)(DI*2), R10
-	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	ADDQ         R8, R9
-	LEAQ         (R9)(DI*2), R10
-	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	ADDQ         R8, R9
-	LEAQ         (R9)(DI*2), R10
-	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	ADDQ         R8, R9
-	LEAQ         (R9)(DI*2), R10
-	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	MOVQ         CX, R9
-	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	LEAQ         (R9)(R8*2), R12
-	ADDQ         R8, R12
 	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
 	VMOVAPS      Y1, Y1
 	VADDPS       Y2, Y1, Y1
 	VADDPS       Y3, Y1, Y1
 	VADDPS       Y4, Y1, Y1
 	VADDPS       Y5, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
+	VMOVUPS      Y1, (R9)
 	VMOVAPS      Y2, Y1
 	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
 	VADDPS       Y6, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	VMOVUPS      (R11), Y1
+	LEAQ         (R9)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  Y0, Y5, Y2
+	VFNMADD231PS Y0, Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
+	VMOVUPS      (R9), Y2
+	VMOVUPS      (R9)(R8*1), Y3
+	VMOVUPS      (R9)(R8*2), Y4
+	VMOVUPS      (R12), Y5
+	VMOVUPS      (R12)(R8*1), Y6
+	VMOVUPS      (R12)(R8*2), Y7
+	VMOVAPS      Y2, Y2
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y4, Y2, Y2
+	VADDPS       Y5, Y2, Y2
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)
+	VMOVAPS      Y3, Y2
+	VSUBPS       Y4, Y2, Y2
+	VFMADD231PS  Y0, Y5, Y2
+	VFNMADD231PS Y0, Y6, Y2
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y1, Y2, Y2
+	VMOVUPS      Y2, (R10)(BX*1)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -1725,199 +1730,200 @@ winoOutputBiasAVX2loop:
 // func winoOutputBiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputBiasReluAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R11
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputBiasReluAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (R11), Y1
+	VXORPS       Y2, Y2, Y2
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -1929,210 +1935,211 @@ winoOutputBiasReluAVX2loop:
 // func winoOutputBiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputBiasSkipReluAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R11
-	MOVQ   skip+48(FP), R12
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	MOVQ    skip+48(FP), R12
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputBiasSkipReluAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (R11), Y1
+	VXORPS       Y2, Y2, Y2
 	MOVQ         R12, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y4
+	VADDPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y1
+	VADDPS       Y1, Y3, Y3
+	VMAXPS       Y3, Y2, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -2145,360 +2152,361 @@ winoOutputBiasSkipReluAVX2loop:
 // func winoOutputStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputStreamAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputStreamAVX2loop:
 	LEAQ         (CX), R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	LEAQ         32(CX), R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVNTPS     Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVNTPS     Y1, (R10)(BX*1)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVNTPS     Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVNTPS     Y1, (R10)(BX*1)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVNTPS     Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVNTPS     Y1, (R10)(BX*1)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(R8*1), Y5
+	VMOVUPS      (R11)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVNTPS     Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVNTPS     Y1, (R10)(BX*1)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         $0x40, CX
@@ -2511,371 +2519,372 @@ winoOutputStreamAVX2loop:
 // func winoOutputBiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputBiasStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R9
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputBiasStreamAVX2loop:
 	LEAQ         (CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	LEAQ         32(CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	MOVQ         CX, R10
 	MOVQ         AX, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      32(R9), Y1
+	VMOVUPS      (R9), Y1
+	VMOVUPS      32(R9), Y2
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y4
+	VMOVUPS      (R10)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y4
+	VMOVUPS      (R10)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y4
+	VMOVUPS      (R10)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y1, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
+	ADDQ         $0x20, R10
+	ADDQ         $0x20, R11
+	LEAQ         (R10)(R8*2), R12
+	ADDQ         R8, R12
+	VMOVUPS      (R10), Y1
 	VMOVUPS      (R10)(R8*1), Y3
 	VMOVUPS      (R10)(R8*2), Y4
 	VMOVUPS      (R12), Y5
 	VMOVUPS      (R12)(R8*1), Y6
 	VMOVUPS      (R12)(R8*2), Y7
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	ADDQ         $0x20, R10
-	ADDQ         $0x20, R11
-	LEAQ         (R10)(R8*2), R12
-	ADDQ         R8, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(R8*1), Y2
-	VMOVUPS      (R10)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVAPS      Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y0
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)(BX*1)
+	VMOVAPS      Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VMOVNTPS     Y1, (R11)
+	VMOVAPS      Y3, Y1
+	VSUBPS       Y4, Y1, Y1
+	VFMADD231PS  Y0, Y5, Y1
+	VFNMADD231PS Y0, Y6, Y1
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VMOVNTPS     Y1, (R11)(BX*1)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         $0x40, CX
@@ -2889,381 +2898,382 @@ winoOutputBiasStreamAVX2loop:
 // func winoOutputBiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputBiasReluStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R9
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputBiasReluStreamAVX2loop:
 	LEAQ         (CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	LEAQ         32(CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(DI*1), Y2
+	VMOVUPS      (R10)(DI*2), Y3
+	VMOVUPS      (R11), Y4
+	VMOVUPS      (R11)(DI*1), Y5
+	VMOVUPS      (R11)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R10)(DI*1)
 	MOVQ         CX, R10
 	MOVQ         AX, R11
-	VMOVUPS      (R9), Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      32(R9), Y2
-	VXORPS       Y3, Y3, Y3
+	VMOVUPS      (R9), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      32(R9), Y3
+	VXORPS       Y4, Y4, Y4
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(R8*1), Y1
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
-	VADDPS       Y7, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(R8*1), Y2
+	VMOVUPS      (R10)(R8*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R12)(R8*2), Y8
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMAXPS       Y1, Y4, Y1
+	VMOVNTPS     Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y5, Y1, Y1
+	VFMADD231PS  Y0, Y6, Y1
+	VFNMADD231PS Y0, Y7, Y1
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMAXPS       Y1, Y4, Y1
+	VMOVNTPS     Y1, (R11)(BX*1)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         $0x40, CX
@@ -3277,338 +3287,339 @@ winoOutputBiasReluStreamAVX2loop:
 // func winoOutputBiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputBiasSkipReluStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R9
-	MOVQ   skip+48(FP), R10
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    skip+48(FP), R10
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputBiasSkipReluStreamAVX2loop:
 	LEAQ         (CX), R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	LEAQ         32(CX), R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
 	MOVQ         CX, R11
 	MOVQ         AX, R12
 	MOVQ         R10, R13
-	VMOVUPS      (R9), Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      32(R9), Y2
-	VXORPS       Y3, Y3, Y3
+	VMOVUPS      (R9), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVUPS      32(R9), Y3
+	VXORPS       Y4, Y4, Y4
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVUPS      (R11), Y5
+	VMOVUPS      (R11)(R8*1), Y6
+	VMOVUPS      (R11)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R12)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R12)(BX*1)
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	ADDQ         $0x20, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVUPS      (R11), Y5
+	VMOVUPS      (R11)(R8*1), Y6
+	VMOVUPS      (R11)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVNTPS     Y5, (R12)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVNTPS     Y5, (R12)(BX*1)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -3617,63 +3628,63 @@ winoOutputBiasSkipReluStreamAVX2loop:
 	ADDQ         SI, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
+	VMOVUPS      (R11), Y5
+	VMOVUPS      (R11)(R8*1), Y6
+	VMOVUPS      (R11)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R12)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y1, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y1
+	VADDPS       Y1, Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMOVNTPS     Y5, (R12)(BX*1)
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	ADDQ         $0x20, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(R8*1), Y1
-	VMOVUPS      (R11)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
-	VADDPS       Y7, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13)(BX*1), Y1
-	VADDPS       Y1, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)(BX*1)
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(R8*1), Y2
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y1, Y1
+	VMAXPS       Y1, Y4, Y1
+	VMOVNTPS     Y1, (R12)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y5, Y1, Y1
+	VFMADD231PS  Y0, Y6, Y1
+	VFNMADD231PS Y0, Y7, Y1
+	VADDPS       Y8, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMAXPS       Y1, Y4, Y1
+	VMOVNTPS     Y1, (R12)(BX*1)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -3689,188 +3700,189 @@ winoOutputBiasSkipReluStreamAVX2loop:
 // func winoOutputGradAVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGradAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+16(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   dstStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   rowStride+24(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   colStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, BX, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    dstStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    rowStride+24(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    colStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, BX, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
 
 winoOutputGradAVX2loop:
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(SI*1), Y2
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(R8*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(R8*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R11)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R11)(R8*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(SI*1), Y2
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(R8*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(R8*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(R8*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(R8*2)
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(R8*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(R8*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(R8*2)
 	MOVQ         AX, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVAPS      Y0, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y0, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y0, Y2
-	VSUBPS       Y1, Y2, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y0, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y2
-	VMOVUPS      Y2, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y1, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y1
+	VMOVUPS      (R10)(BX*1), Y2
+	VMOVAPS      Y1, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y1, Y3
+	VADDPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y1, Y3
+	VSUBPS       Y2, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y1, Y3
+	VFMADD231PS  Y0, Y2, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y1, Y1
+	VFNMADD231PS Y0, Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*1)
+	VMOVAPS      Y2, Y1
+	VMOVUPS      Y1, (R9)(BX*2)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -3881,16 +3893,23 @@ winoOutputGradAVX2loop:
 // func winoInput8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoInput8AVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+16(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   dstStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   rowStride+24(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   colStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, BX, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    dstStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    rowStride+24(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    colStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, BX, R8
+	VMOVUPS winoConsts<>+0(SB), Y0
+	VMOVUPS winoConsts<>+96(SB), Y1
+	VMOVUPS winoConsts<>+128(SB), Y2
+	VMOVUPS winoConsts<>+64(SB), Y3
+	VMOVUPS winoConsts<>+160(SB), Y4
+	VMOVUPS winoConsts<>+32(SB), Y5
+	VMOVUPS winoConsts<>+192(SB), Y6
 
 winoInput8AVX2loop:
 	MOVQ         CX, R9
@@ -3899,1080 +3918,1080 @@ winoInput8AVX2loop:
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R12)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R12)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
 	LEAQ         (R11)(SI*2), R12
 	ADDQ         SI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(SI*1), Y4
-	VMOVUPS      (R11)(SI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(SI*1), Y7
+	VMOVUPS      (R9), Y7
+	VMOVUPS      (R9)(SI*1), Y8
+	VMOVUPS      (R9)(SI*2), Y9
+	VMOVUPS      (R11), Y10
+	VMOVUPS      (R11)(SI*1), Y11
+	VMOVUPS      (R11)(SI*2), Y12
+	VMOVUPS      (R12), Y13
+	VMOVUPS      (R12)(SI*1), Y14
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(R8*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(R8*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(R8*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(R8*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
 	MOVQ         AX, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVUPS      (R9)(BX*1), Y4
-	VMOVUPS      (R9)(BX*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(BX*1), Y7
-	VMULPS       winoConsts<>+0(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+96(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMULPS       winoConsts<>+128(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMULPS       winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+128(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+128(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y2, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y2, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+160(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+32(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+160(SB), Y4, Y0
-	VSUBPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMULPS       winoConsts<>+96(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFNMADD231PS winoConsts<>+96(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(BX*1), Y8
+	VMOVUPS      (R10)(BX*2), Y9
+	VMOVUPS      (R9), Y10
+	VMOVUPS      (R9)(BX*1), Y11
+	VMOVUPS      (R9)(BX*2), Y12
+	VMOVUPS      (R11), Y13
+	VMOVUPS      (R11)(BX*1), Y14
+	VMULPS       Y0, Y7, Y7
+	VFNMADD231PS Y1, Y9, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)
+	VMULPS       Y2, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFNMADD231PS Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMULPS       Y0, Y8, Y7
+	VFNMADD231PS Y0, Y9, Y7
+	VFNMADD231PS Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFNMADD231PS Y0, Y13, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y9, Y7
+	VFMADD231PS  Y3, Y8, Y7
+	VFNMADD231PS Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFMADD231PS  Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y9, Y7
+	VFNMADD231PS Y3, Y8, Y7
+	VFMADD231PS  Y4, Y10, Y7
+	VFNMADD231PS Y5, Y11, Y7
+	VFNMADD231PS Y6, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y12, Y7
+	VFMADD231PS  Y0, Y8, Y7
+	VFMADD231PS  Y6, Y9, Y7
+	VFNMADD231PS Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y6, Y9, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFMADD231PS  Y5, Y10, Y7
+	VFNMADD231PS Y4, Y11, Y7
+	VSUBPS       Y12, Y7, Y7
+	VFMADD231PS  Y3, Y13, Y7
+	VMOVUPS      Y7, (R11)
+	VMULPS       Y1, Y10, Y7
+	VFNMADD231PS Y0, Y8, Y7
+	VFNMADD231PS Y1, Y12, Y7
+	VFMADD231PS  Y0, Y14, Y7
+	VMOVUPS      Y7, (R11)(BX*1)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -4983,16 +5002,19 @@ winoInput8AVX2loop:
 // func winoOutput8AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8AVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8AVX2loop:
 	MOVQ         CX, R9
@@ -5000,529 +5022,529 @@ winoOutput8AVX2loop:
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -5533,17 +5555,20 @@ winoOutput8AVX2loop:
 // func winoOutput8BiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8BiasAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
-	MOVQ   bias+40(FP), R11
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R11
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8BiasAVX2loop:
 	MOVQ         CX, R9
@@ -5551,546 +5576,546 @@ winoOutput8BiasAVX2loop:
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11), Y3
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVUPS      (R13), Y7
-	VMOVUPS      (R13)(R8*1), Y8
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
-	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VSUBPS       Y7, Y1, Y1
-	VADDPS       Y8, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R12)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y0, Y9, Y4
+	VFMADD231PS  Y0, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFNMADD231PS Y1, Y8, Y4
+	VFMADD231PS  Y2, Y9, Y4
+	VFNMADD231PS Y2, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFMADD231PS  Y2, Y8, Y4
+	VFMADD231PS  Y1, Y9, Y4
+	VFMADD231PS  Y1, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVUPS      (R13), Y7
-	VMOVUPS      (R13)(R8*1), Y8
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
-	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VSUBPS       Y7, Y1, Y1
-	VADDPS       Y8, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R12)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y0, Y9, Y4
+	VFMADD231PS  Y0, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFNMADD231PS Y1, Y8, Y4
+	VFMADD231PS  Y2, Y9, Y4
+	VFNMADD231PS Y2, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFMADD231PS  Y2, Y8, Y4
+	VFMADD231PS  Y1, Y9, Y4
+	VFMADD231PS  Y1, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVUPS      (R13), Y7
-	VMOVUPS      (R13)(R8*1), Y8
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
-	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VSUBPS       Y7, Y1, Y1
-	VADDPS       Y8, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R12)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y0, Y9, Y4
+	VFMADD231PS  Y0, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFNMADD231PS Y1, Y8, Y4
+	VFMADD231PS  Y2, Y9, Y4
+	VFNMADD231PS Y2, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFMADD231PS  Y2, Y8, Y4
+	VFMADD231PS  Y1, Y9, Y4
+	VFMADD231PS  Y1, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVUPS      (R13), Y7
-	VMOVUPS      (R13)(R8*1), Y8
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y1
-	VFNMADD231PS winoConsts<>+0(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VSUBPS       Y7, Y1, Y1
-	VADDPS       Y8, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VFMADD231PS  Y0, Y9, Y4
+	VFMADD231PS  Y0, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFNMADD231PS Y1, Y8, Y4
+	VFMADD231PS  Y2, Y9, Y4
+	VFNMADD231PS Y2, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFMADD231PS  Y2, Y8, Y4
+	VFMADD231PS  Y1, Y9, Y4
+	VFMADD231PS  Y1, Y10, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VSUBPS       Y10, Y4, Y4
+	VADDPS       Y11, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -6102,17 +6127,20 @@ winoOutput8BiasAVX2loop:
 // func winoOutput8BiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8BiasReluAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
-	MOVQ   bias+40(FP), R11
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R11
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8BiasReluAVX2loop:
 	MOVQ         CX, R9
@@ -6120,563 +6148,563 @@ winoOutput8BiasReluAVX2loop:
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -6688,18 +6716,21 @@ winoOutput8BiasReluAVX2loop:
 // func winoOutput8BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8BiasSkipReluAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
-	MOVQ   bias+40(FP), R11
-	MOVQ   skip+48(FP), R12
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R11
+	MOVQ    skip+48(FP), R12
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8BiasSkipReluAVX2loop:
 	MOVQ         CX, R9
@@ -6707,412 +6738,412 @@ winoOutput8BiasSkipReluAVX2loop:
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
 	MOVQ         R12, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
 	LEAQ         (R14)(R8*2), R15
 	ADDQ         R8, R15
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVUPS      (R15), Y8
-	VMOVUPS      (R15)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R15), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
@@ -7120,64 +7151,64 @@ winoOutput8BiasSkipReluAVX2loop:
 	ADDQ         R8, R14
 	LEAQ         (R14)(R8*2), R15
 	ADDQ         R8, R15
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVUPS      (R15), Y8
-	VMOVUPS      (R15)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R15), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
@@ -7185,64 +7216,64 @@ winoOutput8BiasSkipReluAVX2loop:
 	ADDQ         R8, R14
 	LEAQ         (R14)(R8*2), R15
 	ADDQ         R8, R15
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVUPS      (R15), Y8
-	VMOVUPS      (R15)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R15), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
@@ -7250,64 +7281,64 @@ winoOutput8BiasSkipReluAVX2loop:
 	ADDQ         R8, R14
 	LEAQ         (R14)(R8*2), R15
 	ADDQ         R8, R15
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
-	VMOVUPS      (R15), Y8
-	VMOVUPS      (R15)(R8*1), Y9
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y12
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R13)(BX*2), R14
 	ADDQ         BX, R14
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R14), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R14), Y3
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -7320,16 +7351,19 @@ winoOutput8BiasSkipReluAVX2loop:
 // func winoOutput8StreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8StreamAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8StreamAVX2loop:
 	LEAQ         (CX), R9
@@ -7337,781 +7371,781 @@ winoOutput8StreamAVX2loop:
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	LEAQ         32(CX), R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVUPS      (R11), Y6
-	VMOVUPS      (R11)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R11), Y9
+	VMOVUPS      (R11)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
@@ -8120,92 +8154,92 @@ winoOutput8StreamAVX2loop:
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
@@ -8214,92 +8248,92 @@ winoOutput8StreamAVX2loop:
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
@@ -8308,92 +8342,92 @@ winoOutput8StreamAVX2loop:
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(R8*1), Y7
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(R8*1), Y10
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         $0x40, CX
@@ -8406,17 +8440,20 @@ winoOutput8StreamAVX2loop:
 // func winoOutput8BiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8BiasStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
-	MOVQ   bias+40(FP), R9
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R9
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8BiasStreamAVX2loop:
 	LEAQ         (CX), R10
@@ -8424,791 +8461,791 @@ winoOutput8BiasStreamAVX2loop:
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	LEAQ         32(CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	MOVQ         CX, R10
 	MOVQ         AX, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      32(R9), Y1
+	VMOVUPS      (R9), Y3
+	VMOVUPS      32(R9), Y4
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
@@ -9217,100 +9254,100 @@ winoOutput8BiasStreamAVX2loop:
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
@@ -9319,100 +9356,100 @@ winoOutput8BiasStreamAVX2loop:
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
@@ -9421,100 +9458,100 @@ winoOutput8BiasStreamAVX2loop:
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y2
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VSUBPS       Y8, Y2, Y2
-	VADDPS       Y9, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VFMADD231PS  Y0, Y10, Y5
+	VFMADD231PS  Y0, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFNMADD231PS Y1, Y9, Y5
+	VFMADD231PS  Y2, Y10, Y5
+	VFNMADD231PS Y2, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFMADD231PS  Y2, Y9, Y5
+	VFMADD231PS  Y1, Y10, Y5
+	VFMADD231PS  Y1, Y11, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VSUBPS       Y11, Y5, Y5
+	VADDPS       Y12, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(R8*1), Y2
-	VMOVUPS      (R10)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
-	VMOVUPS      (R13), Y7
-	VMOVUPS      (R13)(R8*1), Y8
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R13), Y10
+	VMOVUPS      (R13)(R8*1), Y11
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y7, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)(BX*1)
-	VMOVAPS      Y2, Y0
-	VADDPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)(BX*2)
-	VMOVAPS      Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VADDPS       Y6, Y0, Y0
-	VSUBPS       Y7, Y0, Y0
-	VADDPS       Y8, Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VFMADD231PS  Y0, Y10, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VFNMADD231PS Y1, Y8, Y3
+	VFMADD231PS  Y2, Y9, Y3
+	VFNMADD231PS Y2, Y10, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
+	VMOVAPS      Y5, Y3
+	VADDPS       Y6, Y3, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VFMADD231PS  Y1, Y10, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*2)
+	VMOVAPS      Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VFMADD231PS  Y0, Y7, Y3
+	VFNMADD231PS Y0, Y8, Y3
+	VADDPS       Y9, Y3, Y3
+	VSUBPS       Y10, Y3, Y3
+	VADDPS       Y11, Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         $0x40, CX
@@ -9528,17 +9565,20 @@ winoOutput8BiasStreamAVX2loop:
 // func winoOutput8BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8BiasReluStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
-	MOVQ   bias+40(FP), R9
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R9
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8BiasReluStreamAVX2loop:
 	LEAQ         (CX), R10
@@ -9546,801 +9586,801 @@ winoOutput8BiasReluStreamAVX2loop:
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	LEAQ         32(CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVUPS      (R12), Y6
-	VMOVUPS      (R12)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVUPS      (R12), Y9
+	VMOVUPS      (R12)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	MOVQ         CX, R10
 	MOVQ         AX, R11
-	VMOVUPS      (R9), Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      32(R9), Y2
-	VXORPS       Y3, Y3, Y3
+	VMOVUPS      (R9), Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      32(R9), Y5
+	VXORPS       Y6, Y6, Y6
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
@@ -10349,108 +10389,108 @@ winoOutput8BiasReluStreamAVX2loop:
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
@@ -10459,108 +10499,108 @@ winoOutput8BiasReluStreamAVX2loop:
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
@@ -10569,108 +10609,108 @@ winoOutput8BiasReluStreamAVX2loop:
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
-	VMOVUPS      (R13), Y10
-	VMOVUPS      (R13)(R8*1), Y11
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
+	VMOVUPS      (R13), Y13
+	VMOVUPS      (R13)(R8*1), Y14
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
 	LEAQ         (R12)(R8*2), R13
 	ADDQ         R8, R13
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(R8*1), Y1
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
-	VMOVUPS      (R13), Y8
-	VMOVUPS      (R13)(R8*1), Y9
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y4
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
+	VMOVUPS      (R13), Y11
+	VMOVUPS      (R13)(R8*1), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y6, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
-	VADDPS       Y7, Y0, Y0
-	VSUBPS       Y8, Y0, Y0
-	VADDPS       Y9, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  Y0, Y10, Y3
+	VFMADD231PS  Y0, Y11, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFNMADD231PS Y1, Y9, Y3
+	VFMADD231PS  Y2, Y10, Y3
+	VFNMADD231PS Y2, Y11, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFMADD231PS  Y2, Y9, Y3
+	VFMADD231PS  Y1, Y10, Y3
+	VFMADD231PS  Y1, Y11, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R11)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFNMADD231PS Y0, Y9, Y3
+	VADDPS       Y10, Y3, Y3
+	VSUBPS       Y11, Y3, Y3
+	VADDPS       Y12, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         $0x40, CX
@@ -10684,18 +10724,21 @@ winoOutput8BiasReluStreamAVX2loop:
 // func winoOutput8BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput8BiasSkipReluStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, DI, R8
-	MOVQ   bias+40(FP), R9
-	MOVQ   skip+48(FP), R10
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    skip+48(FP), R10
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
 
 winoOutput8BiasSkipReluStreamAVX2loop:
 	LEAQ         (CX), R11
@@ -10703,1222 +10746,1222 @@ winoOutput8BiasSkipReluStreamAVX2loop:
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	LEAQ         32(CX), R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
 	LEAQ         (R12)(DI*2), R13
 	ADDQ         DI, R13
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVUPS      (R13), Y6
-	VMOVUPS      (R13)(DI*1), Y7
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y6, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VSUBPS       Y6, Y0, Y0
-	VADDPS       Y7, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	MOVQ         CX, R11
 	MOVQ         AX, R12
 	MOVQ         R10, R13
-	VMOVUPS      (R9), Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      32(R9), Y2
-	VXORPS       Y3, Y3, Y3
+	VMOVUPS      (R9), Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      32(R9), Y5
+	VXORPS       Y6, Y6, Y6
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
 	LEAQ         (R14)(R8*2), R15
 	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
-	ADDQ         $0x20, R11
-	ADDQ         $0x20, R12
-	ADDQ         $0x20, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
-	LEAQ         (R12)(BX*2), R14
-	ADDQ         BX, R14
-	LEAQ         (R13)(BX*2), R15
-	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R14)
-	SUBQ         $0x20, R11
-	SUBQ         $0x20, R12
-	SUBQ         $0x20, R13
-	ADDQ         DI, R11
-	ADDQ         SI, R12
-	ADDQ         SI, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
-	LEAQ         (R12)(BX*2), R14
-	ADDQ         BX, R14
-	LEAQ         (R13)(BX*2), R15
-	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
-	ADDQ         $0x20, R11
-	ADDQ         $0x20, R12
-	ADDQ         $0x20, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
-	LEAQ         (R12)(BX*2), R14
-	ADDQ         BX, R14
-	LEAQ         (R13)(BX*2), R15
-	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R14)
-	SUBQ         $0x20, R11
-	SUBQ         $0x20, R12
-	SUBQ         $0x20, R13
-	ADDQ         DI, R11
-	ADDQ         SI, R12
-	ADDQ         SI, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
-	LEAQ         (R12)(BX*2), R14
-	ADDQ         BX, R14
-	LEAQ         (R13)(BX*2), R15
-	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
-	ADDQ         $0x20, R11
-	ADDQ         $0x20, R12
-	ADDQ         $0x20, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
-	LEAQ         (R12)(BX*2), R14
-	ADDQ         BX, R14
-	LEAQ         (R13)(BX*2), R15
-	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R14)
-	SUBQ         $0x20, R11
-	SUBQ         $0x20, R12
-	SUBQ         $0x20, R13
-	ADDQ         DI, R11
-	ADDQ         SI, R12
-	ADDQ         SI, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
-	VMOVUPS      (R15), Y10
-	VMOVUPS      (R15)(R8*1), Y11
-	LEAQ         (R12)(BX*2), R14
-	ADDQ         BX, R14
-	LEAQ         (R13)(BX*2), R15
-	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y9, Y4
-	VFNMADD231PS winoConsts<>+0(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y9, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y10, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y12
-	VADDPS       Y12, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VSUBPS       Y10, Y4, Y4
-	VADDPS       Y11, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
-	ADDQ         $0x20, R11
-	ADDQ         $0x20, R12
-	ADDQ         $0x20, R13
-	LEAQ         (R11)(R8*2), R14
-	ADDQ         R8, R14
-	LEAQ         (R14)(R8*2), R15
-	ADDQ         R8, R15
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(R8*1), Y1
-	VMOVUPS      (R11)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
 	VMOVUPS      (R15), Y8
-	VMOVUPS      (R15)(R8*1), Y9
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y6, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y8, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y8, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y8, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
-	VADDPS       Y7, Y0, Y0
-	VSUBPS       Y8, Y0, Y0
-	VADDPS       Y9, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R15), Y1
-	VADDPS       Y1, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
+	VMOVUPS      (R15), Y13
+	VMOVUPS      (R15)(R8*1), Y14
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VFMADD231PS  Y0, Y12, Y7
+	VFMADD231PS  Y0, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFNMADD231PS Y1, Y11, Y7
+	VFMADD231PS  Y2, Y12, Y7
+	VFNMADD231PS Y2, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFMADD231PS  Y2, Y11, Y7
+	VFMADD231PS  Y1, Y12, Y7
+	VFMADD231PS  Y1, Y13, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y15
+	VADDPS       Y15, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VSUBPS       Y13, Y7, Y7
+	VADDPS       Y14, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
+	VMOVUPS      (R15), Y11
+	VMOVUPS      (R15)(R8*1), Y12
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VFMADD231PS  Y0, Y10, Y3
+	VFMADD231PS  Y0, Y11, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFNMADD231PS Y1, Y9, Y3
+	VFMADD231PS  Y2, Y10, Y3
+	VFNMADD231PS Y2, Y11, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFMADD231PS  Y2, Y9, Y3
+	VFMADD231PS  Y1, Y10, Y3
+	VFMADD231PS  Y1, Y11, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFNMADD231PS Y0, Y9, Y3
+	VADDPS       Y10, Y3, Y3
+	VSUBPS       Y11, Y3, Y3
+	VADDPS       Y12, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R14)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -11934,546 +11977,549 @@ winoOutput8BiasSkipReluStreamAVX2loop:
 // func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGrad8AVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+16(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   dstStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   rowStride+24(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   colStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x08, BX, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    dstStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    rowStride+24(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    colStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, BX, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutputGrad8AVX2loop:
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)(R8*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R12)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)(R8*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R12)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
 	LEAQ         (R11)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)(R8*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R11)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R12)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R12)(R8*1)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R11)(R8*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R12)(R8*1)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(R8*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(R8*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(R8*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(R8*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
 	MOVQ         AX, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R9)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)(BX*1)
-	VMOVAPS      Y3, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y0, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y4
-	VMOVUPS      Y4, (R9)(BX*2)
-	VMULPS       winoConsts<>+192(SB), Y0, Y0
-	VFNMADD231PS winoConsts<>+0(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(BX*1)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFNMADD231PS Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)(BX*1)
+	VMOVAPS      Y6, Y7
+	VFMADD231PS  Y2, Y3, Y7
+	VFMADD231PS  Y1, Y4, Y7
+	VFMADD231PS  Y0, Y5, Y7
+	VMOVUPS      Y7, (R9)(BX*2)
+	VMULPS       Y2, Y3, Y3
+	VFNMADD231PS Y1, Y4, Y3
+	VFMADD231PS  Y0, Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(BX*1)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -12484,340 +12530,343 @@ winoOutputGrad8AVX2loop:
 // func winoOutput43AVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43AVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43AVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R9)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX
@@ -12828,358 +12877,361 @@ winoOutput43AVX2loop:
 // func winoOutput43BiasAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43BiasAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R11
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43BiasAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
+	VMOVUPS      (R11), Y3
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R12)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFMADD231PS  Y1, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFNMADD231PS Y2, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R12)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFMADD231PS  Y1, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFNMADD231PS Y2, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R12)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFMADD231PS  Y1, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFNMADD231PS Y2, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y1
-	VMOVUPS      (R9)(R8*1), Y2
-	VMOVUPS      (R9)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R9), Y4
+	VMOVUPS      (R9)(R8*1), Y5
+	VMOVUPS      (R9)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVAPS      Y1, Y1
-	VADDPS       Y2, Y1, Y1
-	VADDPS       Y3, Y1, Y1
-	VADDPS       Y4, Y1, Y1
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*1)
-	VMOVAPS      Y2, Y1
-	VADDPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y1
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R10)(BX*2)
-	VMOVAPS      Y2, Y1
-	VSUBPS       Y3, Y1, Y1
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y1
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y1
-	VADDPS       Y6, Y1, Y1
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y4, Y4
+	VADDPS       Y5, Y4, Y4
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y4, Y4
+	VADDPS       Y8, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y0, Y7, Y4
+	VFNMADD231PS Y0, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*1)
+	VMOVAPS      Y5, Y4
+	VADDPS       Y6, Y4, Y4
+	VFMADD231PS  Y1, Y7, Y4
+	VFMADD231PS  Y1, Y8, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R10)(BX*2)
+	VMOVAPS      Y5, Y4
+	VSUBPS       Y6, Y4, Y4
+	VFMADD231PS  Y2, Y7, Y4
+	VFNMADD231PS Y2, Y8, Y4
+	VADDPS       Y9, Y4, Y4
+	VADDPS       Y3, Y4, Y4
+	VMOVUPS      Y4, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -13191,375 +13243,378 @@ winoOutput43BiasAVX2loop:
 // func winoOutput43BiasReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43BiasReluAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R11
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43BiasReluAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R12)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -13571,420 +13626,423 @@ winoOutput43BiasReluAVX2loop:
 // func winoOutput43BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43BiasSkipReluAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R11
-	MOVQ   skip+48(FP), R12
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	MOVQ    skip+48(FP), R12
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43BiasSkipReluAVX2loop:
 	MOVQ         CX, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
-	VMOVUPS      (R11), Y0
-	VXORPS       Y1, Y1, Y1
+	VMOVUPS      (R11), Y3
+	VXORPS       Y4, Y4, Y4
 	MOVQ         R12, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R15), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R15), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R15), Y3
-	VADDPS       Y3, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R14)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R15), Y6
+	VADDPS       Y6, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R14)
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	ADDQ         SI, R13
 	LEAQ         (R9)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R9), Y2
-	VMOVUPS      (R9)(R8*1), Y3
-	VMOVUPS      (R9)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R9), Y5
+	VMOVUPS      (R9)(R8*1), Y6
+	VMOVUPS      (R9)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
 	LEAQ         (R13)(BX*2), R14
 	ADDQ         BX, R14
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*1), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R13)(BX*2), Y8
-	VADDPS       Y8, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R10)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      (R14), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y1, Y2
-	VMOVUPS      Y2, (R9)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R10)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVUPS      (R14), Y3
+	VADDPS       Y3, Y5, Y5
+	VMAXPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (R9)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, R11
@@ -13997,668 +14055,671 @@ winoOutput43BiasSkipReluAVX2loop:
 // func winoOutput43StreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43StreamAVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43StreamAVX2loop:
 	LEAQ         (CX), R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	LEAQ         32(CX), R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	ADDQ         R8, R9
 	LEAQ         (R9)(DI*2), R10
 	ADDQ         DI, R10
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(DI*1), Y1
-	VMOVUPS      (R9)(DI*2), Y2
-	VMOVUPS      (R10), Y3
-	VMOVUPS      (R10)(DI*1), Y4
-	VMOVUPS      (R10)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R9)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R10)
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         DI, R9
 	ADDQ         SI, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	ADDQ         $0x20, R9
 	ADDQ         $0x20, R10
 	LEAQ         (R9)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(R8*1), Y1
-	VMOVUPS      (R9)(R8*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(R8*1), Y4
-	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(R8*1), Y7
+	VMOVUPS      (R11)(R8*2), Y8
 	LEAQ         (R10)(BX*2), R11
 	ADDQ         BX, R11
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVNTPS     Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVNTPS     Y0, (R10)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVNTPS     Y0, (R11)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVNTPS     Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVNTPS     Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVNTPS     Y3, (R11)
 	SUBQ         $0x20, R9
 	SUBQ         $0x20, R10
 	ADDQ         $0x40, CX
@@ -14671,703 +14732,706 @@ winoOutput43StreamAVX2loop:
 // func winoOutput43BiasStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43BiasStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R9
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43BiasStreamAVX2loop:
 	LEAQ         (CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	LEAQ         32(CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	MOVQ         CX, R10
 	MOVQ         AX, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      32(R9), Y1
+	VMOVUPS      (R9), Y3
+	VMOVUPS      32(R9), Y4
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y1, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y4, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y2
-	VMOVUPS      (R10)(R8*1), Y3
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y5
+	VMOVUPS      (R10)(R8*1), Y6
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y2, Y2
-	VADDPS       Y3, Y2, Y2
-	VADDPS       Y4, Y2, Y2
-	VADDPS       Y5, Y2, Y2
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*1)
-	VMOVAPS      Y3, Y2
-	VADDPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y2
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R11)(BX*2)
-	VMOVAPS      Y3, Y2
-	VSUBPS       Y4, Y2, Y2
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y2
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y2
-	VADDPS       Y7, Y2, Y2
-	VADDPS       Y0, Y2, Y2
-	VMOVNTPS     Y2, (R12)
+	VMOVAPS      Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y8, Y5, Y5
+	VADDPS       Y9, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y0, Y8, Y5
+	VFNMADD231PS Y0, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*1)
+	VMOVAPS      Y6, Y5
+	VADDPS       Y7, Y5, Y5
+	VFMADD231PS  Y1, Y8, Y5
+	VFMADD231PS  Y1, Y9, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R11)(BX*2)
+	VMOVAPS      Y6, Y5
+	VSUBPS       Y7, Y5, Y5
+	VFMADD231PS  Y2, Y8, Y5
+	VFNMADD231PS Y2, Y9, Y5
+	VADDPS       Y10, Y5, Y5
+	VADDPS       Y3, Y5, Y5
+	VMOVNTPS     Y5, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(R8*1), Y2
-	VMOVUPS      (R10)(R8*2), Y3
-	VMOVUPS      (R12), Y4
-	VMOVUPS      (R12)(R8*1), Y5
-	VMOVUPS      (R12)(R8*2), Y6
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y5
+	VMOVUPS      (R10)(R8*2), Y6
+	VMOVUPS      (R12), Y7
+	VMOVUPS      (R12)(R8*1), Y8
+	VMOVUPS      (R12)(R8*2), Y9
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)
-	VMOVAPS      Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y5, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)(BX*1)
-	VMOVAPS      Y2, Y0
-	VADDPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R11)(BX*2)
-	VMOVAPS      Y2, Y0
-	VSUBPS       Y3, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y4, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y5, Y0
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VFMADD231PS  Y0, Y7, Y3
+	VFNMADD231PS Y0, Y8, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
+	VMOVAPS      Y5, Y3
+	VADDPS       Y6, Y3, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R11)(BX*2)
+	VMOVAPS      Y5, Y3
+	VSUBPS       Y6, Y3, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFNMADD231PS Y2, Y8, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         $0x40, CX
@@ -15381,737 +15445,740 @@ winoOutput43BiasStreamAVX2loop:
 // func winoOutput43BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43BiasReluStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R9
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43BiasReluStreamAVX2loop:
 	LEAQ         (CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	LEAQ         32(CX), R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	ADDQ         R8, R10
 	LEAQ         (R10)(DI*2), R11
 	ADDQ         DI, R11
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(DI*1), Y1
-	VMOVUPS      (R10)(DI*2), Y2
-	VMOVUPS      (R11), Y3
-	VMOVUPS      (R11)(DI*1), Y4
-	VMOVUPS      (R11)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R10)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R11)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(DI*1), Y4
+	VMOVUPS      (R10)(DI*2), Y5
+	VMOVUPS      (R11), Y6
+	VMOVUPS      (R11)(DI*1), Y7
+	VMOVUPS      (R11)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R10)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R11)
 	MOVQ         CX, R10
 	MOVQ         AX, R11
-	VMOVUPS      (R9), Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      32(R9), Y2
-	VXORPS       Y3, Y3, Y3
+	VMOVUPS      (R9), Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      32(R9), Y5
+	VXORPS       Y6, Y6, Y6
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         DI, R10
 	ADDQ         SI, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y4
-	VMOVUPS      (R10)(R8*1), Y5
-	VMOVUPS      (R10)(R8*2), Y6
-	VMOVUPS      (R12), Y7
-	VMOVUPS      (R12)(R8*1), Y8
-	VMOVUPS      (R12)(R8*2), Y9
+	VMOVUPS      (R10), Y7
+	VMOVUPS      (R10)(R8*1), Y8
+	VMOVUPS      (R10)(R8*2), Y9
+	VMOVUPS      (R12), Y10
+	VMOVUPS      (R12)(R8*1), Y11
+	VMOVUPS      (R12)(R8*2), Y12
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R11)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R11)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
 	ADDQ         $0x20, R10
 	ADDQ         $0x20, R11
 	LEAQ         (R10)(R8*2), R12
 	ADDQ         R8, R12
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(R8*1), Y1
-	VMOVUPS      (R10)(R8*2), Y4
-	VMOVUPS      (R12), Y5
-	VMOVUPS      (R12)(R8*1), Y6
-	VMOVUPS      (R12)(R8*2), Y7
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(R8*1), Y4
+	VMOVUPS      (R10)(R8*2), Y7
+	VMOVUPS      (R12), Y8
+	VMOVUPS      (R12)(R8*1), Y9
+	VMOVUPS      (R12)(R8*2), Y10
 	LEAQ         (R11)(BX*2), R12
 	ADDQ         BX, R12
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R11)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
-	VADDPS       Y7, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFNMADD231PS Y0, Y9, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R11)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R11)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)
 	SUBQ         $0x20, R10
 	SUBQ         $0x20, R11
 	ADDQ         $0x40, CX
@@ -16125,502 +16192,505 @@ winoOutput43BiasReluStreamAVX2loop:
 // func winoOutput43BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutput43BiasSkipReluStreamAVX2(SB), NOSPLIT, $0-64
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+24(FP), CX
-	MOVQ   n8+56(FP), DX
-	MOVQ   rowStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   colStride+16(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   srcStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, DI, R8
-	MOVQ   bias+40(FP), R9
-	MOVQ   skip+48(FP), R10
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    skip+48(FP), R10
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutput43BiasSkipReluStreamAVX2loop:
 	LEAQ         (CX), R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	LEAQ         32(CX), R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	ADDQ         R8, R11
 	LEAQ         (R11)(DI*2), R12
 	ADDQ         DI, R12
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(DI*1), Y1
-	VMOVUPS      (R11)(DI*2), Y2
-	VMOVUPS      (R12), Y3
-	VMOVUPS      (R12)(DI*1), Y4
-	VMOVUPS      (R12)(DI*2), Y5
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (R11)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y3, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y4, Y0
-	VMOVUPS      Y0, (R11)(DI*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y2, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y4, Y0
-	VADDPS       Y5, Y0, Y0
-	VMOVUPS      Y0, (R12)
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
 	MOVQ         CX, R11
 	MOVQ         AX, R12
 	MOVQ         R10, R13
-	VMOVUPS      (R9), Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVUPS      32(R9), Y2
-	VXORPS       Y3, Y3, Y3
+	VMOVUPS      (R9), Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVUPS      32(R9), Y5
+	VXORPS       Y6, Y6, Y6
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	ADDQ         $0x20, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R14)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -16629,107 +16699,107 @@ winoOutput43BiasSkipReluStreamAVX2loop:
 	ADDQ         SI, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	ADDQ         $0x20, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R14)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -16738,107 +16808,107 @@ winoOutput43BiasSkipReluStreamAVX2loop:
 	ADDQ         SI, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	ADDQ         $0x20, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VMOVUPS      (R15), Y5
-	VADDPS       Y5, Y4, Y4
-	VMAXPS       Y4, Y3, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VMOVUPS      (R15), Y8
+	VADDPS       Y8, Y7, Y7
+	VMAXPS       Y7, Y6, Y7
+	VMOVNTPS     Y7, (R14)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -16847,107 +16917,107 @@ winoOutput43BiasSkipReluStreamAVX2loop:
 	ADDQ         SI, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y4
-	VMOVUPS      (R11)(R8*1), Y5
-	VMOVUPS      (R11)(R8*2), Y6
-	VMOVUPS      (R14), Y7
-	VMOVUPS      (R14)(R8*1), Y8
-	VMOVUPS      (R14)(R8*2), Y9
+	VMOVUPS      (R11), Y7
+	VMOVUPS      (R11)(R8*1), Y8
+	VMOVUPS      (R11)(R8*2), Y9
+	VMOVUPS      (R14), Y10
+	VMOVUPS      (R14)(R8*1), Y11
+	VMOVUPS      (R14)(R8*2), Y12
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y4, Y4
-	VADDPS       Y5, Y4, Y4
-	VADDPS       Y6, Y4, Y4
-	VADDPS       Y7, Y4, Y4
-	VADDPS       Y8, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+64(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*1), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*1)
-	VMOVAPS      Y5, Y4
-	VADDPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y7, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y8, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R13)(BX*2), Y10
-	VADDPS       Y10, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R12)(BX*2)
-	VMOVAPS      Y5, Y4
-	VSUBPS       Y6, Y4, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y7, Y4
-	VFNMADD231PS winoConsts<>+192(SB), Y8, Y4
-	VADDPS       Y9, Y4, Y4
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      (R15), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y1, Y4
-	VMOVNTPS     Y4, (R14)
+	VMOVAPS      Y7, Y7
+	VADDPS       Y8, Y7, Y7
+	VADDPS       Y9, Y7, Y7
+	VADDPS       Y10, Y7, Y7
+	VADDPS       Y11, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y0, Y10, Y7
+	VFNMADD231PS Y0, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*1), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*1)
+	VMOVAPS      Y8, Y7
+	VADDPS       Y9, Y7, Y7
+	VFMADD231PS  Y1, Y10, Y7
+	VFMADD231PS  Y1, Y11, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R13)(BX*2), Y13
+	VADDPS       Y13, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R12)(BX*2)
+	VMOVAPS      Y8, Y7
+	VSUBPS       Y9, Y7, Y7
+	VFMADD231PS  Y2, Y10, Y7
+	VFNMADD231PS Y2, Y11, Y7
+	VADDPS       Y12, Y7, Y7
+	VADDPS       Y3, Y7, Y7
+	VMOVUPS      (R15), Y3
+	VADDPS       Y3, Y7, Y7
+	VMAXPS       Y7, Y4, Y7
+	VMOVNTPS     Y7, (R14)
 	ADDQ         $0x20, R11
 	ADDQ         $0x20, R12
 	ADDQ         $0x20, R13
 	LEAQ         (R11)(R8*2), R14
 	ADDQ         R8, R14
-	VMOVUPS      (R11), Y0
-	VMOVUPS      (R11)(R8*1), Y1
-	VMOVUPS      (R11)(R8*2), Y4
-	VMOVUPS      (R14), Y5
-	VMOVUPS      (R14)(R8*1), Y6
-	VMOVUPS      (R14)(R8*2), Y7
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y7
+	VMOVUPS      (R14), Y8
+	VMOVUPS      (R14)(R8*1), Y9
+	VMOVUPS      (R14)(R8*2), Y10
 	LEAQ         (R12)(BX*2), R14
 	ADDQ         BX, R14
 	LEAQ         (R13)(BX*2), R15
 	ADDQ         BX, R15
-	VMOVAPS      Y0, Y0
-	VADDPS       Y1, Y0, Y0
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y0, Y0
-	VADDPS       Y6, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13), Y8
-	VADDPS       Y8, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+64(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y6, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13)(BX*1), Y8
-	VADDPS       Y8, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)(BX*1)
-	VMOVAPS      Y1, Y0
-	VADDPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y5, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y6, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R13)(BX*2), Y8
-	VADDPS       Y8, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R12)(BX*2)
-	VMOVAPS      Y1, Y0
-	VSUBPS       Y4, Y0, Y0
-	VFMADD231PS  winoConsts<>+192(SB), Y5, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y6, Y0
-	VADDPS       Y7, Y0, Y0
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      (R15), Y1
-	VADDPS       Y1, Y0, Y0
-	VMAXPS       Y0, Y3, Y0
-	VMOVNTPS     Y0, (R14)
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VADDPS       Y8, Y3, Y3
+	VADDPS       Y9, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFNMADD231PS Y0, Y9, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y7, Y3, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VADDPS       Y10, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y6, Y3
+	VMOVNTPS     Y3, (R14)
 	SUBQ         $0x20, R11
 	SUBQ         $0x20, R12
 	SUBQ         $0x20, R13
@@ -16963,340 +17033,343 @@ winoOutput43BiasSkipReluStreamAVX2loop:
 // func winoOutputGrad43AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGrad43AVX2(SB), NOSPLIT, $0-48
-	MOVQ   dst+0(FP), AX
-	MOVQ   src+16(FP), CX
-	MOVQ   n8+40(FP), DX
-	MOVQ   dstStride+8(FP), BX
-	SHLQ   $0x02, BX
-	MOVQ   rowStride+24(FP), SI
-	SHLQ   $0x02, SI
-	MOVQ   colStride+32(FP), DI
-	SHLQ   $0x02, DI
-	IMUL3Q $0x06, BX, R8
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+16(FP), CX
+	MOVQ    n8+40(FP), DX
+	MOVQ    dstStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    rowStride+24(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    colStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, BX, R8
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
 
 winoOutputGrad43AVX2loop:
 	MOVQ         CX, R9
 	MOVQ         AX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R11
 	ADDQ         R8, R11
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R11)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R11)(R8*2)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R11)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R11)(R8*2)
 	ADDQ         DI, R9
 	ADDQ         BX, R10
 	LEAQ         (R9)(SI*2), R11
 	ADDQ         SI, R11
-	VMOVUPS      (R9), Y0
-	VMOVUPS      (R9)(SI*1), Y1
-	VMOVUPS      (R9)(SI*2), Y2
-	VMOVUPS      (R11), Y3
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(SI*1), Y4
+	VMOVUPS      (R9)(SI*2), Y5
+	VMOVUPS      (R11), Y6
 	LEAQ         (R10)(R8*2), R9
 	ADDQ         R8, R9
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(R8*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(R8*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(R8*2)
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(R8*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(R8*2)
 	MOVQ         AX, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         R8, R10
 	LEAQ         (R10)(BX*2), R9
 	ADDQ         BX, R9
-	VMOVUPS      (R10), Y0
-	VMOVUPS      (R10)(BX*1), Y1
-	VMOVUPS      (R10)(BX*2), Y2
-	VMOVUPS      (R9), Y3
-	VMOVAPS      Y0, Y4
-	VMOVUPS      Y4, (R10)
-	VMOVAPS      Y0, Y4
-	VADDPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VADDPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*1)
-	VMOVAPS      Y0, Y4
-	VSUBPS       Y1, Y4, Y4
-	VADDPS       Y2, Y4, Y4
-	VSUBPS       Y3, Y4, Y4
-	VMOVUPS      Y4, (R10)(BX*2)
-	VMOVAPS      Y0, Y4
-	VFMADD231PS  winoConsts<>+64(SB), Y1, Y4
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y4
-	VFMADD231PS  winoConsts<>+192(SB), Y3, Y4
-	VMOVUPS      Y4, (R9)
-	VMOVAPS      Y0, Y0
-	VFNMADD231PS winoConsts<>+64(SB), Y1, Y0
-	VFMADD231PS  winoConsts<>+0(SB), Y2, Y0
-	VFNMADD231PS winoConsts<>+192(SB), Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*1)
-	VMOVAPS      Y3, Y0
-	VMOVUPS      Y0, (R9)(BX*2)
+	VMOVUPS      (R10), Y3
+	VMOVUPS      (R10)(BX*1), Y4
+	VMOVUPS      (R10)(BX*2), Y5
+	VMOVUPS      (R9), Y6
+	VMOVAPS      Y3, Y7
+	VMOVUPS      Y7, (R10)
+	VMOVAPS      Y3, Y7
+	VADDPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VADDPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*1)
+	VMOVAPS      Y3, Y7
+	VSUBPS       Y4, Y7, Y7
+	VADDPS       Y5, Y7, Y7
+	VSUBPS       Y6, Y7, Y7
+	VMOVUPS      Y7, (R10)(BX*2)
+	VMOVAPS      Y3, Y7
+	VFMADD231PS  Y0, Y4, Y7
+	VFMADD231PS  Y1, Y5, Y7
+	VFMADD231PS  Y2, Y6, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVAPS      Y3, Y3
+	VFNMADD231PS Y0, Y4, Y3
+	VFMADD231PS  Y1, Y5, Y3
+	VFNMADD231PS Y2, Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*1)
+	VMOVAPS      Y6, Y3
+	VMOVUPS      Y3, (R9)(BX*2)
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, AX
 	DECQ         DX

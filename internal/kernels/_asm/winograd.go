@@ -13,11 +13,12 @@ package main
 //
 // The code is unrolled from the constant matrices below: a coefficient of
 // ±1 becomes an add or a subtract, any other one a (negated) fused
-// multiply-add with the coefficient's magnitude. The AVX2 routines read
-// it from a table of 32-byte vectors (eight inputs and a result leave
-// too few of the 16 YMM registers to hold the constants); the AVX-512
-// ones broadcast each magnitude they use into a ZMM register once per
-// call (at most seven, beside at most nine in use by a pass). Both
+// multiply-add with the coefficient's magnitude. The magnitudes live in
+// a table of 32-byte vectors; the AVX2 routines load those they use
+// into YMM registers once per call (ymmConsts: the most, seven, beside
+// eight cells and a result), the AVX-512 ones broadcast them into ZMM
+// registers, and the AVX-512 routines' eight-channel groups, confined to
+// Y0–Y15, read them from the table as memory operands. Both
 // widths emit the same operations in the same order, so every lane's
 // result has the same bits on either path. Every routine works in place
 // in its transformed buffer (the input transform writes its column pass
@@ -26,6 +27,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -155,10 +157,55 @@ func (w *width) tableOps() map[int]Op {
 	return ops
 }
 
+// magnitudes returns the magnitudes other than 1 of the coefficients of
+// mats, in the order they first appear.
+func magnitudes(mats [][][]int) []int {
+	var ms []int
+	for _, mat := range mats {
+		for _, row := range mat {
+			for _, c := range row {
+				if m := max(c, -c); m > 1 && !slices.Contains(ms, m) {
+					ms = append(ms, m)
+				}
+			}
+		}
+	}
+	return ms
+}
+
+// ymmConsts returns the constants of mats for an AVX2 routine: loaded
+// into YMM registers once, before the loop, where they fit beside what
+// a pass holds (the widest line's cells and a result, plus extra for an
+// epilogue, out of sixteen), else the table's vectors as memory
+// operands. In registers, a pass's multiply-adds read memory only for
+// its cells: the loads of the constants had made the AVX2 transforms of
+// F(4×4, 3×3) a sixth to a third slower than the AVX-512 ones, which hold
+// them in registers (BenchmarkWinoTransforms, Zen 4). Every routine of
+// the three schemes fits: the most, F(4×4, 5×5)'s input transform, holds
+// seven constants, eight cells and a result.
+func (w *width) ymmConsts(mats [][][]int, extra int) map[int]Op {
+	ms := magnitudes(mats)
+	widest := 0
+	for _, mat := range mats {
+		widest = max(widest, len(mat[0]))
+	}
+	if len(ms)+widest+1+extra > 16 {
+		return w.tableOps()
+	}
+	k := map[int]Op{}
+	for _, m := range ms {
+		y := YMM()
+		VMOVUPS(w.table[m], y)
+		k[m] = y
+	}
+	return k
+}
+
 // loop emits the loop over the channel groups from dst and src (count
 // as the signature gives it), body being one group's code from the
 // pointers' current values; the pointers in more move on with them.
-// The AVX-512 loop first broadcasts the magnitudes other than 1 of mats
+// The AVX2 loop takes the constants of mats as ymmConsts gives them,
+// extra being the registers body's epilogue holds. The AVX-512 loop first broadcasts the magnitudes other than 1 of mats
 // into registers, runs body unmasked while sixteen channels or more
 // remain, then on eight in YMM registers if eight or more remain, then
 // once under the mask of the rest.
@@ -169,7 +216,7 @@ func (w *width) tableOps() map[int]Op {
 // that leaves no eight-channel or masked group (whose stores stay
 // plain). The AVX2 routines that stream have their own loop
 // (winoOutputPairs).
-func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Register, mats [][][]int, stream bool, body func(l *lanes)) {
+func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Register, mats [][][]int, extra int, stream bool, body func(l *lanes)) {
 	step := func(bytes int) {
 		for _, r := range append([]reg.Register{src, dst}, more...) {
 			ADDQ(Imm(uint64(bytes)), r)
@@ -177,8 +224,9 @@ func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Regis
 	}
 	tableOps := w.tableOps()
 	if !w.wide {
+		k := w.ymmConsts(mats, extra)
 		Label(name + "loop")
-		body(&lanes{vec: YMM, k: tableOps})
+		body(&lanes{vec: YMM, k: k})
 		step(32)
 		DECQ(count)
 		JNZ(LabelRef(name + "loop"))
@@ -187,16 +235,10 @@ func (w *width) loop(name string, dst, src, count reg.Register, more []reg.Regis
 		return
 	}
 	k := map[int]Op{}
-	for _, mat := range mats {
-		for _, row := range mat {
-			for _, c := range row {
-				if m := max(c, -c); m > 1 && k[m] == nil {
-					z := ZMM()
-					VBROADCASTSS(w.table[m], z)
-					k[m] = z
-				}
-			}
-		}
+	for _, m := range magnitudes(mats) {
+		z := ZMM()
+		VBROADCASTSS(w.table[m], z)
+		k[m] = z
 	}
 	Label(name + "loop")
 	CMPQ(count, Imm(16))
@@ -416,7 +458,7 @@ func winoInput(name string, bt [][]int, w *width) {
 	IMUL3Q(Imm(uint64(n)), ds, dsRow)
 	p, d := GP64(), GP64()
 
-	w.loop(name, dst, src, count, nil, [][][]int{bt}, false, func(l *lanes) {
+	w.loop(name, dst, src, count, nil, [][][]int{bt}, 0, false, func(l *lanes) {
 		// Columns: t[·][j] = Bᵀ·d[·][j], to cells n·i+j of dst; then
 		// rows: v[i][·] = t[i][·]·B, over dst's row i.
 		MOVQ(src, p)
@@ -478,7 +520,7 @@ func winoOutput(name string, at [][]int, w *width, ep *outEpilogue, stream bool)
 		winoOutputPairs(name, at, w, ep, dst, src, count, rs, cs, ss, ssRow, bias, skip)
 		return
 	}
-	w.loop(name, dst, src, count, more, [][][]int{at}, stream, func(l *lanes) {
+	w.loop(name, dst, src, count, more, [][][]int{at}, epilogueRegs(ep), stream, func(l *lanes) {
 		// Rows: s[i][b] = m[i][·]·A[·][b], over cells n·i+b (b < m),
 		// stored plainly (read back at once); then columns: y[a][b] =
 		// Aᵀ[a]·s[·][b].
@@ -511,9 +553,9 @@ func winoOutput(name string, at [][]int, w *width, ep *outEpilogue, stream bool)
 // two groups then alternate line by line.
 func winoOutputPairs(name string, at [][]int, w *width, ep *outEpilogue, dst, src, count, rs, cs, ss, ssRow, bias, skip reg.Register) {
 	n, m := len(at[0]), len(at)
-	tableOps := w.tableOps()
-	rows := &lanes{vec: YMM, k: tableOps}
-	out := &lanes{vec: YMM, k: tableOps, stream: true}
+	k := w.ymmConsts([][][]int{at}, epilogueRegs(ep))
+	rows := &lanes{vec: YMM, k: k}
+	out := &lanes{vec: YMM, k: k, stream: true}
 	p, y := GP64(), GP64()
 	var sp reg.Register
 	if ep != nil && ep.skip {
@@ -584,6 +626,15 @@ var outEpilogues = []outEpilogue{
 	{"BiasSkipRelu", "BiasSkipRelu", true, true},
 }
 
+// epilogueRegs is the vector registers ep takes in a pass beside the
+// pass's own (see passEpilogue): none without one.
+func epilogueRegs(ep *outEpilogue) int {
+	if ep == nil {
+		return 0
+	}
+	return 3
+}
+
 // passEpilogue is an outEpilogue in a pass: the group's bias in a
 // register, zero in another (for the ReLU; nil without), and the pointer
 // to the skip values matching the pass's out (nil without a skip). It
@@ -646,7 +697,7 @@ func winoOutputGrad(name string, at [][]int, w *width) {
 	}
 	p, d := GP64(), GP64()
 
-	w.loop(name, dst, src, count, nil, [][][]int{a}, false, func(l *lanes) {
+	w.loop(name, dst, src, count, nil, [][][]int{a}, 0, false, func(l *lanes) {
 		MOVQ(src, p)
 		MOVQ(dst, d)
 		pass(l, m, a, p, rs, cs, d, dsRow, ds, nil)
