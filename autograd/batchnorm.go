@@ -38,7 +38,8 @@ func FusedBatchNorm(x, scale, offset *Var, epsilon float32) (y *Var, mean, varia
 
 // FusedBatchNormRelu is nn.FusedBatchNormRelu on Vars: Relu(FusedBatchNorm(x))
 // in one op, with μ and σ² as FusedBatchNorm returns them.
-// ∂/∂(x, γ, β) = nn.FusedBatchNormReluGrad, which reads the output.
+// ∂/∂(x, γ, β) = nn.FusedBatchNormReluGrad, which takes the ReLU's mask
+// from x and the statistics rather than from the output.
 func FusedBatchNormRelu(x, scale, offset *Var, epsilon float32) (y *Var, mean, variance *tensor.Tensor) {
 	const op = "FusedBatchNormRelu"
 	s, o, ins, err := bnParams(op, x, scale, offset)
@@ -50,7 +51,7 @@ func FusedBatchNormRelu(x, scale, offset *Var, epsilon float32) (y *Var, mean, v
 		return opErr(op, err), nil, nil
 	}
 	return node(op, yv, func(g *tensor.Tensor) error {
-		dx, ds, do, err := nn.FusedBatchNormReluGrad(g, yv, x.value, s, mean, variance, epsilon)
+		dx, ds, do, err := nn.FusedBatchNormReluGrad(g, x.value, s, o, mean, variance, epsilon)
 		if err != nil {
 			return backErr(op, err)
 		}

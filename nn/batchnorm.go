@@ -29,7 +29,10 @@ package nn
 // internal/kernels' batch-norm loops (AVX2 or AVX-512 where the CPU has
 // them, with the Go loops' bits). batchNormRef is the plain-loop
 // reference the tests hold them to. FusedBatchNormRelu adds a following
-// ReLU to the output pass and its gradient mask to both backward passes.
+// ReLU to the output pass and its gradient mask to both backward passes;
+// the backward takes the mask from x, recomputing the forward's pre-ReLU
+// value (its coefficients a, b follow from the statistics it returns),
+// rather than reading the output: one stream less in each pass.
 
 import (
 	"fmt"
@@ -88,7 +91,7 @@ func BatchNormalization(x, mean, variance, offset, scale *tensor.Tensor, epsilon
 	if err := checkEpsilon(op, epsilon); err != nil {
 		return nil, err
 	}
-	a, b := bnAffine(mean.Data(), variance.Data(), offset.Data(), scale.Data(), epsilon)
+	a, b := bnAffine(mean.Data(), variance.Data(), scale.Data(), offset.Data(), float64(epsilon))
 	y := newResult(x.Shape()...)
 	bnApply(y.Data(), x.Data(), nil, a, b, c, false)
 	return y, nil
@@ -107,7 +110,7 @@ func BatchNormalizationGrad(grad, x, mean, variance, scale *tensor.Tensor, epsil
 		return nil, nil, nil, err
 	}
 	r := rsqrtEps(variance.Data(), epsilon)
-	sums := bnGradSums(grad.Data(), x.Data(), nil, mean.Data(), rows, c)
+	sums := bnGradSums(grad.Data(), x.Data(), nil, nil, mean.Data(), rows, c)
 	dscale, doffset = tensor.Zeros(c), tensor.Zeros(c)
 	a := make([]float32, c)
 	zero := make([]float32, c)
@@ -183,32 +186,33 @@ func fusedBatchNorm(op string, x, skip, scale, offset *tensor.Tensor, epsilon fl
 // with x̂ = (x − μ)·r, r = 1/√(σ² + ε), sums over the M rows. One pass
 // gathers both sums, one more writes dx.
 func FusedBatchNormGrad(grad, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
-	return fusedBatchNormGrad("FusedBatchNormGrad", grad, nil, x, scale, mean, variance, epsilon, false)
+	return fusedBatchNormGrad("FusedBatchNormGrad", grad, x, scale, nil, mean, variance, epsilon)
 }
 
 // FusedBatchNormReluGrad returns the gradients of FusedBatchNormRelu with
 // respect to x, scale and offset, given the incoming gradient, the op's
-// output y, its input x and the batch statistics: FusedBatchNormGrad's
-// formulas with grad replaced by grad·[y > 0] (ReLU's gradient), the mask
-// applied inside the two passes rather than in one of its own.
-func FusedBatchNormReluGrad(grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
-	return fusedBatchNormGrad("FusedBatchNormReluGrad", grad, y, x, scale, mean, variance, epsilon, true)
+// input x, its scale and offset and the batch statistics it returned:
+// FusedBatchNormGrad's formulas with grad replaced by grad·[y > 0]
+// (ReLU's gradient), the mask applied inside the two passes rather than
+// in one of its own. The mask is taken where the forward's pre-ReLU
+// value (x − μ)·γ/√(σ² + ε) + β, recomputed as the forward computed it,
+// is > 0: the places where its output y is > 0, without reading y.
+func FusedBatchNormReluGrad(grad, x, scale, offset, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
+	return fusedBatchNormGrad("FusedBatchNormReluGrad", grad, x, scale, offset, mean, variance, epsilon)
 }
 
-// fusedBatchNormGrad validates and runs FusedBatchNormGrad, or with relu
-// FusedBatchNormReluGrad (grad masked where y ≤ 0).
-func fusedBatchNormGrad(op string, grad, y, x, scale, mean, variance *tensor.Tensor, epsilon float32, relu bool) (dx, dscale, doffset *tensor.Tensor, err error) {
+// fusedBatchNormGrad validates and runs FusedBatchNormGrad, or with an
+// offset FusedBatchNormReluGrad (grad masked where the forward's
+// pre-ReLU value is ≤ 0).
+func fusedBatchNormGrad(op string, grad, x, scale, offset, mean, variance *tensor.Tensor, epsilon float32) (dx, dscale, doffset *tensor.Tensor, err error) {
 	vecs := map[string]*tensor.Tensor{"grad": grad, "scale": scale, "mean": mean, "variance": variance}
+	relu := offset != nil
 	if relu {
-		vecs["y"] = y
+		vecs["offset"] = offset
 	}
 	rows, c, err := bnCheck(op, x, vecs)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	var out []float32
-	if relu {
-		out = y.Data()
 	}
 	if err := checkEpsilon(op, epsilon); err != nil {
 		return nil, nil, nil, err
@@ -216,8 +220,12 @@ func fusedBatchNormGrad(op string, grad, y, x, scale, mean, variance *tensor.Ten
 	if rows == 0 {
 		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows", op, x.Shape())
 	}
+	var fa, fb []float32
+	if relu {
+		fa, fb = bnAffine(mean.Data(), variance.Data(), scale.Data(), offset.Data(), float64(epsilon))
+	}
 	dx, dscale, doffset = newResult(x.Shape()...), tensor.Zeros(c), tensor.Zeros(c)
-	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), out, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
+	bnTrainBackward(dx.Data(), dscale.Data(), doffset.Data(), grad.Data(), x.Data(), fa, fb, scale.Data(), mean.Data(), variance.Data(), rows, c, float64(epsilon))
 	return dx, dscale, doffset, nil
 }
 
@@ -239,13 +247,19 @@ func rsqrtEps(v []float32, eps float32) []float64 {
 	return r
 }
 
-// bnAffine folds float32 statistics into y = x·a + b.
-func bnAffine(mean, variance, offset, scale []float32, eps float32) (a, b []float32) {
-	mu, vr := make([]float64, len(mean)), make([]float64, len(mean))
+// bnAffine folds statistics into y = x·a + b per channel: a = γ/√(σ² +
+// ε) and b = β − μ·a, computed in float64 from the T values and rounded
+// to T. Inference folds its given statistics; the training forward folds
+// the batch statistics it returns (rounded to T first), so that its
+// ReLU's backward can fold them again to the same bits.
+func bnAffine[T float](mean, variance, scale, offset []T, eps float64) (a, b []T) {
+	a, b = make([]T, len(mean)), make([]T, len(mean))
 	for i := range mean {
-		mu[i], vr[i] = float64(mean[i]), float64(variance[i])
+		aa := float64(scale[i]) / math.Sqrt(float64(variance[i])+eps)
+		a[i] = T(aa)
+		b[i] = T(float64(offset[i]) - float64(mean[i])*aa)
 	}
-	return bnAffine64(mu, vr, offset, scale, eps)
+	return a, b
 }
 
 // bnTrainForward is FusedBatchNorm's kernel for x [rows, c]: it writes
@@ -255,22 +269,21 @@ func bnAffine(mean, variance, offset, scale []float32, eps float32) (a, b []floa
 // differences.
 func bnTrainForward[T float](y, mean, variance, x, skip, scale, offset []T, rows, c int, eps float64, relu bool) {
 	mu, vr := bnMoments(x, rows, c)
-	a, b := make([]T, c), make([]T, c)
 	for ch := range c {
 		mean[ch], variance[ch] = T(mu[ch]), T(vr[ch])
-		aa := float64(scale[ch]) / math.Sqrt(vr[ch]+eps)
-		a[ch], b[ch] = T(aa), T(float64(offset[ch])-mu[ch]*aa)
 	}
+	a, b := bnAffine(mean, variance, scale, offset, eps)
 	bnApply(y, x, skip, a, b, c, relu)
 }
 
 // bnTrainBackward is FusedBatchNormGrad's kernel: one pass gathers Σg and
 // Σg·(x − μ), then dx = k·g + a·x + b per channel with k = γr,
 // a = −γr³·Σg·(x − μ)/M and b = −k·dβ/M − a·μ (the formula of
-// FusedBatchNormGrad with x̂ expanded). A non-nil out (a following
-// ReLU's output) zeroes g where out ≤ 0 in both passes.
-func bnTrainBackward[T float](dx, dscale, doffset, g, x, out, scale, mean, variance []T, rows, c int, eps float64) {
-	sums := bnGradSums(g, x, out, mean, rows, c)
+// FusedBatchNormGrad with x̂ expanded). Non-nil fa and fb (the forward's
+// coefficients, when a ReLU follows) zero g where x·fa + fb ≤ 0 in both
+// passes.
+func bnTrainBackward[T float](dx, dscale, doffset, g, x, fa, fb, scale, mean, variance []T, rows, c int, eps float64) {
+	sums := bnGradSums(g, x, fa, fb, mean, rows, c)
 	k, a, b := make([]T, c), make([]T, c), make([]T, c)
 	m := float64(rows)
 	for ch := range c {
@@ -281,18 +294,7 @@ func bnTrainBackward[T float](dx, dscale, doffset, g, x, out, scale, mean, varia
 		aa := -kk * r * r * dgc / m
 		k[ch], a[ch], b[ch] = T(kk), T(aa), T(-kk*db/m-aa*float64(mean[ch]))
 	}
-	bnGradApply(dx, g, x, out, k, a, b, c)
-}
-
-// bnAffine64 returns a = γ/√(σ² + ε) and b = β − μ·a per channel.
-func bnAffine64(mu, vr []float64, offset, scale []float32, eps float32) (a, b []float32) {
-	a, b = make([]float32, len(mu)), make([]float32, len(mu))
-	for i := range mu {
-		aa := float64(scale[i]) / math.Sqrt(vr[i]+float64(eps))
-		a[i] = float32(aa)
-		b[i] = float32(float64(offset[i]) - mu[i]*aa)
-	}
-	return a, b
+	bnGradApply(dx, g, x, fa, fb, k, a, b, c)
 }
 
 // bnMoments returns the per-channel mean and biased variance of x [rows,
@@ -334,18 +336,18 @@ func bnMoments[T float](x []T, rows, c int) (mu, vr []float64) {
 
 // bnGradSums returns [Σ g | Σ g·(x − mean)] per channel (2·c values) in
 // one pass over g and x (kernels.GradMoments for float32 data), g zeroed
-// where out ≤ 0 when out is not nil.
-func bnGradSums[T float](g, x, out []T, mean []T, rows, c int) []float64 {
+// where x·fa + fb ≤ 0 when fa is not nil.
+func bnGradSums[T float](g, x, fa, fb []T, mean []T, rows, c int) []float64 {
 	mu := make([]float64, c)
 	for ch, v := range mean {
 		mu[ch] = float64(v)
 	}
 	if g32, ok := any(g).([]float32); ok {
 		x32 := any(x).([]float32)
-		if out != nil {
-			o32 := any(out).([]float32)
+		if fa != nil {
+			fa32, fb32 := any(fa).([]float32), any(fb).([]float32)
 			return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
-				kernels.GradMomentsRelu(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], o32[lo*c:hi*c], mu)
+				kernels.GradMomentsRelu(acc, g32[lo*c:hi*c], x32[lo*c:hi*c], fa32, fb32, mu)
 			})
 		}
 		return chunkSums(rows, 2*c, rows*c, func(lo, hi int, acc []float64) {
@@ -357,7 +359,7 @@ func bnGradSums[T float](g, x, out []T, mean []T, rows, c int) []float64 {
 		for m := lo; m < hi; m++ {
 			gr, xr := g[m*c:(m+1)*c], x[m*c:(m+1)*c]
 			for ch, gv := range gr {
-				if out != nil && !(out[m*c+ch] > 0) {
+				if fa != nil && !(T(xr[ch]*fa[ch])+fb[ch] > 0) {
 					gv = 0
 				}
 				sg[ch] += float64(gv)
@@ -395,7 +397,7 @@ func bnApply[T float](y, x, skip, a, b []T, c int, relu bool) {
 		for m := lo; m < hi; m++ {
 			xr, yr := x[m*c:(m+1)*c], y[m*c:(m+1)*c]
 			for ch, v := range xr {
-				v = v*a[ch] + b[ch]
+				v = T(v*a[ch]) + b[ch] // rounded before the sum, as the kernels do
 				if skip != nil {
 					v += skip[m*c+ch]
 				}
@@ -409,8 +411,8 @@ func bnApply[T float](y, x, skip, a, b []T, c int, relu bool) {
 }
 
 // bnGradApply writes dx = k·g + a·x + b per channel, g zeroed where
-// out ≤ 0 when out is not nil.
-func bnGradApply[T float](dx, g, x, out, k, a, b []T, c int) {
+// x·fa + fb ≤ 0 when fa is not nil.
+func bnGradApply[T float](dx, g, x, fa, fb, k, a, b []T, c int) {
 	if c == 0 {
 		return
 	}
@@ -418,10 +420,10 @@ func bnGradApply[T float](dx, g, x, out, k, a, b []T, c int) {
 	if g32, ok := any(g).([]float32); ok {
 		x32, d32 := any(x).([]float32), any(dx).([]float32)
 		k32, a32, b32 := any(k).([]float32), any(a).([]float32), any(b).([]float32)
-		o32, _ := any(out).([]float32)
+		fa32, fb32 := any(fa).([]float32), any(fb).([]float32)
 		parallel.For(rows, max(1, elemMinPer/c), func(lo, hi int) {
-			if out != nil {
-				kernels.Affine2Relu(d32[lo*c:hi*c], g32[lo*c:hi*c], x32[lo*c:hi*c], o32[lo*c:hi*c], k32, a32, b32)
+			if fa != nil {
+				kernels.Affine2Relu(d32[lo*c:hi*c], g32[lo*c:hi*c], x32[lo*c:hi*c], fa32, fb32, k32, a32, b32)
 				return
 			}
 			kernels.Affine2(d32[lo*c:hi*c], g32[lo*c:hi*c], x32[lo*c:hi*c], k32, a32, b32)
@@ -432,7 +434,7 @@ func bnGradApply[T float](dx, g, x, out, k, a, b []T, c int) {
 		for m := lo; m < hi; m++ {
 			gr, xr, dr := g[m*c:(m+1)*c], x[m*c:(m+1)*c], dx[m*c:(m+1)*c]
 			for ch, gv := range gr {
-				if out != nil && !(out[m*c+ch] > 0) {
+				if fa != nil && !(T(xr[ch]*fa[ch])+fb[ch] > 0) {
 					gv = 0
 				}
 				dr[ch] = k[ch]*gv + a[ch]*xr[ch] + b[ch]

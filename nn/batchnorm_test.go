@@ -162,9 +162,9 @@ func TestBatchNormGradcheck(t *testing.T) {
 			x, s, o := split(pack)
 			y, mu, vr := make([]float64, n), make([]float64, c), make([]float64, c)
 			bnTrainForward(y, mu, vr, x, nil, s, o, rows, c, eps, relu)
-			var out []float64
+			var fa, fb []float64
 			if relu {
-				out = y
+				fa, fb = bnAffine(mu, vr, s, o, eps)
 				zeros := 0
 				for _, v := range y {
 					if v == 0 {
@@ -176,7 +176,7 @@ func TestBatchNormGradcheck(t *testing.T) {
 				}
 			}
 			dx, ds, do := make([]float64, n), make([]float64, c), make([]float64, c)
-			bnTrainBackward(dx, ds, do, w, x, out, s, mu, vr, rows, c, eps)
+			bnTrainBackward(dx, ds, do, w, x, fa, fb, s, mu, vr, rows, c, eps)
 			grad := append(append(append([]float64(nil), dx...), ds...), do...)
 			if err := gradcheck.Check(f, pack, grad, gradcheck.Options{}); err != nil {
 				t.Error(err)
@@ -376,14 +376,18 @@ func TestBatchNormThreadCount(t *testing.T) {
 }
 
 // TestFusedBatchNormReluMatchesTwoOps: the fused op gives the bits of
-// FusedBatchNorm then Relu, and its gradient those of ReluGrad then
-// FusedBatchNormGrad, on vector-width and odd channel counts.
+// FusedBatchNorm then Relu, and its gradient (its mask taken from x) those
+// of ReluGrad against that output then FusedBatchNormGrad, on
+// vector-width and odd channel counts. Channel 0 has γ = β = 0, so its
+// pre-ReLU values are zeros (+0 and −0 products plus +0): a mask that
+// kept them, or differed from the output's, fails.
 func TestFusedBatchNormReluMatchesTwoOps(t *testing.T) {
 	for _, shape := range [][]int{{4, 9, 7, 16}, {3, 5, 5, 24}, {2, 7, 3, 5}, {40, 3}} {
 		t.Run(fmt.Sprint(shape), func(t *testing.T) {
 			c := shape[len(shape)-1]
 			x, g := randT(1, -2, 3, shape...), randT(2, -1, 1, shape...)
 			scale, offset := randT(3, 0.5, 1.5, c), randT(4, -1, 1, c)
+			scale.Data()[0], offset.Data()[0] = 0, 0
 			y, mean, variance, err := FusedBatchNormRelu(x, scale, offset, 1e-3)
 			if err != nil {
 				t.Fatal(err)
@@ -393,11 +397,11 @@ func TestFusedBatchNormReluMatchesTwoOps(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := Relu(pre)
-			dx, ds, do, err := FusedBatchNormReluGrad(g, y, x, scale, mean, variance, 1e-3)
+			dx, ds, do, err := FusedBatchNormReluGrad(g, x, scale, offset, mean, variance, 1e-3)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gpre, err := ReluGrad(g, pre)
+			gpre, err := ReluGrad(g, y)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -417,8 +421,8 @@ func TestFusedBatchNormReluMatchesTwoOps(t *testing.T) {
 			}
 		})
 	}
-	if _, _, _, err := FusedBatchNormReluGrad(tensor.Zeros(2, 3), tensor.Zeros(3, 2), tensor.Zeros(2, 3), tensor.Ones(3), tensor.Zeros(3), tensor.Ones(3), 1e-3); err == nil || !strings.Contains(err.Error(), "y has shape [3 2]") {
-		t.Errorf("y of the wrong shape: err = %v", err)
+	if _, _, _, err := FusedBatchNormReluGrad(tensor.Zeros(2, 3), tensor.Zeros(2, 3), tensor.Ones(3), tensor.Zeros(2), tensor.Zeros(3), tensor.Ones(3), 1e-3); err == nil || !strings.Contains(err.Error(), "offset has shape [2]") {
+		t.Errorf("an offset of the wrong shape: err = %v", err)
 	}
 }
 

@@ -156,7 +156,8 @@ func Affine2(dx, g, x, k, a, b []float32) {
 }
 
 // reluMask returns g where out > 0 and +0 elsewhere (also for a NaN
-// out), as the assembly's compare-and-mask gives.
+// out), as the assembly's compare-and-mask gives; out is a ReLU's input
+// or output (both are > 0 at the same places).
 func reluMask(g, out float32) float32 {
 	var m uint32
 	if out > 0 {
@@ -229,59 +230,64 @@ func AffineAddRelu(y, x, s, a, b []float32) {
 	}
 }
 
-// GradMomentsRelu is GradMoments with x zeroed where out ≤ 0: the sums
-// of batch norm's backward when a ReLU follows it (x the gradient of the
-// ReLU's output, out that output).
-func GradMomentsRelu(acc []float64, x, y, out []float32, shift []float64) {
+// GradMomentsRelu is GradMoments with x zeroed where y·a + b ≤ 0 (the
+// product rounded to float32 before the sum): the sums of batch norm's
+// backward when a ReLU follows it, x the gradient of the ReLU's output,
+// y batch norm's input and a, b the coefficients of the forward's
+// AffineRelu (len(a) = len(b) = c), whose pre-ReLU value that is. The
+// mask so has the bits of "the output > 0" without reading the output.
+func GradMomentsRelu(acc []float64, x, y, a, b []float32, shift []float64) {
 	c := len(shift)
-	bnCheckRows("GradMomentsRelu", len(x), c, len(y), len(out))
-	if len(acc) != 2*c {
-		panic(fmt.Sprintf("kernels: GradMomentsRelu: %d sums for %d channels, want %d", len(acc), c, 2*c))
+	bnCheckRows("GradMomentsRelu", len(x), c, len(y))
+	if len(acc) != 2*c || len(a) != c || len(b) != c {
+		panic(fmt.Sprintf("kernels: GradMomentsRelu: %d sums and coefficients of %d and %d channels for %d channels, want %d sums", len(acc), len(a), len(b), c, 2*c))
 	}
 	if len(x) == 0 {
 		return
 	}
 	switch bnPath(c) {
 	case 16:
-		bnGradMomentsReluAVX512(&acc[0], &x[0], &y[0], &out[0], &shift[0], len(x)/c, c)
+		bnGradMomentsReluAVX512(&acc[0], &x[0], &y[0], &a[0], &b[0], &shift[0], len(x)/c, c)
 		return
 	case 8:
-		bnGradMomentsReluAVX2(&acc[0], &x[0], &y[0], &out[0], &shift[0], len(x)/c, c)
+		bnGradMomentsReluAVX2(&acc[0], &x[0], &y[0], &a[0], &b[0], &shift[0], len(x)/c, c)
 		return
 	}
 	s1, s2 := acc[:c], acc[c:2*c]
 	for o := 0; o < len(x); o += c {
-		yr, or := y[o:o+c], out[o:o+c]
+		yr := y[o : o+c]
 		for j, v := range x[o : o+c] {
-			p := float64(reluMask(v, or[j]))
+			p := float64(reluMask(v, float32(yr[j]*a[j])+b[j]))
 			s1[j] += p
 			s2[j] += p * (float64(yr[j]) - shift[j])
 		}
 	}
 }
 
-// Affine2Relu is Affine2 with g zeroed where out ≤ 0.
-func Affine2Relu(dx, g, x, out, k, a, b []float32) {
+// Affine2Relu is Affine2 with g zeroed where x·fa + fb ≤ 0 (the product
+// rounded to float32 before the sum): fa and fb are the coefficients of
+// the forward's AffineRelu over x, so the mask is "its output > 0".
+func Affine2Relu(dx, g, x, fa, fb, k, a, b []float32) {
 	c := len(k)
-	bnCheckRows("Affine2Relu", len(g), c, len(x), len(dx), len(out))
-	if len(a) != c || len(b) != c {
-		panic(fmt.Sprintf("kernels: Affine2Relu: coefficients of %d, %d and %d channels", c, len(a), len(b)))
+	bnCheckRows("Affine2Relu", len(g), c, len(x), len(dx))
+	if len(a) != c || len(b) != c || len(fa) != c || len(fb) != c {
+		panic(fmt.Sprintf("kernels: Affine2Relu: coefficients of %d, %d, %d, %d and %d channels", c, len(a), len(b), len(fa), len(fb)))
 	}
 	if len(g) == 0 {
 		return
 	}
 	switch bnPath(c) {
 	case 16:
-		bnAffine2ReluAVX512(&dx[0], &g[0], &x[0], &out[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		bnAffine2ReluAVX512(&dx[0], &g[0], &x[0], &fa[0], &fb[0], &k[0], &a[0], &b[0], len(g)/c, c)
 		return
 	case 8:
-		bnAffine2ReluAVX2(&dx[0], &g[0], &x[0], &out[0], &k[0], &a[0], &b[0], len(g)/c, c)
+		bnAffine2ReluAVX2(&dx[0], &g[0], &x[0], &fa[0], &fb[0], &k[0], &a[0], &b[0], len(g)/c, c)
 		return
 	}
 	for o := 0; o < len(g); o += c {
-		gr, xr, or, dr := g[o:o+c], x[o:o+c], out[o:o+c], dx[o:o+c]
+		gr, xr, dr := g[o:o+c], x[o:o+c], dx[o:o+c]
 		for j, v := range gr {
-			v = reluMask(v, or[j])
+			v = reluMask(v, float32(xr[j]*fa[j])+fb[j])
 			dr[j] = float32(float32(k[j]*v)+float32(a[j]*xr[j])) + b[j]
 		}
 	}

@@ -203,119 +203,129 @@ bnGradMomentsAVX2_next:
 	VZEROUPPER
 	RET
 
-// func bnGradMomentsReluAVX2(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+// func bnGradMomentsReluAVX2(acc *float64, x *float32, y *float32, a *float32, b *float32, shift *float64, rows int, c int)
 // Requires: AVX
-TEXT ·bnGradMomentsReluAVX2(SB), NOSPLIT, $0-56
+TEXT ·bnGradMomentsReluAVX2(SB), NOSPLIT, $0-64
 	MOVQ   acc+0(FP), AX
 	MOVQ   x+8(FP), CX
 	MOVQ   y+16(FP), DX
-	MOVQ   out+24(FP), BX
-	MOVQ   shift+32(FP), SI
-	MOVQ   rows+40(FP), DI
-	MOVQ   c+48(FP), R8
-	LEAQ   (AX)(R8*8), R9
+	MOVQ   a+24(FP), BX
+	MOVQ   b+32(FP), SI
+	MOVQ   shift+40(FP), DI
+	MOVQ   rows+48(FP), R8
+	MOVQ   c+56(FP), R9
+	LEAQ   (AX)(R9*8), R10
 	VXORPS Y0, Y0, Y0
-	XORQ   R10, R10
+	XORQ   R11, R11
 
 bnGradMomentsReluAVX2_blk:
-	MOVQ    R8, R11
-	SUBQ    R10, R11
-	CMPQ    R11, $0x10
+	MOVQ    R9, R12
+	SUBQ    R11, R12
+	CMPQ    R12, $0x10
 	JL      bnGradMomentsReluAVX2_one
-	VMOVUPD (AX)(R10*8), Y1
-	VMOVUPD (R9)(R10*8), Y2
-	VMOVUPD 32(AX)(R10*8), Y3
-	VMOVUPD 32(R9)(R10*8), Y4
-	VMOVUPD 64(AX)(R10*8), Y5
-	VMOVUPD 64(R9)(R10*8), Y6
-	VMOVUPD 96(AX)(R10*8), Y7
-	VMOVUPD 96(R9)(R10*8), Y8
-	MOVQ    R10, R11
-	MOVQ    DI, R12
+	VMOVUPD (AX)(R11*8), Y1
+	VMOVUPD (R10)(R11*8), Y2
+	VMOVUPD 32(AX)(R11*8), Y3
+	VMOVUPD 32(R10)(R11*8), Y4
+	VMOVUPD 64(AX)(R11*8), Y5
+	VMOVUPD 64(R10)(R11*8), Y6
+	VMOVUPD 96(AX)(R11*8), Y7
+	VMOVUPD 96(R10)(R11*8), Y8
+	MOVQ    R11, R12
+	MOVQ    R8, R13
 
 bnGradMomentsReluAVX2_rows2:
-	VMOVUPS      (BX)(R11*4), Y9
-	VCMPPS       $0x1e, Y0, Y9, Y9
-	VANDPS       (CX)(R11*4), Y9, Y9
-	VCVTPS2PD    X9, Y10
+	VMOVUPS      (DX)(R12*4), Y9
+	VMULPS       (BX)(R11*4), Y9, Y10
+	VADDPS       (SI)(R11*4), Y10, Y10
+	VCMPPS       $0x1e, Y0, Y10, Y10
+	VANDPS       (CX)(R12*4), Y10, Y10
+	VCVTPS2PD    X10, Y11
+	VEXTRACTF128 $0x01, Y10, X10
+	VCVTPS2PD    X10, Y10
+	VCVTPS2PD    X9, Y12
 	VEXTRACTF128 $0x01, Y9, X9
 	VCVTPS2PD    X9, Y9
-	VCVTPS2PD    (DX)(R11*4), Y11
-	VSUBPD       (SI)(R10*8), Y11, Y11
-	VMULPD       Y11, Y10, Y11
-	VADDPD       Y10, Y1, Y1
-	VADDPD       Y11, Y2, Y2
-	VCVTPS2PD    16(DX)(R11*4), Y10
-	VSUBPD       32(SI)(R10*8), Y10, Y10
-	VMULPD       Y10, Y9, Y10
-	VADDPD       Y9, Y3, Y3
-	VADDPD       Y10, Y4, Y4
-	VMOVUPS      32(BX)(R11*4), Y9
-	VCMPPS       $0x1e, Y0, Y9, Y9
-	VANDPS       32(CX)(R11*4), Y9, Y9
-	VCVTPS2PD    X9, Y10
+	VSUBPD       (DI)(R11*8), Y12, Y12
+	VMULPD       Y12, Y11, Y12
+	VADDPD       Y11, Y1, Y1
+	VADDPD       Y12, Y2, Y2
+	VSUBPD       32(DI)(R11*8), Y9, Y9
+	VMULPD       Y9, Y10, Y9
+	VADDPD       Y10, Y3, Y3
+	VADDPD       Y9, Y4, Y4
+	VMOVUPS      32(DX)(R12*4), Y9
+	VMULPS       32(BX)(R11*4), Y9, Y10
+	VADDPS       32(SI)(R11*4), Y10, Y10
+	VCMPPS       $0x1e, Y0, Y10, Y10
+	VANDPS       32(CX)(R12*4), Y10, Y10
+	VCVTPS2PD    X10, Y11
+	VEXTRACTF128 $0x01, Y10, X10
+	VCVTPS2PD    X10, Y10
+	VCVTPS2PD    X9, Y12
 	VEXTRACTF128 $0x01, Y9, X9
 	VCVTPS2PD    X9, Y9
-	VCVTPS2PD    32(DX)(R11*4), Y11
-	VSUBPD       64(SI)(R10*8), Y11, Y11
-	VMULPD       Y11, Y10, Y11
-	VADDPD       Y10, Y5, Y5
-	VADDPD       Y11, Y6, Y6
-	VCVTPS2PD    48(DX)(R11*4), Y10
-	VSUBPD       96(SI)(R10*8), Y10, Y10
-	VMULPD       Y10, Y9, Y10
-	VADDPD       Y9, Y7, Y7
-	VADDPD       Y10, Y8, Y8
-	ADDQ         R8, R11
-	DECQ         R12
+	VSUBPD       64(DI)(R11*8), Y12, Y12
+	VMULPD       Y12, Y11, Y12
+	VADDPD       Y11, Y5, Y5
+	VADDPD       Y12, Y6, Y6
+	VSUBPD       96(DI)(R11*8), Y9, Y9
+	VMULPD       Y9, Y10, Y9
+	VADDPD       Y10, Y7, Y7
+	VADDPD       Y9, Y8, Y8
+	ADDQ         R9, R12
+	DECQ         R13
 	JNZ          bnGradMomentsReluAVX2_rows2
-	VMOVUPD      Y1, (AX)(R10*8)
-	VMOVUPD      Y2, (R9)(R10*8)
-	VMOVUPD      Y3, 32(AX)(R10*8)
-	VMOVUPD      Y4, 32(R9)(R10*8)
-	VMOVUPD      Y5, 64(AX)(R10*8)
-	VMOVUPD      Y6, 64(R9)(R10*8)
-	VMOVUPD      Y7, 96(AX)(R10*8)
-	VMOVUPD      Y8, 96(R9)(R10*8)
-	ADDQ         $0x10, R10
+	VMOVUPD      Y1, (AX)(R11*8)
+	VMOVUPD      Y2, (R10)(R11*8)
+	VMOVUPD      Y3, 32(AX)(R11*8)
+	VMOVUPD      Y4, 32(R10)(R11*8)
+	VMOVUPD      Y5, 64(AX)(R11*8)
+	VMOVUPD      Y6, 64(R10)(R11*8)
+	VMOVUPD      Y7, 96(AX)(R11*8)
+	VMOVUPD      Y8, 96(R10)(R11*8)
+	ADDQ         $0x10, R11
 	JMP          bnGradMomentsReluAVX2_next
 
 bnGradMomentsReluAVX2_one:
-	VMOVUPD (AX)(R10*8), Y1
-	VMOVUPD (R9)(R10*8), Y2
-	VMOVUPD 32(AX)(R10*8), Y3
-	VMOVUPD 32(R9)(R10*8), Y4
-	MOVQ    R10, R11
-	MOVQ    DI, R12
+	VMOVUPD (AX)(R11*8), Y1
+	VMOVUPD (R10)(R11*8), Y2
+	VMOVUPD 32(AX)(R11*8), Y3
+	VMOVUPD 32(R10)(R11*8), Y4
+	MOVQ    R11, R12
+	MOVQ    R8, R13
 
 bnGradMomentsReluAVX2_rows1:
-	VMOVUPS      (BX)(R11*4), Y5
-	VCMPPS       $0x1e, Y0, Y5, Y5
-	VANDPS       (CX)(R11*4), Y5, Y5
-	VCVTPS2PD    X5, Y6
+	VMOVUPS      (DX)(R12*4), Y5
+	VMULPS       (BX)(R11*4), Y5, Y6
+	VADDPS       (SI)(R11*4), Y6, Y6
+	VCMPPS       $0x1e, Y0, Y6, Y6
+	VANDPS       (CX)(R12*4), Y6, Y6
+	VCVTPS2PD    X6, Y7
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VCVTPS2PD    X5, Y8
 	VEXTRACTF128 $0x01, Y5, X5
 	VCVTPS2PD    X5, Y5
-	VCVTPS2PD    (DX)(R11*4), Y7
-	VSUBPD       (SI)(R10*8), Y7, Y7
-	VMULPD       Y7, Y6, Y7
-	VADDPD       Y6, Y1, Y1
-	VADDPD       Y7, Y2, Y2
-	VCVTPS2PD    16(DX)(R11*4), Y6
-	VSUBPD       32(SI)(R10*8), Y6, Y6
-	VMULPD       Y6, Y5, Y6
-	VADDPD       Y5, Y3, Y3
-	VADDPD       Y6, Y4, Y4
-	ADDQ         R8, R11
-	DECQ         R12
+	VSUBPD       (DI)(R11*8), Y8, Y8
+	VMULPD       Y8, Y7, Y8
+	VADDPD       Y7, Y1, Y1
+	VADDPD       Y8, Y2, Y2
+	VSUBPD       32(DI)(R11*8), Y5, Y5
+	VMULPD       Y5, Y6, Y5
+	VADDPD       Y6, Y3, Y3
+	VADDPD       Y5, Y4, Y4
+	ADDQ         R9, R12
+	DECQ         R13
 	JNZ          bnGradMomentsReluAVX2_rows1
-	VMOVUPD      Y1, (AX)(R10*8)
-	VMOVUPD      Y2, (R9)(R10*8)
-	VMOVUPD      Y3, 32(AX)(R10*8)
-	VMOVUPD      Y4, 32(R9)(R10*8)
-	ADDQ         $0x08, R10
+	VMOVUPD      Y1, (AX)(R11*8)
+	VMOVUPD      Y2, (R10)(R11*8)
+	VMOVUPD      Y3, 32(AX)(R11*8)
+	VMOVUPD      Y4, 32(R10)(R11*8)
+	ADDQ         $0x08, R11
 
 bnGradMomentsReluAVX2_next:
-	CMPQ R10, R8
+	CMPQ R11, R9
 	JLT  bnGradMomentsReluAVX2_blk
 	VZEROUPPER
 	RET
@@ -431,9 +441,9 @@ bnAffine2AVX2_row:
 	XORQ R10, R10
 
 bnAffine2AVX2_col:
+	VMOVUPS (DX)(R10*4), Y1
 	VMOVUPS (CX)(R10*4), Y0
 	VMULPS  (BX)(R10*4), Y0, Y0
-	VMOVUPS (DX)(R10*4), Y1
 	VMULPS  (SI)(R10*4), Y1, Y1
 	VADDPS  Y1, Y0, Y0
 	VADDPS  (DI)(R10*4), Y0, Y0
@@ -449,41 +459,42 @@ bnAffine2AVX2_col:
 	VZEROUPPER
 	RET
 
-// func bnAffine2ReluAVX2(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
+// func bnAffine2ReluAVX2(dx *float32, grad *float32, x *float32, fa *float32, fb *float32, k *float32, a *float32, b *float32, rows int, c int)
 // Requires: AVX
-TEXT ·bnAffine2ReluAVX2(SB), NOSPLIT, $0-72
+TEXT ·bnAffine2ReluAVX2(SB), NOSPLIT, $0-80
 	MOVQ   dx+0(FP), AX
 	MOVQ   grad+8(FP), CX
 	MOVQ   x+16(FP), DX
-	MOVQ   out+24(FP), BX
+	MOVQ   fa+24(FP), BX
+	MOVQ   fb+32(FP), SI
 	VXORPS Y0, Y0, Y0
-	MOVQ   k+32(FP), SI
-	MOVQ   a+40(FP), DI
-	MOVQ   b+48(FP), R8
-	MOVQ   rows+56(FP), R9
-	MOVQ   c+64(FP), R10
+	MOVQ   k+40(FP), DI
+	MOVQ   a+48(FP), R8
+	MOVQ   b+56(FP), R9
+	MOVQ   rows+64(FP), R10
+	MOVQ   c+72(FP), R11
 
 bnAffine2ReluAVX2_row:
-	XORQ R11, R11
+	XORQ R12, R12
 
 bnAffine2ReluAVX2_col:
-	VMOVUPS (BX)(R11*4), Y1
+	VMOVUPS (DX)(R12*4), Y2
+	VMULPS  (BX)(R12*4), Y2, Y1
+	VADDPS  (SI)(R12*4), Y1, Y1
 	VCMPPS  $0x1e, Y0, Y1, Y1
-	VANDPS  (CX)(R11*4), Y1, Y1
-	VMULPS  (SI)(R11*4), Y1, Y1
-	VMOVUPS (DX)(R11*4), Y2
-	VMULPS  (DI)(R11*4), Y2, Y2
+	VANDPS  (CX)(R12*4), Y1, Y1
+	VMULPS  (DI)(R12*4), Y1, Y1
+	VMULPS  (R8)(R12*4), Y2, Y2
 	VADDPS  Y2, Y1, Y1
-	VADDPS  (R8)(R11*4), Y1, Y1
-	VMOVUPS Y1, (AX)(R11*4)
-	ADDQ    $0x08, R11
-	CMPQ    R11, R10
+	VADDPS  (R9)(R12*4), Y1, Y1
+	VMOVUPS Y1, (AX)(R12*4)
+	ADDQ    $0x08, R12
+	CMPQ    R12, R11
 	JLT     bnAffine2ReluAVX2_col
-	LEAQ    (CX)(R10*4), CX
-	LEAQ    (DX)(R10*4), DX
-	LEAQ    (BX)(R10*4), BX
-	LEAQ    (AX)(R10*4), AX
-	DECQ    R9
+	LEAQ    (CX)(R11*4), CX
+	LEAQ    (DX)(R11*4), DX
+	LEAQ    (AX)(R11*4), AX
+	DECQ    R10
 	JNZ     bnAffine2ReluAVX2_row
 	VZEROUPPER
 	RET
@@ -687,119 +698,129 @@ bnGradMomentsAVX512_next:
 	VZEROUPPER
 	RET
 
-// func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+// func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, a *float32, b *float32, shift *float64, rows int, c int)
 // Requires: AVX, AVX512F
-TEXT ·bnGradMomentsReluAVX512(SB), NOSPLIT, $0-56
+TEXT ·bnGradMomentsReluAVX512(SB), NOSPLIT, $0-64
 	MOVQ   acc+0(FP), AX
 	MOVQ   x+8(FP), CX
 	MOVQ   y+16(FP), DX
-	MOVQ   out+24(FP), BX
-	MOVQ   shift+32(FP), SI
-	MOVQ   rows+40(FP), DI
-	MOVQ   c+48(FP), R8
-	LEAQ   (AX)(R8*8), R9
+	MOVQ   a+24(FP), BX
+	MOVQ   b+32(FP), SI
+	MOVQ   shift+40(FP), DI
+	MOVQ   rows+48(FP), R8
+	MOVQ   c+56(FP), R9
+	LEAQ   (AX)(R9*8), R10
 	VPXORD Z0, Z0, Z0
-	XORQ   R10, R10
+	XORQ   R11, R11
 
 bnGradMomentsReluAVX512_blk:
-	MOVQ    R8, R11
-	SUBQ    R10, R11
-	CMPQ    R11, $0x20
+	MOVQ    R9, R12
+	SUBQ    R11, R12
+	CMPQ    R12, $0x20
 	JL      bnGradMomentsReluAVX512_one
-	VMOVUPD (AX)(R10*8), Z1
-	VMOVUPD (R9)(R10*8), Z2
-	VMOVUPD 64(AX)(R10*8), Z3
-	VMOVUPD 64(R9)(R10*8), Z4
-	VMOVUPD 128(AX)(R10*8), Z5
-	VMOVUPD 128(R9)(R10*8), Z6
-	VMOVUPD 192(AX)(R10*8), Z7
-	VMOVUPD 192(R9)(R10*8), Z8
-	MOVQ    R10, R11
-	MOVQ    DI, R12
+	VMOVUPD (AX)(R11*8), Z1
+	VMOVUPD (R10)(R11*8), Z2
+	VMOVUPD 64(AX)(R11*8), Z3
+	VMOVUPD 64(R10)(R11*8), Z4
+	VMOVUPD 128(AX)(R11*8), Z5
+	VMOVUPD 128(R10)(R11*8), Z6
+	VMOVUPD 192(AX)(R11*8), Z7
+	VMOVUPD 192(R10)(R11*8), Z8
+	MOVQ    R11, R12
+	MOVQ    R8, R13
 
 bnGradMomentsReluAVX512_rows2:
-	VMOVUPS       (BX)(R11*4), Z9
-	VCMPPS        $0x1e, Z0, Z9, K1
-	VMOVUPS.Z     (CX)(R11*4), K1, Z9
-	VCVTPS2PD     Y9, Z10
+	VMOVUPS       (DX)(R12*4), Z9
+	VMULPS        (BX)(R11*4), Z9, Z10
+	VADDPS        (SI)(R11*4), Z10, Z10
+	VCMPPS        $0x1e, Z0, Z10, K1
+	VMOVUPS.Z     (CX)(R12*4), K1, Z10
+	VCVTPS2PD     Y10, Z11
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VCVTPS2PD     Y10, Z10
+	VCVTPS2PD     Y9, Z12
 	VEXTRACTF64X4 $0x01, Z9, Y9
 	VCVTPS2PD     Y9, Z9
-	VCVTPS2PD     (DX)(R11*4), Z11
-	VSUBPD        (SI)(R10*8), Z11, Z11
-	VMULPD        Z11, Z10, Z11
-	VADDPD        Z10, Z1, Z1
-	VADDPD        Z11, Z2, Z2
-	VCVTPS2PD     32(DX)(R11*4), Z10
-	VSUBPD        64(SI)(R10*8), Z10, Z10
-	VMULPD        Z10, Z9, Z10
-	VADDPD        Z9, Z3, Z3
-	VADDPD        Z10, Z4, Z4
-	VMOVUPS       64(BX)(R11*4), Z9
-	VCMPPS        $0x1e, Z0, Z9, K1
-	VMOVUPS.Z     64(CX)(R11*4), K1, Z9
-	VCVTPS2PD     Y9, Z10
+	VSUBPD        (DI)(R11*8), Z12, Z12
+	VMULPD        Z12, Z11, Z12
+	VADDPD        Z11, Z1, Z1
+	VADDPD        Z12, Z2, Z2
+	VSUBPD        64(DI)(R11*8), Z9, Z9
+	VMULPD        Z9, Z10, Z9
+	VADDPD        Z10, Z3, Z3
+	VADDPD        Z9, Z4, Z4
+	VMOVUPS       64(DX)(R12*4), Z9
+	VMULPS        64(BX)(R11*4), Z9, Z10
+	VADDPS        64(SI)(R11*4), Z10, Z10
+	VCMPPS        $0x1e, Z0, Z10, K1
+	VMOVUPS.Z     64(CX)(R12*4), K1, Z10
+	VCVTPS2PD     Y10, Z11
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VCVTPS2PD     Y10, Z10
+	VCVTPS2PD     Y9, Z12
 	VEXTRACTF64X4 $0x01, Z9, Y9
 	VCVTPS2PD     Y9, Z9
-	VCVTPS2PD     64(DX)(R11*4), Z11
-	VSUBPD        128(SI)(R10*8), Z11, Z11
-	VMULPD        Z11, Z10, Z11
-	VADDPD        Z10, Z5, Z5
-	VADDPD        Z11, Z6, Z6
-	VCVTPS2PD     96(DX)(R11*4), Z10
-	VSUBPD        192(SI)(R10*8), Z10, Z10
-	VMULPD        Z10, Z9, Z10
-	VADDPD        Z9, Z7, Z7
-	VADDPD        Z10, Z8, Z8
-	ADDQ          R8, R11
-	DECQ          R12
+	VSUBPD        128(DI)(R11*8), Z12, Z12
+	VMULPD        Z12, Z11, Z12
+	VADDPD        Z11, Z5, Z5
+	VADDPD        Z12, Z6, Z6
+	VSUBPD        192(DI)(R11*8), Z9, Z9
+	VMULPD        Z9, Z10, Z9
+	VADDPD        Z10, Z7, Z7
+	VADDPD        Z9, Z8, Z8
+	ADDQ          R9, R12
+	DECQ          R13
 	JNZ           bnGradMomentsReluAVX512_rows2
-	VMOVUPD       Z1, (AX)(R10*8)
-	VMOVUPD       Z2, (R9)(R10*8)
-	VMOVUPD       Z3, 64(AX)(R10*8)
-	VMOVUPD       Z4, 64(R9)(R10*8)
-	VMOVUPD       Z5, 128(AX)(R10*8)
-	VMOVUPD       Z6, 128(R9)(R10*8)
-	VMOVUPD       Z7, 192(AX)(R10*8)
-	VMOVUPD       Z8, 192(R9)(R10*8)
-	ADDQ          $0x20, R10
+	VMOVUPD       Z1, (AX)(R11*8)
+	VMOVUPD       Z2, (R10)(R11*8)
+	VMOVUPD       Z3, 64(AX)(R11*8)
+	VMOVUPD       Z4, 64(R10)(R11*8)
+	VMOVUPD       Z5, 128(AX)(R11*8)
+	VMOVUPD       Z6, 128(R10)(R11*8)
+	VMOVUPD       Z7, 192(AX)(R11*8)
+	VMOVUPD       Z8, 192(R10)(R11*8)
+	ADDQ          $0x20, R11
 	JMP           bnGradMomentsReluAVX512_next
 
 bnGradMomentsReluAVX512_one:
-	VMOVUPD (AX)(R10*8), Z1
-	VMOVUPD (R9)(R10*8), Z2
-	VMOVUPD 64(AX)(R10*8), Z3
-	VMOVUPD 64(R9)(R10*8), Z4
-	MOVQ    R10, R11
-	MOVQ    DI, R12
+	VMOVUPD (AX)(R11*8), Z1
+	VMOVUPD (R10)(R11*8), Z2
+	VMOVUPD 64(AX)(R11*8), Z3
+	VMOVUPD 64(R10)(R11*8), Z4
+	MOVQ    R11, R12
+	MOVQ    R8, R13
 
 bnGradMomentsReluAVX512_rows1:
-	VMOVUPS       (BX)(R11*4), Z5
-	VCMPPS        $0x1e, Z0, Z5, K1
-	VMOVUPS.Z     (CX)(R11*4), K1, Z5
-	VCVTPS2PD     Y5, Z6
+	VMOVUPS       (DX)(R12*4), Z5
+	VMULPS        (BX)(R11*4), Z5, Z6
+	VADDPS        (SI)(R11*4), Z6, Z6
+	VCMPPS        $0x1e, Z0, Z6, K1
+	VMOVUPS.Z     (CX)(R12*4), K1, Z6
+	VCVTPS2PD     Y6, Z7
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VCVTPS2PD     Y6, Z6
+	VCVTPS2PD     Y5, Z8
 	VEXTRACTF64X4 $0x01, Z5, Y5
 	VCVTPS2PD     Y5, Z5
-	VCVTPS2PD     (DX)(R11*4), Z7
-	VSUBPD        (SI)(R10*8), Z7, Z7
-	VMULPD        Z7, Z6, Z7
-	VADDPD        Z6, Z1, Z1
-	VADDPD        Z7, Z2, Z2
-	VCVTPS2PD     32(DX)(R11*4), Z6
-	VSUBPD        64(SI)(R10*8), Z6, Z6
-	VMULPD        Z6, Z5, Z6
-	VADDPD        Z5, Z3, Z3
-	VADDPD        Z6, Z4, Z4
-	ADDQ          R8, R11
-	DECQ          R12
+	VSUBPD        (DI)(R11*8), Z8, Z8
+	VMULPD        Z8, Z7, Z8
+	VADDPD        Z7, Z1, Z1
+	VADDPD        Z8, Z2, Z2
+	VSUBPD        64(DI)(R11*8), Z5, Z5
+	VMULPD        Z5, Z6, Z5
+	VADDPD        Z6, Z3, Z3
+	VADDPD        Z5, Z4, Z4
+	ADDQ          R9, R12
+	DECQ          R13
 	JNZ           bnGradMomentsReluAVX512_rows1
-	VMOVUPD       Z1, (AX)(R10*8)
-	VMOVUPD       Z2, (R9)(R10*8)
-	VMOVUPD       Z3, 64(AX)(R10*8)
-	VMOVUPD       Z4, 64(R9)(R10*8)
-	ADDQ          $0x10, R10
+	VMOVUPD       Z1, (AX)(R11*8)
+	VMOVUPD       Z2, (R10)(R11*8)
+	VMOVUPD       Z3, 64(AX)(R11*8)
+	VMOVUPD       Z4, 64(R10)(R11*8)
+	ADDQ          $0x10, R11
 
 bnGradMomentsReluAVX512_next:
-	CMPQ R10, R8
+	CMPQ R11, R9
 	JLT  bnGradMomentsReluAVX512_blk
 	VZEROUPPER
 	RET
@@ -915,9 +936,9 @@ bnAffine2AVX512_row:
 	XORQ R10, R10
 
 bnAffine2AVX512_col:
+	VMOVUPS (DX)(R10*4), Z1
 	VMOVUPS (CX)(R10*4), Z0
 	VMULPS  (BX)(R10*4), Z0, Z0
-	VMOVUPS (DX)(R10*4), Z1
 	VMULPS  (SI)(R10*4), Z1, Z1
 	VADDPS  Z1, Z0, Z0
 	VADDPS  (DI)(R10*4), Z0, Z0
@@ -933,41 +954,42 @@ bnAffine2AVX512_col:
 	VZEROUPPER
 	RET
 
-// func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
+// func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, fa *float32, fb *float32, k *float32, a *float32, b *float32, rows int, c int)
 // Requires: AVX, AVX512F
-TEXT ·bnAffine2ReluAVX512(SB), NOSPLIT, $0-72
+TEXT ·bnAffine2ReluAVX512(SB), NOSPLIT, $0-80
 	MOVQ   dx+0(FP), AX
 	MOVQ   grad+8(FP), CX
 	MOVQ   x+16(FP), DX
-	MOVQ   out+24(FP), BX
+	MOVQ   fa+24(FP), BX
+	MOVQ   fb+32(FP), SI
 	VPXORD Z0, Z0, Z0
-	MOVQ   k+32(FP), SI
-	MOVQ   a+40(FP), DI
-	MOVQ   b+48(FP), R8
-	MOVQ   rows+56(FP), R9
-	MOVQ   c+64(FP), R10
+	MOVQ   k+40(FP), DI
+	MOVQ   a+48(FP), R8
+	MOVQ   b+56(FP), R9
+	MOVQ   rows+64(FP), R10
+	MOVQ   c+72(FP), R11
 
 bnAffine2ReluAVX512_row:
-	XORQ R11, R11
+	XORQ R12, R12
 
 bnAffine2ReluAVX512_col:
-	VMOVUPS   (BX)(R11*4), Z1
+	VMOVUPS   (DX)(R12*4), Z2
+	VMULPS    (BX)(R12*4), Z2, Z1
+	VADDPS    (SI)(R12*4), Z1, Z1
 	VCMPPS    $0x1e, Z0, Z1, K1
-	VMOVUPS.Z (CX)(R11*4), K1, Z1
-	VMULPS    (SI)(R11*4), Z1, Z1
-	VMOVUPS   (DX)(R11*4), Z2
-	VMULPS    (DI)(R11*4), Z2, Z2
+	VMOVUPS.Z (CX)(R12*4), K1, Z1
+	VMULPS    (DI)(R12*4), Z1, Z1
+	VMULPS    (R8)(R12*4), Z2, Z2
 	VADDPS    Z2, Z1, Z1
-	VADDPS    (R8)(R11*4), Z1, Z1
-	VMOVUPS   Z1, (AX)(R11*4)
-	ADDQ      $0x10, R11
-	CMPQ      R11, R10
+	VADDPS    (R9)(R12*4), Z1, Z1
+	VMOVUPS   Z1, (AX)(R12*4)
+	ADDQ      $0x10, R12
+	CMPQ      R12, R11
 	JLT       bnAffine2ReluAVX512_col
-	LEAQ      (CX)(R10*4), CX
-	LEAQ      (DX)(R10*4), DX
-	LEAQ      (BX)(R10*4), BX
-	LEAQ      (AX)(R10*4), AX
-	DECQ      R9
+	LEAQ      (CX)(R11*4), CX
+	LEAQ      (DX)(R11*4), DX
+	LEAQ      (AX)(R11*4), AX
+	DECQ      R10
 	JNZ       bnAffine2ReluAVX512_row
 	VZEROUPPER
 	RET

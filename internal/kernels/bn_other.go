@@ -34,7 +34,7 @@ func bnAffine2AVX512(dx, grad, x, k, a, b *float32, rows, c int) {
 	panic("kernels: bnAffine2AVX512 called without assembly")
 }
 
-func bnGradMomentsReluAVX2(acc *float64, x, y, out *float32, shift *float64, rows, c int) {
+func bnGradMomentsReluAVX2(acc *float64, x, y, a, b *float32, shift *float64, rows, c int) {
 	panic("kernels: bnGradMomentsReluAVX2 called without assembly")
 }
 
@@ -42,11 +42,11 @@ func bnAffineReluAVX2(y, x, a, b *float32, rows, c int) {
 	panic("kernels: bnAffineReluAVX2 called without assembly")
 }
 
-func bnAffine2ReluAVX2(dx, grad, x, out, k, a, b *float32, rows, c int) {
+func bnAffine2ReluAVX2(dx, grad, x, fa, fb, k, a, b *float32, rows, c int) {
 	panic("kernels: bnAffine2ReluAVX2 called without assembly")
 }
 
-func bnGradMomentsReluAVX512(acc *float64, x, y, out *float32, shift *float64, rows, c int) {
+func bnGradMomentsReluAVX512(acc *float64, x, y, a, b *float32, shift *float64, rows, c int) {
 	panic("kernels: bnGradMomentsReluAVX512 called without assembly")
 }
 
@@ -54,7 +54,7 @@ func bnAffineReluAVX512(y, x, a, b *float32, rows, c int) {
 	panic("kernels: bnAffineReluAVX512 called without assembly")
 }
 
-func bnAffine2ReluAVX512(dx, grad, x, out, k, a, b *float32, rows, c int) {
+func bnAffine2ReluAVX512(dx, grad, x, fa, fb, k, a, b *float32, rows, c int) {
 	panic("kernels: bnAffine2ReluAVX512 called without assembly")
 }
 

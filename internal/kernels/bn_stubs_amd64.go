@@ -20,7 +20,7 @@ func bnGradMomentsAVX2(acc *float64, x *float32, y *float32, shift *float64, row
 // c a multiple of 8.
 //
 //go:noescape
-func bnGradMomentsReluAVX2(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+func bnGradMomentsReluAVX2(acc *float64, x *float32, y *float32, a *float32, b *float32, shift *float64, rows int, c int)
 
 // bnAffineAVX2 runs Affine over rows of c values, c a multiple of 8.
 //
@@ -45,7 +45,7 @@ func bnAffine2AVX2(dx *float32, grad *float32, x *float32, k *float32, a *float3
 // bnAffine2ReluAVX2 runs Affine2Relu over rows of c values, c a multiple of 8.
 //
 //go:noescape
-func bnAffine2ReluAVX2(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
+func bnAffine2ReluAVX2(dx *float32, grad *float32, x *float32, fa *float32, fb *float32, k *float32, a *float32, b *float32, rows int, c int)
 
 // bnShiftedMomentsAVX512 runs ShiftedMoments over rows of c values, c
 // a multiple of 16.
@@ -63,7 +63,7 @@ func bnGradMomentsAVX512(acc *float64, x *float32, y *float32, shift *float64, r
 // c a multiple of 16.
 //
 //go:noescape
-func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, out *float32, shift *float64, rows int, c int)
+func bnGradMomentsReluAVX512(acc *float64, x *float32, y *float32, a *float32, b *float32, shift *float64, rows int, c int)
 
 // bnAffineAVX512 runs Affine over rows of c values, c a multiple of 16.
 //
@@ -88,4 +88,4 @@ func bnAffine2AVX512(dx *float32, grad *float32, x *float32, k *float32, a *floa
 // bnAffine2ReluAVX512 runs Affine2Relu over rows of c values, c a multiple of 16.
 //
 //go:noescape
-func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, out *float32, k *float32, a *float32, b *float32, rows int, c int)
+func bnAffine2ReluAVX512(dx *float32, grad *float32, x *float32, fa *float32, fb *float32, k *float32, a *float32, b *float32, rows int, c int)

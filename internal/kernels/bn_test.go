@@ -49,6 +49,20 @@ func TestBatchNormLoops(t *testing.T) {
 				out[i] = float32(math.NaN())
 			}
 		}
+		// fa, fb: a forward AffineRelu's coefficients, the masks of the
+		// ReLU gradients being where u·fa + fb > 0 (u from y): positive
+		// and negative values, ±0 (fa = 0, fb = ±0) and NaN (fa = NaN).
+		fa, fb := vecRand(r, c), vecRand(r, c)
+		for j := range c {
+			switch j % 5 {
+			case 1:
+				fa[j], fb[j] = 0, 0
+			case 2:
+				fa[j], fb[j] = 0, float32(math.Copysign(0, -1))
+			case 3:
+				fa[j] = float32(math.NaN())
+			}
+		}
 		// The references, straight from the docs.
 		wantMom, wantGrad := make([]float64, 2*c), make([]float64, 2*c)
 		wantAff, wantAff2 := make([]float32, rows*c), make([]float32, rows*c)
@@ -77,8 +91,8 @@ func TestBatchNormLoops(t *testing.T) {
 					join = 0
 				}
 				wantAffAR[i*c+j] = join
-				var gm float32 // v where out > 0, else +0
-				if out[i*c+j] > 0 {
+				var gm float32 // v where u·fa + fb > 0, else +0
+				if float32(u*fa[j])+fb[j] > 0 {
 					gm = v
 				}
 				wantGradR[j] += float64(gm)
@@ -97,7 +111,7 @@ func TestBatchNormLoops(t *testing.T) {
 				Affine(aff, x, a, b)
 				Affine2(aff2, x, y, k, a, b)
 				gradR, affR, aff2R := make([]float64, 2*c), make([]float32, rows*c), make([]float32, rows*c)
-				GradMomentsRelu(gradR, x, y, out, shift)
+				GradMomentsRelu(gradR, x, y, fa, fb, shift)
 				// The sums carry on from what acc holds: the rows in two
 				// calls give the bits of one.
 				h := rows / 2 * c
@@ -109,12 +123,12 @@ func TestBatchNormLoops(t *testing.T) {
 					}
 					ShiftedMoments(mom2, x[lo:hi], shift)
 					GradMoments(grad2, x[lo:hi], y[lo:hi], shift)
-					GradMomentsRelu(gradR2, x[lo:hi], y[lo:hi], out[lo:hi], shift)
+					GradMomentsRelu(gradR2, x[lo:hi], y[lo:hi], fa, fb, shift)
 				}
 				AffineRelu(affR, x, a, b)
 				affAR := make([]float32, rows*c)
 				AffineAddRelu(affAR, x, out, a, b)
-				Affine2Relu(aff2R, x, y, out, k, a, b)
+				Affine2Relu(aff2R, x, y, fa, fb, k, a, b)
 				for _, cmp := range []struct {
 					name      string
 					got, want any

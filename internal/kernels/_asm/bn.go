@@ -38,19 +38,22 @@ func bnRoutines() {
 	}
 }
 
-// reluMasked loads into d the lanes of src where out > 0 and zero
-// elsewhere (GT_OQ: false for NaN); zero is a zero vector.
-func (w bnWidth) reluMasked(d, zero reg.VecVirtual, src, out Mem) {
-	o := w.vec()
-	VMOVUPS(out, o)
+// reluMasked loads into d the lanes of src where the forward's
+// pre-ReLU value x·a + b (x a register, a and b the forward's
+// coefficients; the product rounded before the sum, as bnAffine's) is
+// > 0, and zero elsewhere (GT_OQ: false for NaN); zero is a zero vector.
+func (w bnWidth) reluMasked(d, zero, x reg.VecVirtual, src, a, b Mem) {
+	v := w.vec()
+	VMULPS(a, x, v)
+	VADDPS(b, v, v)
 	if w.lanes == 16 {
 		k := K()
-		VCMPPS(Imm(0x1e), zero, o, k)
+		VCMPPS(Imm(0x1e), zero, v, k)
 		VMOVUPS_Z(src, k, d)
 		return
 	}
-	VCMPPS(Imm(0x1e), zero, o, o)
-	VANDPS(src, o, d)
+	VCMPPS(Imm(0x1e), zero, v, v)
+	VANDPS(src, v, d)
 }
 
 // halves converts the lanes of v to float64: the low half into lo, the
@@ -76,9 +79,10 @@ func at8(base, index reg.Register, disp int) Mem {
 //
 //	squares: d = x − s;            acc[j] += d;  acc[c+j] += d·d
 //	product: d = y − s;            acc[j] += x;  acc[c+j] += x·d
-//	relu:    product with x replaced by 0 where out ≤ 0
+//	relu:    product with x replaced by 0 where y·a + b ≤ 0
 //
-// (x, y converted to float64 first).
+// (x, y converted to float64 first; a and b the forward's float32
+// coefficients, the product rounded before the sum).
 func bnMoments(w bnWidth, squares, relu bool) {
 	name, sig := "bnGradMoments"+w.suffix, "func(acc *float64, x, y *float32, shift *float64, rows, c int)"
 	doc := []string{
@@ -93,7 +97,7 @@ func bnMoments(w bnWidth, squares, relu bool) {
 			fmt.Sprintf("a multiple of %d.", w.lanes),
 		}
 	case relu:
-		name, sig = "bnGradMomentsRelu"+w.suffix, "func(acc *float64, x, y, out *float32, shift *float64, rows, c int)"
+		name, sig = "bnGradMomentsRelu"+w.suffix, "func(acc *float64, x, y, a, b *float32, shift *float64, rows, c int)"
 		doc = []string{
 			fmt.Sprintf("bnGradMomentsRelu%s runs GradMomentsRelu over rows of c values,", w.suffix),
 			fmt.Sprintf("c a multiple of %d.", w.lanes),
@@ -102,12 +106,12 @@ func bnMoments(w bnWidth, squares, relu bool) {
 	vecFunc(name, sig, doc...)
 	acc := Load(Param("acc"), GP64())
 	x := Load(Param("x"), GP64())
-	var y, out reg.Register
+	var y, fa, fb reg.Register
 	if !squares {
 		y = Load(Param("y"), GP64())
 	}
 	if relu {
-		out = Load(Param("out"), GP64())
+		fa, fb = Load(Param("a"), GP64()), Load(Param("b"), GP64())
 	}
 	shift := Load(Param("shift"), GP64())
 	rows := Load(Param("rows"), GP64())
@@ -136,12 +140,16 @@ func bnMoments(w bnWidth, squares, relu bool) {
 		MOVQ(rows, r)
 		Label(bl)
 		for st := range steps {
-			var ph [2]reg.VecVirtual // relu: the masked x, as float64 halves
+			// relu: the masked x and y, as float64 halves.
+			var ph, yh [2]reg.VecVirtual
 			if relu {
-				m := w.vec()
-				w.reluMasked(m, zv, at(x, o, st*4*w.lanes), at(out, o, st*4*w.lanes))
+				yv, m := w.vec(), w.vec()
+				VMOVUPS(at(y, o, st*4*w.lanes), yv)
+				w.reluMasked(m, zv, yv, at(x, o, st*4*w.lanes), at(fa, j, st*4*w.lanes), at(fb, j, st*4*w.lanes))
 				ph = [2]reg.VecVirtual{w.vec(), w.vec()}
 				w.halves(m, ph[0], ph[1])
+				yh = [2]reg.VecVirtual{w.vec(), w.vec()}
+				w.halves(yv, yh[0], yh[1])
 			}
 			for h := range 2 {
 				q, disp := 2*st+h, st*4*w.lanes+h*half
@@ -154,12 +162,14 @@ func bnMoments(w bnWidth, squares, relu bool) {
 					VMULPD(d, d, sq)
 				default:
 					p = ph[h]
-					if !relu {
+					if relu {
+						VSUBPD(at8(shift, j, 2*disp), yh[h], d)
+					} else {
 						p = w.vec()
 						VCVTPS2PD(at(x, o, disp), p)
+						VCVTPS2PD(at(y, o, disp), d)
+						VSUBPD(at8(shift, j, 2*disp), d, d)
 					}
-					VCVTPS2PD(at(y, o, disp), d)
-					VSUBPD(at8(shift, j, 2*disp), d, d)
 					VMULPD(d, p, sq)
 				}
 				VADDPD(p, s1[q], s1[q])
@@ -251,20 +261,20 @@ func bnAffine(w bnWidth, relu, skip bool) {
 
 // bnAffine2: dx = (k·g + a·x) + b per channel, each product and sum
 // rounded to float32 in that order; with relu, g is first zeroed where
-// out ≤ 0.
+// the forward's x·fa + fb ≤ 0.
 func bnAffine2(w bnWidth, relu bool) {
 	name, what, sig := "bnAffine2"+w.suffix, "Affine2", "func(dx, grad, x, k, a, b *float32, rows, c int)"
 	if relu {
-		name, what, sig = "bnAffine2Relu"+w.suffix, "Affine2Relu", "func(dx, grad, x, out, k, a, b *float32, rows, c int)"
+		name, what, sig = "bnAffine2Relu"+w.suffix, "Affine2Relu", "func(dx, grad, x, fa, fb, k, a, b *float32, rows, c int)"
 	}
 	vecFunc(name, sig, fmt.Sprintf("%s runs %s over rows of c values, c a multiple of %d.", name, what, w.lanes))
 	dx := Load(Param("dx"), GP64())
 	g := Load(Param("grad"), GP64())
 	x := Load(Param("x"), GP64())
-	var out reg.Register
+	var fa, fb reg.Register
 	var zv reg.VecVirtual
 	if relu {
-		out = Load(Param("out"), GP64())
+		fa, fb = Load(Param("fa"), GP64()), Load(Param("fb"), GP64())
 		zv = w.vec()
 		zero(zv)
 	}
@@ -278,13 +288,13 @@ func bnAffine2(w bnWidth, relu bool) {
 	XORQ(j, j)
 	Label(name + "_col")
 	u, v := w.vec(), w.vec()
+	VMOVUPS(at(x, j, 0), v)
 	if relu {
-		w.reluMasked(u, zv, at(g, j, 0), at(out, j, 0))
+		w.reluMasked(u, zv, v, at(g, j, 0), at(fa, j, 0), at(fb, j, 0))
 	} else {
 		VMOVUPS(at(g, j, 0), u)
 	}
 	VMULPS(at(k, j, 0), u, u)
-	VMOVUPS(at(x, j, 0), v)
 	VMULPS(at(a, j, 0), v, v)
 	VADDPS(v, u, u)
 	VADDPS(at(b, j, 0), u, u)
@@ -294,9 +304,6 @@ func bnAffine2(w bnWidth, relu bool) {
 	JLT(LabelRef(name + "_col"))
 	LEAQ(at(g, c, 0), g)
 	LEAQ(at(x, c, 0), x)
-	if relu {
-		LEAQ(at(out, c, 0), out)
-	}
 	LEAQ(at(dx, c, 0), dx)
 	DECQ(rows)
 	JNZ(LabelRef(name + "_row"))
