@@ -26,14 +26,14 @@ var hasBMI2 = cpu.X86.HasBMI2
 // The streaming output transforms, where there is assembly (winoAlg.streamed).
 func init() {
 	wino2.streamed = winoOutputs{output: winoOutputStreamAVX2, output512: winoOutputStreamAVX512,
-		ep:    [3]winoOutputEp{winoOutputBiasStreamAVX2, winoOutputBiasReluStreamAVX2, winoOutputBiasSkipReluStreamAVX2},
-		ep512: [3]winoOutputEp{winoOutputBiasStreamAVX512, winoOutputBiasReluStreamAVX512, winoOutputBiasSkipReluStreamAVX512}}
+		ep:    [4]winoOutputEp{winoOutputBiasStreamAVX2, winoOutputBiasReluStreamAVX2, winoOutputBiasSkipReluStreamAVX2, winoOutputSkipStreamAVX2},
+		ep512: [4]winoOutputEp{winoOutputBiasStreamAVX512, winoOutputBiasReluStreamAVX512, winoOutputBiasSkipReluStreamAVX512, winoOutputSkipStreamAVX512}}
 	wino4.streamed = winoOutputs{output: winoOutput8StreamAVX2, output512: winoOutput8StreamAVX512,
-		ep:    [3]winoOutputEp{winoOutput8BiasStreamAVX2, winoOutput8BiasReluStreamAVX2, winoOutput8BiasSkipReluStreamAVX2},
-		ep512: [3]winoOutputEp{winoOutput8BiasStreamAVX512, winoOutput8BiasReluStreamAVX512, winoOutput8BiasSkipReluStreamAVX512}}
+		ep:    [4]winoOutputEp{winoOutput8BiasStreamAVX2, winoOutput8BiasReluStreamAVX2, winoOutput8BiasSkipReluStreamAVX2, winoOutput8SkipStreamAVX2},
+		ep512: [4]winoOutputEp{winoOutput8BiasStreamAVX512, winoOutput8BiasReluStreamAVX512, winoOutput8BiasSkipReluStreamAVX512, winoOutput8SkipStreamAVX512}}
 	wino43.streamed = winoOutputs{output: winoOutput43StreamAVX2, output512: winoOutput43StreamAVX512,
-		ep:    [3]winoOutputEp{winoOutput43BiasStreamAVX2, winoOutput43BiasReluStreamAVX2, winoOutput43BiasSkipReluStreamAVX2},
-		ep512: [3]winoOutputEp{winoOutput43BiasStreamAVX512, winoOutput43BiasReluStreamAVX512, winoOutput43BiasSkipReluStreamAVX512}}
+		ep:    [4]winoOutputEp{winoOutput43BiasStreamAVX2, winoOutput43BiasReluStreamAVX2, winoOutput43BiasSkipReluStreamAVX2, winoOutput43SkipStreamAVX2},
+		ep512: [4]winoOutputEp{winoOutput43BiasStreamAVX512, winoOutput43BiasReluStreamAVX512, winoOutput43BiasSkipReluStreamAVX512, winoOutput43SkipStreamAVX512}}
 }
 
 // StreamFence orders the streaming stores this goroutine made

@@ -2149,6 +2149,213 @@ winoOutputBiasSkipReluAVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoOutputSkipAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputSkipAVX2(SB), NOSPLIT, $0-64
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	MOVQ    skip+48(FP), R12
+	VMOVUPS winoConsts<>+64(SB), Y0
+
+winoOutputSkipAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         DX
+	JNZ          winoOutputSkipAVX2loop
+	VZEROUPPER
+	RET
+
 // func winoOutputStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputStreamAVX2(SB), NOSPLIT, $0-48
@@ -3694,6 +3901,399 @@ winoOutputBiasSkipReluStreamAVX2loop:
 	ADDQ         $0x40, R10
 	SUBQ         $0x02, DX
 	JNZ          winoOutputBiasSkipReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutputSkipStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutputSkipStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    skip+48(FP), R10
+	VMOVUPS winoConsts<>+64(SB), Y0
+
+winoOutputSkipStreamAVX2loop:
+	LEAQ         (CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	LEAQ         32(CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(DI*1), Y2
+	VMOVUPS      (R11)(DI*2), Y3
+	VMOVUPS      (R12), Y4
+	VMOVUPS      (R12)(DI*1), Y5
+	VMOVUPS      (R12)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R11)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R11)(DI*1)
+	MOVQ         CX, R11
+	MOVQ         AX, R12
+	MOVQ         R10, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(R8*1), Y2
+	VMOVUPS      (R11)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVNTPS     Y1, (R12)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVNTPS     Y1, (R12)(BX*1)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(R8*1), Y2
+	VMOVUPS      (R11)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVNTPS     Y1, (R12)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVNTPS     Y1, (R12)(BX*1)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(R8*1), Y2
+	VMOVUPS      (R11)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVNTPS     Y1, (R12)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVNTPS     Y1, (R12)(BX*1)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y1
+	VMOVUPS      (R11)(R8*1), Y2
+	VMOVUPS      (R11)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVNTPS     Y1, (R12)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  Y0, Y4, Y1
+	VFNMADD231PS Y0, Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVNTPS     Y1, (R12)(BX*1)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	SUBQ         $0x02, DX
+	JNZ          winoOutputSkipStreamAVX2loop
 	VZEROUPPER
 	RET
 
@@ -7345,6 +7945,607 @@ winoOutput8BiasSkipReluAVX2loop:
 	ADDQ         $0x20, R12
 	DECQ         DX
 	JNZ          winoOutput8BiasSkipReluAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput8SkipAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8SkipAVX2(SB), NOSPLIT, $0-64
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R11
+	MOVQ    skip+48(FP), R12
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
+
+winoOutput8SkipAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R14), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         DX
+	JNZ          winoOutput8SkipAVX2loop
 	VZEROUPPER
 	RET
 
@@ -11974,6 +13175,1191 @@ winoOutput8BiasSkipReluStreamAVX2loop:
 	VZEROUPPER
 	RET
 
+// func winoOutput8SkipStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput8SkipStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x08, DI, R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    skip+48(FP), R10
+	VMOVUPS winoConsts<>+192(SB), Y0
+	VMOVUPS winoConsts<>+64(SB), Y1
+	VMOVUPS winoConsts<>+0(SB), Y2
+
+winoOutput8SkipStreamAVX2loop:
+	LEAQ         (CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	LEAQ         32(CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	LEAQ         (R12)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	MOVQ         CX, R11
+	MOVQ         AX, R12
+	MOVQ         R10, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  Y0, Y8, Y3
+	VFMADD231PS  Y0, Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFNMADD231PS Y1, Y7, Y3
+	VFMADD231PS  Y2, Y8, Y3
+	VFNMADD231PS Y2, Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFMADD231PS  Y2, Y7, Y3
+	VFMADD231PS  Y1, Y8, Y3
+	VFMADD231PS  Y1, Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	SUBQ         $0x02, DX
+	JNZ          winoOutput8SkipStreamAVX2loop
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad8AVX2(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n8 int)
 // Requires: AVX, FMA3
 TEXT ·winoOutputGrad8AVX2(SB), NOSPLIT, $0-48
@@ -14049,6 +16435,401 @@ winoOutput43BiasSkipReluAVX2loop:
 	ADDQ         $0x20, R12
 	DECQ         DX
 	JNZ          winoOutput43BiasSkipReluAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43SkipAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43SkipAVX2(SB), NOSPLIT, $0-64
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R11
+	MOVQ    skip+48(FP), R12
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
+
+winoOutput43SkipAVX2loop:
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R14), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	DECQ         DX
+	JNZ          winoOutput43SkipAVX2loop
 	VZEROUPPER
 	RET
 
@@ -17027,6 +19808,779 @@ winoOutput43BiasSkipReluStreamAVX2loop:
 	ADDQ         $0x40, R10
 	SUBQ         $0x02, DX
 	JNZ          winoOutput43BiasSkipReluStreamAVX2loop
+	VZEROUPPER
+	RET
+
+// func winoOutput43SkipStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+// Requires: AVX, FMA3
+TEXT ·winoOutput43SkipStreamAVX2(SB), NOSPLIT, $0-64
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    n8+56(FP), DX
+	MOVQ    rowStride+8(FP), BX
+	SHLQ    $0x02, BX
+	MOVQ    colStride+16(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    srcStride+32(FP), DI
+	SHLQ    $0x02, DI
+	IMUL3Q  $0x06, DI, R8
+	MOVQ    bias+40(FP), R9
+	MOVQ    skip+48(FP), R10
+	VMOVUPS winoConsts<>+64(SB), Y0
+	VMOVUPS winoConsts<>+0(SB), Y1
+	VMOVUPS winoConsts<>+192(SB), Y2
+
+winoOutput43SkipStreamAVX2loop:
+	LEAQ         (CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	LEAQ         32(CX), R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	ADDQ         R8, R11
+	LEAQ         (R11)(DI*2), R12
+	ADDQ         DI, R12
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(DI*1), Y4
+	VMOVUPS      (R11)(DI*2), Y5
+	VMOVUPS      (R12), Y6
+	VMOVUPS      (R12)(DI*1), Y7
+	VMOVUPS      (R12)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R11)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      Y3, (R11)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R12)
+	MOVQ         CX, R11
+	MOVQ         AX, R12
+	MOVQ         R10, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         DI, R11
+	ADDQ         SI, R12
+	ADDQ         SI, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
+	LEAQ         (R11)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R11), Y3
+	VMOVUPS      (R11)(R8*1), Y4
+	VMOVUPS      (R11)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R12)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y0, Y6, Y3
+	VFNMADD231PS Y0, Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  Y1, Y6, Y3
+	VFMADD231PS  Y1, Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVNTPS     Y3, (R12)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  Y2, Y6, Y3
+	VFNMADD231PS Y2, Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVNTPS     Y3, (R14)
+	SUBQ         $0x20, R11
+	SUBQ         $0x20, R12
+	SUBQ         $0x20, R13
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	SUBQ         $0x02, DX
+	JNZ          winoOutput43SkipStreamAVX2loop
 	VZEROUPPER
 	RET
 
@@ -21127,6 +24681,593 @@ winoOutputBiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutputSkipAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputSkipAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputSkipAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputSkipAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R14), Z4
+	VMOVUPS      (R14)(R8*1), Z5
+	VMOVUPS      (R14)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      (R13), Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      (R13)(BX*1), Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R14), Z4
+	VMOVUPS      (R14)(R8*1), Z5
+	VMOVUPS      (R14)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      (R13), Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      (R13)(BX*1), Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      Z1, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutputSkipAVX512loop
+
+winoOutputSkipAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputSkipAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutputSkipAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputSkipAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS.Z    (R13), K1, Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS.Z    (R13)(BX*1), K1, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS.Z    (R13), K1, Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+
+winoOutputSkipAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutputStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputStreamAVX512(SB), NOSPLIT, $0-48
@@ -23445,6 +27586,593 @@ winoOutputBiasSkipReluStreamAVX512mask:
 	VMOVUPS      Z2, K1, (R10)(BX*1)
 
 winoOutputBiasSkipReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutputSkipStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutputSkipStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+
+winoOutputSkipStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutputSkipStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(DI*1), Z2
+	VMOVUPS      (R9)(DI*2), Z3
+	VMOVUPS      (R10), Z4
+	VMOVUPS      (R10)(DI*1), Z5
+	VMOVUPS      (R10)(DI*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R14), Z4
+	VMOVUPS      (R14)(R8*1), Z5
+	VMOVUPS      (R14)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      (R13), Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVNTPS     Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      (R13)(BX*1), Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVNTPS     Z1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z1
+	VMOVUPS      (R9)(R8*1), Z2
+	VMOVUPS      (R9)(R8*2), Z3
+	VMOVUPS      (R14), Z4
+	VMOVUPS      (R14)(R8*1), Z5
+	VMOVUPS      (R14)(R8*2), Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      (R13), Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVNTPS     Z1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      (R13)(BX*1), Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVNTPS     Z1, (R10)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutputSkipStreamAVX512loop
+
+winoOutputSkipStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutputSkipStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(DI*1), Y2
+	VMOVUPS      (R9)(DI*2), Y3
+	VMOVUPS      (R10), Y4
+	VMOVUPS      (R10)(DI*1), Y5
+	VMOVUPS      (R10)(DI*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      Y1, (R9)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      Y1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y1
+	VMOVUPS      (R9)(R8*1), Y2
+	VMOVUPS      (R9)(R8*2), Y3
+	VMOVUPS      (R14), Y4
+	VMOVUPS      (R14)(R8*1), Y5
+	VMOVUPS      (R14)(R8*2), Y6
+	VMOVAPS      Y1, Y1
+	VADDPS       Y2, Y1, Y1
+	VADDPS       Y3, Y1, Y1
+	VADDPS       Y4, Y1, Y1
+	VADDPS       Y5, Y1, Y1
+	VMOVUPS      (R13), Y7
+	VADDPS       Y7, Y1, Y1
+	VMOVUPS      Y1, (R10)
+	VMOVAPS      Y2, Y1
+	VSUBPS       Y3, Y1, Y1
+	VFMADD231PS  winoConsts<>+64(SB), Y4, Y1
+	VFNMADD231PS winoConsts<>+64(SB), Y5, Y1
+	VADDPS       Y6, Y1, Y1
+	VMOVUPS      (R13)(BX*1), Y2
+	VADDPS       Y2, Y1, Y1
+	VMOVUPS      Y1, (R10)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutputSkipStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutputSkipStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(DI*1), K1, Z2
+	VMOVUPS.Z    (R9)(DI*2), K1, Z3
+	VMOVUPS.Z    (DX), K1, Z4
+	VMOVUPS.Z    (DX)(DI*1), K1, Z5
+	VMOVUPS.Z    (DX)(DI*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS      Z1, K1, (R9)(DI*1)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS.Z    (R13), K1, Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS.Z    (R13)(BX*1), K1, Z2
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z1
+	VMOVUPS.Z    (R9)(R8*1), K1, Z2
+	VMOVUPS.Z    (R9)(R8*2), K1, Z3
+	VMOVUPS.Z    (AX), K1, Z4
+	VMOVUPS.Z    (AX)(R8*1), K1, Z5
+	VMOVUPS.Z    (AX)(R8*2), K1, Z6
+	VMOVAPS      Z1, Z1
+	VADDPS       Z2, Z1, Z1
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS.Z    (R13), K1, Z7
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)
+	VMOVAPS      Z2, Z1
+	VSUBPS       Z3, Z1, Z1
+	VFMADD231PS  Z0, Z4, Z1
+	VFNMADD231PS Z0, Z5, Z1
+	VADDPS       Z6, Z1, Z1
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, (R10)(BX*1)
+
+winoOutputSkipStreamAVX512done:
 	VZEROUPPER
 	RET
 
@@ -34193,6 +38921,1771 @@ winoOutput8BiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutput8SkipAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8SkipAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8SkipAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8SkipAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R14), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput8SkipAVX512loop
+
+winoOutput8SkipAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8SkipAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R14), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput8SkipAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8SkipAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z1
+	VSUBPS       Z5, Z1, Z1
+	VFMADD231PS  Z0, Z6, Z1
+	VFNMADD231PS Z0, Z7, Z1
+	VADDPS       Z8, Z1, Z1
+	VSUBPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VMOVUPS.Z    (CX), K1, Z0
+	VADDPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8SkipAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutput8StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutput8StreamAVX512(SB), NOSPLIT, $0-48
@@ -41100,6 +47593,1771 @@ winoOutput8BiasSkipReluStreamAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutput8SkipStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput8SkipStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x08, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+192(SB), Z0
+	VBROADCASTSS winoConsts<>+64(SB), Z1
+	VBROADCASTSS winoConsts<>+0(SB), Z2
+
+winoOutput8SkipStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput8SkipStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVUPS      (R13), Z9
+	VMOVUPS      (R13)(DI*1), Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	VMOVUPS      (R15), Z9
+	VMOVUPS      (R15)(R8*1), Z10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      (R13), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      (R13)(BX*1), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      (R13)(BX*2), Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      (R14), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput8SkipStreamAVX512loop
+
+winoOutput8SkipStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput8SkipStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	LEAQ         (R10)(DI*2), R13
+	ADDQ         DI, R13
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVUPS      (R13), Y9
+	VMOVUPS      (R13)(DI*1), Y10
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	LEAQ         (R14)(R8*2), R15
+	ADDQ         R8, R15
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	VMOVUPS      (R15), Y9
+	VMOVUPS      (R15)(R8*1), Y10
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y9, Y3
+	VMOVUPS      (R13), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y8, Y3
+	VFNMADD231PS winoConsts<>+0(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*1), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y8, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y9, Y3
+	VMOVUPS      (R13)(BX*2), Y11
+	VADDPS       Y11, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VSUBPS       Y9, Y3, Y3
+	VADDPS       Y10, Y3, Y3
+	VMOVUPS      (R14), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput8SkipStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput8SkipStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	LEAQ         (DX)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVUPS.Z    (R10), K1, Z9
+	VMOVUPS.Z    (R10)(DI*1), K1, Z10
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VSUBPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	LEAQ         (AX)(R8*2), CX
+	ADDQ         R8, CX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	VMOVUPS.Z    (CX), K1, Z9
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VFMADD231PS  Z0, Z8, Z3
+	VFMADD231PS  Z0, Z9, Z3
+	VMOVUPS.Z    (R13), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFNMADD231PS Z1, Z7, Z3
+	VFMADD231PS  Z2, Z8, Z3
+	VFNMADD231PS Z2, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z11
+	VADDPS       Z11, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFMADD231PS  Z2, Z7, Z3
+	VFMADD231PS  Z1, Z8, Z3
+	VFMADD231PS  Z1, Z9, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z1
+	VSUBPS       Z5, Z1, Z1
+	VFMADD231PS  Z0, Z6, Z1
+	VFNMADD231PS Z0, Z7, Z1
+	VADDPS       Z8, Z1, Z1
+	VSUBPS       Z9, Z1, Z1
+	VADDPS       Z10, Z1, Z1
+	VMOVUPS.Z    (CX), K1, Z0
+	VADDPS       Z0, Z1, Z1
+	VMOVUPS      Z1, K1, (AX)
+
+winoOutput8SkipStreamAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutputGrad8AVX512(dst *float32, dstStride int, src *float32, rowStride int, colStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutputGrad8AVX512(SB), NOSPLIT, $0-48
@@ -47162,6 +55420,1153 @@ winoOutput43BiasSkipReluAVX512done:
 	VZEROUPPER
 	RET
 
+// func winoOutput43SkipAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43SkipAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43SkipAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43SkipAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R14), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput43SkipAVX512loop
+
+winoOutput43SkipAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43SkipAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R14), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput43SkipAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43SkipAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z0
+	VADDPS       Z5, Z0, Z0
+	VFMADD231PS  Z1, Z6, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z0
+	VSUBPS       Z5, Z0, Z0
+	VFMADD231PS  Z2, Z6, Z0
+	VFNMADD231PS Z2, Z7, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43SkipAVX512done:
+	VZEROUPPER
+	RET
+
 // func winoOutput43StreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, n int)
 // Requires: AVX, AVX512F, BMI2, FMA3
 TEXT ·winoOutput43StreamAVX512(SB), NOSPLIT, $0-48
@@ -51594,6 +60999,1153 @@ winoOutput43BiasSkipReluStreamAVX512mask:
 	VMOVUPS      Z0, K1, (AX)
 
 winoOutput43BiasSkipReluStreamAVX512done:
+	VZEROUPPER
+	RET
+
+// func winoOutput43SkipStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+// Requires: AVX, AVX512F, BMI2, FMA3
+TEXT ·winoOutput43SkipStreamAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+24(FP), CX
+	MOVQ         n+56(FP), DX
+	MOVQ         rowStride+8(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         colStride+16(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         srcStride+32(FP), DI
+	SHLQ         $0x02, DI
+	IMUL3Q       $0x06, DI, R8
+	MOVQ         bias+40(FP), R11
+	MOVQ         skip+48(FP), R12
+	VBROADCASTSS winoConsts<>+64(SB), Z0
+	VBROADCASTSS winoConsts<>+0(SB), Z1
+	VBROADCASTSS winoConsts<>+192(SB), Z2
+
+winoOutput43SkipStreamAVX512loop:
+	CMPQ         DX, $0x10
+	JL           winoOutput43SkipStreamAVX512tail
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(DI*1), Z4
+	VMOVUPS      (R9)(DI*2), Z5
+	VMOVUPS      (R10), Z6
+	VMOVUPS      (R10)(DI*1), Z7
+	VMOVUPS      (R10)(DI*2), Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R15), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Z3
+	VMOVUPS      (R9)(R8*1), Z4
+	VMOVUPS      (R9)(R8*2), Z5
+	VMOVUPS      (R14), Z6
+	VMOVUPS      (R14)(R8*1), Z7
+	VMOVUPS      (R14)(R8*2), Z8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      (R13), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      (R13)(BX*1), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      (R13)(BX*2), Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVNTPS     Z3, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      (R14), Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVNTPS     Z3, (R9)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, R11
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, DX
+	JMP          winoOutput43SkipStreamAVX512loop
+
+winoOutput43SkipStreamAVX512tail:
+	CMPQ         DX, $0x08
+	JL           winoOutput43SkipStreamAVX512mask
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), R10
+	ADDQ         DI, R10
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(DI*1), Y4
+	VMOVUPS      (R9)(DI*2), Y5
+	VMOVUPS      (R10), Y6
+	VMOVUPS      (R10)(DI*1), Y7
+	VMOVUPS      (R10)(DI*2), Y8
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      Y3, (R9)(DI*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R14
+	ADDQ         BX, R14
+	LEAQ         (R13)(BX*2), R15
+	ADDQ         BX, R15
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R15), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R14)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), R14
+	ADDQ         R8, R14
+	VMOVUPS      (R9), Y3
+	VMOVUPS      (R9)(R8*1), Y4
+	VMOVUPS      (R9)(R8*2), Y5
+	VMOVUPS      (R14), Y6
+	VMOVUPS      (R14)(R8*1), Y7
+	VMOVUPS      (R14)(R8*2), Y8
+	LEAQ         (R10)(BX*2), R9
+	ADDQ         BX, R9
+	LEAQ         (R13)(BX*2), R14
+	ADDQ         BX, R14
+	VMOVAPS      Y3, Y3
+	VADDPS       Y4, Y3, Y3
+	VADDPS       Y5, Y3, Y3
+	VADDPS       Y6, Y3, Y3
+	VADDPS       Y7, Y3, Y3
+	VMOVUPS      (R13), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+64(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+64(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*1), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*1)
+	VMOVAPS      Y4, Y3
+	VADDPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y6, Y3
+	VFMADD231PS  winoConsts<>+0(SB), Y7, Y3
+	VMOVUPS      (R13)(BX*2), Y9
+	VADDPS       Y9, Y3, Y3
+	VMOVUPS      Y3, (R10)(BX*2)
+	VMOVAPS      Y4, Y3
+	VSUBPS       Y5, Y3, Y3
+	VFMADD231PS  winoConsts<>+192(SB), Y6, Y3
+	VFNMADD231PS winoConsts<>+192(SB), Y7, Y3
+	VADDPS       Y8, Y3, Y3
+	VMOVUPS      (R14), Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (R9)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, R11
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, DX
+
+winoOutput43SkipStreamAVX512mask:
+	TESTQ        DX, DX
+	JZ           winoOutput43SkipStreamAVX512done
+	MOVL         $0x0000ffff, R9
+	BZHIL        DX, R9, R9
+	KMOVW        R9, K1
+	MOVQ         CX, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	ADDQ         R8, R9
+	LEAQ         (R9)(DI*2), DX
+	ADDQ         DI, DX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(DI*1), K1, Z4
+	VMOVUPS.Z    (R9)(DI*2), K1, Z5
+	VMOVUPS.Z    (DX), K1, Z6
+	VMOVUPS.Z    (DX)(DI*1), K1, Z7
+	VMOVUPS.Z    (DX)(DI*2), K1, Z8
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS      Z3, K1, (R9)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS      Z3, K1, (R9)(DI*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS      Z3, K1, (DX)
+	MOVQ         CX, R9
+	MOVQ         AX, R10
+	MOVQ         R12, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z3
+	VADDPS       Z5, Z3, Z3
+	VFMADD231PS  Z1, Z6, Z3
+	VFMADD231PS  Z1, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*2), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z2, Z6, Z3
+	VFNMADD231PS Z2, Z7, Z3
+	VADDPS       Z8, Z3, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z3, K1, (AX)
+	ADDQ         DI, R9
+	ADDQ         SI, R10
+	ADDQ         SI, R13
+	LEAQ         (R9)(R8*2), AX
+	ADDQ         R8, AX
+	VMOVUPS.Z    (R9), K1, Z3
+	VMOVUPS.Z    (R9)(R8*1), K1, Z4
+	VMOVUPS.Z    (R9)(R8*2), K1, Z5
+	VMOVUPS.Z    (AX), K1, Z6
+	VMOVUPS.Z    (AX)(R8*1), K1, Z7
+	VMOVUPS.Z    (AX)(R8*2), K1, Z8
+	LEAQ         (R10)(BX*2), AX
+	ADDQ         BX, AX
+	LEAQ         (R13)(BX*2), CX
+	ADDQ         BX, CX
+	VMOVAPS      Z3, Z3
+	VADDPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VADDPS       Z6, Z3, Z3
+	VADDPS       Z7, Z3, Z3
+	VMOVUPS.Z    (R13), K1, Z9
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)
+	VMOVAPS      Z4, Z3
+	VSUBPS       Z5, Z3, Z3
+	VFMADD231PS  Z0, Z6, Z3
+	VFNMADD231PS Z0, Z7, Z3
+	VMOVUPS.Z    (R13)(BX*1), K1, Z0
+	VADDPS       Z0, Z3, Z3
+	VMOVUPS      Z3, K1, (R10)(BX*1)
+	VMOVAPS      Z4, Z0
+	VADDPS       Z5, Z0, Z0
+	VFMADD231PS  Z1, Z6, Z0
+	VFMADD231PS  Z1, Z7, Z0
+	VMOVUPS.Z    (R13)(BX*2), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (R10)(BX*2)
+	VMOVAPS      Z4, Z0
+	VSUBPS       Z5, Z0, Z0
+	VFMADD231PS  Z2, Z6, Z0
+	VFNMADD231PS Z2, Z7, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (AX)
+
+winoOutput43SkipStreamAVX512done:
 	VZEROUPPER
 	RET
 

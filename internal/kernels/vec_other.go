@@ -269,3 +269,27 @@ func StreamFence() {}
 
 // Prefetch does nothing without assembly: the loads wait on memory.
 func Prefetch(x []float32) {}
+
+func winoOutputSkipAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutputSkipAVX2 called without assembly")
+}
+
+func winoOutputSkipAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutputSkipAVX512 called without assembly")
+}
+
+func winoOutput8SkipAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput8SkipAVX2 called without assembly")
+}
+
+func winoOutput8SkipAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput8SkipAVX512 called without assembly")
+}
+
+func winoOutput43SkipAVX2(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n8 int) {
+	panic("kernels: winoOutput43SkipAVX2 called without assembly")
+}
+
+func winoOutput43SkipAVX512(dst *float32, rowStride, colStride int, src *float32, srcStride int, bias, skip *float32, n int) {
+	panic("kernels: winoOutput43SkipAVX512 called without assembly")
+}

@@ -117,6 +117,11 @@ func winoOutputBiasReluAVX2(dst *float32, rowStride int, colStride int, src *flo
 //go:noescape
 func winoOutputBiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
+// winoOutputSkipAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then Add with skip (read at dst's offsets from skip; bias unused), overwriting part of src.
+//
+//go:noescape
+func winoOutputSkipAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutputStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
@@ -136,6 +141,11 @@ func winoOutputBiasReluStreamAVX2(dst *float32, rowStride int, colStride int, sr
 //
 //go:noescape
 func winoOutputBiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutputSkipStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 2×2 outputs, then Add with skip (read at dst's offsets from skip; bias unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputSkipStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
 // winoOutputGradAVX2 transforms one 2×2 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
@@ -167,6 +177,11 @@ func winoOutput8BiasReluAVX2(dst *float32, rowStride int, colStride int, src *fl
 //go:noescape
 func winoOutput8BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
+// winoOutput8SkipAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput8SkipAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutput8StreamAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
@@ -186,6 +201,11 @@ func winoOutput8BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, s
 //
 //go:noescape
 func winoOutput8BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput8SkipStreamAVX2 transforms one tile of 8×8 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8SkipStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
 // winoOutputGrad8AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 8×8 cells.
 //
@@ -212,6 +232,11 @@ func winoOutput43BiasReluAVX2(dst *float32, rowStride int, colStride int, src *f
 //go:noescape
 func winoOutput43BiasSkipReluAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
+// winoOutput43SkipAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput43SkipAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
 // winoOutput43StreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
@@ -231,6 +256,11 @@ func winoOutput43BiasReluStreamAVX2(dst *float32, rowStride int, colStride int, 
 //
 //go:noescape
 func winoOutput43BiasSkipReluStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
+
+// winoOutput43SkipStreamAVX2 transforms one tile of 6×6 products of 8·n8 channels (n8 ≥ 1) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43SkipStreamAVX2(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n8 int)
 
 // winoOutputGrad43AVX2 transforms one 4×4 block of an output gradient of 8·n8 channels (n8 ≥ 1) to its 6×6 cells.
 //
@@ -262,6 +292,11 @@ func winoOutputBiasReluAVX512(dst *float32, rowStride int, colStride int, src *f
 //go:noescape
 func winoOutputBiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
+// winoOutputSkipAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then Add with skip (read at dst's offsets from skip; bias unused), overwriting part of src.
+//
+//go:noescape
+func winoOutputSkipAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutputStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
@@ -281,6 +316,11 @@ func winoOutputBiasReluStreamAVX512(dst *float32, rowStride int, colStride int, 
 //
 //go:noescape
 func winoOutputBiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutputSkipStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 2×2 outputs, then Add with skip (read at dst's offsets from skip; bias unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutputSkipStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
 // winoOutputGradAVX512 transforms one 2×2 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //
@@ -312,6 +352,11 @@ func winoOutput8BiasReluAVX512(dst *float32, rowStride int, colStride int, src *
 //go:noescape
 func winoOutput8BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
+// winoOutput8SkipAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput8SkipAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutput8StreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
@@ -331,6 +376,11 @@ func winoOutput8BiasReluStreamAVX512(dst *float32, rowStride int, colStride int,
 //
 //go:noescape
 func winoOutput8BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput8SkipStreamAVX512 transforms one tile of 8×8 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput8SkipStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
 // winoOutputGrad8AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 8×8 cells.
 //
@@ -357,6 +407,11 @@ func winoOutput43BiasReluAVX512(dst *float32, rowStride int, colStride int, src 
 //go:noescape
 func winoOutput43BiasSkipReluAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
+// winoOutput43SkipAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), overwriting part of src.
+//
+//go:noescape
+func winoOutput43SkipAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
 // winoOutput43StreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
 //
 //go:noescape
@@ -376,6 +431,11 @@ func winoOutput43BiasReluStreamAVX512(dst *float32, rowStride int, colStride int
 //
 //go:noescape
 func winoOutput43BiasSkipReluStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
+
+// winoOutput43SkipStreamAVX512 transforms one tile of 6×6 products of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 4×4 outputs, then Add with skip (read at dst's offsets from skip; bias unused), stored streaming (dst and the strides aligned to 64 bytes, the channels a multiple of 16), overwriting part of src.
+//
+//go:noescape
+func winoOutput43SkipStreamAVX512(dst *float32, rowStride int, colStride int, src *float32, srcStride int, bias *float32, skip *float32, n int)
 
 // winoOutputGrad43AVX512 transforms one 4×4 block of an output gradient of n channels (n ≥ 1; sixteen at a time, then eight, the last n mod 8 under a mask) to its 6×6 cells.
 //

@@ -84,8 +84,9 @@ type WinoScheme struct {
 	// OutputBias is Output followed, on each output's c values y, by
 	// BiasAdd(y, y, bias), or BiasRelu(y, y, bias) when relu, or
 	// BiasSkipRelu(y, y, s, bias) when skip is not nil (relu must be
-	// set), s being skip's values at y's offset from dst: the same bits,
-	// in one pass over the outputs instead of two.
+	// set), s being skip's values at y's offset from dst; with a nil
+	// bias and a skip (relu not set), by Add(y, y, s): the same bits, in
+	// one pass over the outputs instead of two.
 	OutputBias func(dst []float32, rowStride, colStride int, src []float32, srcStride, c int, bias, skip []float32, relu bool)
 	// OutputStream and OutputBiasStream are Output and OutputBias with
 	// the outputs stored streaming (non-temporal stores: to memory, not
@@ -146,8 +147,8 @@ var (
 		}),
 		input: winoInputAVX2, outputGrad: winoOutputGradAVX2, input512: winoInputAVX512, outputGrad512: winoOutputGradAVX512,
 		stored: winoOutputs{output: winoOutputAVX2, output512: winoOutputAVX512,
-			ep:    [3]winoOutputEp{winoOutputBiasAVX2, winoOutputBiasReluAVX2, winoOutputBiasSkipReluAVX2},
-			ep512: [3]winoOutputEp{winoOutputBiasAVX512, winoOutputBiasReluAVX512, winoOutputBiasSkipReluAVX512}},
+			ep:    [4]winoOutputEp{winoOutputBiasAVX2, winoOutputBiasReluAVX2, winoOutputBiasSkipReluAVX2, winoOutputSkipAVX2},
+			ep512: [4]winoOutputEp{winoOutputBiasAVX512, winoOutputBiasReluAVX512, winoOutputBiasSkipReluAVX512, winoOutputSkipAVX512}},
 	}
 	wino4 = &winoAlg{
 		bt: [][]float32{
@@ -178,8 +179,8 @@ var (
 		}),
 		input: winoInput8AVX2, outputGrad: winoOutputGrad8AVX2, input512: winoInput8AVX512, outputGrad512: winoOutputGrad8AVX512,
 		stored: winoOutputs{output: winoOutput8AVX2, output512: winoOutput8AVX512,
-			ep:    [3]winoOutputEp{winoOutput8BiasAVX2, winoOutput8BiasReluAVX2, winoOutput8BiasSkipReluAVX2},
-			ep512: [3]winoOutputEp{winoOutput8BiasAVX512, winoOutput8BiasReluAVX512, winoOutput8BiasSkipReluAVX512}},
+			ep:    [4]winoOutputEp{winoOutput8BiasAVX2, winoOutput8BiasReluAVX2, winoOutput8BiasSkipReluAVX2, winoOutput8SkipAVX2},
+			ep512: [4]winoOutputEp{winoOutput8BiasAVX512, winoOutput8BiasReluAVX512, winoOutput8BiasSkipReluAVX512, winoOutput8SkipAVX512}},
 	}
 	wino43 = &winoAlg{
 		bt: wino2.bt,
@@ -199,8 +200,8 @@ var (
 		}),
 		input: winoInputAVX2, outputGrad: winoOutputGrad43AVX2, input512: winoInputAVX512, outputGrad512: winoOutputGrad43AVX512,
 		stored: winoOutputs{output: winoOutput43AVX2, output512: winoOutput43AVX512,
-			ep:    [3]winoOutputEp{winoOutput43BiasAVX2, winoOutput43BiasReluAVX2, winoOutput43BiasSkipReluAVX2},
-			ep512: [3]winoOutputEp{winoOutput43BiasAVX512, winoOutput43BiasReluAVX512, winoOutput43BiasSkipReluAVX512}},
+			ep:    [4]winoOutputEp{winoOutput43BiasAVX2, winoOutput43BiasReluAVX2, winoOutput43BiasSkipReluAVX2, winoOutput43SkipAVX2},
+			ep512: [4]winoOutputEp{winoOutput43BiasAVX512, winoOutput43BiasReluAVX512, winoOutput43BiasSkipReluAVX512, winoOutput43SkipAVX512}},
 	}
 )
 
@@ -227,11 +228,11 @@ type winoAlg struct {
 
 // winoOutputs are one set of the assembly output transforms: plain
 // (output over n8 groups of 8, output512 over all n channels as above)
-// and fused with BiasAdd, BiasRelu and BiasSkipRelu (ep and ep512,
-// indexed by epBias, epBiasRelu and epBiasSkipRelu).
+// and fused with BiasAdd, BiasRelu, BiasSkipRelu and Add (ep and ep512,
+// indexed by epBias, epBiasRelu, epBiasSkipRelu and epSkip).
 type winoOutputs struct {
 	output, output512 func(dst *float32, rowStride, colStride int, src *float32, srcStride, n int)
-	ep, ep512         [3]winoOutputEp
+	ep, ep512         [4]winoOutputEp
 }
 
 // outputs returns w's routines that store streaming when stream, else
@@ -267,6 +268,7 @@ const (
 	epBias = iota
 	epBiasRelu
 	epBiasSkipRelu
+	epSkip
 )
 
 func (w *winoAlg) scheme(name string) *WinoScheme {
@@ -467,24 +469,30 @@ func (w *winoAlg) outputBiasTo(dst []float32, rowStride, colStride int, src []fl
 	if !w.outputFits(dst, rowStride, colStride, src, srcStride, c) {
 		w.outputMisfit("output transform with bias", dst, rowStride, colStride, src, srcStride, c)
 	}
-	if len(bias) != c || skip != nil && (!relu || len(skip) < span) {
-		panic(fmt.Sprintf("kernels: Winograd output transform with bias: %d channels, bias of %d, skip of %d values (want %d or none), relu %v (a skip needs relu)",
+	addOnly := bias == nil && skip != nil && !relu
+	if !addOnly && (len(bias) != c || skip != nil && !relu) || skip != nil && len(skip) < span {
+		panic(fmt.Sprintf("kernels: Winograd output transform with bias: %d channels, bias of %d, skip of %d values (want %d or none), relu %v (a skip needs relu, or no bias)",
 			c, len(bias), len(skip), span, relu))
 	}
-	kind, sp := epBias, (*float32)(nil)
+	kind, bp, sp := epBias, (*float32)(nil), (*float32)(nil)
 	switch {
+	case addOnly:
+		kind, sp = epSkip, &skip[0]
 	case skip != nil:
 		kind, sp = epBiasSkipRelu, &skip[0]
 	case relu:
 		kind = epBiasRelu
 	}
+	if !addOnly {
+		bp = &bias[0]
+	}
 	r := w.outputs(stream && w.streams(dst, rowStride, colStride, c))
 	if vecWide {
-		r.ep512[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c)
+		r.ep512[kind](&dst[0], rowStride, colStride, &src[0], srcStride, bp, sp, c)
 		return
 	}
 	if vecFMA && c%8 == 0 {
-		r.ep[kind](&dst[0], rowStride, colStride, &src[0], srcStride, &bias[0], sp, c/8)
+		r.ep[kind](&dst[0], rowStride, colStride, &src[0], srcStride, bp, sp, c/8)
 		return
 	}
 	w.output8(dst, rowStride, colStride, src, srcStride, c)
@@ -498,6 +506,8 @@ func (w *winoAlg) outputBiasTo(dst []float32, rowStride, colStride int, src []fl
 			o := a*rowStride + b*colStride
 			y := dst[o : o+run]
 			switch {
+			case addOnly:
+				Add(y, y, skip[o:o+run])
 			case skip != nil:
 				BiasSkipRelu(y, y, skip[o:o+run], bias)
 			case relu:

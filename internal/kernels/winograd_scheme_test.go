@@ -316,8 +316,8 @@ func BenchmarkWinoTransforms(b *testing.B) {
 }
 
 // TestWinoOutputBiasMatchesUnfused: on every path, each scheme's
-// OutputBias gives the bits of Output followed by BiasAdd, BiasRelu or
-// BiasSkipRelu on each output, with outputs side by side (column stride
+// OutputBias gives the bits of Output followed by BiasAdd, BiasRelu,
+// BiasSkipRelu or (no bias) Add on each output, with outputs side by side (column stride
 // c) and apart (a gap holding a sentinel, which must stay), channel
 // counts around the 8- and 16-lane groups, and products that make NaN
 // and −0 outputs. A fused routine that dropped the bias, read the skip
@@ -329,7 +329,7 @@ func TestWinoOutputBiasMatchesUnfused(t *testing.T) {
 		vecPaths(t, func(t *testing.T) {
 			for _, c := range []int{1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 40, 64} {
 				for _, gap := range []int{0, 3} {
-					for _, ep := range []string{"bias", "relu", "skip"} {
+					for _, ep := range []string{"bias", "relu", "skip", "add"} {
 						r := rand.New(rand.NewPCG(uint64(c), uint64(s.Tile+gap)))
 						n, m, cells := s.Tile, s.Out, s.Cells()
 						ts, cs := c+5, c+gap
@@ -349,8 +349,9 @@ func TestWinoOutputBiasMatchesUnfused(t *testing.T) {
 						}
 						span := (m-1)*(rs+cs) + c
 						var skip []float32
-						if ep == "skip" {
+						if ep == "skip" || ep == "add" {
 							skip = vecRand(r, span)
+							skip[1] = float32(math.Copysign(0, -1)) // + an output of channel 1
 						}
 						fill := func() []float32 {
 							y := make([]float32, span)
@@ -370,12 +371,18 @@ func TestWinoOutputBiasMatchesUnfused(t *testing.T) {
 									BiasAdd(y, y, bias)
 								case "relu":
 									BiasRelu(y, y, bias)
+								case "add":
+									Add(y, y, skip[o:o+c])
 								default:
 									BiasSkipRelu(y, y, skip[o:o+c], bias)
 								}
 							}
 						}
-						s.OutputBias(got, rs, cs, append([]float32(nil), prod...), ts, c, bias, skip, ep != "bias")
+						if ep == "add" {
+							s.OutputBias(got, rs, cs, append([]float32(nil), prod...), ts, c, nil, skip, false)
+						} else {
+							s.OutputBias(got, rs, cs, append([]float32(nil), prod...), ts, c, bias, skip, ep != "bias")
+						}
 						for i := range want {
 							if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 								t.Fatalf("%s c=%d gap=%d %s: y[%d] = %g (%#x), unfused %g (%#x)", s.Name, c, gap, ep,
@@ -395,6 +402,9 @@ func TestWinoOutputBiasPanics(t *testing.T) {
 		"bias length":       func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, make([]float32, 7), nil, true) },
 		"skip short":        func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, make([]float32, 8), make([]float32, 16*8-1), true) },
 		"skip without relu": func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, make([]float32, 8), make([]float32, 16*8), false) },
+		"add with relu":     func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, nil, make([]float32, 16*8), true) },
+		"add skip short":    func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, nil, make([]float32, 16*8-1), false) },
+		"no bias, no skip":  func() { Wino43.OutputBias(dst, 32, 8, src, 8, 8, nil, nil, false) },
 		"dst short":         func() { Wino43.OutputBias(dst[:16*8-1], 32, 8, src, 8, 8, make([]float32, 8), nil, true) },
 	} {
 		func() {

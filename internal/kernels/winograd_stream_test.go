@@ -31,7 +31,7 @@ func TestWinoOutputStreamSameBits(t *testing.T) {
 			for _, c := range []int{8, 16, 24, 32, 48, 7} {
 				for _, gap := range []int{0, 16} {
 					for _, off := range []int{0, 1} {
-						for _, ep := range []string{"none", "bias", "relu", "skip"} {
+						for _, ep := range []string{"none", "bias", "relu", "skip", "add"} {
 							name := fmt.Sprintf("%s/c=%d/gap=%d/off=%d/%s", s.Name, c, gap, off, ep)
 							r := rand.New(rand.NewPCG(uint64(c*7+gap), uint64(s.Tile+off)))
 							m, cells := s.Out, s.Cells()
@@ -59,6 +59,8 @@ func TestWinoOutputStreamSameBits(t *testing.T) {
 									out(dst, rs, cs, src, ts, c)
 								case "skip":
 									outBias(dst, rs, cs, src, ts, c, bias, skip, true)
+								case "add":
+									outBias(dst, rs, cs, src, ts, c, nil, skip, false)
 								default:
 									outBias(dst, rs, cs, src, ts, c, bias, nil, ep == "relu")
 								}

@@ -490,9 +490,13 @@ func winoOutput(name string, at [][]int, w *width, ep *outEpilogue, stream bool)
 	sig, doc := "func(dst *float32, rowStride, colStride int, src *float32, srcStride int,", ""
 	if ep != nil {
 		sig += " bias, skip *float32,"
-		doc = fmt.Sprintf(", then %s with bias (skip unused)", ep.does)
-		if ep.skip {
+		switch {
+		case !ep.bias:
+			doc = fmt.Sprintf(", then %s with skip (read at dst's offsets from skip; bias unused)", ep.does)
+		case ep.skip:
 			doc = fmt.Sprintf(", then %s with bias and skip (read at dst's offsets from skip)", ep.does)
+		default:
+			doc = fmt.Sprintf(", then %s with bias (skip unused)", ep.does)
 		}
 	}
 	if stream {
@@ -614,16 +618,18 @@ func winoOutputPairs(name string, at [][]int, w *width, ep *outEpilogue, dst, sr
 // outEpilogue is what a fused output transform does to each output
 // before it stores it.
 type outEpilogue struct {
-	name, does string
-	skip, relu bool
+	name, does       string
+	bias, skip, relu bool
 }
 
 // outEpilogues are the fused output transforms' epilogues, named like
-// the vector loops whose work they take over.
+// the vector loops whose work they take over. Skip (Add) is an input
+// gradient summed into the gradient already there.
 var outEpilogues = []outEpilogue{
-	{"Bias", "BiasAdd", false, false},
-	{"BiasRelu", "BiasRelu", false, true},
-	{"BiasSkipRelu", "BiasSkipRelu", true, true},
+	{"Bias", "BiasAdd", true, false, false},
+	{"BiasRelu", "BiasRelu", true, false, true},
+	{"BiasSkipRelu", "BiasSkipRelu", true, true, true},
+	{"Skip", "Add", false, true, false},
 }
 
 // epilogueRegs is the vector registers ep takes in a pass beside the
@@ -636,7 +642,7 @@ func epilogueRegs(ep *outEpilogue) int {
 }
 
 // passEpilogue is an outEpilogue in a pass: the group's bias in a
-// register, zero in another (for the ReLU; nil without), and the pointer
+// register (nil without), zero in another (for the ReLU; nil without), and the pointer
 // to the skip values matching the pass's out (nil without a skip). It
 // takes at most three registers beside the pass's nine; the output
 // transforms broadcast at most three constants, so an eight-channel
@@ -651,8 +657,11 @@ type passEpilogue struct {
 // from bias into a fresh register, and zero in another for the ReLU
 // (the skip pointer is the caller's to set).
 func (e *outEpilogue) inPass(l *lanes, bias Mem) *passEpilogue {
-	pe := &passEpilogue{bias: l.vec(), relu: e.relu}
-	l.load(bias, pe.bias)
+	pe := &passEpilogue{relu: e.relu}
+	if e.bias {
+		pe.bias = l.vec()
+		l.load(bias, pe.bias)
+	}
 	if e.relu {
 		pe.zero = l.vec()
 		zero(pe.zero)
@@ -661,10 +670,12 @@ func (e *outEpilogue) inPass(l *lanes, bias Mem) *passEpilogue {
 }
 
 // apply runs the epilogue on sum: + bias, + the skip value at skip
-// (when the epilogue has one), then max(·, 0) with VMAXPS in Intel order
-// (vmaxps sum, zero, sum: a NaN or −0 sum passes, as in biasRelu).
+// (each when the epilogue has one), then max(·, 0) with VMAXPS in Intel
+// order (vmaxps sum, zero, sum: a NaN or −0 sum passes, as in biasRelu).
 func (e *passEpilogue) apply(l *lanes, sum reg.VecVirtual, skip Mem) {
-	VADDPS(e.bias, sum, sum)
+	if e.bias != nil {
+		VADDPS(e.bias, sum, sum)
+	}
 	if e.skip != nil {
 		t := l.vec()
 		l.load(skip, t)
