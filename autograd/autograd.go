@@ -386,6 +386,25 @@ func accumulate(v *Var, g *tensor.Tensor, shared bool) {
 	}
 }
 
+// accumulateWith adds a gradient into v.grad, which must not be nil, by
+// an op that sums as it writes: add(v.grad) returns the op's result plus
+// v.grad as a tensor of its own (nn.Conv2DBackpropInputAdd), with the
+// bits accumulate's sum would have, in one pass over memory less. That
+// result becomes v's gradient; the one it replaces goes back to
+// internal/pool unless it belongs to someone else.
+func accumulateWith(v *Var, add func(acc *tensor.Tensor) (*tensor.Tensor, error)) error {
+	old, shared := v.grad, v.gradShared
+	sum, err := add(old)
+	if err != nil {
+		return err
+	}
+	v.grad, v.gradShared = sum, false
+	if !shared {
+		recycle([]*tensor.Tensor{old})
+	}
+	return nil
+}
+
 // addTo sets dst = a + b elementwise; all three have the same length.
 // The sum is split over the workers (each element is one addition, so
 // the split does not change the bits).

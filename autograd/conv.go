@@ -14,19 +14,21 @@ import (
 // Every backward here calls nn's gradient ops and nothing else.
 
 type (
-	convForward      func(input, filter *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
-	convBackpropIn   func(inputShape []int, filter, grad *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
-	convBackpropFilt func(input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+	convForward       func(input, filter *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+	convBackpropIn    func(inputShape []int, filter, grad *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+	convBackpropInAdd func(inputShape []int, filter, grad, add *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
+	convBackpropFilt  func(input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o nn.ConvOptions) (*tensor.Tensor, error)
 )
 
 // Conv1D is nn.Conv1D on Vars: x [N,W,C], w [KW,C,K] → [N,OW,K].
 // ∂/∂x = nn.Conv1DBackpropInput, ∂/∂w = nn.Conv1DBackpropFilter.
 func Conv1D(x, w *Var, o nn.ConvOptions) *Var {
-	return conv("Conv1D", x, w, o, nn.Conv1D, nn.Conv1DBackpropInput, nn.Conv1DBackpropFilter)
+	return conv("Conv1D", x, w, o, nn.Conv1D, nn.Conv1DBackpropInput, nil, nn.Conv1DBackpropFilter)
 }
 
 // Conv2D is nn.Conv2D on Vars: x [N,H,W,C], w [KH,KW,C,K] → [N,OH,OW,K].
-// ∂/∂x = nn.Conv2DBackpropInput, ∂/∂w = nn.Conv2DBackpropFilter.
+// ∂/∂x = nn.Conv2DBackpropInput (nn.Conv2DBackpropInputAdd when x already
+// has a gradient to add it to), ∂/∂w = nn.Conv2DBackpropFilter.
 func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 	forward := nn.Conv2D
 	if w != nil {
@@ -36,7 +38,7 @@ func Conv2D(x, w *Var, o nn.ConvOptions) *Var {
 			}
 		}
 	}
-	return conv("Conv2D", x, w, o, forward, nn.Conv2DBackpropInput, nn.Conv2DBackpropFilter)
+	return conv("Conv2D", x, w, o, forward, nn.Conv2DBackpropInput, nn.Conv2DBackpropInputAdd, nn.Conv2DBackpropFilter)
 }
 
 // Conv2DBiasRelu is nn.Conv2DBiasRelu on Vars: relu(Conv2D(x, w) + bias),
@@ -182,14 +184,14 @@ func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor, own bool) error {
 // Conv3D is nn.Conv3D on Vars: x [N,D,H,W,C], w [KD,KH,KW,C,K] →
 // [N,OD,OH,OW,K]. ∂/∂x = nn.Conv3DBackpropInput, ∂/∂w = nn.Conv3DBackpropFilter.
 func Conv3D(x, w *Var, o nn.ConvOptions) *Var {
-	return conv("Conv3D", x, w, o, nn.Conv3D, nn.Conv3DBackpropInput, nn.Conv3DBackpropFilter)
+	return conv("Conv3D", x, w, o, nn.Conv3D, nn.Conv3DBackpropInput, nil, nn.Conv3DBackpropFilter)
 }
 
 // DepthwiseConv2D is nn.DepthwiseConv2D on Vars: x [N,H,W,C], w
 // [KH,KW,C,M] → [N,OH,OW,C·M] with output channel c·M+m.
 // ∂/∂x = nn.DepthwiseConv2DBackpropInput, ∂/∂w = nn.DepthwiseConv2DBackpropFilter.
 func DepthwiseConv2D(x, w *Var, o nn.ConvOptions) *Var {
-	return conv("DepthwiseConv2D", x, w, o, nn.DepthwiseConv2D, nn.DepthwiseConv2DBackpropInput, nn.DepthwiseConv2DBackpropFilter)
+	return conv("DepthwiseConv2D", x, w, o, nn.DepthwiseConv2D, nn.DepthwiseConv2DBackpropInput, nil, nn.DepthwiseConv2DBackpropFilter)
 }
 
 // SeparableConv2D is tf.nn.separable_conv2d on Vars, built from two
@@ -240,8 +242,9 @@ func Conv2DTranspose(x, w *Var, outputShape []int, o nn.ConvOptions) *Var {
 	}, x, w)
 }
 
-// conv wraps a convolution with its two gradient ops.
-func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackpropIn, bFilt convBackpropFilt) *Var {
+// conv wraps a convolution with its two gradient ops; bInAdd, when not
+// nil, is bIn summing into a gradient x already has (accumulateWith).
+func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackpropIn, bInAdd convBackpropInAdd, bFilt convBackpropFilt) *Var {
 	if err := inputErr(op, x, w); err != nil {
 		return failed(op, err)
 	}
@@ -251,7 +254,14 @@ func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackp
 		return opErr(op, err)
 	}
 	return node(op, y, func(g *tensor.Tensor) error {
-		if x.needed {
+		switch {
+		case x.needed && bInAdd != nil && x.grad != nil:
+			if err := accumulateWith(x, func(acc *tensor.Tensor) (*tensor.Tensor, error) {
+				return bInAdd(x.value.Shape(), w.value, g, acc, o)
+			}); err != nil {
+				return backErr(op, err)
+			}
+		case x.needed:
 			dx, err := bIn(x.value.Shape(), w.value, g, o)
 			if err != nil {
 				return backErr(op, err)

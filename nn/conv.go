@@ -108,6 +108,21 @@ func Conv2DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOp
 	return convBackpropInputOp("nn.Conv2DBackpropInput", 2, inputShape, filter, grad, o)
 }
 
+// Conv2DBackpropInputAdd returns Conv2DBackpropInput(inputShape, filter,
+// grad, o) + add, add of the input's shape: an input gradient summed into
+// the gradient the input already has (a residual block's input gets the
+// skip's and the convolution's). The sum has the bits of the two ops
+// run in turn. Where the input gradient runs as a Winograd convolution
+// (stride 1, channels last), its output transforms add as they store,
+// instead of a pass of its own over the three tensors.
+func Conv2DBackpropInputAdd(inputShape []int, filter, grad, add *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
+	const op = "nn.Conv2DBackpropInputAdd"
+	if add == nil {
+		return nil, fmt.Errorf("%s: add is nil", op)
+	}
+	return backpropInputOp(op, 2, inputShape, filter, grad, add, o, false, convBackpropInput)
+}
+
 // Conv3DBackpropInput is the gradient of Conv3D with respect to its input
 // of shape inputShape ([N, D, H, W, C] or [N, C, D, H, W]), given the
 // filter [KD, KH, KW, C, F] and the output gradient grad [N, OD, OH, OW, F].
@@ -322,7 +337,7 @@ func convOp(op string, nsp int, input, filter *tensor.Tensor, o ConvOptions) (*t
 }
 
 func convBackpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return backpropInputOp(op, nsp, inputShape, filter, grad, o, false, convBackpropInput)
+	return backpropInputOp(op, nsp, inputShape, filter, grad, nil, o, false, convBackpropInput)
 }
 
 func convBackpropFilterOp(op string, nsp int, input *tensor.Tensor, filterShape []int, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
@@ -352,8 +367,13 @@ func (s *convSpec) checkGrad(grad *tensor.Tensor) error {
 	return nil
 }
 
-// backpropInputOp validates an input gradient and runs fn(g, f, w, dy, dx).
-func backpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.Tensor, o ConvOptions, depthwise bool, fn convKernel) (*tensor.Tensor, error) {
+// inputGradKernel computes an input gradient dx from w and dy, all
+// channels-last, plus add (dx's length) when add is not nil.
+type inputGradKernel func(g *kernels.ConvGeom, f int, w, dy, dx, add []float32)
+
+// backpropInputOp validates an input gradient (and add, nil or of the
+// input's shape) and runs fn(g, f, w, dy, dx, add).
+func backpropInputOp(op string, nsp int, inputShape []int, filter, grad, add *tensor.Tensor, o ConvOptions, depthwise bool, fn inputGradKernel) (*tensor.Tensor, error) {
 	if err := checkTensors(op, []string{"filter", "grad"}, filter, grad); err != nil {
 		return nil, err
 	}
@@ -368,9 +388,18 @@ func backpropInputOp(op string, nsp int, inputShape []int, filter, grad *tensor.
 	if err := s.checkGrad(grad); err != nil {
 		return nil, err
 	}
+	var ad []float32
+	var ab *[]float32
+	if add != nil {
+		if !tensor.SameShape(add.Shape(), s.in) {
+			return nil, fmt.Errorf("%s: add has shape %v, want the input's %v", op, add.Shape(), s.in)
+		}
+		ad, ab = s.lastLayout(add.Data(), s.in)
+	}
 	dy, db := s.lastLayout(grad.Data(), s.out)
-	dx := s.result(s.in, func(dx []float32) { fn(&s.g, s.f, filter.Data(), dy, dx) })
+	dx := s.result(s.in, func(dx []float32) { fn(&s.g, s.f, filter.Data(), dy, dx, ad) })
 	putScratch(db)
+	putScratch(ab)
 	return dx, nil
 }
 
@@ -488,10 +517,12 @@ func convForward(g *kernels.ConvGeom, f int, x, w, y []float32) {
 
 // epilogue is what a forward convolution applies to its outputs as it
 // writes them: nothing (the zero value), y + bias for a bias of F values
-// (Conv2DBias), max(y + bias, 0) when relu is set (Conv2DBiasRelu), or
+// (Conv2DBias), max(y + bias, 0) when relu is set (Conv2DBiasRelu),
 // max((y + bias) + skip, 0) with a skip of y's shape (relu set too;
-// Conv2DBiasAddRelu). Applied to each part of y as soon as it is final,
-// while it is still in cache, instead of in a pass of its own.
+// Conv2DBiasAddRelu), or y + skip without a bias (relu not set; an input
+// gradient summed into another, Conv2DBackpropInputAdd). Applied to each
+// part of y as soon as it is final, while it is still in cache, instead
+// of in a pass of its own.
 type epilogue struct {
 	bias []float32
 	relu bool
@@ -511,6 +542,8 @@ func (ep epilogue) from(off int) epilogue {
 // part of the output that ep (through from) starts at.
 func (ep epilogue) apply(y []float32) {
 	switch {
+	case len(ep.bias) == 0 && ep.skip != nil:
+		kernels.Add(y, y, ep.skip[:len(y)])
 	case len(ep.bias) == 0:
 	case ep.skip != nil:
 		kernels.BiasSkipRelu(y, y, ep.skip[:len(y)], ep.bias)
@@ -576,8 +609,40 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 // at larger strides without dilation (with enough channels) by sub-pixel
 // phases (conv_strided.go), otherwise as dpatches = dy · wᵀ scattered
 // back with Col2im.
-func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
+func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx, add []float32) {
 	pl := planConv(passInputGrad, g, f)
+	if pl.algo == algoFlip {
+		convInputGradFlip(pl, g, f, w, dy, dx, add)
+		return
+	}
+	convInputGrad(pl, g, f, w, dy, dx)
+	if add != nil {
+		parallel.For(len(dx), elemMinPer, func(lo, hi int) { kernels.Add(dx[lo:hi], dx[lo:hi], add[lo:hi]) })
+	}
+}
+
+// convInputGradFlip is convBackpropInput's flipped-filter forward pass
+// (algoFlip), add summed in as an epilogue of the forward pass.
+func convInputGradFlip(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx, add []float32) {
+	c := g.C
+	taps := g.K[0] * g.K[1] * g.K[2]
+	flipped := getScratch(len(w))
+	wf := *flipped
+	for k := 0; k < taps; k++ {
+		src, dst := w[k*c*f:(k+1)*c*f], wf[(taps-1-k)*f*c:(taps-k)*f*c]
+		for ch := 0; ch < c; ch++ {
+			for j := 0; j < f; j++ {
+				dst[j*c+ch] = src[ch*f+j]
+			}
+		}
+	}
+	convForwardPlan(pl.inner, &pl.back, c, dy, wf, dx, epilogue{skip: add})
+	putScratch(flipped)
+}
+
+// convInputGrad is convBackpropInput on the plans other than algoFlip
+// (convInputGradFlip's), without add.
+func convInputGrad(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 	p, rows := g.PatchLen(), g.OutPositions()
 	c := g.C
 	switch pl.algo {
@@ -589,21 +654,6 @@ func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 		return
 	case algoPhases:
 		convInputGradPhases(pl, g, f, w, dy, dx)
-		return
-	case algoFlip:
-		taps := g.K[0] * g.K[1] * g.K[2]
-		flipped := getScratch(len(w))
-		wf := *flipped
-		for k := 0; k < taps; k++ {
-			src, dst := w[k*c*f:(k+1)*c*f], wf[(taps-1-k)*f*c:(taps-k)*f*c]
-			for ch := 0; ch < c; ch++ {
-				for j := 0; j < f; j++ {
-					dst[j*c+ch] = src[ch*f+j]
-				}
-			}
-		}
-		convForwardPlan(pl.inner, &pl.back, c, dy, wf, dx, epilogue{})
-		putScratch(flipped)
 		return
 	}
 	// wt [F, P] = wᵀ, so that the GEMM reads it row by row.

@@ -35,7 +35,8 @@ func DepthwiseConv2D(input, filter *tensor.Tensor, o ConvOptions) (*tensor.Tenso
 // grad [N, OH, OW, C·M]:
 // dx[n, ih, iw, c] = Σ_{m, taps reading (ih, iw)} dy[n, oh, ow, c·M + m] · w[kh, kw, c, m].
 func DepthwiseConv2DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
-	return backpropInputOp("nn.DepthwiseConv2DBackpropInput", 2, inputShape, filter, grad, o, true, depthwiseBackpropInput)
+	return backpropInputOp("nn.DepthwiseConv2DBackpropInput", 2, inputShape, filter, grad, nil, o, true,
+		func(g *kernels.ConvGeom, f int, w, dy, dx, _ []float32) { depthwiseBackpropInput(g, f, w, dy, dx) })
 }
 
 // DepthwiseConv2DBackpropFilter is tf.raw_ops.DepthwiseConv2dNativeBackpropFilter:

@@ -54,5 +54,5 @@ func Conv2DTranspose(input, filter *tensor.Tensor, outputShape []int, o ConvOpti
 	if !tensor.SameShape(s.out, in) {
 		return nil, fmt.Errorf("%s: outputShape %v does not fit input %v: Conv2D of that shape with filter %v gives %v", op, outputShape, in, fs, s.out)
 	}
-	return backpropInputOp(op, 2, outputShape, filter, input, o, false, convBackpropInput)
+	return backpropInputOp(op, 2, outputShape, filter, input, nil, o, false, convBackpropInput)
 }

@@ -256,6 +256,8 @@ func (tl winoTiles) outputs(y []float32, t0, lo, hi int, m []float32, ms, f int,
 		if oy+out <= oh && ox+out <= ow {
 			at := ((img*oh+oy)*ow + ox) * f
 			switch {
+			case len(ep.bias) == 0 && ep.skip != nil:
+				outputBias(y[at:], ow*f, f, m[t*f:], ms, f, nil, ep.skip[at:], false)
 			case len(ep.bias) == 0:
 				output(y[at:], ow*f, f, m[t*f:], ms, f)
 			case ep.skip != nil:

@@ -127,7 +127,7 @@ func TestWinogradMatchesReference(t *testing.T) {
 					convBackpropInputRef(&s.g, s.f, w64, dy64, wantDx)
 					convBackpropInputRef(&s.g, s.f, abs64(w64), abs64(dy64), magDx)
 					dx := make([]float32, len(x))
-					convBackpropInput(&s.g, s.f, w, dy, dx)
+					convBackpropInput(&s.g, s.f, w, dy, dx, nil)
 					winoClose(t, "input gradient", dx, wantDx, tileMag(magDx))
 				})
 			}
