@@ -113,7 +113,8 @@ func Conv2DBackpropInput(inputShape []int, filter, grad *tensor.Tensor, o ConvOp
 // the gradient the input already has (a residual block's input gets the
 // skip's and the convolution's). The sum has the bits of the two ops
 // run in turn. Where the input gradient runs as a Winograd convolution
-// (stride 1, channels last), its output transforms add as they store,
+// (stride 1) its output transforms add as they store, and by sub-pixel
+// phases (a stride) the rows of dx are summed as they are written,
 // instead of a pass of its own over the three tensors.
 func Conv2DBackpropInputAdd(inputShape []int, filter, grad, add *tensor.Tensor, o ConvOptions) (*tensor.Tensor, error) {
 	const op = "nn.Conv2DBackpropInputAdd"
@@ -611,8 +612,12 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 // back with Col2im.
 func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx, add []float32) {
 	pl := planConv(passInputGrad, g, f)
-	if pl.algo == algoFlip {
+	switch pl.algo {
+	case algoFlip:
 		convInputGradFlip(pl, g, f, w, dy, dx, add)
+		return
+	case algoPhases:
+		convInputGradPhases(pl, g, f, w, dy, dx, add)
 		return
 	}
 	convInputGrad(pl, g, f, w, dy, dx)
@@ -641,7 +646,8 @@ func convInputGradFlip(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx, add 
 }
 
 // convInputGrad is convBackpropInput on the plans other than algoFlip
-// (convInputGradFlip's), without add.
+// and algoPhases (convInputGradFlip's and convInputGradPhases'), without
+// add.
 func convInputGrad(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []float32) {
 	p, rows := g.PatchLen(), g.OutPositions()
 	c := g.C
@@ -651,9 +657,6 @@ func convInputGrad(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []float32
 		return
 	case algoPointwise:
 		kernels.Sgemm(false, true, rows, c, f, 1, dy, f, w, f, 0, dx, c)
-		return
-	case algoPhases:
-		convInputGradPhases(pl, g, f, w, dy, dx)
 		return
 	}
 	// wt [F, P] = wᵀ, so that the GEMM reads it row by row.

@@ -14,7 +14,9 @@ import (
 // gradient: the Winograd ones, whose output transforms add (with
 // outputs stored plainly and, from 86 images of 28×28×16, streaming;
 // channel counts inside and outside whole vector groups), the
-// sub-pixel phases of a stride, a 1×1 product, the col2im path of a
+// sub-pixel phases of a stride, which add as they write the rows of dx
+// (a 3×3 window, and a 1×1 one whose odd rows and columns take no tap
+// and so are add's own), a 1×1 product, the col2im path of a
 // 5×5 window with few channels, and channels first. add holds −0s and
 // a NaN, which the sum must carry as Add does.
 func TestConv2DBackpropInputAddMatchesTwoOps(t *testing.T) {
@@ -30,6 +32,7 @@ func TestConv2DBackpropInputAddMatchesTwoOps(t *testing.T) {
 		{[]int{2, 9, 9, 20}, []int{3, 3, 20, 12}, ConvOptions{Padding: "SAME"}},
 		{[]int{2, 12, 12, 16}, []int{3, 3, 16, 32}, ConvOptions{Padding: "SAME", Strides: []int{2, 2}}},
 		{[]int{2, 8, 8, 16}, []int{1, 1, 16, 32}, ConvOptions{Padding: "VALID"}},
+		{[]int{2, 12, 12, 16}, []int{1, 1, 16, 32}, ConvOptions{Padding: "VALID", Strides: []int{2, 2}}},
 		{[]int{2, 10, 10, 3}, []int{5, 5, 3, 4}, ConvOptions{Padding: "SAME"}},
 		{[]int{2, 16, 9, 9}, []int{3, 3, 16, 16}, ConvOptions{Padding: "SAME", DataFormat: "NCHW"}},
 	} {

@@ -180,7 +180,7 @@ func (p *convPlan) phasesString() string {
 // convInputGradPhases computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]
 // and dy [N, OD, OH, OW, F] by row phases (see the top of this file),
 // writing every cell of dx once.
-func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []float32) {
+func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx, add []float32) {
 	n := pl.phaseCols
 	// The sub-filters stay until the products are done: a PackedB may
 	// read its operand in place.
@@ -203,7 +203,7 @@ func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []f
 		for _, pc := range pl.pieces[lo:hi] {
 			ph := &pl.phases[pc.phase]
 			if packs[pc.phase] == nil {
-				writePhase(g, ph, nil, pc.lo, pc.hi, dx)
+				writePhase(g, ph, nil, pc.lo, pc.hi, dx, add)
 				continue
 			}
 			rows, k := (pc.hi-pc.lo)*ceilDiv(g.In[2], g.Stride[2]), ph.taps()*f
@@ -215,7 +215,7 @@ func convInputGradPhases(pl *convPlan, g *kernels.ConvGeom, f int, w, dy, dx []f
 				gatherPhase(g, f, ph, dy, pc.lo, pc.hi, a)
 			}
 			kernels.SgemmPackedB(rows, 1, a, lda, packs[pc.phase], 0, *out, n)
-			writePhase(g, ph, *out, pc.lo, pc.hi, dx)
+			writePhase(g, ph, *out, pc.lo, pc.hi, dx, add)
 		}
 		putScratch(out)
 		putScratch(patches)
@@ -323,8 +323,9 @@ func gatherPhase(g *kernels.ConvGeom, f int, ph *inputPhase, dy []float32, lo, h
 // writePhase copies lines [lo, hi) of the row phase's product vals (each
 // ⌈W/sw⌉·sw·C values, a dx row and then cells past its end; lines
 // counted over the batch) into their rows of dx [N, D, H, W, C], or
-// zeros when vals is nil.
-func writePhase(g *kernels.ConvGeom, ph *inputPhase, vals []float32, lo, hi int, dx []float32) {
+// zeros when vals is nil; with add (dx's length), it writes those rows
+// plus add's instead (Add's bits: a zero row plus add turns −0 into +0).
+func writePhase(g *kernels.ConvGeom, ph *inputPhase, vals []float32, lo, hi int, dx, add []float32) {
 	rowLen := g.In[2] * g.C
 	lineLen := ceilDiv(g.In[2], g.Stride[2]) * g.Stride[2] * g.C
 	ah := &ph.ax[1]
@@ -335,10 +336,16 @@ func writePhase(g *kernels.ConvGeom, ph *inputPhase, vals []float32, lo, hi int,
 		id, ih := qd*g.Stride[0]+ph.ax[0].r, qh*g.Stride[1]+ah.r
 		at := ((n*g.In[0]+id)*g.In[1] + ih) * rowLen
 		row := dx[at : at+rowLen]
-		if vals == nil {
+		switch {
+		case vals == nil:
 			clear(row)
-			continue
+			if add != nil {
+				kernels.Add(row, row, add[at:at+rowLen])
+			}
+		case add != nil:
+			kernels.Add(row, vals[(gl-lo)*lineLen:][:rowLen], add[at:at+rowLen])
+		default:
+			copy(row, vals[(gl-lo)*lineLen:])
 		}
-		copy(row, vals[(gl-lo)*lineLen:])
 	}
 }

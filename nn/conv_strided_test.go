@@ -162,7 +162,7 @@ func TestPhasesWriteEveryCell(t *testing.T) {
 				dx[i] = float32(math.NaN())
 			}
 			pl := planOf(passInputGrad, &s.g, s.f)
-			convInputGradPhases(pl, &s.g, s.f, cvRand(7, tc.filter...).Data(), cvRand(8, s.out...).Data(), dx)
+			convInputGradPhases(pl, &s.g, s.f, cvRand(7, tc.filter...).Data(), cvRand(8, s.out...).Data(), dx, nil)
 			for i, v := range dx {
 				if v != v {
 					t.Fatalf("dx[%d] of %d not written", i, len(dx))
