@@ -609,7 +609,8 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 // forward convolution of dy with the flipped filter (see planChunked),
 // at larger strides without dilation (with enough channels) by sub-pixel
 // phases (conv_strided.go), otherwise as dpatches = dy · wᵀ scattered
-// back with Col2im.
+// back with Col2im. A non-nil add (dx's length) is summed in: as the
+// first two write dx, after the others.
 func convBackpropInput(g *kernels.ConvGeom, f int, w, dy, dx, add []float32) {
 	pl := planConv(passInputGrad, g, f)
 	switch pl.algo {

@@ -205,10 +205,11 @@ func (w *width) ymmConsts(mats [][][]int, extra int) map[int]Op {
 // as the signature gives it), body being one group's code from the
 // pointers' current values; the pointers in more move on with them.
 // The AVX2 loop takes the constants of mats as ymmConsts gives them,
-// extra being the registers body's epilogue holds. The AVX-512 loop first broadcasts the magnitudes other than 1 of mats
-// into registers, runs body unmasked while sixteen channels or more
-// remain, then on eight in YMM registers if eight or more remain, then
-// once under the mask of the rest.
+// extra being the registers body's epilogue holds. The AVX-512 loop
+// first broadcasts the magnitudes other than 1 of mats into registers,
+// runs body unmasked while sixteen channels or more remain, then on
+// eight in YMM registers if eight or more remain, then once under the
+// mask of the rest.
 //
 // With stream, the sixteen-channel groups of the AVX-512 loop are
 // marked for streaming stores (lanes.stream), which need their addresses
