@@ -161,11 +161,9 @@ func (n *convBiasReluVar) fromPre(dpre, db *tensor.Tensor, own bool) error {
 		accumulate(bias, db, false)
 	}
 	if x.needed {
-		dx, err := nn.Conv2DBackpropInput(x.value.Shape(), w.value, dpre, o)
-		if err != nil {
+		if err := inputGrad(x, w, dpre, o, nn.Conv2DBackpropInput, nn.Conv2DBackpropInputAdd); err != nil {
 			return backErr(op, err)
 		}
-		accumulate(x, dx, false)
 	}
 	if w.needed {
 		dw, err := nn.Conv2DBackpropFilter(x.value, w.value.Shape(), dpre, o)
@@ -254,19 +252,10 @@ func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackp
 		return opErr(op, err)
 	}
 	return node(op, y, func(g *tensor.Tensor) error {
-		switch {
-		case x.needed && bInAdd != nil && x.grad != nil:
-			if err := accumulateWith(x, func(acc *tensor.Tensor) (*tensor.Tensor, error) {
-				return bInAdd(x.value.Shape(), w.value, g, acc, o)
-			}); err != nil {
+		if x.needed {
+			if err := inputGrad(x, w, g, o, bIn, bInAdd); err != nil {
 				return backErr(op, err)
 			}
-		case x.needed:
-			dx, err := bIn(x.value.Shape(), w.value, g, o)
-			if err != nil {
-				return backErr(op, err)
-			}
-			fromOp(x, dx, g)
 		}
 		if w.needed {
 			dw, err := bFilt(x.value, w.value.Shape(), g, o)
@@ -277,6 +266,24 @@ func conv(op string, x, w *Var, o nn.ConvOptions, fwd convForward, bIn convBackp
 		}
 		return nil
 	}, x, w)
+}
+
+// inputGrad adds a convolution's ∂/∂x, from the gradient g of its output
+// and its filter w, into x: bIn's result through fromOp, or, when x
+// already has a gradient and bInAdd is not nil, bInAdd's, summed into
+// that gradient as it is written (accumulateWith).
+func inputGrad(x, w *Var, g *tensor.Tensor, o nn.ConvOptions, bIn convBackpropIn, bInAdd convBackpropInAdd) error {
+	if bInAdd != nil && x.grad != nil {
+		return accumulateWith(x, func(acc *tensor.Tensor) (*tensor.Tensor, error) {
+			return bInAdd(x.value.Shape(), w.value, g, acc, o)
+		})
+	}
+	dx, err := bIn(x.value.Shape(), w.value, g, o)
+	if err != nil {
+		return err
+	}
+	fromOp(x, dx, g)
+	return nil
 }
 
 // cloneConv copies o's slices so a caller reusing them cannot change the

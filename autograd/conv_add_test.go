@@ -9,15 +9,16 @@ import (
 )
 
 // TestConv2DInputGradientAddsToSkip: when x already has a gradient as a
-// Conv2D's backward runs (a residual block's input, the skip's gradient
+// Conv2D's (or Conv2DBias's) backward runs (a residual block's input, the skip's gradient
 // there first), the convolution's input gradient is summed into it as it
 // is written (nn.Conv2DBackpropInputAdd). The gradients must have the
 // bits of the ops one by one: dx = skip's + Conv2DBackpropInput, dw =
 // Conv2DBackpropFilter. The skip's gradient is the incoming gradient
 // itself, shared with the convolution's backward, which still reads it
 // for dw after the sum: a sum that gave it back to the pool would change
-// dw (under -tags poison, to NaN). Also for x read by two convolutions,
-// the second adding into the first's own gradient.
+// dw (under -tags poison, to NaN). Also through Conv2DBias's backward,
+// and for x read by two convolutions, the second adding into the first's
+// own gradient.
 func TestConv2DInputGradientAddsToSkip(t *testing.T) {
 	o := nn.ConvOptions{Padding: "SAME"}
 	xt, w1t, w2t := tensor.Zeros(2, 12, 12, 16), tensor.Zeros(3, 3, 16, 16), tensor.Zeros(3, 3, 16, 16)
@@ -48,6 +49,16 @@ func TestConv2DInputGradientAddsToSkip(t *testing.T) {
 	t.Run("skip", func(t *testing.T) {
 		x, w := Variable("x", xt.Clone()), Variable("w", w1t.Clone())
 		grads, err := Gradient(loss(Add(Conv2D(x, w, o), x)), x, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dconv := must(nn.Conv2DBackpropInput(xt.Shape(), w1t, wts, o))
+		same("dx", grads[0], must(nn.Add(wts, dconv)))
+		same("dw", grads[1], must(nn.Conv2DBackpropFilter(xt, w1t.Shape(), wts, o)))
+	})
+	t.Run("with a bias", func(t *testing.T) {
+		x, w, b := Variable("x", xt.Clone()), Variable("w", w1t.Clone()), Variable("b", tensor.Zeros(16))
+		grads, err := Gradient(loss(Add(Conv2DBias(x, w, b, o), x)), x, w)
 		if err != nil {
 			t.Fatal(err)
 		}
