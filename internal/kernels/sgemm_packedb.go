@@ -234,14 +234,14 @@ func (e *engine) gemmPackedB(m int, alpha float32, a []float32, lda int, pb *Pac
 // with A read in place over a single K-panel: its whole MR×NR tiles
 // straight through the micro-kernel (or, with alpha 1 and beta 0, a
 // panel's in one call to engine.rows16 where the engine has it), the
-// same kernel calls blockPre would make, without its scratch buffers and block bookkeeping, which
-// cost a fifth of the time of the small products (48×64 over K = 32) of
-// a Winograd convolution; the last rows (fewer than MR) through the
-// engine's tails (an engine with in-place kernels has them). The
-// lecture's batch-1 Winograd cells (49×64 over K = 32) went from
-// 3.27–3.39 to 2.75–3.62 µs on one core on the 14×32 tile (eight runs;
-// they had all gone through blockPre), before the tails. It reports
-// whether it did.
+// same kernel calls blockPre would make, without its scratch buffers
+// and block bookkeeping, which cost a fifth of the time of the small
+// products (48×64 over K = 32) of a Winograd convolution; the last rows
+// (fewer than MR) through the engine's tails (an engine with in-place
+// kernels has them). The lecture's batch-1 Winograd cells (49×64 over
+// K = 32) went from 3.27–3.39 to 2.75–3.62 µs on one core on the 14×32
+// tile (eight runs; they had all gone through blockPre), before the
+// tails. It reports whether it did.
 func (e *engine) wholeTiles(pb *PackedB, m int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
 	k, n, mr, nr := pb.k, pb.n, e.mr, e.nr
 	kern := e.kernels[aRows][bPacked]

@@ -15,7 +15,7 @@ package main
 // ±1 becomes an add or a subtract, any other one a (negated) fused
 // multiply-add with the coefficient's magnitude. The magnitudes live in
 // a table of 32-byte vectors; the AVX2 routines load those they use
-// into YMM registers once per call (ymmConsts: the most, seven, beside
+// into YMM registers once per call (ymmConsts: at most seven, beside
 // eight cells and a result), the AVX-512 ones broadcast them into ZMM
 // registers, and the AVX-512 routines' eight-channel groups, confined to
 // Y0–Y15, read them from the table as memory operands. Both
@@ -173,24 +173,25 @@ func magnitudes(mats [][][]int) []int {
 	return ms
 }
 
-// ymmConsts returns the constants of mats for an AVX2 routine: loaded
-// into YMM registers once, before the loop, where they fit beside what
-// a pass holds (the widest line's cells and a result, plus extra for an
-// epilogue, out of sixteen), else the table's vectors as memory
-// operands. In registers, a pass's multiply-adds read memory only for
-// its cells: the loads of the constants had made the AVX2 transforms of
-// F(4×4, 3×3) a sixth to a third slower than the AVX-512 ones, which hold
-// them in registers (BenchmarkWinoTransforms, Zen 4). Every routine of
-// the three schemes fits: the most, F(4×4, 5×5)'s input transform, holds
-// seven constants, eight cells and a result.
+// ymmConsts loads the constants of mats for an AVX2 routine into YMM
+// registers, once, before the loop. In registers, a pass's multiply-adds
+// read memory only for its cells: reading the constants from the table
+// had made the AVX2 transforms of F(4×4, 3×3) a sixth to a third slower
+// than the AVX-512 ones, which hold them in registers
+// (BenchmarkWinoTransforms, Zen 4). They must fit beside what a pass
+// holds, the widest line's cells and a result, plus extra for an
+// epilogue, in sixteen: every routine of the three schemes does (the
+// most, F(4×4, 5×5)'s input transform, holds seven constants, eight
+// cells and a result); a matrix that did not would stop the generator
+// here rather than fail register allocation.
 func (w *width) ymmConsts(mats [][][]int, extra int) map[int]Op {
 	ms := magnitudes(mats)
 	widest := 0
 	for _, mat := range mats {
 		widest = max(widest, len(mat[0]))
 	}
-	if len(ms)+widest+1+extra > 16 {
-		return w.tableOps()
+	if need := len(ms) + widest + 1 + extra; need > 16 {
+		panic(fmt.Sprintf("winograd: %d constants, %d cells, a result and %d epilogue registers need %d YMM registers", len(ms), widest, extra, need))
 	}
 	k := map[int]Op{}
 	for _, m := range ms {
