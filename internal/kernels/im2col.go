@@ -43,15 +43,21 @@ func (g *ConvGeom) decode(r int) (n, od, oh, ow int) {
 // cells are written as zeros.
 //
 // It works one output line (n, od, oh) at a time, so the input row of each
-// (kd, kh) is found once for all the line's positions.
+// (kd, kh) is found once for all the line's positions. Where a line's
+// windows read every column of their input rows, it prefetches the rows
+// of the line im2colAhead lines on.
 func Im2col(g *ConvGeom, x []float32, lo, hi int, cols []float32) {
 	c, kw := g.C, g.K[2]
 	seg := kw * c // one (kd, kh) slice of a patch row
 	p := g.PatchLen()
 	sw, pw, dw, inW := g.Stride[2], g.Pad[2], g.Dilation[2], g.In[2]
+	ahead := dw == 1 && sw <= kw
 	for r := lo; r < hi; {
 		n, od, oh, ow0 := g.decode(r)
 		ow1 := min(g.Out[2], ow0+hi-r)
+		if ahead {
+			prefetchLine(g, x, r/g.Out[2]+im2colAhead)
+		}
 		line := cols[(r-lo)*p : (r-lo+ow1-ow0)*p]
 		off := 0
 		for kd := 0; kd < g.K[0]; kd++ {
@@ -226,6 +232,43 @@ func zero(s []float32) {
 	}
 	for i := range s {
 		s[i] = 0
+	}
+}
+
+// im2colAhead is how many output lines ahead Im2col prefetches the input
+// rows. The input of a large layer comes from memory (the layer before
+// stored it streaming, or it was evicted since), and a line's copy is
+// too short for the hardware prefetchers to get ahead of it. Measured
+// on Zen 4 (`go test -run '^$' -bench 'Infer/model=resnet/batch=128$'
+// ./internal/benchmark`, ten runs alternated, lower quartile / median
+// ms), whose stride-2 convolutions are im2col products: none → 2 lines
+// ahead, AVX-512 9.78 / 10.10 → 9.50 / 9.55, AVX2
+// (GODEBUG=cpu.avx512f=off) 10.50 / 10.63 → 10.10 / 10.37. Reading the
+// patches in place instead of copying them (each (kh, kx-run) a
+// micro-kernel call over a line's columns) measured the same with
+// AVX-512 and slower with AVX2, whose 6-row tiles fit a 14-column line
+// badly.
+const im2colAhead = 2
+
+// prefetchLine prefetches the input rows that output line `line` of g
+// (n·Out[0]·Out[1] + od·Out[1] + oh) reads, if there is such a line.
+func prefetchLine(g *ConvGeom, x []float32, line int) {
+	oh, od := line%g.Out[1], line/g.Out[1]
+	n := od / g.Out[0]
+	od %= g.Out[0]
+	if n >= g.N {
+		return
+	}
+	rowLen := g.In[2] * g.C
+	for kd := 0; kd < g.K[0]; kd++ {
+		id := od*g.Stride[0] - g.Pad[0] + kd*g.Dilation[0]
+		for kh := 0; kh < g.K[1]; kh++ {
+			ih := oh*g.Stride[1] - g.Pad[1] + kh*g.Dilation[1]
+			if id >= 0 && id < g.In[0] && ih >= 0 && ih < g.In[1] {
+				at := ((n*g.In[0]+id)*g.In[1] + ih) * rowLen
+				Prefetch(x[at : at+rowLen])
+			}
+		}
 	}
 }
 
