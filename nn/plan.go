@@ -151,19 +151,23 @@ type tuning struct {
 
 	// WinoSpreadMin is the fewest multiply-adds (tiles · cells · C · F)
 	// for which a Winograd convolution of fewer blocks than workers, and
-	// of fewer than WinoSplitMin, spreads its tiles over the workers
-	// (spreadBlock) instead of running on one goroutine. Measured on Zen
-	// 4 at 2 threads (`go test -run '^$' -bench
-	// 'Infer/model=(resnet|lecture)/batch=1$' ./internal/benchmark`, six
-	// alternated runs, ms): the lecture's batch-1 forward, whose conv2 is
-	// 2.1 M over 16 tiles, 0.180 → 0.149 (medians; in its slowest runs
-	// about even, 0.186–0.195 against 0.18–0.19). Spread, the ResNet's
-	// 28×28×16 convolutions (0.45 M over 49 tiles) took its forward from
-	// 0.133 to 0.105–0.111 in some runs and to 0.16–0.21 in others, in
-	// phases of minutes, while one goroutine stayed at 0.132–0.136. The
-	// cause was not found (the helper stayed awake, the threads on two
+	// of fewer than WinoSplitMin, may spread its tiles over the workers
+	// (spreadBlock) instead of running on one goroutine: it runs the way
+	// that has been taking less time, trying the other now and then
+	// (wayTimer). Which way wins changes on these VMs in phases of
+	// minutes. Measured on Zen 4 at 2 threads (`go test -run '^$' -bench
+	// 'Infer/model=(resnet|lecture)/batch=1$' ./internal/benchmark`,
+	// alternated runs, ms): spread, the ResNet's 28×28×16 convolutions
+	// (0.45 M multiply-adds over 49 tiles) and its 14×14×32 one (0.59 M
+	// over 16) took its forward from 0.136 to 0.109 on one day (eight
+	// runs each path, every run 20 % faster), and on another day from
+	// 0.133 to 0.105–0.111 in some runs and to 0.16–0.21 in others; the
+	// lecture's, whose conv2 is 2.1 M over 16 tiles, from 0.180 to 0.149
+	// (medians; in its slowest runs about even). The cause of the slow
+	// phases was not found (the helper stayed awake, the threads on two
 	// CPUs, and a cache line passed between the cores in 100–130 ns a
-	// round trip in both phases); a layer of 20 µs cannot risk it.
+	// round trip in both phases). Below 256 K the two ways were not
+	// measured.
 	WinoSpreadMin int
 
 	// WinoStreamMin is the fewest output values (N·OH·OW·F) of a forward
@@ -271,7 +275,7 @@ func defaultTuning() tuning {
 		Wino3ChannelMultiple: 8,
 		WinoBlock:            96,
 		WinoSplitMin:         1 << 22,
-		WinoSpreadMin:        1 << 20,
+		WinoSpreadMin:        1 << 18,
 		WinoStreamMin:        1 << 20,
 		C1MinPer:             1 << 19,
 		Im2colMinRows:        1024,
@@ -352,7 +356,8 @@ type convPlan struct {
 
 	scheme *kernels.WinoScheme // algoWinograd
 	block  int                 // algoWinograd: tiles per block
-	spread bool                // algoWinograd: block made by spreadBlock
+	spread int                 // algoWinograd forward: the block of the pass spread over the workers (spreadBlock), 0 if it never is
+	ways   *wayTimer           // algoWinograd forward with spread: chooses between block and spread call by call
 	stream bool                // algoWinograd forward: outputs stored streaming (tune.WinoStreamMin)
 
 	c1 c1Plan // algoDirectC1: the padded image and its taps
@@ -444,8 +449,10 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				p.stream = kernels.WinoStreams() && g.OutPositions()*f >= tune.WinoStreamMin
 				// A pass of fewer blocks than workers (a batch of one)
 				// shares each block's phases out (split) from
-				// WinoSplitMin multiply-adds, spreads its tiles from
-				// WinoSpreadMin, and runs on one goroutine below.
+				// WinoSplitMin multiply-adds; from WinoSpreadMin it
+				// runs on one goroutine or spreads its tiles over the
+				// workers, whichever has been taking less time (ways);
+				// below, on one goroutine.
 				tiles := newWinoTiles(s, g).n
 				if ceilDiv(tiles, p.block) < parallel.Workers() {
 					switch work := tiles * s.Cells() * g.C * f; {
@@ -453,7 +460,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 						p.split = true
 					case work >= tune.WinoSpreadMin:
 						if b := spreadBlock(tiles, p.block, parallel.Workers()); b < p.block {
-							p.block, p.spread = b, true
+							p.spread, p.ways = b, new(wayTimer)
 						}
 					}
 				}
@@ -569,8 +576,8 @@ func (p *convPlan) String() string {
 	case algoWinograd:
 		s := fmt.Sprintf("winograd %s, blocks of %d tiles", p.scheme.Name, p.block)
 		switch {
-		case p.spread:
-			s += " spread over the workers"
+		case p.spread > 0:
+			s += fmt.Sprintf(" on one goroutine, or of %d spread over the workers, whichever has been faster", p.spread)
 		case p.split:
 			s += ", each block's phases shared out among the workers"
 		}

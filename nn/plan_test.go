@@ -124,7 +124,7 @@ func TestWinogradPlanString(t *testing.T) {
 	}{
 		{convPlan{block: 96}, "winograd F(4x4,3x3), blocks of 96 tiles"},
 		{convPlan{block: 96, stream: true}, "winograd F(4x4,3x3), blocks of 96 tiles, outputs stored streaming"},
-		{convPlan{block: 25, spread: true}, "winograd F(4x4,3x3), blocks of 25 tiles spread over the workers"},
+		{convPlan{block: 96, spread: 25}, "winograd F(4x4,3x3), blocks of 96 tiles on one goroutine, or of 25 spread over the workers, whichever has been faster"},
 		{convPlan{block: 96, split: true, stream: true}, "winograd F(4x4,3x3), blocks of 96 tiles, each block's phases shared out among the workers, outputs stored streaming"},
 	} {
 		tc.p.algo, tc.p.scheme = algoWinograd, kernels.Wino43

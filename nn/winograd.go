@@ -2,6 +2,7 @@ package nn
 
 import (
 	"sync"
+	"time"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -87,17 +88,41 @@ func getCellPacks(cells int) *[]*kernels.PackedB {
 // winogradConvPacked is winogradConv with the filters prepared by
 // winoFilters.
 func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue) {
-	s := pl.scheme
-	cells, out := s.Cells(), s.Out
-	c := g.C
-	tl := newWinoTiles(s, g)
-	tiles := tl.n
-
-	mr := kernels.TileRowsFor(c, f)
-	block := pl.block
+	tl := newWinoTiles(pl.scheme, g)
 	if pl.split {
 		winogradSplit(pl, tl, f, x, packed, y, ep)
 		return
+	}
+	if pl.spread == 0 {
+		winogradBlocks(pl, tl, false, f, x, packed, y, ep)
+		return
+	}
+	way, timed := pl.ways.choose()
+	if timed {
+		defer pl.ways.record(way, time.Now())
+	}
+	winogradBlocks(pl, tl, way == waySpread, f, x, packed, y, ep)
+}
+
+// waySpread is the way of a plan's wayTimer that spreads a Winograd
+// pass's tiles over the workers (wayOne runs it on one goroutine).
+const (
+	wayOne = iota
+	waySpread
+)
+
+// winogradBlocks runs winogradConvPacked's blocks of pl.block tiles
+// shared out among the workers, or with spread, the blocks of pl.spread.
+// A tile's values do not depend on its block.
+func winogradBlocks(pl *convPlan, tl winoTiles, spread bool, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue) {
+	s := pl.scheme
+	cells, out := s.Cells(), s.Out
+	c := tl.g.C
+	tiles := tl.n
+	mr := kernels.TileRowsFor(c, f)
+	block := pl.block
+	if spread {
+		block = pl.spread
 	}
 	blocks := ceilDiv(tiles, block)
 	// A block of tiles short of whole micro-kernel tiles (spreadBlock)
@@ -105,7 +130,7 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	room := roundUp(block, mr)
 	parallel.For(blocks, 1, func(lo, hi int) {
 		vb, mb := getScratch(cells*(room*c+winoSkew)), getScratch(cells*(room*f+winoSkew))
-		edge, edgeOut := tl.newEdge(!pl.spread), getScratch(out*out*f)
+		edge, edgeOut := tl.newEdge(!spread), getScratch(out*out*f)
 		v, m := *vb, *mb
 		for b := lo; b < hi; b++ {
 			t0 := b * block

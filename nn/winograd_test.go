@@ -283,13 +283,14 @@ func TestSpreadBlock(t *testing.T) {
 }
 
 // TestWinogradSpreadSameBits: one image's Winograd forward pass gives
-// the same bits on one worker (one block) as on two (its tiles spread
-// over two blocks, at any size of pass here), and its plan spreads them
-// on two.
+// the same bits on one goroutine (one block) as spread over two workers
+// (at any size of pass here), and the plan on two workers may spread it;
+// a layer with the plan gives those bits whichever way its timer picks.
 func TestWinogradSpreadSameBits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	defer func(min int) { tune.WinoSpreadMin = min }(tune.WinoSpreadMin)
 	tune.WinoSpreadMin = 0
+	runtime.GOMAXPROCS(2)
 	for _, tc := range []struct{ in, filter []int }{
 		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}},
 		{[]int{1, 26, 27, 16}, []int{3, 3, 16, 16}}, // tiles over the edges
@@ -297,18 +298,28 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}}, // the lecture's conv2: 8 + 8 tiles
 	} {
 		s, x, w := winoCase(t, tc.in, tc.filter)
-		var ys [2][]float32
-		for i, procs := range []int{1, 2} {
-			runtime.GOMAXPROCS(procs)
-			p := planConv(passForward, &s.g, s.f)
-			tiles := newWinoTiles(p.scheme, &s.g).n
-			if spread := p.block < tiles; spread != (procs == 2) {
-				t.Fatalf("%v ⊛ %v on %d workers: blocks of %d for %d tiles", tc.in, tc.filter, procs, p.block, tiles)
-			}
-			ys[i] = make([]float32, tensor.Size(s.out))
-			convForward(&s.g, s.f, x, w, ys[i])
+		p := planChunked(passForward, &s.g, s.f, tune.WorkerPatchBytes) // a plan of its own: a fresh timer
+		tl := newWinoTiles(p.scheme, &s.g)
+		if p.spread == 0 || p.spread >= tl.n || p.ways == nil {
+			t.Fatalf("%v ⊛ %v on 2 workers: spread block %d for %d tiles", tc.in, tc.filter, p.spread, tl.n)
 		}
-		bitsEqual(t, fmt.Sprintf("%v ⊛ %v spread over two workers", tc.in, tc.filter), ys[1], ys[0])
+		cells := p.scheme.Cells()
+		u, panels := make([]float32, cells*s.g.C*s.f), make([]float32, cells*kernels.PackedBLen(s.g.C, s.f))
+		packed := make([]*kernels.PackedB, cells)
+		winoFilters(p.scheme, s.g.C, s.f, w, u, panels, packed)
+		var ys [2][]float32
+		for i, spread := range []bool{false, true} {
+			ys[i] = make([]float32, tensor.Size(s.out))
+			winogradBlocks(p, tl, spread, s.f, x, packed, ys[i], epilogue{})
+		}
+		name := fmt.Sprintf("%v ⊛ %v", tc.in, tc.filter)
+		bitsEqual(t, name+" spread over two workers", ys[1], ys[0])
+		// The first two calls of a fresh timer run each way once.
+		for call := range 3 {
+			y := make([]float32, tensor.Size(s.out))
+			winogradConvPacked(p, &s.g, s.f, x, packed, y, epilogue{})
+			bitsEqual(t, fmt.Sprintf("%s, call %d", name, call), y, ys[0])
+		}
 	}
 }
 
@@ -328,9 +339,10 @@ func winoCase(t *testing.T, in, filter []int) (s *convSpec, x, w []float32) {
 }
 
 // TestWinogradSpreadMin: on two workers the lecture's batch-1 conv2
-// (2.1 M multiply-adds) spreads its tiles, the ResNet's 28×28×16
-// convolution (0.45 M) stays one block on one goroutine, and a 28×28×64
-// one (7.2 M) shares its phases out.
+// (2.1 M multiply-adds) and the ResNet's 28×28×16 and 14×14×32
+// convolutions (0.45 M, 0.59 M) may spread their tiles, a 14×14×16 one
+// (0.15 M) stays one block on one goroutine, and a 28×28×64 one (7.2 M)
+// shares its phases out.
 func TestWinogradSpreadMin(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(2)
@@ -339,7 +351,9 @@ func TestWinogradSpreadMin(t *testing.T) {
 		spread, split bool
 	}{
 		{[]int{1, 14, 14, 32}, []int{5, 5, 32, 64}, true, false},
-		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}, false, false},
+		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}, true, false},
+		{[]int{1, 14, 14, 32}, []int{3, 3, 32, 32}, true, false},
+		{[]int{1, 14, 14, 16}, []int{3, 3, 16, 16}, false, false},
 		{[]int{1, 28, 28, 64}, []int{3, 3, 64, 64}, false, true},
 	} {
 		s, err := newConvSpec("test", 2, tc.in, tc.filter, ConvOptions{Padding: "SAME"}, false)
@@ -350,9 +364,9 @@ func TestWinogradSpreadMin(t *testing.T) {
 		if p.algo != algoWinograd {
 			t.Skip("Winograd path off")
 		}
-		if p.spread != tc.spread || p.split != tc.split {
-			t.Errorf("%v ⊛ %v (%d tiles × %d cells × %d × %d multiply-adds): spread %v, split %v; want %v, %v",
-				tc.in, tc.filter, newWinoTiles(p.scheme, &s.g).n, p.scheme.Cells(), s.g.C, s.f, p.spread, p.split, tc.spread, tc.split)
+		if spread := p.spread > 0; spread != tc.spread || spread != (p.ways != nil) || p.split != tc.split {
+			t.Errorf("%v ⊛ %v (%d tiles × %d cells × %d × %d multiply-adds): spread block %d (timer %v), split %v; want spread %v, split %v",
+				tc.in, tc.filter, newWinoTiles(p.scheme, &s.g).n, p.scheme.Cells(), s.g.C, s.f, p.spread, p.ways != nil, p.split, tc.spread, tc.split)
 		}
 	}
 }
