@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -579,7 +580,19 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 	}
 	chunks, longest := pl.chunks, pl.longest
 	if pl.split {
-		// Too few chunks to share out (a single image): split each one.
+		// Too few chunks to share out (a single image): split each one,
+		// or (a small one) run it on one goroutine or spread its rows
+		// over the workers, whichever has been faster.
+		if pl.ways != nil {
+			way, timed := pl.ways.choose()
+			if timed {
+				defer pl.ways.record(way, time.Now())
+			}
+			if way == waySpread {
+				convRowsSpread(pl, g, f, x, w, y, ep)
+				return
+			}
+		}
 		buf := getScratch(longest * p)
 		for _, c := range chunks {
 			im2col(g, x, c[0], c[1], *buf)
@@ -602,6 +615,24 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		}
 		putScratch(buf)
 	})
+}
+
+// convRowsSpread is convForwardPlan's split im2col path with each
+// chunk's rows shared out among the workers, each copying and
+// multiplying its own (a GEMM's row does not depend on the rows beside
+// it, so y is that of the one-goroutine way).
+func convRowsSpread(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+	p := g.PatchLen()
+	for _, c := range pl.chunks {
+		parallel.For(c[1]-c[0], 1, func(lo, hi int) {
+			lo, hi = c[0]+lo, c[0]+hi
+			buf := getScratch((hi - lo) * p)
+			kernels.Im2col(g, x, lo, hi, *buf)
+			kernels.SgemmSerial(false, false, hi-lo, f, p, 1, *buf, p, w, f, 0, y[lo*f:], f)
+			ep.from(lo * f).apply(y[lo*f : hi*f])
+			putScratch(buf)
+		})
+	}
 }
 
 // convBackpropInput computes dx [N, D, H, W, C] from w [KD, KH, KW, C, F]

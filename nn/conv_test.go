@@ -677,3 +677,41 @@ func TestConvChunks(t *testing.T) {
 		})
 	}
 }
+
+// TestConvRowsSpreadSameBits: a one-image im2col convolution small
+// enough to run on one goroutine or with its rows spread over two
+// workers (the ResNet's stride-2 3×3 layer at batch 1, and one whose
+// rows split off whole micro-kernel tiles nowhere) gives the same bits
+// both ways, with a bias and ReLU; its timer runs each way in the first
+// calls.
+func TestConvRowsSpreadSameBits(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	runtime.GOMAXPROCS(2)
+	for _, in := range [][]int{{1, 28, 28, 16}, {1, 25, 25, 16}} {
+		filter := []int{3, 3, 16, 32}
+		s, err := newConvSpec("test", 2, in, filter, ConvOptions{Strides: []int{2, 2}, Padding: "SAME"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := planChunked(passForward, &s.g, s.f, tune.WorkerPatchBytes) // a fresh timer
+		if p.algo != algoIm2col || !p.split || p.ways == nil {
+			t.Fatalf("%v ⊛ %v stride 2: plan %v (timer %v), want one chunk on a timer", in, filter, p, p.ways != nil)
+		}
+		x, w := cvRand(1, in...).Data(), cvRand(2, filter...).Data()
+		ep := epilogue{bias: cvRand(3, s.f).Data(), relu: true}
+		want := make([]float32, tensor.Size(s.out))
+		convRowsSpread(p, &s.g, s.f, x, w, want, ep)
+		ways := map[int]int{}
+		for call := range probeRuns + 2 {
+			way, _ := p.ways.choose()
+			ways[way]++
+			p.ways.calls.Add(^uint32(0)) // let convForwardPlan make this choice
+			y := make([]float32, len(want))
+			convForwardPlan(p, &s.g, s.f, x, w, y, ep)
+			bitsEqual(t, fmt.Sprintf("%v ⊛ %v, call %d (way %d)", in, filter, call, way), y, want)
+		}
+		if ways[wayOne] == 0 || ways[waySpread] == 0 {
+			t.Errorf("%v: the first calls ran ways %v, want both", in, ways)
+		}
+	}
+}

@@ -149,26 +149,31 @@ type tuning struct {
 	// Below 4 M the one goroutine wins.
 	WinoSplitMin int
 
-	// WinoSpreadMin is the fewest multiply-adds (tiles · cells · C · F)
-	// for which a Winograd convolution of fewer blocks than workers, and
-	// of fewer than WinoSplitMin, may spread its tiles over the workers
-	// (spreadBlock) instead of running on one goroutine: it runs the way
+	// SpreadMin is the fewest multiply-adds of a convolution of fewer
+	// blocks than workers (a batch of one) that may spread its work over
+	// the workers instead of running on one goroutine: a Winograd pass
+	// of fewer than WinoSplitMin its tiles (spreadBlock), an im2col one
+	// of one chunk and fewer than spreadMax its rows. It runs the way
 	// that has been taking less time, trying the other now and then
-	// (wayTimer). Which way wins changes on these VMs in phases of
-	// minutes. Measured on Zen 4 at 2 threads (`go test -run '^$' -bench
-	// 'Infer/model=(resnet|lecture)/batch=1$' ./internal/benchmark`,
-	// alternated runs, ms): spread, the ResNet's 28×28×16 convolutions
-	// (0.45 M multiply-adds over 49 tiles) and its 14×14×32 one (0.59 M
-	// over 16) took its forward from 0.136 to 0.109 on one day (eight
-	// runs each path, every run 20 % faster), and on another day from
-	// 0.133 to 0.105–0.111 in some runs and to 0.16–0.21 in others; the
-	// lecture's, whose conv2 is 2.1 M over 16 tiles, from 0.180 to 0.149
-	// (medians; in its slowest runs about even). The cause of the slow
-	// phases was not found (the helper stayed awake, the threads on two
-	// CPUs, and a cache line passed between the cores in 100–130 ns a
-	// round trip in both phases). Below 256 K the two ways were not
-	// measured.
-	WinoSpreadMin int
+	// (wayTimer), because which way wins changes on these VMs in phases
+	// of minutes. Measured on Zen 4 at 2 threads (`go test -run '^$'
+	// -bench 'Infer/model=(resnet|lecture)/batch=1$'
+	// ./internal/benchmark`, alternated runs, ms), the ResNet's forward:
+	// one goroutine 0.136; its Winograd layers (28×28×16, 0.45 M
+	// multiply-adds over 49 tiles; 14×14×32, 0.59 M over 16) always
+	// spread 0.106, on the timer 0.109; with its stride-2 3×3 layer's
+	// rows (0.90 M) on the timer too, 0.099 (twelve runs each, every run
+	// 20–27 % faster than one goroutine; AVX2 alike). In a slow phase of
+	// about a minute the same binaries took 0.137–0.144, 0.162 and
+	// 0.128–0.145; on another day always spreading took 0.133 to
+	// 0.105–0.111 in some runs and to 0.16–0.21 in others. The lecture's
+	// forward, whose conv2 is 2.1 M over 16 tiles, went from 0.180 to
+	// 0.149 always spread (medians; in its slowest runs about even) and
+	// is the same on the timer. The cause of the slow phases was not
+	// found (the helper stayed awake, the threads on two CPUs, and a
+	// cache line passed between the cores in 100–130 ns a round trip in
+	// both phases). Below 256 K the two ways were not measured.
+	SpreadMin int
 
 	// WinoStreamMin is the fewest output values (N·OH·OW·F) of a forward
 	// Winograd pass whose output transforms store streaming
@@ -275,7 +280,7 @@ func defaultTuning() tuning {
 		Wino3ChannelMultiple: 8,
 		WinoBlock:            96,
 		WinoSplitMin:         1 << 22,
-		WinoSpreadMin:        1 << 18,
+		SpreadMin:            1 << 18,
 		WinoStreamMin:        1 << 20,
 		C1MinPer:             1 << 19,
 		Im2colMinRows:        1024,
@@ -357,7 +362,7 @@ type convPlan struct {
 	scheme *kernels.WinoScheme // algoWinograd
 	block  int                 // algoWinograd: tiles per block
 	spread int                 // algoWinograd forward: the block of the pass spread over the workers (spreadBlock), 0 if it never is
-	ways   *wayTimer           // algoWinograd forward with spread: chooses between block and spread call by call
+	ways   *wayTimer           // forward algoWinograd with spread, algoIm2col split: chooses call by call between one goroutine and spread
 	stream bool                // algoWinograd forward: outputs stored streaming (tune.WinoStreamMin)
 
 	c1 c1Plan // algoDirectC1: the padded image and its taps
@@ -394,14 +399,14 @@ func planConv(pass convPass, g *kernels.ConvGeom, f int) *convPlan {
 // tiles tiles planned as blocks of block tiles, with workers workers. A
 // pass of fewer blocks than workers and too little work to share each
 // block's phases out (tune.WinoSplitMin) would run on one goroutine;
-// from tune.WinoSpreadMin multiply-adds on (planChunked checks both), its
+// from tune.SpreadMin multiply-adds on (planChunked checks both), its
 // tiles are spread instead over blocks of equal size (give or take a
 // tile), at most one a worker and of at least spreadMinTiles, each
 // worker transforming and multiplying its own tiles, so that no phase's
 // output crosses to the other core. Tiles' outputs do not depend on
 // their block; a block need not be whole micro-kernel tiles (an engine
 // without row tails multiplies the rest of its last tile as zeros).
-// See tune.WinoSpreadMin for what it was measured to save.
+// See tune.SpreadMin for what it was measured to save.
 func spreadBlock(tiles, block, workers int) int {
 	if workers < 2 || ceilDiv(tiles, block) >= workers {
 		return block
@@ -412,6 +417,11 @@ func spreadBlock(tiles, block, workers int) int {
 	}
 	return ceilDiv(tiles, n)
 }
+
+// spreadMax is the most multiply-adds of a one-chunk im2col convolution
+// that may spread its rows over the workers (wayTimer): from about there
+// kernels.Sgemm shares out a product itself.
+const spreadMax = 1 << 20
 
 // spreadMinTiles is the fewest tiles of a block that spreadBlock makes:
 // the lecture's 16 tiles at batch 1 on two workers, the smallest spread
@@ -449,7 +459,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 				p.stream = kernels.WinoStreams() && g.OutPositions()*f >= tune.WinoStreamMin
 				// A pass of fewer blocks than workers (a batch of one)
 				// shares each block's phases out (split) from
-				// WinoSplitMin multiply-adds; from WinoSpreadMin it
+				// WinoSplitMin multiply-adds; from SpreadMin it
 				// runs on one goroutine or spreads its tiles over the
 				// workers, whichever has been taking less time (ways);
 				// below, on one goroutine.
@@ -458,7 +468,7 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 					switch work := tiles * s.Cells() * g.C * f; {
 					case work >= tune.WinoSplitMin:
 						p.split = true
-					case work >= tune.WinoSpreadMin:
+					case work >= tune.SpreadMin:
 						if b := spreadBlock(tiles, p.block, parallel.Workers()); b < p.block {
 							p.spread, p.ways = b, new(wayTimer)
 						}
@@ -477,6 +487,9 @@ func planChunked(pass convPass, g *kernels.ConvGeom, f, forwardBytes int) *convP
 		if pass == passForward {
 			p.chunksOf(g, forwardBytes)
 			p.split = len(p.chunks) < 2*parallel.Workers()
+			if work := g.OutPositions() * g.PatchLen() * f; p.split && parallel.Workers() > 1 && work >= tune.SpreadMin && work < spreadMax {
+				p.ways = new(wayTimer)
+			}
 		} else {
 			p.chunksOf(g, tune.FilterPatchBytes)
 			p.groups = min(len(p.chunks), maxGroups)
@@ -588,6 +601,8 @@ func (p *convPlan) String() string {
 	case algoIm2col:
 		s := fmt.Sprintf("im2col+sgemm, %d chunks of ≤ %d rows", len(p.chunks), p.longest)
 		switch {
+		case p.split && p.ways != nil:
+			s += ", each on one goroutine or its rows spread over the workers, whichever has been faster"
 		case p.split:
 			s += ", each split over the workers"
 		case p.pass == passFilterGrad:

@@ -10,7 +10,7 @@ import (
 // or spread over the workers, waySpread) by the wall time each has been
 // taking. Which one wins depends on the machine, and on the virtual
 // machines measured it changed while a process ran (see
-// tune.WinoSpreadMin): so a wayTimer runs the way that has been faster,
+// tune.SpreadMin): so a wayTimer runs the way that has been faster,
 // and in every wayProbe calls probeRuns of the other, to notice when
 // the order turns.
 //

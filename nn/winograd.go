@@ -341,7 +341,7 @@ type winoEdge struct {
 // (spreadBlock) gathers its tiles over the padding one at a time
 // instead: each worker would copy the whole slice, the other worker's
 // half of it from the other core. Measured on Zen 4 with the benchmark
-// ResNet's batch-1 forward spread (WinoSpreadMin 0), padded copies →
+// ResNet's batch-1 forward spread (SpreadMin 0), padded copies →
 // tiles gathered (ten runs each of 2,000 calls, median µs of each 200):
 // 108–111 → 98–100, and in a process where data crossing cores cost
 // more, 178 → 134.

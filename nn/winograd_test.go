@@ -288,8 +288,8 @@ func TestSpreadBlock(t *testing.T) {
 // a layer with the plan gives those bits whichever way its timer picks.
 func TestWinogradSpreadSameBits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	defer func(min int) { tune.WinoSpreadMin = min }(tune.WinoSpreadMin)
-	tune.WinoSpreadMin = 0
+	defer func(min int) { tune.SpreadMin = min }(tune.SpreadMin)
+	tune.SpreadMin = 0
 	runtime.GOMAXPROCS(2)
 	for _, tc := range []struct{ in, filter []int }{
 		{[]int{1, 28, 28, 16}, []int{3, 3, 16, 16}},
