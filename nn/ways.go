@@ -6,7 +6,7 @@ import (
 )
 
 // A wayTimer chooses, call by call, between two ways of running the same
-// work to the same bits (a small Winograd pass on one goroutine, wayOne,
+// work to the same bits (a small convolution on one goroutine, wayOne,
 // or spread over the workers, waySpread) by the wall time each has been
 // taking. Which one wins depends on the machine, and on the virtual
 // machines measured it changed while a process ran (see
@@ -24,8 +24,15 @@ import (
 // each update is atomic, and a lost one only delays the choice.
 type wayTimer struct {
 	calls atomic.Uint32
-	ns    [2]atomic.Int64 // each way's smoothed wall time, ns (0: not yet timed)
+	ns    [2]atomic.Int64 // each way's smoothed wall time, ns (0: not yet timed), by way
 }
+
+// The ways a wayTimer chooses between: the work on one goroutine, or
+// spread over the workers.
+const (
+	wayOne = iota
+	waySpread
+)
 
 // wayProbe and probeRuns: in every wayProbe calls a wayTimer runs
 // probeRuns of the way that has been slower. With the ResNet's batch-1

@@ -104,13 +104,6 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 	winogradBlocks(pl, tl, way == waySpread, f, x, packed, y, ep)
 }
 
-// waySpread is the way of a plan's wayTimer that spreads a Winograd
-// pass's tiles over the workers (wayOne runs it on one goroutine).
-const (
-	wayOne = iota
-	waySpread
-)
-
 // winogradBlocks runs winogradConvPacked's blocks of pl.block tiles
 // shared out among the workers, or with spread, the blocks of pl.spread.
 // A tile's values do not depend on its block.
