@@ -35,12 +35,13 @@ const (
 )
 
 // wayProbe and probeRuns: in every wayProbe calls a wayTimer runs
-// probeRuns of the way that has been slower. With the ResNet's batch-1
-// convolutions (20 µs on one goroutine, 10–40 µs spread) that costs
-// under 1 µs a call, and the timer follows a change within about 30
-// forward passes.
+// probeRuns of the way that has been slower. The lecture's batch-1
+// conv2 takes 66 µs on one goroutine and 32 µs spread: its probes cost
+// about 0.5 µs a call (and one call to wake the helper after them, a
+// probe being longer than parallel's spinFor). The timer follows a
+// change within 256 calls: 64 of the ResNet's batch-1 forward passes.
 const (
-	wayProbe  = 128
+	wayProbe  = 256
 	probeRuns = 4
 )
 
