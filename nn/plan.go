@@ -159,13 +159,13 @@ type tuning struct {
 	// of minutes. Measured on Zen 4 at 2 threads (`go test -run '^$'
 	// -bench 'Infer/model=(resnet|lecture)/batch=1$'
 	// ./internal/benchmark`, alternated runs, ms), the ResNet's forward:
-	// one goroutine 0.136; its Winograd layers (28×28×16, 0.45 M
+	// one goroutine 0.136–0.144; its Winograd layers (28×28×16, 0.45 M
 	// multiply-adds over 49 tiles; 14×14×32, 0.59 M over 16) always
-	// spread 0.106, on the timer 0.109; with its stride-2 3×3 layer's
-	// rows (0.90 M) on the timer too, 0.099 (twelve runs each, every run
-	// 20–27 % faster than one goroutine; AVX2 alike). In a slow phase of
-	// about a minute the same binaries took 0.137–0.144, 0.162 and
-	// 0.128–0.145; on another day always spreading took 0.133 to
+	// spread 0.106–0.112, on the timer 0.108–0.111; with its stride-2
+	// 3×3 layer's rows (0.90 M) on the timer too, 0.098–0.103 (nine runs
+	// of a quiet phase; AVX2 alike). In a slow phase of about a minute
+	// the same binaries took 0.137–0.144, 0.162 and 0.128–0.145; on
+	// another day always spreading took 0.133 to
 	// 0.105–0.111 in some runs and to 0.16–0.21 in others. The lecture's
 	// forward, whose conv2 is 2.1 M over 16 tiles, went from 0.180 to
 	// 0.149 always spread (medians; in its slowest runs about even) and
