@@ -588,10 +588,8 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 			if timed {
 				defer pl.ways.record(way, time.Now())
 			}
-			if way == waySpread {
-				convRowsSpread(pl, g, f, x, w, y, ep)
-				return
-			}
+			convRows(pl, g, f, x, w, y, ep, way == waySpread)
+			return
 		}
 		buf := getScratch(longest * p)
 		for _, c := range chunks {
@@ -617,21 +615,27 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 	})
 }
 
-// convRowsSpread is convForwardPlan's split im2col path with each
-// chunk's rows shared out among the workers, each copying and
-// multiplying its own (a GEMM's row does not depend on the rows beside
-// it, so y is that of the one-goroutine way).
-func convRowsSpread(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+// convRows is convForwardPlan's split im2col path for a plan on a
+// timer: each chunk copied and multiplied on one goroutine, or with
+// spread its rows shared out among the workers, each copying and
+// multiplying its own. A GEMM's row does not depend on the rows beside
+// it, so y is the same either way.
+func convRows(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue, spread bool) {
 	p := g.PatchLen()
 	for _, c := range pl.chunks {
-		parallel.For(c[1]-c[0], 1, func(lo, hi int) {
+		rows := func(lo, hi int) {
 			lo, hi = c[0]+lo, c[0]+hi
 			buf := getScratch((hi - lo) * p)
 			kernels.Im2col(g, x, lo, hi, *buf)
 			kernels.SgemmSerial(false, false, hi-lo, f, p, 1, *buf, p, w, f, 0, y[lo*f:], f)
 			ep.from(lo * f).apply(y[lo*f : hi*f])
 			putScratch(buf)
-		})
+		}
+		if spread {
+			parallel.For(c[1]-c[0], 1, rows)
+		} else {
+			rows(0, c[1]-c[0])
+		}
 	}
 }
 

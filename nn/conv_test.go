@@ -681,9 +681,9 @@ func TestConvChunks(t *testing.T) {
 // TestConvRowsSpreadSameBits: a one-image im2col convolution small
 // enough to run on one goroutine or with its rows spread over two
 // workers (the ResNet's stride-2 3×3 layer at batch 1, and one whose
-// rows split off whole micro-kernel tiles nowhere) gives the same bits
-// both ways, with a bias and ReLU; its timer runs each way in the first
-// calls.
+// rows split off whole micro-kernel tiles nowhere) gives the bits of the
+// split path without a timer both ways, with a bias and ReLU; through its
+// plan, whose timer runs and times each way in the first calls, too.
 func TestConvRowsSpreadSameBits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(2)
@@ -699,19 +699,24 @@ func TestConvRowsSpreadSameBits(t *testing.T) {
 		}
 		x, w := cvRand(1, in...).Data(), cvRand(2, filter...).Data()
 		ep := epilogue{bias: cvRand(3, s.f).Data(), relu: true}
+		// The split path without a timer (im2col over the workers, Sgemm)
+		// gives the bits to hold both ways to.
+		untimed := *p
+		untimed.ways = nil
 		want := make([]float32, tensor.Size(s.out))
-		convRowsSpread(p, &s.g, s.f, x, w, want, ep)
-		ways := map[int]int{}
+		convForwardPlan(&untimed, &s.g, s.f, x, w, want, ep)
+		for _, spread := range []bool{false, true} {
+			y := make([]float32, len(want))
+			convRows(p, &s.g, s.f, x, w, y, ep, spread)
+			bitsEqual(t, fmt.Sprintf("%v ⊛ %v, spread %v", in, filter, spread), y, want)
+		}
 		for call := range probeRuns + 2 {
-			way, _ := p.ways.choose()
-			ways[way]++
-			p.ways.calls.Add(^uint32(0)) // let convForwardPlan make this choice
 			y := make([]float32, len(want))
 			convForwardPlan(p, &s.g, s.f, x, w, y, ep)
-			bitsEqual(t, fmt.Sprintf("%v ⊛ %v, call %d (way %d)", in, filter, call, way), y, want)
+			bitsEqual(t, fmt.Sprintf("%v ⊛ %v, call %d", in, filter, call), y, want)
 		}
-		if ways[wayOne] == 0 || ways[waySpread] == 0 {
-			t.Errorf("%v: the first calls ran ways %v, want both", in, ways)
+		if p.ways.ns[wayOne].Load() == 0 || p.ways.ns[waySpread].Load() == 0 {
+			t.Errorf("%v: after %d calls the timer has timed ways %v, %v; want both", in, probeRuns+2, p.ways.ns[wayOne].Load(), p.ways.ns[waySpread].Load())
 		}
 	}
 }

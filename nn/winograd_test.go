@@ -314,11 +314,14 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		}
 		name := fmt.Sprintf("%v ⊛ %v", tc.in, tc.filter)
 		bitsEqual(t, name+" spread over two workers", ys[1], ys[0])
-		// The first two calls of a fresh timer run each way once.
-		for call := range 3 {
+		// A fresh timer runs and times each way in its first calls.
+		for call := range probeRuns + 2 {
 			y := make([]float32, tensor.Size(s.out))
 			winogradConvPacked(p, &s.g, s.f, x, packed, y, epilogue{})
 			bitsEqual(t, fmt.Sprintf("%s, call %d", name, call), y, ys[0])
+		}
+		if p.ways.ns[wayOne].Load() == 0 || p.ways.ns[waySpread].Load() == 0 {
+			t.Errorf("%s: after %d calls the timer has timed ways %v, %v; want both", name, probeRuns+2, p.ways.ns[wayOne].Load(), p.ways.ns[waySpread].Load())
 		}
 	}
 }
