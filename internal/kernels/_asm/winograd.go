@@ -635,17 +635,24 @@ var outEpilogues = []outEpilogue{
 }
 
 // epilogueRegs is the vector registers ep takes in a pass beside the
-// pass's own (see passEpilogue): none without one.
+// pass's own (see passEpilogue): the bias, the zero of the ReLU and the
+// skip value loaded for its add, each where ep has it; none without ep.
 func epilogueRegs(ep *outEpilogue) int {
-	if ep == nil {
-		return 0
+	n := 0
+	if ep != nil {
+		for _, has := range []bool{ep.bias, ep.relu, ep.skip} {
+			if has {
+				n++
+			}
+		}
 	}
-	return 3
+	return n
 }
 
 // passEpilogue is an outEpilogue in a pass: the group's bias in a
-// register (nil without), zero in another (for the ReLU; nil without), and the pointer
-// to the skip values matching the pass's out (nil without a skip). It
+// register (nil without), zero in another (for the ReLU; nil without),
+// and the pointer to the skip values matching the pass's out (nil
+// without a skip; apply loads the value into a third register). It
 // takes at most three registers beside the pass's nine; the output
 // transforms broadcast at most three constants, so an eight-channel
 // group still fits in Y0–Y15.
