@@ -9,8 +9,9 @@ import (
 )
 
 // TestConv2DInputGradientAddsToSkip: when x already has a gradient as a
-// Conv2D's (or Conv2DBias's) backward runs (a residual block's input, the skip's gradient
-// there first), the convolution's input gradient is summed into it as it
+// Conv2D's (or Conv2DBias's) backward runs (a residual block's input,
+// the skip's gradient there first), the convolution's input gradient is
+// summed into it as it
 // is written (nn.Conv2DBackpropInputAdd). The gradients must have the
 // bits of the ops one by one: dx = skip's + Conv2DBackpropInput, dw =
 // Conv2DBackpropFilter. The skip's gradient is the incoming gradient
@@ -46,26 +47,24 @@ func TestConv2DInputGradientAddsToSkip(t *testing.T) {
 		return v
 	}
 
-	t.Run("skip", func(t *testing.T) {
-		x, w := Variable("x", xt.Clone()), Variable("w", w1t.Clone())
-		grads, err := Gradient(loss(Add(Conv2D(x, w, o), x)), x, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dconv := must(nn.Conv2DBackpropInput(xt.Shape(), w1t, wts, o))
-		same("dx", grads[0], must(nn.Add(wts, dconv)))
-		same("dw", grads[1], must(nn.Conv2DBackpropFilter(xt, w1t.Shape(), wts, o)))
-	})
-	t.Run("with a bias", func(t *testing.T) {
-		x, w, b := Variable("x", xt.Clone()), Variable("w", w1t.Clone()), Variable("b", tensor.Zeros(16))
-		grads, err := Gradient(loss(Add(Conv2DBias(x, w, b, o), x)), x, w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dconv := must(nn.Conv2DBackpropInput(xt.Shape(), w1t, wts, o))
-		same("dx", grads[0], must(nn.Add(wts, dconv)))
-		same("dw", grads[1], must(nn.Conv2DBackpropFilter(xt, w1t.Shape(), wts, o)))
-	})
+	for _, tc := range []struct {
+		name string
+		conv func(x, w *Var) *Var
+	}{
+		{"skip", func(x, w *Var) *Var { return Conv2D(x, w, o) }},
+		{"with a bias", func(x, w *Var) *Var { return Conv2DBias(x, w, Variable("b", tensor.Zeros(16)), o) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, w := Variable("x", xt.Clone()), Variable("w", w1t.Clone())
+			grads, err := Gradient(loss(Add(tc.conv(x, w), x)), x, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dconv := must(nn.Conv2DBackpropInput(xt.Shape(), w1t, wts, o))
+			same("dx", grads[0], must(nn.Add(wts, dconv)))
+			same("dw", grads[1], must(nn.Conv2DBackpropFilter(xt, w1t.Shape(), wts, o)))
+		})
+	}
 	t.Run("two convolutions", func(t *testing.T) {
 		x, w1, w2 := Variable("x", xt.Clone()), Variable("w1", w1t.Clone()), Variable("w2", w2t.Clone())
 		grads, err := Gradient(loss(Add(Conv2D(x, w1, o), Conv2D(x, w2, o))), x)
