@@ -11,15 +11,14 @@ import (
 // TestConv2DInputGradientAddsToSkip: when x already has a gradient as a
 // Conv2D's (or Conv2DBias's) backward runs (a residual block's input,
 // the skip's gradient there first), the convolution's input gradient is
-// summed into it as it
-// is written (nn.Conv2DBackpropInputAdd). The gradients must have the
-// bits of the ops one by one: dx = skip's + Conv2DBackpropInput, dw =
-// Conv2DBackpropFilter. The skip's gradient is the incoming gradient
-// itself, shared with the convolution's backward, which still reads it
-// for dw after the sum: a sum that gave it back to the pool would change
-// dw (under -tags poison, to NaN). Also through Conv2DBias's backward,
-// and for x read by two convolutions, the second adding into the first's
-// own gradient.
+// summed into it as it is written (nn.Conv2DBackpropInputAdd). The
+// gradients must have the bits of the ops one by one: dx = skip's +
+// Conv2DBackpropInput, dw = Conv2DBackpropFilter. The skip's gradient is
+// the incoming gradient itself, shared with the convolution's backward,
+// which still reads it for dw after the sum: a sum that gave it back to
+// the pool would change dw (under -tags poison, to NaN). Also through
+// Conv2DBias's backward, and for x read by two convolutions, the second
+// adding into the first's own gradient.
 func TestConv2DInputGradientAddsToSkip(t *testing.T) {
 	o := nn.ConvOptions{Padding: "SAME"}
 	xt, w1t, w2t := tensor.Zeros(2, 12, 12, 16), tensor.Zeros(3, 3, 16, 16), tensor.Zeros(3, 3, 16, 16)
