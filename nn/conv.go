@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -584,10 +583,8 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		// or (a small one) run it on one goroutine or spread its rows
 		// over the workers, whichever has been faster.
 		if pl.ways != nil {
-			way, timed := pl.ways.choose()
-			if timed {
-				defer pl.ways.record(way, time.Now())
-			}
+			way, start := pl.ways.choose()
+			defer pl.ways.record(way, start)
 			convRows(pl, g, f, x, w, y, ep, way == waySpread)
 			return
 		}

@@ -45,23 +45,31 @@ const (
 	probeRuns = 4
 )
 
-// choose returns the way to run next, and whether to time it (record).
-// A way not yet timed counts as the faster, so each is timed early on.
-func (t *wayTimer) choose() (way int, timed bool) {
+// choose returns the way to run next, and the time it starts if it is
+// to be timed (record), else the zero time. A way not yet timed counts
+// as the faster, so each is timed early on.
+func (t *wayTimer) choose() (way int, start time.Time) {
 	pos := (t.calls.Add(1) - 1) % wayProbe
 	best := 0
 	if t.ns[1].Load() < t.ns[0].Load() {
 		best = 1
 	}
+	way, timed := best, pos > probeRuns
 	if pos < probeRuns {
-		return 1 - best, pos > 0
+		way, timed = 1-best, pos > 0
 	}
-	return best, pos > probeRuns
+	if timed {
+		start = time.Now()
+	}
+	return way, start
 }
 
-// record adds the time of a run of way that started at start.
+// record adds the time of a run of way that started at start, unless
+// start is zero (choose did not time it).
 func (t *wayTimer) record(way int, start time.Time) {
-	t.add(way, int64(time.Since(start)))
+	if !start.IsZero() {
+		t.add(way, int64(time.Since(start)))
+	}
 }
 
 // add folds a run of d ns into way's average: one eighth of the way

@@ -16,9 +16,9 @@ func TestWayTimer(t *testing.T) {
 	// returns the ways run and how many calls were timed.
 	run := func(n int, t0, t1 int64) (ways []int, timed int) {
 		for range n {
-			way, tm := w.choose()
+			way, start := w.choose()
 			ways = append(ways, way)
-			if tm {
+			if !start.IsZero() {
 				timed++
 				w.add(way, [2]int64{t0, t1}[way])
 			}

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"sync"
-	"time"
 
 	"github.com/convnet-go/convnet/internal/kernels"
 	"github.com/convnet-go/convnet/internal/parallel"
@@ -97,10 +96,8 @@ func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, p
 		winogradBlocks(pl, tl, false, f, x, packed, y, ep)
 		return
 	}
-	way, timed := pl.ways.choose()
-	if timed {
-		defer pl.ways.record(way, time.Now())
-	}
+	way, start := pl.ways.choose()
+	defer pl.ways.record(way, start)
 	winogradBlocks(pl, tl, way == waySpread, f, x, packed, y, ep)
 }
 
