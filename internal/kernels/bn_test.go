@@ -30,7 +30,7 @@ func bnPaths(t testing.TB, run func(t testing.TB, name string)) {
 // float32 outputs.
 func TestBatchNormLoops(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, sh := range []struct{ rows, c int }{{1, 8}, {7, 16}, {33, 24}, {5, 32}, {129, 48}, {3, 64}, {17, 3}, {9, 13}, {1, 1}} {
+	for _, sh := range []struct{ rows, c int }{{1, 8}, {7, 16}, {33, 24}, {5, 32}, {129, 48}, {3, 64}, {17, 3}, {9, 13}, {1, 1}, {200, 32}, {70, 80}} {
 		rows, c := sh.rows, sh.c
 		x, y, a, b, k := vecRand(r, rows*c), vecRand(r, rows*c), vecRand(r, c), vecRand(r, c), vecRand(r, c)
 		shift := make([]float64, c)
@@ -188,6 +188,46 @@ func TestBatchNormLoopsPanic(t *testing.T) {
 				}
 			}()
 			tc.f()
+		})
+	}
+}
+
+// BenchmarkBatchNormSumsCold times the sums on every path with their
+// input out of the caches, as in a training step (the layer before
+// stored it streaming): the small ResNet's two stages, [128·28·28, 16]
+// and [128·14·14, 32], each call on the next of enough copies to pass
+// 64 MiB.
+func BenchmarkBatchNormSumsCold(b *testing.B) {
+	for _, sh := range []struct{ rows, c int }{{128 * 28 * 28, 16}, {128 * 14 * 14, 32}} {
+		rows, c := sh.rows, sh.c
+		r := rand.New(rand.NewPCG(7, 8))
+		copies := max(2, (64<<20)/(8*rows*c))
+		xs, ys := make([][]float32, copies), make([][]float32, copies)
+		for i := range copies {
+			xs[i], ys[i] = vecRand(r, rows*c), vecRand(r, rows*c)
+		}
+		a, bb := vecRand(r, c), vecRand(r, c)
+		shift, acc := make([]float64, c), make([]float64, 2*c)
+		bnPaths(b, func(tb testing.TB, path string) {
+			b := tb.(*testing.B)
+			for _, f := range []struct {
+				name  string
+				bytes int
+				run   func(i int)
+			}{
+				{"ShiftedMoments", 4 * rows * c, func(i int) { ShiftedMoments(acc, xs[i], shift) }},
+				{"GradMoments", 8 * rows * c, func(i int) { GradMoments(acc, xs[i], ys[i], shift) }},
+				{"GradMomentsRelu", 8 * rows * c, func(i int) { GradMomentsRelu(acc, xs[i], ys[i], a, bb, shift) }},
+			} {
+				b.Run(fmt.Sprintf("%s/c=%d/path=%s", f.name, c, path), func(b *testing.B) {
+					b.SetBytes(int64(f.bytes))
+					i := 0
+					for b.Loop() {
+						f.run(i % copies)
+						i++
+					}
+				})
+			}
 		})
 	}
 }
