@@ -571,7 +571,7 @@ func convForwardPlan(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32
 		ep.apply(y)
 		return
 	case algoWinograd:
-		winogradConv(pl, g, f, x, w, y, ep)
+		winogradConv(pl, g, f, x, w, y, ep, prologue{})
 		return
 	case algoDirectC1:
 		convC1Forward(&pl.c1, g, f, x, w, y, ep)
@@ -741,7 +741,7 @@ func convBackpropFilter(g *kernels.ConvGeom, f int, x, dy, dw []float32) {
 		kernels.Sgemm(true, false, p, f, rows, 1, x, p, dy, f, 0, dw, f)
 		return
 	case algoWinograd:
-		winogradFilterGrad(pl, g, f, x, dy, dw)
+		winogradFilterGrad(pl, g, f, x, dy, dw, prologue{})
 		return
 	case algoDirectC1:
 		convC1Filter(&pl.c1, g, f, x, dy, dw)

@@ -334,7 +334,7 @@ func Conv2DPacked(input *tensor.Tensor, p *Packed, o ConvOptions) (*tensor.Tenso
 func (p *Packed) convForward(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
 	if pl.algo == algoWinograd {
 		if fm := p.acquireWino(pl.scheme, g.C, f); fm != nil {
-			winogradConvPacked(pl, g, f, x, fm.v.packed, y, ep)
+			winogradConvPacked(pl, g, f, x, fm.v.packed, y, ep, prologue{})
 			p.release(&fm.refs)
 			return
 		}

@@ -37,14 +37,14 @@ const winoSkew = 16
 // winogradConv computes y [N, D, OH, OW, F] = conv(x [N, D, H, W, C],
 // w [1, K, K, C, F]) (stride 1, the padding of g) with the Winograd
 // scheme and blocks of plan pl, then ep on each tile's outputs while they
-// are in L1.
-func winogradConv(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue) {
+// are in L1; pro on x's values as the input windows are read.
+func winogradConv(pl *convPlan, g *kernels.ConvGeom, f int, x, w, y []float32, ep epilogue, pro prologue) {
 	s := pl.scheme
 	ub := getScratch(s.Cells() * g.C * f)
 	pbuf := getScratch(max(1, s.Cells()*kernels.PackedBLen(g.C, f)))
 	cp := getCellPacks(s.Cells())
 	winoFilters(s, g.C, f, w, *ub, *pbuf, *cp)
-	winogradConvPacked(pl, g, f, x, *cp, y, ep)
+	winogradConvPacked(pl, g, f, x, *cp, y, ep, pro)
 	cellPacks.Put(cp)
 	putScratch(pbuf)
 	putScratch(ub)
@@ -86,8 +86,9 @@ func getCellPacks(cells int) *[]*kernels.PackedB {
 
 // winogradConvPacked is winogradConv with the filters prepared by
 // winoFilters.
-func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue) {
+func winogradConvPacked(pl *convPlan, g *kernels.ConvGeom, f int, x []float32, packed []*kernels.PackedB, y []float32, ep epilogue, pro prologue) {
 	tl := newWinoTiles(pl.scheme, g)
+	tl.pro = pro
 	if pl.split {
 		winogradSplit(pl, tl, f, x, packed, y, ep)
 		return
@@ -305,6 +306,9 @@ type winoTiles struct {
 	// ph, pw: the rows and columns of input the tiles of one slice span,
 	// padding included (the size of a winoEdge's padded slice).
 	ph, pw int
+	// pro is applied to the input's values as windows are copied out of
+	// it; with one, every window is read from a copy (see inputs).
+	pro prologue
 }
 
 func newWinoTiles(s *kernels.WinoScheme, g *kernels.ConvGeom) winoTiles {
@@ -347,8 +351,9 @@ func (e *winoEdge) put() { putScratch(e.buf) }
 
 // padWindow copies the hgt × wid window of image slice img of x [slices,
 // H, W, C] whose first cell is input cell (top, left) into dst (rows of
-// wid·C), with zeros where the window leaves the image: a whole padded
-// slice (top and left the negative pads) or one tile over the padding.
+// wid·C), through tl.pro, with zeros where the window leaves the image:
+// a whole padded slice (top and left the negative pads) or one tile
+// over the padding (or, with a prologue, any tile).
 func (tl winoTiles) padWindow(dst, x []float32, img, top, left, hgt, wid int) {
 	g := tl.g
 	c, h, wd := g.C, g.In[1], g.In[2]
@@ -362,7 +367,7 @@ func (tl winoTiles) padWindow(dst, x []float32, img, top, left, hgt, wid int) {
 	for i := i0; i < i1; i++ {
 		r := dst[i*row : (i+1)*row]
 		clear(r[:j0*c])
-		copy(r[j0*c:j1*c], x[((img*h+top+i)*wd+left+j0)*c:])
+		tl.pro.copy(r[j0*c:j1*c], x[((img*h+top+i)*wd+left+j0)*c:])
 		clear(r[j1*c:])
 	}
 	clear(dst[i1*row : hgt*row])
@@ -426,7 +431,8 @@ func (c *tileCursor) take() (img, oy, ox int) {
 
 // inputs transforms the Tile×Tile input windows of tiles t0 … t0+nt−1 of x
 // [slices, H, W, C]: tile t0+t's cell ξ goes to v[ξ·vs + t·C:][:C].
-// Windows over the padding are read through e.
+// Windows over the padding are read through e, and with a prologue
+// every window: its values are made as a slice or a window is copied.
 func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, e *winoEdge) {
 	tile := tl.s.Tile
 	g := tl.g
@@ -437,7 +443,7 @@ func (tl winoTiles) inputs(x []float32, t0, nt int, v []float32, vs int, e *wino
 		img, oy, ox := cur.take()
 		tl.prefetchNext(x, h*wd*c, img, oy, ox)
 		ih, iw := oy-g.Pad[1], ox-g.Pad[2]
-		if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd {
+		if ih >= 0 && iw >= 0 && ih+tile <= h && iw+tile <= wd && tl.pro.none() {
 			tl.s.Input(v[t*c:], vs, x[((img*h+ih)*wd+iw)*c:], wd*c, c, c)
 			continue
 		}

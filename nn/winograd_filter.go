@@ -33,13 +33,15 @@ import (
 // winogradFilterGrad computes dw [1, K, K, C, F] from x [N, D, H, W, C]
 // and dy [N, D, OH, OW, F] (stride 1, the padding of g) as the adjoint of
 // the scheme of plan pl: F(5×5, 2×2) for F(2×2, 5×5), F(5×5, 4×4) for
-// F(4×4, 5×5), F(3×3, 4×4) for F(4×4, 3×3).
-func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []float32) {
+// F(4×4, 5×5), F(3×3, 4×4) for F(4×4, 3×3); x's values go through pro
+// as they are read.
+func winogradFilterGrad(pl *convPlan, g *kernels.ConvGeom, f int, x, dy, dw []float32, pro prologue) {
 	s := pl.scheme
 	cells := s.Cells()
 	c := g.C
 	cf := c * f
 	tl := newWinoTiles(s, g)
+	tl.pro = pro
 	nb := pl.block
 	blocks := ceilDiv(tl.n, nb)
 	groups := min(blocks, maxGroups)

@@ -317,7 +317,7 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		// A fresh timer runs and times each way in its first calls.
 		for call := range probeRuns + 2 {
 			y := make([]float32, tensor.Size(s.out))
-			winogradConvPacked(p, &s.g, s.f, x, packed, y, epilogue{})
+			winogradConvPacked(p, &s.g, s.f, x, packed, y, epilogue{}, prologue{})
 			bitsEqual(t, fmt.Sprintf("%s, call %d", name, call), y, ys[0])
 		}
 		if p.ways.ns[wayOne].Load() == 0 || p.ways.ns[waySpread].Load() == 0 {
