@@ -60,6 +60,39 @@ func FusedBatchNormRelu(x, scale, offset *Var, epsilon float32) (y *Var, mean, v
 	}, ins...), mean, variance
 }
 
+// FusedBatchNormReluConv2D is nn.FusedBatchNormReluConv2D on Vars:
+// Conv2D(FusedBatchNormRelu(x, scale, offset), w) in one op for
+// channels-last x, with μ and σ² as FusedBatchNorm returns them; the
+// batch norm's output is never stored. A nil scale means γ = 1, a nil
+// offset β = 0. ∂/∂(x, γ, β, w) = nn.FusedBatchNormReluConv2DGrad: the
+// gradients of the three ops in turn, bit for bit.
+func FusedBatchNormReluConv2D(x, scale, offset, w *Var, epsilon float32, o nn.ConvOptions) (y *Var, mean, variance *tensor.Tensor) {
+	const op = "FusedBatchNormReluConv2D"
+	s, off, ins, err := bnParams(op, x, scale, offset)
+	if err == nil {
+		err = inputErr(op, w)
+	}
+	if err != nil {
+		return failed(op, err), nil, nil
+	}
+	o = cloneConv(o)
+	yv, mean, variance, err := nn.FusedBatchNormReluConv2D(x.value, s, off, w.value, epsilon, o)
+	if err != nil {
+		return opErr(op, err), nil, nil
+	}
+	return node(op, yv, func(g *tensor.Tensor) error {
+		dx, ds, do, dw, err := nn.FusedBatchNormReluConv2DGrad(g, x.value, s, off, w.value, mean, variance, epsilon, o)
+		if err != nil {
+			return backErr(op, err)
+		}
+		bnAccumulate(x, scale, offset, dx, ds, do)
+		if w.needed {
+			accumulate(w, dw, false)
+		}
+		return nil
+	}, append(ins, w)...), mean, variance
+}
+
 // FusedBatchNormAddRelu is nn.FusedBatchNormAddRelu on Vars: a residual
 // join in training, Relu(FusedBatchNorm(x) + skip) in one op, with μ and
 // σ² as FusedBatchNorm returns them. ∂/∂skip = g·[y > 0] (nn.ReluGrad),
