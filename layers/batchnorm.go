@@ -212,6 +212,36 @@ func fusesBNRelu(bn, relu any) bool {
 	return ok && isReluLayer(relu)
 }
 
+// planBNReluConv finds, among the batch norms that train fused with
+// their ReLU (bnRelu, from planBNRelu), those whose ReLU is read only by
+// a Conv2D without bias (fusesBNReluConv): it maps each such
+// convolution's node to the ReLU's node. Training runs the three as one
+// op (Conv2D.callBNRelu).
+func planBNReluConv(order []*Node, uses map[*Node]int, bnRelu map[*Node]*Node) map[*Node]*Node {
+	plan := map[*Node]*Node{}
+	for _, n := range order {
+		if len(n.inputs) == 1 && uses[n.inputs[0]] == 1 && bnRelu[n.inputs[0]] != nil && fusesBNReluConv(n.layer) {
+			plan[n] = n.inputs[0]
+		}
+	}
+	return plan
+}
+
+// seqBNReluConv reports whether the layers start with a
+// BatchNormalization, a ReLU and a Conv2D that a training Sequential
+// runs as one op.
+func seqBNReluConv(ls []Layer) bool { return len(ls) >= 3 && seqBNRelu(ls) && fusesBNReluConv(ls[2]) }
+
+// fusesBNReluConv is the rule both planners apply to the reader of a
+// fused batch norm and ReLU: a Conv2D without bias (with one, its
+// output pass adds the bias and applies a ReLU in the same sweep, which
+// it would lose) makes the batch norm's output itself, as it reads its
+// input.
+func fusesBNReluConv(conv any) bool {
+	c, ok := conv.(*Conv2D)
+	return ok && c.cfg.NoBias
+}
+
 // foldsConvBN is the rule both planners apply to a layer and its only
 // consumer: a Conv2D without activation read by a BatchNormalization
 // runs, at inference, as one convolution.

@@ -123,9 +123,7 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	if err := l.Build(shapeOf(x)); err != nil {
 		return autograd.Failed(err)
 	}
-	_, s, d, pad, _ := l.geometry(shapeOf(x))
-	l.opts.once.Do(func() { l.opts.strides, l.opts.dilation = []int{s[0], s[1]}, []int{d[0], d[1]} })
-	o := nn.ConvOptions{Strides: l.opts.strides, Padding: pad, Dilations: l.opts.dilation}
+	o := l.options(shapeOf(x))
 	switch {
 	case l.cfg.NoBias:
 		return apply(l.cfg.Activation, autograd.Conv2D(x, l.Kernel(), o))
@@ -135,6 +133,32 @@ func (l *Conv2D) Call(x *autograd.Var, _ Context) *autograd.Var {
 	}
 	// The bias rides on the output pass; another activation follows.
 	return apply(l.cfg.Activation, autograd.Conv2DBias(x, l.Kernel(), l.Bias(), o))
+}
+
+// options returns the convolution's options for an input of shape in
+// (the layer built).
+func (l *Conv2D) options(in []int) nn.ConvOptions {
+	_, s, d, pad, _ := l.geometry(in)
+	l.opts.once.Do(func() { l.opts.strides, l.opts.dilation = []int{s[0], s[1]}, []int{d[0], d[1]} })
+	return nn.ConvOptions{Strides: l.opts.strides, Padding: pad, Dilations: l.opts.dilation}
+}
+
+// callBNRelu is Call on ReLU(bn(x)) while training, the three in one op
+// (autograd.FusedBatchNormReluConv2D, which never stores the batch
+// norm's output): for a batch norm whose ReLU only this convolution
+// reads (fusesBNReluConv).
+func (l *Conv2D) callBNRelu(bn *BatchNormalization, x *autograd.Var) *autograd.Var {
+	if x.Err() != nil {
+		return x
+	}
+	if err := bn.Build(shapeOf(x)); err != nil {
+		return autograd.Failed(err)
+	}
+	if err := l.Build(shapeOf(x)); err != nil {
+		return autograd.Failed(err)
+	}
+	y := bn.trained(autograd.FusedBatchNormReluConv2D(x, bn.gamma, bn.beta, l.Kernel(), bn.epsilon(), l.options(shapeOf(x))))
+	return apply(l.cfg.Activation, y)
 }
 
 // Losses returns the kernel's and bias's regularization penalties.

@@ -114,6 +114,11 @@ type Model struct {
 	// batch-norm nodes.
 	bnRelu     map[*Node]*Node
 	bnReluSkip map[*Node]bool
+	// bnReluConv maps the Conv2D nodes that training runs as one op with
+	// the fused batch norm and ReLU they read to that ReLU's node
+	// (planBNReluConv); bnReluConvSkip holds those ReLU nodes.
+	bnReluConv     map[*Node]*Node
+	bnReluConvSkip map[*Node]bool
 	// addRelu maps the ReLU nodes that run fused with their Add input to
 	// that input (planAddRelu); addReluSkip holds those Add nodes.
 	addRelu     map[*Node]*Node
@@ -206,6 +211,10 @@ func NewModel(name string, inputs, outputs []*Node) (*Model, error) {
 	m.bnRelu, m.bnReluSkip = planBNRelu(m.order, uses), map[*Node]bool{}
 	for _, bn := range m.bnRelu {
 		m.bnReluSkip[bn] = true
+	}
+	m.bnReluConv, m.bnReluConvSkip = planBNReluConv(m.order, uses, m.bnRelu), map[*Node]bool{}
+	for _, relu := range m.bnReluConv {
+		m.bnReluConvSkip[relu] = true
 	}
 	m.addRelu, m.addReluSkip = planAddRelu(m.order, uses), map[*Node]bool{}
 	for _, add := range m.addRelu {
@@ -334,8 +343,13 @@ func (m *Model) CallN(xs []*autograd.Var, ctx Context) []*autograd.Var {
 			if m.bnReluSkip[n] {
 				continue
 			}
-			if m.bnJoined[n] {
-				continue // run by its join
+			if m.bnJoined[n] || m.bnReluConvSkip[n] {
+				continue // run by its join, or by the convolution reading it
+			}
+			if relu := m.bnReluConv[n]; relu != nil {
+				bn := m.bnRelu[relu]
+				val[n] = n.layer.(*Conv2D).callBNRelu(bn.layer.(*BatchNormalization), val[bn.inputs[0]])
+				continue
 			}
 			if bn := m.bnRelu[n]; bn != nil {
 				val[n] = bn.layer.(*BatchNormalization).call(val[bn.inputs[0]], ctx, true)

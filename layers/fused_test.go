@@ -163,3 +163,69 @@ func TestBNJoinsMatchUnfused(t *testing.T) {
 	x.RandUniform(tensor.NewRand(5), -1, 1)
 	sameBitsAsUnfused(t, x, func(fused bool) model { return build(fused) })
 }
+
+// Networks whose batch norm → ReLU → Conv2D (no bias) chains train as
+// one op (planBNReluConv, seqBNReluConv) and the same networks with a
+// linear activation between each such ReLU and its convolution give
+// the same bits: outputs and every gradient, training and not. The
+// functional one is two residual blocks (16 channels, 3×3: the Winograd
+// path), the second convolution of each fused; the Sequential has a
+// strided and a biased convolution too, the first fused and the second
+// not.
+func TestBNReluConvMatchesUnfused(t *testing.T) {
+	lin := func(fused bool, name string, x *Node) *Node {
+		if fused {
+			return x
+		}
+		return Apply(NewActivation(name+"_lin", "linear"), x)
+	}
+	buildModel := func(fused bool) *Model {
+		conv := func(name string, x *Node) *Node {
+			return Apply(NewConv2D(name, Conv2DConfig{Filters: 16, KernelSize: []int{3}, Padding: "SAME", NoBias: true, Seed: 7}), x)
+		}
+		bnRelu := func(name string, x *Node) *Node {
+			return Apply(NewReLU(name+"_relu"), Apply(NewBatchNormalization(name, BatchNormConfig{}), x))
+		}
+		in := Input("x", 12, 12, 16)
+		h := in
+		for _, b := range []string{"b1", "b2"} {
+			y := lin(fused, b+"r1", bnRelu(b+"bn1", conv(b+"c1", h)))
+			y = Apply(NewBatchNormalization(b+"bn2", BatchNormConfig{}), conv(b+"c2", y))
+			h = Apply(NewReLU(b+"_relu"), ApplyN(NewAdd(b+"_add"), y, h))
+		}
+		out := Apply(NewDense("d", DenseConfig{Units: 3, Seed: 7}), Apply(NewGlobalAveragePooling2D("gap"), h))
+		m, err := NewModel("res", []*Node{in}, []*Node{out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 2, false: 0}[fused]; len(m.bnReluConv) != want {
+			t.Fatalf("fused %v: %d batch norm → ReLU → convolution chains planned, want %d", fused, len(m.bnReluConv), want)
+		}
+		return m
+	}
+	x := tensor.Zeros(3, 12, 12, 16)
+	x.RandUniform(tensor.NewRand(5), -1, 1)
+	sameBitsAsUnfused(t, x, func(fused bool) model { return buildModel(fused) })
+
+	buildSeq := func(fused bool) *Sequential {
+		ls := []Layer{
+			NewConv2D("c1", Conv2DConfig{Filters: 16, KernelSize: []int{3}, Padding: "SAME", NoBias: true, Seed: 7}),
+			NewBatchNormalization("bn1", BatchNormConfig{}), NewReLU("r1"),
+		}
+		if !fused {
+			ls = append(ls, NewActivation("r1_lin", "linear"))
+		}
+		ls = append(ls,
+			NewConv2D("c2", Conv2DConfig{Filters: 8, KernelSize: []int{3}, Strides: []int{2}, Padding: "SAME", NoBias: true, Seed: 7}),
+			NewBatchNormalization("bn2", BatchNormConfig{}), NewReLU("r2"),
+			NewConv2D("c3", Conv2DConfig{Filters: 8, KernelSize: []int{3}, Padding: "SAME", Seed: 7}),
+			NewFlatten("f"), NewDense("d", DenseConfig{Units: 3, Seed: 7}))
+		return NewSequential(ls...)
+	}
+	if !seqBNReluConv(buildSeq(true).layers[1:]) || seqBNReluConv(buildSeq(true).layers[5:]) {
+		t.Fatal("the Sequential's plan: want bn1 → r1 → c2 fused, bn2 → r2 → c3 (a bias) not")
+	}
+	x = tensor.Zeros(2, 9, 9, 4)
+	x.RandUniform(tensor.NewRand(6), -1, 1)
+	sameBitsAsUnfused(t, x, func(fused bool) model { return buildSeq(fused) })
+}

@@ -107,7 +107,13 @@ func (m *Sequential) Call(x *autograd.Var, ctx Context) *autograd.Var {
 			i += n - 1
 			continue
 		}
-		// In training BatchNormalization → ReLU runs as one op.
+		// In training BatchNormalization → ReLU → Conv2D runs as one op,
+		// and BatchNormalization → ReLU before anything else.
+		if ctx.Training && seqBNReluConv(m.layers[i:]) {
+			x = m.layers[i+2].(*Conv2D).callBNRelu(m.layers[i].(*BatchNormalization), x)
+			i += 2
+			continue
+		}
 		if ctx.Training && seqBNRelu(m.layers[i:]) {
 			x = m.layers[i].(*BatchNormalization).call(x, ctx, true)
 			i++
