@@ -162,19 +162,29 @@ func fusedBatchNorm(op string, x, skip, scale, offset *tensor.Tensor, epsilon fl
 	if skip != nil {
 		vecs["skip"], sk = skip, skip.Data()
 	}
-	rows, c, err := bnCheck(op, x, vecs)
+	rows, c, err := bnTrainCheck(op, x, vecs, epsilon)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
-		return nil, nil, nil, err
-	}
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
 	}
 	mean, variance, y = tensor.Zeros(c), tensor.Zeros(c), newResult(x.Shape()...)
 	bnTrainForward(y.Data(), mean.Data(), variance.Data(), x.Data(), sk, scale.Data(), offset.Data(), rows, c, float64(epsilon), relu)
 	return y, mean, variance, nil
+}
+
+// bnTrainCheck is bnCheck and checkEpsilon for a training op, which
+// also needs rows to take its statistics over.
+func bnTrainCheck(op string, x *tensor.Tensor, vecs map[string]*tensor.Tensor, epsilon float32) (rows, c int, err error) {
+	rows, c, err = bnCheck(op, x, vecs)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := checkEpsilon(op, epsilon); err != nil {
+		return 0, 0, err
+	}
+	if rows == 0 {
+		return 0, 0, fmt.Errorf("nn: %s: x %v has no rows to take statistics over", op, x.Shape())
+	}
+	return rows, c, nil
 }
 
 // FusedBatchNormGrad returns the gradients of FusedBatchNorm with respect
@@ -268,12 +278,19 @@ func bnAffine[T float](mean, variance, scale, offset []T, eps float64) (a, b []T
 // relu. Generic so that the tests can check it in float64 with finite
 // differences.
 func bnTrainForward[T float](y, mean, variance, x, skip, scale, offset []T, rows, c int, eps float64, relu bool) {
+	a, b := bnTrainStats(mean, variance, x, scale, offset, rows, c, eps)
+	bnApply(y, x, skip, a, b, c, relu)
+}
+
+// bnTrainStats writes the batch mean and biased variance of x [rows, c]
+// into mean and variance (rounded to T) and returns them folded with
+// scale and offset into the output's coefficients (bnAffine).
+func bnTrainStats[T float](mean, variance, x, scale, offset []T, rows, c int, eps float64) (a, b []T) {
 	mu, vr := bnMoments(x, rows, c)
 	for ch := range c {
 		mean[ch], variance[ch] = T(mu[ch]), T(vr[ch])
 	}
-	a, b := bnAffine(mean, variance, scale, offset, eps)
-	bnApply(y, x, skip, a, b, c, relu)
+	return bnAffine(mean, variance, scale, offset, eps)
 }
 
 // bnTrainBackward is FusedBatchNormGrad's kernel: one pass gathers Σg and

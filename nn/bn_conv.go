@@ -103,27 +103,17 @@ func bnConvSpec(op string, x, filter *tensor.Tensor, o ConvOptions) (*convSpec, 
 // output is not stored: the convolution makes its input's values from x
 // as it reads them (see above).
 func FusedBatchNormReluConv2D(x, scale, offset, filter *tensor.Tensor, epsilon float32, o ConvOptions) (y, mean, variance *tensor.Tensor, err error) {
-	const op = "nn.FusedBatchNormReluConv2D"
-	s, err := bnConvSpec(op, x, filter, o)
+	const op = "FusedBatchNormReluConv2D"
+	s, err := bnConvSpec("nn."+op, x, filter, o)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	rows, c, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset})
+	rows, c, err := bnTrainCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset}, epsilon)
 	if err != nil {
 		return nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
-		return nil, nil, nil, err
-	}
-	if rows == 0 {
-		return nil, nil, nil, fmt.Errorf("%s: x %v has no rows to take statistics over", op, x.Shape())
 	}
 	mean, variance = tensor.Zeros(c), tensor.Zeros(c)
-	mu, vr := bnMoments(x.Data(), rows, c)
-	for ch := range c {
-		mean.Data()[ch], variance.Data()[ch] = float32(mu[ch]), float32(vr[ch])
-	}
-	a, b := bnAffine(mean.Data(), variance.Data(), scale.Data(), offset.Data(), float64(epsilon))
+	a, b := bnTrainStats(mean.Data(), variance.Data(), x.Data(), scale.Data(), offset.Data(), rows, c, float64(epsilon))
 	y = s.result(s.out, func(y []float32) { convForwardPre(&s.g, s.f, x.Data(), filter.Data(), y, prologue{a, b}) })
 	return y, mean, variance, nil
 }
@@ -135,21 +125,18 @@ func FusedBatchNormReluConv2D(x, scale, offset, filter *tensor.Tensor, epsilon f
 // batch norm's output, made again from x) and FusedBatchNormReluGrad in
 // turn, with their bits.
 func FusedBatchNormReluConv2DGrad(grad, x, scale, offset, filter, mean, variance *tensor.Tensor, epsilon float32, o ConvOptions) (dx, dscale, doffset, dfilter *tensor.Tensor, err error) {
-	const op = "nn.FusedBatchNormReluConv2DGrad"
-	s, err := bnConvSpec(op, x, filter, o)
+	const op = "FusedBatchNormReluConv2DGrad"
+	s, err := bnConvSpec("nn."+op, x, filter, o)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if err := checkTensors(op, []string{"grad"}, grad); err != nil {
+	if err := checkTensors("nn."+op, []string{"grad"}, grad); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	if err := s.checkGrad(grad); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if _, _, err := bnCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset, "mean": mean, "variance": variance}); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	if err := checkEpsilon(op, epsilon); err != nil {
+	if _, _, err := bnTrainCheck(op, x, map[string]*tensor.Tensor{"scale": scale, "offset": offset, "mean": mean, "variance": variance}, epsilon); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	a, b := bnAffine(mean.Data(), variance.Data(), scale.Data(), offset.Data(), float64(epsilon))
