@@ -156,8 +156,8 @@ func clampDims(p []int) []int {
 
 // FuzzWindowOps feeds arbitrary window attributes (as an importer of an
 // untrusted model would: ONNX pads, Keras pool sizes, TF input_sizes) to
-// the pooling and convolution ops and their gradients on a small NHWC
-// input: each must return a result or an error, never panic, and a
+// the pooling and convolution ops (one with a batch norm before it) and
+// their gradients on a small NHWC input: each must return a result or an error, never panic, and a
 // forward result must have the shape OutputSize gives per spatial
 // dimension. shape gives x's dims (0–5), win the window, strides,
 // dilations and explicit pads (signed, small), mode picks the padding.
@@ -227,6 +227,14 @@ func FuzzWindowOps(f *testing.F) {
 				}
 			}
 			_, _ = DepthwiseConv2D(x, w, co)
+			// The same convolution with a batch norm and ReLU before it.
+			sc, of := tensor.Ones(s[3]), tensor.Zeros(s[3])
+			if y, mean, variance, err := FusedBatchNormReluConv2D(x, sc, of, w, 1e-3, co); err == nil {
+				checkOut("FusedBatchNormReluConv2D", y, k, st, dil)
+				if _, _, _, _, err := FusedBatchNormReluConv2DGrad(tensor.Ones(y.Shape()...), x, sc, of, w, mean, variance, 1e-3, co); err != nil {
+					t.Fatalf("FusedBatchNormReluConv2DGrad after FusedBatchNormReluConv2D: %v", err)
+				}
+			}
 		}
 	})
 }
