@@ -192,6 +192,31 @@ func TestBatchNormLoopsPanic(t *testing.T) {
 	}
 }
 
+// bnLoop is one batch-norm loop for benchBNLoops: its name, the bytes
+// a call moves, and the call (the i-th of the run).
+type bnLoop struct {
+	name  string
+	bytes int
+	run   func(i int)
+}
+
+// benchBNLoops runs each loop on every path, as name/c=…/path=….
+func benchBNLoops(b *testing.B, c int, loops []bnLoop) {
+	bnPaths(b, func(tb testing.TB, path string) {
+		b := tb.(*testing.B)
+		for _, l := range loops {
+			b.Run(fmt.Sprintf("%s/c=%d/path=%s", l.name, c, path), func(b *testing.B) {
+				b.SetBytes(int64(l.bytes))
+				i := 0
+				for b.Loop() {
+					l.run(i)
+					i++
+				}
+			})
+		}
+	})
+}
+
 // BenchmarkBatchNormSumsCold times the sums on every path with their
 // input out of the caches, as in a training step (the layer before
 // stored it streaming): the small ResNet's two stages, [128·28·28, 16]
@@ -208,26 +233,10 @@ func BenchmarkBatchNormSumsCold(b *testing.B) {
 		}
 		a, bb := vecRand(r, c), vecRand(r, c)
 		shift, acc := make([]float64, c), make([]float64, 2*c)
-		bnPaths(b, func(tb testing.TB, path string) {
-			b := tb.(*testing.B)
-			for _, f := range []struct {
-				name  string
-				bytes int
-				run   func(i int)
-			}{
-				{"ShiftedMoments", 4 * rows * c, func(i int) { ShiftedMoments(acc, xs[i], shift) }},
-				{"GradMoments", 8 * rows * c, func(i int) { GradMoments(acc, xs[i], ys[i], shift) }},
-				{"GradMomentsRelu", 8 * rows * c, func(i int) { GradMomentsRelu(acc, xs[i], ys[i], a, bb, shift) }},
-			} {
-				b.Run(fmt.Sprintf("%s/c=%d/path=%s", f.name, c, path), func(b *testing.B) {
-					b.SetBytes(int64(f.bytes))
-					i := 0
-					for b.Loop() {
-						f.run(i % copies)
-						i++
-					}
-				})
-			}
+		benchBNLoops(b, c, []bnLoop{
+			{"ShiftedMoments", 4 * rows * c, func(i int) { ShiftedMoments(acc, xs[i%copies], shift) }},
+			{"GradMoments", 8 * rows * c, func(i int) { GradMoments(acc, xs[i%copies], ys[i%copies], shift) }},
+			{"GradMomentsRelu", 8 * rows * c, func(i int) { GradMomentsRelu(acc, xs[i%copies], ys[i%copies], a, bb, shift) }},
 		})
 	}
 }
@@ -242,25 +251,11 @@ func BenchmarkBatchNormLoops(b *testing.B) {
 		x, y, dx := vecRand(r, rows*c), vecRand(r, rows*c), make([]float32, rows*c)
 		a, bb, k := vecRand(r, c), vecRand(r, c), vecRand(r, c)
 		shift, acc := make([]float64, c), make([]float64, 2*c)
-		bnPaths(b, func(tb testing.TB, path string) {
-			b := tb.(*testing.B)
-			for _, f := range []struct {
-				name  string
-				bytes int
-				run   func()
-			}{
-				{"ShiftedMoments", 4 * rows * c, func() { ShiftedMoments(acc, x, shift) }},
-				{"GradMoments", 8 * rows * c, func() { GradMoments(acc, x, y, shift) }},
-				{"Affine", 8 * rows * c, func() { Affine(dx, x, a, bb) }},
-				{"Affine2", 12 * rows * c, func() { Affine2(dx, x, y, k, a, bb) }},
-			} {
-				b.Run(fmt.Sprintf("%s/c=%d/path=%s", f.name, c, path), func(b *testing.B) {
-					b.SetBytes(int64(f.bytes))
-					for b.Loop() {
-						f.run()
-					}
-				})
-			}
+		benchBNLoops(b, c, []bnLoop{
+			{"ShiftedMoments", 4 * rows * c, func(int) { ShiftedMoments(acc, x, shift) }},
+			{"GradMoments", 8 * rows * c, func(int) { GradMoments(acc, x, y, shift) }},
+			{"Affine", 8 * rows * c, func(int) { Affine(dx, x, a, bb) }},
+			{"Affine2", 12 * rows * c, func(int) { Affine2(dx, x, y, k, a, bb) }},
 		})
 	}
 }
