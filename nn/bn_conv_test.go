@@ -13,10 +13,12 @@ import (
 // its gradient give the bits of FusedBatchNormRelu, Conv2D, then
 // Conv2DBackpropInput, Conv2DBackpropFilter and FusedBatchNormReluGrad,
 // on the plans that make the batch norm's output as they read it
-// (Winograd: whole padded slices, slices too large to copy whose tiles
-// are gathered one by one, and one image spread over the workers) and on
-// those that make it in a buffer first (a stride, a 1×1 product, a 5×5
-// window with few channels). x has a NaN, and values the ReLU zeroes.
+// (Winograd: whole padded slices, and slices too large to copy whose
+// tiles are gathered one by one; a batch of one, which runs either way
+// its timer chooses, spread deterministically in
+// TestWinogradSpreadSameBits) and on those that make it in a buffer
+// first (a stride, a 1×1 product, a 5×5 window with few channels). x
+// has a NaN, and values the ReLU zeroes.
 func TestFusedBatchNormReluConv2DMatchesOps(t *testing.T) {
 	for _, tc := range []struct {
 		in, filter []int

@@ -314,6 +314,20 @@ func TestWinogradSpreadSameBits(t *testing.T) {
 		}
 		name := fmt.Sprintf("%v ⊛ %v", tc.in, tc.filter)
 		bitsEqual(t, name+" spread over two workers", ys[1], ys[0])
+		// With a prologue, either way reads x through it (tiles gathered
+		// one by one when spread) as the plain pass reads it made first.
+		pro := prologue{a: cvRand(11, s.g.C).Data(), b: cvRand(12, s.g.C).Data()}
+		z, zb := pro.made(x)
+		want := make([]float32, tensor.Size(s.out))
+		winogradBlocks(p, tl, false, s.f, z, packed, want, epilogue{})
+		putScratch(zb)
+		for _, spread := range []bool{false, true} {
+			tp := tl
+			tp.pro = pro
+			got := make([]float32, tensor.Size(s.out))
+			winogradBlocks(p, tp, spread, s.f, x, packed, got, epilogue{})
+			bitsEqual(t, fmt.Sprintf("%s with a prologue, spread %v", name, spread), got, want)
+		}
 		// A fresh timer runs and times each way in its first calls.
 		for call := range probeRuns + 2 {
 			y := make([]float32, tensor.Size(s.out))
